@@ -1,0 +1,82 @@
+"""The scalar expression of every element-wise kernel, keyed by kernel name.
+
+`{0}`, `{1}`, `{2}` stand for the input elements; `zero` and `one` are constants of the
+first input's dtype. Names from scalar.py, `np` and `math` may be used. codegen.py turns
+each row into the kernels in elementwise.py.
+"""
+
+UNARY = {
+    "copy": "{0}",
+    "neg": "-{0}",
+    "abs": "abs({0})",
+    "reciprocal": "one / {0}",
+    "square": "{0} * {0}",
+    "exp": "np.exp({0})",
+    "exp2": "np.exp2({0})",
+    "expm1": "np.expm1({0})",
+    "log": "np.log({0})",
+    "log2": "np.log2({0})",
+    "log10": "np.log10({0})",
+    "log1p": "np.log1p({0})",
+    "sqrt": "np.sqrt({0})",
+    "rsqrt": "one / np.sqrt({0})",
+    "sin": "np.sin({0})",
+    "cos": "np.cos({0})",
+    "tan": "np.tan({0})",
+    "asin": "np.arcsin({0})",
+    "acos": "np.arccos({0})",
+    "atan": "np.arctan({0})",
+    "sinh": "np.sinh({0})",
+    "cosh": "np.cosh({0})",
+    "tanh": "np.tanh({0})",
+    "erf": "erf({0})",
+    "sigmoid": "sigmoid({0})",
+    "relu": "zero if {0} < zero else {0}",
+    "sign": "sign({0})",
+    "floor": "np.floor({0})",
+    "ceil": "np.ceil({0})",
+    "round": "round_half_even({0})",
+    "trunc": "np.trunc({0})",
+    "frac": "{0} - np.trunc({0})",
+    "isnan": "{0} != {0}",
+    "isinf": "abs({0}) == np.inf",
+    "isfinite": "abs({0}) < np.inf",
+    "logical_not": "{0} == zero",
+    "bitwise_not": "~{0}",
+}
+
+BINARY = {
+    "add": "{0} + {1}",
+    "sub": "{0} - {1}",
+    "mul": "{0} * {1}",
+    "div": "{0} / {1}",
+    "floor_divide": "{0} // {1}",
+    "remainder": "{0} % {1}",
+    "fmod": "math.fmod({0}, {1})",
+    "fmod_int": "fmod_int({0}, {1})",
+    "pow": "{0} ** {1}",
+    "pow_int": "ipow({0}, {1})",
+    "atan2": "np.arctan2({0}, {1})",
+    "maximum": "maximum({0}, {1})",
+    "minimum": "minimum({0}, {1})",
+    "fmax": "fmax({0}, {1})",
+    "fmin": "fmin({0}, {1})",
+    "eq": "{0} == {1}",
+    "ne": "{0} != {1}",
+    "lt": "{0} < {1}",
+    "le": "{0} <= {1}",
+    "gt": "{0} > {1}",
+    "ge": "{0} >= {1}",
+    "logical_and": "({0} != zero) & ({1} != zero)",
+    "logical_or": "({0} != zero) | ({1} != zero)",
+    "logical_xor": "({0} != zero) != ({1} != zero)",
+    "bitwise_and": "{0} & {1}",
+    "bitwise_or": "{0} | {1}",
+    "bitwise_xor": "{0} ^ {1}",
+}
+
+TERNARY = {
+    "where": "{1} if {0} else {2}",
+    "clamp": "clamp({0}, {1}, {2})",
+    "lerp": "{0} + {2} * ({1} - {0})",
+}

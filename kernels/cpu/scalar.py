@@ -1,0 +1,100 @@
+"""Scalar functions used inside element-wise kernel expressions (see ops.py)."""
+import math
+
+import numpy as np
+
+from .._jit import helper
+
+
+@helper
+def sigmoid(x):
+    one = x - x + 1
+    return one / (one + np.exp(-x))
+
+
+@helper
+def sign(x):
+    # torch.sign(nan) is nan for floats; integers and bools never take the last branch.
+    if x > 0:
+        return x - x + 1
+    if x < 0:
+        return x - x - 1
+    return x - x if x == x else x
+
+
+@helper
+def clamp(x, lo, hi):
+    t = lo if x < lo else x
+    return hi if t > hi else t
+
+
+@helper
+def maximum(x, y):
+    # NaN in either operand propagates, as torch.maximum does.
+    if x != x:
+        return x
+    if y != y:
+        return y
+    return x if x > y else y
+
+
+@helper
+def minimum(x, y):
+    if x != x:
+        return x
+    if y != y:
+        return y
+    return x if x < y else y
+
+
+@helper
+def fmax(x, y):
+    if x != x:
+        return y
+    if y != y:
+        return x
+    return x if x > y else y
+
+
+@helper
+def fmin(x, y):
+    if x != x:
+        return y
+    if y != y:
+        return x
+    return x if x < y else y
+
+
+@helper
+def ipow(x, y):
+    # Integer power by squaring; the facade rejects negative exponents beforehand.
+    result = x - x + 1
+    base = x
+    e = y
+    while e > 0:
+        if e & 1:
+            result = result * base
+        base = base * base
+        e >>= 1
+    return result
+
+
+
+
+@helper
+def fmod_int(x, y):
+    # Truncated remainder (sign of the dividend) from Python's floored one.
+    r = x % y
+    if r != 0 and (r < 0) != (x < 0):
+        r -= y
+    return r
+
+
+@helper
+def round_half_even(x):
+    return np.rint(x)
+
+
+@helper
+def erf(x):
+    return math.erf(x)

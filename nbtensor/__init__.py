@@ -1,0 +1,52 @@
+"""nbtensor: PyTorch's tensor, rebuilt in Python on Numba.
+
+Write ``import nbtensor as torch`` and use the tensor API of PyTorch: creation, views,
+element-wise math with broadcasting, reductions, the NumPy bridge and torch's printing.
+"""
+from . import _dtype
+from ._dtype import (bool, uint8, int8, int16, int32, int64, float16, float32, float64, dtype,
+                     get_default_dtype, set_default_dtype, promote_types, can_cast)
+from ._dtype import int32 as int, int64 as long, float16 as half, float32 as float, float64 as double
+from ._dtype import int16 as short
+from ._device import device
+from ._size import Size
+from ._tensor import Tensor
+from . import _views  # noqa: F401  (installs the shape methods)
+from ._views import (view_as, reshape, flatten, unflatten, t, transpose, permute, squeeze, unsqueeze,
+                     narrow, select, unbind, split, chunk, diagonal, movedim, broadcast_to,
+                     tensor_split)
+from ._views import transpose as swapaxes, transpose as swapdims, movedim as moveaxis
+from ._creation import (empty, zeros, ones, full, eye, arange, linspace, logspace, rand, randn,
+                        randint, randperm, normal, zeros_like, ones_like, empty_like, full_like,
+                        rand_like, randn_like, randint_like, manual_seed, seed, initial_seed,
+                        Generator, default_generator, empty_strided)
+from ._bridge import from_numpy, as_tensor, tensor, from_dlpack, asarray
+from ._printing import set_printoptions, get_printoptions
+from ._ops import *  # noqa: F401,F403  (element-wise ops, reductions)
+from ._ops import __all__ as _ops_all
+from . import cuda
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj):
+    """True when `obj` is an nbtensor Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def clone(input, memory_format=None):
+    return input.clone()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def broadcast_shapes(*shapes):
+    """The shape all `shapes` broadcast to, as a `Size`."""
+    from ._plan import broadcast_shapes as _bs
+    return Size(_bs(*[tuple(s) if not isinstance(s, int) else (s,) for s in shapes]))

@@ -1,0 +1,79 @@
+"""CPU backend glue: picks and launches the element-wise kernels for a planned iteration.
+
+Callers pass raw operands (storage array, offset, strides) already validated and
+broadcast to the output shape; this module never sees a Tensor.
+"""
+import numpy as np
+
+from ._plan import plan
+
+# Below this many elements a serial kernel beats the ~2 us cost of starting threads
+# (DESIGN §2 measured the break-even near 3e4; kept conservative for a loaded machine).
+PARALLEL_THRESHOLD = 1 << 16
+# Tile edge (elements) used when an operand walks the inner loop with a large stride.
+TILE = 64
+# Outer rows handled per scheduling unit when not tiling.
+ROW_BLOCK = 16
+
+_kernels = None
+_threads = None
+
+
+def _module():
+    global _kernels
+    if _kernels is None:
+        from .kernels.cpu import elementwise
+        _kernels = elementwise
+    return _kernels
+
+
+def _nchunks():
+    global _threads
+    if _threads is None:
+        import numba
+        _threads = numba.get_num_threads()
+    return _threads * 4
+
+
+def _bits(storage):
+    # numba has no float16: half-precision data is moved as its 16-bit pattern.
+    return storage.view(np.uint16) if storage.dtype == np.float16 else storage
+
+
+def run(name, shape, numel, out, inputs):
+    """Run element-wise kernel `name` over `shape`.
+
+    `out` and each of `inputs` are (storage, offset, strides) with strides already
+    broadcast to `shape`. Storage dtypes must be those the kernel computes in (float16
+    only for a plain `copy` between float16 storages).
+    """
+    if numel == 0:
+        return
+    kern = _module()
+    ostore, ooff, ostrides = out
+    new_shape, new_strides = plan(shape, [ostrides] + [s for _, _, s in inputs])
+    parallel = numel >= PARALLEL_THRESHOLD
+    if len(new_shape) == 1 and new_strides[0][0] == 1 and all(s[0] in (0, 1) for s in new_strides[1:]):
+        args = [_bits(ostore), ooff]
+        for (store, off, _), st in zip(inputs, new_strides[1:]):
+            args += (_bits(store), off, st[0])
+        if parallel:
+            getattr(kern, name + "_flat_par")(*args, numel, _nchunks())
+        else:
+            getattr(kern, name + "_flat")(*args, numel, 1)
+        return
+    nd = len(new_shape)
+    inner = new_shape[-1]
+    tiled = nd >= 2 and inner > TILE and any(abs(s[-1]) > 1 for s in new_strides)
+    if tiled:
+        row_block, col_block = TILE, TILE
+    else:
+        row_block, col_block = ROW_BLOCK, inner
+    args = [_bits(ostore)] + [_bits(store) for store, _, _ in inputs]
+    shape_arr = np.array(new_shape, dtype=np.int64)
+    st_arr = np.array(new_strides, dtype=np.int64)
+    base = np.array([ooff] + [off for _, off, _ in inputs], dtype=np.int64)
+    if parallel:
+        getattr(kern, name + "_nd_par")(*args, shape_arr, st_arr, base, row_block, col_block, _nchunks())
+    else:
+        getattr(kern, name + "_nd")(*args, shape_arr, st_arr, base, row_block, col_block, 1)

@@ -1,0 +1,376 @@
+"""Creation functions (SPEC §2): constant fills, ranges, random tensors, `*_like`, `new_*`."""
+import math
+import numbers
+
+import numpy as np
+
+from . import _dtype as dt
+from ._device import to_device
+from ._plan import contiguous_strides
+from ._tensor import Tensor, copy_into, empty_like_layout, empty_tensor, make
+from ._views import parse_sizes
+
+__all__ = [
+    "empty", "zeros", "ones", "full", "eye", "arange", "linspace", "logspace", "rand", "randn",
+    "randint", "randperm", "normal", "zeros_like", "ones_like", "empty_like", "full_like",
+    "rand_like", "randn_like", "randint_like", "manual_seed", "seed", "initial_seed",
+    "Generator", "default_generator", "empty_strided",
+]
+
+_DEFAULT_SEED = 67280421310721
+
+
+class Generator:
+    """A random number generator; ``manual_seed`` makes every random creator reproducible."""
+
+    def __init__(self, device="cpu"):
+        self.device = to_device(device)
+        self.manual_seed(_DEFAULT_SEED)
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        self._seed = seed
+        self._rng = np.random.Generator(np.random.PCG64(seed & 0xFFFFFFFFFFFFFFFF))
+        return self
+
+    def seed(self):
+        return self.manual_seed(np.random.SeedSequence().entropy % (1 << 63))._seed
+
+    def initial_seed(self):
+        return self._seed
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    """Seed the default generator: every random creator then gives the same values again."""
+    return default_generator.manual_seed(seed)
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def check_requires_grad(requires_grad):
+    if requires_grad:
+        raise RuntimeError("requires_grad=True: autograd is not available in this release of nbtensor")
+
+
+def _resolve(dtype, device, requires_grad=False, default=None):
+    check_requires_grad(requires_grad)
+    to_device(device)
+    if dtype is None:
+        return default or dt.get_default_dtype()
+    return dt.to_dtype(dtype)
+
+
+def _sizes(size, kwargs_size=None):
+    sizes = parse_sizes(size if kwargs_size is None else (kwargs_size,))
+    for s in sizes:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(sizes)}")
+    return sizes
+
+
+def _wrap(array, dtype):
+    """A tensor over a freshly made contiguous ndarray, converted to `dtype`."""
+    array = np.ascontiguousarray(array, dtype=dtype.np)
+    return make(array.reshape(-1), 0, array.shape, contiguous_strides(array.shape), dtype)
+
+
+def _filled(sizes, value, dtype):
+    out = empty_tensor(sizes, dtype)
+    out._storage.fill(value)
+    return out
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, size_=None, **_):
+    """An uninitialised tensor of the given size."""
+    return empty_tensor(_sizes(size), _resolve(dtype, device, requires_grad))
+
+
+def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor with explicit strides."""
+    dtype = _resolve(dtype, device, requires_grad)
+    size, stride = tuple(size), tuple(stride)
+    span = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    return make(np.empty(span, dtype.np), 0, size, stride, dtype)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, **_):
+    """A tensor of zeros."""
+    return _filled(_sizes(size), 0, _resolve(dtype, device, requires_grad))
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, **_):
+    """A tensor of ones."""
+    return _filled(_sizes(size), 1, _resolve(dtype, device, requires_grad))
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
+    """A tensor filled with `fill_value` (its dtype inferred from the value when not given)."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    default = dt.scalar_dtype(fill_value)
+    return _filled(_sizes((size,)), fill_value, _resolve(dtype, device, requires_grad, default))
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
+    """The identity matrix (n x m)."""
+    m = n if m is None else m
+    if n < 0 or m < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}" if n < 0 else
+                           f"m must be greater or equal to 0, got {m}")
+    return _wrap(np.eye(n, m), _resolve(dtype, device, requires_grad))
+
+
+def _number(x, name):
+    if isinstance(x, Tensor):
+        return x.item()
+    if not isinstance(x, numbers.Number):
+        raise TypeError(f"arange(): argument '{name}' must be Number, not {type(x).__name__}")
+    return x
+
+
+def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False, **_):
+    """Values start, start+step, ... below `end` (int64 for integer arguments)."""
+    if end is None:
+        start, end = 0, start
+    start, end, step = _number(start, "start"), _number(end, "end"), _number(step, "step")
+    all_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+    dtype = _resolve(dtype, device, requires_grad, dt.int64 if all_int else None)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if any(isinstance(v, float) and not math.isfinite(v) for v in (start, end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (end - start) * step < 0 and end != start:
+        raise RuntimeError(
+            f"upper bound and larger bound inconsistent with step sign (start={start}, end={end}, step={step})")
+    if all_int:
+        n = max(0, -(-(end - start) // step))
+        values = start + step * np.arange(n, dtype=np.int64)
+    else:
+        n = max(0, math.ceil((end - start) / step))
+        values = start + step * np.arange(n, dtype=np.float64)
+    return _wrap(values, dtype)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **_):
+    """`steps` evenly spaced values from `start` to `end` inclusive."""
+    start, end = _number(start, "start"), _number(end, "end")
+    if steps < 0:
+        raise RuntimeError(f"number of steps must be non-negative, got {steps}")
+    dtype = _resolve(dtype, device, requires_grad)
+    i = np.arange(steps, dtype=np.float64)
+    if steps == 1:
+        values = np.array([start], dtype=np.float64)
+    else:
+        step = (end - start) / (steps - 1)
+        half = steps // 2
+        # torch fills the first half from `start` and the second from `end` (symmetric rounding).
+        values = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+    if not dtype.is_floating_point:
+        values = np.trunc(values)
+    return _wrap(values, dtype)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, **_):
+    """`base` raised to `steps` evenly spaced exponents."""
+    exps = linspace(start, end, steps, dtype=dt.float64).numpy()
+    return _wrap(np.power(base, exps), _resolve(dtype, device, requires_grad))
+
+
+def _generator(generator):
+    return (generator or default_generator)._rng
+
+
+def _random(sizes, dtype, draw):
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"expected a floating point dtype for a random float tensor, got {dtype}")
+    compute = np.float64 if dtype is dt.float64 else np.float32
+    return _wrap(draw(sizes, compute), dtype)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
+    """Uniform samples in [0, 1)."""
+    rng = _generator(generator)
+    return _random(_sizes(size), _resolve(dtype, device, requires_grad),
+                   lambda s, d: rng.random(s, dtype=d))
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
+    """Standard normal samples."""
+    rng = _generator(generator)
+    return _random(_sizes(size), _resolve(dtype, device, requires_grad),
+                   lambda s, d: rng.standard_normal(s, dtype=d))
+
+
+def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, **_):
+    """Integers uniformly drawn from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    args = list(args)
+    if size is None:
+        if not args:
+            raise TypeError("randint() missing required argument 'size'")
+        size = args.pop()
+    if len(args) == 1:
+        low, high = 0, args[0]
+    elif len(args) == 2:
+        low, high = args
+    else:
+        raise TypeError(f"randint() expects (high, size) or (low, high, size), got {len(args) + 1} arguments")
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dtype = _resolve(dtype, device, requires_grad, dt.int64)
+    values = _generator(generator).integers(low, high, size=_sizes((size,)), dtype=np.int64)
+    return _wrap(values, dtype)
+
+
+def randperm(n, generator=None, dtype=None, device=None, requires_grad=False, **_):
+    """A random permutation of 0..n-1."""
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got {n}")
+    return _wrap(_generator(generator).permutation(n), _resolve(dtype, device, requires_grad, dt.int64))
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, out=None, **_):
+    """Normal samples; `mean` and `std` may be numbers or tensors (broadcast)."""
+    rng = _generator(generator)
+    m = mean.numpy() if isinstance(mean, Tensor) else mean
+    s = std.numpy() if isinstance(std, Tensor) else std
+    if np.any(np.asarray(s) < 0):
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {np.min(s)}")
+    if size is None:
+        size = np.broadcast_shapes(np.shape(m), np.shape(s))
+        if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+            raise TypeError("normal() needs a size when mean and std are numbers")
+    else:
+        size = _sizes((size,))
+    ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    default = ref.dtype if ref is not None and ref.dtype.is_floating_point else None
+    dtype = _resolve(dtype, device, False, default)
+    values = m + s * rng.standard_normal(size)
+    result = _wrap(values, dtype)
+    if out is not None:
+        return out.copy_(result)
+    return result
+
+
+def _like(fill):
+    def like(input, dtype=None, device=None, requires_grad=False, memory_format=None, **kwargs):
+        check_requires_grad(requires_grad)
+        dtype = input.dtype if dtype is None else dt.to_dtype(dtype)
+        to_device(device)
+        out = empty_like_layout(input, dtype)
+        return fill(out, **kwargs)
+    return like
+
+
+empty_like = _like(lambda out: out)
+zeros_like = _like(lambda out: copy_into(out, 0))
+ones_like = _like(lambda out: copy_into(out, 1))
+rand_like = _like(lambda out: out.copy_(rand(out._shape, dtype=out.dtype)))
+randn_like = _like(lambda out: out.copy_(randn(out._shape, dtype=out.dtype)))
+empty_like.__doc__ = "An uninitialised tensor shaped like `input`."
+zeros_like.__doc__ = "Zeros shaped like `input`."
+ones_like.__doc__ = "Ones shaped like `input`."
+rand_like.__doc__ = "Uniform [0, 1) samples shaped like `input`."
+randn_like.__doc__ = "Standard normal samples shaped like `input`."
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """`fill_value` everywhere, shaped like `input`."""
+    return _like(lambda out: copy_into(out, fill_value))(input, dtype, device, requires_grad)
+
+
+def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False, **_):
+    """Random integers in [low, high) shaped like `input`."""
+    if high is None:
+        low, high = 0, low
+    dtype = input.dtype if dtype is None else dt.to_dtype(dtype)
+    return randint(low, high, input._shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+# ------------------------------------------------------------------ in-place random fills
+def uniform_(self, a=0.0, b=1.0, generator=None):
+    """Fill with uniform samples from [a, b)."""
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+    values = _generator(generator).uniform(a, b, self._shape)
+    return self.copy_(_wrap(values, dt.float64))
+
+
+def normal_(self, mean=0.0, std=1.0, generator=None):
+    """Fill with normal samples."""
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    values = mean + std * _generator(generator).standard_normal(self._shape)
+    return self.copy_(_wrap(values, dt.float64))
+
+
+def random_(self, from_=0, to=None, generator=None):
+    """Fill with random integers in [from, to)."""
+    if to is None:
+        from_, to = 0, (1 << 24 if self.dtype is dt.float32 else 1 << 53
+                        if self.dtype is dt.float64 else np.iinfo(self.dtype.np).max + 1
+                        if self.dtype is not dt.bool else 2)
+    values = _generator(generator).integers(from_, to, self._shape)
+    return self.copy_(_wrap(values, dt.int64))
+
+
+def bernoulli_(self, p=0.5, generator=None):
+    """Fill with 1 with probability p, else 0."""
+    values = _generator(generator).random(self._shape) < p
+    return self.copy_(_wrap(values, dt.bool))
+
+
+def _new(fill):
+    def new(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        check_requires_grad(requires_grad)
+        dtype = self.dtype if dtype is None else dt.to_dtype(dtype)
+        return fill(empty_tensor(_sizes(size), dtype))
+    return new
+
+
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of `size` filled with `fill_value`, with `self`'s dtype and device by default."""
+    return _new(lambda out: copy_into(out, fill_value))(self, size, dtype=dtype, device=device,
+                                                        requires_grad=requires_grad)
+
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """A copy of `data` with `self`'s dtype and device by default."""
+    from ._bridge import tensor
+    return tensor(data, dtype=self.dtype if dtype is None else dtype, device=device,
+                  requires_grad=requires_grad)
+
+
+def legacy_constructor(args, device):
+    """``Tensor(*sizes)`` (uninitialised float) or ``Tensor(data)`` (a float copy)."""
+    dtype = dt.get_default_dtype()
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return data
+        from ._bridge import tensor
+        return tensor(data, dtype=dtype, device=device)
+    return empty(*args, dtype=dtype, device=device)
+
+
+def attach():
+    Tensor.uniform_ = uniform_
+    Tensor.normal_ = normal_
+    Tensor.random_ = random_
+    Tensor.bernoulli_ = bernoulli_
+    Tensor.new_empty = _new(lambda out: out)
+    Tensor.new_zeros = _new(lambda out: copy_into(out, 0))
+    Tensor.new_ones = _new(lambda out: copy_into(out, 1))
+    Tensor.new_full = new_full
+    Tensor.new_tensor = new_tensor
+
+
+attach()

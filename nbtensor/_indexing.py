@@ -1,0 +1,109 @@
+"""``x[index]`` and ``x[index] = value``.
+
+Basic indices (ints, slices with positive steps, None, ...) produce views by stride
+arithmetic. Integer tensors, lists, arrays and bool masks select copies (advanced
+indexing, in _advanced.py).
+"""
+import numbers
+
+import numpy as np
+
+from ._tensor import Tensor, check_writable, copy_into, make
+
+
+def _is_advanced(item):
+    if isinstance(item, (Tensor, np.ndarray, list)):
+        return True
+    return isinstance(item, (bool, np.bool_))
+
+
+def normalize(index):
+    """The index as a tuple of items."""
+    if isinstance(index, tuple):
+        return index
+    return (index,)
+
+
+def _ellipsis_dims(items, ndim):
+    consumed = sum(1 for it in items if it is not None and it is not Ellipsis)
+    if sum(1 for it in items if it is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if consumed > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    return ndim - consumed
+
+
+def slice_bounds(s, size):
+    """(start, length, step) of slice `s` on a dimension of `size`; ValueError on step <= 0."""
+    step = 1 if s.step is None else s.step.__index__()
+    if step <= 0:
+        raise ValueError(f"step must be greater than zero (got slice step {step})")
+    start, stop, _ = slice(s.start, s.stop, step).indices(size)
+    length = max(0, (stop - start + step - 1) // step)
+    return start, length, step
+
+
+def basic_view(t, items):
+    """The view selected by basic index items (no tensors, lists or bools among them)."""
+    ndim = len(t._shape)
+    fill = _ellipsis_dims(items, ndim)
+    shape, strides = [], []
+    offset = t._offset
+    d = 0
+    for item in items:
+        if item is None:
+            shape.append(1)
+            strides.append(0)
+        elif item is Ellipsis:
+            shape.extend(t._shape[d:d + fill])
+            strides.extend(t._strides[d:d + fill])
+            d += fill
+        elif isinstance(item, slice):
+            size = t._shape[d]
+            start, length, step = slice_bounds(item, size)
+            if length:
+                offset += start * t._strides[d]
+            shape.append(length)
+            strides.append(t._strides[d] * step)
+            d += 1
+        else:
+            try:
+                i = item.__index__()
+            except (AttributeError, TypeError):
+                raise IndexError(
+                    "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                    f"are valid indices (got {type(item).__name__})") from None
+            size = t._shape[d]
+            if i < -size or i >= size:
+                raise IndexError(f"index {i} is out of bounds for dimension {d} with size {size}")
+            offset += (i + size if i < 0 else i) * t._strides[d]
+            d += 1
+    shape.extend(t._shape[d:])
+    strides.extend(t._strides[d:])
+    return make(t._storage, offset, tuple(shape), tuple(strides), t.dtype, t.device)
+
+
+def getitem(t, index):
+    items = normalize(index)
+    if any(_is_advanced(it) for it in items):
+        from ._advanced import advanced_getitem
+        return advanced_getitem(t, items)
+    return basic_view(t, items)
+
+
+def setitem(t, index, value):
+    items = normalize(index)
+    if any(_is_advanced(it) for it in items):
+        from ._advanced import advanced_setitem
+        advanced_setitem(t, items, value)
+        return
+    target = basic_view(t, items)
+    check_writable(target)
+    if isinstance(value, Tensor):
+        # torch lets a value with extra leading size-1 dimensions fill a smaller target.
+        while value.dim() > target.dim() and value._shape[0] == 1:
+            value = value.squeeze(0)
+    elif not isinstance(value, numbers.Number):
+        from ._creation import tensor as make_tensor
+        value = make_tensor(value, dtype=t.dtype)
+    copy_into(target, value)

@@ -1,0 +1,80 @@
+"""Iteration planning: broadcasting, dimension reordering and coalescing (pure Python).
+
+A plan turns "operands with a shape and strides" into the fewest, best-ordered loops, the
+way NumPy's nditer and torch's TensorIterator do:
+1. broadcast: every input gets the output's shape, broadcast dimensions stride 0;
+2. drop size-1 dimensions; reorder so the output's smallest stride is innermost;
+3. coalesce neighbours that are contiguous for every operand.
+Most real calls collapse to one dimension, which a flat kernel handles.
+"""
+__all__ = ["broadcast_shapes", "contiguous_strides", "plan"]
+
+
+def contiguous_strides(shape):
+    """Row-major strides (in elements) for `shape`."""
+    strides = []
+    acc = 1
+    for s in reversed(shape):
+        strides.append(acc)
+        acc *= s if s > 1 else 1
+    return tuple(reversed(strides))
+
+
+def broadcast_shapes(*shapes):
+    """The broadcast of several shapes; RuntimeError naming the sizes and the dimension."""
+    if len(shapes) == 2 and shapes[0] == shapes[1]:
+        return tuple(shapes[0])
+    ndim = max((len(s) for s in shapes), default=0)
+    result = [1] * ndim
+    for shape in shapes:
+        offset = ndim - len(shape)
+        for i, size in enumerate(shape):
+            if size < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {size}: {list(shape)}")
+            current = result[offset + i]
+            if size == current or size == 1:
+                continue
+            if current == 1:
+                result[offset + i] = size
+                continue
+            raise RuntimeError(
+                f"The size of tensor a ({current}) must match the size of tensor b ({size}) "
+                f"at non-singleton dimension {offset + i}")
+    return tuple(result)
+
+
+def broadcast_strides(shape, strides, target):
+    """Strides of a tensor of `shape`/`strides` viewed with the broadcast shape `target`."""
+    offset = len(target) - len(shape)
+    out = [0] * len(target)
+    for i, size in enumerate(shape):
+        if size != 1:
+            out[offset + i] = strides[i]
+    return tuple(out)
+
+
+def plan(shape, strides_list):
+    """Reorder and coalesce an iteration of `shape` over operands with `strides_list`.
+
+    `strides_list[0]` is the output's. Returns (shape, strides_list) with at least one
+    dimension; the last dimension is the one to run innermost.
+    """
+    dims = [d for d in range(len(shape)) if shape[d] != 1]
+    if not dims:
+        return (1,), [(1,) for _ in strides_list]
+    if len(dims) > 1:
+        # Outermost first: sort by the strides of the output, then of each input.
+        dims.sort(key=lambda d: tuple(abs(st[d]) for st in strides_list), reverse=True)
+    new_shape = [shape[dims[0]]]
+    new_strides = [[st[dims[0]]] for st in strides_list]
+    for d in dims[1:]:
+        size = shape[d]
+        if all(ns[-1] == st[d] * size for ns, st in zip(new_strides, strides_list)):
+            new_shape[-1] *= size
+            for ns, st in zip(new_strides, strides_list):
+                ns[-1] = st[d]
+        else:
+            new_shape.append(size)
+            for ns, st in zip(new_strides, strides_list):
+                ns.append(st[d])
+    return tuple(new_shape), [tuple(ns) for ns in new_strides]

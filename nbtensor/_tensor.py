@@ -1,0 +1,435 @@
+"""The Tensor: a view (storage, offset, shape, strides, dtype, device) over a flat buffer.
+
+Storage on the CPU is a 1-D NumPy array; strides and offsets count elements. View math is
+Python arithmetic; data movement goes through the strided copy kernel (`copy_into`).
+Operations (element-wise, reductions, shape functions) are attached by their own modules.
+"""
+import numbers
+
+import numpy as np
+
+from . import _dtype as dt
+from . import _cpu
+from ._device import CPU, to_device
+from ._device import device as _device_cls
+from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
+from ._size import Size
+
+__all__ = ["Tensor"]
+
+
+def _numel(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def make(storage, offset, shape, strides, dtype, device=CPU):
+    """Build a Tensor over `storage` without copying or validating (internal fast path)."""
+    t = object.__new__(Tensor)
+    t._storage = storage
+    t._offset = offset
+    t._shape = shape
+    t._strides = strides
+    t.dtype = dtype
+    t.device = device
+    return t
+
+
+def empty_tensor(shape, dtype, device=CPU):
+    """A new contiguous tensor of `shape` with uninitialised memory."""
+    shape = tuple(shape)
+    return make(np.empty(_numel(shape), dtype=dtype.np), 0, shape, contiguous_strides(shape), dtype, device)
+
+
+def is_non_overlapping_and_dense(t):
+    """True when `t` covers exactly `numel` consecutive elements in some dimension order."""
+    dims = sorted((d for d in range(len(t._shape)) if t._shape[d] != 1), key=lambda d: t._strides[d])
+    expected = 1
+    for d in dims:
+        if t._strides[d] != expected:
+            return False
+        expected *= t._shape[d]
+    return True
+
+
+def empty_like_layout(t, dtype=None):
+    """A new tensor shaped like `t`, keeping `t`'s dimension order when `t` is dense
+    (torch's preserve_format), else row-major."""
+    dtype = dtype or t.dtype
+    if t.is_contiguous() or not is_non_overlapping_and_dense(t):
+        return empty_tensor(t._shape, dtype, t.device)
+    n = _numel(t._shape)
+    return make(np.empty(n, dtype=dtype.np), 0, t._shape, t._strides, dtype, t.device)
+
+
+def scalar_storage(value, dtype):
+    """A one-element storage holding `value` converted to `dtype` (a stride-0 operand)."""
+    return np.array((value,), dtype=dtype.np)
+
+
+def _overlaps(a, b):
+    """True when the memory of tensors a and b may overlap."""
+    if a._storage is b._storage:
+        return True
+    return np.may_share_memory(a._storage, b._storage)
+
+
+def has_internal_overlap(t):
+    """True when several elements of `t` alias one memory location (an expanded view)."""
+    return any(st == 0 and sz > 1 for st, sz in zip(t._strides, t._shape))
+
+
+def check_writable(t):
+    if has_internal_overlap(t):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            f"single memory location (shape {list(t._shape)}, strides {list(t._strides)}). "
+            "Please clone() the tensor before performing the operation.")
+
+
+def copy_into(dst, src):
+    """Write `src` (a Tensor or a Python number) into `dst`, broadcasting and casting.
+
+    Safe when `src` overlaps `dst`: the source is first copied to a temporary.
+    """
+    if not isinstance(src, Tensor):
+        store = scalar_storage(src, dst.dtype)
+        _copy_raw(dst, (store, 0, (0,) * len(dst._shape)), dst.dtype)
+        return dst
+    if src.device != dst.device:
+        raise RuntimeError(f"copy_: cannot copy between {src.device} and {dst.device} in this release")
+    shape = dst._shape
+    if src._shape != shape:
+        if broadcast_shapes(shape, src._shape) != tuple(shape):
+            raise RuntimeError(
+                f"output with shape {list(shape)} doesn't match the broadcast shape "
+                f"{list(broadcast_shapes(shape, src._shape))}")
+    if _overlaps(dst, src) and not (src._offset == dst._offset and src._strides == dst._strides
+                                    and src._shape == shape):
+        src = src.clone()
+    strides = broadcast_strides(src._shape, src._strides, shape) if src._shape != shape else src._strides
+    _copy_raw(dst, (src._storage, src._offset, strides), src.dtype)
+    return dst
+
+
+def _copy_raw(dst, src_operand, src_dtype):
+    store, offset, strides = src_operand
+    numel = _numel(dst._shape)
+    if numel == 0:
+        return
+    f16 = dt.float16
+    if (src_dtype is f16) != (dst.dtype is f16):
+        # numba has no float16 arithmetic: NumPy converts half precision.
+        src_view = np.ndarray(dst._shape, src_dtype.np, store, offset * src_dtype.itemsize,
+                              tuple(s * src_dtype.itemsize for s in strides))
+        np.copyto(dst.numpy(), src_view, casting="unsafe")
+        return
+    _cpu.run("copy", dst._shape, numel, (dst._storage, dst._offset, dst._strides),
+             [(store, offset, strides)])
+
+
+class Tensor:
+    """A multi-dimensional array with PyTorch's interface, backed by Numba kernels.
+
+    ``Tensor(*sizes)`` makes an uninitialised float tensor, ``Tensor(data)`` copies data
+    (the legacy constructors); prefer ``nbtensor.tensor`` and the creation functions.
+    """
+
+    __slots__ = ("_storage", "_offset", "_shape", "_strides", "dtype", "device", "__weakref__")
+    __array_priority__ = 1000
+
+    def __new__(cls, *args, device=None):
+        from ._creation import legacy_constructor
+        return legacy_constructor(args, device)
+
+    # ----------------------------------------------------------------- metadata
+    @property
+    def shape(self):
+        return tuple.__new__(Size, self._shape)
+
+    def size(self, dim=None):
+        """The shape as a `Size`, or the size of dimension `dim`."""
+        if dim is None:
+            return tuple.__new__(Size, self._shape)
+        return self._shape[self._wrap_dim(dim)]
+
+    def stride(self, dim=None):
+        """Strides in elements, or the stride of dimension `dim`."""
+        if dim is None:
+            return tuple(self._strides)
+        return self._strides[self._wrap_dim(dim)]
+
+    def dim(self):
+        return len(self._shape)
+
+    ndimension = dim
+
+    @property
+    def ndim(self):
+        return len(self._shape)
+
+    def numel(self):
+        return _numel(self._shape)
+
+    nelement = numel
+
+    def storage_offset(self):
+        return self._offset
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.numel() * self.dtype.itemsize
+
+    def data_ptr(self):
+        return self._storage.__array_interface__["data"][0] + self._offset * self.dtype.itemsize
+
+    def untyped_storage_ptr(self):
+        return self._storage.__array_interface__["data"][0]
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def is_complex(self):
+        return False
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    @property
+    def requires_grad(self):
+        return False
+
+    def is_contiguous(self, memory_format=None):
+        expected = 1
+        shape, strides = self._shape, self._strides
+        for i in range(len(shape) - 1, -1, -1):
+            size = shape[i]
+            if size == 1:
+                continue
+            if size == 0:
+                return True
+            if strides[i] != expected:
+                return False
+            expected *= size
+        return True
+
+    def _wrap_dim(self, dim, ndim=None):
+        return wrap_dim(dim, len(self._shape) if ndim is None else ndim)
+
+    def __len__(self):
+        if not self._shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._shape[0]
+
+    def __iter__(self):
+        if not self._shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self.select(0, i) for i in range(self._shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    # ----------------------------------------------------------------- copies
+    def contiguous(self, memory_format=None):
+        """`self` when already row-major contiguous, else a contiguous copy."""
+        if self.is_contiguous():
+            return self
+        out = empty_tensor(self._shape, self.dtype, self.device)
+        return copy_into(out, self)
+
+    def clone(self, memory_format=None):
+        """A copy with its own memory (dense tensors keep their dimension order)."""
+        if memory_format is not None and memory_format != "preserve_format":
+            out = empty_tensor(self._shape, self.dtype, self.device)
+        else:
+            out = empty_like_layout(self)
+        return copy_into(out, self)
+
+    def copy_(self, src, non_blocking=False):
+        """Copy `src` (broadcast, cast) into `self`'s memory; returns `self`."""
+        check_writable(self)
+        return copy_into(self, src)
+
+    def fill_(self, value):
+        """Fill with `value` in place."""
+        if isinstance(value, Tensor):
+            if value.dim() != 0:
+                raise RuntimeError(
+                    f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions.")
+            value = value.item()
+        check_writable(self)
+        return copy_into(self, value)
+
+    def zero_(self):
+        """Fill with zeros in place."""
+        return self.fill_(0)
+
+    # ----------------------------------------------------------------- conversion
+    def to(self, *args, **kwargs):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``; `self` when
+        nothing changes (unless ``copy=True``)."""
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, (str, _device_cls)) or (isinstance(a, int) and not isinstance(a, bool)):
+                device = a
+            elif a is not None:
+                dtype = dt.to_dtype(a)
+        device = self.device if device is None else to_device(device)
+        dtype = self.dtype if dtype is None else dt.to_dtype(dtype)
+        if device == self.device and dtype is self.dtype and not copy:
+            return self
+        out = empty_like_layout(self, dtype)
+        return copy_into(out, self)
+
+    def type(self, dtype=None):
+        """With no argument, the legacy type name (``'torch.FloatTensor'``); else a cast."""
+        if dtype is None:
+            return _LEGACY_NAMES[self.dtype]
+        return self.to(dt.to_dtype(dtype))
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def cpu(self):
+        return self.to(CPU)
+
+    def cuda(self, device=None, non_blocking=False):
+        return self.to(to_device("cuda" if device is None else device))
+
+    def numpy(self, force=False):
+        """An ndarray over the same memory with the same strides (no copy)."""
+        if self.device.type != "cpu":
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. "
+                "Use Tensor.cpu() to copy the tensor to host memory first.")
+        item = self.dtype.itemsize
+        return np.ndarray(self._shape, self.dtype.np, self._storage, self._offset * item,
+                          tuple(s * item for s in self._strides))
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __dlpack__(self, stream=None, max_version=None, dl_device=None, copy=None):
+        kwargs = {} if max_version is None else {"max_version": max_version}
+        return self.numpy().__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return (1, 0)
+
+    def item(self):
+        """The single element as a Python number."""
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(
+                f"a Tensor with {n} elements cannot be converted to Scalar")
+        return self._storage[self._offset].item()
+
+    def tolist(self):
+        """Nested Python lists of Python numbers (a number for a 0-d tensor)."""
+        return self.numpy().tolist()
+
+    def __bool__(self):
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {n} values is ambiguous")
+        return bool(self._storage[self._offset])
+
+    def __int__(self):
+        return int(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __format__(self, spec):
+        if self.dim() == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __repr__(self):
+        from ._printing import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (_rebuild, (self.numpy().copy(), self.dtype.name))
+
+    def __deepcopy__(self, memo):
+        return self.clone()
+
+    # ----------------------------------------------------------------- indexing
+    def __getitem__(self, index):
+        from ._indexing import getitem
+        return getitem(self, index)
+
+    def __setitem__(self, index, value):
+        from ._indexing import setitem
+        setitem(self, index, value)
+
+
+def _rebuild(array, dtype_name):
+    from ._bridge import from_numpy
+    return from_numpy(array)
+
+
+_LEGACY_NAMES = {
+    dt.bool: "torch.BoolTensor", dt.uint8: "torch.ByteTensor", dt.int8: "torch.CharTensor",
+    dt.int16: "torch.ShortTensor", dt.int32: "torch.IntTensor", dt.int64: "torch.LongTensor",
+    dt.float16: "torch.HalfTensor", dt.float32: "torch.FloatTensor", dt.float64: "torch.DoubleTensor",
+}
+
+
+def wrap_dim(dim, ndim):
+    """Normalise a possibly negative dimension; IndexError as torch words it."""
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
+    if dim < lo or dim > hi:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return dim + ndim if dim < 0 else dim
+
+
+def _add_dtype_shortcuts():
+    for name, d in (("float", dt.float32), ("double", dt.float64), ("half", dt.float16),
+                    ("long", dt.int64), ("int", dt.int32), ("short", dt.int16),
+                    ("char", dt.int8), ("byte", dt.uint8), ("bool", dt.bool)):
+        def cast(self, memory_format=None, _d=d):
+            return self.to(_d)
+        cast.__name__ = name
+        cast.__doc__ = f"``self.to({d})``"
+        setattr(Tensor, name, cast)
+
+
+_add_dtype_shortcuts()

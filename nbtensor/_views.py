@@ -1,0 +1,411 @@
+"""Shape functions: views that share storage (pure shape/stride arithmetic), and `reshape`
+and `flatten`, which copy only when no view can express the result."""
+import numbers
+
+from ._plan import contiguous_strides
+from ._tensor import Tensor, _numel, make, wrap_dim
+
+__all__ = [
+    "view", "reshape", "flatten", "unflatten", "t", "transpose", "permute", "squeeze",
+    "unsqueeze", "expand", "expand_as", "broadcast_to", "narrow", "select", "unbind",
+    "split", "chunk", "diagonal", "movedim", "view_as", "reshape_as", "tensor_split",
+]
+
+
+def _as_view(t, shape, strides, offset=None):
+    return make(t._storage, t._offset if offset is None else offset, tuple(shape), tuple(strides),
+                t.dtype, t.device)
+
+
+def parse_sizes(args, name="size"):
+    """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(Size)``; return a tuple of ints."""
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral) and not (
+            isinstance(args[0], Tensor) and args[0].dim() == 0):
+        args = args[0]
+    try:
+        sizes = tuple(int(s) if not isinstance(s, numbers.Integral) else s.__index__() for s in args)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a sequence of ints, got {args!r}") from None
+    return sizes
+
+
+def infer_size(shape, numel):
+    """Resolve one -1 in `shape` for a tensor of `numel` elements."""
+    infer = None
+    known = 1
+    for i, s in enumerate(shape):
+        if s == -1:
+            if infer is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            infer = i
+        elif s < 0:
+            raise RuntimeError(f"invalid shape dimension {s}")
+        else:
+            known *= s
+    if infer is not None:
+        if known == 0:
+            raise RuntimeError(
+                f"cannot reshape tensor of {numel} elements into shape {list(shape)} because the "
+                "unspecified dimension size -1 can be any value and is ambiguous")
+        if numel % known == 0:
+            shape = shape[:infer] + (numel // known,) + shape[infer + 1:]
+            return shape
+    elif known == numel:
+        return shape
+    raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+
+
+def view_strides(oldshape, oldstrides, newshape):
+    """Strides that let `newshape` view memory laid out as oldshape/oldstrides, or None."""
+    if _numel(oldshape) == 0 or len(oldshape) == 0:
+        return contiguous_strides(newshape) if len(oldshape) == 0 or oldshape != newshape else oldstrides
+    newstrides = [0] * len(newshape)
+    view_d = len(newshape) - 1
+    chunk_base_stride = oldstrides[-1]
+    tensor_numel = 1
+    view_numel = 1
+    for tensor_d in range(len(oldshape) - 1, -1, -1):
+        tensor_numel *= oldshape[tensor_d]
+        if tensor_d == 0 or (oldshape[tensor_d - 1] != 1 and
+                             oldstrides[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or newshape[view_d] == 1):
+                newstrides[view_d] = view_numel * chunk_base_stride
+                view_numel *= newshape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if tensor_d > 0:
+                chunk_base_stride = oldstrides[tensor_d - 1]
+                tensor_numel = 1
+                view_numel = 1
+    if view_d != -1:
+        return None
+    return tuple(newstrides)
+
+
+def view(self, *shape):
+    """Same data, new shape (one -1 is inferred). RuntimeError when the strides don't allow it."""
+    if len(shape) == 1 and not isinstance(shape[0], (numbers.Integral, tuple, list)):
+        from ._dtype import to_dtype
+        return _view_dtype(self, to_dtype(shape[0]))
+    shape = infer_size(parse_sizes(shape), self.numel())
+    strides = view_strides(self._shape, self._strides, shape)
+    if strides is None:
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (size {list(self._shape)}, "
+            f"stride {list(self._strides)}, asked for {list(shape)}: at least one dimension spans across "
+            "two contiguous subspaces). Use .reshape(...) instead.")
+    return _as_view(self, shape, strides)
+
+
+def _view_dtype(self, dtype):
+    if dtype.itemsize != self.dtype.itemsize:
+        raise RuntimeError(
+            f"view(dtype): {self.dtype} and {dtype} have different element sizes; nbtensor only "
+            "reinterprets between dtypes of equal size")
+    return make(self._storage.view(dtype.np), self._offset, self._shape, self._strides, dtype, self.device)
+
+
+def view_as(self, other):
+    return view(self, other._shape)
+
+
+def reshape(self, *shape):
+    """Same data in a new shape: a view when the strides allow it, else a copy."""
+    shape = infer_size(parse_sizes(shape), self.numel())
+    strides = view_strides(self._shape, self._strides, shape)
+    if strides is not None:
+        return _as_view(self, shape, strides)
+    return _as_view(self.contiguous() if not self.is_contiguous() else self.clone(), shape,
+                    contiguous_strides(shape), 0)
+
+
+def reshape_as(self, other):
+    return reshape(self, other._shape)
+
+
+def flatten(self, start_dim=0, end_dim=-1):
+    """Merge dimensions start_dim..end_dim (a view when possible)."""
+    ndim = self.dim()
+    if ndim == 0:
+        return reshape(self, (1,))
+    start, end = wrap_dim(start_dim, ndim), wrap_dim(end_dim, ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return self
+    merged = _numel(self._shape[start:end + 1])
+    return reshape(self, self._shape[:start] + (merged,) + self._shape[end + 1:])
+
+
+def unflatten(self, dim, sizes):
+    """Split dimension `dim` into `sizes` (one -1 allowed)."""
+    dim = wrap_dim(dim, self.dim())
+    sizes = infer_size(tuple(sizes), self._shape[dim])
+    return view(self, self._shape[:dim] + sizes + self._shape[dim + 1:])
+
+
+def transpose(self, dim0, dim1):
+    """Swap two dimensions (a view)."""
+    ndim = self.dim()
+    d0, d1 = wrap_dim(dim0, ndim), wrap_dim(dim1, ndim)
+    shape, strides = list(self._shape), list(self._strides)
+    shape[d0], shape[d1] = shape[d1], shape[d0]
+    strides[d0], strides[d1] = strides[d1], strides[d0]
+    return _as_view(self, shape, strides)
+
+
+def t(self):
+    """Transpose a tensor of at most 2 dimensions."""
+    if self.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
+    return transpose(self, 0, 1) if self.dim() == 2 else self
+
+
+def permute(self, *dims):
+    """Reorder the dimensions (a view)."""
+    dims = parse_sizes(dims, "dims")
+    ndim = self.dim()
+    if len(dims) != ndim:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the length "
+            f"of the desired ordering of dimensions i.e. input.dim() = {ndim} is not equal to "
+            f"len(dims) = {len(dims)}")
+    dims = [wrap_dim(d, ndim) for d in dims]
+    if len(set(dims)) != ndim:
+        raise RuntimeError(f"permute(): duplicate dims are not allowed (got {list(dims)})")
+    return _as_view(self, [self._shape[d] for d in dims], [self._strides[d] for d in dims])
+
+
+def movedim(self, source, destination):
+    """Move dimension(s) `source` to position(s) `destination`."""
+    ndim = self.dim()
+    src = [source] if isinstance(source, numbers.Integral) else list(source)
+    dst = [destination] if isinstance(destination, numbers.Integral) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+            f"same number of dims as destination ({dst} dims)")
+    src = [wrap_dim(d, ndim) for d in src]
+    dst = [wrap_dim(d, ndim) for d in dst]
+    order = [None] * ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(ndim) if d not in src)
+    order = [o if o is not None else next(rest) for o in order]
+    return permute(self, order)
+
+
+def squeeze(self, dim=None):
+    """Remove size-1 dimensions (all, or those in `dim`)."""
+    ndim = self.dim()
+    if dim is None:
+        keep = [d for d in range(ndim) if self._shape[d] != 1]
+    else:
+        dims = {wrap_dim(d, ndim) for d in ((dim,) if isinstance(dim, numbers.Integral) else dim)}
+        keep = [d for d in range(ndim) if d not in dims or self._shape[d] != 1]
+    return _as_view(self, [self._shape[d] for d in keep], [self._strides[d] for d in keep])
+
+
+def unsqueeze(self, dim):
+    """Insert a size-1 dimension at `dim` (a view)."""
+    ndim = self.dim()
+    dim = wrap_dim(dim, ndim + 1)
+    shape, strides = list(self._shape), list(self._strides)
+    stride = shape[dim] * strides[dim] if dim < ndim else 1
+    shape.insert(dim, 1)
+    strides.insert(dim, stride)
+    return _as_view(self, shape, strides)
+
+
+def expand(self, *sizes):
+    """Broadcast size-1 dimensions to `sizes` without copying (stride 0); -1 keeps a size."""
+    sizes = parse_sizes(sizes)
+    ndim = self.dim()
+    if len(sizes) < ndim:
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{list(self._shape)}}}, size={list(sizes)}): the number of sizes "
+            f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
+            f"tensor ({ndim})")
+    lead = len(sizes) - ndim
+    shape, strides = [], []
+    for i, target in enumerate(sizes):
+        if i < lead:
+            if target < 0:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({target}) isn't allowed in a leading, "
+                    "non-existing dimension 0")
+            shape.append(target)
+            strides.append(0)
+            continue
+        size, stride = self._shape[i - lead], self._strides[i - lead]
+        if target == -1:
+            target = size
+        if size != target:
+            if size != 1:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({target}) must match the existing size ({size}) "
+                    f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                    f"Tensor sizes: {list(self._shape)}")
+            stride = 0
+        shape.append(target)
+        strides.append(stride)
+    return _as_view(self, shape, strides)
+
+
+def expand_as(self, other):
+    return expand(self, other._shape)
+
+
+def broadcast_to(self, size):
+    return expand(self, tuple(size))
+
+
+def narrow(self, dim, start, length):
+    """Elements start..start+length-1 of dimension `dim` (a view)."""
+    if isinstance(start, Tensor):
+        start = start.item()
+    ndim = self.dim()
+    if ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    dim = wrap_dim(dim, ndim)
+    size = self._shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    if start < 0:
+        start += size
+    if length < 0:
+        raise RuntimeError(f"narrow(): length must be non-negative, got {length}")
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    shape = list(self._shape)
+    shape[dim] = length
+    return _as_view(self, shape, self._strides, self._offset + start * self._strides[dim])
+
+
+def select(self, dim, index):
+    """The slice at `index` along `dim`, with that dimension removed (a view)."""
+    ndim = self.dim()
+    if ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = wrap_dim(dim, ndim)
+    size = self._shape[dim]
+    index = index.__index__()
+    if index < -size or index >= size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(self._shape)} at dimension {dim}")
+    if index < 0:
+        index += size
+    return _as_view(self, self._shape[:dim] + self._shape[dim + 1:],
+                    self._strides[:dim] + self._strides[dim + 1:],
+                    self._offset + index * self._strides[dim])
+
+
+def unbind(self, dim=0):
+    """A tuple of all slices along `dim` (views)."""
+    dim = wrap_dim(dim, self.dim())
+    return tuple(select(self, dim, i) for i in range(self._shape[dim]))
+
+
+def split(self, split_size_or_sections, dim=0):
+    """Views of `split_size` along `dim` (the last may be smaller), or of the given sizes."""
+    ndim = self.dim()
+    if ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    dim = wrap_dim(dim, ndim)
+    size = self._shape[dim]
+    if isinstance(split_size_or_sections, numbers.Integral):
+        step = int(split_size_or_sections)
+        if step < 0 or (step == 0 and size != 0):
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}"
+                               if step == 0 else f"split expects split_size be non-negative, but got split_size={step}")
+        if size == 0:
+            return (self,)
+        sizes = [min(step, size - s) for s in range(0, size, step)]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != size or any(s < 0 for s in sizes):
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
+                f"dimension {dim}), but got split_sizes={sizes}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(self, dim, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(self, chunks, dim=0):
+    """Split into `chunks` views of equal size along `dim` (the last may be smaller)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    dim = wrap_dim(dim, self.dim())
+    size = self._shape[dim]
+    step = max(1, -(-size // chunks))
+    return split(self, step, dim)
+
+
+def tensor_split(self, indices_or_sections, dim=0):
+    """Split into n nearly equal parts, or at the given indices (views)."""
+    dim = wrap_dim(dim, self.dim())
+    size = self._shape[dim]
+    if isinstance(indices_or_sections, numbers.Integral):
+        n = int(indices_or_sections)
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
+        base, extra = divmod(size, n)
+        bounds, start = [], 0
+        for i in range(n):
+            bounds.append((start, start + base + (1 if i < extra else 0)))
+            start = bounds[-1][1]
+    else:
+        idx = [int(i) for i in indices_or_sections]
+        edges = [0] + idx + [size]
+        bounds = [(min(max(a, 0), size), min(max(b, 0), size)) for a, b in zip(edges, edges[1:])]
+    return tuple(narrow(self, dim, a, max(0, b - a)) for a, b in bounds)
+
+
+def diagonal(self, offset=0, dim1=0, dim2=1):
+    """The diagonal of dims (dim1, dim2), appended as the last dimension (a view)."""
+    ndim = self.dim()
+    d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    start = self._offset
+    if offset >= 0:
+        length = max(0, min(self._shape[d1], self._shape[d2] - offset))
+        if length:
+            start += offset * self._strides[d2]
+    else:
+        length = max(0, min(self._shape[d1] + offset, self._shape[d2]))
+        if length:
+            start -= offset * self._strides[d1]
+    keep = [d for d in range(ndim) if d not in (d1, d2)]
+    shape = [self._shape[d] for d in keep] + [length]
+    strides = [self._strides[d] for d in keep] + [self._strides[d1] + self._strides[d2]]
+    return _as_view(self, shape, strides, start)
+
+
+def _T(self):
+    return permute(self, list(range(self.dim() - 1, -1, -1)))
+
+
+def _mT(self):
+    if self.dim() < 2:
+        raise RuntimeError(
+            f"tensor.mT is only supported on matrices or batches of matrices. Got {self.dim()}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+def attach():
+    """Install the shape functions as Tensor methods."""
+    for name in __all__:
+        setattr(Tensor, name, globals()[name])
+    Tensor.swapaxes = Tensor.swapdims = transpose
+    Tensor.T = property(_T)
+    Tensor.mT = property(_mT)
+    Tensor.H = property(_T)
+    Tensor.mH = property(_mT)
+
+
+attach()

@@ -1,0 +1,45 @@
+"""``nbtensor.cuda``: GPU availability, probed lazily.
+
+The CUDA backend is not part of this release yet: `is_available()` answers False until it
+lands, so code written as ``'cuda' if torch.cuda.is_available() else 'cpu'`` runs unchanged,
+and asking for a CUDA device explicitly raises a clear error.
+"""
+
+__all__ = ["is_available", "device_count"]
+
+# Flipped when the CUDA backend lands; until then no CUDA device can hold a tensor.
+BACKEND_READY = False
+
+
+def _gpu_present():
+    try:
+        from numba import cuda as numba_cuda  # imported here: it costs ~0.8 s
+    except Exception:
+        return False
+    try:
+        return bool(numba_cuda.is_available())
+    except Exception:
+        return False
+
+
+def is_available():
+    """True when a CUDA GPU is present and nbtensor's CUDA backend can use it."""
+    return BACKEND_READY and _gpu_present()
+
+
+def device_count():
+    """Number of CUDA devices nbtensor can use."""
+    if not is_available():
+        return 0
+    from numba import cuda as numba_cuda
+    return len(numba_cuda.gpus)
+
+
+def require_backend(dev):
+    """Raise the error torch gives on a machine whose build cannot use CUDA."""
+    if not BACKEND_READY:
+        raise RuntimeError(
+            f"cannot place a tensor on {dev}: nbtensor's CUDA backend is not available in this "
+            "release. Use device='cpu' (nbtensor.cuda.is_available() is False).")
+    if not _gpu_present():
+        raise RuntimeError(f"cannot place a tensor on {dev}: no CUDA GPU was found")
