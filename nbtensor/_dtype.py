@@ -15,10 +15,12 @@ class dtype:
     There is exactly one instance per type, so dtypes compare with ``is``.
     """
 
-    __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_signed", "category", "rank")
+    __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_signed", "category", "rank",
+                 "c_name")
 
-    def __init__(self, name, np_dtype, category, rank):
+    def __init__(self, name, np_dtype, category, rank, c_name):
         self.name = name
+        self.c_name = c_name  # the name torch's error messages use (Float, Long, ...)
         self.np = np.dtype(np_dtype)
         self.itemsize = self.np.itemsize
         self.is_floating_point = category == FLOATING
@@ -40,15 +42,15 @@ class dtype:
         return (_dtype_by_name, (self.name,))
 
 
-bool = dtype("bool", np.bool_, BOOL, 0)
-uint8 = dtype("uint8", np.uint8, INTEGER, 0)
-int8 = dtype("int8", np.int8, INTEGER, 0)
-int16 = dtype("int16", np.int16, INTEGER, 1)
-int32 = dtype("int32", np.int32, INTEGER, 2)
-int64 = dtype("int64", np.int64, INTEGER, 3)
-float16 = dtype("float16", np.float16, FLOATING, 0)
-float32 = dtype("float32", np.float32, FLOATING, 1)
-float64 = dtype("float64", np.float64, FLOATING, 2)
+bool = dtype("bool", np.bool_, BOOL, 0, "Bool")
+uint8 = dtype("uint8", np.uint8, INTEGER, 0, "Byte")
+int8 = dtype("int8", np.int8, INTEGER, 0, "Char")
+int16 = dtype("int16", np.int16, INTEGER, 1, "Short")
+int32 = dtype("int32", np.int32, INTEGER, 2, "Int")
+int64 = dtype("int64", np.int64, INTEGER, 3, "Long")
+float16 = dtype("float16", np.float16, FLOATING, 0, "Half")
+float32 = dtype("float32", np.float32, FLOATING, 1, "Float")
+float64 = dtype("float64", np.float64, FLOATING, 2, "Double")
 
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
 

@@ -1,2 +1,308 @@
-"""The public operations (element-wise, reductions); filled in by the op-table modules."""
+"""Every form of every element-wise op, generated from the table in _elementwise.py.
+
+For a row ``Op("add", 2, dunders=(...))`` this installs ``nbtensor.add(input, other, out=)``,
+``Tensor.add``, ``Tensor.add_`` and the operators. A few ops take extra arguments (alpha,
+rounding_mode, decimals, min/max); their wrappers adjust the operands and call the same rows.
+"""
+import numbers
+import sys
+
+import numpy as np
+
+from . import _dtype as dt
+from ._elementwise import OPS, OPS_BY_NAME, apply, result_type as _result_type
+from ._tensor import Tensor
+
 __all__ = []
+_module = sys.modules[__name__]
+
+
+def _export(name, fn):
+    fn.__name__ = name
+    setattr(_module, name, fn)
+    __all__.append(name)
+
+
+def _is_operand(x):
+    return isinstance(x, (Tensor, numbers.Number, np.ndarray, np.generic))
+
+
+def _make_function(op):
+    if op.arity == 1:
+        def function(input, *, out=None):
+            return apply(op, (input,), out=out)
+    else:
+        def function(input, other, *, out=None):
+            return apply(op, (input, other), out=out)
+    function.__doc__ = f"Element-wise ``{op.name}``; broadcasts, promotes dtypes as torch, writes into `out` if given."
+    return function
+
+
+def _make_method(op):
+    def method(self, *args, out=None):
+        return apply(op, (self,) + args, out=out)
+    method.__doc__ = f"Element-wise ``{op.name}`` (see ``nbtensor.{op.name}``)."
+    return method
+
+
+def _make_inplace(op):
+    def method_(self, *args):
+        return apply(op, (self,) + args, inplace=True)
+    method_.__doc__ = f"In-place element-wise ``{op.name}``; returns `self`."
+    return method_
+
+
+def _make_dunder(op, kind):
+    if kind == "forward":
+        def dunder(self, other=None):
+            if op.arity == 1:
+                return apply(op, (self,))
+            if not _is_operand(other):
+                return NotImplemented
+            return apply(op, (self, other))
+    elif kind == "reflected":
+        def dunder(self, other):
+            if not _is_operand(other):
+                return NotImplemented
+            return apply(op, (other, self))
+    else:
+        def dunder(self, other):
+            if not _is_operand(other):
+                return NotImplemented
+            return apply(op, (self, other), inplace=True)
+    return dunder
+
+
+def _dunder_kind(name):
+    if name.startswith("__r") and name not in ("__rshift__",):
+        return "reflected"
+    if name.startswith("__i") and name not in ("__invert__",):
+        return "inplace"
+    return "forward"
+
+
+def install():
+    for op in OPS:
+        if op.function:
+            for name in op.methods or (op.name,):
+                _export(name, _make_function(op))
+        for name in op.methods:
+            setattr(Tensor, name, _make_method(op))
+            if op.inplace:
+                setattr(Tensor, name + "_", _make_inplace(op))
+        for name in op.dunders:
+            setattr(Tensor, name, _make_dunder(op, _dunder_kind(name)))
+    Tensor.__pos__ = lambda self: self.clone()
+
+
+install()
+
+
+# ---------------------------------------------------------------- ops with extra arguments
+def _scaled(other, alpha, self_dtype):
+    if alpha == 1:
+        return other
+    if isinstance(alpha, float) and not (self_dtype.is_floating_point or (
+            isinstance(other, Tensor) and other.dtype.is_floating_point)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if isinstance(other, Tensor):
+        return apply(OPS_BY_NAME["mul"], (other, alpha))
+    return other * alpha
+
+
+def _with_alpha(name):
+    op = OPS_BY_NAME[name]
+
+    def function(input, other, *, alpha=1, out=None):
+        return apply(op, (input, _scaled(other, alpha, input.dtype)), out=out)
+
+    def method(self, other, *, alpha=1, out=None):
+        return apply(op, (self, _scaled(other, alpha, self.dtype)), out=out)
+
+    def method_(self, other, *, alpha=1):
+        return apply(op, (self, _scaled(other, alpha, self.dtype)), inplace=True)
+
+    function.__doc__ = f"``input {'+' if name == 'add' else '-'} alpha * other``, element-wise."
+    return function, method, method_
+
+
+for _name, _aliases in (("add", ("add",)), ("sub", ("sub", "subtract"))):
+    _f, _m, _m_ = _with_alpha(_name)
+    for _alias in _aliases:
+        _export(_alias, _f)
+        setattr(Tensor, _alias, _m)
+        setattr(Tensor, _alias + "_", _m_)
+
+_ROUNDING = {None: "div", "floor": "floor_divide", "trunc": "div_trunc"}
+
+
+def _div_op(rounding_mode):
+    try:
+        return OPS_BY_NAME[_ROUNDING[rounding_mode]]
+    except KeyError:
+        raise RuntimeError(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"'{rounding_mode}'") from None
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """``input / other``; ``rounding_mode='floor'`` or ``'trunc'`` rounds the quotient."""
+    return apply(_div_op(rounding_mode), (input, other), out=out)
+
+
+def _div_method(self, other, *, rounding_mode=None, out=None):
+    return apply(_div_op(rounding_mode), (self, other), out=out)
+
+
+def _div_method_(self, other, *, rounding_mode=None):
+    return apply(_div_op(rounding_mode), (self, other), inplace=True)
+
+
+for _alias in ("div", "divide"):
+    _export(_alias, div)
+    setattr(Tensor, _alias, _div_method)
+    setattr(Tensor, _alias + "_", _div_method_)
+
+
+def round(input, *, decimals=0, out=None):
+    """Round half to even (to `decimals` places)."""
+    op = OPS_BY_NAME["round"]
+    if decimals == 0:
+        return apply(op, (input,), out=out)
+    scale = 10.0 ** decimals
+    scaled = apply(op, (apply(OPS_BY_NAME["mul"], (input, scale)),))
+    return apply(OPS_BY_NAME["div"], (scaled, scale), out=out)
+
+
+def _round_method(self, decimals=0):
+    return round(self, decimals=decimals)
+
+
+def _round_method_(self, decimals=0):
+    return self.copy_(round(self, decimals=decimals))
+
+
+_export("round", round)
+Tensor.round = _round_method
+Tensor.round_ = _round_method_
+Tensor.__round__ = lambda self, ndigits=None: round(self, decimals=ndigits or 0) if self.dim() else (
+    self.item().__round__(ndigits))
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    """Limit values to [min, max] (either bound may be None); NaN stays NaN."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if max is None:
+        return apply(OPS_BY_NAME["maximum"], (input, min), out=out)
+    if min is None:
+        return apply(OPS_BY_NAME["minimum"], (input, max), out=out)
+    return apply(OPS_BY_NAME["clamp_both"], (input, min, max), out=out)
+
+
+def _clamp_(self, min=None, max=None):
+    return self.copy_(clamp(self, min, max)) if _promoted_fits(self, min, max) else _cast_error(self, min, max)
+
+
+def _promoted_fits(self, *others):
+    return dt.can_cast(_result_type(self, *[o for o in others if o is not None]), self.dtype)
+
+
+def _cast_error(self, *others):
+    res = _result_type(self, *[o for o in others if o is not None])
+    raise RuntimeError(f"result type {res.c_name} can't be cast to the desired output type {self.dtype.c_name}")
+
+
+for _alias in ("clamp", "clip"):
+    _export(_alias, clamp)
+    setattr(Tensor, _alias, lambda self, min=None, max=None: clamp(self, min, max))
+    setattr(Tensor, _alias + "_", _clamp_)
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+_export("clamp_min", clamp_min)
+_export("clamp_max", clamp_max)
+Tensor.clamp_min = clamp_min
+Tensor.clamp_max = clamp_max
+
+
+def where(condition, input=None, other=None, *, out=None):
+    """``input`` where `condition` holds, else ``other`` (broadcast); with one argument, the
+    indices of the non-zero elements of `condition` (as ``nonzero(as_tuple=True)``)."""
+    if input is None and other is None:
+        from ._selecting import _where_single
+        return _where_single(condition)
+    if not isinstance(condition, Tensor) or condition.dtype not in (dt.bool, dt.uint8):
+        got = condition.dtype if isinstance(condition, Tensor) else type(condition).__name__
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {got}")
+    if condition.dtype is dt.uint8:
+        condition = condition.to(dt.bool)
+    return _where(condition, input, other, out)
+
+
+def _where(condition, input, other, out):
+    return apply(OPS_BY_NAME["where_kernel"], (condition, input, other), out=out)
+
+
+_export("where", where)
+Tensor.where = lambda self, condition, other: where(condition, self, other)
+
+
+def lerp(input, end, weight, *, out=None):
+    """``input + weight * (end - input)``."""
+    return apply(OPS_BY_NAME["lerp"], (input, end, weight), out=out)
+
+
+_export("lerp", lerp)
+Tensor.lerp = lambda self, end, weight: lerp(self, end, weight)
+Tensor.lerp_ = lambda self, end, weight: apply(OPS_BY_NAME["lerp"], (self, end, weight), inplace=True)
+
+
+def float_power(input, exponent, *, out=None):
+    """``input ** exponent`` computed in float64."""
+    a = input.to(dt.float64) if isinstance(input, Tensor) else input
+    e = exponent.to(dt.float64) if isinstance(exponent, Tensor) else float(exponent)
+    return apply(OPS_BY_NAME["pow"], (a, e), out=out)
+
+
+_export("float_power", float_power)
+Tensor.float_power = float_power
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Element-wise ``|input - other| <= atol + rtol * |other|`` (bool tensor)."""
+    from ._bridge import from_numpy
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{input.dtype} did not match {other.dtype}")
+    a, b = input.numpy(), other.numpy()
+    return from_numpy(np.ascontiguousarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when every element satisfies `isclose`."""
+    return bool(np.all(isclose(input, other, rtol, atol, equal_nan).numpy()))
+
+
+def equal(input, other):
+    """True when both tensors have the same shape and elements."""
+    if input._shape != other._shape:
+        return False
+    return bool(np.array_equal(input.numpy(), other.numpy()))
+
+
+def result_type(tensor1, tensor2):
+    """The dtype an op on these two operands produces (torch's promotion)."""
+    return _result_type(tensor1, tensor2)
+
+
+for _name in ("isclose", "allclose", "equal"):
+    _export(_name, globals()[_name])
+    setattr(Tensor, _name, globals()[_name])
+_export("result_type", result_type)

@@ -27,7 +27,7 @@ from numba import prange
 from .._jit import helper, kernel
 from ..strides import advance, position
 from .scalar import (clamp, erf, fmax, fmin, fmod_int, ipow, maximum, minimum,
-                     round_half_even, sigmoid, sign)
+                     round_half_even, sigmoid, sign, trunc_div_int)
 
 '''
 

@@ -7,7 +7,7 @@ from numba import prange
 from .._jit import helper, kernel
 from ..strides import advance, position
 from .scalar import (clamp, erf, fmax, fmin, fmod_int, ipow, maximum, minimum,
-                     round_half_even, sigmoid, sign)
+                     round_half_even, sigmoid, sign, trunc_div_int)
 
 
 @helper
@@ -4262,6 +4262,226 @@ def floor_divide_nd_par(o, a0, a1, shape, st, base, row_block, col_block, nchunk
                     m = min(col_block, inner - cb)
                     for k in range(nrows):
                         _floor_divide_run(o, rows[0, k] + cb * so, so, a0, rows[1, k] + cb * s0, s0, a1, rows[2, k] + cb * s1, s1, m)
+
+
+@helper
+def _div_trunc_run(o, po, so, a0, p0, s0, a1, p1, s1, n):
+    if so == 1:
+        z = o[po:po + n]
+        if s0 == 1 and s1 == 1:
+            x0 = a0[p0:p0 + n]
+            x1 = a1[p1:p1 + n]
+            for i in range(n):
+                z[i] = np.trunc(x0[i] / x1[i])
+            return
+        if s0 == 0 and s1 == 1:
+            x0 = a0[p0]
+            x1 = a1[p1:p1 + n]
+            for i in range(n):
+                z[i] = np.trunc(x0 / x1[i])
+            return
+        if s0 == 1 and s1 == 0:
+            x0 = a0[p0:p0 + n]
+            x1 = a1[p1]
+            for i in range(n):
+                z[i] = np.trunc(x0[i] / x1)
+            return
+    for i in range(n):
+        o[po + i * so] = np.trunc(a0[p0 + i * s0] / a1[p1 + i * s1])
+
+
+@kernel(parallel=False)
+def div_trunc_flat(o, po, a0, p0, s0, a1, p1, s1, n, nchunks):
+    per = (n + nchunks - 1) // nchunks
+    for c in range(nchunks):
+        lo = c * per
+        m = min(per, n - lo)
+        if m > 0:
+            _div_trunc_run(o, po + lo, 1, a0, p0 + lo * s0, s0, a1, p1 + lo * s1, s1, m)
+
+
+@kernel(parallel=False)
+def div_trunc_nd(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
+    nd = shape.shape[0]
+    inner = shape[nd - 1]
+    outer = 1
+    for d in range(nd - 1):
+        outer *= shape[d]
+    so = st[0, nd - 1]
+    s0 = st[1, nd - 1]
+    s1 = st[2, nd - 1]
+    ngroups = (outer + row_block - 1) // row_block
+    per = (ngroups + nchunks - 1) // nchunks
+    for c in range(nchunks):
+        g0 = c * per
+        g1 = min(g0 + per, ngroups)
+        if g0 < g1:
+            rows = np.empty((3, row_block), np.int64)
+            cur = np.empty(3, np.int64)
+            idx = np.empty(nd, np.int64)
+            position(shape, st, base, g0 * row_block, cur, idx)
+            for g in range(g0, g1):
+                nrows = min(row_block, outer - g * row_block)
+                for k in range(nrows):
+                    for j in range(3):
+                        rows[j, k] = cur[j]
+                    advance(shape, st, idx, cur)
+                for cb in range(0, inner, col_block):
+                    m = min(col_block, inner - cb)
+                    for k in range(nrows):
+                        _div_trunc_run(o, rows[0, k] + cb * so, so, a0, rows[1, k] + cb * s0, s0, a1, rows[2, k] + cb * s1, s1, m)
+
+
+@kernel(parallel=True)
+def div_trunc_flat_par(o, po, a0, p0, s0, a1, p1, s1, n, nchunks):
+    per = (n + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        lo = c * per
+        m = min(per, n - lo)
+        if m > 0:
+            _div_trunc_run(o, po + lo, 1, a0, p0 + lo * s0, s0, a1, p1 + lo * s1, s1, m)
+
+
+@kernel(parallel=True)
+def div_trunc_nd_par(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
+    nd = shape.shape[0]
+    inner = shape[nd - 1]
+    outer = 1
+    for d in range(nd - 1):
+        outer *= shape[d]
+    so = st[0, nd - 1]
+    s0 = st[1, nd - 1]
+    s1 = st[2, nd - 1]
+    ngroups = (outer + row_block - 1) // row_block
+    per = (ngroups + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        g0 = c * per
+        g1 = min(g0 + per, ngroups)
+        if g0 < g1:
+            rows = np.empty((3, row_block), np.int64)
+            cur = np.empty(3, np.int64)
+            idx = np.empty(nd, np.int64)
+            position(shape, st, base, g0 * row_block, cur, idx)
+            for g in range(g0, g1):
+                nrows = min(row_block, outer - g * row_block)
+                for k in range(nrows):
+                    for j in range(3):
+                        rows[j, k] = cur[j]
+                    advance(shape, st, idx, cur)
+                for cb in range(0, inner, col_block):
+                    m = min(col_block, inner - cb)
+                    for k in range(nrows):
+                        _div_trunc_run(o, rows[0, k] + cb * so, so, a0, rows[1, k] + cb * s0, s0, a1, rows[2, k] + cb * s1, s1, m)
+
+
+@helper
+def _div_trunc_int_run(o, po, so, a0, p0, s0, a1, p1, s1, n):
+    if so == 1:
+        z = o[po:po + n]
+        if s0 == 1 and s1 == 1:
+            x0 = a0[p0:p0 + n]
+            x1 = a1[p1:p1 + n]
+            for i in range(n):
+                z[i] = trunc_div_int(x0[i], x1[i])
+            return
+        if s0 == 0 and s1 == 1:
+            x0 = a0[p0]
+            x1 = a1[p1:p1 + n]
+            for i in range(n):
+                z[i] = trunc_div_int(x0, x1[i])
+            return
+        if s0 == 1 and s1 == 0:
+            x0 = a0[p0:p0 + n]
+            x1 = a1[p1]
+            for i in range(n):
+                z[i] = trunc_div_int(x0[i], x1)
+            return
+    for i in range(n):
+        o[po + i * so] = trunc_div_int(a0[p0 + i * s0], a1[p1 + i * s1])
+
+
+@kernel(parallel=False)
+def div_trunc_int_flat(o, po, a0, p0, s0, a1, p1, s1, n, nchunks):
+    per = (n + nchunks - 1) // nchunks
+    for c in range(nchunks):
+        lo = c * per
+        m = min(per, n - lo)
+        if m > 0:
+            _div_trunc_int_run(o, po + lo, 1, a0, p0 + lo * s0, s0, a1, p1 + lo * s1, s1, m)
+
+
+@kernel(parallel=False)
+def div_trunc_int_nd(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
+    nd = shape.shape[0]
+    inner = shape[nd - 1]
+    outer = 1
+    for d in range(nd - 1):
+        outer *= shape[d]
+    so = st[0, nd - 1]
+    s0 = st[1, nd - 1]
+    s1 = st[2, nd - 1]
+    ngroups = (outer + row_block - 1) // row_block
+    per = (ngroups + nchunks - 1) // nchunks
+    for c in range(nchunks):
+        g0 = c * per
+        g1 = min(g0 + per, ngroups)
+        if g0 < g1:
+            rows = np.empty((3, row_block), np.int64)
+            cur = np.empty(3, np.int64)
+            idx = np.empty(nd, np.int64)
+            position(shape, st, base, g0 * row_block, cur, idx)
+            for g in range(g0, g1):
+                nrows = min(row_block, outer - g * row_block)
+                for k in range(nrows):
+                    for j in range(3):
+                        rows[j, k] = cur[j]
+                    advance(shape, st, idx, cur)
+                for cb in range(0, inner, col_block):
+                    m = min(col_block, inner - cb)
+                    for k in range(nrows):
+                        _div_trunc_int_run(o, rows[0, k] + cb * so, so, a0, rows[1, k] + cb * s0, s0, a1, rows[2, k] + cb * s1, s1, m)
+
+
+@kernel(parallel=True)
+def div_trunc_int_flat_par(o, po, a0, p0, s0, a1, p1, s1, n, nchunks):
+    per = (n + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        lo = c * per
+        m = min(per, n - lo)
+        if m > 0:
+            _div_trunc_int_run(o, po + lo, 1, a0, p0 + lo * s0, s0, a1, p1 + lo * s1, s1, m)
+
+
+@kernel(parallel=True)
+def div_trunc_int_nd_par(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
+    nd = shape.shape[0]
+    inner = shape[nd - 1]
+    outer = 1
+    for d in range(nd - 1):
+        outer *= shape[d]
+    so = st[0, nd - 1]
+    s0 = st[1, nd - 1]
+    s1 = st[2, nd - 1]
+    ngroups = (outer + row_block - 1) // row_block
+    per = (ngroups + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        g0 = c * per
+        g1 = min(g0 + per, ngroups)
+        if g0 < g1:
+            rows = np.empty((3, row_block), np.int64)
+            cur = np.empty(3, np.int64)
+            idx = np.empty(nd, np.int64)
+            position(shape, st, base, g0 * row_block, cur, idx)
+            for g in range(g0, g1):
+                nrows = min(row_block, outer - g * row_block)
+                for k in range(nrows):
+                    for j in range(3):
+                        rows[j, k] = cur[j]
+                    advance(shape, st, idx, cur)
+                for cb in range(0, inner, col_block):
+                    m = min(col_block, inner - cb)
+                    for k in range(nrows):
+                        _div_trunc_int_run(o, rows[0, k] + cb * so, so, a0, rows[1, k] + cb * s0, s0, a1, rows[2, k] + cb * s1, s1, m)
 
 
 @helper

@@ -51,6 +51,8 @@ BINARY = {
     "mul": "{0} * {1}",
     "div": "{0} / {1}",
     "floor_divide": "{0} // {1}",
+    "div_trunc": "np.trunc({0} / {1})",
+    "div_trunc_int": "trunc_div_int({0}, {1})",
     "remainder": "{0} % {1}",
     "fmod": "math.fmod({0}, {1})",
     "fmod_int": "fmod_int({0}, {1})",

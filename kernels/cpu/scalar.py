@@ -91,6 +91,15 @@ def fmod_int(x, y):
 
 
 @helper
+def trunc_div_int(x, y):
+    # Division rounding toward zero, from Python's floored one.
+    q = x // y
+    if q < 0 and q * y != x:
+        q += 1
+    return q
+
+
+@helper
 def round_half_even(x):
     return np.rint(x)
 

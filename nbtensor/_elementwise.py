@@ -1,0 +1,358 @@
+"""Element-wise operations: one table row per op generates every form of it.
+
+A row names the op, its promotion rule and its kernel(s); `install()` derives the function
+(``nbtensor.add``), the method (``Tensor.add``), the in-place method (``add_``), the
+operators (``__add__``, ``__radd__``, ``__iadd__``) and ``out=`` from it.
+"""
+import numbers
+import warnings
+
+import numpy as np
+
+from . import _cpu
+from . import _dtype as dt
+from ._plan import broadcast_shapes, broadcast_strides
+from ._tensor import (Tensor, _numel, _overlaps, check_writable, copy_into, empty_like_layout,
+                      empty_tensor, make)
+
+# ---------------------------------------------------------------- promotion rules
+SAME, FLOAT, COMPARE, LOGICAL, BITWISE = "same", "float", "compare", "logical", "bitwise"
+
+
+def result_type(*operands):
+    """torch's result dtype: dimensioned tensors outrank 0-d tensors, which outrank Python
+    numbers, unless a lower class brings a higher category (bool < integer < floating)."""
+    dim = zero = wrapped = None
+    promote = dt._PROMOTE
+    for x in operands:
+        if isinstance(x, Tensor):
+            if x._shape:
+                dim = x.dtype if dim is None else promote[(dim, x.dtype)]
+            else:
+                zero = x.dtype if zero is None else promote[(zero, x.dtype)]
+        elif x is not None:
+            d = dt.scalar_dtype(x)
+            wrapped = d if wrapped is None else promote[(wrapped, d)]
+    return dt.combine_categories(dim, dt.combine_categories(zero, wrapped))
+
+
+def _category(d):
+    return "float" if d.is_floating_point else "bool" if d is dt.bool else "int"
+
+
+class Op:
+    """One element-wise op: its kernels and promotion rule, and the names of its forms."""
+
+    def __init__(self, name, arity, rule=SAME, kernel=None, function=True, methods=None,
+                 inplace=True, dunders=(), check=None, categories=("bool", "int", "float"),
+                 condition_first=False):
+        self.name = name
+        self.arity = arity
+        self.rule = rule
+        kernel = kernel or name
+        self.kernels = kernel if isinstance(kernel, dict) else {c: kernel for c in ("bool", "int", "float")}
+        self.function = function
+        self.methods = (name,) if methods is None else methods
+        self.inplace = inplace
+        self.dunders = dunders
+        self.check = check  # extra validation: check(op, operands, compute_dtype)
+        self.categories = categories
+        self.condition_first = condition_first  # operand 0 is a bool mask, not promoted
+        self.fast = {}  # dtype -> (kernel_flat, result_dtype) when inputs need no cast
+
+    def dtypes(self, operands):
+        """(result dtype, compute dtype, kernel output dtype) for these operands."""
+        res = result_type(*(operands[1:] if self.condition_first else operands))
+        cat = _category(res)
+        if cat not in self.categories or self.kernels.get(cat) is None:
+            raise RuntimeError(f'"{self.name}_cpu" not implemented for \'{res.c_name}\'')
+        if self.rule == FLOAT and not res.is_floating_point:
+            res = dt.get_default_dtype()
+        compute = dt.float32 if res is dt.float16 else res
+        if self.rule in (COMPARE, LOGICAL):
+            return dt.bool, compute, dt.bool
+        return res, compute, compute
+
+    def kernel_name(self, compute):
+        return self.kernels[_category(compute)]
+
+
+# ---------------------------------------------------------------- validation hooks
+def _no_bool_sub(op, operands, compute):
+    if compute is dt.bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead.")
+
+
+def _no_bool_neg(op, operands, compute):
+    if compute is dt.bool:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _any_zero(x):
+    if isinstance(x, Tensor):
+        return x.numel() > 0 and not np.all(x.numpy())
+    return x == 0
+
+
+def _integer_divisor(op, operands, compute):
+    if not compute.is_floating_point and _any_zero(operands[1]):
+        raise RuntimeError(f"ZeroDivisionError: {op.name} of an integer tensor by zero")
+
+
+def _integer_power(op, operands, compute):
+    if compute.is_floating_point:
+        return
+    e = operands[1]
+    negative = (e.numel() > 0 and np.any(e.numpy() < 0)) if isinstance(e, Tensor) else e < 0
+    if negative:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
+def _float_only(op, operands, compute):
+    if not compute.is_floating_point:
+        raise RuntimeError(f'"{op.name}_cpu" not implemented for \'{compute.c_name}\'')
+
+
+_INT_IDENTITY = {"bool": "copy", "int": "copy"}
+
+# ---------------------------------------------------------------- the table
+OPS = [
+    # binary arithmetic
+    Op("add", 2, dunders=("__add__", "__radd__", "__iadd__")),
+    Op("sub", 2, check=_no_bool_sub, methods=("sub", "subtract"), dunders=("__sub__", "__rsub__", "__isub__")),
+    Op("mul", 2, methods=("mul", "multiply"), dunders=("__mul__", "__rmul__", "__imul__")),
+    Op("div", 2, FLOAT, methods=("div", "divide", "true_divide"), dunders=("__truediv__", "__rtruediv__", "__itruediv__")),
+    Op("floor_divide", 2, kernel="floor_divide", check=_integer_divisor,
+       dunders=("__floordiv__", "__rfloordiv__", "__ifloordiv__"), categories=("int", "float")),
+    Op("div_trunc", 2, kernel={"int": "div_trunc_int", "float": "div_trunc"}, check=_integer_divisor,
+       function=False, methods=(), inplace=False, categories=("int", "float")),
+    Op("remainder", 2, check=_integer_divisor, dunders=("__mod__", "__rmod__", "__imod__"),
+       categories=("int", "float")),
+    Op("fmod", 2, kernel={"int": "fmod_int", "float": "fmod"}, check=_integer_divisor,
+       categories=("int", "float")),
+    Op("pow", 2, kernel={"bool": "pow_int", "int": "pow_int", "float": "pow"}, check=_integer_power,
+       dunders=("__pow__", "__rpow__", "__ipow__"), methods=("pow", "float_power_")[:1]),
+    Op("atan2", 2, FLOAT, methods=("atan2", "arctan2")),
+    Op("maximum", 2, inplace=False, methods=("maximum", "max_elementwise")[:1]),
+    Op("minimum", 2, inplace=False),
+    Op("fmax", 2, inplace=False),
+    Op("fmin", 2, inplace=False),
+    # comparison and logic
+    Op("eq", 2, COMPARE, dunders=("__eq__",)),
+    Op("ne", 2, COMPARE, methods=("ne", "not_equal"), dunders=("__ne__",)),
+    Op("lt", 2, COMPARE, methods=("lt", "less"), dunders=("__lt__",)),
+    Op("le", 2, COMPARE, methods=("le", "less_equal"), dunders=("__le__",)),
+    Op("gt", 2, COMPARE, methods=("gt", "greater"), dunders=("__gt__",)),
+    Op("ge", 2, COMPARE, methods=("ge", "greater_equal"), dunders=("__ge__",)),
+    Op("logical_and", 2, LOGICAL),
+    Op("logical_or", 2, LOGICAL),
+    Op("logical_xor", 2, LOGICAL),
+    Op("bitwise_and", 2, BITWISE, categories=("bool", "int"), dunders=("__and__", "__rand__", "__iand__")),
+    Op("bitwise_or", 2, BITWISE, categories=("bool", "int"), dunders=("__or__", "__ror__", "__ior__")),
+    Op("bitwise_xor", 2, BITWISE, categories=("bool", "int"), dunders=("__xor__", "__rxor__", "__ixor__")),
+    # unary
+    Op("neg", 1, check=_no_bool_neg, methods=("neg", "negative"), dunders=("__neg__",)),
+    Op("abs", 1, kernel={"bool": "copy", "int": "abs", "float": "abs"}, methods=("abs", "absolute"),
+       dunders=("__abs__",)),
+    Op("reciprocal", 1, FLOAT),
+    Op("square", 1),
+    Op("exp", 1, FLOAT),
+    Op("exp2", 1, FLOAT),
+    Op("expm1", 1, FLOAT),
+    Op("log", 1, FLOAT),
+    Op("log2", 1, FLOAT),
+    Op("log10", 1, FLOAT),
+    Op("log1p", 1, FLOAT),
+    Op("sqrt", 1, FLOAT),
+    Op("rsqrt", 1, FLOAT),
+    Op("sin", 1, FLOAT),
+    Op("cos", 1, FLOAT),
+    Op("tan", 1, FLOAT),
+    Op("asin", 1, FLOAT, methods=("asin", "arcsin")),
+    Op("acos", 1, FLOAT, methods=("acos", "arccos")),
+    Op("atan", 1, FLOAT, methods=("atan", "arctan")),
+    Op("sinh", 1, FLOAT),
+    Op("cosh", 1, FLOAT),
+    Op("tanh", 1, FLOAT),
+    Op("erf", 1, FLOAT),
+    Op("sigmoid", 1, FLOAT),
+    Op("relu", 1, categories=("int", "float")),
+    Op("sign", 1, kernel={"bool": "copy", "int": "sign", "float": "sign"}),
+    Op("floor", 1, kernel=dict(_INT_IDENTITY, float="floor")),
+    Op("ceil", 1, kernel=dict(_INT_IDENTITY, float="ceil")),
+    Op("trunc", 1, kernel=dict(_INT_IDENTITY, float="trunc"), methods=("trunc", "fix")),
+    Op("frac", 1, check=_float_only),
+    Op("isnan", 1, COMPARE, inplace=False),
+    Op("isinf", 1, COMPARE, inplace=False),
+    Op("isfinite", 1, COMPARE, inplace=False),
+    Op("logical_not", 1, LOGICAL),
+    Op("bitwise_not", 1, BITWISE, kernel={"bool": "logical_not", "int": "bitwise_not"},
+       categories=("bool", "int"), dunders=("__invert__",)),
+    # ternary
+    Op("clamp_both", 3, kernel="clamp", function=False, methods=(), inplace=False),
+    Op("lerp", 3, check=_float_only),
+    Op("where_kernel", 3, kernel="where", function=False, methods=(), inplace=False, condition_first=True),
+]
+OPS_BY_NAME = {op.name: op for op in OPS}
+
+
+# ---------------------------------------------------------------- execution
+def _operand(x, compute, shape):
+    """(storage, offset, strides) of `x` in the compute dtype, broadcast to `shape`."""
+    if isinstance(x, Tensor):
+        if x.dtype is not compute:
+            x = x.to(compute)
+        strides = x._strides if x._shape == shape else broadcast_strides(x._shape, x._strides, shape)
+        return x._storage, x._offset, strides
+    return _scalar_storage(x, compute), 0, (0,) * len(shape)
+
+
+def _scalar_storage(value, d):
+    try:
+        return np.array((value,), dtype=d.np)
+    except (OverflowError, ValueError):
+        # torch wraps out-of-range Python ints into small integer dtypes.
+        return np.array(value).astype(d.np).reshape(1)
+
+
+def _as_operand(x):
+    if isinstance(x, Tensor) or x is None:
+        return x
+    if isinstance(x, (numbers.Number, np.generic)):
+        return x.item() if isinstance(x, np.generic) else x
+    if isinstance(x, np.ndarray):
+        from ._bridge import as_tensor
+        return as_tensor(x)
+    raise TypeError(f"expected a Tensor or a number as operand, got {type(x).__name__}")
+
+
+def _check_devices(operands):
+    devs = {x.device for x in operands if isinstance(x, Tensor)}
+    if len(devs) > 1:
+        raise RuntimeError(
+            "Expected all tensors to be on the same device, but found at least two devices, "
+            + " and ".join(sorted(str(d) for d in devs)) + "!")
+
+
+def _resize_out(out, shape):
+    if out._shape == shape:
+        return
+    if out.numel() != 0:
+        warnings.warn(
+            f"An output with one or more elements was resized since it had shape {list(out._shape)}, "
+            f"which does not match the required output shape {list(shape)}.", UserWarning, stacklevel=4)
+    fresh = empty_tensor(shape, out.dtype)
+    out._storage, out._offset, out._shape, out._strides = fresh._storage, 0, fresh._shape, fresh._strides
+
+
+def _same_layout(a, b):
+    return a._offset == b._offset and a._strides == b._strides and a._shape == b._shape
+
+
+def apply(op, operands, out=None, inplace=False):
+    """Run element-wise `op` on `operands` (tensors or numbers).
+
+    With ``inplace=True`` the result is written into ``operands[0]``; with `out` into `out`.
+    """
+    fast = _fast_path(op, operands) if out is None and not inplace else None
+    if fast is not None:
+        return fast
+    operands = [_as_operand(x) for x in operands]
+    _check_devices(operands + [out])
+    result_dtype, compute, kernel_dtype = op.dtypes(operands)
+    if op.check is not None:
+        op.check(op, operands, compute)
+    shapes = [x._shape for x in operands if isinstance(x, Tensor)]
+    shape = broadcast_shapes(*shapes) if len(shapes) > 1 else shapes[0]
+    target = operands[0] if inplace else out
+    if target is not None:
+        if inplace and shape != target._shape:
+            raise RuntimeError(
+                f"output with shape {list(target._shape)} doesn't match the broadcast shape {list(shape)}")
+        if not inplace:
+            _resize_out(target, shape)
+        if not dt.can_cast(result_dtype, target.dtype):
+            raise RuntimeError(
+                f"result type {result_dtype.c_name} can't be cast to the desired output type "
+                f"{target.dtype.c_name}")
+        check_writable(target)
+    ins = []
+    for i, x in enumerate(operands):
+        if isinstance(x, Tensor) and target is not None and _overlaps(target, x) and not _same_layout(target, x):
+            x = x.clone()  # read from a private copy: the write would clobber inputs still to be read
+        ins.append(_operand(x, dt.bool if i == 0 and op.condition_first else compute, shape))
+    direct = target is not None and target.dtype is kernel_dtype
+    dest = target if direct else _new_output(operands, shape, kernel_dtype)
+    _cpu.run(op.kernel_name(compute), shape, _numel(shape), (dest._storage, dest._offset, dest._strides), ins)
+    if target is not None:
+        if not direct:
+            copy_into(target, dest)
+        return target
+    if kernel_dtype is not result_dtype:
+        return dest.to(result_dtype)
+    return dest
+
+
+def _new_output(operands, shape, dtype):
+    """Output in the layout of a full-shape dense input (torch keeps e.g. transposed order)."""
+    for x in operands:
+        if isinstance(x, Tensor) and x._shape == shape:
+            return empty_like_layout(x, dtype)
+    return empty_tensor(shape, dtype)
+
+
+def _fast_path(op, operands):
+    """The per-op floor for the common case: contiguous inputs of one dtype and shape, or a
+    contiguous tensor and a Python number; everything else returns None."""
+    a = operands[0]
+    if type(a) is not Tensor:
+        return None
+    entry = op.fast.get(a.dtype)
+    if entry is None or not a.is_contiguous():
+        return None
+    n = _numel(a._shape)
+    if n >= _cpu.PARALLEL_THRESHOLD or n == 0:
+        return None
+    flat = entry[2]
+    if flat is None:
+        flat = entry[2] = getattr(_cpu._module(), entry[0] + "_flat")
+    result_dtype = entry[1]
+    if op.arity == 1:
+        store = np.empty(n, result_dtype.np)
+        flat(store, 0, a._storage, a._offset, 1, n, 1)
+    else:
+        b = operands[1]
+        if type(b) is Tensor:
+            if b.dtype is not a.dtype or b._shape != a._shape or not b.is_contiguous():
+                return None
+            bs, bo, sb = b._storage, b._offset, 1
+        elif type(b) is float and a.dtype.is_floating_point or type(b) is int and a.dtype is dt.int64:
+            bs, bo, sb = np.array((b,), a.dtype.np), 0, 0
+        else:
+            return None
+        store = np.empty(n, result_dtype.np)
+        flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, n, 1)
+    return make(store, 0, a._shape, a._strides, result_dtype)
+
+
+def _prepare_fast_paths():
+    """Record, per op and dtype, the kernel that needs no cast, promotion or value check."""
+    for op in OPS:
+        if op.arity == 3:
+            continue
+        for d in dt.ALL_DTYPES:
+            if d is dt.float16 or (op.check is not None and not d.is_floating_point):
+                continue
+            try:
+                res, compute, kernel_dtype = op.dtypes([make(None, 0, (1,), (1,), d)] * op.arity)
+            except RuntimeError:
+                continue
+            if compute is d and res is kernel_dtype:
+                op.fast[d] = [op.kernel_name(compute), res, None]  # kernel bound on first use
+
+
+_prepare_fast_paths()
