@@ -23,7 +23,7 @@ from ._creation import (empty, zeros, ones, full, eye, arange, linspace, logspac
 from ._bridge import from_numpy, as_tensor, tensor, from_dlpack, asarray
 from ._printing import set_printoptions, get_printoptions
 from ._ops import *  # noqa: F401,F403  (element-wise ops, reductions)
-from ._ops import __all__ as _ops_all
+from ._reduce import *  # noqa: F401,F403
 from . import cuda
 
 __version__ = "0.1.0"

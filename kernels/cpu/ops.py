@@ -82,3 +82,12 @@ TERNARY = {
     "clamp": "clamp({0}, {1}, {2})",
     "lerp": "{0} + {2} * ({1} - {0})",
 }
+
+# Reductions: (how the accumulator starts from the first element, how it takes the next).
+# `acc` is the accumulator, `v` the next element; both in the output (accumulator) dtype.
+REDUCTIONS = {
+    "sum": "acc + v",
+    "prod": "acc * v",
+    "max": "maximum(acc, v)",
+    "min": "minimum(acc, v)",
+}

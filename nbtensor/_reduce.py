@@ -1,0 +1,442 @@
+"""Reductions (SPEC §6): sum, mean, prod, max/min (with indices), amax/amin, argmax/argmin,
+var/std, norm, all/any, logsumexp, softmax/log_softmax, cumsum/cumprod.
+
+Every reduction is planned as a (K, R) problem: K outputs, each reducing R elements at
+stride sr, outputs at stride sk. Kept and reduced dimensions are each collapsed into one
+when their strides allow (else the input is copied once in the right order), and the
+generated kernels in kernels/cpu/reduce.py pick a vectorised loop for either layout.
+"""
+import collections
+import math
+import numbers
+
+import numpy as np
+
+from . import _cpu
+from . import _dtype as dt
+from ._elementwise import OPS_BY_NAME, apply
+from ._plan import contiguous_strides
+from ._tensor import Tensor, _numel, copy_into, make, wrap_dim
+
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
+           "var_mean", "std_mean", "norm", "all", "any", "logsumexp", "softmax", "log_softmax",
+           "cumsum", "cumprod", "count_nonzero", "aminmax"]
+
+_builtin_sum, _builtin_max, _builtin_any, _builtin_all = sum, max, any, all
+
+_kernels = None
+
+
+def _module():
+    global _kernels
+    if _kernels is None:
+        from .kernels.cpu import reduce as module
+        _kernels = module
+    return _kernels
+
+
+def _return_type(name, fields):
+    return collections.namedtuple(name, fields)
+
+
+MaxResult = _return_type("max", ["values", "indices"])
+MinResult = _return_type("min", ["values", "indices"])
+AminmaxResult = _return_type("aminmax", ["min", "max"])
+
+
+def reduction_dims(dim, ndim, name="reduction"):
+    """Normalise `dim` (None, int, or sequence) to a sorted tuple of distinct dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, numbers.Integral):
+        return (wrap_dim(dim, ndim),)
+    dims = [wrap_dim(d, ndim) for d in dim]
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return tuple(sorted(dims)) if dims else tuple(range(ndim))
+
+
+def _collapse(shape, strides, dims):
+    """(size, stride) covering `dims` in the order given, or None if strides don't allow it."""
+    dims = [d for d in dims if shape[d] != 1]
+    if not dims:
+        return 1, 1
+    size, stride = shape[dims[-1]], strides[dims[-1]]
+    for d in reversed(dims[:-1]):
+        if strides[d] != stride * size:
+            return None
+        size *= shape[d]
+    return size, stride
+
+
+def _plan(x, dims, order_free):
+    """(x, K, R, sk, sr): `x` possibly replaced by a copy whose layout collapses cleanly."""
+    kept = [d for d in range(x.dim()) if d not in dims]
+    red = list(dims)
+    if order_free:
+        red.sort(key=lambda d: x._strides[d], reverse=True)
+    k = _collapse(x._shape, x._strides, kept)
+    r = _collapse(x._shape, x._strides, red)
+    if k is None or r is None:
+        x = x.permute(kept + red).contiguous()
+        K = _numel(x._shape[:len(kept)])
+        R = _numel(x._shape[len(kept):])
+        return x, K, R, R, 1
+    return x, k[0], r[0], k[1], r[1]
+
+
+def _out_shape(shape, dims, keepdim):
+    if keepdim:
+        return tuple(1 if d in dims else s for d, s in enumerate(shape))
+    return tuple(s for d, s in enumerate(shape) if d not in dims)
+
+
+def _wrap_result(values, shape, dtype):
+    values = values if values.dtype == dtype.np else values.astype(dtype.np)
+    return make(values, 0, shape, contiguous_strides(shape), dtype)
+
+
+def _storage(x):
+    return x._storage.view(np.uint16) if x.dtype is dt.float16 else x._storage
+
+
+def _reduce(name, x, dims, keepdim, acc_dtype, out_dtype, empty_value=None):
+    """Run value reduction `name` (sum, prod, max, min) and return a new tensor."""
+    shape = _out_shape(x._shape, dims, keepdim)
+    K = _numel(shape)
+    R = _numel([x._shape[d] for d in dims])
+    if K == 0 or R == 0:
+        result = np.full(K, empty_value if R == 0 else 0, dtype=acc_dtype.np)
+        return _wrap_result(result, shape, out_dtype)
+    if x.dtype is dt.float16:
+        x = x.to(dt.float32)
+    x, K, R, sk, sr = _plan(x, dims, order_free=True)
+    values = np.empty(K, acc_dtype.np)
+    module = _module()
+    if K * R >= _cpu.PARALLEL_THRESHOLD:
+        getattr(module, name + "_reduce_par")(x._storage, x._offset, K, R, sk, sr, values, _cpu._nchunks())
+    else:
+        getattr(module, name + "_reduce")(x._storage, x._offset, K, R, sk, sr, values)
+    return _wrap_result(values, shape, out_dtype)
+
+
+def _arg_reduce(name, x, dim, keepdim):
+    """(values, indices) of argmax/argmin along `dim` (None: over the flattened tensor)."""
+    if dim is None:
+        x = x.reshape(-1)
+        dims, shape = (0,), (1,) * x.dim() if keepdim else ()
+    else:
+        dims = (wrap_dim(dim, x.dim()),) if x.dim() else ()
+        shape = _out_shape(x._shape, dims, keepdim)
+    R = _numel([x._shape[d] for d in dims])
+    K = _numel(shape)
+    if R == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {dims[0] if dims else 0} to have non-zero size.")
+    if x.dtype is dt.float16:
+        x = x.to(dt.float32)
+    x, K, R, sk, sr = _plan(x, dims, order_free=False)
+    values = np.empty(K, x.dtype.np)
+    indices = np.empty(K, np.int64)
+    module = _module()
+    if K * R >= _cpu.PARALLEL_THRESHOLD and K > 1:
+        getattr(module, name + "_reduce_par")(x._storage, x._offset, K, R, sk, sr, values, indices,
+                                              _cpu._nchunks())
+    else:
+        getattr(module, name + "_reduce")(x._storage, x._offset, K, R, sk, sr, values, indices)
+    return values, indices, shape
+
+
+def _finish(result, out):
+    if out is None:
+        return result
+    if out._shape != result._shape:
+        from ._elementwise import _resize_out
+        _resize_out(out, result._shape)
+    return copy_into(out, result)
+
+
+def _sum_dtype(x, dtype):
+    if dtype is not None:
+        d = dt.to_dtype(dtype)
+        return d, d
+    if not x.dtype.is_floating_point:
+        return dt.int64, dt.int64
+    return x.dtype, x.dtype
+
+
+def _acc(d):
+    # Float sums accumulate in float64: as fast here and more accurate than pairwise float32.
+    return dt.float64 if d.is_floating_point else dt.int64
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Sum over `dim` (all elements when None); integers accumulate in int64."""
+    in_dtype, out_dtype = _sum_dtype(input, dtype)
+    x = input if input.dtype is in_dtype else input.to(in_dtype)
+    dims = reduction_dims(dim, input.dim())
+    return _finish(_reduce("sum", x, dims, keepdim, _acc(out_dtype), out_dtype, 0), out)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Product over `dim` (all elements when None)."""
+    in_dtype, out_dtype = _sum_dtype(input, dtype)
+    x = input if input.dtype is in_dtype else input.to(in_dtype)
+    dims = reduction_dims(dim, input.dim()) if dim is not None else tuple(range(input.dim()))
+    return _finish(_reduce("prod", x, dims, keepdim, _acc(out_dtype), out_dtype, 1), out)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Arithmetic mean over `dim`; floating dtypes only, as in torch."""
+    d = dt.to_dtype(dtype) if dtype is not None else input.dtype
+    if not d.is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+            f"complex dtype. Got: {d.c_name}")
+    dims = reduction_dims(dim, input.dim())
+    x = input if input.dtype is d else input.to(d)
+    count = _numel([input._shape[i] for i in dims])
+    total = _reduce("sum", x, dims, keepdim, dt.float64, dt.float64, 0)
+    result = apply(OPS_BY_NAME["div"], (total, float(count) if count else math.nan)).to(d)
+    return _finish(result, out)
+
+
+def _extreme(name, input, dims, keepdim):
+    if input.numel() == 0 and len(dims) == input.dim():
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument.")
+    for d in dims:
+        if input._shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    kernel = "max" if name in ("max", "amax") else "min"
+    return _reduce(kernel, input, dims, keepdim, input.dtype if input.dtype is not dt.float16 else dt.float32,
+                   input.dtype)
+
+
+def amax(input, dim=(), keepdim=False, *, out=None):
+    """Maximum over `dim` (all dims when empty); NaN propagates."""
+    return _finish(_extreme("amax", input, reduction_dims(dim or None, input.dim()), keepdim), out)
+
+
+def amin(input, dim=(), keepdim=False, *, out=None):
+    """Minimum over `dim` (all dims when empty); NaN propagates."""
+    return _finish(_extreme("amin", input, reduction_dims(dim or None, input.dim()), keepdim), out)
+
+
+def _max_min(name, input, dim, keepdim, out, other):
+    if isinstance(dim, Tensor):
+        # torch.max(a, b) is the element-wise maximum.
+        return apply(OPS_BY_NAME["maximum" if name == "max" else "minimum"], (input, dim), out=out)
+    if dim is None:
+        return _extreme(name, input, tuple(range(input.dim())), False)
+    if input.dim() and input._shape[wrap_dim(dim, input.dim())] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {wrap_dim(dim, input.dim())} to have non-zero size.")
+    values, indices, shape = _arg_reduce("argmax" if name == "max" else "argmin", input, dim, keepdim)
+    result = (MaxResult if name == "max" else MinResult)(
+        _wrap_result(values, shape, input.dtype), _wrap_result(indices, shape, dt.int64))
+    if out is not None:
+        _finish(result[0], out[0])
+        _finish(result[1], out[1])
+        return (MaxResult if name == "max" else MinResult)(*out)
+    return result
+
+
+def max(input, dim=None, keepdim=False, *, out=None):
+    """Largest element; with `dim`, the named pair (values, indices); with a tensor, the
+    element-wise maximum."""
+    return _max_min("max", input, dim, keepdim, out, None)
+
+
+def min(input, dim=None, keepdim=False, *, out=None):
+    """Smallest element; with `dim`, the named pair (values, indices); with a tensor, the
+    element-wise minimum."""
+    return _max_min("min", input, dim, keepdim, out, None)
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """The named pair (min, max)."""
+    return AminmaxResult(amin(input, dim if dim is not None else (), keepdim),
+                         amax(input, dim if dim is not None else (), keepdim))
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the first maximum (flattened when `dim` is None)."""
+    if input.numel() == 0:
+        raise RuntimeError("argmax(): Expected reduction dim to be specified for input.numel() == 0.")
+    _, indices, shape = _arg_reduce("argmax", input, dim, keepdim)
+    return _wrap_result(indices, shape, dt.int64)
+
+
+def argmin(input, dim=None, keepdim=False):
+    """Index of the first minimum (flattened when `dim` is None)."""
+    if input.numel() == 0:
+        raise RuntimeError("argmin(): Expected reduction dim to be specified for input.numel() == 0.")
+    _, indices, shape = _arg_reduce("argmin", input, dim, keepdim)
+    return _wrap_result(indices, shape, dt.int64)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """Variance over `dim`, with Bessel's correction by default (`correction=` as torch)."""
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype.c_name}")
+    dims = reduction_dims(dim, input.dim())
+    n = _numel([input._shape[d] for d in dims])
+    mu = mean(input.to(dt.float64), dims, keepdim=True)
+    dev = apply(OPS_BY_NAME["sub"], (input.to(dt.float64), mu))
+    ss = _reduce("sum", apply(OPS_BY_NAME["mul"], (dev, dev)), dims, keepdim, dt.float64, dt.float64, 0)
+    # n - correction <= 0 divides by zero or a negative count: nan or inf, as torch returns.
+    result = apply(OPS_BY_NAME["div"], (ss, float(n - _correction(unbiased, correction))))
+    return _finish(result.to(input.dtype), out)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """Standard deviation over `dim` (square root of `var`)."""
+    return _finish(apply(OPS_BY_NAME["sqrt"], (var(input, dim, unbiased, keepdim, correction=correction),)), out)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
+    """Vector p-norm over `dim` ('fro' and 2: Euclidean; inf, -inf, 0, 1, other p)."""
+    x = input if dtype is None else input.to(dtype)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype.c_name}")
+    dims = reduction_dims(dim, x.dim())
+    a = apply(OPS_BY_NAME["abs"], (x,))
+    if p in ("fro", 2, 2.0, None):
+        result = apply(OPS_BY_NAME["sqrt"], (sum(apply(OPS_BY_NAME["mul"], (a, a)), dims, keepdim),))
+    elif p == math.inf:
+        result = amax(a, dims, keepdim)
+    elif p == -math.inf:
+        result = amin(a, dims, keepdim)
+    elif p == 0:
+        result = sum(apply(OPS_BY_NAME["ne"], (a, 0)), dims, keepdim).to(x.dtype)
+    elif p == 1:
+        result = sum(a, dims, keepdim)
+    else:
+        powered = sum(apply(OPS_BY_NAME["pow"], (a, float(p))), dims, keepdim)
+        result = apply(OPS_BY_NAME["pow"], (powered, 1.0 / p))
+    return _finish(result, out)
+
+
+def all(input, dim=None, keepdim=False, *, out=None):
+    """True where every element along `dim` is non-zero."""
+    dims = reduction_dims(dim, input.dim())
+    b = input if input.dtype is dt.bool else apply(OPS_BY_NAME["ne"], (input, 0))
+    return _finish(_reduce("min", b, dims, keepdim, dt.bool, dt.bool, True), out)
+
+
+def any(input, dim=None, keepdim=False, *, out=None):
+    """True where some element along `dim` is non-zero."""
+    dims = reduction_dims(dim, input.dim())
+    b = input if input.dtype is dt.bool else apply(OPS_BY_NAME["ne"], (input, 0))
+    return _finish(_reduce("max", b, dims, keepdim, dt.bool, dt.bool, False), out)
+
+
+def count_nonzero(input, dim=None):
+    """Number of non-zero elements along `dim`."""
+    return sum(apply(OPS_BY_NAME["ne"], (input, 0)), dim)
+
+
+def _float_input(input, dtype):
+    x = input if dtype is None else input.to(dtype)
+    if not x.dtype.is_floating_point:
+        x = x.to(dt.get_default_dtype())
+    return x
+
+
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    """``log(sum(exp(input)))`` over `dim`, computed stably (shifted by the maximum)."""
+    x = _float_input(input, None)
+    dims = reduction_dims(dim, x.dim())
+    if x.numel() == 0:
+        return _finish(apply(OPS_BY_NAME["log"], (sum(x, dims, keepdim),)), out)
+    m = amax(x, dims, keepdim=True)
+    m = apply(OPS_BY_NAME["where_kernel"], (apply(OPS_BY_NAME["isfinite"], (m,)), m, 0.0))
+    shifted = apply(OPS_BY_NAME["exp"], (apply(OPS_BY_NAME["sub"], (x, m)),))
+    s = apply(OPS_BY_NAME["log"], (sum(shifted, dims, keepdim=True),))
+    result = apply(OPS_BY_NAME["add"], (s, m))
+    if not keepdim:
+        result = result.squeeze(dims) if dims else result
+    return _finish(result, out)
+
+
+def _softmax_parts(input, dim, dtype):
+    x = _float_input(input, dtype)
+    d = wrap_dim(dim, x.dim()) if x.dim() else 0
+    dims = (d,) if x.dim() else ()
+    if x.numel() == 0:
+        return x, None, dims
+    m = amax(x, dims, keepdim=True) if dims else x
+    shifted = apply(OPS_BY_NAME["sub"], (x, m))
+    return shifted, sum(apply(OPS_BY_NAME["exp"], (shifted,)), dims, keepdim=True), dims
+
+
+def softmax(input, dim, dtype=None):
+    """``exp(x) / sum(exp(x))`` along `dim`, shifted by the maximum for stability."""
+    shifted, total, _ = _softmax_parts(input, dim, dtype)
+    if total is None:
+        return shifted.clone()
+    return apply(OPS_BY_NAME["div"], (apply(OPS_BY_NAME["exp"], (shifted,)), total))
+
+
+def log_softmax(input, dim, dtype=None):
+    """``log(softmax(x))`` along `dim`, computed without overflow."""
+    shifted, total, _ = _softmax_parts(input, dim, dtype)
+    if total is None:
+        return shifted.clone()
+    return apply(OPS_BY_NAME["sub"], (shifted, apply(OPS_BY_NAME["log"], (total,))))
+
+
+def _scan(np_fn, input, dim, dtype, out):
+    d = dt.to_dtype(dtype) if dtype is not None else (
+        dt.int64 if not input.dtype.is_floating_point else input.dtype)
+    dim = wrap_dim(dim, input.dim()) if input.dim() else 0
+    a = input.numpy()
+    # NumPy's scan is a single strided pass; float32 accumulates in float32 as torch does.
+    values = np_fn(a if a.ndim else a.reshape(1), axis=dim if a.ndim else 0, dtype=d.np).reshape(a.shape)
+    from ._bridge import from_numpy
+    return _finish(from_numpy(np.ascontiguousarray(values)), out)
+
+
+def cumsum(input, dim, *, dtype=None, out=None):
+    """Running sum along `dim` (integers accumulate in int64)."""
+    return _scan(np.cumsum, input, dim, dtype, out)
+
+
+def cumprod(input, dim, *, dtype=None, out=None):
+    """Running product along `dim` (integers accumulate in int64)."""
+    return _scan(np.cumprod, input, dim, dtype, out)
+
+
+def _method(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def attach():
+    for name in __all__:
+        setattr(Tensor, name, _method(globals()[name]))
+    Tensor.cumsum_ = lambda self, dim, dtype=None: self.copy_(cumsum(self, dim, dtype=dtype))
+    Tensor.cumprod_ = lambda self, dim, dtype=None: self.copy_(cumprod(self, dim, dtype=dtype))
+
+
+attach()
