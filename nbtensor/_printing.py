@@ -63,21 +63,19 @@ class _Formatter:
         absvals = np.abs(finite)
         lo, hi = absvals.min(), absvals.max()
         self.int_mode = bool(np.all(finite == np.ceil(finite)))
-        if self.int_mode:
-            if hi / lo > 1000.0 or hi > 1.0e8:
-                self.sci_mode = True
-                widths = (len(f"{v:.{p}e}") for v in finite.tolist())
-            else:
-                widths = (len(f"{v:.0f}") + 1 for v in finite.tolist())
+        # torch decides the notation first (sci_mode=True/False overrides the automatic
+        # choice) and then measures the widths in that notation.
+        if OPTIONS.sci_mode is None:
+            self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
         else:
-            if hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
-                self.sci_mode = True
-                widths = (len(f"{v:.{p}e}") for v in finite.tolist())
-            else:
-                widths = (len(f"{v:.{p}f}") for v in finite.tolist())
+            self.sci_mode = bool(OPTIONS.sci_mode)
+        if self.sci_mode:
+            widths = (len(f"{v:.{p}e}") for v in finite.tolist())
+        elif self.int_mode:
+            widths = (len(f"{v:.0f}") + 1 for v in finite.tolist())
+        else:
+            widths = (len(f"{v:.{p}f}") for v in finite.tolist())
         self.max_width = max(self.max_width, max(widths))
-        if OPTIONS.sci_mode is not None:
-            self.sci_mode = OPTIONS.sci_mode
 
     def format(self, value):
         p = OPTIONS.precision
