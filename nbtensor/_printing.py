@@ -141,12 +141,15 @@ def _add_suffixes(text, suffixes, indent):
     parts = [text]
     last_line_len = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line_len + len(suffix) + 2 > OPTIONS.linewidth:
+        # Measure the suffix as torch spells it ("torch." is 3 characters shorter than
+        # "nbtensor."), so that lines break exactly where torch breaks them.
+        width = len(suffix) - suffix.count("nbtensor.") * (len("nbtensor.") - len("torch."))
+        if last_line_len + width + 2 > OPTIONS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
-            last_line_len = indent + len(suffix)
+            last_line_len = indent + width
         else:
             parts.append(", " + suffix)
-            last_line_len += len(suffix) + 2
+            last_line_len += width + 2
     parts.append(")")
     return "".join(parts)
 
