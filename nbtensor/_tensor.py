@@ -357,11 +357,18 @@ class Tensor:
             raise RuntimeError(f"Boolean value of Tensor with {n} values is ambiguous")
         return bool(self._storage[self._offset])
 
+    def _python_scalar(self):
+        if self.numel() != 1:
+            # torch raises ValueError here (item() raises RuntimeError).
+            raise ValueError(
+                f"only one element tensors can be converted to Python scalars (got {self.numel()} elements)")
+        return self._storage[self._offset].item()
+
     def __int__(self):
-        return int(self.item())
+        return int(self._python_scalar())
 
     def __float__(self):
-        return float(self.item())
+        return float(self._python_scalar())
 
     def __index__(self):
         if self.dtype.is_floating_point or self.numel() != 1:
