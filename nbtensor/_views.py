@@ -149,6 +149,9 @@ def transpose(self, dim0, dim1):
     """Swap two dimensions (a view)."""
     ndim = self.dim()
     d0, d1 = wrap_dim(dim0, ndim), wrap_dim(dim1, ndim)
+    if ndim == 0:
+        # torch accepts dims 0/-1 on a 0-d tensor and returns an alias.
+        return _as_view(self, (), ())
     shape, strides = list(self._shape), list(self._strides)
     shape[d0], shape[d1] = shape[d1], shape[d0]
     strides[d0], strides[d1] = strides[d1], strides[d0]
