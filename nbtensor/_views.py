@@ -140,6 +140,7 @@ def flatten(self, start_dim=0, end_dim=-1):
 
 def unflatten(self, dim, sizes):
     """Split dimension `dim` into `sizes` (one -1 allowed)."""
+    _require_dims(self, "unflatten")
     dim = wrap_dim(dim, self.dim())
     sizes = infer_size(tuple(sizes), self._shape[dim])
     return view(self, self._shape[:dim] + sizes + self._shape[dim + 1:])
@@ -191,6 +192,8 @@ def movedim(self, source, destination):
             f"same number of dims as destination ({dst} dims)")
     src = [wrap_dim(d, ndim) for d in src]
     dst = [wrap_dim(d, ndim) for d in dst]
+    if ndim == 0:
+        return _as_view(self, (), ())
     order = [None] * ndim
     for s, d in zip(src, dst):
         order[d] = s
@@ -208,6 +211,11 @@ def squeeze(self, dim=None):
         dims = {wrap_dim(d, ndim) for d in ((dim,) if isinstance(dim, numbers.Integral) else dim)}
         keep = [d for d in range(ndim) if d not in dims or self._shape[d] != 1]
     return _as_view(self, [self._shape[d] for d in keep], [self._strides[d] for d in keep])
+
+
+def _require_dims(self, name):
+    if self.dim() == 0:
+        raise IndexError(f"{name}(): Dimension specified as 0 but tensor has no dimensions")
 
 
 def unsqueeze(self, dim):
@@ -306,6 +314,7 @@ def select(self, dim, index):
 
 def unbind(self, dim=0):
     """A tuple of all slices along `dim` (views)."""
+    _require_dims(self, "unbind")
     dim = wrap_dim(dim, self.dim())
     return tuple(select(self, dim, i) for i in range(self._shape[dim]))
 
@@ -340,16 +349,22 @@ def split(self, split_size_or_sections, dim=0):
 
 def chunk(self, chunks, dim=0):
     """Split into `chunks` views of equal size along `dim` (the last may be smaller)."""
+    if self.dim() == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     dim = wrap_dim(dim, self.dim())
     size = self._shape[dim]
-    step = max(1, -(-size // chunks))
-    return split(self, step, dim)
+    if size == 0:
+        # torch returns `chunks` empty pieces here, not a single one.
+        return split(self, [0] * chunks, dim)
+    return split(self, -(-size // chunks), dim)
 
 
 def tensor_split(self, indices_or_sections, dim=0):
     """Split into n nearly equal parts, or at the given indices (views)."""
+    if self.dim() == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     dim = wrap_dim(dim, self.dim())
     size = self._shape[dim]
     if isinstance(indices_or_sections, numbers.Integral):
