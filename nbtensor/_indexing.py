@@ -104,6 +104,6 @@ def setitem(t, index, value):
         while value.dim() > target.dim() and value._shape[0] == 1:
             value = value.squeeze(0)
     elif not isinstance(value, numbers.Number):
-        from ._creation import tensor as make_tensor
+        from ._bridge import tensor as make_tensor
         value = make_tensor(value, dtype=t.dtype)
     copy_into(target, value)
