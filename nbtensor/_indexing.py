@@ -52,8 +52,10 @@ def basic_view(t, items):
     d = 0
     for item in items:
         if item is None:
+            # torch unsqueezes here: the new dimension's stride spans the next remaining
+            # dimension (size * stride), or 1 at the end, so strides match torch's.
             shape.append(1)
-            strides.append(0)
+            strides.append(t._shape[d] * t._strides[d] if d < ndim else 1)
         elif item is Ellipsis:
             shape.extend(t._shape[d:d + fill])
             strides.extend(t._strides[d:d + fill])
