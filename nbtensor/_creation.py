@@ -7,6 +7,7 @@ import numpy as np
 from . import _dtype as dt
 from ._device import to_device
 from ._plan import contiguous_strides
+from ._size import Size
 from ._tensor import Tensor, copy_into, empty_like_layout, empty_tensor, make
 from ._views import parse_sizes
 
@@ -352,6 +353,10 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 def legacy_constructor(args, device):
     """``Tensor(*sizes)`` (uninitialised float) or ``Tensor(data)`` (a float copy)."""
     dtype = dt.get_default_dtype()
+    if not args:
+        return empty(0, dtype=dtype, device=device)  # torch.Tensor() is tensor([])
+    if len(args) == 1 and isinstance(args[0], Size):
+        return empty(args[0], dtype=dtype, device=device)  # a Size is sizes, not data
     if len(args) == 1 and not isinstance(args[0], numbers.Integral):
         data = args[0]
         if isinstance(data, Tensor):
