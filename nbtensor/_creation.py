@@ -167,17 +167,34 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
     if steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps}")
     dtype = _resolve(dtype, device, requires_grad)
-    i = np.arange(steps, dtype=np.float64)
     if steps == 1:
-        values = np.array([start], dtype=np.float64)
-    else:
+        return _wrap(np.array([start], dtype=np.float64), dtype)
+    half = steps // 2
+    i = np.arange(steps)
+    if dtype is dt.float32 or dtype is dt.float64:
+        # torch computes in the output type: step = (end - start) / (steps - 1) rounded to
+        # it, then start + step*i for the first half and end - step*(steps-1-i) for the
+        # second, each with one rounding (its kernels use fused multiply-add). A wider type
+        # (float64 for float32, long double for float64) reproduces those roundings.
+        npd = dtype.np.type
+        wide = np.float64 if dtype is dt.float32 else np.longdouble
+        lo, hi = npd(start), npd(end)
+        step = wide((hi - lo) / npd(steps - 1))
+        values = np.where(i < half, wide(lo) + step * i.astype(wide),
+                          wide(hi) - step * (steps - 1 - i).astype(wide))
+        return _wrap(values.astype(npd), dtype)
+    if dtype.is_floating_point:  # float16: computed in float64, then rounded once
+        i = i.astype(np.float64)
         step = (end - start) / (steps - 1)
-        half = steps // 2
-        # torch fills the first half from `start` and the second from `end` (symmetric rounding).
         values = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
-    if not dtype.is_floating_point:
-        values = np.trunc(values)
-    return _wrap(values, dtype)
+        return _wrap(values, dtype)
+    # Integer dtypes: torch truncates start and end to integers first, steps in double
+    # (one rounding per element, as above), and truncates each value.
+    lo, hi = math.trunc(start), math.trunc(end)
+    step = np.longdouble(np.float64(hi - lo) / (steps - 1))
+    i = i.astype(np.longdouble)
+    values = np.where(i < half, np.longdouble(lo) + step * i, np.longdouble(hi) - step * (steps - 1 - i))
+    return _wrap(np.trunc(values.astype(np.float64)), dtype)
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, **_):
