@@ -207,9 +207,15 @@ def _generator(generator):
     return (generator or default_generator)._rng
 
 
-def _random(sizes, dtype, draw):
+def _require_float(dtype, kernel):
+    """torch raises NotImplementedError (a RuntimeError) for float samplers on other dtypes."""
     if not dtype.is_floating_point:
-        raise RuntimeError(f"expected a floating point dtype for a random float tensor, got {dtype}")
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{dtype.c_name}\' '
+                                  f"(random floats need a floating point dtype, got {dtype})")
+
+
+def _random(sizes, dtype, draw, kernel="check_uniform_bounds"):
+    _require_float(dtype, kernel)
     compute = np.float64 if dtype is dt.float64 else np.float32
     return _wrap(draw(sizes, compute), dtype)
 
@@ -225,7 +231,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
     """Standard normal samples."""
     rng = _generator(generator)
     return _random(_sizes(size), _resolve(dtype, device, requires_grad),
-                   lambda s, d: rng.standard_normal(s, dtype=d))
+                   lambda s, d: rng.standard_normal(s, dtype=d), "normal_kernel_cpu")
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, **_):
@@ -271,6 +277,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     default = ref.dtype if ref is not None and ref.dtype.is_floating_point else None
     dtype = _resolve(dtype, device, False, default)
+    _require_float(dtype, "normal_kernel_cpu")
     values = m + s * rng.standard_normal(size)
     result = _wrap(values, dtype)
     if out is not None:
@@ -316,6 +323,7 @@ def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad
 # ------------------------------------------------------------------ in-place random fills
 def uniform_(self, a=0.0, b=1.0, generator=None):
     """Fill with uniform samples from [a, b)."""
+    _require_float(self.dtype, "check_uniform_bounds")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     values = _generator(generator).uniform(a, b, self._shape)
@@ -324,6 +332,7 @@ def uniform_(self, a=0.0, b=1.0, generator=None):
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
     """Fill with normal samples."""
+    _require_float(self.dtype, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     values = mean + std * _generator(generator).standard_normal(self._shape)
