@@ -339,12 +339,21 @@ def normal_(self, mean=0.0, std=1.0, generator=None):
     return self.copy_(_wrap(values, dt.float64))
 
 
-def random_(self, from_=0, to=None, generator=None):
-    """Fill with random integers in [from, to)."""
-    if to is None:
-        from_, to = 0, (1 << 24 if self.dtype is dt.float32 else 1 << 53
-                        if self.dtype is dt.float64 else np.iinfo(self.dtype.np).max + 1
-                        if self.dtype is not dt.bool else 2)
+def random_(self, from_=None, to=None, generator=None):
+    """Fill with random integers: ``random_(to)`` draws from [0, to), ``random_(from, to)``
+    from [from, to), ``random_()`` from [0, 2**mantissa] (floats) or the dtype's range."""
+    if from_ is not None and to is None:
+        from_, to = 0, from_
+    elif from_ is None and to is not None:
+        from_ = 0
+    if from_ is None:
+        mantissa = {dt.float16: 11, dt.float32: 24, dt.float64: 53}
+        if self.dtype in mantissa:
+            from_, to = 0, (1 << mantissa[self.dtype]) + 1
+        else:
+            from_, to = 0, 2 if self.dtype is dt.bool else int(np.iinfo(self.dtype.np).max) + 1
+    if from_ >= to:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
     values = _generator(generator).integers(from_, to, self._shape)
     return self.copy_(_wrap(values, dt.int64))
 
