@@ -39,25 +39,24 @@ def from_numpy(array):
 
 
 def _infer_list_dtype(data):
-    """torch's dtype for nested Python data: bool < int64 < default float."""
-    kind = dt.bool
+    """torch's dtype for nested Python data: the promotion (promote_types) of every
+    element's own dtype, where a Python float counts as the default dtype, an int as
+    int64, a bool as bool, and NumPy scalars, arrays and tensors as their dtype."""
+    kind = None
     stack = [data]
-    saw_any = False
     while stack:
         x = stack.pop()
         if isinstance(x, (list, tuple)):
             stack.extend(x)
-        elif isinstance(x, (Tensor, np.ndarray)):
-            saw_any = True
-            d = x.dtype if isinstance(x, Tensor) else dt.from_numpy_dtype(x.dtype)
-            if d.category > kind.category:
-                kind = d if d.category < dt.FLOATING else dt.get_default_dtype()
+            continue
+        if isinstance(x, Tensor):
+            d = x.dtype
+        elif isinstance(x, (np.ndarray, np.generic)):
+            d = dt.from_numpy_dtype(x.dtype)
         else:
-            saw_any = True
             d = dt.scalar_dtype(x)
-            if d.category > kind.category:
-                kind = d
-    return kind if saw_any else dt.get_default_dtype()
+        kind = d if kind is None else dt.promote_types(kind, d)
+    return dt.get_default_dtype() if kind is None else kind
 
 
 def _to_array(data):
