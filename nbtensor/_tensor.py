@@ -82,6 +82,12 @@ def has_internal_overlap(t):
 
 
 def check_writable(t):
+    store = t._storage
+    if type(store) is np.ndarray and not store.flags.writeable:
+        raise RuntimeError(
+            f"cannot write into a tensor whose memory is read-only (shape {list(t._shape)}): it "
+            "shares the memory of a read-only NumPy array (from_numpy/as_tensor/from_dlpack). "
+            "clone() it, or make the array writeable, before writing.")
     if has_internal_overlap(t):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
