@@ -339,7 +339,9 @@ class Tensor:
         return a.copy() if copy else a
 
     def __dlpack__(self, stream=None, max_version=None, dl_device=None, copy=None):
-        kwargs = {} if max_version is None else {"max_version": max_version}
+        # NumPy's exporter honours max_version, dl_device and copy (copy=True must not share).
+        kwargs = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device),
+                                     ("copy", copy)) if v is not None}
         return self.numpy().__dlpack__(**kwargs)
 
     def __dlpack_device__(self):
