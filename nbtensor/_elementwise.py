@@ -184,6 +184,7 @@ OPS = [
     Op("sign", 1, kernel={"bool": "copy", "int": "sign", "float": "sign"}),
     Op("floor", 1, kernel=dict(_INT_IDENTITY, float="floor")),
     Op("ceil", 1, kernel=dict(_INT_IDENTITY, float="ceil")),
+    Op("round", 1, kernel=dict(_INT_IDENTITY, float="round"), function=False, methods=(), inplace=False),
     Op("trunc", 1, kernel=dict(_INT_IDENTITY, float="trunc"), methods=("trunc", "fix")),
     Op("frac", 1, check=_float_only),
     Op("isnan", 1, COMPARE, inplace=False),

@@ -4602,22 +4602,22 @@ def _fmod_run(o, po, so, a0, p0, s0, a1, p1, s1, n):
             x0 = a0[p0:p0 + n]
             x1 = a1[p1:p1 + n]
             for i in range(n):
-                z[i] = math.fmod(x0[i], x1[i])
+                z[i] = np.fmod(x0[i], x1[i])
             return
         if s0 == 0 and s1 == 1:
             x0 = a0[p0]
             x1 = a1[p1:p1 + n]
             for i in range(n):
-                z[i] = math.fmod(x0, x1[i])
+                z[i] = np.fmod(x0, x1[i])
             return
         if s0 == 1 and s1 == 0:
             x0 = a0[p0:p0 + n]
             x1 = a1[p1]
             for i in range(n):
-                z[i] = math.fmod(x0[i], x1)
+                z[i] = np.fmod(x0[i], x1)
             return
     for i in range(n):
-        o[po + i * so] = math.fmod(a0[p0 + i * s0], a1[p1 + i * s1])
+        o[po + i * so] = np.fmod(a0[p0 + i * s0], a1[p1 + i * s1])
 
 
 @kernel(parallel=False)

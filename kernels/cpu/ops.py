@@ -54,7 +54,7 @@ BINARY = {
     "div_trunc": "np.trunc({0} / {1})",
     "div_trunc_int": "trunc_div_int({0}, {1})",
     "remainder": "{0} % {1}",
-    "fmod": "math.fmod({0}, {1})",
+    "fmod": "np.fmod({0}, {1})",
     "fmod_int": "fmod_int({0}, {1})",
     "pow": "{0} ** {1}",
     "pow_int": "ipow({0}, {1})",

@@ -1,0 +1,343 @@
+"""Element-wise ops against NumPy: every op, every dtype, every form, every layout."""
+import math
+
+import numpy as np
+import pytest
+
+import nbtensor as nb
+
+FLOATS = [nb.float16, nb.float32, nb.float64]
+INTS = [nb.uint8, nb.int8, nb.int16, nb.int32, nb.int64]
+ALL = [nb.bool] + INTS + FLOATS
+
+UNARY_FLOAT = {
+    "exp": np.exp, "exp2": np.exp2, "expm1": np.expm1, "log": np.log, "log2": np.log2,
+    "log10": np.log10, "log1p": np.log1p, "sqrt": np.sqrt, "rsqrt": lambda a: 1 / np.sqrt(a),
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos,
+    "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
+    "sigmoid": lambda a: 1 / (1 + np.exp(-a)), "reciprocal": lambda a: 1 / a,
+}
+UNARY_SAME = {
+    "neg": np.negative, "abs": np.abs, "square": np.square, "sign": np.sign,
+    "floor": np.floor, "ceil": np.ceil, "round": np.round, "trunc": np.trunc,
+    "relu": lambda a: np.maximum(a, 0),
+}
+BINARY_SAME = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "maximum": np.maximum,
+    "minimum": np.minimum, "remainder": np.mod, "floor_divide": np.floor_divide,
+}
+COMPARE = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
+           "gt": np.greater, "ge": np.greater_equal}
+LOGICAL = {"logical_and": np.logical_and, "logical_or": np.logical_or, "logical_xor": np.logical_xor}
+BITWISE = {"bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or, "bitwise_xor": np.bitwise_xor}
+
+
+def sample(dtype, shape=(3, 4), positive=False, seed=0):
+    rng = np.random.default_rng(seed)
+    if dtype is nb.bool:
+        return rng.random(shape) < 0.5
+    if dtype.is_floating_point:
+        a = rng.uniform(0.1 if positive else -3, 3, shape)
+        return a.astype(dtype.np)
+    lo = 1 if positive else (0 if dtype is nb.uint8 else -20)
+    return rng.integers(lo, 20, shape).astype(dtype.np)
+
+
+def check(result, expected, dtype=None, rtol=None):
+    r = result.numpy()
+    expected = np.asarray(expected)
+    if dtype is not None:
+        assert result.dtype is dtype
+    assert r.shape == expected.shape
+    if r.dtype.kind == "f":
+        tol = rtol or (2e-3 if r.dtype == np.float16 else 2e-6 if r.dtype == np.float32 else 1e-12)
+        np.testing.assert_allclose(r.astype(np.float64), expected.astype(np.float64), rtol=tol, atol=tol)
+    else:
+        np.testing.assert_array_equal(r, expected)
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_FLOAT))
+@pytest.mark.parametrize("dtype", [nb.float16, nb.float32, nb.float64, nb.int64, nb.bool])
+def test_unary_float_ops(name, dtype):
+    positive = name in ("log", "log2", "log10", "sqrt", "rsqrt", "reciprocal", "log1p")
+    a = sample(dtype, positive=positive)
+    if name in ("asin", "acos") and dtype.is_floating_point:
+        a = (a / 4).astype(dtype.np)
+    x = nb.from_numpy(a)
+    result = getattr(nb, name)(x)
+    out_dtype = dtype if dtype.is_floating_point else nb.float32
+    with np.errstate(all="ignore"):
+        expected = UNARY_FLOAT[name](a.astype(np.float64))
+    check(result, expected.astype(out_dtype.np), out_dtype, rtol=2e-3 if dtype is nb.float16 else 1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_SAME))
+@pytest.mark.parametrize("dtype", [nb.float32, nb.float64, nb.float16, nb.int64, nb.int32, nb.int8, nb.uint8])
+def test_unary_same_dtype_ops(name, dtype):
+    if name == "neg" and dtype is nb.uint8:
+        pytest.skip("negating uint8 wraps in both libraries; covered elsewhere")
+    a = sample(dtype)
+    result = getattr(nb.from_numpy(a), name)()
+    check(result, UNARY_SAME[name](a).astype(dtype.np), dtype)
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_SAME))
+@pytest.mark.parametrize("dtype", [d for d in ALL if d is not nb.bool])
+def test_binary_ops_every_dtype(name, dtype):
+    a = sample(dtype, seed=1)
+    b = sample(dtype, positive=name in ("remainder", "floor_divide"), seed=2)
+    result = getattr(nb, name)(nb.from_numpy(a), nb.from_numpy(b))
+    with np.errstate(all="ignore"):
+        expected = BINARY_SAME[name](a, b)
+    check(result, expected, dtype, rtol=1e-2 if dtype is nb.float16 else None)
+
+
+@pytest.mark.parametrize("name", sorted(COMPARE) + sorted(LOGICAL))
+@pytest.mark.parametrize("dtype", ALL)
+def test_comparison_and_logic(name, dtype):
+    a, b = sample(dtype, seed=3), sample(dtype, seed=4)
+    b[0] = a[0]
+    fn = {**COMPARE, **LOGICAL}[name]
+    check(getattr(nb, name)(nb.from_numpy(a), nb.from_numpy(b)), fn(a, b), nb.bool)
+
+
+@pytest.mark.parametrize("name", sorted(BITWISE))
+@pytest.mark.parametrize("dtype", [nb.bool] + INTS)
+def test_bitwise(name, dtype):
+    a, b = sample(dtype, seed=5), sample(dtype, seed=6)
+    check(getattr(nb, name)(nb.from_numpy(a), nb.from_numpy(b)), BITWISE[name](a, b), dtype)
+    check(~nb.from_numpy(a), np.invert(a), dtype)
+
+
+def test_bool_add_and_mul_are_or_and():
+    a = np.array([True, True, False, False])
+    b = np.array([True, False, True, False])
+    check(nb.from_numpy(a) + nb.from_numpy(b), a | b, nb.bool)
+    check(nb.from_numpy(a) * nb.from_numpy(b), a & b, nb.bool)
+
+
+def test_division_forms():
+    a = np.array([7, -7, 7, -7, 0])
+    b = np.array([2, 2, -2, -2, 3])
+    x, y = nb.from_numpy(a), nb.from_numpy(b)
+    check(x / y, a / b, nb.float32)
+    check(nb.div(x, y, rounding_mode="floor"), np.floor_divide(a, b), nb.int64)
+    check(nb.div(x, y, rounding_mode="trunc"), np.trunc(a / b).astype(np.int64), nb.int64)
+    check(x // y, np.floor_divide(a, b), nb.int64)
+    check(x % y, np.mod(a, b), nb.int64)
+    check(nb.fmod(x, y), np.fmod(a, b), nb.int64)
+    af = a.astype(np.float64)
+    xf = nb.from_numpy(af)
+    check(nb.div(xf, y, rounding_mode="trunc"), np.trunc(af / b), nb.float64)
+    check(nb.fmod(xf, y), np.fmod(af, b), nb.float64)
+    check(xf % 2.5, np.mod(af, 2.5), nb.float64)
+    with pytest.raises(RuntimeError, match="rounding_mode"):
+        nb.div(x, y, rounding_mode="nearest")
+
+
+def test_pow_forms():
+    a = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    x = nb.from_numpy(a)
+    check(x ** 2, a ** 2, nb.float32)
+    check(2 ** x, 2 ** a, nb.float32)
+    check(nb.pow(x, x), a ** a, nb.float32)
+    i = nb.tensor([2, 3, 4])
+    check(i ** 3, np.array([8, 27, 64]), nb.int64)
+    check(i ** 0.5, np.sqrt([2, 3, 4]).astype(np.float32), nb.float32)
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        i ** -1
+
+
+def test_clamp_lerp_where_and_nan():
+    a = np.array([-2.0, 0.5, 3.0, np.nan], dtype=np.float32)
+    x = nb.from_numpy(a)
+    check(nb.clamp(x, -1, 1), np.array([-1, 0.5, 1, np.nan], np.float32), nb.float32)
+    check(x.clamp(min=0), np.array([0, 0.5, 3, np.nan], np.float32), nb.float32)
+    check(x.clip(max=0), np.array([-2, 0, 0, np.nan], np.float32), nb.float32)
+    check(nb.maximum(x, nb.zeros(4)), np.array([0, 0.5, 3, np.nan], np.float32))
+    check(nb.fmax(x, nb.zeros(4)), np.array([0, 0.5, 3, 0], np.float32))
+    e = nb.from_numpy(np.array([1.0, 1.0, 1.0, 1.0], np.float32))
+    check(nb.lerp(x, e, 0.5), a + 0.5 * (1 - a), nb.float32)
+    cond = nb.from_numpy(np.array([True, False, True, False]))
+    check(nb.where(cond, x, 7), np.where([True, False, True, False], a, 7), nb.float32)
+    check(nb.where(cond, nb.tensor([1, 2, 3, 4]), 0.5), np.array([1, 0.5, 3, 0.5], np.float32), nb.float32)
+    with pytest.raises(RuntimeError, match="boolean"):
+        nb.where(x, x, x)
+    check(nb.isnan(x), np.isnan(a), nb.bool)
+    check(nb.isinf(nb.tensor([1.0, math.inf, -math.inf])), [False, True, True], nb.bool)
+    check(nb.isfinite(nb.tensor([1.0, math.inf, math.nan])), [True, False, False], nb.bool)
+    check(nb.sign(nb.tensor([-2.0, 0.0, 3.0])), [-1.0, 0.0, 1.0], nb.float32)
+
+
+LAYOUTS = {
+    "contiguous": lambda a: a,
+    "transposed": lambda a: a.T,
+    "sliced": lambda a: a[::2, 1::2],
+    "permuted3d": lambda a: a.reshape(2, 3, 4).transpose(2, 0, 1),
+}
+
+
+def _nb_layout(name, t):
+    return {"contiguous": lambda: t, "transposed": lambda: t.t(),
+            "sliced": lambda: t[::2, 1::2], "permuted3d": lambda: t.view(2, 3, 4).permute(2, 0, 1)}[name]()
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("dtype", [nb.float32, nb.int64, nb.float16, nb.bool])
+def test_non_contiguous_inputs(layout, dtype):
+    a = sample(dtype, (4, 6), seed=7)
+    b = sample(dtype, (4, 6), seed=8)
+    xa, xb = _nb_layout(layout, nb.from_numpy(a)), _nb_layout(layout, nb.from_numpy(b))
+    na, nb_ = LAYOUTS[layout](a), LAYOUTS[layout](b)
+    if dtype is nb.bool:
+        check(xa & xb, na & nb_, dtype)
+        check(xa == xb, na == nb_, nb.bool)
+    else:
+        check(xa + xb, na + nb_, dtype)
+        check(xa * 2, na * 2, dtype)
+        check(xa < xb, na < nb_, nb.bool)
+        check(-xa if dtype is not nb.float16 else xa.neg(), -na, dtype)
+
+
+@pytest.mark.parametrize("shapes", [((3, 1), (1, 2)), ((4, 1, 5), (3, 1)), ((0, 3), (1, 3)),
+                                    ((2, 0), (2, 1)), ((), (3,)), ((1,), (2, 3)), ((5,), ())])
+def test_broadcasting(shapes):
+    sa, sb = shapes
+    a = np.arange(int(np.prod(sa)), dtype=np.float32).reshape(sa)
+    b = np.asarray(np.arange(int(np.prod(sb)), dtype=np.float32).reshape(sb) + 1)
+    check(nb.from_numpy(a) + nb.from_numpy(b), a + b, nb.float32)
+    check(nb.from_numpy(a) - nb.tensor(b), a - b, nb.float32)
+
+
+def test_broadcast_expanded_and_large_inputs():
+    a = np.random.default_rng(0).random((300, 400)).astype(np.float32)
+    col = np.random.default_rng(1).random((300, 1)).astype(np.float32)
+    x, c = nb.from_numpy(a), nb.from_numpy(col)
+    check(x + c, a + col)
+    check(x + c.expand(300, 400), a + col)
+    check(x.t() + x.t(), (a + a).T)
+    check(x.t().contiguous(), np.ascontiguousarray(a.T))
+    check(x.t() * nb.from_numpy(a.T.copy()), a.T * a.T)
+    big = np.random.default_rng(2).random(200_000).astype(np.float32)
+    check(nb.from_numpy(big) * 3 + 1, big * 3 + 1)
+    check(nb.exp(nb.from_numpy(big)), np.exp(big), rtol=1e-6)
+    check(nb.from_numpy(big)[::2] + nb.from_numpy(big)[1::2], big[::2] + big[1::2])
+
+
+def test_shape_mismatch_names_sizes_and_dimension():
+    with pytest.raises(RuntimeError, match=r"size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1"):
+        nb.ones(2, 3) + nb.ones(2, 4)
+
+
+def test_forms_function_method_operator_out_inplace():
+    a = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
+    b = np.array([10.0, 20.0], np.float32)
+    x, y = nb.from_numpy(a.copy()), nb.from_numpy(b)
+    check(nb.add(x, y), a + b)
+    check(x.add(y), a + b)
+    check(x + y, a + b)
+    check(y + x, a + b)
+    check(nb.add(x, y, alpha=2), a + 2 * b)
+    check(nb.sub(x, y, alpha=2), a - 2 * b)
+    check(1 - x, 1 - a)
+    check(10 / x, 10 / a)
+    r = nb.empty(2, 2)
+    assert nb.add(x, y, out=r) is r
+    check(r, a + b)
+    ident = id(x)
+    x += y
+    assert id(x) == ident
+    check(x, a + b)
+    z = x.mul_(2)
+    assert z is x
+    check(x, (a + b) * 2)
+    x.sub_(y, alpha=2)
+    check(x, (a + b) * 2 - 2 * b)
+    x.exp_()
+    check(x, np.exp((a + b) * 2 - 2 * b), rtol=1e-5)
+
+
+def test_inplace_and_out_casting_rules():
+    i = nb.tensor([1, 2, 3])
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        i += 1.5
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        nb.add(nb.ones(3), 1, out=nb.empty(3, dtype=nb.int64))
+    f = nb.zeros(3)
+    f += i  # int into float is allowed
+    check(f, [1.0, 2.0, 3.0], nb.float32)
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        nb.zeros(3).add_(nb.ones(2, 3))
+    out = nb.empty(3, dtype=nb.float64)
+    nb.mul(i, 2, out=out)
+    check(out, [2.0, 4.0, 6.0], nb.float64)
+
+
+def test_out_is_resized_when_empty():
+    out = nb.empty(0)
+    nb.add(nb.ones(2, 3), 1, out=out)
+    check(out, np.full((2, 3), 2.0, np.float32))
+
+
+def test_overlapping_inplace_ops_are_correct():
+    a = np.arange(16.0).reshape(4, 4)
+    x = nb.from_numpy(a.copy())
+    x += x.t()
+    check(x, a + a.T)
+    v = np.arange(10.0)
+    y = nb.from_numpy(v.copy())
+    y[1:] += y[:-1]
+    expected = v.copy()
+    expected[1:] = v[1:] + v[:-1]
+    check(y, expected)
+    z = nb.from_numpy(v.copy())
+    nb.add(z[:-1], z[1:], out=z[1:])
+    expected = v.copy()
+    expected[1:] = v[:-1] + v[1:]
+    check(z, expected)
+    e = nb.zeros(3).expand(2, 3)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        e.add_(1)
+
+
+def test_integer_division_by_zero_raises():
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        nb.tensor([1, 2]) // 0
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        nb.tensor([1, 2]) % nb.tensor([1, 0])
+    check(nb.tensor([1.0, -1.0]) / 0, [math.inf, -math.inf])
+
+
+def test_unsupported_dtypes_raise():
+    with pytest.raises(RuntimeError, match="bitwise_and"):
+        nb.ones(2) & nb.ones(2)
+    with pytest.raises(RuntimeError, match="Negation"):
+        -nb.tensor([True])
+    with pytest.raises(RuntimeError, match="Subtraction"):
+        nb.tensor([True]) - nb.tensor([False])
+    with pytest.raises(TypeError):
+        nb.ones(2) + "a"
+
+
+def test_scalar_and_zero_dim_operands():
+    x = nb.tensor([1, 2, 3], dtype=nb.uint8)
+    check(x + 300, (np.array([1, 2, 3]) + 300).astype(np.uint8), nb.uint8)
+    check(x + nb.tensor(2), [3, 4, 5], nb.uint8)
+    check(x + nb.tensor(2.5), [3.5, 4.5, 5.5], nb.float32)
+    check(nb.tensor(2.0, dtype=nb.float64) + nb.ones(2), [3.0, 3.0], nb.float32)
+    check(nb.tensor(2.0) * nb.tensor(3.0), 6.0, nb.float32)
+    check(nb.tensor(True) + 1, 2, nb.int64)
+    check(nb.ones(0) + 1, np.ones(0) + 1, nb.float32)
+
+
+def test_float16_computes_and_rounds_back():
+    a = np.array([0.1, 1.5, 3.25], np.float16)
+    x = nb.from_numpy(a)
+    check(x + x, a + a, nb.float16)
+    check(x * 2.0, a * 2, nb.float16)
+    check(nb.exp(x), np.exp(a), nb.float16)
+
+
+def test_mixed_devices_message():
+    with pytest.raises(RuntimeError, match="cuda"):
+        nb.ones(2, device="cuda")
