@@ -24,6 +24,12 @@ from ._bridge import from_numpy, as_tensor, tensor, from_dlpack, asarray
 from ._printing import set_printoptions, get_printoptions
 from ._ops import *  # noqa: F401,F403  (element-wise ops, reductions)
 from ._reduce import *  # noqa: F401,F403
+from ._advanced import index_put  # noqa: F401  (also installs Tensor.index_put_)
+from ._selecting import *  # noqa: F401,F403
+from ._joining import *  # noqa: F401,F403
+from ._sorting import *  # noqa: F401,F403
+from ._counting import *  # noqa: F401,F403
+from . import return_types  # noqa: F401
 from . import cuda
 
 __version__ = "0.1.0"

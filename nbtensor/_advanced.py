@@ -1,0 +1,323 @@
+"""Advanced indexing: ``x[idx]``, ``x[mask]``, ``x[idx] = v`` and ``index_put_``.
+
+torch's rules (those of NumPy, except that integers and 0-d integer tensors are plain
+``select``\\ s applied first):
+- integer tensors, lists and NumPy integer arrays index one dimension each; they broadcast
+  together to a shape B; a bool mask of k dimensions stands for the k integer arrays of its
+  ``nonzero()``; a Python bool (or 0-d bool tensor) adds a dimension indexed by [0] / [];
+- the result has the dimensions before the indexed ones, then B, then those after, when the
+  indexed dimensions are adjacent; otherwise B comes first;
+- reads return copies; writes store into the tensor's memory, the value broadcast to the
+  result shape.
+
+Slices, None, ``...`` and integers are applied as views first; the remaining work is one
+pre x B x post copy by the gather kernel (kernels/cpu/gather.py).
+"""
+import numbers
+
+import numpy as np
+
+from . import _dtype as dt
+from . import _gather_cpu as g
+from ._indexcheck import check_range, index_array, int64_table
+from ._plan import broadcast_strides
+from ._tensor import Tensor, _overlaps, check_writable, copy_into, empty_tensor, make, scalar_storage
+
+__all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
+
+
+def _as_tuple(items):
+    """torch treats a lone list holding sequences, tensors, slices, None or ... as a tuple."""
+    if len(items) == 1 and isinstance(items[0], list) and len(items[0]) < 32:
+        seq = items[0]
+        if any(isinstance(e, (list, tuple, Tensor, np.ndarray, slice)) or e is None or e is Ellipsis
+               for e in seq):
+            return tuple(seq)
+    return items
+
+
+def _classify(item):
+    """(kind, payload): kind in none, ellipsis, slice, int, bool, mask, index."""
+    if item is None:
+        return "none", None
+    if item is Ellipsis:
+        return "ellipsis", None
+    if isinstance(item, slice):
+        return "slice", item
+    if isinstance(item, (bool, np.bool_)):
+        return "bool", bool(item)
+    if isinstance(item, (Tensor, np.ndarray, list)):
+        arr, kind = index_array(item)
+        if arr.ndim == 0:
+            return ("bool", bool(arr)) if kind == "mask" else ("int", int(arr))
+        return ("mask" if kind == "mask" else "index"), arr
+    try:
+        return "int", item.__index__()
+    except (AttributeError, TypeError):
+        raise IndexError(
+            "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+            f"indices (got {type(item).__name__})") from None
+
+
+def _consumed(kind, payload):
+    if kind in ("slice", "int", "index"):
+        return 1
+    if kind == "mask":
+        return payload.ndim
+    return 0
+
+
+class Plan:
+    """A parsed advanced index: the view left after basic items, the positions of the indexed
+    dimensions in it, their index arrays (validated), and the result layout."""
+
+    __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front")
+
+    def result_dims(self):
+        """(pre dims, post dims) of the view around the broadcast index dims."""
+        nd = len(self.view._shape)
+        if self.front:
+            return [], [d for d in range(nd) if d not in self.dims]
+        return list(range(self.dims[0])), list(range(self.dims[-1] + 1, nd))
+
+    def result_shape(self):
+        pre, post = self.result_dims()
+        shape = self.view._shape
+        return tuple(shape[d] for d in pre) + self.bshape + tuple(shape[d] for d in post)
+
+    def index(self):
+        """The indexed side's mid level: (int64 table, stride, wrap) over B."""
+        v = self.view
+        if len(self.arrays) == 1:
+            d = self.dims[0]
+            return int64_table(self.arrays[0]), v._strides[d], v._shape[d]
+        lin = np.zeros(self.bshape, np.int64)
+        for d, arr, lo in zip(self.dims, self.arrays, self.mins):
+            a = arr.astype(np.int64, copy=False)
+            if lo < 0:
+                a = np.where(a < 0, a + v._shape[d], a)
+            lin += a * v._strides[d]
+        return lin.reshape(-1), 1, 0
+
+    def strides_split(self, strides):
+        """Split strides of the view's dims into (pre, post) lists."""
+        pre, post = self.result_dims()
+        return [strides[d] for d in pre], [strides[d] for d in post]
+
+
+def parse(t, items):
+    """Parse index `items` of tensor `t` into a Plan (IndexError on bad indices)."""
+    items = [_classify(it) for it in _as_tuple(items)]
+    ndim = len(t._shape)
+    consumed = sum(_consumed(k, p) for k, p in items)
+    if sum(1 for k, _ in items if k == "ellipsis") > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if consumed > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    shape, strides, offset = [], [], t._offset
+    dims, arrays = [], []
+    d = 0
+    for kind, payload in items:
+        if kind == "none":
+            shape.append(1)
+            strides.append(0)
+        elif kind == "ellipsis":
+            fill = ndim - consumed
+            shape.extend(t._shape[d:d + fill])
+            strides.extend(t._strides[d:d + fill])
+            d += fill
+        elif kind == "slice":
+            from ._indexing import slice_bounds
+            start, length, step = slice_bounds(payload, t._shape[d])
+            if length:
+                offset += start * t._strides[d]
+            shape.append(length)
+            strides.append(t._strides[d] * step)
+            d += 1
+        elif kind == "int":
+            size = t._shape[d]
+            i = payload
+            if i < -size or i >= size:
+                raise IndexError(f"index {i} is out of bounds for dimension {len(shape)} with size {size}")
+            offset += (i + size if i < 0 else i) * t._strides[d]
+            d += 1
+        elif kind == "bool":
+            dims.append(len(shape))
+            arrays.append(np.zeros(1 if payload else 0, np.int64))
+            shape.append(1)
+            strides.append(0)
+        elif kind == "mask":
+            k = payload.ndim
+            here = tuple(shape) + tuple(t._shape[d:])
+            for i in range(k):
+                if payload.shape[i] != t._shape[d + i]:
+                    raise IndexError(
+                        f"The shape of the mask {list(payload.shape)} at index {i} does not match the "
+                        f"shape of the indexed tensor {list(here)} at index {len(shape) + i}")
+            for i, arr in enumerate(np.nonzero(payload)):
+                dims.append(len(shape))
+                arrays.append(arr)
+                shape.append(t._shape[d])
+                strides.append(t._strides[d])
+                d += 1
+        else:  # integer index array
+            dims.append(len(shape))
+            arrays.append(payload)
+            shape.append(t._shape[d])
+            strides.append(t._strides[d])
+            d += 1
+    shape.extend(t._shape[d:])
+    strides.extend(t._strides[d:])
+    plan = Plan()
+    plan.view = make(t._storage, offset, tuple(shape), tuple(strides), t.dtype, t.device)
+    plan.dims = dims
+    plan.arrays = arrays
+    plan.mins = [check_range(a, shape[dd], lambda v, dd=dd: (
+        f"index {v} is out of bounds for dimension {dd} with size {shape[dd]}")) for dd, a in zip(dims, arrays)]
+    try:
+        plan.bshape = tuple(np.broadcast_shapes(*[a.shape for a in arrays]))
+    except ValueError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                         + ", ".join(str(list(a.shape)) for a in arrays)) from None
+    if len(arrays) > 1:
+        plan.arrays = [np.broadcast_to(a, plan.bshape) for a in arrays]
+    plan.front = dims != list(range(dims[0], dims[0] + len(dims)))
+    return plan
+
+
+def advanced_getitem(t, items):
+    """``t[items]`` for an index holding tensors, lists, arrays or bools: a new tensor."""
+    single = _full_mask(t, items)
+    if single is not None:
+        return _masked_select_same_shape(t, single)
+    plan = parse(t, items)
+    shape = plan.result_shape()
+    out = empty_tensor(shape, t.dtype, t.device)
+    v = plan.view
+    pre_st, post_st = plan.strides_split(v._strides)
+    npre, nb = len(pre_st), len(plan.bshape)
+    ost = out._strides
+    g.indexed((out._storage, 0, (ost[:npre], ost[npre:npre + nb], ost[npre + nb:]), None),
+              (v._storage, v._offset, (pre_st, (), post_st), plan.index()),
+              shape[:npre], plan.bshape, shape[npre + nb:])
+    return out
+
+
+def _full_mask(t, items):
+    """The bool mask when `items` is exactly one bool tensor of t's shape (the x[mask] path)."""
+    if len(items) != 1:
+        return None
+    m = items[0]
+    if isinstance(m, Tensor) and m.dtype is dt.bool and m._shape == t._shape and m.dim() > 0:
+        return m
+    return None
+
+
+def _masked_select_same_shape(t, mask):
+    data = g.compress((t._storage, t._offset, t._strides), (mask._storage, mask._offset, mask._strides),
+                      t._shape, t.dtype.np)
+    return make(data, 0, (data.shape[0],), (1,), t.dtype, t.device)
+
+
+def _check_dtype(value, dtype, name):
+    if value.dtype is not dtype:
+        raise RuntimeError(
+            f"{name} requires the source and destination dtypes match, got {dtype.name} for the "
+            f"destination and {value.dtype.name} for the source.")
+
+
+def _put(t, plan, value, mode):
+    """Store `value` (a Tensor of t's dtype, or a Python number) at the positions of `plan`."""
+    check_writable(t)
+    v = plan.view
+    shape = plan.result_shape()
+    pre_st, post_st = plan.strides_split(v._strides)
+    npre, nb = len(pre_st), len(plan.bshape)
+    if isinstance(value, Tensor):
+        while value.dim() > len(shape) and value._shape[0] == 1:
+            value = value.squeeze(0)
+        try:
+            if value.dim() > len(shape):
+                raise ValueError
+            vst = broadcast_strides(value._shape, value._strides, shape)
+            if any(s not in (1, n) for s, n in zip(value._shape, shape[len(shape) - value.dim():])):
+                raise ValueError
+        except ValueError:
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
+                f"indexing result of shape {list(shape)}") from None
+        if _overlaps(value, t):
+            value = value.clone()
+        src = (value._storage, value._offset, (vst[:npre], vst[npre:npre + nb], vst[npre + nb:]), None)
+    else:
+        store = scalar_storage(value, t.dtype)
+        src = (store, 0, ((0,) * npre, (0,) * nb, (0,) * (len(shape) - npre - nb)), None)
+    dst = (v._storage, v._offset, (pre_st, (), post_st), plan.index())
+    g.indexed(dst, src, shape[:npre], plan.bshape, shape[npre + nb:], mode)
+
+
+def advanced_setitem(t, items, value):
+    """``t[items] = value`` for an advanced index: writes into t's memory."""
+    check_writable(t)
+    mask = _full_mask(t, items)
+    if mask is not None and (not isinstance(value, Tensor) or value.numel() == 1):
+        _fill(t, mask, value)
+        return
+    if isinstance(value, Tensor):
+        _check_dtype(value, t.dtype, "Index put")
+    elif not isinstance(value, numbers.Number):
+        from ._bridge import tensor
+        value = tensor(value, dtype=t.dtype)
+    _put(t, parse(t, items), value, g.COPY)
+
+
+def _fill(t, mask, value):
+    """t[mask] = value (a number or one-element tensor) for a full-shape bool mask."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    g.masked_fill((t._storage, t._offset, t._strides), (mask._storage, mask._offset, mask._strides),
+                  t._shape, scalar_storage(value, t.dtype))
+
+
+def index_put_(self, indices, values, accumulate=False):
+    """Store `values` at ``self[indices]`` (a tuple of index tensors) in place; with
+    `accumulate`, values at duplicate indices are summed."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put_(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}")
+    for i in indices:
+        if i is not None and not isinstance(i, Tensor):
+            raise TypeError(f"index_put_(): indices must be Tensors or None, got {type(i).__name__}")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"index_put_(): argument 'values' must be Tensor, not {type(values).__name__}")
+    items = tuple(slice(None) if i is None else i for i in indices)
+    _check_dtype(values, self.dtype, "Index put")
+    if not accumulate:
+        _put(self, parse(self, items), values, g.COPY)
+    else:
+        arith(self, values, lambda dst, val: _put(dst, parse(dst, items), val, g.ADD))
+    return self
+
+
+def arith(dst, src, fn):
+    """Run ``fn(dst, src)`` (an accumulating kernel launch) on storages numba can add:
+    float16 goes through a float32 copy of `dst` (and of `src` when it is a Tensor)."""
+    if dst.dtype is not dt.float16:
+        fn(dst, src)
+        return
+    check_writable(dst)
+    tmp = dst.to(dt.float32)
+    fn(tmp, src.to(dt.float32) if isinstance(src, Tensor) else src)
+    copy_into(dst, tmp)
+
+
+def index_put(self, indices, values, accumulate=False):
+    """Out-of-place ``index_put_``: a copy of self with the values stored."""
+    return index_put_(self.clone(), indices, values, accumulate)
+
+
+def attach():
+    Tensor.index_put_ = index_put_
+    Tensor.index_put = index_put
+
+
+attach()

@@ -1,0 +1,216 @@
+"""CPU backend glue for the gather/scatter kernels (kernels/cpu/gather.py).
+
+Callers pass raw operands (storage, offset, strides, index tables) that the facade already
+validated; this module never sees a Tensor. It plans the loops (coalescing dimensions
+without reordering them), picks the serial or threaded kernel and launches it.
+"""
+import numpy as np
+
+from . import _cpu
+
+__all__ = ["COPY", "ADD", "MUL", "bits", "coalesce", "indexed", "along_dim", "compress",
+           "masked_fill"]
+
+COPY, ADD, MUL = 0, 1, 2
+GATHER, SCATTER, SCATTER_ADD, SCATTER_MUL = 0, 1, 2, 3
+_SCATTER_MODES = {COPY: SCATTER, ADD: SCATTER_ADD, MUL: SCATTER_MUL}
+
+_EMPTY = np.empty(0, np.int64)
+_UINT = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32), 8: np.dtype(np.uint64)}
+
+_kernels = None
+
+
+def _k():
+    global _kernels
+    if _kernels is None:
+        from .kernels.cpu import gather
+        _kernels = gather
+    return _kernels
+
+
+def bits(storage):
+    """`storage` viewed as unsigned integers of its element width (for pure data movement)."""
+    return storage.view(_UINT[storage.dtype.itemsize])
+
+
+def _arith(storage):
+    # numba has no float16 arithmetic: the facade routes float16 through float32.
+    if storage.dtype == np.float16:
+        raise TypeError("internal error: float16 arithmetic must be routed through float32")
+    return storage
+
+
+def _parallel(numel):
+    return numel >= _cpu.PARALLEL_THRESHOLD
+
+
+def coalesce(shape, strides_list):
+    """Drop size-1 dimensions and merge neighbours that are contiguous for every operand,
+    keeping the dimension order (row-major order of the iteration is preserved)."""
+    dims = [d for d in range(len(shape)) if shape[d] != 1]
+    new_shape, new_strides = [], [[] for _ in strides_list]
+    for d in dims:
+        size = shape[d]
+        if new_shape and all(ns[-1] == st[d] * size for ns, st in zip(new_strides, strides_list)):
+            new_shape[-1] *= size
+            for ns, st in zip(new_strides, strides_list):
+                ns[-1] = st[d]
+        else:
+            new_shape.append(size)
+            for ns, st in zip(new_strides, strides_list):
+                ns.append(st[d])
+    return new_shape, new_strides
+
+
+def offsets_table(shape, strides):
+    """Element offsets of every position of `shape`/`strides` in row-major order (int64)."""
+    table = np.zeros(1, np.int64)
+    for n, s in zip(shape, strides):
+        table = (table[:, None] + np.arange(n, dtype=np.int64) * s).reshape(-1)
+    return table
+
+
+def _level(shape, strides_list):
+    """One loop level over dims `shape` for several operands: (size, [(table, stride)]).
+    An operand whose dims collapse to one stride is affine (empty table)."""
+    shape, strides_list = coalesce(shape, strides_list)
+    size = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    out = []
+    for st in strides_list:
+        own_shape, (own,) = coalesce(shape, [st])
+        if len(own_shape) <= 1:
+            out.append((_EMPTY, own[0] if own else 0))
+        else:
+            out.append((offsets_table(own_shape, own), 1))
+    return size, out
+
+
+def _post_level(shape, strides_list):
+    """The innermost levels: (Q1, [(table, stride)], Q2, [inner stride])."""
+    shape, strides_list = coalesce(shape, strides_list)
+    if not shape:
+        return 1, [(_EMPTY, 0)] * len(strides_list), 1, [0] * len(strides_list)
+    q1, levels = _level(shape[:-1], [st[:-1] for st in strides_list])
+    return q1, levels, shape[-1], [st[-1] for st in strides_list]
+
+
+def indexed(dst, src, pre_shape, mid_shape, post_shape, mode=COPY):
+    """Copy (or add/multiply, by `mode`) between two operands laid out as pre x mid x post.
+
+    Each operand is ``(storage, offset, (pre_strides, mid_strides, post_strides), index)``
+    where `index` is None (the mid dims walk by mid_strides) or ``(table, stride, wrap)``: a
+    C-contiguous int64 table of len(mid) validated index values, stepped by `stride`, with
+    negative values wrapped by `wrap`. Accumulating modes take real (non-float16) storages
+    and the indexed side must be `dst`.
+    """
+    ops = (dst, src)
+    pshape = tuple(pre_shape)
+    p, pre = _level(pshape, [op[2][0] for op in ops])
+    j = int(np.prod(mid_shape, dtype=np.int64)) if mid_shape else 1
+    q1, post, q2, inner = _post_level(tuple(post_shape), [op[2][2] for op in ops])
+    numel = p * j * q1 * q2
+    if numel == 0:
+        return
+    sides = []
+    for k, (storage, offset, strides, index) in enumerate(ops):
+        if index is None:
+            _, ((mtab, mstride),) = _level(tuple(mid_shape), [strides[1]])
+            wrap = 0
+        else:
+            mtab, mstride, wrap = index
+        tabs = (pre[k][0], mtab, post[k][0])
+        meta = np.array([offset, pre[k][1], mstride, wrap, post[k][1], inner[k]], np.int64)
+        data = bits(storage) if mode == COPY else _arith(storage)
+        sides.append((data, tabs, meta))
+    dims = np.array([p, j, q1, q2], np.int64)
+    (dd, dt, dm), (sd, stabs, sm) = sides
+    k = _k()
+    if _parallel(numel) and (mode == COPY or p > 1):
+        k.indexed_par(dd, dt, dm, sd, stabs, sm, dims, mode, _cpu._nchunks())
+    else:
+        k.indexed(dd, dt, dm, sd, stabs, sm, dims, mode)
+
+
+def along_dim(plain, index, other, shape, dim, gather, mode=COPY):
+    """Gather (``plain[pos] = other[pos with dim := index[pos]]``) or scatter the other way
+    (copy / add / multiply by `mode`) over positions `pos` of `shape` (the index's shape).
+
+    `plain`, `index`, `other` are ``(storage, offset, strides)``; `index` holds validated
+    non-negative int64 values. `other`'s stride along `dim` is the one the index steps.
+    """
+    numel = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if numel == 0:
+        return
+    sd = other[2][dim] if other[2] else 0
+    ostrides = tuple(0 if d == dim else s for d, s in enumerate(other[2]))
+    strides = [plain[2], index[2], ostrides]
+    if shape:
+        from ._plan import plan
+        nshape, nstrides = plan(tuple(shape), strides)
+    else:
+        nshape, nstrides = (1,), [(0,), (0,), (0,)]
+    kmode = GATHER if gather else _SCATTER_MODES[mode]
+    if kmode in (GATHER, SCATTER):
+        data_p, data_o = bits(plain[0]), bits(other[0])
+    else:
+        data_p, data_o = _arith(plain[0]), _arith(other[0])
+    shape_arr = np.array(nshape, np.int64)
+    st = np.array(nstrides, np.int64)
+    base = np.array([plain[1], index[1], other[1]], np.int64)
+    k = _k()
+    if kmode == GATHER and _parallel(numel):
+        k.along_dim_par(data_p, index[0], data_o, shape_arr, st, base, sd, kmode, numel, _cpu._nchunks())
+    else:
+        k.along_dim(data_p, index[0], data_o, shape_arr, st, base, sd, kmode, numel)
+
+
+def _mask_plan(shape, data_strides, mask_strides):
+    cshape, (ds, ms) = coalesce(tuple(shape), [data_strides, mask_strides])
+    if not cshape:
+        cshape, ds, ms = [1], [0], [0]
+    return np.array(cshape, np.int64), np.array([ds, ms], np.int64)
+
+
+def _mask_bytes(storage):
+    # Masks are bool or uint8 tensors (the facade checks): nonzero bytes select.
+    return storage.view(np.uint8)
+
+
+def compress(src, mask, shape, out_dtype):
+    """The elements of `src` whose `mask` is set, in row-major order over `shape`, as a new
+    1-D ndarray of `out_dtype`. `src` and `mask` are ``(storage, offset, strides)`` broadcast
+    to `shape`; the mask storage holds bytes (bool or uint8)."""
+    numel = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    shape_arr, st = _mask_plan(shape, src[2], mask[2])
+    base = np.array([src[1], mask[1]], np.int64)
+    mbytes = _mask_bytes(mask[0])
+    k = _k()
+    if numel == 0:
+        return np.empty(0, out_dtype)
+    if _parallel(numel):
+        counts = k.mask_count_par(mbytes, shape_arr, st, base, numel, _cpu._nchunks())
+        out = np.empty(int(counts.sum()), out_dtype)
+        if out.size:
+            k.compress_par(bits(src[0]), mbytes, bits(out), shape_arr, st, base, numel, counts)
+    else:
+        count = int(k.mask_count(mbytes, shape_arr, st, base, numel)[0])
+        out = np.empty(count, out_dtype)
+        if count:
+            k.compress(bits(src[0]), mbytes, bits(out), shape_arr, st, base, numel)
+    return out
+
+
+def masked_fill(dst, mask, shape, value_storage):
+    """dst[pos] = value where mask[pos] is set; `dst`/`mask` are (storage, offset, strides)
+    over `shape`, `value_storage` a one-element array of dst's dtype."""
+    numel = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if numel == 0:
+        return
+    shape_arr, st = _mask_plan(shape, dst[2], mask[2])
+    base = np.array([dst[1], mask[1]], np.int64)
+    args = (bits(dst[0]), _mask_bytes(mask[0]), bits(value_storage), shape_arr, st, base, numel)
+    if _parallel(numel):
+        _k().masked_fill_par(*args, _cpu._nchunks())
+    else:
+        _k().masked_fill(*args)

@@ -1,0 +1,233 @@
+"""Sorting (SPEC §7): sort, argsort, msort, topk, kthvalue, searchsorted.
+
+Sorts are stable (torch's CPU sort is): equal elements keep their order, NaN sorts above
+every number (first when descending). How:
+- dtypes of at most 32 bits (bool, ints up to int32, float16, float32): order-preserving
+  keys with the position packed in (kernels/cpu/sortkeys.py), sorted by NumPy's SIMD
+  ``np.sort`` on uint64 (as fast as sorting the values alone), and unpacked to values and
+  indices; topk/kthvalue use ``np.partition`` on the same keys;
+- int64/float64: NumPy's stable ``argsort`` (timsort/radix), descending as the reverse of an
+  ascending sort of the reversed row (which keeps equal elements in order).
+"""
+import numpy as np
+
+from . import _cpu
+from . import _dtype as dt
+from . import return_types
+from ._gather_cpu import bits
+from ._out import write_out
+from ._plan import contiguous_strides
+from ._tensor import Tensor, make, wrap_dim
+
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "searchsorted"]
+
+_METHODS = ["sort", "argsort", "msort", "topk", "kthvalue"]
+
+_KINDS = {dt.bool: (0, 8, 0), dt.uint8: (0, 8, 0), dt.int8: (1, 8, 0), dt.int16: (1, 16, 0),
+          dt.int32: (1, 32, 0), dt.float16: (2, 16, 0x7C00), dt.float32: (2, 32, 0x7F800000)}
+
+_kernels = None
+
+
+def _k():
+    global _kernels
+    if _kernels is None:
+        from .kernels.cpu import sortkeys
+        _kernels = sortkeys
+    return _kernels
+
+
+def _rows(input, dim):
+    """input with `dim` moved last, as a C-contiguous (rows, n) ndarray, and (shape, n)."""
+    moved = input.movedim(dim, -1) if input.dim() else input.reshape(1)
+    n = moved._shape[-1]
+    rows = int(np.prod(moved._shape[:-1], dtype=np.int64))
+    return np.ascontiguousarray(moved.numpy()).reshape(rows, n), moved._shape
+
+
+def _packed(arr, descending):
+    """The packed uint64 keys of the rows of arr (a 32-bit-or-narrower dtype)."""
+    kind, width, inf_bits = _KINDS[dt.from_numpy_dtype(arr.dtype)]
+    src = bits(arr.reshape(-1))
+    keys = np.empty(src.shape[0], np.uint64)
+    n = arr.shape[1]
+    if src.shape[0] >= _cpu.PARALLEL_THRESHOLD:
+        _k().pack_keys_par(src, kind, width, inf_bits, descending, n, keys, _cpu._nchunks())
+    else:
+        _k().pack_keys(src, kind, width, inf_bits, descending, n, keys)
+    return keys.reshape(arr.shape)
+
+
+def _unpacked(keys, arr):
+    """(values, indices) ndarrays of the rows of sorted keys over the source rows arr."""
+    values = np.empty(keys.shape, arr.dtype)
+    indices = np.empty(keys.shape, np.int64)
+    args = (keys.reshape(-1), keys.shape[1], bits(arr.reshape(-1)), arr.shape[1], bits(values.reshape(-1)),
+            indices.reshape(-1))
+    if keys.size >= _cpu.PARALLEL_THRESHOLD:
+        _k().unpack_par(*args, _cpu._nchunks())
+    else:
+        _k().unpack(*args)
+    return values, indices
+
+
+def _packable(arr):
+    return dt.from_numpy_dtype(arr.dtype) in _KINDS and arr.shape[1] < (1 << 32)
+
+
+def _argsort_rows(arr, descending):
+    """Stable argsort of each row (NumPy), descending keeping equal elements in order."""
+    if not descending:
+        return np.argsort(arr, axis=-1, kind="stable")
+    n = arr.shape[1]
+    return (n - 1) - np.argsort(arr[:, ::-1], axis=-1, kind="stable")[:, ::-1]
+
+
+def _select(arr, descending, first):
+    """The first `first` elements of each row of arr in stable sorted order: (values, indices)."""
+    n = arr.shape[1]
+    if arr.size == 0 or first == 0:
+        return np.empty((arr.shape[0], first), arr.dtype), np.empty((arr.shape[0], first), np.int64)
+    if _packable(arr):
+        keys = _packed(arr, descending)
+        if first < n:
+            keys = np.partition(keys, first - 1, axis=-1)[:, :first]
+        keys.sort(axis=-1)
+        return _unpacked(keys, arr)
+    idx = _argsort_rows(arr, descending)[:, :first]
+    return np.take_along_axis(arr, idx, axis=-1), np.ascontiguousarray(idx)
+
+
+def _back(a, moved_shape, dim, ndim, dtype, device):
+    """A result laid out as (rows, k) back to a contiguous tensor with the row dim at `dim`."""
+    shape = moved_shape[:-1] + (a.shape[1],) if ndim else ()
+    a = np.ascontiguousarray(a, dtype=dtype.np)
+    t = make(a.reshape(-1), 0, shape, contiguous_strides(shape), dtype, device)
+    if ndim and dim != ndim - 1:
+        t = t.movedim(-1, dim).contiguous()
+    return t
+
+
+def _sorted_pair(input, dim, descending, first, name):
+    ndim = input.dim()
+    dim = wrap_dim(dim, ndim)
+    arr, moved_shape = _rows(input, dim)
+    values, indices = _select(arr, bool(descending), first)
+    return (_back(values, moved_shape, dim, ndim, input.dtype, input.device),
+            _back(indices, moved_shape, dim, ndim, dt.int64, input.device))
+
+
+def _write_pair(out, pair, name):
+    if out is None:
+        return pair
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError(f"{name}(): argument 'out' must be a tuple of two Tensors")
+    return (write_out(out[0], pair[0], name), write_out(out[1], pair[1], name))
+
+
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    """Sorted values along `dim` and the indices they came from (a stable sort)."""
+    n = input._shape[wrap_dim(dim, input.dim())] if input.dim() else 1
+    pair = _sorted_pair(input, dim, descending, n, "sort")
+    return return_types.sort(*_write_pair(out, pair, "sort"))
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """The indices that sort `input` along `dim` (stable)."""
+    return sort(input, dim, descending).indices
+
+
+def msort(input, *, out=None):
+    """``sort(input, dim=0).values``."""
+    values = sort(input, 0).values
+    return values if out is None else write_out(out, values, "msort")
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    """The k largest (or smallest) elements along `dim`, in sorted order, and their indices."""
+    ndim = input.dim()
+    dim = wrap_dim(dim, ndim)
+    n = input._shape[dim] if ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"selected index k out of range (k = {k}, dimension {dim} has size {n})")
+    pair = _sorted_pair(input, dim, largest, k, "topk")
+    return return_types.topk(*_write_pair(out, pair, "topk"))
+
+
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+    """The k-th smallest element along `dim` (k counts from 1) and its index."""
+    ndim = input.dim()
+    dim = wrap_dim(dim, ndim)
+    n = input._shape[dim] if ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim} "
+                           f"(k = {k}, size {n})")
+    values, indices = _sorted_pair(input, dim, False, k, "kthvalue")
+    if ndim:
+        values, indices = values.narrow(dim, k - 1, 1), indices.narrow(dim, k - 1, 1)
+        if not keepdim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        values, indices = values.contiguous(), indices.contiguous()
+    return return_types.kthvalue(*_write_pair(out, (values, indices), "kthvalue"))
+
+
+# --------------------------------------------------------------------------- searchsorted
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, out=None, sorter=None):
+    """Indices where the values `input` would be inserted into the rows of
+    `sorted_sequence` to keep them sorted (leftmost place, or rightmost with ``right=True`` /
+    ``side='right'``)."""
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side "
+                               "of left while right was True")
+        right = side == "right"
+    seq = sorted_sequence.numpy()
+    scalar = not isinstance(input, Tensor)
+    vals = np.asarray(input) if scalar else input.numpy()
+    if sorter is not None:
+        if sorter._shape != sorted_sequence._shape:
+            raise RuntimeError(f"torch.searchsorted(): boundary and sorter must have the same size, but got "
+                               f"boundary tensor {list(sorted_sequence._shape)} and sorter tensor {list(sorter._shape)}")
+        order = sorter.numpy().astype(np.int64)
+        n = seq.shape[-1] if seq.ndim else 1
+        if order.size and (order.min() < 0 or order.max() >= n):
+            bad = int(order.min()) if order.min() < 0 else int(order.max())
+            raise RuntimeError(f"torch.searchsorted(): sorter index out of range: {bad} for a sequence of size {n}")
+        seq = np.take_along_axis(seq, order, axis=-1)
+    if seq.ndim == 0:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                           "dimensions of boundaries tensor and input value tensor must match, but we got "
+                           f"boundaries tensor {list(seq.shape)} and input value tensor {list(vals.shape)}")
+    common = np.promote_types(seq.dtype, vals.dtype)
+    if common == np.float16:
+        common = np.dtype(np.float32)
+    seq, vals = seq.astype(common, copy=False), vals.astype(common, copy=False)
+    if seq.ndim == 1:
+        result = np.searchsorted(seq, vals, side="right" if right else "left")
+    else:
+        if scalar or seq.shape[:-1] != vals.shape[:-1]:
+            raise RuntimeError(
+                "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of "
+                "boundaries tensor and input value tensor must match, but we got boundaries tensor "
+                f"{list(seq.shape)} and input value tensor {list(vals.shape)}")
+        s2 = np.ascontiguousarray(seq).reshape(-1, seq.shape[-1])
+        v2 = np.ascontiguousarray(vals).reshape(-1, vals.shape[-1])
+        result = np.empty(v2.shape, np.int64)
+        if result.size:
+            _k().searchsorted_rows(s2, v2, bool(right), result)
+        result = result.reshape(vals.shape)
+    dtype = dt.int32 if out_int32 else dt.int64
+    result = np.ascontiguousarray(result, dtype=dtype.np)
+    t = make(result.reshape(-1), 0, result.shape, contiguous_strides(result.shape), dtype)
+    return t if out is None else write_out(out, t, "searchsorted")
+
+
+def attach():
+    """Install the sorting functions as Tensor methods."""
+    for name in _METHODS:
+        setattr(Tensor, name, globals()[name])
+
+
+attach()
