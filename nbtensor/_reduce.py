@@ -49,8 +49,11 @@ def reduction_dims(dim, ndim, name="reduction"):
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, numbers.Integral):
-        return (wrap_dim(dim, ndim),)
+        d = wrap_dim(dim, ndim)
+        return (d,) if ndim else ()  # a 0-d tensor accepts dim 0 / -1 and reduces nothing
     dims = [wrap_dim(d, ndim) for d in dim]
+    if not ndim:
+        return ()
     for d in dims:
         if dims.count(d) > 1:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
@@ -214,14 +217,18 @@ def _extreme(name, input, dims, keepdim):
                    input.dtype)
 
 
+def _all_if_empty(dim):
+    return None if isinstance(dim, (tuple, list)) and not dim else dim
+
+
 def amax(input, dim=(), keepdim=False, *, out=None):
     """Maximum over `dim` (all dims when empty); NaN propagates."""
-    return _finish(_extreme("amax", input, reduction_dims(dim or None, input.dim()), keepdim), out)
+    return _finish(_extreme("amax", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim), out)
 
 
 def amin(input, dim=(), keepdim=False, *, out=None):
     """Minimum over `dim` (all dims when empty); NaN propagates."""
-    return _finish(_extreme("amin", input, reduction_dims(dim or None, input.dim()), keepdim), out)
+    return _finish(_extreme("amin", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim), out)
 
 
 def _max_min(name, input, dim, keepdim, out, other):

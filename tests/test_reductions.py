@@ -1,0 +1,155 @@
+"""Reductions against NumPy: dims, keepdim, layouts, dtypes, NaN, empty inputs."""
+import math
+
+import numpy as np
+import pytest
+
+import nbtensor as nb
+
+
+def check(result, expected, dtype=None, tol=1e-5):
+    r = result.numpy()
+    expected = np.asarray(expected)
+    if dtype is not None:
+        assert result.dtype is dtype
+    assert r.shape == expected.shape, (r.shape, expected.shape)
+    if r.dtype.kind == "f":
+        np.testing.assert_allclose(r.astype(np.float64), expected.astype(np.float64), rtol=tol, atol=tol)
+    else:
+        np.testing.assert_array_equal(r, expected)
+
+
+A = np.random.default_rng(0).standard_normal((4, 5, 6)).astype(np.float32)
+LAYOUTS = {
+    "contiguous": (lambda t: t, lambda a: a),
+    "permuted": (lambda t: t.permute(2, 0, 1), lambda a: a.transpose(2, 0, 1)),
+    "sliced": (lambda t: t[:, ::2, 1:], lambda a: a[:, ::2, 1:]),
+}
+DIMS = [None, 0, 1, -1, (0, 2), (1, 2), (0, 1, 2)]
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("dim", DIMS)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_value_reductions(layout, dim, keepdim):
+    tf, af = LAYOUTS[layout]
+    x, a = tf(nb.from_numpy(A)), af(A)
+    kw = {} if dim is None else {"dim": dim, "keepdim": keepdim}
+    npkw = {"axis": dim, "keepdims": keepdim and dim is not None}
+    check(x.sum(**kw), a.sum(**npkw, dtype=np.float64).astype(np.float32), nb.float32)
+    check(x.mean(**kw), a.mean(**npkw, dtype=np.float64).astype(np.float32), nb.float32)
+    check(x.prod(**kw) if dim is None or isinstance(dim, int) else nb.prod(x, dim, keepdim),
+          a.prod(**npkw, dtype=np.float64).astype(np.float32), nb.float32, tol=1e-4)
+    check(x.amax(**({} if dim is None else kw)), a.max(**npkw), nb.float32)
+    check(x.amin(**({} if dim is None else kw)), a.min(**npkw), nb.float32)
+    check(x.var(**kw), a.var(**npkw, ddof=1), nb.float32, tol=1e-4)
+    check(x.std(**kw, correction=0), a.std(**npkw), nb.float32, tol=1e-4)
+    # torch.norm keeps all dims with keepdim=True even when dim is None.
+    check(nb.norm(x, dim=dim, keepdim=keepdim),
+          np.sqrt((a.astype(np.float64) ** 2).sum(axis=dim, keepdims=keepdim)), tol=1e-4)
+    check((x > 0).any(**kw), (a > 0).any(**npkw), nb.bool)
+    check((x > -5).all(**kw), (a > -5).all(**npkw), nb.bool)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+def test_max_min_argmax_with_indices(layout, dim):
+    tf, af = LAYOUTS[layout]
+    x, a = tf(nb.from_numpy(A)), af(A)
+    values, indices = x.max(dim)
+    check(values, a.max(axis=dim))
+    check(indices, a.argmax(axis=dim), nb.int64)
+    r = nb.min(x, dim=dim, keepdim=True)
+    check(r.values, a.min(axis=dim, keepdims=True))
+    check(r.indices, np.expand_dims(a.argmin(axis=dim), dim))
+    check(x.argmax(dim), a.argmax(axis=dim))
+    check(x.argmin(), np.argmin(a))
+    assert x.max().item() == a.max()
+
+
+@pytest.mark.parametrize("dtype", [nb.int64, nb.int32, nb.uint8, nb.bool, nb.float16, nb.float64])
+def test_dtypes(dtype):
+    a = (np.arange(24).reshape(4, 6) % 7).astype(dtype.np)
+    x = nb.from_numpy(a)
+    expected_sum_dtype = dtype if dtype.is_floating_point else nb.int64
+    check(x.sum(), a.sum(dtype=np.float64 if dtype.is_floating_point else np.int64).astype(expected_sum_dtype.np),
+          expected_sum_dtype)
+    check(x.sum(1), a.sum(1, dtype=np.float64 if dtype.is_floating_point else np.int64).astype(expected_sum_dtype.np),
+          expected_sum_dtype)
+    check(x.amax(0), a.max(0), dtype)
+    check(x.max(1).indices, a.argmax(1))
+    check(x.sum(dtype=nb.float64), a.sum(dtype=np.float64), nb.float64)
+    if not dtype.is_floating_point:
+        with pytest.raises(RuntimeError, match="mean"):
+            x.mean()
+
+
+def test_float32_sum_is_accurate():
+    x = nb.full((10 ** 6,), 0.1)
+    assert abs(x.sum().item() - 1e5) / 1e5 < 1e-6
+    big = np.random.default_rng(1).random((512, 700)).astype(np.float32)
+    t = nb.from_numpy(big)
+    check(t.sum(0), big.sum(0, dtype=np.float64))
+    check(t.sum(1), big.sum(1, dtype=np.float64))
+    check(t.t().sum(1), big.sum(0, dtype=np.float64))
+    assert abs(t.sum().item() - big.sum(dtype=np.float64)) < 1e-2
+
+
+def test_nan_propagation():
+    a = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, 6.0]], np.float32)
+    x = nb.from_numpy(a)
+    check(x.sum(1), [np.nan, 15.0])
+    check(x.amax(1), [np.nan, 6.0])
+    check(x.max(1).indices, [1, 2])
+    check(x.min(), np.nan)
+    assert x.argmax().item() == 1
+
+
+def test_empty_inputs():
+    e = nb.zeros(0, 3)
+    check(e.sum(), 0.0)
+    check(e.sum(0), np.zeros(3))
+    check(e.prod(0), np.ones(3))
+    check(e.amax(1), np.zeros(0))
+    assert math.isnan(e.mean().item())
+    with pytest.raises(RuntimeError, match="numel\\(\\) == 0"):
+        e.max()
+    with pytest.raises(IndexError, match="non-zero size"):
+        e.max(0)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        nb.ones(2, 2).sum(2)
+    with pytest.raises(RuntimeError, match="appears multiple times"):
+        nb.ones(2, 2).sum((0, 0))
+
+
+def test_zero_dim():
+    s = nb.tensor(3.5)
+    check(s.sum(), 3.5)
+    check(s.max(), 3.5)
+    check(s.argmax(), 0)
+    check(s.mean(0), 3.5)
+
+
+def test_softmax_logsumexp_cumulative():
+    a = np.random.default_rng(2).standard_normal((3, 5)).astype(np.float32) * 50
+    x = nb.from_numpy(a)
+    a64 = a.astype(np.float64)
+    e = np.exp(a64 - a64.max(1, keepdims=True))
+    check(nb.softmax(x, dim=1), e / e.sum(1, keepdims=True))
+    check(x.log_softmax(1), (a64 - a64.max(1, keepdims=True)) - np.log(e.sum(1, keepdims=True)), tol=1e-4)
+    m = a64.max(0)
+    check(nb.logsumexp(x, 0), m + np.log(np.exp(a64 - m).sum(0)), tol=1e-4)
+    check(nb.softmax(nb.tensor([1000.0, 1000.0]), 0), [0.5, 0.5])
+    check(x.cumsum(1), np.cumsum(a, 1), tol=1e-4)
+    check(nb.cumprod(nb.tensor([1, 2, 3]), 0), [1, 2, 6], nb.int64)
+    check(nb.tensor([True, True]).cumsum(0), [1, 2], nb.int64)
+
+
+def test_large_parallel_reductions():
+    a = np.random.default_rng(3).random((700, 300)).astype(np.float32)
+    x = nb.from_numpy(a)
+    check(x.amax(), a.max())
+    check(x.amax(0), a.max(0))
+    check(x.t().amin(1), a.min(0))
+    check(x.argmax(1), a.argmax(1))
+    check(x.sum(), a.sum(dtype=np.float64))
