@@ -1,0 +1,73 @@
+"""The kernel layer's own guarantees: generated code is current, caches cannot go stale,
+importing compiles nothing."""
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import textwrap
+
+from nbtensor.kernels import _jit
+from nbtensor.kernels.cpu import codegen
+
+
+def test_generated_kernels_are_up_to_date():
+    for target, render in codegen.TARGETS.items():
+        assert target.read_text() == render(), (
+            f"{target.name} is stale: run python -m nbtensor.kernels.cpu.codegen")
+
+
+def test_cache_directory_changes_when_any_kernel_source_changes(tmp_path):
+    copy = tmp_path / "kernels"
+    shutil.copytree(_jit.KERNELS_ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = _jit.source_hash(copy)
+    helper = copy / "strides.py"
+    helper.write_text(helper.read_text() + "\n# changed\n")
+    assert _jit.source_hash(copy) != before
+
+
+def test_changed_helper_in_another_file_is_recompiled(tmp_path):
+    """A kernel inlining a helper from another file must see the helper's new code."""
+    pkg = tmp_path / "pkg"
+    shutil.copytree(_jit.KERNELS_ROOT, pkg / "kern", ignore=shutil.ignore_patterns("__pycache__"))
+    (pkg / "__init__.py").write_text("")
+    (pkg / "kern" / "helper_mod.py").write_text("from ._jit import helper\n\n@helper\ndef f(x):\n    return x + 1\n")
+    (pkg / "kern" / "user_mod.py").write_text(textwrap.dedent("""
+        from ._jit import kernel
+        from .helper_mod import f
+
+        @kernel()
+        def g(x):
+            return f(x)
+    """))
+    env = dict(os.environ, NBTENSOR_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(tmp_path))
+    run = [sys.executable, "-c", "from pkg.kern.user_mod import g; print(g(1))"]
+    assert subprocess.run(run, env=env, capture_output=True, text=True, check=True).stdout.strip() == "2"
+    assert subprocess.run(run, env=env, capture_output=True, text=True, check=True).stdout.strip() == "2"
+    (pkg / "kern" / "helper_mod.py").write_text("from ._jit import helper\n\n@helper\ndef f(x):\n    return x + 100\n")
+    assert subprocess.run(run, env=env, capture_output=True, text=True, check=True).stdout.strip() == "101"
+
+
+def test_import_compiles_nothing():
+    code = textwrap.dedent("""
+        import numba.core.dispatcher as d
+        compiled = []
+        original = d.Dispatcher.compile
+        def spy(self, sig):
+            compiled.append(self.py_func.__name__)
+            return original(self, sig)
+        d.Dispatcher.compile = spy
+        import nbtensor
+        print(len(compiled))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"
+
+
+def test_kernels_are_module_level_functions():
+    from nbtensor.kernels.cpu import elementwise, reduce
+    for module in (elementwise, reduce):
+        for name in dir(module):
+            obj = getattr(module, name)
+            if hasattr(obj, "py_func") and not name.startswith("_"):
+                assert obj.py_func.__qualname__ == name  # not a closure: numba can cache it
