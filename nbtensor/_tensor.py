@@ -78,7 +78,10 @@ def _overlaps(a, b):
 
 def has_internal_overlap(t):
     """True when several elements of `t` alias one memory location (an expanded view)."""
-    return any(st == 0 and sz > 1 for st, sz in zip(t._strides, t._shape))
+    shape = t._shape
+    if 0 in shape:
+        return False  # no elements, nothing aliases (whatever the strides say)
+    return any(st == 0 and sz > 1 for st, sz in zip(t._strides, shape))
 
 
 def check_writable(t):
