@@ -332,7 +332,12 @@ class Tensor:
                 f"can't convert {self.device} device type tensor to numpy. "
                 "Use Tensor.cpu() to copy the tensor to host memory first.")
         item = self.dtype.itemsize
-        return np.ndarray(self._shape, self.dtype.np, self._storage, self._offset * item,
+        offset = self._offset * item
+        if offset > self._storage.nbytes and 0 in self._shape:
+            # An empty view may start past the end of its storage (narrow(0, n, 0) of a
+            # strided view, as in torch); NumPy refuses such an offset, and it reads nothing.
+            offset = self._storage.nbytes
+        return np.ndarray(self._shape, self.dtype.np, self._storage, offset,
                           tuple(s * item for s in self._strides))
 
     def __array__(self, dtype=None, copy=None):
