@@ -80,7 +80,10 @@ def _sizes(size, kwargs_size=None):
 
 def _wrap(array, dtype):
     """A tensor over a freshly made contiguous ndarray, converted to `dtype`."""
-    array = np.ascontiguousarray(array, dtype=dtype.np)
+    # not np.ascontiguousarray: it turns a 0-d array (or a NumPy scalar) into shape (1,)
+    array = np.asarray(array, dtype=dtype.np)
+    if not array.flags.c_contiguous:
+        array = array.copy(order="C")
     return make(array.reshape(-1), 0, array.shape, contiguous_strides(array.shape), dtype)
 
 
