@@ -1,0 +1,123 @@
+"""Shared plumbing for the linear-algebra modules.
+
+Every linear-algebra function follows one pattern: validate the tensors (with torch's
+exception classes and messages), take zero-copy ndarray views of them (`arrays`), compute
+with NumPy (BLAS/LAPACK), and turn the fresh result into a tensor or write it into
+``out=`` (`finish`). The helpers here are that pattern, written once.
+"""
+import warnings
+
+import numpy as np
+
+from . import _dtype as dt
+from ._plan import contiguous_strides
+from ._tensor import Tensor, check_writable, copy_into, make
+
+# The C++ type names torch prints in some messages ("float != double").
+CPP_NAMES = {
+    dt.bool: "bool", dt.uint8: "unsigned char", dt.int8: "signed char", dt.int16: "short int",
+    dt.int32: "int", dt.int64: "long int", dt.float16: "c10::Half", dt.float32: "float",
+    dt.float64: "double",
+}
+
+
+def check_tensor(fname, argname, position, value):
+    """TypeError, worded as torch's argument parser does, when `value` is not a Tensor."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be Tensor, "
+                        f"not {type(value).__name__}")
+
+
+def check_cpu(fname, *tensors):
+    """RuntimeError unless every tensor lives on the CPU (the only linear-algebra backend)."""
+    for t in tensors:
+        if t.device.type != "cpu":
+            raise RuntimeError(f"{fname}: linear algebra on {t.device} tensors is not supported in "
+                               "this release of nbtensor; move the tensors to the CPU with .cpu()")
+
+
+def arrays(*tensors):
+    """Zero-copy ndarray views of CPU tensors (any strides)."""
+    return [t.numpy() for t in tensors]
+
+
+def compute_np_dtype(dtype):
+    """The NumPy dtype to compute in: float16 goes through float32 (as torch's CPU kernels
+    accumulate half precision in float), everything else as is."""
+    return np.float32 if dtype is dt.float16 else dtype.np
+
+
+def upcast(array, dtype):
+    """`array` in the dtype `compute_np_dtype(dtype)` (copies only for float16)."""
+    return array.astype(np.float32) if dtype is dt.float16 else array
+
+
+def wrap(array, dtype):
+    """A new tensor over `array`, which must be freshly made (not a view of a tensor's
+    memory); copies only to make it row-major or to convert it to `dtype`."""
+    array = np.asarray(array)
+    if array.dtype != dtype.np or not array.flags.c_contiguous:
+        array = array.astype(dtype.np, order="C")  # (np.ascontiguousarray would make 0-d 1-d)
+    shape = array.shape
+    return make(array.reshape(-1), 0, shape, contiguous_strides(shape), dtype)
+
+
+def fresh(result, *inputs):
+    """`result`, copied when NumPy handed back a view of one of `inputs`."""
+    if isinstance(result, np.ndarray) and result.base is not None and any(
+            np.may_share_memory(result, a) for a in inputs):
+        return result.copy()
+    return result
+
+
+def check_out(out, shape, dtype):
+    """Validate ``out=`` as torch does: the dtype must match exactly; a wrongly shaped
+    `out` is resized (with torch's warning when it had elements)."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    if out.dtype is not dtype:
+        raise RuntimeError(f"Expected out tensor to have dtype {CPP_NAMES[dtype]}, but got "
+                           f"{CPP_NAMES[out.dtype]} instead")
+    shape = tuple(shape)
+    if out._shape != shape:
+        if out.numel():
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape "
+                f"{list(out._shape)}, which does not match the required output shape {list(shape)}. "
+                "This behavior is deprecated, and in a future release outputs will not be resized "
+                "unless they have zero elements.", UserWarning, stacklevel=4)
+        n = 1
+        for s in shape:
+            n *= s
+        out._storage = np.empty(n, dtype=dtype.np)
+        out._offset = 0
+        out._shape = shape
+        out._strides = contiguous_strides(shape)
+    check_writable(out)
+    return out
+
+
+def finish(result, dtype, out=None):
+    """Turn a freshly computed ndarray into a tensor of `dtype`, or write it into `out`."""
+    if out is None:
+        return wrap(result, dtype)
+    result = np.asarray(result)
+    check_out(out, result.shape, dtype)
+    np.copyto(out.numpy(), result, casting="unsafe")
+    return out
+
+
+def write_inplace(self, result):
+    """Copy a freshly computed ndarray into `self` (the in-place ``op_`` forms)."""
+    copy_into(self, wrap(result, self.dtype))
+    return self
+
+
+def not_implemented(kernel, dtype):
+    """torch's NotImplementedError for a kernel that has no `dtype` version."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{dtype.c_name}\'')
+
+
+def batch_prefix(batched, index):
+    """torch's "(Batch element i): " prefix for errors in one matrix of a batch."""
+    return f"(Batch element {index}): " if batched else ""

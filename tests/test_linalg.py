@@ -1,0 +1,820 @@
+"""Linear algebra (SPEC §8): products, contractions, matrix structure, decompositions and
+norms, against NumPy (and PyTorch, when installed), plus torch's errors for bad input."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import nbtensor as nt
+
+FLOATS = [np.float32, np.float64]
+RTOL = {np.float32: 1e-4, np.float64: 1e-10, np.float16: 1e-2}
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def T(a):
+    """A tensor over (a copy of) the ndarray `a`."""
+    return nt.from_numpy(np.array(a))
+
+
+def close(t, expected, dtype=None, atol=None):
+    """Assert tensor `t` matches `expected` in value and dtype."""
+    expected = np.asarray(expected)
+    assert isinstance(t, nt.Tensor)
+    dtype = np.dtype(dtype or expected.dtype)
+    assert t.dtype.np == dtype, (t.dtype, dtype)
+    assert tuple(t.shape) == expected.shape, (tuple(t.shape), expected.shape)
+    rtol = RTOL.get(dtype.type, 0)
+    np.testing.assert_allclose(t.numpy().astype(np.float64), expected.astype(np.float64), rtol=rtol,
+                               atol=atol if atol is not None else rtol)
+
+
+def rand(rng, shape, dtype, layout="contiguous"):
+    """A random tensor of `shape`; 'transposed' builds it as the transpose of a contiguous
+    tensor, 'strided' as every other column of a wider one."""
+    if layout == "transposed" and len(shape) >= 2:
+        base = rng.standard_normal(shape[:-2] + (shape[-1], shape[-2])).astype(dtype)
+        return nt.from_numpy(base).transpose(-1, -2)
+    if layout == "strided" and len(shape) >= 1:
+        base = rng.standard_normal(shape[:-1] + (2 * shape[-1],)).astype(dtype)
+        return nt.from_numpy(base)[..., ::2]
+    return nt.from_numpy(rng.standard_normal(shape).astype(dtype))
+
+
+# ====================================================================== matrix products
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("la", ["contiguous", "transposed", "strided"])
+@pytest.mark.parametrize("lb", ["contiguous", "transposed"])
+@pytest.mark.parametrize("n,k,p", [(3, 4, 5), (1, 1, 1), (0, 3, 2), (2, 0, 2), (16, 33, 7)])
+def test_mm_matches_numpy(rng, dtype, la, lb, n, k, p):
+    a, b = rand(rng, (n, k), dtype, la), rand(rng, (k, p), dtype, lb)
+    r = nt.mm(a, b)
+    close(r, a.numpy() @ b.numpy())
+    assert r.is_contiguous()
+    close(a.mm(b), a.numpy() @ b.numpy())
+    close(a @ b, a.numpy() @ b.numpy())
+
+
+def test_mm_result_owns_its_memory(rng):
+    a, b = rand(rng, (3, 3), np.float64), rand(rng, (3, 3), np.float64)
+    r = nt.mm(a, b)
+    assert not np.may_share_memory(r.numpy(), a.numpy())
+    assert not np.may_share_memory(r.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int16, np.int8, np.uint8])
+def test_integer_mm_is_exact(dtype):
+    big = 2 ** 27 + 1 if dtype == np.int64 else 3
+    a = np.array([[big, 1], [2, big]], dtype=dtype)
+    b = np.array([[big, 3], [5, 7]], dtype=dtype)
+    r = nt.mm(T(a), T(b))
+    assert r.dtype.np == dtype
+    np.testing.assert_array_equal(r.numpy(), np.matmul(a, b))
+    if dtype == np.int64:
+        assert r[0, 0].item() == big * big + 5 != int(float(big) * big + 5)  # float64 would round
+
+
+def test_float16_products_compute_in_float32(rng):
+    a = rng.standard_normal((8, 16)).astype(np.float16)
+    b = rng.standard_normal((16, 4)).astype(np.float16)
+    expected = (a.astype(np.float32) @ b.astype(np.float32)).astype(np.float16)
+    close(nt.mm(T(a), T(b)), expected)
+    close(nt.matmul(T(a[0]), T(b)), expected[0])
+    close(nt.dot(T(a[0]), T(a[1])), np.float16(a[0].astype(np.float32) @ a[1].astype(np.float32)))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_bmm(rng, dtype, layout):
+    a, b = rand(rng, (4, 3, 5), dtype, layout), rand(rng, (4, 5, 2), dtype, layout)
+    close(nt.bmm(a, b), np.matmul(a.numpy(), b.numpy()))
+    close(a.bmm(b), np.matmul(a.numpy(), b.numpy()))
+    close(nt.bmm(rand(rng, (0, 3, 5), dtype), rand(rng, (0, 5, 2), dtype)), np.zeros((0, 3, 2), dtype))
+
+
+MATMUL_SHAPES = [
+    ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3,)),
+    ((5, 2, 3), (3, 4)), ((3,), (5, 3, 4)), ((2, 3), (5, 3, 4)), ((5, 2, 3), (5, 3, 4)),
+    ((5, 1, 2, 3), (4, 3, 2)), ((1, 2, 3), (6, 3, 1)), ((0, 2, 3), (3, 4)), ((2, 0), (0,)),
+    ((1, 1), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
+def test_matmul_follows_torch_rules(rng, dtype, sa, sb):
+    a, b = rand(rng, sa, dtype), rand(rng, sb, dtype)
+    expected = np.matmul(a.numpy(), b.numpy())
+    close(nt.matmul(a, b), expected)
+    close(a @ b, expected)
+    close(a.matmul(b), expected)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_matmul_transposed_strided_and_expanded_operands(rng, dtype):
+    a = rand(rng, (6, 4, 5), dtype, "transposed")
+    b = rand(rng, (5, 3), dtype)
+    close(a @ b.expand(6, 5, 3), np.matmul(a.numpy(), b.numpy()))
+    s = rand(rng, (5, 3), dtype, "strided")
+    close(a @ s, np.matmul(a.numpy(), s.numpy()))
+    close(s.t() @ a.transpose(-1, -2), np.matmul(s.numpy().T, a.numpy().transpose(0, 2, 1)))
+
+
+def test_matmul_int_batched_is_exact():
+    a = np.arange(24, dtype=np.int64).reshape(2, 3, 4) * (2 ** 30)
+    b = np.arange(8, dtype=np.int64).reshape(4, 2) + 2 ** 25
+    np.testing.assert_array_equal((T(a) @ T(b)).numpy(), a @ b)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "strided"])
+def test_mv_dot_vdot_inner_outer(rng, dtype, layout):
+    m = rand(rng, (4, 3), dtype, layout)
+    v = rand(rng, (3,), dtype, "strided" if layout == "strided" else "contiguous")
+    w = rand(rng, (4,), dtype)
+    close(nt.mv(m, v), m.numpy() @ v.numpy())
+    close(m.mv(v), m.numpy() @ v.numpy())
+    close(nt.dot(v, v), np.dot(v.numpy(), v.numpy()))
+    close(v.dot(v), np.dot(v.numpy(), v.numpy()))
+    close(nt.vdot(v, v), np.vdot(v.numpy(), v.numpy()))
+    close(nt.inner(m, v), np.inner(m.numpy(), v.numpy()))
+    close(nt.inner(m, m), np.inner(m.numpy(), m.numpy()))
+    close(nt.outer(w, v), np.outer(w.numpy(), v.numpy()))
+    close(nt.ger(w, v), np.outer(w.numpy(), v.numpy()))
+    close(w.outer(v), np.outer(w.numpy(), v.numpy()))
+    close(nt.dot(rand(rng, (0,), dtype), rand(rng, (0,), dtype)), np.array(0, dtype))
+
+
+def test_inner_with_a_scalar_and_outer_promotes():
+    close(nt.inner(nt.tensor(2.0), nt.tensor([1, 2, 3])), np.array([2.0, 4.0, 6.0], np.float32))
+    close(nt.outer(nt.tensor([1, 2]), nt.tensor([0.5, 1.5])), np.outer([1, 2], [0.5, 1.5]).astype(np.float32))
+    close(nt.kron(nt.tensor([[1, 2]]), nt.tensor([1.5, 2.0])),
+          np.kron([[1, 2]], [1.5, 2.0]).astype(np.float32))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_cross(rng, dtype):
+    a, b = rand(rng, (4, 3), dtype), rand(rng, (4, 3), dtype)
+    close(nt.linalg.cross(a, b), np.cross(a.numpy(), b.numpy()))
+    close(nt.cross(a, b, dim=1), np.cross(a.numpy(), b.numpy()))
+    close(a.cross(b, dim=-1), np.cross(a.numpy(), b.numpy()))
+    c, d = rand(rng, (3, 5), dtype), rand(rng, (3, 5), dtype)
+    with pytest.warns(UserWarning, match="dim"):  # torch's default: the first dim of size 3
+        close(nt.cross(c, d), np.cross(c.numpy(), d.numpy(), axis=0))
+    e = rand(rng, (2, 1, 3), dtype)  # broadcasts against (4, 3)
+    close(nt.linalg.cross(e, b), np.cross(*np.broadcast_arrays(e.numpy(), b.numpy())))
+
+
+# ====================================================================== fused add-forms
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_addmm_family(rng, dtype):
+    m1, m2 = rand(rng, (2, 3), dtype), rand(rng, (3, 4), dtype, "transposed")
+    inp = rand(rng, (4,), dtype)  # broadcasts to (2, 4)
+    prod = m1.numpy() @ m2.numpy()
+    close(nt.addmm(inp, m1, m2), inp.numpy() + prod)
+    close(nt.addmm(inp, m1, m2, beta=0.5, alpha=2), 0.5 * inp.numpy() + 2 * prod)
+    b1, b2 = rand(rng, (5, 2, 3), dtype), rand(rng, (5, 3, 4), dtype)
+    bprod = np.matmul(b1.numpy(), b2.numpy())
+    close(nt.baddbmm(inp, b1, b2, alpha=3), inp.numpy() + 3 * bprod)
+    close(nt.addbmm(inp, b1, b2, beta=2), 2 * inp.numpy() + bprod.sum(0))
+    mat, vec, v2 = rand(rng, (2, 3), dtype), rand(rng, (3,), dtype), rand(rng, (2,), dtype)
+    close(nt.addmv(v2, mat, vec, beta=-1), -v2.numpy() + mat.numpy() @ vec.numpy())
+    close(nt.addr(rand(rng, (2, 3), dtype) * 0, v2, vec, alpha=2), 2 * np.outer(v2.numpy(), vec.numpy()))
+
+
+def test_beta_zero_ignores_nan_in_input(rng):
+    nan = nt.full((2, 2), float("nan"))
+    m = rand(rng, (2, 2), np.float32)
+    close(nt.addmm(nan, m, m, beta=0), m.numpy() @ m.numpy())
+    close(nt.addmv(nt.full((2,), float("nan")), m, m[0], beta=0), m.numpy() @ m.numpy()[0])
+    close(nt.addr(nan, m[0], m[1], beta=0), np.outer(m.numpy()[0], m.numpy()[1]))
+    close(nt.baddbmm(nan, m.unsqueeze(0), m.unsqueeze(0), beta=0), (m.numpy() @ m.numpy())[None])
+
+
+def test_add_forms_on_integers_truncate_beta_like_torch():
+    one = nt.ones(2, 3, dtype=nt.int64)
+    close(nt.addmm(one, one, nt.ones(3, 3, dtype=nt.int64), beta=0.5, alpha=2), np.full((2, 3), 6))
+    with pytest.raises(RuntimeError, match="alpha must not be a floating point"):
+        nt.addr(one, one[0, :2], one[0], alpha=1.5)
+
+
+def test_inplace_add_forms_keep_identity(rng):
+    c = nt.zeros(2, 4)
+    m1, m2 = rand(rng, (2, 3), np.float32), rand(rng, (3, 4), np.float32)
+    cid = id(c)
+    assert c.addmm_(m1, m2, alpha=2) is c and id(c) == cid
+    close(c, 2 * (m1.numpy() @ m2.numpy()))
+    v = nt.ones(2)
+    assert v.addmv_(m1, m1[0]) is v
+    close(v, 1 + m1.numpy() @ m1.numpy()[0])
+    r = nt.zeros(2, 3)
+    assert r.addr_(v, m1[0]) is r
+    bc = nt.zeros(1, 2, 4)
+    assert bc.baddbmm_(m1.unsqueeze(0), m2.unsqueeze(0)) is bc
+    close(bc, (m1.numpy() @ m2.numpy())[None])
+    assert c.addbmm_(m1.unsqueeze(0), m2.unsqueeze(0), beta=0) is c
+    close(c, m1.numpy() @ m2.numpy())
+
+
+def test_out_argument(rng):
+    a, b = rand(rng, (2, 3), np.float32), rand(rng, (3, 4), np.float32)
+    out = nt.empty(2, 4)
+    storage = out._storage
+    assert nt.mm(a, b, out=out) is out and out._storage is storage
+    close(out, a.numpy() @ b.numpy())
+    assert nt.matmul(a, b, out=out) is out
+    assert nt.addmm(out, a, b, out=out) is out  # out aliases input
+    close(out, 2 * (a.numpy() @ b.numpy()))
+    folded = nt.empty(5, 2, 4)
+    assert nt.matmul(a.expand(5, 2, 3), b, out=folded) is folded
+    close(folded, np.broadcast_to(a.numpy() @ b.numpy(), (5, 2, 4)))
+    transposed_out = nt.empty(4, 2).t()
+    nt.mm(a, b, out=transposed_out)
+    close(transposed_out, a.numpy() @ b.numpy())
+    with pytest.raises(RuntimeError, match="Expected out tensor to have dtype float, but got double"):
+        nt.mm(a, b, out=nt.empty(2, 4, dtype=nt.float64))
+    with pytest.raises(RuntimeError, match="Expected out tensor to have dtype float, but got long int"):
+        nt.addmm(out, a, b, out=nt.empty(2, 4, dtype=nt.int64))
+    small = nt.empty(3)
+    with pytest.warns(UserWarning, match="resized"):
+        nt.mm(a, b, out=small)
+    close(small, a.numpy() @ b.numpy())
+    with pytest.raises(RuntimeError, match="single memory location"):
+        nt.mm(a, b, out=nt.empty(1, 4).expand(2, 4))
+
+
+# ====================================================================== einsum, tensordot, kron
+EINSUM_CASES = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(5, 2, 3), (5, 3, 4)]), ("ii->i", [(3, 3)]),
+    ("ii", [(3, 3)]), ("ij->ji", [(2, 3)]), ("i,i->", [(4,), (4,)]), ("i,j->ij", [(2,), (3,)]),
+    ("...ij,...jk->...ik", [(5, 2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]), ("ba,ca", [(2, 3), (4, 3)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]), ("i j , j k -> i k", [(2, 3), (3, 4)]),
+    ("bhqd,bhkd->bhqk", [(2, 3, 4, 5), (2, 3, 6, 5)]), ("ij->", [(0, 3)]), ("ij,jk->ik", [(2, 1), (3, 4)]),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("eq,shapes", EINSUM_CASES)
+def test_einsum_matches_numpy(rng, dtype, eq, shapes):
+    ops = [rand(rng, s, dtype) for s in shapes]
+    arrays = [o.numpy() for o in ops]
+    if eq == "ij,jk->ik" and shapes[0] == (2, 1):
+        arrays[0] = np.broadcast_to(arrays[0], (2, 3))
+    expected = np.einsum(eq, *arrays)
+    r = nt.einsum(eq, *ops)
+    close(r, expected)
+    assert not any(np.may_share_memory(r.numpy(), a) for a in arrays)
+    close(nt.einsum(eq, ops), expected)
+
+
+def test_einsum_sublist_form_and_integers(rng):
+    a, b = rand(rng, (2, 3), np.float64), rand(rng, (3, 4), np.float64)
+    close(nt.einsum(a, [0, 1], b, [1, 2], [0, 2]), a.numpy() @ b.numpy())
+    i = np.arange(6, dtype=np.int64).reshape(2, 3) * 2 ** 31
+    np.testing.assert_array_equal(nt.einsum("ij,kj->ik", T(i), T(i)).numpy(), i @ i.T)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_tensordot_and_kron(rng, dtype):
+    a, b = rand(rng, (2, 3, 4), dtype), rand(rng, (3, 4, 5), dtype)
+    close(nt.tensordot(a, b), np.tensordot(a.numpy(), b.numpy()))
+    close(nt.tensordot(a, b, dims=0), np.tensordot(a.numpy(), b.numpy(), 0))
+    c = rand(rng, (4, 3, 5), dtype)
+    close(nt.tensordot(a, c, dims=([1, 2], [1, 0])), np.tensordot(a.numpy(), c.numpy(), ([1, 2], [1, 0])))
+    e = np.eye(4, 2, dtype=dtype)
+    close(nt.tensordot(a, T(e), dims=nt.tensor(1)), np.tensordot(a.numpy(), e, 1))
+    x, y = rand(rng, (2, 3), dtype), rand(rng, (3, 1, 2), dtype)
+    close(nt.kron(x, y), np.kron(x.numpy(), y.numpy()))
+    close(x.kron(x), np.kron(x.numpy(), x.numpy()))
+
+
+# ====================================================================== matrix structure
+@pytest.mark.parametrize("dtype", FLOATS + [np.int64])
+def test_trace_diag_diag_embed(rng, dtype):
+    m = (rng.standard_normal((4, 5)) * 10).astype(dtype)
+    close(nt.trace(T(m)), np.trace(m), dtype=np.int64 if dtype == np.int64 else dtype)
+    close(T(m).t().trace(), np.trace(m.T), dtype=np.int64 if dtype == np.int64 else dtype)
+    close(nt.trace(T(np.zeros((0, 0), dtype))), np.array(0, dtype if dtype != np.int64 else np.int64))
+    v = m[0]
+    for k in (0, 1, -2):
+        close(nt.diag(T(v), k), np.diag(v, k))
+        close(nt.diag(T(m), k), np.diag(m, k))
+        close(T(m).t().diag(k), np.diag(m.T, k))
+    close(nt.diag(T(m), 7), np.diag(m, 7))
+    b = T(m[:2, :3])  # (2, 3) batch of vectors
+    expected = np.zeros((2, 4, 4), dtype)
+    for i in range(2):
+        expected[i] = np.diag(m[i, :3], 1)
+    close(nt.diag_embed(b, 1), expected)
+    # dims (0, 2) of the result hold the diagonal: out[j, i, j] = b[i, j]
+    close(nt.diag_embed(b, 0, 0, 2), np.einsum("ij,jk->jik", m[:2, :3], np.eye(3, dtype=dtype)).astype(dtype))
+
+
+def test_diag_returns_a_copy():
+    m = nt.arange(9.0).view(3, 3)
+    d = nt.diag(m)
+    d[0] = 100.0
+    assert m[0, 0].item() == 0.0
+
+
+@pytest.mark.parametrize("dtype", FLOATS + [np.int32, np.bool_])
+@pytest.mark.parametrize("k", [0, 1, -1, 5, -5])
+def test_triu_tril(rng, dtype, k):
+    a = (rng.standard_normal((2, 3, 4)) * 5).astype(dtype)
+    close(nt.triu(T(a), k), np.triu(a, k))
+    close(nt.tril(T(a), k), np.tril(a, k))
+    close(T(a).transpose(-1, -2).triu(k), np.triu(a.transpose(0, 2, 1), k))
+    t = T(a)
+    storage = t._storage
+    assert t.triu_(k) is t and t._storage is storage
+    close(t, np.triu(a, k))
+    t = T(a)
+    assert t.tril_(k) is t
+    close(t, np.tril(a, k))
+    close(nt.triu(T(np.zeros((0, 3), dtype))), np.zeros((0, 3), dtype))
+
+
+def test_tril_inplace_on_a_view_writes_through():
+    base = nt.ones(4, 4)
+    base[1:, 1:].tril_()
+    expected = np.ones((4, 4), np.float32)
+    expected[1:, 1:] = np.tril(expected[1:, 1:])
+    close(base, expected)
+
+
+# ====================================================================== decompositions
+def well_conditioned(rng, shape, dtype):
+    a = rng.standard_normal(shape)
+    return (a + shape[-1] * np.eye(shape[-1])).astype(dtype)
+
+
+def spd(rng, shape, dtype):
+    a = rng.standard_normal(shape)
+    return (a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])).astype(dtype)
+
+
+def eye_like(shape, dtype):
+    return np.broadcast_to(np.eye(shape[-1], dtype=dtype), shape)
+
+
+SQUARE_SHAPES = [(4, 4), (3, 5, 5), (2, 1, 3, 3), (1, 1), (0, 0), (0, 3, 3)]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", SQUARE_SHAPES)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_inverse_det_slogdet(rng, dtype, shape, layout):
+    a = well_conditioned(rng, shape, dtype)
+    t = T(a) if layout == "contiguous" else T(np.swapaxes(a, -1, -2).copy()).transpose(-1, -2)
+    inv = nt.linalg.inv(t)
+    close(inv, np.linalg.inv(a), atol=1e-3 if dtype == np.float32 else 1e-9)
+    close(nt.matmul(t, inv), eye_like(shape, dtype), atol=1e-4 if dtype == np.float32 else 1e-10)
+    close(nt.inverse(t), np.linalg.inv(a), atol=1e-3 if dtype == np.float32 else 1e-9)
+    close(t.inverse(), np.linalg.inv(a), atol=1e-3 if dtype == np.float32 else 1e-9)
+    close(nt.linalg.det(t), np.linalg.det(a))
+    close(nt.det(t), np.linalg.det(a))
+    sign, logabs = nt.linalg.slogdet(t)
+    esign, elogabs = np.linalg.slogdet(a)
+    close(sign, esign)
+    close(logabs, elogabs)
+    r = nt.slogdet(t)
+    assert type(r).__name__ == "slogdet" and r._fields == ("sign", "logabsdet")
+    close(r.logabsdet, elogabs)
+    assert type(nt.linalg.slogdet(t)).__name__ == "linalg_slogdet"
+
+
+def test_logdet_sign_cases():
+    close(nt.logdet(nt.tensor([[2.0, 0], [0, 3]])), np.log(np.float32(6)))
+    assert math.isnan(nt.logdet(nt.tensor([[-1.0, 0], [0, 3]])).item())
+    assert nt.logdet(nt.zeros(3, 3)).item() == -math.inf
+    close(nt.tensor([[4.0]]).logdet(), np.log(np.float32(4)))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 4, 4), (1, 1), (0, 3), (3, 0), (2, 0, 0)])
+def test_svd_reconstructs(rng, dtype, shape):
+    a = rng.standard_normal(shape).astype(dtype)
+    atol = 1e-4 if dtype == np.float32 else 1e-10
+    k = min(shape[-2:])
+    for full in (True, False):
+        u, s, vh = nt.linalg.svd(T(a), full_matrices=full)
+        assert tuple(u.shape) == shape[:-2] + (shape[-2], shape[-2] if full else k)
+        assert tuple(vh.shape) == shape[:-2] + (shape[-1] if full else k, shape[-1])
+        close(s, np.linalg.svd(a, compute_uv=False), atol=atol)
+        recon = np.matmul(u.numpy()[..., :k] * s.numpy()[..., None, :], vh.numpy()[..., :k, :])
+        np.testing.assert_allclose(recon, a, atol=atol * 10)
+    U, S, V = nt.svd(T(a))
+    assert tuple(V.shape) == shape[:-2] + (shape[-1], k)
+    np.testing.assert_allclose(np.matmul(U.numpy() * S.numpy()[..., None, :], np.swapaxes(V.numpy(), -1, -2)),
+                               a, atol=atol * 10)
+    r = T(a).svd(some=False)
+    assert type(r).__name__ == "svd" and tuple(r.V.shape) == shape[:-2] + (shape[-1], shape[-1])
+    r = nt.svd(T(a), compute_uv=False)
+    assert not r.U.numpy().any() and tuple(r.U.shape) == shape[:-2] + (shape[-2], shape[-2])
+    close(nt.linalg.svdvals(T(a)), np.linalg.svd(a, compute_uv=False), atol=atol)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_solve(rng, dtype):
+    atol = 1e-4 if dtype == np.float32 else 1e-10
+    a = well_conditioned(rng, (3, 4, 4), dtype)
+    b = rng.standard_normal((3, 4, 2)).astype(dtype)
+    x = nt.linalg.solve(T(a), T(b))
+    close(nt.matmul(T(a), x), b, atol=atol)
+    v = rng.standard_normal((4,)).astype(dtype)  # one vector for the whole batch
+    close(nt.linalg.solve(T(a), T(v)), np.linalg.solve(a, np.broadcast_to(v, (3, 4))[..., None])[..., 0], atol=atol)
+    bv = rng.standard_normal((3, 4)).astype(dtype)  # a batch of vectors (B.shape == A.shape[:-1])
+    close(nt.linalg.solve(T(a), T(bv)), np.linalg.solve(a, bv[..., None])[..., 0], atol=atol)
+    bb = rng.standard_normal((2, 1, 4, 3)).astype(dtype)  # batch dims broadcast
+    close(nt.linalg.solve(T(a), T(bb)), np.linalg.solve(a, bb), atol=atol * 10)
+    xl = nt.linalg.solve(T(a), T(np.swapaxes(b, -1, -2).copy()), left=False)
+    close(nt.matmul(xl, T(a)), np.swapaxes(b, -1, -2), atol=atol * 10)
+    close(nt.linalg.solve(T(a[0]).t(), T(b[0])), np.linalg.solve(a[0].T, b[0]), atol=atol)
+    close(nt.linalg.solve(T(np.zeros((0, 0), dtype)), T(np.zeros((0,), dtype))), np.zeros((0,), dtype))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 4, 4), (1, 1), (0, 3)])
+def test_qr(rng, dtype, shape):
+    atol = 1e-4 if dtype == np.float32 else 1e-10
+    a = rng.standard_normal(shape).astype(dtype)
+    for mode in ("reduced", "complete"):
+        q, r = nt.linalg.qr(T(a), mode=mode)
+        close(nt.matmul(q, r), a, atol=atol)
+        qn = q.numpy()
+        np.testing.assert_allclose(np.swapaxes(qn, -1, -2) @ qn, eye_like(qn.shape[:-2] + (qn.shape[-1],) * 2, dtype),
+                                   atol=atol)
+        assert np.allclose(np.tril(r.numpy(), -1), 0)
+    q, r = nt.linalg.qr(T(a), mode="r")
+    assert tuple(q.shape) == (0,)
+    close(r, np.linalg.qr(a, mode="r"), atol=atol)
+    assert type(nt.qr(T(a))).__name__ == "qr"
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(4, 4), (3, 5, 5), (1, 1), (0, 0)])
+def test_cholesky_and_eigh(rng, dtype, shape):
+    atol = 1e-3 if dtype == np.float32 else 1e-9
+    a = spd(rng, shape, dtype)
+    low = nt.linalg.cholesky(T(a))
+    close(low, np.linalg.cholesky(a), atol=atol)
+    np.testing.assert_allclose(low.numpy() @ np.swapaxes(low.numpy(), -1, -2), a, atol=atol * 10)
+    up = nt.linalg.cholesky(T(a), upper=True)
+    np.testing.assert_allclose(np.swapaxes(up.numpy(), -1, -2) @ up.numpy(), a, atol=atol * 10)
+    close(T(a).cholesky(), np.linalg.cholesky(a), atol=atol)
+    for uplo in ("L", "U"):
+        w, v = nt.linalg.eigh(T(a), UPLO=uplo)
+        close(w, np.linalg.eigvalsh(a), atol=atol)
+        vn = v.numpy()
+        np.testing.assert_allclose((vn * w.numpy()[..., None, :]) @ np.swapaxes(vn, -1, -2), a, atol=atol * 10)
+    assert nt.linalg.eigh(T(a))._fields == ("eigenvalues", "eigenvectors")
+    close(nt.linalg.eigvalsh(T(a)), np.linalg.eigvalsh(a), atol=atol)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 4, 4), (1, 1), (0, 3)])
+def test_pinv_and_matrix_rank(rng, dtype, shape):
+    atol = 1e-4 if dtype == np.float32 else 1e-10
+    a = rng.standard_normal(shape).astype(dtype)
+    p = nt.linalg.pinv(T(a))
+    close(p, np.linalg.pinv(a), atol=atol * 10)
+    np.testing.assert_allclose(a @ p.numpy() @ a, a, atol=atol * 10)
+    close(nt.linalg.matrix_rank(T(a)), np.linalg.matrix_rank(a) if a.size else np.zeros(shape[:-2], np.int64),
+          dtype=np.int64)
+    close(T(a).pinverse(), np.linalg.pinv(a, rcond=1e-15), atol=atol * 10)
+
+
+def test_rank_deficient_tolerances(rng):
+    u = rng.standard_normal((6, 2))
+    a = T(u @ u.T)  # rank 2, symmetric
+    assert nt.linalg.matrix_rank(a).item() == 2
+    assert nt.linalg.matrix_rank(a, hermitian=True).item() == 2
+    assert nt.linalg.matrix_rank(nt.eye(3), atol=2.0).item() == 0
+    assert nt.linalg.matrix_rank(nt.eye(3), tol=0.5).item() == 3
+    assert nt.linalg.matrix_rank(nt.diag(nt.tensor([1.0, 1e-3, 1e-9]))).item() == 2
+    assert nt.linalg.matrix_rank(nt.diag(nt.tensor([1.0, 1e-3, 1e-9])), rtol=1e-2).item() == 1
+    np.testing.assert_allclose(nt.linalg.pinv(a, hermitian=True).numpy(), np.linalg.pinv(a.numpy()), atol=1e-8)
+
+
+# ====================================================================== norms
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("ord", [2, 1, 0, 3.5, math.inf, -math.inf, -1])
+def test_vector_norm(rng, dtype, ord):
+    a = rng.standard_normal((3, 4, 5)).astype(dtype)
+    close(nt.linalg.vector_norm(T(a), ord), np.linalg.vector_norm(a, ord=ord))
+    for dim in (0, -1, (0, 2)):
+        for keepdim in (False, True):
+            close(nt.linalg.vector_norm(T(a), ord, dim, keepdim),
+                  np.linalg.vector_norm(a, ord=ord, axis=dim, keepdims=keepdim))
+    close(nt.linalg.norm(T(a), ord, dim=1), np.linalg.vector_norm(a, ord=ord, axis=1))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("ord", ["fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf])
+def test_matrix_norm(rng, dtype, ord):
+    a = rng.standard_normal((3, 4, 5)).astype(dtype)
+    close(nt.linalg.matrix_norm(T(a), ord), np.linalg.norm(a, ord, axis=(-2, -1)))
+    close(nt.linalg.matrix_norm(T(a), ord, dim=(0, 2), keepdim=True),
+          np.linalg.norm(a, ord, axis=(0, 2), keepdims=True))
+    close(nt.linalg.norm(T(a[0]), ord), np.linalg.norm(a[0], ord))
+    close(nt.linalg.norm(T(a), ord, dim=(2, 1)), np.linalg.norm(a, ord, axis=(2, 1)))
+
+
+def test_norm_defaults_empty_and_dtype(rng):
+    a = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    close(nt.linalg.norm(T(a)), np.linalg.norm(a.ravel()))
+    close(nt.linalg.norm(T(a), dtype=nt.float64), np.linalg.norm(a.astype(np.float64).ravel()))
+    close(nt.linalg.vector_norm(nt.tensor(-3.0)), np.float32(3))
+    close(nt.linalg.vector_norm(nt.zeros(0)), np.float32(0))
+    close(nt.linalg.vector_norm(nt.zeros(0, 3), dim=0), np.zeros(3, np.float32))
+    close(nt.linalg.matrix_norm(nt.zeros(0, 3)), np.float32(0))
+    close(nt.linalg.matrix_norm(nt.zeros(0, 3), ord=2), np.float32(0))
+    close(nt.linalg.matrix_norm(nt.zeros(2, 3, 0), ord=1), np.zeros(2, np.float32))
+    h = rng.standard_normal((3, 3)).astype(np.float16)
+    close(nt.linalg.vector_norm(T(h)), np.float16(np.linalg.norm(h.astype(np.float32))))
+    close(nt.linalg.matrix_norm(T(h), 1), np.float16(np.linalg.norm(h.astype(np.float32), 1)))
+
+
+# ====================================================================== bad input
+o = nt.ones
+f64 = nt.float64
+i64 = nt.int64
+
+
+def _singular_batch():
+    return T(np.stack([np.eye(2, dtype=np.float32), np.zeros((2, 2), np.float32)]))
+
+
+def _not_pd_batch():
+    return T(np.stack([np.eye(3, dtype=np.float32), -np.eye(3, dtype=np.float32)]))
+
+
+BAD_INPUT = [
+    # products: shapes, ranks, dtypes
+    (lambda: nt.mm(o(2, 3), o(2, 3)), RuntimeError, r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)"),
+    (lambda: o(2, 3) @ o(2, 3), RuntimeError, r"\(2x3 and 2x3\)"),
+    (lambda: nt.mm(o(3), o(3, 3)), RuntimeError, "self must be a matrix"),
+    (lambda: nt.mm(o(2, 3), o(3)), RuntimeError, "mat2 must be a matrix"),
+    (lambda: nt.mm(o(2, 3), o(3, 2, dtype=f64)), RuntimeError,
+     "expected m1 and m2 to have the same dtype, but got: float != double"),
+    (lambda: nt.mm(o(2, 3, dtype=i64), o(3, 2)), RuntimeError, "long int != float"),
+    (lambda: nt.mm(o(2, 3, dtype=nt.bool), o(3, 2, dtype=nt.bool)), NotImplementedError, "not implemented for 'Bool'"),
+    (lambda: nt.mm(o(2, 3), [[1.0]]), TypeError, "argument 'mat2' \\(position 2\\) must be Tensor, not list"),
+    (lambda: nt.bmm(o(2, 3), o(3, 2)), RuntimeError, "batch1 must be a 3D tensor"),
+    (lambda: nt.bmm(o(2, 2, 3), o(3, 3, 3)), RuntimeError, r"batch2 tensor to be: \[2, 3\] but got: \[3, 3\]"),
+    (lambda: nt.bmm(o(2, 2, 3), o(2, 3, 3, dtype=f64)), RuntimeError, "expected scalar type Float but found Double"),
+    (lambda: nt.matmul(nt.tensor(1.0), o(3)), RuntimeError, "at least 1D, but they are 0D and 1D"),
+    (lambda: nt.matmul(o(3), o(4)), RuntimeError, r"expected tensor \[3\] and src \[4\]"),
+    (lambda: nt.matmul(o(3), o(2, 3)), RuntimeError, r"\(1x3 and 2x3\)"),
+    (lambda: nt.matmul(o(2, 3), o(4)), RuntimeError, r"size mismatch, got input \(2\), mat \(2x3\), vec \(4\)"),
+    (lambda: nt.matmul(o(2, 5, 3), o(4)), RuntimeError, r"mat \(10x3\), vec \(4\)"),
+    (lambda: nt.matmul(o(2, 2, 3), o(3, 3, 3)), RuntimeError,
+     "size of tensor a \\(2\\) must match the size of tensor b \\(3\\) at non-singleton dimension 0"),
+    (lambda: nt.matmul(o(2, 2, 3), o(2, 4, 5)), RuntimeError, r"to be: \[2, 3\] but got: \[2, 4\]"),
+    (lambda: nt.matmul(o(2, 2, 3), o(2, 3, 3, dtype=f64)), RuntimeError, "expected scalar type Float but found Double"),
+    (lambda: nt.matmul(o(3), o(3, dtype=f64)),
+     RuntimeError, "dot : expected both vectors to have same dtype, but found Float and Double"),
+    (lambda: o(2, 3) @ 2, TypeError, "unsupported operand"),
+    (lambda: nt.mv(o(2, 3), o(3, 1)), RuntimeError, "vector \\+ matrix @ vector expected, got 1, 2, 2"),
+    (lambda: nt.mv(o(2, 3), o(3, dtype=f64)), RuntimeError, "addmv input tensors must have the same dtype"),
+    (lambda: nt.dot(o(3), o(2)), RuntimeError, "but got 3 and 2 elements"),
+    (lambda: nt.dot(o(2, 3), o(2, 3)), RuntimeError, "1D tensors expected, but got 2D and 2D tensors"),
+    (lambda: nt.dot(o(3, dtype=nt.bool), o(3, dtype=nt.bool)),
+     NotImplementedError, '"dot" not implemented for \'Bool\''),
+    (lambda: nt.vdot(o(3), o(2)), RuntimeError, "expected tensor \\[3\\] and src \\[2\\]"),
+    (lambda: nt.inner(o(2, 3), o(2, 4)), RuntimeError, r"shapes \[2, 3\] and \[2, 4\]"),
+    (lambda: nt.inner(o(3), o(3, dtype=f64)), RuntimeError, "both inputs should have same dtype"),
+    (lambda: nt.outer(o(2, 2), o(3)), RuntimeError, "outer: Expected 1-D argument self, but got 2-D"),
+    (lambda: nt.cross(o(2, 2), o(2, 2)), RuntimeError, "no dimension of size 3 in input"),
+    (lambda: nt.linalg.cross(o(3, 2), o(3, 2)), RuntimeError, "inputs dimension -1 must have length 3. Got 2 and 2"),
+    (lambda: nt.linalg.cross(o(4, 3), o(2, 3)),
+     RuntimeError, r"size of tensor a \(4\) must match the size of tensor b \(2\)"),
+    (lambda: nt.linalg.cross(o(2, 3), o(2, 3, dtype=f64)), RuntimeError, "expected scalar type Float but found Double"),
+    # fused add-forms
+    (lambda: nt.addmm(o(4), o(2, 3), o(3, 3)),
+     RuntimeError, r"expanded size of the tensor \(3\) must match the existing size \(4\)"),
+    (lambda: nt.addmm(o(2, 3, dtype=f64), o(2, 3), o(3, 3)),
+     RuntimeError, "self and mat2 must have the same dtype, but got Double and Float"),
+    (lambda: nt.addmm(o(2, 3), o(2, 3, dtype=f64), o(3, 3)),
+     RuntimeError, "mat1 and mat2 must have the same dtype, but got Double and Float"),
+    (lambda: nt.addmm(o(2, 3), o(2), o(2, 3)), RuntimeError, "mat1 must be a matrix, got 1-D tensor"),
+    (lambda: nt.addmm(o(2, 3), o(2, 3), o(2, 3)), RuntimeError, r"\(2x3 and 2x3\)"),
+    (lambda: nt.addmv(o(2), o(2, 3), o(4)), RuntimeError, r"size mismatch, got input \(2\), mat \(2x3\), vec \(4\)"),
+    (lambda: nt.addmv(o(2, dtype=f64), o(2, 3), o(3)), RuntimeError, "but got Double, Float, and Float"),
+    (lambda: nt.addr(o(2, 3), o(2, 2), o(3)), RuntimeError, "addr: Expected 1-D argument vec1, but got 2-D"),
+    (lambda: nt.baddbmm(o(5, 2, 3), o(4, 2, 5), o(4, 5, 3)),
+     RuntimeError, r"expanded size of the tensor \(4\) must match the existing size \(5\)"),
+    (lambda: nt.baddbmm(o(2, 2, 3, dtype=f64), o(2, 2, 3), o(2, 3, 3)),
+     RuntimeError, "Input dtypes must be the same, got: input double, batch1: float"),
+    (lambda: nt.addbmm(o(2, 3), o(2, 2, 3), o(3, 3, 3)), RuntimeError, "same number of batches, got 2 and 3"),
+    (lambda: nt.addbmm(o(2, 3), o(2, 2, 4), o(2, 3, 3)),
+     RuntimeError, r"Incompatible matrix sizes for bmm \(2x4 and 3x3\)"),
+    (lambda: o(2, 3).addmm_(o(3, 2), o(2, 2)), RuntimeError, r"\[3, 2\]"),
+    # einsum / tensordot
+    (lambda: nt.einsum("ij,jk->ik", o(2, 3), o(4, 4)),
+     RuntimeError, "subscript j has size 4 for operand 1 which does not broadcast with previously seen size 3"),
+    (lambda: nt.einsum("ij,jk->ik", o(2, 3), o(3, 4, dtype=f64)),
+     RuntimeError, "expected scalar type Float but found Double"),
+    (lambda: nt.einsum("ijk,jk->ik", o(2, 3), o(3, 4)),
+     RuntimeError, r"subscripts in the equation \(3\) does not match the number of dimensions \(2\) for operand 0"),
+    (lambda: nt.einsum("ii", o(2, 3)),
+     RuntimeError, "subscript i is repeated for operand 0 but the sizes don't match, 2 != 3"),
+    (lambda: nt.einsum("ij,jk->ik", o(2, 3)), RuntimeError, "fewer operands"),
+    (lambda: nt.einsum("ij->ij", o(2, 2), o(2, 2)), RuntimeError, "more operands"),
+    (lambda: nt.einsum("ij,jk->iz", o(2, 2), o(2, 2)), RuntimeError, "output subscript z does not appear"),
+    (lambda: nt.einsum("ij,jk->ii", o(2, 2), o(2, 2)), RuntimeError, "output subscript i appears more than once"),
+    (lambda: nt.einsum("ij,jk->i1", o(2, 2), o(2, 2)), RuntimeError, "invalid subscript given at index 8"),
+    (lambda: nt.einsum("i...jk", o(2, 3)), RuntimeError, r"\(3\) is more than the number of dimensions \(2\)"),
+    (lambda: nt.tensordot(o(2, 3, 4), o(3, 4, 5), dims=-1),
+     RuntimeError, "tensordot expects dims >= 0, but got dims=-1"),
+    (lambda: nt.tensordot(o(2, 3, 4), o(3, 4, 5), dims=([1, 2], [0])),
+     RuntimeError, "both dimension lists should have same length"),
+    (lambda: nt.tensordot(o(2, 3, 4), o(4, 4, 5), dims=([1, 2], [0, 1])),
+     RuntimeError, "first has size 3 in dim 1 and second has size 4 in dim 0"),
+    (lambda: nt.tensordot(o(2, 3, 4), o(3, 4, 5, dtype=f64)), RuntimeError, "both inputs should have same dtype"),
+    # structure
+    (lambda: nt.trace(o(3)), RuntimeError, "trace: expected a matrix, but got tensor with dim 1"),
+    (lambda: nt.trace(o(3, 3, dtype=nt.bool)), NotImplementedError, '"trace" not implemented for \'Bool\''),
+    (lambda: nt.diag(o(2, 3, 3)), RuntimeError, r"diag\(\): Supports 1D or 2D tensors. Got 3D"),
+    (lambda: nt.diag_embed(o(2, 3), 0, 0, 0), RuntimeError, "diagonal dimensions cannot be identical 0, 0"),
+    (lambda: nt.diag_embed(o(2, 3), 0, 1, 3), IndexError, r"range of \[-3, 2\], but got 3"),
+    (lambda: nt.triu(o(3)), RuntimeError, "triu: input tensor must have at least 2 dimensions"),
+    (lambda: o(3).tril_(), RuntimeError, "tril: input tensor must have at least 2 dimensions"),
+    # decompositions: integer, half, rank, square, singular
+    (lambda: nt.linalg.inv(o(2, 2, dtype=i64)),
+     RuntimeError, "linalg.inv: Expected a floating point or complex tensor as input. Got Long"),
+    (lambda: nt.inverse(o(2, 2, dtype=nt.int32)), RuntimeError, "Got Int"),
+    (lambda: nt.linalg.inv(o(2, 2, dtype=nt.float16)),
+     RuntimeError, "linalg.inv: Low precision dtypes not supported. Got Half"),
+    (lambda: nt.linalg.inv(o(2, 3)),
+     RuntimeError, "A must be batches of square matrices, but they are 2 by 3 matrices"),
+    (lambda: nt.linalg.inv(o(3)), RuntimeError, "linalg.inv: The input tensor A must have at least 2 dimensions"),
+    (lambda: nt.linalg.inv(o(2, 2)),
+     nt.linalg.LinAlgError, "The diagonal element 2 is zero, the inversion could not be completed because the input"),
+    (lambda: nt.linalg.inv(_singular_batch()),
+     nt.linalg.LinAlgError, r"\(Batch element 1\): The diagonal element 1 is zero"),
+    (lambda: nt.linalg.det(o(2, 2, dtype=i64)),
+     RuntimeError, "linalg.det: Expected a floating point or complex tensor as input. Got Long"),
+    (lambda: nt.linalg.det(o(2, 3)), RuntimeError, "2 by 3 matrices"),
+    (lambda: nt.linalg.det(o(2, 2, dtype=nt.float16)), NotImplementedError, '"lu_cpu" not implemented for \'Half\''),
+    (lambda: nt.logdet(o(2, 2, dtype=i64)),
+     RuntimeError, "logdet: Expected a floating point or complex tensor as input. Got Long"),
+    (lambda: nt.linalg.slogdet(o(2, 3)), RuntimeError, "linalg.slogdet: A must be batches of square matrices"),
+    (lambda: nt.linalg.svd(o(2, 2, dtype=i64)),
+     RuntimeError, "linalg.svd: Expected a floating point or complex tensor as input. Got Long"),
+    (lambda: nt.linalg.svd(o(3)), RuntimeError, "linalg.svd: The input tensor A must have at least 2 dimensions"),
+    (lambda: nt.svd(o(3)), RuntimeError, "input should have at least 2 dimensions, but has 1 dimensions instead"),
+    (lambda: nt.linalg.svdvals(o(2, 2, dtype=nt.float16)),
+     NotImplementedError, '"linalg_svd_cpu" not implemented for \'Half\''),
+    (lambda: nt.linalg.solve(o(2, 2), o(2)),
+     nt.linalg.LinAlgError, "torch.linalg.solve: The solver failed because the input matrix is singular"),
+    (lambda: nt.linalg.solve(_singular_batch(), o(2, 2)),
+     nt.linalg.LinAlgError, r"\(Batch element 1\): The solver failed"),
+    (lambda: nt.linalg.solve(o(2, 2, dtype=i64), o(2, dtype=i64)),
+     RuntimeError, "linalg.solve: Expected a floating point or complex tensor as input. Got Long"),
+    (lambda: nt.linalg.solve(nt.eye(2), o(2, dtype=f64)),
+     RuntimeError, "found A of type Float and B of type Double instead"),
+    (lambda: nt.linalg.solve(nt.eye(2), o(3)), RuntimeError, r"equation AX = B \(2x2 and 3x1\)"),
+    (lambda: nt.linalg.solve(nt.eye(2), o(3, 2)), RuntimeError, r"\(2x2 and 3x2\)"),
+    (lambda: nt.linalg.solve(nt.eye(2), o(2, 5), left=False), RuntimeError, r"equation XA = B \(2x2 and 2x5\)"),
+    (lambda: nt.linalg.solve(o(2, 3), o(2)), RuntimeError, "2 by 3 matrices"),
+    (lambda: nt.linalg.solve(nt.eye(2).expand(3, 2, 2), o(4, 2, 2)),
+     RuntimeError, r"size of tensor a \(3\) must match the size of tensor b \(4\)"),
+    (lambda: nt.linalg.qr(o(2, 3, dtype=i64)),
+     RuntimeError, "linalg.qr: Expected a floating point or complex tensor as input. Got Long"),
+    (lambda: nt.linalg.qr(o(3, 3), mode="bad"), RuntimeError, "qr received unrecognized mode 'bad'"),
+    (lambda: nt.linalg.qr(o(2, 2, dtype=nt.float16)), NotImplementedError, '"geqrf_cpu" not implemented'),
+    (lambda: nt.linalg.cholesky(o(2, 2, dtype=i64)),
+     RuntimeError, "linalg.cholesky: Expected a floating point or complex tensor as input. Got Long"),
+    (lambda: nt.linalg.cholesky(o(2, 3)), RuntimeError, "2 by 3 matrices"),
+    (lambda: nt.linalg.cholesky(nt.diag(nt.tensor([-1.0, 1, 1]))),
+     nt.linalg.LinAlgError, r"not positive-definite \(the leading minor of order 1 is not positive-definite\)"),
+    (lambda: nt.linalg.cholesky(_not_pd_batch()),
+     nt.linalg.LinAlgError, r"\(Batch element 1\): The factorization could not be completed"),
+    (lambda: nt.linalg.cholesky(nt.tensor([[1.0, 2.0], [2.0, 1.0]])),
+     nt.linalg.LinAlgError, "leading minor of order 2"),
+    (lambda: nt.linalg.eigh(o(2, 2, dtype=i64)), NotImplementedError, '"linalg_eigh_cpu" not implemented for \'Long\''),
+    (lambda: nt.linalg.eigh(o(2, 3)),
+     RuntimeError, "linalg.eigh: A must be batches of square matrices, but they are 2 by 3"),
+    (lambda: nt.linalg.eigh(o(2, 2), UPLO="X"), RuntimeError, "Expected UPLO argument to be 'L' or 'U', but got X"),
+    (lambda: nt.linalg.pinv(o(2, 2, dtype=i64)),
+     RuntimeError, r"linalg.pinv\(Long\{\[2, 2\]\}\): expected a tensor with 2 or more dimensions of float"),
+    (lambda: nt.linalg.pinv(o(3)), RuntimeError, r"linalg.pinv\(Float\{\[3\]\}\)"),
+    (lambda: nt.linalg.matrix_rank(o(2, 2, dtype=i64)),
+     RuntimeError, "doesn't handle types other than float and double"),
+    (lambda: nt.linalg.matrix_rank(o(3)),
+     RuntimeError, "matrix_rank: The input tensor input must have at least 2 dimensions"),
+    # norms
+    (lambda: nt.linalg.norm(o(2, 2, dtype=i64)),
+     RuntimeError, "linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"),
+    (lambda: nt.linalg.matrix_norm(o(2, 2, dtype=i64)),
+     RuntimeError, "linalg.matrix_norm: Expected a floating point or complex tensor as input. Got Long"),
+    (lambda: nt.linalg.matrix_norm(o(2)),
+     RuntimeError, "linalg.matrix_norm: The input tensor A must have at least 2 dimensions"),
+    (lambda: nt.linalg.norm(o(2, 2, 2), ord=2),
+     RuntimeError, "If dim is not specified but ord is, the input must be 1D or 2D. Got 3D"),
+    (lambda: nt.linalg.norm(o(2, 2, 2), dim=(0, 1, 2)), RuntimeError, r"must be of length 1 or 2. Got \[0, 1, 2\]"),
+    (lambda: nt.linalg.matrix_norm(o(2, 2), ord="bad"), RuntimeError, "linalg.matrix_norm: Order bad not supported"),
+    (lambda: nt.linalg.matrix_norm(o(2, 2), ord=3), RuntimeError, "Order 3 not supported"),
+    (lambda: nt.linalg.matrix_norm(o(2, 2, 2), dim=(0, 0)), RuntimeError, r"dims must be different. Got \(0, 0\)"),
+    (lambda: nt.linalg.matrix_norm(o(2, 2, 2), dim=(0,)), RuntimeError, "dim must be a 2-tuple. Got 0"),
+    (lambda: nt.linalg.matrix_norm(o(2, 2, dtype=nt.float16), ord=2),
+     RuntimeError, "Low precision dtypes not supported. Got Half"),
+    (lambda: nt.linalg.matrix_norm(nt.zeros(0, 3), ord=-2), IndexError, "amin"),
+    (lambda: nt.linalg.vector_norm(o(2, 2), ord="fro"), TypeError, "argument 'ord' must be Number, not str"),
+    (lambda: nt.linalg.vector_norm(o(2, 2), dtype=i64),
+     RuntimeError, "dtype should be floating point or complex, but got Long"),
+    (lambda: nt.linalg.vector_norm(nt.zeros(0), ord=math.inf),
+     RuntimeError, "cannot compute the inf norm on an empty tensor"),
+    (lambda: nt.linalg.vector_norm(nt.zeros(0, 3), ord=-1, dim=0),
+     RuntimeError, "cannot compute the -1 norm on the dimension 0"),
+    (lambda: nt.linalg.vector_norm(o(3, 3), dim=(0, 0)),
+     RuntimeError, "dim 0 appears multiple times in the list of dims"),
+    (lambda: nt.linalg.vector_norm(o(2, 3), dim=5), IndexError, r"range of \[-2, 1\], but got 5"),
+]
+
+
+@pytest.mark.parametrize("fn,exc,match", BAD_INPUT, ids=[f"bad{i}" for i in range(len(BAD_INPUT))])
+def test_bad_input_raises_torchs_error(fn, exc, match):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(exc, match=match):
+            fn()
+
+
+def test_linalg_error_is_a_runtime_error():
+    assert issubclass(nt.linalg.LinAlgError, RuntimeError)
+
+
+# ====================================================================== parity with PyTorch
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def test_parity_products_with_torch(rng):
+    torch = _torch()
+    for sa, sb in MATMUL_SHAPES:
+        a = rng.standard_normal(sa).astype(np.float32)
+        b = rng.standard_normal(sb).astype(np.float32)
+        expected = (torch.from_numpy(a) @ torch.from_numpy(b)).numpy()
+        got = (T(a) @ T(b)).numpy()
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    i = torch.tensor([[1, 2], [3, 4]])
+    assert (nt.tensor([[1, 2], [3, 4]]) @ nt.tensor([[1, 2], [3, 4]])).tolist() == (i @ i).tolist()
+    m = rng.standard_normal((3, 4)).astype(np.float32)
+    v = rng.standard_normal((3,)).astype(np.float32)
+    w = rng.standard_normal((4,)).astype(np.float32)
+    ta, tv, tw = (torch.from_numpy(x) for x in (m, v, w))
+    np.testing.assert_allclose(nt.addr(T(m), T(v), T(w), beta=0.5, alpha=2).numpy(),
+                               torch.addr(ta, tv, tw, beta=0.5, alpha=2).numpy(), rtol=1e-5)
+    np.testing.assert_allclose(nt.addmv(T(v), T(m), T(w), alpha=-1).numpy(),
+                               torch.addmv(tv, ta, tw, alpha=-1).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(nt.einsum("ij,j->i", T(m), T(w)).numpy(),
+                               torch.einsum("ij,j->i", ta, tw).numpy(), rtol=1e-5, atol=1e-6)
+    assert str(nt.kron(nt.tensor([1, 2]), nt.tensor([[1.5]]))) == str(
+        torch.kron(torch.tensor([1, 2]), torch.tensor([[1.5]]))).replace("torch", "nbtensor")
+
+
+def test_parity_decompositions_with_torch(rng):
+    torch = _torch()
+    a = well_conditioned(rng, (2, 4, 4), np.float64)
+    ta = torch.from_numpy(a)
+    np.testing.assert_allclose(nt.linalg.inv(T(a)).numpy(), torch.linalg.inv(ta).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(nt.linalg.det(T(a)).numpy(), torch.linalg.det(ta).numpy(), rtol=1e-10)
+    s, la = nt.linalg.slogdet(T(a))
+    ts, tla = torch.linalg.slogdet(ta)
+    np.testing.assert_allclose(s.numpy(), ts.numpy())
+    np.testing.assert_allclose(la.numpy(), tla.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(nt.linalg.svdvals(T(a)).numpy(), torch.linalg.svdvals(ta).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(nt.linalg.pinv(T(a[0, :3])).numpy(), torch.linalg.pinv(ta[0, :3]).numpy(),
+                               rtol=1e-8, atol=1e-10)
+    for ord in (None, "fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf):
+        np.testing.assert_allclose(nt.linalg.norm(T(a[0]), ord).numpy(), torch.linalg.norm(ta[0], ord).numpy(),
+                                   rtol=1e-10)
+    assert nt.linalg.matrix_rank(T(a)).tolist() == torch.linalg.matrix_rank(ta).tolist()
+    with pytest.raises(torch.linalg.LinAlgError) as theirs:
+        torch.linalg.inv(torch.ones(3, 3))
+    with pytest.raises(nt.linalg.LinAlgError) as ours:
+        nt.linalg.inv(nt.ones(3, 3))
+    assert str(ours.value) == str(theirs.value)
+    with pytest.raises(RuntimeError) as theirs:
+        torch.mm(torch.ones(2, 3), torch.ones(2, 3, dtype=torch.float64))
+    with pytest.raises(RuntimeError) as ours:
+        nt.mm(nt.ones(2, 3), nt.ones(2, 3, dtype=nt.float64))
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_parity_result_tuples_with_torch():
+    torch = _torch()
+    for ours, theirs in ((nt.linalg.slogdet(nt.eye(2)), torch.linalg.slogdet(torch.eye(2))),
+                         (nt.linalg.eigh(nt.eye(2)), torch.linalg.eigh(torch.eye(2))),
+                         (nt.svd(nt.eye(2)), torch.svd(torch.eye(2))),
+                         (nt.linalg.qr(nt.eye(2)), torch.linalg.qr(torch.eye(2)))):
+        assert type(ours).__name__ == type(theirs).__name__
+        assert repr(ours) == repr(theirs).replace("torch.", "nbtensor.")
