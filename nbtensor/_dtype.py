@@ -84,7 +84,7 @@ def to_dtype(value):
     if isinstance(value, dtype):
         return value
     if value is builtins.float:
-        return get_default_dtype()
+        return float64  # torch maps the Python type float to float64, not the default dtype
     if value is builtins.int:
         return int64
     if value is builtins.bool:
