@@ -371,6 +371,7 @@ def _new(fill):
     def new(self, *size, dtype=None, device=None, requires_grad=False, **_):
         check_requires_grad(requires_grad)
         dtype = self.dtype if dtype is None else dt.to_dtype(dtype)
+        to_device(device)  # validated like every creator's device= (cuda: clear error)
         return fill(empty_tensor(_sizes(size), dtype))
     return new
 
