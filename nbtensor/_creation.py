@@ -78,6 +78,31 @@ def _sizes(size, kwargs_size=None):
     return sizes
 
 
+def _size_args(size, kwargs, name):
+    """Sizes given positionally (``f(2, 3)``, ``f((2, 3))``) or as ``size=``; other
+    keywords torch accepts here (layout, pin_memory, ...) are ignored."""
+    kw = kwargs.pop("size", None)
+    if kw is not None and size:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return _sizes(size, kw)
+
+
+def _into(out, result):
+    """Write a creator's `result` into ``out=`` (same shape required) and return it."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"out= must be a Tensor, got {type(out).__name__}")
+    if tuple(out._shape) != tuple(result._shape):
+        raise RuntimeError(f"out= has shape {list(out._shape)} but the result has shape "
+                           f"{list(result._shape)}; nbtensor does not resize out= tensors")
+    return out.copy_(result)
+
+
+def _out_dtype(dtype, out):
+    return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
+
+
 def _wrap(array, dtype):
     """A tensor over a freshly made contiguous ndarray, converted to `dtype`."""
     # not np.ascontiguousarray: it turns a 0-d array (or a NumPy scalar) into shape (1,)
@@ -93,9 +118,10 @@ def _filled(sizes, value, dtype):
     return out
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, size_=None, **_):
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """An uninitialised tensor of the given size."""
-    return empty_tensor(_sizes(size), _resolve(dtype, device, requires_grad))
+    sizes = _size_args(size, kwargs, "empty")
+    return _into(out, empty_tensor(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad)))
 
 
 def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
@@ -106,14 +132,16 @@ def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
     return make(np.empty(span, dtype.np), 0, size, stride, dtype)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, **_):
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of zeros."""
-    return _filled(_sizes(size), 0, _resolve(dtype, device, requires_grad))
+    sizes = _size_args(size, kwargs, "zeros")
+    return _into(out, _filled(sizes, 0, _resolve(_out_dtype(dtype, out), device, requires_grad)))
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, **_):
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of ones."""
-    return _filled(_sizes(size), 1, _resolve(dtype, device, requires_grad))
+    sizes = _size_args(size, kwargs, "ones")
+    return _into(out, _filled(sizes, 1, _resolve(_out_dtype(dtype, out), device, requires_grad)))
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
@@ -223,18 +251,20 @@ def _random(sizes, dtype, draw, kernel="check_uniform_bounds"):
     return _wrap(draw(sizes, compute), dtype)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """Uniform samples in [0, 1)."""
     rng = _generator(generator)
-    return _random(_sizes(size), _resolve(dtype, device, requires_grad),
-                   lambda s, d: rng.random(s, dtype=d))
+    sizes = _size_args(size, kwargs, "rand")
+    return _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad),
+                              lambda s, d: rng.random(s, dtype=d)))
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **_):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """Standard normal samples."""
     rng = _generator(generator)
-    return _random(_sizes(size), _resolve(dtype, device, requires_grad),
-                   lambda s, d: rng.standard_normal(s, dtype=d), "normal_kernel_cpu")
+    sizes = _size_args(size, kwargs, "randn")
+    return _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad),
+                              lambda s, d: rng.standard_normal(s, dtype=d), "normal_kernel_cpu"))
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, **_):
