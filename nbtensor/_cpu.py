@@ -3,6 +3,8 @@
 Callers pass raw operands (storage array, offset, strides) already validated and
 broadcast to the output shape; this module never sees a Tensor.
 """
+import importlib
+
 import numpy as np
 
 from ._plan import plan
@@ -15,16 +17,19 @@ TILE = 64
 # Outer rows handled per scheduling unit when not tiling.
 ROW_BLOCK = 16
 
-_kernels = None
 _threads = None
+_KERNELS = {}
 
 
-def _module():
-    global _kernels
-    if _kernels is None:
-        from .kernels.cpu import elementwise
-        _kernels = elementwise
-    return _kernels
+def kernel(op, variant):
+    """Kernel `op` + `variant` (``_flat``, ``_flat_par``, ``_nd``, ``_nd_par``); its module is
+    imported on first use, so an op costs nothing until it runs."""
+    key = op + variant
+    fn = _KERNELS.get(key)
+    if fn is None:
+        module = importlib.import_module(f"{__package__}.kernels.cpu.generated.{op}")
+        fn = _KERNELS[key] = getattr(module, key)
+    return fn
 
 
 def _nchunks():
@@ -49,7 +54,6 @@ def run(name, shape, numel, out, inputs):
     """
     if numel == 0:
         return
-    kern = _module()
     ostore, ooff, ostrides = out
     new_shape, new_strides = plan(shape, [ostrides] + [s for _, _, s in inputs])
     parallel = numel >= PARALLEL_THRESHOLD
@@ -58,9 +62,9 @@ def run(name, shape, numel, out, inputs):
         for (store, off, _), st in zip(inputs, new_strides[1:]):
             args += (_bits(store), off, st[0])
         if parallel:
-            getattr(kern, name + "_flat_par")(*args, numel, _nchunks())
+            kernel(name, "_flat_par")(*args, numel, _nchunks())
         else:
-            getattr(kern, name + "_flat")(*args, numel, 1)
+            kernel(name, "_flat")(*args, numel, 1)
         return
     nd = len(new_shape)
     inner = new_shape[-1]
@@ -74,6 +78,6 @@ def run(name, shape, numel, out, inputs):
     st_arr = np.array(new_strides, dtype=np.int64)
     base = np.array([ooff] + [off for _, off, _ in inputs], dtype=np.int64)
     if parallel:
-        getattr(kern, name + "_nd_par")(*args, shape_arr, st_arr, base, row_block, col_block, _nchunks())
+        kernel(name, "_nd_par")(*args, shape_arr, st_arr, base, row_block, col_block, _nchunks())
     else:
-        getattr(kern, name + "_nd")(*args, shape_arr, st_arr, base, row_block, col_block, 1)
+        kernel(name, "_nd")(*args, shape_arr, st_arr, base, row_block, col_block, 1)

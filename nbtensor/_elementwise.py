@@ -320,7 +320,7 @@ def _fast_path(op, operands):
         return None
     flat = entry[2]
     if flat is None:
-        flat = entry[2] = getattr(_cpu._module(), entry[0] + "_flat")
+        flat = entry[2] = _cpu.kernel(entry[0], "_flat")
     result_dtype = entry[1]
     if op.arity == 1:
         store = np.empty(n, result_dtype.np)

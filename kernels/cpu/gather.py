@@ -10,11 +10,16 @@ validated every index: these kernels never bounds-check.
 Each kernel body is a helper over a chunk of the work; a serial kernel runs one chunk and a
 ``_par`` kernel spreads chunks over threads with ``prange`` (chosen above a size threshold).
 """
+import numba
 import numpy as np
 from numba import prange
 
 from .._jit import helper, kernel
 from ..strides import advance, position
+
+# A plain jitted function called by kernels: LLVM links (and may inline) it into each cached
+# kernel; it is never called on its own.
+_subroutine = numba.njit(error_model="numpy", nogil=True)
 
 # Modes of the indexed kernels: what happens to the destination element.
 COPY, ADD, MUL = 0, 1, 2
@@ -24,12 +29,16 @@ GATHER, SCATTER, SCATTER_ADD, SCATTER_MUL = 0, 1, 2, 3
 
 @helper
 def _put(dst, d, v, mode):
-    if mode == COPY:
-        dst[d] = v
-    elif mode == ADD:
+    if mode == ADD:
         dst[d] += v
     else:
         dst[d] *= v
+
+
+@helper
+def _wrapped(v, wrap):
+    """v, or v + wrap when v is negative (branch-free)."""
+    return v + ((v >> 63) & wrap)
 
 
 @helper
@@ -38,10 +47,7 @@ def _level(tab, i, wrap, stride):
     negative table entry wrapped by `wrap` (an index value)."""
     if tab.shape[0] == 0:
         return i * stride
-    v = tab[i]
-    if v < 0:
-        v += wrap
-    return v * stride
+    return _wrapped(tab[i], wrap) * stride
 
 
 # --------------------------------------------------------------------------- indexed copy
@@ -49,13 +55,40 @@ def _level(tab, i, wrap, stride):
 # off(p, j, q1, q2) = base + level(pre, p) + level(mid, j) + level(post, q1) + q2 * inner.
 # A side is its storage, a tuple of three int64 tables (pre, mid, post; empty = affine) and
 # meta = [base, pre_stride, mid_stride, mid_wrap, post_stride, inner_stride].
+# `indexed_copy` moves bits; `indexed_acc` adds or multiplies real values. Their bodies are
+# plain subroutines (compiled into the cached kernel), which compiles much faster than
+# inlining at the numba IR level.
 
 
-@helper
-def _indexed_chunk(dst, dtabs, dm, src, stabs, sm, dims, mode, r0, r1):
+@_subroutine
+def _copy_mid(dst, dp, dtab, dm, src, sp, stab, sm, ja, jb):
+    """One element per mid position j in [ja, jb) (no post dims)."""
+    n = jb - ja
+    if dtab.shape[0] == 0 and stab.shape[0] != 0 and dm[2] == 1:
+        # gather into a contiguous run, indexed from 0 so that LLVM vectorises it
+        o = dst[dp + ja:dp + jb]
+        t = stab[ja:jb]
+        w, s = sm[3], sm[2]
+        for i in range(n):
+            o[i] = src[sp + _wrapped(t[i], w) * s]
+    elif dtab.shape[0] != 0 and stab.shape[0] == 0 and sm[2] == 1:
+        # scatter from a contiguous run
+        v = src[sp + ja:sp + jb]
+        t = dtab[ja:jb]
+        w, s = dm[3], dm[2]
+        for i in range(n):
+            dst[dp + _wrapped(t[i], w) * s] = v[i]
+    else:
+        for j in range(ja, jb):
+            dst[dp + _level(dtab, j, dm[3], dm[2])] = src[sp + _level(stab, j, sm[3], sm[2])]
+
+
+@_subroutine
+def _copy_rows(dst, dtabs, dm, src, stabs, sm, dims, r0, r1):
     jn, q1n, q2n = dims[1], dims[2], dims[3]
     dpre, dmid, dpost = dtabs
     spre, smid, spost = stabs
+    di, si = dm[5], sm[5]
     r = r0
     while r < r1:
         p = r // jn
@@ -64,45 +97,57 @@ def _indexed_chunk(dst, dtabs, dm, src, stabs, sm, dims, mode, r0, r1):
         dp = dm[0] + _level(dpre, p, 0, dm[1])
         sp = sm[0] + _level(spre, p, 0, sm[1])
         if q1n == 1 and q2n == 1:
-            for j in range(ja, jb):
-                _put(dst, dp + _level(dmid, j, dm[3], dm[2]), src[sp + _level(smid, j, sm[3], sm[2])], mode)
+            _copy_mid(dst, dp, dmid, dm, src, sp, smid, sm, ja, jb)
         else:
-            di, si = dm[5], sm[5]
             for j in range(ja, jb):
                 d0 = dp + _level(dmid, j, dm[3], dm[2])
                 s0 = sp + _level(smid, j, sm[3], sm[2])
                 for q1 in range(q1n):
                     d1 = d0 + _level(dpost, q1, 0, dm[4])
                     s1 = s0 + _level(spost, q1, 0, sm[4])
-                    if mode == COPY and di == 1 and si == 1:
-                        for q2 in range(q2n):
-                            dst[d1 + q2] = src[s1 + q2]
+                    if di == 1 and si == 1:
+                        dst[d1:d1 + q2n] = src[s1:s1 + q2n]
                     else:
                         for q2 in range(q2n):
-                            _put(dst, d1 + q2 * di, src[s1 + q2 * si], mode)
+                            dst[d1 + q2 * di] = src[s1 + q2 * si]
         r += jb - ja
 
 
 @kernel()
-def indexed(dst, dtabs, dm, src, stabs, sm, dims, mode):
-    """Serial indexed copy/accumulate (see the layout comment above)."""
-    _indexed_chunk(dst, dtabs, dm, src, stabs, sm, dims, mode, 0, dims[0] * dims[1])
+def indexed_copy(dst, dtabs, dm, src, stabs, sm, dims):
+    """Serial indexed copy (see the layout comment above)."""
+    _copy_rows(dst, dtabs, dm, src, stabs, sm, dims, 0, dims[0] * dims[1])
 
 
 @kernel(parallel=True)
-def indexed_par(dst, dtabs, dm, src, stabs, sm, dims, mode, nchunks):
-    """Threaded indexed copy. Accumulating modes split only over P (distinct destinations);
-    the facade runs them serially when P is 1."""
+def indexed_copy_par(dst, dtabs, dm, src, stabs, sm, dims, nchunks):
+    """Threaded indexed copy (duplicate destinations: one of the values wins per element)."""
     rows = dims[0] * dims[1]
-    if mode == COPY:
-        per = (rows + nchunks - 1) // nchunks
-    else:
-        per = dims[1] * ((dims[0] + nchunks - 1) // nchunks)
+    per = (rows + nchunks - 1) // nchunks
     for c in prange(nchunks):
         r0 = c * per
         r1 = min(rows, r0 + per)
         if r0 < r1:
-            _indexed_chunk(dst, dtabs, dm, src, stabs, sm, dims, mode, r0, r1)
+            _copy_rows(dst, dtabs, dm, src, stabs, sm, dims, r0, r1)
+
+
+@kernel()
+def indexed_acc(dst, dtabs, dm, src, stabs, sm, dims, mode):
+    """Serial indexed accumulate: dst (+= or *=, by `mode`) src; duplicates all apply."""
+    jn, q1n, q2n = dims[1], dims[2], dims[3]
+    dpre, dmid, dpost = dtabs
+    spre, smid, spost = stabs
+    for p in range(dims[0]):
+        dp = dm[0] + _level(dpre, p, 0, dm[1])
+        sp = sm[0] + _level(spre, p, 0, sm[1])
+        for j in range(jn):
+            d0 = dp + _level(dmid, j, dm[3], dm[2])
+            s0 = sp + _level(smid, j, sm[3], sm[2])
+            for q1 in range(q1n):
+                d1 = d0 + _level(dpost, q1, 0, dm[4])
+                s1 = s0 + _level(spost, q1, 0, sm[4])
+                for q2 in range(q2n):
+                    _put(dst, d1 + q2 * dm[5], src[s1 + q2 * sm[5]], mode)
 
 
 # --------------------------------------------------------------------------- walking chunks

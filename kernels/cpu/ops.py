@@ -2,7 +2,7 @@
 
 `{0}`, `{1}`, `{2}` stand for the input elements; `zero` and `one` are constants of the
 first input's dtype. Names from scalar.py, `np` and `math` may be used. codegen.py turns
-each row into the kernels in elementwise.py.
+each row into the kernels in generated/ and reduce.py.
 """
 
 UNARY = {

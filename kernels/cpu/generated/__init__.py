@@ -1,0 +1,1 @@
+"""GENERATED element-wise kernels: one module per op (see codegen.py)."""
