@@ -7,19 +7,13 @@ import warnings
 import numpy as np
 
 from . import _dtype as dt
-from ._linalg_util import (arrays, check_cpu, check_tensor, finish, fresh, not_implemented, upcast,
-                           write_inplace)
+from ._linalg_util import (arrays, check_args, check_cpu, check_tensor, finish, fresh, not_implemented,
+                           upcast, write_inplace)
 from ._plan import broadcast_shapes
 from ._tensor import Tensor, wrap_dim
 from ._views import expand
 
 __all__ = ["inner", "outer", "ger", "addr", "cross", "einsum", "tensordot", "kron"]
-
-
-def _tensors(fname, names, values):
-    for pos, (name, value) in enumerate(zip(names, values), 1):
-        check_tensor(fname, name, pos, value)
-    check_cpu(fname, *values)
 
 
 def _same_dtype(a, b, message="both inputs should have same dtype"):
@@ -44,7 +38,7 @@ def _cast(array, dtype):
 def inner(input, other, *, out=None):
     """Sum of products over the last dimension of both inputs (a scaled copy when either
     input is 0-d); shape ``input.shape[:-1] + other.shape[:-1]``."""
-    _tensors("inner", ("input", "other"), (input, other))
+    check_args("inner", ("input", "other"), (input, other))
     x, y = arrays(input, other)
     if input.dim() == 0 or other.dim() == 0:
         dtype = _promoted(input, other)
@@ -60,7 +54,7 @@ def inner(input, other, *, out=None):
 
 def outer(input, vec2, *, out=None):
     """Outer product of two vectors: ``result[i, j] = input[i] * vec2[j]``."""
-    _tensors("outer", ("input", "vec2"), (input, vec2))
+    check_args("outer", ("input", "vec2"), (input, vec2))
     for name, v in (("self", input), ("vec2", vec2)):
         if v.dim() != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D")
@@ -77,7 +71,7 @@ def ger(input, vec2, *, out=None):
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * outer(vec1, vec2)``, with torch's type promotion; for bool
     tensors ``(beta and input) or (alpha and outer)``."""
-    _tensors("addr", ("input", "vec1", "vec2"), (input, vec1, vec2))
+    check_args("addr", ("input", "vec1", "vec2"), (input, vec1, vec2))
     for name, v in (("vec1", vec1), ("vec2", vec2)):
         if v.dim() != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.dim()}-D")
@@ -110,7 +104,7 @@ def addr_(self, vec1, vec2, *, beta=1, alpha=1):
 def cross(input, other, dim=None, *, out=None):
     """Cross product of 3-vectors along `dim` (by default, with torch's deprecation
     warning, the first dimension of size 3)."""
-    _tensors("cross", ("input", "other"), (input, other))
+    check_args("cross", ("input", "other"), (input, other))
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated. Please either "
                       "pass the dim explicitly or simply use torch.linalg.cross.", UserWarning, stacklevel=2)
@@ -123,18 +117,21 @@ def cross(input, other, dim=None, *, out=None):
 
 def linalg_cross(input, other, *, dim=-1, out=None):
     """``torch.linalg.cross``: the cross product along `dim` (default -1), broadcasting."""
-    _tensors("linalg_cross", ("input", "other"), (input, other))
-    da, db = wrap_dim(dim, input.dim()), wrap_dim(dim, other.dim())
-    if input._shape[da] != 3 or other._shape[db] != 3:
+    check_args("linalg_cross", ("input", "other"), (input, other))
+    if input.dim() != other.dim():
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions. Got "
+                           f"{input.dim()} and {other.dim()}")
+    d = wrap_dim(dim, input.dim())
+    if input._shape[d] != 3 or other._shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
-                           f"{input._shape[da]} and {other._shape[db]}")
+                           f"{input._shape[d]} and {other._shape[d]}")
     shape = broadcast_shapes(input._shape, other._shape)
     if input.dtype is not other.dtype:
         raise RuntimeError(f"expected scalar type {input.dtype.c_name} but found {other.dtype.c_name}")
     if input.dtype is dt.bool:
         raise not_implemented("cross", input.dtype)
     x, y = np.broadcast_to(input.numpy(), shape), np.broadcast_to(other.numpy(), shape)
-    return finish(np.cross(x, y, axis=wrap_dim(dim, len(shape))), input.dtype, out)
+    return finish(np.cross(x, y, axis=d), input.dtype, out)
 
 
 # ---------------------------------------------------------------- einsum
@@ -178,7 +175,7 @@ def _parse_term(term, start):
 
 def _check_einsum(equation, operands):
     """Validate `equation` against the operands' shapes as torch does; returns the
-    equation without spaces and the size of each label."""
+    equation without spaces and, for each summed-over label, how many operands have it."""
     equation = equation.replace(" ", "")
     lhs, arrow, rhs = equation.partition("->")
     terms = lhs.split(",")
@@ -186,7 +183,7 @@ def _check_einsum(equation, operands):
         raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
     if len(terms) < len(operands):
         raise RuntimeError("einsum(): more operands were provided than specified in the equation")
-    sizes, start = {}, 0
+    sizes, owners, start = {}, {}, 0
     for i, (term, op) in enumerate(zip(terms, operands)):
         labels = _parse_term(term, start)
         start += len(term) + 1
@@ -209,6 +206,7 @@ def _check_einsum(equation, operands):
                                    f"don't match, {seen[label]} != {size}")
             seen[label] = size
         for label, size in seen.items():
+            owners[label] = owners.get(label, 0) + 1
             prev = sizes.get(label, 1)
             if size != prev and 1 not in (size, prev):
                 raise RuntimeError(f"einsum(): subscript {label} has size {size} for operand {i} which does "
@@ -223,10 +221,10 @@ def _check_einsum(equation, operands):
                                    "any input operand")
             if named.count(label) > 1:
                 raise RuntimeError(f"einsum(): output subscript {label} appears more than once in the output")
-        contracted = set(sizes) - set(named)
+        summed = set(sizes) - set(named)
     else:
-        contracted = {label for label in sizes if lhs.count(label) > 1}
-    return equation, contracted
+        summed = {label for label in sizes if lhs.count(label) > 1}
+    return equation, {label: owners[label] for label in summed}
 
 
 def einsum(*args):
@@ -244,14 +242,21 @@ def einsum(*args):
     for i, op in enumerate(operands):
         check_tensor("einsum", f"operands[{i}]", i + 2, op)
     check_cpu("einsum", *operands)
-    equation, contracted = _check_einsum(equation, operands)
+    equation, summed = _check_einsum(equation, operands)
     dtype = operands[0].dtype
     for op in operands[1:]:
         if op.dtype is not dtype:
             raise RuntimeError(f"expected scalar type {dtype.c_name} but found {op.dtype.c_name}")
-    if dtype is dt.bool and contracted:
-        raise not_implemented("bmm", dtype)
-    xs = [upcast(x, dtype) for x in arrays(*operands)]
+    xs = arrays(*operands)
+    if not dtype.is_floating_point and summed:
+        # torch contracts a label shared by operands with bmm (no bool version), and sums
+        # out a label of one operand with sum (integers and bool accumulate in int64).
+        if dtype is dt.bool and max(summed.values()) > 1:
+            raise not_implemented("bmm", dtype)
+        if min(summed.values()) == 1:
+            dtype = dt.int64
+            xs = [x.astype(np.int64) for x in xs]
+    xs = [upcast(x, dtype) for x in xs]
     result = np.einsum(equation, *xs, optimize=len(xs) > 1)
     return finish(fresh(result, *xs), dtype)
 
@@ -277,7 +282,7 @@ def _tensordot_dims(a, b, dims):
 def tensordot(a, b, dims=2, out=None):
     """Contract dimensions `dims` of `a` with those of `b` (an int n: the last n of `a`
     with the first n of `b`; or a pair of lists)."""
-    _tensors("tensordot", ("a", "b"), (a, b))
+    check_args("tensordot", ("a", "b"), (a, b))
     da, db = _tensordot_dims(a, b, dims)
     for i, j in zip(da, db):
         if a._shape[i] != b._shape[j]:
@@ -290,7 +295,7 @@ def tensordot(a, b, dims=2, out=None):
 
 def kron(input, other, *, out=None):
     """Kronecker product (the shorter shape is padded with leading ones)."""
-    _tensors("kron", ("input", "other"), (input, other))
+    check_args("kron", ("input", "other"), (input, other))
     dtype = dt.promote_types(input.dtype, other.dtype)
     x, y = arrays(input, other)
     return finish(np.kron(_cast(x, dtype), _cast(y, dtype)), dtype, out)

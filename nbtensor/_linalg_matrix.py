@@ -6,7 +6,7 @@ import numpy as np
 
 from . import _dtype as dt
 from ._linalg_util import check_cpu, check_tensor, finish, not_implemented
-from ._tensor import copy_into, empty_tensor, wrap_dim
+from ._tensor import check_writable, copy_into, empty_tensor, wrap_dim
 from ._views import diagonal as diagonal_view
 
 __all__ = ["trace", "diag", "diag_embed", "triu", "tril"]
@@ -88,6 +88,7 @@ def _tri(name, input, diagonal, upper, out):
 
 def _tri_(name, self, diagonal, upper):
     check_cpu(name, self)
+    check_writable(self)
     mask = _tri_mask(name[:-1], self, diagonal, upper)
     np.copyto(self.numpy(), 0, where=mask, casting="unsafe")
     return self

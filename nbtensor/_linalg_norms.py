@@ -102,6 +102,10 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     """``linalg.norm``: a vector norm when `dim` is an int or 1-tuple (or when neither `ord`
     nor `dim` is given: the 2-norm of all elements), a matrix norm when `dim` is a 2-tuple
     or `ord` is a string; with `ord` but no `dim`, the input must be 1-D or 2-D."""
+    check_tensor("linalg_norm", "input", 1, A)
+    if dim is None and ord is not None and A.dim() > 2:
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                           f"Got {A.dim()}D.")
     if isinstance(ord, str):
         return matrix_norm(A, ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype, out=out)
     if dim is not None:
@@ -111,12 +115,6 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
         if len(dims) == 2:
             return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype, out=out)
         raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dims)}")
-    if ord is None:
-        return vector_norm(A, 2, None, keepdim, dtype=dtype, out=out)
-    check_tensor("linalg_norm", "input", 1, A)
-    if A.dim() == 1:
-        return vector_norm(A, ord, None, keepdim, dtype=dtype, out=out)
-    if A.dim() == 2:
-        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype, out=out)
-    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
-                       f"Got {A.dim()}D.")
+    if ord is None or A.dim() < 2:
+        return vector_norm(A, 2 if ord is None else ord, None, keepdim, dtype=dtype, out=out)
+    return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype, out=out)

@@ -8,8 +8,7 @@ trip). float16 is computed in float32 and rounded once at the end.
 import numpy as np
 
 from . import _dtype as dt
-from ._linalg_util import (CPP_NAMES, arrays, check_cpu, check_tensor, finish, not_implemented,
-                           upcast, write_inplace)
+from ._linalg_util import CPP_NAMES, arrays, check_args, finish, not_implemented, upcast, write_inplace
 from ._plan import broadcast_shapes
 from ._tensor import _numel, check_writable
 from ._views import expand
@@ -46,12 +45,6 @@ def _product(x, y, dtype, out, shape):
         np.matmul(_blas_ready(x), _blas_ready(y), out=out.numpy())
         return out
     return finish(_compute(x, y, dtype), dtype, out)
-
-
-def _check_args(fname, names, values):
-    for pos, (name, value) in enumerate(zip(names, values), 1):
-        check_tensor(fname, name, pos, value)
-    check_cpu(fname, *values)
 
 
 def _dims(shape):
@@ -139,7 +132,7 @@ def _check_dot(a, b, fname="dot"):
 # ---------------------------------------------------------------- products
 def mm(input, mat2, *, out=None):
     """Matrix product of two 2-D tensors (n x k) @ (k x p) -> (n x p)."""
-    _check_args("mm", ("input", "mat2"), (input, mat2))
+    check_args("mm", ("input", "mat2"), (input, mat2))
     shape = _check_mm(input._shape, mat2._shape)
     _check_mm_dtypes(input, mat2)
     x, y = arrays(input, mat2)
@@ -148,7 +141,7 @@ def mm(input, mat2, *, out=None):
 
 def bmm(input, mat2, *, out=None):
     """Batched matrix product of two 3-D tensors (b x n x k) @ (b x k x p) -> (b x n x p)."""
-    _check_args("bmm", ("input", "mat2"), (input, mat2))
+    check_args("bmm", ("input", "mat2"), (input, mat2))
     shape = _check_bmm(input._shape, mat2._shape)
     _check_scalar_type(input, mat2)
     _no_bool("bmm", input.dtype)
@@ -158,7 +151,7 @@ def bmm(input, mat2, *, out=None):
 
 def mv(input, vec, *, out=None):
     """Matrix-vector product (n x k) @ (k) -> (n)."""
-    _check_args("mv", ("input", "vec"), (input, vec))
+    check_args("mv", ("input", "vec"), (input, vec))
     n = _check_mv(input._shape, vec._shape, _mv_dtypes(input, vec))
     x, y = arrays(input, vec)
     return _product(x, y, input.dtype, out, (n,))
@@ -166,7 +159,7 @@ def mv(input, vec, *, out=None):
 
 def dot(input, other, *, out=None):
     """Inner product of two 1-D tensors of equal length, as a 0-d tensor."""
-    _check_args("dot", ("input", "other"), (input, other))
+    check_args("dot", ("input", "other"), (input, other))
     _check_dot(input, other)
     x, y = arrays(input, other)
     return finish(np.dot(upcast(x, input.dtype), upcast(y, input.dtype)), input.dtype, out)
@@ -174,7 +167,7 @@ def dot(input, other, *, out=None):
 
 def vdot(input, other, *, out=None):
     """Dot product conjugating the first vector (the same as `dot` for real tensors)."""
-    _check_args("vdot", ("input", "other"), (input, other))
+    check_args("vdot", ("input", "other"), (input, other))
     _check_dot(input, other)
     x, y = arrays(input, other)
     return finish(np.vdot(upcast(x, input.dtype), upcast(y, input.dtype)), input.dtype, out)
@@ -183,7 +176,7 @@ def vdot(input, other, *, out=None):
 def matmul(input, other, *, out=None):
     """torch's matmul: dot for 1-D @ 1-D, matrix-vector and vector-matrix products, mm for
     2-D, and batched products that broadcast the leading (batch) dimensions."""
-    _check_args("matmul", ("input", "other"), (input, other))
+    check_args("matmul", ("input", "other"), (input, other))
     da, db = input.dim(), other.dim()
     if da == 0 or db == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
@@ -259,7 +252,7 @@ def _fused(input, product, shape, beta, alpha, out):
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat1 @ mat2)``; `input` broadcasts to the product's shape."""
-    _check_args("addmm", ("input", "mat1", "mat2"), (input, mat1, mat2))
+    check_args("addmm", ("input", "mat1", "mat2"), (input, mat1, mat2))
     shape = _check_mm(mat1._shape, mat2._shape, first="mat1")
     if mat1.dtype is not mat2.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
@@ -274,7 +267,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * bmm(batch1, batch2)``; `input` broadcasts."""
-    _check_args("baddbmm", ("input", "batch1", "batch2"), (input, batch1, batch2))
+    check_args("baddbmm", ("input", "batch1", "batch2"), (input, batch1, batch2))
     shape = _check_bmm(batch1._shape, batch2._shape)
     if not (input.dtype is batch1.dtype is batch2.dtype):
         raise RuntimeError(f"Input dtypes must be the same, got: input {CPP_NAMES[input.dtype]}, "
@@ -286,7 +279,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``, summed in one product."""
-    _check_args("addbmm", ("input", "batch1", "batch2"), (input, batch1, batch2))
+    check_args("addbmm", ("input", "batch1", "batch2"), (input, batch1, batch2))
     if batch1.dim() != 3 or batch2.dim() != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if batch1.dim() != 3 else "batch2 must be a 3D tensor")
     (nb1, n, k1), (nb2, k2, p) = batch1._shape, batch2._shape
@@ -307,7 +300,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat @ vec)``; `input` broadcasts to the result's length."""
-    _check_args("addmv", ("input", "mat", "vec"), (input, mat, vec))
+    check_args("addmv", ("input", "mat", "vec"), (input, mat, vec))
     n = _check_mv(mat._shape, vec._shape, (input.dtype, mat.dtype, vec.dtype), input._shape)
     x, y = arrays(mat, vec)
     return _fused(input, _compute(x, y, input.dtype), (n,), beta, alpha, out)

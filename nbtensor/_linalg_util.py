@@ -5,6 +5,7 @@ exception classes and messages), take zero-copy ndarray views of them (`arrays`)
 with NumPy (BLAS/LAPACK), and turn the fresh result into a tensor or write it into
 ``out=`` (`finish`). The helpers here are that pattern, written once.
 """
+import functools
 import warnings
 
 import numpy as np
@@ -28,6 +29,19 @@ def check_tensor(fname, argname, position, value):
                         f"not {type(value).__name__}")
 
 
+def check_args(fname, names, values):
+    """torch's TypeError for an argument that is not a Tensor, and the CPU check, for the
+    positional tensor arguments `values` named `names`."""
+    for v in values:
+        if type(v) is not Tensor or v.device.type != "cpu":
+            break
+    else:
+        return
+    for pos, (name, value) in enumerate(zip(names, values), 1):
+        check_tensor(fname, name, pos, value)
+    check_cpu(fname, *values)
+
+
 def check_cpu(fname, *tensors):
     """RuntimeError unless every tensor lives on the CPU (the only linear-algebra backend)."""
     for t in tensors:
@@ -36,9 +50,25 @@ def check_cpu(fname, *tensors):
                                "this release of nbtensor; move the tensors to the CPU with .cpu()")
 
 
+# Row-major strides by shape, memoised: the per-call cost matters for small products.
+_contiguous_strides = functools.lru_cache(maxsize=1024)(contiguous_strides)
+
+
+def array_of(t):
+    """A zero-copy ndarray view of a CPU tensor (any strides); a tensor that is its whole
+    row-major storage takes a faster path than `Tensor.numpy`."""
+    storage = t._storage
+    if t._offset == 0 and t._strides == _contiguous_strides(t._shape) and storage.flags.c_contiguous:
+        try:
+            return storage.reshape(t._shape)
+        except ValueError:  # the storage holds more elements than the tensor
+            pass
+    return t.numpy()
+
+
 def arrays(*tensors):
     """Zero-copy ndarray views of CPU tensors (any strides)."""
-    return [t.numpy() for t in tensors]
+    return [array_of(t) for t in tensors]
 
 
 def compute_np_dtype(dtype):
@@ -59,7 +89,7 @@ def wrap(array, dtype):
     if array.dtype != dtype.np or not array.flags.c_contiguous:
         array = array.astype(dtype.np, order="C")  # (np.ascontiguousarray would make 0-d 1-d)
     shape = array.shape
-    return make(array.reshape(-1), 0, shape, contiguous_strides(shape), dtype)
+    return make(array.reshape(-1), 0, shape, _contiguous_strides(shape), dtype)
 
 
 def fresh(result, *inputs):
@@ -109,6 +139,7 @@ def finish(result, dtype, out=None):
 
 def write_inplace(self, result):
     """Copy a freshly computed ndarray into `self` (the in-place ``op_`` forms)."""
+    check_writable(self)
     copy_into(self, wrap(result, self.dtype))
     return self
 

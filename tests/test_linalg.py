@@ -60,6 +60,24 @@ def test_mm_matches_numpy(rng, dtype, la, lb, n, k, p):
     close(a @ b, a.numpy() @ b.numpy())
 
 
+def test_products_of_partial_views(rng):
+    base = rand(rng, (4, 3), np.float64)
+    top = base[:2]  # offset 0, row-major, but only part of the storage
+    close(nt.mm(top, base.t()), base.numpy()[:2] @ base.numpy().T)
+    close(base[1:3] @ base[2], base.numpy()[1:3] @ base.numpy()[2])
+
+
+def test_inplace_forms_refuse_read_only_and_overlapping_targets():
+    frozen = np.ones((3, 3), np.float32)
+    frozen.flags.writeable = False
+    with pytest.raises(RuntimeError, match="read-only"):
+        nt.from_numpy(frozen).triu_()
+    with pytest.raises(RuntimeError, match="read-only"):
+        nt.from_numpy(frozen).addmm_(nt.ones(3, 3), nt.ones(3, 3))
+    with pytest.raises(RuntimeError, match="single memory location"):
+        nt.ones(3).expand(3, 3).addmm_(nt.ones(3, 3), nt.ones(3, 3))
+
+
 def test_mm_result_owns_its_memory(rng):
     a, b = rand(rng, (3, 3), np.float64), rand(rng, (3, 3), np.float64)
     r = nt.mm(a, b)
@@ -166,8 +184,8 @@ def test_cross(rng, dtype):
     c, d = rand(rng, (3, 5), dtype), rand(rng, (3, 5), dtype)
     with pytest.warns(UserWarning, match="dim"):  # torch's default: the first dim of size 3
         close(nt.cross(c, d), np.cross(c.numpy(), d.numpy(), axis=0))
-    e = rand(rng, (2, 1, 3), dtype)  # broadcasts against (4, 3)
-    close(nt.linalg.cross(e, b), np.cross(*np.broadcast_arrays(e.numpy(), b.numpy())))
+    e = rand(rng, (2, 1, 3), dtype)  # broadcasts against (1, 4, 3)
+    close(nt.linalg.cross(e, b.unsqueeze(0)), np.cross(*np.broadcast_arrays(e.numpy(), b.numpy())))
 
 
 # ====================================================================== fused add-forms
@@ -270,6 +288,17 @@ def test_einsum_matches_numpy(rng, dtype, eq, shapes):
     close(r, expected)
     assert not any(np.may_share_memory(r.numpy(), a) for a in arrays)
     close(nt.einsum(eq, ops), expected)
+
+
+@pytest.mark.parametrize("eq,shapes,dtype,expected", [
+    ("ij->", [(3, 3)], np.int32, np.int64), ("ii->", [(3, 3)], np.bool_, np.int64),
+    ("i,j->", [(3,), (2,)], np.uint8, np.int64), ("i,i->", [(3,), (3,)], np.int32, np.int32),
+    ("ij->ji", [(3, 3)], np.bool_, np.bool_), ("i,i->i", [(3,), (3,)], np.bool_, np.bool_),
+])
+def test_einsum_integer_result_dtypes_follow_torch(eq, shapes, dtype, expected):
+    ops = [np.ones(s, dtype) for s in shapes]
+    r = nt.einsum(eq, *[T(o) for o in ops])
+    close(r, np.einsum(eq, *[o.astype(np.int64) for o in ops]).astype(expected))
 
 
 def test_einsum_sublist_form_and_integers(rng):
@@ -625,6 +654,7 @@ BAD_INPUT = [
     (lambda: nt.einsum("ii", o(2, 3)),
      RuntimeError, "subscript i is repeated for operand 0 but the sizes don't match, 2 != 3"),
     (lambda: nt.einsum("ij,jk->ik", o(2, 3)), RuntimeError, "fewer operands"),
+    (lambda: nt.einsum("i,i->", o(2, dtype=nt.bool), o(2, dtype=nt.bool)), NotImplementedError, "\"bmm\" not implemented"),
     (lambda: nt.einsum("ij->ij", o(2, 2), o(2, 2)), RuntimeError, "more operands"),
     (lambda: nt.einsum("ij,jk->iz", o(2, 2), o(2, 2)), RuntimeError, "output subscript z does not appear"),
     (lambda: nt.einsum("ij,jk->ii", o(2, 2), o(2, 2)), RuntimeError, "output subscript i appears more than once"),
