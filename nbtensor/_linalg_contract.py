@@ -97,7 +97,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
 
 def addr_(self, vec1, vec2, *, beta=1, alpha=1):
     """In-place :func:`addr` into `self`."""
-    return write_inplace(self, addr(self, vec1, vec2, beta=beta, alpha=alpha).numpy())
+    return write_inplace(self, addr(self, vec1, vec2, beta=beta, alpha=alpha))
 
 
 # ---------------------------------------------------------------- cross

@@ -10,7 +10,7 @@ import numpy as np
 from . import _dtype as dt
 from ._linalg_util import CPP_NAMES, arrays, check_args, finish, not_implemented, upcast, write_inplace
 from ._plan import broadcast_shapes
-from ._tensor import _numel, check_writable
+from ._tensor import Tensor, _numel, check_writable
 from ._views import expand
 
 __all__ = ["mm", "bmm", "matmul", "mv", "dot", "vdot", "addmm", "addbmm", "addmv", "baddbmm"]
@@ -308,11 +308,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
 
 def _inplace(fn):
     def method(self, *args, beta=1, alpha=1):
-        result = fn(self, *args, beta=beta, alpha=alpha)
-        if result._shape != self._shape:
-            raise RuntimeError(f"{fn.__name__}_: the result of shape {list(result._shape)} does not match "
-                               f"the shape {list(self._shape)} of the tensor written in place")
-        return write_inplace(self, result.numpy())
+        return write_inplace(self, fn(self, *args, beta=beta, alpha=alpha))
     method.__name__ = fn.__name__ + "_"
     method.__doc__ = f"In-place :func:`{fn.__name__}` into `self`."
     return method
@@ -325,13 +321,13 @@ addmv_ = _inplace(addmv)
 
 
 def _rmatmul(self, other):
-    if not hasattr(other, "_storage"):
+    if not isinstance(other, Tensor):
         return NotImplemented
     return matmul(other, self)
 
 
 def _matmul_op(self, other):
-    if not hasattr(other, "_storage"):
+    if not isinstance(other, Tensor):
         return NotImplemented
     return matmul(self, other)
 

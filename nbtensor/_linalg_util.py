@@ -138,9 +138,16 @@ def finish(result, dtype, out=None):
 
 
 def write_inplace(self, result):
-    """Copy a freshly computed ndarray into `self` (the in-place ``op_`` forms)."""
+    """Copy the tensor `result` into `self` (the in-place ``op_`` forms); torch's error
+    when the result does not have `self`'s shape."""
+    if result._shape != self._shape:
+        raise RuntimeError(f"the result of shape {list(result._shape)} does not match the shape "
+                           f"{list(self._shape)} of the tensor written in place")
+    if not dt.can_cast(result.dtype, self.dtype):
+        raise RuntimeError(f"result type {result.dtype.c_name} can't be cast to the desired output type "
+                           f"{self.dtype.c_name}")
     check_writable(self)
-    copy_into(self, wrap(result, self.dtype))
+    copy_into(self, result)
     return self
 
 

@@ -644,6 +644,8 @@ BAD_INPUT = [
     (lambda: nt.addbmm(o(2, 3), o(2, 2, 4), o(2, 3, 3)),
      RuntimeError, r"Incompatible matrix sizes for bmm \(2x4 and 3x3\)"),
     (lambda: o(2, 3).addmm_(o(3, 2), o(2, 2)), RuntimeError, r"\[3, 2\]"),
+    (lambda: o(2, 3, dtype=i64).addr_(o(2), o(3)),
+     RuntimeError, "result type Float can't be cast to the desired output type Long"),
     # einsum / tensordot
     (lambda: nt.einsum("ij,jk->ik", o(2, 3), o(4, 4)),
      RuntimeError, "subscript j has size 4 for operand 1 which does not broadcast with previously seen size 3"),
