@@ -107,7 +107,7 @@ class Plan:
 
 def parse(t, items):
     """Parse index `items` of tensor `t` into a Plan (IndexError on bad indices)."""
-    items = [_classify(it) for it in _as_tuple(items)]
+    items = [_classify(it) for it in items]
     ndim = len(t._shape)
     consumed = sum(_consumed(k, p) for k, p in items)
     if sum(1 for k, _ in items if k == "ellipsis") > 1:
@@ -181,12 +181,23 @@ def parse(t, items):
                          + ", ".join(str(list(a.shape)) for a in arrays)) from None
     if len(arrays) > 1:
         plan.arrays = [np.broadcast_to(a, plan.bshape) for a in arrays]
-    plan.front = dims != list(range(dims[0], dims[0] + len(dims)))
+    plan.front = bool(dims) and dims != list(range(dims[0], dims[0] + len(dims)))
     return plan
+
+
+def _retry(items):
+    """The index as torch reads it when it differs from `items` (a lone list taken as a
+    tuple), else None."""
+    tup = _as_tuple(items)
+    return None if tup is items else tup
 
 
 def advanced_getitem(t, items):
     """``t[items]`` for an index holding tensors, lists, arrays or bools: a new tensor."""
+    tup = _retry(items)
+    if tup is not None:
+        from ._indexing import getitem
+        return getitem(t, tup)
     single = _full_mask(t, items)
     if single is not None:
         return _masked_select_same_shape(t, single)
@@ -258,6 +269,11 @@ def _put(t, plan, value, mode):
 
 def advanced_setitem(t, items, value):
     """``t[items] = value`` for an advanced index: writes into t's memory."""
+    tup = _retry(items)
+    if tup is not None:
+        from ._indexing import setitem
+        setitem(t, tup, value)
+        return
     check_writable(t)
     mask = _full_mask(t, items)
     if mask is not None and (not isinstance(value, Tensor) or value.numel() == 1):

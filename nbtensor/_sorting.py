@@ -11,10 +11,9 @@ every number (first when descending). How:
 """
 import numpy as np
 
-from . import _cpu
 from . import _dtype as dt
 from . import return_types
-from ._gather_cpu import bits
+from ._gather_cpu import bits, run_split, split_ranges
 from ._out import write_out
 from ._plan import contiguous_strides
 from ._tensor import Tensor, make, wrap_dim
@@ -51,10 +50,9 @@ def _packed(arr, descending):
     src = bits(arr.reshape(-1))
     keys = np.empty(src.shape[0], np.uint64)
     n = arr.shape[1]
-    if src.shape[0] >= _cpu.PARALLEL_THRESHOLD:
-        _k().pack_keys_par(src, kind, width, inf_bits, descending, n, keys, _cpu._nchunks())
-    else:
-        _k().pack_keys(src, kind, width, inf_bits, descending, n, keys)
+    k = _k()
+    run_split(split_ranges(src.shape[0]),
+              lambda e0, e1: k.pack_keys(src, kind, width, inf_bits, descending, n, keys, e0, e1))
     return keys.reshape(arr.shape)
 
 
@@ -64,10 +62,8 @@ def _unpacked(keys, arr):
     indices = np.empty(keys.shape, np.int64)
     args = (keys.reshape(-1), keys.shape[1], bits(arr.reshape(-1)), arr.shape[1], bits(values.reshape(-1)),
             indices.reshape(-1))
-    if keys.size >= _cpu.PARALLEL_THRESHOLD:
-        _k().unpack_par(*args, _cpu._nchunks())
-    else:
-        _k().unpack(*args)
+    k = _k()
+    run_split(split_ranges(keys.size), lambda e0, e1: k.unpack(*args, e0, e1))
     return values, indices
 
 

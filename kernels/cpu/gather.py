@@ -2,29 +2,26 @@
 masked compress (``x[mask]``) and masked fill.
 
 Conventions (DESIGN §1): flat 1-D storages, element offsets, int64 shape/stride arrays.
-Data-movement modes are called with storages viewed as unsigned integers of the element's
-width, so one compilation serves every dtype of that width; the arithmetic modes (add,
+Copy kernels are called with storages viewed as unsigned integers of the element's width,
+so one compilation serves every dtype of that width; the accumulating kernels (add,
 multiply) get the real dtype (float16 is routed through float32 by the facade). The facade
 validated every index: these kernels never bounds-check.
 
-Each kernel body is a helper over a chunk of the work; a serial kernel runs one chunk and a
-``_par`` kernel spreads chunks over threads with ``prange`` (chosen above a size threshold).
+Every kernel works on a range of its iteration ([lo, hi) of rows or of elements), so the
+backend can run one kernel over the whole range or split it across threads (nogil); there
+are no separate ``prange`` builds to compile.
 """
 import numba
 import numpy as np
-from numba import prange
 
 from .._jit import helper, kernel
 from ..strides import advance, position
 
-# A plain jitted function called by kernels: LLVM links (and may inline) it into each cached
-# kernel; it is never called on its own.
+# A plain jitted function called by kernels: LLVM links it into each cached kernel; it is
+# never called on its own (compiles faster than numba-IR inlining of large bodies).
 _subroutine = numba.njit(error_model="numpy", nogil=True)
 
-# Modes of the indexed kernels: what happens to the destination element.
-COPY, ADD, MUL = 0, 1, 2
-# Modes of the gather/scatter-along-a-dimension kernels.
-GATHER, SCATTER, SCATTER_ADD, SCATTER_MUL = 0, 1, 2, 3
+ADD, MUL = 1, 2
 
 
 @helper
@@ -51,13 +48,11 @@ def _level(tab, i, wrap, stride):
 
 
 # --------------------------------------------------------------------------- indexed copy
-# dst[dst_off(p, j, q1, q2)] (op)= src[src_off(p, j, q1, q2)], over P x J x Q1 x Q2 where
+# dst[dst_off(p, j, q1, q2)] (op)= src[src_off(p, j, q1, q2)] over P x J x Q1 x Q2, where
 # off(p, j, q1, q2) = base + level(pre, p) + level(mid, j) + level(post, q1) + q2 * inner.
 # A side is its storage, a tuple of three int64 tables (pre, mid, post; empty = affine) and
-# meta = [base, pre_stride, mid_stride, mid_wrap, post_stride, inner_stride].
-# `indexed_copy` moves bits; `indexed_acc` adds or multiplies real values. Their bodies are
-# plain subroutines (compiled into the cached kernel), which compiles much faster than
-# inlining at the numba IR level.
+# meta = [base, pre_stride, mid_stride, mid_wrap, post_stride, inner_stride]. A row is one
+# (p, j) pair; dims = [P, J, Q1, Q2].
 
 
 @_subroutine
@@ -83,8 +78,10 @@ def _copy_mid(dst, dp, dtab, dm, src, sp, stab, sm, ja, jb):
             dst[dp + _level(dtab, j, dm[3], dm[2])] = src[sp + _level(stab, j, sm[3], sm[2])]
 
 
-@_subroutine
-def _copy_rows(dst, dtabs, dm, src, stabs, sm, dims, r0, r1):
+@kernel()
+def indexed_copy(dst, dtabs, dm, src, stabs, sm, dims, r0, r1):
+    """Copy rows [r0, r1) (see the layout comment above). Rows that write one element
+    twice leave one of the values there."""
     jn, q1n, q2n = dims[1], dims[2], dims[3]
     dpre, dmid, dpost = dtabs
     spre, smid, spost = stabs
@@ -106,7 +103,10 @@ def _copy_rows(dst, dtabs, dm, src, stabs, sm, dims, r0, r1):
                     d1 = d0 + _level(dpost, q1, 0, dm[4])
                     s1 = s0 + _level(spost, q1, 0, sm[4])
                     if di == 1 and si == 1:
-                        dst[d1:d1 + q2n] = src[s1:s1 + q2n]
+                        o = dst[d1:d1 + q2n]
+                        v = src[s1:s1 + q2n]
+                        for q2 in range(q2n):
+                            o[q2] = v[q2]
                     else:
                         for q2 in range(q2n):
                             dst[d1 + q2 * di] = src[s1 + q2 * si]
@@ -114,49 +114,33 @@ def _copy_rows(dst, dtabs, dm, src, stabs, sm, dims, r0, r1):
 
 
 @kernel()
-def indexed_copy(dst, dtabs, dm, src, stabs, sm, dims):
-    """Serial indexed copy (see the layout comment above)."""
-    _copy_rows(dst, dtabs, dm, src, stabs, sm, dims, 0, dims[0] * dims[1])
-
-
-@kernel(parallel=True)
-def indexed_copy_par(dst, dtabs, dm, src, stabs, sm, dims, nchunks):
-    """Threaded indexed copy (duplicate destinations: one of the values wins per element)."""
-    rows = dims[0] * dims[1]
-    per = (rows + nchunks - 1) // nchunks
-    for c in prange(nchunks):
-        r0 = c * per
-        r1 = min(rows, r0 + per)
-        if r0 < r1:
-            _copy_rows(dst, dtabs, dm, src, stabs, sm, dims, r0, r1)
-
-
-@kernel()
 def indexed_acc(dst, dtabs, dm, src, stabs, sm, dims, mode):
-    """Serial indexed accumulate: dst (+= or *=, by `mode`) src; duplicates all apply."""
-    jn, q1n, q2n = dims[1], dims[2], dims[3]
+    """dst (+= or *=, by `mode`) src over the whole P x J x Q1 x Q2 iteration, serially:
+    every duplicate destination receives every value."""
     dpre, dmid, dpost = dtabs
     spre, smid, spost = stabs
     for p in range(dims[0]):
         dp = dm[0] + _level(dpre, p, 0, dm[1])
         sp = sm[0] + _level(spre, p, 0, sm[1])
-        for j in range(jn):
+        for j in range(dims[1]):
             d0 = dp + _level(dmid, j, dm[3], dm[2])
             s0 = sp + _level(smid, j, sm[3], sm[2])
-            for q1 in range(q1n):
+            for q1 in range(dims[2]):
                 d1 = d0 + _level(dpost, q1, 0, dm[4])
                 s1 = s0 + _level(spost, q1, 0, sm[4])
-                for q2 in range(q2n):
+                for q2 in range(dims[3]):
                     _put(dst, d1 + q2 * dm[5], src[s1 + q2 * sm[5]], mode)
 
 
-# --------------------------------------------------------------------------- walking chunks
+# --------------------------------------------------------------------------- walking ranges
 # An iteration of `shape` (int64, the last dimension innermost) over operands with strides
-# st (operands x ndim) from offsets base; a chunk is the flat element range [e0, e1).
+# st (operands x ndim) from offsets base; a range is the flat element interval [e0, e1),
+# walked row by row: `_start` positions the odometer, the caller loops over each row.
 
 
 @helper
-def _chunk_start(shape, st, base, e0, cur, odo):
+def _start(shape, st, base, e0, cur, odo):
+    """Position cur/odo at flat element e0; returns its column in the innermost dim."""
     inner = shape[shape.shape[0] - 1]
     row = e0 // inner
     position(shape, st, base, row, cur, odo)
@@ -164,36 +148,36 @@ def _chunk_start(shape, st, base, e0, cur, odo):
 
 
 # --------------------------------------------------------------------------- along a dim
-# Operands: 0 = the plain side (gather's output, scatter's source), 1 = the index tensor,
-# 2 = the indexed side with the stride of `dim` set to 0; `sd` is that dimension's stride.
+# Operands: 0 = the plain side (gather's output, scatter's source), 1 = the int64 index
+# tensor, 2 = the indexed side with the stride of `dim` set to 0; `sd` is that stride.
 
 
-@helper
-def _dim_chunk(plain, idx, other, shape, st, base, sd, mode, e0, e1):
+@kernel()
+def along_dim_copy(plain, idx, other, shape, st, base, sd, scatter, e0, e1):
+    """Gather ``plain[pos] = other[pos, dim := idx[pos]]`` (or, with `scatter`, the
+    reverse assignment) for the flat positions [e0, e1)."""
     nd = shape.shape[0]
     inner = shape[nd - 1]
     s0, s1, s2 = st[0, nd - 1], st[1, nd - 1], st[2, nd - 1]
     cur = np.empty(3, np.int64)
     odo = np.empty(nd, np.int64)
-    col = _chunk_start(shape, st, base, e0, cur, odo)
+    col = _start(shape, st, base, e0, cur, odo)
     e = e0
     while e < e1:
         n = min(inner - col, e1 - e)
         a = cur[0] + col * s0
         b = cur[1] + col * s1
         c = cur[2] + col * s2
-        if mode == GATHER:
-            for i in range(n):
-                plain[a + i * s0] = other[c + i * s2 + idx[b + i * s1] * sd]
-        elif mode == SCATTER:
+        if scatter:
             for i in range(n):
                 other[c + i * s2 + idx[b + i * s1] * sd] = plain[a + i * s0]
-        elif mode == SCATTER_ADD:
+        elif s0 == 1:
+            o = plain[a:a + n]
             for i in range(n):
-                other[c + i * s2 + idx[b + i * s1] * sd] += plain[a + i * s0]
+                o[i] = other[c + i * s2 + idx[b + i * s1] * sd]
         else:
             for i in range(n):
-                other[c + i * s2 + idx[b + i * s1] * sd] *= plain[a + i * s0]
+                plain[a + i * s0] = other[c + i * s2 + idx[b + i * s1] * sd]
         e += n
         col = 0
         if e < e1:
@@ -201,43 +185,51 @@ def _dim_chunk(plain, idx, other, shape, st, base, sd, mode, e0, e1):
 
 
 @kernel()
-def along_dim(plain, idx, other, shape, st, base, sd, mode, n):
-    """Serial gather / scatter / scatter-accumulate along one dimension."""
-    _dim_chunk(plain, idx, other, shape, st, base, sd, mode, 0, n)
-
-
-@kernel(parallel=True)
-def along_dim_par(plain, idx, other, shape, st, base, sd, mode, n, nchunks):
-    """Threaded gather (GATHER mode only: scatters may write one element twice)."""
-    per = (n + nchunks - 1) // nchunks
-    for c in prange(nchunks):
-        e0 = c * per
-        e1 = min(n, e0 + per)
-        if e0 < e1:
-            _dim_chunk(plain, idx, other, shape, st, base, sd, mode, e0, e1)
+def along_dim_acc(plain, idx, other, shape, st, base, sd, mode, e0, e1):
+    """Scatter-accumulate ``other[pos, dim := idx[pos]] (+= or *=) plain[pos]``."""
+    nd = shape.shape[0]
+    inner = shape[nd - 1]
+    s0, s1, s2 = st[0, nd - 1], st[1, nd - 1], st[2, nd - 1]
+    cur = np.empty(3, np.int64)
+    odo = np.empty(nd, np.int64)
+    col = _start(shape, st, base, e0, cur, odo)
+    e = e0
+    while e < e1:
+        n = min(inner - col, e1 - e)
+        a = cur[0] + col * s0
+        b = cur[1] + col * s1
+        c = cur[2] + col * s2
+        for i in range(n):
+            _put(other, c + i * s2 + idx[b + i * s1] * sd, plain[a + i * s0], mode)
+        e += n
+        col = 0
+        if e < e1:
+            advance(shape, st, odo, cur)
 
 
 # --------------------------------------------------------------------------- masks
 # Operand 0 is the data (source or destination), operand 1 the mask (uint8, nonzero = set);
-# iteration order is the logical row-major order (compress keeps it).
+# ranges follow the logical row-major order (compress keeps it).
 
 
-@helper
-def _count_chunk(mask, shape, st, base, e0, e1):
+@kernel()
+def mask_count(mask, shape, st, base, e0, e1):
+    """Number of set mask elements among the flat positions [e0, e1)."""
     nd = shape.shape[0]
     inner = shape[nd - 1]
     sm = st[1, nd - 1]
     cur = np.empty(2, np.int64)
     odo = np.empty(nd, np.int64)
-    col = _chunk_start(shape, st, base, e0, cur, odo)
+    col = _start(shape, st, base, e0, cur, odo)
     e = e0
     k = 0
     while e < e1:
         n = min(inner - col, e1 - e)
         m = cur[1] + col * sm
         if sm == 1:
+            row = mask[m:m + n]
             for i in range(n):
-                k += mask[m + i] != 0
+                k += row[i] != 0
         else:
             for i in range(n):
                 k += mask[m + i * sm] != 0
@@ -248,11 +240,14 @@ def _count_chunk(mask, shape, st, base, e0, e1):
     return k
 
 
-@helper
-def _compress_chunk(src, mask, out, k, kend, shape, st, base, e0, e1):
-    # Branch-free: every element is stored at out[k] and k advances past the selected ones;
-    # the chunk stops as soon as its last selected element is stored, so it never writes
-    # outside out[k:kend].
+@kernel()
+def compress(src, mask, out, k, kend, shape, st, base, e0, e1):
+    """out[k:kend] = the source elements at flat positions [e0, e1) whose mask is set.
+
+    Branch-free: each element is stored at out[k] and k advances past the selected ones;
+    the loop stops as soon as the last selected element is stored, so it never writes
+    outside out[k:kend] (kend - k is the count of set mask elements in the range).
+    """
     if k == kend:
         return
     nd = shape.shape[0]
@@ -260,7 +255,7 @@ def _compress_chunk(src, mask, out, k, kend, shape, st, base, e0, e1):
     ss, sm = st[0, nd - 1], st[1, nd - 1]
     cur = np.empty(2, np.int64)
     odo = np.empty(nd, np.int64)
-    col = _chunk_start(shape, st, base, e0, cur, odo)
+    col = _start(shape, st, base, e0, cur, odo)
     e = e0
     while e < e1:
         n = min(inner - col, e1 - e)
@@ -278,64 +273,25 @@ def _compress_chunk(src, mask, out, k, kend, shape, st, base, e0, e1):
 
 
 @kernel()
-def mask_count(mask, shape, st, base, n):
-    """Number of nonzero mask elements."""
-    out = np.zeros(1, np.int64)
-    out[0] = _count_chunk(mask, shape, st, base, 0, n)
-    return out
-
-
-@kernel(parallel=True)
-def mask_count_par(mask, shape, st, base, n, nchunks):
-    """Nonzero mask elements per chunk of n / nchunks elements."""
-    out = np.zeros(nchunks, np.int64)
-    per = (n + nchunks - 1) // nchunks
-    for c in prange(nchunks):
-        e0 = c * per
-        e1 = min(n, e0 + per)
-        if e0 < e1:
-            out[c] = _count_chunk(mask, shape, st, base, e0, e1)
-    return out
-
-
-@kernel()
-def compress(src, mask, out, shape, st, base, n):
-    """out[:] = the source elements whose mask is set, in row-major order."""
-    _compress_chunk(src, mask, out, 0, out.shape[0], shape, st, base, 0, n)
-
-
-@kernel(parallel=True)
-def compress_par(src, mask, out, shape, st, base, n, counts):
-    """Threaded compress; counts[c] = selected elements of chunk c (from mask_count_par)."""
-    nchunks = counts.shape[0]
-    starts = np.zeros(nchunks, np.int64)
-    for c in range(1, nchunks):
-        starts[c] = starts[c - 1] + counts[c - 1]
-    per = (n + nchunks - 1) // nchunks
-    for c in prange(nchunks):
-        e0 = c * per
-        e1 = min(n, e0 + per)
-        if e0 < e1:
-            _compress_chunk(src, mask, out, starts[c], starts[c] + counts[c], shape, st, base, e0, e1)
-
-
-@helper
-def _fill_chunk(dst, mask, value, shape, st, base, e0, e1):
+def masked_fill(dst, mask, value, shape, st, base, e0, e1):
+    """dst[pos] = value[0] where mask[pos] is set, for the flat positions [e0, e1)."""
     nd = shape.shape[0]
     inner = shape[nd - 1]
     sd, sm = st[0, nd - 1], st[1, nd - 1]
     v = value[0]
     cur = np.empty(2, np.int64)
     odo = np.empty(nd, np.int64)
-    col = _chunk_start(shape, st, base, e0, cur, odo)
+    col = _start(shape, st, base, e0, cur, odo)
     e = e0
     while e < e1:
         n = min(inner - col, e1 - e)
         a = cur[0] + col * sd
         m = cur[1] + col * sm
         if sd == 1 and sm == 1:
+            o = dst[a:a + n]
+            f = mask[m:m + n]
             for i in range(n):
-                dst[a + i] = v if mask[m + i] != 0 else dst[a + i]
+                o[i] = v if f[i] != 0 else o[i]
         else:
             for i in range(n):
                 if mask[m + i * sm] != 0:
@@ -344,20 +300,3 @@ def _fill_chunk(dst, mask, value, shape, st, base, e0, e1):
         col = 0
         if e < e1:
             advance(shape, st, odo, cur)
-
-
-@kernel()
-def masked_fill(dst, mask, value, shape, st, base, n):
-    """dst[i] = value[0] where mask[i] is set."""
-    _fill_chunk(dst, mask, value, shape, st, base, 0, n)
-
-
-@kernel(parallel=True)
-def masked_fill_par(dst, mask, value, shape, st, base, n, nchunks):
-    """Threaded masked fill."""
-    per = (n + nchunks - 1) // nchunks
-    for c in prange(nchunks):
-        e0 = c * per
-        e1 = min(n, e0 + per)
-        if e0 < e1:
-            _fill_chunk(dst, mask, value, shape, st, base, e0, e1)

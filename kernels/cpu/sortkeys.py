@@ -10,8 +10,6 @@ turns sorted keys back into values and indices. ``searchsorted_rows`` is a batch
 search.
 """
 import numpy as np
-from numba import prange
-
 from .._jit import helper, kernel
 
 UNSIGNED, SIGNED, FLOAT = 0, 1, 2
@@ -40,14 +38,16 @@ def _key(b, kind, sign, full, inf_bits, descending):
     return b
 
 
-@helper
-def _pack_range(src, kind, width, inf_bits, descending, n, out, e0, e1):
+@kernel()
+def pack_keys(src, kind, width, inf_bits, descending, n, out, e0, e1):
+    """out[e] = (order-preserving key of src[e]) << 32 | (e mod n) for e in [e0, e1)
+    (rows of length n)."""
     sign = _ONE << np.uint64(width - 1)
     full = (sign - _ONE) | sign
-    row = e0 // n
-    col = e0 - row * n
+    inf = np.uint64(inf_bits)
+    col = e0 % n
     for e in range(e0, e1):
-        key = _key(np.uint64(src[e]), kind, sign, full, np.uint64(inf_bits), descending)
+        key = _key(np.uint64(src[e]), kind, sign, full, inf, descending)
         out[e] = (key << _SHIFT) | np.uint64(col)
         col += 1
         if col == n:
@@ -55,25 +55,9 @@ def _pack_range(src, kind, width, inf_bits, descending, n, out, e0, e1):
 
 
 @kernel()
-def pack_keys(src, kind, width, inf_bits, descending, n, out):
-    """out[e] = (order-preserving key of src[e]) << 32 | (e mod n), for rows of length n."""
-    _pack_range(src, kind, width, inf_bits, descending, n, out, 0, src.shape[0])
-
-
-@kernel(parallel=True)
-def pack_keys_par(src, kind, width, inf_bits, descending, n, out, nchunks):
-    """Threaded pack_keys."""
-    total = src.shape[0]
-    per = (total + nchunks - 1) // nchunks
-    for c in prange(nchunks):
-        e0 = c * per
-        e1 = min(total, e0 + per)
-        if e0 < e1:
-            _pack_range(src, kind, width, inf_bits, descending, n, out, e0, e1)
-
-
-@helper
-def _unpack_range(keys, m, src, n, values, indices, e0, e1):
+def unpack(keys, m, src, n, values, indices, e0, e1):
+    """For rows of m sorted keys over source rows of n elements, positions [e0, e1): the
+    indices (positions in the source row) and the values they point at."""
     row = e0 // m
     col = e0 - row * m
     base = row * n
@@ -85,25 +69,6 @@ def _unpack_range(keys, m, src, n, values, indices, e0, e1):
         if col == m:
             col = 0
             base += n
-
-
-@kernel()
-def unpack(keys, m, src, n, values, indices):
-    """From rows of m sorted keys over source rows of n elements: the indices (positions in
-    the source row) and the values they point at."""
-    _unpack_range(keys, m, src, n, values, indices, 0, keys.shape[0])
-
-
-@kernel(parallel=True)
-def unpack_par(keys, m, src, n, values, indices, nchunks):
-    """Threaded unpack."""
-    total = keys.shape[0]
-    per = (total + nchunks - 1) // nchunks
-    for c in prange(nchunks):
-        e0 = c * per
-        e1 = min(total, e0 + per)
-        if e0 < e1:
-            _unpack_range(keys, m, src, n, values, indices, e0, e1)
 
 
 @kernel()

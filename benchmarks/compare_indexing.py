@@ -1,0 +1,102 @@
+"""Quick comparison of the hot indexing/joining ops with NumPy (and torch when installed).
+
+    python benchmarks/compare_indexing.py [--n 1000000] [--repeat 20]
+
+Prints best-of-N wall times (time.perf_counter) and the ratio to NumPy for x[mask], gather
+(vs np.take_along_axis), index_select (vs np.take), cat (vs np.concatenate) and sort
+(vs np.sort), on float32 data of n elements. Run it on an otherwise idle machine.
+"""
+import argparse
+import time
+
+import numpy as np
+
+import nbtensor
+
+try:
+    import torch
+except ImportError:  # torch is optional
+    torch = None
+
+
+def workloads(n):
+    """name -> {backend: zero-argument callable}."""
+    rng = np.random.default_rng(0)
+    side = int(round(n ** 0.5))
+    x = rng.random(n, dtype=np.float32)
+    mask = rng.random(n) < 0.5
+    x2 = rng.random((side, side), dtype=np.float32)
+    gidx = rng.integers(0, side, (side, side))
+    sidx = rng.integers(0, n, n)
+    halves = [x[: n // 2], x[n // 2:]]
+
+    def nb(a):
+        return nbtensor.from_numpy(a)
+
+    out = {}
+    nx, nm, nx2, ngi, nsi = nb(x), nb(mask), nb(x2), nb(gidx), nb(sidx)
+    nh = [nb(h) for h in halves]
+    out["x[mask]"] = {"nbtensor": lambda: nx[nm], "numpy": lambda: x[mask]}
+    out["gather dim=1"] = {"nbtensor": lambda: nbtensor.gather(nx2, 1, ngi),
+                           "numpy": lambda: np.take_along_axis(x2, gidx, 1)}
+    out["index_select 1-D"] = {"nbtensor": lambda: nbtensor.index_select(nx, 0, nsi),
+                               "numpy": lambda: np.take(x, sidx)}
+    sel_rows = rng.integers(0, side, side)
+    nsr = nb(sel_rows)
+    out["index_select rows"] = {"nbtensor": lambda: nbtensor.index_select(nx2, 0, nsr),
+                                "numpy": lambda: np.take(x2, sel_rows, axis=0)}
+    out["cat 1-D"] = {"nbtensor": lambda: nbtensor.cat(nh), "numpy": lambda: np.concatenate(halves)}
+    out["cat dim=1"] = {"nbtensor": lambda: nbtensor.cat([nx2, nx2], 1),
+                        "numpy": lambda: np.concatenate([x2, x2], 1)}
+    out["sort"] = {"nbtensor": lambda: nbtensor.sort(nx), "numpy": lambda: np.sort(x)}
+    x64 = x.astype(np.float64)
+    nx64 = nb(x64)
+    out["sort float64"] = {"nbtensor": lambda: nbtensor.sort(nx64), "numpy": lambda: np.sort(x64)}
+    if torch is not None:
+        tx, tm, tx2, tgi, tsi = (torch.from_numpy(a) for a in (x, mask, x2, gidx, sidx))
+        th = [torch.from_numpy(h) for h in halves]
+        tsr = torch.from_numpy(sel_rows)
+        tx64 = torch.from_numpy(x64)
+        out["x[mask]"]["torch"] = lambda: tx[tm]
+        out["gather dim=1"]["torch"] = lambda: torch.gather(tx2, 1, tgi)
+        out["index_select 1-D"]["torch"] = lambda: torch.index_select(tx, 0, tsi)
+        out["index_select rows"]["torch"] = lambda: torch.index_select(tx2, 0, tsr)
+        out["cat 1-D"]["torch"] = lambda: torch.cat(th)
+        out["cat dim=1"]["torch"] = lambda: torch.cat([tx2, tx2], 1)
+        out["sort"]["torch"] = lambda: torch.sort(tx)
+        out["sort float64"]["torch"] = lambda: torch.sort(tx64)
+    return out
+
+
+def best(fn, repeat):
+    fn()  # warm up (compiles or loads the kernels)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10 ** 6)
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    backends = ["nbtensor", "numpy"] + (["torch"] if torch is not None else [])
+    header = f"{'workload':<20}" + "".join(f"{b + ' ms':>13}" for b in backends) + f"{'nb/np':>8}"
+    if torch is not None:
+        header += f"{'nb/torch':>10}"
+    print(f"n = {args.n}, best of {args.repeat}")
+    print(header)
+    for name, fns in workloads(args.n).items():
+        t = {b: best(fns[b], args.repeat) for b in backends}
+        line = f"{name:<20}" + "".join(f"{t[b] * 1e3:>13.3f}" for b in backends)
+        line += f"{t['nbtensor'] / t['numpy']:>8.2f}"
+        if torch is not None:
+            line += f"{t['nbtensor'] / t['torch']:>10.2f}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

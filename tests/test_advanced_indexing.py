@@ -1,0 +1,382 @@
+"""Advanced indexing (SPEC §4): integer tensors, lists, arrays and bool masks, get and set.
+
+The oracle is NumPy, whose rules torch shares except one: torch applies integers (and 0-d
+integer tensors) as plain selects first, so ``x[:, 0, :, idx]`` keeps idx's dims in place
+where NumPy moves them to the front; those cases are computed by hand or against torch.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import nbtensor as nt
+
+try:
+    import torch
+except ImportError:  # pragma: no cover
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+
+
+def base(shape=(2, 3, 4), dtype=np.float32):
+    return np.arange(int(np.prod(shape))).reshape(shape).astype(dtype)
+
+
+def layouts(a):
+    """(name, tensor, equal ndarray) for a contiguous, a transposed and a stepped layout."""
+    t = nt.tensor(a)
+    yield "contiguous", t, a
+    tt = nt.tensor(np.ascontiguousarray(a.T)).permute(*range(a.ndim - 1, -1, -1))
+    yield "transposed", tt, a
+    big = np.zeros(tuple(2 * s for s in a.shape), a.dtype)
+    big[tuple(slice(None, None, 2) for _ in a.shape)] = a
+    yield "stepped", nt.tensor(big)[tuple(slice(None, None, 2) for _ in a.shape)], a
+
+
+def check(result, expected):
+    assert tuple(result.shape) == expected.shape
+    np.testing.assert_array_equal(result.numpy(), expected)
+
+
+INDEXES = [
+    [1, 0],
+    np.array([[0, 1], [1, 0]]),
+    (slice(None), [2, 0, 2]),
+    (slice(None), [2, 0], [1, 3]),
+    ([0, 1], slice(None), [1, 3]),
+    ([0, -1], [-1, 0]),
+    (Ellipsis, [3, 0]),
+    (None, [1], slice(None), None),
+    ([[1], [0]], slice(1, None), [[0, 3]]),
+    (slice(None, None, 2), [True, False, True]),
+    ([1, 0], None, [1, 2]),
+    ([], slice(None)),
+]
+
+
+@pytest.mark.parametrize("index", INDEXES, ids=[str(i) for i in INDEXES])
+def test_getitem_matches_numpy(index):
+    a = base()
+    np_index = tuple(np.array(i, dtype=np.int64 if i == [] else None) if isinstance(i, list) else i
+                     for i in index) if isinstance(index, tuple) else np.array(index)
+    expected = a[np_index]
+    for name, t, _ in layouts(a):
+        check(t[index], expected)
+
+
+@pytest.mark.parametrize("kind", ["tensor", "ndarray", "int32"])
+def test_index_objects(kind):
+    a = base()
+    idx = np.array([[1, 0], [0, 0]])
+    obj = {"tensor": nt.tensor(idx), "ndarray": idx, "int32": nt.tensor(idx, dtype=nt.int32)}[kind]
+    check(nt.tensor(a)[obj], a[idx])
+    check(nt.tensor(a)[:, obj], a[:, idx])
+
+
+def test_integers_are_selects_first():
+    # torch: the integer is a select, so idx's dim stays where it was (NumPy gives (2, 2, 4)).
+    a = np.arange(120).reshape(2, 3, 4, 5)
+    t = nt.tensor(a)
+    check(t[:, 0, :, [0, 1]], a[:, 0][:, :, [0, 1]])
+    check(t[nt.tensor(1), [0, 2]], a[1, [0, 2]])
+    check(t[1, :, [2, 1]], a[1][:, [2, 1]])
+
+
+def test_result_is_a_copy():
+    t = nt.tensor(base())
+    r = t[[0, 1]]
+    r[0, 0, 0] = 100
+    assert t[0, 0, 0].item() == 0
+
+
+def test_bool_masks_full_and_partial():
+    a = base()
+    t = nt.tensor(a)
+    check(t[t > 5], a[a > 5])
+    check(t[nt.tensor(a[:, :, 0] > 4)], a[a[:, :, 0] > 4])
+    check(t[:, nt.tensor([True, False, True])], a[:, [True, False, True]])
+    check(t[1, :, nt.tensor(a[1, 0] > 13)], a[1][:, a[1, 0] > 13])
+    check(t[t > 100], a[a > 100])
+    for _, tv, av in layouts(a):
+        check(tv[tv > 7], av[av > 7])
+
+
+def test_python_bools_and_0d_bool_tensors():
+    a = base()
+    t = nt.tensor(a)
+    check(t[True], a[None])
+    check(t[False], a[None][:0])
+    check(t[None, True], a[None, None])
+    check(t[nt.tensor(True)], a[None])
+    check(nt.tensor(5)[nt.tensor(True)], np.array([5]))
+
+
+def test_uint8_masks_are_masks_with_a_warning():
+    a = base((3, 4))
+    with pytest.warns(UserWarning, match="uint8"):
+        r = nt.tensor(a)[nt.tensor([1, 0, 1], dtype=nt.uint8)]
+    check(r, a[[True, False, True]])
+
+
+def test_lone_list_of_sequences_is_a_tuple():
+    a = base((3, 4))
+    t = nt.tensor(a)
+    check(t[[[0, 1], [1, 0]]], a[[0, 1], [1, 0]])
+    check(t[[0, slice(None)]], a[0, :])
+    check(t[np.array([[0, 1], [1, 0]])], a[np.array([[0, 1], [1, 0]])])
+
+
+def test_zero_d_and_empty():
+    t = nt.tensor(7.0)
+    check(t[...], np.array(7.0, np.float32))
+    e = nt.zeros(0, 3)
+    check(e[[]], np.zeros((0, 3), np.float32))
+    check(e[:, [2, 0]], np.zeros((0, 2), np.float32))
+    check(e[e > 0], np.zeros(0, np.float32))
+    x = nt.tensor(base((3, 4)))
+    check(x[nt.tensor([], dtype=nt.int64)], np.zeros((0, 4), np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64,
+                                   np.float16, np.float32, np.float64])
+def test_every_dtype(dtype):
+    a = base((3, 4), dtype)
+    t = nt.tensor(a)
+    check(t[[2, 0]], a[[2, 0]])
+    check(t[:, [3, 3, 0]], a[:, [3, 3, 0]])
+    mask = base((3, 4)) % 3 == 0
+    check(t[nt.tensor(mask)], a[mask])
+    t[[0, 2]] = nt.tensor(a[[1, 1]])
+    a[[0, 2]] = a[[1, 1]]
+    check(t, a)
+
+
+# ----------------------------------------------------------------------------- setitem
+def test_setitem_writes_in_place():
+    a = base()
+    t = nt.tensor(a)
+    storage = t._storage
+    t[[0, 1], :, [1, 3]] = 100
+    a[[0, 1], :, [1, 3]] = 100
+    check(t, a)
+    assert t._storage is storage
+    t[t > 20] = 0
+    a[a > 20] = 0
+    check(t, a)
+    t[[1, 0]] = nt.arange(4.0)
+    a[[1, 0]] = np.arange(4.0)
+    check(t, a)
+    t[:, nt.tensor([True, False, True])] = nt.tensor([[-1.0], [-2.0]]).unsqueeze(1)
+    a[:, [True, False, True]] = np.array([[-1.0], [-2.0]])[:, None]
+    check(t, a)
+
+
+def test_setitem_on_non_contiguous_views_writes_through():
+    a = base((4, 6))
+    big = nt.tensor(a)
+    view = big.t()[::2]
+    view[[0, 2], [1, 3]] = -5
+    expected = a.copy()
+    expected.T[::2][[0, 2], [1, 3]] = -5
+    check(big, expected)
+    view[view > 10] = 0
+    expected.T[::2][expected.T[::2] > 10] = 0
+    check(big, expected)
+
+
+def test_setitem_mask_with_values():
+    a = base((3, 4))
+    t = nt.tensor(a)
+    t[t > 5] = nt.arange(6.0) * 10
+    a[a > 5] = np.arange(6.0) * 10
+    check(t, a)
+    t[t > 5] = nt.tensor([7.0])
+    a[a > 5] = 7
+    check(t, a)
+
+
+def test_augmented_assignment_does_not_accumulate():
+    t = nt.zeros(5)
+    t[nt.tensor([0, 0, 2])] += 1
+    check(t, np.array([1, 0, 1, 0, 0], np.float32))
+
+
+def test_index_put_accumulate_sums_duplicates():
+    a = base((3, 4))
+    t = nt.tensor(a)
+    t.index_put_((nt.tensor([0, 0, 2]), nt.tensor([1, 1, 3])), nt.tensor([10.0, 20.0, 30.0]), accumulate=True)
+    np.add.at(a, ([0, 0, 2], [1, 1, 3]), [10.0, 20.0, 30.0])
+    check(t, a)
+    t.index_put_((nt.tensor([1, 1]),), nt.tensor(1.0), accumulate=True)
+    a[1] += 2
+    check(t, a)
+    h = nt.zeros(3, dtype=nt.float16)
+    h.index_put_((nt.tensor([0, 0, 2]),), nt.tensor([1.0, 2.0, 3.0], dtype=nt.float16), accumulate=True)
+    check(h, np.array([3, 0, 3], np.float16))
+    b = nt.tensor([True, False])
+    b.index_put_((nt.tensor([0, 0, 1]),), nt.tensor([True, True, True]), accumulate=True)
+    check(b, np.array([True, True]))
+
+
+def test_index_put_without_accumulate_and_out_of_place():
+    t = nt.zeros(2, 3)
+    r = nt.index_put(t, (nt.tensor([1]), nt.tensor([2])), nt.tensor(5.0))
+    check(r, np.array([[0, 0, 0], [0, 0, 5]], np.float32))
+    check(t, np.zeros((2, 3), np.float32))
+    t.index_put_([nt.tensor([0, 0])], nt.tensor([1.0, 2.0, 3.0]))
+    check(t, np.array([[1, 2, 3], [0, 0, 0]], np.float32))
+
+
+def test_duplicate_writes_one_value_wins_per_element():
+    t = nt.zeros(100000)
+    idx = nt.tensor(np.zeros(200000, np.int64))
+    t[idx] = nt.arange(200000.0)
+    v = t[0].item()
+    assert v in set(range(200000)) and (t[1:].numpy() == 0).all()
+
+
+def test_value_overlapping_the_target_is_read_first():
+    t = nt.arange(6.0)
+    t[nt.tensor([1, 2, 3])] = t[0:3]
+    check(t, np.array([0, 0, 1, 2, 4, 5], np.float32))
+
+
+def test_large_indices_use_the_threaded_kernels():
+    rng = np.random.default_rng(1)
+    a = rng.random((400, 300)).astype(np.float32)
+    idx = rng.integers(-400, 400, 100000)
+    t = nt.tensor(a)
+    check(t[nt.tensor(idx)], a[idx])
+    check(t.t()[:, nt.tensor(idx)], a.T[:, idx])
+    m = a > 0.3
+    check(t[nt.tensor(m)], a[m])
+    t[nt.tensor(m)] = 0
+    a[m] = 0
+    check(t, a)
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_out_of_range_names_the_value():
+    t = nt.tensor(base((3, 4)))
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 3"):
+        t[nt.tensor([0, 5])]
+    with pytest.raises(IndexError, match="index -7 is out of bounds for dimension 1 with size 4"):
+        t[[0], [-7]]
+    with pytest.raises(IndexError, match="index 4 is out of bounds for dimension 1 with size 4"):
+        t[:, [4]] = 1
+    with pytest.raises(IndexError, match="index 3 is out of bounds"):
+        t.index_put_((nt.tensor([3]),), nt.tensor(1.0))
+
+
+def test_bad_index_dtypes():
+    t = nt.tensor(base((3, 4)))
+    for bad in (nt.tensor([1.0]), nt.tensor([1], dtype=nt.int16), [1.5], np.array([0.5])):
+        with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
+            t[bad]
+    with pytest.raises(IndexError, match="only integers, slices"):
+        t["a"]
+
+
+def test_mask_shape_mismatch():
+    t = nt.tensor(base((3, 4)))
+    with pytest.raises(IndexError, match=r"The shape of the mask \[2\] at index 0 does not match the shape "
+                                         r"of the indexed tensor \[3, 4\] at index 0"):
+        t[nt.tensor([True, False])]
+    with pytest.raises(IndexError, match=r"mask \[2\] at index 0 .* tensor \[3, 4\] at index 1"):
+        t[:, [True, False]]
+
+
+def test_broadcast_and_value_mismatches():
+    t = nt.tensor(base((3, 4)))
+    with pytest.raises(IndexError, match=r"shape mismatch: indexing tensors could not be broadcast together "
+                                         r"with shapes \[1, 2\], \[3\]"):
+        t[nt.tensor([[0, 1]]), nt.tensor([0, 1, 2])]
+    with pytest.raises(RuntimeError, match=r"value tensor of shape \[3\] cannot be broadcast to indexing "
+                                           r"result of shape \[2, 4\]"):
+        t[nt.tensor([0, 1])] = nt.tensor([1.0, 2.0, 3.0])
+    with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match"):
+        t[nt.tensor([0])] = nt.tensor([1, 2, 3, 4])
+    with pytest.raises(IndexError, match="too many indices for tensor of dimension 2"):
+        t[[0], [0], [0]]
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        nt.zeros(1).expand(3)[[0, 1]] = 1.0
+
+
+# ----------------------------------------------------------------------------- hypothesis
+@st.composite
+def index_case(draw):
+    """A shape and an index of slices and int arrays (of one length, or length 1)."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=5))
+    n = draw(st.integers(0, 4))
+    items = []
+    for size in shape:
+        kind = draw(st.sampled_from(["slice", "array", "array", "full"]))
+        if kind == "slice":
+            items.append(slice(draw(st.integers(0, size)), None, draw(st.integers(1, 3))))
+        elif kind == "array" and size > 0:
+            length = draw(st.sampled_from([n, 1]))
+            items.append(draw(hnp.arrays(np.int64, (length,), elements=st.integers(-size, size - 1))))
+        else:
+            items.append(slice(None))
+    return shape, tuple(items[:draw(st.integers(0, len(items)))])
+
+
+@settings(max_examples=60, deadline=None)
+@given(index_case(), st.booleans())
+def test_hypothesis_get_and_set_match_numpy(case, transpose):
+    shape, index = case
+    a = np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape)
+    t = nt.tensor(np.ascontiguousarray(a.T)).permute(*range(a.ndim - 1, -1, -1)) if transpose else nt.tensor(a)
+    expected = a[index]
+    tindex = tuple(nt.tensor(i) if isinstance(i, np.ndarray) else i for i in index)
+    check(t[tindex], expected)
+    t[tindex] = -1.0
+    a[index] = -1.0
+    check(t, a)
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=3, max_side=6),
+                  elements=st.floats(-10, 10, width=32)), st.data())
+def test_hypothesis_masks(a, data):
+    k = data.draw(st.integers(1, a.ndim))
+    mask = data.draw(hnp.arrays(np.bool_, a.shape[:k]))
+    t = nt.tensor(a)
+    check(t[nt.tensor(mask)], a[mask])
+    t[nt.tensor(mask)] = 3.0
+    a = a.copy()
+    a[mask] = 3.0
+    check(t, a)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 6), st.lists(st.integers(0, 5), min_size=0, max_size=12), st.booleans())
+def test_hypothesis_index_put_accumulate(n, idx, neg):
+    idx = [i % n - (n if neg and i % 2 else 0) for i in idx]
+    t = nt.zeros(n, dtype=nt.float64)
+    vals = np.arange(1.0, len(idx) + 1)
+    t.index_put_((nt.tensor(idx, dtype=nt.int64),), nt.tensor(vals), accumulate=True)
+    expected = np.zeros(n)
+    np.add.at(expected, idx, vals)
+    check(t, expected)
+
+
+# ----------------------------------------------------------------------------- torch parity
+@needs_torch
+def test_torch_parity_on_mixed_indices():
+    a = np.arange(120).reshape(2, 3, 4, 5)
+    cases = [
+        lambda x, T: x[:, 0, :, T([0, 1])],
+        lambda x, T: x[T([0, 1]), :, T([1, 2])],
+        lambda x, T: x[T([0, 1]), None, T([1, 2])],
+        lambda x, T: x[..., T([[1], [0]]), 1:],
+        lambda x, T: x[None, ..., None, T([1, 0])],
+        lambda x, T: x[1:, T([True, False, True])],
+        lambda x, T: x[x > 100],
+        lambda x, T: x[T([1]), 1, T([2, 3])],
+    ]
+    for case in cases:
+        r = case(nt.tensor(a), lambda v: nt.tensor(v))
+        e = case(torch.tensor(a), lambda v: torch.tensor(v))
+        np.testing.assert_array_equal(r.numpy(), e.numpy())
