@@ -180,6 +180,8 @@ def tensor_repr(t):
             suffixes.append(f"dtype={t.dtype}")
         body = "[]"
     else:
+        if not OPTIONS.edgeitems:
+            suffixes.append(f"size={tuple(a.shape)}")  # torch: nothing shown, so the shape is
         if t.dtype not in (dt.get_default_dtype(), dt.int64, dt.bool):
             suffixes.append(f"dtype={t.dtype}")
         body = format_values(a, indent)
