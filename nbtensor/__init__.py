@@ -12,6 +12,7 @@ from ._device import device
 from ._size import Size
 from ._tensor import Tensor
 from . import _views  # noqa: F401  (installs the shape methods)
+from . import _indexing  # noqa: F401  (installs __getitem__ / __setitem__)
 from ._views import (view_as, reshape, flatten, unflatten, t, transpose, permute, squeeze, unsqueeze,
                      narrow, select, unbind, split, chunk, diagonal, movedim, broadcast_to,
                      tensor_split)

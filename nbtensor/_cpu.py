@@ -7,7 +7,7 @@ import importlib
 
 import numpy as np
 
-from ._plan import plan
+from ._plan import plan, row_major
 
 # Below this many elements a serial kernel beats the ~2 us cost of starting threads
 # (DESIGN §2 measured the break-even near 3e4; kept conservative for a loaded machine).
@@ -55,8 +55,12 @@ def run(name, shape, numel, out, inputs):
     if numel == 0:
         return
     ostore, ooff, ostrides = out
-    new_shape, new_strides = plan(shape, [ostrides] + [s for _, _, s in inputs])
     parallel = numel >= PARALLEL_THRESHOLD
+    if all(s is ostrides or s == ostrides for _, _, s in inputs) and row_major(shape, ostrides):
+        # Everything contiguous in the same order: one flat loop, no planning needed.
+        new_shape, new_strides = (numel,), [(1,)] * (len(inputs) + 1)
+    else:
+        new_shape, new_strides = plan(shape, [ostrides] + [s for _, _, s in inputs])
     if len(new_shape) == 1 and new_strides[0][0] == 1 and all(s[0] in (0, 1) for s in new_strides[1:]):
         args = [_bits(ostore), ooff]
         for (store, off, _), st in zip(inputs, new_strides[1:]):

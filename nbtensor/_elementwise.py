@@ -248,6 +248,7 @@ def _resize_out(out, shape):
             f"which does not match the required output shape {list(shape)}.", UserWarning, stacklevel=4)
     fresh = empty_tensor(shape, out.dtype)
     out._storage, out._offset, out._shape, out._strides = fresh._storage, 0, fresh._shape, fresh._strides
+    out._contig = True
 
 
 def _same_layout(a, b):
@@ -313,7 +314,7 @@ def _fast_path(op, operands):
     if type(a) is not Tensor:
         return None
     entry = op.fast.get(a.dtype)
-    if entry is None or not a.is_contiguous():
+    if entry is None or not (a._contig or a._contig is None and a.is_contiguous()):
         return None
     n = _numel(a._shape)
     if n >= _cpu.PARALLEL_THRESHOLD or n == 0:
@@ -328,7 +329,8 @@ def _fast_path(op, operands):
     else:
         b = operands[1]
         if type(b) is Tensor:
-            if b.dtype is not a.dtype or b._shape != a._shape or not b.is_contiguous():
+            if b.dtype is not a.dtype or b._shape != a._shape or not (
+                    b._contig or b._contig is None and b.is_contiguous()):
                 return None
             bs, bo, sb = b._storage, b._offset, 1
         elif type(b) is float and a.dtype.is_floating_point or type(b) is int and a.dtype is dt.int64:
@@ -337,7 +339,9 @@ def _fast_path(op, operands):
             return None
         store = np.empty(n, result_dtype.np)
         flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, n, 1)
-    return make(store, 0, a._shape, a._strides, result_dtype)
+    result = make(store, 0, a._shape, a._strides, result_dtype)
+    result._contig = True
+    return result
 
 
 def _prepare_fast_paths():

@@ -17,16 +17,14 @@ def _is_advanced(item):
     return isinstance(item, (bool, np.bool_))
 
 
-def normalize(index):
-    """The index as a tuple of items."""
-    if isinstance(index, tuple):
-        return index
-    return (index,)
-
-
 def _ellipsis_dims(items, ndim):
-    consumed = sum(1 for it in items if it is not None and it is not Ellipsis)
-    if sum(1 for it in items if it is Ellipsis) > 1:
+    consumed = ellipses = 0
+    for it in items:
+        if it is Ellipsis:
+            ellipses += 1
+        elif it is not None:
+            consumed += 1
+    if ellipses > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     if consumed > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
@@ -85,17 +83,29 @@ def basic_view(t, items):
     return make(t._storage, offset, tuple(shape), tuple(strides), t.dtype, t.device)
 
 
+_BASIC_TYPES = frozenset((int, slice, type(None), type(Ellipsis)))
+
+
+def _has_advanced(items):
+    for it in items:
+        if type(it) not in _BASIC_TYPES and _is_advanced(it):
+            return True
+    return False
+
+
 def getitem(t, index):
-    items = normalize(index)
-    if any(_is_advanced(it) for it in items):
+    """``t[index]``: a view for basic indices, a copy for advanced ones."""
+    items = index if type(index) is tuple else (index,)
+    if _has_advanced(items):
         from ._advanced import advanced_getitem
         return advanced_getitem(t, items)
     return basic_view(t, items)
 
 
 def setitem(t, index, value):
-    items = normalize(index)
-    if any(_is_advanced(it) for it in items):
+    """``t[index] = value``, written into `t`'s memory."""
+    items = index if type(index) is tuple else (index,)
+    if _has_advanced(items):
         from ._advanced import advanced_setitem
         advanced_setitem(t, items, value)
         return
@@ -109,3 +119,7 @@ def setitem(t, index, value):
         from ._bridge import tensor as make_tensor
         value = make_tensor(value, dtype=t.dtype)
     copy_into(target, value)
+
+
+Tensor.__getitem__ = getitem
+Tensor.__setitem__ = setitem

@@ -20,6 +20,21 @@ def contiguous_strides(shape):
     return tuple(reversed(strides))
 
 
+def row_major(shape, strides):
+    """True when `strides` lay out `shape` in row-major order without gaps."""
+    expected = 1
+    for i in range(len(shape) - 1, -1, -1):
+        size = shape[i]
+        if size == 1:
+            continue
+        if size == 0:
+            return True
+        if strides[i] != expected:
+            return False
+        expected *= size
+    return True
+
+
 def broadcast_shapes(*shapes):
     """The broadcast of several shapes; RuntimeError naming the sizes and the dimension."""
     if len(shapes) == 2 and shapes[0] == shapes[1]:

@@ -12,7 +12,7 @@ from . import _dtype as dt
 from . import _cpu
 from ._device import CPU, to_device
 from ._device import device as _device_cls
-from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
+from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides, row_major
 from ._size import Size
 
 __all__ = ["Tensor"]
@@ -34,6 +34,7 @@ def make(storage, offset, shape, strides, dtype, device=CPU):
     t._strides = strides
     t.dtype = dtype
     t.device = device
+    t._contig = None  # is_contiguous(), computed on first ask
     return t
 
 
@@ -110,6 +111,13 @@ def copy_into(dst, src):
     if src.device != dst.device:
         raise RuntimeError(f"copy_: cannot copy between {src.device} and {dst.device} in this release")
     shape = dst._shape
+    if (src._shape == shape and src.dtype is dst.dtype and src.is_contiguous() and dst.is_contiguous()
+            and src._storage is not dst._storage):
+        n = _numel(shape)
+        if n < _cpu.PARALLEL_THRESHOLD:
+            # A small contiguous same-dtype copy is a memcpy: NumPy's costs least per call.
+            dst._storage[dst._offset:dst._offset + n] = src._storage[src._offset:src._offset + n]
+            return dst
     if src._shape != shape:
         if broadcast_shapes(shape, src._shape) != tuple(shape):
             raise RuntimeError(
@@ -146,7 +154,7 @@ class Tensor:
     (the legacy constructors); prefer ``nbtensor.tensor`` and the creation functions.
     """
 
-    __slots__ = ("_storage", "_offset", "_shape", "_strides", "dtype", "device", "__weakref__")
+    __slots__ = ("_storage", "_offset", "_shape", "_strides", "dtype", "device", "_contig", "__weakref__")
     __array_priority__ = 1000
 
     def __new__(cls, *args, device=None):
@@ -229,18 +237,11 @@ class Tensor:
         return False
 
     def is_contiguous(self, memory_format=None):
-        expected = 1
-        shape, strides = self._shape, self._strides
-        if 0 in shape:
-            return True  # torch: a tensor without elements is contiguous, whatever its strides
-        for i in range(len(shape) - 1, -1, -1):
-            size = shape[i]
-            if size == 1:
-                continue
-            if strides[i] != expected:
-                return False
-            expected *= size
-        return True
+        """True when the elements lie in row-major order without gaps."""
+        c = self._contig
+        if c is None:
+            c = self._contig = row_major(self._shape, self._strides)
+        return c
 
     def _wrap_dim(self, dim, ndim=None):
         return wrap_dim(dim, len(self._shape) if ndim is None else ndim)
@@ -417,14 +418,7 @@ class Tensor:
     def __deepcopy__(self, memo):
         return self.clone()
 
-    # ----------------------------------------------------------------- indexing
-    def __getitem__(self, index):
-        from ._indexing import getitem
-        return getitem(self, index)
-
-    def __setitem__(self, index, value):
-        from ._indexing import setitem
-        setitem(self, index, value)
+    # __getitem__ / __setitem__ are installed by _indexing.py.
 
 
 def _rebuild(array, dtype_name):

@@ -19,14 +19,18 @@ def _as_view(t, shape, strides, offset=None):
 
 def parse_sizes(args, name="size"):
     """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(Size)``; return a tuple of ints."""
-    if len(args) == 1 and not isinstance(args[0], numbers.Integral) and not (
+    if len(args) == 1 and type(args[0]) is not int and not isinstance(args[0], numbers.Integral) and not (
             isinstance(args[0], Tensor) and args[0].dim() == 0):
         args = args[0]
+    for s in args:
+        if type(s) is not int:
+            break
+    else:
+        return tuple(args)
     try:
-        sizes = tuple(int(s) if not isinstance(s, numbers.Integral) else s.__index__() for s in args)
-    except (TypeError, ValueError):
+        return tuple(s.__index__() for s in args)
+    except (AttributeError, TypeError, RuntimeError):
         raise TypeError(f"{name} must be a sequence of ints, got {args!r}") from None
-    return sizes
 
 
 def infer_size(shape, numel):

@@ -6,8 +6,9 @@ from numba import prange
 
 from ..._jit import helper, kernel
 from ...strides import advance, position
-from ..scalar import (  # noqa: F401clamp, erf, fmax, fmin, fmod_int, ipow, maximum, minimum,
-                     round_half_even, sigmoid, sign, trunc_div_int)
+from ..scalar import (  # noqa: F401
+    clamp, erf, fmax, fmin, fmod_int, ipow, maximum, minimum,
+    round_half_even, sigmoid, sign, trunc_div_int)
 
 
 @helper
