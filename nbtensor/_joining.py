@@ -162,8 +162,13 @@ def _dims_list(dims, ndim, name):
     return wrapped
 
 
-def flip(input, dims):
-    """A copy with the order of elements reversed along each dimension in `dims`."""
+def flip(input, *args, dims=None):
+    """A copy with the order of elements reversed along each dimension in `dims`
+    (``flip(x, (0, 1))``, ``x.flip(0, 1)`` or ``flip(x, dims=[0])``)."""
+    if dims is None:
+        if not args:
+            raise TypeError("flip() missing required argument 'dims'")
+        dims = args[0] if len(args) == 1 else args
     dims = _dims_list(dims, input.dim(), "flip")
     offset, strides = input._offset, list(input._strides)
     for d in dims:

@@ -1,7 +1,8 @@
 """Sorting (SPEC §7): sort, argsort, msort, topk, kthvalue, searchsorted.
 
-Sorts are stable (torch's CPU sort is): equal elements keep their order, NaN sorts above
-every number (first when descending). How:
+Sorts are always stable (torch's ``stable=True`` order, which is also a valid answer for
+``stable=False``): equal elements keep their order, NaN sorts above every number (first
+when descending). How:
 - dtypes of at most 32 bits (bool, ints up to int32, float16, float32): order-preserving
   keys with the position packed in (kernels/cpu/sortkeys.py), sorted by NumPy's SIMD
   ``np.sort`` on uint64 (as fast as sorting the values alone), and unpacked to values and
@@ -215,7 +216,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             _k().searchsorted_rows(s2, v2, bool(right), result)
         result = result.reshape(vals.shape)
     dtype = dt.int32 if out_int32 else dt.int64
-    result = np.ascontiguousarray(result, dtype=dtype.np)
+    result = np.array(result, dtype=dtype.np, order="C")
     t = make(result.reshape(-1), 0, result.shape, contiguous_strides(result.shape), dtype)
     return t if out is None else write_out(out, t, "searchsorted")
 
