@@ -1,0 +1,274 @@
+"""The NumPy bridge (SPEC §9): numpy()/from_numpy share memory both ways, tensor()
+copies, as_tensor shares when it can, __array__, DLPack with NumPy (and PyTorch when
+it is installed), item/tolist/int/float/bool, and the errors for bad input."""
+import gc
+
+import numpy as np
+import pytest
+
+import nbtensor
+
+
+def shares(x, y):
+    x = x.numpy() if isinstance(x, nbtensor.Tensor) else x
+    y = y.numpy() if isinstance(y, nbtensor.Tensor) else y
+    return np.shares_memory(x, y)
+
+
+# ---------------------------------------------------------------------------- numpy()
+@pytest.mark.parametrize("view, np_view", [
+    (lambda t: t, lambda a: a),
+    (lambda t: t.t(), lambda a: a.T),
+    (lambda t: t[1:, ::2], lambda a: a[1:, ::2]),
+    (lambda t: t[2], lambda a: a[2]),
+    (lambda t: t[:, 1], lambda a: a[:, 1]),
+    (lambda t: t.diagonal(), lambda a: np.diagonal(a)),
+    (lambda t: t.unsqueeze(1).expand(3, 2, 4), lambda a: np.broadcast_to(a[:, None], (3, 2, 4))),
+    (lambda t: t[1, 1], lambda a: a[1, 1, ...]),           # 0-d
+    (lambda t: t[:, 4:], lambda a: a[:, 4:]),              # empty
+])
+def test_numpy_shares_memory_with_any_view(view, np_view):
+    base = nbtensor.arange(12.0).view(3, 4)
+    v = view(base)
+    a = v.numpy()
+    assert isinstance(a, np.ndarray)
+    assert a.shape == tuple(v.shape) and a.dtype == np.float32
+    assert a.strides == tuple(s * 4 for s in v.stride())
+    assert np.array_equal(a, np_view(np.arange(12.0, dtype=np.float32).reshape(3, 4)))
+    if a.size == 0:
+        return
+    assert shares(a, base)
+    if all(s != 0 for s, n in zip(v.stride(), v.shape) if n > 1):
+        a[...] = -1                               # numpy -> tensor
+        assert (v.numpy() == -1).all()
+        assert (base.numpy() == -1).sum() == a.size
+    base.fill_(5)                                 # tensor -> numpy
+    assert (a == 5).all()
+
+
+def test_numpy_data_pointer_and_lifetime():
+    t = nbtensor.arange(6.0).view(2, 3)
+    assert t.numpy().ctypes.data == t.data_ptr()
+    assert t[1, 1:].numpy().ctypes.data == t[1, 1:].data_ptr()
+    a = t.numpy()
+    del t
+    gc.collect()
+    assert a.tolist() == [[0, 1, 2], [3, 4, 5]]   # the array keeps the storage alive
+
+
+def test_numpy_of_every_dtype():
+    for d in (nbtensor.bool, nbtensor.uint8, nbtensor.int8, nbtensor.int16, nbtensor.int32,
+              nbtensor.int64, nbtensor.float16, nbtensor.float32, nbtensor.float64):
+        t = nbtensor.ones(2, dtype=d)
+        a = t.numpy()
+        assert a.dtype == d.np and shares(a, t)
+
+
+# ---------------------------------------------------------------------------- from_numpy
+@pytest.mark.parametrize("make", [
+    lambda: np.arange(12.0).reshape(3, 4),
+    lambda: np.arange(12.0).reshape(3, 4).T,                   # transposed
+    lambda: np.arange(24, dtype=np.int32).reshape(4, 6)[1:, ::2],
+    lambda: np.arange(24, dtype=np.int16).reshape(2, 3, 4).transpose(2, 0, 1)[::2],
+    lambda: np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+    lambda: np.array(3.5),                                     # 0-d
+    lambda: np.zeros((2, 0)),                                  # empty
+    lambda: np.ones(5, dtype=np.float16),
+    lambda: np.array([True, False, True]),
+])
+def test_from_numpy_shares_memory_both_ways(make):
+    a = make()
+    t = nbtensor.from_numpy(a)
+    assert tuple(t.shape) == a.shape
+    assert t.dtype.np == a.dtype
+    assert t.stride() == tuple(s // a.itemsize for s in a.strides)
+    assert np.array_equal(t.numpy(), a)
+    if a.size == 0:
+        return
+    assert shares(t, a)
+    assert t.data_ptr() == a.ctypes.data
+    t.fill_(0)                                    # tensor -> numpy
+    assert not a.any()
+    a[...] = 1                                    # numpy -> tensor
+    assert (t.numpy() == 1).all()
+    assert t.numpy().strides == a.strides
+
+
+def test_from_numpy_views_of_the_tensor_share_too():
+    a = np.zeros((3, 4))
+    t = nbtensor.from_numpy(a)
+    t[1:, ::2] = 7
+    t.t()[0] = 1
+    expected = np.zeros((3, 4))
+    expected[1:, ::2] = 7
+    expected[:, 0] = 1
+    assert np.array_equal(a, expected)
+
+
+def test_from_numpy_keeps_the_array_alive():
+    a = np.arange(5.0)
+    t = nbtensor.from_numpy(a)
+    del a
+    gc.collect()
+    assert t.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_from_numpy_errors():
+    with pytest.raises(ValueError, match="negative"):
+        nbtensor.from_numpy(np.arange(3)[::-1])
+    with pytest.raises(ValueError, match="negative"):
+        nbtensor.from_numpy(np.arange(6).reshape(2, 3)[:, ::-2])
+    with pytest.raises(TypeError, match="object"):
+        nbtensor.from_numpy(np.array([1, "a"], dtype=object))
+    with pytest.raises(TypeError, match="complex64"):
+        nbtensor.from_numpy(np.zeros(2, dtype=np.complex64))
+    with pytest.raises(TypeError, match="uint16"):
+        nbtensor.from_numpy(np.zeros(2, dtype=np.uint16))
+    with pytest.raises(TypeError):
+        nbtensor.from_numpy(np.zeros(2, dtype=">f8"))        # non-native byte order
+    with pytest.raises(TypeError, match="expected np.ndarray"):
+        nbtensor.from_numpy([1, 2])
+
+
+def test_read_only_arrays_share_but_refuse_writes():
+    a = np.arange(3.0)
+    a.flags.writeable = False
+    t = nbtensor.from_numpy(a)
+    assert shares(t, a) and t.tolist() == [0.0, 1.0, 2.0]
+    assert (t + 1).tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(RuntimeError, match="read-only"):
+        t[0] = 5
+    with pytest.raises(RuntimeError, match="read-only"):
+        t.fill_(1)
+    c = t.clone()
+    c[0] = 5
+    assert a[0] == 0 and c[0].item() == 5
+
+
+# ---------------------------------------------------------------------------- tensor / as_tensor / __array__
+def test_tensor_copies_as_tensor_shares():
+    a = np.arange(4.0)
+    t = nbtensor.tensor(a)
+    assert not shares(t, a)
+    s = nbtensor.as_tensor(a)
+    assert shares(s, a) and s.dtype is nbtensor.float64
+    s[0] = 9
+    assert a[0] == 9
+    c = nbtensor.as_tensor(a, dtype=nbtensor.float32)         # dtype change: a copy
+    assert c.dtype is nbtensor.float32 and not shares(c, a)
+    x = nbtensor.arange(3)
+    assert nbtensor.as_tensor(x) is x
+    assert nbtensor.as_tensor(x, dtype=nbtensor.int64) is x
+    assert nbtensor.as_tensor(x, dtype=nbtensor.float64).dtype is nbtensor.float64
+    assert nbtensor.as_tensor([1, 2]).tolist() == [1, 2]
+    r = nbtensor.as_tensor(np.arange(3)[::-1])                 # cannot share: copies
+    assert r.tolist() == [2, 1, 0]
+    assert nbtensor.asarray(a).data_ptr() == a.ctypes.data
+
+
+def test_array_protocol():
+    t = nbtensor.arange(6.0).view(2, 3)
+    a = np.asarray(t)
+    assert shares(a, t)
+    a[0, 0] = 42
+    assert t[0, 0].item() == 42
+    assert not shares(np.array(t), t)                          # np.array copies
+    f = np.asarray(t, dtype=np.float64)
+    assert f.dtype == np.float64 and not shares(f, t)
+    assert np.asarray(t.t()).strides == (4, 12)
+    assert np.asarray(nbtensor.tensor(2)).shape == ()
+
+
+# ---------------------------------------------------------------------------- DLPack with NumPy
+def test_dlpack_to_numpy_shares():
+    t = nbtensor.arange(12.0).view(3, 4)
+    v = t[:, 1::2]
+    a = np.from_dlpack(v)
+    assert a.shape == (3, 2) and a.strides == (16, 8) and shares(a, t)
+    a[0, 0] = 100
+    assert t[0, 1].item() == 100
+    assert np.from_dlpack(t.T).strides == (4, 16)
+    assert np.from_dlpack(nbtensor.tensor(3.0)).shape == ()
+    assert np.from_dlpack(nbtensor.zeros(0, 3)).shape == (0, 3)
+    e = nbtensor.tensor([1.0, 2.0]).expand(3, 2)
+    assert np.from_dlpack(e).strides == (0, 4)
+    assert t.__dlpack_device__() == (1, 0)
+    c = np.from_dlpack(t, copy=True)
+    c[0, 0] = -1
+    assert t[0, 0].item() == 0
+
+
+def test_dlpack_from_numpy_shares():
+    n = np.arange(6.0).reshape(2, 3)[:, ::2]
+    z = nbtensor.from_dlpack(n)
+    assert z.stride() == (3, 2) and shares(z, n)
+    z[1, 1] = 7
+    assert n[1, 1] == 7
+    assert nbtensor.from_dlpack(np.array([True, False])).dtype is nbtensor.bool
+    assert nbtensor.from_dlpack(np.zeros((0, 3))).shape == (0, 3)
+    t = nbtensor.ones(2)
+    assert nbtensor.from_dlpack(t) is t
+    with pytest.raises(TypeError, match="__dlpack__"):
+        nbtensor.from_dlpack([1, 2])
+
+
+# ---------------------------------------------------------------------------- DLPack with PyTorch
+def test_dlpack_with_torch_both_ways():
+    torch = pytest.importorskip("torch")
+    t = nbtensor.arange(12.0).view(3, 4)
+    v = t[:, 1::2]
+    tt = torch.from_dlpack(v)
+    assert tuple(tt.shape) == (3, 2) and tt.stride() == (4, 2) and tt.dtype == torch.float32
+    tt[1, 1] = -5
+    assert t[1, 3].item() == -5
+    t[2, 1] = 77
+    assert tt[2, 0].item() == 77
+    assert torch.from_dlpack(t.T).stride() == (1, 4)
+    assert torch.from_dlpack(nbtensor.tensor([True, False])).tolist() == [True, False]
+    assert torch.from_dlpack(nbtensor.tensor([1.5], dtype=nbtensor.float16)).dtype == torch.float16
+    x = torch.arange(6.0).view(2, 3).t()
+    y = nbtensor.from_dlpack(x)
+    assert y.stride() == (1, 3) and y.dtype is nbtensor.float32
+    y[0, 1] = 42
+    assert x[0, 1].item() == 42
+    x[2, 0] = -3
+    assert y[2, 0].item() == -3
+    assert nbtensor.from_dlpack(torch.tensor([1, 2], dtype=torch.int8)).dtype is nbtensor.int8
+    assert nbtensor.from_dlpack(torch.tensor(2.5)).shape == ()
+
+
+# ---------------------------------------------------------------------------- Python numbers
+def test_item_tolist_and_conversions():
+    assert nbtensor.tensor(3.5).item() == 3.5
+    assert type(nbtensor.tensor([3]).item()) is int
+    assert type(nbtensor.tensor([1.5], dtype=nbtensor.float16).item()) is float
+    assert nbtensor.tensor([True]).item() is True
+    assert nbtensor.tensor([[2.0]]).item() == 2.0
+    assert nbtensor.arange(6).view(2, 3).t()[1, 0].item() == 1
+    assert nbtensor.tensor([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
+    assert nbtensor.tensor(2.5).tolist() == 2.5
+    assert nbtensor.arange(6).view(2, 3).t().tolist() == [[0, 3], [1, 4], [2, 5]]
+    assert nbtensor.zeros(2, 0).tolist() == [[], []]
+    assert type(nbtensor.tensor([1, 2], dtype=nbtensor.uint8).tolist()[0]) is int
+    assert int(nbtensor.tensor([7.9])) == 7 and int(nbtensor.tensor(-2.5)) == -2
+    assert float(nbtensor.tensor(3)) == 3.0 and type(float(nbtensor.tensor(3))) is float
+    assert bool(nbtensor.tensor([0.0])) is False and bool(nbtensor.tensor(2)) is True
+    assert f"{nbtensor.tensor(3.14159):.2f}" == "3.14"
+    assert [10, 20, 30][nbtensor.tensor(1)] == 20                   # __index__
+
+
+def test_conversion_errors():
+    with pytest.raises(RuntimeError, match="a Tensor with 2 elements cannot be converted to Scalar"):
+        nbtensor.zeros(2).item()
+    with pytest.raises(RuntimeError, match="a Tensor with 0 elements cannot be converted to Scalar"):
+        nbtensor.zeros(0).item()
+    with pytest.raises(ValueError, match="only one element tensors can be converted to Python scalars"):
+        int(nbtensor.zeros(2))
+    with pytest.raises(ValueError, match="only one element tensors"):
+        float(nbtensor.zeros(0))
+    with pytest.raises(RuntimeError, match="Boolean value of Tensor with 2 values is ambiguous"):
+        bool(nbtensor.zeros(2))
+    with pytest.raises(TypeError):
+        [1, 2][nbtensor.tensor(1.0)]
+    with pytest.raises(TypeError, match="0-d"):
+        len(nbtensor.tensor(1))

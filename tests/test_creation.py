@@ -1,0 +1,486 @@
+"""Creating tensors (SPEC §2): dtype inference, sizes, dtype=/device=, *_like, new_*,
+the legacy constructor, seeded random creators and the in-place fills; bad dtype and
+device arguments (SPEC §10, §12)."""
+import re
+
+import numpy as np
+import pytest
+
+import nbtensor
+from nbtensor import Tensor
+
+F32, F64, I64 = nbtensor.float32, nbtensor.float64, nbtensor.int64
+
+
+# ---------------------------------------------------------------------------- dtype inference
+@pytest.mark.parametrize("data, dtype", [
+    ([5.5, 3], F32),
+    ([1, 2], I64),
+    ([True], nbtensor.bool),
+    ([True, 1], I64),
+    ([1, 2.5, True], F32),
+    ([[1, 2], [3, 4]], I64),
+    (((1, 2), (3, 4.5)), F32),
+    (3, I64),
+    (3.5, F32),
+    (False, nbtensor.bool),
+    ([], F32),
+    ([[], []], F32),
+    (np.arange(3, dtype=np.int32), nbtensor.int32),
+    (np.ones(2, dtype=np.float64), F64),
+    (np.ones(2, dtype=np.float16), nbtensor.float16),
+    (np.array([True, False]), nbtensor.bool),
+    (np.array(2, dtype=np.uint8), nbtensor.uint8),
+    (np.float64(2.5), F64),
+    ([np.int32(1), np.int32(2)], nbtensor.int32),           # NumPy scalars keep their dtype
+    ([np.float64(1.5), 2.0], F64),                          # promoted with the elements
+    ([np.uint8(1), np.int8(1)], nbtensor.int16),
+])
+def test_tensor_dtype_inference(data, dtype):
+    t = nbtensor.tensor(data)
+    assert t.dtype is dtype
+    assert np.array_equal(t.numpy(), np.asarray(data, dtype=dtype.np))
+
+
+def test_tensor_infers_from_tensor_elements():
+    assert nbtensor.tensor([nbtensor.tensor(1.0, dtype=F64)]).dtype is F64
+    assert nbtensor.tensor([nbtensor.tensor(1, dtype=nbtensor.int32), 2]).dtype is I64
+    assert nbtensor.tensor([nbtensor.tensor(1, dtype=nbtensor.float16), 2.0]).dtype is F32
+    assert nbtensor.tensor(nbtensor.arange(3, dtype=nbtensor.int8)).dtype is nbtensor.int8
+
+
+def test_tensor_shapes_and_explicit_dtype():
+    assert nbtensor.tensor(3).shape == ()
+    assert nbtensor.tensor([]).shape == (0,)
+    assert nbtensor.tensor([[], []]).shape == (2, 0)
+    assert nbtensor.tensor([[1, 2, 3], [4, 5, 6]]).shape == (2, 3)
+    t = nbtensor.tensor([1.7, -1.7, 2.5], dtype=I64)
+    assert t.dtype is I64 and t.tolist() == [1, -1, 2]             # truncation toward zero
+    assert nbtensor.tensor([1, 2], dtype=F32).tolist() == [1.0, 2.0]
+    assert nbtensor.tensor([0, 2], dtype=nbtensor.bool).tolist() == [False, True]
+    assert nbtensor.tensor([2 ** 40]).item() == 2 ** 40
+
+
+def test_tensor_always_copies():
+    a = np.arange(4.0)
+    t = nbtensor.tensor(a)
+    a[0] = 100
+    assert t[0].item() == 0.0
+    src = nbtensor.arange(3)
+    c = nbtensor.tensor(src)
+    c[0] = 7
+    assert src[0].item() == 0
+
+
+def test_tensor_bad_data():
+    with pytest.raises(ValueError):
+        nbtensor.tensor([[1, 2], [3]])
+    with pytest.raises(TypeError):
+        nbtensor.tensor("abc")
+    with pytest.raises(TypeError):
+        nbtensor.tensor([object()])
+
+
+# ---------------------------------------------------------------------------- ranges
+def test_arange_dtypes_and_values():
+    a = nbtensor.arange(1, 3)
+    assert a.dtype is I64 and a.tolist() == [1, 2]
+    assert nbtensor.arange(10).tolist() == list(range(10))
+    f = nbtensor.arange(0.0, 1, 0.1)
+    assert f.dtype is F32 and f.shape == (10,)
+    assert np.array_equal(f.numpy(), (np.arange(10) * 0.1).astype(np.float32))
+    assert nbtensor.arange(5.0).dtype is F32
+    assert nbtensor.arange(1, 4, 0.5).tolist() == [1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
+    assert nbtensor.arange(5, 0, -1).tolist() == [5, 4, 3, 2, 1]
+    assert np.allclose(nbtensor.arange(1, -1, -0.3).numpy(), [1.0, 0.7, 0.4, 0.1, -0.2, -0.5, -0.8])
+    assert nbtensor.arange(0).shape == (0,)
+    assert nbtensor.arange(5, dtype=F64).dtype is F64
+    assert nbtensor.arange(3, dtype=nbtensor.int32).dtype is nbtensor.int32
+    assert nbtensor.arange(nbtensor.tensor(3)).tolist() == [0, 1, 2]
+    assert nbtensor.arange(12, dtype=F32).view(3, 4).shape == (3, 4)   # D2L 2.2
+
+
+def test_arange_errors():
+    with pytest.raises(RuntimeError, match="step must be nonzero"):
+        nbtensor.arange(0, 5, 0)
+    with pytest.raises(RuntimeError, match="inconsistent with step sign"):
+        nbtensor.arange(0, 5, -1)
+    with pytest.raises(RuntimeError, match="unsupported range"):
+        nbtensor.arange(0, float("inf"))
+    with pytest.raises(TypeError):
+        nbtensor.arange("3")
+
+
+def test_linspace_matches_torch_values():
+    # torch 2.13: computed in the output type with one rounding per element
+    t = nbtensor.linspace(-1, 1, 7)
+    assert t.dtype is F32
+    assert t.numpy()[3] == np.float32(-2.9802322e-08)
+    assert repr(t) == ("tensor([-1.0000e+00, -6.6667e-01, -3.3333e-01, -2.9802e-08,  3.3333e-01,\n"
+                       "         6.6667e-01,  1.0000e+00])")
+    assert nbtensor.linspace(0, 1, 5).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert nbtensor.linspace(3, 10, 1).tolist() == [3.0]
+    assert nbtensor.linspace(0, 1, 0).shape == (0,)
+    assert nbtensor.linspace(0, 10, 4, dtype=I64).tolist() == [0, 3, 6, 10]
+    assert nbtensor.linspace(-3.5, 2, 12).tolist() == [
+        -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0]
+    assert nbtensor.linspace(0, 1, 3, dtype=F64).dtype is F64
+    with pytest.raises(RuntimeError, match="non-negative"):
+        nbtensor.linspace(0, 1, -1)
+
+
+def test_eye():
+    assert nbtensor.eye(3).tolist() == np.eye(3).tolist()
+    e = nbtensor.eye(2, 3)
+    assert e.dtype is F32 and e.tolist() == [[1, 0, 0], [0, 1, 0]]
+    assert nbtensor.eye(2, dtype=I64).dtype is I64
+    assert nbtensor.eye(2, dtype=nbtensor.bool).tolist() == [[True, False], [False, True]]
+    assert nbtensor.eye(0).shape == (0, 0)
+    with pytest.raises(RuntimeError, match="n must be greater or equal to 0, got -1"):
+        nbtensor.eye(-1)
+
+
+# ---------------------------------------------------------------------------- constant fills
+@pytest.mark.parametrize("fn, fill", [(nbtensor.zeros, 0), (nbtensor.ones, 1)])
+def test_zeros_ones_size_forms(fn, fill):
+    for t in (fn(2, 3), fn((2, 3)), fn([2, 3]), fn(nbtensor.Size([2, 3])), fn(size=(2, 3))):
+        assert t.shape == (2, 3) and t.dtype is F32
+        assert (t.numpy() == fill).all()
+        assert t.is_contiguous()
+    assert fn(()).shape == ()
+    assert fn(0).shape == (0,)
+    assert fn(2, 0, 3).shape == (2, 0, 3)
+    assert fn(2, dtype=nbtensor.int32).dtype is nbtensor.int32
+    assert fn(2, dtype=nbtensor.bool).tolist() == [bool(fill)] * 2
+
+
+def test_empty_and_sizes_errors():
+    e = nbtensor.empty(2, 3)
+    assert e.shape == (2, 3) and e.dtype is F32 and e.is_contiguous()
+    assert nbtensor.empty((4,), dtype=I64).dtype is I64
+    with pytest.raises(RuntimeError, match=re.escape("negative dimension -1")):
+        nbtensor.zeros(-1)
+    with pytest.raises(RuntimeError, match=re.escape("negative dimension -3")):
+        nbtensor.empty(2, -3)
+    with pytest.raises(TypeError):
+        nbtensor.zeros("a")
+    with pytest.raises(TypeError, match="multiple values for argument 'size'"):
+        nbtensor.zeros(2, size=(3,))
+
+
+def test_out_argument_of_creators():
+    o = nbtensor.empty(2, 2, dtype=F64)
+    assert nbtensor.ones(2, 2, out=o) is o
+    assert o.dtype is F64 and o.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert nbtensor.zeros((2, 2), out=o) is o and o.sum().item() == 0
+    r = nbtensor.empty(3)
+    nbtensor.manual_seed(0)
+    nbtensor.rand(3, out=r)
+    assert 0 <= r.numpy().min() and r.numpy().max() < 1
+
+
+def test_full_dtype_inference():
+    assert nbtensor.full((2, 3), 7).dtype is I64
+    assert nbtensor.full((2,), 7.5).dtype is F32
+    assert nbtensor.full((2,), True).dtype is nbtensor.bool
+    assert nbtensor.full((2,), 7, dtype=F64).dtype is F64
+    assert nbtensor.full([2], 1).tolist() == [1, 1]
+    assert nbtensor.full((), 3.0).shape == ()
+    assert nbtensor.full((2,), nbtensor.tensor(2.5)).tolist() == [2.5, 2.5]
+    assert nbtensor.full((2, 2), -1.25).tolist() == [[-1.25, -1.25], [-1.25, -1.25]]
+
+
+def test_default_dtype_governs_float_creators():
+    assert nbtensor.get_default_dtype() is F32
+    try:
+        nbtensor.set_default_dtype(F64)
+        assert nbtensor.tensor([1.5]).dtype is F64
+        assert nbtensor.zeros(2).dtype is F64
+        assert nbtensor.arange(0.0, 1.0, 0.5).dtype is F64
+        assert nbtensor.rand(2).dtype is F64
+        assert nbtensor.tensor([1, 2]).dtype is I64
+        assert repr(nbtensor.tensor([1.5])) == "tensor([1.5000])"
+        assert repr(nbtensor.tensor([1.5], dtype=F32)) == "tensor([1.5000], dtype=nbtensor.float32)"
+    finally:
+        nbtensor.set_default_dtype(F32)
+    assert nbtensor.tensor([1.5]).dtype is F32
+    with pytest.raises(TypeError):
+        nbtensor.set_default_dtype(I64)
+
+
+# ---------------------------------------------------------------------------- *_like and new_*
+def test_like_functions():
+    x = nbtensor.ones(2, 3, dtype=nbtensor.int32)
+    z = nbtensor.zeros_like(x)
+    assert z.dtype is nbtensor.int32 and z.shape == (2, 3) and z.sum().item() == 0
+    o = nbtensor.ones_like(x, dtype=F64)
+    assert o.dtype is F64 and (o.numpy() == 1).all()
+    assert nbtensor.full_like(nbtensor.arange(3), 2.7).tolist() == [2, 2, 2]
+    assert nbtensor.full_like(nbtensor.arange(3.0), 2.5).tolist() == [2.5, 2.5, 2.5]
+    e = nbtensor.empty_like(x)
+    assert e.shape == x.shape and e.dtype is x.dtype
+    assert nbtensor.rand_like(nbtensor.ones(2, 3, dtype=F64)).dtype is F64
+    r = nbtensor.randn_like(nbtensor.ones(4, 5))
+    assert r.shape == (4, 5) and r.dtype is F32
+    for t in (z, o, e):
+        assert not np.shares_memory(t.numpy(), x.numpy())
+
+
+def test_like_keeps_dense_layouts():
+    # torch's preserve_format: a dense permutation keeps its strides, others are row-major
+    assert nbtensor.empty_like(nbtensor.zeros(2, 3).t()).stride() == (1, 3)
+    assert nbtensor.zeros_like(nbtensor.zeros(2, 3)[:, ::2]).stride() == (2, 1)
+    assert nbtensor.ones_like(nbtensor.zeros(4, 3)[::2]).stride() == (3, 1)
+
+
+def test_new_methods():
+    x = nbtensor.arange(3)
+    n1 = x.new_ones(2, 2)
+    assert n1.dtype is I64 and n1.tolist() == [[1, 1], [1, 1]]
+    assert x.new_ones((2, 2)).shape == (2, 2)
+    n0 = nbtensor.arange(3, dtype=nbtensor.int32).new_zeros(2)
+    assert n0.dtype is nbtensor.int32 and n0.tolist() == [0, 0]
+    ne = nbtensor.arange(3.0).new_empty(2, 3)
+    assert ne.shape == (2, 3) and ne.dtype is F32
+    nf = x.new_full((2,), 7.9)
+    assert nf.dtype is I64 and nf.tolist() == [7, 7]
+    nt = x.new_tensor([1.5, 2])
+    assert nt.dtype is I64 and nt.tolist() == [1, 2]
+    assert x.new_tensor([1.5, 2], dtype=F64).tolist() == [1.5, 2.0]
+    assert x.new_zeros(2, dtype=F64).dtype is F64
+    assert x.new_ones(0).shape == (0,)
+
+
+def test_legacy_constructor():
+    t = Tensor(2, 3)
+    assert t.shape == (2, 3) and t.dtype is F32
+    d = Tensor([1, 2])
+    assert d.dtype is F32 and d.tolist() == [1.0, 2.0]
+    assert Tensor([[1, 2], [3, 4]]).shape == (2, 2)
+    assert Tensor((2, 3)).tolist() == [2.0, 3.0]            # a tuple is data
+    assert Tensor(nbtensor.Size([2, 3])).shape == (2, 3)     # a Size is sizes
+    assert Tensor().shape == (0,)
+    assert Tensor(0).shape == (0,)
+    assert Tensor(np.arange(3)).dtype is F32
+    assert isinstance(nbtensor.zeros(1), Tensor)
+
+
+# ---------------------------------------------------------------------------- dtype= and device=
+CREATORS = {
+    "empty": lambda **kw: nbtensor.empty(2, 3, **kw),
+    "zeros": lambda **kw: nbtensor.zeros((2, 3), **kw),
+    "ones": lambda **kw: nbtensor.ones(2, 3, **kw),
+    "full": lambda **kw: nbtensor.full((2, 3), 1, **kw),
+    "eye": lambda **kw: nbtensor.eye(3, **kw),
+    "arange": lambda **kw: nbtensor.arange(6, **kw),
+    "linspace": lambda **kw: nbtensor.linspace(0, 5, 6, **kw),
+    "rand": lambda **kw: nbtensor.rand(2, 3, **kw),
+    "randn": lambda **kw: nbtensor.randn(2, 3, **kw),
+    "randint": lambda **kw: nbtensor.randint(0, 5, (2, 3), **kw),
+    "randperm": lambda **kw: nbtensor.randperm(5, **kw),
+    "normal": lambda **kw: nbtensor.normal(0.0, 1.0, (2, 3), **kw),
+    "tensor": lambda **kw: nbtensor.tensor([[1, 2], [3, 4]], **kw),
+    "as_tensor": lambda **kw: nbtensor.as_tensor([1, 2], **kw),
+    "zeros_like": lambda **kw: nbtensor.zeros_like(nbtensor.ones(2), **kw),
+    "ones_like": lambda **kw: nbtensor.ones_like(nbtensor.ones(2), **kw),
+    "empty_like": lambda **kw: nbtensor.empty_like(nbtensor.ones(2), **kw),
+    "full_like": lambda **kw: nbtensor.full_like(nbtensor.ones(2), 3, **kw),
+    "rand_like": lambda **kw: nbtensor.rand_like(nbtensor.ones(2), **kw),
+    "randn_like": lambda **kw: nbtensor.randn_like(nbtensor.ones(2), **kw),
+    "new_ones": lambda **kw: nbtensor.ones(2).new_ones(3, **kw),
+    "new_zeros": lambda **kw: nbtensor.ones(2).new_zeros(3, **kw),
+    "new_empty": lambda **kw: nbtensor.ones(2).new_empty(3, **kw),
+    "new_full": lambda **kw: nbtensor.ones(2).new_full((3,), 2, **kw),
+    "new_tensor": lambda **kw: nbtensor.ones(2).new_tensor([1, 2], **kw),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CREATORS))
+def test_every_creator_takes_dtype_and_device(name):
+    make = CREATORS[name]
+    t = make(dtype=F64, device="cpu")
+    assert t.dtype is F64
+    assert t.device == nbtensor.device("cpu") and t.device.type == "cpu" and not t.is_cuda
+    assert make(device=nbtensor.device("cpu")).device.type == "cpu"
+    assert make(dtype=nbtensor.float64).dtype is F64
+    with pytest.raises(RuntimeError, match="CUDA backend is not available"):
+        make(device="cuda")
+    with pytest.raises(RuntimeError, match="Expected one of cpu, cuda device type at start of device string: gpu"):
+        make(device="gpu")
+    with pytest.raises(TypeError, match="invalid dtype"):
+        make(dtype="float33")
+
+
+@pytest.mark.parametrize("bad", ["float33", "complex64", "torch.floot", "Float"])
+def test_bad_dtype_strings_raise_type_error(bad):
+    with pytest.raises(TypeError, match="invalid dtype"):
+        nbtensor.zeros(2, dtype=bad)
+
+
+def test_dtype_arguments_that_are_not_dtypes():
+    assert nbtensor.zeros(2, dtype=float).dtype is F64           # as torch: Python float is float64
+    assert nbtensor.zeros(2, dtype=int).dtype is I64
+    assert nbtensor.zeros(2, dtype=bool).dtype is nbtensor.bool
+    assert nbtensor.zeros(2, dtype=np.float16).dtype is nbtensor.float16
+    assert nbtensor.zeros(2, dtype="float64").dtype is F64
+    with pytest.raises(TypeError):
+        nbtensor.zeros(2, dtype=np.complex64)
+    with pytest.raises(TypeError):
+        nbtensor.zeros(2, dtype=5)
+
+
+@pytest.mark.parametrize("bad", ["gpu", "cuda:x", "tpu", "cpu:1", "", "cuda:-1"])
+def test_bad_device_strings_raise_runtime_error(bad):
+    with pytest.raises(RuntimeError):
+        nbtensor.zeros(2, device=bad)
+    with pytest.raises(RuntimeError):
+        nbtensor.device(bad)
+
+
+def test_cuda_is_not_available_and_rejected():
+    assert nbtensor.cuda.is_available() is False
+    assert nbtensor.cuda.device_count() == 0
+    for dev in ("cuda", "cuda:0", nbtensor.device("cuda"), nbtensor.device("cuda", 1)):
+        with pytest.raises(RuntimeError, match="not available"):
+            nbtensor.ones(2, device=dev)
+    with pytest.raises(RuntimeError, match="not available"):
+        nbtensor.ones(2).cuda()
+    with pytest.raises(RuntimeError, match="not available"):
+        nbtensor.ones(2).to("cuda")
+    # the book's idiom runs unchanged
+    dev = nbtensor.device("cuda" if nbtensor.cuda.is_available() else "cpu")
+    assert nbtensor.ones(2, device=dev).device == dev
+
+
+def test_device_objects():
+    assert repr(nbtensor.device("cpu")) == "device(type='cpu')"
+    assert repr(nbtensor.device("cuda:1")) == "device(type='cuda', index=1)"
+    assert str(nbtensor.device("cuda", 0)) == "cuda:0"
+    assert nbtensor.device("cpu") == "cpu"
+    assert nbtensor.device("cuda:0") != nbtensor.device("cuda")
+    assert nbtensor.ones(1).device == nbtensor.device("cpu")
+    assert str(nbtensor.ones(1).device) == "cpu"
+    assert nbtensor.ones(1, device="cpu:0").device.type == "cpu"
+
+
+# ---------------------------------------------------------------------------- randomness
+RANDOM = {
+    "rand": lambda: nbtensor.rand(3, 4),
+    "randn": lambda: nbtensor.randn(3, 4),
+    "randint": lambda: nbtensor.randint(0, 100, (3, 4)),
+    "randint-high": lambda: nbtensor.randint(10, (5,)),
+    "randperm": lambda: nbtensor.randperm(20),
+    "normal": lambda: nbtensor.normal(2.0, 3.0, (3, 4)),
+    "normal-tensors": lambda: nbtensor.normal(nbtensor.zeros(3, 4), nbtensor.ones(4)),
+    "rand_like": lambda: nbtensor.rand_like(nbtensor.zeros(2, 2)),
+    "randn_like": lambda: nbtensor.randn_like(nbtensor.zeros(2, 2)),
+    "uniform_": lambda: nbtensor.empty(6).uniform_(-1, 1),
+    "normal_": lambda: nbtensor.empty(6).normal_(5, 2),
+    "random_": lambda: nbtensor.empty(6, dtype=I64).random_(0, 50),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RANDOM))
+def test_manual_seed_makes_random_creators_reproducible(name):
+    make = RANDOM[name]
+    nbtensor.manual_seed(1234)
+    a = make()
+    b = make()
+    nbtensor.manual_seed(1234)
+    c = make()
+    assert np.array_equal(a.numpy(), c.numpy())
+    assert not np.array_equal(a.numpy(), b.numpy())          # the stream moves on
+    nbtensor.manual_seed(4321)
+    assert not np.array_equal(make().numpy(), a.numpy())
+
+
+def test_generators_are_independent_of_the_default_one():
+    g = nbtensor.Generator().manual_seed(5)
+    x = nbtensor.rand(4, generator=g)
+    g.manual_seed(5)
+    nbtensor.manual_seed(0)
+    nbtensor.rand(10)
+    assert np.array_equal(nbtensor.rand(4, generator=g).numpy(), x.numpy())
+    assert nbtensor.initial_seed() == 0
+
+
+def test_random_value_ranges_and_dtypes():
+    nbtensor.manual_seed(0)
+    r = nbtensor.rand(10000)
+    assert r.dtype is F32 and 0 <= r.numpy().min() and r.numpy().max() < 1
+    assert abs(r.numpy().mean() - 0.5) < 0.02
+    n = nbtensor.randn(10000, dtype=F64)
+    assert n.dtype is F64 and abs(n.numpy().mean()) < 0.05 and abs(n.numpy().std() - 1) < 0.05
+    i = nbtensor.randint(3, 10, (1000,))
+    assert i.dtype is I64 and i.numpy().min() >= 3 and i.numpy().max() < 10
+    assert nbtensor.randint(0, 5, (3,), dtype=F32).dtype is F32
+    p = nbtensor.randperm(50)
+    assert p.dtype is I64 and sorted(p.tolist()) == list(range(50))
+    g = nbtensor.normal(10.0, 0.5, (10000,))
+    assert abs(g.numpy().mean() - 10) < 0.05
+    assert nbtensor.normal(nbtensor.zeros(2, dtype=F64), 1.0).dtype is F64
+    assert nbtensor.rand(()).shape == () and nbtensor.randn(()).shape == ()
+
+
+def test_random_errors():
+    with pytest.raises(RuntimeError, match="from=5 >= to=3"):
+        nbtensor.randint(5, 3, (2,))
+    with pytest.raises(RuntimeError):
+        nbtensor.randperm(-1)
+    with pytest.raises(RuntimeError):                  # NotImplementedError, as torch
+        nbtensor.rand(3, dtype=I64)
+    with pytest.raises(NotImplementedError):
+        nbtensor.zeros(3, dtype=I64).uniform_()
+    with pytest.raises(NotImplementedError):
+        nbtensor.zeros(3, dtype=I64).normal_()
+    with pytest.raises(RuntimeError, match="std >= 0.0"):
+        nbtensor.zeros(3).normal_(0, -1)
+    with pytest.raises(RuntimeError, match="from=2 > to=1"):
+        nbtensor.zeros(3).uniform_(2, 1)
+
+
+# ---------------------------------------------------------------------------- in-place fills
+def test_uniform_and_normal_fill_in_place():
+    x = nbtensor.zeros(2000)
+    ptr, ident = x.data_ptr(), id(x)
+    assert x.uniform_(2, 3) is x
+    v = x.numpy()
+    assert v.min() >= 2 and v.max() < 3 and x.data_ptr() == ptr and id(x) == ident
+    assert x.normal_(5, 0.1) is x
+    assert abs(x.numpy().mean() - 5) < 0.02
+    # non-contiguous view: only the viewed elements change
+    base = nbtensor.zeros(4, 6)
+    base[:, ::2].uniform_(1, 2)
+    assert (base.numpy()[:, 1::2] == 0).all() and (base.numpy()[:, ::2] >= 1).all()
+    s = nbtensor.tensor(0.0)
+    assert s.uniform_().shape == () and 0 <= s.item() < 1
+    h = nbtensor.zeros(3, dtype=nbtensor.float16).normal_()
+    assert h.dtype is nbtensor.float16
+
+
+def test_fill_and_zero():
+    x = nbtensor.ones(2, 3)
+    assert x.fill_(7) is x and (x.numpy() == 7).all()
+    assert x.zero_() is x and (x.numpy() == 0).all()
+    i = nbtensor.zeros(3, dtype=I64)
+    assert i.fill_(2.7).tolist() == [2, 2, 2]
+    b = nbtensor.zeros(2, dtype=nbtensor.bool)
+    assert b.fill_(2).tolist() == [True, True]
+    v = nbtensor.arange(6.0).view(2, 3)
+    v.t()[1].fill_(-1)
+    assert v.tolist() == [[0, -1, 2], [3, -1, 5]]
+    v[:, 2].zero_()
+    assert v.tolist() == [[0, -1, 0], [3, -1, 0]]
+    assert nbtensor.zeros(2).fill_(nbtensor.tensor(4)).tolist() == [4.0, 4.0]
+    with pytest.raises(RuntimeError, match="0-dimension value tensor"):
+        nbtensor.zeros(2).fill_(nbtensor.tensor([4.0]))
+    e = nbtensor.zeros(0, 3)
+    assert e.fill_(1) is e
+
+
+def test_random_integer_fill():
+    nbtensor.manual_seed(0)
+    x = nbtensor.zeros(1000, dtype=I64).random_(5)
+    assert x.numpy().min() == 0 and x.numpy().max() == 4
+    y = nbtensor.zeros(1000).random_(3, 6)
+    assert set(np.unique(y.numpy()).tolist()) == {3.0, 4.0, 5.0}
