@@ -8,7 +8,7 @@ from . import _dtype as dt
 from ._device import to_device
 from ._plan import contiguous_strides
 from ._size import Size
-from ._tensor import Tensor, copy_into, empty_like_layout, empty_tensor, make
+from ._tensor import Tensor, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
 from ._views import parse_sizes
 
 __all__ = [
@@ -114,7 +114,7 @@ def _wrap(array, dtype):
 
 def _filled(sizes, value, dtype):
     out = empty_tensor(sizes, dtype)
-    out._storage.fill(value)
+    out._storage.fill(checked_scalar(value, dtype))  # RuntimeError on overflow, as torch
     return out
 
 

@@ -4,6 +4,7 @@ Storage on the CPU is a 1-D NumPy array; strides and offsets count elements. Vie
 Python arithmetic; data movement goes through the strided copy kernel (`copy_into`).
 Operations (element-wise, reductions, shape functions) are attached by their own modules.
 """
+import math
 import numbers
 
 import numpy as np
@@ -65,9 +66,39 @@ def empty_like_layout(t, dtype=None):
     return make(np.empty(n, dtype=dtype.np), 0, t._shape, t._strides, dtype, t.device)
 
 
+def checked_scalar(value, dtype):
+    """`value` converted to `dtype` as torch converts a fill value (fill_, full, x[i] = v,
+    masked_fill): RuntimeError when it does not fit; negative ints wrap into unsigned
+    types (uint8 takes -255..255, as torch's two's-complement rule allows)."""
+    if dtype is dt.bool or isinstance(value, (bool, np.bool_)):
+        return value
+    if isinstance(value, numbers.Integral):
+        v = int(value)
+    elif isinstance(value, numbers.Real):
+        v = float(value)
+    else:
+        return value  # not a number: let NumPy's conversion report it
+    if dtype.is_floating_point:
+        if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
+            return v
+        if abs(v) > float(np.finfo(dtype.np).max):
+            raise RuntimeError(f"value cannot be converted to type {dtype} without overflow (got {value})")
+        return v
+    info = np.iinfo(dtype.np)
+    lo = info.min if dtype.is_signed else -int(info.max)
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v) or v < float(lo) or v > float(info.max):
+            raise RuntimeError(f"value cannot be converted to type {dtype} without overflow (got {value})")
+        v = math.trunc(v)
+    elif v < lo or v > info.max:
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow (got {value})")
+    bits = 8 * dtype.itemsize
+    return (v - int(info.min)) % (1 << bits) + int(info.min)  # two's-complement wrap (uint8 -1 -> 255)
+
+
 def scalar_storage(value, dtype):
     """A one-element storage holding `value` converted to `dtype` (a stride-0 operand)."""
-    return np.array((value,), dtype=dtype.np)
+    return np.array((checked_scalar(value, dtype),), dtype=dtype.np)
 
 
 def _overlaps(a, b):
@@ -286,7 +317,8 @@ class Tensor:
             if value.dim() != 0:
                 raise RuntimeError(
                     f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions.")
-            value = value.item()
+            check_writable(self)
+            return copy_into(self, value)  # a tensor value is cast like copy_ (wraps, no check)
         check_writable(self)
         return copy_into(self, value)
 
