@@ -96,6 +96,22 @@ def test_sort_large_rows_use_threads():
         check(i, ei)
 
 
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_64bit_keys_with_equal_top_halves(descending):
+    # float64/int64 sort on the top 32 bits of the key, then order runs of equal top halves
+    rng = np.random.default_rng(6)
+    base = rng.choice([1.0, 2.0, -3.0, 7.5], 5000)                    # long runs (> 64)
+    floats = base + rng.integers(0, 40, 5000) * 2.0 ** -50            # equal top halves, ties
+    small = rng.integers(0, 3000, (3, 700)) * 2.0 ** -30 + 1.0        # short runs
+    ints = rng.integers(-3, 3, 4000) * (1 << 33) + rng.integers(0, 5, 4000)
+    for a in (floats, small, ints, small.T.copy()):
+        for dim in range(a.ndim):
+            v, i = nt.sort(nt.tensor(a), dim, descending)
+            ev, ei = ref_sort(a, dim, descending)
+            check(v, ev)
+            check(i, ei)
+
+
 def test_argsort_and_msort():
     a = np.array([[3, 1, 2], [0, 0, -1]])
     check(nt.argsort(nt.tensor(a)), np.argsort(a, kind="stable"))
