@@ -6,7 +6,6 @@ stride sr, outputs at stride sk. Kept and reduced dimensions are each collapsed 
 when their strides allow (else the input is copied once in the right order), and the
 generated kernels in kernels/cpu/reduce.py pick a vectorised loop for either layout.
 """
-import collections
 import math
 import numbers
 
@@ -17,6 +16,7 @@ from . import _dtype as dt
 from ._elementwise import OPS_BY_NAME, apply
 from ._plan import contiguous_strides
 from ._tensor import Tensor, _numel, copy_into, make, wrap_dim
+from .return_types import return_type
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
            "var_mean", "std_mean", "norm", "all", "any", "logsumexp", "softmax", "log_softmax",
@@ -35,13 +35,9 @@ def _module():
     return _kernels
 
 
-def _return_type(name, fields):
-    return collections.namedtuple(name, fields)
-
-
-MaxResult = _return_type("max", ["values", "indices"])
-MinResult = _return_type("min", ["values", "indices"])
-AminmaxResult = _return_type("aminmax", ["min", "max"])
+MaxResult = return_type("max")
+MinResult = return_type("min")
+AminmaxResult = return_type("aminmax", ("min", "max"))
 
 
 def reduction_dims(dim, ndim, name="reduction"):
