@@ -83,9 +83,18 @@ def run_split(ranges, run):
     return [first] + [f.result() for f in futures]
 
 
+def _prod(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
 def coalesce(shape, strides_list):
     """Drop size-1 dimensions and merge neighbours that are contiguous for every operand,
     keeping the dimension order (row-major order of the iteration is preserved)."""
+    if len(shape) == 1 and shape[0] != 1:
+        return list(shape), [list(st) for st in strides_list]
     dims = [d for d in range(len(shape)) if shape[d] != 1]
     new_shape, new_strides = [], [[] for _ in strides_list]
     for d in dims:
@@ -112,8 +121,11 @@ def offsets_table(shape, strides):
 def _level(shape, strides_list):
     """One loop level over dims `shape` for several operands: (size, [(table, stride)]).
     An operand whose dims collapse to one stride is affine (empty table)."""
+    if not shape:
+        return 1, [(_EMPTY, 0)] * len(strides_list)
     shape, strides_list = coalesce(shape, strides_list)
-    size = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if len(shape) <= 1:
+        return (shape[0] if shape else 1), [(_EMPTY, st[0] if st else 0) for st in strides_list]
     out = []
     for st in strides_list:
         own_shape, (own,) = coalesce(shape, [st])
@@ -121,7 +133,7 @@ def _level(shape, strides_list):
             out.append((_EMPTY, own[0] if own else 0))
         else:
             out.append((offsets_table(own_shape, own), 1))
-    return size, out
+    return _prod(shape), out
 
 
 def _post_level(shape, strides_list):
@@ -129,6 +141,8 @@ def _post_level(shape, strides_list):
     shape, strides_list = coalesce(shape, strides_list)
     if not shape:
         return 1, [(_EMPTY, 0)] * len(strides_list), 1, [0] * len(strides_list)
+    if len(shape) == 1:
+        return 1, [(_EMPTY, 0)] * len(strides_list), shape[0], [st[0] for st in strides_list]
     q1, levels = _level(shape[:-1], [st[:-1] for st in strides_list])
     return q1, levels, shape[-1], [st[-1] for st in strides_list]
 
@@ -145,7 +159,7 @@ def indexed(dst, src, pre_shape, mid_shape, post_shape, mode=COPY):
     ops = (dst, src)
     pshape = tuple(pre_shape)
     p, pre = _level(pshape, [op[2][0] for op in ops])
-    j = int(np.prod(mid_shape, dtype=np.int64)) if mid_shape else 1
+    j = _prod(mid_shape)
     q1, post, q2, inner = _post_level(tuple(post_shape), [op[2][2] for op in ops])
     numel = p * j * q1 * q2
     if numel == 0:
@@ -179,7 +193,7 @@ def along_dim(plain, index, other, shape, dim, gather, mode=COPY):
     `plain`, `index`, `other` are ``(storage, offset, strides)``; `index` holds validated
     non-negative int64 values. `other`'s stride along `dim` is the one the index steps.
     """
-    numel = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    numel = _prod(shape)
     if numel == 0:
         return
     sd = other[2][dim] if other[2] else 0
@@ -220,7 +234,7 @@ def compress(src, mask, shape, out_dtype):
     """The elements of `src` whose `mask` is set, in row-major order over `shape`, as a new
     1-D ndarray of `out_dtype`. `src` and `mask` are ``(storage, offset, strides)`` broadcast
     to `shape`; the mask storage holds bytes (bool or uint8)."""
-    numel = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    numel = _prod(shape)
     if numel == 0:
         return np.empty(0, out_dtype)
     shape_arr, st = _mask_plan(shape, src[2], mask[2])
@@ -241,7 +255,7 @@ def compress(src, mask, shape, out_dtype):
 def masked_fill(dst, mask, shape, value_storage):
     """dst[pos] = value where mask[pos] is set; `dst`/`mask` are (storage, offset, strides)
     over `shape`, `value_storage` a one-element array of dst's dtype."""
-    numel = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    numel = _prod(shape)
     if numel == 0:
         return
     shape_arr, st = _mask_plan(shape, dst[2], mask[2])
