@@ -175,19 +175,33 @@ def _{name}_rows(x, xo, sk, sr, out, k0, k1, r0, r1):
         base = xo + k0 * sk + r0 * sr
         for i in range(m):
             o[i] = cast(x[base + i * sk])
-        for r in range(1, n):
+        r = 1
+        if sk == 1:
+            # Four rows per pass over the outputs: a quarter of the accumulator traffic.
+            while r + 4 <= n:
+                start = base + r * sr
+                x0 = x[start:start + m]
+                x1 = x[start + sr:start + sr + m]
+                x2 = x[start + 2 * sr:start + 2 * sr + m]
+                x3 = x[start + 3 * sr:start + 3 * sr + m]
+                for i in range(m):
+                    acc = o[i]
+                    v = cast(x0[i])
+                    acc = {step("acc", "v")}
+                    v = cast(x1[i])
+                    acc = {step("acc", "v")}
+                    v = cast(x2[i])
+                    acc = {step("acc", "v")}
+                    v = cast(x3[i])
+                    o[i] = {step("acc", "v")}
+                r += 4
+        while r < n:
             start = base + r * sr
-            if sk == 1:
-                row = x[start:start + m]
-                for i in range(m):
-                    acc = o[i]
-                    v = cast(row[i])
-                    o[i] = {step("acc", "v")}
-            else:
-                for i in range(m):
-                    acc = o[i]
-                    v = cast(x[start + i * sk])
-                    o[i] = {step("acc", "v")}
+            for i in range(m):
+                acc = o[i]
+                v = cast(x[start + i * sk])
+                o[i] = {step("acc", "v")}
+            r += 1
 
 
 @kernel(fastmath={{"reassoc"}})
