@@ -21,14 +21,15 @@ def contiguous_strides(shape):
 
 
 def row_major(shape, strides):
-    """True when `strides` lay out `shape` in row-major order without gaps."""
+    """True when `strides` lay out `shape` in row-major order without gaps (always for a
+    shape without elements, as torch: whatever its strides, it has nothing to lay out)."""
+    if 0 in shape:
+        return True
     expected = 1
     for i in range(len(shape) - 1, -1, -1):
         size = shape[i]
         if size == 1:
             continue
-        if size == 0:
-            return True
         if strides[i] != expected:
             return False
         expected *= size
