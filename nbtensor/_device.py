@@ -59,6 +59,8 @@ class device:
         return (device, (self.type, self.index))
 
 
+device.__module__ = "nbtensor"  # shown as nbtensor.device, as torch.device
+
 CPU = device("cpu")
 
 

@@ -42,6 +42,8 @@ class dtype:
         return (_dtype_by_name, (self.name,))
 
 
+dtype.__module__ = "nbtensor"  # shown as nbtensor.dtype, as torch.dtype
+
 bool = dtype("bool", np.bool_, BOOL, 0, "Bool")
 uint8 = dtype("uint8", np.uint8, INTEGER, 0, "Byte")
 int8 = dtype("int8", np.int8, INTEGER, 0, "Char")

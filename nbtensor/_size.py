@@ -35,3 +35,6 @@ class Size(tuple):
 
     def __reduce__(self):
         return (Size, (tuple(self),))
+
+
+Size.__module__ = "nbtensor"  # type(x.shape) is shown as nbtensor.Size, as torch.Size

@@ -488,3 +488,5 @@ def _add_dtype_shortcuts():
 
 
 _add_dtype_shortcuts()
+# Shown as nbtensor.Tensor (as torch shows torch.Tensor), e.g. by type(x) in the D2L notebook.
+Tensor.__module__ = "nbtensor"
