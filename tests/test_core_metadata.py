@@ -208,3 +208,13 @@ def test_pickle_and_deepcopy_copy_the_data():
     d = copy.deepcopy(t)
     d[0, 0] = 100
     assert t[0, 0].item() == 0
+
+
+def test_public_classes_are_shown_under_nbtensor():
+    # torch shows <class 'torch.Tensor'>; D2L 2.2 displays type(A), type(B)
+    t = nbtensor.zeros(1)
+    assert repr(type(t)) == "<class 'nbtensor.Tensor'>"
+    assert repr(type(t.shape)) == "<class 'nbtensor.Size'>"
+    assert repr(type(t.dtype)) == "<class 'nbtensor.dtype'>"
+    assert repr(type(t.device)) == "<class 'nbtensor.device'>"
+    assert pickle.loads(pickle.dumps(t.device)) == t.device
