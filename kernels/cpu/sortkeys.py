@@ -174,11 +174,26 @@ def unpack(keys, m, src, n, values, indices, e0, e1):
         col = 0
 
 
+@helper
+def _before(a, b):
+    """a sorts before b, NaN last (NumPy's and torch's order)."""
+    return a < b or (b != b and a == a)
+
+
 @kernel()
 def searchsorted_rows(seq, values, right, out):
-    """out[r, :] = insertion points of values[r, :] in the sorted row seq[r, :]."""
+    """out[r, :] = insertion points of values[r, :] in the sorted row seq[r, :]: the first
+    place whose element is not before the value (left) or is after it (right)."""
+    n = seq.shape[1]
     for r in range(seq.shape[0]):
-        if right:
-            out[r, :] = np.searchsorted(seq[r], values[r], side="right")
-        else:
-            out[r, :] = np.searchsorted(seq[r], values[r], side="left")
+        row = seq[r]
+        for c in range(values.shape[1]):
+            v = values[r, c]
+            lo, hi = 0, n
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if _before(v, row[mid]) if right else not _before(row[mid], v):
+                    hi = mid
+                else:
+                    lo = mid + 1
+            out[r, c] = lo
