@@ -20,7 +20,7 @@ import numpy as np
 from . import _dtype as dt
 from . import _gather_cpu as g
 from ._indexcheck import check_range, index_array, int64_table
-from ._plan import broadcast_strides
+from ._plan import broadcast_shapes, broadcast_strides
 from ._tensor import Tensor, _overlaps, check_writable, copy_into, empty_tensor, make, scalar_storage
 
 __all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
@@ -233,8 +233,8 @@ def _masked_select_same_shape(t, mask):
 def _check_dtype(value, dtype, name):
     if value.dtype is not dtype:
         raise RuntimeError(
-            f"{name} requires the source and destination dtypes match, got {dtype.name} for the "
-            f"destination and {value.dtype.name} for the source.")
+            f"{name} requires the source and destination dtypes match, got {dtype.c_name} for the "
+            f"destination and {value.dtype.c_name} for the source.")
 
 
 def _put(t, plan, value, mode):
@@ -248,15 +248,14 @@ def _put(t, plan, value, mode):
         while value.dim() > len(shape) and value._shape[0] == 1:
             value = value.squeeze(0)
         try:
-            if value.dim() > len(shape):
-                raise ValueError
-            vst = broadcast_strides(value._shape, value._strides, shape)
-            if any(s not in (1, n) for s, n in zip(value._shape, shape[len(shape) - value.dim():])):
-                raise ValueError
-        except ValueError:
+            fits = value.dim() <= len(shape) and broadcast_shapes(shape, value._shape) == shape
+        except RuntimeError:
+            fits = False
+        if not fits:
             raise RuntimeError(
                 f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
-                f"indexing result of shape {list(shape)}") from None
+                f"indexing result of shape {list(shape)}")
+        vst = broadcast_strides(value._shape, value._strides, shape)
         if _overlaps(value, t):
             value = value.clone()
         src = (value._storage, value._offset, (vst[:npre], vst[npre:npre + nb], vst[npre + nb:]), None)
