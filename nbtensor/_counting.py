@@ -9,20 +9,13 @@ import numbers
 import numpy as np
 
 from . import _dtype as dt
-from ._out import write_out
-from ._plan import contiguous_strides
-from ._tensor import Tensor, make, wrap_dim
+from ._creation import _wrap
+from ._out import result_or_out
+from ._tensor import Tensor, wrap_dim
 
 __all__ = ["unique", "unique_consecutive", "bincount", "histc"]
 
 _METHODS = __all__
-
-
-def _wrap(a, dtype=None, device=None):
-    dtype = dtype or dt.from_numpy_dtype(a.dtype)
-    a = np.ascontiguousarray(a, dtype=dtype.np)
-    t = make(a.reshape(-1), 0, a.shape, contiguous_strides(a.shape), dtype)
-    return t if device is None else t.to(device)
 
 
 def _results(values, inverse, counts, return_inverse, return_counts):
@@ -44,7 +37,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     else:
         dim = wrap_dim(dim, input.dim())
         if arr.shape[dim] == 0:
-            vals, inv, cnt = arr, np.empty(0, np.int64), np.empty(0, np.int64)
+            vals, inv, cnt = arr.copy(), np.empty(0, np.int64), np.empty(0, np.int64)
         else:
             vals, inv, cnt = np.unique(arr, return_inverse=True, return_counts=True, axis=dim, equal_nan=False)
             inv = inv.reshape(-1)
@@ -118,8 +111,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
         raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
     data = arr[(arr >= lo) & (arr <= hi)]
     counts, _ = np.histogram(data, bins=bins, range=(lo, hi))
-    result = _wrap(counts, input.dtype)
-    return result if out is None else write_out(out, result, "histc")
+    return result_or_out(_wrap(counts, input.dtype), out, "histc")
 
 
 def attach():

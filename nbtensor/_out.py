@@ -4,7 +4,7 @@ import warnings
 from . import _dtype as dt
 from ._tensor import Tensor, check_writable, copy_into, empty_tensor
 
-__all__ = ["resize_out", "write_out"]
+__all__ = ["resize_out", "write_out", "result_or_out"]
 
 
 def resize_out(out, shape):
@@ -33,3 +33,8 @@ def write_out(out, result, name, cast=False):
     resize_out(out, result._shape)
     check_writable(out)
     return copy_into(out, result)
+
+
+def result_or_out(result, out, name):
+    """`result`, or `out` holding a copy of it when an ``out=`` tensor was given."""
+    return result if out is None else write_out(out, result, name)

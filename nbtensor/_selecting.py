@@ -13,9 +13,10 @@ import numpy as np
 from . import _dtype as dt
 from . import _gather_cpu as g
 from ._advanced import arith
+from ._creation import _wrap
 from ._indexcheck import check_range, int64_table
-from ._out import write_out
-from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
+from ._out import result_or_out
+from ._plan import broadcast_shapes, broadcast_strides
 from ._tensor import (Tensor, _overlaps, check_writable, copy_into, empty_tensor, make,
                       scalar_storage, wrap_dim)
 
@@ -63,10 +64,6 @@ def _scalar_value(name, value):
     return value
 
 
-def _out_or(result, out, name):
-    return result if out is None else write_out(out, result, name)
-
-
 def _dim_side(t, dim, index=None):
     """t as an operand of the indexed kernel split around `dim`: (storage, offset,
     (pre, mid, post strides), index) with `index` = (table, wrap) along dim."""
@@ -95,7 +92,7 @@ def index_select(input, dim, index, *, out=None):
               shape[:dim], (table.shape[0],), shape[dim + 1:])
     if not input._shape:
         result = result.reshape(())
-    return _out_or(result, out, "index_select")
+    return result_or_out(result, out, "index_select")
 
 
 # --------------------------------------------------------------------------- masks
@@ -113,7 +110,7 @@ def masked_select(input, mask, *, out=None):
                       (mask._storage, mask._offset, broadcast_strides(mask._shape, mask._strides, shape)),
                       shape, input.dtype.np)
     result = make(data, 0, (data.shape[0],), (1,), input.dtype, input.device)
-    return _out_or(result, out, "masked_select")
+    return result_or_out(result, out, "masked_select")
 
 
 def masked_fill_(self, mask, value):
@@ -147,15 +144,10 @@ def nonzero(input, *, out=None, as_tuple=False):
     arr = input.numpy()
     coords = np.nonzero(arr.reshape(1) if arr.ndim == 0 else arr)
     if as_tuple:
-        return tuple(_from_array(c) for c in coords)
+        return tuple(_wrap(c, dt.int64) for c in coords)
     n = coords[0].shape[0]
-    result = _from_array(np.stack(coords, axis=1) if arr.ndim else np.empty((n, 0), np.int64))
-    return _out_or(result, out, "nonzero")
-
-
-def _from_array(a):
-    a = np.ascontiguousarray(a, dtype=np.int64)
-    return make(a.reshape(-1), 0, a.shape, contiguous_strides(a.shape), dt.int64)
+    result = _wrap(np.stack(coords, axis=1) if arr.ndim else np.empty((n, 0), np.int64), dt.int64)
+    return result_or_out(result, out, "nonzero")
 
 
 def argwhere(input):
@@ -211,7 +203,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     dim, index = _along_dim_checks("gather", input, dim, index)
     result = empty_tensor(index._shape, input.dtype, input.device)
     g.along_dim(_operand(result), _operand(index), _operand(input), _shape1(index)[0], dim, gather=True)
-    return _out_or(result, out, "gather")
+    return result_or_out(result, out, "gather")
 
 
 def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
@@ -325,7 +317,7 @@ def index_add_(self, dim, index, source, *, alpha=1):
         if not self.dtype.is_floating_point and isinstance(alpha, float):
             raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
         scaled = np.multiply(source.numpy(), alpha, dtype=source.dtype.np, casting="unsafe")
-        source = make(scaled.reshape(-1), 0, scaled.shape, contiguous_strides(scaled.shape), source.dtype)
+        source = _wrap(scaled, source.dtype)
     elif _overlaps(source, self):
         source = source.clone()
     shape = _shape1(self)[0]

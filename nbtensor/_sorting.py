@@ -15,9 +15,9 @@ import numpy as np
 from . import _dtype as dt
 from . import return_types
 from ._gather_cpu import bits, run_split, split_ranges
-from ._out import write_out
-from ._plan import contiguous_strides
-from ._tensor import Tensor, make, wrap_dim
+from ._creation import _wrap
+from ._out import result_or_out, write_out
+from ._tensor import Tensor, wrap_dim
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "searchsorted"]
 
@@ -107,8 +107,7 @@ def _select(arr, descending, first):
 def _back(a, moved_shape, dim, ndim, dtype, device):
     """A result laid out as (rows, k) back to a contiguous tensor with the row dim at `dim`."""
     shape = moved_shape[:-1] + (a.shape[1],) if ndim else ()
-    a = np.ascontiguousarray(a, dtype=dtype.np)
-    t = make(a.reshape(-1), 0, shape, contiguous_strides(shape), dtype, device)
+    t = _wrap(a.reshape(shape), dtype)
     if ndim and dim != ndim - 1:
         t = t.movedim(-1, dim).contiguous()
     return t
@@ -145,8 +144,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 def msort(input, *, out=None):
     """``sort(input, dim=0).values``."""
-    values = sort(input, 0).values
-    return values if out is None else write_out(out, values, "msort")
+    return result_or_out(sort(input, 0).values, out, "msort")
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
@@ -225,9 +223,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             _k().searchsorted_rows(s2, v2, bool(right), result)
         result = result.reshape(vals.shape)
     dtype = dt.int32 if out_int32 else dt.int64
-    result = np.array(result, dtype=dtype.np, order="C")
-    t = make(result.reshape(-1), 0, result.shape, contiguous_strides(result.shape), dtype)
-    return t if out is None else write_out(out, t, "searchsorted")
+    return result_or_out(_wrap(np.asarray(result), dtype), out, "searchsorted")
 
 
 def attach():
