@@ -380,3 +380,22 @@ def test_torch_parity_on_mixed_indices():
         r = case(nt.tensor(a), lambda v: nt.tensor(v))
         e = case(torch.tensor(a), lambda v: torch.tensor(v))
         np.testing.assert_array_equal(r.numpy(), e.numpy())
+
+
+def test_concurrent_use_from_python_threads():
+    # the large ops split their work over a shared thread pool; two callers at once must
+    # both get the right answer (and not deadlock)
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(11)
+    a = rng.random(300000).astype(np.float32)
+    idx = rng.integers(0, a.size, 200000)
+    t, ti, tm = nt.tensor(a), nt.tensor(idx), nt.tensor(a > 0.5)
+
+    def work(_):
+        return t[ti].numpy().copy(), t[tm].numpy().copy(), nt.sort(t).indices.numpy().copy()
+
+    with ThreadPoolExecutor(4) as pool:
+        for got, mask_sel, order in pool.map(work, range(8)):
+            np.testing.assert_array_equal(got, a[idx])
+            np.testing.assert_array_equal(mask_sel, a[a > 0.5])
+            np.testing.assert_array_equal(order, np.argsort(a, kind="stable"))
