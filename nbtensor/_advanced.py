@@ -90,7 +90,7 @@ class Plan:
         v = self.view
         if len(self.arrays) == 1:
             d = self.dims[0]
-            return int64_table(self.arrays[0]), v._strides[d], v._shape[d]
+            return int64_table(self.arrays[0]), v._strides[d], v._shape[d] if self.mins[0] < 0 else 0
         lin = np.zeros(self.bshape, np.int64)
         for d, arr, lo in zip(self.dims, self.arrays, self.mins):
             a = arr.astype(np.int64, copy=False)

@@ -269,10 +269,10 @@ def take(input, index):
     flat = input.reshape(-1)
     n = flat._shape[0]
     table = int64_table(index.numpy())
-    check_range(table, n, lambda v: f"out of range: tried to access index {v} on a tensor of {n} elements.")
+    lo = check_range(table, n, lambda v: f"out of range: tried to access index {v} on a tensor of {n} elements.")
     result = empty_tensor(index._shape, input.dtype, input.device)
     g.indexed((result._storage, 0, ((), (1,) if index._shape else (), ()), None),
-              (flat._storage, flat._offset, ((), (), ()), (table, flat._strides[0], n)),
+              (flat._storage, flat._offset, ((), (), ()), (table, flat._strides[0], n if lo < 0 else 0)),
               (), (table.shape[0],), ())
     return result
 

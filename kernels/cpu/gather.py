@@ -64,8 +64,12 @@ def _copy_mid(dst, dp, dtab, dm, src, sp, stab, sm, ja, jb):
         o = dst[dp + ja:dp + jb]
         t = stab[ja:jb]
         w, s = sm[3], sm[2]
-        for i in range(n):
-            o[i] = src[sp + _wrapped(t[i], w) * s]
+        if w == 0 and s == 1:  # no negative index to wrap (the facade knows)
+            for i in range(n):
+                o[i] = src[sp + t[i]]
+        else:
+            for i in range(n):
+                o[i] = src[sp + _wrapped(t[i], w) * s]
     elif dtab.shape[0] != 0 and stab.shape[0] == 0 and sm[2] == 1:
         # scatter from a contiguous run
         v = src[sp + ja:sp + jb]
