@@ -1,9 +1,11 @@
 """Linear algebra timings of nbtensor, NumPy and PyTorch (when installed), as a table of ratios.
 
-Usage: python benchmarks/compare_linalg.py [--repeat N]
+Usage: python benchmarks/compare_linalg.py [--repeat N] [--budget SECONDS] [--threads T]
 Runs the workloads of asv_benchmarks/bench_linalg.py in one process. The backends are
-timed in turns (round-robin), N rounds, best round each: on a shared machine the load then
-changes all three alike.
+timed in turns (round-robin), at least N rounds and until each has had about SECONDS,
+best round each: on a shared machine the load then changes all three alike. --threads
+sets the BLAS/OpenMP thread count (on a busy 2-core machine, threaded BLAS calls that
+wait for a descheduled thread take milliseconds; one thread gives steadier figures).
 """
 import argparse
 import os
@@ -12,30 +14,34 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from asv_benchmarks import bench_linalg as bl  # noqa: E402
+bl = None  # asv_benchmarks.bench_linalg, imported after the thread count is set
 
-WORKLOADS = [(f"mm {n}x{n} {dt}", bl.MM, "time_mm", (n, dt))
-             for dt in ("float32", "float64") for n in (64, 256, 1024, 2048)] + [
-    ("bmm 64x(64x64) float32", bl.BMM, "time_bmm", ("float32",)),
-    ("bmm 64x(64x64) float64", bl.BMM, "time_bmm", ("float64",)),
-    ("a @ b.T 256 float32", bl.MatmulTransposed, "time_matmul_transposed", (256, "float32")),
-    ("a @ b.T 1024 float32", bl.MatmulTransposed, "time_matmul_transposed", (1024, "float32")),
-    ("inv 256x256 float32", bl.Decompositions, "time_inverse", ("float32",)),
-    ("inv 256x256 float64", bl.Decompositions, "time_inverse", ("float64",)),
-    ("svd 256x256 float32", bl.Decompositions, "time_svd", ("float32",)),
-    ("svd 256x256 float64", bl.Decompositions, "time_svd", ("float64",)),
-]
+
+def _workloads():
+    mm = [(f"mm {n}x{n} {dt}", bl.MM, "time_mm", (n, dt))
+          for dt in ("float32", "float64") for n in (64, 256, 1024, 2048)]
+    return mm + [
+        ("bmm 64x(64x64) float32", bl.BMM, "time_bmm", ("float32",)),
+        ("bmm 64x(64x64) float64", bl.BMM, "time_bmm", ("float64",)),
+        ("a @ b.T 256 float32", bl.MatmulTransposed, "time_matmul_transposed", (256, "float32")),
+        ("a @ b.T 1024 float32", bl.MatmulTransposed, "time_matmul_transposed", (1024, "float32")),
+        ("inv 256x256 float32", bl.Decompositions, "time_inverse", ("float32",)),
+        ("inv 256x256 float64", bl.Decompositions, "time_inverse", ("float64",)),
+        ("svd 256x256 float32", bl.Decompositions, "time_svd", ("float32",)),
+        ("svd 256x256 float64", bl.Decompositions, "time_svd", ("float64",)),
+    ]
 
 
 def _calls_per_sample(fn):
-    """How many calls make one sample of at least ~2 ms (fast ops are timed in batches)."""
+    """How many calls make one sample of at least ~0.2 ms (fast ops are timed in batches;
+    short samples give the best-of more chances to miss other processes' bursts)."""
     t = time.perf_counter()
     fn()
     once = time.perf_counter() - t
-    return max(1, int(2e-3 / max(once, 1e-7))) if once < 1e-3 else 1
+    return max(1, int(2e-4 / max(once, 1e-7)))
 
 
-def compare(cls, method, params, repeat):
+def compare(cls, method, params, repeat, budget, threads):
     """Best time per call of `method` for each backend (None when not installed)."""
     fns = {}
     for backend in bl.BACKENDS:
@@ -44,26 +50,38 @@ def compare(cls, method, params, repeat):
             obj.setup(backend, *params)
         except NotImplementedError:
             continue
+        if backend == "torch" and threads:
+            sys.modules["torch"].set_num_threads(threads)
         fn = getattr(obj, method)
         fns[backend] = (lambda fn=fn, b=backend: fn(b, *params))
     number = {b: _calls_per_sample(f) for b, f in fns.items()}
     best = {b: float("inf") for b in fns}
-    for _ in range(repeat):
+    rounds, start = 0, time.perf_counter()
+    while rounds < repeat or (time.perf_counter() - start < budget * len(fns) and rounds < 50 * repeat):
         for b, f in fns.items():
             t = time.perf_counter()
             for _ in range(number[b]):
                 f()
             best[b] = min(best[b], (time.perf_counter() - t) / number[b])
+        rounds += 1
     return {b: best.get(b) for b in bl.BACKENDS}
 
 
 def main():
+    global bl
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--budget", type=float, default=1.0)
+    parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
+    if args.threads:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
+    from asv_benchmarks import bench_linalg
+    bl = bench_linalg
     print(f"{'workload':26s} {'nbtensor':>12s} {'numpy':>12s} {'torch':>12s} {'nb/np':>7s} {'nb/torch':>8s}")
-    for label, cls, method, params in WORKLOADS:
-        times = compare(cls, method, params, args.repeat)
+    for label, cls, method, params in _workloads():
+        times = compare(cls, method, params, args.repeat, args.budget, args.threads)
         nb_t, np_t, th_t = times["nbtensor"], times["numpy"], times["torch"]
         fmt = lambda t: f"{t * 1e6:10.1f}us" if t is not None else f"{'-':>12s}"  # noqa: E731
         ratio = lambda t: f"{nb_t / t:7.2f}" if t is not None else f"{'-':>7s}"  # noqa: E731
