@@ -1,6 +1,6 @@
 """Quick comparison of the hot indexing/joining ops with NumPy (and torch when installed).
 
-    python benchmarks/compare_indexing.py [--n 1000000] [--repeat 20]
+    python benchmarks/compare_indexing.py [--n 1000000] [--repeat 20] [--threads T]
 
 Prints best-of-N wall times (time.perf_counter) and the ratio to NumPy for x[mask], gather
 (vs np.take_along_axis), index_select (vs np.take), cat (vs np.concatenate) and sort
@@ -82,12 +82,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10 ** 6)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for nbtensor (numba) and torch; steadier on a busy machine")
     args = parser.parse_args()
+    if args.threads:
+        import numba
+        numba.set_num_threads(args.threads)
+        if torch is not None:
+            torch.set_num_threads(args.threads)
     backends = ["nbtensor", "numpy"] + (["torch"] if torch is not None else [])
     header = f"{'workload':<20}" + "".join(f"{b + ' ms':>13}" for b in backends) + f"{'nb/np':>8}"
     if torch is not None:
         header += f"{'nb/torch':>10}"
-    print(f"n = {args.n}, best of {args.repeat}")
+    print(f"n = {args.n}, best of {args.repeat}, float32 unless noted")
     print(header)
     for name, fns in workloads(args.n).items():
         t = {b: best(fns[b], args.repeat) for b in backends}
