@@ -399,3 +399,60 @@ def test_concurrent_use_from_python_threads():
             np.testing.assert_array_equal(got, a[idx])
             np.testing.assert_array_equal(mask_sel, a[a > 0.5])
             np.testing.assert_array_equal(order, np.argsort(a, kind="stable"))
+
+
+@st.composite
+def torch_index_case(draw):
+    """A shape and an index mixing ints, slices, None, ... and int/bool arrays."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4))
+    n = draw(st.integers(1, 3))
+    items, dims_left = [], list(shape)
+    used_ellipsis = False
+    while dims_left:
+        size = dims_left[0]
+        kind = draw(st.sampled_from(["int", "slice", "array", "mask", "none", "ellipsis"]))
+        if kind == "int":
+            items.append(draw(st.integers(-size, size - 1)))
+        elif kind == "slice":
+            items.append(slice(draw(st.integers(0, size)), None, draw(st.integers(1, 2))))
+        elif kind == "array":
+            items.append(draw(hnp.arrays(np.int64, (draw(st.sampled_from([n, 1])),),
+                                         elements=st.integers(-size, size - 1))))
+        elif kind == "mask":
+            items.append(draw(hnp.arrays(np.bool_, (size,))))
+        elif kind == "none":
+            items.append(None)
+            continue
+        elif not used_ellipsis:
+            used_ellipsis = True
+            items.append(Ellipsis)
+            dims_left = dims_left[draw(st.integers(0, len(dims_left))):]
+            continue
+        else:
+            continue
+        dims_left = dims_left[1:]
+    return shape, tuple(items[:draw(st.integers(0, len(items)))])
+
+
+@needs_torch
+@settings(max_examples=80, deadline=None)
+@given(torch_index_case())
+def test_hypothesis_matches_torch_with_ints_none_ellipsis_and_masks(case):
+    shape, index = case
+    a = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+
+    def convert(T):
+        return tuple(T(i) if isinstance(i, np.ndarray) else i for i in index)
+
+    try:
+        expected = torch.tensor(a)[convert(torch.tensor)]
+    except IndexError as e:  # e.g. masks/arrays that do not broadcast together
+        with pytest.raises(IndexError):
+            nt.tensor(a)[convert(nt.tensor)]
+        return
+    result = nt.tensor(a)[convert(nt.tensor)]
+    check(result, expected.numpy())
+    tt, nn = torch.tensor(a), nt.tensor(a)
+    tt[convert(torch.tensor)] = -1.0
+    nn[convert(nt.tensor)] = -1.0
+    check(nn, tt.numpy())
