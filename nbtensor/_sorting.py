@@ -70,10 +70,36 @@ def _sorted_keys(arr, descending, first):
         width = 32
     if width <= 32 and first < n:
         keys2 = np.partition(keys2, first - 1, axis=-1)[:, :first]
-    keys2.sort(axis=-1)
-    if width == 64:
-        _fix_runs(keys2.reshape(-1), low, n)
+    keys2 = _sort_rows(keys2, low if width == 64 else low[:0])
     return keys2, (kind, width, rebuild)
+
+
+def _sort_rows(keys, low):
+    """Sort each row of packed keys (then, for 64-bit dtypes, order the runs of equal top
+    halves by `low`). NumPy's sort releases the GIL: rows are shared out among threads, and
+    a single long row is first split at a sampled median of the top halves
+    (`partition_keys`), so that its two parts sort at once. Returns the sorted keys."""
+    rows, n = keys.shape
+
+    def sort(seg, seg_low):  # seg: (r, m) keys whose rows own the low halves seg_low
+        seg.sort(axis=-1)
+        if low.size and seg.size:
+            _fix_runs(seg.reshape(-1), seg_low, seg.shape[1])
+
+    ranges = split_ranges(keys.size)
+    if len(ranges) == 1:
+        sort(keys, low)
+    elif rows > 1:
+        run_split([(rows * lo // keys.size, rows * hi // keys.size) for lo, hi in ranges],
+                  lambda r0, r1: sort(keys[r0:r1], low[r0 * n:r1 * n]))
+    else:
+        flat = keys.reshape(-1)
+        pivot = np.median(flat[::max(1, n // 1024)] >> np.uint64(32)).astype(np.uint64)
+        out = np.empty_like(flat)
+        split = int(_k().partition_keys(flat, pivot, out))
+        run_split([(0, split), (split, n)], lambda lo, hi: sort(out[lo:hi].reshape(1, -1), low))
+        keys = out.reshape(keys.shape)
+    return keys
 
 
 def _fix_runs(keys, low, n):

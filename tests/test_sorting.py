@@ -90,10 +90,12 @@ def test_sort_large_rows_use_threads():
     rng = np.random.default_rng(3)
     for dtype in (np.float32, np.int64, np.int16):
         a = (rng.standard_normal(300000) * 1000).astype(dtype)
-        v, i = nt.sort(nt.tensor(a))
-        ev, ei = ref_sort(a)
-        check(v, ev)
-        check(i, ei)
+        for x, dim in ((a, 0), (a.reshape(6, 50000), 1), (a.reshape(50000, 6), 0)):
+            for descending in (False, True):
+                v, i = nt.sort(nt.tensor(x), dim, descending)
+                ev, ei = ref_sort(x, dim, descending)
+                check(v, ev)
+                check(i, ei)
 
 
 @pytest.mark.parametrize("descending", [False, True])

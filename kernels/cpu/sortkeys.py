@@ -85,6 +85,24 @@ def pack_keys(src, kind, width, inf_bits, descending, n, out, low, e0, e1):
 
 
 @kernel()
+def partition_keys(keys, pivot, out):
+    """Branch-free partition of packed keys: those whose top half is below `pivot` go to
+    the front of `out`, the others to the back (in any order: they are sorted next).
+    Every key is stored at both ends and only one end advances, so a stray store is always
+    overwritten before its slot is final. Returns the size of the front part."""
+    lo = 0
+    hi = keys.shape[0] - 1
+    for i in range(keys.shape[0]):
+        v = keys[i]
+        out[lo] = v
+        out[hi] = v
+        front = (v >> _SHIFT) < pivot
+        lo += front
+        hi -= 1 - front
+    return lo
+
+
+@kernel()
 def fix_runs(keys, low, n, limit, big):
     """Order each run of equal top halves in the sorted rows of `keys` by (low half,
     position): every run element's key becomes (low half) << 32 | position; runs up to
