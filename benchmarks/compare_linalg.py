@@ -1,11 +1,13 @@
 """Linear algebra timings of nbtensor, NumPy and PyTorch (when installed), as a table of ratios.
 
-Usage: python benchmarks/compare_linalg.py [--repeat N] [--budget SECONDS] [--threads T]
-Runs the workloads of asv_benchmarks/bench_linalg.py in one process. The backends are
-timed in turns (round-robin), at least N rounds and until each has had about SECONDS,
-best round each: on a shared machine the load then changes all three alike. --threads
-sets the BLAS/OpenMP thread count (on a busy 2-core machine, threaded BLAS calls that
-wait for a descheduled thread take milliseconds; one thread gives steadier figures).
+Usage: python benchmarks/compare_linalg.py [--repeat N] [--pause SECONDS] [--threads T]
+Runs the workloads of asv_benchmarks/bench_linalg.py in one process. The backends take
+turns, N rounds in a rotating order, a few samples per turn; each reports its best
+sample, so load from other processes changes all three alike. Each turn starts after a
+pause: the worker threads of the previous backend's BLAS/OpenMP spin for a while after a
+call (OpenBLAS: up to ~0.1 s) and would otherwise slow whichever backend runs next.
+--threads sets the BLAS/OpenMP thread count (on a busy 2-core machine, threaded BLAS
+calls that wait for a descheduled thread take milliseconds; one thread is steadier).
 """
 import argparse
 import os
@@ -41,7 +43,7 @@ def _calls_per_sample(fn):
     return max(1, int(2e-4 / max(once, 1e-7)))
 
 
-def compare(cls, method, params, repeat, budget, threads):
+def compare(cls, method, params, repeat, pause, threads, samples=3):
     """Best time per call of `method` for each backend (None when not installed)."""
     fns = {}
     for backend in bl.BACKENDS:
@@ -56,14 +58,15 @@ def compare(cls, method, params, repeat, budget, threads):
         fns[backend] = (lambda fn=fn, b=backend: fn(b, *params))
     number = {b: _calls_per_sample(f) for b, f in fns.items()}
     best = {b: float("inf") for b in fns}
-    rounds, start = 0, time.perf_counter()
-    while rounds < repeat or (time.perf_counter() - start < budget * len(fns) and rounds < 50 * repeat):
-        for b, f in fns.items():
-            t = time.perf_counter()
-            for _ in range(number[b]):
-                f()
-            best[b] = min(best[b], (time.perf_counter() - t) / number[b])
-        rounds += 1
+    order = list(fns)
+    for r in range(repeat):
+        for b in order[r % len(order):] + order[:r % len(order)]:
+            time.sleep(pause)
+            for _ in range(samples):
+                t = time.perf_counter()
+                for _ in range(number[b]):
+                    fns[b]()
+                best[b] = min(best[b], (time.perf_counter() - t) / number[b])
     return {b: best.get(b) for b in bl.BACKENDS}
 
 
@@ -71,7 +74,7 @@ def main():
     global bl
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--budget", type=float, default=1.0)
+    parser.add_argument("--pause", type=float, default=0.1)
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     if args.threads:
@@ -81,7 +84,7 @@ def main():
     bl = bench_linalg
     print(f"{'workload':26s} {'nbtensor':>12s} {'numpy':>12s} {'torch':>12s} {'nb/np':>7s} {'nb/torch':>8s}")
     for label, cls, method, params in _workloads():
-        times = compare(cls, method, params, args.repeat, args.budget, args.threads)
+        times = compare(cls, method, params, args.repeat, args.pause, args.threads)
         nb_t, np_t, th_t = times["nbtensor"], times["numpy"], times["torch"]
         fmt = lambda t: f"{t * 1e6:10.1f}us" if t is not None else f"{'-':>12s}"  # noqa: E731
         ratio = lambda t: f"{nb_t / t:7.2f}" if t is not None else f"{'-':>7s}"  # noqa: E731
