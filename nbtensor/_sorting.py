@@ -133,10 +133,10 @@ def _select(arr, descending, first):
 def _back(a, moved_shape, dim, ndim, dtype, device):
     """A result laid out as (rows, k) back to a contiguous tensor with the row dim at `dim`."""
     shape = moved_shape[:-1] + (a.shape[1],) if ndim else ()
-    t = _wrap(a.reshape(shape), dtype)
+    a = a.reshape(shape)
     if ndim and dim != ndim - 1:
-        t = t.movedim(-1, dim).contiguous()
-    return t
+        a = np.moveaxis(a, -1, dim)  # _wrap makes it contiguous (NumPy's transposing copy)
+    return _wrap(a, dtype)
 
 
 def _sorted_pair(input, dim, descending, first, name):

@@ -90,7 +90,8 @@ def test_sort_large_rows_use_threads():
     rng = np.random.default_rng(3)
     for dtype in (np.float32, np.int64, np.int16):
         a = (rng.standard_normal(300000) * 1000).astype(dtype)
-        for x, dim in ((a, 0), (a.reshape(6, 50000), 1), (a.reshape(50000, 6), 0)):
+        layouts = ((a, 0), (a.reshape(6, 50000), 1), (a.reshape(50000, 6), 0)) if dtype == np.float32 else ((a, 0),)
+        for x, dim in layouts:
             for descending in (False, True):
                 v, i = nt.sort(nt.tensor(x), dim, descending)
                 ev, ei = ref_sort(x, dim, descending)
