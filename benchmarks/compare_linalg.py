@@ -43,7 +43,7 @@ def _calls_per_sample(fn):
     return max(1, int(2e-4 / max(once, 1e-7)))
 
 
-def compare(cls, method, params, repeat, pause, threads, samples=3):
+def compare(cls, method, params, repeat, pause, threads, samples=5):
     """Best time per call of `method` for each backend (None when not installed)."""
     fns = {}
     for backend in bl.BACKENDS:
