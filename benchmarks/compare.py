@@ -1,16 +1,17 @@
 """Side-by-side timings of nbtensor, NumPy and PyTorch (when installed), as a table of ratios.
 
-Usage: python benchmarks/compare.py [--repeat N]
-Runs the workloads of asv_benchmarks/bench_elementwise.py in one process, best of N each.
+Usage: python benchmarks/compare.py [--repeat N] [--pause SECONDS]
+Runs the workloads of asv_benchmarks/bench_elementwise.py in one process; the backends
+take turns as benchmarks/_timing.py describes.
 """
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from asv_benchmarks import bench_elementwise as be  # noqa: E402
+from benchmarks import _timing as timing  # noqa: E402
 
 WORKLOADS = [
     ("a + b, 3x3 float32", be.SmallAdd, "time_add", 0),
@@ -26,46 +27,29 @@ WORKLOADS = [
 ]
 
 
-def best_time(obj, method, backend, repeat):
-    fn = getattr(obj, method)
-    number = 1
-    t = time.perf_counter()
-    fn(backend)
-    once = time.perf_counter() - t
-    if once < 1e-3:
-        number = max(1, int(2e-3 / max(once, 1e-7)))
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        for _ in range(number):
-            fn(backend)
-        best = min(best, (time.perf_counter() - t) / number)
-    return best
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--pause", type=float, default=0.1)
     args = parser.parse_args()
-    print(f"{'workload':30s} {'nbtensor':>12s} {'numpy':>12s} {'torch':>12s} {'np/nb':>7s} {'torch/nb':>8s}  nb GB/s")
-    cache = {}
+    print(timing.header(30) + "  nb GB/s")
+    objects = {}
     for label, cls, method, nbytes in WORKLOADS:
-        times = {}
+        fns = {}
         for backend in be.BACKENDS:
             key = (cls, backend)
             try:
-                if key not in cache:
+                if key not in objects:
                     obj = cls()
                     obj.setup(backend)
-                    cache[key] = obj
-                times[backend] = best_time(cache[key], method, backend, args.repeat)
+                    objects[key] = obj
             except NotImplementedError:
-                times[backend] = None
-        nb_t, np_t, th_t = times["nbtensor"], times["numpy"], times["torch"]
-        fmt = lambda t: f"{t * 1e6:10.1f}us" if t is not None else f"{'-':>12s}"  # noqa: E731
-        ratio = lambda t: f"{t / nb_t:7.2f}" if t is not None else f"{'-':>7s}"  # noqa: E731
-        bw = f"{nbytes / nb_t / 1e9:6.1f}" if nbytes else ""
-        print(f"{label:30s} {fmt(nb_t)} {fmt(np_t)} {fmt(th_t)} {ratio(np_t)} {ratio(th_t):>8s}  {bw}")
+                continue
+            fns[backend] = (lambda f=getattr(objects[key], method), b=backend: f(b))
+        times = timing.best_times(fns, args.repeat, args.pause)
+        bandwidth = f"{nbytes / times['nbtensor'] / 1e9:8.1f}" if nbytes else ""
+        print(timing.row(label, times, 30) + bandwidth)
+    print(timing.FOOTNOTE)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,24 @@
 """Quick comparison of the hot indexing/joining ops with NumPy (and torch when installed).
 
-    python benchmarks/compare_indexing.py [--n 1000000] [--repeat 20] [--threads T]
+    python benchmarks/compare_indexing.py [--n 1000000] [--repeat 7] [--pause S] [--threads T]
 
-Prints best-of-N wall times (time.perf_counter) and the ratio to NumPy for x[mask], gather
-(vs np.take_along_axis), index_select (vs np.take), cat (vs np.concatenate) and sort
-(vs np.sort), on float32 data of n elements. Run it on an otherwise idle machine.
+Prints the best times and the ratios to NumPy for x[mask], gather (vs np.take_along_axis),
+index_select (vs np.take), cat (vs np.concatenate) and sort (vs np.sort), on float32 data
+of n elements; the backends take turns as benchmarks/_timing.py describes.
 """
 import argparse
-import time
+import os
+import sys
 
 import numpy as np
 
-import nbtensor
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import nbtensor  # noqa: E402
+from benchmarks import _timing as timing  # noqa: E402
 
 try:
-    import torch
+    import torch  # noqa: E402
 except ImportError:  # torch is optional
     torch = None
 
@@ -68,20 +72,11 @@ def workloads(n):
     return out
 
 
-def best(fn, repeat):
-    fn()  # warm up (compiles or loads the kernels)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10 ** 6)
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--pause", type=float, default=0.1)
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for nbtensor (numba) and torch; steadier on a busy machine")
     args = parser.parse_args()
@@ -90,19 +85,11 @@ def main():
         numba.set_num_threads(args.threads)
         if torch is not None:
             torch.set_num_threads(args.threads)
-    backends = ["nbtensor", "numpy"] + (["torch"] if torch is not None else [])
-    header = f"{'workload':<20}" + "".join(f"{b + ' ms':>13}" for b in backends) + f"{'nb/np':>8}"
-    if torch is not None:
-        header += f"{'nb/torch':>10}"
-    print(f"n = {args.n}, best of {args.repeat}, float32 unless noted")
-    print(header)
+    print(f"n = {args.n}, float32 unless noted")
+    print(timing.header(20))
     for name, fns in workloads(args.n).items():
-        t = {b: best(fns[b], args.repeat) for b in backends}
-        line = f"{name:<20}" + "".join(f"{t[b] * 1e3:>13.3f}" for b in backends)
-        line += f"{t['nbtensor'] / t['numpy']:>8.2f}"
-        if torch is not None:
-            line += f"{t['nbtensor'] / t['torch']:>10.2f}"
-        print(line)
+        print(timing.row(name, timing.best_times(fns, args.repeat, args.pause), 20))
+    print(timing.FOOTNOTE)
 
 
 if __name__ == "__main__":
