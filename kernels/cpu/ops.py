@@ -1,8 +1,8 @@
 """The scalar expression of every element-wise kernel, keyed by kernel name.
 
 `{0}`, `{1}`, `{2}` stand for the input elements; `zero` and `one` are constants of the
-first input's dtype. Names from scalar.py, `np` and `math` may be used. codegen.py turns
-each row into the kernels in generated/ and reduce.py.
+first input's dtype. Names from scalar.py and vmath.py, `np` and `math` may be used.
+codegen.py turns each row into the kernels in generated/ and reduce.py.
 """
 
 UNARY = {
@@ -11,7 +11,7 @@ UNARY = {
     "abs": "abs({0})",
     "reciprocal": "one / {0}",
     "square": "{0} * {0}",
-    "exp": "np.exp({0})",
+    "exp": "vexp({0})",
     "exp2": "np.exp2({0})",
     "expm1": "np.expm1({0})",
     "log": "np.log({0})",

@@ -7,12 +7,6 @@ from .._jit import helper
 
 
 @helper
-def sigmoid(x):
-    one = x - x + 1
-    return one / (one + np.exp(-x))
-
-
-@helper
 def sign(x):
     # torch.sign(nan) is nan for floats; integers and bools never take the last branch.
     if x > 0:

@@ -8,7 +8,8 @@ from ..._jit import helper, kernel
 from ...strides import advance, position
 from ..scalar import (  # noqa: F401
     clamp, erf, fmax, fmin, fmod_int, ipow, maximum, minimum,
-    round_half_even, sigmoid, sign, trunc_div_int)
+    round_half_even, sign, trunc_div_int)
+from ..vmath import sigmoid, vexp  # noqa: F401
 
 
 @helper

@@ -8,7 +8,8 @@ from ..._jit import helper, kernel
 from ...strides import advance, position
 from ..scalar import (  # noqa: F401
     clamp, erf, fmax, fmin, fmod_int, ipow, maximum, minimum,
-    round_half_even, sigmoid, sign, trunc_div_int)
+    round_half_even, sign, trunc_div_int)
+from ..vmath import sigmoid, vexp  # noqa: F401
 
 
 @helper
@@ -18,15 +19,15 @@ def _exp_run(o, po, so, a0, p0, s0, n):
         if s0 == 1:
             x0 = a0[p0:p0 + n]
             for i in range(n):
-                z[i] = np.exp(x0[i])
+                z[i] = vexp(x0[i])
             return
         if s0 == 0:
             x0 = a0[p0]
             for i in range(n):
-                z[i] = np.exp(x0)
+                z[i] = vexp(x0)
             return
     for i in range(n):
-        o[po + i * so] = np.exp(a0[p0 + i * s0])
+        o[po + i * so] = vexp(a0[p0 + i * s0])
 
 
 @kernel(parallel=False)

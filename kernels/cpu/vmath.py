@@ -1,0 +1,150 @@
+"""Vectorisable replacements for libm functions in CPU kernels.
+
+``np.exp`` inside ``@njit`` calls the scalar libm ``exp``/``expf`` once per element, so a
+loop that uses it cannot be vectorised (~1.5-3.5 GB/s here). ``vexp`` computes the same
+function with arithmetic LLVM can vectorise: reduce x = n*ln2 + r with |r| <= ln2/2, a
+polynomial for e^r, and the power of two 2^n built directly from its exponent bits.
+
+- float32: evaluated in float64, whose rounding error is far below a float32 ulp, so the
+  result is the correctly rounded float32 for all but rare ties (within 1 ulp always).
+- float64: Cody-Waite reduction (ln2 split so n*ln2_hi is exact) and a degree-13 Taylor
+  polynomial (truncation error < 5e-18 on |r| <= ln2/2); within 1 ulp of the true value,
+  like glibc's exp. Results in the subnormal range are scaled in two steps so that 2^n
+  never leaves the normal range.
+Both keep exp(nan) = nan, exp(inf) = inf, exp(-inf) = 0.
+
+``sigmoid`` is built on ``vexp``.
+"""
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic, overload
+from numba.np.numpy_support import as_dtype
+
+_LOG2E = 1.4426950408889634
+_LN2 = 0.6931471805599453
+# ln2 split: the low 21 bits of _LN2_HI are zero, so n * _LN2_HI is exact for |n| < 2^21.
+_LN2_HI = 0.6931471803691238
+_LN2_LO = 1.9082149292705877e-10
+# Adding then subtracting 1.5 * 2^52 rounds a double of magnitude < 2^51 to an integer
+# (ties to even) with plain arithmetic, which vectorises on every x86 level.
+_ROUNDER = 6755399441055744.0
+
+
+@intrinsic
+def _double_from_bits(typingctx, bits):
+    """Reinterpret an int64 as the float64 with the same bit pattern."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a * b + c with one rounding (llvm.fma: one vector instruction on FMA hardware)."""
+    if not (a == b == c and isinstance(a, types.Float)):
+        return None
+    sig = a(a, a, a)
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return sig, codegen
+
+
+def _pow2(n):
+    """2.0 ** n for an integer-valued float64 n in [-1022, 1023]."""
+
+
+@overload(_pow2, inline="always")
+def _pow2_impl(n):
+    def impl(n):
+        return _double_from_bits((np.int64(n) + 1023) << 52)
+    return impl
+
+
+def _exp_float64(x):
+    """e**x for float64 x."""
+
+
+@overload(_exp_float64, inline="always")
+def _exp_float64_impl(x):
+    def impl(x):
+        # Outside [-746, 710] the result is 0 or inf; clamping keeps n in range (nan passes).
+        c = -746.0 if x < -746.0 else x
+        c = 710.0 if c > 710.0 else c
+        n = (c * _LOG2E + _ROUNDER) - _ROUNDER
+        r = (c - n * _LN2_HI) - n * _LN2_LO
+        p = 1.0 / 6227020800.0
+        p = _fma(p, r, 1.0 / 479001600.0)
+        p = _fma(p, r, 1.0 / 39916800.0)
+        p = _fma(p, r, 1.0 / 3628800.0)
+        p = _fma(p, r, 1.0 / 362880.0)
+        p = _fma(p, r, 1.0 / 40320.0)
+        p = _fma(p, r, 1.0 / 5040.0)
+        p = _fma(p, r, 1.0 / 720.0)
+        p = _fma(p, r, 1.0 / 120.0)
+        p = _fma(p, r, 1.0 / 24.0)
+        p = _fma(p, r, 1.0 / 6.0)
+        p = _fma(p, r, 0.5)
+        p = _fma(p * r, r, r) + 1.0
+        # n can reach -1077 or 1025: apply 2^n as 2^h * 2^(n-h), both within normal range.
+        h = (n * 0.5 + _ROUNDER) - _ROUNDER
+        return p * _pow2(h) * _pow2(n - h)
+    return impl
+
+
+def _exp_float32(x):
+    """e**x for float32 x, computed in float64."""
+
+
+@overload(_exp_float32, inline="always")
+def _exp_float32_impl(x):
+    def impl(x):
+        # float32 results are 0 below -104 and inf above 89; n stays within [-151, 129].
+        c = np.float64(x)
+        c = -104.0 if c < -104.0 else c
+        c = 89.0 if c > 89.0 else c
+        n = (c * _LOG2E + _ROUNDER) - _ROUNDER
+        r = _fma(-n, _LN2, c)
+        p = 1.0 / 40320.0
+        p = _fma(p, r, 1.0 / 5040.0)
+        p = _fma(p, r, 1.0 / 720.0)
+        p = _fma(p, r, 1.0 / 120.0)
+        p = _fma(p, r, 1.0 / 24.0)
+        p = _fma(p, r, 1.0 / 6.0)
+        p = _fma(p, r, 0.5)
+        p = _fma(p * r, r, r) + 1.0
+        return np.float32(p * _pow2(n))
+    return impl
+
+
+def vexp(x):
+    """e**x, vectorisable; float32 and float64 (other types use np.exp)."""
+
+
+@overload(vexp, inline="always")
+def _vexp_impl(x):
+    if x == types.float32:
+        return lambda x: _exp_float32(x)
+    if x == types.float64:
+        return lambda x: _exp_float64(x)
+    return lambda x: np.exp(x)
+
+
+def sigmoid(x):
+    """1 / (1 + e**-x), as e**x / (1 + e**x) for negative x so tiny results keep their value."""
+
+
+@overload(sigmoid)
+def _sigmoid_impl(x):
+    one = as_dtype(x).type(1)
+
+    def impl(x):
+        e = vexp(-abs(x))
+        # e**x / (1 + e**x) below zero; the factor is 1 elsewhere (nan stays nan).
+        return (e if x < 0 else one) / (one + e)
+    return impl

@@ -1,0 +1,72 @@
+"""Accuracy of the vectorised exp (kernels/cpu/vmath.py) behind exp, sigmoid and softmax.
+
+The oracle is NumPy's exp evaluated in long double (x86 80-bit: 11 more mantissa bits
+than float64), rounded to each result's ulp.
+"""
+import numpy as np
+import pytest
+
+import nbtensor as torch
+
+LONG_DOUBLE_IS_WIDER = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant
+
+
+def max_ulp_error(got, x):
+    """Largest |got - e**x| in units of the ulp of the correctly rounded result."""
+    want = np.exp(x.astype(np.longdouble))
+    dtype = got.dtype
+    with np.errstate(over="ignore"):
+        rounded = want.astype(dtype)
+    finite = np.isfinite(rounded)
+    ulp = np.spacing(np.abs(rounded[finite])).astype(np.longdouble)
+    return float(np.max(np.abs(got[finite].astype(np.longdouble) - want[finite]) / ulp))
+
+
+def sweep(dtype, lo, hi):
+    rng = np.random.default_rng(7)
+    parts = [np.linspace(lo, hi, 400_001), rng.uniform(-1, 1, 100_000), rng.uniform(lo, hi, 200_000)]
+    return np.concatenate(parts).astype(dtype)
+
+
+@pytest.mark.skipif(not LONG_DOUBLE_IS_WIDER, reason="needs a long double wider than float64")
+@pytest.mark.parametrize("dtype, lo, hi, bound", [
+    (np.float32, -105.0, 90.0, 0.52),     # includes overflow to inf and subnormal results
+    (np.float64, -746.0, 710.0, 1.05),
+])
+def test_exp_within_one_ulp(dtype, lo, hi, bound):
+    x = sweep(dtype, lo, hi)
+    got = torch.exp(torch.from_numpy(x)).numpy()
+    assert max_ulp_error(got, x) <= bound
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exp_special_values_and_range_ends(dtype):
+    info = np.finfo(dtype)
+    big = np.log(info.max)              # largest x with a finite result
+    tiny = np.log(info.smallest_subnormal)
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, big * 0.999, big * 1.001,
+                  tiny * 0.99, tiny * 1.01, 2 * tiny], dtype)
+    got = torch.exp(torch.from_numpy(x)).numpy()
+    with np.errstate(over="ignore", under="ignore"):
+        want = np.exp(x.astype(np.longdouble)).astype(dtype)
+    np.testing.assert_array_max_ulp(got[1:], want[1:], maxulp=1)
+    assert np.isnan(got[0])
+    assert got[3] == 1.0 and got[4] == 1.0
+    assert got[-1] == 0.0           # far below the smallest subnormal
+    assert 0 < got[-3]              # a subnormal result keeps its value
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_and_softmax_use_it_accurately(dtype):
+    x = sweep(dtype, -120.0, 120.0)[::50]
+    xl = x.astype(np.longdouble)
+    np.testing.assert_allclose(torch.sigmoid(torch.from_numpy(x)).numpy(),
+                               (1 / (1 + np.exp(-xl))).astype(dtype),
+                               rtol=4 * np.finfo(dtype).eps, atol=2 * np.finfo(dtype).smallest_subnormal)
+    rows = x[:12_000].reshape(40, 300)
+    # x - max is rounded in `dtype` by every implementation (torch's too): start from it.
+    shifted = (rows - rows.max(1, keepdims=True)).astype(np.longdouble)
+    want = np.exp(shifted)
+    want = (want / want.sum(1, keepdims=True)).astype(dtype)
+    got = torch.softmax(torch.from_numpy(rows), 1).numpy()
+    np.testing.assert_allclose(got, want, rtol=8 * np.finfo(dtype).eps, atol=np.finfo(dtype).tiny)
