@@ -140,9 +140,22 @@ import numpy as np
 from numba import prange
 
 from .._jit import helper, kernel
+from .blocked import blocked_sum  # noqa: F401
 from .scalar import maximum, minimum
 
 '''
+
+
+def _contiguous_run(name, update):
+    """Statements reducing the contiguous run x[base:base + n] into `acc`."""
+    helper = ops.RUN_HELPERS.get(name)
+    if helper:
+        return f"acc = {helper}(x[base + 1:base + n], cast(x[base]))"
+    return f"""row = x[base:base + n]
+                acc = cast(row[0])
+                for i in range(1, n):
+                    v = cast(row[i])
+                    acc = {update}"""
 
 
 def _reduction(name, update):
@@ -158,11 +171,7 @@ def _{name}_rows(x, xo, sk, sr, out, k0, k1, r0, r1):
         for k in range(k0, k1):
             base = xo + k * sk + r0 * sr
             if sr == 1:
-                row = x[base:base + n]
-                acc = cast(row[0])
-                for i in range(1, n):
-                    v = cast(row[i])
-                    acc = {step("acc", "v")}
+                {_contiguous_run(name, step("acc", "v"))}
             else:
                 acc = cast(x[base])
                 for i in range(1, n):

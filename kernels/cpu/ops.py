@@ -91,3 +91,6 @@ REDUCTIONS = {
     "max": "maximum(acc, v)",
     "min": "minimum(acc, v)",
 }
+# Reductions whose contiguous runs are reduced by a helper from blocked.py,
+# called as helper(run, acc) -> acc.
+RUN_HELPERS = {"sum": "blocked_sum"}

@@ -7,6 +7,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import helper, kernel
+from .blocked import blocked_sum  # noqa: F401
 from .scalar import maximum, minimum
 
 
@@ -19,11 +20,7 @@ def _sum_rows(x, xo, sk, sr, out, k0, k1, r0, r1):
         for k in range(k0, k1):
             base = xo + k * sk + r0 * sr
             if sr == 1:
-                row = x[base:base + n]
-                acc = cast(row[0])
-                for i in range(1, n):
-                    v = cast(row[i])
-                    acc = acc + v
+                acc = blocked_sum(x[base + 1:base + n], cast(x[base]))
             else:
                 acc = cast(x[base])
                 for i in range(1, n):
