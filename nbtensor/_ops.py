@@ -57,7 +57,7 @@ def _make_dunder(op, kind):
         def dunder(self, other=None):
             if op.arity == 1:
                 return apply(op, (self,))
-            if not _is_operand(other):
+            if type(other) is not Tensor and not _is_operand(other):  # exact-type test first: cheap
                 return NotImplemented
             return apply(op, (self, other))
     elif kind == "reflected":
