@@ -296,10 +296,16 @@ class Tensor:
 
     def clone(self, memory_format=None):
         """A copy with its own memory (dense tensors keep their dimension order)."""
-        if memory_format is not None and memory_format != "preserve_format":
-            out = empty_tensor(self._shape, self.dtype, self.device)
-        else:
-            out = empty_like_layout(self)
+        preserve = memory_format is None or memory_format == "preserve_format"
+        if preserve and self.device is CPU and (self._contig or self._contig is None and self.is_contiguous()):
+            n = _numel(self._shape)
+            if n < _cpu.PARALLEL_THRESHOLD:
+                # Small and contiguous: one NumPy memcpy is the cheapest copy per call.
+                out = make(self._storage[self._offset:self._offset + n].copy(), 0, self._shape,
+                           self._strides, self.dtype, CPU)
+                out._contig = True
+                return out
+        out = empty_like_layout(self) if preserve else empty_tensor(self._shape, self.dtype, self.device)
         return copy_into(out, self)
 
     def copy_(self, src, non_blocking=False):

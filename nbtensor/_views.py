@@ -89,10 +89,14 @@ def view_strides(oldshape, oldstrides, newshape):
 
 def view(self, *shape):
     """Same data, new shape (one -1 is inferred). RuntimeError when the strides don't allow it."""
-    if len(shape) == 1 and not isinstance(shape[0], (numbers.Integral, tuple, list)):
+    if len(shape) == 1 and type(shape[0]) is not int and not isinstance(shape[0], (numbers.Integral, tuple, list)):
         from ._dtype import to_dtype
         return _view_dtype(self, to_dtype(shape[0]))
-    shape = infer_size(parse_sizes(shape), self.numel())
+    shape = infer_size(parse_sizes(shape), _numel(self._shape))
+    if self._contig or self._contig is None and self.is_contiguous():
+        result = make(self._storage, self._offset, shape, contiguous_strides(shape), self.dtype, self.device)
+        result._contig = True
+        return result
     strides = view_strides(self._shape, self._strides, shape)
     if strides is None:
         raise RuntimeError(
