@@ -58,17 +58,20 @@ def basic_view(t, items):
             shape.extend(t._shape[d:d + fill])
             strides.extend(t._strides[d:d + fill])
             d += fill
-        elif isinstance(item, slice):
-            size = t._shape[d]
-            start, length, step = slice_bounds(item, size)
-            if length:
-                offset += start * t._strides[d]
-            shape.append(length)
-            strides.append(t._strides[d] * step)
+        elif type(item) is slice:
+            if item.start is None and item.stop is None and item.step is None:
+                shape.append(t._shape[d])  # `:` keeps the dimension as it is
+                strides.append(t._strides[d])
+            else:
+                start, length, step = slice_bounds(item, t._shape[d])
+                if length:
+                    offset += start * t._strides[d]
+                shape.append(length)
+                strides.append(t._strides[d] * step)
             d += 1
         else:
             try:
-                i = item.__index__()
+                i = item if type(item) is int else item.__index__()
             except (AttributeError, TypeError):
                 raise IndexError(
                     "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
