@@ -15,6 +15,8 @@ Both keep exp(nan) = nan, exp(inf) = inf, exp(-inf) = 0.
 
 ``sigmoid`` is built on ``vexp``.
 """
+import math
+
 import numpy as np
 from llvmlite import ir
 from numba import types
@@ -66,6 +68,25 @@ def _pow2_impl(n):
     return impl
 
 
+# 1/k! for k from the degree down to 2, highest first (see _exp_poly).
+_TAYLOR_13 = tuple(1.0 / math.factorial(k) for k in range(13, 1, -1))
+_TAYLOR_8 = tuple(1.0 / math.factorial(k) for k in range(8, 1, -1))
+
+
+def _exp_poly(r, coeffs):
+    """e**r from the Taylor polynomial 1 + r + r^2 * (coeffs[0] r^d-2 + ... + coeffs[-1])."""
+
+
+@overload(_exp_poly, inline="always")
+def _exp_poly_impl(r, coeffs):
+    def impl(r, coeffs):
+        p = coeffs[0]
+        for i in range(1, len(coeffs)):
+            p = _fma(p, r, coeffs[i])
+        return _fma(p * r, r, r) + 1.0
+    return impl
+
+
 def _exp_float64(x):
     """e**x for float64 x."""
 
@@ -78,19 +99,7 @@ def _exp_float64_impl(x):
         c = 710.0 if c > 710.0 else c
         n = (c * _LOG2E + _ROUNDER) - _ROUNDER
         r = (c - n * _LN2_HI) - n * _LN2_LO
-        p = 1.0 / 6227020800.0
-        p = _fma(p, r, 1.0 / 479001600.0)
-        p = _fma(p, r, 1.0 / 39916800.0)
-        p = _fma(p, r, 1.0 / 3628800.0)
-        p = _fma(p, r, 1.0 / 362880.0)
-        p = _fma(p, r, 1.0 / 40320.0)
-        p = _fma(p, r, 1.0 / 5040.0)
-        p = _fma(p, r, 1.0 / 720.0)
-        p = _fma(p, r, 1.0 / 120.0)
-        p = _fma(p, r, 1.0 / 24.0)
-        p = _fma(p, r, 1.0 / 6.0)
-        p = _fma(p, r, 0.5)
-        p = _fma(p * r, r, r) + 1.0
+        p = _exp_poly(r, _TAYLOR_13)
         # n can reach -1077 or 1025: apply 2^n as 2^h * 2^(n-h), both within normal range.
         h = (n * 0.5 + _ROUNDER) - _ROUNDER
         return p * _pow2(h) * _pow2(n - h)
@@ -110,14 +119,7 @@ def _exp_float32_impl(x):
         c = 89.0 if c > 89.0 else c
         n = (c * _LOG2E + _ROUNDER) - _ROUNDER
         r = _fma(-n, _LN2, c)
-        p = 1.0 / 40320.0
-        p = _fma(p, r, 1.0 / 5040.0)
-        p = _fma(p, r, 1.0 / 720.0)
-        p = _fma(p, r, 1.0 / 120.0)
-        p = _fma(p, r, 1.0 / 24.0)
-        p = _fma(p, r, 1.0 / 6.0)
-        p = _fma(p, r, 0.5)
-        p = _fma(p * r, r, r) + 1.0
+        p = _exp_poly(r, _TAYLOR_8)
         return np.float32(p * _pow2(n))
     return impl
 
