@@ -5,12 +5,12 @@ A row names the op, its promotion rule and its kernel(s); `install()` derives th
 operators (``__add__``, ``__radd__``, ``__iadd__``) and ``out=`` from it.
 """
 import numbers
-import warnings
 
 import numpy as np
 
 from . import _cpu
 from . import _dtype as dt
+from ._out import resize_out
 from ._plan import broadcast_shapes, broadcast_strides
 from ._tensor import (Tensor, _numel, _overlaps, check_writable, copy_into, empty_like_layout,
                       empty_tensor, make)
@@ -239,18 +239,6 @@ def _check_devices(operands):
             + " and ".join(sorted(str(d) for d in devs)) + "!")
 
 
-def _resize_out(out, shape):
-    if out._shape == shape:
-        return
-    if out.numel() != 0:
-        warnings.warn(
-            f"An output with one or more elements was resized since it had shape {list(out._shape)}, "
-            f"which does not match the required output shape {list(shape)}.", UserWarning, stacklevel=4)
-    fresh = empty_tensor(shape, out.dtype)
-    out._storage, out._offset, out._shape, out._strides = fresh._storage, 0, fresh._shape, fresh._strides
-    out._contig = True
-
-
 def _same_layout(a, b):
     return a._offset == b._offset and a._strides == b._strides and a._shape == b._shape
 
@@ -276,7 +264,7 @@ def apply(op, operands, out=None, inplace=False):
             raise RuntimeError(
                 f"output with shape {list(target._shape)} doesn't match the broadcast shape {list(shape)}")
         if not inplace:
-            _resize_out(target, shape)
+            resize_out(target, shape)
         if not dt.can_cast(result_dtype, target.dtype):
             raise RuntimeError(
                 f"result type {result_dtype.c_name} can't be cast to the desired output type "

@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import _cpu
+from ._plan import merge_dims
+from ._tensor import _numel
 
 __all__ = ["COPY", "ADD", "MUL", "bits", "coalesce", "indexed", "along_dim", "compress",
            "masked_fill", "run_split"]
@@ -83,31 +85,10 @@ def run_split(ranges, run):
     return [first] + [f.result() for f in futures]
 
 
-def _prod(shape):
-    n = 1
-    for s in shape:
-        n *= s
-    return n
-
-
 def coalesce(shape, strides_list):
     """Drop size-1 dimensions and merge neighbours that are contiguous for every operand,
     keeping the dimension order (row-major order of the iteration is preserved)."""
-    if len(shape) == 1 and shape[0] != 1:
-        return list(shape), [list(st) for st in strides_list]
-    dims = [d for d in range(len(shape)) if shape[d] != 1]
-    new_shape, new_strides = [], [[] for _ in strides_list]
-    for d in dims:
-        size = shape[d]
-        if new_shape and all(ns[-1] == st[d] * size for ns, st in zip(new_strides, strides_list)):
-            new_shape[-1] *= size
-            for ns, st in zip(new_strides, strides_list):
-                ns[-1] = st[d]
-        else:
-            new_shape.append(size)
-            for ns, st in zip(new_strides, strides_list):
-                ns.append(st[d])
-    return new_shape, new_strides
+    return merge_dims(shape, [d for d in range(len(shape)) if shape[d] != 1], strides_list)
 
 
 def offsets_table(shape, strides):
@@ -133,7 +114,7 @@ def _level(shape, strides_list):
             out.append((_EMPTY, own[0] if own else 0))
         else:
             out.append((offsets_table(own_shape, own), 1))
-    return _prod(shape), out
+    return _numel(shape), out
 
 
 def _post_level(shape, strides_list):
@@ -159,7 +140,7 @@ def indexed(dst, src, pre_shape, mid_shape, post_shape, mode=COPY):
     ops = (dst, src)
     pshape = tuple(pre_shape)
     p, pre = _level(pshape, [op[2][0] for op in ops])
-    j = _prod(mid_shape)
+    j = _numel(mid_shape)
     q1, post, q2, inner = _post_level(tuple(post_shape), [op[2][2] for op in ops])
     numel = p * j * q1 * q2
     if numel == 0:
@@ -193,7 +174,7 @@ def along_dim(plain, index, other, shape, dim, gather, mode=COPY):
     `plain`, `index`, `other` are ``(storage, offset, strides)``; `index` holds validated
     non-negative int64 values. `other`'s stride along `dim` is the one the index steps.
     """
-    numel = _prod(shape)
+    numel = _numel(shape)
     if numel == 0:
         return
     sd = other[2][dim] if other[2] else 0
@@ -234,7 +215,7 @@ def compress(src, mask, shape, out_dtype):
     """The elements of `src` whose `mask` is set, in row-major order over `shape`, as a new
     1-D ndarray of `out_dtype`. `src` and `mask` are ``(storage, offset, strides)`` broadcast
     to `shape`; the mask storage holds bytes (bool or uint8)."""
-    numel = _prod(shape)
+    numel = _numel(shape)
     if numel == 0:
         return np.empty(0, out_dtype)
     shape_arr, st = _mask_plan(shape, src[2], mask[2])
@@ -255,7 +236,7 @@ def compress(src, mask, shape, out_dtype):
 def masked_fill(dst, mask, shape, value_storage):
     """dst[pos] = value where mask[pos] is set; `dst`/`mask` are (storage, offset, strides)
     over `shape`, `value_storage` a one-element array of dst's dtype."""
-    numel = _prod(shape)
+    numel = _numel(shape)
     if numel == 0:
         return
     shape_arr, st = _mask_plan(shape, dst[2], mask[2])

@@ -19,6 +19,7 @@ def resize_out(out, shape):
             f"which does not match the required output shape {list(shape)}.", UserWarning, stacklevel=4)
     fresh = empty_tensor(shape, out.dtype, out.device)
     out._storage, out._offset, out._shape, out._strides = fresh._storage, 0, fresh._shape, fresh._strides
+    out._contig = True
 
 
 def write_out(out, result, name, cast=False):

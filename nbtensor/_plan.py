@@ -69,6 +69,24 @@ def broadcast_strides(shape, strides, target):
     return tuple(out)
 
 
+def merge_dims(shape, dims, strides_list):
+    """Walk `dims` of `shape` in the given order (outermost first), merging each into the
+    previous one when it is contiguous with it for every operand's strides. Returns
+    (shape list, one strides list per operand)."""
+    new_shape, new_strides = [], [[] for _ in strides_list]
+    for d in dims:
+        size = shape[d]
+        if new_shape and all(ns[-1] == st[d] * size for ns, st in zip(new_strides, strides_list)):
+            new_shape[-1] *= size
+            for ns, st in zip(new_strides, strides_list):
+                ns[-1] = st[d]
+        else:
+            new_shape.append(size)
+            for ns, st in zip(new_strides, strides_list):
+                ns.append(st[d])
+    return new_shape, new_strides
+
+
 def plan(shape, strides_list):
     """Reorder and coalesce an iteration of `shape` over operands with `strides_list`.
 
@@ -81,16 +99,5 @@ def plan(shape, strides_list):
     if len(dims) > 1:
         # Outermost first: sort by the strides of the output, then of each input.
         dims.sort(key=lambda d: tuple(abs(st[d]) for st in strides_list), reverse=True)
-    new_shape = [shape[dims[0]]]
-    new_strides = [[st[dims[0]]] for st in strides_list]
-    for d in dims[1:]:
-        size = shape[d]
-        if all(ns[-1] == st[d] * size for ns, st in zip(new_strides, strides_list)):
-            new_shape[-1] *= size
-            for ns, st in zip(new_strides, strides_list):
-                ns[-1] = st[d]
-        else:
-            new_shape.append(size)
-            for ns, st in zip(new_strides, strides_list):
-                ns.append(st[d])
+    new_shape, new_strides = merge_dims(shape, dims, strides_list)
     return tuple(new_shape), [tuple(ns) for ns in new_strides]

@@ -14,6 +14,7 @@ import numpy as np
 from . import _cpu
 from . import _dtype as dt
 from ._elementwise import OPS_BY_NAME, apply
+from ._out import resize_out
 from ._plan import contiguous_strides
 from ._tensor import Tensor, _numel, copy_into, make, wrap_dim
 from .return_types import return_type
@@ -150,8 +151,7 @@ def _finish(result, out):
     if out is None:
         return result
     if out._shape != result._shape:
-        from ._elementwise import _resize_out
-        _resize_out(out, result._shape)
+        resize_out(out, result._shape)
     return copy_into(out, result)
 
 
