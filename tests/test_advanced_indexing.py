@@ -446,7 +446,7 @@ def test_hypothesis_matches_torch_with_ints_none_ellipsis_and_masks(case):
 
     try:
         expected = torch.tensor(a)[convert(torch.tensor)]
-    except IndexError as e:  # e.g. masks/arrays that do not broadcast together
+    except IndexError:  # e.g. masks/arrays that do not broadcast together
         with pytest.raises(IndexError):
             nt.tensor(a)[convert(nt.tensor)]
         return

@@ -1,7 +1,6 @@
 """The kernel layer's own guarantees: generated code is current, caches cannot go stale,
 importing compiles nothing."""
 import os
-import pathlib
 import shutil
 import subprocess
 import sys

@@ -48,9 +48,8 @@ def _constants(expr, indent):
 
 
 def _runner(name, template, arity):
-    ins = [f"a{i}" for i in range(arity)]
     params = ", ".join(f"a{i}, p{i}, s{i}" for i in range(arity))
-    out = [f"@helper", f"def _{name}_run(o, po, so, {params}, n):"]
+    out = ["@helper", f"def _{name}_run(o, po, so, {params}, n):"]
     out += _constants(template, "    ")
     out.append("    if so == 1:")
     out.append("        z = o[po:po + n]")
