@@ -11,12 +11,7 @@ from hypothesis.extra import numpy as hnp
 
 import nbtensor as nt
 
-try:
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None
-
-needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+from support import check as _check_exact, needs_torch, torch
 
 
 def base(shape=(2, 3, 4), dtype=np.float32):
@@ -35,8 +30,7 @@ def layouts(a):
 
 
 def check(result, expected):
-    assert tuple(result.shape) == expected.shape
-    np.testing.assert_array_equal(result.numpy(), expected)
+    _check_exact(result, expected, dtype=False)
 
 
 INDEXES = [

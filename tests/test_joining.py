@@ -7,19 +7,7 @@ from hypothesis.extra import numpy as hnp
 
 import nbtensor as nt
 
-try:
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None
-
-needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
-
-
-def check(result, expected):
-    expected = np.asarray(expected)
-    assert tuple(result.shape) == expected.shape, (tuple(result.shape), expected.shape)
-    assert result.numpy().dtype == expected.dtype, (result.numpy().dtype, expected.dtype)
-    np.testing.assert_array_equal(result.numpy(), expected)
+from support import check, needs_torch, torch
 
 
 def data(shape=(3, 4), dtype=np.float32, start=0):

@@ -7,21 +7,10 @@ from hypothesis.extra import numpy as hnp
 
 import nbtensor as nt
 
-try:
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None
+from support import check, needs_torch, torch
 
-needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 
 DTYPES = [np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64, np.float16, np.float32, np.float64]
-
-
-def check(result, expected):
-    expected = np.asarray(expected)
-    assert tuple(result.shape) == expected.shape, (tuple(result.shape), expected.shape)
-    assert result.numpy().dtype == expected.dtype, (result.numpy().dtype, expected.dtype)
-    np.testing.assert_array_equal(result.numpy(), expected)
 
 
 def ref_sort(a, axis=-1, descending=False):
