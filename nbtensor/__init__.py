@@ -59,3 +59,11 @@ def broadcast_shapes(*shapes):
     """The shape all `shapes` broadcast to, as a `Size`."""
     from ._plan import broadcast_shapes as _bs
     return Size(_bs(*[tuple(s) if not isinstance(s, int) else (s,) for s in shapes]))
+
+
+# Last: every public function and Tensor method with a `dim`/`keepdim` parameter also
+# takes NumPy's `axis`/`keepdims`, as in torch.
+from . import _numpy_names  # noqa: E402
+
+_numpy_names.install(globals(), Tensor)
+_numpy_names.install(vars(linalg))

@@ -46,7 +46,7 @@ def _classify(item):
         return "slice", item
     if isinstance(item, (bool, np.bool_)):
         return "bool", bool(item)
-    if isinstance(item, (Tensor, np.ndarray, list)):
+    if isinstance(item, (Tensor, np.ndarray, list, range, tuple)):
         arr, kind = index_array(item)
         if arr.ndim == 0:
             return ("bool", bool(arr)) if kind == "mask" else ("int", int(arr))

@@ -38,6 +38,10 @@ def from_numpy(array):
     return make(storage, 0, tuple(array.shape), strides, dtype, CPU)
 
 
+# Python sequences torch.tensor reads element by element.
+_SEQUENCES = (list, tuple, range)
+
+
 def _infer_list_dtype(data):
     """torch's dtype for nested Python data: the promotion (promote_types) of every
     element's own dtype, where a Python float counts as the default dtype, an int as
@@ -46,7 +50,7 @@ def _infer_list_dtype(data):
     stack = [data]
     while stack:
         x = stack.pop()
-        if isinstance(x, (list, tuple)):
+        if isinstance(x, _SEQUENCES):
             stack.extend(x)
             continue
         if isinstance(x, Tensor):
@@ -64,8 +68,8 @@ def _to_array(data):
         return data.numpy()
     if isinstance(data, np.ndarray):
         return data
-    if isinstance(data, (list, tuple)):
-        items = [_to_array(x) if isinstance(x, (list, tuple, Tensor)) else x for x in data]
+    if isinstance(data, _SEQUENCES):
+        items = [_to_array(x) if isinstance(x, _SEQUENCES + (Tensor,)) else x for x in data]
         try:
             return np.array(items)
         except ValueError as e:

@@ -12,7 +12,8 @@ from ._tensor import Tensor, check_writable, copy_into, make
 
 
 def _is_advanced(item):
-    if isinstance(item, (Tensor, np.ndarray, list)):
+    # Sequences inside an index (a list, a range, a tuple within the index tuple) select.
+    if isinstance(item, (Tensor, np.ndarray, list, range, tuple)):
         return True
     return isinstance(item, (bool, np.bool_))
 

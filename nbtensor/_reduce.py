@@ -6,6 +6,7 @@ stride sr, outputs at stride sk. Kept and reduced dimensions are each collapsed 
 when their strides allow (else the input is copied once in the right order), and the
 generated kernels in kernels/cpu/reduce.py pick a vectorised loop for either layout.
 """
+import functools
 import math
 import numbers
 
@@ -428,10 +429,9 @@ def cumprod(input, dim, *, dtype=None, out=None):
 
 
 def _method(fn):
+    @functools.wraps(fn)  # keeps fn's signature visible (see _numpy_names)
     def method(self, *args, **kwargs):
         return fn(self, *args, **kwargs)
-    method.__name__ = fn.__name__
-    method.__doc__ = fn.__doc__
     return method
 
 

@@ -450,3 +450,23 @@ def test_hypothesis_matches_torch_with_ints_none_ellipsis_and_masks(case):
     tt[convert(torch.tensor)] = -1.0
     nn[convert(nt.tensor)] = -1.0
     check(nn, tt.numpy())
+
+
+@pytest.mark.parametrize("index", [
+    (range(3), [0, 1, 2]),      # D2L's cross-entropy: y_hat[range(len(y_hat)), y]
+    range(2),
+    (range(0),),
+    ((0, 2), slice(None)),      # a tuple inside the index tuple selects, like a list
+    (slice(None), (1, 3)),
+    ((0, 1), (1, 2)),
+])
+def test_ranges_and_inner_tuples_index_like_lists(index):
+    a = base((3, 4))
+    as_lists = tuple(list(i) if isinstance(i, (range, tuple)) else i for i in
+                     (index if isinstance(index, tuple) else (index,)))
+    check(nt.from_numpy(a)[index], a[as_lists])
+    t = nt.from_numpy(a.copy())
+    t[index] = -1.0
+    expected = a.copy()
+    expected[as_lists] = -1.0
+    check(t, expected)

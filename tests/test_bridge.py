@@ -272,3 +272,10 @@ def test_conversion_errors():
         [1, 2][nbtensor.tensor(1.0)]
     with pytest.raises(TypeError, match="0-d"):
         len(nbtensor.tensor(1))
+
+
+def test_tensor_reads_ranges_as_sequences():
+    t = nbtensor.tensor([range(3), range(3, 6)])
+    assert t.dtype is nbtensor.int64
+    np.testing.assert_array_equal(t.numpy(), [[0, 1, 2], [3, 4, 5]])
+    assert nbtensor.tensor(range(0)).dtype is nbtensor.float32
