@@ -294,6 +294,25 @@ class Tensor:
         out = empty_tensor(self._shape, self.dtype, self.device)
         return copy_into(out, self)
 
+    # No autograd in this release: every tensor is a constant leaf without a gradient.
+    requires_grad = False
+    grad = None
+    is_leaf = True
+
+    def requires_grad_(self, requires_grad=True):
+        """Only ``requires_grad_(False)`` is possible without autograd; returns `self`."""
+        if requires_grad:
+            raise RuntimeError("requires_grad_(True): autograd is not available in this release of nbtensor")
+        return self
+
+    def detach(self):
+        """A new tensor over the same memory (there is no graph to detach from)."""
+        return make(self._storage, self._offset, self._shape, self._strides, self.dtype, self.device)
+
+    def detach_(self):
+        """Returns `self` (there is no graph to detach from)."""
+        return self
+
     def clone(self, memory_format=None):
         """A copy with its own memory (dense tensors keep their dimension order)."""
         preserve = memory_format is None or memory_format == "preserve_format"

@@ -218,3 +218,26 @@ def test_public_classes_are_shown_under_nbtensor():
     assert repr(type(t.dtype)) == "<class 'nbtensor.dtype'>"
     assert repr(type(t.device)) == "<class 'nbtensor.device'>"
     assert pickle.loads(pickle.dumps(t.device)) == t.device
+
+
+def test_detach_shares_memory_and_grad_switches_are_inert():
+    x = nbtensor.arange(6.0).reshape(2, 3)
+    d = x.detach()
+    assert d is not x and d.data_ptr() == x.data_ptr() and d.shape == x.shape
+    d[0, 0] = 7.0                       # writes show through, as torch's detach
+    assert x[0, 0].item() == 7.0
+    assert x.detach_() is x and x.requires_grad is False and x.grad is None and x.is_leaf
+    assert x.requires_grad_(False) is x
+    with pytest.raises(RuntimeError, match="autograd"):
+        x.requires_grad_()
+    with nbtensor.no_grad():
+        y = x * 2
+    np.testing.assert_array_equal(y.numpy(), x.numpy() * 2)
+
+    @nbtensor.no_grad()
+    def double(t):
+        return t * 2
+    np.testing.assert_array_equal(double(x).numpy(), x.numpy() * 2)
+    assert nbtensor.is_grad_enabled() is False
+    with pytest.raises(RuntimeError, match="autograd"):
+        nbtensor.set_grad_enabled(True)
