@@ -8,6 +8,7 @@ trip). float16 is computed in float32 and rounded once at the end.
 import numpy as np
 
 from . import _dtype as dt
+from ._gather_cpu import run_split, split_ranges
 from ._linalg_util import CPP_NAMES, arrays, check_args, finish, not_implemented, upcast, write_inplace
 from ._plan import broadcast_shapes
 from ._tensor import Tensor, _numel, check_writable
@@ -31,9 +32,32 @@ def _blas_ready(a):
     return np.ascontiguousarray(a)
 
 
+# A stack of small float matrices: NumPy makes one BLAS call per matrix and OpenBLAS runs
+# each on one thread, so the stack is shared out among threads (np.matmul releases the GIL).
+# 64 x (64 x 64): 1.7x (float32) and 1.36x (float64) faster than one np.matmul here.
+_SMALL_MATRIX_WORK = 128 ** 3   # n*k*p up to which a single product stays single-threaded
+_SPLIT_WORK = 1 << 21           # b*n*k*p from which handing half to a thread pays
+
+
+def _matmul(x, y, out=None):
+    """``np.matmul(x, y, out=out)``, with stacks of small float matrices split over threads."""
+    if (x.ndim == 3 and y.ndim == 3 and x.shape[0] == y.shape[0] > 1 and x.dtype.kind == "f"
+            and y.dtype == x.dtype):
+        b, n, k = x.shape
+        p = y.shape[2]
+        if n * k * p <= _SMALL_MATRIX_WORK and b * n * k * p >= _SPLIT_WORK and (
+                out is None or not (np.may_share_memory(out, x) or np.may_share_memory(out, y))):
+            ranges = split_ranges(b, threshold=2)
+            if len(ranges) > 1:
+                out = np.empty((b, n, p), x.dtype) if out is None else out
+                run_split(ranges, lambda lo, hi: np.matmul(x[lo:hi], y[lo:hi], out=out[lo:hi]))
+                return out
+    return np.matmul(x, y, out=out)
+
+
 def _compute(x, y, dtype):
     """A fresh ``x @ y`` of ndarrays in the compute dtype (float32 for float16)."""
-    return np.matmul(_blas_ready(upcast(x, dtype)), _blas_ready(upcast(y, dtype)))
+    return _matmul(_blas_ready(upcast(x, dtype)), _blas_ready(upcast(y, dtype)))
 
 
 def _product(x, y, dtype, out, shape):
@@ -42,7 +66,7 @@ def _product(x, y, dtype, out, shape):
     into it (buffering the result itself when `out` overlaps an operand)."""
     if out is not None and dtype is not dt.float16 and out.dtype is dtype and out._shape == shape:
         check_writable(out)
-        np.matmul(_blas_ready(x), _blas_ready(y), out=out.numpy())
+        _matmul(_blas_ready(x), _blas_ready(y), out=out.numpy())
         return out
     return finish(_compute(x, y, dtype), dtype, out)
 

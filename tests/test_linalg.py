@@ -115,6 +115,21 @@ def test_bmm(rng, dtype, layout):
     close(nt.bmm(rand(rng, (0, 3, 5), dtype), rand(rng, (0, 5, 2), dtype)), np.zeros((0, 3, 2), dtype))
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_bmm_of_a_stack_large_enough_to_share_among_threads(rng, dtype, layout):
+    a, b = rand(rng, (33, 64, 48), dtype, layout), rand(rng, (33, 48, 64), dtype, layout)
+    expected = np.matmul(a.numpy(), b.numpy())
+    close(nt.bmm(a, b), expected)
+    close(a @ b, expected)
+    out = nt.empty(33, 64, 64, dtype=a.dtype)
+    assert nt.bmm(a, b, out=out) is out
+    close(out, expected)
+    square = rand(rng, (33, 64, 64), dtype)
+    expected = np.matmul(square.numpy(), square.numpy())
+    close(nt.bmm(square, square, out=square), expected)   # out is an operand: no thread split
+
+
 MATMUL_SHAPES = [
     ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3,)),
     ((5, 2, 3), (3, 4)), ((3,), (5, 3, 4)), ((2, 3), (5, 3, 4)), ((5, 2, 3), (5, 3, 4)),
