@@ -47,31 +47,59 @@ def _constants(expr, indent):
     return lines
 
 
+def _patterns(arity):
+    """Inner-loop stride patterns with a vectorisable loop: every input unit-stride (None),
+    or exactly input i broadcast (stride 0). Anything else takes the strided loop."""
+    return [None] + list(range(arity))
+
+
 def _runner(name, template, arity):
+    """Helpers for one row of the iteration: ``_<op>_pattern`` numbers the stride pattern,
+    ``_<op>_run<k>`` is the loop for pattern k (the last one strided), and ``_<op>_run``
+    picks one. Each loop is its own helper: a row loop that holds several of them inlined
+    defeats numba's reference-count pruning (an NRT incref/decref pair per array per row)."""
     params = ", ".join(f"a{i}, p{i}, s{i}" for i in range(arity))
-    out = ["@helper", f"def _{name}_run(o, po, so, {params}, n):"]
-    out += _constants(template, "    ")
+    patterns = _patterns(arity)
+    out = ["@helper", f"def _{name}_pattern(so, {', '.join(f's{i}' for i in range(arity))}):"]
     out.append("    if so == 1:")
-    out.append("        z = o[po:po + n]")
-    # Fast paths: every input unit-stride, or exactly one input broadcast (stride 0).
-    variants = [None] + list(range(arity))
-    for scalar in variants:
+    for k, scalar in enumerate(patterns):
         cond = " and ".join(f"s{i} == {0 if i == scalar else 1}" for i in range(arity))
         out.append(f"        if {cond}:")
+        out.append(f"            return {k}")
+    out.append(f"    return {len(patterns)}")
+    for k, scalar in enumerate(patterns):
+        out += ["", "", "@helper", f"def _{name}_run{k}(o, po, so, {params}, n):"]
+        out += _constants(template, "    ")
+        out.append("    z = o[po:po + n]")
         names = []
         for i in range(arity):
             if i == scalar:
-                out.append(f"            x{i} = a{i}[p{i}]")
+                out.append(f"    x{i} = a{i}[p{i}]")
                 names.append(f"x{i}")
             else:
-                out.append(f"            x{i} = a{i}[p{i}:p{i} + n]")
+                out.append(f"    x{i} = a{i}[p{i}:p{i} + n]")
                 names.append(f"x{i}[i]")
-        out.append("            for i in range(n):")
-        out.append(f"                z[i] = {_expr(template, names)}")
-        out.append("            return")
+        out.append("    for i in range(n):")
+        out.append(f"        z[i] = {_expr(template, names)}")
+    out += ["", "", "@helper", f"def _{name}_run{len(patterns)}(o, po, so, {params}, n):"]
+    out += _constants(template, "    ")
     names = [f"a{i}[p{i} + i * s{i}]" for i in range(arity)]
     out.append("    for i in range(n):")
     out.append(f"        o[po + i * so] = {_expr(template, names)}")
+    args = ", ".join(f"a{i}, p{i}, s{i}" for i in range(arity))
+    out += ["", "", "@helper", f"def _{name}_run(o, po, so, {params}, n):"]
+    out.append(f"    k = _{name}_pattern(so, {', '.join(f's{i}' for i in range(arity))})")
+    for k in range(len(patterns) + 1):
+        out.append(f"    {'if' if k == 0 else 'elif'} k == {k}:" if k < len(patterns) else "    else:")
+        out.append(f"        _{name}_run{k}(o, po, so, {args}, n)")
+    rows_args = ", ".join(f"a{i}, rows[{i + 1}, r] + cb * s{i}, s{i}" for i in range(arity))
+    out += ["", "", "@helper",
+            f"def _{name}_rows(k, o, so, {', '.join(f'a{i}, s{i}' for i in range(arity))}, rows, nrows, cb, m):",
+            "    # The pattern is picked once per block of rows; each branch loops over the rows."]
+    for k in range(len(patterns) + 1):
+        out.append(f"    {'if' if k == 0 else 'elif'} k == {k}:" if k < len(patterns) else "    else:")
+        out.append("        for r in range(nrows):")
+        out.append(f"            _{name}_run{k}(o, rows[0, r] + cb * so, so, {rows_args}, m)")
     return "\n".join(out) + "\n"
 
 
@@ -94,7 +122,8 @@ def {name}_flat{suffix}(o, po, {ins}, n, nchunks):
 def _nd(name, arity, parallel):
     ins = ", ".join(f"a{i}" for i in range(arity))
     inner_strides = "\n".join(f"    s{i} = st[{i + 1}, nd - 1]" for i in range(arity))
-    call = ", ".join(f"a{i}, rows[{i + 1}, k] + cb * s{i}, s{i}" for i in range(arity))
+    call = ", ".join(f"a{i}, s{i}" for i in range(arity))
+    strides = ", ".join(f"s{i}" for i in range(arity))
     loop = "prange" if parallel else "range"
     suffix = "_par" if parallel else ""
     nops = arity + 1
@@ -107,6 +136,7 @@ def {name}_nd{suffix}(o, {ins}, shape, st, base, row_block, col_block, nchunks):
         outer *= shape[d]
     so = st[0, nd - 1]
 {inner_strides}
+    pattern = _{name}_pattern(so, {strides})
     ngroups = (outer + row_block - 1) // row_block
     per = (ngroups + nchunks - 1) // nchunks
     for c in {loop}(nchunks):
@@ -125,8 +155,7 @@ def {name}_nd{suffix}(o, {ins}, shape, st, base, row_block, col_block, nchunks):
                     advance(shape, st, idx, cur)
                 for cb in range(0, inner, col_block):
                     m = min(col_block, inner - cb)
-                    for k in range(nrows):
-                        _{name}_run(o, rows[0, k] + cb * so, so, {call}, m)
+                    _{name}_rows(pattern, o, so, {call}, rows, nrows, cb, m)
 '''
 
 

@@ -13,21 +13,60 @@ from ..vmath import sigmoid, vexp  # noqa: F401
 
 
 @helper
-def _erf_run(o, po, so, a0, p0, s0, n):
+def _erf_pattern(so, s0):
     if so == 1:
-        z = o[po:po + n]
         if s0 == 1:
-            x0 = a0[p0:p0 + n]
-            for i in range(n):
-                z[i] = erf(x0[i])
-            return
+            return 0
         if s0 == 0:
-            x0 = a0[p0]
-            for i in range(n):
-                z[i] = erf(x0)
-            return
+            return 1
+    return 2
+
+
+@helper
+def _erf_run0(o, po, so, a0, p0, s0, n):
+    z = o[po:po + n]
+    x0 = a0[p0:p0 + n]
+    for i in range(n):
+        z[i] = erf(x0[i])
+
+
+@helper
+def _erf_run1(o, po, so, a0, p0, s0, n):
+    z = o[po:po + n]
+    x0 = a0[p0]
+    for i in range(n):
+        z[i] = erf(x0)
+
+
+@helper
+def _erf_run2(o, po, so, a0, p0, s0, n):
     for i in range(n):
         o[po + i * so] = erf(a0[p0 + i * s0])
+
+
+@helper
+def _erf_run(o, po, so, a0, p0, s0, n):
+    k = _erf_pattern(so, s0)
+    if k == 0:
+        _erf_run0(o, po, so, a0, p0, s0, n)
+    elif k == 1:
+        _erf_run1(o, po, so, a0, p0, s0, n)
+    else:
+        _erf_run2(o, po, so, a0, p0, s0, n)
+
+
+@helper
+def _erf_rows(k, o, so, a0, s0, rows, nrows, cb, m):
+    # The pattern is picked once per block of rows; each branch loops over the rows.
+    if k == 0:
+        for r in range(nrows):
+            _erf_run0(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, m)
+    elif k == 1:
+        for r in range(nrows):
+            _erf_run1(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, m)
+    else:
+        for r in range(nrows):
+            _erf_run2(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, m)
 
 
 @kernel(parallel=False)
@@ -49,6 +88,7 @@ def erf_nd(o, a0, shape, st, base, row_block, col_block, nchunks):
         outer *= shape[d]
     so = st[0, nd - 1]
     s0 = st[1, nd - 1]
+    pattern = _erf_pattern(so, s0)
     ngroups = (outer + row_block - 1) // row_block
     per = (ngroups + nchunks - 1) // nchunks
     for c in range(nchunks):
@@ -67,8 +107,7 @@ def erf_nd(o, a0, shape, st, base, row_block, col_block, nchunks):
                     advance(shape, st, idx, cur)
                 for cb in range(0, inner, col_block):
                     m = min(col_block, inner - cb)
-                    for k in range(nrows):
-                        _erf_run(o, rows[0, k] + cb * so, so, a0, rows[1, k] + cb * s0, s0, m)
+                    _erf_rows(pattern, o, so, a0, s0, rows, nrows, cb, m)
 
 
 @kernel(parallel=True)
@@ -90,6 +129,7 @@ def erf_nd_par(o, a0, shape, st, base, row_block, col_block, nchunks):
         outer *= shape[d]
     so = st[0, nd - 1]
     s0 = st[1, nd - 1]
+    pattern = _erf_pattern(so, s0)
     ngroups = (outer + row_block - 1) // row_block
     per = (ngroups + nchunks - 1) // nchunks
     for c in prange(nchunks):
@@ -108,5 +148,4 @@ def erf_nd_par(o, a0, shape, st, base, row_block, col_block, nchunks):
                     advance(shape, st, idx, cur)
                 for cb in range(0, inner, col_block):
                     m = min(col_block, inner - cb)
-                    for k in range(nrows):
-                        _erf_run(o, rows[0, k] + cb * so, so, a0, rows[1, k] + cb * s0, s0, m)
+                    _erf_rows(pattern, o, so, a0, s0, rows, nrows, cb, m)

@@ -13,22 +13,63 @@ from ..vmath import sigmoid, vexp  # noqa: F401
 
 
 @helper
-def _reciprocal_run(o, po, so, a0, p0, s0, n):
-    one = a0.dtype.type(1)
+def _reciprocal_pattern(so, s0):
     if so == 1:
-        z = o[po:po + n]
         if s0 == 1:
-            x0 = a0[p0:p0 + n]
-            for i in range(n):
-                z[i] = one / x0[i]
-            return
+            return 0
         if s0 == 0:
-            x0 = a0[p0]
-            for i in range(n):
-                z[i] = one / x0
-            return
+            return 1
+    return 2
+
+
+@helper
+def _reciprocal_run0(o, po, so, a0, p0, s0, n):
+    one = a0.dtype.type(1)
+    z = o[po:po + n]
+    x0 = a0[p0:p0 + n]
+    for i in range(n):
+        z[i] = one / x0[i]
+
+
+@helper
+def _reciprocal_run1(o, po, so, a0, p0, s0, n):
+    one = a0.dtype.type(1)
+    z = o[po:po + n]
+    x0 = a0[p0]
+    for i in range(n):
+        z[i] = one / x0
+
+
+@helper
+def _reciprocal_run2(o, po, so, a0, p0, s0, n):
+    one = a0.dtype.type(1)
     for i in range(n):
         o[po + i * so] = one / a0[p0 + i * s0]
+
+
+@helper
+def _reciprocal_run(o, po, so, a0, p0, s0, n):
+    k = _reciprocal_pattern(so, s0)
+    if k == 0:
+        _reciprocal_run0(o, po, so, a0, p0, s0, n)
+    elif k == 1:
+        _reciprocal_run1(o, po, so, a0, p0, s0, n)
+    else:
+        _reciprocal_run2(o, po, so, a0, p0, s0, n)
+
+
+@helper
+def _reciprocal_rows(k, o, so, a0, s0, rows, nrows, cb, m):
+    # The pattern is picked once per block of rows; each branch loops over the rows.
+    if k == 0:
+        for r in range(nrows):
+            _reciprocal_run0(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, m)
+    elif k == 1:
+        for r in range(nrows):
+            _reciprocal_run1(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, m)
+    else:
+        for r in range(nrows):
+            _reciprocal_run2(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, m)
 
 
 @kernel(parallel=False)
@@ -50,6 +91,7 @@ def reciprocal_nd(o, a0, shape, st, base, row_block, col_block, nchunks):
         outer *= shape[d]
     so = st[0, nd - 1]
     s0 = st[1, nd - 1]
+    pattern = _reciprocal_pattern(so, s0)
     ngroups = (outer + row_block - 1) // row_block
     per = (ngroups + nchunks - 1) // nchunks
     for c in range(nchunks):
@@ -68,8 +110,7 @@ def reciprocal_nd(o, a0, shape, st, base, row_block, col_block, nchunks):
                     advance(shape, st, idx, cur)
                 for cb in range(0, inner, col_block):
                     m = min(col_block, inner - cb)
-                    for k in range(nrows):
-                        _reciprocal_run(o, rows[0, k] + cb * so, so, a0, rows[1, k] + cb * s0, s0, m)
+                    _reciprocal_rows(pattern, o, so, a0, s0, rows, nrows, cb, m)
 
 
 @kernel(parallel=True)
@@ -91,6 +132,7 @@ def reciprocal_nd_par(o, a0, shape, st, base, row_block, col_block, nchunks):
         outer *= shape[d]
     so = st[0, nd - 1]
     s0 = st[1, nd - 1]
+    pattern = _reciprocal_pattern(so, s0)
     ngroups = (outer + row_block - 1) // row_block
     per = (ngroups + nchunks - 1) // nchunks
     for c in prange(nchunks):
@@ -109,5 +151,4 @@ def reciprocal_nd_par(o, a0, shape, st, base, row_block, col_block, nchunks):
                     advance(shape, st, idx, cur)
                 for cb in range(0, inner, col_block):
                     m = min(col_block, inner - cb)
-                    for k in range(nrows):
-                        _reciprocal_run(o, rows[0, k] + cb * so, so, a0, rows[1, k] + cb * s0, s0, m)
+                    _reciprocal_rows(pattern, o, so, a0, s0, rows, nrows, cb, m)

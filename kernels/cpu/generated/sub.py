@@ -13,29 +13,78 @@ from ..vmath import sigmoid, vexp  # noqa: F401
 
 
 @helper
-def _sub_run(o, po, so, a0, p0, s0, a1, p1, s1, n):
+def _sub_pattern(so, s0, s1):
     if so == 1:
-        z = o[po:po + n]
         if s0 == 1 and s1 == 1:
-            x0 = a0[p0:p0 + n]
-            x1 = a1[p1:p1 + n]
-            for i in range(n):
-                z[i] = x0[i] - x1[i]
-            return
+            return 0
         if s0 == 0 and s1 == 1:
-            x0 = a0[p0]
-            x1 = a1[p1:p1 + n]
-            for i in range(n):
-                z[i] = x0 - x1[i]
-            return
+            return 1
         if s0 == 1 and s1 == 0:
-            x0 = a0[p0:p0 + n]
-            x1 = a1[p1]
-            for i in range(n):
-                z[i] = x0[i] - x1
-            return
+            return 2
+    return 3
+
+
+@helper
+def _sub_run0(o, po, so, a0, p0, s0, a1, p1, s1, n):
+    z = o[po:po + n]
+    x0 = a0[p0:p0 + n]
+    x1 = a1[p1:p1 + n]
+    for i in range(n):
+        z[i] = x0[i] - x1[i]
+
+
+@helper
+def _sub_run1(o, po, so, a0, p0, s0, a1, p1, s1, n):
+    z = o[po:po + n]
+    x0 = a0[p0]
+    x1 = a1[p1:p1 + n]
+    for i in range(n):
+        z[i] = x0 - x1[i]
+
+
+@helper
+def _sub_run2(o, po, so, a0, p0, s0, a1, p1, s1, n):
+    z = o[po:po + n]
+    x0 = a0[p0:p0 + n]
+    x1 = a1[p1]
+    for i in range(n):
+        z[i] = x0[i] - x1
+
+
+@helper
+def _sub_run3(o, po, so, a0, p0, s0, a1, p1, s1, n):
     for i in range(n):
         o[po + i * so] = a0[p0 + i * s0] - a1[p1 + i * s1]
+
+
+@helper
+def _sub_run(o, po, so, a0, p0, s0, a1, p1, s1, n):
+    k = _sub_pattern(so, s0, s1)
+    if k == 0:
+        _sub_run0(o, po, so, a0, p0, s0, a1, p1, s1, n)
+    elif k == 1:
+        _sub_run1(o, po, so, a0, p0, s0, a1, p1, s1, n)
+    elif k == 2:
+        _sub_run2(o, po, so, a0, p0, s0, a1, p1, s1, n)
+    else:
+        _sub_run3(o, po, so, a0, p0, s0, a1, p1, s1, n)
+
+
+@helper
+def _sub_rows(k, o, so, a0, s0, a1, s1, rows, nrows, cb, m):
+    # The pattern is picked once per block of rows; each branch loops over the rows.
+    if k == 0:
+        for r in range(nrows):
+            _sub_run0(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, m)
+    elif k == 1:
+        for r in range(nrows):
+            _sub_run1(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, m)
+    elif k == 2:
+        for r in range(nrows):
+            _sub_run2(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, m)
+    else:
+        for r in range(nrows):
+            _sub_run3(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, m)
 
 
 @kernel(parallel=False)
@@ -58,6 +107,7 @@ def sub_nd(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
     so = st[0, nd - 1]
     s0 = st[1, nd - 1]
     s1 = st[2, nd - 1]
+    pattern = _sub_pattern(so, s0, s1)
     ngroups = (outer + row_block - 1) // row_block
     per = (ngroups + nchunks - 1) // nchunks
     for c in range(nchunks):
@@ -76,8 +126,7 @@ def sub_nd(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
                     advance(shape, st, idx, cur)
                 for cb in range(0, inner, col_block):
                     m = min(col_block, inner - cb)
-                    for k in range(nrows):
-                        _sub_run(o, rows[0, k] + cb * so, so, a0, rows[1, k] + cb * s0, s0, a1, rows[2, k] + cb * s1, s1, m)
+                    _sub_rows(pattern, o, so, a0, s0, a1, s1, rows, nrows, cb, m)
 
 
 @kernel(parallel=True)
@@ -100,6 +149,7 @@ def sub_nd_par(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
     so = st[0, nd - 1]
     s0 = st[1, nd - 1]
     s1 = st[2, nd - 1]
+    pattern = _sub_pattern(so, s0, s1)
     ngroups = (outer + row_block - 1) // row_block
     per = (ngroups + nchunks - 1) // nchunks
     for c in prange(nchunks):
@@ -118,5 +168,4 @@ def sub_nd_par(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
                     advance(shape, st, idx, cur)
                 for cb in range(0, inner, col_block):
                     m = min(col_block, inner - cb)
-                    for k in range(nrows):
-                        _sub_run(o, rows[0, k] + cb * so, so, a0, rows[1, k] + cb * s0, s0, a1, rows[2, k] + cb * s1, s1, m)
+                    _sub_rows(pattern, o, so, a0, s0, a1, s1, rows, nrows, cb, m)

@@ -13,39 +13,98 @@ from ..vmath import sigmoid, vexp  # noqa: F401
 
 
 @helper
-def _where_run(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n):
+def _where_pattern(so, s0, s1, s2):
     if so == 1:
-        z = o[po:po + n]
         if s0 == 1 and s1 == 1 and s2 == 1:
-            x0 = a0[p0:p0 + n]
-            x1 = a1[p1:p1 + n]
-            x2 = a2[p2:p2 + n]
-            for i in range(n):
-                z[i] = x1[i] if x0[i] else x2[i]
-            return
+            return 0
         if s0 == 0 and s1 == 1 and s2 == 1:
-            x0 = a0[p0]
-            x1 = a1[p1:p1 + n]
-            x2 = a2[p2:p2 + n]
-            for i in range(n):
-                z[i] = x1[i] if x0 else x2[i]
-            return
+            return 1
         if s0 == 1 and s1 == 0 and s2 == 1:
-            x0 = a0[p0:p0 + n]
-            x1 = a1[p1]
-            x2 = a2[p2:p2 + n]
-            for i in range(n):
-                z[i] = x1 if x0[i] else x2[i]
-            return
+            return 2
         if s0 == 1 and s1 == 1 and s2 == 0:
-            x0 = a0[p0:p0 + n]
-            x1 = a1[p1:p1 + n]
-            x2 = a2[p2]
-            for i in range(n):
-                z[i] = x1[i] if x0[i] else x2
-            return
+            return 3
+    return 4
+
+
+@helper
+def _where_run0(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n):
+    z = o[po:po + n]
+    x0 = a0[p0:p0 + n]
+    x1 = a1[p1:p1 + n]
+    x2 = a2[p2:p2 + n]
+    for i in range(n):
+        z[i] = x1[i] if x0[i] else x2[i]
+
+
+@helper
+def _where_run1(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n):
+    z = o[po:po + n]
+    x0 = a0[p0]
+    x1 = a1[p1:p1 + n]
+    x2 = a2[p2:p2 + n]
+    for i in range(n):
+        z[i] = x1[i] if x0 else x2[i]
+
+
+@helper
+def _where_run2(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n):
+    z = o[po:po + n]
+    x0 = a0[p0:p0 + n]
+    x1 = a1[p1]
+    x2 = a2[p2:p2 + n]
+    for i in range(n):
+        z[i] = x1 if x0[i] else x2[i]
+
+
+@helper
+def _where_run3(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n):
+    z = o[po:po + n]
+    x0 = a0[p0:p0 + n]
+    x1 = a1[p1:p1 + n]
+    x2 = a2[p2]
+    for i in range(n):
+        z[i] = x1[i] if x0[i] else x2
+
+
+@helper
+def _where_run4(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n):
     for i in range(n):
         o[po + i * so] = a1[p1 + i * s1] if a0[p0 + i * s0] else a2[p2 + i * s2]
+
+
+@helper
+def _where_run(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n):
+    k = _where_pattern(so, s0, s1, s2)
+    if k == 0:
+        _where_run0(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n)
+    elif k == 1:
+        _where_run1(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n)
+    elif k == 2:
+        _where_run2(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n)
+    elif k == 3:
+        _where_run3(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n)
+    else:
+        _where_run4(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n)
+
+
+@helper
+def _where_rows(k, o, so, a0, s0, a1, s1, a2, s2, rows, nrows, cb, m):
+    # The pattern is picked once per block of rows; each branch loops over the rows.
+    if k == 0:
+        for r in range(nrows):
+            _where_run0(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, a2, rows[3, r] + cb * s2, s2, m)
+    elif k == 1:
+        for r in range(nrows):
+            _where_run1(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, a2, rows[3, r] + cb * s2, s2, m)
+    elif k == 2:
+        for r in range(nrows):
+            _where_run2(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, a2, rows[3, r] + cb * s2, s2, m)
+    elif k == 3:
+        for r in range(nrows):
+            _where_run3(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, a2, rows[3, r] + cb * s2, s2, m)
+    else:
+        for r in range(nrows):
+            _where_run4(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, a2, rows[3, r] + cb * s2, s2, m)
 
 
 @kernel(parallel=False)
@@ -69,6 +128,7 @@ def where_nd(o, a0, a1, a2, shape, st, base, row_block, col_block, nchunks):
     s0 = st[1, nd - 1]
     s1 = st[2, nd - 1]
     s2 = st[3, nd - 1]
+    pattern = _where_pattern(so, s0, s1, s2)
     ngroups = (outer + row_block - 1) // row_block
     per = (ngroups + nchunks - 1) // nchunks
     for c in range(nchunks):
@@ -87,8 +147,7 @@ def where_nd(o, a0, a1, a2, shape, st, base, row_block, col_block, nchunks):
                     advance(shape, st, idx, cur)
                 for cb in range(0, inner, col_block):
                     m = min(col_block, inner - cb)
-                    for k in range(nrows):
-                        _where_run(o, rows[0, k] + cb * so, so, a0, rows[1, k] + cb * s0, s0, a1, rows[2, k] + cb * s1, s1, a2, rows[3, k] + cb * s2, s2, m)
+                    _where_rows(pattern, o, so, a0, s0, a1, s1, a2, s2, rows, nrows, cb, m)
 
 
 @kernel(parallel=True)
@@ -112,6 +171,7 @@ def where_nd_par(o, a0, a1, a2, shape, st, base, row_block, col_block, nchunks):
     s0 = st[1, nd - 1]
     s1 = st[2, nd - 1]
     s2 = st[3, nd - 1]
+    pattern = _where_pattern(so, s0, s1, s2)
     ngroups = (outer + row_block - 1) // row_block
     per = (ngroups + nchunks - 1) // nchunks
     for c in prange(nchunks):
@@ -130,5 +190,4 @@ def where_nd_par(o, a0, a1, a2, shape, st, base, row_block, col_block, nchunks):
                     advance(shape, st, idx, cur)
                 for cb in range(0, inner, col_block):
                     m = min(col_block, inner - cb)
-                    for k in range(nrows):
-                        _where_run(o, rows[0, k] + cb * so, so, a0, rows[1, k] + cb * s0, s0, a1, rows[2, k] + cb * s1, s1, a2, rows[3, k] + cb * s2, s2, m)
+                    _where_rows(pattern, o, so, a0, s0, a1, s1, a2, s2, rows, nrows, cb, m)
