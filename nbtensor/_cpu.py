@@ -4,10 +4,13 @@ Callers pass raw operands (storage array, offset, strides) already validated and
 broadcast to the output shape; this module never sees a Tensor.
 """
 import importlib
+import math
 
 import numpy as np
 
 from ._plan import plan, row_major
+
+_numel = math.prod
 
 # Below this many elements a serial kernel beats the ~2 us cost of starting threads
 # (DESIGN §2 measured the break-even near 3e4; kept conservative for a loaded machine).
@@ -56,32 +59,55 @@ def run(name, shape, numel, out, inputs):
         return
     ostore, ooff, ostrides = out
     parallel = numel >= PARALLEL_THRESHOLD
-    if all(s is ostrides or s == ostrides for _, _, s in inputs) and row_major(shape, ostrides):
-        # Everything contiguous in the same order: one flat loop, no planning needed.
-        new_shape, new_strides = (numel,), [(1,)] * (len(inputs) + 1)
-    else:
-        new_shape, new_strides = plan(shape, [ostrides] + [s for _, _, s in inputs])
-    if len(new_shape) == 1 and new_strides[0][0] == 1 and all(s[0] in (0, 1) for s in new_strides[1:]):
+    shape = tuple(shape)
+    strides = (tuple(ostrides),) + tuple(tuple(s) for _, _, s in inputs)
+    layout = _LAYOUTS.get((shape, strides))
+    if layout is None:
+        layout = _layout(shape, strides)
+    if layout[0] is None:
+        # One contiguous output range: (None, input strides).
         args = [_bits(ostore), ooff]
-        for (store, off, _), st in zip(inputs, new_strides[1:]):
-            args += (_bits(store), off, st[0])
+        for (store, off, _), st in zip(inputs, layout[1]):
+            args += (_bits(store), off, st)
         if parallel:
             kernel(name, "_flat_par")(*args, numel, _nchunks())
         else:
             kernel(name, "_flat")(*args, numel, 1)
         return
-    nd = len(new_shape)
-    inner = new_shape[-1]
-    tiled = nd >= 2 and inner > TILE and any(abs(s[-1]) > 1 for s in new_strides)
-    if tiled:
-        row_block, col_block = TILE, TILE
-    else:
-        row_block, col_block = ROW_BLOCK, inner
+    shape_arr, st_arr, row_block, col_block = layout
     args = [_bits(ostore)] + [_bits(store) for store, _, _ in inputs]
-    shape_arr = np.array(new_shape, dtype=np.int64)
-    st_arr = np.array(new_strides, dtype=np.int64)
     base = np.array([ooff] + [off for _, off, _ in inputs], dtype=np.int64)
     if parallel:
         kernel(name, "_nd_par")(*args, shape_arr, st_arr, base, row_block, col_block, _nchunks())
     else:
         kernel(name, "_nd")(*args, shape_arr, st_arr, base, row_block, col_block, 1)
+
+
+# (shape, strides of every operand) -> how to run it; loops run the same layouts again and
+# again, and planning one costs more than a small kernel.
+_LAYOUTS = {}
+_MAX_LAYOUTS = 4096
+
+
+def _layout(shape, strides):
+    """Plan `shape` over operands with `strides` (output first): (None, input strides) for
+    one flat loop, else the arguments of the N-d kernel (shape, strides, row and column
+    block). Remembered in _LAYOUTS."""
+    if all(s == strides[0] for s in strides[1:]) and row_major(shape, strides[0]):
+        new_shape, new_strides = (_numel(shape),), [(1,)] * len(strides)
+    else:
+        new_shape, new_strides = plan(shape, list(strides))
+    if len(new_shape) == 1 and new_strides[0][0] == 1 and all(s[0] in (0, 1) for s in new_strides[1:]):
+        layout = (None, tuple(s[0] for s in new_strides[1:]))
+    else:
+        nd = len(new_shape)
+        inner = new_shape[-1]
+        tiled = nd >= 2 and inner > TILE and any(abs(s[-1]) > 1 for s in new_strides)
+        shape_arr = np.array(new_shape, dtype=np.int64)
+        st_arr = np.array(new_strides, dtype=np.int64)
+        shape_arr.flags.writeable = st_arr.flags.writeable = False  # shared between calls
+        layout = (shape_arr, st_arr) + ((TILE, TILE) if tiled else (ROW_BLOCK, inner))
+    if len(_LAYOUTS) >= _MAX_LAYOUTS:
+        _LAYOUTS.clear()
+    _LAYOUTS[(shape, strides)] = layout
+    return layout
