@@ -295,6 +295,11 @@ def _new_output(operands, shape, dtype):
     return empty_tensor(shape, dtype)
 
 
+# Python ints up to this size convert exactly to float64 and never overflow float32/float16
+# (a larger one takes the general path, which raises torch's overflow error if needed).
+_EXACT_INT = 1 << 53
+
+
 def _fast_path(op, operands):
     """The per-op floor for the common case: contiguous inputs of one dtype and shape, or a
     contiguous tensor and a Python number; everything else returns None."""
@@ -321,7 +326,8 @@ def _fast_path(op, operands):
                     b._contig or b._contig is None and b.is_contiguous()):
                 return None
             bs, bo, sb = b._storage, b._offset, 1
-        elif type(b) is float and a.dtype.is_floating_point or type(b) is int and a.dtype is dt.int64:
+        elif (a.dtype.is_floating_point and (type(b) is float or type(b) is int and -_EXACT_INT <= b <= _EXACT_INT)
+              or type(b) is int and a.dtype is dt.int64):
             bs, bo, sb = np.array((b,), a.dtype.np), 0, 0
         else:
             return None
