@@ -381,30 +381,33 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 
 
 def _softmax_parts(input, dim, dtype):
+    """(x - max, exp(x - max), sum of that exp along `dim` kept as a size-1 dim); the last
+    two are None for an empty input."""
     x = _float_input(input, dtype)
     d = wrap_dim(dim, x.dim()) if x.dim() else 0
     dims = (d,) if x.dim() else ()
     if x.numel() == 0:
-        return x, None, dims
+        return x, None, None
     m = amax(x, dims, keepdim=True) if dims else x
     shifted = apply(OPS_BY_NAME["sub"], (x, m))
-    return shifted, sum(apply(OPS_BY_NAME["exp"], (shifted,)), dims, keepdim=True), dims
+    exps = apply(OPS_BY_NAME["exp"], (shifted,))
+    return shifted, exps, sum(exps, dims, keepdim=True)
 
 
 def softmax(input, dim, dtype=None):
     """``exp(x) / sum(exp(x))`` along `dim`, shifted by the maximum for stability."""
-    shifted, total, _ = _softmax_parts(input, dim, dtype)
+    shifted, exps, total = _softmax_parts(input, dim, dtype)
     if total is None:
         return shifted.clone()
-    return apply(OPS_BY_NAME["div"], (apply(OPS_BY_NAME["exp"], (shifted,)), total))
+    return apply(OPS_BY_NAME["div"], (exps, total), inplace=True)
 
 
 def log_softmax(input, dim, dtype=None):
     """``log(softmax(x))`` along `dim`, computed without overflow."""
-    shifted, total, _ = _softmax_parts(input, dim, dtype)
+    shifted, _, total = _softmax_parts(input, dim, dtype)
     if total is None:
         return shifted.clone()
-    return apply(OPS_BY_NAME["sub"], (shifted, apply(OPS_BY_NAME["log"], (total,))))
+    return apply(OPS_BY_NAME["sub"], (shifted, apply(OPS_BY_NAME["log"], (total,))), inplace=True)
 
 
 def _scan(np_fn, input, dim, dtype, out):
