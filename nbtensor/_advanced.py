@@ -17,11 +17,13 @@ import numbers
 
 import numpy as np
 
+from . import _cpu
 from . import _dtype as dt
 from . import _gather_cpu as g
 from ._indexcheck import check_range, index_array, int64_table
-from ._plan import broadcast_shapes, broadcast_strides
-from ._tensor import Tensor, _overlaps, check_writable, copy_into, empty_tensor, make, scalar_storage
+from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
+from ._tensor import (Tensor, _numel, _overlaps, check_writable, copy_into, empty_tensor, make,
+                      scalar_storage)
 
 __all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
 
@@ -201,6 +203,9 @@ def advanced_getitem(t, items):
     single = _full_mask(t, items)
     if single is not None:
         return _masked_select_same_shape(t, single)
+    rows = _small_row_take(t, items)
+    if rows is not None:
+        return rows
     plan = parse(t, items)
     shape = plan.result_shape()
     out = empty_tensor(shape, t.dtype, t.device)
@@ -212,6 +217,23 @@ def advanced_getitem(t, items):
               (v._storage, v._offset, (pre_st, (), post_st), plan.index()),
               shape[:npre], plan.bshape, shape[npre + nb:])
     return out
+
+
+def _small_row_take(t, items):
+    """``t[idx]`` for one 1-D int64 index tensor and a small result: NumPy's take of whole
+    rows (after the range check) costs a fraction of planning the general gather."""
+    if len(items) != 1 or t.device.type != "cpu" or not t._shape:
+        return None
+    idx = items[0]
+    if not (isinstance(idx, Tensor) and idx.dtype is dt.int64 and len(idx._shape) == 1):
+        return None
+    size = t._shape[0]
+    if idx._shape[0] * (_numel(t._shape) // size if size else 0) >= _cpu.PARALLEL_THRESHOLD:
+        return None
+    arr = idx.numpy()
+    check_range(arr, size, lambda v: f"index {v} is out of bounds for dimension 0 with size {size}")
+    taken = np.take(t.numpy(), arr, axis=0)
+    return make(taken.reshape(-1), 0, taken.shape, contiguous_strides(taken.shape), t.dtype, t.device)
 
 
 def _full_mask(t, items):

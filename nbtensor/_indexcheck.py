@@ -26,6 +26,8 @@ def index_array(obj):
         dtype, arr = obj.dtype, obj.numpy()
     elif isinstance(obj, np.ndarray):
         dtype, arr = dt.from_numpy_dtype(obj.dtype), obj
+    elif isinstance(obj, range):
+        dtype, arr = dt.int64, np.arange(obj.start, obj.stop, obj.step, dtype=np.int64)
     else:
         from ._bridge import tensor
         try:
