@@ -59,9 +59,12 @@ def run(name, shape, numel, out, inputs):
         return
     ostore, ooff, ostrides = out
     parallel = numel >= PARALLEL_THRESHOLD
-    shape = tuple(shape)
-    strides = (tuple(ostrides),) + tuple(tuple(s) for _, _, s in inputs)
-    layout = _LAYOUTS.get((shape, strides))
+    strides = (ostrides,) + tuple([s for _, _, s in inputs])
+    try:
+        layout = _LAYOUTS.get((shape, strides))
+    except TypeError:  # a list among them: the key must be hashable
+        shape, strides = tuple(shape), tuple(tuple(s) for s in strides)
+        layout = _LAYOUTS.get((shape, strides))
     if layout is None:
         layout = _layout(shape, strides)
     if layout[0] is None:
