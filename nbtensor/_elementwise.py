@@ -11,7 +11,7 @@ import numpy as np
 from . import _cpu
 from . import _dtype as dt
 from ._out import resize_out
-from ._plan import broadcast_shapes, broadcast_strides
+from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
 from ._tensor import (Tensor, _numel, _overlaps, check_writable, copy_into, empty_like_layout,
                       empty_tensor, make)
 
@@ -322,9 +322,10 @@ def _fast_path(op, operands):
     else:
         b = operands[1]
         if type(b) is Tensor:
-            if b.dtype is not a.dtype or b._shape != a._shape or not (
-                    b._contig or b._contig is None and b.is_contiguous()):
+            if b.dtype is not a.dtype or not (b._contig or b._contig is None and b.is_contiguous()):
                 return None
+            if b._shape != a._shape:
+                return _broadcast_fast_path(entry, a, b)
             bs, bo, sb = b._storage, b._offset, 1
         elif (a.dtype.is_floating_point and (type(b) is float or type(b) is int and -_EXACT_INT <= b <= _EXACT_INT)
               or type(b) is int and a.dtype is dt.int64):
@@ -334,6 +335,37 @@ def _fast_path(op, operands):
         store = np.empty(n, result_dtype.np)
         flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, n, 1)
     result = make(store, 0, a._shape, a._strides, result_dtype)
+    result._contig = True
+    return result
+
+
+# (shape of a, shape of b) -> (result shape, numel, result strides, a's and b's broadcast
+# strides) for contiguous operands; None when the shapes do not broadcast.
+_BROADCASTS = {}
+
+
+def _broadcast_fast_path(entry, a, b):
+    """Two contiguous tensors of one dtype and different shapes (``x - x.max(1, keepdim=True)``):
+    the broadcast is worked out once per pair of shapes and the dtype checks are skipped."""
+    key = (a._shape, b._shape)
+    bc = _BROADCASTS.get(key, False)
+    if bc is False:
+        try:
+            shape = broadcast_shapes(a._shape, b._shape)
+        except RuntimeError:
+            bc = None  # the general path raises torch's error
+        else:
+            bc = (shape, _numel(shape), contiguous_strides(shape),
+                  broadcast_strides(a._shape, a._strides, shape), broadcast_strides(b._shape, b._strides, shape))
+        if len(_BROADCASTS) >= 4096:
+            _BROADCASTS.clear()
+        _BROADCASTS[key] = bc
+    if bc is None or bc[1] == 0 or a.device is not b.device:
+        return None
+    shape, n, strides, sa, sb = bc
+    store = np.empty(n, entry[1].np)
+    _cpu.run(entry[0], shape, n, (store, 0, strides), [(a._storage, a._offset, sa), (b._storage, b._offset, sb)])
+    result = make(store, 0, shape, strides, entry[1])
     result._contig = True
     return result
 

@@ -341,3 +341,23 @@ def test_float16_computes_and_rounds_back():
 def test_mixed_devices_message():
     with pytest.raises(RuntimeError, match="cuda"):
         nb.ones(2, device="cuda")
+
+
+@pytest.mark.parametrize("sa, sb", [((256, 10), (256, 1)), ((256, 10), (1, 10)), ((256, 1), (1, 10)),
+                                    ((3,), (2, 3)), ((2, 1, 4), (3, 1)), ((0, 3), (1, 3)), ((1,), ())])
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "maximum", "atan2"])
+def test_same_dtype_broadcasts_of_contiguous_tensors(name, sa, sb):
+    # the broadcast fast path: contiguous operands of one dtype, shapes that differ;
+    # b is a contiguous view at a non-zero offset of a larger storage
+    rng = np.random.default_rng(1)
+    a = rng.random(sa).astype(np.float32)
+    big = rng.random(int(np.prod(sb)) + 3).astype(np.float32)
+    b = big[3:].reshape(sb)
+    tb = nb.from_numpy(big)[3:].reshape(sb)
+    for _ in range(2):  # the second call reuses the remembered broadcast
+        result = getattr(nb, name)(nb.from_numpy(a), tb)
+        check(result, getattr(np, {"div": "divide", "sub": "subtract", "mul": "multiply",
+                                    "atan2": "arctan2"}.get(name, name))(a, b), nb.float32)
+        assert result.is_contiguous()
+    with pytest.raises(RuntimeError, match="must match the size"):
+        getattr(nb, name)(nb.ones(2, 3), nb.ones(4))
