@@ -23,7 +23,7 @@ from . import _gather_cpu as g
 from ._indexcheck import check_range, index_array, int64_table
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
 from ._tensor import (Tensor, _numel, _overlaps, check_writable, copy_into, empty_tensor, make,
-                      scalar_storage)
+                      make_contiguous, scalar_storage)
 
 __all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
 
@@ -140,7 +140,7 @@ def parse(t, items):
             size = t._shape[d]
             i = payload
             if i < -size or i >= size:
-                raise IndexError(f"index {i} is out of bounds for dimension {len(shape)} with size {size}")
+                raise IndexError(_out_of_bounds(len(shape), size)(i))
             offset += (i + size if i < 0 else i) * t._strides[d]
             d += 1
         elif kind == "bool":
@@ -174,8 +174,7 @@ def parse(t, items):
     plan.view = make(t._storage, offset, tuple(shape), tuple(strides), t.dtype, t.device)
     plan.dims = dims
     plan.arrays = arrays
-    plan.mins = [check_range(a, shape[dd], lambda v, dd=dd: (
-        f"index {v} is out of bounds for dimension {dd} with size {shape[dd]}")) for dd, a in zip(dims, arrays)]
+    plan.mins = [check_range(a, shape[dd], _out_of_bounds(dd, shape[dd])) for dd, a in zip(dims, arrays)]
     try:
         plan.bshape = tuple(np.broadcast_shapes(*[a.shape for a in arrays]))
     except ValueError:
@@ -219,6 +218,11 @@ def advanced_getitem(t, items):
     return out
 
 
+def _out_of_bounds(dim, size):
+    """torch's message for an index value outside dimension `dim` of `size` (for check_range)."""
+    return lambda v: f"index {v} is out of bounds for dimension {dim} with size {size}"
+
+
 def _small_row_take(t, items):
     """``t[idx]`` for one 1-D int64 index tensor and a small result: NumPy's take of whole
     rows (after the range check) costs a fraction of planning the general gather."""
@@ -231,9 +235,10 @@ def _small_row_take(t, items):
     if idx._shape[0] * (_numel(t._shape) // size if size else 0) >= _cpu.PARALLEL_THRESHOLD:
         return None
     arr = idx.numpy()
-    check_range(arr, size, lambda v: f"index {v} is out of bounds for dimension 0 with size {size}")
+    check_range(arr, size, _out_of_bounds(0, size))
     taken = np.take(t.numpy(), arr, axis=0)
-    return make(taken.reshape(-1), 0, taken.shape, contiguous_strides(taken.shape), t.dtype, t.device)
+    return make_contiguous(taken.reshape(-1), 0, taken.shape, contiguous_strides(taken.shape), t.dtype,
+                           t.device)
 
 
 def _full_mask(t, items):

@@ -4,13 +4,11 @@ Callers pass raw operands (storage array, offset, strides) already validated and
 broadcast to the output shape; this module never sees a Tensor.
 """
 import importlib
-import math
 
 import numpy as np
 
-from ._plan import plan, row_major
-
-_numel = math.prod
+from ._plan import numel as _numel
+from ._plan import plan, remember, row_major
 
 # Below this many elements a serial kernel beats the ~2 us cost of starting threads
 # (DESIGN §2 measured the break-even near 3e4; kept conservative for a loaded machine).
@@ -52,7 +50,7 @@ def run(name, shape, numel, out, inputs):
     """Run element-wise kernel `name` over `shape`.
 
     `out` and each of `inputs` are (storage, offset, strides) with strides already
-    broadcast to `shape`. Storage dtypes must be those the kernel computes in (float16
+    broadcast to `shape`; shape and strides are tuples (they key the layout memo). Storage dtypes must be those the kernel computes in (float16
     only for a plain `copy` between float16 storages).
     """
     if numel == 0:
@@ -60,11 +58,7 @@ def run(name, shape, numel, out, inputs):
     ostore, ooff, ostrides = out
     parallel = numel >= PARALLEL_THRESHOLD
     strides = (ostrides,) + tuple([s for _, _, s in inputs])
-    try:
-        layout = _LAYOUTS.get((shape, strides))
-    except TypeError:  # a list among them: the key must be hashable
-        shape, strides = tuple(shape), tuple(tuple(s) for s in strides)
-        layout = _LAYOUTS.get((shape, strides))
+    layout = _LAYOUTS.get((shape, strides))
     if layout is None:
         layout = _layout(shape, strides)
     if layout[0] is None:
@@ -89,7 +83,6 @@ def run(name, shape, numel, out, inputs):
 # (shape, strides of every operand) -> how to run it; loops run the same layouts again and
 # again, and planning one costs more than a small kernel.
 _LAYOUTS = {}
-_MAX_LAYOUTS = 4096
 
 
 def _layout(shape, strides):
@@ -110,7 +103,4 @@ def _layout(shape, strides):
         st_arr = np.array(new_strides, dtype=np.int64)
         shape_arr.flags.writeable = st_arr.flags.writeable = False  # shared between calls
         layout = (shape_arr, st_arr) + ((TILE, TILE) if tiled else (ROW_BLOCK, inner))
-    if len(_LAYOUTS) >= _MAX_LAYOUTS:
-        _LAYOUTS.clear()
-    _LAYOUTS[(shape, strides)] = layout
-    return layout
+    return remember(_LAYOUTS, (shape, strides), layout)

@@ -11,9 +11,9 @@ import numpy as np
 from . import _cpu
 from . import _dtype as dt
 from ._out import resize_out
-from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
+from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides, remember
 from ._tensor import (Tensor, _numel, _overlaps, check_writable, copy_into, empty_like_layout,
-                      empty_tensor, make)
+                      empty_tensor, make, make_contiguous)
 
 # ---------------------------------------------------------------- promotion rules
 SAME, FLOAT, COMPARE, LOGICAL, BITWISE = "same", "float", "compare", "logical", "bitwise"
@@ -334,9 +334,7 @@ def _fast_path(op, operands):
             return None
         store = np.empty(n, result_dtype.np)
         flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, n, 1)
-    result = make(store, 0, a._shape, a._strides, result_dtype)
-    result._contig = True
-    return result
+    return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
 
 
 # (shape of a, shape of b) -> (result shape, numel, result strides, a's and b's broadcast
@@ -357,17 +355,13 @@ def _broadcast_fast_path(entry, a, b):
         else:
             bc = (shape, _numel(shape), contiguous_strides(shape),
                   broadcast_strides(a._shape, a._strides, shape), broadcast_strides(b._shape, b._strides, shape))
-        if len(_BROADCASTS) >= 4096:
-            _BROADCASTS.clear()
-        _BROADCASTS[key] = bc
+        remember(_BROADCASTS, key, bc)
     if bc is None or bc[1] == 0 or a.device is not b.device:
         return None
     shape, n, strides, sa, sb = bc
     store = np.empty(n, entry[1].np)
     _cpu.run(entry[0], shape, n, (store, 0, strides), [(a._storage, a._offset, sa), (b._storage, b._offset, sb)])
-    result = make(store, 0, shape, strides, entry[1])
-    result._contig = True
-    return result
+    return make_contiguous(store, 0, shape, strides, entry[1])
 
 
 def _prepare_fast_paths():

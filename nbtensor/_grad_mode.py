@@ -41,4 +41,3 @@ class set_grad_enabled(_Mode):
 def is_grad_enabled():
     """False: nbtensor records no gradients."""
     return False
-

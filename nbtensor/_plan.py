@@ -7,7 +7,22 @@ way NumPy's nditer and torch's TensorIterator do:
 3. coalesce neighbours that are contiguous for every operand.
 Most real calls collapse to one dimension, which a flat kernel handles.
 """
-__all__ = ["broadcast_shapes", "contiguous_strides", "plan"]
+import math
+
+__all__ = ["broadcast_shapes", "contiguous_strides", "plan", "numel", "remember"]
+
+numel = math.prod  # number of elements of a shape (1 for ()); a C loop, cheap per call
+
+# Entries a memo (remember) holds before it starts over: shapes met in a program's loops.
+MEMO_LIMIT = 4096
+
+
+def remember(memo, key, value):
+    """memo[key] = value, emptying `memo` first when it is full; returns `value`."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 def contiguous_strides(shape):

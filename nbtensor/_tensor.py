@@ -14,12 +14,12 @@ from . import _cpu
 from ._device import CPU, to_device
 from ._device import device as _device_cls
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides, row_major
+from ._plan import numel as _numel
 from ._size import Size
 
 __all__ = ["Tensor"]
 
 
-_numel = math.prod  # number of elements of a shape (1 for ()); a C loop, cheaper per call
 
 
 def make(storage, offset, shape, strides, dtype, device=CPU):
@@ -32,6 +32,13 @@ def make(storage, offset, shape, strides, dtype, device=CPU):
     t.dtype = dtype
     t.device = device
     t._contig = None  # is_contiguous(), computed on first ask
+    return t
+
+
+def make_contiguous(storage, offset, shape, strides, dtype, device=CPU):
+    """`make` for a layout the caller knows is contiguous (saves the check on first use)."""
+    t = make(storage, offset, shape, strides, dtype, device)
+    t._contig = True
     return t
 
 
@@ -294,8 +301,8 @@ class Tensor:
         out = empty_tensor(self._shape, self.dtype, self.device)
         return copy_into(out, self)
 
-    # No autograd in this release: every tensor is a constant leaf without a gradient.
-    requires_grad = False
+    # No autograd in this release: every tensor is a constant leaf without a gradient
+    # (`requires_grad` is the property above).
     grad = None
     is_leaf = True
 
@@ -320,10 +327,8 @@ class Tensor:
             n = _numel(self._shape)
             if n < _cpu.PARALLEL_THRESHOLD:
                 # Small and contiguous: one NumPy memcpy is the cheapest copy per call.
-                out = make(self._storage[self._offset:self._offset + n].copy(), 0, self._shape,
-                           self._strides, self.dtype, CPU)
-                out._contig = True
-                return out
+                return make_contiguous(self._storage[self._offset:self._offset + n].copy(), 0,
+                                       self._shape, self._strides, self.dtype, CPU)
         out = empty_like_layout(self) if preserve else empty_tensor(self._shape, self.dtype, self.device)
         return copy_into(out, self)
 

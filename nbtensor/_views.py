@@ -3,7 +3,7 @@ and `flatten`, which copy only when no view can express the result."""
 import numbers
 
 from ._plan import contiguous_strides
-from ._tensor import Tensor, _numel, make, wrap_dim
+from ._tensor import Tensor, _numel, make, make_contiguous, wrap_dim
 
 __all__ = [
     "view", "reshape", "flatten", "unflatten", "t", "transpose", "permute", "squeeze",
@@ -94,9 +94,8 @@ def view(self, *shape):
         return _view_dtype(self, to_dtype(shape[0]))
     shape = infer_size(parse_sizes(shape), _numel(self._shape))
     if self._contig or self._contig is None and self.is_contiguous():
-        result = make(self._storage, self._offset, shape, contiguous_strides(shape), self.dtype, self.device)
-        result._contig = True
-        return result
+        return make_contiguous(self._storage, self._offset, shape, contiguous_strides(shape), self.dtype,
+                               self.device)
     strides = view_strides(self._shape, self._strides, shape)
     if strides is None:
         raise RuntimeError(
