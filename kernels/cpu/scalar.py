@@ -8,12 +8,12 @@ from .._jit import helper
 
 @helper
 def sign(x):
-    # torch.sign(nan) is nan for floats; integers and bools never take the last branch.
+    # Zero for zero; ops.py maps nan to zero before calling this.
     if x > 0:
         return x - x + 1
     if x < 0:
         return x - x - 1
-    return x - x if x == x else x
+    return x - x
 
 
 @helper
@@ -24,12 +24,13 @@ def clamp(x, lo, hi):
 
 @helper
 def maximum(x, y):
-    # NaN in either operand propagates, as torch.maximum does.
+    # NaN in either operand propagates, as torch.maximum does; of two equal values (0. and
+    # -0.) the first is kept, as torch keeps it.
     if x != x:
         return x
     if y != y:
         return y
-    return x if x > y else y
+    return x if x >= y else y
 
 
 @helper
@@ -38,7 +39,7 @@ def minimum(x, y):
         return x
     if y != y:
         return y
-    return x if x < y else y
+    return x if x <= y else y
 
 
 @helper
@@ -47,7 +48,7 @@ def fmax(x, y):
         return y
     if y != y:
         return x
-    return x if x > y else y
+    return x if x >= y else y
 
 
 @helper
@@ -56,12 +57,19 @@ def fmin(x, y):
         return y
     if y != y:
         return x
-    return x if x < y else y
+    return x if x <= y else y
 
 
 @helper
 def ipow(x, y):
-    # Integer power by squaring; the facade rejects negative exponents beforehand.
+    # Integer power by squaring. A negative exponent (only from a tensor: the facade refuses
+    # a negative Python number) gives 1 / x ** -y truncated, as torch: 0 unless x is 1 or -1.
+    if y < 0:
+        if x == 1:
+            return x
+        if x == -1:
+            return x if y & 1 else -x
+        return x - x
     result = x - x + 1
     base = x
     e = y
@@ -76,6 +84,25 @@ def ipow(x, y):
 
 
 @helper
+def floor_div_int(x, y):
+    # Python's floored division, except that the most negative value // -1 wraps to itself
+    # (two's complement) as in torch, where numba's // gives 0.
+    if y == -1:
+        return -x
+    return x // y
+
+
+@helper
+def remainder_float(x, y):
+    # torch's remainder: fmod moved to the divisor's sign; a zero keeps fmod's sign
+    # (-4. % 2. is -0.), where Python's % gives the divisor's sign.
+    r = np.fmod(x, y)
+    if r != 0 and (r < 0) != (y < 0):
+        r += y
+    return r
+
+
+@helper
 def fmod_int(x, y):
     # Truncated remainder (sign of the dividend) from Python's floored one.
     r = x % y
@@ -87,7 +114,7 @@ def fmod_int(x, y):
 @helper
 def trunc_div_int(x, y):
     # Division rounding toward zero, from Python's floored one.
-    q = x // y
+    q = floor_div_int(x, y)
     if q < 0 and q * y != x:
         q += 1
     return q

@@ -7,8 +7,8 @@ from numba import prange
 from ..._jit import helper, kernel
 from ...strides import advance, position
 from ..scalar import (  # noqa: F401
-    clamp, erf, fmax, fmin, fmod_int, ipow, maximum, minimum,
-    round_half_even, sign, trunc_div_int)
+    clamp, erf, floor_div_int, fmax, fmin, fmod_int, ipow, maximum, minimum,
+    remainder_float, round_half_even, sign, trunc_div_int)
 from ..vmath import sigmoid, vexp  # noqa: F401
 
 
@@ -24,24 +24,27 @@ def _sign_pattern(so, s0):
 
 @helper
 def _sign_run0(o, po, so, a0, p0, s0, n):
+    zero = a0.dtype.type(0)
     z = o[po:po + n]
     x0 = a0[p0:p0 + n]
     for i in range(n):
-        z[i] = sign(x0[i])
+        z[i] = sign(x0[i]) if x0[i] == x0[i] else zero
 
 
 @helper
 def _sign_run1(o, po, so, a0, p0, s0, n):
+    zero = a0.dtype.type(0)
     z = o[po:po + n]
     x0 = a0[p0]
     for i in range(n):
-        z[i] = sign(x0)
+        z[i] = sign(x0) if x0 == x0 else zero
 
 
 @helper
 def _sign_run2(o, po, so, a0, p0, s0, n):
+    zero = a0.dtype.type(0)
     for i in range(n):
-        o[po + i * so] = sign(a0[p0 + i * s0])
+        o[po + i * so] = sign(a0[p0 + i * s0]) if a0[p0 + i * s0] == a0[p0 + i * s0] else zero
 
 
 @helper
