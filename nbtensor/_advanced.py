@@ -282,9 +282,9 @@ def _put(t, plan, value, mode):
             raise RuntimeError(
                 f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
                 f"indexing result of shape {list(shape)}")
-        vst = broadcast_strides(value._shape, value._strides, shape)
         if _overlaps(value, t):
-            value = value.clone()
+            value = value.clone()  # before reading its strides: the copy has its own layout
+        vst = broadcast_strides(value._shape, value._strides, shape)
         src = (value._storage, value._offset, (vst[:npre], vst[npre:npre + nb], vst[npre + nb:]), None)
     else:
         store = scalar_storage(value, t.dtype)
