@@ -16,7 +16,7 @@ class dtype:
     """
 
     __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_signed", "category", "rank",
-                 "c_name")
+                 "c_name", "cpp_name")
 
     def __init__(self, name, np_dtype, category, rank, c_name):
         self.name = name
@@ -55,6 +55,11 @@ float32 = dtype("float32", np.float32, FLOATING, 1, "Float")
 float64 = dtype("float64", np.float64, FLOATING, 2, "Double")
 
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
+
+# The C++ type names some of torch's messages use ("Expected out tensor to have dtype float").
+for _d, _cpp in zip(ALL_DTYPES, ("bool", "unsigned char", "signed char", "short int", "int", "long int",
+                                 "c10::Half", "float", "double")):
+    _d.cpp_name = _cpp
 
 ALIASES = {
     "bool": bool, "uint8": uint8, "int8": int8, "int16": int16, "short": int16,

@@ -10,10 +10,10 @@ import numpy as np
 
 from . import _cpu
 from . import _dtype as dt
-from ._out import resize_out
+from ._out import check_out_cast, check_out_tensor, resize_out
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides, remember
-from ._tensor import (Tensor, _numel, _overlaps, check_writable, copy_into, empty_like_layout,
-                      empty_tensor, make, make_contiguous)
+from ._tensor import (Tensor, _numel, _overlaps, check_writable, copy_into, refuse_partial_overlap,
+                      empty_like_layout, empty_tensor, is_non_overlapping_and_dense, make, make_contiguous)
 
 # ---------------------------------------------------------------- promotion rules
 SAME, FLOAT, COMPARE, LOGICAL, BITWISE = "same", "float", "compare", "logical", "bitwise"
@@ -40,12 +40,16 @@ def _category(d):
     return "float" if d.is_floating_point else "bool" if d is dt.bool else "int"
 
 
+_FOUND_DTYPE = "Found dtype {out} but expected {result}"
+
+
 class Op:
     """One element-wise op: its kernels and promotion rule, and the names of its forms."""
 
     def __init__(self, name, arity, rule=SAME, kernel=None, function=True, methods=None,
                  inplace=True, dunders=(), check=None, categories=("bool", "int", "float"),
-                 condition_first=False):
+                 condition_first=False, scalars="both", scalar_kernels=None, exact_out=None,
+                 bool_to_long=False):
         self.name = name
         self.arity = arity
         self.rule = rule
@@ -58,6 +62,18 @@ class Op:
         self.check = check  # extra validation: check(op, operands, compute_dtype)
         self.categories = categories
         self.condition_first = condition_first  # operand 0 is a bool mask, not promoted
+        # Which arguments of the function form may be Python numbers, as torch's signatures
+        # allow: "both" (add, pow), "other" (eq, fmod: the input must be a tensor), "none".
+        self.scalars = scalars
+        # float kernels torch uses for a Python-number operand 1 (pow: x ** 0.5 is sqrt(x),
+        # so (-inf) ** 0.5 is nan and (-0.) ** 0.5 is -0.)
+        self.scalar_kernels = scalar_kernels
+        # out= must have the result's dtype exactly (torch's unary ops that keep the dtype,
+        # clamp, where) rather than any dtype the result casts to: the message when it has not.
+        if exact_out is None and arity == 1 and rule in (SAME, BITWISE) and name != "square":
+            exact_out = _FOUND_DTYPE
+        self.exact_out = exact_out
+        self.bool_to_long = bool_to_long  # a bool result is int64 (square is pow(x, 2) in torch)
         self.fast = {}  # dtype -> (kernel_flat, result_dtype) when inputs need no cast
 
     def dtypes(self, operands):
@@ -68,6 +84,8 @@ class Op:
             raise RuntimeError(f'"{self.name}_cpu" not implemented for \'{res.c_name}\'')
         if self.rule == FLOAT and not res.is_floating_point:
             res = dt.get_default_dtype()
+        elif self.bool_to_long and res is dt.bool:
+            res = dt.int64
         compute = dt.float32 if res is dt.float16 else res
         if self.rule in (COMPARE, LOGICAL):
             return dt.bool, compute, dt.bool
@@ -79,10 +97,10 @@ class Op:
 
 # ---------------------------------------------------------------- validation hooks
 def _no_bool_sub(op, operands, compute):
-    if compute is dt.bool:
+    if any(x.dtype is dt.bool if isinstance(x, Tensor) else isinstance(x, (bool, np.bool_)) for x in operands):
         raise RuntimeError(
-            "Subtraction, the `-` operator, with two bool tensors is not supported. "
-            "Use the `^` or `logical_xor()` operator instead.")
+            "Subtraction, the `-` operator, with a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def _no_bool_neg(op, operands, compute):
@@ -92,23 +110,24 @@ def _no_bool_neg(op, operands, compute):
             "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
-def _any_zero(x):
+def _any_zero(x, compute):
     if isinstance(x, Tensor):
         return x.numel() > 0 and not np.all(x.numpy())
-    return x == 0
+    return _scalar_storage(x, compute)[0] == 0  # as the kernel sees it: 256 is 0 in int8
 
 
 def _integer_divisor(op, operands, compute):
-    if not compute.is_floating_point and _any_zero(operands[1]):
+    if compute.is_floating_point or any(isinstance(x, Tensor) and 0 in x._shape for x in operands):
+        return  # float division by zero is inf/nan; an empty result divides nothing
+    if _any_zero(operands[1], compute):
         raise RuntimeError(f"ZeroDivisionError: {op.name} of an integer tensor by zero")
 
 
 def _integer_power(op, operands, compute):
-    if compute.is_floating_point:
-        return
+    # Only a Python-number exponent is refused; an exponent tensor follows integer rules
+    # (1 ** -n = 1, (-1) ** -n = +-1, otherwise 0), as torch computes it.
     e = operands[1]
-    negative = (e.numel() > 0 and np.any(e.numpy() < 0)) if isinstance(e, Tensor) else e < 0
-    if negative:
+    if not compute.is_floating_point and not isinstance(e, Tensor) and e < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
 
 
@@ -126,31 +145,32 @@ OPS = [
     Op("sub", 2, check=_no_bool_sub, methods=("sub", "subtract"), dunders=("__sub__", "__rsub__", "__isub__")),
     Op("mul", 2, methods=("mul", "multiply"), dunders=("__mul__", "__rmul__", "__imul__")),
     Op("div", 2, FLOAT, methods=("div", "divide", "true_divide"), dunders=("__truediv__", "__rtruediv__", "__itruediv__")),
-    Op("floor_divide", 2, kernel="floor_divide", check=_integer_divisor,
+    Op("floor_divide", 2, kernel={"int": "floor_divide_int", "float": "floor_divide"}, check=_integer_divisor,
        dunders=("__floordiv__", "__rfloordiv__", "__ifloordiv__"), categories=("int", "float")),
     Op("div_trunc", 2, kernel={"int": "div_trunc_int", "float": "div_trunc"}, check=_integer_divisor,
        function=False, methods=(), inplace=False, categories=("int", "float")),
-    Op("remainder", 2, check=_integer_divisor, dunders=("__mod__", "__rmod__", "__imod__"),
+    Op("remainder", 2, kernel={"int": "remainder", "float": "remainder_float"}, check=_integer_divisor,
+       dunders=("__mod__", "__rmod__", "__imod__"),
        categories=("int", "float")),
     Op("fmod", 2, kernel={"int": "fmod_int", "float": "fmod"}, check=_integer_divisor,
-       categories=("int", "float")),
+       categories=("int", "float"), scalars="other"),
     Op("pow", 2, kernel={"bool": "pow_int", "int": "pow_int", "float": "pow"}, check=_integer_power,
-       dunders=("__pow__", "__rpow__", "__ipow__"), methods=("pow", "float_power_")[:1]),
-    Op("atan2", 2, FLOAT, methods=("atan2", "arctan2")),
-    Op("maximum", 2, inplace=False, methods=("maximum", "max_elementwise")[:1]),
-    Op("minimum", 2, inplace=False),
-    Op("fmax", 2, inplace=False),
-    Op("fmin", 2, inplace=False),
+       dunders=("__pow__", "__rpow__", "__ipow__"), scalar_kernels={0.5: "sqrt", -0.5: "rsqrt"}),
+    Op("atan2", 2, FLOAT, methods=("atan2", "arctan2"), scalars="none"),
+    Op("maximum", 2, inplace=False, scalars="none"),
+    Op("minimum", 2, inplace=False, scalars="none"),
+    Op("fmax", 2, inplace=False, scalars="none"),
+    Op("fmin", 2, inplace=False, scalars="none"),
     # comparison and logic
-    Op("eq", 2, COMPARE, dunders=("__eq__",)),
-    Op("ne", 2, COMPARE, methods=("ne", "not_equal"), dunders=("__ne__",)),
-    Op("lt", 2, COMPARE, methods=("lt", "less"), dunders=("__lt__",)),
-    Op("le", 2, COMPARE, methods=("le", "less_equal"), dunders=("__le__",)),
-    Op("gt", 2, COMPARE, methods=("gt", "greater"), dunders=("__gt__",)),
-    Op("ge", 2, COMPARE, methods=("ge", "greater_equal"), dunders=("__ge__",)),
-    Op("logical_and", 2, LOGICAL),
-    Op("logical_or", 2, LOGICAL),
-    Op("logical_xor", 2, LOGICAL),
+    Op("eq", 2, COMPARE, dunders=("__eq__",), scalars="other"),
+    Op("ne", 2, COMPARE, methods=("ne", "not_equal"), dunders=("__ne__",), scalars="other"),
+    Op("lt", 2, COMPARE, methods=("lt", "less"), dunders=("__lt__",), scalars="other"),
+    Op("le", 2, COMPARE, methods=("le", "less_equal"), dunders=("__le__",), scalars="other"),
+    Op("gt", 2, COMPARE, methods=("gt", "greater"), dunders=("__gt__",), scalars="other"),
+    Op("ge", 2, COMPARE, methods=("ge", "greater_equal"), dunders=("__ge__",), scalars="other"),
+    Op("logical_and", 2, LOGICAL, scalars="none"),
+    Op("logical_or", 2, LOGICAL, scalars="none"),
+    Op("logical_xor", 2, LOGICAL, scalars="none"),
     Op("bitwise_and", 2, BITWISE, categories=("bool", "int"), dunders=("__and__", "__rand__", "__iand__")),
     Op("bitwise_or", 2, BITWISE, categories=("bool", "int"), dunders=("__or__", "__ror__", "__ior__")),
     Op("bitwise_xor", 2, BITWISE, categories=("bool", "int"), dunders=("__xor__", "__rxor__", "__ixor__")),
@@ -159,7 +179,7 @@ OPS = [
     Op("abs", 1, kernel={"bool": "copy", "int": "abs", "float": "abs"}, methods=("abs", "absolute"),
        dunders=("__abs__",)),
     Op("reciprocal", 1, FLOAT),
-    Op("square", 1),
+    Op("square", 1, bool_to_long=True),
     Op("exp", 1, FLOAT),
     Op("exp2", 1, FLOAT),
     Op("expm1", 1, FLOAT),
@@ -194,9 +214,10 @@ OPS = [
     Op("bitwise_not", 1, BITWISE, kernel={"bool": "logical_not", "int": "bitwise_not"},
        categories=("bool", "int"), dunders=("__invert__",)),
     # ternary
-    Op("clamp_both", 3, kernel="clamp", function=False, methods=(), inplace=False),
+    Op("clamp_both", 3, kernel="clamp", function=False, methods=(), inplace=False, exact_out=_FOUND_DTYPE),
     Op("lerp", 3, check=_float_only),
-    Op("where_kernel", 3, kernel="where", function=False, methods=(), inplace=False, condition_first=True),
+    Op("where_kernel", 3, kernel="where", function=False, methods=(), inplace=False, condition_first=True,
+       exact_out="Expected out type to be {result} but got {out}"),
 ]
 OPS_BY_NAME = {op.name: op for op in OPS}
 
@@ -220,15 +241,19 @@ def _scalar_storage(value, d):
         return np.array(value).astype(d.np).reshape(1)
 
 
-def _as_operand(x):
-    if isinstance(x, Tensor) or x is None:
+_POSITION_NAMES = ("input", "other", "other")
+
+
+def _as_operand(x, op, i):
+    if isinstance(x, Tensor):
         return x
     if isinstance(x, (numbers.Number, np.generic)):
         return x.item() if isinstance(x, np.generic) else x
     if isinstance(x, np.ndarray):
         from ._bridge import as_tensor
         return as_tensor(x)
-    raise TypeError(f"expected a Tensor or a number as operand, got {type(x).__name__}")
+    raise TypeError(f"{op.name}(): argument '{_POSITION_NAMES[i]}' (position {i + 1}) must be Tensor, "
+                    f"not {type(x).__name__}")
 
 
 def _check_devices(operands):
@@ -247,11 +272,14 @@ def apply(op, operands, out=None, inplace=False):
     """Run element-wise `op` on `operands` (tensors or numbers).
 
     With ``inplace=True`` the result is written into ``operands[0]``; with `out` into `out`.
+    Everything is validated before `out` is touched: a call that raises leaves it as it was.
     """
     fast = _fast_path(op, operands) if out is None and not inplace else None
     if fast is not None:
         return fast
-    operands = [_as_operand(x) for x in operands]
+    operands = [_as_operand(x, op, i) for i, x in enumerate(operands)]
+    if out is not None:
+        check_out_tensor(out, op.name)
     _check_devices(operands + [out])
     result_dtype, compute, kernel_dtype = op.dtypes(operands)
     if op.check is not None:
@@ -259,25 +287,20 @@ def apply(op, operands, out=None, inplace=False):
     shapes = [x._shape for x in operands if isinstance(x, Tensor)]
     shape = broadcast_shapes(*shapes) if len(shapes) > 1 else shapes[0]
     target = operands[0] if inplace else out
-    if target is not None:
-        if inplace and shape != target._shape:
-            raise RuntimeError(
-                f"output with shape {list(target._shape)} doesn't match the broadcast shape {list(shape)}")
-        if not inplace:
-            resize_out(target, shape)
-        if not dt.can_cast(result_dtype, target.dtype):
-            raise RuntimeError(
-                f"result type {result_dtype.c_name} can't be cast to the desired output type "
-                f"{target.dtype.c_name}")
-        check_writable(target)
+    shared = _check_target(op, operands, target, shape, result_dtype, inplace) if target is not None else ()
     ins = []
     for i, x in enumerate(operands):
-        if isinstance(x, Tensor) and target is not None and _overlaps(target, x) and not _same_layout(target, x):
+        if i in shared and not _same_layout(target, x):
             x = x.clone()  # read from a private copy: the write would clobber inputs still to be read
         ins.append(_operand(x, dt.bool if i == 0 and op.condition_first else compute, shape))
+    kernel = op.kernel_name(compute)
+    if op.scalar_kernels is not None and compute.is_floating_point and not isinstance(operands[1], Tensor):
+        special = op.scalar_kernels.get(operands[1])
+        if special is not None:
+            kernel, ins = special, ins[:1]
     direct = target is not None and target.dtype is kernel_dtype
     dest = target if direct else _new_output(operands, shape, kernel_dtype)
-    _cpu.run(op.kernel_name(compute), shape, _numel(shape), (dest._storage, dest._offset, dest._strides), ins)
+    _cpu.run(kernel, shape, _numel(shape), (dest._storage, dest._offset, dest._strides), ins)
     if target is not None:
         if not direct:
             copy_into(target, dest)
@@ -285,6 +308,37 @@ def apply(op, operands, out=None, inplace=False):
     if kernel_dtype is not result_dtype:
         return dest.to(result_dtype)
     return dest
+
+
+def _check_target(op, operands, target, shape, result_dtype, inplace):
+    """Validate the in-place or ``out=`` destination, then (``out=``) resize it; returns the
+    positions of the operands that share its memory."""
+    if inplace and shape != target._shape:
+        raise RuntimeError(
+            f"output with shape {list(target._shape)} doesn't match the broadcast shape {list(shape)}")
+    if op.exact_out and not inplace:
+        if target.dtype is not result_dtype:
+            raise RuntimeError(op.exact_out.format(out=target.dtype.c_name, result=result_dtype.c_name))
+    else:
+        check_out_cast(target, result_dtype)
+    check_writable(target)
+    shared = [i for i, x in enumerate(operands) if isinstance(x, Tensor) and _overlaps(target, x)]
+    for i in shared:
+        refuse_partial_overlap(target, operands[i])
+    if not inplace and target._shape != shape:
+        resize_out(target, shape, _output_strides(operands, shape))
+    return shared
+
+
+def _output_strides(operands, shape):
+    """Strides torch gives a fresh output: those of a full-shape dense input (a transposed
+    input gives a transposed result), else row-major."""
+    for x in operands:
+        if isinstance(x, Tensor) and x._shape == shape:
+            if not x.is_contiguous() and is_non_overlapping_and_dense(x):
+                return x._strides
+            break
+    return None
 
 
 def _new_output(operands, shape, dtype):
@@ -327,8 +381,9 @@ def _fast_path(op, operands):
             if b._shape != a._shape:
                 return _broadcast_fast_path(entry, a, b)
             bs, bo, sb = b._storage, b._offset, 1
-        elif (a.dtype.is_floating_point and (type(b) is float or type(b) is int and -_EXACT_INT <= b <= _EXACT_INT)
-              or type(b) is int and a.dtype is dt.int64):
+        elif ((a.dtype.is_floating_point and (type(b) is float or type(b) is int and -_EXACT_INT <= b <= _EXACT_INT)
+               or type(b) is int and a.dtype is dt.int64)
+              and (op.scalar_kernels is None or b not in op.scalar_kernels)):
             bs, bo, sb = np.array((b,), a.dtype.np), 0, 0
         else:
             return None

@@ -27,26 +27,46 @@ def _is_operand(x):
     return isinstance(x, (Tensor, numbers.Number, np.ndarray, np.generic))
 
 
+def _require_tensor(op, x, position):
+    if not isinstance(x, Tensor):
+        name = "input" if position == 1 else "other"
+        raise TypeError(f"{op.name}(): argument '{name}' (position {position}) must be Tensor, "
+                        f"not {type(x).__name__}")
+
+
 def _make_function(op):
     if op.arity == 1:
         def function(input, *, out=None):
             return apply(op, (input,), out=out)
+    elif op.scalars == "both":
+        def function(input, other, *, out=None):
+            return apply(op, (input, other), out=out)
     else:
         def function(input, other, *, out=None):
+            _require_tensor(op, input, 1)
+            if op.scalars == "none":
+                _require_tensor(op, other, 2)
             return apply(op, (input, other), out=out)
     function.__doc__ = f"Element-wise ``{op.name}``; broadcasts, promotes dtypes as torch, writes into `out` if given."
     return function
 
 
 def _make_method(op):
-    def method(self, *args, out=None):
-        return apply(op, (self,) + args, out=out)
+    if op.scalars == "none":
+        def method(self, other, *, out=None):
+            _require_tensor(op, other, 2)
+            return apply(op, (self, other), out=out)
+    else:
+        def method(self, *args, out=None):
+            return apply(op, (self,) + args, out=out)
     method.__doc__ = f"Element-wise ``{op.name}`` (see ``nbtensor.{op.name}``)."
     return method
 
 
 def _make_inplace(op):
     def method_(self, *args):
+        if op.scalars == "none":
+            _require_tensor(op, args[0], 2)
         return apply(op, (self,) + args, inplace=True)
     method_.__doc__ = f"In-place element-wise ``{op.name}``; returns `self`."
     return method_
@@ -99,14 +119,24 @@ install()
 
 
 # ---------------------------------------------------------------- ops with extra arguments
-def _scaled(other, alpha, self_dtype):
-    if alpha == 1:
+def _scaled(input, other, alpha):
+    """``alpha * other`` for ``add``/``sub``, computed in the dtype of the result as torch
+    does (``int8 100 * 3`` is 300 when added to a float tensor, not int8's 44)."""
+    if isinstance(alpha, Tensor):
+        alpha = alpha.item()
+    if alpha == 1 and type(alpha) is not bool:
         return other
-    if isinstance(alpha, float) and not (self_dtype.is_floating_point or (
-            isinstance(other, Tensor) and other.dtype.is_floating_point)):
+    res = _result_type(input, other)
+    if isinstance(alpha, bool) and res is not dt.bool:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and not res.is_floating_point:
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if res is dt.bool:
+        alpha = bool(alpha)
     if isinstance(other, Tensor):
-        return apply(OPS_BY_NAME["mul"], (other, alpha))
+        return apply(OPS_BY_NAME["mul"], (other.to(res), alpha))
+    if isinstance(other, (bool, np.bool_)) and res is dt.bool:
+        return bool(other) and alpha
     return other * alpha
 
 
@@ -114,13 +144,13 @@ def _with_alpha(name):
     op = OPS_BY_NAME[name]
 
     def function(input, other, *, alpha=1, out=None):
-        return apply(op, (input, _scaled(other, alpha, input.dtype)), out=out)
+        return apply(op, (input, _scaled(input, other, alpha)), out=out)
 
     def method(self, other, *, alpha=1, out=None):
-        return apply(op, (self, _scaled(other, alpha, self.dtype)), out=out)
+        return apply(op, (self, _scaled(self, other, alpha)), out=out)
 
     def method_(self, other, *, alpha=1):
-        return apply(op, (self, _scaled(other, alpha, self.dtype)), inplace=True)
+        return apply(op, (self, _scaled(self, other, alpha)), inplace=True)
 
     function.__doc__ = f"``input {'+' if name == 'add' else '-'} alpha * other``, element-wise."
     return function, method, method_
@@ -193,6 +223,10 @@ def clamp(input, min=None, max=None, *, out=None):
     """Limit values to [min, max] (either bound may be None); NaN stays NaN."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(out, Tensor):  # out= must have the result dtype itself, not one it casts to
+        res = _result_type(input, *[b for b in (min, max) if b is not None])
+        if out.dtype is not res:
+            raise RuntimeError(f"Found dtype {out.dtype.c_name} but expected {res.c_name}")
     if max is None:
         return apply(OPS_BY_NAME["maximum"], (input, min), out=out)
     if min is None:

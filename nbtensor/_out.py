@@ -1,33 +1,83 @@
 """The ``out=`` argument: check the target's dtype, resize it as torch does, write into it."""
+import sys
 import warnings
 
+import numpy as np
+
 from . import _dtype as dt
+from ._plan import contiguous_strides
+from ._plan import numel as _numel
 from ._tensor import Tensor, check_writable, copy_into, empty_tensor
 
-__all__ = ["resize_out", "write_out", "result_or_out"]
+__all__ = ["check_out_tensor", "check_out_dtype", "check_out_cast", "resize_out", "write_out",
+           "result_or_out"]
 
 
-def resize_out(out, shape):
-    """Give `out` the shape `shape` (new memory when it differs; torch warns when a tensor
-    with elements is resized)."""
+def check_out_tensor(out, name):
+    """TypeError (as torch's argument parser) unless `out` is a Tensor."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+
+
+def check_out_dtype(out, dtype):
+    """RuntimeError unless the ``out=`` tensor has exactly `dtype` (torch's wording)."""
+    if out.dtype is not dtype:
+        raise RuntimeError(f"Expected out tensor to have dtype {dtype.cpp_name}, but got {out.dtype.cpp_name} instead")
+
+
+def check_out_cast(out, dtype):
+    """RuntimeError unless a result of `dtype` may be cast into the ``out=`` tensor."""
+    if not dt.can_cast(dtype, out.dtype):
+        raise RuntimeError(
+            f"result type {dtype.c_name} can't be cast to the desired output type {out.dtype.c_name}")
+
+
+def _sole_owner(storage):
+    """True when nothing but the tensor holding `storage` refers to its memory: no other
+    tensor, NumPy array (``numpy()``, ``from_numpy``) or DLPack consumer (CPython reference
+    counts: the holder's reference, this frame's and getrefcount's argument)."""
+    if sys.getrefcount(storage) > 3:
+        return False
+    base = storage.base
+    while base is not None:  # a view of a temporary (tensor() reshapes its array) is fine
+        if not isinstance(base, np.ndarray) or sys.getrefcount(base) > 3:
+            return False
+        base = base.base
+    return True
+
+
+def resize_out(out, shape, strides=None):
+    """Give `out` the shape `shape` as torch's ``resize_`` does, with `strides` (default:
+    row-major), keeping its memory where it has room: a view ``out=base[0]`` keeps writing
+    into `base`. Memory that is too small is replaced only when nothing else refers to it;
+    otherwise RuntimeError, so a view is never silently detached from its base.
+    torch warns when a tensor with elements is resized."""
     shape = tuple(shape)
     if out._shape == shape:
         return
+    strides = contiguous_strides(shape) if strides is None else tuple(strides)
+    n = _numel(shape)
+    if out._offset + n > out._storage.shape[0] and n:
+        if not _sole_owner(out._storage):
+            raise RuntimeError(
+                f"cannot resize the out= tensor from {list(out._shape)} to {list(shape)}: it needs "
+                f"{out._offset + n} elements of memory, has {out._storage.shape[0]}, and that memory is "
+                "shared with another tensor or array (a view cannot grow). Pass an out= tensor of "
+                "the result's shape.")
+        out._storage, out._offset = empty_tensor((n,), out.dtype, out.device)._storage, 0
     if out.numel() != 0:
         warnings.warn(
             f"An output with one or more elements was resized since it had shape {list(out._shape)}, "
             f"which does not match the required output shape {list(shape)}.", UserWarning, stacklevel=4)
-    fresh = empty_tensor(shape, out.dtype, out.device)
-    out._storage, out._offset, out._shape, out._strides = fresh._storage, 0, fresh._shape, fresh._strides
-    out._contig = True
+    out._shape, out._strides = shape, strides
+    out._contig = None
 
 
 def write_out(out, result, name, cast=False):
     """Copy `result` into the ``out=`` tensor `out` (resized when needed) and return `out`.
 
     The dtypes must match, unless `cast` allows any cast torch's ``can_cast`` permits."""
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    check_out_tensor(out, name)
     if out.dtype is not result.dtype and not (cast and dt.can_cast(result.dtype, out.dtype)):
         raise RuntimeError(
             f"{name}(): Expected out tensor to have dtype {result.dtype}, but got {out.dtype} instead")

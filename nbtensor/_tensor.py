@@ -42,10 +42,26 @@ def make_contiguous(storage, offset, shape, strides, dtype, device=CPU):
     return t
 
 
+_MAX_BYTES = (1 << 63) - 1
+
+
+def allocate(n, dtype, shape=None):
+    """A new flat storage of `n` elements; torch's RuntimeError (not NumPy's ValueError or
+    MemoryError) when the size overflows or the memory cannot be had."""
+    nbytes = n * dtype.itemsize
+    if nbytes > _MAX_BYTES:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape or (n,))}")
+    try:
+        return np.empty(n, dtype=dtype.np)
+    except (MemoryError, ValueError):
+        raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} "
+                           f"bytes (sizes={list(shape or (n,))}).") from None
+
+
 def empty_tensor(shape, dtype, device=CPU):
     """A new contiguous tensor of `shape` with uninitialised memory."""
     shape = tuple(shape)
-    return make(np.empty(_numel(shape), dtype=dtype.np), 0, shape, contiguous_strides(shape), dtype, device)
+    return make(allocate(_numel(shape), dtype, shape), 0, shape, contiguous_strides(shape), dtype, device)
 
 
 def is_non_overlapping_and_dense(t):
@@ -65,14 +81,15 @@ def empty_like_layout(t, dtype=None):
     dtype = dtype or t.dtype
     if t.is_contiguous() or not is_non_overlapping_and_dense(t):
         return empty_tensor(t._shape, dtype, t.device)
-    n = _numel(t._shape)
-    return make(np.empty(n, dtype=dtype.np), 0, t._shape, t._strides, dtype, t.device)
+    return make(allocate(_numel(t._shape), dtype, t._shape), 0, t._shape, t._strides, dtype, t.device)
 
 
 def checked_scalar(value, dtype):
     """`value` converted to `dtype` as torch converts a fill value (fill_, full, x[i] = v,
-    masked_fill): RuntimeError when it does not fit; negative ints wrap into unsigned
-    types (uint8 takes -255..255, as torch's two's-complement rule allows)."""
+    masked_fill): RuntimeError when it does not fit. A float must lie in the integer
+    type's range (uint8: 0..255, so -1.5 is refused); a negative int wraps into an unsigned
+    type (uint8 takes -255..255, as torch's two's-complement rule allows); float16 takes
+    any float (too large becomes inf, as in torch)."""
     if dtype is dt.bool or isinstance(value, (bool, np.bool_)):
         return value
     if isinstance(value, numbers.Integral):
@@ -84,13 +101,13 @@ def checked_scalar(value, dtype):
     if dtype.is_floating_point:
         if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
             return v
-        if abs(v) > float(np.finfo(dtype.np).max):
+        if dtype is not dt.float16 and abs(v) > float(np.finfo(dtype.np).max):
             raise RuntimeError(f"value cannot be converted to type {dtype} without overflow (got {value})")
         return v
     info = np.iinfo(dtype.np)
     lo = info.min if dtype.is_signed else -int(info.max)
     if isinstance(v, float):
-        if math.isnan(v) or math.isinf(v) or v < float(lo) or v > float(info.max):
+        if math.isnan(v) or math.isinf(v) or v < float(info.min) or v > float(info.max):
             raise RuntimeError(f"value cannot be converted to type {dtype} without overflow (got {value})")
         v = math.trunc(v)
     elif v < lo or v > info.max:
@@ -101,7 +118,11 @@ def checked_scalar(value, dtype):
 
 def scalar_storage(value, dtype):
     """A one-element storage holding `value` converted to `dtype` (a stride-0 operand)."""
-    return np.array((checked_scalar(value, dtype),), dtype=dtype.np)
+    value = checked_scalar(value, dtype)
+    if dtype is dt.float16:
+        with np.errstate(over="ignore"):  # too large for half is inf, as in torch
+            return np.array((value,), dtype=dtype.np)
+    return np.array((value,), dtype=dtype.np)
 
 
 def _overlaps(a, b):
@@ -109,6 +130,37 @@ def _overlaps(a, b):
     if a._storage is b._storage:
         return True
     return np.may_share_memory(a._storage, b._storage)
+
+
+def _byte_range(t):
+    begin = t._storage.__array_interface__["data"][0] + t._offset * t.dtype.itemsize
+    return begin, begin + _numel(t._shape) * t.dtype.itemsize
+
+
+def check_no_partial_overlap(dst, src):
+    """torch's rule for a write into `dst` that reads `src`: RuntimeError when both are dense
+    and their memory overlaps without being the same elements in the same layout
+    (``x[1:].copy_(x[:-1])``, ``x += x[1:2]``). Overlaps torch cannot classify (strided
+    views) are allowed: the caller reads from a copy."""
+    if _overlaps(dst, src):
+        refuse_partial_overlap(dst, src)
+
+
+def refuse_partial_overlap(dst, src):
+    """`check_no_partial_overlap` for tensors already known to share memory."""
+    if dst is src or not _numel(dst._shape) or not _numel(src._shape):
+        return
+    if not (is_non_overlapping_and_dense(dst) and is_non_overlapping_and_dense(src)):
+        return
+    (a0, a1), (b0, b1) = _byte_range(dst), _byte_range(src)
+    if (a0, a1) == (b0, b1) and dst._strides == src._strides:
+        return
+    if a0 < b1 and b0 < a1:
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor refer "
+            f"to a single memory location (written-to shape {list(dst._shape)}, strides {list(dst._strides)}; "
+            f"input shape {list(src._shape)}, strides {list(src._strides)}). Please clone() the tensor "
+            "before performing the operation.")
 
 
 def has_internal_overlap(t):
@@ -335,6 +387,8 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         """Copy `src` (broadcast, cast) into `self`'s memory; returns `self`."""
         check_writable(self)
+        if isinstance(src, Tensor):
+            check_no_partial_overlap(self, src)
         return copy_into(self, src)
 
     def fill_(self, value):

@@ -279,25 +279,43 @@ def test_out_is_resized_when_empty():
     check(out, np.full((2, 3), 2.0, np.float32))
 
 
-def test_overlapping_inplace_ops_are_correct():
+def test_partially_overlapping_writes_raise_as_in_torch():
+    # torch refuses a write into dense memory that a dense input overlaps without being it.
     a = np.arange(16.0).reshape(4, 4)
-    x = nb.from_numpy(a.copy())
-    x += x.t()
-    check(x, a + a.T)
     v = np.arange(10.0)
+    _self_add(a)
+    x = nb.from_numpy(a.copy())
+    with pytest.raises(RuntimeError, match="single memory location"):
+        x += x.t()
     y = nb.from_numpy(v.copy())
-    y[1:] += y[:-1]
-    expected = v.copy()
-    expected[1:] = v[1:] + v[:-1]
-    check(y, expected)
-    z = nb.from_numpy(v.copy())
-    nb.add(z[:-1], z[1:], out=z[1:])
-    expected = v.copy()
-    expected[1:] = v[:-1] + v[1:]
-    check(z, expected)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        y[1:] += y[:-1]
+    with pytest.raises(RuntimeError, match="single memory location"):
+        y += y[1:2]
+    with pytest.raises(RuntimeError, match="single memory location"):
+        nb.add(y[:-1], y[1:], out=y[1:])
+    with pytest.raises(RuntimeError, match="single memory location"):
+        y[1:].copy_(y[:-1])
+    check(y, v)  # nothing was written
     e = nb.zeros(3).expand(2, 3)
     with pytest.raises(RuntimeError, match="single memory location"):
         e.add_(1)
+
+
+def _self_add(a):
+    x = nb.from_numpy(a.copy())
+    x += x  # the same elements in the same layout: allowed
+    check(x, a + a)
+
+
+def test_overlapping_strided_writes_read_the_old_values():
+    # Overlaps torch cannot classify (non-dense views) are allowed; nbtensor reads a copy.
+    v = np.arange(10.0)
+    y = nb.from_numpy(v.copy())
+    y[:8:2] += y[2::2]
+    expected = v.copy()
+    expected[:8:2] = v[:8:2] + v[2::2]
+    check(y, expected)
 
 
 def test_integer_division_by_zero_raises():
