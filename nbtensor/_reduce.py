@@ -15,9 +15,9 @@ import numpy as np
 from . import _cpu
 from . import _dtype as dt
 from ._elementwise import OPS_BY_NAME, apply
-from ._out import resize_out
+from ._out import check_out_cast, check_out_dtype, check_out_tensor, resize_out
 from ._plan import contiguous_strides
-from ._tensor import Tensor, _numel, copy_into, make, wrap_dim
+from ._tensor import Tensor, _numel, check_writable, copy_into, make, wrap_dim
 from .return_types import return_type
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
@@ -119,6 +119,8 @@ def _reduce(name, x, dims, keepdim, acc_dtype, out_dtype, empty_value=None):
         getattr(module, name + "_reduce_par")(x._storage, x._offset, K, R, sk, sr, values, _cpu._nchunks())
     else:
         getattr(module, name + "_reduce")(x._storage, x._offset, K, R, sk, sr, values)
+    if name == "sum" and acc_dtype.is_floating_point:
+        values += 0.0  # torch's sums start from +0.: a sum of -0. is +0.
     return _wrap_result(values, shape, out_dtype)
 
 
@@ -149,6 +151,7 @@ def _arg_reduce(name, x, dim, keepdim):
 
 
 def _finish(result, out):
+    """`result`, or `out` resized and holding it (the caller checked `out` beforehand)."""
     if out is None:
         return result
     if out._shape != result._shape:
@@ -156,13 +159,44 @@ def _finish(result, out):
     return copy_into(out, result)
 
 
-def _sum_dtype(x, dtype):
+def _check_out(out, name, dtype=None, rule="exact"):
+    """Validate an ``out=`` tensor before any work, with the rule torch applies to `name`:
+    "exact" (its dtype is `dtype`), "cast" (a `dtype` result casts to it), "input" (amax,
+    amin: it has the input's dtype `dtype`) or "bool" (all, any: bool or uint8)."""
+    if out is None:
+        return
+    check_out_tensor(out, name)
+    if rule == "exact":
+        check_out_dtype(out, dtype)
+    elif rule == "cast":
+        check_out_cast(out, dtype)
+    elif rule == "input" and out.dtype is not dtype:
+        raise RuntimeError(f"Expected the dtype for input and out to match, but got {dtype.c_name} for "
+                           f"input's dtype and {out.dtype.c_name} for out's dtype.")
+    elif rule == "bool" and out.dtype not in (dt.bool, dt.uint8):
+        raise RuntimeError(f"{name} only supports bool tensor for result, got: {out.dtype.c_name}")
+    check_writable(out)
+
+
+def _check_input(input, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+
+
+def _sum_dtype(x, dtype, out, name):
+    """The dtype sum/prod/cumsum/cumprod compute in: `dtype`, else that of `out` (torch
+    casts the input to it first: 1.7 + 1.7 + 1.7 into int16 is 3), else int64 for
+    integers."""
+    _check_input(x, name)
     if dtype is not None:
         d = dt.to_dtype(dtype)
-        return d, d
-    if not x.dtype.is_floating_point:
-        return dt.int64, dt.int64
-    return x.dtype, x.dtype
+        _check_out(out, name, d)
+        return d
+    if out is not None:
+        check_out_tensor(out, name)
+        check_writable(out)
+        return out.dtype
+    return x.dtype if x.dtype.is_floating_point else dt.int64
 
 
 def _acc(d):
@@ -172,27 +206,29 @@ def _acc(d):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum over `dim` (all elements when None); integers accumulate in int64."""
-    in_dtype, out_dtype = _sum_dtype(input, dtype)
-    x = input if input.dtype is in_dtype else input.to(in_dtype)
+    d = _sum_dtype(input, dtype, out, "sum")
+    x = input if input.dtype is d else input.to(d)
     dims = reduction_dims(dim, input.dim())
-    return _finish(_reduce("sum", x, dims, keepdim, _acc(out_dtype), out_dtype, 0), out)
+    return _finish(_reduce("sum", x, dims, keepdim, _acc(d), d, 0), out)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Product over `dim` (all elements when None)."""
-    in_dtype, out_dtype = _sum_dtype(input, dtype)
-    x = input if input.dtype is in_dtype else input.to(in_dtype)
+    d = _sum_dtype(input, dtype, out, "prod")
+    x = input if input.dtype is d else input.to(d)
     dims = reduction_dims(dim, input.dim()) if dim is not None else tuple(range(input.dim()))
-    return _finish(_reduce("prod", x, dims, keepdim, _acc(out_dtype), out_dtype, 1), out)
+    return _finish(_reduce("prod", x, dims, keepdim, _acc(d), d, 1), out)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Arithmetic mean over `dim`; floating dtypes only, as in torch."""
+    _check_input(input, "mean")
     d = dt.to_dtype(dtype) if dtype is not None else input.dtype
     if not d.is_floating_point:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {d.c_name}")
+    _check_out(out, "mean", d, "exact" if dtype is not None else "cast")
     dims = reduction_dims(dim, input.dim())
     x = input if input.dtype is d else input.to(d)
     count = _numel([input._shape[i] for i in dims])
@@ -220,11 +256,15 @@ def _all_if_empty(dim):
 
 def amax(input, dim=(), keepdim=False, *, out=None):
     """Maximum over `dim` (all dims when empty); NaN propagates."""
+    _check_input(input, "amax")
+    _check_out(out, "amax", input.dtype, "input")
     return _finish(_extreme("amax", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim), out)
 
 
 def amin(input, dim=(), keepdim=False, *, out=None):
     """Minimum over `dim` (all dims when empty); NaN propagates."""
+    _check_input(input, "amin")
+    _check_out(out, "amin", input.dtype, "input")
     return _finish(_extreme("amin", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim), out)
 
 
@@ -236,6 +276,11 @@ def _max_min(name, input, dim, keepdim, out, other):
         return _extreme(name, input, tuple(range(input.dim())), False)
     if input.dim() and input._shape[wrap_dim(dim, input.dim())] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {wrap_dim(dim, input.dim())} to have non-zero size.")
+    if out is not None:
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")
+        _check_out(out[0], name, input.dtype)
+        _check_out(out[1], name, dt.int64)
     values, indices, shape = _arg_reduce("argmax" if name == "max" else "argmin", input, dim, keepdim)
     result = (MaxResult if name == "max" else MinResult)(
         _wrap_result(values, shape, input.dtype), _wrap_result(indices, shape, dt.int64))
@@ -264,20 +309,25 @@ def aminmax(input, *, dim=None, keepdim=False):
                          amax(input, dim if dim is not None else (), keepdim))
 
 
-def argmax(input, dim=None, keepdim=False):
+def _arg_extreme(name, input, dim, keepdim, out):
+    _check_input(input, name)
+    if input.dtype is dt.bool:
+        raise RuntimeError(f"{name}(): does not support bool input")
+    if input.numel() == 0 and dim is None:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    _check_out(out, name, dt.int64)
+    _, indices, shape = _arg_reduce(name, input, dim, keepdim)
+    return _finish(_wrap_result(indices, shape, dt.int64), out)
+
+
+def argmax(input, dim=None, keepdim=False, *, out=None):
     """Index of the first maximum (flattened when `dim` is None)."""
-    if input.numel() == 0:
-        raise RuntimeError("argmax(): Expected reduction dim to be specified for input.numel() == 0.")
-    _, indices, shape = _arg_reduce("argmax", input, dim, keepdim)
-    return _wrap_result(indices, shape, dt.int64)
+    return _arg_extreme("argmax", input, dim, keepdim, out)
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, out=None):
     """Index of the first minimum (flattened when `dim` is None)."""
-    if input.numel() == 0:
-        raise RuntimeError("argmin(): Expected reduction dim to be specified for input.numel() == 0.")
-    _, indices, shape = _arg_reduce("argmin", input, dim, keepdim)
-    return _wrap_result(indices, shape, dt.int64)
+    return _arg_extreme("argmin", input, dim, keepdim, out)
 
 
 def _correction(unbiased, correction):
@@ -290,6 +340,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     """Variance over `dim`, with Bessel's correction by default (`correction=` as torch)."""
     if isinstance(dim, bool):
         unbiased, dim = dim, None
+    _check_input(input, "var")
+    _check_out(out, "var", input.dtype, "cast")
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype.c_name}")
     dims = reduction_dims(dim, input.dim())
@@ -297,13 +349,15 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     mu = mean(input.to(dt.float64), dims, keepdim=True)
     dev = apply(OPS_BY_NAME["sub"], (input.to(dt.float64), mu))
     ss = _reduce("sum", apply(OPS_BY_NAME["mul"], (dev, dev)), dims, keepdim, dt.float64, dt.float64, 0)
-    # n - correction <= 0 divides by zero or a negative count: nan or inf, as torch returns.
-    result = apply(OPS_BY_NAME["div"], (ss, float(n - _correction(unbiased, correction))))
+    # torch divides by max(0, n - correction): a sum of squares over no degrees of freedom is
+    # inf (nan when it is 0, as for an empty input), never negative.
+    result = apply(OPS_BY_NAME["div"], (ss, float(_builtin_max(0, n - _correction(unbiased, correction)))))
     return _finish(result.to(input.dtype), out)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Standard deviation over `dim` (square root of `var`)."""
+    _check_out(out, "std", getattr(input, "dtype", None), "cast")
     return _finish(apply(OPS_BY_NAME["sqrt"], (var(input, dim, unbiased, keepdim, correction=correction),)), out)
 
 
@@ -317,9 +371,11 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
     """Vector p-norm over `dim` ('fro' and 2: Euclidean; inf, -inf, 0, 1, other p)."""
+    _check_input(input, "norm")
     x = input if dtype is None else input.to(dtype)
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype.c_name}")
+    _check_out(out, "norm", x.dtype)
     dims = reduction_dims(dim, x.dim())
     a = apply(OPS_BY_NAME["abs"], (x,))
     if p in ("fro", 2, 2.0, None):
@@ -339,17 +395,22 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
 
 
 def all(input, dim=None, keepdim=False, *, out=None):
-    """True where every element along `dim` is non-zero."""
-    dims = reduction_dims(dim, input.dim())
-    b = input if input.dtype is dt.bool else apply(OPS_BY_NAME["ne"], (input, 0))
-    return _finish(_reduce("min", b, dims, keepdim, dt.bool, dt.bool, True), out)
+    """True where every element along `dim` is non-zero (uint8 input: a uint8 result)."""
+    return _all_any("all", "min", True, input, dim, keepdim, out)
 
 
 def any(input, dim=None, keepdim=False, *, out=None):
-    """True where some element along `dim` is non-zero."""
+    """True where some element along `dim` is non-zero (uint8 input: a uint8 result)."""
+    return _all_any("any", "max", False, input, dim, keepdim, out)
+
+
+def _all_any(name, kernel, empty_value, input, dim, keepdim, out):
+    _check_input(input, name)
+    _check_out(out, name, rule="bool")
     dims = reduction_dims(dim, input.dim())
     b = input if input.dtype is dt.bool else apply(OPS_BY_NAME["ne"], (input, 0))
-    return _finish(_reduce("max", b, dims, keepdim, dt.bool, dt.bool, False), out)
+    result = _reduce(kernel, b, dims, keepdim, dt.bool, dt.bool, empty_value)
+    return _finish(result.to(dt.uint8) if input.dtype is dt.uint8 else result, out)
 
 
 def count_nonzero(input, dim=None):
@@ -366,7 +427,12 @@ def _float_input(input, dtype):
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
     """``log(sum(exp(input)))`` over `dim`, computed stably (shifted by the maximum)."""
+    _check_input(input, "logsumexp")
     x = _float_input(input, None)
+    if out is not None and not (isinstance(out, Tensor) and out.dtype.is_floating_point):
+        check_out_tensor(out, "logsumexp")
+        raise RuntimeError(f"logsumexp(): Expected floating point type for result tensor, but got: {out.dtype.c_name}")
+    _check_out(out, "logsumexp", x.dtype, "cast")
     dims = reduction_dims(dim, x.dim())
     if x.numel() == 0:
         return _finish(apply(OPS_BY_NAME["log"], (sum(x, dims, keepdim),)), out)
