@@ -57,8 +57,12 @@ def _infer_list_dtype(data):
             d = x.dtype
         elif isinstance(x, (np.ndarray, np.generic)):
             d = dt.from_numpy_dtype(x.dtype)
-        else:
+        elif isinstance(x, (numbers.Number, np.bool_)):
             d = dt.scalar_dtype(x)
+        elif isinstance(x, str):
+            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+        else:
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
         kind = d if kind is None else dt.promote_types(kind, d)
     return dt.get_default_dtype() if kind is None else kind
 

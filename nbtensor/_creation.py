@@ -8,7 +8,7 @@ from . import _dtype as dt
 from ._device import to_device
 from ._plan import contiguous_strides
 from ._size import Size
-from ._tensor import Tensor, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
+from ._tensor import Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
 from ._views import parse_sizes
 
 __all__ = [
@@ -70,6 +70,13 @@ def _resolve(dtype, device, requires_grad=False, default=None):
     return dt.to_dtype(dtype)
 
 
+def _no_bool(name, dtype):
+    """`dtype`, unless it is bool, for which torch has no range kernels."""
+    if dtype is dt.bool:
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
+    return dtype
+
+
 def _sizes(size, kwargs_size=None):
     sizes = parse_sizes(size if kwargs_size is None else (kwargs_size,))
     for s in sizes:
@@ -129,7 +136,7 @@ def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
     dtype = _resolve(dtype, device, requires_grad)
     size, stride = tuple(size), tuple(stride)
     span = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
-    return make(np.empty(span, dtype.np), 0, size, stride, dtype)
+    return make(allocate(span, dtype, size), 0, size, stride, dtype)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
@@ -175,7 +182,7 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
         start, end = 0, start
     start, end, step = _number(start, "start"), _number(end, "end"), _number(step, "step")
     all_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
-    dtype = _resolve(dtype, device, requires_grad, dt.int64 if all_int else None)
+    dtype = _no_bool("arange", _resolve(dtype, device, requires_grad, dt.int64 if all_int else None))
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if any(isinstance(v, float) and not math.isfinite(v) for v in (start, end)):
@@ -197,7 +204,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
     start, end = _number(start, "start"), _number(end, "end")
     if steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps}")
-    dtype = _resolve(dtype, device, requires_grad)
+    dtype = _no_bool("linspace", _resolve(dtype, device, requires_grad))
     if steps == 1:
         return _wrap(np.array([start], dtype=np.float64), dtype)
     half = steps // 2
@@ -231,7 +238,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, **_):
     """`base` raised to `steps` evenly spaced exponents."""
     exps = linspace(start, end, steps, dtype=dt.float64).numpy()
-    return _wrap(np.power(base, exps), _resolve(dtype, device, requires_grad))
+    return _wrap(np.power(base, exps), _no_bool("logspace", _resolve(dtype, device, requires_grad)))
 
 
 def _generator(generator):

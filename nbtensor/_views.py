@@ -89,6 +89,9 @@ def view_strides(oldshape, oldstrides, newshape):
 
 def view(self, *shape):
     """Same data, new shape (one -1 is inferred). RuntimeError when the strides don't allow it."""
+    if not shape:
+        raise TypeError("view() received an invalid combination of arguments - got (), but expected one of: "
+                        "(torch.dtype dtype), (tuple of ints size)")
     if len(shape) == 1 and type(shape[0]) is not int and not isinstance(shape[0], (numbers.Integral, tuple, list)):
         from ._dtype import to_dtype
         return _view_dtype(self, to_dtype(shape[0]))
@@ -170,7 +173,7 @@ def t(self):
     """Transpose a tensor of at most 2 dimensions."""
     if self.dim() > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
-    return transpose(self, 0, 1) if self.dim() == 2 else self
+    return transpose(self, 0, 1) if self.dim() == 2 else _as_view(self, self._shape, self._strides)
 
 
 def permute(self, *dims):

@@ -77,8 +77,10 @@ def test_tensor_bad_data():
         nbtensor.tensor([[1, 2], [3]])
     with pytest.raises(TypeError):
         nbtensor.tensor("abc")
-    with pytest.raises(TypeError):
+    with pytest.raises(RuntimeError, match="Could not infer dtype of object"):
         nbtensor.tensor([object()])
+    with pytest.raises(RuntimeError, match="Could not infer dtype of dict"):
+        nbtensor.tensor({1: 2})
 
 
 # ---------------------------------------------------------------------------- ranges
