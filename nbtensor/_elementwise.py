@@ -81,7 +81,9 @@ class Op:
         res = result_type(*(operands[1:] if self.condition_first else operands))
         cat = _category(res)
         if cat not in self.categories or self.kernels.get(cat) is None:
-            raise RuntimeError(f'"{self.name}_cpu" not implemented for \'{res.c_name}\'')
+            if res is dt.bool and self.name == "relu":
+                raise RuntimeError("Boolean inputs not supported for relu")
+            raise NotImplementedError(f'"{self.name}_cpu" not implemented for \'{res.c_name}\'')
         if self.rule == FLOAT and not res.is_floating_point:
             res = dt.get_default_dtype()
         elif self.bool_to_long and res is dt.bool:
@@ -133,10 +135,17 @@ def _integer_power(op, operands, compute):
 
 def _float_only(op, operands, compute):
     if not compute.is_floating_point:
-        raise RuntimeError(f'"{op.name}_cpu" not implemented for \'{compute.c_name}\'')
+        raise NotImplementedError(f'"{op.name}_cpu" not implemented for \'{compute.c_name}\'')
 
 
-_INT_IDENTITY = {"bool": "copy", "int": "copy"}
+def _float_inputs(op, operands, compute):
+    # lerp: the tensors themselves must be floating (a float weight does not promote them)
+    x = operands[0]
+    if isinstance(x, Tensor) and not x.dtype.is_floating_point:
+        raise NotImplementedError(f'"{op.name}_kernel_scalar" not implemented for \'{x.dtype.c_name}\'')
+
+
+_INT_IDENTITY = {"int": "copy"}  # torch has no rounding kernels for bool
 
 # ---------------------------------------------------------------- the table
 OPS = [
@@ -154,7 +163,7 @@ OPS = [
        categories=("int", "float")),
     Op("fmod", 2, kernel={"int": "fmod_int", "float": "fmod"}, check=_integer_divisor,
        categories=("int", "float"), scalars="other"),
-    Op("pow", 2, kernel={"bool": "pow_int", "int": "pow_int", "float": "pow"}, check=_integer_power,
+    Op("pow", 2, kernel={"int": "pow_int", "float": "pow"}, check=_integer_power, categories=("int", "float"),
        dunders=("__pow__", "__rpow__", "__ipow__"), scalar_kernels={0.5: "sqrt", -0.5: "rsqrt"}),
     Op("atan2", 2, FLOAT, methods=("atan2", "arctan2"), scalars="none"),
     Op("maximum", 2, inplace=False, scalars="none"),
@@ -202,10 +211,11 @@ OPS = [
     Op("sigmoid", 1, FLOAT),
     Op("relu", 1, categories=("int", "float")),
     Op("sign", 1, kernel={"bool": "copy", "int": "sign", "float": "sign"}),
-    Op("floor", 1, kernel=dict(_INT_IDENTITY, float="floor")),
-    Op("ceil", 1, kernel=dict(_INT_IDENTITY, float="ceil")),
-    Op("round", 1, kernel=dict(_INT_IDENTITY, float="round"), function=False, methods=(), inplace=False),
-    Op("trunc", 1, kernel=dict(_INT_IDENTITY, float="trunc"), methods=("trunc", "fix")),
+    Op("floor", 1, kernel=dict(_INT_IDENTITY, float="floor"), categories=("int", "float")),
+    Op("ceil", 1, kernel=dict(_INT_IDENTITY, float="ceil"), categories=("int", "float")),
+    Op("round", 1, kernel=dict(_INT_IDENTITY, float="round"), function=False, methods=(), inplace=False,
+       categories=("int", "float")),
+    Op("trunc", 1, kernel=dict(_INT_IDENTITY, float="trunc"), methods=("trunc", "fix"), categories=("int", "float")),
     Op("frac", 1, check=_float_only),
     Op("isnan", 1, COMPARE, inplace=False),
     Op("isinf", 1, COMPARE, inplace=False),
@@ -215,7 +225,7 @@ OPS = [
        categories=("bool", "int"), dunders=("__invert__",)),
     # ternary
     Op("clamp_both", 3, kernel="clamp", function=False, methods=(), inplace=False, exact_out=_FOUND_DTYPE),
-    Op("lerp", 3, check=_float_only),
+    Op("lerp", 3, check=_float_inputs),
     Op("where_kernel", 3, kernel="where", function=False, methods=(), inplace=False, condition_first=True,
        exact_out="Expected out type to be {result} but got {out}"),
 ]

@@ -11,9 +11,9 @@ import numbers
 import numpy as np
 
 from . import _dtype as dt
-from ._out import resize_out
+from ._out import check_out_tensor, resize_out
 from ._plan import contiguous_strides
-from ._tensor import Tensor, check_writable, copy_into, empty_tensor, make, wrap_dim
+from ._tensor import Tensor, _overlaps, check_writable, copy_into, empty_tensor, make, wrap_dim
 from ._views import narrow, parse_sizes
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack", "dstack",
@@ -65,14 +65,17 @@ def cat(tensors, dim=0, *, out=None):
     if out is None:
         result = empty_tensor(shape, dtype, ref.device)
     else:
+        check_out_tensor(out, "cat")
         if not dt.can_cast(dtype, out.dtype):
-            raise RuntimeError(f"torch.cat(): input types can't be cast to the desired output type "
-                               f"{out.dtype.c_name}")
-        if any(t._storage is out._storage for t in tensors):
-            tensors = [t.clone() if t._storage is out._storage else t for t in tensors]
-            parts = [(i, tensors[i]) for i, _ in parts]
-        resize_out(out, shape)
+            raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
+                            f"{out.dtype.c_name}")
+        if any(_overlaps(t, out) for t in tensors if t.numel()):
+            raise RuntimeError(
+                "unsupported operation: some elements of the input tensor and the written-to tensor refer "
+                "to a single memory location (cat's out= shares memory with an input). Please clone() the "
+                "tensor before performing the operation.")
         check_writable(out)
+        resize_out(out, shape)
         result = out
     start = 0
     for _, t in parts:

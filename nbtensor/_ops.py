@@ -199,6 +199,8 @@ def round(input, *, decimals=0, out=None):
     op = OPS_BY_NAME["round"]
     if decimals == 0:
         return apply(op, (input,), out=out)
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        raise NotImplementedError(f"\"round_cpu\" not implemented for '{input.dtype.c_name}'")
     scale = 10.0 ** decimals
     scaled = apply(op, (apply(OPS_BY_NAME["mul"], (input, scale)),))
     return apply(OPS_BY_NAME["div"], (scaled, scale), out=out)

@@ -81,8 +81,8 @@ def write_out(out, result, name, cast=False):
     if out.dtype is not result.dtype and not (cast and dt.can_cast(result.dtype, out.dtype)):
         raise RuntimeError(
             f"{name}(): Expected out tensor to have dtype {result.dtype}, but got {out.dtype} instead")
-    resize_out(out, result._shape)
     check_writable(out)
+    resize_out(out, result._shape)
     return copy_into(out, result)
 
 

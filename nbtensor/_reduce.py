@@ -449,6 +449,8 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 def _softmax_parts(input, dim, dtype):
     """(x - max, exp(x - max), sum of that exp along `dim` kept as a size-1 dim); the last
     two are None for an empty input."""
+    if dtype is None and not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"softmax_lastdim_kernel_impl\" not implemented for '{input.dtype.c_name}'")
     x = _float_input(input, dtype)
     d = wrap_dim(dim, x.dim()) if x.dim() else 0
     dims = (d,) if x.dim() else ()

@@ -175,6 +175,8 @@ def msort(input, *, out=None):
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The k largest (or smallest) elements along `dim`, in sorted order, and their indices."""
+    if input.dtype is dt.bool:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     ndim = input.dim()
     dim = wrap_dim(dim, ndim)
     n = input._shape[dim] if ndim else 1

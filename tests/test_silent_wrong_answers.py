@@ -311,3 +311,30 @@ def test_out_shared_with_numpy_is_not_detached():
     out = nb.from_numpy(a)
     with pytest.raises(RuntimeError, match="cannot resize"):
         nb.add(nb.ones(4), 1, out=out)
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda: nb.floor_divide(nb.tensor([True]), nb.tensor([True])), NotImplementedError),
+    (lambda: nb.remainder(nb.tensor([True]), nb.tensor([True])), NotImplementedError),
+    (lambda: nb.bitwise_and(nb.ones(1), nb.ones(1)), NotImplementedError),
+    (lambda: nb.ones(1) & 1, NotImplementedError),
+    (lambda: nb.tensor([1]).frac(), NotImplementedError),
+    (lambda: nb.lerp(nb.tensor([1]), nb.tensor([2]), 0.5), NotImplementedError),
+    (lambda: nb.tensor([True]).floor(), NotImplementedError),
+    (lambda: nb.tensor([True]).round(), NotImplementedError),
+    (lambda: nb.tensor([3]).round(decimals=1), NotImplementedError),
+    (lambda: nb.tensor([True]) ** nb.tensor([True]), NotImplementedError),
+    (lambda: nb.tensor([1, 2]).softmax(0), NotImplementedError),
+    (lambda: nb.tensor([True]).relu(), RuntimeError),
+    (lambda: nb.tensor([True, False]).topk(1), RuntimeError),
+])
+def test_missing_kernels_raise_torchs_exception_class(call, error):
+    with pytest.raises(error):
+        call()
+
+
+def test_cat_out_must_not_share_memory_with_an_input():
+    x = nb.arange(4.0)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        nb.cat([x, x], out=x)
+    check(x, np.arange(4, dtype=np.float32))
