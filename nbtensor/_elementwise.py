@@ -391,9 +391,14 @@ def _fast_path(op, operands):
             if b._shape != a._shape:
                 return _broadcast_fast_path(entry, a, b)
             bs, bo, sb = b._storage, b._offset, 1
-        elif ((a.dtype.is_floating_point and (type(b) is float or type(b) is int and -_EXACT_INT <= b <= _EXACT_INT)
-               or type(b) is int and a.dtype is dt.int64)
-              and (op.scalar_kernels is None or b not in op.scalar_kernels)):
+        elif (a.dtype.is_floating_point and (type(b) is float or type(b) is int and -_EXACT_INT <= b <= _EXACT_INT)
+              or type(b) is int and a.dtype is dt.int64):
+            if op.scalar_kernels is not None and b in op.scalar_kernels:
+                if not a.dtype.is_floating_point:
+                    return None
+                store = np.empty(n, result_dtype.np)  # x ** 0.5: the unary special kernel
+                _cpu.kernel(op.scalar_kernels[b], "_flat")(store, 0, a._storage, a._offset, 1, n, 1)
+                return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
             bs, bo, sb = np.array((b,), a.dtype.np), 0, 0
         else:
             return None

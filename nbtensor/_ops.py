@@ -134,7 +134,7 @@ def _scaled(input, other, alpha):
     if res is dt.bool:
         alpha = bool(alpha)
     if isinstance(other, Tensor):
-        return apply(OPS_BY_NAME["mul"], (other.to(res), alpha))
+        return apply(OPS_BY_NAME["mul"], (other if other.dtype is res else other.to(res), alpha))
     if isinstance(other, (bool, np.bool_)) and res is dt.bool:
         return bool(other) and alpha
     return other * alpha

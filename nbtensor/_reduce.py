@@ -119,8 +119,6 @@ def _reduce(name, x, dims, keepdim, acc_dtype, out_dtype, empty_value=None):
         getattr(module, name + "_reduce_par")(x._storage, x._offset, K, R, sk, sr, values, _cpu._nchunks())
     else:
         getattr(module, name + "_reduce")(x._storage, x._offset, K, R, sk, sr, values)
-    if name == "sum" and acc_dtype.is_floating_point:
-        values += 0.0  # torch's sums start from +0.: a sum of -0. is +0.
     return _wrap_result(values, shape, out_dtype)
 
 

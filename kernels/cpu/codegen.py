@@ -174,13 +174,18 @@ from .scalar import maximum, minimum
 '''
 
 
+def _first(name, element):
+    """The accumulator's start from the expression of the first `element`."""
+    return ops.REDUCTION_FIRST.get(name, "{0}").format(f"cast({element})")
+
+
 def _contiguous_run(name, update):
     """Statements reducing the contiguous run x[base:base + n] into `acc`."""
     helper = ops.RUN_HELPERS.get(name)
     if helper:
-        return f"acc = {helper}(x[base + 1:base + n], cast(x[base]))"
+        return f"acc = {helper}(x[base + 1:base + n], {_first(name, 'x[base]')})"
     return f"""row = x[base:base + n]
-                acc = cast(row[0])
+                acc = {_first(name, 'row[0]')}
                 for i in range(1, n):
                     v = cast(row[i])
                     acc = {update}"""
@@ -201,7 +206,7 @@ def _{name}_rows(x, xo, sk, sr, out, k0, k1, r0, r1):
             if sr == 1:
                 {_contiguous_run(name, step("acc", "v"))}
             else:
-                acc = cast(x[base])
+                acc = {_first(name, "x[base]")}
                 for i in range(1, n):
                     v = cast(x[base + i * sr])
                     acc = {step("acc", "v")}
@@ -212,7 +217,7 @@ def _{name}_rows(x, xo, sk, sr, out, k0, k1, r0, r1):
         o = out[k0:k1]
         base = xo + k0 * sk + r0 * sr
         for i in range(m):
-            o[i] = cast(x[base + i * sk])
+            o[i] = {_first(name, "x[base + i * sk]")}
         r = 1
         if sk == 1:
             # Four rows per pass over the outputs: a quarter of the accumulator traffic.

@@ -93,6 +93,9 @@ REDUCTIONS = {
     "max": "maximum(acc, v)",
     "min": "minimum(acc, v)",
 }
+# How the first element enters the accumulator, where not as it is: torch's sums start
+# from +0., so a sum of -0. is +0. (x + 0. is not folded away: no fast-math nsz flag).
+REDUCTION_FIRST = {"sum": "{0} + cast(0)"}
 # Reductions whose contiguous runs are reduced by a helper from blocked.py,
 # called as helper(run, acc) -> acc.
 RUN_HELPERS = {"sum": "blocked_sum"}

@@ -20,9 +20,9 @@ def _sum_rows(x, xo, sk, sr, out, k0, k1, r0, r1):
         for k in range(k0, k1):
             base = xo + k * sk + r0 * sr
             if sr == 1:
-                acc = blocked_sum(x[base + 1:base + n], cast(x[base]))
+                acc = blocked_sum(x[base + 1:base + n], cast(x[base]) + cast(0))
             else:
-                acc = cast(x[base])
+                acc = cast(x[base]) + cast(0)
                 for i in range(1, n):
                     v = cast(x[base + i * sr])
                     acc = acc + v
@@ -33,7 +33,7 @@ def _sum_rows(x, xo, sk, sr, out, k0, k1, r0, r1):
         o = out[k0:k1]
         base = xo + k0 * sk + r0 * sr
         for i in range(m):
-            o[i] = cast(x[base + i * sk])
+            o[i] = cast(x[base + i * sk]) + cast(0)
         r = 1
         if sk == 1:
             # Four rows per pass over the outputs: a quarter of the accumulator traffic.
