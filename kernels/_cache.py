@@ -20,8 +20,17 @@ import warnings
 
 from numba.core import caching
 
-_warned = False
+_warned = set()
 _warned_lock = threading.Lock()
+
+
+def warn_once(kind, message):
+    """A RuntimeWarning with `message`, the first time per process for each `kind`."""
+    with _warned_lock:
+        if kind in _warned:
+            return
+        _warned.add(kind)
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 class DamagedEntry(Exception):
@@ -101,7 +110,11 @@ class KernelCache(caching.FunctionCache):
         try:
             return super().load_overload(sig, target_context)
         except Exception as exc:
-            self._discard(exc)
+            self._cache_file.discard()
+            detail = exc if isinstance(exc, DamagedEntry) else f"{self._cache_path}: {exc!r}"
+            warn_once("damaged", f"nbtensor: kernel cache entry {self._impl.filename_base} was "
+                      f"damaged ({detail}); discarded it and compiling again (warned once per "
+                      "process)")
             return None
 
     def save_overload(self, sig, data):
@@ -109,18 +122,10 @@ class KernelCache(caching.FunctionCache):
         try:
             super().save_overload(sig, data)
         except Exception as exc:
-            self._discard(exc)
-
-    def _discard(self, exc):
-        global _warned
-        self._cache_file.discard()
-        with _warned_lock:
-            first, _warned = not _warned, True
-        if first:
-            detail = exc if isinstance(exc, DamagedEntry) else f"{self._cache_path}: {exc!r}"
-            warnings.warn(f"nbtensor: kernel cache entry {self._impl.filename_base} was damaged "
-                          f"({detail}); discarded it and compiling again (warned once per "
-                          "process)", RuntimeWarning, stacklevel=3)
+            self._cache_file.discard()
+            warn_once("save", f"nbtensor: could not save kernel {self._impl.filename_base} in "
+                      f"{self._cache_path} ({exc!r}); it will be compiled again in the next "
+                      "process (warned once per process)")
 
 
 def cache_class(root):

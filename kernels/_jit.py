@@ -10,7 +10,6 @@ failing, and binds the directory without touching numba's global configuration.
 import hashlib
 import os
 import pathlib
-import warnings
 
 import numba
 from numba.core.dispatcher import Dispatcher
@@ -73,9 +72,9 @@ def kernel(parallel=False, **options):
         if isinstance(disp, Dispatcher):  # not when NUMBA_DISABLE_JIT returns `fn` itself
             try:
                 disp._cache = cache(fn)  # what Dispatcher.enable_caching does, with our class
-            except RuntimeError as exc:  # no writable cache directory: compile every process
-                warnings.warn(f"nbtensor: kernels are not cached ({exc})", RuntimeWarning,
-                              stacklevel=2)
+            except RuntimeError:  # no writable cache directory: compile in every process
+                _cache.warn_once("unwritable", "nbtensor: kernels are not cached: cannot write "
+                                 f"{cache_dir()} (set NBTENSOR_CACHE_DIR)")
         return disp
 
     return decorate

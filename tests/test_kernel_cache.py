@@ -187,3 +187,16 @@ def test_threads_making_first_calls_cache_only_under_the_cache_dir(tmp_path):
     assert list(cwd.iterdir()) == []
     assert _numba_files(_jit.KERNELS_ROOT) == beside_sources
     assert _numba_files(cache)
+
+
+def test_unwritable_cache_dir_costs_one_warning_not_a_failure(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = dict(os.environ, NBTENSOR_CACHE_DIR=str(blocker))
+    code = SCENARIO.replace('"kernel cache" in', '"not cached" in')
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["values"] == EXPECTED
+    assert len(result["warnings"]) == 1 and str(blocker) in result["warnings"][0]
