@@ -1,16 +1,20 @@
-"""The decorator every kernel uses: ``@njit(cache=True)`` with a stale-proof cache directory.
+"""The decorator every kernel uses: ``@njit`` with a stale-proof, damage-proof disk cache.
 
 Numba's cache keys a kernel on its own file's timestamp only, so a kernel that inlined a
 helper from another file would keep running the old helper after that file changed (numba
 issue 1833). Every kernel is therefore cached under a directory named after a hash of all
 kernel sources (and of the settings that change generated code): any change anywhere in
-``kernels/`` starts a fresh cache.
+``kernels/`` starts a fresh cache. `_cache` makes damaged entries recompile instead of
+failing, and binds the directory without touching numba's global configuration.
 """
 import hashlib
 import os
 import pathlib
 
 import numba
+from numba.core.dispatcher import Dispatcher
+
+from . import _cache
 
 KERNELS_ROOT = pathlib.Path(__file__).resolve().parent
 
@@ -44,23 +48,34 @@ def cache_dir(root=KERNELS_ROOT):
     return os.path.join(base, "kernels-" + source_hash(root))
 
 
-_CACHE_DIR = None
+_CACHE_CLASS = None
+
+
+def _cache_class():
+    # Computed once per process; two threads racing here compute the same directory.
+    global _CACHE_CLASS
+    if _CACHE_CLASS is None:
+        _CACHE_CLASS = _cache.cache_class(cache_dir())
+    return _CACHE_CLASS
 
 
 def kernel(parallel=False, **options):
-    """Decorate a module-level kernel: compiled lazily, cached on disk under `cache_dir()`."""
-    global _CACHE_DIR
-    if _CACHE_DIR is None:
-        _CACHE_DIR = cache_dir()
+    """Decorate a module-level kernel: compiled lazily, cached on disk under `cache_dir()`.
+
+    The cache directory is bound to the kernel here, without touching numba's global
+    configuration (thread-safe); damaged cache entries are discarded and recompiled.
+    """
+    cache = _cache_class()
 
     def decorate(fn):
-        saved = numba.config.CACHE_DIR
-        numba.config.CACHE_DIR = _CACHE_DIR  # read once, when the cache locator is made
-        try:
-            return numba.njit(cache=True, parallel=parallel, error_model="numpy", nogil=True,
-                              **options)(fn)
-        finally:
-            numba.config.CACHE_DIR = saved
+        disp = numba.njit(parallel=parallel, error_model="numpy", nogil=True, **options)(fn)
+        if isinstance(disp, Dispatcher):  # not when NUMBA_DISABLE_JIT returns `fn` itself
+            try:
+                disp._cache = cache(fn)  # what Dispatcher.enable_caching does, with our class
+            except RuntimeError:  # no writable cache directory: compile in every process
+                _cache.warn_once("unwritable", "nbtensor: kernels are not cached: cannot write "
+                                 f"{cache_dir()} (set NBTENSOR_CACHE_DIR)")
+        return disp
 
     return decorate
 

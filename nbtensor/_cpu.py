@@ -4,6 +4,8 @@ Callers pass raw operands (storage array, offset, strides) already validated and
 broadcast to the output shape; this module never sees a Tensor.
 """
 import importlib
+import os
+import sys
 
 import numpy as np
 
@@ -13,6 +15,10 @@ from ._plan import plan, remember, row_major
 # Below this many elements a serial kernel beats the ~2 us cost of starting threads
 # (DESIGN §2 measured the break-even near 3e4; kept conservative for a loaded machine).
 PARALLEL_THRESHOLD = 1 << 16
+# A forked child runs no parallel (prange) kernel if its parent launched numba's threading
+# layer, other than TBB: GNU OpenMP kills such a child, workqueue's threads did not survive
+# the fork. `_after_fork_in_child` then raises the threshold out of reach.
+SERIAL = sys.maxsize
 # Tile edge (elements) used when an operand walks the inner loop with a large stride.
 TILE = 64
 # Outer rows handled per scheduling unit when not tiling.
@@ -104,3 +110,23 @@ def _layout(shape, strides):
         shape_arr.flags.writeable = st_arr.flags.writeable = False  # shared between calls
         layout = (shape_arr, st_arr) + ((TILE, TILE) if tiled else (ROW_BLOCK, inner))
     return remember(_LAYOUTS, (shape, strides), layout)
+
+
+def _after_fork_in_child():
+    """Make a forked child run serial kernels when its parent's threading layer is not
+    fork-safe (registered with os.register_at_fork)."""
+    global PARALLEL_THRESHOLD
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    if parallel is None or not getattr(parallel, "_is_initialized", True):
+        return  # never launched in the parent: the child launches its own
+    try:
+        import numba
+        layer = numba.threading_layer()
+    except ValueError:
+        layer = None
+    if layer != "tbb":
+        PARALLEL_THRESHOLD = SERIAL
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -8,8 +8,9 @@ Threads: every kernel takes a range of its iteration, and above PARALLEL_THRESHO
 elements `run_split` runs one range per thread on a small pool (the kernels release the
 GIL). Measured here: a numba ``prange`` build of each kernel costs 2-4 s of extra cold
 compilation per dtype, the pool ~15 us per call, which these ops (at least 65536 elements)
-do not notice.
+do not notice. A forked child forgets the pool (its threads stayed in the parent).
 """
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -63,6 +64,16 @@ def _threads():
                 n = max(1, numba.get_num_threads())
                 _pool = (n, ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="nbtensor") if n > 1 else None)
     return _pool
+
+
+def _forget_pool():
+    """Threads do not survive fork: a forked child makes its own pool (and lock) on first use."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def split_ranges(total, threshold=None):
