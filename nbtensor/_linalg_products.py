@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _dtype as dt
 from ._gather_cpu import run_split, split_ranges
-from ._linalg_util import CPP_NAMES, arrays, check_args, finish, not_implemented, upcast, write_inplace
+from ._linalg_util import arrays, check_args, finish, not_implemented, upcast, write_inplace
 from ._plan import broadcast_shapes
 from ._tensor import Tensor, _numel, check_writable
 from ._views import expand
@@ -98,7 +98,7 @@ def _check_mm(sa, sb, first="self"):
 def _check_mm_dtypes(a, b):
     if a.dtype is not b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{CPP_NAMES[a.dtype]} != {CPP_NAMES[b.dtype]}")
+                           f"{a.dtype.cpp_name} != {b.dtype.cpp_name}")
     _no_bool("addmm_impl_cpu_", a.dtype)
 
 
@@ -294,8 +294,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     check_args("baddbmm", ("input", "batch1", "batch2"), (input, batch1, batch2))
     shape = _check_bmm(batch1._shape, batch2._shape)
     if not (input.dtype is batch1.dtype is batch2.dtype):
-        raise RuntimeError(f"Input dtypes must be the same, got: input {CPP_NAMES[input.dtype]}, "
-                           f"batch1: {CPP_NAMES[batch1.dtype]}, batch2: {CPP_NAMES[batch2.dtype]}")
+        raise RuntimeError(f"Input dtypes must be the same, got: input {input.dtype.cpp_name}, "
+                           f"batch1: {batch1.dtype.cpp_name}, batch2: {batch2.dtype.cpp_name}")
     _no_bool("bmm", input.dtype)
     x, y = arrays(batch1, batch2)
     return _fused(input, _compute(x, y, input.dtype), shape, beta, alpha, out)

@@ -6,20 +6,15 @@ with NumPy (BLAS/LAPACK), and turn the fresh result into a tensor or write it in
 ``out=`` (`finish`). The helpers here are that pattern, written once.
 """
 import functools
-import warnings
 
 import numpy as np
 
 from . import _dtype as dt
+from ._out import check_out_dtype, check_out_tensor, resize_out
 from ._plan import contiguous_strides
 from ._tensor import Tensor, check_writable, copy_into, make
 
 # The C++ type names torch prints in some messages ("float != double").
-CPP_NAMES = {
-    dt.bool: "bool", dt.uint8: "unsigned char", dt.int8: "signed char", dt.int16: "short int",
-    dt.int32: "int", dt.int64: "long int", dt.float16: "c10::Half", dt.float32: "float",
-    dt.float64: "double",
-}
 
 
 def check_tensor(fname, argname, position, value):
@@ -103,27 +98,10 @@ def fresh(result, *inputs):
 def check_out(out, shape, dtype):
     """Validate ``out=`` as torch does: the dtype must match exactly; a wrongly shaped
     `out` is resized (with torch's warning when it had elements)."""
-    if not isinstance(out, Tensor):
-        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
-    if out.dtype is not dtype:
-        raise RuntimeError(f"Expected out tensor to have dtype {CPP_NAMES[dtype]}, but got "
-                           f"{CPP_NAMES[out.dtype]} instead")
-    shape = tuple(shape)
-    if out._shape != shape:
-        if out.numel():
-            warnings.warn(
-                f"An output with one or more elements was resized since it had shape "
-                f"{list(out._shape)}, which does not match the required output shape {list(shape)}. "
-                "This behavior is deprecated, and in a future release outputs will not be resized "
-                "unless they have zero elements.", UserWarning, stacklevel=4)
-        n = 1
-        for s in shape:
-            n *= s
-        out._storage = np.empty(n, dtype=dtype.np)
-        out._offset = 0
-        out._shape = shape
-        out._strides = contiguous_strides(shape)
+    check_out_tensor(out, "out")
+    check_out_dtype(out, dtype)
     check_writable(out)
+    resize_out(out, shape)
     return out
 
 

@@ -80,7 +80,7 @@ def write_out(out, result, name, cast=False):
     check_out_tensor(out, name)
     if out.dtype is not result.dtype and not (cast and dt.can_cast(result.dtype, out.dtype)):
         raise RuntimeError(
-            f"{name}(): Expected out tensor to have dtype {result.dtype}, but got {out.dtype} instead")
+            f"Expected out tensor to have dtype {result.dtype.cpp_name}, but got {out.dtype.cpp_name} instead")
     check_writable(out)
     resize_out(out, result._shape)
     return copy_into(out, result)

@@ -84,6 +84,14 @@ def empty_like_layout(t, dtype=None):
     return make(allocate(_numel(t._shape), dtype, t._shape), 0, t._shape, t._strides, dtype, t.device)
 
 
+_C_TYPES = {dt.bool: "bool", dt.uint8: "uint8_t", dt.int8: "int8_t", dt.int16: "int16_t", dt.int32: "int",
+            dt.int64: "int64_t", dt.float16: "c10::Half", dt.float32: "float", dt.float64: "double"}
+
+
+def _overflow(value, dtype):
+    return RuntimeError(f"value cannot be converted to type {_C_TYPES[dtype]} without overflow (got {value})")
+
+
 def checked_scalar(value, dtype):
     """`value` converted to `dtype` as torch converts a fill value (fill_, full, x[i] = v,
     masked_fill): RuntimeError when it does not fit. A float must lie in the integer
@@ -102,16 +110,16 @@ def checked_scalar(value, dtype):
         if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
             return v
         if dtype is not dt.float16 and abs(v) > float(np.finfo(dtype.np).max):
-            raise RuntimeError(f"value cannot be converted to type {dtype} without overflow (got {value})")
+            raise _overflow(value, dtype)
         return v
     info = np.iinfo(dtype.np)
     lo = info.min if dtype.is_signed else -int(info.max)
     if isinstance(v, float):
         if math.isnan(v) or math.isinf(v) or v < float(info.min) or v > float(info.max):
-            raise RuntimeError(f"value cannot be converted to type {dtype} without overflow (got {value})")
+            raise _overflow(value, dtype)
         v = math.trunc(v)
     elif v < lo or v > info.max:
-        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow (got {value})")
+        raise _overflow(value, dtype)
     bits = 8 * dtype.itemsize
     return (v - int(info.min)) % (1 << bits) + int(info.min)  # two's-complement wrap (uint8 -1 -> 255)
 
