@@ -45,8 +45,9 @@ class Op:
 
     def __init__(self, name, arity, rule=SAME, kernel=None, function=True, methods=None,
                  inplace=True, dunders=(), check=None, categories=("bool", "int", "float"),
-                 condition_first=False):
+                 condition_first=False, error_name=None):
         self.name = name
+        self.error_name = error_name or name  # torch's kernel name in "not implemented" errors
         self.arity = arity
         self.rule = rule
         kernel = kernel or name
@@ -65,7 +66,7 @@ class Op:
         res = result_type(*(operands[1:] if self.condition_first else operands))
         cat = _category(res)
         if cat not in self.categories or self.kernels.get(cat) is None:
-            raise RuntimeError(f'"{self.name}_cpu" not implemented for \'{res.c_name}\'')
+            raise NotImplementedError(f'"{self.error_name}_cpu" not implemented for \'{res.c_name}\'')
         if self.rule == FLOAT and not res.is_floating_point:
             res = dt.get_default_dtype()
         compute = dt.float32 if res is dt.float16 else res
@@ -114,7 +115,7 @@ def _integer_power(op, operands, compute):
 
 def _float_only(op, operands, compute):
     if not compute.is_floating_point:
-        raise RuntimeError(f'"{op.name}_cpu" not implemented for \'{compute.c_name}\'')
+        raise NotImplementedError(f'"{op.error_name}_cpu" not implemented for \'{compute.c_name}\'')
 
 
 _INT_IDENTITY = {"bool": "copy", "int": "copy"}
@@ -137,6 +138,8 @@ OPS = [
     Op("pow", 2, kernel={"bool": "pow_int", "int": "pow_int", "float": "pow"}, check=_integer_power,
        dunders=("__pow__", "__rpow__", "__ipow__"), methods=("pow", "float_power_")[:1]),
     Op("atan2", 2, FLOAT, methods=("atan2", "arctan2")),
+    Op("copysign", 2, FLOAT),
+    Op("logaddexp", 2, inplace=False, categories=("float",)),
     Op("maximum", 2, inplace=False, methods=("maximum", "max_elementwise")[:1]),
     Op("minimum", 2, inplace=False),
     Op("fmax", 2, inplace=False),
@@ -154,6 +157,10 @@ OPS = [
     Op("bitwise_and", 2, BITWISE, categories=("bool", "int"), dunders=("__and__", "__rand__", "__iand__")),
     Op("bitwise_or", 2, BITWISE, categories=("bool", "int"), dunders=("__or__", "__ror__", "__ior__")),
     Op("bitwise_xor", 2, BITWISE, categories=("bool", "int"), dunders=("__xor__", "__rxor__", "__ixor__")),
+    Op("bitwise_left_shift", 2, BITWISE, kernel="lshift", categories=("int",), error_name="lshift",
+       dunders=("__lshift__", "__rlshift__", "__ilshift__")),
+    Op("bitwise_right_shift", 2, BITWISE, kernel="rshift", categories=("int",), error_name="rshift",
+       dunders=("__rshift__", "__rrshift__", "__irshift__")),
     # unary
     Op("neg", 1, check=_no_bool_neg, methods=("neg", "negative"), dunders=("__neg__",)),
     Op("abs", 1, kernel={"bool": "copy", "int": "abs", "float": "abs"}, methods=("abs", "absolute"),
@@ -175,6 +182,9 @@ OPS = [
     Op("asin", 1, FLOAT, methods=("asin", "arcsin")),
     Op("acos", 1, FLOAT, methods=("acos", "arccos")),
     Op("atan", 1, FLOAT, methods=("atan", "arctan")),
+    Op("asinh", 1, FLOAT, methods=("asinh", "arcsinh")),
+    Op("acosh", 1, FLOAT, methods=("acosh", "arccosh")),
+    Op("atanh", 1, FLOAT, methods=("atanh", "arctanh")),
     Op("sinh", 1, FLOAT),
     Op("cosh", 1, FLOAT),
     Op("tanh", 1, FLOAT),

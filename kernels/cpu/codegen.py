@@ -27,8 +27,8 @@ from numba import prange
 
 from ..._jit import helper, kernel
 from ...strides import advance, position
-from ..scalar import (  # noqa: F401\n    clamp, erf, fmax, fmin, fmod_int, ipow, maximum, minimum,
-    round_half_even, sign, trunc_div_int)
+from ..scalar import (  # noqa: F401\n    clamp, erf, fmax, fmin, fmod_int, ipow, logaddexp, lshift, maximum, minimum,
+    round_half_even, rshift, sign, trunc_div_int)
 from ..vmath import sigmoid, vexp  # noqa: F401
 
 '''
