@@ -411,6 +411,43 @@ def diagonal(self, offset=0, dim1=0, dim2=1):
     return _as_view(self, shape, strides, start)
 
 
+def unfold(self, dimension, size, step):
+    """Every slice of length `size` along `dimension`, `step` apart, as a new last dimension
+    (a view: ``x.unfold(1, 2, 1)[i, j]`` is ``x[i, j:j + 2]``)."""
+    ndim = self.dim()
+    d = wrap_dim(dimension, ndim)
+    max_size = self._shape[d] if ndim else 1
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if size > max_size:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {max_size} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if not ndim:
+        return _as_view(self, (size,), (1,))
+    shape, strides = list(self._shape), list(self._strides)
+    shape[d] = (max_size - size) // step + 1
+    strides[d] = self._strides[d] * step
+    return _as_view(self, shape + [size], strides + [self._strides[d]])
+
+
+def _in_place(view_fn, name):
+    """The in-place twin of a view function: `self` takes the view's layout and is returned."""
+    def method_(self, *args, **kwargs):
+        v = view_fn(self, *args, **kwargs)
+        self._shape, self._strides, self._offset, self._contig = v._shape, v._strides, v._offset, None
+        return self
+    method_.__name__ = name
+    method_.__doc__ = f"In-place ``{view_fn.__name__}``: changes the shape/strides of `self`, returns `self`."
+    return method_
+
+
+def _t_check(self):
+    if self.dim() > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
+    return t(self)
+
+
 def _T(self):
     return permute(self, list(range(self.dim() - 1, -1, -1)))
 
@@ -427,6 +464,12 @@ def attach():
     for name in __all__:
         setattr(Tensor, name, globals()[name])
     Tensor.swapaxes = Tensor.swapdims = transpose
+    Tensor.unfold = unfold
+    Tensor.t_ = _in_place(_t_check, "t_")
+    Tensor.transpose_ = _in_place(transpose, "transpose_")
+    Tensor.swapaxes_ = Tensor.swapdims_ = Tensor.transpose_
+    Tensor.squeeze_ = _in_place(squeeze, "squeeze_")
+    Tensor.unsqueeze_ = _in_place(unsqueeze, "unsqueeze_")
     Tensor.T = property(_T)
     Tensor.mT = property(_mT)
     Tensor.H = property(_T)
