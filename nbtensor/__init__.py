@@ -31,6 +31,7 @@ from ._joining import *  # noqa: F401,F403
 from ._sorting import *  # noqa: F401,F403
 from ._counting import *  # noqa: F401,F403
 from . import return_types  # noqa: F401
+from ._legacy import *  # noqa: F401,F403  (FloatTensor, ..., Tensor.type, Tensor.data)
 from ._grad_mode import *  # noqa: F401,F403
 from ._linalg import *  # noqa: F401,F403  (linear algebra; also installs Tensor.mm, @, ...)
 from . import linalg  # noqa: F401

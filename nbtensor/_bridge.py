@@ -92,7 +92,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         inferred = dt.from_numpy_dtype(data.dtype)
     else:
         inferred = _infer_list_dtype(data)
-    dtype = inferred if dtype is None else dt.to_dtype(dtype)
+    dtype = inferred if dtype is None else dt.dtype_argument(dtype, "tensor")
     array = _to_array(data)
     if array.dtype == object:
         raise TypeError(f"can't convert {type(data).__name__} with object elements to a tensor")
@@ -103,7 +103,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 
 def as_tensor(data, dtype=None, device=None):
     """`data` as a tensor, sharing memory with a tensor or ndarray when dtype and device allow."""
-    dtype = None if dtype is None else dt.to_dtype(dtype)
+    dtype = None if dtype is None else dt.dtype_argument(dtype, "as_tensor")
     if isinstance(data, Tensor):
         return data.to(device=device if device is not None else data.device,
                        dtype=dtype if dtype is not None else data.dtype)
