@@ -117,7 +117,23 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
-asarray = as_tensor
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """`obj` as a tensor: shares memory with a tensor or ndarray when it can, unless
+    ``copy=True``; ``copy=False`` raises when a copy would be needed."""
+    from ._creation import check_requires_grad
+    check_requires_grad(requires_grad)
+    if copy:
+        return tensor(obj, dtype=dtype, device=device)
+    result = as_tensor(obj, dtype=dtype, device=device)
+    if copy is False and isinstance(obj, (Tensor, np.ndarray)) and not _shares_memory(result, obj):
+        raise ValueError("asarray(): can't satisfy copy=False: the data must be copied to "
+                         "change its dtype or device")
+    return result
+
+
+def _shares_memory(result, obj):
+    base = obj._storage if isinstance(obj, Tensor) else obj
+    return np.shares_memory(result._storage, base)
 
 
 def from_dlpack(ext):

@@ -272,9 +272,14 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
                               lambda s, d: rng.standard_normal(s, dtype=d), "normal_kernel_cpu"))
 
 
-def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, **_):
-    """Integers uniformly drawn from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    """Integers uniformly drawn from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``
+    (also with torch's keywords ``low=``, ``high=``)."""
     args = list(args)
+    if "low" in kwargs or "high" in kwargs:
+        if args:
+            raise TypeError("randint(): give low and high either positionally or as keywords")
+        args = [kwargs.pop("low", 0), kwargs.pop("high")]
     if size is None:
         if not args:
             raise TypeError("randint() missing required argument 'size'")

@@ -45,8 +45,9 @@ class Op:
 
     def __init__(self, name, arity, rule=SAME, kernel=None, function=True, methods=None,
                  inplace=True, dunders=(), check=None, categories=("bool", "int", "float"),
-                 condition_first=False, error_name=None):
+                 condition_first=False, error_name=None, names=("input", "other")):
         self.name = name
+        self.names = names  # torch's keyword names of the function's operands
         self.error_name = error_name or name  # torch's kernel name in "not implemented" errors
         self.arity = arity
         self.rule = rule
@@ -136,7 +137,7 @@ OPS = [
     Op("fmod", 2, kernel={"int": "fmod_int", "float": "fmod"}, check=_integer_divisor,
        categories=("int", "float")),
     Op("pow", 2, kernel={"bool": "pow_int", "int": "pow_int", "float": "pow"}, check=_integer_power,
-       dunders=("__pow__", "__rpow__", "__ipow__"), methods=("pow", "float_power_")[:1]),
+       dunders=("__pow__", "__rpow__", "__ipow__"), methods=("pow", "float_power_")[:1], names=("input", "exponent")),
     Op("atan2", 2, FLOAT, methods=("atan2", "arctan2")),
     Op("copysign", 2, FLOAT),
     Op("logaddexp", 2, inplace=False, categories=("float",)),

@@ -27,10 +27,29 @@ def _is_operand(x):
     return isinstance(x, (Tensor, numbers.Number, np.ndarray, np.generic))
 
 
+def _bind(op, args, kwargs):
+    """Operands from positional and keyword arguments named as torch names them (``exponent``
+    for pow; ``self`` is torch's name of a scalar base)."""
+    operands = list(args)
+    first = kwargs.pop("input", kwargs.pop("self", None)) if len(operands) < 1 else None
+    if first is not None:
+        operands.append(first)
+    if len(operands) < 2 and op.names[1] in kwargs:
+        operands.append(kwargs.pop(op.names[1]))
+    if kwargs or len(operands) != 2:
+        bad = sorted(kwargs)
+        raise TypeError(f"{op.name}() got an unexpected keyword argument '{bad[0]}'" if bad else
+                        f"{op.name}() takes 2 operands ({', '.join(op.names)}), got {len(operands)}")
+    return operands
+
+
 def _make_function(op):
     if op.arity == 1:
         def function(input, *, out=None):
             return apply(op, (input,), out=out)
+    elif op.names != ("input", "other"):
+        def function(*args, out=None, **kwargs):
+            return apply(op, args if len(args) == 2 and not kwargs else _bind(op, args, kwargs), out=out)
     else:
         def function(input, other, *, out=None):
             return apply(op, (input, other), out=out)
@@ -38,15 +57,28 @@ def _make_function(op):
     return function
 
 
+def _method_operands(op, self, args, kwargs):
+    """``x.add(other=y)``, ``x.pow(exponent=2)``: the operand named as torch names it."""
+    name = op.names[1] if op.arity == 2 else None
+    if args or name not in kwargs or len(kwargs) != 1:
+        bad = sorted(set(kwargs) - {name}) or sorted(kwargs)
+        raise TypeError(f"{op.name}() got an unexpected keyword argument '{bad[0]}'")
+    return (self, kwargs[name])
+
+
 def _make_method(op):
-    def method(self, *args, out=None):
+    def method(self, *args, out=None, **kwargs):
+        if kwargs:
+            return apply(op, _method_operands(op, self, args, kwargs), out=out)
         return apply(op, (self,) + args, out=out)
     method.__doc__ = f"Element-wise ``{op.name}`` (see ``nbtensor.{op.name}``)."
     return method
 
 
 def _make_inplace(op):
-    def method_(self, *args):
+    def method_(self, *args, **kwargs):
+        if kwargs:
+            return apply(op, _method_operands(op, self, args, kwargs), inplace=True)
         return apply(op, (self,) + args, inplace=True)
     method_.__doc__ = f"In-place element-wise ``{op.name}``; returns `self`."
     return method_

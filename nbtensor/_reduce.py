@@ -252,16 +252,16 @@ def _max_min(name, input, dim, keepdim, out, other):
     return result
 
 
-def max(input, dim=None, keepdim=False, *, out=None):
-    """Largest element; with `dim`, the named pair (values, indices); with a tensor, the
-    element-wise maximum."""
-    return _max_min("max", input, dim, keepdim, out, None)
+def max(input, dim=None, keepdim=False, *, other=None, out=None):
+    """Largest element; with `dim`, the named pair (values, indices); with a tensor (second
+    argument or ``other=``), the element-wise maximum."""
+    return _max_min("max", input, dim if other is None else other, keepdim, out, None)
 
 
-def min(input, dim=None, keepdim=False, *, out=None):
-    """Smallest element; with `dim`, the named pair (values, indices); with a tensor, the
-    element-wise minimum."""
-    return _max_min("min", input, dim, keepdim, out, None)
+def min(input, dim=None, keepdim=False, *, other=None, out=None):
+    """Smallest element; with `dim`, the named pair (values, indices); with a tensor (second
+    argument or ``other=``), the element-wise minimum."""
+    return _max_min("min", input, dim if other is None else other, keepdim, out, None)
 
 
 def aminmax(input, *, dim=None, keepdim=False):
