@@ -16,7 +16,7 @@ from . import _indexing  # noqa: F401  (installs __getitem__ / __setitem__)
 from ._views import (view_as, reshape, flatten, unflatten, t, transpose, permute, squeeze, unsqueeze,
                      narrow, select, unbind, split, chunk, diagonal, movedim, broadcast_to,
                      tensor_split)
-from ._views import transpose as swapaxes, transpose as swapdims, movedim as moveaxis
+from ._views import swapaxes, transpose as swapdims, movedim as moveaxis
 from ._creation import (empty, zeros, ones, full, eye, arange, linspace, logspace, rand, randn,
                         randint, randperm, normal, zeros_like, ones_like, empty_like, full_like,
                         rand_like, randn_like, randint_like, manual_seed, seed, initial_seed,
@@ -31,6 +31,7 @@ from ._joining import *  # noqa: F401,F403
 from ._sorting import *  # noqa: F401,F403
 from ._counting import *  # noqa: F401,F403
 from . import return_types  # noqa: F401
+from ._legacy import *  # noqa: F401,F403  (FloatTensor, ..., Tensor.type, Tensor.data)
 from ._grad_mode import *  # noqa: F401,F403
 from ._linalg import *  # noqa: F401,F403  (linear algebra; also installs Tensor.mm, @, ...)
 from . import linalg  # noqa: F401

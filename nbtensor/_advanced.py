@@ -352,9 +352,9 @@ def arith(dst, src, fn):
     copy_into(dst, tmp)
 
 
-def index_put(self, indices, values, accumulate=False):
-    """Out-of-place ``index_put_``: a copy of self with the values stored."""
-    return index_put_(self.clone(), indices, values, accumulate)
+def index_put(input, indices, values, accumulate=False):
+    """Out-of-place ``index_put_``: a copy of `input` with the values stored."""
+    return index_put_(input.clone(), indices, values, accumulate)
 
 
 def attach():

@@ -96,7 +96,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         inferred = dt.from_numpy_dtype(data.dtype)
     else:
         inferred = _infer_list_dtype(data)
-    dtype = inferred if dtype is None else dt.to_dtype(dtype)
+    dtype = inferred if dtype is None else dt.dtype_argument(dtype, "tensor")
     array = _to_array(data)
     if array.dtype == object:
         raise TypeError(f"can't convert {type(data).__name__} with object elements to a tensor")
@@ -107,7 +107,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 
 def as_tensor(data, dtype=None, device=None):
     """`data` as a tensor, sharing memory with a tensor or ndarray when dtype and device allow."""
-    dtype = None if dtype is None else dt.to_dtype(dtype)
+    dtype = None if dtype is None else dt.dtype_argument(dtype, "as_tensor")
     if isinstance(data, Tensor):
         return data.to(device=device if device is not None else data.device,
                        dtype=dtype if dtype is not None else data.dtype)
@@ -121,7 +121,23 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
-asarray = as_tensor
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """`obj` as a tensor: shares memory with a tensor or ndarray when it can, unless
+    ``copy=True``; ``copy=False`` raises when a copy would be needed."""
+    from ._creation import check_requires_grad
+    check_requires_grad(requires_grad)
+    if copy:
+        return tensor(obj, dtype=dtype, device=device)
+    result = as_tensor(obj, dtype=dtype, device=device)
+    if copy is False and isinstance(obj, (Tensor, np.ndarray)) and not _shares_memory(result, obj):
+        raise ValueError("asarray(): can't satisfy copy=False: the data must be copied to "
+                         "change its dtype or device")
+    return result
+
+
+def _shares_memory(result, obj):
+    base = obj._storage if isinstance(obj, Tensor) else obj
+    return np.shares_memory(result._storage, base)
 
 
 def from_dlpack(ext):

@@ -1,6 +1,7 @@
 """Creation functions (SPEC §2): constant fills, ranges, random tensors, `*_like`, `new_*`."""
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -63,10 +64,14 @@ def check_requires_grad(requires_grad):
 
 
 def _resolve(dtype, device, requires_grad=False, default=None):
+    """The dtype a creator makes, after checking `requires_grad` and `device` (every creator
+    goes through here, so all treat them alike)."""
     check_requires_grad(requires_grad)
     to_device(device)
     if dtype is None:
         return default or dt.get_default_dtype()
+    if isinstance(dtype, str):  # the creator's name, for torch's message (error path only)
+        dt.dtype_argument(dtype, sys._getframe(1).f_code.co_name)
     return dt.to_dtype(dtype)
 
 
@@ -274,9 +279,14 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
                               lambda s, d: rng.standard_normal(s, dtype=d), "normal_kernel_cpu"))
 
 
-def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, **_):
-    """Integers uniformly drawn from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    """Integers uniformly drawn from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``
+    (also with torch's keywords ``low=``, ``high=``)."""
     args = list(args)
+    if "low" in kwargs or "high" in kwargs:
+        if args:
+            raise TypeError("randint(): give low and high either positionally or as keywords")
+        args = [kwargs.pop("low", 0), kwargs.pop("high")]
     if size is None:
         if not args:
             raise TypeError("randint() missing required argument 'size'")
@@ -301,7 +311,8 @@ def randperm(n, generator=None, dtype=None, device=None, requires_grad=False, **
     return _wrap(_generator(generator).permutation(n), _resolve(dtype, device, requires_grad, dt.int64))
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, out=None, **_):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False,
+           out=None, **_):
     """Normal samples; `mean` and `std` may be numbers or tensors (broadcast)."""
     rng = _generator(generator)
     m = mean.numpy() if isinstance(mean, Tensor) else mean
@@ -316,7 +327,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         size = _sizes((size,))
     ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     default = ref.dtype if ref is not None and ref.dtype.is_floating_point else None
-    dtype = _resolve(dtype, device, False, default)
+    dtype = _resolve(dtype, device, requires_grad, default)
     _require_float(dtype, "normal_kernel_cpu")
     values = m + s * rng.standard_normal(size)
     result = _wrap(values, dtype)
@@ -325,21 +336,21 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     return result
 
 
-def _like(fill):
+def _like(fill, name="empty_like"):
     def like(input, dtype=None, device=None, requires_grad=False, memory_format=None, **kwargs):
         check_requires_grad(requires_grad)
-        dtype = input.dtype if dtype is None else dt.to_dtype(dtype)
+        dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, name)
         to_device(device)
         out = empty_like_layout(input, dtype)
         return fill(out, **kwargs)
     return like
 
 
-empty_like = _like(lambda out: out)
-zeros_like = _like(lambda out: copy_into(out, 0))
-ones_like = _like(lambda out: copy_into(out, 1))
-rand_like = _like(lambda out: out.copy_(rand(out._shape, dtype=out.dtype)))
-randn_like = _like(lambda out: out.copy_(randn(out._shape, dtype=out.dtype)))
+empty_like = _like(lambda out: out, "empty_like")
+zeros_like = _like(lambda out: copy_into(out, 0), "zeros_like")
+ones_like = _like(lambda out: copy_into(out, 1), "ones_like")
+rand_like = _like(lambda out: out.copy_(rand(out._shape, dtype=out.dtype)), "rand_like")
+randn_like = _like(lambda out: out.copy_(randn(out._shape, dtype=out.dtype)), "randn_like")
 empty_like.__doc__ = "An uninitialised tensor shaped like `input`."
 zeros_like.__doc__ = "Zeros shaped like `input`."
 ones_like.__doc__ = "Ones shaped like `input`."
@@ -349,14 +360,14 @@ randn_like.__doc__ = "Standard normal samples shaped like `input`."
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
     """`fill_value` everywhere, shaped like `input`."""
-    return _like(lambda out: copy_into(out, fill_value))(input, dtype, device, requires_grad)
+    return _like(lambda out: copy_into(out, fill_value), "full_like")(input, dtype, device, requires_grad)
 
 
 def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False, **_):
     """Random integers in [low, high) shaped like `input`."""
     if high is None:
         low, high = 0, low
-    dtype = input.dtype if dtype is None else dt.to_dtype(dtype)
+    dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, "randint_like")
     return randint(low, high, input._shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -407,7 +418,7 @@ def bernoulli_(self, p=0.5, generator=None):
 def _new(fill):
     def new(self, *size, dtype=None, device=None, requires_grad=False, **_):
         check_requires_grad(requires_grad)
-        dtype = self.dtype if dtype is None else dt.to_dtype(dtype)
+        dtype = self.dtype if dtype is None else dt.dtype_argument(dtype, "new_empty")
         to_device(device)  # validated like every creator's device= (cuda: clear error)
         return fill(empty_tensor(_sizes(size), dtype))
     return new
@@ -426,9 +437,10 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
                   requires_grad=requires_grad)
 
 
-def legacy_constructor(args, device):
-    """``Tensor(*sizes)`` (uninitialised float) or ``Tensor(data)`` (a float copy)."""
-    dtype = dt.get_default_dtype()
+def legacy_constructor(args, device, dtype=None):
+    """``Tensor(*sizes)`` (uninitialised) or ``Tensor(data)`` (a copy), of the default float
+    dtype or `dtype` (the typed classes: ``FloatTensor``, ``LongTensor``, ...)."""
+    dtype = dtype or dt.get_default_dtype()
     if not args:
         return empty(0, dtype=dtype, device=device)  # torch.Tensor() is tensor([])
     if len(args) == 1 and isinstance(args[0], Size):

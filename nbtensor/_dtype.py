@@ -108,6 +108,14 @@ def to_dtype(value):
         raise TypeError(f"invalid dtype: {value!r} is not an nbtensor dtype") from None
 
 
+def dtype_argument(value, fn):
+    """A ``dtype=`` argument of function `fn`: torch takes dtypes and the Python types, and
+    raises TypeError for a name such as ``'float32'``."""
+    if isinstance(value, str):
+        raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not str")
+    return to_dtype(value)
+
+
 _default_dtype = float32
 
 

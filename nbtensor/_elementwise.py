@@ -49,8 +49,10 @@ class Op:
     def __init__(self, name, arity, rule=SAME, kernel=None, function=True, methods=None,
                  inplace=True, dunders=(), check=None, categories=("bool", "int", "float"),
                  condition_first=False, scalars="both", scalar_kernels=None, exact_out=None,
-                 bool_to_long=False):
+                 bool_to_long=False, error_name=None, names=("input", "other")):
         self.name = name
+        self.names = names  # torch's keyword names of the function's operands
+        self.error_name = error_name or name  # torch's kernel name in "not implemented" errors
         self.arity = arity
         self.rule = rule
         kernel = kernel or name
@@ -83,7 +85,7 @@ class Op:
         if cat not in self.categories or self.kernels.get(cat) is None:
             if res is dt.bool and self.name == "relu":
                 raise RuntimeError("Boolean inputs not supported for relu")
-            raise NotImplementedError(f'"{self.name}_cpu" not implemented for \'{res.c_name}\'')
+            raise NotImplementedError(f'"{self.error_name}_cpu" not implemented for \'{res.c_name}\'')
         if self.rule == FLOAT and not res.is_floating_point:
             res = dt.get_default_dtype()
         elif self.bool_to_long and res is dt.bool:
@@ -135,7 +137,7 @@ def _integer_power(op, operands, compute):
 
 def _float_only(op, operands, compute):
     if not compute.is_floating_point:
-        raise NotImplementedError(f'"{op.name}_cpu" not implemented for \'{compute.c_name}\'')
+        raise NotImplementedError(f'"{op.error_name}_cpu" not implemented for \'{compute.c_name}\'')
 
 
 def _float_inputs(op, operands, compute):
@@ -164,8 +166,11 @@ OPS = [
     Op("fmod", 2, kernel={"int": "fmod_int", "float": "fmod"}, check=_integer_divisor,
        categories=("int", "float"), scalars="other"),
     Op("pow", 2, kernel={"int": "pow_int", "float": "pow"}, check=_integer_power, categories=("int", "float"),
-       dunders=("__pow__", "__rpow__", "__ipow__"), scalar_kernels={0.5: "sqrt", -0.5: "rsqrt"}),
+       dunders=("__pow__", "__rpow__", "__ipow__"), scalar_kernels={0.5: "sqrt", -0.5: "rsqrt"},
+       names=("input", "exponent")),
     Op("atan2", 2, FLOAT, methods=("atan2", "arctan2"), scalars="none"),
+    Op("copysign", 2, FLOAT, scalars="other"),
+    Op("logaddexp", 2, inplace=False, categories=("float",), scalars="none"),
     Op("maximum", 2, inplace=False, scalars="none"),
     Op("minimum", 2, inplace=False, scalars="none"),
     Op("fmax", 2, inplace=False, scalars="none"),
@@ -183,6 +188,10 @@ OPS = [
     Op("bitwise_and", 2, BITWISE, categories=("bool", "int"), dunders=("__and__", "__rand__", "__iand__")),
     Op("bitwise_or", 2, BITWISE, categories=("bool", "int"), dunders=("__or__", "__ror__", "__ior__")),
     Op("bitwise_xor", 2, BITWISE, categories=("bool", "int"), dunders=("__xor__", "__rxor__", "__ixor__")),
+    Op("bitwise_left_shift", 2, BITWISE, kernel="lshift", categories=("int",), error_name="lshift",
+       dunders=("__lshift__", "__rlshift__", "__ilshift__")),
+    Op("bitwise_right_shift", 2, BITWISE, kernel="rshift", categories=("int",), error_name="rshift",
+       dunders=("__rshift__", "__rrshift__", "__irshift__")),
     # unary
     Op("neg", 1, check=_no_bool_neg, methods=("neg", "negative"), dunders=("__neg__",)),
     Op("abs", 1, kernel={"bool": "copy", "int": "abs", "float": "abs"}, methods=("abs", "absolute"),
@@ -204,6 +213,9 @@ OPS = [
     Op("asin", 1, FLOAT, methods=("asin", "arcsin")),
     Op("acos", 1, FLOAT, methods=("acos", "arccos")),
     Op("atan", 1, FLOAT, methods=("atan", "arctan")),
+    Op("asinh", 1, FLOAT, methods=("asinh", "arcsinh")),
+    Op("acosh", 1, FLOAT, methods=("acosh", "arccosh")),
+    Op("atanh", 1, FLOAT, methods=("atanh", "arctanh")),
     Op("sinh", 1, FLOAT),
     Op("cosh", 1, FLOAT),
     Op("tanh", 1, FLOAT),

@@ -97,9 +97,19 @@ def _has_advanced(items):
     return False
 
 
+def _integer_scalars(items):
+    """`items` with 0-d integer tensors replaced by Python ints: torch indexes with them as
+    with integers (a view; a uint8 or bool 0-d tensor stays a mask)."""
+    return tuple(int(it._storage[it._offset]) if (type(it) is Tensor and not it._shape and
+                                                   it.dtype.is_signed and not it.dtype.is_floating_point) else it
+                 for it in items)
+
+
 def getitem(t, index):
     """``t[index]``: a view for basic indices, a copy for advanced ones."""
     items = index if type(index) is tuple else (index,)
+    if _has_advanced(items):
+        items = _integer_scalars(items)
     if _has_advanced(items):
         from ._advanced import advanced_getitem
         return advanced_getitem(t, items)
@@ -109,6 +119,8 @@ def getitem(t, index):
 def setitem(t, index, value):
     """``t[index] = value``, written into `t`'s memory."""
     items = index if type(index) is tuple else (index,)
+    if _has_advanced(items):
+        items = _integer_scalars(items)
     if _has_advanced(items):
         from ._advanced import advanced_setitem
         advanced_setitem(t, items, value)

@@ -7,7 +7,8 @@ solvers) and `_linalg_norms`; `nbtensor.linalg` is the ``torch.linalg`` namespac
 """
 from . import _linalg_contract, _linalg_decomp, _linalg_matrix, _linalg_products
 from ._linalg_contract import addr, cross, einsum, ger, inner, kron, outer, tensordot
-from ._linalg_decomp import cholesky, det, inverse, logdet, pinverse, qr, slogdet, svd
+from ._linalg_decomp import cholesky, inverse, logdet, pinverse, qr, slogdet, svd
+from ._linalg_decomp import det as _det
 from ._linalg_matrix import diag, diag_embed, trace, tril, triu
 from ._linalg_products import addbmm, addmm, addmv, baddbmm, bmm, dot, matmul, mm, mv, vdot
 from ._tensor import Tensor
@@ -18,6 +19,12 @@ __all__ = [
     "trace", "diag", "diag_embed", "triu", "tril",
     "inverse", "det", "logdet", "slogdet", "svd", "qr", "cholesky", "pinverse",
 ]
+
+
+def det(input, *, out=None):
+    """The determinant of a square matrix (or of each in a batch); ``linalg.det`` names the
+    argument `A`, ``torch.det`` names it `input`."""
+    return _det(input, out=out)
 
 
 def attach():

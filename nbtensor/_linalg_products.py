@@ -181,9 +181,11 @@ def mv(input, vec, *, out=None):
     return _product(x, y, input.dtype, out, (n,))
 
 
-def dot(input, other, *, out=None):
-    """Inner product of two 1-D tensors of equal length, as a 0-d tensor."""
-    check_args("dot", ("input", "other"), (input, other))
+def dot(input, tensor, *, out=None):
+    """Inner product of two 1-D tensors of equal length, as a 0-d tensor (torch names the
+    second argument `tensor`)."""
+    other = tensor
+    check_args("dot", ("input", "tensor"), (input, other))
     _check_dot(input, other)
     x, y = arrays(input, other)
     return finish(np.dot(upcast(x, input.dtype), upcast(y, input.dtype)), input.dtype, out)

@@ -28,16 +28,36 @@ def _is_operand(x):
 
 
 def _require_tensor(op, x, position):
+    """TypeError, as torch's signatures give, when operand `position` (1-based) of an op that
+    takes no Python number there is not a Tensor."""
     if not isinstance(x, Tensor):
-        name = "input" if position == 1 else "other"
-        raise TypeError(f"{op.name}(): argument '{name}' (position {position}) must be Tensor, "
-                        f"not {type(x).__name__}")
+        raise TypeError(f"{op.name}(): argument '{op.names[position - 1]}' (position {position}) must be "
+                        f"Tensor, not {type(x).__name__}")
+
+
+def _bind(op, args, kwargs):
+    """Operands from positional and keyword arguments named as torch names them (``exponent``
+    for pow; ``self`` is torch's name of a scalar base)."""
+    operands = list(args)
+    first = kwargs.pop("input", kwargs.pop("self", None)) if len(operands) < 1 else None
+    if first is not None:
+        operands.append(first)
+    if len(operands) < 2 and op.names[1] in kwargs:
+        operands.append(kwargs.pop(op.names[1]))
+    if kwargs or len(operands) != 2:
+        bad = sorted(kwargs)
+        raise TypeError(f"{op.name}() got an unexpected keyword argument '{bad[0]}'" if bad else
+                        f"{op.name}() takes 2 operands ({', '.join(op.names)}), got {len(operands)}")
+    return operands
 
 
 def _make_function(op):
     if op.arity == 1:
         def function(input, *, out=None):
             return apply(op, (input,), out=out)
+    elif op.names != ("input", "other"):
+        def function(*args, out=None, **kwargs):
+            return apply(op, args if len(args) == 2 and not kwargs else _bind(op, args, kwargs), out=out)
     elif op.scalars == "both":
         def function(input, other, *, out=None):
             return apply(op, (input, other), out=out)
@@ -51,23 +71,36 @@ def _make_function(op):
     return function
 
 
+def _method_operands(op, self, args, kwargs):
+    """``x.add(other=y)``, ``x.pow(exponent=2)``: the operand named as torch names it."""
+    name = op.names[1] if op.arity == 2 else None
+    if args or name not in kwargs or len(kwargs) != 1:
+        bad = sorted(set(kwargs) - {name}) or sorted(kwargs)
+        raise TypeError(f"{op.name}() got an unexpected keyword argument '{bad[0]}'")
+    return (self, kwargs[name])
+
+
 def _make_method(op):
     if op.scalars == "none":
-        def method(self, other, *, out=None):
-            _require_tensor(op, other, 2)
-            return apply(op, (self, other), out=out)
+        def method(self, *args, out=None, **kwargs):
+            operands = _method_operands(op, self, args, kwargs) if kwargs else (self,) + args
+            _require_tensor(op, operands[1], 2)
+            return apply(op, operands, out=out)
     else:
-        def method(self, *args, out=None):
+        def method(self, *args, out=None, **kwargs):
+            if kwargs:
+                return apply(op, _method_operands(op, self, args, kwargs), out=out)
             return apply(op, (self,) + args, out=out)
     method.__doc__ = f"Element-wise ``{op.name}`` (see ``nbtensor.{op.name}``)."
     return method
 
 
 def _make_inplace(op):
-    def method_(self, *args):
+    def method_(self, *args, **kwargs):
+        operands = _method_operands(op, self, args, kwargs) if kwargs else (self,) + args
         if op.scalars == "none":
-            _require_tensor(op, args[0], 2)
-        return apply(op, (self,) + args, inplace=True)
+            _require_tensor(op, operands[1], 2)
+        return apply(op, operands, inplace=True)
     method_.__doc__ = f"In-place element-wise ``{op.name}``; returns `self`."
     return method_
 

@@ -1,5 +1,6 @@
 """Reductions (SPEC §6): sum, mean, prod, max/min (with indices), amax/amin, argmax/argmin,
-var/std, norm, all/any, logsumexp, softmax/log_softmax, cumsum/cumprod.
+var/std, norm, all/any, logsumexp, softmax/log_softmax, nansum/nanmean, median/nanmedian,
+and the scans cumsum/cumprod/cummax/cummin/logcumsumexp.
 
 Every reduction is planned as a (K, R) problem: K outputs, each reducing R elements at
 stride sr, outputs at stride sk. Kept and reduced dimensions are each collapsed into one
@@ -22,7 +23,8 @@ from .return_types import return_type
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
            "var_mean", "std_mean", "norm", "all", "any", "logsumexp", "softmax", "log_softmax",
-           "cumsum", "cumprod", "count_nonzero", "aminmax"]
+           "cumsum", "cumprod", "count_nonzero", "aminmax", "nansum", "nanmean", "median", "nanmedian",
+           "cummax", "cummin", "logcumsumexp"]
 
 _builtin_sum, _builtin_max, _builtin_any, _builtin_all = sum, max, any, all
 
@@ -40,6 +42,10 @@ def _module():
 MaxResult = return_type("max")
 MinResult = return_type("min")
 AminmaxResult = return_type("aminmax", ("min", "max"))
+MedianResult = return_type("median")
+NanmedianResult = return_type("nanmedian")
+CummaxResult = return_type("cummax")
+CumminResult = return_type("cummin")
 
 
 def reduction_dims(dim, ndim, name="reduction"):
@@ -289,16 +295,16 @@ def _max_min(name, input, dim, keepdim, out, other):
     return result
 
 
-def max(input, dim=None, keepdim=False, *, out=None):
-    """Largest element; with `dim`, the named pair (values, indices); with a tensor, the
-    element-wise maximum."""
-    return _max_min("max", input, dim, keepdim, out, None)
+def max(input, dim=None, keepdim=False, *, other=None, out=None):
+    """Largest element; with `dim`, the named pair (values, indices); with a tensor (second
+    argument or ``other=``), the element-wise maximum."""
+    return _max_min("max", input, dim if other is None else other, keepdim, out, None)
 
 
-def min(input, dim=None, keepdim=False, *, out=None):
-    """Smallest element; with `dim`, the named pair (values, indices); with a tensor, the
-    element-wise minimum."""
-    return _max_min("min", input, dim, keepdim, out, None)
+def min(input, dim=None, keepdim=False, *, other=None, out=None):
+    """Smallest element; with `dim`, the named pair (values, indices); with a tensor (second
+    argument or ``other=``), the element-wise minimum."""
+    return _max_min("min", input, dim if other is None else other, keepdim, out, None)
 
 
 def aminmax(input, *, dim=None, keepdim=False):
@@ -476,25 +482,156 @@ def log_softmax(input, dim, dtype=None):
     return apply(OPS_BY_NAME["sub"], (shifted, apply(OPS_BY_NAME["log"], (total,))), inplace=True)
 
 
-def _scan(np_fn, input, dim, dtype, out):
-    d = dt.to_dtype(dtype) if dtype is not None else (
-        dt.int64 if not input.dtype.is_floating_point else input.dtype)
-    dim = wrap_dim(dim, input.dim()) if input.dim() else 0
+def _scan_input(input, dim):
+    """(ndarray of `input` with at least one dim, wrapped dim); dim is checked as torch does."""
+    dim = wrap_dim(dim, input.dim())
     a = input.numpy()
-    # NumPy's scan is a single strided pass; float32 accumulates in float32 as torch does.
-    values = np_fn(a if a.ndim else a.reshape(1), axis=dim if a.ndim else 0, dtype=d.np).reshape(a.shape)
+    return (a if a.ndim else a.reshape(1)), dim
+
+
+def _from_values(values, shape, dtype):
     from ._bridge import from_numpy
-    return _finish(from_numpy(np.ascontiguousarray(values)), out)
+    values = np.asarray(values).reshape(shape)
+    result = from_numpy(values if values.flags.c_contiguous else values.copy())
+    return result if result.dtype is dtype else result.to(dtype)
+
+
+def _scan(np_fn, input, dim, dtype, out, name, wide_float=False):
+    d = _sum_dtype(input, dtype, out, name)  # out= of another dtype: the input is cast first
+    a, dim = _scan_input(input if input.dtype is d else input.to(d), dim)
+    # NumPy's scan is one strided pass. Sums of float32/float16 accumulate in float64, as
+    # torch's CPU cumsum does; cumprod accumulates in the dtype itself, as torch's does.
+    acc = np.float64 if wide_float and d in (dt.float32, dt.float16) else d.np
+    values = np_fn(a, axis=dim, dtype=acc)
+    return _finish(_from_values(values, input._shape, d), out)
 
 
 def cumsum(input, dim, *, dtype=None, out=None):
-    """Running sum along `dim` (integers accumulate in int64)."""
-    return _scan(np.cumsum, input, dim, dtype, out)
+    """Running sum along `dim` (integers accumulate in int64, floats in float64)."""
+    return _scan(np.cumsum, input, dim, dtype, out, "cumsum", wide_float=True)
 
 
 def cumprod(input, dim, *, dtype=None, out=None):
     """Running product along `dim` (integers accumulate in int64)."""
-    return _scan(np.cumprod, input, dim, dtype, out)
+    return _scan(np.cumprod, input, dim, dtype, out, "cumprod")
+
+
+def logcumsumexp(input, dim, *, out=None):
+    """``log(cumsum(exp(input)))`` along `dim`, computed stably and accumulated in float64."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{input.dtype.c_name}\'')
+    _check_out(out, "logcumsumexp", input.dtype, "cast")
+    a, dim = _scan_input(input, dim)
+    with np.errstate(invalid="ignore"):
+        values = np.logaddexp.accumulate(a.astype(np.float64), axis=dim)
+    return _finish(_from_values(values, input._shape, input.dtype), out)
+
+
+def _cum_extreme(name, input, dim, out):
+    """(values, indices) of the running max/min: NaN wins and sticks; ties take the later
+    index, as torch's ``cummax``/``cummin``."""
+    a, dim = _scan_input(input, dim)
+    acc = np.maximum if name == "cummax" else np.minimum
+    values = acc.accumulate(a, axis=dim) if a.shape[dim] else a.copy()
+    hit = a == values
+    if input.dtype.is_floating_point:
+        hit |= np.isnan(a)
+    shape = [1] * a.ndim
+    shape[dim] = a.shape[dim]
+    positions = np.where(hit, np.arange(a.shape[dim]).reshape(shape), 0)
+    indices = np.maximum.accumulate(positions, axis=dim) if a.shape[dim] else positions
+    cls = CummaxResult if name == "cummax" else CumminResult
+    result = cls(_from_values(values, input._shape, input.dtype), _from_values(indices, input._shape, dt.int64))
+    return _finish_pair(cls, result, out)
+
+
+def _finish_pair(cls, result, out):
+    if out is None:
+        return result
+    _finish(result[0], out[0])
+    _finish(result[1], out[1])
+    return cls(*out)
+
+
+def cummax(input, dim, *, out=None):
+    """Running maximum along `dim` and the index where it was found, as ``(values, indices)``."""
+    return _cum_extreme("cummax", input, dim, out)
+
+
+def cummin(input, dim, *, out=None):
+    """Running minimum along `dim` and the index where it was found, as ``(values, indices)``."""
+    return _cum_extreme("cummin", input, dim, out)
+
+
+def _isnan(x):
+    return apply(OPS_BY_NAME["isnan"], (x,))
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Sum over `dim` treating NaN as zero (``sum`` otherwise)."""
+    x = input
+    if input.dtype.is_floating_point:
+        x = apply(OPS_BY_NAME["where_kernel"], (_isnan(input), 0.0, input))
+    return sum(x, dim, keepdim, dtype=dtype, out=out)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Mean over `dim` of the elements that are not NaN (NaN where there are none)."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{input.dtype.c_name}")
+    count = sum(apply(OPS_BY_NAME["logical_not"], (_isnan(input),)), dim, keepdim)
+    return _finish(apply(OPS_BY_NAME["div"], (nansum(input, dim, keepdim, dtype=dtype), count)), out)
+
+
+def _median(name, input, dim, keepdim, out, skip_nan):
+    """Lower median; NaN propagates (``median``) or is ignored (``nanmedian``)."""
+    floating = input.dtype.is_floating_point
+    if dim is None:
+        a = input.numpy().ravel()
+        if floating:
+            nan = np.isnan(a)
+            if skip_nan:
+                a = a[~nan]
+            elif nan.any():
+                a = a[:0]
+        if a.size == 0:
+            value = np.array(np.nan, input.dtype.np)
+        else:
+            k = (a.size - 1) // 2
+            value = np.partition(a, k)[k]
+        return _finish(_from_values(np.asarray(value), (), input.dtype), out)
+    d = wrap_dim(dim, input.dim())
+    n = input._shape[d] if input.dim() else 1
+    if n == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    from ._sorting import sort
+    values, indices = sort(input, d) if input.dim() else (input, make(np.zeros(1, np.int64), 0, (), (), dt.int64))
+    sv = np.moveaxis(values.numpy().reshape(values._shape or (1,)), d, -1)
+    si = np.moveaxis(indices.numpy().reshape(values._shape or (1,)), d, -1)
+    nans = np.isnan(sv).sum(axis=-1) if floating else np.zeros(sv.shape[:-1], np.int64)
+    if skip_nan:
+        k = np.maximum(n - nans - 1, 0) // 2
+    else:  # NaN sorts last: the first NaN is the median of a row that holds one
+        k = np.where(nans > 0, n - nans, (n - 1) // 2)
+    k = k[..., None]
+    v = np.take_along_axis(sv, k, axis=-1)[..., 0]
+    i = np.take_along_axis(si, k, axis=-1)[..., 0]
+    shape = _out_shape(input._shape, (d,) if input.dim() else (), keepdim)
+    cls = MedianResult if name == "median" else NanmedianResult
+    result = cls(_from_values(v, shape, input.dtype), _from_values(i, shape, dt.int64))
+    return _finish_pair(cls, result, out)
+
+
+def median(input, dim=None, keepdim=False, *, out=None):
+    """Lower median of all elements (NaN if any is NaN); with `dim`, the named pair
+    ``(values, indices)`` along `dim`."""
+    return _median("median", input, dim, keepdim, out, skip_nan=False)
+
+
+def nanmedian(input, dim=None, keepdim=False, *, out=None):
+    """``median`` ignoring NaN (NaN only where every element is NaN)."""
+    return _median("nanmedian", input, dim, keepdim, out, skip_nan=True)
 
 
 def _method(fn):

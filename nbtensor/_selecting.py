@@ -1,5 +1,5 @@
 """Selection functions (SPEC §7): index_select, masked_select, masked_fill, nonzero, argwhere,
-gather, scatter, scatter_add, take, index_add_, index_copy_, index_fill_ and the
+gather, scatter, scatter_add, scatter_reduce, take, index_add_, index_copy_, index_fill_ and the
 one-argument ``where``.
 
 Every index is validated here before a kernel runs. The copies run on the gather kernels
@@ -21,9 +21,9 @@ from ._tensor import (Tensor, _overlaps, check_writable, copy_into, empty_tensor
                       scalar_storage, wrap_dim)
 
 __all__ = ["index_select", "masked_select", "masked_fill", "nonzero", "argwhere", "gather",
-           "scatter", "scatter_add", "take", "index_add", "index_copy", "index_fill"]
+           "scatter", "scatter_add", "scatter_reduce", "take", "index_add", "index_copy", "index_fill"]
 
-_METHODS = __all__ + ["masked_fill_", "scatter_", "scatter_add_", "index_add_", "index_copy_",
+_METHODS = __all__ + ["masked_fill_", "scatter_", "scatter_add_", "scatter_reduce_", "index_add_", "index_copy_",
                       "index_fill_"]
 
 _REDUCE = {None: g.COPY, "add": g.ADD, "multiply": g.MUL}
@@ -258,6 +258,68 @@ def scatter_add_(self, dim, index, src):
 def scatter_add(input, dim, index, src):
     """Out-of-place ``scatter_add_``."""
     return scatter_add_(input.clone(), dim, index, src)
+
+
+_SCATTER_REDUCE = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _reduce_identity(reduce, d):
+    """The value a position starts from when ``include_self=False`` discards self's value."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if d is dt.bool:
+        return reduce == "amin"
+    if d.is_floating_point:
+        return -np.inf if reduce == "amax" else np.inf
+    info = np.iinfo(d.np)
+    return int(info.min if reduce == "amax" else info.max)
+
+
+def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+    """Reduce the values of `src` into self at the positions `index` gives along `dim`:
+    ``reduce`` is 'sum', 'prod', 'mean', 'amax' or 'amin'; with ``include_self=False`` the
+    values already in self at those positions take no part. Integer means round down."""
+    _require_tensor("scatter_reduce", "src", src)
+    if reduce not in _SCATTER_REDUCE:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    if src.dtype is not self.dtype:
+        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype "
+                           f"(got {self.dtype.c_name} and {src.dtype.c_name})")
+    if reduce == "mean" and self.dtype is dt.bool:
+        raise NotImplementedError('"scatter_gather_tensor_cpu_reduce_mean" not implemented for \'Bool\'')
+    dim, index = _along_dim_checks("scatter_reduce", self, dim, index, src)  # every index checked here
+    check_writable(self)
+    if index.numel() == 0:
+        return self
+    if _overlaps(src, self):
+        src = src.clone()
+    if _overlaps(index, self):
+        index = index.clone()
+    if not include_self:
+        _scatter(self, dim, index, _reduce_identity(reduce, self.dtype), g.COPY, "scatter_reduce")
+    if reduce in ("sum", "mean", "prod"):
+        _scatter(self, dim, index, src, g.MUL if reduce == "prod" else g.ADD, "scatter_reduce")
+    else:
+        ishape = _shape1(index)[0]
+        target = list(np.indices(ishape, sparse=True))
+        target[dim] = index.numpy().reshape(ishape)
+        values = src.numpy().reshape(_shape1(src)[0])[tuple(slice(0, n) for n in ishape)]
+        ufunc = np.maximum if reduce == "amax" else np.minimum
+        with np.errstate(invalid="ignore"):  # NaN propagates
+            ufunc.at(self.numpy().reshape(_shape1(self)[0]), tuple(target), values)
+    if reduce == "mean":
+        count = empty_tensor(self._shape, dt.int64).fill_(1 if include_self else 0)
+        _scatter(count, dim, index, empty_tensor(index._shape, dt.int64).fill_(1), g.ADD, "scatter_reduce")
+        count = masked_fill(count, count.eq(0), 1)
+        self.copy_(self.div(count, rounding_mode=None if self.dtype.is_floating_point else "floor"))
+    return self
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """Out-of-place ``scatter_reduce_``."""
+    return scatter_reduce_(input.clone(), dim, index, src, reduce, include_self=include_self)
 
 
 # --------------------------------------------------------------------------- take

@@ -437,11 +437,7 @@ class Tensor:
         out = empty_like_layout(self, dtype)
         return copy_into(out, self)
 
-    def type(self, dtype=None):
-        """With no argument, the legacy type name (``'torch.FloatTensor'``); else a cast."""
-        if dtype is None:
-            return _LEGACY_NAMES[self.dtype]
-        return self.to(dt.to_dtype(dtype))
+    # type(): nbtensor/_legacy.py (it knows the legacy classes FloatTensor, ...)
 
     def type_as(self, other):
         return self.to(other.dtype)

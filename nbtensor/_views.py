@@ -120,13 +120,23 @@ def view_as(self, other):
     return view(self, other._shape)
 
 
-def reshape(self, *shape):
+def _keyword_sizes(sizes, kwargs, name, key):
+    """Sizes passed positionally (``x.reshape(2, 3)``) or as torch's keyword (``shape=``)."""
+    if sizes or set(kwargs) != {key}:
+        unexpected = sorted(set(kwargs) - {key}) or [key]
+        raise TypeError(f"{name}() got an unexpected keyword argument '{unexpected[0]}'")
+    return (kwargs[key],)
+
+
+def reshape(input, *shape, **kwargs):
     """Same data in a new shape: a view when the strides allow it, else a copy."""
-    shape = infer_size(parse_sizes(shape), self.numel())
-    strides = view_strides(self._shape, self._strides, shape)
+    if kwargs:
+        shape = _keyword_sizes(shape, kwargs, "reshape", "shape")
+    shape = infer_size(parse_sizes(shape), input.numel())
+    strides = view_strides(input._shape, input._strides, shape)
     if strides is not None:
-        return _as_view(self, shape, strides)
-    return _as_view(self.contiguous() if not self.is_contiguous() else self.clone(), shape,
+        return _as_view(input, shape, strides)
+    return _as_view(input.contiguous() if not input.is_contiguous() else input.clone(), shape,
                     contiguous_strides(shape), 0)
 
 
@@ -134,52 +144,54 @@ def reshape_as(self, other):
     return reshape(self, other._shape)
 
 
-def flatten(self, start_dim=0, end_dim=-1):
+def flatten(input, start_dim=0, end_dim=-1):
     """Merge dimensions start_dim..end_dim (a view when possible)."""
-    ndim = self.dim()
+    ndim = input.dim()
     if ndim == 0:
-        return reshape(self, (1,))
+        return reshape(input, (1,))
     start, end = wrap_dim(start_dim, ndim), wrap_dim(end_dim, ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if start == end:
-        return self
-    merged = _numel(self._shape[start:end + 1])
-    return reshape(self, self._shape[:start] + (merged,) + self._shape[end + 1:])
+        return input
+    merged = _numel(input._shape[start:end + 1])
+    return reshape(input, input._shape[:start] + (merged,) + input._shape[end + 1:])
 
 
-def unflatten(self, dim, sizes):
+def unflatten(input, dim, sizes):
     """Split dimension `dim` into `sizes` (one -1 allowed)."""
-    _require_dims(self, "unflatten")
-    dim = wrap_dim(dim, self.dim())
-    sizes = infer_size(tuple(sizes), self._shape[dim])
-    return view(self, self._shape[:dim] + sizes + self._shape[dim + 1:])
+    _require_dims(input, "unflatten")
+    dim = wrap_dim(dim, input.dim())
+    sizes = infer_size(tuple(sizes), input._shape[dim])
+    return view(input, input._shape[:dim] + sizes + input._shape[dim + 1:])
 
 
-def transpose(self, dim0, dim1):
+def transpose(input, dim0, dim1):
     """Swap two dimensions (a view)."""
-    ndim = self.dim()
+    ndim = input.dim()
     d0, d1 = wrap_dim(dim0, ndim), wrap_dim(dim1, ndim)
     if ndim == 0:
         # torch accepts dims 0/-1 on a 0-d tensor and returns an alias.
-        return _as_view(self, (), ())
-    shape, strides = list(self._shape), list(self._strides)
+        return _as_view(input, (), ())
+    shape, strides = list(input._shape), list(input._strides)
     shape[d0], shape[d1] = shape[d1], shape[d0]
     strides[d0], strides[d1] = strides[d1], strides[d0]
-    return _as_view(self, shape, strides)
+    return _as_view(input, shape, strides)
 
 
-def t(self):
+def t(input):
     """Transpose a tensor of at most 2 dimensions."""
-    if self.dim() > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
-    return transpose(self, 0, 1) if self.dim() == 2 else _as_view(self, self._shape, self._strides)
+    if input.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
+    return transpose(input, 0, 1) if input.dim() == 2 else _as_view(input, input._shape, input._strides)
 
 
-def permute(self, *dims):
+def permute(input, *dims, **kwargs):
     """Reorder the dimensions (a view)."""
+    if kwargs:
+        dims = _keyword_sizes(dims, kwargs, "permute", "dims")
     dims = parse_sizes(dims, "dims")
-    ndim = self.dim()
+    ndim = input.dim()
     if len(dims) != ndim:
         raise RuntimeError(
             "permute(sparse_coo): number of dimensions in the tensor input does not match the length "
@@ -188,12 +200,12 @@ def permute(self, *dims):
     dims = [wrap_dim(d, ndim) for d in dims]
     if len(set(dims)) != ndim:
         raise RuntimeError(f"permute(): duplicate dims are not allowed (got {list(dims)})")
-    return _as_view(self, [self._shape[d] for d in dims], [self._strides[d] for d in dims])
+    return _as_view(input, [input._shape[d] for d in dims], [input._strides[d] for d in dims])
 
 
-def movedim(self, source, destination):
+def movedim(input, source, destination):
     """Move dimension(s) `source` to position(s) `destination`."""
-    ndim = self.dim()
+    ndim = input.dim()
     src = [source] if isinstance(source, numbers.Integral) else list(source)
     dst = [destination] if isinstance(destination, numbers.Integral) else list(destination)
     if len(src) != len(dst):
@@ -203,24 +215,24 @@ def movedim(self, source, destination):
     src = [wrap_dim(d, ndim) for d in src]
     dst = [wrap_dim(d, ndim) for d in dst]
     if ndim == 0:
-        return _as_view(self, (), ())
+        return _as_view(input, (), ())
     order = [None] * ndim
     for s, d in zip(src, dst):
         order[d] = s
     rest = iter(d for d in range(ndim) if d not in src)
     order = [o if o is not None else next(rest) for o in order]
-    return permute(self, order)
+    return permute(input, order)
 
 
-def squeeze(self, dim=None):
+def squeeze(input, dim=None):
     """Remove size-1 dimensions (all, or those in `dim`)."""
-    ndim = self.dim()
+    ndim = input.dim()
     if dim is None:
-        keep = [d for d in range(ndim) if self._shape[d] != 1]
+        keep = [d for d in range(ndim) if input._shape[d] != 1]
     else:
         dims = {wrap_dim(d, ndim) for d in ((dim,) if isinstance(dim, numbers.Integral) else dim)}
-        keep = [d for d in range(ndim) if d not in dims or self._shape[d] != 1]
-    return _as_view(self, [self._shape[d] for d in keep], [self._strides[d] for d in keep])
+        keep = [d for d in range(ndim) if d not in dims or input._shape[d] != 1]
+    return _as_view(input, [input._shape[d] for d in keep], [input._strides[d] for d in keep])
 
 
 def _require_dims(self, name):
@@ -228,15 +240,15 @@ def _require_dims(self, name):
         raise IndexError(f"{name}(): Dimension specified as 0 but tensor has no dimensions")
 
 
-def unsqueeze(self, dim):
+def unsqueeze(input, dim):
     """Insert a size-1 dimension at `dim` (a view)."""
-    ndim = self.dim()
+    ndim = input.dim()
     dim = wrap_dim(dim, ndim + 1)
-    shape, strides = list(self._shape), list(self._strides)
+    shape, strides = list(input._shape), list(input._strides)
     stride = shape[dim] * strides[dim] if dim < ndim else 1
     shape.insert(dim, 1)
     strides.insert(dim, stride)
-    return _as_view(self, shape, strides)
+    return _as_view(input, shape, strides)
 
 
 def expand(self, *sizes):
@@ -278,19 +290,19 @@ def expand_as(self, other):
     return expand(self, other._shape)
 
 
-def broadcast_to(self, size):
-    return expand(self, tuple(size))
+def broadcast_to(input, size):
+    return expand(input, tuple(size))
 
 
-def narrow(self, dim, start, length):
+def narrow(input, dim, start, length):
     """Elements start..start+length-1 of dimension `dim` (a view)."""
     if isinstance(start, Tensor):
         start = start.item()
-    ndim = self.dim()
+    ndim = input.dim()
     if ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     dim = wrap_dim(dim, ndim)
-    size = self._shape[dim]
+    size = input._shape[dim]
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     if start < 0:
@@ -299,50 +311,50 @@ def narrow(self, dim, start, length):
         raise RuntimeError(f"narrow(): length must be non-negative, got {length}")
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    shape = list(self._shape)
+    shape = list(input._shape)
     shape[dim] = length
-    return _as_view(self, shape, self._strides, self._offset + start * self._strides[dim])
+    return _as_view(input, shape, input._strides, input._offset + start * input._strides[dim])
 
 
-def select(self, dim, index):
+def select(input, dim, index):
     """The slice at `index` along `dim`, with that dimension removed (a view)."""
-    ndim = self.dim()
+    ndim = input.dim()
     if ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     dim = wrap_dim(dim, ndim)
-    size = self._shape[dim]
+    size = input._shape[dim]
     index = index.__index__()
     if index < -size or index >= size:
         raise IndexError(
-            f"select(): index {index} out of range for tensor of size {list(self._shape)} at dimension {dim}")
+            f"select(): index {index} out of range for tensor of size {list(input._shape)} at dimension {dim}")
     if index < 0:
         index += size
-    return _as_view(self, self._shape[:dim] + self._shape[dim + 1:],
-                    self._strides[:dim] + self._strides[dim + 1:],
-                    self._offset + index * self._strides[dim])
+    return _as_view(input, input._shape[:dim] + input._shape[dim + 1:],
+                    input._strides[:dim] + input._strides[dim + 1:],
+                    input._offset + index * input._strides[dim])
 
 
-def unbind(self, dim=0):
+def unbind(input, dim=0):
     """A tuple of all slices along `dim` (views)."""
-    _require_dims(self, "unbind")
-    dim = wrap_dim(dim, self.dim())
-    return tuple(select(self, dim, i) for i in range(self._shape[dim]))
+    _require_dims(input, "unbind")
+    dim = wrap_dim(dim, input.dim())
+    return tuple(select(input, dim, i) for i in range(input._shape[dim]))
 
 
-def split(self, split_size_or_sections, dim=0):
+def split(tensor, split_size_or_sections, dim=0):
     """Views of `split_size` along `dim` (the last may be smaller), or of the given sizes."""
-    ndim = self.dim()
+    ndim = tensor.dim()
     if ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     dim = wrap_dim(dim, ndim)
-    size = self._shape[dim]
+    size = tensor._shape[dim]
     if isinstance(split_size_or_sections, numbers.Integral):
         step = int(split_size_or_sections)
         if step < 0 or (step == 0 and size != 0):
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}"
                                if step == 0 else f"split expects split_size be non-negative, but got split_size={step}")
         if size == 0:
-            return (self,)
+            return (tensor,)
         sizes = [min(step, size - s) for s in range(0, size, step)]
     else:
         sizes = [int(s) for s in split_size_or_sections]
@@ -352,31 +364,31 @@ def split(self, split_size_or_sections, dim=0):
                 f"dimension {dim}), but got split_sizes={sizes}")
     out, start = [], 0
     for s in sizes:
-        out.append(narrow(self, dim, start, s))
+        out.append(narrow(tensor, dim, start, s))
         start += s
     return tuple(out)
 
 
-def chunk(self, chunks, dim=0):
+def chunk(input, chunks, dim=0):
     """Split into `chunks` views of equal size along `dim` (the last may be smaller)."""
-    if self.dim() == 0:
+    if input.dim() == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    dim = wrap_dim(dim, self.dim())
-    size = self._shape[dim]
+    dim = wrap_dim(dim, input.dim())
+    size = input._shape[dim]
     if size == 0:
         # torch returns `chunks` empty pieces here, not a single one.
-        return split(self, [0] * chunks, dim)
-    return split(self, -(-size // chunks), dim)
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-size // chunks), dim)
 
 
-def tensor_split(self, indices_or_sections, dim=0):
+def tensor_split(input, indices_or_sections, dim=0):
     """Split into n nearly equal parts, or at the given indices (views)."""
-    if self.dim() == 0:
+    if input.dim() == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
-    dim = wrap_dim(dim, self.dim())
-    size = self._shape[dim]
+    dim = wrap_dim(dim, input.dim())
+    size = input._shape[dim]
     if isinstance(indices_or_sections, numbers.Integral):
         n = int(indices_or_sections)
         if n <= 0:
@@ -390,28 +402,70 @@ def tensor_split(self, indices_or_sections, dim=0):
         idx = [int(i) for i in indices_or_sections]
         edges = [0] + idx + [size]
         bounds = [(min(max(a, 0), size), min(max(b, 0), size)) for a, b in zip(edges, edges[1:])]
-    return tuple(narrow(self, dim, a, max(0, b - a)) for a, b in bounds)
+    return tuple(narrow(input, dim, a, max(0, b - a)) for a, b in bounds)
 
 
-def diagonal(self, offset=0, dim1=0, dim2=1):
+def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal of dims (dim1, dim2), appended as the last dimension (a view)."""
-    ndim = self.dim()
+    ndim = input.dim()
     d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    start = self._offset
+    start = input._offset
     if offset >= 0:
-        length = max(0, min(self._shape[d1], self._shape[d2] - offset))
+        length = max(0, min(input._shape[d1], input._shape[d2] - offset))
         if length:
-            start += offset * self._strides[d2]
+            start += offset * input._strides[d2]
     else:
-        length = max(0, min(self._shape[d1] + offset, self._shape[d2]))
+        length = max(0, min(input._shape[d1] + offset, input._shape[d2]))
         if length:
-            start -= offset * self._strides[d1]
+            start -= offset * input._strides[d1]
     keep = [d for d in range(ndim) if d not in (d1, d2)]
-    shape = [self._shape[d] for d in keep] + [length]
-    strides = [self._strides[d] for d in keep] + [self._strides[d1] + self._strides[d2]]
-    return _as_view(self, shape, strides, start)
+    shape = [input._shape[d] for d in keep] + [length]
+    strides = [input._strides[d] for d in keep] + [input._strides[d1] + input._strides[d2]]
+    return _as_view(input, shape, strides, start)
+
+
+def swapaxes(input, axis0, axis1):
+    """``transpose`` with NumPy's parameter names (torch's ``swapaxes``)."""
+    return transpose(input, axis0, axis1)
+
+
+def unfold(self, dimension, size, step):
+    """Every slice of length `size` along `dimension`, `step` apart, as a new last dimension
+    (a view: ``x.unfold(1, 2, 1)[i, j]`` is ``x[i, j:j + 2]``)."""
+    ndim = self.dim()
+    d = wrap_dim(dimension, ndim)
+    max_size = self._shape[d] if ndim else 1
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if size > max_size:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {max_size} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if not ndim:
+        return _as_view(self, (size,), (1,))
+    shape, strides = list(self._shape), list(self._strides)
+    shape[d] = (max_size - size) // step + 1
+    strides[d] = self._strides[d] * step
+    return _as_view(self, shape + [size], strides + [self._strides[d]])
+
+
+def _in_place(view_fn, name):
+    """The in-place twin of a view function: `self` takes the view's layout and is returned."""
+    def method_(self, *args, **kwargs):
+        v = view_fn(self, *args, **kwargs)
+        self._shape, self._strides, self._offset, self._contig = v._shape, v._strides, v._offset, None
+        return self
+    method_.__name__ = name
+    method_.__doc__ = f"In-place ``{view_fn.__name__}``: changes the shape/strides of `self`, returns `self`."
+    return method_
+
+
+def _t_check(self):
+    if self.dim() > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.dim()}D")
+    return t(self)
 
 
 def _T(self):
@@ -429,7 +483,14 @@ def attach():
     """Install the shape functions as Tensor methods."""
     for name in __all__:
         setattr(Tensor, name, globals()[name])
-    Tensor.swapaxes = Tensor.swapdims = transpose
+    Tensor.swapaxes = swapaxes
+    Tensor.swapdims = transpose
+    Tensor.unfold = unfold
+    Tensor.t_ = _in_place(_t_check, "t_")
+    Tensor.transpose_ = _in_place(transpose, "transpose_")
+    Tensor.swapaxes_ = Tensor.swapdims_ = Tensor.transpose_
+    Tensor.squeeze_ = _in_place(squeeze, "squeeze_")
+    Tensor.unsqueeze_ = _in_place(unsqueeze, "unsqueeze_")
     Tensor.T = property(_T)
     Tensor.mT = property(_mT)
     Tensor.H = property(_T)

@@ -5,7 +5,7 @@ lands, so code written as ``'cuda' if torch.cuda.is_available() else 'cpu'`` run
 and asking for a CUDA device explicitly raises a clear error.
 """
 
-__all__ = ["is_available", "device_count"]
+__all__ = ["device_count", "is_available", "manual_seed", "manual_seed_all", "seed", "seed_all"]
 
 # Flipped when the CUDA backend lands; until then no CUDA device can hold a tensor.
 BACKEND_READY = False
@@ -33,6 +33,22 @@ def device_count():
         return 0
     from numba import cuda as numba_cuda
     return len(numba_cuda.gpus)
+
+
+def manual_seed(seed):
+    """Seed the current GPU's generator; without a usable GPU, nothing to seed (as torch)."""
+
+
+def manual_seed_all(seed):
+    """Seed every GPU's generator; without a usable GPU, nothing to seed (as torch)."""
+
+
+def seed():
+    """Seed the current GPU's generator randomly; a no-op without a usable GPU."""
+
+
+def seed_all():
+    """Seed every GPU's generator randomly; a no-op without a usable GPU."""
 
 
 def require_backend(dev):

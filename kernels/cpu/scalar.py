@@ -103,6 +103,35 @@ def remainder_float(x, y):
 
 
 @helper
+def lshift(x, y):
+    # torch: a count outside [0, 64) gives 0; counts from the dtype's width up to 63 shift
+    # every bit out once the int64 result is stored back into the narrower dtype.
+    if y < 0 or y >= 64:
+        return np.int64(0)
+    return np.int64(x) << np.int64(y)
+
+
+@helper
+def rshift(x, y):
+    # torch: a count outside [0, 64) fills with the sign bit (0 or -1).
+    xi = np.int64(x)
+    if y < 0 or y >= 64:
+        return np.int64(-1) if xi < 0 else np.int64(0)
+    return xi >> np.int64(y)
+
+
+@helper
+def logaddexp(x, y):
+    # log(exp(x) + exp(y)) without overflow; equal infinities give themselves, NaN propagates.
+    if x != x or y != y:
+        return x + y
+    if x == y:
+        return x + 0.6931471805599453
+    m = x if x > y else y
+    return m + np.log1p(np.exp(-abs(x - y)))
+
+
+@helper
 def fmod_int(x, y):
     # Truncated remainder (sign of the dividend) from Python's floored one.
     r = x % y

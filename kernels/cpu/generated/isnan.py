@@ -7,8 +7,8 @@ from numba import prange
 from ..._jit import helper, kernel
 from ...strides import advance, position
 from ..scalar import (  # noqa: F401
-    clamp, erf, floor_div_int, fmax, fmin, fmod_int, ipow, maximum, minimum,
-    remainder_float, round_half_even, sign, trunc_div_int)
+    clamp, erf, floor_div_int, fmax, fmin, fmod_int, ipow, logaddexp, lshift, maximum,
+    minimum, remainder_float, round_half_even, rshift, sign, trunc_div_int)
 from ..vmath import sigmoid, vexp  # noqa: F401
 
 
