@@ -299,7 +299,7 @@ def apply(op, operands, out=None, inplace=False):
     fast = _fast_path(op, operands) if out is None and not inplace else None
     if fast is not None:
         return fast
-    operands = [_as_operand(x, op, i) for i, x in enumerate(operands)]
+    operands = [x if type(x) is Tensor else _as_operand(x, op, i) for i, x in enumerate(operands)]
     if out is not None:
         check_out_tensor(out, op.name)
     _check_devices(operands + [out])

@@ -159,7 +159,8 @@ def _scaled(input, other, alpha):
         alpha = alpha.item()
     if alpha == 1 and type(alpha) is not bool:
         return other
-    res = _result_type(input, other)
+    same = type(other) is Tensor and type(input) is Tensor and other.dtype is input.dtype
+    res = input.dtype if same else _result_type(input, other)
     if isinstance(alpha, bool) and res is not dt.bool:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if isinstance(alpha, float) and not res.is_floating_point:

@@ -135,9 +135,12 @@ def scalar_storage(value, dtype):
 
 def _overlaps(a, b):
     """True when the memory of tensors a and b may overlap."""
-    if a._storage is b._storage:
+    sa, sb = a._storage, b._storage
+    if sa is sb:
         return True
-    return np.may_share_memory(a._storage, b._storage)
+    if sa.base is None and sb.base is None:
+        return False  # two arrays that own their memory never share it
+    return np.may_share_memory(sa, sb)
 
 
 def _byte_range(t):
@@ -173,6 +176,8 @@ def refuse_partial_overlap(dst, src):
 
 def has_internal_overlap(t):
     """True when several elements of `t` alias one memory location (an expanded view)."""
+    if 0 not in t._strides:
+        return False
     shape = t._shape
     if 0 in shape:
         return False  # no elements, nothing aliases (whatever the strides say)
