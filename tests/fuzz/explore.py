@@ -3,8 +3,9 @@
     python -m tests.fuzz.explore --seconds 300 --seed 1000 [--json out.json]
 
 Runs seeds seed, seed+1, ... in keep-going mode (a divergence drops the differing
-variables and the program goes on), groups the mismatches by kind, operation and
-torch's error message, and prints for each group a count and a reduced reproducer.
+variables and the program goes on), sorts the mismatches into the coarse CATEGORIES
+below (and within each by kind, operation and torch's error message), and prints for
+each class a count and reduced reproducers.
 """
 import argparse
 import json
@@ -51,46 +52,115 @@ def bucket(m):
     return "%s | %s | %s" % (m.kind, op_of(m.line), dt)
 
 
+# Coarse classes of mismatches (first match wins): (name, kinds, regex on line, regex on
+# detail). Used only to count and to pick examples; a mismatch matching none is "other".
+CATEGORIES = [
+    ("out= partial writes by torch before it raises / nbtensor leaves inputs unchanged",
+     ("values",), r"", r"__TORCH_RAISED__"),
+    ("failed out= call changes the out tensor's shape on one side", ("shape",), r"out=",
+     r"__TORCH_RAISED__"),
+    ("out= into a view of another shape: writes do not reach the view's base / aliases",
+     ("values", "sharing", "shape"), r"out=", r""),
+    ("cumsum/cumprod of a 0-d tensor returns shape (1,)", ("shape",), r"cum(sum|prod)", r""),
+    ("clamp/clip with a NaN bound", ("values",), r"clamp|clip", r""),
+    ("std/var with correction >= N", ("values",), r"\b(std|var)\(", r""),
+    ("sign of -inf/nan", ("values",), r"sign", r""),
+    ("sign of zero differs", ("values",), r"", r"only the sign of zero"),
+    ("accumulation precision (last bits)", ("values",), r"", r"within rounding"),
+    ("other wrong values", ("values",), r"", r""),
+    ("result dtype differs", ("dtype",), r"", r""),
+    ("memory sharing differs", ("sharing",), r"", r""),
+    ("object identity differs (t() of a <=1-D tensor returns self)", ("identity",), r"", r""),
+    ("other shape differences", ("shape", "strides"), r"", r""),
+    ("exception class: NotImplementedError (torch, dtype not implemented) vs RuntimeError",
+     ("exc-class",), r"", r"NotImplementedError"),
+    ("exception class: other", ("exc-class",), r"", r""),
+    ("nbtensor raises: integer pow with negative tensor exponent", ("nb-raises",), r"",
+     r"negative integer powers"),
+    ("nbtensor raises: alpha checks", ("nb-raises",), r"alpha", r""),
+    ("nbtensor raises: reduction over a non-empty dim of an empty tensor", ("nb-raises",),
+     r"", r"numel\(\) == 0"),
+    ("nbtensor raises: fill_/zero_ on an expanded tensor", ("nb-raises",), r"", r"more than one"),
+    ("nbtensor raises: other", ("nb-raises",), r"", r""),
+    ("nbtensor accepts: dtype torch does not implement", ("nb-accepts",), r"",
+     r"not implemented for|does not support bool|with a bool tensor|expected dtype .* for `end`"),
+    ("nbtensor accepts: Python scalar / keyword torch's signature rejects", ("nb-accepts",),
+     r"", r"must be Tensor, not|invalid combination|unexpected keyword"),
+    ("nbtensor accepts: Boolean alpha for a non-bool result", ("nb-accepts",), r"",
+     r"Boolean alpha"),
+    ("nbtensor accepts: scalar that overflows the dtype", ("nb-accepts",), r"",
+     r"without overflow"),
+    ("nbtensor accepts: in-place/out= overlapping its input", ("nb-accepts",), r"",
+     r"unsupported operation"),
+    ("nbtensor accepts: out= dtype torch rejects", ("nb-accepts",), r"",
+     r"Found dtype|Expected the dtype for input and out|can't be cast to the desired"),
+    ("nbtensor accepts: out= that is also an input and would need resizing", ("nb-accepts",),
+     r"", r"doesn't match the broadcast shape"),
+    ("nbtensor accepts: dim out of range", ("nb-accepts",), r"", r"out of range"),
+    ("nbtensor accepts: integer division by zero (scalar wrapped to 0)", ("nb-accepts",), r"",
+     r"ZeroDivisionError"),
+    ("nbtensor accepts: other", ("nb-accepts",), r"", r""),
+]
+
+
+def category(m):
+    detail = m.detail + (" __TORCH_RAISED__" if getattr(m, "torch_raised", False) else "")
+    for name, kinds, lre, dre in CATEGORIES:
+        if m.kind in kinds and re.search(lre, m.line) and re.search(dre, detail):
+            return name
+    return "other: " + m.kind
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=120)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None)
     ap.add_argument("--reduce-budget", type=int, default=150)
+    ap.add_argument("--examples", type=int, default=3, help="reduced examples per class")
     a = ap.parse_args(argv)
     t0 = time.monotonic()
-    groups = {}
+    cats = {}
     n = lines_run = 0
     while time.monotonic() - t0 < a.seconds:
         res = run_seed(a.seed + n, keep_going=True)
         n += 1
         lines_run += len(res.lines)
         for m in res.mismatches:
-            g = groups.setdefault(bucket(m), {"count": 0, "seeds": [], "example": None})
-            g["count"] += 1
-            if len(g["seeds"]) < 5:
-                g["seeds"].append(res.seed)
-            if g["example"] is None:
-                g["example"] = (res.lines, m)
+            c = cats.setdefault(category(m), {"count": 0, "seeds": [], "buckets": {}})
+            c["count"] += 1
+            if len(c["seeds"]) < 8:
+                c["seeds"].append(res.seed)
+            b = c["buckets"].setdefault(bucket(m), [0, res.lines, m])
+            b[0] += 1
     elapsed = time.monotonic() - t0
-    print("%d programs (%d lines) in %.0f s: %.1f programs/min; %d groups"
-          % (n, lines_run, elapsed, 60 * n / elapsed, len(groups)), flush=True)
+    print("%d programs (%d lines) in %.0f s: %.1f programs/min; %d classes"
+          % (n, lines_run, elapsed, 60 * n / elapsed, len(cats)), flush=True)
+    for name, c in sorted(cats.items(), key=lambda kv: -kv[1]["count"]):
+        print("  %5d  %s" % (c["count"], name))
     out = []
-    for key, g in sorted(groups.items(), key=lambda kv: -kv[1]["count"]):
-        lines, m = g["example"]
-        rl, rm, rexcs = reduce_program(lines, m, a.reduce_budget, keep_going=True)
-        text = format_program(rl, rexcs, rm or m) if rm else "\n".join(lines[:m.line_no + 1])
-        detail = (rm or m).detail
+    for name, c in sorted(cats.items(), key=lambda kv: -kv[1]["count"]):
         print("=" * 88)
-        print("[%d] %s   seeds %s" % (g["count"], key, g["seeds"]))
-        print(text)
-        print("#", detail.replace("\n", "\n# "))
-        sys.stdout.flush()
-        out.append({"key": key, "count": g["count"], "seeds": g["seeds"],
-                    "program": text, "detail": detail})
+        print("[%d] %s   seeds %s" % (c["count"], name, c["seeds"]))
+        examples = []
+        for key, (cnt, lines, m) in sorted(c["buckets"].items(), key=lambda kv: -kv[1][0]):
+            if len(examples) >= a.examples:
+                break
+            rl, rm, rexcs = reduce_program(lines, m, a.reduce_budget, keep_going=True)
+            text = format_program(rl, rexcs, rm) if rm else "\n".join(lines[:m.line_no + 1])
+            detail = (rm or m).detail
+            print("--- (%d) %s" % (cnt, key))
+            print(text)
+            print("#", detail.replace("\n", "\n# "))
+            sys.stdout.flush()
+            examples.append({"bucket": key, "count": cnt, "program": text, "detail": detail})
+        out.append({"class": name, "count": c["count"], "seeds": c["seeds"],
+                    "buckets": {k: v[0] for k, v in c["buckets"].items()},
+                    "examples": examples})
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"programs": n, "seconds": elapsed, "groups": out}, f, indent=1)
+            json.dump({"programs": n, "lines": lines_run, "seconds": elapsed,
+                       "classes": out}, f, indent=1)
 
 
 if __name__ == "__main__":
