@@ -516,7 +516,8 @@ class Generator:
             lo, hi = INT_RANGE[dt]
             if r.random() < 0.8:
                 return max(lo, min(hi, r.randint(-4, 6)))
-            return r.choice([lo, hi, lo + 1, hi - 1, 100, -100 if lo < 0 else 0, 2])
+            return r.choice([lo, hi, lo + 1, hi - 1, 100, -100 if lo < 0 else 0, 2,
+                             128 if hi >= 128 else -1, 64])
         if r.random() < 0.8:
             return r.choice([r.randint(-5, 5) * 1.0, r.randint(-20, 20) / 4.0,
                              round(r.uniform(-3, 3), 3)])
