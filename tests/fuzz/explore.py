@@ -115,6 +115,10 @@ CATEGORIES = [
 
 def category(m):
     detail = m.detail + (" __TORCH_RAISED__" if getattr(m, "torch_raised", False) else "")
+    fresh = re.match(r"^(v\d+) = torch\.zeros\(", m.line)
+    if (m.kind == "values" and fresh and not getattr(m, "torch_raised", False)
+            and (m.var or "").split("[")[0] == fresh.group(1)):
+        return "out= result values differ (a fresh out= tensor, often of another dtype)"
     for name, kinds, lre, dre in CATEGORIES:
         if m.kind in kinds and re.search(lre, m.line) and re.search(dre, detail):
             return name
