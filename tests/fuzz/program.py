@@ -1200,6 +1200,9 @@ def format_program(lines, excs, mismatch=None):
 
 def format_failure(res, reduce=True):
     lines, excs, m = res.lines, res.excs, res.mismatch
+    if m is None:
+        return "fuzz seed %d: no mismatch in %d lines:\n%s" % (
+            res.seed, len(lines), format_program(lines, excs))
     text = ["fuzz seed %d: %s mismatch at line %d: %s" % (res.seed, m.kind, m.line_no,
                                                          m.line),
             "  " + m.detail]

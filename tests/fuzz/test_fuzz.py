@@ -6,8 +6,14 @@ sharing, raised exception class). Skipped when torch is not installed.
 
     python -m pytest tests/fuzz -q                         # ~60 s, seeds 0, 1, 2, ...
     python -m pytest tests/fuzz -q --fuzz-seconds 600 --fuzz-seed 1000
-    python -m tests.fuzz.program is not a script; replay a seed with
-    python -c "from tests.fuzz.program import *; r = run_seed(7); print(format_failure(r))"
+    NBTENSOR_FUZZ_SECONDS=5 python -m pytest tests/fuzz    # the same through the environment
+
+Replay one seed (prints the reduced program of its first mismatch):
+
+    python -c "from tests.fuzz.program import *; print(format_failure(run_seed(7)))"
+
+Survey many seeds, grouped into classes with reproducers: python -m tests.fuzz.explore --help.
+A mismatch that is a deliberate divergence goes into program.KNOWN_DIVERGENCES.
 """
 import os
 import time
