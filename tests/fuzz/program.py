@@ -150,6 +150,11 @@ def _scalar_equal(a, b):
 
 def _values_equal(a, b, dtype, approx, scale):
     """a: torch's values, b: nbtensor's (ndarrays of one shape)."""
+    with np.errstate(all="ignore"):
+        return _values_equal_(a, b, dtype, approx, scale)
+
+
+def _values_equal_(a, b, dtype, approx, scale):
     if dtype not in FLOATS:
         return bool(np.array_equal(a, b))
     a = a.astype(np.float64)
@@ -266,7 +271,8 @@ def _compare_obj(name, t, n, approx, scale, line, line_no):
         a, b = _tnp(t), n.numpy()
         if not _values_equal(a, b, tdt, approx, scale):
             note = ""
-            if tdt in FLOATS and _values_equal(a + 0.0, b + 0.0, tdt, False, 0):
+            if tdt in FLOATS and _values_equal(a.astype(np.float64) + 0.0,
+                                               b.astype(np.float64) + 0.0, tdt, False, 0):
                 note = "  [only the sign of zero differs]"
             elif tdt in FLOATS and _values_equal(a, b, tdt, True, 0):
                 note = "  [within rounding: last bits differ]"
@@ -329,6 +335,7 @@ def _exec(line, ns):
 
 def step(line, tns, nns, line_no):
     """Run one line on both sides and compare. Returns (torch_exc, Mismatch or None)."""
+    before = {k: tuple(v.shape) for k, v in tns.items() if k.startswith("v") and _is_t(v)}
     te = _exec(line, tns)
     ne = _exec(line, nns)
     if isinstance(te, NameError):
@@ -348,6 +355,10 @@ def step(line, tns, nns, line_no):
     m = compare_state(tns, nns, line, approx, line_no)
     if m is not None:
         m.torch_raised = te is not None
+        if m.kind == "shape" and m.var in before:
+            kept = tuple(tns[m.var].shape) == before[m.var]
+            m.detail += "  [%s kept its shape %s]" % (
+                "torch" if kept else "nbtensor", before[m.var])
     return te, m
 
 
