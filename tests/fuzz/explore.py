@@ -117,7 +117,14 @@ CATEGORIES = [
 
 def category(m):
     detail = m.detail + (" __TORCH_RAISED__" if getattr(m, "torch_raised", False) else "")
-    fresh = re.match(r"^(v\d+) = torch\.zeros\(", m.line)
+    fresh = re.match(r"^(v\d+) = torch\.zeros\((\(.*?\)), dtype", m.line)
+    if (m.kind == "shape" and fresh and getattr(m, "torch_raised", False)
+            and (m.var or "") == fresh.group(1)):
+        # the out= tensor was made on this line: did torch keep the shape it was made with?
+        ts = re.search(r": torch (\(.*?\)), nbtensor", m.detail)
+        if ts and ts.group(1).replace(",)", ")") == fresh.group(2).replace(",)", ")"):
+            return "failed out= call: nbtensor resizes out although the call fails"
+        return "failed out= call: torch resizes out before it fails, nbtensor keeps it (SPEC 13)"
     if (m.kind == "values" and fresh and not getattr(m, "torch_raised", False)
             and (m.var or "").split("[")[0] == fresh.group(1)):
         return "out= result values differ (a fresh out= tensor, often of another dtype)"
