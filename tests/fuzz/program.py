@@ -821,7 +821,7 @@ class Generator:
         k = r.random()
         elementwise = True
         if k < 0.5:
-            op = r.choice(BINARY + ["atan2"] * 0)
+            op = r.choice(BINARY)
             yn, y = self.operand(ns, x)
             extra = ""
             if op in ("add", "sub") and r.random() < 0.3:
