@@ -35,7 +35,7 @@ UNARY = {
     "erf": "erf({0})",
     "sigmoid": "sigmoid({0})",
     "relu": "zero if {0} < zero else {0}",
-    "sign": "sign({0}) if {0} == {0} else zero",  # torch: sign(nan) is 0
+    "sign": "sign({0}, zero, one)",  # torch: sign(nan) is 0, sign(+-inf) is +-1
     "floor": "np.floor({0})",
     "ceil": "np.ceil({0})",
     "round": "round_half_even({0})",

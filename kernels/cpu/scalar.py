@@ -7,13 +7,14 @@ from .._jit import helper
 
 
 @helper
-def sign(x):
-    # Zero for zero; ops.py maps nan to zero before calling this.
-    if x > 0:
-        return x - x + 1
-    if x < 0:
-        return x - x - 1
-    return x - x
+def sign(x, zero, one):
+    # 1, -1 or 0 in the dtype of `zero`/`one`; NaN and both zeros give +0 (torch's sign),
+    # infinities give +-1.
+    if x > zero:
+        return one
+    if x < zero:
+        return zero - one
+    return zero
 
 
 @helper
