@@ -89,7 +89,8 @@ BINARY = {
 TERNARY = {
     "where": "{1} if {0} else {2}",
     "clamp": "clamp({0}, {1}, {2})",
-    "lerp": "{0} + {2} * ({1} - {0})",
+    # torch: for |weight| >= 0.5 from the end, so that weight 1 gives `end` exactly
+    "lerp": "{0} + {2} * ({1} - {0}) if abs({2}) < 0.5 else {1} - ({1} - {0}) * (one - {2})",
 }
 
 # Reductions: (how the accumulator starts from the first element, how it takes the next).

@@ -19,6 +19,9 @@ def sign(x, zero, one):
 
 @helper
 def clamp(x, lo, hi):
+    # torch: a NaN bound gives NaN (whatever x is); a NaN x stays NaN; lo > hi gives hi
+    if lo != lo or hi != hi:
+        return lo + hi
     t = lo if x < lo else x
     return hi if t > hi else t
 
