@@ -12,7 +12,7 @@ from . import _cpu
 from . import _dtype as dt
 from ._out import check_out_cast, check_out_tensor, resize_out
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides, remember
-from ._tensor import (Tensor, _numel, _overlaps, check_writable, copy_into, refuse_partial_overlap,
+from ._tensor import (Tensor, _numel, _overlaps, check_writable, checked_scalar, copy_into, refuse_partial_overlap,
                       empty_like_layout, empty_tensor, is_non_overlapping_and_dense, make, make_contiguous)
 
 # ---------------------------------------------------------------- promotion rules
@@ -49,10 +49,12 @@ class Op:
     def __init__(self, name, arity, rule=SAME, kernel=None, function=True, methods=None,
                  inplace=True, dunders=(), check=None, categories=("bool", "int", "float"),
                  condition_first=False, scalars="both", scalar_kernels=None, exact_out=None,
-                 bool_to_long=False, error_name=None, names=("input", "other")):
+                 bool_to_long=False, error_name=None, names=("input", "other"), late_check=None,
+                 promote=None, float_scalar=False, has_out=True):
         self.name = name
         self.names = names  # torch's keyword names of the function's operands
-        self.error_name = error_name or name  # torch's kernel name in "not implemented" errors
+        # torch's kernel name in "not implemented" errors (or a function of the operands)
+        self.error_name = error_name or name + "_cpu"
         self.arity = arity
         self.rule = rule
         kernel = kernel or name
@@ -61,7 +63,11 @@ class Op:
         self.methods = (name,) if methods is None else methods
         self.inplace = inplace
         self.dunders = dunders
-        self.check = check  # extra validation: check(op, operands, compute_dtype)
+        # extra validation, check(op, operands, compute_dtype): `check` runs before the
+        # destination is validated (torch's meta functions), `late_check` after it and after
+        # the dtype is known to be implemented (torch's kernels: division by zero, frac)
+        self.check = check
+        self.late_check = late_check
         self.categories = categories
         self.condition_first = condition_first  # operand 0 is a bool mask, not promoted
         # Which arguments of the function form may be Python numbers, as torch's signatures
@@ -76,24 +82,42 @@ class Op:
             exact_out = _FOUND_DTYPE
         self.exact_out = exact_out
         self.bool_to_long = bool_to_long  # a bool result is int64 (square is pow(x, 2) in torch)
+        # the operands the result dtype is promoted from, when not all (lerp's number weight)
+        self.promote = promote
+        # On float16 operands torch computes in float32 after rounding every operand to
+        # float16, except for mul and div, whose second operand, when a number or a 0-d
+        # tensor, enters in float32 unrounded (x * 0.1 is not x * float16(0.1)).
+        self.float_scalar = float_scalar
+        self.has_out = has_out  # the function form takes out= (torch's isnan, relu do not)
         self.fast = {}  # dtype -> (kernel_flat, result_dtype) when inputs need no cast
 
     def dtypes(self, operands):
-        """(result dtype, compute dtype, kernel output dtype) for these operands."""
-        res = result_type(*(operands[1:] if self.condition_first else operands))
+        """(result dtype, compute dtype, kernel output dtype, common dtype) for these
+        operands. Compute and kernel dtype are None when torch has no kernel for the result
+        dtype (`not_implemented` is raised once the destination has been checked, as torch
+        dispatches the kernel last). The common dtype is the one the inputs are cast to
+        (float16 inputs are then computed in float32)."""
+        if self.promote is not None:
+            res = result_type(*self.promote(operands))
+        else:
+            res = result_type(*(operands[1:] if self.condition_first else operands))
         cat = _category(res)
         if cat not in self.categories or self.kernels.get(cat) is None:
             if res is dt.bool and self.name == "relu":
                 raise RuntimeError("Boolean inputs not supported for relu")
-            raise NotImplementedError(f'"{self.error_name}_cpu" not implemented for \'{res.c_name}\'')
+            return res, None, None, res
         if self.rule == FLOAT and not res.is_floating_point:
             res = dt.get_default_dtype()
         elif self.bool_to_long and res is dt.bool:
             res = dt.int64
         compute = dt.float32 if res is dt.float16 else res
         if self.rule in (COMPARE, LOGICAL):
-            return dt.bool, compute, dt.bool
-        return res, compute, compute
+            return dt.bool, compute, dt.bool, res
+        return res, compute, compute, res
+
+    def not_implemented(self, operands, res):
+        name = self.error_name(operands) if callable(self.error_name) else self.error_name
+        return NotImplementedError(f'"{name}" not implemented for \'{res.c_name}\'')
 
     def kernel_name(self, compute):
         return self.kernels[_category(compute)]
@@ -101,7 +125,11 @@ class Op:
 
 # ---------------------------------------------------------------- validation hooks
 def _no_bool_sub(op, operands, compute):
-    if any(x.dtype is dt.bool if isinstance(x, Tensor) else isinstance(x, (bool, np.bool_)) for x in operands):
+    bools = [x.dtype is dt.bool if isinstance(x, Tensor) else isinstance(x, (bool, np.bool_)) for x in operands]
+    if all(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if any(bools):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. "
             "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
@@ -124,27 +152,50 @@ def _integer_divisor(op, operands, compute):
     if compute.is_floating_point or any(isinstance(x, Tensor) and 0 in x._shape for x in operands):
         return  # float division by zero is inf/nan; an empty result divides nothing
     if _any_zero(operands[1], compute):
-        raise RuntimeError(f"ZeroDivisionError: {op.name} of an integer tensor by zero")
+        raise RuntimeError("ZeroDivisionError")
 
 
 def _integer_power(op, operands, compute):
     # Only a Python-number exponent is refused; an exponent tensor follows integer rules
     # (1 ** -n = 1, (-1) ** -n = +-1, otherwise 0), as torch computes it.
     e = operands[1]
-    if not compute.is_floating_point and not isinstance(e, Tensor) and e < 0:
+    if compute is not None and not compute.is_floating_point and not isinstance(e, Tensor) and e < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
+def _pow_late(op, operands, compute):
+    e = operands[1]
+    if isinstance(e, Tensor):
+        # a bool base with a Python bool exponent is x ** True = x, x ** False = True
+        # (torch's copy_/fill_ shortcuts); a bool exponent tensor has no kernel
+        if compute is dt.bool:
+            raise NotImplementedError('"pow" not implemented for \'Bool\'')
+    elif isinstance(operands[0], Tensor) and not isinstance(e, bool):
+        # torch converts a number exponent to the result dtype with an overflow check
+        checked_scalar(e, result_type(*operands), strict_half=True)
 
 
 def _float_only(op, operands, compute):
     if not compute.is_floating_point:
-        raise NotImplementedError(f'"{op.error_name}_cpu" not implemented for \'{compute.c_name}\'')
+        raise NotImplementedError(f'"{op.error_name}" not implemented for \'{compute.c_name}\'')
 
 
-def _float_inputs(op, operands, compute):
-    # lerp: the tensors themselves must be floating (a float weight does not promote them)
-    x = operands[0]
-    if isinstance(x, Tensor) and not x.dtype.is_floating_point:
-        raise NotImplementedError(f'"{op.name}_kernel_scalar" not implemented for \'{x.dtype.c_name}\'')
+def _lerp_dtypes(op, operands, compute):
+    # torch's lerp: `end`, and a weight tensor with dimensions, must have the input's dtype
+    # (a 0-d weight tensor is promoted with the others; a number weight is not promoted).
+    x, end, weight = operands
+    if end.dtype is not x.dtype:
+        raise RuntimeError(f"expected dtype {x.dtype.cpp_name} for `end` but got dtype {end.dtype.cpp_name}")
+    if isinstance(weight, Tensor) and weight._shape and weight.dtype is not x.dtype:
+        raise RuntimeError(f"expected dtype {x.dtype.cpp_name} for `weight` but got dtype {weight.dtype.cpp_name}")
+
+
+def _lerp_promoted(operands):
+    return operands if isinstance(operands[2], Tensor) else operands[:2]
+
+
+def _lerp_kernel_name(operands):
+    return "lerp_kernel_tensor" if isinstance(operands[2], Tensor) else "lerp_kernel_scalar"
 
 
 _INT_IDENTITY = {"int": "copy"}  # torch has no rounding kernels for bool
@@ -154,20 +205,23 @@ OPS = [
     # binary arithmetic
     Op("add", 2, dunders=("__add__", "__radd__", "__iadd__")),
     Op("sub", 2, check=_no_bool_sub, methods=("sub", "subtract"), dunders=("__sub__", "__rsub__", "__isub__")),
-    Op("mul", 2, methods=("mul", "multiply"), dunders=("__mul__", "__rmul__", "__imul__")),
-    Op("div", 2, FLOAT, methods=("div", "divide", "true_divide"), dunders=("__truediv__", "__rtruediv__", "__itruediv__")),
-    Op("floor_divide", 2, kernel={"int": "floor_divide_int", "float": "floor_divide"}, check=_integer_divisor,
-       dunders=("__floordiv__", "__rfloordiv__", "__ifloordiv__"), categories=("int", "float")),
-    Op("div_trunc", 2, kernel={"int": "div_trunc_int", "float": "div_trunc"}, check=_integer_divisor,
-       function=False, methods=(), inplace=False, categories=("int", "float")),
-    Op("remainder", 2, kernel={"int": "remainder", "float": "remainder_float"}, check=_integer_divisor,
+    Op("mul", 2, methods=("mul", "multiply"), dunders=("__mul__", "__rmul__", "__imul__"), float_scalar=True),
+    Op("div", 2, FLOAT, methods=("div", "divide", "true_divide"), dunders=("__truediv__", "__rtruediv__", "__itruediv__"),
+       float_scalar=True),
+    Op("floor_divide", 2, kernel={"int": "floor_divide_int", "float": "floor_divide"}, late_check=_integer_divisor,
+       dunders=("__floordiv__", "__rfloordiv__", "__ifloordiv__"), categories=("int", "float"),
+       error_name="div_floor_cpu", float_scalar=True),
+    Op("div_trunc", 2, kernel={"int": "div_trunc_int", "float": "div_trunc"}, late_check=_integer_divisor,
+       function=False, methods=(), inplace=False, categories=("int", "float"), float_scalar=True),
+    Op("remainder", 2, kernel={"int": "remainder", "float": "remainder_float"}, late_check=_integer_divisor,
        dunders=("__mod__", "__rmod__", "__imod__"),
        categories=("int", "float")),
-    Op("fmod", 2, kernel={"int": "fmod_int", "float": "fmod"}, check=_integer_divisor,
+    Op("fmod", 2, kernel={"int": "fmod_int", "float": "fmod"}, late_check=_integer_divisor,
        categories=("int", "float"), scalars="other"),
-    Op("pow", 2, kernel={"int": "pow_int", "float": "pow"}, check=_integer_power, categories=("int", "float"),
-       dunders=("__pow__", "__rpow__", "__ipow__"), scalar_kernels={0.5: "sqrt", -0.5: "rsqrt"},
-       names=("input", "exponent")),
+    # bool ** Python bool is x >= e (x ** True is x, x ** False is True), as torch's shortcuts
+    Op("pow", 2, kernel={"bool": "ge", "int": "pow_int", "float": "pow"}, check=_integer_power,
+       late_check=_pow_late, dunders=("__pow__", "__rpow__", "__ipow__"),
+       scalar_kernels={0.5: "sqrt", -0.5: "rsqrt"}, names=("input", "exponent")),
     Op("atan2", 2, FLOAT, methods=("atan2", "arctan2"), scalars="none"),
     Op("copysign", 2, FLOAT, scalars="other"),
     Op("logaddexp", 2, inplace=False, categories=("float",), scalars="none"),
@@ -188,14 +242,13 @@ OPS = [
     Op("bitwise_and", 2, BITWISE, categories=("bool", "int"), dunders=("__and__", "__rand__", "__iand__")),
     Op("bitwise_or", 2, BITWISE, categories=("bool", "int"), dunders=("__or__", "__ror__", "__ior__")),
     Op("bitwise_xor", 2, BITWISE, categories=("bool", "int"), dunders=("__xor__", "__rxor__", "__ixor__")),
-    Op("bitwise_left_shift", 2, BITWISE, kernel="lshift", categories=("int",), error_name="lshift",
+    Op("bitwise_left_shift", 2, BITWISE, kernel="lshift", categories=("int",), error_name="lshift_cpu",
        dunders=("__lshift__", "__rlshift__", "__ilshift__")),
-    Op("bitwise_right_shift", 2, BITWISE, kernel="rshift", categories=("int",), error_name="rshift",
+    Op("bitwise_right_shift", 2, BITWISE, kernel="rshift", categories=("int",), error_name="rshift_cpu",
        dunders=("__rshift__", "__rrshift__", "__irshift__")),
     # unary
     Op("neg", 1, check=_no_bool_neg, methods=("neg", "negative"), dunders=("__neg__",)),
-    Op("abs", 1, kernel={"bool": "copy", "int": "abs", "float": "abs"}, methods=("abs", "absolute"),
-       dunders=("__abs__",)),
+    Op("abs", 1, categories=("int", "float"), methods=("abs", "absolute"), dunders=("__abs__",)),
     Op("reciprocal", 1, FLOAT),
     Op("square", 1, bool_to_long=True),
     Op("exp", 1, FLOAT),
@@ -221,23 +274,25 @@ OPS = [
     Op("tanh", 1, FLOAT),
     Op("erf", 1, FLOAT),
     Op("sigmoid", 1, FLOAT),
-    Op("relu", 1, categories=("int", "float")),
+    Op("relu", 1, categories=("int", "float"), has_out=False),
     Op("sign", 1, kernel={"bool": "copy", "int": "sign", "float": "sign"}),
-    Op("floor", 1, kernel=dict(_INT_IDENTITY, float="floor"), categories=("int", "float")),
-    Op("ceil", 1, kernel=dict(_INT_IDENTITY, float="ceil"), categories=("int", "float")),
+    Op("floor", 1, kernel=dict(_INT_IDENTITY, float="floor"), categories=("int", "float"), error_name="floor_vml_cpu"),
+    Op("ceil", 1, kernel=dict(_INT_IDENTITY, float="ceil"), categories=("int", "float"), error_name="ceil_vml_cpu"),
     Op("round", 1, kernel=dict(_INT_IDENTITY, float="round"), function=False, methods=(), inplace=False,
-       categories=("int", "float")),
-    Op("trunc", 1, kernel=dict(_INT_IDENTITY, float="trunc"), methods=("trunc", "fix"), categories=("int", "float")),
-    Op("frac", 1, check=_float_only),
-    Op("isnan", 1, COMPARE, inplace=False),
-    Op("isinf", 1, COMPARE, inplace=False),
-    Op("isfinite", 1, COMPARE, inplace=False),
+       categories=("int", "float"), error_name="round_vml_cpu"),
+    Op("trunc", 1, kernel=dict(_INT_IDENTITY, float="trunc"), methods=("trunc", "fix"), categories=("int", "float"),
+       error_name="trunc_vml_cpu"),
+    Op("frac", 1, late_check=_float_only),
+    Op("isnan", 1, COMPARE, inplace=False, has_out=False),
+    Op("isinf", 1, COMPARE, inplace=False, has_out=False),
+    Op("isfinite", 1, COMPARE, inplace=False, has_out=False),
     Op("logical_not", 1, LOGICAL),
     Op("bitwise_not", 1, BITWISE, kernel={"bool": "logical_not", "int": "bitwise_not"},
        categories=("bool", "int"), dunders=("__invert__",)),
     # ternary
     Op("clamp_both", 3, kernel="clamp", function=False, methods=(), inplace=False, exact_out=_FOUND_DTYPE),
-    Op("lerp", 3, check=_float_inputs),
+    Op("lerp", 3, check=_lerp_dtypes, categories=("float",), promote=_lerp_promoted, error_name=_lerp_kernel_name,
+       float_scalar=False),
     Op("where_kernel", 3, kernel="where", function=False, methods=(), inplace=False, condition_first=True,
        exact_out="Expected out type to be {result} but got {out}"),
 ]
@@ -245,18 +300,26 @@ OPS_BY_NAME = {op.name: op for op in OPS}
 
 
 # ---------------------------------------------------------------- execution
-def _operand(x, compute, shape):
-    """(storage, offset, strides) of `x` in the compute dtype, broadcast to `shape`."""
+def _operand(x, compute, shape, via=None):
+    """(storage, offset, strides) of `x` in the compute dtype, broadcast to `shape`; cast
+    to `via` first when given (float16, for a float16 result computed in float32)."""
     if isinstance(x, Tensor):
         if x.dtype is not compute:
+            if via is not None and x.dtype is not via:
+                x = x.to(via)
             x = x.to(compute)
         strides = x._strides if x._shape == shape else broadcast_strides(x._shape, x._strides, shape)
         return x._storage, x._offset, strides
+    if via is not None:
+        return _scalar_storage(x, via).astype(compute.np), 0, (0,) * len(shape)
     return _scalar_storage(x, compute), 0, (0,) * len(shape)
 
 
 def _scalar_storage(value, d):
     try:
+        if d is dt.float16:
+            with np.errstate(over="ignore"):  # too large for float16 is inf, as torch casts
+                return np.array((value,), dtype=d.np)
         return np.array((value,), dtype=d.np)
     except (OverflowError, ValueError):
         # torch wraps out-of-range Python ints into small integer dtypes.
@@ -303,32 +366,43 @@ def apply(op, operands, out=None, inplace=False):
     if out is not None:
         check_out_tensor(out, op.name)
     _check_devices(operands + [out])
-    result_dtype, compute, kernel_dtype = op.dtypes(operands)
+    result_dtype, compute, kernel_dtype, common = op.dtypes(operands)
     if op.check is not None:
         op.check(op, operands, compute)
     shapes = [x._shape for x in operands if isinstance(x, Tensor)]
     shape = broadcast_shapes(*shapes) if len(shapes) > 1 else shapes[0]
     target = operands[0] if inplace else out
     shared = _check_target(op, operands, target, shape, result_dtype, inplace) if target is not None else ()
+    if compute is None:
+        raise op.not_implemented(operands, result_dtype)
+    if op.late_check is not None:
+        op.late_check(op, operands, compute)
     ins = []
+    half = common is dt.float16
     for i, x in enumerate(operands):
         if i in shared and not _same_layout(target, x):
             x = x.clone()  # read from a private copy: the write would clobber inputs still to be read
-        ins.append(_operand(x, dt.bool if i == 0 and op.condition_first else compute, shape))
+        if i == 0 and op.condition_first:
+            ins.append(_operand(x, dt.bool, shape))
+        else:
+            via = half and not (op.float_scalar and i == 1 and (not isinstance(x, Tensor) or not x._shape))
+            ins.append(_operand(x, compute, shape, dt.float16 if via else None))
     kernel = op.kernel_name(compute)
     if op.scalar_kernels is not None and compute.is_floating_point and not isinstance(operands[1], Tensor):
         special = op.scalar_kernels.get(operands[1])
         if special is not None:
             kernel, ins = special, ins[:1]
-    direct = target is not None and target.dtype is kernel_dtype
+    # float16 results are computed in float32 and rounded to float16, also for an out= of
+    # another dtype (torch: float16 / float16 into a float32 out= is 0.33325, not 1/3)
+    direct = target is not None and target.dtype is kernel_dtype and (kernel_dtype is result_dtype or not half)
     dest = target if direct else _new_output(operands, shape, kernel_dtype)
     _cpu.run(kernel, shape, _numel(shape), (dest._storage, dest._offset, dest._strides), ins)
+    if kernel_dtype is not result_dtype:
+        dest = dest.to(result_dtype)
     if target is not None:
         if not direct:
             copy_into(target, dest)
         return target
-    if kernel_dtype is not result_dtype:
-        return dest.to(result_dtype)
     return dest
 
 
@@ -452,10 +526,12 @@ def _prepare_fast_paths():
         if op.arity == 3:
             continue
         for d in dt.ALL_DTYPES:
-            if d is dt.float16 or (op.check is not None and not d.is_floating_point):
+            if d is dt.float16:
+                continue
+            if not d.is_floating_point and (op.check is not None or op.late_check is not None):
                 continue
             try:
-                res, compute, kernel_dtype = op.dtypes([make(None, 0, (1,), (1,), d)] * op.arity)
+                res, compute, kernel_dtype, _ = op.dtypes([make(None, 0, (1,), (1,), d)] * op.arity)
             except RuntimeError:
                 continue
             if compute is d and res is kernel_dtype:

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _dtype as dt
 from ._elementwise import OPS, OPS_BY_NAME, apply, result_type as _result_type
-from ._tensor import Tensor
+from ._tensor import Tensor, checked_scalar
 
 __all__ = []
 _module = sys.modules[__name__]
@@ -27,12 +27,17 @@ def _is_operand(x):
     return isinstance(x, (Tensor, numbers.Number, np.ndarray, np.generic))
 
 
-def _require_tensor(op, x, position):
+def _require_tensor(op, x, position, name=None, shown=None):
     """TypeError, as torch's signatures give, when operand `position` (1-based) of an op that
-    takes no Python number there is not a Tensor."""
+    takes no Python number there is not a Tensor (methods count from the first argument
+    after self: `shown` is the position in the message, `name` the method's name)."""
     if not isinstance(x, Tensor):
-        raise TypeError(f"{op.name}(): argument '{op.names[position - 1]}' (position {position}) must be "
-                        f"Tensor, not {type(x).__name__}")
+        raise TypeError(f"{name or op.name}(): argument '{op.names[position - 1]}' (position {shown or position}) "
+                        f"must be Tensor, not {type(x).__name__}")
+
+
+def _no_keywords(name, kwargs):
+    raise TypeError(f"{name}() got an unexpected keyword argument '{sorted(kwargs)[0]}'")
 
 
 def _bind(op, args, kwargs):
@@ -52,7 +57,12 @@ def _bind(op, args, kwargs):
 
 
 def _make_function(op):
-    if op.arity == 1:
+    if op.arity == 1 and not op.has_out:  # isnan, isinf, isfinite, relu: torch has no out=
+        def function(input, **kwargs):
+            if kwargs:
+                _no_keywords(op.name, kwargs)
+            return apply(op, (input,))
+    elif op.arity == 1:
         def function(input, *, out=None):
             return apply(op, (input,), out=out)
     elif op.names != ("input", "other"):
@@ -81,16 +91,17 @@ def _method_operands(op, self, args, kwargs):
 
 
 def _make_method(op):
+    # torch's methods take no out=
     if op.scalars == "none":
-        def method(self, *args, out=None, **kwargs):
+        def method(self, *args, **kwargs):
             operands = _method_operands(op, self, args, kwargs) if kwargs else (self,) + args
-            _require_tensor(op, operands[1], 2)
-            return apply(op, operands, out=out)
+            _require_tensor(op, operands[1], 2, shown=1)
+            return apply(op, operands)
     else:
-        def method(self, *args, out=None, **kwargs):
+        def method(self, *args, **kwargs):
             if kwargs:
-                return apply(op, _method_operands(op, self, args, kwargs), out=out)
-            return apply(op, (self,) + args, out=out)
+                return apply(op, _method_operands(op, self, args, kwargs))
+            return apply(op, (self,) + args)
     method.__doc__ = f"Element-wise ``{op.name}`` (see ``nbtensor.{op.name}``)."
     return method
 
@@ -99,10 +110,23 @@ def _make_inplace(op):
     def method_(self, *args, **kwargs):
         operands = _method_operands(op, self, args, kwargs) if kwargs else (self,) + args
         if op.scalars == "none":
-            _require_tensor(op, operands[1], 2)
+            _require_tensor(op, operands[1], 2, op.name + "_", 1)
         return apply(op, operands, inplace=True)
     method_.__doc__ = f"In-place element-wise ``{op.name}``; returns `self`."
     return method_
+
+
+def _invert(self):
+    if self.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return apply(OPS_BY_NAME["bitwise_not"], (self,))
+
+
+def _rtruediv(self, other):
+    # torch: other / self is self.reciprocal() * other (two roundings, not one division)
+    if not _is_operand(other):
+        return NotImplemented
+    return apply(OPS_BY_NAME["mul"], (apply(OPS_BY_NAME["reciprocal"], (self,)), other))
 
 
 def _make_dunder(op, kind):
@@ -145,6 +169,8 @@ def install():
                 setattr(Tensor, name + "_", _make_inplace(op))
         for name in op.dunders:
             setattr(Tensor, name, _make_dunder(op, _dunder_kind(name)))
+    Tensor.__invert__ = _invert
+    Tensor.__rtruediv__ = _rtruediv
     Tensor.__pos__ = lambda self: self.clone()
 
 
@@ -167,6 +193,8 @@ def _scaled(input, other, alpha):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
     if res is dt.bool:
         alpha = bool(alpha)
+    else:
+        checked_scalar(alpha, res, strict_half=True)  # torch converts alpha with an overflow check
     if isinstance(other, Tensor):
         return apply(OPS_BY_NAME["mul"], (other if other.dtype is res else other.to(res), alpha))
     if isinstance(other, (bool, np.bool_)) and res is dt.bool:
@@ -180,8 +208,8 @@ def _with_alpha(name):
     def function(input, other, *, alpha=1, out=None):
         return apply(op, (input, _scaled(input, other, alpha)), out=out)
 
-    def method(self, other, *, alpha=1, out=None):
-        return apply(op, (self, _scaled(self, other, alpha)), out=out)
+    def method(self, other, *, alpha=1):
+        return apply(op, (self, _scaled(self, other, alpha)))
 
     def method_(self, other, *, alpha=1):
         return apply(op, (self, _scaled(self, other, alpha)), inplace=True)
@@ -214,8 +242,8 @@ def div(input, other, *, rounding_mode=None, out=None):
     return apply(_div_op(rounding_mode), (input, other), out=out)
 
 
-def _div_method(self, other, *, rounding_mode=None, out=None):
-    return apply(_div_op(rounding_mode), (self, other), out=out)
+def _div_method(self, other, *, rounding_mode=None):
+    return apply(_div_op(rounding_mode), (self, other))
 
 
 def _div_method_(self, other, *, rounding_mode=None):
@@ -255,19 +283,63 @@ Tensor.__round__ = lambda self, ndigits=None: round(self, decimals=ndigits or 0)
     self.item().__round__(ndigits))
 
 
+def _python_scalar_argument(value):
+    """torch's parsing of a Python int for a Scalar argument: OverflowError beyond 64 bits."""
+    if isinstance(value, int) and not -2**63 <= value < 2**64:
+        raise OverflowError("int too big to convert")
+
+
+def _is_nan(b):
+    return isinstance(b, float) and b != b
+
+
 def clamp(input, min=None, max=None, *, out=None):
-    """Limit values to [min, max] (either bound may be None); NaN stays NaN."""
+    """Limit values to [min, max] (either bound may be None); NaN stays NaN, and a NaN bound
+    gives NaN everywhere (torch)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(out, Tensor):  # out= must have the result dtype itself, not one it casts to
-        res = _result_type(input, *[b for b in (min, max) if b is not None])
-        if out.dtype is not res:
-            raise RuntimeError(f"Found dtype {out.dtype.c_name} but expected {res.c_name}")
+    d = input.dtype if type(input) is Tensor else None
+    if out is not None or not ((d is dt.float32 or d is dt.float64) and _fits(min, d) and _fits(max, d)):
+        _check_clamp(input, min, max, out)
     if max is None:
         return apply(OPS_BY_NAME["maximum"], (input, min), out=out)
     if min is None:
         return apply(OPS_BY_NAME["minimum"], (input, max), out=out)
     return apply(OPS_BY_NAME["clamp_both"], (input, min, max), out=out)
+
+
+def _fits(b, d):
+    """The common case, cheaply: bound `b` needs no check for a float32/float64 tensor."""
+    t = type(b)
+    return (b is None or t is float and (d is dt.float64 or -_FLT_MAX <= b <= _FLT_MAX or b != b)
+            or t is int and -2**63 <= b < 2**64)
+
+
+def _check_clamp(input, min, max, out):
+    bounds = [b for b in (min, max) if b is not None]
+    for b in bounds:
+        _python_scalar_argument(b)
+    res = _result_type(input, *bounds)
+    if isinstance(out, Tensor):  # out= must have the result dtype itself, not one it casts to
+        if out.dtype is not res:
+            raise RuntimeError(f"Found dtype {out.dtype.c_name} but expected {res.c_name}")
+    _check_bounds(bounds, res)
+
+
+def _check_bounds(bounds, res):
+    """torch converts number bounds to the result dtype with an overflow check (int8 -129
+    or float16 1e5 raise), except that a NaN among two bounds fills the result with NaN
+    before any conversion."""
+    if len(bounds) == 2 and (_is_nan(bounds[0]) or _is_nan(bounds[1])):
+        return
+    for b in bounds:
+        if type(b) is float and (res is dt.float64 or res is dt.float32 and -_FLT_MAX <= b <= _FLT_MAX):
+            continue  # the common case, cheaply: fits (a NaN is no overflow either)
+        if isinstance(b, numbers.Number) and not isinstance(b, Tensor):
+            checked_scalar(b, res, strict_half=True)
+
+
+_FLT_MAX = float(np.finfo(np.float32).max)
 
 
 def _clamp_(self, min=None, max=None):
@@ -280,7 +352,7 @@ def _promoted_fits(self, *others):
 
 def _cast_error(self, *others):
     res = _result_type(self, *[o for o in others if o is not None])
-    raise RuntimeError(f"result type {res.c_name} can't be cast to the desired output type {self.dtype.c_name}")
+    raise RuntimeError(f"result type {res.c_name} can't be cast to the desired output type {self.dtype.cpp_name}")
 
 
 for _alias in ("clamp", "clip"):
@@ -289,18 +361,20 @@ for _alias in ("clamp", "clip"):
     setattr(Tensor, _alias + "_", _clamp_)
 
 
-def clamp_min(input, min):
-    return clamp(input, min=min)
+def clamp_min(input, min, *, out=None):
+    return clamp(input, min=min, out=out)
 
 
-def clamp_max(input, max):
-    return clamp(input, max=max)
+def clamp_max(input, max, *, out=None):
+    return clamp(input, max=max, out=out)
 
 
 _export("clamp_min", clamp_min)
 _export("clamp_max", clamp_max)
-Tensor.clamp_min = clamp_min
-Tensor.clamp_max = clamp_max
+Tensor.clamp_min = lambda self, min: clamp(self, min=min)
+Tensor.clamp_max = lambda self, max: clamp(self, max=max)
+Tensor.clamp_min_ = lambda self, min: _clamp_(self, min=min)
+Tensor.clamp_max_ = lambda self, max: _clamp_(self, max=max)
 
 
 def where(condition, input=None, other=None, *, out=None):
@@ -318,6 +392,14 @@ def where(condition, input=None, other=None, *, out=None):
 
 
 def _where(condition, input, other, out):
+    scalars = [x for x in (input, other) if not isinstance(x, Tensor) and isinstance(x, numbers.Number)]
+    if scalars and len(scalars) < 2:
+        # torch converts a number operand to the result dtype with an overflow check
+        # (int8 and 300 raise), except into float16 (1e5 becomes inf)
+        res = _result_type(input, other)
+        if res is not dt.float16:
+            for x in scalars:
+                checked_scalar(x, res)
     return apply(OPS_BY_NAME["where_kernel"], (condition, input, other), out=out)
 
 
@@ -325,14 +407,38 @@ _export("where", where)
 Tensor.where = lambda self, condition, other: where(condition, self, other)
 
 
+def _lerp_signature(name, input, end, weight, method):
+    """torch's lerp takes (Tensor input, Tensor end, Tensor or Number weight)."""
+    if isinstance(input, Tensor) and isinstance(end, Tensor) and (
+            isinstance(weight, Tensor) or isinstance(weight, numbers.Number) and not isinstance(weight, complex)):
+        return
+    got = ", ".join(type(x).__name__.replace("Tensor", "Tensor") for x in ((end, weight) if method else (input, end, weight)))
+    sig = "(Tensor end, Tensor weight)" if method else "(Tensor input, Tensor end, Tensor weight, *, Tensor out = None)"
+    sig2 = "(Tensor end, Number weight)" if method else "(Tensor input, Tensor end, Number weight, *, Tensor out = None)"
+    raise TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                    f" * {sig}\n * {sig2}\n")
+
+
 def lerp(input, end, weight, *, out=None):
-    """``input + weight * (end - input)``."""
+    """``input + weight * (end - input)`` (``end - (end - input) * (1 - weight)`` for a
+    weight of magnitude 0.5 or more, as torch computes it)."""
+    _lerp_signature("lerp", input, end, weight, False)
     return apply(OPS_BY_NAME["lerp"], (input, end, weight), out=out)
 
 
+def _lerp_method(self, end, weight):
+    _lerp_signature("lerp", self, end, weight, True)
+    return apply(OPS_BY_NAME["lerp"], (self, end, weight))
+
+
+def _lerp_method_(self, end, weight):
+    _lerp_signature("lerp_", self, end, weight, True)
+    return apply(OPS_BY_NAME["lerp"], (self, end, weight), inplace=True)
+
+
 _export("lerp", lerp)
-Tensor.lerp = lambda self, end, weight: lerp(self, end, weight)
-Tensor.lerp_ = lambda self, end, weight: apply(OPS_BY_NAME["lerp"], (self, end, weight), inplace=True)
+Tensor.lerp = _lerp_method
+Tensor.lerp_ = _lerp_method_
 
 
 def float_power(input, exponent, *, out=None):

@@ -92,12 +92,14 @@ def _overflow(value, dtype):
     return RuntimeError(f"value cannot be converted to type {_C_TYPES[dtype]} without overflow (got {value})")
 
 
-def checked_scalar(value, dtype):
+def checked_scalar(value, dtype, strict_half=False):
     """`value` converted to `dtype` as torch converts a fill value (fill_, full, x[i] = v,
     masked_fill): RuntimeError when it does not fit. A float must lie in the integer
     type's range (uint8: 0..255, so -1.5 is refused); a negative int wraps into an unsigned
     type (uint8 takes -255..255, as torch's two's-complement rule allows); float16 takes
-    any float (too large becomes inf, as in torch)."""
+    any float (too large becomes inf, as x[i] = v does in torch) unless `strict_half`:
+    then, as torch's checked conversion of a Scalar argument (fill_, clamp's bounds, alpha,
+    a pow exponent), a finite value beyond float16's largest (65504) is refused."""
     if dtype is dt.bool or isinstance(value, (bool, np.bool_)):
         return value
     if isinstance(value, numbers.Integral):
@@ -109,7 +111,7 @@ def checked_scalar(value, dtype):
     if dtype.is_floating_point:
         if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
             return v
-        if dtype is not dt.float16 and abs(v) > float(np.finfo(dtype.np).max):
+        if (dtype is not dt.float16 or strict_half) and abs(v) > float(np.finfo(dtype.np).max):
             raise _overflow(value, dtype)
         return v
     info = np.iinfo(dtype.np)
@@ -240,7 +242,8 @@ def _copy_raw(dst, src_operand, src_dtype):
         # numba has no float16 arithmetic: NumPy converts half precision.
         src_view = np.ndarray(dst._shape, src_dtype.np, store, offset * src_dtype.itemsize,
                               tuple(s * src_dtype.itemsize for s in strides))
-        np.copyto(dst.numpy(), src_view, casting="unsafe")
+        with np.errstate(over="ignore", invalid="ignore"):  # too large for float16 is inf, as in torch
+            np.copyto(dst.numpy(), src_view, casting="unsafe")
         return
     _cpu.run("copy", dst._shape, numel, (dst._storage, dst._offset, dst._strides),
              [(store, offset, strides)])

@@ -35,7 +35,7 @@ UNARY = {
     "erf": "erf({0})",
     "sigmoid": "sigmoid({0})",
     "relu": "zero if {0} < zero else {0}",
-    "sign": "sign({0}) if {0} == {0} else zero",  # torch: sign(nan) is 0
+    "sign": "sign({0}, zero, one)",  # torch: sign(nan) is 0, sign(+-inf) is +-1
     "floor": "np.floor({0})",
     "ceil": "np.ceil({0})",
     "round": "round_half_even({0})",
@@ -89,7 +89,8 @@ BINARY = {
 TERNARY = {
     "where": "{1} if {0} else {2}",
     "clamp": "clamp({0}, {1}, {2})",
-    "lerp": "{0} + {2} * ({1} - {0})",
+    # torch: for |weight| >= 0.5 from the end, so that weight 1 gives `end` exactly
+    "lerp": "{0} + {2} * ({1} - {0}) if abs({2}) < 0.5 else {1} - ({1} - {0}) * (one - {2})",
 }
 
 # Reductions: (how the accumulator starts from the first element, how it takes the next).

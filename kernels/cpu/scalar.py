@@ -7,17 +7,21 @@ from .._jit import helper
 
 
 @helper
-def sign(x):
-    # Zero for zero; ops.py maps nan to zero before calling this.
-    if x > 0:
-        return x - x + 1
-    if x < 0:
-        return x - x - 1
-    return x - x
+def sign(x, zero, one):
+    # 1, -1 or 0 in the dtype of `zero`/`one`; NaN and both zeros give +0 (torch's sign),
+    # infinities give +-1.
+    if x > zero:
+        return one
+    if x < zero:
+        return zero - one
+    return zero
 
 
 @helper
 def clamp(x, lo, hi):
+    # torch: a NaN bound gives NaN (whatever x is); a NaN x stays NaN; lo > hi gives hi
+    if lo != lo or hi != hi:
+        return lo + hi
     t = lo if x < lo else x
     return hi if t > hi else t
 

@@ -28,48 +28,53 @@ def _lerp_pattern(so, s0, s1, s2):
 
 @helper
 def _lerp_run0(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n):
+    one = a0.dtype.type(1)
     z = o[po:po + n]
     x0 = a0[p0:p0 + n]
     x1 = a1[p1:p1 + n]
     x2 = a2[p2:p2 + n]
     for i in range(n):
-        z[i] = x0[i] + x2[i] * (x1[i] - x0[i])
+        z[i] = x0[i] + x2[i] * (x1[i] - x0[i]) if abs(x2[i]) < 0.5 else x1[i] - (x1[i] - x0[i]) * (one - x2[i])
 
 
 @helper
 def _lerp_run1(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n):
+    one = a0.dtype.type(1)
     z = o[po:po + n]
     x0 = a0[p0]
     x1 = a1[p1:p1 + n]
     x2 = a2[p2:p2 + n]
     for i in range(n):
-        z[i] = x0 + x2[i] * (x1[i] - x0)
+        z[i] = x0 + x2[i] * (x1[i] - x0) if abs(x2[i]) < 0.5 else x1[i] - (x1[i] - x0) * (one - x2[i])
 
 
 @helper
 def _lerp_run2(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n):
+    one = a0.dtype.type(1)
     z = o[po:po + n]
     x0 = a0[p0:p0 + n]
     x1 = a1[p1]
     x2 = a2[p2:p2 + n]
     for i in range(n):
-        z[i] = x0[i] + x2[i] * (x1 - x0[i])
+        z[i] = x0[i] + x2[i] * (x1 - x0[i]) if abs(x2[i]) < 0.5 else x1 - (x1 - x0[i]) * (one - x2[i])
 
 
 @helper
 def _lerp_run3(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n):
+    one = a0.dtype.type(1)
     z = o[po:po + n]
     x0 = a0[p0:p0 + n]
     x1 = a1[p1:p1 + n]
     x2 = a2[p2]
     for i in range(n):
-        z[i] = x0[i] + x2 * (x1[i] - x0[i])
+        z[i] = x0[i] + x2 * (x1[i] - x0[i]) if abs(x2) < 0.5 else x1[i] - (x1[i] - x0[i]) * (one - x2)
 
 
 @helper
 def _lerp_run4(o, po, so, a0, p0, s0, a1, p1, s1, a2, p2, s2, n):
+    one = a0.dtype.type(1)
     for i in range(n):
-        o[po + i * so] = a0[p0 + i * s0] + a2[p2 + i * s2] * (a1[p1 + i * s1] - a0[p0 + i * s0])
+        o[po + i * so] = a0[p0 + i * s0] + a2[p2 + i * s2] * (a1[p1 + i * s1] - a0[p0 + i * s0]) if abs(a2[p2 + i * s2]) < 0.5 else a1[p1 + i * s1] - (a1[p1 + i * s1] - a0[p0 + i * s0]) * (one - a2[p2 + i * s2])
 
 
 @helper

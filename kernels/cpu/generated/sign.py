@@ -25,26 +25,29 @@ def _sign_pattern(so, s0):
 @helper
 def _sign_run0(o, po, so, a0, p0, s0, n):
     zero = a0.dtype.type(0)
+    one = a0.dtype.type(1)
     z = o[po:po + n]
     x0 = a0[p0:p0 + n]
     for i in range(n):
-        z[i] = sign(x0[i]) if x0[i] == x0[i] else zero
+        z[i] = sign(x0[i], zero, one)
 
 
 @helper
 def _sign_run1(o, po, so, a0, p0, s0, n):
     zero = a0.dtype.type(0)
+    one = a0.dtype.type(1)
     z = o[po:po + n]
     x0 = a0[p0]
     for i in range(n):
-        z[i] = sign(x0) if x0 == x0 else zero
+        z[i] = sign(x0, zero, one)
 
 
 @helper
 def _sign_run2(o, po, so, a0, p0, s0, n):
     zero = a0.dtype.type(0)
+    one = a0.dtype.type(1)
     for i in range(n):
-        o[po + i * so] = sign(a0[p0 + i * s0]) if a0[p0 + i * s0] == a0[p0 + i * s0] else zero
+        o[po + i * so] = sign(a0[p0 + i * s0], zero, one)
 
 
 @helper

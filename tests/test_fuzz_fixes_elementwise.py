@@ -1,0 +1,348 @@
+"""Regressions for element-wise mismatches the differential fuzzer (tests/fuzz) found.
+
+Expected values are written out by hand (torch 2.13 CPU is the reference), so the tests
+run without torch.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import nbtensor as nt
+from support import check
+
+INF, NAN = math.inf, math.nan
+
+
+# ---------------------------------------------------------------- sign of +-inf
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_sign_of_infinities(dtype):
+    d = getattr(nt, dtype)
+    x = nt.tensor([INF, -INF, 0.0, -0.0, NAN, 2.0, -3.0], dtype=d)
+    expected = np.array([1, -1, 0, 0, 0, 1, -1], dtype=dtype)
+    got = x.sign()
+    check(got, expected)
+    assert list(np.signbit(got.numpy())) == [False, True, False, False, False, False, True]
+    x.sign_()
+    check(x, expected)
+
+
+def test_sign_of_zero_is_positive():
+    got = nt.tensor([-0.0, 0.0, NAN]).sign().numpy()
+    assert not np.signbit(got).any()
+
+
+@pytest.mark.parametrize("dtype,values,expected", [
+    ("uint8", [0, 3, 255], [0, 1, 1]),
+    ("int8", [-128, 3, 0], [-1, 1, 0]),
+    ("int64", [-2**63, 2**63 - 1, 0], [-1, 1, 0]),
+    ("bool", [True, False], [True, False]),
+])
+def test_sign_integers(dtype, values, expected):
+    check(nt.tensor(values, dtype=getattr(nt, dtype)).sign(), np.array(expected, dtype=dtype))
+
+
+# ---------------------------------------------------------------- which error comes first
+# torch validates the destination (shape, dtype cast, overlap) before it dispatches the
+# kernel, so a dtype without a kernel is reported only after those checks pass.
+def test_cast_to_destination_is_checked_before_the_missing_kernel():
+    v = nt.zeros(3, dtype=nt.bool)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Bool"):
+        v ^= 0.1
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Short"):
+        nt.bitwise_and(nt.zeros(3), nt.zeros(3), out=nt.zeros(3, dtype=nt.int16))
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Int"):
+        nt.zeros(3, dtype=nt.int32).bitwise_or_(0.5)
+    with pytest.raises(NotImplementedError, match='"bitwise_and_cpu" not implemented for \'Float\''):
+        nt.bitwise_and(nt.zeros(3), nt.zeros(3), out=nt.zeros(3))
+
+
+def test_shape_and_overlap_are_checked_before_the_missing_kernel():
+    with pytest.raises(RuntimeError, match="must match the size"):
+        nt.zeros(3) & nt.zeros(2, dtype=nt.int32)
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        nt.zeros(3).bitwise_xor_(nt.zeros(2, 3))
+    v = nt.zeros(4)
+    with pytest.raises(RuntimeError, match="unsupported operation"):
+        v[1:].bitwise_xor_(v[:3])
+    with pytest.raises(RuntimeError, match="more than one element"):
+        nt.zeros(1, dtype=nt.bool).expand(3).floor_()
+    with pytest.raises(RuntimeError, match="Found dtype Short but expected Bool"):
+        nt.round(nt.zeros(3, dtype=nt.bool), out=nt.zeros(3, dtype=nt.int16))
+    with pytest.raises(RuntimeError, match="Found dtype Int but expected Float"):
+        nt.bitwise_not(nt.zeros(3), out=nt.zeros(3, dtype=nt.int32))
+
+
+def test_zero_division_is_checked_after_the_destination():
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        nt.ones(3, dtype=nt.int64).floor_divide_(nt.zeros(2, 3, dtype=nt.int64))
+    with pytest.raises(RuntimeError, match="^ZeroDivisionError$"):
+        nt.ones(3, dtype=nt.int64) % 0
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_invert_of_a_float_tensor_is_a_type_error(dtype):
+    with pytest.raises(TypeError, match=r"~ \(operator.invert\) is only implemented on integer and Boolean"):
+        ~nt.zeros(2, dtype=getattr(nt, dtype))
+    with pytest.raises(NotImplementedError, match="bitwise_not_cpu"):
+        nt.bitwise_not(nt.zeros(2, dtype=getattr(nt, dtype)))
+    check(~nt.tensor([0, 5], dtype=nt.int8), np.int8([-1, -6]))
+    check(~nt.tensor([True, False]), np.bool_([False, True]))
+
+
+def test_kernel_names_of_unimplemented_dtypes():
+    b = nt.tensor([True, False])
+    for fn, name in ((nt.abs, "abs_cpu"), (nt.floor, "floor_vml_cpu"), (nt.ceil, "ceil_vml_cpu"),
+                     (nt.trunc, "trunc_vml_cpu"), (nt.frac, "frac_cpu")):
+        with pytest.raises(NotImplementedError, match=f'"{name}" not implemented for \'Bool\''):
+            fn(b)
+    with pytest.raises(NotImplementedError, match='"abs_cpu" not implemented for \'Bool\''):
+        b.abs_()
+    with pytest.raises(NotImplementedError, match='"abs_cpu"'):
+        nt.abs(b, out=nt.zeros(2, dtype=nt.bool))
+    with pytest.raises(NotImplementedError, match='"div_floor_cpu" not implemented for \'Bool\''):
+        nt.floor_divide(b, b)
+    with pytest.raises(NotImplementedError, match='"pow" not implemented for \'Bool\''):
+        b ** b
+    with pytest.raises(NotImplementedError, match='"pow" not implemented for \'Bool\''):
+        nt.pow(True, b)
+    with pytest.raises(RuntimeError, match="with two bool tensors is not supported"):
+        b - b
+    with pytest.raises(RuntimeError, match="with a bool tensor is not supported"):
+        b - 1
+    with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu"):
+        nt.relu(b)
+    with pytest.raises(RuntimeError, match="Negation, the `-` operator, on a bool tensor"):
+        -b
+
+
+def test_bool_power_of_a_python_bool():
+    b = nt.tensor([True, False])
+    check(nt.pow(b, True), np.bool_([True, False]))
+    check(nt.pow(b, False), np.bool_([True, True]))
+    check(b.clone().pow_(False), np.bool_([True, True]))
+    check(b ** 2, np.int64([1, 0]))
+
+
+def test_bool_results_that_torch_computes():
+    b = nt.tensor([True, False])
+    check(b.sign(), np.bool_([True, False]))
+    check(nt.square(b), np.int64([1, 0]))
+
+
+# ---------------------------------------------------------------- signatures
+@pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite", "relu"])
+def test_no_out_keyword(name):
+    with pytest.raises(TypeError, match=f"{name}\\(\\) got an unexpected keyword argument 'out'"):
+        getattr(nt, name)(nt.ones(2), out=nt.ones(2))
+
+
+def test_methods_take_no_out_keyword():
+    x = nt.ones(2)
+    for call in (lambda: x.add(x, out=nt.ones(2)), lambda: x.exp(out=nt.ones(2)),
+                 lambda: x.div(x, out=nt.ones(2)), lambda: x.maximum(x, out=nt.ones(2))):
+        with pytest.raises(TypeError, match="keyword argument|invalid combination"):
+            call()
+
+
+def test_method_type_errors_count_positions_after_self():
+    with pytest.raises(TypeError, match=r"atan2_\(\): argument 'other' \(position 1\) must be Tensor, not int"):
+        nt.ones(2).atan2_(2)
+    with pytest.raises(TypeError, match=r"atan2\(\): argument 'other' \(position 1\)"):
+        nt.ones(2).atan2(2)
+    with pytest.raises(TypeError, match=r"atan2\(\): argument 'other' \(position 2\)"):
+        nt.atan2(nt.ones(2), 2)
+
+
+def test_clamp_min_and_max_forms():
+    x = nt.tensor([1.0, 5.0])
+    out = nt.zeros(2)
+    nt.clamp_min(x, 2.0, out=out)
+    check(out, np.float32([2, 5]))
+    check(x.clone().clamp_min_(2.0), np.float32([2, 5]))
+    check(x.clone().clamp_max_(2.0), np.float32([1, 2]))
+
+
+# ---------------------------------------------------------------- lerp
+def test_lerp_requires_tensor_input_and_end():
+    a = nt.zeros(3, dtype=nt.int32)
+    for call in (lambda: nt.lerp(a, 3, 0.5), lambda: nt.lerp(nt.zeros(3), 3.0, 0.5),
+                 lambda: nt.lerp(1.0, nt.zeros(3), 0.5), lambda: nt.zeros(3).lerp(3.0, 0.5),
+                 lambda: nt.zeros(3).lerp_(nt.zeros(3), "x")):
+        with pytest.raises(TypeError, match="received an invalid combination of arguments"):
+            call()
+
+
+def test_lerp_dtype_checks():
+    a = nt.zeros(3)
+    with pytest.raises(RuntimeError, match="expected dtype float for `end` but got dtype signed char"):
+        nt.lerp(a, a.to(nt.int8), 0.5)
+    with pytest.raises(RuntimeError, match="expected dtype float for `end` but got dtype double"):
+        a.lerp_(a.double(), 0.5)
+    with pytest.raises(RuntimeError, match="expected dtype bool for `end` but got dtype float"):
+        nt.lerp(nt.zeros(3, dtype=nt.bool), a, 0.5)
+    # the dtype check comes before the shape check
+    with pytest.raises(RuntimeError, match="expected dtype float for `end` but got dtype signed char"):
+        nt.lerp(a, nt.zeros(2, dtype=nt.int8), 0.5)
+    with pytest.raises(RuntimeError, match="expected dtype float for `weight` but got dtype double"):
+        nt.lerp(a, a, a.double())
+    with pytest.raises(NotImplementedError, match='"lerp_kernel_scalar" not implemented for \'Int\''):
+        nt.lerp(a.int(), a.int(), 0.5)
+    with pytest.raises(NotImplementedError, match='"lerp_kernel_scalar" not implemented for \'Int\''):
+        nt.lerp(a.int(), a.int(), 0.5, out=nt.zeros(3, dtype=nt.int8))
+    with pytest.raises(NotImplementedError, match='"lerp_kernel_tensor" not implemented for \'Int\''):
+        nt.lerp(a.int(), a.int(), a.int())
+
+
+def test_lerp_zero_dim_weight_is_promoted():
+    a = nt.ones(3, dtype=nt.int32)
+    check(nt.lerp(a, a * 3, nt.tensor(0.5, dtype=nt.float64)), np.float64([2, 2, 2]))
+    check(nt.lerp(nt.ones(3), nt.ones(3), nt.tensor(0.5, dtype=nt.float64)), np.float32([1, 1, 1]))
+    with pytest.raises(RuntimeError, match="result type Double can't be cast to the desired output type Int"):
+        a.lerp_(a * 3, nt.tensor(0.5, dtype=nt.float64))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_lerp_with_infinities(dtype):
+    d = getattr(nt, dtype)
+    a = nt.tensor([INF, -INF, 1.0, INF, 0.0], dtype=d)
+    b = nt.tensor([1.0, 2.0, INF, INF, -INF], dtype=d)
+    expected = {
+        0.25: [NAN, NAN, INF, NAN, -INF],
+        0.75: [INF, -INF, NAN, NAN, NAN],
+        0.0: [NAN] * 5,
+        1.0: [NAN] * 5,
+        0.5: [INF, -INF, NAN, NAN, NAN],
+        2.0: [-INF, INF, INF, NAN, -INF],
+    }
+    for w, e in expected.items():
+        check(nt.lerp(a, b, w), np.array(e, dtype=dtype))
+        check(nt.lerp(a, b, nt.full((5,), w, dtype=d)), np.array(e, dtype=dtype))
+
+
+def test_lerp_weight_one_gives_end_exactly():
+    a, b = nt.tensor([1.0, 2.0, 3.0]), nt.tensor([7.0, -1.0, 0.3])
+    check(nt.lerp(a, b, 1.0), np.float32([7.0, -1.0, 0.3]))
+    check(nt.lerp(a, b, 0.0), np.float32([1.0, 2.0, 3.0]))
+
+
+# ---------------------------------------------------------------- number arguments torch converts with a check
+@pytest.mark.parametrize("call,ctype", [
+    (lambda: nt.zeros((1, 4), dtype=nt.int8).clamp_(0, -129), "int8_t"),
+    (lambda: nt.zeros(3, dtype=nt.float16).clamp_(2**40, 0.1), "c10::Half"),
+    (lambda: nt.zeros(3, dtype=nt.float16).clamp(max=1e5), "c10::Half"),
+    (lambda: nt.zeros(3, dtype=nt.uint8).clamp_(300, 3), "uint8_t"),
+    (lambda: nt.zeros(3, dtype=nt.uint8).clamp(max=-256), "uint8_t"),
+    (lambda: nt.zeros(3, dtype=nt.int32).clip(0, 2**40), "int"),
+    (lambda: nt.zeros(3).clamp(0, 1e39), "float"),
+    (lambda: nt.clamp(nt.zeros(3, dtype=nt.int8), 0, 200, out=nt.zeros(3, dtype=nt.int8)), "int8_t"),
+    (lambda: nt.sub(nt.ones(2, dtype=nt.int8), 3, alpha=300), "int8_t"),
+    (lambda: nt.ones(2, dtype=nt.uint8).sub(nt.ones(2, dtype=nt.uint8), alpha=-256), "uint8_t"),
+    (lambda: nt.ones(2, dtype=nt.float16).sub(1.0, alpha=1e6), "c10::Half"),
+    (lambda: nt.ones(2, dtype=nt.int32).add_(nt.ones(2, dtype=nt.int32), alpha=2**40), "int"),
+    (lambda: nt.ones(2, dtype=nt.int8).pow_(300), "int8_t"),
+    (lambda: nt.ones(2, dtype=nt.int32).pow(2**40), "int"),
+    (lambda: nt.ones(2, dtype=nt.float16) ** 1e6, "c10::Half"),
+    (lambda: nt.where(nt.zeros(2) > 0, nt.zeros(2, dtype=nt.int8), 300), "int8_t"),
+    (lambda: nt.zeros(2, dtype=nt.int8).where(nt.zeros(2) > 0, 300), "int8_t"),
+    (lambda: nt.where(nt.zeros(2) > 0, nt.zeros(2), 1e39), "float"),
+])
+def test_number_argument_overflow(call, ctype):
+    with pytest.raises(RuntimeError, match=f"value cannot be converted to type {ctype} without overflow"):
+        call()
+
+
+def test_number_arguments_that_fit_or_wrap():
+    check(nt.tensor([1, 2, 3], dtype=nt.uint8).clamp(max=-255), np.uint8([1, 1, 1]))  # two's complement
+    check(nt.zeros(3, dtype=nt.uint8).clamp(-1), np.uint8([255, 255, 255]))
+    check(nt.sub(nt.tensor([1, 2], dtype=nt.int8), 300), np.int8([-43, -42]))  # an operand wraps
+    check(nt.sub(nt.tensor([1, 2], dtype=nt.int8), 300, alpha=2), np.int8([-87, -86]))
+    check(nt.tensor([1, 2], dtype=nt.int8).sub(nt.tensor([1, 2], dtype=nt.int8).float(), alpha=1000),
+          np.float32([-999, -1998]))
+    check(300 ** nt.tensor([1, 2], dtype=nt.int8), np.int8([44, -112]))
+    check(nt.where(nt.zeros(2) > 0, nt.zeros(2, dtype=nt.float16), 1e5), np.float16([INF, INF]))
+    check(nt.where(nt.zeros(2) > 0, nt.zeros(2, dtype=nt.uint8), -255), np.uint8([1, 1]))
+    check(nt.zeros(2, dtype=nt.float16).clamp(max=INF, min=-INF), np.float16([0, 0]))
+
+
+def test_clamp_bound_beyond_64_bits_is_an_overflow_error():
+    with pytest.raises(OverflowError, match="int too big to convert"):
+        nt.zeros(3, dtype=nt.int8).clamp(NAN, 2**70)
+
+
+def test_inplace_clamp_that_would_promote():
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type signed char"):
+        nt.zeros(3, dtype=nt.int8).clamp_(0, NAN)
+
+
+# ---------------------------------------------------------------- clamp with a NaN bound
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_clamp_with_a_nan_bound_is_nan(dtype):
+    d = getattr(nt, dtype)
+    x = nt.tensor([1.0, NAN, -1.0], dtype=d)
+    nan3 = np.full(3, NAN, dtype=dtype)
+    check(x.clamp(0, NAN), nan3)
+    check(x.clamp(NAN, 1), nan3)
+    check(x.clamp(INF, NAN), nan3)
+    check(x.clamp(min=NAN), nan3)
+    check(x.clamp(max=NAN), nan3)
+    check(x.clip(NAN, 2**40), nan3)
+    y = x.clone()
+    y.clamp_(NAN, 5)
+    check(y, nan3)
+    check(x.clamp(nt.tensor(NAN, dtype=d), nt.tensor(2.0, dtype=d)), nan3)
+    # a NaN element bound gives NaN where it is
+    check(x.clamp(min=nt.tensor([0.0, 0.0, NAN], dtype=d), max=nt.tensor(3.0, dtype=d)),
+          np.array([1.0, NAN, NAN], dtype=dtype))
+    check(x.clamp(2, 0), np.array([0.0, NAN, 0.0], dtype=dtype))  # min > max gives max
+
+
+def test_clamp_of_an_integer_tensor_with_a_nan_bound():
+    check(nt.tensor([1, 2, 3]).clamp(0, NAN), np.full(3, NAN, np.float32))
+
+
+# ---------------------------------------------------------------- float16: rounding of operands
+def test_float16_operands_round_to_float16_before_float32_arithmetic():
+    x = nt.tensor([1.0, 2.0, 3.0], dtype=nt.float16)
+    # torch: remainder, sub, fmod, pow... round the number to float16 first
+    check(x % 0.1, np.float16([0.000244140625, 0.00048828125, 0.000732421875]))
+    check(x - 0.1, np.float16([0.89990234375, 1.900390625, 2.900390625]))
+    check(nt.fmod(x, 0.3), np.float16([0.099853515625, 0.19970703125, 0.299560546875]))
+    # ... but mul and div take a number divisor/factor in float32 unrounded
+    check(x * 0.1, np.float16([0.0999755859375, 0.199951171875, 0.300048828125]))
+    check(x / 0.3, np.float16([3.333984375, 6.66796875, 10.0]))
+    # comparisons compare with the float16 value of the number
+    h = nt.tensor([0.1, 65504.0], dtype=nt.float16)
+    check(h == 0.1, np.bool_([True, False]))
+    check(h < 70000, np.bool_([True, True]))
+    check(h == nt.tensor(0.1, dtype=nt.float64), np.bool_([True, False]))
+
+
+def test_integer_operand_of_a_float16_result_rounds_to_float16():
+    v0 = nt.arange(6, dtype=nt.float16).reshape((3, 2))
+    v1 = nt.tensor([[-2, 5], [-3, 64], [-9223372036854775808, 2]])
+    check(nt.remainder(v1, v0), np.float16([[NAN, 0.0], [1.0, 1.0], [NAN, 2.0]]))
+    check(nt.tensor([70000, 2**40]) * nt.tensor(1.0, dtype=nt.float16), np.float16([INF, INF]))
+
+
+def test_float16_result_into_a_float32_out_is_rounded_to_float16():
+    v0 = nt.arange(4, dtype=nt.float16).reshape((2, 2))
+    v3 = nt.zeros((2, 2))
+    nt.div(v0.select(-2, -2), v0, out=v3)
+    check(v3, np.float32([[NAN, 1.0], [0.0, 0.333251953125]]))
+
+
+# ---------------------------------------------------------------- number / tensor
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_number_divided_by_a_tensor_is_reciprocal_times_number(dtype):
+    x = np.concatenate([np.arange(-20, 20, 0.37), [1000.0, 3.0, 7.0, -3000.0]]).astype(dtype)
+    wide = np.float32 if dtype == "float16" else getattr(np, dtype)
+    for s in (0.1, 2.9, 3, 7):
+        with np.errstate(divide="ignore"):
+            expected = ((1 / x.astype(wide)).astype(dtype).astype(wide) * wide(s)).astype(dtype)
+        check(s / nt.tensor(x), expected)
+
+
+def test_number_divided_by_an_integer_tensor():
+    check(3 / nt.tensor([1, 2, 0]), np.float32([3.0, 1.5, INF]))
+    check(3 / nt.tensor([True, False]), np.float32([3.0, INF]))
