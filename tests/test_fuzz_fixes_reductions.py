@@ -1,0 +1,140 @@
+"""Regressions for mismatches the differential fuzzer (tests/fuzz) found in reductions,
+scans, softmax, views and indexing. Expected values are hand-computed (or NumPy), so the
+tests run without torch."""
+import math
+
+import numpy as np
+import pytest
+
+import nbtensor as nb
+from support import check
+
+
+def _raises(exc, match, fn):
+    with pytest.raises(exc, match=match):
+        fn()
+
+
+# --- empty reduction dims: torch's exception class and wording ------------------------------
+
+@pytest.mark.parametrize("name", ["amax", "amin"])
+def test_amax_amin_empty_dim_is_index_error_naming_dim_as_given(name):
+    f = getattr(nb, name)
+    _raises(IndexError, rf"{name}\(\): Expected reduction dim -1 to have non-zero size", lambda: f(nb.zeros(0), dim=-1))
+    _raises(IndexError, rf"{name}\(\): Expected reduction dim -1 to have non-zero size",
+            lambda: f(nb.zeros(3, 0), dim=-1))
+    # several dims: the first empty one in the order given
+    _raises(IndexError, r"reduction dim 1 to", lambda: f(nb.zeros(3, 0), dim=(-2, 1)))
+    _raises(IndexError, r"reduction dim 1 to", lambda: f(nb.zeros(0, 0, 3), dim=(1, 0)))
+    _raises(IndexError, r"reduction dim -1 to", lambda: f(nb.zeros(0), -1, keepdim=True, out=nb.zeros(1)))
+    # no dim: a RuntimeError
+    _raises(RuntimeError, r"Expected reduction dim to be specified", lambda: f(nb.zeros(3, 0)))
+    _raises(RuntimeError, r"Expected reduction dim to be specified", lambda: f(nb.zeros(3, 0), dim=()))
+    check(f(nb.zeros(3, 0), dim=0), np.zeros(0, np.float32))
+
+
+@pytest.mark.parametrize("name", ["max", "min", "argmax", "argmin"])
+def test_max_min_arg_dim_checks(name):
+    f = getattr(nb, name)
+    _raises(IndexError, r"Expected reduction dim 1 to have non-zero size", lambda: f(nb.zeros(3, 0), -1))
+    # a 0-d tensor accepts only dims 0 and -1
+    _raises(IndexError, r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 5\)",
+            lambda: f(nb.zeros(()), 5))
+    _raises(IndexError, r"got -2", lambda: getattr(nb.zeros(()), name)(-2))
+    r = f(nb.tensor(3.0), -1)
+    assert (r[0] if isinstance(r, tuple) else r).shape == ()
+
+
+def test_aminmax_empty():
+    _raises(RuntimeError, r"aminmax\(\): cannot compute aminmax over an empty dimension",
+            lambda: nb.aminmax(nb.zeros(3, 0)))
+    _raises(IndexError, r"aminmax: Expected reduction dim 1 to have non-zero size",
+            lambda: nb.aminmax(nb.zeros(3, 0), dim=-1))
+
+
+def test_nanmedian_empty_dim_words_it_as_median():
+    _raises(IndexError, r"^median\(\): Expected reduction dim 1", lambda: nb.nanmedian(nb.zeros(3, 0), 1))
+
+
+def test_empty_median_result_strides():
+    v, i = nb.median(nb.zeros(3, 0), 0)
+    assert v.shape == (0,) and v.stride() == (1,) and i.stride() == (1,)
+
+
+# --- softmax / log_softmax ---------------------------------------------------------------
+
+@pytest.mark.parametrize("fn", [nb.softmax, nb.log_softmax])
+def test_softmax_dim_checked_on_0d(fn):
+    _raises(IndexError, r"expected to be in range of \[-1, 0\], but got 5", lambda: fn(nb.zeros(()), 5))
+    _raises(IndexError, r"but got 5", lambda: fn(nb.zeros((), dtype=nb.int64), 5))
+    check(fn(nb.tensor(2.0), 0), np.float32(1.0 if fn is nb.softmax else 0.0))
+
+
+@pytest.mark.parametrize("fn", [nb.softmax, nb.log_softmax])
+@pytest.mark.parametrize("d", [nb.bool, nb.uint8, nb.int64, nb.float16, nb.float32])
+def test_softmax_of_empty_computes_nothing(fn, d):
+    x = nb.zeros((3, 0, 2), dtype=d)
+    r = fn(x, 2)
+    assert r.dtype is d and r.shape == (3, 0, 2) and r.stride() == (2, 2, 1)
+    for target in (nb.bool, nb.int8, nb.float64):
+        r = fn(x, 0, dtype=target)
+        assert r.dtype is target and r.shape == (3, 0, 2)
+
+
+def test_softmax_non_float_kernel_names():
+    x = nb.ones((2, 3), dtype=nb.int64)
+    _raises(NotImplementedError, r'"softmax_lastdim_kernel_impl" not implemented for \'Long\'', lambda: x.softmax(1))
+    _raises(NotImplementedError, r'"softmax_kernel_impl" not implemented for \'Long\'', lambda: x.softmax(0))
+    _raises(NotImplementedError, r'"log_softmax_lastdim_kernel_impl" not implemented for \'Bool\'',
+            lambda: nb.log_softmax(x.float(), 1, dtype=nb.bool))
+    _raises(NotImplementedError, r'"softmax_lastdim_kernel_impl" not implemented for \'Char\'',
+            lambda: nb.softmax(nb.zeros(1, dtype=nb.int8), 0, dtype=nb.int8))
+
+
+# --- var / std / norm overflow -----------------------------------------------------------
+
+def test_std_float32_whose_variance_overflows():
+    r = nb.tensor([-2.0, 3e38]).std()
+    expected = np.float32(np.std(np.array([-2.0, np.float32(3e38)]), ddof=1))
+    assert r.dtype is nb.float32 and np.isfinite(expected)
+    check(r, expected)
+    assert math.isinf(nb.tensor([-2.0, 3e38]).var().item())  # the variance itself overflows
+
+
+def test_std_float16_whose_variance_overflows():
+    x = np.array([65504.0, 3, 3, 0.1, 1.008], np.float16)
+    r = nb.tensor(x).std()
+    check(r, np.float16(np.std(x.astype(np.float64), ddof=1)))
+    assert r.item() == 29296.0
+    check(nb.std_mean(nb.tensor(x[:3]))[0], np.float16(37824.0))
+
+
+def test_float16_norm_accumulates_in_float32():
+    x = nb.tensor([300.0, 4, 5], dtype=nb.float16)
+    check(x.norm(), np.float16(300.0))
+    check(x.norm(p=3), np.float16(np.cbrt(np.float32(300.0 ** 3 + 64 + 125))))
+    check(nb.norm(nb.tensor([300.0, 4, 5, 5], dtype=nb.float16)[1:], dim=0), np.float16(np.sqrt(66.0)))
+    assert math.isinf(nb.tensor([3e38, 4.0]).norm().item())  # float32 stays float32, as torch
+
+
+# --- scans -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("d", [nb.float16, nb.float32, nb.float64])
+def test_cumsum_starts_from_positive_zero(d):
+    r = nb.tensor([-0.0, -0.0], dtype=d).cumsum(0)
+    assert not np.signbit(r.numpy()).any()
+    r = nb.tensor([-0.0, -0.0], dtype=nb.float64).cumsum(0, dtype=d)
+    assert r.dtype is d and not np.signbit(r.numpy()).any()
+    assert np.signbit(nb.tensor([-0.0, 1.0], dtype=d).cumprod(0).numpy()).all()  # 1 * -0. is -0.
+
+
+def test_cumprod_accumulation_type():
+    # float16 accumulates in float32, float32 in float64 (torch's CPU acc types)
+    check(nb.tensor([300.0, 300, 1 / 300], dtype=nb.float16).cumprod(0),
+          np.array([300, np.inf, 300], np.float16))
+    r = nb.tensor([3e30, 3e30, 1e-30]).cumprod(0).numpy()
+    assert math.isinf(r[1]) and np.isclose(r[2], 9e30, rtol=1e-6)
+    x = (np.array([-0.0001, 0.1, -3.5, -1.004], np.float16) / np.float16(-2)).astype(np.float16)
+    expected = np.cumprod(x.astype(np.float32)).astype(np.float16)
+    check(nb.tensor(x).cumprod(0), expected)
+    assert expected[2] == np.float16(-4.351139068603516e-06)
