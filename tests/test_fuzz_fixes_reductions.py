@@ -138,3 +138,34 @@ def test_cumprod_accumulation_type():
     expected = np.cumprod(x.astype(np.float32)).astype(np.float16)
     check(nb.tensor(x).cumprod(0), expected)
     assert expected[2] == np.float16(-4.351139068603516e-06)
+
+
+# --- views: diagonal / mT / mH / H on 0-d and 1-d tensors ---------------------------------
+
+def test_diagonal_of_0d_tensor_wraps_both_dims_to_0():
+    z = nb.tensor(5.0)
+    _raises(RuntimeError, r"diagonal dimensions cannot be identical 0, -1", lambda: z.diagonal(0, 0, -1))
+    _raises(RuntimeError, r"diagonal dimensions cannot be identical -1, 0", lambda: z.diagonal(-1, -1, 0))
+    _raises(IndexError, r"expected to be in range of \[-1, 0\], but got 1", lambda: z.diagonal())
+    _raises(RuntimeError, r"identical 0, -1", lambda: nb.arange(3.0).diagonal(0, 0, -1))
+
+
+def test_matrix_transposes_of_0d_and_1d():
+    z = nb.tensor(5.0)
+    for attr in ("mT", "mH", "H"):
+        with pytest.warns(UserWarning, match="deprecated on 0-D tensors"):
+            r = getattr(z, attr)
+        assert r.shape == () and r.item() == 5.0
+    with pytest.warns(UserWarning, match="deprecated on 0-D tensors"):
+        assert z.adjoint().shape == ()
+    v = nb.arange(3.0)
+    _raises(RuntimeError, r"tensor\.mT is only supported on matrices or batches of matrices\. Got 1-D", lambda: v.mT)
+    _raises(RuntimeError, r"tensor\.mH is only supported", lambda: v.mH)
+    _raises(RuntimeError, r"tensor\.adjoint\(\) is only supported", lambda: v.adjoint())
+    _raises(RuntimeError, r"tensor\.H is only supported on matrices \(2-D tensors\)\. Got 1-D tensor\.$", lambda: v.H)
+    _raises(RuntimeError, r"Got 3-D tensor\. For batches of matrices, consider using tensor\.mH",
+            lambda: nb.zeros(1, 2, 3).H)
+    m = nb.arange(6.0).reshape(2, 3)
+    assert m.H.shape == (3, 2) and m.H.stride() == (1, 3)
+    assert nb.zeros(4, 2, 3).mH.shape == (4, 3, 2)
+    assert v.T.shape == (3,)
