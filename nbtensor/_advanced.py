@@ -14,6 +14,7 @@ Slices, None, ``...`` and integers are applied as views first; the remaining wor
 pre x B x post copy by the gather kernel (kernels/cpu/gather.py).
 """
 import numbers
+import warnings
 
 import numpy as np
 
@@ -22,8 +23,8 @@ from . import _dtype as dt
 from . import _gather_cpu as g
 from ._indexcheck import check_range, index_array, int64_table
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
-from ._tensor import (Tensor, _numel, _overlaps, check_writable, copy_into, empty_tensor, make,
-                      make_contiguous, scalar_storage)
+from ._tensor import (Tensor, _numel, _overlaps, check_writable, copy_into, empty_tensor,
+                      has_internal_overlap, make, make_contiguous, scalar_storage)
 
 __all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
 
@@ -73,7 +74,19 @@ class Plan:
     """A parsed advanced index: the view left after basic items, the positions of the indexed
     dimensions in it, their index arrays (validated), and the result layout."""
 
-    __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front")
+    __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front", "raw", "empty")
+
+    def check(self):
+        """Range-check the index values (IndexError as torch words it) unless the result has
+        no elements: torch reads no index then, and neither does any kernel here (callers
+        return before one runs when `empty` is set)."""
+        self.empty = _numel(self.result_shape()) == 0
+        if self.empty:
+            self.mins = [0] * len(self.raw)
+        else:
+            shape = self.view._shape
+            self.mins = [check_range(a, shape[d], _out_of_bounds(d, shape[d])) for d, a in zip(self.dims, self.raw)]
+        return self
 
     def result_dims(self):
         """(pre dims, post dims) of the view around the broadcast index dims."""
@@ -107,8 +120,10 @@ class Plan:
         return [strides[d] for d in pre], [strides[d] for d in post]
 
 
-def parse(t, items):
-    """Parse index `items` of tensor `t` into a Plan (IndexError on bad indices)."""
+def parse(t, items, check=True):
+    """Parse index `items` of tensor `t` into a Plan (IndexError on bad indices). The index
+    values are range-checked unless `check` is false: then the caller runs ``plan.check()``
+    (after its own checks, in torch's order) before anything reads them."""
     items = [_classify(it) for it in items]
     ndim = len(t._shape)
     consumed = sum(_consumed(k, p) for k, p in items)
@@ -173,17 +188,19 @@ def parse(t, items):
     plan = Plan()
     plan.view = make(t._storage, offset, tuple(shape), tuple(strides), t.dtype, t.device)
     plan.dims = dims
-    plan.arrays = arrays
-    plan.mins = [check_range(a, shape[dd], _out_of_bounds(dd, shape[dd])) for dd, a in zip(dims, arrays)]
+    plan.arrays = plan.raw = arrays
     try:
         plan.bshape = tuple(np.broadcast_shapes(*[a.shape for a in arrays]))
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
                          + ", ".join(str(list(a.shape)) for a in arrays)) from None
+    if 0 not in plan.bshape and any(shape[dd] == 0 for dd in dims):
+        # torch (AdvancedIndex): an indexed dimension of size 0 takes only an empty index
+        raise IndexError("index is out of bounds for dimension with size 0")
     if len(arrays) > 1:
         plan.arrays = [np.broadcast_to(a, plan.bshape) for a in arrays]
     plan.front = bool(dims) and dims != list(range(dims[0], dims[0] + len(dims)))
-    return plan
+    return plan.check() if check else plan
 
 
 def _retry(items):
@@ -208,6 +225,8 @@ def advanced_getitem(t, items):
     plan = parse(t, items)
     shape = plan.result_shape()
     out = empty_tensor(shape, t.dtype, t.device)
+    if plan.empty:
+        return out  # nothing to read (the index values were not checked: torch does not either)
     v = plan.view
     pre_st, post_st = plan.strides_split(v._strides)
     npre, nb = len(pre_st), len(plan.bshape)
@@ -226,8 +245,8 @@ def _out_of_bounds(dim, size):
 def _small_row_take(t, items):
     """``t[idx]`` for one 1-D int64 index tensor and a small result: NumPy's take of whole
     rows (after the range check) costs a fraction of planning the general gather."""
-    if len(items) != 1 or t.device.type != "cpu" or not t._shape:
-        return None
+    if len(items) != 1 or t.device.type != "cpu" or not t._shape or 0 in t._shape:
+        return None  # (an empty t: torch's rules for empty results, in parse)
     idx = items[0]
     if not (isinstance(idx, Tensor) and idx.dtype is dt.int64 and len(idx._shape) == 1):
         return None
@@ -264,9 +283,24 @@ def _check_dtype(value, dtype, name):
             f"destination and {value.dtype.c_name} for the source.")
 
 
+def _check_writable_aliased(t, name, example):
+    """check_writable, except that a tensor with several elements at one memory location (an
+    expanded view) is written, with torch's deprecation warning: torch's index_put_,
+    masked_fill_ and index_fill_ (and the ``x[idx] = v`` they serve) allow it."""
+    if not has_internal_overlap(t):
+        check_writable(t)
+        return
+    store = t._storage
+    if type(store) is np.ndarray and not store.flags.writeable:
+        check_writable(t)  # raises the read-only error
+    warnings.warn(f"Use of {name} on expanded tensors is deprecated. Please clone() the tensor before "
+                  f"performing this operation. This also applies to advanced indexing e.g. {example}",
+                  UserWarning, stacklevel=4)
+
+
 def _put(t, plan, value, mode):
-    """Store `value` (a Tensor of t's dtype, or a Python number) at the positions of `plan`."""
-    check_writable(t)
+    """Store `value` (a Tensor, or a Python number) at the positions of `plan` (parsed with
+    ``check=False``); torch's order of checks: value shape, dtype, then index range."""
     v = plan.view
     shape = plan.result_shape()
     pre_st, post_st = plan.strides_split(v._strides)
@@ -282,12 +316,17 @@ def _put(t, plan, value, mode):
             raise RuntimeError(
                 f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
                 f"indexing result of shape {list(shape)}")
+        _check_dtype(value, t.dtype, "Index put")
+        if plan.check().empty:
+            return
         if _overlaps(value, t):
             value = value.clone()  # before reading its strides: the copy has its own layout
         vst = broadcast_strides(value._shape, value._strides, shape)
         src = (value._storage, value._offset, (vst[:npre], vst[npre:npre + nb], vst[npre + nb:]), None)
     else:
         store = scalar_storage(value, t.dtype)
+        if plan.check().empty:
+            return
         src = (store, 0, ((0,) * npre, (0,) * nb, (0,) * (len(shape) - npre - nb)), None)
     dst = (v._storage, v._offset, (pre_st, (), post_st), plan.index())
     g.indexed(dst, src, shape[:npre], plan.bshape, shape[npre + nb:], mode)
@@ -300,17 +339,16 @@ def advanced_setitem(t, items, value):
         from ._indexing import setitem
         setitem(t, tup, value)
         return
-    check_writable(t)
+    from ._indexing import check_value
+    value = check_value(t, value)  # torch checks (and converts) the value before it reads the index
     mask = _full_mask(t, items)
     if mask is not None and (not isinstance(value, Tensor) or value.numel() == 1):
+        _check_writable_aliased(t, "masked_fill_", "tensor[mask] = scalar")
         _fill(t, mask, value)
         return
-    if isinstance(value, Tensor):
-        _check_dtype(value, t.dtype, "Index put")
-    elif not isinstance(value, numbers.Number):
-        from ._bridge import tensor
-        value = tensor(value, dtype=t.dtype)
-    _put(t, parse(t, items), value, g.COPY)
+    plan = parse(t, items, check=False)
+    _check_writable_aliased(t, "index_put_", "tensor[indices] = tensor")
+    _put(t, plan, value, g.COPY)
 
 
 def _fill(t, mask, value):
@@ -332,11 +370,15 @@ def index_put_(self, indices, values, accumulate=False):
     if not isinstance(values, Tensor):
         raise TypeError(f"index_put_(): argument 'values' must be Tensor, not {type(values).__name__}")
     items = tuple(slice(None) if i is None else i for i in indices)
-    _check_dtype(values, self.dtype, "Index put")
+    plan = parse(self, items, check=False)
+    _check_writable_aliased(self, "index_put_", "tensor[indices] = tensor")
     if not accumulate:
-        _put(self, parse(self, items), values, g.COPY)
-    else:
-        arith(self, values, lambda dst, val: _put(dst, parse(dst, items), val, g.ADD))
+        _put(self, plan, values, g.COPY)
+    elif self.dtype is not dt.float16:
+        _put(self, plan, values, g.ADD)
+    else:  # through a float32 copy (arith refuses an expanded self: the copy would not alias)
+        _check_dtype(values, self.dtype, "Index put")  # before the float32 casts hide it
+        arith(self, values, lambda dst, val: _put(dst, parse(dst, items, check=False), val, g.ADD))
     return self
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _dtype as dt
 from . import _gather_cpu as g
-from ._advanced import arith
+from ._advanced import _check_writable_aliased, arith
 from ._creation import _wrap
 from ._indexcheck import check_range, int64_table
 from ._out import result_or_out
@@ -120,7 +120,7 @@ def masked_fill_(self, mask, value):
     shape = broadcast_shapes(self._shape, mask._shape)
     if shape != self._shape:
         raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast shape {list(shape)}")
-    check_writable(self)
+    _check_writable_aliased(self, "masked_fill_", "tensor[mask] = scalar")  # torch writes an expanded self
     if _overlaps(self, mask):
         mask = mask.clone()
     g.masked_fill((self._storage, self._offset, self._strides),
@@ -411,7 +411,7 @@ def index_fill_(self, dim, index, value):
                           (IndexError, "{name}(): Expected dtype int64 for index, but got {dtype}."),
                           True, IndexError)
     value = _scalar_value("index_fill_", value)
-    check_writable(self)
+    _check_writable_aliased(self, "index_fill_", "tensor[mask] = scalar")  # torch writes an expanded self
     shape = _shape1(self)[0]
     g.indexed(_dim_side(self, dim, (table, shape[dim])), _scalar_side(value, self.dtype, len(shape), dim),
               shape[:dim], table.shape, shape[dim + 1:])

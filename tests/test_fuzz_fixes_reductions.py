@@ -169,3 +169,77 @@ def test_matrix_transposes_of_0d_and_1d():
     assert m.H.shape == (3, 2) and m.H.stride() == (1, 3)
     assert nb.zeros(4, 2, 3).mH.shape == (4, 3, 2)
     assert v.T.shape == (3,)
+
+
+# --- advanced indexing: empty results, torch's order of checks ----------------------------
+
+def test_index_values_unchecked_when_the_result_is_empty():
+    x = nb.ones(3, 0)
+    r = x[[-2, -1, -1, 1, 3]]            # torch reads no index: the result has no elements
+    assert r.shape == (5, 0) and r.stride() == (1, 1)
+    assert x[nb.tensor([5])].shape == (1, 0)
+    assert x[None, [5]].shape == (1, 1, 0)
+    assert nb.ones(3, 2)[[5], nb.tensor([], dtype=nb.int64)].shape == (0,)
+    assert nb.ones(3, 4)[0:0, [9]].shape == (0, 1)
+    assert nb.ones(2, 0, 3)[[5], :, [7]].shape == (1, 0)
+    x[[5]] = 1.0                          # nothing written, nothing checked
+    x.index_put_((nb.tensor([5]),), nb.tensor(1.0), accumulate=True)
+    # an indexed dimension of size 0 takes only an empty index
+    for fn in (lambda: x[:, [0]], lambda: nb.ones(0, 3)[[0]], lambda: nb.ones(0)[[0]],
+               lambda: nb.ones(0, 0)[[0]], lambda: x.__setitem__((slice(None), [0]), 1.0)):
+        _raises(IndexError, r"^index is out of bounds for dimension with size 0$", fn)
+    assert nb.ones(2, 0)[:, nb.tensor([], dtype=nb.int64)].shape == (2, 0)
+    # a non-empty result still checks every index
+    _raises(IndexError, r"index 9 is out of bounds for dimension 0 with size 3", lambda: nb.ones(3, 4)[[9], 1])
+    _raises(IndexError, r"index 5 is out of bounds for dimension 2 with size 2", lambda: nb.ones(3, 0, 2)[[9], :, 5])
+
+
+def test_setitem_order_of_checks():
+    i16 = nb.tensor([1], dtype=nb.int16)
+    # parse errors (size-0 dim, too many indices) come before the dtype check
+    _raises(IndexError, r"dimension with size 0", lambda: nb.zeros(0).__setitem__([0], i16))
+    _raises(IndexError, r"too many indices for tensor of dimension 1",
+            lambda: nb.zeros(3).__setitem__(nb.ones(1, 1, 3, dtype=nb.bool), i16))
+    # value shape, then dtype, then the index range
+    _raises(RuntimeError, r"shape mismatch: value tensor of shape \[2\]",
+            lambda: nb.zeros(3).__setitem__([5], nb.ones(2)))
+    _raises(RuntimeError, r"shape mismatch: value tensor of shape \[2\] cannot be broadcast to indexing result "
+                          r"of shape \[1, 0\]", lambda: nb.zeros(3, 0).__setitem__([5], nb.ones(2)))
+    _raises(RuntimeError, r"Index put requires the source and destination dtypes match",
+            lambda: nb.zeros(3).__setitem__([5], i16))
+    # a number that overflows the dtype is refused before the index is read
+    u8 = nb.zeros(0, dtype=nb.uint8)
+    for idx in (0, [0], (0, 0)):
+        _raises(RuntimeError, r"value cannot be converted to type uint8_t without overflow",
+                lambda idx=idx: u8.__setitem__(idx, 1e10))
+    _raises(RuntimeError, r"uint8_t without overflow", lambda: nb.zeros(3, dtype=nb.uint8).__setitem__([5], 300))
+
+
+def test_writes_torch_allows_on_an_expanded_tensor():
+    def expanded():
+        b = nb.zeros(2, 1)
+        return b, b.expand(2, 3)
+    for write, expected in [
+            (lambda e: e.__setitem__(nb.tensor([0]), 1.0), [1.0, 0.0]),
+            (lambda e: e.__setitem__([0, 1], 1.0), [1.0, 1.0]),
+            (lambda e: e.__setitem__((slice(None), [0]), 1.0), [1.0, 1.0]),
+            (lambda e: e.__setitem__(nb.ones(2, 3, dtype=nb.bool), 1.0), [1.0, 1.0]),
+            (lambda e: e.__setitem__(nb.tensor([True, False]), 1.0), [1.0, 0.0]),
+            (lambda e: e.__setitem__(nb.tensor([0]), nb.ones(3)), [1.0, 0.0]),
+            (lambda e: e.masked_fill_(nb.ones(2, 3, dtype=nb.bool), 1.0), [1.0, 1.0]),
+            (lambda e: e.index_put_((nb.tensor([0]),), nb.tensor(1.0)), [1.0, 0.0]),
+            (lambda e: e.index_put_((nb.tensor([0]),), nb.tensor(1.0), accumulate=True), [3.0, 0.0]),
+            (lambda e: e.index_fill_(1, nb.tensor([0]), 1.0), [1.0, 1.0])]:
+        b, e = expanded()
+        with pytest.warns(UserWarning, match="on expanded tensors is deprecated"):
+            write(e)
+        assert b.flatten().tolist() == expected
+    # the writes torch refuses stay refused
+    for write in (lambda e: e.__setitem__(slice(None), 1.0), lambda e: e.__setitem__(0, 1.0),
+                  lambda e: e.copy_(nb.ones(2, 3)), lambda e: e.add_(1),
+                  lambda e: e.index_copy_(0, nb.tensor([0]), nb.ones(1, 3))):
+        _, e = expanded()
+        _raises(RuntimeError, r"more than one element of the written-to tensor", lambda: write(e))
+    b, e = expanded()
+    e[0, 0] = 1.0  # a single element is not overlapping
+    assert b.flatten().tolist() == [1.0, 0.0]
