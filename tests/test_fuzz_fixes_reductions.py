@@ -243,3 +243,35 @@ def test_writes_torch_allows_on_an_expanded_tensor():
     b, e = expanded()
     e[0, 0] = 1.0  # a single element is not overlapping
     assert b.flatten().tolist() == [1.0, 0.0]
+
+
+# --- matrix products torch does not compute --------------------------------------------
+
+def test_bool_products_with_nothing_to_compute():
+    B = nb.bool
+    check(nb.mm(nb.zeros(2, 0, dtype=B), nb.zeros(0, 3, dtype=B)), np.zeros((2, 3), bool))
+    check(nb.zeros(0, 2, dtype=B) @ nb.zeros(2, 3, dtype=B), np.zeros((0, 3), bool))
+    check(nb.mv(nb.zeros(2, 0, dtype=B), nb.zeros(0, dtype=B)), np.zeros(2, bool))
+    check(nb.bmm(nb.zeros(1, 2, 0, dtype=B), nb.zeros(1, 0, 3, dtype=B)), np.zeros((1, 2, 3), bool))
+    check(nb.zeros(2, 2, 0, dtype=B) @ nb.zeros(0, 3, dtype=B), np.zeros((2, 2, 3), bool))
+    check(nb.zeros(0, dtype=B) @ nb.zeros(2, 0, 3, dtype=B), np.zeros((2, 3), bool))
+    _raises(NotImplementedError, r'"addmm_impl_cpu_" not implemented for \'Bool\'',
+            lambda: nb.zeros(2, 2, dtype=B) @ nb.zeros(2, 3, dtype=B))
+
+
+def test_batched_products_of_mixed_dtypes():
+    # torch's bmm: nothing computed -> zeros of the second operand's dtype, no dtype check
+    r = nb.zeros(2, 2, 0, dtype=nb.bool) @ nb.zeros(2, 0, 1, dtype=nb.uint8)
+    check(r, np.zeros((2, 2, 1), np.uint8))
+    check(nb.bmm(nb.zeros(0, 2, 2), nb.zeros(0, 2, 3, dtype=nb.bool)), np.zeros((0, 2, 3), bool))
+    # computed: a bool first operand is refused before the dtype mismatch
+    _raises(NotImplementedError, r'"bmm" not implemented for \'Bool\'',
+            lambda: nb.zeros(3, dtype=nb.bool) @ nb.zeros(1, 3, 1, dtype=nb.uint8))
+    _raises(RuntimeError, r"expected scalar type Byte but found Float",
+            lambda: nb.zeros(2, 2, 3, dtype=nb.uint8) @ nb.zeros(2, 3, 1))
+    # 2-D products keep checking the dtypes even when empty
+    _raises(RuntimeError, r"expected m1 and m2 to have the same dtype, but got: bool != unsigned char",
+            lambda: nb.zeros(2, 0, dtype=nb.bool) @ nb.zeros(0, 3, dtype=nb.uint8))
+    # mv names the vector's dtype first, as torch's addmv message does
+    _raises(RuntimeError, r"addmv input tensors must have the same dtype, but got Bool, Byte, and Bool",
+            lambda: nb.zeros(3, 2, dtype=nb.uint8) @ nb.zeros(2, dtype=nb.bool))
