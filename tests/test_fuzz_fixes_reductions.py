@@ -275,3 +275,28 @@ def test_batched_products_of_mixed_dtypes():
     # mv names the vector's dtype first, as torch's addmv message does
     _raises(RuntimeError, r"addmv input tensors must have the same dtype, but got Bool, Byte, and Bool",
             lambda: nb.zeros(3, 2, dtype=nb.uint8) @ nb.zeros(2, dtype=nb.bool))
+
+
+# --- index_select / index_add_ / index_copy_ / index_fill_ / take on empty tensors -----------
+
+def test_index_functions_on_empty_tensors():
+    L = lambda *v: nb.tensor(v, dtype=nb.int64)  # noqa: E731
+    x = nb.zeros(3, 0)
+    # torch writes nothing into an empty self, and reads no index
+    for write in (lambda: x.index_add_(0, L(5), nb.zeros(1, 0)), lambda: x.index_copy_(0, L(5), nb.zeros(1, 0)),
+                  lambda: x.index_fill_(0, L(5), 1.0), lambda: x.index_add_(1, L(5), nb.zeros(3, 1))):
+        assert write() is x and x.shape == (3, 0)
+    assert nb.zeros(0, 3).index_copy_(1, L(5), nb.zeros(0, 1)).shape == (0, 3)
+    # index_select of an empty input: torch's own checks (RuntimeError)
+    assert x.index_select(0, L(1)).shape == (1, 0)
+    _raises(RuntimeError, r"^INDICES element is out of DATA bounds, id=5 axis_dim=3$", lambda: x.index_select(0, L(5)))
+    _raises(RuntimeError, r"id=-1 axis_dim=3", lambda: x.index_select(0, L(-1)))
+    _raises(RuntimeError, r"index_select\(\): self indexing axis dim should be positive",
+            lambda: x.index_select(1, L(0)))
+    assert x.index_select(1, L()).shape == (3, 0)
+    _raises(IndexError, r"index 5 is out of range", lambda: nb.zeros(3, 2).index_select(0, L(5)))
+    _raises(IndexError, r"^take\(\): tried to take from an empty tensor$", lambda: x.take(L(5)))
+    assert x.take(L()).shape == (0,)
+    # a non-empty self still checks every index
+    _raises(IndexError, r"index 5 is out of bounds", lambda: nb.zeros(3, 2).index_fill_(0, L(5), 1.0))
+    _raises(RuntimeError, r"index 5 is out of bounds", lambda: nb.zeros(3, 2).index_add_(0, L(5), nb.zeros(1, 2)))
