@@ -477,14 +477,14 @@ def _T(self):
 
 def _matrix_view(name, conj_hint):
     """tensor.mT / .mH / .adjoint(): the last two dims swapped (no complex dtypes here, so the
-    conjugate is the identity). A 0-d tensor is returned as a view of itself, as torch 2.13
-    does with a deprecation warning; a 1-d tensor is an error."""
+    conjugate is the identity). A 0-d tensor is returned itself, as torch 2.13 does (with a
+    deprecation warning); a 1-d tensor is an error."""
     def fn(self):
         if self.dim() == 0:
             hint = "Consider using x.conj()." if conj_hint else "This function is the identity in these cases."
             prefix = "adjoint()" if name == "adjoint()" else f"Tensor.{name}"
             warnings.warn(f"{prefix} is deprecated on 0-D tensors. {hint}", UserWarning, stacklevel=2)
-            return _as_view(self, (), ())
+            return self  # torch returns the tensor itself here
         if self.dim() < 2:
             raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
                                f"Got {self.dim()}-D tensor.")
@@ -501,7 +501,7 @@ def _H(self):
     """tensor.H: the conjugate transpose of a matrix (0-d: itself, with torch's warning)."""
     if self.dim() == 0:
         warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, stacklevel=2)
-        return _as_view(self, (), ())
+        return self  # torch returns the tensor itself here
     if self.dim() != 2:
         extra = " For batches of matrices, consider using tensor.mH" if self.dim() > 2 else ""
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.dim()}-D tensor.{extra}")
