@@ -23,7 +23,7 @@ from . import _dtype as dt
 from . import _gather_cpu as g
 from ._indexcheck import check_range, index_array, int64_table
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
-from ._tensor import (Tensor, _numel, _overlaps, check_writable, copy_into, empty_tensor,
+from ._tensor import (Tensor, _numel, _overlaps, allocate, check_writable, copy_into, empty_tensor,
                       has_internal_overlap, make, make_contiguous, scalar_storage)
 
 __all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
@@ -80,7 +80,7 @@ class Plan:
         """Range-check the index values (IndexError as torch words it) unless the result has
         no elements: torch reads no index then, and neither does any kernel here (callers
         return before one runs when `empty` is set)."""
-        self.empty = _numel(self.result_shape()) == 0
+        self.empty = 0 in self.bshape or (0 in self.view._shape and _numel(self.result_shape()) == 0)
         if self.empty:
             self.mins = [0] * len(self.raw)
         else:
@@ -135,9 +135,9 @@ def parse(t, items, check=True):
     dims, arrays = [], []
     d = 0
     for kind, payload in items:
-        if kind == "none":
+        if kind == "none":  # torch's unsqueeze stride (it orders the result's layout)
             shape.append(1)
-            strides.append(0)
+            strides.append(t._shape[d] * t._strides[d] if d < ndim else 1)
         elif kind == "ellipsis":
             fill = ndim - consumed
             shape.extend(t._shape[d:d + fill])
@@ -171,7 +171,9 @@ def parse(t, items, check=True):
                     raise IndexError(
                         f"The shape of the mask {list(payload.shape)} at index {i} does not match the "
                         f"shape of the indexed tensor {list(here)} at index {len(shape) + i}")
-            for i, arr in enumerate(np.nonzero(payload)):
+            # torch's index tensors for a mask: the columns of nonzero()'s (n, k) result
+            nz = np.stack(np.nonzero(payload), axis=1) if k else np.zeros((0, 0), np.int64)
+            for i, arr in enumerate(nz[:, i] for i in range(k)):
                 dims.append(len(shape))
                 arrays.append(arr)
                 shape.append(t._shape[d])
@@ -224,9 +226,10 @@ def advanced_getitem(t, items):
         return rows
     plan = parse(t, items)
     shape = plan.result_shape()
-    out = empty_tensor(shape, t.dtype, t.device)
-    if plan.empty:
-        return out  # nothing to read (the index values were not checked: torch does not either)
+    strides = _result_strides(plan, shape)
+    out = make(allocate(_numel(shape), t.dtype, shape), 0, shape, strides, t.dtype, t.device)
+    if plan.empty:  # nothing to read (the index values were not checked: torch does not either)
+        return out
     v = plan.view
     pre_st, post_st = plan.strides_split(v._strides)
     npre, nb = len(pre_st), len(plan.bshape)
@@ -235,6 +238,94 @@ def advanced_getitem(t, items):
               (v._storage, v._offset, (pre_st, (), post_st), plan.index()),
               shape[:npre], plan.bshape, shape[npre + nb:])
     return out
+
+
+def _result_strides(plan, shape):
+    """The strides torch's TensorIterator gives ``t[index]``: its output follows the memory
+    order of the operands, the input restrided to the result's shape (0 along the index
+    dims) and the index tensors (0 outside them), so a permuted input gives a permuted
+    result. Row-major when the view is (so the common case costs one comparison)."""
+    v = plan.view
+    dims = plan.dims
+    last = None
+    for d, x in enumerate(v._strides):  # the input's strides outside the index, in order
+        if x and d not in dims:
+            if last is not None and x >= last:
+                break
+            last = x
+    else:
+        for a in plan.raw:
+            if a.ndim > 1 and sum(n != 1 for n in a.shape) > 1:
+                break
+        else:
+            return contiguous_strides(shape)  # nothing to reorder: row-major
+    pre, post = plan.result_dims()
+    npre, nb = len(pre), len(plan.bshape)
+    src = [v._strides[d] for d in pre] + [0] * nb + [v._strides[d] for d in post]
+    nd = len(shape)
+    operands = [src]
+    bshape = plan.bshape
+    for a in plan.raw:
+        if a.shape != bshape:
+            a = np.broadcast_to(a, bshape)  # torch expands the indices to one shape first
+        # then views each as [1] * npre + bshape + [1] * npost (torch's computeStride) and
+        # broadcasts that to the result's shape
+        viewed = _view_strides(bshape, [x // a.itemsize for x in a.strides],
+                               (1,) * npre + bshape + (1,) * (nd - npre - nb))
+        operands.append([0 if (n == 1 and m != 1) else x for x, n, m in
+                         zip(viewed, (1,) * npre + bshape + (1,) * (nd - npre - nb), shape)])
+
+    def should_swap(d0, d1):
+        for st in operands:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return -1 if s0 < s1 else 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))  # perm[0]: the fastest-moving dimension
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    if perm == list(range(nd - 1, -1, -1)):
+        return contiguous_strides(shape)
+    strides, step = [0] * nd, 1
+    for d in perm:  # (torch multiplies by the sizes as they are: 0 after an empty dim)
+        strides[d] = step
+        step *= shape[d]
+    return tuple(strides)
+
+
+def _view_strides(oldshape, oldstride, newshape):
+    """torch's computeStride for ``view`` (only ever called here for shapes that differ by
+    size-1 dimensions, which always view)."""
+    if not oldshape:
+        return [1] * len(newshape)
+    newstride = [0] * len(newshape)
+    view_d = len(newshape) - 1
+    chunk_base_stride = oldstride[-1]
+    tensor_numel = view_numel = 1
+    for tensor_d in range(len(oldshape) - 1, -1, -1):
+        tensor_numel *= oldshape[tensor_d]
+        if tensor_d == 0 or (oldshape[tensor_d - 1] != 1 and
+                             oldstride[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or newshape[view_d] == 1):
+                newstride[view_d] = view_numel * chunk_base_stride
+                view_numel *= newshape[view_d]
+                view_d -= 1
+            if tensor_d > 0:
+                chunk_base_stride = oldstride[tensor_d - 1]
+                tensor_numel = view_numel = 1
+    return newstride
 
 
 def _out_of_bounds(dim, size):
@@ -250,6 +341,8 @@ def _small_row_take(t, items):
     idx = items[0]
     if not (isinstance(idx, Tensor) and idx.dtype is dt.int64 and len(idx._shape) == 1):
         return None
+    if not (t._contig or t._contig is None and t.is_contiguous()):
+        return None  # torch's result follows a non-contiguous input's layout (_result_strides)
     size = t._shape[0]
     if idx._shape[0] * (_numel(t._shape) // size if size else 0) >= _cpu.PARALLEL_THRESHOLD:
         return None

@@ -313,3 +313,20 @@ def test_out_whose_shared_memory_holds_nothing_grows():
     base = nb.zeros(4)
     with pytest.raises(RuntimeError, match="cannot resize the out= tensor"):
         nb.add(nb.ones(5), 1, out=base[2:])
+
+
+def test_advanced_index_result_follows_the_input_layout():
+    # torch's TensorIterator orders the result's memory like the input (a permuted input
+    # gives a permuted result); values are those of NumPy's indexing
+    a = np.arange(24, dtype=np.int8).reshape(2, 4, 3)
+    x = nb.tensor(a).permute(1, 2, 0)                    # (4, 3, 2), strides (3, 1, 12)
+    r = x[[1, -4, 1]]
+    check(r, a.transpose(1, 2, 0)[[1, -4, 1]])
+    assert r.stride() == (6, 1, 3)
+    assert nb.tensor(a)[[1, 0]].stride() == (12, 3, 1)   # a row-major input: a row-major result
+    r = x[:, [0, 2]]
+    check(r, a.transpose(1, 2, 0)[:, [0, 2]])
+    assert r.stride() == (1, 4, 8)
+    r = x[None, [0, 1]]                                  # None has torch's unsqueeze stride
+    check(r, a.transpose(1, 2, 0)[None, [0, 1]])
+    assert r.stride() == (12, 6, 1, 3)
