@@ -14,6 +14,7 @@ Slices, None, ``...`` and integers are applied as views first; the remaining wor
 pre x B x post copy by the gather kernel (kernels/cpu/gather.py).
 """
 import numbers
+import warnings
 
 import numpy as np
 
@@ -22,8 +23,8 @@ from . import _dtype as dt
 from . import _gather_cpu as g
 from ._indexcheck import check_range, index_array, int64_table
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
-from ._tensor import (Tensor, _numel, _overlaps, check_writable, copy_into, empty_tensor, make,
-                      make_contiguous, scalar_storage)
+from ._tensor import (Tensor, _numel, _overlaps, allocate, check_writable, copy_into, empty_tensor,
+                      has_internal_overlap, make, make_contiguous, scalar_storage)
 
 __all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
 
@@ -73,7 +74,19 @@ class Plan:
     """A parsed advanced index: the view left after basic items, the positions of the indexed
     dimensions in it, their index arrays (validated), and the result layout."""
 
-    __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front")
+    __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front", "raw", "empty")
+
+    def check(self):
+        """Range-check the index values (IndexError as torch words it) unless the result has
+        no elements: torch reads no index then, and neither does any kernel here (callers
+        return before one runs when `empty` is set)."""
+        self.empty = 0 in self.bshape or (0 in self.view._shape and _numel(self.result_shape()) == 0)
+        if self.empty:
+            self.mins = [0] * len(self.raw)
+        else:
+            shape = self.view._shape
+            self.mins = [check_range(a, shape[d], _out_of_bounds(d, shape[d])) for d, a in zip(self.dims, self.raw)]
+        return self
 
     def result_dims(self):
         """(pre dims, post dims) of the view around the broadcast index dims."""
@@ -107,8 +120,10 @@ class Plan:
         return [strides[d] for d in pre], [strides[d] for d in post]
 
 
-def parse(t, items):
-    """Parse index `items` of tensor `t` into a Plan (IndexError on bad indices)."""
+def parse(t, items, check=True):
+    """Parse index `items` of tensor `t` into a Plan (IndexError on bad indices). The index
+    values are range-checked unless `check` is false: then the caller runs ``plan.check()``
+    (after its own checks, in torch's order) before anything reads them."""
     items = [_classify(it) for it in items]
     ndim = len(t._shape)
     consumed = sum(_consumed(k, p) for k, p in items)
@@ -120,9 +135,9 @@ def parse(t, items):
     dims, arrays = [], []
     d = 0
     for kind, payload in items:
-        if kind == "none":
+        if kind == "none":  # torch's unsqueeze stride (it orders the result's layout)
             shape.append(1)
-            strides.append(0)
+            strides.append(t._shape[d] * t._strides[d] if d < ndim else 1)
         elif kind == "ellipsis":
             fill = ndim - consumed
             shape.extend(t._shape[d:d + fill])
@@ -156,7 +171,9 @@ def parse(t, items):
                     raise IndexError(
                         f"The shape of the mask {list(payload.shape)} at index {i} does not match the "
                         f"shape of the indexed tensor {list(here)} at index {len(shape) + i}")
-            for i, arr in enumerate(np.nonzero(payload)):
+            # torch's index tensors for a mask: the columns of nonzero()'s (n, k) result
+            nz = np.stack(np.nonzero(payload), axis=1) if k else np.zeros((0, 0), np.int64)
+            for i, arr in enumerate(nz[:, i] for i in range(k)):
                 dims.append(len(shape))
                 arrays.append(arr)
                 shape.append(t._shape[d])
@@ -173,17 +190,19 @@ def parse(t, items):
     plan = Plan()
     plan.view = make(t._storage, offset, tuple(shape), tuple(strides), t.dtype, t.device)
     plan.dims = dims
-    plan.arrays = arrays
-    plan.mins = [check_range(a, shape[dd], _out_of_bounds(dd, shape[dd])) for dd, a in zip(dims, arrays)]
+    plan.arrays = plan.raw = arrays
     try:
         plan.bshape = tuple(np.broadcast_shapes(*[a.shape for a in arrays]))
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
                          + ", ".join(str(list(a.shape)) for a in arrays)) from None
+    if 0 not in plan.bshape and any(shape[dd] == 0 for dd in dims):
+        # torch (AdvancedIndex): an indexed dimension of size 0 takes only an empty index
+        raise IndexError("index is out of bounds for dimension with size 0")
     if len(arrays) > 1:
         plan.arrays = [np.broadcast_to(a, plan.bshape) for a in arrays]
     plan.front = bool(dims) and dims != list(range(dims[0], dims[0] + len(dims)))
-    return plan
+    return plan.check() if check else plan
 
 
 def _retry(items):
@@ -207,7 +226,10 @@ def advanced_getitem(t, items):
         return rows
     plan = parse(t, items)
     shape = plan.result_shape()
-    out = empty_tensor(shape, t.dtype, t.device)
+    strides = _result_strides(plan, shape)
+    out = make(allocate(_numel(shape), t.dtype, shape), 0, shape, strides, t.dtype, t.device)
+    if plan.empty:  # nothing to read (the index values were not checked: torch does not either)
+        return out
     v = plan.view
     pre_st, post_st = plan.strides_split(v._strides)
     npre, nb = len(pre_st), len(plan.bshape)
@@ -218,6 +240,94 @@ def advanced_getitem(t, items):
     return out
 
 
+def _result_strides(plan, shape):
+    """The strides torch's TensorIterator gives ``t[index]``: its output follows the memory
+    order of the operands, the input restrided to the result's shape (0 along the index
+    dims) and the index tensors (0 outside them), so a permuted input gives a permuted
+    result. Row-major when the view is (so the common case costs one comparison)."""
+    v = plan.view
+    dims = plan.dims
+    last = None
+    for d, x in enumerate(v._strides):  # the input's strides outside the index, in order
+        if x and d not in dims:
+            if last is not None and x >= last:
+                break
+            last = x
+    else:
+        for a in plan.raw:
+            if a.ndim > 1 and sum(n != 1 for n in a.shape) > 1:
+                break
+        else:
+            return contiguous_strides(shape)  # nothing to reorder: row-major
+    pre, post = plan.result_dims()
+    npre, nb = len(pre), len(plan.bshape)
+    src = [v._strides[d] for d in pre] + [0] * nb + [v._strides[d] for d in post]
+    nd = len(shape)
+    operands = [src]
+    bshape = plan.bshape
+    for a in plan.raw:
+        if a.shape != bshape:
+            a = np.broadcast_to(a, bshape)  # torch expands the indices to one shape first
+        # then views each as [1] * npre + bshape + [1] * npost (torch's computeStride) and
+        # broadcasts that to the result's shape
+        viewed = _view_strides(bshape, [x // a.itemsize for x in a.strides],
+                               (1,) * npre + bshape + (1,) * (nd - npre - nb))
+        operands.append([0 if (n == 1 and m != 1) else x for x, n, m in
+                         zip(viewed, (1,) * npre + bshape + (1,) * (nd - npre - nb), shape)])
+
+    def should_swap(d0, d1):
+        for st in operands:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return -1 if s0 < s1 else 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))  # perm[0]: the fastest-moving dimension
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    if perm == list(range(nd - 1, -1, -1)):
+        return contiguous_strides(shape)
+    strides, step = [0] * nd, 1
+    for d in perm:  # (torch multiplies by the sizes as they are: 0 after an empty dim)
+        strides[d] = step
+        step *= shape[d]
+    return tuple(strides)
+
+
+def _view_strides(oldshape, oldstride, newshape):
+    """torch's computeStride for ``view`` (only ever called here for shapes that differ by
+    size-1 dimensions, which always view)."""
+    if not oldshape:
+        return [1] * len(newshape)
+    newstride = [0] * len(newshape)
+    view_d = len(newshape) - 1
+    chunk_base_stride = oldstride[-1]
+    tensor_numel = view_numel = 1
+    for tensor_d in range(len(oldshape) - 1, -1, -1):
+        tensor_numel *= oldshape[tensor_d]
+        if tensor_d == 0 or (oldshape[tensor_d - 1] != 1 and
+                             oldstride[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or newshape[view_d] == 1):
+                newstride[view_d] = view_numel * chunk_base_stride
+                view_numel *= newshape[view_d]
+                view_d -= 1
+            if tensor_d > 0:
+                chunk_base_stride = oldstride[tensor_d - 1]
+                tensor_numel = view_numel = 1
+    return newstride
+
+
 def _out_of_bounds(dim, size):
     """torch's message for an index value outside dimension `dim` of `size` (for check_range)."""
     return lambda v: f"index {v} is out of bounds for dimension {dim} with size {size}"
@@ -226,11 +336,13 @@ def _out_of_bounds(dim, size):
 def _small_row_take(t, items):
     """``t[idx]`` for one 1-D int64 index tensor and a small result: NumPy's take of whole
     rows (after the range check) costs a fraction of planning the general gather."""
-    if len(items) != 1 or t.device.type != "cpu" or not t._shape:
-        return None
+    if len(items) != 1 or t.device.type != "cpu" or not t._shape or 0 in t._shape:
+        return None  # (an empty t: torch's rules for empty results, in parse)
     idx = items[0]
     if not (isinstance(idx, Tensor) and idx.dtype is dt.int64 and len(idx._shape) == 1):
         return None
+    if not (t._contig or t._contig is None and t.is_contiguous()):
+        return None  # torch's result follows a non-contiguous input's layout (_result_strides)
     size = t._shape[0]
     if idx._shape[0] * (_numel(t._shape) // size if size else 0) >= _cpu.PARALLEL_THRESHOLD:
         return None
@@ -264,9 +376,24 @@ def _check_dtype(value, dtype, name):
             f"destination and {value.dtype.c_name} for the source.")
 
 
+def _check_writable_aliased(t, name, example):
+    """check_writable, except that a tensor with several elements at one memory location (an
+    expanded view) is written, with torch's deprecation warning: torch's index_put_,
+    masked_fill_ and index_fill_ (and the ``x[idx] = v`` they serve) allow it."""
+    if not has_internal_overlap(t):
+        check_writable(t)
+        return
+    store = t._storage
+    if type(store) is np.ndarray and not store.flags.writeable:
+        check_writable(t)  # raises the read-only error
+    warnings.warn(f"Use of {name} on expanded tensors is deprecated. Please clone() the tensor before "
+                  f"performing this operation. This also applies to advanced indexing e.g. {example}",
+                  UserWarning, stacklevel=4)
+
+
 def _put(t, plan, value, mode):
-    """Store `value` (a Tensor of t's dtype, or a Python number) at the positions of `plan`."""
-    check_writable(t)
+    """Store `value` (a Tensor, or a Python number) at the positions of `plan` (parsed with
+    ``check=False``); torch's order of checks: value shape, dtype, then index range."""
     v = plan.view
     shape = plan.result_shape()
     pre_st, post_st = plan.strides_split(v._strides)
@@ -282,12 +409,17 @@ def _put(t, plan, value, mode):
             raise RuntimeError(
                 f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
                 f"indexing result of shape {list(shape)}")
+        _check_dtype(value, t.dtype, "Index put")
+        if plan.check().empty:
+            return
         if _overlaps(value, t):
             value = value.clone()  # before reading its strides: the copy has its own layout
         vst = broadcast_strides(value._shape, value._strides, shape)
         src = (value._storage, value._offset, (vst[:npre], vst[npre:npre + nb], vst[npre + nb:]), None)
     else:
         store = scalar_storage(value, t.dtype)
+        if plan.check().empty:
+            return
         src = (store, 0, ((0,) * npre, (0,) * nb, (0,) * (len(shape) - npre - nb)), None)
     dst = (v._storage, v._offset, (pre_st, (), post_st), plan.index())
     g.indexed(dst, src, shape[:npre], plan.bshape, shape[npre + nb:], mode)
@@ -300,17 +432,16 @@ def advanced_setitem(t, items, value):
         from ._indexing import setitem
         setitem(t, tup, value)
         return
-    check_writable(t)
+    from ._indexing import check_value
+    value = check_value(t, value)  # torch checks (and converts) the value before it reads the index
     mask = _full_mask(t, items)
     if mask is not None and (not isinstance(value, Tensor) or value.numel() == 1):
+        _check_writable_aliased(t, "masked_fill_", "tensor[mask] = scalar")
         _fill(t, mask, value)
         return
-    if isinstance(value, Tensor):
-        _check_dtype(value, t.dtype, "Index put")
-    elif not isinstance(value, numbers.Number):
-        from ._bridge import tensor
-        value = tensor(value, dtype=t.dtype)
-    _put(t, parse(t, items), value, g.COPY)
+    plan = parse(t, items, check=False)
+    _check_writable_aliased(t, "index_put_", "tensor[indices] = tensor")
+    _put(t, plan, value, g.COPY)
 
 
 def _fill(t, mask, value):
@@ -332,11 +463,15 @@ def index_put_(self, indices, values, accumulate=False):
     if not isinstance(values, Tensor):
         raise TypeError(f"index_put_(): argument 'values' must be Tensor, not {type(values).__name__}")
     items = tuple(slice(None) if i is None else i for i in indices)
-    _check_dtype(values, self.dtype, "Index put")
+    plan = parse(self, items, check=False)
+    _check_writable_aliased(self, "index_put_", "tensor[indices] = tensor")
     if not accumulate:
-        _put(self, parse(self, items), values, g.COPY)
-    else:
-        arith(self, values, lambda dst, val: _put(dst, parse(dst, items), val, g.ADD))
+        _put(self, plan, values, g.COPY)
+    elif self.dtype is not dt.float16:
+        _put(self, plan, values, g.ADD)
+    else:  # through a float32 copy (arith refuses an expanded self: the copy would not alias)
+        _check_dtype(values, self.dtype, "Index put")  # before the float32 casts hide it
+        arith(self, values, lambda dst, val: _put(dst, parse(dst, items, check=False), val, g.ADD))
     return self
 
 

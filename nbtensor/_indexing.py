@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from ._tensor import Tensor, check_writable, copy_into, make
+from ._tensor import Tensor, check_writable, checked_scalar, copy_into, make
 
 
 def _is_advanced(item):
@@ -116,6 +116,20 @@ def getitem(t, index):
     return basic_view(t, items)
 
 
+def check_value(t, value):
+    """torch's check of the value of ``t[...] = value``, made before the index is read: a
+    number must convert to t's dtype without overflow. Returns the value as the write takes it:
+    a Tensor or a number as given, anything else (a list, a NumPy array: an nbtensor
+    extension, torch refuses them with a TypeError) converted to a tensor of t's dtype."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, numbers.Number):
+        checked_scalar(value, t.dtype)
+        return value
+    from ._bridge import tensor as make_tensor
+    return make_tensor(value, dtype=t.dtype)
+
+
 def setitem(t, index, value):
     """``t[index] = value``, written into `t`'s memory."""
     items = index if type(index) is tuple else (index,)
@@ -125,15 +139,18 @@ def setitem(t, index, value):
         from ._advanced import advanced_setitem
         advanced_setitem(t, items, value)
         return
-    target = basic_view(t, items)
+    try:
+        target = basic_view(t, items)
+    except IndexError:
+        check_value(t, value)  # torch checks the value before it reads the index
+        raise
     check_writable(target)
     if isinstance(value, Tensor):
         # torch lets a value with extra leading size-1 dimensions fill a smaller target.
         while value.dim() > target.dim() and value._shape[0] == 1:
             value = value.squeeze(0)
     elif not isinstance(value, numbers.Number):
-        from ._bridge import tensor as make_tensor
-        value = make_tensor(value, dtype=t.dtype)
+        value = check_value(t, value)
     copy_into(target, value)
 
 

@@ -95,11 +95,18 @@ def _check_mm(sa, sb, first="self"):
     return (sa[0], sb[1])
 
 
-def _check_mm_dtypes(a, b):
+def _computes(shape, k):
+    """Whether torch runs a product kernel (and so checks its dtype) for a result of `shape`
+    summing over `k`: not when the result is empty, nor when k == 0 (the result is zeros)."""
+    return k != 0 and _numel(shape) != 0
+
+
+def _check_mm_dtypes(a, b, shape, k):
     if a.dtype is not b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{a.dtype.cpp_name} != {b.dtype.cpp_name}")
-    _no_bool("addmm_impl_cpu_", a.dtype)
+    if _computes(shape, k):
+        _no_bool("addmm_impl_cpu_", a.dtype)
 
 
 def _check_bmm(sa, sb):
@@ -132,12 +139,14 @@ def _check_mv(smat, svec, dtypes, input_shape=None):
     if not (dtypes[0] is dtypes[1] is dtypes[2]):
         raise RuntimeError("addmv input tensors must have the same dtype, but got "
                            f"{dtypes[0].c_name}, {dtypes[1].c_name}, and {dtypes[2].c_name}")
-    _no_bool("addmv_impl_cpu", dtypes[1])
+    if n and k:  # torch computes nothing for an empty result or k == 0 (zeros)
+        _no_bool("addmv_impl_cpu", dtypes[1])
     return n
 
 
 def _mv_dtypes(mat, vec):
-    return (dt.promote_types(mat.dtype, vec.dtype), mat.dtype, vec.dtype)
+    # mv's result (torch's `self` in the addmv message) is made with the vector's dtype
+    return (vec.dtype, mat.dtype, vec.dtype)
 
 
 def _check_dot(a, b, fname="dot"):
@@ -158,7 +167,7 @@ def mm(input, mat2, *, out=None):
     """Matrix product of two 2-D tensors (n x k) @ (k x p) -> (n x p)."""
     check_args("mm", ("input", "mat2"), (input, mat2))
     shape = _check_mm(input._shape, mat2._shape)
-    _check_mm_dtypes(input, mat2)
+    _check_mm_dtypes(input, mat2, shape, input._shape[1])
     x, y = arrays(input, mat2)
     return _product(x, y, input.dtype, out, shape)
 
@@ -167,10 +176,18 @@ def bmm(input, mat2, *, out=None):
     """Batched matrix product of two 3-D tensors (b x n x k) @ (b x k x p) -> (b x n x p)."""
     check_args("bmm", ("input", "mat2"), (input, mat2))
     shape = _check_bmm(input._shape, mat2._shape)
-    _check_scalar_type(input, mat2)
+    if not _computes(shape, input._shape[2]):
+        return _zeros_product(shape, mat2.dtype, out)
     _no_bool("bmm", input.dtype)
+    _check_scalar_type(input, mat2)
     x, y = arrays(input, mat2)
     return _product(x, y, input.dtype, out, shape)
+
+
+def _zeros_product(shape, dtype, out):
+    """A batched product torch does not compute (an empty result, or k == 0: zeros): no
+    dtype checks, and the result takes the second operand's dtype, as torch's does."""
+    return finish(np.zeros(shape, dtype.np), dtype, out)
 
 
 def mv(input, vec, *, out=None):
@@ -225,8 +242,8 @@ def _matmul_folded(a, b, out):
         shape = batch
     else:
         _check_mm((rows, k) if a.dim() > 1 else (1, k), b._shape)
-        _check_mm_dtypes(a, b)
         shape = batch + (b._shape[1],)
+        _check_mm_dtypes(a, b, shape, k)
     x, y = arrays(a, b)
     if a.dim() == 2:
         return _product(x, y, a.dtype, out, shape)
@@ -241,9 +258,11 @@ def _matmul_batched(a, b, out):
         nb = _numel(batch)
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{nb}, {k1}] but got: [{nb}, {k2}].")
-    _check_scalar_type(a, b)
-    _no_bool("bmm", a.dtype)
     shape = batch + ((a._shape[-2],) if a.dim() > 1 else ()) + (b._shape[-1],)
+    if not _computes(shape, k1):
+        return _zeros_product(shape, b.dtype, out)
+    _no_bool("bmm", a.dtype)  # before the dtype check, as torch's bmm
+    _check_scalar_type(a, b)
     x, y = arrays(a, b)
     return _product(x, y, a.dtype, out, shape)
 

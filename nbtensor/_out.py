@@ -49,8 +49,9 @@ def _sole_owner(storage):
 def resize_out(out, shape, strides=None):
     """Give `out` the shape `shape` as torch's ``resize_`` does, with `strides` (default:
     row-major), keeping its memory where it has room: a view ``out=base[0]`` keeps writing
-    into `base`. Memory that is too small is replaced only when nothing else refers to it;
-    otherwise RuntimeError, so a view is never silently detached from its base.
+    into `base`. Memory that is too small is replaced only when nothing else refers to it
+    (or it holds no element at all); otherwise RuntimeError, so a view is never silently
+    detached from its base.
     torch warns when a tensor with elements is resized."""
     shape = tuple(shape)
     if out._shape == shape:
@@ -58,7 +59,9 @@ def resize_out(out, shape, strides=None):
     strides = contiguous_strides(shape) if strides is None else tuple(strides)
     n = _numel(shape)
     if out._offset + n > out._storage.shape[0] and n:
-        if not _sole_owner(out._storage):
+        # Memory of no elements is replaced even when shared: no tensor or array on it can read
+        # or write anything, so nothing observes the change (torch grows the shared storage).
+        if out._storage.shape[0] and not _sole_owner(out._storage):
             raise RuntimeError(
                 f"cannot resize the out= tensor from {list(out._shape)} to {list(shape)}: it needs "
                 f"{out._offset + n} elements of memory, has {out._storage.shape[0]}, and that memory is "

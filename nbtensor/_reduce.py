@@ -134,7 +134,8 @@ def _arg_reduce(name, x, dim, keepdim):
         x = x.reshape(-1)
         dims, shape = (0,), (1,) * x.dim() if keepdim else ()
     else:
-        dims = (wrap_dim(dim, x.dim()),) if x.dim() else ()
+        d = wrap_dim(dim, x.dim())  # checked on a 0-d tensor too: max(5) raises as torch does
+        dims = (d,) if x.dim() else ()
         shape = _out_shape(x._shape, dims, keepdim)
     R = _numel([x._shape[d] for d in dims])
     K = _numel(shape)
@@ -241,14 +242,19 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return _finish(result, out)
 
 
-def _extreme(name, input, dims, keepdim):
-    if input.numel() == 0 and len(dims) == input.dim():
-        raise RuntimeError(
-            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-            "Specify the reduction dim with the 'dim' argument.")
-    for d in dims:
-        if input._shape[d] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+def _extreme(name, input, dims, keepdim, given=None):
+    """max/min over `dims`; `given` is the dim argument as passed (None, an int or a sequence):
+    with no dim an empty input is a RuntimeError, else the first (in the order given) empty
+    dim is an IndexError that names it as given, as torch does."""
+    if given is None or (isinstance(given, (tuple, list)) and not given):
+        if input.numel() == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument.")
+    elif input.numel() == 0:
+        for d in ((given,) if isinstance(given, numbers.Integral) else given):
+            if input._shape[wrap_dim(d, input.dim())] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     kernel = "max" if name in ("max", "amax") else "min"
     return _reduce(kernel, input, dims, keepdim, input.dtype if input.dtype is not dt.float16 else dt.float32,
                    input.dtype)
@@ -262,14 +268,14 @@ def amax(input, dim=(), keepdim=False, *, out=None):
     """Maximum over `dim` (all dims when empty); NaN propagates."""
     _check_input(input, "amax")
     _check_out(out, "amax", input.dtype, "input")
-    return _finish(_extreme("amax", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim), out)
+    return _finish(_extreme("amax", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim, dim), out)
 
 
 def amin(input, dim=(), keepdim=False, *, out=None):
     """Minimum over `dim` (all dims when empty); NaN propagates."""
     _check_input(input, "amin")
     _check_out(out, "amin", input.dtype, "input")
-    return _finish(_extreme("amin", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim), out)
+    return _finish(_extreme("amin", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim, dim), out)
 
 
 def _max_min(name, input, dim, keepdim, out, other):
@@ -278,8 +284,9 @@ def _max_min(name, input, dim, keepdim, out, other):
         return apply(OPS_BY_NAME["maximum" if name == "max" else "minimum"], (input, dim), out=out)
     if dim is None:
         return _extreme(name, input, tuple(range(input.dim())), False)
-    if input.dim() and input._shape[wrap_dim(dim, input.dim())] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {wrap_dim(dim, input.dim())} to have non-zero size.")
+    d = wrap_dim(dim, input.dim())
+    if input.dim() and input._shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if out is not None:
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")
@@ -309,6 +316,13 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):
 
 def aminmax(input, *, dim=None, keepdim=False):
     """The named pair (min, max)."""
+    if input.numel() == 0:
+        if dim is None:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation "
+                               "has no identity.")
+        d = wrap_dim(dim, input.dim())
+        if input.dim() and input._shape[d] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
     return AminmaxResult(amin(input, dim if dim is not None else (), keepdim),
                          amax(input, dim if dim is not None else (), keepdim))
 
@@ -342,10 +356,16 @@ def _correction(unbiased, correction):
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Variance over `dim`, with Bessel's correction by default (`correction=` as torch)."""
+    return _finish(_var64(input, dim, unbiased, keepdim, correction, out, "var").to(input.dtype), out)
+
+
+def _var64(input, dim, unbiased, keepdim, correction, out, name):
+    """The variance in float64 (deviations, squares and their sum too: float32 [-2, 3e38] has
+    a variance past float32's range but a standard deviation inside it, as torch computes)."""
     if isinstance(dim, bool):
         unbiased, dim = dim, None
-    _check_input(input, "var")
-    _check_out(out, "var", input.dtype, "cast")
+    _check_input(input, name)
+    _check_out(out, name, input.dtype, "cast")
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype.c_name}")
     dims = reduction_dims(dim, input.dim())
@@ -355,14 +375,13 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     ss = _reduce("sum", apply(OPS_BY_NAME["mul"], (dev, dev)), dims, keepdim, dt.float64, dt.float64, 0)
     # torch divides by max(0, n - correction): a sum of squares over no degrees of freedom is
     # inf (nan when it is 0, as for an empty input), never negative.
-    result = apply(OPS_BY_NAME["div"], (ss, float(_builtin_max(0, n - _correction(unbiased, correction)))))
-    return _finish(result.to(input.dtype), out)
+    return apply(OPS_BY_NAME["div"], (ss, float(_builtin_max(0, n - _correction(unbiased, correction)))))
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """Standard deviation over `dim` (square root of `var`)."""
-    _check_out(out, "std", getattr(input, "dtype", None), "cast")
-    return _finish(apply(OPS_BY_NAME["sqrt"], (var(input, dim, unbiased, keepdim, correction=correction),)), out)
+    """Standard deviation over `dim` (square root of `var`, taken in float64 before the cast)."""
+    v = _var64(input, dim, unbiased, keepdim, correction, out, "std")
+    return _finish(apply(OPS_BY_NAME["sqrt"], (v,), inplace=True).to(input.dtype), out)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -381,6 +400,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype.c_name}")
     _check_out(out, "norm", x.dtype)
     dims = reduction_dims(dim, x.dim())
+    if x.dtype is dt.float16:  # torch accumulates a float16 norm in float32: [300, 4, 5] is 300
+        return _finish(norm(x.to(dt.float32), p, dims, keepdim).to(dt.float16), out)
     a = apply(OPS_BY_NAME["abs"], (x,))
     if p in ("fro", 2, 2.0, None):
         result = apply(OPS_BY_NAME["sqrt"], (sum(apply(OPS_BY_NAME["mul"], (a, a)), dims, keepdim),))
@@ -450,16 +471,21 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     return _finish(result, out)
 
 
-def _softmax_parts(input, dim, dtype):
+def _softmax_parts(input, dim, dtype, name="softmax"):
     """(x - max, exp(x - max), sum of that exp along `dim` kept as a size-1 dim); the last
-    two are None for an empty input."""
-    if dtype is None and not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"softmax_lastdim_kernel_impl\" not implemented for '{input.dtype.c_name}'")
-    x = _float_input(input, dtype)
-    d = wrap_dim(dim, x.dim()) if x.dim() else 0
+    two are None for an empty input (then the first is that empty input in the result dtype:
+    torch computes nothing and checks no dtype there)."""
+    _check_input(input, name)
+    d = wrap_dim(dim, input.dim())  # a 0-d input accepts only 0 and -1, as in torch
+    target = input.dtype if dtype is None else dt.to_dtype(dtype)
+    if input.numel() == 0:
+        return (input if input.dtype is target else input.to(target)), None, None
+    if not target.is_floating_point:
+        # torch's kernel name: the "lastdim" one when nothing follows `dim` (inner size 1)
+        kernel = "lastdim_kernel_impl" if _numel(input._shape[d + 1:]) == 1 else "kernel_impl"
+        raise NotImplementedError(f"\"{name}_{kernel}\" not implemented for '{target.c_name}'")
+    x = input if input.dtype is target else input.to(target)
     dims = (d,) if x.dim() else ()
-    if x.numel() == 0:
-        return x, None, None
     m = amax(x, dims, keepdim=True) if dims else x
     shifted = apply(OPS_BY_NAME["sub"], (x, m))
     exps = apply(OPS_BY_NAME["exp"], (shifted,))
@@ -476,7 +502,7 @@ def softmax(input, dim, dtype=None):
 
 def log_softmax(input, dim, dtype=None):
     """``log(softmax(x))`` along `dim`, computed without overflow."""
-    shifted, _, total = _softmax_parts(input, dim, dtype)
+    shifted, _, total = _softmax_parts(input, dim, dtype, "log_softmax")
     if total is None:
         return shifted.clone()
     return apply(OPS_BY_NAME["sub"], (shifted, apply(OPS_BY_NAME["log"], (total,))), inplace=True)
@@ -492,23 +518,30 @@ def _scan_input(input, dim):
 def _from_values(values, shape, dtype):
     from ._bridge import from_numpy
     values = np.asarray(values).reshape(shape)
+    if values.size == 0:  # strides as torch gives an empty result (NumPy may give 0)
+        return make(np.empty(0, dtype.np), 0, tuple(shape), contiguous_strides(tuple(shape)), dtype)
     result = from_numpy(values if values.flags.c_contiguous else values.copy())
     return result if result.dtype is dtype else result.to(dtype)
 
 
-def _scan(np_fn, input, dim, dtype, out, name, wide_float=False):
+def _scan(np_fn, input, dim, dtype, out, name):
     d = _sum_dtype(input, dtype, out, name)  # out= of another dtype: the input is cast first
     a, dim = _scan_input(input if input.dtype is d else input.to(d), dim)
-    # NumPy's scan is one strided pass. Sums of float32/float16 accumulate in float64, as
-    # torch's CPU cumsum does; cumprod accumulates in the dtype itself, as torch's does.
-    acc = np.float64 if wide_float and d in (dt.float32, dt.float16) else d.np
-    values = np_fn(a, axis=dim, dtype=acc)
+    # NumPy's scan is one strided pass, accumulated in torch's CPU accumulation type: float64
+    # for float32, float32 for float16 (float16 [300, 300, 1/300].cumprod is [300, inf, 300]).
+    acc = {dt.float32: np.float64, dt.float16: np.float32}.get(d, d.np)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np_fn(a, axis=dim, dtype=acc)
+        if np_fn is np.cumsum and d.is_floating_point:
+            values += 0.0  # torch's running sum starts at +0: a -0. input sums to 0.
+        if acc is not d.np:
+            values = values.astype(d.np)
     return _finish(_from_values(values, input._shape, d), out)
 
 
 def cumsum(input, dim, *, dtype=None, out=None):
     """Running sum along `dim` (integers accumulate in int64, floats in float64)."""
-    return _scan(np.cumsum, input, dim, dtype, out, "cumsum", wide_float=True)
+    return _scan(np.cumsum, input, dim, dtype, out, "cumsum")
 
 
 def cumprod(input, dim, *, dtype=None, out=None):
@@ -604,7 +637,7 @@ def _median(name, input, dim, keepdim, out, skip_nan):
     d = wrap_dim(dim, input.dim())
     n = input._shape[d] if input.dim() else 1
     if n == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")  # nanmedian too
     from ._sorting import sort
     values, indices = sort(input, d) if input.dim() else (input, make(np.zeros(1, np.int64), 0, (), (), dt.int64))
     sv = np.moveaxis(values.numpy().reshape(values._shape or (1,)), d, -1)

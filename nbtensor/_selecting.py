@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _dtype as dt
 from . import _gather_cpu as g
-from ._advanced import arith
+from ._advanced import _check_writable_aliased, arith
 from ._creation import _wrap
 from ._indexcheck import check_range, int64_table
 from ._out import result_or_out
@@ -85,6 +85,13 @@ def index_select(input, dim, index, *, out=None):
     shape, _ = _shape1(input)
     dim = wrap_dim(dim, len(shape))
     size = shape[dim]
+    if len(shape) > 1 and 0 in shape:
+        # torch's path for an empty input: its own checks and words (RuntimeError)
+        if size == 0 and table.size:
+            raise RuntimeError("index_select(): self indexing axis dim should be positive")
+        bad = np.flatnonzero((table < 0) | (table >= size))
+        if bad.size:
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={table[bad[0]]} axis_dim={size}")
     check_range(table, size, lambda v: (
         f"index_select(): index {v} is out of range for dimension {dim} with size {size}"), negative=False)
     result = empty_tensor(shape[:dim] + (table.shape[0],) + shape[dim + 1:], input.dtype, input.device)
@@ -120,7 +127,7 @@ def masked_fill_(self, mask, value):
     shape = broadcast_shapes(self._shape, mask._shape)
     if shape != self._shape:
         raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast shape {list(shape)}")
-    check_writable(self)
+    _check_writable_aliased(self, "masked_fill_", "tensor[mask] = scalar")  # torch writes an expanded self
     if _overlaps(self, mask):
         mask = mask.clone()
     g.masked_fill((self._storage, self._offset, self._strides),
@@ -331,6 +338,8 @@ def take(input, index):
     flat = input.reshape(-1)
     n = flat._shape[0]
     table = int64_table(index.numpy())
+    if n == 0 and table.size:
+        raise IndexError("take(): tried to take from an empty tensor")
     lo = check_range(table, n, lambda v: f"out of range: tried to access index {v} on a tensor of {n} elements.")
     result = empty_tensor(index._shape, input.dtype, input.device)
     g.indexed((result._storage, 0, ((), (1,) if index._shape else (), ()), None),
@@ -360,8 +369,9 @@ def _prepare(name, self, dim, index, dtypes, dtype_error, negative, range_error)
     shape = _shape1(self)[0]
     dim = wrap_dim(dim, len(shape))
     size = shape[dim]
-    check_range(table, size, lambda v: f"{name}(): index {v} is out of bounds for dimension {dim} with size {size}",
-                negative=negative, error=range_error)
+    if self.numel():  # an empty self: torch reads no index (the callers return before any kernel)
+        check_range(table, size, lambda v: f"{name}(): index {v} is out of bounds for dimension {dim} with size {size}",
+                    negative=negative, error=range_error)
     return dim, table
 
 
@@ -375,6 +385,8 @@ def index_add_(self, dim, index, source, *, alpha=1):
         raise RuntimeError(f"index_add_(): self ({self.dtype.c_name}) and source ({source.dtype.c_name}) "
                            "must have the same scalar type")
     check_writable(self)
+    if not self.numel():
+        return self  # nothing to write (the index values were not checked: see _prepare)
     if alpha != 1:
         if not self.dtype.is_floating_point and isinstance(alpha, float):
             raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
@@ -398,6 +410,8 @@ def index_copy_(self, dim, index, source):
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got "
                            f"(self) {self.dtype.c_name} and (source) {source.dtype.c_name}")
     check_writable(self)
+    if not self.numel():
+        return self  # nothing to write (the index values were not checked: see _prepare)
     if _overlaps(source, self):
         source = source.clone()
     shape = _shape1(self)[0]
@@ -411,7 +425,9 @@ def index_fill_(self, dim, index, value):
                           (IndexError, "{name}(): Expected dtype int64 for index, but got {dtype}."),
                           True, IndexError)
     value = _scalar_value("index_fill_", value)
-    check_writable(self)
+    _check_writable_aliased(self, "index_fill_", "tensor[mask] = scalar")  # torch writes an expanded self
+    if not self.numel():
+        return self  # nothing to write (the index values were not checked: see _prepare)
     shape = _shape1(self)[0]
     g.indexed(_dim_side(self, dim, (table, shape[dim])), _scalar_side(value, self.dtype, len(shape), dim),
               shape[:dim], table.shape, shape[dim + 1:])

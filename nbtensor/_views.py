@@ -1,6 +1,7 @@
 """Shape functions: views that share storage (pure shape/stride arithmetic), and `reshape`
 and `flatten`, which copy only when no view can express the result."""
 import numbers
+import warnings
 
 from ._plan import contiguous_strides
 from ._tensor import Tensor, _numel, make, make_contiguous, wrap_dim
@@ -409,6 +410,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal of dims (dim1, dim2), appended as the last dimension (a view)."""
     ndim = input.dim()
     d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
+    if ndim == 0:  # torch wraps a 0-d tensor's dims as a 1-d one's: both are dim 0
+        d1 = d2 = 0
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     start = input._offset
@@ -472,11 +475,37 @@ def _T(self):
     return permute(self, list(range(self.dim() - 1, -1, -1)))
 
 
-def _mT(self):
-    if self.dim() < 2:
-        raise RuntimeError(
-            f"tensor.mT is only supported on matrices or batches of matrices. Got {self.dim()}-D tensor.")
-    return transpose(self, -2, -1)
+def _matrix_view(name, conj_hint):
+    """tensor.mT / .mH / .adjoint(): the last two dims swapped (no complex dtypes here, so the
+    conjugate is the identity). A 0-d tensor is returned itself, as torch 2.13 does (with a
+    deprecation warning); a 1-d tensor is an error."""
+    def fn(self):
+        if self.dim() == 0:
+            hint = "Consider using x.conj()." if conj_hint else "This function is the identity in these cases."
+            prefix = "adjoint()" if name == "adjoint()" else f"Tensor.{name}"
+            warnings.warn(f"{prefix} is deprecated on 0-D tensors. {hint}", UserWarning, stacklevel=2)
+            return self  # torch returns the tensor itself here
+        if self.dim() < 2:
+            raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
+                               f"Got {self.dim()}-D tensor.")
+        return transpose(self, -2, -1)
+    return fn
+
+
+_mT = _matrix_view("mT", False)
+_mH = _matrix_view("mH", True)
+_adjoint = _matrix_view("adjoint()", True)
+
+
+def _H(self):
+    """tensor.H: the conjugate transpose of a matrix (0-d: itself, with torch's warning)."""
+    if self.dim() == 0:
+        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, stacklevel=2)
+        return self  # torch returns the tensor itself here
+    if self.dim() != 2:
+        extra = " For batches of matrices, consider using tensor.mH" if self.dim() > 2 else ""
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.dim()}-D tensor.{extra}")
+    return transpose(self, 0, 1)
 
 
 def attach():
@@ -493,8 +522,9 @@ def attach():
     Tensor.unsqueeze_ = _in_place(unsqueeze, "unsqueeze_")
     Tensor.T = property(_T)
     Tensor.mT = property(_mT)
-    Tensor.H = property(_T)
-    Tensor.mH = property(_mT)
+    Tensor.H = property(_H)
+    Tensor.mH = property(_mH)
+    Tensor.adjoint = _adjoint
 
 
 attach()

@@ -1,0 +1,332 @@
+"""Regressions for mismatches the differential fuzzer (tests/fuzz) found in reductions,
+scans, softmax, views and indexing. Expected values are hand-computed (or NumPy), so the
+tests run without torch."""
+import math
+
+import numpy as np
+import pytest
+
+import nbtensor as nb
+from support import check
+
+
+def _raises(exc, match, fn):
+    with pytest.raises(exc, match=match):
+        fn()
+
+
+# --- empty reduction dims: torch's exception class and wording ------------------------------
+
+@pytest.mark.parametrize("name", ["amax", "amin"])
+def test_amax_amin_empty_dim_is_index_error_naming_dim_as_given(name):
+    f = getattr(nb, name)
+    _raises(IndexError, rf"{name}\(\): Expected reduction dim -1 to have non-zero size", lambda: f(nb.zeros(0), dim=-1))
+    _raises(IndexError, rf"{name}\(\): Expected reduction dim -1 to have non-zero size",
+            lambda: f(nb.zeros(3, 0), dim=-1))
+    # several dims: the first empty one in the order given
+    _raises(IndexError, r"reduction dim 1 to", lambda: f(nb.zeros(3, 0), dim=(-2, 1)))
+    _raises(IndexError, r"reduction dim 1 to", lambda: f(nb.zeros(0, 0, 3), dim=(1, 0)))
+    _raises(IndexError, r"reduction dim -1 to", lambda: f(nb.zeros(0), -1, keepdim=True, out=nb.zeros(1)))
+    # no dim: a RuntimeError
+    _raises(RuntimeError, r"Expected reduction dim to be specified", lambda: f(nb.zeros(3, 0)))
+    _raises(RuntimeError, r"Expected reduction dim to be specified", lambda: f(nb.zeros(3, 0), dim=()))
+    check(f(nb.zeros(3, 0), dim=0), np.zeros(0, np.float32))
+
+
+@pytest.mark.parametrize("name", ["max", "min", "argmax", "argmin"])
+def test_max_min_arg_dim_checks(name):
+    f = getattr(nb, name)
+    _raises(IndexError, r"Expected reduction dim 1 to have non-zero size", lambda: f(nb.zeros(3, 0), -1))
+    # a 0-d tensor accepts only dims 0 and -1
+    _raises(IndexError, r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 5\)",
+            lambda: f(nb.zeros(()), 5))
+    _raises(IndexError, r"got -2", lambda: getattr(nb.zeros(()), name)(-2))
+    r = f(nb.tensor(3.0), -1)
+    assert (r[0] if isinstance(r, tuple) else r).shape == ()
+
+
+def test_aminmax_empty():
+    _raises(RuntimeError, r"aminmax\(\): cannot compute aminmax over an empty dimension",
+            lambda: nb.aminmax(nb.zeros(3, 0)))
+    _raises(IndexError, r"aminmax: Expected reduction dim 1 to have non-zero size",
+            lambda: nb.aminmax(nb.zeros(3, 0), dim=-1))
+
+
+def test_nanmedian_empty_dim_words_it_as_median():
+    _raises(IndexError, r"^median\(\): Expected reduction dim 1", lambda: nb.nanmedian(nb.zeros(3, 0), 1))
+
+
+def test_empty_median_result_strides():
+    v, i = nb.median(nb.zeros(3, 0), 0)
+    assert v.shape == (0,) and v.stride() == (1,) and i.stride() == (1,)
+
+
+# --- softmax / log_softmax ---------------------------------------------------------------
+
+@pytest.mark.parametrize("fn", [nb.softmax, nb.log_softmax])
+def test_softmax_dim_checked_on_0d(fn):
+    _raises(IndexError, r"expected to be in range of \[-1, 0\], but got 5", lambda: fn(nb.zeros(()), 5))
+    _raises(IndexError, r"but got 5", lambda: fn(nb.zeros((), dtype=nb.int64), 5))
+    check(fn(nb.tensor(2.0), 0), np.float32(1.0 if fn is nb.softmax else 0.0))
+
+
+@pytest.mark.parametrize("fn", [nb.softmax, nb.log_softmax])
+@pytest.mark.parametrize("d", [nb.bool, nb.uint8, nb.int64, nb.float16, nb.float32])
+def test_softmax_of_empty_computes_nothing(fn, d):
+    x = nb.zeros((3, 0, 2), dtype=d)
+    r = fn(x, 2)
+    assert r.dtype is d and r.shape == (3, 0, 2) and r.stride() == (2, 2, 1)
+    for target in (nb.bool, nb.int8, nb.float64):
+        r = fn(x, 0, dtype=target)
+        assert r.dtype is target and r.shape == (3, 0, 2)
+
+
+def test_softmax_non_float_kernel_names():
+    x = nb.ones((2, 3), dtype=nb.int64)
+    _raises(NotImplementedError, r'"softmax_lastdim_kernel_impl" not implemented for \'Long\'', lambda: x.softmax(1))
+    _raises(NotImplementedError, r'"softmax_kernel_impl" not implemented for \'Long\'', lambda: x.softmax(0))
+    _raises(NotImplementedError, r'"log_softmax_lastdim_kernel_impl" not implemented for \'Bool\'',
+            lambda: nb.log_softmax(x.float(), 1, dtype=nb.bool))
+    _raises(NotImplementedError, r'"softmax_lastdim_kernel_impl" not implemented for \'Char\'',
+            lambda: nb.softmax(nb.zeros(1, dtype=nb.int8), 0, dtype=nb.int8))
+
+
+# --- var / std / norm overflow -----------------------------------------------------------
+
+def test_std_float32_whose_variance_overflows():
+    r = nb.tensor([-2.0, 3e38]).std()
+    expected = np.float32(np.std(np.array([-2.0, np.float32(3e38)]), ddof=1))
+    assert r.dtype is nb.float32 and np.isfinite(expected)
+    check(r, expected)
+    assert math.isinf(nb.tensor([-2.0, 3e38]).var().item())  # the variance itself overflows
+
+
+def test_std_float16_whose_variance_overflows():
+    x = np.array([65504.0, 3, 3, 0.1, 1.008], np.float16)
+    r = nb.tensor(x).std()
+    check(r, np.float16(np.std(x.astype(np.float64), ddof=1)))
+    assert r.item() == 29296.0
+    check(nb.std_mean(nb.tensor(x[:3]))[0], np.float16(37824.0))
+
+
+def test_float16_norm_accumulates_in_float32():
+    x = nb.tensor([300.0, 4, 5], dtype=nb.float16)
+    check(x.norm(), np.float16(300.0))
+    check(x.norm(p=3), np.float16(np.cbrt(np.float32(300.0 ** 3 + 64 + 125))))
+    check(nb.norm(nb.tensor([300.0, 4, 5, 5], dtype=nb.float16)[1:], dim=0), np.float16(np.sqrt(66.0)))
+    assert math.isinf(nb.tensor([3e38, 4.0]).norm().item())  # float32 stays float32, as torch
+
+
+# --- scans -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("d", [nb.float16, nb.float32, nb.float64])
+def test_cumsum_starts_from_positive_zero(d):
+    r = nb.tensor([-0.0, -0.0], dtype=d).cumsum(0)
+    assert not np.signbit(r.numpy()).any()
+    r = nb.tensor([-0.0, -0.0], dtype=nb.float64).cumsum(0, dtype=d)
+    assert r.dtype is d and not np.signbit(r.numpy()).any()
+    assert np.signbit(nb.tensor([-0.0, 1.0], dtype=d).cumprod(0).numpy()).all()  # 1 * -0. is -0.
+
+
+def test_cumprod_accumulation_type():
+    # float16 accumulates in float32, float32 in float64 (torch's CPU acc types)
+    check(nb.tensor([300.0, 300, 1 / 300], dtype=nb.float16).cumprod(0),
+          np.array([300, np.inf, 300], np.float16))
+    r = nb.tensor([3e30, 3e30, 1e-30]).cumprod(0).numpy()
+    assert math.isinf(r[1]) and np.isclose(r[2], 9e30, rtol=1e-6)
+    x = (np.array([-0.0001, 0.1, -3.5, -1.004], np.float16) / np.float16(-2)).astype(np.float16)
+    expected = np.cumprod(x.astype(np.float32)).astype(np.float16)
+    check(nb.tensor(x).cumprod(0), expected)
+    assert expected[2] == np.float16(-4.351139068603516e-06)
+
+
+# --- views: diagonal / mT / mH / H on 0-d and 1-d tensors ---------------------------------
+
+def test_diagonal_of_0d_tensor_wraps_both_dims_to_0():
+    z = nb.tensor(5.0)
+    _raises(RuntimeError, r"diagonal dimensions cannot be identical 0, -1", lambda: z.diagonal(0, 0, -1))
+    _raises(RuntimeError, r"diagonal dimensions cannot be identical -1, 0", lambda: z.diagonal(-1, -1, 0))
+    _raises(IndexError, r"expected to be in range of \[-1, 0\], but got 1", lambda: z.diagonal())
+    _raises(RuntimeError, r"identical 0, -1", lambda: nb.arange(3.0).diagonal(0, 0, -1))
+
+
+def test_matrix_transposes_of_0d_and_1d():
+    z = nb.tensor(5.0)
+    for attr in ("mT", "mH", "H"):
+        with pytest.warns(UserWarning, match="deprecated on 0-D tensors"):
+            r = getattr(z, attr)
+        assert r is z  # torch returns the tensor itself
+    with pytest.warns(UserWarning, match="deprecated on 0-D tensors"):
+        assert z.adjoint() is z
+    v = nb.arange(3.0)
+    _raises(RuntimeError, r"tensor\.mT is only supported on matrices or batches of matrices\. Got 1-D", lambda: v.mT)
+    _raises(RuntimeError, r"tensor\.mH is only supported", lambda: v.mH)
+    _raises(RuntimeError, r"tensor\.adjoint\(\) is only supported", lambda: v.adjoint())
+    _raises(RuntimeError, r"tensor\.H is only supported on matrices \(2-D tensors\)\. Got 1-D tensor\.$", lambda: v.H)
+    _raises(RuntimeError, r"Got 3-D tensor\. For batches of matrices, consider using tensor\.mH",
+            lambda: nb.zeros(1, 2, 3).H)
+    m = nb.arange(6.0).reshape(2, 3)
+    assert m.H.shape == (3, 2) and m.H.stride() == (1, 3)
+    assert nb.zeros(4, 2, 3).mH.shape == (4, 3, 2)
+    assert v.T.shape == (3,)
+
+
+# --- advanced indexing: empty results, torch's order of checks ----------------------------
+
+def test_index_values_unchecked_when_the_result_is_empty():
+    x = nb.ones(3, 0)
+    r = x[[-2, -1, -1, 1, 3]]            # torch reads no index: the result has no elements
+    assert r.shape == (5, 0) and r.stride() == (1, 1)
+    assert x[nb.tensor([5])].shape == (1, 0)
+    assert x[None, [5]].shape == (1, 1, 0)
+    assert nb.ones(3, 2)[[5], nb.tensor([], dtype=nb.int64)].shape == (0,)
+    assert nb.ones(3, 4)[0:0, [9]].shape == (0, 1)
+    assert nb.ones(2, 0, 3)[[5], :, [7]].shape == (1, 0)
+    x[[5]] = 1.0                          # nothing written, nothing checked
+    x.index_put_((nb.tensor([5]),), nb.tensor(1.0), accumulate=True)
+    # an indexed dimension of size 0 takes only an empty index
+    for fn in (lambda: x[:, [0]], lambda: nb.ones(0, 3)[[0]], lambda: nb.ones(0)[[0]],
+               lambda: nb.ones(0, 0)[[0]], lambda: x.__setitem__((slice(None), [0]), 1.0)):
+        _raises(IndexError, r"^index is out of bounds for dimension with size 0$", fn)
+    assert nb.ones(2, 0)[:, nb.tensor([], dtype=nb.int64)].shape == (2, 0)
+    # a non-empty result still checks every index
+    _raises(IndexError, r"index 9 is out of bounds for dimension 0 with size 3", lambda: nb.ones(3, 4)[[9], 1])
+    _raises(IndexError, r"index 5 is out of bounds for dimension 2 with size 2", lambda: nb.ones(3, 0, 2)[[9], :, 5])
+
+
+def test_setitem_order_of_checks():
+    i16 = nb.tensor([1], dtype=nb.int16)
+    # parse errors (size-0 dim, too many indices) come before the dtype check
+    _raises(IndexError, r"dimension with size 0", lambda: nb.zeros(0).__setitem__([0], i16))
+    _raises(IndexError, r"too many indices for tensor of dimension 1",
+            lambda: nb.zeros(3).__setitem__(nb.ones(1, 1, 3, dtype=nb.bool), i16))
+    # value shape, then dtype, then the index range
+    _raises(RuntimeError, r"shape mismatch: value tensor of shape \[2\]",
+            lambda: nb.zeros(3).__setitem__([5], nb.ones(2)))
+    _raises(RuntimeError, r"shape mismatch: value tensor of shape \[2\] cannot be broadcast to indexing result "
+                          r"of shape \[1, 0\]", lambda: nb.zeros(3, 0).__setitem__([5], nb.ones(2)))
+    _raises(RuntimeError, r"Index put requires the source and destination dtypes match",
+            lambda: nb.zeros(3).__setitem__([5], i16))
+    # a number that overflows the dtype is refused before the index is read
+    u8 = nb.zeros(0, dtype=nb.uint8)
+    for idx in (0, [0], (0, 0)):
+        _raises(RuntimeError, r"value cannot be converted to type uint8_t without overflow",
+                lambda idx=idx: u8.__setitem__(idx, 1e10))
+    _raises(RuntimeError, r"uint8_t without overflow", lambda: nb.zeros(3, dtype=nb.uint8).__setitem__([5], 300))
+
+
+def test_writes_torch_allows_on_an_expanded_tensor():
+    def expanded():
+        b = nb.zeros(2, 1)
+        return b, b.expand(2, 3)
+    for write, expected in [
+            (lambda e: e.__setitem__(nb.tensor([0]), 1.0), [1.0, 0.0]),
+            (lambda e: e.__setitem__([0, 1], 1.0), [1.0, 1.0]),
+            (lambda e: e.__setitem__((slice(None), [0]), 1.0), [1.0, 1.0]),
+            (lambda e: e.__setitem__(nb.ones(2, 3, dtype=nb.bool), 1.0), [1.0, 1.0]),
+            (lambda e: e.__setitem__(nb.tensor([True, False]), 1.0), [1.0, 0.0]),
+            (lambda e: e.__setitem__(nb.tensor([0]), nb.ones(3)), [1.0, 0.0]),
+            (lambda e: e.masked_fill_(nb.ones(2, 3, dtype=nb.bool), 1.0), [1.0, 1.0]),
+            (lambda e: e.index_put_((nb.tensor([0]),), nb.tensor(1.0)), [1.0, 0.0]),
+            (lambda e: e.index_put_((nb.tensor([0]),), nb.tensor(1.0), accumulate=True), [3.0, 0.0]),
+            (lambda e: e.index_fill_(1, nb.tensor([0]), 1.0), [1.0, 1.0])]:
+        b, e = expanded()
+        with pytest.warns(UserWarning, match="on expanded tensors is deprecated"):
+            write(e)
+        assert b.flatten().tolist() == expected
+    # the writes torch refuses stay refused
+    for write in (lambda e: e.__setitem__(slice(None), 1.0), lambda e: e.__setitem__(0, 1.0),
+                  lambda e: e.copy_(nb.ones(2, 3)), lambda e: e.add_(1),
+                  lambda e: e.index_copy_(0, nb.tensor([0]), nb.ones(1, 3))):
+        _, e = expanded()
+        _raises(RuntimeError, r"more than one element of the written-to tensor", lambda: write(e))
+    b, e = expanded()
+    e[0, 0] = 1.0  # a single element is not overlapping
+    assert b.flatten().tolist() == [1.0, 0.0]
+
+
+# --- matrix products torch does not compute --------------------------------------------
+
+def test_bool_products_with_nothing_to_compute():
+    B = nb.bool
+    check(nb.mm(nb.zeros(2, 0, dtype=B), nb.zeros(0, 3, dtype=B)), np.zeros((2, 3), bool))
+    check(nb.zeros(0, 2, dtype=B) @ nb.zeros(2, 3, dtype=B), np.zeros((0, 3), bool))
+    check(nb.mv(nb.zeros(2, 0, dtype=B), nb.zeros(0, dtype=B)), np.zeros(2, bool))
+    check(nb.bmm(nb.zeros(1, 2, 0, dtype=B), nb.zeros(1, 0, 3, dtype=B)), np.zeros((1, 2, 3), bool))
+    check(nb.zeros(2, 2, 0, dtype=B) @ nb.zeros(0, 3, dtype=B), np.zeros((2, 2, 3), bool))
+    check(nb.zeros(0, dtype=B) @ nb.zeros(2, 0, 3, dtype=B), np.zeros((2, 3), bool))
+    _raises(NotImplementedError, r'"addmm_impl_cpu_" not implemented for \'Bool\'',
+            lambda: nb.zeros(2, 2, dtype=B) @ nb.zeros(2, 3, dtype=B))
+
+
+def test_batched_products_of_mixed_dtypes():
+    # torch's bmm: nothing computed -> zeros of the second operand's dtype, no dtype check
+    r = nb.zeros(2, 2, 0, dtype=nb.bool) @ nb.zeros(2, 0, 1, dtype=nb.uint8)
+    check(r, np.zeros((2, 2, 1), np.uint8))
+    check(nb.bmm(nb.zeros(0, 2, 2), nb.zeros(0, 2, 3, dtype=nb.bool)), np.zeros((0, 2, 3), bool))
+    # computed: a bool first operand is refused before the dtype mismatch
+    _raises(NotImplementedError, r'"bmm" not implemented for \'Bool\'',
+            lambda: nb.zeros(3, dtype=nb.bool) @ nb.zeros(1, 3, 1, dtype=nb.uint8))
+    _raises(RuntimeError, r"expected scalar type Byte but found Float",
+            lambda: nb.zeros(2, 2, 3, dtype=nb.uint8) @ nb.zeros(2, 3, 1))
+    # 2-D products keep checking the dtypes even when empty
+    _raises(RuntimeError, r"expected m1 and m2 to have the same dtype, but got: bool != unsigned char",
+            lambda: nb.zeros(2, 0, dtype=nb.bool) @ nb.zeros(0, 3, dtype=nb.uint8))
+    # mv names the vector's dtype first, as torch's addmv message does
+    _raises(RuntimeError, r"addmv input tensors must have the same dtype, but got Bool, Byte, and Bool",
+            lambda: nb.zeros(3, 2, dtype=nb.uint8) @ nb.zeros(2, dtype=nb.bool))
+
+
+# --- index_select / index_add_ / index_copy_ / index_fill_ / take on empty tensors -----------
+
+def test_index_functions_on_empty_tensors():
+    L = lambda *v: nb.tensor(v, dtype=nb.int64)  # noqa: E731
+    x = nb.zeros(3, 0)
+    # torch writes nothing into an empty self, and reads no index
+    for write in (lambda: x.index_add_(0, L(5), nb.zeros(1, 0)), lambda: x.index_copy_(0, L(5), nb.zeros(1, 0)),
+                  lambda: x.index_fill_(0, L(5), 1.0), lambda: x.index_add_(1, L(5), nb.zeros(3, 1))):
+        assert write() is x and x.shape == (3, 0)
+    assert nb.zeros(0, 3).index_copy_(1, L(5), nb.zeros(0, 1)).shape == (0, 3)
+    # index_select of an empty input: torch's own checks (RuntimeError)
+    assert x.index_select(0, L(1)).shape == (1, 0)
+    _raises(RuntimeError, r"^INDICES element is out of DATA bounds, id=5 axis_dim=3$", lambda: x.index_select(0, L(5)))
+    _raises(RuntimeError, r"id=-1 axis_dim=3", lambda: x.index_select(0, L(-1)))
+    _raises(RuntimeError, r"index_select\(\): self indexing axis dim should be positive",
+            lambda: x.index_select(1, L(0)))
+    assert x.index_select(1, L()).shape == (3, 0)
+    _raises(IndexError, r"index 5 is out of range", lambda: nb.zeros(3, 2).index_select(0, L(5)))
+    _raises(IndexError, r"^take\(\): tried to take from an empty tensor$", lambda: x.take(L(5)))
+    assert x.take(L()).shape == (0,)
+    # a non-empty self still checks every index
+    _raises(IndexError, r"index 5 is out of bounds", lambda: nb.zeros(3, 2).index_fill_(0, L(5), 1.0))
+    _raises(RuntimeError, r"index 5 is out of bounds", lambda: nb.zeros(3, 2).index_add_(0, L(5), nb.zeros(1, 2)))
+
+
+# --- out= resizing -----------------------------------------------------------------------
+
+def test_out_whose_shared_memory_holds_nothing_grows():
+    out = nb.ones((0,), dtype=nb.float16)
+    alias = out.transpose(-1, -1)         # shares memory of no elements: it can observe nothing
+    r = nb.remainder(nb.zeros((), dtype=nb.int16), -1, out=out)
+    assert r is out and out.shape == () and out.item() == 0.0 and alias.shape == (0,)
+    # memory with elements, shared with a view, still cannot grow (the view would be detached)
+    base = nb.zeros(4)
+    with pytest.raises(RuntimeError, match="cannot resize the out= tensor"):
+        nb.add(nb.ones(5), 1, out=base[2:])
+
+
+def test_advanced_index_result_follows_the_input_layout():
+    # torch's TensorIterator orders the result's memory like the input (a permuted input
+    # gives a permuted result); values are those of NumPy's indexing
+    a = np.arange(24, dtype=np.int8).reshape(2, 4, 3)
+    x = nb.tensor(a).permute(1, 2, 0)                    # (4, 3, 2), strides (3, 1, 12)
+    r = x[[1, -4, 1]]
+    check(r, a.transpose(1, 2, 0)[[1, -4, 1]])
+    assert r.stride() == (6, 1, 3)
+    assert nb.tensor(a)[[1, 0]].stride() == (12, 3, 1)   # a row-major input: a row-major result
+    r = x[:, [0, 2]]
+    check(r, a.transpose(1, 2, 0)[:, [0, 2]])
+    assert r.stride() == (1, 4, 8)
+    r = x[None, [0, 1]]                                  # None has torch's unsqueeze stride
+    check(r, a.transpose(1, 2, 0)[None, [0, 1]])
+    assert r.stride() == (12, 6, 1, 3)
