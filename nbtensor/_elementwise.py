@@ -377,6 +377,8 @@ def apply(op, operands, out=None, inplace=False):
         raise op.not_implemented(operands, result_dtype)
     if op.late_check is not None:
         op.late_check(op, operands, compute)
+    if out is not None and out._shape != shape:
+        resize_out(out, shape, _output_strides(operands, shape))
     ins = []
     half = common is dt.float16
     for i, x in enumerate(operands):
@@ -407,9 +409,15 @@ def apply(op, operands, out=None, inplace=False):
 
 
 def _check_target(op, operands, target, shape, result_dtype, inplace):
-    """Validate the in-place or ``out=`` destination, then (``out=``) resize it; returns the
-    positions of the operands that share its memory."""
-    if inplace and shape != target._shape:
+    """Validate the in-place or ``out=`` destination in torch's order (memory overlaps, shape,
+    dtype); returns the positions of the operands that share its memory. An ``out=`` of
+    another shape is resized by the caller, once nothing can fail any more."""
+    check_writable(target)
+    shared = [i for i, x in enumerate(operands) if isinstance(x, Tensor) and _overlaps(target, x)]
+    for i in shared:
+        refuse_partial_overlap(target, operands[i])
+    if shape != target._shape and (inplace or any(x is target for x in operands)):
+        # torch resizes an out= only when it is not also an input
         raise RuntimeError(
             f"output with shape {list(target._shape)} doesn't match the broadcast shape {list(shape)}")
     if op.exact_out and not inplace:
@@ -417,12 +425,6 @@ def _check_target(op, operands, target, shape, result_dtype, inplace):
             raise RuntimeError(op.exact_out.format(out=target.dtype.c_name, result=result_dtype.c_name))
     else:
         check_out_cast(target, result_dtype)
-    check_writable(target)
-    shared = [i for i, x in enumerate(operands) if isinstance(x, Tensor) and _overlaps(target, x)]
-    for i in shared:
-        refuse_partial_overlap(target, operands[i])
-    if not inplace and target._shape != shape:
-        resize_out(target, shape, _output_strides(operands, shape))
     return shared
 
 

@@ -178,13 +178,15 @@ install()
 
 
 # ---------------------------------------------------------------- ops with extra arguments
-def _scaled(input, other, alpha):
+def _scaled(input, other, alpha, op=None):
     """``alpha * other`` for ``add``/``sub``, computed in the dtype of the result as torch
     does (``int8 100 * 3`` is 300 when added to a float tensor, not int8's 44)."""
     if isinstance(alpha, Tensor):
         alpha = alpha.item()
     if alpha == 1 and type(alpha) is not bool:
         return other
+    if op is not None and op.check is not None:
+        op.check(op, (input, other), None)  # sub's bool check sees `other`, not alpha * other
     same = type(other) is Tensor and type(input) is Tensor and other.dtype is input.dtype
     res = input.dtype if same else _result_type(input, other)
     if isinstance(alpha, bool) and res is not dt.bool:
@@ -206,13 +208,13 @@ def _with_alpha(name):
     op = OPS_BY_NAME[name]
 
     def function(input, other, *, alpha=1, out=None):
-        return apply(op, (input, _scaled(input, other, alpha)), out=out)
+        return apply(op, (input, _scaled(input, other, alpha, op)), out=out)
 
     def method(self, other, *, alpha=1):
-        return apply(op, (self, _scaled(self, other, alpha)))
+        return apply(op, (self, _scaled(self, other, alpha, op)))
 
     def method_(self, other, *, alpha=1):
-        return apply(op, (self, _scaled(self, other, alpha)), inplace=True)
+        return apply(op, (self, _scaled(self, other, alpha, op)), inplace=True)
 
     function.__doc__ = f"``input {'+' if name == 'add' else '-'} alpha * other``, element-wise."
     return function, method, method_

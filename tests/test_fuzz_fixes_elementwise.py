@@ -346,3 +346,37 @@ def test_number_divided_by_a_tensor_is_reciprocal_times_number(dtype):
 def test_number_divided_by_an_integer_tensor():
     check(3 / nt.tensor([1, 2, 0]), np.float32([3.0, 1.5, INF]))
     check(3 / nt.tensor([True, False]), np.float32([3.0, INF]))
+
+
+# ---------------------------------------------------------------- more orderings
+def test_sub_bool_check_sees_the_operand_not_alpha_times_it():
+    x = nt.arange(3, dtype=nt.float64)
+    for call in (lambda: x.clone().sub_(False, alpha=2.0), lambda: nt.sub(x, True, alpha=2),
+                 lambda: nt.sub(x > 0, x, alpha=2), lambda: nt.sub(x, x > 0, alpha=2, out=x.clone())):
+        with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor"):
+            call()
+    check(nt.arange(3).add(True, alpha=2), np.int64([2, 3, 4]))
+
+
+def test_out_that_is_also_an_input_is_not_resized():
+    x = nt.zeros(3)
+    with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"):
+        nt.add(x, nt.zeros(2, 3), out=x)
+    s = nt.zeros(())
+    with pytest.raises(RuntimeError, match=r"output with shape \[\] doesn't match the broadcast shape \[2\]"):
+        nt.eq(s, nt.zeros(2), out=s)
+    o = nt.zeros(0)
+    nt.add(x, x, out=o)  # an out= that is not an input is resized
+    assert tuple(o.shape) == (3,)
+
+
+def test_failed_out_call_leaves_out_unchanged():
+    # torch resizes out= before it finds no kernel; nbtensor validates everything first
+    x, o = nt.zeros(3), nt.ones(1)
+    with pytest.raises(NotImplementedError, match="bitwise_or_cpu"):
+        nt.bitwise_or(x, x, out=o)
+    check(o, np.float32([1.0]))
+    # a view that could not grow: still the missing kernel is what is reported
+    base = nt.ones(4, dtype=nt.float16)
+    with pytest.raises(NotImplementedError, match="bitwise_or_cpu"):
+        nt.bitwise_or(nt.zeros(4, 2, 4, dtype=nt.float16), nt.zeros(4, 2, 4, dtype=nt.float16), out=base[:2])
