@@ -12,8 +12,8 @@ from . import _cpu
 from . import _dtype as dt
 from ._out import check_out_cast, check_out_tensor, resize_out
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides, remember
-from ._tensor import (Tensor, _numel, _overlaps, check_writable, checked_scalar, copy_into, refuse_partial_overlap,
-                      empty_like_layout, empty_tensor, is_non_overlapping_and_dense, make, make_contiguous)
+from ._tensor import (Tensor, _numel, _overlaps, allocate, check_writable, checked_scalar, copy_into,
+                      empty_tensor, is_non_overlapping_and_dense, make, make_contiguous, refuse_partial_overlap)
 
 # ---------------------------------------------------------------- promotion rules
 SAME, FLOAT, COMPARE, LOGICAL, BITWISE = "same", "float", "compare", "logical", "bitwise"
@@ -429,22 +429,81 @@ def _check_target(op, operands, target, shape, result_dtype, inplace):
 
 
 def _output_strides(operands, shape):
-    """Strides torch gives a fresh output: those of a full-shape dense input (a transposed
-    input gives a transposed result), else row-major."""
-    for x in operands:
-        if isinstance(x, Tensor) and x._shape == shape:
-            if not x.is_contiguous() and is_non_overlapping_and_dense(x):
-                return x._strides
-            break
-    return None
+    """Strides torch's TensorIterator gives a fresh output (None: row-major). Inputs of the
+    result's shape that are all contiguous give a row-major result, all dense with the same
+    strides give those strides; otherwise the dimensions are ordered by the inputs' strides
+    (first input first; broadcast dimensions ignored; equal strides put the smaller size
+    inside), as torch's reorder_dimensions, and the result is dense in that order."""
+    tensors = [x for x in operands if isinstance(x, Tensor)]
+    same = all(x._shape == shape for x in tensors) and len(tensors) == len(operands)
+    if same:
+        first = tensors[0]
+        if all(x.is_contiguous() for x in tensors):
+            return None
+        if is_non_overlapping_and_dense(first) and all(x._strides == first._strides for x in tensors):
+            return first._strides
+    nd = len(shape)
+    if nd < 2:
+        return None
+    key = (shape, tuple((x._shape, x._strides) for x in tensors))
+    strides = _LAYOUTS.get(key, False)
+    if strides is False:
+        strides = remember(_LAYOUTS, key, _reordered_strides(tensors, shape))
+    return strides
+
+
+_LAYOUTS = {}
+
+
+def _reordered_strides(tensors, shape):
+    nd = len(shape)
+    operand_strides = []
+    for x in tensors:
+        offset = nd - len(x._shape)
+        st = [0] * nd
+        for i, (size, stride) in enumerate(zip(x._shape, x._strides)):
+            st[offset + i] = 0 if size == 1 and shape[offset + i] != 1 else stride
+        operand_strides.append(st)
+
+    def should_swap(d0, d1):
+        for st in operand_strides:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 < s1:
+                return -1
+            if s0 > s1:
+                return 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))  # perm[0] is the fastest-moving dimension
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    if perm == list(range(nd - 1, -1, -1)):
+        return None
+    strides = [0] * nd
+    acc = 1
+    for d in perm:
+        strides[d] = acc
+        acc *= shape[d]
+    return tuple(strides)
 
 
 def _new_output(operands, shape, dtype):
-    """Output in the layout of a full-shape dense input (torch keeps e.g. transposed order)."""
-    for x in operands:
-        if isinstance(x, Tensor) and x._shape == shape:
-            return empty_like_layout(x, dtype)
-    return empty_tensor(shape, dtype)
+    """A fresh output in the layout torch gives it (see `_output_strides`)."""
+    strides = _output_strides(operands, shape)
+    if strides is None:
+        return empty_tensor(shape, dtype)
+    return make(allocate(_numel(shape), dtype, shape), 0, shape, strides, dtype)
 
 
 # Python ints up to this size convert exactly to float64 and never overflow float32/float16

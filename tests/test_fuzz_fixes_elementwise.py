@@ -380,3 +380,29 @@ def test_failed_out_call_leaves_out_unchanged():
     base = nt.ones(4, dtype=nt.float16)
     with pytest.raises(NotImplementedError, match="bitwise_or_cpu"):
         nt.bitwise_or(nt.zeros(4, 2, 4, dtype=nt.float16), nt.zeros(4, 2, 4, dtype=nt.float16), out=base[:2])
+
+
+# ---------------------------------------------------------------- layout of a fresh result
+def _sizable_strides(t):
+    return tuple(st for st, sz in zip(t.stride(), t.shape) if sz > 1)
+
+
+def test_result_layout_follows_torchs_dimension_order():
+    # (torch 2.13's strides, for dimensions of size > 1)
+    v4 = nt.zeros((3, 1, 2, 2), dtype=nt.int8).narrow(0, 1, 1).permute(3, 2, 1, 0)
+    assert _sizable_strides(v4 < nt.zeros((1, 2, 3), dtype=nt.int64)) == (6, 12, 3, 1)
+    v2 = nt.zeros((4, 3, 2), dtype=nt.int64).diagonal(1, 2, -3)
+    assert _sizable_strides(nt.cos(v2)) == (1, 3) and _sizable_strides(v2.neg()) == (1, 3)
+    x = nt.arange(54, dtype=nt.float32).reshape(3, 3, 3, 2)
+    d = x.diagonal(1, -3, -4)  # shape (3, 2, 2), not dense
+    assert _sizable_strides(d * d) == (2, 1, 6)
+    assert _sizable_strides(d * 2.5) == (2, 1, 6)
+    v3 = nt.zeros((3, 5, 1), dtype=nt.float16).permute(2, 1, 0)
+    assert _sizable_strides(nt.true_divide(nt.zeros((3, 5, 1), dtype=nt.int16), v3)) == (15, 1, 5)
+    t = nt.ones(3, 4).T
+    assert _sizable_strides(t + t) == (1, 4)  # dense: the input's strides
+    assert _sizable_strides(t + nt.ones(4, 3)) == (1, 4)  # the first input decides
+    assert _sizable_strides(nt.ones(4, 3) + t) == (3, 1)
+    out = nt.zeros(0)
+    nt.mul(d, d, out=out)  # a resized out= gets the same layout
+    assert _sizable_strides(out) == (2, 1, 6)
