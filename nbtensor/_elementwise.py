@@ -50,7 +50,7 @@ class Op:
                  inplace=True, dunders=(), check=None, categories=("bool", "int", "float"),
                  condition_first=False, scalars="both", scalar_kernels=None, exact_out=None,
                  bool_to_long=False, error_name=None, names=("input", "other"), late_check=None,
-                 promote=None, float_scalar=False, has_out=True):
+                 promote=None, float_scalar=None, has_out=True):
         self.name = name
         self.names = names  # torch's keyword names of the function's operands
         # torch's kernel name in "not implemented" errors (or a function of the operands)
@@ -85,8 +85,9 @@ class Op:
         # the operands the result dtype is promoted from, when not all (lerp's number weight)
         self.promote = promote
         # On float16 operands torch computes in float32 after rounding every operand to
-        # float16, except for mul and div, whose second operand, when a number or a 0-d
-        # tensor, enters in float32 unrounded (x * 0.1 is not x * float16(0.1)).
+        # float16, except the operand at position `float_scalar` when it is a number (or,
+        # for mul's and div's second, a 0-d tensor; lerp's weight: a number only): it enters
+        # in float32 unrounded (x * 0.1 is not x * float16(0.1)).
         self.float_scalar = float_scalar
         self.has_out = has_out  # the function form takes out= (torch's isnan, relu do not)
         self.fast = {}  # dtype -> (kernel_flat, result_dtype) when inputs need no cast
@@ -205,14 +206,14 @@ OPS = [
     # binary arithmetic
     Op("add", 2, dunders=("__add__", "__radd__", "__iadd__")),
     Op("sub", 2, check=_no_bool_sub, methods=("sub", "subtract"), dunders=("__sub__", "__rsub__", "__isub__")),
-    Op("mul", 2, methods=("mul", "multiply"), dunders=("__mul__", "__rmul__", "__imul__"), float_scalar=True),
+    Op("mul", 2, methods=("mul", "multiply"), dunders=("__mul__", "__rmul__", "__imul__"), float_scalar=1),
     Op("div", 2, FLOAT, methods=("div", "divide", "true_divide"), dunders=("__truediv__", "__rtruediv__", "__itruediv__"),
-       float_scalar=True),
+       float_scalar=1),
     Op("floor_divide", 2, kernel={"int": "floor_divide_int", "float": "floor_divide"}, late_check=_integer_divisor,
        dunders=("__floordiv__", "__rfloordiv__", "__ifloordiv__"), categories=("int", "float"),
-       error_name="div_floor_cpu", float_scalar=True),
+       error_name="div_floor_cpu", float_scalar=1),
     Op("div_trunc", 2, kernel={"int": "div_trunc_int", "float": "div_trunc"}, late_check=_integer_divisor,
-       function=False, methods=(), inplace=False, categories=("int", "float"), float_scalar=True),
+       function=False, methods=(), inplace=False, categories=("int", "float"), float_scalar=1),
     Op("remainder", 2, kernel={"int": "remainder", "float": "remainder_float"}, late_check=_integer_divisor,
        dunders=("__mod__", "__rmod__", "__imod__"),
        categories=("int", "float")),
@@ -292,7 +293,7 @@ OPS = [
     # ternary
     Op("clamp_both", 3, kernel="clamp", function=False, methods=(), inplace=False, exact_out=_FOUND_DTYPE),
     Op("lerp", 3, check=_lerp_dtypes, categories=("float",), promote=_lerp_promoted, error_name=_lerp_kernel_name,
-       float_scalar=False),
+       float_scalar=2),
     Op("where_kernel", 3, kernel="where", function=False, methods=(), inplace=False, condition_first=True,
        exact_out="Expected out type to be {result} but got {out}"),
 ]
@@ -304,9 +305,9 @@ def _operand(x, compute, shape, via=None):
     """(storage, offset, strides) of `x` in the compute dtype, broadcast to `shape`; cast
     to `via` first when given (float16, for a float16 result computed in float32)."""
     if isinstance(x, Tensor):
+        if via is not None and x.dtype is not via:
+            x = x.to(via)  # (a float32 operand of a float16 result too)
         if x.dtype is not compute:
-            if via is not None and x.dtype is not via:
-                x = x.to(via)
             x = x.to(compute)
         strides = x._strides if x._shape == shape else broadcast_strides(x._shape, x._strides, shape)
         return x._storage, x._offset, strides
@@ -387,7 +388,7 @@ def apply(op, operands, out=None, inplace=False):
         if i == 0 and op.condition_first:
             ins.append(_operand(x, dt.bool, shape))
         else:
-            via = half and not (op.float_scalar and i == 1 and (not isinstance(x, Tensor) or not x._shape))
+            via = half and not (i == op.float_scalar and (not isinstance(x, Tensor) or not x._shape and i == 1))
             ins.append(_operand(x, compute, shape, dt.float16 if via else None))
     kernel = op.kernel_name(compute)
     if op.scalar_kernels is not None and compute.is_floating_point and not isinstance(operands[1], Tensor):

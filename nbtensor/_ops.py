@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _dtype as dt
 from ._elementwise import OPS, OPS_BY_NAME, apply, result_type as _result_type
+from ._plan import broadcast_shapes
 from ._tensor import Tensor, checked_scalar
 
 __all__ = []
@@ -208,6 +209,11 @@ def _with_alpha(name):
     op = OPS_BY_NAME[name]
 
     def function(input, other, *, alpha=1, out=None):
+        if out is not None and out is other and isinstance(input, Tensor) and isinstance(other, Tensor):
+            shape = broadcast_shapes(input._shape, other._shape)
+            if shape != out._shape:  # an out= that is also an input is not resized (torch)
+                raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast shape "
+                                   f"{list(shape)}")
         return apply(op, (input, _scaled(input, other, alpha, op)), out=out)
 
     def method(self, other, *, alpha=1):

@@ -406,3 +406,21 @@ def test_result_layout_follows_torchs_dimension_order():
     out = nt.zeros(0)
     nt.mul(d, d, out=out)  # a resized out= gets the same layout
     assert _sizable_strides(out) == (2, 1, 6)
+
+
+def test_float32_zero_dim_operand_of_a_float16_result_rounds_to_float16():
+    v2 = nt.arange(12, dtype=nt.float16)
+    v2 += nt.tensor(1.324)  # 1.324 is 1.32421875 in float16; 7 + that ties to 8.328125
+    assert v2.numpy()[7] == np.float16(8.328125)
+    check(nt.arange(8, dtype=nt.float16)[7:] * nt.tensor(1.324), np.float16([9.265625]))  # mul: unrounded
+
+
+def test_lerp_number_weight_enters_float16_lerp_unrounded():
+    a = nt.tensor([-20.0, 0.37, 3.0], dtype=nt.float16)
+    b = nt.tensor([7.0, -1.5, 2.0], dtype=nt.float16)
+    af, bf = a.numpy().astype(np.float32), b.numpy().astype(np.float32)
+    for w in (0.1, 0.3):
+        wf = np.float32(w)
+        check(nt.lerp(a, b, w), (af + wf * (bf - af)).astype(np.float16))
+        wh = np.float32(np.float16(w))  # a 0-d weight tensor is promoted to float16 first
+        check(nt.lerp(a, b, nt.tensor(w, dtype=nt.float64)), (af + wh * (bf - af)).astype(np.float16))
