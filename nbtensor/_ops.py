@@ -12,7 +12,7 @@ import numpy as np
 from . import _dtype as dt
 from ._elementwise import OPS, OPS_BY_NAME, apply, result_type as _result_type
 from ._plan import broadcast_shapes
-from ._tensor import Tensor, checked_scalar
+from ._tensor import Tensor, check_no_partial_overlap, check_writable, checked_scalar
 
 __all__ = []
 _module = sys.modules[__name__]
@@ -351,6 +351,10 @@ _FLT_MAX = float(np.finfo(np.float32).max)
 
 
 def _clamp_(self, min=None, max=None):
+    check_writable(self)
+    for b in (min, max):
+        if isinstance(b, Tensor):
+            check_no_partial_overlap(self, b)  # torch refuses a bound that partly overlaps self
     return self.copy_(clamp(self, min, max)) if _promoted_fits(self, min, max) else _cast_error(self, min, max)
 
 

@@ -424,3 +424,12 @@ def test_lerp_number_weight_enters_float16_lerp_unrounded():
         check(nt.lerp(a, b, w), (af + wf * (bf - af)).astype(np.float16))
         wh = np.float32(np.float16(w))  # a 0-d weight tensor is promoted to float16 first
         check(nt.lerp(a, b, nt.tensor(w, dtype=nt.float64)), (af + wh * (bf - af)).astype(np.float16))
+
+
+def test_inplace_clamp_refuses_a_bound_that_partly_overlaps_self():
+    v = nt.zeros(4)
+    with pytest.raises(RuntimeError, match="unsupported operation: some elements"):
+        v[1:].clamp_(min=v[:3])
+    check(v.clamp_(min=v), np.float32([0, 0, 0, 0]))  # the very same elements are fine
+    with pytest.raises(RuntimeError, match="more than one element"):
+        nt.zeros(1).expand(3).clamp_(min=0.5)
