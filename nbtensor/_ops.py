@@ -197,7 +197,9 @@ def _scaled(input, other, alpha, op=None):
     if res is dt.bool:
         alpha = bool(alpha)
     else:
-        checked_scalar(alpha, res, strict_half=True)  # torch converts alpha with an overflow check
+        # torch converts alpha with an overflow check; sub is add with -alpha (int8 takes
+        # sub's alpha=128, not -129)
+        checked_scalar(-alpha if op is not None and op.name == "sub" else alpha, res, strict_half=True)
     if isinstance(other, Tensor):
         return apply(OPS_BY_NAME["mul"], (other if other.dtype is res else other.to(res), alpha))
     if isinstance(other, (bool, np.bool_)) and res is dt.bool:

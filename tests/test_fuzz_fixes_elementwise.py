@@ -433,3 +433,19 @@ def test_inplace_clamp_refuses_a_bound_that_partly_overlaps_self():
     check(v.clamp_(min=v), np.float32([0, 0, 0, 0]))  # the very same elements are fine
     with pytest.raises(RuntimeError, match="more than one element"):
         nt.zeros(1).expand(3).clamp_(min=0.5)
+
+
+def test_sub_checks_minus_alpha():
+    # torch's sub is add with -alpha: the negated alpha must fit the dtype
+    x = nt.ones(2, dtype=nt.int8)
+    check(nt.sub(x, x, alpha=128), np.int8([-127, -127]))
+    with pytest.raises(RuntimeError, match="int8_t without overflow"):
+        nt.sub(x, x, alpha=-129)  # -(-129) = 129 does not fit
+    with pytest.raises(RuntimeError, match="int8_t without overflow"):
+        nt.add(x, x, alpha=128)
+    y = nt.ones(2, dtype=nt.int32)
+    check(y.sub(y, alpha=2**31), np.int32([-2147483647, -2147483647]))
+    u = nt.ones(2, dtype=nt.uint8)
+    check(u.sub(u, alpha=255), np.uint8([2, 2]))
+    with pytest.raises(RuntimeError, match="uint8_t without overflow"):
+        u.sub(u, alpha=256)
