@@ -211,17 +211,24 @@ def _with_alpha(name):
     op = OPS_BY_NAME[name]
 
     def function(input, other, *, alpha=1, out=None):
-        if out is not None and out is other and isinstance(input, Tensor) and isinstance(other, Tensor):
-            shape = broadcast_shapes(input._shape, other._shape)
-            if shape != out._shape:  # an out= that is also an input is not resized (torch)
-                raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast shape "
-                                   f"{list(shape)}")
+        if out is not None and isinstance(other, Tensor) and not (alpha == 1 and type(alpha) is not bool):
+            # the checks that `other` itself must pass, before alpha * other replaces it
+            if isinstance(out, Tensor):
+                check_no_partial_overlap(out, other)
+            if out is other and isinstance(input, Tensor):
+                shape = broadcast_shapes(input._shape, other._shape)
+                if shape != out._shape:  # an out= that is also an input is not resized (torch)
+                    raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast "
+                                       f"shape {list(shape)}")
         return apply(op, (input, _scaled(input, other, alpha, op)), out=out)
 
     def method(self, other, *, alpha=1):
         return apply(op, (self, _scaled(self, other, alpha, op)))
 
     def method_(self, other, *, alpha=1):
+        if isinstance(other, Tensor) and not (alpha == 1 and type(alpha) is not bool):
+            check_writable(self)
+            check_no_partial_overlap(self, other)  # `other` itself, before alpha * other replaces it
         return apply(op, (self, _scaled(self, other, alpha, op)), inplace=True)
 
     function.__doc__ = f"``input {'+' if name == 'add' else '-'} alpha * other``, element-wise."

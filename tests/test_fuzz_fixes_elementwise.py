@@ -449,3 +449,13 @@ def test_sub_checks_minus_alpha():
     check(u.sub(u, alpha=255), np.uint8([2, 2]))
     with pytest.raises(RuntimeError, match="uint8_t without overflow"):
         u.sub(u, alpha=256)
+
+
+def test_alpha_does_not_hide_an_overlap_with_other():
+    v = nt.zeros(4)
+    for call in (lambda: v[1:].add_(v[:3], alpha=2), lambda: v[1:].sub_(v[:3], alpha=2),
+                 lambda: nt.add(v[:3], v[:3], alpha=2, out=v[1:])):
+        with pytest.raises(RuntimeError, match="unsupported operation: some elements"):
+            call()
+    w = nt.ones(4)
+    check(w.add_(w, alpha=2), np.float32([3, 3, 3, 3]))  # the very same elements are fine
