@@ -145,7 +145,11 @@ def _no_bool_neg(op, operands, compute):
 
 def _any_zero(x, compute):
     if isinstance(x, Tensor):
-        return x.numel() > 0 and not np.all(x.numpy())
+        if x.numel() == 0:
+            return False
+        if x.dtype is not compute:
+            x = x.to(compute)  # as the kernel sees it: int64 -2**63 is 0 in int16
+        return not np.all(x.numpy())
     return _scalar_storage(x, compute)[0] == 0  # as the kernel sees it: 256 is 0 in int8
 
 

@@ -204,7 +204,10 @@ def _scaled(input, other, alpha, op=None):
         return apply(OPS_BY_NAME["mul"], (other if other.dtype is res else other.to(res), alpha))
     if isinstance(other, (bool, np.bool_)) and res is dt.bool:
         return bool(other) and alpha
-    return other * alpha
+    product = other * alpha
+    if isinstance(product, int) and not res.is_floating_point:
+        product = (product + 2**63) % 2**64 - 2**63  # torch multiplies in int64, wrapping
+    return product
 
 
 def _with_alpha(name):

@@ -459,3 +459,18 @@ def test_alpha_does_not_hide_an_overlap_with_other():
             call()
     w = nt.ones(4)
     check(w.add_(w, alpha=2), np.float32([3, 3, 3, 3]))  # the very same elements are fine
+
+
+def test_integer_divisor_is_checked_after_the_cast_to_the_result_dtype():
+    with pytest.raises(RuntimeError, match="^ZeroDivisionError$"):
+        v = nt.zeros(1, dtype=nt.int16)
+        v //= nt.tensor(-9223372036854775808)  # 0 in int16
+    with pytest.raises(RuntimeError, match="^ZeroDivisionError$"):
+        nt.remainder(nt.full((1, 3), 5, dtype=nt.int8), nt.tensor(256))
+    check(nt.remainder(nt.full((1, 3), 5, dtype=nt.int8), nt.tensor(257)), np.int8([[0, 0, 0]]))
+
+
+def test_alpha_times_a_number_wraps_in_int64():
+    check(nt.sub(nt.zeros(1, dtype=nt.int64), 2**40, alpha=2**40), np.int64([0]))  # 2**80 wraps to 0
+    check(nt.arange(5).sub_(2**40, alpha=2**31), np.int64([0, 1, 2, 3, 4]))
+    check(nt.arange(5, dtype=nt.int32).add(2**62, alpha=5), np.int32([0, 1, 2, 3, 4]))
