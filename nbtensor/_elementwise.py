@@ -439,25 +439,30 @@ def _output_strides(operands, shape):
     strides give those strides; otherwise the dimensions are ordered by the inputs' strides
     (first input first; broadcast dimensions ignored; equal strides put the smaller size
     inside), as torch's reorder_dimensions, and the result is dense in that order."""
+    if len(shape) < 2:
+        return None
+    a = operands[0]
+    if type(a) is Tensor and a._shape == shape and (a._contig or a._contig is None and a.is_contiguous()):
+        return None  # the first input decides every order: row-major (up to size-1 dimensions)
     tensors = [x for x in operands if isinstance(x, Tensor)]
-    same = all(x._shape == shape for x in tensors) and len(tensors) == len(operands)
-    if same:
+    key = (shape, len(operands), tuple([(x._shape, x._strides) for x in tensors]))
+    strides = _LAYOUTS.get(key, False)
+    if strides is False:
+        strides = remember(_LAYOUTS, key, _layout(tensors, shape, len(tensors) == len(operands)))
+    return strides
+
+
+_LAYOUTS = {}  # (shape, number of operands, the tensors' shapes and strides) -> strides
+
+
+def _layout(tensors, shape, no_numbers):
+    if no_numbers and all(x._shape == shape for x in tensors):
         first = tensors[0]
         if all(x.is_contiguous() for x in tensors):
             return None
         if is_non_overlapping_and_dense(first) and all(x._strides == first._strides for x in tensors):
             return first._strides
-    nd = len(shape)
-    if nd < 2:
-        return None
-    key = (shape, tuple((x._shape, x._strides) for x in tensors))
-    strides = _LAYOUTS.get(key, False)
-    if strides is False:
-        strides = remember(_LAYOUTS, key, _reordered_strides(tensors, shape))
-    return strides
-
-
-_LAYOUTS = {}
+    return _reordered_strides(tensors, shape)
 
 
 def _reordered_strides(tensors, shape):

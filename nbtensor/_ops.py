@@ -196,7 +196,7 @@ def _scaled(input, other, alpha, op=None):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
     if res is dt.bool:
         alpha = bool(alpha)
-    else:
+    elif not (res is dt.float64 or res is dt.float32 and -_FLT_MAX <= alpha <= _FLT_MAX):
         # torch converts alpha with an overflow check; sub is add with -alpha (int8 takes
         # sub's alpha=128, not -129)
         checked_scalar(-alpha if op is not None and op.name == "sub" else alpha, res, strict_half=True)
@@ -229,7 +229,7 @@ def _with_alpha(name):
         return apply(op, (self, _scaled(self, other, alpha, op)))
 
     def method_(self, other, *, alpha=1):
-        if isinstance(other, Tensor) and not (alpha == 1 and type(alpha) is not bool):
+        if isinstance(other, Tensor) and other is not self and not (alpha == 1 and type(alpha) is not bool):
             check_writable(self)
             check_no_partial_overlap(self, other)  # `other` itself, before alpha * other replaces it
         return apply(op, (self, _scaled(self, other, alpha, op)), inplace=True)
