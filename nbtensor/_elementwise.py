@@ -12,8 +12,8 @@ from . import _cpu
 from . import _dtype as dt
 from ._out import check_out_cast, check_out_tensor, resize_out
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides, remember
-from ._tensor import (Tensor, _numel, _overlaps, check_writable, checked_scalar, copy_into, refuse_partial_overlap,
-                      empty_like_layout, empty_tensor, is_non_overlapping_and_dense, make, make_contiguous)
+from ._tensor import (Tensor, _numel, _overlaps, allocate, check_writable, checked_scalar, copy_into,
+                      empty_tensor, is_non_overlapping_and_dense, make, make_contiguous, refuse_partial_overlap)
 
 # ---------------------------------------------------------------- promotion rules
 SAME, FLOAT, COMPARE, LOGICAL, BITWISE = "same", "float", "compare", "logical", "bitwise"
@@ -50,7 +50,7 @@ class Op:
                  inplace=True, dunders=(), check=None, categories=("bool", "int", "float"),
                  condition_first=False, scalars="both", scalar_kernels=None, exact_out=None,
                  bool_to_long=False, error_name=None, names=("input", "other"), late_check=None,
-                 promote=None, float_scalar=False, has_out=True):
+                 promote=None, float_scalar=None, has_out=True):
         self.name = name
         self.names = names  # torch's keyword names of the function's operands
         # torch's kernel name in "not implemented" errors (or a function of the operands)
@@ -85,8 +85,9 @@ class Op:
         # the operands the result dtype is promoted from, when not all (lerp's number weight)
         self.promote = promote
         # On float16 operands torch computes in float32 after rounding every operand to
-        # float16, except for mul and div, whose second operand, when a number or a 0-d
-        # tensor, enters in float32 unrounded (x * 0.1 is not x * float16(0.1)).
+        # float16, except the operand at position `float_scalar` when it is a number (or,
+        # for mul's and div's second, a 0-d tensor; lerp's weight: a number only): it enters
+        # in float32 unrounded (x * 0.1 is not x * float16(0.1)).
         self.float_scalar = float_scalar
         self.has_out = has_out  # the function form takes out= (torch's isnan, relu do not)
         self.fast = {}  # dtype -> (kernel_flat, result_dtype) when inputs need no cast
@@ -144,7 +145,11 @@ def _no_bool_neg(op, operands, compute):
 
 def _any_zero(x, compute):
     if isinstance(x, Tensor):
-        return x.numel() > 0 and not np.all(x.numpy())
+        if x.numel() == 0:
+            return False
+        if x.dtype is not compute:
+            x = x.to(compute)  # as the kernel sees it: int64 -2**63 is 0 in int16
+        return not np.all(x.numpy())
     return _scalar_storage(x, compute)[0] == 0  # as the kernel sees it: 256 is 0 in int8
 
 
@@ -205,14 +210,14 @@ OPS = [
     # binary arithmetic
     Op("add", 2, dunders=("__add__", "__radd__", "__iadd__")),
     Op("sub", 2, check=_no_bool_sub, methods=("sub", "subtract"), dunders=("__sub__", "__rsub__", "__isub__")),
-    Op("mul", 2, methods=("mul", "multiply"), dunders=("__mul__", "__rmul__", "__imul__"), float_scalar=True),
+    Op("mul", 2, methods=("mul", "multiply"), dunders=("__mul__", "__rmul__", "__imul__"), float_scalar=1),
     Op("div", 2, FLOAT, methods=("div", "divide", "true_divide"), dunders=("__truediv__", "__rtruediv__", "__itruediv__"),
-       float_scalar=True),
+       float_scalar=1),
     Op("floor_divide", 2, kernel={"int": "floor_divide_int", "float": "floor_divide"}, late_check=_integer_divisor,
        dunders=("__floordiv__", "__rfloordiv__", "__ifloordiv__"), categories=("int", "float"),
-       error_name="div_floor_cpu", float_scalar=True),
+       error_name="div_floor_cpu", float_scalar=1),
     Op("div_trunc", 2, kernel={"int": "div_trunc_int", "float": "div_trunc"}, late_check=_integer_divisor,
-       function=False, methods=(), inplace=False, categories=("int", "float"), float_scalar=True),
+       function=False, methods=(), inplace=False, categories=("int", "float"), float_scalar=1),
     Op("remainder", 2, kernel={"int": "remainder", "float": "remainder_float"}, late_check=_integer_divisor,
        dunders=("__mod__", "__rmod__", "__imod__"),
        categories=("int", "float")),
@@ -292,7 +297,7 @@ OPS = [
     # ternary
     Op("clamp_both", 3, kernel="clamp", function=False, methods=(), inplace=False, exact_out=_FOUND_DTYPE),
     Op("lerp", 3, check=_lerp_dtypes, categories=("float",), promote=_lerp_promoted, error_name=_lerp_kernel_name,
-       float_scalar=False),
+       float_scalar=2),
     Op("where_kernel", 3, kernel="where", function=False, methods=(), inplace=False, condition_first=True,
        exact_out="Expected out type to be {result} but got {out}"),
 ]
@@ -304,9 +309,9 @@ def _operand(x, compute, shape, via=None):
     """(storage, offset, strides) of `x` in the compute dtype, broadcast to `shape`; cast
     to `via` first when given (float16, for a float16 result computed in float32)."""
     if isinstance(x, Tensor):
+        if via is not None and x.dtype is not via:
+            x = x.to(via)  # (a float32 operand of a float16 result too)
         if x.dtype is not compute:
-            if via is not None and x.dtype is not via:
-                x = x.to(via)
             x = x.to(compute)
         strides = x._strides if x._shape == shape else broadcast_strides(x._shape, x._strides, shape)
         return x._storage, x._offset, strides
@@ -377,6 +382,8 @@ def apply(op, operands, out=None, inplace=False):
         raise op.not_implemented(operands, result_dtype)
     if op.late_check is not None:
         op.late_check(op, operands, compute)
+    if out is not None and out._shape != shape:
+        resize_out(out, shape, _output_strides(operands, shape))
     ins = []
     half = common is dt.float16
     for i, x in enumerate(operands):
@@ -385,7 +392,7 @@ def apply(op, operands, out=None, inplace=False):
         if i == 0 and op.condition_first:
             ins.append(_operand(x, dt.bool, shape))
         else:
-            via = half and not (op.float_scalar and i == 1 and (not isinstance(x, Tensor) or not x._shape))
+            via = half and not (i == op.float_scalar and (not isinstance(x, Tensor) or not x._shape and i == 1))
             ins.append(_operand(x, compute, shape, dt.float16 if via else None))
     kernel = op.kernel_name(compute)
     if op.scalar_kernels is not None and compute.is_floating_point and not isinstance(operands[1], Tensor):
@@ -407,9 +414,15 @@ def apply(op, operands, out=None, inplace=False):
 
 
 def _check_target(op, operands, target, shape, result_dtype, inplace):
-    """Validate the in-place or ``out=`` destination, then (``out=``) resize it; returns the
-    positions of the operands that share its memory."""
-    if inplace and shape != target._shape:
+    """Validate the in-place or ``out=`` destination in torch's order (memory overlaps, shape,
+    dtype); returns the positions of the operands that share its memory. An ``out=`` of
+    another shape is resized by the caller, once nothing can fail any more."""
+    check_writable(target)
+    shared = [i for i, x in enumerate(operands) if isinstance(x, Tensor) and _overlaps(target, x)]
+    for i in shared:
+        refuse_partial_overlap(target, operands[i])
+    if shape != target._shape and (inplace or any(x is target for x in operands)):
+        # torch resizes an out= only when it is not also an input
         raise RuntimeError(
             f"output with shape {list(target._shape)} doesn't match the broadcast shape {list(shape)}")
     if op.exact_out and not inplace:
@@ -417,32 +430,90 @@ def _check_target(op, operands, target, shape, result_dtype, inplace):
             raise RuntimeError(op.exact_out.format(out=target.dtype.c_name, result=result_dtype.c_name))
     else:
         check_out_cast(target, result_dtype)
-    check_writable(target)
-    shared = [i for i, x in enumerate(operands) if isinstance(x, Tensor) and _overlaps(target, x)]
-    for i in shared:
-        refuse_partial_overlap(target, operands[i])
-    if not inplace and target._shape != shape:
-        resize_out(target, shape, _output_strides(operands, shape))
     return shared
 
 
 def _output_strides(operands, shape):
-    """Strides torch gives a fresh output: those of a full-shape dense input (a transposed
-    input gives a transposed result), else row-major."""
-    for x in operands:
-        if isinstance(x, Tensor) and x._shape == shape:
-            if not x.is_contiguous() and is_non_overlapping_and_dense(x):
-                return x._strides
-            break
-    return None
+    """Strides torch's TensorIterator gives a fresh output (None: row-major). Inputs of the
+    result's shape that are all contiguous give a row-major result, all dense with the same
+    strides give those strides; otherwise the dimensions are ordered by the inputs' strides
+    (first input first; broadcast dimensions ignored; equal strides put the smaller size
+    inside), as torch's reorder_dimensions, and the result is dense in that order."""
+    if len(shape) < 2:
+        return None
+    a = operands[0]
+    if type(a) is Tensor and a._shape == shape and (a._contig or a._contig is None and a.is_contiguous()):
+        return None  # the first input decides every order: row-major (up to size-1 dimensions)
+    tensors = [x for x in operands if isinstance(x, Tensor)]
+    key = (shape, len(operands), tuple([(x._shape, x._strides) for x in tensors]))
+    strides = _LAYOUTS.get(key, False)
+    if strides is False:
+        strides = remember(_LAYOUTS, key, _layout(tensors, shape, len(tensors) == len(operands)))
+    return strides
+
+
+_LAYOUTS = {}  # (shape, number of operands, the tensors' shapes and strides) -> strides
+
+
+def _layout(tensors, shape, no_numbers):
+    if no_numbers and all(x._shape == shape for x in tensors):
+        first = tensors[0]
+        if all(x.is_contiguous() for x in tensors):
+            return None
+        if is_non_overlapping_and_dense(first) and all(x._strides == first._strides for x in tensors):
+            return first._strides
+    return _reordered_strides(tensors, shape)
+
+
+def _reordered_strides(tensors, shape):
+    nd = len(shape)
+    operand_strides = []
+    for x in tensors:
+        offset = nd - len(x._shape)
+        st = [0] * nd
+        for i, (size, stride) in enumerate(zip(x._shape, x._strides)):
+            st[offset + i] = 0 if size == 1 and shape[offset + i] != 1 else stride
+        operand_strides.append(st)
+
+    def should_swap(d0, d1):
+        for st in operand_strides:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 < s1:
+                return -1
+            if s0 > s1:
+                return 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))  # perm[0] is the fastest-moving dimension
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    if perm == list(range(nd - 1, -1, -1)):
+        return None
+    strides = [0] * nd
+    acc = 1
+    for d in perm:
+        strides[d] = acc
+        acc *= shape[d]
+    return tuple(strides)
 
 
 def _new_output(operands, shape, dtype):
-    """Output in the layout of a full-shape dense input (torch keeps e.g. transposed order)."""
-    for x in operands:
-        if isinstance(x, Tensor) and x._shape == shape:
-            return empty_like_layout(x, dtype)
-    return empty_tensor(shape, dtype)
+    """A fresh output in the layout torch gives it (see `_output_strides`)."""
+    strides = _output_strides(operands, shape)
+    if strides is None:
+        return empty_tensor(shape, dtype)
+    return make(allocate(_numel(shape), dtype, shape), 0, shape, strides, dtype)
 
 
 # Python ints up to this size convert exactly to float64 and never overflow float32/float16

@@ -11,7 +11,8 @@ import numpy as np
 
 from . import _dtype as dt
 from ._elementwise import OPS, OPS_BY_NAME, apply, result_type as _result_type
-from ._tensor import Tensor, checked_scalar
+from ._plan import broadcast_shapes
+from ._tensor import Tensor, check_no_partial_overlap, check_writable, checked_scalar
 
 __all__ = []
 _module = sys.modules[__name__]
@@ -178,13 +179,15 @@ install()
 
 
 # ---------------------------------------------------------------- ops with extra arguments
-def _scaled(input, other, alpha):
+def _scaled(input, other, alpha, op=None):
     """``alpha * other`` for ``add``/``sub``, computed in the dtype of the result as torch
     does (``int8 100 * 3`` is 300 when added to a float tensor, not int8's 44)."""
     if isinstance(alpha, Tensor):
         alpha = alpha.item()
     if alpha == 1 and type(alpha) is not bool:
         return other
+    if op is not None and op.check is not None:
+        op.check(op, (input, other), None)  # sub's bool check sees `other`, not alpha * other
     same = type(other) is Tensor and type(input) is Tensor and other.dtype is input.dtype
     res = input.dtype if same else _result_type(input, other)
     if isinstance(alpha, bool) and res is not dt.bool:
@@ -193,26 +196,43 @@ def _scaled(input, other, alpha):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
     if res is dt.bool:
         alpha = bool(alpha)
-    else:
-        checked_scalar(alpha, res, strict_half=True)  # torch converts alpha with an overflow check
+    elif not (res is dt.float64 or res is dt.float32 and -_FLT_MAX <= alpha <= _FLT_MAX):
+        # torch converts alpha with an overflow check; sub is add with -alpha (int8 takes
+        # sub's alpha=128, not -129)
+        checked_scalar(-alpha if op is not None and op.name == "sub" else alpha, res, strict_half=True)
     if isinstance(other, Tensor):
         return apply(OPS_BY_NAME["mul"], (other if other.dtype is res else other.to(res), alpha))
     if isinstance(other, (bool, np.bool_)) and res is dt.bool:
         return bool(other) and alpha
-    return other * alpha
+    product = other * alpha
+    if isinstance(product, int) and not res.is_floating_point:
+        product = (product + 2**63) % 2**64 - 2**63  # torch multiplies in int64, wrapping
+    return product
 
 
 def _with_alpha(name):
     op = OPS_BY_NAME[name]
 
     def function(input, other, *, alpha=1, out=None):
-        return apply(op, (input, _scaled(input, other, alpha)), out=out)
+        if out is not None and isinstance(other, Tensor) and not (alpha == 1 and type(alpha) is not bool):
+            # the checks that `other` itself must pass, before alpha * other replaces it
+            if isinstance(out, Tensor):
+                check_no_partial_overlap(out, other)
+            if out is other and isinstance(input, Tensor):
+                shape = broadcast_shapes(input._shape, other._shape)
+                if shape != out._shape:  # an out= that is also an input is not resized (torch)
+                    raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast "
+                                       f"shape {list(shape)}")
+        return apply(op, (input, _scaled(input, other, alpha, op)), out=out)
 
     def method(self, other, *, alpha=1):
-        return apply(op, (self, _scaled(self, other, alpha)))
+        return apply(op, (self, _scaled(self, other, alpha, op)))
 
     def method_(self, other, *, alpha=1):
-        return apply(op, (self, _scaled(self, other, alpha)), inplace=True)
+        if isinstance(other, Tensor) and other is not self and not (alpha == 1 and type(alpha) is not bool):
+            check_writable(self)
+            check_no_partial_overlap(self, other)  # `other` itself, before alpha * other replaces it
+        return apply(op, (self, _scaled(self, other, alpha, op)), inplace=True)
 
     function.__doc__ = f"``input {'+' if name == 'add' else '-'} alpha * other``, element-wise."
     return function, method, method_
@@ -343,6 +363,10 @@ _FLT_MAX = float(np.finfo(np.float32).max)
 
 
 def _clamp_(self, min=None, max=None):
+    check_writable(self)
+    for b in (min, max):
+        if isinstance(b, Tensor):
+            check_no_partial_overlap(self, b)  # torch refuses a bound that partly overlaps self
     return self.copy_(clamp(self, min, max)) if _promoted_fits(self, min, max) else _cast_error(self, min, max)
 
 

@@ -346,3 +346,131 @@ def test_number_divided_by_a_tensor_is_reciprocal_times_number(dtype):
 def test_number_divided_by_an_integer_tensor():
     check(3 / nt.tensor([1, 2, 0]), np.float32([3.0, 1.5, INF]))
     check(3 / nt.tensor([True, False]), np.float32([3.0, INF]))
+
+
+# ---------------------------------------------------------------- more orderings
+def test_sub_bool_check_sees_the_operand_not_alpha_times_it():
+    x = nt.arange(3, dtype=nt.float64)
+    for call in (lambda: x.clone().sub_(False, alpha=2.0), lambda: nt.sub(x, True, alpha=2),
+                 lambda: nt.sub(x > 0, x, alpha=2), lambda: nt.sub(x, x > 0, alpha=2, out=x.clone())):
+        with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor"):
+            call()
+    check(nt.arange(3).add(True, alpha=2), np.int64([2, 3, 4]))
+
+
+def test_out_that_is_also_an_input_is_not_resized():
+    x = nt.zeros(3)
+    with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"):
+        nt.add(x, nt.zeros(2, 3), out=x)
+    s = nt.zeros(())
+    with pytest.raises(RuntimeError, match=r"output with shape \[\] doesn't match the broadcast shape \[2\]"):
+        nt.eq(s, nt.zeros(2), out=s)
+    o = nt.zeros(0)
+    nt.add(x, x, out=o)  # an out= that is not an input is resized
+    assert tuple(o.shape) == (3,)
+
+
+def test_failed_out_call_leaves_out_unchanged():
+    # torch resizes out= before it finds no kernel; nbtensor validates everything first
+    x, o = nt.zeros(3), nt.ones(1)
+    with pytest.raises(NotImplementedError, match="bitwise_or_cpu"):
+        nt.bitwise_or(x, x, out=o)
+    check(o, np.float32([1.0]))
+    # a view that could not grow: still the missing kernel is what is reported
+    base = nt.ones(4, dtype=nt.float16)
+    with pytest.raises(NotImplementedError, match="bitwise_or_cpu"):
+        nt.bitwise_or(nt.zeros(4, 2, 4, dtype=nt.float16), nt.zeros(4, 2, 4, dtype=nt.float16), out=base[:2])
+
+
+# ---------------------------------------------------------------- layout of a fresh result
+def _sizable_strides(t):
+    return tuple(st for st, sz in zip(t.stride(), t.shape) if sz > 1)
+
+
+def test_result_layout_follows_torchs_dimension_order():
+    # (torch 2.13's strides, for dimensions of size > 1)
+    v4 = nt.zeros((3, 1, 2, 2), dtype=nt.int8).narrow(0, 1, 1).permute(3, 2, 1, 0)
+    assert _sizable_strides(v4 < nt.zeros((1, 2, 3), dtype=nt.int64)) == (6, 12, 3, 1)
+    v2 = nt.zeros((4, 3, 2), dtype=nt.int64).diagonal(1, 2, -3)
+    assert _sizable_strides(nt.cos(v2)) == (1, 3) and _sizable_strides(v2.neg()) == (1, 3)
+    x = nt.arange(54, dtype=nt.float32).reshape(3, 3, 3, 2)
+    d = x.diagonal(1, -3, -4)  # shape (3, 2, 2), not dense
+    assert _sizable_strides(d * d) == (2, 1, 6)
+    assert _sizable_strides(d * 2.5) == (2, 1, 6)
+    v3 = nt.zeros((3, 5, 1), dtype=nt.float16).permute(2, 1, 0)
+    assert _sizable_strides(nt.true_divide(nt.zeros((3, 5, 1), dtype=nt.int16), v3)) == (15, 1, 5)
+    t = nt.ones(3, 4).T
+    assert _sizable_strides(t + t) == (1, 4)  # dense: the input's strides
+    assert _sizable_strides(t + nt.ones(4, 3)) == (1, 4)  # the first input decides
+    assert _sizable_strides(nt.ones(4, 3) + t) == (3, 1)
+    out = nt.zeros(0)
+    nt.mul(d, d, out=out)  # a resized out= gets the same layout
+    assert _sizable_strides(out) == (2, 1, 6)
+
+
+def test_float32_zero_dim_operand_of_a_float16_result_rounds_to_float16():
+    v2 = nt.arange(12, dtype=nt.float16)
+    v2 += nt.tensor(1.324)  # 1.324 is 1.32421875 in float16; 7 + that ties to 8.328125
+    assert v2.numpy()[7] == np.float16(8.328125)
+    check(nt.arange(8, dtype=nt.float16)[7:] * nt.tensor(1.324), np.float16([9.265625]))  # mul: unrounded
+
+
+def test_lerp_number_weight_enters_float16_lerp_unrounded():
+    a = nt.tensor([-20.0, 0.37, 3.0], dtype=nt.float16)
+    b = nt.tensor([7.0, -1.5, 2.0], dtype=nt.float16)
+    af, bf = a.numpy().astype(np.float32), b.numpy().astype(np.float32)
+    for w in (0.1, 0.3):
+        wf = np.float32(w)
+        check(nt.lerp(a, b, w), (af + wf * (bf - af)).astype(np.float16))
+        wh = np.float32(np.float16(w))  # a 0-d weight tensor is promoted to float16 first
+        check(nt.lerp(a, b, nt.tensor(w, dtype=nt.float64)), (af + wh * (bf - af)).astype(np.float16))
+
+
+def test_inplace_clamp_refuses_a_bound_that_partly_overlaps_self():
+    v = nt.zeros(4)
+    with pytest.raises(RuntimeError, match="unsupported operation: some elements"):
+        v[1:].clamp_(min=v[:3])
+    check(v.clamp_(min=v), np.float32([0, 0, 0, 0]))  # the very same elements are fine
+    with pytest.raises(RuntimeError, match="more than one element"):
+        nt.zeros(1).expand(3).clamp_(min=0.5)
+
+
+def test_sub_checks_minus_alpha():
+    # torch's sub is add with -alpha: the negated alpha must fit the dtype
+    x = nt.ones(2, dtype=nt.int8)
+    check(nt.sub(x, x, alpha=128), np.int8([-127, -127]))
+    with pytest.raises(RuntimeError, match="int8_t without overflow"):
+        nt.sub(x, x, alpha=-129)  # -(-129) = 129 does not fit
+    with pytest.raises(RuntimeError, match="int8_t without overflow"):
+        nt.add(x, x, alpha=128)
+    y = nt.ones(2, dtype=nt.int32)
+    check(y.sub(y, alpha=2**31), np.int32([-2147483647, -2147483647]))
+    u = nt.ones(2, dtype=nt.uint8)
+    check(u.sub(u, alpha=255), np.uint8([2, 2]))
+    with pytest.raises(RuntimeError, match="uint8_t without overflow"):
+        u.sub(u, alpha=256)
+
+
+def test_alpha_does_not_hide_an_overlap_with_other():
+    v = nt.zeros(4)
+    for call in (lambda: v[1:].add_(v[:3], alpha=2), lambda: v[1:].sub_(v[:3], alpha=2),
+                 lambda: nt.add(v[:3], v[:3], alpha=2, out=v[1:])):
+        with pytest.raises(RuntimeError, match="unsupported operation: some elements"):
+            call()
+    w = nt.ones(4)
+    check(w.add_(w, alpha=2), np.float32([3, 3, 3, 3]))  # the very same elements are fine
+
+
+def test_integer_divisor_is_checked_after_the_cast_to_the_result_dtype():
+    with pytest.raises(RuntimeError, match="^ZeroDivisionError$"):
+        v = nt.zeros(1, dtype=nt.int16)
+        v //= nt.tensor(-9223372036854775808)  # 0 in int16
+    with pytest.raises(RuntimeError, match="^ZeroDivisionError$"):
+        nt.remainder(nt.full((1, 3), 5, dtype=nt.int8), nt.tensor(256))
+    check(nt.remainder(nt.full((1, 3), 5, dtype=nt.int8), nt.tensor(257)), np.int8([[0, 0, 0]]))
+
+
+def test_alpha_times_a_number_wraps_in_int64():
+    check(nt.sub(nt.zeros(1, dtype=nt.int64), 2**40, alpha=2**40), np.int64([0]))  # 2**80 wraps to 0
+    check(nt.arange(5).sub_(2**40, alpha=2**31), np.int64([0, 1, 2, 3, 4]))
+    check(nt.arange(5, dtype=nt.int32).add(2**62, alpha=5), np.int32([0, 1, 2, 3, 4]))
