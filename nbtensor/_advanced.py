@@ -23,8 +23,8 @@ from . import _dtype as dt
 from . import _gather_cpu as g
 from ._indexcheck import check_range, index_array, int64_table
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
-from ._tensor import (Tensor, _numel, _overlaps, allocate, check_writable, copy_into, empty_tensor,
-                      has_internal_overlap, make, make_contiguous, scalar_storage)
+from ._tensor import (Tensor, _byte_range, _numel, _overlaps, allocate, check_writable, copy_into, empty_tensor,
+                      has_internal_overlap, is_non_overlapping_and_dense, make, make_contiguous, scalar_storage)
 
 __all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
 
@@ -391,6 +391,21 @@ def _check_writable_aliased(t, name, example):
                   UserWarning, stacklevel=4)
 
 
+def _refuse_overlap(dst, value):
+    """torch's assert_no_overlap in index_put_ for memory `dst` and `value` share: when both
+    are dense, RuntimeError if their bytes overlap at all (the same elements too: x[[0, 1]] =
+    x[:2] is refused), else nothing overlaps. Returns whether `value` must be read from a copy
+    (overlaps torch cannot classify: strided views)."""
+    if not (is_non_overlapping_and_dense(dst) and is_non_overlapping_and_dense(value)):
+        return True
+    (a0, a1), (b0, b1) = _byte_range(dst), _byte_range(value)
+    if (a0, a1) == (b0, b1) or (a0 < b1 and b0 < a1):
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+    return False
+
+
 def _put(t, plan, value, mode):
     """Store `value` (a Tensor, or a Python number) at the positions of `plan` (parsed with
     ``check=False``); torch's order of checks: value shape, dtype, then index range."""
@@ -410,9 +425,10 @@ def _put(t, plan, value, mode):
                 f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
                 f"indexing result of shape {list(shape)}")
         _check_dtype(value, t.dtype, "Index put")
+        shared = _overlaps(value, t) and _refuse_overlap(v, value)
         if plan.check().empty:
             return
-        if _overlaps(value, t):
+        if shared:
             value = value.clone()  # before reading its strides: the copy has its own layout
         vst = broadcast_strides(value._shape, value._strides, shape)
         src = (value._storage, value._offset, (vst[:npre], vst[npre:npre + nb], vst[npre + nb:]), None)
@@ -471,6 +487,8 @@ def index_put_(self, indices, values, accumulate=False):
         _put(self, plan, values, g.ADD)
     else:  # through a float32 copy (arith refuses an expanded self: the copy would not alias)
         _check_dtype(values, self.dtype, "Index put")  # before the float32 casts hide it
+        if _overlaps(values, self):
+            _refuse_overlap(plan.view, values)
         arith(self, values, lambda dst, val: _put(dst, parse(dst, items, check=False), val, g.ADD))
     return self
 

@@ -330,3 +330,22 @@ def test_advanced_index_result_follows_the_input_layout():
     r = x[None, [0, 1]]                                  # None has torch's unsqueeze stride
     check(r, a.transpose(1, 2, 0)[None, [0, 1]])
     assert r.stride() == (12, 6, 1, 3)
+
+
+def test_index_put_refuses_a_value_overlapping_the_destination():
+    # torch's assert_no_overlap: dense operands whose memory overlaps, even exactly
+    msg = r"some elements of the input tensor and the written-to tensor refer to a single memory location"
+    for dt_ in (nb.float32, nb.float16):
+        x = nb.zeros(4, dtype=dt_)
+        _raises(RuntimeError, msg, lambda: x.__setitem__([0, 1, 2, 3], x))
+        _raises(RuntimeError, msg, lambda: x.__setitem__([0, 1], x[2:]))
+        _raises(RuntimeError, msg, lambda: x.__setitem__([0], x[0]))
+        _raises(RuntimeError, msg, lambda: x.__setitem__(x > -1, x))
+        _raises(RuntimeError, msg, lambda: x.index_put_((nb.tensor([0, 1]),), x[1:3], accumulate=True))
+        e = nb.zeros(1, dtype=dt_).narrow(0, 1, 0)
+        _raises(RuntimeError, msg, lambda: e.__setitem__([], e))
+    x = nb.arange(4.0)
+    x[:2][[0, 1]] = x[2:]                 # disjoint memory: written
+    x[[0, 1]] = x[::2]                    # strided: torch cannot tell, reads a copy
+    x[x > -1] = x[3]                      # a one-element value: masked_fill
+    assert x.tolist() == [3.0, 3.0, 3.0, 3.0]
