@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from ._tensor import Tensor, check_writable, checked_scalar, copy_into, make
+from ._tensor import Tensor, check_no_partial_overlap, check_writable, checked_scalar, copy_into, make
 
 
 def _is_advanced(item):
@@ -149,6 +149,7 @@ def setitem(t, index, value):
         # torch lets a value with extra leading size-1 dimensions fill a smaller target.
         while value.dim() > target.dim() and value._shape[0] == 1:
             value = value.squeeze(0)
+        check_no_partial_overlap(target, value)  # torch's copy_: x[::3] = x of one element too
     elif not isinstance(value, numbers.Number):
         value = check_value(t, value)
     copy_into(target, value)

@@ -349,3 +349,14 @@ def test_index_put_refuses_a_value_overlapping_the_destination():
     x[[0, 1]] = x[::2]                    # strided: torch cannot tell, reads a copy
     x[x > -1] = x[3]                      # a one-element value: masked_fill
     assert x.tolist() == [3.0, 3.0, 3.0, 3.0]
+
+
+def test_basic_setitem_refuses_a_partially_overlapping_value():
+    msg = r"refer to a single memory location"
+    one = nb.zeros((), dtype=nb.float16)[None]
+    _raises(RuntimeError, msg, lambda: one.__setitem__(slice(None, None, 3), one))  # strides differ
+    x = nb.arange(6.0)
+    _raises(RuntimeError, msg, lambda: x.__setitem__(slice(1, 4), x[0:3]))
+    x[:] = x                               # the same elements in the same layout: allowed
+    x[0:2] = x[::3]                        # strided: read from a copy
+    assert x.tolist() == [0.0, 3.0, 2.0, 3.0, 4.0, 5.0]
