@@ -50,7 +50,8 @@ def cat(tensors, dim=0, *, out=None):
         dtype = dt.promote_types(dtype, t.dtype)
     parts = [(i, t) for i, t in enumerate(tensors) if not (t.dim() == 1 and t._shape[0] == 0)]
     ref = parts[0][1] if parts else tensors[0]
-    dim = wrap_dim(dim, ref.dim())
+    # (only empty 1-D tensors: torch skips them all and never reads `dim`)
+    dim = wrap_dim(dim, ref.dim()) if parts else 0
     total = 0
     for i, t in parts:
         if t.dim() != ref.dim():
@@ -94,11 +95,11 @@ def stack(tensors, dim=0, *, out=None):
     tensors = _tensor_list("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    dim = wrap_dim(dim, tensors[0].dim() + 1)  # checked before the shapes, as torch does
     for i, t in enumerate(tensors[1:], 1):
         if t._shape != tensors[0]._shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0]._shape)} "
                                f"at entry 0 and {list(t._shape)} at entry {i}")
-    dim = wrap_dim(dim, tensors[0].dim() + 1)
     return cat([t.unsqueeze(dim) for t in tensors], dim, out=out)
 
 

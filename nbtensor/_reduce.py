@@ -526,6 +526,8 @@ def _from_values(values, shape, dtype):
 
 def _scan(np_fn, input, dim, dtype, out, name):
     d = _sum_dtype(input, dtype, out, name)  # out= of another dtype: the input is cast first
+    if d is dt.bool and input.numel():
+        raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')
     a, dim = _scan_input(input if input.dtype is d else input.to(d), dim)
     # NumPy's scan is one strided pass, accumulated in torch's CPU accumulation type: float64
     # for float32, float32 for float16 (float16 [300, 300, 1/300].cumprod is [300, inf, 300]).

@@ -360,3 +360,22 @@ def test_basic_setitem_refuses_a_partially_overlapping_value():
     x[:] = x                               # the same elements in the same layout: allowed
     x[0:2] = x[::3]                        # strided: read from a copy
     assert x.tolist() == [0.0, 3.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_scans_refuse_to_compute_in_bool():
+    ones = nb.ones(3, dtype=nb.bool)
+    for name in ("cumsum", "cumprod"):
+        msg = rf'"{name}_out_cpu" not implemented for \'Bool\''
+        _raises(NotImplementedError, msg, lambda: getattr(ones, name)(0, dtype=nb.bool))
+        _raises(NotImplementedError, msg, lambda: getattr(nb, name)(nb.ones(3), 0, out=nb.zeros(3, dtype=nb.bool)))
+        check(getattr(ones, name)(0), getattr(np, name)(np.ones(3, np.int64)))  # bool input: int64
+        assert getattr(nb.ones(0, dtype=nb.bool), name)(0, dtype=nb.bool).shape == (0,)
+
+
+def test_cat_and_stack_order_of_checks():
+    r = nb.cat([nb.ones(0), nb.ones(0, dtype=nb.int32)], dim=3)   # all skipped: dim never read
+    assert r.shape == (0,) and r.dtype is nb.float32
+    _raises(IndexError, r"Dimension out of range", lambda: nb.cat([nb.ones(0), nb.ones(2, 3)], dim=5))
+    _raises(IndexError, r"expected to be in range of \[-2, 1\], but got 3",
+            lambda: nb.stack([nb.ones(2), nb.ones(3)], dim=3))
+    _raises(RuntimeError, r"stack expects each tensor to be equal size", lambda: nb.stack([nb.ones(2), nb.ones(3)]))
