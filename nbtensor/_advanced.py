@@ -76,6 +76,12 @@ class Plan:
 
     __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front", "raw", "empty")
 
+    def check_dims(self):
+        """torch's AdvancedIndex check: an indexed dimension of size 0 takes only an empty index."""
+        if 0 not in self.bshape and 0 in self.view._shape and any(self.view._shape[d] == 0 for d in self.dims):
+            raise IndexError("index is out of bounds for dimension with size 0")
+        return self
+
     def check(self):
         """Range-check the index values (IndexError as torch words it) unless the result has
         no elements: torch reads no index then, and neither does any kernel here (callers
@@ -196,13 +202,10 @@ def parse(t, items, check=True):
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
                          + ", ".join(str(list(a.shape)) for a in arrays)) from None
-    if 0 not in plan.bshape and any(shape[dd] == 0 for dd in dims):
-        # torch (AdvancedIndex): an indexed dimension of size 0 takes only an empty index
-        raise IndexError("index is out of bounds for dimension with size 0")
     if len(arrays) > 1:
         plan.arrays = [np.broadcast_to(a, plan.bshape) for a in arrays]
     plan.front = bool(dims) and dims != list(range(dims[0], dims[0] + len(dims)))
-    return plan.check() if check else plan
+    return plan.check_dims().check() if check else plan
 
 
 def _retry(items):
@@ -408,7 +411,8 @@ def _refuse_overlap(dst, value):
 
 def _put(t, plan, value, mode):
     """Store `value` (a Tensor, or a Python number) at the positions of `plan` (parsed with
-    ``check=False``); torch's order of checks: value shape, dtype, then index range."""
+    ``check=False``); torch's order of checks: overlap, index dims, value shape, dtype, then
+    the index range."""
     v = plan.view
     shape = plan.result_shape()
     pre_st, post_st = plan.strides_split(v._strides)
@@ -416,6 +420,9 @@ def _put(t, plan, value, mode):
     if isinstance(value, Tensor):
         while value.dim() > len(shape) and value._shape[0] == 1:
             value = value.squeeze(0)
+        shared = _overlaps(value, t) and _refuse_overlap(v, value)
+    plan.check_dims()
+    if isinstance(value, Tensor):
         try:
             fits = value.dim() <= len(shape) and broadcast_shapes(shape, value._shape) == shape
         except RuntimeError:
@@ -425,7 +432,6 @@ def _put(t, plan, value, mode):
                 f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
                 f"indexing result of shape {list(shape)}")
         _check_dtype(value, t.dtype, "Index put")
-        shared = _overlaps(value, t) and _refuse_overlap(v, value)
         if plan.check().empty:
             return
         if shared:

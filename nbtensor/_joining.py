@@ -52,6 +52,16 @@ def cat(tensors, dim=0, *, out=None):
     ref = parts[0][1] if parts else tensors[0]
     # (only empty 1-D tensors: torch skips them all and never reads `dim`)
     dim = wrap_dim(dim, ref.dim()) if parts else 0
+    if out is not None:  # torch checks out= (cast, overlap) before the shapes
+        check_out_tensor(out, "cat")
+        if not dt.can_cast(dtype, out.dtype):
+            raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
+                            f"{out.dtype.c_name}")
+        if any(_overlaps(t, out) for t in tensors if t.numel()):
+            raise RuntimeError(
+                "unsupported operation: some elements of the input tensor and the written-to tensor refer "
+                "to a single memory location (cat's out= shares memory with an input). Please clone() the "
+                "tensor before performing the operation.")
     total = 0
     for i, t in parts:
         if t.dim() != ref.dim():
@@ -66,15 +76,6 @@ def cat(tensors, dim=0, *, out=None):
     if out is None:
         result = empty_tensor(shape, dtype, ref.device)
     else:
-        check_out_tensor(out, "cat")
-        if not dt.can_cast(dtype, out.dtype):
-            raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
-                            f"{out.dtype.c_name}")
-        if any(_overlaps(t, out) for t in tensors if t.numel()):
-            raise RuntimeError(
-                "unsupported operation: some elements of the input tensor and the written-to tensor refer "
-                "to a single memory location (cat's out= shares memory with an input). Please clone() the "
-                "tensor before performing the operation.")
         check_writable(out)
         resize_out(out, shape)
         result = out

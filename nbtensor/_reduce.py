@@ -534,8 +534,8 @@ def _scan(np_fn, input, dim, dtype, out, name):
     acc = {dt.float32: np.float64, dt.float16: np.float32}.get(d, d.np)
     with np.errstate(over="ignore", invalid="ignore"):
         values = np_fn(a, axis=dim, dtype=acc)
-        if np_fn is np.cumsum and d.is_floating_point:
-            values += 0.0  # torch's running sum starts at +0: a -0. input sums to 0.
+        if np_fn is np.cumsum and d.is_floating_point and input.dim():
+            values += 0.0  # torch's running sum starts at +0: a -0. input sums to 0. (0-d: a copy)
         if acc is not d.np:
             values = values.astype(d.np)
     return _finish(_from_values(values, input._shape, d), out)

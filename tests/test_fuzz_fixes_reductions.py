@@ -379,3 +379,15 @@ def test_cat_and_stack_order_of_checks():
     _raises(IndexError, r"expected to be in range of \[-2, 1\], but got 3",
             lambda: nb.stack([nb.ones(2), nb.ones(3)], dim=3))
     _raises(RuntimeError, r"stack expects each tensor to be equal size", lambda: nb.stack([nb.ones(2), nb.ones(3)]))
+
+
+def test_more_orders_of_checks():
+    # index_put_: the overlap check comes before the size-0-dimension check
+    e = nb.ones(0, dtype=nb.uint8)
+    _raises(RuntimeError, r"refer to a single memory location", lambda: e.__setitem__((Ellipsis, [0, 0]), e))
+    _raises(IndexError, r"dimension with size 0", lambda: e.__setitem__((Ellipsis, [0, 0]), nb.ones(2, dtype=nb.uint8)))
+    # cat: out='s dtype before the shapes
+    _raises(TypeError, r"torch.cat\(\): input types can't be cast to the desired output type Byte",
+            lambda: nb.cat([nb.zeros(2, dtype=nb.uint8), nb.ones(0, 4, 3)], 0, out=nb.zeros((), dtype=nb.uint8)))
+    # cumsum of a 0-d tensor is a copy (-0. stays -0.)
+    assert np.signbit(nb.tensor(-0.0).cumsum(0).numpy())
