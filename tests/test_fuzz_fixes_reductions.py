@@ -391,3 +391,24 @@ def test_more_orders_of_checks():
             lambda: nb.cat([nb.zeros(2, dtype=nb.uint8), nb.ones(0, 4, 3)], 0, out=nb.zeros((), dtype=nb.uint8)))
     # cumsum of a 0-d tensor is a copy (-0. stays -0.)
     assert np.signbit(nb.tensor(-0.0).cumsum(0).numpy())
+
+
+def test_out_shared_only_with_empty_views_grows():
+    import warnings
+    out = nb.zeros(1, 2, dtype=nb.float64)
+    empty = out.diagonal(1, 1, -2)         # a view without elements: it can observe nothing
+    assert empty.numel() == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nb.mul(nb.ones(5, dtype=nb.int8), 2, out=out)
+    check(out, np.full(5, 2.0))
+    # a view with elements, or a NumPy array on the memory, keeps the refusal
+    out = nb.zeros(2)
+    view = out[None]
+    with pytest.raises(RuntimeError, match="cannot resize the out= tensor"):
+        nb.ne(nb.zeros(3, 2), 7, out=out)
+    out = nb.zeros(2)
+    arr = out.numpy()
+    with pytest.raises(RuntimeError, match="cannot resize the out= tensor"):
+        nb.ne(nb.zeros(3, 2), 7, out=out)
+    assert view.shape == (1, 2) and arr.shape == (2,)
