@@ -175,6 +175,8 @@ def flip(input, *args, dims=None):
             raise TypeError("flip() missing required argument 'dims'")
         dims = args[0] if len(args) == 1 else args
     dims = _dims_list(dims, input.dim(), "flip")
+    if not input.dim():
+        dims = []  # a 0-d tensor accepts dim 0 / -1: nothing to reverse
     offset, strides = input._offset, list(input._strides)
     for d in dims:
         n = input._shape[d]

@@ -403,6 +403,15 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
     if x.dtype is dt.float16:  # torch accumulates a float16 norm in float32: [300, 4, 5] is 300
         return _finish(norm(x.to(dt.float32), p, dims, keepdim).to(dt.float16), out)
     a = apply(OPS_BY_NAME["abs"], (x,))
+    if p in (math.inf, -math.inf) and a.numel() == 0:
+        name = "inf" if p > 0 else "-inf"
+        empty = [d for d in dims if a._shape[d] == 0] if dim is not None else []
+        if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty tensor because "
+                               "the operation does not have an identity")
+        if empty:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the dimension {empty[0]}"
+                               "because this dimension is empty and the operation does not have an identity")
     if p in ("fro", 2, 2.0, None):
         result = apply(OPS_BY_NAME["sqrt"], (sum(apply(OPS_BY_NAME["mul"], (a, a)), dims, keepdim),))
     elif p == math.inf:
@@ -484,7 +493,8 @@ def _softmax_parts(input, dim, dtype, name="softmax"):
         # torch's kernel name: the "lastdim" one when nothing follows `dim` (inner size 1)
         kernel = "lastdim_kernel_impl" if _numel(input._shape[d + 1:]) == 1 else "kernel_impl"
         raise NotImplementedError(f"\"{name}_{kernel}\" not implemented for '{target.c_name}'")
-    x = input if input.dtype is target else input.to(target)
+    # float16 computes in float32 (torch's acc type) and rounds once at the end
+    x = input.to(dt.float32) if target is dt.float16 else input if input.dtype is target else input.to(target)
     dims = (d,) if x.dim() else ()
     m = amax(x, dims, keepdim=True) if dims else x
     shifted = apply(OPS_BY_NAME["sub"], (x, m))
@@ -497,7 +507,8 @@ def softmax(input, dim, dtype=None):
     shifted, exps, total = _softmax_parts(input, dim, dtype)
     if total is None:
         return shifted.clone()
-    return apply(OPS_BY_NAME["div"], (exps, total), inplace=True)
+    result = apply(OPS_BY_NAME["div"], (exps, total), inplace=True)
+    return result.to(dt.float16) if _half(input, dtype) else result
 
 
 def log_softmax(input, dim, dtype=None):
@@ -505,7 +516,12 @@ def log_softmax(input, dim, dtype=None):
     shifted, _, total = _softmax_parts(input, dim, dtype, "log_softmax")
     if total is None:
         return shifted.clone()
-    return apply(OPS_BY_NAME["sub"], (shifted, apply(OPS_BY_NAME["log"], (total,))), inplace=True)
+    result = apply(OPS_BY_NAME["sub"], (shifted, apply(OPS_BY_NAME["log"], (total,))), inplace=True)
+    return result.to(dt.float16) if _half(input, dtype) else result
+
+
+def _half(input, dtype):
+    return (input.dtype if dtype is None else dt.to_dtype(dtype)) is dt.float16
 
 
 def _scan_input(input, dim):
@@ -621,6 +637,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 def _median(name, input, dim, keepdim, out, skip_nan):
     """Lower median; NaN propagates (``median``) or is ignored (``nanmedian``)."""
+    if input.dtype is dt.bool:
+        raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not implemented for \'Bool\'')
     floating = input.dtype.is_floating_point
     if dim is None:
         a = input.numpy().ravel()
@@ -630,8 +648,10 @@ def _median(name, input, dim, keepdim, out, skip_nan):
                 a = a[~nan]
             elif nan.any():
                 a = a[:0]
-        if a.size == 0:
-            value = np.array(np.nan, input.dtype.np)
+        if a.size == 0:  # NaN (cast as torch's CPU casts it for an integer dtype)
+            value = np.array(np.nan if floating else
+                             np.iinfo(input.dtype.np).min if input.dtype in (dt.int32, dt.int64) else 0,
+                             input.dtype.np)
         else:
             k = (a.size - 1) // 2
             value = np.partition(a, k)[k]

@@ -497,6 +497,12 @@ _mH = _matrix_view("mH", True)
 _adjoint = _matrix_view("adjoint()", True)
 
 
+def _ravel(self):
+    """The elements as a 1-D tensor: a view of a contiguous tensor, else a copy (torch's
+    ``contiguous().view(-1)``)."""
+    return self.contiguous().view(-1)
+
+
 def _H(self):
     """tensor.H: the conjugate transpose of a matrix (0-d: itself, with torch's warning)."""
     if self.dim() == 0:
@@ -525,6 +531,7 @@ def attach():
     Tensor.H = property(_H)
     Tensor.mH = property(_mH)
     Tensor.adjoint = _adjoint
+    Tensor.ravel = _ravel
 
 
 attach()

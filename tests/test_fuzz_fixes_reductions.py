@@ -412,3 +412,34 @@ def test_out_shared_only_with_empty_views_grows():
     with pytest.raises(RuntimeError, match="cannot resize the out= tensor"):
         nb.ne(nb.zeros(3, 2), 7, out=out)
     assert view.shape == (1, 2) and arr.shape == (2,)
+
+
+def test_small_parity_fixes():
+    # flip of a 0-d tensor
+    check(nb.tensor(2.5).flip(0), np.float32(2.5))
+    _raises(IndexError, r"but got 1", lambda: nb.tensor(2.5).flip(1))
+    # nonzero: torch's column-major (n, ndim) layout
+    r = nb.ones(2, 3).nonzero()
+    assert r.stride() == (1, 6)
+    check(r, np.argwhere(np.ones((2, 3))))
+    assert nb.tensor([1, 0, 2]).nonzero().stride() == (1, 2)
+    # median / kthvalue
+    _raises(NotImplementedError, r'"median_cpu" not implemented for \'Bool\'', lambda: nb.ones(2, dtype=nb.bool).median())
+    _raises(NotImplementedError, r'"median_out" not implemented', lambda: nb.ones(2, 2, dtype=nb.bool).median(0))
+    check(nb.zeros(0, dtype=nb.int32).median(), np.int32(-2 ** 31))   # NaN as torch's CPU casts it
+    check(nb.zeros(0, dtype=nb.int16).nanmedian(), np.int16(0))
+    _raises(IndexError, r"kthvalue\(\): Expected reduction dim 1 to have non-zero size", lambda: nb.zeros(3, 0).kthvalue(1))
+    _raises(NotImplementedError, r'"kthvalue_cpu" not implemented', lambda: nb.ones(2, 2, dtype=nb.bool).kthvalue(1))
+    # inf norms of empty tensors
+    _raises(RuntimeError, r"cannot compute the inf norm on an empty tensor", lambda: nb.zeros(0).norm(p=float("inf")))
+    _raises(RuntimeError, r"cannot compute the -inf norm on the dimension 1",
+            lambda: nb.zeros(3, 0).norm(p=-float("inf"), dim=1))
+    assert nb.zeros(3, 0).norm(p=float("inf"), dim=0).shape == (0,)
+    # float16 softmax computes in float32 and rounds once
+    x = np.array([[1.5, -2], [3, 4]], np.float16)
+    e = np.exp(x.astype(np.float32) - x.astype(np.float32).max(0))
+    check(nb.tensor(x).softmax(0), (e / e.sum(0)).astype(np.float16))
+    # ravel: contiguous().view(-1)
+    m = nb.arange(6.0).reshape(2, 3)
+    check(m.t().ravel(), np.arange(6.0, dtype=np.float32).reshape(2, 3).T.ravel())
+    assert m.ravel()._storage is m._storage
