@@ -74,7 +74,7 @@ class Plan:
     """A parsed advanced index: the view left after basic items, the positions of the indexed
     dimensions in it, their index arrays (validated), and the result layout."""
 
-    __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front", "raw", "empty")
+    __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front", "raw", "empty", "identity")
 
     def check_dims(self):
         """torch's AdvancedIndex check: an indexed dimension of size 0 takes only an empty index."""
@@ -205,6 +205,10 @@ def parse(t, items, check=True):
     if len(arrays) > 1:
         plan.arrays = [np.broadcast_to(a, plan.bshape) for a in arrays]
     plan.front = bool(dims) and dims != list(range(dims[0], dims[0] + len(dims)))
+    # torch's basic indexing returns the tensor itself for only `...` and full slices
+    plan.identity = all(k in ("index", "mask", "ellipsis") or
+                        (k == "slice" and p.start in (None, 0) and p.stop is None and p.step in (None, 1))
+                        for k, p in items)
     return plan.check_dims().check() if check else plan
 
 
@@ -394,11 +398,18 @@ def _check_writable_aliased(t, name, example):
                   UserWarning, stacklevel=4)
 
 
-def _refuse_overlap(dst, value):
+def _refuse_overlap(dst, value, same=False):
     """torch's assert_no_overlap in index_put_ for memory `dst` and `value` share: when both
     are dense, RuntimeError if their bytes overlap at all (the same elements too: x[[0, 1]] =
     x[:2] is refused), else nothing overlaps. Returns whether `value` must be read from a copy
-    (overlaps torch cannot classify: strided views)."""
+    (overlaps torch cannot classify: strided views). `same`: the destination is the value
+    itself to torch (always refused); else an empty side overlaps nothing."""
+    if same:
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+    if not _numel(dst._shape) or not _numel(value._shape):
+        return False
     if not (is_non_overlapping_and_dense(dst) and is_non_overlapping_and_dense(value)):
         return True
     (a0, a1), (b0, b1) = _byte_range(dst), _byte_range(value)
@@ -409,7 +420,7 @@ def _refuse_overlap(dst, value):
     return False
 
 
-def _put(t, plan, value, mode):
+def _put(t, plan, value, mode, strip=True):
     """Store `value` (a Tensor, or a Python number) at the positions of `plan` (parsed with
     ``check=False``); torch's order of checks: overlap, index dims, value shape, dtype, then
     the index range."""
@@ -418,9 +429,12 @@ def _put(t, plan, value, mode):
     pre_st, post_st = plan.strides_split(v._strides)
     npre, nb = len(pre_st), len(plan.bshape)
     if isinstance(value, Tensor):
+        # torch compares the very tensor (x[idx] = x) when basic indexing returned x itself and
+        # the value kept its shape (torch drops leading size-1 dims with a new view)
+        same = value is t and plan.identity and (strip is False or not value._shape or value._shape[0] != 1)
         while value.dim() > len(shape) and value._shape[0] == 1:
             value = value.squeeze(0)
-        shared = _overlaps(value, t) and _refuse_overlap(v, value)
+        shared = _overlaps(value, t) and _refuse_overlap(v, value, same)
     plan.check_dims()
     if isinstance(value, Tensor):
         try:
@@ -488,13 +502,13 @@ def index_put_(self, indices, values, accumulate=False):
     plan = parse(self, items, check=False)
     _check_writable_aliased(self, "index_put_", "tensor[indices] = tensor")
     if not accumulate:
-        _put(self, plan, values, g.COPY)
+        _put(self, plan, values, g.COPY, strip=False)
     elif self.dtype is not dt.float16:
-        _put(self, plan, values, g.ADD)
+        _put(self, plan, values, g.ADD, strip=False)
     else:  # through a float32 copy (arith refuses an expanded self: the copy would not alias)
         _check_dtype(values, self.dtype, "Index put")  # before the float32 casts hide it
         if _overlaps(values, self):
-            _refuse_overlap(plan.view, values)
+            _refuse_overlap(plan.view, values, values is self and plan.identity)
         arith(self, values, lambda dst, val: _put(dst, parse(dst, items, check=False), val, g.ADD))
     return self
 

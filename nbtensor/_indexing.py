@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from ._tensor import Tensor, check_no_partial_overlap, check_writable, checked_scalar, copy_into, make
+from ._tensor import Tensor, _overlaps, check_no_partial_overlap, check_writable, checked_scalar, copy_into, make
 
 
 def _is_advanced(item):
@@ -130,6 +130,26 @@ def check_value(t, value):
     return make_tensor(value, dtype=t.dtype)
 
 
+def _check_overlap(target, value):
+    """torch's copy_to for ``t[basic] = tensor``: a 0-d value fills (nothing checked); a value
+    of the target's shape (after dropping leading size-1 dims, then expanded to it) is copied
+    with copy_'s partial-overlap check (``x[1:4] = x[0:3]`` is refused; an expanded value is
+    not dense, so torch cannot tell and the value is read from a copy)."""
+    if not value._shape or not _overlaps(target, value):
+        return
+    if value._shape != target._shape:
+        k = 0
+        while k < len(value._shape) and value._shape[k] == 1:
+            k += 1
+        value = value.reshape(value._shape[k:])
+        if value._shape != target._shape:
+            try:
+                value = value.expand(target._shape)
+            except RuntimeError:
+                return  # the copy raises torch's shape error
+    check_no_partial_overlap(target, value)
+
+
 def setitem(t, index, value):
     """``t[index] = value``, written into `t`'s memory."""
     items = index if type(index) is tuple else (index,)
@@ -149,7 +169,7 @@ def setitem(t, index, value):
         # torch lets a value with extra leading size-1 dimensions fill a smaller target.
         while value.dim() > target.dim() and value._shape[0] == 1:
             value = value.squeeze(0)
-        check_no_partial_overlap(target, value)  # torch's copy_: x[::3] = x of one element too
+        _check_overlap(target, value)
     elif not isinstance(value, numbers.Number):
         value = check_value(t, value)
     copy_into(target, value)

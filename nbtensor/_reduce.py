@@ -260,6 +260,15 @@ def _extreme(name, input, dims, keepdim, given=None):
                    input.dtype)
 
 
+def _check_empty_dims(name, input, dim):
+    """amax/amin of an empty input: torch's IndexError for the first empty dim as given (before
+    any check of repeated dims)."""
+    if input.numel() == 0 and dim is not None and not (isinstance(dim, (tuple, list)) and not dim):
+        for d in ((dim,) if isinstance(dim, numbers.Integral) else dim):
+            if input._shape[wrap_dim(d, input.dim())] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def _all_if_empty(dim):
     return None if isinstance(dim, (tuple, list)) and not dim else dim
 
@@ -268,6 +277,7 @@ def amax(input, dim=(), keepdim=False, *, out=None):
     """Maximum over `dim` (all dims when empty); NaN propagates."""
     _check_input(input, "amax")
     _check_out(out, "amax", input.dtype, "input")
+    _check_empty_dims("amax", input, dim)
     return _finish(_extreme("amax", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim, dim), out)
 
 
@@ -275,6 +285,7 @@ def amin(input, dim=(), keepdim=False, *, out=None):
     """Minimum over `dim` (all dims when empty); NaN propagates."""
     _check_input(input, "amin")
     _check_out(out, "amin", input.dtype, "input")
+    _check_empty_dims("amin", input, dim)
     return _finish(_extreme("amin", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim, dim), out)
 
 
@@ -542,7 +553,7 @@ def _from_values(values, shape, dtype):
 
 def _scan(np_fn, input, dim, dtype, out, name):
     d = _sum_dtype(input, dtype, out, name)  # out= of another dtype: the input is cast first
-    if d is dt.bool and input.numel():
+    if d is dt.bool and input.dim() and input.numel():  # (a 0-d input is copied, no kernel)
         raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')
     a, dim = _scan_input(input if input.dtype is d else input.to(d), dim)
     # NumPy's scan is one strided pass, accumulated in torch's CPU accumulation type: float64

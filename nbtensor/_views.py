@@ -149,6 +149,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     """Merge dimensions start_dim..end_dim (a view when possible)."""
     ndim = input.dim()
     if ndim == 0:
+        wrap_dim(start_dim, 0), wrap_dim(end_dim, 0)  # checked as torch does (0 and -1 only)
         return reshape(input, (1,))
     start, end = wrap_dim(start_dim, ndim), wrap_dim(end_dim, ndim)
     if start > end:

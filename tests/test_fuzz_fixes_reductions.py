@@ -443,3 +443,28 @@ def test_small_parity_fixes():
     m = nb.arange(6.0).reshape(2, 3)
     check(m.t().ravel(), np.arange(6.0, dtype=np.float32).reshape(2, 3).T.ravel())
     assert m.ravel()._storage is m._storage
+
+
+def test_index_put_self_overlap_as_torch_sees_it():
+    msg = r"refer to a single memory location"
+    a = nb.ones(0, dtype=nb.uint8)
+    _raises(RuntimeError, msg, lambda: a.__setitem__([0, 0], a))                  # x itself: always refused
+    _raises(RuntimeError, msg, lambda: a.__setitem__((Ellipsis, [0, 0]), a))
+    c = nb.zeros(0, 2)
+    _raises(RuntimeError, msg, lambda: c.__setitem__((slice(None), [0]), c))
+    b = nb.zeros(1, 0)                    # a leading size-1 dim: torch compares a new view
+    _raises(IndexError, r"dimension with size 0", lambda: b.__setitem__((slice(None), [0, 0, 0]), b))
+    b[[0, 0]] = b                         # empty: nothing overlaps
+    s = nb.full((3,), 0, dtype=nb.uint8).select(-1, -3)
+    s[None] = s                           # a 0-d value fills: nothing checked
+    assert s.item() == 0
+
+
+def test_more_dim_checks():
+    _raises(IndexError, r"but got 5", lambda: nb.ones((), dtype=nb.int16).flatten(5))
+    assert nb.tensor(3.0).flatten(0, -1).shape == (1,)
+    _raises(IndexError, r"amin\(\): Expected reduction dim -2 to have non-zero size",
+            lambda: nb.amin(nb.ones(1, 0, 1), dim=(-2, 1)))
+    out = nb.zeros(2, 4, dtype=nb.bool)
+    r = nb.cumsum(nb.zeros((), dtype=nb.bool), -1, out=out)   # a 0-d cumsum is a copy: no kernel
+    assert r.shape == () and r.dtype is nb.bool
