@@ -466,5 +466,6 @@ def test_more_dim_checks():
     _raises(IndexError, r"amin\(\): Expected reduction dim -2 to have non-zero size",
             lambda: nb.amin(nb.ones(1, 0, 1), dim=(-2, 1)))
     out = nb.zeros(2, 4, dtype=nb.bool)
-    r = nb.cumsum(nb.zeros((), dtype=nb.bool), -1, out=out)   # a 0-d cumsum is a copy: no kernel
+    with pytest.warns(UserWarning, match="was resized"):
+        r = nb.cumsum(nb.zeros((), dtype=nb.bool), -1, out=out)   # a 0-d cumsum is a copy: no kernel
     assert r.shape == () and r.dtype is nb.bool
