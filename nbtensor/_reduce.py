@@ -381,8 +381,16 @@ def _var64(input, dim, unbiased, keepdim, correction, out, name):
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype.c_name}")
     dims = reduction_dims(dim, input.dim())
     n = _numel([input._shape[d] for d in dims])
-    mu = mean(input.to(dt.float64), dims, keepdim=True)
-    dev = apply(OPS_BY_NAME["sub"], (input.to(dt.float64), mu))
+    x64 = input.to(dt.float64)
+    mu = mean(x64, dims, keepdim=True)
+    if input.dtype is dt.float32 and n and input.numel() == n:
+        # torch's single-output path (std_var_all_cpu): the mean in float32 (a sum past
+        # float32's range is inf there), the deviations in float64
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.float32(_reduce("sum", x64, dims, True, dt.float64, dt.float64, 0).numpy().reshape(-1)[0])
+            mu = make(np.array([np.float64(np.float32(total / np.float32(n)))]), 0, mu._shape,
+                      contiguous_strides(mu._shape), dt.float64)
+    dev = apply(OPS_BY_NAME["sub"], (x64, mu))
     ss = _reduce("sum", apply(OPS_BY_NAME["mul"], (dev, dev)), dims, keepdim, dt.float64, dt.float64, 0)
     # torch divides by max(0, n - correction): a sum of squares over no degrees of freedom is
     # inf (nan when it is 0, as for an empty input), never negative.

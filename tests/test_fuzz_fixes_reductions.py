@@ -469,3 +469,12 @@ def test_more_dim_checks():
     with pytest.warns(UserWarning, match="was resized"):
         r = nb.cumsum(nb.zeros((), dtype=nb.bool), -1, out=out)   # a 0-d cumsum is a copy: no kernel
     assert r.shape == () and r.dtype is nb.bool
+
+
+def test_float32_single_output_variance_takes_a_float32_mean():
+    # torch's std_var_all_cpu: the mean in float32 (4 x 3e38 sums past float32: inf), the
+    # deviations in float64; several outputs: a float64 (Welford) computation
+    assert math.isinf(nb.full((4,), 3e38).std().item())
+    assert math.isinf(nb.full((4, 1), 3e38).std(0).item())
+    check(nb.full((4, 2), 3e38).std(0), np.zeros(2, np.float32))
+    check(nb.tensor([1.0, 2, 3, 4]).var(), np.float32(5 / 3))
