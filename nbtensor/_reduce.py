@@ -513,7 +513,9 @@ def _softmax_parts(input, dim, dtype, name="softmax"):
         kernel = "lastdim_kernel_impl" if _numel(input._shape[d + 1:]) == 1 else "kernel_impl"
         raise NotImplementedError(f"\"{name}_{kernel}\" not implemented for '{target.c_name}'")
     # float16 computes in float32 (torch's acc type) and rounds once at the end
-    x = input.to(dt.float32) if target is dt.float16 else input if input.dtype is target else input.to(target)
+    x = input if input.dtype is target else input.to(target)  # dtype= casts the input first
+    if target is dt.float16:
+        x = x.to(dt.float32)
     dims = (d,) if x.dim() else ()
     m = amax(x, dims, keepdim=True) if dims else x
     shifted = apply(OPS_BY_NAME["sub"], (x, m))

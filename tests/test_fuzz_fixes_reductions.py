@@ -478,3 +478,17 @@ def test_float32_single_output_variance_takes_a_float32_mean():
     assert math.isinf(nb.full((4, 1), 3e38).std(0).item())
     check(nb.full((4, 2), 3e38).std(0), np.zeros(2, np.float32))
     check(nb.tensor([1.0, 2, 3, 4]).var(), np.float32(5 / 3))
+
+
+def test_setitem_value_expanded_with_torch_strides_is_not_refused():
+    v = nb.zeros((5, 1), dtype=nb.uint8)
+    v[None] = v                            # torch's expand: the new dim strides like the target
+    x = nb.arange(3.0)
+    x[None, :] = x
+    assert x.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_softmax_dtype_float16_casts_the_input_first():
+    x = nb.tensor([[-1.0, 1e8, -1.446]], dtype=nb.float64)
+    r = x.softmax(1, dtype=nb.float16)     # 1e8 is inf in float16: the softmax is nan
+    assert r.dtype is nb.float16 and np.isnan(r.numpy()).all()
