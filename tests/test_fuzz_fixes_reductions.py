@@ -492,3 +492,15 @@ def test_softmax_dtype_float16_casts_the_input_first():
     x = nb.tensor([[-1.0, 1e8, -1.446]], dtype=nb.float64)
     r = x.softmax(1, dtype=nb.float16)     # 1e8 is inf in float16: the softmax is nan
     assert r.dtype is nb.float16 and np.isnan(r.numpy()).all()
+
+
+def test_vector_at_batched_matrices_folds_as_torch():
+    # torch folds b.mT into a matrix when that needs no copy (or b is empty): mv's checks
+    msg = r"addmv input tensors must have the same dtype, but got Bool, Int, and Bool"
+    _raises(RuntimeError, msg, lambda: nb.zeros(4, dtype=nb.bool) @ nb.zeros(0, 4, 3, dtype=nb.int32))
+    _raises(RuntimeError, msg, lambda: nb.zeros(4, dtype=nb.bool) @ nb.zeros(2, 3, 4, dtype=nb.int32).mT)
+    _raises(NotImplementedError, r'"bmm" not implemented for \'Bool\'',
+            lambda: nb.zeros(4, dtype=nb.bool) @ nb.zeros(2, 4, 3, dtype=nb.int32))
+    a = np.arange(4.0, dtype=np.float32)
+    b = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)
+    check(nb.tensor(a) @ nb.tensor(b).mT, a @ b.transpose(0, 2, 1))
