@@ -285,6 +285,9 @@ def expand(self, *sizes):
             stride = 0
         shape.append(target)
         strides.append(stride)
+    for i in range(lead - 1, -1, -1):  # torch: a new size-1 dim strides over the next one
+        if shape[i] == 1 and i + 1 < len(shape):
+            strides[i] = shape[i + 1] * strides[i + 1]
     return _as_view(self, shape, strides)
 
 

@@ -504,3 +504,10 @@ def test_vector_at_batched_matrices_folds_as_torch():
     a = np.arange(4.0, dtype=np.float32)
     b = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)
     check(nb.tensor(a) @ nb.tensor(b).mT, a @ b.transpose(0, 2, 1))
+
+
+def test_expand_new_size1_dims_take_torch_strides():
+    assert nb.zeros(2, 5).expand(1, 2, 5).stride() == (10, 5, 1)
+    assert nb.zeros(2, 1).expand(1, 2, 4).stride() == (2, 1, 0)
+    assert nb.tensor(5.0).expand(1, 1).stride() == (0, 0)
+    assert nb.zeros(2, 5).expand(3, 2, 5).stride() == (0, 5, 1)
