@@ -527,22 +527,25 @@ def softmax(input, dim, dtype=None):
     """``exp(x) / sum(exp(x))`` along `dim`, shifted by the maximum for stability."""
     shifted, exps, total = _softmax_parts(input, dim, dtype)
     if total is None:
-        return shifted.clone()
+        return shifted.contiguous() if shifted is not input else shifted.clone()
     result = apply(OPS_BY_NAME["div"], (exps, total), inplace=True)
-    return result.to(dt.float16) if _half(input, dtype) else result
+    return _softmax_result(result, input, dtype)
 
 
 def log_softmax(input, dim, dtype=None):
     """``log(softmax(x))`` along `dim`, computed without overflow."""
     shifted, _, total = _softmax_parts(input, dim, dtype, "log_softmax")
     if total is None:
-        return shifted.clone()
+        return shifted.contiguous() if shifted is not input else shifted.clone()
     result = apply(OPS_BY_NAME["sub"], (shifted, apply(OPS_BY_NAME["log"], (total,))), inplace=True)
-    return result.to(dt.float16) if _half(input, dtype) else result
+    return _softmax_result(result, input, dtype)
 
 
-def _half(input, dtype):
-    return (input.dtype if dtype is None else dt.to_dtype(dtype)) is dt.float16
+def _softmax_result(result, input, dtype):
+    """torch's softmax output: row-major (whatever the input's layout), float16 rounded once."""
+    if (input.dtype if dtype is None else dt.to_dtype(dtype)) is dt.float16:
+        result = result.to(dt.float16)
+    return result.contiguous()
 
 
 def _scan_input(input, dim):

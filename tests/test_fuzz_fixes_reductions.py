@@ -511,3 +511,12 @@ def test_expand_new_size1_dims_take_torch_strides():
     assert nb.zeros(2, 1).expand(1, 2, 4).stride() == (2, 1, 0)
     assert nb.tensor(5.0).expand(1, 1).stride() == (0, 0)
     assert nb.zeros(2, 5).expand(3, 2, 5).stride() == (0, 5, 1)
+
+
+def test_softmax_result_is_row_major():
+    x = nb.tensor(np.arange(12.0, dtype=np.float32).reshape(3, 4)).t()
+    for r in (x.softmax(0), x.log_softmax(1), x.softmax(0, dtype=nb.float64)):
+        assert r.stride() == (3, 1)
+    a = np.arange(12.0, dtype=np.float32).reshape(3, 4).T
+    e = np.exp(a - a.max(0))
+    check(x.softmax(0), (e / e.sum(0)).astype(np.float32))
