@@ -222,7 +222,9 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     d = _sum_dtype(input, dtype, out, "prod")
     x = input if input.dtype is d else input.to(d)
     dims = reduction_dims(dim, input.dim()) if dim is not None else tuple(range(input.dim()))
-    return _finish(_reduce("prod", x, dims, keepdim, _acc(d), d, 1), out)
+    # torch multiplies float32 (and float16) in float32: [3e38, 10, 0] is nan, not 0
+    acc = dt.float32 if d in (dt.float32, dt.float16) else _acc(d)
+    return _finish(_reduce("prod", x, dims, keepdim, acc, d, 1), out)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):

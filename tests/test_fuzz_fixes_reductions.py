@@ -520,3 +520,15 @@ def test_softmax_result_is_row_major():
     a = np.arange(12.0, dtype=np.float32).reshape(3, 4).T
     e = np.exp(a - a.max(0))
     np.testing.assert_allclose(x.softmax(0).numpy(), e / e.sum(0), rtol=1e-6)
+
+
+def test_float32_prod_multiplies_in_float32():
+    with np.errstate(all="ignore"):
+        for vals in ([3e38, 10, 0], [1e-30, 1e-30, 1e30, 1e30]):
+            a = np.array(vals, np.float32)
+            expected = np.float32(1)
+            for v in a:
+                expected = np.float32(expected * v)
+            np.testing.assert_array_equal(nb.tensor(a).prod().numpy(), expected)
+    assert math.isnan(nb.tensor([3e38, 10, 0]).prod().item())
+    check(nb.tensor([3e38, 10, 0], dtype=nb.float64).prod(), np.float64(0))
