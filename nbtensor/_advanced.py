@@ -23,8 +23,8 @@ from . import _dtype as dt
 from . import _gather_cpu as g
 from ._indexcheck import check_range, index_array, int64_table
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
-from ._tensor import (Tensor, _numel, _overlaps, allocate, check_writable, copy_into, empty_tensor,
-                      has_internal_overlap, make, make_contiguous, scalar_storage)
+from ._tensor import (Tensor, _byte_range, _numel, _overlaps, allocate, check_writable, copy_into, empty_tensor,
+                      has_internal_overlap, is_non_overlapping_and_dense, make, make_contiguous, scalar_storage)
 
 __all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
 
@@ -74,7 +74,13 @@ class Plan:
     """A parsed advanced index: the view left after basic items, the positions of the indexed
     dimensions in it, their index arrays (validated), and the result layout."""
 
-    __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front", "raw", "empty")
+    __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front", "raw", "empty", "identity")
+
+    def check_dims(self):
+        """torch's AdvancedIndex check: an indexed dimension of size 0 takes only an empty index."""
+        if 0 not in self.bshape and 0 in self.view._shape and any(self.view._shape[d] == 0 for d in self.dims):
+            raise IndexError("index is out of bounds for dimension with size 0")
+        return self
 
     def check(self):
         """Range-check the index values (IndexError as torch words it) unless the result has
@@ -196,13 +202,14 @@ def parse(t, items, check=True):
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
                          + ", ".join(str(list(a.shape)) for a in arrays)) from None
-    if 0 not in plan.bshape and any(shape[dd] == 0 for dd in dims):
-        # torch (AdvancedIndex): an indexed dimension of size 0 takes only an empty index
-        raise IndexError("index is out of bounds for dimension with size 0")
     if len(arrays) > 1:
         plan.arrays = [np.broadcast_to(a, plan.bshape) for a in arrays]
     plan.front = bool(dims) and dims != list(range(dims[0], dims[0] + len(dims)))
-    return plan.check() if check else plan
+    # torch's basic indexing returns the tensor itself for only `...` and full slices
+    plan.identity = all(k in ("index", "mask", "ellipsis") or
+                        (k == "slice" and p.start in (None, 0) and p.stop is None and p.step in (None, 1))
+                        for k, p in items)
+    return plan.check_dims().check() if check else plan
 
 
 def _retry(items):
@@ -391,16 +398,45 @@ def _check_writable_aliased(t, name, example):
                   UserWarning, stacklevel=4)
 
 
-def _put(t, plan, value, mode):
+def _refuse_overlap(dst, value, same=False):
+    """torch's assert_no_overlap in index_put_ for memory `dst` and `value` share: when both
+    are dense, RuntimeError if their bytes overlap at all (the same elements too: x[[0, 1]] =
+    x[:2] is refused), else nothing overlaps. Returns whether `value` must be read from a copy
+    (overlaps torch cannot classify: strided views). `same`: the destination is the value
+    itself to torch (always refused); else an empty side overlaps nothing."""
+    if same:
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+    if not _numel(dst._shape) or not _numel(value._shape):
+        return False
+    if not (is_non_overlapping_and_dense(dst) and is_non_overlapping_and_dense(value)):
+        return True
+    (a0, a1), (b0, b1) = _byte_range(dst), _byte_range(value)
+    if (a0, a1) == (b0, b1) or (a0 < b1 and b0 < a1):
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+    return False
+
+
+def _put(t, plan, value, mode, strip=True):
     """Store `value` (a Tensor, or a Python number) at the positions of `plan` (parsed with
-    ``check=False``); torch's order of checks: value shape, dtype, then index range."""
+    ``check=False``); torch's order of checks: overlap, index dims, value shape, dtype, then
+    the index range."""
     v = plan.view
     shape = plan.result_shape()
     pre_st, post_st = plan.strides_split(v._strides)
     npre, nb = len(pre_st), len(plan.bshape)
     if isinstance(value, Tensor):
+        # torch compares the very tensor (x[idx] = x) when basic indexing returned x itself and
+        # the value kept its shape (torch drops leading size-1 dims with a new view)
+        same = value is t and plan.identity and (strip is False or not value._shape or value._shape[0] != 1)
         while value.dim() > len(shape) and value._shape[0] == 1:
             value = value.squeeze(0)
+        shared = _overlaps(value, t) and _refuse_overlap(v, value, same)
+    plan.check_dims()
+    if isinstance(value, Tensor):
         try:
             fits = value.dim() <= len(shape) and broadcast_shapes(shape, value._shape) == shape
         except RuntimeError:
@@ -412,7 +448,7 @@ def _put(t, plan, value, mode):
         _check_dtype(value, t.dtype, "Index put")
         if plan.check().empty:
             return
-        if _overlaps(value, t):
+        if shared:
             value = value.clone()  # before reading its strides: the copy has its own layout
         vst = broadcast_strides(value._shape, value._strides, shape)
         src = (value._storage, value._offset, (vst[:npre], vst[npre:npre + nb], vst[npre + nb:]), None)
@@ -466,11 +502,13 @@ def index_put_(self, indices, values, accumulate=False):
     plan = parse(self, items, check=False)
     _check_writable_aliased(self, "index_put_", "tensor[indices] = tensor")
     if not accumulate:
-        _put(self, plan, values, g.COPY)
+        _put(self, plan, values, g.COPY, strip=False)
     elif self.dtype is not dt.float16:
-        _put(self, plan, values, g.ADD)
+        _put(self, plan, values, g.ADD, strip=False)
     else:  # through a float32 copy (arith refuses an expanded self: the copy would not alias)
         _check_dtype(values, self.dtype, "Index put")  # before the float32 casts hide it
+        if _overlaps(values, self):
+            _refuse_overlap(plan.view, values, values is self and plan.identity)
         arith(self, values, lambda dst, val: _put(dst, parse(dst, items, check=False), val, g.ADD))
     return self
 

@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from ._tensor import Tensor, check_writable, checked_scalar, copy_into, make
+from ._tensor import Tensor, _overlaps, check_no_partial_overlap, check_writable, checked_scalar, copy_into, make
 
 
 def _is_advanced(item):
@@ -130,6 +130,43 @@ def check_value(t, value):
     return make_tensor(value, dtype=t.dtype)
 
 
+def _check_overlap(target, value):
+    """torch's copy_to for ``t[basic] = tensor``: a 0-d value fills (nothing checked); a value
+    of the target's shape (after dropping leading size-1 dims, then expanded to it with torch's
+    strides) is copied with copy_'s partial-overlap check (``x[1:4] = x[0:3]`` is refused; a
+    value expanded along a dimension is not dense, so torch cannot tell and the value is read
+    from a copy)."""
+    if not value._shape or not _overlaps(target, value):
+        return
+    shape, strides = value._shape, value._strides
+    if shape != target._shape:
+        k = 0
+        while k < len(shape) and shape[k] == 1:
+            k += 1
+        shape, strides = shape[k:], strides[k:]
+        tshape = target._shape
+        if shape != tshape:
+            if len(shape) > len(tshape):
+                return  # the copy raises torch's shape error
+            # torch's expand: a new leading dim strides over the next one, a broadcast dim is 0
+            new = [0] * len(tshape)
+            lead = len(tshape) - len(shape)
+            for i in range(len(tshape) - 1, -1, -1):
+                j = i - lead
+                if j >= 0:
+                    if shape[j] == tshape[i]:
+                        new[i] = strides[j]
+                    elif shape[j] == 1:
+                        new[i] = 0
+                    else:
+                        return  # the copy raises torch's shape error
+                else:
+                    new[i] = tshape[i + 1] * new[i + 1] if i + 1 < len(tshape) else 1
+            shape, strides = tshape, tuple(new)
+        value = make(value._storage, value._offset, shape, strides, value.dtype, value.device)
+    check_no_partial_overlap(target, value)
+
+
 def setitem(t, index, value):
     """``t[index] = value``, written into `t`'s memory."""
     items = index if type(index) is tuple else (index,)
@@ -149,6 +186,7 @@ def setitem(t, index, value):
         # torch lets a value with extra leading size-1 dimensions fill a smaller target.
         while value.dim() > target.dim() and value._shape[0] == 1:
             value = value.squeeze(0)
+        _check_overlap(target, value)
     elif not isinstance(value, numbers.Number):
         value = check_value(t, value)
     copy_into(target, value)

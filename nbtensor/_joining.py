@@ -50,7 +50,18 @@ def cat(tensors, dim=0, *, out=None):
         dtype = dt.promote_types(dtype, t.dtype)
     parts = [(i, t) for i, t in enumerate(tensors) if not (t.dim() == 1 and t._shape[0] == 0)]
     ref = parts[0][1] if parts else tensors[0]
-    dim = wrap_dim(dim, ref.dim())
+    # (only empty 1-D tensors: torch skips them all and never reads `dim`)
+    dim = wrap_dim(dim, ref.dim()) if parts else 0
+    if out is not None:  # torch checks out= (cast, overlap) before the shapes
+        check_out_tensor(out, "cat")
+        if not dt.can_cast(dtype, out.dtype):
+            raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
+                            f"{out.dtype.c_name}")
+        if any(_overlaps(t, out) for t in tensors if t.numel()):
+            raise RuntimeError(
+                "unsupported operation: some elements of the input tensor and the written-to tensor refer "
+                "to a single memory location (cat's out= shares memory with an input). Please clone() the "
+                "tensor before performing the operation.")
     total = 0
     for i, t in parts:
         if t.dim() != ref.dim():
@@ -65,15 +76,6 @@ def cat(tensors, dim=0, *, out=None):
     if out is None:
         result = empty_tensor(shape, dtype, ref.device)
     else:
-        check_out_tensor(out, "cat")
-        if not dt.can_cast(dtype, out.dtype):
-            raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
-                            f"{out.dtype.c_name}")
-        if any(_overlaps(t, out) for t in tensors if t.numel()):
-            raise RuntimeError(
-                "unsupported operation: some elements of the input tensor and the written-to tensor refer "
-                "to a single memory location (cat's out= shares memory with an input). Please clone() the "
-                "tensor before performing the operation.")
         check_writable(out)
         resize_out(out, shape)
         result = out
@@ -94,11 +96,11 @@ def stack(tensors, dim=0, *, out=None):
     tensors = _tensor_list("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    dim = wrap_dim(dim, tensors[0].dim() + 1)  # checked before the shapes, as torch does
     for i, t in enumerate(tensors[1:], 1):
         if t._shape != tensors[0]._shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0]._shape)} "
                                f"at entry 0 and {list(t._shape)} at entry {i}")
-    dim = wrap_dim(dim, tensors[0].dim() + 1)
     return cat([t.unsqueeze(dim) for t in tensors], dim, out=out)
 
 
@@ -173,6 +175,8 @@ def flip(input, *args, dims=None):
             raise TypeError("flip() missing required argument 'dims'")
         dims = args[0] if len(args) == 1 else args
     dims = _dims_list(dims, input.dim(), "flip")
+    if not input.dim():
+        dims = []  # a 0-d tensor accepts dim 0 / -1: nothing to reverse
     offset, strides = input._offset, list(input._strides)
     for d in dims:
         n = input._shape[d]

@@ -229,7 +229,21 @@ def matmul(input, other, *, out=None):
         return mv(input, other, out=out)
     if db <= 2:
         return _matmul_folded(input, other, out)
+    if da == 1 and _folds_transposed(other):
+        # torch folds other.mT into a matrix (no copy needed) and runs mv: mv's checks
+        *batch, k, p = other._shape
+        _check_mv((_numel(batch) * p, k), input._shape, (input.dtype, other.dtype, input.dtype))
     return _matmul_batched(input, other, out)
+
+
+def _folds_transposed(b):
+    """torch's should_fold for vector @ batched matrices: ``b.mT`` is empty, or its leading
+    dimensions view as rows without a copy."""
+    if _numel(b._shape) == 0:
+        return True
+    shape = b._shape[:-2] + (b._shape[-1], b._shape[-2])
+    strides = b._strides[:-2] + (b._strides[-1], b._strides[-2])
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 1))
 
 
 def _matmul_folded(a, b, out):

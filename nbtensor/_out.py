@@ -46,12 +46,38 @@ def _sole_owner(storage):
     return True
 
 
+def _only_empty_views(out, storage):
+    """True when every other holder of `storage` is a tensor without elements (an empty view
+    such as ``x.narrow(0, 1, 0)``): nothing can read or write through those, so giving `out`
+    new memory detaches nothing observable. Checked only where resize_out would refuse
+    (gc.get_referrers scans every object); the reference count must be fully accounted for
+    (a holder the garbage collector does not see, such as a DLPack consumer, keeps the refusal)."""
+    import gc
+    empties = 0
+    for r in gc.get_referrers(storage):
+        if r is out:
+            continue
+        if type(r) is Tensor and r._storage is storage and _numel(r._shape) == 0:
+            empties += 1
+            continue
+        return False
+    # references: out's, each empty view's, this frame's argument and getrefcount's
+    if sys.getrefcount(storage) != 3 + empties:
+        return False
+    base = storage.base
+    while base is not None:
+        if not isinstance(base, np.ndarray) or sys.getrefcount(base) > 3:
+            return False
+        base = base.base
+    return True
+
+
 def resize_out(out, shape, strides=None):
     """Give `out` the shape `shape` as torch's ``resize_`` does, with `strides` (default:
     row-major), keeping its memory where it has room: a view ``out=base[0]`` keeps writing
-    into `base`. Memory that is too small is replaced only when nothing else refers to it
-    (or it holds no element at all); otherwise RuntimeError, so a view is never silently
-    detached from its base.
+    into `base`. Memory that is too small is replaced only when nothing else refers to it but
+    views without elements (or it holds no element at all); otherwise RuntimeError, so a view
+    is never silently detached from its base.
     torch warns when a tensor with elements is resized."""
     shape = tuple(shape)
     if out._shape == shape:
@@ -61,7 +87,7 @@ def resize_out(out, shape, strides=None):
     if out._offset + n > out._storage.shape[0] and n:
         # Memory of no elements is replaced even when shared: no tensor or array on it can read
         # or write anything, so nothing observes the change (torch grows the shared storage).
-        if out._storage.shape[0] and not _sole_owner(out._storage):
+        if out._storage.shape[0] and not _sole_owner(out._storage) and not _only_empty_views(out, out._storage):
             raise RuntimeError(
                 f"cannot resize the out= tensor from {list(out._shape)} to {list(shape)}: it needs "
                 f"{out._offset + n} elements of memory, has {out._storage.shape[0]}, and that memory is "

@@ -222,7 +222,9 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     d = _sum_dtype(input, dtype, out, "prod")
     x = input if input.dtype is d else input.to(d)
     dims = reduction_dims(dim, input.dim()) if dim is not None else tuple(range(input.dim()))
-    return _finish(_reduce("prod", x, dims, keepdim, _acc(d), d, 1), out)
+    # torch multiplies float32 (and float16) in float32: [3e38, 10, 0] is nan, not 0
+    acc = dt.float32 if d in (dt.float32, dt.float16) else _acc(d)
+    return _finish(_reduce("prod", x, dims, keepdim, acc, d, 1), out)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -260,6 +262,15 @@ def _extreme(name, input, dims, keepdim, given=None):
                    input.dtype)
 
 
+def _check_empty_dims(name, input, dim):
+    """amax/amin of an empty input: torch's IndexError for the first empty dim as given (before
+    any check of repeated dims)."""
+    if input.numel() == 0 and dim is not None and not (isinstance(dim, (tuple, list)) and not dim):
+        for d in ((dim,) if isinstance(dim, numbers.Integral) else dim):
+            if input._shape[wrap_dim(d, input.dim())] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def _all_if_empty(dim):
     return None if isinstance(dim, (tuple, list)) and not dim else dim
 
@@ -268,6 +279,7 @@ def amax(input, dim=(), keepdim=False, *, out=None):
     """Maximum over `dim` (all dims when empty); NaN propagates."""
     _check_input(input, "amax")
     _check_out(out, "amax", input.dtype, "input")
+    _check_empty_dims("amax", input, dim)
     return _finish(_extreme("amax", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim, dim), out)
 
 
@@ -275,6 +287,7 @@ def amin(input, dim=(), keepdim=False, *, out=None):
     """Minimum over `dim` (all dims when empty); NaN propagates."""
     _check_input(input, "amin")
     _check_out(out, "amin", input.dtype, "input")
+    _check_empty_dims("amin", input, dim)
     return _finish(_extreme("amin", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim, dim), out)
 
 
@@ -370,8 +383,16 @@ def _var64(input, dim, unbiased, keepdim, correction, out, name):
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype.c_name}")
     dims = reduction_dims(dim, input.dim())
     n = _numel([input._shape[d] for d in dims])
-    mu = mean(input.to(dt.float64), dims, keepdim=True)
-    dev = apply(OPS_BY_NAME["sub"], (input.to(dt.float64), mu))
+    x64 = input.to(dt.float64)
+    mu = mean(x64, dims, keepdim=True)
+    if input.dtype is dt.float32 and n and input.numel() == n:
+        # torch's single-output path (std_var_all_cpu): the mean in float32 (a sum past
+        # float32's range is inf there), the deviations in float64
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.float32(_reduce("sum", x64, dims, True, dt.float64, dt.float64, 0).numpy().reshape(-1)[0])
+            mu = make(np.array([np.float64(np.float32(total / np.float32(n)))]), 0, mu._shape,
+                      contiguous_strides(mu._shape), dt.float64)
+    dev = apply(OPS_BY_NAME["sub"], (x64, mu))
     ss = _reduce("sum", apply(OPS_BY_NAME["mul"], (dev, dev)), dims, keepdim, dt.float64, dt.float64, 0)
     # torch divides by max(0, n - correction): a sum of squares over no degrees of freedom is
     # inf (nan when it is 0, as for an empty input), never negative.
@@ -403,6 +424,15 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
     if x.dtype is dt.float16:  # torch accumulates a float16 norm in float32: [300, 4, 5] is 300
         return _finish(norm(x.to(dt.float32), p, dims, keepdim).to(dt.float16), out)
     a = apply(OPS_BY_NAME["abs"], (x,))
+    if p in (math.inf, -math.inf) and a.numel() == 0:
+        name = "inf" if p > 0 else "-inf"
+        empty = [d for d in dims if a._shape[d] == 0] if dim is not None else []
+        if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty tensor because "
+                               "the operation does not have an identity")
+        if empty:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the dimension {empty[0]}"
+                               "because this dimension is empty and the operation does not have an identity")
     if p in ("fro", 2, 2.0, None):
         result = apply(OPS_BY_NAME["sqrt"], (sum(apply(OPS_BY_NAME["mul"], (a, a)), dims, keepdim),))
     elif p == math.inf:
@@ -484,7 +514,10 @@ def _softmax_parts(input, dim, dtype, name="softmax"):
         # torch's kernel name: the "lastdim" one when nothing follows `dim` (inner size 1)
         kernel = "lastdim_kernel_impl" if _numel(input._shape[d + 1:]) == 1 else "kernel_impl"
         raise NotImplementedError(f"\"{name}_{kernel}\" not implemented for '{target.c_name}'")
-    x = input if input.dtype is target else input.to(target)
+    # float16 computes in float32 (torch's acc type) and rounds once at the end
+    x = input if input.dtype is target else input.to(target)  # dtype= casts the input first
+    if target is dt.float16:
+        x = x.to(dt.float32)
     dims = (d,) if x.dim() else ()
     m = amax(x, dims, keepdim=True) if dims else x
     shifted = apply(OPS_BY_NAME["sub"], (x, m))
@@ -496,16 +529,25 @@ def softmax(input, dim, dtype=None):
     """``exp(x) / sum(exp(x))`` along `dim`, shifted by the maximum for stability."""
     shifted, exps, total = _softmax_parts(input, dim, dtype)
     if total is None:
-        return shifted.clone()
-    return apply(OPS_BY_NAME["div"], (exps, total), inplace=True)
+        return shifted.contiguous() if shifted is not input else shifted.clone()
+    result = apply(OPS_BY_NAME["div"], (exps, total), inplace=True)
+    return _softmax_result(result, input, dtype)
 
 
 def log_softmax(input, dim, dtype=None):
     """``log(softmax(x))`` along `dim`, computed without overflow."""
     shifted, _, total = _softmax_parts(input, dim, dtype, "log_softmax")
     if total is None:
-        return shifted.clone()
-    return apply(OPS_BY_NAME["sub"], (shifted, apply(OPS_BY_NAME["log"], (total,))), inplace=True)
+        return shifted.contiguous() if shifted is not input else shifted.clone()
+    result = apply(OPS_BY_NAME["sub"], (shifted, apply(OPS_BY_NAME["log"], (total,))), inplace=True)
+    return _softmax_result(result, input, dtype)
+
+
+def _softmax_result(result, input, dtype):
+    """torch's softmax output: row-major (whatever the input's layout), float16 rounded once."""
+    if (input.dtype if dtype is None else dt.to_dtype(dtype)) is dt.float16:
+        result = result.to(dt.float16)
+    return result.contiguous()
 
 
 def _scan_input(input, dim):
@@ -526,14 +568,16 @@ def _from_values(values, shape, dtype):
 
 def _scan(np_fn, input, dim, dtype, out, name):
     d = _sum_dtype(input, dtype, out, name)  # out= of another dtype: the input is cast first
+    if d is dt.bool and input.dim() and input.numel():  # (a 0-d input is copied, no kernel)
+        raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')
     a, dim = _scan_input(input if input.dtype is d else input.to(d), dim)
     # NumPy's scan is one strided pass, accumulated in torch's CPU accumulation type: float64
     # for float32, float32 for float16 (float16 [300, 300, 1/300].cumprod is [300, inf, 300]).
     acc = {dt.float32: np.float64, dt.float16: np.float32}.get(d, d.np)
     with np.errstate(over="ignore", invalid="ignore"):
         values = np_fn(a, axis=dim, dtype=acc)
-        if np_fn is np.cumsum and d.is_floating_point:
-            values += 0.0  # torch's running sum starts at +0: a -0. input sums to 0.
+        if np_fn is np.cumsum and d.is_floating_point and input.dim():
+            values += 0.0  # torch's running sum starts at +0: a -0. input sums to 0. (0-d: a copy)
         if acc is not d.np:
             values = values.astype(d.np)
     return _finish(_from_values(values, input._shape, d), out)
@@ -619,6 +663,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 def _median(name, input, dim, keepdim, out, skip_nan):
     """Lower median; NaN propagates (``median``) or is ignored (``nanmedian``)."""
+    if input.dtype is dt.bool:
+        raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not implemented for \'Bool\'')
     floating = input.dtype.is_floating_point
     if dim is None:
         a = input.numpy().ravel()
@@ -628,8 +674,10 @@ def _median(name, input, dim, keepdim, out, skip_nan):
                 a = a[~nan]
             elif nan.any():
                 a = a[:0]
-        if a.size == 0:
-            value = np.array(np.nan, input.dtype.np)
+        if a.size == 0:  # NaN (cast as torch's CPU casts it for an integer dtype)
+            value = np.array(np.nan if floating else
+                             np.iinfo(input.dtype.np).min if input.dtype in (dt.int32, dt.int64) else 0,
+                             input.dtype.np)
         else:
             k = (a.size - 1) // 2
             value = np.partition(a, k)[k]

@@ -153,7 +153,10 @@ def nonzero(input, *, out=None, as_tuple=False):
     if as_tuple:
         return tuple(_wrap(c, dt.int64) for c in coords)
     n = coords[0].shape[0]
-    result = _wrap(np.stack(coords, axis=1) if arr.ndim else np.empty((n, 0), np.int64), dt.int64)
+    # torch's layout: column-major (n, ndim), strides (1, n)
+    cols = np.ascontiguousarray(np.stack(coords, axis=0) if arr.ndim else np.empty((0, n), np.int64),
+                                dtype=np.int64)
+    result = make(cols.reshape(-1), 0, (n, arr.ndim), (1, n), dt.int64, input.device)
     return result_or_out(result, out, "nonzero")
 
 

@@ -191,6 +191,10 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     ndim = input.dim()
     dim = wrap_dim(dim, ndim)
     n = input._shape[dim] if ndim else 1
+    if n == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {dim} to have non-zero size.")
+    if input.dtype is dt.bool and ndim:  # (a 0-d input is returned without the kernel)
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim} "
                            f"(k = {k}, size {n})")

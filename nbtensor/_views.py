@@ -149,6 +149,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     """Merge dimensions start_dim..end_dim (a view when possible)."""
     ndim = input.dim()
     if ndim == 0:
+        wrap_dim(start_dim, 0), wrap_dim(end_dim, 0)  # checked as torch does (0 and -1 only)
         return reshape(input, (1,))
     start, end = wrap_dim(start_dim, ndim), wrap_dim(end_dim, ndim)
     if start > end:
@@ -284,6 +285,9 @@ def expand(self, *sizes):
             stride = 0
         shape.append(target)
         strides.append(stride)
+    for i in range(lead - 1, -1, -1):  # torch: a new size-1 dim strides over the next one
+        if shape[i] == 1 and i + 1 < len(shape):
+            strides[i] = shape[i + 1] * strides[i + 1]
     return _as_view(self, shape, strides)
 
 
@@ -497,6 +501,12 @@ _mH = _matrix_view("mH", True)
 _adjoint = _matrix_view("adjoint()", True)
 
 
+def _ravel(self):
+    """The elements as a 1-D tensor: a view of a contiguous tensor, else a copy (torch's
+    ``contiguous().view(-1)``)."""
+    return self.contiguous().view(-1)
+
+
 def _H(self):
     """tensor.H: the conjugate transpose of a matrix (0-d: itself, with torch's warning)."""
     if self.dim() == 0:
@@ -525,6 +535,7 @@ def attach():
     Tensor.H = property(_H)
     Tensor.mH = property(_mH)
     Tensor.adjoint = _adjoint
+    Tensor.ravel = _ravel
 
 
 attach()

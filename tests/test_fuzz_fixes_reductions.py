@@ -330,3 +330,205 @@ def test_advanced_index_result_follows_the_input_layout():
     r = x[None, [0, 1]]                                  # None has torch's unsqueeze stride
     check(r, a.transpose(1, 2, 0)[None, [0, 1]])
     assert r.stride() == (12, 6, 1, 3)
+
+
+def test_index_put_refuses_a_value_overlapping_the_destination():
+    # torch's assert_no_overlap: dense operands whose memory overlaps, even exactly
+    msg = r"some elements of the input tensor and the written-to tensor refer to a single memory location"
+    for dt_ in (nb.float32, nb.float16):
+        x = nb.zeros(4, dtype=dt_)
+        _raises(RuntimeError, msg, lambda: x.__setitem__([0, 1, 2, 3], x))
+        _raises(RuntimeError, msg, lambda: x.__setitem__([0, 1], x[2:]))
+        _raises(RuntimeError, msg, lambda: x.__setitem__([0], x[0]))
+        _raises(RuntimeError, msg, lambda: x.__setitem__(x > -1, x))
+        _raises(RuntimeError, msg, lambda: x.index_put_((nb.tensor([0, 1]),), x[1:3], accumulate=True))
+        e = nb.zeros(1, dtype=dt_).narrow(0, 1, 0)
+        _raises(RuntimeError, msg, lambda: e.__setitem__([], e))
+    x = nb.arange(4.0)
+    x[:2][[0, 1]] = x[2:]                 # disjoint memory: written
+    x[[0, 1]] = x[::2]                    # strided: torch cannot tell, reads a copy
+    x[x > -1] = x[3]                      # a one-element value: masked_fill
+    assert x.tolist() == [3.0, 3.0, 3.0, 3.0]
+
+
+def test_basic_setitem_refuses_a_partially_overlapping_value():
+    msg = r"refer to a single memory location"
+    one = nb.zeros((), dtype=nb.float16)[None]
+    _raises(RuntimeError, msg, lambda: one.__setitem__(slice(None, None, 3), one))  # strides differ
+    x = nb.arange(6.0)
+    _raises(RuntimeError, msg, lambda: x.__setitem__(slice(1, 4), x[0:3]))
+    x[:] = x                               # the same elements in the same layout: allowed
+    x[0:2] = x[::3]                        # strided: read from a copy
+    assert x.tolist() == [0.0, 3.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_scans_refuse_to_compute_in_bool():
+    ones = nb.ones(3, dtype=nb.bool)
+    for name in ("cumsum", "cumprod"):
+        msg = rf'"{name}_out_cpu" not implemented for \'Bool\''
+        _raises(NotImplementedError, msg, lambda: getattr(ones, name)(0, dtype=nb.bool))
+        _raises(NotImplementedError, msg, lambda: getattr(nb, name)(nb.ones(3), 0, out=nb.zeros(3, dtype=nb.bool)))
+        check(getattr(ones, name)(0), getattr(np, name)(np.ones(3, np.int64)))  # bool input: int64
+        assert getattr(nb.ones(0, dtype=nb.bool), name)(0, dtype=nb.bool).shape == (0,)
+
+
+def test_cat_and_stack_order_of_checks():
+    r = nb.cat([nb.ones(0), nb.ones(0, dtype=nb.int32)], dim=3)   # all skipped: dim never read
+    assert r.shape == (0,) and r.dtype is nb.float32
+    _raises(IndexError, r"Dimension out of range", lambda: nb.cat([nb.ones(0), nb.ones(2, 3)], dim=5))
+    _raises(IndexError, r"expected to be in range of \[-2, 1\], but got 3",
+            lambda: nb.stack([nb.ones(2), nb.ones(3)], dim=3))
+    _raises(RuntimeError, r"stack expects each tensor to be equal size", lambda: nb.stack([nb.ones(2), nb.ones(3)]))
+
+
+def test_more_orders_of_checks():
+    # index_put_: the overlap check comes before the size-0-dimension check
+    e = nb.ones(0, dtype=nb.uint8)
+    _raises(RuntimeError, r"refer to a single memory location", lambda: e.__setitem__((Ellipsis, [0, 0]), e))
+    _raises(IndexError, r"dimension with size 0", lambda: e.__setitem__((Ellipsis, [0, 0]), nb.ones(2, dtype=nb.uint8)))
+    # cat: out='s dtype before the shapes
+    _raises(TypeError, r"torch.cat\(\): input types can't be cast to the desired output type Byte",
+            lambda: nb.cat([nb.zeros(2, dtype=nb.uint8), nb.ones(0, 4, 3)], 0, out=nb.zeros((), dtype=nb.uint8)))
+    # cumsum of a 0-d tensor is a copy (-0. stays -0.)
+    assert np.signbit(nb.tensor(-0.0).cumsum(0).numpy())
+
+
+def test_out_shared_only_with_empty_views_grows():
+    import warnings
+    out = nb.zeros(1, 2, dtype=nb.float64)
+    empty = out.diagonal(1, 1, -2)         # a view without elements: it can observe nothing
+    assert empty.numel() == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nb.mul(nb.ones(5, dtype=nb.int8), 2, out=out)
+    check(out, np.full(5, 2.0))
+    # a view with elements, or a NumPy array on the memory, keeps the refusal
+    out = nb.zeros(2)
+    view = out[None]
+    with pytest.raises(RuntimeError, match="cannot resize the out= tensor"):
+        nb.ne(nb.zeros(3, 2), 7, out=out)
+    out = nb.zeros(2)
+    arr = out.numpy()
+    with pytest.raises(RuntimeError, match="cannot resize the out= tensor"):
+        nb.ne(nb.zeros(3, 2), 7, out=out)
+    assert view.shape == (1, 2) and arr.shape == (2,)
+
+
+def test_small_parity_fixes():
+    # flip of a 0-d tensor
+    check(nb.tensor(2.5).flip(0), np.float32(2.5))
+    _raises(IndexError, r"but got 1", lambda: nb.tensor(2.5).flip(1))
+    # nonzero: torch's column-major (n, ndim) layout
+    r = nb.ones(2, 3).nonzero()
+    assert r.stride() == (1, 6)
+    check(r, np.argwhere(np.ones((2, 3))))
+    assert nb.tensor([1, 0, 2]).nonzero().stride() == (1, 2)
+    # median / kthvalue
+    _raises(NotImplementedError, r'"median_cpu" not implemented for \'Bool\'', lambda: nb.ones(2, dtype=nb.bool).median())
+    _raises(NotImplementedError, r'"median_out" not implemented', lambda: nb.ones(2, 2, dtype=nb.bool).median(0))
+    check(nb.zeros(0, dtype=nb.int32).median(), np.int32(-2 ** 31))   # NaN as torch's CPU casts it
+    check(nb.zeros(0, dtype=nb.int16).nanmedian(), np.int16(0))
+    _raises(IndexError, r"kthvalue\(\): Expected reduction dim 1 to have non-zero size", lambda: nb.zeros(3, 0).kthvalue(1))
+    _raises(NotImplementedError, r'"kthvalue_cpu" not implemented', lambda: nb.ones(2, 2, dtype=nb.bool).kthvalue(1))
+    # inf norms of empty tensors
+    _raises(RuntimeError, r"cannot compute the inf norm on an empty tensor", lambda: nb.zeros(0).norm(p=float("inf")))
+    _raises(RuntimeError, r"cannot compute the -inf norm on the dimension 1",
+            lambda: nb.zeros(3, 0).norm(p=-float("inf"), dim=1))
+    assert nb.zeros(3, 0).norm(p=float("inf"), dim=0).shape == (0,)
+    # float16 softmax computes in float32 and rounds once
+    x = np.array([[1.5, -2], [3, 4]], np.float16)
+    e = np.exp(x.astype(np.float32) - x.astype(np.float32).max(0))
+    check(nb.tensor(x).softmax(0), (e / e.sum(0)).astype(np.float16))
+    # ravel: contiguous().view(-1)
+    m = nb.arange(6.0).reshape(2, 3)
+    check(m.t().ravel(), np.arange(6.0, dtype=np.float32).reshape(2, 3).T.ravel())
+    assert m.ravel()._storage is m._storage
+
+
+def test_index_put_self_overlap_as_torch_sees_it():
+    msg = r"refer to a single memory location"
+    a = nb.ones(0, dtype=nb.uint8)
+    _raises(RuntimeError, msg, lambda: a.__setitem__([0, 0], a))                  # x itself: always refused
+    _raises(RuntimeError, msg, lambda: a.__setitem__((Ellipsis, [0, 0]), a))
+    c = nb.zeros(0, 2)
+    _raises(RuntimeError, msg, lambda: c.__setitem__((slice(None), [0]), c))
+    b = nb.zeros(1, 0)                    # a leading size-1 dim: torch compares a new view
+    _raises(IndexError, r"dimension with size 0", lambda: b.__setitem__((slice(None), [0, 0, 0]), b))
+    b[[0, 0]] = b                         # empty: nothing overlaps
+    s = nb.full((3,), 0, dtype=nb.uint8).select(-1, -3)
+    s[None] = s                           # a 0-d value fills: nothing checked
+    assert s.item() == 0
+
+
+def test_more_dim_checks():
+    _raises(IndexError, r"but got 5", lambda: nb.ones((), dtype=nb.int16).flatten(5))
+    assert nb.tensor(3.0).flatten(0, -1).shape == (1,)
+    _raises(IndexError, r"amin\(\): Expected reduction dim -2 to have non-zero size",
+            lambda: nb.amin(nb.ones(1, 0, 1), dim=(-2, 1)))
+    out = nb.zeros(2, 4, dtype=nb.bool)
+    with pytest.warns(UserWarning, match="was resized"):
+        r = nb.cumsum(nb.zeros((), dtype=nb.bool), -1, out=out)   # a 0-d cumsum is a copy: no kernel
+    assert r.shape == () and r.dtype is nb.bool
+
+
+def test_float32_single_output_variance_takes_a_float32_mean():
+    # torch's std_var_all_cpu: the mean in float32 (4 x 3e38 sums past float32: inf), the
+    # deviations in float64; several outputs: a float64 (Welford) computation
+    assert math.isinf(nb.full((4,), 3e38).std().item())
+    assert math.isinf(nb.full((4, 1), 3e38).std(0).item())
+    check(nb.full((4, 2), 3e38).std(0), np.zeros(2, np.float32))
+    check(nb.tensor([1.0, 2, 3, 4]).var(), np.float32(5 / 3))
+
+
+def test_setitem_value_expanded_with_torch_strides_is_not_refused():
+    v = nb.zeros((5, 1), dtype=nb.uint8)
+    v[None] = v                            # torch's expand: the new dim strides like the target
+    x = nb.arange(3.0)
+    x[None, :] = x
+    assert x.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_softmax_dtype_float16_casts_the_input_first():
+    x = nb.tensor([[-1.0, 1e8, -1.446]], dtype=nb.float64)
+    r = x.softmax(1, dtype=nb.float16)     # 1e8 is inf in float16: the softmax is nan
+    assert r.dtype is nb.float16 and np.isnan(r.numpy()).all()
+
+
+def test_vector_at_batched_matrices_folds_as_torch():
+    # torch folds b.mT into a matrix when that needs no copy (or b is empty): mv's checks
+    msg = r"addmv input tensors must have the same dtype, but got Bool, Int, and Bool"
+    _raises(RuntimeError, msg, lambda: nb.zeros(4, dtype=nb.bool) @ nb.zeros(0, 4, 3, dtype=nb.int32))
+    _raises(RuntimeError, msg, lambda: nb.zeros(4, dtype=nb.bool) @ nb.zeros(2, 3, 4, dtype=nb.int32).mT)
+    _raises(NotImplementedError, r'"bmm" not implemented for \'Bool\'',
+            lambda: nb.zeros(4, dtype=nb.bool) @ nb.zeros(2, 4, 3, dtype=nb.int32))
+    a = np.arange(4.0, dtype=np.float32)
+    b = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)
+    check(nb.tensor(a) @ nb.tensor(b).mT, a @ b.transpose(0, 2, 1))
+
+
+def test_expand_new_size1_dims_take_torch_strides():
+    assert nb.zeros(2, 5).expand(1, 2, 5).stride() == (10, 5, 1)
+    assert nb.zeros(2, 1).expand(1, 2, 4).stride() == (2, 1, 0)
+    assert nb.tensor(5.0).expand(1, 1).stride() == (0, 0)
+    assert nb.zeros(2, 5).expand(3, 2, 5).stride() == (0, 5, 1)
+
+
+def test_softmax_result_is_row_major():
+    x = nb.tensor(np.arange(12.0, dtype=np.float32).reshape(3, 4)).t()
+    for r in (x.softmax(0), x.log_softmax(1), x.softmax(0, dtype=nb.float64)):
+        assert r.stride() == (3, 1)
+    a = np.arange(12.0, dtype=np.float32).reshape(3, 4).T
+    e = np.exp(a - a.max(0))
+    np.testing.assert_allclose(x.softmax(0).numpy(), e / e.sum(0), rtol=1e-6)
+
+
+def test_float32_prod_multiplies_in_float32():
+    with np.errstate(all="ignore"):
+        for vals in ([3e38, 10, 0], [1e-30, 1e-30, 1e30, 1e30]):
+            a = np.array(vals, np.float32)
+            expected = np.float32(1)
+            for v in a:
+                expected = np.float32(expected * v)
+            np.testing.assert_array_equal(nb.tensor(a).prod().numpy(), expected)
+    assert math.isnan(nb.tensor([3e38, 10, 0]).prod().item())
+    check(nb.tensor([3e38, 10, 0], dtype=nb.float64).prod(), np.float64(0))

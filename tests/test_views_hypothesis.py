@@ -341,5 +341,7 @@ def test_expand_matches_broadcast_to(shape, data):
     expected = np.broadcast_to(t.numpy(), target)
     assert e.shape == expected.shape and np.array_equal(e.numpy(), expected)
     for d, size in enumerate(target):
-        if d < len(lead) or (shape[d - len(lead)] == 1 and size != 1):
+        if (d < len(lead) and size != 1) or (d >= len(lead) and shape[d - len(lead)] == 1 and size != 1):
             assert e.stride(d) == 0
+        elif d < len(lead) and d + 1 < len(target):  # torch: a new size-1 dim strides over the next
+            assert e.stride(d) == target[d + 1] * e.stride(d + 1)
