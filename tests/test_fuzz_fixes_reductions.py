@@ -546,3 +546,8 @@ def test_empty_slice_keeps_torch_storage_offset():
     assert x[7:9].storage_offset() == 5 and x[3:1].storage_offset() == 3
     y = nb.zeros(5, 3)[6:, 1:]
     assert y.storage_offset() == 16 and y.shape == (0, 2) and y.clone().shape == (0, 2)
+
+
+def test_variance_mean_is_corrected_to_the_last_bit():
+    # 10 x -1e300: a two-pass mean off by one ulp would square past float64's range
+    check(nb.full((10, 3), -1e300, dtype=nb.float64).std(0, correction=0), np.zeros(3))
