@@ -74,7 +74,13 @@ class Plan:
     """A parsed advanced index: the view left after basic items, the positions of the indexed
     dimensions in it, their index arrays (validated), and the result layout."""
 
-    __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front", "raw", "empty", "identity")
+    __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front", "raw", "empty", "items")
+
+    def identity(self):
+        """Whether torch's basic indexing returns the tensor itself (only `...`, full slices)."""
+        return all(k in ("index", "mask", "ellipsis") or
+                   (k == "slice" and p.start in (None, 0) and p.stop is None and p.step in (None, 1))
+                   for k, p in self.items)
 
     def check_dims(self):
         """torch's AdvancedIndex check: an indexed dimension of size 0 takes only an empty index."""
@@ -205,10 +211,7 @@ def parse(t, items, check=True):
     if len(arrays) > 1:
         plan.arrays = [np.broadcast_to(a, plan.bshape) for a in arrays]
     plan.front = bool(dims) and dims != list(range(dims[0], dims[0] + len(dims)))
-    # torch's basic indexing returns the tensor itself for only `...` and full slices
-    plan.identity = all(k in ("index", "mask", "ellipsis") or
-                        (k == "slice" and p.start in (None, 0) and p.stop is None and p.step in (None, 1))
-                        for k, p in items)
+    plan.items = items
     return plan.check_dims().check() if check else plan
 
 
@@ -431,10 +434,12 @@ def _put(t, plan, value, mode, strip=True):
     if isinstance(value, Tensor):
         # torch compares the very tensor (x[idx] = x) when basic indexing returned x itself and
         # the value kept its shape (torch drops leading size-1 dims with a new view)
-        same = value is t and plan.identity and (strip is False or not value._shape or value._shape[0] != 1)
+        same = value is t and (strip is False or not value._shape or value._shape[0] != 1) and plan.identity()
         while value.dim() > len(shape) and value._shape[0] == 1:
             value = value.squeeze(0)
         shared = _overlaps(value, t) and _refuse_overlap(v, value, same)
+    else:
+        store = scalar_storage(value, t.dtype)  # (an overflowing value is refused first)
     plan.check_dims()
     if isinstance(value, Tensor):
         try:
@@ -453,7 +458,6 @@ def _put(t, plan, value, mode, strip=True):
         vst = broadcast_strides(value._shape, value._strides, shape)
         src = (value._storage, value._offset, (vst[:npre], vst[npre:npre + nb], vst[npre + nb:]), None)
     else:
-        store = scalar_storage(value, t.dtype)
         if plan.check().empty:
             return
         src = (store, 0, ((0,) * npre, (0,) * nb, (0,) * (len(shape) - npre - nb)), None)
@@ -468,14 +472,20 @@ def advanced_setitem(t, items, value):
         from ._indexing import setitem
         setitem(t, tup, value)
         return
-    from ._indexing import check_value
-    value = check_value(t, value)  # torch checks (and converts) the value before it reads the index
+    if type(value) is not Tensor and not isinstance(value, numbers.Number):
+        from ._indexing import check_value
+        value = check_value(t, value)  # a list or array: converted to a tensor
     mask = _full_mask(t, items)
     if mask is not None and (not isinstance(value, Tensor) or value.numel() == 1):
         _check_writable_aliased(t, "masked_fill_", "tensor[mask] = scalar")
         _fill(t, mask, value)
         return
-    plan = parse(t, items, check=False)
+    try:
+        plan = parse(t, items, check=False)
+    except IndexError:
+        if isinstance(value, numbers.Number):
+            scalar_storage(value, t.dtype)  # torch converts the value before it reads the index
+        raise
     _check_writable_aliased(t, "index_put_", "tensor[indices] = tensor")
     _put(t, plan, value, g.COPY)
 
@@ -508,7 +518,7 @@ def index_put_(self, indices, values, accumulate=False):
     else:  # through a float32 copy (arith refuses an expanded self: the copy would not alias)
         _check_dtype(values, self.dtype, "Index put")  # before the float32 casts hide it
         if _overlaps(values, self):
-            _refuse_overlap(plan.view, values, values is self and plan.identity)
+            _refuse_overlap(plan.view, values, values is self and plan.identity())
         arith(self, values, lambda dst, val: _put(dst, parse(dst, items, check=False), val, g.ADD))
     return self
 

@@ -65,8 +65,7 @@ def basic_view(t, items):
                 strides.append(t._strides[d])
             else:
                 start, length, step = slice_bounds(item, t._shape[d])
-                if length:
-                    offset += start * t._strides[d]
+                offset += start * t._strides[d]  # (an empty slice too: torch's storage_offset)
                 shape.append(length)
                 strides.append(t._strides[d] * step)
             d += 1
@@ -160,8 +159,10 @@ def _check_overlap(target, value):
                         new[i] = 0
                     else:
                         return  # the copy raises torch's shape error
+                elif tshape[i] == 1 and i + 1 < len(tshape):
+                    new[i] = tshape[i + 1] * new[i + 1]
                 else:
-                    new[i] = tshape[i + 1] * new[i + 1] if i + 1 < len(tshape) else 1
+                    new[i] = 0
             shape, strides = tshape, tuple(new)
         value = make(value._storage, value._offset, shape, strides, value.dtype, value.device)
     check_no_partial_overlap(target, value)
@@ -183,10 +184,10 @@ def setitem(t, index, value):
         raise
     check_writable(target)
     if isinstance(value, Tensor):
+        _check_overlap(target, value)  # (on the value as given: torch's own view of it)
         # torch lets a value with extra leading size-1 dimensions fill a smaller target.
         while value.dim() > target.dim() and value._shape[0] == 1:
             value = value.squeeze(0)
-        _check_overlap(target, value)
     elif not isinstance(value, numbers.Number):
         value = check_value(t, value)
     copy_into(target, value)

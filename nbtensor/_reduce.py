@@ -385,6 +385,9 @@ def _var64(input, dim, unbiased, keepdim, correction, out, name):
     n = _numel([input._shape[d] for d in dims])
     x64 = input.to(dt.float64)
     mu = mean(x64, dims, keepdim=True)
+    if n > 1:  # one correction pass: the mean to the last bit, as torch's Welford has it
+        # (10 x -1e300: a mean off by one ulp squares past float64's range)
+        mu = apply(OPS_BY_NAME["add"], (mu, mean(apply(OPS_BY_NAME["sub"], (x64, mu)), dims, keepdim=True)))
     if input.dtype is dt.float32 and n and input.numel() == n:
         # torch's single-output path (std_var_all_cpu): the mean in float32 (a sum past
         # float32's range is inf there), the deviations in float64

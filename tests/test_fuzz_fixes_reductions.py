@@ -532,3 +532,22 @@ def test_float32_prod_multiplies_in_float32():
             np.testing.assert_array_equal(nb.tensor(a).prod().numpy(), expected)
     assert math.isnan(nb.tensor([3e38, 10, 0]).prod().item())
     check(nb.tensor([3e38, 10, 0], dtype=nb.float64).prod(), np.float64(0))
+
+
+def test_setitem_overlap_uses_the_value_as_given():
+    v5 = nb.zeros((3, 2, 2), dtype=nb.int8)
+    v5[None] = v5.select(0, 1)            # expanded along a dim of 3: torch cannot tell, allowed
+    v1 = nb.zeros((), dtype=nb.int16)
+    _raises(RuntimeError, r"refer to a single memory location", lambda: v1.__setitem__(None, v1.reshape(1, 1, 1)))
+
+
+def test_empty_slice_keeps_torch_storage_offset():
+    x = nb.zeros(5)
+    assert x[7:9].storage_offset() == 5 and x[3:1].storage_offset() == 3
+    y = nb.zeros(5, 3)[6:, 1:]
+    assert y.storage_offset() == 16 and y.shape == (0, 2) and y.clone().shape == (0, 2)
+
+
+def test_variance_mean_is_corrected_to_the_last_bit():
+    # 10 x -1e300: a two-pass mean off by one ulp would square past float64's range
+    check(nb.full((10, 3), -1e300, dtype=nb.float64).std(0, correction=0), np.zeros(3))
