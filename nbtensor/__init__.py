@@ -57,6 +57,16 @@ def is_floating_point(input):
     return input.is_floating_point()
 
 
+def ravel(input):
+    """The elements as a 1-D tensor (a view when the layout allows)."""
+    return input.ravel()
+
+
+def adjoint(input):
+    """The last two dimensions swapped (a view)."""
+    return input.adjoint()
+
+
 def broadcast_shapes(*shapes):
     """The shape all `shapes` broadcast to, as a `Size`."""
     from ._plan import broadcast_shapes as _bs

@@ -480,14 +480,42 @@ def advanced_setitem(t, items, value):
         _check_writable_aliased(t, "masked_fill_", "tensor[mask] = scalar")
         _fill(t, mask, value)
         return
+    # torch's order: a tensor value is checked for overlap with the indices before they are
+    # parsed; a number after (and a full-shape mask with a number is masked_fill: no check)
+    if isinstance(value, Tensor) and not (value.numel() == 1 and _mask_of_shape(t, items)):
+        items = _own_indices(t, items)
     try:
         plan = parse(t, items, check=False)
     except IndexError:
         if isinstance(value, numbers.Number):
             scalar_storage(value, t.dtype)  # torch converts the value before it reads the index
         raise
+    if not isinstance(value, Tensor) and not _mask_of_shape(t, items):
+        owned = _own_indices(t, items)
+        if owned is not items:
+            plan = parse(t, owned, check=False)
     _check_writable_aliased(t, "index_put_", "tensor[indices] = tensor")
     _put(t, plan, value, g.COPY)
+
+
+def _mask_of_shape(t, items):
+    m = items[0] if isinstance(items, tuple) and len(items) == 1 else items
+    return isinstance(m, Tensor) and m.dtype is dt.bool and m._shape == t._shape
+
+
+def _own_indices(t, items):
+    """torch's assert_no_overlap(self, index) in index_put_: an index tensor sharing memory
+    with the destination is refused when both are dense (``z[z] = 1``), otherwise it is read
+    from a copy, so that the writes cannot change indices still to be read."""
+    single = not isinstance(items, tuple)
+    own, copied = [], False
+    for i in ((items,) if single else items):
+        if isinstance(i, Tensor) and _overlaps(i, t) and _refuse_overlap(t, i):
+            i, copied = i.clone(), True
+        own.append(i)
+    if not copied:
+        return items
+    return own[0] if single else tuple(own)
 
 
 def _fill(t, mask, value):
@@ -508,7 +536,7 @@ def index_put_(self, indices, values, accumulate=False):
             raise TypeError(f"index_put_(): indices must be Tensors or None, got {type(i).__name__}")
     if not isinstance(values, Tensor):
         raise TypeError(f"index_put_(): argument 'values' must be Tensor, not {type(values).__name__}")
-    items = tuple(slice(None) if i is None else i for i in indices)
+    items = _own_indices(self, tuple(slice(None) if i is None else i for i in indices))
     plan = parse(self, items, check=False)
     _check_writable_aliased(self, "index_put_", "tensor[indices] = tensor")
     if not accumulate:

@@ -125,8 +125,11 @@ def _wrap(array, dtype):
 
 
 def _filled(sizes, value, dtype):
+    if dtype is dt.float16 and math.prod(sizes) != 1:
+        checked_scalar(value, dtype, strict_half=True)  # as torch's fill of more than one element
     out = empty_tensor(sizes, dtype)
-    out._storage.fill(checked_scalar(value, dtype))  # RuntimeError on overflow, as torch
+    with np.errstate(over="ignore"):  # (a number too large for half becomes inf, as in torch)
+        out._storage.fill(checked_scalar(value, dtype))  # RuntimeError on overflow, as torch
     return out
 
 

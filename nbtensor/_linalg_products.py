@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _dtype as dt
 from ._gather_cpu import run_split, split_ranges
+from ._out import check_out_dtype
 from ._linalg_util import arrays, check_args, finish, not_implemented, upcast, write_inplace
 from ._plan import broadcast_shapes
 from ._tensor import Tensor, _numel, check_writable
@@ -52,6 +53,10 @@ def _matmul(x, y, out=None):
                 out = np.empty((b, n, p), x.dtype) if out is None else out
                 run_split(ranges, lambda lo, hi: np.matmul(x[lo:hi], y[lo:hi], out=out[lo:hi]))
                 return out
+    if x.dtype.kind == "f" and x.ndim >= 2 and y.ndim >= 2 and x.shape[-1] == 1:
+        # k == 1: an outer product. BLAS adds it to +0. (a -0. product becomes +0.); torch's
+        # result keeps the product's sign of zero.
+        return np.multiply(x, y, out=out)
     return np.matmul(x, y, out=out)
 
 
@@ -167,6 +172,8 @@ def mm(input, mat2, *, out=None):
     """Matrix product of two 2-D tensors (n x k) @ (k x p) -> (n x p)."""
     check_args("mm", ("input", "mat2"), (input, mat2))
     shape = _check_mm(input._shape, mat2._shape)
+    if isinstance(out, Tensor):
+        check_out_dtype(out, input.dtype)  # torch checks out= before the operands' dtypes
     _check_mm_dtypes(input, mat2, shape, input._shape[1])
     x, y = arrays(input, mat2)
     return _product(x, y, input.dtype, out, shape)

@@ -201,13 +201,24 @@ def _scaled(input, other, alpha, op=None):
         # sub's alpha=128, not -129)
         checked_scalar(-alpha if op is not None and op.name == "sub" else alpha, res, strict_half=True)
     if isinstance(other, Tensor):
-        return apply(OPS_BY_NAME["mul"], (other if other.dtype is res else other.to(res), alpha))
+        # torch fuses a + alpha * b (one rounding): float16/float32 products are kept in
+        # float64 so that alpha * b does not overflow or round on its own
+        wide = dt.float64 if res is dt.float32 or res is dt.float16 else res
+        return apply(OPS_BY_NAME["mul"], (other if other.dtype is wide else other.to(wide), alpha))
     if isinstance(other, (bool, np.bool_)) and res is dt.bool:
         return bool(other) and alpha
     product = other * alpha
     if isinstance(product, int) and not res.is_floating_point:
         product = (product + 2**63) % 2**64 - 2**63  # torch multiplies in int64, wrapping
     return product
+
+
+def _narrowed(result, input, other, out):
+    """`result` in the dtype of ``input + other`` (a float64 alpha * other widened it)."""
+    if out is not None or result.dtype is not dt.float64 or not isinstance(other, Tensor):
+        return result
+    res = _result_type(input, other)
+    return result if res is dt.float64 else result.to(res)
 
 
 def _with_alpha(name):
@@ -223,10 +234,10 @@ def _with_alpha(name):
                 if shape != out._shape:  # an out= that is also an input is not resized (torch)
                     raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast "
                                        f"shape {list(shape)}")
-        return apply(op, (input, _scaled(input, other, alpha, op)), out=out)
+        return _narrowed(apply(op, (input, _scaled(input, other, alpha, op)), out=out), input, other, out)
 
     def method(self, other, *, alpha=1):
-        return apply(op, (self, _scaled(self, other, alpha, op)))
+        return _narrowed(apply(op, (self, _scaled(self, other, alpha, op))), self, other, None)
 
     def method_(self, other, *, alpha=1):
         if isinstance(other, Tensor) and other is not self and not (alpha == 1 and type(alpha) is not bool):
@@ -293,6 +304,7 @@ def _round_method(self, decimals=0):
 
 
 def _round_method_(self, decimals=0):
+    check_writable(self)  # torch refuses an expanded self before it looks at the dtype
     return self.copy_(round(self, decimals=decimals))
 
 

@@ -161,6 +161,7 @@ def _finish(result, out):
         return result
     if out._shape != result._shape:
         resize_out(out, result._shape)
+    check_writable(out)
     return copy_into(out, result)
 
 
@@ -180,7 +181,7 @@ def _check_out(out, name, dtype=None, rule="exact"):
                            f"input's dtype and {out.dtype.c_name} for out's dtype.")
     elif rule == "bool" and out.dtype not in (dt.bool, dt.uint8):
         raise RuntimeError(f"{name} only supports bool tensor for result, got: {out.dtype.c_name}")
-    check_writable(out)
+    check_writable(out, internal_overlap=False)  # an expanded out= is resized first, as in torch
 
 
 def _check_input(input, name):

@@ -17,7 +17,7 @@ from ._creation import _wrap
 from ._indexcheck import check_range, int64_table
 from ._out import result_or_out
 from ._plan import broadcast_shapes, broadcast_strides
-from ._tensor import (Tensor, _overlaps, check_writable, copy_into, empty_tensor, make,
+from ._tensor import (Tensor, _overlaps, check_writable, checked_scalar, copy_into, empty_tensor, make,
                       scalar_storage, wrap_dim)
 
 __all__ = ["index_select", "masked_select", "masked_fill", "nonzero", "argwhere", "gather",
@@ -127,6 +127,7 @@ def masked_fill_(self, mask, value):
     shape = broadcast_shapes(self._shape, mask._shape)
     if shape != self._shape:
         raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast shape {list(shape)}")
+    checked_scalar(value, self.dtype, strict_half=True)  # torch's masked_fill_ refuses 1e5 in half
     _check_writable_aliased(self, "masked_fill_", "tensor[mask] = scalar")  # torch writes an expanded self
     if _overlaps(self, mask):
         mask = mask.clone()

@@ -79,8 +79,12 @@ def empty_like_layout(t, dtype=None):
     """A new tensor shaped like `t`, keeping `t`'s dimension order when `t` is dense
     (torch's preserve_format), else row-major."""
     dtype = dtype or t.dtype
-    if t.is_contiguous() or not is_non_overlapping_and_dense(t):
-        return empty_tensor(t._shape, dtype, t.device)
+    if not is_non_overlapping_and_dense(t):
+        if len(t._shape) < 2:
+            return empty_tensor(t._shape, dtype, t.device)
+        from ._elementwise import _reordered_strides  # torch's empty_like: dims ordered by stride
+        strides = _reordered_strides([t], t._shape) or contiguous_strides(t._shape)
+        return make(allocate(_numel(t._shape), dtype, t._shape), 0, t._shape, strides, dtype, t.device)
     return make(allocate(_numel(t._shape), dtype, t._shape), 0, t._shape, t._strides, dtype, t.device)
 
 
@@ -186,14 +190,16 @@ def has_internal_overlap(t):
     return any(st == 0 and sz > 1 for st, sz in zip(t._strides, shape))
 
 
-def check_writable(t):
+def check_writable(t, internal_overlap=True):
+    """RuntimeError unless `t` may be written: its memory is not read-only and (unless
+    `internal_overlap` is False) no two of its elements share one memory location."""
     store = t._storage
     if type(store) is np.ndarray and not store.flags.writeable:
         raise RuntimeError(
             f"cannot write into a tensor whose memory is read-only (shape {list(t._shape)}): it "
             "shares the memory of a read-only NumPy array (from_numpy/as_tensor/from_dlpack). "
             "clone() it, or make the array writeable, before writing.")
-    if has_internal_overlap(t):
+    if internal_overlap and has_internal_overlap(t):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             f"single memory location (shape {list(t._shape)}, strides {list(t._strides)}). "
@@ -402,6 +408,8 @@ class Tensor:
 
     def copy_(self, src, non_blocking=False):
         """Copy `src` (broadcast, cast) into `self`'s memory; returns `self`."""
+        if src is self:
+            return self  # torch's copy_ of a tensor into itself does nothing
         check_writable(self)
         if isinstance(src, Tensor):
             check_no_partial_overlap(self, src)
@@ -415,7 +423,10 @@ class Tensor:
                     f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions.")
             check_writable(self)
             return copy_into(self, value)  # a tensor value is cast like copy_ (wraps, no check)
-        check_writable(self)
+        check_writable(self, internal_overlap=False)  # torch fills an expanded tensor with a number
+        if self.dtype is dt.float16 and _numel(self._shape) != 1:
+            # torch's fill refuses a number beyond half's range, except into a single element
+            checked_scalar(value, dt.float16, strict_half=True)
         return copy_into(self, value)
 
     def zero_(self):

@@ -211,6 +211,8 @@ def test_values_that_wrap_or_round_as_torch():
     check(nb.zeros(1, dtype=nb.uint8).fill_(-1), np.uint8([255]))
     check(nb.zeros(1, dtype=nb.uint8).fill_(-255), np.uint8([1]))
     check(nb.zeros(1, dtype=nb.float16).fill_(1e5), np.float16([np.inf]))
+    with pytest.raises(RuntimeError, match="without overflow"):
+        nb.zeros(1, dtype=nb.float16).masked_fill_(nb.tensor([True]), 1e5)
     check(nb.zeros(1, dtype=nb.bool).fill_(2.5), np.bool_([True]))
 
 
@@ -338,3 +340,24 @@ def test_cat_out_must_not_share_memory_with_an_input():
     with pytest.raises(RuntimeError, match="single memory location"):
         nb.cat([x, x], out=x)
     check(x, np.arange(4, dtype=np.float32))
+
+
+def test_alpha_times_other_does_not_overflow_on_its_own():
+    # torch fuses a + alpha * b: -3e38 + (-2) * (-3e38) is 3e38, not inf
+    v = nb.tensor([-3e38, 1.5])
+    check(nb.add(v, v, alpha=-2), np.float32([3e38, -1.5]))
+    v.add_(v.clone(), alpha=-2)
+    check(v, np.float32([3e38, -1.5]))
+    check(nb.sub(nb.tensor([1.0], dtype=nb.float16), nb.tensor([1.0], dtype=nb.float16), alpha=0.5),
+          np.float16([0.5]))
+
+
+def test_an_index_sharing_the_destination_memory_is_refused():
+    z = nb.tensor([0, 1])
+    with pytest.raises(RuntimeError, match="single memory location"):
+        z[z] = 1
+    x = nb.tensor([True, False])
+    with pytest.raises(RuntimeError, match="single memory location"):
+        x[x] = nb.tensor([True, False])
+    x[x] = False  # a full mask and a number: masked_fill, which torch allows
+    check(x, np.bool_([False, False]))

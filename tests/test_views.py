@@ -237,9 +237,19 @@ def test_writing_into_an_expanded_view_is_refused():
     with pytest.raises(RuntimeError, match="single memory location"):
         e[:] = 1.0
     with pytest.raises(RuntimeError, match="single memory location"):
-        e.fill_(1.0)
+        e.fill_(nbtensor.tensor(1.0))
     with pytest.raises(RuntimeError, match="single memory location"):
         e.copy_(nbtensor.ones(3))
+
+
+def test_filling_an_expanded_view_with_a_number_writes_its_one_element():
+    # torch's fill_ and zero_ with a number accept an expanded tensor
+    base = nbtensor.zeros(1)
+    e = base.expand(3)
+    e.fill_(2.0)
+    assert base.tolist() == [2.0] and e.tolist() == [2.0, 2.0, 2.0]
+    e.zero_()
+    assert base.tolist() == [0.0]
 
 
 def test_squeeze_unsqueeze():

@@ -82,6 +82,11 @@ KNOWN_DIVERGENCES = [
      "out= tensor, or writes part of the result (int division by zero, an out-of-range index "
      "in x[idx] = v), before it raises; nbtensor validates everything first. Only state "
      "after a line that raised in torch is exempt: both must still raise the same class."),
+    ("an out= view cannot grow (docs/design.md)",
+     lambda m: m.kind == "nb-raises" and "cannot resize the out= tensor" in m.detail,
+     "torch grows an out= tensor whose storage is too small by reallocating the storage it "
+     "shares with its views, which then see the new memory. A NumPy buffer cannot grow in "
+     "place: nbtensor raises instead of silently detaching the views (SPEC 13)."),
 ]
 # ---------------------------------------------------------------------------------------
 
