@@ -53,10 +53,6 @@ def _matmul(x, y, out=None):
                 out = np.empty((b, n, p), x.dtype) if out is None else out
                 run_split(ranges, lambda lo, hi: np.matmul(x[lo:hi], y[lo:hi], out=out[lo:hi]))
                 return out
-    if x.dtype.kind == "f" and x.ndim >= 2 and y.ndim >= 2 and x.shape[-1] == 1:
-        # k == 1: an outer product. BLAS adds it to +0. (a -0. product becomes +0.); torch's
-        # result keeps the product's sign of zero.
-        return np.multiply(x, y, out=out)
     return np.matmul(x, y, out=out)
 
 

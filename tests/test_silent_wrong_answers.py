@@ -361,3 +361,12 @@ def test_an_index_sharing_the_destination_memory_is_refused():
         x[x] = nb.tensor([True, False])
     x[x] = False  # a full mask and a number: masked_fill, which torch allows
     check(x, np.bool_([False, False]))
+
+
+def test_half_floor_division_rounds_every_step_to_half():
+    # torch's float16 floor division: CPython's algorithm with each step in half precision
+    # (the float32 quotient 3333 rounded once would be 3332)
+    check(nb.tensor([10000.0, 7.0, -7.0, 0.0], dtype=nb.float16) // nb.tensor([3.0, 2.0, 2.0, -2.0], dtype=nb.float16),
+          np.float16([3334, 3, -4, -0.0]))
+    assert np.signbit((nb.tensor([0.0], dtype=nb.float16) // -2.0).numpy()[0])
+    check(nb.tensor([1.0], dtype=nb.float16) // 0.0, np.float16([np.inf]))
