@@ -53,6 +53,10 @@ def _matmul(x, y, out=None):
                 out = np.empty((b, n, p), x.dtype) if out is None else out
                 run_split(ranges, lambda lo, hi: np.matmul(x[lo:hi], y[lo:hi], out=out[lo:hi]))
                 return out
+    if x.dtype.kind == "f" and x.ndim == 2 and y.ndim == 2 and x.shape[1] == 1 and x.shape[0] > 1 and y.shape[1] > 1:
+        # an outer product: torch's GEMM keeps each product's sign of zero, where NumPy's
+        # BLAS adds it to +0. (a single row or column goes through GEMV there: +0.)
+        return np.multiply(x, y, out=out)
     return np.matmul(x, y, out=out)
 
 
