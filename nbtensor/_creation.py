@@ -128,8 +128,12 @@ def _filled(sizes, value, dtype):
     if dtype is dt.float16 and math.prod(sizes) != 1:
         checked_scalar(value, dtype, strict_half=True)  # as torch's fill of more than one element
     out = empty_tensor(sizes, dtype)
-    with np.errstate(over="ignore"):  # (a number too large for half becomes inf, as in torch)
-        out._storage.fill(checked_scalar(value, dtype))  # RuntimeError on overflow, as torch
+    value = checked_scalar(value, dtype)  # RuntimeError on overflow, as torch
+    if dtype is dt.float16:
+        with np.errstate(over="ignore"):  # a number too large for half becomes inf, as in torch
+            out._storage.fill(value)
+    else:
+        out._storage.fill(value)
     return out
 
 

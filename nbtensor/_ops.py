@@ -201,9 +201,9 @@ def _scaled(input, other, alpha, op=None):
         # sub's alpha=128, not -129)
         checked_scalar(-alpha if op is not None and op.name == "sub" else alpha, res, strict_half=True)
     if isinstance(other, Tensor):
-        # torch fuses a + alpha * b (one rounding): float16/float32 products are kept in
-        # float64 so that alpha * b does not overflow or round on its own
-        wide = dt.float64 if res is dt.float32 or res is dt.float16 else res
+        # torch fuses a + alpha * b (one rounding): with |alpha| > 1, where alpha * b alone
+        # may overflow float16/float32, the product is kept in float64
+        wide = dt.float64 if (res is dt.float32 or res is dt.float16) and not -1 <= alpha <= 1 else res
         return apply(OPS_BY_NAME["mul"], (other if other.dtype is wide else other.to(wide), alpha))
     if isinstance(other, (bool, np.bool_)) and res is dt.bool:
         return bool(other) and alpha

@@ -79,6 +79,8 @@ def empty_like_layout(t, dtype=None):
     """A new tensor shaped like `t`, keeping `t`'s dimension order when `t` is dense
     (torch's preserve_format), else row-major."""
     dtype = dtype or t.dtype
+    if (t._contig or t._contig is None and t.is_contiguous()) and 1 not in t._shape:
+        return empty_tensor(t._shape, dtype, t.device)  # row-major (size-1 dims keep their strides)
     if not is_non_overlapping_and_dense(t):
         if len(t._shape) < 2:
             return empty_tensor(t._shape, dtype, t.device)
