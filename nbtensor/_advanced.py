@@ -22,8 +22,9 @@ from . import _cpu
 from . import _dtype as dt
 from . import _gather_cpu as g
 from ._indexcheck import check_range, index_array, int64_table
+from ._layout import strides_by_inputs
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
-from ._tensor import (Tensor, _byte_range, _numel, _overlaps, allocate, check_writable, copy_into, empty_tensor,
+from ._tensor import (Tensor, _byte_range, _numel, _overlaps, allocate, check_writable, copy_into,
                       has_internal_overlap, is_non_overlapping_and_dense, make, make_contiguous, scalar_storage)
 
 __all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
@@ -285,34 +286,7 @@ def _result_strides(plan, shape):
         operands.append([0 if (n == 1 and m != 1) else x for x, n, m in
                          zip(viewed, (1,) * npre + bshape + (1,) * (nd - npre - nb), shape)])
 
-    def should_swap(d0, d1):
-        for st in operands:
-            s0, s1 = st[d0], st[d1]
-            if s0 == 0 or s1 == 0:
-                continue
-            if s0 != s1:
-                return -1 if s0 < s1 else 1
-            if shape[d0] > shape[d1]:
-                return 1
-        return 0
-
-    perm = list(range(nd - 1, -1, -1))  # perm[0]: the fastest-moving dimension
-    for i in range(1, nd):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    if perm == list(range(nd - 1, -1, -1)):
-        return contiguous_strides(shape)
-    strides, step = [0] * nd, 1
-    for d in perm:  # (torch multiplies by the sizes as they are: 0 after an empty dim)
-        strides[d] = step
-        step *= shape[d]
-    return tuple(strides)
+    return strides_by_inputs(shape, operands) or contiguous_strides(shape)
 
 
 def _view_strides(oldshape, oldstride, newshape):

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _cpu
 from . import _dtype as dt
+from ._layout import strides_by_inputs
 from ._out import check_out_cast, check_out_tensor, resize_out
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides, remember
 from ._tensor import (Tensor, _numel, _overlaps, allocate, check_writable, checked_scalar, copy_into,
@@ -506,38 +507,7 @@ def _reordered_strides(tensors, shape):
         for i, (size, stride) in enumerate(zip(x._shape, x._strides)):
             st[offset + i] = 0 if size == 1 and shape[offset + i] != 1 else stride
         operand_strides.append(st)
-
-    def should_swap(d0, d1):
-        for st in operand_strides:
-            s0, s1 = st[d0], st[d1]
-            if s0 == 0 or s1 == 0:
-                continue
-            if s0 < s1:
-                return -1
-            if s0 > s1:
-                return 1
-            if shape[d0] > shape[d1]:
-                return 1
-        return 0
-
-    perm = list(range(nd - 1, -1, -1))  # perm[0] is the fastest-moving dimension
-    for i in range(1, nd):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    if perm == list(range(nd - 1, -1, -1)):
-        return None
-    strides = [0] * nd
-    acc = 1
-    for d in perm:
-        strides[d] = acc
-        acc *= shape[d]
-    return tuple(strides)
+    return strides_by_inputs(shape, operand_strides)
 
 
 def _new_output(operands, shape, dtype):

@@ -13,7 +13,7 @@ import re
 import sys
 import time
 
-from .program import _exc_class, format_program, reduce_program, run_seed
+from .program import format_program, reduce_program, run_seed
 
 _OPS = [(r"\]\s*\+=", "index+="), (r"\]\s*=", "setitem"), (r"(\S)\s*(\*\*|//|[-+*/%&|^])=", "inplace-op"),
         (r"torch\.(\w+)\(", None), (r"\.(\w+)\(", None), (r"\.(mT|T)\b", None),
