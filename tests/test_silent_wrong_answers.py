@@ -50,7 +50,9 @@ def test_sum_casts_to_the_out_dtype_first(name, dtype, expected):
     out = nb.empty(0, dtype=dtype)
     r = getattr(nb, name)(nb.tensor([1.7, 1.7, 1.7]), 0, out=out)
     assert r is out
-    np.testing.assert_allclose(out.numpy(), expected)
+    # exact: a float32 sum cast afterwards (5.099999904632568) is within allclose's default
+    # tolerance of torch's 5.1000001430511475, so only an exact check tells them apart
+    check(out, expected)
     assert out.dtype is dtype and out.shape == ()
 
 
@@ -187,7 +189,7 @@ def test_failed_out_call_leaves_out_untouched():
     with pytest.raises(RuntimeError, match="Found dtype Double but expected Float"):
         nb.neg(nb.ones(2), out=o.double())
     r = nb.tensor([1.0, 2.0])
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="Expected out tensor to have dtype double, but got int instead"):
         nb.sum(r, 0, dtype=nb.float64, out=o)
     check(o, np.zeros(5, np.int32))
 

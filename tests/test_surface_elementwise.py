@@ -72,6 +72,8 @@ def test_logaddexp():
         nb.logaddexp(nb.tensor([1, 2]), nb.tensor([1, 2]))
     out = nb.empty(2)
     assert nb.logaddexp(x32, x32, out=out) is out
+    np.testing.assert_allclose(out.numpy(), np.float32([0.5, -1.0]) + np.float32(np.log(2)), rtol=1e-6)
+    assert out.dtype is nb.float32
 
 
 def _torch_shift(a, c, left):

@@ -20,6 +20,7 @@ def test_nansum():
     check(nb.nansum(nb.tensor([True, True])), np.int64(2))
     out = nb.empty(2)
     assert nb.nansum(a, 1, out=out) is out
+    check(out, np.array([4, 9], np.float32))
     check(a.nansum(axis=1), np.array([4, 9], np.float32))
 
 
@@ -151,5 +152,7 @@ def test_median_and_cum_extremes_match_torch():
                                    torch.logcumsumexp(t, d).numpy(), rtol=1e-6)
         np.testing.assert_array_equal(nb.nansum(nb.tensor(a), d).numpy(), torch.nansum(t, d).numpy())
         np.testing.assert_allclose(nb.nanmean(nb.tensor(a), d).numpy(), torch.nanmean(t, d).numpy(), rtol=1e-6)
-    got, want = nb.nanmedian(nb.tensor(a), 1), torch.nanmedian(t, 1)
-    np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+    for d in (0, 1):
+        got, want = nb.nanmedian(nb.tensor(a), d), torch.nanmedian(t, d)
+        np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+        np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())

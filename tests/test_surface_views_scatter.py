@@ -128,11 +128,22 @@ def test_scatter_reduce_nan_and_errors():
         x.scatter_reduce(0, nb.tensor([-1]), nb.tensor(SRC, dtype=nb.float32), "amax")
     with pytest.raises(RuntimeError, match="scatter\\(\\): Expected self.dtype to be equal to src.dtype"):
         x.scatter_reduce(0, nb.tensor(INDEX), nb.tensor([1, 2, 3, 4]), "sum")
-    with pytest.raises(RuntimeError, match="reduce argument must be either sum, prod, mean, amax or amin"):
-        x.scatter_reduce(0, nb.tensor(INDEX), nb.tensor(SRC, dtype=nb.float32), "max")
+    # scatter_'s names are not scatter_reduce's ("max" and "min" are, see below)
+    with pytest.raises(RuntimeError, match="reduce argument must be either sum, prod, mean, amax or amin, got add"):
+        x.scatter_reduce(0, nb.tensor(INDEX), nb.tensor(SRC, dtype=nb.float32), "add")
     with pytest.raises(NotImplementedError, match="scatter_gather_tensor_cpu_reduce_mean"):
         nb.tensor([True]).scatter_reduce(0, nb.tensor([0]), nb.tensor([False]), "mean")
     check(x, np.array([5.0, 5.0, 5.0], np.float32))  # nothing written by a failed call
+
+
+def test_scatter_reduce_takes_max_and_min_as_amax_and_amin():
+    # torch 2.13 accepts reduce="max" and "min" (the legacy names) as "amax" and "amin"
+    idx, src = nb.tensor(INDEX), nb.tensor([10.0, -2.0, 3.0, 4.0])
+    x = nb.tensor([5.0, 5.0, 5.0])
+    check(x.scatter_reduce(0, idx, src, "max"), np.float32([10, 5, 5]))
+    check(x.scatter_reduce(0, idx, src, "min"), np.float32([3, -2, 4]))
+    check(nb.scatter_reduce(x, 0, idx, src, reduce="max", include_self=False), np.float32([10, -2, 4]))
+    check(x.clone().scatter_reduce_(0, idx, src, "min", include_self=False), np.float32([3, -2, 4]))
 
 
 @needs_torch
@@ -146,4 +157,5 @@ def test_scatter_reduce_matches_torch(reduce, include_self, dtype):
     src = rng.integers(-3, 4, (4, 5)).astype(dtype)
     got = nb.tensor(a).scatter_reduce(1, nb.tensor(idx), nb.tensor(src), reduce, include_self=include_self)
     want = torch.tensor(a).scatter_reduce(1, torch.tensor(idx), torch.tensor(src), reduce, include_self=include_self)
+    assert got.numpy().dtype == want.numpy().dtype
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
