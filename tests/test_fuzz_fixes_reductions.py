@@ -42,7 +42,11 @@ def test_max_min_arg_dim_checks(name):
             lambda: f(nb.zeros(()), 5))
     _raises(IndexError, r"got -2", lambda: getattr(nb.zeros(()), name)(-2))
     r = f(nb.tensor(3.0), -1)
-    assert (r[0] if isinstance(r, tuple) else r).shape == ()
+    if isinstance(r, tuple):
+        check(r[0], np.float32(3.0))
+        check(r[1], np.int64(0))
+    else:
+        check(r, np.int64(0))
 
 
 def test_aminmax_empty():
@@ -309,10 +313,8 @@ def test_out_whose_shared_memory_holds_nothing_grows():
     alias = out.transpose(-1, -1)         # shares memory of no elements: it can observe nothing
     r = nb.remainder(nb.zeros((), dtype=nb.int16), -1, out=out)
     assert r is out and out.shape == () and out.item() == 0.0 and alias.shape == (0,)
-    # memory with elements, shared with a view, still cannot grow (the view would be detached)
-    base = nb.zeros(4)
-    with pytest.raises(RuntimeError, match="cannot resize the out= tensor"):
-        nb.add(nb.ones(5), 1, out=base[2:])
+    # (memory with elements shared with a view cannot grow: test_silent_wrong_answers.py::
+    # test_out_that_cannot_grow_in_place_is_refused_not_detached)
 
 
 def test_advanced_index_result_follows_the_input_layout():

@@ -19,18 +19,19 @@ FLOATS = [nb.float16, nb.float32, nb.float64]
 def test_inverse_hyperbolic_all_forms(name, alias, ref, values, dtype):
     a = np.array(values, dtype=dtype.np)
     x = nb.tensor(a)
+    rtol = 2e-6 if dtype is nb.float32 else 1e-14  # a few ulps of the dtype
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = ref(a)
         for fn in (getattr(nb, name), getattr(nb, alias)):
-            np.testing.assert_allclose(fn(x).numpy(), expected, rtol=2e-6, equal_nan=True)
-        np.testing.assert_allclose(getattr(x, name)().numpy(), expected, rtol=2e-6, equal_nan=True)
-        np.testing.assert_allclose(getattr(x, alias)().numpy(), expected, rtol=2e-6, equal_nan=True)
+            np.testing.assert_allclose(fn(x).numpy(), expected, rtol=rtol, equal_nan=True)
+        np.testing.assert_allclose(getattr(x, name)().numpy(), expected, rtol=rtol, equal_nan=True)
+        np.testing.assert_allclose(getattr(x, alias)().numpy(), expected, rtol=rtol, equal_nan=True)
         out = nb.empty(len(values), dtype=dtype)
         assert getattr(nb, name)(x, out=out) is out
-        np.testing.assert_allclose(out.numpy(), expected, rtol=2e-6, equal_nan=True)
+        np.testing.assert_allclose(out.numpy(), expected, rtol=rtol, equal_nan=True)
         y = x.clone()
         assert getattr(y, alias + "_")() is y
-        np.testing.assert_allclose(y.numpy(), expected, rtol=2e-6, equal_nan=True)
+        np.testing.assert_allclose(y.numpy(), expected, rtol=rtol, equal_nan=True)
 
 
 def test_inverse_hyperbolic_float_rule():
@@ -175,5 +176,6 @@ def test_inverse_hyperbolic_match_torch(name, dtype):
     t = torch.tensor(vals, dtype=getattr(torch, str(dtype).split(".")[1]))
     got, want = getattr(nb, name)(a), getattr(torch, name)(t)
     assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1]
+    rtol = {nb.float16: 1e-3, nb.float32: 2e-6, nb.float64: 1e-14}[dtype]  # a few ulps of the dtype
     np.testing.assert_allclose(got.numpy().astype(np.float64), want.numpy().astype(np.float64),
-                               rtol=1e-3 if dtype is nb.float16 else 2e-6, equal_nan=True)
+                               rtol=rtol, equal_nan=True)
