@@ -30,8 +30,20 @@ def test_legacy_constructors(name, dtype):
     for other, d in LEGACY.items():
         assert isinstance(nb.zeros(1, dtype=d), cls) == (other == name)
     assert not issubclass(cls, nb.Tensor)
-    y = nb.ones(2, dtype=dtype)
-    assert cls(y) is y  # a tensor of the right type is returned as it is
+    y = nb.ones(2, 3, dtype=dtype)[:, :2]
+    z = cls(y)  # a tensor of the right type: its memory, as it is
+    assert z.data_ptr() == y.data_ptr()
+    assert z.shape == y.shape and z.stride() == y.stride() and z.dtype is dtype
+
+
+def test_legacy_constructor_of_a_tensor_returns_an_alias():
+    # torch 2.13: FloatTensor(t) of a float32 t is a new tensor object on t's memory
+    # (torch.FloatTensor(y) is y -> False), not t itself
+    y = nb.ones(2, 3)[:, :2]
+    z = nb.FloatTensor(y)
+    assert z is not y and z.data_ptr() == y.data_ptr() and z.stride() == (3, 1)
+    z[0, 0] = 5.0
+    assert y[0, 0].item() == 5.0
 
 
 def test_legacy_constructor_details():
