@@ -240,6 +240,10 @@ OPS = [
     # binary arithmetic
     Op("add", 2, dunders=("__add__", "__radd__", "__iadd__")),
     Op("sub", 2, check=_no_bool_sub, methods=("sub", "subtract"), dunders=("__sub__", "__rsub__", "__isub__")),
+    # add/sub with alpha (nbtensor.add(x, y, alpha=a) and its forms, see _ops): x + a * y,
+    # the dtype from x and y alone, a entering unrounded
+    Op("add_alpha", 3, kernel={"bool": "add_alpha_bool", "int": "add_alpha", "float": "add_alpha_float"},
+       function=False, methods=(), inplace=False, promote=lambda operands: operands[:2], float_scalar=2),
     Op("mul", 2, methods=("mul", "multiply"), dunders=("__mul__", "__rmul__", "__imul__"), float_scalar=1),
     Op("div", 2, FLOAT, methods=("div", "divide", "true_divide"), dunders=("__truediv__", "__rtruediv__", "__itruediv__"),
        float_scalar=1),
@@ -352,8 +356,8 @@ def _operand(x, compute, shape, via=None):
 
 def _scalar_storage(value, d):
     try:
-        if d is dt.float16:
-            with np.errstate(over="ignore"):  # too large for float16 is inf, as torch casts
+        if d is dt.float16 or d is dt.float32 and isinstance(value, float) and not -_FLT_MAX <= value <= _FLT_MAX:
+            with np.errstate(over="ignore"):  # too large for the dtype is inf, as torch casts
                 return np.array((value,), dtype=d.np)
         return np.array((value,), dtype=d.np)
     except (OverflowError, ValueError):
@@ -525,7 +529,8 @@ _EXACT_INT = 1 << 53
 
 def _fast_path(op, operands):
     """The per-op floor for the common case: contiguous inputs of one dtype and shape, or a
-    contiguous tensor and a Python number; everything else returns None."""
+    contiguous tensor and Python numbers (a ternary op's third operand: a number); everything
+    else returns None."""
     a = operands[0]
     if type(a) is not Tensor:
         return None
@@ -542,28 +547,55 @@ def _fast_path(op, operands):
     if op.arity == 1:
         store = np.empty(n, result_dtype.np)
         flat(store, 0, a._storage, a._offset, 1, n, 1)
-    else:
-        b = operands[1]
-        if type(b) is Tensor:
-            if b.dtype is not a.dtype or not (b._contig or b._contig is None and b.is_contiguous()):
-                return None
-            if b._shape != a._shape:
-                return _broadcast_fast_path(entry, a, b)
-            bs, bo, sb = b._storage, b._offset, 1
-        elif (a.dtype.is_floating_point and (type(b) is float or type(b) is int and -_EXACT_INT <= b <= _EXACT_INT)
-              or type(b) is int and a.dtype is dt.int64):
-            if op.scalar_kernels is not None and b in op.scalar_kernels:
-                if not a.dtype.is_floating_point:
-                    return None
-                store = np.empty(n, result_dtype.np)  # x ** 0.5: the unary special kernel
-                _cpu.kernel(op.scalar_kernels[b], "_flat")(store, 0, a._storage, a._offset, 1, n, 1)
-                return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
-            bs, bo, sb = np.array((b,), a.dtype.np), 0, 0
-        else:
+        return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
+    b = operands[1]
+    if type(b) is Tensor:
+        if b.dtype is not a.dtype or not (b._contig or b._contig is None and b.is_contiguous()):
             return None
+        if b._shape != a._shape:
+            return _broadcast_fast_path(entry, a, b) if op.arity == 2 else None
+        bs, bo, sb = b._storage, b._offset, 1
+    else:
+        bs = _fast_number(b, a.dtype)
+        if bs is None:
+            return None
+        if op.scalar_kernels is not None and b in op.scalar_kernels:
+            store = np.empty(n, result_dtype.np)  # x ** 0.5: the unary special kernel
+            _cpu.kernel(op.scalar_kernels[b], "_flat")(store, 0, a._storage, a._offset, 1, n, 1)
+            return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
+        bo = sb = 0
+    if op.arity == 2:
         store = np.empty(n, result_dtype.np)
         flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, n, 1)
+    else:
+        c = operands[2]
+        cs = None if type(c) is Tensor else _fast_number(c, a.dtype)
+        if cs is None:
+            return None
+        store = np.empty(n, result_dtype.np)
+        flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, cs, 0, 0, n, 1)
     return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
+
+
+_FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def _fast_number(x, d):
+    """A one-element storage of the Python number `x` in the tensor dtype `d` when it
+    converts exactly and without overflow (floats: finite in range, or an int up to 2**53;
+    int64: an int in range); else None (the general path converts it)."""
+    if d.is_floating_point:
+        if type(x) is float:
+            if d is dt.float32 and (x > _FLT_MAX or x < -_FLT_MAX):
+                return None  # out of float32's range: the general path (no NumPy overflow warning)
+        elif not (type(x) is int and -_EXACT_INT <= x <= _EXACT_INT):
+            return None
+    elif not (type(x) is int and d is dt.int64 and -_INT64 <= x < _INT64):
+        return None
+    return np.array((x,), d.np)
+
+
+_INT64 = 1 << 63
 
 
 # (shape of a, shape of b) -> (result shape, numel, result strides, a's and b's broadcast
@@ -596,8 +628,8 @@ def _broadcast_fast_path(entry, a, b):
 def _prepare_fast_paths():
     """Record, per op and dtype, the kernel that needs no cast, promotion or value check."""
     for op in OPS:
-        if op.arity == 3:
-            continue
+        if op.condition_first:
+            continue  # (where: operand 0 is a bool mask)
         for d in dt.ALL_DTYPES:
             if d is dt.float16:
                 continue

@@ -10,8 +10,7 @@ import sys
 import numpy as np
 
 from . import _dtype as dt
-from ._elementwise import OPS, OPS_BY_NAME, apply, result_type as _result_type
-from ._plan import broadcast_shapes
+from ._elementwise import _FLT_MAX, OPS, OPS_BY_NAME, apply, result_type as _result_type
 from ._tensor import Tensor, check_no_partial_overlap, check_writable, checked_scalar
 
 __all__ = []
@@ -179,71 +178,52 @@ install()
 
 
 # ---------------------------------------------------------------- ops with extra arguments
-def _scaled(input, other, alpha, op=None):
-    """``alpha * other`` for ``add``/``sub``, computed in the dtype of the result as torch
-    does (``int8 100 * 3`` is 300 when added to a float tensor, not int8's 44)."""
+def _alpha_for(op, input, other, alpha):
+    """`alpha` as add/sub's fused row takes it (sub is add with -alpha), after torch's checks:
+    sub's bool check on `other` itself, a bool alpha only for a bool result, a float alpha
+    only for a floating result, and alpha converted to the result dtype without overflow."""
     if isinstance(alpha, Tensor):
         alpha = alpha.item()
-    if alpha == 1 and type(alpha) is not bool:
-        return other
-    if op is not None and op.check is not None:
-        op.check(op, (input, other), None)  # sub's bool check sees `other`, not alpha * other
+    if op.check is not None:
+        op.check(op, (input, other), None)
     same = type(other) is Tensor and type(input) is Tensor and other.dtype is input.dtype
     res = input.dtype if same else _result_type(input, other)
     if isinstance(alpha, bool) and res is not dt.bool:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if isinstance(alpha, float) and not res.is_floating_point:
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if op.name == "sub":
+        alpha = -alpha  # (int8 takes sub's alpha=128, not -129, as torch checks it)
     if res is dt.bool:
-        alpha = bool(alpha)
-    elif not (res is dt.float64 or res is dt.float32 and -_FLT_MAX <= alpha <= _FLT_MAX):
-        # torch converts alpha with an overflow check; sub is add with -alpha (int8 takes
-        # sub's alpha=128, not -129)
-        checked_scalar(-alpha if op is not None and op.name == "sub" else alpha, res, strict_half=True)
-    if isinstance(other, Tensor):
-        # torch fuses a + alpha * b (one rounding): with |alpha| > 1, where alpha * b alone
-        # may overflow float16/float32, the product is kept in float64
-        wide = dt.float64 if (res is dt.float32 or res is dt.float16) and not -1 <= alpha <= 1 else res
-        return apply(OPS_BY_NAME["mul"], (other if other.dtype is wide else other.to(wide), alpha))
-    if isinstance(other, (bool, np.bool_)) and res is dt.bool:
-        return bool(other) and alpha
-    product = other * alpha
-    if isinstance(product, int) and not res.is_floating_point:
-        product = (product + 2**63) % 2**64 - 2**63  # torch multiplies in int64, wrapping
-    return product
+        return bool(alpha)
+    if not (res is dt.float64 or res is dt.float32 and -_FLT_MAX <= alpha <= _FLT_MAX):
+        checked_scalar(alpha, res, strict_half=True)
+    return alpha
 
 
-def _narrowed(result, input, other, out):
-    """`result` in the dtype of ``input + other`` (a float64 alpha * other widened it)."""
-    if out is not None or result.dtype is not dt.float64 or not isinstance(other, Tensor):
-        return result
-    res = _result_type(input, other)
-    return result if res is dt.float64 else result.to(res)
+def _plain(alpha):
+    return alpha == 1 and type(alpha) is not bool
 
 
 def _with_alpha(name):
-    op = OPS_BY_NAME[name]
+    """add/sub and their method and in-place forms with ``alpha=``: the op's own row when
+    alpha is 1, else the fused ``input + alpha * other`` row (one rounding, as torch)."""
+    op, fused = OPS_BY_NAME[name], OPS_BY_NAME["add_alpha"]
 
     def function(input, other, *, alpha=1, out=None):
-        if out is not None and isinstance(other, Tensor) and not (alpha == 1 and type(alpha) is not bool):
-            # the checks that `other` itself must pass, before alpha * other replaces it
-            if isinstance(out, Tensor):
-                check_no_partial_overlap(out, other)
-            if out is other and isinstance(input, Tensor):
-                shape = broadcast_shapes(input._shape, other._shape)
-                if shape != out._shape:  # an out= that is also an input is not resized (torch)
-                    raise RuntimeError(f"output with shape {list(out._shape)} doesn't match the broadcast "
-                                       f"shape {list(shape)}")
-        return _narrowed(apply(op, (input, _scaled(input, other, alpha, op)), out=out), input, other, out)
+        if _plain(alpha):
+            return apply(op, (input, other), out=out)
+        return apply(fused, (input, other, _alpha_for(op, input, other, alpha)), out=out)
 
     def method(self, other, *, alpha=1):
-        return _narrowed(apply(op, (self, _scaled(self, other, alpha, op))), self, other, None)
+        if _plain(alpha):
+            return apply(op, (self, other))
+        return apply(fused, (self, other, _alpha_for(op, self, other, alpha)))
 
     def method_(self, other, *, alpha=1):
-        if isinstance(other, Tensor) and other is not self and not (alpha == 1 and type(alpha) is not bool):
-            check_writable(self)
-            check_no_partial_overlap(self, other)  # `other` itself, before alpha * other replaces it
-        return apply(op, (self, _scaled(self, other, alpha, op)), inplace=True)
+        if _plain(alpha):
+            return apply(op, (self, other), inplace=True)
+        return apply(fused, (self, other, _alpha_for(op, self, other, alpha)), inplace=True)
 
     function.__doc__ = f"``input {'+' if name == 'add' else '-'} alpha * other``, element-wise."
     return function, method, method_
@@ -371,7 +351,6 @@ def _check_bounds(bounds, res):
             checked_scalar(b, res, strict_half=True)
 
 
-_FLT_MAX = float(np.finfo(np.float32).max)
 
 
 def _clamp_(self, min=None, max=None):

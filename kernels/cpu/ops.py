@@ -91,6 +91,11 @@ TERNARY = {
     "clamp": "clamp({0}, {1}, {2})",
     # torch: for |weight| >= 0.5 from the end, so that weight 1 gives `end` exactly
     "lerp": "{0} + {2} * ({1} - {0}) if abs({2}) < 0.5 else {1} - ({1} - {0}) * (one - {2})",
+    # add/sub with alpha, fused as torch's: x + alpha * y (floats: one fma in float64, so that
+    # alpha * y neither overflows nor rounds on its own; integers wrap in their dtype)
+    "add_alpha": "{0} + {2} * {1}",
+    "add_alpha_float": "fma_wide({2}, {1}, {0})",
+    "add_alpha_bool": "({0} != zero) | (({2} != zero) & ({1} != zero))",
 }
 
 # Reductions: (how the accumulator starts from the first element, how it takes the next).

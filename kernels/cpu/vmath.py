@@ -150,3 +150,15 @@ def _sigmoid_impl(x):
         # e**x / (1 + e**x) below zero; the factor is 1 elsewhere (nan stays nan).
         return (e if x < 0 else one) / (one + e)
     return impl
+
+
+def fma_wide(a, b, c):
+    """a * b + c of floats computed in float64 with one rounding (the caller stores the
+    result in its own dtype): add/sub with alpha, as torch fuses them."""
+
+
+@overload(fma_wide, inline="always")
+def _fma_wide_impl(a, b, c):
+    def impl(a, b, c):
+        return _fma(np.float64(a), np.float64(b), np.float64(c))
+    return impl

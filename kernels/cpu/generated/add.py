@@ -9,7 +9,7 @@ from ...strides import advance, position
 from ..scalar import (  # noqa: F401
     clamp, erf, floor_div_int, fmax, fmin, fmod_int, ipow, logaddexp, lshift, maximum,
     minimum, remainder_float, round_half_even, rshift, sign, trunc_div_int)
-from ..vmath import sigmoid, vexp  # noqa: F401
+from ..vmath import fma_wide, sigmoid, vexp  # noqa: F401
 
 
 @helper
