@@ -37,7 +37,7 @@ def _construct(cls, args, device):
     if len(args) == 1 and isinstance(args[0], Tensor):
         if args[0].dtype is not d:
             raise TypeError(f"expected {d} tensor (got {args[0].dtype} tensor)")
-        return args[0]  # torch returns the tensor itself (sharing its memory)
+        return args[0].detach()  # torch returns a new tensor on the same memory (an alias)
     if len(args) == 1 and isinstance(args[0], numbers.Number) and not isinstance(args[0], numbers.Integral):
         raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
     return legacy_constructor(args, device, dtype=d)

@@ -293,6 +293,7 @@ def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
     ``reduce`` is 'sum', 'prod', 'mean', 'amax' or 'amin'; with ``include_self=False`` the
     values already in self at those positions take no part. Integer means round down."""
     _require_tensor("scatter_reduce", "src", src)
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch's older names, still taken
     if reduce not in _SCATTER_REDUCE:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     if src.dtype is not self.dtype:
