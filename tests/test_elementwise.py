@@ -310,12 +310,15 @@ def _self_add(a):
 
 def test_overlapping_strided_writes_read_the_old_values():
     # Overlaps torch cannot classify (non-dense views) are allowed; nbtensor reads a copy.
+    # Here the destination runs ahead of the source: reading in place would add the sums
+    # already written (y[4] += new y[2]), reading a copy adds the old values.
     v = np.arange(10.0)
     y = nb.from_numpy(v.copy())
-    y[:8:2] += y[2::2]
+    y[2::2] += y[:8:2]
     expected = v.copy()
-    expected[:8:2] = v[:8:2] + v[2::2]
+    expected[2::2] = v[2::2] + v[:8:2]
     check(y, expected)
+    assert expected[4] != v[4] + (v[2] + v[0])  # (the two orders differ)
 
 
 def test_integer_division_by_zero_raises():
