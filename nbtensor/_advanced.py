@@ -24,8 +24,8 @@ from . import _gather_cpu as g
 from ._indexcheck import check_range, index_array, int64_table
 from ._layout import strides_by_inputs
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
-from ._tensor import (Tensor, _byte_range, _numel, _overlaps, allocate, check_writable, copy_into,
-                      has_internal_overlap, is_non_overlapping_and_dense, make, make_contiguous, scalar_storage)
+from ._tensor import (Tensor, _numel, _overlap_error, _overlaps, allocate, check_writable, copy_into,
+                      has_internal_overlap, make, make_contiguous, refuse_overlap, scalar_storage)
 
 __all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
 
@@ -376,25 +376,12 @@ def _check_writable_aliased(t, name, example):
 
 
 def _refuse_overlap(dst, value, same=False):
-    """torch's assert_no_overlap in index_put_ for memory `dst` and `value` share: when both
-    are dense, RuntimeError if their bytes overlap at all (the same elements too: x[[0, 1]] =
-    x[:2] is refused), else nothing overlaps. Returns whether `value` must be read from a copy
-    (overlaps torch cannot classify: strided views). `same`: the destination is the value
-    itself to torch (always refused); else an empty side overlaps nothing."""
+    """torch's assert_no_overlap in index_put_ (`refuse_overlap` with `full`: x[[0, 1]] = x[:2]
+    is refused too); `same`: the destination is the value itself to torch, always refused.
+    Returns whether `value` must be read from a copy."""
     if same:
-        raise RuntimeError(
-            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
-            "single memory location. Please clone() the tensor before performing the operation.")
-    if not _numel(dst._shape) or not _numel(value._shape):
-        return False
-    if not (is_non_overlapping_and_dense(dst) and is_non_overlapping_and_dense(value)):
-        return True
-    (a0, a1), (b0, b1) = _byte_range(dst), _byte_range(value)
-    if (a0, a1) == (b0, b1) or (a0 < b1 and b0 < a1):
-        raise RuntimeError(
-            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
-            "single memory location. Please clone() the tensor before performing the operation.")
-    return False
+        raise _overlap_error(dst, value)
+    return refuse_overlap(dst, value, full=True)
 
 
 def _put(t, plan, value, mode, strip=True):

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _cpu
 from . import _dtype as dt
-from ._layout import strides_by_inputs
+from ._layout import strides_of_inputs
 from ._out import check_out_cast, check_out_tensor, resize_out
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides, remember
 from ._tensor import (Tensor, _numel, _overlaps, allocate, check_writable, checked_scalar, copy_into,
@@ -134,8 +134,6 @@ class Op:
             res = result_type(*(operands[1:] if self.condition_first else operands))
         cat = _category(res)
         if cat not in self.categories or self.kernels.get(cat) is None:
-            if res is dt.bool and self.name == "relu":
-                raise RuntimeError("Boolean inputs not supported for relu")
             return res, None, None, res
         if self.rule == FLOAT and not res.is_floating_point:
             res = dt.get_default_dtype()
@@ -164,6 +162,11 @@ def _no_bool_sub(op, operands, compute):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. "
             "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _no_bool_relu(op, operands, compute):
+    if operands[0].dtype is dt.bool:
+        raise RuntimeError("Boolean inputs not supported for relu")
 
 
 def _no_bool_neg(op, operands, compute):
@@ -313,7 +316,7 @@ OPS = [
     Op("tanh", 1, FLOAT),
     Op("erf", 1, FLOAT),
     Op("sigmoid", 1, FLOAT),
-    Op("relu", 1, categories=("int", "float"), has_out=False),
+    Op("relu", 1, categories=("int", "float"), has_out=False, check=_no_bool_relu),
     Op("sign", 1, kernel={"bool": "copy", "int": "sign", "float": "sign"}),
     Op("floor", 1, kernel=dict(_INT_IDENTITY, float="floor"), categories=("int", "float"), error_name="floor_vml_cpu"),
     Op("ceil", 1, kernel=dict(_INT_IDENTITY, float="ceil"), categories=("int", "float"), error_name="ceil_vml_cpu"),
@@ -365,9 +368,6 @@ def _scalar_storage(value, d):
         return np.array(value).astype(d.np).reshape(1)
 
 
-_POSITION_NAMES = ("input", "other", "other")
-
-
 def _as_operand(x, op, i):
     if isinstance(x, Tensor):
         return x
@@ -376,8 +376,8 @@ def _as_operand(x, op, i):
     if isinstance(x, np.ndarray):
         from ._bridge import as_tensor
         return as_tensor(x)
-    raise TypeError(f"{op.name}(): argument '{_POSITION_NAMES[i]}' (position {i + 1}) must be Tensor, "
-                    f"not {type(x).__name__}")
+    name = op.names[i] if i < len(op.names) else "other"
+    raise TypeError(f"{op.name}(): argument '{name}' (position {i + 1}) must be Tensor, not {type(x).__name__}")
 
 
 def _check_devices(operands):
@@ -499,19 +499,7 @@ def _layout(tensors, shape, no_numbers):
             return None
         if is_non_overlapping_and_dense(first) and all(x._strides == first._strides for x in tensors):
             return first._strides
-    return _reordered_strides(tensors, shape)
-
-
-def _reordered_strides(tensors, shape):
-    nd = len(shape)
-    operand_strides = []
-    for x in tensors:
-        offset = nd - len(x._shape)
-        st = [0] * nd
-        for i, (size, stride) in enumerate(zip(x._shape, x._strides)):
-            st[offset + i] = 0 if size == 1 and shape[offset + i] != 1 else stride
-        operand_strides.append(st)
-    return strides_by_inputs(shape, operand_strides)
+    return strides_of_inputs(tensors, shape)
 
 
 def _new_output(operands, shape, dtype):

@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from ._tensor import Tensor, _overlaps, check_no_partial_overlap, check_writable, checked_scalar, copy_into, make
+from ._views import expand
 
 
 def _is_advanced(item):
@@ -137,34 +138,15 @@ def _check_overlap(target, value):
     from a copy)."""
     if not value._shape or not _overlaps(target, value):
         return
-    shape, strides = value._shape, value._strides
-    if shape != target._shape:
+    if value._shape != target._shape:
         k = 0
-        while k < len(shape) and shape[k] == 1:
+        while k < len(value._shape) and value._shape[k] == 1:
             k += 1
-        shape, strides = shape[k:], strides[k:]
-        tshape = target._shape
-        if shape != tshape:
-            if len(shape) > len(tshape):
-                return  # the copy raises torch's shape error
-            # torch's expand: a new leading dim strides over the next one, a broadcast dim is 0
-            new = [0] * len(tshape)
-            lead = len(tshape) - len(shape)
-            for i in range(len(tshape) - 1, -1, -1):
-                j = i - lead
-                if j >= 0:
-                    if shape[j] == tshape[i]:
-                        new[i] = strides[j]
-                    elif shape[j] == 1:
-                        new[i] = 0
-                    else:
-                        return  # the copy raises torch's shape error
-                elif tshape[i] == 1 and i + 1 < len(tshape):
-                    new[i] = tshape[i + 1] * new[i + 1]
-                else:
-                    new[i] = 0
-            shape, strides = tshape, tuple(new)
-        value = make(value._storage, value._offset, shape, strides, value.dtype, value.device)
+        value = make(value._storage, value._offset, value._shape[k:], value._strides[k:], value.dtype, value.device)
+        try:
+            value = expand(value, target._shape)
+        except RuntimeError:
+            return  # the copy raises torch's shape error
     check_no_partial_overlap(target, value)
 
 

@@ -1,7 +1,7 @@
 """torch's rule for the memory layout of a fresh result (TensorIterator's
 ``reorder_dimensions``), shared by element-wise ops, advanced indexing and ``empty_like``."""
 
-__all__ = ["strides_by_inputs"]
+__all__ = ["strides_by_inputs", "strides_of_inputs"]
 
 
 def strides_by_inputs(shape, operand_strides):
@@ -39,3 +39,16 @@ def strides_by_inputs(shape, operand_strides):
         strides[d] = step
         step *= shape[d]
     return tuple(strides)
+
+
+def strides_of_inputs(tensors, shape):
+    """`strides_by_inputs` for input tensors of shapes that broadcast to `shape`."""
+    nd = len(shape)
+    operand_strides = []
+    for x in tensors:
+        offset = nd - len(x._shape)
+        st = [0] * nd
+        for i, (size, stride) in enumerate(zip(x._shape, x._strides)):
+            st[offset + i] = 0 if size == 1 and shape[offset + i] != 1 else stride
+        operand_strides.append(st)
+    return strides_by_inputs(shape, operand_strides)

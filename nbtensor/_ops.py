@@ -427,7 +427,7 @@ def _lerp_signature(name, input, end, weight, method):
     if isinstance(input, Tensor) and isinstance(end, Tensor) and (
             isinstance(weight, Tensor) or isinstance(weight, numbers.Number) and not isinstance(weight, complex)):
         return
-    got = ", ".join(type(x).__name__.replace("Tensor", "Tensor") for x in ((end, weight) if method else (input, end, weight)))
+    got = ", ".join(type(x).__name__ for x in ((end, weight) if method else (input, end, weight)))
     sig = "(Tensor end, Tensor weight)" if method else "(Tensor input, Tensor end, Tensor weight, *, Tensor out = None)"
     sig2 = "(Tensor end, Number weight)" if method else "(Tensor input, Tensor end, Number weight, *, Tensor out = None)"
     raise TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"

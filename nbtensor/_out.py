@@ -36,10 +36,15 @@ def _sole_owner(storage):
     """True when nothing but the tensor holding `storage` refers to its memory: no other
     tensor, NumPy array (``numpy()``, ``from_numpy``) or DLPack consumer (CPython reference
     counts: the holder's reference, this frame's and getrefcount's argument)."""
-    if sys.getrefcount(storage) > 3:
-        return False
+    return sys.getrefcount(storage) <= 3 and _bases_unshared(storage)
+
+
+def _bases_unshared(storage):
+    """True when every array `storage` views (its `.base` chain) is referenced only by the
+    next one down: a view of a temporary (tensor() reshapes its array) is fine."""
     base = storage.base
-    while base is not None:  # a view of a temporary (tensor() reshapes its array) is fine
+    while base is not None:
+        # the reference from the array it bases, the loop variable's and getrefcount's
         if not isinstance(base, np.ndarray) or sys.getrefcount(base) > 3:
             return False
         base = base.base
@@ -62,14 +67,7 @@ def _only_empty_views(out, storage):
             continue
         return False
     # references: out's, each empty view's, this frame's argument and getrefcount's
-    if sys.getrefcount(storage) != 3 + empties:
-        return False
-    base = storage.base
-    while base is not None:
-        if not isinstance(base, np.ndarray) or sys.getrefcount(base) > 3:
-            return False
-        base = base.base
-    return True
+    return sys.getrefcount(storage) == 3 + empties and _bases_unshared(storage)
 
 
 def resize_out(out, shape, strides=None):

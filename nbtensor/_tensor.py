@@ -13,6 +13,7 @@ from . import _dtype as dt
 from . import _cpu
 from ._device import CPU, to_device
 from ._device import device as _device_cls
+from ._layout import strides_of_inputs
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides, row_major
 from ._plan import numel as _numel
 from ._size import Size
@@ -84,8 +85,7 @@ def empty_like_layout(t, dtype=None):
     if not is_non_overlapping_and_dense(t):
         if len(t._shape) < 2:
             return empty_tensor(t._shape, dtype, t.device)
-        from ._elementwise import _reordered_strides  # torch's empty_like: dims ordered by stride
-        strides = _reordered_strides([t], t._shape) or contiguous_strides(t._shape)
+        strides = strides_of_inputs([t], t._shape) or contiguous_strides(t._shape)  # dims by stride, as torch
         return make(allocate(_numel(t._shape), dtype, t._shape), 0, t._shape, strides, dtype, t.device)
     return make(allocate(_numel(t._shape), dtype, t._shape), 0, t._shape, t._strides, dtype, t.device)
 
@@ -167,19 +167,35 @@ def check_no_partial_overlap(dst, src):
 
 def refuse_partial_overlap(dst, src):
     """`check_no_partial_overlap` for tensors already known to share memory."""
-    if dst is src or not _numel(dst._shape) or not _numel(src._shape):
-        return
+    refuse_overlap(dst, src)
+
+
+def refuse_overlap(dst, src, full=False):
+    """torch's overlap checks for a write into `dst` that reads `src`, tensors known to share
+    memory: when both are dense and their bytes overlap, RuntimeError, except (unless `full`,
+    torch's assert_no_overlap of index_put_) for the same elements in the same layout
+    (assert_no_partial_overlap). Returns True when the overlap cannot be classified (strided
+    views): the caller then reads `src` from a copy."""
+    if not _numel(dst._shape) or not _numel(src._shape):
+        return False
+    if not full and dst is src:
+        return False
     if not (is_non_overlapping_and_dense(dst) and is_non_overlapping_and_dense(src)):
-        return
+        return True
     (a0, a1), (b0, b1) = _byte_range(dst), _byte_range(src)
-    if (a0, a1) == (b0, b1) and dst._strides == src._strides:
-        return
+    if not full and (a0, a1) == (b0, b1) and dst._strides == src._strides:
+        return False
     if a0 < b1 and b0 < a1:
-        raise RuntimeError(
-            "unsupported operation: some elements of the input tensor and the written-to tensor refer "
-            f"to a single memory location (written-to shape {list(dst._shape)}, strides {list(dst._strides)}; "
-            f"input shape {list(src._shape)}, strides {list(src._strides)}). Please clone() the tensor "
-            "before performing the operation.")
+        raise _overlap_error(dst, src)
+    return False
+
+
+def _overlap_error(dst, src):
+    return RuntimeError(
+        "unsupported operation: some elements of the input tensor and the written-to tensor refer "
+        f"to a single memory location (written-to shape {list(dst._shape)}, strides {list(dst._strides)}; "
+        f"input shape {list(src._shape)}, strides {list(src._strides)}). Please clone() the tensor "
+        "before performing the operation.")
 
 
 def has_internal_overlap(t):
