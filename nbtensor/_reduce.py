@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _cpu
 from . import _dtype as dt
-from ._elementwise import OPS_BY_NAME, apply
+from ._elementwise import _FLT_MAX, OPS_BY_NAME, apply
 from ._out import check_out_cast, check_out_dtype, check_out_tensor, resize_out
 from ._plan import contiguous_strides
 from ._tensor import Tensor, _numel, check_writable, copy_into, make, wrap_dim
@@ -385,22 +385,38 @@ def _var64(input, dim, unbiased, keepdim, correction, out, name):
     dims = reduction_dims(dim, input.dim())
     n = _numel([input._shape[d] for d in dims])
     x64 = input.to(dt.float64)
-    mu = mean(x64, dims, keepdim=True)
-    if n > 1:  # one correction pass: the mean to the last bit, as torch's Welford has it
-        # (10 x -1e300: a mean off by one ulp squares past float64's range)
-        mu = apply(OPS_BY_NAME["add"], (mu, mean(apply(OPS_BY_NAME["sub"], (x64, mu)), dims, keepdim=True)))
+    total = _reduce("sum", x64, dims, True, dt.float64, dt.float64, 0)
     if input.dtype is dt.float32 and n and input.numel() == n:
         # torch's single-output path (std_var_all_cpu): the mean in float32 (a sum past
         # float32's range is inf there), the deviations in float64
-        with np.errstate(over="ignore", invalid="ignore"):
-            total = np.float32(_reduce("sum", x64, dims, True, dt.float64, dt.float64, 0).numpy().reshape(-1)[0])
-            mu = make(np.array([np.float64(np.float32(total / np.float32(n)))]), 0, mu._shape,
-                      contiguous_strides(mu._shape), dt.float64)
-    dev = apply(OPS_BY_NAME["sub"], (x64, mu))
-    ss = _reduce("sum", apply(OPS_BY_NAME["mul"], (dev, dev)), dims, keepdim, dt.float64, dt.float64, 0)
+        t = total.item()
+        if -_FLT_MAX <= t <= _FLT_MAX:
+            m = np.float64(np.float32(t) / np.float32(n))
+        else:
+            m = math.inf if t > 0 else -math.inf if t < 0 else math.nan  # float32's sum overflowed
+        mu = make(np.array([m]), 0, total._shape, total._strides, dt.float64)
+    else:
+        mu = apply(OPS_BY_NAME["div"], (total, float(n) if n else math.nan))
+    ss = _sum_of_squares(x64, mu, dims, keepdim)
+    if n > 1 and not _all_finite(ss) and _all_finite(mu):
+        # A mean off by one ulp can square past float64's range (10 x -1e300): correct it
+        # by the mean deviation once, as accurate as torch's Welford there. (Only on this
+        # path: the common case makes one pass for the mean and one for the squares.)
+        mu = apply(OPS_BY_NAME["add"], (mu, mean(apply(OPS_BY_NAME["sub"], (x64, mu)), dims, keepdim=True)))
+        ss = _sum_of_squares(x64, mu, dims, keepdim)
     # torch divides by max(0, n - correction): a sum of squares over no degrees of freedom is
     # inf (nan when it is 0, as for an empty input), never negative.
     return apply(OPS_BY_NAME["div"], (ss, float(_builtin_max(0, n - _correction(unbiased, correction)))))
+
+
+def _sum_of_squares(x, mu, dims, keepdim):
+    dev = apply(OPS_BY_NAME["sub"], (x, mu))
+    return _reduce("sum", apply(OPS_BY_NAME["mul"], (dev, dev), inplace=True), dims, keepdim, dt.float64,
+                   dt.float64, 0)
+
+
+def _all_finite(t):
+    return bool(np.isfinite(t.numpy()).all())
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
