@@ -110,9 +110,9 @@ def getitem(t, index):
     items = index if type(index) is tuple else (index,)
     if _has_advanced(items):
         items = _integer_scalars(items)
-    if _has_advanced(items):
-        from ._advanced import advanced_getitem
-        return advanced_getitem(t, items)
+        if _has_advanced(items):
+            from ._advanced import advanced_getitem
+            return advanced_getitem(t, items)
     return basic_view(t, items)
 
 
@@ -155,10 +155,10 @@ def setitem(t, index, value):
     items = index if type(index) is tuple else (index,)
     if _has_advanced(items):
         items = _integer_scalars(items)
-    if _has_advanced(items):
-        from ._advanced import advanced_setitem
-        advanced_setitem(t, items, value)
-        return
+        if _has_advanced(items):
+            from ._advanced import advanced_setitem
+            advanced_setitem(t, items, value)
+            return
     try:
         target = basic_view(t, items)
     except IndexError:
