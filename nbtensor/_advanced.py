@@ -26,6 +26,7 @@ from ._layout import strides_by_inputs
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
 from ._tensor import (Tensor, _numel, _overlap_error, _overlaps, allocate, check_writable, copy_into,
                       has_internal_overlap, make, make_contiguous, refuse_overlap, scalar_storage)
+from ._views import view_strides
 
 __all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
 
@@ -281,35 +282,11 @@ def _result_strides(plan, shape):
             a = np.broadcast_to(a, bshape)  # torch expands the indices to one shape first
         # then views each as [1] * npre + bshape + [1] * npost (torch's computeStride) and
         # broadcasts that to the result's shape
-        viewed = _view_strides(bshape, [x // a.itemsize for x in a.strides],
-                               (1,) * npre + bshape + (1,) * (nd - npre - nb))
+        viewed = view_strides(bshape, tuple(x // a.itemsize for x in a.strides),
+                              (1,) * npre + bshape + (1,) * (nd - npre - nb))
         operands.append([0 if (n == 1 and m != 1) else x for x, n, m in
                          zip(viewed, (1,) * npre + bshape + (1,) * (nd - npre - nb), shape)])
-
     return strides_by_inputs(shape, operands) or contiguous_strides(shape)
-
-
-def _view_strides(oldshape, oldstride, newshape):
-    """torch's computeStride for ``view`` (only ever called here for shapes that differ by
-    size-1 dimensions, which always view)."""
-    if not oldshape:
-        return [1] * len(newshape)
-    newstride = [0] * len(newshape)
-    view_d = len(newshape) - 1
-    chunk_base_stride = oldstride[-1]
-    tensor_numel = view_numel = 1
-    for tensor_d in range(len(oldshape) - 1, -1, -1):
-        tensor_numel *= oldshape[tensor_d]
-        if tensor_d == 0 or (oldshape[tensor_d - 1] != 1 and
-                             oldstride[tensor_d - 1] != tensor_numel * chunk_base_stride):
-            while view_d >= 0 and (view_numel < tensor_numel or newshape[view_d] == 1):
-                newstride[view_d] = view_numel * chunk_base_stride
-                view_numel *= newshape[view_d]
-                view_d -= 1
-            if tensor_d > 0:
-                chunk_base_stride = oldstride[tensor_d - 1]
-                tensor_numel = view_numel = 1
-    return newstride
 
 
 def _out_of_bounds(dim, size):
