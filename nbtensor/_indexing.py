@@ -8,7 +8,8 @@ import numbers
 
 import numpy as np
 
-from ._tensor import Tensor, _overlaps, check_no_partial_overlap, check_writable, checked_scalar, copy_into, make
+from ._tensor import (Tensor, _overlaps, check_no_partial_overlap, check_writable, checked_scalar, copy_into, make,
+                      same_data)
 from ._views import expand
 
 
@@ -164,6 +165,8 @@ def setitem(t, index, value):
     except IndexError:
         check_value(t, value)  # torch checks the value before it reads the index
         raise
+    if isinstance(value, Tensor) and same_data(target, value):
+        return  # (x[:] = x: torch's copy_ skips the same elements)
     check_writable(target)
     if isinstance(value, Tensor):
         _check_overlap(target, value)  # (on the value as given: torch's own view of it)

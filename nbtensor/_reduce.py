@@ -200,7 +200,7 @@ def _sum_dtype(x, dtype, out, name):
         return d
     if out is not None:
         check_out_tensor(out, name)
-        check_writable(out)
+        check_writable(out, internal_overlap=False)  # an expanded out= is resized first, as in torch
         return out.dtype
     return x.dtype if x.dtype.is_floating_point else dt.int64
 
@@ -587,6 +587,7 @@ def _from_values(values, shape, dtype):
 
 
 def _scan(np_fn, input, dim, dtype, out, name):
+    wrap_dim(dim, input.dim())  # before the dtype checks, as torch
     d = _sum_dtype(input, dtype, out, name)  # out= of another dtype: the input is cast first
     if d is dt.bool and input.dim() and input.numel():  # (a 0-d input is copied, no kernel)
         raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')

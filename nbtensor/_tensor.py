@@ -151,6 +151,13 @@ def _overlaps(a, b):
     return np.may_share_memory(sa, sb)
 
 
+def same_data(a, b):
+    """True when `a` and `b` are the same elements of one memory in the same layout and dtype
+    (torch's is_same_data: a copy between them is skipped)."""
+    return (a._storage is b._storage and a._offset == b._offset and a._strides == b._strides
+            and a._shape == b._shape and a.dtype is b.dtype)
+
+
 def _byte_range(t):
     begin = t._storage.__array_interface__["data"][0] + t._offset * t.dtype.itemsize
     return begin, begin + _numel(t._shape) * t.dtype.itemsize
@@ -426,8 +433,8 @@ class Tensor:
 
     def copy_(self, src, non_blocking=False):
         """Copy `src` (broadcast, cast) into `self`'s memory; returns `self`."""
-        if src is self:
-            return self  # torch's copy_ of a tensor into itself does nothing
+        if src is self or isinstance(src, Tensor) and same_data(self, src):
+            return self  # torch's copy_ of a tensor into the same elements does nothing
         check_writable(self)
         if isinstance(src, Tensor):
             check_no_partial_overlap(self, src)

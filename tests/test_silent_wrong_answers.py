@@ -366,3 +366,24 @@ def test_half_floor_division_rounds_every_step_to_half():
           np.float16([3334, 3, -4, -0.0]))
     assert np.signbit((nb.tensor([0.0], dtype=nb.float16) // -2.0).numpy()[0])
     check(nb.tensor([1.0], dtype=nb.float16) // 0.0, np.float16([np.inf]))
+
+
+def test_copy_between_the_same_elements_is_skipped_even_when_expanded():
+    # torch's copy_ returns at once when source and destination are the same data
+    v = nb.tensor([[True], [False]]).expand(3, 2, 2)
+    v[:] = v
+    v.copy_(v.expand(3, 2, 2))
+    check(v, np.broadcast_to(np.array([[True], [False]]), (3, 2, 2)))
+
+
+def test_reductions_resize_an_expanded_out_before_writing():
+    # torch resizes an expanded out= to the result's shape: nothing aliases after that
+    out = nb.zeros(1, 5, dtype=nb.bool).expand(3, 1, 5)
+    with pytest.warns(UserWarning, match="was resized"):
+        nb.prod(nb.ones(1, 5, dtype=nb.bool), -2, out=out)
+    check(out, np.ones(5, np.bool_))
+
+
+def test_scans_check_dim_before_dtype():
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        nb.cumprod(nb.zeros(5), 1, dtype=nb.bool)
