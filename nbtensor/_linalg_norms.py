@@ -60,6 +60,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
             if a.shape[d] == 0:
                 raise RuntimeError(f"{what} the dimension {d} because this dimension is empty and the "
                                    "operation does not have an identity")
+    n = a.size if axes is None else math.prod(a.shape[d] for d in axes)
+    if n == 1 and ord != 0:  # one element per result: torch returns |x|, never its overflowing square
+        return finish(np.abs(a).max(axis=axes, keepdims=keepdim), dtype, out)
     return finish(np.linalg.vector_norm(a, ord=ord, axis=axes, keepdims=keepdim), dtype, out)
 
 

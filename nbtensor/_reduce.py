@@ -453,7 +453,10 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
         if empty:
             raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the dimension {empty[0]}"
                                "because this dimension is empty and the operation does not have an identity")
-    if p in ("fro", 2, 2.0, None):
+    if p != 0 and _numel([a._shape[d] for d in dims]) == 1:
+        # one element per result: torch returns |x| itself, never its overflowing square
+        result = amax(a, dims, keepdim)
+    elif p in ("fro", 2, 2.0, None):
         result = apply(OPS_BY_NAME["sqrt"], (sum(apply(OPS_BY_NAME["mul"], (a, a)), dims, keepdim),))
     elif p == math.inf:
         result = amax(a, dims, keepdim)

@@ -121,6 +121,19 @@ def test_float16_norm_accumulates_in_float32():
     assert math.isinf(nb.tensor([3e38, 4.0]).norm().item())  # float32 stays float32, as torch
 
 
+@pytest.mark.parametrize("d, big", [(nb.float32, 1e20), (nb.float64, 1e300)])
+def test_norm_of_one_element_is_its_magnitude(d, big):
+    # torch returns |x| when each result reduces one element; its square would overflow
+    x = nb.tensor([[-big], [1.0]], dtype=d)
+    for p in (2, 3, 1, -1, math.inf):
+        check(x.norm(p=p, dim=1), np.abs(x.numpy()[:, 0]))
+    check(nb.norm(nb.tensor(-big, dtype=d)), np.abs(x.numpy()[0, 0]))
+    check(nb.linalg.vector_norm(x, dim=1), np.abs(x.numpy()[:, 0]))
+    check(nb.linalg.norm(nb.tensor([-big], dtype=d)), np.abs(x.numpy()[0, 0]))
+    check(x.norm(p=0, dim=1), np.array([1.0, 1.0], x.numpy().dtype))  # a count, not |x|
+    assert math.isinf(nb.tensor([big, 1.0], dtype=d).norm().item())  # two elements overflow, as torch
+
+
 # --- scans -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("d", [nb.float16, nb.float32, nb.float64])
