@@ -66,6 +66,21 @@ def _half_floor_divide(a, b):
     return apply(op["where_kernel"], (apply(op["eq"], (b, 0)), quotient, floor))
 
 
+def _half_trunc_divide(a, b):
+    """torch's truncating division of float16 values: the quotient rounded to half, then
+    truncated (5 / 0.003 is 1667, where truncating the float32 quotient gives 1666)."""
+    half = dt.float16
+    a = a.to(half) if isinstance(a, Tensor) else _tensor_like(a, half)
+    b = b.to(half) if isinstance(b, Tensor) else _tensor_like(b, half)
+    return apply(OPS_BY_NAME["trunc"], (apply(OPS_BY_NAME["div"], (a, b)),))
+
+
+def _one_value(x):
+    """True for a number or a tensor that holds one value for the whole iteration (torch's
+    TensorIterator::is_scalar: every stride of a dimension of size > 1 is 0)."""
+    return not isinstance(x, Tensor) or all(st == 0 for st, n in zip(x._strides, x._shape) if n != 1)
+
+
 def _tensor_like(value, dtype):
     return make(np.array((value,), dtype=dtype.np), 0, (), (), dtype)
 
@@ -118,7 +133,9 @@ class Op:
         self.float_scalar = float_scalar
         self.has_out = has_out  # the function form takes out= (torch's isnan, relu do not)
         # half(a, b) -> Tensor: how a float16 result is computed, where torch rounds every
-        # step of its algorithm to half instead of rounding once (floor_divide)
+        # step of its algorithm to half instead of rounding once (floor_divide, trunc
+        # division). A divisor that is one value (a number, a 0-d or expanded tensor) takes
+        # torch's scalar-divisor path instead: the float32 result, rounded once.
         self.half = half
         self.fast = {}  # dtype -> (kernel_flat, result_dtype) when inputs need no cast
 
@@ -254,7 +271,8 @@ OPS = [
        dunders=("__floordiv__", "__rfloordiv__", "__ifloordiv__"), categories=("int", "float"),
        error_name="div_floor_cpu", float_scalar=1, half=_half_floor_divide),
     Op("div_trunc", 2, kernel={"int": "div_trunc_int", "float": "div_trunc"}, late_check=_integer_divisor,
-       function=False, methods=(), inplace=False, categories=("int", "float"), float_scalar=1),
+       function=False, methods=(), inplace=False, categories=("int", "float"), float_scalar=1,
+       half=_half_trunc_divide),
     Op("remainder", 2, kernel={"int": "remainder", "float": "remainder_float"}, late_check=_integer_divisor,
        dunders=("__mod__", "__rmod__", "__imod__"),
        categories=("int", "float")),
@@ -418,7 +436,7 @@ def apply(op, operands, out=None, inplace=False):
         op.late_check(op, operands, compute)
     if out is not None and out._shape != shape:
         resize_out(out, shape, _output_strides(operands, shape))
-    if op.half is not None and result_dtype is dt.float16:
+    if op.half is not None and result_dtype is dt.float16 and not _one_value(operands[1]):
         result = op.half(*operands)
         return result if target is None else copy_into(target, result)
     ins = []

@@ -305,6 +305,7 @@ def test_float16_operands_round_to_float16_before_float32_arithmetic():
     check(nt.fmod(x, 0.3), np.float16([0.099853515625, 0.19970703125, 0.299560546875]))
     # ... but mul and div take a number divisor/factor in float32 unrounded
     check(x * 0.1, np.float16([0.0999755859375, 0.199951171875, 0.300048828125]))
+    check(0.1 * x, np.float16([0.0999755859375, 0.199951171875, 0.300048828125]))  # __rmul__ is mul(x, 0.1)
     check(x / 0.3, np.float16([3.333984375, 6.66796875, 10.0]))
     # comparisons compare with the float16 value of the number
     h = nt.tensor([0.1, 65504.0], dtype=nt.float16)

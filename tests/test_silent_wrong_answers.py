@@ -368,6 +368,25 @@ def test_half_floor_division_rounds_every_step_to_half():
     check(nb.tensor([1.0], dtype=nb.float16) // 0.0, np.float16([np.inf]))
 
 
+def test_half_division_by_one_value_rounds_once():
+    # a divisor that is one value (number, 0-d, (1,) or expanded) takes torch's scalar path:
+    # the float32 quotient floored or truncated, then rounded to half once
+    x = nb.tensor([10000.0, 10000.0], dtype=nb.float16)
+    for d in (3.0, nb.tensor(3.0, dtype=nb.float16), nb.tensor([3.0], dtype=nb.float16),
+              nb.tensor([3.0], dtype=nb.float16).expand(2)):
+        check(x // d, np.float16([3332, 3332]))
+        check(nb.div(x, d, rounding_mode="trunc"), np.float16([3332, 3332]))
+
+
+def test_half_trunc_division_rounds_the_quotient_to_half_first():
+    a = nb.tensor([5.0, -5.0, 7.0], dtype=nb.float16)
+    b = nb.tensor([0.003, 0.003, 2.0], dtype=nb.float16)
+    # 5 / float16(0.003) = 1666.52..., which is 1667 in half
+    check(nb.div(a, b, rounding_mode="trunc"), np.float16([1667, -1667, 3]))
+    q = (a.numpy().astype(np.float32) / b.numpy().astype(np.float32)).astype(np.float16)
+    check(nb.div(a, b, rounding_mode="trunc"), np.trunc(q))
+
+
 def test_copy_between_the_same_elements_is_skipped_even_when_expanded():
     # torch's copy_ returns at once when source and destination are the same data
     v = nb.tensor([[True], [False]]).expand(3, 2, 2)
