@@ -238,6 +238,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
             f"complex dtype. Got: {d.c_name}")
     _check_out(out, "mean", d, "exact" if dtype is not None else "cast")
     dims = reduction_dims(dim, input.dim())
+    if out is not None:
+        d = out.dtype  # torch sums in out's dtype (float64 out: a float32 input's exact mean)
     x = input if input.dtype is d else input.to(d)
     count = _numel([input._shape[i] for i in dims])
     total = _reduce("sum", x, dims, keepdim, dt.float64, dt.float64, 0)
