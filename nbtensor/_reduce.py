@@ -108,6 +108,11 @@ def _storage(x):
     return x._storage.view(np.uint16) if x.dtype is dt.float16 else x._storage
 
 
+# Float products of shorter runs multiply first to last, as torch's CPU loop does below four
+# vectors of float32: an overflow meets a later zero as nan there, never as 0.
+_ORDERED_RUN = 32
+
+
 def _reduce(name, x, dims, keepdim, acc_dtype, out_dtype, empty_value=None):
     """Run value reduction `name` (sum, prod, max, min) and return a new tensor."""
     shape = _out_shape(x._shape, dims, keepdim)
@@ -121,7 +126,9 @@ def _reduce(name, x, dims, keepdim, acc_dtype, out_dtype, empty_value=None):
     x, K, R, sk, sr = _plan(x, dims, order_free=True)
     values = np.empty(K, acc_dtype.np)
     module = _module()
-    if K * R >= _cpu.PARALLEL_THRESHOLD:
+    if name == "prod" and R < _ORDERED_RUN and acc_dtype.is_floating_point:
+        module.prod_reduce_ordered(x._storage, x._offset, K, R, sk, sr, values)
+    elif K * R >= _cpu.PARALLEL_THRESHOLD:
         getattr(module, name + "_reduce_par")(x._storage, x._offset, K, R, sk, sr, values, _cpu._nchunks())
     else:
         getattr(module, name + "_reduce")(x._storage, x._offset, K, R, sk, sr, values)
@@ -240,7 +247,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     dims = reduction_dims(dim, input.dim())
     if out is not None:
         d = out.dtype  # torch sums in out's dtype (float64 out: a float32 input's exact mean)
-    x = input if input.dtype is d else input.to(d)
+    # a float16 mean is summed from the input cast to float32 (an int32 input never passes
+    # through half, where 2**31 would be inf), then rounded once
+    x = input.to(dt.float32 if d is dt.float16 else d)
     count = _numel([input._shape[i] for i in dims])
     total = _reduce("sum", x, dims, keepdim, dt.float64, dt.float64, 0)
     result = apply(OPS_BY_NAME["div"], (total, float(count) if count else math.nan)).to(d)

@@ -10,9 +10,9 @@ import nbtensor as nb
 from support import check
 
 
-def _raises(exc, match, fn):
+def _raises(exc, match, fn, *args, **kwargs):
     with pytest.raises(exc, match=match):
-        fn()
+        fn(*args, **kwargs)
 
 
 # --- empty reduction dims: torch's exception class and wording ------------------------------
@@ -132,6 +132,22 @@ def test_norm_of_one_element_is_its_magnitude(d, big):
     check(nb.linalg.norm(nb.tensor([-big], dtype=d)), np.abs(x.numpy()[0, 0]))
     check(x.norm(p=0, dim=1), np.array([1.0, 1.0], x.numpy().dtype))  # a count, not |x|
     assert math.isinf(nb.tensor([big, 1.0], dtype=d).norm().item())  # two elements overflow, as torch
+
+
+def test_short_float_products_multiply_first_to_last():
+    # (-5 * -3e38) overflows to inf before the zero: nan, as torch's loop (not 0 by another order)
+    x = nb.tensor([-0.0001, 300.0, -2.508, -4.0, -5.0, -3e38, 2.356, 3.0, -0.75, 2.761, 0.0, 0.1])
+    assert math.isnan(x.prod().item())
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = np.array([np.prod(x.numpy()[i * 4:i * 4 + 4]) for i in range(3)], np.float32)
+    check(x.reshape(3, 4).prod(1), expected)
+
+
+def test_float16_mean_of_integers_is_summed_in_float32():
+    x = nb.tensor([[1], [-2147483647], [-4], [2147483647], [4]], dtype=nb.int32)
+    r = x.mean(dim=0, dtype=nb.float16)
+    assert r.dtype is nb.float16 and math.isfinite(r.item())
+    check(nb.tensor([1000, 70000], dtype=nb.int32).mean(dtype=nb.float16), np.float16(35500))
 
 
 # --- scans -------------------------------------------------------------------------------
@@ -256,7 +272,7 @@ def test_writes_torch_allows_on_an_expanded_tensor():
                   lambda e: e.copy_(nb.ones(2, 3)), lambda e: e.add_(1),
                   lambda e: e.index_copy_(0, nb.tensor([0]), nb.ones(1, 3))):
         _, e = expanded()
-        _raises(RuntimeError, r"more than one element of the written-to tensor", lambda: write(e))
+        _raises(RuntimeError, r"more than one element of the written-to tensor", write, e)
     b, e = expanded()
     e[0, 0] = 1.0  # a single element is not overlapping
     assert b.flatten().tolist() == [1.0, 0.0]
@@ -352,13 +368,13 @@ def test_index_put_refuses_a_value_overlapping_the_destination():
     msg = r"some elements of the input tensor and the written-to tensor refer to a single memory location"
     for dt_ in (nb.float32, nb.float16):
         x = nb.zeros(4, dtype=dt_)
-        _raises(RuntimeError, msg, lambda: x.__setitem__([0, 1, 2, 3], x))
-        _raises(RuntimeError, msg, lambda: x.__setitem__([0, 1], x[2:]))
-        _raises(RuntimeError, msg, lambda: x.__setitem__([0], x[0]))
-        _raises(RuntimeError, msg, lambda: x.__setitem__(x > -1, x))
-        _raises(RuntimeError, msg, lambda: x.index_put_((nb.tensor([0, 1]),), x[1:3], accumulate=True))
+        _raises(RuntimeError, msg, x.__setitem__, [0, 1, 2, 3], x)
+        _raises(RuntimeError, msg, x.__setitem__, [0, 1], x[2:])
+        _raises(RuntimeError, msg, x.__setitem__, [0], x[0])
+        _raises(RuntimeError, msg, x.__setitem__, x > -1, x)
+        _raises(RuntimeError, msg, x.index_put_, (nb.tensor([0, 1]),), x[1:3], accumulate=True)
         e = nb.zeros(1, dtype=dt_).narrow(0, 1, 0)
-        _raises(RuntimeError, msg, lambda: e.__setitem__([], e))
+        _raises(RuntimeError, msg, e.__setitem__, [], e)
     x = nb.arange(4.0)
     x[:2][[0, 1]] = x[2:]                 # disjoint memory: written
     x[[0, 1]] = x[::2]                    # strided: torch cannot tell, reads a copy
@@ -381,8 +397,8 @@ def test_scans_refuse_to_compute_in_bool():
     ones = nb.ones(3, dtype=nb.bool)
     for name in ("cumsum", "cumprod"):
         msg = rf'"{name}_out_cpu" not implemented for \'Bool\''
-        _raises(NotImplementedError, msg, lambda: getattr(ones, name)(0, dtype=nb.bool))
-        _raises(NotImplementedError, msg, lambda: getattr(nb, name)(nb.ones(3), 0, out=nb.zeros(3, dtype=nb.bool)))
+        _raises(NotImplementedError, msg, getattr(ones, name), 0, dtype=nb.bool)
+        _raises(NotImplementedError, msg, getattr(nb, name), nb.ones(3), 0, out=nb.zeros(3, dtype=nb.bool))
         check(getattr(ones, name)(0), getattr(np, name)(np.ones(3, np.int64)))  # bool input: int64
         assert getattr(nb.ones(0, dtype=nb.bool), name)(0, dtype=nb.bool).shape == (0,)
 

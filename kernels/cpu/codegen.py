@@ -192,6 +192,17 @@ def _contiguous_run(name, update):
                     acc = {update}"""
 
 
+def _ordered_kernel(name):
+    if name not in ops.ORDERED_REDUCTIONS:
+        return ""
+    return f'''
+@kernel()
+def {name}_reduce_ordered(x, xo, K, R, sk, sr, out):
+    _{name}_rows(x, xo, sk, sr, out, 0, K, 0, R)
+
+'''
+
+
 def _reduction(name, update):
     up = update.replace("acc", "{a}").replace("v", "{v}")
     step = lambda a, v: up.format(a=a, v=v)  # noqa: E731
@@ -253,6 +264,7 @@ def {name}_reduce(x, xo, K, R, sk, sr, out):
     _{name}_rows(x, xo, sk, sr, out, 0, K, 0, R)
 
 
+{_ordered_kernel(name)}
 @kernel(parallel=True, fastmath={{"reassoc"}})
 def {name}_reduce_par(x, xo, K, R, sk, sr, out, nchunks):
     if K >= nchunks:

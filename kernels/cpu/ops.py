@@ -112,3 +112,8 @@ REDUCTION_FIRST = {"sum": "{0} + cast(0)"}
 # Reductions whose contiguous runs are reduced by a helper from blocked.py,
 # called as helper(run, acc) -> acc.
 RUN_HELPERS = {"sum": "blocked_sum"}
+# Reductions that also get a `<name>_reduce_ordered` kernel: no reassociation, so each
+# output multiplies its elements first to last. torch's CPU loop does that for short runs
+# (fewer than 4 vectors), and where a float product overflows and meets a zero the order
+# decides between nan and 0.
+ORDERED_REDUCTIONS = ("prod",)

@@ -68,6 +68,7 @@ def sum_reduce(x, xo, K, R, sk, sr, out):
     _sum_rows(x, xo, sk, sr, out, 0, K, 0, R)
 
 
+
 @kernel(parallel=True, fastmath={"reassoc"})
 def sum_reduce_par(x, xo, K, R, sk, sr, out, nchunks):
     if K >= nchunks:
@@ -149,6 +150,12 @@ def _prod_rows(x, xo, sk, sr, out, k0, k1, r0, r1):
 
 @kernel(fastmath={"reassoc"})
 def prod_reduce(x, xo, K, R, sk, sr, out):
+    _prod_rows(x, xo, sk, sr, out, 0, K, 0, R)
+
+
+
+@kernel()
+def prod_reduce_ordered(x, xo, K, R, sk, sr, out):
     _prod_rows(x, xo, sk, sr, out, 0, K, 0, R)
 
 
@@ -236,6 +243,7 @@ def max_reduce(x, xo, K, R, sk, sr, out):
     _max_rows(x, xo, sk, sr, out, 0, K, 0, R)
 
 
+
 @kernel(parallel=True, fastmath={"reassoc"})
 def max_reduce_par(x, xo, K, R, sk, sr, out, nchunks):
     if K >= nchunks:
@@ -318,6 +326,7 @@ def _min_rows(x, xo, sk, sr, out, k0, k1, r0, r1):
 @kernel(fastmath={"reassoc"})
 def min_reduce(x, xo, K, R, sk, sr, out):
     _min_rows(x, xo, sk, sr, out, 0, K, 0, R)
+
 
 
 @kernel(parallel=True, fastmath={"reassoc"})
