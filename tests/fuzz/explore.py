@@ -13,7 +13,7 @@ import re
 import sys
 import time
 
-from .program import format_program, reduce_program, run_seed
+from .program import format_program, known_divergence, reduce_program, run_seed
 
 _OPS = [(r"\]\s*\+=", "index+="), (r"\]\s*=", "setitem"), (r"(\S)\s*(\*\*|//|[-+*/%&|^])=", "inplace-op"),
         (r"torch\.(\w+)\(", None), (r"\.(\w+)\(", None), (r"\.(mT|T)\b", None),
@@ -150,7 +150,9 @@ def main(argv=None):
         n += 1
         lines_run += len(res.lines)
         for m in res.mismatches:
-            c = cats.setdefault(category(m), {"count": 0, "seeds": [], "buckets": {}})
+            known = known_divergence(m)
+            name = "known, deliberate: " + known if known else category(m)
+            c = cats.setdefault(name, {"count": 0, "seeds": [], "buckets": {}})
             c["count"] += 1
             if len(c["seeds"]) < 8:
                 c["seeds"].append(res.seed)
