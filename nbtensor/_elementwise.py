@@ -92,7 +92,8 @@ class Op:
                  inplace=True, dunders=(), check=None, categories=("bool", "int", "float"),
                  condition_first=False, scalars="both", scalar_kernels=None, exact_out=None,
                  bool_to_long=False, error_name=None, names=("input", "other"), late_check=None,
-                 promote=None, float_scalar=None, has_out=True, half=None):
+                 promote=None, float_scalar=None, has_out=True, half=None,
+                 number_first_row_major=False):
         self.name = name
         self.names = names  # torch's keyword names of the function's operands
         # torch's kernel name in "not implemented" errors (or a function of the operands)
@@ -131,6 +132,9 @@ class Op:
         # for mul's and div's second, a 0-d tensor; lerp's weight: a number only): it enters
         # in float32 unrounded (x * 0.1 is not x * float16(0.1)).
         self.float_scalar = float_scalar
+        # torch's overload for a number first operand (pow(2, x)) allocates a row-major
+        # result instead of following the tensor's layout
+        self.number_first_row_major = number_first_row_major
         self.has_out = has_out  # the function form takes out= (torch's isnan, relu do not)
         # half(a, b) -> Tensor: how a float16 result is computed, where torch rounds every
         # step of its algorithm to half instead of rounding once (floor_divide, trunc
@@ -281,7 +285,7 @@ OPS = [
     # bool ** Python bool is x >= e (x ** True is x, x ** False is True), as torch's shortcuts
     Op("pow", 2, kernel={"bool": "ge", "int": "pow_int", "float": "pow"}, check=_integer_power,
        late_check=_pow_late, dunders=("__pow__", "__rpow__", "__ipow__"),
-       scalar_kernels={0.5: "sqrt", -0.5: "rsqrt"}, names=("input", "exponent")),
+       scalar_kernels={0.5: "sqrt", -0.5: "rsqrt"}, names=("input", "exponent"), number_first_row_major=True),
     Op("atan2", 2, FLOAT, methods=("atan2", "arctan2"), scalars="none"),
     Op("copysign", 2, FLOAT, scalars="other"),
     Op("logaddexp", 2, inplace=False, categories=("float",), scalars="none"),
@@ -435,7 +439,7 @@ def apply(op, operands, out=None, inplace=False):
     if op.late_check is not None:
         op.late_check(op, operands, compute)
     if out is not None and out._shape != shape:
-        resize_out(out, shape, _output_strides(operands, shape))
+        resize_out(out, shape, _output_strides(op, operands, shape))
     if op.half is not None and result_dtype is dt.float16 and not _one_value(operands[1]):
         result = op.half(*operands)
         return result if target is None else copy_into(target, result)
@@ -457,7 +461,7 @@ def apply(op, operands, out=None, inplace=False):
     # float16 results are computed in float32 and rounded to float16, also for an out= of
     # another dtype (torch: float16 / float16 into a float32 out= is 0.33325, not 1/3)
     direct = target is not None and target.dtype is kernel_dtype and (kernel_dtype is result_dtype or not half)
-    dest = target if direct else _new_output(operands, shape, kernel_dtype)
+    dest = target if direct else _new_output(op, operands, shape, kernel_dtype)
     _cpu.run(kernel, shape, _numel(shape), (dest._storage, dest._offset, dest._strides), ins)
     if kernel_dtype is not result_dtype:
         dest = dest.to(result_dtype)
@@ -488,7 +492,7 @@ def _check_target(op, operands, target, shape, result_dtype, inplace):
     return shared
 
 
-def _output_strides(operands, shape):
+def _output_strides(op, operands, shape):
     """Strides torch's TensorIterator gives a fresh output (None: row-major). Inputs of the
     result's shape that are all contiguous give a row-major result, all dense with the same
     strides give those strides; otherwise the dimensions are ordered by the inputs' strides
@@ -497,6 +501,8 @@ def _output_strides(operands, shape):
     if len(shape) < 2:
         return None
     a = operands[0]
+    if op.number_first_row_major and not isinstance(a, Tensor):
+        return None
     if type(a) is Tensor and a._shape == shape and (a._contig or a._contig is None and a.is_contiguous()):
         return None  # the first input decides every order: row-major (up to size-1 dimensions)
     tensors = [x for x in operands if isinstance(x, Tensor)]
@@ -520,9 +526,9 @@ def _layout(tensors, shape, no_numbers):
     return strides_of_inputs(tensors, shape)
 
 
-def _new_output(operands, shape, dtype):
+def _new_output(op, operands, shape, dtype):
     """A fresh output in the layout torch gives it (see `_output_strides`)."""
-    strides = _output_strides(operands, shape)
+    strides = _output_strides(op, operands, shape)
     if strides is None:
         return empty_tensor(shape, dtype)
     return make(allocate(_numel(shape), dtype, shape), 0, shape, strides, dtype)

@@ -108,7 +108,7 @@ def test_kernel_names_of_unimplemented_dtypes():
     with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu"):
         nt.relu(b)
     with pytest.raises(RuntimeError, match="Negation, the `-` operator, on a bool tensor"):
-        -b
+        _ = -b
 
 
 def test_bool_power_of_a_python_bool():
@@ -402,6 +402,10 @@ def test_result_layout_follows_torchs_dimension_order():
     out = nt.zeros(0)
     nt.mul(d, d, out=out)  # a resized out= gets the same layout
     assert _sizable_strides(out) == (2, 1, 6)
+    # pow with a number base is torch's pow(Scalar, Tensor): a row-major result
+    p = nt.zeros((2, 4, 3, 2)).transpose(-1, 1)
+    assert (2 ** p).stride() == (24, 12, 4, 1) and nt.pow(False, p).stride() == (24, 12, 4, 1)
+    assert (p ** 2).stride() == (24, 1, 2, 6) and (2 - p).stride() == (24, 1, 2, 6)
 
 
 def test_float32_zero_dim_operand_of_a_float16_result_rounds_to_float16():
