@@ -6,7 +6,7 @@ where NumPy moves them to the front; those cases are computed by hand or against
 """
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import nbtensor as nt
@@ -55,7 +55,7 @@ def test_getitem_matches_numpy(index):
     np_index = tuple(np.array(i, dtype=np.int64 if i == [] else None) if isinstance(i, list) else i
                      for i in index) if isinstance(index, tuple) else np.array(index)
     expected = a[np_index]
-    for name, t, _ in layouts(a):
+    for _name, t, _ in layouts(a):
         check(t[index], expected)
 
 
@@ -323,7 +323,7 @@ def index_case(draw):
     return shape, tuple(items[:draw(st.integers(0, len(items)))])
 
 
-@settings(max_examples=60, deadline=None)
+@pytest.mark.kernel_variants
 @given(index_case(), st.booleans())
 def test_hypothesis_get_and_set_match_numpy(case, transpose):
     shape, index = case
@@ -337,7 +337,7 @@ def test_hypothesis_get_and_set_match_numpy(case, transpose):
     check(t, a)
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.kernel_variants
 @given(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=3, max_side=6),
                   elements=st.floats(-10, 10, width=32)), st.data())
 def test_hypothesis_masks(a, data):
@@ -351,7 +351,7 @@ def test_hypothesis_masks(a, data):
     check(t, a)
 
 
-@settings(max_examples=30, deadline=None)
+@pytest.mark.kernel_variants
 @given(st.integers(1, 6), st.lists(st.integers(0, 5), min_size=0, max_size=12), st.booleans())
 def test_hypothesis_index_put_accumulate(n, idx, neg):
     idx = [i % n - (n if neg and i % 2 else 0) for i in idx]
@@ -436,7 +436,7 @@ def torch_index_case(draw):
 
 
 @needs_torch
-@settings(max_examples=80, deadline=None)
+@pytest.mark.kernel_variants
 @given(torch_index_case())
 def test_hypothesis_matches_torch_with_ints_none_ellipsis_and_masks(case):
     shape, index = case

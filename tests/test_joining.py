@@ -2,7 +2,7 @@
 tile, repeat_interleave."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import nbtensor as nt
@@ -209,7 +209,7 @@ def test_repeat_interleave():
 
 
 # ----------------------------------------------------------------------------- hypothesis
-@settings(max_examples=40, deadline=None)
+@pytest.mark.kernel_variants
 @given(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=4), st.integers(1, 3), st.data())
 def test_hypothesis_cat_matches_concatenate(shape, n, draw):
     dim = draw.draw(st.integers(-len(shape), len(shape) - 1))
@@ -224,7 +224,7 @@ def test_hypothesis_cat_matches_concatenate(shape, n, draw):
     check(nt.cat(tensors, dim), np.concatenate(parts, dim))
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.kernel_variants
 @given(hnp.arrays(np.int16, hnp.array_shapes(min_dims=1, max_dims=3, max_side=4), elements=st.integers(-9, 9)),
        st.data())
 def test_hypothesis_flip_roll_repeat(a, draw):

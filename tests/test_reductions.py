@@ -6,6 +6,9 @@ import pytest
 
 import nbtensor as nb
 
+# Every test also runs with the parallel reduction kernels (tests/conftest.py).
+pytestmark = pytest.mark.kernel_variants
+
 
 def check(result, expected, dtype=None, tol=1e-5):
     r = result.numpy()

@@ -2,7 +2,7 @@
 unique, unique_consecutive, bincount, histc."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import nbtensor as nt
@@ -264,7 +264,7 @@ def test_histc():
 
 
 # ----------------------------------------------------------------------------- hypothesis
-@settings(max_examples=50, deadline=None)
+@pytest.mark.kernel_variants
 @given(hnp.arrays(st.sampled_from([np.int8, np.int32, np.float32, np.float64]),
                   hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=6),
                   elements=st.integers(-4, 4)), st.booleans(), st.data())
@@ -282,7 +282,7 @@ def test_hypothesis_sort_is_stable(a, descending, draw):
         check(tv, np.take(ref_sort(a, dim, True)[0], range(k), axis=dim))
 
 
-@settings(max_examples=30, deadline=None)
+@pytest.mark.kernel_variants
 @given(hnp.arrays(np.int64, st.integers(0, 20), elements=st.integers(-3, 3)))
 def test_hypothesis_unique_and_searchsorted(a):
     T = nt.tensor

@@ -7,8 +7,10 @@ from hypothesis import strategies as st
 
 import nbtensor
 
-SETTINGS = settings(max_examples=50, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+# Every test also runs with the parallel and tiled kernels (tests/conftest.py).
+pytestmark = pytest.mark.kernel_variants
 
 
 def shapes(min_dims=0, max_dims=4, max_side=5):

@@ -1,0 +1,136 @@
+"""Test configuration shared by every test module.
+
+Hypothesis profiles, chosen with the environment variable HYPOTHESIS_PROFILE (or pytest's
+``--hypothesis-profile``):
+
+    ci        the default: 50 examples per property test, derandomized (a run draws the
+              same examples every time, so a CI failure reproduces), no deadline (the first
+              example of a test may compile kernels), failing examples printed with a
+              ``@reproduce_failure`` blob
+    thorough  2000 random examples per test, with the example database: for hunting bugs,
+              e.g. ``HYPOTHESIS_PROFILE=thorough python -m pytest -k hypothesis``
+
+Property tests set no ``max_examples`` of their own, so the profile decides how many run.
+
+Kernel variants: the CPU engine runs a small tensor with serial, untiled kernels; the
+parallel (``_par``) kernels, tiled layouts, thread-split gathers/sorts and split matmul
+stacks only start at sizes a property test never draws. A test marked
+``@pytest.mark.kernel_variants`` (or a module with ``pytestmark = ...``) runs twice:
+``[default]`` and ``[small-thresholds]``, the second with every size threshold lowered
+(SMALL_THRESHOLDS) so that its small examples take those paths. The thresholds are set
+around the whole test (an autouse fixture, which hypothesis accepts), not per example.
+The ``small_kernel_thresholds`` fixture does the same for one ordinary test.
+
+Devices: the ``device`` fixture runs a test once per device under test: DEVICES, or the
+comma-separated names in the environment variable NBTENSOR_TEST_DEVICES.
+"""
+import contextlib
+import importlib
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+# ------------------------------------------------------------------------- hypothesis profiles
+settings.register_profile(
+    "ci", max_examples=50, deadline=None, derandomize=True, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "thorough", max_examples=2000, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# ------------------------------------------------------------------------- kernel variants
+# (module, attribute) -> value that makes tiny tensors take the variant chosen above a size.
+# Every size that picks a kernel variant belongs here; a renamed or moved one fails loudly.
+SMALL_THRESHOLDS = {
+    # element-wise, reductions, copies, gathers and sorts: parallel / thread-split from 1 element
+    ("nbtensor._cpu", "PARALLEL_THRESHOLD"): 1,
+    # element-wise N-d kernels: tiles of 2 x 2 once an operand strides the inner loop, else
+    # rows in blocks of 2 (both smaller than the shapes drawn, so blocks are also ragged)
+    ("nbtensor._cpu", "TILE"): 2,
+    ("nbtensor._cpu", "ROW_BLOCK"): 2,
+    # 64-bit sorts: runs of equal top halves longer than 2 are re-sorted by NumPy
+    ("nbtensor._sorting", "_RUN_LIMIT"): 2,
+    # stacks of float matrices are split among threads from any size
+    ("nbtensor._linalg_products", "_SPLIT_WORK"): 1,
+}
+# Not lowered: kernels/cpu/blocked.py BLOCK (a compile-time constant of the sum kernels).
+
+# Memos of decisions made with the thresholds above, emptied when they change.
+_MEMOS = [("nbtensor._cpu", "_LAYOUTS")]
+
+KERNEL_VARIANTS = ("default", "small-thresholds")
+
+
+def _resolve(module, name):
+    mod = importlib.import_module(module)
+    if not hasattr(mod, name):
+        raise RuntimeError(f"tests/conftest.py: {module}.{name} no longer exists; update SMALL_THRESHOLDS "
+                           "or _MEMOS so the kernel-variant tests keep reaching the parallel and tiled kernels")
+    return mod
+
+
+def _clear_memos():
+    for module, name in _MEMOS:
+        getattr(_resolve(module, name), name).clear()
+
+
+@contextlib.contextmanager
+def small_thresholds():
+    """Lower every kernel-variant threshold (SMALL_THRESHOLDS) inside the block."""
+    saved = []
+    _clear_memos()
+    try:
+        for (module, name), value in SMALL_THRESHOLDS.items():
+            mod = _resolve(module, name)
+            saved.append((mod, name, getattr(mod, name)))
+            setattr(mod, name, value)
+        yield
+    finally:
+        for mod, name, value in reversed(saved):
+            setattr(mod, name, value)
+        _clear_memos()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "kernel_variants: run the test with the default and with lowered kernel thresholds "
+                   "(parallel and tiled kernels on small tensors); see tests/conftest.py")
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("kernel_variants") is not None:
+        metafunc.parametrize("kernel_variant", KERNEL_VARIANTS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def kernel_variant(request):
+    """The kernel variant a ``kernel_variants`` test runs with ("default" for other tests).
+    Autouse, so that hypothesis tests may use it (it is set once around all examples)."""
+    variant = getattr(request, "param", "default")
+    if variant == "default":
+        yield variant
+        return
+    with small_thresholds():
+        yield variant
+
+
+@pytest.fixture
+def small_kernel_thresholds():
+    """Run one (non-hypothesis) test with every kernel-variant threshold lowered."""
+    with small_thresholds():
+        yield
+
+
+# ------------------------------------------------------------------------- devices
+DEVICES = ["cpu"]
+_env_devices = os.environ.get("NBTENSOR_TEST_DEVICES")
+if _env_devices:
+    DEVICES = [d.strip() for d in _env_devices.split(",") if d.strip()]
+
+
+@pytest.fixture(params=DEVICES, scope="session")
+def device(request):
+    """The name of a device under test (a string, as a user passes ``device=``)."""
+    return request.param
