@@ -1,11 +1,17 @@
 """Property tests: random shapes, broadcasts, strides and dtypes against NumPy."""
 import numpy as np
-from hypothesis import given, settings, strategies as st
+import pytest
+from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import nbtensor as nb
 
+# Every test also runs with the parallel and tiled kernels (tests/conftest.py).
+pytestmark = pytest.mark.kernel_variants
+
 DTYPES = [np.float32, np.float64, np.int64, np.int32]
+BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "maximum": np.maximum,
+          "lt": np.less, "eq": np.equal}
 
 
 @st.composite
@@ -31,21 +37,67 @@ def _view(t, perm, slices):
     return t[slices].permute(*perm)
 
 
-@settings(max_examples=60, deadline=None)
-@given(broadcast_pair(), st.sampled_from(["add", "sub", "mul", "maximum", "lt", "eq"]))
+@st.composite
+def view_of_shape(draw, shape, dtype):
+    """(base, perm, slices): a random strided view of a larger array whose shape is `shape`
+    (each dimension sliced with its own start and step, then the dimensions permuted)."""
+    perm = draw(st.permutations(range(len(shape))))
+    sliced = [0] * len(shape)
+    for i, p in enumerate(perm):  # view dim i is dim perm[i] of the sliced array
+        sliced[p] = shape[i]
+    slices, base_shape = [], []
+    for n in sliced:
+        start, step = draw(st.integers(0, 2)), draw(st.integers(1, 3))
+        slices.append(slice(start, start + n * step, step))
+        base_shape.append(start + max(n - 1, 0) * step + 1 + draw(st.integers(0, 1)))
+    # values from a drawn seed: the base holds up to ~10^5 elements, too many to draw one by one
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    base = rng.integers(-50, 51, size=tuple(base_shape)).astype(dtype)
+    return base, perm, tuple(slices)
+
+
+@st.composite
+def strided_pair(draw):
+    """Two strided views (of one dtype) whose shapes broadcast together."""
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=6))
+    dtype = draw(st.sampled_from(DTYPES))
+    return [draw(view_of_shape(s, dtype)) for s in shapes.input_shapes]
+
+
+@given(broadcast_pair(), st.sampled_from(sorted(BINARY)))
 def test_broadcast_binary(pair, name):
     (a, b), shape = pair
     result = getattr(nb, name)(nb.from_numpy(a), nb.from_numpy(b))
-    expected = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "maximum": np.maximum,
-                "lt": np.less, "eq": np.equal}[name](a, b)
+    expected = BINARY[name](a, b)
     assert result.shape == shape
     np.testing.assert_array_equal(result.numpy(), expected)
 
 
-@settings(max_examples=60, deadline=None)
-@given(strided_view(), strided_view())
-def test_strided_operands(v1, v2):
-    base, perm, slices = v1
+@given(strided_pair(), st.sampled_from(sorted(BINARY)))
+def test_binary_ops_between_strided_views(pair, name):
+    """Both operands are views with their own strides and offsets, broadcast together."""
+    (base1, perm1, slices1), (base2, perm2, slices2) = pair
+    a_np, b_np = base1[slices1].transpose(perm1), base2[slices2].transpose(perm2)
+    a, b = _view(nb.from_numpy(base1), perm1, slices1), _view(nb.from_numpy(base2), perm2, slices2)
+    result = getattr(nb, name)(a, b)
+    expected = BINARY[name](a_np, b_np)
+    assert result.shape == expected.shape
+    np.testing.assert_array_equal(result.numpy(), expected)
+    # the operands were only read
+    np.testing.assert_array_equal(a.numpy(), a_np)
+    np.testing.assert_array_equal(b.numpy(), b_np)
+    if name in ("add", "sub", "mul") and expected.shape == a_np.shape:
+        # in place, into the first view, through its strides
+        t = nb.from_numpy(base1.copy())
+        assert getattr(_view(t, perm1, slices1), name + "_")(b).shape == a_np.shape
+        e = base1.copy()
+        BINARY[name](a_np, b_np, out=e[slices1 + (Ellipsis,)].transpose(perm1))
+        np.testing.assert_array_equal(t.numpy(), e)
+
+
+@given(strided_view())
+def test_strided_operands(v):
+    base, perm, slices = v
     a_np = base[slices].transpose(perm)
     a = _view(nb.from_numpy(base), perm, slices)
     np.testing.assert_array_equal((a * 2 + 1).numpy(), a_np * 2 + 1)
@@ -57,7 +109,6 @@ def test_strided_operands(v1, v2):
         np.testing.assert_array_equal(a.argmax(0).numpy(), a_np.argmax(0))
 
 
-@settings(max_examples=40, deadline=None)
 @given(strided_view())
 def test_inplace_into_strided_view(v):
     base, perm, slices = v
