@@ -1,7 +1,7 @@
 """Selection functions (SPEC §7) against NumPy / hand-computed values, with bad input."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import nbtensor as nt
@@ -140,15 +140,22 @@ def test_nonzero_argwhere_where():
     check(out, np.argwhere(a))
 
 
-def test_one_argument_where_is_nonzero_as_tuple():
-    if not hasattr(nt, "where"):
-        pytest.skip("nbtensor.where is not there yet")
-    try:
-        result = nt.where(nt.tensor([[0, 1], [2, 0]]))
-    except TypeError:
-        pytest.skip("nbtensor.where has no one-argument form yet")
-    for r, e in zip(result, ([0, 1], [1, 0])):
-        check(r, np.array(e))
+@pytest.mark.parametrize("data, expected", [
+    ([[0, 1], [2, 0]], ([0, 1], [1, 0])),
+    ([[0.0, 1.5], [-2.0, 0.0]], ([0, 1], [1, 0])),
+    ([False, True, True], ([1, 2],)),
+    (5, ([0],)),                  # a 0-d input counts as one element, as torch
+    (0, ([],)),
+    (np.zeros((2, 0)), ([], [])),
+])
+def test_one_argument_where_is_nonzero_as_tuple(data, expected):
+    t = nt.tensor(data)
+    result = nt.where(t)  # a TypeError here is a regression: the form exists
+    assert type(result) is tuple and len(result) == len(expected)
+    for r, e in zip(result, expected, strict=True):
+        check(r, np.array(e, dtype=np.int64))
+    for r, e in zip(result, nt.nonzero(t, as_tuple=True), strict=True):
+        check(r, e.numpy())
 
 
 # ----------------------------------------------------------------------------- gather
@@ -362,7 +369,7 @@ def test_index_function_errors():
 
 
 # ----------------------------------------------------------------------------- hypothesis
-@settings(max_examples=40, deadline=None)
+@pytest.mark.kernel_variants
 @given(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5), st.data())
 def test_hypothesis_gather_matches_take_along_axis(shape, draw):
     a = np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape)
@@ -373,7 +380,7 @@ def test_hypothesis_gather_matches_take_along_axis(shape, draw):
     check(nt.gather(nt.tensor(a), dim, nt.tensor(idx)), _gather_ref(a, dim, idx))
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.kernel_variants
 @given(st.integers(1, 8), st.integers(1, 4), st.data())
 def test_hypothesis_scatter_add_matches_add_at(n, m, draw):
     idx = draw.draw(hnp.arrays(np.int64, (draw.draw(st.integers(0, 10)), m), elements=st.integers(0, n - 1)))
@@ -387,7 +394,7 @@ def test_hypothesis_scatter_add_matches_add_at(n, m, draw):
     check(nt.zeros(n, m, dtype=nt.float64).index_add_(0, nt.tensor(rows), nt.tensor(src)), exp_ia)
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.kernel_variants
 @given(hnp.arrays(np.int32, hnp.array_shapes(min_dims=0, max_dims=3, max_side=5), elements=st.integers(-3, 3)),
        st.data())
 def test_hypothesis_masks_and_nonzero(a, draw):
