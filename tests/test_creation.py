@@ -298,12 +298,13 @@ CREATORS = {
 
 
 @pytest.mark.parametrize("name", sorted(CREATORS))
-def test_every_creator_takes_dtype_and_device(name):
+def test_every_creator_takes_dtype_and_device(name, device):
     make = CREATORS[name]
-    t = make(dtype=F64, device="cpu")
+    dev = nbtensor.device(device)
+    t = make(dtype=F64, device=device)
     assert t.dtype is F64
-    assert t.device == nbtensor.device("cpu") and t.device.type == "cpu" and not t.is_cuda
-    assert make(device=nbtensor.device("cpu")).device.type == "cpu"
+    assert t.device == dev and t.is_cuda == (dev.type == "cuda")
+    assert make(device=dev).device == dev
     assert make(dtype=nbtensor.float64).dtype is F64
     with pytest.raises(RuntimeError, match="CUDA backend is not available"):
         make(device="cuda")
@@ -311,6 +312,36 @@ def test_every_creator_takes_dtype_and_device(name):
         make(device="gpu")
     with pytest.raises(TypeError, match="argument 'dtype' must be torch.dtype, not str"):
         make(dtype="float33")  # as torch: a dtype's name is not a dtype
+
+
+def test_creators_fill_on_the_device(device):
+    """Values made on `device` (read back through the host) and devices inherited by the
+    *_like and new_* forms."""
+    dev = nbtensor.device(device)
+    cases = [
+        (nbtensor.zeros(2, 3, device=device), np.zeros((2, 3), np.float32)),
+        (nbtensor.ones(4, dtype=I64, device=device), np.ones(4, np.int64)),
+        (nbtensor.full((2,), 2.5, device=device), np.full(2, 2.5, np.float32)),
+        (nbtensor.eye(3, 2, device=device), np.eye(3, 2, dtype=np.float32)),
+        (nbtensor.arange(1, 7, 2, device=device), np.arange(1, 7, 2)),
+        (nbtensor.linspace(0, 1, 5, device=device), np.linspace(0, 1, 5, dtype=np.float32)),
+        (nbtensor.tensor([[1, 2], [3, 4]], device=device), np.array([[1, 2], [3, 4]])),
+        (nbtensor.as_tensor([1.5, -2.0], device=device), np.array([1.5, -2.0], np.float32)),
+        (nbtensor.empty(0, 2, device=device), np.zeros((0, 2), np.float32)),
+    ]
+    for t, expected in cases:
+        assert t.device == dev
+        host = t.cpu()
+        assert host.device == nbtensor.device("cpu")
+        assert host.numpy().dtype == expected.dtype
+        np.testing.assert_array_equal(host.numpy(), expected)
+    x = nbtensor.ones(2, 3, device=device)
+    for t in (nbtensor.zeros_like(x), nbtensor.ones_like(x), nbtensor.empty_like(x), nbtensor.full_like(x, 3),
+              nbtensor.rand_like(x), nbtensor.randn_like(x), x.new_ones(2), x.new_zeros(2), x.new_empty(2),
+              x.new_full((2,), 1.0), x.new_tensor([1, 2])):
+        assert t.device == dev
+    assert nbtensor.full_like(x, 3).cpu().tolist() == [[3.0] * 3] * 2
+    assert x.new_tensor([1, 2]).cpu().tolist() == [1, 2]
 
 
 @pytest.mark.parametrize("bad", ["float33", "complex64", "torch.floot", "Float", "float32", "torch.float64"])
