@@ -1,5 +1,9 @@
 """Linear algebra (SPEC §8): products, contractions, matrix structure, decompositions and
-norms, against NumPy (and PyTorch, when installed), plus torch's errors for bad input."""
+norms, against NumPy (and PyTorch, when installed), plus torch's errors for bad input.
+
+Products and contractions are checked against `Ref`, an oracle that does not share the
+library's path (nbtensor ends in NumPy's BLAS, so np.matmul on the same views would test
+NumPy against itself), with a rounding bound that follows from the dtype."""
 import math
 import warnings
 
@@ -34,6 +38,122 @@ def close(t, expected, dtype=None, atol=None):
                                atol=atol if atol is not None else rtol)
 
 
+class Ref:
+    """The exact value of a product or contraction, and how far a float result may be from it.
+
+    Every product is formed and summed one at a time by ``np.einsum(..., optimize=False)``
+    in long double (BLAS has no long double: no BLAS call can be involved) or, for integer
+    and bool operands, in Python integers (exact). `mag` is the same sum over absolute
+    values and `terms` the number of roundings one result element goes through, so that a
+    float result may differ by at most ``terms * eps * mag`` (the classical bound for a sum
+    of products, with a factor ~2 to spare), plus the final rounding into its dtype.
+    """
+
+    def __init__(self, value, mag=None, terms=None):
+        self.value = np.asarray(value, dtype=object if np.asarray(value).dtype == object else np.longdouble)
+        self.exact = self.value.dtype == object
+        self.mag = None if self.exact else np.asarray(mag, np.longdouble)
+        self.terms = None if self.exact else np.asarray(terms, np.float64)
+
+    @staticmethod
+    def _wide(x):
+        x = np.asarray(x.numpy() if isinstance(x, nt.Tensor) else x)
+        return x.astype(object) if x.dtype.kind in "biu" else x.astype(np.longdouble)
+
+    @classmethod
+    def of(cls, x):
+        """An operand as it is (no rounding yet)."""
+        w = cls._wide(x)
+        return cls(w, None if w.dtype == object else abs(w), 0)
+
+    @classmethod
+    def einsum(cls, eq, *operands):
+        ops = [cls._wide(o) for o in operands]
+        value = np.einsum(eq, *ops, optimize=False)
+        if any(o.dtype == object for o in ops):
+            return cls(np.asarray(value, dtype=object))
+        mag = np.einsum(eq, *[abs(o) for o in ops], optimize=False)
+        terms = np.einsum(eq, *[np.ones(o.shape) for o in ops], optimize=False) + len(ops)
+        return cls(value, mag, terms)
+
+    @classmethod
+    def matmul(cls, a, b):
+        """torch.matmul's rules: 1-D operands, batch dimensions broadcast."""
+        na, nb = (cls._wide(x).ndim for x in (a, b))
+        if na == 1 and nb == 1:
+            eq = "j,j->"
+        elif na == 1:
+            eq = "j,...jk->...k"
+        elif nb == 1:
+            eq = "...ij,j->...i"
+        else:
+            eq = "...ij,...jk->...ik"
+        return cls.einsum(eq, a, b)
+
+    def _combine(self, other, value):
+        if self.exact or other.exact:
+            return Ref(np.asarray(value, dtype=object))
+        return Ref(value, self.mag + other.mag, np.maximum(self.terms, other.terms) + 1)
+
+    def __add__(self, other):
+        if not isinstance(other, Ref):  # a Python number
+            other = Ref(np.asarray(other, dtype=object)) if self.exact else Ref(other, abs(other), 0)
+        return self._combine(other, self.value + other.value)
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return Ref(-self.value, self.mag, self.terms)
+
+    def __rmul__(self, c):  # a Python number times the reference
+        if self.exact:
+            return Ref(np.asarray(c * self.value, dtype=object))
+        return Ref(self.value * c, self.mag * abs(c), self.terms + 1)
+
+    def __getitem__(self, index):
+        if self.exact:
+            return Ref(np.asarray(self.value[index], dtype=object))
+        return Ref(self.value[index], self.mag[index], self.terms[index])
+
+    def sum(self, axis):
+        if self.exact:
+            return Ref(np.asarray(self.value.sum(axis), dtype=object))
+        n = self.value.shape[axis]
+        return Ref(self.value.sum(axis), self.mag.sum(axis), self.terms.max(axis, initial=0) + n)
+
+    def broadcast_to(self, shape):
+        return Ref(np.broadcast_to(self.value, shape), np.broadcast_to(self.mag, shape),
+                   np.broadcast_to(self.terms, shape))
+
+
+def check_ref(t, ref, dtype):
+    """`t` is a tensor of `dtype` holding `ref`'s value: exactly for integer and bool
+    results, within the rounding bound for float ones (computed in float32 for float16)."""
+    dtype = np.dtype(dtype)
+    assert isinstance(t, nt.Tensor)
+    assert t.dtype.np == dtype, (t.dtype, dtype)
+    assert tuple(t.shape) == ref.value.shape, (tuple(t.shape), ref.value.shape)
+    got = t.numpy()
+    if dtype.kind in "biu":
+        # exact, in the dtype's arithmetic: bool is "nonzero", integers wrap around (as
+        # torch's integer products do; modulo 2**bits the order of the sums does not matter)
+        assert ref.exact
+        if dtype.kind == "b":
+            wrap = bool
+        else:
+            info = np.iinfo(dtype)
+            wrap = lambda v: (int(v) - info.min) % (1 << info.bits) + info.min  # noqa: E731
+        assert got.tolist() == np.vectorize(wrap, otypes=[object])(ref.value).tolist()
+        return
+    compute = np.float32 if dtype == np.float16 else dtype
+    err = abs(got.astype(np.longdouble) - ref.value)
+    bound = (ref.terms * np.finfo(compute).eps * ref.mag + np.finfo(dtype).eps * abs(ref.value)
+             + np.finfo(dtype).smallest_subnormal)
+    bad = ~(err <= bound)  # NaN fails too
+    assert not bad.any(), (f"{bad.sum()} of {bad.size} elements outside the rounding bound; first: got "
+                           f"{got[bad][0]!r}, exact {ref.value[bad][0]!r}, bound {bound[bad][0]!r}")
+
+
 def rand(rng, shape, dtype, layout="contiguous"):
     """A random tensor of `shape`; 'transposed' builds it as the transpose of a contiguous
     tensor, 'strided' as every other column of a wider one."""
@@ -53,18 +173,20 @@ def rand(rng, shape, dtype, layout="contiguous"):
 @pytest.mark.parametrize("n,k,p", [(3, 4, 5), (1, 1, 1), (0, 3, 2), (2, 0, 2), (16, 33, 7)])
 def test_mm_matches_numpy(rng, dtype, la, lb, n, k, p):
     a, b = rand(rng, (n, k), dtype, la), rand(rng, (k, p), dtype, lb)
+    expected = Ref.matmul(a, b)
     r = nt.mm(a, b)
-    close(r, a.numpy() @ b.numpy())
+    check_ref(r, expected, dtype)
     assert r.is_contiguous()
-    close(a.mm(b), a.numpy() @ b.numpy())
-    close(a @ b, a.numpy() @ b.numpy())
+    check_ref(a.mm(b), expected, dtype)
+    check_ref(a @ b, expected, dtype)
 
 
 def test_products_of_partial_views(rng):
     base = rand(rng, (4, 3), np.float64)
     top = base[:2]  # offset 0, row-major, but only part of the storage
-    close(nt.mm(top, base.t()), base.numpy()[:2] @ base.numpy().T)
-    close(base[1:3] @ base[2], base.numpy()[1:3] @ base.numpy()[2])
+    b = base.numpy()
+    check_ref(nt.mm(top, base.t()), Ref.einsum("ij,kj->ik", b[:2], b), np.float64)
+    check_ref(base[1:3] @ base[2], Ref.einsum("ij,j->i", b[1:3], b[2]), np.float64)
 
 
 def test_inplace_forms_refuse_read_only_and_overlapping_targets():
@@ -91,8 +213,7 @@ def test_integer_mm_is_exact(dtype):
     a = np.array([[big, 1], [2, big]], dtype=dtype)
     b = np.array([[big, 3], [5, 7]], dtype=dtype)
     r = nt.mm(T(a), T(b))
-    assert r.dtype.np == dtype
-    np.testing.assert_array_equal(r.numpy(), np.matmul(a, b))
+    check_ref(r, Ref.matmul(a, b), dtype)  # Python integers: exact
     if dtype == np.int64:
         assert r[0, 0].item() == big * big + 5 != int(float(big) * big + 5)  # float64 would round
 
@@ -100,34 +221,36 @@ def test_integer_mm_is_exact(dtype):
 def test_float16_products_compute_in_float32(rng):
     a = rng.standard_normal((8, 16)).astype(np.float16)
     b = rng.standard_normal((16, 4)).astype(np.float16)
-    expected = (a.astype(np.float32) @ b.astype(np.float32)).astype(np.float16)
-    close(nt.mm(T(a), T(b)), expected)
-    close(nt.matmul(T(a[0]), T(b)), expected[0])
-    close(nt.dot(T(a[0]), T(a[1])), np.float16(a[0].astype(np.float32) @ a[1].astype(np.float32)))
+    # within float32 rounding of the exact sums, then one rounding to float16 (a float16
+    # accumulation would be off by up to 16 float16 roundings of the magnitudes)
+    expected = Ref.matmul(a, b)
+    check_ref(nt.mm(T(a), T(b)), expected, np.float16)
+    check_ref(nt.matmul(T(a[0]), T(b)), expected[0], np.float16)
+    check_ref(nt.dot(T(a[0]), T(a[1])), Ref.einsum("i,i->", a[0], a[1]), np.float16)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("layout", ["contiguous", "transposed"])
 def test_bmm(rng, dtype, layout):
     a, b = rand(rng, (4, 3, 5), dtype, layout), rand(rng, (4, 5, 2), dtype, layout)
-    close(nt.bmm(a, b), np.matmul(a.numpy(), b.numpy()))
-    close(a.bmm(b), np.matmul(a.numpy(), b.numpy()))
-    close(nt.bmm(rand(rng, (0, 3, 5), dtype), rand(rng, (0, 5, 2), dtype)), np.zeros((0, 3, 2), dtype))
+    check_ref(nt.bmm(a, b), Ref.matmul(a, b), dtype)
+    check_ref(a.bmm(b), Ref.matmul(a, b), dtype)
+    check_ref(nt.bmm(rand(rng, (0, 3, 5), dtype), rand(rng, (0, 5, 2), dtype)), Ref.of(np.zeros((0, 3, 2))), dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("layout", ["contiguous", "transposed"])
 def test_bmm_of_a_stack_large_enough_to_share_among_threads(rng, dtype, layout):
     a, b = rand(rng, (33, 64, 48), dtype, layout), rand(rng, (33, 48, 64), dtype, layout)
-    expected = np.matmul(a.numpy(), b.numpy())
-    close(nt.bmm(a, b), expected)
-    close(a @ b, expected)
+    expected = Ref.matmul(a, b)
+    check_ref(nt.bmm(a, b), expected, dtype)
+    check_ref(a @ b, expected, dtype)
     out = nt.empty(33, 64, 64, dtype=a.dtype)
     assert nt.bmm(a, b, out=out) is out
-    close(out, expected)
+    check_ref(out, expected, dtype)
     square = rand(rng, (33, 64, 64), dtype)
-    expected = np.matmul(square.numpy(), square.numpy())
-    close(nt.bmm(square, square, out=square), expected)   # out is an operand: no thread split
+    expected = Ref.matmul(square, square)
+    check_ref(nt.bmm(square, square, out=square), expected, dtype)   # out is an operand: no thread split
 
 
 MATMUL_SHAPES = [
@@ -142,26 +265,26 @@ MATMUL_SHAPES = [
 @pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
 def test_matmul_follows_torch_rules(rng, dtype, sa, sb):
     a, b = rand(rng, sa, dtype), rand(rng, sb, dtype)
-    expected = np.matmul(a.numpy(), b.numpy())
-    close(nt.matmul(a, b), expected)
-    close(a @ b, expected)
-    close(a.matmul(b), expected)
+    expected = Ref.matmul(a, b)
+    check_ref(nt.matmul(a, b), expected, dtype)
+    check_ref(a @ b, expected, dtype)
+    check_ref(a.matmul(b), expected, dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_matmul_transposed_strided_and_expanded_operands(rng, dtype):
     a = rand(rng, (6, 4, 5), dtype, "transposed")
     b = rand(rng, (5, 3), dtype)
-    close(a @ b.expand(6, 5, 3), np.matmul(a.numpy(), b.numpy()))
+    check_ref(a @ b.expand(6, 5, 3), Ref.matmul(a, b), dtype)
     s = rand(rng, (5, 3), dtype, "strided")
-    close(a @ s, np.matmul(a.numpy(), s.numpy()))
-    close(s.t() @ a.transpose(-1, -2), np.matmul(s.numpy().T, a.numpy().transpose(0, 2, 1)))
+    check_ref(a @ s, Ref.matmul(a, s), dtype)
+    check_ref(s.t() @ a.transpose(-1, -2), Ref.einsum("ji,bkj->bik", s, a), dtype)
 
 
 def test_matmul_int_batched_is_exact():
     a = np.arange(24, dtype=np.int64).reshape(2, 3, 4) * (2 ** 30)
     b = np.arange(8, dtype=np.int64).reshape(4, 2) + 2 ** 25
-    np.testing.assert_array_equal((T(a) @ T(b)).numpy(), a @ b)
+    check_ref(T(a) @ T(b), Ref.matmul(a, b), np.int64)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -170,37 +293,46 @@ def test_mv_dot_vdot_inner_outer(rng, dtype, layout):
     m = rand(rng, (4, 3), dtype, layout)
     v = rand(rng, (3,), dtype, "strided" if layout == "strided" else "contiguous")
     w = rand(rng, (4,), dtype)
-    close(nt.mv(m, v), m.numpy() @ v.numpy())
-    close(m.mv(v), m.numpy() @ v.numpy())
-    close(nt.dot(v, v), np.dot(v.numpy(), v.numpy()))
-    close(v.dot(v), np.dot(v.numpy(), v.numpy()))
-    close(nt.vdot(v, v), np.vdot(v.numpy(), v.numpy()))
-    close(nt.inner(m, v), np.inner(m.numpy(), v.numpy()))
-    close(nt.inner(m, m), np.inner(m.numpy(), m.numpy()))
-    close(nt.outer(w, v), np.outer(w.numpy(), v.numpy()))
-    close(nt.ger(w, v), np.outer(w.numpy(), v.numpy()))
-    close(w.outer(v), np.outer(w.numpy(), v.numpy()))
-    close(nt.dot(rand(rng, (0,), dtype), rand(rng, (0,), dtype)), np.array(0, dtype))
+    check_ref(nt.mv(m, v), Ref.einsum("ij,j->i", m, v), dtype)
+    check_ref(m.mv(v), Ref.einsum("ij,j->i", m, v), dtype)
+    check_ref(nt.dot(v, v), Ref.einsum("i,i->", v, v), dtype)
+    check_ref(v.dot(v), Ref.einsum("i,i->", v, v), dtype)
+    check_ref(nt.vdot(v, v), Ref.einsum("i,i->", v, v), dtype)
+    check_ref(nt.inner(m, v), Ref.einsum("ij,j->i", m, v), dtype)
+    check_ref(nt.inner(m, m), Ref.einsum("ij,kj->ik", m, m), dtype)
+    check_ref(nt.outer(w, v), Ref.einsum("i,j->ij", w, v), dtype)
+    check_ref(nt.ger(w, v), Ref.einsum("i,j->ij", w, v), dtype)
+    check_ref(w.outer(v), Ref.einsum("i,j->ij", w, v), dtype)
+    check_ref(nt.dot(rand(rng, (0,), dtype), rand(rng, (0,), dtype)), Ref.of(0.0), dtype)
 
 
 def test_inner_with_a_scalar_and_outer_promotes():
     close(nt.inner(nt.tensor(2.0), nt.tensor([1, 2, 3])), np.array([2.0, 4.0, 6.0], np.float32))
-    close(nt.outer(nt.tensor([1, 2]), nt.tensor([0.5, 1.5])), np.outer([1, 2], [0.5, 1.5]).astype(np.float32))
-    close(nt.kron(nt.tensor([[1, 2]]), nt.tensor([1.5, 2.0])),
-          np.kron([[1, 2]], [1.5, 2.0]).astype(np.float32))
+    close(nt.outer(nt.tensor([1, 2]), nt.tensor([0.5, 1.5])), np.array([[0.5, 1.5], [1.0, 3.0]], np.float32))
+    close(nt.kron(nt.tensor([[1, 2]]), nt.tensor([1.5, 2.0])), np.array([[1.5, 2.0, 3.0, 4.0]], np.float32))
+
+
+def ref_cross(a, b, axis=-1):
+    """The cross product along `axis` from its definition (a broadcast with b): Ref."""
+    a, b = np.broadcast_arrays(Ref._wide(a), Ref._wide(b))
+    a, b = np.moveaxis(a, axis, -1), np.moveaxis(b, axis, -1)
+    pairs = [(1, 2), (2, 0), (0, 1)]
+    value = np.stack([a[..., i] * b[..., j] - a[..., j] * b[..., i] for i, j in pairs], -1)
+    mag = np.stack([abs(a[..., i] * b[..., j]) + abs(a[..., j] * b[..., i]) for i, j in pairs], -1)
+    return Ref(np.moveaxis(value, -1, axis), np.moveaxis(mag, -1, axis), 3)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_cross(rng, dtype):
     a, b = rand(rng, (4, 3), dtype), rand(rng, (4, 3), dtype)
-    close(nt.linalg.cross(a, b), np.cross(a.numpy(), b.numpy()))
-    close(nt.cross(a, b, dim=1), np.cross(a.numpy(), b.numpy()))
-    close(a.cross(b, dim=-1), np.cross(a.numpy(), b.numpy()))
+    check_ref(nt.linalg.cross(a, b), ref_cross(a, b), dtype)
+    check_ref(nt.cross(a, b, dim=1), ref_cross(a, b), dtype)
+    check_ref(a.cross(b, dim=-1), ref_cross(a, b), dtype)
     c, d = rand(rng, (3, 5), dtype), rand(rng, (3, 5), dtype)
     with pytest.warns(UserWarning, match="dim"):  # torch's default: the first dim of size 3
-        close(nt.cross(c, d), np.cross(c.numpy(), d.numpy(), axis=0))
+        check_ref(nt.cross(c, d), ref_cross(c, d, axis=0), dtype)
     e = rand(rng, (2, 1, 3), dtype)  # broadcasts against (1, 4, 3)
-    close(nt.linalg.cross(e, b.unsqueeze(0)), np.cross(*np.broadcast_arrays(e.numpy(), b.numpy())))
+    check_ref(nt.linalg.cross(e, b.unsqueeze(0)), ref_cross(e, b), dtype)
 
 
 # ====================================================================== fused add-forms
@@ -208,25 +340,26 @@ def test_cross(rng, dtype):
 def test_addmm_family(rng, dtype):
     m1, m2 = rand(rng, (2, 3), dtype), rand(rng, (3, 4), dtype, "transposed")
     inp = rand(rng, (4,), dtype)  # broadcasts to (2, 4)
-    prod = m1.numpy() @ m2.numpy()
-    close(nt.addmm(inp, m1, m2), inp.numpy() + prod)
-    close(nt.addmm(inp, m1, m2, beta=0.5, alpha=2), 0.5 * inp.numpy() + 2 * prod)
+    prod = Ref.matmul(m1, m2)
+    check_ref(nt.addmm(inp, m1, m2), Ref.of(inp) + prod, dtype)
+    check_ref(nt.addmm(inp, m1, m2, beta=0.5, alpha=2), 0.5 * Ref.of(inp) + 2 * prod, dtype)
     b1, b2 = rand(rng, (5, 2, 3), dtype), rand(rng, (5, 3, 4), dtype)
-    bprod = np.matmul(b1.numpy(), b2.numpy())
-    close(nt.baddbmm(inp, b1, b2, alpha=3), inp.numpy() + 3 * bprod)
-    close(nt.addbmm(inp, b1, b2, beta=2), 2 * inp.numpy() + bprod.sum(0))
+    bprod = Ref.matmul(b1, b2)
+    check_ref(nt.baddbmm(inp, b1, b2, alpha=3), Ref.of(inp) + 3 * bprod, dtype)
+    check_ref(nt.addbmm(inp, b1, b2, beta=2), 2 * Ref.of(inp) + bprod.sum(0), dtype)
     mat, vec, v2 = rand(rng, (2, 3), dtype), rand(rng, (3,), dtype), rand(rng, (2,), dtype)
-    close(nt.addmv(v2, mat, vec, beta=-1), -v2.numpy() + mat.numpy() @ vec.numpy())
-    close(nt.addr(rand(rng, (2, 3), dtype) * 0, v2, vec, alpha=2), 2 * np.outer(v2.numpy(), vec.numpy()))
+    check_ref(nt.addmv(v2, mat, vec, beta=-1), -Ref.of(v2) + Ref.matmul(mat, vec), dtype)
+    check_ref(nt.addr(rand(rng, (2, 3), dtype) * 0, v2, vec, alpha=2), 2 * Ref.einsum("i,j->ij", v2, vec), dtype)
 
 
 def test_beta_zero_ignores_nan_in_input(rng):
     nan = nt.full((2, 2), float("nan"))
     m = rand(rng, (2, 2), np.float32)
-    close(nt.addmm(nan, m, m, beta=0), m.numpy() @ m.numpy())
-    close(nt.addmv(nt.full((2,), float("nan")), m, m[0], beta=0), m.numpy() @ m.numpy()[0])
-    close(nt.addr(nan, m[0], m[1], beta=0), np.outer(m.numpy()[0], m.numpy()[1]))
-    close(nt.baddbmm(nan, m.unsqueeze(0), m.unsqueeze(0), beta=0), (m.numpy() @ m.numpy())[None])
+    f32 = np.float32
+    check_ref(nt.addmm(nan, m, m, beta=0), Ref.matmul(m, m), f32)
+    check_ref(nt.addmv(nt.full((2,), float("nan")), m, m[0], beta=0), Ref.matmul(m, m[0]), f32)
+    check_ref(nt.addr(nan, m[0], m[1], beta=0), Ref.einsum("i,j->ij", m[0], m[1]), f32)
+    check_ref(nt.baddbmm(nan, m.unsqueeze(0), m.unsqueeze(0), beta=0), Ref.matmul(m, m)[None], f32)
 
 
 def test_add_forms_on_integers_truncate_beta_like_torch():
@@ -240,35 +373,39 @@ def test_inplace_add_forms_keep_identity(rng):
     c = nt.zeros(2, 4)
     m1, m2 = rand(rng, (2, 3), np.float32), rand(rng, (3, 4), np.float32)
     cid = id(c)
+    f32 = np.float32
     assert c.addmm_(m1, m2, alpha=2) is c and id(c) == cid
-    close(c, 2 * (m1.numpy() @ m2.numpy()))
+    check_ref(c, 2 * Ref.matmul(m1, m2), f32)
     v = nt.ones(2)
     assert v.addmv_(m1, m1[0]) is v
-    close(v, 1 + m1.numpy() @ m1.numpy()[0])
+    check_ref(v, 1 + Ref.matmul(m1, m1[0]), f32)
     r = nt.zeros(2, 3)
+    expected = Ref.einsum("i,j->ij", v, m1[0])
     assert r.addr_(v, m1[0]) is r
+    check_ref(r, expected, f32)
     bc = nt.zeros(1, 2, 4)
     assert bc.baddbmm_(m1.unsqueeze(0), m2.unsqueeze(0)) is bc
-    close(bc, (m1.numpy() @ m2.numpy())[None])
+    check_ref(bc, Ref.matmul(m1, m2)[None], f32)
     assert c.addbmm_(m1.unsqueeze(0), m2.unsqueeze(0), beta=0) is c
-    close(c, m1.numpy() @ m2.numpy())
+    check_ref(c, Ref.matmul(m1, m2), f32)
 
 
 def test_out_argument(rng):
     a, b = rand(rng, (2, 3), np.float32), rand(rng, (3, 4), np.float32)
     out = nt.empty(2, 4)
     storage = out._storage
+    f32, prod = np.float32, Ref.matmul(a, b)
     assert nt.mm(a, b, out=out) is out and out._storage is storage
-    close(out, a.numpy() @ b.numpy())
+    check_ref(out, prod, f32)
     assert nt.matmul(a, b, out=out) is out
     assert nt.addmm(out, a, b, out=out) is out  # out aliases input
-    close(out, 2 * (a.numpy() @ b.numpy()))
+    check_ref(out, prod + prod, f32)
     folded = nt.empty(5, 2, 4)
     assert nt.matmul(a.expand(5, 2, 3), b, out=folded) is folded
-    close(folded, np.broadcast_to(a.numpy() @ b.numpy(), (5, 2, 4)))
+    check_ref(folded, prod.broadcast_to((5, 2, 4)), f32)
     transposed_out = nt.empty(4, 2).t()
     nt.mm(a, b, out=transposed_out)
-    close(transposed_out, a.numpy() @ b.numpy())
+    check_ref(transposed_out, prod, f32)
     with pytest.raises(RuntimeError, match="Expected out tensor to have dtype float, but got double"):
         nt.mm(a, b, out=nt.empty(2, 4, dtype=nt.float64))
     with pytest.raises(RuntimeError, match="Expected out tensor to have dtype float, but got long int"):
@@ -276,7 +413,7 @@ def test_out_argument(rng):
     small = nt.empty(3)
     with pytest.warns(UserWarning, match="resized"):
         nt.mm(a, b, out=small)
-    close(small, a.numpy() @ b.numpy())
+    check_ref(small, prod, f32)
     with pytest.raises(RuntimeError, match="single memory location"):
         nt.mm(a, b, out=nt.empty(1, 4).expand(2, 4))
 
@@ -298,11 +435,11 @@ def test_einsum_matches_numpy(rng, dtype, eq, shapes):
     arrays = [o.numpy() for o in ops]
     if eq == "ij,jk->ik" and shapes[0] == (2, 1):
         arrays[0] = np.broadcast_to(arrays[0], (2, 3))
-    expected = np.einsum(eq, *arrays)
+    expected = Ref.einsum(eq, *arrays)
     r = nt.einsum(eq, *ops)
-    close(r, expected)
+    check_ref(r, expected, dtype)
     assert not any(np.may_share_memory(r.numpy(), a) for a in arrays)
-    close(nt.einsum(eq, ops), expected)
+    check_ref(nt.einsum(eq, ops), expected, dtype)
 
 
 @pytest.mark.parametrize("eq,shapes,dtype,expected", [
@@ -313,28 +450,41 @@ def test_einsum_matches_numpy(rng, dtype, eq, shapes):
 def test_einsum_integer_result_dtypes_follow_torch(eq, shapes, dtype, expected):
     ops = [np.ones(s, dtype) for s in shapes]
     r = nt.einsum(eq, *[T(o) for o in ops])
-    close(r, np.einsum(eq, *[o.astype(np.int64) for o in ops]).astype(expected))
+    check_ref(r, Ref.einsum(eq, *ops), expected)
 
 
 def test_einsum_sublist_form_and_integers(rng):
     a, b = rand(rng, (2, 3), np.float64), rand(rng, (3, 4), np.float64)
-    close(nt.einsum(a, [0, 1], b, [1, 2], [0, 2]), a.numpy() @ b.numpy())
+    check_ref(nt.einsum(a, [0, 1], b, [1, 2], [0, 2]), Ref.matmul(a, b), np.float64)
     i = np.arange(6, dtype=np.int64).reshape(2, 3) * 2 ** 31
-    np.testing.assert_array_equal(nt.einsum("ij,kj->ik", T(i), T(i)).numpy(), i @ i.T)
+    check_ref(nt.einsum("ij,kj->ik", T(i), T(i)), Ref.einsum("ij,kj->ik", i, i), np.int64)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_tensordot_and_kron(rng, dtype):
     a, b = rand(rng, (2, 3, 4), dtype), rand(rng, (3, 4, 5), dtype)
-    close(nt.tensordot(a, b), np.tensordot(a.numpy(), b.numpy()))
-    close(nt.tensordot(a, b, dims=0), np.tensordot(a.numpy(), b.numpy(), 0))
+    check_ref(nt.tensordot(a, b), Ref.einsum("ijk,jkl->il", a, b), dtype)
+    check_ref(nt.tensordot(a, b, dims=0), Ref.einsum("ijk,lmn->ijklmn", a, b), dtype)
     c = rand(rng, (4, 3, 5), dtype)
-    close(nt.tensordot(a, c, dims=([1, 2], [1, 0])), np.tensordot(a.numpy(), c.numpy(), ([1, 2], [1, 0])))
+    check_ref(nt.tensordot(a, c, dims=([1, 2], [1, 0])), Ref.einsum("ijk,kjl->il", a, c), dtype)
     e = np.eye(4, 2, dtype=dtype)
-    close(nt.tensordot(a, T(e), dims=nt.tensor(1)), np.tensordot(a.numpy(), e, 1))
+    check_ref(nt.tensordot(a, T(e), dims=nt.tensor(1)), Ref.einsum("ijk,kl->ijl", a, e), dtype)
     x, y = rand(rng, (2, 3), dtype), rand(rng, (3, 1, 2), dtype)
-    close(nt.kron(x, y), np.kron(x.numpy(), y.numpy()))
-    close(x.kron(x), np.kron(x.numpy(), x.numpy()))
+    check_ref(nt.kron(x, y), ref_kron(x, y), dtype)
+    check_ref(x.kron(x), ref_kron(x, x), dtype)
+
+
+def ref_kron(x, y):
+    """The Kronecker product from its definition, element by element (small inputs):
+    result[i * y.shape + j] = x[i] * y[j], the shorter shape padded with leading 1s."""
+    x, y = Ref._wide(x), Ref._wide(y)
+    nd = max(x.ndim, y.ndim)
+    x, y = x.reshape((1,) * (nd - x.ndim) + x.shape), y.reshape((1,) * (nd - y.ndim) + y.shape)
+    out = np.empty(tuple(a * b for a, b in zip(x.shape, y.shape, strict=True)), x.dtype)
+    for i in np.ndindex(*x.shape):
+        for j in np.ndindex(*y.shape):
+            out[tuple(a * n + b for a, n, b in zip(i, y.shape, j, strict=True))] = x[i] * y[j]
+    return Ref(out, abs(out), 1)
 
 
 # ====================================================================== matrix structure
