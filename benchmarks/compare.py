@@ -5,6 +5,7 @@ Runs the workloads of asv_benchmarks/bench_elementwise.py in one process; the ba
 take turns as benchmarks/_timing.py describes.
 """
 import argparse
+import functools
 import os
 import sys
 
@@ -45,7 +46,7 @@ def main():
                     objects[key] = obj
             except NotImplementedError:
                 continue
-            fns[backend] = (lambda f=getattr(objects[key], method), b=backend: f(b))
+            fns[backend] = functools.partial(getattr(objects[key], method), backend)
         times = timing.best_times(fns, args.repeat, args.pause)
         bandwidth = f"{nbytes / times['nbtensor'] / 1e9:8.1f}" if nbytes else ""
         print(timing.row(label, times, 30) + bandwidth)

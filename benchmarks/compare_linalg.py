@@ -7,6 +7,7 @@ turns as benchmarks/_timing.py describes.
 calls that wait for a descheduled thread take milliseconds; one thread is steadier).
 """
 import argparse
+import functools
 import os
 import sys
 
@@ -43,7 +44,7 @@ def compare(cls, method, params, repeat, pause, threads):
             continue
         if backend == "torch" and threads:
             sys.modules["torch"].set_num_threads(threads)
-        fns[backend] = (lambda f=getattr(obj, method), b=backend: f(b, *params))
+        fns[backend] = functools.partial(getattr(obj, method), backend, *params)
     return timing.best_times(fns, repeat, pause)
 
 

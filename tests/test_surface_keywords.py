@@ -10,7 +10,7 @@ X = nb.arange(6.0).reshape(2, 3)
 Y = nb.ones(2, 3)
 V = nb.arange(3.0)
 M = nb.eye(3)
-I = nb.tensor([[0, 1, 0]])
+IX = nb.tensor([[0, 1, 0]])
 
 # name -> (keyword call, positional call)
 CALLS = {
@@ -48,8 +48,8 @@ CALLS = {
     "det": (lambda T: T.det(input=M), lambda T: T.det(M)),
     "index_put": (lambda T: T.index_put(input=X, indices=(T.tensor([0]),), values=T.tensor(1.0)),
                   lambda T: T.index_put(X, (T.tensor([0]),), T.tensor(1.0))),
-    "scatter_reduce": (lambda T: T.scatter_reduce(input=X, dim=0, index=I, src=Y, reduce="sum"),
-                       lambda T: T.scatter_reduce(X, 0, I, Y, "sum")),
+    "scatter_reduce": (lambda T: T.scatter_reduce(input=X, dim=0, index=IX, src=Y, reduce="sum"),
+                       lambda T: T.scatter_reduce(X, 0, IX, Y, "sum")),
     "asarray": (lambda T: T.asarray(obj=[1, 2]), lambda T: T.asarray([1, 2])),
     "method_add": (lambda T: X.add(other=Y), lambda T: X.add(Y)),
     "method_pow": (lambda T: X.pow(exponent=2), lambda T: X.pow(2)),
@@ -95,7 +95,7 @@ def test_unknown_keywords_raise_type_error():
 @pytest.mark.parametrize("name", sorted(CALLS))
 def test_keyword_calls_match_torch(name):
     keyword, _ = CALLS[name]
-    tX, tY, tV, tM, tI = (torch.from_numpy(t.numpy().copy()) for t in (X, Y, V, M, I))
+    tX, tY, tV, tM, tI = (torch.from_numpy(t.numpy().copy()) for t in (X, Y, V, M, IX))
 
     class TorchNamespace:
         def __getattr__(self, attr):
@@ -103,8 +103,8 @@ def test_keyword_calls_match_torch(name):
 
     # re-evaluate the same call on torch tensors: swap the module-level operands in
     g = keyword.__globals__
-    saved = {k: g[k] for k in ("X", "Y", "V", "M", "I")}
-    g.update(X=tX, Y=tY, V=tV, M=tM, I=tI)
+    saved = {k: g[k] for k in ("X", "Y", "V", "M", "IX")}
+    g.update(X=tX, Y=tY, V=tV, M=tM, IX=tI)
     try:
         want = keyword(TorchNamespace())
     finally:

@@ -291,7 +291,7 @@ def test_permute_transpose_T_mT():
     with pytest.raises(RuntimeError, match="t\\(\\) expects a tensor with <= 2 dimensions"):
         t.t()
     with pytest.raises(RuntimeError, match="mT"):
-        v.mT
+        _ = v.mT
     with pytest.raises(RuntimeError, match="duplicate dims"):
         t.permute(0, 0, 1)
     with pytest.raises(RuntimeError, match="does not match the length"):
