@@ -50,6 +50,9 @@ SMALL_THRESHOLDS = {
     # rows in blocks of 2 (both smaller than the shapes drawn, so blocks are also ragged)
     ("nbtensor._cpu", "TILE"): 2,
     ("nbtensor._cpu", "ROW_BLOCK"): 2,
+    # float products: runs shorter than this multiply in order (torch's short loop); 0 lets
+    # the reassociating serial and parallel prod kernels take small runs too
+    ("nbtensor._reduce", "_ORDERED_RUN"): 0,
     # 64-bit sorts: runs of equal top halves longer than 2 are re-sorted by NumPy
     ("nbtensor._sorting", "_RUN_LIMIT"): 2,
     # stacks of float matrices are split among threads from any size

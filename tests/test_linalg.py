@@ -229,6 +229,7 @@ def test_float16_products_compute_in_float32(rng):
     check_ref(nt.dot(T(a[0]), T(a[1])), Ref.einsum("i,i->", a[0], a[1]), np.float16)
 
 
+@pytest.mark.kernel_variants  # stacks of matrices also split among threads
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("layout", ["contiguous", "transposed"])
 def test_bmm(rng, dtype, layout):
@@ -261,6 +262,7 @@ MATMUL_SHAPES = [
 ]
 
 
+@pytest.mark.kernel_variants  # stacks of matrices also split among threads
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
 def test_matmul_follows_torch_rules(rng, dtype, sa, sb):
@@ -336,6 +338,7 @@ def test_cross(rng, dtype):
 
 
 # ====================================================================== fused add-forms
+@pytest.mark.kernel_variants  # stacks of matrices also split among threads
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_addmm_family(rng, dtype):
     m1, m2 = rand(rng, (2, 3), dtype), rand(rng, (3, 4), dtype, "transposed")
