@@ -441,8 +441,8 @@ def apply(op, operands, out=None, inplace=False):
     if out is not None and out._shape != shape:
         resize_out(out, shape, _output_strides(op, operands, shape))
     if op.half is not None and result_dtype is dt.float16 and not _one_value(operands[1]):
-        result = op.half(*operands)
-        return result if target is None else copy_into(target, result)
+        result = op.half(*operands)  # composed of ops whose layouts need not be torch's
+        return copy_into(target if target is not None else _new_output(op, operands, shape, result_dtype), result)
     ins = []
     half = common is dt.float16
     for i, x in enumerate(operands):

@@ -390,6 +390,10 @@ def test_half_trunc_division_rounds_the_quotient_to_half_first():
     check(nb.div(a, b, rounding_mode="trunc"), np.float16([1667, -1667, 3]))
     q = (a.numpy().astype(np.float32) / b.numpy().astype(np.float32)).astype(np.float16)
     check(nb.div(a, b, rounding_mode="trunc"), np.trunc(q))
+    # the composed float16 steps still give torch's layout: the first input's
+    t = nb.zeros((2, 2), dtype=nb.float16).T
+    assert (t // nb.ones(2, 2, dtype=nb.float16)).stride() == (1, 2)
+    assert (nb.ones(2, 2, dtype=nb.float16) // t).stride() == (2, 1)
 
 
 def test_copy_between_the_same_elements_is_skipped_even_when_expanded():

@@ -517,6 +517,8 @@ def _overlap_ok(dest, srcs, elementwise=True):
     for s in srcs:
         if not elementwise and _is_t(s) and _t_storage(s) == _t_storage(dest):
             return False  # reductions, cat, mm: no overlap check in torch
+        if _is_t(s) and dest.numel() == 0 and s.numel() and _t_storage(s) == _t_storage(dest):
+            return False  # an empty out= grows over its storage after torch's overlap check
         if not _is_t(s) or not _overlaps(dest, s):
             continue
         if s is dest:
