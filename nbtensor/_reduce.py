@@ -113,6 +113,11 @@ def _storage(x):
 _ORDERED_RUN = 32
 
 
+def every_dim(dim):
+    """True when a reduction's `dim` argument asks for every dimension (None, or empty)."""
+    return dim is None or (isinstance(dim, (tuple, list)) and not dim)
+
+
 def _reduce(name, x, dims, keepdim, acc_dtype, out_dtype, empty_value=None):
     """Run value reduction `name` (sum, prod, max, min) and return a new tensor."""
     shape = _out_shape(x._shape, dims, keepdim)
@@ -260,7 +265,7 @@ def _extreme(name, input, dims, keepdim, given=None):
     """max/min over `dims`; `given` is the dim argument as passed (None, an int or a sequence):
     with no dim an empty input is a RuntimeError, else the first (in the order given) empty
     dim is an IndexError that names it as given, as torch does."""
-    if given is None or (isinstance(given, (tuple, list)) and not given):
+    if every_dim(given):
         if input.numel() == 0:
             raise RuntimeError(
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
@@ -458,14 +463,15 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
     if p in (math.inf, -math.inf) and a.numel() == 0:
         name = "inf" if p > 0 else "-inf"
         empty = [d for d in dims if a._shape[d] == 0] if dim is not None else []
-        if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        if every_dim(dim):
             raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty tensor because "
                                "the operation does not have an identity")
         if empty:
             raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the dimension {empty[0]}"
                                "because this dimension is empty and the operation does not have an identity")
-    if p != 0 and _numel([a._shape[d] for d in dims]) == 1:
+    if p != 0 and _numel([a._shape[d] for d in dims]) == 1 and not (a.dim() == 0 and not every_dim(dim)):
         # one element per result: torch returns |x| itself, never its overflowing square
+        # (but a 0-d input reduced over a named dim goes through the square, as in torch)
         result = amax(a, dims, keepdim)
     elif p in ("fro", 2, 2.0, None):
         result = apply(OPS_BY_NAME["sqrt"], (sum(apply(OPS_BY_NAME["mul"], (a, a)), dims, keepdim),))
