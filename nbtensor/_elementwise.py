@@ -117,7 +117,8 @@ class Op:
         # allow: "both" (add, pow), "other" (eq, fmod: the input must be a tensor), "none".
         self.scalars = scalars
         # float kernels torch uses for a Python-number operand 1 (pow: x ** 0.5 is sqrt(x),
-        # so (-inf) ** 0.5 is nan and (-0.) ** 0.5 is -0.)
+        # so (-inf) ** 0.5 is nan and (-0.) ** 0.5 is -0.); not for float16, whose
+        # generic pow gives inf and +0. there
         self.scalar_kernels = scalar_kernels
         # out= must have the result's dtype exactly (torch's unary ops that keep the dtype,
         # clamp, where) rather than any dtype the result casts to: the message when it has not.
@@ -454,7 +455,8 @@ def apply(op, operands, out=None, inplace=False):
             via = half and not (i == op.float_scalar and (not isinstance(x, Tensor) or not x._shape and i == 1))
             ins.append(_operand(x, compute, shape, dt.float16 if via else None))
     kernel = op.kernel_name(compute)
-    if op.scalar_kernels is not None and compute.is_floating_point and not isinstance(operands[1], Tensor):
+    if (op.scalar_kernels is not None and compute.is_floating_point and not half
+            and not isinstance(operands[1], Tensor)):
         special = op.scalar_kernels.get(operands[1])
         if special is not None:
             kernel, ins = special, ins[:1]

@@ -136,6 +136,14 @@ def test_scalar_half_powers_are_square_roots():
     check(x ** -0.5, np.float32([np.nan, -np.inf, 0.5, np.nan, 0]))
     check(x ** nb.tensor(0.5), np.float32([np.inf, 0, 2, np.nan, np.inf]))  # a tensor: pow
     check(x.double().pow(0.5), np.float64([np.nan, -0.0, 2, np.nan, np.inf]))
+    # float16 has no such shortcut in torch: C's pow (also into a float64 out=)
+    h = x.half()
+    check(h ** 0.5, np.float16([np.inf, 0, 2, np.nan, np.inf]))
+    assert not np.signbit((h ** 0.5).numpy()[1])
+    check(h ** -0.5, np.float16([0, np.inf, 0.5, np.nan, 0]))
+    out = nb.zeros(5, dtype=nb.float64)
+    nb.pow(h, 0.5, out=out)
+    check(out, np.float64([np.inf, 0, 2, np.nan, np.inf]))
 
 
 def test_integer_division_wraps_like_twos_complement():
