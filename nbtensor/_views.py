@@ -358,9 +358,7 @@ def split(tensor, split_size_or_sections, dim=0):
         if step < 0 or (step == 0 and size != 0):
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}"
                                if step == 0 else f"split expects split_size be non-negative, but got split_size={step}")
-        if size == 0:
-            return (tensor,)
-        sizes = [min(step, size - s) for s in range(0, size, step)]
+        sizes = [min(step, size - s) for s in range(0, size, step)] if size else [0]  # one empty view
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != size or any(s < 0 for s in sizes):

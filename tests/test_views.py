@@ -343,6 +343,13 @@ def test_split_chunk():
     assert [c.shape[0] for c in nbtensor.arange(6).chunk(4)] == [2, 2, 2]      # torch gives 3, not 4
     assert [c.shape[0] for c in nbtensor.arange(5).chunk(5)] == [1] * 5
     assert [c.shape for c in nbtensor.zeros(0, 2).chunk(3)] == [(0, 2)] * 3
+    # an empty dim splits into one empty view: a new tensor, so resizing the input (as an
+    # out=) does not reshape the piece
+    e = nbtensor.ones(3, 0)  # float32, like the cumsum below
+    (piece,) = e.split(2, 1)
+    assert piece is not e and piece.shape == (3, 0)
+    nbtensor.cumsum(nbtensor.zeros(1), 0, out=e)
+    assert e.shape == (1,) and piece.shape == (3, 0)
     with pytest.raises(RuntimeError, match="split_with_sizes expects split_sizes to sum exactly to 7"):
         t.split([1, 2])
     with pytest.raises(RuntimeError, match="chunk expects `chunks` to be greater than 0"):
