@@ -228,23 +228,21 @@ def _values_equal_(a, b, dtype, tol, scale):
     if (ai != bi).any() or (a[ai] != b[bi]).any():
         return False
     a, b = a[~ai], b[~ai]
-    rtol = RTOL[_computed_in(a, dtype)]
+    rtol = _rtol(a, dtype)
     return bool((np.abs(a - b) <= rtol * np.abs(a) + 4 * rtol * scale).all())
 
 
-def _computed_in(values, dtype):
-    """The narrowest float dtype that holds all of torch's `values` exactly: a float32 result
-    widened into a float64 out= is compared with float32's tolerance. (Whole numbers fit
-    every dtype and say nothing: they keep `dtype`'s tolerance.)"""
-    if np.array_equal(np.round(values), values):
-        return dtype
-    for narrow in FLOATS:
-        if narrow == dtype:
-            break
+def _rtol(values, dtype):
+    """Per element, the tolerance of the narrowest float dtype that holds torch's value
+    exactly: a float32 result widened into a float64 out= is compared with float32's.
+    (Whole numbers fit every dtype and say nothing: they keep `dtype`'s tolerance.)"""
+    rtol = np.full(values.shape, RTOL[dtype])
+    fraction = np.round(values) != values
+    for narrow in reversed(FLOATS[:FLOATS.index(dtype)]):
         with np.errstate(all="ignore"):
-            if np.array_equal(values.astype(narrow).astype(np.float64), values):
-                return narrow
-    return dtype
+            fits = fraction & (values.astype(narrow).astype(np.float64) == values)
+        rtol[fits] = RTOL[narrow]
+    return rtol
 
 
 def _tnp(t):
@@ -285,15 +283,16 @@ def torch_isfinite(a):
     return _torch.isfinite(a)
 
 
-def compare_state(tns, nns, line, tol, line_no):
+def compare_state(tns, nns, line, tol, line_no, scale_before=0.0):
     """Compare every live variable; returns a Mismatch or None. With a tolerance (see
-    `tolerance`), resyncs nbtensor's float values to torch's where they agree within it."""
+    `tolerance`), resyncs nbtensor's float values to torch's where they agree within it.
+    `scale_before`: the line's `_line_scale` before it ran (an in-place line overwrites it)."""
     tnames = sorted(k for k in tns if k.startswith("v"))
     nnames = sorted(k for k in nns if k.startswith("v"))
     if tnames != nnames:
         return Mismatch("bound-names", line_no, line,
                         "torch vars %s, nbtensor vars %s" % (tnames, nnames))
-    scale = _line_scale(line, tns) if tol & {"approx", "torch_nan"} else 0.0
+    scale = max(_line_scale(line, tns), scale_before) if tol & {"approx", "torch_nan"} else 0.0
     tflat, nflat = [], []
     for name in tnames:
         t, n = tns[name], nns[name]
@@ -409,6 +408,8 @@ def _exec(line, ns):
 def step(line, tns, nns, line_no):
     """Run one line on both sides and compare. Returns (torch_exc, Mismatch or None)."""
     before = {k: tuple(v.shape) for k, v in tns.items() if k.startswith("v") and _is_t(v)}
+    tol = tolerance(line)
+    scale_before = _line_scale(line, tns) if "torch_nan" in tol else 0.0
     te = _exec(line, tns)
     ne = _exec(line, nns)
     if isinstance(te, NameError):
@@ -424,7 +425,7 @@ def step(line, tns, nns, line_no):
                             "  nbtensor raises %s: %s"
                             % (type(te).__name__, str(te).splitlines()[0][:200],
                                type(ne).__name__, str(ne).splitlines()[0][:200]))
-    m = compare_state(tns, nns, line, tolerance(line), line_no)
+    m = compare_state(tns, nns, line, tol, line_no, scale_before)
     if m is not None:
         m.torch_raised = te is not None
         if m.kind == "shape" and m.var in before:
