@@ -109,7 +109,8 @@ def _storage(x):
 
 
 # Float products of shorter runs multiply first to last, as torch's CPU loop does below four
-# vectors of float32: an overflow meets a later zero as nan there, never as 0.
+# vectors of float32: an overflow meets a later zero as nan there, never as 0. Longer runs
+# are reassociated (vectorised) and redone in order only when the result is not finite.
 _ORDERED_RUN = 32
 
 
@@ -131,12 +132,17 @@ def _reduce(name, x, dims, keepdim, acc_dtype, out_dtype, empty_value=None):
     x, K, R, sk, sr = _plan(x, dims, order_free=True)
     values = np.empty(K, acc_dtype.np)
     module = _module()
-    if name == "prod" and R < _ORDERED_RUN and acc_dtype.is_floating_point:
+    ordered = name == "prod" and acc_dtype.is_floating_point
+    if ordered and R < _ORDERED_RUN:
         module.prod_reduce_ordered(x._storage, x._offset, K, R, sk, sr, values)
     elif K * R >= _cpu.PARALLEL_THRESHOLD:
         getattr(module, name + "_reduce_par")(x._storage, x._offset, K, R, sk, sr, values, _cpu._nchunks())
     else:
         getattr(module, name + "_reduce")(x._storage, x._offset, K, R, sk, sr, values)
+    if ordered and R >= _ORDERED_RUN and not np.isfinite(values).all():
+        # reassociated, partial products can overflow where first to last they meet a zero
+        # first (arange(80.).prod() is 0): redo the product in order
+        module.prod_reduce_ordered(x._storage, x._offset, K, R, sk, sr, values)
     return _wrap_result(values, shape, out_dtype)
 
 

@@ -145,6 +145,10 @@ def test_short_float_products_multiply_first_to_last():
     with np.errstate(over="ignore", invalid="ignore"):
         expected = np.array([np.prod(x.numpy()[i * 4:i * 4 + 4]) for i in range(3)], np.float32)
     check(x.reshape(3, 4).prod(1), expected)
+    # a long run is vectorised, but a non-finite product is redone first to last: the zero
+    # comes first in arange(80.) and the product stays 0 (as torch's), not 0 * inf
+    check(nb.arange(80.0).prod(), np.float32(0))
+    check(nb.arange(80.0).reshape(2, 40).prod(1), np.float32([0, np.inf]))
 
 
 def test_float16_mean_of_integers_is_summed_in_float32():
