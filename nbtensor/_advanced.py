@@ -187,7 +187,7 @@ def parse(t, items, check=True):
                         f"shape of the indexed tensor {list(here)} at index {len(shape) + i}")
             # torch's index tensors for a mask: the columns of nonzero()'s (n, k) result
             nz = np.stack(np.nonzero(payload), axis=1) if k else np.zeros((0, 0), np.int64)
-            for i, arr in enumerate(nz[:, i] for i in range(k)):
+            for arr in (nz[:, j] for j in range(k)):
                 dims.append(len(shape))
                 arrays.append(arr)
                 shape.append(t._shape[d])
