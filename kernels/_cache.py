@@ -136,7 +136,14 @@ def cache_class(root):
         def __init__(self, py_func, py_file):
             self._py_file = py_file
             self._lineno = py_func.__code__.co_firstlineno
-            self._cache_path = os.path.join(root, self.get_suitable_cache_subpath(py_file))
+            inside = os.path.relpath(os.path.dirname(os.path.abspath(py_file)), root)
+            if inside.split(os.sep)[0] != os.pardir:
+                # a source rendered into the cache itself (loader.py): a subfolder named
+                # after its place in the cache, so a moved or copied cache still matches
+                subpath = "compiled-" + inside.replace(os.sep, "-")
+            else:
+                subpath = self.get_suitable_cache_subpath(py_file)
+            self._cache_path = os.path.join(root, subpath)
 
         def get_cache_path(self):
             return self._cache_path

@@ -3,7 +3,6 @@
 Callers pass raw operands (storage array, offset, strides) already validated and
 broadcast to the output shape; this module never sees a Tensor.
 """
-import importlib
 import os
 import sys
 
@@ -34,8 +33,8 @@ def kernel(op, variant):
     key = op + variant
     fn = _KERNELS.get(key)
     if fn is None:
-        module = importlib.import_module(f"{__package__}.kernels.cpu.generated.{op}")
-        fn = _KERNELS[key] = getattr(module, key)
+        from .kernels.cpu import loader
+        fn = _KERNELS[key] = getattr(loader.load(op), key)
     return fn
 
 

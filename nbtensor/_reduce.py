@@ -5,7 +5,8 @@ and the scans cumsum/cumprod/cummax/cummin/logcumsumexp.
 Every reduction is planned as a (K, R) problem: K outputs, each reducing R elements at
 stride sr, outputs at stride sk. Kept and reduced dimensions are each collapsed into one
 when their strides allow (else the input is copied once in the right order), and the
-generated kernels in kernels/cpu/reduce.py pick a vectorised loop for either layout.
+kernels (module "reduce", rendered by kernels/cpu/codegen.py) pick a vectorised loop for
+either layout.
 """
 import functools
 import math
@@ -34,8 +35,8 @@ _kernels = None
 def _module():
     global _kernels
     if _kernels is None:
-        from .kernels.cpu import reduce as module
-        _kernels = module
+        from .kernels.cpu import loader
+        _kernels = loader.load("reduce")
     return _kernels
 
 

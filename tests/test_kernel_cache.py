@@ -28,8 +28,8 @@ SCENARIO = textwrap.dedent("""
         big = torch.ones(100000)
         values = [(x32 + x32).tolist(), (x64 + x64).tolist(), x32.sum().item(), (big + big).tolist()[-1]]
     from numba.core.dispatcher import Dispatcher
-    from nbtensor.kernels.cpu import reduce
-    from nbtensor.kernels.cpu.generated import add
+    from nbtensor.kernels.cpu import loader
+    add, reduce = loader.load("add"), loader.load("reduce")
     kernels = [k for m in (add, reduce) for k in vars(m).values() if isinstance(k, Dispatcher)]
     print(json.dumps({
         "values": values,
@@ -202,3 +202,17 @@ def test_unwritable_cache_dir_costs_one_warning_not_a_failure(tmp_path):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["values"] == EXPECTED
     assert len(result["warnings"]) == 1 and str(blocker) in result["warnings"][0]
+
+
+def test_processes_racing_on_an_empty_cache_each_import_whole_renderings(tmp_path):
+    # Kernel sources are rendered into the cache at first use: four processes starting at
+    # once on an empty cache all write them; each must import a whole file and compute right.
+    env = dict(os.environ, NBTENSOR_CACHE_DIR=str(tmp_path))
+    procs = [subprocess.Popen([sys.executable, "-c", SCENARIO], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    for p in procs:
+        out, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err
+        result = json.loads(out.strip().splitlines()[-1])
+        assert result["values"] == EXPECTED and result["warnings"] == []
+    assert not [p for p in (tmp_path).rglob(".*.py")]  # no temporary file left behind

@@ -1,10 +1,12 @@
-"""Writes the generated kernels: ``generated/<op>.py`` per element-wise op and reduce.py.
+"""Renders the kernel modules: one per element-wise op, and ``reduce`` (the reductions).
 
 Numba caches only module-level functions defined in a real file (closures and kernels that
-take a function argument recompile in every process), so op-generic kernels are generated
-as source text. Run ``python -m nbtensor.kernels.cpu.codegen`` after editing ops.py or the
-templates; a test fails while a generated file is out of date. One module per op keeps
-the first use of an op cheap: only that op's dispatchers are created on import.
+take a function argument recompile in every process), so op-generic kernels are rendered
+as source text from the tables in ops.py; `loader` writes each module into the hash-keyed
+kernel cache at first use and imports it from there. One module per op keeps the first use
+of an op cheap: only that op's dispatchers are created on import. ``python -m
+nbtensor.kernels.cpu.codegen add`` prints one module (tests/golden/ holds one, to review
+changes to the templates).
 
 For each op with k inputs its module holds:
 - ``_<op>_run``: a 1-D strided loop (inlined), with unit-stride/broadcast fast paths that
@@ -15,7 +17,7 @@ For each op with k inputs its module holds:
 The ``_par`` versions split the work across threads with ``prange``; the caller picks them
 above a measured size.
 """
-import pathlib
+import sys
 
 from . import ops
 
@@ -25,12 +27,12 @@ import math  # noqa: F401
 import numpy as np
 from numba import prange
 
-from ..._jit import helper, kernel
-from ...strides import advance, position
-from ..scalar import (  # noqa: F401
+from nbtensor.kernels._jit import helper, kernel
+from nbtensor.kernels.cpu.scalar import (  # noqa: F401
     clamp, erf, floor_div_int, fmax, fmin, fmod_int, ipow, logaddexp, lshift, maximum,
     minimum, remainder_float, round_half_even, rshift, sign, trunc_div_int)
-from ..vmath import fma_wide, sigmoid, vexp  # noqa: F401
+from nbtensor.kernels.cpu.vmath import fma_wide, sigmoid, vexp  # noqa: F401
+from nbtensor.kernels.strides import advance, position
 
 '''
 
@@ -168,9 +170,9 @@ x[xo + k * sk + r * sr]. Outputs are in the accumulator dtype (float64 for float
 import numpy as np
 from numba import prange
 
-from .._jit import helper, kernel
-from .blocked import blocked_sum  # noqa: F401
-from .scalar import maximum, minimum
+from nbtensor.kernels._jit import helper, kernel
+from nbtensor.kernels.cpu.blocked import blocked_sum  # noqa: F401
+from nbtensor.kernels.cpu.scalar import maximum, minimum
 
 '''
 
@@ -349,28 +351,24 @@ def render_op(name, template, arity):
     return "".join(parts).rstrip() + "\n"
 
 
-HERE = pathlib.Path(__file__).parent
-GENERATED = HERE / "generated"
+def names():
+    """Every module `render` knows: the element-wise ops, then "reduce"."""
+    return [*ops.UNARY, *ops.BINARY, *ops.TERNARY, "reduce"]
 
 
-def targets():
-    """{path: text} of every generated file."""
-    files = {GENERATED / "__init__.py": '"""GENERATED element-wise kernels: one module per op (see codegen.py)."""\n',
-             HERE / "reduce.py": render_reduce()}
+def render(name):
+    """The source text of kernel module `name` (an element-wise op, or "reduce")."""
+    if name == "reduce":
+        return render_reduce()
     for table, arity in ((ops.UNARY, 1), (ops.BINARY, 2), (ops.TERNARY, 3)):
-        for name, template in table.items():
-            files[GENERATED / f"{name}.py"] = render_op(name, template, arity)
-    return files
+        if name in table:
+            return render_op(name, table[name], arity)
+    raise KeyError(f"no kernel module {name!r}")
 
 
-def main():
-    GENERATED.mkdir(exist_ok=True)
-    files = targets()
-    for stale in set(GENERATED.glob("*.py")) - set(files):
-        stale.unlink()
-    for target, text in files.items():
-        target.write_text(text)
-    print(f"wrote {len(files)} files")
+def main(argv=None):
+    for name in (sys.argv[1:] if argv is None else argv) or names():
+        sys.stdout.write(render(name))
 
 
 if __name__ == "__main__":

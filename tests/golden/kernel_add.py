@@ -4,16 +4,16 @@ import math  # noqa: F401
 import numpy as np
 from numba import prange
 
-from ..._jit import helper, kernel
-from ...strides import advance, position
-from ..scalar import (  # noqa: F401
+from nbtensor.kernels._jit import helper, kernel
+from nbtensor.kernels.cpu.scalar import (  # noqa: F401
     clamp, erf, floor_div_int, fmax, fmin, fmod_int, ipow, logaddexp, lshift, maximum,
     minimum, remainder_float, round_half_even, rshift, sign, trunc_div_int)
-from ..vmath import fma_wide, sigmoid, vexp  # noqa: F401
+from nbtensor.kernels.cpu.vmath import fma_wide, sigmoid, vexp  # noqa: F401
+from nbtensor.kernels.strides import advance, position
 
 
 @helper
-def _ne_pattern(so, s0, s1):
+def _add_pattern(so, s0, s1):
     if so == 1:
         if s0 == 1 and s1 == 1:
             return 0
@@ -25,80 +25,80 @@ def _ne_pattern(so, s0, s1):
 
 
 @helper
-def _ne_run0(o, po, so, a0, p0, s0, a1, p1, s1, n):
+def _add_run0(o, po, so, a0, p0, s0, a1, p1, s1, n):
     z = o[po:po + n]
     x0 = a0[p0:p0 + n]
     x1 = a1[p1:p1 + n]
     for i in range(n):
-        z[i] = x0[i] != x1[i]
+        z[i] = x0[i] + x1[i]
 
 
 @helper
-def _ne_run1(o, po, so, a0, p0, s0, a1, p1, s1, n):
+def _add_run1(o, po, so, a0, p0, s0, a1, p1, s1, n):
     z = o[po:po + n]
     x0 = a0[p0]
     x1 = a1[p1:p1 + n]
     for i in range(n):
-        z[i] = x0 != x1[i]
+        z[i] = x0 + x1[i]
 
 
 @helper
-def _ne_run2(o, po, so, a0, p0, s0, a1, p1, s1, n):
+def _add_run2(o, po, so, a0, p0, s0, a1, p1, s1, n):
     z = o[po:po + n]
     x0 = a0[p0:p0 + n]
     x1 = a1[p1]
     for i in range(n):
-        z[i] = x0[i] != x1
+        z[i] = x0[i] + x1
 
 
 @helper
-def _ne_run3(o, po, so, a0, p0, s0, a1, p1, s1, n):
+def _add_run3(o, po, so, a0, p0, s0, a1, p1, s1, n):
     for i in range(n):
-        o[po + i * so] = a0[p0 + i * s0] != a1[p1 + i * s1]
+        o[po + i * so] = a0[p0 + i * s0] + a1[p1 + i * s1]
 
 
 @helper
-def _ne_run(o, po, so, a0, p0, s0, a1, p1, s1, n):
-    k = _ne_pattern(so, s0, s1)
+def _add_run(o, po, so, a0, p0, s0, a1, p1, s1, n):
+    k = _add_pattern(so, s0, s1)
     if k == 0:
-        _ne_run0(o, po, so, a0, p0, s0, a1, p1, s1, n)
+        _add_run0(o, po, so, a0, p0, s0, a1, p1, s1, n)
     elif k == 1:
-        _ne_run1(o, po, so, a0, p0, s0, a1, p1, s1, n)
+        _add_run1(o, po, so, a0, p0, s0, a1, p1, s1, n)
     elif k == 2:
-        _ne_run2(o, po, so, a0, p0, s0, a1, p1, s1, n)
+        _add_run2(o, po, so, a0, p0, s0, a1, p1, s1, n)
     else:
-        _ne_run3(o, po, so, a0, p0, s0, a1, p1, s1, n)
+        _add_run3(o, po, so, a0, p0, s0, a1, p1, s1, n)
 
 
 @helper
-def _ne_rows(k, o, so, a0, s0, a1, s1, rows, nrows, cb, m):
+def _add_rows(k, o, so, a0, s0, a1, s1, rows, nrows, cb, m):
     # The pattern is picked once per block of rows; each branch loops over the rows.
     if k == 0:
         for r in range(nrows):
-            _ne_run0(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, m)
+            _add_run0(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, m)
     elif k == 1:
         for r in range(nrows):
-            _ne_run1(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, m)
+            _add_run1(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, m)
     elif k == 2:
         for r in range(nrows):
-            _ne_run2(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, m)
+            _add_run2(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, m)
     else:
         for r in range(nrows):
-            _ne_run3(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, m)
+            _add_run3(o, rows[0, r] + cb * so, so, a0, rows[1, r] + cb * s0, s0, a1, rows[2, r] + cb * s1, s1, m)
 
 
 @kernel(parallel=False)
-def ne_flat(o, po, a0, p0, s0, a1, p1, s1, n, nchunks):
+def add_flat(o, po, a0, p0, s0, a1, p1, s1, n, nchunks):
     per = (n + nchunks - 1) // nchunks
     for c in range(nchunks):
         lo = c * per
         m = min(per, n - lo)
         if m > 0:
-            _ne_run(o, po + lo, 1, a0, p0 + lo * s0, s0, a1, p1 + lo * s1, s1, m)
+            _add_run(o, po + lo, 1, a0, p0 + lo * s0, s0, a1, p1 + lo * s1, s1, m)
 
 
 @kernel(parallel=False)
-def ne_nd(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
+def add_nd(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
     nd = shape.shape[0]
     inner = shape[nd - 1]
     outer = 1
@@ -107,7 +107,7 @@ def ne_nd(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
     so = st[0, nd - 1]
     s0 = st[1, nd - 1]
     s1 = st[2, nd - 1]
-    pattern = _ne_pattern(so, s0, s1)
+    pattern = _add_pattern(so, s0, s1)
     ngroups = (outer + row_block - 1) // row_block
     per = (ngroups + nchunks - 1) // nchunks
     for c in range(nchunks):
@@ -126,21 +126,21 @@ def ne_nd(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
                     advance(shape, st, idx, cur)
                 for cb in range(0, inner, col_block):
                     m = min(col_block, inner - cb)
-                    _ne_rows(pattern, o, so, a0, s0, a1, s1, rows, nrows, cb, m)
+                    _add_rows(pattern, o, so, a0, s0, a1, s1, rows, nrows, cb, m)
 
 
 @kernel(parallel=True)
-def ne_flat_par(o, po, a0, p0, s0, a1, p1, s1, n, nchunks):
+def add_flat_par(o, po, a0, p0, s0, a1, p1, s1, n, nchunks):
     per = (n + nchunks - 1) // nchunks
     for c in prange(nchunks):
         lo = c * per
         m = min(per, n - lo)
         if m > 0:
-            _ne_run(o, po + lo, 1, a0, p0 + lo * s0, s0, a1, p1 + lo * s1, s1, m)
+            _add_run(o, po + lo, 1, a0, p0 + lo * s0, s0, a1, p1 + lo * s1, s1, m)
 
 
 @kernel(parallel=True)
-def ne_nd_par(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
+def add_nd_par(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
     nd = shape.shape[0]
     inner = shape[nd - 1]
     outer = 1
@@ -149,7 +149,7 @@ def ne_nd_par(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
     so = st[0, nd - 1]
     s0 = st[1, nd - 1]
     s1 = st[2, nd - 1]
-    pattern = _ne_pattern(so, s0, s1)
+    pattern = _add_pattern(so, s0, s1)
     ngroups = (outer + row_block - 1) // row_block
     per = (ngroups + nchunks - 1) // nchunks
     for c in prange(nchunks):
@@ -168,4 +168,4 @@ def ne_nd_par(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
                     advance(shape, st, idx, cur)
                 for cb in range(0, inner, col_block):
                     m = min(col_block, inner - cb)
-                    _ne_rows(pattern, o, so, a0, s0, a1, s1, rows, nrows, cb, m)
+                    _add_rows(pattern, o, so, a0, s0, a1, s1, rows, nrows, cb, m)

@@ -1,1 +1,0 @@
-"""GENERATED element-wise kernels: one module per op (see codegen.py)."""
