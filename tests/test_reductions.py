@@ -6,10 +6,6 @@ import pytest
 
 import nbtensor as nb
 
-# Every test also runs with the parallel reduction kernels (tests/conftest.py).
-pytestmark = pytest.mark.kernel_variants
-
-
 def check(result, expected, dtype=None, tol=1e-5):
     r = result.numpy()
     expected = np.asarray(expected)
@@ -31,6 +27,10 @@ LAYOUTS = {
 DIMS = [None, 0, 1, -1, (0, 2), (1, 2), (0, 1, 2)]
 
 
+# The layout tests also run with the parallel reduction kernels (tests/conftest.py); the
+# dtype tests do not: a parallel build of every reduction for every dtype costs minutes of
+# compilation on an empty kernel cache, for kernels whose bodies the serial builds share.
+@pytest.mark.kernel_variants
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("dim", DIMS)
 @pytest.mark.parametrize("keepdim", [False, True])
@@ -54,6 +54,7 @@ def test_value_reductions(layout, dim, keepdim):
     check((x > -5).all(**kw), (a > -5).all(**npkw), nb.bool)
 
 
+@pytest.mark.kernel_variants
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("dim", [0, 1, 2, -1])
 def test_max_min_argmax_with_indices(layout, dim):
