@@ -101,7 +101,9 @@ def _out_shape(shape, dims, keepdim):
 
 
 def _wrap_result(values, shape, dtype):
-    values = values if values.dtype == dtype.np else values.astype(dtype.np)
+    if values.dtype != dtype.np:
+        with np.errstate(over="ignore"):  # a float64 sum past float32's range is inf, as torch's
+            values = values.astype(dtype.np)
     return make(values, 0, shape, contiguous_strides(shape), dtype)
 
 
@@ -263,7 +265,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     # through half, where 2**31 would be inf), then rounded once
     x = input.to(dt.float32 if d is dt.float16 else d)
     count = _numel([input._shape[i] for i in dims])
-    total = _reduce("sum", x, dims, keepdim, dt.float64, dt.float64, 0)
+    # the sum in x's dtype (accumulated in float64, rounded once): a float32 sum past float32's
+    # range is inf, as torch's, before the division
+    total = _reduce("sum", x, dims, keepdim, dt.float64, x.dtype, 0)
     result = apply(OPS_BY_NAME["div"], (total, float(count) if count else math.nan)).to(d)
     return _finish(result, out)
 

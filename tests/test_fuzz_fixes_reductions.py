@@ -2,6 +2,7 @@
 scans, softmax, views and indexing. Expected values are hand-computed (or NumPy), so the
 tests run without torch."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -149,6 +150,15 @@ def test_short_float_products_multiply_first_to_last():
     # comes first in arange(80.) and the product stays 0 (as torch's), not 0 * inf
     check(nb.arange(80.0).prod(), np.float32(0))
     check(nb.arange(80.0).reshape(2, 40).prod(1), np.float32([0, np.inf]))
+
+
+def test_float32_mean_whose_sum_overflows_float32_is_inf():
+    # torch sums a float32 mean in float32: -6e38 is -inf before the division by 4
+    x = nb.tensor([[-3e38, 5.0], [-3e38, 5.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no NumPy overflow warning on the way
+        assert x.mean().item() == -math.inf
+    check(x.mean(1), np.float32([-1.5e38, -1.5e38]))
 
 
 def test_float16_mean_of_integers_is_summed_in_float32():
