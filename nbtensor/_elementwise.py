@@ -48,9 +48,7 @@ def _half_floor_divide(a, b):
     """torch's floor division of float16 values: CPython's algorithm (fmod, then correct the
     quotient) with every step rounded to half, which differs from rounding the float32
     floor division once in ~3% of random inputs (10000 // 3 is 3334)."""
-    half = dt.float16
-    a = a.to(half) if isinstance(a, Tensor) else _tensor_like(a, half)
-    b = b.to(half) if isinstance(b, Tensor) else _tensor_like(b, half)
+    a, b = _halves(a, b)
     op = OPS_BY_NAME
     mod = apply(op["fmod"], (a, b))
     div = apply(op["div"], (apply(op["sub"], (a, mod)), b))
@@ -69,10 +67,13 @@ def _half_floor_divide(a, b):
 def _half_trunc_divide(a, b):
     """torch's truncating division of float16 values: the quotient rounded to half, then
     truncated (5 / 0.003 is 1667, where truncating the float32 quotient gives 1666)."""
-    half = dt.float16
-    a = a.to(half) if isinstance(a, Tensor) else _tensor_like(a, half)
-    b = b.to(half) if isinstance(b, Tensor) else _tensor_like(b, half)
+    a, b = _halves(a, b)
     return apply(OPS_BY_NAME["trunc"], (apply(OPS_BY_NAME["div"], (a, b)),))
+
+
+def _halves(*operands):
+    """The operands (tensors or numbers) as float16 tensors."""
+    return [x.to(dt.float16) if isinstance(x, Tensor) else _tensor_like(x, dt.float16) for x in operands]
 
 
 def _one_value(x):
