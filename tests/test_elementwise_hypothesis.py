@@ -6,8 +6,10 @@ from hypothesis.extra import numpy as hnp
 
 import nbtensor as nb
 
-# Every test also runs with the parallel and tiled kernels (tests/conftest.py).
-pytestmark = pytest.mark.kernel_variants
+# The binary and in-place tests also run with the parallel and tiled kernels
+# (tests/conftest.py); test_strided_operands' unary ops and reductions do not (their
+# parallel builds are covered by test_reductions' variants and cost minutes of cold
+# compilation in CI).
 
 # One float and one integer dtype: the loops under test (strides, broadcasts, tiles, thread
 # splits) are the same code for every dtype, and each more dtype is a cold compilation of
@@ -67,6 +69,7 @@ def strided_pair(draw):
     return [draw(view_of_shape(s, dtype)) for s in shapes.input_shapes]
 
 
+@pytest.mark.kernel_variants
 @given(broadcast_pair(), st.sampled_from(sorted(BINARY)))
 def test_broadcast_binary(pair, name):
     (a, b), shape = pair
@@ -76,6 +79,7 @@ def test_broadcast_binary(pair, name):
     np.testing.assert_array_equal(result.numpy(), expected)
 
 
+@pytest.mark.kernel_variants
 @given(strided_pair(), st.sampled_from(sorted(BINARY)))
 def test_binary_ops_between_strided_views(pair, name):
     """Both operands are views with their own strides and offsets, broadcast together."""
@@ -112,6 +116,7 @@ def test_strided_operands(v):
         np.testing.assert_array_equal(a.argmax(0).numpy(), a_np.argmax(0))
 
 
+@pytest.mark.kernel_variants
 @given(strided_view())
 def test_inplace_into_strided_view(v):
     base, perm, slices = v
