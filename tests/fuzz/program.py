@@ -222,6 +222,11 @@ def _values_equal_(a, b, dtype, tol, scale):
     if "zero_or_overflow" in tol:
         keep = ~(((a == 0) & ~np.isfinite(b)) | (~np.isfinite(a) & (b == 0)))
         a, b = a[keep], b[keep]
+    if "nonfinite" in tol and scale >= 1e37:
+        # torch sums float32 in float32: a partial sum past its range is inf there, where
+        # nbtensor's float64 accumulator reaches the finite total (3e38 + 3e38 - 3e38)
+        keep = ~(~np.isfinite(a) & np.isfinite(b))
+        a, b = a[keep], b[keep]
     if "nonfinite" in tol:
         af, bf = ~np.isfinite(a), ~np.isfinite(b)
         if (af != bf).any():
@@ -245,9 +250,9 @@ def _values_equal_(a, b, dtype, tol, scale):
 def _rtol(values, dtype):
     """Per element, the tolerance of the narrowest float dtype that holds torch's value
     exactly: a float32 result widened into a float64 out= is compared with float32's.
-    (Whole numbers fit every dtype and say nothing: they keep `dtype`'s tolerance.)"""
+    (Small whole numbers fit every dtype and say nothing: they keep `dtype`'s tolerance.)"""
     rtol = np.full(values.shape, RTOL[dtype])
-    fraction = np.round(values) != values
+    fraction = (np.round(values) != values) | (np.abs(values) > 2.0 ** 24)
     for narrow in reversed(FLOATS[:FLOATS.index(dtype)]):
         with np.errstate(all="ignore"):
             fits = fraction & (values.astype(narrow).astype(np.float64) == values)
