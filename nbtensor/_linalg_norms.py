@@ -66,7 +66,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     # 0-d input reduced over a named dim)
     if n == 1 and ord != 0 and not (a.ndim == 0 and not every_dim(dim)):
         return finish(np.abs(a).max(axis=axes, keepdims=keepdim), dtype, out)
-    return finish(np.linalg.vector_norm(a, ord=ord, axis=axes, keepdims=keepdim), dtype, out)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing norm is inf, silently (torch)
+        return finish(np.linalg.vector_norm(a, ord=ord, axis=axes, keepdims=keepdim), dtype, out)
 
 
 def _empty_matrix_norm(a, ord, d0, d1, keepdim):

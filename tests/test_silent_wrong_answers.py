@@ -82,8 +82,10 @@ def test_mean_into_a_wider_out_and_all_into_uint8():
     nb.mean(nb.tensor([1., 2.]), 0, out=out)
     check(out, np.float64(1.5))
     # torch computes in out's dtype: the input is cast to it first
+    out = nb.empty(0, dtype=nb.float64)
     nb.mean(nb.tensor([[-0.0, 2.0, 300.0]]), 1, out=out)
     check(out, np.float64([302.0 / 3]))
+    out = nb.empty(0, dtype=nb.float64)
     nb.mean(nb.tensor([5.0, 1.009], dtype=nb.float16), 0, out=out)
     check(out, (np.float64(5.0) + np.float64(np.float16(1.009))) / 2)
     out = nb.empty(0, dtype=nb.uint8)
