@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _dtype as dt
 from ._linalg_util import check_cpu, check_tensor, compute_np_dtype, finish
-from ._reduce import every_dim
+from ._reduce import norm_is_magnitude
 from ._tensor import wrap_dim
 
 __all__ = ["vector_norm", "matrix_norm", "norm"]
@@ -62,9 +62,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
                 raise RuntimeError(f"{what} the dimension {d} because this dimension is empty and the "
                                    "operation does not have an identity")
     n = a.size if axes is None else math.prod(a.shape[d] for d in axes)
-    # one element per result: torch returns |x|, never its overflowing square (except for a
-    # 0-d input reduced over a named dim)
-    if n == 1 and ord != 0 and not (a.ndim == 0 and not every_dim(dim)):
+    if norm_is_magnitude(ord, n, a.ndim, dim):
         return finish(np.abs(a).max(axis=axes, keepdims=keepdim), dtype, out)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflowing norm is inf, silently (torch)
         return finish(np.linalg.vector_norm(a, ord=ord, axis=axes, keepdims=keepdim), dtype, out)
