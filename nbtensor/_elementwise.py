@@ -94,7 +94,7 @@ class Op:
                  condition_first=False, scalars="both", scalar_kernels=None, exact_out=None,
                  bool_to_long=False, error_name=None, names=("input", "other"), late_check=None,
                  promote=None, float_scalar=None, has_out=True, half=None,
-                 number_first_row_major=False):
+                 number_first_row_major=False, commutative=False):
         self.name = name
         self.names = names  # torch's keyword names of the function's operands
         # torch's kernel name in "not implemented" errors (or a function of the operands)
@@ -137,6 +137,9 @@ class Op:
         # torch's overload for a number first operand (pow(2, x)) allocates a row-major
         # result instead of following the tensor's layout
         self.number_first_row_major = number_first_row_major
+        # the reflected operator (__rmul__) is the op with the tensor first, as torch's: a
+        # float16 tensor times a number then keeps the number unrounded, as x * 0.1 does
+        self.commutative = commutative
         self.has_out = has_out  # the function form takes out= (torch's isnan, relu do not)
         # half(a, b) -> Tensor: how a float16 result is computed, where torch rounds every
         # step of its algorithm to half instead of rounding once (floor_divide, trunc
@@ -264,13 +267,14 @@ _INT_IDENTITY = {"int": "copy"}  # torch has no rounding kernels for bool
 # ---------------------------------------------------------------- the table
 OPS = [
     # binary arithmetic
-    Op("add", 2, dunders=("__add__", "__radd__", "__iadd__")),
+    Op("add", 2, dunders=("__add__", "__radd__", "__iadd__"), commutative=True),
     Op("sub", 2, check=_no_bool_sub, methods=("sub", "subtract"), dunders=("__sub__", "__rsub__", "__isub__")),
     # add/sub with alpha (nbtensor.add(x, y, alpha=a) and its forms, see _ops): x + a * y,
     # the dtype from x and y alone, a entering unrounded
     Op("add_alpha", 3, kernel={"bool": "add_alpha_bool", "int": "add_alpha", "float": "add_alpha_float"},
        function=False, methods=(), inplace=False, promote=lambda operands: operands[:2], float_scalar=2),
-    Op("mul", 2, methods=("mul", "multiply"), dunders=("__mul__", "__rmul__", "__imul__"), float_scalar=1),
+    Op("mul", 2, methods=("mul", "multiply"), dunders=("__mul__", "__rmul__", "__imul__"), float_scalar=1,
+       commutative=True),
     Op("div", 2, FLOAT, methods=("div", "divide", "true_divide"), dunders=("__truediv__", "__rtruediv__", "__itruediv__"),
        float_scalar=1),
     Op("floor_divide", 2, kernel={"int": "floor_divide_int", "float": "floor_divide"}, late_check=_integer_divisor,
@@ -305,9 +309,12 @@ OPS = [
     Op("logical_and", 2, LOGICAL, scalars="none"),
     Op("logical_or", 2, LOGICAL, scalars="none"),
     Op("logical_xor", 2, LOGICAL, scalars="none"),
-    Op("bitwise_and", 2, BITWISE, categories=("bool", "int"), dunders=("__and__", "__rand__", "__iand__")),
-    Op("bitwise_or", 2, BITWISE, categories=("bool", "int"), dunders=("__or__", "__ror__", "__ior__")),
-    Op("bitwise_xor", 2, BITWISE, categories=("bool", "int"), dunders=("__xor__", "__rxor__", "__ixor__")),
+    Op("bitwise_and", 2, BITWISE, categories=("bool", "int"), dunders=("__and__", "__rand__", "__iand__"),
+       commutative=True),
+    Op("bitwise_or", 2, BITWISE, categories=("bool", "int"), dunders=("__or__", "__ror__", "__ior__"),
+       commutative=True),
+    Op("bitwise_xor", 2, BITWISE, categories=("bool", "int"), dunders=("__xor__", "__rxor__", "__ixor__"),
+       commutative=True),
     Op("bitwise_left_shift", 2, BITWISE, kernel="lshift", categories=("int",), error_name="lshift_cpu",
        dunders=("__lshift__", "__rlshift__", "__ilshift__")),
     Op("bitwise_right_shift", 2, BITWISE, kernel="rshift", categories=("int",), error_name="rshift_cpu",

@@ -129,14 +129,9 @@ def _rtruediv(self, other):
     return apply(OPS_BY_NAME["mul"], (apply(OPS_BY_NAME["reciprocal"], (self,)), other))
 
 
-# torch's reflected operators of these ops are the op itself with self first (__rmul__ is
-# mul(self, other)): a float16 tensor times a number then keeps the number unrounded.
-_REFLECTED_SELF_FIRST = ("add", "mul", "bitwise_and", "bitwise_or", "bitwise_xor")
-
-
 def _make_dunder(op, kind):
-    if kind == "reflected" and op.name in _REFLECTED_SELF_FIRST:
-        kind = "forward"
+    if kind == "reflected" and op.commutative:
+        kind = "forward"  # torch's __rmul__ is mul(self, other)
     if kind == "forward":
         def dunder(self, other=None):
             if op.arity == 1:
