@@ -269,10 +269,11 @@ OPS = [
     # binary arithmetic
     Op("add", 2, dunders=("__add__", "__radd__", "__iadd__"), commutative=True),
     Op("sub", 2, check=_no_bool_sub, methods=("sub", "subtract"), dunders=("__sub__", "__rsub__", "__isub__")),
-    # add/sub with alpha (nbtensor.add(x, y, alpha=a) and its forms, see _ops): x + a * y,
-    # the dtype from x and y alone, a entering unrounded
+    # add/sub with alpha (nbtensor.add(x, y, alpha=a) and its forms, see _ops): x + a * y
+    # rounded once, the dtype from x and y alone; a float16 result takes alpha rounded to
+    # half, as torch converts alpha to the result's dtype (docs/design.md)
     Op("add_alpha", 3, kernel={"bool": "add_alpha_bool", "int": "add_alpha", "float": "add_alpha_float"},
-       function=False, methods=(), inplace=False, promote=lambda operands: operands[:2], float_scalar=2),
+       function=False, methods=(), inplace=False, promote=lambda operands: operands[:2]),
     Op("mul", 2, methods=("mul", "multiply"), dunders=("__mul__", "__rmul__", "__imul__"), float_scalar=1,
        commutative=True),
     Op("div", 2, FLOAT, methods=("div", "divide", "true_divide"), dunders=("__truediv__", "__rtruediv__", "__itruediv__"),

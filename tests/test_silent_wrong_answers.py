@@ -363,6 +363,21 @@ def test_alpha_times_other_does_not_overflow_on_its_own():
           np.float16([0.5]))
 
 
+def test_float16_alpha_is_rounded_to_half_and_the_sum_rounded_once():
+    # torch converts alpha to the result dtype, then (vectorised loop) computes
+    # x + alpha * y in float32 with one rounding: 3.7 enters as 3.69921875
+    rng = np.random.default_rng(5)
+    x, y = (rng.standard_normal((2, 64)) * 100).astype(np.float16)
+    wide = x.astype(np.float32), y.astype(np.float32)
+    for alpha in (0.1, 3.7, 0.3333):
+        half_alpha = np.float32(np.float16(alpha))
+        expected = (wide[0] + half_alpha * wide[1]).astype(np.float16)
+        check(nb.add(nb.tensor(x), nb.tensor(y), alpha=alpha), expected)
+        assert not np.array_equal(expected, (wide[0] + np.float32(alpha) * wide[1]).astype(np.float16))
+        one_value = (wide[0] + half_alpha * wide[1][:1]).astype(np.float16)
+        check(nb.tensor(x).sub_(nb.tensor(y[:1]), alpha=-alpha), one_value)
+
+
 def test_an_index_sharing_the_destination_memory_is_refused():
     z = nb.tensor([0, 1])
     with pytest.raises(RuntimeError, match="single memory location"):
