@@ -51,31 +51,46 @@ def _bases_unshared(storage):
     return True
 
 
-def _only_empty_views(out, storage):
-    """True when every other holder of `storage` is a tensor without elements (an empty view
-    such as ``x.narrow(0, 1, 0)``): nothing can read or write through those, so giving `out`
-    new memory detaches nothing observable. Checked only where resize_out would refuse
-    (gc.get_referrers scans every object); the reference count must be fully accounted for
-    (a holder the garbage collector does not see, such as a DLPack consumer, keeps the refusal)."""
+def _other_tensors(out, storage):
+    """The tensors other than `out` on `storage`, and whether they account for every other
+    reference to it (a holder the garbage collector does not see, such as a DLPack consumer,
+    or an array on it, does not). Used only where storage is shared (gc.get_referrers scans
+    every object)."""
     import gc
-    empties = 0
-    for r in gc.get_referrers(storage):
-        if r is out:
-            continue
-        if type(r) is Tensor and r._storage is storage and _numel(r._shape) == 0:
-            empties += 1
-            continue
-        return False
-    # references: out's, each empty view's, this frame's argument and getrefcount's
-    return sys.getrefcount(storage) == 3 + empties and _bases_unshared(storage)
+    tensors = [r for r in gc.get_referrers(storage)
+               if r is not out and type(r) is Tensor and r._storage is storage]
+    # references: out's, each tensor's, this frame's argument and getrefcount's
+    accounted = sys.getrefcount(storage) == 3 + len(tensors) and _bases_unshared(storage)
+    return tensors, accounted
+
+
+def _grow_storage(out, shape, size):
+    """torch's storage resize for `out` to hold `shape`: `out` and every tensor sharing its
+    memory move to new memory of `size` elements that starts with the old contents, each
+    keeping its offset. Memory with elements may grow only when nothing else can read or write
+    it (the other tensors on it have no elements), so no view is silently detached from its
+    base; RuntimeError otherwise."""
+    others = ()
+    # (no local name for the storage before the reference counts are read)
+    if not _sole_owner(out._storage):
+        others, accounted = _other_tensors(out, out._storage)
+        # an array on memory without elements sees nothing, before or after
+        has = out._storage.shape[0]
+        if has and not (accounted and all(_numel(t._shape) == 0 for t in others)):
+            raise RuntimeError(
+                f"cannot resize the out= tensor from {list(out._shape)} to {list(shape)}: it needs {size} "
+                f"elements of memory, has {has}, and that memory is shared with another tensor or array "
+                "(a view cannot grow). Pass an out= tensor of the result's shape.")
+    old, new = out._storage, empty_tensor((size,), out.dtype, out.device)._storage
+    new[:old.shape[0]] = old
+    for t in (out, *others):
+        t._storage = new
 
 
 def resize_out(out, shape, strides=None):
     """Give `out` the shape `shape` as torch's ``resize_`` does, with `strides` (default:
     row-major), keeping its memory where it has room: a view ``out=base[0]`` keeps writing
-    into `base`. Memory that is too small is replaced only when nothing else refers to it but
-    views without elements (or it holds no element at all); otherwise RuntimeError, so a view
-    is never silently detached from its base.
+    into `base`. Memory that is too small grows as torch's storage does (see `_grow_storage`).
     torch warns when a tensor with elements is resized."""
     shape = tuple(shape)
     if out._shape == shape:
@@ -83,15 +98,7 @@ def resize_out(out, shape, strides=None):
     strides = contiguous_strides(shape) if strides is None else tuple(strides)
     n = _numel(shape)
     if out._offset + n > out._storage.shape[0] and n:
-        # Memory of no elements is replaced even when shared: no tensor or array on it can read
-        # or write anything, so nothing observes the change (torch grows the shared storage).
-        if out._storage.shape[0] and not _sole_owner(out._storage) and not _only_empty_views(out, out._storage):
-            raise RuntimeError(
-                f"cannot resize the out= tensor from {list(out._shape)} to {list(shape)}: it needs "
-                f"{out._offset + n} elements of memory, has {out._storage.shape[0]}, and that memory is "
-                "shared with another tensor or array (a view cannot grow). Pass an out= tensor of "
-                "the result's shape.")
-        out._storage, out._offset = empty_tensor((n,), out.dtype, out.device)._storage, 0
+        _grow_storage(out, shape, out._offset + n)
     if out.numel() != 0:
         warnings.warn(
             f"An output with one or more elements was resized since it had shape {list(out._shape)}, "

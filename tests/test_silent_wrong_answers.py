@@ -190,6 +190,22 @@ def test_out_of_its_own_memory_grows():
     check(out, np.full(5, 2, np.float32))
 
 
+def test_out_grows_its_storage_in_place_of_the_old_one_as_torch():
+    # torch resizes the storage: the offset stays, every tensor on it shares the new memory
+    out = nb.zeros(4)[2:]  # sole owner of its memory, at offset 2
+    with pytest.warns(UserWarning, match="was resized"):
+        nb.add(nb.ones(10), 1, out=out)
+    assert out.storage_offset() == 2
+    check(out, np.full(10, 2, np.float32))
+    for empty in (nb.empty(0), nb.zeros(5)[5:]):  # memory without or with elements
+        view = empty.view(0)
+        nb.add(nb.ones(3), 1, out=empty)
+        nb.mul(nb.ones(2), 5, out=view)  # fits in the grown memory: written where empty is
+        assert view.storage_offset() == empty.storage_offset()
+        check(empty, np.float32([5, 5, 2]))
+        check(view, np.float32([5, 5]))
+
+
 def test_empty_out_takes_the_input_layout():
     out = nb.empty(0)
     nb.add(nb.ones(2, 3).t(), 1, out=out)
