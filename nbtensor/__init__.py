@@ -8,7 +8,7 @@ from ._dtype import (bool, uint8, int8, int16, int32, int64, float16, float32, f
                      get_default_dtype, set_default_dtype, promote_types, can_cast)
 from ._dtype import int32 as int, int64 as long, float16 as half, float32 as float, float64 as double
 from ._dtype import int16 as short
-from ._device import device
+from ._device import device, get_default_device, set_default_device
 from ._size import Size
 from ._tensor import Tensor
 from . import _views  # noqa: F401  (installs the shape methods)

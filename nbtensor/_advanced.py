@@ -202,7 +202,7 @@ def parse(t, items, check=True):
     shape.extend(t._shape[d:])
     strides.extend(t._strides[d:])
     plan = Plan()
-    plan.view = make(t._storage, offset, tuple(shape), tuple(strides), t.dtype, t.device)
+    plan.view = make(t._storage, offset, tuple(shape), tuple(strides), t.dtype)
     plan.dims = dims
     plan.arrays = plan.raw = arrays
     try:
@@ -239,7 +239,7 @@ def advanced_getitem(t, items):
     plan = parse(t, items)
     shape = plan.result_shape()
     strides = _result_strides(plan, shape)
-    out = make(allocate(_numel(shape), t.dtype, shape), 0, shape, strides, t.dtype, t.device)
+    out = make(allocate(_numel(shape), t.dtype, shape, t.device), 0, shape, strides, t.dtype)
     if plan.empty:  # nothing to read (the index values were not checked: torch does not either)
         return out
     v = plan.view
@@ -310,8 +310,7 @@ def _small_row_take(t, items):
     arr = idx.numpy()
     check_range(arr, size, _out_of_bounds(0, size))
     taken = np.take(t.numpy(), arr, axis=0)
-    return make_contiguous(taken.reshape(-1), 0, taken.shape, contiguous_strides(taken.shape), t.dtype,
-                           t.device)
+    return make_contiguous(taken.reshape(-1), 0, taken.shape, contiguous_strides(taken.shape), t.dtype)
 
 
 def _full_mask(t, items):
@@ -327,7 +326,7 @@ def _full_mask(t, items):
 def _masked_select_same_shape(t, mask):
     data = g.compress((t._storage, t._offset, t._strides), (mask._storage, mask._offset, mask._strides),
                       t._shape, t.dtype.np)
-    return make(data, 0, (data.shape[0],), (1,), t.dtype, t.device)
+    return make(data, 0, (data.shape[0],), (1,), t.dtype)
 
 
 def _check_dtype(value, dtype, name):

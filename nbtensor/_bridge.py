@@ -4,7 +4,9 @@ import numbers
 import numpy as np
 
 from . import _dtype as dt
+from ._backend import from_host, host_array
 from ._device import CPU, to_device
+from ._plan import contiguous_strides
 from ._tensor import Tensor, make
 
 __all__ = ["from_numpy", "as_tensor", "tensor", "from_dlpack", "asarray"]
@@ -35,7 +37,7 @@ def from_numpy(array):
         # A 1-D window over the array's own memory: writes through either side show in both.
         storage = np.lib.stride_tricks.as_strided(array, shape=(span,), strides=(item,),
                                                   writeable=array.flags.writeable)
-    return make(storage, 0, tuple(array.shape), strides, dtype, CPU)
+    return make(storage, 0, tuple(array.shape), strides, dtype)
 
 
 # Python sequences torch.tensor reads element by element.
@@ -69,7 +71,7 @@ def _infer_list_dtype(data):
 
 def _to_array(data):
     if isinstance(data, Tensor):
-        return data.numpy()
+        return host_array(data)
     if isinstance(data, np.ndarray):
         return data
     if isinstance(data, _SEQUENCES):
@@ -101,8 +103,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     if array.dtype == object:
         raise TypeError(f"can't convert {type(data).__name__} with object elements to a tensor")
     array = np.array(array, dtype=dtype.np, order="C", copy=True)
-    return make(array.reshape(-1), 0, array.shape, tuple(s // dtype.itemsize for s in array.strides),
-                dtype, device)
+    return make(from_host(array, device), 0, array.shape, contiguous_strides(array.shape), dtype)
 
 
 def as_tensor(data, dtype=None, device=None):

@@ -3,6 +3,7 @@
 Callers pass raw operands (storage array, offset, strides) already validated and
 broadcast to the output shape; this module never sees a Tensor.
 """
+import importlib
 import os
 import sys
 
@@ -129,3 +130,73 @@ def _after_fork_in_child():
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class CPUBackend:
+    """The CPU's primitives: storage is a 1-D NumPy array; kernels are Numba's (`run`, the
+    kernel families loaded by `kernels.cpu.loader`); see `_backend.Backend`."""
+
+    @staticmethod
+    def allocate(n, np_dtype):
+        return np.empty(n, np_dtype)
+
+    @staticmethod
+    def from_host(array):
+        return np.array(array, copy=True)
+
+    @staticmethod
+    def to_host(storage):
+        return storage
+
+    @staticmethod
+    def write_host(storage, array):
+        storage[...] = array
+
+    elementwise = staticmethod(run)
+
+    @staticmethod
+    def launch(family, kernel, *args):
+        return getattr(_family(family), kernel)(*args)
+
+    nchunks = staticmethod(_nchunks)
+
+    @staticmethod
+    def address(storage):
+        return storage.__array_interface__["data"][0]
+
+    @staticmethod
+    def may_share_memory(a, b):
+        if a is b:
+            return True
+        if a.base is None and b.base is None:
+            return False  # two arrays that own their memory never share it
+        return np.may_share_memory(a, b)
+
+    @staticmethod
+    def is_writable(storage):
+        return storage.flags.writeable
+
+
+_FAMILIES = {}
+
+
+def _family(name):
+    """The module of a kernel family: "reduce" is rendered from codegen at first use, the
+    others ("gather", "sortkeys") are written by hand."""
+    module = _FAMILIES.get(name)
+    if module is None:
+        if name == "reduce":
+            from .kernels.cpu import loader
+            module = loader.load(name)
+        else:
+            module = importlib.import_module(f"{__package__}.kernels.cpu.{name}")
+        _FAMILIES[name] = module
+    return module
+
+
+def _register():
+    from . import _backend
+    _backend.register("cpu", CPUBackend, np.ndarray)
+
+
+_register()

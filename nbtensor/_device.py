@@ -3,7 +3,16 @@ import re
 
 __all__ = ["device"]
 
-_DEVICE_RE = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
+_DEVICE_RE = re.compile(r"^([a-z][a-z0-9_]*)(?::(\d+))?$")
+# Device types a device string may name: torch's two, and any a backend registers (see
+# register_device_type; the test suite's guarded device is one).
+_TYPES = ["cpu", "cuda"]
+
+
+def register_device_type(name):
+    """Let ``device(name)`` parse: called by a backend that holds tensors on `name`."""
+    if name not in _TYPES:
+        _TYPES.append(name)
 
 
 class device:
@@ -20,9 +29,9 @@ class device:
         if not isinstance(type, str):
             raise TypeError(f"device() expected a string or an int, got {type!r}")
         m = _DEVICE_RE.match(type.strip())
-        if m is None:
+        if m is None or m.group(1) not in _TYPES:
             raise RuntimeError(
-                f"Expected one of cpu, cuda device type at start of device string: {type}")
+                f"Expected one of {', '.join(_TYPES)} device type at start of device string: {type}")
         kind, parsed = m.group(1), m.group(2)
         if parsed is not None:
             if index is not None:
@@ -64,16 +73,32 @@ device.__module__ = "nbtensor"  # shown as nbtensor.device, as torch.device
 CPU = device("cpu")
 
 
+_default = CPU  # where creators put tensors when given no device (set_default_device)
+
+
 def to_device(value):
-    """Normalise a device argument (None, str, int or device) to a `device`."""
-    if value is None or value is CPU:
+    """Normalise a device argument (None: the default device, str, int or device) to a
+    `device` that a backend holds tensors on."""
+    if value is None:
+        return _default
+    if value is CPU:
         return CPU
-    if isinstance(value, device):
-        d = value
-    else:
-        d = device(value)
+    d = value if isinstance(value, device) else device(value)
     if d.type == "cpu":
         return CPU
-    from . import cuda
-    cuda.require_backend(d)
+    if d.type == "cuda":
+        from . import cuda
+        cuda.require_backend(d)
     return d
+
+
+def set_default_device(value):
+    """Make creators without ``device=`` (zeros, tensor, arange, ...) put tensors on
+    `value` (None: back to the CPU), as ``torch.set_default_device``."""
+    global _default
+    _default = CPU if value is None else to_device(value)
+
+
+def get_default_device():
+    """The device creators use when given none, as ``torch.get_default_device``."""
+    return _default

@@ -10,6 +10,8 @@ import numpy as np
 
 from . import _cpu
 from . import _dtype as dt
+from ._backend import backend_for, from_host, host_array
+from ._device import CPU
 from ._layout import strides_of_inputs
 from ._out import check_out_cast, check_out_tensor, resize_out
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides, remember
@@ -83,7 +85,7 @@ def _one_value(x):
 
 
 def _tensor_like(value, dtype):
-    return make(np.array((value,), dtype=dtype.np), 0, (), (), dtype)
+    return make(np.array((value,), dtype=dtype.np), 0, (), (), dtype)  # a CPU scalar: any device takes it
 
 
 class Op:
@@ -208,7 +210,7 @@ def _any_zero(x, compute):
             return False
         if x.dtype is not compute:
             x = x.to(compute)  # as the kernel sees it: int64 -2**63 is 0 in int16
-        return not np.all(x.numpy())
+        return not np.all(host_array(x))  # (fetched from the device: a value check)
     return _scalar_storage(x, compute)[0] == 0  # as the kernel sees it: 256 is 0 in int8
 
 
@@ -374,19 +376,21 @@ OPS_BY_NAME = {op.name: op for op in OPS}
 
 
 # ---------------------------------------------------------------- execution
-def _operand(x, compute, shape, via=None):
-    """(storage, offset, strides) of `x` in the compute dtype, broadcast to `shape`; cast
-    to `via` first when given (float16, for a float16 result computed in float32)."""
+def _operand(x, compute, shape, device, via=None):
+    """(storage, offset, strides) of `x` on `device` in the compute dtype, broadcast to
+    `shape`; cast to `via` first when given (float16, for a float16 result computed in
+    float32)."""
     if isinstance(x, Tensor):
         if via is not None and x.dtype is not via:
             x = x.to(via)  # (a float32 operand of a float16 result too)
         if x.dtype is not compute:
             x = x.to(compute)
+        if x.device is not device:
+            x = x.to(device)  # a CPU scalar (0-d) among another device's tensors
         strides = x._strides if x._shape == shape else broadcast_strides(x._shape, x._strides, shape)
         return x._storage, x._offset, strides
-    if via is not None:
-        return _scalar_storage(x, via).astype(compute.np), 0, (0,) * len(shape)
-    return _scalar_storage(x, compute), 0, (0,) * len(shape)
+    store = _scalar_storage(x, compute) if via is None else _scalar_storage(x, via).astype(compute.np)
+    return (store if device is CPU else from_host(store, device)), 0, (0,) * len(shape)
 
 
 def _scalar_storage(value, d):
@@ -413,11 +417,14 @@ def _as_operand(x, op, i):
 
 
 def _check_devices(operands):
-    devs = {x.device for x in operands if isinstance(x, Tensor)}
+    """The device the op runs on: its tensors' one device, where a 0-d CPU tensor (a
+    CPU scalar) may join tensors of any device, as in torch; RuntimeError otherwise."""
+    devs = {x.device for x in operands if isinstance(x, Tensor) and (x._shape or x.device is not CPU)}
     if len(devs) > 1:
         raise RuntimeError(
             "Expected all tensors to be on the same device, but found at least two devices, "
             + " and ".join(sorted(str(d) for d in devs)) + "!")
+    return devs.pop() if devs else CPU
 
 
 def _same_layout(a, b):
@@ -436,7 +443,7 @@ def apply(op, operands, out=None, inplace=False):
     operands = [x if type(x) is Tensor else _as_operand(x, op, i) for i, x in enumerate(operands)]
     if out is not None:
         check_out_tensor(out, op.name)
-    _check_devices(operands + [out])
+    device = _check_devices(operands + [out])
     result_dtype, compute, kernel_dtype, common = op.dtypes(operands)
     if op.check is not None:
         op.check(op, operands, compute)
@@ -452,17 +459,17 @@ def apply(op, operands, out=None, inplace=False):
         resize_out(out, shape, _output_strides(op, operands, shape))
     if op.half is not None and result_dtype is dt.float16 and not _one_value(operands[1]):
         result = op.half(*operands)  # composed of ops whose layouts need not be torch's
-        return copy_into(target if target is not None else _new_output(op, operands, shape, result_dtype), result)
+        return copy_into(target if target is not None else _new_output(op, operands, shape, result_dtype, device), result)
     ins = []
     half = common is dt.float16
     for i, x in enumerate(operands):
         if i in shared and not _same_layout(target, x):
             x = x.clone()  # read from a private copy: the write would clobber inputs still to be read
         if i == 0 and op.condition_first:
-            ins.append(_operand(x, dt.bool, shape))
+            ins.append(_operand(x, dt.bool, shape, device))
         else:
             via = half and not (i == op.float_scalar and (not isinstance(x, Tensor) or not x._shape and i == 1))
-            ins.append(_operand(x, compute, shape, dt.float16 if via else None))
+            ins.append(_operand(x, compute, shape, device, dt.float16 if via else None))
     kernel = op.kernel_name(compute)
     if (op.scalar_kernels is not None and compute.is_floating_point and not half
             and not isinstance(operands[1], Tensor)):
@@ -472,8 +479,8 @@ def apply(op, operands, out=None, inplace=False):
     # float16 results are computed in float32 and rounded to float16, also for an out= of
     # another dtype (torch: float16 / float16 into a float32 out= is 0.33325, not 1/3)
     direct = target is not None and target.dtype is kernel_dtype and (kernel_dtype is result_dtype or not half)
-    dest = target if direct else _new_output(op, operands, shape, kernel_dtype)
-    _cpu.run(kernel, shape, _numel(shape), (dest._storage, dest._offset, dest._strides), ins)
+    dest = target if direct else _new_output(op, operands, shape, kernel_dtype, device)
+    backend_for(device).elementwise(kernel, shape, _numel(shape), (dest._storage, dest._offset, dest._strides), ins)
     if kernel_dtype is not result_dtype:
         dest = dest.to(result_dtype)
     if target is not None:
@@ -537,12 +544,12 @@ def _layout(tensors, shape, no_numbers):
     return strides_of_inputs(tensors, shape)
 
 
-def _new_output(op, operands, shape, dtype):
-    """A fresh output in the layout torch gives it (see `_output_strides`)."""
+def _new_output(op, operands, shape, dtype, device):
+    """A fresh output on `device` in the layout torch gives it (see `_output_strides`)."""
     strides = _output_strides(op, operands, shape)
     if strides is None:
-        return empty_tensor(shape, dtype)
-    return make(allocate(_numel(shape), dtype, shape), 0, shape, strides, dtype)
+        return empty_tensor(shape, dtype, device)
+    return make(allocate(_numel(shape), dtype, shape, device), 0, shape, strides, dtype)
 
 
 # Python ints up to this size convert exactly to float64 and never overflow float32/float16
@@ -558,7 +565,7 @@ def _fast_path(op, operands):
     if type(a) is not Tensor:
         return None
     entry = op.fast.get(a.dtype)
-    if entry is None or not (a._contig or a._contig is None and a.is_contiguous()):
+    if entry is None or a.device is not CPU or not (a._contig or a._contig is None and a.is_contiguous()):
         return None
     n = _numel(a._shape)
     if n >= _cpu.PARALLEL_THRESHOLD or n == 0:
@@ -573,7 +580,7 @@ def _fast_path(op, operands):
         return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
     b = operands[1]
     if type(b) is Tensor:
-        if b.dtype is not a.dtype or not (b._contig or b._contig is None and b.is_contiguous()):
+        if b.dtype is not a.dtype or b.device is not CPU or not (b._contig or b._contig is None and b.is_contiguous()):
             return None
         if b._shape != a._shape:
             return _broadcast_fast_path(entry, a, b) if op.arity == 2 else None
@@ -640,7 +647,7 @@ def _broadcast_fast_path(entry, a, b):
             bc = (shape, _numel(shape), contiguous_strides(shape),
                   broadcast_strides(a._shape, a._strides, shape), broadcast_strides(b._shape, b._strides, shape))
         remember(_BROADCASTS, key, bc)
-    if bc is None or bc[1] == 0 or a.device is not b.device:
+    if bc is None or bc[1] == 0:
         return None
     shape, n, strides, sa, sb = bc
     store = np.empty(n, entry[1].np)
@@ -659,7 +666,7 @@ def _prepare_fast_paths():
             if not d.is_floating_point and (op.check is not None or op.late_check is not None):
                 continue
             try:
-                res, compute, kernel_dtype, _ = op.dtypes([make(None, 0, (1,), (1,), d)] * op.arity)
+                res, compute, kernel_dtype, _ = op.dtypes([make(np.empty(1, d.np), 0, (1,), (1,), d)] * op.arity)
             except RuntimeError:
                 continue
             if compute is d and res is kernel_dtype:

@@ -85,7 +85,7 @@ def basic_view(t, items):
             d += 1
     shape.extend(t._shape[d:])
     strides.extend(t._strides[d:])
-    return make(t._storage, offset, tuple(shape), tuple(strides), t.dtype, t.device)
+    return make(t._storage, offset, tuple(shape), tuple(strides), t.dtype)
 
 
 _BASIC_TYPES = frozenset((int, slice, type(None), type(Ellipsis)))
@@ -143,7 +143,7 @@ def _check_overlap(target, value):
         k = 0
         while k < len(value._shape) and value._shape[k] == 1:
             k += 1
-        value = make(value._storage, value._offset, value._shape[k:], value._strides[k:], value.dtype, value.device)
+        value = make(value._storage, value._offset, value._shape[k:], value._strides[k:], value.dtype)
         try:
             value = expand(value, target._shape)
         except RuntimeError:

@@ -114,7 +114,7 @@ def _atleast(t, nd):
         shape, strides = ((1,) + shape + (1,))[:nd], ((shape[0] * strides[0],) + strides + (1,))[:nd]
     else:  # 2-D to 3-D
         shape, strides = shape + (1,), strides + (1,)
-    return make(t._storage, t._offset, shape, strides, t.dtype, t.device)
+    return make(t._storage, t._offset, shape, strides, t.dtype)
 
 
 def _atleast_fn(nd):
@@ -183,7 +183,7 @@ def flip(input, *args, dims=None):
         if n > 1:
             offset += (n - 1) * strides[d]
             strides[d] = -strides[d]
-    reversed_view = make(input._storage, offset, input._shape, tuple(strides), input.dtype, input.device)
+    reversed_view = make(input._storage, offset, input._shape, tuple(strides), input.dtype)
     return copy_into(empty_tensor(input._shape, input.dtype, input.device), reversed_view)
 
 
@@ -250,9 +250,9 @@ def repeat(self, *sizes):
     if out.numel() == 0:
         return out
     pairs = tuple(x for r, s in zip(sizes, shape) for x in (r, s))
-    out_view = make(out._storage, 0, pairs, contiguous_strides(pairs), out.dtype, out.device)
+    out_view = make(out._storage, 0, pairs, contiguous_strides(pairs), out.dtype)
     src = make(self._storage, self._offset, pairs,
-               tuple(x for st in strides for x in (0, st)), self.dtype, self.device)
+               tuple(x for st in strides for x in (0, st)), self.dtype)
     copy_into(out_view, src)
     return out
 
@@ -271,7 +271,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if repeats is None:
         counts = _repeat_counts(input, None)
         result = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
-        return make(result, 0, result.shape, (1,), dt.int64, input.device)
+        return make(result, 0, result.shape, (1,), dt.int64)
     if dim is None:
         input, dim = input.flatten(), 0
     dim = wrap_dim(dim, input.dim())
@@ -286,7 +286,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         raise RuntimeError(f"repeats can not be negative, got {r}")
     shape = input._shape
     expanded = make(input._storage, input._offset, shape[:dim + 1] + (r,) + shape[dim + 1:],
-                    input._strides[:dim + 1] + (0,) + input._strides[dim + 1:], input.dtype, input.device)
+                    input._strides[:dim + 1] + (0,) + input._strides[dim + 1:], input.dtype)
     return expanded.reshape(shape[:dim] + (size * r,) + shape[dim + 1:])
 
 

@@ -94,7 +94,7 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
 def _get_data(self):
     """A tensor sharing this tensor's memory (``x.data``; without autograd, a plain alias)."""
     from ._tensor import make
-    return make(self._storage, self._offset, self._shape, self._strides, self.dtype, self.device)
+    return make(self._storage, self._offset, self._shape, self._strides, self.dtype)
 
 
 def _set_data(self, value):

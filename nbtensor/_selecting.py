@@ -116,7 +116,7 @@ def masked_select(input, mask, *, out=None):
     data = g.compress((input._storage, input._offset, broadcast_strides(input._shape, input._strides, shape)),
                       (mask._storage, mask._offset, broadcast_strides(mask._shape, mask._strides, shape)),
                       shape, input.dtype.np)
-    result = make(data, 0, (data.shape[0],), (1,), input.dtype, input.device)
+    result = make(data, 0, (data.shape[0],), (1,), input.dtype)
     return result_or_out(result, out, "masked_select")
 
 
@@ -157,7 +157,7 @@ def nonzero(input, *, out=None, as_tuple=False):
     # torch's layout: column-major (n, ndim), strides (1, n)
     cols = np.ascontiguousarray(np.stack(coords, axis=0) if arr.ndim else np.empty((0, n), np.int64),
                                 dtype=np.int64)
-    result = make(cols.reshape(-1), 0, (n, arr.ndim), (1, n), dt.int64, input.device)
+    result = make(cols.reshape(-1), 0, (n, arr.ndim), (1, n), dt.int64)
     return result_or_out(result, out, "nonzero")
 
 

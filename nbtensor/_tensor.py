@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _dtype as dt
 from . import _cpu
+from ._backend import backend_for, device_of, from_host, host_array, on_host, strided_view
 from ._device import CPU, to_device
 from ._device import device as _device_cls
 from ._layout import strides_of_inputs
@@ -23,22 +24,23 @@ __all__ = ["Tensor"]
 
 
 
-def make(storage, offset, shape, strides, dtype, device=CPU):
-    """Build a Tensor over `storage` without copying or validating (internal fast path)."""
+def make(storage, offset, shape, strides, dtype):
+    """Build a Tensor over `storage` without copying or validating (internal fast path); its
+    device is the one whose backend made `storage`."""
     t = object.__new__(Tensor)
     t._storage = storage
     t._offset = offset
     t._shape = shape
     t._strides = strides
     t.dtype = dtype
-    t.device = device
+    t.device = CPU if type(storage) is np.ndarray else device_of(storage)
     t._contig = None  # is_contiguous(), computed on first ask
     return t
 
 
-def make_contiguous(storage, offset, shape, strides, dtype, device=CPU):
+def make_contiguous(storage, offset, shape, strides, dtype):
     """`make` for a layout the caller knows is contiguous (saves the check on first use)."""
-    t = make(storage, offset, shape, strides, dtype, device)
+    t = make(storage, offset, shape, strides, dtype)
     t._contig = True
     return t
 
@@ -46,14 +48,16 @@ def make_contiguous(storage, offset, shape, strides, dtype, device=CPU):
 _MAX_BYTES = (1 << 63) - 1
 
 
-def allocate(n, dtype, shape=None):
-    """A new flat storage of `n` elements; torch's RuntimeError (not NumPy's ValueError or
-    MemoryError) when the size overflows or the memory cannot be had."""
+def allocate(n, dtype, shape=None, device=CPU):
+    """A new flat storage of `n` elements on `device`; torch's RuntimeError (not NumPy's
+    ValueError or MemoryError) when the size overflows or the memory cannot be had."""
     nbytes = n * dtype.itemsize
     if nbytes > _MAX_BYTES:
         raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape or (n,))}")
     try:
-        return np.empty(n, dtype=dtype.np)
+        if device is CPU:
+            return np.empty(n, dtype=dtype.np)
+        return backend_for(device).allocate(n, dtype.np)
     except (MemoryError, ValueError):
         raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} "
                            f"bytes (sizes={list(shape or (n,))}).") from None
@@ -62,7 +66,7 @@ def allocate(n, dtype, shape=None):
 def empty_tensor(shape, dtype, device=CPU):
     """A new contiguous tensor of `shape` with uninitialised memory."""
     shape = tuple(shape)
-    return make(allocate(_numel(shape), dtype, shape), 0, shape, contiguous_strides(shape), dtype, device)
+    return make(allocate(_numel(shape), dtype, shape, device), 0, shape, contiguous_strides(shape), dtype)
 
 
 def is_non_overlapping_and_dense(t):
@@ -76,18 +80,19 @@ def is_non_overlapping_and_dense(t):
     return True
 
 
-def empty_like_layout(t, dtype=None):
-    """A new tensor shaped like `t`, keeping `t`'s dimension order when `t` is dense
-    (torch's preserve_format), else row-major."""
+def empty_like_layout(t, dtype=None, device=None):
+    """A new tensor shaped like `t` (on `t`'s device unless `device`), keeping `t`'s
+    dimension order when `t` is dense (torch's preserve_format), else row-major."""
     dtype = dtype or t.dtype
+    device = device or t.device
     if (t._contig or t._contig is None and t.is_contiguous()) and 1 not in t._shape:
-        return empty_tensor(t._shape, dtype, t.device)  # row-major (size-1 dims keep their strides)
+        return empty_tensor(t._shape, dtype, device)  # row-major (size-1 dims keep their strides)
     if not is_non_overlapping_and_dense(t):
         if len(t._shape) < 2:
-            return empty_tensor(t._shape, dtype, t.device)
+            return empty_tensor(t._shape, dtype, device)
         strides = strides_of_inputs([t], t._shape) or contiguous_strides(t._shape)  # dims by stride, as torch
-        return make(allocate(_numel(t._shape), dtype, t._shape), 0, t._shape, strides, dtype, t.device)
-    return make(allocate(_numel(t._shape), dtype, t._shape), 0, t._shape, t._strides, dtype, t.device)
+        return make(allocate(_numel(t._shape), dtype, t._shape, device), 0, t._shape, strides, dtype)
+    return make(allocate(_numel(t._shape), dtype, t._shape, device), 0, t._shape, t._strides, dtype)
 
 
 _C_TYPES = {dt.bool: "bool", dt.uint8: "uint8_t", dt.int8: "int8_t", dt.int16: "int16_t", dt.int32: "int",
@@ -132,13 +137,16 @@ def checked_scalar(value, dtype, strict_half=False):
     return (v - int(info.min)) % (1 << bits) + int(info.min)  # two's-complement wrap (uint8 -1 -> 255)
 
 
-def scalar_storage(value, dtype):
-    """A one-element storage holding `value` converted to `dtype` (a stride-0 operand)."""
+def scalar_storage(value, dtype, device=CPU):
+    """A one-element storage on `device` holding `value` converted to `dtype` (a stride-0
+    operand)."""
     value = checked_scalar(value, dtype)
     if dtype is dt.float16:
         with np.errstate(over="ignore"):  # too large for half is inf, as in torch
-            return np.array((value,), dtype=dtype.np)
-    return np.array((value,), dtype=dtype.np)
+            array = np.array((value,), dtype=dtype.np)
+    else:
+        array = np.array((value,), dtype=dtype.np)
+    return array if device is CPU else backend_for(device).from_host(array)
 
 
 def _overlaps(a, b):
@@ -147,8 +155,8 @@ def _overlaps(a, b):
     if sa is sb:
         return True
     if sa.base is None and sb.base is None:
-        return False  # two arrays that own their memory never share it
-    return np.may_share_memory(sa, sb)
+        return False  # two storages that own their memory never share it
+    return a.device == b.device and backend_for(a.device).may_share_memory(sa, sb)
 
 
 def same_data(a, b):
@@ -159,7 +167,7 @@ def same_data(a, b):
 
 
 def _byte_range(t):
-    begin = t._storage.__array_interface__["data"][0] + t._offset * t.dtype.itemsize
+    begin = backend_for(t.device).address(t._storage) + t._offset * t.dtype.itemsize
     return begin, begin + _numel(t._shape) * t.dtype.itemsize
 
 
@@ -219,7 +227,7 @@ def check_writable(t, internal_overlap=True):
     """RuntimeError unless `t` may be written: its memory is not read-only and (unless
     `internal_overlap` is False) no two of its elements share one memory location."""
     store = t._storage
-    if type(store) is np.ndarray and not store.flags.writeable:
+    if not (store.flags.writeable if type(store) is np.ndarray else backend_for(t.device).is_writable(store)):
         raise RuntimeError(
             f"cannot write into a tensor whose memory is read-only (shape {list(t._shape)}): it "
             "shares the memory of a read-only NumPy array (from_numpy/as_tensor/from_dlpack). "
@@ -237,14 +245,14 @@ def copy_into(dst, src):
     Safe when `src` overlaps `dst`: the source is first copied to a temporary.
     """
     if not isinstance(src, Tensor):
-        store = scalar_storage(src, dst.dtype)
+        store = scalar_storage(src, dst.dtype, dst.device)
         _copy_raw(dst, (store, 0, (0,) * len(dst._shape)), dst.dtype)
         return dst
     if src.device != dst.device:
-        raise RuntimeError(f"copy_: cannot copy between {src.device} and {dst.device} in this release")
+        src = moved(src, dst.device)
     shape = dst._shape
     if (src._shape == shape and src.dtype is dst.dtype and src.is_contiguous() and dst.is_contiguous()
-            and src._storage is not dst._storage):
+            and src._storage is not dst._storage and type(dst._storage) is np.ndarray):
         n = _numel(shape)
         if n < _cpu.PARALLEL_THRESHOLD:
             # A small contiguous same-dtype copy is a memcpy: NumPy's costs least per call.
@@ -263,6 +271,12 @@ def copy_into(dst, src):
     return dst
 
 
+def moved(t, device):
+    """A contiguous copy of `t` on `device` (through the host)."""
+    storage = from_host(host_array(t), device)
+    return make(storage, 0, t._shape, contiguous_strides(t._shape), t.dtype)
+
+
 def _copy_raw(dst, src_operand, src_dtype):
     store, offset, strides = src_operand
     numel = _numel(dst._shape)
@@ -270,14 +284,14 @@ def _copy_raw(dst, src_operand, src_dtype):
         return
     f16 = dt.float16
     if (src_dtype is f16) != (dst.dtype is f16):
-        # numba has no float16 arithmetic: NumPy converts half precision.
-        src_view = np.ndarray(dst._shape, src_dtype.np, store, offset * src_dtype.itemsize,
-                              tuple(s * src_dtype.itemsize for s in strides))
-        with np.errstate(over="ignore", invalid="ignore"):  # too large for float16 is inf, as in torch
-            np.copyto(dst.numpy(), src_view, casting="unsafe")
+        # numba has no float16 arithmetic: NumPy converts half precision (on the host).
+        flat = store if type(store) is np.ndarray else backend_for(dst.device).to_host(store)
+        src_view = strided_view(flat, dst._shape, strides, offset, src_dtype.np)
+        with np.errstate(over="ignore", invalid="ignore"), on_host(dst) as values:
+            np.copyto(values, src_view, casting="unsafe")  # too large for float16 is inf, as in torch
         return
-    _cpu.run("copy", dst._shape, numel, (dst._storage, dst._offset, dst._strides),
-             [(store, offset, strides)])
+    backend_for(dst.device).elementwise("copy", dst._shape, numel, (dst._storage, dst._offset, dst._strides),
+                                        [(store, offset, strides)])
 
 
 class Tensor:
@@ -346,10 +360,10 @@ class Tensor:
         return self.numel() * self.dtype.itemsize
 
     def data_ptr(self):
-        return self._storage.__array_interface__["data"][0] + self._offset * self.dtype.itemsize
+        return self.untyped_storage_ptr() + self._offset * self.dtype.itemsize
 
     def untyped_storage_ptr(self):
-        return self._storage.__array_interface__["data"][0]
+        return backend_for(self.device).address(self._storage)
 
     def is_floating_point(self):
         return self.dtype.is_floating_point
@@ -413,7 +427,7 @@ class Tensor:
 
     def detach(self):
         """A new tensor over the same memory (there is no graph to detach from)."""
-        return make(self._storage, self._offset, self._shape, self._strides, self.dtype, self.device)
+        return make(self._storage, self._offset, self._shape, self._strides, self.dtype)
 
     def detach_(self):
         """Returns `self` (there is no graph to detach from)."""
@@ -427,7 +441,7 @@ class Tensor:
             if n < _cpu.PARALLEL_THRESHOLD:
                 # Small and contiguous: one NumPy memcpy is the cheapest copy per call.
                 return make_contiguous(self._storage[self._offset:self._offset + n].copy(), 0,
-                                       self._shape, self._strides, self.dtype, CPU)
+                                       self._shape, self._strides, self.dtype)
         out = empty_like_layout(self) if preserve else empty_tensor(self._shape, self.dtype, self.device)
         return copy_into(out, self)
 
@@ -478,7 +492,7 @@ class Tensor:
         dtype = self.dtype if dtype is None else dt.to_dtype(dtype)
         if device == self.device and dtype is self.dtype and not copy:
             return self
-        out = empty_like_layout(self, dtype)
+        out = empty_like_layout(self, dtype, device)
         return copy_into(out, self)
 
     # type(): nbtensor/_legacy.py (it knows the legacy classes FloatTensor, ...)
@@ -498,14 +512,7 @@ class Tensor:
             raise TypeError(
                 f"can't convert {self.device} device type tensor to numpy. "
                 "Use Tensor.cpu() to copy the tensor to host memory first.")
-        item = self.dtype.itemsize
-        offset = self._offset * item
-        if offset > self._storage.nbytes and 0 in self._shape:
-            # An empty view may start past the end of its storage (narrow(0, n, 0) of a
-            # strided view, as in torch); NumPy refuses such an offset, and it reads nothing.
-            offset = self._storage.nbytes
-        return np.ndarray(self._shape, self.dtype.np, self._storage, offset,
-                          tuple(s * item for s in self._strides))
+        return strided_view(self._storage, self._shape, self._strides, self._offset, self.dtype.np)
 
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
@@ -528,24 +535,31 @@ class Tensor:
         if n != 1:
             raise RuntimeError(
                 f"a Tensor with {n} elements cannot be converted to Scalar")
-        return self._storage[self._offset].item()
+        return self._element().item()
+
+    def _element(self):
+        """The first element as a NumPy scalar (fetched from the device's memory)."""
+        storage = self._storage
+        if type(storage) is np.ndarray:
+            return storage[self._offset]
+        return host_array(self).reshape(-1)[0]
 
     def tolist(self):
         """Nested Python lists of Python numbers (a number for a 0-d tensor)."""
-        return self.numpy().tolist()
+        return host_array(self).tolist()
 
     def __bool__(self):
         n = self.numel()
         if n != 1:
             raise RuntimeError(f"Boolean value of Tensor with {n} values is ambiguous")
-        return bool(self._storage[self._offset])
+        return bool(self._element())
 
     def _python_scalar(self):
         if self.numel() != 1:
             # torch raises ValueError here (item() raises RuntimeError).
             raise ValueError(
                 f"only one element tensors can be converted to Python scalars (got {self.numel()} elements)")
-        return self._storage[self._offset].item()
+        return self._element().item()
 
     def __int__(self):
         return int(self._python_scalar())
@@ -573,7 +587,7 @@ class Tensor:
     __str__ = __repr__
 
     def __reduce__(self):
-        return (_rebuild, (self.numpy().copy(), self.dtype.name))
+        return (_rebuild, (host_array(self).copy(), self.dtype.name, str(self.device)))
 
     def __deepcopy__(self, memo):
         return self.clone()
@@ -581,9 +595,9 @@ class Tensor:
     # __getitem__ / __setitem__ are installed by _indexing.py.
 
 
-def _rebuild(array, dtype_name):
+def _rebuild(array, dtype_name, device="cpu"):
     from ._bridge import from_numpy
-    return from_numpy(array)
+    return from_numpy(array).to(device)
 
 
 _LEGACY_NAMES = {

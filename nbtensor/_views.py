@@ -15,7 +15,7 @@ __all__ = [
 
 def _as_view(t, shape, strides, offset=None):
     return make(t._storage, t._offset if offset is None else offset, tuple(shape), tuple(strides),
-                t.dtype, t.device)
+                t.dtype)
 
 
 def parse_sizes(args, name="size"):
@@ -98,8 +98,7 @@ def view(self, *shape):
         return _view_dtype(self, to_dtype(shape[0]))
     shape = infer_size(parse_sizes(shape), _numel(self._shape))
     if self._contig or self._contig is None and self.is_contiguous():
-        return make_contiguous(self._storage, self._offset, shape, contiguous_strides(shape), self.dtype,
-                               self.device)
+        return make_contiguous(self._storage, self._offset, shape, contiguous_strides(shape), self.dtype)
     strides = view_strides(self._shape, self._strides, shape)
     if strides is None:
         raise RuntimeError(
@@ -114,7 +113,7 @@ def _view_dtype(self, dtype):
         raise RuntimeError(
             f"view(dtype): {self.dtype} and {dtype} have different element sizes; nbtensor only "
             "reinterprets between dtypes of equal size")
-    return make(self._storage.view(dtype.np), self._offset, self._shape, self._strides, dtype, self.device)
+    return make(self._storage.view(dtype.np), self._offset, self._shape, self._strides, dtype)
 
 
 def view_as(self, other):

@@ -21,8 +21,13 @@ stacks only start at sizes a property test never draws. A test marked
 around the whole test (an autouse fixture, which hypothesis accepts), not per example.
 The ``small_kernel_thresholds`` fixture does the same for one ordinary test.
 
-Devices: the ``device`` fixture runs a test once per device under test: DEVICES, or the
-comma-separated names in the environment variable NBTENSOR_TEST_DEVICES.
+Devices: the whole suite runs on one device, the CPU unless the environment variable
+NBTENSOR_TEST_DEVICE names another: ``NBTENSOR_TEST_DEVICE=guarded python -m pytest`` makes
+every creator without ``device=`` put its tensor on the test-only guarded device
+(tests/guarded_backend.py: the CPU's kernels over storage that refuses NumPy), so a module
+that bypasses its device's backend fails. Tests of what only the CPU has (memory shared
+with NumPy arrays, DLPack, the kernel cache, fork) are marked ``cpu_only`` and skipped
+there. The ``device`` fixture names the device under test, for tests that pass it.
 """
 import contextlib
 import importlib
@@ -98,6 +103,8 @@ def small_thresholds():
 
 def pytest_configure(config):
     config.addinivalue_line(
+        "markers", "cpu_only: the test needs what only the CPU device has (skipped on others)")
+    config.addinivalue_line(
         "markers", "kernel_variants: run the test with the default and with lowered kernel thresholds "
                    "(parallel and tiled kernels on small tensors); see tests/conftest.py")
 
@@ -127,13 +134,25 @@ def small_kernel_thresholds():
 
 
 # ------------------------------------------------------------------------- devices
-DEVICES = ["cpu"]
-_env_devices = os.environ.get("NBTENSOR_TEST_DEVICES")
-if _env_devices:
-    DEVICES = [d.strip() for d in _env_devices.split(",") if d.strip()]
+DEVICE = os.environ.get("NBTENSOR_TEST_DEVICE", "cpu")
+if DEVICE == "guarded":
+    import nbtensor
+
+    import guarded_backend  # (tests/ is on sys.path: pytest puts conftest directories there)
+    guarded_backend.register()
+    nbtensor.set_default_device(DEVICE)
 
 
-@pytest.fixture(params=DEVICES, scope="session")
-def device(request):
-    """The name of a device under test (a string, as a user passes ``device=``)."""
-    return request.param
+def pytest_collection_modifyitems(config, items):
+    if DEVICE == "cpu":
+        return
+    skip = pytest.mark.skip(reason=f"needs the CPU (running on {DEVICE})")
+    for item in items:
+        if item.get_closest_marker("cpu_only") is not None:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def device():
+    """The name of the device under test (a string, as a user passes ``device=``)."""
+    return DEVICE

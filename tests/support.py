@@ -14,7 +14,7 @@ def check(result, expected, dtype=True):
     """`result` (a Tensor) has exactly the shape, the dtype (unless `dtype` is False or
     `expected` holds Python objects) and the values of `expected`."""
     expected = np.asarray(expected)
-    got = result.numpy()
+    got = result.cpu().numpy()
     assert got.shape == expected.shape, (got.shape, expected.shape)
     if dtype and expected.dtype != object:
         assert got.dtype == expected.dtype, (got.dtype, expected.dtype)

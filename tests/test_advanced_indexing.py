@@ -227,7 +227,7 @@ def test_duplicate_writes_one_value_wins_per_element():
     idx = nt.tensor(np.zeros(200000, np.int64))
     t[idx] = nt.arange(200000.0)
     v = t[0].item()
-    assert v in set(range(200000)) and (t[1:].numpy() == 0).all()
+    assert v in set(range(200000)) and (t[1:].cpu().numpy() == 0).all()
 
 
 def test_value_overlapping_the_target_is_read_first():
@@ -380,7 +380,7 @@ def test_torch_parity_on_mixed_indices():
     for case in cases:
         r = case(nt.tensor(a), lambda v: nt.tensor(v))
         e = case(torch.tensor(a), lambda v: torch.tensor(v))
-        np.testing.assert_array_equal(r.numpy(), e.numpy())
+        np.testing.assert_array_equal(r.cpu().numpy(), e.cpu().numpy())
 
 
 def test_concurrent_use_from_python_threads():
@@ -393,7 +393,7 @@ def test_concurrent_use_from_python_threads():
     t, ti, tm = nt.tensor(a), nt.tensor(idx), nt.tensor(a > 0.5)
 
     def work(_):
-        return t[ti].numpy().copy(), t[tm].numpy().copy(), nt.sort(t).indices.numpy().copy()
+        return t[ti].cpu().numpy().copy(), t[tm].cpu().numpy().copy(), nt.sort(t).indices.cpu().numpy().copy()
 
     with ThreadPoolExecutor(4) as pool:
         for got, mask_sel, order in pool.map(work, range(8)):
@@ -452,11 +452,11 @@ def test_hypothesis_matches_torch_with_ints_none_ellipsis_and_masks(case):
             nt.tensor(a)[convert(nt.tensor)]
         return
     result = nt.tensor(a)[convert(nt.tensor)]
-    check(result, expected.numpy())
+    check(result, expected.cpu().numpy())
     tt, nn = torch.tensor(a), nt.tensor(a)
     tt[convert(torch.tensor)] = -1.0
     nn[convert(nt.tensor)] = -1.0
-    check(nn, tt.numpy())
+    check(nn, tt.cpu().numpy())
 
 
 @pytest.mark.parametrize("index", [

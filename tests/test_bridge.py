@@ -10,8 +10,8 @@ import nbtensor
 
 
 def shares(x, y):
-    x = x.numpy() if isinstance(x, nbtensor.Tensor) else x
-    y = y.numpy() if isinstance(y, nbtensor.Tensor) else y
+    x = x.cpu().numpy() if isinstance(x, nbtensor.Tensor) else x
+    y = y.cpu().numpy() if isinstance(y, nbtensor.Tensor) else y
     return np.shares_memory(x, y)
 
 
@@ -30,7 +30,7 @@ def shares(x, y):
 def test_numpy_shares_memory_with_any_view(view, np_view):
     base = nbtensor.arange(12.0).view(3, 4)
     v = view(base)
-    a = v.numpy()
+    a = v.cpu().numpy()
     assert isinstance(a, np.ndarray)
     assert a.shape == tuple(v.shape) and a.dtype == np.float32
     assert a.strides == tuple(s * 4 for s in v.stride())
@@ -40,17 +40,17 @@ def test_numpy_shares_memory_with_any_view(view, np_view):
     assert shares(a, base)
     if all(s != 0 for s, n in zip(v.stride(), v.shape) if n > 1):
         a[...] = -1                               # numpy -> tensor
-        assert (v.numpy() == -1).all()
-        assert (base.numpy() == -1).sum() == a.size
+        assert (v.cpu().numpy() == -1).all()
+        assert (base.cpu().numpy() == -1).sum() == a.size
     base.fill_(5)                                 # tensor -> numpy
     assert (a == 5).all()
 
 
 def test_numpy_data_pointer_and_lifetime():
     t = nbtensor.arange(6.0).view(2, 3)
-    assert t.numpy().ctypes.data == t.data_ptr()
-    assert t[1, 1:].numpy().ctypes.data == t[1, 1:].data_ptr()
-    a = t.numpy()
+    assert t.cpu().numpy().ctypes.data == t.data_ptr()
+    assert t[1, 1:].cpu().numpy().ctypes.data == t[1, 1:].data_ptr()
+    a = t.cpu().numpy()
     del t
     gc.collect()
     assert a.tolist() == [[0, 1, 2], [3, 4, 5]]   # the array keeps the storage alive
@@ -60,7 +60,7 @@ def test_numpy_of_every_dtype():
     for d in (nbtensor.bool, nbtensor.uint8, nbtensor.int8, nbtensor.int16, nbtensor.int32,
               nbtensor.int64, nbtensor.float16, nbtensor.float32, nbtensor.float64):
         t = nbtensor.ones(2, dtype=d)
-        a = t.numpy()
+        a = t.cpu().numpy()
         assert a.dtype == d.np and shares(a, t)
 
 
@@ -82,7 +82,7 @@ def test_from_numpy_shares_memory_both_ways(make):
     assert tuple(t.shape) == a.shape
     assert t.dtype.np == a.dtype
     assert t.stride() == tuple(s // a.itemsize for s in a.strides)
-    assert np.array_equal(t.numpy(), a)
+    assert np.array_equal(t.cpu().numpy(), a)
     if a.size == 0:
         return
     assert shares(t, a)
@@ -90,8 +90,8 @@ def test_from_numpy_shares_memory_both_ways(make):
     t.fill_(0)                                    # tensor -> numpy
     assert not a.any()
     a[...] = 1                                    # numpy -> tensor
-    assert (t.numpy() == 1).all()
-    assert t.numpy().strides == a.strides
+    assert (t.cpu().numpy() == 1).all()
+    assert t.cpu().numpy().strides == a.strides
 
 
 def test_from_numpy_views_of_the_tensor_share_too():
@@ -277,5 +277,5 @@ def test_conversion_errors():
 def test_tensor_reads_ranges_as_sequences():
     t = nbtensor.tensor([range(3), range(3, 6)])
     assert t.dtype is nbtensor.int64
-    np.testing.assert_array_equal(t.numpy(), [[0, 1, 2], [3, 4, 5]])
+    np.testing.assert_array_equal(t.cpu().numpy(), [[0, 1, 2], [3, 4, 5]])
     assert nbtensor.tensor(range(0)).dtype is nbtensor.float32

@@ -118,7 +118,7 @@ def test_strides_offsets_contiguity():
 def test_data_ptr_and_element_size():
     t = nbtensor.zeros(2, 3)
     assert t.element_size() == 4 and t.itemsize == 4 and t.nbytes == 24
-    assert t.data_ptr() == t.numpy().ctypes.data
+    assert t.data_ptr() == t.cpu().numpy().ctypes.data
     assert t[1].data_ptr() == t.data_ptr() + 3 * 4
     assert t[:, 2].data_ptr() == t.data_ptr() + 2 * 4
     assert t.t().data_ptr() == t.data_ptr()
@@ -152,7 +152,7 @@ def test_dtype_shortcuts(method, dtype):
     assert r.dtype is dtype and r.shape == t.shape
     if dtype is not t.dtype:
         assert r is not t and r.data_ptr() != t.data_ptr()
-    assert np.array_equal(r.numpy(), np.array(values, dtype=np.float32).astype(dtype.np))
+    assert np.array_equal(r.cpu().numpy(), np.array(values, dtype=np.float32).astype(dtype.np))
     assert getattr(r, method)() is r                   # nothing changes: the same tensor
 
 
@@ -194,10 +194,10 @@ def test_conversion_keeps_layout_and_values_of_views():
     v = base.t()
     f = v.double()
     assert f.stride() == (1, 4)                     # dense permutation kept (preserve_format)
-    assert np.array_equal(f.numpy(), base.numpy().T.astype(np.float64))
+    assert np.array_equal(f.cpu().numpy(), base.cpu().numpy().T.astype(np.float64))
     s = base[:, ::2].float()
-    assert s.is_contiguous() and np.array_equal(s.numpy(), base.numpy()[:, ::2])
-    assert not np.shares_memory(s.numpy(), base.numpy())
+    assert s.is_contiguous() and np.array_equal(s.cpu().numpy(), base.cpu().numpy()[:, ::2])
+    assert not np.shares_memory(s.cpu().numpy(), base.cpu().numpy())
 
 
 def test_pickle_and_deepcopy_copy_the_data():
@@ -232,12 +232,12 @@ def test_detach_shares_memory_and_grad_switches_are_inert():
         x.requires_grad_()
     with nbtensor.no_grad():
         y = x * 2
-    np.testing.assert_array_equal(y.numpy(), x.numpy() * 2)
+    np.testing.assert_array_equal(y.cpu().numpy(), x.cpu().numpy() * 2)
 
     @nbtensor.no_grad()
     def double(t):
         return t * 2
-    np.testing.assert_array_equal(double(x).numpy(), x.numpy() * 2)
+    np.testing.assert_array_equal(double(x).cpu().numpy(), x.cpu().numpy() * 2)
     assert nbtensor.is_grad_enabled() is False
     with pytest.raises(RuntimeError, match="autograd"):
         nbtensor.set_grad_enabled(True)

@@ -44,7 +44,7 @@ def sample(dtype, shape=(3, 4), positive=False, seed=0):
 
 
 def check(result, expected, dtype=None, rtol=None):
-    r = result.numpy()
+    r = result.cpu().numpy()
     expected = np.asarray(expected)
     if dtype is not None:
         assert result.dtype is dtype

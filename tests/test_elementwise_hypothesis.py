@@ -76,7 +76,7 @@ def test_broadcast_binary(pair, name):
     result = getattr(nb, name)(nb.from_numpy(a), nb.from_numpy(b))
     expected = BINARY[name](a, b)
     assert result.shape == shape
-    np.testing.assert_array_equal(result.numpy(), expected)
+    np.testing.assert_array_equal(result.cpu().numpy(), expected)
 
 
 @pytest.mark.kernel_variants
@@ -89,17 +89,17 @@ def test_binary_ops_between_strided_views(pair, name):
     result = getattr(nb, name)(a, b)
     expected = BINARY[name](a_np, b_np)
     assert result.shape == expected.shape
-    np.testing.assert_array_equal(result.numpy(), expected)
+    np.testing.assert_array_equal(result.cpu().numpy(), expected)
     # the operands were only read
-    np.testing.assert_array_equal(a.numpy(), a_np)
-    np.testing.assert_array_equal(b.numpy(), b_np)
+    np.testing.assert_array_equal(a.cpu().numpy(), a_np)
+    np.testing.assert_array_equal(b.cpu().numpy(), b_np)
     if name in ("add", "sub", "mul") and expected.shape == a_np.shape:
         # in place, into the first view, through its strides
         t = nb.from_numpy(base1.copy())
         assert getattr(_view(t, perm1, slices1), name + "_")(b).shape == a_np.shape
         e = base1.copy()
         BINARY[name](a_np, b_np, out=e[slices1 + (Ellipsis,)].transpose(perm1))
-        np.testing.assert_array_equal(t.numpy(), e)
+        np.testing.assert_array_equal(t.cpu().numpy(), e)
 
 
 @given(strided_view())
@@ -107,13 +107,13 @@ def test_strided_operands(v):
     base, perm, slices = v
     a_np = base[slices].transpose(perm)
     a = _view(nb.from_numpy(base), perm, slices)
-    np.testing.assert_array_equal((a * 2 + 1).numpy(), a_np * 2 + 1)
-    np.testing.assert_array_equal(a.contiguous().numpy(), a_np)
-    np.testing.assert_array_equal(nb.abs(a).numpy(), np.abs(a_np))
-    np.testing.assert_array_equal(a.sum(0).numpy(), a_np.sum(0))
-    np.testing.assert_array_equal(a.amax(-1).numpy(), a_np.max(-1))
+    np.testing.assert_array_equal((a * 2 + 1).cpu().numpy(), a_np * 2 + 1)
+    np.testing.assert_array_equal(a.contiguous().cpu().numpy(), a_np)
+    np.testing.assert_array_equal(nb.abs(a).cpu().numpy(), np.abs(a_np))
+    np.testing.assert_array_equal(a.sum(0).cpu().numpy(), a_np.sum(0))
+    np.testing.assert_array_equal(a.amax(-1).cpu().numpy(), a_np.max(-1))
     if a_np.ndim:
-        np.testing.assert_array_equal(a.argmax(0).numpy(), a_np.argmax(0))
+        np.testing.assert_array_equal(a.argmax(0).cpu().numpy(), a_np.argmax(0))
 
 
 @pytest.mark.kernel_variants
@@ -126,4 +126,4 @@ def test_inplace_into_strided_view(v):
     t = nb.from_numpy(base.copy())
     view = _view(t, perm, slices)
     view += view * 3
-    np.testing.assert_array_equal(t.numpy(), expected)
+    np.testing.assert_array_equal(t.cpu().numpy(), expected)

@@ -28,11 +28,11 @@ SCENARIO = textwrap.dedent("""
         idx = rng.integers(0, N, N)
         t, u = torch.from_numpy(a), torch.from_numpy(b)
         got = {
-            "add": (t + u).numpy(),
-            "rowsum": (t * u).reshape(512, -1).sum(1).numpy(),
-            "amax": t.reshape(-1, 512).amax(1).numpy(),
-            "gather": t[torch.from_numpy(idx)].numpy(),
-            "sort": torch.sort(t).values.numpy(),
+            "add": (t + u).cpu().numpy(),
+            "rowsum": (t * u).reshape(512, -1).sum(1).cpu().numpy(),
+            "amax": t.reshape(-1, 512).amax(1).cpu().numpy(),
+            "gather": t[torch.from_numpy(idx)].cpu().numpy(),
+            "sort": torch.sort(t).values.cpu().numpy(),
         }
         expected = {
             "add": a + b,

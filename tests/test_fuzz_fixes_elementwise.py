@@ -22,7 +22,7 @@ def test_sign_of_infinities(dtype):
     expected = np.array([1, -1, 0, 0, 0, 1, -1], dtype=dtype)
     got = x.sign()
     check(got, expected)
-    assert list(np.signbit(got.numpy())) == [False, True, False, False, False, False, True]
+    assert list(np.signbit(got.cpu().numpy())) == [False, True, False, False, False, False, True]
     x.sign_()
     check(x, expected)
 
@@ -411,14 +411,14 @@ def test_result_layout_follows_torchs_dimension_order():
 def test_float32_zero_dim_operand_of_a_float16_result_rounds_to_float16():
     v2 = nt.arange(12, dtype=nt.float16)
     v2 += nt.tensor(1.324)  # 1.324 is 1.32421875 in float16; 7 + that ties to 8.328125
-    assert v2.numpy()[7] == np.float16(8.328125)
+    assert v2.cpu().numpy()[7] == np.float16(8.328125)
     check(nt.arange(8, dtype=nt.float16)[7:] * nt.tensor(1.324), np.float16([9.265625]))  # mul: unrounded
 
 
 def test_lerp_number_weight_enters_float16_lerp_unrounded():
     a = nt.tensor([-20.0, 0.37, 3.0], dtype=nt.float16)
     b = nt.tensor([7.0, -1.5, 2.0], dtype=nt.float16)
-    af, bf = a.numpy().astype(np.float32), b.numpy().astype(np.float32)
+    af, bf = a.cpu().numpy().astype(np.float32), b.cpu().numpy().astype(np.float32)
     for w in (0.1, 0.3):
         wf = np.float32(w)
         check(nt.lerp(a, b, w), (af + wf * (bf - af)).astype(np.float16))

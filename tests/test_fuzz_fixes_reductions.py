@@ -127,17 +127,17 @@ def test_norm_of_one_element_is_its_magnitude(d, big):
     # torch returns |x| when each result reduces one element; its square would overflow
     x = nb.tensor([[-big], [1.0]], dtype=d)
     for p in (2, 3, 1, -1, math.inf):
-        check(x.norm(p=p, dim=1), np.abs(x.numpy()[:, 0]))
-    check(nb.norm(nb.tensor(-big, dtype=d)), np.abs(x.numpy()[0, 0]))
-    check(nb.linalg.vector_norm(x, dim=1), np.abs(x.numpy()[:, 0]))
+        check(x.norm(p=p, dim=1), np.abs(x.cpu().numpy()[:, 0]))
+    check(nb.norm(nb.tensor(-big, dtype=d)), np.abs(x.cpu().numpy()[0, 0]))
+    check(nb.linalg.vector_norm(x, dim=1), np.abs(x.cpu().numpy()[:, 0]))
     # torch squares a 0-d input reduced over a named dim: that overflows there
     assert math.isinf(nb.tensor(big, dtype=d).norm(dim=0).item())
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # inf without NumPy's overflow warning
         assert math.isinf(nb.linalg.vector_norm(nb.tensor(big, dtype=d), dim=-1).item())
-    check(nb.tensor(big, dtype=d).norm(dim=()), np.abs(x.numpy()[0, 0]).reshape(()))
-    check(nb.linalg.norm(nb.tensor([-big], dtype=d)), np.abs(x.numpy()[0, 0]))
-    check(x.norm(p=0, dim=1), np.array([1.0, 1.0], x.numpy().dtype))  # a count, not |x|
+    check(nb.tensor(big, dtype=d).norm(dim=()), np.abs(x.cpu().numpy()[0, 0]).reshape(()))
+    check(nb.linalg.norm(nb.tensor([-big], dtype=d)), np.abs(x.cpu().numpy()[0, 0]))
+    check(x.norm(p=0, dim=1), np.array([1.0, 1.0], x.cpu().numpy().dtype))  # a count, not |x|
     assert math.isinf(nb.tensor([big, 1.0], dtype=d).norm().item())  # two elements overflow, as torch
 
 
@@ -146,7 +146,7 @@ def test_short_float_products_multiply_first_to_last():
     x = nb.tensor([-0.0001, 300.0, -2.508, -4.0, -5.0, -3e38, 2.356, 3.0, -0.75, 2.761, 0.0, 0.1])
     assert math.isnan(x.prod().item())
     with np.errstate(over="ignore", invalid="ignore"):
-        expected = np.array([np.prod(x.numpy()[i * 4:i * 4 + 4]) for i in range(3)], np.float32)
+        expected = np.array([np.prod(x.cpu().numpy()[i * 4:i * 4 + 4]) for i in range(3)], np.float32)
     check(x.reshape(3, 4).prod(1), expected)
     # a long run is vectorised, but a non-finite product is redone first to last: the zero
     # comes first in arange(80.) and the product stays 0 (as torch's), not 0 * inf
@@ -175,17 +175,17 @@ def test_float16_mean_of_integers_is_summed_in_float32():
 @pytest.mark.parametrize("d", [nb.float16, nb.float32, nb.float64])
 def test_cumsum_starts_from_positive_zero(d):
     r = nb.tensor([-0.0, -0.0], dtype=d).cumsum(0)
-    assert not np.signbit(r.numpy()).any()
+    assert not np.signbit(r.cpu().numpy()).any()
     r = nb.tensor([-0.0, -0.0], dtype=nb.float64).cumsum(0, dtype=d)
-    assert r.dtype is d and not np.signbit(r.numpy()).any()
-    assert np.signbit(nb.tensor([-0.0, 1.0], dtype=d).cumprod(0).numpy()).all()  # 1 * -0. is -0.
+    assert r.dtype is d and not np.signbit(r.cpu().numpy()).any()
+    assert np.signbit(nb.tensor([-0.0, 1.0], dtype=d).cumprod(0).cpu().numpy()).all()  # 1 * -0. is -0.
 
 
 def test_cumprod_accumulation_type():
     # float16 accumulates in float32, float32 in float64 (torch's CPU acc types)
     check(nb.tensor([300.0, 300, 1 / 300], dtype=nb.float16).cumprod(0),
           np.array([300, np.inf, 300], np.float16))
-    r = nb.tensor([3e30, 3e30, 1e-30]).cumprod(0).numpy()
+    r = nb.tensor([3e30, 3e30, 1e-30]).cumprod(0).cpu().numpy()
     assert math.isinf(r[1]) and np.isclose(r[2], 9e30, rtol=1e-6)
     x = (np.array([-0.0001, 0.1, -3.5, -1.004], np.float16) / np.float16(-2)).astype(np.float16)
     expected = np.cumprod(x.astype(np.float32)).astype(np.float16)
@@ -441,7 +441,7 @@ def test_more_orders_of_checks():
     _raises(TypeError, r"torch.cat\(\): input types can't be cast to the desired output type Byte",
             lambda: nb.cat([nb.zeros(2, dtype=nb.uint8), nb.ones(0, 4, 3)], 0, out=nb.zeros((), dtype=nb.uint8)))
     # cumsum of a 0-d tensor is a copy (-0. stays -0.)
-    assert np.signbit(nb.tensor(-0.0).cumsum(0).numpy())
+    assert np.signbit(nb.tensor(-0.0).cumsum(0).cpu().numpy())
 
 
 def test_out_shared_only_with_empty_views_grows():
@@ -459,7 +459,7 @@ def test_out_shared_only_with_empty_views_grows():
     with pytest.raises(RuntimeError, match="cannot resize the out= tensor"):
         nb.ne(nb.zeros(3, 2), 7, out=out)
     out = nb.zeros(2)
-    arr = out.numpy()
+    arr = out.cpu().numpy()
     with pytest.raises(RuntimeError, match="cannot resize the out= tensor"):
         nb.ne(nb.zeros(3, 2), 7, out=out)
     assert view.shape == (1, 2) and arr.shape == (2,)
@@ -508,7 +508,7 @@ def test_float16_softmax_over_a_leading_dim():
     torch_values = np.float16([[0.1824951171875, 0.0024738311767578125], [0.8173828125, 0.99755859375]])
     r = nb.tensor(x).softmax(0)
     assert r.dtype is nb.float16 and r.shape == (2, 2)
-    np.testing.assert_allclose(r.numpy().astype(np.float64), torch_values.astype(np.float64), rtol=2 ** -10)
+    np.testing.assert_allclose(r.cpu().numpy().astype(np.float64), torch_values.astype(np.float64), rtol=2 ** -10)
 
 
 def test_index_put_self_overlap_as_torch_sees_it():
@@ -557,7 +557,7 @@ def test_setitem_value_expanded_with_torch_strides_is_not_refused():
 def test_softmax_dtype_float16_casts_the_input_first():
     x = nb.tensor([[-1.0, 1e8, -1.446]], dtype=nb.float64)
     r = x.softmax(1, dtype=nb.float16)     # 1e8 is inf in float16: the softmax is nan
-    assert r.dtype is nb.float16 and np.isnan(r.numpy()).all()
+    assert r.dtype is nb.float16 and np.isnan(r.cpu().numpy()).all()
 
 
 def test_vector_at_batched_matrices_folds_as_torch():
@@ -585,7 +585,7 @@ def test_softmax_result_is_row_major():
         assert r.stride() == (3, 1)
     a = np.arange(12.0, dtype=np.float32).reshape(3, 4).T
     e = np.exp(a - a.max(0))
-    np.testing.assert_allclose(x.softmax(0).numpy(), e / e.sum(0), rtol=1e-6)
+    np.testing.assert_allclose(x.softmax(0).cpu().numpy(), e / e.sum(0), rtol=1e-6)
 
 
 def test_float32_prod_multiplies_in_float32():
@@ -595,7 +595,7 @@ def test_float32_prod_multiplies_in_float32():
             expected = np.float32(1)
             for v in a:
                 expected = np.float32(expected * v)
-            np.testing.assert_array_equal(nb.tensor(a).prod().numpy(), expected)
+            np.testing.assert_array_equal(nb.tensor(a).prod().cpu().numpy(), expected)
     assert math.isnan(nb.tensor([3e38, 10, 0]).prod().item())
     check(nb.tensor([3e38, 10, 0], dtype=nb.float64).prod(), np.float64(0))
 

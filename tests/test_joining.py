@@ -254,4 +254,4 @@ def test_torch_parity():
         lambda M, x: M.cat([x, M.zeros(0)], 2),
     ]
     for case in cases:
-        np.testing.assert_array_equal(case(nt, nt.tensor(a)).numpy(), case(torch, torch.tensor(a)).numpy())
+        np.testing.assert_array_equal(case(nt, nt.tensor(a)).cpu().numpy(), case(torch, torch.tensor(a)).cpu().numpy())

@@ -147,7 +147,7 @@ THREADS = textwrap.dedent("""
     def work(i):
         barrier.wait()
         fn, expected = cases[i]
-        got = fn().numpy()
+        got = fn().cpu().numpy()
         if expected is None:
             results[i] = np.allclose(got, np.exp(a), rtol=1e-6)
         else:

@@ -23,19 +23,19 @@ def test_small_thresholds_reach_parallel_and_tiled_kernels(small_kernel_threshol
     seen = _spy_variants(monkeypatch)
     a = np.arange(24.0).reshape(4, 6)
     t = nb.from_numpy(a)
-    np.testing.assert_array_equal((t + 1).numpy(), a + 1)
+    np.testing.assert_array_equal((t + 1).cpu().numpy(), a + 1)
     assert "_flat_par" in seen
     # a transposed operand strides the inner loop: the N-d kernel walks it in tiles
     shape_arr, _, row_block, col_block = _cpu._layout((6, 4), ((4, 1), (1, 6)))
     assert (row_block, col_block) == (_cpu.TILE, _cpu.TILE) and _cpu.TILE < shape_arr[-1]
-    np.testing.assert_array_equal(t.t().contiguous().numpy(), a.T)
+    np.testing.assert_array_equal(t.t().contiguous().cpu().numpy(), a.T)
     assert "_nd_par" in seen
 
 
 def test_default_thresholds_keep_small_tensors_serial(monkeypatch):
     seen = _spy_variants(monkeypatch)
     t = nb.from_numpy(np.arange(24.0).reshape(4, 6))
-    (t.t() + t.t()).numpy()
+    (t.t() + t.t()).cpu().numpy()
     assert seen and not any(v.endswith("_par") for v in seen)
     _, _, row_block, col_block = _cpu._layout((6, 4), ((4, 1), (1, 6)))
     assert (row_block, col_block) == (_cpu.ROW_BLOCK, 4)  # 4 columns: no tiling by default

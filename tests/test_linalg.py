@@ -34,7 +34,7 @@ def close(t, expected, dtype=None, atol=None):
     assert t.dtype.np == dtype, (t.dtype, dtype)
     assert tuple(t.shape) == expected.shape, (tuple(t.shape), expected.shape)
     rtol = RTOL.get(dtype.type, 0)
-    np.testing.assert_allclose(t.numpy().astype(np.float64), expected.astype(np.float64), rtol=rtol,
+    np.testing.assert_allclose(t.cpu().numpy().astype(np.float64), expected.astype(np.float64), rtol=rtol,
                                atol=atol if atol is not None else rtol)
 
 
@@ -57,7 +57,7 @@ class Ref:
 
     @staticmethod
     def _wide(x):
-        x = np.asarray(x.numpy() if isinstance(x, nt.Tensor) else x)
+        x = np.asarray(x.cpu().numpy() if isinstance(x, nt.Tensor) else x)
         return x.astype(object) if x.dtype.kind in "biu" else x.astype(np.longdouble)
 
     @classmethod
@@ -133,7 +133,7 @@ def check_ref(t, ref, dtype):
     assert isinstance(t, nt.Tensor)
     assert t.dtype.np == dtype, (t.dtype, dtype)
     assert tuple(t.shape) == ref.value.shape, (tuple(t.shape), ref.value.shape)
-    got = t.numpy()
+    got = t.cpu().numpy()
     if dtype.kind in "biu":
         # exact, in the dtype's arithmetic: bool is "nonzero", integers wrap around (as
         # torch's integer products do; modulo 2**bits the order of the sums does not matter)
@@ -184,7 +184,7 @@ def test_mm_matches_numpy(rng, dtype, la, lb, n, k, p):
 def test_products_of_partial_views(rng):
     base = rand(rng, (4, 3), np.float64)
     top = base[:2]  # offset 0, row-major, but only part of the storage
-    b = base.numpy()
+    b = base.cpu().numpy()
     check_ref(nt.mm(top, base.t()), Ref.einsum("ij,kj->ik", b[:2], b), np.float64)
     check_ref(base[1:3] @ base[2], Ref.einsum("ij,j->i", b[1:3], b[2]), np.float64)
 
@@ -203,8 +203,8 @@ def test_inplace_forms_refuse_read_only_and_overlapping_targets():
 def test_mm_result_owns_its_memory(rng):
     a, b = rand(rng, (3, 3), np.float64), rand(rng, (3, 3), np.float64)
     r = nt.mm(a, b)
-    assert not np.may_share_memory(r.numpy(), a.numpy())
-    assert not np.may_share_memory(r.numpy(), b.numpy())
+    assert not np.may_share_memory(r.cpu().numpy(), a.cpu().numpy())
+    assert not np.may_share_memory(r.cpu().numpy(), b.cpu().numpy())
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int16, np.int8, np.uint8])
@@ -435,13 +435,13 @@ EINSUM_CASES = [
 @pytest.mark.parametrize("eq,shapes", EINSUM_CASES)
 def test_einsum_matches_numpy(rng, dtype, eq, shapes):
     ops = [rand(rng, s, dtype) for s in shapes]
-    arrays = [o.numpy() for o in ops]
+    arrays = [o.cpu().numpy() for o in ops]
     if eq == "ij,jk->ik" and shapes[0] == (2, 1):
         arrays[0] = np.broadcast_to(arrays[0], (2, 3))
     expected = Ref.einsum(eq, *arrays)
     r = nt.einsum(eq, *ops)
     check_ref(r, expected, dtype)
-    assert not any(np.may_share_memory(r.numpy(), a) for a in arrays)
+    assert not any(np.may_share_memory(r.cpu().numpy(), a) for a in arrays)
     check_ref(nt.einsum(eq, ops), expected, dtype)
 
 
@@ -603,16 +603,16 @@ def test_svd_reconstructs(rng, dtype, shape):
         assert tuple(u.shape) == shape[:-2] + (shape[-2], shape[-2] if full else k)
         assert tuple(vh.shape) == shape[:-2] + (shape[-1] if full else k, shape[-1])
         close(s, np.linalg.svd(a, compute_uv=False), atol=atol)
-        recon = np.matmul(u.numpy()[..., :k] * s.numpy()[..., None, :], vh.numpy()[..., :k, :])
+        recon = np.matmul(u.cpu().numpy()[..., :k] * s.cpu().numpy()[..., None, :], vh.cpu().numpy()[..., :k, :])
         np.testing.assert_allclose(recon, a, atol=atol * 10)
     U, S, V = nt.svd(T(a))
     assert tuple(V.shape) == shape[:-2] + (shape[-1], k)
-    np.testing.assert_allclose(np.matmul(U.numpy() * S.numpy()[..., None, :], np.swapaxes(V.numpy(), -1, -2)),
+    np.testing.assert_allclose(np.matmul(U.cpu().numpy() * S.cpu().numpy()[..., None, :], np.swapaxes(V.cpu().numpy(), -1, -2)),
                                a, atol=atol * 10)
     r = T(a).svd(some=False)
     assert type(r).__name__ == "svd" and tuple(r.V.shape) == shape[:-2] + (shape[-1], shape[-1])
     r = nt.svd(T(a), compute_uv=False)
-    assert not r.U.numpy().any() and tuple(r.U.shape) == shape[:-2] + (shape[-2], shape[-2])
+    assert not r.U.cpu().numpy().any() and tuple(r.U.shape) == shape[:-2] + (shape[-2], shape[-2])
     close(nt.linalg.svdvals(T(a)), np.linalg.svd(a, compute_uv=False), atol=atol)
 
 
@@ -643,10 +643,10 @@ def test_qr(rng, dtype, shape):
     for mode in ("reduced", "complete"):
         q, r = nt.linalg.qr(T(a), mode=mode)
         close(nt.matmul(q, r), a, atol=atol)
-        qn = q.numpy()
+        qn = q.cpu().numpy()
         np.testing.assert_allclose(np.swapaxes(qn, -1, -2) @ qn, eye_like(qn.shape[:-2] + (qn.shape[-1],) * 2, dtype),
                                    atol=atol)
-        assert np.allclose(np.tril(r.numpy(), -1), 0)
+        assert np.allclose(np.tril(r.cpu().numpy(), -1), 0)
     q, r = nt.linalg.qr(T(a), mode="r")
     assert tuple(q.shape) == (0,)
     close(r, np.linalg.qr(a, mode="r"), atol=atol)
@@ -660,15 +660,15 @@ def test_cholesky_and_eigh(rng, dtype, shape):
     a = spd(rng, shape, dtype)
     low = nt.linalg.cholesky(T(a))
     close(low, np.linalg.cholesky(a), atol=atol)
-    np.testing.assert_allclose(low.numpy() @ np.swapaxes(low.numpy(), -1, -2), a, atol=atol * 10)
+    np.testing.assert_allclose(low.cpu().numpy() @ np.swapaxes(low.cpu().numpy(), -1, -2), a, atol=atol * 10)
     up = nt.linalg.cholesky(T(a), upper=True)
-    np.testing.assert_allclose(np.swapaxes(up.numpy(), -1, -2) @ up.numpy(), a, atol=atol * 10)
+    np.testing.assert_allclose(np.swapaxes(up.cpu().numpy(), -1, -2) @ up.cpu().numpy(), a, atol=atol * 10)
     close(T(a).cholesky(), np.linalg.cholesky(a), atol=atol)
     for uplo in ("L", "U"):
         w, v = nt.linalg.eigh(T(a), UPLO=uplo)
         close(w, np.linalg.eigvalsh(a), atol=atol)
-        vn = v.numpy()
-        np.testing.assert_allclose((vn * w.numpy()[..., None, :]) @ np.swapaxes(vn, -1, -2), a, atol=atol * 10)
+        vn = v.cpu().numpy()
+        np.testing.assert_allclose((vn * w.cpu().numpy()[..., None, :]) @ np.swapaxes(vn, -1, -2), a, atol=atol * 10)
     assert nt.linalg.eigh(T(a))._fields == ("eigenvalues", "eigenvectors")
     close(nt.linalg.eigvalsh(T(a)), np.linalg.eigvalsh(a), atol=atol)
 
@@ -680,7 +680,7 @@ def test_pinv_and_matrix_rank(rng, dtype, shape):
     a = rng.standard_normal(shape).astype(dtype)
     p = nt.linalg.pinv(T(a))
     close(p, np.linalg.pinv(a), atol=atol * 10)
-    np.testing.assert_allclose(a @ p.numpy() @ a, a, atol=atol * 10)
+    np.testing.assert_allclose(a @ p.cpu().numpy() @ a, a, atol=atol * 10)
     close(nt.linalg.matrix_rank(T(a)), np.linalg.matrix_rank(a) if a.size else np.zeros(shape[:-2], np.int64),
           dtype=np.int64)
     close(T(a).pinverse(), np.linalg.pinv(a, rcond=1e-15), atol=atol * 10)
@@ -695,7 +695,7 @@ def test_rank_deficient_tolerances(rng):
     assert nt.linalg.matrix_rank(nt.eye(3), tol=0.5).item() == 3
     assert nt.linalg.matrix_rank(nt.diag(nt.tensor([1.0, 1e-3, 1e-9]))).item() == 2
     assert nt.linalg.matrix_rank(nt.diag(nt.tensor([1.0, 1e-3, 1e-9])), rtol=1e-2).item() == 1
-    np.testing.assert_allclose(nt.linalg.pinv(a, hermitian=True).numpy(), np.linalg.pinv(a.numpy()), atol=1e-8)
+    np.testing.assert_allclose(nt.linalg.pinv(a, hermitian=True).cpu().numpy(), np.linalg.pinv(a.cpu().numpy()), atol=1e-8)
 
 
 # ====================================================================== norms
@@ -962,8 +962,8 @@ def test_parity_products_with_torch(rng):
     for sa, sb in MATMUL_SHAPES:
         a = rng.standard_normal(sa).astype(np.float32)
         b = rng.standard_normal(sb).astype(np.float32)
-        expected = (torch.from_numpy(a) @ torch.from_numpy(b)).numpy()
-        got = (T(a) @ T(b)).numpy()
+        expected = (torch.from_numpy(a) @ torch.from_numpy(b)).cpu().numpy()
+        got = (T(a) @ T(b)).cpu().numpy()
         assert got.shape == expected.shape
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
     i = torch.tensor([[1, 2], [3, 4]])
@@ -972,12 +972,12 @@ def test_parity_products_with_torch(rng):
     v = rng.standard_normal((3,)).astype(np.float32)
     w = rng.standard_normal((4,)).astype(np.float32)
     ta, tv, tw = (torch.from_numpy(x) for x in (m, v, w))
-    np.testing.assert_allclose(nt.addr(T(m), T(v), T(w), beta=0.5, alpha=2).numpy(),
-                               torch.addr(ta, tv, tw, beta=0.5, alpha=2).numpy(), rtol=1e-5)
-    np.testing.assert_allclose(nt.addmv(T(v), T(m), T(w), alpha=-1).numpy(),
-                               torch.addmv(tv, ta, tw, alpha=-1).numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(nt.einsum("ij,j->i", T(m), T(w)).numpy(),
-                               torch.einsum("ij,j->i", ta, tw).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(nt.addr(T(m), T(v), T(w), beta=0.5, alpha=2).cpu().numpy(),
+                               torch.addr(ta, tv, tw, beta=0.5, alpha=2).cpu().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(nt.addmv(T(v), T(m), T(w), alpha=-1).cpu().numpy(),
+                               torch.addmv(tv, ta, tw, alpha=-1).cpu().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(nt.einsum("ij,j->i", T(m), T(w)).cpu().numpy(),
+                               torch.einsum("ij,j->i", ta, tw).cpu().numpy(), rtol=1e-5, atol=1e-6)
     assert str(nt.kron(nt.tensor([1, 2]), nt.tensor([[1.5]]))) == str(
         torch.kron(torch.tensor([1, 2]), torch.tensor([[1.5]]))).replace("torch", "nbtensor")
 
@@ -986,17 +986,17 @@ def test_parity_decompositions_with_torch(rng):
     torch = _torch()
     a = well_conditioned(rng, (2, 4, 4), np.float64)
     ta = torch.from_numpy(a)
-    np.testing.assert_allclose(nt.linalg.inv(T(a)).numpy(), torch.linalg.inv(ta).numpy(), rtol=1e-10)
-    np.testing.assert_allclose(nt.linalg.det(T(a)).numpy(), torch.linalg.det(ta).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(nt.linalg.inv(T(a)).cpu().numpy(), torch.linalg.inv(ta).cpu().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(nt.linalg.det(T(a)).cpu().numpy(), torch.linalg.det(ta).cpu().numpy(), rtol=1e-10)
     s, la = nt.linalg.slogdet(T(a))
     ts, tla = torch.linalg.slogdet(ta)
-    np.testing.assert_allclose(s.numpy(), ts.numpy())
-    np.testing.assert_allclose(la.numpy(), tla.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(nt.linalg.svdvals(T(a)).numpy(), torch.linalg.svdvals(ta).numpy(), rtol=1e-10)
-    np.testing.assert_allclose(nt.linalg.pinv(T(a[0, :3])).numpy(), torch.linalg.pinv(ta[0, :3]).numpy(),
+    np.testing.assert_allclose(s.cpu().numpy(), ts.cpu().numpy())
+    np.testing.assert_allclose(la.cpu().numpy(), tla.cpu().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(nt.linalg.svdvals(T(a)).cpu().numpy(), torch.linalg.svdvals(ta).cpu().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(nt.linalg.pinv(T(a[0, :3])).cpu().numpy(), torch.linalg.pinv(ta[0, :3]).cpu().numpy(),
                                rtol=1e-8, atol=1e-10)
     for ord in (None, "fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf):
-        np.testing.assert_allclose(nt.linalg.norm(T(a[0]), ord).numpy(), torch.linalg.norm(ta[0], ord).numpy(),
+        np.testing.assert_allclose(nt.linalg.norm(T(a[0]), ord).cpu().numpy(), torch.linalg.norm(ta[0], ord).cpu().numpy(),
                                    rtol=1e-10)
     assert nt.linalg.matrix_rank(T(a)).tolist() == torch.linalg.matrix_rank(ta).tolist()
     with pytest.raises(torch.linalg.LinAlgError) as theirs:

@@ -472,7 +472,7 @@ def test_parity_with_torch_on_many_tensors():
                     mismatches.append((opts, a.dtype, a.shape, want, got))
             for expr, _ in CASES:                      # also the literal cases, under each option set
                 t = eval(expr)
-                want = str(torch.from_numpy(t.numpy().copy())).replace("torch.", "nbtensor.")
+                want = str(torch.from_numpy(t.cpu().numpy().copy())).replace("torch.", "nbtensor.")
                 if str(t) != want:
                     mismatches.append((opts, expr, want, str(t)))
     finally:

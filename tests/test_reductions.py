@@ -7,7 +7,7 @@ import pytest
 import nbtensor as nb
 
 def check(result, expected, dtype=None, tol=1e-5):
-    r = result.numpy()
+    r = result.cpu().numpy()
     expected = np.asarray(expected)
     if dtype is not None:
         assert result.dtype is dtype

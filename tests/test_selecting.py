@@ -155,7 +155,7 @@ def test_one_argument_where_is_nonzero_as_tuple(data, expected):
     for r, e in zip(result, expected, strict=True):
         check(r, np.array(e, dtype=np.int64))
     for r, e in zip(result, nt.nonzero(t, as_tuple=True), strict=True):
-        check(r, e.numpy())
+        check(r, e.cpu().numpy())
 
 
 # ----------------------------------------------------------------------------- gather
@@ -426,4 +426,4 @@ def test_torch_parity():
     for case in cases:
         r = case(nt, nt.tensor(a), nt.tensor(idx))
         e = case(torch, torch.tensor(a), torch.tensor(idx))
-        np.testing.assert_allclose(r.numpy(), e.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(r.cpu().numpy(), e.cpu().numpy(), rtol=1e-6)

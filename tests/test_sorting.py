@@ -50,10 +50,10 @@ def test_sort_every_dtype_is_stable(dtype, descending):
 def test_sort_signed_zero_nan_and_infinities():
     a = np.array([3.0, -0.0, np.nan, -np.inf, 0.0, np.inf, -1.0, -np.nan], np.float32)
     v, i = nt.sort(nt.tensor(a))
-    np.testing.assert_array_equal(i.numpy(), [3, 6, 1, 4, 0, 5, 2, 7])
-    assert np.signbit(v.numpy()[2]) and not np.signbit(v.numpy()[3])
+    np.testing.assert_array_equal(i.cpu().numpy(), [3, 6, 1, 4, 0, 5, 2, 7])
+    assert np.signbit(v.cpu().numpy()[2]) and not np.signbit(v.cpu().numpy()[3])
     v, i = nt.tensor(a).sort(descending=True)
-    np.testing.assert_array_equal(i.numpy(), [2, 7, 5, 0, 1, 4, 6, 3])
+    np.testing.assert_array_equal(i.cpu().numpy(), [2, 7, 5, 0, 1, 4, 6, 3])
 
 
 def test_sort_layouts_and_edge_cases():
@@ -307,16 +307,16 @@ def test_torch_parity():
             for desc in (False, True):
                 r = nt.sort(nt.tensor(a), dim, desc)
                 e = torch.sort(torch.tensor(a), stable=True, dim=dim, descending=desc)
-                np.testing.assert_array_equal(r.values.numpy(), e.values.numpy())
-                np.testing.assert_array_equal(r.indices.numpy(), e.indices.numpy())
-        np.testing.assert_array_equal(nt.topk(nt.tensor(a), 5).values.numpy(),
-                                      torch.topk(torch.tensor(a), 5).values.numpy())
+                np.testing.assert_array_equal(r.values.cpu().numpy(), e.values.cpu().numpy())
+                np.testing.assert_array_equal(r.indices.cpu().numpy(), e.indices.cpu().numpy())
+        np.testing.assert_array_equal(nt.topk(nt.tensor(a), 5).values.cpu().numpy(),
+                                      torch.topk(torch.tensor(a), 5).values.cpu().numpy())
     b = rng.integers(0, 9, 50)
-    np.testing.assert_array_equal(nt.bincount(nt.tensor(b)).numpy(), torch.bincount(torch.tensor(b)).numpy())
+    np.testing.assert_array_equal(nt.bincount(nt.tensor(b)).cpu().numpy(), torch.bincount(torch.tensor(b)).cpu().numpy())
     x = rng.standard_normal(100).astype(np.float32)
-    np.testing.assert_array_equal(nt.histc(nt.tensor(x), bins=7).numpy(),
-                                  torch.histc(torch.tensor(x), bins=7).numpy())
-    u = [t.numpy() for t in nt.unique(nt.tensor(ints), return_inverse=True, return_counts=True)]
-    ue = [t.numpy() for t in torch.unique(torch.tensor(ints), return_inverse=True, return_counts=True)]
+    np.testing.assert_array_equal(nt.histc(nt.tensor(x), bins=7).cpu().numpy(),
+                                  torch.histc(torch.tensor(x), bins=7).cpu().numpy())
+    u = [t.cpu().numpy() for t in nt.unique(nt.tensor(ints), return_inverse=True, return_counts=True)]
+    ue = [t.cpu().numpy() for t in torch.unique(torch.tensor(ints), return_inverse=True, return_counts=True)]
     for r, e in zip(u, ue):
         np.testing.assert_array_equal(r, e)

@@ -23,15 +23,15 @@ def test_inverse_hyperbolic_all_forms(name, alias, ref, values, dtype):
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = ref(a)
         for fn in (getattr(nb, name), getattr(nb, alias)):
-            np.testing.assert_allclose(fn(x).numpy(), expected, rtol=rtol, equal_nan=True)
-        np.testing.assert_allclose(getattr(x, name)().numpy(), expected, rtol=rtol, equal_nan=True)
-        np.testing.assert_allclose(getattr(x, alias)().numpy(), expected, rtol=rtol, equal_nan=True)
+            np.testing.assert_allclose(fn(x).cpu().numpy(), expected, rtol=rtol, equal_nan=True)
+        np.testing.assert_allclose(getattr(x, name)().cpu().numpy(), expected, rtol=rtol, equal_nan=True)
+        np.testing.assert_allclose(getattr(x, alias)().cpu().numpy(), expected, rtol=rtol, equal_nan=True)
         out = nb.empty(len(values), dtype=dtype)
         assert getattr(nb, name)(x, out=out) is out
-        np.testing.assert_allclose(out.numpy(), expected, rtol=rtol, equal_nan=True)
+        np.testing.assert_allclose(out.cpu().numpy(), expected, rtol=rtol, equal_nan=True)
         y = x.clone()
         assert getattr(y, alias + "_")() is y
-        np.testing.assert_allclose(y.numpy(), expected, rtol=rtol, equal_nan=True)
+        np.testing.assert_allclose(y.cpu().numpy(), expected, rtol=rtol, equal_nan=True)
 
 
 def test_inverse_hyperbolic_float_rule():
@@ -45,15 +45,15 @@ def test_inverse_hyperbolic_float_rule():
 def test_copysign():
     a = nb.tensor([1.0, -2.0, 3.0, 0.0])
     b = nb.tensor([-1.0, 2.0, -0.0, -5.0])
-    got = nb.copysign(a, b).numpy()
-    np.testing.assert_array_equal(got, np.copysign(a.numpy(), b.numpy()))
+    got = nb.copysign(a, b).cpu().numpy()
+    np.testing.assert_array_equal(got, np.copysign(a.cpu().numpy(), b.cpu().numpy()))
     assert np.signbit(got[2]) and np.signbit(got[3])
     check(nb.copysign(nb.tensor([1, 2]), nb.tensor([-1, 0])), np.array([-1.0, 2.0], np.float32))
     check(a.copysign(-1), np.array([-1.0, -2.0, -3.0, -0.0], np.float32))
     check(nb.copysign(nb.tensor([1.0, 2.0], dtype=nb.float16), -1), np.array([-1, -2], np.float16))
     y = a.clone()
     assert y.copysign_(b) is y
-    np.testing.assert_array_equal(y.numpy(), got)
+    np.testing.assert_array_equal(y.cpu().numpy(), got)
     with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long"):
         nb.tensor([1, 2]).copysign_(-1)
 
@@ -62,18 +62,18 @@ def test_logaddexp():
     inf, nan = np.inf, np.nan
     a = np.array([inf, -inf, nan, 1.0, 2.0, -inf, 800.0], np.float64)
     b = np.array([inf, -inf, 1.0, 1.0, -3.0, 2.0, 800.0], np.float64)
-    got = nb.logaddexp(nb.tensor(a), nb.tensor(b)).numpy()
+    got = nb.logaddexp(nb.tensor(a), nb.tensor(b)).cpu().numpy()
     with np.errstate(invalid="ignore"):
         np.testing.assert_allclose(got, np.logaddexp(a, b), rtol=1e-15, equal_nan=True)
     x32 = nb.tensor([0.5, -1.0])
-    np.testing.assert_allclose(x32.logaddexp(nb.tensor([0.25, 4.0])).numpy(),
+    np.testing.assert_allclose(x32.logaddexp(nb.tensor([0.25, 4.0])).cpu().numpy(),
                                np.logaddexp(np.float32([0.5, -1]), np.float32([0.25, 4])), rtol=1e-6)
     assert not hasattr(nb.Tensor, "logaddexp_")  # torch has no in-place form
     with pytest.raises(NotImplementedError, match="\"logaddexp_cpu\" not implemented for 'Long'"):
         nb.logaddexp(nb.tensor([1, 2]), nb.tensor([1, 2]))
     out = nb.empty(2)
     assert nb.logaddexp(x32, x32, out=out) is out
-    np.testing.assert_allclose(out.numpy(), np.float32([0.5, -1.0]) + np.float32(np.log(2)), rtol=1e-6)
+    np.testing.assert_allclose(out.cpu().numpy(), np.float32([0.5, -1.0]) + np.float32(np.log(2)), rtol=1e-6)
     assert out.dtype is nb.float32
 
 
@@ -101,8 +101,8 @@ def test_shift_counts(dtype, count):
     check(x >> count, _torch_shift(a, count, False))
     c = nb.tensor([count] * len(vals), dtype=dtype) if (count >= 0 or dtype is not nb.uint8) else None
     if c is not None and count < np.iinfo(dtype.np).max:
-        check(nb.bitwise_left_shift(x, c), _torch_shift(a, c.numpy(), True))
-        check(nb.bitwise_right_shift(x, c), _torch_shift(a, c.numpy(), False))
+        check(nb.bitwise_left_shift(x, c), _torch_shift(a, c.cpu().numpy(), True))
+        check(nb.bitwise_right_shift(x, c), _torch_shift(a, c.cpu().numpy(), False))
 
 
 def test_shift_forms():
@@ -160,11 +160,11 @@ def test_shifts_match_torch(dtype):
             continue
         a, ta = nb.tensor(vals, dtype=dtype), torch.tensor(vals, dtype=td)
         for op in ("__lshift__", "__rshift__"):
-            np.testing.assert_array_equal(getattr(a, op)(c).numpy(), getattr(ta, op)(c).numpy(), err_msg=f"{op} {c}")
+            np.testing.assert_array_equal(getattr(a, op)(c).cpu().numpy(), getattr(ta, op)(c).cpu().numpy(), err_msg=f"{op} {c}")
         if -128 <= c <= 127:
             cc, tcc = nb.tensor([c] * len(vals), dtype=nb.int8), torch.tensor([c] * len(vals), dtype=torch.int8)
             for op in ("bitwise_left_shift", "bitwise_right_shift"):
-                np.testing.assert_array_equal(getattr(nb, op)(a, cc).numpy(), getattr(torch, op)(ta, tcc).numpy())
+                np.testing.assert_array_equal(getattr(nb, op)(a, cc).cpu().numpy(), getattr(torch, op)(ta, tcc).cpu().numpy())
 
 
 @needs_torch
@@ -177,5 +177,5 @@ def test_inverse_hyperbolic_match_torch(name, dtype):
     got, want = getattr(nb, name)(a), getattr(torch, name)(t)
     assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1]
     rtol = {nb.float16: 1e-3, nb.float32: 2e-6, nb.float64: 1e-14}[dtype]  # a few ulps of the dtype
-    np.testing.assert_allclose(got.numpy().astype(np.float64), want.numpy().astype(np.float64),
+    np.testing.assert_allclose(got.cpu().numpy().astype(np.float64), want.cpu().numpy().astype(np.float64),
                                rtol=rtol, equal_nan=True)

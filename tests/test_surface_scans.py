@@ -67,7 +67,7 @@ def test_median_matches_numpy_lower_median():
         r = nb.median(nb.tensor(a), d)
         lower = np.take(np.sort(a, axis=d), (a.shape[d] - 1) // 2, axis=d)
         check(r.values, lower)
-        np.testing.assert_array_equal(np.take_along_axis(a, np.expand_dims(r.indices.numpy(), d), d)[..., ]
+        np.testing.assert_array_equal(np.take_along_axis(a, np.expand_dims(r.indices.cpu().numpy(), d), d)[..., ]
                                       .squeeze(d), lower)
 
 
@@ -97,14 +97,14 @@ def test_cummax_cummin():
     check(r.values, np.float32(5))
     check(r.indices, np.int64(0))
     x = nb.tensor([[1, 5, 2], [7, 0, 9]])
-    check(nb.cummax(x, 1).values, np.maximum.accumulate(x.numpy(), axis=1))
-    check(nb.cummin(x.t(), 1).values, np.minimum.accumulate(x.numpy().T, axis=1))
+    check(nb.cummax(x, 1).values, np.maximum.accumulate(x.cpu().numpy(), axis=1))
+    check(nb.cummin(x.t(), 1).values, np.minimum.accumulate(x.cpu().numpy().T, axis=1))
     check(nb.cummax(nb.zeros(2, 0), 1).indices, np.zeros((2, 0), np.int64))
 
 
 def test_logcumsumexp():
     a = np.array([1.0, 2.0, 3.0])
-    np.testing.assert_allclose(nb.logcumsumexp(nb.tensor(a), 0).numpy(), np.logaddexp.accumulate(a), rtol=1e-15)
+    np.testing.assert_allclose(nb.logcumsumexp(nb.tensor(a), 0).cpu().numpy(), np.logaddexp.accumulate(a), rtol=1e-15)
     inf = math.inf
     check(nb.tensor([-inf, -inf, 1.0]).logcumsumexp(0), np.array([-inf, -inf, 1.0], np.float32))
     check(nb.tensor([inf, 1.0, NAN, 2.0]).logcumsumexp(0), np.array([inf, inf, NAN, NAN], np.float32))
@@ -146,13 +146,13 @@ def test_median_and_cum_extremes_match_torch():
     for d in (0, 1):
         for name in ("median", "cummax", "cummin"):
             got, want = getattr(nb, name)(nb.tensor(a), d), getattr(torch, name)(t, d)
-            np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
-            np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
-        np.testing.assert_allclose(nb.logcumsumexp(nb.tensor(a), d).numpy(),
-                                   torch.logcumsumexp(t, d).numpy(), rtol=1e-6)
-        np.testing.assert_array_equal(nb.nansum(nb.tensor(a), d).numpy(), torch.nansum(t, d).numpy())
-        np.testing.assert_allclose(nb.nanmean(nb.tensor(a), d).numpy(), torch.nanmean(t, d).numpy(), rtol=1e-6)
+            np.testing.assert_array_equal(got.values.cpu().numpy(), want.values.cpu().numpy())
+            np.testing.assert_array_equal(got.indices.cpu().numpy(), want.indices.cpu().numpy())
+        np.testing.assert_allclose(nb.logcumsumexp(nb.tensor(a), d).cpu().numpy(),
+                                   torch.logcumsumexp(t, d).cpu().numpy(), rtol=1e-6)
+        np.testing.assert_array_equal(nb.nansum(nb.tensor(a), d).cpu().numpy(), torch.nansum(t, d).cpu().numpy())
+        np.testing.assert_allclose(nb.nanmean(nb.tensor(a), d).cpu().numpy(), torch.nanmean(t, d).cpu().numpy(), rtol=1e-6)
     for d in (0, 1):
         got, want = nb.nanmedian(nb.tensor(a), d), torch.nanmedian(t, d)
-        np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
-        np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+        np.testing.assert_array_equal(got.values.cpu().numpy(), want.values.cpu().numpy())
+        np.testing.assert_array_equal(got.indices.cpu().numpy(), want.indices.cpu().numpy())

@@ -14,11 +14,11 @@ def test_unfold_is_a_view():
     u = x.unfold(1, 2, 1)
     assert u.shape == (3, 3, 2) and u.stride() == (4, 1, 1)
     assert u.data_ptr() == x.data_ptr()
-    check(u, np.lib.stride_tricks.sliding_window_view(x.numpy(), 2, axis=1))
+    check(u, np.lib.stride_tricks.sliding_window_view(x.cpu().numpy(), 2, axis=1))
     assert x.unfold(1, 2, 2).stride() == (4, 2, 1)
-    check(x.unfold(1, 2, 2), x.numpy().reshape(3, 2, 2))
+    check(x.unfold(1, 2, 2), x.cpu().numpy().reshape(3, 2, 2))
     assert x.unfold(0, 2, 1).shape == (2, 4, 2)
-    check(x.unfold(-1, 4, 3), x.numpy().reshape(3, 1, 4))
+    check(x.unfold(-1, 4, 3), x.cpu().numpy().reshape(3, 1, 4))
     assert x.unfold(1, 0, 1).shape == (3, 5, 0)
     assert nb.zeros(3, 0).unfold(1, 0, 1).shape == (3, 1, 0)
     check(nb.tensor(5.0).unfold(0, 1, 1), np.array([5.0], np.float32))
@@ -31,7 +31,7 @@ def test_unfold_matches_numpy_windows():
     x = nb.tensor(a)
     for size in range(10):
         for step in (1, 2, 3, 4):
-            got = x.unfold(1, size, step).numpy()
+            got = x.unfold(1, size, step).cpu().numpy()
             want = np.lib.stride_tricks.sliding_window_view(a, size, axis=1)[:, ::step]
             np.testing.assert_array_equal(got, want)
 
@@ -111,7 +111,7 @@ def test_scatter_reduce_2d_in_place(reduce):
     assert x.scatter_reduce_(1, index, src, reduce) is x
     want = np.ones((2, 3))
     for r in range(2):
-        want[r] = _reference(np.ones(3), index.numpy()[r], src.numpy()[r, :2], reduce, True)
+        want[r] = _reference(np.ones(3), index.cpu().numpy()[r], src.cpu().numpy()[r, :2], reduce, True)
     check(x, want.astype(np.float32))
 
 
@@ -157,5 +157,5 @@ def test_scatter_reduce_matches_torch(reduce, include_self, dtype):
     src = rng.integers(-3, 4, (4, 5)).astype(dtype)
     got = nb.tensor(a).scatter_reduce(1, nb.tensor(idx), nb.tensor(src), reduce, include_self=include_self)
     want = torch.tensor(a).scatter_reduce(1, torch.tensor(idx), torch.tensor(src), reduce, include_self=include_self)
-    assert got.numpy().dtype == want.numpy().dtype
-    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    assert got.cpu().numpy().dtype == want.cpu().numpy().dtype
+    np.testing.assert_allclose(got.cpu().numpy(), want.cpu().numpy(), rtol=1e-6)

@@ -33,7 +33,7 @@ def pair(shape, dtype=np.int64, base=None):
         t = nbtensor.from_numpy(wide)[..., :shape[-1]]
     else:
         raise ValueError(base)
-    assert np.array_equal(t.numpy(), a)
+    assert np.array_equal(t.cpu().numpy(), a)
     return t, a
 
 
@@ -47,7 +47,7 @@ def check_view(t, a, view, np_view, writable=True):
     v, w = view(t), np_view(a)
     assert isinstance(v, Tensor)
     assert tuple(v.shape) == w.shape
-    assert np.array_equal(v.numpy(), w)
+    assert np.array_equal(v.cpu().numpy(), w)
     if v.numel() == 0:
         return v
     # write through the view, read the base
@@ -55,17 +55,17 @@ def check_view(t, a, view, np_view, writable=True):
         m = marker(w.shape, a.dtype)
         v.copy_(nbtensor.from_numpy(m))
         w[...] = m
-        assert np.array_equal(t.numpy(), a)
+        assert np.array_equal(t.cpu().numpy(), a)
     # write through the base, read the view
     new = (np.arange(a.size, dtype=a.dtype) * 7 + 3).reshape(a.shape)
     t.copy_(nbtensor.from_numpy(new))
     a[...] = new
-    assert np.array_equal(v.numpy(), np_view(a))
+    assert np.array_equal(v.cpu().numpy(), np_view(a))
     return v
 
 
 def shares(x, y):
-    return np.shares_memory(x.numpy(), y.numpy())
+    return np.shares_memory(x.cpu().numpy(), y.cpu().numpy())
 
 
 def np_diagonal_view(a):
@@ -132,7 +132,7 @@ def test_view_of_noncontiguous_when_strides_allow():
     w = a[:, :4].reshape(4, 2, 2)
     v.fill_(-1)
     w[...] = -1
-    assert np.array_equal(t.numpy(), a)
+    assert np.array_equal(t.cpu().numpy(), a)
     tt = t.t()                  # (6, 4) with strides (1, 6)
     assert tt.view(3, 2, 4).stride() == (2, 1, 6)
     assert tt.unsqueeze(1).view(6, 4).stride() == (1, 6)
@@ -179,18 +179,18 @@ def test_reshape_is_a_view_when_possible():
     r2 = sub.reshape(3, 2, 1)           # a view even though `sub` is not contiguous
     assert shares(r2, t)
     r2.fill_(0)
-    assert (t[:, :2].numpy() == 0).all()
+    assert (t[:, :2].cpu().numpy() == 0).all()
 
 
 @pytest.mark.parametrize("base", ["t", "pad"])
 def test_reshape_copies_when_it_must(base):
     t, a = pair((3, 4), base=base)
     r = t.reshape(-1)
-    assert np.array_equal(r.numpy(), a.reshape(-1))
+    assert np.array_equal(r.cpu().numpy(), a.reshape(-1))
     assert not shares(r, t)
     assert r.is_contiguous()
     r.fill_(-1)                            # writes to the copy don't reach t
-    assert np.array_equal(t.numpy(), a)
+    assert np.array_equal(t.cpu().numpy(), a)
 
 
 def test_flatten():
@@ -205,7 +205,7 @@ def test_flatten():
     # non-contiguous: flatten copies, like reshape
     tt = t.transpose(0, 2)
     f = tt.flatten()
-    assert np.array_equal(f.numpy(), a.transpose(2, 1, 0).reshape(-1))
+    assert np.array_equal(f.cpu().numpy(), a.transpose(2, 1, 0).reshape(-1))
     assert not shares(f, t)
     # 0-d flattens to one element
     assert nbtensor.tensor(3).flatten().shape == (1,)
@@ -219,7 +219,7 @@ def test_expand_has_stride_zero_and_shares():
     e = t.expand(3, 4)
     assert e.shape == (3, 4)
     assert e.stride() == (1, 0)
-    assert np.array_equal(e.numpy(), np.broadcast_to(np.array([[1], [2], [3]]), (3, 4)))
+    assert np.array_equal(e.cpu().numpy(), np.broadcast_to(np.array([[1], [2], [3]]), (3, 4)))
     t[1, 0] = 20                        # writes to the base show in every expanded copy
     assert e[1].tolist() == [20, 20, 20, 20]
     e2 = t.expand(2, -1, 4)               # new leading dimension; -1 keeps a size
@@ -307,9 +307,9 @@ def test_narrow_select_unbind():
     parts = t.unbind(1)
     assert len(parts) == 5
     for i, p in enumerate(parts):
-        assert np.array_equal(p.numpy(), a[:, i])
+        assert np.array_equal(p.cpu().numpy(), a[:, i])
     parts[3].fill_(-9)
-    assert (t.numpy()[:, 3] == -9).all()
+    assert (t.cpu().numpy()[:, 3] == -9).all()
     assert nbtensor.unbind(t)[0].shape == (5,)
     assert [x.item() for x in nbtensor.arange(3)] == [0, 1, 2]      # __iter__ is unbind
     with pytest.raises(RuntimeError, match=re.escape("start (3) + length (3) exceeds dimension size (5)")):
@@ -329,12 +329,12 @@ def test_split_chunk():
     pieces = t.split(3)
     assert [p.shape[0] for p in pieces] == [3, 3, 1]
     for p, q in zip(pieces, np.split(a, [3, 6])):
-        assert np.array_equal(p.numpy(), q) and shares(p, t)
+        assert np.array_equal(p.cpu().numpy(), q) and shares(p, t)
     pieces[1].fill_(-1)
-    assert (t.numpy()[3:6] == -1).all()
+    assert (t.cpu().numpy()[3:6] == -1).all()
     sizes = nbtensor.split(t, [1, 4, 2])
     assert [p.shape[0] for p in sizes] == [1, 4, 2]
-    assert np.array_equal(sizes[1].numpy(), t.numpy()[1:5])
+    assert np.array_equal(sizes[1].cpu().numpy(), t.cpu().numpy()[1:5])
     cols = t.split(1, dim=1)
     assert len(cols) == 2 and cols[1].stride() == (2, 1)
     chunks = t.chunk(3)
@@ -364,20 +364,20 @@ def test_diagonal(offset, base):
     t, a = pair((3, 4), base=base)
     d = t.diagonal(offset)
     expected = np.diagonal(a, offset)
-    assert np.array_equal(d.numpy(), expected)
+    assert np.array_equal(d.cpu().numpy(), expected)
     if d.numel():
         d.fill_(-5)
         rows = np.arange(len(expected)) + max(0, -offset)
         a[rows, rows + offset] = -5
-        assert np.array_equal(t.numpy(), a)
+        assert np.array_equal(t.cpu().numpy(), a)
 
 
 def test_diagonal_of_batches_and_dims():
     t, a = pair((2, 3, 3))
     d = t.diagonal(0, 1, 2)
-    assert np.array_equal(d.numpy(), np.diagonal(a, 0, 1, 2))
+    assert np.array_equal(d.cpu().numpy(), np.diagonal(a, 0, 1, 2))
     d2 = nbtensor.diagonal(t, 1, -1, 0)
-    assert np.array_equal(d2.numpy(), np.diagonal(a, 1, -1, 0))
+    assert np.array_equal(d2.cpu().numpy(), np.diagonal(a, 1, -1, 0))
     with pytest.raises(RuntimeError, match="diagonal dimensions cannot be identical"):
         t.diagonal(0, 1, 1)
 
@@ -392,7 +392,7 @@ def test_contiguous_returns_self_when_contiguous():
     nt = t.t()
     c = nt.contiguous()
     assert c is not nt and c.is_contiguous() and c.stride() == (2, 1)
-    assert np.array_equal(c.numpy(), t.numpy().T)
+    assert np.array_equal(c.cpu().numpy(), t.cpu().numpy().T)
     assert not shares(c, t)
     e = nbtensor.zeros(1, 3).expand(2, 3)
     assert e.contiguous().stride() == (3, 1)
@@ -403,10 +403,10 @@ def test_clone_always_copies(base):
     t, a = pair((3, 4), base=base)
     c = t.clone()
     assert c is not t and c.data_ptr() != t.data_ptr()
-    assert np.array_equal(c.numpy(), a)
+    assert np.array_equal(c.cpu().numpy(), a)
     assert not shares(c, t)
     c.fill_(-1)
-    assert np.array_equal(t.numpy(), a)
+    assert np.array_equal(t.cpu().numpy(), a)
     assert nbtensor.clone(t).shape == t.shape
 
 
@@ -433,7 +433,7 @@ def test_copy_broadcasts_and_casts():
     assert b.tolist() == [False, True, True]
     h = nbtensor.zeros(2, dtype=nbtensor.float16)
     h.copy_(nbtensor.tensor([1 / 3, 2.0], dtype=nbtensor.float64))
-    assert h.numpy().tolist() == np.array([1 / 3, 2.0], dtype=np.float16).tolist()
+    assert h.cpu().numpy().tolist() == np.array([1 / 3, 2.0], dtype=np.float16).tolist()
     nt = nbtensor.zeros(3, 2).t()                        # into a non-contiguous target
     nt.copy_(nbtensor.arange(6).view(2, 3))
     assert nt.tolist() == [[0, 1, 2], [3, 4, 5]]
@@ -451,7 +451,7 @@ def test_copy_from_partially_overlapping_dense_source_raises(dst, src):
     t = nbtensor.arange(6)
     with pytest.raises(RuntimeError, match="single memory location"):
         dst(t).copy_(src(t))
-    assert np.array_equal(t.numpy(), np.arange(6))
+    assert np.array_equal(t.cpu().numpy(), np.arange(6))
 
 
 @pytest.mark.parametrize("dst, src", [
@@ -466,7 +466,7 @@ def test_copy_with_overlapping_source(dst, src):
     a = np.arange(6)
     dst(t).copy_(src(t))
     dst(a)[...] = src(a).copy()
-    assert np.array_equal(t.numpy(), a)
+    assert np.array_equal(t.cpu().numpy(), a)
 
 
 def test_copy_transpose_into_self_raises_as_in_torch():
@@ -474,7 +474,7 @@ def test_copy_transpose_into_self_raises_as_in_torch():
     with pytest.raises(RuntimeError, match="single memory location"):
         t.copy_(t.t())
     t.copy_(t.t().clone())
-    assert np.array_equal(t.numpy(), np.arange(9).reshape(3, 3).T)
+    assert np.array_equal(t.cpu().numpy(), np.arange(9).reshape(3, 3).T)
 
 
 def test_copy_zero_d_and_empty():
@@ -500,7 +500,7 @@ def test_setitem_scalar(base, index):
     t[index] = -7
     a[index] = -7
     assert (id(t), t.data_ptr()) == before
-    assert np.array_equal(t.numpy(), a)
+    assert np.array_equal(t.cpu().numpy(), a)
 
 
 @pytest.mark.parametrize("base", BASES)
@@ -516,7 +516,7 @@ def test_setitem_broadcast_tensor(base):
     t[..., 3:] = nbtensor.tensor([[1], [2], [3]])
     a[..., 3:] = [[1], [2], [3]]
     assert id(t) == ident
-    assert np.array_equal(t.numpy(), a)
+    assert np.array_equal(t.cpu().numpy(), a)
     with pytest.raises(RuntimeError, match="must match the size of tensor b"):
         t[0] = nbtensor.zeros(3)
 
@@ -552,7 +552,7 @@ def test_setitem_empty_selection_is_a_no_op():
     t, a = pair((3, 4))
     t[2:1] = 99
     t[:, 4:] = nbtensor.tensor(1)
-    assert np.array_equal(t.numpy(), a)
+    assert np.array_equal(t.cpu().numpy(), a)
 
 
 # ---------------------------------------------------------------------------- basic indexing
@@ -568,7 +568,7 @@ def test_getitem_matches_numpy_on_many_indices():
         v = t[index]
         w = a[index]
         assert v.shape == w.shape, index
-        assert np.array_equal(v.numpy(), w), index
+        assert np.array_equal(v.cpu().numpy(), w), index
         if v.numel():
             assert shares(v, t), index
 

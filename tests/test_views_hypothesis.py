@@ -35,7 +35,7 @@ def layouts(draw, min_dims=0, max_dims=4, max_side=5, min_side=0):
         step = draw(st.integers(1, 3))
         index.append(slice(start, stop, step) if draw(st.booleans()) else slice(None))
     t, a = t[tuple(index)], np_index(a, tuple(index))
-    assert np.array_equal(t.numpy(), a)
+    assert np.array_equal(t.cpu().numpy(), a)
     return t, a
 
 
@@ -81,7 +81,7 @@ def np_shares(view, base):
 
 
 def nb_shares(view, base):
-    return np.shares_memory(view.numpy(), base.numpy())
+    return np.shares_memory(view.cpu().numpy(), base.cpu().numpy())
 
 
 def write_both_ways(t, a, v, w, np_view):
@@ -90,11 +90,11 @@ def write_both_ways(t, a, v, w, np_view):
         m = (-1 - np.arange(w.size, dtype=np.int64)).reshape(w.shape)
         v.copy_(nbtensor.from_numpy(m))
         w[...] = m
-        assert np.array_equal(t.numpy(), a)
+        assert np.array_equal(t.cpu().numpy(), a)
     new = (np.arange(a.size, dtype=np.int64) * 3 + 1000).reshape(a.shape)
     t.copy_(nbtensor.from_numpy(new))
     a[...] = new
-    assert np.array_equal(v.numpy(), np_view(a))
+    assert np.array_equal(v.cpu().numpy(), np_view(a))
 
 
 @SETTINGS
@@ -104,7 +104,7 @@ def test_basic_indexing_matches_numpy(data):
     index = data.draw(basic_indices(a.shape))
     v, w = t[index], np_index(a, index)
     assert v.shape == w.shape
-    assert np.array_equal(v.numpy(), w)
+    assert np.array_equal(v.cpu().numpy(), w)
     assert nb_shares(v, t) == np_shares(w, a)
     write_both_ways(t, a, v, w, lambda arr: np_index(arr, index))
 
@@ -117,7 +117,7 @@ def test_setitem_scalar_and_tensor_match_numpy(data):
     ident = id(t)
     t[index] = -1
     a[index] = -1
-    assert np.array_equal(t.numpy(), a)
+    assert np.array_equal(t.cpu().numpy(), a)
     target = np_index(a, index)
     # a value broadcast from the trailing dimensions of the target
     k = data.draw(st.integers(0, target.ndim))
@@ -126,7 +126,7 @@ def test_setitem_scalar_and_tensor_match_numpy(data):
     t[index] = nbtensor.from_numpy(value.copy())
     a[index] = value
     assert id(t) == ident
-    assert np.array_equal(t.numpy(), a)
+    assert np.array_equal(t.cpu().numpy(), a)
 
 
 @SETTINGS
@@ -135,13 +135,13 @@ def test_permute_transpose_match_numpy(data):
     t, a = data.draw(layouts(min_dims=1))
     perm = data.draw(st.permutations(range(a.ndim)))
     v, w = t.permute(*perm), a.transpose(perm)
-    assert np.array_equal(v.numpy(), w)
+    assert np.array_equal(v.cpu().numpy(), w)
     assert nb_shares(v, t) == np_shares(w, a)
     assert v.stride() == tuple(t.stride(d) for d in perm)
     write_both_ways(t, a, v, w, lambda arr: arr.transpose(perm))
     d0 = data.draw(st.integers(-a.ndim, a.ndim - 1))
     d1 = data.draw(st.integers(-a.ndim, a.ndim - 1))
-    assert np.array_equal(t.transpose(d0, d1).numpy(), np.swapaxes(a, d0, d1))
+    assert np.array_equal(t.transpose(d0, d1).cpu().numpy(), np.swapaxes(a, d0, d1))
 
 
 def factorizations(n, max_dims=4):
@@ -169,7 +169,7 @@ def test_reshape_and_view_match_numpy(data):
     new = data.draw(factorizations(a.size))
     r, w = t.reshape(new), a.reshape(new)
     assert r.shape == w.shape
-    assert np.array_equal(r.numpy(), w)
+    assert np.array_equal(r.cpu().numpy(), w)
     # reshape copies only when it must: exactly when NumPy cannot make a view
     try:
         np_view = np.reshape(a, new, copy=False)
@@ -182,7 +182,7 @@ def test_reshape_and_view_match_numpy(data):
             t.view(new)
     else:
         v = t.view(new)
-        assert np.array_equal(v.numpy(), w)
+        assert np.array_equal(v.cpu().numpy(), w)
         write_both_ways(t, a, v, np_view, lambda arr: arr.reshape(new))
     # one -1 is inferred
     if a.size and new:
@@ -196,15 +196,15 @@ def test_reshape_and_view_match_numpy(data):
 def test_contiguous_clone_flatten_match_numpy(data):
     t, a = data.draw(layouts())
     c = t.contiguous()
-    assert c.is_contiguous() and np.array_equal(c.numpy(), a)
+    assert c.is_contiguous() and np.array_equal(c.cpu().numpy(), a)
     assert (c is t) == t.is_contiguous()
     assert t.is_contiguous() == (a.flags.c_contiguous or a.size == 0)
     k = t.clone()
-    assert np.array_equal(k.numpy(), a)
+    assert np.array_equal(k.cpu().numpy(), a)
     if a.size:
         assert not nb_shares(k, t)
     f = t.flatten()
-    assert np.array_equal(f.numpy(), a.reshape(-1))
+    assert np.array_equal(f.cpu().numpy(), a.reshape(-1))
 
 
 @st.composite
@@ -305,7 +305,7 @@ def test_chains_of_views_share_memory_like_numpy(data):
     chain = data.draw(view_chains())
     t, a = apply_chain(t0, a0, chain)
     assert t.shape == a.shape
-    assert np.array_equal(t.numpy(), a)
+    assert np.array_equal(t.cpu().numpy(), a)
     if a.size:
         assert nb_shares(t, t0)
     # write through the chained view and read the base
@@ -313,7 +313,7 @@ def test_chains_of_views_share_memory_like_numpy(data):
         m = (-1 - np.arange(a.size, dtype=np.int64)).reshape(a.shape)
         t.copy_(nbtensor.from_numpy(m))
         a[...] = m
-        assert np.array_equal(t0.numpy(), a0)
+        assert np.array_equal(t0.cpu().numpy(), a0)
 
 
 @SETTINGS
@@ -330,7 +330,7 @@ def test_copy_between_random_layouts(data):
     out = dst.copy_(src)
     assert out is dst
     dst_np[...] = values.astype(np.int64)        # float -> int64 truncates, as in NumPy
-    assert np.array_equal(dst.numpy(), dst_np)
+    assert np.array_equal(dst.cpu().numpy(), dst_np)
 
 
 @SETTINGS
@@ -340,8 +340,8 @@ def test_expand_matches_broadcast_to(shape, data):
     lead = tuple(data.draw(st.lists(st.integers(0, 3), max_size=2)))
     target = lead + tuple(data.draw(st.integers(0, 3)) if s == 1 else s for s in shape)
     e = t.expand(*target)
-    expected = np.broadcast_to(t.numpy(), target)
-    assert e.shape == expected.shape and np.array_equal(e.numpy(), expected)
+    expected = np.broadcast_to(t.cpu().numpy(), target)
+    assert e.shape == expected.shape and np.array_equal(e.cpu().numpy(), expected)
     for d, size in enumerate(target):
         if (d < len(lead) and size != 1) or (d >= len(lead) and shape[d - len(lead)] == 1 and size != 1):
             assert e.stride(d) == 0

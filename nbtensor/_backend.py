@@ -1,0 +1,137 @@
+"""Backends: the primitives a device implements, and the one place that picks them.
+
+A tensor's storage is a flat buffer of one dtype that its device's backend made; only the
+backend reads or writes its elements. Ops reach storage through the backend of their
+output's device (`backend_for`); values an op needs on the host (an index's range, a
+decomposition NumPy's LAPACK computes) are fetched explicitly (`host_array`) and results
+put back (`from_host`, `on_host`). On the CPU a host array is the storage's own memory, so
+these cost nothing there.
+
+Adding a backend: subclass `Backend`, implement its primitives, call `register(device_type,
+backend, storage_type)`. The CPU backend is `_cpu.CPUBackend`; the test suite's guarded
+device (tests/guarded_backend.py) is a second one.
+"""
+import contextlib
+
+import numpy as np
+
+from ._device import CPU, register_device_type
+from ._device import device as _device_cls
+
+__all__ = ["Backend", "register", "backend_for", "device_of", "host_array", "from_host", "on_host",
+           "strided_view"]
+
+
+class Backend:
+    """The primitives a device implements. Operands are ``(storage, offset, strides)``
+    triples in elements, already validated (every index in range) and broadcast."""
+
+    def allocate(self, n, np_dtype):
+        """New storage of `n` uninitialised elements of `np_dtype`."""
+        raise NotImplementedError
+
+    def from_host(self, array):
+        """New storage holding a copy of the 1-D host ndarray `array`."""
+        raise NotImplementedError
+
+    def to_host(self, storage):
+        """The elements of `storage` as a 1-D host ndarray (the CPU: its own memory)."""
+        raise NotImplementedError
+
+    def write_host(self, storage, array):
+        """Copy the 1-D host ndarray `array` (same length and dtype) into `storage`."""
+        raise NotImplementedError
+
+    def elementwise(self, name, shape, numel, out, inputs):
+        """Run element-wise kernel `name` over `shape` (see `_cpu.run`)."""
+        raise NotImplementedError
+
+    def launch(self, family, kernel, *args):
+        """Run `kernel` of the kernel family `family` ("reduce": reductions, arg-reductions
+        and scans; "gather": indexed and masked copies, scatter, compress; "sortkeys":
+        sorting) with `args`, storages among them; returns what the kernel returns."""
+        raise NotImplementedError
+
+    def nchunks(self):
+        """How many pieces a parallel kernel splits its work into."""
+        return 1
+
+    def address(self, storage):
+        """The address of `storage`'s first byte (overlap checks, ``data_ptr``)."""
+        raise NotImplementedError
+
+    def may_share_memory(self, a, b):
+        """True when storages `a` and `b` may overlap."""
+        return a is b
+
+    def is_writable(self, storage):
+        return True
+
+
+_BACKENDS = {}        # device type -> backend
+_STORAGE_TYPES = {}   # storage type -> device
+
+
+def register(device_type, backend, storage_type):
+    """Make `backend` hold the tensors of devices of `device_type`, in storages of
+    `storage_type`."""
+    register_device_type(device_type)
+    _BACKENDS[device_type] = backend
+    _STORAGE_TYPES[storage_type] = CPU if device_type == "cpu" else _device_cls(device_type)
+
+
+def backend_for(device):
+    """The backend of `device` (a `device`)."""
+    try:
+        return _BACKENDS[device.type]
+    except KeyError:
+        raise RuntimeError(f"no backend holds tensors on {device}") from None
+
+
+def device_of(storage):
+    """The device whose backend made `storage`."""
+    if type(storage) is np.ndarray:
+        return CPU
+    return _STORAGE_TYPES[type(storage)]
+
+
+def strided_view(flat, shape, strides, offset, np_dtype):
+    """An ndarray over the 1-D host array `flat` with element `offset` and `strides`."""
+    item = np_dtype.itemsize
+    offset *= item
+    if offset > flat.nbytes and 0 in shape:
+        # An empty view may start past the end of its storage (narrow(0, n, 0) of a strided
+        # view, as in torch); NumPy refuses such an offset, and it reads nothing.
+        offset = flat.nbytes
+    return np.ndarray(shape, np_dtype, flat, offset, tuple(s * item for s in strides))
+
+
+def host_array(t):
+    """The values of tensor `t` as a host ndarray of its shape: `t`'s own memory on the CPU,
+    a copy fetched from any other device (read it; write with `on_host`)."""
+    if type(t._storage) is np.ndarray:
+        return t.numpy()
+    flat = backend_for(t.device).to_host(t._storage)
+    return strided_view(flat, t._shape, t._strides, t._offset, t.dtype.np)
+
+
+def from_host(array, device):
+    """New storage on `device` holding a copy of the host ndarray `array`, flattened in
+    row-major order (on the CPU: the array itself when it already is one)."""
+    flat = np.ascontiguousarray(array).reshape(-1)
+    if device is CPU or device.type == "cpu":
+        return flat
+    return backend_for(device).from_host(flat)
+
+
+@contextlib.contextmanager
+def on_host(t):
+    """``with on_host(t) as a:`` gives `t`'s values as a writable host ndarray; what is
+    written to it reaches `t` (on the CPU it is `t`'s memory; elsewhere it is copied back)."""
+    if type(t._storage) is np.ndarray:
+        yield t.numpy()
+        return
+    backend = backend_for(t.device)
+    flat = backend.to_host(t._storage).copy()
+    yield strided_view(flat, t._shape, t._strides, t._offset, t.dtype.np)
+    backend.write_host(t._storage, flat)

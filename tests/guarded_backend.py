@@ -1,0 +1,107 @@
+"""A second backend that exists only for tests: the CPU's primitives under the device name
+"guarded", over storage that refuses NumPy.
+
+Its storage (`GuardedStorage`) is like a GPU buffer: its shape, dtype and size can be read,
+its elements cannot; NumPy on it (``np.asarray``, a ufunc, ``np.ndarray(buffer=...)``,
+indexing) raises TypeError. So a module that touches storage without going through its
+device's backend, or keeps a tensor on the CPU where it should honour the device, fails
+loudly when the suite runs on this device (``NBTENSOR_TEST_DEVICE=guarded``, see
+tests/conftest.py). The CUDA backend plugs into the same switch.
+"""
+import numpy as np
+
+from nbtensor import _backend
+from nbtensor._cpu import CPUBackend
+
+DEVICE = "guarded"
+
+
+class GuardedStorage:
+    """A flat buffer whose elements only the guarded backend may touch."""
+
+    __slots__ = ("_array", "__weakref__")
+    base = None  # owns its memory (no NumPy array shares it)
+    __array_ufunc__ = None  # NumPy's ufuncs refuse it
+
+    def __init__(self, array):
+        self._array = array
+
+    @property
+    def shape(self):
+        return self._array.shape
+
+    @property
+    def dtype(self):
+        return self._array.dtype
+
+    @property
+    def nbytes(self):
+        return self._array.nbytes
+
+    @property
+    def size(self):
+        return self._array.size
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a guarded storage was touched outside its backend: go through "
+                        "nbtensor._backend (backend_for(device), host_array, on_host)")
+
+    __array__ = __getitem__ = __setitem__ = __iter__ = __len__ = view = astype = copy = _refuse
+
+    def __array_function__(self, func, types, args, kwargs):
+        self._refuse()
+
+
+def _unwrap(x):
+    if type(x) is GuardedStorage:
+        return x._array
+    if type(x) in (tuple, list):
+        return type(x)(_unwrap(v) for v in x)
+    return x
+
+
+class GuardedBackend:
+    """The CPU backend's primitives with guarded storages unwrapped on the way in."""
+
+    @staticmethod
+    def allocate(n, np_dtype):
+        return GuardedStorage(CPUBackend.allocate(n, np_dtype))
+
+    @staticmethod
+    def from_host(array):
+        return GuardedStorage(CPUBackend.from_host(array))
+
+    @staticmethod
+    def to_host(storage):
+        return storage._array.copy()  # a fetched copy: writing to it changes nothing here
+
+    @staticmethod
+    def write_host(storage, array):
+        CPUBackend.write_host(storage._array, np.asarray(array))
+
+    @staticmethod
+    def elementwise(name, shape, numel, out, inputs):
+        CPUBackend.elementwise(name, shape, numel, _unwrap(out), _unwrap(inputs))
+
+    @staticmethod
+    def launch(family, kernel, *args):
+        return CPUBackend.launch(family, kernel, *_unwrap(args))
+
+    nchunks = staticmethod(CPUBackend.nchunks)
+
+    @staticmethod
+    def address(storage):
+        return CPUBackend.address(storage._array)
+
+    @staticmethod
+    def may_share_memory(a, b):
+        return a is b
+
+    @staticmethod
+    def is_writable(storage):
+        return True
+
+
+def register():
+    """Make the "guarded" device available (idempotent)."""
+    _backend.register(DEVICE, GuardedBackend, GuardedStorage)
