@@ -24,7 +24,7 @@ from . import _gather_cpu as g
 from ._indexcheck import check_range, index_array, int64_table
 from ._layout import strides_by_inputs
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
-from ._tensor import (Tensor, _numel, _overlap_error, _overlaps, allocate, check_writable, copy_into,
+from ._tensor import (Tensor, _numel, _overlap_error, _overlaps, allocate, check_writable, checked_scalar, copy_into,
                       has_internal_overlap, make, make_contiguous, refuse_overlap, scalar_storage)
 from ._views import view_strides
 
@@ -323,6 +323,21 @@ def _full_mask(t, items):
     return None
 
 
+def _leading_mask(t, items):
+    """For `items` of full slices then one bool (or uint8) mask, the mask expanded to t's
+    shape (torch's canDispatchToMaskedFill); else None. RuntimeError-free: a mask whose
+    shape does not match is left to the general path, which raises torch's IndexError."""
+    *lead, m = items
+    if not (isinstance(m, Tensor) and m.dtype in (dt.bool, dt.uint8) and m._shape
+            and all(isinstance(i, slice) and i == slice(None) for i in lead)):
+        return None
+    k, n = len(lead), m.dim()
+    if k + n > t.dim() or t._shape[k:k + n] != m._shape:
+        return None
+    full = m.reshape((1,) * k + m._shape + (1,) * (t.dim() - k - n)).expand(t._shape)
+    return full if m.dtype is dt.bool else full.to(dt.bool)
+
+
 def _masked_select_same_shape(t, mask):
     data = g.compress((t._storage, t._offset, t._strides), (mask._storage, mask._offset, mask._strides),
                       t._shape, t.dtype.np)
@@ -417,6 +432,12 @@ def advanced_setitem(t, items, value):
         _check_writable_aliased(t, "masked_fill_", "tensor[mask] = scalar")
         _fill(t, mask, value)
         return
+    if isinstance(value, Tensor) and value.numel() == 1:
+        mask = _leading_mask(t, items)
+        if mask is not None:
+            _check_writable_aliased(t, "masked_fill_", "tensor[mask] = scalar")
+            _fill(t, mask, value)
+            return
     # torch's order: a tensor value is checked for overlap with the indices before they are
     # parsed; a number after (and a full-shape mask with a number is masked_fill: no check)
     if isinstance(value, Tensor) and not (value.numel() == 1 and _mask_of_shape(t, items)):
@@ -456,9 +477,12 @@ def _own_indices(t, items):
 
 
 def _fill(t, mask, value):
-    """t[mask] = value (a number or one-element tensor) for a full-shape bool mask."""
+    """t[mask] = value (a number or one-element tensor) for a bool mask of t's shape (or
+    expanded to it). torch's index_put_ of one tensor value under one mask is
+    masked_fill_(mask, value.item()): any value dtype, converted with a Scalar's overflow
+    check (a number was converted to t's dtype before, without one)."""
     if isinstance(value, Tensor):
-        value = value.item()
+        value = checked_scalar(value.item(), t.dtype, strict_half=True)
     g.masked_fill((t._storage, t._offset, t._strides), (mask._storage, mask._offset, mask._strides),
                   t._shape, scalar_storage(value, t.dtype))
 

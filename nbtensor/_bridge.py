@@ -102,7 +102,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     array = _to_array(data)
     if array.dtype == object:
         raise TypeError(f"can't convert {type(data).__name__} with object elements to a tensor")
-    array = np.array(array, dtype=dtype.np, order="C", copy=True)
+    array = dt.as_half(array) if dtype is dt.float16 else np.array(array, dtype=dtype.np, order="C", copy=True)
     return make(from_host(array, device), 0, array.shape, contiguous_strides(array.shape), dtype)
 
 

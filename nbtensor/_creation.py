@@ -6,7 +6,8 @@ import sys
 import numpy as np
 
 from . import _dtype as dt
-from ._device import to_device
+from ._backend import from_host, host_array
+from ._device import CPU, to_device
 from ._plan import contiguous_strides
 from ._size import Size
 from ._tensor import Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
@@ -115,32 +116,30 @@ def _out_dtype(dtype, out):
     return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
 
 
-def _wrap(array, dtype):
-    """A tensor over a freshly made contiguous ndarray, converted to `dtype`."""
+def _wrap(array, dtype, device=CPU):
+    """A tensor on `device` holding a freshly made host ndarray, converted to `dtype`."""
     # not np.ascontiguousarray: it turns a 0-d array (or a NumPy scalar) into shape (1,)
     array = np.asarray(array, dtype=dtype.np)
     if not array.flags.c_contiguous:
         array = array.copy(order="C")
-    return make(array.reshape(-1), 0, array.shape, contiguous_strides(array.shape), dtype)
+    return make(from_host(array, device), 0, array.shape, contiguous_strides(array.shape), dtype)
 
 
-def _filled(sizes, value, dtype):
+def _filled(sizes, value, dtype, device):
     if dtype is dt.float16 and math.prod(sizes) != 1:
         checked_scalar(value, dtype, strict_half=True)  # as torch's fill of more than one element
-    out = empty_tensor(sizes, dtype)
+    out = empty_tensor(sizes, dtype, device)
     value = checked_scalar(value, dtype)  # RuntimeError on overflow, as torch
-    if dtype is dt.float16:
-        with np.errstate(over="ignore"):  # a number too large for half becomes inf, as in torch
-            out._storage.fill(value)
-    else:
-        out._storage.fill(value)
+    if device is not CPU:
+        return copy_into(out, value)
+    out._storage.fill(dt.as_half(value) if dtype is dt.float16 else value)
     return out
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """An uninitialised tensor of the given size."""
     sizes = _size_args(size, kwargs, "empty")
-    return _into(out, empty_tensor(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad)))
+    return _into(out, empty_tensor(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
 
 
 def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
@@ -148,19 +147,19 @@ def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
     dtype = _resolve(dtype, device, requires_grad)
     size, stride = tuple(size), tuple(stride)
     span = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
-    return make(allocate(span, dtype, size), 0, size, stride, dtype)
+    return make(allocate(span, dtype, size, to_device(device)), 0, size, stride, dtype)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of zeros."""
     sizes = _size_args(size, kwargs, "zeros")
-    return _into(out, _filled(sizes, 0, _resolve(_out_dtype(dtype, out), device, requires_grad)))
+    return _into(out, _filled(sizes, 0, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of ones."""
     sizes = _size_args(size, kwargs, "ones")
-    return _into(out, _filled(sizes, 1, _resolve(_out_dtype(dtype, out), device, requires_grad)))
+    return _into(out, _filled(sizes, 1, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
@@ -168,7 +167,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     default = dt.scalar_dtype(fill_value)
-    return _filled(_sizes((size,)), fill_value, _resolve(dtype, device, requires_grad, default))
+    return _filled(_sizes((size,)), fill_value, _resolve(dtype, device, requires_grad, default), to_device(device))
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
@@ -177,7 +176,7 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
     if n < 0 or m < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}" if n < 0 else
                            f"m must be greater or equal to 0, got {m}")
-    return _wrap(np.eye(n, m), _resolve(dtype, device, requires_grad))
+    return _wrap(np.eye(n, m), _resolve(dtype, device, requires_grad), to_device(device))
 
 
 def _number(x, name):
@@ -208,7 +207,7 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
     else:
         n = max(0, math.ceil((end - start) / step))
         values = start + step * np.arange(n, dtype=np.float64)
-    return _wrap(values, dtype)
+    return _wrap(values, dtype, to_device(device))
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **_):
@@ -217,8 +216,9 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
     if steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps}")
     dtype = _no_bool("linspace", _resolve(dtype, device, requires_grad))
+    device = to_device(device)
     if steps == 1:
-        return _wrap(np.array([start], dtype=np.float64), dtype)
+        return _wrap(np.array([start], dtype=np.float64), dtype, device)
     half = steps // 2
     i = np.arange(steps)
     if dtype is dt.float32 or dtype is dt.float64:
@@ -232,25 +232,26 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
         step = wide((hi - lo) / npd(steps - 1))
         values = np.where(i < half, wide(lo) + step * i.astype(wide),
                           wide(hi) - step * (steps - 1 - i).astype(wide))
-        return _wrap(values.astype(npd), dtype)
+        return _wrap(values.astype(npd), dtype, device)
     if dtype.is_floating_point:  # float16: computed in float64, then rounded once
         i = i.astype(np.float64)
         step = (end - start) / (steps - 1)
         values = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
-        return _wrap(values, dtype)
+        return _wrap(values, dtype, device)
     # Integer dtypes: torch truncates start and end to integers first, steps in double
     # (one rounding per element, as above), and truncates each value.
     lo, hi = math.trunc(start), math.trunc(end)
     step = np.longdouble(np.float64(hi - lo) / (steps - 1))
     i = i.astype(np.longdouble)
     values = np.where(i < half, np.longdouble(lo) + step * i, np.longdouble(hi) - step * (steps - 1 - i))
-    return _wrap(np.trunc(values.astype(np.float64)), dtype)
+    return _wrap(np.trunc(values.astype(np.float64)), dtype, device)
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, **_):
     """`base` raised to `steps` evenly spaced exponents."""
-    exps = linspace(start, end, steps, dtype=dt.float64).numpy()
-    return _wrap(np.power(base, exps), _no_bool("logspace", _resolve(dtype, device, requires_grad)))
+    exps = linspace(start, end, steps, dtype=dt.float64, device="cpu").numpy()
+    return _wrap(np.power(base, exps), _no_bool("logspace", _resolve(dtype, device, requires_grad)),
+                 to_device(device))
 
 
 def _generator(generator):
@@ -264,17 +265,17 @@ def _require_float(dtype, kernel):
                                   f"(random floats need a floating point dtype, got {dtype})")
 
 
-def _random(sizes, dtype, draw, kernel="check_uniform_bounds"):
+def _random(sizes, dtype, device, draw, kernel="check_uniform_bounds"):
     _require_float(dtype, kernel)
     compute = np.float64 if dtype is dt.float64 else np.float32
-    return _wrap(draw(sizes, compute), dtype)
+    return _wrap(draw(sizes, compute), dtype, device)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """Uniform samples in [0, 1)."""
     rng = _generator(generator)
     sizes = _size_args(size, kwargs, "rand")
-    return _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad),
+    return _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device),
                               lambda s, d: rng.random(s, dtype=d)))
 
 
@@ -282,7 +283,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     """Standard normal samples."""
     rng = _generator(generator)
     sizes = _size_args(size, kwargs, "randn")
-    return _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad),
+    return _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device),
                               lambda s, d: rng.standard_normal(s, dtype=d), "normal_kernel_cpu"))
 
 
@@ -308,22 +309,23 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dtype = _resolve(dtype, device, requires_grad, dt.int64)
     values = _generator(generator).integers(low, high, size=_sizes((size,)), dtype=np.int64)
-    return _wrap(values, dtype)
+    return _wrap(values, dtype, to_device(device))
 
 
 def randperm(n, generator=None, dtype=None, device=None, requires_grad=False, **_):
     """A random permutation of 0..n-1."""
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got {n}")
-    return _wrap(_generator(generator).permutation(n), _resolve(dtype, device, requires_grad, dt.int64))
+    return _wrap(_generator(generator).permutation(n), _resolve(dtype, device, requires_grad, dt.int64),
+                 to_device(device))
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False,
            out=None, **_):
     """Normal samples; `mean` and `std` may be numbers or tensors (broadcast)."""
     rng = _generator(generator)
-    m = mean.numpy() if isinstance(mean, Tensor) else mean
-    s = std.numpy() if isinstance(std, Tensor) else std
+    m = host_array(mean) if isinstance(mean, Tensor) else mean
+    s = host_array(std) if isinstance(std, Tensor) else std
     if np.any(np.asarray(s) < 0):
         raise RuntimeError(f"normal expects std >= 0.0, but found std {np.min(s)}")
     if size is None:
@@ -337,7 +339,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     dtype = _resolve(dtype, device, requires_grad, default)
     _require_float(dtype, "normal_kernel_cpu")
     values = m + s * rng.standard_normal(size)
-    result = _wrap(values, dtype)
+    result = _wrap(values, dtype, ref.device if device is None and ref is not None else to_device(device))
     if out is not None:
         return out.copy_(result)
     return result
@@ -347,8 +349,7 @@ def _like(fill, name="empty_like"):
     def like(input, dtype=None, device=None, requires_grad=False, memory_format=None, **kwargs):
         check_requires_grad(requires_grad)
         dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, name)
-        to_device(device)
-        out = empty_like_layout(input, dtype)
+        out = empty_like_layout(input, dtype, input.device if device is None else to_device(device))
         return fill(out, **kwargs)
     return like
 
@@ -356,8 +357,8 @@ def _like(fill, name="empty_like"):
 empty_like = _like(lambda out: out, "empty_like")
 zeros_like = _like(lambda out: copy_into(out, 0), "zeros_like")
 ones_like = _like(lambda out: copy_into(out, 1), "ones_like")
-rand_like = _like(lambda out: out.copy_(rand(out._shape, dtype=out.dtype)), "rand_like")
-randn_like = _like(lambda out: out.copy_(randn(out._shape, dtype=out.dtype)), "randn_like")
+rand_like = _like(lambda out: out.copy_(rand(out._shape, dtype=out.dtype, device="cpu")), "rand_like")
+randn_like = _like(lambda out: out.copy_(randn(out._shape, dtype=out.dtype, device="cpu")), "randn_like")
 empty_like.__doc__ = "An uninitialised tensor shaped like `input`."
 zeros_like.__doc__ = "Zeros shaped like `input`."
 ones_like.__doc__ = "Ones shaped like `input`."
@@ -375,7 +376,8 @@ def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad
     if high is None:
         low, high = 0, low
     dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, "randint_like")
-    return randint(low, high, input._shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return randint(low, high, input._shape, dtype=dtype, device=input.device if device is None else device,
+                   requires_grad=requires_grad)
 
 
 # ------------------------------------------------------------------ in-place random fills
@@ -426,8 +428,8 @@ def _new(fill):
     def new(self, *size, dtype=None, device=None, requires_grad=False, **_):
         check_requires_grad(requires_grad)
         dtype = self.dtype if dtype is None else dt.dtype_argument(dtype, "new_empty")
-        to_device(device)  # validated like every creator's device= (cuda: clear error)
-        return fill(empty_tensor(_sizes(size), dtype))
+        device = self.device if device is None else to_device(device)
+        return fill(empty_tensor(_sizes(size), dtype, device))
     return new
 
 
@@ -440,8 +442,8 @@ def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fals
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     """A copy of `data` with `self`'s dtype and device by default."""
     from ._bridge import tensor
-    return tensor(data, dtype=self.dtype if dtype is None else dtype, device=device,
-                  requires_grad=requires_grad)
+    return tensor(data, dtype=self.dtype if dtype is None else dtype,
+                  device=self.device if device is None else device, requires_grad=requires_grad)
 
 
 def legacy_constructor(args, device, dtype=None):

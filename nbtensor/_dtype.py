@@ -183,3 +183,15 @@ def can_cast(from_, to):
     """True when torch allows casting `from_` into `to` in an in-place op or ``out=``."""
     from_, to = to_dtype(from_), to_dtype(to)
     return from_.category <= to.category
+
+
+def as_half(values):
+    """NumPy `values` (an array or a number) converted to float16 as torch converts: a
+    double goes through float first (c10::Half is built from a float), so it is rounded
+    twice (0.632 / 300 is 0.0021057, where rounding once gives 0.0021076)."""
+    a = np.asarray(values)
+    if a.dtype == np.float64:
+        with np.errstate(over="ignore"):  # beyond float32 is inf, as beyond float16
+            a = a.astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # too large for half is inf, as in torch
+        return a.astype(np.float16)

@@ -79,9 +79,15 @@ def _halves(*operands):
 
 
 def _one_value(x):
-    """True for a number or a tensor that holds one value for the whole iteration (torch's
-    TensorIterator::is_scalar: every stride of a dimension of size > 1 is 0)."""
-    return not isinstance(x, Tensor) or all(st == 0 for st, n in zip(x._strides, x._shape) if n != 1)
+    """True for a number or a float16 tensor that holds one value for the whole iteration
+    (torch's TensorIterator::is_scalar: every stride of a dimension of size > 1 is 0), as a
+    float16 op sees it: a tensor of another dtype is first cast, and the cast of an
+    expanded tensor is a dense copy, so only one of a single element stays one value."""
+    if not isinstance(x, Tensor):
+        return True
+    if x.dtype is not dt.float16:
+        return _numel(x._shape) == 1
+    return all(st == 0 for st, n in zip(x._strides, x._shape) if n != 1)
 
 
 def _tensor_like(value, dtype):
@@ -133,8 +139,9 @@ class Op:
         self.promote = promote
         # On float16 operands torch computes in float32 after rounding every operand to
         # float16, except the operand at position `float_scalar` when it is a number (or,
-        # for mul's and div's second, a 0-d tensor; lerp's weight: a number only): it enters
-        # in float32 unrounded (x * 0.1 is not x * float16(0.1)).
+        # for mul's and div's second, a tensor holding one value for the whole iteration,
+        # read in float32 from its own dtype: torch's original_scalar_value; lerp's weight:
+        # a number only): it enters in float32 unrounded (x * 0.1 is not x * float16(0.1)).
         self.float_scalar = float_scalar
         # torch's overload for a number first operand (pow(2, x)) allocates a row-major
         # result instead of following the tensor's layout
@@ -395,7 +402,9 @@ def _operand(x, compute, shape, device, via=None):
 
 def _scalar_storage(value, d):
     try:
-        if d is dt.float16 or d is dt.float32 and isinstance(value, float) and not -_FLT_MAX <= value <= _FLT_MAX:
+        if d is dt.float16:
+            return dt.as_half((value,))
+        if d is dt.float32 and isinstance(value, float) and not -_FLT_MAX <= value <= _FLT_MAX:
             with np.errstate(over="ignore"):  # too large for the dtype is inf, as torch casts
                 return np.array((value,), dtype=d.np)
         return np.array((value,), dtype=d.np)
@@ -468,7 +477,7 @@ def apply(op, operands, out=None, inplace=False):
         if i == 0 and op.condition_first:
             ins.append(_operand(x, dt.bool, shape, device))
         else:
-            via = half and not (i == op.float_scalar and (not isinstance(x, Tensor) or not x._shape and i == 1))
+            via = half and not (i == op.float_scalar and (not isinstance(x, Tensor) or i == 1 and _one_value(x)))
             ins.append(_operand(x, compute, shape, device, dt.float16 if via else None))
     kernel = op.kernel_name(compute)
     if (op.scalar_kernels is not None and compute.is_floating_point and not half

@@ -142,8 +142,7 @@ def scalar_storage(value, dtype, device=CPU):
     operand)."""
     value = checked_scalar(value, dtype)
     if dtype is dt.float16:
-        with np.errstate(over="ignore"):  # too large for half is inf, as in torch
-            array = np.array((value,), dtype=dtype.np)
+        array = dt.as_half((value,))
     else:
         array = np.array((value,), dtype=dtype.np)
     return array if device is CPU else backend_for(device).from_host(array)
@@ -287,8 +286,10 @@ def _copy_raw(dst, src_operand, src_dtype):
         # numba has no float16 arithmetic: NumPy converts half precision (on the host).
         flat = store if type(store) is np.ndarray else backend_for(dst.device).to_host(store)
         src_view = strided_view(flat, dst._shape, strides, offset, src_dtype.np)
+        if dst.dtype is f16:
+            src_view = dt.as_half(src_view)
         with np.errstate(over="ignore", invalid="ignore"), on_host(dst) as values:
-            np.copyto(values, src_view, casting="unsafe")  # too large for float16 is inf, as in torch
+            np.copyto(values, src_view, casting="unsafe")
         return
     backend_for(dst.device).elementwise("copy", dst._shape, numel, (dst._storage, dst._offset, dst._strides),
                                         [(store, offset, strides)])

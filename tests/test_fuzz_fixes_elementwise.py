@@ -474,3 +474,51 @@ def test_alpha_times_a_number_wraps_in_int64():
     check(nt.sub(nt.zeros(1, dtype=nt.int64), 2**40, alpha=2**40), np.int64([0]))  # 2**80 wraps to 0
     check(nt.arange(5).sub_(2**40, alpha=2**31), np.int64([0, 1, 2, 3, 4]))
     check(nt.arange(5, dtype=nt.int32).add(2**62, alpha=5), np.int32([0, 1, 2, 3, 4]))
+
+
+def test_a_double_becomes_half_through_float_as_in_torch():
+    # c10::Half is built from a float: 0.632 / 300 rounds to float32, then to half (0.0021057),
+    # where NumPy's direct double -> half gives 0.0021076
+    v = 0.632 / 300
+    expected = np.float16(np.float32(v))
+    assert expected != np.float16(v)
+    h = nt.zeros(2, dtype=nt.float16)
+    h[0] = v
+    values = [nt.tensor([v]).half(), nt.tensor([v], dtype=nt.float16), nt.full((2,), v, dtype=nt.float16),
+              nt.zeros(2, dtype=nt.float16) + v, h[:1], nt.zeros(2, dtype=nt.float16).fill_(v)]
+    for t in values:
+        assert t[0].item() == float(expected)
+    out = nt.empty(1, dtype=nt.float16)
+    nt.div(nt.tensor([0.632], dtype=nt.float64), 300, out=out)
+    check(out, np.float16([expected]))
+
+
+def test_float16_mul_div_by_one_value_read_in_float32():
+    # torch's reduced-float scalar path reads a one-value divisor in float32 from its own dtype
+    # (2**30 stays 2**30); an expanded divisor of another dtype is cast to half first (inf)
+    x = nt.tensor([-32768.0, 3.0], dtype=nt.float16)
+    expected = (np.float32([-32768.0, 3.0]) / np.float32(2**30)).astype(np.float16)
+    check(x / nt.tensor([2**30]), expected)
+    check(x / nt.tensor(2**30), expected)
+    small = np.float16([0.001, -0.0002])
+    check(nt.tensor(small) * nt.tensor([70000]), (small.astype(np.float32) * np.float32(70000)).astype(np.float16))
+    check(x / nt.tensor([2**30]).expand(2), np.float16([-0.0, 0.0]))
+
+
+def test_one_tensor_value_under_one_mask_is_masked_fill():
+    # torch's index_put_ dispatches one value under one bool mask to masked_fill_(mask,
+    # value.item()): any value dtype, with a Scalar's overflow check
+    x = nt.zeros(2, 3)
+    x[nt.tensor([True, False])] = nt.ones(1, dtype=nt.int16)
+    x[:, nt.tensor([False, True, False])] = nt.tensor(7.5, dtype=nt.float64)
+    check(x, np.float32([[1, 7.5, 1], [0, 7.5, 0]]))
+    with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match"):
+        x[nt.tensor([True, False])] = nt.ones(1, 3, dtype=nt.int16)  # several values: index_put_
+    h = nt.ones(2, 3, dtype=nt.float16)
+    with pytest.raises(RuntimeError, match="c10::Half without overflow"):
+        h[h > 0] = nt.tensor(2147483541)
+    with pytest.raises(RuntimeError, match="int8_t without overflow"):
+        x8 = nt.zeros(2, dtype=nt.int8)
+        x8[nt.tensor([True, True])] = nt.tensor(300)
+    h[h > 0] = 1e5  # a number was converted to half before (inf), as in torch
+    check(h, np.full((2, 3), np.inf, np.float16))
