@@ -52,6 +52,13 @@ class Backend:
         sorting) with `args`, storages among them; returns what the kernel returns."""
         raise NotImplementedError
 
+    def gather(self, name, *args):
+        """Indexed data movement (see `_gather_cpu`): "indexed" (x[idx] and x[idx] = v,
+        index_put_, index_add_), "along_dim" (gather, scatter, take_along_dim),
+        "compress" (masked_select: returns new storage of the selected elements),
+        "masked_fill". Operands are ``(storage, offset, strides[, index])``."""
+        raise NotImplementedError
+
     def nchunks(self):
         """How many pieces a parallel kernel splits its work into."""
         return 1

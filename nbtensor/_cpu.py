@@ -158,6 +158,11 @@ class CPUBackend:
     def launch(family, kernel, *args):
         return getattr(_family(family), kernel)(*args)
 
+    @staticmethod
+    def gather(name, *args):
+        from . import _gather_cpu
+        return getattr(_gather_cpu, name)(*args)
+
     nchunks = staticmethod(_nchunks)
 
     @staticmethod

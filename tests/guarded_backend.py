@@ -81,11 +81,20 @@ class GuardedBackend:
 
     @staticmethod
     def elementwise(name, shape, numel, out, inputs):
+        for storage, _, _ in (out, *inputs):
+            if type(storage) is not GuardedStorage:
+                raise TypeError(f"element-wise {name} on the guarded device got a {type(storage).__name__} "
+                                "operand: every operand must be on the device")
         CPUBackend.elementwise(name, shape, numel, _unwrap(out), _unwrap(inputs))
 
     @staticmethod
     def launch(family, kernel, *args):
         return CPUBackend.launch(family, kernel, *_unwrap(args))
+
+    @staticmethod
+    def gather(name, *args):
+        result = CPUBackend.gather(name, *_unwrap(args))
+        return GuardedStorage(result) if name == "compress" else result
 
     nchunks = staticmethod(CPUBackend.nchunks)
 

@@ -471,8 +471,8 @@ def test_ranges_and_inner_tuples_index_like_lists(index):
     a = base((3, 4))
     as_lists = tuple(list(i) if isinstance(i, (range, tuple)) else i for i in
                      (index if isinstance(index, tuple) else (index,)))
-    check(nt.from_numpy(a)[index], a[as_lists])
-    t = nt.from_numpy(a.copy())
+    check(nt.as_tensor(a)[index], a[as_lists])
+    t = nt.as_tensor(a.copy())
     t[index] = -1.0
     expected = a.copy()
     expected[as_lists] = -1.0

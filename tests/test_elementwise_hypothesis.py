@@ -73,7 +73,7 @@ def strided_pair(draw):
 @given(broadcast_pair(), st.sampled_from(sorted(BINARY)))
 def test_broadcast_binary(pair, name):
     (a, b), shape = pair
-    result = getattr(nb, name)(nb.from_numpy(a), nb.from_numpy(b))
+    result = getattr(nb, name)(nb.as_tensor(a), nb.as_tensor(b))
     expected = BINARY[name](a, b)
     assert result.shape == shape
     np.testing.assert_array_equal(result.cpu().numpy(), expected)
@@ -85,7 +85,7 @@ def test_binary_ops_between_strided_views(pair, name):
     """Both operands are views with their own strides and offsets, broadcast together."""
     (base1, perm1, slices1), (base2, perm2, slices2) = pair
     a_np, b_np = base1[slices1].transpose(perm1), base2[slices2].transpose(perm2)
-    a, b = _view(nb.from_numpy(base1), perm1, slices1), _view(nb.from_numpy(base2), perm2, slices2)
+    a, b = _view(nb.as_tensor(base1), perm1, slices1), _view(nb.as_tensor(base2), perm2, slices2)
     result = getattr(nb, name)(a, b)
     expected = BINARY[name](a_np, b_np)
     assert result.shape == expected.shape
@@ -95,7 +95,7 @@ def test_binary_ops_between_strided_views(pair, name):
     np.testing.assert_array_equal(b.cpu().numpy(), b_np)
     if name in ("add", "sub", "mul") and expected.shape == a_np.shape:
         # in place, into the first view, through its strides
-        t = nb.from_numpy(base1.copy())
+        t = nb.as_tensor(base1.copy())
         assert getattr(_view(t, perm1, slices1), name + "_")(b).shape == a_np.shape
         e = base1.copy()
         BINARY[name](a_np, b_np, out=e[slices1 + (Ellipsis,)].transpose(perm1))
@@ -106,7 +106,7 @@ def test_binary_ops_between_strided_views(pair, name):
 def test_strided_operands(v):
     base, perm, slices = v
     a_np = base[slices].transpose(perm)
-    a = _view(nb.from_numpy(base), perm, slices)
+    a = _view(nb.as_tensor(base), perm, slices)
     np.testing.assert_array_equal((a * 2 + 1).cpu().numpy(), a_np * 2 + 1)
     np.testing.assert_array_equal(a.contiguous().cpu().numpy(), a_np)
     np.testing.assert_array_equal(nb.abs(a).cpu().numpy(), np.abs(a_np))
@@ -123,7 +123,7 @@ def test_inplace_into_strided_view(v):
     expected = base.copy()
     target_np = expected[slices].transpose(perm)
     target_np += target_np * 3
-    t = nb.from_numpy(base.copy())
+    t = nb.as_tensor(base.copy())
     view = _view(t, perm, slices)
     view += view * 3
     np.testing.assert_array_equal(t.cpu().numpy(), expected)

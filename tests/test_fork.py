@@ -9,6 +9,8 @@ import textwrap
 
 import pytest
 
+pytestmark = pytest.mark.cpu_only  # processes and the kernel cache: the CPU backend's own
+
 SCENARIO = textwrap.dedent("""
     import multiprocessing
     import sys

@@ -16,6 +16,8 @@ import pytest
 
 from nbtensor.kernels import _jit
 
+pytestmark = pytest.mark.cpu_only  # processes and the kernel cache: the CPU backend's own
+
 # Runs a few ops whose kernels are cached: add (float32 and float64: two signatures of one
 # kernel), its parallel build (same bytecode as the serial one), and sum.
 SCENARIO = textwrap.dedent("""

@@ -22,7 +22,7 @@ def _spy_variants(monkeypatch):
 def test_small_thresholds_reach_parallel_and_tiled_kernels(small_kernel_thresholds, monkeypatch):
     seen = _spy_variants(monkeypatch)
     a = np.arange(24.0).reshape(4, 6)
-    t = nb.from_numpy(a)
+    t = nb.as_tensor(a)
     np.testing.assert_array_equal((t + 1).cpu().numpy(), a + 1)
     assert "_flat_par" in seen
     # a transposed operand strides the inner loop: the N-d kernel walks it in tiles
@@ -34,7 +34,7 @@ def test_small_thresholds_reach_parallel_and_tiled_kernels(small_kernel_threshol
 
 def test_default_thresholds_keep_small_tensors_serial(monkeypatch):
     seen = _spy_variants(monkeypatch)
-    t = nb.from_numpy(np.arange(24.0).reshape(4, 6))
+    t = nb.as_tensor(np.arange(24.0).reshape(4, 6))
     (t.t() + t.t()).cpu().numpy()
     assert seen and not any(v.endswith("_par") for v in seen)
     _, _, row_block, col_block = _cpu._layout((6, 4), ((4, 1), (1, 6)))

@@ -23,7 +23,7 @@ def rng():
 
 def T(a):
     """A tensor over (a copy of) the ndarray `a`."""
-    return nt.from_numpy(np.array(a))
+    return nt.as_tensor(np.array(a))
 
 
 def close(t, expected, dtype=None, atol=None):
@@ -159,11 +159,11 @@ def rand(rng, shape, dtype, layout="contiguous"):
     tensor, 'strided' as every other column of a wider one."""
     if layout == "transposed" and len(shape) >= 2:
         base = rng.standard_normal(shape[:-2] + (shape[-1], shape[-2])).astype(dtype)
-        return nt.from_numpy(base).transpose(-1, -2)
+        return nt.as_tensor(base).transpose(-1, -2)
     if layout == "strided" and len(shape) >= 1:
         base = rng.standard_normal(shape[:-1] + (2 * shape[-1],)).astype(dtype)
-        return nt.from_numpy(base)[..., ::2]
-    return nt.from_numpy(rng.standard_normal(shape).astype(dtype))
+        return nt.as_tensor(base)[..., ::2]
+    return nt.as_tensor(rng.standard_normal(shape).astype(dtype))
 
 
 # ====================================================================== matrix products
@@ -193,9 +193,9 @@ def test_inplace_forms_refuse_read_only_and_overlapping_targets():
     frozen = np.ones((3, 3), np.float32)
     frozen.flags.writeable = False
     with pytest.raises(RuntimeError, match="read-only"):
-        nt.from_numpy(frozen).triu_()
+        nt.as_tensor(frozen).triu_()
     with pytest.raises(RuntimeError, match="read-only"):
-        nt.from_numpy(frozen).addmm_(nt.ones(3, 3), nt.ones(3, 3))
+        nt.as_tensor(frozen).addmm_(nt.ones(3, 3), nt.ones(3, 3))
     with pytest.raises(RuntimeError, match="single memory location"):
         nt.ones(3).expand(3, 3).addmm_(nt.ones(3, 3), nt.ones(3, 3))
 

@@ -25,18 +25,18 @@ A = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
     (lambda t: nt.linalg.vector_norm(t, axis=2), np.sqrt((A * A).sum(axis=2))),
 ])
 def test_numpy_keyword_names(call, expected):
-    result = call(nt.from_numpy(A.copy()))
+    result = call(nt.as_tensor(A.copy()))
     np.testing.assert_allclose(result.cpu().numpy(), expected, rtol=1e-6)
     assert tuple(result.shape) == expected.shape
 
 
 def test_std_and_any_with_axis():
-    np.testing.assert_allclose(nt.from_numpy(A).std(axis=1).cpu().numpy(), A.std(axis=1, ddof=1), rtol=1e-6)
-    check(nt.from_numpy(A > 10).any(axis=2, keepdims=True), (A > 10).any(axis=2, keepdims=True))
+    np.testing.assert_allclose(nt.as_tensor(A).std(axis=1).cpu().numpy(), A.std(axis=1, ddof=1), rtol=1e-6)
+    check(nt.as_tensor(A > 10).any(axis=2, keepdims=True), (A > 10).any(axis=2, keepdims=True))
 
 
 def test_both_spellings_at_once_is_a_type_error():
-    t = nt.from_numpy(A)
+    t = nt.as_tensor(A)
     with pytest.raises(TypeError, match="dim"):
         t.sum(axis=0, dim=1)
     with pytest.raises(TypeError, match="keepdim"):
@@ -45,4 +45,4 @@ def test_both_spellings_at_once_is_a_type_error():
 
 def test_unknown_keywords_still_raise():
     with pytest.raises(TypeError):
-        nt.from_numpy(A).sum(axes=0)
+        nt.as_tensor(A).sum(axes=0)

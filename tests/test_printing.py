@@ -72,7 +72,7 @@ CASES = [
       '        [[12, 13, 14, 15],\n'
       '         [16, 17, 18, 19],\n'
       '         [20, 21, 22, 23]]])')),
-    ('nbtensor.from_numpy((np.arange(24.0).reshape(2, 3, 4) / 4).astype(np.float32))',
+    ('nbtensor.as_tensor((np.arange(24.0).reshape(2, 3, 4) / 4).astype(np.float32))',
      ('tensor([[[0.0000, 0.2500, 0.5000, 0.7500],\n'
       '         [1.0000, 1.2500, 1.5000, 1.7500],\n'
       '         [2.0000, 2.2500, 2.5000, 2.7500]],\n'
@@ -99,7 +99,7 @@ CASES = [
       '        [9700, 9701, 9702,  ..., 9797, 9798, 9799],\n'
       '        [9800, 9801, 9802,  ..., 9897, 9898, 9899],\n'
       '        [9900, 9901, 9902,  ..., 9997, 9998, 9999]])')),
-    ('nbtensor.from_numpy(np.arange(10000.0).reshape(100, 100) / 7)',
+    ('nbtensor.as_tensor(np.arange(10000.0).reshape(100, 100) / 7)',
      ('tensor([[0.0000e+00, 1.4286e-01, 2.8571e-01,  ..., 1.3857e+01, 1.4000e+01,\n'
       '         1.4143e+01],\n'
       '        [1.4286e+01, 1.4429e+01, 1.4571e+01,  ..., 2.8143e+01, 2.8286e+01,\n'
@@ -163,13 +163,13 @@ CASES = [
       '         [2910, 2911, 2912,  ..., 2937, 2938, 2939],\n'
       '         [2940, 2941, 2942,  ..., 2967, 2968, 2969],\n'
       '         [2970, 2971, 2972,  ..., 2997, 2998, 2999]]])')),
-    ('nbtensor.from_numpy((np.arange(40.0) / 3).astype(np.float32))',
+    ('nbtensor.as_tensor((np.arange(40.0) / 3).astype(np.float32))',
      ('tensor([ 0.0000,  0.3333,  0.6667,  1.0000,  1.3333,  1.6667,  2.0000,  2.3333,\n'
       '         2.6667,  3.0000,  3.3333,  3.6667,  4.0000,  4.3333,  4.6667,  5.0000,\n'
       '         5.3333,  5.6667,  6.0000,  6.3333,  6.6667,  7.0000,  7.3333,  7.6667,\n'
       '         8.0000,  8.3333,  8.6667,  9.0000,  9.3333,  9.6667, 10.0000, 10.3333,\n'
       '        10.6667, 11.0000, 11.3333, 11.6667, 12.0000, 12.3333, 12.6667, 13.0000])')),
-    ('nbtensor.from_numpy((np.arange(1001.0) - 500) / 1000)',
+    ('nbtensor.as_tensor((np.arange(1001.0) - 500) / 1000)',
      ('tensor([-0.5000, -0.4990, -0.4980,  ...,  0.4980,  0.4990,  0.5000],\n'
       '       dtype=nbtensor.float64)')),
     ('nbtensor.tensor([])',
@@ -205,14 +205,14 @@ CASES = [
     ('nbtensor.ones(2, 3, dtype=nbtensor.int16)',
      ('tensor([[1, 1, 1],\n'
       '        [1, 1, 1]], dtype=nbtensor.int16)')),
-    ('nbtensor.from_numpy(np.arange(30).reshape(3, 10) * 12345)',
+    ('nbtensor.as_tensor(np.arange(30).reshape(3, 10) * 12345)',
      ('tensor([[     0,  12345,  24690,  37035,  49380,  61725,  74070,  86415,  98760,\n'
       '         111105],\n'
       '        [123450, 135795, 148140, 160485, 172830, 185175, 197520, 209865, 222210,\n'
       '         234555],\n'
       '        [246900, 259245, 271590, 283935, 296280, 308625, 320970, 333315, 345660,\n'
       '         358005]])')),
-    ('nbtensor.from_numpy(np.arange(30, dtype=np.int64).reshape(3, 10) * 1234567)',
+    ('nbtensor.as_tensor(np.arange(30, dtype=np.int64).reshape(3, 10) * 1234567)',
      ('tensor([[       0,  1234567,  2469134,  3703701,  4938268,  6172835,  7407402,\n'
       '          8641969,  9876536, 11111103],\n'
       '        [12345670, 13580237, 14814804, 16049371, 17283938, 18518505, 19753072,\n'
@@ -237,7 +237,7 @@ OPTION_CASES = [
       '        [15,  ..., 19]])')),
     (dict(edgeitems=2), 'nbtensor.arange(2000)',
      'tensor([   0,    1,  ..., 1998, 1999])'),
-    (dict(linewidth=40), 'nbtensor.from_numpy((np.arange(12.0) / 3).astype(np.float32))',
+    (dict(linewidth=40), 'nbtensor.as_tensor((np.arange(12.0) / 3).astype(np.float32))',
      ('tensor([0.0000, 0.3333, 0.6667, 1.0000,\n'
       '        1.3333, 1.6667, 2.0000, 2.3333,\n'
       '        2.6667, 3.0000, 3.3333, 3.6667])')),
@@ -250,7 +250,7 @@ OPTION_CASES = [
      'tensor([0.0000, 1.0000])'),
     (dict(sci_mode=False), 'nbtensor.tensor([1e10, 1.0])',
      'tensor([10000000000.,           1.])'),
-    (dict(profile='short'), 'nbtensor.from_numpy((np.arange(12.0) / 7).astype(np.float32))',
+    (dict(profile='short'), 'nbtensor.as_tensor((np.arange(12.0) / 7).astype(np.float32))',
      'tensor([0.00, 0.14, 0.29, 0.43, 0.57, 0.71, 0.86, 1.00, 1.14, 1.29, 1.43, 1.57])'),
     (dict(profile='full'), 'nbtensor.arange(1005)',
      ('tensor([   0,    1,    2,    3,    4,    5,    6,    7,    8,    9,   10,   11,\n'
@@ -467,7 +467,7 @@ def test_parity_with_torch_on_many_tensors():
             nbtensor.set_printoptions(**opts)
             for a in _parity_arrays():
                 want = str(torch.from_numpy(a.copy())).replace("torch.", "nbtensor.")
-                got = str(nbtensor.from_numpy(a.copy()))
+                got = str(nbtensor.as_tensor(a.copy()))
                 if got != want:
                     mismatches.append((opts, a.dtype, a.shape, want, got))
             for expr, _ in CASES:                      # also the literal cases, under each option set
@@ -488,7 +488,7 @@ def test_parity_with_torch_for_non_contiguous_and_empty():
              lambda x: x[0, 0, 0], lambda x: x.transpose(0, 1)[::2]]
     for view in views:
         want = str(view(torch.from_numpy(base.copy()))).replace("torch.", "nbtensor.")
-        assert str(view(nbtensor.from_numpy(base.copy()))) == want
+        assert str(view(nbtensor.as_tensor(base.copy()))) == want
     for shape in [(0,), (2, 0), (0, 3), (2, 0, 3)]:
         for name in ("float32", "int64", "float64", "bool", "int8"):
             want = str(torch.empty(shape, dtype=getattr(torch, name))).replace("torch.", "nbtensor.")

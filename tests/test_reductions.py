@@ -36,7 +36,7 @@ DIMS = [None, 0, 1, -1, (0, 2), (1, 2), (0, 1, 2)]
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_value_reductions(layout, dim, keepdim):
     tf, af = LAYOUTS[layout]
-    x, a = tf(nb.from_numpy(A)), af(A)
+    x, a = tf(nb.as_tensor(A)), af(A)
     kw = {} if dim is None else {"dim": dim, "keepdim": keepdim}
     npkw = {"axis": dim, "keepdims": keepdim and dim is not None}
     check(x.sum(**kw), a.sum(**npkw, dtype=np.float64).astype(np.float32), nb.float32)
@@ -59,7 +59,7 @@ def test_value_reductions(layout, dim, keepdim):
 @pytest.mark.parametrize("dim", [0, 1, 2, -1])
 def test_max_min_argmax_with_indices(layout, dim):
     tf, af = LAYOUTS[layout]
-    x, a = tf(nb.from_numpy(A)), af(A)
+    x, a = tf(nb.as_tensor(A)), af(A)
     values, indices = x.max(dim)
     check(values, a.max(axis=dim))
     check(indices, a.argmax(axis=dim), nb.int64)
@@ -74,7 +74,7 @@ def test_max_min_argmax_with_indices(layout, dim):
 @pytest.mark.parametrize("dtype", [nb.int64, nb.int32, nb.uint8, nb.bool, nb.float16, nb.float64])
 def test_dtypes(dtype):
     a = (np.arange(24).reshape(4, 6) % 7).astype(dtype.np)
-    x = nb.from_numpy(a)
+    x = nb.as_tensor(a)
     expected_sum_dtype = dtype if dtype.is_floating_point else nb.int64
     check(x.sum(), a.sum(dtype=np.float64 if dtype.is_floating_point else np.int64).astype(expected_sum_dtype.np),
           expected_sum_dtype)
@@ -92,7 +92,7 @@ def test_float32_sum_is_accurate():
     x = nb.full((10 ** 6,), 0.1)
     assert abs(x.sum().item() - 1e5) / 1e5 < 1e-6
     big = np.random.default_rng(1).random((512, 700)).astype(np.float32)
-    t = nb.from_numpy(big)
+    t = nb.as_tensor(big)
     check(t.sum(0), big.sum(0, dtype=np.float64))
     check(t.sum(1), big.sum(1, dtype=np.float64))
     check(t.t().sum(1), big.sum(0, dtype=np.float64))
@@ -101,7 +101,7 @@ def test_float32_sum_is_accurate():
 
 def test_nan_propagation():
     a = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, 6.0]], np.float32)
-    x = nb.from_numpy(a)
+    x = nb.as_tensor(a)
     check(x.sum(1), [np.nan, 15.0])
     check(x.amax(1), [np.nan, 6.0])
     check(x.max(1).indices, [1, 2])
@@ -136,7 +136,7 @@ def test_zero_dim():
 
 def test_softmax_logsumexp_cumulative():
     a = np.random.default_rng(2).standard_normal((3, 5)).astype(np.float32) * 50
-    x = nb.from_numpy(a)
+    x = nb.as_tensor(a)
     a64 = a.astype(np.float64)
     e = np.exp(a64 - a64.max(1, keepdims=True))
     check(nb.softmax(x, dim=1), e / e.sum(1, keepdims=True))
@@ -151,7 +151,7 @@ def test_softmax_logsumexp_cumulative():
 
 def test_large_parallel_reductions():
     a = np.random.default_rng(3).random((700, 300)).astype(np.float32)
-    x = nb.from_numpy(a)
+    x = nb.as_tensor(a)
     check(x.amax(), a.max())
     check(x.amax(0), a.max(0))
     check(x.t().amin(1), a.min(0))

@@ -344,7 +344,7 @@ def test_partially_overlapping_out_raises():
 @pytest.mark.skipif(sys.implementation.name != "cpython", reason="uses CPython reference counts")
 def test_out_shared_with_numpy_is_not_detached():
     a = np.zeros(3, np.float32)
-    out = nb.from_numpy(a)
+    out = nb.as_tensor(a)
     with pytest.raises(RuntimeError, match="cannot resize"):
         nb.add(nb.ones(4), 1, out=out)
 

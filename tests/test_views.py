@@ -19,18 +19,18 @@ def pair(shape, dtype=np.int64, base=None):
     n = int(np.prod(shape))
     a = np.arange(n, dtype=dtype).reshape(shape)
     if base is None:
-        t = nbtensor.from_numpy(a.copy())
+        t = nbtensor.as_tensor(a.copy())
     elif base == "t":
-        buf = nbtensor.from_numpy(np.ascontiguousarray(a.T))
+        buf = nbtensor.as_tensor(np.ascontiguousarray(a.T))
         t = buf.permute(*reversed(range(len(shape))))
     elif base == "slice":
         wide = np.zeros(shape[:-1] + (2 * shape[-1],), dtype=dtype)
         wide[..., ::2] = a
-        t = nbtensor.from_numpy(wide)[..., ::2]
+        t = nbtensor.as_tensor(wide)[..., ::2]
     elif base == "pad":
         wide = np.zeros(shape[:-1] + (shape[-1] + 3,), dtype=dtype)
         wide[..., :shape[-1]] = a
-        t = nbtensor.from_numpy(wide)[..., :shape[-1]]
+        t = nbtensor.as_tensor(wide)[..., :shape[-1]]
     else:
         raise ValueError(base)
     assert np.array_equal(t.cpu().numpy(), a)
@@ -53,12 +53,12 @@ def check_view(t, a, view, np_view, writable=True):
     # write through the view, read the base
     if writable:
         m = marker(w.shape, a.dtype)
-        v.copy_(nbtensor.from_numpy(m))
+        v.copy_(nbtensor.as_tensor(m))
         w[...] = m
         assert np.array_equal(t.cpu().numpy(), a)
     # write through the base, read the view
     new = (np.arange(a.size, dtype=a.dtype) * 7 + 3).reshape(a.shape)
-    t.copy_(nbtensor.from_numpy(new))
+    t.copy_(nbtensor.as_tensor(new))
     a[...] = new
     assert np.array_equal(v.cpu().numpy(), np_view(a))
     return v

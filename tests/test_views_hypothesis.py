@@ -25,7 +25,7 @@ def layouts(draw, min_dims=0, max_dims=4, max_side=5, min_side=0):
                           max_size=max_dims).map(tuple))
     n = int(np.prod(shape))
     base = np.arange(n, dtype=np.int64).reshape(shape)
-    t, a = nbtensor.from_numpy(base.copy()), base.copy()
+    t, a = nbtensor.as_tensor(base.copy()), base.copy()
     perm = draw(st.permutations(range(len(shape))))
     t, a = t.permute(*perm), a.transpose(perm)
     index = []
@@ -88,11 +88,11 @@ def write_both_ways(t, a, v, w, np_view):
     """Write through the view and read the base, then write the base and read the view."""
     if w.size:
         m = (-1 - np.arange(w.size, dtype=np.int64)).reshape(w.shape)
-        v.copy_(nbtensor.from_numpy(m))
+        v.copy_(nbtensor.as_tensor(m))
         w[...] = m
         assert np.array_equal(t.cpu().numpy(), a)
     new = (np.arange(a.size, dtype=np.int64) * 3 + 1000).reshape(a.shape)
-    t.copy_(nbtensor.from_numpy(new))
+    t.copy_(nbtensor.as_tensor(new))
     a[...] = new
     assert np.array_equal(v.cpu().numpy(), np_view(a))
 
@@ -123,7 +123,7 @@ def test_setitem_scalar_and_tensor_match_numpy(data):
     k = data.draw(st.integers(0, target.ndim))
     vshape = tuple(1 if data.draw(st.booleans()) else s for s in target.shape[target.ndim - k:])
     value = (-7 - np.arange(int(np.prod(vshape)), dtype=np.int64)).reshape(vshape)
-    t[index] = nbtensor.from_numpy(value.copy())
+    t[index] = nbtensor.as_tensor(value.copy())
     a[index] = value
     assert id(t) == ident
     assert np.array_equal(t.cpu().numpy(), a)
@@ -311,7 +311,7 @@ def test_chains_of_views_share_memory_like_numpy(data):
     # write through the chained view and read the base
     if a.size:
         m = (-1 - np.arange(a.size, dtype=np.int64)).reshape(a.shape)
-        t.copy_(nbtensor.from_numpy(m))
+        t.copy_(nbtensor.as_tensor(m))
         a[...] = m
         assert np.array_equal(t0.cpu().numpy(), a0)
 
@@ -324,9 +324,9 @@ def test_copy_between_random_layouts(data):
     k = data.draw(st.integers(0, len(src_shape)))
     src_shape = src_shape[k:]
     values = (np.arange(int(np.prod(src_shape)), dtype=np.float64) * 1.5 - 4).reshape(src_shape)
-    src = nbtensor.from_numpy(values.copy())
+    src = nbtensor.as_tensor(values.copy())
     if data.draw(st.booleans()) and values.ndim >= 2:
-        src = nbtensor.from_numpy(np.ascontiguousarray(values.T.copy())).T     # transposed layout
+        src = nbtensor.as_tensor(np.ascontiguousarray(values.T.copy())).T     # transposed layout
     out = dst.copy_(src)
     assert out is dst
     dst_np[...] = values.astype(np.int64)        # float -> int64 truncates, as in NumPy
@@ -336,7 +336,7 @@ def test_copy_between_random_layouts(data):
 @SETTINGS
 @given(shape=shapes(max_dims=4, max_side=4), data=st.data())
 def test_expand_matches_broadcast_to(shape, data):
-    t = nbtensor.from_numpy(np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape))
+    t = nbtensor.as_tensor(np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape))
     lead = tuple(data.draw(st.lists(st.integers(0, 3), max_size=2)))
     target = lead + tuple(data.draw(st.integers(0, 3)) if s == 1 else s for s in shape)
     e = t.expand(*target)

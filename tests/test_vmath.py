@@ -35,7 +35,7 @@ def sweep(dtype, lo, hi):
 ])
 def test_exp_within_one_ulp(dtype, lo, hi, bound):
     x = sweep(dtype, lo, hi)
-    got = torch.exp(torch.from_numpy(x)).cpu().numpy()
+    got = torch.exp(torch.as_tensor(x)).cpu().numpy()
     assert max_ulp_error(got, x) <= bound
 
 
@@ -46,7 +46,7 @@ def test_exp_special_values_and_range_ends(dtype):
     tiny = np.log(info.smallest_subnormal)
     x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, big * 0.999, big * 1.001,
                   tiny * 0.99, tiny * 1.01, 2 * tiny], dtype)
-    got = torch.exp(torch.from_numpy(x)).cpu().numpy()
+    got = torch.exp(torch.as_tensor(x)).cpu().numpy()
     with np.errstate(over="ignore", under="ignore"):
         want = np.exp(x.astype(np.longdouble)).astype(dtype)
     np.testing.assert_array_max_ulp(got[1:], want[1:], maxulp=1)
@@ -60,7 +60,7 @@ def test_exp_special_values_and_range_ends(dtype):
 def test_sigmoid_and_softmax_use_it_accurately(dtype):
     x = sweep(dtype, -120.0, 120.0)[::50]
     xl = x.astype(np.longdouble)
-    np.testing.assert_allclose(torch.sigmoid(torch.from_numpy(x)).cpu().numpy(),
+    np.testing.assert_allclose(torch.sigmoid(torch.as_tensor(x)).cpu().numpy(),
                                (1 / (1 + np.exp(-xl))).astype(dtype),
                                rtol=4 * np.finfo(dtype).eps, atol=2 * np.finfo(dtype).smallest_subnormal)
     rows = x[:12_000].reshape(40, 300)
@@ -68,5 +68,5 @@ def test_sigmoid_and_softmax_use_it_accurately(dtype):
     shifted = (rows - rows.max(1, keepdims=True)).astype(np.longdouble)
     want = np.exp(shifted)
     want = (want / want.sum(1, keepdims=True)).astype(dtype)
-    got = torch.softmax(torch.from_numpy(rows), 1).cpu().numpy()
+    got = torch.softmax(torch.as_tensor(rows), 1).cpu().numpy()
     np.testing.assert_allclose(got, want, rtol=8 * np.finfo(dtype).eps, atol=np.finfo(dtype).tiny)
