@@ -42,6 +42,10 @@ class Backend:
         """Copy the 1-D host ndarray `array` (same length and dtype) into `storage`."""
         raise NotImplementedError
 
+    def reinterpret(self, storage, np_dtype):
+        """The same memory as elements of `np_dtype` (of the same size): ``view(dtype)``."""
+        raise NotImplementedError
+
     def elementwise(self, name, shape, numel, out, inputs):
         """Run element-wise kernel `name` over `shape` (see `_cpu.run`)."""
         raise NotImplementedError

@@ -152,6 +152,10 @@ class CPUBackend:
     def write_host(storage, array):
         storage[...] = array
 
+    @staticmethod
+    def reinterpret(storage, np_dtype):
+        return storage.view(np_dtype)
+
     elementwise = staticmethod(run)
 
     @staticmethod

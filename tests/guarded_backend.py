@@ -80,6 +80,10 @@ class GuardedBackend:
         CPUBackend.write_host(storage._array, np.asarray(array))
 
     @staticmethod
+    def reinterpret(storage, np_dtype):
+        return GuardedStorage(storage._array.view(np_dtype))
+
+    @staticmethod
     def elementwise(name, shape, numel, out, inputs):
         for storage, _, _ in (out, *inputs):
             if type(storage) is not GuardedStorage:
