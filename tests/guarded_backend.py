@@ -19,12 +19,12 @@ DEVICE = "guarded"
 class GuardedStorage:
     """A flat buffer whose elements only the guarded backend may touch."""
 
-    __slots__ = ("_array", "__weakref__")
-    base = None  # owns its memory (no NumPy array shares it)
+    __slots__ = ("_array", "base", "__weakref__")
     __array_ufunc__ = None  # NumPy's ufuncs refuse it
 
-    def __init__(self, array):
+    def __init__(self, array, base=None):
         self._array = array
+        self.base = base  # the storage whose memory this one reinterprets (view(dtype)), or None
 
     @property
     def shape(self):
@@ -81,7 +81,7 @@ class GuardedBackend:
 
     @staticmethod
     def reinterpret(storage, np_dtype):
-        return GuardedStorage(storage._array.view(np_dtype))
+        return GuardedStorage(storage._array.view(np_dtype), base=storage)
 
     @staticmethod
     def elementwise(name, shape, numel, out, inputs):
@@ -108,7 +108,7 @@ class GuardedBackend:
 
     @staticmethod
     def may_share_memory(a, b):
-        return a is b
+        return np.may_share_memory(a._array, b._array)
 
     @staticmethod
     def is_writable(storage):
