@@ -4,7 +4,7 @@ import numbers
 import numpy as np
 
 from . import _dtype as dt
-from ._backend import from_host, host_array
+from ._backend import backend_for, from_host, host_array
 from ._device import CPU, to_device
 from ._plan import contiguous_strides
 from ._tensor import Tensor, make
@@ -137,8 +137,10 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
 
 
 def _shares_memory(result, obj):
-    base = obj._storage if isinstance(obj, Tensor) else obj
-    return np.shares_memory(result._storage, base)
+    if isinstance(obj, Tensor):
+        return result.device == obj.device and (
+            result._storage is obj._storage or backend_for(obj.device).may_share_memory(result._storage, obj._storage))
+    return result.device is CPU and np.shares_memory(result._storage, obj)
 
 
 def from_dlpack(ext):

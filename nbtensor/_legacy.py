@@ -40,7 +40,9 @@ def _construct(cls, args, device):
         return args[0].detach()  # torch returns a new tensor on the same memory (an alias)
     if len(args) == 1 and isinstance(args[0], numbers.Number) and not isinstance(args[0], numbers.Integral):
         raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
-    return legacy_constructor(args, device, dtype=d)
+    # the typed classes are the CPU's (torch.cuda.FloatTensor is another class): the CPU
+    # unless device= says otherwise, whatever the default device
+    return legacy_constructor(args, "cpu" if device is None else device, dtype=d)
 
 
 def _legacy_class(name, d):
@@ -87,7 +89,9 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
     if dtype is None:
         dtype = kwargs.pop("dtype", None)
     if dtype is None:
-        return _LEGACY_NAMES[self.dtype]
+        name = _LEGACY_NAMES[self.dtype]
+        # torch.cuda.FloatTensor for a CUDA tensor: the device type joins the name
+        return name if self.device.type == "cpu" else name.replace("torch.", f"torch.{self.device.type}.")
     return self.to(_target_dtype(dtype))
 
 

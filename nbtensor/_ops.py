@@ -10,8 +10,10 @@ import sys
 import numpy as np
 
 from . import _dtype as dt
-from ._elementwise import _FLT_MAX, OPS, OPS_BY_NAME, apply, result_type as _result_type
-from ._tensor import Tensor, check_no_partial_overlap, check_writable, checked_scalar
+from ._backend import from_host, host_array
+from ._elementwise import _FLT_MAX, OPS, OPS_BY_NAME, _check_devices, apply, result_type as _result_type
+from ._plan import contiguous_strides
+from ._tensor import Tensor, check_no_partial_overlap, check_writable, checked_scalar, make
 
 __all__ = []
 _module = sys.modules[__name__]
@@ -471,23 +473,24 @@ Tensor.float_power = float_power
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Element-wise ``|input - other| <= atol + rtol * |other|`` (bool tensor)."""
-    from ._bridge import from_numpy
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{input.dtype} did not match {other.dtype}")
-    a, b = input.numpy(), other.numpy()
-    return from_numpy(np.ascontiguousarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    device = _check_devices((input, other))
+    close = np.isclose(host_array(input), host_array(other), rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return make(from_host(close, device), 0, close.shape, contiguous_strides(close.shape), dt.bool)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True when every element satisfies `isclose`."""
-    return bool(np.all(isclose(input, other, rtol, atol, equal_nan).numpy()))
+    return bool(np.all(host_array(isclose(input, other, rtol, atol, equal_nan))))
 
 
 def equal(input, other):
     """True when both tensors have the same shape and elements."""
+    _check_devices((input, other))
     if input._shape != other._shape:
         return False
-    return bool(np.array_equal(input.numpy(), other.numpy()))
+    return bool(np.array_equal(host_array(input), host_array(other)))
 
 
 def result_type(tensor1, tensor2):

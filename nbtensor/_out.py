@@ -7,7 +7,7 @@ import numpy as np
 from . import _dtype as dt
 from ._plan import contiguous_strides
 from ._plan import numel as _numel
-from ._tensor import Tensor, check_writable, copy_into, empty_tensor
+from ._tensor import Tensor, check_writable, copy_into, empty_tensor, make
 
 __all__ = ["check_out_tensor", "check_out_dtype", "check_out_cast", "resize_out", "write_out",
            "result_or_out"]
@@ -81,10 +81,11 @@ def _grow_storage(out, shape, size):
                 f"cannot resize the out= tensor from {list(out._shape)} to {list(shape)}: it needs {size} "
                 f"elements of memory, has {has}, and that memory is shared with another tensor or array "
                 "(a view cannot grow). Pass an out= tensor of the result's shape.")
-    old, new = out._storage, empty_tensor((size,), out.dtype, out.device)._storage
-    new[:old.shape[0]] = old
+    old = out._storage
+    grown = empty_tensor((size,), out.dtype, out.device)
+    copy_into(grown[:old.shape[0]], make(old, 0, (old.shape[0],), (1,), out.dtype))
     for t in (out, *others):
-        t._storage = new
+        t._storage = grown._storage
 
 
 def resize_out(out, shape, strides=None):

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from . import _dtype as dt
+from ._backend import host_array
 
 __all__ = ["set_printoptions", "get_printoptions"]
 
@@ -172,7 +173,7 @@ def tensor_repr(t):
     suffixes = []
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
-    a = t.numpy() if t.device.type == "cpu" else t.cpu().numpy()
+    a = host_array(t)
     if a.size == 0:
         if a.ndim != 1:
             suffixes.append(f"size={tuple(a.shape)}")

@@ -8,6 +8,8 @@ import pytest
 
 import nbtensor
 
+pytestmark = pytest.mark.cpu_only  # the NumPy bridge (numpy(), from_numpy, DLPack) is the CPU's, as in torch
+
 
 def shares(x, y):
     x = x.cpu().numpy() if isinstance(x, nbtensor.Tensor) else x

@@ -115,6 +115,7 @@ def test_strides_offsets_contiguity():
     assert nbtensor.zeros(4, 4)[1:3].is_contiguous()
 
 
+@pytest.mark.cpu_only  # CPU identity: device, legacy CPU classes, repr, pointers
 def test_data_ptr_and_element_size():
     t = nbtensor.zeros(2, 3)
     assert t.element_size() == 4 and t.itemsize == 4 and t.nbytes == 24
@@ -128,6 +129,7 @@ def test_data_ptr_and_element_size():
         assert nbtensor.zeros(2, dtype=d).element_size() == size
 
 
+@pytest.mark.cpu_only  # CPU identity: device, legacy CPU classes, repr, pointers
 def test_device_and_flags():
     t = nbtensor.zeros(2)
     assert t.device == nbtensor.device("cpu") and t.device.type == "cpu" and t.device.index is None
@@ -165,6 +167,7 @@ def test_casts_follow_torch():
     assert nbtensor.tensor([300]).to(nbtensor.uint8).tolist() == [44]
 
 
+@pytest.mark.cpu_only  # CPU identity: device, legacy CPU classes, repr, pointers
 def test_to_forms_and_identity():
     t = nbtensor.zeros(2, 3)
     assert t.to(nbtensor.float32) is t

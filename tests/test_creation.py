@@ -113,6 +113,7 @@ def test_arange_errors():
         nbtensor.arange("3")
 
 
+@pytest.mark.cpu_only  # CPU identity: device, legacy CPU classes, repr, pointers
 def test_linspace_matches_torch_values():
     # torch 2.13: computed in the output type with one rounding per element
     t = nbtensor.linspace(-1, 1, 7)
@@ -192,6 +193,7 @@ def test_full_dtype_inference():
     assert nbtensor.full((2, 2), -1.25).tolist() == [[-1.25, -1.25], [-1.25, -1.25]]
 
 
+@pytest.mark.cpu_only  # CPU identity: device, legacy CPU classes, repr, pointers
 def test_default_dtype_governs_float_creators():
     assert nbtensor.get_default_dtype() is F32
     try:
@@ -384,6 +386,7 @@ def test_cuda_is_not_available_and_rejected():
     assert nbtensor.ones(2, device=dev).device == dev
 
 
+@pytest.mark.cpu_only  # CPU identity: device, legacy CPU classes, repr, pointers
 def test_device_objects():
     assert repr(nbtensor.device("cpu")) == "device(type='cpu')"
     assert repr(nbtensor.device("cuda:1")) == "device(type='cuda', index=1)"
@@ -516,3 +519,11 @@ def test_random_integer_fill():
     assert x.cpu().numpy().min() == 0 and x.cpu().numpy().max() == 4
     y = nbtensor.zeros(1000).random_(3, 6)
     assert set(np.unique(y.cpu().numpy()).tolist()) == {3.0, 4.0, 5.0}
+
+
+def test_repr_names_the_device(device):
+    # torch: tensor([1.5000], device='cuda:0'); a CPU tensor's repr names no device
+    suffix = "" if device == "cpu" else f", device='{device}'"
+    assert repr(nbtensor.tensor([1.5], device=device)) == f"tensor([1.5000]{suffix})"
+    assert repr(nbtensor.zeros(0, 2, dtype=nbtensor.int64, device=device)) == (
+        f"tensor([]{suffix}, size=(0, 2), dtype=nbtensor.int64)")  # torch's order: device, size, dtype

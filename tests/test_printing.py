@@ -9,6 +9,9 @@ import pytest
 
 import nbtensor
 
+# torch's reprs of CPU tensors; another device adds device='...' (test_creation.py::test_repr_names_the_device)
+pytestmark = pytest.mark.cpu_only
+
 nan, inf = math.nan, math.inf
 
 # (expression, what torch 2.13 prints for it with 'torch.' replaced by 'nbtensor.')

@@ -14,6 +14,7 @@ LEGACY = {
 }
 
 
+@pytest.mark.cpu_only  # CPU identity: device, legacy CPU classes, repr, pointers
 @pytest.mark.parametrize("name,dtype", sorted(LEGACY.items()))
 def test_legacy_constructors(name, dtype):
     cls = getattr(nb, name)
@@ -58,6 +59,7 @@ def test_legacy_constructor_details():
         nb.FloatTensor([1, 2], dtype=nb.float64)
 
 
+@pytest.mark.cpu_only  # CPU identity: device, legacy CPU classes, repr, pointers
 def test_type_conversions():
     x = nb.ones(2)
     assert x.type() == "torch.FloatTensor"
