@@ -89,7 +89,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     """A new tensor holding a copy of `data` (nested lists, numbers, arrays or tensors)."""
     from ._creation import check_requires_grad
     check_requires_grad(requires_grad)
-    device = to_device(device)
+    device = data.device if device is None and isinstance(data, Tensor) else to_device(device)
     if isinstance(data, Tensor):
         inferred = data.dtype
     elif isinstance(data, np.ndarray):
