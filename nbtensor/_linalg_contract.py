@@ -1,14 +1,15 @@
 """Tensor contractions and products beyond matrices: inner, outer/ger, addr, cross,
-einsum, tensordot and kron. Validation follows torch; the arithmetic is NumPy's
-(`np.einsum`/`np.tensordot` reach BLAS for the contractions)."""
+einsum, tensordot and kron. Validation follows torch; the arithmetic is NumPy's on host
+arrays of the operands (`np.einsum`/`np.tensordot` reach BLAS for the contractions), and
+results are on the operands' device."""
 import numbers
 import warnings
 
 import numpy as np
 
 from . import _dtype as dt
-from ._linalg_util import (arrays, check_args, check_cpu, check_tensor, finish, fresh, not_implemented,
-                           upcast, write_inplace)
+from ._linalg_util import (array_of, arrays, check_args, check_devices, check_tensor, finish, fresh,
+                           not_implemented, upcast, write_inplace)
 from ._plan import broadcast_shapes
 from ._tensor import Tensor, wrap_dim
 from ._views import expand
@@ -38,29 +39,29 @@ def _cast(array, dtype):
 def inner(input, other, *, out=None):
     """Sum of products over the last dimension of both inputs (a scaled copy when either
     input is 0-d); shape ``input.shape[:-1] + other.shape[:-1]``."""
-    check_args("inner", ("input", "other"), (input, other))
+    device = check_args("inner", ("input", "other"), (input, other), out)
     x, y = arrays(input, other)
     if input.dim() == 0 or other.dim() == 0:
         dtype = _promoted(input, other)
-        return finish(np.multiply(_cast(x, dtype), _cast(y, dtype)), dtype, out)
+        return finish(np.multiply(_cast(x, dtype), _cast(y, dtype)), dtype, out, device)
     if input._shape[-1] != other._shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
                            f"shapes {list(input._shape)} and {list(other._shape)}")
     _same_dtype(input, other)
     if input.dtype is dt.bool:
         raise not_implemented("dot", input.dtype)
-    return finish(np.inner(upcast(x, input.dtype), upcast(y, input.dtype)), input.dtype, out)
+    return finish(np.inner(upcast(x, input.dtype), upcast(y, input.dtype)), input.dtype, out, device)
 
 
 def outer(input, vec2, *, out=None):
     """Outer product of two vectors: ``result[i, j] = input[i] * vec2[j]``."""
-    check_args("outer", ("input", "vec2"), (input, vec2))
+    device = check_args("outer", ("input", "vec2"), (input, vec2), out)
     for name, v in (("self", input), ("vec2", vec2)):
         if v.dim() != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D")
     dtype = dt.promote_types(input.dtype, vec2.dtype)
     x, y = arrays(input, vec2)
-    return finish(np.multiply.outer(_cast(x, dtype), _cast(y, dtype)), dtype, out)
+    return finish(np.multiply.outer(_cast(x, dtype), _cast(y, dtype)), dtype, out, device)
 
 
 def ger(input, vec2, *, out=None):
@@ -71,7 +72,7 @@ def ger(input, vec2, *, out=None):
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * outer(vec1, vec2)``, with torch's type promotion; for bool
     tensors ``(beta and input) or (alpha and outer)``."""
-    check_args("addr", ("input", "vec1", "vec2"), (input, vec1, vec2))
+    device = check_args("addr", ("input", "vec1", "vec2"), (input, vec1, vec2), out)
     for name, v in (("vec1", vec1), ("vec2", vec2)):
         if v.dim() != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.dim()}-D")
@@ -82,7 +83,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
                 raise RuntimeError(f"For integral input tensors, argument {name} must not be a "
                                    "floating point number.")
     shape = (vec1._shape[0], vec2._shape[0])
-    inp = expand(input, shape).numpy()
+    inp = array_of(expand(input, shape))
     x, y = arrays(vec1, vec2)
     ct = np.dtype(np.float32) if dtype is dt.float16 else dtype.np
     product = np.multiply.outer(x.astype(ct, copy=False), y.astype(ct, copy=False))
@@ -92,7 +93,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
         if alpha != 1:
             product *= alpha
         result = product if beta == 0 else product + inp.astype(ct, copy=False) * beta
-    return finish(result, dtype, out)
+    return finish(result, dtype, out, device)
 
 
 def addr_(self, vec1, vec2, *, beta=1, alpha=1):
@@ -104,7 +105,7 @@ def addr_(self, vec1, vec2, *, beta=1, alpha=1):
 def cross(input, other, dim=None, *, out=None):
     """Cross product of 3-vectors along `dim` (by default, with torch's deprecation
     warning, the first dimension of size 3)."""
-    check_args("cross", ("input", "other"), (input, other))
+    check_args("cross", ("input", "other"), (input, other), out)
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated. Please either "
                       "pass the dim explicitly or simply use torch.linalg.cross.", UserWarning, stacklevel=2)
@@ -117,7 +118,7 @@ def cross(input, other, dim=None, *, out=None):
 
 def linalg_cross(input, other, *, dim=-1, out=None):
     """``torch.linalg.cross``: the cross product along `dim` (default -1), broadcasting."""
-    check_args("linalg_cross", ("input", "other"), (input, other))
+    device = check_args("linalg_cross", ("input", "other"), (input, other), out)
     if input.dim() != other.dim():
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions. Got "
                            f"{input.dim()} and {other.dim()}")
@@ -130,8 +131,8 @@ def linalg_cross(input, other, *, dim=-1, out=None):
         raise RuntimeError(f"expected scalar type {input.dtype.c_name} but found {other.dtype.c_name}")
     if input.dtype is dt.bool:
         raise not_implemented("cross", input.dtype)
-    x, y = np.broadcast_to(input.numpy(), shape), np.broadcast_to(other.numpy(), shape)
-    return finish(np.cross(x, y, axis=d), input.dtype, out)
+    x, y = (np.broadcast_to(z, shape) for z in arrays(input, other))
+    return finish(np.cross(x, y, axis=d), input.dtype, out, device)
 
 
 # ---------------------------------------------------------------- einsum
@@ -241,7 +242,7 @@ def einsum(*args):
         equation, operands = _sublist_equation(args)
     for i, op in enumerate(operands):
         check_tensor("einsum", f"operands[{i}]", i + 2, op)
-    check_cpu("einsum", *operands)
+    device = check_devices(*operands)
     equation, summed = _check_einsum(equation, operands)
     dtype = operands[0].dtype
     for op in operands[1:]:
@@ -258,7 +259,7 @@ def einsum(*args):
             xs = [x.astype(np.int64) for x in xs]
     xs = [upcast(x, dtype) for x in xs]
     result = np.einsum(equation, *xs, optimize=len(xs) > 1)
-    return finish(fresh(result, *xs), dtype)
+    return finish(fresh(result, *xs), dtype, device=device)
 
 
 # ---------------------------------------------------------------- tensordot / kron
@@ -282,7 +283,7 @@ def _tensordot_dims(a, b, dims):
 def tensordot(a, b, dims=2, out=None):
     """Contract dimensions `dims` of `a` with those of `b` (an int n: the last n of `a`
     with the first n of `b`; or a pair of lists)."""
-    check_args("tensordot", ("a", "b"), (a, b))
+    device = check_args("tensordot", ("a", "b"), (a, b), out)
     da, db = _tensordot_dims(a, b, dims)
     for i, j in zip(da, db):
         if a._shape[i] != b._shape[j]:
@@ -290,15 +291,15 @@ def tensordot(a, b, dims=2, out=None):
                                f"dim {i} and second has size {b._shape[j]} in dim {j}")
     _same_dtype(a, b)
     x, y = (upcast(z, a.dtype) for z in arrays(a, b))
-    return finish(fresh(np.tensordot(x, y, axes=(da, db)), x, y), a.dtype, out)
+    return finish(fresh(np.tensordot(x, y, axes=(da, db)), x, y), a.dtype, out, device)
 
 
 def kron(input, other, *, out=None):
     """Kronecker product (the shorter shape is padded with leading ones)."""
-    check_args("kron", ("input", "other"), (input, other))
+    device = check_args("kron", ("input", "other"), (input, other), out)
     dtype = dt.promote_types(input.dtype, other.dtype)
     x, y = arrays(input, other)
-    return finish(np.kron(_cast(x, dtype), _cast(y, dtype)), dtype, out)
+    return finish(np.kron(_cast(x, dtype), _cast(y, dtype)), dtype, out, device)
 
 
 METHODS = {"inner": inner, "outer": outer, "ger": ger, "addr": addr, "addr_": addr_, "cross": cross,

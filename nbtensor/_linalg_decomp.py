@@ -1,5 +1,6 @@
 """Decompositions and solvers through NumPy's LAPACK, batched over leading dimensions:
 inverse, det, logdet, slogdet, svd, svdvals, solve, qr, cholesky, eigh, pinv, matrix_rank.
+They compute on host arrays of their inputs and put results on the inputs' device.
 
 Failures LAPACK reports (a singular matrix, a matrix that is not positive-definite)
 raise `LinAlgError`, a RuntimeError as in torch, naming the batch element and LAPACK's
@@ -8,7 +9,7 @@ pivot or minor; these are recomputed on the error path only.
 import numpy as np
 
 from . import _dtype as dt
-from ._linalg_util import batch_prefix, check_cpu, check_tensor, finish, not_implemented, wrap
+from ._linalg_util import array_of, batch_prefix, check_devices, check_tensor, finish, not_implemented, wrap
 from ._plan import broadcast_shapes
 from ._tensor import Tensor
 from .return_types import return_type
@@ -36,14 +37,13 @@ LOW_PRECISION = "low"  # torch's "Low precision dtypes not supported" for float1
 
 # ---------------------------------------------------------------- validation
 def _lapack_input(name, A, half, square=True, dim_message=None, nonfloat=None):
-    """Validate a (batch of) matrix input as torch does and return its ndarray view.
+    """Validate a (batch of) matrix input as torch does and return its host array.
 
     `half` says how float16 is refused: LOW_PRECISION, or the name of the LAPACK kernel
     that torch reports as not implemented. `nonfloat`, when given, is the kernel named in a
     NotImplementedError for non-float inputs (else torch's "Expected a floating point").
     """
     check_tensor(name.replace(".", "_"), "A", 1, A)
-    check_cpu(name, A)
     if A.dim() < 2:
         raise RuntimeError(dim_message or f"{name}: The input tensor A must have at least 2 dimensions.")
     if square and A._shape[-1] != A._shape[-2]:
@@ -57,7 +57,7 @@ def _lapack_input(name, A, half, square=True, dim_message=None, nonfloat=None):
         if half == LOW_PRECISION:
             raise RuntimeError(f"{name}: Low precision dtypes not supported. Got Half")
         raise not_implemented(half, A.dtype)
-    return A.numpy()
+    return array_of(A)
 
 
 def _first_failure(matrices, test):
@@ -112,6 +112,7 @@ def _singular(matrices, message):
 def inv(A, *, out=None):
     """The inverse of a square matrix (or of each in a batch); LinAlgError when singular."""
     x = _lapack_input("linalg.inv", A, LOW_PRECISION)
+    device = check_devices(A, out)
     try:
         result = np.linalg.inv(x)
     except np.linalg.LinAlgError:
@@ -119,7 +120,7 @@ def inv(A, *, out=None):
             f"linalg.inv: {prefix}The diagonal element {info} is zero, the inversion could not be "
             "completed because the input matrix is singular." if info else
             "linalg.inv: The inversion could not be completed because the input matrix is singular.")) from None
-    return finish(result, A.dtype, out)
+    return finish(result, A.dtype, out, device)
 
 
 def inverse(input, *, out=None):
@@ -130,13 +131,14 @@ def inverse(input, *, out=None):
 def det(A, *, out=None):
     """The determinant of a square matrix (or of each in a batch)."""
     x = _lapack_input("linalg.det", A, "lu_cpu")
-    return finish(np.linalg.det(x), A.dtype, out)
+    device = check_devices(A, out)
+    return finish(np.linalg.det(x), A.dtype, out, device)
 
 
 def _slogdet(name, A, result_type):
     x = _lapack_input(name, A, LOW_PRECISION)
     sign, logabsdet = np.linalg.slogdet(x)
-    return result_type(wrap(sign, A.dtype), wrap(logabsdet, A.dtype))
+    return result_type(wrap(sign, A.dtype, A.device), wrap(logabsdet, A.dtype, A.device))
 
 
 def linalg_slogdet(A):
@@ -153,7 +155,7 @@ def logdet(input):
     """log(det(input)): NaN for a negative determinant, -inf for a zero one."""
     x = _lapack_input("logdet", input, LOW_PRECISION)
     sign, logabsdet = np.linalg.slogdet(x)
-    return wrap(np.where(sign < 0, np.nan, logabsdet), input.dtype)
+    return wrap(np.where(sign < 0, np.nan, logabsdet), input.dtype, input.device)
 
 
 # ---------------------------------------------------------------- SVD
@@ -162,7 +164,7 @@ def linalg_svd(A, full_matrices=True, *, driver=None):
     min(m, n) columns/rows."""
     x = _lapack_input("linalg.svd", A, "linalg_svd_cpu", square=False)
     u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
-    return linalg_svd_result(wrap(u, A.dtype), wrap(s, A.dtype), wrap(vh, A.dtype))
+    return linalg_svd_result(wrap(u, A.dtype, A.device), wrap(s, A.dtype, A.device), wrap(vh, A.dtype, A.device))
 
 
 def svd(input, some=True, compute_uv=True):
@@ -171,20 +173,22 @@ def svd(input, some=True, compute_uv=True):
     dim_message = (f"linalg.svd: input should have at least 2 dimensions, but has {input.dim()} "
                    "dimensions instead") if isinstance(input, Tensor) else None
     x = _lapack_input("linalg.svd", input, "linalg_svd_cpu", square=False, dim_message=dim_message)
-    dtype = input.dtype
+    dtype, device = input.dtype, input.device
     if not compute_uv:
         m, n = x.shape[-2:]
         s = np.linalg.svd(x, compute_uv=False)
-        return svd_result(wrap(np.zeros(x.shape[:-2] + (m, m), x.dtype), dtype), wrap(s, dtype),
-                          wrap(np.zeros(x.shape[:-2] + (n, n), x.dtype), dtype))
+        return svd_result(wrap(np.zeros(x.shape[:-2] + (m, m), x.dtype), dtype, device), wrap(s, dtype, device),
+                          wrap(np.zeros(x.shape[:-2] + (n, n), x.dtype), dtype, device))
     u, s, vh = np.linalg.svd(x, full_matrices=not some)
-    return svd_result(wrap(u, dtype), wrap(s, dtype), wrap(np.swapaxes(vh, -1, -2), dtype))
+    return svd_result(wrap(u, dtype, device), wrap(s, dtype, device),
+                      wrap(np.swapaxes(vh, -1, -2), dtype, device))
 
 
 def svdvals(A, *, driver=None, out=None):
     """The singular values of A (descending), batched."""
     x = _lapack_input("linalg.svd", A, "linalg_svd_cpu", square=False)
-    return finish(np.linalg.svd(x, compute_uv=False), A.dtype, out)
+    device = check_devices(A, out)
+    return finish(np.linalg.svd(x, compute_uv=False), A.dtype, out, device)
 
 
 # ---------------------------------------------------------------- solvers and factorisations
@@ -193,13 +197,13 @@ def solve(A, B, *, left=True, out=None):
     vectors) when it is 1-D or has exactly A's batch shape; batch dims broadcast."""
     x = _lapack_input("linalg.solve", A, "lu_cpu")
     check_tensor("linalg_solve", "B", 2, B)
-    check_cpu("linalg.solve", B)
+    device = check_devices(A, B, out)
     if B.dtype is not A.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
                            f"{A.dtype.c_name} and B of type {B.dtype.c_name} instead")
     n = A._shape[-1]
     vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and B._shape == A._shape[:-1])
-    b = B.numpy()
+    b = array_of(B)
     if vector:
         b = b[..., None] if left else b[..., None, :]
     if b.ndim < 2 or b.shape[-2 if left else -1] != n:
@@ -218,7 +222,7 @@ def solve(A, B, *, left=True, out=None):
         result = np.swapaxes(result, -1, -2)
     if vector:
         result = result[..., 0] if left else result[..., 0, :]
-    return finish(result, A.dtype, out)
+    return finish(result, A.dtype, out, device)
 
 
 _QR_MODES = ("reduced", "complete", "r")
@@ -232,9 +236,10 @@ def linalg_qr(A, mode="reduced", *, out=None):
                            "(default), 'r', or 'complete'")
     x = _lapack_input("linalg.qr", A, "geqrf_cpu", square=False)
     if mode == "r":
-        return linalg_qr_result(wrap(np.empty(0, x.dtype), A.dtype), wrap(np.linalg.qr(x, mode="r"), A.dtype))
+        return linalg_qr_result(wrap(np.empty(0, x.dtype), A.dtype, A.device),
+                                wrap(np.linalg.qr(x, mode="r"), A.dtype, A.device))
     q, r = np.linalg.qr(x, mode=mode)
-    return linalg_qr_result(wrap(q, A.dtype), wrap(r, A.dtype))
+    return linalg_qr_result(wrap(q, A.dtype, A.device), wrap(r, A.dtype, A.device))
 
 
 def qr(input, some=True):
@@ -247,6 +252,7 @@ def linalg_cholesky(A, *, upper=False, out=None):
     """The lower-triangular L with ``A = L @ L.mT`` (upper=True: U = L.mT) of a symmetric
     positive-definite matrix; LinAlgError naming the failing leading minor otherwise."""
     x = _lapack_input("linalg.cholesky", A, "cholesky_cpu")
+    device = check_devices(A, out)
     try:
         low = np.linalg.cholesky(x)
     except np.linalg.LinAlgError:
@@ -255,7 +261,7 @@ def linalg_cholesky(A, *, upper=False, out=None):
         raise LinAlgError(f"linalg.cholesky: {prefix}The factorization could not be completed because the "
                           f"input is not positive-definite (the leading minor of order {order} is not "
                           "positive-definite).") from None
-    return finish(np.swapaxes(low, -1, -2) if upper else low, A.dtype, out)
+    return finish(np.swapaxes(low, -1, -2) if upper else low, A.dtype, out, device)
 
 
 def cholesky(input, upper=False, *, out=None):
@@ -273,32 +279,31 @@ def eigh(A, UPLO="L"):
     """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix, read
     from its lower (UPLO='L') or upper triangle."""
     w, v = np.linalg.eigh(_eigh_input(A, UPLO), UPLO=UPLO)
-    return linalg_eigh_result(wrap(w, A.dtype), wrap(v, A.dtype))
+    return linalg_eigh_result(wrap(w, A.dtype, A.device), wrap(v, A.dtype, A.device))
 
 
 def eigvalsh(A, UPLO="L"):
     """The eigenvalues (ascending) of a symmetric matrix."""
-    return wrap(np.linalg.eigvalsh(_eigh_input(A, UPLO), UPLO=UPLO), A.dtype)
+    return wrap(np.linalg.eigvalsh(_eigh_input(A, UPLO), UPLO=UPLO), A.dtype, A.device)
 
 
 # ---------------------------------------------------------------- pseudo-inverse and rank
 def _spectrum_input(name, A, message):
     check_tensor(name.replace(".", "_"), "A", 1, A)
-    check_cpu(name, A)
     if A.dim() < 2:
         raise RuntimeError(f"{name}: The input tensor input must have at least 2 dimensions."
                            if message is None else message(A))
     if A.dtype not in (dt.float32, dt.float64):
         raise RuntimeError("This function doesn't handle types other than float and double"
                            if message is None else message(A))
-    return A.numpy()
+    return array_of(A)
 
 
 def _as_tolerance(value):
     """A float, or an ndarray that broadcasts against the batch of singular values."""
     if value is None:
         return None
-    arr = value.numpy() if isinstance(value, Tensor) else np.asarray(value, dtype=np.float64)
+    arr = array_of(value) if isinstance(value, Tensor) else np.asarray(value, dtype=np.float64)
     return arr[..., None] if arr.ndim else arr
 
 
@@ -325,6 +330,7 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
         f"linalg.pinv({t.dtype.c_name}{{{list(t._shape)}}}): expected a tensor with 2 or more dimensions "
         "of float, double, cfloat or cdouble types"))
     rtol = rcond if rtol is None else rtol
+    device = check_devices(A, atol, rtol, out)
     if hermitian:
         w, v = np.linalg.eigh(x)
         cut = _cutoff(np.abs(w), x.shape, atol, rtol)
@@ -335,7 +341,7 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
         cut = _cutoff(s, x.shape, atol, rtol)
         sinv = np.where(s > cut, 1 / np.where(s == 0, 1, s), 0).astype(x.dtype)
         result = np.swapaxes(vh, -1, -2) @ (sinv[..., None] * np.swapaxes(u, -1, -2))
-    return finish(result, A.dtype, out)
+    return finish(result, A.dtype, out, device)
 
 
 def pinverse(input, rcond=1e-15):
@@ -349,8 +355,9 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None)
     x = _spectrum_input("torch.linalg.matrix_rank", A, None)
     if tol is not None:
         atol, rtol = tol, 0.0
+    device = check_devices(A, atol, rtol, out)
     s = _spectrum(x, hermitian)
-    return finish(np.count_nonzero(s > _cutoff(s, x.shape, atol, rtol), axis=-1), dt.int64, out)
+    return finish(np.count_nonzero(s > _cutoff(s, x.shape, atol, rtol), axis=-1), dt.int64, out, device)
 
 
 METHODS = {"inverse": inverse, "det": det, "logdet": logdet, "slogdet": slogdet, "svd": svd,

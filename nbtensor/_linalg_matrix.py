@@ -1,12 +1,13 @@
 """Matrix structure: trace, diag, diag_embed, triu/tril (and their in-place forms).
 
-These build on views (`diagonal`) and NumPy masks; every result is a new tensor.
+These build on views (`diagonal`) and NumPy masks on host arrays; every result is a new
+tensor on its input's device.
 """
 import numpy as np
 
 from . import _dtype as dt
-from ._linalg_util import check_cpu, check_tensor, finish, not_implemented
-from ._tensor import check_writable, copy_into, empty_tensor, wrap_dim
+from ._linalg_util import array_of, check_devices, check_tensor, copy_to, finish, not_implemented, wrap
+from ._tensor import check_writable, copy_into, wrap_dim
 from ._views import diagonal as diagonal_view
 
 __all__ = ["trace", "diag", "diag_embed", "triu", "tril"]
@@ -15,7 +16,6 @@ __all__ = ["trace", "diag", "diag_embed", "triu", "tril"]
 def trace(input):
     """Sum of the main diagonal of a 2-D tensor (integers accumulate in int64)."""
     check_tensor("trace", "input", 1, input)
-    check_cpu("trace", input)
     if input.dim() != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
     if input.dtype is dt.bool:
@@ -23,23 +23,21 @@ def trace(input):
     # Floats accumulate in float64 (then round), integers in int64 as torch's sum does.
     dtype = input.dtype if input.dtype.is_floating_point else dt.int64
     acc = np.float64 if input.dtype.is_floating_point else np.int64
-    return finish(np.trace(input.numpy(), dtype=acc), dtype)
+    return finish(np.trace(array_of(input), dtype=acc), dtype, device=input.device)
 
 
-def _zeros(shape, dtype):
-    out = empty_tensor(shape, dtype)
-    out._storage.fill(0)
-    return out
+def _zeros(shape, dtype, device):
+    return wrap(np.zeros(shape, dtype.np), dtype, device)
 
 
 def diag(input, diagonal=0, *, out=None):
     """1-D input: a square matrix with `input` on diagonal `diagonal`; 2-D input: a copy of
     that diagonal."""
     check_tensor("diag", "input", 1, input)
-    check_cpu("diag", input)
+    check_devices(input, out)
     if input.dim() == 1:
         n = input._shape[0] + abs(diagonal)
-        result = _zeros((n, n), input.dtype)
+        result = _zeros((n, n), input.dtype, input.device)
         copy_into(diagonal_view(result, diagonal), input)
     elif input.dim() == 2:
         result = diagonal_view(input, diagonal).clone()
@@ -47,14 +45,13 @@ def diag(input, diagonal=0, *, out=None):
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
     if out is None:
         return result
-    return finish(result.numpy(), input.dtype, out)
+    return finish(array_of(result), input.dtype, out)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """A tensor whose diagonals (offset, over dims dim1 and dim2 of the result) hold the
     last dimension of `input`; everything else is zero."""
     check_tensor("diag_embed", "input", 1, input)
-    check_cpu("diag_embed", input)
     ndim = input.dim() + 1
     d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
     if d1 == d2:
@@ -63,7 +60,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     shape = list(input._shape[:-1])
     for d in sorted((d1, d2)):
         shape.insert(d, n)
-    result = _zeros(tuple(shape), input.dtype)
+    result = _zeros(tuple(shape), input.dtype, input.device)
     copy_into(diagonal_view(result, offset, d1, d2), input)
     return result
 
@@ -79,18 +76,17 @@ def _tri_mask(name, input, k, upper):
 
 def _tri(name, input, diagonal, upper, out):
     check_tensor(name, "input", 1, input)
-    check_cpu(name, input)
+    device = check_devices(input, out)
     mask = _tri_mask(name, input, diagonal, upper)
-    result = np.array(input.numpy(), order="C")
+    result = np.array(array_of(input), order="C")
     np.copyto(result, 0, where=mask, casting="unsafe")
-    return finish(result, input.dtype, out)
+    return finish(result, input.dtype, out, device)
 
 
 def _tri_(name, self, diagonal, upper):
-    check_cpu(name, self)
     check_writable(self)
     mask = _tri_mask(name[:-1], self, diagonal, upper)
-    np.copyto(self.numpy(), 0, where=mask, casting="unsafe")
+    copy_to(self, 0, where=mask)
     return self
 
 

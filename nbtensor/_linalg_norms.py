@@ -1,12 +1,13 @@
 """Norms: ``linalg.vector_norm``, ``linalg.matrix_norm`` and ``linalg.norm``, which picks
-one of the two as torch does. float16 is computed in float32 and rounded back."""
+one of the two as torch does, computed by NumPy on a host array of the input, the result
+on the input's device. float16 is computed in float32 and rounded back."""
 import math
 import numbers
 
 import numpy as np
 
 from . import _dtype as dt
-from ._linalg_util import check_cpu, check_tensor, compute_np_dtype, finish
+from ._linalg_util import array_of, check_devices, check_tensor, compute_np_dtype, finish
 from ._reduce import norm_is_magnitude
 from ._tensor import wrap_dim
 
@@ -15,10 +16,11 @@ __all__ = ["vector_norm", "matrix_norm", "norm"]
 _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
 
 
-def _norm_input(name, x, dtype):
-    """Validate the input and ``dtype=``; return (ndarray in the compute dtype, result dtype)."""
+def _norm_input(name, x, dtype, out):
+    """Validate the input, ``dtype=`` and the device of `out`; return (host array in the
+    compute dtype, result dtype, device)."""
     check_tensor(name.replace(".", "_"), "input", 1, x)
-    check_cpu(name, x)
+    device = check_devices(x, out)
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {x.dtype.c_name}")
     if dtype is not None:
@@ -26,7 +28,7 @@ def _norm_input(name, x, dtype):
         if not dtype.is_floating_point:
             raise RuntimeError(f"{name}: dtype should be floating point or complex, but got {dtype.c_name}")
     dtype = dtype or x.dtype
-    return x.numpy().astype(compute_np_dtype(dtype), copy=False), dtype
+    return array_of(x).astype(compute_np_dtype(dtype), copy=False), dtype, device
 
 
 def _reduce_dims(dim, ndim):
@@ -51,7 +53,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     max |x| for inf, min |x| for -inf, the count of non-zeros for 0."""
     if isinstance(ord, str) or not isinstance(ord, numbers.Real):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
-    a, dtype = _norm_input("linalg.vector_norm", x, dtype)
+    a, dtype, device = _norm_input("linalg.vector_norm", x, dtype, out)
     axes = _reduce_dims(dim, a.ndim)
     if ord < 0 or ord == math.inf:  # a minimum or maximum: no identity for empty input
         what = f"linalg.vector_norm cannot compute the {ord:g} norm on"
@@ -63,9 +65,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
                                    "operation does not have an identity")
     n = a.size if axes is None else math.prod(a.shape[d] for d in axes)
     if norm_is_magnitude(ord, n, a.ndim, dim):
-        return finish(np.abs(a).max(axis=axes, keepdims=keepdim), dtype, out)
+        return finish(np.abs(a).max(axis=axes, keepdims=keepdim), dtype, out, device)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflowing norm is inf, silently (torch)
-        return finish(np.linalg.vector_norm(a, ord=ord, axis=axes, keepdims=keepdim), dtype, out)
+        return finish(np.linalg.vector_norm(a, ord=ord, axis=axes, keepdims=keepdim), dtype, out, device)
 
 
 def _empty_matrix_norm(a, ord, d0, d1, keepdim):
@@ -87,7 +89,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     check_tensor("linalg_matrix_norm", "input", 1, A)
     if A.dim() < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
-    a, dtype = _norm_input(name, A, dtype)
+    a, dtype, device = _norm_input(name, A, dtype, out)
     dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
     if len(dims) != 2:
         raise RuntimeError(f"{name}: dim must be a 2-tuple. Got {' '.join(str(d) for d in dims)}")
@@ -99,8 +101,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if ord in (2, -2, "nuc") and dtype is dt.float16:
         raise RuntimeError(f"{name}: Low precision dtypes not supported. Got Half")
     if a.shape[d0] == 0 or a.shape[d1] == 0:
-        return finish(_empty_matrix_norm(a, ord, d0, d1, keepdim), dtype, out)
-    return finish(np.linalg.norm(a, ord=ord, axis=(d0, d1), keepdims=keepdim), dtype, out)
+        return finish(_empty_matrix_norm(a, ord, d0, d1, keepdim), dtype, out, device)
+    return finish(np.linalg.norm(a, ord=ord, axis=(d0, d1), keepdims=keepdim), dtype, out, device)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):

@@ -1,16 +1,18 @@
 """Matrix products: mm, bmm, matmul/@, mv, dot, vdot and the fused add-forms
 (addmm, addbmm, addmv, baddbmm).
 
-All of them end in `np.matmul`/`np.dot` on zero-copy ndarray views, so floating products
-run in NumPy's BLAS; integer products use NumPy's exact integer loops (no float round
-trip). float16 is computed in float32 and rounded once at the end.
+All of them end in `np.matmul`/`np.dot` on host arrays of the operands (zero-copy views on
+the CPU), so floating products run in NumPy's BLAS; integer products use NumPy's exact
+integer loops (no float round trip). float16 is computed in float32 and rounded once at
+the end. Results are on the operands' device.
 """
 import numpy as np
 
 from . import _dtype as dt
 from ._gather_cpu import run_split, split_ranges
 from ._out import check_out_dtype
-from ._linalg_util import arrays, check_args, finish, not_implemented, upcast, write_inplace
+from ._device import CPU
+from ._linalg_util import array_of, arrays, check_args, finish, not_implemented, upcast, write_inplace
 from ._plan import broadcast_shapes
 from ._tensor import Tensor, _numel, check_writable
 from ._views import expand
@@ -65,15 +67,16 @@ def _compute(x, y, dtype):
     return _matmul(_blas_ready(upcast(x, dtype)), _blas_ready(upcast(y, dtype)))
 
 
-def _product(x, y, dtype, out, shape):
-    """``x @ y`` (ndarrays whose product has `shape`) as a tensor of `dtype`, or written
-    into `out`. When `out` already has the right dtype and shape, NumPy writes straight
-    into it (buffering the result itself when `out` overlaps an operand)."""
-    if out is not None and dtype is not dt.float16 and out.dtype is dtype and out._shape == shape:
+def _product(x, y, dtype, out, shape, device):
+    """``x @ y`` (host arrays whose product has `shape`) as a tensor of `dtype` on `device`,
+    or written into `out`. When a CPU `out` already has the right dtype and shape, NumPy
+    writes straight into it (buffering the result itself when `out` overlaps an operand)."""
+    if (out is not None and out.device is CPU and dtype is not dt.float16 and out.dtype is dtype
+            and out._shape == shape):
         check_writable(out)
         _matmul(_blas_ready(x), _blas_ready(y), out=out.numpy())
         return out
-    return finish(_compute(x, y, dtype), dtype, out)
+    return finish(_compute(x, y, dtype), dtype, out, device)
 
 
 def _dims(shape):
@@ -170,63 +173,63 @@ def _check_dot(a, b, fname="dot"):
 # ---------------------------------------------------------------- products
 def mm(input, mat2, *, out=None):
     """Matrix product of two 2-D tensors (n x k) @ (k x p) -> (n x p)."""
-    check_args("mm", ("input", "mat2"), (input, mat2))
+    device = check_args("mm", ("input", "mat2"), (input, mat2), out)
     shape = _check_mm(input._shape, mat2._shape)
     if isinstance(out, Tensor):
         check_out_dtype(out, input.dtype)  # torch checks out= before the operands' dtypes
     _check_mm_dtypes(input, mat2, shape, input._shape[1])
     x, y = arrays(input, mat2)
-    return _product(x, y, input.dtype, out, shape)
+    return _product(x, y, input.dtype, out, shape, device)
 
 
 def bmm(input, mat2, *, out=None):
     """Batched matrix product of two 3-D tensors (b x n x k) @ (b x k x p) -> (b x n x p)."""
-    check_args("bmm", ("input", "mat2"), (input, mat2))
+    device = check_args("bmm", ("input", "mat2"), (input, mat2), out)
     shape = _check_bmm(input._shape, mat2._shape)
     if not _computes(shape, input._shape[2]):
-        return _zeros_product(shape, mat2.dtype, out)
+        return _zeros_product(shape, mat2.dtype, out, device)
     _no_bool("bmm", input.dtype)
     _check_scalar_type(input, mat2)
     x, y = arrays(input, mat2)
-    return _product(x, y, input.dtype, out, shape)
+    return _product(x, y, input.dtype, out, shape, device)
 
 
-def _zeros_product(shape, dtype, out):
+def _zeros_product(shape, dtype, out, device):
     """A batched product torch does not compute (an empty result, or k == 0: zeros): no
     dtype checks, and the result takes the second operand's dtype, as torch's does."""
-    return finish(np.zeros(shape, dtype.np), dtype, out)
+    return finish(np.zeros(shape, dtype.np), dtype, out, device)
 
 
 def mv(input, vec, *, out=None):
     """Matrix-vector product (n x k) @ (k) -> (n)."""
-    check_args("mv", ("input", "vec"), (input, vec))
+    device = check_args("mv", ("input", "vec"), (input, vec), out)
     n = _check_mv(input._shape, vec._shape, _mv_dtypes(input, vec))
     x, y = arrays(input, vec)
-    return _product(x, y, input.dtype, out, (n,))
+    return _product(x, y, input.dtype, out, (n,), device)
 
 
 def dot(input, tensor, *, out=None):
     """Inner product of two 1-D tensors of equal length, as a 0-d tensor (torch names the
     second argument `tensor`)."""
     other = tensor
-    check_args("dot", ("input", "tensor"), (input, other))
+    device = check_args("dot", ("input", "tensor"), (input, other), out)
     _check_dot(input, other)
     x, y = arrays(input, other)
-    return finish(np.dot(upcast(x, input.dtype), upcast(y, input.dtype)), input.dtype, out)
+    return finish(np.dot(upcast(x, input.dtype), upcast(y, input.dtype)), input.dtype, out, device)
 
 
 def vdot(input, other, *, out=None):
     """Dot product conjugating the first vector (the same as `dot` for real tensors)."""
-    check_args("vdot", ("input", "other"), (input, other))
+    device = check_args("vdot", ("input", "other"), (input, other), out)
     _check_dot(input, other)
     x, y = arrays(input, other)
-    return finish(np.vdot(upcast(x, input.dtype), upcast(y, input.dtype)), input.dtype, out)
+    return finish(np.vdot(upcast(x, input.dtype), upcast(y, input.dtype)), input.dtype, out, device)
 
 
 def matmul(input, other, *, out=None):
     """torch's matmul: dot for 1-D @ 1-D, matrix-vector and vector-matrix products, mm for
     2-D, and batched products that broadcast the leading (batch) dimensions."""
-    check_args("matmul", ("input", "other"), (input, other))
+    device = check_args("matmul", ("input", "other"), (input, other), out)
     da, db = input.dim(), other.dim()
     if da == 0 or db == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
@@ -235,12 +238,12 @@ def matmul(input, other, *, out=None):
     if db == 1 and da == 2:
         return mv(input, other, out=out)
     if db <= 2:
-        return _matmul_folded(input, other, out)
+        return _matmul_folded(input, other, out, device)
     if da == 1 and _folds_transposed(other):
         # torch folds other.mT into a matrix (no copy needed) and runs mv: mv's checks
         *batch, k, p = other._shape
         _check_mv((_numel(batch) * p, k), input._shape, (input.dtype, other.dtype, input.dtype))
-    return _matmul_batched(input, other, out)
+    return _matmul_batched(input, other, out, device)
 
 
 def _folds_transposed(b):
@@ -253,7 +256,7 @@ def _folds_transposed(b):
     return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 1))
 
 
-def _matmul_folded(a, b, out):
+def _matmul_folded(a, b, out, device):
     """(..., n, k) @ (k[, p]) and (k) @ (k, p): the batch dims fold into the rows of one
     2-D product (one BLAS call), as torch does."""
     batch = a._shape[:-1]
@@ -267,11 +270,11 @@ def _matmul_folded(a, b, out):
         _check_mm_dtypes(a, b, shape, k)
     x, y = arrays(a, b)
     if a.dim() == 2:
-        return _product(x, y, a.dtype, out, shape)
-    return finish(_compute(x.reshape(rows, k), y, a.dtype).reshape(shape), a.dtype, out)
+        return _product(x, y, a.dtype, out, shape, device)
+    return finish(_compute(x.reshape(rows, k), y, a.dtype).reshape(shape), a.dtype, out, device)
 
 
-def _matmul_batched(a, b, out):
+def _matmul_batched(a, b, out, device):
     """Products with a batched second operand: batch dims broadcast (NumPy's rule)."""
     batch = broadcast_shapes(a._shape[:-2], b._shape[:-2])
     k1, k2 = a._shape[-1], b._shape[-2]
@@ -281,11 +284,11 @@ def _matmul_batched(a, b, out):
                            f"[{nb}, {k1}] but got: [{nb}, {k2}].")
     shape = batch + ((a._shape[-2],) if a.dim() > 1 else ()) + (b._shape[-1],)
     if not _computes(shape, k1):
-        return _zeros_product(shape, b.dtype, out)
+        return _zeros_product(shape, b.dtype, out, device)
     _no_bool("bmm", a.dtype)  # before the dtype check, as torch's bmm
     _check_scalar_type(a, b)
     x, y = arrays(a, b)
-    return _product(x, y, a.dtype, out, shape)
+    return _product(x, y, a.dtype, out, shape, device)
 
 
 # ---------------------------------------------------------------- fused add-forms
@@ -310,15 +313,15 @@ def _scaled_sum(product, inp, beta, alpha, dtype):
     return product
 
 
-def _fused(input, product, shape, beta, alpha, out):
+def _fused(input, product, shape, beta, alpha, out, device):
     """Finish an add-form: broadcast `input` to `shape` (torch's expand error), scale, add."""
-    inp = expand(input, shape).numpy()
-    return finish(_scaled_sum(product, inp, beta, alpha, input.dtype), input.dtype, out)
+    inp = array_of(expand(input, shape))
+    return finish(_scaled_sum(product, inp, beta, alpha, input.dtype), input.dtype, out, device)
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat1 @ mat2)``; `input` broadcasts to the product's shape."""
-    check_args("addmm", ("input", "mat1", "mat2"), (input, mat1, mat2))
+    device = check_args("addmm", ("input", "mat1", "mat2"), (input, mat1, mat2), out)
     shape = _check_mm(mat1._shape, mat2._shape, first="mat1")
     if mat1.dtype is not mat2.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
@@ -328,24 +331,24 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
                            f"{input.dtype.c_name} and {mat2.dtype.c_name}")
     _no_bool("addmm_impl_cpu_", input.dtype)
     x, y = arrays(mat1, mat2)
-    return _fused(input, _compute(x, y, input.dtype), shape, beta, alpha, out)
+    return _fused(input, _compute(x, y, input.dtype), shape, beta, alpha, out, device)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * bmm(batch1, batch2)``; `input` broadcasts."""
-    check_args("baddbmm", ("input", "batch1", "batch2"), (input, batch1, batch2))
+    device = check_args("baddbmm", ("input", "batch1", "batch2"), (input, batch1, batch2), out)
     shape = _check_bmm(batch1._shape, batch2._shape)
     if not (input.dtype is batch1.dtype is batch2.dtype):
         raise RuntimeError(f"Input dtypes must be the same, got: input {input.dtype.cpp_name}, "
                            f"batch1: {batch1.dtype.cpp_name}, batch2: {batch2.dtype.cpp_name}")
     _no_bool("bmm", input.dtype)
     x, y = arrays(batch1, batch2)
-    return _fused(input, _compute(x, y, input.dtype), shape, beta, alpha, out)
+    return _fused(input, _compute(x, y, input.dtype), shape, beta, alpha, out, device)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``, summed in one product."""
-    check_args("addbmm", ("input", "batch1", "batch2"), (input, batch1, batch2))
+    device = check_args("addbmm", ("input", "batch1", "batch2"), (input, batch1, batch2), out)
     if batch1.dim() != 3 or batch2.dim() != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if batch1.dim() != 3 else "batch2 must be a 3D tensor")
     (nb1, n, k1), (nb2, k2, p) = batch1._shape, batch2._shape
@@ -361,15 +364,15 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     x, y = arrays(batch1, batch2)
     # sum_b A_b B_b == [A_0 A_1 ...] @ [B_0; B_1; ...]: one (n x b*k) @ (b*k x p) product.
     product = _compute(x.transpose(1, 0, 2).reshape(n, nb1 * k1), y.reshape(nb1 * k1, p), input.dtype)
-    return _fused(input, product, (n, p), beta, alpha, out)
+    return _fused(input, product, (n, p), beta, alpha, out, device)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat @ vec)``; `input` broadcasts to the result's length."""
-    check_args("addmv", ("input", "mat", "vec"), (input, mat, vec))
+    device = check_args("addmv", ("input", "mat", "vec"), (input, mat, vec), out)
     n = _check_mv(mat._shape, vec._shape, (input.dtype, mat.dtype, vec.dtype), input._shape)
     x, y = arrays(mat, vec)
-    return _fused(input, _compute(x, y, input.dtype), (n,), beta, alpha, out)
+    return _fused(input, _compute(x, y, input.dtype), (n,), beta, alpha, out, device)
 
 
 def _inplace(fn):

@@ -1,15 +1,21 @@
 """Shared plumbing for the linear-algebra modules.
 
 Every linear-algebra function follows one pattern: validate the tensors (with torch's
-exception classes and messages), take zero-copy ndarray views of them (`arrays`), compute
-with NumPy (BLAS/LAPACK), and turn the fresh result into a tensor or write it into
-``out=`` (`finish`). The helpers here are that pattern, written once.
+exception classes and messages) and find the device they agree on (`check_args`,
+`check_devices`), fetch their values to the host (`arrays`), compute with NumPy
+(BLAS/LAPACK), and turn the fresh result into a tensor on that device or write it into
+``out=`` (`finish`, `wrap`). The helpers here are that round trip, written once. On the
+CPU it costs nothing: the host arrays are the tensors' own memory and a result becomes a
+tensor's storage as it is.
 """
 import functools
 
 import numpy as np
 
 from . import _dtype as dt
+from ._backend import from_host, host_array, on_host
+from ._device import CPU
+from ._elementwise import _check_devices
 from ._out import check_out_dtype, check_out_tensor, resize_out
 from ._plan import contiguous_strides
 from ._tensor import Tensor, check_writable, copy_into, make
@@ -24,25 +30,27 @@ def check_tensor(fname, argname, position, value):
                         f"not {type(value).__name__}")
 
 
-def check_args(fname, names, values):
-    """torch's TypeError for an argument that is not a Tensor, and the CPU check, for the
-    positional tensor arguments `values` named `names`."""
+def check_args(fname, names, values, out=None):
+    """torch's TypeError for an argument that is not a Tensor, for the positional tensor
+    arguments `values` named `names`; returns the device they (and `out`) agree on."""
     for v in values:
-        if type(v) is not Tensor or v.device.type != "cpu":
+        if type(v) is not Tensor or v.device is not CPU:
             break
     else:
-        return
+        if out is None or type(out) is Tensor and out.device is CPU:
+            return CPU
     for pos, (name, value) in enumerate(zip(names, values), 1):
         check_tensor(fname, name, pos, value)
-    check_cpu(fname, *values)
+    return check_devices(*values, out)
 
 
-def check_cpu(fname, *tensors):
-    """RuntimeError unless every tensor lives on the CPU (the only linear-algebra backend)."""
+def check_devices(*tensors):
+    """The device an op on `tensors` runs on (anything not a tensor, such as an absent
+    ``out=``, is skipped); torch's RuntimeError when they are on two devices."""
     for t in tensors:
-        if t.device.type != "cpu":
-            raise RuntimeError(f"{fname}: linear algebra on {t.device} tensors is not supported in "
-                               "this release of nbtensor; move the tensors to the CPU with .cpu()")
+        if t is not None and (type(t) is not Tensor or t.device is not CPU):
+            return _check_devices(tensors)
+    return CPU
 
 
 # Row-major strides by shape, memoised: the per-call cost matters for small products.
@@ -50,19 +58,22 @@ _contiguous_strides = functools.lru_cache(maxsize=1024)(contiguous_strides)
 
 
 def array_of(t):
-    """A zero-copy ndarray view of a CPU tensor (any strides); a tensor that is its whole
-    row-major storage takes a faster path than `Tensor.numpy`."""
+    """The values of `t` as a host ndarray: on the CPU a zero-copy view (any strides), where
+    a tensor that is its whole row-major storage takes a faster path than `host_array`; from
+    another device a fetched copy."""
     storage = t._storage
+    if type(storage) is not np.ndarray:
+        return host_array(t)
     if t._offset == 0 and t._strides == _contiguous_strides(t._shape) and storage.flags.c_contiguous:
         try:
             return storage.reshape(t._shape)
         except ValueError:  # the storage holds more elements than the tensor
             pass
-    return t.numpy()
+    return host_array(t)
 
 
 def arrays(*tensors):
-    """Zero-copy ndarray views of CPU tensors (any strides)."""
+    """The values of `tensors` as host ndarrays (see `array_of`)."""
     return [array_of(t) for t in tensors]
 
 
@@ -77,14 +88,16 @@ def upcast(array, dtype):
     return array.astype(np.float32) if dtype is dt.float16 else array
 
 
-def wrap(array, dtype):
-    """A new tensor over `array`, which must be freshly made (not a view of a tensor's
-    memory); copies only to make it row-major or to convert it to `dtype`."""
+def wrap(array, dtype, device=CPU):
+    """A new tensor of `dtype` on `device` holding the host ndarray `array`, which must be
+    freshly made (not a view of a tensor's memory): on the CPU it becomes the storage,
+    copied only to make it row-major or to convert it to `dtype`."""
     array = np.asarray(array)
     if array.dtype != dtype.np or not array.flags.c_contiguous:
         array = array.astype(dtype.np, order="C")  # (np.ascontiguousarray would make 0-d 1-d)
     shape = array.shape
-    return make(array.reshape(-1), 0, shape, _contiguous_strides(shape), dtype)
+    storage = array.reshape(-1) if device is CPU else from_host(array, device)
+    return make(storage, 0, shape, _contiguous_strides(shape), dtype)
 
 
 def fresh(result, *inputs):
@@ -105,14 +118,24 @@ def check_out(out, shape, dtype):
     return out
 
 
-def finish(result, dtype, out=None):
-    """Turn a freshly computed ndarray into a tensor of `dtype`, or write it into `out`."""
+def finish(result, dtype, out=None, device=CPU):
+    """Turn a freshly computed host ndarray into a tensor of `dtype` on `device`, or write
+    it into `out` (on its own device)."""
     if out is None:
-        return wrap(result, dtype)
+        return wrap(result, dtype, device)
     result = np.asarray(result)
     check_out(out, result.shape, dtype)
-    np.copyto(out.numpy(), result, casting="unsafe")
+    copy_to(out, result)
     return out
+
+
+def copy_to(t, values, where=True):
+    """``np.copyto`` into the values of tensor `t` (casting as needed), on any device."""
+    if t.device is CPU:  # (without on_host's context-manager cost, which small products feel)
+        np.copyto(t.numpy(), values, casting="unsafe", where=where)
+        return
+    with on_host(t) as host:
+        np.copyto(host, values, casting="unsafe", where=where)
 
 
 def write_inplace(self, result):
