@@ -189,6 +189,7 @@ def test_products_of_partial_views(rng):
     check_ref(base[1:3] @ base[2], Ref.einsum("ij,j->i", b[1:3], b[2]), np.float64)
 
 
+@pytest.mark.cpu_only  # read-only memory shared with a NumPy array (as_tensor copies elsewhere)
 def test_inplace_forms_refuse_read_only_and_overlapping_targets():
     frozen = np.ones((3, 3), np.float32)
     frozen.flags.writeable = False
@@ -957,6 +958,7 @@ def _torch():
     return pytest.importorskip("torch")
 
 
+@pytest.mark.cpu_only  # compares str() with torch's CPU tensors (another device's names it)
 def test_parity_products_with_torch(rng):
     torch = _torch()
     for sa, sb in MATMUL_SHAPES:
@@ -1011,6 +1013,7 @@ def test_parity_decompositions_with_torch(rng):
     assert str(ours.value) == str(theirs.value)
 
 
+@pytest.mark.cpu_only  # compares repr() with torch's CPU tensors (another device's names it)
 def test_parity_result_tuples_with_torch():
     torch = _torch()
     for ours, theirs in ((nt.linalg.slogdet(nt.eye(2)), torch.linalg.slogdet(torch.eye(2))),
