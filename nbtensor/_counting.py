@@ -1,16 +1,19 @@
 """Counting (SPEC §7): unique, unique_consecutive, bincount, histc.
 
 These produce outputs whose size depends on the data; they run NumPy (``np.unique``,
-``np.bincount``, ``np.histogram``) on the zero-copy ndarray view, which already does what
-a kernel would (a sort or one counting pass).
+``np.bincount``, ``np.histogram``) on the host values (on the CPU the zero-copy ndarray
+view), which already does what a kernel would (a sort or one counting pass), and put the
+results on the input's device.
 """
 import numbers
 
 import numpy as np
 
 from . import _dtype as dt
+from ._backend import host_array
 from ._creation import _wrap
-from ._out import result_or_out
+from ._elementwise import _check_devices
+from ._sorting import result_on_device_or_out
 from ._tensor import Tensor, wrap_dim
 
 __all__ = ["unique", "unique_consecutive", "bincount", "histc"]
@@ -18,19 +21,21 @@ __all__ = ["unique", "unique_consecutive", "bincount", "histc"]
 _METHODS = __all__
 
 
-def _results(values, inverse, counts, return_inverse, return_counts):
-    out = [values]
+def _results(device, dtype, values, inverse, counts, return_inverse, return_counts):
+    """The host results as tensors on `device`: values (of `dtype`), then the inverse and the
+    counts if asked for."""
+    out = [_wrap(values, dtype, device)]
     if return_inverse:
-        out.append(inverse)
+        out.append(_wrap(inverse, dt.int64, device))
     if return_counts:
-        out.append(counts)
+        out.append(_wrap(counts, dt.int64, device))
     return out[0] if len(out) == 1 else tuple(out)
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct elements (or distinct slices along `dim`) in ascending order, optionally
     with the inverse mapping (input shape, or size(dim)) and the counts. NaNs stay distinct."""
-    arr = input.numpy()
+    arr = host_array(input)
     if dim is None:
         vals, inv, cnt = np.unique(arr.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False)
         inv = inv.reshape(arr.shape)
@@ -41,13 +46,12 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         else:
             vals, inv, cnt = np.unique(arr, return_inverse=True, return_counts=True, axis=dim, equal_nan=False)
             inv = inv.reshape(-1)
-    return _results(_wrap(vals, input.dtype), _wrap(inv, dt.int64), _wrap(cnt, dt.int64),
-                    return_inverse, return_counts)
+    return _results(input.device, input.dtype, vals, inv, cnt, return_inverse, return_counts)
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapse each run of equal consecutive elements (or slices along `dim`) to one."""
-    arr = input.numpy()
+    arr = host_array(input)
     if dim is None:
         flat = arr.reshape(-1)
         axis, rows = 0, flat
@@ -66,8 +70,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     if dim is None:
         inv = inv.reshape(arr.shape)
     cnt = np.diff(np.append(starts, n))
-    return _results(_wrap(vals, input.dtype), _wrap(inv, dt.int64), _wrap(cnt, dt.int64),
-                    return_inverse, return_counts)
+    return _results(input.device, input.dtype, vals, inv, cnt, return_inverse, return_counts)
 
 
 def bincount(input, weights=None, minlength=0):
@@ -77,17 +80,19 @@ def bincount(input, weights=None, minlength=0):
         raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{input.dtype.c_name}'")
     if not isinstance(minlength, numbers.Integral) or minlength < 0:
         raise RuntimeError(f"minlength should be >= 0, got {minlength}")
-    arr = input.numpy()
+    arr = host_array(input)
     if input.dim() != 1 or (arr.size and arr.min() < 0):
         detail = f"got shape {list(input._shape)}" if input.dim() != 1 else f"got value {int(arr.min())}"
         raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs ({detail}).")
     if weights is None:
-        return _wrap(np.bincount(arr, minlength=minlength), dt.int64)
+        return _wrap(np.bincount(arr, minlength=minlength), dt.int64, input.device)
     if weights._shape != input._shape:
         raise RuntimeError(f"weights should be 1-d and have the same length as input (got weights of shape "
                            f"{list(weights._shape)} for input of shape {list(input._shape)})")
+    device = _check_devices((input, weights))
     dtype = dt.float32 if weights.dtype is dt.float32 else dt.float64
-    return _wrap(np.bincount(arr, weights=weights.numpy().astype(np.float64), minlength=minlength), dtype)
+    counts = np.bincount(arr, weights=host_array(weights).astype(np.float64), minlength=minlength)
+    return _wrap(counts, dtype, device)
 
 
 def histc(input, bins=100, min=0, max=0, *, out=None):
@@ -100,7 +105,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     lo, hi = float(min), float(max)
     if lo > hi:
         raise RuntimeError(f"torch.histc: max must be larger than min (got min {min} and max {max})")
-    arr = input.numpy().reshape(-1)
+    arr = host_array(input).reshape(-1)
     if lo == hi and arr.size:
         finite = arr[~np.isnan(arr)]
         if finite.size:
@@ -111,7 +116,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
         raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
     data = arr[(arr >= lo) & (arr <= hi)]
     counts, _ = np.histogram(data, bins=bins, range=(lo, hi))
-    return result_or_out(_wrap(counts, input.dtype), out, "histc")
+    return result_on_device_or_out(_wrap(counts, input.dtype, input.device), out, "histc")
 
 
 def attach():

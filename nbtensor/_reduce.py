@@ -5,8 +5,10 @@ and the scans cumsum/cumprod/cummax/cummin/logcumsumexp.
 Every reduction is planned as a (K, R) problem: K outputs, each reducing R elements at
 stride sr, outputs at stride sk. Kept and reduced dimensions are each collapsed into one
 when their strides allow (else the input is copied once in the right order), and the
-kernels (module "reduce", rendered by kernels/cpu/codegen.py) pick a vectorised loop for
-either layout.
+kernels (family "reduce" of the input's device's backend; the CPU's are rendered by
+kernels/cpu/codegen.py) pick a vectorised loop for either layout, writing into storage of
+that device. The scans and medians run NumPy on the host values (`host_array`) and put
+their results back on the input's device.
 """
 import functools
 import math
@@ -16,6 +18,8 @@ import numpy as np
 
 from . import _cpu
 from . import _dtype as dt
+from ._backend import backend_for, from_host, host_array
+from ._creation import _wrap
 from ._elementwise import _FLT_MAX, OPS_BY_NAME, apply
 from ._out import check_out_cast, check_out_dtype, check_out_tensor, resize_out
 from ._plan import contiguous_strides
@@ -28,17 +32,6 @@ __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmi
            "cummax", "cummin", "logcumsumexp"]
 
 _builtin_sum, _builtin_max, _builtin_any, _builtin_all = sum, max, any, all
-
-_kernels = None
-
-
-def _module():
-    global _kernels
-    if _kernels is None:
-        from .kernels.cpu import loader
-        _kernels = loader.load("reduce")
-    return _kernels
-
 
 MaxResult = return_type("max")
 MinResult = return_type("min")
@@ -101,7 +94,10 @@ def _out_shape(shape, dims, keepdim):
 
 
 def _wrap_result(values, shape, dtype):
+    """A tensor of `shape` and `dtype` over the storage `values` (the kernel's accumulator)."""
     if values.dtype != dtype.np:
+        if type(values) is not np.ndarray:  # on a device: its copy kernel narrows
+            return make(values, 0, shape, contiguous_strides(shape), dt.from_numpy_dtype(values.dtype)).to(dtype)
         values = _narrowed(values, dtype)
     return make(values, 0, shape, contiguous_strides(shape), dtype)
 
@@ -121,10 +117,6 @@ def _narrowed(values, dtype):
         with np.errstate(over="ignore"):
             return values.astype(np.float16)
     return values.astype(dtype.np)  # integers wrap, as the copy kernel would
-
-
-def _storage(x):
-    return x._storage.view(np.uint16) if x.dtype is dt.float16 else x._storage
 
 
 # Float products of shorter runs multiply first to last, as torch's CPU loop does below four
@@ -151,24 +143,25 @@ def _reduce(name, x, dims, keepdim, acc_dtype, out_dtype, empty_value=None):
     K = _numel(shape)
     R = _numel([x._shape[d] for d in dims])
     if K == 0 or R == 0:
-        result = np.full(K, empty_value if R == 0 else 0, dtype=acc_dtype.np)
+        result = from_host(np.full(K, empty_value if R == 0 else 0, dtype=acc_dtype.np), x.device)
         return _wrap_result(result, shape, out_dtype)
     if x.dtype is dt.float16:
         x = x.to(dt.float32)
     x, K, R, sk, sr = _plan(x, dims, order_free=True)
-    values = np.empty(K, acc_dtype.np)
-    module = _module()
+    backend = backend_for(x.device)
+    values = backend.allocate(K, acc_dtype.np)
+    args = (x._storage, x._offset, K, R, sk, sr, values)
     ordered = name == "prod" and acc_dtype.is_floating_point
     if ordered and R < _ORDERED_RUN:
-        module.prod_reduce_ordered(x._storage, x._offset, K, R, sk, sr, values)
+        backend.launch("reduce", "prod_reduce_ordered", *args)
     elif K * R >= _cpu.PARALLEL_THRESHOLD:
-        getattr(module, name + "_reduce_par")(x._storage, x._offset, K, R, sk, sr, values, _cpu._nchunks())
+        backend.launch("reduce", name + "_reduce_par", *args, backend.nchunks())
     else:
-        getattr(module, name + "_reduce")(x._storage, x._offset, K, R, sk, sr, values)
-    if ordered and R >= _ORDERED_RUN and not np.isfinite(values).all():
+        backend.launch("reduce", name + "_reduce", *args)
+    if ordered and R >= _ORDERED_RUN and not _all_finite(make(values, 0, (K,), (1,), acc_dtype)):
         # reassociated, partial products can overflow where first to last they meet a zero
         # first (arange(80.).prod() is 0): redo the product in order
-        module.prod_reduce_ordered(x._storage, x._offset, K, R, sk, sr, values)
+        backend.launch("reduce", "prod_reduce_ordered", *args)
     return _wrap_result(values, shape, out_dtype)
 
 
@@ -188,14 +181,14 @@ def _arg_reduce(name, x, dim, keepdim):
     if x.dtype is dt.float16:
         x = x.to(dt.float32)
     x, K, R, sk, sr = _plan(x, dims, order_free=False)
-    values = np.empty(K, x.dtype.np)
-    indices = np.empty(K, np.int64)
-    module = _module()
+    backend = backend_for(x.device)
+    values = backend.allocate(K, x.dtype.np)
+    indices = backend.allocate(K, np.int64)
+    args = (x._storage, x._offset, K, R, sk, sr, values, indices)
     if K * R >= _cpu.PARALLEL_THRESHOLD and K > 1:
-        getattr(module, name + "_reduce_par")(x._storage, x._offset, K, R, sk, sr, values, indices,
-                                              _cpu._nchunks())
+        backend.launch("reduce", name + "_reduce_par", *args, backend.nchunks())
     else:
-        getattr(module, name + "_reduce")(x._storage, x._offset, K, R, sk, sr, values, indices)
+        backend.launch("reduce", name + "_reduce", *args)
     return values, indices, shape
 
 
@@ -203,10 +196,19 @@ def _finish(result, out):
     """`result`, or `out` resized and holding it (the caller checked `out` beforehand)."""
     if out is None:
         return result
+    check_same_device(out, result)
     if out._shape != result._shape:
         resize_out(out, result._shape)
     check_writable(out)
     return copy_into(out, result)
+
+
+def check_same_device(out, result):
+    """torch's RuntimeError for an ``out=`` tensor on another device than its result (a 0-d
+    CPU tensor is no exception here, as it is for an input)."""
+    if isinstance(out, Tensor) and out.device != result.device:
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                           + " and ".join(sorted((str(out.device), str(result.device)))) + "!")
 
 
 def _check_out(out, name, dtype=None, rule="exact"):
@@ -444,7 +446,7 @@ def _var64(input, dim, unbiased, keepdim, correction, out, name):
             m = np.float64(np.float32(t) / np.float32(n))
         else:
             m = math.inf if t > 0 else -math.inf if t < 0 else math.nan  # float32's sum overflowed
-        mu = make(np.array([m]), 0, total._shape, total._strides, dt.float64)
+        mu = make(from_host(np.array([m]), total.device), 0, total._shape, total._strides, dt.float64)
     else:
         mu = apply(OPS_BY_NAME["div"], (total, float(n) if n else math.nan))
     ss = _sum_of_squares(x64, mu, dims, keepdim)
@@ -466,7 +468,7 @@ def _sum_of_squares(x, mu, dims, keepdim):
 
 
 def _all_finite(t):
-    return bool(np.isfinite(t.numpy()).all())
+    return bool(np.isfinite(host_array(t)).all())
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
@@ -623,18 +625,17 @@ def _softmax_result(result, input, dtype):
 
 
 def _scan_input(input, dim):
-    """(ndarray of `input` with at least one dim, wrapped dim); dim is checked as torch does."""
+    """(host ndarray of `input` with at least one dim, wrapped dim); dim is checked as torch
+    does."""
     dim = wrap_dim(dim, input.dim())
-    a = input.numpy()
+    a = host_array(input)
     return (a if a.ndim else a.reshape(1)), dim
 
 
-def _from_values(values, shape, dtype):
-    from ._bridge import from_numpy
+def _from_values(values, shape, dtype, device):
+    """A contiguous tensor on `device` of `shape` holding the host `values`, cast to `dtype`."""
     values = np.asarray(values).reshape(shape)
-    if values.size == 0:  # strides as torch gives an empty result (NumPy may give 0)
-        return make(np.empty(0, dtype.np), 0, tuple(shape), contiguous_strides(tuple(shape)), dtype)
-    result = from_numpy(values if values.flags.c_contiguous else values.copy())
+    result = _wrap(values, dt.from_numpy_dtype(values.dtype), device)
     return result if result.dtype is dtype else result.to(dtype)
 
 
@@ -653,7 +654,7 @@ def _scan(np_fn, input, dim, dtype, out, name):
             values += 0.0  # torch's running sum starts at +0: a -0. input sums to 0. (0-d: a copy)
         if acc is not d.np:
             values = values.astype(d.np)
-    return _finish(_from_values(values, input._shape, d), out)
+    return _finish(_from_values(values, input._shape, d, input.device), out)
 
 
 def cumsum(input, dim, *, dtype=None, out=None):
@@ -674,7 +675,7 @@ def logcumsumexp(input, dim, *, out=None):
     a, dim = _scan_input(input, dim)
     with np.errstate(invalid="ignore"):
         values = np.logaddexp.accumulate(a.astype(np.float64), axis=dim)
-    return _finish(_from_values(values, input._shape, input.dtype), out)
+    return _finish(_from_values(values, input._shape, input.dtype, input.device), out)
 
 
 def _cum_extreme(name, input, dim, out):
@@ -691,7 +692,8 @@ def _cum_extreme(name, input, dim, out):
     positions = np.where(hit, np.arange(a.shape[dim]).reshape(shape), 0)
     indices = np.maximum.accumulate(positions, axis=dim) if a.shape[dim] else positions
     cls = CummaxResult if name == "cummax" else CumminResult
-    result = cls(_from_values(values, input._shape, input.dtype), _from_values(indices, input._shape, dt.int64))
+    result = cls(_from_values(values, input._shape, input.dtype, input.device),
+                 _from_values(indices, input._shape, dt.int64, input.device))
     return _finish_pair(cls, result, out)
 
 
@@ -740,7 +742,7 @@ def _median(name, input, dim, keepdim, out, skip_nan):
         raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not implemented for \'Bool\'')
     floating = input.dtype.is_floating_point
     if dim is None:
-        a = input.numpy().ravel()
+        a = host_array(input).ravel()
         if floating:
             nan = np.isnan(a)
             if skip_nan:
@@ -754,15 +756,15 @@ def _median(name, input, dim, keepdim, out, skip_nan):
         else:
             k = (a.size - 1) // 2
             value = np.partition(a, k)[k]
-        return _finish(_from_values(np.asarray(value), (), input.dtype), out)
+        return _finish(_from_values(value, (), input.dtype, input.device), out)
     d = wrap_dim(dim, input.dim())
     n = input._shape[d] if input.dim() else 1
     if n == 0:
         raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")  # nanmedian too
     from ._sorting import sort
-    values, indices = sort(input, d) if input.dim() else (input, make(np.zeros(1, np.int64), 0, (), (), dt.int64))
-    sv = np.moveaxis(values.numpy().reshape(values._shape or (1,)), d, -1)
-    si = np.moveaxis(indices.numpy().reshape(values._shape or (1,)), d, -1)
+    values, indices = sort(input, d) if input.dim() else (input, _wrap(0, dt.int64, input.device))
+    sv = np.moveaxis(host_array(values).reshape(values._shape or (1,)), d, -1)
+    si = np.moveaxis(host_array(indices).reshape(values._shape or (1,)), d, -1)
     nans = np.isnan(sv).sum(axis=-1) if floating else np.zeros(sv.shape[:-1], np.int64)
     if skip_nan:
         k = np.maximum(n - nans - 1, 0) // 2
@@ -773,7 +775,7 @@ def _median(name, input, dim, keepdim, out, skip_nan):
     i = np.take_along_axis(si, k, axis=-1)[..., 0]
     shape = _out_shape(input._shape, (d,) if input.dim() else (), keepdim)
     cls = MedianResult if name == "median" else NanmedianResult
-    result = cls(_from_values(v, shape, input.dtype), _from_values(i, shape, dt.int64))
+    result = cls(_from_values(v, shape, input.dtype, input.device), _from_values(i, shape, dt.int64, input.device))
     return _finish_pair(cls, result, out)
 
 

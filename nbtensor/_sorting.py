@@ -9,14 +9,21 @@ are sorted by NumPy's SIMD ``np.sort`` on uint64 and unpacked to values and indi
 (short ones, for most data) are then ordered by the low half. topk/kthvalue of narrower
 dtypes use ``np.partition`` on the same keys. (NumPy's stable argsort, the alternative,
 took 140-190 ms for 10^6 elements here; np.sort of the packed keys takes ~10 ms.)
+
+NumPy's steps run on the host: a tensor on another device is fetched (``host_array``), sorted
+there with the CPU's key kernels, and the results are put back on its device.
 """
 import numpy as np
 
 from . import _dtype as dt
 from . import return_types
-from ._gather_cpu import bits, run_split, split_ranges
+from ._backend import backend_for, host_array
 from ._creation import _wrap
+from ._device import CPU
+from ._elementwise import _check_devices
+from ._gather_cpu import bits, run_split, split_ranges
 from ._out import result_or_out, write_out
+from ._reduce import check_same_device
 from ._tensor import Tensor, wrap_dim
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "searchsorted"]
@@ -31,23 +38,18 @@ _KINDS = {dt.bool: (0, 8, 0), dt.uint8: (0, 8, 0), dt.int8: (1, 8, 0), dt.int16:
 _RUN_LIMIT = 64
 _LOW = np.uint64(0xFFFFFFFF)
 
-_kernels = None
 
-
-def _k():
-    global _kernels
-    if _kernels is None:
-        from .kernels.cpu import sortkeys
-        _kernels = sortkeys
-    return _kernels
+def _kernel(name, *args):
+    """Run sort-key kernel `name` on host arrays (the CPU's: NumPy's sort runs between them)."""
+    return backend_for(CPU).launch("sortkeys", name, *args)
 
 
 def _rows(input, dim):
-    """input with `dim` moved last, as a C-contiguous (rows, n) ndarray, and (shape, n)."""
+    """input with `dim` moved last, as a C-contiguous (rows, n) host ndarray, and its shape."""
     moved = input.movedim(dim, -1) if input.dim() else input.reshape(1)
     n = moved._shape[-1]
     rows = int(np.prod(moved._shape[:-1], dtype=np.int64))
-    return np.ascontiguousarray(moved.numpy()).reshape(rows, n), moved._shape
+    return np.ascontiguousarray(host_array(moved)).reshape(rows, n), moved._shape
 
 
 def _sorted_keys(arr, descending, first):
@@ -58,9 +60,8 @@ def _sorted_keys(arr, descending, first):
     total, n = src.shape[0], arr.shape[1]
     keys = np.empty(total, np.uint64)
     low = np.empty(total if width == 64 else 0, np.uint32)
-    k = _k()
-    parts = run_split(split_ranges(total), lambda e0, e1: k.pack_keys(
-        src, kind, width, inf_bits, descending, n, keys, low, e0, e1))
+    parts = run_split(split_ranges(total), lambda e0, e1: _kernel(
+        "pack_keys", src, kind, width, inf_bits, descending, n, keys, low, e0, e1))
     rebuild = width <= 32 and sum(p[0] for p in parts) == 0
     keys2 = keys.reshape(arr.shape)
     if width == 64 and min(p[1] for p in parts) == max(p[2] for p in parts):
@@ -96,7 +97,7 @@ def _sort_rows(keys, low):
         flat = keys.reshape(-1)
         pivot = np.median(flat[::max(1, n // 1024)] >> np.uint64(32)).astype(np.uint64)
         out = np.empty_like(flat)
-        split = int(_k().partition_keys(flat, pivot, out))
+        split = int(_kernel("partition_keys", flat, pivot, out))
         run_split([(0, split), (split, n)], lambda lo, hi: sort(out[lo:hi].reshape(1, -1), low))
         keys = out.reshape(keys.shape)
     return keys
@@ -104,7 +105,7 @@ def _sort_rows(keys, low):
 
 def _fix_runs(keys, low, n):
     big = np.empty((keys.shape[0] // (_RUN_LIMIT + 1) + 1, 2), np.int64)
-    for s, e in big[:_k().fix_runs(keys, low, n, _RUN_LIMIT, big)].tolist():
+    for s, e in big[:_kernel("fix_runs", keys, low, n, _RUN_LIMIT, big)].tolist():
         keys[s:e].sort()
 
 
@@ -120,23 +121,23 @@ def _select(arr, descending, first):
     values = np.empty(keys.shape, arr.dtype)
     indices = np.empty(keys.shape, np.int64)
     flat_keys, flat_values, flat_indices = keys.reshape(-1), bits(values.reshape(-1)), indices.reshape(-1)
-    k = _k()
     if rebuild:
-        run = lambda e0, e1: k.unpack_values(flat_keys, kind, width, descending, flat_values, flat_indices, e0, e1)  # noqa: E731
+        run = lambda e0, e1: _kernel("unpack_values", flat_keys, kind, width, descending, flat_values, flat_indices, e0, e1)  # noqa: E731
     else:
         src = bits(arr.reshape(-1))
-        run = lambda e0, e1: k.unpack(flat_keys, first, src, n, flat_values, flat_indices, e0, e1)  # noqa: E731
+        run = lambda e0, e1: _kernel("unpack", flat_keys, first, src, n, flat_values, flat_indices, e0, e1)  # noqa: E731
     run_split(split_ranges(keys.size), run)
     return values, indices
 
 
 def _back(a, moved_shape, dim, ndim, dtype, device):
-    """A result laid out as (rows, k) back to a contiguous tensor with the row dim at `dim`."""
+    """A host result laid out as (rows, k) back to a contiguous tensor on `device` with the
+    row dim at `dim`."""
     shape = moved_shape[:-1] + (a.shape[1],) if ndim else ()
     a = a.reshape(shape)
     if ndim and dim != ndim - 1:
         a = np.moveaxis(a, -1, dim)  # _wrap makes it contiguous (NumPy's transposing copy)
-    return _wrap(a, dtype)
+    return _wrap(a, dtype, device)
 
 
 def _sorted_pair(input, dim, descending, first, name):
@@ -148,11 +149,21 @@ def _sorted_pair(input, dim, descending, first, name):
             _back(indices, moved_shape, dim, ndim, dt.int64, input.device))
 
 
+def result_on_device_or_out(result, out, name):
+    """`result_or_out`, refusing an ``out=`` tensor on another device (which a copy would
+    reach)."""
+    if out is not None:
+        check_same_device(out, result)
+    return result_or_out(result, out, name)
+
+
 def _write_pair(out, pair, name):
     if out is None:
         return pair
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         raise TypeError(f"{name}(): argument 'out' must be a tuple of two Tensors")
+    for o, r in zip(out, pair):
+        check_same_device(o, r)
     return (write_out(out[0], pair[0], name), write_out(out[1], pair[1], name))
 
 
@@ -170,7 +181,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 def msort(input, *, out=None):
     """``sort(input, dim=0).values``."""
-    return result_or_out(sort(input, 0).values, out, "msort")
+    return result_on_device_or_out(sort(input, 0).values, out, "msort")
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
@@ -219,14 +230,15 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side "
                                "of left while right was True")
         right = side == "right"
-    seq = sorted_sequence.numpy()
+    device = _check_devices((sorted_sequence, input, sorter))
+    seq = host_array(sorted_sequence)
     scalar = not isinstance(input, Tensor)
-    vals = np.asarray(input) if scalar else input.numpy()
+    vals = np.asarray(input) if scalar else host_array(input)
     if sorter is not None:
         if sorter._shape != sorted_sequence._shape:
             raise RuntimeError(f"torch.searchsorted(): boundary and sorter must have the same size, but got "
                                f"boundary tensor {list(sorted_sequence._shape)} and sorter tensor {list(sorter._shape)}")
-        order = sorter.numpy().astype(np.int64)
+        order = host_array(sorter).astype(np.int64)
         n = seq.shape[-1] if seq.ndim else 1
         if order.size and (order.min() < 0 or order.max() >= n):
             bad = int(order.min()) if order.min() < 0 else int(order.max())
@@ -252,10 +264,10 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         v2 = np.ascontiguousarray(vals).reshape(-1, vals.shape[-1])
         result = np.empty(v2.shape, np.int64)
         if result.size:
-            _k().searchsorted_rows(s2, v2, bool(right), result)
+            _kernel("searchsorted_rows", s2, v2, bool(right), result)
         result = result.reshape(vals.shape)
     dtype = dt.int32 if out_int32 else dt.int64
-    return result_or_out(_wrap(np.asarray(result), dtype), out, "searchsorted")
+    return result_on_device_or_out(_wrap(np.asarray(result), dtype, device), out, "searchsorted")
 
 
 def attach():
