@@ -113,6 +113,9 @@ def write_out(out, result, name, cast=False):
 
     The dtypes must match, unless `cast` allows any cast torch's ``can_cast`` permits."""
     check_out_tensor(out, name)
+    if out.device != result.device:
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                           + " and ".join(sorted((str(out.device), str(result.device)))) + "!")
     if out.dtype is not result.dtype and not (cast and dt.can_cast(result.dtype, out.dtype)):
         raise RuntimeError(
             f"Expected out tensor to have dtype {result.dtype.cpp_name}, but got {out.dtype.cpp_name} instead")

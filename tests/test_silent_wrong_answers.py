@@ -341,6 +341,7 @@ def test_partially_overlapping_out_raises():
     check(x, np.arange(5.0, dtype=np.float32))
 
 
+@pytest.mark.cpu_only  # memory shared with a NumPy array
 @pytest.mark.skipif(sys.implementation.name != "cpython", reason="uses CPython reference counts")
 def test_out_shared_with_numpy_is_not_detached():
     a = np.zeros(3, np.float32)
