@@ -12,9 +12,8 @@ import numpy as np
 from . import _dtype as dt
 from ._backend import host_array
 from ._creation import _wrap
-from ._elementwise import _check_devices
-from ._sorting import result_on_device_or_out
-from ._tensor import Tensor, wrap_dim
+from ._out import result_or_out
+from ._tensor import Tensor, common_device, wrap_dim
 
 __all__ = ["unique", "unique_consecutive", "bincount", "histc"]
 
@@ -89,7 +88,7 @@ def bincount(input, weights=None, minlength=0):
     if weights._shape != input._shape:
         raise RuntimeError(f"weights should be 1-d and have the same length as input (got weights of shape "
                            f"{list(weights._shape)} for input of shape {list(input._shape)})")
-    device = _check_devices((input, weights))
+    device = common_device((input, weights))
     dtype = dt.float32 if weights.dtype is dt.float32 else dt.float64
     counts = np.bincount(arr, weights=host_array(weights).astype(np.float64), minlength=minlength)
     return _wrap(counts, dtype, device)
@@ -116,7 +115,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
         raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
     data = arr[(arr >= lo) & (arr <= hi)]
     counts, _ = np.histogram(data, bins=bins, range=(lo, hi))
-    return result_on_device_or_out(_wrap(counts, input.dtype, input.device), out, "histc")
+    return result_or_out(_wrap(counts, input.dtype, input.device), out, "histc")
 
 
 def attach():

@@ -15,6 +15,7 @@ from ._device import CPU
 from ._layout import strides_of_inputs
 from ._out import check_out_cast, check_out_tensor, resize_out
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides, remember
+from ._tensor import common_device
 from ._tensor import (Tensor, _numel, _overlaps, allocate, check_writable, checked_scalar, copy_into,
                       empty_tensor, is_non_overlapping_and_dense, make, make_contiguous, refuse_partial_overlap)
 
@@ -425,17 +426,6 @@ def _as_operand(x, op, i):
     raise TypeError(f"{op.name}(): argument '{name}' (position {i + 1}) must be Tensor, not {type(x).__name__}")
 
 
-def _check_devices(operands):
-    """The device the op runs on: its tensors' one device, where a 0-d CPU tensor (a
-    CPU scalar) may join tensors of any device, as in torch; RuntimeError otherwise."""
-    devs = {x.device for x in operands if isinstance(x, Tensor) and (x._shape or x.device is not CPU)}
-    if len(devs) > 1:
-        raise RuntimeError(
-            "Expected all tensors to be on the same device, but found at least two devices, "
-            + " and ".join(sorted(str(d) for d in devs)) + "!")
-    return devs.pop() if devs else CPU
-
-
 def _same_layout(a, b):
     return a._offset == b._offset and a._strides == b._strides and a._shape == b._shape
 
@@ -452,7 +442,7 @@ def apply(op, operands, out=None, inplace=False):
     operands = [x if type(x) is Tensor else _as_operand(x, op, i) for i, x in enumerate(operands)]
     if out is not None:
         check_out_tensor(out, op.name)
-    device = _check_devices(operands + [out])
+    device = common_device(operands + [out])
     result_dtype, compute, kernel_dtype, common = op.dtypes(operands)
     if op.check is not None:
         op.check(op, operands, compute)

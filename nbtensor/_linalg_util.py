@@ -15,10 +15,9 @@ import numpy as np
 from . import _dtype as dt
 from ._backend import from_host, host_array, on_host
 from ._device import CPU
-from ._elementwise import _check_devices
 from ._out import check_out_dtype, check_out_tensor, resize_out
 from ._plan import contiguous_strides
-from ._tensor import Tensor, check_writable, copy_into, make
+from ._tensor import Tensor, check_writable, common_device, copy_into, make
 
 # The C++ type names torch prints in some messages ("float != double").
 
@@ -49,7 +48,7 @@ def check_devices(*tensors):
     ``out=``, is skipped); torch's RuntimeError when they are on two devices."""
     for t in tensors:
         if t is not None and (type(t) is not Tensor or t.device is not CPU):
-            return _check_devices(tensors)
+            return common_device(tensors)
     return CPU
 
 

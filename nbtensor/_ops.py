@@ -11,9 +11,9 @@ import numpy as np
 
 from . import _dtype as dt
 from ._backend import from_host, host_array
-from ._elementwise import _FLT_MAX, OPS, OPS_BY_NAME, _check_devices, apply, result_type as _result_type
+from ._elementwise import _FLT_MAX, OPS, OPS_BY_NAME, apply, result_type as _result_type
 from ._plan import contiguous_strides
-from ._tensor import Tensor, check_no_partial_overlap, check_writable, checked_scalar, make
+from ._tensor import Tensor, check_no_partial_overlap, check_writable, checked_scalar, common_device, make
 
 __all__ = []
 _module = sys.modules[__name__]
@@ -475,7 +475,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Element-wise ``|input - other| <= atol + rtol * |other|`` (bool tensor)."""
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{input.dtype} did not match {other.dtype}")
-    device = _check_devices((input, other))
+    device = common_device((input, other))
     close = np.isclose(host_array(input), host_array(other), rtol=rtol, atol=atol, equal_nan=equal_nan)
     return make(from_host(close, device), 0, close.shape, contiguous_strides(close.shape), dt.bool)
 
@@ -487,7 +487,7 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def equal(input, other):
     """True when both tensors have the same shape and elements."""
-    _check_devices((input, other))
+    common_device((input, other))
     if input._shape != other._shape:
         return False
     return bool(np.array_equal(host_array(input), host_array(other)))

@@ -7,7 +7,7 @@ import numpy as np
 from . import _dtype as dt
 from ._plan import contiguous_strides
 from ._plan import numel as _numel
-from ._tensor import Tensor, check_writable, copy_into, empty_tensor, make
+from ._tensor import Tensor, check_writable, common_device, copy_into, empty_tensor, make
 
 __all__ = ["check_out_tensor", "check_out_dtype", "check_out_cast", "resize_out", "write_out",
            "result_or_out"]
@@ -113,9 +113,7 @@ def write_out(out, result, name, cast=False):
 
     The dtypes must match, unless `cast` allows any cast torch's ``can_cast`` permits."""
     check_out_tensor(out, name)
-    if out.device != result.device:
-        raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
-                           + " and ".join(sorted((str(out.device), str(result.device)))) + "!")
+    common_device((out, result), cpu_scalars=False)
     if out.dtype is not result.dtype and not (cast and dt.can_cast(result.dtype, out.dtype)):
         raise RuntimeError(
             f"Expected out tensor to have dtype {result.dtype.cpp_name}, but got {out.dtype.cpp_name} instead")

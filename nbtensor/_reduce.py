@@ -23,7 +23,7 @@ from ._creation import _wrap
 from ._elementwise import _FLT_MAX, OPS_BY_NAME, apply
 from ._out import check_out_cast, check_out_dtype, check_out_tensor, resize_out
 from ._plan import contiguous_strides
-from ._tensor import Tensor, _numel, check_writable, copy_into, make, wrap_dim
+from ._tensor import Tensor, _numel, check_writable, common_device, copy_into, make, wrap_dim
 from .return_types import return_type
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
@@ -203,19 +203,11 @@ def _finish(result, out):
     """`result`, or `out` resized and holding it (the caller checked `out` beforehand)."""
     if out is None:
         return result
-    check_same_device(out, result)
+    common_device((out, result), cpu_scalars=False)
     if out._shape != result._shape:
         resize_out(out, result._shape)
     check_writable(out)
     return copy_into(out, result)
-
-
-def check_same_device(out, result):
-    """torch's RuntimeError for an ``out=`` tensor on another device than its result (a 0-d
-    CPU tensor is no exception here, as it is for an input)."""
-    if isinstance(out, Tensor) and out.device != result.device:
-        raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
-                           + " and ".join(sorted((str(out.device), str(result.device)))) + "!")
 
 
 def _check_out(out, name, dtype=None, rule="exact"):

@@ -20,11 +20,9 @@ from . import return_types
 from ._backend import backend_for, host_array
 from ._creation import _wrap
 from ._device import CPU
-from ._elementwise import _check_devices
 from ._gather_cpu import bits, run_split, split_ranges
 from ._out import result_or_out, write_out
-from ._reduce import check_same_device
-from ._tensor import Tensor, wrap_dim
+from ._tensor import Tensor, common_device, wrap_dim
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "searchsorted"]
 
@@ -149,21 +147,13 @@ def _sorted_pair(input, dim, descending, first, name):
             _back(indices, moved_shape, dim, ndim, dt.int64, input.device))
 
 
-def result_on_device_or_out(result, out, name):
-    """`result_or_out`, refusing an ``out=`` tensor on another device (which a copy would
-    reach)."""
-    if out is not None:
-        check_same_device(out, result)
-    return result_or_out(result, out, name)
-
-
 def _write_pair(out, pair, name):
     if out is None:
         return pair
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         raise TypeError(f"{name}(): argument 'out' must be a tuple of two Tensors")
     for o, r in zip(out, pair):
-        check_same_device(o, r)
+        common_device((o, r), cpu_scalars=False)
     return (write_out(out[0], pair[0], name), write_out(out[1], pair[1], name))
 
 
@@ -181,7 +171,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 def msort(input, *, out=None):
     """``sort(input, dim=0).values``."""
-    return result_on_device_or_out(sort(input, 0).values, out, "msort")
+    return result_or_out(sort(input, 0).values, out, "msort")
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
@@ -230,7 +220,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side "
                                "of left while right was True")
         right = side == "right"
-    device = _check_devices((sorted_sequence, input, sorter))
+    device = common_device((sorted_sequence, input, sorter))
     seq = host_array(sorted_sequence)
     scalar = not isinstance(input, Tensor)
     vals = np.asarray(input) if scalar else host_array(input)
@@ -267,7 +257,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             _kernel("searchsorted_rows", s2, v2, bool(right), result)
         result = result.reshape(vals.shape)
     dtype = dt.int32 if out_int32 else dt.int64
-    return result_on_device_or_out(_wrap(np.asarray(result), dtype, device), out, "searchsorted")
+    return result_or_out(_wrap(np.asarray(result), dtype, device), out, "searchsorted")
 
 
 def attach():

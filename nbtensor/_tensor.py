@@ -148,6 +148,19 @@ def scalar_storage(value, dtype, device=CPU):
     return array if device is CPU else backend_for(device).from_host(array)
 
 
+def common_device(operands, cpu_scalars=True):
+    """The device an op on `operands` (tensors, numbers, None) runs on: its tensors' one
+    device, where (unless not `cpu_scalars`) a 0-d CPU tensor may join tensors of any device,
+    as torch's CPU scalars; torch's RuntimeError when they are on two."""
+    devs = {x.device for x in operands
+            if isinstance(x, Tensor) and (x._shape or x.device is not CPU or not cpu_scalars)}
+    if len(devs) > 1:
+        raise RuntimeError(
+            "Expected all tensors to be on the same device, but found at least two devices, "
+            + " and ".join(sorted(str(d) for d in devs)) + "!")
+    return devs.pop() if devs else CPU
+
+
 def _overlaps(a, b):
     """True when the memory of tensors a and b may overlap."""
     sa, sb = a._storage, b._storage
