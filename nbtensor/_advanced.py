@@ -11,7 +11,9 @@ torch's rules (those of NumPy, except that integers and 0-d integer tensors are 
   result shape.
 
 Slices, None, ``...`` and integers are applied as views first; the remaining work is one
-pre x B x post copy by the gather kernel (kernels/cpu/gather.py).
+pre x B x post copy by the gather primitive of the tensor's backend. Index values are read on
+the host (`host_array`: on the CPU the index's own memory); index tensors may be on the CPU or
+on the indexed tensor's device, as in torch.
 """
 import numbers
 import warnings
@@ -20,12 +22,15 @@ import numpy as np
 
 from . import _cpu
 from . import _dtype as dt
-from . import _gather_cpu as g
+from ._backend import backend_for, host_array
+from ._device import CPU
+from ._gather_cpu import ADD, COPY
 from ._indexcheck import check_range, index_array, int64_table
 from ._layout import strides_by_inputs
 from ._plan import broadcast_shapes, broadcast_strides, contiguous_strides
-from ._tensor import (Tensor, _numel, _overlap_error, _overlaps, allocate, check_writable, checked_scalar, copy_into,
-                      has_internal_overlap, make, make_contiguous, refuse_overlap, scalar_storage)
+from ._tensor import (Tensor, _numel, _overlap_error, _overlaps, allocate, check_writable, checked_scalar,
+                      common_device, copy_into, has_internal_overlap, make, make_contiguous, refuse_overlap,
+                      scalar_storage)
 from ._views import view_strides
 
 __all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
@@ -41,8 +46,9 @@ def _as_tuple(items):
     return items
 
 
-def _classify(item):
-    """(kind, payload): kind in none, ellipsis, slice, int, bool, mask, index."""
+def _classify(item, device):
+    """(kind, payload): kind in none, ellipsis, slice, int, bool, mask, index (an index of a
+    tensor on `device`)."""
     if item is None:
         return "none", None
     if item is Ellipsis:
@@ -52,7 +58,7 @@ def _classify(item):
     if isinstance(item, (bool, np.bool_)):
         return "bool", bool(item)
     if isinstance(item, (Tensor, np.ndarray, list, range, tuple)):
-        arr, kind = index_array(item)
+        arr, kind = index_array(item, device)
         if arr.ndim == 0:
             return ("bool", bool(arr)) if kind == "mask" else ("int", int(arr))
         return ("mask" if kind == "mask" else "index"), arr
@@ -138,7 +144,7 @@ def parse(t, items, check=True):
     """Parse index `items` of tensor `t` into a Plan (IndexError on bad indices). The index
     values are range-checked unless `check` is false: then the caller runs ``plan.check()``
     (after its own checks, in torch's order) before anything reads them."""
-    items = [_classify(it) for it in items]
+    items = [_classify(it, t.device) for it in items]
     ndim = len(t._shape)
     consumed = sum(_consumed(k, p) for k, p in items)
     if sum(1 for k, _ in items if k == "ellipsis") > 1:
@@ -246,9 +252,9 @@ def advanced_getitem(t, items):
     pre_st, post_st = plan.strides_split(v._strides)
     npre, nb = len(pre_st), len(plan.bshape)
     ost = out._strides
-    g.indexed((out._storage, 0, (ost[:npre], ost[npre:npre + nb], ost[npre + nb:]), None),
-              (v._storage, v._offset, (pre_st, (), post_st), plan.index()),
-              shape[:npre], plan.bshape, shape[npre + nb:])
+    backend_for(t.device).gather(
+        "indexed", (out._storage, 0, (ost[:npre], ost[npre:npre + nb], ost[npre + nb:]), None),
+        (v._storage, v._offset, (pre_st, (), post_st), plan.index()), shape[:npre], plan.bshape, shape[npre + nb:])
     return out
 
 
@@ -297,28 +303,29 @@ def _out_of_bounds(dim, size):
 def _small_row_take(t, items):
     """``t[idx]`` for one 1-D int64 index tensor and a small result: NumPy's take of whole
     rows (after the range check) costs a fraction of planning the general gather."""
-    if len(items) != 1 or t.device.type != "cpu" or not t._shape or 0 in t._shape:
+    if len(items) != 1 or t.device is not CPU or not t._shape or 0 in t._shape:
         return None  # (an empty t: torch's rules for empty results, in parse)
     idx = items[0]
-    if not (isinstance(idx, Tensor) and idx.dtype is dt.int64 and len(idx._shape) == 1):
+    if not (isinstance(idx, Tensor) and idx.dtype is dt.int64 and len(idx._shape) == 1 and idx.device is CPU):
         return None
     if not (t._contig or t._contig is None and t.is_contiguous()):
         return None  # torch's result follows a non-contiguous input's layout (_result_strides)
     size = t._shape[0]
     if idx._shape[0] * (_numel(t._shape) // size if size else 0) >= _cpu.PARALLEL_THRESHOLD:
         return None
-    arr = idx.numpy()
+    arr = host_array(idx)
     check_range(arr, size, _out_of_bounds(0, size))
-    taken = np.take(t.numpy(), arr, axis=0)
+    taken = np.take(host_array(t), arr, axis=0)
     return make_contiguous(taken.reshape(-1), 0, taken.shape, contiguous_strides(taken.shape), t.dtype)
 
 
 def _full_mask(t, items):
-    """The bool mask when `items` is exactly one bool tensor of t's shape (the x[mask] path)."""
+    """The bool mask when `items` is exactly one bool tensor of t's shape on t's device (the
+    x[mask] path; a CPU mask of a tensor elsewhere takes the general path)."""
     if len(items) != 1:
         return None
     m = items[0]
-    if isinstance(m, Tensor) and m.dtype is dt.bool and m._shape == t._shape and m.dim() > 0:
+    if isinstance(m, Tensor) and m.dtype is dt.bool and m._shape == t._shape and m.dim() > 0 and m.device is t.device:
         return m
     return None
 
@@ -328,7 +335,7 @@ def _leading_mask(t, items):
     shape (torch's canDispatchToMaskedFill); else None. RuntimeError-free: a mask whose
     shape does not match is left to the general path, which raises torch's IndexError."""
     *lead, m = items
-    if not (isinstance(m, Tensor) and m.dtype in (dt.bool, dt.uint8) and m._shape
+    if not (isinstance(m, Tensor) and m.dtype in (dt.bool, dt.uint8) and m._shape and m.device is t.device
             and all(isinstance(i, slice) and i == slice(None) for i in lead)):
         return None
     k, n = len(lead), m.dim()
@@ -339,8 +346,8 @@ def _leading_mask(t, items):
 
 
 def _masked_select_same_shape(t, mask):
-    data = g.compress((t._storage, t._offset, t._strides), (mask._storage, mask._offset, mask._strides),
-                      t._shape, t.dtype.np)
+    data = backend_for(t.device).gather("compress", (t._storage, t._offset, t._strides),
+                                        (mask._storage, mask._offset, mask._strides), t._shape, t.dtype.np)
     return make(data, 0, (data.shape[0],), (1,), t.dtype)
 
 
@@ -358,8 +365,7 @@ def _check_writable_aliased(t, name, example):
     if not has_internal_overlap(t):
         check_writable(t)
         return
-    store = t._storage
-    if type(store) is np.ndarray and not store.flags.writeable:
+    if not backend_for(t.device).is_writable(t._storage):
         check_writable(t)  # raises the read-only error
     warnings.warn(f"Use of {name} on expanded tensors is deprecated. Please clone() the tensor before "
                   f"performing this operation. This also applies to advanced indexing e.g. {example}",
@@ -383,6 +389,10 @@ def _put(t, plan, value, mode, strip=True):
     shape = plan.result_shape()
     pre_st, post_st = plan.strides_split(v._strides)
     npre, nb = len(pre_st), len(plan.bshape)
+    if isinstance(value, Tensor) and value.device is not t.device:
+        if value._shape:
+            common_device((t, value), cpu_scalars=False)  # raises
+        value = value.to(t.device)  # torch moves a 0-d value to the destination's device
     if isinstance(value, Tensor):
         # torch compares the very tensor (x[idx] = x) when basic indexing returned x itself and
         # the value kept its shape (torch drops leading size-1 dims with a new view)
@@ -391,7 +401,7 @@ def _put(t, plan, value, mode, strip=True):
             value = value.squeeze(0)
         shared = _overlaps(value, t) and _refuse_overlap(v, value, same)
     else:
-        store = scalar_storage(value, t.dtype)  # (an overflowing value is refused first)
+        store = scalar_storage(value, t.dtype, t.device)  # (an overflowing value is refused first)
     plan.check_dims()
     if isinstance(value, Tensor):
         try:
@@ -414,7 +424,7 @@ def _put(t, plan, value, mode, strip=True):
             return
         src = (store, 0, ((0,) * npre, (0,) * nb, (0,) * (len(shape) - npre - nb)), None)
     dst = (v._storage, v._offset, (pre_st, (), post_st), plan.index())
-    g.indexed(dst, src, shape[:npre], plan.bshape, shape[npre + nb:], mode)
+    backend_for(t.device).gather("indexed", dst, src, shape[:npre], plan.bshape, shape[npre + nb:], mode)
 
 
 def advanced_setitem(t, items, value):
@@ -453,7 +463,7 @@ def advanced_setitem(t, items, value):
         if owned is not items:
             plan = parse(t, owned, check=False)
     _check_writable_aliased(t, "index_put_", "tensor[indices] = tensor")
-    _put(t, plan, value, g.COPY)
+    _put(t, plan, value, COPY)
 
 
 def _mask_of_shape(t, items):
@@ -483,8 +493,9 @@ def _fill(t, mask, value):
     check (a number was converted to t's dtype before, without one)."""
     if isinstance(value, Tensor):
         value = checked_scalar(value.item(), t.dtype, strict_half=True)
-    g.masked_fill((t._storage, t._offset, t._strides), (mask._storage, mask._offset, mask._strides),
-                  t._shape, scalar_storage(value, t.dtype))
+    backend_for(t.device).gather("masked_fill", (t._storage, t._offset, t._strides),
+                                 (mask._storage, mask._offset, mask._strides), t._shape,
+                                 scalar_storage(value, t.dtype, t.device))
 
 
 def index_put_(self, indices, values, accumulate=False):
@@ -501,14 +512,14 @@ def index_put_(self, indices, values, accumulate=False):
     plan = parse(self, items, check=False)
     _check_writable_aliased(self, "index_put_", "tensor[indices] = tensor")
     if not accumulate:
-        _put(self, plan, values, g.COPY, strip=False)
+        _put(self, plan, values, COPY, strip=False)
     elif self.dtype is not dt.float16:
-        _put(self, plan, values, g.ADD, strip=False)
+        _put(self, plan, values, ADD, strip=False)
     else:  # through a float32 copy (arith refuses an expanded self: the copy would not alias)
         _check_dtype(values, self.dtype, "Index put")  # before the float32 casts hide it
         if _overlaps(values, self):
             _refuse_overlap(plan.view, values, values is self and plan.identity())
-        arith(self, values, lambda dst, val: _put(dst, parse(dst, items, check=False), val, g.ADD))
+        arith(self, values, lambda dst, val: _put(dst, parse(dst, items, check=False), val, ADD))
     return self
 
 

@@ -6,24 +6,28 @@ no bounds checking (DESIGN §1).
 import numpy as np
 
 from . import _dtype as dt
+from ._backend import host_array
+from ._device import CPU
 from ._tensor import Tensor
 
-__all__ = ["INDEX_DTYPE_ERROR", "index_array", "check_range", "int64_table", "check_same_device"]
+__all__ = ["INDEX_DTYPE_ERROR", "index_array", "check_range", "int64_table", "check_index_device"]
 
 INDEX_DTYPE_ERROR = "tensors used as indices must be long, int, byte or bool tensors"
 
 _INDEX_KINDS = {dt.int64: "int", dt.int32: "int", dt.uint8: "mask", dt.bool: "mask"}
 
 
-def index_array(obj):
-    """An index object (Tensor, ndarray or list) as (ndarray, kind), kind 'int' or 'mask'.
+def index_array(obj, device=CPU):
+    """An index object (Tensor, ndarray or list) of a tensor on `device` as (host ndarray,
+    kind), kind 'int' or 'mask'.
 
-    IndexError for dtypes torch refuses as indices (floats, int8, int16).
+    IndexError for dtypes torch refuses as indices (floats, int8, int16), and for an index
+    tensor on another device than `device`, unless on the CPU (torch's rule).
     """
     if isinstance(obj, Tensor):
-        if obj.device.type != "cpu":
-            raise RuntimeError(f"indexing with a tensor on {obj.device} is not supported on the CPU")
-        dtype, arr = obj.dtype, obj.numpy()
+        if obj.device is not device:
+            check_index_device(obj, device)
+        dtype, arr = obj.dtype, host_array(obj)
     elif isinstance(obj, np.ndarray):
         dtype, arr = dt.from_numpy_dtype(obj.dtype), obj
     elif isinstance(obj, range):
@@ -31,10 +35,10 @@ def index_array(obj):
     else:
         from ._bridge import tensor
         try:
-            t = tensor(obj) if len(obj) else tensor(obj, dtype=dt.int64)
+            t = tensor(obj, device=CPU) if len(obj) else tensor(obj, dtype=dt.int64, device=CPU)
         except (TypeError, ValueError) as e:
             raise IndexError(f"{INDEX_DTYPE_ERROR} (could not convert the index {obj!r}: {e})") from None
-        dtype, arr = t.dtype, t.numpy()
+        dtype, arr = t.dtype, host_array(t)
     kind = _INDEX_KINDS.get(dtype)
     if kind is None:
         raise IndexError(f"{INDEX_DTYPE_ERROR} (got an index of dtype {dtype})")
@@ -66,9 +70,8 @@ def int64_table(arr):
     return np.ascontiguousarray(arr, dtype=np.int64).reshape(-1)
 
 
-def check_same_device(name, *tensors):
-    devs = {t.device for t in tensors if isinstance(t, Tensor)}
-    if len(devs) > 1:
-        raise RuntimeError(
-            f"{name}: expected all tensors to be on the same device, but found "
-            + " and ".join(sorted(str(d) for d in devs)))
+def check_index_device(index, device):
+    """torch's rule for the index tensors of ``x[index]`` and ``index_put_``: on the CPU or
+    on `device`, the indexed tensor's (IndexError otherwise)."""
+    if index.device is not CPU and index.device != device:
+        raise IndexError(f"indices should be either on cpu or on the same device as the indexed tensor ({device})")

@@ -101,8 +101,8 @@ def _has_advanced(items):
 def _integer_scalars(items):
     """`items` with 0-d integer tensors replaced by Python ints: torch indexes with them as
     with integers (a view; a uint8 or bool 0-d tensor stays a mask)."""
-    return tuple(int(it._storage[it._offset]) if (type(it) is Tensor and not it._shape and
-                                                   it.dtype.is_signed and not it.dtype.is_floating_point) else it
+    return tuple(int(it._element()) if (type(it) is Tensor and not it._shape and
+                                        it.dtype.is_signed and not it.dtype.is_floating_point) else it
                  for it in items)
 
 
@@ -121,14 +121,15 @@ def check_value(t, value):
     """torch's check of the value of ``t[...] = value``, made before the index is read: a
     number must convert to t's dtype without overflow. Returns the value as the write takes it:
     a Tensor or a number as given, anything else (a list, a NumPy array: an nbtensor
-    extension, torch refuses them with a TypeError) converted to a tensor of t's dtype."""
+    extension, torch refuses them with a TypeError) converted to a tensor of t's dtype and
+    device."""
     if isinstance(value, Tensor):
         return value
     if isinstance(value, numbers.Number):
         checked_scalar(value, t.dtype)
         return value
     from ._bridge import tensor as make_tensor
-    return make_tensor(value, dtype=t.dtype)
+    return make_tensor(value, dtype=t.dtype, device=t.device)
 
 
 def _check_overlap(target, value):
