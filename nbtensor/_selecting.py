@@ -2,23 +2,26 @@
 gather, scatter, scatter_add, scatter_reduce, take, index_add_, index_copy_, index_fill_ and the
 one-argument ``where``.
 
-Every index is validated here before a kernel runs. The copies run on the gather kernels
-(kernels/cpu/gather.py); ``nonzero`` uses NumPy's SIMD ``np.nonzero`` on the zero-copy view
-(a kernel would do the same two passes, count then fill, no faster).
+Every index is validated here, on the host (`host_array`: on the CPU the index's own
+memory), before a kernel runs. The copies run on the gather primitive of the device's
+backend; the tensors of one call must be on one device. ``nonzero`` uses NumPy's SIMD
+``np.nonzero`` on the host values (on the CPU a zero-copy view; a kernel would do the same two
+passes, count then fill, no faster).
 """
 import numbers
 
 import numpy as np
 
 from . import _dtype as dt
-from . import _gather_cpu as g
 from ._advanced import _check_writable_aliased, arith
+from ._backend import backend_for, from_host, host_array, on_host
 from ._creation import _wrap
+from ._gather_cpu import ADD, COPY, MUL
 from ._indexcheck import check_range, int64_table
 from ._out import result_or_out
 from ._plan import broadcast_shapes, broadcast_strides
-from ._tensor import (Tensor, _overlaps, check_writable, checked_scalar, copy_into, empty_tensor, make,
-                      scalar_storage, wrap_dim)
+from ._tensor import (Tensor, _overlaps, check_writable, checked_scalar, common_device, copy_into, empty_tensor,
+                      make, scalar_storage, wrap_dim)
 
 __all__ = ["index_select", "masked_select", "masked_fill", "nonzero", "argwhere", "gather",
            "scatter", "scatter_add", "scatter_reduce", "take", "index_add", "index_copy", "index_fill"]
@@ -26,7 +29,7 @@ __all__ = ["index_select", "masked_select", "masked_fill", "nonzero", "argwhere"
 _METHODS = __all__ + ["masked_fill_", "scatter_", "scatter_add_", "scatter_reduce_", "index_add_", "index_copy_",
                       "index_fill_"]
 
-_REDUCE = {None: g.COPY, "add": g.ADD, "multiply": g.MUL}
+_REDUCE = {None: COPY, "add": ADD, "multiply": MUL}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -49,7 +52,7 @@ def _index_dtype(name, index, allowed, error, message):
 def _vector(name, index, error=IndexError, message="{name}(): Index is supposed to be a vector"):
     if index.dim() > 1:
         raise error(message.format(name=name))
-    return int64_table(index.numpy())
+    return int64_table(host_array(index))
 
 
 def _scalar_value(name, value):
@@ -72,8 +75,8 @@ def _dim_side(t, dim, index=None):
     return (t._storage, t._offset, (st[:dim], (st[dim],) if index is None else (), st[dim + 1:]), mid)
 
 
-def _scalar_side(value, dtype, ndim, dim):
-    return (scalar_storage(value, dtype), 0, ((0,) * dim, (0,), (0,) * (ndim - dim - 1)), None)
+def _scalar_side(value, dtype, device, ndim, dim):
+    return (scalar_storage(value, dtype, device), 0, ((0,) * dim, (0,), (0,) * (ndim - dim - 1)), None)
 
 
 # --------------------------------------------------------------------------- index_select
@@ -81,6 +84,7 @@ def index_select(input, dim, index, *, out=None):
     """The slices of `input` at positions `index` (a 1-D int tensor) along `dim`, copied."""
     _index_dtype("index_select", index, (dt.int64, dt.int32), RuntimeError,
                  "{name}(): Expected dtype int32 or int64 for index, but got {dtype}")
+    common_device((input, index), cpu_scalars=False)
     table = _vector("index_select", index)
     shape, _ = _shape1(input)
     dim = wrap_dim(dim, len(shape))
@@ -95,8 +99,8 @@ def index_select(input, dim, index, *, out=None):
     check_range(table, size, lambda v: (
         f"index_select(): index {v} is out of range for dimension {dim} with size {size}"), negative=False)
     result = empty_tensor(shape[:dim] + (table.shape[0],) + shape[dim + 1:], input.dtype, input.device)
-    g.indexed(_dim_side(result, dim), _dim_side(input, dim, (table, 0)),
-              shape[:dim], (table.shape[0],), shape[dim + 1:])
+    backend_for(input.device).gather("indexed", _dim_side(result, dim), _dim_side(input, dim, (table, 0)),
+                                     shape[:dim], (table.shape[0],), shape[dim + 1:])
     if not input._shape:
         result = result.reshape(())
     return result_or_out(result, out, "index_select")
@@ -112,10 +116,11 @@ def _check_bool_mask(mask, message):
 def masked_select(input, mask, *, out=None):
     """The elements of `input` where `mask` (bool, broadcast with input) is True, as 1-D."""
     _check_bool_mask(mask, "masked_select: expected BoolTensor for mask, but got {dtype}")
+    common_device((input, mask), cpu_scalars=False)
     shape = broadcast_shapes(input._shape, mask._shape)
-    data = g.compress((input._storage, input._offset, broadcast_strides(input._shape, input._strides, shape)),
-                      (mask._storage, mask._offset, broadcast_strides(mask._shape, mask._strides, shape)),
-                      shape, input.dtype.np)
+    data = backend_for(input.device).gather(
+        "compress", (input._storage, input._offset, broadcast_strides(input._shape, input._strides, shape)),
+        (mask._storage, mask._offset, broadcast_strides(mask._shape, mask._strides, shape)), shape, input.dtype.np)
     result = make(data, 0, (data.shape[0],), (1,), input.dtype)
     return result_or_out(result, out, "masked_select")
 
@@ -123,6 +128,7 @@ def masked_select(input, mask, *, out=None):
 def masked_fill_(self, mask, value):
     """Set the elements of self where `mask` (bool, broadcastable to self) is True to `value`."""
     _check_bool_mask(mask, "masked_fill_ only supports boolean masks, but got mask with dtype {dtype}")
+    common_device((self, mask), cpu_scalars=False)
     value = _scalar_value("masked_fill_", value)
     shape = broadcast_shapes(self._shape, mask._shape)
     if shape != self._shape:
@@ -131,15 +137,16 @@ def masked_fill_(self, mask, value):
     _check_writable_aliased(self, "masked_fill_", "tensor[mask] = scalar")  # torch writes an expanded self
     if _overlaps(self, mask):
         mask = mask.clone()
-    g.masked_fill((self._storage, self._offset, self._strides),
-                  (mask._storage, mask._offset, broadcast_strides(mask._shape, mask._strides, shape)),
-                  shape, scalar_storage(value, self.dtype))
+    backend_for(self.device).gather("masked_fill", (self._storage, self._offset, self._strides),
+                                    (mask._storage, mask._offset, broadcast_strides(mask._shape, mask._strides, shape)),
+                                    shape, scalar_storage(value, self.dtype, self.device))
     return self
 
 
 def masked_fill(input, mask, value):
     """A copy of `input` (broadcast with `mask`) with `value` where `mask` is True."""
     _check_bool_mask(mask, "masked_fill_ only supports boolean masks, but got mask with dtype {dtype}")
+    common_device((input, mask), cpu_scalars=False)
     shape = broadcast_shapes(input._shape, mask._shape)
     result = copy_into(empty_tensor(shape, input.dtype, input.device), input)
     return masked_fill_(result, mask, value)
@@ -149,15 +156,15 @@ def masked_fill(input, mask, value):
 def nonzero(input, *, out=None, as_tuple=False):
     """Coordinates of the nonzero elements: an (n, ndim) int64 tensor, or with `as_tuple` a
     tuple of ndim 1-D tensors (one for a 0-d input)."""
-    arr = input.numpy()
+    arr = host_array(input)
     coords = np.nonzero(arr.reshape(1) if arr.ndim == 0 else arr)
     if as_tuple:
-        return tuple(_wrap(c, dt.int64) for c in coords)
+        return tuple(_wrap(c, dt.int64, input.device) for c in coords)
     n = coords[0].shape[0]
     # torch's layout: column-major (n, ndim), strides (1, n)
     cols = np.ascontiguousarray(np.stack(coords, axis=0) if arr.ndim else np.empty((0, n), np.int64),
                                 dtype=np.int64)
-    result = make(cols.reshape(-1), 0, (n, arr.ndim), (1, n), dt.int64)
+    result = make(from_host(cols, input.device), 0, (n, arr.ndim), (1, n), dt.int64)
     return result_or_out(result, out, "nonzero")
 
 
@@ -176,6 +183,7 @@ def _along_dim_checks(name, self, dim, index, src=None):
     """Validate a gather/scatter call; returns (dim, int64 index tensor)."""
     _index_dtype(name, index, (dt.int64, dt.int32), RuntimeError,
                  "{name}(): Expected dtype int32/int64 for index, but got {dtype}")
+    common_device((self, index, src), cpu_scalars=False)
     sshape = _shape1(self)[0]
     ishape = _shape1(index)[0]
     dim = wrap_dim(dim, len(sshape))
@@ -196,7 +204,7 @@ def _along_dim_checks(name, self, dim, index, src=None):
                     f"Size does not match at dimension {d}: expected index {list(index._shape)} to be no "
                     f"larger than self {list(self._shape)} apart from dimension {dim}{detail}")
         size = sshape[dim]
-        check_range(index.numpy(), size, lambda v: (
+        check_range(host_array(index), size, lambda v: (
             f"{name}(): index {v} is out of bounds for dimension {dim} with size {size}"),
             negative=False, error=RuntimeError)
     if index.dtype is not dt.int64:
@@ -213,7 +221,8 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` (for dim=1): values picked along `dim`."""
     dim, index = _along_dim_checks("gather", input, dim, index)
     result = empty_tensor(index._shape, input.dtype, input.device)
-    g.along_dim(_operand(result), _operand(index), _operand(input), _shape1(index)[0], dim, gather=True)
+    backend_for(input.device).gather("along_dim", _operand(result), _operand(index), _operand(input),
+                                     _shape1(index)[0], dim, True)
     return result_or_out(result, out, "gather")
 
 
@@ -244,10 +253,10 @@ def _scatter(self, dim, index, src, mode, name):
     def run(dst, val):
         ishape = _shape1(index)[0]
         plain = _operand(val) if isinstance(val, Tensor) else (
-            scalar_storage(val, dst.dtype), 0, (0,) * len(ishape))
-        g.along_dim(plain, _operand(index), _operand(dst), ishape, dim, gather=False, mode=mode)
+            scalar_storage(val, dst.dtype, dst.device), 0, (0,) * len(ishape))
+        backend_for(dst.device).gather("along_dim", plain, _operand(index), _operand(dst), ishape, dim, False, mode)
 
-    if mode == g.COPY:
+    if mode == COPY:
         run(self, src)
     else:
         arith(self, src, run)
@@ -263,7 +272,7 @@ def scatter_add_(self, dim, index, src):
     """Add the values of `src` into self at the positions `index` gives along `dim`
     (duplicates accumulate)."""
     _require_tensor("scatter_add", "src", src)
-    return _scatter(self, dim, index, src, g.ADD, "scatter_add")
+    return _scatter(self, dim, index, src, ADD, "scatter_add")
 
 
 def scatter_add(input, dim, index, src):
@@ -310,20 +319,21 @@ def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
     if _overlaps(index, self):
         index = index.clone()
     if not include_self:
-        _scatter(self, dim, index, _reduce_identity(reduce, self.dtype), g.COPY, "scatter_reduce")
+        _scatter(self, dim, index, _reduce_identity(reduce, self.dtype), COPY, "scatter_reduce")
     if reduce in ("sum", "mean", "prod"):
-        _scatter(self, dim, index, src, g.MUL if reduce == "prod" else g.ADD, "scatter_reduce")
-    else:
+        _scatter(self, dim, index, src, MUL if reduce == "prod" else ADD, "scatter_reduce")
+    else:  # on the host: NumPy's unbuffered maximum/minimum
         ishape = _shape1(index)[0]
         target = list(np.indices(ishape, sparse=True))
-        target[dim] = index.numpy().reshape(ishape)
-        values = src.numpy().reshape(_shape1(src)[0])[tuple(slice(0, n) for n in ishape)]
+        target[dim] = host_array(index).reshape(ishape)
+        values = host_array(src).reshape(_shape1(src)[0])[tuple(slice(0, n) for n in ishape)]
         ufunc = np.maximum if reduce == "amax" else np.minimum
-        with np.errstate(invalid="ignore"):  # NaN propagates
-            ufunc.at(self.numpy().reshape(_shape1(self)[0]), tuple(target), values)
+        with np.errstate(invalid="ignore"), on_host(self) as dst:  # NaN propagates
+            ufunc.at(dst.reshape(_shape1(self)[0]), tuple(target), values)
     if reduce == "mean":
-        count = empty_tensor(self._shape, dt.int64).fill_(1 if include_self else 0)
-        _scatter(count, dim, index, empty_tensor(index._shape, dt.int64).fill_(1), g.ADD, "scatter_reduce")
+        count = empty_tensor(self._shape, dt.int64, self.device).fill_(1 if include_self else 0)
+        _scatter(count, dim, index, empty_tensor(index._shape, dt.int64, self.device).fill_(1), ADD,
+                 "scatter_reduce")
         count = masked_fill(count, count.eq(0), 1)
         self.copy_(self.div(count, rounding_mode=None if self.dtype.is_floating_point else "floor"))
     return self
@@ -340,16 +350,18 @@ def take(input, index):
     the result has index's shape."""
     _index_dtype("take", index, (dt.int64,), RuntimeError,
                  "{name}(): Expected a long tensor for index, but got {dtype}")
+    common_device((input, index), cpu_scalars=False)
     flat = input.reshape(-1)
     n = flat._shape[0]
-    table = int64_table(index.numpy())
+    table = int64_table(host_array(index))
     if n == 0 and table.size:
         raise IndexError("take(): tried to take from an empty tensor")
     lo = check_range(table, n, lambda v: f"out of range: tried to access index {v} on a tensor of {n} elements.")
     result = empty_tensor(index._shape, input.dtype, input.device)
-    g.indexed((result._storage, 0, ((), (1,) if index._shape else (), ()), None),
-              (flat._storage, flat._offset, ((), (), ()), (table, flat._strides[0], n if lo < 0 else 0)),
-              (), (table.shape[0],), ())
+    backend_for(input.device).gather(
+        "indexed", (result._storage, 0, ((), (1,) if index._shape else (), ()), None),
+        (flat._storage, flat._offset, ((), (), ()), (table, flat._strides[0], n if lo < 0 else 0)),
+        (), (table.shape[0],), ())
     return result
 
 
@@ -367,8 +379,9 @@ def _source_checks(name, self, dim, table, source):
                            f"source.size(dim): ({sshape[dim]}), for dim: {dim}")
 
 
-def _prepare(name, self, dim, index, dtypes, dtype_error, negative, range_error):
+def _prepare(name, self, dim, index, dtypes, dtype_error, negative, range_error, source=None):
     _index_dtype(name, index, dtypes, dtype_error[0], dtype_error[1])
+    common_device((self, index, source), cpu_scalars=False)
     table = _vector(name, index, RuntimeError, "Index has to be a vector/scalar" if name == "index_fill_"
                     else "{name}(): Index is supposed to be a vector")
     shape = _shape1(self)[0]
@@ -384,7 +397,7 @@ def index_add_(self, dim, index, source, *, alpha=1):
     """``self[..., index[i], ...] += alpha * source[..., i, ...]`` along `dim` (duplicates add up)."""
     dim, table = _prepare("index_add_", self, dim, index, (dt.int64, dt.int32),
                           (RuntimeError, "{name}(): Expected dtype int32/int64 for index but got: {dtype}"),
-                          False, RuntimeError)
+                          False, RuntimeError, source)
     _source_checks("index_add_", self, dim, table, source)
     if source.dtype is not self.dtype:
         raise RuntimeError(f"index_add_(): self ({self.dtype.c_name}) and source ({source.dtype.c_name}) "
@@ -395,13 +408,14 @@ def index_add_(self, dim, index, source, *, alpha=1):
     if alpha != 1:
         if not self.dtype.is_floating_point and isinstance(alpha, float):
             raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
-        scaled = np.multiply(source.numpy(), alpha, dtype=source.dtype.np, casting="unsafe")
-        source = _wrap(scaled, source.dtype)
+        scaled = np.multiply(host_array(source), alpha, dtype=source.dtype.np, casting="unsafe")
+        source = _wrap(scaled, source.dtype, source.device)
     elif _overlaps(source, self):
         source = source.clone()
     shape = _shape1(self)[0]
-    arith(self, source, lambda dst, src: g.indexed(
-        _dim_side(dst, dim, (table, 0)), _dim_side(src, dim), shape[:dim], table.shape, shape[dim + 1:], g.ADD))
+    arith(self, source, lambda dst, src: backend_for(dst.device).gather(
+        "indexed", _dim_side(dst, dim, (table, 0)), _dim_side(src, dim), shape[:dim], table.shape,
+        shape[dim + 1:], ADD))
     return self
 
 
@@ -409,7 +423,7 @@ def index_copy_(self, dim, index, source):
     """``self[..., index[i], ...] = source[..., i, ...]`` along `dim`."""
     dim, table = _prepare("index_copy_", self, dim, index, (dt.int64,),
                           (RuntimeError, "{name}(): Expected a long tensor for index, but got {dtype}"),
-                          False, IndexError)
+                          False, IndexError, source)
     _source_checks("index_copy_", self, dim, table, source)
     if source.dtype is not self.dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got "
@@ -420,7 +434,8 @@ def index_copy_(self, dim, index, source):
     if _overlaps(source, self):
         source = source.clone()
     shape = _shape1(self)[0]
-    g.indexed(_dim_side(self, dim, (table, 0)), _dim_side(source, dim), shape[:dim], table.shape, shape[dim + 1:])
+    backend_for(self.device).gather("indexed", _dim_side(self, dim, (table, 0)), _dim_side(source, dim),
+                                    shape[:dim], table.shape, shape[dim + 1:])
     return self
 
 
@@ -434,8 +449,9 @@ def index_fill_(self, dim, index, value):
     if not self.numel():
         return self  # nothing to write (the index values were not checked: see _prepare)
     shape = _shape1(self)[0]
-    g.indexed(_dim_side(self, dim, (table, shape[dim])), _scalar_side(value, self.dtype, len(shape), dim),
-              shape[:dim], table.shape, shape[dim + 1:])
+    backend_for(self.device).gather("indexed", _dim_side(self, dim, (table, shape[dim])),
+                                    _scalar_side(value, self.dtype, self.device, len(shape), dim),
+                                    shape[:dim], table.shape, shape[dim + 1:])
     return self
 
 
