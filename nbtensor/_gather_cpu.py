@@ -1,4 +1,6 @@
-"""CPU backend glue for the gather/scatter kernels (kernels/cpu/gather.py).
+"""CPU backend glue for the gather/scatter kernels (kernels/cpu/gather.py), run through the
+backend's gather primitive (`_cpu.CPUBackend.gather`); other modules import only its helpers
+(the COPY/ADD/MUL modes, split_ranges, run_split, bits).
 
 Callers pass raw operands (storage, offset, strides, index tables) that the facade already
 validated; this module never sees a Tensor. It plans the loops (coalescing dimensions

@@ -11,9 +11,11 @@ import numbers
 import numpy as np
 
 from . import _dtype as dt
+from ._backend import host_array
+from ._creation import _wrap
 from ._out import check_out_tensor, resize_out
 from ._plan import contiguous_strides
-from ._tensor import Tensor, _overlaps, check_writable, copy_into, empty_tensor, make, wrap_dim
+from ._tensor import Tensor, _overlaps, check_writable, common_device, copy_into, empty_tensor, make, wrap_dim
 from ._views import narrow, parse_sizes
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack", "dstack",
@@ -29,10 +31,7 @@ def _tensor_list(name, tensors):
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
-    devices = {t.device for t in tensors}
-    if len(devices) > 1:
-        raise RuntimeError(f"{name}(): Expected all tensors to be on the same device, but found "
-                           + " and ".join(sorted(str(d) for d in devices)))
+    common_device(tensors, cpu_scalars=False)
     return list(tensors)
 
 
@@ -52,8 +51,9 @@ def cat(tensors, dim=0, *, out=None):
     ref = parts[0][1] if parts else tensors[0]
     # (only empty 1-D tensors: torch skips them all and never reads `dim`)
     dim = wrap_dim(dim, ref.dim()) if parts else 0
-    if out is not None:  # torch checks out= (cast, overlap) before the shapes
+    if out is not None:  # torch checks out= (device, cast, overlap) before the shapes
         check_out_tensor(out, "cat")
+        common_device((ref, out), cpu_scalars=False)
         if not dt.can_cast(dtype, out.dtype):
             raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
                             f"{out.dtype.c_name}")
@@ -270,8 +270,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     ``[0]*r[0] + [1]*r[1] + ...``."""
     if repeats is None:
         counts = _repeat_counts(input, None)
-        result = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
-        return make(result, 0, result.shape, (1,), dt.int64)
+        return _wrap(np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts), dt.int64, input.device)
     if dim is None:
         input, dim = input.flatten(), 0
     dim = wrap_dim(dim, input.dim())
@@ -280,7 +279,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         counts = _repeat_counts(repeats, size, dim)
         index = np.repeat(np.arange(size, dtype=np.int64), counts)
         from ._selecting import index_select
-        return index_select(input, dim, make(index, 0, index.shape, (1,), dt.int64))
+        return index_select(input, dim, _wrap(index, dt.int64, input.device))
     r = int(repeats.item() if isinstance(repeats, Tensor) else repeats)
     if r < 0:
         raise RuntimeError(f"repeats can not be negative, got {r}")
@@ -295,7 +294,7 @@ def _repeat_counts(repeats, size, dim=0):
         raise RuntimeError(f"repeat_interleave: repeats must be an integer tensor, got {repeats.dtype}")
     if repeats.dim() > 1:
         raise RuntimeError(f"repeat_interleave only accept 1D vector as repeat, got shape {list(repeats._shape)}")
-    counts = repeats.numpy().reshape(-1).astype(np.int64)
+    counts = host_array(repeats).reshape(-1).astype(np.int64)
     if size is not None and counts.shape[0] != size:
         raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
                            f"{counts.shape[0]} and input.size({dim}) = {size}")

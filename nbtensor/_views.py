@@ -113,7 +113,13 @@ def _view_dtype(self, dtype):
         raise RuntimeError(
             f"view(dtype): {self.dtype} and {dtype} have different element sizes; nbtensor only "
             "reinterprets between dtypes of equal size")
-    return make(self._storage.view(dtype.np), self._offset, self._shape, self._strides, dtype)
+    storage = self._storage
+    if dtype is not self.dtype:
+        if self.device.type != "cpu":
+            # (needs a backend primitive that reinterprets a storage's bytes: none exists yet)
+            raise NotImplementedError(f"view(dtype) to another dtype is not implemented for tensors on {self.device}")
+        storage = storage.view(dtype.np)
+    return make(storage, self._offset, self._shape, self._strides, dtype)
 
 
 def view_as(self, other):
