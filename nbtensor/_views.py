@@ -3,6 +3,7 @@ and `flatten`, which copy only when no view can express the result."""
 import numbers
 import warnings
 
+from ._backend import backend_for
 from ._plan import contiguous_strides
 from ._tensor import Tensor, _numel, make, make_contiguous, wrap_dim
 
@@ -115,10 +116,7 @@ def _view_dtype(self, dtype):
             "reinterprets between dtypes of equal size")
     storage = self._storage
     if dtype is not self.dtype:
-        if self.device.type != "cpu":
-            # (needs a backend primitive that reinterprets a storage's bytes: none exists yet)
-            raise NotImplementedError(f"view(dtype) to another dtype is not implemented for tensors on {self.device}")
-        storage = storage.view(dtype.np)
+        storage = backend_for(self.device).reinterpret(storage, dtype.np)
     return make(storage, self._offset, self._shape, self._strides, dtype)
 
 

@@ -19,3 +19,19 @@ def check(result, expected, dtype=True):
     if dtype and expected.dtype != object:
         assert got.dtype == expected.dtype, (got.dtype, expected.dtype)
     np.testing.assert_array_equal(got, expected)
+
+
+def shares(x, y):
+    """True when tensors x and y have an element in common: NumPy's answer for arrays over
+    one buffer laid out as x and y are in their storage (any device's storage)."""
+    if x._storage is not y._storage:
+        return x.device.type == "cpu" and np.shares_memory(x.cpu().numpy(), y.cpu().numpy())
+    buffer = np.empty(max(1, x._storage.shape[0]), x._storage.dtype)
+    return np.shares_memory(*(_laid_out(buffer, t) for t in (x, y)))
+
+
+def _laid_out(buffer, t):
+    item = buffer.itemsize
+    if 0 in t.shape:
+        return buffer[:0]
+    return np.lib.stride_tricks.as_strided(buffer[t.storage_offset():], t.shape, [s * item for s in t.stride()])

@@ -7,6 +7,7 @@ import pytest
 
 import nbtensor
 from nbtensor import Tensor
+from support import shares
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -62,10 +63,6 @@ def check_view(t, a, view, np_view, writable=True):
     a[...] = new
     assert np.array_equal(v.cpu().numpy(), np_view(a))
     return v
-
-
-def shares(x, y):
-    return np.shares_memory(x.cpu().numpy(), y.cpu().numpy())
 
 
 def np_diagonal_view(a):

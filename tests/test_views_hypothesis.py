@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nbtensor
+from support import shares
 
 SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -81,7 +82,7 @@ def np_shares(view, base):
 
 
 def nb_shares(view, base):
-    return np.shares_memory(view.cpu().numpy(), base.cpu().numpy())
+    return shares(view, base)  # (tests/support.py: any device)
 
 
 def write_both_ways(t, a, v, w, np_view):

@@ -141,7 +141,15 @@ def main(argv=None):
     ap.add_argument("--json", default=None)
     ap.add_argument("--reduce-budget", type=int, default=150)
     ap.add_argument("--examples", type=int, default=3, help="reduced examples per class")
+    ap.add_argument("--device", default="cpu",
+                    help="where nbtensor's tensors live: cpu, or guarded (tests/guarded_backend.py)")
     a = ap.parse_args(argv)
+    if a.device == "guarded":
+        import nbtensor
+
+        from tests import guarded_backend
+        guarded_backend.register()
+        nbtensor.set_default_device("guarded")
     t0 = time.monotonic()
     cats = {}
     n = lines_run = 0

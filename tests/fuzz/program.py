@@ -276,7 +276,7 @@ def _fmt_val(x):
         try:
             return "%s %s %s strides=%s" % (
                 tuple(x.shape), _dtname(x.dtype),
-                (_tnp(x) if _is_t(x) else x.numpy()).tolist(), tuple(x.stride()))
+                (_tnp(x) if _is_t(x) else x.cpu().numpy()).tolist(), tuple(x.stride()))
         except Exception as e:  # pragma: no cover
             return "<unprintable %r>" % (e,)
     if isinstance(x, (tuple, list)):
@@ -360,7 +360,7 @@ def _compare_obj(name, t, n, tol, scale, line, line_no):
         if tdt != ndt:
             return Mismatch("dtype", line_no, line, "%s: torch %s, nbtensor %s"
                             % (name, tdt, ndt), name)
-        a, b = _tnp(t), n.numpy()
+        a, b = _tnp(t), n.cpu().numpy()
         if not _values_equal(a, b, tdt, tol, scale):
             note = ""
             if tdt in FLOATS and _values_equal(a.astype(np.float64) + 0.0,
