@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 
+from . import _dtype as dt
 from ._tensor import (Tensor, _overlaps, check_no_partial_overlap, check_writable, checked_scalar, copy_into, make,
                       same_data)
 from ._views import expand
@@ -99,11 +100,17 @@ def _has_advanced(items):
 
 
 def _integer_scalars(items):
-    """`items` with 0-d integer tensors replaced by Python ints: torch indexes with them as
-    with integers (a view; a uint8 or bool 0-d tensor stays a mask)."""
-    return tuple(int(it._element()) if (type(it) is Tensor and not it._shape and
-                                        it.dtype.is_signed and not it.dtype.is_floating_point) else it
-                 for it in items)
+    """`items` with 0-d integer tensors replaced by Python ints and 0-d bool (or uint8)
+    tensors by Python bools: torch indexes with them as with those numbers (an int selects,
+    a bool adds a dimension of size 1 or 0), so the tensor's memory is not an index that
+    could overlap the destination."""
+    return tuple(_scalar_index(it) if type(it) is Tensor and not it._shape and not it.dtype.is_floating_point
+                 else it for it in items)
+
+
+def _scalar_index(t):
+    value = t._element()
+    return bool(value) if t.dtype in (dt.bool, dt.uint8) else int(value)
 
 
 def getitem(t, index):

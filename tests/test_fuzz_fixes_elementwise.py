@@ -522,3 +522,27 @@ def test_one_tensor_value_under_one_mask_is_masked_fill():
         x8[nt.tensor([True, True])] = nt.tensor(300)
     h[h > 0] = 1e5  # a number was converted to half before (inf), as in torch
     check(h, np.full((2, 3), np.inf, np.float16))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64"])
+def test_truncating_division_by_minus_one_wraps_the_most_negative_value(dtype):
+    # two's complement: -(-128) is -128 in int8, as torch's int8/int16 kernels give (its
+    # int32/int64 kernels die with SIGFPE there); the rest is plain negation
+    lo = int(np.iinfo(dtype).min)
+    x = nt.tensor([lo, lo + 1, -7, 7], dtype=getattr(nt, dtype))
+    check(nt.div(x, -1, rounding_mode="trunc"), np.array([lo, -(lo + 1), 7, -7], dtype))
+    check(nt.div(x, nt.full((4,), -1, dtype=x.dtype), rounding_mode="trunc"), np.array([lo, -(lo + 1), 7, -7], dtype))
+
+
+def test_a_0d_bool_tensor_index_is_a_python_bool():
+    # torch indexes with a 0-d bool tensor as with True/False (a new dimension of size 1 or
+    # 0), so its memory is no index that could overlap the destination
+    x = nt.arange(3)
+    assert x[nt.tensor(True)].shape == (1, 3) and x[nt.tensor(False)].shape == (0, 3)
+    flag = nt.zeros((), dtype=nt.bool)
+    view = flag.flatten()
+    view[flag] = view.ne(flag)  # writes nothing (flag is False); torch raises no overlap error
+    check(view, np.array([False]))
+    y = nt.zeros(3)
+    y[nt.tensor(True)] = 5
+    check(y, np.float32([5, 5, 5]))

@@ -146,9 +146,11 @@ def fmod_int(x, y):
 
 @helper
 def trunc_div_int(x, y):
-    # Division rounding toward zero, from Python's floored one.
+    # Division rounding toward zero, from Python's floored one; by -1 it is floor_div_int's
+    # wrapping negation (in int16, -(-32768) stays -32768, which the correction below
+    # would turn into -32767).
     q = floor_div_int(x, y)
-    if q < 0 and q * y != x:
+    if y != -1 and q < 0 and q * y != x:
         q += 1
     return q
 

@@ -49,6 +49,7 @@ except ImportError:  # pragma: no cover - the test skips
     _torch = None
 
 import nbtensor as _nb
+from nbtensor._backend import on_host
 
 DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64",
           "float16", "float32", "float64"]
@@ -340,7 +341,7 @@ def compare_state(tns, nns, line, tol, line_no, scale_before=0.0):
             if tj.numel() == 0:
                 continue
             ts = _t_storage(ti) == _t_storage(tj)
-            ns = bool(np.may_share_memory(ni._storage, nj._storage))
+            ns = _nb_shares_storage(ni, nj)
             if ts != ns:
                 return Mismatch("sharing", line_no, line,
                                 "%s and %s share memory: torch %s, nbtensor %s"
@@ -378,7 +379,8 @@ def _compare_obj(name, t, n, tol, scale, line, line_no):
                                 % (name, tuple(t.stride()), tuple(n.stride())), name)
         if tol and tdt in FLOATS and a.tobytes() != b.tobytes():
             try:
-                b[...] = a  # resync: n's memory now holds torch's values
+                with on_host(n) as memory:
+                    memory[...] = a  # resync: n's memory now holds torch's values
             except ValueError:
                 pass
         return None
@@ -507,6 +509,14 @@ def _fmt_list(vals, shape):
     step_ = int(np.prod(shape[1:])) if len(shape) > 1 else 1
     items = [_fmt_list(vals[i * step_:(i + 1) * step_], shape[1:]) for i in range(shape[0])]
     return "[" + ", ".join(items) + "]"
+
+
+def _nb_shares_storage(a, b):
+    """Do nbtensor tensors a and b use one memory (on the CPU: NumPy's answer; elsewhere
+    the same storage object)?"""
+    if a.device.type != "cpu" or b.device.type != "cpu":
+        return a._storage is b._storage or (a._storage.base is not None and a._storage.base is b._storage.base)
+    return bool(np.may_share_memory(a._storage, b._storage))
 
 
 def _dense(t):
