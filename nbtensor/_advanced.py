@@ -449,7 +449,7 @@ def advanced_setitem(t, items, value):
             _fill(t, mask, value)
             return
     # torch's order: a tensor value is checked for overlap with the indices before they are
-    # parsed; a number after (and a full-shape mask with a number is masked_fill: no check)
+    # parsed; a number after (a full-shape mask with a number is masked_fill: see _fill)
     if isinstance(value, Tensor) and not (value.numel() == 1 and _mask_of_shape(t, items)):
         items = _own_indices(t, items)
     try:
@@ -490,9 +490,13 @@ def _fill(t, mask, value):
     """t[mask] = value (a number or one-element tensor) for a bool mask of t's shape (or
     expanded to it). torch's index_put_ of one tensor value under one mask is
     masked_fill_(mask, value.item()): any value dtype, converted with a Scalar's overflow
-    check (a number was converted to t's dtype before, without one)."""
+    check (a number was converted to t's dtype before, without one). A mask sharing t's
+    memory: torch's assert_no_partial_overlap (the same elements are fine, a dense partial
+    overlap raises, others are read from a copy)."""
     if isinstance(value, Tensor):
         value = checked_scalar(value.item(), t.dtype, strict_half=True)
+    if _overlaps(t, mask) and refuse_overlap(t, mask):
+        mask = mask.clone()
     backend_for(t.device).gather("masked_fill", (t._storage, t._offset, t._strides),
                                  (mask._storage, mask._offset, mask._strides), t._shape,
                                  scalar_storage(value, t.dtype, t.device))

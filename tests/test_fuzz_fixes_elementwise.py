@@ -546,3 +546,19 @@ def test_a_0d_bool_tensor_index_is_a_python_bool():
     y = nt.zeros(3)
     y[nt.tensor(True)] = 5
     check(y, np.float32([5, 5, 5]))
+
+
+def test_a_mask_partially_overlapping_the_destination_is_refused():
+    # torch's masked_fill_ (which x[mask] = one value is): the very same elements are fine,
+    # a dense mask sharing only some of them raises
+    b = nt.tensor([True, False, True, True])
+    b[b] = False
+    check(b, np.array([False] * 4))
+    for value in (False, nt.tensor(False)):
+        b = nt.tensor([True, False, True, True])
+        with pytest.raises(RuntimeError, match="single memory location"):
+            b[:3][b[1:]] = value
+        check(b, np.array([True, False, True, True]))
+    b = nt.tensor([True, False, True, True])
+    b[::2][b[1::2]] = False  # strided views sharing no element
+    check(b, np.array([True, False, False, True]))
