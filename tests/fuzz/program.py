@@ -431,7 +431,8 @@ def step(line, tns, nns, line_no):
     """Run one line on both sides and compare. Returns (torch_exc, Mismatch or None)."""
     before = {k: tuple(v.shape) for k, v in tns.items() if k.startswith("v") and _is_t(v)}
     tol = tolerance(line)
-    scale_before = _line_scale(line, tns) if "torch_nan" in tol else 0.0
+    # read before the line runs: an in-place line (x.sigmoid_()) overwrites what it read
+    scale_before = _line_scale(line, tns) if tol & {"approx", "torch_nan"} else 0.0
     te = _exec(line, tns)
     ne = _exec(line, nns)
     if isinstance(te, NameError):
