@@ -229,9 +229,10 @@ def _values_equal_(a, b, dtype, tol, scale):
         keep = ~(((a == 0) & ~np.isfinite(b)) | (~np.isfinite(a) & (b == 0)))
         a, b = a[keep], b[keep]
     if "nonfinite" in tol and scale >= 1e37:
-        # torch sums float32 in float32: a partial sum past its range is inf there, where
-        # nbtensor's float64 accumulator reaches the finite total (3e38 + 3e38 - 3e38)
-        keep = ~(~np.isfinite(a) & np.isfinite(b))
+        # both sides add float32 values in float32 partial sums (torch's vector lanes,
+        # nbtensor's 512-element blocks) in different orders: which one passes float32's
+        # range first decides between inf and the finite total (3e38 + 3e38 - 3e38)
+        keep = np.isfinite(a) == np.isfinite(b)
         a, b = a[keep], b[keep]
     if "nonfinite" in tol:
         af, bf = ~np.isfinite(a), ~np.isfinite(b)
