@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 
+from . import _backend
 from ._plan import numel as _numel
 from ._plan import plan, remember, row_major
 
@@ -132,7 +133,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-class CPUBackend:
+class CPUBackend(_backend.Backend):
     """The CPU's primitives: storage is a 1-D NumPy array; kernels are Numba's (`run`, the
     kernel families loaded by `kernels.cpu.loader`); see `_backend.Backend`."""
 
@@ -214,8 +215,7 @@ def _family(name):
 
 
 def _register():
-    from . import _backend
-    _backend.register("cpu", CPUBackend, np.ndarray)
+    _backend.register("cpu", CPUBackend(), np.ndarray)
 
 
 _register()

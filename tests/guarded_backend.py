@@ -26,21 +26,9 @@ class GuardedStorage:
         self._array = array
         self.base = base  # the storage whose memory this one reinterprets (view(dtype)), or None
 
-    @property
-    def shape(self):
-        return self._array.shape
-
-    @property
-    def dtype(self):
-        return self._array.dtype
-
-    @property
-    def nbytes(self):
-        return self._array.nbytes
-
-    @property
-    def size(self):
-        return self._array.size
+    # its metadata (not its elements) can be read, as a GPU buffer's
+    shape, dtype, nbytes, size = (property(lambda self, _name=name: getattr(self._array, _name))
+                                  for name in ("shape", "dtype", "nbytes", "size"))
 
     def _refuse(self, *args, **kwargs):
         raise TypeError("a guarded storage was touched outside its backend: go through "
@@ -60,7 +48,7 @@ def _unwrap(x):
     return x
 
 
-class GuardedBackend:
+class GuardedBackend(_backend.Backend):
     """The CPU backend's primitives with guarded storages unwrapped on the way in."""
 
     @staticmethod
@@ -117,4 +105,4 @@ class GuardedBackend:
 
 def register():
     """Make the "guarded" device available (idempotent)."""
-    _backend.register(DEVICE, GuardedBackend, GuardedStorage)
+    _backend.register(DEVICE, GuardedBackend(), GuardedStorage)
