@@ -3,39 +3,39 @@
 Write ``import nbtensor as torch`` and use the tensor API of PyTorch: creation, views,
 element-wise math with broadcasting, reductions, the NumPy bridge and torch's printing.
 """
-from . import _dtype
-from ._dtype import (bool, uint8, int8, int16, int32, int64, float16, float32, float64, dtype,
+from nbtensor.core import dtype as _dtype
+from nbtensor.core.dtype import (bool, uint8, int8, int16, int32, int64, float16, float32, float64, dtype,
                      get_default_dtype, set_default_dtype, promote_types, can_cast)
-from ._dtype import int32 as int, int64 as long, float16 as half, float32 as float, float64 as double
-from ._dtype import int16 as short
-from ._device import device, get_default_device, set_default_device
-from ._size import Size
-from ._tensor import Tensor
-from . import _views  # noqa: F401  (installs the shape methods)
-from . import _indexing  # noqa: F401  (installs __getitem__ / __setitem__)
-from ._views import (view_as, reshape, flatten, unflatten, t, transpose, permute, squeeze, unsqueeze,
+from nbtensor.core.dtype import int32 as int, int64 as long, float16 as half, float32 as float, float64 as double
+from nbtensor.core.dtype import int16 as short
+from nbtensor.core.device import device, get_default_device, set_default_device
+from nbtensor.core.size import Size
+from nbtensor.dispatch.tensor import Tensor
+from nbtensor.ops import views as _views  # noqa: F401  (installs the shape methods)
+from nbtensor.ops import indexing as _indexing  # noqa: F401  (installs __getitem__ / __setitem__)
+from nbtensor.ops.views import (view_as, reshape, flatten, unflatten, t, transpose, permute, squeeze, unsqueeze,
                      narrow, select, unbind, split, chunk, diagonal, movedim, broadcast_to,
                      tensor_split)
-from ._views import swapaxes, transpose as swapdims, movedim as moveaxis
-from ._creation import (empty, zeros, ones, full, eye, arange, linspace, logspace, rand, randn,
+from nbtensor.ops.views import swapaxes, transpose as swapdims, movedim as moveaxis
+from nbtensor.ops.creation import (empty, zeros, ones, full, eye, arange, linspace, logspace, rand, randn,
                         randint, randperm, normal, zeros_like, ones_like, empty_like, full_like,
                         rand_like, randn_like, randint_like, manual_seed, seed, initial_seed,
                         Generator, default_generator, empty_strided)
-from ._bridge import from_numpy, as_tensor, tensor, from_dlpack, asarray
-from ._printing import set_printoptions, get_printoptions
-from ._ops import *  # noqa: F401,F403  (element-wise ops, reductions)
-from ._reduce import *  # noqa: F401,F403
-from ._advanced import index_put  # noqa: F401  (also installs Tensor.index_put_)
-from ._selecting import *  # noqa: F401,F403
-from ._joining import *  # noqa: F401,F403
-from ._sorting import *  # noqa: F401,F403
-from ._counting import *  # noqa: F401,F403
-from . import return_types  # noqa: F401
-from ._legacy import *  # noqa: F401,F403  (FloatTensor, ..., Tensor.type, Tensor.data)
-from ._grad_mode import *  # noqa: F401,F403
-from ._linalg import *  # noqa: F401,F403  (linear algebra; also installs Tensor.mm, @, ...)
-from . import linalg  # noqa: F401
-from . import cuda
+from nbtensor.ops.bridge import from_numpy, as_tensor, tensor, from_dlpack, asarray
+from nbtensor.ops.printing import set_printoptions, get_printoptions
+from nbtensor.ops.elementwise_forms import *  # noqa: F401,F403  (element-wise ops, reductions)
+from nbtensor.ops.reduce import *  # noqa: F401,F403
+from nbtensor.ops.advanced_indexing import index_put  # noqa: F401  (also installs Tensor.index_put_)
+from nbtensor.ops.selecting import *  # noqa: F401,F403
+from nbtensor.ops.joining import *  # noqa: F401,F403
+from nbtensor.ops.sorting import *  # noqa: F401,F403
+from nbtensor.ops.counting import *  # noqa: F401,F403
+from nbtensor.core import return_types  # noqa: F401
+from nbtensor.ops.legacy import *  # noqa: F401,F403  (FloatTensor, ..., Tensor.type, Tensor.data)
+from nbtensor.autograd.grad_mode import *  # noqa: F401,F403
+from nbtensor.ops.linalg import *  # noqa: F401,F403  (linear algebra; also installs Tensor.mm, @, ...)
+from nbtensor import linalg  # noqa: F401
+from nbtensor import cuda
 
 __version__ = "0.1.0"
 
@@ -69,13 +69,13 @@ def adjoint(input):
 
 def broadcast_shapes(*shapes):
     """The shape all `shapes` broadcast to, as a `Size`."""
-    from ._plan import broadcast_shapes as _bs
+    from nbtensor.core.plan import broadcast_shapes as _bs
     return Size(_bs(*[tuple(s) if not isinstance(s, int) else (s,) for s in shapes]))
 
 
 # Last: every public function and Tensor method with a `dim`/`keepdim` parameter also
 # takes NumPy's `axis`/`keepdims`, as in torch.
-from . import _numpy_names  # noqa: E402
+from nbtensor.ops import numpy_names as _numpy_names  # noqa: E402
 
 _numpy_names.install(globals(), Tensor)
 _numpy_names.install(vars(linalg))

@@ -7,19 +7,7 @@ and asking for a CUDA device explicitly raises a clear error.
 
 __all__ = ["device_count", "is_available", "manual_seed", "manual_seed_all", "seed", "seed_all"]
 
-# Flipped when the CUDA backend lands; until then no CUDA device can hold a tensor.
-BACKEND_READY = False
-
-
-def _gpu_present():
-    try:
-        from numba import cuda as numba_cuda  # imported here: it costs ~0.8 s
-    except Exception:
-        return False
-    try:
-        return bool(numba_cuda.is_available())
-    except Exception:
-        return False
+from nbtensor.backends.cuda import BACKEND_READY, gpu_present as _gpu_present, require_backend  # noqa: F401
 
 
 def is_available():
@@ -49,13 +37,3 @@ def seed():
 
 def seed_all():
     """Seed every GPU's generator randomly; a no-op without a usable GPU."""
-
-
-def require_backend(dev):
-    """Raise the error torch gives on a machine whose build cannot use CUDA."""
-    if not BACKEND_READY:
-        raise RuntimeError(
-            f"cannot place a tensor on {dev}: nbtensor's CUDA backend is not available in this "
-            "release. Use device='cpu' (nbtensor.cuda.is_available() is False).")
-    if not _gpu_present():
-        raise RuntimeError(f"cannot place a tensor on {dev}: no CUDA GPU was found")

@@ -1,14 +1,14 @@
 """``nbtensor.linalg``: the functions of ``torch.linalg`` (decompositions, solvers, norms),
 batched over leading dimensions, and `LinAlgError`."""
-from ._linalg_contract import linalg_cross as cross
-from ._linalg_decomp import LinAlgError, det, eigh, eigvalsh, inv, matrix_rank, pinv, solve, svdvals
-from ._linalg_decomp import linalg_cholesky as cholesky
-from ._linalg_decomp import linalg_qr as qr
-from ._linalg_decomp import linalg_slogdet as slogdet
-from ._linalg_decomp import linalg_svd as svd
-from ._linalg_norms import matrix_norm, norm, vector_norm
-from ._linalg_products import matmul
-from ._views import diagonal as _diagonal
+from nbtensor.ops.linalg.contract import linalg_cross as cross
+from nbtensor.ops.linalg.decomp import LinAlgError, det, eigh, eigvalsh, inv, matrix_rank, pinv, solve, svdvals
+from nbtensor.ops.linalg.decomp import linalg_cholesky as cholesky
+from nbtensor.ops.linalg.decomp import linalg_qr as qr
+from nbtensor.ops.linalg.decomp import linalg_slogdet as slogdet
+from nbtensor.ops.linalg.decomp import linalg_svd as svd
+from nbtensor.ops.linalg.norms import matrix_norm, norm, vector_norm
+from nbtensor.ops.linalg.products import matmul
+from nbtensor.ops.views import diagonal as _diagonal
 
 __all__ = ["LinAlgError", "inv", "det", "slogdet", "svd", "svdvals", "solve", "qr", "cholesky", "eigh",
            "eigvalsh", "pinv", "matrix_rank", "norm", "vector_norm", "matrix_norm", "cross", "matmul",

@@ -50,23 +50,23 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # Every size that picks a kernel variant belongs here; a renamed or moved one fails loudly.
 SMALL_THRESHOLDS = {
     # element-wise, reductions, copies, gathers and sorts: parallel / thread-split from 1 element
-    ("nbtensor._cpu", "PARALLEL_THRESHOLD"): 1,
+    ("nbtensor.backends.cpu.tuning", "PARALLEL_THRESHOLD"): 1,
     # element-wise N-d kernels: tiles of 2 x 2 once an operand strides the inner loop, else
     # rows in blocks of 2 (both smaller than the shapes drawn, so blocks are also ragged)
-    ("nbtensor._cpu", "TILE"): 2,
-    ("nbtensor._cpu", "ROW_BLOCK"): 2,
+    ("nbtensor.backends.cpu.tuning", "TILE"): 2,
+    ("nbtensor.backends.cpu.tuning", "ROW_BLOCK"): 2,
     # float products: runs shorter than this multiply in order (torch's short loop); 0 lets
     # the reassociating serial and parallel prod kernels take small runs too
-    ("nbtensor._reduce", "_ORDERED_RUN"): 0,
+    ("nbtensor.ops.reduce", "_ORDERED_RUN"): 0,
     # 64-bit sorts: runs of equal top halves longer than 2 are re-sorted by NumPy
-    ("nbtensor._sorting", "_RUN_LIMIT"): 2,
+    ("nbtensor.ops.sorting", "_RUN_LIMIT"): 2,
     # stacks of float matrices are split among threads from any size
-    ("nbtensor._linalg_products", "_SPLIT_WORK"): 1,
+    ("nbtensor.ops.linalg.products", "_SPLIT_WORK"): 1,
 }
 # Not lowered: kernels/cpu/blocked.py BLOCK (a compile-time constant of the sum kernels).
 
 # Memos of decisions made with the thresholds above, emptied when they change.
-_MEMOS = [("nbtensor._cpu", "_LAYOUTS")]
+_MEMOS = [("nbtensor.backends.cpu.elementwise", "_LAYOUTS")]
 
 KERNEL_VARIANTS = ("default", "small-thresholds")
 

@@ -10,8 +10,8 @@ tests/conftest.py). The CUDA backend plugs into the same switch.
 """
 import numpy as np
 
-from nbtensor import _backend
-from nbtensor._cpu import CPUBackend
+from nbtensor.backends import base as _backend
+from nbtensor.backends.cpu.backend import CPUBackend
 
 DEVICE = "guarded"
 
@@ -32,7 +32,7 @@ class GuardedStorage:
 
     def _refuse(self, *args, **kwargs):
         raise TypeError("a guarded storage was touched outside its backend: go through "
-                        "nbtensor._backend (backend_for(device), host_array, on_host)")
+                        "nbtensor.backends.base (backend_for(device), host_array, on_host)")
 
     __array__ = __getitem__ = __setitem__ = __iter__ = __len__ = view = astype = copy = _refuse
 

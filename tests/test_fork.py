@@ -18,9 +18,10 @@ SCENARIO = textwrap.dedent("""
     import numpy as np
 
     import nbtensor as torch
-    from nbtensor import _cpu, _gather_cpu
+    from nbtensor.backends import host
+    from nbtensor.backends.cpu import tuning
 
-    N = 4 * _cpu.PARALLEL_THRESHOLD  # large enough for the parallel kernels and the pool
+    N = 4 * tuning.PARALLEL_THRESHOLD  # large enough for the parallel kernels and the pool
 
 
     def work(seed):
@@ -55,7 +56,7 @@ SCENARIO = textwrap.dedent("""
         work(0)
         import numba
         numba.threading_layer()  # raises unless parallel kernels ran in this process
-        assert _gather_cpu._pool is not None and _gather_cpu._pool[1] is not None
+        assert host._pool is not None and host._pool[1] is not None
         with multiprocessing.get_context(sys.argv[1]).Pool(2) as pool:
             sums = pool.map_async(work, [1, 2, 3, 4]).get(timeout=150)
         assert len(sums) == 4
@@ -79,11 +80,11 @@ def test_forked_child_of_a_parent_that_never_ran_parallel_kernels_keeps_them(tmp
     script.write_text(textwrap.dedent("""
         import os
         import nbtensor as torch
-        from nbtensor import _cpu
+        from nbtensor.backends.cpu import tuning
 
         pid = os.fork()
         if pid == 0:
-            ok = _cpu.PARALLEL_THRESHOLD < _cpu.SERIAL and float((torch.ones(10**6) * 2).sum()) == 2e6
+            ok = tuning.PARALLEL_THRESHOLD < tuning.SERIAL and float((torch.ones(10**6) * 2).sum()) == 2e6
             os._exit(0 if ok else 1)
         _, status = os.waitpid(pid, 0)
         print(os.waitstatus_to_exitcode(status))
@@ -98,14 +99,14 @@ def test_forked_child_makes_its_own_gather_thread_pool(tmp_path):
     script = tmp_path / "pool.py"
     script.write_text(textwrap.dedent("""
         import os, signal
-        from nbtensor import _gather_cpu
+        from nbtensor.backends import host
 
         ranges = [(0, 1), (1, 2), (2, 3)]
-        assert _gather_cpu.run_split(ranges, lambda lo, hi: lo) == [0, 1, 2]  # parent's pool
+        assert host.run_split(ranges, lambda lo, hi: lo) == [0, 1, 2]  # parent's pool
         pid = os.fork()
         if pid == 0:
             signal.alarm(60)  # a hang kills the child
-            os._exit(0 if _gather_cpu.run_split(ranges, lambda lo, hi: lo) == [0, 1, 2] else 1)
+            os._exit(0 if host.run_split(ranges, lambda lo, hi: lo) == [0, 1, 2] else 1)
         _, status = os.waitpid(pid, 0)
         print(os.waitstatus_to_exitcode(status))
     """))

@@ -4,18 +4,19 @@ If this fails after a change to the CPU engine, update SMALL_THRESHOLDS in conft
 import numpy as np
 
 import nbtensor as nb
-from nbtensor import _cpu
+from nbtensor.backends.cpu import elementwise as cpu_elementwise
+from nbtensor.backends.cpu import tuning
 
 
 def _spy_variants(monkeypatch):
     seen = []
-    real = _cpu.kernel
+    real = cpu_elementwise.kernel
 
     def kernel(op, variant):
         seen.append(variant)
         return real(op, variant)
 
-    monkeypatch.setattr(_cpu, "kernel", kernel)
+    monkeypatch.setattr(cpu_elementwise, "kernel", kernel)
     return seen
 
 
@@ -26,8 +27,8 @@ def test_small_thresholds_reach_parallel_and_tiled_kernels(small_kernel_threshol
     np.testing.assert_array_equal((t + 1).cpu().numpy(), a + 1)
     assert "_flat_par" in seen
     # a transposed operand strides the inner loop: the N-d kernel walks it in tiles
-    shape_arr, _, row_block, col_block = _cpu._layout((6, 4), ((4, 1), (1, 6)))
-    assert (row_block, col_block) == (_cpu.TILE, _cpu.TILE) and _cpu.TILE < shape_arr[-1]
+    shape_arr, _, row_block, col_block = cpu_elementwise._layout((6, 4), ((4, 1), (1, 6)))
+    assert (row_block, col_block) == (tuning.TILE, tuning.TILE) and tuning.TILE < shape_arr[-1]
     np.testing.assert_array_equal(t.t().contiguous().cpu().numpy(), a.T)
     assert "_nd_par" in seen
 
@@ -37,5 +38,5 @@ def test_default_thresholds_keep_small_tensors_serial(monkeypatch):
     t = nb.as_tensor(np.arange(24.0).reshape(4, 6))
     (t.t() + t.t()).cpu().numpy()
     assert seen and not any(v.endswith("_par") for v in seen)
-    _, _, row_block, col_block = _cpu._layout((6, 4), ((4, 1), (1, 6)))
-    assert (row_block, col_block) == (_cpu.ROW_BLOCK, 4)  # 4 columns: no tiling by default
+    _, _, row_block, col_block = cpu_elementwise._layout((6, 4), ((4, 1), (1, 6)))
+    assert (row_block, col_block) == (tuning.ROW_BLOCK, 4)  # 4 columns: no tiling by default

@@ -5,7 +5,7 @@ from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import nbtensor as nt
-from nbtensor._selecting import _where_single
+from nbtensor.ops.selecting import _where_single
 
 from support import check, needs_torch, torch
 

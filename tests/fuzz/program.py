@@ -49,7 +49,7 @@ except ImportError:  # pragma: no cover - the test skips
     _torch = None
 
 import nbtensor as _nb
-from nbtensor._backend import on_host
+from nbtensor.backends.host import on_host
 
 DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64",
           "float16", "float32", "float64"]

@@ -1,0 +1,116 @@
+"""Backends: the primitives a device implements, and the one place that picks them.
+
+A tensor's storage is a flat buffer of one dtype that its device's backend made; only the
+backend reads or writes its elements. Ops reach storage through the backend of their
+output's device (`backend_for`); values an op needs on the host (an index's range, a
+decomposition NumPy's LAPACK computes) are fetched explicitly (`host_array`) and results
+put back (`from_host`, `on_host`). On the CPU a host array is the storage's own memory, so
+these cost nothing there.
+
+Adding a backend: subclass `Backend`, implement its primitives, call `register(device_type,
+backend, storage_type)`. The CPU backend is `backends.cpu.CPUBackend`; the test suite's guarded
+device (tests/guarded_backend.py) is a second one.
+"""
+import numpy as np
+
+from nbtensor.core.device import CPU, register_device_type
+from nbtensor.core.device import device as _device_cls
+
+__all__ = ["Backend", "register", "backend_for", "device_of", "COPY", "ADD", "MUL"]
+
+# How `gather`'s indexed and along-dim moves combine a value with its destination.
+COPY, ADD, MUL = 0, 1, 2
+
+
+class Backend:
+    """The primitives a device implements. Operands are ``(storage, offset, strides)``
+    triples in elements, already validated (every index in range) and broadcast."""
+
+    def allocate(self, n, np_dtype):
+        """New storage of `n` uninitialised elements of `np_dtype`."""
+        raise NotImplementedError
+
+    def from_host(self, array):
+        """New storage holding a copy of the 1-D host ndarray `array`."""
+        raise NotImplementedError
+
+    def to_host(self, storage):
+        """The elements of `storage` as a 1-D host ndarray (the CPU: its own memory)."""
+        raise NotImplementedError
+
+    def write_host(self, storage, array):
+        """Copy the 1-D host ndarray `array` (same length and dtype) into `storage`."""
+        raise NotImplementedError
+
+    def reinterpret(self, storage, np_dtype):
+        """The same memory as elements of `np_dtype` (of the same size): ``view(dtype)``."""
+        raise NotImplementedError
+
+    def elementwise(self, name, shape, numel, out, inputs):
+        """Run element-wise kernel `name` over `shape` (see `backends.cpu.elementwise.run`)."""
+        raise NotImplementedError
+
+    def launch(self, family, kernel, *args):
+        """Run `kernel` of the kernel family `family` ("reduce": reductions, arg-reductions
+        and scans; "gather": indexed and masked copies, scatter, compress; "sortkeys":
+        sorting) with `args`, storages among them; returns what the kernel returns."""
+        raise NotImplementedError
+
+    def gather(self, name, *args):
+        """Indexed data movement (see `backends.cpu.gather`): "indexed" (x[idx] and x[idx] = v,
+        index_put_, index_add_), "along_dim" (gather, scatter, take_along_dim),
+        "compress" (masked_select: returns new storage of the selected elements),
+        "masked_fill". Operands are ``(storage, offset, strides[, index])``."""
+        raise NotImplementedError
+
+    def parallel(self, work):
+        """True when a kernel over `work` elements should take its parallel variant."""
+        return False
+
+    def flat_kernel(self, name):
+        """Fast entry for element-wise kernel `name` over contiguous runs, called as
+        ``(out, out_offset, [storage, offset, step (0 or 1)]..., n, 1)``; None where the
+        backend has none (callers then take `elementwise`)."""
+        return None
+
+    def nchunks(self):
+        """How many pieces a parallel kernel splits its work into."""
+        return 1
+
+    def address(self, storage):
+        """The address of `storage`'s first byte (overlap checks, ``data_ptr``)."""
+        raise NotImplementedError
+
+    def may_share_memory(self, a, b):
+        """True when storages `a` and `b` may overlap."""
+        return a is b
+
+    def is_writable(self, storage):
+        return True
+
+
+_BACKENDS = {}        # device type -> backend
+_STORAGE_TYPES = {}   # storage type -> device
+
+
+def register(device_type, backend, storage_type):
+    """Make `backend` hold the tensors of devices of `device_type`, in storages of
+    `storage_type`."""
+    register_device_type(device_type)
+    _BACKENDS[device_type] = backend
+    _STORAGE_TYPES[storage_type] = CPU if device_type == "cpu" else _device_cls(device_type)
+
+
+def backend_for(device):
+    """The backend of `device` (a `device`)."""
+    try:
+        return _BACKENDS[device.type]
+    except KeyError:
+        raise RuntimeError(f"no backend holds tensors on {device}") from None
+
+
+def device_of(storage):
+    """The device whose backend made `storage`."""
+    if type(storage) is np.ndarray:
+        return CPU
+    return _STORAGE_TYPES[type(storage)]

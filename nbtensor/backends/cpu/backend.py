@@ -1,0 +1,89 @@
+"""The CPU backend: storage is a 1-D NumPy array, kernels are Numba's (element-wise in
+`elementwise`, indexed data movement in `gather`, the rendered kernel families through
+`nbtensor.kernels.cpu.loader`), BLAS/LAPACK are NumPy's."""
+import importlib
+
+import numpy as np
+
+from nbtensor.backends import base as _backend
+from nbtensor.backends.cpu import gather, tuning
+from nbtensor.backends.cpu import elementwise as cpu_elementwise
+
+class CPUBackend(_backend.Backend):
+    """The CPU's primitives: storage is a 1-D NumPy array; kernels are Numba's (`run`, the
+    kernel families loaded by `kernels.cpu.loader`); see `backends.base.Backend`."""
+
+    allocate = staticmethod(np.empty)  # (n, np_dtype): the fast paths call it directly
+
+    @staticmethod
+    def from_host(array):
+        return np.array(array, copy=True)
+
+    @staticmethod
+    def to_host(storage):
+        return storage
+
+    @staticmethod
+    def write_host(storage, array):
+        storage[...] = array
+
+    @staticmethod
+    def reinterpret(storage, np_dtype):
+        return storage.view(np_dtype)
+
+    elementwise = staticmethod(cpu_elementwise.run)
+
+    @staticmethod
+    def launch(family, kernel, *args):
+        return getattr(_family(family), kernel)(*args)
+
+    @staticmethod
+    def gather(name, *args):
+        return getattr(gather, name)(*args)
+
+    nchunks = staticmethod(tuning.nchunks)
+    parallel = staticmethod(tuning.is_parallel)
+
+    @staticmethod
+    def flat_kernel(name):
+        return cpu_elementwise.kernel(name, "_flat")
+
+    @staticmethod
+    def address(storage):
+        return storage.__array_interface__["data"][0]
+
+    @staticmethod
+    def may_share_memory(a, b):
+        if a is b:
+            return True
+        if a.base is None and b.base is None:
+            return False  # two arrays that own their memory never share it
+        return np.may_share_memory(a, b)
+
+    @staticmethod
+    def is_writable(storage):
+        return storage.flags.writeable
+
+
+_FAMILIES = {}
+
+
+def _family(name):
+    """The module of a kernel family: "reduce" is rendered from codegen at first use, the
+    others ("gather", "sortkeys") are written by hand."""
+    module = _FAMILIES.get(name)
+    if module is None:
+        if name == "reduce":
+            from nbtensor.kernels.cpu import loader  # numba and the kernel sources: on first use
+            module = loader.load(name)
+        else:
+            module = importlib.import_module(f"nbtensor.kernels.cpu.{name}")
+        _FAMILIES[name] = module
+    return module
+
+
+def _register():
+    _backend.register("cpu", CPUBackend(), np.ndarray)
+
+
+_register()

@@ -1,0 +1,200 @@
+"""CPU backend glue for the gather/scatter kernels (kernels/cpu/gather.py), run through the
+backend's gather primitive (`CPUBackend.gather`).
+
+Callers pass raw operands (storage, offset, strides, index tables) that the facade already
+validated; this module never sees a Tensor. It plans the loops (coalescing dimensions
+without reordering them) and launches the kernels.
+
+Threads: every kernel takes a range of its iteration, and above PARALLEL_THRESHOLD
+elements `host.run_split` runs one range per thread on a small pool (the kernels release
+the GIL). Measured here: a numba ``prange`` build of each kernel costs 2-4 s of extra cold
+compilation per dtype, the pool ~15 us per call, which these ops (at least 65536 elements)
+do not notice.
+"""
+import numpy as np
+
+from nbtensor.backends.base import ADD, COPY, MUL  # noqa: F401  (the modes callers pass)
+from nbtensor.backends.host import bits, run_split, split_ranges
+from nbtensor.core.plan import merge_dims, plan
+from nbtensor.core.plan import numel as _numel
+
+__all__ = ["coalesce", "indexed", "along_dim", "compress", "masked_fill"]
+
+_EMPTY = np.empty(0, np.int64)
+
+_kernels = None
+
+
+def _k():
+    global _kernels
+    if _kernels is None:
+        from nbtensor.kernels.cpu import gather
+        _kernels = gather
+    return _kernels
+
+
+def _arith(storage):
+    # numba has no float16 arithmetic: the facade routes float16 through float32.
+    if storage.dtype == np.float16:
+        raise TypeError("internal error: float16 arithmetic must be routed through float32")
+    return storage
+
+
+def coalesce(shape, strides_list):
+    """Drop size-1 dimensions and merge neighbours that are contiguous for every operand,
+    keeping the dimension order (row-major order of the iteration is preserved)."""
+    return merge_dims(shape, [d for d in range(len(shape)) if shape[d] != 1], strides_list)
+
+
+def offsets_table(shape, strides):
+    """Element offsets of every position of `shape`/`strides` in row-major order (int64)."""
+    table = np.zeros(1, np.int64)
+    for n, s in zip(shape, strides):
+        table = (table[:, None] + np.arange(n, dtype=np.int64) * s).reshape(-1)
+    return table
+
+
+def _level(shape, strides_list):
+    """One loop level over dims `shape` for several operands: (size, [(table, stride)]).
+    An operand whose dims collapse to one stride is affine (empty table)."""
+    if not shape:
+        return 1, [(_EMPTY, 0)] * len(strides_list)
+    shape, strides_list = coalesce(shape, strides_list)
+    if len(shape) <= 1:
+        return (shape[0] if shape else 1), [(_EMPTY, st[0] if st else 0) for st in strides_list]
+    out = []
+    for st in strides_list:
+        own_shape, (own,) = coalesce(shape, [st])
+        if len(own_shape) <= 1:
+            out.append((_EMPTY, own[0] if own else 0))
+        else:
+            out.append((offsets_table(own_shape, own), 1))
+    return _numel(shape), out
+
+
+def _post_level(shape, strides_list):
+    """The innermost levels: (Q1, [(table, stride)], Q2, [inner stride])."""
+    shape, strides_list = coalesce(shape, strides_list)
+    if not shape:
+        return 1, [(_EMPTY, 0)] * len(strides_list), 1, [0] * len(strides_list)
+    if len(shape) == 1:
+        return 1, [(_EMPTY, 0)] * len(strides_list), shape[0], [st[0] for st in strides_list]
+    q1, levels = _level(shape[:-1], [st[:-1] for st in strides_list])
+    return q1, levels, shape[-1], [st[-1] for st in strides_list]
+
+
+def indexed(dst, src, pre_shape, mid_shape, post_shape, mode=COPY):
+    """Copy (or add/multiply, by `mode`) between two operands laid out as pre x mid x post.
+
+    Each operand is ``(storage, offset, (pre_strides, mid_strides, post_strides), index)``
+    where `index` is None (the mid dims walk by mid_strides) or ``(table, stride, wrap)``: a
+    C-contiguous int64 table of len(mid) validated index values, stepped by `stride`, with
+    negative values wrapped by `wrap`. Accumulating modes take real (non-float16) storages
+    and the indexed side must be `dst`.
+    """
+    ops = (dst, src)
+    pshape = tuple(pre_shape)
+    p, pre = _level(pshape, [op[2][0] for op in ops])
+    j = _numel(mid_shape)
+    q1, post, q2, inner = _post_level(tuple(post_shape), [op[2][2] for op in ops])
+    numel = p * j * q1 * q2
+    if numel == 0:
+        return
+    sides = []
+    for k, (storage, offset, strides, index) in enumerate(ops):
+        if index is None:
+            _, ((mtab, mstride),) = _level(tuple(mid_shape), [strides[1]])
+            wrap = 0
+        else:
+            mtab, mstride, wrap = index
+        tabs = (pre[k][0], mtab, post[k][0])
+        meta = np.array([offset, pre[k][1], mstride, wrap, post[k][1], inner[k]], np.int64)
+        data = bits(storage) if mode == COPY else _arith(storage)
+        sides.append((data, tabs, meta))
+    dims = np.array([p, j, q1, q2], np.int64)
+    (dd, dt, dm), (sd, stabs, sm) = sides
+    k = _k()
+    if mode != COPY:
+        k.indexed_acc(dd, dt, dm, sd, stabs, sm, dims, mode)
+        return
+    rows = p * j
+    ranges = [(rows * lo // numel, rows * hi // numel) for lo, hi in split_ranges(numel)]
+    run_split(ranges, lambda r0, r1: k.indexed_copy(dd, dt, dm, sd, stabs, sm, dims, r0, r1))
+
+
+def along_dim(plain, index, other, shape, dim, gather, mode=COPY):
+    """Gather (``plain[pos] = other[pos with dim := index[pos]]``) or scatter the other way
+    (copy / add / multiply by `mode`) over positions `pos` of `shape` (the index's shape).
+
+    `plain`, `index`, `other` are ``(storage, offset, strides)``; `index` holds validated
+    non-negative int64 values. `other`'s stride along `dim` is the one the index steps.
+    """
+    numel = _numel(shape)
+    if numel == 0:
+        return
+    sd = other[2][dim] if other[2] else 0
+    ostrides = tuple(0 if d == dim else s for d, s in enumerate(other[2]))
+    strides = [plain[2], index[2], ostrides]
+    if shape:
+        nshape, nstrides = plan(tuple(shape), strides)
+    else:
+        nshape, nstrides = (1,), [(0,), (0,), (0,)]
+    shape_arr = np.array(nshape, np.int64)
+    st = np.array(nstrides, np.int64)
+    base = np.array([plain[1], index[1], other[1]], np.int64)
+    k = _k()
+    if mode != COPY:
+        k.along_dim_acc(_arith(plain[0]), index[0], _arith(other[0]), shape_arr, st, base, sd, mode, 0, numel)
+        return
+    data_p, data_o = bits(plain[0]), bits(other[0])
+    # a scatter may write one element from two ranges: run it in one thread
+    ranges = [(0, numel)] if not gather else split_ranges(numel)
+    run_split(ranges, lambda e0, e1: k.along_dim_copy(data_p, index[0], data_o, shape_arr, st, base, sd,
+                                                      not gather, e0, e1))
+
+
+def _mask_plan(shape, data_strides, mask_strides):
+    cshape, (ds, ms) = coalesce(tuple(shape), [data_strides, mask_strides])
+    if not cshape:
+        cshape, ds, ms = [1], [0], [0]
+    return np.array(cshape, np.int64), np.array([ds, ms], np.int64)
+
+
+def _mask_bytes(storage):
+    # Masks are bool or uint8 tensors (the facade checks): nonzero bytes select.
+    return storage.view(np.uint8)
+
+
+def compress(src, mask, shape, out_dtype):
+    """The elements of `src` whose `mask` is set, in row-major order over `shape`, as a new
+    1-D ndarray of `out_dtype`. `src` and `mask` are ``(storage, offset, strides)`` broadcast
+    to `shape`; the mask storage holds bytes (bool or uint8)."""
+    numel = _numel(shape)
+    if numel == 0:
+        return np.empty(0, out_dtype)
+    shape_arr, st = _mask_plan(shape, src[2], mask[2])
+    base = np.array([src[1], mask[1]], np.int64)
+    mbytes = _mask_bytes(mask[0])
+    k = _k()
+    ranges = split_ranges(numel)
+    counts = run_split(ranges, lambda e0, e1: k.mask_count(mbytes, shape_arr, st, base, e0, e1))
+    starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
+    out = np.empty(starts[-1], out_dtype)
+    if starts[-1]:
+        data, dest = bits(src[0]), bits(out)
+        bounds = {lo: (starts[i], starts[i + 1]) for i, (lo, _) in enumerate(ranges)}
+        run_split(ranges, lambda e0, e1: k.compress(data, mbytes, dest, *bounds[e0], shape_arr, st, base, e0, e1))
+    return out
+
+
+def masked_fill(dst, mask, shape, value_storage):
+    """dst[pos] = value where mask[pos] is set; `dst`/`mask` are (storage, offset, strides)
+    over `shape`, `value_storage` a one-element array of dst's dtype."""
+    numel = _numel(shape)
+    if numel == 0:
+        return
+    shape_arr, st = _mask_plan(shape, dst[2], mask[2])
+    base = np.array([dst[1], mask[1]], np.int64)
+    args = (bits(dst[0]), _mask_bytes(mask[0]), bits(value_storage), shape_arr, st, base)
+    k = _k()
+    run_split(split_ranges(numel), lambda e0, e1: k.masked_fill(*args, e0, e1))

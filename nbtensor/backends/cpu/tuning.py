@@ -1,0 +1,52 @@
+"""The CPU backend's tuning: when kernels run in parallel and how they tile, read at call time
+(the test suite lowers them so small tensors reach the parallel and tiled kernels)."""
+import os
+import sys
+
+# Below this many elements a serial kernel beats the ~2 us cost of starting threads
+# (DESIGN §2 measured the break-even near 3e4; kept conservative for a loaded machine).
+PARALLEL_THRESHOLD = 1 << 16
+# A forked child runs no parallel (prange) kernel if its parent launched numba's threading
+# layer, other than TBB: GNU OpenMP kills such a child, workqueue's threads did not survive
+# the fork. `_after_fork_in_child` then raises the threshold out of reach.
+SERIAL = sys.maxsize
+# Tile edge (elements) used when an operand walks the inner loop with a large stride.
+TILE = 64
+# Outer rows handled per scheduling unit when not tiling.
+ROW_BLOCK = 16
+
+_threads = None
+
+
+def is_parallel(work):
+    """True when `work` elements are enough to start threads for."""
+    return work >= PARALLEL_THRESHOLD
+
+
+def nchunks():
+    """How many pieces a parallel kernel splits its work into (4 per thread)."""
+    global _threads
+    if _threads is None:
+        import numba
+        _threads = numba.get_num_threads()
+    return _threads * 4
+
+
+def _after_fork_in_child():
+    """Make a forked child run serial kernels when its parent's threading layer is not
+    fork-safe (registered with os.register_at_fork)."""
+    global PARALLEL_THRESHOLD
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    if parallel is None or not getattr(parallel, "_is_initialized", True):
+        return  # never launched in the parent: the child launches its own
+    try:
+        import numba
+        layer = numba.threading_layer()
+    except ValueError:
+        layer = None
+    if layer != "tbb":
+        PARALLEL_THRESHOLD = SERIAL
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,651 @@
+"""The Tensor: a view (storage, offset, shape, strides, dtype, device) over a flat buffer.
+
+Storage on the CPU is a 1-D NumPy array; strides and offsets count elements. View math is
+Python arithmetic; data movement goes through the strided copy kernel (`copy_into`).
+Operations (element-wise, reductions, shape functions) are attached by their own modules.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from nbtensor.core import dtype as dt
+from nbtensor import backends  # noqa: F401  (registers the CPU backend)
+from nbtensor.backends.base import backend_for, device_of
+from nbtensor.backends.host import from_host, host_array, on_host, strided_view
+from nbtensor.core.device import CPU, to_device
+from nbtensor.core.device import device as _device_cls
+from nbtensor.core.layout import strides_of_inputs
+from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides, row_major
+from nbtensor.core.plan import numel as _numel
+from nbtensor.core.size import Size
+
+_CPU = backend_for(CPU)  # the CPU fast paths below ask it when threads would pay
+
+__all__ = ["Tensor"]
+
+
+
+
+def make(storage, offset, shape, strides, dtype):
+    """Build a Tensor over `storage` without copying or validating (internal fast path); its
+    device is the one whose backend made `storage`."""
+    t = object.__new__(Tensor)
+    t._storage = storage
+    t._offset = offset
+    t._shape = shape
+    t._strides = strides
+    t.dtype = dtype
+    t.device = CPU if type(storage) is np.ndarray else device_of(storage)
+    t._contig = None  # is_contiguous(), computed on first ask
+    return t
+
+
+def make_contiguous(storage, offset, shape, strides, dtype):
+    """`make` for a layout the caller knows is contiguous (saves the check on first use)."""
+    t = make(storage, offset, shape, strides, dtype)
+    t._contig = True
+    return t
+
+
+_MAX_BYTES = (1 << 63) - 1
+
+
+def allocate(n, dtype, shape=None, device=CPU):
+    """A new flat storage of `n` elements on `device`; torch's RuntimeError (not NumPy's
+    ValueError or MemoryError) when the size overflows or the memory cannot be had."""
+    nbytes = n * dtype.itemsize
+    if nbytes > _MAX_BYTES:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape or (n,))}")
+    try:
+        if device is CPU:
+            return np.empty(n, dtype=dtype.np)
+        return backend_for(device).allocate(n, dtype.np)
+    except (MemoryError, ValueError):
+        raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} "
+                           f"bytes (sizes={list(shape or (n,))}).") from None
+
+
+def empty_tensor(shape, dtype, device=CPU):
+    """A new contiguous tensor of `shape` with uninitialised memory."""
+    shape = tuple(shape)
+    return make(allocate(_numel(shape), dtype, shape, device), 0, shape, contiguous_strides(shape), dtype)
+
+
+def is_non_overlapping_and_dense(t):
+    """True when `t` covers exactly `numel` consecutive elements in some dimension order."""
+    dims = sorted((d for d in range(len(t._shape)) if t._shape[d] != 1), key=lambda d: t._strides[d])
+    expected = 1
+    for d in dims:
+        if t._strides[d] != expected:
+            return False
+        expected *= t._shape[d]
+    return True
+
+
+def empty_like_layout(t, dtype=None, device=None):
+    """A new tensor shaped like `t` (on `t`'s device unless `device`), keeping `t`'s
+    dimension order when `t` is dense (torch's preserve_format), else row-major."""
+    dtype = dtype or t.dtype
+    device = device or t.device
+    if (t._contig or t._contig is None and t.is_contiguous()) and 1 not in t._shape:
+        return empty_tensor(t._shape, dtype, device)  # row-major (size-1 dims keep their strides)
+    if not is_non_overlapping_and_dense(t):
+        if len(t._shape) < 2:
+            return empty_tensor(t._shape, dtype, device)
+        strides = strides_of_inputs([t], t._shape) or contiguous_strides(t._shape)  # dims by stride, as torch
+        return make(allocate(_numel(t._shape), dtype, t._shape, device), 0, t._shape, strides, dtype)
+    return make(allocate(_numel(t._shape), dtype, t._shape, device), 0, t._shape, t._strides, dtype)
+
+
+_C_TYPES = {dt.bool: "bool", dt.uint8: "uint8_t", dt.int8: "int8_t", dt.int16: "int16_t", dt.int32: "int",
+            dt.int64: "int64_t", dt.float16: "c10::Half", dt.float32: "float", dt.float64: "double"}
+
+
+def _overflow(value, dtype):
+    return RuntimeError(f"value cannot be converted to type {_C_TYPES[dtype]} without overflow (got {value})")
+
+
+def checked_scalar(value, dtype, strict_half=False):
+    """`value` converted to `dtype` as torch converts a fill value (fill_, full, x[i] = v,
+    masked_fill): RuntimeError when it does not fit. A float must lie in the integer
+    type's range (uint8: 0..255, so -1.5 is refused); a negative int wraps into an unsigned
+    type (uint8 takes -255..255, as torch's two's-complement rule allows); float16 takes
+    any float (too large becomes inf, as x[i] = v does in torch) unless `strict_half`:
+    then, as torch's checked conversion of a Scalar argument (fill_, clamp's bounds, alpha,
+    a pow exponent), a finite value beyond float16's largest (65504) is refused."""
+    if dtype is dt.bool or isinstance(value, (bool, np.bool_)):
+        return value
+    if isinstance(value, numbers.Integral):
+        v = int(value)
+    elif isinstance(value, numbers.Real):
+        v = float(value)
+    else:
+        return value  # not a number: let NumPy's conversion report it
+    if dtype.is_floating_point:
+        if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
+            return v
+        if (dtype is not dt.float16 or strict_half) and abs(v) > float(np.finfo(dtype.np).max):
+            raise _overflow(value, dtype)
+        return v
+    info = np.iinfo(dtype.np)
+    lo = info.min if dtype.is_signed else -int(info.max)
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v) or v < float(info.min) or v > float(info.max):
+            raise _overflow(value, dtype)
+        v = math.trunc(v)
+    elif v < lo or v > info.max:
+        raise _overflow(value, dtype)
+    bits = 8 * dtype.itemsize
+    return (v - int(info.min)) % (1 << bits) + int(info.min)  # two's-complement wrap (uint8 -1 -> 255)
+
+
+def scalar_storage(value, dtype, device=CPU):
+    """A one-element storage on `device` holding `value` converted to `dtype` (a stride-0
+    operand)."""
+    value = checked_scalar(value, dtype)
+    if dtype is dt.float16:
+        array = dt.as_half((value,))
+    else:
+        array = np.array((value,), dtype=dtype.np)
+    return array if device is CPU else backend_for(device).from_host(array)
+
+
+def common_device(operands, cpu_scalars=True):
+    """The device an op on `operands` (tensors, numbers, None) runs on: its tensors' one
+    device, where (unless not `cpu_scalars`) a 0-d CPU tensor may join tensors of any device,
+    as torch's CPU scalars; torch's RuntimeError when they are on two."""
+    devs = {x.device for x in operands
+            if isinstance(x, Tensor) and (x._shape or x.device is not CPU or not cpu_scalars)}
+    if len(devs) > 1:
+        raise RuntimeError(
+            "Expected all tensors to be on the same device, but found at least two devices, "
+            + " and ".join(sorted(str(d) for d in devs)) + "!")
+    return devs.pop() if devs else CPU
+
+
+def _overlaps(a, b):
+    """True when the memory of tensors a and b may overlap."""
+    sa, sb = a._storage, b._storage
+    if sa is sb:
+        return True
+    if sa.base is None and sb.base is None:
+        return False  # two storages that own their memory never share it
+    return a.device == b.device and backend_for(a.device).may_share_memory(sa, sb)
+
+
+def same_data(a, b):
+    """True when `a` and `b` are the same elements of one memory in the same layout and dtype
+    (torch's is_same_data: a copy between them is skipped)."""
+    return (a._storage is b._storage and a._offset == b._offset and a._strides == b._strides
+            and a._shape == b._shape and a.dtype is b.dtype)
+
+
+def _byte_range(t):
+    begin = backend_for(t.device).address(t._storage) + t._offset * t.dtype.itemsize
+    return begin, begin + _numel(t._shape) * t.dtype.itemsize
+
+
+def check_no_partial_overlap(dst, src):
+    """torch's rule for a write into `dst` that reads `src`: RuntimeError when both are dense
+    and their memory overlaps without being the same elements in the same layout
+    (``x[1:].copy_(x[:-1])``, ``x += x[1:2]``). Overlaps torch cannot classify (strided
+    views) are allowed: the caller reads from a copy."""
+    if _overlaps(dst, src):
+        refuse_partial_overlap(dst, src)
+
+
+def refuse_partial_overlap(dst, src):
+    """`check_no_partial_overlap` for tensors already known to share memory."""
+    refuse_overlap(dst, src)
+
+
+def refuse_overlap(dst, src, full=False):
+    """torch's overlap checks for a write into `dst` that reads `src`, tensors known to share
+    memory: when both are dense and their bytes overlap, RuntimeError, except (unless `full`,
+    torch's assert_no_overlap of index_put_) for the same elements in the same layout
+    (assert_no_partial_overlap). Returns True when the overlap cannot be classified (strided
+    views): the caller then reads `src` from a copy."""
+    if not _numel(dst._shape) or not _numel(src._shape):
+        return False
+    if not full and dst is src:
+        return False
+    if not (is_non_overlapping_and_dense(dst) and is_non_overlapping_and_dense(src)):
+        return True
+    (a0, a1), (b0, b1) = _byte_range(dst), _byte_range(src)
+    if not full and (a0, a1) == (b0, b1) and dst._strides == src._strides:
+        return False
+    if a0 < b1 and b0 < a1:
+        raise _overlap_error(dst, src)
+    return False
+
+
+def _overlap_error(dst, src):
+    return RuntimeError(
+        "unsupported operation: some elements of the input tensor and the written-to tensor refer "
+        f"to a single memory location (written-to shape {list(dst._shape)}, strides {list(dst._strides)}; "
+        f"input shape {list(src._shape)}, strides {list(src._strides)}). Please clone() the tensor "
+        "before performing the operation.")
+
+
+def has_internal_overlap(t):
+    """True when several elements of `t` alias one memory location (an expanded view)."""
+    if 0 not in t._strides:
+        return False
+    shape = t._shape
+    if 0 in shape:
+        return False  # no elements, nothing aliases (whatever the strides say)
+    return any(st == 0 and sz > 1 for st, sz in zip(t._strides, shape))
+
+
+def check_writable(t, internal_overlap=True):
+    """RuntimeError unless `t` may be written: its memory is not read-only and (unless
+    `internal_overlap` is False) no two of its elements share one memory location."""
+    store = t._storage
+    if not (store.flags.writeable if type(store) is np.ndarray else backend_for(t.device).is_writable(store)):
+        raise RuntimeError(
+            f"cannot write into a tensor whose memory is read-only (shape {list(t._shape)}): it "
+            "shares the memory of a read-only NumPy array (from_numpy/as_tensor/from_dlpack). "
+            "clone() it, or make the array writeable, before writing.")
+    if internal_overlap and has_internal_overlap(t):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            f"single memory location (shape {list(t._shape)}, strides {list(t._strides)}). "
+            "Please clone() the tensor before performing the operation.")
+
+
+def copy_into(dst, src):
+    """Write `src` (a Tensor or a Python number) into `dst`, broadcasting and casting.
+
+    Safe when `src` overlaps `dst`: the source is first copied to a temporary.
+    """
+    if not isinstance(src, Tensor):
+        store = scalar_storage(src, dst.dtype, dst.device)
+        _copy_raw(dst, (store, 0, (0,) * len(dst._shape)), dst.dtype)
+        return dst
+    if src.device != dst.device:
+        src = moved(src, dst.device)
+    shape = dst._shape
+    if (src._shape == shape and src.dtype is dst.dtype and src.is_contiguous() and dst.is_contiguous()
+            and src._storage is not dst._storage and type(dst._storage) is np.ndarray):
+        n = _numel(shape)
+        if not _CPU.parallel(n):
+            # A small contiguous same-dtype copy is a memcpy: NumPy's costs least per call.
+            dst._storage[dst._offset:dst._offset + n] = src._storage[src._offset:src._offset + n]
+            return dst
+    if src._shape != shape:
+        if broadcast_shapes(shape, src._shape) != tuple(shape):
+            raise RuntimeError(
+                f"output with shape {list(shape)} doesn't match the broadcast shape "
+                f"{list(broadcast_shapes(shape, src._shape))}")
+    if _overlaps(dst, src) and not (src._offset == dst._offset and src._strides == dst._strides
+                                    and src._shape == shape):
+        src = src.clone()
+    strides = broadcast_strides(src._shape, src._strides, shape) if src._shape != shape else src._strides
+    _copy_raw(dst, (src._storage, src._offset, strides), src.dtype)
+    return dst
+
+
+def moved(t, device):
+    """A contiguous copy of `t` on `device` (through the host)."""
+    storage = from_host(host_array(t), device)
+    return make(storage, 0, t._shape, contiguous_strides(t._shape), t.dtype)
+
+
+def _copy_raw(dst, src_operand, src_dtype):
+    store, offset, strides = src_operand
+    numel = _numel(dst._shape)
+    if numel == 0:
+        return
+    f16 = dt.float16
+    if (src_dtype is f16) != (dst.dtype is f16):
+        # numba has no float16 arithmetic: NumPy converts half precision (on the host).
+        flat = store if type(store) is np.ndarray else backend_for(dst.device).to_host(store)
+        src_view = strided_view(flat, dst._shape, strides, offset, src_dtype.np)
+        if dst.dtype is f16:
+            src_view = dt.as_half(src_view)
+        with np.errstate(over="ignore", invalid="ignore"), on_host(dst) as values:
+            np.copyto(values, src_view, casting="unsafe")
+        return
+    backend_for(dst.device).elementwise("copy", dst._shape, numel, (dst._storage, dst._offset, dst._strides),
+                                        [(store, offset, strides)])
+
+
+class Tensor:
+    """A multi-dimensional array with PyTorch's interface, backed by Numba kernels.
+
+    ``Tensor(*sizes)`` makes an uninitialised float tensor, ``Tensor(data)`` copies data
+    (the legacy constructors); prefer ``nbtensor.tensor`` and the creation functions.
+    """
+
+    __slots__ = ("_storage", "_offset", "_shape", "_strides", "dtype", "device", "_contig", "__weakref__")
+    __array_priority__ = 1000
+
+    def __new__(cls, *args, device=None):
+        from nbtensor.ops.creation import legacy_constructor
+        return legacy_constructor(args, device)
+
+    # ----------------------------------------------------------------- metadata
+    @property
+    def shape(self):
+        return tuple.__new__(Size, self._shape)
+
+    def size(self, dim=None):
+        """The shape as a `Size`, or the size of dimension `dim`."""
+        if dim is None:
+            return tuple.__new__(Size, self._shape)
+        dim = self._wrap_dim(dim)
+        if not self._shape:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return self._shape[dim]
+
+    def stride(self, dim=None):
+        """Strides in elements, or the stride of dimension `dim`."""
+        if dim is None:
+            return tuple(self._strides)
+        dim = self._wrap_dim(dim)
+        if not self._shape:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return self._strides[dim]
+
+    def dim(self):
+        return len(self._shape)
+
+    ndimension = dim
+
+    @property
+    def ndim(self):
+        return len(self._shape)
+
+    def numel(self):
+        return _numel(self._shape)
+
+    nelement = numel
+
+    def storage_offset(self):
+        return self._offset
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.numel() * self.dtype.itemsize
+
+    def data_ptr(self):
+        return self.untyped_storage_ptr() + self._offset * self.dtype.itemsize
+
+    def untyped_storage_ptr(self):
+        return backend_for(self.device).address(self._storage)
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def is_complex(self):
+        return False
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    @property
+    def requires_grad(self):
+        return False
+
+    def is_contiguous(self, memory_format=None):
+        """True when the elements lie in row-major order without gaps."""
+        c = self._contig
+        if c is None:
+            c = self._contig = row_major(self._shape, self._strides)
+        return c
+
+    def _wrap_dim(self, dim, ndim=None):
+        return wrap_dim(dim, len(self._shape) if ndim is None else ndim)
+
+    def __len__(self):
+        if not self._shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._shape[0]
+
+    def __iter__(self):
+        if not self._shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self.select(0, i) for i in range(self._shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    # ----------------------------------------------------------------- copies
+    def contiguous(self, memory_format=None):
+        """`self` when already row-major contiguous, else a contiguous copy."""
+        if self.is_contiguous():
+            return self
+        out = empty_tensor(self._shape, self.dtype, self.device)
+        return copy_into(out, self)
+
+    # No autograd in this release: every tensor is a constant leaf without a gradient
+    # (`requires_grad` is the property above).
+    grad = None
+    is_leaf = True
+
+    def requires_grad_(self, requires_grad=True):
+        """Only ``requires_grad_(False)`` is possible without autograd; returns `self`."""
+        if requires_grad:
+            raise RuntimeError("requires_grad_(True): autograd is not available in this release of nbtensor")
+        return self
+
+    def detach(self):
+        """A new tensor over the same memory (there is no graph to detach from)."""
+        return make(self._storage, self._offset, self._shape, self._strides, self.dtype)
+
+    def detach_(self):
+        """Returns `self` (there is no graph to detach from)."""
+        return self
+
+    def clone(self, memory_format=None):
+        """A copy with its own memory (dense tensors keep their dimension order)."""
+        preserve = memory_format is None or memory_format == "preserve_format"
+        if preserve and self.device is CPU and (self._contig or self._contig is None and self.is_contiguous()):
+            n = _numel(self._shape)
+            if not _CPU.parallel(n):
+                # Small and contiguous: one NumPy memcpy is the cheapest copy per call.
+                return make_contiguous(self._storage[self._offset:self._offset + n].copy(), 0,
+                                       self._shape, self._strides, self.dtype)
+        out = empty_like_layout(self) if preserve else empty_tensor(self._shape, self.dtype, self.device)
+        return copy_into(out, self)
+
+    def copy_(self, src, non_blocking=False):
+        """Copy `src` (broadcast, cast) into `self`'s memory; returns `self`."""
+        if src is self or isinstance(src, Tensor) and same_data(self, src):
+            return self  # torch's copy_ of a tensor into the same elements does nothing
+        check_writable(self)
+        if isinstance(src, Tensor):
+            check_no_partial_overlap(self, src)
+        return copy_into(self, src)
+
+    def fill_(self, value):
+        """Fill with `value` in place."""
+        if isinstance(value, Tensor):
+            if value.dim() != 0:
+                raise RuntimeError(
+                    f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions.")
+            check_writable(self)
+            return copy_into(self, value)  # a tensor value is cast like copy_ (wraps, no check)
+        check_writable(self, internal_overlap=False)  # torch fills an expanded tensor with a number
+        if self.dtype is dt.float16 and _numel(self._shape) != 1:
+            # torch's fill refuses a number beyond half's range, except into a single element
+            checked_scalar(value, dt.float16, strict_half=True)
+        return copy_into(self, value)
+
+    def zero_(self):
+        """Fill with zeros in place."""
+        return self.fill_(0)
+
+    # ----------------------------------------------------------------- conversion
+    def to(self, *args, **kwargs):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``; `self` when
+        nothing changes (unless ``copy=True``)."""
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, (str, _device_cls)) or (isinstance(a, int) and not isinstance(a, bool)):
+                device = a
+            elif a is not None:
+                dtype = dt.to_dtype(a)
+        device = self.device if device is None else to_device(device)
+        dtype = self.dtype if dtype is None else dt.to_dtype(dtype)
+        if device == self.device and dtype is self.dtype and not copy:
+            return self
+        out = empty_like_layout(self, dtype, device)
+        return copy_into(out, self)
+
+    # type(): nbtensor/_legacy.py (it knows the legacy classes FloatTensor, ...)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def cpu(self):
+        return self.to(CPU)
+
+    def cuda(self, device=None, non_blocking=False):
+        return self.to(to_device("cuda" if device is None else device))
+
+    def numpy(self, force=False):
+        """An ndarray over the same memory with the same strides (no copy)."""
+        if self.device.type != "cpu":
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. "
+                "Use Tensor.cpu() to copy the tensor to host memory first.")
+        return strided_view(self._storage, self._shape, self._strides, self._offset, self.dtype.np)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __dlpack__(self, stream=None, max_version=None, dl_device=None, copy=None):
+        # NumPy's exporter honours max_version, dl_device and copy (copy=True must not share).
+        kwargs = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device),
+                                     ("copy", copy)) if v is not None}
+        return self.numpy().__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return (1, 0)
+
+    def item(self):
+        """The single element as a Python number."""
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(
+                f"a Tensor with {n} elements cannot be converted to Scalar")
+        return self._element().item()
+
+    def _element(self):
+        """The first element as a NumPy scalar (fetched from the device's memory)."""
+        storage = self._storage
+        if type(storage) is np.ndarray:
+            return storage[self._offset]
+        return host_array(self).reshape(-1)[0]
+
+    def tolist(self):
+        """Nested Python lists of Python numbers (a number for a 0-d tensor)."""
+        return host_array(self).tolist()
+
+    def __bool__(self):
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {n} values is ambiguous")
+        return bool(self._element())
+
+    def _python_scalar(self):
+        if self.numel() != 1:
+            # torch raises ValueError here (item() raises RuntimeError).
+            raise ValueError(
+                f"only one element tensors can be converted to Python scalars (got {self.numel()} elements)")
+        return self._element().item()
+
+    def __int__(self):
+        return int(self._python_scalar())
+
+    def __float__(self):
+        return float(self._python_scalar())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __format__(self, spec):
+        if self.dim() == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __repr__(self):
+        from nbtensor.ops.printing import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (_rebuild, (host_array(self).copy(), self.dtype.name, str(self.device)))
+
+    def __deepcopy__(self, memo):
+        return self.clone()
+
+    # __getitem__ / __setitem__ are installed by _indexing.py.
+
+
+def _rebuild(array, dtype_name, device="cpu"):
+    from nbtensor.ops.bridge import from_numpy
+    return from_numpy(array).to(device)
+
+
+_LEGACY_NAMES = {
+    dt.bool: "torch.BoolTensor", dt.uint8: "torch.ByteTensor", dt.int8: "torch.CharTensor",
+    dt.int16: "torch.ShortTensor", dt.int32: "torch.IntTensor", dt.int64: "torch.LongTensor",
+    dt.float16: "torch.HalfTensor", dt.float32: "torch.FloatTensor", dt.float64: "torch.DoubleTensor",
+}
+
+
+def wrap_dim(dim, ndim):
+    """Normalise a possibly negative dimension; IndexError as torch words it."""
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
+    if dim < lo or dim > hi:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return dim + ndim if dim < 0 else dim
+
+
+def _add_dtype_shortcuts():
+    for name, d in (("float", dt.float32), ("double", dt.float64), ("half", dt.float16),
+                    ("long", dt.int64), ("int", dt.int32), ("short", dt.int16),
+                    ("char", dt.int8), ("byte", dt.uint8), ("bool", dt.bool)):
+        def cast(self, memory_format=None, _d=d):
+            return self.to(_d)
+        cast.__name__ = name
+        cast.__doc__ = f"``self.to({d})``"
+        setattr(Tensor, name, cast)
+
+
+_add_dtype_shortcuts()
+# Shown as nbtensor.Tensor (as torch shows torch.Tensor), e.g. by type(x) in the D2L notebook.
+Tensor.__module__ = "nbtensor"

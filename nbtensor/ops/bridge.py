@@ -1,0 +1,157 @@
+"""The NumPy bridge: `from_numpy` and `as_tensor` share memory, `tensor` copies, DLPack."""
+import numbers
+
+import numpy as np
+
+from nbtensor.core import dtype as dt
+from nbtensor.backends.base import backend_for
+from nbtensor.backends.host import from_host, host_array
+from nbtensor.core.device import CPU, to_device
+from nbtensor.core.plan import contiguous_strides
+from nbtensor.dispatch.tensor import Tensor, make
+
+__all__ = ["from_numpy", "as_tensor", "tensor", "from_dlpack", "asarray"]
+
+
+def from_numpy(array):
+    """A tensor sharing `array`'s memory (any non-negative strides)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    dtype = dt.from_numpy_dtype(array.dtype)
+    if not array.dtype.isnative:
+        raise TypeError(f"can't convert np.ndarray of non-native byte order ({array.dtype.str})")
+    item = array.itemsize
+    if any(s < 0 for s in array.strides):
+        raise ValueError(
+            f"At least one stride in the given numpy array is negative (strides {array.strides}), "
+            "and tensors with negative strides are not currently supported. (You can probably work "
+            "around this by making a copy of your array with array.copy().)")
+    if any(s % item for s in array.strides):
+        raise ValueError(
+            f"given numpy array strides {array.strides} are not a multiple of the element byte size ({item}). "
+            "Copy the numpy array to reallocate the memory.")
+    strides = tuple(s // item for s in array.strides)
+    if array.size == 0:
+        storage = np.empty(0, dtype=array.dtype)
+    else:
+        span = 1 + sum((n - 1) * s for n, s in zip(array.shape, strides))
+        # A 1-D window over the array's own memory: writes through either side show in both.
+        storage = np.lib.stride_tricks.as_strided(array, shape=(span,), strides=(item,),
+                                                  writeable=array.flags.writeable)
+    return make(storage, 0, tuple(array.shape), strides, dtype)
+
+
+# Python sequences torch.tensor reads element by element.
+_SEQUENCES = (list, tuple, range)
+
+
+def _infer_list_dtype(data):
+    """torch's dtype for nested Python data: the promotion (promote_types) of every
+    element's own dtype, where a Python float counts as the default dtype, an int as
+    int64, a bool as bool, and NumPy scalars, arrays and tensors as their dtype."""
+    kind = None
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, _SEQUENCES):
+            stack.extend(x)
+            continue
+        if isinstance(x, Tensor):
+            d = x.dtype
+        elif isinstance(x, (np.ndarray, np.generic)):
+            d = dt.from_numpy_dtype(x.dtype)
+        elif isinstance(x, (numbers.Number, np.bool_)):
+            d = dt.scalar_dtype(x)
+        elif isinstance(x, str):
+            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+        else:
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+        kind = d if kind is None else dt.promote_types(kind, d)
+    return dt.get_default_dtype() if kind is None else kind
+
+
+def _to_array(data):
+    if isinstance(data, Tensor):
+        return host_array(data)
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, _SEQUENCES):
+        items = [_to_array(x) if isinstance(x, _SEQUENCES + (Tensor,)) else x for x in data]
+        try:
+            return np.array(items)
+        except ValueError as e:
+            raise ValueError(f"expected a rectangular nested sequence of numbers: {e}") from None
+    if isinstance(data, (numbers.Number, np.generic)):
+        return np.array(data)
+    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of `data` (nested lists, numbers, arrays or tensors)."""
+    from nbtensor.ops.creation import check_requires_grad
+    check_requires_grad(requires_grad)
+    device = data.device if device is None and isinstance(data, Tensor) else to_device(device)
+    if isinstance(data, Tensor):
+        inferred = data.dtype
+    elif isinstance(data, np.ndarray):
+        inferred = dt.from_numpy_dtype(data.dtype)
+    elif isinstance(data, np.generic):
+        inferred = dt.from_numpy_dtype(data.dtype)
+    else:
+        inferred = _infer_list_dtype(data)
+    dtype = inferred if dtype is None else dt.dtype_argument(dtype, "tensor")
+    array = _to_array(data)
+    if array.dtype == object:
+        raise TypeError(f"can't convert {type(data).__name__} with object elements to a tensor")
+    array = dt.as_half(array) if dtype is dt.float16 else np.array(array, dtype=dtype.np, order="C", copy=True)
+    return make(from_host(array, device), 0, array.shape, contiguous_strides(array.shape), dtype)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """`data` as a tensor, sharing memory with a tensor or ndarray when dtype and device allow."""
+    dtype = None if dtype is None else dt.dtype_argument(dtype, "as_tensor")
+    if isinstance(data, Tensor):
+        return data.to(device=device if device is not None else data.device,
+                       dtype=dtype if dtype is not None else data.dtype)
+    if isinstance(data, np.ndarray) and to_device(device) is CPU and all(s >= 0 for s in data.strides):
+        try:
+            d = dt.from_numpy_dtype(data.dtype)
+        except TypeError:
+            d = None
+        if d is not None and (dtype is None or dtype is d):
+            return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """`obj` as a tensor: shares memory with a tensor or ndarray when it can, unless
+    ``copy=True``; ``copy=False`` raises when a copy would be needed."""
+    from nbtensor.ops.creation import check_requires_grad
+    check_requires_grad(requires_grad)
+    if copy:
+        return tensor(obj, dtype=dtype, device=device)
+    result = as_tensor(obj, dtype=dtype, device=device)
+    if copy is False and isinstance(obj, (Tensor, np.ndarray)) and not _shares_memory(result, obj):
+        raise ValueError("asarray(): can't satisfy copy=False: the data must be copied to "
+                         "change its dtype or device")
+    return result
+
+
+def _shares_memory(result, obj):
+    if isinstance(obj, Tensor):
+        return result.device == obj.device and (
+            result._storage is obj._storage or backend_for(obj.device).may_share_memory(result._storage, obj._storage))
+    return result.device is CPU and np.shares_memory(result._storage, obj)
+
+
+def from_dlpack(ext):
+    """A tensor sharing the memory of any object with ``__dlpack__`` (NumPy, PyTorch, CuPy...)."""
+    if isinstance(ext, Tensor):
+        return ext
+    if not hasattr(ext, "__dlpack__"):
+        raise TypeError(f"from_dlpack expects an object with __dlpack__, got {type(ext).__name__}")
+    device_type, _ = ext.__dlpack_device__()
+    if device_type != 1:
+        raise RuntimeError(
+            f"from_dlpack: DLPack device type {device_type} is not supported in this release (CPU only)")
+    return from_numpy(np.from_dlpack(ext))

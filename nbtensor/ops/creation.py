@@ -1,0 +1,478 @@
+"""Creation functions (SPEC §2): constant fills, ranges, random tensors, `*_like`, `new_*`."""
+import math
+import numbers
+import sys
+
+import numpy as np
+
+from nbtensor.core import dtype as dt
+from nbtensor.backends.host import from_host, host_array
+from nbtensor.core.device import CPU, to_device
+from nbtensor.core.plan import contiguous_strides
+from nbtensor.core.size import Size
+from nbtensor.dispatch.tensor import Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
+from nbtensor.ops.views import parse_sizes
+
+__all__ = [
+    "empty", "zeros", "ones", "full", "eye", "arange", "linspace", "logspace", "rand", "randn",
+    "randint", "randperm", "normal", "zeros_like", "ones_like", "empty_like", "full_like",
+    "rand_like", "randn_like", "randint_like", "manual_seed", "seed", "initial_seed",
+    "Generator", "default_generator", "empty_strided",
+]
+
+_DEFAULT_SEED = 67280421310721
+
+
+class Generator:
+    """A random number generator; ``manual_seed`` makes every random creator reproducible."""
+
+    def __init__(self, device="cpu"):
+        self.device = to_device(device)
+        self.manual_seed(_DEFAULT_SEED)
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        self._seed = seed
+        self._rng = np.random.Generator(np.random.PCG64(seed & 0xFFFFFFFFFFFFFFFF))
+        return self
+
+    def seed(self):
+        return self.manual_seed(np.random.SeedSequence().entropy % (1 << 63))._seed
+
+    def initial_seed(self):
+        return self._seed
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    """Seed the default generator: every random creator then gives the same values again."""
+    return default_generator.manual_seed(seed)
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def check_requires_grad(requires_grad):
+    if requires_grad:
+        raise RuntimeError("requires_grad=True: autograd is not available in this release of nbtensor")
+
+
+def _resolve(dtype, device, requires_grad=False, default=None):
+    """The dtype a creator makes, after checking `requires_grad` and `device` (every creator
+    goes through here, so all treat them alike)."""
+    check_requires_grad(requires_grad)
+    to_device(device)
+    if dtype is None:
+        return default or dt.get_default_dtype()
+    if isinstance(dtype, str):  # the creator's name, for torch's message (error path only)
+        dt.dtype_argument(dtype, sys._getframe(1).f_code.co_name)
+    return dt.to_dtype(dtype)
+
+
+def _no_bool(name, dtype):
+    """`dtype`, unless it is bool, for which torch has no range kernels."""
+    if dtype is dt.bool:
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
+    return dtype
+
+
+def _sizes(size, kwargs_size=None):
+    sizes = parse_sizes(size if kwargs_size is None else (kwargs_size,))
+    for s in sizes:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(sizes)}")
+    return sizes
+
+
+def _size_args(size, kwargs, name):
+    """Sizes given positionally (``f(2, 3)``, ``f((2, 3))``) or as ``size=``; other
+    keywords torch accepts here (layout, pin_memory, ...) are ignored."""
+    kw = kwargs.pop("size", None)
+    if kw is not None and size:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return _sizes(size, kw)
+
+
+def _into(out, result):
+    """Write a creator's `result` into ``out=`` (same shape required) and return it."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"out= must be a Tensor, got {type(out).__name__}")
+    if tuple(out._shape) != tuple(result._shape):
+        raise RuntimeError(f"out= has shape {list(out._shape)} but the result has shape "
+                           f"{list(result._shape)}; nbtensor does not resize out= tensors")
+    return out.copy_(result)
+
+
+def _out_dtype(dtype, out):
+    return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
+
+
+def _wrap(array, dtype, device=CPU):
+    """A tensor on `device` holding a freshly made host ndarray, converted to `dtype`."""
+    # not np.ascontiguousarray: it turns a 0-d array (or a NumPy scalar) into shape (1,)
+    array = np.asarray(array, dtype=dtype.np)
+    if not array.flags.c_contiguous:
+        array = array.copy(order="C")
+    return make(from_host(array, device), 0, array.shape, contiguous_strides(array.shape), dtype)
+
+
+def _filled(sizes, value, dtype, device):
+    if dtype is dt.float16 and math.prod(sizes) != 1:
+        checked_scalar(value, dtype, strict_half=True)  # as torch's fill of more than one element
+    out = empty_tensor(sizes, dtype, device)
+    value = checked_scalar(value, dtype)  # RuntimeError on overflow, as torch
+    if device is not CPU:
+        return copy_into(out, value)
+    out._storage.fill(dt.as_half(value) if dtype is dt.float16 else value)
+    return out
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
+    """An uninitialised tensor of the given size."""
+    sizes = _size_args(size, kwargs, "empty")
+    return _into(out, empty_tensor(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
+
+
+def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor with explicit strides."""
+    dtype = _resolve(dtype, device, requires_grad)
+    size, stride = tuple(size), tuple(stride)
+    span = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    return make(allocate(span, dtype, size, to_device(device)), 0, size, stride, dtype)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
+    """A tensor of zeros."""
+    sizes = _size_args(size, kwargs, "zeros")
+    return _into(out, _filled(sizes, 0, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
+    """A tensor of ones."""
+    sizes = _size_args(size, kwargs, "ones")
+    return _into(out, _filled(sizes, 1, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
+    """A tensor filled with `fill_value` (its dtype inferred from the value when not given)."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    default = dt.scalar_dtype(fill_value)
+    return _filled(_sizes((size,)), fill_value, _resolve(dtype, device, requires_grad, default), to_device(device))
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
+    """The identity matrix (n x m)."""
+    m = n if m is None else m
+    if n < 0 or m < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}" if n < 0 else
+                           f"m must be greater or equal to 0, got {m}")
+    return _wrap(np.eye(n, m), _resolve(dtype, device, requires_grad), to_device(device))
+
+
+def _number(x, name):
+    if isinstance(x, Tensor):
+        return x.item()
+    if not isinstance(x, numbers.Number):
+        raise TypeError(f"arange(): argument '{name}' must be Number, not {type(x).__name__}")
+    return x
+
+
+def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False, **_):
+    """Values start, start+step, ... below `end` (int64 for integer arguments)."""
+    if end is None:
+        start, end = 0, start
+    start, end, step = _number(start, "start"), _number(end, "end"), _number(step, "step")
+    all_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+    dtype = _no_bool("arange", _resolve(dtype, device, requires_grad, dt.int64 if all_int else None))
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if any(isinstance(v, float) and not math.isfinite(v) for v in (start, end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (end - start) * step < 0 and end != start:
+        raise RuntimeError(
+            f"upper bound and larger bound inconsistent with step sign (start={start}, end={end}, step={step})")
+    if all_int:
+        n = max(0, -(-(end - start) // step))
+        values = start + step * np.arange(n, dtype=np.int64)
+    else:
+        n = max(0, math.ceil((end - start) / step))
+        values = start + step * np.arange(n, dtype=np.float64)
+    return _wrap(values, dtype, to_device(device))
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **_):
+    """`steps` evenly spaced values from `start` to `end` inclusive."""
+    start, end = _number(start, "start"), _number(end, "end")
+    if steps < 0:
+        raise RuntimeError(f"number of steps must be non-negative, got {steps}")
+    dtype = _no_bool("linspace", _resolve(dtype, device, requires_grad))
+    device = to_device(device)
+    if steps == 1:
+        return _wrap(np.array([start], dtype=np.float64), dtype, device)
+    half = steps // 2
+    i = np.arange(steps)
+    if dtype is dt.float32 or dtype is dt.float64:
+        # torch computes in the output type: step = (end - start) / (steps - 1) rounded to
+        # it, then start + step*i for the first half and end - step*(steps-1-i) for the
+        # second, each with one rounding (its kernels use fused multiply-add). A wider type
+        # (float64 for float32, long double for float64) reproduces those roundings.
+        npd = dtype.np.type
+        wide = np.float64 if dtype is dt.float32 else np.longdouble
+        lo, hi = npd(start), npd(end)
+        step = wide((hi - lo) / npd(steps - 1))
+        values = np.where(i < half, wide(lo) + step * i.astype(wide),
+                          wide(hi) - step * (steps - 1 - i).astype(wide))
+        return _wrap(values.astype(npd), dtype, device)
+    if dtype.is_floating_point:  # float16: computed in float64, then rounded once
+        i = i.astype(np.float64)
+        step = (end - start) / (steps - 1)
+        values = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+        return _wrap(values, dtype, device)
+    # Integer dtypes: torch truncates start and end to integers first, steps in double
+    # (one rounding per element, as above), and truncates each value.
+    lo, hi = math.trunc(start), math.trunc(end)
+    step = np.longdouble(np.float64(hi - lo) / (steps - 1))
+    i = i.astype(np.longdouble)
+    values = np.where(i < half, np.longdouble(lo) + step * i, np.longdouble(hi) - step * (steps - 1 - i))
+    return _wrap(np.trunc(values.astype(np.float64)), dtype, device)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, **_):
+    """`base` raised to `steps` evenly spaced exponents."""
+    exps = linspace(start, end, steps, dtype=dt.float64, device="cpu").numpy()
+    return _wrap(np.power(base, exps), _no_bool("logspace", _resolve(dtype, device, requires_grad)),
+                 to_device(device))
+
+
+def _generator(generator):
+    return (generator or default_generator)._rng
+
+
+def _require_float(dtype, kernel):
+    """torch raises NotImplementedError (a RuntimeError) for float samplers on other dtypes."""
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{dtype.c_name}\' '
+                                  f"(random floats need a floating point dtype, got {dtype})")
+
+
+def _random(sizes, dtype, device, draw, kernel="check_uniform_bounds"):
+    _require_float(dtype, kernel)
+    compute = np.float64 if dtype is dt.float64 else np.float32
+    return _wrap(draw(sizes, compute), dtype, device)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
+    """Uniform samples in [0, 1)."""
+    rng = _generator(generator)
+    sizes = _size_args(size, kwargs, "rand")
+    return _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device),
+                              lambda s, d: rng.random(s, dtype=d)))
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
+    """Standard normal samples."""
+    rng = _generator(generator)
+    sizes = _size_args(size, kwargs, "randn")
+    return _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device),
+                              lambda s, d: rng.standard_normal(s, dtype=d), "normal_kernel_cpu"))
+
+
+def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
+    """Integers uniformly drawn from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``
+    (also with torch's keywords ``low=``, ``high=``)."""
+    args = list(args)
+    if "low" in kwargs or "high" in kwargs:
+        if args:
+            raise TypeError("randint(): give low and high either positionally or as keywords")
+        args = [kwargs.pop("low", 0), kwargs.pop("high")]
+    if size is None:
+        if not args:
+            raise TypeError("randint() missing required argument 'size'")
+        size = args.pop()
+    if len(args) == 1:
+        low, high = 0, args[0]
+    elif len(args) == 2:
+        low, high = args
+    else:
+        raise TypeError(f"randint() expects (high, size) or (low, high, size), got {len(args) + 1} arguments")
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dtype = _resolve(dtype, device, requires_grad, dt.int64)
+    values = _generator(generator).integers(low, high, size=_sizes((size,)), dtype=np.int64)
+    return _wrap(values, dtype, to_device(device))
+
+
+def randperm(n, generator=None, dtype=None, device=None, requires_grad=False, **_):
+    """A random permutation of 0..n-1."""
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got {n}")
+    return _wrap(_generator(generator).permutation(n), _resolve(dtype, device, requires_grad, dt.int64),
+                 to_device(device))
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False,
+           out=None, **_):
+    """Normal samples; `mean` and `std` may be numbers or tensors (broadcast)."""
+    rng = _generator(generator)
+    m = host_array(mean) if isinstance(mean, Tensor) else mean
+    s = host_array(std) if isinstance(std, Tensor) else std
+    if np.any(np.asarray(s) < 0):
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {np.min(s)}")
+    if size is None:
+        size = np.broadcast_shapes(np.shape(m), np.shape(s))
+        if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+            raise TypeError("normal() needs a size when mean and std are numbers")
+    else:
+        size = _sizes((size,))
+    ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    default = ref.dtype if ref is not None and ref.dtype.is_floating_point else None
+    dtype = _resolve(dtype, device, requires_grad, default)
+    _require_float(dtype, "normal_kernel_cpu")
+    values = m + s * rng.standard_normal(size)
+    result = _wrap(values, dtype, ref.device if device is None and ref is not None else to_device(device))
+    if out is not None:
+        return out.copy_(result)
+    return result
+
+
+def _like(fill, name="empty_like"):
+    def like(input, dtype=None, device=None, requires_grad=False, memory_format=None, **kwargs):
+        check_requires_grad(requires_grad)
+        dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, name)
+        out = empty_like_layout(input, dtype, input.device if device is None else to_device(device))
+        return fill(out, **kwargs)
+    return like
+
+
+empty_like = _like(lambda out: out, "empty_like")
+zeros_like = _like(lambda out: copy_into(out, 0), "zeros_like")
+ones_like = _like(lambda out: copy_into(out, 1), "ones_like")
+rand_like = _like(lambda out: out.copy_(rand(out._shape, dtype=out.dtype, device="cpu")), "rand_like")
+randn_like = _like(lambda out: out.copy_(randn(out._shape, dtype=out.dtype, device="cpu")), "randn_like")
+empty_like.__doc__ = "An uninitialised tensor shaped like `input`."
+zeros_like.__doc__ = "Zeros shaped like `input`."
+ones_like.__doc__ = "Ones shaped like `input`."
+rand_like.__doc__ = "Uniform [0, 1) samples shaped like `input`."
+randn_like.__doc__ = "Standard normal samples shaped like `input`."
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """`fill_value` everywhere, shaped like `input`."""
+    return _like(lambda out: copy_into(out, fill_value), "full_like")(input, dtype, device, requires_grad)
+
+
+def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False, **_):
+    """Random integers in [low, high) shaped like `input`."""
+    if high is None:
+        low, high = 0, low
+    dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, "randint_like")
+    return randint(low, high, input._shape, dtype=dtype, device=input.device if device is None else device,
+                   requires_grad=requires_grad)
+
+
+# ------------------------------------------------------------------ in-place random fills
+def uniform_(self, a=0.0, b=1.0, generator=None):
+    """Fill with uniform samples from [a, b)."""
+    _require_float(self.dtype, "check_uniform_bounds")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+    values = _generator(generator).uniform(a, b, self._shape)
+    return self.copy_(_wrap(values, dt.float64))
+
+
+def normal_(self, mean=0.0, std=1.0, generator=None):
+    """Fill with normal samples."""
+    _require_float(self.dtype, "normal_kernel_cpu")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    values = mean + std * _generator(generator).standard_normal(self._shape)
+    return self.copy_(_wrap(values, dt.float64))
+
+
+def random_(self, from_=None, to=None, generator=None):
+    """Fill with random integers: ``random_(to)`` draws from [0, to), ``random_(from, to)``
+    from [from, to), ``random_()`` from [0, 2**mantissa] (floats) or the dtype's range."""
+    if from_ is not None and to is None:
+        from_, to = 0, from_
+    elif from_ is None and to is not None:
+        from_ = 0
+    if from_ is None:
+        mantissa = {dt.float16: 11, dt.float32: 24, dt.float64: 53}
+        if self.dtype in mantissa:
+            from_, to = 0, (1 << mantissa[self.dtype]) + 1
+        else:
+            from_, to = 0, 2 if self.dtype is dt.bool else int(np.iinfo(self.dtype.np).max) + 1
+    if from_ >= to:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
+    values = _generator(generator).integers(from_, to, self._shape)
+    return self.copy_(_wrap(values, dt.int64))
+
+
+def bernoulli_(self, p=0.5, generator=None):
+    """Fill with 1 with probability p, else 0."""
+    values = _generator(generator).random(self._shape) < p
+    return self.copy_(_wrap(values, dt.bool))
+
+
+def _new(fill):
+    def new(self, *size, dtype=None, device=None, requires_grad=False, **_):
+        check_requires_grad(requires_grad)
+        dtype = self.dtype if dtype is None else dt.dtype_argument(dtype, "new_empty")
+        device = self.device if device is None else to_device(device)
+        return fill(empty_tensor(_sizes(size), dtype, device))
+    return new
+
+
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of `size` filled with `fill_value`, with `self`'s dtype and device by default."""
+    return _new(lambda out: copy_into(out, fill_value))(self, size, dtype=dtype, device=device,
+                                                        requires_grad=requires_grad)
+
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """A copy of `data` with `self`'s dtype and device by default."""
+    from nbtensor.ops.bridge import tensor
+    return tensor(data, dtype=self.dtype if dtype is None else dtype,
+                  device=self.device if device is None else device, requires_grad=requires_grad)
+
+
+def legacy_constructor(args, device, dtype=None):
+    """``Tensor(*sizes)`` (uninitialised) or ``Tensor(data)`` (a copy), of the default float
+    dtype or `dtype` (the typed classes: ``FloatTensor``, ``LongTensor``, ...)."""
+    dtype = dtype or dt.get_default_dtype()
+    if not args:
+        return empty(0, dtype=dtype, device=device)  # torch.Tensor() is tensor([])
+    if len(args) == 1 and isinstance(args[0], Size):
+        return empty(args[0], dtype=dtype, device=device)  # a Size is sizes, not data
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return data
+        from nbtensor.ops.bridge import tensor
+        return tensor(data, dtype=dtype, device=device)
+    return empty(*args, dtype=dtype, device=device)
+
+
+def attach():
+    Tensor.uniform_ = uniform_
+    Tensor.normal_ = normal_
+    Tensor.random_ = random_
+    Tensor.bernoulli_ = bernoulli_
+    Tensor.new_empty = _new(lambda out: out)
+    Tensor.new_zeros = _new(lambda out: copy_into(out, 0))
+    Tensor.new_ones = _new(lambda out: copy_into(out, 1))
+    Tensor.new_full = new_full
+    Tensor.new_tensor = new_tensor
+
+
+attach()

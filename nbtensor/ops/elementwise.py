@@ -1,0 +1,679 @@
+"""Element-wise operations: one table row per op generates every form of it.
+
+A row names the op, its promotion rule and its kernel(s); `install()` derives the function
+(``nbtensor.add``), the method (``Tensor.add``), the in-place method (``add_``), the
+operators (``__add__``, ``__radd__``, ``__iadd__``) and ``out=`` from it.
+"""
+import numbers
+
+import numpy as np
+
+from nbtensor.core import dtype as dt
+from nbtensor.backends.base import backend_for
+from nbtensor.backends.host import from_host, host_array
+from nbtensor.core.device import CPU
+from nbtensor.core.layout import strides_of_inputs
+from nbtensor.dispatch.out import check_out_cast, check_out_tensor, resize_out
+from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides, remember
+from nbtensor.dispatch.tensor import common_device
+from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, allocate, check_writable, checked_scalar, copy_into,
+                      empty_tensor, is_non_overlapping_and_dense, make, make_contiguous, refuse_partial_overlap)
+
+# ---------------------------------------------------------------- promotion rules
+SAME, FLOAT, COMPARE, LOGICAL, BITWISE = "same", "float", "compare", "logical", "bitwise"
+
+
+def result_type(*operands):
+    """torch's result dtype: dimensioned tensors outrank 0-d tensors, which outrank Python
+    numbers, unless a lower class brings a higher category (bool < integer < floating)."""
+    dim = zero = wrapped = None
+    promote = dt._PROMOTE
+    for x in operands:
+        if isinstance(x, Tensor):
+            if x._shape:
+                dim = x.dtype if dim is None else promote[(dim, x.dtype)]
+            else:
+                zero = x.dtype if zero is None else promote[(zero, x.dtype)]
+        elif x is not None:
+            d = dt.scalar_dtype(x)
+            wrapped = d if wrapped is None else promote[(wrapped, d)]
+    return dt.combine_categories(dim, dt.combine_categories(zero, wrapped))
+
+
+def _category(d):
+    return "float" if d.is_floating_point else "bool" if d is dt.bool else "int"
+
+
+_FOUND_DTYPE = "Found dtype {out} but expected {result}"
+
+
+def _half_floor_divide(a, b):
+    """torch's floor division of float16 values: CPython's algorithm (fmod, then correct the
+    quotient) with every step rounded to half, which differs from rounding the float32
+    floor division once in ~3% of random inputs (10000 // 3 is 3334)."""
+    a, b = _halves(a, b)
+    op = OPS_BY_NAME
+    mod = apply(op["fmod"], (a, b))
+    div = apply(op["div"], (apply(op["sub"], (a, mod)), b))
+    wrong_sign = apply(op["logical_and"], (apply(op["ne"], (mod, 0)),
+                                           apply(op["ne"], (apply(op["lt"], (b, 0)), apply(op["lt"], (mod, 0))))))
+    div = apply(op["where_kernel"], (wrong_sign, apply(op["sub"], (div, 1)), div))
+    floor = apply(op["floor"], (div,))
+    up = apply(op["gt"], (apply(op["sub"], (div, floor)), 0.5))
+    floor = apply(op["where_kernel"], (up, apply(op["add"], (floor, 1)), floor))
+    quotient = apply(op["div"], (a, b))
+    zero = apply(op["mul"], (quotient, 0.0))  # copysign(0, a / b): a / b is finite here
+    floor = apply(op["where_kernel"], (apply(op["eq"], (div, 0)), zero, floor))
+    return apply(op["where_kernel"], (apply(op["eq"], (b, 0)), quotient, floor))
+
+
+def _half_trunc_divide(a, b):
+    """torch's truncating division of float16 values: the quotient rounded to half, then
+    truncated (5 / 0.003 is 1667, where truncating the float32 quotient gives 1666)."""
+    a, b = _halves(a, b)
+    return apply(OPS_BY_NAME["trunc"], (apply(OPS_BY_NAME["div"], (a, b)),))
+
+
+def _halves(*operands):
+    """The operands (tensors or numbers) as float16 tensors."""
+    return [x.to(dt.float16) if isinstance(x, Tensor) else _tensor_like(x, dt.float16) for x in operands]
+
+
+def _one_value(x):
+    """True for a number or a float16 tensor that holds one value for the whole iteration
+    (torch's TensorIterator::is_scalar: every stride of a dimension of size > 1 is 0), as a
+    float16 op sees it: a tensor of another dtype is first cast, and the cast of an
+    expanded tensor is a dense copy, so only one of a single element stays one value."""
+    if not isinstance(x, Tensor):
+        return True
+    if x.dtype is not dt.float16:
+        return _numel(x._shape) == 1
+    return all(st == 0 for st, n in zip(x._strides, x._shape) if n != 1)
+
+
+def _tensor_like(value, dtype):
+    return make(np.array((value,), dtype=dtype.np), 0, (), (), dtype)  # a CPU scalar: any device takes it
+
+
+class Op:
+    """One element-wise op: its kernels and promotion rule, and the names of its forms."""
+
+    def __init__(self, name, arity, rule=SAME, kernel=None, function=True, methods=None,
+                 inplace=True, dunders=(), check=None, categories=("bool", "int", "float"),
+                 condition_first=False, scalars="both", scalar_kernels=None, exact_out=None,
+                 bool_to_long=False, error_name=None, names=("input", "other"), late_check=None,
+                 promote=None, float_scalar=None, has_out=True, half=None,
+                 number_first_row_major=False, commutative=False):
+        self.name = name
+        self.names = names  # torch's keyword names of the function's operands
+        # torch's kernel name in "not implemented" errors (or a function of the operands)
+        self.error_name = error_name or name + "_cpu"
+        self.arity = arity
+        self.rule = rule
+        kernel = kernel or name
+        self.kernels = kernel if isinstance(kernel, dict) else {c: kernel for c in ("bool", "int", "float")}
+        self.function = function
+        self.methods = (name,) if methods is None else methods
+        self.inplace = inplace
+        self.dunders = dunders
+        # extra validation, check(op, operands, compute_dtype): `check` runs before the
+        # destination is validated (torch's meta functions), `late_check` after it and after
+        # the dtype is known to be implemented (torch's kernels: division by zero, frac)
+        self.check = check
+        self.late_check = late_check
+        self.categories = categories
+        self.condition_first = condition_first  # operand 0 is a bool mask, not promoted
+        # Which arguments of the function form may be Python numbers, as torch's signatures
+        # allow: "both" (add, pow), "other" (eq, fmod: the input must be a tensor), "none".
+        self.scalars = scalars
+        # float kernels torch uses for a Python-number operand 1 (pow: x ** 0.5 is sqrt(x),
+        # so (-inf) ** 0.5 is nan and (-0.) ** 0.5 is -0.); not for float16, whose
+        # generic pow gives inf and +0. there
+        self.scalar_kernels = scalar_kernels
+        # out= must have the result's dtype exactly (torch's unary ops that keep the dtype,
+        # clamp, where) rather than any dtype the result casts to: the message when it has not.
+        if exact_out is None and arity == 1 and rule in (SAME, BITWISE) and name != "square":
+            exact_out = _FOUND_DTYPE
+        self.exact_out = exact_out
+        self.bool_to_long = bool_to_long  # a bool result is int64 (square is pow(x, 2) in torch)
+        # the operands the result dtype is promoted from, when not all (lerp's number weight)
+        self.promote = promote
+        # On float16 operands torch computes in float32 after rounding every operand to
+        # float16, except the operand at position `float_scalar` when it is a number (or,
+        # for mul's and div's second, a tensor holding one value for the whole iteration,
+        # read in float32 from its own dtype: torch's original_scalar_value; lerp's weight:
+        # a number only): it enters in float32 unrounded (x * 0.1 is not x * float16(0.1)).
+        self.float_scalar = float_scalar
+        # torch's overload for a number first operand (pow(2, x)) allocates a row-major
+        # result instead of following the tensor's layout
+        self.number_first_row_major = number_first_row_major
+        # the reflected operator (__rmul__) is the op with the tensor first, as torch's: a
+        # float16 tensor times a number then keeps the number unrounded, as x * 0.1 does
+        self.commutative = commutative
+        self.has_out = has_out  # the function form takes out= (torch's isnan, relu do not)
+        # half(a, b) -> Tensor: how a float16 result is computed, where torch rounds every
+        # step of its algorithm to half instead of rounding once (floor_divide, trunc
+        # division). A divisor that is one value (a number, a 0-d or expanded tensor) takes
+        # torch's scalar-divisor path instead: the float32 result, rounded once.
+        self.half = half
+        self.fast = {}  # dtype -> (kernel_flat, result_dtype) when inputs need no cast
+
+    def dtypes(self, operands):
+        """(result dtype, compute dtype, kernel output dtype, common dtype) for these
+        operands. Compute and kernel dtype are None when torch has no kernel for the result
+        dtype (`not_implemented` is raised once the destination has been checked, as torch
+        dispatches the kernel last). The common dtype is the one the inputs are cast to
+        (float16 inputs are then computed in float32)."""
+        if self.promote is not None:
+            res = result_type(*self.promote(operands))
+        else:
+            res = result_type(*(operands[1:] if self.condition_first else operands))
+        cat = _category(res)
+        if cat not in self.categories or self.kernels.get(cat) is None:
+            return res, None, None, res
+        if self.rule == FLOAT and not res.is_floating_point:
+            res = dt.get_default_dtype()
+        elif self.bool_to_long and res is dt.bool:
+            res = dt.int64
+        compute = dt.float32 if res is dt.float16 else res
+        if self.rule in (COMPARE, LOGICAL):
+            return dt.bool, compute, dt.bool, res
+        return res, compute, compute, res
+
+    def not_implemented(self, operands, res):
+        name = self.error_name(operands) if callable(self.error_name) else self.error_name
+        return NotImplementedError(f'"{name}" not implemented for \'{res.c_name}\'')
+
+    def kernel_name(self, compute):
+        return self.kernels[_category(compute)]
+
+
+# ---------------------------------------------------------------- validation hooks
+def _no_bool_sub(op, operands, compute):
+    bools = [x.dtype is dt.bool if isinstance(x, Tensor) else isinstance(x, (bool, np.bool_)) for x in operands]
+    if all(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if any(bools):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _no_bool_relu(op, operands, compute):
+    if operands[0].dtype is dt.bool:
+        raise RuntimeError("Boolean inputs not supported for relu")
+
+
+def _no_bool_neg(op, operands, compute):
+    if compute is dt.bool:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _any_zero(x, compute):
+    if isinstance(x, Tensor):
+        if x.numel() == 0:
+            return False
+        if x.dtype is not compute:
+            x = x.to(compute)  # as the kernel sees it: int64 -2**63 is 0 in int16
+        return not np.all(host_array(x))  # (fetched from the device: a value check)
+    return _scalar_storage(x, compute)[0] == 0  # as the kernel sees it: 256 is 0 in int8
+
+
+def _integer_divisor(op, operands, compute):
+    if compute.is_floating_point or any(isinstance(x, Tensor) and 0 in x._shape for x in operands):
+        return  # float division by zero is inf/nan; an empty result divides nothing
+    if _any_zero(operands[1], compute):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _integer_power(op, operands, compute):
+    # Only a Python-number exponent is refused; an exponent tensor follows integer rules
+    # (1 ** -n = 1, (-1) ** -n = +-1, otherwise 0), as torch computes it.
+    e = operands[1]
+    if compute is not None and not compute.is_floating_point and not isinstance(e, Tensor) and e < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
+def _pow_late(op, operands, compute):
+    e = operands[1]
+    if isinstance(e, Tensor):
+        # a bool base with a Python bool exponent is x ** True = x, x ** False = True
+        # (torch's copy_/fill_ shortcuts); a bool exponent tensor has no kernel
+        if compute is dt.bool:
+            raise NotImplementedError('"pow" not implemented for \'Bool\'')
+    elif isinstance(operands[0], Tensor) and not isinstance(e, bool):
+        # torch converts a number exponent to the result dtype with an overflow check
+        checked_scalar(e, result_type(*operands), strict_half=True)
+
+
+def _float_only(op, operands, compute):
+    if not compute.is_floating_point:
+        raise NotImplementedError(f'"{op.error_name}" not implemented for \'{compute.c_name}\'')
+
+
+def _lerp_dtypes(op, operands, compute):
+    # torch's lerp: `end`, and a weight tensor with dimensions, must have the input's dtype
+    # (a 0-d weight tensor is promoted with the others; a number weight is not promoted).
+    x, end, weight = operands
+    if end.dtype is not x.dtype:
+        raise RuntimeError(f"expected dtype {x.dtype.cpp_name} for `end` but got dtype {end.dtype.cpp_name}")
+    if isinstance(weight, Tensor) and weight._shape and weight.dtype is not x.dtype:
+        raise RuntimeError(f"expected dtype {x.dtype.cpp_name} for `weight` but got dtype {weight.dtype.cpp_name}")
+
+
+def _lerp_promoted(operands):
+    return operands if isinstance(operands[2], Tensor) else operands[:2]
+
+
+def _lerp_kernel_name(operands):
+    return "lerp_kernel_tensor" if isinstance(operands[2], Tensor) else "lerp_kernel_scalar"
+
+
+_INT_IDENTITY = {"int": "copy"}  # torch has no rounding kernels for bool
+
+# ---------------------------------------------------------------- the table
+OPS = [
+    # binary arithmetic
+    Op("add", 2, dunders=("__add__", "__radd__", "__iadd__"), commutative=True),
+    Op("sub", 2, check=_no_bool_sub, methods=("sub", "subtract"), dunders=("__sub__", "__rsub__", "__isub__")),
+    # add/sub with alpha (nbtensor.add(x, y, alpha=a) and its forms, see _ops): x + a * y
+    # rounded once, the dtype from x and y alone; a float16 result takes alpha rounded to
+    # half, as torch converts alpha to the result's dtype (docs/design.md)
+    Op("add_alpha", 3, kernel={"bool": "add_alpha_bool", "int": "add_alpha", "float": "add_alpha_float"},
+       function=False, methods=(), inplace=False, promote=lambda operands: operands[:2]),
+    Op("mul", 2, methods=("mul", "multiply"), dunders=("__mul__", "__rmul__", "__imul__"), float_scalar=1,
+       commutative=True),
+    Op("div", 2, FLOAT, methods=("div", "divide", "true_divide"), dunders=("__truediv__", "__rtruediv__", "__itruediv__"),
+       float_scalar=1),
+    Op("floor_divide", 2, kernel={"int": "floor_divide_int", "float": "floor_divide"}, late_check=_integer_divisor,
+       dunders=("__floordiv__", "__rfloordiv__", "__ifloordiv__"), categories=("int", "float"),
+       error_name="div_floor_cpu", float_scalar=1, half=_half_floor_divide),
+    Op("div_trunc", 2, kernel={"int": "div_trunc_int", "float": "div_trunc"}, late_check=_integer_divisor,
+       function=False, methods=(), inplace=False, categories=("int", "float"), float_scalar=1,
+       half=_half_trunc_divide),
+    Op("remainder", 2, kernel={"int": "remainder", "float": "remainder_float"}, late_check=_integer_divisor,
+       dunders=("__mod__", "__rmod__", "__imod__"),
+       categories=("int", "float")),
+    Op("fmod", 2, kernel={"int": "fmod_int", "float": "fmod"}, late_check=_integer_divisor,
+       categories=("int", "float"), scalars="other"),
+    # bool ** Python bool is x >= e (x ** True is x, x ** False is True), as torch's shortcuts
+    Op("pow", 2, kernel={"bool": "ge", "int": "pow_int", "float": "pow"}, check=_integer_power,
+       late_check=_pow_late, dunders=("__pow__", "__rpow__", "__ipow__"),
+       scalar_kernels={0.5: "sqrt", -0.5: "rsqrt"}, names=("input", "exponent"), number_first_row_major=True),
+    Op("atan2", 2, FLOAT, methods=("atan2", "arctan2"), scalars="none"),
+    Op("copysign", 2, FLOAT, scalars="other"),
+    Op("logaddexp", 2, inplace=False, categories=("float",), scalars="none"),
+    Op("maximum", 2, inplace=False, scalars="none"),
+    Op("minimum", 2, inplace=False, scalars="none"),
+    Op("fmax", 2, inplace=False, scalars="none"),
+    Op("fmin", 2, inplace=False, scalars="none"),
+    # comparison and logic
+    Op("eq", 2, COMPARE, dunders=("__eq__",), scalars="other"),
+    Op("ne", 2, COMPARE, methods=("ne", "not_equal"), dunders=("__ne__",), scalars="other"),
+    Op("lt", 2, COMPARE, methods=("lt", "less"), dunders=("__lt__",), scalars="other"),
+    Op("le", 2, COMPARE, methods=("le", "less_equal"), dunders=("__le__",), scalars="other"),
+    Op("gt", 2, COMPARE, methods=("gt", "greater"), dunders=("__gt__",), scalars="other"),
+    Op("ge", 2, COMPARE, methods=("ge", "greater_equal"), dunders=("__ge__",), scalars="other"),
+    Op("logical_and", 2, LOGICAL, scalars="none"),
+    Op("logical_or", 2, LOGICAL, scalars="none"),
+    Op("logical_xor", 2, LOGICAL, scalars="none"),
+    Op("bitwise_and", 2, BITWISE, categories=("bool", "int"), dunders=("__and__", "__rand__", "__iand__"),
+       commutative=True),
+    Op("bitwise_or", 2, BITWISE, categories=("bool", "int"), dunders=("__or__", "__ror__", "__ior__"),
+       commutative=True),
+    Op("bitwise_xor", 2, BITWISE, categories=("bool", "int"), dunders=("__xor__", "__rxor__", "__ixor__"),
+       commutative=True),
+    Op("bitwise_left_shift", 2, BITWISE, kernel="lshift", categories=("int",), error_name="lshift_cpu",
+       dunders=("__lshift__", "__rlshift__", "__ilshift__")),
+    Op("bitwise_right_shift", 2, BITWISE, kernel="rshift", categories=("int",), error_name="rshift_cpu",
+       dunders=("__rshift__", "__rrshift__", "__irshift__")),
+    # unary
+    Op("neg", 1, check=_no_bool_neg, methods=("neg", "negative"), dunders=("__neg__",)),
+    Op("abs", 1, categories=("int", "float"), methods=("abs", "absolute"), dunders=("__abs__",)),
+    Op("reciprocal", 1, FLOAT),
+    Op("square", 1, bool_to_long=True),
+    Op("exp", 1, FLOAT),
+    Op("exp2", 1, FLOAT),
+    Op("expm1", 1, FLOAT),
+    Op("log", 1, FLOAT),
+    Op("log2", 1, FLOAT),
+    Op("log10", 1, FLOAT),
+    Op("log1p", 1, FLOAT),
+    Op("sqrt", 1, FLOAT),
+    Op("rsqrt", 1, FLOAT),
+    Op("sin", 1, FLOAT),
+    Op("cos", 1, FLOAT),
+    Op("tan", 1, FLOAT),
+    Op("asin", 1, FLOAT, methods=("asin", "arcsin")),
+    Op("acos", 1, FLOAT, methods=("acos", "arccos")),
+    Op("atan", 1, FLOAT, methods=("atan", "arctan")),
+    Op("asinh", 1, FLOAT, methods=("asinh", "arcsinh")),
+    Op("acosh", 1, FLOAT, methods=("acosh", "arccosh")),
+    Op("atanh", 1, FLOAT, methods=("atanh", "arctanh")),
+    Op("sinh", 1, FLOAT),
+    Op("cosh", 1, FLOAT),
+    Op("tanh", 1, FLOAT),
+    Op("erf", 1, FLOAT),
+    Op("sigmoid", 1, FLOAT),
+    Op("relu", 1, categories=("int", "float"), has_out=False, check=_no_bool_relu),
+    Op("sign", 1, kernel={"bool": "copy", "int": "sign", "float": "sign"}),
+    Op("floor", 1, kernel=dict(_INT_IDENTITY, float="floor"), categories=("int", "float"), error_name="floor_vml_cpu"),
+    Op("ceil", 1, kernel=dict(_INT_IDENTITY, float="ceil"), categories=("int", "float"), error_name="ceil_vml_cpu"),
+    Op("round", 1, kernel=dict(_INT_IDENTITY, float="round"), function=False, methods=(), inplace=False,
+       categories=("int", "float"), error_name="round_vml_cpu"),
+    Op("trunc", 1, kernel=dict(_INT_IDENTITY, float="trunc"), methods=("trunc", "fix"), categories=("int", "float"),
+       error_name="trunc_vml_cpu"),
+    Op("frac", 1, late_check=_float_only),
+    Op("isnan", 1, COMPARE, inplace=False, has_out=False),
+    Op("isinf", 1, COMPARE, inplace=False, has_out=False),
+    Op("isfinite", 1, COMPARE, inplace=False, has_out=False),
+    Op("logical_not", 1, LOGICAL),
+    Op("bitwise_not", 1, BITWISE, kernel={"bool": "logical_not", "int": "bitwise_not"},
+       categories=("bool", "int"), dunders=("__invert__",)),
+    # ternary
+    Op("clamp_both", 3, kernel="clamp", function=False, methods=(), inplace=False, exact_out=_FOUND_DTYPE),
+    Op("lerp", 3, check=_lerp_dtypes, categories=("float",), promote=_lerp_promoted, error_name=_lerp_kernel_name,
+       float_scalar=2),
+    Op("where_kernel", 3, kernel="where", function=False, methods=(), inplace=False, condition_first=True,
+       exact_out="Expected out type to be {result} but got {out}"),
+]
+OPS_BY_NAME = {op.name: op for op in OPS}
+
+
+# ---------------------------------------------------------------- execution
+def _operand(x, compute, shape, device, via=None):
+    """(storage, offset, strides) of `x` on `device` in the compute dtype, broadcast to
+    `shape`; cast to `via` first when given (float16, for a float16 result computed in
+    float32)."""
+    if isinstance(x, Tensor):
+        if via is not None and x.dtype is not via:
+            x = x.to(via)  # (a float32 operand of a float16 result too)
+        if x.dtype is not compute:
+            x = x.to(compute)
+        if x.device is not device:
+            x = x.to(device)  # a CPU scalar (0-d) among another device's tensors
+        strides = x._strides if x._shape == shape else broadcast_strides(x._shape, x._strides, shape)
+        return x._storage, x._offset, strides
+    store = _scalar_storage(x, compute) if via is None else _scalar_storage(x, via).astype(compute.np)
+    return (store if device is CPU else from_host(store, device)), 0, (0,) * len(shape)
+
+
+def _scalar_storage(value, d):
+    try:
+        if d is dt.float16:
+            return dt.as_half((value,))
+        if d is dt.float32 and isinstance(value, float) and not -_FLT_MAX <= value <= _FLT_MAX:
+            with np.errstate(over="ignore"):  # too large for the dtype is inf, as torch casts
+                return np.array((value,), dtype=d.np)
+        return np.array((value,), dtype=d.np)
+    except (OverflowError, ValueError):
+        # torch wraps out-of-range Python ints into small integer dtypes.
+        return np.array(value).astype(d.np).reshape(1)
+
+
+def _as_operand(x, op, i):
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (numbers.Number, np.generic)):
+        return x.item() if isinstance(x, np.generic) else x
+    if isinstance(x, np.ndarray):
+        from nbtensor.ops.bridge import as_tensor
+        return as_tensor(x)
+    name = op.names[i] if i < len(op.names) else "other"
+    raise TypeError(f"{op.name}(): argument '{name}' (position {i + 1}) must be Tensor, not {type(x).__name__}")
+
+
+def _same_layout(a, b):
+    return a._offset == b._offset and a._strides == b._strides and a._shape == b._shape
+
+
+def apply(op, operands, out=None, inplace=False):
+    """Run element-wise `op` on `operands` (tensors or numbers).
+
+    With ``inplace=True`` the result is written into ``operands[0]``; with `out` into `out`.
+    Everything is validated before `out` is touched: a call that raises leaves it as it was.
+    """
+    fast = _fast_path(op, operands) if out is None and not inplace else None
+    if fast is not None:
+        return fast
+    operands = [x if type(x) is Tensor else _as_operand(x, op, i) for i, x in enumerate(operands)]
+    if out is not None:
+        check_out_tensor(out, op.name)
+    device = common_device(operands + [out])
+    result_dtype, compute, kernel_dtype, common = op.dtypes(operands)
+    if op.check is not None:
+        op.check(op, operands, compute)
+    shapes = [x._shape for x in operands if isinstance(x, Tensor)]
+    shape = broadcast_shapes(*shapes) if len(shapes) > 1 else shapes[0]
+    target = operands[0] if inplace else out
+    shared = _check_target(op, operands, target, shape, result_dtype, inplace) if target is not None else ()
+    if compute is None:
+        raise op.not_implemented(operands, result_dtype)
+    if op.late_check is not None:
+        op.late_check(op, operands, compute)
+    if out is not None and out._shape != shape:
+        resize_out(out, shape, _output_strides(op, operands, shape))
+    if op.half is not None and result_dtype is dt.float16 and not _one_value(operands[1]):
+        result = op.half(*operands)  # composed of ops whose layouts need not be torch's
+        return copy_into(target if target is not None else _new_output(op, operands, shape, result_dtype, device), result)
+    ins = []
+    half = common is dt.float16
+    for i, x in enumerate(operands):
+        if i in shared and not _same_layout(target, x):
+            x = x.clone()  # read from a private copy: the write would clobber inputs still to be read
+        if i == 0 and op.condition_first:
+            ins.append(_operand(x, dt.bool, shape, device))
+        else:
+            via = half and not (i == op.float_scalar and (not isinstance(x, Tensor) or i == 1 and _one_value(x)))
+            ins.append(_operand(x, compute, shape, device, dt.float16 if via else None))
+    kernel = op.kernel_name(compute)
+    if (op.scalar_kernels is not None and compute.is_floating_point and not half
+            and not isinstance(operands[1], Tensor)):
+        special = op.scalar_kernels.get(operands[1])
+        if special is not None:
+            kernel, ins = special, ins[:1]
+    # float16 results are computed in float32 and rounded to float16, also for an out= of
+    # another dtype (torch: float16 / float16 into a float32 out= is 0.33325, not 1/3)
+    direct = target is not None and target.dtype is kernel_dtype and (kernel_dtype is result_dtype or not half)
+    dest = target if direct else _new_output(op, operands, shape, kernel_dtype, device)
+    backend_for(device).elementwise(kernel, shape, _numel(shape), (dest._storage, dest._offset, dest._strides), ins)
+    if kernel_dtype is not result_dtype:
+        dest = dest.to(result_dtype)
+    if target is not None:
+        if not direct:
+            copy_into(target, dest)
+        return target
+    return dest
+
+
+def _check_target(op, operands, target, shape, result_dtype, inplace):
+    """Validate the in-place or ``out=`` destination in torch's order (memory overlaps, shape,
+    dtype); returns the positions of the operands that share its memory. An ``out=`` of
+    another shape is resized by the caller, once nothing can fail any more."""
+    check_writable(target)
+    shared = [i for i, x in enumerate(operands) if isinstance(x, Tensor) and _overlaps(target, x)]
+    for i in shared:
+        refuse_partial_overlap(target, operands[i])
+    if shape != target._shape and (inplace or any(x is target for x in operands)):
+        # torch resizes an out= only when it is not also an input
+        raise RuntimeError(
+            f"output with shape {list(target._shape)} doesn't match the broadcast shape {list(shape)}")
+    if op.exact_out and not inplace:
+        if target.dtype is not result_dtype:
+            raise RuntimeError(op.exact_out.format(out=target.dtype.c_name, result=result_dtype.c_name))
+    else:
+        check_out_cast(target, result_dtype)
+    return shared
+
+
+def _output_strides(op, operands, shape):
+    """Strides torch's TensorIterator gives a fresh output (None: row-major). Inputs of the
+    result's shape that are all contiguous give a row-major result, all dense with the same
+    strides give those strides; otherwise the dimensions are ordered by the inputs' strides
+    (first input first; broadcast dimensions ignored; equal strides put the smaller size
+    inside), as torch's reorder_dimensions, and the result is dense in that order."""
+    if len(shape) < 2:
+        return None
+    a = operands[0]
+    if op.number_first_row_major and not isinstance(a, Tensor):
+        return None
+    if type(a) is Tensor and a._shape == shape and (a._contig or a._contig is None and a.is_contiguous()):
+        return None  # the first input decides every order: row-major (up to size-1 dimensions)
+    tensors = [x for x in operands if isinstance(x, Tensor)]
+    key = (shape, len(operands), tuple([(x._shape, x._strides) for x in tensors]))
+    strides = _LAYOUTS.get(key, False)
+    if strides is False:
+        strides = remember(_LAYOUTS, key, _layout(tensors, shape, len(tensors) == len(operands)))
+    return strides
+
+
+_LAYOUTS = {}  # (shape, number of operands, the tensors' shapes and strides) -> strides
+
+
+def _layout(tensors, shape, no_numbers):
+    if no_numbers and all(x._shape == shape for x in tensors):
+        first = tensors[0]
+        if all(x.is_contiguous() for x in tensors):
+            return None
+        if is_non_overlapping_and_dense(first) and all(x._strides == first._strides for x in tensors):
+            return first._strides
+    return strides_of_inputs(tensors, shape)
+
+
+def _new_output(op, operands, shape, dtype, device):
+    """A fresh output on `device` in the layout torch gives it (see `_output_strides`)."""
+    strides = _output_strides(op, operands, shape)
+    if strides is None:
+        return empty_tensor(shape, dtype, device)
+    return make(allocate(_numel(shape), dtype, shape, device), 0, shape, strides, dtype)
+
+
+# Python ints up to this size convert exactly to float64 and never overflow float32/float16
+# (a larger one takes the general path, which raises torch's overflow error if needed).
+_EXACT_INT = 1 << 53
+# The CPU backend: the fast paths below launch its flat kernels directly (its `allocate` is
+# np.empty and its `elementwise` is its launcher, so reaching them through it costs nothing).
+_CPU = backend_for(CPU)
+_cpu_allocate = _CPU.allocate
+
+
+def _fast_path(op, operands):
+    """The per-op floor for the common case: contiguous inputs of one dtype and shape, or a
+    contiguous tensor and Python numbers (a ternary op's third operand: a number); everything
+    else returns None."""
+    a = operands[0]
+    if type(a) is not Tensor:
+        return None
+    entry = op.fast.get(a.dtype)
+    if entry is None or a.device is not CPU or not (a._contig or a._contig is None and a.is_contiguous()):
+        return None
+    n = _numel(a._shape)
+    if n == 0 or _CPU.parallel(n):
+        return None
+    flat = entry[2]
+    if flat is None:
+        flat = entry[2] = _CPU.flat_kernel(entry[0])
+    result_dtype = entry[1]
+    if op.arity == 1:
+        store = _cpu_allocate(n, result_dtype.np)
+        flat(store, 0, a._storage, a._offset, 1, n, 1)
+        return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
+    b = operands[1]
+    if type(b) is Tensor:
+        if b.dtype is not a.dtype or b.device is not CPU or not (b._contig or b._contig is None and b.is_contiguous()):
+            return None
+        if b._shape != a._shape:
+            return _broadcast_fast_path(entry, a, b) if op.arity == 2 else None
+        bs, bo, sb = b._storage, b._offset, 1
+    else:
+        bs = _fast_number(b, a.dtype)
+        if bs is None:
+            return None
+        if op.scalar_kernels is not None and b in op.scalar_kernels:
+            store = _cpu_allocate(n, result_dtype.np)  # x ** 0.5: the unary special kernel
+            _CPU.flat_kernel(op.scalar_kernels[b])(store, 0, a._storage, a._offset, 1, n, 1)
+            return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
+        bo = sb = 0
+    if op.arity == 2:
+        store = _cpu_allocate(n, result_dtype.np)
+        flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, n, 1)
+    else:
+        c = operands[2]
+        cs = None if type(c) is Tensor else _fast_number(c, a.dtype)
+        if cs is None:
+            return None
+        store = _cpu_allocate(n, result_dtype.np)
+        flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, cs, 0, 0, n, 1)
+    return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
+
+
+_FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def _fast_number(x, d):
+    """A one-element storage of the Python number `x` in the tensor dtype `d` when it
+    converts exactly and without overflow (floats: finite in range, or an int up to 2**53;
+    int64: an int in range); else None (the general path converts it)."""
+    if d.is_floating_point:
+        if type(x) is float:
+            if d is dt.float32 and (x > _FLT_MAX or x < -_FLT_MAX):
+                return None  # out of float32's range: the general path (no NumPy overflow warning)
+        elif not (type(x) is int and -_EXACT_INT <= x <= _EXACT_INT):
+            return None
+    elif not (type(x) is int and d is dt.int64 and -_INT64 <= x < _INT64):
+        return None
+    return np.array((x,), d.np)
+
+
+_INT64 = 1 << 63
+
+
+# (shape of a, shape of b) -> (result shape, numel, result strides, a's and b's broadcast
+# strides) for contiguous operands; None when the shapes do not broadcast.
+_BROADCASTS = {}
+
+
+def _broadcast_fast_path(entry, a, b):
+    """Two contiguous tensors of one dtype and different shapes (``x - x.max(1, keepdim=True)``):
+    the broadcast is worked out once per pair of shapes and the dtype checks are skipped."""
+    key = (a._shape, b._shape)
+    bc = _BROADCASTS.get(key, False)
+    if bc is False:
+        try:
+            shape = broadcast_shapes(a._shape, b._shape)
+        except RuntimeError:
+            bc = None  # the general path raises torch's error
+        else:
+            bc = (shape, _numel(shape), contiguous_strides(shape),
+                  broadcast_strides(a._shape, a._strides, shape), broadcast_strides(b._shape, b._strides, shape))
+        remember(_BROADCASTS, key, bc)
+    if bc is None or bc[1] == 0:
+        return None
+    shape, n, strides, sa, sb = bc
+    store = _cpu_allocate(n, entry[1].np)
+    _CPU.elementwise(entry[0], shape, n, (store, 0, strides), [(a._storage, a._offset, sa), (b._storage, b._offset, sb)])
+    return make_contiguous(store, 0, shape, strides, entry[1])
+
+
+def _prepare_fast_paths():
+    """Record, per op and dtype, the kernel that needs no cast, promotion or value check."""
+    for op in OPS:
+        if op.condition_first:
+            continue  # (where: operand 0 is a bool mask)
+        for d in dt.ALL_DTYPES:
+            if d is dt.float16:
+                continue
+            if not d.is_floating_point and (op.check is not None or op.late_check is not None):
+                continue
+            try:
+                res, compute, kernel_dtype, _ = op.dtypes([make(np.empty(1, d.np), 0, (1,), (1,), d)] * op.arity)
+            except RuntimeError:
+                continue
+            if compute is d and res is kernel_dtype:
+                op.fast[d] = [op.kernel_name(compute), res, None]  # kernel bound on first use
+
+
+_prepare_fast_paths()

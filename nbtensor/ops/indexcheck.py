@@ -1,0 +1,77 @@
+"""Index validation shared by advanced indexing and the selection functions.
+
+Every index value is checked here, in the facade, before any kernel runs: the kernels do
+no bounds checking (DESIGN §1).
+"""
+import numpy as np
+
+from nbtensor.core import dtype as dt
+from nbtensor.backends.host import host_array
+from nbtensor.core.device import CPU
+from nbtensor.dispatch.tensor import Tensor
+
+__all__ = ["INDEX_DTYPE_ERROR", "index_array", "check_range", "int64_table", "check_index_device"]
+
+INDEX_DTYPE_ERROR = "tensors used as indices must be long, int, byte or bool tensors"
+
+_INDEX_KINDS = {dt.int64: "int", dt.int32: "int", dt.uint8: "mask", dt.bool: "mask"}
+
+
+def index_array(obj, device=CPU):
+    """An index object (Tensor, ndarray or list) of a tensor on `device` as (host ndarray,
+    kind), kind 'int' or 'mask'.
+
+    IndexError for dtypes torch refuses as indices (floats, int8, int16), and for an index
+    tensor on another device than `device`, unless on the CPU (torch's rule).
+    """
+    if isinstance(obj, Tensor):
+        if obj.device is not device:
+            check_index_device(obj, device)
+        dtype, arr = obj.dtype, host_array(obj)
+    elif isinstance(obj, np.ndarray):
+        dtype, arr = dt.from_numpy_dtype(obj.dtype), obj
+    elif isinstance(obj, range):
+        dtype, arr = dt.int64, np.arange(obj.start, obj.stop, obj.step, dtype=np.int64)
+    else:
+        from nbtensor.ops.bridge import tensor
+        try:
+            t = tensor(obj, device=CPU) if len(obj) else tensor(obj, dtype=dt.int64, device=CPU)
+        except (TypeError, ValueError) as e:
+            raise IndexError(f"{INDEX_DTYPE_ERROR} (could not convert the index {obj!r}: {e})") from None
+        dtype, arr = t.dtype, host_array(t)
+    kind = _INDEX_KINDS.get(dtype)
+    if kind is None:
+        raise IndexError(f"{INDEX_DTYPE_ERROR} (got an index of dtype {dtype})")
+    if kind == "mask" and dtype is dt.uint8:
+        import warnings
+        warnings.warn("indexing with dtype nbtensor.uint8 is deprecated, please use a dtype "
+                      "nbtensor.bool instead.", UserWarning, stacklevel=4)
+    return arr, kind
+
+
+def check_range(arr, size, describe, negative=True, error=IndexError):
+    """Raise `error` when a value of integer array `arr` is outside [-size, size) (or
+    [0, size) when `negative` is false). `describe(value)` words the message.
+
+    Returns the minimum value (so callers know whether negatives need wrapping)."""
+    if arr.size == 0:
+        return 0
+    lo, hi = int(arr.min()), int(arr.max())
+    low_bound = -size if negative else 0
+    if lo < low_bound:
+        raise error(describe(lo))
+    if hi >= size:
+        raise error(describe(hi))
+    return lo
+
+
+def int64_table(arr):
+    """`arr` flattened to a C-contiguous int64 array (no copy when it already is one)."""
+    return np.ascontiguousarray(arr, dtype=np.int64).reshape(-1)
+
+
+def check_index_device(index, device):
+    """torch's rule for the index tensors of ``x[index]`` and ``index_put_``: on the CPU or
+    on `device`, the indexed tensor's (IndexError otherwise)."""
+    if index.device is not CPU and index.device != device:
+        raise IndexError(f"indices should be either on cpu or on the same device as the indexed tensor ({device})")

@@ -1,0 +1,190 @@
+"""``x[index]`` and ``x[index] = value``.
+
+Basic indices (ints, slices with positive steps, None, ...) produce views by stride
+arithmetic. Integer tensors, lists, arrays and bool masks select copies (advanced
+indexing, in _advanced.py).
+"""
+import numbers
+
+import numpy as np
+
+from nbtensor.core import dtype as dt
+from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_no_partial_overlap, check_writable, checked_scalar, copy_into, make,
+                      same_data)
+from nbtensor.ops.views import expand
+
+
+def _is_advanced(item):
+    # Sequences inside an index (a list, a range, a tuple within the index tuple) select.
+    if isinstance(item, (Tensor, np.ndarray, list, range, tuple)):
+        return True
+    return isinstance(item, (bool, np.bool_))
+
+
+def _ellipsis_dims(items, ndim):
+    consumed = ellipses = 0
+    for it in items:
+        if it is Ellipsis:
+            ellipses += 1
+        elif it is not None:
+            consumed += 1
+    if ellipses > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if consumed > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    return ndim - consumed
+
+
+def slice_bounds(s, size):
+    """(start, length, step) of slice `s` on a dimension of `size`; ValueError on step <= 0."""
+    step = 1 if s.step is None else s.step.__index__()
+    if step <= 0:
+        raise ValueError(f"step must be greater than zero (got slice step {step})")
+    start, stop, _ = slice(s.start, s.stop, step).indices(size)
+    length = max(0, (stop - start + step - 1) // step)
+    return start, length, step
+
+
+def basic_view(t, items):
+    """The view selected by basic index items (no tensors, lists or bools among them)."""
+    ndim = len(t._shape)
+    fill = _ellipsis_dims(items, ndim)
+    shape, strides = [], []
+    offset = t._offset
+    d = 0
+    for item in items:
+        if item is None:
+            # torch unsqueezes here: the new dimension's stride spans the next remaining
+            # dimension (size * stride), or 1 at the end, so strides match torch's.
+            shape.append(1)
+            strides.append(t._shape[d] * t._strides[d] if d < ndim else 1)
+        elif item is Ellipsis:
+            shape.extend(t._shape[d:d + fill])
+            strides.extend(t._strides[d:d + fill])
+            d += fill
+        elif type(item) is slice:
+            if item.start is None and item.stop is None and item.step is None:
+                shape.append(t._shape[d])  # `:` keeps the dimension as it is
+                strides.append(t._strides[d])
+            else:
+                start, length, step = slice_bounds(item, t._shape[d])
+                offset += start * t._strides[d]  # (an empty slice too: torch's storage_offset)
+                shape.append(length)
+                strides.append(t._strides[d] * step)
+            d += 1
+        else:
+            try:
+                i = item if type(item) is int else item.__index__()
+            except (AttributeError, TypeError):
+                raise IndexError(
+                    "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                    f"are valid indices (got {type(item).__name__})") from None
+            size = t._shape[d]
+            if i < -size or i >= size:
+                raise IndexError(f"index {i} is out of bounds for dimension {d} with size {size}")
+            offset += (i + size if i < 0 else i) * t._strides[d]
+            d += 1
+    shape.extend(t._shape[d:])
+    strides.extend(t._strides[d:])
+    return make(t._storage, offset, tuple(shape), tuple(strides), t.dtype)
+
+
+_BASIC_TYPES = frozenset((int, slice, type(None), type(Ellipsis)))
+
+
+def _has_advanced(items):
+    for it in items:
+        if type(it) not in _BASIC_TYPES and _is_advanced(it):
+            return True
+    return False
+
+
+def _integer_scalars(items):
+    """`items` with 0-d integer tensors replaced by Python ints and 0-d bool (or uint8)
+    tensors by Python bools: torch indexes with them as with those numbers (an int selects,
+    a bool adds a dimension of size 1 or 0), so the tensor's memory is not an index that
+    could overlap the destination."""
+    return tuple(_scalar_index(it) if type(it) is Tensor and not it._shape and not it.dtype.is_floating_point
+                 else it for it in items)
+
+
+def _scalar_index(t):
+    value = t._element()
+    return bool(value) if t.dtype in (dt.bool, dt.uint8) else int(value)
+
+
+def getitem(t, index):
+    """``t[index]``: a view for basic indices, a copy for advanced ones."""
+    items = index if type(index) is tuple else (index,)
+    if _has_advanced(items):
+        items = _integer_scalars(items)
+        if _has_advanced(items):
+            from nbtensor.ops.advanced_indexing import advanced_getitem
+            return advanced_getitem(t, items)
+    return basic_view(t, items)
+
+
+def check_value(t, value):
+    """torch's check of the value of ``t[...] = value``, made before the index is read: a
+    number must convert to t's dtype without overflow. Returns the value as the write takes it:
+    a Tensor or a number as given, anything else (a list, a NumPy array: an nbtensor
+    extension, torch refuses them with a TypeError) converted to a tensor of t's dtype and
+    device."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, numbers.Number):
+        checked_scalar(value, t.dtype)
+        return value
+    from nbtensor.ops.bridge import tensor as make_tensor
+    return make_tensor(value, dtype=t.dtype, device=t.device)
+
+
+def _check_overlap(target, value):
+    """torch's copy_to for ``t[basic] = tensor``: a 0-d value fills (nothing checked); a value
+    of the target's shape (after dropping leading size-1 dims, then expanded to it with torch's
+    strides) is copied with copy_'s partial-overlap check (``x[1:4] = x[0:3]`` is refused; a
+    value expanded along a dimension is not dense, so torch cannot tell and the value is read
+    from a copy)."""
+    if not value._shape or not _overlaps(target, value):
+        return
+    if value._shape != target._shape:
+        k = 0
+        while k < len(value._shape) and value._shape[k] == 1:
+            k += 1
+        value = make(value._storage, value._offset, value._shape[k:], value._strides[k:], value.dtype)
+        try:
+            value = expand(value, target._shape)
+        except RuntimeError:
+            return  # the copy raises torch's shape error
+    check_no_partial_overlap(target, value)
+
+
+def setitem(t, index, value):
+    """``t[index] = value``, written into `t`'s memory."""
+    items = index if type(index) is tuple else (index,)
+    if _has_advanced(items):
+        items = _integer_scalars(items)
+        if _has_advanced(items):
+            from nbtensor.ops.advanced_indexing import advanced_setitem
+            advanced_setitem(t, items, value)
+            return
+    try:
+        target = basic_view(t, items)
+    except IndexError:
+        check_value(t, value)  # torch checks the value before it reads the index
+        raise
+    if isinstance(value, Tensor) and same_data(target, value):
+        return  # (x[:] = x: torch's copy_ skips the same elements)
+    check_writable(target)
+    if isinstance(value, Tensor):
+        _check_overlap(target, value)  # (on the value as given: torch's own view of it)
+        # torch lets a value with extra leading size-1 dimensions fill a smaller target.
+        while value.dim() > target.dim() and value._shape[0] == 1:
+            value = value.squeeze(0)
+    elif not isinstance(value, numbers.Number):
+        value = check_value(t, value)
+    copy_into(target, value)
+
+
+Tensor.__getitem__ = getitem
+Tensor.__setitem__ = setitem
