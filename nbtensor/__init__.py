@@ -5,37 +5,28 @@ element-wise math with broadcasting, reductions, the NumPy bridge and torch's pr
 """
 from nbtensor.core import dtype as _dtype
 from nbtensor.core.dtype import (bool, uint8, int8, int16, int32, int64, float16, float32, float64, dtype,
-                     get_default_dtype, set_default_dtype, promote_types, can_cast)
+                                 get_default_dtype, set_default_dtype, promote_types, can_cast)
 from nbtensor.core.dtype import int32 as int, int64 as long, float16 as half, float32 as float, float64 as double
 from nbtensor.core.dtype import int16 as short
 from nbtensor.core.device import device, get_default_device, set_default_device
+from nbtensor.core.plan import broadcast_shapes as _broadcast_shapes
 from nbtensor.core.size import Size
-from nbtensor.dispatch.tensor import Tensor
-from nbtensor.ops import views as _views  # noqa: F401  (installs the shape methods)
-from nbtensor.ops import indexing as _indexing  # noqa: F401  (installs __getitem__ / __setitem__)
-from nbtensor.ops.views import (view_as, reshape, flatten, unflatten, t, transpose, permute, squeeze, unsqueeze,
-                     narrow, select, unbind, split, chunk, diagonal, movedim, broadcast_to,
-                     tensor_split)
-from nbtensor.ops.views import swapaxes, transpose as swapdims, movedim as moveaxis
-from nbtensor.ops.creation import (empty, zeros, ones, full, eye, arange, linspace, logspace, rand, randn,
-                        randint, randperm, normal, zeros_like, ones_like, empty_like, full_like,
-                        rand_like, randn_like, randint_like, manual_seed, seed, initial_seed,
-                        Generator, default_generator, empty_strided)
-from nbtensor.ops.bridge import from_numpy, as_tensor, tensor, from_dlpack, asarray
-from nbtensor.ops.printing import set_printoptions, get_printoptions
-from nbtensor.ops.elementwise_forms import *  # noqa: F401,F403  (element-wise ops, reductions)
-from nbtensor.ops.reduce import *  # noqa: F401,F403
-from nbtensor.ops.advanced_indexing import index_put  # noqa: F401  (also installs Tensor.index_put_)
-from nbtensor.ops.selecting import *  # noqa: F401,F403
-from nbtensor.ops.joining import *  # noqa: F401,F403
-from nbtensor.ops.sorting import *  # noqa: F401,F403
-from nbtensor.ops.counting import *  # noqa: F401,F403
 from nbtensor.core import return_types  # noqa: F401
-from nbtensor.ops.legacy import *  # noqa: F401,F403  (FloatTensor, ..., Tensor.type, Tensor.data)
+from nbtensor.dispatch import dispatcher as _dispatcher
+from nbtensor.dispatch.tensor import Tensor
+# Every op module registers its functions, methods and operators with the dispatcher;
+# `install` below puts them all in place at once (the order of these imports is free).
+from nbtensor.ops import (advanced_indexing, bridge, counting, creation, elementwise_forms,  # noqa: F401
+                          indexing, joining, legacy, linalg as _linalg_ops, printing, reduce, selecting,
+                          sorting, views)
+from nbtensor.ops.legacy import *  # noqa: F401,F403  (FloatTensor, ...: classes, not ops)
 from nbtensor.autograd.grad_mode import *  # noqa: F401,F403
-from nbtensor.ops.linalg import *  # noqa: F401,F403  (linear algebra; also installs Tensor.mm, @, ...)
 from nbtensor import linalg  # noqa: F401
 from nbtensor import cuda
+
+_dispatcher.install(globals(), Tensor)
+del (advanced_indexing, bridge, counting, creation, elementwise_forms, indexing, joining, legacy,
+     _linalg_ops, printing, reduce, selecting, sorting, views)
 
 __version__ = "0.1.0"
 
@@ -69,13 +60,5 @@ def adjoint(input):
 
 def broadcast_shapes(*shapes):
     """The shape all `shapes` broadcast to, as a `Size`."""
-    from nbtensor.core.plan import broadcast_shapes as _bs
-    return Size(_bs(*[tuple(s) if not isinstance(s, int) else (s,) for s in shapes]))
+    return Size(_broadcast_shapes(*[tuple(s) if not isinstance(s, int) else (s,) for s in shapes]))
 
-
-# Last: every public function and Tensor method with a `dim`/`keepdim` parameter also
-# takes NumPy's `axis`/`keepdims`, as in torch.
-from nbtensor.ops import numpy_names as _numpy_names  # noqa: E402
-
-_numpy_names.install(globals(), Tensor)
-_numpy_names.install(vars(linalg))

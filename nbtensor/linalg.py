@@ -1,5 +1,8 @@
 """``nbtensor.linalg``: the functions of ``torch.linalg`` (decompositions, solvers, norms),
 batched over leading dimensions, and `LinAlgError`."""
+import types as _types
+
+from nbtensor.core.numpy_names import accept_numpy_names as _accept_numpy_names
 from nbtensor.ops.linalg.contract import linalg_cross as cross
 from nbtensor.ops.linalg.decomp import LinAlgError, det, eigh, eigvalsh, inv, matrix_rank, pinv, solve, svdvals
 from nbtensor.ops.linalg.decomp import linalg_cholesky as cholesky
@@ -18,3 +21,10 @@ __all__ = ["LinAlgError", "inv", "det", "slogdet", "svd", "svdvals", "solve", "q
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     """``torch.linalg.diagonal``: the diagonal of the last two dimensions (a view)."""
     return _diagonal(A, offset, dim1, dim2)
+
+
+# torch's parser takes NumPy's axis=/keepdims= here too (``vector_norm(x, axis=2)``).
+for _name in __all__:
+    if isinstance(globals()[_name], _types.FunctionType):
+        globals()[_name] = _accept_numpy_names(globals()[_name])
+del _name

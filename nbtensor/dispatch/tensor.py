@@ -18,13 +18,21 @@ from nbtensor.core.device import device as _device_cls
 from nbtensor.core.layout import strides_of_inputs
 from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides, row_major
 from nbtensor.core.plan import numel as _numel
+from nbtensor.core.numpy_names import accept_numpy_names
 from nbtensor.core.size import Size
+from nbtensor.dispatch import dispatcher as forms
 
 _CPU = backend_for(CPU)  # the CPU fast paths below ask it when threads would pay
 
 __all__ = ["Tensor"]
 
 
+
+
+def check_requires_grad(requires_grad):
+    """A creator's ``requires_grad=True`` raises until autograd lands (issue 12)."""
+    if requires_grad:
+        raise RuntimeError("requires_grad=True: autograd is not available in this release of nbtensor")
 
 
 def make(storage, offset, shape, strides, dtype):
@@ -321,15 +329,12 @@ class Tensor:
     __slots__ = ("_storage", "_offset", "_shape", "_strides", "dtype", "device", "_contig", "__weakref__")
     __array_priority__ = 1000
 
-    def __new__(cls, *args, device=None):
-        from nbtensor.ops.creation import legacy_constructor
-        return legacy_constructor(args, device)
-
     # ----------------------------------------------------------------- metadata
     @property
     def shape(self):
         return tuple.__new__(Size, self._shape)
 
+    @accept_numpy_names
     def size(self, dim=None):
         """The shape as a `Size`, or the size of dimension `dim`."""
         if dim is None:
@@ -339,6 +344,7 @@ class Tensor:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._shape[dim]
 
+    @accept_numpy_names
     def stride(self, dim=None):
         """Strides in elements, or the stride of dimension `dim`."""
         if dim is None:
@@ -597,12 +603,6 @@ class Tensor:
             return self.item().__format__(spec)
         return object.__format__(self, spec)
 
-    def __repr__(self):
-        from nbtensor.ops.printing import tensor_repr
-        return tensor_repr(self)
-
-    __str__ = __repr__
-
     def __reduce__(self):
         return (_rebuild, (host_array(self).copy(), self.dtype.name, str(self.device)))
 
@@ -613,8 +613,10 @@ class Tensor:
 
 
 def _rebuild(array, dtype_name, device="cpu"):
-    from nbtensor.ops.bridge import from_numpy
-    return from_numpy(array).to(device)
+    """Unpickle a tensor: its values (a host array) onto `device`."""
+    array = np.ascontiguousarray(array)
+    return make(from_host(array, to_device(device)), 0, array.shape, contiguous_strides(array.shape),
+                dt.from_numpy_dtype(array.dtype))
 
 
 _LEGACY_NAMES = {
@@ -643,7 +645,7 @@ def _add_dtype_shortcuts():
             return self.to(_d)
         cast.__name__ = name
         cast.__doc__ = f"``self.to({d})``"
-        setattr(Tensor, name, cast)
+        forms.method(name, cast)
 
 
 _add_dtype_shortcuts()

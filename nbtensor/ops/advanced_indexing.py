@@ -25,13 +25,14 @@ from nbtensor.backends.base import backend_for
 from nbtensor.backends.host import host_array
 from nbtensor.core.device import CPU
 from nbtensor.backends.base import ADD, COPY
-from nbtensor.ops.indexcheck import check_range, index_array, int64_table
+from nbtensor.ops.indexcheck import check_range, check_value, index_array, int64_table, slice_bounds
 from nbtensor.core.layout import strides_by_inputs
 from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlap_error, _overlaps, allocate, check_writable, checked_scalar,
                       common_device, copy_into, has_internal_overlap, make, make_contiguous, refuse_overlap,
                       scalar_storage)
 from nbtensor.ops.views import view_strides
+from nbtensor.dispatch import dispatcher as forms
 
 __all__ = ["advanced_getitem", "advanced_setitem", "index_put_", "index_put", "parse", "arith"]
 
@@ -164,7 +165,6 @@ def parse(t, items, check=True):
             strides.extend(t._strides[d:d + fill])
             d += fill
         elif kind == "slice":
-            from nbtensor.ops.indexing import slice_bounds
             start, length, step = slice_bounds(payload, t._shape[d])
             if length:
                 offset += start * t._strides[d]
@@ -223,7 +223,7 @@ def parse(t, items, check=True):
     return plan.check_dims().check() if check else plan
 
 
-def _retry(items):
+def as_torch_reads(items):
     """The index as torch reads it when it differs from `items` (a lone list taken as a
     tuple), else None."""
     tup = _as_tuple(items)
@@ -232,10 +232,6 @@ def _retry(items):
 
 def advanced_getitem(t, items):
     """``t[items]`` for an index holding tensors, lists, arrays or bools: a new tensor."""
-    tup = _retry(items)
-    if tup is not None:
-        from nbtensor.ops.indexing import getitem
-        return getitem(t, tup)
     single = _full_mask(t, items)
     if single is not None:
         return _masked_select_same_shape(t, single)
@@ -429,13 +425,7 @@ def _put(t, plan, value, mode, strip=True):
 
 def advanced_setitem(t, items, value):
     """``t[items] = value`` for an advanced index: writes into t's memory."""
-    tup = _retry(items)
-    if tup is not None:
-        from nbtensor.ops.indexing import setitem
-        setitem(t, tup, value)
-        return
     if type(value) is not Tensor and not isinstance(value, numbers.Number):
-        from nbtensor.ops.indexing import check_value
         value = check_value(t, value)  # a list or array: converted to a tensor
     mask = _full_mask(t, items)
     if mask is not None and (not isinstance(value, Tensor) or value.numel() == 1):
@@ -544,9 +534,6 @@ def index_put(input, indices, values, accumulate=False):
     return index_put_(input.clone(), indices, values, accumulate)
 
 
-def attach():
-    Tensor.index_put_ = index_put_
-    Tensor.index_put = index_put
-
-
-attach()
+forms.method("index_put_", index_put_)
+forms.method("index_put", index_put)
+forms.function("index_put", index_put)

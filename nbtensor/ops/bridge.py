@@ -8,7 +8,8 @@ from nbtensor.backends.base import backend_for
 from nbtensor.backends.host import from_host, host_array
 from nbtensor.core.device import CPU, to_device
 from nbtensor.core.plan import contiguous_strides
-from nbtensor.dispatch.tensor import Tensor, make
+from nbtensor.dispatch.tensor import check_requires_grad, Tensor, make
+from nbtensor.dispatch import dispatcher as forms
 
 __all__ = ["from_numpy", "as_tensor", "tensor", "from_dlpack", "asarray"]
 
@@ -88,7 +89,6 @@ def _to_array(data):
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data` (nested lists, numbers, arrays or tensors)."""
-    from nbtensor.ops.creation import check_requires_grad
     check_requires_grad(requires_grad)
     device = data.device if device is None and isinstance(data, Tensor) else to_device(device)
     if isinstance(data, Tensor):
@@ -126,7 +126,6 @@ def as_tensor(data, dtype=None, device=None):
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     """`obj` as a tensor: shares memory with a tensor or ndarray when it can, unless
     ``copy=True``; ``copy=False`` raises when a copy would be needed."""
-    from nbtensor.ops.creation import check_requires_grad
     check_requires_grad(requires_grad)
     if copy:
         return tensor(obj, dtype=dtype, device=device)
@@ -155,3 +154,6 @@ def from_dlpack(ext):
         raise RuntimeError(
             f"from_dlpack: DLPack device type {device_type} is not supported in this release (CPU only)")
     return from_numpy(np.from_dlpack(ext))
+
+
+forms.functions(__all__, globals())

@@ -13,7 +13,8 @@ from nbtensor.core import dtype as dt
 from nbtensor.backends.host import host_array
 from nbtensor.ops.creation import _wrap
 from nbtensor.dispatch.out import result_or_out
-from nbtensor.dispatch.tensor import Tensor, common_device, wrap_dim
+from nbtensor.dispatch.tensor import common_device, wrap_dim
+from nbtensor.dispatch import dispatcher as forms
 
 __all__ = ["unique", "unique_consecutive", "bincount", "histc"]
 
@@ -118,10 +119,5 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     return result_or_out(_wrap(counts, input.dtype, input.device), out, "histc")
 
 
-def attach():
-    """Install the counting functions as Tensor methods."""
-    for name in _METHODS:
-        setattr(Tensor, name, globals()[name])
-
-
-attach()
+forms.functions(__all__, globals())
+forms.methods(_METHODS, globals())

@@ -10,8 +10,10 @@ from nbtensor.backends.host import from_host, host_array
 from nbtensor.core.device import CPU, to_device
 from nbtensor.core.plan import contiguous_strides
 from nbtensor.core.size import Size
-from nbtensor.dispatch.tensor import Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
+from nbtensor.dispatch.tensor import check_requires_grad, Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
 from nbtensor.ops.views import parse_sizes
+from nbtensor.dispatch import dispatcher as forms
+from nbtensor.ops.bridge import tensor
 
 __all__ = [
     "empty", "zeros", "ones", "full", "eye", "arange", "linspace", "logspace", "rand", "randn",
@@ -57,11 +59,6 @@ def seed():
 
 def initial_seed():
     return default_generator.initial_seed()
-
-
-def check_requires_grad(requires_grad):
-    if requires_grad:
-        raise RuntimeError("requires_grad=True: autograd is not available in this release of nbtensor")
 
 
 def _resolve(dtype, device, requires_grad=False, default=None):
@@ -441,7 +438,6 @@ def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fals
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     """A copy of `data` with `self`'s dtype and device by default."""
-    from nbtensor.ops.bridge import tensor
     return tensor(data, dtype=self.dtype if dtype is None else dtype,
                   device=self.device if device is None else device, requires_grad=requires_grad)
 
@@ -458,21 +454,19 @@ def legacy_constructor(args, device, dtype=None):
         data = args[0]
         if isinstance(data, Tensor):
             return data
-        from nbtensor.ops.bridge import tensor
         return tensor(data, dtype=dtype, device=device)
     return empty(*args, dtype=dtype, device=device)
 
 
-def attach():
-    Tensor.uniform_ = uniform_
-    Tensor.normal_ = normal_
-    Tensor.random_ = random_
-    Tensor.bernoulli_ = bernoulli_
-    Tensor.new_empty = _new(lambda out: out)
-    Tensor.new_zeros = _new(lambda out: copy_into(out, 0))
-    Tensor.new_ones = _new(lambda out: copy_into(out, 1))
-    Tensor.new_full = new_full
-    Tensor.new_tensor = new_tensor
+forms.methods(("uniform_", "normal_", "random_", "bernoulli_", "new_full", "new_tensor"), globals())
+forms.method("new_empty", _new(lambda out: out))
+forms.method("new_zeros", _new(lambda out: copy_into(out, 0)))
+forms.method("new_ones", _new(lambda out: copy_into(out, 1)))
 
 
-attach()
+def _construct(cls, *args, device=None):
+    return legacy_constructor(args, device)
+
+
+forms.method("__new__", staticmethod(_construct))
+forms.functions(__all__, globals())

@@ -5,7 +5,6 @@ For a row ``Op("add", 2, dunders=(...))`` this installs ``nbtensor.add(input, ot
 rounding_mode, decimals, min/max); their wrappers adjust the operands and call the same rows.
 """
 import numbers
-import sys
 
 import numpy as np
 
@@ -13,16 +12,15 @@ from nbtensor.core import dtype as dt
 from nbtensor.backends.host import from_host, host_array
 from nbtensor.ops.elementwise import _FLT_MAX, OPS, OPS_BY_NAME, apply, result_type as _result_type
 from nbtensor.core.plan import contiguous_strides
+from nbtensor.dispatch import dispatcher as forms
 from nbtensor.dispatch.tensor import Tensor, check_no_partial_overlap, check_writable, checked_scalar, common_device, make
 
 __all__ = []
-_module = sys.modules[__name__]
 
 
 def _export(name, fn):
     fn.__name__ = name
-    setattr(_module, name, fn)
-    __all__.append(name)
+    forms.function(name, fn)
 
 
 def _is_operand(x):
@@ -162,23 +160,31 @@ def _dunder_kind(name):
     return "forward"
 
 
-def install():
+# Operators whose torch semantics differ from their row's generated form (defined above).
+_SPECIAL_DUNDERS = {"__invert__": _invert, "__rtruediv__": _rtruediv}
+
+
+def _register_table_forms():
+    """Every row's function, methods, in-place methods and operators (as defaults: the
+    wrappers below, for ops with extra arguments, replace some)."""
     for op in OPS:
         if op.function:
             for name in op.methods or (op.name,):
-                _export(name, _make_function(op))
+                function = _make_function(op)
+                function.__name__ = name
+                forms.function(name, function, default=True)
         for name in op.methods:
-            setattr(Tensor, name, _make_method(op))
+            forms.method(name, _make_method(op), default=True)
             if op.inplace:
-                setattr(Tensor, name + "_", _make_inplace(op))
+                forms.method(name + "_", _make_inplace(op), default=True)
         for name in op.dunders:
-            setattr(Tensor, name, _make_dunder(op, _dunder_kind(name)))
-    Tensor.__invert__ = _invert
-    Tensor.__rtruediv__ = _rtruediv
-    Tensor.__pos__ = lambda self: self.clone()
+            if name not in _SPECIAL_DUNDERS:
+                forms.method(name, _make_dunder(op, _dunder_kind(name)), default=True)
+    forms.methods(_SPECIAL_DUNDERS, _SPECIAL_DUNDERS)
+    forms.method("__pos__", lambda self: self.clone())
 
 
-install()
+_register_table_forms()
 
 
 # ---------------------------------------------------------------- ops with extra arguments
@@ -237,8 +243,8 @@ for _name, _aliases in (("add", ("add",)), ("sub", ("sub", "subtract"))):
     _f, _m, _m_ = _with_alpha(_name)
     for _alias in _aliases:
         _export(_alias, _f)
-        setattr(Tensor, _alias, _m)
-        setattr(Tensor, _alias + "_", _m_)
+        forms.method(_alias, _m)
+        forms.method(_alias + "_", _m_)
 
 _ROUNDING = {None: "div", "floor": "floor_divide", "trunc": "div_trunc"}
 
@@ -267,8 +273,8 @@ def _div_method_(self, other, *, rounding_mode=None):
 
 for _alias in ("div", "divide"):
     _export(_alias, div)
-    setattr(Tensor, _alias, _div_method)
-    setattr(Tensor, _alias + "_", _div_method_)
+    forms.method(_alias, _div_method)
+    forms.method(_alias + "_", _div_method_)
 
 
 def round(input, *, decimals=0, out=None):
@@ -293,10 +299,10 @@ def _round_method_(self, decimals=0):
 
 
 _export("round", round)
-Tensor.round = _round_method
-Tensor.round_ = _round_method_
-Tensor.__round__ = lambda self, ndigits=None: round(self, decimals=ndigits or 0) if self.dim() else (
-    self.item().__round__(ndigits))
+forms.method("round", _round_method)
+forms.method("round_", _round_method_)
+forms.method("__round__", lambda self, ndigits=None: round(self, decimals=ndigits or 0) if self.dim() else (
+    self.item().__round__(ndigits)))
 
 
 def _python_scalar_argument(value):
@@ -376,8 +382,8 @@ def _cast_error(self, *others):
 
 for _alias in ("clamp", "clip"):
     _export(_alias, clamp)
-    setattr(Tensor, _alias, lambda self, min=None, max=None: clamp(self, min, max))
-    setattr(Tensor, _alias + "_", _clamp_)
+    forms.method(_alias, lambda self, min=None, max=None: clamp(self, min, max))
+    forms.method(_alias + "_", _clamp_)
 
 
 def clamp_min(input, min, *, out=None):
@@ -390,10 +396,10 @@ def clamp_max(input, max, *, out=None):
 
 _export("clamp_min", clamp_min)
 _export("clamp_max", clamp_max)
-Tensor.clamp_min = lambda self, min: clamp(self, min=min)
-Tensor.clamp_max = lambda self, max: clamp(self, max=max)
-Tensor.clamp_min_ = lambda self, min: _clamp_(self, min=min)
-Tensor.clamp_max_ = lambda self, max: _clamp_(self, max=max)
+forms.method("clamp_min", lambda self, min: clamp(self, min=min))
+forms.method("clamp_max", lambda self, max: clamp(self, max=max))
+forms.method("clamp_min_", lambda self, min: _clamp_(self, min=min))
+forms.method("clamp_max_", lambda self, max: _clamp_(self, max=max))
 
 
 def where(condition, input=None, other=None, *, out=None):
@@ -423,7 +429,7 @@ def _where(condition, input, other, out):
 
 
 _export("where", where)
-Tensor.where = lambda self, condition, other: where(condition, self, other)
+forms.method("where", lambda self, condition, other: where(condition, self, other))
 
 
 def _lerp_signature(name, input, end, weight, method):
@@ -456,8 +462,8 @@ def _lerp_method_(self, end, weight):
 
 
 _export("lerp", lerp)
-Tensor.lerp = _lerp_method
-Tensor.lerp_ = _lerp_method_
+forms.method("lerp", _lerp_method)
+forms.method("lerp_", _lerp_method_)
 
 
 def float_power(input, exponent, *, out=None):
@@ -468,7 +474,7 @@ def float_power(input, exponent, *, out=None):
 
 
 _export("float_power", float_power)
-Tensor.float_power = float_power
+forms.method("float_power", float_power)
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -500,5 +506,5 @@ def result_type(tensor1, tensor2):
 
 for _name in ("isclose", "allclose", "equal"):
     _export(_name, globals()[_name])
-    setattr(Tensor, _name, globals()[_name])
+    forms.method(_name, globals()[_name])
 _export("result_type", result_type)

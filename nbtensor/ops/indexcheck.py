@@ -3,14 +3,18 @@
 Every index value is checked here, in the facade, before any kernel runs: the kernels do
 no bounds checking (DESIGN §1).
 """
+import numbers
+
 import numpy as np
 
 from nbtensor.core import dtype as dt
 from nbtensor.backends.host import host_array
 from nbtensor.core.device import CPU
-from nbtensor.dispatch.tensor import Tensor
+from nbtensor.dispatch.tensor import Tensor, checked_scalar
+from nbtensor.ops.bridge import tensor
 
-__all__ = ["INDEX_DTYPE_ERROR", "index_array", "check_range", "int64_table", "check_index_device"]
+__all__ = ["INDEX_DTYPE_ERROR", "index_array", "check_range", "int64_table", "check_index_device",
+           "slice_bounds", "check_value"]
 
 INDEX_DTYPE_ERROR = "tensors used as indices must be long, int, byte or bool tensors"
 
@@ -33,7 +37,6 @@ def index_array(obj, device=CPU):
     elif isinstance(obj, range):
         dtype, arr = dt.int64, np.arange(obj.start, obj.stop, obj.step, dtype=np.int64)
     else:
-        from nbtensor.ops.bridge import tensor
         try:
             t = tensor(obj, device=CPU) if len(obj) else tensor(obj, dtype=dt.int64, device=CPU)
         except (TypeError, ValueError) as e:
@@ -75,3 +78,27 @@ def check_index_device(index, device):
     on `device`, the indexed tensor's (IndexError otherwise)."""
     if index.device is not CPU and index.device != device:
         raise IndexError(f"indices should be either on cpu or on the same device as the indexed tensor ({device})")
+
+
+def slice_bounds(s, size):
+    """(start, length, step) of slice `s` on a dimension of `size`; ValueError on step <= 0."""
+    step = 1 if s.step is None else s.step.__index__()
+    if step <= 0:
+        raise ValueError(f"step must be greater than zero (got slice step {step})")
+    start, stop, _ = slice(s.start, s.stop, step).indices(size)
+    length = max(0, (stop - start + step - 1) // step)
+    return start, length, step
+
+
+def check_value(t, value):
+    """torch's check of the value of ``t[...] = value``, made before the index is read: a
+    number must convert to t's dtype without overflow. Returns the value as the write takes it:
+    a Tensor or a number as given, anything else (a list, a NumPy array: an nbtensor
+    extension, torch refuses them with a TypeError) converted to a tensor of t's dtype and
+    device."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, numbers.Number):
+        checked_scalar(value, t.dtype)
+        return value
+    return tensor(value, dtype=t.dtype, device=t.device)

@@ -2,16 +2,19 @@
 
 Basic indices (ints, slices with positive steps, None, ...) produce views by stride
 arithmetic. Integer tensors, lists, arrays and bool masks select copies (advanced
-indexing, in _advanced.py).
+indexing, in advanced_indexing.py).
 """
 import numbers
 
 import numpy as np
 
 from nbtensor.core import dtype as dt
-from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_no_partial_overlap, check_writable, checked_scalar, copy_into, make,
+from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_no_partial_overlap, check_writable, copy_into, make,
                       same_data)
+from nbtensor.ops import advanced_indexing
+from nbtensor.ops.indexcheck import check_value, slice_bounds
 from nbtensor.ops.views import expand
+from nbtensor.dispatch import dispatcher as forms
 
 
 def _is_advanced(item):
@@ -33,16 +36,6 @@ def _ellipsis_dims(items, ndim):
     if consumed > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     return ndim - consumed
-
-
-def slice_bounds(s, size):
-    """(start, length, step) of slice `s` on a dimension of `size`; ValueError on step <= 0."""
-    step = 1 if s.step is None else s.step.__index__()
-    if step <= 0:
-        raise ValueError(f"step must be greater than zero (got slice step {step})")
-    start, stop, _ = slice(s.start, s.stop, step).indices(size)
-    length = max(0, (stop - start + step - 1) // step)
-    return start, length, step
 
 
 def basic_view(t, items):
@@ -119,24 +112,11 @@ def getitem(t, index):
     if _has_advanced(items):
         items = _integer_scalars(items)
         if _has_advanced(items):
-            from nbtensor.ops.advanced_indexing import advanced_getitem
-            return advanced_getitem(t, items)
+            retry = advanced_indexing.as_torch_reads(items)
+            if retry is not None:
+                return getitem(t, retry)
+            return advanced_indexing.advanced_getitem(t, items)
     return basic_view(t, items)
-
-
-def check_value(t, value):
-    """torch's check of the value of ``t[...] = value``, made before the index is read: a
-    number must convert to t's dtype without overflow. Returns the value as the write takes it:
-    a Tensor or a number as given, anything else (a list, a NumPy array: an nbtensor
-    extension, torch refuses them with a TypeError) converted to a tensor of t's dtype and
-    device."""
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, numbers.Number):
-        checked_scalar(value, t.dtype)
-        return value
-    from nbtensor.ops.bridge import tensor as make_tensor
-    return make_tensor(value, dtype=t.dtype, device=t.device)
 
 
 def _check_overlap(target, value):
@@ -165,8 +145,11 @@ def setitem(t, index, value):
     if _has_advanced(items):
         items = _integer_scalars(items)
         if _has_advanced(items):
-            from nbtensor.ops.advanced_indexing import advanced_setitem
-            advanced_setitem(t, items, value)
+            retry = advanced_indexing.as_torch_reads(items)
+            if retry is not None:
+                setitem(t, retry, value)
+                return
+            advanced_indexing.advanced_setitem(t, items, value)
             return
     try:
         target = basic_view(t, items)
@@ -186,5 +169,5 @@ def setitem(t, index, value):
     copy_into(target, value)
 
 
-Tensor.__getitem__ = getitem
-Tensor.__setitem__ = setitem
+forms.method("__getitem__", getitem)
+forms.method("__setitem__", setitem)

@@ -17,6 +17,7 @@ from nbtensor.dispatch.out import check_out_tensor, resize_out
 from nbtensor.core.plan import contiguous_strides
 from nbtensor.dispatch.tensor import Tensor, _overlaps, check_writable, common_device, copy_into, empty_tensor, make, wrap_dim
 from nbtensor.ops.views import narrow, parse_sizes
+from nbtensor.dispatch import dispatcher as forms
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack", "dstack",
            "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "flip", "fliplr", "flipud",
@@ -303,10 +304,5 @@ def _repeat_counts(repeats, size, dim=0):
     return counts
 
 
-def attach():
-    """Install the reordering functions as Tensor methods."""
-    for name in _METHODS:
-        setattr(Tensor, name, globals()[name])
-
-
-attach()
+forms.functions(__all__, globals())
+forms.methods(_METHODS, globals())

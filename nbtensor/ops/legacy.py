@@ -10,6 +10,7 @@ import numbers
 from nbtensor.core import dtype as dt
 from nbtensor.backends.cuda import require_backend
 from nbtensor.dispatch.tensor import _LEGACY_NAMES, Tensor
+from nbtensor.dispatch import dispatcher as forms
 
 __all__ = ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
            "IntTensor", "LongTensor", "ShortTensor"]
@@ -109,10 +110,6 @@ def _set_data(self, value):
     self.dtype, self.device, self._contig = value.dtype, value.device, value._contig
 
 
-def attach():
-    type_.__name__ = "type"
-    Tensor.type = type_
-    Tensor.data = property(_get_data, _set_data)
-
-
-attach()
+type_.__name__ = "type"
+forms.method("type", type_)
+forms.method("data", property(_get_data, _set_data))

@@ -5,6 +5,7 @@ import numpy as np
 
 from nbtensor.core import dtype as dt
 from nbtensor.backends.host import host_array
+from nbtensor.dispatch import dispatcher as forms
 
 __all__ = ["set_printoptions", "get_printoptions"]
 
@@ -187,3 +188,8 @@ def tensor_repr(t):
             suffixes.append(f"dtype={t.dtype}")
         body = format_values(a, indent)
     return _add_suffixes(prefix + body, suffixes, indent)
+
+
+forms.functions(__all__, globals())
+forms.method("__repr__", tensor_repr)
+forms.method("__str__", tensor_repr)

@@ -10,7 +10,6 @@ kernels/cpu/codegen.py) pick a vectorised loop for either layout, writing into s
 that device. The scans and medians run NumPy on the host values (`host_array`) and put
 their results back on the input's device.
 """
-import functools
 import math
 import numbers
 
@@ -26,6 +25,7 @@ from nbtensor.core.plan import contiguous_strides
 from nbtensor.dispatch.tensor import Tensor, _numel, check_writable, common_device, copy_into, make, wrap_dim
 from nbtensor.core.return_types import return_type
 from nbtensor.core.device import CPU
+from nbtensor.dispatch import dispatcher as forms
 
 _CPU = backend_for(CPU)
 
@@ -792,18 +792,15 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
     return _median("nanmedian", input, dim, keepdim, out, skip_nan=True)
 
 
-def _method(fn):
-    @functools.wraps(fn)  # keeps fn's signature visible (see _numpy_names)
-    def method(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
-    return method
+def cumsum_(self, dim, dtype=None):
+    """In-place ``cumsum``; returns `self`."""
+    return self.copy_(cumsum(self, dim, dtype=dtype))
 
 
-def attach():
-    for name in __all__:
-        setattr(Tensor, name, _method(globals()[name]))
-    Tensor.cumsum_ = lambda self, dim, dtype=None: self.copy_(cumsum(self, dim, dtype=dtype))
-    Tensor.cumprod_ = lambda self, dim, dtype=None: self.copy_(cumprod(self, dim, dtype=dtype))
+def cumprod_(self, dim, dtype=None):
+    """In-place ``cumprod``; returns `self`."""
+    return self.copy_(cumprod(self, dim, dtype=dtype))
 
 
-attach()
+forms.functions(__all__, globals())
+forms.methods(__all__ + ["cumsum_", "cumprod_"], globals())

@@ -23,6 +23,7 @@ from nbtensor.dispatch.out import result_or_out
 from nbtensor.core.plan import broadcast_shapes, broadcast_strides
 from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_writable, checked_scalar, common_device, copy_into, empty_tensor,
                       make, scalar_storage, wrap_dim)
+from nbtensor.dispatch import dispatcher as forms
 
 __all__ = ["index_select", "masked_select", "masked_fill", "nonzero", "argwhere", "gather",
            "scatter", "scatter_add", "scatter_reduce", "take", "index_add", "index_copy", "index_fill"]
@@ -471,10 +472,5 @@ def index_fill(input, dim, index, value):
     return index_fill_(input.clone(), dim, index, value)
 
 
-def attach():
-    """Install the selection functions as Tensor methods."""
-    for name in _METHODS:
-        setattr(Tensor, name, globals()[name])
-
-
-attach()
+forms.functions(__all__, globals())
+forms.methods(_METHODS, globals())

@@ -24,6 +24,7 @@ from nbtensor.core.device import CPU
 from nbtensor.backends.host import bits, run_split, split_ranges
 from nbtensor.dispatch.out import result_or_out, write_out
 from nbtensor.dispatch.tensor import Tensor, common_device, wrap_dim
+from nbtensor.dispatch import dispatcher as forms
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "searchsorted"]
 
@@ -261,10 +262,5 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return result_or_out(_wrap(np.asarray(result), dtype, device), out, "searchsorted")
 
 
-def attach():
-    """Install the sorting functions as Tensor methods."""
-    for name in _METHODS:
-        setattr(Tensor, name, globals()[name])
-
-
-attach()
+forms.functions(__all__, globals())
+forms.methods(_METHODS, globals())

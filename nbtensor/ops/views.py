@@ -6,6 +6,7 @@ import warnings
 from nbtensor.backends.base import backend_for
 from nbtensor.core.plan import contiguous_strides
 from nbtensor.dispatch.tensor import Tensor, _numel, make, make_contiguous, wrap_dim
+from nbtensor.dispatch import dispatcher as forms
 
 __all__ = [
     "view", "reshape", "flatten", "unflatten", "t", "transpose", "permute", "squeeze",
@@ -519,24 +520,24 @@ def _H(self):
     return transpose(self, 0, 1)
 
 
-def attach():
-    """Install the shape functions as Tensor methods."""
-    for name in __all__:
-        setattr(Tensor, name, globals()[name])
-    Tensor.swapaxes = swapaxes
-    Tensor.swapdims = transpose
-    Tensor.unfold = unfold
-    Tensor.t_ = _in_place(_t_check, "t_")
-    Tensor.transpose_ = _in_place(transpose, "transpose_")
-    Tensor.swapaxes_ = Tensor.swapdims_ = Tensor.transpose_
-    Tensor.squeeze_ = _in_place(squeeze, "squeeze_")
-    Tensor.unsqueeze_ = _in_place(unsqueeze, "unsqueeze_")
-    Tensor.T = property(_T)
-    Tensor.mT = property(_mT)
-    Tensor.H = property(_H)
-    Tensor.mH = property(_mH)
-    Tensor.adjoint = _adjoint
-    Tensor.ravel = _ravel
-
-
-attach()
+forms.functions(["view_as", "reshape", "flatten", "unflatten", "t", "transpose", "permute", "squeeze",
+                 "unsqueeze", "narrow", "select", "unbind", "split", "chunk", "diagonal", "movedim",
+                 "broadcast_to", "tensor_split", "swapaxes"], globals())
+forms.function("swapdims", transpose)
+forms.function("moveaxis", movedim)
+forms.methods(__all__, globals())
+forms.method("swapaxes", swapaxes)
+forms.method("swapdims", transpose)
+forms.method("unfold", unfold)
+forms.method("t_", _in_place(_t_check, "t_"))
+_transpose_ = _in_place(transpose, "transpose_")
+for _name in ("transpose_", "swapaxes_", "swapdims_"):
+    forms.method(_name, _transpose_)
+forms.method("squeeze_", _in_place(squeeze, "squeeze_"))
+forms.method("unsqueeze_", _in_place(unsqueeze, "unsqueeze_"))
+forms.method("T", property(_T))
+forms.method("mT", property(_mT))
+forms.method("H", property(_H))
+forms.method("mH", property(_mH))
+forms.method("adjoint", _adjoint)
+forms.method("ravel", _ravel)

@@ -15,6 +15,7 @@ from nbtensor.ops.linalg.decomp import det as _det
 from nbtensor.ops.linalg.matrix import diag, diag_embed, trace, tril, triu
 from nbtensor.ops.linalg.products import addbmm, addmm, addmv, baddbmm, bmm, dot, matmul, mm, mv, vdot
 from nbtensor.dispatch.tensor import Tensor
+from nbtensor.dispatch import dispatcher as forms
 
 __all__ = [
     "mm", "bmm", "matmul", "mv", "dot", "vdot", "addmm", "addbmm", "addmv", "baddbmm",
@@ -30,11 +31,8 @@ def det(input, *, out=None):
     return _det(input, out=out)
 
 
-def attach():
-    """Install the linear-algebra methods (``mm``, ``__matmul__``, ``triu_``, ...) on Tensor."""
-    for module in (_linalg_products, _linalg_contract, _linalg_matrix, _linalg_decomp):
-        for name, fn in module.METHODS.items():
-            setattr(Tensor, name, fn)
-
-
-attach()
+forms.functions(__all__, globals())
+# the linear-algebra methods (``mm``, ``__matmul__``, ``triu_``, ...)
+for _module in (_linalg_products, _linalg_contract, _linalg_matrix, _linalg_decomp):
+    for _name, _fn in _module.METHODS.items():
+        forms.method(_name, _fn)

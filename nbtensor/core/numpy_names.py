@@ -4,7 +4,6 @@ method with those parameters, and D2L's code uses them (``A.sum(axis=1, keepdims
 """
 import functools
 import inspect
-import types
 
 ALIASES = {"axis": "dim", "keepdims": "keepdim"}
 
@@ -36,14 +35,3 @@ def accept_numpy_names(fn):
 
     return wrapper
 
-
-def install(namespace, cls=None):
-    """Wrap every public function of `namespace` (a module's dict) and every method of
-    `cls` that has a ``dim`` or ``keepdim`` parameter."""
-    for name, obj in list(namespace.items()):
-        if not name.startswith("_") and isinstance(obj, types.FunctionType):
-            namespace[name] = accept_numpy_names(obj)
-    if cls is not None:
-        for name, obj in list(vars(cls).items()):
-            if isinstance(obj, types.FunctionType) and not name.startswith("__"):
-                setattr(cls, name, accept_numpy_names(obj))

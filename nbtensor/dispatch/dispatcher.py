@@ -1,0 +1,97 @@
+"""The dispatch point: the one registry every op's public forms pass through.
+
+Every op module registers its forms here — functions of the ``nbtensor`` namespace
+(`function`), ``Tensor`` methods, properties and operators (`method`) — and nothing else
+sets attributes on ``Tensor`` or fills the namespace. `install` puts them in place once,
+after every op module is imported, so no form depends on the order of imports; a name two
+modules register is an error, not a silent override.
+
+Each form is installed as its `entry`: while nothing records, the op's own function (no
+extra frame: per-op cost unchanged); once a recorder is set (`set_recorder`, autograd's
+hook), a wrapper that hands every call to it. Inside an op, the storage work starts with
+`tensor.common_device` (the one device check: torch's "Expected all tensors to be on the
+same device") and `backends.backend_for` of that device.
+"""
+import types
+
+from nbtensor.core.numpy_names import accept_numpy_names
+
+__all__ = ["function", "method", "functions", "methods", "install", "set_recorder"]
+
+_FUNCTIONS = {}   # name -> the function of the nbtensor namespace
+_METHODS = {}     # name -> the Tensor attribute (function, property or operator)
+# The forms an op table generates for every row (`default=True`); a form registered for the
+# same name without `default` (an op with extra arguments: add's alpha) takes precedence.
+_DEFAULT_FUNCTIONS = {}
+_DEFAULT_METHODS = {}
+_installed = []   # (namespace, cls) of each install, redone when the recorder changes
+_recorder = None
+
+
+def _register(table, kind, name, form):
+    old = table.get(name)
+    if old is not None and old is not form:
+        raise RuntimeError(f"two ops register the {kind} {name!r}: {old!r} and {form!r}")
+    table[name] = form
+    return form
+
+
+def function(name, fn, default=False):
+    """Register `fn` as ``nbtensor.<name>``; returns `fn`."""
+    return _register(_DEFAULT_FUNCTIONS if default else _FUNCTIONS, "function", name, fn)
+
+
+def method(name, form, default=False):
+    """Register `form` (a function, a property) as ``Tensor.<name>``; returns `form`."""
+    return _register(_DEFAULT_METHODS if default else _METHODS, "method", name, form)
+
+
+def functions(names, namespace):
+    """Register ``namespace[name]`` as ``nbtensor.<name>`` for each of `names`."""
+    for name in names:
+        function(name, namespace[name])
+
+
+def methods(names, namespace):
+    """Register ``namespace[name]`` as ``Tensor.<name>`` for each of `names`."""
+    for name in names:
+        method(name, namespace[name])
+
+
+def entry(name, form):
+    """What op `name`'s `form` is installed as (see the module's docstring)."""
+    recorder = _recorder
+    if recorder is None or not isinstance(form, types.FunctionType):
+        return form
+
+    def recorded(*args, **kwargs):
+        return recorder(name, form, args, kwargs)
+
+    recorded.__name__, recorded.__doc__, recorded.__wrapped__ = form.__name__, form.__doc__, form
+    return recorded
+
+
+def install(namespace, cls):
+    """Put every registered form in place: functions into `namespace` (a module's dict),
+    methods and operators onto `cls`, each taking NumPy's keyword names as torch does."""
+    _installed.append((namespace, cls))
+    _put(namespace, cls)
+
+
+def _put(namespace, cls):
+    def ready(name, form):
+        return entry(name, accept_numpy_names(form) if isinstance(form, types.FunctionType) else form)
+    for name, fn in {**_DEFAULT_FUNCTIONS, **_FUNCTIONS}.items():
+        namespace[name] = ready(name, fn)
+    for name, form in {**_DEFAULT_METHODS, **_METHODS}.items():
+        setattr(cls, name, ready(name, form))
+
+
+def set_recorder(recorder):
+    """Route every installed form through ``recorder(name, fn, args, kwargs)`` (None: call
+    the ops directly again). The place autograd records (issue 12)."""
+    global _recorder
+    _recorder = recorder
+    for target in _installed:
+        _put(*target)
+
