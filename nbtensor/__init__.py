@@ -11,7 +11,6 @@ from nbtensor.core.dtype import int16 as short
 from nbtensor.core.device import device, get_default_device, set_default_device
 from nbtensor.core.plan import broadcast_shapes as _broadcast_shapes
 from nbtensor.core.size import Size
-from nbtensor.core import return_types  # noqa: F401
 from nbtensor.dispatch import dispatcher as _dispatcher
 from nbtensor.dispatch.tensor import Tensor
 # Every op module registers its functions, methods and operators with the dispatcher;
@@ -21,7 +20,7 @@ from nbtensor.ops import (advanced_indexing, bridge, counting, creation, element
                           sorting, views)
 from nbtensor.ops.legacy import *  # noqa: F401,F403  (FloatTensor, ...: classes, not ops)
 from nbtensor.autograd.grad_mode import *  # noqa: F401,F403
-from nbtensor import linalg  # noqa: F401
+from nbtensor import linalg, return_types  # noqa: F401
 from nbtensor import cuda
 
 _dispatcher.install(globals(), Tensor)

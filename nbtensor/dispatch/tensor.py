@@ -649,5 +649,8 @@ def _add_dtype_shortcuts():
 
 
 _add_dtype_shortcuts()
+# The class's own ops are forms like every other op's: installed (and recorded) by the dispatcher.
+forms.methods(("contiguous", "detach", "detach_", "clone", "copy_", "fill_", "zero_", "to", "type_as", "cpu",
+               "cuda", "requires_grad_"), vars(Tensor))
 # Shown as nbtensor.Tensor (as torch shows torch.Tensor), e.g. by type(x) in the D2L notebook.
 Tensor.__module__ = "nbtensor"

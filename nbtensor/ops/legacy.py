@@ -8,7 +8,7 @@ is true for every float32 CPU tensor, as in torch, while the tensors themselves 
 import numbers
 
 from nbtensor.core import dtype as dt
-from nbtensor.backends.cuda import require_backend
+from nbtensor.core.device import to_device
 from nbtensor.dispatch.tensor import _LEGACY_NAMES, Tensor
 from nbtensor.dispatch import dispatcher as forms
 
@@ -75,7 +75,7 @@ def _target_dtype(target):
         if target in _CLASSES:
             return _CLASSES[target].dtype
         if target.startswith(("torch.cuda.", "nbtensor.cuda.")):
-            require_backend(target)
+            to_device("cuda")  # raises where no CUDA backend can hold tensors
         alias = "torch." + target.split(".", 1)[1] if target.startswith("nbtensor.") else None
         if alias in _CLASSES:
             return _CLASSES[alias].dtype
