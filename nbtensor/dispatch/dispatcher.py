@@ -78,9 +78,17 @@ def install(namespace, cls):
     _put(namespace, cls)
 
 
+_ADAPTED = {}  # form -> the form taking NumPy's keyword names (one object, however often installed)
+
+
 def _put(namespace, cls):
     def ready(name, form):
-        return entry(name, accept_numpy_names(form) if isinstance(form, types.FunctionType) else form)
+        if isinstance(form, types.FunctionType):
+            adapted = _ADAPTED.get(form)
+            if adapted is None:
+                adapted = _ADAPTED[form] = accept_numpy_names(form)
+            form = adapted
+        return entry(name, form)
     for name, fn in {**_DEFAULT_FUNCTIONS, **_FUNCTIONS}.items():
         namespace[name] = ready(name, fn)
     for name, form in {**_DEFAULT_METHODS, **_METHODS}.items():
