@@ -1,43 +1,112 @@
-"""torch's gradient-mode switches. nbtensor has no autograd yet, so gradients are never
-recorded and these only keep programs written for torch (``with torch.no_grad():``) running."""
+"""torch's gradient-mode switches: whether autograd records the ops run now (per thread)."""
 import contextlib
+import functools
+import threading
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled"]
 
-
-class _Mode(contextlib.ContextDecorator):
-    """A context manager and decorator that changes nothing (no gradients are recorded)."""
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-class no_grad(_Mode):
-    """``with nbtensor.no_grad():`` — gradients are never recorded in nbtensor."""
-
-
-class enable_grad(_Mode):
-    """Accepted for compatibility; autograd is not available in this release."""
-
-
-class inference_mode(_Mode):
-    """Same as ``no_grad`` here."""
-
-
-class set_grad_enabled(_Mode):
-    """``set_grad_enabled(False)`` as a call, context or decorator; True is refused."""
-
-    def __init__(self, mode):
-        if mode:
-            raise RuntimeError("set_grad_enabled(True): autograd is not available in this release of nbtensor")
+_state = threading.local()
 
 
 def is_grad_enabled():
-    """False: nbtensor records no gradients."""
-    return False
+    """True when ops run now are recorded for ``backward()`` (the default, per thread)."""
+    return getattr(_state, "enabled", True)
+
+
+def _set(enabled):
+    _state.enabled = enabled
+
+
+class _Mode(contextlib.ContextDecorator):
+    """A context manager and decorator that sets grad mode to `self.mode` inside."""
+
+    mode = True
+
+    def __enter__(self):
+        self._previous = is_grad_enabled()
+        _set(self.mode)
+        return None
+
+    def __exit__(self, *exc):
+        _set(self._previous)
+        return False
+
+    def __call__(self, fn):
+        # a fresh context per call, so the decorated function is reentrant and thread-safe
+        mode_type, args = type(self), self._args()
+
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            with mode_type(*args):
+                return fn(*a, **k)
+        return wrapper
+
+    def _args(self):
+        return ()
+
+
+class _Switch(_Mode):
+    def __new__(cls, orig_func=None):
+        if orig_func is not None:  # used as a bare decorator: @no_grad
+            return cls()(orig_func)
+        return super().__new__(cls)
+
+    def __init__(self, orig_func=None):
+        pass
+
+
+class no_grad(_Switch):
+    """``with nbtensor.no_grad():`` (or as a decorator): ops inside are not recorded."""
+
+    mode = False
+
+
+class enable_grad(_Switch):
+    """Record ops inside, even within ``no_grad``."""
+
+    mode = True
+
+
+class set_grad_enabled(_Mode):
+    """``set_grad_enabled(mode)``: as a call it sets grad mode for this thread; as a context
+    manager or decorator, only inside."""
+
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not {type(mode).__name__}")
+        self.mode = mode
+        self._previous = is_grad_enabled()
+        _set(mode)  # the call alone takes effect, as torch's does
+
+    def __enter__(self):
+        return None  # already set by __init__
+
+    def _args(self):
+        return (self.mode,)
+
+
+class inference_mode(_Mode):
+    """``with inference_mode():`` — no recording inside (as ``no_grad``); ``inference_mode(False)``
+    records."""
+
+    def __init__(self, mode=True):
+        self.mode = not mode
+        self.enabled = mode
+
+    def __enter__(self):
+        self._previous_inference = getattr(_state, "inference", False)
+        _state.inference = self.enabled
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        _state.inference = self._previous_inference
+        return super().__exit__(*exc)
+
+    def _args(self):
+        return (self.enabled,)
+
+
+def is_inference_mode_enabled():
+    """True inside ``inference_mode()``."""
+    return getattr(_state, "inference", False)

@@ -35,7 +35,7 @@ def host_array(t):
     """The values of tensor `t` as a host ndarray of its shape: `t`'s own memory on the CPU,
     a copy fetched from any other device (read it; write with `on_host`)."""
     if type(t._storage) is np.ndarray:
-        return t.numpy()
+        return strided_view(t._storage, t._shape, t._strides, t._offset, t.dtype.np)
     flat = backend_for(t.device).to_host(t._storage)
     return strided_view(flat, t._shape, t._strides, t._offset, t.dtype.np)
 
@@ -54,7 +54,7 @@ def on_host(t):
     """``with on_host(t) as a:`` gives `t`'s values as a writable host ndarray; what is
     written to it reaches `t` (on the CPU it is `t`'s memory; elsewhere it is copied back)."""
     if type(t._storage) is np.ndarray:
-        yield t.numpy()
+        yield strided_view(t._storage, t._shape, t._strides, t._offset, t.dtype.np)
         return
     backend = backend_for(t.device)
     flat = backend.to_host(t._storage).copy()

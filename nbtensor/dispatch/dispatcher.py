@@ -16,7 +16,7 @@ import types
 
 from nbtensor.core.numpy_names import accept_numpy_names
 
-__all__ = ["function", "method", "functions", "methods", "install", "set_recorder"]
+__all__ = ["function", "method", "functions", "methods", "install", "recorder", "set_recorder"]
 
 _FUNCTIONS = {}   # name -> the function of the nbtensor namespace
 _METHODS = {}     # name -> the Tensor attribute (function, property or operator)
@@ -61,7 +61,11 @@ def methods(names, namespace):
 def entry(name, form):
     """What op `name`'s `form` is installed as (see the module's docstring)."""
     recorder = _recorder
-    if recorder is None or not isinstance(form, types.FunctionType):
+    if recorder is None:
+        return form
+    if isinstance(form, property):  # x.T, x.mT: the getter is the op
+        return property(entry(name, form.fget), form.fset, form.fdel, form.__doc__)
+    if not isinstance(form, types.FunctionType):
         return form
 
     def recorded(*args, **kwargs):
@@ -93,6 +97,11 @@ def _put(namespace, cls):
         namespace[name] = ready(name, fn)
     for name, form in {**_DEFAULT_METHODS, **_METHODS}.items():
         setattr(cls, name, ready(name, form))
+
+
+def recorder():
+    """The recorder set now (None when nothing records)."""
+    return _recorder
 
 
 def set_recorder(recorder):

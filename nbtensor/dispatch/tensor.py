@@ -6,6 +6,7 @@ Operations (element-wise, reductions, shape functions) are attached by their own
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -22,23 +23,45 @@ from nbtensor.core.numpy_names import accept_numpy_names
 from nbtensor.core.size import Size
 from nbtensor.dispatch import dispatcher as forms
 
-_CPU = backend_for(CPU)  # the CPU fast paths below ask it when threads would pay
+_cpu_tuning = backend_for(CPU).tuning  # the CPU fast paths below: when threads would pay
 
 __all__ = ["Tensor"]
 
 
 
 
-def check_requires_grad(requires_grad):
-    """A creator's ``requires_grad=True`` raises until autograd lands (issue 12)."""
-    if requires_grad:
-        raise RuntimeError("requires_grad=True: autograd is not available in this release of nbtensor")
+class AutogradMeta:
+    """What autograd knows about a tensor that requires grad (a tensor that does not has
+    none: ``_ag is None``). `grad_fn` is the node that made it (None: a leaf)."""
+
+    __slots__ = ("requires_grad", "grad", "grad_fn", "output_nr", "retains_grad", "hooks", "accumulator")
+
+    def __init__(self, requires_grad=True, grad_fn=None, output_nr=0):
+        self.requires_grad = requires_grad
+        self.grad = None
+        self.grad_fn = grad_fn
+        self.output_nr = output_nr
+        self.retains_grad = False
+        self.hooks = None
+        self.accumulator = None
+
+
+# Set by nbtensor.autograd: called the first time a tensor requires grad (it starts recording).
+on_requires_grad = []
+
+
+def check_requires_grad(requires_grad, dtype=None):
+    """Validate a creator's ``requires_grad`` for a result of `dtype` (torch's rule: only
+    floating point tensors can require gradients)."""
+    if requires_grad and dtype is not None and not dtype.is_floating_point:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
 
 
 def make(storage, offset, shape, strides, dtype):
     """Build a Tensor over `storage` without copying or validating (internal fast path); its
     device is the one whose backend made `storage`."""
     t = object.__new__(Tensor)
+    t._ag = None
     t._storage = storage
     t._offset = offset
     t._shape = shape
@@ -277,7 +300,7 @@ def copy_into(dst, src):
     if (src._shape == shape and src.dtype is dst.dtype and src.is_contiguous() and dst.is_contiguous()
             and src._storage is not dst._storage and type(dst._storage) is np.ndarray):
         n = _numel(shape)
-        if not _CPU.parallel(n):
+        if n < _cpu_tuning.PARALLEL_THRESHOLD:
             # A small contiguous same-dtype copy is a memcpy: NumPy's costs least per call.
             dst._storage[dst._offset:dst._offset + n] = src._storage[src._offset:src._offset + n]
             return dst
@@ -326,7 +349,7 @@ class Tensor:
     (the legacy constructors); prefer ``nbtensor.tensor`` and the creation functions.
     """
 
-    __slots__ = ("_storage", "_offset", "_shape", "_strides", "dtype", "device", "_contig", "__weakref__")
+    __slots__ = ("_storage", "_offset", "_shape", "_strides", "dtype", "device", "_contig", "_ag", "__weakref__")
     __array_priority__ = 1000
 
     # ----------------------------------------------------------------- metadata
@@ -404,7 +427,54 @@ class Tensor:
 
     @property
     def requires_grad(self):
-        return False
+        """True when autograd records the ops on this tensor."""
+        ag = self._ag
+        return ag is not None and ag.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    @property
+    def grad_fn(self):
+        """The node that computed this tensor (None for a leaf)."""
+        ag = self._ag
+        return None if ag is None else ag.grad_fn
+
+    @property
+    def is_leaf(self):
+        """True unless autograd recorded the op that made this tensor."""
+        ag = self._ag
+        return ag is None or ag.grad_fn is None
+
+    @property
+    def grad(self):
+        """The gradient accumulated by ``backward()`` (None until one runs)."""
+        ag = self._ag
+        if ag is None:
+            return None
+        if ag.grad_fn is not None and not ag.retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+                "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
+                UserWarning, stacklevel=2)
+        return ag.grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"{type(value).__name__}")
+            if value._shape != self._shape:
+                raise RuntimeError(f"assigned grad has data of a different size: {list(value._shape)} "
+                                   f"vs {list(self._shape)}")
+        if self._ag is None:
+            if value is None:
+                return
+            self._ag = AutogradMeta(requires_grad=False)
+        self._ag.grad = value
 
     def is_contiguous(self, memory_format=None):
         """True when the elements lie in row-major order without gaps."""
@@ -437,23 +507,36 @@ class Tensor:
         out = empty_tensor(self._shape, self.dtype, self.device)
         return copy_into(out, self)
 
-    # No autograd in this release: every tensor is a constant leaf without a gradient
-    # (`requires_grad` is the property above).
-    grad = None
-    is_leaf = True
-
     def requires_grad_(self, requires_grad=True):
-        """Only ``requires_grad_(False)`` is possible without autograd; returns `self`."""
-        if requires_grad:
-            raise RuntimeError("requires_grad_(True): autograd is not available in this release of nbtensor")
+        """Make autograd record (or stop recording) the ops on this leaf; returns `self`."""
+        ag = self._ag
+        if not requires_grad:
+            if ag is not None and ag.grad_fn is not None:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use a "
+                    "computed variable in a subgraph that doesn't require differentiation use "
+                    "var_no_grad = var.detach().")
+            if ag is not None:
+                ag.requires_grad = False
+            return self
+        if not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if ag is None:
+            self._ag = AutogradMeta()
+        else:
+            ag.requires_grad = True
+        for hook in on_requires_grad:
+            hook()
         return self
 
     def detach(self):
-        """A new tensor over the same memory (there is no graph to detach from)."""
+        """A new tensor over the same memory, outside the graph (requires no grad)."""
         return make(self._storage, self._offset, self._shape, self._strides, self.dtype)
 
     def detach_(self):
-        """Returns `self` (there is no graph to detach from)."""
+        """Take `self` out of the graph (a leaf that requires no grad); returns `self`."""
+        if self._ag is not None:
+            self._ag = None
         return self
 
     def clone(self, memory_format=None):
@@ -461,7 +544,7 @@ class Tensor:
         preserve = memory_format is None or memory_format == "preserve_format"
         if preserve and self.device is CPU and (self._contig or self._contig is None and self.is_contiguous()):
             n = _numel(self._shape)
-            if not _CPU.parallel(n):
+            if n < _cpu_tuning.PARALLEL_THRESHOLD:
                 # Small and contiguous: one NumPy memcpy is the cheapest copy per call.
                 return make_contiguous(self._storage[self._offset:self._offset + n].copy(), 0,
                                        self._shape, self._strides, self.dtype)
@@ -535,6 +618,8 @@ class Tensor:
             raise TypeError(
                 f"can't convert {self.device} device type tensor to numpy. "
                 "Use Tensor.cpu() to copy the tensor to host memory first.")
+        if self._ag is not None and self._ag.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return strided_view(self._storage, self._shape, self._strides, self._offset, self.dtype.np)
 
     def __array__(self, dtype=None, copy=None):

@@ -89,7 +89,6 @@ def _to_array(data):
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data` (nested lists, numbers, arrays or tensors)."""
-    check_requires_grad(requires_grad)
     device = data.device if device is None and isinstance(data, Tensor) else to_device(device)
     if isinstance(data, Tensor):
         inferred = data.dtype
@@ -104,7 +103,11 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     if array.dtype == object:
         raise TypeError(f"can't convert {type(data).__name__} with object elements to a tensor")
     array = dt.as_half(array) if dtype is dt.float16 else np.array(array, dtype=dtype.np, order="C", copy=True)
-    return make(from_host(array, device), 0, array.shape, contiguous_strides(array.shape), dtype)
+    result = make(from_host(array, device), 0, array.shape, contiguous_strides(array.shape), dtype)
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -126,13 +129,20 @@ def as_tensor(data, dtype=None, device=None):
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     """`obj` as a tensor: shares memory with a tensor or ndarray when it can, unless
     ``copy=True``; ``copy=False`` raises when a copy would be needed."""
-    check_requires_grad(requires_grad)
     if copy:
-        return tensor(obj, dtype=dtype, device=device)
+        result = tensor(obj, dtype=dtype, device=device)
+        if requires_grad:
+            check_requires_grad(True, result.dtype)
+            result.requires_grad_()
+        return result
     result = as_tensor(obj, dtype=dtype, device=device)
     if copy is False and isinstance(obj, (Tensor, np.ndarray)) and not _shares_memory(result, obj):
         raise ValueError("asarray(): can't satisfy copy=False: the data must be copied to "
                          "change its dtype or device")
+    result = result
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
     return result
 
 

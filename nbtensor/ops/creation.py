@@ -64,13 +64,14 @@ def initial_seed():
 def _resolve(dtype, device, requires_grad=False, default=None):
     """The dtype a creator makes, after checking `requires_grad` and `device` (every creator
     goes through here, so all treat them alike)."""
-    check_requires_grad(requires_grad)
     to_device(device)
     if dtype is None:
-        return default or dt.get_default_dtype()
-    if isinstance(dtype, str):  # the creator's name, for torch's message (error path only)
+        dtype = default or dt.get_default_dtype()
+    elif isinstance(dtype, str):  # the creator's name, for torch's message (error path only)
         dt.dtype_argument(dtype, sys._getframe(1).f_code.co_name)
-    return dt.to_dtype(dtype)
+    else:
+        dtype = dt.to_dtype(dtype)
+    return dtype
 
 
 def _no_bool(name, dtype):
@@ -136,7 +137,11 @@ def _filled(sizes, value, dtype, device):
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """An uninitialised tensor of the given size."""
     sizes = _size_args(size, kwargs, "empty")
-    return _into(out, empty_tensor(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
+    result = _into(out, empty_tensor(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
@@ -144,19 +149,31 @@ def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
     dtype = _resolve(dtype, device, requires_grad)
     size, stride = tuple(size), tuple(stride)
     span = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
-    return make(allocate(span, dtype, size, to_device(device)), 0, size, stride, dtype)
+    result = make(allocate(span, dtype, size, to_device(device)), 0, size, stride, dtype)
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of zeros."""
     sizes = _size_args(size, kwargs, "zeros")
-    return _into(out, _filled(sizes, 0, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
+    result = _into(out, _filled(sizes, 0, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of ones."""
     sizes = _size_args(size, kwargs, "ones")
-    return _into(out, _filled(sizes, 1, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
+    result = _into(out, _filled(sizes, 1, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
@@ -164,7 +181,11 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     default = dt.scalar_dtype(fill_value)
-    return _filled(_sizes((size,)), fill_value, _resolve(dtype, device, requires_grad, default), to_device(device))
+    result = _filled(_sizes((size,)), fill_value, _resolve(dtype, device, requires_grad, default), to_device(device))
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
@@ -173,7 +194,11 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
     if n < 0 or m < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}" if n < 0 else
                            f"m must be greater or equal to 0, got {m}")
-    return _wrap(np.eye(n, m), _resolve(dtype, device, requires_grad), to_device(device))
+    result = _wrap(np.eye(n, m), _resolve(dtype, device, requires_grad), to_device(device))
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def _number(x, name):
@@ -204,7 +229,11 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
     else:
         n = max(0, math.ceil((end - start) / step))
         values = start + step * np.arange(n, dtype=np.float64)
-    return _wrap(values, dtype, to_device(device))
+    result = _wrap(values, dtype, to_device(device))
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **_):
@@ -215,7 +244,11 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
     dtype = _no_bool("linspace", _resolve(dtype, device, requires_grad))
     device = to_device(device)
     if steps == 1:
-        return _wrap(np.array([start], dtype=np.float64), dtype, device)
+        result = _wrap(np.array([start], dtype=np.float64), dtype, device)
+        if requires_grad:
+            check_requires_grad(True, result.dtype)
+            result.requires_grad_()
+        return result
     half = steps // 2
     i = np.arange(steps)
     if dtype is dt.float32 or dtype is dt.float64:
@@ -229,26 +262,42 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
         step = wide((hi - lo) / npd(steps - 1))
         values = np.where(i < half, wide(lo) + step * i.astype(wide),
                           wide(hi) - step * (steps - 1 - i).astype(wide))
-        return _wrap(values.astype(npd), dtype, device)
+        result = _wrap(values.astype(npd), dtype, device)
+        if requires_grad:
+            check_requires_grad(True, result.dtype)
+            result.requires_grad_()
+        return result
     if dtype.is_floating_point:  # float16: computed in float64, then rounded once
         i = i.astype(np.float64)
         step = (end - start) / (steps - 1)
         values = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
-        return _wrap(values, dtype, device)
+        result = _wrap(values, dtype, device)
+        if requires_grad:
+            check_requires_grad(True, result.dtype)
+            result.requires_grad_()
+        return result
     # Integer dtypes: torch truncates start and end to integers first, steps in double
     # (one rounding per element, as above), and truncates each value.
     lo, hi = math.trunc(start), math.trunc(end)
     step = np.longdouble(np.float64(hi - lo) / (steps - 1))
     i = i.astype(np.longdouble)
     values = np.where(i < half, np.longdouble(lo) + step * i, np.longdouble(hi) - step * (steps - 1 - i))
-    return _wrap(np.trunc(values.astype(np.float64)), dtype, device)
+    result = _wrap(np.trunc(values.astype(np.float64)), dtype, device)
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, **_):
     """`base` raised to `steps` evenly spaced exponents."""
     exps = linspace(start, end, steps, dtype=dt.float64, device="cpu").numpy()
-    return _wrap(np.power(base, exps), _no_bool("logspace", _resolve(dtype, device, requires_grad)),
+    result = _wrap(np.power(base, exps), _no_bool("logspace", _resolve(dtype, device, requires_grad)),
                  to_device(device))
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def _generator(generator):
@@ -272,16 +321,24 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     """Uniform samples in [0, 1)."""
     rng = _generator(generator)
     sizes = _size_args(size, kwargs, "rand")
-    return _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device),
+    result = _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device),
                               lambda s, d: rng.random(s, dtype=d)))
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """Standard normal samples."""
     rng = _generator(generator)
     sizes = _size_args(size, kwargs, "randn")
-    return _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device),
+    result = _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device),
                               lambda s, d: rng.standard_normal(s, dtype=d), "normal_kernel_cpu"))
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
@@ -306,15 +363,23 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dtype = _resolve(dtype, device, requires_grad, dt.int64)
     values = _generator(generator).integers(low, high, size=_sizes((size,)), dtype=np.int64)
-    return _wrap(values, dtype, to_device(device))
+    result = _wrap(values, dtype, to_device(device))
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def randperm(n, generator=None, dtype=None, device=None, requires_grad=False, **_):
     """A random permutation of 0..n-1."""
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got {n}")
-    return _wrap(_generator(generator).permutation(n), _resolve(dtype, device, requires_grad, dt.int64),
+    result = _wrap(_generator(generator).permutation(n), _resolve(dtype, device, requires_grad, dt.int64),
                  to_device(device))
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False,
@@ -338,16 +403,27 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     values = m + s * rng.standard_normal(size)
     result = _wrap(values, dtype, ref.device if device is None and ref is not None else to_device(device))
     if out is not None:
-        return out.copy_(result)
+        result = out.copy_(result)
+        if requires_grad:
+            check_requires_grad(True, result.dtype)
+            result.requires_grad_()
+        return result
+    result = result
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
     return result
 
 
 def _like(fill, name="empty_like"):
     def like(input, dtype=None, device=None, requires_grad=False, memory_format=None, **kwargs):
-        check_requires_grad(requires_grad)
         dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, name)
         out = empty_like_layout(input, dtype, input.device if device is None else to_device(device))
-        return fill(out, **kwargs)
+        result = fill(out, **kwargs)
+        if requires_grad:
+            check_requires_grad(True, result.dtype)
+            result.requires_grad_()
+        return result
     return like
 
 
@@ -365,7 +441,11 @@ randn_like.__doc__ = "Standard normal samples shaped like `input`."
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
     """`fill_value` everywhere, shaped like `input`."""
-    return _like(lambda out: copy_into(out, fill_value), "full_like")(input, dtype, device, requires_grad)
+    result = _like(lambda out: copy_into(out, fill_value), "full_like")(input, dtype, device, requires_grad)
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False, **_):
@@ -373,8 +453,12 @@ def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad
     if high is None:
         low, high = 0, low
     dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, "randint_like")
-    return randint(low, high, input._shape, dtype=dtype, device=input.device if device is None else device,
+    result = randint(low, high, input._shape, dtype=dtype, device=input.device if device is None else device,
                    requires_grad=requires_grad)
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 # ------------------------------------------------------------------ in-place random fills
@@ -423,23 +507,34 @@ def bernoulli_(self, p=0.5, generator=None):
 
 def _new(fill):
     def new(self, *size, dtype=None, device=None, requires_grad=False, **_):
-        check_requires_grad(requires_grad)
         dtype = self.dtype if dtype is None else dt.dtype_argument(dtype, "new_empty")
         device = self.device if device is None else to_device(device)
-        return fill(empty_tensor(_sizes(size), dtype, device))
+        result = fill(empty_tensor(_sizes(size), dtype, device))
+        if requires_grad:
+            check_requires_grad(True, result.dtype)
+            result.requires_grad_()
+        return result
     return new
 
 
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
     """A tensor of `size` filled with `fill_value`, with `self`'s dtype and device by default."""
-    return _new(lambda out: copy_into(out, fill_value))(self, size, dtype=dtype, device=device,
+    result = _new(lambda out: copy_into(out, fill_value))(self, size, dtype=dtype, device=device,
                                                         requires_grad=requires_grad)
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     """A copy of `data` with `self`'s dtype and device by default."""
-    return tensor(data, dtype=self.dtype if dtype is None else dtype,
+    result = tensor(data, dtype=self.dtype if dtype is None else dtype,
                   device=self.device if device is None else device, requires_grad=requires_grad)
+    if requires_grad:
+        check_requires_grad(True, result.dtype)
+        result.requires_grad_()
+    return result
 
 
 def legacy_constructor(args, device, dtype=None):

@@ -558,6 +558,7 @@ _EXACT_INT = 1 << 53
 # np.empty and its `elementwise` is its launcher, so reaching them through it costs nothing).
 _CPU = backend_for(CPU)
 _cpu_allocate = _CPU.allocate
+_cpu_tuning = _CPU.tuning
 
 
 def _fast_path(op, operands):
@@ -571,7 +572,7 @@ def _fast_path(op, operands):
     if entry is None or a.device is not CPU or not (a._contig or a._contig is None and a.is_contiguous()):
         return None
     n = _numel(a._shape)
-    if n == 0 or _CPU.parallel(n):
+    if n >= _cpu_tuning.PARALLEL_THRESHOLD or n == 0:
         return None
     flat = entry[2]
     if flat is None:

@@ -187,6 +187,11 @@ def tensor_repr(t):
         if t.dtype not in (dt.get_default_dtype(), dt.int64, dt.bool):
             suffixes.append(f"dtype={t.dtype}")
         body = format_values(a, indent)
+    grad_fn = t.grad_fn
+    if grad_fn is not None:
+        suffixes.append(f"grad_fn=<{grad_fn.name()}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)
 
 

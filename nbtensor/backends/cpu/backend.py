@@ -41,6 +41,9 @@ class CPUBackend(_backend.Backend):
     def gather(name, *args):
         return getattr(gather, name)(*args)
 
+    # The CPU-only fast paths of the ops read its PARALLEL_THRESHOLD directly: a module
+    # attribute costs ~50 ns less per op than calling `parallel`.
+    tuning = tuning
     nchunks = staticmethod(tuning.nchunks)
     parallel = staticmethod(tuning.is_parallel)
 

@@ -1,0 +1,209 @@
+"""The recorded graph and the engine that runs it backwards.
+
+A `Node` is one recorded op: `next_functions` are its inputs' nodes (an `AccumulateGrad` for
+a leaf), and its backward maps the gradients of its outputs to its inputs' gradients with
+nbtensor ops (so it runs on every device, and is itself recorded under ``create_graph``).
+"""
+import collections
+
+from nbtensor.autograd import grad_mode
+from nbtensor.dispatch.tensor import AutogradMeta, Tensor
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
+          "have already been freed). Saved intermediate values of the graph are freed when you call "
+          ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+          "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+class Node:
+    """One recorded op (torch's ``grad_fn``): ``name()``, ``next_functions``."""
+
+    __slots__ = ("_name", "_backward", "next_functions", "_n_outputs", "_saves", "_freed",
+                 "_pre_hooks", "_retained", "__weakref__")
+
+    def __init__(self, name, backward, inputs, n_outputs=1, saves=True):
+        self._name = name
+        self._backward = backward
+        self.next_functions = tuple(_edge(x) for x in inputs)
+        self._n_outputs = n_outputs
+        self._saves = saves
+        self._freed = False
+        self._pre_hooks = None   # output_nr -> hooks registered on that output tensor
+        self._retained = None    # output_nr -> tensor whose .grad is kept (retain_grad)
+
+    def name(self):
+        return self._name
+
+    def __repr__(self):
+        return f"<{self._name} object at {hex(id(self))}>"
+
+    def apply(self, grads):
+        """The gradients of the inputs, given those of the outputs (a list)."""
+        if self._freed:
+            raise RuntimeError(_FREED)
+        return self._backward(grads if self._n_outputs > 1 else grads[0])
+
+    def free(self):
+        if self._saves:
+            self._freed = True
+            self._backward = None
+
+
+class AccumulateGrad:
+    """The node of a leaf that requires grad: adds what reaches it to the leaf's ``.grad``."""
+
+    __slots__ = ("variable", "next_functions", "__weakref__")
+    _n_outputs = 1
+    _pre_hooks = _retained = None
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+    def free(self):
+        pass
+
+
+def _edge(x):
+    """(node, output number) that a gradient for input `x` flows to; (None, 0) for a constant."""
+    if type(x) is not Tensor:
+        return (None, 0)
+    ag = x._ag
+    if ag is None or not ag.requires_grad:
+        return (None, 0)
+    if ag.grad_fn is not None:
+        return (ag.grad_fn, ag.output_nr)
+    if ag.accumulator is None:
+        ag.accumulator = AccumulateGrad(x)
+    return (ag.accumulator, 0)
+
+
+def attach(result, node):
+    """Make the tensors of `result` (one, or a tuple/list) the outputs of `node`."""
+    if type(result) is Tensor:
+        if result.dtype.is_floating_point:
+            result._ag = AutogradMeta(grad_fn=node, output_nr=0)
+        return
+    for i, t in enumerate(result):
+        if type(t) is Tensor and t.dtype.is_floating_point:
+            t._ag = AutogradMeta(grad_fn=node, output_nr=i)
+
+
+def _apply_hooks(hooks, grad):
+    for hook in hooks:
+        new = hook(grad)
+        if new is not None:
+            if not isinstance(new, Tensor) or new._shape != grad._shape:
+                raise RuntimeError(f"hook returned a gradient of shape {list(getattr(new, 'shape', ()))}, "
+                                   f"expected {list(grad._shape)}")
+            grad = new
+    return grad
+
+
+def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, allow_unused=False):
+    """Propagate `root_grads` from the `roots` (tensors) through the graph. With `inputs`
+    (autograd.grad), return their gradients instead of accumulating into ``.grad``."""
+    edges = [_edge(t) for t in roots]
+    for i, (node, _) in enumerate(edges):
+        if node is None:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    wanted = None
+    if inputs is not None:
+        wanted = {}
+        for i, x in enumerate(inputs):
+            edge = _edge(x)
+            if edge[0] is None:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            wanted.setdefault(edge, []).append(i)
+    # how many edges lead into each node from the part of the graph that runs
+    deps = collections.Counter()
+    seen = set()
+    stack = [node for node, _ in edges]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for nxt, _ in node.next_functions:
+            if nxt is not None:
+                deps[nxt] += 1
+                stack.append(nxt)
+    buffers = {}
+    for (node, nr), g in zip(edges, root_grads):
+        _accumulate(buffers, node, nr, g)
+    ready = collections.deque(node for node in dict.fromkeys(node for node, _ in edges) if deps[node] == 0)
+    results = [None] * len(inputs) if inputs is not None else None
+    with grad_mode.set_grad_enabled(create_graph):
+        while ready:
+            node = ready.popleft()
+            grads = buffers.pop(node, [None] * node._n_outputs)
+            if node._pre_hooks:
+                for nr, hooks in node._pre_hooks.items():
+                    if grads[nr] is not None:
+                        grads[nr] = _apply_hooks(hooks, grads[nr])
+            if node._retained:
+                for nr, t in node._retained.items():
+                    if grads[nr] is not None:
+                        store_grad(t, grads[nr], create_graph)
+            if wanted is not None:
+                for nr in range(node._n_outputs):
+                    for i in wanted.get((node, nr), ()):
+                        results[i] = grads[nr]
+            if type(node) is AccumulateGrad:
+                if wanted is None and grads[0] is not None:
+                    variable = node.variable
+                    hooks = variable._ag.hooks
+                    grad = _apply_hooks(hooks, grads[0]) if hooks else grads[0]
+                    store_grad(variable, grad, create_graph)
+                continue
+            if all(g is None for g in grads):
+                in_grads = [None] * len(node.next_functions)
+            else:
+                in_grads = node.apply(grads)
+            if not retain_graph:
+                node.free()
+            for (nxt, nr), g in zip(node.next_functions, in_grads):
+                if nxt is None:
+                    continue
+                if g is not None:
+                    _accumulate(buffers, nxt, nr, g)
+                deps[nxt] -= 1
+                if deps[nxt] == 0:
+                    ready.append(nxt)
+    if inputs is not None:
+        for g in results:
+            if g is None and not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                                   "Set allow_unused=True if this is the desired behavior.")
+        return tuple(results)
+    return None
+
+
+def _accumulate(buffers, node, nr, grad):
+    slot = buffers.get(node)
+    if slot is None:
+        slot = buffers[node] = [None] * node._n_outputs
+    slot[nr] = grad if slot[nr] is None else slot[nr] + grad
+
+
+def store_grad(t, grad, create_graph):
+    """Add `grad` to ``t.grad`` (torch accumulates across backward calls)."""
+    ag = t._ag
+    if not create_graph:
+        grad = grad.detach()
+    if grad.dtype is not t.dtype:
+        grad = grad.to(t.dtype)
+    if ag.grad is None:
+        # a copy: one gradient may reach several leaves, and .grad is the leaf's own
+        ag.grad = grad if create_graph else grad.clone()
+    elif create_graph:
+        ag.grad = ag.grad + grad
+    else:
+        with grad_mode.no_grad():
+            ag.grad.add_(grad)

@@ -1,0 +1,666 @@
+"""Derivative rules, keyed by the name a form is installed under (function and method share
+a name and put the tensor first; operators have their own, reflected ones swap operands).
+
+A rule is called after the forward op with ``(args, kwargs, out)`` and returns
+``(node name, inputs, backward)`` — `inputs` the arguments gradients flow to (anything that
+is not a tensor requiring grad gets none), ``backward(grad)`` their gradients in that order
+(for ops with several outputs, ``backward(grads)`` with one entry per output, None for an
+output nobody used) — or None when these arguments make the op non-differentiable.
+Rules are written with nbtensor ops, so they run on every device and are themselves
+recorded under ``create_graph=True``.
+"""
+import math
+
+import nbtensor.ops.creation as creation
+import nbtensor.ops.joining as joining
+from nbtensor.dispatch.tensor import Tensor, wrap_dim
+
+RULES = {}
+# Nodes that keep no tensor of the forward pass: backward through them twice is allowed.
+NO_SAVED = set()
+# Forms whose results never require grad (torch records nothing for them).
+NONDIFFERENTIABLE = {
+    "detach", "detach_", "requires_grad_", "zeros_like", "ones_like", "empty_like", "full_like",
+    "rand_like", "randn_like", "randint_like", "new_empty", "new_zeros", "new_ones", "new_full",
+    "new_tensor", "tensor", "as_tensor", "asarray", "argmax", "argmin", "argsort", "bincount",
+    "histc", "nonzero", "argwhere", "unique", "unique_consecutive", "searchsorted", "bucketize",
+    "isclose", "allclose", "equal", "result_type", "count_nonzero", "sort_indices", "uniform_",
+    "normal_", "random_", "bernoulli_", "type", "data", "backward", "retain_grad", "register_hook",
+}
+
+
+def rule(*names, saves=True):
+    def register(fn):
+        for name in names:
+            RULES[name] = fn
+            if not saves:
+                NO_SAVED.add(name)
+        return fn
+    return register
+
+
+def _is_tensor(x):
+    return type(x) is Tensor
+
+
+def _arg(args, kwargs, i, name, default=None):
+    return args[i] if len(args) > i else kwargs.get(name, default)
+
+
+def sum_to(g, shape):
+    """`g` summed over the dimensions along which a tensor of `shape` was broadcast."""
+    if g._shape == tuple(shape):
+        return g
+    lead = len(g._shape) - len(shape)
+    dims = list(range(lead)) + [lead + i for i, n in enumerate(shape) if n == 1 and g._shape[lead + i] != 1]
+    if dims:
+        g = g.sum(dims, keepdim=True)
+    return g.reshape(shape)
+
+
+def _for(g, x):
+    """`g` as the gradient of the tensor `x` (its shape, dtype); None when `x` is a constant."""
+    if not _is_tensor(x):
+        return None
+    g = sum_to(g, x._shape)
+    return g if g.dtype is x.dtype else g.to(x.dtype)
+
+
+def _zero(g, x):
+    return None if not _is_tensor(x) else creation.zeros_like(x)
+
+
+# ---------------------------------------------------------------- element-wise, one operand
+def _unary(node, derivative, saves=True, names=()):
+    """A rule ``grad_x = derivative(g, x, out)``."""
+    def make(args, kwargs, out):
+        x = args[0]
+        return node, (x,), lambda g: (_for(derivative(g, x, out), x),)
+    rule(*names, saves=saves)(make)
+
+
+_unary("NegBackward0", lambda g, x, out: -g, saves=False, names=("neg", "negative", "__neg__"))
+_unary("ExpBackward0", lambda g, x, out: g * out, names=("exp",))
+_unary("Exp2Backward0", lambda g, x, out: g * out * math.log(2.0), names=("exp2",))
+_unary("Expm1Backward0", lambda g, x, out: g * (out + 1), names=("expm1",))
+_unary("LogBackward0", lambda g, x, out: g / x, names=("log",))
+_unary("Log2Backward0", lambda g, x, out: g / (x * math.log(2.0)), names=("log2",))
+_unary("Log10Backward0", lambda g, x, out: g / (x * math.log(10.0)), names=("log10",))
+_unary("Log1PBackward0", lambda g, x, out: g / (x + 1), names=("log1p",))
+_unary("SqrtBackward0", lambda g, x, out: g / (2 * out), names=("sqrt",))
+_unary("RsqrtBackward0", lambda g, x, out: -0.5 * g * out * out * out, names=("rsqrt",))
+_unary("SinBackward0", lambda g, x, out: g * x.cos(), names=("sin",))
+_unary("CosBackward0", lambda g, x, out: -g * x.sin(), names=("cos",))
+_unary("TanBackward0", lambda g, x, out: g * (1 + out * out), names=("tan",))
+_unary("TanhBackward0", lambda g, x, out: g * (1 - out * out), names=("tanh",))
+_unary("SigmoidBackward0", lambda g, x, out: g * out * (1 - out), names=("sigmoid",))
+_unary("ReluBackward0", lambda g, x, out: g * (out > 0), names=("relu",))
+_unary("AbsBackward0", lambda g, x, out: g * x.sign(), names=("abs", "absolute", "__abs__"))
+_unary("ReciprocalBackward0", lambda g, x, out: -g * out * out, names=("reciprocal",))
+_unary("PowBackward0", lambda g, x, out: 2 * g * x, names=("square",))
+_unary("AtanBackward0", lambda g, x, out: g / (1 + x * x), names=("atan", "arctan"))
+_unary("AsinBackward0", lambda g, x, out: g / (1 - x * x).sqrt(), names=("asin", "arcsin"))
+_unary("AcosBackward0", lambda g, x, out: -g / (1 - x * x).sqrt(), names=("acos", "arccos"))
+_unary("SinhBackward0", lambda g, x, out: g * x.cosh(), names=("sinh",))
+_unary("CoshBackward0", lambda g, x, out: g * x.sinh(), names=("cosh",))
+_unary("ErfBackward0", lambda g, x, out: g * (2 / math.sqrt(math.pi)) * (-x * x).exp(), names=("erf",))
+_unary("FracBackward0", lambda g, x, out: g, saves=False, names=("frac",))
+for _name in ("sign", "floor", "ceil", "trunc", "fix", "sgn"):
+    _unary(_name.capitalize() + "Backward0", lambda g, x, out: g * 0, saves=False, names=(_name,))
+
+
+@rule("round")
+def _round(args, kwargs, out):
+    x = args[0]
+    return "RoundBackward0", (x,), lambda g: (_zero(g, x),)
+
+
+@rule("__pos__", "clone", "contiguous", saves=False)
+def _identity(args, kwargs, out):
+    x = args[0]
+    return "CloneBackward0", (x,), lambda g: (g,)
+
+
+@rule("to", "float", "double", "half", "type_as", "cpu", "cuda", saves=False)
+def _to(args, kwargs, out):
+    x = args[0]
+    if out is x:
+        return None  # nothing changed: `out` is `x`, already in the graph
+    return "ToCopyBackward0", (x,), lambda g: (g.to(dtype=x.dtype, device=x.device),)
+
+
+# ---------------------------------------------------------------- element-wise, two operands
+def _binary(node, dx, dy, names, saves=True, reflected=False):
+    """A rule for ``op(x, y)`` (``reflected``: the form computes ``op(y, x)`` from (x, y))."""
+    def make(args, kwargs, out):
+        x, y = args[0], _arg(args, kwargs, 1, "other")
+        if reflected:
+            x, y = y, x
+        grads = lambda g: (_for(dx(g, x, y, out), x) if _is_tensor(x) and dx else None,  # noqa: E731
+                           _for(dy(g, x, y, out), y) if _is_tensor(y) and dy else None)
+        if reflected:
+            return node, (y, x), lambda g: grads(g)[::-1]
+        return node, (x, y), grads
+    rule(*names, saves=saves)(make)
+
+
+def _alpha_rule(sign):
+    def make(args, kwargs, out):
+        x, y = args[0], _arg(args, kwargs, 1, "other")
+        alpha = kwargs.get("alpha", 1)
+        return ("AddBackward0" if sign > 0 else "SubBackward0"), (x, y), lambda g: (
+            _for(g, x), _for(g * (sign * alpha) if sign * alpha != 1 else g, y))
+    return make
+
+
+rule("add", "__add__", "__radd__", saves=False)(_alpha_rule(1))
+rule("sub", "subtract", "__sub__", saves=False)(_alpha_rule(-1))
+_binary("RsubBackward1", lambda g, x, y, out: g, lambda g, x, y, out: -g, ("__rsub__",), saves=False,
+        reflected=True)
+_binary("MulBackward0", lambda g, x, y, out: g * y, lambda g, x, y, out: g * x,
+        ("mul", "multiply", "__mul__", "__rmul__"))
+_binary("DivBackward0", lambda g, x, y, out: g / y, lambda g, x, y, out: -g * out / y,
+        ("true_divide", "__truediv__"))
+_binary("DivBackward0", None, lambda g, x, y, out: -g * out / y, ("__rtruediv__",), reflected=True)
+_binary("MaximumBackward0", lambda g, x, y, out: g * ((x > y) + (x == y) * 0.5),
+        lambda g, x, y, out: g * ((y > x) + (x == y) * 0.5), ("maximum", "fmax"))
+_binary("MinimumBackward0", lambda g, x, y, out: g * ((x < y) + (x == y) * 0.5),
+        lambda g, x, y, out: g * ((y < x) + (x == y) * 0.5), ("minimum", "fmin"))
+
+
+@rule("div", "divide")
+def _div(args, kwargs, out):
+    x, y = args[0], _arg(args, kwargs, 1, "other")
+    if kwargs.get("rounding_mode") is not None:
+        return "DivBackward1", (x, y), lambda g: (_zero(g, x), _zero(g, y))
+    return "DivBackward0", (x, y), lambda g: (_for(g / y, x) if _is_tensor(x) else None,
+                                              _for(-g * out / y, y) if _is_tensor(y) else None)
+
+
+def _pow_grads(g, x, y, out):
+    gx = gy = None
+    if _is_tensor(x):
+        if _is_tensor(y):
+            gx = _for(g * y * x.pow(y - 1), x)
+        else:
+            gx = _for(g * 0 if y == 0 else g * y * x.pow(y - 1), x)
+    if _is_tensor(y):
+        log_x = x.log() if _is_tensor(x) else math.log(x) if x > 0 else float("nan") if x < 0 else -math.inf
+        # torch: where the base is 0 and the exponent >= 0, the exponent's gradient is 0
+        term = g * out * log_x
+        if _is_tensor(x):
+            term = term.masked_fill((x == 0) & (y >= 0), 0)
+        elif x == 0:
+            term = term.masked_fill(y >= 0, 0)
+        gy = _for(term, y)
+    return gx, gy
+
+
+@rule("pow", "__pow__", "float_power")
+def _pow(args, kwargs, out):
+    x, y = args[0], _arg(args, kwargs, 1, "exponent")
+    name = "PowBackward1" if _is_tensor(y) and _is_tensor(x) else "PowBackward0"
+    return name, (x, y), lambda g: _pow_grads(g, x, y, out)
+
+
+@rule("__rpow__")
+def _rpow(args, kwargs, out):
+    exponent, base = args[0], args[1]
+    return "PowBackward1", (exponent,), lambda g: (_pow_grads(g, base, exponent, out)[1],)
+
+
+@rule("where")
+def _where(args, kwargs, out):
+    if _is_tensor(args[0]) and args[0].dtype.is_floating_point:  # method: x.where(condition, y)
+        x, cond, y = args[0], args[1], args[2]
+    else:
+        cond, x, y = args[0], _arg(args, kwargs, 1, "input"), _arg(args, kwargs, 2, "other")
+    if x is None:
+        return None  # where(condition): the indices
+    return "WhereBackward0", (x, y), lambda g: (_for(g.masked_fill(~cond, 0), x) if _is_tensor(x) else None,
+                                                _for(g.masked_fill(cond, 0), y) if _is_tensor(y) else None)
+
+
+@rule("masked_fill")
+def _masked_fill(args, kwargs, out):
+    x, mask, value = args[0], _arg(args, kwargs, 1, "mask"), _arg(args, kwargs, 2, "value")
+    return "MaskedFillBackward0", (x, value), lambda g: (
+        _for(g.masked_fill(mask, 0), x),
+        g.masked_fill(~mask, 0).sum().reshape(value._shape).to(value.dtype) if _is_tensor(value) else None)
+
+
+def _clamp_rule(low_name, high_name):
+    def make(args, kwargs, out):
+        x = args[0]
+        low = _arg(args, kwargs, 1, low_name) if low_name else None
+        high = _arg(args, kwargs, 2 if low_name else 1, high_name) if high_name else None
+        if low_name is None:
+            low = None
+        keep = None
+        if low is not None:
+            keep = x >= low
+        if high is not None:
+            keep = (x <= high) if keep is None else keep & (x <= high)
+        return "ClampBackward1", (x,), lambda g: (_for(g if keep is None else g * keep, x),)
+    return make
+
+
+rule("clamp", "clip")(_clamp_rule("min", "max"))
+rule("clamp_min")(_clamp_rule("min", None))
+rule("clamp_max")(_clamp_rule(None, "max"))
+
+
+# ---------------------------------------------------------------- reductions
+def _dims(x, dim):
+    """The reduced dimensions of `x` for a ``dim`` argument (None or () meaning all)."""
+    if dim is None or dim == () or dim == []:
+        return tuple(range(x.dim()))
+    if isinstance(dim, int):
+        dim = (dim,)
+    return tuple(sorted(wrap_dim(d, x.dim()) for d in dim)) if x.dim() else ()
+
+
+def _unreduce(g, x, dims, keepdim):
+    """`g` (a reduction's gradient) with the reduced `dims` put back, ready to broadcast to `x`."""
+    if not keepdim and x.dim():
+        for d in dims:
+            g = g.unsqueeze(d)
+    return g
+
+
+@rule("sum", "nansum", saves=False)
+def _sum(args, kwargs, out):
+    x = args[0]
+    dim = _arg(args, kwargs, 1, "dim")
+    keepdim = _arg(args, kwargs, 2, "keepdim", False)
+    dims = _dims(x, dim)
+    name = "SumBackward0" if dim is None else "SumBackward1"
+    return name, (x,), lambda g: (_unreduce(g, x, dims, keepdim).expand(x._shape).to(x.dtype),)
+
+
+@rule("mean", saves=False)
+def _mean(args, kwargs, out):
+    x = args[0]
+    dim = _arg(args, kwargs, 1, "dim")
+    keepdim = _arg(args, kwargs, 2, "keepdim", False)
+    dims = _dims(x, dim)
+    count = 1
+    for d in dims:
+        count *= x._shape[d]
+    name = "MeanBackward0" if dim is None else "MeanBackward1"
+    return name, (x,), lambda g: ((_unreduce(g, x, dims, keepdim) / count).expand(x._shape).to(x.dtype),)
+
+
+def _evenly(g, x, out, dims, keepdim):
+    """The gradient of max/min/amax/amin over `dims`: shared equally by the tied elements."""
+    hit = x == _unreduce(out, x, dims, keepdim)
+    share = hit / hit.sum(dims, keepdim=True) if dims else hit.to(g.dtype)
+    return _unreduce(g, x, dims, keepdim) * share
+
+
+def _extreme(node_all):
+    def make(args, kwargs, out):
+        x = args[0]
+        dim = _arg(args, kwargs, 1, "dim")
+        other = kwargs.get("other")
+        if _is_tensor(dim):
+            other, dim = dim, None
+        if other is not None:
+            fn = RULES["maximum" if node_all.startswith("Max") else "minimum"]
+            return fn((x, other), {}, out)
+        if dim is None:
+            dims = _dims(x, None)
+            return node_all, (x,), lambda g: (_evenly(g, x, out, dims, False),)
+        keepdim = _arg(args, kwargs, 2, "keepdim", False)
+        d = wrap_dim(dim, max(x.dim(), 1))
+        values, indices = out
+        index = indices if keepdim or not x.dim() else indices.unsqueeze(d)
+
+        def backward(grads):
+            g = grads[0]
+            if g is None:
+                return (None,)
+            if not x.dim():
+                return (g,)
+            g = g if keepdim else g.unsqueeze(d)
+            return (creation.zeros_like(x).scatter(d, index, g),)
+        return node_all.replace("1", "0"), (x,), backward
+    return make
+
+
+rule("max")(_extreme("MaxBackward1"))
+rule("min")(_extreme("MinBackward1"))
+
+
+def _amax_rule(node):
+    def make(args, kwargs, out):
+        x = args[0]
+        dims = _dims(x, _arg(args, kwargs, 1, "dim", ()))
+        keepdim = _arg(args, kwargs, 2, "keepdim", False)
+        return node, (x,), lambda g: (_evenly(g, x, out, dims, keepdim),)
+    return make
+
+
+rule("amax")(_amax_rule("AmaxBackward0"))
+rule("amin")(_amax_rule("AminBackward0"))
+
+
+@rule("logsumexp")
+def _logsumexp(args, kwargs, out):
+    x = args[0]
+    dims = _dims(x, _arg(args, kwargs, 1, "dim"))
+    keepdim = _arg(args, kwargs, 2, "keepdim", False)
+    return "LogsumexpBackward0", (x,), lambda g: (
+        _unreduce(g, x, dims, keepdim) * (x - _unreduce(out, x, dims, keepdim)).exp(),)
+
+
+@rule("softmax")
+def _softmax(args, kwargs, out):
+    x, d = args[0], _arg(args, kwargs, 1, "dim")
+    return "SoftmaxBackward0", (x,), lambda g: (_for(out * (g - (g * out).sum(d, keepdim=True)), x),)
+
+
+@rule("log_softmax")
+def _log_softmax(args, kwargs, out):
+    x, d = args[0], _arg(args, kwargs, 1, "dim")
+    return "LogSoftmaxBackward0", (x,), lambda g: (_for(g - out.exp() * g.sum(d, keepdim=True), x),)
+
+
+def _variance_rule(node, root):
+    def make(args, kwargs, out):
+        x = args[0]
+        dim = _arg(args, kwargs, 1, "dim")
+        unbiased = _arg(args, kwargs, 2, "unbiased")
+        keepdim = _arg(args, kwargs, 3, "keepdim", False)
+        if isinstance(dim, bool):  # var(x, unbiased)
+            dim, unbiased = None, dim
+        correction = kwargs.get("correction")
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        dims = _dims(x, dim)
+        count = 1
+        for d in dims:
+            count *= x._shape[d]
+
+        def backward(g):
+            centred = x - x.mean(dims, keepdim=True)
+            scale = 2 / max(count - correction, 0) if count - correction > 0 else math.inf
+            g = _unreduce(g, x, dims, keepdim)
+            if root:
+                return (g * centred * (scale / 2) / _unreduce(out, x, dims, keepdim),)
+            return (g * centred * scale,)
+        return node, (x,), backward
+    return make
+
+
+rule("var")(_variance_rule("VarBackward0", False))
+rule("std")(_variance_rule("StdBackward0", True))
+
+
+@rule("norm")
+def _norm(args, kwargs, out):
+    x = args[0]
+    p = _arg(args, kwargs, 1, "p", "fro")
+    dim = _arg(args, kwargs, 2, "dim")
+    keepdim = _arg(args, kwargs, 3, "keepdim", False)
+    if p not in ("fro", 2, 2.0, 1, 1.0):
+        raise NotImplementedError(f"nbtensor: the derivative of norm with p={p!r} is not implemented")
+    dims = _dims(x, dim)
+
+    def backward(g):
+        g = _unreduce(g, x, dims, keepdim)
+        if p in (1, 1.0):
+            return (g * x.sign(),)
+        n = _unreduce(out, x, dims, keepdim)
+        return ((g * x / n).masked_fill(n == 0, 0),)
+    return "NormBackward1", (x,), backward
+
+
+@rule("cumsum")
+def _cumsum(args, kwargs, out):
+    x, d = args[0], _arg(args, kwargs, 1, "dim")
+    return "CumsumBackward0", (x,), lambda g: (_for(g.flip(d).cumsum(d).flip(d), x),)
+
+
+@rule("prod")
+def _prod(args, kwargs, out):
+    x = args[0]
+    dim = _arg(args, kwargs, 1, "dim")
+    keepdim = _arg(args, kwargs, 2, "keepdim", False)
+    dims = _dims(x, dim)
+
+    def backward(g):
+        # the product of the other elements, exact with zeros among them: exclusive
+        # products from both sides along each reduced dimension
+        flat = x.reshape(-1) if dim is None else x.movedim(dims[0], -1)
+        ones = creation.ones_like(flat.narrow(-1, 0, 1))
+        left = joining.cat((ones, flat.narrow(-1, 0, flat.shape[-1] - 1)), -1).cumprod(-1)
+        right = joining.cat((ones, flat.flip(-1).narrow(-1, 0, flat.shape[-1] - 1)), -1).cumprod(-1).flip(-1)
+        others = left * right
+        others = others.reshape(x._shape) if dim is None else others.movedim(-1, dims[0])
+        return (_unreduce(g, x, dims, keepdim) * others,)
+    if dim is not None and len(dims) != 1:
+        return None
+    return ("ProdBackward0" if dim is None else "ProdBackward1"), (x,), backward
+
+
+# ---------------------------------------------------------------- views and data movement
+@rule("view", "reshape", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze",
+      "ravel", saves=False)
+def _reshape(args, kwargs, out):
+    x = args[0]
+    if out is x:
+        return None
+    return "ViewBackward0", (x,), lambda g: (g.reshape(x._shape),)
+
+
+@rule("t", "T", "mT", "adjoint", "H", "mH", saves=False)
+def _t(args, kwargs, out):
+    x = args[0]
+    if x.dim() < 2:
+        return "TBackward0", (x,), lambda g: (g,)
+    return "TBackward0", (x,), lambda g: (g.mT if x.dim() > 2 else g.t(),)
+
+
+@rule("transpose", "swapaxes", "swapdims", saves=False)
+def _transpose(args, kwargs, out):
+    x, d0, d1 = args[0], _arg(args, kwargs, 1, "dim0"), _arg(args, kwargs, 2, "dim1")
+    return "TransposeBackward0", (x,), lambda g: (g.transpose(d0, d1),)
+
+
+@rule("permute", saves=False)
+def _permute(args, kwargs, out):
+    x = args[0]
+    dims = args[1:] if len(args) > 1 else kwargs.get("dims")
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = dims[0]
+    order = [wrap_dim(d, x.dim()) for d in dims]
+    inverse = [order.index(i) for i in range(len(order))]
+    return "PermuteBackward0", (x,), lambda g: (g.permute(inverse),)
+
+
+@rule("expand", "expand_as", "broadcast_to", saves=False)
+def _expand(args, kwargs, out):
+    x = args[0]
+    return "ExpandBackward0", (x,), lambda g: (sum_to(g, x._shape),)
+
+
+def _positions(x):
+    """Each element's row-major position in `x`, as an int64 tensor of x's shape and device."""
+    return creation.arange(x.numel(), device=x.device).reshape(x._shape)
+
+
+def _scatter_back(x, gathered):
+    """The gradient of a data-movement op from its output gradients and the positions in `x`
+    each output element came from (repeats add up)."""
+    def backward(grads):
+        total = creation.zeros(x.numel(), dtype=x.dtype, device=x.device)
+        for g, pos in zip(grads, gathered):
+            if g is not None:
+                total = total.index_add(0, pos.reshape(-1), g.reshape(-1).to(x.dtype))
+        return (total.reshape(x._shape),)
+    return backward
+
+
+def _moving(node, names, forward, several=False):
+    """Rules for ops that only move, select or repeat elements of their first argument: the
+    backward adds each output gradient back where the element came from (found by running
+    the op, `forward`, on the elements' positions)."""
+    def make(args, kwargs, out):
+        x = args[0]
+        pos = forward(_positions(x), *args[1:], **kwargs)
+        if several:
+            return node, (x,), _scatter_back(x, pos)
+        backward = _scatter_back(x, (pos,))
+        return node, (x,), lambda g: backward((g,))
+    rule(*names)(make)
+
+
+_moving("IndexBackward0", ("__getitem__",), lambda p, *a, **k: p.__getitem__(*a, **k))
+_moving("NarrowBackward0", ("narrow",), lambda p, *a, **k: p.narrow(*a, **k))
+_moving("SelectBackward0", ("select",), lambda p, *a, **k: p.select(*a, **k))
+_moving("DiagonalBackward0", ("diagonal",), lambda p, *a, **k: p.diagonal(*a, **k))
+_moving("GatherBackward0", ("gather",), lambda p, *a, **k: p.gather(*a, **k))
+_moving("IndexSelectBackward0", ("index_select",), lambda p, *a, **k: p.index_select(*a, **k))
+_moving("MaskedSelectBackward0", ("masked_select",), lambda p, *a, **k: p.masked_select(*a, **k))
+_moving("TakeBackward0", ("take",), lambda p, *a, **k: p.take(*a, **k))
+_moving("TakeAlongDimBackward0", ("take_along_dim",), lambda p, *a, **k: p.take_along_dim(*a, **k))
+_moving("FlipBackward0", ("flip",), lambda p, *a, **k: p.flip(*a, **k))
+_moving("RollBackward0", ("roll",), lambda p, *a, **k: p.roll(*a, **k))
+_moving("RepeatBackward0", ("repeat",), lambda p, *a, **k: p.repeat(*a, **k))
+_moving("MovedimBackward0", ("movedim", "moveaxis"), lambda p, *a, **k: p.movedim(*a, **k))
+_moving("SplitBackward0", ("split",), lambda p, *a, **k: p.split(*a, **k), several=True)
+_moving("SplitBackward0", ("tensor_split",), lambda p, *a, **k: p.tensor_split(*a, **k), several=True)
+_moving("ChunkBackward0", ("chunk",), lambda p, *a, **k: p.chunk(*a, **k), several=True)
+_moving("UnbindBackward0", ("unbind",), lambda p, *a, **k: p.unbind(*a, **k), several=True)
+
+
+def _keep_where(name, mask_of):
+    def make(args, kwargs, out):
+        x = args[0]
+        keep = mask_of(x, args, kwargs)
+        return name, (x,), lambda g: (g * keep,)
+    return make
+
+
+rule("tril")(_keep_where("TrilBackward0", lambda x, a, k: creation.ones_like(x).tril(*a[1:], **k)))
+rule("triu")(_keep_where("TriuBackward0", lambda x, a, k: creation.ones_like(x).triu(*a[1:], **k)))
+
+
+@rule("cat", "concat", "concatenate", saves=False)
+def _cat(args, kwargs, out):
+    tensors = list(_arg(args, kwargs, 0, "tensors"))
+    d = _arg(args, kwargs, 1, "dim", 0)
+    skipped = [t.dim() == 1 and t._shape[0] == 0 for t in tensors]  # torch skips empty 1-D tensors
+    first = next((t for t, s in zip(tensors, skipped) if not s), None)
+    d = wrap_dim(d, first.dim()) if first is not None else 0
+    sizes = [0 if s else t._shape[d] for t, s in zip(tensors, skipped)]
+
+    def backward(g):
+        grads, start = [], 0
+        for s, n in zip(skipped, sizes):
+            grads.append(None if s else g.narrow(d, start, n))
+            start += n
+        return grads
+    return "CatBackward0", tensors, backward
+
+
+@rule("stack", saves=False)
+def _stack(args, kwargs, out):
+    tensors = list(_arg(args, kwargs, 0, "tensors"))
+    d = wrap_dim(_arg(args, kwargs, 1, "dim", 0), tensors[0].dim() + 1)
+    return "StackBackward0", tensors, lambda g: list(g.unbind(d))
+
+
+# ---------------------------------------------------------------- products
+@rule("mm")
+def _mm(args, kwargs, out):
+    x, y = args[0], _arg(args, kwargs, 1, "mat2")
+    return "MmBackward0", (x, y), lambda g: (g.mm(y.t()) if _is_tensor(x) else None,
+                                             x.t().mm(g) if _is_tensor(y) else None)
+
+
+@rule("bmm")
+def _bmm(args, kwargs, out):
+    x, y = args[0], _arg(args, kwargs, 1, "mat2")
+    return "BmmBackward0", (x, y), lambda g: (g.bmm(y.mT), x.mT.bmm(g))
+
+
+@rule("mv")
+def _mv(args, kwargs, out):
+    m, v = args[0], _arg(args, kwargs, 1, "vec")
+    return "MvBackward0", (m, v), lambda g: (g.unsqueeze(1) * v.unsqueeze(0), m.t().mv(g))
+
+
+@rule("dot", "inner", "vdot")
+def _dot(args, kwargs, out):
+    x, y = args[0], _arg(args, kwargs, 1, "other")
+    return "DotBackward0", (x, y), lambda g: (g * y, g * x)
+
+
+@rule("outer", "ger")
+def _outer(args, kwargs, out):
+    x, y = args[0], _arg(args, kwargs, 1, "vec2")
+    return "OuterBackward0", (x, y), lambda g: (g.mv(y), g.t().mv(x))
+
+
+def _matmul_grads(g, x, y):
+    x2 = x.unsqueeze(0) if x.dim() == 1 else x
+    y2 = y.unsqueeze(-1) if y.dim() == 1 else y
+    if x.dim() == 1:
+        g = g.unsqueeze(-2)
+    if y.dim() == 1:
+        g = g.unsqueeze(-1)
+    gx = sum_to(g.matmul(y2.mT), x2._shape).reshape(x._shape)
+    gy = sum_to(x2.mT.matmul(g), y2._shape).reshape(y._shape)
+    return gx, gy
+
+
+@rule("matmul", "__matmul__")
+def _matmul(args, kwargs, out):
+    x, y = args[0], _arg(args, kwargs, 1, "other")
+    return ("DotBackward0" if x.dim() == 1 and y.dim() == 1 else "MmBackward0" if x.dim() == 2 and y.dim() == 2
+            else "MvBackward0" if x.dim() == 2 and y.dim() == 1 else "UnsafeViewBackward0"), (x, y), \
+        lambda g: _matmul_grads(g, x, y)
+
+
+@rule("__rmatmul__")
+def _rmatmul(args, kwargs, out):
+    y, x = args[0], args[1]
+    return "MmBackward0", (y, x), lambda g: _matmul_grads(g, x, y)[::-1]
+
+
+@rule("addmm")
+def _addmm(args, kwargs, out):
+    c, x, y = args[0], _arg(args, kwargs, 1, "mat1"), _arg(args, kwargs, 2, "mat2")
+    beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
+    return "AddmmBackward0", (c, x, y), lambda g: (
+        _for(g * beta if beta != 1 else g, c), g.mm(y.t()) * alpha if alpha != 1 else g.mm(y.t()),
+        x.t().mm(g) * alpha if alpha != 1 else x.t().mm(g))
+
+
+# ---------------------------------------------------------------- in-place forms
+@rule("zero_", "fill_", saves=False)
+def _overwrite(args, kwargs, out):
+    x, value = args[0], _arg(args, kwargs, 1, "value")
+    return "FillBackward0", (x, value), lambda g: (None, g.sum().reshape(value._shape) if _is_tensor(value) else None)
+
+
+@rule("copy_", saves=False)
+def _copy(args, kwargs, out):
+    x, src = args[0], args[1]
+    return "CopyBackwards", (x, src), lambda g: (None, _for(g, src))
+
+
+@rule("__setitem__")
+def _setitem(args, kwargs, out):
+    x, index, value = args
+    pos = _positions(x)[index]
+
+    def backward(g):
+        flat = g.reshape(-1).clone()
+        written = pos.reshape(-1)
+        kept = flat.index_fill(0, written, 0).reshape(x._shape)
+        gv = g.reshape(-1).index_select(0, written).reshape(pos._shape) if _is_tensor(value) else None
+        return kept, _for(gv, value) if gv is not None else None
+    return "IndexPutBackward0", (x, value), backward

@@ -1,0 +1,287 @@
+"""Autograd: every derivative rule against central differences (gradcheck, float64) and,
+when torch is importable, against torch's gradients; D2L 2.3's walk-through; torch's
+safety rules and messages."""
+import numpy as np
+import pytest
+
+import nbtensor as nb
+
+try:
+    import torch
+except ImportError:  # the parity half needs torch; gradcheck runs without it
+    torch = None
+
+RNG = np.random.default_rng(12)
+
+
+def _np(t):
+    """The values of a tensor on any device, as an ndarray."""
+    return t.detach().cpu().numpy()
+
+
+def _positive(shape):
+    return RNG.uniform(0.5, 2.0, shape)
+
+
+def _any(shape):
+    return RNG.standard_normal(shape)
+
+
+def _unit(shape):
+    return RNG.uniform(-0.9, 0.9, shape)
+
+
+# (id, function of (library, *tensors), input makers and shapes)
+CASES = [
+    ("add_broadcast", lambda m, a, b: a + b, [(_any, (2, 3)), (_any, (3,))]),
+    ("add_alpha", lambda m, a, b: m.add(a, b, alpha=2.5), [(_any, (2, 3)), (_any, (2, 1))]),
+    ("sub_rsub", lambda m, a, b: a - b - (3 - a), [(_any, (4,)), (_any, (4,))]),
+    ("mul_scalar", lambda m, a, b: 2 * a * b * 0.5, [(_any, (3, 1)), (_any, (1, 4))]),
+    ("div", lambda m, a, b: a / b + 1 / b, [(_any, (3, 2)), (_positive, (2,))]),
+    ("pow_scalar", lambda m, a: a ** 3 + a ** 0.5, [(_positive, (5,))]),
+    ("pow_tensor", lambda m, a, b: a ** b, [(_positive, (3,)), (_any, (3,))]),
+    ("rpow", lambda m, a: 2.0 ** a, [(_any, (3,))]),
+    ("neg_exp_log", lambda m, a: (-a).exp() + a.log(), [(_positive, (2, 2))]),
+    ("sqrt_rsqrt", lambda m, a: a.sqrt() * a.rsqrt() + a.sqrt(), [(_positive, (3,))]),
+    ("trig", lambda m, a: a.sin() + a.cos() * a.tan(), [(_unit, (4,))]),
+    ("tanh_sigmoid", lambda m, a: a.tanh() * a.sigmoid(), [(_any, (2, 3))]),
+    ("relu_abs", lambda m, a: m.relu(a) + a.abs(), [(_any, (6,))]),
+    ("log1p_expm1", lambda m, a: a.log1p() + a.expm1(), [(_positive, (3,))]),
+    ("maximum", lambda m, a, b: m.maximum(a, b) + m.max(a, b), [(_any, (3, 2)), (_any, (3, 2))]),
+    ("clamp", lambda m, a: a.clamp(-0.5, 0.5) + a.clamp(min=0.1), [(_any, (8,))]),
+    ("where", lambda m, a, b: m.where(a > 0, a, b), [(_any, (5,)), (_any, (5,))]),
+    ("masked_fill", lambda m, a: a.masked_fill(a > 0, 0.0), [(_any, (2, 3))]),
+    ("sum_dims", lambda m, a: a.sum() + a.sum(1).sum() + a.sum((0, 2), keepdim=True).sum(), [(_any, (2, 3, 2))]),
+    ("mean", lambda m, a: a.mean(0), [(_any, (3, 4))]),
+    ("max_all", lambda m, a: a.max(), [(_any, (3, 4))]),
+    ("max_dim", lambda m, a: a.max(1).values + a.min(0, keepdim=True).values.sum(), [(_any, (3, 4))]),
+    ("amax", lambda m, a: a.amax(1), [(_any, (3, 4))]),
+    ("logsumexp", lambda m, a: a.logsumexp(1), [(_any, (3, 4))]),
+    ("softmax", lambda m, a: a.softmax(1) * m.log_softmax(a, 0), [(_any, (3, 4))]),
+    ("var_std", lambda m, a: a.var(1) + a.std(), [(_any, (3, 4))]),
+    ("norm", lambda m, a: a.norm() + a.norm(dim=1).sum(), [(_any, (3, 4))]),
+    ("prod", lambda m, a: a.prod() + a.prod(1).sum(), [(_any, (2, 3))]),
+    ("cumsum", lambda m, a: a.cumsum(1), [(_any, (2, 3))]),
+    ("views", lambda m, a: a.view(6, 2).t().reshape(3, 4).transpose(0, 1).permute(1, 0).unsqueeze(0).squeeze(),
+     [(_any, (3, 4))]),
+    ("expand", lambda m, a: a.expand(3, 2, 4) * 1.5, [(_any, (2, 1))]),
+    ("T_flatten", lambda m, a: a.T.flatten(), [(_any, (2, 3))]),
+    ("getitem_basic", lambda m, a: a[1:, ::2] + a[0, 1], [(_any, (3, 4))]),
+    ("getitem_advanced", lambda m, a: a[[0, 0, 2], [1, 1, 3]], [(_any, (3, 4))]),
+    ("cross_entropy_pick", lambda m, a: -a.softmax(1)[range(3), m.tensor([0, 2, 1])].log(), [(_any, (3, 4))]),
+    ("narrow_select", lambda m, a: a.narrow(1, 1, 2).sum(1) + a.select(1, 2), [(_any, (3, 3))]),
+    ("gather_index_select", lambda m, a: a.gather(1, m.tensor([[0, 0], [1, 0]])).sum(1) + a.index_select(
+        0, m.tensor([1, 1])).sum(1), [(_any, (2, 3))]),
+    ("split_chunk_unbind", lambda m, a: a.split(1, 0)[1].sum() + a.chunk(2, 1)[0].sum() + a.unbind(1)[2],
+     [(_any, (2, 4))]),
+    ("cat_stack", lambda m, a, b: m.cat((a, b), 0).sum(0) * m.stack((a[0], b[0])).sum(0), [(_any, (2, 3)),
+                                                                                         (_any, (1, 3))]),
+    ("mm_mv_dot", lambda m, a, b, v: m.mm(a, b).mv(v) + m.dot(v, v), [(_any, (2, 3)), (_any, (3, 4)),
+                                                                       (_any, (4,))]),
+    ("matmul_batched", lambda m, a, b: m.matmul(a, b), [(_any, (2, 3, 4)), (_any, (4, 2))]),
+    ("matmul_vec", lambda m, a, b: (a @ b) + (b @ a.t()).sum(), [(_any, (3, 4)), (_any, (4,))]),
+    ("bmm", lambda m, a, b: a.bmm(b), [(_any, (2, 2, 3)), (_any, (2, 3, 2))]),
+    ("addmm", lambda m, c, a, b: m.addmm(c, a, b), [(_any, (2,)), (_any, (2, 3)), (_any, (3, 2))]),
+    ("to_dtype", lambda m, a: a.float().double() * a, [(_any, (3,))]),
+    ("flip_roll_repeat", lambda m, a: a.flip(0).roll(1, 1).repeat(2, 1), [(_any, (2, 3))]),
+    ("tril", lambda m, a: a.tril() + a.triu(1), [(_any, (3, 3))]),
+    ("inplace_nonleaf", lambda m, a: _inplace_chain(a), [(_any, (3,))]),
+]
+
+
+def _inplace_chain(a):
+    b = a * 2
+    b += a
+    b.mul_(a)
+    b[0] = 0.0
+    return b
+
+
+def _inputs(makers, lib, dtype):
+    values = [make(shape) for make, shape in makers]
+    return values, [lib.tensor(v, dtype=dtype, requires_grad=True) for v in values]
+
+
+# cases that round to float32 inside: central differences need a step float32 can resolve
+COARSE = {"to_dtype": dict(eps=1e-3, atol=1e-3, rtol=1e-2)}
+
+
+@pytest.mark.parametrize("name, fn, makers", CASES, ids=[c[0] for c in CASES])
+def test_rule_matches_central_differences(name, fn, makers):
+    _, xs = _inputs(makers, nb, nb.float64)
+    assert nb.autograd.gradcheck(lambda *a: fn(nb, *a), xs, **COARSE.get(name, {}))
+
+
+def test_gradcheck_catches_a_wrong_rule(monkeypatch):
+    from nbtensor.autograd import rules
+    monkeypatch.setitem(rules.RULES, "exp", lambda args, kwargs, out: ("ExpBackward0", (args[0],), lambda g: (g,)))
+    x = nb.tensor([0.5, 1.0], dtype=nb.float64, requires_grad=True)
+    with pytest.raises(nb.autograd.GradcheckError, match="Jacobian mismatch"):
+        nb.autograd.gradcheck(lambda a: a.exp(), (x,))
+
+
+@pytest.mark.skipif(torch is None, reason="needs torch")
+@pytest.mark.parametrize("fn, makers", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_rule_matches_torch(fn, makers):
+    values, xs = _inputs(makers, nb, nb.float32)
+    ts = [torch.tensor(v, dtype=torch.float32, requires_grad=True) for v in values]
+    out, expected = fn(nb, *xs), fn(torch, *ts)
+    weights = RNG.standard_normal(tuple(expected.shape)).astype(np.float32)
+    (out * nb.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    for x, t in zip(xs, ts):
+        np.testing.assert_allclose(_np(x.grad), _np(t.grad), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.cpu_only  # compares reprs (another device adds device=)
+def test_d2l_autograd_section():
+    x = nb.arange(4.0)
+    x.requires_grad_(True)
+    assert x.grad is None
+    y = 2 * nb.dot(x, x)
+    assert repr(y) == "tensor(28., grad_fn=<MulBackward0>)"
+    y.backward()
+    np.testing.assert_array_equal(_np(x.grad), [0.0, 4.0, 8.0, 12.0])
+    x.grad.zero_()
+    x.sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), [1.0, 1.0, 1.0, 1.0])
+    x.grad.zero_()
+    y = x * x
+    y.backward(gradient=nb.ones(len(y)))
+    np.testing.assert_array_equal(_np(x.grad), [0.0, 2.0, 4.0, 6.0])
+    x.grad.zero_()
+    y = x * x
+    u = y.detach()
+    z = u * x
+    z.sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), _np(u))
+    x.grad.zero_()
+    y.sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), 2 * _np(x))
+
+    def f(a):
+        b = a * 2
+        while b.norm() < 1000:
+            b = b * 2
+        return b if b.sum() > 0 else 100 * b
+    a = nb.randn(size=(), requires_grad=True)
+    d = f(a)
+    d.backward()
+    assert a.grad.item() == pytest.approx((d / a).item())
+
+
+@pytest.mark.cpu_only  # compares reprs (another device adds device=)
+def test_printing_and_graph_structure():
+    x = nb.arange(4.0, requires_grad=True)
+    assert repr(x) == "tensor([0., 1., 2., 3.], requires_grad=True)"
+    y = (x * x).sum()
+    assert repr(y) == "tensor(14., grad_fn=<SumBackward0>)"
+    mul = y.grad_fn.next_functions[0][0]
+    assert mul.name() == "MulBackward0" and "MulBackward0 object at 0x" in repr(mul)
+    leaf = mul.next_functions[0][0]
+    assert type(leaf).__name__ == "AccumulateGrad" and leaf.variable is x and x.is_leaf and not y.is_leaf
+
+
+def test_accumulation_retain_graph_and_second_backward():
+    x = nb.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_array_equal(_np(x.grad), [4.0, 8.0])  # accumulated over two calls
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        y.backward()
+    z = (x + 1).sum()  # nothing saved: a second backward is allowed, as in torch
+    z.backward()
+    z.backward()
+
+
+def test_autograd_grad_create_graph_and_allow_unused():
+    x = nb.tensor(3.0, requires_grad=True)
+    w = nb.tensor(1.0, requires_grad=True)
+    y = x ** 3
+    (dx,) = nb.autograd.grad(y, x, create_graph=True)
+    assert dx.item() == 27.0 and dx.requires_grad
+    (d2x,) = nb.autograd.grad(dx, x)
+    assert d2x.item() == 18.0 and x.grad is None  # .grad untouched by autograd.grad
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+        nb.autograd.grad((x * 2), (x, w))
+    assert nb.autograd.grad(x * 2, (x, w), allow_unused=True)[1] is None
+
+
+def test_no_grad_enable_grad_and_the_sgd_update():
+    w = nb.ones(2, requires_grad=True)
+    (w * 3).sum().backward()
+    with nb.no_grad():
+        w -= 0.1 * w.grad
+        assert not (w * 2).requires_grad
+        with nb.enable_grad():
+            assert (w * 2).requires_grad
+    assert w.is_leaf and w.requires_grad
+    np.testing.assert_allclose(_np(w), [0.7, 0.7], rtol=1e-6)
+    w.data -= 0.1 * w.grad  # through .data: not recorded either
+    np.testing.assert_allclose(_np(w), [0.4, 0.4], rtol=1e-6)
+    with nb.inference_mode():
+        assert not (w * 2).requires_grad
+
+
+def test_torch_errors_for_bad_use():
+    x = nb.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        x.add_(1)
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        (x * 2).backward()
+    with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad"):
+        nb.ones(2).sum().backward()
+    with pytest.raises(RuntimeError, match="Mismatch in shape"):
+        (x * 2).backward(nb.ones(2))
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
+        nb.arange(3).requires_grad_()
+    with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
+        x.cpu().numpy()
+    with pytest.raises(RuntimeError, match="functions with out=... arguments don't support automatic"):
+        nb.add(x, x, out=nb.empty(3))
+    with pytest.warns(UserWarning, match="is not a leaf Tensor is being accessed"):
+        assert (x * 2).grad is None
+
+
+def test_retain_grad_and_hooks():
+    x = nb.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    seen = []
+    handle = y.register_hook(lambda g: seen.append(g.tolist()))
+    x.register_hook(lambda g: g * 10)  # replaces the leaf's gradient
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(_np(y.grad), [6.0, 12.0])
+    assert seen == [[6.0, 12.0]]
+    np.testing.assert_array_equal(_np(x.grad), [180.0, 360.0])
+    handle.remove()
+
+
+def test_integer_and_comparison_results_do_not_require_grad():
+    x = nb.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    assert not (x > 0).requires_grad and not x.argmax().requires_grad
+    assert x.detach().requires_grad is False and nb.zeros_like(x).requires_grad is False
+
+
+@pytest.mark.skipif(torch is None, reason="needs torch")
+def test_linear_regression_from_scratch_matches_torch():
+    """D2L 3.2's training loop, the same data for both libraries."""
+    rng = np.random.default_rng(0)
+    features = rng.standard_normal((100, 2)).astype(np.float32)
+    labels = (features @ np.array([2, -3.4], np.float32) + 4.2).reshape(-1, 1).astype(np.float32)
+    w0 = rng.normal(0, 0.01, (2, 1)).astype(np.float32)
+    results = []
+    for lib in (nb, torch):
+        X, y = lib.tensor(features), lib.tensor(labels)
+        w, b = lib.tensor(w0, requires_grad=True), lib.zeros(1, requires_grad=True)
+        for _ in range(3):
+            for i in range(0, 100, 10):
+                loss = ((lib.matmul(X[i:i + 10], w) + b - y[i:i + 10].reshape(-1, 1)) ** 2 / 2).sum()
+                loss.backward()
+                with lib.no_grad():
+                    for p in (w, b):
+                        p -= 0.03 * p.grad / 10
+                        p.grad.zero_()
+        results.append(np.concatenate([_np(w).ravel(), _np(b)]))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5, atol=1e-6)
