@@ -1,0 +1,74 @@
+"""The helpers D2L chapter 3 builds along the way (the book's ``d2l`` functions), written as
+the book writes them with ``import nbtensor as torch``."""
+import argparse
+import time
+
+import nbtensor as torch
+
+
+def parse_args(description, epochs, batch_size, lr, data=True):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU backend exists")
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--batch-size", type=int, default=batch_size)
+    parser.add_argument("--lr", type=float, default=lr)
+    if data:
+        parser.add_argument("--data", default=None, help="directory with the Fashion-MNIST IDX files")
+    return parser.parse_args()
+
+
+def sgd(params, lr, batch_size):
+    """Minibatch stochastic gradient descent."""
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+
+
+def softmax(X):
+    X_exp = torch.exp(X)
+    partition = X_exp.sum(1, keepdim=True)
+    return X_exp / partition  # broadcasting
+
+
+def cross_entropy(y_hat, y):
+    return - torch.log(y_hat[range(len(y_hat)), y])
+
+
+def accuracy(y_hat, y):
+    """The number of correct predictions."""
+    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(axis=1)
+    cmp = y_hat.type(y.dtype) == y
+    return float(cmp.type(y.dtype).sum())
+
+
+def evaluate_accuracy(net, batches):
+    """The accuracy of `net` on a dataset."""
+    correct = total = 0
+    with torch.no_grad():
+        for X, y in batches:
+            correct += accuracy(net(X), y)
+            total += y.numel()
+    return correct / total
+
+
+def train_ch3(net, params, data, args):
+    """Train `net` (softmax regression, MLP) for ``args.epochs`` epochs, a line per epoch."""
+    from nbtensor.examples.data import batches
+    train_x, train_y, test_x, test_y = data
+    for epoch in range(args.epochs):
+        start = time.perf_counter()
+        loss_sum = correct = seen = 0.0
+        for X, y in batches(train_x, train_y, args.batch_size, True, args.device, seed=epoch):
+            y_hat = net(X)
+            l = cross_entropy(y_hat, y)  # noqa: E741  (the book's name)
+            l.sum().backward()
+            sgd(params, args.lr, X.shape[0])
+            loss_sum += float(l.detach().sum())
+            correct += accuracy(y_hat.detach(), y)
+            seen += y.numel()
+        test_acc = evaluate_accuracy(net, batches(test_x, test_y, 256, False, args.device))
+        print(f"epoch {epoch + 1}, loss {loss_sum / seen:.4f}, train acc {correct / seen:.3f}, "
+              f"test acc {test_acc:.3f} ({time.perf_counter() - start:.1f} s)", flush=True)
+    return test_acc
