@@ -285,3 +285,53 @@ def test_linear_regression_from_scratch_matches_torch():
                         p.grad.zero_()
         results.append(np.concatenate([_np(w).ravel(), _np(b)]))
     np.testing.assert_allclose(results[0], results[1], rtol=1e-5, atol=1e-6)
+
+
+def test_a_saved_tensor_written_in_place_before_backward_raises():
+    w = nb.ones(2, requires_grad=True)
+    y = (w * w).sum()
+    with nb.no_grad():
+        w -= 1  # the SGD step before backward: the graph saved the old w
+    assert w._version == 1
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: \[torch.FloatTensor \[2\]\] "
+                                           r"is at version 1; expected version 0 instead"):
+        y.backward()
+
+
+def test_writing_a_tensor_the_graph_did_not_save_is_allowed():
+    # exp keeps its result, not its input; indexing keeps positions: as in torch
+    a = nb.ones(2, requires_grad=True)
+    b = a * 2
+    c = b.exp()
+    b.add_(1)
+    c.sum().backward()
+    np.testing.assert_allclose(_np(a.grad), 2 * np.exp(2.0) * np.ones(2), rtol=1e-6)
+    x = nb.ones(3, requires_grad=True)
+    y = x * 1
+    z = y[[0, 0]]
+    y.add_(1)
+    z.sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), [2.0, 0.0, 0.0])
+
+
+def test_custom_function():
+    class Exp(nb.autograd.Function):
+        @staticmethod
+        def forward(ctx, i):
+            result = i.exp()
+            ctx.save_for_backward(result)
+            assert ctx.needs_input_grad == (True,)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (result,) = ctx.saved_tensors
+            return grad_output * result
+
+    x = nb.tensor([0.0, 1.0], requires_grad=True)
+    y = Exp.apply(x)
+    assert y.grad_fn.name() == "ExpBackward"
+    (y * 2).sum().backward()
+    np.testing.assert_allclose(_np(x.grad), 2 * np.exp([0.0, 1.0]), rtol=1e-6)
+    with nb.no_grad():
+        assert not Exp.apply(x).requires_grad

@@ -8,11 +8,12 @@ from nbtensor.autograd import record as _record  # noqa: F401  (hooks recording 
 from nbtensor.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                          is_inference_mode_enabled, no_grad, set_grad_enabled)
 from nbtensor.autograd.api import backward, grad
+from nbtensor.autograd.function import Function, FunctionCtx  # noqa: F401
 from nbtensor.autograd.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from nbtensor.autograd.graph import Node
 from nbtensor.dispatch import dispatcher as forms
 
-__all__ = ["backward", "grad", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+__all__ = ["backward", "grad", "gradcheck", "Function", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled"]
 
 

@@ -7,7 +7,7 @@ nbtensor ops (so it runs on every device, and is itself recorded under ``create_
 import collections
 
 from nbtensor.autograd import grad_mode
-from nbtensor.dispatch.tensor import AutogradMeta, Tensor
+from nbtensor.dispatch.tensor import _LEGACY_NAMES, AutogradMeta, Tensor, version_of
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
           "have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -19,7 +19,7 @@ class Node:
     """One recorded op (torch's ``grad_fn``): ``name()``, ``next_functions``."""
 
     __slots__ = ("_name", "_backward", "next_functions", "_n_outputs", "_saves", "_freed",
-                 "_pre_hooks", "_retained", "__weakref__")
+                 "_pre_hooks", "_retained", "_versions", "__weakref__")
 
     def __init__(self, name, backward, inputs, n_outputs=1, saves=True):
         self._name = name
@@ -30,6 +30,8 @@ class Node:
         self._freed = False
         self._pre_hooks = None   # output_nr -> hooks registered on that output tensor
         self._retained = None    # output_nr -> tensor whose .grad is kept (retain_grad)
+        # the tensors backward reads (those its rule's closure holds) and their versions now
+        self._versions = [(t, version_of(t)) for t in _saved_tensors(backward)] if saves else ()
 
     def name(self):
         return self._name
@@ -41,12 +43,38 @@ class Node:
         """The gradients of the inputs, given those of the outputs (a list)."""
         if self._freed:
             raise RuntimeError(_FREED)
+        for t, expected in self._versions:
+            now = version_of(t)
+            if now != expected:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: [{_LEGACY_NAMES[t.dtype]} [{', '.join(map(str, t._shape))}]] is at version {now}; "
+                    f"expected version {expected} instead (in {self._name}). Hint: the value was overwritten "
+                    "in place after the op that needed it ran; clone() it before writing.")
         return self._backward(grads if self._n_outputs > 1 else grads[0])
 
     def free(self):
         if self._saves:
             self._freed = True
             self._backward = None
+            self._versions = ()
+
+
+def _saved_tensors(backward):
+    """The tensors a rule's backward closure holds, one closure deep."""
+    found = []
+    for cell in backward.__closure__ or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # a cell not filled yet
+            continue
+        if type(value) is Tensor:
+            found.append(value)
+        elif type(value) in (list, tuple):
+            found.extend(v for v in value if type(v) is Tensor)
+        elif callable(value) and getattr(value, "__closure__", None):
+            found.extend(_saved_tensors(value) if value.__closure__ else ())
+    return found
 
 
 class AccumulateGrad:

@@ -11,16 +11,24 @@ from nbtensor.autograd.graph import Node, attach
 from nbtensor.autograd.rules import NO_SAVED, NONDIFFERENTIABLE, RULES
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
-from nbtensor.dispatch.tensor import AutogradMeta, Tensor, make
+from nbtensor.dispatch.tensor import AutogradMeta, Tensor, bump_version, make
 
 _started = False
+_WRITES = frozenset()  # the forms that write into their first argument
 
 
 def _start():
-    global _started
+    global _started, _WRITES
     if not _started:
         _started = True
+        _WRITES = frozenset(name for name in dispatcher.method_names()
+                            if (name.endswith("_") and not name.endswith("__") and name not in _NOT_WRITES)
+                            or (name.startswith("__i") and name.endswith("__") and name != "__invert__")
+                            or name == "__setitem__")
         dispatcher.set_recorder(record)
+
+
+_NOT_WRITES = {"requires_grad_", "detach_"}
 
 
 _tensor.on_requires_grad.append(_start)
@@ -69,9 +77,14 @@ _OWN_RULE_INPLACE = {"zero_", "fill_", "copy_", "__setitem__"}
 
 def record(name, fn, args, kwargs):
     """Run the form `name` (its function `fn`) and record it when it must be."""
+    if name in _WRITES and type(args[0]) is Tensor:
+        bump_version(args[0])  # (also under no_grad: a graph may have saved the old values)
+    out = kwargs.get("out") if kwargs else None
+    if type(out) is Tensor:
+        bump_version(out)
     if not grad_mode.is_grad_enabled() or not _needs_grad(args, kwargs):
         return fn(*args, **kwargs)
-    if kwargs.get("out") is not None:
+    if out is not None:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
     base = name if name in _OWN_RULE_INPLACE else _inplace_base(name)

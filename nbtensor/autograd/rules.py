@@ -9,6 +9,7 @@ output nobody used) — or None when these arguments make the op non-differentia
 Rules are written with nbtensor ops, so they run on every device and are themselves
 recorded under ``create_graph=True``.
 """
+import dis
 import math
 
 import nbtensor.ops.creation as creation
@@ -58,9 +59,31 @@ def sum_to(g, shape):
     return g.reshape(shape)
 
 
+class Like:
+    """A tensor's shape, dtype and device without its values: what a rule keeps when its
+    backward needs only those (so writing into the tensor later is allowed, as in torch)."""
+
+    __slots__ = ("_shape", "dtype", "device")
+
+    def __init__(self, t):
+        self._shape, self.dtype, self.device = t._shape, t.dtype, t.device
+
+
+def like(x):
+    """`x`'s `Like`, or None for a constant (not a tensor)."""
+    return Like(x) if type(x) is Tensor else None
+
+
+def _reads(fn, name):
+    """True when the function `fn` reads its argument `name` (so a rule must keep its values)."""
+    return fn is not None and any(i.opname.startswith("LOAD_FAST") and i.argval == name
+                                  for i in dis.get_instructions(fn))
+
+
 def _for(g, x):
-    """`g` as the gradient of the tensor `x` (its shape, dtype); None when `x` is a constant."""
-    if not _is_tensor(x):
+    """`g` as the gradient of `x` (a tensor or its `Like`: summed to its shape, in its
+    dtype); None when `x` is a constant."""
+    if type(x) is not Tensor and type(x) is not Like:
         return None
     g = sum_to(g, x._shape)
     return g if g.dtype is x.dtype else g.to(x.dtype)
@@ -72,11 +95,14 @@ def _zero(g, x):
 
 # ---------------------------------------------------------------- element-wise, one operand
 def _unary(node, derivative, saves=True, names=()):
-    """A rule ``grad_x = derivative(g, x, out)``."""
+    """A rule ``grad_x = derivative(g, x, out)`` (keeping only the values it reads)."""
+    keep_x, keep_out = _reads(derivative, "x"), _reads(derivative, "out")
+
     def make(args, kwargs, out):
         x = args[0]
-        return node, (x,), lambda g: (_for(derivative(g, x, out), x),)
-    rule(*names, saves=saves)(make)
+        meta, xv, ov = like(x), x if keep_x else None, out if keep_out else None
+        return node, (x,), lambda g: (_for(derivative(g, xv, ov), meta),)
+    rule(*names, saves=saves and (keep_x or keep_out))(make)
 
 
 _unary("NegBackward0", lambda g, x, out: -g, saves=False, names=("neg", "negative", "__neg__"))
@@ -132,12 +158,18 @@ def _to(args, kwargs, out):
 # ---------------------------------------------------------------- element-wise, two operands
 def _binary(node, dx, dy, names, saves=True, reflected=False):
     """A rule for ``op(x, y)`` (``reflected``: the form computes ``op(y, x)`` from (x, y))."""
+    keep = {name: _reads(dx, name) or _reads(dy, name) for name in ("x", "y", "out")}
+
     def make(args, kwargs, out):
         x, y = args[0], _arg(args, kwargs, 1, "other")
         if reflected:
             x, y = y, x
-        grads = lambda g: (_for(dx(g, x, y, out), x) if _is_tensor(x) and dx else None,  # noqa: E731
-                           _for(dy(g, x, y, out), y) if _is_tensor(y) and dy else None)
+        mx, my = like(x), like(y)
+        xv = x if keep["x"] or mx is None else None   # (a number is kept: it is no tensor)
+        yv = y if keep["y"] or my is None else None
+        ov = out if keep["out"] else None
+        grads = lambda g: (_for(dx(g, xv, yv, ov), mx) if mx is not None and dx else None,  # noqa: E731
+                           _for(dy(g, xv, yv, ov), my) if my is not None and dy else None)
         if reflected:
             return node, (y, x), lambda g: grads(g)[::-1]
         return node, (x, y), grads
@@ -357,13 +389,15 @@ def _logsumexp(args, kwargs, out):
 @rule("softmax")
 def _softmax(args, kwargs, out):
     x, d = args[0], _arg(args, kwargs, 1, "dim")
-    return "SoftmaxBackward0", (x,), lambda g: (_for(out * (g - (g * out).sum(d, keepdim=True)), x),)
+    meta = like(x)
+    return "SoftmaxBackward0", (x,), lambda g: (_for(out * (g - (g * out).sum(d, keepdim=True)), meta),)
 
 
 @rule("log_softmax")
 def _log_softmax(args, kwargs, out):
     x, d = args[0], _arg(args, kwargs, 1, "dim")
-    return "LogSoftmaxBackward0", (x,), lambda g: (_for(g - out.exp() * g.sum(d, keepdim=True), x),)
+    meta = like(x)
+    return "LogSoftmaxBackward0", (x,), lambda g: (_for(g - out.exp() * g.sum(d, keepdim=True), meta),)
 
 
 def _variance_rule(node, root):
@@ -493,8 +527,13 @@ def _positions(x):
 def _scatter_back(x, gathered):
     """The gradient of a data-movement op from its output gradients and the positions in `x`
     each output element came from (repeats add up)."""
+    x = like(x)
+    n = 1
+    for size in x._shape:
+        n *= size
+
     def backward(grads):
-        total = creation.zeros(x.numel(), dtype=x.dtype, device=x.device)
+        total = creation.zeros(n, dtype=x.dtype, device=x.device)
         for g, pos in zip(grads, gathered):
             if g is not None:
                 total = total.index_add(0, pos.reshape(-1), g.reshape(-1).to(x.dtype))

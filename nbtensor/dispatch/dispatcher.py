@@ -99,6 +99,11 @@ def _put(namespace, cls):
         setattr(cls, name, ready(name, form))
 
 
+def method_names():
+    """The names of every registered Tensor method and operator."""
+    return set(_DEFAULT_METHODS) | set(_METHODS)
+
+
 def recorder():
     """The recorder set now (None when nothing records)."""
     return _recorder

@@ -49,6 +49,22 @@ class AutogradMeta:
 # Set by nbtensor.autograd: called the first time a tensor requires grad (it starts recording).
 on_requires_grad = []
 
+# How many in-place writes each storage has had since autograd started recording (by id:
+# a storage a graph saved stays alive, so a reused id can only belong to a storage no graph
+# holds). Backward compares them with the versions its nodes saved.
+_VERSIONS = {}
+
+
+def bump_version(t):
+    """Count one in-place write to `t`'s memory."""
+    key = id(t._storage)
+    _VERSIONS[key] = _VERSIONS.get(key, 0) + 1
+
+
+def version_of(t):
+    """How many in-place writes `t`'s memory has had (torch's ``_version``)."""
+    return _VERSIONS.get(id(t._storage), 0)
+
 
 def check_requires_grad(requires_grad, dtype=None):
     """Validate a creator's ``requires_grad`` for a result of `dtype` (torch's rule: only
@@ -434,6 +450,10 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value):
         self.requires_grad_(value)
+
+    @property
+    def _version(self):
+        return version_of(self)
 
     @property
     def grad_fn(self):
