@@ -12,9 +12,11 @@ from nbtensor.dispatch import dispatcher
 def recorded():
     calls = []
 
-    def recorder(name, fn, args, kwargs):
-        calls.append(name)
-        return fn(*args, **kwargs)
+    def recorder(name, fn):
+        def recorded(*args, **kwargs):
+            calls.append(name)
+            return fn(*args, **kwargs)
+        return recorded
 
     previous = dispatcher.recorder()  # (autograd's, once a tensor required grad)
     dispatcher.set_recorder(recorder)
@@ -56,8 +58,8 @@ def test_without_a_recorder_the_installed_forms_are_the_ops_themselves():
     previous = dispatcher.recorder()
     dispatcher.set_recorder(None)
     before = nb.softmax
-    dispatcher.set_recorder(lambda name, fn, args, kwargs: fn(*args, **kwargs))
-    wrapper_code = dispatcher.entry("x", lambda: None).__code__
+    dispatcher.set_recorder(lambda name, fn: lambda *args, **kwargs: fn(*args, **kwargs))
+    wrapper_code = dispatcher.entry("x", lambda: None).__code__  # what the recorder made
     assert nb.Tensor.__add__.__code__ is wrapper_code and nb.zeros.__code__ is wrapper_code
     dispatcher.set_recorder(None)
     for form in (nb.Tensor.__add__, nb.Tensor.clone, nb.zeros, nb.cat, nb.Tensor.view):

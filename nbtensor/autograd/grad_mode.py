@@ -11,7 +11,7 @@ _state = threading.local()
 
 def is_grad_enabled():
     """True when ops run now are recorded for ``backward()`` (the default, per thread)."""
-    return getattr(_state, "enabled", True)
+    return getattr(_state, "enabled", True)  # (a thread that never set it: on)
 
 
 def _set(enabled):

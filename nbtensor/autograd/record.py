@@ -25,7 +25,7 @@ def _start():
                             if (name.endswith("_") and not name.endswith("__") and name not in _NOT_WRITES)
                             or (name.startswith("__i") and name.endswith("__") and name != "__invert__")
                             or name == "__setitem__")
-        dispatcher.set_recorder(record)
+        dispatcher.set_recorder(wrap)
 
 
 _NOT_WRITES = {"requires_grad_", "detach_"}
@@ -34,23 +34,49 @@ _NOT_WRITES = {"requires_grad_", "detach_"}
 _tensor.on_requires_grad.append(_start)
 
 
-def _requires_grad(x):
-    if type(x) is Tensor:
-        ag = x._ag
-        return ag is not None and ag.requires_grad
-    if type(x) in (list, tuple):
-        return any(type(t) is Tensor and t._ag is not None and t._ag.requires_grad for t in x)
+def _any_requires_grad(seq):
+    for t in seq:
+        if type(t) is Tensor:
+            ag = t._ag
+            if ag is not None and ag.requires_grad:
+                return True
+        elif (type(t) is list or type(t) is tuple) and _any_requires_grad(t):
+            return True
     return False
 
 
-def _needs_grad(args, kwargs):
-    for a in args:
-        if _requires_grad(a):
-            return True
-    for a in kwargs.values():
-        if _requires_grad(a):
-            return True
-    return False
+def wrap(name, fn):
+    """The form `name` as installed while autograd records: it counts in-place writes, and
+    hands the call to `record` only when grad mode is on and an argument requires grad (the
+    common case returns after a few checks, inlined here)."""
+    writes = name in _WRITES
+    state = grad_mode._state
+    plan = _plan(name)
+
+    def recorded(*args, **kwargs):
+        if writes and args and type(args[0]) is Tensor:
+            bump_version(args[0])  # (also under no_grad: a graph may have saved the old values)
+        if kwargs:
+            out = kwargs.get("out")
+            if type(out) is Tensor:
+                bump_version(out)
+        try:
+            if not state.enabled:
+                return fn(*args, **kwargs)
+        except AttributeError:
+            pass  # this thread never changed grad mode: it is on
+        for a in args:
+            t = type(a)
+            if t is Tensor:
+                ag = a._ag
+                if ag is not None and ag.requires_grad:
+                    return record(plan, fn, args, kwargs)
+            elif (t is list or t is tuple) and _any_requires_grad(a):
+                return record(plan, fn, args, kwargs)
+        if kwargs and _any_requires_grad(kwargs.values()):
+            return record(plan, fn, args, kwargs)
+        return fn(*args, **kwargs)
+    return recorded
 
 
 def _floating(result):
@@ -75,24 +101,35 @@ def _inplace_base(name):
 _OWN_RULE_INPLACE = {"zero_", "fill_", "copy_", "__setitem__"}
 
 
-def record(name, fn, args, kwargs):
-    """Run the form `name` (its function `fn`) and record it when it must be."""
-    if name in _WRITES and type(args[0]) is Tensor:
-        bump_version(args[0])  # (also under no_grad: a graph may have saved the old values)
-    out = kwargs.get("out") if kwargs else None
-    if type(out) is Tensor:
-        bump_version(out)
-    if not grad_mode.is_grad_enabled() or not _needs_grad(args, kwargs):
+def _untracked(fn, args, kwargs):
+    """``fn(*args, **kwargs)`` with grad mode off (the op's insides are not recorded)."""
+    state = grad_mode._state
+    previous = getattr(state, "enabled", True)
+    state.enabled = False
+    try:
         return fn(*args, **kwargs)
-    if out is not None:
+    finally:
+        state.enabled = previous
+
+
+def _plan(name):
+    """What recording form `name` takes, worked out once: (name, whether its node keeps
+    tensors, the out-of-place form an in-place one records as)."""
+    base = name if name in _OWN_RULE_INPLACE else _inplace_base(name)
+    return name, name not in NO_SAVED, base
+
+
+def record(plan, fn, args, kwargs):
+    """Run a form (`plan` from `_plan`; its function `fn`), an argument of which requires
+    grad, and record it."""
+    name, saves, base = plan
+    if kwargs and kwargs.get("out") is not None:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
-    base = name if name in _OWN_RULE_INPLACE else _inplace_base(name)
     if base is not None:
         return _record_inplace(name, base, fn, args, kwargs)
+    result = _untracked(fn, args, kwargs)
     make_rule = RULES.get(name)
-    with grad_mode.no_grad():
-        result = fn(*args, **kwargs)
     if make_rule is None:
         if name in NONDIFFERENTIABLE or not _floating(result):
             return result
@@ -100,10 +137,12 @@ def record(name, fn, args, kwargs):
     made = make_rule(args, kwargs, result)
     if made is not None:
         node_name, inputs, backward = made
-        several = type(result) is not Tensor
-        node = Node(node_name, backward, inputs, n_outputs=len(result) if several else 1,
-                    saves=name not in NO_SAVED)
-        attach(result, node)
+        if type(result) is Tensor:
+            node = Node(node_name, backward, inputs, 1, saves)
+            if result.dtype.is_floating_point:
+                result._ag = AutogradMeta(True, node, 0)
+        else:
+            attach(result, Node(node_name, backward, inputs, len(result), saves))
     return result
 
 
@@ -114,11 +153,10 @@ def _record_inplace(name, base, fn, args, kwargs):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     # the tensor as it was, with its history, for the rule (its values may be overwritten)
     before = make(self._storage, self._offset, self._shape, self._strides, self.dtype)
-    with grad_mode.no_grad():
-        if base != name or name == "__setitem__":
-            before = before.clone()
-        before._ag = ag
-        result = fn(*args, **kwargs)
+    if base != name or name == "__setitem__":
+        before = _untracked(before.clone, (), {})
+    before._ag = ag
+    result = _untracked(fn, args, kwargs)
     made = RULES[base]((before,) + tuple(args[1:]), kwargs, self)
     if made is not None and self.dtype.is_floating_point:
         node_name, inputs, backward = made

@@ -8,7 +8,7 @@ modules register is an error, not a silent override.
 
 Each form is installed as its `entry`: while nothing records, the op's own function (no
 extra frame: per-op cost unchanged); once a recorder is set (`set_recorder`, autograd's
-hook), a wrapper that hands every call to it. Inside an op, the storage work starts with
+hook), the function the recorder makes for it. Inside an op, the storage work starts with
 `tensor.common_device` (the one device check: torch's "Expected all tensors to be on the
 same device") and `backends.backend_for` of that device.
 """
@@ -67,10 +67,7 @@ def entry(name, form):
         return property(entry(name, form.fget), form.fset, form.fdel, form.__doc__)
     if not isinstance(form, types.FunctionType):
         return form
-
-    def recorded(*args, **kwargs):
-        return recorder(name, form, args, kwargs)
-
+    recorded = recorder(name, form)
     recorded.__name__, recorded.__doc__, recorded.__wrapped__ = form.__name__, form.__doc__, form
     return recorded
 
@@ -110,8 +107,9 @@ def recorder():
 
 
 def set_recorder(recorder):
-    """Route every installed form through ``recorder(name, fn, args, kwargs)`` (None: call
-    the ops directly again). The place autograd records (issue 12)."""
+    """Install every form `name` as ``recorder(name, form)`` — a function that takes the
+    form's arguments and calls `form` (None: install the ops themselves again). The place
+    autograd records (issue 12)."""
     global _recorder
     _recorder = recorder
     for target in _installed:

@@ -7,6 +7,7 @@ Operations (element-wise, reductions, shape functions) are attached by their own
 import math
 import numbers
 import warnings
+import weakref
 
 import numpy as np
 
@@ -49,16 +50,21 @@ class AutogradMeta:
 # Set by nbtensor.autograd: called the first time a tensor requires grad (it starts recording).
 on_requires_grad = []
 
-# How many in-place writes each storage has had since autograd started recording (by id:
-# a storage a graph saved stays alive, so a reused id can only belong to a storage no graph
-# holds). Backward compares them with the versions its nodes saved.
+# How many in-place writes each storage has had since autograd started recording, by id
+# (the entry goes when the storage does). Backward compares them with the versions its
+# nodes saved.
 _VERSIONS = {}
 
 
 def bump_version(t):
     """Count one in-place write to `t`'s memory."""
-    key = id(t._storage)
-    _VERSIONS[key] = _VERSIONS.get(key, 0) + 1
+    storage = t._storage
+    key = id(storage)
+    count = _VERSIONS.get(key)
+    if count is None:
+        count = 0
+        weakref.finalize(storage, _VERSIONS.pop, key, None)
+    _VERSIONS[key] = count + 1
 
 
 def version_of(t):
