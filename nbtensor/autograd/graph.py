@@ -150,27 +150,28 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             wanted.setdefault(edge, []).append(i)
     # how many edges lead into each node from the part of the graph that runs
-    deps = collections.Counter()
-    seen = set()
+    deps = {}
     stack = [node for node, _ in edges]
+    seen = set(stack)
     while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        for nxt, _ in node.next_functions:
+        for nxt, _ in stack.pop().next_functions:
             if nxt is not None:
-                deps[nxt] += 1
-                stack.append(nxt)
+                deps[nxt] = deps.get(nxt, 0) + 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
     buffers = {}
     for (node, nr), g in zip(edges, root_grads):
         _accumulate(buffers, node, nr, g)
-    ready = collections.deque(node for node in dict.fromkeys(node for node, _ in edges) if deps[node] == 0)
+    ready = collections.deque(node for node in dict.fromkeys(node for node, _ in edges) if node not in deps)
     results = [None] * len(inputs) if inputs is not None else None
-    with grad_mode.set_grad_enabled(create_graph):
+    state = grad_mode._state
+    previous = getattr(state, "enabled", True)
+    state.enabled = create_graph
+    try:
         while ready:
             node = ready.popleft()
-            grads = buffers.pop(node, [None] * node._n_outputs)
+            grads = buffers.pop(node, None) or [None] * node._n_outputs
             if node._pre_hooks:
                 for nr, hooks in node._pre_hooks.items():
                     if grads[nr] is not None:
@@ -190,10 +191,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                     grad = _apply_hooks(hooks, grads[0]) if hooks else grads[0]
                     store_grad(variable, grad, create_graph)
                 continue
-            if all(g is None for g in grads):
-                in_grads = [None] * len(node.next_functions)
+            for g in grads:
+                if g is not None:
+                    in_grads = node.apply(grads)
+                    break
             else:
-                in_grads = node.apply(grads)
+                in_grads = [None] * len(node.next_functions)
             if not retain_graph:
                 node.free()
             for (nxt, nr), g in zip(node.next_functions, in_grads):
@@ -201,9 +204,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                     continue
                 if g is not None:
                     _accumulate(buffers, nxt, nr, g)
-                deps[nxt] -= 1
-                if deps[nxt] == 0:
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
                     ready.append(nxt)
+    finally:
+        state.enabled = previous
     if inputs is not None:
         for g in results:
             if g is None and not allow_unused:
@@ -233,5 +239,10 @@ def store_grad(t, grad, create_graph):
     elif create_graph:
         ag.grad = ag.grad + grad
     else:
-        with grad_mode.no_grad():
+        state = grad_mode._state
+        previous = getattr(state, "enabled", True)
+        state.enabled = False
+        try:
             ag.grad.add_(grad)
+        finally:
+            state.enabled = previous

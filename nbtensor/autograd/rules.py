@@ -179,9 +179,10 @@ def _binary(node, dx, dy, names, saves=True, reflected=False):
 def _alpha_rule(sign):
     def make(args, kwargs, out):
         x, y = args[0], _arg(args, kwargs, 1, "other")
-        alpha = kwargs.get("alpha", 1)
+        scale = sign * kwargs.get("alpha", 1)
+        mx, my = like(x), like(y)
         return ("AddBackward0" if sign > 0 else "SubBackward0"), (x, y), lambda g: (
-            _for(g, x), _for(g * (sign * alpha) if sign * alpha != 1 else g, y))
+            _for(g, mx), _for(g if scale == 1 else -g if scale == -1 else g * scale, my))
     return make
 
 
@@ -215,7 +216,7 @@ def _pow_grads(g, x, y, out):
         if _is_tensor(y):
             gx = _for(g * y * x.pow(y - 1), x)
         else:
-            gx = _for(g * 0 if y == 0 else g * y * x.pow(y - 1), x)
+            gx = _for(g * 0 if y == 0 else g * (2 * x) if y == 2 else g * y * x.pow(y - 1), x)
     if _is_tensor(y):
         log_x = x.log() if _is_tensor(x) else math.log(x) if x > 0 else float("nan") if x < 0 else -math.inf
         # torch: where the base is 0 and the exponent >= 0, the exponent's gradient is 0
@@ -294,7 +295,7 @@ def _dims(x, dim):
 
 def _unreduce(g, x, dims, keepdim):
     """`g` (a reduction's gradient) with the reduced `dims` put back, ready to broadcast to `x`."""
-    if not keepdim and x.dim():
+    if not keepdim and x._shape:
         for d in dims:
             g = g.unsqueeze(d)
     return g
@@ -307,7 +308,8 @@ def _sum(args, kwargs, out):
     keepdim = _arg(args, kwargs, 2, "keepdim", False)
     dims = _dims(x, dim)
     name = "SumBackward0" if dim is None else "SumBackward1"
-    return name, (x,), lambda g: (_unreduce(g, x, dims, keepdim).expand(x._shape).to(x.dtype),)
+    meta = like(x)
+    return name, (x,), lambda g: (_for(_unreduce(g, meta, dims, keepdim).expand(meta._shape), meta),)
 
 
 @rule("mean", saves=False)
@@ -320,7 +322,8 @@ def _mean(args, kwargs, out):
     for d in dims:
         count *= x._shape[d]
     name = "MeanBackward0" if dim is None else "MeanBackward1"
-    return name, (x,), lambda g: ((_unreduce(g, x, dims, keepdim) / count).expand(x._shape).to(x.dtype),)
+    meta = like(x)
+    return name, (x,), lambda g: (_for((_unreduce(g, meta, dims, keepdim) / count).expand(meta._shape), meta),)
 
 
 def _evenly(g, x, out, dims, keepdim):
@@ -644,6 +647,8 @@ def _outer(args, kwargs, out):
 
 
 def _matmul_grads(g, x, y):
+    if x.dim() == 2 and y.dim() == 2:  # the common case, in two products
+        return g.mm(y.t()), x.t().mm(g)
     x2 = x.unsqueeze(0) if x.dim() == 1 else x
     y2 = y.unsqueeze(-1) if y.dim() == 1 else y
     if x.dim() == 1:
