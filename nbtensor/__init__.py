@@ -61,3 +61,13 @@ def broadcast_shapes(*shapes):
     """The shape all `shapes` broadcast to, as a `Size`."""
     return Size(_broadcast_shapes(*[tuple(s) if not isinstance(s, int) else (s,) for s in shapes]))
 
+
+_SUBPACKAGES = ("nn", "optim", "utils")
+
+
+def __getattr__(name):
+    # torch.nn, torch.optim, torch.utils: imported on first use (import nbtensor stays quick)
+    if name in _SUBPACKAGES:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
