@@ -98,3 +98,16 @@ def test_classifiers_train_on_fashion_mnist_files(example, monkeypatch, capsys, 
     assert "Fashion-MNIST from" in out
     lines = [line for line in out.splitlines() if line.startswith("epoch ")]
     assert len(lines) == 2 and _field(lines[1], "loss") < _field(lines[0], "loss")
+
+
+def test_concise_versions_learn_as_the_scratch_ones(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["linear_regression", "--concise"])
+    w, b = linear_regression.main()
+    np.testing.assert_allclose(w.reshape(-1).tolist(), [2.0, -3.4], atol=0.02)
+    assert abs(b.item() - 4.2) < 0.02
+    monkeypatch.setattr(sys, "argv", ["softmax_regression", "--concise", "--epochs", "4"])
+    assert softmax_regression.main() > 0.5
+    monkeypatch.setattr(sys, "argv", ["mlp", "--concise", "--epochs", "2"])
+    mlp.main()
+    lines = _epoch_lines(capsys)
+    assert _field(lines[-1], "loss") < _field(lines[-2], "loss")

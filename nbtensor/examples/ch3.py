@@ -14,6 +14,8 @@ def parse_args(description, epochs, batch_size, lr, data=True):
     parser.add_argument("--lr", type=float, default=lr)
     if data:
         parser.add_argument("--data", default=None, help="directory with the Fashion-MNIST IDX files")
+    parser.add_argument("--concise", action="store_true",
+                        help="the concise version (nn, optim, DataLoader: D2L 3.3, 3.7, 3.10)")
     return parser.parse_args()
 
 
@@ -53,21 +55,33 @@ def evaluate_accuracy(net, batches):
     return correct / total
 
 
-def train_ch3(net, params, data, args):
-    """Train `net` (softmax regression, MLP) for ``args.epochs`` epochs, a line per epoch."""
+def train_ch3(net, params, data, args, loss=None, trainer=None):
+    """Train `net` (softmax regression, MLP) for ``args.epochs`` epochs, a line per epoch:
+    from scratch (`params`, the book's `sgd` and `cross_entropy`), or concise (an nn `loss`
+    with ``reduction='none'`` and an optim `trainer`)."""
     from nbtensor.examples.data import batches
     train_x, train_y, test_x, test_y = data
     for epoch in range(args.epochs):
         start = time.perf_counter()
+        if trainer is not None:
+            net.train()
         loss_sum = correct = seen = 0.0
         for X, y in batches(train_x, train_y, args.batch_size, True, args.device, seed=epoch):
             y_hat = net(X)
-            l = cross_entropy(y_hat, y)  # noqa: E741  (the book's name)
-            l.sum().backward()
-            sgd(params, args.lr, X.shape[0])
+            if trainer is None:
+                l = cross_entropy(y_hat, y)  # noqa: E741  (the book's name)
+                l.sum().backward()
+                sgd(params, args.lr, X.shape[0])
+            else:
+                l = loss(y_hat, y)  # noqa: E741
+                trainer.zero_grad()
+                l.mean().backward()
+                trainer.step()
             loss_sum += float(l.detach().sum())
             correct += accuracy(y_hat.detach(), y)
             seen += y.numel()
+        if trainer is not None:
+            net.eval()
         test_acc = evaluate_accuracy(net, batches(test_x, test_y, 256, False, args.device))
         print(f"epoch {epoch + 1}, loss {loss_sum / seen:.4f}, train acc {correct / seen:.3f}, "
               f"test acc {test_acc:.3f} ({time.perf_counter() - start:.1f} s)", flush=True)

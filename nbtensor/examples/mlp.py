@@ -1,5 +1,7 @@
-"""D2L 3.9: a multilayer perceptron from scratch. ``python -m nbtensor.examples.mlp``"""
+"""D2L 3.9: a multilayer perceptron from scratch (``--concise``: 3.10, with nn and optim).
+``python -m nbtensor.examples.mlp``"""
 import nbtensor as torch
+from nbtensor import nn
 from nbtensor.examples import data
 from nbtensor.examples.ch3 import parse_args, softmax, train_ch3
 
@@ -13,6 +15,16 @@ def main():
     args = parse_args(__doc__, epochs=10, batch_size=256, lr=0.1)
     dataset = data.load(args.data)
     torch.manual_seed(0)
+    if args.concise:
+        net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).to(args.device)
+
+        def init_weights(m):
+            if type(m) is nn.Linear:
+                nn.init.normal_(m.weight, std=0.01)
+        net.apply(init_weights)
+        loss = nn.CrossEntropyLoss(reduction='none')
+        trainer = torch.optim.SGD(net.parameters(), lr=args.lr)
+        return train_ch3(net, None, dataset, args, loss, trainer)
     num_inputs, num_outputs, num_hiddens = 784, 10, 256
     W1 = torch.randn(num_inputs, num_hiddens, device=args.device) * 0.01
     W1.requires_grad_()
@@ -27,7 +39,7 @@ def main():
         H = relu(X @ W1 + b1)  # here '@' stands for matrix multiplication
         return softmax(H @ W2 + b2)
 
-    train_ch3(net, params, dataset, args)
+    return train_ch3(net, params, dataset, args)
 
 
 if __name__ == "__main__":
