@@ -63,11 +63,15 @@ def broadcast_shapes(*shapes):
 
 
 _SUBPACKAGES = ("nn", "optim", "utils")
+_LAZY = {"save": "serialization", "load": "serialization"}
 
 
 def __getattr__(name):
-    # torch.nn, torch.optim, torch.utils: imported on first use (import nbtensor stays quick)
+    # torch.nn, torch.optim, torch.utils, torch.save/load: imported on first use (import
+    # nbtensor stays quick, and they may import the facade)
+    import importlib
     if name in _SUBPACKAGES:
-        import importlib
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
