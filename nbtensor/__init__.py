@@ -3,6 +3,8 @@
 Write ``import nbtensor as torch`` and use the tensor API of PyTorch: creation, views,
 element-wise math with broadcasting, reductions, the NumPy bridge and torch's printing.
 """
+import numbers as _numbers
+
 from nbtensor.core import dtype as _dtype
 from nbtensor.core.dtype import (bool, uint8, int8, int16, int32, int64, float16, float32, float64, dtype,
                                  get_default_dtype, set_default_dtype, promote_types, can_cast)
@@ -59,10 +61,11 @@ def adjoint(input):
 
 def broadcast_shapes(*shapes):
     """The shape all `shapes` broadcast to, as a `Size`."""
-    return Size(_broadcast_shapes(*[tuple(s) if not isinstance(s, int) else (s,) for s in shapes]))
+    # (`int` here is nbtensor.int32, the dtype: a shape given as one number is an Integral)
+    return Size(_broadcast_shapes(*[(s,) if isinstance(s, _numbers.Integral) else tuple(s) for s in shapes]))
 
 
-_SUBPACKAGES = ("nn", "optim", "utils")
+_SUBPACKAGES = ("nn", "optim", "utils", "distributions")
 _LAZY = {"save": "serialization", "load": "serialization"}
 
 
