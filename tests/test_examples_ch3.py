@@ -111,3 +111,13 @@ def test_concise_versions_learn_as_the_scratch_ones(monkeypatch, capsys):
     mlp.main()
     lines = _epoch_lines(capsys)
     assert _field(lines[-1], "loss") < _field(lines[-2], "loss")
+
+
+def test_fashion_mnist_dataset_and_loaders(tmp_path):
+    root = str(_fake_fashion_mnist(tmp_path))
+    ds = data.FashionMNIST(root, train=False)
+    image, label = ds[3]
+    assert len(ds) == 64 and image.shape == (1, 28, 28) and image.dtype.is_floating_point and label.dim() == 0
+    train_iter, test_iter = data.load_data_fashion_mnist(16, root)
+    X, y = next(iter(train_iter))
+    assert X.shape == (16, 1, 28, 28) and y.shape == (16,) and len(test_iter) == 4

@@ -93,3 +93,29 @@ def batches(images, labels, batch_size, shuffle, device, seed=0):
     for i in range(0, len(labels), batch_size):
         idx = order[i:i + batch_size]
         yield torch.tensor(images[idx], device=device), torch.tensor(labels[idx], device=device)
+
+
+class FashionMNIST(torch.utils.data.Dataset):
+    """Fashion-MNIST as a Dataset of (image (1, 28, 28) float32 in [0, 1], label) pairs, read
+    from `root` (the four IDX files) — or, with ``root=None`` and no ``$NBTENSOR_DATA``, the
+    synthetic stand-in."""
+
+    def __init__(self, root=None, train=True):
+        root = root or os.environ.get("NBTENSOR_DATA")
+        train_x, train_y, test_x, test_y = fashion_mnist(root) if root else synthetic()
+        images, labels = (train_x, train_y) if train else (test_x, test_y)
+        self.tensors = (torch.tensor(images), torch.tensor(labels))
+
+    def __getitem__(self, index):
+        return self.tensors[0][index], self.tensors[1][index]
+
+    def __len__(self):
+        return self.tensors[1].shape[0]
+
+
+def load_data_fashion_mnist(batch_size, root=None):
+    """D2L's helper: (train, test) DataLoaders of Fashion-MNIST (or its stand-in)."""
+    loader = torch.utils.data.DataLoader
+    train, test = FashionMNIST(root, train=True), FashionMNIST(root, train=False)
+    return (loader(torch.utils.data.TensorDataset(*train.tensors), batch_size, shuffle=True),
+            loader(torch.utils.data.TensorDataset(*test.tensors), batch_size, shuffle=False))
