@@ -242,6 +242,8 @@ def test_torch_errors_for_bad_use():
         nb.add(x, x, out=nb.empty(3))
     with pytest.warns(UserWarning, match="is not a leaf Tensor is being accessed"):
         assert (x * 2).grad is None
+    with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar"):
+        float(x.sum())
 
 
 def test_retain_grad_and_hooks():

@@ -124,6 +124,11 @@ def test_module_registration_state_and_modes():
     assert result.unexpected_keys == ["extra"] and result.missing_keys == []
     net(nb.tensor(x)).sum().backward()
     assert net[1].weight.grad is not None
+    weight = net[1].weight
+    net.double()  # in place: the same parameter objects, now float64 (grads too)
+    assert net[1].weight is weight and weight.dtype is nb.float64 and weight.grad.dtype is nb.float64
+    assert weight.requires_grad and weight.is_leaf
+    net.float()
     net.zero_grad()
     assert net[1].weight.grad is None
 

@@ -699,6 +699,9 @@ class Tensor:
         return int(self._python_scalar())
 
     def __float__(self):
+        if self._ag is not None and self._ag.requires_grad:
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                          "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=2)
         return float(self._python_scalar())
 
     def __index__(self):

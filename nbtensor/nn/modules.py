@@ -207,18 +207,19 @@ class Module:
                     p.grad.zero_()
 
     def to(self, *args, **kwargs):
-        """Move every parameter and buffer (``to(device)``, ``to(dtype)``); returns self."""
+        """Move every parameter and buffer (``to(device)``, ``to(dtype)``) in place, as torch
+        does: the parameter objects an optimizer holds stay the module's; returns self."""
         with torch.no_grad():
             for module in self.modules():
                 for table in (module._parameters, module._buffers):
-                    for name, t in table.items():
+                    for t in table.values():
                         if t is None:
                             continue
                         moved = t.to(*args, **kwargs)
                         if moved is not t:
-                            if name in module._parameters:
-                                moved = Parameter(moved, t.requires_grad)
-                            table[name] = moved
+                            t.data = moved
+                            if t.grad is not None:
+                                t.grad = t.grad.to(*args, **kwargs)
         return self
 
     def cpu(self):
