@@ -337,3 +337,12 @@ def test_custom_function():
     np.testing.assert_allclose(_np(x.grad), 2 * np.exp([0.0, 1.0]), rtol=1e-6)
     with nb.no_grad():
         assert not Exp.apply(x).requires_grad
+
+
+def test_reading_a_saved_tensor_is_not_a_write():
+    w = nb.ones(3, requires_grad=True)
+    y = (w * w).sum()
+    rows = list(w.detach())  # iteration, indexing, conversions: no write
+    assert w[0].item() == 1.0 and float(rows[1]) == 1.0 and w._version == 0
+    y.backward()
+    np.testing.assert_array_equal(_np(w.grad), [2.0, 2.0, 2.0])

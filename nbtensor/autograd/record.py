@@ -21,14 +21,19 @@ def _start():
     global _started, _WRITES
     if not _started:
         _started = True
-        _WRITES = frozenset(name for name in dispatcher.method_names()
+        names = dispatcher.method_names()
+        _WRITES = frozenset(name for name in names
                             if (name.endswith("_") and not name.endswith("__") and name not in _NOT_WRITES)
-                            or (name.startswith("__i") and name.endswith("__") and name != "__invert__")
-                            or name == "__setitem__")
+                            or _augmented(name, names) or name == "__setitem__")
         dispatcher.set_recorder(wrap)
 
 
 _NOT_WRITES = {"requires_grad_", "detach_"}
+
+
+def _augmented(name, names):
+    """True for an augmented assignment operator (``__iadd__``: ``__add__`` is a form too)."""
+    return name.startswith("__i") and name.endswith("__") and "__" + name[3:] in names
 
 
 _tensor.on_requires_grad.append(_start)
