@@ -269,6 +269,10 @@ def _clamp_rule(low_name, high_name):
         high = _arg(args, kwargs, 2 if low_name else 1, high_name) if high_name else None
         if low_name is None:
             low = None
+        for bound in (low, high):
+            if _is_tensor(bound) and bound.requires_grad:
+                raise NotImplementedError("nbtensor: the derivative of clamp with respect to a tensor min/max "
+                                          "is not implemented yet")
         keep = None
         if low is not None:
             keep = x >= low
