@@ -346,3 +346,22 @@ def test_reading_a_saved_tensor_is_not_a_write():
     assert w[0].item() == 1.0 and float(rows[1]) == 1.0 and w._version == 0
     y.backward()
     np.testing.assert_array_equal(_np(w.grad), [2.0, 2.0, 2.0])
+
+
+def test_an_op_returning_its_input_keeps_the_graph_as_it_was():
+    x = nb.ones(3, requires_grad=True)
+    assert x.contiguous() is x and x.to(nb.float32) is x and x.float() is x
+    assert x.is_leaf and x.grad_fn is None  # (a node made here would point at x itself)
+    (x.contiguous() * 2).sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), [2.0, 2.0, 2.0])
+
+
+def test_type_conversion_is_differentiable_and_uncovered_arguments_raise():
+    x = nb.tensor([1.0, 2.0], requires_grad=True)
+    y = x.type(nb.float64)
+    assert y.grad_fn.name() == "ToCopyBackward0"
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), [2.0, 4.0])
+    assert x.type() == "torch.FloatTensor"
+    with pytest.raises(NotImplementedError, match="derivative of 'prod'"):
+        nb.ones(2, 2, requires_grad=True).prod((0, 1))

@@ -134,20 +134,20 @@ def record(plan, fn, args, kwargs):
     if base is not None:
         return _record_inplace(name, base, fn, args, kwargs)
     result = _untracked(fn, args, kwargs)
+    if any(result is a for a in args):
+        return result  # (x.contiguous(), x.to(x.dtype), ...: the input itself, already in the graph)
+    if name in NONDIFFERENTIABLE or not _floating(result):
+        return result
     make_rule = RULES.get(name)
-    if make_rule is None:
-        if name in NONDIFFERENTIABLE or not _floating(result):
-            return result
-        raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented yet")
-    made = make_rule(args, kwargs, result)
-    if made is not None:
-        node_name, inputs, backward = made
-        if type(result) is Tensor:
-            node = Node(node_name, backward, inputs, 1, saves)
-            if result.dtype.is_floating_point:
-                result._ag = AutogradMeta(True, node, 0)
-        else:
-            attach(result, Node(node_name, backward, inputs, len(result), saves))
+    made = None if make_rule is None else make_rule(args, kwargs, result)
+    if made is None:  # a new floating result no rule covers: never drop its gradient silently
+        raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "
+                                  "arguments yet")
+    node_name, inputs, backward = made
+    if type(result) is Tensor:
+        result._ag = AutogradMeta(True, Node(node_name, backward, inputs, 1, saves), 0)
+    else:
+        attach(result, Node(node_name, backward, inputs, len(result), saves))
     return result
 
 

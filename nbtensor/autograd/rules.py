@@ -1,11 +1,12 @@
 """Derivative rules, keyed by the name a form is installed under (function and method share
 a name and put the tensor first; operators have their own, reflected ones swap operands).
 
-A rule is called after the forward op with ``(args, kwargs, out)`` and returns
-``(node name, inputs, backward)`` — `inputs` the arguments gradients flow to (anything that
-is not a tensor requiring grad gets none), ``backward(grad)`` their gradients in that order
-(for ops with several outputs, ``backward(grads)`` with one entry per output, None for an
-output nobody used) — or None when these arguments make the op non-differentiable.
+A rule is called after the forward op with ``(args, kwargs, out)`` when `out` is a new
+floating tensor (or holds one), and returns ``(node name, inputs, backward)`` — `inputs` the
+arguments gradients flow to (anything that is not a tensor requiring grad gets none),
+``backward(grad)`` their gradients in that order (for ops with several outputs,
+``backward(grads)`` with one entry per output, None for an output nobody used) — or None
+when it does not cover these arguments (the recorder then raises NotImplementedError).
 Rules are written with nbtensor ops, so they run on every device and are themselves
 recorded under ``create_graph=True``.
 """
@@ -26,7 +27,7 @@ NONDIFFERENTIABLE = {
     "new_tensor", "tensor", "as_tensor", "asarray", "argmax", "argmin", "argsort", "bincount",
     "histc", "nonzero", "argwhere", "unique", "unique_consecutive", "searchsorted", "bucketize",
     "isclose", "allclose", "equal", "result_type", "count_nonzero", "sort_indices", "uniform_",
-    "normal_", "random_", "bernoulli_", "type", "data", "backward", "retain_grad", "register_hook",
+    "normal_", "random_", "bernoulli_", "data", "backward", "retain_grad", "register_hook",
 }
 
 
@@ -147,12 +148,11 @@ def _identity(args, kwargs, out):
     return "CloneBackward0", (x,), lambda g: (g,)
 
 
-@rule("to", "float", "double", "half", "type_as", "cpu", "cuda", saves=False)
+@rule("to", "type", "float", "double", "half", "type_as", "cpu", "cuda", saves=False)
 def _to(args, kwargs, out):
     x = args[0]
-    if out is x:
-        return None  # nothing changed: `out` is `x`, already in the graph
-    return "ToCopyBackward0", (x,), lambda g: (g.to(dtype=x.dtype, device=x.device),)
+    meta = like(x)
+    return "ToCopyBackward0", (x,), lambda g: (g.to(dtype=meta.dtype, device=meta.device),)
 
 
 # ---------------------------------------------------------------- element-wise, two operands
@@ -490,8 +490,6 @@ def _prod(args, kwargs, out):
       "ravel", saves=False)
 def _reshape(args, kwargs, out):
     x = args[0]
-    if out is x:
-        return None
     return "ViewBackward0", (x,), lambda g: (g.reshape(x._shape),)
 
 
