@@ -365,3 +365,15 @@ def test_type_conversion_is_differentiable_and_uncovered_arguments_raise():
     assert x.type() == "torch.FloatTensor"
     with pytest.raises(NotImplementedError, match="derivative of 'prod'"):
         nb.ones(2, 2, requires_grad=True).prod((0, 1))
+
+
+def test_in_place_forms_without_a_rule_raise_instead_of_dropping_the_gradient():
+    src = nb.ones(2, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="derivative of 'index_add_'"):
+        nb.zeros(3).index_add_(0, nb.tensor([0, 2]), src)
+    w = nb.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        w.normal_()
+    with nb.no_grad():
+        w.normal_()  # (the initialisers' way)
+    assert w.is_leaf and w.requires_grad

@@ -54,9 +54,9 @@ def wrap(name, fn):
     """The form `name` as installed while autograd records: it counts in-place writes, and
     hands the call to `record` only when grad mode is on and an argument requires grad (the
     common case returns after a few checks, inlined here)."""
-    writes = name in _WRITES
-    state = grad_mode._state
     plan = _plan(name)
+    writes = plan[2]
+    state = grad_mode._state
 
     def recorded(*args, **kwargs):
         if writes and args and type(args[0]) is Tensor:
@@ -119,19 +119,19 @@ def _untracked(fn, args, kwargs):
 
 def _plan(name):
     """What recording form `name` takes, worked out once: (name, whether its node keeps
-    tensors, the out-of-place form an in-place one records as)."""
+    tensors, whether it writes into its first argument, the out-of-place form it records as)."""
     base = name if name in _OWN_RULE_INPLACE else _inplace_base(name)
-    return name, name not in NO_SAVED, base
+    return name, name not in NO_SAVED, name in _WRITES, base
 
 
 def record(plan, fn, args, kwargs):
     """Run a form (`plan` from `_plan`; its function `fn`), an argument of which requires
     grad, and record it."""
-    name, saves, base = plan
+    name, saves, writes, base = plan
     if kwargs and kwargs.get("out") is not None:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
-    if base is not None:
+    if writes:
         return _record_inplace(name, base, fn, args, kwargs)
     result = _untracked(fn, args, kwargs)
     if any(result is a for a in args):
@@ -152,18 +152,28 @@ def record(plan, fn, args, kwargs):
 
 
 def _record_inplace(name, base, fn, args, kwargs):
+    """An in-place form: it records as its out-of-place rule (`base`) on the old values, and
+    the tensor's history moves to the new node."""
     self = args[0]
     ag = self._ag
     if ag is not None and ag.requires_grad and ag.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if base is None:
+        if name in NONDIFFERENTIABLE and ag is None:
+            return _untracked(fn, args, kwargs)  # (x.normal_(...) on a tensor outside the graph)
+        raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented yet")
     # the tensor as it was, with its history, for the rule (its values may be overwritten)
     before = make(self._storage, self._offset, self._shape, self._strides, self.dtype)
     if base != name or name == "__setitem__":
         before = _untracked(before.clone, (), {})
     before._ag = ag
     result = _untracked(fn, args, kwargs)
+    if not self.dtype.is_floating_point:
+        return result  # (an integer tensor holds no gradient)
     made = RULES[base]((before,) + tuple(args[1:]), kwargs, self)
-    if made is not None and self.dtype.is_floating_point:
-        node_name, inputs, backward = made
-        self._ag = AutogradMeta(grad_fn=Node(node_name, backward, inputs, saves=base not in NO_SAVED))
+    if made is None:
+        raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "
+                                  "arguments yet")
+    node_name, inputs, backward = made
+    self._ag = AutogradMeta(grad_fn=Node(node_name, backward, inputs, saves=base not in NO_SAVED))
     return result
