@@ -377,3 +377,22 @@ def test_in_place_forms_without_a_rule_raise_instead_of_dropping_the_gradient():
     with nb.no_grad():
         w.normal_()  # (the initialisers' way)
     assert w.is_leaf and w.requires_grad
+
+
+NAMED = ["a * 2", "a + a", "a - 1", "1 - a", "a / 2", "a ** 2", "2 ** a", "-a", "a.exp()", "a.sum()", "a.sum(1)",
+         "a.mean()", "a.max()", "a.max(1).values", "a.amax(1)", "a.softmax(1)", "a.log_softmax(1)", "a.relu()",
+         "a.sigmoid()", "a.tanh()", "a.norm()", "a.clamp(0, 1)", "a.clamp_min(0)", "a.reshape(-1)", "a.view(12)",
+         "a.flatten()", "a.t()", "a.T", "a.mT", "a.transpose(0, 1)", "a.permute(1, 0)", "a.unsqueeze(0)",
+         "a.squeeze()", "a.expand(2, 3, 4)", "a[0]", "a[:, 1:]", "a[None]", "a[..., 2]", "a[[0, 1]]",
+         "a.narrow(1, 0, 2)", "a.split(1, 0)[0]", "a.chunk(2, 1)[0]", "a.unbind(0)[0]", "a.gather(0, i)",
+         "a.index_select(0, i[0])", "a.masked_fill(a > 0, 0)", "a @ a.t()", "a.mm(a.t())", "a.clone()",
+         "a.double()", "a.cumsum(0)", "a.var()", "a.std()", "a.prod()", "a.logsumexp(1)", "a.movedim(0, 1)"]
+
+
+@pytest.mark.skipif(torch is None, reason="needs torch")
+def test_node_names_are_torchs():
+    ours = {"a": nb.ones(3, 4, requires_grad=True), "i": nb.tensor([[0, 1, 2, 0]]), "nb": nb}
+    theirs = {"a": torch.ones(3, 4, requires_grad=True), "i": torch.tensor([[0, 1, 2, 0]]), "nb": torch}
+    differ = [(e, eval(e, {}, ours).grad_fn.name(), eval(e, {}, theirs).grad_fn.name()) for e in NAMED
+              if eval(e, {}, ours).grad_fn.name() != eval(e, {}, theirs).grad_fn.name()]
+    assert differ == []

@@ -8,7 +8,7 @@ makes the node the derivative rule of the form describes.
 """
 from nbtensor.autograd import grad_mode
 from nbtensor.autograd.graph import Node, attach
-from nbtensor.autograd.rules import NO_SAVED, NONDIFFERENTIABLE, RULES
+from nbtensor.autograd.rules import NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
 from nbtensor.dispatch.tensor import AutogradMeta, Tensor, bump_version, make
@@ -144,6 +144,7 @@ def record(plan, fn, args, kwargs):
         raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "
                                   "arguments yet")
     node_name, inputs, backward = made
+    node_name = NODE_NAMES.get(name, node_name)
     if type(result) is Tensor:
         result._ag = AutogradMeta(True, Node(node_name, backward, inputs, 1, saves), 0)
     else:
@@ -175,5 +176,6 @@ def _record_inplace(name, base, fn, args, kwargs):
         raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "
                                   "arguments yet")
     node_name, inputs, backward = made
+    node_name = NODE_NAMES.get(name, node_name)
     self._ag = AutogradMeta(grad_fn=Node(node_name, backward, inputs, saves=base not in NO_SAVED))
     return result

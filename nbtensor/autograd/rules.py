@@ -18,6 +18,17 @@ import nbtensor.ops.joining as joining
 from nbtensor.dispatch.tensor import Tensor, wrap_dim
 
 RULES = {}
+# torch's node names where one rule serves forms torch records differently (printed as
+# ``grad_fn=<...>``); the recorder applies them.
+NODE_NAMES = {
+    "nansum": "NansumBackward0", "movedim": "PermuteBackward0", "moveaxis": "PermuteBackward0",
+    "narrow": "SliceBackward0", "chunk": "SplitBackward0", "tensor_split": "SliceBackward0",
+    "outer": "MulBackward0", "ger": "MulBackward0", "vdot": "VdotBackward0", "fmax": "FmaxBackward0",
+    "fmin": "FminBackward0", "clamp_min": "ClampMinBackward0", "clamp_max": "ClampMaxBackward0",
+    "T": "PermuteBackward0", "mT": "TransposeBackward0", "mH": "TransposeBackward0", "norm": "LinalgVectorNormBackward0",
+    "__rpow__": "PowBackward2", "squeeze": "SqueezeBackward0", "unsqueeze": "UnsqueezeBackward0",
+    "__setitem__": "CopySlices",
+}
 # Nodes that keep no tensor of the forward pass: backward through them twice is allowed.
 NO_SAVED = set()
 # Forms whose results never require grad (torch records nothing for them).
@@ -257,7 +268,8 @@ def _where(args, kwargs, out):
 @rule("masked_fill")
 def _masked_fill(args, kwargs, out):
     x, mask, value = args[0], _arg(args, kwargs, 1, "mask"), _arg(args, kwargs, 2, "value")
-    return "MaskedFillBackward0", (x, value), lambda g: (
+    name = "MaskedFillBackward1" if _is_tensor(value) else "MaskedFillBackward0"
+    return name, (x, value), lambda g: (
         _for(g.masked_fill(mask, 0), x),
         g.masked_fill(~mask, 0).sum().reshape(value._shape).to(value.dtype) if _is_tensor(value) else None)
 
@@ -561,6 +573,28 @@ def _moving(node, names, forward, several=False):
 
 
 _moving("IndexBackward0", ("__getitem__",), lambda p, *a, **k: p.__getitem__(*a, **k))
+_plain_getitem = RULES["__getitem__"]
+
+
+@rule("__getitem__")
+def _getitem(args, kwargs, out):
+    """x[index]: torch names the node after the last item it applies (an advanced index, an
+    int, a slice or None)."""
+    made = _plain_getitem(args, kwargs, out)
+    items = args[1] if type(args[1]) is tuple else (args[1],)
+    name = "SliceBackward0"
+    for item in items:
+        if item is None:
+            name = "UnsqueezeBackward0"
+        elif type(item) is int:
+            name = "SelectBackward0"
+        elif type(item) is slice:
+            if item != slice(None):
+                name = "SliceBackward0"
+        elif item is not Ellipsis:
+            name = "IndexBackward0"
+            break
+    return (name,) + made[1:]
 _moving("NarrowBackward0", ("narrow",), lambda p, *a, **k: p.narrow(*a, **k))
 _moving("SelectBackward0", ("select",), lambda p, *a, **k: p.select(*a, **k))
 _moving("DiagonalBackward0", ("diagonal",), lambda p, *a, **k: p.diagonal(*a, **k))
@@ -568,7 +602,6 @@ _moving("GatherBackward0", ("gather",), lambda p, *a, **k: p.gather(*a, **k))
 _moving("IndexSelectBackward0", ("index_select",), lambda p, *a, **k: p.index_select(*a, **k))
 _moving("MaskedSelectBackward0", ("masked_select",), lambda p, *a, **k: p.masked_select(*a, **k))
 _moving("TakeBackward0", ("take",), lambda p, *a, **k: p.take(*a, **k))
-_moving("TakeAlongDimBackward0", ("take_along_dim",), lambda p, *a, **k: p.take_along_dim(*a, **k))
 _moving("FlipBackward0", ("flip",), lambda p, *a, **k: p.flip(*a, **k))
 _moving("RollBackward0", ("roll",), lambda p, *a, **k: p.roll(*a, **k))
 _moving("RepeatBackward0", ("repeat",), lambda p, *a, **k: p.repeat(*a, **k))
