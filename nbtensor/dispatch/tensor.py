@@ -72,11 +72,12 @@ def version_of(t):
     return _VERSIONS.get(id(t._storage), 0)
 
 
-def check_requires_grad(requires_grad, dtype=None):
-    """Validate a creator's ``requires_grad`` for a result of `dtype` (torch's rule: only
-    floating point tensors can require gradients)."""
-    if requires_grad and dtype is not None and not dtype.is_floating_point:
+def requiring_grad(t):
+    """`t`, made by a creator given ``requires_grad=True``, as a leaf that requires grad
+    (torch's creator error for a dtype that cannot)."""
+    if not t.dtype.is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    return t.requires_grad_()
 
 
 def make(storage, offset, shape, strides, dtype):

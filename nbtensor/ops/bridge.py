@@ -8,7 +8,7 @@ from nbtensor.backends.base import backend_for
 from nbtensor.backends.host import from_host, host_array
 from nbtensor.core.device import CPU, to_device
 from nbtensor.core.plan import contiguous_strides
-from nbtensor.dispatch.tensor import check_requires_grad, Tensor, make
+from nbtensor.dispatch.tensor import requiring_grad, Tensor, make
 from nbtensor.dispatch import dispatcher as forms
 
 __all__ = ["from_numpy", "as_tensor", "tensor", "from_dlpack", "asarray"]
@@ -104,10 +104,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         raise TypeError(f"can't convert {type(data).__name__} with object elements to a tensor")
     array = dt.as_half(array) if dtype is dt.float16 else np.array(array, dtype=dtype.np, order="C", copy=True)
     result = make(from_host(array, device), 0, array.shape, contiguous_strides(array.shape), dtype)
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -131,19 +128,13 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     ``copy=True``; ``copy=False`` raises when a copy would be needed."""
     if copy:
         result = tensor(obj, dtype=dtype, device=device)
-        if requires_grad:
-            check_requires_grad(True, result.dtype)
-            result.requires_grad_()
-        return result
+        return requiring_grad(result) if requires_grad else result
     result = as_tensor(obj, dtype=dtype, device=device)
     if copy is False and isinstance(obj, (Tensor, np.ndarray)) and not _shares_memory(result, obj):
         raise ValueError("asarray(): can't satisfy copy=False: the data must be copied to "
                          "change its dtype or device")
     result = result
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def _shares_memory(result, obj):

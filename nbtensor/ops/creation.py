@@ -10,7 +10,7 @@ from nbtensor.backends.host import from_host, host_array
 from nbtensor.core.device import CPU, to_device
 from nbtensor.core.plan import contiguous_strides
 from nbtensor.core.size import Size
-from nbtensor.dispatch.tensor import check_requires_grad, Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
+from nbtensor.dispatch.tensor import requiring_grad, Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
 from nbtensor.ops.views import parse_sizes
 from nbtensor.dispatch import dispatcher as forms
 from nbtensor.ops.bridge import tensor
@@ -61,9 +61,9 @@ def initial_seed():
     return default_generator.initial_seed()
 
 
-def _resolve(dtype, device, requires_grad=False, default=None):
-    """The dtype a creator makes, after checking `requires_grad` and `device` (every creator
-    goes through here, so all treat them alike)."""
+def _resolve(dtype, device, default=None):
+    """The dtype a creator makes, after checking `device` (every creator goes through here,
+    so all treat them alike)."""
     to_device(device)
     if dtype is None:
         dtype = default or dt.get_default_dtype()
@@ -137,43 +137,31 @@ def _filled(sizes, value, dtype, device):
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """An uninitialised tensor of the given size."""
     sizes = _size_args(size, kwargs, "empty")
-    result = _into(out, empty_tensor(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    result = _into(out, empty_tensor(sizes, _resolve(_out_dtype(dtype, out), device), to_device(device)))
+    return requiring_grad(result) if requires_grad else result
 
 
 def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
     """An uninitialised tensor with explicit strides."""
-    dtype = _resolve(dtype, device, requires_grad)
+    dtype = _resolve(dtype, device)
     size, stride = tuple(size), tuple(stride)
     span = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
     result = make(allocate(span, dtype, size, to_device(device)), 0, size, stride, dtype)
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of zeros."""
     sizes = _size_args(size, kwargs, "zeros")
-    result = _into(out, _filled(sizes, 0, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    result = _into(out, _filled(sizes, 0, _resolve(_out_dtype(dtype, out), device), to_device(device)))
+    return requiring_grad(result) if requires_grad else result
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of ones."""
     sizes = _size_args(size, kwargs, "ones")
-    result = _into(out, _filled(sizes, 1, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device)))
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    result = _into(out, _filled(sizes, 1, _resolve(_out_dtype(dtype, out), device), to_device(device)))
+    return requiring_grad(result) if requires_grad else result
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
@@ -181,11 +169,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     default = dt.scalar_dtype(fill_value)
-    result = _filled(_sizes((size,)), fill_value, _resolve(dtype, device, requires_grad, default), to_device(device))
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    result = _filled(_sizes((size,)), fill_value, _resolve(dtype, device, default), to_device(device))
+    return requiring_grad(result) if requires_grad else result
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
@@ -194,11 +179,8 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
     if n < 0 or m < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}" if n < 0 else
                            f"m must be greater or equal to 0, got {m}")
-    result = _wrap(np.eye(n, m), _resolve(dtype, device, requires_grad), to_device(device))
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    result = _wrap(np.eye(n, m), _resolve(dtype, device), to_device(device))
+    return requiring_grad(result) if requires_grad else result
 
 
 def _number(x, name):
@@ -215,7 +197,7 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
         start, end = 0, start
     start, end, step = _number(start, "start"), _number(end, "end"), _number(step, "step")
     all_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
-    dtype = _no_bool("arange", _resolve(dtype, device, requires_grad, dt.int64 if all_int else None))
+    dtype = _no_bool("arange", _resolve(dtype, device, dt.int64 if all_int else None))
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if any(isinstance(v, float) and not math.isfinite(v) for v in (start, end)):
@@ -230,10 +212,7 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
         n = max(0, math.ceil((end - start) / step))
         values = start + step * np.arange(n, dtype=np.float64)
     result = _wrap(values, dtype, to_device(device))
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **_):
@@ -241,14 +220,11 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
     start, end = _number(start, "start"), _number(end, "end")
     if steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps}")
-    dtype = _no_bool("linspace", _resolve(dtype, device, requires_grad))
+    dtype = _no_bool("linspace", _resolve(dtype, device))
     device = to_device(device)
     if steps == 1:
         result = _wrap(np.array([start], dtype=np.float64), dtype, device)
-        if requires_grad:
-            check_requires_grad(True, result.dtype)
-            result.requires_grad_()
-        return result
+        return requiring_grad(result) if requires_grad else result
     half = steps // 2
     i = np.arange(steps)
     if dtype is dt.float32 or dtype is dt.float64:
@@ -263,19 +239,13 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
         values = np.where(i < half, wide(lo) + step * i.astype(wide),
                           wide(hi) - step * (steps - 1 - i).astype(wide))
         result = _wrap(values.astype(npd), dtype, device)
-        if requires_grad:
-            check_requires_grad(True, result.dtype)
-            result.requires_grad_()
-        return result
+        return requiring_grad(result) if requires_grad else result
     if dtype.is_floating_point:  # float16: computed in float64, then rounded once
         i = i.astype(np.float64)
         step = (end - start) / (steps - 1)
         values = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
         result = _wrap(values, dtype, device)
-        if requires_grad:
-            check_requires_grad(True, result.dtype)
-            result.requires_grad_()
-        return result
+        return requiring_grad(result) if requires_grad else result
     # Integer dtypes: torch truncates start and end to integers first, steps in double
     # (one rounding per element, as above), and truncates each value.
     lo, hi = math.trunc(start), math.trunc(end)
@@ -283,21 +253,15 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
     i = i.astype(np.longdouble)
     values = np.where(i < half, np.longdouble(lo) + step * i, np.longdouble(hi) - step * (steps - 1 - i))
     result = _wrap(np.trunc(values.astype(np.float64)), dtype, device)
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, **_):
     """`base` raised to `steps` evenly spaced exponents."""
     exps = linspace(start, end, steps, dtype=dt.float64, device="cpu").numpy()
-    result = _wrap(np.power(base, exps), _no_bool("logspace", _resolve(dtype, device, requires_grad)),
+    result = _wrap(np.power(base, exps), _no_bool("logspace", _resolve(dtype, device)),
                  to_device(device))
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def _generator(generator):
@@ -321,24 +285,18 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     """Uniform samples in [0, 1)."""
     rng = _generator(generator)
     sizes = _size_args(size, kwargs, "rand")
-    result = _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device),
+    result = _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device), to_device(device),
                               lambda s, d: rng.random(s, dtype=d)))
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """Standard normal samples."""
     rng = _generator(generator)
     sizes = _size_args(size, kwargs, "randn")
-    result = _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device, requires_grad), to_device(device),
+    result = _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device), to_device(device),
                               lambda s, d: rng.standard_normal(s, dtype=d), "normal_kernel_cpu"))
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
@@ -361,25 +319,19 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
         raise TypeError(f"randint() expects (high, size) or (low, high, size), got {len(args) + 1} arguments")
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    dtype = _resolve(dtype, device, requires_grad, dt.int64)
+    dtype = _resolve(dtype, device, dt.int64)
     values = _generator(generator).integers(low, high, size=_sizes((size,)), dtype=np.int64)
     result = _wrap(values, dtype, to_device(device))
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def randperm(n, generator=None, dtype=None, device=None, requires_grad=False, **_):
     """A random permutation of 0..n-1."""
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got {n}")
-    result = _wrap(_generator(generator).permutation(n), _resolve(dtype, device, requires_grad, dt.int64),
+    result = _wrap(_generator(generator).permutation(n), _resolve(dtype, device, dt.int64),
                  to_device(device))
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False,
@@ -398,21 +350,15 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         size = _sizes((size,))
     ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     default = ref.dtype if ref is not None and ref.dtype.is_floating_point else None
-    dtype = _resolve(dtype, device, requires_grad, default)
+    dtype = _resolve(dtype, device, default)
     _require_float(dtype, "normal_kernel_cpu")
     values = m + s * rng.standard_normal(size)
     result = _wrap(values, dtype, ref.device if device is None and ref is not None else to_device(device))
     if out is not None:
         result = out.copy_(result)
-        if requires_grad:
-            check_requires_grad(True, result.dtype)
-            result.requires_grad_()
-        return result
+        return requiring_grad(result) if requires_grad else result
     result = result
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def _like(fill, name="empty_like"):
@@ -420,10 +366,7 @@ def _like(fill, name="empty_like"):
         dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, name)
         out = empty_like_layout(input, dtype, input.device if device is None else to_device(device))
         result = fill(out, **kwargs)
-        if requires_grad:
-            check_requires_grad(True, result.dtype)
-            result.requires_grad_()
-        return result
+        return requiring_grad(result) if requires_grad else result
     return like
 
 
@@ -442,10 +385,7 @@ randn_like.__doc__ = "Standard normal samples shaped like `input`."
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
     """`fill_value` everywhere, shaped like `input`."""
     result = _like(lambda out: copy_into(out, fill_value), "full_like")(input, dtype, device, requires_grad)
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False, **_):
@@ -455,10 +395,7 @@ def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad
     dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, "randint_like")
     result = randint(low, high, input._shape, dtype=dtype, device=input.device if device is None else device,
                    requires_grad=requires_grad)
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 # ------------------------------------------------------------------ in-place random fills
@@ -510,10 +447,7 @@ def _new(fill):
         dtype = self.dtype if dtype is None else dt.dtype_argument(dtype, "new_empty")
         device = self.device if device is None else to_device(device)
         result = fill(empty_tensor(_sizes(size), dtype, device))
-        if requires_grad:
-            check_requires_grad(True, result.dtype)
-            result.requires_grad_()
-        return result
+        return requiring_grad(result) if requires_grad else result
     return new
 
 
@@ -521,20 +455,14 @@ def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fals
     """A tensor of `size` filled with `fill_value`, with `self`'s dtype and device by default."""
     result = _new(lambda out: copy_into(out, fill_value))(self, size, dtype=dtype, device=device,
                                                         requires_grad=requires_grad)
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     """A copy of `data` with `self`'s dtype and device by default."""
     result = tensor(data, dtype=self.dtype if dtype is None else dtype,
                   device=self.device if device is None else device, requires_grad=requires_grad)
-    if requires_grad:
-        check_requires_grad(True, result.dtype)
-        result.requires_grad_()
-    return result
+    return requiring_grad(result) if requires_grad else result
 
 
 def legacy_constructor(args, device, dtype=None):
