@@ -4,6 +4,8 @@ import argparse
 import time
 
 import nbtensor as torch
+from nbtensor import nn
+from nbtensor.examples.data import batches
 
 
 def parse_args(description, epochs, batch_size, lr, data=True):
@@ -59,7 +61,6 @@ def train_ch3(net, params, data, args, loss=None, trainer=None):
     """Train `net` (softmax regression, MLP) for ``args.epochs`` epochs, a line per epoch:
     from scratch (`params`, the book's `sgd` and `cross_entropy`), or concise (an nn `loss`
     with ``reduction='none'`` and an optim `trainer`)."""
-    from nbtensor.examples.data import batches
     train_x, train_y, test_x, test_y = data
     for epoch in range(args.epochs):
         start = time.perf_counter()
@@ -86,3 +87,17 @@ def train_ch3(net, params, data, args, loss=None, trainer=None):
         print(f"epoch {epoch + 1}, loss {loss_sum / seen:.4f}, train acc {correct / seen:.3f}, "
               f"test acc {test_acc:.3f} ({time.perf_counter() - start:.1f} s)", flush=True)
     return test_acc
+
+
+def train_concise(net, data, args):
+    """The concise version (D2L 3.7, 3.10): weights drawn from N(0, 0.01²), the nn loss and
+    the optim trainer, then the same loop."""
+    net.to(args.device)
+
+    def init_weights(m):
+        if type(m) is nn.Linear:
+            nn.init.normal_(m.weight, std=0.01)
+    net.apply(init_weights)
+    loss = nn.CrossEntropyLoss(reduction='none')
+    trainer = torch.optim.SGD(net.parameters(), lr=args.lr)
+    return train_ch3(net, None, data, args, loss, trainer)

@@ -3,7 +3,7 @@
 import nbtensor as torch
 from nbtensor import nn
 from nbtensor.examples import data
-from nbtensor.examples.ch3 import parse_args, softmax, train_ch3
+from nbtensor.examples.ch3 import parse_args, softmax, train_ch3, train_concise
 
 
 def relu(X):
@@ -16,15 +16,8 @@ def main():
     dataset = data.load(args.data)
     torch.manual_seed(0)
     if args.concise:
-        net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).to(args.device)
-
-        def init_weights(m):
-            if type(m) is nn.Linear:
-                nn.init.normal_(m.weight, std=0.01)
-        net.apply(init_weights)
-        loss = nn.CrossEntropyLoss(reduction='none')
-        trainer = torch.optim.SGD(net.parameters(), lr=args.lr)
-        return train_ch3(net, None, dataset, args, loss, trainer)
+        net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+        return train_concise(net, dataset, args)
     num_inputs, num_outputs, num_hiddens = 784, 10, 256
     W1 = torch.randn(num_inputs, num_hiddens, device=args.device) * 0.01
     W1.requires_grad_()

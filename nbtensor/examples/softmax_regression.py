@@ -3,7 +3,7 @@
 import nbtensor as torch
 from nbtensor import nn
 from nbtensor.examples import data
-from nbtensor.examples.ch3 import parse_args, softmax, train_ch3
+from nbtensor.examples.ch3 import parse_args, softmax, train_ch3, train_concise
 
 
 def main():
@@ -11,15 +11,8 @@ def main():
     dataset = data.load(args.data)
     torch.manual_seed(0)
     if args.concise:
-        net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10)).to(args.device)
-
-        def init_weights(m):
-            if type(m) is nn.Linear:
-                nn.init.normal_(m.weight, std=0.01)
-        net.apply(init_weights)
-        loss = nn.CrossEntropyLoss(reduction='none')
-        trainer = torch.optim.SGD(net.parameters(), lr=args.lr)
-        return train_ch3(net, None, dataset, args, loss, trainer)
+        net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+        return train_concise(net, dataset, args)
     num_inputs, num_outputs = 784, 10
     W = torch.normal(0, 0.01, size=(num_inputs, num_outputs), requires_grad=True, device=args.device)
     b = torch.zeros(num_outputs, requires_grad=True, device=args.device)

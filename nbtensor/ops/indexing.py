@@ -106,15 +106,28 @@ def _scalar_index(t):
     return bool(value) if t.dtype in (dt.bool, dt.uint8) else int(value)
 
 
+def _as_read(items):
+    """(items, advanced) for index `items` holding something beyond ints and slices: the
+    items as torch reads them (0-d integer tensors as numbers, a lone list as a tuple), and
+    whether any of them still indexes advanced."""
+    while True:
+        items = _integer_scalars(items)
+        if not _has_advanced(items):
+            return items, False
+        retry = advanced_indexing.as_torch_reads(items)
+        if retry is None:
+            return items, True
+        items = retry
+        if not _has_advanced(items):
+            return items, False
+
+
 def getitem(t, index):
     """``t[index]``: a view for basic indices, a copy for advanced ones."""
     items = index if type(index) is tuple else (index,)
     if _has_advanced(items):
-        items = _integer_scalars(items)
-        if _has_advanced(items):
-            retry = advanced_indexing.as_torch_reads(items)
-            if retry is not None:
-                return getitem(t, retry)
+        items, advanced = _as_read(items)
+        if advanced:
             return advanced_indexing.advanced_getitem(t, items)
     return basic_view(t, items)
 
@@ -143,12 +156,8 @@ def setitem(t, index, value):
     """``t[index] = value``, written into `t`'s memory."""
     items = index if type(index) is tuple else (index,)
     if _has_advanced(items):
-        items = _integer_scalars(items)
-        if _has_advanced(items):
-            retry = advanced_indexing.as_torch_reads(items)
-            if retry is not None:
-                setitem(t, retry, value)
-                return
+        items, advanced = _as_read(items)
+        if advanced:
             advanced_indexing.advanced_setitem(t, items, value)
             return
     try:

@@ -34,6 +34,21 @@ class Optimizer:
             group.setdefault(key, value)
         self.param_groups.append(group)
 
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; `closure` (re-evaluating the
+        loss, with grad) runs first and its loss is returned."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        with torch.no_grad():
+            for group in self.param_groups:
+                self._update(group, [p for p in group["params"] if p.grad is not None])
+        return loss
+
+    def _update(self, group, params):
+        raise NotImplementedError
+
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
             for p in group["params"]:
@@ -92,30 +107,22 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d_p = p.grad if not group["maximize"] else -p.grad
-                if group["weight_decay"]:
-                    d_p = d_p + group["weight_decay"] * p
-                if momentum:
-                    state = self.state.setdefault(p, {})
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = d_p.clone()
-                    else:
-                        buf.mul_(momentum).add_(d_p, alpha=1 - dampening)
-                    d_p = d_p + momentum * buf if group["nesterov"] else buf
-                p.add_(d_p, alpha=-lr)
-        return loss
+    def _update(self, group, params):
+        """Update `params` (those of `group` with a gradient), under no_grad."""
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        for p in params:
+            d_p = p.grad if not group["maximize"] else -p.grad
+            if group["weight_decay"]:
+                d_p = d_p + group["weight_decay"] * p
+            if momentum:
+                state = self.state.setdefault(p, {})
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = d_p.clone()
+                else:
+                    buf.mul_(momentum).add_(d_p, alpha=1 - dampening)
+                d_p = d_p + momentum * buf if group["nesterov"] else buf
+            p.add_(d_p, alpha=-lr)
 
 
 class Adam(Optimizer):
@@ -132,44 +139,36 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad if not group["maximize"] else -p.grad
-                if wd:
-                    if self._decoupled:
-                        p.mul_(1 - lr * wd)
-                    else:
-                        grad = grad + wd * p
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = torch.zeros_like(p)
-                    state["exp_avg_sq"] = torch.zeros_like(p)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = torch.zeros_like(p)
-                state["step"] += 1
-                step = state["step"]
-                state["exp_avg"].mul_(beta1).add_(grad, alpha=1 - beta1)
-                state["exp_avg_sq"].mul_(beta2).add_(grad * grad, alpha=1 - beta2)
-                second = state["exp_avg_sq"]
+    def _update(self, group, params):
+        """Update `params` (those of `group` with a gradient), under no_grad."""
+        beta1, beta2 = group["betas"]
+        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        for p in params:
+            grad = p.grad if not group["maximize"] else -p.grad
+            if wd:
+                if self._decoupled:
+                    p.mul_(1 - lr * wd)
+                else:
+                    grad = grad + wd * p
+            state = self.state.setdefault(p, {})
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = torch.zeros_like(p)
+                state["exp_avg_sq"] = torch.zeros_like(p)
                 if group["amsgrad"]:
-                    torch.maximum(state["max_exp_avg_sq"], second, out=state["max_exp_avg_sq"])
-                    second = state["max_exp_avg_sq"]
-                bias1 = 1 - beta1 ** step
-                bias2 = 1 - beta2 ** step
-                denom = (second.sqrt() / math.sqrt(bias2)).add_(eps)
-                p.add_(state["exp_avg"] / denom, alpha=-lr / bias1)
-        return loss
+                    state["max_exp_avg_sq"] = torch.zeros_like(p)
+            state["step"] += 1
+            step = state["step"]
+            state["exp_avg"].mul_(beta1).add_(grad, alpha=1 - beta1)
+            state["exp_avg_sq"].mul_(beta2).add_(grad * grad, alpha=1 - beta2)
+            second = state["exp_avg_sq"]
+            if group["amsgrad"]:
+                torch.maximum(state["max_exp_avg_sq"], second, out=state["max_exp_avg_sq"])
+                second = state["max_exp_avg_sq"]
+            bias1 = 1 - beta1 ** step
+            bias2 = 1 - beta2 ** step
+            denom = (second.sqrt() / math.sqrt(bias2)).add_(eps)
+            p.add_(state["exp_avg"] / denom, alpha=-lr / bias1)
 
 
 class AdamW(Adam):
