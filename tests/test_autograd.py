@@ -362,7 +362,7 @@ def test_type_conversion_is_differentiable_and_uncovered_arguments_raise():
     assert y.grad_fn.name() == "ToCopyBackward0"
     (y * y).sum().backward()
     np.testing.assert_array_equal(_np(x.grad), [2.0, 4.0])
-    assert x.type() == "torch.FloatTensor"
+    assert x.type().endswith("FloatTensor")  # (a string: nothing recorded)
     with pytest.raises(NotImplementedError, match="derivative of 'prod'"):
         nb.ones(2, 2, requires_grad=True).prod((0, 1))
 
