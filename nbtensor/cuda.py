@@ -1,39 +1,172 @@
-"""``nbtensor.cuda``: GPU availability, probed lazily.
+"""``nbtensor.cuda``: the GPU, as ``torch.cuda`` presents it.
 
-The CUDA backend is not part of this release yet: `is_available()` answers False until it
-lands, so code written as ``'cuda' if torch.cuda.is_available() else 'cpu'`` runs unchanged,
-and asking for a CUDA device explicitly raises a clear error.
+numba.cuda is imported on the first call that needs it (``is_available()``, or a tensor put
+on ``'cuda'``), not with nbtensor. nbtensor uses one GPU, ``cuda:0``. Under Numba's CUDA
+simulator (``NUMBA_ENABLE_CUDASIM=1``) the simulated GPU counts as one.
 """
+import random as _random
 
-__all__ = ["device_count", "is_available", "manual_seed", "manual_seed_all", "seed", "seed_all"]
+from nbtensor.backends.cuda import gpu_present as _gpu_present
+from nbtensor.backends.cuda import require_backend as _require_backend
+from nbtensor.backends.cuda import started as _started
+from nbtensor.core.device import device as _device
 
-from nbtensor.backends.cuda import BACKEND_READY, gpu_present as _gpu_present, require_backend  # noqa: F401
+__all__ = ["is_available", "device_count", "current_device", "set_device", "get_device_name",
+           "get_device_capability", "synchronize", "is_initialized", "init", "manual_seed",
+           "manual_seed_all", "seed", "seed_all", "initial_seed", "memory_allocated",
+           "memory_reserved", "max_memory_allocated", "max_memory_reserved", "reset_peak_memory_stats",
+           "empty_cache"]
 
 
 def is_available():
-    """True when a CUDA GPU is present and nbtensor's CUDA backend can use it."""
-    return BACKEND_READY and _gpu_present()
+    """True when a CUDA GPU is present and nbtensor can use it."""
+    return _gpu_present()
 
 
 def device_count():
-    """Number of CUDA devices nbtensor can use."""
+    """Number of CUDA devices numba-cuda sees (0 without one)."""
     if not is_available():
         return 0
-    from numba import cuda as numba_cuda
-    return len(numba_cuda.gpus)
+    from nbtensor.backends.cuda import runtime
+    return runtime.device_count()
+
+
+def _backend():
+    """The CUDA backend, started if need be (raises where there is no GPU)."""
+    backend = _started()
+    if backend is None:
+        _require_backend(_device("cuda", 0))
+        backend = _started()
+    return backend
+
+
+def _index(device):
+    """The GPU index a ``device=`` argument of the functions below names."""
+    if device is None:
+        return 0
+    d = device if isinstance(device, _device) else _device(device)
+    if d.type != "cuda":
+        raise ValueError(f"Expected a cuda device, but got: {d}")
+    index = 0 if d.index is None else d.index
+    if index >= device_count():
+        raise RuntimeError(f"CUDA error: invalid device ordinal: {d} (this machine has "
+                           f"{device_count()} GPU{'s' if device_count() != 1 else ''})")
+    return index
+
+
+def init():
+    """Start the CUDA backend now (it starts by itself on first use)."""
+    _backend()
+
+
+def is_initialized():
+    """True once a tensor was put on the GPU (or `init()` ran)."""
+    return _started() is not None
+
+
+def current_device():
+    """The index of the GPU tensors go to: always 0 (nbtensor uses one GPU)."""
+    _backend()
+    return 0
+
+
+def set_device(device):
+    """Select the GPU for ``'cuda'``: only ``cuda:0`` exists for nbtensor."""
+    if isinstance(device, int) and not isinstance(device, bool):
+        device = _device("cuda", device)
+    if _index(device) != 0:
+        raise RuntimeError(f"nbtensor uses one GPU, cuda:0; cannot select {device}")
+    _backend()
+
+
+def get_device_name(device=None):
+    """The GPU's name, as the driver gives it."""
+    from nbtensor.backends.cuda import runtime
+    return runtime.device_name(_index(device))
+
+
+def get_device_capability(device=None):
+    """(major, minor) compute capability of the GPU."""
+    from nbtensor.backends.cuda import runtime
+    return runtime.compute_capability(_index(device))
+
+
+def synchronize(device=None):
+    """Wait for every kernel and copy queued on the GPU to finish."""
+    _index(device)
+    from nbtensor.backends.cuda import runtime
+    runtime.synchronize()
+
+
+# ------------------------------------------------------------------------------- random
+_seed = None
 
 
 def manual_seed(seed):
-    """Seed the current GPU's generator; without a usable GPU, nothing to seed (as torch)."""
+    """Seed the GPU's generator. Random tensors on the GPU are drawn today by nbtensor's one
+    generator on the host (seeded by ``nbtensor.manual_seed``) and copied over, so this only
+    records the seed for `initial_seed`."""
+    global _seed
+    _seed = int(seed)
 
 
 def manual_seed_all(seed):
-    """Seed every GPU's generator; without a usable GPU, nothing to seed (as torch)."""
+    """Seed every GPU's generator (nbtensor uses one)."""
+    manual_seed(seed)
 
 
 def seed():
-    """Seed the current GPU's generator randomly; a no-op without a usable GPU."""
+    """Seed the GPU's generator with a random number."""
+    manual_seed(_random.SystemRandom().randrange(1 << 63))
 
 
 def seed_all():
-    """Seed every GPU's generator randomly; a no-op without a usable GPU."""
+    """Seed every GPU's generator with a random number."""
+    seed()
+
+
+def initial_seed():
+    """The seed last set for the GPU's generator."""
+    return _seed
+
+
+# ------------------------------------------------------------------------------- memory
+def memory_allocated(device=None):
+    """Bytes of GPU memory held by live tensors (in the allocator's blocks)."""
+    _index(device)
+    backend = _started()
+    return 0 if backend is None else backend.allocator.allocated
+
+
+def memory_reserved(device=None):
+    """Bytes of GPU memory the caching allocator holds: in use, and pooled for reuse."""
+    _index(device)
+    backend = _started()
+    return 0 if backend is None else backend.allocator.reserved
+
+
+def max_memory_allocated(device=None):
+    """The most bytes `memory_allocated` reached since the start or the last reset."""
+    _index(device)
+    backend = _started()
+    return 0 if backend is None else backend.allocator.peak
+
+
+def max_memory_reserved(device=None):
+    """The bytes the allocator holds (nbtensor tracks no separate peak of reserved memory)."""
+    return memory_reserved(device)
+
+
+def reset_peak_memory_stats(device=None):
+    """Start `max_memory_allocated` again from what is allocated now."""
+    _index(device)
+    backend = _started()
+    if backend is not None:
+        backend.allocator.reset_peak()
+
+
+def empty_cache():
+    """Give the GPU memory pooled by the caching allocator (not held by tensors) back."""
+    backend = _started()
+    if backend is not None:
+        backend.allocator.empty_cache()

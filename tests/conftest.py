@@ -25,7 +25,8 @@ Devices: the whole suite runs on one device, the CPU unless the environment vari
 NBTENSOR_TEST_DEVICE names another: ``NBTENSOR_TEST_DEVICE=guarded python -m pytest`` makes
 every creator without ``device=`` put its tensor on the test-only guarded device
 (tests/guarded_backend.py: the CPU's kernels over storage that refuses NumPy), so a module
-that bypasses its device's backend fails. Tests of what only the CPU has (memory shared
+that bypasses its device's backend fails. ``NBTENSOR_TEST_DEVICE=cuda`` runs it on the GPU,
+or in Numba's CUDA simulator with ``NUMBA_ENABLE_CUDASIM=1`` (see tests/gpu/run.sh). Tests of what only the CPU has (memory shared
 with NumPy arrays, DLPack, the kernel cache, fork) are marked ``cpu_only`` and skipped
 there. The ``device`` fixture names the device under test, for tests that pass it.
 """
@@ -141,6 +142,13 @@ if DEVICE == "guarded":
     import guarded_backend  # (tests/ is on sys.path: pytest puts conftest directories there)
     guarded_backend.register()
     nbtensor.set_default_device(DEVICE)
+elif DEVICE == "cuda":
+    import nbtensor
+
+    if not nbtensor.cuda.is_available():
+        raise RuntimeError("NBTENSOR_TEST_DEVICE=cuda needs a GPU, or NUMBA_ENABLE_CUDASIM=1 for "
+                           "Numba's CUDA simulator")
+    nbtensor.set_default_device(DEVICE)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -154,5 +162,6 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def device():
-    """The name of the device under test (a string, as a user passes ``device=``)."""
-    return DEVICE
+    """The name of the device under test (a string, as a user passes ``device=``; the GPU
+    as tensors report it, ``cuda:0``)."""
+    return "cuda:0" if DEVICE == "cuda" else DEVICE

@@ -360,8 +360,13 @@ def test_float16_computes_and_rounds_back():
 
 
 def test_mixed_devices_message():
-    with pytest.raises(RuntimeError, match="cuda"):
-        nb.ones(2, device="cuda")
+    if not nb.cuda.is_available():
+        with pytest.raises(RuntimeError, match="cuda"):
+            nb.ones(2, device="cuda")
+        return
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, but found at "
+                                           "least two devices, (cuda:0 and cpu|cpu and cuda:0)"):
+        nb.ones(2, device="cuda") + nb.ones(2, device="cpu")
 
 
 @pytest.mark.parametrize("sa, sb", [((256, 10), (256, 1)), ((256, 10), (1, 10)), ((256, 1), (1, 10)),

@@ -21,37 +21,39 @@ from . import codegen
 
 _lock = threading.Lock()
 _MODULES = {}
-_source_dir = None
+_source_dirs = {}
 
 
-def load(name):
-    """The module of kernel `name` (an element-wise op of ops.py, or "reduce")."""
-    module = _MODULES.get(name)
+def load(name, render=codegen.render, target="cpu"):
+    """The module of kernel `name` (an element-wise op of ops.py, or "reduce") rendered by
+    `render` for `target` ("cpu"; the CUDA backend passes its own codegen and "cuda")."""
+    key = (target, name)
+    module = _MODULES.get(key)
     if module is None:
         with _lock:  # one thread renders and imports; the others wait for its module
-            module = _MODULES.get(name)
+            module = _MODULES.get(key)
             if module is None:
-                module = _MODULES[name] = _import(name, _write(name, codegen.render(name)))
+                module = _MODULES[key] = _import(name, target, _write(name, target, render(name)))
     return module
 
 
-def _directory():
-    global _source_dir
-    if _source_dir is None:
-        path = os.path.join(_jit.cache_dir(), "src")
+def _directory(target):
+    path = _source_dirs.get(target)
+    if path is None:
+        path = os.path.join(_jit.cache_dir(), "src" if target == "cpu" else "src-" + target)
         try:
             os.makedirs(path, exist_ok=True)
             probe = tempfile.NamedTemporaryFile(dir=path, delete=True)
             probe.close()
         except OSError:
-            path = tempfile.mkdtemp(prefix="nbtensor-kernels-")
-        _source_dir = path
-    return _source_dir
+            path = tempfile.mkdtemp(prefix=f"nbtensor-kernels-{target}-")
+        _source_dirs[target] = path
+    return path
 
 
-def _write(name, text):
+def _write(name, target, text):
     """The path of `name`'s source file, (re)written unless it already holds `text`."""
-    path = os.path.join(_directory(), name + ".py")
+    path = os.path.join(_directory(target), name + ".py")
     try:
         with open(path, encoding="utf-8") as f:
             if f.read() == text:
@@ -72,8 +74,9 @@ def _write(name, text):
     return path
 
 
-def _import(name, path):
-    spec = importlib.util.spec_from_file_location(f"{__package__}.rendered.{name}", path)
+def _import(name, target, path):
+    package = __package__ if target == "cpu" else f"{__package__.rpartition('.')[0]}.{target}"
+    spec = importlib.util.spec_from_file_location(f"{package}.rendered.{name}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     try:

@@ -93,12 +93,14 @@ _BACKENDS = {}        # device type -> backend
 _STORAGE_TYPES = {}   # storage type -> device
 
 
-def register(device_type, backend, storage_type):
+def register(device_type, backend, storage_type, device=None):
     """Make `backend` hold the tensors of devices of `device_type`, in storages of
-    `storage_type`."""
+    `storage_type`; a storage's tensor reports `device` (default: ``device(device_type)``)."""
     register_device_type(device_type)
     _BACKENDS[device_type] = backend
-    _STORAGE_TYPES[storage_type] = CPU if device_type == "cpu" else _device_cls(device_type)
+    if device is None:
+        device = CPU if device_type == "cpu" else _device_cls(device_type)
+    _STORAGE_TYPES[storage_type] = device
 
 
 def backend_for(device):

@@ -14,7 +14,9 @@ _PLACEMENT_CHECKS = {}
 
 def register_device_type(name, placement_check=None):
     """Let ``device(name)`` parse: called by a backend that holds tensors on `name`;
-    `placement_check(device)`, when given, raises if a tensor cannot be put there now."""
+    `placement_check(device)`, when given, raises if a tensor cannot be put there now, and
+    returns the device tensors asked for there get (``cuda`` -> ``cuda:0``), or None for
+    the device itself."""
     if name not in _TYPES:
         _TYPES.append(name)
     if placement_check is not None:
@@ -94,7 +96,7 @@ def to_device(value):
         return CPU
     check = _PLACEMENT_CHECKS.get(d.type)
     if check is not None:
-        check(d)
+        return check(d) or d
     return d
 
 

@@ -1,0 +1,88 @@
+"""The CUDA backend: storage is a 1-D Numba device array from the caching allocator; the
+element-wise ops and reductions run the kernels rendered by `nbtensor.kernels.cuda.codegen`,
+indexed data movement the kernels of `nbtensor.kernels.cuda.gather`.
+
+What still runs on the host, through the explicit fetch/put-back of `backends.host` (each a
+documented copy, never a silent one): sorting, scans, medians/quantiles, unique, nonzero's
+coordinates, bincount/histc, and the decompositions of `linalg` (NumPy's LAPACK).
+"""
+import numpy as np
+
+from nbtensor.backends import base as _backend
+from nbtensor.backends.cuda import elementwise as cuda_elementwise
+from nbtensor.backends.cuda import reduce as cuda_reduce
+from nbtensor.backends.cuda import runtime
+from nbtensor.backends.cuda.allocator import CachingAllocator
+from nbtensor.core.device import device as _device
+
+__all__ = ["CUDABackend", "DEVICE", "register"]
+
+DEVICE = _device("cuda", 0)
+
+
+class CUDABackend(_backend.Backend):
+    """The GPU's primitives (see `backends.base.Backend`); one GPU, device 0."""
+
+    def __init__(self):
+        self.allocator = CachingAllocator()
+        self.allocate = self.allocator.allocate
+
+    def from_host(self, array):
+        array = np.ascontiguousarray(array).reshape(-1)
+        storage = self.allocate(array.shape[0], array.dtype)
+        if array.shape[0]:
+            storage.copy_to_device(array)
+        return storage
+
+    @staticmethod
+    def to_host(storage):
+        return storage.copy_to_host()
+
+    @staticmethod
+    def write_host(storage, array):
+        if storage.shape[0]:
+            storage.copy_to_device(np.ascontiguousarray(array, dtype=storage.dtype))
+
+    @staticmethod
+    def reinterpret(storage, np_dtype):
+        view = storage.view(np_dtype)
+        view._nbtensor_base = storage  # keeps the block out of the pool while the view lives
+        return view
+
+    elementwise = staticmethod(cuda_elementwise.run)
+
+    @staticmethod
+    def launch(family, kernel, *args):
+        if family != "reduce":
+            raise NotImplementedError(f"the CUDA backend has no {family} kernels ({kernel})")
+        cuda_reduce.run(kernel, *args)
+
+    @staticmethod
+    def gather(name, *args):
+        from nbtensor.backends.cuda import gather
+        return getattr(gather, name)(*args)
+
+    @staticmethod
+    def address(storage):
+        return runtime.address(storage)
+
+    @staticmethod
+    def may_share_memory(a, b):
+        if a is b:
+            return True
+        lo_a, lo_b = runtime.address(a), runtime.address(b)
+        return lo_a < lo_b + b.nbytes and lo_b < lo_a + a.nbytes and a.nbytes and b.nbytes
+
+
+_instance = None
+
+
+def register():
+    """Make the CUDA backend hold tensors on ``cuda:0`` (idempotent); returns it."""
+    global _instance
+    if _instance is None:
+        backend = CUDABackend()
+        storage_type = type(backend.allocate(1, np.uint8))
+        _backend.register("cuda", backend, storage_type, DEVICE)
+        _instance = backend
+    return _instance
