@@ -88,6 +88,14 @@ class GuardedBackend(_backend.Backend):
         result = CPUBackend.gather(name, *_unwrap(args))
         return GuardedStorage(result) if name == "compress" else result
 
+    @staticmethod
+    def matmul(x, y, out):
+        for storage, *_ in (x, y, out):
+            if type(storage) is not GuardedStorage:
+                raise TypeError(f"matmul on the guarded device got a {type(storage).__name__} operand: "
+                                "every operand must be on the device")
+        CPUBackend.matmul(*_unwrap((x, y, out)))
+
     nchunks = staticmethod(CPUBackend.nchunks)
 
     @staticmethod

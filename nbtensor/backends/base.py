@@ -34,6 +34,11 @@ class Backend:
         """New storage holding a copy of the 1-D host ndarray `array`."""
         raise NotImplementedError
 
+    def constant(self, array):
+        """A one-element storage holding the host ndarray `array`'s value, for reading only
+        (a scalar operand): a backend whose copies to the device are costly may reuse one."""
+        return self.from_host(array)
+
     def to_host(self, storage):
         """The elements of `storage` as a 1-D host ndarray (the CPU: its own memory)."""
         raise NotImplementedError
@@ -62,6 +67,30 @@ class Backend:
         "compress" (masked_select: returns new storage of the selected elements),
         "masked_fill". Operands are ``(storage, offset, strides[, index])``."""
         raise NotImplementedError
+
+    def matmul(self, x, y, out):
+        """Batched matrix product ``out[i] = x[i] @ y[i]`` for every batch index i.
+
+        Each operand is ``(storage, offset, shape, strides)``: `x` of shape (b, n, k), `y` of
+        (b, k, p), `out` of (b, n, p), strides three ints in elements (a batch stride may be
+        0: a broadcast operand). The three storages hold one dtype, the compute dtype:
+        floats are multiplied and summed in it (float16 operands arrive as float32),
+        integers exactly in their own width, wrapping around as NumPy's integer matmul;
+        bool never arrives. `out` does not overlap `x` or `y`; a k of 0 writes zeros.
+
+        This default fetches the three storages to the host (`to_host`), runs ``np.matmul``
+        on strided views of them and writes `out`'s storage back (`write_host`): correct on
+        any backend, and as slow as two round trips; a device backend overrides it.
+        """
+        from nbtensor.backends.host import strided_view  # (host imports this module)
+        views = []
+        for storage, offset, shape, strides in (x, y):
+            flat = self.to_host(storage)
+            views.append(strided_view(flat, shape, strides, offset, flat.dtype))
+        storage, offset, shape, strides = out
+        flat = np.array(self.to_host(storage))  # a writable copy: to_host may return a view
+        np.matmul(views[0], views[1], out=strided_view(flat, shape, strides, offset, flat.dtype))
+        self.write_host(storage, flat)
 
     def parallel(self, work):
         """True when a kernel over `work` elements should take its parallel variant."""

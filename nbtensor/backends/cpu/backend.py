@@ -41,6 +41,15 @@ class CPUBackend(_backend.Backend):
     def gather(name, *args):
         return getattr(gather, name)(*args)
 
+    @staticmethod
+    def matmul(x, y, out):
+        """``np.matmul`` of strided views of `x` and `y` into a view of `out` (see
+        `backends.base.Backend.matmul`). The CPU's products call NumPy themselves
+        (ops/linalg/products.py); this serves backends built on the CPU's primitives."""
+        from nbtensor.backends.host import strided_view  # (host imports the cpu package)
+        views = [strided_view(s, shape, strides, offset, s.dtype) for s, offset, shape, strides in (x, y, out)]
+        np.matmul(views[0], views[1], out=views[2])
+
     # The CPU-only fast paths of the ops read its PARALLEL_THRESHOLD directly: a module
     # attribute costs ~50 ns less per op than calling `parallel`.
     tuning = tuning

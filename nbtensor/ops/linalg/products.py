@@ -1,20 +1,32 @@
 """Matrix products: mm, bmm, matmul/@, mv, dot, vdot and the fused add-forms
 (addmm, addbmm, addmv, baddbmm).
 
-All of them end in `np.matmul`/`np.dot` on host arrays of the operands (zero-copy views on
-the CPU), so floating products run in NumPy's BLAS; integer products use NumPy's exact
+On the CPU all of them end in `np.matmul`/`np.dot` on zero-copy host views of the
+operands, so floating products run in NumPy's BLAS; integer products use NumPy's exact
 integer loops (no float round trip). float16 is computed in float32 and rounded once at
-the end. Results are on the operands' device.
+the end.
+
+On any other device the operands stay there: every product is expressed as batched
+(b x n x k) @ (b x k x p) products over views of the operands' storage (vectors are 1 x k
+rows or k x 1 columns, broadcast batch dimensions have stride 0, batch dimensions that no
+single stride walks are copied together first) and computed by the device backend's
+`matmul` primitive (`backends.base.Backend.matmul`); float16 operands are cast to float32
+on the device and the result back, and the add-forms scale and add with element-wise ops
+there (see "other devices" below). The validation, and so every error, is the same on
+every device: the device branch is taken after it.
 """
 import numpy as np
 
 from nbtensor.core import dtype as dt
+from nbtensor.backends.base import backend_for
 from nbtensor.backends.host import run_split, split_ranges
 from nbtensor.dispatch.out import check_out_dtype
 from nbtensor.core.device import CPU
-from nbtensor.ops.linalg.util import array_of, arrays, check_args, finish, not_implemented, upcast, write_inplace
-from nbtensor.core.plan import broadcast_shapes
-from nbtensor.dispatch.tensor import Tensor, _numel, check_writable
+from nbtensor.ops.elementwise import OPS_BY_NAME, apply
+from nbtensor.ops.linalg.util import (array_of, arrays, check_args, check_out, finish, not_implemented, upcast,
+                                      write_inplace)
+from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides
+from nbtensor.dispatch.tensor import Tensor, _numel, _overlaps, check_writable, copy_into, empty_tensor, make
 from nbtensor.ops.views import expand
 
 __all__ = ["mm", "bmm", "matmul", "mv", "dot", "vdot", "addmm", "addbmm", "addmv", "baddbmm"]
@@ -86,6 +98,147 @@ def _dims(shape):
 def _no_bool(kernel, dtype):
     if dtype is dt.bool:
         raise not_implemented(kernel, dtype)
+
+
+# ---------------------------------------------------------------- other devices
+# Products on a device other than the CPU: views of the operands' storage handed to the
+# device backend's `matmul` primitive ((b, n, k) @ (b, k, p) with strides in elements), no
+# host round trip. Each op branches here after its validation (`device is not CPU`).
+def _merged_stride(shape, strides):
+    """The one stride that walks the dimensions `shape` (row-major order) as a single
+    dimension, or None when no single stride does (0 when all sizes are 1)."""
+    last = None
+    for size, stride in zip(shape, strides):
+        if size == 1:
+            continue
+        if last is not None and last != stride * size:
+            return None
+        last = stride
+    return 0 if last is None else last
+
+
+def _as_matrix(t):
+    """`t`'s (shape, strides) as a matrix or a stack of matrices: a vector is a 1 x k row."""
+    if len(t._shape) == 1:
+        return (1,) + t._shape, (0,) + t._strides
+    return t._shape, t._strides
+
+
+def _as_column(t):
+    """`t`'s (shape, strides), a vector as a k x 1 column."""
+    if len(t._shape) == 1:
+        return t._shape + (1,), t._strides + (0,)
+    return t._shape, t._strides
+
+
+def _stacked(t, shape, strides, batch):
+    """The operand ``(storage, offset, (b, r, c), strides)`` of the matrices of `t` (viewed
+    with `shape`/`strides`, a matrix or a stack) broadcast to the batch dimensions `batch`:
+    a broadcast dimension strides by 0; batch dimensions no single stride walks are first
+    copied into one contiguous stack on the device."""
+    bstrides = broadcast_strides(shape[:-2], strides[:-2], batch)
+    step = _merged_stride(batch, bstrides)
+    if step is None:
+        t = make(t._storage, t._offset, batch + shape[-2:], bstrides + strides[-2:], t.dtype).contiguous()
+        strides = t._strides[-2:]
+        step = shape[-2] * shape[-1]
+    return (t._storage, t._offset, (_numel(batch),) + shape[-2:], (step,) + strides[-2:])
+
+
+def _device_product(a, b, into=None):
+    """NumPy's matmul of tensors `a` and `b` (already in the compute dtype; a 1-D `a` is a
+    row, a 1-D `b` a column, batch dimensions broadcast) on their device, by its backend's
+    `matmul`: a new contiguous tensor of the result's shape, or written into `into` (a
+    contiguous, writable tensor of that shape and dtype that overlaps neither operand)."""
+    (ashape, astrides), (bshape, bstrides) = _as_matrix(a), _as_column(b)
+    n, k, p = ashape[-2], ashape[-1], bshape[-1]
+    batch = broadcast_shapes(ashape[:-2], bshape[:-2])
+    shape = batch + ((n,) if a.dim() > 1 else ()) + ((p,) if b.dim() > 1 else ())
+    out = empty_tensor(shape, a.dtype, a.device) if into is None else into
+    if _numel(shape) == 0:
+        return out
+    if k == 0:
+        return out.zero_()
+    rows = _merged_stride(ashape[:-1], astrides[:-1]) if len(bshape) == 2 else None
+    if rows is not None:
+        # one matrix on the right: the left operand's batch dimensions fold into its rows
+        m = _numel(ashape[:-1])
+        x = (a._storage, a._offset, (1, m, k), (0, rows, astrides[-1]))
+        y = (b._storage, b._offset, (1, k, p), (0,) + bstrides)
+        dims = (1, m, p)
+    else:
+        x = _stacked(a, ashape, astrides, batch)
+        y = _stacked(b, bshape, bstrides, batch)
+        dims = (_numel(batch), n, p)
+    backend_for(out.device).matmul(x, y, (out._storage, out._offset, dims, contiguous_strides(dims)))
+    return out
+
+
+def _device_compute(a, b, dtype):
+    """`_device_product` of `a` and `b` in the compute dtype of `dtype` (float32 for float16)."""
+    if dtype is dt.float16:
+        a, b = a.to(dt.float32), b.to(dt.float32)
+    return _device_product(a, b)
+
+
+def _device_finish(result, dtype, out):
+    """The device's `finish`: the fresh tensor `result` as a tensor of `dtype` (float16
+    results are rounded once, from float32), or written into `out` (torch's checks)."""
+    if result.dtype is not dtype:
+        result = result.to(dtype)
+    if out is None:
+        return result
+    check_out(out, result._shape, dtype)
+    copy_into(out, result)
+    return out
+
+
+def _device_matmul(a, b, dtype, shape, out):
+    """The product `a` @ `b` (validated; NumPy's matmul rules, of `shape` and `dtype`) on
+    their device, returned or written into `out`. An `out` that already is a contiguous
+    tensor of `shape` and `dtype` on that device, sharing no memory with an operand,
+    receives the product directly."""
+    if (type(out) is Tensor and out.dtype is dtype and dtype is not dt.float16 and out._shape == shape and out.is_contiguous()
+            and not _overlaps(out, a) and not _overlaps(out, b)):
+        check_writable(out)
+        return _device_product(a, b, into=out)
+    return _device_finish(_device_compute(a, b, dtype), dtype, out)
+
+
+def _device_fused(input, product, shape, beta, alpha, out):
+    """The device's `_fused`: ``beta * input + alpha * product`` with `input` broadcast to
+    `shape` (torch's expand error), `product` a fresh tensor in the compute dtype; with
+    beta == 0 `input` is ignored entirely (NaN and inf in it do not propagate), as in torch."""
+    inp = expand(input, shape)
+    dtype = input.dtype
+    alpha, beta = _scalar_for(alpha, dtype), _scalar_for(beta, dtype)
+    mul = OPS_BY_NAME["mul"]
+    if alpha != 1:
+        apply(mul, (product, alpha), inplace=True)
+    if beta != 0:
+        if dtype is dt.float16:
+            inp = inp.to(dt.float32)
+        apply(OPS_BY_NAME["add"], (product, inp if beta == 1 else apply(mul, (inp, beta))), inplace=True)
+    return _device_finish(product, dtype, out)
+
+
+def _stack_of_rows(t):
+    """(nb, n, k) as the n x (nb*k) matrix [t[0] t[1] ...] (a view, or a copy on the device)."""
+    nb, n, k = t._shape
+    view = make(t._storage, t._offset, (n, nb, k), (t._strides[1], t._strides[0], t._strides[2]), t.dtype)
+    if _merged_stride((nb, k), (t._strides[0], t._strides[2])) is None:
+        view = view.contiguous()
+    step = _merged_stride((nb, k), (view._strides[1], view._strides[2]))
+    return make(view._storage, view._offset, (n, nb * k), (view._strides[0], step), t.dtype)
+
+
+def _stack_of_columns(t):
+    """(nb, k, p) as the (nb*k) x p matrix [t[0]; t[1]; ...] (a view, or a copy)."""
+    nb, k, p = t._shape
+    if _merged_stride((nb, k), t._strides[:2]) is None:
+        t = t.contiguous()
+    step = _merged_stride((nb, k), t._strides[:2])
+    return make(t._storage, t._offset, (nb * k, p), (step, t._strides[2]), t.dtype)
 
 
 # ---------------------------------------------------------------- validation by op
@@ -178,6 +331,8 @@ def mm(input, mat2, *, out=None):
     if isinstance(out, Tensor):
         check_out_dtype(out, input.dtype)  # torch checks out= before the operands' dtypes
     _check_mm_dtypes(input, mat2, shape, input._shape[1])
+    if device is not CPU:
+        return _device_matmul(input, mat2, input.dtype, shape, out)
     x, y = arrays(input, mat2)
     return _product(x, y, input.dtype, out, shape, device)
 
@@ -190,6 +345,8 @@ def bmm(input, mat2, *, out=None):
         return _zeros_product(shape, mat2.dtype, out, device)
     _no_bool("bmm", input.dtype)
     _check_scalar_type(input, mat2)
+    if device is not CPU:
+        return _device_matmul(input, mat2, input.dtype, shape, out)
     x, y = arrays(input, mat2)
     return _product(x, y, input.dtype, out, shape, device)
 
@@ -204,6 +361,8 @@ def mv(input, vec, *, out=None):
     """Matrix-vector product (n x k) @ (k) -> (n)."""
     device = check_args("mv", ("input", "vec"), (input, vec), out)
     n = _check_mv(input._shape, vec._shape, _mv_dtypes(input, vec))
+    if device is not CPU:
+        return _device_matmul(input, vec, input.dtype, (n,), out)
     x, y = arrays(input, vec)
     return _product(x, y, input.dtype, out, (n,), device)
 
@@ -214,6 +373,8 @@ def dot(input, tensor, *, out=None):
     other = tensor
     device = check_args("dot", ("input", "tensor"), (input, other), out)
     _check_dot(input, other)
+    if device is not CPU:
+        return _device_matmul(input, other, input.dtype, (), out)
     x, y = arrays(input, other)
     return finish(np.dot(upcast(x, input.dtype), upcast(y, input.dtype)), input.dtype, out, device)
 
@@ -222,6 +383,8 @@ def vdot(input, other, *, out=None):
     """Dot product conjugating the first vector (the same as `dot` for real tensors)."""
     device = check_args("vdot", ("input", "other"), (input, other), out)
     _check_dot(input, other)
+    if device is not CPU:  # (real dtypes only: conjugating changes nothing)
+        return _device_matmul(input, other, input.dtype, (), out)
     x, y = arrays(input, other)
     return finish(np.vdot(upcast(x, input.dtype), upcast(y, input.dtype)), input.dtype, out, device)
 
@@ -268,6 +431,8 @@ def _matmul_folded(a, b, out, device):
         _check_mm((rows, k) if a.dim() > 1 else (1, k), b._shape)
         shape = batch + (b._shape[1],)
         _check_mm_dtypes(a, b, shape, k)
+    if device is not CPU:
+        return _device_matmul(a, b, a.dtype, shape, out)
     x, y = arrays(a, b)
     if a.dim() == 2:
         return _product(x, y, a.dtype, out, shape, device)
@@ -287,6 +452,8 @@ def _matmul_batched(a, b, out, device):
         return _zeros_product(shape, b.dtype, out, device)
     _no_bool("bmm", a.dtype)  # before the dtype check, as torch's bmm
     _check_scalar_type(a, b)
+    if device is not CPU:
+        return _device_matmul(a, b, a.dtype, shape, out)
     x, y = arrays(a, b)
     return _product(x, y, a.dtype, out, shape, device)
 
@@ -330,6 +497,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"self and mat2 must have the same dtype, but got "
                            f"{input.dtype.c_name} and {mat2.dtype.c_name}")
     _no_bool("addmm_impl_cpu_", input.dtype)
+    if device is not CPU:
+        return _device_fused(input, _device_compute(mat1, mat2, input.dtype), shape, beta, alpha, out)
     x, y = arrays(mat1, mat2)
     return _fused(input, _compute(x, y, input.dtype), shape, beta, alpha, out, device)
 
@@ -342,6 +511,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"Input dtypes must be the same, got: input {input.dtype.cpp_name}, "
                            f"batch1: {batch1.dtype.cpp_name}, batch2: {batch2.dtype.cpp_name}")
     _no_bool("bmm", input.dtype)
+    if device is not CPU:
+        return _device_fused(input, _device_compute(batch1, batch2, input.dtype), shape, beta, alpha, out)
     x, y = arrays(batch1, batch2)
     return _fused(input, _compute(x, y, input.dtype), shape, beta, alpha, out, device)
 
@@ -361,6 +532,9 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"self and mat2 must have the same dtype, but got "
                            f"{input.dtype.c_name} and {batch2.dtype.c_name}")
     _no_bool("addmm_impl_cpu_", input.dtype)
+    if device is not CPU:
+        product = _device_compute(_stack_of_rows(batch1), _stack_of_columns(batch2), input.dtype)
+        return _device_fused(input, product, (n, p), beta, alpha, out)
     x, y = arrays(batch1, batch2)
     # sum_b A_b B_b == [A_0 A_1 ...] @ [B_0; B_1; ...]: one (n x b*k) @ (b*k x p) product.
     product = _compute(x.transpose(1, 0, 2).reshape(n, nb1 * k1), y.reshape(nb1 * k1, p), input.dtype)
@@ -371,6 +545,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat @ vec)``; `input` broadcasts to the result's length."""
     device = check_args("addmv", ("input", "mat", "vec"), (input, mat, vec), out)
     n = _check_mv(mat._shape, vec._shape, (input.dtype, mat.dtype, vec.dtype), input._shape)
+    if device is not CPU:
+        return _device_fused(input, _device_compute(mat, vec, input.dtype), (n,), beta, alpha, out)
     x, y = arrays(mat, vec)
     return _fused(input, _compute(x, y, input.dtype), (n,), beta, alpha, out, device)
 
