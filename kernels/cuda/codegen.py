@@ -37,8 +37,8 @@ from nbtensor.kernels.cpu.scalar import (  # noqa: F401
     clamp, erf, floor_div_int, fmax, fmin, fmod_int, ipow, lshift, maximum, minimum, rshift, sign,
     trunc_div_int)
 from nbtensor.kernels.cuda.scalar import (  # noqa: F401
-    cceil, ccopysign, cexp2, cexpm1, cfloor, cfmod, ctrunc, fma_wide, logaddexp, remainder_float,
-    round_half_even, sigmoid, vexp)
+    {cuda_names},
+    fma_wide, logaddexp, remainder_float, round_half_even, sigmoid, vexp)
 
 '''
 
@@ -65,7 +65,8 @@ def render_op(name, template, arity):
     ins = ", ".join(f"a{i}, p{i}, s{i}" for i in range(arity))
     flat = expr.format(*(f"a{i}[p{i} + i * s{i}]" for i in range(arity)))
     nd = expr.format(*(f"a{i}[q{i}]" for i in range(arity)))
-    out = [HEADER, "@cuda.jit(cache=True)", f"def {name}_flat(o, po, {ins}, n):"]
+    names = ", ".join(sorted(CUDA_NAMES.values()))
+    out = [HEADER.format(cuda_names=names), "@cuda.jit(cache=True)", f"def {name}_flat(o, po, {ins}, n):"]
     out += _constants(expr)
     out += ["    i = cuda.grid(1)", "    step = cuda.gridsize(1)", "    while i < n:",
             f"        o[po + i] = {flat}", "        i += step", "", ""]
@@ -126,15 +127,18 @@ def _reduction(name, update, t):
     step = lambda a, v: update.replace("acc", "{a}").replace("v", "{v}").format(a=a, v=v)  # noqa: E731
     return f'''
 @cuda.jit(cache=True)
-def {name}_reduce_{t}(x, xo, K, R, sk, sr, out):
+def {name}_reduce_{t}(x, xo, K, R, sk, sr, out, C, L):
+    # Block b reduces elements [c * L, (c + 1) * L) of row k = b // C (c = b % C) into out[b]
     buf = cuda.shared.array(THREADS, types.{t})
     t = cuda.threadIdx.x
-    k = cuda.blockIdx.x
-    while k < K:
+    b = cuda.blockIdx.x
+    while b < K * C:
+        k = b // C
         base = xo + k * sk
         acc = {_identity_value(name, t)}
-        r = t
-        while r < R:
+        r = (b - k * C) * L + t
+        end = min(R, r - t + L)
+        while r < end:
             v = types.{t}(x[base + r * sr])
             acc = {step("acc", "v")}
             r += THREADS
@@ -147,26 +151,55 @@ def {name}_reduce_{t}(x, xo, K, R, sk, sr, out):
             cuda.syncthreads()
             half //= 2
         if t == 0:
-            out[k] = buf[0]
+            out[b] = buf[0]
         cuda.syncthreads()
-        k += cuda.gridDim.x
+        b += cuda.gridDim.x
 '''
 
 
-def _ordered(name, update):
+def _serial(name, update):
     step = update.replace("acc", "{a}").replace("v", "{v}").format(a="acc", v="v")
+    first = ops.REDUCTION_FIRST.get(name, "{0}").format("cast(x[base])")
     return f'''
 @cuda.jit(cache=True)
-def {name}_reduce_ordered(x, xo, K, R, sk, sr, out):
-    # One thread per output, first element to last (no reassociation).
+def {name}_reduce_serial(x, xo, K, R, sk, sr, out):
+    # One thread per output, first element to last: short rows, or many outputs side by
+    # side (sk == 1: neighbouring threads read neighbouring elements). No reassociation.
+    cast = out.dtype.type
     k = cuda.grid(1)
     while k < K:
         base = xo + k * sk
-        acc = out.dtype.type(1)
-        for r in range(R):
-            v = out.dtype.type(x[base + r * sr])
+        acc = {first}
+        for r in range(1, R):
+            v = cast(x[base + r * sr])
             acc = {step}
         out[k] = acc
+        k += cuda.gridsize(1)
+'''
+
+
+def _arg_serial(name, cmp):
+    return f'''
+@cuda.jit(cache=True)
+def {name}_reduce_serial(x, xo, K, R, sk, sr, values, indices):
+    # One thread per output: the first index of the extreme value; the first NaN wins.
+    k = cuda.grid(1)
+    while k < K:
+        base = xo + k * sk
+        best = x[base]
+        at = 0
+        if best == best:
+            for r in range(1, R):
+                v = x[base + r * sr]
+                if v != v:
+                    best = v
+                    at = r
+                    break
+                if v {cmp} best:
+                    best = v
+                    at = r
+        values[k] = best
+        indices[k] = at
         k += cuda.gridsize(1)
 '''
 
@@ -174,18 +207,21 @@ def {name}_reduce_ordered(x, xo, K, R, sk, sr, out):
 def _arg_reduction(name, cmp, t):
     return f'''
 @cuda.jit(cache=True)
-def {name}_reduce_{t}(x, xo, K, R, sk, sr, values, indices):
-    # The first index of the extreme value; the first NaN wins, as in torch.
+def {name}_reduce_{t}(x, xo, K, R, sk, sr, values, indices, C, L):
+    # The first index of the extreme value (the first NaN wins, as in torch) among elements
+    # [c * L, (c + 1) * L) of row k = b // C, into values[b], indices[b] (b = k * C + c)
     vbuf = cuda.shared.array(THREADS, types.{t})
     ibuf = cuda.shared.array(THREADS, types.int64)
     t = cuda.threadIdx.x
-    k = cuda.blockIdx.x
-    while k < K:
+    b = cuda.blockIdx.x
+    while b < K * C:
+        k = b // C
         base = xo + k * sk
         best = types.{t}(0)
         at = -1
-        r = t
-        while r < R:
+        r = (b - k * C) * L + t
+        end = min(R, r - t + L)
+        while r < end:
             v = x[base + r * sr]
             if at < 0 or (best == best and (v != v or v {cmp} best)):
                 best = v
@@ -216,10 +252,31 @@ def {name}_reduce_{t}(x, xo, K, R, sk, sr, values, indices):
             cuda.syncthreads()
             half //= 2
         if t == 0:
-            values[k] = vbuf[0]
-            indices[k] = ibuf[0]
+            values[b] = vbuf[0]
+            indices[b] = ibuf[0]
         cuda.syncthreads()
-        k += cuda.gridDim.x
+        b += cuda.gridDim.x
+
+'''
+
+
+def _arg_combine(name, cmp):
+    return f'''
+@cuda.jit(cache=True)
+def {name}_combine(pv, pi, K, C, values, indices):
+    # The chunks' winners of each row, first chunk to last (their indices ascend with c)
+    k = cuda.grid(1)
+    while k < K:
+        best = pv[k * C]
+        at = pi[k * C]
+        for c in range(1, C):
+            v = pv[k * C + c]
+            if best == best and (v != v or v {cmp} best):
+                best = v
+                at = pi[k * C + c]
+        values[k] = best
+        indices[k] = at
+        k += cuda.gridsize(1)
 '''
 
 
@@ -228,10 +285,10 @@ def render_reduce(threads):
     parts = [REDUCE_HEADER.format(threads=threads)]
     for name, update in ops.REDUCTIONS.items():
         parts += [_reduction(name, update, t) for t in _REDUCED_TYPES[name]]
-        if name in ops.ORDERED_REDUCTIONS:
-            parts.append(_ordered(name, update))
+        parts.append(_serial(name, update))
     for name, cmp in ARG_REDUCTIONS.items():
         parts += [_arg_reduction(name, cmp, t) for t in ARG_TYPES]
+        parts += [_arg_serial(name, cmp), _arg_combine(name, cmp)]
     return "".join(parts)
 
 

@@ -9,61 +9,79 @@ runs (kernels execute as Python there), and has a CUDA overload that calls libde
 CUDA math library, per float type (``floorf`` for float32, ``floor`` for float64).
 Integers pass through the rounding functions unchanged.
 """
-import math
-
 import numpy as np
 from numba import types
 from numba.cuda import libdevice
 from numba.extending import overload
 
-__all__ = ["cexp2", "cexpm1", "ccopysign", "cfmod", "cfloor", "cceil", "ctrunc", "round_half_even",
-           "vexp", "sigmoid", "fma_wide", "logaddexp", "remainder_float", "CUDA_NAMES"]
-
+# np.<name> in an expression of ops.py -> (arity, libdevice's float32 and float64 functions,
+# whether an integer passes through unchanged). Each becomes the function c<name> here.
+_LIBDEVICE = {
+    "exp2": (1, "exp2f", "exp2", False), "expm1": (1, "expm1f", "expm1", False),
+    "log": (1, "logf", "log", False), "log2": (1, "log2f", "log2", False),
+    "log10": (1, "log10f", "log10", False), "log1p": (1, "log1pf", "log1p", False),
+    "sqrt": (1, "sqrtf", "sqrt", False), "sin": (1, "sinf", "sin", False),
+    "cos": (1, "cosf", "cos", False), "tan": (1, "tanf", "tan", False),
+    "arcsin": (1, "asinf", "asin", False), "arccos": (1, "acosf", "acos", False),
+    "arctan": (1, "atanf", "atan", False), "arcsinh": (1, "asinhf", "asinh", False),
+    "arccosh": (1, "acoshf", "acosh", False), "arctanh": (1, "atanhf", "atanh", False),
+    "sinh": (1, "sinhf", "sinh", False), "cosh": (1, "coshf", "cosh", False),
+    "tanh": (1, "tanhf", "tanh", False), "floor": (1, "floorf", "floor", True),
+    "ceil": (1, "ceilf", "ceil", True), "trunc": (1, "truncf", "trunc", True),
+    "rint": (1, "rintf", "rint", True), "exp": (1, "expf", "exp", False),
+    "arctan2": (2, "atan2f", "atan2", False), "copysign": (2, "copysignf", "copysign", False),
+    "fmod": (2, "fmodf", "fmod", False),
+}
 # np.<name>( in an expression of ops.py -> the function of this module that replaces it.
-CUDA_NAMES = {"exp2": "cexp2", "expm1": "cexpm1", "copysign": "ccopysign", "fmod": "cfmod",
-              "floor": "cfloor", "ceil": "cceil", "trunc": "ctrunc"}
+CUDA_NAMES = {name: "c" + name for name in _LIBDEVICE}
+
+__all__ = [*CUDA_NAMES.values(), "round_half_even", "vexp", "sigmoid", "fma_wide", "logaddexp",
+           "remainder_float", "CUDA_NAMES"]
 
 
-def _libdevice(name32, name64, integer=None):
-    """An overload implementation choosing libdevice's float32 or float64 function."""
+def _overload(arity, name32, name64, integer):
+    """The CUDA overload's implementation chooser: libdevice's float32 function for float32
+    arguments, its float64 one for other floats, the argument itself for an integer."""
     f32, f64 = getattr(libdevice, name32), getattr(libdevice, name64)
 
-    def choose(*args):
+    def choose(args, one, two):
         if all(a == types.float32 for a in args):
-            return lambda *a: f32(*a)
+            return one(f32) if arity == 1 else two(f32)
         if all(isinstance(a, types.Float) for a in args):
-            return lambda *a: f64(*a)
-        if integer is not None and all(isinstance(a, (types.Integer, types.Boolean)) for a in args):
-            return integer
+            return one(f64) if arity == 1 else two(f64)
+        if integer and all(isinstance(a, (types.Integer, types.Boolean)) for a in args):
+            return lambda x: x
         return None
-    return choose
+
+    def unary(f):
+        return lambda x: f(x)
+
+    def binary(f):
+        return lambda x, y: f(x, y)
+
+    if arity == 1:
+        return lambda x: choose((x,), unary, binary)
+    return lambda x, y: choose((x, y), unary, binary)
 
 
-def _unary(np_fn, name32, name64, integer=None):
-    def fn(x):
-        return np_fn(x)
-    overload(fn, target="cuda", inline="always")(_libdevice(name32, name64, integer))
+def _make(name, arity, name32, name64, integer):
+    np_fn = getattr(np, name)
+    if arity == 1:
+        def fn(x):
+            return np_fn(x)
+    else:
+        def fn(x, y):
+            return np_fn(x, y)
+    fn.__name__ = fn.__qualname__ = "c" + name
+    fn.__doc__ = f"np.{name} (what the simulator runs); libdevice's {name32}/{name64} on the GPU."
+    overload(fn, target="cuda")(_overload(arity, name32, name64, integer))
     return fn
 
 
-def _binary(np_fn, name32, name64):
-    def fn(x, y):
-        return np_fn(x, y)
-    overload(fn, target="cuda", inline="always")(_libdevice(name32, name64))
-    return fn
-
-
-_same = lambda x: x  # noqa: E731  (rounding an integer changes nothing)
-
-cexp2 = _unary(np.exp2, "exp2f", "exp2")
-cexpm1 = _unary(np.expm1, "expm1f", "expm1")
-cfloor = _unary(np.floor, "floorf", "floor", _same)
-cceil = _unary(np.ceil, "ceilf", "ceil", _same)
-ctrunc = _unary(np.trunc, "truncf", "trunc", _same)
-round_half_even = _unary(np.rint, "rintf", "rint", _same)  # rint rounds half to even
-vexp = _unary(np.exp, "expf", "exp")
-ccopysign = _binary(np.copysign, "copysignf", "copysign")
-cfmod = _binary(np.fmod, "fmodf", "fmod")
+for _name, _spec in _LIBDEVICE.items():
+    globals()["c" + _name] = _make(_name, *_spec)
+round_half_even = crint  # noqa: F821  (rint rounds half to even)
+vexp = cexp  # noqa: F821
 
 
 def fma_wide(a, b, c):
@@ -72,7 +90,7 @@ def fma_wide(a, b, c):
     return np.float64(a) * np.float64(b) + np.float64(c)
 
 
-@overload(fma_wide, target="cuda", inline="always")
+@overload(fma_wide, target="cuda")
 def _fma_wide(a, b, c):
     return lambda a, b, c: libdevice.fma(np.float64(a), np.float64(b), np.float64(c))
 
@@ -84,7 +102,7 @@ def sigmoid(x):
     return (e if x < 0 else one) / (one + e)
 
 
-@overload(sigmoid, target="cuda", inline="always")
+@overload(sigmoid, target="cuda")
 def _sigmoid(x):
     one = {types.float32: np.float32(1), types.float64: np.float64(1)}.get(x)
     if one is None:
@@ -103,10 +121,10 @@ def logaddexp(x, y):
     if x == y:
         return x + 0.6931471805599453
     m = x if x > y else y
-    return m + np.log1p(vexp(-abs(x - y)))
+    return m + np.log1p(np.exp(-abs(x - y)))
 
 
-@overload(logaddexp, target="cuda", inline="always")
+@overload(logaddexp, target="cuda")
 def _logaddexp(x, y):
     def impl(x, y):
         if x != x or y != y:
@@ -114,22 +132,22 @@ def _logaddexp(x, y):
         if x == y:
             return x + 0.6931471805599453
         m = x if x > y else y
-        return m + math.log1p(vexp(-abs(x - y)))
+        return m + clog1p(vexp(-abs(x - y)))  # noqa: F821
     return impl
 
 
 def remainder_float(x, y):
     """torch's remainder: fmod moved to the divisor's sign; a zero keeps fmod's sign."""
-    r = cfmod(x, y)
+    r = cfmod(x, y)  # noqa: F821
     if r != 0 and (r < 0) != (y < 0):
         r += y
     return r
 
 
-@overload(remainder_float, target="cuda", inline="always")
+@overload(remainder_float, target="cuda")
 def _remainder_float(x, y):
     def impl(x, y):
-        r = cfmod(x, y)
+        r = cfmod(x, y)  # noqa: F821
         if r != 0 and (r < 0) != (y < 0):
             r += y
         return r

@@ -202,7 +202,7 @@ def scalar_storage(value, dtype, device=CPU):
         array = dt.as_half((value,))
     else:
         array = np.array((value,), dtype=dtype.np)
-    return array if device is CPU else backend_for(device).from_host(array)
+    return array if device is CPU else backend_for(device).constant(array)
 
 
 def common_device(operands, cpu_scalars=True):

@@ -10,7 +10,7 @@ import numpy as np
 
 from nbtensor.core import dtype as dt
 from nbtensor.backends.base import backend_for
-from nbtensor.backends.host import from_host, host_array
+from nbtensor.backends.host import host_array
 from nbtensor.core.device import CPU
 from nbtensor.core.layout import strides_of_inputs
 from nbtensor.dispatch.out import check_out_cast, check_out_tensor, resize_out
@@ -398,7 +398,7 @@ def _operand(x, compute, shape, device, via=None):
         strides = x._strides if x._shape == shape else broadcast_strides(x._shape, x._strides, shape)
         return x._storage, x._offset, strides
     store = _scalar_storage(x, compute) if via is None else _scalar_storage(x, via).astype(compute.np)
-    return (store if device is CPU else from_host(store, device)), 0, (0,) * len(shape)
+    return (store if device is CPU else backend_for(device).constant(store)), 0, (0,) * len(shape)
 
 
 def _scalar_storage(value, d):

@@ -18,6 +18,7 @@ from nbtensor.core.device import device as _device
 __all__ = ["CUDABackend", "DEVICE", "register"]
 
 DEVICE = _device("cuda", 0)
+_CONSTANTS = 4096  # scalar operands kept on the GPU
 
 
 class CUDABackend(_backend.Backend):
@@ -26,12 +27,24 @@ class CUDABackend(_backend.Backend):
     def __init__(self):
         self.allocator = CachingAllocator()
         self.allocate = self.allocator.allocate
+        self._constants = {}  # (dtype, bytes) -> a one-element storage holding them
 
     def from_host(self, array):
         array = np.ascontiguousarray(array).reshape(-1)
         storage = self.allocate(array.shape[0], array.dtype)
         if array.shape[0]:
             storage.copy_to_device(array)
+        return storage
+
+    def constant(self, array):
+        # A scalar operand costs a copy to the GPU that waits for it; the same values recur
+        # (a learning rate, 0, 1), so their storages are kept, read-only by contract.
+        key = (array.dtype.str, array.tobytes())
+        storage = self._constants.get(key)
+        if storage is None:
+            if len(self._constants) >= _CONSTANTS:
+                self._constants.clear()
+            storage = self._constants[key] = self.from_host(array)
         return storage
 
     @staticmethod
@@ -51,11 +64,15 @@ class CUDABackend(_backend.Backend):
 
     elementwise = staticmethod(cuda_elementwise.run)
 
-    @staticmethod
-    def launch(family, kernel, *args):
+    def launch(self, family, kernel, *args):
         if family != "reduce":
             raise NotImplementedError(f"the CUDA backend has no {family} kernels ({kernel})")
-        cuda_reduce.run(kernel, *args)
+        cuda_reduce.run(self.allocate, kernel, *args)
+
+    @staticmethod
+    def matmul(x, y, out):
+        from nbtensor.backends.cuda import matmul  # (CuPy, when present, loads on first use)
+        matmul.matmul(x, y, out)
 
     @staticmethod
     def gather(name, *args):
