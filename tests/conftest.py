@@ -35,16 +35,20 @@ import importlib
 import os
 
 import pytest
-from hypothesis import HealthCheck, settings
 
 # ------------------------------------------------------------------------- hypothesis profiles
-settings.register_profile(
-    "ci", max_examples=50, deadline=None, derandomize=True, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile(
-    "thorough", max_examples=2000, deadline=None, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # a GPU machine without it (tests/gpu/run.sh leaves the property tests out)
+    settings = None
+if settings is not None:
+    settings.register_profile(
+        "ci", max_examples=50, deadline=None, derandomize=True, print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile(
+        "thorough", max_examples=2000, deadline=None, print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # ------------------------------------------------------------------------- kernel variants
 # (module, attribute) -> value that makes tiny tensors take the variant chosen above a size.
@@ -106,6 +110,8 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "cpu_only: the test needs what only the CPU device has (skipped on others)")
     config.addinivalue_line(
+        "markers", "large: tensors too large for the CUDA simulator (skipped there, run everywhere else)")
+    config.addinivalue_line(
         "markers", "kernel_variants: run the test with the default and with lowered kernel thresholds "
                    "(parallel and tiled kernels on small tensors); see tests/conftest.py")
 
@@ -151,13 +157,23 @@ elif DEVICE == "cuda":
     nbtensor.set_default_device(DEVICE)
 
 
+SIMULATED = DEVICE == "cuda" and os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+
+
 def pytest_collection_modifyitems(config, items):
     if DEVICE == "cpu":
         return
     skip = pytest.mark.skip(reason=f"needs the CPU (running on {DEVICE})")
+    too_big = pytest.mark.skip(reason="too large for the CUDA simulator (every GPU thread is a Python thread)")
+    cpu_variant = pytest.mark.skip(reason="the lowered thresholds are the CPU's")
     for item in items:
         if item.get_closest_marker("cpu_only") is not None:
             item.add_marker(skip)
+        elif SIMULATED and item.get_closest_marker("large") is not None:
+            item.add_marker(too_big)
+        elif DEVICE == "cuda" and getattr(item, "callspec", None) is not None and (
+                item.callspec.params.get("kernel_variant") == "small-thresholds"):
+            item.add_marker(cpu_variant)
 
 
 @pytest.fixture(scope="session")

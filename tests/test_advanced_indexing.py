@@ -240,6 +240,7 @@ def test_value_overlapping_the_target_is_read_first():
     check(t, np.array([0, 0, 2, 4, 4, 5], np.float32))
 
 
+@pytest.mark.large
 def test_large_indices_use_the_threaded_kernels():
     rng = np.random.default_rng(1)
     a = rng.random((400, 300)).astype(np.float32)

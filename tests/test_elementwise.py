@@ -209,6 +209,7 @@ def test_broadcasting(shapes):
     check(nb.as_tensor(a) - nb.tensor(b), a - b, nb.float32)
 
 
+@pytest.mark.large
 def test_broadcast_expanded_and_large_inputs():
     a = np.random.default_rng(0).random((300, 400)).astype(np.float32)
     col = np.random.default_rng(1).random((300, 1)).astype(np.float32)

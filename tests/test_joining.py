@@ -46,6 +46,7 @@ def test_cat_promotes_and_skips_legacy_empty():
     check(h, np.array([1, 2], np.float64))
 
 
+@pytest.mark.large
 def test_cat_out_and_large():
     rng = np.random.default_rng(0)
     a, b = rng.random((300, 500)).astype(np.float32), rng.random((300, 200)).astype(np.float32)

@@ -240,6 +240,7 @@ def test_bmm(rng, dtype, layout):
     check_ref(nt.bmm(rand(rng, (0, 3, 5), dtype), rand(rng, (0, 5, 2), dtype)), Ref.of(np.zeros((0, 3, 2))), dtype)
 
 
+@pytest.mark.large
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("layout", ["contiguous", "transposed"])
 def test_bmm_of_a_stack_large_enough_to_share_among_threads(rng, dtype, layout):

@@ -149,6 +149,7 @@ def test_softmax_logsumexp_cumulative():
     check(nb.tensor([True, True]).cumsum(0), [1, 2], nb.int64)
 
 
+@pytest.mark.large
 def test_large_parallel_reductions():
     a = np.random.default_rng(3).random((700, 300)).astype(np.float32)
     x = nb.as_tensor(a)

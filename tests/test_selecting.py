@@ -94,6 +94,7 @@ def test_masked_fill():
     check(h, np.array([0, 0.5, 0], np.float16))
 
 
+@pytest.mark.large
 def test_masked_fill_large_and_strided():
     rng = np.random.default_rng(0)
     a = rng.random((300, 400)).astype(np.float32)
@@ -192,6 +193,7 @@ def test_gather_edge_cases():
     check(out, np.array([[8, 5]], np.float32))
 
 
+@pytest.mark.large
 def test_gather_large():
     rng = np.random.default_rng(3)
     a = rng.random((500, 300)).astype(np.float32)

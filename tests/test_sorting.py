@@ -74,6 +74,7 @@ def test_sort_layouts_and_edge_cases():
     check(out[0], np.sort(a))
 
 
+@pytest.mark.large
 def test_sort_large_rows_use_threads():
     rng = np.random.default_rng(3)
     for dtype in (np.float32, np.int64, np.int16):

@@ -112,4 +112,9 @@ def test_keyword_calls_match_torch(name):
     got = keyword(nb)
     assert tuple(got.shape) == tuple(want.shape)
     assert got.cpu().numpy().dtype == want.cpu().numpy().dtype
-    np.testing.assert_array_equal(got.cpu().numpy(), want.cpu().numpy())
+    if got.device.type == "cuda" and got.dtype.is_floating_point:
+        # the GPU's math library (and the simulator's NumPy) may differ from the CPU's libm
+        # by an ulp in transcendental functions, as torch's CUDA results do
+        np.testing.assert_allclose(got.cpu().numpy(), want.cpu().numpy(), rtol=4e-7, atol=0)
+    else:
+        np.testing.assert_array_equal(got.cpu().numpy(), want.cpu().numpy())

@@ -38,7 +38,7 @@ from nbtensor.kernels.cpu.scalar import (  # noqa: F401
     trunc_div_int)
 from nbtensor.kernels.cuda.scalar import (  # noqa: F401
     {cuda_names},
-    fma_wide, logaddexp, remainder_float, round_half_even, sigmoid, vexp)
+    fma_wide, logaddexp, remainder_float, round_half_even, sigmoid, vexp, wrapped)
 
 '''
 
@@ -62,6 +62,10 @@ def _constants(expr):
 def render_op(name, template, arity):
     """The module of element-wise op `name`."""
     expr = cuda_expression(template)
+    # every value is stored through kernels.cuda.scalar.wrapped: the GPU converts it to the
+    # output's dtype as it stores (integers wrap, as torch's do); the simulator's NumPy needs
+    # that said, since its elements are Python numbers there
+    expr = f"wrapped({expr}, o)"
     ins = ", ".join(f"a{i}, p{i}, s{i}" for i in range(arity))
     flat = expr.format(*(f"a{i}[p{i} + i * s{i}]" for i in range(arity)))
     nd = expr.format(*(f"a{i}[q{i}]" for i in range(arity)))

@@ -36,7 +36,7 @@ _LIBDEVICE = {
 CUDA_NAMES = {name: "c" + name for name in _LIBDEVICE}
 
 __all__ = [*CUDA_NAMES.values(), "round_half_even", "vexp", "sigmoid", "fma_wide", "logaddexp",
-           "remainder_float", "CUDA_NAMES"]
+           "remainder_float", "wrapped", "CUDA_NAMES"]
 
 
 def _overload(arity, name32, name64, integer):
@@ -152,3 +152,15 @@ def _remainder_float(x, y):
             r += y
         return r
     return impl
+
+
+def wrapped(value, out):
+    """`value` in `out`'s dtype, wrapping as a narrower integer does: what the GPU does as it
+    stores, said for the simulator, whose NumPy refuses to store an out-of-range Python int."""
+    with np.errstate(all="ignore"):
+        return np.array(value).astype(out.dtype)[()]
+
+
+@overload(wrapped, target="cuda")
+def _wrapped(value, out):
+    return lambda value, out: value

@@ -26,6 +26,10 @@ class Backend:
     """The primitives a device implements. Operands are ``(storage, offset, strides)``
     triples in elements, already validated (every index in range) and broadcast."""
 
+    # True when the "copy" kernel converts float16 to and from other dtypes (but bool); else
+    # such casts go through NumPy on the host
+    converts_half = False
+
     def allocate(self, n, np_dtype):
         """New storage of `n` uninitialised elements of `np_dtype`."""
         raise NotImplementedError
@@ -116,6 +120,10 @@ class Backend:
 
     def is_writable(self, storage):
         return True
+
+    def base_of(self, storage):
+        """The storage whose memory `storage` reinterprets (``reinterpret``), or None."""
+        return getattr(storage, "base", None)
 
 
 _BACKENDS = {}        # device type -> backend

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from nbtensor.backends.base import backend_for, device_of
 from nbtensor.core import dtype as dt
 from nbtensor.core.plan import contiguous_strides
 from nbtensor.core.plan import numel as _numel
@@ -42,13 +43,22 @@ def _sole_owner(storage):
 def _bases_unshared(storage):
     """True when every array `storage` views (its `.base` chain) is referenced only by the
     next one down: a view of a temporary (tensor() reshapes its array) is fine."""
-    base = storage.base
+    base_of = _ndarray_base if type(storage) is np.ndarray else backend_for(device_of(storage)).base_of
+    base = base_of(storage)
     while base is not None:
         # the reference from the array it bases, the loop variable's and getrefcount's
-        if not isinstance(base, np.ndarray) or sys.getrefcount(base) > 3:
+        if base is _FOREIGN or sys.getrefcount(base) > 3:
             return False
-        base = base.base
+        base = base_of(base)
     return True
+
+
+_FOREIGN = object()  # memory another kind of object provides (a buffer, a capsule): maybe shared
+
+
+def _ndarray_base(array):
+    base = array.base
+    return base if base is None or isinstance(base, np.ndarray) else _FOREIGN
 
 
 def _other_tensors(out, storage):

@@ -352,8 +352,9 @@ def _copy_raw(dst, src_operand, src_dtype):
     if numel == 0:
         return
     f16 = dt.float16
-    if (src_dtype is f16) != (dst.dtype is f16):
-        # numba has no float16 arithmetic: NumPy converts half precision (on the host).
+    backend = backend_for(dst.device)
+    if (src_dtype is f16) != (dst.dtype is f16) and not (backend.converts_half and dst.dtype is not dt.bool):
+        # numba has no float16 on the CPU: NumPy converts half precision (on the host).
         flat = store if type(store) is np.ndarray else backend_for(dst.device).to_host(store)
         src_view = strided_view(flat, dst._shape, strides, offset, src_dtype.np)
         if dst.dtype is f16:
@@ -361,8 +362,8 @@ def _copy_raw(dst, src_operand, src_dtype):
         with np.errstate(over="ignore", invalid="ignore"), on_host(dst) as values:
             np.copyto(values, src_view, casting="unsafe")
         return
-    backend_for(dst.device).elementwise("copy", dst._shape, numel, (dst._storage, dst._offset, dst._strides),
-                                        [(store, offset, strides)])
+    backend.elementwise("copy", dst._shape, numel, (dst._storage, dst._offset, dst._strides),
+                        [(store, offset, strides)])
 
 
 class Tensor:

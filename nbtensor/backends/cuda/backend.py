@@ -24,6 +24,8 @@ _CONSTANTS = 4096  # scalar operands kept on the GPU
 class CUDABackend(_backend.Backend):
     """The GPU's primitives (see `backends.base.Backend`); one GPU, device 0."""
 
+    converts_half = True  # the GPU converts float16 in hardware
+
     def __init__(self):
         self.allocator = CachingAllocator()
         self.allocate = self.allocator.allocate
@@ -78,6 +80,10 @@ class CUDABackend(_backend.Backend):
     def gather(name, *args):
         from nbtensor.backends.cuda import gather
         return getattr(gather, name)(*args)
+
+    @staticmethod
+    def base_of(storage):
+        return getattr(storage, "_nbtensor_base", None)
 
     @staticmethod
     def address(storage):

@@ -16,8 +16,12 @@ _LAYOUTS = {}
 
 
 def _bits(storage):
-    # float16 reaches an element-wise kernel only for a plain copy: move its bit patterns
+    # a float16 to float16 copy moves bit patterns: one kernel for every 16-bit type
     return storage.view(np.uint16) if storage.dtype == np.float16 else storage
+
+
+def _same(storage):
+    return storage
 
 
 def run(name, shape, numel, out, inputs):
@@ -30,16 +34,18 @@ def run(name, shape, numel, out, inputs):
     if layout is None:
         layout = _layout(shape, strides)
     key = "rendered:" + name
-    args = [_bits(ostore), ooff]
+    # float16 reaches a kernel only in a copy: from float16 to float16 as bits, else converted
+    bits = _bits if ostore.dtype == np.float16 and all(s.dtype == np.float16 for s, _, _ in inputs) else _same
+    args = [bits(ostore), ooff]
     if layout[0] is None:
         for (store, off, _), step in zip(inputs, layout[1]):
-            args += (_bits(store), off, step)
+            args += (bits(store), off, step)
         launch(key, name + "_flat", numel, *args, numel)
         return
     new_shape, new_strides = layout
     args.append(new_strides[0])
     for (store, off, _), st in zip(inputs, new_strides[1:]):
-        args += (_bits(store), off, st)
+        args += (bits(store), off, st)
     launch(key, name + "_nd", numel, *args, new_shape, numel)
 
 
