@@ -366,6 +366,17 @@ def _copy_raw(dst, src_operand, src_dtype):
                         [(store, offset, strides)])
 
 
+def _cuda_exporter(t):
+    """A CuPy array over GPU tensor `t`'s memory, for its DLPack export (DLPack capsules are
+    CuPy's to make; the array keeps `t` alive)."""
+    try:
+        import cupy
+    except ImportError:
+        raise BufferError("exporting a GPU tensor through DLPack needs CuPy (pip install cupy-cuda12x); "
+                          "__cuda_array_interface__ works without it") from None
+    return cupy.asarray(t)
+
+
 class Tensor:
     """A multi-dimensional array with PyTorch's interface, backed by Numba kernels.
 
@@ -660,10 +671,25 @@ class Tensor:
         # NumPy's exporter honours max_version, dl_device and copy (copy=True must not share).
         kwargs = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device),
                                      ("copy", copy)) if v is not None}
+        if self.device.type == "cuda":
+            return _cuda_exporter(self).__dlpack__(stream=stream, **kwargs)
         return self.numpy().__dlpack__(**kwargs)
 
     def __dlpack_device__(self):
+        if self.device.type == "cuda":
+            return (2, self.device.index or 0)  # kDLCUDA
         return (1, 0)
+
+    @property
+    def __cuda_array_interface__(self):
+        """The CUDA array interface (v3) of a tensor on the GPU: CuPy, PyTorch and Numba
+        read its memory without a copy. A tensor elsewhere has none (AttributeError)."""
+        if self.device.type != "cuda":
+            raise AttributeError(f"a tensor on {self.device} has no __cuda_array_interface__ (only one on a GPU)")
+        if self._ag is not None and self._ag.requires_grad:
+            raise RuntimeError("Can't export a tensor that requires grad; use tensor.detach() first.")
+        return backend_for(self.device).array_interface(self._storage, self._offset, self._shape, self._strides,
+                                                        self.dtype.np)
 
     def item(self):
         """The single element as a Python number."""

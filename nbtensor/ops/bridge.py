@@ -145,15 +145,22 @@ def _shares_memory(result, obj):
 
 
 def from_dlpack(ext):
-    """A tensor sharing the memory of any object with ``__dlpack__`` (NumPy, PyTorch, CuPy...)."""
+    """A tensor sharing the memory of any object with ``__dlpack__`` (NumPy, PyTorch, CuPy...):
+    on the CPU through NumPy's DLPack import; on the GPU through the object's
+    ``__cuda_array_interface__``, which CuPy arrays and PyTorch CUDA tensors have."""
     if isinstance(ext, Tensor):
         return ext
-    if not hasattr(ext, "__dlpack__"):
+    gpu = hasattr(ext, "__cuda_array_interface__")
+    if not hasattr(ext, "__dlpack__") and not gpu:
         raise TypeError(f"from_dlpack expects an object with __dlpack__, got {type(ext).__name__}")
-    device_type, _ = ext.__dlpack_device__()
+    device_type = ext.__dlpack_device__()[0] if hasattr(ext, "__dlpack_device__") else 2
+    if device_type == 2 and gpu:
+        device = to_device("cuda")
+        storage, offset, shape, strides, np_dtype = backend_for(device).from_interface(ext)
+        return make(storage, offset, shape, strides, dt.from_numpy_dtype(np_dtype))
     if device_type != 1:
-        raise RuntimeError(
-            f"from_dlpack: DLPack device type {device_type} is not supported in this release (CPU only)")
+        raise RuntimeError(f"from_dlpack: DLPack device type {device_type} is not supported (the CPU, kDLCPU = 1, "
+                           "and CUDA GPUs through __cuda_array_interface__, kDLCUDA = 2)")
     return from_numpy(np.from_dlpack(ext))
 
 

@@ -97,6 +97,50 @@ class CUDABackend(_backend.Backend):
         return lo_a < lo_b + b.nbytes and lo_b < lo_a + a.nbytes and a.nbytes and b.nbytes
 
 
+    @staticmethod
+    def array_interface(storage, offset, shape, strides, np_dtype):
+        """``__cuda_array_interface__`` (version 3) of a tensor's view of `storage`: its
+        work is queued on the legacy default stream (1), which a consumer synchronises with."""
+        item = np_dtype.itemsize
+        contiguous = strides == _row_major(shape)
+        return {"shape": tuple(shape), "typestr": np_dtype.str, "version": 3, "stream": 1,
+                "data": (runtime.address(storage) + offset * item if 0 not in shape else 0, False),
+                "strides": None if contiguous else tuple(s * item for s in strides)}
+
+    @staticmethod
+    def from_interface(obj):
+        """(storage, offset, shape, strides, np_dtype) over the memory of `obj`, an object with
+        ``__cuda_array_interface__`` (CuPy, PyTorch CUDA tensors): no copy; the storage keeps
+        `obj` alive. numba synchronises with the producer's stream first."""
+        desc = obj.__cuda_array_interface__
+        if desc.get("mask") is not None:
+            raise BufferError("a masked __cuda_array_interface__ cannot be shared")
+        np_dtype = np.dtype(desc["typestr"])
+        item = np_dtype.itemsize
+        shape = tuple(desc["shape"])
+        byte_strides = desc.get("strides") or tuple(s * item for s in _row_major(shape))
+        if any(s % item for s in byte_strides):
+            raise BufferError(f"strides {byte_strides} are not multiples of the element size {item}")
+        strides = tuple(s // item for s in byte_strides)
+        ptr = desc["data"][0]
+        if 0 in shape:
+            return runtime.cuda().device_array(0, np_dtype), 0, shape, strides, np_dtype
+        low = sum(s * (n - 1) for s, n in zip(strides, shape) if s < 0)
+        span = 1 + sum(abs(s) * (n - 1) for s, n in zip(strides, shape))
+        flat = {"shape": (span,), "strides": None, "typestr": np_dtype.str, "version": 3,
+                "data": (ptr + low * item, desc["data"][1]), "stream": desc.get("stream")}
+        storage = runtime.cuda().from_cuda_array_interface(flat, owner=obj)
+        return storage, -low, shape, strides, np_dtype
+
+
+def _row_major(shape):
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))
+
+
 _instance = None
 
 
