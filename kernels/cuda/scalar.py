@@ -155,12 +155,17 @@ def _remainder_float(x, y):
 
 
 def wrapped(value, out):
-    """`value` in `out`'s dtype, wrapping as a narrower integer does: what the GPU does as it
-    stores, said for the simulator, whose NumPy refuses to store an out-of-range Python int."""
+    """`value` in `out`'s dtype, as the GPU stores it: integers wrap as a narrower integer
+    does (said for the simulator, whose NumPy refuses to store an out-of-range Python int),
+    and a half is made through float, as torch makes one from a double."""
     with np.errstate(all="ignore"):
+        if out.dtype == np.float16:
+            value = np.float32(value)
         return np.array(value).astype(out.dtype)[()]
 
 
 @overload(wrapped, target="cuda")
 def _wrapped(value, out):
+    if out.dtype == types.float16 and value != types.float32:
+        return lambda value, out: np.float32(value)
     return lambda value, out: value
