@@ -23,11 +23,16 @@ _CODEGEN_ENV = ("NUMBA_BOUNDSCHECK", "NUMBA_OPT", "NUMBA_FASTMATH", "NUMBA_CPU_N
                 "NUMBA_CPU_FEATURES", "NUMBA_DEBUGINFO")
 
 
-def source_hash(root=KERNELS_ROOT):
-    """Hash of every ``.py`` file under `root`, numba's version and code-generation settings."""
+def source_hash(root=KERNELS_ROOT, target="cpu"):
+    """Hash of the ``.py`` files under `root` that `target`'s kernels are made from (the
+    CPU's: all but ``cuda/``; CUDA's: all, since they render from the CPU's tables), numba's
+    version and code-generation settings."""
     h = hashlib.sha256()
     for path in sorted(pathlib.Path(root).rglob("*.py")):
-        h.update(str(path.relative_to(root)).encode())
+        relative = path.relative_to(root)
+        if target == "cpu" and relative.parts[0] == "cuda":
+            continue
+        h.update(str(relative).encode())
         h.update(path.read_bytes())
     h.update(numba.__version__.encode())
     for name in _CODEGEN_ENV:
@@ -35,8 +40,9 @@ def source_hash(root=KERNELS_ROOT):
     return h.hexdigest()[:16]
 
 
-def cache_dir(root=KERNELS_ROOT):
-    """The directory this build of the kernels caches into.
+def cache_dir(root=KERNELS_ROOT, target="cpu"):
+    """The directory this build of `target`'s kernels caches into (editing a CUDA kernel
+    leaves the CPU's cache alone).
 
     ``NBTENSOR_CACHE_DIR`` overrides the base (default: ``$XDG_CACHE_HOME/nbtensor`` or
     ``~/.cache/nbtensor``).
@@ -45,7 +51,8 @@ def cache_dir(root=KERNELS_ROOT):
     if not base:
         xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         base = os.path.join(xdg, "nbtensor")
-    return os.path.join(base, "kernels-" + source_hash(root))
+    prefix = "kernels-" if target == "cpu" else f"kernels-{target}-"
+    return os.path.join(base, prefix + source_hash(root, target))
 
 
 _CACHE_CLASS = None

@@ -222,6 +222,7 @@ def test_index_put_without_accumulate_and_out_of_place():
     check(t, np.array([[1, 2, 3], [0, 0, 0]], np.float32))
 
 
+@pytest.mark.large
 def test_duplicate_writes_one_value_wins_per_element():
     t = nt.zeros(100000)
     idx = nt.tensor(np.zeros(200000, np.int64))
@@ -384,6 +385,7 @@ def test_torch_parity_on_mixed_indices():
         np.testing.assert_array_equal(r.cpu().numpy(), e.cpu().numpy())
 
 
+@pytest.mark.large
 def test_concurrent_use_from_python_threads():
     # the large ops split their work over a shared thread pool; two callers at once must
     # both get the right answer (and not deadlock)

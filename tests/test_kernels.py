@@ -47,9 +47,17 @@ def test_cache_directory_changes_when_any_kernel_source_changes(tmp_path):
     copy = tmp_path / "kernels"
     shutil.copytree(_jit.KERNELS_ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
     before = _jit.source_hash(copy)
+    before_cuda = _jit.source_hash(copy, "cuda")
     helper = copy / "strides.py"
     helper.write_text(helper.read_text() + "\n# changed\n")
     assert _jit.source_hash(copy) != before
+    # CUDA kernels render from the CPU's tables: any change reaches their cache too; a
+    # CUDA-only change leaves the CPU's cache (no recompiling every CPU kernel)
+    assert _jit.source_hash(copy, "cuda") != before_cuda
+    cpu_now, cuda_now = _jit.source_hash(copy), _jit.source_hash(copy, "cuda")
+    cuda_kernel = copy / "cuda" / "codegen.py"
+    cuda_kernel.write_text(cuda_kernel.read_text() + "\n# changed\n")
+    assert _jit.source_hash(copy) == cpu_now and _jit.source_hash(copy, "cuda") != cuda_now
 
 
 def test_changed_helper_in_another_file_is_recompiled(tmp_path):

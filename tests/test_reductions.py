@@ -88,6 +88,7 @@ def test_dtypes(dtype):
             x.mean()
 
 
+@pytest.mark.large
 def test_float32_sum_is_accurate():
     x = nb.full((10 ** 6,), 0.1)
     assert abs(x.sum().item() - 1e5) / 1e5 < 1e-6

@@ -40,7 +40,7 @@ def load(name, render=codegen.render, target="cpu"):
 def _directory(target):
     path = _source_dirs.get(target)
     if path is None:
-        path = os.path.join(_jit.cache_dir(), "src" if target == "cpu" else "src-" + target)
+        path = os.path.join(_jit.cache_dir(target=target), "src")
         try:
             os.makedirs(path, exist_ok=True)
             probe = tempfile.NamedTemporaryFile(dir=path, delete=True)

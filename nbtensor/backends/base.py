@@ -16,7 +16,7 @@ import numpy as np
 from nbtensor.core.device import CPU, register_device_type
 from nbtensor.core.device import device as _device_cls
 
-__all__ = ["Backend", "register", "backend_for", "device_of", "COPY", "ADD", "MUL"]
+__all__ = ["Backend", "register", "backend_for", "device_of", "strided_view", "COPY", "ADD", "MUL"]
 
 # How `gather`'s indexed and along-dim moves combine a value with its destination.
 COPY, ADD, MUL = 0, 1, 2
@@ -86,7 +86,6 @@ class Backend:
         on strided views of them and writes `out`'s storage back (`write_host`): correct on
         any backend, and as slow as two round trips; a device backend overrides it.
         """
-        from nbtensor.backends.host import strided_view  # (host imports this module)
         views = []
         for storage, offset, shape, strides in (x, y):
             flat = self.to_host(storage)
@@ -128,6 +127,17 @@ class Backend:
 
 _BACKENDS = {}        # device type -> backend
 _STORAGE_TYPES = {}   # storage type -> device
+
+
+def strided_view(flat, shape, strides, offset, np_dtype):
+    """An ndarray over the 1-D host array `flat` with element `offset` and `strides`."""
+    item = np_dtype.itemsize
+    offset *= item
+    if offset > flat.nbytes and 0 in shape:
+        # An empty view may start past the end of its storage (narrow(0, n, 0) of a strided
+        # view, as in torch); NumPy refuses such an offset, and it reads nothing.
+        offset = flat.nbytes
+    return np.ndarray(shape, np_dtype, flat, offset, tuple(s * item for s in strides))
 
 
 def register(device_type, backend, storage_type, device=None):

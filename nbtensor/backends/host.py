@@ -11,24 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from nbtensor.backends.base import backend_for
+from nbtensor.backends.base import backend_for, strided_view
 from nbtensor.core.device import CPU
 from nbtensor.backends.cpu import tuning
 
 __all__ = ["host_array", "from_host", "on_host", "strided_view", "bits", "split_ranges", "run_split"]
 
 _UINT = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 4: np.dtype(np.uint32), 8: np.dtype(np.uint64)}
-
-
-def strided_view(flat, shape, strides, offset, np_dtype):
-    """An ndarray over the 1-D host array `flat` with element `offset` and `strides`."""
-    item = np_dtype.itemsize
-    offset *= item
-    if offset > flat.nbytes and 0 in shape:
-        # An empty view may start past the end of its storage (narrow(0, n, 0) of a strided
-        # view, as in torch); NumPy refuses such an offset, and it reads nothing.
-        offset = flat.nbytes
-    return np.ndarray(shape, np_dtype, flat, offset, tuple(s * item for s in strides))
 
 
 def host_array(t):

@@ -19,7 +19,7 @@ import numpy as np
 
 from nbtensor.backends.cuda import runtime
 
-__all__ = ["CachingAllocator", "block_size"]
+__all__ = ["CachingAllocator", "block_size", "default"]
 
 _SMALL = 1 << 20  # below: 512-byte steps; above: four sizes per power of two
 
@@ -112,6 +112,17 @@ class CachingAllocator:
     def reset_peak(self):
         with self._lock:
             self.peak = self.allocated
+
+
+_default = None
+
+
+def default():
+    """The process's allocator (the CUDA backend's and its launchers')."""
+    global _default
+    if _default is None:
+        _default = CachingAllocator()
+    return _default
 
 
 def _flush_deallocations():

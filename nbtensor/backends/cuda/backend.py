@@ -12,7 +12,7 @@ from nbtensor.backends import base as _backend
 from nbtensor.backends.cuda import elementwise as cuda_elementwise
 from nbtensor.backends.cuda import reduce as cuda_reduce
 from nbtensor.backends.cuda import runtime
-from nbtensor.backends.cuda.allocator import CachingAllocator
+from nbtensor.backends.cuda import allocator as _allocator
 from nbtensor.core.device import device as _device
 
 __all__ = ["CUDABackend", "DEVICE", "register"]
@@ -27,7 +27,7 @@ class CUDABackend(_backend.Backend):
     converts_half = True  # the GPU converts float16 in hardware
 
     def __init__(self):
-        self.allocator = CachingAllocator()
+        self.allocator = _allocator.default()
         self.allocate = self.allocator.allocate
         self._constants = {}  # (dtype, bytes) -> a one-element storage holding them
 
@@ -69,7 +69,7 @@ class CUDABackend(_backend.Backend):
     def launch(self, family, kernel, *args):
         if family != "reduce":
             raise NotImplementedError(f"the CUDA backend has no {family} kernels ({kernel})")
-        cuda_reduce.run(self.allocate, kernel, *args)
+        cuda_reduce.run(kernel, *args)
 
     @staticmethod
     def matmul(x, y, out):

@@ -11,7 +11,7 @@ Few long rows (a full ``x.sum()``) would leave most of the GPU idle with a block
 so rows are cut into C chunks of L elements, a block per chunk, and a second pass reduces
 the K x C partial results (for argmax/argmin, a pass that keeps the first winner).
 """
-from nbtensor.backends.cuda import runtime
+from nbtensor.backends.cuda import allocator, runtime
 from nbtensor.backends.cuda.launch import launch
 
 __all__ = ["run", "chunks"]
@@ -36,9 +36,8 @@ def chunks(K, R):
     return max(1, min(blocks // K, R // (4 * runtime.threads())))
 
 
-def run(allocate, kernel, *args):
-    """Launch reduce-family `kernel` (a CPU kernel name) with the CPU's arguments; partial
-    results of chunked rows go into storage from `allocate(n, dtype)`."""
+def run(kernel, *args):
+    """Launch reduce-family `kernel` (a CPU kernel name) with the CPU's arguments."""
     if kernel.endswith("_par"):  # the CPU's threaded variants: one GPU kernel serves both
         kernel, args = kernel[:-len("_par")], args[:-1]
     x, xo, K, R, sk, sr = args[:6]
@@ -54,7 +53,7 @@ def run(allocate, kernel, *args):
     if C == 1:
         launch(_module(), name, K, *args, 1, R, blocks=min(K, runtime.max_blocks()))
         return
-    partial = [allocate(K * C, out.dtype) for out in outputs]
+    partial = [allocator.default().allocate(K * C, out.dtype) for out in outputs]
     launch(_module(), name, K * C, x, xo, K, R, sk, sr, *partial, C, L,
            blocks=min(K * C, runtime.max_blocks()))
     if len(outputs) == 1:
