@@ -110,6 +110,8 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "cpu_only: the test needs what only the CPU device has (skipped on others)")
     config.addinivalue_line(
+        "markers", "cpu_kernels: tests the CPU's kernels themselves (variants, accuracy): skipped on cuda")
+    config.addinivalue_line(
         "markers", "large: tensors too large for the CUDA simulator (skipped there, run everywhere else)")
     config.addinivalue_line(
         "markers", "kernel_variants: run the test with the default and with lowered kernel thresholds "
@@ -165,12 +167,14 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason=f"needs the CPU (running on {DEVICE})")
     too_big = pytest.mark.skip(reason="too large for the CUDA simulator (every GPU thread is a Python thread)")
-    cpu_variant = pytest.mark.skip(reason="the lowered thresholds are the CPU's")
+    cpu_variant = pytest.mark.skip(reason="the CPU's kernel variants and thresholds (not this device's)")
     for item in items:
         if item.get_closest_marker("cpu_only") is not None:
             item.add_marker(skip)
         elif SIMULATED and item.get_closest_marker("large") is not None:
             item.add_marker(too_big)
+        elif DEVICE == "cuda" and item.get_closest_marker("cpu_kernels") is not None:
+            item.add_marker(cpu_variant)
         elif DEVICE == "cuda" and getattr(item, "callspec", None) is not None and (
                 item.callspec.params.get("kernel_variant") == "small-thresholds"):
             item.add_marker(cpu_variant)

@@ -2,10 +2,13 @@
 small tensors take the parallel and tiled element-wise kernels, and are undone afterwards.
 If this fails after a change to the CPU engine, update SMALL_THRESHOLDS in conftest.py."""
 import numpy as np
+import pytest
 
 import nbtensor as nb
 from nbtensor.backends.cpu import elementwise as cpu_elementwise
 from nbtensor.backends.cpu import tuning
+
+pytestmark = pytest.mark.cpu_kernels  # the CPU's kernels themselves
 
 
 def _spy_variants(monkeypatch):

@@ -8,6 +8,8 @@ import pytest
 
 import nbtensor as torch
 
+pytestmark = pytest.mark.cpu_kernels  # the CPU's kernels themselves
+
 LONG_DOUBLE_IS_WIDER = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant
 
 

@@ -21,7 +21,7 @@ def test_availability_and_names():
 
 
 def test_cuda_means_cuda_0_and_moves_both_ways():
-    x = torch.arange(6, dtype=torch.float32).view(2, 3)
+    x = torch.arange(6, dtype=torch.float32, device="cpu").view(2, 3)
     g = x.cuda()
     assert g.device == torch.device("cuda", 0) and g.is_cuda and not g.is_cpu
     assert str(g.device) == "cuda:0" and g.device != torch.device("cuda")  # torch: cuda:0 != cuda
@@ -56,14 +56,14 @@ def test_creators_take_device(make):
 
 def test_mixing_devices_raises_except_cpu_scalars():
     g = torch.ones(3, device="cuda")
-    c = torch.ones(3)
+    c = torch.ones(3, device="cpu")
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, but found at least "
                                            "two devices, cpu and cuda:0!"):
         g + c
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
-        torch.mm(torch.ones(2, 2, device="cuda"), torch.ones(2, 2))
+        torch.mm(torch.ones(2, 2, device="cuda"), torch.ones(2, 2, device="cpu"))
     # torch lets a 0-d CPU tensor and a Python number join a GPU op
-    r = g + torch.tensor(2.0)
+    r = g + torch.tensor(2.0, device="cpu")
     assert r.device.type == "cuda"
     np.testing.assert_array_equal((g * 3).cpu().numpy(), [3, 3, 3])
     np.testing.assert_array_equal(r.cpu().numpy(), [3, 3, 3])
@@ -163,11 +163,11 @@ def test_d2l_tensors_on_the_gpu():
 
     assert try_gpu() == torch.device("cuda:0") and try_gpu(10) == torch.device("cpu")
     assert try_all_gpus()[0] == torch.device("cuda:0")
-    x = torch.tensor([1, 2, 3])
+    x = torch.tensor([1, 2, 3], device="cpu")  # (the suite may run with cuda as the default)
     assert x.device == torch.device("cpu")
     X = torch.ones(2, 3, device=try_gpu())
     assert repr(X) == "tensor([[1., 1., 1.],\n        [1., 1., 1.]], device='cuda:0')"
-    Y = torch.rand(2, 3, device=try_gpu(1))  # on the CPU with one GPU
+    Y = torch.rand(2, 3, device=try_gpu(10))  # no such GPU: on the CPU
     Z = X.cuda(0)
     assert Z.cuda(0) is Z
     np.testing.assert_allclose((Y.to(Z.device) + Z).cpu().numpy(), Y.numpy() + 1, rtol=1e-6)
