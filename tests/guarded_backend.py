@@ -60,12 +60,12 @@ class GuardedBackend(_backend.Backend):
         return GuardedStorage(CPUBackend.from_host(array))
 
     @staticmethod
-    def to_host(storage):
-        return storage._array.copy()  # a fetched copy: writing to it changes nothing here
+    def to_host(storage, start=0, stop=None):
+        return storage._array[start:stop].copy()  # a fetched copy: writing to it changes nothing here
 
     @staticmethod
-    def write_host(storage, array):
-        CPUBackend.write_host(storage._array, np.asarray(array))
+    def write_host(storage, array, start=0):
+        CPUBackend.write_host(storage._array, np.asarray(array), start)
 
     @staticmethod
     def reinterpret(storage, np_dtype):

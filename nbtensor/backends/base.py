@@ -43,12 +43,14 @@ class Backend:
         (a scalar operand): a backend whose copies to the device are costly may reuse one."""
         return self.from_host(array)
 
-    def to_host(self, storage):
-        """The elements of `storage` as a 1-D host ndarray (the CPU: its own memory)."""
+    def to_host(self, storage, start=0, stop=None):
+        """Elements [start, stop) of `storage` (default: all) as a 1-D host ndarray (the CPU:
+        its own memory)."""
         raise NotImplementedError
 
-    def write_host(self, storage, array):
-        """Copy the 1-D host ndarray `array` (same length and dtype) into `storage`."""
+    def write_host(self, storage, array, start=0):
+        """Copy the 1-D host ndarray `array` (of `storage`'s dtype) into `storage` from
+        element `start` on."""
         raise NotImplementedError
 
     def reinterpret(self, storage, np_dtype):

@@ -25,8 +25,22 @@ def host_array(t):
     a copy fetched from any other device (read it; write with `on_host`)."""
     if type(t._storage) is np.ndarray:
         return strided_view(t._storage, t._shape, t._strides, t._offset, t.dtype.np)
-    flat = backend_for(t.device).to_host(t._storage)
-    return strided_view(flat, t._shape, t._strides, t._offset, t.dtype.np)
+    lo, hi = _span(t)
+    flat = backend_for(t.device).to_host(t._storage, lo, hi)  # only the elements `t` can reach
+    return strided_view(flat, t._shape, t._strides, t._offset - lo, t.dtype.np)
+
+
+def _span(t):
+    """The range [lo, hi) of storage elements tensor `t` reaches."""
+    if 0 in t._shape:
+        return t._offset, t._offset
+    lo = hi = t._offset
+    for n, s in zip(t._shape, t._strides):
+        if s < 0:
+            lo += s * (n - 1)
+        else:
+            hi += s * (n - 1)
+    return lo, hi + 1
 
 
 def from_host(array, device):
@@ -46,9 +60,10 @@ def on_host(t):
         yield strided_view(t._storage, t._shape, t._strides, t._offset, t.dtype.np)
         return
     backend = backend_for(t.device)
-    flat = backend.to_host(t._storage).copy()
-    yield strided_view(flat, t._shape, t._strides, t._offset, t.dtype.np)
-    backend.write_host(t._storage, flat)
+    lo, hi = _span(t)
+    flat = backend.to_host(t._storage, lo, hi).copy()
+    yield strided_view(flat, t._shape, t._strides, t._offset - lo, t.dtype.np)
+    backend.write_host(t._storage, flat, lo)
 
 
 def bits(storage):

@@ -20,12 +20,12 @@ class CPUBackend(_backend.Backend):
         return np.array(array, copy=True)
 
     @staticmethod
-    def to_host(storage):
-        return storage
+    def to_host(storage, start=0, stop=None):
+        return storage if start == 0 and stop is None else storage[start:stop]
 
     @staticmethod
-    def write_host(storage, array):
-        storage[...] = array
+    def write_host(storage, array, start=0):
+        storage[start:start + array.shape[0]] = array
 
     @staticmethod
     def reinterpret(storage, np_dtype):

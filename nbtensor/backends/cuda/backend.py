@@ -50,13 +50,15 @@ class CUDABackend(_backend.Backend):
         return storage
 
     @staticmethod
-    def to_host(storage):
-        return storage.copy_to_host()
+    def to_host(storage, start=0, stop=None):
+        part = storage if start == 0 and stop is None else storage[start:stop]
+        return part.copy_to_host() if part.shape[0] else np.empty(0, storage.dtype)
 
     @staticmethod
-    def write_host(storage, array):
-        if storage.shape[0]:
-            storage.copy_to_device(np.ascontiguousarray(array, dtype=storage.dtype))
+    def write_host(storage, array, start=0):
+        n = array.shape[0]
+        if n:
+            storage[start:start + n].copy_to_device(np.ascontiguousarray(array, dtype=storage.dtype))
 
     @staticmethod
     def reinterpret(storage, np_dtype):
