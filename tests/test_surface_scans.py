@@ -115,6 +115,7 @@ def test_logcumsumexp():
     assert nb.zeros(10**6).logcumsumexp(0)[-1].item() == pytest.approx(math.log(1e6), rel=1e-7)
 
 
+@pytest.mark.large
 def test_float32_cumsum_accumulates_in_float64():
     assert nb.ones(2 * 10**7).cumsum(0)[-1].item() == 2e7
     check(nb.ones(3, dtype=nb.float16).cumsum(0), np.array([1, 2, 3], np.float16))

@@ -97,6 +97,21 @@ class Backend:
         np.matmul(views[0], views[1], out=strided_view(flat, shape, strides, offset, flat.dtype))
         self.write_host(storage, flat)
 
+    # Optional primitives: None where the backend has none, and the op then computes on
+    # the host (its values fetched with `host_array`, the CPU's code, the result put back).
+    #
+    # sort_rows(src, rows, n, descending) -> (values, int64 indices): new storages with each
+    # of the `rows` rows of `n` elements held row-major at the start of `src` sorted stably
+    # (equal elements keep their order, also descending), NaN above every number, -0.0
+    # equal to +0.0; indices within each row.
+    sort_rows = None
+    # scan_rows(name, src, outer, n, inner) -> storage, or (values, int64 indices) for
+    # cummax/cummin: the inclusive scan `name` ("cumsum", "cumprod", "logcumsumexp",
+    # "cummax", "cummin") along the middle axis of the contiguous (outer, n, inner) elements
+    # at the start of `src`, as the CPU computes it (float32 accumulates in float64, float16
+    # in float32, integers wrap in their dtype; NaN wins and sticks; ties take the later index).
+    scan_rows = None
+
     def parallel(self, work):
         """True when a kernel over `work` elements should take its parallel variant."""
         return False

@@ -7,8 +7,10 @@ stride sr, outputs at stride sk. Kept and reduced dimensions are each collapsed 
 when their strides allow (else the input is copied once in the right order), and the
 kernels (family "reduce" of the input's device's backend; the CPU's are rendered by
 kernels/cpu/codegen.py) pick a vectorised loop for either layout, writing into storage of
-that device. The scans and medians run NumPy on the host values (`host_array`) and put
-their results back on the input's device.
+that device. The scans run NumPy on the CPU; on a device whose backend has `scan_rows` it
+scans the input as (outer, n, inner) elements, elsewhere they run on the host values. The
+medians run NumPy on the host values (`host_array`) and put their results back on the
+input's device.
 """
 import math
 import numbers
@@ -634,6 +636,29 @@ def _scan_input(input, dim):
     return (a if a.ndim else a.reshape(1)), dim
 
 
+def _scans_on_device(x):
+    """True when `x`'s device scans on itself (its backend has `scan_rows`)."""
+    return x.device is not CPU and backend_for(x.device).scan_rows is not None
+
+
+def _device_scan(name, x, dim):
+    """Scan `name` of `x` (a tensor not on the CPU, already of the result's dtype) along
+    `dim` by its device's backend (`scan_rows` over `x` as (outer, n, inner) elements):
+    a new contiguous tensor, or (values, indices) for cummax/cummin."""
+    dim = wrap_dim(dim, x.dim())
+    x = x.contiguous()
+    if x._offset:
+        x = x.clone()  # scan_rows reads from the start of the storage
+    shape = x._shape
+    full = shape or (1,)
+    outer, n, inner = _numel(full[:dim]), full[dim], _numel(full[dim + 1:])
+    result = backend_for(x.device).scan_rows(name, x._storage, outer, n, inner)
+    strides = contiguous_strides(shape)
+    if name in ("cummax", "cummin"):
+        return (make(result[0], 0, shape, strides, x.dtype), make(result[1], 0, shape, strides, dt.int64))
+    return make(result, 0, shape, strides, x.dtype)
+
+
 def _from_values(values, shape, dtype, device):
     """A contiguous tensor on `device` of `shape` holding the host `values`, cast to `dtype`."""
     values = np.asarray(values).reshape(shape)
@@ -646,6 +671,9 @@ def _scan(np_fn, input, dim, dtype, out, name):
     d = _sum_dtype(input, dtype, out, name)  # out= of another dtype: the input is cast first
     if d is dt.bool and input.dim() and input.numel():  # (a 0-d input is copied, no kernel)
         raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')
+    if _scans_on_device(input):
+        x = input if input.dtype is d else input.to(d)
+        return _finish(x.clone() if not x.dim() else _device_scan(name, x, dim), out)
     a, dim = _scan_input(input if input.dtype is d else input.to(d), dim)
     # NumPy's scan is one strided pass, accumulated in torch's CPU accumulation type: float64
     # for float32, float32 for float16 (float16 [300, 300, 1/300].cumprod is [300, inf, 300]).
@@ -674,6 +702,8 @@ def logcumsumexp(input, dim, *, out=None):
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{input.dtype.c_name}\'')
     _check_out(out, "logcumsumexp", input.dtype, "cast")
+    if _scans_on_device(input):
+        return _finish(_device_scan("logcumsumexp", input, dim), out)
     a, dim = _scan_input(input, dim)
     with np.errstate(invalid="ignore"):
         values = np.logaddexp.accumulate(a.astype(np.float64), axis=dim)
@@ -683,6 +713,9 @@ def logcumsumexp(input, dim, *, out=None):
 def _cum_extreme(name, input, dim, out):
     """(values, indices) of the running max/min: NaN wins and sticks; ties take the later
     index, as torch's ``cummax``/``cummin``."""
+    if _scans_on_device(input):
+        cls = CummaxResult if name == "cummax" else CumminResult
+        return _finish_pair(cls, cls(*_device_scan(name, input, dim)), out)
     a, dim = _scan_input(input, dim)
     acc = np.maximum if name == "cummax" else np.minimum
     values = acc.accumulate(a, axis=dim) if a.shape[dim] else a.copy()

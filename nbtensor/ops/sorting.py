@@ -10,8 +10,10 @@ are sorted by NumPy's SIMD ``np.sort`` on uint64 and unpacked to values and indi
 dtypes use ``np.partition`` on the same keys. (NumPy's stable argsort, the alternative,
 took 140-190 ms for 10^6 elements here; np.sort of the packed keys takes ~10 ms.)
 
-NumPy's steps run on the host: a tensor on another device is fetched (``host_array``), sorted
-there with the CPU's key kernels, and the results are put back on its device.
+A tensor on another device is sorted by its backend where it has ``sort_rows`` (the rows
+with `dim` moved last, a full stable sort; topk and kthvalue keep the first k of each row);
+elsewhere, and for searchsorted on every device, the values are fetched to the host
+(``host_array``), sorted by the CPU's code, and the results put back.
 """
 import numpy as np
 
@@ -23,7 +25,8 @@ from nbtensor.ops.creation import _wrap
 from nbtensor.core.device import CPU
 from nbtensor.backends.host import bits, run_split, split_ranges
 from nbtensor.dispatch.out import result_or_out, write_out
-from nbtensor.dispatch.tensor import Tensor, common_device, wrap_dim
+from nbtensor.core.plan import contiguous_strides
+from nbtensor.dispatch.tensor import Tensor, _numel, common_device, make_contiguous, wrap_dim
 from nbtensor.dispatch import dispatcher as forms
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "searchsorted"]
@@ -143,10 +146,36 @@ def _back(a, moved_shape, dim, ndim, dtype, device):
 def _sorted_pair(input, dim, descending, first, name):
     ndim = input.dim()
     dim = wrap_dim(dim, ndim)
+    if input.device is not CPU and backend_for(input.device).sort_rows is not None:
+        return _device_sorted_pair(input, dim, ndim, bool(descending), first)
     arr, moved_shape = _rows(input, dim)
     values, indices = _select(arr, bool(descending), first)
     return (_back(values, moved_shape, dim, ndim, input.dtype, input.device),
             _back(indices, moved_shape, dim, ndim, dt.int64, input.device))
+
+
+def _device_sorted_pair(input, dim, ndim, descending, first):
+    """`_sorted_pair` for a tensor not on the CPU: its device's backend sorts the rows of
+    `input` with `dim` moved last (`sort_rows`: a full sort, of which topk and kthvalue keep
+    the first `first` of each row), and the results are laid out back with the row dim at
+    `dim`, contiguous."""
+    moved = input.movedim(dim, -1).contiguous() if ndim else input.reshape(1)
+    if moved._offset:
+        moved = moved.clone()  # sort_rows reads its rows from the start of the storage
+    shape = moved._shape
+    n = shape[-1]
+    rows = _numel(shape[:-1])
+    if n >= (1 << 32) and rows:
+        raise RuntimeError(f"sort: rows of {n} elements are longer than nbtensor can sort (2**32 - 1)")
+    values, indices = backend_for(input.device).sort_rows(moved._storage, rows, n, descending)
+    strides = contiguous_strides(shape)
+    pair = (make_contiguous(values, 0, shape, strides, input.dtype),
+            make_contiguous(indices, 0, shape, strides, dt.int64))
+    if not ndim:
+        return tuple(t.reshape(()) for t in pair)
+    if first < n:
+        pair = tuple(t.narrow(-1, 0, first) for t in pair)
+    return tuple(t.movedim(-1, dim).contiguous() for t in pair)
 
 
 def _write_pair(out, pair, name):

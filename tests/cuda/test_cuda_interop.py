@@ -31,7 +31,7 @@ def test_only_gpu_tensors_have_it():
     assert not hasattr(torch.ones(2, device="cpu"), "__cuda_array_interface__")
     assert torch.ones(2, device="cpu").__dlpack_device__() == (1, 0)
     with pytest.raises(RuntimeError, match="requires grad"):
-        getattr(torch.ones(2, device="cuda", requires_grad=True), "__cuda_array_interface__")
+        _ = torch.ones(2, device="cuda", requires_grad=True).__cuda_array_interface__
 
 
 @real_gpu

@@ -2,8 +2,9 @@
 element-wise ops and reductions run the kernels rendered by `nbtensor.kernels.cuda.codegen`,
 indexed data movement the kernels of `nbtensor.kernels.cuda.gather`.
 
-What still runs on the host, through the explicit fetch/put-back of `backends.host` (each a
-documented copy, never a silent one): sorting, scans, medians/quantiles, unique, nonzero's
+Sorting (a bitonic network) and the scans have kernels of their own. What still runs on the
+host, through the explicit fetch/put-back of `backends.host` (each a documented copy, never a
+silent one): random fills, searchsorted, picking medians/quantiles, unique, nonzero's
 coordinates, bincount/histc, and the decompositions of `linalg` (NumPy's LAPACK).
 """
 import numpy as np
@@ -12,6 +13,8 @@ from nbtensor.backends import base as _backend
 from nbtensor.backends.cuda import elementwise as cuda_elementwise
 from nbtensor.backends.cuda import reduce as cuda_reduce
 from nbtensor.backends.cuda import runtime
+from nbtensor.backends.cuda import scan as cuda_scan
+from nbtensor.backends.cuda import sort as cuda_sort
 from nbtensor.backends.cuda import allocator as _allocator
 from nbtensor.core.device import device as _device
 
@@ -67,6 +70,8 @@ class CUDABackend(_backend.Backend):
         return view
 
     elementwise = staticmethod(cuda_elementwise.run)
+    sort_rows = staticmethod(cuda_sort.sort_rows)
+    scan_rows = staticmethod(cuda_scan.scan_rows)
 
     def launch(self, family, kernel, *args):
         if family != "reduce":

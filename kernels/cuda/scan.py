@@ -1,0 +1,290 @@
+"""CUDA scan kernels: cumsum, cumprod, logcumsumexp, cummax, cummin along the middle axis of
+a contiguous (outer, n, inner) storage. The host side is nbtensor/backends/cuda/scan.py.
+
+Each of the outer * inner scanned lines is cut into C chunks of L elements (C = 1: the whole
+line), and a thread walks one chunk serially. Thread t takes chunk c = t // lines of line
+t % lines, so threads side by side take neighbouring lines: their loads coalesce when
+inner > 1. With C = 1 one launch of `<op>` does everything, in the CPU's order. With C > 1
+(few long lines, which would leave the GPU idle): `<op>_chunks` writes each chunk's summary
+(its total, or its running max/min and that element's position), `<op>_carry` turns the C
+summaries of each line into inclusive prefixes (a thread per line, serially), and `<op>`
+scans each chunk again from the previous chunk's prefix. Summaries and prefixes are laid out
+as [c * lines + line].
+
+Accumulation: `start` (0 or 1, of the accumulator's type: float64 for float32 data,
+float32 for float16, the data's own type otherwise) fixes the type of the running value
+and of the prefixes; integer sums and products wrap as the CPU's do. logcumsumexp runs in
+float64 and follows NumPy's ``logaddexp``. With C > 1 float sums and products are
+associated by chunk, so they may round differently from the CPU's sequential order (as
+torch's GPU scans do); integers and cummax/cummin are exact either way. cummax/cummin take
+torch's rule: an element that ties the running value replaces it (ties take the later
+index; the CPU path's NumPy does the same for float32/float64, and keeps the older of
+-0.0/+0.0 for float16: only the sign of a zero value can differ), NaN wins and sticks (the
+latest NaN is held; the CPU holds the first: only NaN payloads differ). Grid-stride loops:
+any launch shape covers any size.
+"""
+import math
+
+from numba import cuda, float64
+
+_LOG2 = math.log(2.0)
+
+
+@cuda.jit(device=True)
+def _chunk(t, lines, outer, n, inner, L):
+    """(first element, element count, chunk number) of the chunk of thread `t`."""
+    c = t // lines
+    line = t - c * lines
+    o = line // inner
+    j0 = c * L
+    return o * n * inner + (line - o * inner) + j0 * inner, min(L, n - j0), c
+
+
+# --------------------------------------------------------------------------- cumsum, cumprod
+@cuda.jit(cache=True)
+def cumsum(src, out, outer, n, inner, L, carry, start):
+    """Running sum of each chunk from `start` (first chunks) or the previous chunk's prefix
+    in `carry` (out[e] is rounded into out's dtype at every position)."""
+    lines = outer * inner
+    for t in range(cuda.grid(1), lines * ((n + L - 1) // L), cuda.gridsize(1)):
+        e, m, c = _chunk(t, lines, outer, n, inner, L)
+        acc = start if c == 0 else carry[t - lines]
+        for _ in range(m):
+            acc += src[e]
+            out[e] = acc
+            e += inner
+
+
+@cuda.jit(cache=True)
+def cumsum_chunks(src, sums, outer, n, inner, L, start):
+    """sums[t] = the total of chunk t (from `start`, in the accumulator's type)."""
+    lines = outer * inner
+    for t in range(cuda.grid(1), sums.shape[0], cuda.gridsize(1)):
+        e, m, _ = _chunk(t, lines, outer, n, inner, L)
+        acc = start
+        for _ in range(m):
+            acc += src[e]
+            e += inner
+        sums[t] = acc
+
+
+@cuda.jit(cache=True)
+def cumsum_carry(sums, lines):
+    """Each line's chunk totals become inclusive prefix sums, in place."""
+    for line in range(cuda.grid(1), lines, cuda.gridsize(1)):
+        acc = sums[line]
+        for e in range(line + lines, sums.shape[0], lines):
+            acc += sums[e]
+            sums[e] = acc
+
+
+@cuda.jit(cache=True)
+def cumprod(src, out, outer, n, inner, L, carry, start):
+    """Running product of each chunk from `start` or the previous chunk's prefix."""
+    lines = outer * inner
+    for t in range(cuda.grid(1), lines * ((n + L - 1) // L), cuda.gridsize(1)):
+        e, m, c = _chunk(t, lines, outer, n, inner, L)
+        acc = start if c == 0 else carry[t - lines]
+        for _ in range(m):
+            acc *= src[e]
+            out[e] = acc
+            e += inner
+
+
+@cuda.jit(cache=True)
+def cumprod_chunks(src, sums, outer, n, inner, L, start):
+    """sums[t] = the product of chunk t (from `start`, in the accumulator's type)."""
+    lines = outer * inner
+    for t in range(cuda.grid(1), sums.shape[0], cuda.gridsize(1)):
+        e, m, _ = _chunk(t, lines, outer, n, inner, L)
+        acc = start
+        for _ in range(m):
+            acc *= src[e]
+            e += inner
+        sums[t] = acc
+
+
+@cuda.jit(cache=True)
+def cumprod_carry(sums, lines):
+    """Each line's chunk products become inclusive prefix products, in place."""
+    for line in range(cuda.grid(1), lines, cuda.gridsize(1)):
+        acc = sums[line]
+        for e in range(line + lines, sums.shape[0], lines):
+            acc *= sums[e]
+            sums[e] = acc
+
+
+# --------------------------------------------------------------------------- logcumsumexp
+@cuda.jit(device=True)
+def _logaddexp(x, y):
+    """``log(exp(x) + exp(y))`` as NumPy's ``logaddexp`` computes it."""
+    if x == y:  # equal infinities too
+        return x + _LOG2
+    d = x - y
+    if d > 0:
+        return x + math.log1p(math.exp(-d))
+    if d <= 0:
+        return y + math.log1p(math.exp(d))
+    return d  # NaN
+
+
+@cuda.jit(cache=True)
+def logcumsumexp(src, out, outer, n, inner, L, carry):
+    """out = log(exp(src[first]) + ... ) along each chunk, in float64, from the previous
+    chunk's prefix in `carry` (first chunks: from their first element)."""
+    lines = outer * inner
+    for t in range(cuda.grid(1), lines * ((n + L - 1) // L), cuda.gridsize(1)):
+        e, m, c = _chunk(t, lines, outer, n, inner, L)
+        if c == 0:
+            acc = float64(src[e])
+            out[e] = acc
+            e += inner
+            m -= 1
+        else:
+            acc = carry[t - lines]
+        for _ in range(m):
+            acc = _logaddexp(acc, float64(src[e]))
+            out[e] = acc
+            e += inner
+
+
+@cuda.jit(cache=True)
+def logcumsumexp_chunks(src, sums, outer, n, inner, L):
+    """sums[t] = log(sum(exp(chunk t))), in float64."""
+    lines = outer * inner
+    for t in range(cuda.grid(1), sums.shape[0], cuda.gridsize(1)):
+        e, m, _ = _chunk(t, lines, outer, n, inner, L)
+        acc = float64(src[e])
+        for _ in range(1, m):
+            e += inner
+            acc = _logaddexp(acc, float64(src[e]))
+        sums[t] = acc
+
+
+@cuda.jit(cache=True)
+def logcumsumexp_carry(sums, lines):
+    """Each line's chunk log-sums become inclusive prefixes, in place."""
+    for line in range(cuda.grid(1), lines, cuda.gridsize(1)):
+        acc = sums[line]
+        for e in range(line + lines, sums.shape[0], lines):
+            acc = _logaddexp(acc, sums[e])
+            sums[e] = acc
+
+
+# --------------------------------------------------------------------------- cummax, cummin
+@cuda.jit(cache=True)
+def cummax(src, values, indices, outer, n, inner, L, carry, carry_at):
+    """Running maximum and the position it was last found at: an element at least as
+    large as the running value (or NaN) replaces it, so ties take the later index and NaN
+    wins and sticks. Chunks after the first start from the previous chunk's prefix
+    (`carry`, `carry_at`)."""
+    lines = outer * inner
+    for t in range(cuda.grid(1), lines * ((n + L - 1) // L), cuda.gridsize(1)):
+        e, m, c = _chunk(t, lines, outer, n, inner, L)
+        if c == 0:
+            v = src[e]
+            at = 0
+        else:
+            v = carry[t - lines]
+            at = carry_at[t - lines]
+        for j in range(c * L, c * L + m):
+            x = src[e]
+            if x >= v or x != x:
+                v = x
+                at = j
+            values[e] = v
+            indices[e] = at
+            e += inner
+
+
+@cuda.jit(cache=True)
+def cummax_chunks(src, sums, sums_at, outer, n, inner, L):
+    """(sums[t], sums_at[t]) = the running maximum of chunk t at its end and its position."""
+    lines = outer * inner
+    for t in range(cuda.grid(1), sums.shape[0], cuda.gridsize(1)):
+        e, m, c = _chunk(t, lines, outer, n, inner, L)
+        v = src[e]
+        at = c * L
+        for j in range(c * L, c * L + m):
+            x = src[e]
+            if x >= v or x != x:
+                v = x
+                at = j
+            e += inner
+        sums[t] = v
+        sums_at[t] = at
+
+
+@cuda.jit(cache=True)
+def cummax_carry(sums, sums_at, lines):
+    """Each line's chunk maxima become inclusive prefixes, in place (the same rule: a chunk's
+    maximum replaces the prefix when at least as large, or NaN)."""
+    for line in range(cuda.grid(1), lines, cuda.gridsize(1)):
+        v = sums[line]
+        at = sums_at[line]
+        for e in range(line + lines, sums.shape[0], lines):
+            x = sums[e]
+            if x >= v or x != x:
+                v = x
+                at = sums_at[e]
+            else:
+                sums[e] = v
+                sums_at[e] = at
+
+
+@cuda.jit(cache=True)
+def cummin(src, values, indices, outer, n, inner, L, carry, carry_at):
+    """Running minimum and the position it was last found at: an element at most as large
+    as the running value (or NaN) replaces it, so ties take the later index and NaN wins and
+    sticks. Chunks after the first start from the previous chunk's prefix."""
+    lines = outer * inner
+    for t in range(cuda.grid(1), lines * ((n + L - 1) // L), cuda.gridsize(1)):
+        e, m, c = _chunk(t, lines, outer, n, inner, L)
+        if c == 0:
+            v = src[e]
+            at = 0
+        else:
+            v = carry[t - lines]
+            at = carry_at[t - lines]
+        for j in range(c * L, c * L + m):
+            x = src[e]
+            if x <= v or x != x:
+                v = x
+                at = j
+            values[e] = v
+            indices[e] = at
+            e += inner
+
+
+@cuda.jit(cache=True)
+def cummin_chunks(src, sums, sums_at, outer, n, inner, L):
+    """(sums[t], sums_at[t]) = the running minimum of chunk t at its end and its position."""
+    lines = outer * inner
+    for t in range(cuda.grid(1), sums.shape[0], cuda.gridsize(1)):
+        e, m, c = _chunk(t, lines, outer, n, inner, L)
+        v = src[e]
+        at = c * L
+        for j in range(c * L, c * L + m):
+            x = src[e]
+            if x <= v or x != x:
+                v = x
+                at = j
+            e += inner
+        sums[t] = v
+        sums_at[t] = at
+
+
+@cuda.jit(cache=True)
+def cummin_carry(sums, sums_at, lines):
+    """Each line's chunk minima become inclusive prefixes, in place."""
+    for line in range(cuda.grid(1), lines, cuda.gridsize(1)):
+        v = sums[line]
+        at = sums_at[line]
+        for e in range(line + lines, sums.shape[0], lines):
+            x = sums[e]
+            if x <= v or x != x:
+                v = x
+                at = sums_at[e]
+            else:
+                sums[e] = v
+                sums_at[e] = at
