@@ -15,8 +15,9 @@ import numpy as np
 from nbtensor.core import dtype as dt
 from nbtensor.ops.advanced_indexing import _check_writable_aliased, arith
 from nbtensor.backends.base import backend_for
+from nbtensor.core.device import CPU
 from nbtensor.backends.host import from_host, host_array, on_host
-from nbtensor.ops.creation import _wrap
+from nbtensor.ops.creation import _wrap, arange
 from nbtensor.backends.base import ADD, COPY, MUL
 from nbtensor.ops.indexcheck import check_range, int64_table
 from nbtensor.dispatch.out import result_or_out
@@ -158,6 +159,8 @@ def masked_fill(input, mask, value):
 def nonzero(input, *, out=None, as_tuple=False):
     """Coordinates of the nonzero elements: an (n, ndim) int64 tensor, or with `as_tuple` a
     tuple of ndim 1-D tensors (one for a 0-d input)."""
+    if input.device is not CPU:
+        return _nonzero_on_device(input, out, as_tuple)
     arr = host_array(input)
     coords = np.nonzero(arr.reshape(1) if arr.ndim == 0 else arr)
     if as_tuple:
@@ -167,6 +170,27 @@ def nonzero(input, *, out=None, as_tuple=False):
     cols = np.ascontiguousarray(np.stack(coords, axis=0) if arr.ndim else np.empty((0, n), np.int64),
                                 dtype=np.int64)
     result = make(from_host(cols, input.device), 0, (n, arr.ndim), (1, n), dt.int64)
+    return result_or_out(result, out, "nonzero")
+
+
+def _nonzero_on_device(input, out, as_tuple):
+    """`nonzero` computed on `input`'s device: the flat positions of its nonzero elements
+    (masked_select's compress of a range, which reads back only the count), unravelled into
+    coordinates by element-wise ops there."""
+    shape = input._shape or (1,)
+    flat = arange(input.numel(), dtype=dt.int64, device=input.device)[(input != 0).reshape(-1)]
+    coords, step = [], 1
+    for size in reversed(shape):
+        coords.append(flat // step % size if step > 1 else flat % size)
+        step *= size
+    coords.reverse()
+    if as_tuple:
+        return tuple(coords)
+    n = flat._shape[0]
+    cols = empty_tensor((input.dim(), n), dt.int64, input.device)
+    for d, c in enumerate(coords[:input.dim()]):
+        copy_into(cols[d], c)
+    result = make(cols._storage, 0, (n, input.dim()), (1, n), dt.int64)  # torch's column-major layout
     return result_or_out(result, out, "nonzero")
 
 
