@@ -99,15 +99,12 @@ def synchronize(device=None):
 
 
 # ------------------------------------------------------------------------------- random
-_seed = None
-
-
 def manual_seed(seed):
-    """Seed the GPU's generator. Random tensors on the GPU are drawn today by nbtensor's one
-    generator on the host (seeded by ``nbtensor.manual_seed``) and copied over, so this only
-    records the seed for `initial_seed`."""
-    global _seed
-    _seed = int(seed)
+    """Seed the GPU's generator (``nbtensor.manual_seed`` seeds it too). Its uniform and
+    normal draws (rand, randn, uniform_, normal_: what nn.init uses) run on the GPU; random
+    integers, permutations and Bernoulli draws come from nbtensor's host generator."""
+    from nbtensor.backends.base import seed_devices
+    seed_devices(seed)
 
 
 def manual_seed_all(seed):
@@ -126,8 +123,9 @@ def seed_all():
 
 
 def initial_seed():
-    """The seed last set for the GPU's generator."""
-    return _seed
+    """The seed the GPU's generator starts from."""
+    from nbtensor.backends.base import device_seed
+    return device_seed()
 
 
 # ------------------------------------------------------------------------------- memory

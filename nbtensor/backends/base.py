@@ -111,6 +111,11 @@ class Backend:
     # at the start of `src`, as the CPU computes it (float32 accumulates in float64, float16
     # in float32, integers wrap in their dtype; NaN wins and sticks; ties take the later index).
     scan_rows = None
+    # random_fill(storage, kind, a, b): fill the contiguous float32/float64 `storage` with
+    # "uniform" samples in [a, b) or "normal" ones (mean a, standard deviation b) from the
+    # device's own generator, seeded by `seed_devices`; manual_seed(seed) reseeds it.
+    random_fill = None
+    manual_seed = None
 
     def parallel(self, work):
         """True when a kernel over `work` elements should take its parallel variant."""
@@ -165,6 +170,23 @@ def register(device_type, backend, storage_type, device=None):
     if device is None:
         device = CPU if device_type == "cpu" else _device_cls(device_type)
     _STORAGE_TYPES[storage_type] = device
+
+
+_device_seed = [67280421310721]  # torch's default seed of a CUDA generator
+
+
+def seed_devices(seed):
+    """Seed the generator of every device that has one (now, and for a backend started
+    later): ``nbtensor.manual_seed`` and ``nbtensor.cuda.manual_seed`` call it."""
+    _device_seed[0] = int(seed)
+    for backend in _BACKENDS.values():
+        if backend.manual_seed is not None:
+            backend.manual_seed(seed)
+
+
+def device_seed():
+    """The seed device generators start from."""
+    return _device_seed[0]
 
 
 def backend_for(device):

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 
 from nbtensor.core import dtype as dt
+from nbtensor.backends.base import backend_for, seed_devices
 from nbtensor.backends.host import from_host, host_array
 from nbtensor.core.device import CPU, to_device
 from nbtensor.core.plan import contiguous_strides
@@ -49,12 +50,16 @@ default_generator = Generator()
 
 
 def manual_seed(seed):
-    """Seed the default generator: every random creator then gives the same values again."""
+    """Seed the default generator and every device's: every random creator then gives the
+    same values again."""
+    seed_devices(seed)
     return default_generator.manual_seed(seed)
 
 
 def seed():
-    return default_generator.seed()
+    value = default_generator.seed()
+    seed_devices(value)
+    return value
 
 
 def initial_seed():
@@ -275,10 +280,28 @@ def _require_float(dtype, kernel):
                                   f"(random floats need a floating point dtype, got {dtype})")
 
 
-def _random(sizes, dtype, device, draw, kernel="check_uniform_bounds"):
+def _random(sizes, dtype, device, draw, kernel="check_uniform_bounds", sample=None, generator=None):
     _require_float(dtype, kernel)
+    on_device = _device_sample(sizes, dtype, device, sample, generator)
+    if on_device is not None:
+        return on_device
     compute = np.float64 if dtype is dt.float64 else np.float32
     return _wrap(draw(sizes, compute), dtype, device)
+
+
+def _device_sample(shape, dtype, device, sample, generator):
+    """A tensor of `shape` and float `dtype` drawn by `device`'s own generator (`sample`:
+    ("uniform", low, high) or ("normal", mean, std)), or None where the default generator
+    draws instead: on the CPU, with an explicit `generator`, or on a device without one."""
+    if device is CPU or generator is not None or sample is None:
+        return None
+    backend = backend_for(device)
+    if backend.random_fill is None:
+        return None
+    compute = dt.float64 if dtype is dt.float64 else dt.float32
+    result = empty_tensor(tuple(shape), compute, device)
+    backend.random_fill(result._storage, *sample)
+    return result if compute is dtype else result.to(dtype)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
@@ -286,7 +309,8 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     rng = _generator(generator)
     sizes = _size_args(size, kwargs, "rand")
     result = _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device), to_device(device),
-                              lambda s, d: rng.random(s, dtype=d)))
+                              lambda s, d: rng.random(s, dtype=d), sample=("uniform", 0.0, 1.0),
+                              generator=generator))
     return requiring_grad(result) if requires_grad else result
 
 
@@ -295,7 +319,8 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     rng = _generator(generator)
     sizes = _size_args(size, kwargs, "randn")
     result = _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device), to_device(device),
-                              lambda s, d: rng.standard_normal(s, dtype=d), "normal_kernel_cpu"))
+                              lambda s, d: rng.standard_normal(s, dtype=d), "normal_kernel_cpu",
+                              sample=("normal", 0.0, 1.0), generator=generator))
     return requiring_grad(result) if requires_grad else result
 
 
@@ -404,6 +429,9 @@ def uniform_(self, a=0.0, b=1.0, generator=None):
     _require_float(self.dtype, "check_uniform_bounds")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+    drawn = _device_sample(self._shape, self.dtype, self.device, ("uniform", a, b), generator)
+    if drawn is not None:
+        return self.copy_(drawn)
     values = _generator(generator).uniform(a, b, self._shape)
     return self.copy_(_wrap(values, dt.float64))
 
@@ -413,6 +441,9 @@ def normal_(self, mean=0.0, std=1.0, generator=None):
     _require_float(self.dtype, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    drawn = _device_sample(self._shape, self.dtype, self.device, ("normal", mean, std), generator)
+    if drawn is not None:
+        return self.copy_(drawn)
     values = mean + std * _generator(generator).standard_normal(self._shape)
     return self.copy_(_wrap(values, dt.float64))
 

@@ -178,3 +178,27 @@ def test_d2l_tensors_on_the_gpu():
     assert net[0].weight.data.device == torch.device("cuda:0")
     w, b = net[0].weight.detach().cpu().numpy(), net[0].bias.detach().cpu().numpy()
     np.testing.assert_allclose(out.detach().cpu().numpy(), np.ones((2, 3)) @ w.T + b, rtol=1e-5)
+
+
+def test_gpu_random_fills_are_seeded_and_distributed():
+    torch.manual_seed(3)
+    a = torch.rand(1000, device="cuda")
+    n = torch.randn(2000, device="cuda", dtype=torch.float64)
+    torch.manual_seed(3)
+    assert torch.equal(torch.rand(1000, device="cuda"), a)  # the seed gives the same draws again
+    torch.cuda.manual_seed(3)
+    assert torch.equal(torch.rand(1000, device="cuda"), a)
+    assert torch.cuda.initial_seed() == 3
+    values = a.cpu().numpy()
+    assert values.dtype == np.float32 and 0 <= values.min() and values.max() < 1
+    assert abs(values.mean() - 0.5) < 0.05 and abs(values.std() - 12 ** -0.5) < 0.03
+    normal = n.cpu().numpy()
+    assert normal.dtype == np.float64 and abs(normal.mean()) < 0.1 and abs(normal.std() - 1) < 0.1
+    u = torch.empty(3, 400, device="cuda").t().uniform_(-2, 3)  # a transposed view is filled too
+    assert -2 <= u.min().item() and u.max().item() < 3
+    g = torch.empty(1500, dtype=torch.float16, device="cuda").normal_(4.0, 0.5)
+    assert g.dtype is torch.float16 and abs(g.float().mean().item() - 4) < 0.1
+    # an explicit generator draws on the host, as on the CPU: the same values on both devices
+    cpu = torch.rand(5, generator=torch.Generator().manual_seed(9), device="cpu")
+    gpu = torch.rand(5, generator=torch.Generator().manual_seed(9), device="cuda")
+    np.testing.assert_array_equal(gpu.cpu().numpy(), cpu.numpy())

@@ -2,9 +2,10 @@
 element-wise ops and reductions run the kernels rendered by `nbtensor.kernels.cuda.codegen`,
 indexed data movement the kernels of `nbtensor.kernels.cuda.gather`.
 
-Sorting (a bitonic network) and the scans have kernels of their own. What still runs on the
+Sorting (a bitonic network), the scans and uniform/normal random fills (xoroshiro128+)
+have kernels of their own. What still runs on the
 host, through the explicit fetch/put-back of `backends.host` (each a documented copy, never a
-silent one): random fills, searchsorted, picking medians/quantiles, unique, nonzero's
+silent one): random integers, permutations and Bernoulli draws, searchsorted, picking medians/quantiles, unique, nonzero's
 coordinates, bincount/histc, and the decompositions of `linalg` (NumPy's LAPACK).
 """
 import numpy as np
@@ -12,6 +13,7 @@ import numpy as np
 from nbtensor.backends import base as _backend
 from nbtensor.backends.cuda import elementwise as cuda_elementwise
 from nbtensor.backends.cuda import reduce as cuda_reduce
+from nbtensor.backends.cuda import random as cuda_random
 from nbtensor.backends.cuda import runtime
 from nbtensor.backends.cuda import scan as cuda_scan
 from nbtensor.backends.cuda import sort as cuda_sort
@@ -72,6 +74,11 @@ class CUDABackend(_backend.Backend):
     elementwise = staticmethod(cuda_elementwise.run)
     sort_rows = staticmethod(cuda_sort.sort_rows)
     scan_rows = staticmethod(cuda_scan.scan_rows)
+    manual_seed = staticmethod(cuda_random.manual_seed)
+
+    @staticmethod
+    def random_fill(storage, kind, a, b):
+        cuda_random.fill(storage, kind, a, b, _backend.device_seed())
 
     def launch(self, family, kernel, *args):
         if family != "reduce":

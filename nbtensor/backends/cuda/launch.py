@@ -69,7 +69,8 @@ def signature_of(args):
         elif isinstance(a, tuple):
             specs.append(["tuple", len(a)])
         elif hasattr(a, "dtype") and hasattr(a, "shape"):
-            specs.append(["array", str(a.dtype), len(a.shape), "C" if a.is_c_contiguous() else "A"])
+            dtype = "xoroshiro128p" if a.dtype.names else str(a.dtype)  # (the only record dtype: RNG states)
+            specs.append(["array", dtype, len(a.shape), "C" if a.is_c_contiguous() else "A"])
         else:
             specs.append(type(a).__name__)
     return specs

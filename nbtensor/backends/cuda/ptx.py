@@ -44,7 +44,12 @@ def numba_types(specs):
     for spec in specs:
         if isinstance(spec, list) and spec[0] == "array":
             dtype, ndim, layout = spec[1], spec[2], spec[3] if len(spec) > 3 else "C"
-            result.append(types.Array(from_dtype(np.dtype(dtype)), ndim, layout))
+            if dtype == "xoroshiro128p":
+                from numba.cuda.random import xoroshiro128p_type
+                element = xoroshiro128p_type
+            else:
+                element = from_dtype(np.dtype(dtype))
+            result.append(types.Array(element, ndim, layout))
         elif isinstance(spec, list) and spec[0] == "tuple":
             result.append(types.UniTuple(types.int64, spec[1]))
         elif spec == "bool":
