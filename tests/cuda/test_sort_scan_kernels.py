@@ -313,7 +313,7 @@ def _same(got, expected):
 
 def _both(a, transform=None):
     """The CPU tensor of `a` and a cuda copy, each through `transform` (views)."""
-    cpu = nt.tensor(a)
+    cpu = nt.tensor(a, device="cpu")  # (the suite may run with cuda as the default device)
     gpu = cpu.to("cuda")
     if transform is not None:
         cpu, gpu = transform(cpu), transform(gpu)
