@@ -15,12 +15,11 @@ import numpy as np
 
 from nbtensor.backends.base import ADD, COPY, MUL  # noqa: F401  (the modes callers pass)
 from nbtensor.backends.host import bits, run_split, split_ranges
-from nbtensor.core.plan import merge_dims, plan
+from nbtensor.backends.gather_plan import level, mask_plan, post_level
+from nbtensor.core.plan import plan
 from nbtensor.core.plan import numel as _numel
 
-__all__ = ["coalesce", "indexed", "along_dim", "compress", "masked_fill"]
-
-_EMPTY = np.empty(0, np.int64)
+__all__ = ["indexed", "along_dim", "compress", "masked_fill"]
 
 _kernels = None
 
@@ -40,49 +39,6 @@ def _arith(storage):
     return storage
 
 
-def coalesce(shape, strides_list):
-    """Drop size-1 dimensions and merge neighbours that are contiguous for every operand,
-    keeping the dimension order (row-major order of the iteration is preserved)."""
-    return merge_dims(shape, [d for d in range(len(shape)) if shape[d] != 1], strides_list)
-
-
-def offsets_table(shape, strides):
-    """Element offsets of every position of `shape`/`strides` in row-major order (int64)."""
-    table = np.zeros(1, np.int64)
-    for n, s in zip(shape, strides):
-        table = (table[:, None] + np.arange(n, dtype=np.int64) * s).reshape(-1)
-    return table
-
-
-def _level(shape, strides_list):
-    """One loop level over dims `shape` for several operands: (size, [(table, stride)]).
-    An operand whose dims collapse to one stride is affine (empty table)."""
-    if not shape:
-        return 1, [(_EMPTY, 0)] * len(strides_list)
-    shape, strides_list = coalesce(shape, strides_list)
-    if len(shape) <= 1:
-        return (shape[0] if shape else 1), [(_EMPTY, st[0] if st else 0) for st in strides_list]
-    out = []
-    for st in strides_list:
-        own_shape, (own,) = coalesce(shape, [st])
-        if len(own_shape) <= 1:
-            out.append((_EMPTY, own[0] if own else 0))
-        else:
-            out.append((offsets_table(own_shape, own), 1))
-    return _numel(shape), out
-
-
-def _post_level(shape, strides_list):
-    """The innermost levels: (Q1, [(table, stride)], Q2, [inner stride])."""
-    shape, strides_list = coalesce(shape, strides_list)
-    if not shape:
-        return 1, [(_EMPTY, 0)] * len(strides_list), 1, [0] * len(strides_list)
-    if len(shape) == 1:
-        return 1, [(_EMPTY, 0)] * len(strides_list), shape[0], [st[0] for st in strides_list]
-    q1, levels = _level(shape[:-1], [st[:-1] for st in strides_list])
-    return q1, levels, shape[-1], [st[-1] for st in strides_list]
-
-
 def indexed(dst, src, pre_shape, mid_shape, post_shape, mode=COPY):
     """Copy (or add/multiply, by `mode`) between two operands laid out as pre x mid x post.
 
@@ -94,16 +50,16 @@ def indexed(dst, src, pre_shape, mid_shape, post_shape, mode=COPY):
     """
     ops = (dst, src)
     pshape = tuple(pre_shape)
-    p, pre = _level(pshape, [op[2][0] for op in ops])
+    p, pre = level(pshape, [op[2][0] for op in ops])
     j = _numel(mid_shape)
-    q1, post, q2, inner = _post_level(tuple(post_shape), [op[2][2] for op in ops])
+    q1, post, q2, inner = post_level(tuple(post_shape), [op[2][2] for op in ops])
     numel = p * j * q1 * q2
     if numel == 0:
         return
     sides = []
     for k, (storage, offset, strides, index) in enumerate(ops):
         if index is None:
-            _, ((mtab, mstride),) = _level(tuple(mid_shape), [strides[1]])
+            _, ((mtab, mstride),) = level(tuple(mid_shape), [strides[1]])
             wrap = 0
         else:
             mtab, mstride, wrap = index
@@ -153,13 +109,6 @@ def along_dim(plain, index, other, shape, dim, gather, mode=COPY):
                                                       not gather, e0, e1))
 
 
-def _mask_plan(shape, data_strides, mask_strides):
-    cshape, (ds, ms) = coalesce(tuple(shape), [data_strides, mask_strides])
-    if not cshape:
-        cshape, ds, ms = [1], [0], [0]
-    return np.array(cshape, np.int64), np.array([ds, ms], np.int64)
-
-
 def _mask_bytes(storage):
     # Masks are bool or uint8 tensors (the facade checks): nonzero bytes select.
     return storage.view(np.uint8)
@@ -172,7 +121,7 @@ def compress(src, mask, shape, out_dtype):
     numel = _numel(shape)
     if numel == 0:
         return np.empty(0, out_dtype)
-    shape_arr, st = _mask_plan(shape, src[2], mask[2])
+    shape_arr, st = mask_plan(shape, src[2], mask[2])
     base = np.array([src[1], mask[1]], np.int64)
     mbytes = _mask_bytes(mask[0])
     k = _k()
@@ -193,7 +142,7 @@ def masked_fill(dst, mask, shape, value_storage):
     numel = _numel(shape)
     if numel == 0:
         return
-    shape_arr, st = _mask_plan(shape, dst[2], mask[2])
+    shape_arr, st = mask_plan(shape, dst[2], mask[2])
     base = np.array([dst[1], mask[1]], np.int64)
     args = (bits(dst[0]), _mask_bytes(mask[0]), bits(value_storage), shape_arr, st, base)
     k = _k()

@@ -21,7 +21,7 @@ through float32 by the facade, as on the CPU. Copies that write one destination 
 import numpy as np
 
 from nbtensor.backends.base import ADD, COPY, MUL  # noqa: F401  (the modes callers pass)
-from nbtensor.backends.cpu.gather import _level, _mask_plan, _post_level
+from nbtensor.backends.gather_plan import level, mask_plan, post_level
 from nbtensor.backends.cuda import allocator, runtime
 from nbtensor.backends.cuda.launch import launch
 from nbtensor.backends.host import bits
@@ -124,9 +124,9 @@ def indexed(dst, src, pre_shape, mid_shape, post_shape, mode=COPY):
     indexed side must be `dst`; they are atomic (every duplicate destination gets every value).
     """
     ops = (dst, src)
-    p, pre = _level(tuple(pre_shape), [op[2][0] for op in ops])
+    p, pre = level(tuple(pre_shape), [op[2][0] for op in ops])
     j = _numel(mid_shape)
-    q1, post, q2, inner = _post_level(tuple(post_shape), [op[2][2] for op in ops])
+    q1, post, q2, inner = post_level(tuple(post_shape), [op[2][2] for op in ops])
     numel = p * j * q1 * q2
     if numel == 0:
         return
@@ -135,7 +135,7 @@ def indexed(dst, src, pre_shape, mid_shape, post_shape, mode=COPY):
     at = _IX_HEAD + 2 * _IX_SIDE
     for side, (_, offset, strides, index) in enumerate(ops):
         if index is None:
-            _, ((mtab, mstride),) = _level(tuple(mid_shape), [strides[1]])
+            _, ((mtab, mstride),) = level(tuple(mid_shape), [strides[1]])
             wrap = 0
         else:
             mtab, mstride, wrap = index
@@ -190,7 +190,7 @@ def along_dim(plain, index, other, shape, dim, gather, mode=COPY):
 
 # --------------------------------------------------------------------------- masks
 def _mask_info(data, mask, shape, numel):
-    shape_arr, st = _mask_plan(shape, data[2], mask[2])
+    shape_arr, st = mask_plan(shape, data[2], mask[2])
     return _to_device(_walk_info(shape_arr, st, (data[1], mask[1]), numel))
 
 

@@ -1,0 +1,63 @@
+"""Planning shared by the backends' indexed data movement (backends/cpu/gather.py,
+backends/cuda/gather.py): loop levels over dimensions, merged where every operand allows,
+with a table of element offsets where an operand's dimensions do not collapse to one stride.
+Pure Python and NumPy on small host arrays; no storage is touched here.
+"""
+import numpy as np
+
+from nbtensor.core.plan import merge_dims
+from nbtensor.core.plan import numel as _numel
+
+__all__ = ["coalesce", "offsets_table", "level", "post_level", "mask_plan"]
+
+_EMPTY = np.empty(0, np.int64)
+
+
+def coalesce(shape, strides_list):
+    """Drop size-1 dimensions and merge neighbours that are contiguous for every operand,
+    keeping the dimension order (row-major order of the iteration is preserved)."""
+    return merge_dims(shape, [d for d in range(len(shape)) if shape[d] != 1], strides_list)
+
+
+def offsets_table(shape, strides):
+    """Element offsets of every position of `shape`/`strides` in row-major order (int64)."""
+    table = np.zeros(1, np.int64)
+    for n, s in zip(shape, strides):
+        table = (table[:, None] + np.arange(n, dtype=np.int64) * s).reshape(-1)
+    return table
+
+
+def level(shape, strides_list):
+    """One loop level over dims `shape` for several operands: (size, [(table, stride)]).
+    An operand whose dims collapse to one stride is affine (empty table)."""
+    if not shape:
+        return 1, [(_EMPTY, 0)] * len(strides_list)
+    shape, strides_list = coalesce(shape, strides_list)
+    if len(shape) <= 1:
+        return (shape[0] if shape else 1), [(_EMPTY, st[0] if st else 0) for st in strides_list]
+    out = []
+    for st in strides_list:
+        own_shape, (own,) = coalesce(shape, [st])
+        if len(own_shape) <= 1:
+            out.append((_EMPTY, own[0] if own else 0))
+        else:
+            out.append((offsets_table(own_shape, own), 1))
+    return _numel(shape), out
+
+
+def post_level(shape, strides_list):
+    """The innermost levels: (Q1, [(table, stride)], Q2, [inner stride])."""
+    shape, strides_list = coalesce(shape, strides_list)
+    if not shape:
+        return 1, [(_EMPTY, 0)] * len(strides_list), 1, [0] * len(strides_list)
+    if len(shape) == 1:
+        return 1, [(_EMPTY, 0)] * len(strides_list), shape[0], [st[0] for st in strides_list]
+    q1, levels = level(shape[:-1], [st[:-1] for st in strides_list])
+    return q1, levels, shape[-1], [st[-1] for st in strides_list]
+
+
+def mask_plan(shape, data_strides, mask_strides):
+    cshape, (ds, ms) = coalesce(tuple(shape), [data_strides, mask_strides])
+    if not cshape:
+        cshape, ds, ms = [1], [0], [0]
+    return np.array(cshape, np.int64), np.array([ds, ms], np.int64)
