@@ -116,3 +116,17 @@ def plan(shape, strides_list):
         dims.sort(key=lambda d: tuple(abs(st[d]) for st in strides_list), reverse=True)
     new_shape, new_strides = merge_dims(shape, dims, strides_list)
     return tuple(new_shape), [tuple(ns) for ns in new_strides]
+
+
+def elementwise_layout(shape, strides):
+    """How an element-wise iteration of `shape` over operands with `strides` (the output's
+    first) runs: ``(None, steps)`` when the output is one contiguous range and each input is
+    contiguous (step 1) or one broadcast value (step 0); else the coalesced
+    ``(shape, strides list)`` of `plan`."""
+    if all(s == strides[0] for s in strides[1:]) and row_major(shape, strides[0]):
+        new_shape, new_strides = (numel(shape),), [(1,)] * len(strides)
+    else:
+        new_shape, new_strides = plan(shape, list(strides))
+    if len(new_shape) == 1 and new_strides[0][0] == 1 and all(s[0] in (0, 1) for s in new_strides[1:]):
+        return None, tuple(s[0] for s in new_strides[1:])
+    return new_shape, new_strides

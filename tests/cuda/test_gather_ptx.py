@@ -9,19 +9,12 @@ The kernels call device functions, which numba-cuda compiles for the *current* G
 compute capability even inside `compile_ptx`: `nbtensor.backends.cuda.ptx.compile_kernel`
 answers that lookup with sm_90 when there is no GPU.
 """
-import os
 
 import pytest
 
-if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-    pytest.skip("compiling PTX needs the real CUDA target, not the simulator", allow_module_level=True)
+import ptx_support  # noqa: E402  (tests/cuda is on sys.path)
 
-try:
-    from numba import cuda
-
-    cuda.compile_ptx(lambda a: None, "void(int64[::1])", cc=(9, 0))
-except Exception as exc:  # no numba-cuda, or no CUDA toolkit (NVVM) to compile with
-    pytest.skip(f"cannot compile PTX here: {exc}", allow_module_level=True)
+ptx_support.require_compiler()
 
 from numba.cuda.dispatcher import CUDADispatcher  # noqa: E402
 
@@ -29,7 +22,7 @@ from nbtensor.backends.cuda.gather import SIGNATURES  # noqa: E402
 from nbtensor.backends.cuda.ptx import compile_kernel  # noqa: E402
 from nbtensor.kernels.cuda import gather as kernels  # noqa: E402
 
-CC = (9, 0)
+CC = ptx_support.CC
 CASES = [(name, sig) for name, sigs in SIGNATURES.items() for sig in sigs]
 
 # Instructions that show the accumulating kernels update memory atomically.

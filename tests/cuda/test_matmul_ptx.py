@@ -7,29 +7,23 @@ Needs the real CUDA target (skipped under NUMBA_ENABLE_CUDASIM=1) and the toolki
 shared body is an ``inline="always"`` device function, inlined before typing, so no
 device (compute capability lookup) is needed to compile them.
 """
-import os
 import re
 
 import numpy as np
 import pytest
 
-if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-    pytest.skip("compiling PTX needs the real CUDA target, not the simulator", allow_module_level=True)
+import ptx_support  # noqa: E402  (tests/cuda is on sys.path)
 
-try:
-    from numba import cuda
+ptx_support.require_compiler()
 
-    cuda.compile_ptx(lambda a: None, "void(int64[::1])", cc=(9, 0))
-except Exception as exc:  # no numba-cuda, or no CUDA toolkit (NVVM) to compile with
-    pytest.skip(f"cannot compile PTX here: {exc}", allow_module_level=True)
-
+from numba import cuda  # noqa: E402
 from numba.cuda.dispatcher import CUDADispatcher  # noqa: E402
 
 from nbtensor.backends.cuda import matmul as launcher  # noqa: E402
 from nbtensor.core import dtype as dt  # noqa: E402
 from nbtensor.kernels.cuda import matmul as kernels  # noqa: E402
 
-CC = (9, 0)
+CC = ptx_support.CC
 
 
 def test_the_table_covers_every_dtype_the_facade_sends_and_every_kernel():

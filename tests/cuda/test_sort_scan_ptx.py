@@ -5,19 +5,12 @@ GPU: numba-cuda's real compiler type-checks what the simulator runs as plain Pyt
 Needs the real CUDA target (skipped under NUMBA_ENABLE_CUDASIM=1) and the toolkit's NVVM
 (``pip install "cuda-toolkit[nvrtc,nvvm,cudart]"``; skipped without it).
 """
-import os
 
 import pytest
 
-if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-    pytest.skip("compiling PTX needs the real CUDA target, not the simulator", allow_module_level=True)
+import ptx_support  # noqa: E402  (tests/cuda is on sys.path)
 
-try:
-    from numba import cuda
-
-    cuda.compile_ptx(lambda a: None, "void(int64[::1])", cc=(9, 0))
-except Exception as exc:  # no numba-cuda, or no CUDA toolkit (NVVM) to compile with
-    pytest.skip(f"cannot compile PTX here: {exc}", allow_module_level=True)
+ptx_support.require_compiler()
 
 from numba.cuda.dispatcher import CUDADispatcher  # noqa: E402
 
@@ -27,7 +20,7 @@ from nbtensor.backends.cuda.ptx import compile_kernel  # noqa: E402
 from nbtensor.kernels.cuda import scan as scan_kernels  # noqa: E402
 from nbtensor.kernels.cuda import sort as sort_kernels  # noqa: E402
 
-CC = (9, 0)
+CC = ptx_support.CC
 MODULES = {"sort": (sort_kernels, sort_launcher), "scan": (scan_kernels, scan_launcher)}
 CASES = [(module, name, sig) for module, (_, launcher) in MODULES.items()
          for name, sigs in launcher.SIGNATURES.items() for sig in sigs]

@@ -5,8 +5,7 @@ validated and broadcast to the output shape; this module never sees a Tensor.
 import numpy as np
 
 from nbtensor.backends.cpu import tuning
-from nbtensor.core.plan import numel as _numel
-from nbtensor.core.plan import plan, remember, row_major
+from nbtensor.core.plan import elementwise_layout, remember
 
 _KERNELS = {}
 
@@ -70,12 +69,9 @@ def _layout(shape, strides):
     """Plan `shape` over operands with `strides` (output first): (None, input strides) for
     one flat loop, else the arguments of the N-d kernel (shape, strides, row and column
     block). Remembered in _LAYOUTS."""
-    if all(s == strides[0] for s in strides[1:]) and row_major(shape, strides[0]):
-        new_shape, new_strides = (_numel(shape),), [(1,)] * len(strides)
-    else:
-        new_shape, new_strides = plan(shape, list(strides))
-    if len(new_shape) == 1 and new_strides[0][0] == 1 and all(s[0] in (0, 1) for s in new_strides[1:]):
-        layout = (None, tuple(s[0] for s in new_strides[1:]))
+    new_shape, new_strides = elementwise_layout(shape, strides)
+    if new_shape is None:
+        layout = (None, new_strides)
     else:
         nd = len(new_shape)
         inner = new_shape[-1]

@@ -6,8 +6,7 @@ every input contiguous or broadcast, else ``<op>_nd`` over the coalesced shape.
 import numpy as np
 
 from nbtensor.backends.cuda.launch import launch
-from nbtensor.core.plan import numel as _numel
-from nbtensor.core.plan import plan, remember, row_major
+from nbtensor.core.plan import elementwise_layout, remember
 
 __all__ = ["run"]
 
@@ -50,12 +49,9 @@ def run(name, shape, numel, out, inputs):
 
 
 def _layout(shape, strides):
-    if all(s == strides[0] for s in strides[1:]) and row_major(shape, strides[0]):
-        new_shape, new_strides = (_numel(shape),), [(1,)] * len(strides)
-    else:
-        new_shape, new_strides = plan(shape, list(strides))
-    if len(new_shape) == 1 and new_strides[0][0] == 1 and all(s[0] in (0, 1) for s in new_strides[1:]):
-        layout = (None, tuple(s[0] for s in new_strides[1:]))
-    else:
+    new_shape, new_strides = elementwise_layout(shape, strides)
+    if new_shape is None:
+        layout = (None, new_strides)
+    else:  # tuples: numba-cuda passes them by value (arrays it would copy to the GPU)
         layout = (tuple(new_shape), tuple(tuple(s) for s in new_strides))
     return remember(_LAYOUTS, (shape, strides), layout)
