@@ -4,11 +4,12 @@ a contiguous (outer, n, inner) storage. The host side is nbtensor/backends/cuda/
 Each of the outer * inner scanned lines is cut into C chunks of L elements (C = 1: the whole
 line), and a thread walks one chunk serially. Thread t takes chunk c = t // lines of line
 t % lines, so threads side by side take neighbouring lines: their loads coalesce when
-inner > 1. With C = 1 one launch of `<op>` does everything, in the CPU's order. With C > 1
-(few long lines, which would leave the GPU idle): `<op>_chunks` writes each chunk's summary
-(its total, or its running max/min and that element's position), `<op>_carry` turns the C
-summaries of each line into inclusive prefixes (a thread per line, serially), and `<op>`
-scans each chunk again from the previous chunk's prefix. Summaries and prefixes are laid out
+inner > 1. With C = 1 one launch of `<kernel>` does everything, in the CPU's order. With C > 1
+(few long lines, which would leave the GPU idle): `<kernel>_chunks` writes each chunk's
+summary (its total, or its running max/min and that element's position), `<kernel>_carry`
+turns the C summaries of each line into inclusive prefixes (a thread per line, serially),
+and `<kernel>` scans each chunk again from the previous chunk's prefix. The kernels are
+`cumulate` (cumsum, cumprod), `cumextreme` (cummax, cummin) and `logcumsumexp`. Summaries and prefixes are laid out
 as [c * lines + line].
 
 Accumulation: `start` (0 or 1, of the accumulator's type: float64 for float32 data,
@@ -41,76 +42,47 @@ def _chunk(t, lines, outer, n, inner, L):
 
 
 # --------------------------------------------------------------------------- cumsum, cumprod
+# One set of kernels for both: `product` (0 or 1) picks the operation; every thread of a
+# launch takes the same branch.
+@cuda.jit(device=True)
+def _combine(acc, v, product):
+    return acc * v if product else acc + v
+
+
 @cuda.jit(cache=True)
-def cumsum(src, out, outer, n, inner, L, carry, start):
-    """Running sum of each chunk from `start` (first chunks) or the previous chunk's prefix
-    in `carry` (out[e] is rounded into out's dtype at every position)."""
+def cumulate(src, out, outer, n, inner, L, carry, start, product):
+    """Running sum (or product) of each chunk from `start` (first chunks) or the previous
+    chunk's prefix in `carry` (out[e] is rounded into out's dtype at every position)."""
     lines = outer * inner
     for t in range(cuda.grid(1), lines * ((n + L - 1) // L), cuda.gridsize(1)):
         e, m, c = _chunk(t, lines, outer, n, inner, L)
         acc = start if c == 0 else carry[t - lines]
         for _ in range(m):
-            acc += src[e]
+            acc = _combine(acc, src[e], product)
             out[e] = acc
             e += inner
 
 
 @cuda.jit(cache=True)
-def cumsum_chunks(src, sums, outer, n, inner, L, start):
-    """sums[t] = the total of chunk t (from `start`, in the accumulator's type)."""
+def cumulate_chunks(src, sums, outer, n, inner, L, start, product):
+    """sums[t] = the total (or product) of chunk t, from `start`, in the accumulator's type."""
     lines = outer * inner
     for t in range(cuda.grid(1), sums.shape[0], cuda.gridsize(1)):
         e, m, _ = _chunk(t, lines, outer, n, inner, L)
         acc = start
         for _ in range(m):
-            acc += src[e]
+            acc = _combine(acc, src[e], product)
             e += inner
         sums[t] = acc
 
 
 @cuda.jit(cache=True)
-def cumsum_carry(sums, lines):
-    """Each line's chunk totals become inclusive prefix sums, in place."""
+def cumulate_carry(sums, lines, product):
+    """Each line's chunk totals (or products) become inclusive prefixes, in place."""
     for line in range(cuda.grid(1), lines, cuda.gridsize(1)):
         acc = sums[line]
         for e in range(line + lines, sums.shape[0], lines):
-            acc += sums[e]
-            sums[e] = acc
-
-
-@cuda.jit(cache=True)
-def cumprod(src, out, outer, n, inner, L, carry, start):
-    """Running product of each chunk from `start` or the previous chunk's prefix."""
-    lines = outer * inner
-    for t in range(cuda.grid(1), lines * ((n + L - 1) // L), cuda.gridsize(1)):
-        e, m, c = _chunk(t, lines, outer, n, inner, L)
-        acc = start if c == 0 else carry[t - lines]
-        for _ in range(m):
-            acc *= src[e]
-            out[e] = acc
-            e += inner
-
-
-@cuda.jit(cache=True)
-def cumprod_chunks(src, sums, outer, n, inner, L, start):
-    """sums[t] = the product of chunk t (from `start`, in the accumulator's type)."""
-    lines = outer * inner
-    for t in range(cuda.grid(1), sums.shape[0], cuda.gridsize(1)):
-        e, m, _ = _chunk(t, lines, outer, n, inner, L)
-        acc = start
-        for _ in range(m):
-            acc *= src[e]
-            e += inner
-        sums[t] = acc
-
-
-@cuda.jit(cache=True)
-def cumprod_carry(sums, lines):
-    """Each line's chunk products become inclusive prefix products, in place."""
-    for line in range(cuda.grid(1), lines, cuda.gridsize(1)):
-        acc = sums[line]
-        for e in range(line + lines, sums.shape[0], lines):
-            acc *= sums[e]
+            acc = _combine(acc, sums[e], product)
             sums[e] = acc
 
 
@@ -172,12 +144,18 @@ def logcumsumexp_carry(sums, lines):
 
 
 # --------------------------------------------------------------------------- cummax, cummin
+# One set of kernels for both: `smallest` (0: cummax, 1: cummin) picks the comparison.
+@cuda.jit(device=True)
+def _replaces(x, v, smallest):
+    """True when element `x` replaces the running extreme `v`: at least as large (small), or
+    NaN; so ties take the later index and NaN wins and sticks."""
+    return (x <= v if smallest else x >= v) or x != x
+
+
 @cuda.jit(cache=True)
-def cummax(src, values, indices, outer, n, inner, L, carry, carry_at):
-    """Running maximum and the position it was last found at: an element at least as
-    large as the running value (or NaN) replaces it, so ties take the later index and NaN
-    wins and sticks. Chunks after the first start from the previous chunk's prefix
-    (`carry`, `carry_at`)."""
+def cumextreme(src, values, indices, outer, n, inner, L, carry, carry_at, smallest):
+    """Running maximum (minimum) and the position it was last found at. Chunks after the
+    first start from the previous chunk's prefix (`carry`, `carry_at`)."""
     lines = outer * inner
     for t in range(cuda.grid(1), lines * ((n + L - 1) // L), cuda.gridsize(1)):
         e, m, c = _chunk(t, lines, outer, n, inner, L)
@@ -189,7 +167,7 @@ def cummax(src, values, indices, outer, n, inner, L, carry, carry_at):
             at = carry_at[t - lines]
         for j in range(c * L, c * L + m):
             x = src[e]
-            if x >= v or x != x:
+            if _replaces(x, v, smallest):
                 v = x
                 at = j
             values[e] = v
@@ -198,8 +176,8 @@ def cummax(src, values, indices, outer, n, inner, L, carry, carry_at):
 
 
 @cuda.jit(cache=True)
-def cummax_chunks(src, sums, sums_at, outer, n, inner, L):
-    """(sums[t], sums_at[t]) = the running maximum of chunk t at its end and its position."""
+def cumextreme_chunks(src, sums, sums_at, outer, n, inner, L, smallest):
+    """(sums[t], sums_at[t]) = the running extreme of chunk t at its end and its position."""
     lines = outer * inner
     for t in range(cuda.grid(1), sums.shape[0], cuda.gridsize(1)):
         e, m, c = _chunk(t, lines, outer, n, inner, L)
@@ -207,7 +185,7 @@ def cummax_chunks(src, sums, sums_at, outer, n, inner, L):
         at = c * L
         for j in range(c * L, c * L + m):
             x = src[e]
-            if x >= v or x != x:
+            if _replaces(x, v, smallest):
                 v = x
                 at = j
             e += inner
@@ -216,73 +194,14 @@ def cummax_chunks(src, sums, sums_at, outer, n, inner, L):
 
 
 @cuda.jit(cache=True)
-def cummax_carry(sums, sums_at, lines):
-    """Each line's chunk maxima become inclusive prefixes, in place (the same rule: a chunk's
-    maximum replaces the prefix when at least as large, or NaN)."""
+def cumextreme_carry(sums, sums_at, lines, smallest):
+    """Each line's chunk extremes become inclusive prefixes, in place (by the same rule)."""
     for line in range(cuda.grid(1), lines, cuda.gridsize(1)):
         v = sums[line]
         at = sums_at[line]
         for e in range(line + lines, sums.shape[0], lines):
             x = sums[e]
-            if x >= v or x != x:
-                v = x
-                at = sums_at[e]
-            else:
-                sums[e] = v
-                sums_at[e] = at
-
-
-@cuda.jit(cache=True)
-def cummin(src, values, indices, outer, n, inner, L, carry, carry_at):
-    """Running minimum and the position it was last found at: an element at most as large
-    as the running value (or NaN) replaces it, so ties take the later index and NaN wins and
-    sticks. Chunks after the first start from the previous chunk's prefix."""
-    lines = outer * inner
-    for t in range(cuda.grid(1), lines * ((n + L - 1) // L), cuda.gridsize(1)):
-        e, m, c = _chunk(t, lines, outer, n, inner, L)
-        if c == 0:
-            v = src[e]
-            at = 0
-        else:
-            v = carry[t - lines]
-            at = carry_at[t - lines]
-        for j in range(c * L, c * L + m):
-            x = src[e]
-            if x <= v or x != x:
-                v = x
-                at = j
-            values[e] = v
-            indices[e] = at
-            e += inner
-
-
-@cuda.jit(cache=True)
-def cummin_chunks(src, sums, sums_at, outer, n, inner, L):
-    """(sums[t], sums_at[t]) = the running minimum of chunk t at its end and its position."""
-    lines = outer * inner
-    for t in range(cuda.grid(1), sums.shape[0], cuda.gridsize(1)):
-        e, m, c = _chunk(t, lines, outer, n, inner, L)
-        v = src[e]
-        at = c * L
-        for j in range(c * L, c * L + m):
-            x = src[e]
-            if x <= v or x != x:
-                v = x
-                at = j
-            e += inner
-        sums[t] = v
-        sums_at[t] = at
-
-
-@cuda.jit(cache=True)
-def cummin_carry(sums, sums_at, lines):
-    """Each line's chunk minima become inclusive prefixes, in place."""
-    for line in range(cuda.grid(1), lines, cuda.gridsize(1)):
-        v = sums[line]
-        at = sums_at[line]
-        for e in range(line + lines, sums.shape[0], lines):
-            x = sums[e]
-            if x <= v or x != x:
+            if _replaces(x, v, smallest):
                 v = x
                 at = sums_at[e]
             else:

@@ -36,26 +36,16 @@ _TYPES = _FLOATS + ("uint8", "int8", "int16", "int32", "int64")
 _ACC_NAMES = {"float16": "float32", "float32": "float64"}
 
 
-def _sums(name):
-    return {
-        name: [f"void({t}{_A}, {t}{_A}, int64, int64, int64, int64, {_ACC_NAMES.get(t, t)}{_A}, "
-               f"{_ACC_NAMES.get(t, t)})" for t in _TYPES],
-        name + "_chunks": [f"void({t}{_A}, {_ACC_NAMES.get(t, t)}{_A}, int64, int64, int64, int64, "
-                           f"{_ACC_NAMES.get(t, t)})" for t in _TYPES],
-        name + "_carry": [f"void({a}{_A}, int64)" for a in sorted({_ACC_NAMES.get(t, t) for t in _TYPES})],
-    }
-
-
-def _extremes(name):
-    return {
-        name: [f"void({t}{_A}, {t}{_A}, int64{_A}, int64, int64, int64, int64, {t}{_A}, int64{_A})" for t in _TYPES],
-        name + "_chunks": [f"void({t}{_A}, {t}{_A}, int64{_A}, int64, int64, int64, int64)" for t in _TYPES],
-        name + "_carry": [f"void({t}{_A}, int64{_A}, int64)" for t in _TYPES],
-    }
-
-
 SIGNATURES = {
-    **_sums("cumsum"), **_sums("cumprod"), **_extremes("cummax"), **_extremes("cummin"),
+    "cumulate": [f"void({t}{_A}, {t}{_A}, int64, int64, int64, int64, {_ACC_NAMES.get(t, t)}{_A}, "
+                 f"{_ACC_NAMES.get(t, t)}, int64)" for t in _TYPES],
+    "cumulate_chunks": [f"void({t}{_A}, {_ACC_NAMES.get(t, t)}{_A}, int64, int64, int64, int64, "
+                        f"{_ACC_NAMES.get(t, t)}, int64)" for t in _TYPES],
+    "cumulate_carry": [f"void({a}{_A}, int64, int64)" for a in sorted({_ACC_NAMES.get(t, t) for t in _TYPES})],
+    "cumextreme": [f"void({t}{_A}, {t}{_A}, int64{_A}, int64, int64, int64, int64, {t}{_A}, int64{_A}, int64)"
+                   for t in _TYPES],
+    "cumextreme_chunks": [f"void({t}{_A}, {t}{_A}, int64{_A}, int64, int64, int64, int64, int64)" for t in _TYPES],
+    "cumextreme_carry": [f"void({t}{_A}, int64{_A}, int64, int64)" for t in _TYPES],
     "logcumsumexp": [f"void({t}{_A}, {t}{_A}, int64, int64, int64, int64, float64{_A})" for t in _FLOATS],
     "logcumsumexp_chunks": [f"void({t}{_A}, float64{_A}, int64, int64, int64, int64)" for t in _FLOATS],
     "logcumsumexp_carry": [f"void(float64{_A}, int64)"],
@@ -91,21 +81,23 @@ def scan_rows(name, src, outer, n, inner, allocate=None):
     if extreme:
         data, out = (bits(src), bits(values)) if src.dtype == np.bool_ else (src, values)
         carry = allocate(chunks if L < n else 1, data.dtype), allocate(chunks if L < n else 1, np.int64)
+        smallest = int(name == "cummin")
         if L < n:
-            launch(KERNELS, name + "_chunks", chunks, data, *carry, outer, n, inner, L)
-            launch(KERNELS, name + "_carry", lines, *carry, lines)
-        launch(KERNELS, name, chunks, data, out, indices, outer, n, inner, L, *carry)
+            launch(KERNELS, "cumextreme_chunks", chunks, data, *carry, outer, n, inner, L, smallest)
+            launch(KERNELS, "cumextreme_carry", lines, *carry, lines, smallest)
+        launch(KERNELS, "cumextreme", chunks, data, out, indices, outer, n, inner, L, *carry, smallest)
         return values, indices
     if name == "logcumsumexp":
-        acc, extra = np.float64, ()
+        kernel, acc, extra, product = name, np.float64, (), ()
     else:
         if src.dtype == np.bool_:
             raise TypeError(f"{name} of bool: the facade casts bool to an integer type first")
         acc = _ACC.get(src.dtype, src.dtype.type)
-        extra = (acc(0 if name == "cumsum" else 1),)  # the running value's start and type
+        product = (int(name == "cumprod"),)
+        kernel, extra = "cumulate", (acc(product[0]),)  # the running value's start and type
     carry = allocate(chunks if L < n else 1, acc)
     if L < n:
-        launch(KERNELS, name + "_chunks", chunks, src, carry, outer, n, inner, L, *extra)
-        launch(KERNELS, name + "_carry", lines, carry, lines)
-    launch(KERNELS, name, chunks, src, values, outer, n, inner, L, carry, *extra)
+        launch(KERNELS, kernel + "_chunks", chunks, src, carry, outer, n, inner, L, *extra, *product)
+        launch(KERNELS, kernel + "_carry", lines, carry, lines, *product)
+    launch(KERNELS, kernel, chunks, src, values, outer, n, inner, L, carry, *extra, *product)
     return values
