@@ -5,10 +5,10 @@ Pure Python and NumPy on small host arrays; no storage is touched here.
 """
 import numpy as np
 
-from nbtensor.core.plan import merge_dims
+from nbtensor.core.plan import merge_dims, plan
 from nbtensor.core.plan import numel as _numel
 
-__all__ = ["coalesce", "offsets_table", "level", "post_level", "mask_plan"]
+__all__ = ["coalesce", "offsets_table", "level", "post_level", "mask_plan", "along_dim_plan"]
 
 _EMPTY = np.empty(0, np.int64)
 
@@ -61,3 +61,15 @@ def mask_plan(shape, data_strides, mask_strides):
     if not cshape:
         cshape, ds, ms = [1], [0], [0]
     return np.array(cshape, np.int64), np.array([ds, ms], np.int64)
+
+
+def along_dim_plan(plain, index, other, shape, dim):
+    """The walk of `along_dim` over positions of `shape` (operands ``(storage, offset,
+    strides)``): (other's stride along `dim`, the coalesced shape, the strides of plain,
+    index and other, other's along `dim` zeroed: the index supplies that step)."""
+    sd = other[2][dim] if other[2] else 0
+    ostrides = tuple(0 if d == dim else s for d, s in enumerate(other[2]))
+    if not shape:
+        return sd, (1,), [(0,), (0,), (0,)]
+    nshape, nstrides = plan(tuple(shape), [plain[2], index[2], ostrides])
+    return sd, nshape, nstrides

@@ -15,8 +15,7 @@ import numpy as np
 
 from nbtensor.backends.base import ADD, COPY, MUL  # noqa: F401  (the modes callers pass)
 from nbtensor.backends.host import bits, run_split, split_ranges
-from nbtensor.backends.gather_plan import level, mask_plan, post_level
-from nbtensor.core.plan import plan
+from nbtensor.backends.gather_plan import along_dim_plan, level, mask_plan, post_level
 from nbtensor.core.plan import numel as _numel
 
 __all__ = ["indexed", "along_dim", "compress", "masked_fill"]
@@ -88,13 +87,7 @@ def along_dim(plain, index, other, shape, dim, gather, mode=COPY):
     numel = _numel(shape)
     if numel == 0:
         return
-    sd = other[2][dim] if other[2] else 0
-    ostrides = tuple(0 if d == dim else s for d, s in enumerate(other[2]))
-    strides = [plain[2], index[2], ostrides]
-    if shape:
-        nshape, nstrides = plan(tuple(shape), strides)
-    else:
-        nshape, nstrides = (1,), [(0,), (0,), (0,)]
+    sd, nshape, nstrides = along_dim_plan(plain, index, other, shape, dim)
     shape_arr = np.array(nshape, np.int64)
     st = np.array(nstrides, np.int64)
     base = np.array([plain[1], index[1], other[1]], np.int64)

@@ -21,12 +21,11 @@ through float32 by the facade, as on the CPU. Copies that write one destination 
 import numpy as np
 
 from nbtensor.backends.base import ADD, COPY, MUL  # noqa: F401  (the modes callers pass)
-from nbtensor.backends.gather_plan import level, mask_plan, post_level
+from nbtensor.backends.gather_plan import along_dim_plan, level, mask_plan, post_level
 from nbtensor.backends.cuda import allocator, runtime
 from nbtensor.backends.cuda.launch import launch
 from nbtensor.backends.host import bits
 from nbtensor.core.plan import numel as _numel
-from nbtensor.core.plan import plan
 
 __all__ = ["indexed", "along_dim", "compress", "masked_fill", "SIGNATURES"]
 
@@ -173,12 +172,7 @@ def along_dim(plain, index, other, shape, dim, gather, mode=COPY):
     numel = _numel(shape)
     if numel == 0:
         return
-    sd = other[2][dim] if other[2] else 0
-    ostrides = tuple(0 if d == dim else s for d, s in enumerate(other[2]))
-    if shape:
-        nshape, nstrides = plan(tuple(shape), [plain[2], index[2], ostrides])
-    else:
-        nshape, nstrides = (1,), [(0,), (0,), (0,)]
+    sd, nshape, nstrides = along_dim_plan(plain, index, other, shape, dim)
     info = _to_device(_walk_info(nshape, nstrides, (plain[1], index[1], other[1]), numel, sd))
     if mode == COPY:
         launch(KERNELS, "along_dim_gather" if gather else "along_dim_scatter", numel,
