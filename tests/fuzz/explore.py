@@ -142,7 +142,8 @@ def main(argv=None):
     ap.add_argument("--reduce-budget", type=int, default=150)
     ap.add_argument("--examples", type=int, default=3, help="reduced examples per class")
     ap.add_argument("--device", default="cpu",
-                    help="where nbtensor's tensors live: cpu, or guarded (tests/guarded_backend.py)")
+                    help="where nbtensor's tensors live: cpu, guarded (tests/guarded_backend.py), or cuda "
+                         "(a GPU, or Numba's CUDA simulator with NUMBA_ENABLE_CUDASIM=1)")
     a = ap.parse_args(argv)
     if a.device == "guarded":
         import nbtensor
@@ -150,6 +151,12 @@ def main(argv=None):
         from tests import guarded_backend
         guarded_backend.register()
         nbtensor.set_default_device("guarded")
+    elif a.device == "cuda":
+        import nbtensor
+
+        if not nbtensor.cuda.is_available():
+            ap.error("--device cuda needs a GPU, or NUMBA_ENABLE_CUDASIM=1 for Numba's CUDA simulator")
+        nbtensor.set_default_device("cuda")
     t0 = time.monotonic()
     cats = {}
     n = lines_run = 0
