@@ -529,3 +529,13 @@ def test_repr_names_the_device(device):
     assert repr(nbtensor.tensor([1.5], device=device)) == f"tensor([1.5000]{suffix})"
     assert repr(nbtensor.zeros(0, 2, dtype=nbtensor.int64, device=device)) == (
         f"tensor([]{suffix}, size=(0, 2), dtype=nbtensor.int64)")  # torch's order: device, size, dtype
+
+
+def test_numba_cuda_is_imported_only_when_cuda_is_asked_for():
+    # `from numba import cuda` costs ~0.8 s: import nbtensor and CPU work leave it alone
+    import subprocess
+    import sys
+    code = ("import sys, nbtensor; (nbtensor.ones(3) + 1).sum(); print('numba.cuda' in sys.modules); "
+            "nbtensor.cuda.is_available(); print('numba.cuda' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
