@@ -121,6 +121,15 @@ def test_sign_of_nan_and_zero():
     assert not np.signbit(r.cpu().numpy()[:3]).any()
 
 
+def test_unsigned_integer_power_wraps_exactly():
+    # uint8 ** uint8 computed in int64 and wrapped (a float detour loses the low bits: 64 ** 64
+    # is 0 mod 256, (1 + 128) ** 129 is 129); by hand: mod 256 of the exact powers
+    a = nb.tensor([64, 200, 129, 255, 3, 2], dtype=nb.uint8)
+    check(a ** a, np.uint8([0, 0, 129, 255, pow(3, 3, 256), 4]))
+    check(a.to(nb.int16) ** 5, np.int16([pow(v, 5, 1 << 16) - (1 << 16) * (pow(v, 5, 1 << 16) >= 1 << 15)
+                                         for v in (64, 200, 129, 255, 3, 2)]))
+
+
 def test_integer_power_follows_integer_rules():
     check(nb.tensor([2, 1, -1, 0], dtype=nb.int8) ** nb.tensor(128, dtype=nb.uint8), np.int8([0, 1, 1, 0]))
     check(nb.tensor([1, -1, 2, -1, 5]) ** nb.tensor([-1, -3, 2, -2, -1]), np.int64([1, -1, 4, 1, 0]))

@@ -66,17 +66,20 @@ def fmin(x, y):
 
 @helper
 def ipow(x, y):
-    # Integer power by squaring. A negative exponent (only from a tensor: the facade refuses
-    # a negative Python number) gives 1 / x ** -y truncated, as torch: 0 unless x is 1 or -1.
+    # Integer power by squaring, in int64 (wrapping; the store narrows it, as torch's does).
+    # A negative exponent (only from a tensor: the facade refuses a negative Python number)
+    # gives 1 / x ** -y truncated, as torch: 0 unless x is 1 or -1. (int64 throughout:
+    # numba types uint8 - uint8 as uint64, and uint64 with an int64 as float64.)
+    xi = np.int64(x)
     if y < 0:
-        if x == 1:
-            return x
-        if x == -1:
-            return x if y & 1 else -x
-        return x - x
-    result = x - x + 1
-    base = x
-    e = y
+        if xi == 1:
+            return xi
+        if xi == -1:
+            return xi if y & 1 else -xi
+        return np.int64(0)
+    result = np.int64(1)
+    base = xi
+    e = np.int64(y)
     while e > 0:
         if e & 1:
             result = result * base
