@@ -14,6 +14,8 @@ from numba import types
 from numba.cuda import libdevice
 from numba.extending import overload
 
+from nbtensor.kernels.cpu import scalar as cpu_scalar
+
 # np.<name> in an expression of ops.py -> (arity, libdevice's float32 and float64 functions,
 # whether an integer passes through unchanged). Each becomes the function c<name> here.
 _LIBDEVICE = {
@@ -115,13 +117,8 @@ def _sigmoid(x):
 
 
 def logaddexp(x, y):
-    """log(exp(x) + exp(y)) without overflow; equal infinities give themselves, NaN propagates."""
-    if x != x or y != y:
-        return x + y
-    if x == y:
-        return x + 0.6931471805599453
-    m = x if x > y else y
-    return m + np.log1p(np.exp(-abs(x - y)))
+    """log(exp(x) + exp(y)) without overflow (the simulator runs the CPU's helper)."""
+    return cpu_scalar.logaddexp(x, y)
 
 
 @overload(logaddexp, target="cuda")
@@ -137,11 +134,8 @@ def _logaddexp(x, y):
 
 
 def remainder_float(x, y):
-    """torch's remainder: fmod moved to the divisor's sign; a zero keeps fmod's sign."""
-    r = cfmod(x, y)  # noqa: F821
-    if r != 0 and (r < 0) != (y < 0):
-        r += y
-    return r
+    """torch's remainder of floats (the simulator runs the CPU's helper)."""
+    return cpu_scalar.remainder_float(x, y)
 
 
 @overload(remainder_float, target="cuda")
