@@ -143,12 +143,16 @@ def test_out_of_memory_frees_the_cache_then_raises(monkeypatch):
         calls.append(size)
         raise MemoryError("out of memory (simulated)")
 
-    torch.empty(4096, device="cuda")  # leaves a pooled block that the retry frees
+    torch.empty(4096, device="cuda")  # leaves a pooled block of 16384 bytes that the retry frees
+    allocated, reserved = backend.allocator.allocated, backend.allocator.reserved
+    assert reserved - allocated >= 16384
     monkeypatch.setattr(cuda, "device_array", failing)
     with pytest.raises(RuntimeError, match=r"CUDA out of memory. Tried to allocate 1.00 GiB"):
         torch.empty(1 << 28, device="cuda")
-    assert len(calls) == 2 and backend.allocator.reserved >= 0  # tried, emptied the cache, tried again
-    assert not any(backend.allocator._pool.values())
+    assert calls == [1 << 30, 1 << 30]  # tried, emptied the cache, tried again
+    # the failed request is not counted, and the pool went back to the driver
+    assert backend.allocator.allocated == allocated
+    assert backend.allocator.reserved == allocated and not any(backend.allocator._pool.values())
 
 
 def test_d2l_tensors_on_the_gpu():
