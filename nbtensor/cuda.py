@@ -41,17 +41,12 @@ def _backend():
 
 
 def _index(device):
-    """The GPU index a ``device=`` argument of the functions below names."""
-    if device is None:
-        return 0
-    d = device if isinstance(device, _device) else _device(device)
+    """The GPU index a ``device=`` argument of the functions below names (checked as a
+    tensor's placement is: torch's "invalid device ordinal")."""
+    d = _device("cuda", 0) if device is None else device if isinstance(device, _device) else _device(device)
     if d.type != "cuda":
         raise ValueError(f"Expected a cuda device, but got: {d}")
-    index = 0 if d.index is None else d.index
-    if index >= device_count():
-        raise RuntimeError(f"CUDA error: invalid device ordinal: {d} (this machine has "
-                           f"{device_count()} GPU{'s' if device_count() != 1 else ''})")
-    return index
+    return _require_backend(d).index
 
 
 def init():
