@@ -8,7 +8,6 @@ the CPU's (as torch's CUDA generator's are not).
 import threading
 import warnings
 
-import numpy as np
 
 from nbtensor.backends.cuda import runtime
 from nbtensor.backends.cuda.launch import launch
@@ -21,8 +20,8 @@ _states = None
 _seed = None
 
 # The kernel signatures `fill` launches (states, out, n, a, b), for the PTX check.
-SIGNATURES = [(f"{kind}_{t}", (["array", "xoroshiro128p", 1, "C"], ["array", t, 1, "C"], "int64", "float64", "float64"))
-              for kind in ("uniform", "normal") for t in ("float32", "float64")]
+SIGNATURES = [("fill", (["array", "xoroshiro128p", 1, "C"], ["array", t, 1, "C"], "int64", "float64", "float64", "bool"))
+              for t in ("float32", "float64")]
 
 
 def manual_seed(seed):
@@ -53,7 +52,6 @@ def fill(storage, kind, a, b, default_seed):
     if n == 0:
         return
     states = _current_states(default_seed)
-    dtype = np.dtype(storage.dtype).name
-    second = b - a if kind == "uniform" else b
-    launch(_MODULE, f"{kind}_{dtype}", n, states, storage, n, float(a), float(second),
+    scale = b - a if kind == "uniform" else b
+    launch(_MODULE, "fill", n, states, storage, n, float(a), float(scale), kind == "normal",
            blocks=runtime.max_blocks())
