@@ -119,7 +119,7 @@ def _ix_offsets(info, e):
     return _ix_side(info, 0, p, j, q1, q2), _ix_side(info, 1, p, j, q1, q2)
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def indexed_copy(dst, src, info):
     """dst[d] = src[s] (uint storages; a destination written twice keeps one value)."""
     for e in range(cuda.grid(1), info[0], cuda.gridsize(1)):
@@ -127,7 +127,7 @@ def indexed_copy(dst, src, info):
         dst[d] = src[s]
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def indexed_add(dst, src, info):
     """dst[d] += src[s] atomically (dst float32/float64/int32/int64; src may be narrower)."""
     for e in range(cuda.grid(1), info[0], cuda.gridsize(1)):
@@ -135,7 +135,7 @@ def indexed_add(dst, src, info):
         cuda.atomic.add(dst, d, src[s])
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def indexed_mul(dst, src, info):
     """dst[d] *= src[s] atomically, integer dst (int32/int64)."""
     for e in range(cuda.grid(1), info[0], cuda.gridsize(1)):
@@ -143,7 +143,7 @@ def indexed_mul(dst, src, info):
         _mul_int(dst, d, src[s])
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def indexed_mul_f32(dst_bits, src, info):
     """dst[d] *= src[s] atomically, float32 dst given as int32 bits."""
     for e in range(cuda.grid(1), info[0], cuda.gridsize(1)):
@@ -151,7 +151,7 @@ def indexed_mul_f32(dst_bits, src, info):
         _mul_f32(dst_bits, d, src[s])
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def indexed_mul_f64(dst_bits, src, info):
     """dst[d] *= src[s] atomically, float64 dst given as int64 bits."""
     for e in range(cuda.grid(1), info[0], cuda.gridsize(1)):
@@ -190,7 +190,7 @@ def _walk(info, e):
 # 2 = the indexed side with the stride of `dim` set to 0; info[2] is that stride.
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def along_dim_gather(plain, idx, other, info):
     """plain[pos] = other[pos with dim := idx[pos]] (uint storages)."""
     sd = info[2]
@@ -199,7 +199,7 @@ def along_dim_gather(plain, idx, other, info):
         plain[a] = other[c + idx[b] * sd]
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def along_dim_scatter(plain, idx, other, info):
     """other[pos with dim := idx[pos]] = plain[pos] (uint storages; a destination written
     twice keeps one of the values)."""
@@ -209,7 +209,7 @@ def along_dim_scatter(plain, idx, other, info):
         other[c + idx[b] * sd] = plain[a]
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def along_dim_add(plain, idx, other, info):
     """other[pos with dim := idx[pos]] += plain[pos] atomically."""
     sd = info[2]
@@ -218,7 +218,7 @@ def along_dim_add(plain, idx, other, info):
         cuda.atomic.add(other, c + idx[b] * sd, plain[a])
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def along_dim_mul(plain, idx, other, info):
     """other[pos with dim := idx[pos]] *= plain[pos] atomically, integer `other`."""
     sd = info[2]
@@ -227,7 +227,7 @@ def along_dim_mul(plain, idx, other, info):
         _mul_int(other, c + idx[b] * sd, plain[a])
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def along_dim_mul_f32(plain, idx, other_bits, info):
     """The float32 product scatter, `other` given as int32 bits."""
     sd = info[2]
@@ -236,7 +236,7 @@ def along_dim_mul_f32(plain, idx, other_bits, info):
         _mul_f32(other_bits, c + idx[b] * sd, plain[a])
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def along_dim_mul_f64(plain, idx, other_bits, info):
     """The float64 product scatter, `other` given as int64 bits."""
     sd = info[2]
@@ -250,14 +250,14 @@ def along_dim_mul_f64(plain, idx, other_bits, info):
 # the storage, written back modulo the width (what the CPU's wrapping arithmetic gives).
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def widen(src, wide):
     """wide[i] = src[i] (to int32)."""
     for i in range(cuda.grid(1), src.shape[0], cuda.gridsize(1)):
         wide[i] = src[i]
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def narrow(wide, dst_bits, mask):
     """dst_bits[i] = wide[i] & mask, or (wide[i] != 0) when mask is 0 (bool)."""
     for i in range(cuda.grid(1), wide.shape[0], cuda.gridsize(1)):
@@ -298,7 +298,7 @@ def _block_scan(sh, v):
     return incl, total
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def mask_count(mask, info, counts, rows):
     """counts[t] = the number of set mask elements in tile t (rows * blockDim.x positions)."""
     sh = cuda.shared.array(MAX_THREADS, int64)
@@ -318,7 +318,7 @@ def mask_count(mask, info, counts, rows):
             counts[tile] = total
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def scan_counts(counts, ntiles):
     """Exclusive prefix sum of counts[:ntiles] in place, the total into counts[ntiles]. One
     block (any size) walks the counts in block-sized chunks, carrying the running sum."""
@@ -336,7 +336,7 @@ def scan_counts(counts, ntiles):
         counts[ntiles] = carry
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def compress(src, mask, out, info, starts, rows):
     """out[starts[tile] + rank] = the set elements of each tile, in order (uint storages)."""
     sh = cuda.shared.array(MAX_THREADS, int64)
@@ -360,7 +360,7 @@ def compress(src, mask, out, info, starts, rows):
             at += total
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def masked_fill(dst, mask, value, info):
     """dst[pos] = value[0] where mask[pos] is set (uint storages)."""
     v = value[0]
