@@ -86,6 +86,20 @@ def like(x):
     return Like(x) if type(x) is Tensor else None
 
 
+def _wants(x):
+    """True when `x` is a tensor that requires grad: a rule computes no gradient for anything
+    else (torch's ``needs_input_grad``; ``X @ W`` with data `X` skips the product for X)."""
+    if type(x) is not Tensor:
+        return False
+    ag = x._ag
+    return ag is not None and ag.requires_grad
+
+
+def wanted(x):
+    """`x`'s `Like` when it requires grad, else None (no gradient is computed for it)."""
+    return Like(x) if _wants(x) else None
+
+
 def _reads(fn, name):
     """True when the function `fn` reads its argument `name` (so a rule must keep its values)."""
     return fn is not None and any(i.opname.startswith("LOAD_FAST") and i.argval == name
@@ -175,7 +189,7 @@ def _binary(node, dx, dy, names, saves=True, reflected=False):
         x, y = args[0], _arg(args, kwargs, 1, "other")
         if reflected:
             x, y = y, x
-        mx, my = like(x), like(y)
+        mx, my = wanted(x), wanted(y)
         xv = x if keep["x"] or mx is None else None   # (a number is kept: it is no tensor)
         yv = y if keep["y"] or my is None else None
         ov = out if keep["out"] else None
@@ -191,7 +205,7 @@ def _alpha_rule(sign):
     def make(args, kwargs, out):
         x, y = args[0], _arg(args, kwargs, 1, "other")
         scale = sign * kwargs.get("alpha", 1)
-        mx, my = like(x), like(y)
+        mx, my = wanted(x), wanted(y)
         return ("AddBackward0" if sign > 0 else "SubBackward0"), (x, y), lambda g: (
             _for(g, mx), _for(g if scale == 1 else -g if scale == -1 else g * scale, my))
     return make
@@ -217,18 +231,18 @@ def _div(args, kwargs, out):
     x, y = args[0], _arg(args, kwargs, 1, "other")
     if kwargs.get("rounding_mode") is not None:
         return "DivBackward1", (x, y), lambda g: (_zero(g, x), _zero(g, y))
-    return "DivBackward0", (x, y), lambda g: (_for(g / y, x) if _is_tensor(x) else None,
-                                              _for(-g * out / y, y) if _is_tensor(y) else None)
+    return "DivBackward0", (x, y), lambda g: (_for(g / y, x) if _wants(x) else None,
+                                              _for(-g * out / y, y) if _wants(y) else None)
 
 
 def _pow_grads(g, x, y, out):
     gx = gy = None
-    if _is_tensor(x):
+    if _wants(x):
         if _is_tensor(y):
             gx = _for(g * y * x.pow(y - 1), x)
         else:
             gx = _for(g * 0 if y == 0 else g * (2 * x) if y == 2 else g * y * x.pow(y - 1), x)
-    if _is_tensor(y):
+    if _wants(y):
         log_x = x.log() if _is_tensor(x) else math.log(x) if x > 0 else float("nan") if x < 0 else -math.inf
         # torch: where the base is 0 and the exponent >= 0, the exponent's gradient is 0
         term = g * out * log_x
@@ -261,8 +275,8 @@ def _where(args, kwargs, out):
         cond, x, y = args[0], _arg(args, kwargs, 1, "input"), _arg(args, kwargs, 2, "other")
     if x is None:
         return None  # where(condition): the indices
-    return "WhereBackward0", (x, y), lambda g: (_for(g.masked_fill(~cond, 0), x) if _is_tensor(x) else None,
-                                                _for(g.masked_fill(cond, 0), y) if _is_tensor(y) else None)
+    return "WhereBackward0", (x, y), lambda g: (_for(g.masked_fill(~cond, 0), x) if _wants(x) else None,
+                                                _for(g.masked_fill(cond, 0), y) if _wants(y) else None)
 
 
 @rule("masked_fill")
@@ -653,45 +667,49 @@ def _stack(args, kwargs, out):
 @rule("mm")
 def _mm(args, kwargs, out):
     x, y = args[0], _arg(args, kwargs, 1, "mat2")
-    return "MmBackward0", (x, y), lambda g: (g.mm(y.t()) if _is_tensor(x) else None,
-                                             x.t().mm(g) if _is_tensor(y) else None)
+    return "MmBackward0", (x, y), lambda g: (g.mm(y.t()) if _wants(x) else None,
+                                             x.t().mm(g) if _wants(y) else None)
 
 
 @rule("bmm")
 def _bmm(args, kwargs, out):
     x, y = args[0], _arg(args, kwargs, 1, "mat2")
-    return "BmmBackward0", (x, y), lambda g: (g.bmm(y.mT), x.mT.bmm(g))
+    return "BmmBackward0", (x, y), lambda g: (g.bmm(y.mT) if _wants(x) else None,
+                                              x.mT.bmm(g) if _wants(y) else None)
 
 
 @rule("mv")
 def _mv(args, kwargs, out):
     m, v = args[0], _arg(args, kwargs, 1, "vec")
-    return "MvBackward0", (m, v), lambda g: (g.unsqueeze(1) * v.unsqueeze(0), m.t().mv(g))
+    return "MvBackward0", (m, v), lambda g: (g.unsqueeze(1) * v.unsqueeze(0) if _wants(m) else None,
+                                             m.t().mv(g) if _wants(v) else None)
 
 
 @rule("dot", "inner", "vdot")
 def _dot(args, kwargs, out):
     x, y = args[0], _arg(args, kwargs, 1, "other")
-    return "DotBackward0", (x, y), lambda g: (g * y, g * x)
+    return "DotBackward0", (x, y), lambda g: (g * y if _wants(x) else None, g * x if _wants(y) else None)
 
 
 @rule("outer", "ger")
 def _outer(args, kwargs, out):
     x, y = args[0], _arg(args, kwargs, 1, "vec2")
-    return "OuterBackward0", (x, y), lambda g: (g.mv(y), g.t().mv(x))
+    return "OuterBackward0", (x, y), lambda g: (g.mv(y) if _wants(x) else None,
+                                                g.t().mv(x) if _wants(y) else None)
 
 
 def _matmul_grads(g, x, y):
+    want_x, want_y = _wants(x), _wants(y)
     if x.dim() == 2 and y.dim() == 2:  # the common case, in two products
-        return g.mm(y.t()), x.t().mm(g)
+        return g.mm(y.t()) if want_x else None, x.t().mm(g) if want_y else None
     x2 = x.unsqueeze(0) if x.dim() == 1 else x
     y2 = y.unsqueeze(-1) if y.dim() == 1 else y
     if x.dim() == 1:
         g = g.unsqueeze(-2)
     if y.dim() == 1:
         g = g.unsqueeze(-1)
-    gx = sum_to(g.matmul(y2.mT), x2._shape).reshape(x._shape)
-    gy = sum_to(x2.mT.matmul(g), y2._shape).reshape(y._shape)
+    gx = sum_to(g.matmul(y2.mT), x2._shape).reshape(x._shape) if want_x else None
+    gy = sum_to(x2.mT.matmul(g), y2._shape).reshape(y._shape) if want_y else None
     return gx, gy
 
 
@@ -714,8 +732,9 @@ def _addmm(args, kwargs, out):
     c, x, y = args[0], _arg(args, kwargs, 1, "mat1"), _arg(args, kwargs, 2, "mat2")
     beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
     return "AddmmBackward0", (c, x, y), lambda g: (
-        _for(g * beta if beta != 1 else g, c), g.mm(y.t()) * alpha if alpha != 1 else g.mm(y.t()),
-        x.t().mm(g) * alpha if alpha != 1 else x.t().mm(g))
+        _for(g * beta if beta != 1 else g, c) if _wants(c) else None,
+        (g.mm(y.t()) * alpha if alpha != 1 else g.mm(y.t())) if _wants(x) else None,
+        (x.t().mm(g) * alpha if alpha != 1 else x.t().mm(g)) if _wants(y) else None)
 
 
 # ---------------------------------------------------------------- in-place forms
