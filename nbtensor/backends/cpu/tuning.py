@@ -11,9 +11,13 @@ import sys
 # 81 us for that add). Read when numba first loads OpenMP; a value the user set is kept.
 os.environ.setdefault("GOMP_SPINCOUNT", "2000")
 
-# Below this many elements a serial kernel beats the ~2 us cost of starting threads
-# (DESIGN §2 measured the break-even near 3e4; kept conservative for a loaded machine).
-PARALLEL_THRESHOLD = 1 << 16
+# Below this many elements kernels run serially. Alone, threads pay from ~3e4 elements
+# (DESIGN §2), but between matrix products NumPy's OpenBLAS threads are still spinning and
+# take the cores our threads need: in a D2L MLP epoch (784-256-10, batch 256) the 65 536-
+# and 200 704-element ops took 100-150 us each in parallel, and the epoch 119-148 ms at
+# 1 << 16 against 68-87 ms at 1 << 18 (best of 10, three interleaved runs). Above 2.6e5
+# elements the kernel's own time dominates and threads pay even then.
+PARALLEL_THRESHOLD = 1 << 18
 # A forked child runs no parallel (prange) kernel if its parent launched numba's threading
 # layer, other than TBB: GNU OpenMP kills such a child, workqueue's threads did not survive
 # the fork. `_after_fork_in_child` then raises the threshold out of reach.
