@@ -388,3 +388,54 @@ def test_same_dtype_broadcasts_of_contiguous_tensors(name, sa, sb):
         assert result.is_contiguous()
     with pytest.raises(RuntimeError, match="must match the size"):
         getattr(nb, name)(nb.ones(2, 3), nb.ones(4))
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow", "atan2"])
+@pytest.mark.parametrize("dtype", [nb.float32, nb.float64])
+def test_inplace_and_out_of_contiguous_operands(name, dtype):
+    # the in-place / out= fast path: contiguous operands of the target's dtype and shape,
+    # the target at a non-zero offset of a larger storage, or itself an operand
+    np_name = {"div": "divide", "sub": "subtract", "mul": "multiply", "atan2": "arctan2", "pow": "power"}
+    ref = getattr(np, np_name.get(name, name))
+    rng = np.random.default_rng(2)
+    a = rng.random((4, 5)).astype(dtype.np) + 0.5
+    b = rng.random((4, 5)).astype(dtype.np) + 0.5
+    big = np.zeros(23, dtype.np)
+    target = nb.as_tensor(big)[3:].view(4, 5)
+    got = getattr(nb, name)(nb.as_tensor(a), nb.as_tensor(b), out=target)
+    assert got is target
+    check(target, ref(a, b), dtype)
+    assert not big[:3].any()  # nothing written before the view
+    x, y = nb.as_tensor(a.copy()), nb.as_tensor(b.copy())
+    assert getattr(x, name + "_")(y) is x
+    check(x, ref(a, b), dtype)
+    x = nb.as_tensor(a.copy())
+    getattr(x, name + "_")(x)  # the operand is the target itself
+    check(x, ref(a, a), dtype)
+    x, y = nb.as_tensor(a.copy()), nb.as_tensor(b.copy())
+    getattr(nb, name)(x, y, out=y)  # out= is the second operand
+    check(y, ref(a, b), dtype)
+    if name != "atan2":  # (torch's atan2 takes tensors only)
+        x = nb.as_tensor(a.copy())
+        getattr(x, name + "_")(3)  # an int into a float tensor
+        check(x, ref(a, dtype.np.type(3)), dtype)
+
+
+def test_inplace_fast_path_leaves_errors_to_the_general_path():
+    x = nb.ones(3)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        nb.ones(3, dtype=nb.int64).add_(nb.ones(3))  # a float result into an int tensor
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        nb.ones(3, dtype=nb.int64).mul_(1.5)
+    ro = np.ones(3, np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(RuntimeError, match="read-only"):
+        nb.as_tensor(ro).add_(x)
+    v = nb.arange(6.0)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        nb.add(v[:3], x, out=v[1:4])  # out= overlaps an operand without being it
+    check(v, np.arange(6.0))
+    shared = np.arange(6.0, dtype=np.float32)
+    t, u = nb.from_numpy(shared[:4]), nb.from_numpy(shared[2:])
+    with pytest.raises(RuntimeError, match="single memory location"):
+        t.add_(u)  # two views of one NumPy array

@@ -436,9 +436,13 @@ def apply(op, operands, out=None, inplace=False):
     With ``inplace=True`` the result is written into ``operands[0]``; with `out` into `out`.
     Everything is validated before `out` is touched: a call that raises leaves it as it was.
     """
-    fast = _fast_path(op, operands) if out is None and not inplace else None
-    if fast is not None:
-        return fast
+    if inplace or out is not None:
+        if _fast_into(op, operands, operands[0] if inplace else out):
+            return operands[0] if inplace else out
+    else:
+        fast = _fast_path(op, operands)
+        if fast is not None:
+            return fast
     operands = [x if type(x) is Tensor else _as_operand(x, op, i) for i, x in enumerate(operands)]
     if out is not None:
         check_out_tensor(out, op.name)
@@ -609,6 +613,48 @@ def _fast_path(op, operands):
         store = _cpu_allocate(n, result_dtype.np)
         flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, cs, 0, 0, n, 1)
     return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
+
+
+def _fast_into(op, operands, target):
+    """`_fast_path` for an in-place op or an ``out=`` (`target`): writes and returns True when
+    the target and the tensor operands are contiguous CPU tensors of one shape and of the
+    dtype the kernel computes and writes, the other operands are plain numbers, and every
+    tensor operand either is the target's exact memory or shares none of it (so none of
+    torch's overlap, shape or cast errors can arise); else False, touching nothing."""
+    d = target.dtype if type(target) is Tensor else None
+    entry = op.fast.get(d)
+    if (entry is None or entry[1] is not d or target.device is not CPU
+            or not (target._contig or target._contig is None and target.is_contiguous())):
+        return False
+    store = target._storage
+    n = _numel(target._shape)
+    if n >= _cpu_tuning.PARALLEL_THRESHOLD or n == 0 or not store.flags.writeable:
+        return False
+    args = [store, target._offset]
+    for i, x in enumerate(operands):
+        if type(x) is Tensor:
+            if (x.dtype is not d or x.device is not CPU or x._shape != target._shape
+                    or not (x._contig or x._contig is None and x.is_contiguous())):
+                return False
+            xs = x._storage
+            if xs is store:
+                if x._offset != target._offset:
+                    return False
+            elif not (xs.base is None and store.base is None):
+                return False  # (views of one NumPy array: the general path checks the overlap)
+            args += (xs, x._offset, 1)
+        elif i == 0:
+            return False
+        else:
+            number = _fast_number(x, d)
+            if number is None or op.scalar_kernels is not None and x in op.scalar_kernels:
+                return False
+            args += (number, 0, 0)
+    flat = entry[2]
+    if flat is None:
+        flat = entry[2] = _CPU.flat_kernel(entry[0])
+    flat(*args, n, 1)
+    return True
 
 
 _FLT_MAX = float(np.finfo(np.float32).max)
