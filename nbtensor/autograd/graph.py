@@ -21,7 +21,7 @@ class Node:
     __slots__ = ("_name", "_backward", "next_functions", "_n_outputs", "_saves", "_freed",
                  "_pre_hooks", "_retained", "_versions", "__weakref__")
 
-    def __init__(self, name, backward, inputs, n_outputs=1, saves=True):
+    def __init__(self, name, backward, inputs, n_outputs=1, saves=True, saved=None):
         self._name = name
         self._backward = backward
         self.next_functions = tuple([_edge(x) for x in inputs])
@@ -30,8 +30,12 @@ class Node:
         self._freed = False
         self._pre_hooks = None   # output_nr -> hooks registered on that output tensor
         self._retained = None    # output_nr -> tensor whose .grad is kept (retain_grad)
-        # the tensors backward reads (those its rule's closure holds) and their versions now
-        self._versions = [(t, version_of(t)) for t in _saved_tensors(backward)] if saves else ()
+        # the tensors backward reads and their versions now: `saved` when the rule listed
+        # them, else those its closure holds
+        if saves:
+            self._versions = [(t, version_of(t)) for t in (_saved_tensors(backward) if saved is None else saved)]
+        else:
+            self._versions = ()
 
     def name(self):
         return self._name

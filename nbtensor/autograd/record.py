@@ -119,36 +119,50 @@ def _untracked(fn, args, kwargs):
 
 def _plan(name):
     """What recording form `name` takes, worked out once: (name, whether its node keeps
-    tensors, whether it writes into its first argument, the out-of-place form it records as)."""
+    tensors, whether it writes into its first argument, the out-of-place form it records as,
+    whether its results are differentiable)."""
     base = name if name in _OWN_RULE_INPLACE else _inplace_base(name)
-    return name, name not in NO_SAVED, name in _WRITES, base
+    return name, name not in NO_SAVED, name in _WRITES, base, name not in NONDIFFERENTIABLE
 
 
 def record(plan, fn, args, kwargs):
     """Run a form (`plan` from `_plan`; its function `fn`), an argument of which requires
     grad, and record it."""
-    name, saves, writes, base = plan
+    name, saves, writes, base, differentiable = plan
     if kwargs and kwargs.get("out") is not None:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
     if writes:
         return _record_inplace(name, base, fn, args, kwargs)
-    result = _untracked(fn, args, kwargs)
-    if any(result is a for a in args):
-        return result  # (x.contiguous(), x.to(x.dtype), ...: the input itself, already in the graph)
-    if name in NONDIFFERENTIABLE or not _floating(result):
+    state = grad_mode._state  # (_untracked, inlined: this is every recorded op's path)
+    previous = getattr(state, "enabled", True)
+    state.enabled = False
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        state.enabled = previous
+    if not differentiable:
+        return result
+    if type(result) is Tensor:
+        if not result.dtype.is_floating_point:
+            return result
+        for a in args:
+            if a is result:
+                return result  # (x.contiguous(), x.to(x.dtype), ...: the input itself, already in the graph)
+    elif not _floating(result):
         return result
     make_rule = RULES.get(name)
     made = None if make_rule is None else make_rule(args, kwargs, result)
     if made is None:  # a new floating result no rule covers: never drop its gradient silently
         raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "
                                   "arguments yet")
-    node_name, inputs, backward = made
+    node_name, inputs, backward = made[:3]
     node_name = NODE_NAMES.get(name, node_name)
+    saved = made[3] if len(made) > 3 else None
     if type(result) is Tensor:
-        result._ag = AutogradMeta(True, Node(node_name, backward, inputs, 1, saves), 0)
+        result._ag = AutogradMeta(True, Node(node_name, backward, inputs, 1, saves, saved), 0)
     else:
-        attach(result, Node(node_name, backward, inputs, len(result), saves))
+        attach(result, Node(node_name, backward, inputs, len(result), saves, saved))
     return result
 
 
@@ -175,7 +189,8 @@ def _record_inplace(name, base, fn, args, kwargs):
     if made is None:
         raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "
                                   "arguments yet")
-    node_name, inputs, backward = made
+    node_name, inputs, backward = made[:3]
     node_name = NODE_NAMES.get(name, node_name)
-    self._ag = AutogradMeta(grad_fn=Node(node_name, backward, inputs, saves=base not in NO_SAVED))
+    self._ag = AutogradMeta(grad_fn=Node(node_name, backward, inputs, saves=base not in NO_SAVED,
+                                         saved=made[3] if len(made) > 3 else None))
     return result

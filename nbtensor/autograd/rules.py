@@ -2,11 +2,13 @@
 a name and put the tensor first; operators have their own, reflected ones swap operands).
 
 A rule is called after the forward op with ``(args, kwargs, out)`` when `out` is a new
-floating tensor (or holds one), and returns ``(node name, inputs, backward)`` — `inputs` the
+floating tensor (or holds one), and returns ``(node name, inputs, backward[, saved])`` — `inputs` the
 arguments gradients flow to (anything that is not a tensor requiring grad gets none),
 ``backward(grad)`` their gradients in that order (for ops with several outputs,
 ``backward(grads)`` with one entry per output, None for an output nobody used) — or None
 when it does not cover these arguments (the recorder then raises NotImplementedError).
+`saved` lists the tensors backward reads (whose in-place writes make backward raise); without
+it the recorder finds them in backward's closure, which costs more per op.
 Rules are written with nbtensor ops, so they run on every device and are themselves
 recorded under ``create_graph=True``.
 """
@@ -100,6 +102,11 @@ def wanted(x):
     return Like(x) if _wants(x) else None
 
 
+def _tensors(*values):
+    """The tensors among `values` (what a rule's backward reads, for its `saved` list)."""
+    return [v for v in values if type(v) is Tensor]
+
+
 def _reads(fn, name):
     """True when the function `fn` reads its argument `name` (so a rule must keep its values)."""
     return fn is not None and any(i.opname.startswith("LOAD_FAST") and i.argval == name
@@ -127,7 +134,7 @@ def _unary(node, derivative, saves=True, names=()):
     def make(args, kwargs, out):
         x = args[0]
         meta, xv, ov = like(x), x if keep_x else None, out if keep_out else None
-        return node, (x,), lambda g: (_for(derivative(g, xv, ov), meta),)
+        return node, (x,), lambda g: (_for(derivative(g, xv, ov), meta),), _tensors(xv, ov)
     rule(*names, saves=saves and (keep_x or keep_out))(make)
 
 
@@ -196,8 +203,8 @@ def _binary(node, dx, dy, names, saves=True, reflected=False):
         grads = lambda g: (_for(dx(g, xv, yv, ov), mx) if mx is not None and dx else None,  # noqa: E731
                            _for(dy(g, xv, yv, ov), my) if my is not None and dy else None)
         if reflected:
-            return node, (y, x), lambda g: grads(g)[::-1]
-        return node, (x, y), grads
+            return node, (y, x), lambda g: grads(g)[::-1], _tensors(xv, yv, ov)
+        return node, (x, y), grads, _tensors(xv, yv, ov)
     rule(*names, saves=saves)(make)
 
 
