@@ -187,6 +187,9 @@ def test_products_of_partial_views(rng):
     b = base.cpu().numpy()
     check_ref(nt.mm(top, base.t()), Ref.einsum("ij,kj->ik", b[:2], b), np.float64)
     check_ref(base[1:3] @ base[2], Ref.einsum("ij,j->i", b[1:3], b[2]), np.float64)
+    # row-major and transposed views that start inside the storage
+    check_ref(base[1:3] @ base.t()[:, 1:4], Ref.einsum("ij,kj->ik", b[1:3], b[1:4]), np.float64)
+    check_ref(base.t()[:, 2:4].mm(base[2:4]), Ref.einsum("ji,jk->ik", b[2:4], b[2:4]), np.float64)
 
 
 @pytest.mark.cpu_only  # read-only memory shared with a NumPy array (as_tensor copies elsewhere)

@@ -324,8 +324,47 @@ def _check_dot(a, b, fname="dot"):
 
 
 # ---------------------------------------------------------------- products
+_FAST_PRODUCT_DTYPES = (dt.float32, dt.float64)
+
+
+def _matrix_view(t):
+    """`t` (2-D, on the CPU) as an ndarray over its storage when it is row-major or a
+    transposed row-major matrix (what x and x.t() give); else None."""
+    n, k = t._shape
+    s0, s1 = t._strides
+    if s1 == 1 and s0 == k:
+        return t._storage[t._offset:t._offset + n * k].reshape(n, k)
+    if s0 == 1 and s1 == n:
+        return t._storage[t._offset:t._offset + n * k].reshape(k, n).T
+    return None
+
+
+def _fast_matrix_product(a, b):
+    """``a @ b`` for two float32 or float64 CPU matrices of one dtype laid out as `_matrix_view`
+    takes them, multiplying over k > 1 (k == 1 is an outer product: see `_matmul`) into a
+    non-empty result: one BLAS call into a fresh storage. None for anything else (the general
+    path checks and raises)."""
+    if (type(a) is not Tensor or type(b) is not Tensor or a.dtype is not b.dtype
+            or a.dtype not in _FAST_PRODUCT_DTYPES or a.device is not CPU or b.device is not CPU
+            or len(a._shape) != 2 or len(b._shape) != 2):
+        return None
+    (n, k), (k2, p) = a._shape, b._shape
+    if k != k2 or k < 2 or n == 0 or p == 0:
+        return None
+    x, y = _matrix_view(a), _matrix_view(b)
+    if x is None or y is None:
+        return None
+    store = np.empty(n * p, a.dtype.np)
+    np.matmul(x, y, out=store.reshape(n, p))
+    return make(store, 0, (n, p), (p, 1), a.dtype)
+
+
 def mm(input, mat2, *, out=None):
     """Matrix product of two 2-D tensors (n x k) @ (k x p) -> (n x p)."""
+    if out is None:
+        fast = _fast_matrix_product(input, mat2)
+        if fast is not None:
+            return fast
     device = check_args("mm", ("input", "mat2"), (input, mat2), out)
     shape = _check_mm(input._shape, mat2._shape)
     if isinstance(out, Tensor):
@@ -392,6 +431,10 @@ def vdot(input, other, *, out=None):
 def matmul(input, other, *, out=None):
     """torch's matmul: dot for 1-D @ 1-D, matrix-vector and vector-matrix products, mm for
     2-D, and batched products that broadcast the leading (batch) dimensions."""
+    if out is None:
+        fast = _fast_matrix_product(input, other)
+        if fast is not None:
+            return fast
     device = check_args("matmul", ("input", "other"), (input, other), out)
     da, db = input.dim(), other.dim()
     if da == 0 or db == 0:
