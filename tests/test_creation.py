@@ -513,6 +513,20 @@ def test_fill_and_zero():
         nbtensor.zeros(2).fill_(nbtensor.tensor([4.0]))
     e = nbtensor.zeros(0, 3)
     assert e.fill_(1) is e
+    r = nbtensor.arange(1.0, 9.0)
+    r[2:5].zero_()  # a contiguous view inside its storage: only its elements
+    assert r.tolist() == [1, 2, 0, 0, 0, 6, 7, 8]
+    h = nbtensor.ones(2, 2, dtype=nbtensor.float16).zero_()
+    assert h.dtype is nbtensor.float16 and h.tolist() == [[0, 0], [0, 0]]
+
+
+@pytest.mark.cpu_only  # read-only memory shared with a NumPy array
+def test_zero_of_read_only_memory_raises():
+    frozen = np.ones(3, np.float32)
+    frozen.flags.writeable = False
+    with pytest.raises(RuntimeError, match="read-only"):
+        nbtensor.from_numpy(frozen).zero_()
+    assert (frozen == 1).all()
 
 
 def test_random_integer_fill():

@@ -25,6 +25,8 @@ from nbtensor.core.size import Size
 from nbtensor.dispatch import dispatcher as forms
 
 _cpu_tuning = backend_for(CPU).tuning  # the CPU fast paths below: when threads would pay
+_cpu_backend = backend_for(CPU)
+_CPU_POOLED_FROM = _cpu_backend.pooled_from  # bytes: smaller CPU storage is plain np.empty
 
 __all__ = ["Tensor"]
 
@@ -113,7 +115,9 @@ def allocate(n, dtype, shape=None, device=CPU):
         raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape or (n,))}")
     try:
         if device is CPU:
-            return np.empty(n, dtype=dtype.np)
+            if nbytes < _CPU_POOLED_FROM:
+                return np.empty(n, dtype=dtype.np)
+            return _cpu_backend.allocate(n, dtype.np)  # large: from the caching allocator
         return backend_for(device).allocate(n, dtype.np)
     except (MemoryError, ValueError):
         raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} "
@@ -607,6 +611,12 @@ class Tensor:
                     f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions.")
             check_writable(self)
             return copy_into(self, value)  # a tensor value is cast like copy_ (wraps, no check)
+        store = self._storage
+        if (value == 0 and (type(value) is int or type(value) is float) and type(store) is np.ndarray
+                and store.flags.writeable and (self._contig or self._contig is None and self.is_contiguous())):
+            # zero_() of a contiguous CPU tensor (every optimizer step's grad.zero_()): NumPy's memset
+            store[self._offset:self._offset + _numel(self._shape)] = 0
+            return self
         check_writable(self, internal_overlap=False)  # torch fills an expanded tensor with a number
         if self.dtype is dt.float16 and _numel(self._shape) != 1:
             # torch's fill refuses a number beyond half's range, except into a single element
