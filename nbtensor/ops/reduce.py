@@ -23,7 +23,7 @@ from nbtensor.backends.host import from_host, host_array
 from nbtensor.ops.creation import _wrap
 from nbtensor.ops.elementwise import _FLT_MAX, OPS_BY_NAME, apply
 from nbtensor.dispatch.out import check_out_cast, check_out_dtype, check_out_tensor, resize_out
-from nbtensor.core.plan import contiguous_strides
+from nbtensor.core.plan import contiguous_strides, remember
 from nbtensor.dispatch.tensor import Tensor, _numel, check_writable, common_device, copy_into, make, wrap_dim
 from nbtensor.core.return_types import return_type
 from nbtensor.core.device import CPU
@@ -260,8 +260,61 @@ def _acc(d):
     return dt.float64 if d.is_floating_point else dt.int64
 
 
+# (shape, dim, keepdim, dtype) -> what `_fast_sum` needs for a contiguous CPU input, or None
+# where the general path decides (memoised: the small-tensor cost is in the planning)
+_SUM_PLANS = {}
+_FAST_SUM_DTYPES = (dt.float32, dt.float64, dt.int64)
+
+
+def _sum_plan(shape, dim, keepdim, dtype):
+    """(result shape, its strides, K, R, row stride) when summing a row-major tensor of
+    `shape` over `dim` reduces trailing dimensions serially to a non-empty result; else None."""
+    try:
+        dims = reduction_dims(dim, len(shape))
+    except (IndexError, RuntimeError, TypeError):
+        return None  # the general path raises
+    ndim = len(shape)
+    if dims and dims[0] != ndim - len(dims):
+        return None
+    K, R = _numel(shape[:ndim - len(dims)]), _numel(shape[ndim - len(dims):])
+    if K == 0 or R == 0 or _CPU.parallel(K * R):
+        return None
+    out_shape = _out_shape(shape, dims, keepdim)
+    return out_shape, contiguous_strides(out_shape), K, R, (R if K > 1 else 1)
+
+
+def _fast_sum(input, dim, keepdim):
+    """`sum` of a contiguous float32, float64 or int64 CPU tensor over trailing dimensions
+    (the planning memoised per shape); None for anything else."""
+    d = input.dtype
+    if d not in _FAST_SUM_DTYPES or input.device is not CPU or not (
+            input._contig or input._contig is None and input.is_contiguous()):
+        return None
+    if type(dim) is list:
+        dim = tuple(dim)
+    key = (input._shape, dim, keepdim, d)
+    try:
+        plan = _SUM_PLANS[key]
+    except KeyError:
+        plan = remember(_SUM_PLANS, key, _sum_plan(input._shape, dim, keepdim, d))
+    except TypeError:
+        return None  # (an unhashable dim: the general path says what is wrong with it)
+    if plan is None:
+        return None
+    shape, strides, K, R, sk = plan
+    values = np.empty(K, np.int64 if d is dt.int64 else np.float64)
+    _CPU.launch("reduce", "sum_reduce", input._storage, input._offset, K, R, sk, 1, values)
+    if d is dt.float32:
+        values = _narrowed(values, d)
+    return make(values, 0, shape, strides, d)
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum over `dim` (all elements when None); integers accumulate in int64."""
+    if dtype is None and out is None and type(input) is Tensor:
+        fast = _fast_sum(input, dim, keepdim)
+        if fast is not None:
+            return fast
     d = _sum_dtype(input, dtype, out, "sum")
     x = input if input.dtype is d else input.to(d)
     dims = reduction_dims(dim, input.dim())
