@@ -1,6 +1,7 @@
 """Creating tensors (SPEC §2): dtype inference, sizes, dtype=/device=, *_like, new_*,
 the legacy constructor, seeded random creators and the in-place fills; bad dtype and
 device arguments (SPEC §10, §12)."""
+import math
 import re
 
 import numpy as np
@@ -516,6 +517,7 @@ def test_fill_and_zero():
     r = nbtensor.arange(1.0, 9.0)
     r[2:5].zero_()  # a contiguous view inside its storage: only its elements
     assert r.tolist() == [1, 2, 0, 0, 0, 6, 7, 8]
+    assert math.copysign(1, nbtensor.ones(2).fill_(-0.0)[1].item()) == -1  # the sign of zero kept
     h = nbtensor.ones(2, 2, dtype=nbtensor.float16).zero_()
     assert h.dtype is nbtensor.float16 and h.tolist() == [[0, 0], [0, 0]]
 

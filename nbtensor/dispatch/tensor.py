@@ -615,7 +615,7 @@ class Tensor:
         if (value == 0 and (type(value) is int or type(value) is float) and type(store) is np.ndarray
                 and store.flags.writeable and (self._contig or self._contig is None and self.is_contiguous())):
             # zero_() of a contiguous CPU tensor (every optimizer step's grad.zero_()): NumPy's memset
-            store[self._offset:self._offset + _numel(self._shape)] = 0
+            store[self._offset:self._offset + _numel(self._shape)] = value  # (-0.0 stays -0.0)
             return self
         check_writable(self, internal_overlap=False)  # torch fills an expanded tensor with a number
         if self.dtype is dt.float16 and _numel(self._shape) != 1:

@@ -567,14 +567,16 @@ _cpu_tuning = _CPU.tuning
 
 def _fast_path(op, operands):
     """The per-op floor for the common case: contiguous inputs of one dtype and shape, or a
-    contiguous tensor and Python numbers (a ternary op's third operand: a number); everything
-    else returns None."""
+    contiguous tensor and Python numbers (a ternary op's third operand: a number); other
+    layouts of one dtype go to `_layout_fast_path`; everything else returns None."""
     a = operands[0]
     if type(a) is not Tensor:
         return None
     entry = op.fast.get(a.dtype)
-    if entry is None or a.device is not CPU or not (a._contig or a._contig is None and a.is_contiguous()):
+    if entry is None or a.device is not CPU:
         return None
+    if not (a._contig or a._contig is None and a.is_contiguous()):
+        return _layout_fast_path(op, entry, operands) if op.arity <= 2 else None
     n = _numel(a._shape)
     if n >= _cpu_tuning.PARALLEL_THRESHOLD or n == 0:
         return None
@@ -588,10 +590,10 @@ def _fast_path(op, operands):
         return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
     b = operands[1]
     if type(b) is Tensor:
-        if b.dtype is not a.dtype or b.device is not CPU or not (b._contig or b._contig is None and b.is_contiguous()):
+        if b.dtype is not a.dtype or b.device is not CPU:
             return None
-        if b._shape != a._shape:
-            return _broadcast_fast_path(entry, a, b) if op.arity == 2 else None
+        if b._shape != a._shape or not (b._contig or b._contig is None and b.is_contiguous()):
+            return _layout_fast_path(op, entry, operands) if op.arity == 2 else None
         bs, bo, sb = b._storage, b._offset, 1
     else:
         bs = _fast_number(b, a.dtype)
@@ -638,8 +640,8 @@ def _fast_into(op, operands, target):
                 return False
             xs = x._storage
             if xs is store:
-                if x._offset != target._offset:
-                    return False
+                if x._offset != target._offset or x._strides != target._strides:
+                    return False  # (torch's partial-overlap check compares strides too)
             elif not (xs.base is None and store.base is None):
                 return False  # (views of one NumPy array: the general path checks the overlap)
             args += (xs, x._offset, 1)
@@ -678,31 +680,59 @@ def _fast_number(x, d):
 _INT64 = 1 << 63
 
 
-# (shape of a, shape of b) -> (result shape, numel, result strides, a's and b's broadcast
-# strides) for contiguous operands; None when the shapes do not broadcast.
-_BROADCASTS = {}
+# (shape and strides of a[, of b, or None for a number]) -> (result shape, numel, result
+# strides, a's and b's broadcast strides); None when the shapes do not broadcast.
+_LAYOUT_PLANS = {}
 
 
-def _broadcast_fast_path(entry, a, b):
-    """Two contiguous tensors of one dtype and different shapes (``x - x.max(1, keepdim=True)``):
-    the broadcast is worked out once per pair of shapes and the dtype checks are skipped."""
-    key = (a._shape, b._shape)
-    bc = _BROADCASTS.get(key, False)
-    if bc is False:
-        try:
-            shape = broadcast_shapes(a._shape, b._shape)
-        except RuntimeError:
-            bc = None  # the general path raises torch's error
+def _layout_fast_path(op, entry, operands):
+    """One or two CPU tensors of one dtype in any layout (broadcast, transposed, expanded —
+    ``x - x.max(1, keepdim=True)``, a gradient expanded by sum's backward), or a tensor and a
+    Python number: the broadcast and torch's output layout are worked out once per layout
+    and the dtype checks are skipped. None where the general path must decide."""
+    a = operands[0]
+    if len(operands) == 1:
+        key, b = (a._shape, a._strides), None
+    else:
+        b = operands[1]
+        if type(b) is Tensor:
+            if b.dtype is not a.dtype or b.device is not CPU:
+                return None
+            key = (a._shape, a._strides, b._shape, b._strides)
+            bs, bo = b._storage, b._offset
         else:
-            bc = (shape, _numel(shape), contiguous_strides(shape),
-                  broadcast_strides(a._shape, a._strides, shape), broadcast_strides(b._shape, b._strides, shape))
-        remember(_BROADCASTS, key, bc)
-    if bc is None or bc[1] == 0:
+            bs = _fast_number(b, a.dtype)
+            if bs is None or op.scalar_kernels is not None and b in op.scalar_kernels:
+                return None
+            key, bo = (a._shape, a._strides, None), 0
+    plan = _LAYOUT_PLANS.get(key, False)
+    if plan is False:
+        plan = remember(_LAYOUT_PLANS, key, _layout_plan(op, operands))
+    if plan is None or plan[1] == 0:
         return None
-    shape, n, strides, sa, sb = bc
+    shape, n, strides, sa, sb = plan
     store = _cpu_allocate(n, entry[1].np)
-    _CPU.elementwise(entry[0], shape, n, (store, 0, strides), [(a._storage, a._offset, sa), (b._storage, b._offset, sb)])
-    return make_contiguous(store, 0, shape, strides, entry[1])
+    ins = [(a._storage, a._offset, sa)] if b is None else [(a._storage, a._offset, sa), (bs, bo, sb)]
+    _CPU.elementwise(entry[0], shape, n, (store, 0, strides), ins)
+    return make(store, 0, shape, strides, entry[1])
+
+
+def _layout_plan(op, operands):
+    """`_layout_fast_path`'s plan for these operands' layouts (see `_LAYOUT_PLANS`)."""
+    tensors = [x for x in operands if type(x) is Tensor]
+    try:
+        shape = broadcast_shapes(*[x._shape for x in tensors])
+    except RuntimeError:
+        return None  # the general path raises torch's error
+    strides = _output_strides(op, operands, shape) or contiguous_strides(shape)
+    sa = broadcast_strides(operands[0]._shape, operands[0]._strides, shape)
+    if len(operands) == 1:
+        sb = None
+    elif len(tensors) == 2:
+        sb = broadcast_strides(operands[1]._shape, operands[1]._strides, shape)
+    else:
+        sb = (0,) * len(shape)
+    return shape, _numel(shape), strides, sa, sb
 
 
 def _prepare_fast_paths():
