@@ -11,9 +11,11 @@ from nbtensor.core.dtype import (bool, uint8, int8, int16, int32, int64, float16
 from nbtensor.core.dtype import int32 as int, int64 as long, float16 as half, float32 as float, float64 as double
 from nbtensor.core.dtype import int16 as short
 from nbtensor.core.device import device, get_default_device, set_default_device
+from nbtensor.core.device import CPU as _CPU
 from nbtensor.core.plan import broadcast_shapes as _broadcast_shapes
 from nbtensor.core.size import Size
 from nbtensor.dispatch import dispatcher as _dispatcher
+from nbtensor.backends.base import backend_for as _backend_for
 from nbtensor.dispatch.tensor import Tensor
 # Every op module registers its functions, methods and operators with the dispatcher;
 # `install` below puts them all in place at once (the order of these imports is free).
@@ -57,6 +59,14 @@ def ravel(input):
 def adjoint(input):
     """The last two dimensions swapped (a view)."""
     return input.adjoint()
+
+
+def empty_cache():
+    """Free the memory of dead tensors that the CPU's caching allocator keeps for reuse
+    (buffers of 1 MiB or more; see docs/design.md): every pooled block that no tensor,
+    NumPy array, view or DLPack consumer still uses goes back to the system.
+    ``nbtensor.cuda.empty_cache()`` does the same for the GPU's memory."""
+    _backend_for(_CPU).empty_cache()
 
 
 def broadcast_shapes(*shapes):

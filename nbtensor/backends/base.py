@@ -146,6 +146,14 @@ class Backend:
         """The storage whose memory `storage` reinterprets (``reinterpret``), or None."""
         return getattr(storage, "base", None)
 
+    def allocator_references(self, buffer):
+        """How many references the backend's allocator itself holds on `buffer` (a block it
+        keeps for reuse while arrays view it); they do not count as sharing its memory."""
+        return 0
+
+    def empty_cache(self):
+        """Free the memory the backend's allocator keeps for reuse (no tensor holds it)."""
+
 
 _BACKENDS = {}        # device type -> backend
 _STORAGE_TYPES = {}   # storage type -> device

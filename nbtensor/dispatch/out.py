@@ -43,11 +43,13 @@ def _sole_owner(storage):
 def _bases_unshared(storage):
     """True when every array `storage` views (its `.base` chain) is referenced only by the
     next one down: a view of a temporary (tensor() reshapes its array) is fine."""
-    base_of = _ndarray_base if type(storage) is np.ndarray else backend_for(device_of(storage)).base_of
+    backend = backend_for(device_of(storage))
+    base_of = _ndarray_base if type(storage) is np.ndarray else backend.base_of
     base = base_of(storage)
     while base is not None:
-        # the reference from the array it bases, the loop variable's and getrefcount's
-        if base is _FOREIGN or sys.getrefcount(base) > 3:
+        # the reference from the array it bases, the loop variable's and getrefcount's, and
+        # the allocator's own when it pools the block (CPU storage of 1 MiB or more)
+        if base is _FOREIGN or sys.getrefcount(base) > 3 + backend.allocator_references(base):
             return False
         base = base_of(base)
     return True

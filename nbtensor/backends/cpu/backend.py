@@ -1,19 +1,31 @@
 """The CPU backend: storage is a 1-D NumPy array, kernels are Numba's (element-wise in
 `elementwise`, indexed data movement in `gather`, the rendered kernel families through
-`nbtensor.kernels.cpu.loader`), BLAS/LAPACK are NumPy's."""
+`nbtensor.kernels.cpu.loader`), BLAS/LAPACK are NumPy's; large storage comes from the caching
+allocator in `allocator`."""
 import importlib
 
 import numpy as np
 
 from nbtensor.backends import base as _backend
-from nbtensor.backends.cpu import gather, tuning
+from nbtensor.backends.cpu import allocator, gather, tuning
 from nbtensor.backends.cpu import elementwise as cpu_elementwise
 
 class CPUBackend(_backend.Backend):
     """The CPU's primitives: storage is a 1-D NumPy array; kernels are Numba's (`run`, the
     kernel families loaded by `kernels.cpu.loader`); see `backends.base.Backend`."""
 
-    allocate = staticmethod(np.empty)  # (n, np_dtype): the fast paths call it directly
+    # (n, np_dtype): the fast paths call it directly. Below `pooled_from` bytes it is
+    # np.empty; from there on the caching allocator's (see `allocator`).
+    allocate = staticmethod(allocator.allocate)
+    pooled_from = allocator.THRESHOLD
+
+    @staticmethod
+    def empty_cache():
+        allocator.default().empty_cache()
+
+    @staticmethod
+    def allocator_references(array):
+        return allocator.default().references(array)
 
     @staticmethod
     def from_host(array):
@@ -70,6 +82,7 @@ class CPUBackend(_backend.Backend):
             return True
         if a.base is None and b.base is None:
             return False  # two arrays that own their memory never share it
+        # (pooled storage is a view of its block: NumPy's bounds check decides)
         return np.may_share_memory(a, b)
 
     @staticmethod

@@ -17,19 +17,10 @@ import weakref
 
 import numpy as np
 
+from nbtensor.backends.binning import block_size
 from nbtensor.backends.cuda import runtime
 
 __all__ = ["CachingAllocator", "block_size", "default"]
-
-_SMALL = 1 << 20  # below: 512-byte steps; above: four sizes per power of two
-
-
-def block_size(nbytes):
-    """The size of the block that holds `nbytes` (at least 512 bytes)."""
-    if nbytes <= _SMALL:
-        return max(512, (nbytes + 511) // 512 * 512)
-    step = 1 << (nbytes.bit_length() - 3)  # a quarter of the power of two below
-    return (nbytes + step - 1) // step * step
 
 
 def _format_bytes(n):
