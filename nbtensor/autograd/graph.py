@@ -24,7 +24,7 @@ class Node:
     def __init__(self, name, backward, inputs, n_outputs=1, saves=True, saved=None):
         self._name = name
         self._backward = backward
-        self.next_functions = tuple([_edge(x) for x in inputs])
+        self.next_functions = tuple(map(_edge, inputs))
         self._n_outputs = n_outputs
         self._saves = saves
         self._freed = False

@@ -99,7 +99,11 @@ def _wants(x):
 
 def wanted(x):
     """`x`'s `Like` when it requires grad, else None (no gradient is computed for it)."""
-    return Like(x) if _wants(x) else None
+    if type(x) is Tensor:
+        ag = x._ag  # (`_wants`, inlined: every recorded element-wise op calls this)
+        if ag is not None and ag.requires_grad:
+            return Like(x)
+    return None
 
 
 def _tensors(*values):
