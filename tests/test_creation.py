@@ -197,10 +197,17 @@ def test_full_dtype_inference():
 @pytest.mark.cpu_only  # CPU identity: device, legacy CPU classes, repr, pointers
 def test_default_dtype_governs_float_creators():
     assert nbtensor.get_default_dtype() is F32
+    assert nbtensor.zeros(2, 3).dtype is F32 and nbtensor.ones((2, 3)).dtype is F32
     try:
         nbtensor.set_default_dtype(F64)
         assert nbtensor.tensor([1.5]).dtype is F64
         assert nbtensor.zeros(2).dtype is F64
+        for creator, value in ((nbtensor.zeros, 0), (nbtensor.ones, 1), (nbtensor.empty, None)):
+            for size in ((2, 3), ((2, 3),)):  # sizes seen before under float32 (memoised shapes)
+                made = creator(*size)
+                assert made.dtype is F64 and made.shape == (2, 3) and made.is_contiguous()
+                if value is not None:
+                    assert (made.numpy() == value).all()
         assert nbtensor.arange(0.0, 1.0, 0.5).dtype is F64
         assert nbtensor.rand(2).dtype is F64
         assert nbtensor.tensor([1, 2]).dtype is I64

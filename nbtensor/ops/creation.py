@@ -8,8 +8,9 @@ import numpy as np
 from nbtensor.core import dtype as dt
 from nbtensor.backends.base import backend_for, seed_devices
 from nbtensor.backends.host import from_host, host_array
+from nbtensor.core import device as device_module
 from nbtensor.core.device import CPU, to_device
-from nbtensor.core.plan import contiguous_strides
+from nbtensor.core.plan import contiguous_strides, remember
 from nbtensor.core.size import Size
 from nbtensor.dispatch.tensor import requiring_grad, Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
 from nbtensor.ops.views import parse_sizes
@@ -141,6 +142,10 @@ def _filled(sizes, value, dtype, device):
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """An uninitialised tensor of the given size."""
+    if dtype is None and device is None and out is None and not requires_grad and not kwargs:
+        plain = _plain_filled(size, None)
+        if plain is not None:
+            return plain
     sizes = _size_args(size, kwargs, "empty")
     result = _into(out, empty_tensor(sizes, _resolve(_out_dtype(dtype, out), device), to_device(device)))
     return requiring_grad(result) if requires_grad else result
@@ -155,8 +160,48 @@ def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
     return requiring_grad(result) if requires_grad else result
 
 
+# positional sizes (ints, or one tuple of ints) -> (shape, strides, numel), for `_plain_filled`
+_PLAIN_SHAPES = {}
+_SMALL_STORAGE = 1 << 17  # elements: under the CPU allocator's pooling threshold at any itemsize
+
+
+def _plain_filled(size, value):
+    """``zeros(*size)``/``ones(*size)``/``empty(*size)`` (`value` None) with nothing but
+    positional sizes, of a small tensor in the default dtype on the default device when that
+    is the CPU: the sizes are parsed once per `size` and the storage is one NumPy call; None
+    for anything else (the general path)."""
+    if device_module.get_default_device() is not CPU:
+        return None
+    try:
+        plan = _PLAIN_SHAPES[size]
+    except KeyError:
+        try:
+            shape = _sizes(size)
+        except (TypeError, RuntimeError):
+            return None  # the general path raises
+        n = math.prod(shape)
+        plan = remember(_PLAIN_SHAPES, size, (shape, contiguous_strides(shape), n) if n < _SMALL_STORAGE else None)
+    except TypeError:
+        return None  # (unhashable sizes: a list)
+    if plan is None:
+        return None
+    shape, strides, n = plan
+    dtype = dt.get_default_dtype()
+    if value == 0:
+        store = np.zeros(n, dtype.np)
+    else:
+        store = np.empty(n, dtype.np)
+        if value is not None:
+            store.fill(value)  # (np.ones is Python code around this)
+    return make(store, 0, shape, strides, dtype)
+
+
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of zeros."""
+    if dtype is None and device is None and out is None and not requires_grad and not kwargs:
+        plain = _plain_filled(size, 0)
+        if plain is not None:
+            return plain
     sizes = _size_args(size, kwargs, "zeros")
     result = _into(out, _filled(sizes, 0, _resolve(_out_dtype(dtype, out), device), to_device(device)))
     return requiring_grad(result) if requires_grad else result
@@ -164,6 +209,10 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwarg
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of ones."""
+    if dtype is None and device is None and out is None and not requires_grad and not kwargs:
+        plain = _plain_filled(size, 1)
+        if plain is not None:
+            return plain
     sizes = _size_args(size, kwargs, "ones")
     result = _into(out, _filled(sizes, 1, _resolve(_out_dtype(dtype, out), device), to_device(device)))
     return requiring_grad(result) if requires_grad else result
