@@ -233,7 +233,7 @@ def _accumulate(buffers, node, nr, grad):
 def store_grad(t, grad, create_graph):
     """Add `grad` to ``t.grad`` (torch accumulates across backward calls)."""
     ag = t._ag
-    if not create_graph:
+    if not create_graph and grad._ag is not None:
         grad = grad.detach()
     if grad.dtype is not t.dtype:
         grad = grad.to(t.dtype)

@@ -336,6 +336,8 @@ def _dims(x, dim):
 
 def _unreduce(g, x, dims, keepdim):
     """`g` (a reduction's gradient) with the reduced `dims` put back, ready to broadcast to `x`."""
+    if not g._shape:
+        return g  # (a reduction to one value: a 0-d gradient broadcasts as it is)
     if not keepdim and x._shape:
         for d in dims:
             g = g.unsqueeze(d)
