@@ -316,6 +316,72 @@ def test_writing_a_tensor_the_graph_did_not_save_is_allowed():
     np.testing.assert_array_equal(_np(x.grad), [2.0, 0.0, 0.0])
 
 
+def _views_then_in_place(lib):
+    """In-place writes through views of non-leaves, as torch's CopySlices treats them: each
+    case's (x.grad, other gradients...) as lists."""
+    results = []
+    x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x * 1
+    y[:, 0].mul_(3)  # the base y sees the write: d/dx (y * y).sum() is 18 x in column 0
+    (y * y).sum().backward()
+    results.append((x.grad.tolist(), y.grad_fn.name()))
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.clone()
+    y[1:].exp_()
+    y.sum().backward()
+    results.append((x.grad.tolist(),))
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = lib.tensor([2.0, 3.0], requires_grad=True)
+    y = x * 1
+    v = y.view(3, 1)[1:]
+    v.mul_(w.view(2, 1))  # another tensor's gradient flows through the view too
+    (y ** 2).sum().backward()
+    results.append((x.grad.tolist(), w.grad.tolist()))
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    v = y[:2]
+    y.mul_(2)  # written through the base after the view was taken: the view sees it
+    v.sum().backward()
+    results.append((x.grad.tolist(), v.grad_fn.name()))
+    x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 1
+    a, b = y[:2], y[2:]
+    a.add_(b)  # a sibling view is read, then the base is used
+    (y * lib.tensor([1.0, 10.0, 100.0, 1000.0])).sum().backward()
+    results.append((x.grad.tolist(),))
+    return results
+
+
+def test_in_place_writes_through_views_reach_the_base():
+    got = _views_then_in_place(nb)
+    # hand-computed: y = x with column 0 tripled; d/dx sum(y^2) = 2 y dy/dx
+    assert got[0] == ([[18.0, 4.0], [54.0, 8.0]], "torch::autograd::CopySlices")
+    np.testing.assert_allclose(got[1][0], [1.0, np.exp(2.0), np.exp(3.0)], rtol=1e-6)
+    assert got[2] == ([2.0, 16.0, 54.0], [16.0, 54.0])  # y = (1, 2 w0, 3 w1) = (1, 4, 9)
+    assert got[3] == ([2.0, 2.0, 0.0], "AsStridedBackward0")
+    assert got[4] == ([1.0, 10.0, 101.0, 1010.0],)  # y = (x0 + x2, x1 + x3, x2, x3)
+    if torch is not None:
+        for mine, theirs in zip(got, _views_then_in_place(torch)):
+            for a, b in zip(mine, theirs):
+                if isinstance(a, str):
+                    assert a == b
+                else:
+                    np.testing.assert_allclose(a, b, rtol=1e-6)  # (exp: within an ulp on a GPU)
+
+
+def test_in_place_on_a_view_of_a_leaf_raises_and_a_view_prints_torchs_node():
+    w = nb.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used in an "
+                                           "in-place operation"):
+        w[1:].mul_(2)
+    with nb.no_grad():
+        w[1:].mul_(2)  # the optimizer's way: allowed
+    assert w.tolist() == [1.0, 2.0, 2.0]
+    y = w * 1
+    y[0] = 5
+    assert repr(y).endswith("grad_fn=<CopySlices>)")
+
+
 def test_custom_function():
     class Exp(nb.autograd.Function):
         @staticmethod

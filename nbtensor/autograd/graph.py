@@ -7,12 +7,17 @@ nbtensor ops (so it runs on every device, and is itself recorded under ``create_
 import collections
 
 from nbtensor.autograd import grad_mode
+from nbtensor.dispatch import tensor as _tensor
 from nbtensor.dispatch.tensor import _LEGACY_NAMES, AutogradMeta, Tensor, version_of
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
           "have already been freed). Saved intermediate values of the graph are freed when you call "
           ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
           "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+# Nodes whose name() torch qualifies with their C++ namespace (their repr does not show it).
+_QUALIFIED = {"CopySlices": "torch::autograd::CopySlices"}
 
 
 class Node:
@@ -38,7 +43,7 @@ class Node:
             self._versions = ()
 
     def name(self):
-        return self._name
+        return _QUALIFIED.get(self._name, self._name)
 
     def __repr__(self):
         return f"<{self._name} object at {hex(id(self))}>"
@@ -109,6 +114,8 @@ def _edge(x):
     ag = x._ag
     if ag is None or not ag.requires_grad:
         return (None, 0)
+    if ag.base is not None:
+        _tensor.refresh_view(x)  # (its memory may have been written in place since)
     if ag.grad_fn is not None:
         return (ag.grad_fn, ag.output_nr)
     if ag.accumulator is None:

@@ -9,6 +9,7 @@ makes the node the derivative rule of the form describes.
 from nbtensor.autograd import grad_mode
 from nbtensor.autograd.graph import Node, attach
 from nbtensor.autograd.rules import NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES
+from nbtensor.autograd.views import is_view_of_leaf, note_view, record_on_view
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
 from nbtensor.dispatch.tensor import AutogradMeta, Tensor, bump_version, make
@@ -159,10 +160,16 @@ def record(plan, fn, args, kwargs):
     node_name, inputs, backward = made[:3]
     node_name = NODE_NAMES.get(name, node_name)
     saved = made[3] if len(made) > 3 else None
+    first = args[0]
     if type(result) is Tensor:
         result._ag = AutogradMeta(True, Node(node_name, backward, inputs, 1, saves, saved), 0)
+        if type(first) is Tensor and result._storage is first._storage:
+            note_view(result, first)
     else:
         attach(result, Node(node_name, backward, inputs, len(result), saves, saved))
+        if type(first) is Tensor:
+            for t in result:
+                note_view(t, first)
     return result
 
 
@@ -171,8 +178,10 @@ def _record_inplace(name, base, fn, args, kwargs):
     the tensor's history moves to the new node."""
     self = args[0]
     ag = self._ag
-    if ag is not None and ag.requires_grad and ag.grad_fn is None:
+    if ag is not None and ag.requires_grad and ag.grad_fn is None and ag.base is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if is_view_of_leaf(self):
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     if base is None:
         if name in NONDIFFERENTIABLE and ag is None:
             return _untracked(fn, args, kwargs)  # (x.normal_(...) on a tensor outside the graph)
@@ -191,6 +200,9 @@ def _record_inplace(name, base, fn, args, kwargs):
                                   "arguments yet")
     node_name, inputs, backward = made[:3]
     node_name = NODE_NAMES.get(name, node_name)
+    if ag is not None and ag.base is not None:  # a view: its base's history changes too
+        record_on_view(self, node_name, backward, inputs, base not in NO_SAVED)
+        return result
     self._ag = AutogradMeta(grad_fn=Node(node_name, backward, inputs, saves=base not in NO_SAVED,
                                          saved=made[3] if len(made) > 3 else None))
     return result

@@ -37,7 +37,8 @@ class AutogradMeta:
     """What autograd knows about a tensor that requires grad (a tensor that does not has
     none: ``_ag is None``). `grad_fn` is the node that made it (None: a leaf)."""
 
-    __slots__ = ("requires_grad", "grad", "grad_fn", "output_nr", "retains_grad", "hooks", "accumulator")
+    __slots__ = ("requires_grad", "grad", "grad_fn", "output_nr", "retains_grad", "hooks", "accumulator",
+                 "base", "view_version")
 
     def __init__(self, requires_grad=True, grad_fn=None, output_nr=0):
         self.requires_grad = requires_grad
@@ -47,6 +48,16 @@ class AutogradMeta:
         self.retains_grad = False
         self.hooks = None
         self.accumulator = None
+        # a view recorded by autograd: the tensor whose memory it views (torch's ``_base``) and
+        # the memory's version when `grad_fn` was last made (an in-place write through the
+        # base or another view makes autograd regenerate it: `refresh_view`)
+        self.base = None
+        self.view_version = 0
+
+
+# Set by nbtensor.autograd: brings a view's grad_fn up to date after in-place writes to its
+# memory (see AutogradMeta.base).
+refresh_view = None
 
 
 # Set by nbtensor.autograd: called the first time a tensor requires grad (it starts recording).
@@ -482,7 +493,11 @@ class Tensor:
     def grad_fn(self):
         """The node that computed this tensor (None for a leaf)."""
         ag = self._ag
-        return None if ag is None else ag.grad_fn
+        if ag is None:
+            return None
+        if ag.base is not None:
+            refresh_view(self)
+        return ag.grad_fn
 
     @property
     def is_leaf(self):

@@ -1,0 +1,97 @@
+"""Views and in-place writes, as torch's autograd treats them.
+
+A recorded op whose result shares its first argument's memory (a view: slicing, `view`,
+`t`, `expand`, ...) remembers the tensor at the root of that chain of views (its `base`).
+Then:
+- an in-place op on the view also changes the base, so the base's history becomes a
+  `CopySlices` node: the base's gradient, with the part the view covers replaced by what the
+  in-place op's rule makes of it (`record_on_view`);
+- any in-place write to the memory (through the base, the view or another view of it) leaves
+  the view's recorded node stale: the next time autograd reads it, it is regenerated as an
+  `AsStridedBackward0` node that picks the view's elements out of the base's gradient
+  (`refresh_view`).
+Positions are worked out with nbtensor ops, so this runs on every device.
+"""
+import nbtensor.ops.creation as creation
+from nbtensor.autograd.graph import Node
+from nbtensor.core import dtype as dt
+from nbtensor.dispatch import tensor as _tensor
+from nbtensor.dispatch.tensor import AutogradMeta, Tensor, _numel, make, version_of
+
+
+def note_view(result, source):
+    """Record that `result` (a new tensor with autograd metadata) views `source`'s memory."""
+    if type(result) is Tensor and result._ag is not None and result._storage is source._storage:
+        ag = source._ag
+        result._ag.base = ag.base if ag is not None and ag.base is not None else source
+        result._ag.view_version = version_of(result)
+
+
+def view_positions(base, view):
+    """The row-major position in `base` of each element of `view` (a view of base's memory),
+    as an int64 tensor of view's shape: both are laid over a scratch storage, the base's
+    positions written through the first and read back through the second."""
+    end = 1 + max(t._offset + sum((n - 1) * s for n, s in zip(t._shape, t._strides)) for t in (base, view))
+    scratch = creation.zeros(end, dtype=dt.int64, device=base.device)._storage
+    over = make(scratch, base._offset, base._shape, base._strides, dt.int64)
+    over.copy_(creation.arange(base.numel(), device=base.device).reshape(base._shape))
+    return make(scratch, view._offset, view._shape, view._strides, dt.int64).clone()
+
+
+def _view_node(base, view):
+    """The node of `view` regenerated from `base`'s history (torch's AsStridedBackward0)."""
+    positions = view_positions(base, view).reshape(-1)
+    shape, dtype = base._shape, base.dtype
+
+    def backward(g):
+        flat = creation.zeros(_numel(shape), dtype=dtype, device=g.device)
+        return (flat.index_add(0, positions, g.reshape(-1)).reshape(shape),)
+    return Node("AsStridedBackward0", backward, (base,), saves=False)
+
+
+def refresh_view(view):
+    """Regenerate the node of `view` when its memory was written in place since it was made."""
+    ag = view._ag
+    now = version_of(view)
+    if ag.view_version != now:
+        ag.grad_fn = _view_node(ag.base, view)
+        ag.output_nr = 0
+        ag.view_version = now
+
+
+def record_on_view(view, node_name, backward, inputs, saves):
+    """After an in-place op on `view` (whose rule gave `node_name`, `backward` and `inputs`,
+    the first being the view's old values): the base's history becomes CopySlices and the
+    view's is regenerated from it."""
+    base = view._ag.base
+    positions = view_positions(base, view).reshape(-1)
+    shape = view._shape
+
+    def copy_slices(g):
+        res = g.clone().reshape(-1)  # (clone: contiguous, so the reshape views it)
+        grads = backward(res.index_select(0, positions).reshape(shape))
+        if type(grads) is not tuple:
+            grads = tuple(grads)
+        old = grads[0]
+        res.index_copy_(0, positions, old.reshape(-1) if old is not None else
+                        creation.zeros(positions.numel(), dtype=res.dtype, device=res.device))
+        return (res.reshape(g._shape),) + grads[1:]
+    node = Node("CopySlices", copy_slices, (base,) + tuple(inputs[1:]), saves=saves)
+    meta = base._ag
+    if meta is None:
+        base._ag = meta = AutogradMeta()
+    meta.grad_fn, meta.output_nr = node, 0
+    view._ag.grad_fn = _view_node(base, view)
+    view._ag.view_version = version_of(view)
+
+
+def is_view_of_leaf(t):
+    """True when `t` views a leaf that requires grad (in-place writes to it are refused)."""
+    ag = t._ag
+    if ag is None or ag.base is None:
+        return False
+    base = ag.base._ag
+    return base is not None and base.requires_grad and base.grad_fn is None
+
+
+_tensor.refresh_view = refresh_view
