@@ -27,7 +27,7 @@ SCENARIO = textwrap.dedent("""
         import nbtensor as torch
         x32 = torch.arange(5.)
         x64 = torch.arange(5., dtype=torch.float64)
-        big = torch.ones(100000)
+        big = torch.ones(300000)  # above the parallel threshold (262 144 elements)
         values = [(x32 + x32).tolist(), (x64 + x64).tolist(), x32.sum().item(), (big + big).tolist()[-1]]
     from numba.core.dispatcher import Dispatcher
     from nbtensor.kernels.cpu import loader
