@@ -150,6 +150,44 @@ def test_softmax_logsumexp_cumulative():
     check(nb.tensor([True, True]).cumsum(0), [1, 2], nb.int64)
 
 
+def _softmax_reference(a, dim, log):
+    """Softmax or log-softmax of ndarray `a` along `dim`, in float64 (NaN rows stay NaN)."""
+    a64 = a.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        shifted = a64 - a64.max(dim, keepdims=True)
+        total = np.exp(shifted).sum(dim, keepdims=True)
+        return shifted - np.log(total) if log else np.exp(shifted) / total
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, dim, layout", [((256, 10), 1, "contiguous"), ((4, 7), -1, "transposed"),
+                                                ((3, 4, 5), 2, "strided"), ((7,), 0, "contiguous"),
+                                                ((2, 5, 1), 1, "contiguous"), ((3, 1), 1, "contiguous"),
+                                                ((600, 500), 1, "contiguous")])
+def test_softmax_along_rows_of_every_layout(shape, dim, layout, dtype, log):
+    # the one-kernel softmax: any input layout, a row-major result, NaN and inf rows as torch
+    rng = np.random.default_rng(4)
+    if layout == "transposed":
+        stored = (rng.standard_normal(shape[::-1]) * 20).astype(dtype)
+        a, x = stored.T, nb.as_tensor(stored).t()
+    elif layout == "strided":
+        stored = (rng.standard_normal(shape[:-1] + (2 * shape[-1],)) * 20).astype(dtype)
+        a, x = stored[..., ::2], nb.as_tensor(stored)[..., ::2]
+    else:
+        a = (rng.standard_normal(shape) * 20).astype(dtype)
+        if a.ndim == 2 and a.shape[0] > 2 and dim in (-1, 1):
+            a[0, 0] = np.nan  # a NaN row: all NaN
+            a[1, :] = -np.inf  # a row of -inf: all NaN (inf - inf)
+            a[2, 0] = np.inf  # nan where inf, 0 elsewhere
+        x = nb.as_tensor(a)
+    result = (x.log_softmax if log else x.softmax)(dim)
+    assert result.is_contiguous() and result.dtype is (nb.float32 if dtype == np.float32 else nb.float64)
+    np.testing.assert_allclose(result.cpu().numpy(), _softmax_reference(a, dim, log),
+                               rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-6 if dtype == np.float32 else 1e-14)
+
+
 @pytest.mark.large
 def test_large_parallel_reductions():
     a = np.random.default_rng(3).random((700, 300)).astype(np.float32)

@@ -656,8 +656,38 @@ def _softmax_parts(input, dim, dtype, name="softmax"):
     return shifted, exps, sum(exps, dims, keepdim=True)
 
 
+def _fused_softmax(input, dim, dtype, log):
+    """Softmax (or log-softmax) of a non-empty float32/float64 CPU tensor along its last
+    dimension that holds more than one element, by one kernel over each row
+    (kernels/cpu/softmax.py); None for anything else (the composed path)."""
+    if (type(input) is not Tensor or input.device is not CPU or input.dtype not in _FUSED_SOFTMAX_DTYPES
+            or dtype is not None and dt.to_dtype(dtype) is not input.dtype or type(dim) is not int):
+        return None
+    shape = input._shape
+    ndim = len(shape)
+    if not ndim or not -ndim <= dim < ndim:
+        return None  # the composed path raises torch's error
+    d = dim % ndim
+    n = _numel(shape)
+    if n == 0 or _numel(shape[d + 1:]) != 1:
+        return None
+    x, K, R, sk, sr = _plan(input, (d,), order_free=False)
+    out = np.empty(n, input.dtype.np)
+    if _CPU.parallel(n) and K > 1:
+        _CPU.launch("softmax", "softmax_rows_par", x._storage, x._offset, K, R, sk, sr, out, log, _CPU.nchunks())
+    else:
+        _CPU.launch("softmax", "softmax_rows", x._storage, x._offset, K, R, sk, sr, out, log)
+    return make(out, 0, shape, contiguous_strides(shape), input.dtype)
+
+
+_FUSED_SOFTMAX_DTYPES = (dt.float32, dt.float64)
+
+
 def softmax(input, dim, dtype=None):
     """``exp(x) / sum(exp(x))`` along `dim`, shifted by the maximum for stability."""
+    fused = _fused_softmax(input, dim, dtype, False)
+    if fused is not None:
+        return fused
     shifted, exps, total = _softmax_parts(input, dim, dtype)
     if total is None:
         return shifted.contiguous() if shifted is not input else shifted.clone()
@@ -667,6 +697,9 @@ def softmax(input, dim, dtype=None):
 
 def log_softmax(input, dim, dtype=None):
     """``log(softmax(x))`` along `dim`, computed without overflow."""
+    fused = _fused_softmax(input, dim, dtype, True)
+    if fused is not None:
+        return fused
     shifted, _, total = _softmax_parts(input, dim, dtype, "log_softmax")
     if total is None:
         return shifted.contiguous() if shifted is not input else shifted.clone()

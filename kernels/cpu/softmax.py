@@ -1,0 +1,68 @@
+"""Softmax and log-softmax along rows, in one pass per row over the input.
+
+A row is R elements from ``src[base]`` at stride ``sr``; row k starts at ``off + k * sk``
+and its results go to ``out[k * R:(k + 1) * R]`` (a row-major output). Each row: its
+maximum (nan if the row holds one, as torch's), the exponentials of the shifted values by
+`vexp` (the ``exp`` kernel's function) summed in float64, then each shifted exponential
+divided by the sum rounded to the element type (softmax), or each shifted value minus the
+log of that sum (log-softmax): what composing amax, sub, exp, sum and div/log computes, in
+one kernel.
+"""
+import numpy as np
+from numba import prange
+from numba.extending import overload
+from numba.np.numpy_support import as_dtype
+
+from .._jit import helper, kernel
+from .vmath import vexp
+
+
+def _like(value, example):
+    """`value` converted to the type of `example` (a float32 or float64 element)."""
+
+
+@overload(_like, inline="always")
+def _like_impl(value, example):
+    target = as_dtype(example).type
+    return lambda value, example: target(value)
+
+
+@helper
+def _row(src, base, R, sr, out, o, log):
+    m = src[base]
+    for r in range(1, R):
+        v = src[base + r * sr]
+        if v > m or v != v:
+            m = v
+            if v != v:
+                break
+    total = 0.0
+    if log:
+        for r in range(R):
+            total += vexp(src[base + r * sr] - m)
+        lse = np.log(_like(total, m))
+        for r in range(R):
+            out[o + r] = (src[base + r * sr] - m) - lse
+    else:
+        for r in range(R):
+            e = vexp(src[base + r * sr] - m)
+            out[o + r] = e
+            total += e
+        s = _like(total, m)
+        for r in range(R):
+            out[o + r] = out[o + r] / s
+
+
+@kernel()
+def softmax_rows(src, off, K, R, sk, sr, out, log):
+    """Rows 0..K-1 (see the module's docstring); `log` picks log-softmax."""
+    for k in range(K):
+        _row(src, off + k * sk, R, sr, out, k * R, log)
+
+
+@kernel(parallel=True)
+def softmax_rows_par(src, off, K, R, sk, sr, out, log, nchunks):
+    """`softmax_rows` with the rows split into `nchunks` parallel pieces."""
+    for c in prange(nchunks):
+        for k in range(c * K // nchunks, (c + 1) * K // nchunks):
+            _row(src, off + k * sk, R, sr, out, k * R, log)
