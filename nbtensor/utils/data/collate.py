@@ -1,0 +1,51 @@
+"""Turning samples into batches (torch.utils.data default_collate / default_convert)."""
+import collections.abc
+
+import numpy as np
+
+import nbtensor as torch
+
+__all__ = ["default_collate", "default_convert"]
+
+
+def default_collate(batch):
+    """Stack a list of samples into a batch (tensors, numbers, tuples, dicts)."""
+    first = batch[0]
+    if isinstance(first, torch.Tensor):
+        return torch.stack(list(batch))
+    if isinstance(first, (bool, int, float, np.number)):
+        return torch.tensor(batch)
+    if isinstance(first, np.ndarray):
+        return torch.tensor(np.stack(batch))
+    if isinstance(first, dict):
+        return {key: default_collate([b[key] for b in batch]) for key in first}
+    if isinstance(first, (tuple, list)):
+        return type(first)(default_collate(list(samples)) for samples in zip(*batch)) \
+            if not hasattr(first, "_fields") else type(first)(*(default_collate(list(s)) for s in zip(*batch)))
+    return batch
+
+
+def default_convert(data):
+    """What a loader without batching (``batch_size=None``) does to each sample: NumPy
+    arrays and scalars become tensors, inside dicts, named tuples and sequences too (a
+    tuple becomes a list, as torch's); anything else is returned as it is."""
+    if isinstance(data, torch.Tensor):
+        return data
+    if isinstance(data, (np.ndarray, np.number, np.bool_)):
+        return data if data.dtype.kind in "OSUV" else torch.as_tensor(data)
+    if isinstance(data, collections.abc.Mapping):
+        converted = {key: default_convert(value) for key, value in data.items()}
+        try:
+            return type(data)(converted)
+        except TypeError:
+            return converted
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        try:
+            return type(data)([default_convert(d) for d in data])
+        except TypeError:
+            return [default_convert(d) for d in data]
+    return data
