@@ -93,3 +93,17 @@ def test_reads_torchs_own_files(tmp_path):
     torch.save(ref, tmp_path / "whole.pt")  # a pickled Module: code, refused by default
     with pytest.raises(RuntimeError, match="refusing to load torch.nn"):
         nb.load(tmp_path / "whole.pt")
+
+
+def test_pickle_keeps_shape_dtype_and_requires_grad():
+    # pickle (and so copy.deepcopy of containers, multiprocessing) round-trips by value;
+    # torch keeps a 0-d tensor 0-d and a tensor's requires_grad (the copy is a leaf)
+    for t in (nb.tensor(2.5), nb.arange(6).view(2, 3).t(), nb.ones(0, 3, dtype=nb.float64)):
+        back = pickle.loads(pickle.dumps(t))
+        assert back.shape == t.shape and back.dtype is t.dtype and back.tolist() == t.tolist()
+        assert back.is_contiguous()
+    w = nb.ones(2, requires_grad=True)
+    for t in (w, w * 2):
+        back = pickle.loads(pickle.dumps(t))
+        assert back.requires_grad and back.is_leaf and back.tolist() == t.tolist()
+    assert not pickle.loads(pickle.dumps(nb.ones(2))).requires_grad

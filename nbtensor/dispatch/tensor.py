@@ -771,7 +771,8 @@ class Tensor:
         return object.__format__(self, spec)
 
     def __reduce__(self):
-        return (_rebuild, (host_array(self).copy(), self.dtype.name, str(self.device)))
+        # (requires_grad travels as torch's pickles carry it: the copy is a leaf)
+        return (_rebuild, (host_array(self).copy(), self.dtype.name, str(self.device), self.requires_grad))
 
     def __deepcopy__(self, memo):
         return self.clone()
@@ -779,11 +780,12 @@ class Tensor:
     # __getitem__ / __setitem__ are installed by _indexing.py.
 
 
-def _rebuild(array, dtype_name, device="cpu"):
-    """Unpickle a tensor: its values (a host array) onto `device`."""
-    array = np.ascontiguousarray(array)
-    return make(from_host(array, to_device(device)), 0, array.shape, contiguous_strides(array.shape),
-                dt.from_numpy_dtype(array.dtype))
+def _rebuild(array, dtype_name, device="cpu", requires_grad=False):
+    """Unpickle a tensor: its values (a host array, 0-d for a 0-d tensor) onto `device`."""
+    array = np.asarray(array, order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
+    t = make(from_host(array, to_device(device)), 0, array.shape, contiguous_strides(array.shape),
+             dt.from_numpy_dtype(array.dtype))
+    return t.requires_grad_() if requires_grad else t
 
 
 _LEGACY_NAMES = {

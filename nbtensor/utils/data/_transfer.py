@@ -2,11 +2,9 @@
 
 Pickling in the worker itself (rather than leaving it to the queue's feeder thread) means a
 batch that cannot be pickled is an exception the worker reports, not a batch the queue
-silently drops. Tensors pickle by value (``Tensor.__reduce__``: their elements, dtype and
-device, contiguous); this pickler adds what that leaves out: the shape of a 0-d tensor
-(which ``Tensor.__reduce__`` alone brings back as shape (1,)) and, as torch's queue does,
-``requires_grad`` of a leaf; a non-leaf that requires grad is refused (autograd does not
-cross processes)."""
+silently drops. Tensors pickle by value (``Tensor.__reduce__``: their elements, shape,
+dtype, device and ``requires_grad``, contiguous); as torch's queue does, this pickler
+refuses a non-leaf that requires grad (autograd does not cross processes)."""
 import io
 import pickle
 
@@ -19,18 +17,9 @@ _NON_LEAF = ("Cowardly refusing to serialize non-leaf tensor which requires_grad
 
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj):
-        if not isinstance(obj, torch.Tensor):
-            return NotImplemented
-        if obj.requires_grad and not obj.is_leaf:
+        if isinstance(obj, torch.Tensor) and obj.requires_grad and not obj.is_leaf:
             raise RuntimeError(_NON_LEAF)
-        return _restore, (*obj.__reduce__(), tuple(obj.shape), obj.requires_grad)
-
-
-def _restore(rebuild, args, shape, requires_grad):
-    tensor = rebuild(*args)
-    if tuple(tensor.shape) != shape:
-        tensor = tensor.reshape(shape).clone()
-    return tensor.requires_grad_() if requires_grad else tensor
+        return NotImplemented
 
 
 def dumps(obj):
