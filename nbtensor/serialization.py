@@ -5,10 +5,11 @@ File format (the layout of torch's own ``.pt`` files): a zip archive holding
 function on (storage, offset, size, stride, requires_grad) and each storage a persistent
 id ``("storage", <dtype name>, <key>, <device>, <numel>)`` — and ``<name>/data/<key>``, each
 storage's bytes, little-endian, plus ``<name>/byteorder`` and ``<name>/version``.
-nbtensor writes its own rebuild function's name into the pickle, so torch cannot load
-nbtensor's files; ``load`` reads both nbtensor's and torch's (tensors, parameters, state
-dicts, nested lists/dicts/tuples of them, numbers and strings; float16 to float64, integers
-and bool).
+nbtensor writes torch's names into the pickle (``torch._utils._rebuild_tensor_v2``,
+``torch.FloatStorage``, ...; without importing torch), so ``torch.load`` reads nbtensor's
+files, also with ``weights_only=True``; ``load`` reads both (tensors, parameters, state dicts,
+nested lists/dicts/tuples of them, numbers and strings; float16 to float64, integers and
+bool), and the files of earlier nbtensor versions, which named their own rebuild function.
 
 Loading never runs code from the file: only the functions and classes above are accepted
 (``weights_only=False`` allows any, as pickle does). A damaged or truncated file raises a
@@ -154,31 +155,67 @@ def _moved(obj, device):
     return obj
 
 
-class _Pickler(pickle.Pickler):
+class _TorchName:
+    """A global of torch's that nbtensor's files name (torch's rebuild functions and storage
+    classes), written into the pickle as torch writes it; never imported."""
+
+    def __init__(self, module, name):
+        self.module, self.name = module, name
+
+    def __call__(self, *args):  # (pickle asks a reduce function to be callable)
+        raise TypeError(f"{self.module}.{self.name} is a name in a save file, not a function")
+
+
+_REBUILD_TENSOR = _TorchName("torch._utils", "_rebuild_tensor_v2")
+_REBUILD_PARAMETER = _TorchName("torch._utils", "_rebuild_parameter")
+_STORAGE_NAMES = {np.dtype(d): _TorchName("torch", name) for name, d in _STORAGES.items()}
+
+
+class _Pickler(pickle._Pickler):
+    """The pickle torch.save writes (protocol 2): each tensor a call of torch's
+    ``_rebuild_tensor_v2`` on a persistent storage id naming torch's storage class, each
+    parameter one of ``_rebuild_parameter``. The pure-Python pickler, to write torch's names
+    without importing torch (the C one looks every global up)."""
+
+    dispatch = dict(pickle._Pickler.dispatch)
+
     def __init__(self, file, storages):
         super().__init__(file, protocol=2)
         self._storages = storages
 
+    def _save_torch_name(self, obj):
+        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
+        self.memoize(obj)
+
+    dispatch[_TorchName] = _save_torch_name
+
     def reducer_override(self, obj):
-        if isinstance(obj, torch.Tensor):
-            values = obj.detach().cpu().numpy().copy()  # C-contiguous, 0-d kept 0-d
-            key = str(len(self._storages))
-            self._storages.append((key, values))
-            storage = _PersistentStorage(str(values.dtype), key, values.size)
-            return (_rebuild_tensor, (storage, 0, values.shape, tuple(s // max(values.itemsize, 1)
-                                                                      for s in values.strides),
-                                      bool(obj.requires_grad), collections.OrderedDict()))
-        return NotImplemented
+        if not isinstance(obj, torch.Tensor):
+            return NotImplemented
+        hooks = collections.OrderedDict()
+        if _is_parameter(obj):
+            return (_REBUILD_PARAMETER, (obj.detach(), obj.requires_grad, hooks))
+        values = obj.detach().cpu().numpy().copy()  # C-contiguous, 0-d kept 0-d
+        key = str(len(self._storages))
+        self._storages.append((key, values))
+        storage = _PersistentStorage(_STORAGE_NAMES[values.dtype], key, values.size)
+        strides = tuple(s // max(values.itemsize, 1) for s in values.strides)
+        return (_REBUILD_TENSOR, (storage, 0, values.shape, strides, bool(obj.requires_grad), hooks))
 
     def persistent_id(self, obj):
         if isinstance(obj, _PersistentStorage):
-            return ("storage", obj.dtype_name, obj.key, "cpu", obj.numel)
+            return ("storage", obj.storage_class, obj.key, "cpu", obj.numel)
         return None
 
 
+def _is_parameter(t):
+    from nbtensor.nn import Parameter  # (nn imports the facade, which imports this module)
+    return isinstance(t, Parameter)
+
+
 class _PersistentStorage:
-    def __init__(self, dtype_name, key, numel):
-        self.dtype_name, self.key, self.numel = dtype_name, key, numel
+    def __init__(self, storage_class, key, numel):
+        self.storage_class, self.key, self.numel = storage_class, key, numel
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True):

@@ -95,6 +95,29 @@ def test_reads_torchs_own_files(tmp_path):
         nb.load(tmp_path / "whole.pt")
 
 
+def test_torch_reads_nbtensors_files(tmp_path):
+    torch = pytest.importorskip("torch")
+    sd = {"w": nb.arange(6.0).view(2, 3), "t": nb.arange(6.0).view(2, 3).t(), "l": nb.tensor([1, 2]),
+          "h": nb.ones(2, dtype=nb.float16), "b": nb.tensor(True), "s": nb.tensor(2.5, dtype=nb.float64),
+          "g": nb.ones(2, requires_grad=True), "nested": [nb.zeros(1), (nb.arange(3), 3, "x")]}
+    nb.save(sd, tmp_path / "sd.pt")
+    got = torch.load(tmp_path / "sd.pt")  # weights_only=True: torch's names only
+    for key in ("w", "t", "l", "h", "b", "s", "g"):
+        np.testing.assert_array_equal(got[key].detach().numpy(), sd[key].detach().numpy())
+        assert got[key].shape == tuple(sd[key].shape) and str(got[key].dtype)[6:] == str(sd[key].dtype)[9:]
+    assert got["g"].requires_grad and not got["w"].requires_grad
+    assert got["nested"][1][1:] == (3, "x") and got["nested"][1][0].tolist() == [0, 1, 2]
+    mine = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+    nb.save(mine.state_dict(), tmp_path / "net.pt")
+    ref = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    ref.load_state_dict(torch.load(tmp_path / "net.pt"))  # strict: every key and shape
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    np.testing.assert_allclose(ref(torch.from_numpy(x)).detach().numpy(), mine(nb.from_numpy(x)).detach().numpy(),
+                               rtol=1e-6)
+    nb.save(mine[0].weight, tmp_path / "p.pt")
+    assert isinstance(torch.load(tmp_path / "p.pt"), torch.nn.Parameter)
+
+
 def test_pickle_keeps_shape_dtype_and_requires_grad():
     # pickle (and so copy.deepcopy of containers, multiprocessing) round-trips by value;
     # torch keeps a 0-d tensor 0-d and a tensor's requires_grad (the copy is a leaf)
