@@ -302,7 +302,7 @@ def _fast_sum(input, dim, keepdim):
     if plan is None:
         return None
     shape, strides, K, R, sk = plan
-    values = np.empty(K, np.int64 if d is dt.int64 else np.float64)
+    values = _CPU.allocate(K, np.int64 if d is dt.int64 else np.float64)
     _CPU.launch("reduce", "sum_reduce", input._storage, input._offset, K, R, sk, 1, values)
     if d is dt.float32:
         values = _narrowed(values, d)
@@ -672,7 +672,7 @@ def _fused_softmax(input, dim, dtype, log):
     if n == 0 or _numel(shape[d + 1:]) != 1:
         return None
     x, K, R, sk, sr = _plan(input, (d,), order_free=False)
-    out = np.empty(n, input.dtype.np)
+    out = _CPU.allocate(n, input.dtype.np)
     if _CPU.parallel(n) and K > 1:
         _CPU.launch("softmax", "softmax_rows_par", x._storage, x._offset, K, R, sk, sr, out, log, _CPU.nchunks())
     else:

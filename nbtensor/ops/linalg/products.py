@@ -354,7 +354,7 @@ def _fast_matrix_product(a, b):
     x, y = _matrix_view(a), _matrix_view(b)
     if x is None or y is None:
         return None
-    store = np.empty(n * p, a.dtype.np)
+    store = backend_for(CPU).allocate(n * p, a.dtype.np)
     np.matmul(x, y, out=store.reshape(n, p))
     return make(store, 0, (n, p), (p, 1), a.dtype)
 
