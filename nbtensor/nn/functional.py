@@ -1,5 +1,8 @@
 """``nn.functional``: the stateless layers, activations and losses, built from nbtensor ops
 (so autograd records them through those ops, on every device)."""
+import numbers
+import operator
+
 import nbtensor as torch
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",
@@ -128,27 +131,131 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(loss, reduction)
 
 
-def pad(input, pad, mode="constant", value=0.0):
-    """Constant padding of the last len(pad)//2 dimensions (pad = (left, right, top, ...))."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad mode {mode!r} is not implemented in nbtensor")
-    if len(pad) % 2:
-        raise ValueError("Padding length must be divisible by 2")
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last len(pad)//2 dimensions of `input` by pad = (left, right, top, bottom,
+    front, back, ...), as torch's: "constant" fills with `value` (None: 0) and a negative
+    amount crops; "reflect" mirrors without repeating the edge, "replicate" repeats the edge
+    and "circular" wraps round, each for the last 1, 2 or 3 dimensions of a (C, ...) or
+    (N, C, ...) input. Built from index_select, narrow and cat, so it runs on every device and
+    autograd goes through it."""
+    amounts = _pad_amounts(pad)
+    if not isinstance(mode, str):
+        raise TypeError(f"pad(): argument 'mode' (position 3) must be str, not {type(mode).__name__}")
+    if value is not None and not isinstance(value, numbers.Real) and not (
+            isinstance(value, torch.Tensor) and value.dim() == 0):
+        raise TypeError(f"pad(): argument 'value' (position 4) must be float, not {type(value).__name__}")
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if len(amounts) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    ndim, k = input.dim(), len(amounts) // 2
+    if k > ndim:
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but "
+                           f"got padding length {len(amounts)} and input of dimension {ndim}")
+    # (dim, left, right) of each padded dimension, the outermost first
+    sides = [(ndim - 1 - j, amounts[2 * j], amounts[2 * j + 1]) for j in reversed(range(k))]
+    if mode == "constant":
+        return _constant_pad(input, sides, 0.0 if value is None else float(value))
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if k > 3 or ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {2 * k} is not supported for {ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    _check_pad_sizes(input, sides, mode)
     out = input
-    for i in range(len(pad) // 2):
-        dim = input.dim() - 1 - i
-        left, right = pad[2 * i], pad[2 * i + 1]
+    for dim, left, right in sides:
+        if left or right:
+            out = out.index_select(dim, _pad_index(mode, input.shape[dim], left, right, input.device))
+    return out.clone() if out is input else out
+
+
+def _pad_amounts(pad):
+    """`pad` as a list of ints, with torch's TypeError for anything else."""
+    where = "pad(): argument 'pad' (position 2) must be tuple of ints"
+    if not isinstance(pad, (tuple, list)):
+        raise TypeError(f"{where}, not {type(pad).__name__}")
+    for pos, amount in enumerate(pad):
+        if isinstance(amount, bool) or not hasattr(type(amount), "__index__"):
+            raise TypeError(f"{where}, but found element of type {type(amount).__name__} at pos {pos}")
+    return [operator.index(amount) for amount in pad]
+
+
+def _constant_pad(input, sides, value):
+    """Crop the negative amounts (torch's narrow, outermost dimension first), then add blocks
+    of `value` (cast to input's dtype as torch casts it) for the positive ones."""
+    out = input
+    for dim, left, right in sides:
         if left < 0 or right < 0:
-            raise NotImplementedError("negative padding is not implemented in nbtensor")
-        parts = []
-        if left:
-            shape = list(out.shape)
-            shape[dim] = left
-            parts.append(torch.full(shape, value, dtype=out.dtype, device=out.device))
-        parts.append(out)
-        if right:
-            shape = list(out.shape)
-            shape[dim] = right
-            parts.append(torch.full(shape, value, dtype=out.dtype, device=out.device))
-        out = torch.cat(parts, dim) if len(parts) > 1 else out
-    return out
+            length = out.shape[dim] + min(left, 0) + min(right, 0)
+            if length < 0:
+                raise RuntimeError("narrow(): length must be non-negative.")
+            out = out.narrow(dim, max(-left, 0), length)
+    padded = False
+    for dim, left, right in sides:
+        if left > 0 or right > 0:
+            shape, parts = list(out.shape), [out]
+            if left > 0:
+                parts.insert(0, out.new_full(shape[:dim] + [left] + shape[dim + 1:], value))
+            if right > 0:
+                parts.append(out.new_full(shape[:dim] + [right] + shape[dim + 1:], value))
+            out, padded = torch.cat(parts, dim), True
+    return out if padded else out.clone()
+
+
+def _pad_index(mode, n, left, right, device):
+    """The positions of input read along a dimension of size `n` padded by (left, right) in
+    `mode` (a negative amount crops). Output position j stands at i = j - left of the input:
+    reflect mirrors i at both edges without repeating them, replicate clamps it, circular
+    wraps it round what is left of the dimension once the negative amounts have cropped it."""
+    i = torch.arange(-left, n + right, device=device)
+    if mode == "reflect":
+        return (n - 1) - ((n - 1) - i.abs()).abs()
+    if mode == "replicate":
+        return i.clamp(0, n - 1)
+    start, kept = max(-left, 0), n - max(-left, 0) - max(-right, 0)
+    return (i - start) % kept + start
+
+
+def _check_pad_sizes(input, sides, mode):
+    """torch's checks, in its order and words, of the amounts of a reflect, replicate or
+    circular pad; and one of its own: circular padding wider than what is left once the
+    negative amounts have cropped the dimension (torch would read memory it never wrote)."""
+    shape, k = list(input.shape), len(sides)
+    if mode == "circular":
+        for dim, left, right in sides:
+            if left > shape[dim] or right > shape[dim]:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            if shape[dim] + left + right < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        for dim, left, right in sides:
+            if max(left, right) > shape[dim] - max(-left, 0) - max(-right, 0):
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+        return
+    if 0 in shape[input.dim() - k - 1:]:
+        raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and "
+                           f"other non-zero dimensions for input, but got: {shape}")
+    if mode == "reflect":
+        for argument, (dim, left, right) in enumerate(reversed(sides)):
+            if left >= shape[dim] or right >= shape[dim]:
+                raise RuntimeError(
+                    f"Argument #{4 + 2 * argument}: Padding size should be less than the corresponding input "
+                    f"dimension, but got: padding ({left}, {right}) at dimension {dim} of input {shape}")
+    out = [shape[dim] + left + right for dim, left, right in sides]
+    if max(out) < 1:
+        sizes = [f"{name}: {shape[dim]}" for name, (dim, _, _) in zip("DHW"[3 - k:], sides)]
+        sizes = " ".join(sizes[:-2] + [", ".join(sizes[-2:])]) + (" " if (mode, k) == ("replicate", 2) else "")
+        outs = " ".join(f"{name}: {o}" for name, o in zip("DHW"[3 - k:], out))
+        raise RuntimeError(f"input ({sizes}) is too small. Calculated output {outs}")
+    if min(out) < 0:
+        full = shape[:input.dim() - k] + out
+        raise RuntimeError(f"Trying to create tensor with negative dimension {next(n for n in out if n < 0)}: {full}")
+    if input.dtype is torch.bool:
+        kind = "reflection" if mode == "reflect" else "replication"
+        raise NotImplementedError(f"\"{kind}_pad{k}d\" not implemented for 'Bool'")
