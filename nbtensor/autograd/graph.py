@@ -114,8 +114,8 @@ def _edge(x):
     ag = x._ag
     if ag is None or not ag.requires_grad:
         return (None, 0)
-    if ag.base is not None:
-        _tensor.refresh_view(x)  # (its memory may have been written in place since)
+    if ag.base is not None and ag.view_version != version_of(x):
+        _tensor.refresh_view(x)  # (its memory was written in place since it was made)
     if ag.grad_fn is not None:
         return (ag.grad_fn, ag.output_nr)
     if ag.accumulator is None:
