@@ -17,6 +17,7 @@ import math
 
 import nbtensor.ops.creation as creation
 import nbtensor.ops.joining as joining
+from nbtensor.core import dtype as dt
 from nbtensor.dispatch.tensor import Tensor, wrap_dim
 
 RULES = {}
@@ -603,11 +604,53 @@ _moving("IndexBackward0", ("__getitem__",), lambda p, *a, **k: p.__getitem__(*a,
 _plain_getitem = RULES["__getitem__"]
 
 
+def _zeros_of(meta):
+    """Zeros of the shape, dtype and device of `meta` (a tensor's `Like`)."""
+    return creation.zeros(meta._shape, dtype=meta.dtype, device=meta.device)
+
+
+_BASIC_ITEMS = (int, slice, type(None), type(Ellipsis))
+
+
+def _is_index_array(item):
+    """True for an integer index tensor, a range or a list of ints (not a bool mask)."""
+    if type(item) is Tensor:
+        return not item.dtype.is_floating_point and item.dtype is not dt.bool
+    return type(item) is range or type(item) is list and all(type(i) is int for i in item)
+
+
+def _index_tensor(item, device):
+    """An index array (see `_is_index_array`) as a tensor on `device` (a tensor as it is)."""
+    return item if type(item) is Tensor else creation.tensor(list(item), dtype=dt.int64, device=device)
+
+
+def _getitem_backward(x, index):
+    """The backward of ``x[index]`` without running the index on x's positions: basic
+    indexing writes the gradient into zeros (it selects no element twice), an index made only
+    of integer index arrays adds it (``index_put_`` accumulating repeats); None for other
+    forms (mixed, masks: the positions rule)."""
+    items = index if type(index) is tuple else (index,)
+    meta = like(x)
+    if all(type(item) in _BASIC_ITEMS for item in items):
+        def basic(g):
+            z = _zeros_of(meta)
+            z[index] = g
+            return (z,)
+        return basic
+    if len(items) <= len(meta._shape) and all(_is_index_array(item) for item in items):
+        def gathered(g):
+            arrays = tuple(_index_tensor(item, meta.device) for item in items)
+            return (_zeros_of(meta).index_put_(arrays, g, accumulate=True),)
+        return gathered
+    return None
+
+
 @rule("__getitem__")
 def _getitem(args, kwargs, out):
     """x[index]: torch names the node after the last item it applies (an advanced index, an
     int, a slice or None)."""
-    made = _plain_getitem(args, kwargs, out)
+    direct = _getitem_backward(args[0], args[1])
+    made = _plain_getitem(args, kwargs, out) if direct is None else (None, (args[0],), direct)
     items = args[1] if type(args[1]) is tuple else (args[1],)
     name = "SliceBackward0"
     for item in items:
@@ -625,8 +668,22 @@ def _getitem(args, kwargs, out):
 _moving("NarrowBackward0", ("narrow",), lambda p, *a, **k: p.narrow(*a, **k))
 _moving("SelectBackward0", ("select",), lambda p, *a, **k: p.select(*a, **k))
 _moving("DiagonalBackward0", ("diagonal",), lambda p, *a, **k: p.diagonal(*a, **k))
-_moving("GatherBackward0", ("gather",), lambda p, *a, **k: p.gather(*a, **k))
-_moving("IndexSelectBackward0", ("index_select",), lambda p, *a, **k: p.index_select(*a, **k))
+
+
+@rule("gather")
+def _gather(args, kwargs, out):
+    x, dim, index = args[0], _arg(args, kwargs, 1, "dim"), _arg(args, kwargs, 2, "index")
+    meta = like(x)
+    return "GatherBackward0", (x,), lambda g: (_zeros_of(meta).scatter_add(dim, index, g),)
+
+
+@rule("index_select")
+def _index_select(args, kwargs, out):
+    x, dim, index = args[0], _arg(args, kwargs, 1, "dim"), _arg(args, kwargs, 2, "index")
+    meta = like(x)
+    return "IndexSelectBackward0", (x,), lambda g: (_zeros_of(meta).index_add(dim, index, g),)
+
+
 _moving("MaskedSelectBackward0", ("masked_select",), lambda p, *a, **k: p.masked_select(*a, **k))
 _moving("TakeBackward0", ("take",), lambda p, *a, **k: p.take(*a, **k))
 _moving("FlipBackward0", ("flip",), lambda p, *a, **k: p.flip(*a, **k))

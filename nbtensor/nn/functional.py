@@ -90,6 +90,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     n, classes = input.shape[0], input.shape[1]
     if target.shape[0] != n:
         raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({target.shape[0]}).")
+    if weight is None and n:
+        lo, hi = int(target.min()), int(target.max())
+        if 0 <= lo and hi < classes and not lo <= ignore_index <= hi:
+            # every target is a class and none is ignored (the common case): each weighs 1
+            picked = -input.gather(1, target.unsqueeze(1)).squeeze(1)
+            return picked.sum() / n if reduction == "mean" else _reduce(picked, reduction)
     valid = target != ignore_index
     safe = torch.where(valid, target, torch.zeros_like(target))
     if bool((safe < 0).any()) or bool((safe >= classes).any()):
