@@ -462,3 +462,16 @@ def test_node_names_are_torchs():
     differ = [(e, eval(e, {}, ours).grad_fn.name(), eval(e, {}, theirs).grad_fn.name()) for e in NAMED
               if eval(e, {}, ours).grad_fn.name() != eval(e, {}, theirs).grad_fn.name()]
     assert differ == []
+
+
+def test_grad_of_a_row_major_leaf_is_row_major():
+    # torch's gradient layout contract: a leaf's .grad is laid out as the leaf, even when the
+    # gradient that reached it is a transposed product (here x.t() @ g for W of x @ W.t())
+    w = nb.ones(3, 4, requires_grad=True)
+    x = nb.tensor(RNG.standard_normal((2, 4)), dtype=nb.float32)
+    (x @ w.t()).sum().backward()
+    assert w.grad.stride() == (4, 1) and w.grad.is_contiguous()
+    np.testing.assert_allclose(_np(w.grad), np.tile(_np(x).sum(0), (3, 1)), rtol=1e-6)
+    wt = nb.ones(4, 3).t().requires_grad_()  # a transposed leaf keeps its own layout
+    (x @ wt.t()).sum().backward()
+    assert wt.grad.stride() == wt.stride()

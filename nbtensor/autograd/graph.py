@@ -245,8 +245,15 @@ def store_grad(t, grad, create_graph):
     if grad.dtype is not t.dtype:
         grad = grad.to(t.dtype)
     if ag.grad is None:
-        # a copy: one gradient may reach several leaves, and .grad is the leaf's own
-        ag.grad = grad if create_graph else grad.clone()
+        # a copy: one gradient may reach several leaves, and .grad is the leaf's own; laid out
+        # as the leaf when that is row-major (torch's gradient layout: a transposed product's
+        # gradient becomes a row-major .grad, which the optimizer then updates on fast paths)
+        if create_graph:
+            ag.grad = grad
+        elif t.is_contiguous() and not grad.is_contiguous():
+            ag.grad = grad.contiguous()
+        else:
+            ag.grad = grad.clone()
     elif create_graph:
         ag.grad = ag.grad + grad
     else:
