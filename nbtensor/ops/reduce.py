@@ -267,25 +267,26 @@ _FAST_SUM_DTYPES = (dt.float32, dt.float64, dt.int64)
 
 
 def _sum_plan(shape, dim, keepdim, dtype):
-    """(result shape, its strides, K, R, row stride) when summing a row-major tensor of
-    `shape` over `dim` reduces trailing dimensions serially to a non-empty result; else None."""
+    """(result shape, its strides, K, R, output stride, row stride) when summing a row-major
+    tensor of `shape` over `dim` reduces K rows of R elements serially to a non-empty result
+    (the kept and the reduced dimensions each collapse to one stride); else None."""
     try:
         dims = reduction_dims(dim, len(shape))
     except (IndexError, RuntimeError, TypeError):
         return None  # the general path raises
-    ndim = len(shape)
-    if dims and dims[0] != ndim - len(dims):
-        return None
-    K, R = _numel(shape[:ndim - len(dims)]), _numel(shape[ndim - len(dims):])
-    if K == 0 or R == 0 or _CPU.parallel(K * R):
+    strides = contiguous_strides(shape)
+    kept = [d for d in range(len(shape)) if d not in dims]
+    k = _collapse(shape, strides, kept)
+    r = _collapse(shape, strides, sorted(dims, key=lambda d: strides[d], reverse=True))
+    if k is None or r is None or k[0] == 0 or r[0] == 0 or _CPU.parallel(k[0] * r[0]):
         return None
     out_shape = _out_shape(shape, dims, keepdim)
-    return out_shape, contiguous_strides(out_shape), K, R, (R if K > 1 else 1)
+    return out_shape, contiguous_strides(out_shape), k[0], r[0], k[1], r[1]
 
 
 def _fast_sum(input, dim, keepdim):
-    """`sum` of a contiguous float32, float64 or int64 CPU tensor over trailing dimensions
-    (the planning memoised per shape); None for anything else."""
+    """`sum` of a contiguous float32, float64 or int64 CPU tensor over dimensions whose
+    layout collapses (the planning memoised per shape); None for anything else."""
     d = input.dtype
     if d not in _FAST_SUM_DTYPES or input.device is not CPU or not (
             input._contig or input._contig is None and input.is_contiguous()):
@@ -301,9 +302,9 @@ def _fast_sum(input, dim, keepdim):
         return None  # (an unhashable dim: the general path says what is wrong with it)
     if plan is None:
         return None
-    shape, strides, K, R, sk = plan
+    shape, strides, K, R, sk, sr = plan
     values = _CPU.allocate(K, np.int64 if d is dt.int64 else np.float64)
-    _CPU.launch("reduce", "sum_reduce", input._storage, input._offset, K, R, sk, 1, values)
+    _CPU.launch("reduce", "sum_reduce", input._storage, input._offset, K, R, sk, sr, values)
     if d is dt.float32:
         values = _narrowed(values, d)
     return make(values, 0, shape, strides, d)
