@@ -475,3 +475,25 @@ def test_grad_of_a_row_major_leaf_is_row_major():
     wt = nb.ones(4, 3).t().requires_grad_()  # a transposed leaf keeps its own layout
     (x @ wt.t()).sum().backward()
     assert wt.grad.stride() == wt.stride()
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("shape", [(256, 10), (3, 4, 5), (600, 500)])
+def test_softmax_gradients_of_every_row_layout(shape, log):
+    # the one-kernel backward of (log-)softmax along the last dim (a backward that builds no
+    # graph), with a row-major, a transposed and an expanded output gradient, against the
+    # formula in float64 (and torch's gradient when torch is there)
+    a = RNG.standard_normal(shape).astype(np.float32)
+    w = RNG.standard_normal(shape[::-1]).astype(np.float32)
+    a64 = a.astype(np.float64)
+    y = np.exp(a64 - a64.max(-1, keepdims=True))
+    y /= y.sum(-1, keepdims=True)
+    reverse = tuple(range(len(shape) - 1, -1, -1))
+    weights = ((w.T, nb.tensor(w.T.copy())), (w.T, nb.tensor(w).permute(*reverse)), (np.float32(2.0), 2.0))
+    for g, weight in weights:  # row-major, transposed, and expanded (a number) gradients
+        x = nb.tensor(a, requires_grad=True)
+        (getattr(nb, "log_softmax" if log else "softmax")(x, -1) * weight).sum().backward()
+        g64 = np.broadcast_to(np.asarray(g, np.float64), shape)
+        expected = (g64 - y * g64.sum(-1, keepdims=True) if log
+                    else y * (g64 - (g64 * y).sum(-1, keepdims=True)))
+        np.testing.assert_allclose(_np(x.grad), expected, rtol=1e-4, atol=1e-5)

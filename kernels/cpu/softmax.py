@@ -1,4 +1,5 @@
-"""Softmax and log-softmax along rows, in one pass per row over the input.
+"""Softmax and log-softmax along rows, in one pass per row over the input, and their
+gradients (``softmax_backward_rows``).
 
 A row is R elements from ``src[base]`` at stride ``sr``; row k starts at ``off + k * sk``
 and its results go to ``out[k * R:(k + 1) * R]`` (a row-major output). Each row: its
@@ -66,3 +67,37 @@ def softmax_rows_par(src, off, K, R, sk, sr, out, log, nchunks):
     for c in prange(nchunks):
         for k in range(c * K // nchunks, (c + 1) * K // nchunks):
             _row(src, off + k * sk, R, sr, out, k * R, log)
+
+
+@helper
+def _row_backward(g, base, R, gr, out, o, gx, log):
+    total = 0.0
+    if log:  # d log_softmax: g - exp(out) * sum(g)
+        for r in range(R):
+            total += g[base + r * gr]
+        s = _like(total, out[o])
+        for r in range(R):
+            gx[o + r] = g[base + r * gr] - vexp(out[o + r]) * s
+    else:  # d softmax: out * (g - sum(g * out))
+        for r in range(R):
+            total += g[base + r * gr] * out[o + r]
+        s = _like(total, out[o])
+        for r in range(R):
+            gx[o + r] = out[o + r] * (g[base + r * gr] - s)
+
+
+@kernel()
+def softmax_backward_rows(g, off, K, R, gk, gr, out, gx, log):
+    """The input gradient `gx` (row-major, as `out`, the forward's result) of softmax or, with
+    `log`, log-softmax along rows, from the output gradient `g` (rows at `off + k * gk`,
+    elements `gr` apart): the rules' composed ops, with each row's sum in float64."""
+    for k in range(K):
+        _row_backward(g, off + k * gk, R, gr, out, k * R, gx, log)
+
+
+@kernel(parallel=True)
+def softmax_backward_rows_par(g, off, K, R, gk, gr, out, gx, log, nchunks):
+    """`softmax_backward_rows` with the rows split into `nchunks` parallel pieces."""
+    for c in prange(nchunks):
+        for k in range(c * K // nchunks, (c + 1) * K // nchunks):
+            _row_backward(g, off + k * gk, R, gr, out, k * R, gx, log)

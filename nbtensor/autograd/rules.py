@@ -17,6 +17,8 @@ import math
 
 import nbtensor.ops.creation as creation
 import nbtensor.ops.joining as joining
+import nbtensor.ops.reduce as reduce
+from nbtensor.autograd import grad_mode
 from nbtensor.core import dtype as dt
 from nbtensor.dispatch.tensor import Tensor, wrap_dim
 
@@ -437,14 +439,27 @@ def _logsumexp(args, kwargs, out):
 def _softmax(args, kwargs, out):
     x, d = args[0], _arg(args, kwargs, 1, "dim")
     meta = like(x)
-    return "SoftmaxBackward0", (x,), lambda g: (_for(out * (g - (g * out).sum(d, keepdim=True)), meta),)
+    return "SoftmaxBackward0", (x,), lambda g: (_for(_fused_or(
+        g, out, d, False, lambda: out * (g - (g * out).sum(d, keepdim=True))), meta),)
 
 
 @rule("log_softmax")
 def _log_softmax(args, kwargs, out):
     x, d = args[0], _arg(args, kwargs, 1, "dim")
     meta = like(x)
-    return "LogSoftmaxBackward0", (x,), lambda g: (_for(g - out.exp() * g.sum(d, keepdim=True), meta),)
+    return "LogSoftmaxBackward0", (x,), lambda g: (_for(_fused_or(
+        g, out, d, True, lambda: g - out.exp() * g.sum(d, keepdim=True)), meta),)
+
+
+def _fused_or(g, out, d, log, composed):
+    """(log-)softmax's input gradient by its one-kernel form (`reduce.fused_softmax_backward`)
+    when no graph is being built of the backward pass and the tensors allow it; else
+    `composed()`, made of recorded ops (so a second derivative exists)."""
+    if not grad_mode.is_grad_enabled() and type(d) is int:
+        fused = reduce.fused_softmax_backward(g, out, d, log)
+        if fused is not None:
+            return fused
+    return composed()
 
 
 def _variance_rule(node, root):

@@ -688,6 +688,30 @@ def _fused_softmax(input, dim, dtype, log):
 _FUSED_SOFTMAX_DTYPES = (dt.float32, dt.float64)
 
 
+def fused_softmax_backward(grad, out, dim, log):
+    """The input gradient of softmax (or, with `log`, log-softmax) along `dim` from the output
+    gradient `grad` and the forward's row-major result `out`, by one kernel over each row, for
+    float32/float64 CPU tensors of one dtype and shape along the last dimension; None for
+    anything else (autograd's rule composes ops then). Not recorded: only for a backward pass
+    that builds no graph."""
+    if (type(grad) is not Tensor or grad.device is not CPU or out.device is not CPU or grad.dtype is not out.dtype
+            or out.dtype not in _FUSED_SOFTMAX_DTYPES or grad._shape != out._shape or not out.is_contiguous()):
+        return None
+    shape = out._shape
+    ndim = len(shape)
+    n = _numel(shape)
+    if not ndim or n == 0 or dim % ndim != ndim - 1:
+        return None
+    g, K, R, gk, gr = _plan(grad, (ndim - 1,), order_free=False)
+    gx = _CPU.allocate(n, out.dtype.np)
+    args = (g._storage, g._offset, K, R, gk, gr, out._storage[out._offset:out._offset + n], gx, log)
+    if _CPU.parallel(n) and K > 1:
+        _CPU.launch("softmax", "softmax_backward_rows_par", *args, _CPU.nchunks())
+    else:
+        _CPU.launch("softmax", "softmax_backward_rows", *args)
+    return make(gx, 0, shape, contiguous_strides(shape), out.dtype)
+
+
 def softmax(input, dim, dtype=None):
     """``exp(x) / sum(exp(x))`` along `dim`, shifted by the maximum for stability."""
     fused = _fused_softmax(input, dim, dtype, False)
