@@ -478,7 +478,7 @@ def test_grad_of_a_row_major_leaf_is_row_major():
 
 
 @pytest.mark.parametrize("log", [False, True])
-@pytest.mark.parametrize("shape", [(256, 10), (3, 4, 5), (600, 500)])
+@pytest.mark.parametrize("shape", [(256, 10), (3, 4, 5), pytest.param((600, 500), marks=pytest.mark.large)])
 def test_softmax_gradients_of_every_row_layout(shape, log):
     # the one-kernel backward of (log-)softmax along the last dim (a backward that builds no
     # graph), with a row-major, a transposed and an expanded output gradient, against the

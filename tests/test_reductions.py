@@ -164,7 +164,7 @@ def _softmax_reference(a, dim, log):
 @pytest.mark.parametrize("shape, dim, layout", [((256, 10), 1, "contiguous"), ((4, 7), -1, "transposed"),
                                                 ((3, 4, 5), 2, "strided"), ((7,), 0, "contiguous"),
                                                 ((2, 5, 1), 1, "contiguous"), ((3, 1), 1, "contiguous"),
-                                                ((600, 500), 1, "contiguous")])
+                                                pytest.param((600, 500), 1, "contiguous", marks=pytest.mark.large)])
 def test_softmax_along_rows_of_every_layout(shape, dim, layout, dtype, log):
     # the one-kernel softmax: any input layout, a row-major result, NaN and inf rows as torch
     rng = np.random.default_rng(4)
