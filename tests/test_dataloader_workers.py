@@ -104,7 +104,8 @@ class Draws(data.Dataset):
 
     def __getitem__(self, i):
         info = data.get_worker_info()
-        return (info.id, info.seed, nb.rand(3).tolist(), random.random(), float(np.random.random()))
+        # (the CPU's generator: on another test device nb.rand draws from that device's own)
+        return (info.id, info.seed, nb.rand(3, device="cpu").tolist(), random.random(), float(np.random.random()))
 
 
 def tag_worker(worker_id):
