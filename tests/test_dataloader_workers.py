@@ -596,6 +596,7 @@ def test_interpreter_exits_at_once_with_workers_still_running(tmp_path):
     assert time.monotonic() - start < 60
 
 
+@pytest.mark.large  # 6000 x 784: every batch a 200 000-element gather
 def test_d2l_fashion_mnist_loader_with_four_workers():
     """D2L's load_data_fashion_mnist: batch_size=256, shuffle=True, num_workers=4."""
     rng = np.random.default_rng(0)
