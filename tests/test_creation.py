@@ -562,3 +562,14 @@ def test_numba_cuda_is_imported_only_when_cuda_is_asked_for():
             "nbtensor.cuda.is_available(); print('numba.cuda' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_memoised_sizes_never_let_a_bad_size_through():
+    # zeros/ones/empty remember plans per sizes; 2.0 == 2 and True == 1 as dict keys, so a
+    # float must still raise (as torch's TypeError) after the int form has been planned
+    for creator in (nbtensor.zeros, nbtensor.ones, nbtensor.empty):
+        assert creator(2).shape == (2,) and creator((2, 3)).shape == (2, 3)
+        assert creator(nbtensor.Size([2, 3])).shape == (2, 3)
+        for bad in ((2.0,), ((2, 3.0),)):
+            with pytest.raises(TypeError):
+                creator(*bad)

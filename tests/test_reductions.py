@@ -197,3 +197,15 @@ def test_large_parallel_reductions():
     check(x.t().amin(1), a.min(0))
     check(x.argmax(1), a.argmax(1))
     check(x.sum(), a.sum(dtype=np.float64))
+
+
+def test_memoised_sum_plans_never_let_a_bad_dim_through():
+    # sum/mean remember plans per (shape, dim, keepdim); 1.0 == 1 and True == 1 as dict keys,
+    # so those must still raise torch's TypeError after the int form has been planned
+    x = nb.ones(2, 3)
+    check(x.sum(1), [3.0, 3.0])
+    check(x.mean(1, keepdim=True), [[1.0], [1.0]])
+    check(x.sum([0, 1]), 6.0)
+    for bad in (lambda: x.sum(1.0), lambda: x.mean(1.0), lambda: x.sum(True), lambda: x.sum([0, 1.0])):
+        with pytest.raises(TypeError):
+            bad()

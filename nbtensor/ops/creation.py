@@ -160,7 +160,7 @@ def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
     return requiring_grad(result) if requires_grad else result
 
 
-# positional sizes (ints, or one tuple of ints) -> (shape, strides, numel), for `_plain_filled`
+# positional sizes (a tuple of ints) -> (shape, strides, numel), for `_plain_filled`
 _PLAIN_SHAPES = {}
 _SMALL_STORAGE = 1 << 17  # elements: under the CPU allocator's pooling threshold at any itemsize
 
@@ -172,17 +172,18 @@ def _plain_filled(size, value):
     for anything else (the general path)."""
     if device_module.get_default_device() is not CPU:
         return None
-    try:
-        plan = _PLAIN_SHAPES[size]
-    except KeyError:
+    sizes = size[0] if len(size) == 1 and (type(size[0]) is tuple or type(size[0]) is Size) else size
+    for s in sizes:
+        if type(s) is not int:
+            return None  # (2.0 == 2 and True == 1 as keys: only ints may share a plan)
+    plan = _PLAIN_SHAPES.get(sizes, False)
+    if plan is False:
         try:
-            shape = _sizes(size)
-        except (TypeError, RuntimeError):
+            shape = _sizes(sizes)
+        except RuntimeError:
             return None  # the general path raises
         n = math.prod(shape)
-        plan = remember(_PLAIN_SHAPES, size, (shape, contiguous_strides(shape), n) if n < _SMALL_STORAGE else None)
-    except TypeError:
-        return None  # (unhashable sizes: a list)
+        plan = remember(_PLAIN_SHAPES, sizes, (shape, contiguous_strides(shape), n) if n < _SMALL_STORAGE else None)
     if plan is None:
         return None
     shape, strides, n = plan

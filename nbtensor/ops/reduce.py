@@ -284,6 +284,16 @@ def _sum_plan(shape, dim, keepdim, dtype):
     return out_shape, contiguous_strides(out_shape), k[0], r[0], k[1], r[1]
 
 
+def _int_tuple(dim):
+    """True for a tuple or list of plain ints (a `dim` argument a plan may be keyed by)."""
+    if type(dim) is not tuple and type(dim) is not list:
+        return False
+    for d in dim:
+        if type(d) is not int:
+            return False
+    return True
+
+
 def _fast_sum(input, dim, keepdim):
     """`sum` of a contiguous float32, float64 or int64 CPU tensor over dimensions whose
     layout collapses (the planning memoised per shape); None for anything else."""
@@ -291,15 +301,14 @@ def _fast_sum(input, dim, keepdim):
     if d not in _FAST_SUM_DTYPES or input.device is not CPU or not (
             input._contig or input._contig is None and input.is_contiguous()):
         return None
+    if type(keepdim) is not bool or not (dim is None or type(dim) is int or _int_tuple(dim)):
+        return None  # (1.0 == 1 and True == 1 as keys: only ints may share a plan)
     if type(dim) is list:
         dim = tuple(dim)
     key = (input._shape, dim, keepdim, d)
-    try:
-        plan = _SUM_PLANS[key]
-    except KeyError:
+    plan = _SUM_PLANS.get(key, False)
+    if plan is False:
         plan = remember(_SUM_PLANS, key, _sum_plan(input._shape, dim, keepdim, d))
-    except TypeError:
-        return None  # (an unhashable dim: the general path says what is wrong with it)
     if plan is None:
         return None
     shape, strides, K, R, sk, sr = plan
