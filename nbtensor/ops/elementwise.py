@@ -642,7 +642,7 @@ def _fast_into(op, operands, target):
             if xs is store:
                 if x._offset != target._offset or x._strides != target._strides:
                     return False  # (torch's partial-overlap check compares strides too)
-            elif not (xs.base is None and store.base is None) and np.may_share_memory(xs, store):
+            elif _overlaps(target, x):
                 return False  # (views of one NumPy array: the general path checks the overlap)
             args += (xs, x._offset, 1)
         elif i == 0:
