@@ -70,34 +70,35 @@ def softmax_rows_par(src, off, K, R, sk, sr, out, log, nchunks):
 
 
 @helper
-def _row_backward(g, base, R, gr, out, o, gx, log):
+def _row_backward(g, base, R, gr, out, ob, gx, o, log):
     total = 0.0
     if log:  # d log_softmax: g - exp(out) * sum(g)
         for r in range(R):
             total += g[base + r * gr]
-        s = _like(total, out[o])
+        s = _like(total, out[ob])
         for r in range(R):
-            gx[o + r] = g[base + r * gr] - vexp(out[o + r]) * s
+            gx[o + r] = g[base + r * gr] - vexp(out[ob + r]) * s
     else:  # d softmax: out * (g - sum(g * out))
         for r in range(R):
-            total += g[base + r * gr] * out[o + r]
-        s = _like(total, out[o])
+            total += g[base + r * gr] * out[ob + r]
+        s = _like(total, out[ob])
         for r in range(R):
-            gx[o + r] = out[o + r] * (g[base + r * gr] - s)
+            gx[o + r] = out[ob + r] * (g[base + r * gr] - s)
 
 
 @kernel()
-def softmax_backward_rows(g, off, K, R, gk, gr, out, gx, log):
-    """The input gradient `gx` (row-major, as `out`, the forward's result) of softmax or, with
-    `log`, log-softmax along rows, from the output gradient `g` (rows at `off + k * gk`,
-    elements `gr` apart): the rules' composed ops, with each row's sum in float64."""
+def softmax_backward_rows(g, off, K, R, gk, gr, out, ooff, gx, log):
+    """The input gradient `gx` (row-major, as `out`, the forward's row-major result starting
+    at `ooff`) of softmax or, with `log`, log-softmax along rows, from the output gradient
+    `g` (rows at `off + k * gk`, elements `gr` apart): the rules' composed ops, with each
+    row's sum in float64."""
     for k in range(K):
-        _row_backward(g, off + k * gk, R, gr, out, k * R, gx, log)
+        _row_backward(g, off + k * gk, R, gr, out, ooff + k * R, gx, k * R, log)
 
 
 @kernel(parallel=True)
-def softmax_backward_rows_par(g, off, K, R, gk, gr, out, gx, log, nchunks):
+def softmax_backward_rows_par(g, off, K, R, gk, gr, out, ooff, gx, log, nchunks):
     """`softmax_backward_rows` with the rows split into `nchunks` parallel pieces."""
     for c in prange(nchunks):
         for k in range(c * K // nchunks, (c + 1) * K // nchunks):
-            _row_backward(g, off + k * gk, R, gr, out, k * R, gx, log)
+            _row_backward(g, off + k * gk, R, gr, out, ooff + k * R, gx, k * R, log)

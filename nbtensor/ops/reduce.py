@@ -687,14 +687,20 @@ def _fused_softmax(input, dim, dtype, log):
         return None
     x, K, R, sk, sr = _plan(input, (d,), order_free=False)
     out = _CPU.allocate(n, input.dtype.np)
-    if _CPU.parallel(n) and K > 1:
-        _CPU.launch("softmax", "softmax_rows_par", x._storage, x._offset, K, R, sk, sr, out, log, _CPU.nchunks())
-    else:
-        _CPU.launch("softmax", "softmax_rows", x._storage, x._offset, K, R, sk, sr, out, log)
+    _softmax_rows("softmax_rows", n, K, x._storage, x._offset, K, R, sk, sr, out, log)
     return make(out, 0, shape, contiguous_strides(shape), input.dtype)
 
 
 _FUSED_SOFTMAX_DTYPES = (dt.float32, dt.float64)
+
+
+def _softmax_rows(kernel, n, K, *args):
+    """Launch `kernel` of the softmax family over K rows (n elements in all): its parallel
+    build when the work is large enough and there is more than one row."""
+    if _CPU.parallel(n) and K > 1:
+        _CPU.launch("softmax", kernel + "_par", *args, _CPU.nchunks())
+    else:
+        _CPU.launch("softmax", kernel, *args)
 
 
 def fused_softmax_backward(grad, out, dim, log):
@@ -709,15 +715,12 @@ def fused_softmax_backward(grad, out, dim, log):
     shape = out._shape
     ndim = len(shape)
     n = _numel(shape)
-    if not ndim or n == 0 or dim % ndim != ndim - 1:
+    if not ndim or n == 0 or not -ndim <= dim < ndim or dim % ndim != ndim - 1:
         return None
     g, K, R, gk, gr = _plan(grad, (ndim - 1,), order_free=False)
     gx = _CPU.allocate(n, out.dtype.np)
-    args = (g._storage, g._offset, K, R, gk, gr, out._storage[out._offset:out._offset + n], gx, log)
-    if _CPU.parallel(n) and K > 1:
-        _CPU.launch("softmax", "softmax_backward_rows_par", *args, _CPU.nchunks())
-    else:
-        _CPU.launch("softmax", "softmax_backward_rows", *args)
+    _softmax_rows("softmax_backward_rows", n, K, g._storage, g._offset, K, R, gk, gr, out._storage, out._offset,
+                  gx, log)
     return make(gx, 0, shape, contiguous_strides(shape), out.dtype)
 
 
