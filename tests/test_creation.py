@@ -573,3 +573,22 @@ def test_memoised_sizes_never_let_a_bad_size_through():
         for bad in ((2.0,), ((2, 3.0),)):
             with pytest.raises(TypeError):
                 creator(*bad)
+
+
+@pytest.mark.parametrize("data, dtype", [
+    ([1, 2], I64), ([1.5, 2], F32), ([True, False], nbtensor.bool), ([True, 2], I64), ([True, 2.5], F32),
+    ((1, 2.0), F32), (range(4), I64), ([[1, 2], [3.5, 4]], F32), ([[True], [1]], I64),
+    ([1, np.float32(2.0)], F32), ([np.int8(1), 2], I64), ([], F32)])
+def test_tensor_of_python_numbers_infers_torchs_dtype(data, dtype):
+    # flat sequences of plain bools, ints and floats take a one-pass route (a set of their
+    # types); mixed and nested ones the element walk: both give torch's promotion
+    t = nbtensor.tensor(data)
+    assert t.dtype is dtype
+    np.testing.assert_array_equal(t.cpu().numpy(), np.array(list(data) if isinstance(data, range) else data,
+                                                            dtype=dtype.np))
+    try:
+        nbtensor.set_default_dtype(F64)
+        floats_follow_default = dtype is F32 and not any(isinstance(x, np.generic) for x in data)
+        assert nbtensor.tensor(data).dtype is (F64 if floats_follow_default else dtype)  # (a NumPy scalar keeps its own)
+    finally:
+        nbtensor.set_default_dtype(F32)

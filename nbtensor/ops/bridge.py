@@ -46,6 +46,23 @@ def from_numpy(array):
 _SEQUENCES = (list, tuple, range)
 
 
+# The dtype of a flat sequence of Python numbers by the set of their types (a float: the
+# default dtype, looked up when used): one set() of the types instead of a check per element.
+_PLAIN_KINDS = {frozenset({bool}): dt.bool, frozenset({int}): dt.int64, frozenset({bool, int}): dt.int64}
+_PLAIN_NUMBERS = frozenset({bool, int, float})
+
+
+def _plain_dtype(seq):
+    """The dtype of a flat list, tuple or range of plain Python bools, ints and floats (None
+    when it holds anything else, or nothing)."""
+    if type(seq) is range:
+        return dt.int64 if len(seq) else None
+    kinds = frozenset(map(type, seq))
+    if not kinds or not kinds <= _PLAIN_NUMBERS:
+        return None
+    return dt.get_default_dtype() if float in kinds else _PLAIN_KINDS[kinds]
+
+
 def _infer_list_dtype(data):
     """torch's dtype for nested Python data: the promotion (promote_types) of every
     element's own dtype, where a Python float counts as the default dtype, an int as
@@ -55,7 +72,11 @@ def _infer_list_dtype(data):
     while stack:
         x = stack.pop()
         if isinstance(x, _SEQUENCES):
-            stack.extend(x)
+            d = _plain_dtype(x)
+            if d is None:
+                stack.extend(x)
+                continue
+            kind = d if kind is None else dt.promote_types(kind, d)
             continue
         if isinstance(x, Tensor):
             d = x.dtype
@@ -77,6 +98,8 @@ def _to_array(data):
     if isinstance(data, np.ndarray):
         return data
     if isinstance(data, _SEQUENCES):
+        if _plain_dtype(data) is not None:
+            return np.array(data)  # (flat plain numbers: NumPy reads them directly)
         items = [_to_array(x) if isinstance(x, _SEQUENCES + (Tensor,)) else x for x in data]
         try:
             return np.array(items)
