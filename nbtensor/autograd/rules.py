@@ -636,7 +636,11 @@ def _is_index_array(item):
 
 def _index_tensor(item, device):
     """An index array (see `_is_index_array`) as a tensor on `device` (a tensor as it is)."""
-    return item if type(item) is Tensor else creation.tensor(list(item), dtype=dt.int64, device=device)
+    if type(item) is Tensor:
+        return item
+    if type(item) is range:
+        return creation.arange(item.start, item.stop, item.step, device=device)
+    return creation.tensor(item, dtype=dt.int64, device=device)
 
 
 def _getitem_backward(x, index):
