@@ -38,9 +38,11 @@ def view_positions(base, view):
     return make(scratch, view._offset, view._shape, view._strides, dt.int64).clone()
 
 
-def _view_node(base, view):
-    """The node of `view` regenerated from `base`'s history (torch's AsStridedBackward0)."""
-    positions = view_positions(base, view).reshape(-1)
+def _view_node(base, view, positions=None):
+    """The node of `view` regenerated from `base`'s history (torch's AsStridedBackward0);
+    `positions`: `view_positions(base, view)` flattened, when the caller has them."""
+    if positions is None:
+        positions = view_positions(base, view).reshape(-1)
     shape, dtype = base._shape, base.dtype
 
     def backward(g):
@@ -68,7 +70,7 @@ def record_on_view(view, node_name, backward, inputs, saves):
     shape = view._shape
 
     def copy_slices(g):
-        res = g.clone().reshape(-1)  # (clone: contiguous, so the reshape views it)
+        res = g.clone().reshape(-1)  # (a copy of its own, written below; row-major order as positions)
         grads = backward(res.index_select(0, positions).reshape(shape))
         if type(grads) is not tuple:
             grads = tuple(grads)
@@ -81,7 +83,7 @@ def record_on_view(view, node_name, backward, inputs, saves):
     if meta is None:
         base._ag = meta = AutogradMeta()
     meta.grad_fn, meta.output_nr = node, 0
-    view._ag.grad_fn = _view_node(base, view)
+    view._ag.grad_fn = _view_node(base, view, positions)
     view._ag.view_version = version_of(view)
 
 
