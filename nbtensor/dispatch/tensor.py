@@ -25,8 +25,7 @@ from nbtensor.core.size import Size
 from nbtensor.dispatch import dispatcher as forms
 
 _cpu_tuning = backend_for(CPU).tuning  # the CPU fast paths below: when threads would pay
-_cpu_backend = backend_for(CPU)
-_CPU_POOLED_FROM = _cpu_backend.pooled_from  # bytes: smaller CPU storage is plain np.empty
+_cpu_allocate = backend_for(CPU).allocate  # (np.empty below its pooling size: see backends/cpu/allocator)
 
 __all__ = ["Tensor"]
 
@@ -126,9 +125,7 @@ def allocate(n, dtype, shape=None, device=CPU):
         raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape or (n,))}")
     try:
         if device is CPU:
-            if nbytes < _CPU_POOLED_FROM:
-                return np.empty(n, dtype=dtype.np)
-            return _cpu_backend.allocate(n, dtype.np)  # large: from the caching allocator
+            return _cpu_allocate(n, dtype.np)
         return backend_for(device).allocate(n, dtype.np)
     except (MemoryError, ValueError):
         raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} "

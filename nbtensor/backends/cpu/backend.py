@@ -14,10 +14,9 @@ class CPUBackend(_backend.Backend):
     """The CPU's primitives: storage is a 1-D NumPy array; kernels are Numba's (`run`, the
     kernel families loaded by `kernels.cpu.loader`); see `backends.base.Backend`."""
 
-    # (n, np_dtype): the fast paths call it directly. Below `pooled_from` bytes it is
+    # (n, np_dtype): the fast paths call it directly. Below allocator.THRESHOLD bytes it is
     # np.empty; from there on the caching allocator's (see `allocator`).
     allocate = staticmethod(allocator.allocate)
-    pooled_from = allocator.THRESHOLD
 
     @staticmethod
     def empty_cache():
