@@ -371,7 +371,10 @@ def test_mixed_devices_message():
 
 
 @pytest.mark.parametrize("sa, sb", [((256, 10), (256, 1)), ((256, 10), (1, 10)), ((256, 1), (1, 10)),
-                                    ((3,), (2, 3)), ((2, 1, 4), (3, 1)), ((0, 3), (1, 3)), ((1,), ())])
+                                    ((3,), (2, 3)), ((2, 1, 4), (3, 1)), ((0, 3), (1, 3)), ((1,), ()),
+                                    # one element against many (read with stride 0), either side
+                                    ((10, 1), (1,)), ((1,), (10, 1)), ((), (2, 3)), ((2, 3), (1, 1)),
+                                    ((1, 1, 1), (3,)), ((3,), (1, 1)), ((0,), (1,))])
 @pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "maximum", "atan2"])
 def test_same_dtype_broadcasts_of_contiguous_tensors(name, sa, sb):
     # the broadcast fast path: contiguous operands of one dtype, shapes that differ;

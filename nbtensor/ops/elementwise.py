@@ -593,7 +593,10 @@ def _fast_path(op, operands):
         if b.dtype is not a.dtype or b.device is not CPU:
             return None
         if b._shape != a._shape or not (b._contig or b._contig is None and b.is_contiguous()):
-            return _layout_fast_path(op, entry, operands) if op.arity == 2 else None
+            if op.arity != 2:
+                return None
+            result = _one_element_broadcast(entry, a, b)
+            return _layout_fast_path(op, entry, operands) if result is None else result
         bs, bo, sb = b._storage, b._offset, 1
     else:
         bs = _fast_number(b, a.dtype)
@@ -615,6 +618,28 @@ def _fast_path(op, operands):
         store = _cpu_allocate(n, result_dtype.np)
         flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, cs, 0, 0, n, 1)
     return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
+
+
+def _one_element_broadcast(entry, a, b):
+    """``a op b`` by the flat kernel when one operand has one element and at most the other's
+    dimensions, and the other is row-major (``X @ w + b`` with a bias of one element): the
+    single element is read with stride 0. None for any other pair (both tensors of one
+    CPU dtype, `a` row-major, checked by the caller)."""
+    if _numel(b._shape) == 1 and len(b._shape) <= len(a._shape):
+        big, sa, sb = a, 1, 0
+    elif (_numel(a._shape) == 1 and len(a._shape) <= len(b._shape)
+            and (b._contig or b._contig is None and b.is_contiguous())):
+        big, sa, sb = b, 0, 1
+    else:
+        return None
+    n = _numel(big._shape)
+    if n >= _cpu_tuning.PARALLEL_THRESHOLD or n == 0:
+        return None
+    flat = entry[2]  # (set by the caller)
+    result_dtype = entry[1]
+    store = _cpu_allocate(n, result_dtype.np)
+    flat(store, 0, a._storage, a._offset, sa, b._storage, b._offset, sb, n, 1)
+    return make_contiguous(store, 0, big._shape, big._strides, result_dtype)
 
 
 def _fast_into(op, operands, target):
