@@ -12,7 +12,7 @@ from nbtensor.core import device as device_module
 from nbtensor.core.device import CPU, to_device
 from nbtensor.core.plan import contiguous_strides, remember
 from nbtensor.core.size import Size
-from nbtensor.dispatch.tensor import requiring_grad, Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
+from nbtensor.dispatch.tensor import requiring_grad, Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make, make_contiguous
 from nbtensor.ops.views import parse_sizes
 from nbtensor.dispatch import dispatcher as forms
 from nbtensor.ops.bridge import tensor
@@ -436,8 +436,16 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     return requiring_grad(result) if requires_grad else result
 
 
-def _like(fill, name="empty_like"):
+def _like(fill, name="empty_like", value=False):
+    """The ``*_like`` creator that `fill`s a new tensor laid out as its input; `value` (0, 1,
+    or None for empty_like) lets a plain call on a small row-major CPU tensor skip the general
+    path (the gradient of every ``backward()`` of a scalar is such a ``ones_like``)."""
     def like(input, dtype=None, device=None, requires_grad=False, memory_format=None, **kwargs):
+        if (value is not False and dtype is None and device is None and not requires_grad
+                and memory_format is None and not kwargs and type(input) is Tensor):
+            fast = _plain_like(input, value)
+            if fast is not None:
+                return fast
         dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, name)
         out = empty_like_layout(input, dtype, input.device if device is None else to_device(device))
         result = fill(out, **kwargs)
@@ -445,9 +453,31 @@ def _like(fill, name="empty_like"):
     return like
 
 
-empty_like = _like(lambda out: out, "empty_like")
-zeros_like = _like(lambda out: copy_into(out, 0), "zeros_like")
-ones_like = _like(lambda out: copy_into(out, 1), "ones_like")
+def _plain_like(t, value):
+    """A new `value`-filled (0, 1; None: uninitialised) tensor shaped like the row-major CPU
+    tensor `t`, as one NumPy call; None when `t` is anything else (the general path)."""
+    storage = t._storage
+    if type(storage) is not np.ndarray or not (t._contig or t._contig is None and t.is_contiguous()):
+        return None
+    shape = t._shape
+    if 1 in shape:
+        return None  # (torch keeps a size-1 dimension's stride: the general path does)
+    n = math.prod(shape)
+    if n >= _SMALL_STORAGE:
+        return None
+    dtype = t.dtype
+    if value == 0:
+        store = np.zeros(n, dtype.np)
+    else:
+        store = np.empty(n, dtype.np)
+        if value is not None:
+            store.fill(value)
+    return make_contiguous(store, 0, shape, t._strides, dtype)
+
+
+empty_like = _like(lambda out: out, "empty_like", None)
+zeros_like = _like(lambda out: copy_into(out, 0), "zeros_like", 0)
+ones_like = _like(lambda out: copy_into(out, 1), "ones_like", 1)
 rand_like = _like(lambda out: out.copy_(rand(out._shape, dtype=out.dtype, device="cpu")), "rand_like")
 randn_like = _like(lambda out: out.copy_(randn(out._shape, dtype=out.dtype, device="cpu")), "randn_like")
 empty_like.__doc__ = "An uninitialised tensor shaped like `input`."
