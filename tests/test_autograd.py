@@ -422,6 +422,15 @@ def test_an_op_returning_its_input_keeps_the_graph_as_it_was():
     np.testing.assert_array_equal(_np(x.grad), [2.0, 2.0, 2.0])
 
 
+def test_the_input_passed_by_keyword_is_differentiated():
+    # torch's functions take their tensor as input=...; the rules read it as the first argument
+    x = nb.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = nb.exp(input=x) + nb.mul(input=x, other=x) + nb.add(x, other=x, alpha=2) + nb.sum(input=x)
+    y.sum().backward()
+    e = np.exp([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(x.grad.numpy(), e + 2 * np.array([1.0, 2.0, 3.0]) + 3 + 3, rtol=1e-6)
+
+
 def test_type_conversion_is_differentiable_and_uncovered_arguments_raise():
     x = nb.tensor([1.0, 2.0], requires_grad=True)
     y = x.type(nb.float64)

@@ -55,7 +55,7 @@ def wrap(name, fn):
     """The form `name` as installed while autograd records: it counts in-place writes, and
     hands the call to `record` only when grad mode is on and an argument requires grad (the
     common case returns after a few checks, inlined here)."""
-    plan = _plan(name)
+    plan = _plan(name, fn)
     writes = plan[2]
     state = grad_mode._state
 
@@ -76,11 +76,11 @@ def wrap(name, fn):
             if t is Tensor:
                 ag = a._ag
                 if ag is not None and ag.requires_grad:
-                    return record(plan, fn, args, kwargs)
+                    return record(plan, args, kwargs)
             elif (t is list or t is tuple) and _any_requires_grad(a):
-                return record(plan, fn, args, kwargs)
+                return record(plan, args, kwargs)
         if kwargs and _any_requires_grad(kwargs.values()):
-            return record(plan, fn, args, kwargs)
+            return record(plan, args, kwargs)
         return fn(*args, **kwargs)
     return recorded
 
@@ -118,21 +118,23 @@ def _untracked(fn, args, kwargs):
         state.enabled = previous
 
 
-def _plan(name):
-    """What recording form `name` takes, worked out once: (name, whether its node keeps
-    tensors, whether it writes into its first argument, the out-of-place form it records as,
-    whether its results are differentiable)."""
+def _plan(name, fn):
+    """What recording form `name` (whose function is `fn`) takes, worked out once: (name, fn,
+    whether it writes into its first argument, the out-of-place form it records as, whether
+    its results are differentiable, whether its node keeps tensors)."""
     base = name if name in _OWN_RULE_INPLACE else _inplace_base(name)
-    return name, name not in NO_SAVED, name in _WRITES, base, name not in NONDIFFERENTIABLE
+    return name, fn, name in _WRITES, base, name not in NONDIFFERENTIABLE, name not in NO_SAVED
 
 
-def record(plan, fn, args, kwargs):
-    """Run a form (`plan` from `_plan`; its function `fn`), an argument of which requires
-    grad, and record it."""
-    name, saves, writes, base, differentiable = plan
+def record(plan, args, kwargs):
+    """Run a form (`plan` from `_plan`), an argument of which requires grad, and record it."""
+    name, fn, writes, base, differentiable, saves = plan
     if kwargs and kwargs.get("out") is not None:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
+    if not args and "input" in kwargs:  # torch.exp(input=x): rules read the tensor from args[0]
+        kwargs = dict(kwargs)
+        args = (kwargs.pop("input"),)
     if writes:
         return _record_inplace(name, base, fn, args, kwargs)
     state = grad_mode._state  # (_untracked, inlined: this is every recorded op's path)
@@ -152,21 +154,20 @@ def record(plan, fn, args, kwargs):
                 return result  # (x.contiguous(), x.to(x.dtype), ...: the input itself, already in the graph)
     elif not _floating(result):
         return result
-    make_rule = RULES.get(name)
+    make_rule = RULES.get(name)  # (looked up per call: a rule may be replaced)
     made = None if make_rule is None else make_rule(args, kwargs, result)
     if made is None:  # a new floating result no rule covers: never drop its gradient silently
         raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "
                                   "arguments yet")
-    node_name, inputs, backward = made[:3]
-    node_name = NODE_NAMES.get(name, node_name)
     saved = made[3] if len(made) > 3 else None
+    node_name = NODE_NAMES.get(name) or made[0]
     first = args[0]
     if type(result) is Tensor:
-        result._ag = AutogradMeta(True, Node(node_name, backward, inputs, 1, saves, saved), 0)
+        result._ag = AutogradMeta(True, Node(node_name, made[2], made[1], 1, saves, saved), 0)
         if type(first) is Tensor and result._storage is first._storage:
             note_view(result, first)
     else:
-        attach(result, Node(node_name, backward, inputs, len(result), saves, saved))
+        attach(result, Node(node_name, made[2], made[1], len(result), saves, saved))
         if type(first) is Tensor:
             for t in result:
                 note_view(t, first)
