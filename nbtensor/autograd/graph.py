@@ -8,7 +8,7 @@ import collections
 
 from nbtensor.autograd import grad_mode
 from nbtensor.dispatch import tensor as _tensor
-from nbtensor.dispatch.tensor import _LEGACY_NAMES, AutogradMeta, Tensor, version_of
+from nbtensor.dispatch.tensor import _LEGACY_NAMES, _VERSIONS, AutogradMeta, Tensor, version_of
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
           "have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -23,24 +23,36 @@ _QUALIFIED = {"CopySlices": "torch::autograd::CopySlices"}
 class Node:
     """One recorded op (torch's ``grad_fn``): ``name()``, ``next_functions``."""
 
-    __slots__ = ("_name", "_backward", "next_functions", "_n_outputs", "_saves", "_freed",
+    __slots__ = ("_name", "_backward", "next_functions", "_n_outputs", "_saves",
                  "_pre_hooks", "_retained", "_versions", "__weakref__")
 
     def __init__(self, name, backward, inputs, n_outputs=1, saves=True, saved=None):
         self._name = name
         self._backward = backward
-        self.next_functions = tuple(map(_edge, inputs))
+        edges = []
+        for x in inputs:  # (`_edge`, its common cases inlined: every recorded op makes a node)
+            ag = x._ag if type(x) is Tensor else None
+            if ag is None or not ag.requires_grad:
+                edges.append(_NO_EDGE)
+            elif ag.grad_fn is not None and ag.base is None:
+                edges.append((ag.grad_fn, ag.output_nr))
+            else:
+                edges.append(_edge(x))
+        self.next_functions = tuple(edges)
         self._n_outputs = n_outputs
         self._saves = saves
-        self._freed = False
         self._pre_hooks = None   # output_nr -> hooks registered on that output tensor
         self._retained = None    # output_nr -> tensor whose .grad is kept (retain_grad)
         # the tensors backward reads and their versions now: `saved` when the rule listed
         # them, else those its closure holds
-        if saves:
-            self._versions = [(t, version_of(t)) for t in (_saved_tensors(backward) if saved is None else saved)]
-        else:
-            self._versions = ()
+        versions = ()
+        if saves:  # (`saved` may hold None and numbers: those are skipped; a loop, not a
+            # comprehension, which would cost a call per node)
+            versions = []
+            for t in _saved_tensors(backward) if saved is None else saved:
+                if type(t) is Tensor:
+                    versions.append((t, _VERSIONS.get(id(t._storage), 0)))
+        self._versions = versions
 
     def name(self):
         return _QUALIFIED.get(self._name, self._name)
@@ -50,7 +62,7 @@ class Node:
 
     def apply(self, grads):
         """The gradients of the inputs, given those of the outputs (a list)."""
-        if self._freed:
+        if self._backward is None:  # (freed)
             raise RuntimeError(_FREED)
         for t, expected in self._versions:
             now = version_of(t)
@@ -64,7 +76,6 @@ class Node:
 
     def free(self):
         if self._saves:
-            self._freed = True
             self._backward = None
             self._versions = ()
 
@@ -107,13 +118,16 @@ class AccumulateGrad:
         pass
 
 
+_NO_EDGE = (None, 0)
+
+
 def _edge(x):
     """(node, output number) that a gradient for input `x` flows to; (None, 0) for a constant."""
     if type(x) is not Tensor:
-        return (None, 0)
+        return _NO_EDGE
     ag = x._ag
     if ag is None or not ag.requires_grad:
-        return (None, 0)
+        return _NO_EDGE
     if ag.base is not None and ag.view_version != version_of(x):
         _tensor.refresh_view(x)  # (its memory was written in place since it was made)
     if ag.grad_fn is not None:

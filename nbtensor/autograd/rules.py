@@ -14,6 +14,7 @@ recorded under ``create_graph=True``.
 """
 import dis
 import math
+import operator
 
 import nbtensor.ops.creation as creation
 import nbtensor.ops.joining as joining
@@ -76,19 +77,20 @@ def sum_to(g, shape):
     return g.reshape(shape)
 
 
-class Like:
+class Like(tuple):
     """A tensor's shape, dtype and device without its values: what a rule keeps when its
-    backward needs only those (so writing into the tensor later is allowed, as in torch)."""
+    backward needs only those (so writing into the tensor later is allowed, as in torch).
+    Made as ``Like((shape, dtype, device))``: a tuple, so making one runs no Python code."""
 
-    __slots__ = ("_shape", "dtype", "device")
-
-    def __init__(self, t):
-        self._shape, self.dtype, self.device = t._shape, t.dtype, t.device
+    __slots__ = ()
+    _shape = property(operator.itemgetter(0))
+    dtype = property(operator.itemgetter(1))
+    device = property(operator.itemgetter(2))
 
 
 def like(x):
     """`x`'s `Like`, or None for a constant (not a tensor)."""
-    return Like(x) if type(x) is Tensor else None
+    return Like((x._shape, x.dtype, x.device)) if type(x) is Tensor else None
 
 
 def _wants(x):
@@ -105,13 +107,8 @@ def wanted(x):
     if type(x) is Tensor:
         ag = x._ag  # (`_wants`, inlined: every recorded element-wise op calls this)
         if ag is not None and ag.requires_grad:
-            return Like(x)
+            return Like((x._shape, x.dtype, x.device))
     return None
-
-
-def _tensors(*values):
-    """The tensors among `values` (what a rule's backward reads, for its `saved` list)."""
-    return [v for v in values if type(v) is Tensor]
 
 
 def _reads(fn, name):
@@ -140,8 +137,9 @@ def _unary(node, derivative, saves=True, names=()):
 
     def make(args, kwargs, out):
         x = args[0]
-        meta, xv, ov = like(x), x if keep_x else None, out if keep_out else None
-        return node, (x,), lambda g: (_for(derivative(g, xv, ov), meta),), _tensors(xv, ov)
+        meta = Like((x._shape, x.dtype, x.device))  # (the recorder passes a tensor first)
+        xv, ov = x if keep_x else None, out if keep_out else None
+        return node, (x,), lambda g: (_for(derivative(g, xv, ov), meta),), (xv, ov)
     rule(*names, saves=saves and (keep_x or keep_out))(make)
 
 
@@ -200,7 +198,7 @@ def _binary(node, dx, dy, names, saves=True, reflected=False):
     keep = {name: _reads(dx, name) or _reads(dy, name) for name in ("x", "y", "out")}
 
     def make(args, kwargs, out):
-        x, y = args[0], _arg(args, kwargs, 1, "other")
+        x, y = args[0], args[1] if len(args) > 1 else kwargs.get("other")
         if reflected:
             x, y = y, x
         mx, my = wanted(x), wanted(y)
@@ -210,18 +208,19 @@ def _binary(node, dx, dy, names, saves=True, reflected=False):
         grads = lambda g: (_for(dx(g, xv, yv, ov), mx) if mx is not None and dx else None,  # noqa: E731
                            _for(dy(g, xv, yv, ov), my) if my is not None and dy else None)
         if reflected:
-            return node, (y, x), lambda g: grads(g)[::-1], _tensors(xv, yv, ov)
-        return node, (x, y), grads, _tensors(xv, yv, ov)
+            return node, (y, x), lambda g: grads(g)[::-1], (xv, yv, ov)
+        return node, (x, y), grads, (xv, yv, ov)
     rule(*names, saves=saves)(make)
 
 
 def _alpha_rule(sign):
     def make(args, kwargs, out):
         x, y = args[0], _arg(args, kwargs, 1, "other")
-        scale = sign * kwargs.get("alpha", 1)
+        scale = sign * kwargs["alpha"] if kwargs and "alpha" in kwargs else sign
         mx, my = wanted(x), wanted(y)
-        return ("AddBackward0" if sign > 0 else "SubBackward0"), (x, y), lambda g: (
-            _for(g, mx), _for(g if scale == 1 else -g if scale == -1 else g * scale, my))
+        return node, (x, y), lambda g: (
+            _for(g, mx), None if my is None else _for(g if scale == 1 else -g if scale == -1 else g * scale, my))
+    node = "AddBackward0" if sign > 0 else "SubBackward0"
     return make
 
 
