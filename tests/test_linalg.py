@@ -170,7 +170,9 @@ def rand(rng, shape, dtype, layout="contiguous"):
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("la", ["contiguous", "transposed", "strided"])
 @pytest.mark.parametrize("lb", ["contiguous", "transposed"])
-@pytest.mark.parametrize("n,k,p", [(3, 4, 5), (1, 1, 1), (0, 3, 2), (2, 0, 2), (16, 33, 7)])
+@pytest.mark.parametrize("n,k,p", [(3, 4, 5), (1, 1, 1), (0, 3, 2), (2, 0, 2), (16, 33, 7),
+                                   # either side of the loop kernel's limit (4096 multiply-adds)
+                                   (10, 2, 1), (3, 1, 4), (16, 16, 16), (16, 16, 17), (1, 4096, 1)])
 def test_mm_matches_numpy(rng, dtype, la, lb, n, k, p):
     a, b = rand(rng, (n, k), dtype, la), rand(rng, (k, p), dtype, lb)
     expected = Ref.matmul(a, b)
@@ -179,6 +181,15 @@ def test_mm_matches_numpy(rng, dtype, la, lb, n, k, p):
     assert r.is_contiguous()
     check_ref(a.mm(b), expected, dtype)
     check_ref(a @ b, expected, dtype)
+
+
+def test_small_products_of_expanded_operands_and_signed_zeros(rng):
+    col = rand(rng, (3, 1), np.float32).expand(3, 4)  # stride 0 along the product's k
+    b = rand(rng, (4, 2), np.float32)
+    check_ref(col @ b, Ref.matmul(col.cpu().numpy(), b.cpu().numpy()), np.float32)
+    # sums start from +0 as BLAS's (and torch's) do: products of -0.0 sum to +0.0
+    r = nt.tensor([[-0.0, -0.0]]) @ nt.tensor([[1.0], [1.0]])
+    assert not np.signbit(r.cpu().numpy()).any()
 
 
 def test_products_of_partial_views(rng):

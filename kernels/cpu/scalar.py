@@ -2,8 +2,20 @@
 import math
 
 import numpy as np
+from numba.extending import overload
+from numba.np.numpy_support import as_dtype
 
 from .._jit import helper
+
+
+def like(value, example):
+    """`value` converted to the type of `example` (an element of a kernel's array)."""
+
+
+@overload(like, inline="always")
+def _like_impl(value, example):
+    target = as_dtype(example).type
+    return lambda value, example: target(value)
 
 
 @helper

@@ -11,21 +11,10 @@ one kernel.
 """
 import numpy as np
 from numba import prange
-from numba.extending import overload
-from numba.np.numpy_support import as_dtype
 
 from .._jit import helper, kernel
+from .scalar import like
 from .vmath import vexp
-
-
-def _like(value, example):
-    """`value` converted to the type of `example` (a float32 or float64 element)."""
-
-
-@overload(_like, inline="always")
-def _like_impl(value, example):
-    target = as_dtype(example).type
-    return lambda value, example: target(value)
 
 
 @helper
@@ -41,7 +30,7 @@ def _row(src, base, R, sr, out, o, log):
     if log:
         for r in range(R):
             total += vexp(src[base + r * sr] - m)
-        lse = np.log(_like(total, m))
+        lse = np.log(like(total, m))
         for r in range(R):
             out[o + r] = (src[base + r * sr] - m) - lse
     else:
@@ -49,7 +38,7 @@ def _row(src, base, R, sr, out, o, log):
             e = vexp(src[base + r * sr] - m)
             out[o + r] = e
             total += e
-        s = _like(total, m)
+        s = like(total, m)
         for r in range(R):
             out[o + r] = out[o + r] / s
 
@@ -75,13 +64,13 @@ def _row_backward(g, base, R, gr, out, ob, gx, o, log):
     if log:  # d log_softmax: g - exp(out) * sum(g)
         for r in range(R):
             total += g[base + r * gr]
-        s = _like(total, out[ob])
+        s = like(total, out[ob])
         for r in range(R):
             gx[o + r] = g[base + r * gr] - vexp(out[ob + r]) * s
     else:  # d softmax: out * (g - sum(g * out))
         for r in range(R):
             total += g[base + r * gr] * out[ob + r]
-        s = _like(total, out[ob])
+        s = like(total, out[ob])
         for r in range(R):
             gx[o + r] = out[ob + r] * (g[base + r * gr] - s)
 
