@@ -74,11 +74,6 @@ class Node:
                     "in place after the op that needed it ran; clone() it before writing.")
         return self._backward(grads if self._n_outputs > 1 else grads[0])
 
-    def free(self):
-        if self._saves:
-            self._backward = None
-            self._versions = ()
-
 
 def _saved_tensors(backward):
     """The tensors a rule's backward closure holds, one closure deep."""
@@ -113,9 +108,6 @@ class AccumulateGrad:
 
     def __repr__(self):
         return f"<AccumulateGrad object at {hex(id(self))}>"
-
-    def free(self):
-        pass
 
 
 _NO_EDGE = (None, 0)
@@ -197,24 +189,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
         while ready:
             node = ready.popleft()
             grads = buffers.pop(node, None) or [None] * node._n_outputs
-            if node._pre_hooks:
-                for nr, hooks in node._pre_hooks.items():
-                    if grads[nr] is not None:
-                        grads[nr] = _apply_hooks(hooks, grads[nr])
-            if node._retained:
-                for nr, t in node._retained.items():
-                    if grads[nr] is not None:
-                        store_grad(t, grads[nr], create_graph)
-            if wanted is not None:
-                for nr in range(node._n_outputs):
-                    for i in wanted.get((node, nr), ()):
-                        results[i] = grads[nr]
+            if node._pre_hooks or node._retained or wanted is not None:
+                _visit(node, grads, wanted, results, create_graph)
             if type(node) is AccumulateGrad:
                 if wanted is None and grads[0] is not None:
                     variable = node.variable
                     hooks = variable._ag.hooks
-                    grad = _apply_hooks(hooks, grads[0]) if hooks else grads[0]
-                    store_grad(variable, grad, create_graph)
+                    store_grad(variable, _apply_hooks(hooks, grads[0]) if hooks else grads[0], create_graph)
                 continue
             for g in grads:
                 if g is not None:
@@ -222,13 +203,17 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                     break
             else:
                 in_grads = [None] * len(node.next_functions)
-            if not retain_graph:
-                node.free()
+            if not retain_graph and node._saves:  # free what it saved
+                node._backward = None
+                node._versions = ()
             for (nxt, nr), g in zip(node.next_functions, in_grads):
                 if nxt is None:
                     continue
-                if g is not None:
-                    _accumulate(buffers, nxt, nr, g)
+                if g is not None:  # (_accumulate, inlined)
+                    slot = buffers.get(nxt)
+                    if slot is None:
+                        slot = buffers[nxt] = [None] * nxt._n_outputs
+                    slot[nr] = g if slot[nr] is None else slot[nr] + g
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if left == 0:
@@ -242,6 +227,24 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                                    "Set allow_unused=True if this is the desired behavior.")
         return tuple(results)
     return None
+
+
+def _visit(node, grads, wanted, results, create_graph):
+    """What happens at `node` before its backward when it has hooks, keeps a ``.grad``
+    (retain_grad) or is one of autograd.grad's `wanted` inputs: `grads` (its outputs'
+    gradients) go through the hooks, into the retained ``.grad`` and into `results`."""
+    if node._pre_hooks:
+        for nr, hooks in node._pre_hooks.items():
+            if grads[nr] is not None:
+                grads[nr] = _apply_hooks(hooks, grads[nr])
+    if node._retained:
+        for nr, t in node._retained.items():
+            if grads[nr] is not None:
+                store_grad(t, grads[nr], create_graph)
+    if wanted is not None:
+        for nr in range(node._n_outputs):
+            for i in wanted.get((node, nr), ()):
+                results[i] = grads[nr]
 
 
 def _accumulate(buffers, node, nr, grad):
