@@ -699,10 +699,22 @@ def _fast_number(x, d):
             return None
     elif not (type(x) is int and d is dt.int64 and -_INT64 <= x < _INT64):
         return None
-    return np.array((x,), d.np)
+    key = (type(x), x, d)
+    found = _NUMBERS.get(key)
+    if found is None:
+        found = np.array((x,), d.np)
+        if x:  # (0.0 == -0.0 as keys: zeros are made each time)
+            if len(_NUMBERS) >= 1024:
+                _NUMBERS.clear()
+            _NUMBERS[key] = found
+    return found
 
 
 _INT64 = 1 << 63
+# (type, value, dtype) -> the one-element storage `_fast_number` made for it: the learning rate
+# and batch size of an update step are the same numbers every step. Only kernels' inputs:
+# nothing writes into them.
+_NUMBERS = {}
 
 
 # (shape and strides of a[, of b, or None for a number]) -> (result shape, numel, result
