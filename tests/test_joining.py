@@ -34,6 +34,23 @@ def test_cat(dim):
     check(nt.concatenate([nt.tensor(a)], dim), a)
 
 
+@pytest.mark.parametrize("dim", [0, 1, 2, -1, -3])
+def test_cat_and_stack_of_row_major_blocks_inside_larger_storages(dim):
+    # row-major inputs that start inside their storage (the NumPy-copy fast path); the
+    # result is new memory
+    big = data((6, 3, 4))
+    a, b, c = nt.tensor(big)[1:3], nt.tensor(big)[3:5], nt.tensor(big)[3:6]
+    check(nt.cat([a, b, a], dim), np.concatenate([big[1:3], big[3:5], big[1:3]], dim))
+    check(nt.stack([a, b], dim), np.stack([big[1:3], big[3:5]], dim))
+    check(nt.cat([a, c]), np.concatenate([big[1:3], big[3:6]]))  # sizes differ along dim 0
+    wide, thin = data((2, 3, 5), start=50), data((2, 3, 1), start=90)
+    check(nt.cat([nt.tensor(wide), nt.tensor(thin)], dim if dim % 3 == 2 else 2),
+          np.concatenate([wide, thin], 2))
+    out = nt.cat([a, a], dim)
+    out.fill_(-1)
+    check(a, big[1:3])
+
+
 def test_cat_promotes_and_skips_legacy_empty():
     ints = nt.tensor(data((2, 2), np.int64))
     check(nt.cat([ints, nt.tensor([[0.5, 1.5]])]), np.array([[0, 1], [2, 3], [0.5, 1.5]], np.float32))

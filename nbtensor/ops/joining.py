@@ -15,7 +15,8 @@ from nbtensor.backends.host import host_array
 from nbtensor.ops.creation import _wrap
 from nbtensor.dispatch.out import check_out_tensor, resize_out
 from nbtensor.core.plan import contiguous_strides
-from nbtensor.dispatch.tensor import Tensor, _overlaps, check_writable, common_device, copy_into, empty_tensor, make, wrap_dim
+from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, allocate, check_writable, common_device, copy_into,
+                                     empty_tensor, make, make_contiguous, wrap_dim)
 from nbtensor.ops.views import narrow, parse_sizes
 from nbtensor.dispatch import dispatcher as forms
 
@@ -36,9 +37,58 @@ def _tensor_list(name, tensors):
     return list(tensors)
 
 
+def _fast_join(tensors, dim, new_dim):
+    """cat (or, with `new_dim`, stack) of non-empty row-major CPU tensors of one dtype and of
+    shapes that join without any of torch's errors, by NumPy copies into a fresh storage
+    (along the first dimension: each input's memory is one block of the output's); None for
+    anything else (the general path checks, promotes and raises)."""
+    if (type(tensors) is not list and type(tensors) is not tuple) or not tensors or type(dim) is not int:
+        return None
+    first = tensors[0]
+    if type(first) is not Tensor:
+        return None
+    dtype, shape = first.dtype, first._shape
+    ndim = len(shape) + new_dim
+    if not shape or not -ndim <= dim < ndim:
+        return None
+    d = dim % ndim
+    blocks, total = [], 0
+    for t in tensors:
+        if (type(t) is not Tensor or t.dtype is not dtype or type(t._storage) is not np.ndarray
+                or not (t._contig or t._contig is None and t.is_contiguous())):
+            return None
+        tshape = t._shape
+        if tshape != shape and (new_dim or len(tshape) != len(shape) or tshape[:d] != shape[:d]
+                                or tshape[d + 1:] != shape[d + 1:]):
+            return None
+        n = _numel(tshape)
+        if n == 0:
+            return None
+        blocks.append((t, n))
+        total += n
+    if new_dim:
+        out_shape = shape[:d] + (len(tensors),) + shape[d:]
+    else:
+        out_shape = shape[:d] + (sum(t._shape[d] for t in tensors),) + shape[d + 1:]
+    store = allocate(total, dtype, out_shape)
+    if d == 0:
+        at = 0
+        for t, n in blocks:
+            store[at:at + n] = t._storage[t._offset:t._offset + n]
+            at += n
+    else:
+        views = [t._storage[t._offset:t._offset + n].reshape(t._shape) for t, n in blocks]
+        (np.stack if new_dim else np.concatenate)(views, axis=d, out=store.reshape(out_shape))
+    return make_contiguous(store, 0, out_shape, contiguous_strides(out_shape), dtype)
+
+
 def cat(tensors, dim=0, *, out=None):
     """Concatenate tensors along an existing dimension `dim`. 1-D empty tensors are skipped
     (as torch does); dtypes are promoted by torch's rule."""
+    if out is None:
+        fast = _fast_join(tensors, dim, 0)
+        if fast is not None:
+            return fast
     tensors = _tensor_list("cat", tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -94,6 +144,10 @@ concatenate = cat
 
 def stack(tensors, dim=0, *, out=None):
     """Join equally shaped tensors along a new dimension `dim`."""
+    if out is None:
+        fast = _fast_join(tensors, dim, 1)
+        if fast is not None:
+            return fast
     tensors = _tensor_list("stack", tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
