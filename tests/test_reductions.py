@@ -199,6 +199,29 @@ def test_large_parallel_reductions():
     check(x.sum(), a.sum(dtype=np.float64))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_amax_amin_max_min_of_row_major_tensors(dtype):
+    # the memoised fast path (contiguous float32/float64/int64 on the CPU) against NumPy:
+    # every dim and keepdim, NaN propagating, and the same plans as sum's
+    rng = np.random.default_rng(3)
+    a = (rng.standard_normal((3, 4, 5)) * 10).astype(dtype)
+    if dtype != np.int64:
+        a[1, 2, 3] = np.nan
+    x = nb.tensor(a)
+    check(x.max(), np.max(a))
+    check(x.min(), np.min(a))
+    check(x.sum(1), a.sum(1, dtype=np.float64 if dtype != np.int64 else np.int64).astype(dtype))
+    for dims in (0, 1, -1, (0, 2), (1, 2), [0, 1, 2], ()):
+        for keepdim in (False, True):
+            axis = tuple(range(3)) if dims == () else dims if type(dims) is int else tuple(dims)
+            check(x.amax(dims, keepdim), np.max(a, axis=axis, keepdims=keepdim))
+            check(x.amin(dims, keepdim=keepdim), np.min(a, axis=axis, keepdims=keepdim))
+    with pytest.raises(TypeError):
+        x.amax(1.0)  # after amax(1) was planned: 1.0 == 1 as a key
+    with pytest.raises(RuntimeError, match="numel\\(\\) == 0"):
+        nb.zeros(0).max()
+
+
 def test_memoised_sum_plans_never_let_a_bad_dim_through():
     # sum/mean remember plans per (shape, dim, keepdim); 1.0 == 1 and True == 1 as dict keys,
     # so those must still raise torch's TypeError after the int form has been planned

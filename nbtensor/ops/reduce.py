@@ -260,7 +260,7 @@ def _acc(d):
     return dt.float64 if d.is_floating_point else dt.int64
 
 
-# (shape, dim, keepdim, dtype) -> what `_fast_sum` needs for a contiguous CPU input, or None
+# (shape, dim, keepdim, dtype) -> what `_fast_reduce` needs for a contiguous CPU input, or None
 # where the general path decides (memoised: the small-tensor cost is in the planning)
 _SUM_PLANS = {}
 _FAST_SUM_DTYPES = (dt.float32, dt.float64, dt.int64)
@@ -294,9 +294,10 @@ def _int_tuple(dim):
     return True
 
 
-def _fast_sum(input, dim, keepdim):
-    """`sum` of a contiguous float32, float64 or int64 CPU tensor over dimensions whose
-    layout collapses (the planning memoised per shape); None for anything else."""
+def _fast_reduce(kind, input, dim, keepdim):
+    """`sum`, `amax` or `amin` (`kind`: "sum", "max", "min") of a contiguous float32, float64
+    or int64 CPU tensor over dimensions whose layout collapses (the planning memoised per
+    shape); None for anything else (the general path checks and raises)."""
     d = input.dtype
     if d not in _FAST_SUM_DTYPES or input.device is not CPU or not (
             input._contig or input._contig is None and input.is_contiguous()):
@@ -312,17 +313,23 @@ def _fast_sum(input, dim, keepdim):
     if plan is None:
         return None
     shape, strides, K, R, sk, sr = plan
-    values = _CPU.allocate(K, np.int64 if d is dt.int64 else np.float64)
-    _CPU.launch("reduce", "sum_reduce", input._storage, input._offset, K, R, sk, sr, values)
-    if d is dt.float32:
+    if kind == "sum":
+        values = _CPU.allocate(K, np.int64 if d is dt.int64 else np.float64)
+    else:
+        values = _CPU.allocate(K, d.np)
+    _CPU.launch("reduce", _FAST_KERNELS[kind], input._storage, input._offset, K, R, sk, sr, values)
+    if kind == "sum" and d is dt.float32:
         values = _narrowed(values, d)
     return make(values, 0, shape, strides, d)
+
+
+_FAST_KERNELS = {"sum": "sum_reduce", "max": "max_reduce", "min": "min_reduce"}
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum over `dim` (all elements when None); integers accumulate in int64."""
     if dtype is None and out is None and type(input) is Tensor:
-        fast = _fast_sum(input, dim, keepdim)
+        fast = _fast_reduce("sum", input, dim, keepdim)
         if fast is not None:
             return fast
     d = _sum_dtype(input, dtype, out, "sum")
@@ -344,7 +351,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Arithmetic mean over `dim`; floating dtypes only, as in torch."""
     if dtype is None and out is None and type(input) is Tensor and input.dtype.is_floating_point:
-        total = _fast_sum(input, dim, keepdim)  # (the sum below, planned once per shape)
+        total = _fast_reduce("sum", input, dim, keepdim)  # (the sum below, planned once per shape)
         if total is not None:
             return apply(OPS_BY_NAME["div"], (total, float(_numel(input._shape) // _numel(total._shape))))
     _check_input(input, "mean")
@@ -401,6 +408,10 @@ def _all_if_empty(dim):
 
 def amax(input, dim=(), keepdim=False, *, out=None):
     """Maximum over `dim` (all dims when empty); NaN propagates."""
+    if out is None and type(input) is Tensor:
+        fast = _fast_reduce("max", input, None if type(dim) is tuple and not dim else dim, keepdim)
+        if fast is not None:
+            return fast
     _check_input(input, "amax")
     _check_out(out, "amax", input.dtype, "input")
     _check_empty_dims("amax", input, dim)
@@ -409,6 +420,10 @@ def amax(input, dim=(), keepdim=False, *, out=None):
 
 def amin(input, dim=(), keepdim=False, *, out=None):
     """Minimum over `dim` (all dims when empty); NaN propagates."""
+    if out is None and type(input) is Tensor:
+        fast = _fast_reduce("min", input, None if type(dim) is tuple and not dim else dim, keepdim)
+        if fast is not None:
+            return fast
     _check_input(input, "amin")
     _check_out(out, "amin", input.dtype, "input")
     _check_empty_dims("amin", input, dim)
@@ -420,6 +435,10 @@ def _max_min(name, input, dim, keepdim, out, other):
         # torch.max(a, b) is the element-wise maximum.
         return apply(OPS_BY_NAME["maximum" if name == "max" else "minimum"], (input, dim), out=out)
     if dim is None:
+        if type(input) is Tensor:
+            fast = _fast_reduce(name, input, None, False)
+            if fast is not None:
+                return fast
         return _extreme(name, input, tuple(range(input.dim())), False)
     d = wrap_dim(dim, input.dim())
     if input.dim() and input._shape[d] == 0:
