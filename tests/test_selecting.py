@@ -35,6 +35,29 @@ def test_index_select(dim):
         check(t.index_select(dim, nt.tensor(idx, dtype=nt.int32)), np.take(a, idx, axis=dim))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_, np.float16, np.uint8])
+def test_index_select_and_gather_of_row_major_tensors_of_every_dtype(dtype):
+    # the row-major fast path (one range check, one copy kernel) against NumPy, on inputs and
+    # indices that start inside their storages; out-of-range values still get torch's errors
+    rng = np.random.default_rng(4)
+    a = (rng.standard_normal((3, 4, 5)) * 10).astype(dtype)
+    whole = np.concatenate([a.reshape(-1), a.reshape(-1)])
+    x = nt.tensor(whole)[a.size:].view(3, 4, 5)
+    for dim in range(-3, 3):
+        size = a.shape[dim]
+        picks = rng.integers(0, size, 6)
+        index = nt.tensor(np.concatenate([[0, 0], picks]))[2:]
+        check(x.index_select(dim, index), np.take(a, picks, axis=dim))
+        shape = list(a.shape)
+        shape[dim] = 2
+        along = rng.integers(0, size, shape)
+        check(x.gather(dim, nt.tensor(along)), np.take_along_axis(a, along, axis=dim))
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        x.gather(1, nt.full((3, 1, 5), 4))
+    with pytest.raises(IndexError, match="out of range"):
+        x.index_select(0, nt.tensor([0, -1]))
+
+
 def test_index_select_edge_cases():
     a = data((3, 4))
     check(nt.index_select(nt.tensor(a), 0, nt.tensor(1)), a[[1]])

@@ -304,3 +304,43 @@ def masked_fill(dst, mask, value, shape, st, base, e0, e1):
         col = 0
         if e < e1:
             advance(shape, st, odo, cur)
+
+
+# --------------------------------------------------------------------------- row-major fast paths
+# A row-major tensor seen as (pre, size, post) around the indexed dimension; the facade's fast
+# paths check the index values with `index_bounds` first, then copy with one of these.
+
+
+@kernel()
+def index_bounds(table, off, n):
+    """(smallest, largest) of table[off:off + n] (n >= 1): the facade's range check."""
+    lo = table[off]
+    hi = lo
+    for i in range(off + 1, off + n):
+        v = table[i]
+        if v < lo:
+            lo = v
+        elif v > hi:
+            hi = v
+    return lo, hi
+
+
+@kernel()
+def select_rows(out, src, soff, idx, ioff, pre, size, k, post):
+    """``out[p, j, q] = src[p, idx[j], q]`` (index_select) for validated 0 <= idx < size."""
+    for p in range(pre):
+        for j in range(k):
+            o = (p * k + j) * post
+            s = soff + (p * size + idx[ioff + j]) * post
+            for q in range(post):
+                out[o + q] = src[s + q]
+
+
+@kernel()
+def gather_rows(out, src, soff, idx, ioff, pre, size, k, post):
+    """``out[p, j, q] = src[p, idx[p, j, q], q]`` (gather) for validated 0 <= idx < size."""
+    for p in range(pre):
+        for j in range(k):
+            o = (p * k + j) * post
+            for q in range(post):
+                out[o + q] = src[soff + (p * size + idx[ioff + o + q]) * post + q]

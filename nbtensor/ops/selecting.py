@@ -16,13 +16,13 @@ from nbtensor.core import dtype as dt
 from nbtensor.ops.advanced_indexing import _check_writable_aliased, arith
 from nbtensor.backends.base import backend_for
 from nbtensor.core.device import CPU
-from nbtensor.backends.host import from_host, host_array, on_host
+from nbtensor.backends.host import bits, from_host, host_array, on_host
 from nbtensor.ops.creation import _wrap, arange
 from nbtensor.backends.base import ADD, COPY, MUL
 from nbtensor.ops.indexcheck import check_range, int64_table
 from nbtensor.dispatch.out import result_or_out
-from nbtensor.core.plan import broadcast_shapes, broadcast_strides
-from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_writable, checked_scalar, common_device, copy_into, empty_tensor,
+from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides, remember
+from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, check_writable, checked_scalar, common_device, copy_into, empty_tensor,
                       make, scalar_storage, wrap_dim)
 from nbtensor.dispatch import dispatcher as forms
 
@@ -82,9 +82,72 @@ def _scalar_side(value, dtype, device, ndim, dim):
     return (scalar_storage(value, dtype, device), 0, ((0,) * dim, (0,), (0,) * (ndim - dim - 1)), None)
 
 
+# --------------------------------------------------------------------------- row-major fast paths
+_CPU = backend_for(CPU)
+
+
+def _row_major_cpu(t):
+    return (type(t) is Tensor and type(t._storage) is np.ndarray
+            and (t._contig or t._contig is None and t.is_contiguous()))
+
+
+def _fast_pick(kernel, input, dim, index, index_shape):
+    """index_select (`kernel` "select_rows") or gather ("gather_rows") of a row-major CPU
+    `input` along `dim` by a row-major int64 CPU `index` whose values all lie in [0, size):
+    the result, of shape `index_shape`, by one kernel; None for anything else, or for any
+    value out of range (the general path raises torch's error)."""
+    if not _row_major_cpu(input) or type(index) is not Tensor or index.dtype is not dt.int64 \
+            or not _row_major_cpu(index):
+        return None
+    key = (kernel, input._shape, index._shape, dim)
+    plan = _PICK_PLANS.get(key, False)
+    if plan is False:
+        plan = remember(_PICK_PLANS, key, _pick_plan(kernel, input._shape, index._shape, dim, index_shape))
+    if plan is None:
+        return None
+    n, size, launch, out_shape, out_strides = plan
+    lo, hi = _CPU.launch("gather", "index_bounds", index._storage, index._offset, n)
+    if lo < 0 or hi >= size:
+        return None
+    d = input.dtype
+    out = _CPU.allocate(plan[0] if kernel == "gather_rows" else _numel(out_shape), d.np)
+    src = input._storage
+    if d is dt.float16:  # (numba has no float16: the copy moves its bits)
+        out, src = bits(out), bits(src)
+    launch(out, src, input._offset, index._storage, index._offset)
+    if d is dt.float16:
+        out = out.view(np.float16)
+    return make(out, 0, out_shape, out_strides, d)
+
+
+# (kernel, input shape, index shape, dim) -> what `_fast_pick` needs, or None
+_PICK_PLANS = {}
+
+
+def _pick_plan(kernel, shape, index_shape, dim, out_shape):
+    """(index elements, size along dim, the kernel bound to its sizes, result shape and
+    strides) for `_fast_pick`; None for an empty side."""
+    d = dim % len(shape)
+    n = _numel(index_shape)
+    pre, post = _numel(shape[:d]), _numel(shape[d + 1:])
+    if n == 0 or pre * post == 0:
+        return None
+    k = index_shape[d] if kernel == "gather_rows" else n
+    fn = _CPU.kernel("gather", kernel)
+    size = shape[d]
+    return n, size, lambda *args: fn(*args, pre, size, k, post), out_shape, contiguous_strides(out_shape)
+
+
 # --------------------------------------------------------------------------- index_select
 def index_select(input, dim, index, *, out=None):
     """The slices of `input` at positions `index` (a 1-D int tensor) along `dim`, copied."""
+    if out is None and type(input) is Tensor and type(index) is Tensor and len(index._shape) == 1:
+        shape = input._shape
+        if type(dim) is int and -len(shape) <= dim < len(shape):
+            d = dim % len(shape)
+            fast = _fast_pick("select_rows", input, dim, index, shape[:d] + index._shape + shape[d + 1:])
+            if fast is not None:
+                return fast
     _index_dtype("index_select", index, (dt.int64, dt.int32), RuntimeError,
                  "{name}(): Expected dtype int32 or int64 for index, but got {dtype}")
     common_device((input, index), cpu_scalars=False)
@@ -245,6 +308,13 @@ def _operand(t):
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` (for dim=1): values picked along `dim`."""
+    if (out is None and type(input) is Tensor and type(index) is Tensor and type(dim) is int
+            and len(index._shape) == len(input._shape) and -len(input._shape) <= dim < len(input._shape)):
+        d = dim % len(input._shape)
+        if index._shape[:d] == input._shape[:d] and index._shape[d + 1:] == input._shape[d + 1:]:
+            fast = _fast_pick("gather_rows", input, dim, index, index._shape)
+            if fast is not None:
+                return fast
     dim, index = _along_dim_checks("gather", input, dim, index)
     result = empty_tensor(index._shape, input.dtype, input.device)
     backend_for(input.device).gather("along_dim", _operand(result), _operand(index), _operand(input),

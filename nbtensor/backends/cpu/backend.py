@@ -49,6 +49,11 @@ class CPUBackend(_backend.Backend):
         return getattr(_family(family), kernel)(*args)
 
     @staticmethod
+    def kernel(family, name):
+        """The kernel `launch` would call, for a fast path that binds it once."""
+        return getattr(_family(family), name)
+
+    @staticmethod
     def gather(name, *args):
         return getattr(gather, name)(*args)
 
