@@ -480,3 +480,24 @@ def test_ranges_and_inner_tuples_index_like_lists(index):
     expected = a.copy()
     expected[as_lists] = -1.0
     check(t, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.float16, np.bool_])
+def test_one_index_among_full_slices_and_one_element_per_row(dtype):
+    # the pick kernels' forms: x[list], x[:, list], x[:, :, tensor], x[range(n), y] on a
+    # row-major CPU tensor; negative and out-of-range values still take the general path
+    a = base((4, 5, 6), dtype)
+    x = nt.tensor(a)
+    _check_exact(x[[3, 0, 3]], a[[3, 0, 3]])
+    _check_exact(x[:, [4, 1]], a[:, [4, 1]])
+    _check_exact(x[:, :, nt.tensor([5, 0, 2, 2])], a[:, :, [5, 0, 2, 2]])
+    _check_exact(x[nt.tensor([1, 2])[1:]], a[[2]])  # an index tensor inside its storage
+    _check_exact(x[:, [-1, 0]], a[:, [-1, 0]])
+    with pytest.raises(IndexError, match="out of bounds"):
+        x[:, [5]]
+    m = nt.tensor(a[0])
+    y = nt.tensor([4, 0, 3, 3, 1])[:4]
+    _check_exact(m[range(4), y], a[0][np.arange(4), [4, 0, 3, 3]])
+    # the same kernel and shapes as a gather of (4, 1) indices: each keeps its own result shape
+    _check_exact(m.gather(1, y.unsqueeze(1)), a[0][np.arange(4), [4, 0, 3, 3]].reshape(4, 1))
+    _check_exact(m[range(4), y], a[0][np.arange(4), [4, 0, 3, 3]])

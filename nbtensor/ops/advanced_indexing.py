@@ -22,15 +22,14 @@ import numpy as np
 
 from nbtensor.core import dtype as dt
 from nbtensor.backends.base import backend_for
-from nbtensor.backends.host import host_array
-from nbtensor.core.device import CPU
 from nbtensor.backends.base import ADD, COPY
 from nbtensor.ops.indexcheck import check_range, check_value, index_array, int64_table, slice_bounds
 from nbtensor.core.layout import strides_by_inputs
 from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlap_error, _overlaps, allocate, check_writable, checked_scalar,
-                      common_device, copy_into, has_internal_overlap, make, make_contiguous, refuse_overlap,
+                      common_device, copy_into, has_internal_overlap, make, refuse_overlap,
                       scalar_storage)
+from nbtensor.ops.pick import fast_pick, row_major_cpu
 from nbtensor.ops.views import view_strides
 from nbtensor.dispatch import dispatcher as forms
 
@@ -235,9 +234,9 @@ def advanced_getitem(t, items):
     single = _full_mask(t, items)
     if single is not None:
         return _masked_select_same_shape(t, single)
-    rows = _small_row_take(t, items)
-    if rows is not None:
-        return rows
+    picked = _row_pick(t, items)
+    if picked is not None:
+        return picked
     plan = parse(t, items)
     shape = plan.result_shape()
     strides = _result_strides(plan, shape)
@@ -296,23 +295,39 @@ def _out_of_bounds(dim, size):
     return lambda v: f"index {v} is out of bounds for dimension {dim} with size {size}"
 
 
-def _small_row_take(t, items):
-    """``t[idx]`` for one 1-D int64 index tensor and a small result: NumPy's take of whole
-    rows (after the range check) costs a fraction of planning the general gather."""
-    if len(items) != 1 or t.device is not CPU or not t._shape or 0 in t._shape:
-        return None  # (an empty t: torch's rules for empty results, in parse)
-    idx = items[0]
-    if not (isinstance(idx, Tensor) and idx.dtype is dt.int64 and len(idx._shape) == 1 and idx.device is CPU):
+def _row_pick(t, items):
+    """``t[..., index, ...]`` for one 1-D int64 tensor or list of ints among full slices (an
+    index_select along its dimension), or ``t[range(n), y]`` of an (n, C) `t` by a 1-D int64
+    `y` (a gather of one element per row: D2L's cross_entropy), by the pick kernels; None
+    for anything else, a negative or out-of-range value included (the general path)."""
+    if not row_major_cpu(t) or len(items) > len(t._shape):
         return None
-    if not (t._contig or t._contig is None and t.is_contiguous()):
-        return None  # torch's result follows a non-contiguous input's layout (_result_strides)
-    size = t._shape[0]
-    if backend_for(CPU).parallel(idx._shape[0] * (_numel(t._shape) // size if size else 0)):
+    if len(items) == 2 and type(items[0]) is range and len(t._shape) == 2:
+        rows, y = items
+        n = t._shape[0]
+        if rows != range(n) or not (type(y) is Tensor and y.dtype is dt.int64 and y._shape == (n,)
+                                    and row_major_cpu(y)):
+            return None
+        return fast_pick("gather_rows", t, 1, y._storage, y._offset, (n, 1), (n,))
+    dim = None
+    for d, it in enumerate(items):
+        if type(it) is not slice or it != _ALL:
+            if dim is not None:
+                return None
+            dim = d
+    index = items[dim]
+    if type(index) is Tensor:
+        if index.dtype is not dt.int64 or len(index._shape) != 1 or not row_major_cpu(index):
+            return None
+        table, offset, n = index._storage, index._offset, index._shape[0]
+    elif type(index) is list and index and all(type(v) is int for v in index):
+        table, offset, n = np.array(index, np.int64), 0, len(index)
+    else:
         return None
-    arr = host_array(idx)
-    check_range(arr, size, _out_of_bounds(0, size))
-    taken = np.take(host_array(t), arr, axis=0)
-    return make_contiguous(taken.reshape(-1), 0, taken.shape, contiguous_strides(taken.shape), t.dtype)
+    return fast_pick("select_rows", t, dim, table, offset, (n,), t._shape[:dim] + (n,) + t._shape[dim + 1:])
+
+
+_ALL = slice(None)
 
 
 def _full_mask(t, items):

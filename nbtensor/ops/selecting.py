@@ -16,13 +16,14 @@ from nbtensor.core import dtype as dt
 from nbtensor.ops.advanced_indexing import _check_writable_aliased, arith
 from nbtensor.backends.base import backend_for
 from nbtensor.core.device import CPU
-from nbtensor.backends.host import bits, from_host, host_array, on_host
+from nbtensor.backends.host import from_host, host_array, on_host
 from nbtensor.ops.creation import _wrap, arange
+from nbtensor.ops.pick import fast_pick, row_major_cpu
 from nbtensor.backends.base import ADD, COPY, MUL
 from nbtensor.ops.indexcheck import check_range, int64_table
 from nbtensor.dispatch.out import result_or_out
-from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides, remember
-from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, check_writable, checked_scalar, common_device, copy_into, empty_tensor,
+from nbtensor.core.plan import broadcast_shapes, broadcast_strides
+from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_writable, checked_scalar, common_device, copy_into, empty_tensor,
                       make, scalar_storage, wrap_dim)
 from nbtensor.dispatch import dispatcher as forms
 
@@ -83,59 +84,12 @@ def _scalar_side(value, dtype, device, ndim, dim):
 
 
 # --------------------------------------------------------------------------- row-major fast paths
-_CPU = backend_for(CPU)
-
-
-def _row_major_cpu(t):
-    return (type(t) is Tensor and type(t._storage) is np.ndarray
-            and (t._contig or t._contig is None and t.is_contiguous()))
-
-
-def _fast_pick(kernel, input, dim, index, index_shape):
+def _fast_pick(kernel, input, dim, index, out_shape):
     """index_select (`kernel` "select_rows") or gather ("gather_rows") of a row-major CPU
-    `input` along `dim` by a row-major int64 CPU `index` whose values all lie in [0, size):
-    the result, of shape `index_shape`, by one kernel; None for anything else, or for any
-    value out of range (the general path raises torch's error)."""
-    if not _row_major_cpu(input) or type(index) is not Tensor or index.dtype is not dt.int64 \
-            or not _row_major_cpu(index):
+    `input` along `dim` by a row-major int64 CPU `index` tensor: `fast_pick` of its memory."""
+    if type(index) is not Tensor or index.dtype is not dt.int64 or not row_major_cpu(index):
         return None
-    key = (kernel, input._shape, index._shape, dim)
-    plan = _PICK_PLANS.get(key, False)
-    if plan is False:
-        plan = remember(_PICK_PLANS, key, _pick_plan(kernel, input._shape, index._shape, dim, index_shape))
-    if plan is None:
-        return None
-    n, size, launch, out_shape, out_strides = plan
-    lo, hi = _CPU.launch("gather", "index_bounds", index._storage, index._offset, n)
-    if lo < 0 or hi >= size:
-        return None
-    d = input.dtype
-    out = _CPU.allocate(plan[0] if kernel == "gather_rows" else _numel(out_shape), d.np)
-    src = input._storage
-    if d is dt.float16:  # (numba has no float16: the copy moves its bits)
-        out, src = bits(out), bits(src)
-    launch(out, src, input._offset, index._storage, index._offset)
-    if d is dt.float16:
-        out = out.view(np.float16)
-    return make(out, 0, out_shape, out_strides, d)
-
-
-# (kernel, input shape, index shape, dim) -> what `_fast_pick` needs, or None
-_PICK_PLANS = {}
-
-
-def _pick_plan(kernel, shape, index_shape, dim, out_shape):
-    """(index elements, size along dim, the kernel bound to its sizes, result shape and
-    strides) for `_fast_pick`; None for an empty side."""
-    d = dim % len(shape)
-    n = _numel(index_shape)
-    pre, post = _numel(shape[:d]), _numel(shape[d + 1:])
-    if n == 0 or pre * post == 0:
-        return None
-    k = index_shape[d] if kernel == "gather_rows" else n
-    fn = _CPU.kernel("gather", kernel)
-    size = shape[d]
-    return n, size, lambda *args: fn(*args, pre, size, k, post), out_shape, contiguous_strides(out_shape)
+    return fast_pick(kernel, input, dim, index._storage, index._offset, index._shape, out_shape)
 
 
 # --------------------------------------------------------------------------- index_select
