@@ -512,7 +512,7 @@ def _correction(unbiased, correction):
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Variance over `dim`, with Bessel's correction by default (`correction=` as torch)."""
-    return _finish(_var64(input, dim, unbiased, keepdim, correction, out, "var").to(input.dtype), out)
+    return _finish(_from_float64(_var64(input, dim, unbiased, keepdim, correction, out, "var"), input.dtype), out)
 
 
 def _var64(input, dim, unbiased, keepdim, correction, out, name):
@@ -526,7 +526,9 @@ def _var64(input, dim, unbiased, keepdim, correction, out, name):
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype.c_name}")
     dims = reduction_dims(dim, input.dim())
     n = _numel([input._shape[d] for d in dims])
-    x64 = input.to(dt.float64)
+    # float32 is read as it is: the sums below accumulate in float64, and the deviations are
+    # taken in float64 (by the moments kernel, or by promotion against the float64 mean)
+    x64 = input if input.dtype in (dt.float32, dt.float64) else input.to(dt.float64)
     total = _reduce("sum", x64, dims, True, dt.float64, dt.float64, 0)
     if input.dtype is dt.float32 and n and input.numel() == n:
         # torch's single-output path (std_var_all_cpu): the mean in float32 (a sum past
@@ -552,19 +554,41 @@ def _var64(input, dim, unbiased, keepdim, correction, out, name):
 
 
 def _sum_of_squares(x, mu, dims, keepdim):
+    """The sum over `dims` of ``(x - mu) ** 2`` in float64 (`x` float64, `mu` its mean with
+    the dims kept): one pass of the moments kernel when `x` is a CPU tensor small enough for
+    one thread, else float64 element-wise ops and a sum."""
+    if type(x._storage) is np.ndarray and mu.is_contiguous() and x.numel() and not _CPU.parallel(x.numel()):
+        plan_x, K, R, sk, sr = _plan(x, dims, order_free=True)
+        out = _CPU.allocate(K, np.float64)
+        _CPU.launch("moments", "sum_sq_dev", plan_x._storage, plan_x._offset, K, R, sk, sr,
+                    mu._storage[mu._offset:mu._offset + K], out)
+        shape = _out_shape(x._shape, dims, keepdim)
+        return make(out, 0, shape, contiguous_strides(shape), dt.float64)
     dev = apply(OPS_BY_NAME["sub"], (x, mu))
     return _reduce("sum", apply(OPS_BY_NAME["mul"], (dev, dev), inplace=True), dims, keepdim, dt.float64,
                    dt.float64, 0)
 
 
 def _all_finite(t):
+    if t._shape == () or t._shape == (1,):
+        return math.isfinite(t.item())
     return bool(np.isfinite(host_array(t)).all())
+
+
+def _from_float64(t, dtype):
+    """The fresh float64 result `t` of a reduction in `dtype` (by `_narrowed` on the CPU:
+    overflow to inf without NumPy's warning)."""
+    if dtype is dt.float64:
+        return t
+    if type(t._storage) is np.ndarray and t._offset == 0 and t.is_contiguous() and t._storage.shape[0] == t.numel():
+        return make(_narrowed(t._storage, dtype), 0, t._shape, t._strides, dtype)
+    return t.to(dtype)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Standard deviation over `dim` (square root of `var`, taken in float64 before the cast)."""
     v = _var64(input, dim, unbiased, keepdim, correction, out, "std")
-    return _finish(apply(OPS_BY_NAME["sqrt"], (v,), inplace=True).to(input.dtype), out)
+    return _finish(_from_float64(apply(OPS_BY_NAME["sqrt"], (v,), inplace=True), input.dtype), out)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
