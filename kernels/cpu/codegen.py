@@ -51,9 +51,10 @@ def _constants(expr, indent):
 
 
 def _patterns(arity):
-    """Inner-loop stride patterns with a vectorisable loop: every input unit-stride (None),
-    or exactly input i broadcast (stride 0). Anything else takes the strided loop."""
-    return [None] + list(range(arity))
+    """Inner-loop stride patterns with a vectorisable loop, as the inputs broadcast (stride
+    0) in each: none, exactly input i, or for a ternary op all but the first (``clamp(x, lo,
+    hi)`` with number bounds). Anything else takes the strided loop."""
+    return [()] + [(i,) for i in range(arity)] + ([(1, 2)] if arity == 3 else [])
 
 
 def _runner(name, template, arity):
@@ -66,7 +67,7 @@ def _runner(name, template, arity):
     out = ["@helper", f"def _{name}_pattern(so, {', '.join(f's{i}' for i in range(arity))}):"]
     out.append("    if so == 1:")
     for k, scalar in enumerate(patterns):
-        cond = " and ".join(f"s{i} == {0 if i == scalar else 1}" for i in range(arity))
+        cond = " and ".join(f"s{i} == {0 if i in scalar else 1}" for i in range(arity))
         out.append(f"        if {cond}:")
         out.append(f"            return {k}")
     out.append(f"    return {len(patterns)}")
@@ -76,7 +77,7 @@ def _runner(name, template, arity):
         out.append("    z = o[po:po + n]")
         names = []
         for i in range(arity):
-            if i == scalar:
+            if i in scalar:
                 out.append(f"    x{i} = a{i}[p{i}]")
                 names.append(f"x{i}")
             else:
