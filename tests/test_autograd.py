@@ -431,6 +431,14 @@ def test_the_input_passed_by_keyword_is_differentiated():
     np.testing.assert_allclose(x.grad.numpy(), e + 2 * np.array([1.0, 2.0, 3.0]) + 3 + 3, rtol=1e-6)
 
 
+def test_backward_of_several_roots_one_inside_the_others_graph():
+    # the engine counts each node's inputs once even when a root is also an inner node
+    x = nb.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 3
+    nb.autograd.backward([(a * a).sum(), a.sum()])
+    np.testing.assert_array_equal(_np(x.grad), [21.0, 39.0])  # 18x + 3
+
+
 def test_type_conversion_is_differentiable_and_uncovered_arguments_raise():
     x = nb.tensor([1.0, 2.0], requires_grad=True)
     y = x.type(nb.float64)

@@ -154,10 +154,12 @@ def _apply_hooks(hooks, grad):
 def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, allow_unused=False):
     """Propagate `root_grads` from the `roots` (tensors) through the graph. With `inputs`
     (autograd.grad), return their gradients instead of accumulating into ``.grad``."""
-    edges = [_edge(t) for t in roots]
-    for i, (node, _) in enumerate(edges):
-        if node is None:
+    edges = []
+    for i, t in enumerate(roots):
+        edge = _edge(t)
+        if edge[0] is None:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        edges.append(edge)
     wanted = None
     if inputs is not None:
         wanted = {}
@@ -168,8 +170,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
             wanted.setdefault(edge, []).append(i)
     # how many edges lead into each node from the part of the graph that runs
     deps = {}
-    stack = [node for node, _ in edges]
-    seen = set(stack)
+    starts = list(dict.fromkeys([node for node, _ in edges]))
+    stack = starts[:]
+    seen = set(starts)
     while stack:
         for nxt, _ in stack.pop().next_functions:
             if nxt is not None:
@@ -180,7 +183,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
     buffers = {}
     for (node, nr), g in zip(edges, root_grads):
         _accumulate(buffers, node, nr, g)
-    ready = collections.deque(node for node in dict.fromkeys(node for node, _ in edges) if node not in deps)
+    ready = collections.deque([node for node in starts if node not in deps])
     results = [None] * len(inputs) if inputs is not None else None
     state = grad_mode._state
     previous = getattr(state, "enabled", True)
