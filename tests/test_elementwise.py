@@ -424,6 +424,31 @@ def test_inplace_and_out_of_contiguous_operands(name, dtype):
         check(x, ref(a, dtype.np.type(3)), dtype)
 
 
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow", "atan2"])
+@pytest.mark.parametrize("other_shape, layout", [((), "expanded"), ((5,), "row"), ((4, 1), "column"),
+                                                 ((4, 5), "transposed"), ((4, 5), "expanded")])
+def test_inplace_and_out_with_broadcast_or_strided_operands(name, other_shape, layout):
+    # the in-place / out= fast path with an operand in another layout (an expanded gradient
+    # accumulating into .grad, a bias row, a transposed matrix) against NumPy
+    ref = getattr(np, {"div": "divide", "sub": "subtract", "mul": "multiply", "atan2": "arctan2",
+                       "pow": "power"}.get(name, name))
+    rng = np.random.default_rng(5)
+    a = rng.random((4, 5)).astype(np.float32) + 0.5
+    b = rng.random(other_shape).astype(np.float32) + 0.5
+    other = nb.as_tensor(b)
+    if layout == "transposed":
+        other = nb.as_tensor(np.ascontiguousarray(b.T)).t()
+    elif layout == "expanded":
+        other = nb.as_tensor(b.reshape(-1)[:1].copy()).reshape(()).expand(4, 5)
+        b = np.full((4, 5), b.reshape(-1)[0], np.float32)
+    x = nb.as_tensor(a.copy())
+    assert getattr(x, name + "_")(other) is x
+    check(x, ref(a, b), nb.float32)
+    target = nb.empty(4, 5)
+    getattr(nb, name)(nb.as_tensor(a), other, out=target)
+    check(target, ref(a, b), nb.float32)
+
+
 def test_inplace_fast_path_leaves_errors_to_the_general_path():
     x = nb.ones(3)
     with pytest.raises(RuntimeError, match="can't be cast"):

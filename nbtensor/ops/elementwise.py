@@ -644,8 +644,9 @@ def _one_element_broadcast(entry, a, b):
 
 def _fast_into(op, operands, target):
     """`_fast_path` for an in-place op or an ``out=`` (`target`): writes and returns True when
-    the target and the tensor operands are contiguous CPU tensors of one shape and of the
-    dtype the kernel computes and writes, the other operands are plain numbers, and every
+    the target is a contiguous CPU tensor of the dtype the kernel computes and writes, the
+    other operands are plain numbers or CPU tensors of that dtype whose shapes broadcast to
+    the target's (any layout: an expanded gradient accumulating into ``.grad``), and every
     tensor operand either is the target's exact memory or shares none of it (so none of
     torch's overlap, shape or cast errors can arise); else False, touching nothing."""
     d = target.dtype if type(target) is Tensor else None
@@ -654,22 +655,33 @@ def _fast_into(op, operands, target):
             or not (target._contig or target._contig is None and target.is_contiguous())):
         return False
     store = target._storage
-    n = _numel(target._shape)
+    shape = target._shape
+    n = _numel(shape)
     if n >= _cpu_tuning.PARALLEL_THRESHOLD or n == 0 or not store.flags.writeable:
         return False
     args = [store, target._offset]
+    strided = None  # the operands as the N-d launcher takes them, once one is not row-major
     for i, x in enumerate(operands):
         if type(x) is Tensor:
-            if (x.dtype is not d or x.device is not CPU or x._shape != target._shape
-                    or not (x._contig or x._contig is None and x.is_contiguous())):
+            if x.dtype is not d or x.device is not CPU:
                 return False
             xs = x._storage
             if xs is store:
-                if x._offset != target._offset or x._strides != target._strides:
+                if x._offset != target._offset or x._strides != target._strides or x._shape != shape:
                     return False  # (torch's partial-overlap check compares strides too)
             elif _overlaps(target, x):
                 return False  # (views of one NumPy array: the general path checks the overlap)
-            args += (xs, x._offset, 1)
+            if x._shape == shape and (x._contig or x._contig is None and x.is_contiguous()):
+                args += (xs, x._offset, 1)
+                if strided is not None:
+                    strided.append((xs, x._offset, target._strides))
+                continue
+            if not _broadcasts_to(x._shape, shape):
+                return False
+            if strided is None:
+                strided = [(s, o, target._strides if st == 1 else (0,) * len(shape))
+                           for s, o, st in zip(args[2::3], args[3::3], args[4::3])]
+            strided.append((xs, x._offset, broadcast_strides(x._shape, x._strides, shape)))
         elif i == 0:
             return False
         else:
@@ -677,10 +689,26 @@ def _fast_into(op, operands, target):
             if number is None or op.scalar_kernels is not None and x in op.scalar_kernels:
                 return False
             args += (number, 0, 0)
+            if strided is not None:
+                strided.append((number, 0, (0,) * len(shape)))
+    if strided is not None:
+        _CPU.elementwise(entry[0], shape, n, (store, target._offset, target._strides), strided)
+        return True
     flat = entry[2]
     if flat is None:
         flat = entry[2] = _CPU.flat_kernel(entry[0])
     flat(*args, n, 1)
+    return True
+
+
+def _broadcasts_to(shape, target):
+    """True when `shape` broadcasts to `target` leaving it as it is."""
+    if len(shape) > len(target):
+        return False
+    lead = len(target) - len(shape)
+    for i, size in enumerate(shape):
+        if size != 1 and size != target[lead + i]:
+            return False
     return True
 
 
