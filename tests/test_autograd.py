@@ -314,6 +314,25 @@ def test_writing_a_tensor_the_graph_did_not_save_is_allowed():
     y.add_(1)
     z.sum().backward()
     np.testing.assert_array_equal(_np(x.grad), [2.0, 0.0, 0.0])
+    # a power with a number exponent, a quotient and a product keep their operands, not their
+    # results: writing into the result before backward is allowed (torch saves the same)
+    p = nb.tensor([1.0, 2.0], requires_grad=True)
+    q = nb.tensor([4.0, 8.0], requires_grad=True)
+    for make, grads in ((lambda: p ** 2, ([2.0, 4.0], None)),
+                        (lambda: p / q, ([0.25, 0.125], [-1 / 16, -2 / 64])),
+                        (lambda: p.reshape(1, 2) @ q.reshape(2, 1), ([4.0, 8.0], [1.0, 2.0]))):
+        p.grad = q.grad = None
+        r = make()
+        r.add_(1)
+        r.sum().backward()
+        np.testing.assert_allclose(_np(p.grad), grads[0], rtol=1e-6)
+        if grads[1] is not None:
+            np.testing.assert_allclose(_np(q.grad), grads[1], rtol=1e-6)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        w = p * 1
+        r = w ** 2
+        w.add_(1)  # the base is saved
+        r.sum().backward()
 
 
 def _views_then_in_place(lib):

@@ -230,9 +230,9 @@ _binary("RsubBackward1", lambda g, x, y, out: g, lambda g, x, y, out: -g, ("__rs
         reflected=True)
 _binary("MulBackward0", lambda g, x, y, out: g * y, lambda g, x, y, out: g * x,
         ("mul", "multiply", "__mul__", "__rmul__"))
-_binary("DivBackward0", lambda g, x, y, out: g / y, lambda g, x, y, out: -g * out / y,
+_binary("DivBackward0", lambda g, x, y, out: g / y, lambda g, x, y, out: -g * x / (y * y),
         ("true_divide", "__truediv__"))
-_binary("DivBackward0", None, lambda g, x, y, out: -g * out / y, ("__rtruediv__",), reflected=True)
+_binary("DivBackward0", None, lambda g, x, y, out: -g * x / (y * y), ("__rtruediv__",), reflected=True)
 _binary("MaximumBackward0", lambda g, x, y, out: g * ((x > y) + (x == y) * 0.5),
         lambda g, x, y, out: g * ((y > x) + (x == y) * 0.5), ("maximum", "fmax"))
 _binary("MinimumBackward0", lambda g, x, y, out: g * ((x < y) + (x == y) * 0.5),
@@ -244,8 +244,10 @@ def _div(args, kwargs, out):
     x, y = args[0], _arg(args, kwargs, 1, "other")
     if kwargs.get("rounding_mode") is not None:
         return "DivBackward1", (x, y), lambda g: (_zero(g, x), _zero(g, y))
+    # as torch: the result is not saved (writing into it later is allowed)
     return "DivBackward0", (x, y), lambda g: (_for(g / y, x) if _wants(x) else None,
-                                              _for(-g * out / y, y) if _wants(y) else None)
+                                              _for(-g * x / (y * y), y) if _wants(y) else None), \
+        (y, x if _wants(y) else None)
 
 
 def _pow_grads(g, x, y, out):
@@ -271,13 +273,14 @@ def _pow_grads(g, x, y, out):
 def _pow(args, kwargs, out):
     x, y = args[0], _arg(args, kwargs, 1, "exponent")
     name = "PowBackward1" if _is_tensor(y) and _is_tensor(x) else "PowBackward0"
-    return name, (x, y), lambda g: _pow_grads(g, x, y, out)
+    # as torch: a number exponent saves the base alone; a tensor one the base, it and the result
+    return name, (x, y), lambda g: _pow_grads(g, x, y, out), (x, y, out) if _is_tensor(y) else (x,)
 
 
 @rule("__rpow__")
 def _rpow(args, kwargs, out):
     exponent, base = args[0], args[1]
-    return "PowBackward1", (exponent,), lambda g: (_pow_grads(g, base, exponent, out)[1],)
+    return "PowBackward1", (exponent,), lambda g: (_pow_grads(g, base, exponent, out)[1],), (base, exponent, out)
 
 
 @rule("where")
@@ -801,18 +804,24 @@ def _matmul_grads(g, x, y):
     return gx, gy
 
 
+def _product_saves(x, y):
+    """What a product's backward reads (torch's saved operands): each operand only when the
+    other one needs its gradient."""
+    return (y if _wants(x) else None, x if _wants(y) else None)
+
+
 @rule("matmul", "__matmul__")
 def _matmul(args, kwargs, out):
     x, y = args[0], _arg(args, kwargs, 1, "other")
     return ("DotBackward0" if x.dim() == 1 and y.dim() == 1 else "MmBackward0" if x.dim() == 2 and y.dim() == 2
             else "MvBackward0" if x.dim() == 2 and y.dim() == 1 else "UnsafeViewBackward0"), (x, y), \
-        lambda g: _matmul_grads(g, x, y)
+        lambda g: _matmul_grads(g, x, y), _product_saves(x, y)
 
 
 @rule("__rmatmul__")
 def _rmatmul(args, kwargs, out):
     y, x = args[0], args[1]
-    return "MmBackward0", (y, x), lambda g: _matmul_grads(g, x, y)[::-1]
+    return "MmBackward0", (y, x), lambda g: _matmul_grads(g, x, y)[::-1], _product_saves(x, y)
 
 
 @rule("addmm")
