@@ -333,6 +333,18 @@ def test_writing_a_tensor_the_graph_did_not_save_is_allowed():
         r = w ** 2
         w.add_(1)  # the base is saved
         r.sum().backward()
+    # x * c with data c keeps c (x's gradient reads it), not x (no gradient reads that)
+    p.grad = None
+    c = nb.tensor([3.0, 5.0])
+    h = p * 1
+    r = h * c
+    h.add_(1)
+    r.sum().backward()
+    np.testing.assert_array_equal(_np(p.grad), [3.0, 5.0])
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        r = (p * 1) * c
+        c.add_(1)
+        r.sum().backward()
 
 
 def _views_then_in_place(lib):

@@ -194,22 +194,27 @@ def _to(args, kwargs, out):
 
 # ---------------------------------------------------------------- element-wise, two operands
 def _binary(node, dx, dy, names, saves=True, reflected=False):
-    """A rule for ``op(x, y)`` (``reflected``: the form computes ``op(y, x)`` from (x, y))."""
-    keep = {name: _reads(dx, name) or _reads(dy, name) for name in ("x", "y", "out")}
+    """A rule for ``op(x, y)`` (``reflected``: the form computes ``op(y, x)`` from (x, y)).
+    It keeps a tensor only when the derivative of an operand that needs a gradient reads it
+    (torch's saved variables: ``x * c`` with data `c` keeps `c`, not `x`)."""
+    x_for_x, y_for_x, out_for_x = (_reads(dx, name) for name in ("x", "y", "out"))
+    x_for_y, y_for_y, out_for_y = (_reads(dy, name) for name in ("x", "y", "out"))
 
     def make(args, kwargs, out):
         x, y = args[0], args[1] if len(args) > 1 else kwargs.get("other")
         if reflected:
             x, y = y, x
         mx, my = wanted(x), wanted(y)
-        xv = x if keep["x"] or mx is None else None   # (a number is kept: it is no tensor)
-        yv = y if keep["y"] or my is None else None
-        ov = out if keep["out"] else None
+        gx, gy = mx is not None, my is not None
+        xv = x if type(x) is not Tensor or gx and x_for_x or gy and x_for_y else None
+        yv = y if type(y) is not Tensor or gx and y_for_x or gy and y_for_y else None
+        ov = out if gx and out_for_x or gy and out_for_y else None
+        kept = (xv, yv, ov)
         grads = lambda g: (_for(dx(g, xv, yv, ov), mx) if mx is not None and dx else None,  # noqa: E731
                            _for(dy(g, xv, yv, ov), my) if my is not None and dy else None)
         if reflected:
-            return node, (y, x), lambda g: grads(g)[::-1], (xv, yv, ov)
-        return node, (x, y), grads, (xv, yv, ov)
+            return node, (y, x), lambda g: grads(g)[::-1], kept
+        return node, (x, y), grads, kept
     rule(*names, saves=saves)(make)
 
 
