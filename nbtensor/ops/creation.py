@@ -165,11 +165,12 @@ _PLAIN_SHAPES = {}
 _SMALL_STORAGE = 1 << 17  # elements: under the CPU allocator's pooling threshold at any itemsize
 
 
-def _plain_filled(size, value):
-    """``zeros(*size)``/``ones(*size)``/``empty(*size)`` (`value` None) with nothing but
-    positional sizes, of a small tensor in the default dtype on the default device when that
-    is the CPU: the sizes are parsed once per `size` and the storage is one NumPy call; None
-    for anything else (the general path)."""
+def _plain_filled(size, value, dtype=None):
+    """``zeros(*size)``/``ones(*size)``/``empty(*size)`` (`value` None), or ``full(size,
+    value)`` with `dtype` the value's, with nothing but positional sizes, of a small tensor
+    in the default dtype on the default device when that is the CPU: the sizes are parsed
+    once per `size` and the storage is one NumPy call; None for anything else (the general
+    path)."""
     if device_module.get_default_device() is not CPU:
         return None
     sizes = size[0] if len(size) == 1 and (type(size[0]) is tuple or type(size[0]) is Size) else size
@@ -187,8 +188,9 @@ def _plain_filled(size, value):
     if plan is None:
         return None
     shape, strides, n = plan
-    dtype = dt.get_default_dtype()
-    if value == 0:
+    if dtype is None:
+        dtype = dt.get_default_dtype()
+    if type(value) is int and value == 0:  # (not -0.0: full keeps its sign)
         store = np.zeros(n, dtype.np)
     else:
         store = np.empty(n, dtype.np)
@@ -221,11 +223,35 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
     """A tensor filled with `fill_value` (its dtype inferred from the value when not given)."""
+    if dtype is None and device is None and not requires_grad and not _:
+        plain = _plain_full(size, fill_value)
+        if plain is not None:
+            return plain
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     default = dt.scalar_dtype(fill_value)
     result = _filled(_sizes((size,)), fill_value, _resolve(dtype, device, default), to_device(device))
     return requiring_grad(result) if requires_grad else result
+
+
+def _plain_full(size, value):
+    """``full(size, value)`` of a tuple of ints and a float that the default dtype holds
+    (or an int within int64) by `_plain_filled`; None for anything else."""
+    if type(size) is not tuple and type(size) is not Size:
+        return None
+    if type(value) is float:
+        dtype = dt.get_default_dtype()
+        if dtype is dt.float32 and math.isfinite(value) and abs(value) > _FLT_MAX:
+            return None  # (the general path raises torch's overflow error)
+    elif type(value) is int and -_INT64 <= value < _INT64:
+        dtype = dt.int64
+    else:
+        return None
+    return _plain_filled((size,), value, dtype)
+
+
+_FLT_MAX = float(np.finfo(np.float32).max)
+_INT64 = 1 << 63
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
@@ -246,10 +272,20 @@ def _number(x, name):
     return x
 
 
+_SMALL_INT = 1 << 62  # (no overflow in NumPy's count of a range of such ints)
+
+
 def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False, **_):
     """Values start, start+step, ... below `end` (int64 for integer arguments)."""
     if end is None:
         start, end = 0, start
+    if (type(start) is int and type(end) is int and type(step) is int and dtype is None and device is None
+            and not requires_grad and not _ and device_module.get_default_device() is CPU
+            and -_SMALL_INT < start < _SMALL_INT and -_SMALL_INT < end < _SMALL_INT and 0 < step < _SMALL_INT
+            and start <= end):
+        # plain ints on the CPU (arange(n), the common case): one NumPy call
+        values = np.arange(start, end, step, dtype=np.int64)
+        return make_contiguous(values, 0, values.shape, (1,), dt.int64)
     start, end, step = _number(start, "start"), _number(end, "end"), _number(step, "step")
     all_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
     dtype = _no_bool("arange", _resolve(dtype, device, dt.int64 if all_int else None))
