@@ -187,9 +187,16 @@ def transpose(input, dim0, dim1):
 
 def t(input):
     """Transpose a tensor of at most 2 dimensions."""
-    if input.dim() > 2:
+    shape = input._shape
+    if len(shape) == 2:
+        (n, m), (s0, s1) = shape, input._strides
+        return make(input._storage, input._offset, (m, n), (s1, s0), input.dtype)
+    if len(shape) > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
-    return transpose(input, 0, 1) if input.dim() == 2 else _as_view(input, input._shape, input._strides)
+    return _as_view(input, shape, input._strides)
+
+
+_IDENTITY_2D, _SWAP_2D = (0, 1), (1, 0)
 
 
 def permute(input, *dims, **kwargs):
@@ -197,7 +204,12 @@ def permute(input, *dims, **kwargs):
     if kwargs:
         dims = _keyword_sizes(dims, kwargs, "permute", "dims")
     dims = parse_sizes(dims, "dims")
-    ndim = input.dim()
+    ndim = len(input._shape)
+    if dims == _IDENTITY_2D and ndim == 2 or dims == _SWAP_2D and ndim == 2:  # (x.permute(1, 0), common)
+        (n, m), (s0, s1) = input._shape, input._strides
+        if dims == _SWAP_2D:
+            n, m, s0, s1 = m, n, s1, s0
+        return make(input._storage, input._offset, (n, m), (s0, s1), input.dtype)
     if len(dims) != ndim:
         raise RuntimeError(
             "permute(sparse_coo): number of dimensions in the tensor input does not match the length "
