@@ -449,6 +449,24 @@ def test_inplace_and_out_with_broadcast_or_strided_operands(name, other_shape, l
     check(target, ref(a, b), nb.float32)
 
 
+def test_out_of_another_shape_takes_the_results_shape():
+    # an out= whose shape differs from the broadcast of the operands is resized (torch warns),
+    # never written as a broadcast of a smaller result (found by the fuzzer)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = nb.zeros(3, dtype=nb.int64)
+        nb.bitwise_or(nb.ones(1, dtype=nb.int64), nb.ones(1, dtype=nb.int64), out=out)
+        assert out.shape == (1,)
+        out = nb.zeros(2, 3)
+        nb.abs(nb.tensor(-2.0), out=out)
+        assert out.shape == ()
+        check(out, np.float32(2.0))
+        out = nb.zeros(2, 3)
+        nb.add(nb.ones(3), nb.ones(2, 1), out=out)  # the result's shape, written whole
+        check(out, np.full((2, 3), 2.0, np.float32))
+
+
 def test_inplace_fast_path_leaves_errors_to_the_general_path():
     x = nb.ones(3)
     with pytest.raises(RuntimeError, match="can't be cast"):

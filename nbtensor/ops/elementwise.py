@@ -645,8 +645,9 @@ def _one_element_broadcast(entry, a, b):
 def _fast_into(op, operands, target):
     """`_fast_path` for an in-place op or an ``out=`` (`target`): writes and returns True when
     the target is a contiguous CPU tensor of the dtype the kernel computes and writes, the
-    other operands are plain numbers or CPU tensors of that dtype whose shapes broadcast to
-    the target's (any layout: an expanded gradient accumulating into ``.grad``), and every
+    first operand a tensor of its shape, the others plain numbers or CPU tensors of that
+    dtype whose shapes broadcast to it (any layout: an expanded gradient accumulating into
+    ``.grad``; an ``out=`` of another shape is resized by the general path), and every
     tensor operand either is the target's exact memory or shares none of it (so none of
     torch's overlap, shape or cast errors can arise); else False, touching nothing."""
     d = target.dtype if type(target) is Tensor else None
@@ -676,8 +677,8 @@ def _fast_into(op, operands, target):
                 if strided is not None:
                     strided.append((xs, x._offset, target._strides))
                 continue
-            if not _broadcasts_to(x._shape, shape):
-                return False
+            if i == 0 or not _broadcasts_to(x._shape, shape):
+                return False  # (the first operand has the target's shape: so has the result)
             if strided is None:
                 strided = [(s, o, target._strides if st == 1 else (0,) * len(shape))
                            for s, o, st in zip(args[2::3], args[3::3], args[4::3])]
