@@ -133,6 +133,11 @@ def test_view_of_noncontiguous_when_strides_allow():
     tt = t.t()                  # (6, 4) with strides (1, 6)
     assert tt.view(3, 2, 4).stride() == (2, 1, 6)
     assert tt.unsqueeze(1).view(6, 4).stride() == (1, 6)
+    # a row-major tensor whose size-1 dim has another stride keeps it, as torch's rule does
+    # (x.mT of a (1, 3) row is (3, 1) with strides (1, 3)); so x *= x.view(...) is one layout
+    col = nbtensor.zeros(1, 3).mT
+    assert col.view(3, 1).stride() == (1, 3) and col.view(1, 3, 1).stride() == (3, 1, 3)
+    col *= col.view(3, 1)
 
 
 def test_view_errors():

@@ -99,7 +99,9 @@ def view(self, *shape):
         from nbtensor.core.dtype import to_dtype
         return _view_dtype(self, to_dtype(shape[0]))
     shape = infer_size(parse_sizes(shape), _numel(self._shape))
-    if self._contig or self._contig is None and self.is_contiguous():
+    if (self._contig or self._contig is None and self.is_contiguous()) and 1 not in self._shape:
+        # (row-major without size-1 dims: its strides are the canonical ones, and so are the
+        # view's; a size-1 dim may carry any stride, which torch's rule below carries over)
         return make_contiguous(self._storage, self._offset, shape, contiguous_strides(shape), self.dtype)
     strides = view_strides(self._shape, self._strides, shape)
     if strides is None:
