@@ -459,7 +459,7 @@ def test_the_input_passed_by_keyword_is_differentiated():
     y = nb.exp(input=x) + nb.mul(input=x, other=x) + nb.add(x, other=x, alpha=2) + nb.sum(input=x)
     y.sum().backward()
     e = np.exp([1.0, 2.0, 3.0])
-    np.testing.assert_allclose(x.grad.numpy(), e + 2 * np.array([1.0, 2.0, 3.0]) + 3 + 3, rtol=1e-6)
+    np.testing.assert_allclose(_np(x.grad), e + 2 * np.array([1.0, 2.0, 3.0]) + 3 + 3, rtol=1e-6)
 
 
 def test_backward_of_several_roots_one_inside_the_others_graph():

@@ -194,8 +194,8 @@ def test_full_dtype_inference():
     assert nbtensor.full((2, 2), -1.25).tolist() == [[-1.25, -1.25], [-1.25, -1.25]]
     # the plain path (a tuple of ints and a number) keeps -0.0's sign, nan and inf, and
     # leaves a float32 overflow to torch's error
-    assert np.signbit(nbtensor.full((2,), -0.0).numpy()).all()
-    assert np.isnan(nbtensor.full((1,), float("nan")).numpy()).all()
+    assert np.signbit(nbtensor.full((2,), -0.0).cpu().numpy()).all()
+    assert np.isnan(nbtensor.full((1,), float("nan")).cpu().numpy()).all()
     assert nbtensor.full((3, 0), float("inf")).shape == (3, 0)
     assert nbtensor.full((2,), 2 ** 62).tolist() == [2 ** 62, 2 ** 62]
     with pytest.raises(RuntimeError, match="overflow"):
@@ -206,7 +206,7 @@ def test_arange_of_plain_ints_matches_numpy():
     for args in [(10,), (0,), (3, 10), (3, 10, 4), (5, 5), (-5, 5, 3), (7, 8, 100)]:
         t = nbtensor.arange(*args)
         assert t.dtype is I64 and t.stride() == (1,)
-        np.testing.assert_array_equal(t.numpy(), np.arange(*args))
+        np.testing.assert_array_equal(t.cpu().numpy(), np.arange(*args))
     with pytest.raises(RuntimeError, match="inconsistent with step sign"):
         nbtensor.arange(10, 3)
 
