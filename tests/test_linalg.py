@@ -170,9 +170,12 @@ def rand(rng, shape, dtype, layout="contiguous"):
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("la", ["contiguous", "transposed", "strided"])
 @pytest.mark.parametrize("lb", ["contiguous", "transposed"])
-@pytest.mark.parametrize("n,k,p", [(3, 4, 5), (1, 1, 1), (0, 3, 2), (2, 0, 2), (16, 33, 7),
-                                   # either side of the loop kernel's limit (4096 multiply-adds)
-                                   (10, 2, 1), (3, 1, 4), (16, 16, 16), (16, 16, 17), (1, 4096, 1)])
+@pytest.mark.parametrize("n,k,p", [(3, 4, 5), (1, 1, 1), (0, 3, 2), (2, 0, 2), (16, 33, 7), (10, 2, 1), (3, 1, 4),
+                                   # either side of the loop kernel's limit (4096 multiply-adds):
+                                   # 'large' (every simulated GPU thread is a Python thread)
+                                   pytest.param(16, 16, 16, marks=pytest.mark.large),
+                                   pytest.param(16, 16, 17, marks=pytest.mark.large),
+                                   pytest.param(1, 4096, 1, marks=pytest.mark.large)])
 def test_mm_matches_numpy(rng, dtype, la, lb, n, k, p):
     a, b = rand(rng, (n, k), dtype, la), rand(rng, (k, p), dtype, lb)
     expected = Ref.matmul(a, b)
