@@ -222,6 +222,19 @@ def test_amax_amin_max_min_of_row_major_tensors(dtype):
         nb.zeros(0).max()
 
 
+def test_float32_variance_of_one_output_takes_its_mean_from_a_float64_sum():
+    # torch's single-output path: the float32 mean of the exact (float64) sum, the deviations
+    # in float64. Summing float32 in float32 blocks first moved the mean by an ulp in about
+    # half of these cases (values near 1e4).
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(600, 3000))
+        x = (rng.standard_normal(n) + 1e4).astype(np.float32)
+        mean = np.float64(np.float32(x.astype(np.float64).sum()) / np.float32(n))
+        expect = np.float32(((x.astype(np.float64) - mean) ** 2).sum() / (n - 1))
+        assert nb.as_tensor(x).var().item() == expect
+
+
 def test_memoised_sum_plans_never_let_a_bad_dim_through():
     # sum/mean remember plans per (shape, dim, keepdim); 1.0 == 1 and True == 1 as dict keys,
     # so those must still raise torch's TypeError after the int form has been planned

@@ -1,9 +1,10 @@
-"""Second moments: the sum of squared deviations from a given mean along rows, in float64
-(what var and std divide), in one pass over the input instead of a float64 copy, a
+"""First and second moments along rows, in float64 (what var and std need), each in one
+pass over the input, which may be float32 (read as it is, each element widened): sums, and
+sums of squared deviations from given means — instead of a float64 copy of the input, a
 subtraction, a product and a sum.
 
 Rows as the reductions lay them out: K rows of R elements, row k from ``src[off + k * sk]``
-at stride ``sr``; ``mu[k]`` is row k's mean.
+at stride ``sr``; ``mu[moff + k]`` is row k's mean.
 """
 import numpy as np
 
@@ -11,9 +12,19 @@ from .._jit import kernel
 
 
 @kernel()
-def sum_sq_dev(src, off, K, R, sk, sr, mu, out):
+def row_sums(src, off, K, R, sk, sr, out):
     for k in range(K):
-        m = mu[k]
+        base = off + k * sk
+        acc = 0.0
+        for r in range(R):
+            acc += np.float64(src[base + r * sr])
+        out[k] = acc
+
+
+@kernel()
+def sum_sq_dev(src, off, K, R, sk, sr, mu, moff, out):
+    for k in range(K):
+        m = mu[moff + k]
         base = off + k * sk
         acc = 0.0
         for r in range(R):

@@ -526,10 +526,12 @@ def _var64(input, dim, unbiased, keepdim, correction, out, name):
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype.c_name}")
     dims = reduction_dims(dim, input.dim())
     n = _numel([input._shape[d] for d in dims])
-    # float32 is read as it is: the sums below accumulate in float64, and the deviations are
-    # taken in float64 (by the moments kernel, or by promotion against the float64 mean)
     x64 = input if input.dtype in (dt.float32, dt.float64) else input.to(dt.float64)
-    total = _reduce("sum", x64, dims, True, dt.float64, dt.float64, 0)
+    fused = _one_cpu_thread(x64)  # the moments kernels read float32 as it is, widening each element
+    if not fused and x64.dtype is dt.float32:
+        x64 = x64.to(dt.float64)
+    total = _moment("row_sums", x64, dims, True) if fused else _reduce("sum", x64, dims, True, dt.float64,
+                                                                       dt.float64, 0)
     if input.dtype is dt.float32 and n and input.numel() == n:
         # torch's single-output path (std_var_all_cpu): the mean in float32 (a sum past
         # float32's range is inf there), the deviations in float64
@@ -541,32 +543,43 @@ def _var64(input, dim, unbiased, keepdim, correction, out, name):
         mu = make(from_host(np.array([m]), total.device), 0, total._shape, total._strides, dt.float64)
     else:
         mu = apply(OPS_BY_NAME["div"], (total, float(n) if n else math.nan))
-    ss = _sum_of_squares(x64, mu, dims, keepdim)
+    ss = _sum_of_squares(x64, mu, dims, keepdim, fused)
     if n > 1 and not _all_finite(ss) and _all_finite(mu):
         # A mean off by one ulp can square past float64's range (10 x -1e300): correct it
         # by the mean deviation once, as accurate as torch's Welford there. (Only on this
         # path: the common case makes one pass for the mean and one for the squares.)
         mu = apply(OPS_BY_NAME["add"], (mu, mean(apply(OPS_BY_NAME["sub"], (x64, mu)), dims, keepdim=True)))
-        ss = _sum_of_squares(x64, mu, dims, keepdim)
+        ss = _sum_of_squares(x64, mu, dims, keepdim, fused)
     # torch divides by max(0, n - correction): a sum of squares over no degrees of freedom is
     # inf (nan when it is 0, as for an empty input), never negative.
     return apply(OPS_BY_NAME["div"], (ss, float(_builtin_max(0, n - _correction(unbiased, correction)))))
 
 
-def _sum_of_squares(x, mu, dims, keepdim):
-    """The sum over `dims` of ``(x - mu) ** 2`` in float64 (`x` float64, `mu` its mean with
-    the dims kept): one pass of the moments kernel when `x` is a CPU tensor small enough for
-    one thread, else float64 element-wise ops and a sum."""
-    if type(x._storage) is np.ndarray and mu.is_contiguous() and x.numel() and not _CPU.parallel(x.numel()):
-        plan_x, K, R, sk, sr = _plan(x, dims, order_free=True)
-        out = _CPU.allocate(K, np.float64)
-        _CPU.launch("moments", "sum_sq_dev", plan_x._storage, plan_x._offset, K, R, sk, sr,
-                    mu._storage[mu._offset:mu._offset + K], out)
-        shape = _out_shape(x._shape, dims, keepdim)
-        return make(out, 0, shape, contiguous_strides(shape), dt.float64)
+def _sum_of_squares(x, mu, dims, keepdim, fused):
+    """The sum over `dims` of ``(x - mu) ** 2`` in float64 (`mu` the float64 mean with the
+    dims kept): the moments kernel when `fused` (`_one_cpu_thread`), else float64 element-wise
+    ops and a sum (`x` is float64 then)."""
+    if fused:
+        return _moment("sum_sq_dev", x, dims, keepdim, mu._storage, mu._offset)
     dev = apply(OPS_BY_NAME["sub"], (x, mu))
     return _reduce("sum", apply(OPS_BY_NAME["mul"], (dev, dev), inplace=True), dims, keepdim, dt.float64,
                    dt.float64, 0)
+
+
+def _one_cpu_thread(x):
+    """True for a non-empty float32/float64 CPU tensor small enough for one thread: the
+    moments kernels' inputs."""
+    return type(x._storage) is np.ndarray and x.numel() > 0 and not _CPU.parallel(x.numel())
+
+
+def _moment(kernel, x, dims, keepdim, *means):
+    """Run moments kernel `kernel` over `x`'s rows along `dims` (with the means' storage and
+    offset for ``sum_sq_dev``): a float64 tensor, the dims kept when `keepdim`."""
+    shape = _out_shape(x._shape, dims, keepdim)
+    rows, K, R, sk, sr = _plan(x, dims, order_free=True)  # (`rows` may be a reordered copy of x)
+    out = _CPU.allocate(K, np.float64)
+    _CPU.launch("moments", kernel, rows._storage, rows._offset, K, R, sk, sr, *means, out)
+    return make(out, 0, shape, contiguous_strides(shape), dt.float64)
 
 
 def _all_finite(t):
