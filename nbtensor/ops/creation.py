@@ -16,6 +16,7 @@ from nbtensor.dispatch.tensor import requiring_grad, Tensor, allocate, checked_s
 from nbtensor.ops.views import parse_sizes
 from nbtensor.dispatch import dispatcher as forms
 from nbtensor.ops.bridge import tensor
+from nbtensor.ops.elementwise import _FLT_MAX, _INT64
 
 __all__ = [
     "empty", "zeros", "ones", "full", "eye", "arange", "linspace", "logspace", "rand", "randn",
@@ -190,13 +191,18 @@ def _plain_filled(size, value, dtype=None):
     shape, strides, n = plan
     if dtype is None:
         dtype = dt.get_default_dtype()
+    return make(_small_storage(n, dtype, value), 0, shape, strides, dtype)
+
+
+def _small_storage(n, dtype, value):
+    """A new CPU storage of `n` (< `_SMALL_STORAGE`) elements of `dtype` holding `value`
+    (None: uninitialised), by one NumPy call."""
     if type(value) is int and value == 0:  # (not -0.0: full keeps its sign)
-        store = np.zeros(n, dtype.np)
-    else:
-        store = np.empty(n, dtype.np)
-        if value is not None:
-            store.fill(value)  # (np.ones is Python code around this)
-    return make(store, 0, shape, strides, dtype)
+        return np.zeros(n, dtype.np)
+    store = np.empty(n, dtype.np)
+    if value is not None:
+        store.fill(value)  # (np.ones is Python code around this)
+    return store
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
@@ -248,10 +254,6 @@ def _plain_full(size, value):
     else:
         return None
     return _plain_filled((size,), value, dtype)
-
-
-_FLT_MAX = float(np.finfo(np.float32).max)
-_INT64 = 1 << 63
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
@@ -501,14 +503,7 @@ def _plain_like(t, value):
     n = math.prod(shape)
     if n >= _SMALL_STORAGE:
         return None
-    dtype = t.dtype
-    if value == 0:
-        store = np.zeros(n, dtype.np)
-    else:
-        store = np.empty(n, dtype.np)
-        if value is not None:
-            store.fill(value)
-    return make_contiguous(store, 0, shape, t._strides, dtype)
+    return make_contiguous(_small_storage(n, t.dtype, value), 0, shape, t._strides, t.dtype)
 
 
 empty_like = _like(lambda out: out, "empty_like", None)
