@@ -11,7 +11,9 @@ import numbers
 import numpy as np
 
 from nbtensor.core import dtype as dt
+from nbtensor.backends.base import backend_for
 from nbtensor.backends.host import host_array
+from nbtensor.core.device import CPU
 from nbtensor.ops.creation import _wrap
 from nbtensor.dispatch.out import check_out_tensor, resize_out
 from nbtensor.core.plan import contiguous_strides
@@ -23,6 +25,8 @@ from nbtensor.dispatch import dispatcher as forms
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack", "dstack",
            "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "flip", "fliplr", "flipud",
            "roll", "tile", "repeat_interleave"]
+
+_CPU = backend_for(CPU)
 
 _METHODS = ["flip", "fliplr", "flipud", "roll", "repeat", "tile", "repeat_interleave"]
 
@@ -52,7 +56,7 @@ def _fast_join(tensors, dim, new_dim):
     if not shape or not -ndim <= dim < ndim:
         return None
     d = dim % ndim
-    blocks, total = [], 0
+    parts, total = [], 0
     for t in tensors:
         if (type(t) is not Tensor or t.dtype is not dtype or type(t._storage) is not np.ndarray
                 or not (t._contig or t._contig is None and t.is_contiguous())):
@@ -64,21 +68,14 @@ def _fast_join(tensors, dim, new_dim):
         n = _numel(tshape)
         if n == 0:
             return None
-        blocks.append((t, n))
+        parts.append((t._storage, t._offset, tshape))
         total += n
     if new_dim:
         out_shape = shape[:d] + (len(tensors),) + shape[d:]
     else:
         out_shape = shape[:d] + (sum(t._shape[d] for t in tensors),) + shape[d + 1:]
     store = allocate(total, dtype, out_shape)
-    if d == 0:
-        at = 0
-        for t, n in blocks:
-            store[at:at + n] = t._storage[t._offset:t._offset + n]
-            at += n
-    else:
-        views = [t._storage[t._offset:t._offset + n].reshape(t._shape) for t, n in blocks]
-        (np.stack if new_dim else np.concatenate)(views, axis=d, out=store.reshape(out_shape))
+    _CPU.join(store, out_shape, parts, d, new_dim)
     return make_contiguous(store, 0, out_shape, contiguous_strides(out_shape), dtype)
 
 

@@ -3,6 +3,7 @@
 `nbtensor.kernels.cpu.loader`), BLAS/LAPACK are NumPy's; large storage comes from the caching
 allocator in `allocator`."""
 import importlib
+import math
 
 import numpy as np
 
@@ -47,6 +48,21 @@ class CPUBackend(_backend.Backend):
     @staticmethod
     def launch(family, kernel, *args):
         return getattr(_family(family), kernel)(*args)
+
+    @staticmethod
+    def join(out, out_shape, parts, axis, stack):
+        """Write into the fresh row-major storage `out` (of `out_shape`) the concatenation along
+        `axis` (with `stack`: the stack along a new `axis`) of `parts`, each (storage, offset,
+        shape) of a row-major tensor: along the first axis each part is one block of `out`."""
+        if axis == 0:
+            at = 0
+            for storage, offset, shape in parts:
+                n = math.prod(shape)
+                out[at:at + n] = storage[offset:offset + n]
+                at += n
+            return
+        views = [storage[offset:offset + math.prod(shape)].reshape(shape) for storage, offset, shape in parts]
+        (np.stack if stack else np.concatenate)(views, axis=axis, out=out.reshape(out_shape))
 
     @staticmethod
     def kernel(family, name):
