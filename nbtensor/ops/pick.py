@@ -37,18 +37,16 @@ def fast_pick(kernel, input, dim, table, offset, index_shape, out_shape):
         plan = remember(_PICK_PLANS, key, _pick_plan(kernel, input._shape, index_shape, dim, out_shape))
     if plan is None:
         return None
-    n, size, launch, out_shape, out_strides = plan
+    copy, n, pre, size, k, post, numel, out_shape, out_strides = plan
     lo, hi = _CPU.launch("gather", "index_bounds", table, offset, n)
     if lo < 0 or hi >= size:
         return None
     d = input.dtype
-    out = _CPU.allocate(n if kernel == "gather_rows" else _numel(out_shape), d.np)
-    src = input._storage
+    out = _CPU.allocate(numel, d.np)
     if d is dt.float16:  # (numba has no float16: the copy moves its bits)
-        out, src = bits(out), bits(src)
-    launch(out, src, input._offset, table, offset)
-    if d is dt.float16:
-        out = out.view(np.float16)
+        copy(bits(out), bits(input._storage), input._offset, table, offset, pre, size, k, post)
+    else:
+        copy(out, input._storage, input._offset, table, offset, pre, size, k, post)
     return make(out, 0, out_shape, out_strides, d)
 
 
@@ -57,15 +55,14 @@ _PICK_PLANS = {}
 
 
 def _pick_plan(kernel, shape, index_shape, dim, out_shape):
-    """(index elements, size along dim, the kernel bound to its sizes, result shape and
-    strides) for `fast_pick`; None for an empty side or a result large enough for threads
-    (the general path splits those)."""
+    """(the copy kernel, index elements, the input as pre x size x post, the index's extent k
+    along dim, the result's elements, shape and strides) for `fast_pick`; None for an empty
+    side or a result large enough for threads (the general path splits those)."""
     d = dim % len(shape)
     n = _numel(index_shape)
     pre, post = _numel(shape[:d]), _numel(shape[d + 1:])
     if n == 0 or pre * post == 0 or _CPU.parallel(_numel(out_shape)):
         return None
     k = index_shape[d] if kernel == "gather_rows" else n
-    fn = _CPU.kernel("gather", kernel)
-    size = shape[d]
-    return n, size, lambda *args: fn(*args, pre, size, k, post), out_shape, contiguous_strides(out_shape)
+    return (_CPU.kernel("gather", kernel), n, pre, shape[d], k, post, _numel(out_shape), out_shape,
+            contiguous_strides(out_shape))
