@@ -4,7 +4,7 @@ import numbers
 import warnings
 
 from nbtensor.backends.base import backend_for
-from nbtensor.core.plan import contiguous_strides
+from nbtensor.core.plan import contiguous_strides, remember
 from nbtensor.dispatch.tensor import Tensor, _numel, make, make_contiguous, wrap_dim
 from nbtensor.dispatch import dispatcher as forms
 
@@ -198,29 +198,36 @@ def t(input):
     return _as_view(input, shape, input._strides)
 
 
-_IDENTITY_2D, _SWAP_2D = (0, 1), (1, 0)
-
-
 def permute(input, *dims, **kwargs):
     """Reorder the dimensions (a view)."""
     if kwargs:
         dims = _keyword_sizes(dims, kwargs, "permute", "dims")
     dims = parse_sizes(dims, "dims")
     ndim = len(input._shape)
-    if dims == _IDENTITY_2D and ndim == 2 or dims == _SWAP_2D and ndim == 2:  # (x.permute(1, 0), common)
-        (n, m), (s0, s1) = input._shape, input._strides
-        if dims == _SWAP_2D:
-            n, m, s0, s1 = m, n, s1, s0
-        return make(input._storage, input._offset, (n, m), (s0, s1), input.dtype)
+    order = _PERMUTATIONS.get((ndim, dims))
+    if order is None:
+        order = remember(_PERMUTATIONS, (ndim, dims), _permutation(ndim, dims))
+    shape, strides = input._shape, input._strides
+    return make(input._storage, input._offset, tuple([shape[d] for d in order]), tuple([strides[d] for d in order]),
+                input.dtype)
+
+
+# (ndim, dims as given) -> the dims wrapped and checked: a loop permutes the same way each time
+_PERMUTATIONS = {}
+
+
+def _permutation(ndim, dims):
+    """`dims` wrapped into range for a tensor of `ndim` dimensions, torch's errors when they
+    are not a permutation."""
     if len(dims) != ndim:
         raise RuntimeError(
             "permute(sparse_coo): number of dimensions in the tensor input does not match the length "
             f"of the desired ordering of dimensions i.e. input.dim() = {ndim} is not equal to "
             f"len(dims) = {len(dims)}")
-    dims = [wrap_dim(d, ndim) for d in dims]
-    if len(set(dims)) != ndim:
-        raise RuntimeError(f"permute(): duplicate dims are not allowed (got {list(dims)})")
-    return _as_view(input, [input._shape[d] for d in dims], [input._strides[d] for d in dims])
+    order = tuple(wrap_dim(d, ndim) for d in dims)
+    if len(set(order)) != ndim:
+        raise RuntimeError(f"permute(): duplicate dims are not allowed (got {list(order)})")
+    return order
 
 
 def movedim(input, source, destination):
