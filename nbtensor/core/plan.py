@@ -74,6 +74,18 @@ def broadcast_shapes(*shapes):
     return tuple(result)
 
 
+def broadcasts_to(shape, target):
+    """True when `shape` broadcasts to `target` leaving it as it is (`broadcast_shapes`
+    would return `target`), without raising."""
+    if len(shape) > len(target):
+        return False
+    lead = len(target) - len(shape)
+    for i, size in enumerate(shape):
+        if size != 1 and size != target[lead + i]:
+            return False
+    return True
+
+
 def broadcast_strides(shape, strides, target):
     """Strides of a tensor of `shape`/`strides` viewed with the broadcast shape `target`."""
     offset = len(target) - len(shape)

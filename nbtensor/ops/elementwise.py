@@ -14,7 +14,7 @@ from nbtensor.backends.host import host_array
 from nbtensor.core.device import CPU
 from nbtensor.core.layout import strides_of_inputs
 from nbtensor.dispatch.out import check_out_cast, check_out_tensor, resize_out
-from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides, remember
+from nbtensor.core.plan import broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, remember
 from nbtensor.dispatch.tensor import common_device
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, allocate, check_writable, checked_scalar, copy_into,
                       empty_tensor, is_non_overlapping_and_dense, make, make_contiguous, refuse_partial_overlap)
@@ -677,7 +677,7 @@ def _fast_into(op, operands, target):
                 if strided is not None:
                     strided.append((xs, x._offset, target._strides))
                 continue
-            if i == 0 or not _broadcasts_to(x._shape, shape):
+            if i == 0 or not broadcasts_to(x._shape, shape):
                 return False  # (the first operand has the target's shape: so has the result)
             if strided is None:
                 strided = [(s, o, target._strides if st == 1 else (0,) * len(shape))
@@ -699,17 +699,6 @@ def _fast_into(op, operands, target):
     if flat is None:
         flat = entry[2] = _CPU.flat_kernel(entry[0])
     flat(*args, n, 1)
-    return True
-
-
-def _broadcasts_to(shape, target):
-    """True when `shape` broadcasts to `target` leaving it as it is."""
-    if len(shape) > len(target):
-        return False
-    lead = len(target) - len(shape)
-    for i, size in enumerate(shape):
-        if size != 1 and size != target[lead + i]:
-            return False
     return True
 
 
