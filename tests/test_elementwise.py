@@ -490,3 +490,49 @@ def test_inplace_fast_path_leaves_numpy_memory_checks_to_the_general_path():
     t, u = nb.from_numpy(shared[:4]), nb.from_numpy(shared[2:])
     with pytest.raises(RuntimeError, match="single memory location"):
         t.add_(u)  # two views of one NumPy array
+
+
+# Two-dimensional layouts (after merging dimensions) run the 2-D kernel: operand rows that
+# start at an offset and step by a stride, a broadcast row or column, a transposed operand.
+TWO_D_CASES = {
+    "column broadcast": lambda x, c, r: x - c,
+    "row broadcast": lambda x, c, r: x * r,
+    "column first": lambda x, c, r: c + x,
+    "transposed": lambda x, c, r: x.T + x.T,
+    "transposed and plain": lambda x, c, r: x.T[:4] - x[:, :6].T[:4],
+    "sliced": lambda x, c, r: x[1:, ::2] / 3,
+    "number": lambda x, c, r: x[:, 1:] ** 2,
+    "unary": lambda x, c, r: np.exp(x[:, ::3]) if isinstance(x, np.ndarray) else x[:, ::3].exp(),
+    "transposed copy": lambda x, c, r: np.ascontiguousarray(x.T) if isinstance(x, np.ndarray) else x.t().contiguous(),
+    "clone": lambda x, c, r: x[::2, 1:].copy() if isinstance(x, np.ndarray) else x[::2, 1:].clone(),
+}
+
+
+@pytest.mark.parametrize("dtype", [nb.float32, nb.float64, nb.float16, nb.int32])
+@pytest.mark.parametrize("case", sorted(TWO_D_CASES))
+def test_two_dimensional_layouts_match_numpy(case, dtype):
+    if dtype is nb.int32 and case in ("sliced", "unary"):
+        pytest.skip("integer division and exp promote: covered by the promotion tests")
+    x, c, r = sample(dtype, (9, 13), seed=1), sample(dtype, (9, 1), seed=2), sample(dtype, (13,), seed=3)
+    fn = TWO_D_CASES[case]
+    result = fn(nb.as_tensor(x), nb.as_tensor(c), nb.as_tensor(r))
+    with np.errstate(over="ignore"):
+        expected = fn(x, c, r)
+    check(result, expected, dtype if dtype.is_floating_point or case != "sliced" else None)
+    if case == "transposed copy":
+        assert result.is_contiguous()
+
+
+@pytest.mark.cpu_kernels
+def test_two_dimensional_layouts_reach_the_2d_kernel(monkeypatch):
+    from nbtensor.backends.cpu import elementwise as cpu_elementwise
+    seen = []
+    real = cpu_elementwise.kernel
+    monkeypatch.setattr(cpu_elementwise, "kernel", lambda op, variant: seen.append(variant) or real(op, variant))
+    x = np.arange(12.0).reshape(3, 4)
+    t = nb.as_tensor(x)
+    check(t.t().contiguous(), x.T)             # the copy's launcher
+    out = nb.zeros(4, 3, dtype=nb.float64)
+    out.t().copy_(t)                           # a write through a transposed view
+    check(out, x.T)
+    assert seen.count("_2d") == 2 and "_nd" not in seen

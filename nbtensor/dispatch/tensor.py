@@ -358,6 +358,13 @@ def moved(t, device):
     return make(storage, 0, t._shape, contiguous_strides(t._shape), t.dtype)
 
 
+def _copy_fresh(dst, src):
+    """Copy `src` into `dst`, a new tensor of its shape, dtype and device (`copy_into`
+    without the checks such a target never needs: broadcast, device, overlap); returns `dst`."""
+    _copy_raw(dst, (src._storage, src._offset, src._strides), src.dtype)
+    return dst
+
+
 def _copy_raw(dst, src_operand, src_dtype):
     store, offset, strides = src_operand
     numel = _numel(dst._shape)
@@ -559,8 +566,7 @@ class Tensor:
         """`self` when already row-major contiguous, else a contiguous copy."""
         if self.is_contiguous():
             return self
-        out = empty_tensor(self._shape, self.dtype, self.device)
-        return copy_into(out, self)
+        return _copy_fresh(empty_tensor(self._shape, self.dtype, self.device), self)
 
     def requires_grad_(self, requires_grad=True):
         """Make autograd record (or stop recording) the ops on this leaf; returns `self`."""
@@ -604,7 +610,7 @@ class Tensor:
                 return make_contiguous(self._storage[self._offset:self._offset + n].copy(), 0,
                                        self._shape, self._strides, self.dtype)
         out = empty_like_layout(self) if preserve else empty_tensor(self._shape, self.dtype, self.device)
-        return copy_into(out, self)
+        return _copy_fresh(out, self)
 
     def copy_(self, src, non_blocking=False):
         """Copy `src` (broadcast, cast) into `self`'s memory; returns `self`."""

@@ -736,7 +736,8 @@ _NUMBERS = {}
 
 
 # (shape and strides of a[, of b, or None for a number]) -> (result shape, numel, result
-# strides, a's and b's broadcast strides); None when the shapes do not broadcast.
+# strides, a's and b's broadcast strides, the CPU's `direct_layout` of them); None when the
+# shapes do not broadcast.
 _LAYOUT_PLANS = {}
 
 
@@ -747,7 +748,7 @@ def _layout_fast_path(op, entry, operands):
     and the dtype checks are skipped. None where the general path must decide."""
     a = operands[0]
     if len(operands) == 1:
-        key, b = (a._shape, a._strides), None
+        key, b, bs, bo = (a._shape, a._strides), None, None, 0
     else:
         b = operands[1]
         if type(b) is Tensor:
@@ -765,11 +766,39 @@ def _layout_fast_path(op, entry, operands):
         plan = remember(_LAYOUT_PLANS, key, _layout_plan(op, operands))
     if plan is None or plan[1] == 0:
         return None
-    shape, n, strides, sa, sb = plan
-    store = _cpu_allocate(n, entry[1].np)
-    ins = [(a._storage, a._offset, sa)] if b is None else [(a._storage, a._offset, sa), (bs, bo, sb)]
-    _CPU.elementwise(entry[0], shape, n, (store, 0, strides), ins)
-    return make(store, 0, shape, strides, entry[1])
+    shape, n, strides, sa, sb, direct = plan
+    dtype = entry[1]
+    store = _cpu_allocate(n, dtype.np)
+    if direct is not None and n < _cpu_tuning.PARALLEL_THRESHOLD:
+        _launch_direct(entry, direct, n, store, a, bs, bo)
+    else:
+        ins = [(a._storage, a._offset, sa)] if b is None else [(a._storage, a._offset, sa), (bs, bo, sb)]
+        _CPU.elementwise(entry[0], shape, n, (store, 0, strides), ins)
+    return make(store, 0, shape, strides, dtype)
+
+
+def _launch_direct(entry, direct, n, store, a, bs, bo):
+    """Run `entry`'s kernel into the fresh `store` by the flat or 2-D kernel `direct` names
+    (`direct_layout`), skipping the launcher's per-call planning; `bs` is None for a unary op."""
+    kind, layout = direct
+    if kind == "flat":
+        flat = entry[2]
+        if flat is None:
+            flat = entry[2] = _CPU.flat_kernel(entry[0])
+        if bs is None:
+            flat(store, 0, a._storage, a._offset, layout[0], n, 1)
+        else:
+            flat(store, 0, a._storage, a._offset, layout[0], bs, bo, layout[1], n, 1)
+        return
+    grid = entry[3]
+    if grid is None:
+        grid = entry[3] = _CPU.grid_kernel(entry[0])
+    rows, m, (to, so), (ta, sa) = layout[:4]
+    if bs is None:
+        grid(store, 0, to, so, a._storage, a._offset, ta, sa, rows, m)
+    else:
+        tb, sb = layout[4]
+        grid(store, 0, to, so, a._storage, a._offset, ta, sa, bs, bo, tb, sb, rows, m)
 
 
 def _layout_plan(op, operands):
@@ -787,7 +816,8 @@ def _layout_plan(op, operands):
         sb = broadcast_strides(operands[1]._shape, operands[1]._strides, shape)
     else:
         sb = (0,) * len(shape)
-    return shape, _numel(shape), strides, sa, sb
+    layouts = (strides, sa) if sb is None else (strides, sa, sb)
+    return shape, _numel(shape), strides, sa, sb, _CPU.direct_layout(shape, layouts)
 
 
 def _prepare_fast_paths():
@@ -805,7 +835,7 @@ def _prepare_fast_paths():
             except RuntimeError:
                 continue
             if compute is d and res is kernel_dtype:
-                op.fast[d] = [op.kernel_name(compute), res, None]  # kernel bound on first use
+                op.fast[d] = [op.kernel_name(compute), res, None, None]  # flat and 2-D kernels bound on first use
 
 
 _prepare_fast_paths()

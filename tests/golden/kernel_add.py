@@ -169,3 +169,20 @@ def add_nd_par(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
                 for cb in range(0, inner, col_block):
                     m = min(col_block, inner - cb)
                     _add_rows(pattern, o, so, a0, s0, a1, s1, rows, nrows, cb, m)
+
+
+@kernel()
+def add_2d(o, po, to, so, a0, p0, t0, s0, a1, p1, t1, s1, rows, m):
+    k = _add_pattern(so, s0, s1)
+    if k == 0:
+        for r in range(rows):
+            _add_run0(o, po + r * to, so, a0, p0 + r * t0, s0, a1, p1 + r * t1, s1, m)
+    elif k == 1:
+        for r in range(rows):
+            _add_run1(o, po + r * to, so, a0, p0 + r * t0, s0, a1, p1 + r * t1, s1, m)
+    elif k == 2:
+        for r in range(rows):
+            _add_run2(o, po + r * to, so, a0, p0 + r * t0, s0, a1, p1 + r * t1, s1, m)
+    else:
+        for r in range(rows):
+            _add_run3(o, po + r * to, so, a0, p0 + r * t0, s0, a1, p1 + r * t1, s1, m)

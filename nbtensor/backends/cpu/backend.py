@@ -93,6 +93,12 @@ class CPUBackend(_backend.Backend):
         return cpu_elementwise.kernel(name, "_flat")
 
     @staticmethod
+    def grid_kernel(name):
+        return cpu_elementwise.kernel(name, "_2d")
+
+    direct_layout = staticmethod(cpu_elementwise.direct_layout)
+
+    @staticmethod
     def address(storage):
         return storage.__array_interface__["data"][0]
 

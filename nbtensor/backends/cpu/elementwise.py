@@ -21,9 +21,12 @@ def kernel(op, variant):
     return fn
 
 
+_HALF = np.dtype(np.float16)
+
+
 def _bits(storage):
     # numba has no float16: half-precision data is moved as its 16-bit pattern.
-    return storage.view(np.uint16) if storage.dtype == np.float16 else storage
+    return storage.view(np.uint16) if storage.dtype == _HALF else storage
 
 
 def run(name, shape, numel, out, inputs):
@@ -37,13 +40,16 @@ def run(name, shape, numel, out, inputs):
         return
     ostore, ooff, ostrides = out
     parallel = numel >= tuning.PARALLEL_THRESHOLD
-    strides = (ostrides,) + tuple([s for _, _, s in inputs])
+    if len(inputs) == 1:
+        strides = (ostrides, inputs[0][2])
+    else:
+        strides = (ostrides,) + tuple([s for _, _, s in inputs])
     layout = _LAYOUTS.get((shape, strides))
     if layout is None:
         layout = _layout(shape, strides)
+    args = [_bits(ostore), ooff]
     if layout[0] is None:
         # One contiguous output range: (None, input strides).
-        args = [_bits(ostore), ooff]
         for (store, off, _), st in zip(inputs, layout[1]):
             args += (_bits(store), off, st)
         if parallel:
@@ -51,13 +57,34 @@ def run(name, shape, numel, out, inputs):
         else:
             kernel(name, "_flat")(*args, numel, 1)
         return
-    shape_arr, st_arr, row_block, col_block = layout
-    args = [_bits(ostore)] + [_bits(store) for store, _, _ in inputs]
+    grid = layout[4]
+    if grid is not None and not parallel:
+        # Two dimensions: (rows, columns, then the (outer, inner) strides of each operand).
+        args += grid[2]
+        for (store, off, _), st in zip(inputs, grid[3:]):
+            args += (_bits(store), off, st[0], st[1])
+        kernel(name, "_2d")(*args, grid[0], grid[1])
+        return
+    shape_arr, st_arr, row_block, col_block = layout[:4]
+    args = [args[0]] + [_bits(store) for store, _, _ in inputs]
     base = np.array([ooff] + [off for _, off, _ in inputs], dtype=np.int64)
     if parallel:
         kernel(name, "_nd_par")(*args, shape_arr, st_arr, base, row_block, col_block, tuning.nchunks())
     else:
         kernel(name, "_nd")(*args, shape_arr, st_arr, base, row_block, col_block, 1)
+
+
+def direct_layout(shape, strides):
+    """How a serial run of `shape` over operands with `strides` (output first) can call a
+    kernel without `run`: ("flat", input strides) for one contiguous output range, ("2d",
+    (rows, columns, (outer, inner) strides of each operand)) for two dimensions, else None.
+    For callers that memoise their own plans (the element-wise fast paths)."""
+    layout = _LAYOUTS.get((shape, strides)) or _layout(shape, strides)
+    if layout[0] is None:
+        return "flat", layout[1]
+    if layout[4] is not None:
+        return "2d", layout[4]
+    return None
 
 
 # (shape, strides of every operand) -> how to run it; loops run the same layouts again and
@@ -68,7 +95,8 @@ _LAYOUTS = {}
 def _layout(shape, strides):
     """Plan `shape` over operands with `strides` (output first): (None, input strides) for
     one flat loop, else the arguments of the N-d kernel (shape, strides, row and column
-    block). Remembered in _LAYOUTS."""
+    block) and, for two dimensions, the 2-D kernel's (rows, columns, each operand's strides;
+    else None). Remembered in _LAYOUTS."""
     new_shape, new_strides = elementwise_layout(shape, strides)
     if new_shape is None:
         layout = (None, new_strides)
@@ -79,5 +107,14 @@ def _layout(shape, strides):
         shape_arr = np.array(new_shape, dtype=np.int64)
         st_arr = np.array(new_strides, dtype=np.int64)
         shape_arr.flags.writeable = st_arr.flags.writeable = False  # shared between calls
-        layout = (shape_arr, st_arr) + ((tuning.TILE, tuning.TILE) if tiled else (tuning.ROW_BLOCK, inner))
+        blocks = (tuning.TILE, tuning.TILE) if tiled else (tuning.ROW_BLOCK, inner)
+        # (a strided walk of up to GRID_TILED elements stays in cache untiled)
+        grid = None
+        if nd == 2 and (not tiled or new_shape[0] * inner <= GRID_TILED):
+            grid = (new_shape[0], inner) + tuple(tuple(s) for s in new_strides)
+        layout = (shape_arr, st_arr) + blocks + (grid,)
     return remember(_LAYOUTS, (shape, strides), layout)
+
+
+# The most elements a transposed 2-D operand is walked without tiles (64 KiB of float32).
+GRID_TILED = 1 << 14
