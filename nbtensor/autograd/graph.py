@@ -62,6 +62,11 @@ class Node:
 
     def apply(self, grads):
         """The gradients of the inputs, given those of the outputs (a list)."""
+        self.check_saved()
+        return self._backward(grads if self._n_outputs > 1 else grads[0])
+
+    def check_saved(self):
+        """RuntimeError unless what backward reads is still there and unmodified."""
         if self._backward is None:  # (freed)
             raise RuntimeError(_FREED)
         for t, expected in self._versions:
@@ -72,7 +77,6 @@ class Node:
                     f"operation: [{_LEGACY_NAMES[t.dtype]} [{', '.join(map(str, t._shape))}]] is at version {now}; "
                     f"expected version {expected} instead (in {self._name}). Hint: the value was overwritten "
                     "in place after the op that needed it ran; clone() it before writing.")
-        return self._backward(grads if self._n_outputs > 1 else grads[0])
 
 
 def _saved_tensors(backward):
@@ -200,10 +204,15 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                     hooks = variable._ag.hooks
                     store_grad(variable, _apply_hooks(hooks, grads[0]) if hooks else grads[0], create_graph)
                 continue
-            for g in grads:
-                if g is not None:
-                    in_grads = node.apply(grads)
-                    break
+            if node._n_outputs == 1:  # (Node.apply, inlined: every node runs it)
+                if grads[0] is None:
+                    in_grads = [None] * len(node.next_functions)
+                else:
+                    if node._backward is None or node._versions:
+                        node.check_saved()
+                    in_grads = node._backward(grads[0])
+            elif any(g is not None for g in grads):
+                in_grads = node.apply(grads)
             else:
                 in_grads = [None] * len(node.next_functions)
             if not retain_graph and node._saves:  # free what it saved
@@ -279,6 +288,9 @@ def store_grad(t, grad, create_graph):
     else:
         state = grad_mode._state
         previous = getattr(state, "enabled", True)
+        if not previous:  # (the engine runs with grad mode off unless create_graph)
+            ag.grad.add_(grad)
+            return
         state.enabled = False
         try:
             ag.grad.add_(grad)

@@ -21,6 +21,7 @@ import nbtensor.ops.joining as joining
 import nbtensor.ops.reduce as reduce
 from nbtensor.autograd import grad_mode
 from nbtensor.core import dtype as dt
+from nbtensor.core.plan import remember
 from nbtensor.dispatch.tensor import Tensor, wrap_dim
 
 RULES = {}
@@ -67,14 +68,30 @@ def _arg(args, kwargs, i, name, default=None):
 
 
 def sum_to(g, shape):
-    """`g` summed over the dimensions along which a tensor of `shape` was broadcast."""
-    if g._shape == tuple(shape):
+    """`g` summed over the dimensions along which a tensor of `shape` (a tuple) was broadcast."""
+    gshape = g._shape
+    if gshape == shape:
         return g
-    lead = len(g._shape) - len(shape)
-    dims = list(range(lead)) + [lead + i for i, n in enumerate(shape) if n == 1 and g._shape[lead + i] != 1]
-    if dims:
-        g = g.sum(dims, keepdim=True)
-    return g.reshape(shape)
+    plan = _SUM_TO.get((gshape, shape))
+    if plan is None:
+        plan = remember(_SUM_TO, (gshape, shape), _sum_to_plan(gshape, shape))
+    dims, keepdim, reshape = plan
+    g = g.sum(dims, keepdim=keepdim)
+    return g.reshape(shape) if reshape else g
+
+
+_SUM_TO = {}  # (gradient's shape, target shape) -> `_sum_to_plan`
+
+
+def _sum_to_plan(gshape, shape):
+    """(dims to sum, keepdim, whether to reshape after) for `sum_to`: the new leading
+    dimensions and those `shape` has as 1 where `gshape` does not; when only leading ones
+    are summed the sum has `shape` already (torch's keepdim sum and view, in one op)."""
+    lead = len(gshape) - len(shape)
+    kept = [lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1]
+    if not kept:
+        return tuple(range(lead)), False, False
+    return tuple(range(lead)) + tuple(kept), True, lead > 0
 
 
 class Like(tuple):
@@ -122,7 +139,9 @@ def _for(g, x):
     dtype); None when `x` is a constant."""
     if type(x) is not Tensor and type(x) is not Like:
         return None
-    g = sum_to(g, x._shape)
+    shape = x._shape
+    if g._shape != shape:
+        g = sum_to(g, shape)
     return g if g.dtype is x.dtype else g.to(x.dtype)
 
 
