@@ -466,3 +466,16 @@ def test_reductions_resize_an_expanded_out_before_writing():
 def test_scans_check_dim_before_dtype():
     with pytest.raises(IndexError, match="Dimension out of range"):
         nb.cumprod(nb.zeros(5), 1, dtype=nb.bool)
+
+
+@pytest.mark.cpu_only  # memory shared with NumPy arrays
+def test_overlap_of_tensors_over_numpy_views_is_seen_through_their_owner():
+    a = np.arange(6.0, dtype=np.float32)
+    x, y = nb.from_numpy(a[:4]), nb.from_numpy(a[1:5])  # two storages, one owner: they overlap
+    with pytest.raises(RuntimeError, match="single memory location"):
+        x += y
+    check(x, np.arange(4.0, dtype=np.float32))
+    b = np.arange(6.0, dtype=np.float32)  # views of two different owners never overlap
+    x, z = nb.from_numpy(a[:4]), nb.from_numpy(b[2:])
+    x += z
+    check(x, np.arange(4.0, dtype=np.float32) + np.arange(2.0, 6.0, dtype=np.float32))

@@ -235,8 +235,15 @@ def _overlaps(a, b):
     sa, sb = a._storage, b._storage
     if sa is sb:
         return True
-    if sa.base is None and sb.base is None:
+    oa, ob = sa.base, sb.base
+    if oa is None and ob is None:
         return False  # two storages that own their memory never share it
+    # NumPy makes a view's base the array that owns the memory: two different owners
+    oa = sa if oa is None else oa
+    ob = sb if ob is None else ob
+    if (oa is not ob and type(oa) is np.ndarray and type(ob) is np.ndarray
+            and oa.base is None and ob.base is None):
+        return False
     return a.device == b.device and backend_for(a.device).may_share_memory(sa, sb)
 
 
@@ -356,6 +363,27 @@ def moved(t, device):
     """A contiguous copy of `t` on `device` (through the host)."""
     storage = from_host(host_array(t), device)
     return make(storage, 0, t._shape, contiguous_strides(t._shape), t.dtype)
+
+
+def _fill(self, value):
+    """``self.fill_(value)`` (and ``zero_``: one function, not a second dispatched call)."""
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions.")
+        check_writable(self)
+        return copy_into(self, value)  # a tensor value is cast like copy_ (wraps, no check)
+    store = self._storage
+    if (value == 0 and (type(value) is int or type(value) is float) and type(store) is np.ndarray
+            and store.flags.writeable and (self._contig or self._contig is None and self.is_contiguous())):
+        # zero_() of a contiguous CPU tensor (every optimizer step's grad.zero_()): NumPy's memset
+        store[self._offset:self._offset + _numel(self._shape)] = value  # (-0.0 stays -0.0)
+        return self
+    check_writable(self, internal_overlap=False)  # torch fills an expanded tensor with a number
+    if self.dtype is dt.float16 and _numel(self._shape) != 1:
+        # torch's fill refuses a number beyond half's range, except into a single element
+        checked_scalar(value, dt.float16, strict_half=True)
+    return copy_into(self, value)
 
 
 def _copy_fresh(dst, src):
@@ -623,27 +651,11 @@ class Tensor:
 
     def fill_(self, value):
         """Fill with `value` in place."""
-        if isinstance(value, Tensor):
-            if value.dim() != 0:
-                raise RuntimeError(
-                    f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} dimensions.")
-            check_writable(self)
-            return copy_into(self, value)  # a tensor value is cast like copy_ (wraps, no check)
-        store = self._storage
-        if (value == 0 and (type(value) is int or type(value) is float) and type(store) is np.ndarray
-                and store.flags.writeable and (self._contig or self._contig is None and self.is_contiguous())):
-            # zero_() of a contiguous CPU tensor (every optimizer step's grad.zero_()): NumPy's memset
-            store[self._offset:self._offset + _numel(self._shape)] = value  # (-0.0 stays -0.0)
-            return self
-        check_writable(self, internal_overlap=False)  # torch fills an expanded tensor with a number
-        if self.dtype is dt.float16 and _numel(self._shape) != 1:
-            # torch's fill refuses a number beyond half's range, except into a single element
-            checked_scalar(value, dt.float16, strict_half=True)
-        return copy_into(self, value)
+        return _fill(self, value)
 
     def zero_(self):
         """Fill with zeros in place."""
-        return self.fill_(0)
+        return _fill(self, 0)
 
     # ----------------------------------------------------------------- conversion
     def to(self, *args, **kwargs):

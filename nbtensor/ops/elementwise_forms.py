@@ -24,7 +24,8 @@ def _export(name, fn):
 
 
 def _is_operand(x):
-    return isinstance(x, (Tensor, numbers.Number, np.ndarray, np.generic))
+    t = type(x)  # (the exact types first: isinstance of an ABC runs Python code)
+    return t is Tensor or t is float or t is int or isinstance(x, (Tensor, numbers.Number, np.ndarray, np.generic))
 
 
 def _require_tensor(op, x, position, name=None, shown=None):
