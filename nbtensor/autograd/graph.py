@@ -34,10 +34,15 @@ class Node:
             ag = x._ag if type(x) is Tensor else None
             if ag is None or not ag.requires_grad:
                 edges.append(_NO_EDGE)
-            elif ag.grad_fn is not None and ag.base is None:
+            elif ag.base is not None:
+                edges.append(_edge(x))  # (a view: it may need refreshing first)
+            elif ag.grad_fn is not None:
                 edges.append((ag.grad_fn, ag.output_nr))
-            else:
-                edges.append(_edge(x))
+            else:  # a leaf
+                acc = ag.accumulator
+                if acc is None:
+                    acc = ag.accumulator = AccumulateGrad(x)
+                edges.append((acc, 0))
         self.next_functions = tuple(edges)
         self._n_outputs = n_outputs
         self._saves = saves

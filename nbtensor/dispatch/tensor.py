@@ -36,22 +36,24 @@ class AutogradMeta:
     """What autograd knows about a tensor that requires grad (a tensor that does not has
     none: ``_ag is None``). `grad_fn` is the node that made it (None: a leaf)."""
 
-    __slots__ = ("requires_grad", "grad", "grad_fn", "output_nr", "retains_grad", "hooks", "accumulator",
-                 "base", "view_version")
+    # (every recorded op makes one: it sets four fields; the others are read from the class
+    # until a tensor sets its own, in its __dict__)
+    __slots__ = ("requires_grad", "grad_fn", "output_nr", "base", "__dict__")
+    grad = None
+    retains_grad = False
+    hooks = None
+    accumulator = None
+    # a view recorded by autograd: `base` is the tensor whose memory it views (torch's
+    # ``_base``) and `view_version` the memory's version when `grad_fn` was last made (an
+    # in-place write through the base or another view makes autograd regenerate it:
+    # `refresh_view`)
+    view_version = 0
 
     def __init__(self, requires_grad=True, grad_fn=None, output_nr=0):
         self.requires_grad = requires_grad
-        self.grad = None
         self.grad_fn = grad_fn
         self.output_nr = output_nr
-        self.retains_grad = False
-        self.hooks = None
-        self.accumulator = None
-        # a view recorded by autograd: the tensor whose memory it views (torch's ``_base``) and
-        # the memory's version when `grad_fn` was last made (an in-place write through the
-        # base or another view makes autograd regenerate it: `refresh_view`)
         self.base = None
-        self.view_version = 0
 
 
 # Set by nbtensor.autograd: brings a view's grad_fn up to date after in-place writes to its
