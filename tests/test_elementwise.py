@@ -536,3 +536,34 @@ def test_two_dimensional_layouts_reach_the_2d_kernel(monkeypatch):
     out.t().copy_(t)                           # a write through a transposed view
     check(out, x.T)
     assert seen.count("_2d") == 2 and "_nd" not in seen
+
+
+@pytest.mark.parametrize("dtype", [nb.float32, nb.float64, nb.int64, nb.int32, nb.float16])
+@pytest.mark.parametrize("other", [0.0, -2, 2.5, 1e39, "tensor", "tensor of another dtype", True])
+def test_where_with_a_mask_a_tensor_and_a_number_or_tensor_matches_numpy(dtype, other):
+    # the common forms take a fast path; the others (promotion, overflow, bool) the general one
+    x = sample(dtype, (7, 5), seed=4)
+    mask = sample(nb.bool, (7, 5), seed=5)
+    if other == "tensor":
+        y = sample(dtype, (7, 5), seed=6)
+        ty = nb.as_tensor(y)
+    elif other == "tensor of another dtype":
+        y = sample(nb.float64, (7, 5), seed=6)
+        ty = nb.as_tensor(y)
+    else:
+        y = ty = other
+    tx, tmask = nb.as_tensor(x), nb.as_tensor(mask)
+    if isinstance(ty, nb.Tensor):
+        expected_dtype = nb.promote_types(dtype, ty.dtype)
+    elif type(other) is float and not dtype.is_floating_point:
+        expected_dtype = nb.float32  # (the default dtype)
+    else:
+        expected_dtype = dtype
+    if other == 1e39 and expected_dtype is nb.float32:  # torch checks the number's range, except into half
+        with pytest.raises(RuntimeError, match="value cannot be converted to type float without overflow"):
+            nb.where(tmask, tx, ty)
+        return
+    with np.errstate(over="ignore"):
+        expected = np.where(mask, x, y).astype(expected_dtype.np)
+    check(nb.where(tmask, tx, ty), expected, expected_dtype)
+    check(tx.where(tmask, ty), expected, expected_dtype)

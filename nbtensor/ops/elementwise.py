@@ -728,6 +728,43 @@ def _fast_number(x, d):
     return found
 
 
+def fast_where(condition, x, y):
+    """``where(condition, x, y)`` for the common case, by the flat kernel: a bool mask and a
+    float32, float64 or int64 tensor `x` of one shape, row-major on the CPU, and `y` a
+    Python number `_fast_number` converts exactly or a row-major tensor of `x`'s dtype and
+    shape (``where(mask, x, 0.0)``: the mixed dtypes send it down the general path); None
+    for anything else (the general path checks, promotes and raises)."""
+    if type(x) is not Tensor or type(condition) is not Tensor or condition.dtype is not dt.bool:
+        return None
+    d = x.dtype
+    shape = x._shape
+    if (d not in _WHERE_DTYPES or x.device is not CPU or condition.device is not CPU
+            or condition._shape != shape or not x.is_contiguous() or not condition.is_contiguous()):
+        return None
+    n = _numel(shape)
+    if n >= _cpu_tuning.PARALLEL_THRESHOLD or n == 0:
+        return None
+    if type(y) is Tensor:
+        if y.dtype is not d or y.device is not CPU or y._shape != shape or not y.is_contiguous():
+            return None
+        ys, yo, sy = y._storage, y._offset, 1
+    else:
+        ys = _fast_number(y, d)
+        if ys is None:
+            return None
+        yo = sy = 0
+    kernel = _WHERE_KERNELS.get(d)
+    if kernel is None:
+        kernel = _WHERE_KERNELS[d] = _CPU.flat_kernel(OPS_BY_NAME["where_kernel"].kernel_name(d))
+    store = _cpu_allocate(n, d.np)
+    kernel(store, 0, condition._storage, condition._offset, 1, x._storage, x._offset, 1, ys, yo, sy, n, 1)
+    return make_contiguous(store, 0, shape, x._strides, d)
+
+
+_WHERE_DTYPES = (dt.float32, dt.float64, dt.int64)
+_WHERE_KERNELS = {}  # dtype -> flat kernel, bound on first use
+
+
 _INT64 = 1 << 63
 # (type, value, dtype) -> the one-element storage `_fast_number` made for it: the learning rate
 # and batch size of an update step are the same numbers every step. Only kernels' inputs:

@@ -10,7 +10,7 @@ import numpy as np
 
 from nbtensor.core import dtype as dt
 from nbtensor.backends.host import from_host, host_array
-from nbtensor.ops.elementwise import _FLT_MAX, OPS, OPS_BY_NAME, apply, result_type as _result_type
+from nbtensor.ops.elementwise import _FLT_MAX, OPS, OPS_BY_NAME, apply, fast_where, result_type as _result_type
 from nbtensor.core.plan import contiguous_strides
 from nbtensor.dispatch import dispatcher as forms
 from nbtensor.dispatch.tensor import Tensor, check_no_partial_overlap, check_writable, checked_scalar, common_device, make
@@ -418,6 +418,10 @@ def where(condition, input=None, other=None, *, out=None):
 
 
 def _where(condition, input, other, out):
+    if out is None:
+        fast = fast_where(condition, input, other)
+        if fast is not None:
+            return fast
     scalars = [x for x in (input, other) if not isinstance(x, Tensor) and isinstance(x, numbers.Number)]
     if scalars and len(scalars) < 2:
         # torch converts a number operand to the result dtype with an overflow check
