@@ -188,6 +188,47 @@ def test_softmax_along_rows_of_every_layout(shape, dim, layout, dtype, log):
                                atol=1e-6 if dtype == np.float32 else 1e-14)
 
 
+def _logsumexp_reference(a, dim, keepdim):
+    """logsumexp of ndarray `a` along `dim` in float64, shifted as torch shifts it (by the
+    maximum, or by 0 where that is not finite)."""
+    a64 = a.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        m = a64.max(dim, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0.0)
+        result = np.log(np.exp(a64 - m).sum(dim, keepdims=True)) + m
+    return result if keepdim else result.squeeze(dim)
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, dim, layout", [((256, 10), 1, "contiguous"), ((4, 7), -1, "transposed"),
+                                                ((3, 4, 5), [2], "strided"), ((7,), (0,), "contiguous"),
+                                                ((2, 5, 1), 1, "contiguous"), ((5, 6), 0, "contiguous")])
+def test_logsumexp_of_every_layout_and_special_rows(shape, dim, layout, dtype, keepdim):
+    # one kernel per row along the last dimension; other dims are composed from ops
+    rng = np.random.default_rng(6)
+    if layout == "transposed":
+        stored = (rng.standard_normal(shape[::-1]) * 20).astype(dtype)
+        a, x = stored.T, nb.as_tensor(stored).t()
+    elif layout == "strided":
+        stored = (rng.standard_normal(shape[:-1] + (2 * shape[-1],)) * 20).astype(dtype)
+        a, x = stored[..., ::2], nb.as_tensor(stored)[..., ::2]
+    else:
+        a = (rng.standard_normal(shape) * 20).astype(dtype)
+        if a.ndim == 2 and a.shape[0] > 4:
+            a[0, 0] = np.nan     # nan
+            a[1, :] = -np.inf    # -inf
+            a[2, 0] = np.inf     # inf
+            a[3, :] = 3e38 if dtype == np.float32 else 1e308  # near the top of the range: the shift keeps it finite
+        x = nb.as_tensor(a)
+    np_dim = dim if type(dim) is int else dim[0]
+    result = x.logsumexp(dim, keepdim=keepdim)
+    assert result.dtype is (nb.float32 if dtype == np.float32 else nb.float64)
+    expected = _logsumexp_reference(a, np_dim, keepdim).astype(dtype)
+    np.testing.assert_allclose(result.cpu().numpy(), expected, rtol=1e-6 if dtype == np.float32 else 1e-13,
+                               atol=1e-5 if dtype == np.float32 else 1e-12)
+
+
 @pytest.mark.large
 def test_large_parallel_reductions():
     a = np.random.default_rng(3).random((700, 300)).astype(np.float32)

@@ -1,5 +1,5 @@
-"""Softmax and log-softmax along rows, in one pass per row over the input, and their
-gradients (``softmax_backward_rows``).
+"""Softmax and log-softmax along rows, in one pass per row over the input, their
+gradients (``softmax_backward_rows``), and logsumexp of each row (``logsumexp_rows``).
 
 A row is R elements from ``src[base]`` at stride ``sr``; row k starts at ``off + k * sk``
 and its results go to ``out[k * R:(k + 1) * R]`` (a row-major output). Each row: its
@@ -18,7 +18,7 @@ from .vmath import vexp
 
 
 @helper
-def _row(src, base, R, sr, out, o, log):
+def _row_max(src, base, R, sr):
     m = src[base]
     for r in range(1, R):
         v = src[base + r * sr]
@@ -26,6 +26,12 @@ def _row(src, base, R, sr, out, o, log):
             m = v
             if v != v:
                 break
+    return m
+
+
+@helper
+def _row(src, base, R, sr, out, o, log):
+    m = _row_max(src, base, R, sr)
     total = 0.0
     if log:
         for r in range(R):
@@ -41,6 +47,25 @@ def _row(src, base, R, sr, out, o, log):
         s = like(total, m)
         for r in range(R):
             out[o + r] = out[o + r] / s
+
+
+@helper
+def _row_logsumexp(src, base, R, sr):
+    # as logsumexp composes it: the maximum, replaced by 0 when not finite, shifts the row
+    m = _row_max(src, base, R, sr)
+    if m - m != 0:  # (inf or nan)
+        m = like(0.0, m)
+    total = 0.0
+    for r in range(R):
+        total += vexp(src[base + r * sr] - m)
+    return np.log(like(total, m)) + m
+
+
+@kernel()
+def logsumexp_rows(src, off, K, R, sk, sr, out):
+    """``out[k]``: logsumexp of row k (see the module's docstring) for k < K."""
+    for k in range(K):
+        out[k] = _row_logsumexp(src, off + k * sk, R, sr)
 
 
 @kernel()

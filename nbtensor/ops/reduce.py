@@ -21,7 +21,7 @@ from nbtensor.core import dtype as dt
 from nbtensor.backends.base import backend_for
 from nbtensor.backends.host import from_host, host_array
 from nbtensor.ops.creation import _wrap
-from nbtensor.ops.elementwise import _FLT_MAX, OPS_BY_NAME, apply
+from nbtensor.ops.elementwise import _FLT_MAX, OPS_BY_NAME, apply, fast_where
 from nbtensor.dispatch.out import check_out_cast, check_out_dtype, check_out_tensor, resize_out
 from nbtensor.core.plan import contiguous_strides, remember
 from nbtensor.dispatch.tensor import Tensor, _numel, check_writable, common_device, copy_into, make, wrap_dim
@@ -683,6 +683,10 @@ def _float_input(input, dtype):
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
     """``log(sum(exp(input)))`` over `dim`, computed stably (shifted by the maximum)."""
+    if out is None:
+        fused = _fused_logsumexp(input, dim, keepdim)
+        if fused is not None:
+            return fused
     _check_input(input, "logsumexp")
     x = _float_input(input, None)
     if out is not None and not (isinstance(out, Tensor) and out.dtype.is_floating_point):
@@ -692,14 +696,43 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     dims = reduction_dims(dim, x.dim())
     if x.numel() == 0:
         return _finish(apply(OPS_BY_NAME["log"], (sum(x, dims, keepdim),)), out)
-    m = amax(x, dims, keepdim=True)
-    m = apply(OPS_BY_NAME["where_kernel"], (apply(OPS_BY_NAME["isfinite"], (m,)), m, 0.0))
+    m = _finite_or_zero(amax(x, dims, keepdim=True))
     shifted = apply(OPS_BY_NAME["exp"], (apply(OPS_BY_NAME["sub"], (x, m)),))
     s = apply(OPS_BY_NAME["log"], (sum(shifted, dims, keepdim=True),))
     result = apply(OPS_BY_NAME["add"], (s, m))
     if not keepdim:
         result = result.squeeze(dims) if dims else result
     return _finish(result, out)
+
+
+def _fused_logsumexp(input, dim, keepdim):
+    """logsumexp of a non-empty float32/float64 CPU tensor along its last dimension that
+    holds more than one element (one int `dim`, or a list or tuple of one), by one kernel
+    over each row (kernels/cpu/softmax.py); None for anything else (the composed path)."""
+    if (type(input) is not Tensor or input.device is not CPU or input.dtype not in _FUSED_SOFTMAX_DTYPES
+            or type(keepdim) is not bool):
+        return None
+    if (type(dim) is tuple or type(dim) is list) and len(dim) == 1:
+        dim = dim[0]
+    shape = input._shape
+    ndim = len(shape)
+    if type(dim) is not int or not ndim or not -ndim <= dim < ndim:
+        return None
+    d = dim % ndim
+    if _numel(shape) == 0 or _numel(shape[d + 1:]) != 1:
+        return None
+    x, K, R, sk, sr = _plan(input, (d,), order_free=False)
+    out = _CPU.allocate(K, input.dtype.np)
+    _CPU.launch("softmax", "logsumexp_rows", x._storage, x._offset, K, R, sk, sr, out)
+    shape = _out_shape(shape, (d,), keepdim)
+    return make(out, 0, shape, contiguous_strides(shape), input.dtype)
+
+
+def _finite_or_zero(m):
+    """`m` with its infinite and NaN values replaced by 0 (logsumexp's shift)."""
+    finite = apply(OPS_BY_NAME["isfinite"], (m,))
+    fast = fast_where(finite, m, 0.0)
+    return fast if fast is not None else apply(OPS_BY_NAME["where_kernel"], (finite, m, 0.0))
 
 
 def _softmax_parts(input, dim, dtype, name="softmax"):
