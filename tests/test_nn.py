@@ -87,6 +87,15 @@ def test_loss_options_and_errors():
     np.testing.assert_allclose(_np(a), b.detach().numpy(), rtol=1e-5)
     with pytest.raises(IndexError, match="Target 3 is out of bounds"):
         F.cross_entropy(logits, nb.tensor([0, 1, 2, 3]))
+    with pytest.raises(IndexError, match="Target -1 is out of bounds"):
+        F.cross_entropy(logits, nb.tensor([0, 1, -1, 2]))
+    # without weights: ignored targets (the default -100, or one in the class range) and none
+    for target, options in (([0, 2, -100, 1], {}), ([0, 2, 1, 1], {"ignore_index": 1}), ([2, 0, 1, 0], {}),
+                            ([0, 2, 1, 1], {"ignore_index": 5})):
+        for reduction in ("mean", "sum", "none"):
+            a = F.cross_entropy(logits, nb.tensor(target), reduction=reduction, **options)
+            b = torch.nn.functional.cross_entropy(tlogits, torch.tensor(target), reduction=reduction, **options)
+            np.testing.assert_allclose(_np(a), b.detach().numpy(), rtol=1e-5)
     # an integer target is promoted, as torch does
     assert F.mse_loss(nb.ones(2), nb.tensor([1, 2])).item() == torch.nn.functional.mse_loss(
         torch.ones(2), torch.tensor([1, 2])).item()

@@ -90,11 +90,14 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     n, classes = input.shape[0], input.shape[1]
     if target.shape[0] != n:
         raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({target.shape[0]}).")
-    if weight is None and n:
-        lo, hi = int(target.min()), int(target.max())
-        if 0 <= lo and hi < classes and not lo <= ignore_index <= hi:
-            # every target is a class and none is ignored (the common case): each weighs 1
+    if weight is None and n and not 0 <= ignore_index < classes:
+        # the common case: no target can be ignored, so when each is a class (gather checks
+        # that, and raises otherwise: the path below then names the bad target) each weighs 1
+        try:
             picked = -input.gather(1, target.unsqueeze(1)).squeeze(1)
+        except (IndexError, RuntimeError):
+            picked = None
+        if picked is not None:
             return picked.sum() / n if reduction == "mean" else _reduce(picked, reduction)
     valid = target != ignore_index
     safe = torch.where(valid, target, torch.zeros_like(target))
