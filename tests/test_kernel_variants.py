@@ -38,8 +38,10 @@ def test_small_thresholds_reach_parallel_and_tiled_kernels(small_kernel_threshol
 
 def test_default_thresholds_keep_small_tensors_serial(monkeypatch):
     seen = _spy_variants(monkeypatch)
-    t = nb.as_tensor(np.arange(24.0).reshape(4, 6))
-    (t.t() + t.t()).cpu().numpy()
-    assert seen and not any(v.endswith("_par") for v in seen)
+    a = np.arange(24.0).reshape(2, 3, 4)
+    t = nb.as_tensor(a)
+    np.testing.assert_array_equal(t[0].t().contiguous().cpu().numpy(), a[0].T)  # 2-D
+    np.testing.assert_array_equal(t.permute(2, 1, 0).contiguous().cpu().numpy(), a.transpose(2, 1, 0))  # N-d
+    assert seen == ["_2d", "_nd"]
     _, _, row_block, col_block = cpu_elementwise._layout((6, 4), ((4, 1), (1, 6)))[:4]
     assert (row_block, col_block) == (tuning.ROW_BLOCK, 4)  # 4 columns: no tiling by default
