@@ -178,17 +178,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             wanted.setdefault(edge, []).append(i)
     # how many edges lead into each node from the part of the graph that runs
-    deps = {}
     starts = list(dict.fromkeys([node for node, _ in edges]))
-    stack = starts[:]
-    seen = set(starts)
-    while stack:
-        for nxt, _ in stack.pop().next_functions:
-            if nxt is not None:
-                deps[nxt] = deps.get(nxt, 0) + 1
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
+    deps = _dependencies(starts)
     buffers = {}
     for (node, nr), g in zip(edges, root_grads):
         _accumulate(buffers, node, nr, g)
@@ -244,6 +235,32 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                                    "Set allow_unused=True if this is the desired behavior.")
         return tuple(results)
     return None
+
+
+def _dependencies(starts):
+    """How many edges lead into each node reachable from the nodes `starts`."""
+    deps = {}
+    stack = starts[:]
+    if len(starts) == 1:  # one root (loss.backward()): the counts double as the visited set,
+        while stack:      # since no node leads back to the root
+            for nxt, _ in stack.pop().next_functions:
+                if nxt is not None:
+                    count = deps.get(nxt)
+                    if count is None:
+                        deps[nxt] = 1
+                        stack.append(nxt)
+                    else:
+                        deps[nxt] = count + 1
+        return deps
+    seen = set(starts)
+    while stack:
+        for nxt, _ in stack.pop().next_functions:
+            if nxt is not None:
+                deps[nxt] = deps.get(nxt, 0) + 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+    return deps
 
 
 def _visit(node, grads, wanted, results, create_graph):
