@@ -135,14 +135,32 @@ def _reads(fn, name):
 
 
 def _for(g, x):
-    """`g` as the gradient of `x` (a tensor or its `Like`: summed to its shape, in its
-    dtype); None when `x` is a constant."""
-    if type(x) is not Tensor and type(x) is not Like:
+    """`g` as the gradient of `x` (a tensor, its `Like`, or only its dtype when it has the
+    shape of `g`: see `_target`): summed to its shape, in its dtype; None when `x` is a
+    constant."""
+    kind = type(x)
+    if kind is _DTYPE:
+        return g if g.dtype is x else g.to(x)
+    if kind is not Tensor and kind is not Like:
         return None
     shape = x._shape
     if g._shape != shape:
         g = sum_to(g, shape)
     return g if g.dtype is x.dtype else g.to(x.dtype)
+
+
+_DTYPE = type(dt.float32)
+
+
+def _target(x, out):
+    """What `_for` needs to make a gradient for operand `x` of an element-wise op whose
+    result is `out`: None when `x` needs none, its dtype when it has `out`'s shape (nothing
+    to sum: the common case makes no `Like`), else its `Like`."""
+    if type(x) is Tensor:
+        ag = x._ag
+        if ag is not None and ag.requires_grad:
+            return x.dtype if x._shape == out._shape else Like((x._shape, x.dtype, x.device))
+    return None
 
 
 def _zero(g, x):
@@ -156,7 +174,7 @@ def _unary(node, derivative, saves=True, names=()):
 
     def make(args, kwargs, out):
         x = args[0]
-        meta = Like((x._shape, x.dtype, x.device))  # (the recorder passes a tensor first)
+        meta = x.dtype  # (the recorder passes a tensor first; it has the result's shape)
         xv, ov = x if keep_x else None, out if keep_out else None
         return node, (x,), lambda g: (_for(derivative(g, xv, ov), meta),), (xv, ov)
     rule(*names, saves=saves and (keep_x or keep_out))(make)
@@ -223,7 +241,7 @@ def _binary(node, dx, dy, names, saves=True, reflected=False):
         x, y = args[0], args[1] if len(args) > 1 else kwargs.get("other")
         if reflected:
             x, y = y, x
-        mx, my = wanted(x), wanted(y)
+        mx, my = _target(x, out), _target(y, out)
         gx, gy = mx is not None, my is not None
         xv = x if type(x) is not Tensor or gx and x_for_x or gy and x_for_y else None
         yv = y if type(y) is not Tensor or gx and y_for_x or gy and y_for_y else None
@@ -241,7 +259,7 @@ def _alpha_rule(sign):
     def make(args, kwargs, out):
         x, y = args[0], _arg(args, kwargs, 1, "other")
         scale = sign * kwargs["alpha"] if kwargs and "alpha" in kwargs else sign
-        mx, my = wanted(x), wanted(y)
+        mx, my = _target(x, out), _target(y, out)
         return node, (x, y), lambda g: (
             _for(g, mx), None if my is None else _for(g if scale == 1 else -g if scale == -1 else g * scale, my))
     node = "AddBackward0" if sign > 0 else "SubBackward0"
