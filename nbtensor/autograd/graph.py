@@ -24,7 +24,7 @@ class Node:
     """One recorded op (torch's ``grad_fn``): ``name()``, ``next_functions``."""
 
     __slots__ = ("_name", "_backward", "next_functions", "_n_outputs", "_saves",
-                 "_pre_hooks", "_retained", "_versions", "__weakref__")
+                 "_pre_hooks", "_retained", "_versions", "_output", "__weakref__")
 
     def __init__(self, name, backward, inputs, n_outputs=1, saves=True, saved=None):
         self._name = name
@@ -48,6 +48,7 @@ class Node:
         self._saves = saves
         self._pre_hooks = None   # output_nr -> hooks registered on that output tensor
         self._retained = None    # output_nr -> tensor whose .grad is kept (retain_grad)
+        self._output = None      # the alias of its result its backward reads (rules.KEEPS_OUT)
         # the tensors backward reads and their versions now: `saved` when the rule listed
         # them, else those its closure holds
         versions = ()
@@ -206,6 +207,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                 else:
                     if node._backward is None or node._versions:
                         node.check_saved()
+                    if create_graph and node._output is not None:
+                        _link_output(node)
                     in_grads = node._backward(grads[0])
             elif any(g is not None for g in grads):
                 in_grads = node.apply(grads)
@@ -235,6 +238,15 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                                    "Set allow_unused=True if this is the desired behavior.")
         return tuple(results)
     return None
+
+
+def _link_output(node):
+    """Give the alias of its result that `node`'s backward reads (rules.KEEPS_OUT) the
+    result's history, so that a graph built by backward (create_graph) reaches through it:
+    the second derivative of exp runs through exp's output."""
+    out = node._output
+    if out._ag is None:
+        out._ag = AutogradMeta(grad_fn=node, output_nr=0)
 
 
 def _dependencies(starts):

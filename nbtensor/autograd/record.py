@@ -8,7 +8,7 @@ makes the node the derivative rule of the form describes.
 """
 from nbtensor.autograd import grad_mode
 from nbtensor.autograd.graph import Node, attach
-from nbtensor.autograd.rules import NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES
+from nbtensor.autograd.rules import KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES
 from nbtensor.autograd.views import is_view_of_leaf, note_view, record_on_view
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
@@ -155,7 +155,8 @@ def record(plan, args, kwargs):
     elif not _floating(result):
         return result
     make_rule = RULES.get(name)  # (looked up per call: a rule may be replaced)
-    made = None if make_rule is None else make_rule(args, kwargs, result)
+    out = _outside_graph(result) if name in KEEPS_OUT and type(result) is Tensor else result
+    made = None if make_rule is None else make_rule(args, kwargs, out)
     if made is None:  # a new floating result no rule covers: never drop its gradient silently
         raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "
                                   "arguments yet")
@@ -163,7 +164,10 @@ def record(plan, args, kwargs):
     node_name = NODE_NAMES.get(name) or made[0]
     first = args[0]
     if type(result) is Tensor:
-        result._ag = AutogradMeta(True, Node(node_name, made[2], made[1], 1, saves, saved), 0)
+        node = Node(node_name, made[2], made[1], 1, saves, saved)
+        if out is not result:
+            node._output = out
+        result._ag = AutogradMeta(True, node, 0)
         if type(first) is Tensor and result._storage is first._storage:
             note_view(result, first)
     else:
@@ -172,6 +176,12 @@ def record(plan, args, kwargs):
             for t in result:
                 note_view(t, first)
     return result
+
+
+def _outside_graph(t):
+    """An alias of `t` (its memory, layout and version) without its autograd history: what
+    a rule keeps of its op's result (see rules.KEEPS_OUT)."""
+    return make(t._storage, t._offset, t._shape, t._strides, t.dtype)
 
 
 def _record_inplace(name, base, fn, args, kwargs):
@@ -195,7 +205,9 @@ def _record_inplace(name, base, fn, args, kwargs):
     result = _untracked(fn, args, kwargs)
     if not self.dtype.is_floating_point:
         return result  # (an integer tensor holds no gradient)
-    made = RULES[base]((before,) + tuple(args[1:]), kwargs, self)
+    keeps = base in KEEPS_OUT and (ag is None or ag.base is None)  # (a view's node is made elsewhere)
+    out = _outside_graph(self) if keeps else self
+    made = RULES[base]((before,) + tuple(args[1:]), kwargs, out)
     if made is None:
         raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "
                                   "arguments yet")
@@ -204,6 +216,8 @@ def _record_inplace(name, base, fn, args, kwargs):
     if ag is not None and ag.base is not None:  # a view: its base's history changes too
         record_on_view(self, node_name, backward, inputs, base not in NO_SAVED)
         return result
-    self._ag = AutogradMeta(grad_fn=Node(node_name, backward, inputs, saves=base not in NO_SAVED,
-                                         saved=made[3] if len(made) > 3 else None))
+    node = Node(node_name, backward, inputs, saves=base not in NO_SAVED, saved=made[3] if len(made) > 3 else None)
+    if out is not self:
+        node._output = out
+    self._ag = AutogradMeta(grad_fn=node)
     return result

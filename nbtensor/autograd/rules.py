@@ -49,12 +49,25 @@ NONDIFFERENTIABLE = {
 }
 
 
-def rule(*names, saves=True):
+# Forms whose rule keeps the op's result for backward (exp: g * out). The recorder hands
+# such a rule an alias of the result that is outside the graph, so that the result, its
+# node and the node's backward do not form a reference cycle (which only the garbage
+# collector frees); under create_graph the engine links the alias to the node (Node._output).
+KEEPS_OUT = set()
+
+
+def rule(*names, saves=True, keeps_out=None):
+    """Register `fn(args, kwargs, out)` as the rule of the forms `names`; `keeps_out` says
+    whether its backward reads `out` (default: whether a function made inside `fn` captures
+    `out`)."""
     def register(fn):
+        keeps = "out" in fn.__code__.co_cellvars if keeps_out is None else keeps_out
         for name in names:
             RULES[name] = fn
             if not saves:
                 NO_SAVED.add(name)
+            if keeps:
+                KEEPS_OUT.add(name)
         return fn
     return register
 
@@ -177,7 +190,7 @@ def _unary(node, derivative, saves=True, names=()):
         meta = x.dtype  # (the recorder passes a tensor first; it has the result's shape)
         xv, ov = x if keep_x else None, out if keep_out else None
         return node, (x,), lambda g: (_for(derivative(g, xv, ov), meta),), (xv, ov)
-    rule(*names, saves=saves and (keep_x or keep_out))(make)
+    rule(*names, saves=saves and (keep_x or keep_out), keeps_out=keep_out)(make)
 
 
 _unary("NegBackward0", lambda g, x, out: -g, saves=False, names=("neg", "negative", "__neg__"))
@@ -252,7 +265,7 @@ def _binary(node, dx, dy, names, saves=True, reflected=False):
         if reflected:
             return node, (y, x), lambda g: grads(g)[::-1], kept
         return node, (x, y), grads, kept
-    rule(*names, saves=saves)(make)
+    rule(*names, saves=saves, keeps_out=out_for_x or out_for_y)(make)
 
 
 def _alpha_rule(sign):
@@ -316,7 +329,9 @@ def _pow(args, kwargs, out):
     x, y = args[0], _arg(args, kwargs, 1, "exponent")
     name = "PowBackward1" if _is_tensor(y) and _is_tensor(x) else "PowBackward0"
     # as torch: a number exponent saves the base alone; a tensor one the base, it and the result
-    return name, (x, y), lambda g: _pow_grads(g, x, y, out), (x, y, out) if _is_tensor(y) else (x,)
+    if not _is_tensor(y):
+        return name, (x, y), lambda g: _pow_grads(g, x, y, None), (x,)
+    return name, (x, y), lambda g: _pow_grads(g, x, y, out), (x, y, out)
 
 
 @rule("__rpow__")
