@@ -846,10 +846,27 @@ def _outer(args, kwargs, out):
                                                 g.t().mv(x) if _wants(y) else None)
 
 
+def _column_major(m):
+    """True for a matrix laid out column by column (a transposed row-major one: ``W.t()``)."""
+    return m._strides[0] == 1 and m._strides[1] == m._shape[0]
+
+
+def _mat1_grad(g, x, y):
+    """The gradient of `x` in ``x @ y`` (matrices) from the result's `g`, in `x`'s layout when
+    that is column-major, as torch's mm_mat1_backward (no copy to lay it out later)."""
+    return y.mm(g.t()).t() if _column_major(x) else g.mm(y.t())
+
+
+def _mat2_grad(g, x, y):
+    """The gradient of `y` in ``x @ y``, in `y`'s layout when that is column-major (torch's
+    mm_mat2_backward: nn.Linear's ``W.t()`` gets a gradient whose transpose, W's, is row-major)."""
+    return g.t().mm(x).t() if _column_major(y) else x.t().mm(g)
+
+
 def _matmul_grads(g, x, y):
     want_x, want_y = _wants(x), _wants(y)
     if x.dim() == 2 and y.dim() == 2:  # the common case, in two products
-        return g.mm(y.t()) if want_x else None, x.t().mm(g) if want_y else None
+        return _mat1_grad(g, x, y) if want_x else None, _mat2_grad(g, x, y) if want_y else None
     x2 = x.unsqueeze(0) if x.dim() == 1 else x
     y2 = y.unsqueeze(-1) if y.dim() == 1 else y
     if x.dim() == 1:
@@ -887,8 +904,8 @@ def _addmm(args, kwargs, out):
     beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
     return "AddmmBackward0", (c, x, y), lambda g: (
         _for(g * beta if beta != 1 else g, c) if _wants(c) else None,
-        (g.mm(y.t()) * alpha if alpha != 1 else g.mm(y.t())) if _wants(x) else None,
-        (x.t().mm(g) * alpha if alpha != 1 else x.t().mm(g)) if _wants(y) else None)
+        (_mat1_grad(g, x, y) * alpha if alpha != 1 else _mat1_grad(g, x, y)) if _wants(x) else None,
+        (_mat2_grad(g, x, y) * alpha if alpha != 1 else _mat2_grad(g, x, y)) if _wants(y) else None)
 
 
 # ---------------------------------------------------------------- in-place forms
