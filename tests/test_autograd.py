@@ -583,3 +583,21 @@ def test_second_derivatives_run_through_kept_results():
         g, = nb.autograd.grad(op(x).sum(), x, create_graph=True)
         g2, = nb.autograd.grad(g.sum(), x)
         np.testing.assert_allclose(g2.detach().cpu().numpy(), expected, rtol=1e-12)
+
+
+def test_product_gradients_keep_a_column_major_operands_layout():
+    # torch's mm_mat1/mm_mat2_backward: nn.Linear's W.t() gets a column-major gradient, so
+    # W's own gradient is row-major without a copy
+    rng = np.random.default_rng(8)
+    xv, wv = rng.standard_normal((4, 3)), rng.standard_normal((5, 3))
+    x = nb.tensor(xv, dtype=nb.float64, requires_grad=True)
+    w = nb.tensor(wv, dtype=nb.float64, requires_grad=True)
+    wt, xt = w.t(), x.t().contiguous().t()  # both column-major
+    gx, gwt = nb.autograd.grad((xt @ wt).sum(), (xt, wt))
+    ones = np.ones((4, 5))
+    np.testing.assert_allclose(gwt.cpu().numpy(), xv.T @ ones, rtol=1e-12)
+    np.testing.assert_allclose(gx.cpu().numpy(), ones @ wv, rtol=1e-12)
+    assert gwt.stride() == (1, 3) and gx.stride() == (1, 4)
+    (x @ w.t()).sum().backward()
+    assert w.grad.is_contiguous() and x.grad.is_contiguous()
+    np.testing.assert_allclose(w.grad.cpu().numpy(), ones.T @ xv, rtol=1e-12)
