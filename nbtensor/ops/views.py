@@ -281,10 +281,23 @@ def unsqueeze(input, dim):
 def expand(self, *sizes):
     """Broadcast size-1 dimensions to `sizes` without copying (stride 0); -1 keeps a size."""
     sizes = parse_sizes(sizes)
-    ndim = self.dim()
+    key = (self._shape, self._strides, sizes)
+    layout = _EXPANDS.get(key)
+    if layout is None:
+        layout = remember(_EXPANDS, key, _expanded(self._shape, self._strides, sizes))
+    return make(self._storage, self._offset, layout[0], layout[1], self.dtype)
+
+
+_EXPANDS = {}  # (shape, strides, sizes) -> `_expanded` (a sum's gradient is expanded every step)
+
+
+def _expanded(shape0, strides0, sizes):
+    """(shape, strides) of a tensor of `shape0` and `strides0` expanded to `sizes`; torch's
+    errors for sizes it cannot expand to."""
+    ndim = len(shape0)
     if len(sizes) < ndim:
         raise RuntimeError(
-            f"expand(torch.FloatTensor{{{list(self._shape)}}}, size={list(sizes)}): the number of sizes "
+            f"expand(torch.FloatTensor{{{list(shape0)}}}, size={list(sizes)}): the number of sizes "
             f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
             f"tensor ({ndim})")
     lead = len(sizes) - ndim
@@ -298,7 +311,7 @@ def expand(self, *sizes):
             shape.append(target)
             strides.append(0)
             continue
-        size, stride = self._shape[i - lead], self._strides[i - lead]
+        size, stride = shape0[i - lead], strides0[i - lead]
         if target == -1:
             target = size
         if size != target:
@@ -306,14 +319,14 @@ def expand(self, *sizes):
                 raise RuntimeError(
                     f"The expanded size of the tensor ({target}) must match the existing size ({size}) "
                     f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
-                    f"Tensor sizes: {list(self._shape)}")
+                    f"Tensor sizes: {list(shape0)}")
             stride = 0
         shape.append(target)
         strides.append(stride)
     for i in range(lead - 1, -1, -1):  # torch: a new size-1 dim strides over the next one
         if shape[i] == 1 and i + 1 < len(shape):
             strides[i] = shape[i + 1] * strides[i + 1]
-    return _as_view(self, shape, strides)
+    return tuple(shape), tuple(strides)
 
 
 def expand_as(self, other):
