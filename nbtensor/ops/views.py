@@ -5,7 +5,7 @@ import warnings
 
 from nbtensor.backends.base import backend_for
 from nbtensor.core.plan import contiguous_strides, remember
-from nbtensor.dispatch.tensor import Tensor, _numel, make, make_contiguous, wrap_dim
+from nbtensor.dispatch.tensor import Tensor, _numel, make, wrap_dim
 from nbtensor.dispatch import dispatcher as forms
 
 __all__ = [
@@ -98,18 +98,13 @@ def view(self, *shape):
     if len(shape) == 1 and type(shape[0]) is not int and not isinstance(shape[0], (numbers.Integral, tuple, list)):
         from nbtensor.core.dtype import to_dtype
         return _view_dtype(self, to_dtype(shape[0]))
-    shape = infer_size(parse_sizes(shape), _numel(self._shape))
-    if (self._contig or self._contig is None and self.is_contiguous()) and 1 not in self._shape:
-        # (row-major without size-1 dims: its strides are the canonical ones, and so are the
-        # view's; a size-1 dim may carry any stride, which torch's rule below carries over)
-        return make_contiguous(self._storage, self._offset, shape, contiguous_strides(shape), self.dtype)
-    strides = view_strides(self._shape, self._strides, shape)
+    shape, strides = _view_plan(self, parse_sizes(shape))
     if strides is None:
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride (size {list(self._shape)}, "
             f"stride {list(self._strides)}, asked for {list(shape)}: at least one dimension spans across "
             "two contiguous subspaces). Use .reshape(...) instead.")
-    return _as_view(self, shape, strides)
+    return make(self._storage, self._offset, shape, strides, self.dtype)
 
 
 def _view_dtype(self, dtype):
@@ -139,12 +134,26 @@ def reshape(input, *shape, **kwargs):
     """Same data in a new shape: a view when the strides allow it, else a copy."""
     if kwargs:
         shape = _keyword_sizes(shape, kwargs, "reshape", "shape")
-    shape = infer_size(parse_sizes(shape), input.numel())
-    strides = view_strides(input._shape, input._strides, shape)
+    shape, strides = _view_plan(input, parse_sizes(shape))
     if strides is not None:
-        return _as_view(input, shape, strides)
+        return make(input._storage, input._offset, shape, strides, input.dtype)
     return _as_view(input.contiguous() if not input.is_contiguous() else input.clone(), shape,
                     contiguous_strides(shape), 0)
+
+
+def _view_plan(t, sizes):
+    """(the shape `sizes` asks of `t`, with -1 inferred; the strides viewing `t`'s memory in
+    it, or None when no view can), worked out once per (shape, strides, sizes); torch's
+    errors for sizes that do not fit."""
+    key = (t._shape, t._strides, sizes)
+    plan = _VIEWS.get(key)
+    if plan is None:
+        shape = infer_size(sizes, _numel(t._shape))
+        plan = remember(_VIEWS, key, (shape, view_strides(t._shape, t._strides, shape)))
+    return plan
+
+
+_VIEWS = {}  # (shape, strides, sizes) -> `_view_plan`
 
 
 def reshape_as(self, other):
