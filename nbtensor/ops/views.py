@@ -141,19 +141,37 @@ def reshape(input, *shape, **kwargs):
                     contiguous_strides(shape), 0)
 
 
-def _view_plan(t, sizes):
-    """(the shape `sizes` asks of `t`, with -1 inferred; the strides viewing `t`'s memory in
-    it, or None when no view can), worked out once per (shape, strides, sizes); torch's
-    errors for sizes that do not fit."""
-    key = (t._shape, t._strides, sizes)
-    plan = _VIEWS.get(key)
+def _planned(layout, t, arg):
+    """``layout(shape, strides, arg)`` for `t`'s shape and strides: the (shape, strides) of a
+    view op, worked out once per (op, shape, strides, arg) (loops view the same layouts every
+    step); `layout` raises torch's errors, and nothing is remembered then. `arg` must say
+    what it means by its value alone (plain ints, tuples of them, None)."""
+    key = (layout, t._shape, t._strides, arg)
+    plan = _PLANS.get(key)
     if plan is None:
-        shape = infer_size(sizes, _numel(t._shape))
-        plan = remember(_VIEWS, key, (shape, view_strides(t._shape, t._strides, shape)))
+        plan = remember(_PLANS, key, layout(t._shape, t._strides, arg))
     return plan
 
 
-_VIEWS = {}  # (shape, strides, sizes) -> `_view_plan`
+_PLANS = {}  # (layout function, shape, strides, arg) -> `_planned`
+
+
+def _plain_ints(arg):
+    """True for an int or a tuple of ints (not bools, which equal ints as keys)."""
+    if type(arg) is int:
+        return True
+    return type(arg) is tuple and all(type(a) is int for a in arg)
+
+
+def _view_plan(t, sizes):
+    """(the shape `sizes` asks of `t`, with -1 inferred; the strides viewing `t`'s memory in
+    it, or None when no view can)."""
+    return _planned(_viewed, t, sizes)
+
+
+def _viewed(shape, strides, sizes):
+    new = infer_size(sizes, _numel(shape))
+    return new, view_strides(shape, strides, new)
 
 
 def reshape_as(self, other):
@@ -262,13 +280,23 @@ def movedim(input, source, destination):
 
 def squeeze(input, dim=None):
     """Remove size-1 dimensions (all, or those in `dim`)."""
-    ndim = input.dim()
+    if type(dim) is list:
+        dim = tuple(dim)
+    if dim is None or _plain_ints(dim):
+        shape, strides = _planned(_squeezed, input, dim)
+    else:
+        shape, strides = _squeezed(input._shape, input._strides, dim)
+    return make(input._storage, input._offset, shape, strides, input.dtype)
+
+
+def _squeezed(shape, strides, dim):
+    ndim = len(shape)
     if dim is None:
-        keep = [d for d in range(ndim) if input._shape[d] != 1]
+        keep = [d for d in range(ndim) if shape[d] != 1]
     else:
         dims = {wrap_dim(d, ndim) for d in ((dim,) if isinstance(dim, numbers.Integral) else dim)}
-        keep = [d for d in range(ndim) if d not in dims or input._shape[d] != 1]
-    return _as_view(input, [input._shape[d] for d in keep], [input._strides[d] for d in keep])
+        keep = [d for d in range(ndim) if d not in dims or shape[d] != 1]
+    return tuple(shape[d] for d in keep), tuple(strides[d] for d in keep)
 
 
 def _require_dims(self, name):
@@ -278,26 +306,27 @@ def _require_dims(self, name):
 
 def unsqueeze(input, dim):
     """Insert a size-1 dimension at `dim` (a view)."""
-    ndim = input.dim()
+    if type(dim) is int:
+        shape, strides = _planned(_unsqueezed, input, dim)
+    else:
+        shape, strides = _unsqueezed(input._shape, input._strides, dim)
+    return make(input._storage, input._offset, shape, strides, input.dtype)
+
+
+def _unsqueezed(shape, strides, dim):
+    ndim = len(shape)
     dim = wrap_dim(dim, ndim + 1)
-    shape, strides = list(input._shape), list(input._strides)
+    shape, strides = list(shape), list(strides)
     stride = shape[dim] * strides[dim] if dim < ndim else 1
     shape.insert(dim, 1)
     strides.insert(dim, stride)
-    return _as_view(input, shape, strides)
+    return tuple(shape), tuple(strides)
 
 
 def expand(self, *sizes):
     """Broadcast size-1 dimensions to `sizes` without copying (stride 0); -1 keeps a size."""
-    sizes = parse_sizes(sizes)
-    key = (self._shape, self._strides, sizes)
-    layout = _EXPANDS.get(key)
-    if layout is None:
-        layout = remember(_EXPANDS, key, _expanded(self._shape, self._strides, sizes))
-    return make(self._storage, self._offset, layout[0], layout[1], self.dtype)
-
-
-_EXPANDS = {}  # (shape, strides, sizes) -> `_expanded` (a sum's gradient is expanded every step)
+    shape, strides = _planned(_expanded, self, parse_sizes(sizes))
+    return make(self._storage, self._offset, shape, strides, self.dtype)
 
 
 def _expanded(shape0, strides0, sizes):
