@@ -317,13 +317,17 @@ def _fast_reduce(kind, input, dim, keepdim):
         values = _CPU.allocate(K, np.int64 if d is dt.int64 else np.float64)
     else:
         values = _CPU.allocate(K, d.np)
-    _CPU.launch("reduce", _FAST_KERNELS[kind], input._storage, input._offset, K, R, sk, sr, values)
+    kernel = _FAST_BOUND.get(kind)
+    if kernel is None:
+        kernel = _FAST_BOUND[kind] = _CPU.kernel("reduce", _FAST_KERNELS[kind])
+    kernel(input._storage, input._offset, K, R, sk, sr, values)
     if kind == "sum" and d is dt.float32:
         values = _narrowed(values, d)
     return make(values, 0, shape, strides, d)
 
 
 _FAST_KERNELS = {"sum": "sum_reduce", "max": "max_reduce", "min": "min_reduce"}
+_FAST_BOUND = {}  # kind -> its kernel, bound on first use
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
