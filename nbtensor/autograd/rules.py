@@ -815,8 +815,8 @@ def _stack(args, kwargs, out):
 @rule("mm")
 def _mm(args, kwargs, out):
     x, y = args[0], _arg(args, kwargs, 1, "mat2")
-    return "MmBackward0", (x, y), lambda g: (g.mm(y.t()) if _wants(x) else None,
-                                             x.t().mm(g) if _wants(y) else None)
+    return "MmBackward0", (x, y), lambda g: (_mat1_grad(g, x, y) if _wants(x) else None,
+                                             _mat2_grad(g, x, y) if _wants(y) else None), _product_saves(x, y)
 
 
 @rule("bmm")
@@ -886,10 +886,13 @@ def _product_saves(x, y):
 
 @rule("matmul", "__matmul__")
 def _matmul(args, kwargs, out):
-    x, y = args[0], _arg(args, kwargs, 1, "other")
-    return ("DotBackward0" if x.dim() == 1 and y.dim() == 1 else "MmBackward0" if x.dim() == 2 and y.dim() == 2
-            else "MvBackward0" if x.dim() == 2 and y.dim() == 1 else "UnsafeViewBackward0"), (x, y), \
-        lambda g: _matmul_grads(g, x, y), _product_saves(x, y)
+    x, y = args[0], args[1] if len(args) > 1 else kwargs.get("other")
+    nx, ny = len(x._shape), len(y._shape)
+    return (_PRODUCT_NODES.get((nx, ny), "UnsafeViewBackward0"), (x, y), lambda g: _matmul_grads(g, x, y),
+            _product_saves(x, y))
+
+
+_PRODUCT_NODES = {(1, 1): "DotBackward0", (2, 2): "MmBackward0", (2, 1): "MvBackward0"}  # (dims) -> node
 
 
 @rule("__rmatmul__")
