@@ -601,3 +601,15 @@ def test_product_gradients_keep_a_column_major_operands_layout():
     (x @ w.t()).sum().backward()
     assert w.grad.is_contiguous() and x.grad.is_contiguous()
     np.testing.assert_allclose(w.grad.cpu().numpy(), ones.T @ xv, rtol=1e-12)
+
+
+def test_nansum_gives_nan_elements_no_gradient():
+    # torch's nansum backward: the gradient of sum, zero where the input is NaN
+    nan = float("nan")
+    x = nb.tensor([[1.0, nan, 2.0], [nan, 3.0, 4.0]], requires_grad=True)
+    x.nansum().backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[1, 0, 1], [0, 1, 1]])
+    assert x.nansum().grad_fn.name() == "NansumBackward0"
+    x.grad = None
+    (x.nansum(1, keepdim=True) * nb.tensor([[2.0], [3.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[2, 0, 2], [0, 3, 3]])

@@ -406,15 +406,30 @@ def _unreduce(g, x, dims, keepdim):
     return g
 
 
-@rule("sum", "nansum", saves=False)
+@rule("sum", saves=False)
 def _sum(args, kwargs, out):
     x = args[0]
+    if len(args) == 1 and not kwargs:  # x.sum(): the 0-d gradient broadcasts back as it is
+        shape, dtype = x._shape, x.dtype
+        return "SumBackward0", (x,), lambda g: (_for(g.expand(shape), dtype),)
     dim = _arg(args, kwargs, 1, "dim")
     keepdim = _arg(args, kwargs, 2, "keepdim", False)
     dims = _dims(x, dim)
     name = "SumBackward0" if dim is None else "SumBackward1"
     meta = like(x)
     return name, (x,), lambda g: (_for(_unreduce(g, meta, dims, keepdim).expand(meta._shape), meta),)
+
+
+@rule("nansum")
+def _nansum(args, kwargs, out):
+    x = args[0]
+    dim = _arg(args, kwargs, 1, "dim")
+    keepdim = _arg(args, kwargs, 2, "keepdim", False)
+    dims = _dims(x, dim)
+    meta = like(x)
+    # as torch: a NaN element added nothing, so it gets no gradient
+    return "NansumBackward0", (x,), lambda g: (
+        _for(_unreduce(g, meta, dims, keepdim).expand(meta._shape) * x.isnan().logical_not(), meta),), (x,)
 
 
 @rule("mean", saves=False)
