@@ -613,3 +613,39 @@ def test_nansum_gives_nan_elements_no_gradient():
     x.grad = None
     (x.nansum(1, keepdim=True) * nb.tensor([[2.0], [3.0]])).sum().backward()
     np.testing.assert_array_equal(x.grad.cpu().numpy(), [[2, 0, 2], [0, 3, 3]])
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("op, expected", [
+    # maximum/minimum: a tie splits the gradient; a NaN on either side gives both all of it
+    (lambda x, y: nb.maximum(x, y), ([0, 1, 1, 0.5, 1], [1, 1, 1, 0.5, 1])),
+    (lambda x, y: nb.minimum(x, y), ([1, 1, 1, 0.5, 1], [0, 1, 1, 0.5, 1])),
+    # fmax/fmin: the first operand takes a tie, the other operand of a NaN takes it all
+    (lambda x, y: nb.fmax(x, y), ([0, 0, 1, 1, 1], [1, 1, 0, 0, 0])),
+    (lambda x, y: nb.fmin(x, y), ([1, 0, 1, 1, 1], [0, 1, 0, 0, 0])),
+])
+def test_gradients_of_binary_extremes_at_ties_and_nans(op, expected):
+    # torch's rules; x = [1, nan, 2, 3, 0], y = [2, 1, nan, 3, nan]
+    x = nb.tensor([1.0, NAN, 2.0, 3.0, 0.0], requires_grad=True)
+    y = nb.tensor([2.0, 1.0, NAN, 3.0, NAN], requires_grad=True)
+    op(x, y).sum().backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), expected[0])
+    np.testing.assert_array_equal(y.grad.cpu().numpy(), expected[1])
+
+
+def test_gradients_of_relu_sign_and_max_at_nans():
+    x = nb.tensor([[1.0, NAN, 0.0], [-2.0, NAN, 3.0]], requires_grad=True)
+    x.relu().sum().backward()  # relu(nan) is nan: its gradient passes (torch's threshold_backward)
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[1, 1, 0], [0, 1, 1]])
+    x.grad = None
+    (x.sign() * x.detach()).sum().backward()  # sign's gradient is zero, not g * 0 (nan where g is)
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), np.zeros((2, 3)))
+    x.grad = None
+    x.max().backward()  # a NaN result: its gradient shared by the NaN elements
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[0, 0.5, 0], [0, 0.5, 0]])
+    y = nb.tensor([1.0, 3.0, 3.0, 2.0], requires_grad=True)
+    y.min().backward()
+    y.max().backward()  # ties share it
+    np.testing.assert_array_equal(y.grad.cpu().numpy(), [1, 0.5, 0.5, 0])

@@ -208,7 +208,7 @@ _unary("CosBackward0", lambda g, x, out: -g * x.sin(), names=("cos",))
 _unary("TanBackward0", lambda g, x, out: g * (1 + out * out), names=("tan",))
 _unary("TanhBackward0", lambda g, x, out: g * (1 - out * out), names=("tanh",))
 _unary("SigmoidBackward0", lambda g, x, out: g * out * (1 - out), names=("sigmoid",))
-_unary("ReluBackward0", lambda g, x, out: g * (out > 0), names=("relu",))
+_unary("ReluBackward0", lambda g, x, out: g.masked_fill(out <= 0, 0), names=("relu",))  # (relu(nan): g)
 _unary("AbsBackward0", lambda g, x, out: g * x.sign(), names=("abs", "absolute", "__abs__"))
 _unary("ReciprocalBackward0", lambda g, x, out: -g * out * out, names=("reciprocal",))
 _unary("PowBackward0", lambda g, x, out: 2 * g * x, names=("square",))
@@ -220,7 +220,7 @@ _unary("CoshBackward0", lambda g, x, out: g * x.sinh(), names=("cosh",))
 _unary("ErfBackward0", lambda g, x, out: g * (2 / math.sqrt(math.pi)) * (-x * x).exp(), names=("erf",))
 _unary("FracBackward0", lambda g, x, out: g, saves=False, names=("frac",))
 for _name in ("sign", "floor", "ceil", "trunc", "fix", "sgn"):
-    _unary(_name.capitalize() + "Backward0", lambda g, x, out: g * 0, saves=False, names=(_name,))
+    _unary(_name.capitalize() + "Backward0", lambda g, x, out: creation.zeros_like(g), saves=False, names=(_name,))
 
 
 @rule("round")
@@ -288,10 +288,16 @@ _binary("MulBackward0", lambda g, x, y, out: g * y, lambda g, x, y, out: g * x,
 _binary("DivBackward0", lambda g, x, y, out: g / y, lambda g, x, y, out: -g * x / (y * y),
         ("true_divide", "__truediv__"))
 _binary("DivBackward0", None, lambda g, x, y, out: -g * x / (y * y), ("__rtruediv__",), reflected=True)
-_binary("MaximumBackward0", lambda g, x, y, out: g * ((x > y) + (x == y) * 0.5),
-        lambda g, x, y, out: g * ((y > x) + (x == y) * 0.5), ("maximum", "fmax"))
-_binary("MinimumBackward0", lambda g, x, y, out: g * ((x < y) + (x == y) * 0.5),
-        lambda g, x, y, out: g * ((y < x) + (x == y) * 0.5), ("minimum", "fmin"))
+# torch's: a tie splits the gradient; where either is NaN (the result too) both get all of it
+_binary("MaximumBackward0", lambda g, x, y, out: (g / 2).where(x == y, g).masked_fill(x < y, 0),
+        lambda g, x, y, out: (g / 2).where(x == y, g).masked_fill(x > y, 0), ("maximum",))
+_binary("MinimumBackward0", lambda g, x, y, out: (g / 2).where(x == y, g).masked_fill(x > y, 0),
+        lambda g, x, y, out: (g / 2).where(x == y, g).masked_fill(x < y, 0), ("minimum",))
+# torch's: the first operand takes a tie, the other a NaN (fmax(nan, 1) is 1)
+_binary("FmaxBackward0", lambda g, x, y, out: g.masked_fill(((x >= y) | y.isnan()).logical_not(), 0),
+        lambda g, x, y, out: g.masked_fill((x >= y) | y.isnan(), 0), ("fmax",))
+_binary("FminBackward0", lambda g, x, y, out: g.masked_fill(((x <= y) | y.isnan()).logical_not(), 0),
+        lambda g, x, y, out: g.masked_fill((x <= y) | y.isnan(), 0), ("fmin",))
 
 
 @rule("div", "divide")
@@ -453,6 +459,13 @@ def _evenly(g, x, out, dims, keepdim):
     return _unreduce(g, x, dims, keepdim) * share
 
 
+def _evenly_distributed(g, x, out):
+    """The gradient of max()/min() over every element (torch's evenly_distribute_backward):
+    shared by the elements equal to the result, or by the NaN ones when the result is NaN."""
+    hit = x.isnan() if bool(out.isnan()) else x == out
+    return (g / hit.sum()).where(hit, 0.0)
+
+
 def _extreme(node_all):
     def make(args, kwargs, out):
         x = args[0]
@@ -464,8 +477,7 @@ def _extreme(node_all):
             fn = RULES["maximum" if node_all.startswith("Max") else "minimum"]
             return fn((x, other), {}, out)
         if dim is None:
-            dims = _dims(x, None)
-            return node_all, (x,), lambda g: (_evenly(g, x, out, dims, False),)
+            return node_all, (x,), lambda g: (_evenly_distributed(g, x, out),)
         keepdim = _arg(args, kwargs, 2, "keepdim", False)
         d = wrap_dim(dim, max(x.dim(), 1))
         values, indices = out
