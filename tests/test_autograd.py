@@ -649,3 +649,20 @@ def test_gradients_of_relu_sign_and_max_at_nans():
     y.min().backward()
     y.max().backward()  # ties share it
     np.testing.assert_array_equal(y.grad.cpu().numpy(), [1, 0.5, 0.5, 0])
+
+
+def test_bce_with_logits_gradient_is_exact_at_zero_logits():
+    # a zero-initialised output layer starts at logits 0, where the stable formula's pieces
+    # (|x| and max(-x, 0)) have kinks: the gradient is still sigmoid(x) - target (torch's)
+    x = nb.zeros(4, dtype=nb.float64, requires_grad=True)
+    target = nb.tensor([0.0, 1.0, 0.25, 1.0], dtype=nb.float64, requires_grad=True)
+    loss = nb.nn.functional.binary_cross_entropy_with_logits(x, target)
+    np.testing.assert_allclose(loss.item(), np.log(2) - 0, rtol=1e-12)  # (1 - t) * 0 + log(2)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), (0.5 - np.array([0.0, 1.0, 0.25, 1.0])) / 4, rtol=1e-12)
+    np.testing.assert_allclose(target.grad.cpu().numpy(), np.zeros(4), atol=0)  # -x / n
+    x.grad = None
+    nb.nn.functional.binary_cross_entropy_with_logits(
+        x, target.detach(), pos_weight=nb.tensor([3.0], dtype=nb.float64), reduction="sum").backward()
+    t = np.array([0.0, 1.0, 0.25, 1.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), (3 * t + 1 - t) * 0.5 - 3 * t, rtol=1e-12)

@@ -130,14 +130,59 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
-    # max(x, 0) - x*t + log(1 + exp(-|x|)): stable for large |x|
-    loss = input.clamp(min=0) - input * target + (-input.abs()).exp().log1p()
-    if pos_weight is not None:
-        log_weight = (pos_weight - 1) * target + 1
-        loss = (1 - target) * input + log_weight * ((-input.abs()).exp().log1p() + (-input).clamp(min=0))
+    """The binary cross-entropy of `target` probabilities under logits `input`, computed
+    stably; its gradient is torch's closed form (sigmoid(input) - target, with `pos_weight`
+    and `weight`), exact where the stable formula's pieces have kinks (input 0)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+def _softplus_of_negative(x):
+    """log(1 + exp(-x)), stable for any x: log1p(exp(-|x|)) + max(-x, 0)."""
+    return (-x.abs()).exp().log1p() + (-x).clamp(min=0)
+
+
+class BinaryCrossEntropyWithLogits(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input, target, weight, pos_weight, reduction):
+        if pos_weight is None:
+            loss = (1 - target) * input + _softplus_of_negative(input)
+        else:
+            log_weight = (pos_weight - 1) * target + 1
+            loss = (1 - target) * input + log_weight * _softplus_of_negative(input)
+        if weight is not None:
+            loss = loss * weight
+        ctx.save_for_backward(input, target, weight, pos_weight)
+        ctx.reduction = reduction
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # torch's binary_cross_entropy_with_logits_backward and _target_backward, in its order
+        input, target, weight, pos_weight = ctx.saved_tensors
+        needs_input, needs_target = ctx.needs_input_grad[:2]
+        grad_input = grad_target = None
+        if needs_input:
+            if pos_weight is None:
+                grad_input = input.sigmoid() - target
+            else:
+                t = pos_weight * target
+                grad_input = (t + 1 - target) * input.sigmoid() - t
+            grad_input = _scaled(grad_input * grad, weight, ctx.reduction, input)
+        if needs_target:
+            if pos_weight is None:
+                grad_target = -input
+            else:  # log_sigmoid(-x) - log_sigmoid(x) * pos_weight
+                grad_target = -_softplus_of_negative(-input) + _softplus_of_negative(input) * pos_weight
+            grad_target = _scaled(grad_target * grad, weight, ctx.reduction, input)
+        return grad_input, grad_target, None, None, None
+
+
+def _scaled(grad, weight, reduction, input):
     if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+        grad = grad * weight
+    return grad / input.numel() if reduction == "mean" else grad
 
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
