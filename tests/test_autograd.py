@@ -666,3 +666,16 @@ def test_bce_with_logits_gradient_is_exact_at_zero_logits():
         x, target.detach(), pos_weight=nb.tensor([3.0], dtype=nb.float64), reduction="sum").backward()
     t = np.array([0.0, 1.0, 0.25, 1.0])
     np.testing.assert_allclose(x.grad.cpu().numpy(), (3 * t + 1 - t) * 0.5 - 3 * t, rtol=1e-12)
+
+
+def test_pow_gradient_is_zero_where_the_exponent_is_zero():
+    # torch's pow_backward: 0 ** 0 has base gradient 0 (not 0 * 0 ** -1 = nan), and a number
+    # exponent 0 gives zeros even where the incoming gradient is nan
+    x = nb.tensor([0.0, 2.0, 0.0], dtype=nb.float64, requires_grad=True)
+    y = nb.tensor([0.0, 3.0, 2.0], dtype=nb.float64, requires_grad=True)
+    (x ** y).sum().backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0.0, 12.0, 0.0])
+    np.testing.assert_allclose(y.grad.cpu().numpy(), [0.0, 8 * np.log(2), 0.0], rtol=1e-12)
+    z = nb.tensor([1.0, float("nan")], dtype=nb.float64, requires_grad=True)
+    ((z ** 0) * z.detach()).sum().backward()
+    np.testing.assert_array_equal(z.grad.cpu().numpy(), [0.0, 0.0])

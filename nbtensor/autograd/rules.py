@@ -313,11 +313,11 @@ def _div(args, kwargs, out):
 
 def _pow_grads(g, x, y, out):
     gx = gy = None
-    if _wants(x):
+    if _wants(x):  # torch's pow_backward(_self): zero where the exponent is 0, else g * (y * x ** (y - 1))
         if _is_tensor(y):
-            gx = _for(g * y * x.pow(y - 1), x)
+            gx = _for((g * (y * x.pow(y - 1))).masked_fill(y == 0, 0), x)
         else:
-            gx = _for(g * 0 if y == 0 else g * (2 * x) if y == 2 else g * y * x.pow(y - 1), x)
+            gx = _for(creation.zeros_like(g) if y == 0 else g * (2 * x) if y == 2 else g * (y * x.pow(y - 1)), x)
     if _wants(y):
         log_x = x.log() if _is_tensor(x) else math.log(x) if x > 0 else float("nan") if x < 0 else -math.inf
         # torch: where the base is 0 and the exponent >= 0, the exponent's gradient is 0
