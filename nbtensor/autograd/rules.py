@@ -612,8 +612,10 @@ def _prod(args, kwargs, out):
     dims = _dims(x, dim)
 
     def backward(g):
+        if not bool((x == 0).any()):  # torch's prod_backward without zeros: g * (result / x)
+            return (_unreduce(g, x, dims, keepdim) * (_unreduce(out, x, dims, keepdim) / x),)
         # the product of the other elements, exact with zeros among them: exclusive
-        # products from both sides along each reduced dimension
+        # products from both sides along each reduced dimension (torch's prod_safe_zeros_backward)
         flat = x.reshape(-1) if dim is None else x.movedim(dims[0], -1)
         ones = creation.ones_like(flat.narrow(-1, 0, 1))
         left = joining.cat((ones, flat.narrow(-1, 0, flat.shape[-1] - 1)), -1).cumprod(-1)

@@ -1,0 +1,72 @@
+"""Gradients against torch's at the inputs where rules are easy to get wrong: NaN, ±inf,
+ties and zeros (torch's derivative formulas pick a value at every kink and NaN). Runs when
+torch is importable; an op nbtensor refuses to differentiate (NotImplementedError) is
+skipped here, since refusing is not a wrong answer."""
+import numpy as np
+import pytest
+
+import nbtensor as nb
+
+torch = pytest.importorskip("torch")
+F_NB, F_TH = nb.nn.functional, torch.nn.functional
+
+OPS = {
+    "abs": lambda L, F, x: x.abs().sum(), "sqrt": lambda L, F, x: x.abs().sqrt().sum(),
+    "pow 0.5": lambda L, F, x: (x.abs() ** 0.5).sum(), "pow 2": lambda L, F, x: (x ** 2).sum(),
+    "pow 0": lambda L, F, x: ((x ** 0) * x.detach()).sum(), "pow -1.5": lambda L, F, x: (x.abs() ** -1.5).sum(),
+    "rpow": lambda L, F, x: (2 ** x).sum(), "pow tensor": lambda L, F, x: (x.abs() ** x).sum(),
+    "log": lambda L, F, x: x.abs().log().sum(), "reciprocal": lambda L, F, x: (1 / x).sum(),
+    "div": lambda L, F, x: (x / x.flip(1)).sum(), "norm": lambda L, F, x: x.norm(), "norm dim": lambda L, F, x: x.norm(dim=1).sum(),
+    "norm 1": lambda L, F, x: x.norm(p=1), "std": lambda L, F, x: x.std(), "var dim": lambda L, F, x: x.var(1).sum(),
+    "mean": lambda L, F, x: x.mean(), "sum": lambda L, F, x: x.sum(), "nansum": lambda L, F, x: x.nansum(),
+    "prod": lambda L, F, x: x.prod(), "prod dim": lambda L, F, x: x.prod(1).sum(), "softmax": lambda L, F, x: (x.softmax(1) * L.arange(4.0)).sum(),
+    "log_softmax": lambda L, F, x: (x.log_softmax(1) * L.arange(4.0)).sum(), "logsumexp": lambda L, F, x: x.logsumexp(1).sum(),
+    "clamp": lambda L, F, x: x.clamp(-1, 1).sum(), "clamp_min": lambda L, F, x: x.clamp(min=0.0).sum(),
+    "tanh": lambda L, F, x: x.tanh().sum(), "sigmoid": lambda L, F, x: x.sigmoid().sum(), "exp": lambda L, F, x: x.exp().sum(),
+    "relu": lambda L, F, x: x.relu().sum(), "sign": lambda L, F, x: (x.sign() * x.detach()).sum(),
+    "floor": lambda L, F, x: (x.floor() * x.detach()).sum(), "where": lambda L, F, x: L.where(x > 0, x.exp(), x).sum(),
+    "masked_fill": lambda L, F, x: x.masked_fill(x < 0, 1.0).sum(), "cumsum": lambda L, F, x: (x.cumsum(1) * L.arange(4.0)).sum(),
+    "maximum": lambda L, F, x: L.maximum(x, x.flip(0)).sum(), "minimum": lambda L, F, x: L.minimum(x, x.flip(1)).sum(),
+    "fmax": lambda L, F, x: L.fmax(x, x.flip(0)).sum(), "fmin": lambda L, F, x: L.fmin(x, x.flip(1)).sum(),
+    "max": lambda L, F, x: x.max(), "min": lambda L, F, x: x.min(), "amax dim": lambda L, F, x: x.amax(1).sum(),
+    "max dim": lambda L, F, x: x.max(1)[0].sum(), "min dim": lambda L, F, x: x.min(0)[0].sum(),
+    "mse_loss": lambda L, F, x: F.mse_loss(x, x.flip(0)), "cross_entropy": lambda L, F, x: F.cross_entropy(x, L.tensor([0, 3, 1])),
+    "bce_with_logits": lambda L, F, x: F.binary_cross_entropy_with_logits(x, (x > 0).to(x.dtype)),
+    "gather": lambda L, F, x: x.gather(1, L.tensor([[0], [1], [0]])).sum(), "index": lambda L, F, x: x[[0, 0, 2]].sum(),
+    "masked_select": lambda L, F, x: x[x > 0].sum(), "t @": lambda L, F, x: (x.t() @ x).sum(),
+    "centered": lambda L, F, x: (x - x.mean(1, keepdim=True)).pow(2).sum(),
+}
+
+
+def _inputs():
+    rng = np.random.default_rng(7)
+    base = rng.standard_normal((3, 4)) * 2
+    nan, ties, infs, zeros = base.copy(), base.copy(), base.copy(), base.copy()
+    nan[1, 2] = np.nan
+    ties[0, :3] = ties[0, 3]
+    ties[1, 1] = ties[2, 2] = 0.0
+    infs[0, 1], infs[2, 0] = np.inf, -np.inf
+    zeros[:, 0] = 0.0
+    return {"plain": base, "nan": nan, "ties and zeros": ties, "inf": infs, "zero column": zeros}
+
+
+INPUTS = _inputs()
+
+
+@pytest.mark.parametrize("kind", sorted(INPUTS))
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_gradient_matches_torch(name, kind):
+    a = INPUTS[kind]
+    grads = []
+    for lib, functional in ((nb, F_NB), (torch, F_TH)):
+        x = lib.tensor(a.copy(), dtype=lib.float64, requires_grad=True)
+        try:
+            OPS[name](lib, functional, x).backward()
+        except NotImplementedError:
+            pytest.skip("nbtensor refuses this derivative (loudly)")
+        except RuntimeError:
+            if lib is torch:
+                pytest.skip("torch refuses it too")
+            raise
+        grads.append(x.grad.detach().cpu().numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-7, atol=1e-9, equal_nan=True)
