@@ -35,6 +35,9 @@ OPS = {
     "gather": lambda L, F, x: x.gather(1, L.tensor([[0], [1], [0]])).sum(), "index": lambda L, F, x: x[[0, 0, 2]].sum(),
     "masked_select": lambda L, F, x: x[x > 0].sum(), "t @": lambda L, F, x: (x.t() @ x).sum(),
     "centered": lambda L, F, x: (x - x.mean(1, keepdim=True)).pow(2).sum(),
+    "asin of clamp": lambda L, F, x: x.clamp(-1, 1).asin().sum(), "acos of clamp": lambda L, F, x: x.clamp(-1, 1).acos().sum(),
+    "std dim": lambda L, F, x: x.std(1).sum(), "var biased": lambda L, F, x: x.var(1, unbiased=False).sum(),
+    "x / |x|": lambda L, F, x: (x / x.abs()).sum(), "rsqrt": lambda L, F, x: x.abs().rsqrt().sum(),
 }
 
 
@@ -47,7 +50,9 @@ def _inputs():
     ties[1, 1] = ties[2, 2] = 0.0
     infs[0, 1], infs[2, 0] = np.inf, -np.inf
     zeros[:, 0] = 0.0
-    return {"plain": base, "nan": nan, "ties and zeros": ties, "inf": infs, "zero column": zeros}
+    edges = np.array([[-1.0, 1.0, 0.5, 2.0], [2.0, 2.0, 2.0, 2.0], [1e300, 1e-300, -0.0, -3.0]])
+    return {"plain": base, "nan": nan, "ties and zeros": ties, "inf": infs, "zero column": zeros,
+            "bounds, constant row, extremes": edges}
 
 
 INPUTS = _inputs()

@@ -285,9 +285,11 @@ _binary("RsubBackward1", lambda g, x, y, out: g, lambda g, x, y, out: -g, ("__rs
         reflected=True)
 _binary("MulBackward0", lambda g, x, y, out: g * y, lambda g, x, y, out: g * x,
         ("mul", "multiply", "__mul__", "__rmul__"))
-_binary("DivBackward0", lambda g, x, y, out: g / y, lambda g, x, y, out: -g * x / (y * y),
+# torch's div_tensor_other_backward: -g * ((x / y) / y), which neither overflows nor
+# underflows where y * y would
+_binary("DivBackward0", lambda g, x, y, out: g / y, lambda g, x, y, out: -g * ((x / y) / y),
         ("true_divide", "__truediv__"))
-_binary("DivBackward0", None, lambda g, x, y, out: -g * x / (y * y), ("__rtruediv__",), reflected=True)
+_binary("DivBackward0", None, lambda g, x, y, out: -g * ((x / y) / y), ("__rtruediv__",), reflected=True)
 # torch's: a tie splits the gradient; where either is NaN (the result too) both get all of it
 _binary("MaximumBackward0", lambda g, x, y, out: (g / 2).where(x == y, g).masked_fill(x < y, 0),
         lambda g, x, y, out: (g / 2).where(x == y, g).masked_fill(x > y, 0), ("maximum",))
@@ -307,7 +309,7 @@ def _div(args, kwargs, out):
         return "DivBackward1", (x, y), lambda g: (_zero(g, x), _zero(g, y))
     # as torch: the result is not saved (writing into it later is allowed)
     return "DivBackward0", (x, y), lambda g: (_for(g / y, x) if _wants(x) else None,
-                                              _for(-g * x / (y * y), y) if _wants(y) else None), \
+                                              _for(-g * ((x / y) / y), y) if _wants(y) else None), \
         (y, x if _wants(y) else None)
 
 
@@ -383,7 +385,9 @@ def _clamp_rule(low_name, high_name):
             keep = x >= low
         if high is not None:
             keep = (x <= high) if keep is None else keep & (x <= high)
-        return "ClampBackward1", (x,), lambda g: (_for(g if keep is None else g * keep, x),)
+        # torch's where(kept, g, 0): an infinite g outside the bounds gives 0, not nan
+        drop = None if keep is None else keep.logical_not()
+        return "ClampBackward1", (x,), lambda g: (_for(g if drop is None else g.masked_fill(drop, 0), x),)
     return make
 
 
@@ -564,13 +568,13 @@ def _variance_rule(node, root):
         for d in dims:
             count *= x._shape[d]
 
-        def backward(g):
-            centred = x - x.mean(dims, keepdim=True)
-            scale = 2 / max(count - correction, 0) if count - correction > 0 else math.inf
+        def backward(g):  # torch's std_backward and var_backward, in their order
             g = _unreduce(g, x, dims, keepdim)
-            if root:
-                return (g * centred * (scale / 2) / _unreduce(out, x, dims, keepdim),)
-            return (g * centred * scale,)
+            if root:  # (a zero standard deviation passes no gradient, not nan)
+                result = _unreduce(out, x, dims, keepdim)
+                g = (g / (result * 2)).masked_fill(result == 0, 0)
+            scale = 2 / (count - correction) if count - correction > 0 else math.inf
+            return (scale * g * (x - x.mean(dims, keepdim=True)),)
         return node, (x,), backward
     return make
 
