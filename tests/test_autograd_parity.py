@@ -38,6 +38,10 @@ OPS = {
     "asin of clamp": lambda L, F, x: x.clamp(-1, 1).asin().sum(), "acos of clamp": lambda L, F, x: x.clamp(-1, 1).acos().sum(),
     "std dim": lambda L, F, x: x.std(1).sum(), "var biased": lambda L, F, x: x.var(1, unbiased=False).sum(),
     "x / |x|": lambda L, F, x: (x / x.abs()).sum(), "rsqrt": lambda L, F, x: x.abs().rsqrt().sum(),
+    "norm 3": lambda L, F, x: x.norm(p=3), "norm 1.5 dim": lambda L, F, x: x.norm(p=1.5, dim=1).sum(),
+    "norm 0.5": lambda L, F, x: x.norm(p=0.5, dim=0).sum(), "norm inf": lambda L, F, x: x.norm(p=float("inf")),
+    "norm -inf dim": lambda L, F, x: x.norm(p=float("-inf"), dim=1).sum(),
+    "norm 0 and sum": lambda L, F, x: x.norm(p=0) + x.sum(),
 }
 
 

@@ -589,17 +589,31 @@ def _norm(args, kwargs, out):
     p = _arg(args, kwargs, 1, "p", "fro")
     dim = _arg(args, kwargs, 2, "dim")
     keepdim = _arg(args, kwargs, 3, "keepdim", False)
-    if p not in ("fro", 2, 2.0, 1, 1.0):
+    p = 2.0 if p == "fro" else p
+    if isinstance(p, str) or not isinstance(p, (int, float)):
         raise NotImplementedError(f"nbtensor: the derivative of norm with p={p!r} is not implemented")
     dims = _dims(x, dim)
+    return "LinalgVectorNormBackward0", (x,), lambda g: (
+        _norm_grad(_unreduce(g, x, dims, keepdim), x, float(p), _unreduce(out, x, dims, keepdim), dims),)
 
-    def backward(g):
-        g = _unreduce(g, x, dims, keepdim)
-        if p in (1, 1.0):
-            return (g * x.sign(),)
-        n = _unreduce(out, x, dims, keepdim)
-        return ((g * x / n).masked_fill(n == 0, 0),)
-    return "NormBackward1", (x,), backward
+
+def _norm_grad(g, x, p, n, dims):
+    """torch's norm_backward for the vector p-norm `n` of `x` (reduced dims kept as size 1)."""
+    if p == 0.0:
+        return None  # (torch's: no gradient at all, so .grad stays None)
+    if p == 1.0:
+        return x.sign() * g
+    if p == 2.0:
+        return g * (x / n).masked_fill(n == 0, 0)
+    if math.isinf(p):  # the elements whose magnitude is the norm (or NaN) share the gradient
+        magnitude = x.abs()
+        hit = (magnitude == n) | magnitude.isnan()
+        return x.sign() * ((g / hit.sum(dims, keepdim=True)) * hit)
+    if p < 1.0:
+        scaled = x.sign() * (x.abs() ** (p - 1)).masked_fill(x == 0, 0)
+        return scaled * g * n ** (1 - p)
+    scaled = x.sign() * x.abs() ** (p - 1) if p < 2.0 else x * x.abs() ** (p - 2)
+    return scaled * (g / n ** (p - 1)).masked_fill(n == 0, 0)
 
 
 @rule("cumsum")
