@@ -31,7 +31,7 @@ NODE_NAMES = {
     "nansum": "NansumBackward0", "movedim": "PermuteBackward0", "moveaxis": "PermuteBackward0",
     "narrow": "SliceBackward0", "chunk": "SplitBackward0", "tensor_split": "SliceBackward0",
     "outer": "MulBackward0", "ger": "MulBackward0", "vdot": "VdotBackward0", "fmax": "FmaxBackward0",
-    "fmin": "FminBackward0", "clamp_min": "ClampMinBackward0", "clamp_max": "ClampMaxBackward0",
+    "fmin": "FminBackward0",
     "T": "PermuteBackward0", "mT": "TransposeBackward0", "mH": "TransposeBackward0", "norm": "LinalgVectorNormBackward0",
     "__rpow__": "PowBackward2", "squeeze": "SqueezeBackward0", "unsqueeze": "UnsqueezeBackward0",
     "__setitem__": "CopySlices",
@@ -369,17 +369,15 @@ def _masked_fill(args, kwargs, out):
         g.masked_fill(~mask, 0).sum().reshape(value._shape).to(value.dtype) if _is_tensor(value) else None)
 
 
-def _clamp_rule(low_name, high_name):
+def _clamp_rule(low_name, high_name, node_numbers, node_tensors):
+    """The rule of clamp (or clamp_min/clamp_max: `low_name` or `high_name` None), recorded
+    as `node_numbers` with number bounds and as `node_tensors` with tensor ones."""
     def make(args, kwargs, out):
         x = args[0]
         low = _arg(args, kwargs, 1, low_name) if low_name else None
         high = _arg(args, kwargs, 2 if low_name else 1, high_name) if high_name else None
         if low_name is None:
             low = None
-        for bound in (low, high):
-            if _is_tensor(bound) and bound.requires_grad:
-                raise NotImplementedError("nbtensor: the derivative of clamp with respect to a tensor min/max "
-                                          "is not implemented yet")
         keep = None
         if low is not None:
             keep = x >= low
@@ -387,13 +385,27 @@ def _clamp_rule(low_name, high_name):
             keep = (x <= high) if keep is None else keep & (x <= high)
         # torch's where(kept, g, 0): an infinite g outside the bounds gives 0, not nan
         drop = None if keep is None else keep.logical_not()
-        return "ClampBackward1", (x,), lambda g: (_for(g if drop is None else g.masked_fill(drop, 0), x),)
+        if not (_wants(low) or _wants(high)):
+            return node_numbers if not (_is_tensor(low) or _is_tensor(high)) else node_tensors, (x,), \
+                lambda g: (_for(g if drop is None else g.masked_fill(drop, 0), x),)
+        # tensor bounds that require grad (torch's clamp_backward_min_max): a bound takes the
+        # gradient where it is the result; where min > max, max is the result
+        if low is not None and high is not None:
+            low_wins = (x < low) & (low < high) if _wants(low) else None
+            high_wins = (x > high) | (high < low) if _wants(high) else None
+        else:
+            low_wins = x < low if _wants(low) else None
+            high_wins = x > high if _wants(high) else None
+        return node_tensors, (x, low, high), lambda g: (
+            _for(g.masked_fill(drop, 0), x) if _wants(x) else None,
+            None if low_wins is None else _for(g.masked_fill(low_wins.logical_not(), 0), low),
+            None if high_wins is None else _for(g.masked_fill(high_wins.logical_not(), 0), high))
     return make
 
 
-rule("clamp", "clip")(_clamp_rule("min", "max"))
-rule("clamp_min")(_clamp_rule("min", None))
-rule("clamp_max")(_clamp_rule(None, "max"))
+rule("clamp", "clip")(_clamp_rule("min", "max", "ClampBackward1", "ClampBackward0"))
+rule("clamp_min")(_clamp_rule("min", None, "ClampMinBackward0", "ClampMinBackward1"))
+rule("clamp_max")(_clamp_rule(None, "max", "ClampMaxBackward0", "ClampMaxBackward1"))
 
 
 # ---------------------------------------------------------------- reductions
