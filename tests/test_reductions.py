@@ -150,6 +150,18 @@ def test_softmax_logsumexp_cumulative():
     check(nb.tensor([True, True]).cumsum(0), [1, 2], nb.int64)
 
 
+def _laid_out(rng, shape, layout, dtype):
+    """(values, a tensor of them) of `shape` laid out "contiguous", "transposed" or "strided"."""
+    if layout == "transposed":
+        stored = (rng.standard_normal(shape[::-1]) * 20).astype(dtype)
+        return stored.T, nb.as_tensor(stored).t()
+    if layout == "strided":
+        stored = (rng.standard_normal(shape[:-1] + (2 * shape[-1],)) * 20).astype(dtype)
+        return stored[..., ::2], nb.as_tensor(stored)[..., ::2]
+    a = (rng.standard_normal(shape) * 20).astype(dtype)
+    return a, nb.as_tensor(a)
+
+
 def _softmax_reference(a, dim, log):
     """Softmax or log-softmax of ndarray `a` along `dim`, in float64 (NaN rows stay NaN)."""
     a64 = a.astype(np.float64)
@@ -167,19 +179,11 @@ def _softmax_reference(a, dim, log):
                                                 pytest.param((600, 500), 1, "contiguous", marks=pytest.mark.large)])
 def test_softmax_along_rows_of_every_layout(shape, dim, layout, dtype, log):
     # the one-kernel softmax: any input layout, a row-major result, NaN and inf rows as torch
-    rng = np.random.default_rng(4)
-    if layout == "transposed":
-        stored = (rng.standard_normal(shape[::-1]) * 20).astype(dtype)
-        a, x = stored.T, nb.as_tensor(stored).t()
-    elif layout == "strided":
-        stored = (rng.standard_normal(shape[:-1] + (2 * shape[-1],)) * 20).astype(dtype)
-        a, x = stored[..., ::2], nb.as_tensor(stored)[..., ::2]
-    else:
-        a = (rng.standard_normal(shape) * 20).astype(dtype)
-        if a.ndim == 2 and a.shape[0] > 2 and dim in (-1, 1):
-            a[0, 0] = np.nan  # a NaN row: all NaN
-            a[1, :] = -np.inf  # a row of -inf: all NaN (inf - inf)
-            a[2, 0] = np.inf  # nan where inf, 0 elsewhere
+    a, x = _laid_out(np.random.default_rng(4), shape, layout, dtype)
+    if layout == "contiguous" and a.ndim == 2 and a.shape[0] > 2 and dim in (-1, 1):
+        a[0, 0] = np.nan  # a NaN row: all NaN
+        a[1, :] = -np.inf  # a row of -inf: all NaN (inf - inf)
+        a[2, 0] = np.inf  # nan where inf, 0 elsewhere
         x = nb.as_tensor(a)
     result = (x.log_softmax if log else x.softmax)(dim)
     assert result.is_contiguous() and result.dtype is (nb.float32 if dtype == np.float32 else nb.float64)
@@ -206,20 +210,12 @@ def _logsumexp_reference(a, dim, keepdim):
                                                 ((2, 5, 1), 1, "contiguous"), ((5, 6), 0, "contiguous")])
 def test_logsumexp_of_every_layout_and_special_rows(shape, dim, layout, dtype, keepdim):
     # one kernel per row along the last dimension; other dims are composed from ops
-    rng = np.random.default_rng(6)
-    if layout == "transposed":
-        stored = (rng.standard_normal(shape[::-1]) * 20).astype(dtype)
-        a, x = stored.T, nb.as_tensor(stored).t()
-    elif layout == "strided":
-        stored = (rng.standard_normal(shape[:-1] + (2 * shape[-1],)) * 20).astype(dtype)
-        a, x = stored[..., ::2], nb.as_tensor(stored)[..., ::2]
-    else:
-        a = (rng.standard_normal(shape) * 20).astype(dtype)
-        if a.ndim == 2 and a.shape[0] > 4:
-            a[0, 0] = np.nan     # nan
-            a[1, :] = -np.inf    # -inf
-            a[2, 0] = np.inf     # inf
-            a[3, :] = 3e38 if dtype == np.float32 else 1e308  # near the top of the range: the shift keeps it finite
+    a, x = _laid_out(np.random.default_rng(6), shape, layout, dtype)
+    if layout == "contiguous" and a.ndim == 2 and a.shape[0] > 4:
+        a[0, 0] = np.nan     # nan
+        a[1, :] = -np.inf    # -inf
+        a[2, 0] = np.inf     # inf
+        a[3, :] = 3e38 if dtype == np.float32 else 1e308  # near the top of the range: the shift keeps it finite
         x = nb.as_tensor(a)
     np_dim = dim if type(dim) is int else dim[0]
     result = x.logsumexp(dim, keepdim=keepdim)

@@ -418,6 +418,13 @@ def _dims(x, dim):
     return tuple(sorted(wrap_dim(d, x.dim()) for d in dim)) if x.dim() else ()
 
 
+def _reduction(args, kwargs):
+    """(input, dim, keepdim, the reduced dims) of a reduction's call ``f(x, dim, keepdim)``."""
+    x = args[0]
+    dim = _arg(args, kwargs, 1, "dim")
+    return x, dim, _arg(args, kwargs, 2, "keepdim", False), _dims(x, dim)
+
+
 def _unreduce(g, x, dims, keepdim):
     """`g` (a reduction's gradient) with the reduced `dims` put back, ready to broadcast to `x`."""
     if not g._shape:
@@ -434,9 +441,7 @@ def _sum(args, kwargs, out):
     if len(args) == 1 and not kwargs:  # x.sum(): the 0-d gradient broadcasts back as it is
         shape, dtype = x._shape, x.dtype
         return "SumBackward0", (x,), lambda g: (_for(g.expand(shape), dtype),)
-    dim = _arg(args, kwargs, 1, "dim")
-    keepdim = _arg(args, kwargs, 2, "keepdim", False)
-    dims = _dims(x, dim)
+    x, dim, keepdim, dims = _reduction(args, kwargs)
     name = "SumBackward0" if dim is None else "SumBackward1"
     meta = like(x)
     return name, (x,), lambda g: (_for(_unreduce(g, meta, dims, keepdim).expand(meta._shape), meta),)
@@ -444,10 +449,7 @@ def _sum(args, kwargs, out):
 
 @rule("nansum")
 def _nansum(args, kwargs, out):
-    x = args[0]
-    dim = _arg(args, kwargs, 1, "dim")
-    keepdim = _arg(args, kwargs, 2, "keepdim", False)
-    dims = _dims(x, dim)
+    x, dim, keepdim, dims = _reduction(args, kwargs)
     meta = like(x)
     # as torch: a NaN element added nothing, so it gets no gradient
     return "NansumBackward0", (x,), lambda g: (
@@ -456,10 +458,7 @@ def _nansum(args, kwargs, out):
 
 @rule("mean", saves=False)
 def _mean(args, kwargs, out):
-    x = args[0]
-    dim = _arg(args, kwargs, 1, "dim")
-    keepdim = _arg(args, kwargs, 2, "keepdim", False)
-    dims = _dims(x, dim)
+    x, dim, keepdim, dims = _reduction(args, kwargs)
     count = 1
     for d in dims:
         count *= x._shape[d]
@@ -636,10 +635,7 @@ def _cumsum(args, kwargs, out):
 
 @rule("prod")
 def _prod(args, kwargs, out):
-    x = args[0]
-    dim = _arg(args, kwargs, 1, "dim")
-    keepdim = _arg(args, kwargs, 2, "keepdim", False)
-    dims = _dims(x, dim)
+    x, dim, keepdim, dims = _reduction(args, kwargs)
 
     def backward(g):
         if not bool((x == 0).any()):  # torch's prod_backward without zeros: g * (result / x)

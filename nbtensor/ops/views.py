@@ -156,6 +156,16 @@ def _planned(layout, t, arg):
 _PLANS = {}  # (layout function, shape, strides, arg) -> `_planned`
 
 
+def _view_by(layout, t, arg):
+    """The view of `t` in ``layout(shape, strides, arg)`` (planned once per layout when `arg`
+    is None or plain ints)."""
+    if arg is None or _plain_ints(arg):
+        shape, strides = _planned(layout, t, arg)
+    else:
+        shape, strides = layout(t._shape, t._strides, arg)
+    return make(t._storage, t._offset, shape, strides, t.dtype)
+
+
 def _plain_ints(arg):
     """True for an int or a tuple of ints (not bools, which equal ints as keys)."""
     if type(arg) is int:
@@ -280,13 +290,7 @@ def movedim(input, source, destination):
 
 def squeeze(input, dim=None):
     """Remove size-1 dimensions (all, or those in `dim`)."""
-    if type(dim) is list:
-        dim = tuple(dim)
-    if dim is None or _plain_ints(dim):
-        shape, strides = _planned(_squeezed, input, dim)
-    else:
-        shape, strides = _squeezed(input._shape, input._strides, dim)
-    return make(input._storage, input._offset, shape, strides, input.dtype)
+    return _view_by(_squeezed, input, tuple(dim) if type(dim) is list else dim)
 
 
 def _squeezed(shape, strides, dim):
@@ -306,11 +310,7 @@ def _require_dims(self, name):
 
 def unsqueeze(input, dim):
     """Insert a size-1 dimension at `dim` (a view)."""
-    if type(dim) is int:
-        shape, strides = _planned(_unsqueezed, input, dim)
-    else:
-        shape, strides = _unsqueezed(input._shape, input._strides, dim)
-    return make(input._storage, input._offset, shape, strides, input.dtype)
+    return _view_by(_unsqueezed, input, dim)
 
 
 def _unsqueezed(shape, strides, dim):
@@ -325,8 +325,7 @@ def _unsqueezed(shape, strides, dim):
 
 def expand(self, *sizes):
     """Broadcast size-1 dimensions to `sizes` without copying (stride 0); -1 keeps a size."""
-    shape, strides = _planned(_expanded, self, parse_sizes(sizes))
-    return make(self._storage, self._offset, shape, strides, self.dtype)
+    return _view_by(_expanded, self, parse_sizes(sizes))
 
 
 def _expanded(shape0, strides0, sizes):
