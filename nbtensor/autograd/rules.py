@@ -132,15 +132,6 @@ def _wants(x):
     return ag is not None and ag.requires_grad
 
 
-def wanted(x):
-    """`x`'s `Like` when it requires grad, else None (no gradient is computed for it)."""
-    if type(x) is Tensor:
-        ag = x._ag  # (`_wants`, inlined: every recorded element-wise op calls this)
-        if ag is not None and ag.requires_grad:
-            return Like((x._shape, x.dtype, x.device))
-    return None
-
-
 def _reads(fn, name):
     """True when the function `fn` reads its argument `name` (so a rule must keep its values)."""
     return fn is not None and any(i.opname.startswith("LOAD_FAST") and i.argval == name
