@@ -679,3 +679,13 @@ def test_pow_gradient_is_zero_where_the_exponent_is_zero():
     z = nb.tensor([1.0, float("nan")], dtype=nb.float64, requires_grad=True)
     ((z ** 0) * z.detach()).sum().backward()
     np.testing.assert_array_equal(z.grad.cpu().numpy(), [0.0, 0.0])
+
+
+def test_prod_over_every_element_with_two_zeros_has_zero_gradient_even_beside_a_nan():
+    # torch's prod_backward: more than one zero makes every product of the others zero
+    x = nb.tensor([float("nan"), 0.0, 0.0, 2.0], requires_grad=True)
+    x.prod().backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0.0, 0.0, 0.0, 0.0])
+    y = nb.tensor([3.0, 0.0, 2.0], dtype=nb.float64, requires_grad=True)
+    y.prod().backward()  # one zero: its gradient is the product of the others
+    np.testing.assert_array_equal(y.grad.cpu().numpy(), [0.0, 6.0, 0.0])

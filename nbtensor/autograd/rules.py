@@ -629,8 +629,11 @@ def _prod(args, kwargs, out):
     x, dim, keepdim, dims = _reduction(args, kwargs)
 
     def backward(g):
-        if not bool((x == 0).any()):  # torch's prod_backward without zeros: g * (result / x)
+        zeros = int((x == 0).sum())
+        if not zeros:  # torch's prod_backward without zeros: g * (result / x)
             return (_unreduce(g, x, dims, keepdim) * (_unreduce(out, x, dims, keepdim) / x),)
+        if dim is None and zeros > 1 and not grad_mode.is_grad_enabled():
+            return (creation.zeros_like(x),)  # (torch's: every product of the others holds a zero)
         # the product of the other elements, exact with zeros among them: exclusive
         # products from both sides along each reduced dimension (torch's prod_safe_zeros_backward)
         flat = x.reshape(-1) if dim is None else x.movedim(dims[0], -1)
