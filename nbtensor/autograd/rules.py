@@ -635,12 +635,13 @@ def _prod(args, kwargs, out):
             return (creation.zeros_like(x),)  # (torch's: every product of the others holds a zero)
         # the product of the other elements, exact with zeros among them: exclusive
         # products from both sides along each reduced dimension (torch's prod_safe_zeros_backward)
-        import nbtensor  # (its cat is the recorded form: under create_graph, ops.joining.cat would
-        # silently cut the gradient off from x; cumprod then raises, having no rule yet)
+        # (with recorded forms only, so that under create_graph the result stays connected to
+        # x: cumprod then raises, having no rule yet; ops.joining.cat would cut it off silently)
         flat = x.reshape(-1) if dim is None else x.movedim(dims[0], -1)
-        ones = creation.ones_like(flat.narrow(-1, 0, 1))
-        left = nbtensor.cat((ones, flat.narrow(-1, 0, flat.shape[-1] - 1)), -1).cumprod(-1)
-        right = nbtensor.cat((ones, flat.flip(-1).narrow(-1, 0, flat.shape[-1] - 1)), -1).cumprod(-1).flip(-1)
+        first = creation.zeros(flat._shape, dtype=dt.bool, device=x.device)
+        first[..., 0] = True
+        left = flat.roll(1, -1).masked_fill(first, 1).cumprod(-1)  # [1, x0, x0 x1, ...]
+        right = flat.flip(-1).roll(1, -1).masked_fill(first, 1).cumprod(-1).flip(-1)
         others = left * right
         others = others.reshape(x._shape) if dim is None else others.movedim(-1, dims[0])
         return (_unreduce(g, x, dims, keepdim) * others,)
