@@ -3,6 +3,7 @@ batched over leading dimensions, and `LinAlgError`."""
 import types as _types
 
 from nbtensor.core.numpy_names import accept_numpy_names as _accept_numpy_names
+from nbtensor.dispatch import dispatcher as _forms
 from nbtensor.ops.linalg.contract import linalg_cross as cross
 from nbtensor.ops.linalg.decomp import LinAlgError, det, eigh, eigvalsh, inv, matrix_rank, pinv, solve, svdvals
 from nbtensor.ops.linalg.decomp import linalg_cholesky as cholesky
@@ -23,8 +24,11 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return _diagonal(A, offset, dim1, dim2)
 
 
-# torch's parser takes NumPy's axis=/keepdims= here too (``vector_norm(x, axis=2)``).
-for _name in __all__:
-    if isinstance(globals()[_name], _types.FunctionType):
-        globals()[_name] = _accept_numpy_names(globals()[_name])
-del _name
+# Each function passes through the dispatch point under its op name (so autograd records
+# it, or refuses loudly where it has no rule), taking NumPy's axis=/keepdims= as torch's
+# parser does (``vector_norm(x, axis=2)``). Where torch.linalg's function differs from the
+# top-level one of the same name (defaults, argument order), the op name says so.
+_OP_NAMES = {"inv": "inverse", "det": "det", "slogdet": "slogdet", "matmul": "matmul"}
+_forms.install_functions(globals(), {
+    _name: (_OP_NAMES.get(_name, "linalg_" + _name), _accept_numpy_names(globals()[_name]))
+    for _name in __all__ if isinstance(globals()[_name], _types.FunctionType)})

@@ -25,6 +25,7 @@ _METHODS = {}     # name -> the Tensor attribute (function, property or operator
 _DEFAULT_FUNCTIONS = {}
 _DEFAULT_METHODS = {}
 _installed = []   # (namespace, cls) of each install, redone when the recorder changes
+_submodules = []  # (namespace, forms) of each install_functions, redone likewise
 _recorder = None
 
 
@@ -72,6 +73,19 @@ def entry(name, form):
     return recorded
 
 
+def install_functions(namespace, forms):
+    """Put `forms` (attribute -> (op name, function)) into `namespace`, a submodule's dict
+    (``nbtensor.linalg``), each as the `entry` of its op name, and again whenever the
+    recorder changes: its functions record like the top-level ones."""
+    _submodules.append((namespace, forms))
+    _put_functions(namespace, forms)
+
+
+def _put_functions(namespace, forms):
+    for attribute, (name, fn) in forms.items():
+        namespace[attribute] = entry(name, fn)
+
+
 def install(namespace, cls):
     """Put every registered form in place: functions into `namespace` (a module's dict),
     methods and operators onto `cls`, each taking NumPy's keyword names as torch does."""
@@ -96,6 +110,12 @@ def _put(namespace, cls):
         setattr(cls, name, ready(name, form))
 
 
+def installed_function(name):
+    """The namespace function `name` as installed now (its recorded form while autograd
+    records): for code below the facade that must call an op the way users do."""
+    return _installed[0][0][name]
+
+
 def method_names():
     """The names of every registered Tensor method and operator."""
     return set(_DEFAULT_METHODS) | set(_METHODS)
@@ -114,4 +134,6 @@ def set_recorder(recorder):
     _recorder = recorder
     for target in _installed:
         _put(*target)
+    for target in _submodules:
+        _put_functions(*target)
 
