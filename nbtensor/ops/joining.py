@@ -28,7 +28,7 @@ __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_sta
 
 _CPU = backend_for(CPU)
 
-_METHODS = ["flip", "fliplr", "flipud", "roll", "repeat", "tile", "repeat_interleave"]
+_METHODS = ["flip", "fliplr", "flipud", "roll", "repeat", "repeat_interleave"]
 
 
 def _tensor_list(name, tensors):
@@ -316,6 +316,13 @@ def tile(input, dims):
     return repeat(input, dims)
 
 
+def _tile_method(self, *dims):
+    """``x.tile(2, 1)`` or ``x.tile((2, 1))``: the method takes the sizes as torch's does."""
+    if not dims:
+        raise TypeError('tile() missing 1 required positional arguments: "dims"')
+    return tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], numbers.Integral) else dims)
+
+
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Repeat each element (or each slice along `dim`) `repeats` times; repeats may be an int
     or a 1-D tensor of per-element counts. ``repeat_interleave(r)`` gives
@@ -357,3 +364,4 @@ def _repeat_counts(repeats, size, dim=0):
 
 forms.functions(__all__, globals())
 forms.methods(_METHODS, globals())
+forms.method("tile", _tile_method)
