@@ -89,6 +89,43 @@ CASES = [
     ("flip_roll_repeat", lambda m, a: a.flip(0).roll(1, 1).repeat(2, 1), [(_any, (2, 3))]),
     ("tril", lambda m, a: a.tril() + a.triu(1), [(_any, (3, 3))]),
     ("inplace_nonleaf", lambda m, a: _inplace_chain(a), [(_any, (3,))]),
+    # element-wise ops beyond the book's
+    ("inverse_hyperbolic", lambda m, a, b: a.asinh() + (b + 1).acosh() + m.atanh(a * 0.3), [(_unit, (3,)), (_positive, (3,))]),
+    ("atan2_logaddexp", lambda m, a, b: m.atan2(a, b) + m.logaddexp(a, b), [(_any, (2, 3)), (_positive, (3,))]),
+    ("remainder_fmod", lambda m, a, b: m.remainder(a * 3, b) + m.fmod(a * 3, b) + a % 0.7, [(_any, (4,)), (_positive, (4,))]),
+    ("copysign", lambda m, a, b: m.copysign(a, b), [(_any, (4,)), (_any, (4,))]),
+    ("lerp", lambda m, a, b, w: m.lerp(a, b, w) + a.lerp(b, 0.25), [(_any, (2, 3)), (_any, (3,)), (_unit, (2, 3))]),
+    # values selected by index
+    ("sort_topk", lambda m, a: a.sort(1)[0] * 2 + a.sort(0, descending=True).values + a.topk(4, 1).values,
+     [(_any, (3, 4))]),
+    ("kthvalue_median", lambda m, a: a.kthvalue(2, 1)[0] + a.median(1).values + a.nanmedian(1, keepdim=True)[0][:, 0]
+     + a.median(), [(_any, (3, 5))]),
+    ("cummax_cummin_msort", lambda m, a: a.cummax(1)[0] + a.cummin(0).values + m.msort(a), [(_any, (3, 4))]),
+    ("scatter_family", lambda m, a, b: a.scatter(1, m.tensor([[0, 1], [2, 0]]), b) + a.scatter_add(1, m.tensor([[0, 0], [2, 1]]), b)
+     + a.index_add(1, m.tensor([2, 0]), b, alpha=2) + a.index_copy(1, m.tensor([1, 2]), b) + a.index_fill(1, m.tensor([0]), 3.0),
+     [(_any, (2, 3)), (_any, (2, 2))]),
+    # shape ops and diagonals
+    ("stacks", lambda m, a, b: m.hstack([a, b]).sum(1) + m.vstack([a, b]).sum(0).sum() + m.dstack([a, b]).sum((1, 2))
+     + m.column_stack([a[:, 0], b]).sum(1), [(_any, (2, 3)), (_any, (2, 3))]),
+    ("flips_tile_repeat", lambda m, a: (m.fliplr(a) * m.flipud(a)).tile(2, 1) + a.repeat_interleave(2, dim=0), [(_any, (2, 3))]),
+    ("unfold_atleast", lambda m, a: a.unfold(1, 2, 1).sum(-1) + m.atleast_3d(a)[..., 0, None].sum(-1)[:, :2], [(_any, (2, 3))]),
+    ("diag_trace", lambda m, a, v: a.diag() * a.trace() + a.diag(1).sum() + m.diag(v, -1).sum(0)[:3]
+     + m.diag_embed(v, 1).sum((0,))[:3], [(_any, (3, 3)), (_any, (3,))]),
+    # products and matrix functions
+    ("addmv_addr", lambda m, c, a, v: m.addmv(v, a, v, beta=0.5, alpha=2) + m.addr(c, v, v, alpha=3).sum(0),
+     [(_any, (3, 3)), (_any, (3, 3)), (_any, (3,))]),
+    ("baddbmm_addbmm", lambda m, c, a, b: m.baddbmm(c, a, b, beta=2).sum(0) + m.addbmm(c, a, b, alpha=0.5),
+     [(_any, (2, 2)), (_any, (3, 2, 4)), (_any, (3, 4, 2))]),
+    ("tensordot_einsum", lambda m, a, b: m.tensordot(a, b, dims=([1], [0])) + m.einsum("ij,jk->ik", a, b)
+     + m.einsum("ij,kl->il", a, b) * 0.1, [(_any, (2, 3)), (_any, (3, 2))]),
+    ("kron_cross", lambda m, a, b: m.kron(a, b[:1]).sum() + m.cross(a, b, dim=1) + m.linalg.cross(a, b), [(_any, (3, 3)), (_any, (3, 3))]),
+    ("inverse_det", lambda m, a: a.inverse() * a.det() + m.linalg.slogdet(a)[1] + (a @ a.t()).logdet(),
+     [(lambda s: RNG.standard_normal(s) + 3 * np.eye(3), (3, 3))]),
+    ("linalg_norms", lambda m, a: m.linalg.norm(a) + m.linalg.vector_norm(a, 3, dim=1) + m.linalg.matrix_norm(a)
+     + m.linalg.diagonal(a), [(_any, (3, 3))]),
+    ("reductions_more", lambda m, a: a.nanmean(1) + m.var_mean(a, 1)[0] * m.std_mean(a, 1)[1] + a.logcumsumexp(1)[:, -1]
+     + a.cumprod(1)[:, -1] + m.aminmax(a, dim=1).max, [(_any, (3, 4))]),
+    ("cumprod_with_zeros", lambda m, a: (a * (a.abs() > 0.5)).cumprod(1) * a, [(_any, (3, 5))]),
 ]
 
 
@@ -486,8 +523,12 @@ def test_type_conversion_is_differentiable_and_uncovered_arguments_raise():
 
 def test_in_place_forms_without_a_rule_raise_instead_of_dropping_the_gradient():
     src = nb.ones(2, requires_grad=True)
-    with pytest.raises(NotImplementedError, match="derivative of 'index_add_'"):
-        nb.zeros(3).index_add_(0, nb.tensor([0, 2]), src)
+    with pytest.raises(NotImplementedError, match="derivative of 'scatter_reduce_'"):
+        nb.zeros(3).scatter_reduce_(0, nb.tensor([0, 2]), src, "amax")
+    target = nb.zeros(3)
+    target.index_add_(0, nb.tensor([0, 2]), src * nb.tensor([2.0, 3.0]))  # (has its rule: recorded)
+    target.sum().backward()
+    np.testing.assert_array_equal(_np(src.grad), [2.0, 3.0])
     w = nb.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
         w.normal_()
@@ -691,11 +732,62 @@ def test_prod_over_every_element_with_two_zeros_has_zero_gradient_even_beside_a_
     np.testing.assert_array_equal(y.grad.cpu().numpy(), [0.0, 6.0, 0.0])
 
 
-def test_second_derivative_of_prod_with_a_zero_is_refused_not_cut_off():
-    # the exclusive products (needed where an element is zero) go through cumprod, which has
-    # no rule yet: under create_graph that must raise, not return a gradient cut off from x
+def test_second_derivative_of_prod_with_a_zero_stays_connected_to_x():
+    # the exclusive products (needed where an element is zero) go through cumprod, whose
+    # rule now exists: under create_graph the gradient is a function of x. Hand-computed:
+    # d/dx_k of sum_i prod_{l != i} x_l = sum_{i != k} prod_{l != i, k} x_l
     x = nb.tensor([1.5, 0.0, 3.0, 2.0], dtype=nb.float64, requires_grad=True)
-    with pytest.raises(NotImplementedError, match="cumprod"):
-        nb.autograd.grad(x.prod(), x, create_graph=True)
-    g, = nb.autograd.grad(x.prod(), x)
-    np.testing.assert_array_equal(g.cpu().numpy(), [0.0, 9.0, 0.0, 0.0])
+    g, = nb.autograd.grad(x.prod(), x, create_graph=True)
+    np.testing.assert_array_equal(_np(g), [0.0, 9.0, 0.0, 0.0])
+    second, = nb.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(_np(second), [6.0, 13.5, 3.0, 4.5], rtol=1e-12)
+
+
+def test_torch_linalg_functions_record_or_refuse_loudly():
+    # nbtensor.linalg's functions once bypassed the dispatch point: their results silently
+    # carried no gradient (linalg.norm(x).backward() raised, norm inside a loss dropped x's)
+    a = nb.tensor(np.eye(3) * 2 + 0.1, dtype=nb.float64, requires_grad=True)
+    calls = {
+        "inv": lambda: nb.linalg.inv(a), "det": lambda: nb.linalg.det(a), "slogdet": lambda: nb.linalg.slogdet(a),
+        "svd": lambda: nb.linalg.svd(a), "svdvals": lambda: nb.linalg.svdvals(a), "solve": lambda: nb.linalg.solve(a, a),
+        "qr": lambda: nb.linalg.qr(a), "cholesky": lambda: nb.linalg.cholesky(a), "eigh": lambda: nb.linalg.eigh(a),
+        "eigvalsh": lambda: nb.linalg.eigvalsh(a), "pinv": lambda: nb.linalg.pinv(a), "norm": lambda: nb.linalg.norm(a),
+        "vector_norm": lambda: nb.linalg.vector_norm(a), "matrix_norm": lambda: nb.linalg.matrix_norm(a),
+        "cross": lambda: nb.linalg.cross(a, a), "matmul": lambda: nb.linalg.matmul(a, a),
+        "diagonal": lambda: nb.linalg.diagonal(a), "matrix_rank": lambda: nb.linalg.matrix_rank(a),
+    }
+    functions = {name for name in nb.linalg.__all__ if callable(getattr(nb.linalg, name)) and name != "LinAlgError"}
+    assert functions == set(calls)
+    recorded = []
+    for name, call in calls.items():
+        try:
+            result = call()
+        except NotImplementedError:
+            continue
+        outs = [t for t in (result if isinstance(result, tuple) else (result,)) if t.dtype.is_floating_point]
+        assert all(t.grad_fn is not None for t in outs), name
+        recorded.append(name)
+    assert {"inv", "det", "slogdet", "norm", "vector_norm", "matrix_norm", "cross", "matmul", "diagonal"} <= set(recorded)
+    (nb.linalg.norm(a) + nb.linalg.det(a)).backward()  # both paths reach a
+    expected = a.detach().numpy() / np.linalg.norm(a.detach().numpy()) + np.linalg.det(_np(a)) * np.linalg.inv(_np(a)).T
+    np.testing.assert_allclose(_np(a.grad), expected, rtol=1e-10)
+
+
+def test_an_output_that_is_an_input_stays_that_tensor_with_its_history():
+    # atleast_2d(v, x) returns the matrix x itself: it must not become an output of the node
+    v = nb.tensor([1.0, 2.0], requires_grad=True)
+    x = nb.tensor([[3.0, 4.0]], requires_grad=True)
+    row, same = nb.atleast_2d(v, x)
+    assert same is x and x.is_leaf and x.grad_fn is None
+    (row * same).sum().backward()
+    np.testing.assert_array_equal(_np(v.grad), [3.0, 4.0])
+    np.testing.assert_array_equal(_np(x.grad), [[1.0, 2.0]])
+
+
+def test_tile_method_takes_sizes_as_torch():
+    x = nb.arange(6.0).reshape(2, 3)
+    expected = np.tile(np.arange(6.0).reshape(2, 3), (2, 1))
+    for tiled in (x.tile(2, 1), x.tile((2, 1)), x.tile([2, 1]), nb.tile(x, (2, 1))):
+        np.testing.assert_array_equal(_np(tiled), expected)
+    with pytest.raises(TypeError, match="dims"):
+        x.tile()

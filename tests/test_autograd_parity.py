@@ -42,6 +42,23 @@ OPS = {
     "norm 0.5": lambda L, F, x: x.norm(p=0.5, dim=0).sum(), "norm inf": lambda L, F, x: x.norm(p=float("inf")),
     "norm -inf dim": lambda L, F, x: x.norm(p=float("-inf"), dim=1).sum(),
     "norm 0 and sum": lambda L, F, x: x.norm(p=0) + x.sum(),
+    "sort": lambda L, F, x: (x.sort(1)[0] * L.arange(4.0)).sum(), "msort": lambda L, F, x: (L.msort(x) * L.arange(4.0)).sum(),
+    "median": lambda L, F, x: x.median(),
+    "median dim": lambda L, F, x: (x.median(1).values * L.arange(3.0)).sum(), "nanmedian": lambda L, F, x: x.nanmedian(),
+    "nanmedian dim": lambda L, F, x: (x.nanmedian(0).values * L.arange(4.0)).sum(),
+    "cummax": lambda L, F, x: (x.cummax(1)[0] * L.arange(4.0)).sum(), "cummin": lambda L, F, x: (x.cummin(0)[0] * L.arange(4.0)).sum(),
+    "cumprod": lambda L, F, x: (x.cumprod(1) * L.arange(4.0)).sum(), "logcumsumexp": lambda L, F, x: (x.logcumsumexp(1) * L.arange(4.0)).sum(),
+    "nanmean": lambda L, F, x: x.nanmean(), "nanmean dim": lambda L, F, x: (x.nanmean(1) * L.arange(3.0)).sum(),
+    "aminmax": lambda L, F, x: (lambda r: r.min * 2 + r.max)(L.aminmax(x)),
+    "var_mean": lambda L, F, x: (lambda r: (r[0] * r[1]).sum())(L.var_mean(x, 1)),
+    "atan2": lambda L, F, x: L.atan2(x, x.flip(0)).sum(), "logaddexp": lambda L, F, x: L.logaddexp(x, x.flip(1)).sum(),
+    "remainder": lambda L, F, x: L.remainder(x, 0.75).sum() + L.remainder(x, x.flip(0)).sum(),
+    "fmod": lambda L, F, x: L.fmod(x, x.flip(1)).sum(), "copysign": lambda L, F, x: L.copysign(x, x.flip(0)).sum(),
+    "lerp": lambda L, F, x: L.lerp(x, x.flip(0), x.flip(1)).sum(), "asinh": lambda L, F, x: x.asinh().sum(),
+    "trace": lambda L, F, x: x[:, :3].trace(), "diag": lambda L, F, x: (x.diag(1) * L.arange(3.0)).sum(),
+    "scatter_add": lambda L, F, x: (x.scatter_add(1, L.tensor([[0, 0], [3, 1], [2, 2]]), x[:, 1:3]) * L.arange(4.0)).sum(),
+    "index_add": lambda L, F, x: (x.index_add(0, L.tensor([2, 2]), x[:2]) * L.arange(4.0)).sum(),
+    "linalg.vector_norm": lambda L, F, x: L.linalg.vector_norm(x, 1.5, dim=1).sum(),
 }
 
 

@@ -139,14 +139,16 @@ def _edge(x):
     return (ag.accumulator, 0)
 
 
-def attach(result, node):
-    """Make the tensors of `result` (one, or a tuple/list) the outputs of `node`."""
+def attach(result, node, inputs=()):
+    """Make the tensors of `result` (one, or a tuple/list) the outputs of `node`, except
+    those that are one of `inputs` itself (``atleast_2d(x, v)`` returns a matrix `x` as it
+    is: its history stays its own)."""
     if type(result) is Tensor:
         if result.dtype.is_floating_point:
             result._ag = AutogradMeta(grad_fn=node, output_nr=0)
         return
     for i, t in enumerate(result):
-        if type(t) is Tensor and t.dtype.is_floating_point:
+        if type(t) is Tensor and t.dtype.is_floating_point and not any(t is x for x in inputs):
             t._ag = AutogradMeta(grad_fn=node, output_nr=i)
 
 

@@ -8,7 +8,8 @@ makes the node the derivative rule of the form describes.
 """
 from nbtensor.autograd import grad_mode
 from nbtensor.autograd.graph import Node, attach
-from nbtensor.autograd.rules import KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES
+from nbtensor.autograd import linalg_rules, selection_rules, shape_rules  # noqa: F401  (register their rules)
+from nbtensor.autograd.rules import NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
 from nbtensor.autograd.views import is_view_of_leaf, note_view, record_on_view
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
@@ -155,7 +156,7 @@ def record(plan, args, kwargs):
     elif not _floating(result):
         return result
     make_rule = RULES.get(name)  # (looked up per call: a rule may be replaced)
-    out = _outside_graph(result) if name in KEEPS_OUT and type(result) is Tensor else result
+    out = _outside_graph(result) if type(result) is Tensor and keeps_result(name, args, kwargs) else result
     made = None if make_rule is None else make_rule(args, kwargs, out)
     if made is None:  # a new floating result no rule covers: never drop its gradient silently
         raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "
@@ -171,10 +172,11 @@ def record(plan, args, kwargs):
         if type(first) is Tensor and result._storage is first._storage:
             note_view(result, first)
     else:
-        attach(result, Node(node_name, made[2], made[1], len(result), saves, saved))
+        attach(result, Node(node_name, made[2], made[1], len(result), saves, saved), made[1])
         if type(first) is Tensor:
             for t in result:
-                note_view(t, first)
+                if t is not first:
+                    note_view(t, first)
     return result
 
 
@@ -205,7 +207,7 @@ def _record_inplace(name, base, fn, args, kwargs):
     result = _untracked(fn, args, kwargs)
     if not self.dtype.is_floating_point:
         return result  # (an integer tensor holds no gradient)
-    keeps = base in KEEPS_OUT and (ag is None or ag.base is None)  # (a view's node is made elsewhere)
+    keeps = keeps_result(base, (before,) + tuple(args[1:]), kwargs) and (ag is None or ag.base is None)  # (a view's node is made elsewhere)
     out = _outside_graph(self) if keeps else self
     made = RULES[base]((before,) + tuple(args[1:]), kwargs, out)
     if made is None:

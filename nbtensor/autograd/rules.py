@@ -52,12 +52,14 @@ NONDIFFERENTIABLE = {
 # such a rule an alias of the result that is outside the graph, so that the result, its
 # node and the node's backward do not form a reference cycle (which only the garbage
 # collector frees); under create_graph the engine links the alias to the node (Node._output).
-KEEPS_OUT = set()
+# Maps the form to True, or to ``keeps(args, kwargs)`` when that depends on the call.
+KEEPS_OUT = {}
 
 
 def rule(*names, saves=True, keeps_out=None):
     """Register `fn(args, kwargs, out)` as the rule of the forms `names`; `keeps_out` says
-    whether its backward reads `out` (default: whether a function made inside `fn` captures
+    whether its backward reads `out`: a bool, or a function of (args, kwargs) for a rule that
+    keeps it only for some calls (default: whether a function made inside `fn` captures
     `out`)."""
     def register(fn):
         keeps = "out" in fn.__code__.co_cellvars if keeps_out is None else keeps_out
@@ -66,9 +68,17 @@ def rule(*names, saves=True, keeps_out=None):
             if not saves:
                 NO_SAVED.add(name)
             if keeps:
-                KEEPS_OUT.add(name)
+                KEEPS_OUT[name] = keeps
+            else:
+                KEEPS_OUT.pop(name, None)
         return fn
     return register
+
+
+def keeps_result(name, args, kwargs):
+    """True when the rule of form `name` keeps the result of this call (see KEEPS_OUT)."""
+    keeps = KEEPS_OUT.get(name)
+    return keeps is True or (keeps is not None and keeps is not False and keeps(args, kwargs))
 
 
 def _is_tensor(x):
@@ -209,6 +219,9 @@ _unary("SinhBackward0", lambda g, x, out: g * x.cosh(), names=("sinh",))
 _unary("CoshBackward0", lambda g, x, out: g * x.sinh(), names=("cosh",))
 _unary("ErfBackward0", lambda g, x, out: g * (2 / math.sqrt(math.pi)) * (-x * x).exp(), names=("erf",))
 _unary("FracBackward0", lambda g, x, out: g, saves=False, names=("frac",))
+_unary("AsinhBackward0", lambda g, x, out: g / (x * x + 1).sqrt(), names=("asinh", "arcsinh"))
+_unary("AcoshBackward0", lambda g, x, out: g * (x * x - 1).rsqrt(), names=("acosh", "arccosh"))
+_unary("AtanhBackward0", lambda g, x, out: g / (1 - x * x), names=("atanh", "arctanh"))
 for _name in ("sign", "floor", "ceil", "trunc", "fix", "sgn"):
     _unary(_name.capitalize() + "Backward0", lambda g, x, out: creation.zeros_like(g), saves=False, names=(_name,))
 
@@ -233,8 +246,9 @@ def _to(args, kwargs, out):
 
 
 # ---------------------------------------------------------------- element-wise, two operands
-def _binary(node, dx, dy, names, saves=True, reflected=False):
-    """A rule for ``op(x, y)`` (``reflected``: the form computes ``op(y, x)`` from (x, y)).
+def _binary(node, dx, dy, names, saves=True, reflected=False, number_node=None):
+    """A rule for ``op(x, y)`` (``reflected``: the form computes ``op(y, x)`` from (x, y);
+    `number_node`: torch's node name when `y` is a number, if it has its own).
     It keeps a tensor only when the derivative of an operand that needs a gradient reads it
     (torch's saved variables: ``x * c`` with data `c` keeps `c`, not `x`)."""
     x_for_x, y_for_x, out_for_x = (_reads(dx, name) for name in ("x", "y", "out"))
@@ -254,7 +268,7 @@ def _binary(node, dx, dy, names, saves=True, reflected=False):
                            _for(dy(g, xv, yv, ov), my) if my is not None and dy else None)
         if reflected:
             return node, (y, x), lambda g: grads(g)[::-1], kept
-        return node, (x, y), grads, kept
+        return node if number_node is None or type(y) is Tensor else number_node, (x, y), grads, kept
     rule(*names, saves=saves, keeps_out=out_for_x or out_for_y)(make)
 
 
@@ -290,6 +304,21 @@ _binary("FmaxBackward0", lambda g, x, y, out: g.masked_fill(((x >= y) | y.isnan(
         lambda g, x, y, out: g.masked_fill((x >= y) | y.isnan(), 0), ("fmax",))
 _binary("FminBackward0", lambda g, x, y, out: g.masked_fill(((x <= y) | y.isnan()).logical_not(), 0),
         lambda g, x, y, out: g.masked_fill((x <= y) | y.isnan(), 0), ("fmin",))
+# torch's atan2_backward: both through 1 / (x² + y²), and 0 at the origin
+_binary("Atan2Backward0", lambda g, x, y, out: g * (y / (x * x + y * y)).masked_fill((x == 0) & (y == 0), 0),
+        lambda g, x, y, out: g * (-x / (x * x + y * y)).masked_fill((x == 0) & (y == 0), 0), ("atan2", "arctan2"))
+_binary("LogaddexpBackward0", lambda g, x, y, out: g / ((y - x).exp() + 1),
+        lambda g, x, y, out: g / ((x - y).exp() + 1), ("logaddexp",))
+# the divisor's gradient through the quotient the op rounds (torch: floor for remainder,
+# trunc for fmod); the dividend's is g
+_binary("RemainderBackward1", lambda g, x, y, out: g,
+        lambda g, x, y, out: -g * x.div(y, rounding_mode="floor"), ("remainder", "__mod__"),
+        number_node="RemainderBackward0")
+_binary("FmodBackward1", lambda g, x, y, out: g,
+        lambda g, x, y, out: -g * x.div(y, rounding_mode="trunc"), ("fmod",), number_node="FmodBackward0")
+# torch's copysign_tensor_self_backward: g · (result / x), 0 where x is 0; the sign's source gets 0
+_binary("CopysignBackward0", lambda g, x, y, out: g * (out / x).masked_fill(x == 0, 0),
+        lambda g, x, y, out: creation.zeros_like(g), ("copysign",))
 
 
 @rule("div", "divide")
@@ -322,7 +351,11 @@ def _pow_grads(g, x, y, out):
     return gx, gy
 
 
-@rule("pow", "__pow__", "float_power")
+def _tensor_exponent(args, kwargs):
+    return _is_tensor(_arg(args, kwargs, 1, "exponent"))
+
+
+@rule("pow", "__pow__", "float_power", keeps_out=_tensor_exponent)
 def _pow(args, kwargs, out):
     x, y = args[0], _arg(args, kwargs, 1, "exponent")
     name = "PowBackward1" if _is_tensor(y) and _is_tensor(x) else "PowBackward0"
@@ -336,6 +369,20 @@ def _pow(args, kwargs, out):
 def _rpow(args, kwargs, out):
     exponent, base = args[0], args[1]
     return "PowBackward1", (exponent,), lambda g: (_pow_grads(g, base, exponent, out)[1],), (base, exponent, out)
+
+
+@rule("lerp")
+def _lerp(args, kwargs, out):
+    start, end, weight = args[0], _arg(args, kwargs, 1, "end"), _arg(args, kwargs, 2, "weight")
+    ms, me, mw = _target(start, out), _target(end, out), _target(weight, out)
+
+    def backward(g):
+        gs = _for(g * (1 - weight), ms) if ms is not None else None
+        ge = _for(g * weight, me) if me is not None else None
+        return gs, ge, _for(g * (end - start), mw) if mw is not None else None
+    node = "LerpBackward1" if _is_tensor(weight) else "LerpBackward0"
+    return node, (start, end, weight), backward, (weight, start if mw is not None else None,
+                                                  end if mw is not None else None)
 
 
 @rule("where")
@@ -623,6 +670,85 @@ def _cumsum(args, kwargs, out):
     return "CumsumBackward0", (x,), lambda g: (_for(g.flip(d).cumsum(d).flip(d), x),)
 
 
+@rule("nanmean")
+def _nanmean(args, kwargs, out):
+    x, dim, keepdim, dims = _reduction(args, kwargs)
+
+    def backward(g):  # nansum / count of the others: NaN elements get no share
+        nan = x.isnan()
+        count = nan.logical_not().sum(dims, keepdim=True)
+        return ((_unreduce(g, x, dims, keepdim) / count).masked_fill(nan, 0),)
+    return "DivBackward0", (x,), backward
+
+
+def _with_mean(node, moment):
+    """var_mean / std_mean: the gradients of the moment's rule and of mean's, added."""
+    def make(args, kwargs, out):
+        x, dim = args[0], _arg(args, kwargs, 1, "dim")
+        keepdim = _arg(args, kwargs, 3, "keepdim", False)
+        moment_backward = RULES[moment](args, kwargs, out[0])[2]
+        mean_dim = None if isinstance(dim, bool) else dim
+        mean_backward = RULES["mean"]((x, mean_dim, keepdim) if mean_dim is not None else (x,),
+                                      {"keepdim": keepdim} if mean_dim is None else {}, out[1])[2]
+
+        def backward(grads):
+            parts = [f(g)[0] for f, g in ((moment_backward, grads[0]), (mean_backward, grads[1])) if g is not None]
+            return (parts[0] if len(parts) == 1 else parts[0] + parts[1],)
+        return node, (x,), backward
+    return make
+
+
+rule("var_mean")(_with_mean("VarMeanBackward0", "var"))
+rule("std_mean")(_with_mean("StdMeanBackward0", "std"))
+
+
+@rule("aminmax")
+def _aminmax(args, kwargs, out):
+    x = args[0]
+    dims = _dims(x, kwargs.get("dim"))
+    keepdim = kwargs.get("keepdim", False)
+
+    def backward(grads):  # each extreme shared by its tied elements, as amin's and amax's
+        parts = [_evenly(g, x, value, dims, keepdim) for g, value in zip(grads, out) if g is not None]
+        return (parts[0] if len(parts) == 1 else parts[0] + parts[1],)
+    return "AminmaxBackward0", (x,), backward
+
+
+@rule("logcumsumexp")
+def _logcumsumexp(args, kwargs, out):
+    x, d = args[0], _arg(args, kwargs, 1, "dim")
+
+    def backward(g):
+        # grad_i = sum over j >= i of g_j exp(x_i - out_j), split by the sign of g so that each
+        # part is a reversed logcumsumexp (finite where the plain sum would overflow)
+        def part(weights):
+            shifted = weights.log() - out
+            return (shifted.flip(d).logcumsumexp(d).flip(d) + x).exp()
+        return (part(g.clamp(min=0)) - part((-g).clamp(min=0)),)
+    return "LogcumsumexpBackward0", (x,), backward
+
+
+@rule("cumprod")
+def _cumprod(args, kwargs, out):
+    x, d = args[0], _arg(args, kwargs, 1, "dim")
+
+    def backward(g):
+        if not bool((x == 0).any()):  # torch's: the reversed cumulative sum of g·out, over x
+            return (_for((g * out).flip(d).cumsum(d).flip(d) / x, x),)
+        # with zeros: grad_i = sum over j >= i of g_j · prod(x_k, k <= j, k != i), from the
+        # products of every (i, j) span, an n × n table per row (the zero-free formula divides by 0)
+        moved = x.movedim(d, -1) if x.dim() else x.reshape(1)
+        n = moved._shape[-1]
+        after = creation.ones((n, n), dtype=dt.bool, device=x.device).tril()  # k <= i: left out
+        spans = moved.unsqueeze(-2).expand(*moved._shape[:-1], n, n).masked_fill(after, 1).cumprod(-1)
+        before = moved.roll(1, -1).masked_fill(creation.arange(n, device=x.device) == 0, 1).cumprod(-1)
+        upper = creation.ones((n, n), dtype=dt.bool, device=x.device).triu()
+        gm = g.movedim(d, -1) if x.dim() else g.reshape(1)
+        total = (spans.masked_fill(upper.logical_not(), 0) * gm.unsqueeze(-2)).sum(-1) * before
+        return (total.movedim(-1, d) if x.dim() else total.reshape(()),)
+    return "CumprodBackward0", (x,), backward
+
+
 @rule("prod")
 def _prod(args, kwargs, out):
     x, dim, keepdim, dims = _reduction(args, kwargs)
@@ -636,7 +762,7 @@ def _prod(args, kwargs, out):
         # the product of the other elements, exact with zeros among them: exclusive
         # products from both sides along each reduced dimension (torch's prod_safe_zeros_backward)
         # (with recorded forms only, so that under create_graph the result stays connected to
-        # x: cumprod then raises, having no rule yet; ops.joining.cat would cut it off silently)
+        # x through cumprod's rule; ops.joining.cat would cut it off silently)
         flat = x.reshape(-1) if dim is None else x.movedim(dims[0], -1)
         first = creation.zeros(flat._shape, dtype=dt.bool, device=x.device)
         first[..., 0] = True
@@ -714,7 +840,7 @@ def _scatter_back(x, gathered):
 def _moving(node, names, forward, several=False):
     """Rules for ops that only move, select or repeat elements of their first argument: the
     backward adds each output gradient back where the element came from (found by running
-    the op, `forward`, on the elements' positions)."""
+    the op, `forward`, on the elements' positions); returns the rule."""
     def make(args, kwargs, out):
         x = args[0]
         pos = forward(_positions(x), *args[1:], **kwargs)
@@ -722,7 +848,7 @@ def _moving(node, names, forward, several=False):
             return node, (x,), _scatter_back(x, pos)
         backward = _scatter_back(x, (pos,))
         return node, (x,), lambda g: backward((g,))
-    rule(*names)(make)
+    return rule(*names)(make)
 
 
 _moving("IndexBackward0", ("__getitem__",), lambda p, *a, **k: p.__getitem__(*a, **k))

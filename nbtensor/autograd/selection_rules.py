@@ -1,0 +1,129 @@
+"""Derivative rules of the ops that select elements by index: the sorting family (sort,
+topk, kthvalue, median, cummax, ...), whose gradient goes back to the positions their
+indices name, and the scatter/index writers (scatter, scatter_add, index_add, index_copy,
+index_fill), whose gradients are gathers. Registered into `rules.RULES` on import.
+"""
+from nbtensor.autograd.rules import (_arg, _evenly_distributed, _is_tensor, _positions, _scatter_back, _wants,
+                                     like, rule)
+from nbtensor.dispatch.tensor import wrap_dim
+
+
+def _selected(node, dim_of, keepdim=True):
+    """A rule for an op returning ``(values, indices)`` with `indices` the positions along
+    dim ``dim_of(args, kwargs)`` that `values` were taken from (`keepdim`: the reduced dim
+    is kept; else False, or a function of (args, kwargs))."""
+    def make(args, kwargs, out):
+        x = args[0]
+        indices = out[1]
+        if not x.dim():
+            gathered = _positions(x)
+        else:
+            d = wrap_dim(dim_of(args, kwargs), x.dim())
+            kept = keepdim if isinstance(keepdim, bool) else keepdim(args, kwargs)
+            gathered = _positions(x).gather(d, indices if kept else indices.unsqueeze(d))
+        return node, (x,), _scatter_back(x, (gathered, None))
+    return make
+
+
+def _dim(position, default=-1):
+    return lambda args, kwargs: _arg(args, kwargs, position, "dim", default)
+
+
+def _keepdim(position):
+    return lambda args, kwargs: bool(_arg(args, kwargs, position, "keepdim", False))
+
+
+rule("sort")(_selected("SortBackward0", _dim(1)))
+rule("topk")(_selected("TopkBackward0", _dim(2)))
+rule("kthvalue")(_selected("KthvalueBackward0", _dim(2), _keepdim(3)))
+rule("cummax")(_selected("CummaxBackward0", _dim(1, None)))
+rule("cummin")(_selected("CumminBackward0", _dim(1, None)))
+
+
+@rule("msort")
+def _msort(args, kwargs, out):
+    x = args[0]
+    order = x.argsort(0) if x.dim() else None  # (msort returns no indices: sort's, found again)
+    gathered = _positions(x) if order is None else _positions(x).gather(0, order)
+    return "SortBackward0", (x,), lambda g: _scatter_back(x, (gathered,))((g,))
+
+
+def _median_rule(name):
+    by_dim = _selected(name + "1", _dim(1, None), _keepdim(2))
+
+    def make(args, kwargs, out):
+        x = args[0]
+        if _arg(args, kwargs, 1, "dim") is None:  # one value: shared by the elements equal to it
+            return name + "0", (x,), lambda g: (_evenly_distributed(g, x, out),)
+        return by_dim(args, kwargs, out)
+    return make
+
+
+rule("median")(_median_rule("MedianBackward"))
+rule("nanmedian")(_median_rule("NanmedianBackward"))
+
+
+# ---------------------------------------------------------------- scatter and index writers
+def _written(args, kwargs, source_name):
+    """(input, dim, index, source) of a scatter/index writer, as called."""
+    x = args[0]
+    d = wrap_dim(_arg(args, kwargs, 1, "dim"), max(x.dim(), 1))
+    return x, d, _arg(args, kwargs, 2, "index"), _arg(args, kwargs, 3, source_name)
+
+
+@rule("scatter")
+def _scatter(args, kwargs, out):
+    if kwargs.get("reduce") is not None:
+        return None  # (torch: no derivative with a reduce mode either)
+    x, d, index, src = _written(args, kwargs, "src")
+    if src is None:
+        src = kwargs.get("value")
+    # the source's gradient is what its elements became; x keeps its gradient where nothing
+    # was written over it
+    return ("ScatterBackward0" if _is_tensor(src) else "ScatterBackward1"), (x, src), lambda g: (
+        g.scatter(d, index, 0.0) if _wants(x) else None,
+        g.gather(d, index) if _wants(src) else None)
+
+
+@rule("scatter_add")
+def _scatter_add(args, kwargs, out):
+    x, d, index, src = _written(args, kwargs, "src")
+    return "ScatterAddBackward0", (x, src), lambda g: (g, g.gather(d, index) if _wants(src) else None)
+
+
+def _selected_source(g, d, index, source):
+    """`g` at the positions `index` along `d`, in the shape of `source` (0-d sources take
+    a 1-D index)."""
+    picked = g.index_select(d, index.reshape(-1))
+    return picked if picked._shape == source._shape else picked.reshape(source._shape)
+
+
+@rule("index_add")
+def _index_add(args, kwargs, out):
+    x, d, index, source = _written(args, kwargs, "source")
+    alpha = kwargs.get("alpha", 1)
+    meta = like(source)
+
+    def backward(g):
+        if not _wants(source):
+            return g, None
+        picked = _selected_source(g, d, index, meta)
+        return g, picked if alpha == 1 else picked * alpha
+    return "IndexAddBackward0", (x, source), backward
+
+
+@rule("index_copy")
+def _index_copy(args, kwargs, out):
+    x, d, index, source = _written(args, kwargs, "source")
+    meta = like(source)
+    return "IndexCopyBackward0", (x, source), lambda g: (
+        g.index_fill(d, index, 0.0) if _wants(x) else None,
+        _selected_source(g, d, index, meta) if _wants(source) else None)
+
+
+@rule("index_fill")
+def _index_fill(args, kwargs, out):
+    x, d, index, value = _written(args, kwargs, "value")
+    return ("IndexFillBackward1" if _is_tensor(value) else "IndexFillBackward0"), (x, value), lambda g: (
+        g.index_fill(d, index, 0.0) if _wants(x) else None,
+        g.index_select(d, index.reshape(-1)).sum() if _wants(value) else None)
