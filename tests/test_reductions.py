@@ -282,3 +282,25 @@ def test_memoised_sum_plans_never_let_a_bad_dim_through():
     for bad in (lambda: x.sum(1.0), lambda: x.mean(1.0), lambda: x.sum(True), lambda: x.sum([0, 1.0])):
         with pytest.raises(TypeError):
             bad()
+
+
+def test_variance_over_no_degrees_of_freedom_warns_as_torch():
+    import warnings
+    with pytest.warns(UserWarning, match=r"var\(\): degrees of freedom is <= 0"):
+        v = nb.ones(1).var()
+    assert np.isnan(v.item())  # (torch: nan for 0 / 0)
+    with pytest.warns(UserWarning, match=r"std\(\): degrees of freedom is <= 0"):
+        s = nb.arange(6.0).reshape(2, 3).std(0, correction=3)
+    np.testing.assert_array_equal(s.cpu().numpy(), [np.inf] * 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nb.ones(3).var()
+        nb.ones(1).var(unbiased=False)
+
+
+def test_amax_with_a_dim_that_is_not_ints_raises_torchs_type_error():
+    x = nb.arange(6.0).reshape(2, 3)
+    with pytest.raises(TypeError, match=r"amax\(\): argument 'dim' \(position 1\) must be tuple of ints, not float"):
+        x.amax(1.0)
+    with pytest.raises(TypeError, match="but found element of type float at pos 1"):
+        x.amin((0, 1.0))

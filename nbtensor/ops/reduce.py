@@ -14,6 +14,7 @@ input's device.
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -54,6 +55,12 @@ def reduction_dims(dim, ndim, name="reduction"):
     if isinstance(dim, numbers.Integral):
         d = wrap_dim(dim, ndim)
         return (d,) if ndim else ()  # a 0-d tensor accepts dim 0 / -1 and reduces nothing
+    if not isinstance(dim, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'dim' (position 1) must be tuple of ints, not {type(dim).__name__}")
+    for i, d in enumerate(dim):
+        if not isinstance(d, numbers.Integral):
+            raise TypeError(f"{name}(): argument 'dim' (position 1) must be tuple of ints, but found element "
+                            f"of type {type(d).__name__} at pos {i}")
     dims = [wrap_dim(d, ndim) for d in dim]
     if not ndim:
         return ()
@@ -419,7 +426,7 @@ def amax(input, dim=(), keepdim=False, *, out=None):
     _check_input(input, "amax")
     _check_out(out, "amax", input.dtype, "input")
     _check_empty_dims("amax", input, dim)
-    return _finish(_extreme("amax", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim, dim), out)
+    return _finish(_extreme("amax", input, reduction_dims(_all_if_empty(dim), input.dim(), "amax"), keepdim, dim), out)
 
 
 def amin(input, dim=(), keepdim=False, *, out=None):
@@ -431,7 +438,7 @@ def amin(input, dim=(), keepdim=False, *, out=None):
     _check_input(input, "amin")
     _check_out(out, "amin", input.dtype, "input")
     _check_empty_dims("amin", input, dim)
-    return _finish(_extreme("amin", input, reduction_dims(_all_if_empty(dim), input.dim()), keepdim, dim), out)
+    return _finish(_extreme("amin", input, reduction_dims(_all_if_empty(dim), input.dim(), "amin"), keepdim, dim), out)
 
 
 def _max_min(name, input, dim, keepdim, out, other):
@@ -555,8 +562,12 @@ def _var64(input, dim, unbiased, keepdim, correction, out, name):
         mu = apply(OPS_BY_NAME["add"], (mu, mean(apply(OPS_BY_NAME["sub"], (x64, mu)), dims, keepdim=True)))
         ss = _sum_of_squares(x64, mu, dims, keepdim, fused)
     # torch divides by max(0, n - correction): a sum of squares over no degrees of freedom is
-    # inf (nan when it is 0, as for an empty input), never negative.
-    return apply(OPS_BY_NAME["div"], (ss, float(_builtin_max(0, n - _correction(unbiased, correction)))))
+    # inf (nan when it is 0, as for an empty input), never negative; and it warns.
+    dof = n - _correction(unbiased, correction)
+    if dof <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                      "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+    return apply(OPS_BY_NAME["div"], (ss, float(_builtin_max(0, dof))))
 
 
 def _sum_of_squares(x, mu, dims, keepdim, fused):
