@@ -13,51 +13,29 @@ def _scaled(g, factor):
     return g if factor == 1 else g * factor
 
 
-def _beta_alpha(kwargs):
-    return kwargs.get("beta", 1), kwargs.get("alpha", 1)
+def _add_product(name, node, first, second, first_grad, second_grad, summed_batches=False):
+    """The rule of ``beta * input + alpha * product(first, second)``: `first_grad(g, second)`
+    and `second_grad(g, first)` are the product's gradients (`summed_batches`: addbmm, whose
+    batches of products were added, so each received all of g)."""
+    def make(args, kwargs, out):
+        c, p, q = args[0], _arg(args, kwargs, 1, first), _arg(args, kwargs, 2, second)
+        beta, alpha = kwargs.get("beta", 1), kwargs.get("alpha", 1)
+
+        def backward(g):
+            gp = g.expand(p._shape[0], *g._shape) if summed_batches else g
+            return (_for(_scaled(g, beta), c) if _wants(c) else None,
+                    _scaled(first_grad(gp, q), alpha) if _wants(p) else None,
+                    _scaled(second_grad(gp, p), alpha) if _wants(q) else None)
+        return node, (c, p, q), backward
+    rule(name)(make)
 
 
-@rule("addmv")
-def _addmv(args, kwargs, out):
-    c, m, v = args[0], _arg(args, kwargs, 1, "mat"), _arg(args, kwargs, 2, "vec")
-    beta, alpha = _beta_alpha(kwargs)
-    return "AddmvBackward0", (c, m, v), lambda g: (
-        _for(_scaled(g, beta), c) if _wants(c) else None,
-        _scaled(g.outer(v), alpha) if _wants(m) else None,
-        _scaled(m.t() @ g, alpha) if _wants(v) else None)
-
-
-@rule("addr")
-def _addr(args, kwargs, out):
-    c, v1, v2 = args[0], _arg(args, kwargs, 1, "vec1"), _arg(args, kwargs, 2, "vec2")
-    beta, alpha = _beta_alpha(kwargs)
-    return "AddrBackward0", (c, v1, v2), lambda g: (
-        _for(_scaled(g, beta), c) if _wants(c) else None,
-        _scaled(g @ v2, alpha) if _wants(v1) else None,
-        _scaled(g.t() @ v1, alpha) if _wants(v2) else None)
-
-
-@rule("baddbmm")
-def _baddbmm(args, kwargs, out):
-    c, b1, b2 = args[0], _arg(args, kwargs, 1, "batch1"), _arg(args, kwargs, 2, "batch2")
-    beta, alpha = _beta_alpha(kwargs)
-    return "BaddbmmBackward0", (c, b1, b2), lambda g: (
-        _for(_scaled(g, beta), c) if _wants(c) else None,
-        _scaled(g.bmm(b2.mT), alpha) if _wants(b1) else None,
-        _scaled(b1.mT.bmm(g), alpha) if _wants(b2) else None)
-
-
-@rule("addbmm")
-def _addbmm(args, kwargs, out):
-    c, b1, b2 = args[0], _arg(args, kwargs, 1, "batch1"), _arg(args, kwargs, 2, "batch2")
-    beta, alpha = _beta_alpha(kwargs)
-
-    def backward(g):  # every batch's product received all of g
-        batched = g.expand(b1._shape[0], *g._shape)
-        return (_for(_scaled(g, beta), c) if _wants(c) else None,
-                _scaled(batched.bmm(b2.mT), alpha) if _wants(b1) else None,
-                _scaled(b1.mT.bmm(batched), alpha) if _wants(b2) else None)
-    return "AddbmmBackward0", (c, b1, b2), backward
+_add_product("addmv", "AddmvBackward0", "mat", "vec", lambda g, v: g.outer(v), lambda g, m: m.t() @ g)
+_add_product("addr", "AddrBackward0", "vec1", "vec2", lambda g, v2: g @ v2, lambda g, v1: g.t() @ v1)
+_add_product("baddbmm", "BaddbmmBackward0", "batch1", "batch2", lambda g, b2: g.bmm(b2.mT),
+             lambda g, b1: b1.mT.bmm(g))
+_add_product("addbmm", "AddbmmBackward0", "batch1", "batch2", lambda g, b2: g.bmm(b2.mT),
+             lambda g, b1: b1.mT.bmm(g), summed_batches=True)
 
 
 # ---------------------------------------------------------------- contractions
