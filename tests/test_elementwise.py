@@ -567,3 +567,26 @@ def test_where_with_a_mask_a_tensor_and_a_number_or_tensor_matches_numpy(dtype, 
         expected = np.where(mask, x, y).astype(expected_dtype.np)
     check(nb.where(tmask, tx, ty), expected, expected_dtype)
     check(tx.where(tmask, ty), expected, expected_dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "int16", "uint8"])
+def test_square_by_pow_two_matches_numpy_in_every_layout(dtype):
+    # x ** 2 runs the square kernel (x * x, as torch's pow special-cases 2); values as NumPy's
+    a = (np.random.default_rng(3).standard_normal((5, 6)) * 7).astype(dtype)
+    x = nb.tensor(a)
+    for got, expected in ((x ** 2, a ** 2), (x.t() ** 2, a.T ** 2), (x[:, 1] ** 2, a[:, 1] ** 2),
+                          (nb.pow(x, 2), a ** 2), (x.pow(2.0), a ** 2.0)):
+        np.testing.assert_array_equal(got.cpu().numpy(), expected)
+    assert (x ** 2).dtype == x.dtype
+
+
+def test_writing_a_number_into_a_strided_column_writes_only_that_column():
+    a = np.arange(40.0, dtype=np.float32).reshape(8, 5)
+    x = nb.tensor(a)
+    x[:, 2] = 1.5
+    x[1::3, 4] = -0.0
+    a[:, 2] = 1.5
+    a[1::3, 4] = -0.0
+    got = x.cpu().numpy()
+    np.testing.assert_array_equal(got, a)
+    assert np.array_equal(np.signbit(got), np.signbit(a))

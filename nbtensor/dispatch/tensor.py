@@ -210,13 +210,28 @@ def checked_scalar(value, dtype, strict_half=False):
 
 def scalar_storage(value, dtype, device=CPU):
     """A one-element storage on `device` holding `value` converted to `dtype` (a stride-0
-    operand)."""
+    operand, never written: the CPU's are shared between calls with the same number)."""
+    key = (type(value), value, dtype)
+    if device is CPU:
+        found = _SCALARS.get(key)
+        if found is not None:
+            return found
     value = checked_scalar(value, dtype)
     if dtype is dt.float16:
         array = dt.as_half((value,))
     else:
         array = np.array((value,), dtype=dtype.np)
-    return array if device is CPU else backend_for(device).constant(array)
+    if device is not CPU:
+        return backend_for(device).constant(array)
+    if key[1] and (key[0] is float or key[0] is int):  # (0.0 == -0.0 as keys: zeros are made each time)
+        if len(_SCALARS) >= 1024:
+            _SCALARS.clear()
+        array.flags.writeable = False
+        _SCALARS[key] = array
+    return array
+
+
+_SCALARS = {}  # (type, number, dtype) -> its one-element CPU storage (see scalar_storage)
 
 
 def common_device(operands, cpu_scalars=True):

@@ -302,7 +302,7 @@ OPS = [
     # bool ** Python bool is x >= e (x ** True is x, x ** False is True), as torch's shortcuts
     Op("pow", 2, kernel={"bool": "ge", "int": "pow_int", "float": "pow"}, check=_integer_power,
        late_check=_pow_late, dunders=("__pow__", "__rpow__", "__ipow__"),
-       scalar_kernels={0.5: "sqrt", -0.5: "rsqrt"}, names=("input", "exponent"), number_first_row_major=True),
+       scalar_kernels={0.5: "sqrt", -0.5: "rsqrt", 2: "square"}, names=("input", "exponent"), number_first_row_major=True),
     Op("atan2", 2, FLOAT, methods=("atan2", "arctan2"), scalars="none"),
     Op("copysign", 2, FLOAT, scalars="other"),
     Op("logaddexp", 2, inplace=False, categories=("float",), scalars="none"),

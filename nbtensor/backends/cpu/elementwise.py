@@ -95,8 +95,8 @@ _LAYOUTS = {}
 def _layout(shape, strides):
     """Plan `shape` over operands with `strides` (output first): (None, input strides) for
     one flat loop, else the arguments of the N-d kernel (shape, strides, row and column
-    block) and, for two dimensions, the 2-D kernel's (rows, columns, each operand's strides;
-    else None). Remembered in _LAYOUTS."""
+    block) and, for one or two dimensions, the 2-D kernel's (rows, columns, each operand's
+    strides; else None). Remembered in _LAYOUTS."""
     new_shape, new_strides = elementwise_layout(shape, strides)
     if new_shape is None:
         layout = (None, new_strides)
@@ -112,6 +112,8 @@ def _layout(shape, strides):
         grid = None
         if nd == 2 and (not tiled or new_shape[0] * inner <= GRID_TILED):
             grid = (new_shape[0], inner) + tuple(tuple(s) for s in new_strides)
+        elif nd == 1:  # one strided run (a column x[:, j]): the 2-D kernel with one row
+            grid = (1, inner) + tuple((0, s[0]) for s in new_strides)
         layout = (shape_arr, st_arr) + blocks + (grid,)
     return remember(_LAYOUTS, (shape, strides), layout)
 
