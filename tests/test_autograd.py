@@ -791,3 +791,29 @@ def test_tile_method_takes_sizes_as_torch():
         np.testing.assert_array_equal(_np(tiled), expected)
     with pytest.raises(TypeError, match="dims"):
         x.tile()
+
+
+def test_T_of_more_than_two_dims_reverses_the_gradient_too():
+    # x.T reverses every dimension; its gradient was swapped in the last two only (silently
+    # wrong values in x.grad)
+    values = np.arange(24.0).reshape(2, 3, 4)
+    weights = np.arange(24.0).reshape(4, 3, 2) - 7
+    x = nb.tensor(values, requires_grad=True)
+    with pytest.warns(UserWarning, match="dimension other than 2"):
+        flipped = x.T
+    assert flipped.shape == (4, 3, 2) and flipped.stride() == (1, 4, 12)
+    (flipped * nb.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), weights.transpose(2, 1, 0))
+
+
+def test_a_leaf_gradient_of_another_shape_is_summed_or_refused_as_torch(monkeypatch):
+    from nbtensor.autograd import rules
+    x = nb.ones(2, 3, requires_grad=True)
+    monkeypatch.setitem(rules.RULES, "exp", lambda args, kwargs, out: ("ExpBackward0", (args[0],), lambda g: (g.t(),)))
+    with pytest.raises(RuntimeError, match=r"Function ExpBackward0 returned an invalid gradient at index 0 - "
+                                           r"got \[3, 2\] but expected shape compatible with \[2, 3\]"):
+        x.exp().sum().backward()
+    monkeypatch.setitem(rules.RULES, "exp", lambda args, kwargs, out: ("ExpBackward0", (args[0],),
+                                                                       lambda g: (g.expand(4, 2, 3),)))
+    x.exp().sum().backward()  # a broadcast gradient is summed to the leaf's shape (torch's engine)
+    np.testing.assert_array_equal(_np(x.grad), np.full((2, 3), 4.0))

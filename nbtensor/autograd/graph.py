@@ -7,6 +7,7 @@ nbtensor ops (so it runs on every device, and is itself recorded under ``create_
 import collections
 
 from nbtensor.autograd import grad_mode
+from nbtensor.core.plan import broadcasts_to
 from nbtensor.dispatch import tensor as _tensor
 from nbtensor.dispatch.tensor import _LEGACY_NAMES, _VERSIONS, AutogradMeta, Tensor, version_of
 
@@ -223,6 +224,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                 if nxt is None:
                     continue
                 if g is not None:  # (_accumulate, inlined)
+                    if type(nxt) is AccumulateGrad and g._shape != nxt.variable._shape:
+                        g = _leaf_shaped(node, (nxt, nr), g, nxt.variable)
                     slot = buffers.get(nxt)
                     if slot is None:
                         slot = buffers[nxt] = [None] * nxt._n_outputs
@@ -240,6 +243,18 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                                    "Set allow_unused=True if this is the desired behavior.")
         return tuple(results)
     return None
+
+
+def _leaf_shaped(node, edge, g, leaf):
+    """`g`, which `node` passes to `leaf` along `edge`, in the leaf's shape: summed over the
+    dimensions it was broadcast along, as torch's engine does; torch's error when the shapes
+    are not compatible (a rule's bug must not land in ``.grad`` as a tensor of another shape)."""
+    if broadcasts_to(leaf._shape, g._shape):
+        from nbtensor.autograd.rules import sum_to  # (the rules import the ops; the graph does not need them otherwise)
+        return sum_to(g, leaf._shape)
+    raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index "
+                       f"{node.next_functions.index(edge)} - got {list(g._shape)} but expected shape compatible "
+                       f"with {list(leaf._shape)}")
 
 
 def _link_output(node):

@@ -784,7 +784,13 @@ def _reshape(args, kwargs, out):
     return "ViewBackward0", (x,), lambda g: (g.reshape(x._shape),)
 
 
-@rule("t", "T", "mT", "adjoint", "H", "mH", saves=False)
+@rule("T", saves=False)
+def _reversed_dims(args, kwargs, out):
+    x = args[0]  # x.T reverses every dimension (a deprecated use beyond 2-D): so does its gradient
+    return "PermuteBackward0", (x,), lambda g: (g.permute(*range(g.dim() - 1, -1, -1)),)
+
+
+@rule("t", "mT", "adjoint", "H", "mH", saves=False)
 def _t(args, kwargs, out):
     x = args[0]
     if x.dim() < 2:

@@ -549,7 +549,19 @@ def _t_check(self):
 
 
 def _T(self):
-    return permute(self, list(range(self.dim() - 1, -1, -1)))
+    """tensor.T: every dimension reversed (a view); beyond matrices, with torch's deprecation
+    warning (0-d: the identity)."""
+    shape = self._shape
+    if len(shape) != 2:
+        if not shape:
+            warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",
+                          UserWarning, stacklevel=2)
+        else:
+            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+                          "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+                          "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
+                          "reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
+    return make(self._storage, self._offset, shape[::-1], self._strides[::-1], self.dtype)
 
 
 def _matrix_view(name, conj_hint):
