@@ -87,18 +87,20 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise RuntimeError(f"expected scalar type Long but found {target.dtype}")
     if input.dim() == 1:
         input, target = input.unsqueeze(0), target.reshape(1)
-    n, classes = input.shape[0], input.shape[1]
-    if target.shape[0] != n:
-        raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({target.shape[0]}).")
+    n, classes = input._shape[0], input._shape[1]
+    if target._shape[0] != n:
+        raise ValueError(f"Expected input batch_size ({n}) to match target batch_size ({target._shape[0]}).")
     if weight is None and n and not 0 <= ignore_index < classes:
         # the common case: no target can be ignored, so when each is a class (gather checks
         # that, and raises otherwise: the path below then names the bad target) each weighs 1
         try:
-            picked = -input.gather(1, target.unsqueeze(1)).squeeze(1)
+            picked = input.gather(1, target.unsqueeze(1))
         except (IndexError, RuntimeError):
             picked = None
-        if picked is not None:
-            return picked.sum() / n if reduction == "mean" else _reduce(picked, reduction)
+        if picked is not None:  # (negated after the sum: one element, not n; the same value)
+            if reduction == "mean":
+                return -(picked.sum() / n)
+            return -picked.sum() if reduction == "sum" else _reduce(-picked.squeeze(1), reduction)
     valid = target != ignore_index
     safe = torch.where(valid, target, torch.zeros_like(target))
     if bool((safe < 0).any()) or bool((safe >= classes).any()):
