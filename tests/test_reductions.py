@@ -304,3 +304,28 @@ def test_amax_with_a_dim_that_is_not_ints_raises_torchs_type_error():
         x.amax(1.0)
     with pytest.raises(TypeError, match="but found element of type float at pos 1"):
         x.amin((0, 1.0))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int16", "uint8"])
+def test_max_and_min_of_long_runs_match_numpy(dtype):
+    # runs of 64 or more elements reduce in lanes, then in order where the lanes could differ
+    rng = np.random.default_rng(5)
+    for n in (64, 65, 71, 128, 257, 1000):
+        a = (rng.standard_normal((3, n)) * 50).astype(dtype)
+        x = nb.tensor(a)
+        np.testing.assert_array_equal(x.amax(1).cpu().numpy(), a.max(1))
+        np.testing.assert_array_equal(x.amin(1).cpu().numpy(), a.min(1))
+        assert x[1].max().item() == a[1].max() and x[2].min().item() == a[2].min()
+
+
+def test_max_of_a_long_run_keeps_the_first_zero_and_propagates_nan():
+    a = -np.arange(1.0, 101.0)
+    a[3], a[40] = -0.0, 0.0  # a tie of -0. and 0.: the first is kept
+    assert np.signbit(nb.tensor(a).max().item())
+    a[3], a[40] = 0.0, -0.0
+    assert not np.signbit(nb.tensor(a).max().item())
+    b = -a
+    b[3], b[40] = -0.0, 0.0
+    assert np.signbit(nb.tensor(b).min().item())
+    a[90] = np.nan
+    assert np.isnan(nb.tensor(a).max().item()) and np.isnan(nb.tensor(-a).min().item())

@@ -207,11 +207,43 @@ def _contiguous_run(name, update):
     helper = ops.RUN_HELPERS.get(name)
     if helper:
         return f"acc = {helper}(x[base + 1:base + n], {_first(name, 'x[base]')})"
+    in_order = f"""acc = {_first(name, 'row[0]')}
+                    for i in range(1, n):
+                        v = cast(row[i])
+                        acc = {update}"""
+    if name in ops.LANE_COMPARISONS:
+        return _lanes_run(ops.LANE_COMPARISONS[name], in_order)
     return f"""row = x[base:base + n]
-                acc = {_first(name, 'row[0]')}
-                for i in range(1, n):
-                    v = cast(row[i])
-                    acc = {update}"""
+                {in_order.replace(chr(10) + '    ', chr(10))}"""
+
+
+def _lanes_run(cmp, in_order):
+    """A contiguous run of a comparison reduction (ops.LANE_COMPARISONS) in lanes: `in_order`
+    (the plain loop) decides short runs and the runs whose lanes saw a NaN or ended at 0."""
+    lanes = range(ops.LANES)
+    start = "\n".join(f"                    a{j} = cast(row[{j}])" for j in lanes)
+    body = "\n".join(f"                        v = cast(row[i + {j}])\n"
+                      f"                        odd |= v != v\n"
+                      f"                        a{j} = v if v {cmp} a{j} else a{j}" for j in lanes)
+    combine = "\n".join(f"                    acc = a{j} if a{j} {cmp} acc else acc" for j in lanes[1:])
+    return f"""row = x[base:base + n]
+                odd = n < {8 * ops.LANES}
+                if not odd:
+{start}
+                    i = 0
+                    while i + {ops.LANES} <= n:
+{body}
+                        i += {ops.LANES}
+                    acc = a0
+{combine}
+                    while i < n:
+                        v = cast(row[i])
+                        odd |= v != v
+                        acc = v if v {cmp} acc else acc
+                        i += 1
+                    odd |= acc == 0
+                if odd:
+                    {in_order}"""
 
 
 def _ordered_kernel(name):

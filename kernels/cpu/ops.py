@@ -112,6 +112,12 @@ REDUCTION_FIRST = {"sum": "{0} + cast(0)"}
 # Reductions whose contiguous runs are reduced by a helper from blocked.py,
 # called as helper(run, acc) -> acc.
 RUN_HELPERS = {"sum": "blocked_sum"}
+# Reductions whose long contiguous runs are reduced in LANES independent lanes (the
+# comparison that takes the next element, strict: a tie keeps what was there), then again
+# in order by the plain update when the lanes' answer could depend on the order: a NaN
+# seen, or an extreme of 0 (0. and -0. tie; torch keeps the first).
+LANE_COMPARISONS = {"max": ">", "min": "<"}
+LANES = 8
 # Reductions that also get a `<name>_reduce_ordered` kernel: no reassociation, so each
 # output multiplies its elements first to last. torch's CPU loop does that for short runs
 # (fewer than 4 vectors), and where a float product overflows and meets a zero the order
