@@ -523,7 +523,57 @@ def _correction(unbiased, correction):
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Variance over `dim`, with Bessel's correction by default (`correction=` as torch)."""
+    if dim is None and out is None and not keepdim:
+        v = _variance_of_every_element(input, unbiased, correction, "var")
+        if v is not None:
+            return _scalar_result(v, input.dtype)
     return _finish(_from_float64(_var64(input, dim, unbiased, keepdim, correction, out, "var"), input.dtype), out)
+
+
+def _variance_of_every_element(input, unbiased, correction, name):
+    """The variance (a float) of every element of a row-major float32/float64 CPU tensor
+    small enough for one thread — ``x.var()``, ``x.std()`` in a loop — by the moments kernels
+    called directly, with `_var64`'s arithmetic (float32: the mean rounded to float32 from a
+    float64 sum, as torch); None for anything else, and for a sum of squares past float64's
+    range (`_var64` corrects the mean there)."""
+    if type(input) is not Tensor or not (input.dtype is dt.float32 or input.dtype is dt.float64):
+        return None
+    if not (input._contig or input._contig is None and input.is_contiguous()) or not _one_cpu_thread(input):
+        return None
+    global _ROW_SUMS, _SUM_SQ_DEV
+    if _ROW_SUMS is None:
+        _ROW_SUMS, _SUM_SQ_DEV = _CPU.kernel("moments", "row_sums"), _CPU.kernel("moments", "sum_sq_dev")
+    n = _numel(input._shape)
+    store, offset = input._storage, input._offset
+    moments = np.empty(2, np.float64)
+    _ROW_SUMS(store, offset, 1, n, n, 1, moments)
+    total = moments[0]
+    if input.dtype is dt.float64:
+        m = total / n
+    elif -_FLT_MAX <= total <= _FLT_MAX:
+        m = np.float64(np.float32(total) / np.float32(n))
+    else:
+        m = math.inf if total > 0 else -math.inf if total < 0 else math.nan  # float32's sum overflowed
+    moments[0] = m
+    _SUM_SQ_DEV(store, offset, 1, n, n, 1, moments, 0, moments[1:])
+    squares = float(moments[1])
+    if not math.isfinite(squares) and math.isfinite(m):
+        return None
+    dof = n - _correction(unbiased, correction)
+    if dof <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                      "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.float64(squares) / 0.0)  # (as `_var64`'s division: inf, or the machine's nan)
+    return squares / dof
+
+
+_ROW_SUMS = _SUM_SQ_DEV = None  # the moments kernels, bound on first use
+
+
+def _scalar_result(value, dtype):
+    """A 0-d tensor of `dtype` holding the float64 `value` (narrowed as `_from_float64`)."""
+    return _from_float64(make(np.array((value,)), 0, (), (), dt.float64), dtype)
 
 
 def _var64(input, dim, unbiased, keepdim, correction, out, name):
@@ -615,6 +665,10 @@ def _from_float64(t, dtype):
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Standard deviation over `dim` (square root of `var`, taken in float64 before the cast)."""
+    if dim is None and out is None and not keepdim:
+        v = _variance_of_every_element(input, unbiased, correction, "std")
+        if v is not None:
+            return _scalar_result(math.sqrt(v) if v >= 0 else v, input.dtype)  # (nan stays nan)
     v = _var64(input, dim, unbiased, keepdim, correction, out, "std")
     return _finish(_from_float64(apply(OPS_BY_NAME["sqrt"], (v,), inplace=True), input.dtype), out)
 
