@@ -9,7 +9,7 @@ makes the node the derivative rule of the form describes.
 from nbtensor.autograd import grad_mode
 from nbtensor.autograd.graph import Node, attach
 from nbtensor.autograd import linalg_rules, selection_rules, shape_rules  # noqa: F401  (register their rules)
-from nbtensor.autograd.rules import NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
+from nbtensor.autograd.rules import KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
 from nbtensor.autograd.views import is_view_of_leaf, note_view, record_on_view
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
@@ -156,7 +156,9 @@ def record(plan, args, kwargs):
     elif not _floating(result):
         return result
     make_rule = RULES.get(name)  # (looked up per call: a rule may be replaced)
-    out = _outside_graph(result) if type(result) is Tensor and keeps_result(name, args, kwargs) else result
+    keeps = KEEPS_OUT.get(name)  # (rules.keeps_result, inlined: every recorded op asks)
+    out = result if keeps is None or type(result) is not Tensor or keeps is not True and not keeps(args, kwargs) \
+        else _outside_graph(result)
     made = None if make_rule is None else make_rule(args, kwargs, out)
     if made is None:  # a new floating result no rule covers: never drop its gradient silently
         raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "

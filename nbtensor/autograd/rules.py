@@ -274,7 +274,7 @@ def _binary(node, dx, dy, names, saves=True, reflected=False, number_node=None):
 
 def _alpha_rule(sign):
     def make(args, kwargs, out):
-        x, y = args[0], _arg(args, kwargs, 1, "other")
+        x, y = args[0], args[1] if len(args) > 1 else kwargs.get("other")
         scale = sign * kwargs["alpha"] if kwargs and "alpha" in kwargs else sign
         mx, my = _target(x, out), _target(y, out)
         return node, (x, y), lambda g: (
