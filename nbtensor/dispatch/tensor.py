@@ -210,7 +210,9 @@ def checked_scalar(value, dtype, strict_half=False):
 
 def scalar_storage(value, dtype, device=CPU):
     """A one-element storage on `device` holding `value` converted to `dtype` (a stride-0
-    operand, never written: the CPU's are shared between calls with the same number)."""
+    source operand, never written: the CPU's are shared between calls with the same number;
+    not marked read-only, which would give kernels that also write their other operands a
+    signature they cannot compile)."""
     key = (type(value), value, dtype)
     if device is CPU:
         found = _SCALARS.get(key)
@@ -226,7 +228,6 @@ def scalar_storage(value, dtype, device=CPU):
     if key[1] and (key[0] is float or key[0] is int):  # (0.0 == -0.0 as keys: zeros are made each time)
         if len(_SCALARS) >= 1024:
             _SCALARS.clear()
-        array.flags.writeable = False
         _SCALARS[key] = array
     return array
 
