@@ -308,21 +308,36 @@ def masked_fill(dst, mask, value, shape, st, base, e0, e1):
 
 # --------------------------------------------------------------------------- row-major fast paths
 # A row-major tensor seen as (pre, size, post) around the indexed dimension; the facade's fast
-# paths check the index values with `index_bounds` first, then copy with one of these.
+# paths call the `_checked` kernels, which check the index values before they copy.
+
+
+@helper
+def _all_in(idx, ioff, n, size):
+    """True when every value of idx[ioff:ioff + n] lies in [0, size)."""
+    for i in range(ioff, ioff + n):
+        v = idx[i]
+        if v < 0 or v >= size:
+            return False
+    return True
 
 
 @kernel()
-def index_bounds(table, off, n):
-    """(smallest, largest) of table[off:off + n] (n >= 1): the facade's range check."""
-    lo = table[off]
-    hi = lo
-    for i in range(off + 1, off + n):
-        v = table[i]
-        if v < lo:
-            lo = v
-        elif v > hi:
-            hi = v
-    return lo, hi
+def select_rows_checked(out, src, soff, idx, ioff, n, pre, size, k, post):
+    """`select_rows` after checking its `n` index values: False, writing nothing, when one is
+    out of [0, size) (one call for the facade's check and the copy)."""
+    if not _all_in(idx, ioff, n, size):
+        return False
+    select_rows(out, src, soff, idx, ioff, pre, size, k, post)
+    return True
+
+
+@kernel()
+def gather_rows_checked(out, src, soff, idx, ioff, n, pre, size, k, post):
+    """`gather_rows` after checking its `n` index values, as `select_rows_checked`."""
+    if not _all_in(idx, ioff, n, size):
+        return False
+    gather_rows(out, src, soff, idx, ioff, pre, size, k, post)
+    return True
 
 
 @kernel()

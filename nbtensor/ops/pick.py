@@ -1,6 +1,6 @@
 """Picking slices or elements of a row-major CPU tensor along one dimension by int64 index
-values (index_select, gather, and the ``x[index]`` forms that are one of them) with two
-kernels: one range check of the values, one copy. Planned once per shapes; anything else
+values (index_select, gather, and the ``x[index]`` forms that are one of them) with one
+kernel that checks the values are in range, then copies. Planned once per shapes; anything else
 (another layout, device or dtype of index, a value out of range) is left to the general
 paths, which check, wrap negative values and raise torch's errors.
 """
@@ -27,8 +27,8 @@ def row_major_cpu(t):
 def fast_pick(kernel, input, dim, table, offset, index_shape, out_shape):
     """index_select (`kernel` "select_rows") or gather ("gather_rows") of a row-major CPU
     `input` along `dim` (in range) by the int64 values ``table[offset:]`` laid out row-major
-    as `index_shape`, all in [0, size): the result, of shape `out_shape`, by one kernel; None
-    for anything else, or for any value out of range (the general path decides)."""
+    as `index_shape`: the result, of shape `out_shape`, by one kernel when they all lie in
+    [0, size); None for anything else, or for any value out of range (the general path decides)."""
     if not row_major_cpu(input):
         return None
     key = (kernel, input._shape, index_shape, dim, out_shape)
@@ -38,16 +38,13 @@ def fast_pick(kernel, input, dim, table, offset, index_shape, out_shape):
     if plan is None:
         return None
     copy, n, pre, size, k, post, numel, out_shape, out_strides = plan
-    lo, hi = _CPU.launch("gather", "index_bounds", table, offset, n)
-    if lo < 0 or hi >= size:
-        return None
     d = input.dtype
     out = _CPU.allocate(numel, d.np)
     if d is dt.float16:  # (numba has no float16: the copy moves its bits)
-        copy(bits(out), bits(input._storage), input._offset, table, offset, pre, size, k, post)
+        copied = copy(bits(out), bits(input._storage), input._offset, table, offset, n, pre, size, k, post)
     else:
-        copy(out, input._storage, input._offset, table, offset, pre, size, k, post)
-    return make(out, 0, out_shape, out_strides, d)
+        copied = copy(out, input._storage, input._offset, table, offset, n, pre, size, k, post)
+    return make(out, 0, out_shape, out_strides, d) if copied else None  # (not copied: a value out of range)
 
 
 # (kernel, input shape, index shape, dim, result shape) -> what `fast_pick` needs, or None
@@ -64,5 +61,5 @@ def _pick_plan(kernel, shape, index_shape, dim, out_shape):
     if n == 0 or pre * post == 0 or _CPU.parallel(_numel(out_shape)):
         return None
     k = index_shape[d] if kernel == "gather_rows" else n
-    return (_CPU.kernel("gather", kernel), n, pre, shape[d], k, post, _numel(out_shape), out_shape,
+    return (_CPU.kernel("gather", kernel + "_checked"), n, pre, shape[d], k, post, _numel(out_shape), out_shape,
             contiguous_strides(out_shape))
