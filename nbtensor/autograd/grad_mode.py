@@ -6,12 +6,20 @@ import threading
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
            "is_inference_mode_enabled"]
 
-_state = threading.local()
+class _ThreadState(threading.local):
+    """Per-thread grad mode. The class attributes are every thread's defaults, so reading
+    them never raises (an AttributeError caught per op cost more than the op's own checks)."""
+
+    enabled = True
+    inference = False
+
+
+_state = _ThreadState()
 
 
 def is_grad_enabled():
     """True when ops run now are recorded for ``backward()`` (the default, per thread)."""
-    return getattr(_state, "enabled", True)  # (a thread that never set it: on)
+    return _state.enabled
 
 
 def _set(enabled):
@@ -95,7 +103,7 @@ class inference_mode(_Mode):
         self.enabled = mode
 
     def __enter__(self):
-        self._previous_inference = getattr(_state, "inference", False)
+        self._previous_inference = _state.inference
         _state.inference = self.enabled
         return super().__enter__()
 
@@ -109,4 +117,4 @@ class inference_mode(_Mode):
 
 def is_inference_mode_enabled():
     """True inside ``inference_mode()``."""
-    return getattr(_state, "inference", False)
+    return _state.inference

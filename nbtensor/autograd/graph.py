@@ -190,7 +190,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
     ready = collections.deque([node for node in starts if node not in deps])
     results = [None] * len(inputs) if inputs is not None else None
     state = grad_mode._state
-    previous = getattr(state, "enabled", True)
+    previous = state.enabled
     state.enabled = create_graph
     try:
         while ready:
@@ -338,7 +338,7 @@ def store_grad(t, grad, create_graph):
         ag.grad = ag.grad + grad
     else:
         state = grad_mode._state
-        previous = getattr(state, "enabled", True)
+        previous = state.enabled
         if not previous:  # (the engine runs with grad mode off unless create_graph)
             ag.grad.add_(grad)
             return

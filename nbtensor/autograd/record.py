@@ -67,11 +67,8 @@ def wrap(name, fn):
             out = kwargs.get("out")
             if type(out) is Tensor:
                 bump_version(out)
-        try:
-            if not state.enabled:
-                return fn(*args, **kwargs)
-        except AttributeError:
-            pass  # this thread never changed grad mode: it is on
+        if not state.enabled:
+            return fn(*args, **kwargs)
         for a in args:
             t = type(a)
             if t is Tensor:
@@ -111,7 +108,7 @@ _OWN_RULE_INPLACE = {"zero_", "fill_", "copy_", "__setitem__"}
 def _untracked(fn, args, kwargs):
     """``fn(*args, **kwargs)`` with grad mode off (the op's insides are not recorded)."""
     state = grad_mode._state
-    previous = getattr(state, "enabled", True)
+    previous = state.enabled
     state.enabled = False
     try:
         return fn(*args, **kwargs)
@@ -139,7 +136,7 @@ def record(plan, args, kwargs):
     if writes:
         return _record_inplace(name, base, fn, args, kwargs)
     state = grad_mode._state  # (_untracked, inlined: this is every recorded op's path)
-    previous = getattr(state, "enabled", True)
+    previous = state.enabled
     state.enabled = False
     try:
         result = fn(*args, **kwargs)
