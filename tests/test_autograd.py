@@ -743,6 +743,30 @@ def test_second_derivative_of_prod_with_a_zero_stays_connected_to_x():
     np.testing.assert_allclose(_np(second), [6.0, 13.5, 3.0, 4.5], rtol=1e-12)
 
 
+def test_cumprod_gradient_with_zeros_first_and_second_order():
+    # hand-computed from grad_i = sum over j >= i of prod(x_k, k <= j, k != i): the first
+    # order takes the O(n) first-zero path, the second (create_graph) the span table, which
+    # must also differentiate the zeros after the first zero
+    x = nb.tensor([2.0, 0.0, 3.0, 0.0, 5.0], dtype=nb.float64, requires_grad=True)
+    x.cumprod(0).backward(nb.ones(5, dtype=nb.float64))
+    np.testing.assert_array_equal(_np(x.grad), [1.0, 8.0, 0.0, 0.0, 0.0])
+    g, = nb.autograd.grad(x.cumprod(0), x, nb.ones(5, dtype=nb.float64), create_graph=True)
+    np.testing.assert_array_equal(_np(g), [1.0, 8.0, 0.0, 0.0, 0.0])
+    second, = nb.autograd.grad(g.sum(), x)
+    np.testing.assert_array_equal(_np(second), [4.0, 42.0, 2.0, 36.0, 0.0])
+
+
+def test_cumprod_gradient_of_a_long_run_with_zeros_is_linear_in_memory():
+    # (the span table would need n * n = 10^10 elements here)
+    x = nb.zeros(100_000, dtype=nb.float64, requires_grad=True)
+    with nb.no_grad():
+        x[:3] = nb.tensor([2.0, 3.0, 4.0], dtype=nb.float64)
+    x.cumprod(0).sum().backward()
+    expected = np.zeros(100_000)
+    expected[:4] = [1 + 3 + 12, 2 + 8, 6, 24]  # (x_3 = 0 is the first zero: it gets 2 * 3 * 4)
+    np.testing.assert_array_equal(_np(x.grad), expected)
+
+
 def test_torch_linalg_functions_record_or_refuse_loudly():
     # nbtensor.linalg's functions once bypassed the dispatch point: their results silently
     # carried no gradient (linalg.norm(x).backward() raised, norm inside a loss dropped x's)

@@ -728,25 +728,51 @@ def _logcumsumexp(args, kwargs, out):
     return "LogcumsumexpBackward0", (x,), backward
 
 
+def _reverse_cumsum(t, d):
+    """The cumulative sum of `t` along `d` from its end: element i sums t_j for j >= i."""
+    return t.flip(d).cumsum(d).flip(d)
+
+
 @rule("cumprod")
 def _cumprod(args, kwargs, out):
     x, d = args[0], _arg(args, kwargs, 1, "dim")
 
     def backward(g):
         if not bool((x == 0).any()):  # torch's: the reversed cumulative sum of g·out, over x
-            return (_for((g * out).flip(d).cumsum(d).flip(d) / x, x),)
-        # with zeros: grad_i = sum over j >= i of g_j · prod(x_k, k <= j, k != i), from the
-        # products of every (i, j) span, an n × n table per row (the zero-free formula divides by 0)
-        moved = x.movedim(d, -1) if x.dim() else x.reshape(1)
-        n = moved._shape[-1]
-        after = creation.ones((n, n), dtype=dt.bool, device=x.device).tril()  # k <= i: left out
-        spans = moved.unsqueeze(-2).expand(*moved._shape[:-1], n, n).masked_fill(after, 1).cumprod(-1)
-        before = moved.roll(1, -1).masked_fill(creation.arange(n, device=x.device) == 0, 1).cumprod(-1)
-        upper = creation.ones((n, n), dtype=dt.bool, device=x.device).triu()
-        gm = g.movedim(d, -1) if x.dim() else g.reshape(1)
-        total = (spans.masked_fill(upper.logical_not(), 0) * gm.unsqueeze(-2)).sum(-1) * before
-        return (total.movedim(-1, d) if x.dim() else total.reshape(()),)
+            return (_for(_reverse_cumsum(g * out, d) / x, x),)
+        if grad_mode.is_grad_enabled():  # (create_graph)
+            return (_cumprod_grad_from_spans(g, x, d),)
+        return (_for(_cumprod_grad_with_zeros(g, x, d, out), x),)
     return "CumprodBackward0", (x,), backward
+
+
+def _cumprod_grad_with_zeros(g, x, d, out):
+    """cumprod's gradient where `x` holds zeros, in O(n) per slice (torch's): before a slice's
+    first zero, x_i divides out_j exactly as without zeros; at the first zero z, grad_z is
+    the reversed cumulative sum of g_j · prod(x_k, k <= j, k != z), the cumulative product of
+    x with x_z set to 1; after it, every product holds x_z = 0. Its values only: after the
+    first zero it is a constant 0, whose own derivative is not (see `_cumprod_grad_from_spans`)."""
+    zeros = x == 0
+    seen = zeros.cumsum(d)
+    before_first, at_first = seen == 0, zeros & (seen == 1)
+    divided = _reverse_cumsum(g * out, d) / x.masked_fill(before_first.logical_not(), 1)
+    at_zero = _reverse_cumsum(g * x.masked_fill(at_first, 1).cumprod(d), d)
+    return divided.where(before_first, at_zero.masked_fill(at_first.logical_not(), 0))
+
+
+def _cumprod_grad_from_spans(g, x, d):
+    """cumprod's gradient, differentiable everywhere (for create_graph, where x holds zeros):
+    grad_i = sum over j >= i of g_j · prod(x_k, k <= j, k != i), from the products of every
+    (i, j) span — an n × n table per slice, O(n²) as torch's double backward of cumprod is."""
+    moved = x.movedim(d, -1) if x.dim() else x.reshape(1)
+    n = moved._shape[-1]
+    after = creation.ones((n, n), dtype=dt.bool, device=x.device).tril()  # k <= i: left out
+    spans = moved.unsqueeze(-2).expand(*moved._shape[:-1], n, n).masked_fill(after, 1).cumprod(-1)
+    before = moved.roll(1, -1).masked_fill(creation.arange(n, device=x.device) == 0, 1).cumprod(-1)
+    upper = creation.ones((n, n), dtype=dt.bool, device=x.device).triu()
+    gm = g.movedim(d, -1) if x.dim() else g.reshape(1)
+    total = (spans.masked_fill(upper.logical_not(), 0) * gm.unsqueeze(-2)).sum(-1) * before
+    return total.movedim(-1, d) if x.dim() else total.reshape(())
 
 
 @rule("prod")
