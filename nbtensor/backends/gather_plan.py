@@ -5,7 +5,7 @@ Pure Python and NumPy on small host arrays; no storage is touched here.
 """
 import numpy as np
 
-from nbtensor.core.plan import merge_dims, plan
+from nbtensor.core.plan import merge_dims, plan, remember
 from nbtensor.core.plan import numel as _numel
 
 __all__ = ["coalesce", "offsets_table", "level", "post_level", "mask_plan", "along_dim_plan"]
@@ -56,11 +56,21 @@ def post_level(shape, strides_list):
     return q1, levels, shape[-1], [st[-1] for st in strides_list]
 
 
+_MASK_PLANS = {}
+
+
 def mask_plan(shape, data_strides, mask_strides):
-    cshape, (ds, ms) = coalesce(tuple(shape), [data_strides, mask_strides])
+    """The walk of a mask and its data over `shape`: (coalesced shape, [data strides, mask
+    strides]) as int64 arrays, remembered per layout: callers and kernels only read them."""
+    key = (tuple(shape), tuple(data_strides), tuple(mask_strides))
+    found = _MASK_PLANS.get(key)
+    if found is not None:
+        return found
+    cshape, (ds, ms) = coalesce(key[0], [data_strides, mask_strides])
     if not cshape:
         cshape, ds, ms = [1], [0], [0]
-    return np.array(cshape, np.int64), np.array([ds, ms], np.int64)
+    # (left writable: a read-only array is another Numba type, so another compiled kernel)
+    return remember(_MASK_PLANS, key, (np.array(cshape, np.int64), np.array([ds, ms], np.int64)))
 
 
 def along_dim_plan(plain, index, other, shape, dim):

@@ -11,6 +11,8 @@ the GIL). Measured here: a numba ``prange`` build of each kernel costs 2-4 s of 
 compilation per dtype, the pool ~15 us per call, which these ops (at least 65536 elements)
 do not notice.
 """
+import itertools
+
 import numpy as np
 
 from nbtensor.backends.base import ADD, COPY, MUL  # noqa: F401  (the modes callers pass)
@@ -118,12 +120,19 @@ def compress(src, mask, shape, out_dtype):
     base = np.array([src[1], mask[1]], np.int64)
     mbytes = _mask_bytes(mask[0])
     k = _k()
+    data = bits(src[0])
     ranges = split_ranges(numel)
+    if len(ranges) == 1:  # (small inputs: no per-range bookkeeping)
+        count = k.mask_count(mbytes, shape_arr, st, base, 0, numel)
+        out = np.empty(count, out_dtype)
+        if count:
+            k.compress(data, mbytes, bits(out), 0, count, shape_arr, st, base, 0, numel)
+        return out
     counts = run_split(ranges, lambda e0, e1: k.mask_count(mbytes, shape_arr, st, base, e0, e1))
-    starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
+    starts = [0, *itertools.accumulate(counts)]
     out = np.empty(starts[-1], out_dtype)
     if starts[-1]:
-        data, dest = bits(src[0]), bits(out)
+        dest = bits(out)
         bounds = {lo: (starts[i], starts[i + 1]) for i, (lo, _) in enumerate(ranges)}
         run_split(ranges, lambda e0, e1: k.compress(data, mbytes, dest, *bounds[e0], shape_arr, st, base, e0, e1))
     return out
