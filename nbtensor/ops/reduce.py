@@ -333,6 +333,31 @@ def _fast_reduce(kind, input, dim, keepdim):
     return make(values, 0, shape, strides, d)
 
 
+def _fast_arg_reduce(name, input, dim, keepdim):
+    """(values, indices) storages and the result's shape and strides of `name` ("argmax",
+    "argmin") along the int `dim` of a contiguous, non-empty float32, float64 or int64 CPU
+    tensor of at least one dimension, by `_fast_reduce`'s remembered plans; None for
+    anything else (the general path checks and raises)."""
+    d = input.dtype
+    if (type(dim) is not int or type(keepdim) is not bool or d not in _FAST_SUM_DTYPES
+            or input.device is not CPU or not input._shape
+            or not (input._contig or input._contig is None and input.is_contiguous())):
+        return None
+    key = (input._shape, dim, keepdim, d)
+    plan = _SUM_PLANS.get(key, False)
+    if plan is False:
+        plan = remember(_SUM_PLANS, key, _sum_plan(input._shape, dim, keepdim, d))
+    if plan is None:
+        return None
+    shape, strides, K, R, sk, sr = plan
+    values, indices = _CPU.allocate(K, d.np), _CPU.allocate(K, np.int64)
+    kernel = _FAST_BOUND.get(name)
+    if kernel is None:
+        kernel = _FAST_BOUND[name] = _CPU.kernel("reduce", name + "_reduce")
+    kernel(input._storage, input._offset, K, R, sk, sr, values, indices)
+    return values, indices, shape, strides
+
+
 _FAST_KERNELS = {"sum": "sum_reduce", "max": "max_reduce", "min": "min_reduce"}
 _FAST_BOUND = {}  # kind -> its kernel, bound on first use
 
@@ -451,6 +476,12 @@ def _max_min(name, input, dim, keepdim, out, other):
             if fast is not None:
                 return fast
         return _extreme(name, input, tuple(range(input.dim())), False)
+    if out is None and type(input) is Tensor:
+        fast = _fast_arg_reduce("argmax" if name == "max" else "argmin", input, dim, keepdim)
+        if fast is not None:
+            values, indices, shape, strides = fast
+            return (MaxResult if name == "max" else MinResult)(
+                make(values, 0, shape, strides, input.dtype), make(indices, 0, shape, strides, dt.int64))
     d = wrap_dim(dim, input.dim())
     if input.dim() and input._shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
@@ -500,6 +531,10 @@ def _arg_extreme(name, input, dim, keepdim, out):
         raise RuntimeError(f"{name}(): does not support bool input")
     if input.numel() == 0 and dim is None:
         raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if out is None and type(input) is Tensor:
+        fast = _fast_arg_reduce(name, input, dim, keepdim)
+        if fast is not None:
+            return make(fast[1], 0, fast[2], fast[3], dt.int64)
     _check_out(out, name, dt.int64)
     _, indices, shape = _arg_reduce(name, input, dim, keepdim)
     return _finish(_wrap_result(indices, shape, dt.int64), out)
