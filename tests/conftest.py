@@ -71,7 +71,8 @@ SMALL_THRESHOLDS = {
 # Not lowered: kernels/cpu/blocked.py BLOCK (a compile-time constant of the sum kernels).
 
 # Memos of decisions made with the thresholds above, emptied when they change.
-_MEMOS = [("nbtensor.backends.cpu.elementwise", "_LAYOUTS"), ("nbtensor.ops.elementwise", "_LAYOUT_PLANS")]
+_MEMOS = [("nbtensor.backends.cpu.elementwise", "_LAYOUTS"), ("nbtensor.ops.elementwise", "_LAYOUT_PLANS"),
+          ("nbtensor.ops.reduce", "_SUM_PLANS")]  # (its plans are serial only: None when parallel)
 
 KERNEL_VARIANTS = ("default", "small-thresholds")
 
