@@ -301,10 +301,9 @@ def _int_tuple(dim):
     return True
 
 
-def _fast_reduce(kind, input, dim, keepdim):
-    """`sum`, `amax` or `amin` (`kind`: "sum", "max", "min") of a contiguous float32, float64
-    or int64 CPU tensor over dimensions whose layout collapses (the planning memoised per
-    shape); None for anything else (the general path checks and raises)."""
+def _fast_plan(input, dim, keepdim):
+    """The remembered `_sum_plan` of reducing `input` over `dim` when it is a contiguous
+    float32, float64 or int64 CPU tensor and `dim` plain ints; None for anything else."""
     d = input.dtype
     if d not in _FAST_SUM_DTYPES or input.device is not CPU or not (
             input._contig or input._contig is None and input.is_contiguous()):
@@ -317,17 +316,31 @@ def _fast_reduce(kind, input, dim, keepdim):
     plan = _SUM_PLANS.get(key, False)
     if plan is False:
         plan = remember(_SUM_PLANS, key, _sum_plan(input._shape, dim, keepdim, d))
+    return plan
+
+
+def _fast_kernel(name):
+    """The CPU reduce kernel `name`, bound on first use."""
+    kernel = _FAST_BOUND.get(name)
+    if kernel is None:
+        kernel = _FAST_BOUND[name] = _CPU.kernel("reduce", name)
+    return kernel
+
+
+def _fast_reduce(kind, input, dim, keepdim):
+    """`sum`, `amax` or `amin` (`kind`: "sum", "max", "min") of a contiguous float32, float64
+    or int64 CPU tensor over dimensions whose layout collapses (the planning memoised per
+    shape); None for anything else (the general path checks and raises)."""
+    plan = _fast_plan(input, dim, keepdim)
     if plan is None:
         return None
     shape, strides, K, R, sk, sr = plan
+    d = input.dtype
     if kind == "sum":
         values = _CPU.allocate(K, np.int64 if d is dt.int64 else np.float64)
     else:
         values = _CPU.allocate(K, d.np)
-    kernel = _FAST_BOUND.get(kind)
-    if kernel is None:
-        kernel = _FAST_BOUND[kind] = _CPU.kernel("reduce", _FAST_KERNELS[kind])
-    kernel(input._storage, input._offset, K, R, sk, sr, values)
+    _fast_kernel(_FAST_KERNELS[kind])(input._storage, input._offset, K, R, sk, sr, values)
     if kind == "sum" and d is dt.float32:
         values = _narrowed(values, d)
     return make(values, 0, shape, strides, d)
@@ -338,28 +351,19 @@ def _fast_arg_reduce(name, input, dim, keepdim):
     "argmin") along the int `dim` of a contiguous, non-empty float32, float64 or int64 CPU
     tensor of at least one dimension, by `_fast_reduce`'s remembered plans; None for
     anything else (the general path checks and raises)."""
-    d = input.dtype
-    if (type(dim) is not int or type(keepdim) is not bool or d not in _FAST_SUM_DTYPES
-            or input.device is not CPU or not input._shape
-            or not (input._contig or input._contig is None and input.is_contiguous())):
+    if type(dim) is not int or not input._shape:
         return None
-    key = (input._shape, dim, keepdim, d)
-    plan = _SUM_PLANS.get(key, False)
-    if plan is False:
-        plan = remember(_SUM_PLANS, key, _sum_plan(input._shape, dim, keepdim, d))
+    plan = _fast_plan(input, dim, keepdim)
     if plan is None:
         return None
     shape, strides, K, R, sk, sr = plan
-    values, indices = _CPU.allocate(K, d.np), _CPU.allocate(K, np.int64)
-    kernel = _FAST_BOUND.get(name)
-    if kernel is None:
-        kernel = _FAST_BOUND[name] = _CPU.kernel("reduce", name + "_reduce")
-    kernel(input._storage, input._offset, K, R, sk, sr, values, indices)
+    values, indices = _CPU.allocate(K, input.dtype.np), _CPU.allocate(K, np.int64)
+    _fast_kernel(name + "_reduce")(input._storage, input._offset, K, R, sk, sr, values, indices)
     return values, indices, shape, strides
 
 
 _FAST_KERNELS = {"sum": "sum_reduce", "max": "max_reduce", "min": "min_reduce"}
-_FAST_BOUND = {}  # kind -> its kernel, bound on first use
+_FAST_BOUND = {}  # kernel name -> the kernel (_fast_kernel)
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
