@@ -63,6 +63,8 @@ refresh_view = None
 
 # Set by nbtensor.autograd: called the first time a tensor requires grad (it starts recording).
 on_requires_grad = []
+# Called as hook(original, copy) by Tensor.__deepcopy__ (nn.Parameter keeps its kind).
+on_deepcopy = []
 
 # How many in-place writes each storage has had since autograd started recording, by id
 # (the entry goes when the storage does). Backward compares them with the versions its
@@ -808,7 +810,26 @@ class Tensor:
         return (_rebuild, (host_array(self).copy(), self.dtype.name, str(self.device), self.requires_grad))
 
     def __deepcopy__(self, memo):
-        return self.clone()
+        """``copy.deepcopy``, as torch's: of a leaf only; the copy has its own memory, is a
+        leaf that requires grad when `self` does, and has a copy of ``.grad``."""
+        if not self.is_leaf:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at "
+                "the moment.  If you were attempting to deepcopy a module, this may be because of a "
+                "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
+        found = memo.get(id(self))
+        if found is not None:
+            return found
+        new = self.detach().clone()
+        if self.requires_grad:
+            new.requires_grad_()
+        memo[id(self)] = new
+        grad = self._ag.grad if self._ag is not None else None
+        if grad is not None:
+            new.grad = grad.__deepcopy__(memo)
+        for hook in on_deepcopy:
+            hook(self, new)
+        return new
 
     # __getitem__ / __setitem__ are installed by _indexing.py.
 

@@ -22,7 +22,7 @@ class MapFetcher:
             return self.collate_fn(self.dataset[index])
         if self.whole_rows:
             rows = torch.tensor(index, dtype=torch.int64)
-            return tuple(t[rows] for t in self.dataset.tensors)
+            return [t[rows] for t in self.dataset.tensors]  # (a list: the default collate's batch)
         if self.getitems is not None:
             return self.collate_fn(self.getitems(index))
         return self.collate_fn([self.dataset[i] for i in index])

@@ -9,19 +9,27 @@ __all__ = ["default_collate", "default_convert"]
 
 
 def default_collate(batch):
-    """Stack a list of samples into a batch (tensors, numbers, tuples, dicts)."""
+    """Stack a list of samples into a batch, as torch's: tensors are stacked; Python floats
+    become a float64 tensor, ints int64, bools bool, NumPy scalars keep their dtype; dicts
+    and named tuples are collated per field, other sequences (tuples too) into a list of
+    per-position batches; anything else is returned as it is."""
     first = batch[0]
     if isinstance(first, torch.Tensor):
         return torch.stack(list(batch))
-    if isinstance(first, (bool, int, float, np.number)):
+    if isinstance(first, float):
+        return torch.tensor(batch, dtype=torch.float64)
+    if isinstance(first, (bool, int)):
         return torch.tensor(batch)
+    if isinstance(first, np.number):
+        return torch.as_tensor(np.array(batch))
     if isinstance(first, np.ndarray):
         return torch.tensor(np.stack(batch))
     if isinstance(first, dict):
         return {key: default_collate([b[key] for b in batch]) for key in first}
+    if isinstance(first, tuple) and hasattr(first, "_fields"):
+        return type(first)(*(default_collate(list(s)) for s in zip(*batch)))
     if isinstance(first, (tuple, list)):
-        return type(first)(default_collate(list(samples)) for samples in zip(*batch)) \
-            if not hasattr(first, "_fields") else type(first)(*(default_collate(list(s)) for s in zip(*batch)))
+        return [default_collate(list(samples)) for samples in zip(*batch)]
     return batch
 
 
