@@ -12,6 +12,12 @@ def _tensor(x):
     return x if isinstance(x, torch.Tensor) else torch.tensor(float(x))
 
 
+def _broadcast(a, b):
+    """`a` and `b` expanded to their common shape (torch's broadcast_all of a parameter pair)."""
+    shape = torch.broadcast_shapes(a.shape, b.shape)
+    return a.expand(shape), b.expand(shape)
+
+
 def _shape(sample_shape, batch_shape):
     return tuple(sample_shape) + tuple(batch_shape)
 
@@ -30,13 +36,20 @@ class Distribution:
     def stddev(self):
         return self.variance.sqrt()
 
+    _shown = ()  # the parameters its repr shows (torch's: those given, in arg_constraints order)
+
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        """torch's: each shown parameter's value when it has one element, else its size."""
+        shown = (f"{name}: {value if value.numel() == 1 else value.size()}"
+                 for name, value in ((name, getattr(self, name)) for name in self._shown))
+        return f"{type(self).__name__}({', '.join(shown)})"
 
 
 class Normal(Distribution):
+    _shown = ("loc", "scale")
+
     def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = _tensor(loc), _tensor(scale)
+        self.loc, self.scale = _broadcast(_tensor(loc), _tensor(scale))
         if validate_args is not False and bool((self.scale <= 0).any()):
             raise ValueError(f"Expected parameter scale of distribution Normal to satisfy the constraint "
                              f"GreaterThan(lower_bound=0.0), but found invalid values:\n{self.scale}")
@@ -58,8 +71,10 @@ class Normal(Distribution):
 
 
 class Uniform(Distribution):
+    _shown = ("low", "high")
+
     def __init__(self, low, high, validate_args=None):
-        self.low, self.high = _tensor(low), _tensor(high)
+        self.low, self.high = _broadcast(_tensor(low), _tensor(high))
         if validate_args is not False and bool((self.low >= self.high).any()):
             raise ValueError("Expected parameter low of distribution Uniform to be less than high")
         self.batch_shape = tuple(torch.broadcast_shapes(self.low.shape, self.high.shape))
@@ -81,6 +96,7 @@ class Bernoulli(Distribution):
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
             raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        self._shown = ("probs",) if probs is not None else ("logits",)
         self.probs = _tensor(probs) if probs is not None else torch.sigmoid(_tensor(logits))
         self.logits = _tensor(logits) if logits is not None else (self.probs / (1 - self.probs)).log()
         self.batch_shape = tuple(self.probs.shape)
@@ -104,6 +120,7 @@ class Categorical(Distribution):
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
             raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        self._shown = ("probs",) if probs is not None else ("logits",)
         if probs is not None:
             probs = _tensor(probs)
             self.probs = probs / probs.sum(-1, keepdim=True)
