@@ -75,6 +75,15 @@ def broadcast_shapes(*shapes):
     return Size(_broadcast_shapes(*[(s,) if isinstance(s, _numbers.Integral) else tuple(s) for s in shapes]))
 
 
+def broadcast_tensors(*tensors):
+    """`tensors` expanded to the shape they broadcast to (views), as a tuple."""
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    shape = _broadcast_shapes(*[t._shape for t in tensors])
+    return tuple(t.expand(shape) for t in tensors)
+
+
 _SUBPACKAGES = ("nn", "optim", "utils", "distributions")
 _LAZY = {"save": "serialization", "load": "serialization"}
 

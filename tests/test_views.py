@@ -647,3 +647,20 @@ def test_dimension_out_of_range_negative_and_zero_d():
         nbtensor.tensor(1.0).transpose(0, 1)
     with pytest.raises(TypeError):
         nbtensor.zeros(2, 3).transpose(0, 1.5)
+
+
+def test_broadcast_tensors_expands_to_the_common_shape_and_carries_gradients():
+    nb = nbtensor
+    a = nb.tensor([[1.0], [2.0]], requires_grad=True)
+    b = nb.tensor([10.0, 20.0, 30.0], requires_grad=True)
+    x, y = nb.broadcast_tensors(a, b)
+    np.testing.assert_array_equal(x.detach().cpu().numpy(), np.broadcast_to([[1.0], [2.0]], (2, 3)))
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), np.broadcast_to([10.0, 20.0, 30.0], (2, 3)))
+    assert x.stride() == (1, 0) and y.stride() == (0, 1)  # views
+    (x * 2 + y).sum().backward()
+    np.testing.assert_array_equal(a.grad.cpu().numpy(), [[6.0], [6.0]])
+    np.testing.assert_array_equal(b.grad.cpu().numpy(), [2.0, 2.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"size of tensor a \(2\) must match the size of tensor b \(3\)"):
+        nb.broadcast_tensors(nb.ones(2), nb.ones(3))
+    with pytest.raises(TypeError, match="expected Tensor as element 1 in argument 0, but got int"):
+        nb.broadcast_tensors(nb.ones(2), 3)
