@@ -259,6 +259,18 @@ def test_item_tolist_and_conversions():
     assert [10, 20, 30][nbtensor.tensor(1)] == 20                   # __index__
 
 
+@pytest.mark.parametrize("data, message", [
+    ([[1, 2], [3]], "expected sequence of length 2 at dim 1 \\(got 1\\)"),
+    ([[1.5, 2], [3, 4, 5]], "expected sequence of length 2 at dim 1 \\(got 3\\)"),
+    ([[[1], [2]], [[3], [4, 5]]], "expected sequence of length 1 at dim 2 \\(got 2\\)"),
+    (([1, 2], (3,)), "expected sequence of length 2 at dim 1 \\(got 1\\)"),
+])
+def test_ragged_nested_lists_name_the_first_sequence_of_another_length(data, message):
+    # (torch's message: the shape is read off the first elements, then checked in order)
+    with pytest.raises(ValueError, match=message):
+        nbtensor.tensor(data)
+
+
 def test_conversion_errors():
     with pytest.raises(RuntimeError, match="a Tensor with 2 elements cannot be converted to Scalar"):
         nbtensor.zeros(2).item()
@@ -268,8 +280,10 @@ def test_conversion_errors():
         int(nbtensor.zeros(2))
     with pytest.raises(ValueError, match="only one element tensors"):
         float(nbtensor.zeros(0))
-    with pytest.raises(RuntimeError, match="Boolean value of Tensor with 2 values is ambiguous"):
+    with pytest.raises(RuntimeError, match="Boolean value of Tensor with more than one value is ambiguous"):
         bool(nbtensor.zeros(2))
+    with pytest.raises(RuntimeError, match="Boolean value of Tensor with no values is ambiguous"):
+        bool(nbtensor.zeros(0))
     with pytest.raises(TypeError):
         [1, 2][nbtensor.tensor(1.0)]
     with pytest.raises(TypeError, match="0-d"):

@@ -773,7 +773,8 @@ class Tensor:
     def __bool__(self):
         n = self.numel()
         if n != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {n} values is ambiguous")
+            raise RuntimeError(f"Boolean value of Tensor with {'no values' if n == 0 else 'more than one value'} "
+                               "is ambiguous")
         return bool(self._element())
 
     def _python_scalar(self):

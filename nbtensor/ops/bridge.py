@@ -92,6 +92,25 @@ def _infer_list_dtype(data):
     return dt.get_default_dtype() if kind is None else kind
 
 
+def _check_rectangular(data):
+    """torch's ValueError for the first sequence in `data` (nested Python sequences) whose
+    length differs from the shape read off the first elements: "expected sequence of length
+    2 at dim 1 (got 1)"."""
+    shape, first = [], data
+    while isinstance(first, _SEQUENCES):
+        shape.append(len(first))
+        first = first[0] if len(first) else None
+
+    def check(seq, dim):
+        if len(seq) != shape[dim]:
+            raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(seq)})")
+        if dim + 1 < len(shape):
+            for item in seq:
+                if isinstance(item, _SEQUENCES):
+                    check(item, dim + 1)
+    check(data, 0)
+
+
 def _to_array(data):
     if isinstance(data, Tensor):
         return host_array(data)
@@ -122,7 +141,12 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     else:
         inferred = _infer_list_dtype(data)
     dtype = inferred if dtype is None else dt.dtype_argument(dtype, "tensor")
-    array = _to_array(data)
+    try:
+        array = _to_array(data)
+    except ValueError:
+        if isinstance(data, _SEQUENCES):
+            _check_rectangular(data)  # (torch's message for the first ragged sequence)
+        raise
     if array.dtype == object:
         raise TypeError(f"can't convert {type(data).__name__} with object elements to a tensor")
     array = dt.as_half(array) if dtype is dt.float16 else np.array(array, dtype=dtype.np, order="C", copy=True)

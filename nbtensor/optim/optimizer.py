@@ -14,6 +14,9 @@ class Optimizer:
         self.defaults = defaults
         self.state = {}
         self.param_groups = []
+        if isinstance(params, torch.Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            f"but got {params.type()}")
         params = list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
