@@ -113,7 +113,7 @@ def test_torch_reads_nbtensors_files(tmp_path):
     ref.load_state_dict(torch.load(tmp_path / "net.pt"))  # strict: every key and shape
     x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
     np.testing.assert_allclose(ref(torch.from_numpy(x)).detach().numpy(), mine(nb.from_numpy(x)).detach().numpy(),
-                               rtol=1e-6)
+                               rtol=1e-6, atol=1e-7)  # (float32 sums of random weights may cancel to near 0)
     nb.save(mine[0].weight, tmp_path / "p.pt")
     assert isinstance(torch.load(tmp_path / "p.pt"), torch.nn.Parameter)
 
