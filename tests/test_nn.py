@@ -170,8 +170,8 @@ def test_optimizer_refuses_non_leaves_and_steplr_decays():
     w = nb.ones(2, requires_grad=True)
     with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
         nb.optim.SGD([w * 2], lr=0.1)
-    with pytest.raises(TypeError, match="params argument given to the optimizer should be an iterable of Tensors "
-                                        "or dicts, but got torch.FloatTensor"):
+    with pytest.raises(TypeError, match=r"params argument given to the optimizer should be an iterable of Tensors "
+                                        r"or dicts, but got torch\.(\w+\.)?FloatTensor"):  # (torch.cuda.FloatTensor)
         nb.optim.SGD(nb.nn.Linear(2, 1).weight, lr=0.1)  # (a tensor, not a list of them)
     opt = nb.optim.SGD([w], lr=1.0)
     sched = nb.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)

@@ -2,4 +2,4 @@
 ``nn.init`` and ``nn.functional``."""
 from nbtensor.nn import functional, init  # noqa: F401
 from nbtensor.nn.modules import *  # noqa: F401,F403
-from nbtensor.nn.parameter import Parameter  # noqa: F401
+from nbtensor.nn.parameter import Parameter, UninitializedParameter  # noqa: F401

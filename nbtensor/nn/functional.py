@@ -2,14 +2,17 @@
 (so autograd records them through those ops, on every device)."""
 import numbers
 import operator
+import warnings
 
 import nbtensor as torch
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",
-           "mse_loss", "nll_loss", "cross_entropy", "binary_cross_entropy_with_logits", "pad"]
+           "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "nll_loss", "cross_entropy",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "pad"]
 
 
 def relu(input, inplace=False):
+    """max(input, 0), element-wise; with `inplace`, written into `input` (returned)."""
     return input.relu_() if inplace else torch.relu(input)
 
 
@@ -48,8 +51,10 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
+        return input.mul_(0.0) if inplace else input * 0.0
     keep = (torch.rand(input.shape, device=input.device) > p).to(input.dtype)
+    if inplace:
+        return input.mul_(keep).div_(1.0 - p)
     return input * keep / (1.0 - p)
 
 
@@ -74,10 +79,109 @@ def _reduce(loss, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """The mean (or sum, or each) of ``(input - target) ** 2``; an integer target is promoted
-    as torch does."""
-    return _reduce((input - target) ** 2, reduction)
+def _check_reduction(reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _warn_if_broadcast(input, target):
+    """torch's warning when `target`'s size differs from `input`'s (broadcasting them is
+    seldom what a regression loss means)."""
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", stacklevel=3)
+
+
+def _weighted(loss, weight, reduction):
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """The mean (or sum, or each) of ``(input - target) ** 2`` (times `weight`); an integer
+    target is promoted as torch does."""
+    _warn_if_broadcast(input, target)
+    _check_reduction(reduction)
+    return _weighted((input - target) ** 2, weight, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """The mean (or sum, or each) of ``|input - target|`` (times `weight`)."""
+    _warn_if_broadcast(input, target)
+    _check_reduction(reduction)
+    return _weighted((input - target).abs(), weight, reduction)
+
+
+def _quadratic_then_linear(input, target, width, reduction):
+    """``0.5 d² / width`` where ``|d| < width``, else ``|d| - 0.5 width`` (d = input - target):
+    smooth L1 with beta = `width`; huber_loss is it times `width`."""
+    _warn_if_broadcast(input, target)
+    _check_reduction(reduction)
+    diff = (input - target).abs()
+    if width == 0:
+        return _reduce(diff, reduction)
+    return _reduce(torch.where(diff < width, 0.5 * diff * diff / width, diff - 0.5 * width), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """``0.5 (input - target)² / beta`` where ``|input - target| < beta``, else
+    ``|input - target| - 0.5 beta``; beta 0 is the L1 loss."""
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    return _quadratic_then_linear(input, target, beta, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """``0.5 (input - target)²`` where ``|input - target| < delta``, else
+    ``delta (|input - target| - 0.5 delta)``; `weight` scales each element's loss."""
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _check_reduction(reduction)
+    return _weighted(_quadratic_then_linear(input, target, delta, "none") * delta, weight, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """``-(target log(input) + (1 - target) log(1 - input))`` for probabilities `input`, the
+    logs clamped at -100 as torch's; its gradient is torch's closed form."""
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    _check_reduction(reduction)
+    if input.numel() and bool(((input < 0) | (input > 1)).any()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if weight is not None:
+        weight = weight.expand(input.shape)
+    return BinaryCrossEntropy.apply(input, target, weight, reduction)
+
+
+def _clamped_logs(input):
+    """(log(input), log(1 - input)), each clamped below at -100 as torch's."""
+    return input.log().clamp(min=-100), (-input).log1p().clamp(min=-100)
+
+
+class BinaryCrossEntropy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input, target, weight, reduction):
+        log_p, log_q = _clamped_logs(input)
+        loss = -(target * log_p + (1 - target) * log_q)
+        if weight is not None:
+            loss = loss * weight
+        ctx.save_for_backward(input, target, weight)
+        ctx.reduction = reduction
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # torch's binary_cross_entropy_backward and _target_backward
+        input, target, weight = ctx.saved_tensors
+        grad_input = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_input = (input - target) / ((1 - input) * input).clamp(min=1e-12)
+            grad_input = _scaled(grad_input * grad, weight, ctx.reduction, input)
+        if ctx.needs_input_grad[1]:
+            log_p, log_q = _clamped_logs(input)
+            grad_target = _scaled((log_q - log_p) * grad, weight, ctx.reduction, input)
+        return grad_input, grad_target, None, None
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):

@@ -1,14 +1,33 @@
 """``nn.Module`` and the layers D2L chapters 3–4 use."""
 import collections
+import collections.abc
 import math
+import operator
 
 import nbtensor as torch
 from nbtensor.nn import functional as F
 from nbtensor.nn import init
-from nbtensor.nn.parameter import Parameter
+from nbtensor.nn.parameter import Parameter, UninitializedParameter
 
-__all__ = ["Module", "Sequential", "ModuleList", "Linear", "Flatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
-           "LogSoftmax", "Dropout", "Identity", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss"]
+__all__ = ["Module", "Sequential", "ModuleList", "Linear", "LazyLinear", "Flatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
+           "LogSoftmax", "Dropout", "Identity", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss",
+           "NLLLoss", "BCELoss", "BCEWithLogitsLoss"]
+
+
+def _typename(value):
+    """torch.typename: a tensor's legacy type name (``torch.FloatTensor``), else the class's."""
+    return value.type() if isinstance(value, torch.Tensor) else type(value).__name__
+
+
+class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it missed and those it did not expect."""
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, unexpected_keys={self.unexpected_keys!r})"
+
+    __str__ = __repr__
 
 
 class Module:
@@ -26,18 +45,32 @@ class Module:
 
     # ------------------------------------------------------------ attributes
     def __setattr__(self, name, value):
-        if "_parameters" not in self.__dict__ and isinstance(value, (Module, torch.Tensor)):
-            raise AttributeError("cannot assign module or parameter before Module.__init__() call")
-        for table in ("_parameters", "_modules", "_buffers"):
-            self.__dict__.get(table, {}).pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
-        elif value is None and name in self.__dict__.get("_parameters", ()):
-            self._parameters[name] = None
-        else:
-            object.__setattr__(self, name, value)
+        """torch's rules: a Parameter or Module is registered (a name already in its table
+        keeps its place); a name registered as a parameter, child module or buffer takes only
+        its kind or None; anything else is a plain attribute."""
+        if "_parameters" not in self.__dict__:
+            if isinstance(value, (Module, torch.Tensor)):
+                raise AttributeError("cannot assign module or parameter before Module.__init__() call")
+            return object.__setattr__(self, name, value)
+        params, modules, buffers = self._parameters, self._modules, self._buffers
+        if isinstance(value, (Parameter, Module)):  # registered; any other use of the name is dropped
+            table = params if isinstance(value, Parameter) else modules
+            self.__dict__.pop(name, None)
+            for other in (params, modules, buffers):
+                if other is not table:
+                    other.pop(name, None)
+            table[name] = value
+            return
+        for table, kind, what, expected in ((params, Parameter, "parameter", "torch.nn.Parameter"),
+                                            (modules, Module, "child module", "torch.nn.Module"),
+                                            (buffers, torch.Tensor, "buffer", "torch.Tensor")):
+            if name in table:
+                if value is not None and not isinstance(value, kind):
+                    raise TypeError(f"cannot assign '{_typename(value)}' as {what} '{name}' "
+                                    f"({expected} or None expected)")
+                table[name] = value
+                return
+        object.__setattr__(self, name, value)
 
     def __getattr__(self, name):
         for table in ("_parameters", "_buffers", "_modules"):
@@ -55,7 +88,7 @@ class Module:
 
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
                             "(torch.nn.Parameter or None required)")
         self._parameters[name] = param
 
@@ -152,7 +185,8 @@ class Module:
         out = collections.OrderedDict() if destination is None else destination
         for name, param in self._parameters.items():
             if param is not None:
-                out[prefix + name] = param if keep_vars else param.detach()
+                keep = keep_vars or isinstance(param, UninitializedParameter)  # (torch's: itself)
+                out[prefix + name] = param if keep else param.detach()
         for name, buf in self._buffers.items():
             if buf is not None:
                 out[prefix + name] = buf if keep_vars else buf.detach()
@@ -183,7 +217,7 @@ class Module:
             for key, target in own.items():
                 if key in state_dict:
                     target.copy_(state_dict[key])
-        return collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])(missing, unexpected)
+        return _IncompatibleKeys(missing, unexpected)
 
     def train(self, mode=True):
         for module in self.modules():
@@ -215,8 +249,11 @@ class Module:
                     for t in table.values():
                         if t is None:
                             continue
-                        moved = t.to(*args, **kwargs)
-                        if moved is not t:
+                        # (an uninitialised parameter keeps the device and dtype it is moved to)
+                        source = torch.empty(0, device=t.device, dtype=t.dtype) if isinstance(
+                            t, UninitializedParameter) else t
+                        moved = source.to(*args, **kwargs)
+                        if moved is not source:
                             t.data = moved
                             if t.grad is not None:
                                 t.grad = t.grad.to(*args, **kwargs)
@@ -250,8 +287,77 @@ class Module:
         return list(super().__dir__()) + list(self._parameters) + list(self._modules)
 
 
-class Sequential(Module):
-    """Modules applied in order; indexable (``net[0]``), sliceable, with ``len``."""
+class _Container(Module):
+    """What Sequential and ModuleList share, as torch's: indexing by position (negative
+    counts from the end), assigning and deleting by position (a deletion renumbers the
+    modules 0, 1, ...), append, extend, insert and pop."""
+
+    def _key(self, index):
+        """The name of the module at position `index`."""
+        index, n = operator.index(index), len(self._modules)
+        if not -n <= index < n:
+            raise IndexError(f"index {index} is out of range")
+        return list(self._modules)[index % n]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._from_items(list(self._modules.items())[index])
+        return self._modules[self._key(index)]
+
+    def __setitem__(self, index, module):
+        setattr(self, self._key(index), module)
+
+    def __delitem__(self, index):
+        keys = list(self._modules)[index] if isinstance(index, slice) else [self._key(index)]
+        for key in keys:
+            delattr(self, key)
+        modules = list(self._modules.values())
+        self._modules.clear()
+        self._modules.update((str(i), module) for i, module in enumerate(modules))
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add `module` at the end (named by its position); returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        """Append each of `modules` (an iterable); returns self."""
+        if not isinstance(modules, collections.abc.Iterable):
+            raise TypeError(f"{type(self).__name__}.extend should be called with an iterable, "
+                            f"but got {type(modules).__name__}")
+        for module in list(modules):
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        """Put `module` at position `index`, moving those from there on one place on."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        index = index + n if index < 0 else index
+        for i in range(n, index, -1):
+            self._modules[str(i)] = self._modules[str(i - 1)]
+        self._modules[str(index)] = module
+        return self
+
+    def pop(self, index):
+        """Remove the module (or Sequential/ModuleList of modules) at `index` and return it."""
+        module = self[index]
+        del self[index]
+        return module
+
+
+class Sequential(_Container):
+    """Modules applied in order; indexable (``net[0]``), sliceable (a Sequential keeping the
+    names), editable (``net[0] = ...``, ``del net[0]``, append, insert, extend), with ``len``."""
 
     def __init__(self, *args):
         super().__init__()
@@ -262,51 +368,31 @@ class Sequential(Module):
             for i, module in enumerate(args):
                 self.add_module(str(i), module)
 
+    @classmethod
+    def _from_items(cls, items):
+        return cls(collections.OrderedDict(items))
+
     def forward(self, input):
         for module in self._modules.values():
             input = module(input)
         return input
 
-    def __getitem__(self, index):
-        modules = list(self._modules.values())
-        if isinstance(index, slice):
-            return Sequential(collections.OrderedDict(list(self._modules.items())[index]))
-        try:
-            return modules[index]
-        except IndexError:
-            raise IndexError(f"index {index} is out of range") from None
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-
-class ModuleList(Module):
-    """A list of modules, registered."""
+class ModuleList(_Container):
+    """A list of modules, registered (a slice is a ModuleList numbered from 0)."""
 
     def __init__(self, modules=None):
         super().__init__()
-        for module in modules or ():
-            self.append(module)
+        if modules is not None:
+            self.extend(modules)
 
-    def append(self, module):
-        self.add_module(str(len(self._modules)), module)
-        return self
+    @classmethod
+    def _from_items(cls, items):
+        return cls([module for _, module in items])
 
-    def __getitem__(self, index):
-        return list(self._modules.values())[index]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+    def insert(self, index, module):
+        """Put `module` at position `index` (returns None, as torch's)."""
+        super().insert(index, module)
 
 
 class Linear(Module):
@@ -332,6 +418,29 @@ class Linear(Module):
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class LazyLinear(Linear):
+    """A Linear whose `in_features` is read from its first input (``input.shape[-1]``): its
+    parameters are uninitialised until then, when it initialises them as Linear does and
+    becomes a Linear."""
+
+    def __init__(self, out_features, bias=True, device=None, dtype=None):
+        Module.__init__(self)
+        self.in_features, self.out_features = 0, out_features
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.bias = UninitializedParameter(device=device, dtype=dtype) if bias else None
+        if not bias:
+            self.register_parameter("bias", None)
+
+    def forward(self, input):
+        self.in_features = input.shape[-1]
+        self.weight.materialize((self.out_features, self.in_features))
+        if self.bias is not None:
+            self.bias.materialize((self.out_features,))
+        self.reset_parameters()
+        self.__class__ = Linear
+        return self.forward(input)
 
 
 class Flatten(Module):
@@ -368,6 +477,7 @@ def _plain_init(self, inplace=False):
 ReLU = _activation("ReLU", F.relu, "max(x, 0), element-wise.")
 Sigmoid = _activation("Sigmoid", F.sigmoid, "1 / (1 + exp(-x)), element-wise.")
 Tanh = _activation("Tanh", F.tanh, "tanh(x), element-wise.")
+ReLU.forward = lambda self, input: F.relu(input, inplace=self.inplace)
 ReLU.extra_repr = lambda self: "inplace=True" if self.inplace else ""
 
 
@@ -398,7 +508,7 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, input):
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -411,8 +521,51 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
+    """The mean (or sum, or each) squared error."""
+
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """The mean (or sum, or each) absolute error."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class HuberLoss(_Loss):
+    """Squared error below `delta`, linear (slope `delta`) above it."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class SmoothL1Loss(_Loss):
+    """Squared error (divided by `beta`) below `beta`, the absolute error above it."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(reduction=reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of `target` under probabilities `input`, each element scaled by
+    `weight` (a buffer) when given."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(reduction=reduction)
+        self.register_buffer("weight", weight)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class CrossEntropyLoss(_Loss):

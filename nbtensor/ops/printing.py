@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from nbtensor.core import dtype as dt
+from nbtensor.core.parameters import is_parameter
 from nbtensor.backends.host import host_array
 from nbtensor.dispatch import dispatcher as forms
 
@@ -169,6 +170,12 @@ def format_values(a, indent):
 
 
 def tensor_repr(t):
+    """torch's text of `t` (``Parameter containing:`` on a line before it for a parameter)."""
+    head = "Parameter containing:\n" if is_parameter(t) else ""
+    return head + _plain_repr(t)
+
+
+def _plain_repr(t):
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []
