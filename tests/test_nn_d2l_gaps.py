@@ -383,3 +383,14 @@ def test_deep_copies_keep_parameters_and_lazy_parameters_apart():
     copied = copy.deepcopy(twin)
     assert all(isinstance(p, nn.Parameter) for p in copied.parameters())
     assert repr(copied[0].bias).startswith("Parameter containing:")
+
+
+def test_linear_refuses_mixed_dtypes_with_torchs_messages():
+    # (D2L 2.2's pandas data is float64: fed to a float32 nn.Linear, torch raises, never promotes)
+    net = nb.nn.Linear(4, 3)
+    with pytest.raises(RuntimeError, match="mat1 and mat2 must have the same dtype, but got Double and Float"):
+        net(nb.ones(2, 4, dtype=nb.float64))
+    with pytest.raises(RuntimeError, match="self and mat2 must have the same dtype, but got Double and Float"):
+        nb.nn.functional.linear(nb.ones(2, 4), nb.ones(3, 4), nb.ones(3, dtype=nb.float64))
+    with pytest.raises(RuntimeError, match="expected m1 and m2 to have the same dtype"):
+        nb.nn.functional.linear(nb.ones(2, 4, dtype=nb.float64), nb.ones(3, 4))  # (no bias: matmul's)

@@ -33,7 +33,13 @@ def log_softmax(input, dim=None, dtype=None):
 
 
 def linear(input, weight, bias=None):
-    """``input @ weight.T + bias``, with torch's message for mismatched shapes."""
+    """``input @ weight.T + bias``, with torch's messages for mismatched shapes and dtypes
+    (with a bias, torch's addmm: every dtype must be the weight's; nothing is promoted)."""
+    if bias is not None:
+        for name, t in (("mat1", input), ("self", bias)):
+            if t.dtype != weight.dtype:
+                raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {t.dtype.c_name} and "
+                                   f"{weight.dtype.c_name}")
     if input.shape[-1] != weight.shape[-1]:
         rows = 1
         for s in input.shape[:-1]:
