@@ -4,6 +4,7 @@ Write ``import nbtensor as torch`` and use the tensor API of PyTorch: creation, 
 element-wise math with broadcasting, reductions, the NumPy bridge and torch's printing.
 """
 import numbers as _numbers
+from math import e, inf, nan, pi  # noqa: F401  (torch.pi, torch.e, torch.inf, torch.nan)
 
 from nbtensor.core import dtype as _dtype
 from nbtensor.core.dtype import (bool, uint8, int8, int16, int32, int64, float16, float32, float64, dtype,

@@ -102,3 +102,9 @@ def test_distribution_reprs_as_torch_prints_them():
     assert repr(D.Bernoulli(logits=nb.tensor(0.0))) == "Bernoulli(logits: 0.0)"
     assert repr(D.Categorical(nb.tensor([0.2, 0.8]))) == "Categorical(probs: nbtensor.Size([2]))"
     assert repr(D.Multinomial(10, nb.tensor([0.5, 0.5]))) == "Multinomial()"
+
+
+def test_the_namespaces_math_constants():
+    import math
+    assert (nb.pi, nb.e, nb.inf) == (math.pi, math.e, math.inf) and math.isnan(nb.nan)
+    assert type(nb.pi) is float  # (Python floats, as torch's)
