@@ -6,7 +6,8 @@ import warnings
 
 import nbtensor as torch
 
-__all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout", "one_hot",
+__all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "prelu", "hardtanh", "relu6",
+           "softmax", "log_softmax", "linear", "dropout", "one_hot",
            "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "pad"]
 
@@ -22,6 +23,113 @@ def sigmoid(input):
 
 def tanh(input):
     return torch.tanh(input)
+
+
+# ------------------------------------------------------------------ more activations
+# Each is written with recorded nbtensor ops, so autograd differentiates it. Where torch's
+# derivative at a kink picks a side, the formula picks the same one (its `where` condition is
+# torch's). A branch `where` does not pick never sees a value that would overflow (clamped
+# first): its zero gradient times an infinite derivative would otherwise give NaN.
+def _floating_only(input, kernel):
+    """torch's NotImplementedError for an activation that has no integer or bool kernel."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{input.dtype.c_name}\'')
+
+
+def _applied(compute, input, inplace):
+    """``compute(input)``, or with `inplace` written into `input` (returned), as torch's
+    ``*_`` forms. The in-place form computes from a clone when `input` requires grad: the
+    ops' saved values are then not the ones it overwrites, and the gradient reaches
+    `input`'s history through the clone (a leaf raises torch's in-place error)."""
+    if not inplace:
+        return compute(input)
+    return input.copy_(compute(input.clone() if input.requires_grad else input))
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """`input` where it is positive, else ``negative_slope * input`` (slope `negative_slope`
+    at 0, as torch's derivative)."""
+    _floating_only(input, "leaky_relu_cpu")
+    return _applied(lambda x: torch.where(x > 0, x, x * negative_slope), input, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """`input` where it is positive, else ``alpha * (exp(input) - 1)``."""
+    _floating_only(input, "elu_cpu")
+    return _applied(lambda x: torch.where(x <= 0, x.clamp(max=0).expm1() * alpha, x), input, inplace)
+
+
+_SQRT1_2 = 0.7071067811865476  # 1 / sqrt(2)
+_SQRT_2_OVER_PI = 0.7978845608028654  # sqrt(2 / pi)
+
+
+def gelu(input, approximate="none"):
+    """``input * Phi(input)`` (Phi: the standard normal CDF, through erf); with
+    ``approximate='tanh'``, torch's tanh approximation of it."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    _floating_only(input, "GeluKernelImpl")
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * _SQRT_2_OVER_PI
+        return input * 0.5 * (1 + inner.tanh())
+    return input * 0.5 * (1 + (input * _SQRT1_2).erf())
+
+
+def silu(input, inplace=False):
+    """``input * sigmoid(input)`` (also called swish)."""
+    _floating_only(input, "silu_cpu")
+    return _applied(lambda x: x * x.sigmoid(), input, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * input)) / beta``, and `input` itself where ``beta * input``
+    exceeds `threshold` (where the two agree to working precision)."""
+    _floating_only(input, "softplus_cpu")
+    scaled = input * beta
+    above = scaled > threshold
+    # (where, not clamp: a NaN keeps its NaN gradient, as torch's)
+    smooth = torch.where(above, threshold, scaled).exp().log1p() / beta
+    return torch.where(above, input, smooth)
+
+
+def prelu(input, weight):
+    """`input` where it is positive, else `weight` times it: one learnt slope, or one per
+    channel (dimension 1 of `input`)."""
+    if weight.dim() > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
+    count = weight.numel()
+    if count != 1:
+        if input.dim() == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input.shape[1] if input.dim() >= 2 else 1
+        if count != channels:
+            raise RuntimeError("Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{count} and channel size = {channels}.")
+        weight = weight.reshape((count,) + (1,) * (input.dim() - 2))
+    elif weight.dim() == 1 and input.dim() == 0:
+        weight = weight.reshape(())
+    return torch.where(input > 0, input, weight * input)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """`input` clamped to [min_val, max_val]; its gradient is zero at the bounds (torch's)."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if input.dtype is torch.bool:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    return _applied(lambda x: torch.where((x <= min_val) | (x >= max_val), _clamped(x, min_val, max_val), x),
+                    input, inplace)
+
+
+def _clamped(x, low, high):
+    """`x` clamped to [low, high], outside the graph, of `x`'s dtype (float bounds would
+    promote an integer `x`)."""
+    return x.detach().clamp(low, high).to(x.dtype)
+
+
+def relu6(input, inplace=False):
+    """``hardtanh(input, 0, 6)``: min(max(input, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def softmax(input, dim=None, dtype=None):

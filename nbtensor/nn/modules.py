@@ -1,6 +1,7 @@
 """``nn.Module`` and the layers D2L chapters 3–4 use."""
 import collections
 import collections.abc
+import inspect
 import math
 import operator
 
@@ -9,7 +10,8 @@ from nbtensor.nn import functional as F
 from nbtensor.nn import init
 from nbtensor.nn.parameter import Parameter, UninitializedParameter
 
-__all__ = ["Module", "Sequential", "ModuleList", "Linear", "LazyLinear", "Flatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
+__all__ = ["Module", "Sequential", "ModuleList", "Linear", "LazyLinear", "Flatten", "ReLU", "Sigmoid", "Tanh",
+           "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "PReLU", "Hardtanh", "ReLU6", "Softmax",
            "LogSoftmax", "Dropout", "Identity", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss",
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss"]
 
@@ -463,22 +465,90 @@ class Identity(Module):
         return input
 
 
-def _activation(name, fn, doc):
+def _activation(name, fn, doc, params=()):
+    """A Module class applying `fn` element-wise, with `params` ((name, default), ...) as the
+    arguments of its constructor, kept as attributes and passed on to `fn` by keyword. Its
+    repr is torch's: each parameter but ``inplace`` as ``name=value``, then ``inplace=True``
+    when it is set."""
+    signature = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d) for p, d in params])
+    names = [p for p, _ in params]
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        Module.__init__(self)
+        for p in names:
+            setattr(self, p, bound.arguments[p])
+
     def forward(self, input):
-        return fn(input)
-    return type(name, (Module,), {"forward": forward, "__doc__": doc, "__init__": _plain_init})
+        return fn(input, **{p: getattr(self, p) for p in names})
+
+    def extra_repr(self):
+        shown = [f"{p}={getattr(self, p)!r}" for p in names if p != "inplace"]
+        if getattr(self, "inplace", False):
+            shown.append("inplace=True")
+        return ", ".join(shown)
+
+    __init__.__signature__ = signature
+    return type(name, (Module,), {"__init__": __init__, "forward": forward, "extra_repr": extra_repr,
+                                  "__doc__": doc, "__module__": __name__})
 
 
-def _plain_init(self, inplace=False):
-    Module.__init__(self)
-    self.inplace = inplace
-
-
-ReLU = _activation("ReLU", F.relu, "max(x, 0), element-wise.")
+_INPLACE = ("inplace", False)
+ReLU = _activation("ReLU", F.relu, "max(x, 0), element-wise.", (_INPLACE,))
 Sigmoid = _activation("Sigmoid", F.sigmoid, "1 / (1 + exp(-x)), element-wise.")
 Tanh = _activation("Tanh", F.tanh, "tanh(x), element-wise.")
-ReLU.forward = lambda self, input: F.relu(input, inplace=self.inplace)
-ReLU.extra_repr = lambda self: "inplace=True" if self.inplace else ""
+LeakyReLU = _activation("LeakyReLU", F.leaky_relu, "x where x > 0, else negative_slope * x.",
+                        (("negative_slope", 0.01), _INPLACE))
+ELU = _activation("ELU", F.elu, "x where x > 0, else alpha * (exp(x) - 1).", (("alpha", 1.0), _INPLACE))
+GELU = _activation("GELU", F.gelu, "x * Phi(x) (Phi: the standard normal CDF; approximate='tanh': "
+                   "its tanh approximation).", (("approximate", "none"),))
+SiLU = _activation("SiLU", F.silu, "x * sigmoid(x).", (_INPLACE,))
+Softplus = _activation("Softplus", F.softplus, "log(1 + exp(beta * x)) / beta, and x itself where "
+                       "beta * x > threshold.", (("beta", 1.0), ("threshold", 20.0)))
+_Hardtanh = _activation("Hardtanh", F.hardtanh, "x clamped to [min_val, max_val].",
+                        (("min_val", -1.0), ("max_val", 1.0), _INPLACE))
+
+
+class Hardtanh(_Hardtanh):
+    __doc__ = _Hardtanh.__doc__
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        if not max_val > min_val:
+            raise AssertionError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
+        super().__init__(min_val, max_val, inplace)
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6): a Hardtanh from 0 to 6, as torch's."""
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class PReLU(Module):
+    """x where x > 0, else a learnt slope times x: one slope (`num_parameters` 1), or one per
+    channel (dimension 1 of the input), each starting at `init`."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(torch.empty(num_parameters, device=device, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
 
 
 class Softmax(Module):
