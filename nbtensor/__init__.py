@@ -15,6 +15,7 @@ from nbtensor.core.device import device, get_default_device, set_default_device
 from nbtensor.core.device import CPU as _CPU
 from nbtensor.core.plan import broadcast_shapes as _broadcast_shapes
 from nbtensor.core.size import Size
+from nbtensor.core.typeinfo import finfo, iinfo
 from nbtensor.dispatch import dispatcher as _dispatcher
 from nbtensor.backends.base import backend_for as _backend_for
 from nbtensor.dispatch.tensor import Tensor
