@@ -224,6 +224,8 @@ _unary("AcoshBackward0", lambda g, x, out: g * (x * x - 1).rsqrt(), names=("acos
 _unary("AtanhBackward0", lambda g, x, out: g / (1 - x * x), names=("atanh", "arctanh"))
 for _name in ("sign", "floor", "ceil", "trunc", "fix", "sgn"):
     _unary(_name.capitalize() + "Backward0", lambda g, x, out: creation.zeros_like(g), saves=False, names=(_name,))
+# (a draw: its gradient is zero everywhere, as torch's BernoulliBackward0)
+_unary("BernoulliBackward0", lambda g, x, out: creation.zeros_like(g), saves=False, names=("bernoulli",))
 
 
 @rule("round")

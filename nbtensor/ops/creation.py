@@ -578,12 +578,6 @@ def random_(self, from_=None, to=None, generator=None):
     return self.copy_(_wrap(values, dt.int64))
 
 
-def bernoulli_(self, p=0.5, generator=None):
-    """Fill with 1 with probability p, else 0."""
-    values = _generator(generator).random(self._shape) < p
-    return self.copy_(_wrap(values, dt.bool))
-
-
 def _new(fill):
     def new(self, *size, dtype=None, device=None, requires_grad=False, **_):
         dtype = self.dtype if dtype is None else dt.dtype_argument(dtype, "new_empty")
@@ -623,7 +617,7 @@ def legacy_constructor(args, device, dtype=None):
     return empty(*args, dtype=dtype, device=device)
 
 
-forms.methods(("uniform_", "normal_", "random_", "bernoulli_", "new_full", "new_tensor"), globals())
+forms.methods(("uniform_", "normal_", "random_", "new_full", "new_tensor"), globals())
 forms.method("new_empty", _new(lambda out: out))
 forms.method("new_zeros", _new(lambda out: copy_into(out, 0)))
 forms.method("new_ones", _new(lambda out: copy_into(out, 1)))
