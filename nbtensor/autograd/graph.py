@@ -24,32 +24,26 @@ _QUALIFIED = {"CopySlices": "torch::autograd::CopySlices"}
 class Node:
     """One recorded op (torch's ``grad_fn``): ``name()``, ``next_functions``."""
 
-    __slots__ = ("_name", "_backward", "next_functions", "_n_outputs", "_saves",
-                 "_pre_hooks", "_retained", "_versions", "_output", "__weakref__")
+    __slots__ = ("_name", "_backward", "next_functions", "_saves", "_versions", "_output", "__dict__",
+                 "__weakref__")
+    # (read from the class until a node sets its own, in its __dict__: most nodes have one
+    # output, and no hooks or retained gradients)
+    _n_outputs = 1
+    _pre_hooks = None   # output_nr -> hooks registered on that output tensor
+    _retained = None    # output_nr -> tensor whose .grad is kept (retain_grad)
 
     def __init__(self, name, backward, inputs, n_outputs=1, saves=True, saved=None):
         self._name = name
         self._backward = backward
         edges = []
-        for x in inputs:  # (`_edge`, its common cases inlined: every recorded op makes a node)
+        for x in inputs:  # (`_edge`, its common case inlined: every recorded op makes a node)
             ag = x._ag if type(x) is Tensor else None
-            if ag is None or not ag.requires_grad:
-                edges.append(_NO_EDGE)
-            elif ag.base is not None:
-                edges.append(_edge(x))  # (a view: it may need refreshing first)
-            elif ag.grad_fn is not None:
-                edges.append((ag.grad_fn, ag.output_nr))
-            else:  # a leaf
-                acc = ag.accumulator
-                if acc is None:
-                    acc = ag.accumulator = AccumulateGrad(x)
-                edges.append((acc, 0))
+            edges.append((ag.edge or _edge(x)) if ag is not None and ag.requires_grad else _NO_EDGE)
         self.next_functions = tuple(edges)
-        self._n_outputs = n_outputs
+        if n_outputs != 1:
+            self._n_outputs = n_outputs
         self._saves = saves
-        self._pre_hooks = None   # output_nr -> hooks registered on that output tensor
-        self._retained = None    # output_nr -> tensor whose .grad is kept (retain_grad)
-        self._output = None      # the alias of its result its backward reads (rules.KEEPS_OUT)
+        self._output = None  # the alias of its result its backward reads (rules.KEEPS_OUT)
         # the tensors backward reads and their versions now: `saved` when the rule listed
         # them, else those its closure holds
         versions = ()
@@ -131,13 +125,20 @@ def _edge(x):
     ag = x._ag
     if ag is None or not ag.requires_grad:
         return _NO_EDGE
+    edge = ag.edge
+    if edge is not None:
+        return edge
     if ag.base is not None and ag.view_version != version_of(x):
-        _tensor.refresh_view(x)  # (its memory was written in place since it was made)
+        _tensor.refresh_view(x)  # (a view: its memory was written in place since it was made)
     if ag.grad_fn is not None:
-        return (ag.grad_fn, ag.output_nr)
-    if ag.accumulator is None:
-        ag.accumulator = AccumulateGrad(x)
-    return (ag.accumulator, 0)
+        edge = (ag.grad_fn, ag.output_nr)
+    else:
+        if ag.accumulator is None:
+            ag.accumulator = AccumulateGrad(x)
+        edge = (ag.accumulator, 0)
+    if ag.base is None:  # (a view's node may be regenerated: its edge is worked out at each use)
+        ag.edge = edge
+    return edge
 
 
 def attach(result, node, inputs=()):

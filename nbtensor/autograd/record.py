@@ -2,9 +2,9 @@
 
 Nothing records until the first tensor requires grad (`_start`, called by
 ``requires_grad_``): until then every op runs exactly as without autograd. From then on
-each form of each op passes through `record`, which returns at once unless grad mode is on
-and an argument requires grad; otherwise it runs the op without recording inside and
-makes the node the derivative rule of the form describes.
+each form of each op passes through the function `wrap` makes of it, which returns at once
+unless grad mode is on and an argument requires grad; otherwise it runs the op without
+recording inside and makes the node the derivative rule of the form describes.
 """
 from nbtensor.autograd import grad_mode
 from nbtensor.autograd.graph import Node, attach
@@ -54,31 +54,103 @@ def _any_requires_grad(seq):
 
 def wrap(name, fn):
     """The form `name` as installed while autograd records: it counts in-place writes, and
-    hands the call to `record` only when grad mode is on and an argument requires grad (the
-    common case returns after a few checks, inlined here)."""
+    records the call only when grad mode is on and an argument requires grad (the common
+    cases return after a few checks; recording a tensor result is inlined too, as every
+    recorded op takes this path)."""
     plan = _plan(name, fn)
-    writes = plan[2]
+    if plan[2]:
+        return _wrap_writing(plan)
+    state = grad_mode._state
+    differentiable, saves = plan[4], plan[5]
+    node_name = NODE_NAMES.get(name)
+
+    def recorded(*args, **kwargs):
+        if kwargs:
+            out = kwargs.get("out")
+            if type(out) is Tensor:
+                bump_version(out)  # (also under no_grad: a graph may have saved the old values)
+            if not state.enabled or not (_any_requires_grad(args) or _any_requires_grad(kwargs.values())):
+                return fn(*args, **kwargs)
+            args, kwargs = _recordable_arguments(name, args, kwargs)
+        elif not state.enabled:
+            return fn(*args)
+        else:
+            for a in args:
+                t = type(a)
+                if t is Tensor:
+                    ag = a._ag
+                    if ag is not None and ag.requires_grad:
+                        break
+                elif (t is list or t is tuple) and _any_requires_grad(a):
+                    break
+            else:
+                return fn(*args)
+        # an argument requires grad: the op runs untracked, then its result joins the graph
+        state.enabled = False
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            state.enabled = True
+        if type(result) is not Tensor:
+            return _connect_several(plan, args, kwargs, result)
+        if not differentiable or not result.dtype.is_floating_point:
+            return result
+        for a in args:
+            if a is result:
+                return result  # (x.contiguous(), x.to(x.dtype), ...: the input itself, already in the graph)
+        node = _node(name, node_name, args, kwargs, result, 1, saves)[0]
+        result._ag = AutogradMeta(True, node, 0)
+        first = args[0]
+        if type(first) is Tensor and result._storage is first._storage:
+            note_view(result, first)
+        return result
+    return recorded
+
+
+def _recordable_arguments(name, args, kwargs):
+    """(args, kwargs) of a recorded call made with keywords, as the rules read them: torch's
+    error for ``out=``, and the input as the first positional argument (``exp(input=x)``)."""
+    if kwargs.get("out") is not None:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if not args and "input" in kwargs:
+        kwargs = dict(kwargs)
+        args = (kwargs.pop("input"),)
+    return args, kwargs
+
+
+def _node(name, node_name, args, kwargs, result, n_outputs, saves):
+    """(node, its inputs) the rule of form `name` makes for this call (`result`: what the op
+    returned; `node_name`: the form's own name for the node, if any)."""
+    make_rule = RULES.get(name)  # (looked up per call: a rule may be replaced)
+    keeps = KEEPS_OUT.get(name)  # (rules.keeps_result, inlined: every recorded op asks)
+    out = result if keeps is None or type(result) is not Tensor or keeps is not True and not keeps(args, kwargs) \
+        else _outside_graph(result)
+    made = None if make_rule is None else make_rule(args, kwargs, out)
+    if made is None:  # a new floating result no rule covers: never drop its gradient silently
+        raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "
+                                  "arguments yet")
+    node = Node(node_name or made[0], made[2], made[1], n_outputs, saves, made[3] if len(made) > 3 else None)
+    if out is not result:
+        node._output = out
+    return node, made[1]
+
+
+def _wrap_writing(plan):
+    """`wrap` for a form that writes into its first argument (``add_``, ``__setitem__``)."""
+    name, fn, _, base = plan[:4]
     state = grad_mode._state
 
     def recorded(*args, **kwargs):
-        if writes and args and type(args[0]) is Tensor:
+        if args and type(args[0]) is Tensor:
             bump_version(args[0])  # (also under no_grad: a graph may have saved the old values)
         if kwargs:
             out = kwargs.get("out")
             if type(out) is Tensor:
                 bump_version(out)
-        if not state.enabled:
-            return fn(*args, **kwargs)
-        for a in args:
-            t = type(a)
-            if t is Tensor:
-                ag = a._ag
-                if ag is not None and ag.requires_grad:
-                    return record(plan, args, kwargs)
-            elif (t is list or t is tuple) and _any_requires_grad(a):
-                return record(plan, args, kwargs)
-        if kwargs and _any_requires_grad(kwargs.values()):
-            return record(plan, args, kwargs)
+        if state.enabled and (_any_requires_grad(args) or kwargs and _any_requires_grad(kwargs.values())):
+            args, kwargs = _recordable_arguments(name, args, kwargs)
+            return _record_inplace(name, base, fn, args, kwargs)
         return fn(*args, **kwargs)
     return recorded
 
@@ -124,58 +196,18 @@ def _plan(name, fn):
     return name, fn, name in _WRITES, base, name not in NONDIFFERENTIABLE, name not in NO_SAVED
 
 
-def record(plan, args, kwargs):
-    """Run a form (`plan` from `_plan`), an argument of which requires grad, and record it."""
-    name, fn, writes, base, differentiable, saves = plan
-    if kwargs and kwargs.get("out") is not None:
-        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
-                           "differentiation, but one of the arguments requires grad.")
-    if not args and "input" in kwargs:  # torch.exp(input=x): rules read the tensor from args[0]
-        kwargs = dict(kwargs)
-        args = (kwargs.pop("input"),)
-    if writes:
-        return _record_inplace(name, base, fn, args, kwargs)
-    state = grad_mode._state  # (_untracked, inlined: this is every recorded op's path)
-    previous = state.enabled
-    state.enabled = False
-    try:
-        result = fn(*args, **kwargs)
-    finally:
-        state.enabled = previous
-    if not differentiable:
+def _connect_several(plan, args, kwargs, result):
+    """Make the tensors of `result` (a tuple or list the form of `plan` returned) the outputs
+    of one new node, when they are differentiable."""
+    if not plan[4] or not _floating(result):
         return result
-    if type(result) is Tensor:
-        if not result.dtype.is_floating_point:
-            return result
-        for a in args:
-            if a is result:
-                return result  # (x.contiguous(), x.to(x.dtype), ...: the input itself, already in the graph)
-    elif not _floating(result):
-        return result
-    make_rule = RULES.get(name)  # (looked up per call: a rule may be replaced)
-    keeps = KEEPS_OUT.get(name)  # (rules.keeps_result, inlined: every recorded op asks)
-    out = result if keeps is None or type(result) is not Tensor or keeps is not True and not keeps(args, kwargs) \
-        else _outside_graph(result)
-    made = None if make_rule is None else make_rule(args, kwargs, out)
-    if made is None:  # a new floating result no rule covers: never drop its gradient silently
-        raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "
-                                  "arguments yet")
-    saved = made[3] if len(made) > 3 else None
-    node_name = NODE_NAMES.get(name) or made[0]
+    name = plan[0]
+    attach(result, *_node(name, NODE_NAMES.get(name), args, kwargs, result, len(result), plan[5]))
     first = args[0]
-    if type(result) is Tensor:
-        node = Node(node_name, made[2], made[1], 1, saves, saved)
-        if out is not result:
-            node._output = out
-        result._ag = AutogradMeta(True, node, 0)
-        if type(first) is Tensor and result._storage is first._storage:
-            note_view(result, first)
-    else:
-        attach(result, Node(node_name, made[2], made[1], len(result), saves, saved), made[1])
-        if type(first) is Tensor:
-            for t in result:
-                if t is not first:
-                    note_view(t, first)
+    if type(first) is Tensor:
+        for t in result:
+            if t is not first:
+                note_view(t, first)
     return result
 
 

@@ -23,8 +23,10 @@ def note_view(result, source):
     """Record that `result` (a new tensor with autograd metadata) views `source`'s memory."""
     if type(result) is Tensor and result._ag is not None and result._storage is source._storage:
         ag = source._ag
-        result._ag.base = ag.base if ag is not None and ag.base is not None else source
-        result._ag.view_version = version_of(result)
+        meta = result._ag
+        meta.base = ag.base if ag is not None and ag.base is not None else source
+        meta.view_version = version_of(result)
+        meta.edge = None  # (a view's node is regenerated after in-place writes: see graph._edge)
 
 
 def view_positions(base, view):
@@ -82,7 +84,7 @@ def record_on_view(view, node_name, backward, inputs, saves):
     meta = base._ag
     if meta is None:
         base._ag = meta = AutogradMeta()
-    meta.grad_fn, meta.output_nr = node, 0
+    meta.grad_fn, meta.output_nr, meta.edge = node, 0, (node, 0)
     view._ag.grad_fn = _view_node(base, view, positions)
     view._ag.view_version = version_of(view)
 

@@ -38,7 +38,7 @@ class AutogradMeta:
 
     # (every recorded op makes one: it sets four fields; the others are read from the class
     # until a tensor sets its own, in its __dict__)
-    __slots__ = ("requires_grad", "grad_fn", "output_nr", "base", "__dict__")
+    __slots__ = ("requires_grad", "grad_fn", "output_nr", "base", "edge", "__dict__")
     grad = None
     retains_grad = False
     hooks = None
@@ -54,6 +54,10 @@ class AutogradMeta:
         self.grad_fn = grad_fn
         self.output_nr = output_nr
         self.base = None
+        # where a gradient for this tensor flows: (grad_fn, output_nr), or a leaf's
+        # (AccumulateGrad, 0) once made; None where autograd works it out at each use (a
+        # leaf before its first use; a view, whose node may need regenerating first)
+        self.edge = None if grad_fn is None else (grad_fn, output_nr)
 
 
 # Set by nbtensor.autograd: brings a view's grad_fn up to date after in-place writes to its
