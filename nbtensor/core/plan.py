@@ -7,9 +7,10 @@ way NumPy's nditer and torch's TensorIterator do:
 3. coalesce neighbours that are contiguous for every operand.
 Most real calls collapse to one dimension, which a flat kernel handles.
 """
+import functools
 import math
 
-__all__ = ["broadcast_shapes", "contiguous_strides", "plan", "numel", "remember"]
+__all__ = ["broadcast_shapes", "contiguous_strides", "row_major_strides", "plan", "numel", "remember"]
 
 numel = math.prod  # number of elements of a shape (1 for ()); a C loop, cheap per call
 
@@ -33,6 +34,10 @@ def contiguous_strides(shape):
         strides.append(acc)
         acc *= s if s > 1 else 1
     return tuple(reversed(strides))
+
+
+row_major_strides = functools.lru_cache(maxsize=1024)(contiguous_strides)
+row_major_strides.__doc__ = "`contiguous_strides`, remembered per shape (for per-call fast paths)."
 
 
 def row_major(shape, strides):

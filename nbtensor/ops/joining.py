@@ -16,8 +16,8 @@ from nbtensor.backends.host import host_array
 from nbtensor.core.device import CPU
 from nbtensor.ops.creation import _wrap
 from nbtensor.dispatch.out import check_out_tensor, resize_out
-from nbtensor.core.plan import contiguous_strides
-from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, allocate, check_writable, common_device, copy_into,
+from nbtensor.core.plan import contiguous_strides, row_major_strides
+from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, check_writable, common_device, copy_into,
                                      empty_tensor, make, make_contiguous, wrap_dim)
 from nbtensor.ops.views import narrow, parse_sizes
 from nbtensor.dispatch import dispatcher as forms
@@ -56,7 +56,7 @@ def _fast_join(tensors, dim, new_dim):
     if not shape or not -ndim <= dim < ndim:
         return None
     d = dim % ndim
-    parts, total = [], 0
+    parts, total, extent = [], 0, 0
     for t in tensors:
         if (type(t) is not Tensor or t.dtype is not dtype or type(t._storage) is not np.ndarray
                 or not (t._contig or t._contig is None and t.is_contiguous())):
@@ -68,15 +68,14 @@ def _fast_join(tensors, dim, new_dim):
         n = _numel(tshape)
         if n == 0:
             return None
-        parts.append((t._storage, t._offset, tshape))
+        parts.append((t._storage, t._offset, n, tshape))
         total += n
-    if new_dim:
-        out_shape = shape[:d] + (len(tensors),) + shape[d:]
-    else:
-        out_shape = shape[:d] + (sum(t._shape[d] for t in tensors),) + shape[d + 1:]
-    store = allocate(total, dtype, out_shape)
+        if not new_dim:
+            extent += tshape[d]
+    out_shape = shape[:d] + ((len(tensors),) + shape[d:] if new_dim else (extent,) + shape[d + 1:])
+    store = _CPU.allocate(total, dtype.np)  # (its size is the inputs' together: no overflow to check)
     _CPU.join(store, out_shape, parts, d, new_dim)
-    return make_contiguous(store, 0, out_shape, contiguous_strides(out_shape), dtype)
+    return make_contiguous(store, 0, out_shape, row_major_strides(out_shape), dtype)
 
 
 def cat(tensors, dim=0, *, out=None):

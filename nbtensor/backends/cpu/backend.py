@@ -3,7 +3,6 @@
 `nbtensor.kernels.cpu.loader`), BLAS/LAPACK are NumPy's; large storage comes from the caching
 allocator in `allocator`."""
 import importlib
-import math
 
 import numpy as np
 
@@ -53,15 +52,15 @@ class CPUBackend(_backend.Backend):
     def join(out, out_shape, parts, axis, stack):
         """Write into the fresh row-major storage `out` (of `out_shape`) the concatenation along
         `axis` (with `stack`: the stack along a new `axis`) of `parts`, each (storage, offset,
-        shape) of a row-major tensor: along the first axis each part is one block of `out`."""
+        number of elements, shape) of a row-major tensor: along the first axis each part is
+        one block of `out`."""
         if axis == 0:
             at = 0
-            for storage, offset, shape in parts:
-                n = math.prod(shape)
+            for storage, offset, n, _ in parts:
                 out[at:at + n] = storage[offset:offset + n]
                 at += n
             return
-        views = [storage[offset:offset + math.prod(shape)].reshape(shape) for storage, offset, shape in parts]
+        views = [storage[offset:offset + n].reshape(shape) for storage, offset, n, shape in parts]
         (np.stack if stack else np.concatenate)(views, axis=axis, out=out.reshape(out_shape))
 
     @staticmethod

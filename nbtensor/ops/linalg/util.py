@@ -8,7 +8,6 @@ exception classes and messages) and find the device they agree on (`check_args`,
 CPU it costs nothing: the host arrays are the tensors' own memory and a result becomes a
 tensor's storage as it is.
 """
-import functools
 
 import numpy as np
 
@@ -16,7 +15,7 @@ from nbtensor.core import dtype as dt
 from nbtensor.backends.host import from_host, host_array, on_host
 from nbtensor.core.device import CPU
 from nbtensor.dispatch.out import check_out_dtype, check_out_tensor, resize_out
-from nbtensor.core.plan import contiguous_strides
+from nbtensor.core.plan import row_major_strides
 from nbtensor.dispatch.tensor import Tensor, check_writable, common_device, copy_into, make
 
 # The C++ type names torch prints in some messages ("float != double").
@@ -52,10 +51,6 @@ def check_devices(*tensors):
     return CPU
 
 
-# Row-major strides by shape, memoised: the per-call cost matters for small products.
-_contiguous_strides = functools.lru_cache(maxsize=1024)(contiguous_strides)
-
-
 def array_of(t):
     """The values of `t` as a host ndarray: on the CPU a zero-copy view (any strides), where
     a tensor that is its whole row-major storage takes a faster path than `host_array`; from
@@ -63,7 +58,7 @@ def array_of(t):
     storage = t._storage
     if type(storage) is not np.ndarray:
         return host_array(t)
-    if t._offset == 0 and t._strides == _contiguous_strides(t._shape) and storage.flags.c_contiguous:
+    if t._offset == 0 and t._strides == row_major_strides(t._shape) and storage.flags.c_contiguous:
         try:
             return storage.reshape(t._shape)
         except ValueError:  # the storage holds more elements than the tensor
@@ -96,7 +91,7 @@ def wrap(array, dtype, device=CPU):
         array = array.astype(dtype.np, order="C")  # (np.ascontiguousarray would make 0-d 1-d)
     shape = array.shape
     storage = array.reshape(-1) if device is CPU else from_host(array, device)
-    return make(storage, 0, shape, _contiguous_strides(shape), dtype)
+    return make(storage, 0, shape, row_major_strides(shape), dtype)
 
 
 def fresh(result, *inputs):
