@@ -709,6 +709,10 @@ def _fast_number(x, d):
     """A one-element storage of the Python number `x` in the tensor dtype `d` when it
     converts exactly and without overflow (floats: finite in range, or an int up to 2**53;
     int64: an int in range); else None (the general path converts it)."""
+    key = (type(x), x, d)
+    found = _NUMBERS.get(key)
+    if found is not None:
+        return found  # (only numbers that passed the checks below are remembered)
     if d.is_floating_point:
         if type(x) is float:
             if d is dt.float32 and (x > _FLT_MAX or x < -_FLT_MAX):
@@ -717,14 +721,11 @@ def _fast_number(x, d):
             return None
     elif not (type(x) is int and d is dt.int64 and -_INT64 <= x < _INT64):
         return None
-    key = (type(x), x, d)
-    found = _NUMBERS.get(key)
-    if found is None:
-        found = np.array((x,), d.np)
-        if x:  # (0.0 == -0.0 as keys: zeros are made each time)
-            if len(_NUMBERS) >= 1024:
-                _NUMBERS.clear()
-            _NUMBERS[key] = found
+    found = np.array((x,), d.np)
+    if x:  # (0.0 == -0.0 as keys: zeros are made each time)
+        if len(_NUMBERS) >= 1024:
+            _NUMBERS.clear()
+        _NUMBERS[key] = found
     return found
 
 
