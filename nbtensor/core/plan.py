@@ -43,8 +43,9 @@ row_major_strides.__doc__ = "`contiguous_strides`, remembered per shape (for per
 def row_major(shape, strides):
     """True when `strides` lay out `shape` in row-major order without gaps (always for a
     shape without elements, as torch: whatever its strides, it has nothing to lay out)."""
-    if 0 in shape:
-        return True
+    if strides == row_major_strides(shape) or 0 in shape:
+        return True  # (the first test is the common case, one memo lookup; the loop below
+        # also accepts any stride of a dimension of size 1)
     expected = 1
     for i in range(len(shape) - 1, -1, -1):
         size = shape[i]
