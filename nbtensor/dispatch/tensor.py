@@ -36,7 +36,7 @@ class AutogradMeta:
     """What autograd knows about a tensor that requires grad (a tensor that does not has
     none: ``_ag is None``). `grad_fn` is the node that made it (None: a leaf)."""
 
-    # (every recorded op makes one: it sets four fields; the others are read from the class
+    # (every recorded op makes one: it sets five fields; the others are read from the class
     # until a tensor sets its own, in its __dict__)
     __slots__ = ("requires_grad", "grad_fn", "output_nr", "base", "edge", "__dict__")
     grad = None
