@@ -437,7 +437,7 @@ def apply(op, operands, out=None, inplace=False):
     Everything is validated before `out` is touched: a call that raises leaves it as it was.
     """
     if inplace or out is not None:
-        if _fast_into(op, operands, operands[0] if inplace else out):
+        if _fast_into(op, operands, operands[0] if inplace else out, inplace):
             return operands[0] if inplace else out
     else:
         fast = _fast_path(op, operands)
@@ -642,10 +642,10 @@ def _one_element_broadcast(entry, a, b):
     return make_contiguous(store, 0, big._shape, big._strides, result_dtype)
 
 
-def _fast_into(op, operands, target):
-    """`_fast_path` for an in-place op or an ``out=`` (`target`): writes and returns True when
-    the target is a contiguous CPU tensor of the dtype the kernel computes and writes, the
-    first operand a tensor of its shape, the others plain numbers or CPU tensors of that
+def _fast_into(op, operands, target, inplace):
+    """`_fast_path` for an in-place op (`inplace`: `target` is ``operands[0]``) or an
+    ``out=`` (`target`): writes and returns True when the target is a contiguous CPU tensor
+    of the dtype the kernel computes and writes, the first operand a tensor of its shape, the others plain numbers or CPU tensors of that
     dtype whose shapes broadcast to it (any layout: an expanded gradient accumulating into
     ``.grad``; an ``out=`` of another shape is resized by the general path), and every
     tensor operand either is the target's exact memory or shares none of it (so none of
@@ -660,9 +660,15 @@ def _fast_into(op, operands, target):
     n = _numel(shape)
     if n >= _cpu_tuning.PARALLEL_THRESHOLD or n == 0 or not store.flags.writeable:
         return False
-    args = [store, target._offset]
+    offset = target._offset
+    if inplace:  # the target is its own first operand: nothing to check
+        args = [store, offset, store, offset, 1]
+        numbered = enumerate(operands[1:], 1)
+    else:
+        args = [store, offset]
+        numbered = enumerate(operands)
     strided = None  # the operands as the N-d launcher takes them, once one is not row-major
-    for i, x in enumerate(operands):
+    for i, x in numbered:
         if type(x) is Tensor:
             if x.dtype is not d or x.device is not CPU:
                 return False
