@@ -29,7 +29,7 @@ def _np(t):
 # and, with beta 2, 10), beyond them, and far out (where exp overflows float32).
 POINTS = [-100.0, -7.0, -1.0, -0.5, 0.0, 0.25, 1.0, 3.0, 6.0, 7.5, 10.0, 20.0, 25.0, 100.0]
 
-# (name, nbtensor function, keywords, the name of torch's function)
+# (name of the function in both nn.functional modules, its keywords)
 ACTIVATIONS = [
     ("leaky_relu", {}), ("leaky_relu", {"negative_slope": 0.2}),
     ("elu", {}), ("elu", {"alpha": 0.5}),
