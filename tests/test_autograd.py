@@ -841,3 +841,22 @@ def test_a_leaf_gradient_of_another_shape_is_summed_or_refused_as_torch(monkeypa
                                                                        lambda g: (g.expand(4, 2, 3),)))
     x.exp().sum().backward()  # a broadcast gradient is summed to the leaf's shape (torch's engine)
     np.testing.assert_array_equal(_np(x.grad), np.full((2, 3), 4.0))
+
+
+def test_a_first_argument_given_by_keyword_is_recorded():
+    # torch.cat(tensors=[a, b]) and where(condition=..., input=..., other=...) record as their
+    # positional calls do (the keyword-only call once raised IndexError in the recorder)
+    a = nb.tensor([1.0, 2.0], requires_grad=True)
+    b = nb.tensor([3.0, -4.0], requires_grad=True)
+    weights = nb.tensor([1.0, 2.0, 3.0, 4.0])
+    (nb.cat(tensors=[a, b]) * weights).sum().backward()
+    np.testing.assert_array_equal(_np(a.grad), [1.0, 2.0])
+    np.testing.assert_array_equal(_np(b.grad), [3.0, 4.0])
+    a.grad = b.grad = None
+    nb.stack(tensors=(a, b), dim=1).sum(1).mul(nb.tensor([5.0, 6.0])).sum().backward()
+    np.testing.assert_array_equal(_np(a.grad), [5.0, 6.0])
+    np.testing.assert_array_equal(_np(b.grad), [5.0, 6.0])
+    a.grad = b.grad = None
+    nb.where(condition=b > 0, input=a * 10, other=b).sum().backward()
+    np.testing.assert_array_equal(_np(a.grad), [10.0, 0.0])
+    np.testing.assert_array_equal(_np(b.grad), [0.0, 1.0])

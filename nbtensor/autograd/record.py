@@ -6,6 +6,8 @@ each form of each op passes through the function `wrap` makes of it, which retur
 unless grad mode is on and an argument requires grad; otherwise it runs the op without
 recording inside and makes the node the derivative rule of the form describes.
 """
+import inspect
+
 from nbtensor.autograd import grad_mode
 from nbtensor.autograd.graph import Node, attach
 from nbtensor.autograd import linalg_rules, selection_rules, shape_rules  # noqa: F401  (register their rules)
@@ -71,7 +73,7 @@ def wrap(name, fn):
                 bump_version(out)  # (also under no_grad: a graph may have saved the old values)
             if not state.enabled or not (_any_requires_grad(args) or _any_requires_grad(kwargs.values())):
                 return fn(*args, **kwargs)
-            args, kwargs = _recordable_arguments(name, args, kwargs)
+            args, kwargs = _recordable_arguments(plan, args, kwargs)
         elif not state.enabled:
             return fn(*args)
         else:
@@ -107,16 +109,29 @@ def wrap(name, fn):
     return recorded
 
 
-def _recordable_arguments(name, args, kwargs):
+def _recordable_arguments(plan, args, kwargs):
     """(args, kwargs) of a recorded call made with keywords, as the rules read them: torch's
-    error for ``out=``, and the input as the first positional argument (``exp(input=x)``)."""
+    error for ``out=``, and the first argument positional when it was given by keyword
+    (``exp(input=x)``, ``cat(tensors=[a, b])``)."""
     if kwargs.get("out") is not None:
-        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+        raise RuntimeError(f"{plan[0]}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
-    if not args and "input" in kwargs:
-        kwargs = dict(kwargs)
-        args = (kwargs.pop("input"),)
+    if not args:
+        first = plan[6] if plan[6] in kwargs else "input" if "input" in kwargs else None
+        if first is not None:
+            kwargs = dict(kwargs)
+            args = (kwargs.pop(first),)
     return args, kwargs
+
+
+def _first_parameter(fn):
+    """The name of `fn`'s first parameter when a call may give it by keyword, else None."""
+    try:
+        parameters = iter(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # (no signature to read)
+        return None
+    first = next(parameters, None)
+    return first.name if first is not None and first.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD else None
 
 
 def _node(name, node_name, args, kwargs, result, n_outputs, saves):
@@ -149,7 +164,7 @@ def _wrap_writing(plan):
             if type(out) is Tensor:
                 bump_version(out)
         if state.enabled and (_any_requires_grad(args) or kwargs and _any_requires_grad(kwargs.values())):
-            args, kwargs = _recordable_arguments(name, args, kwargs)
+            args, kwargs = _recordable_arguments(plan, args, kwargs)
             return _record_inplace(name, base, fn, args, kwargs)
         return fn(*args, **kwargs)
     return recorded
@@ -191,9 +206,11 @@ def _untracked(fn, args, kwargs):
 def _plan(name, fn):
     """What recording form `name` (whose function is `fn`) takes, worked out once: (name, fn,
     whether it writes into its first argument, the out-of-place form it records as, whether
-    its results are differentiable, whether its node keeps tensors)."""
+    its results are differentiable, whether its node keeps tensors, the name of its first
+    parameter)."""
     base = name if name in _OWN_RULE_INPLACE else _inplace_base(name)
-    return name, fn, name in _WRITES, base, name not in NONDIFFERENTIABLE, name not in NO_SAVED
+    return (name, fn, name in _WRITES, base, name not in NONDIFFERENTIABLE, name not in NO_SAVED,
+            _first_parameter(fn))
 
 
 def _connect_several(plan, args, kwargs, result):
