@@ -645,8 +645,8 @@ def _one_element_broadcast(entry, a, b):
 def _fast_into(op, operands, target, inplace):
     """`_fast_path` for an in-place op (`inplace`: `target` is ``operands[0]``) or an
     ``out=`` (`target`): writes and returns True when the target is a contiguous CPU tensor
-    of the dtype the kernel computes and writes, the first operand a tensor of its shape, the others plain numbers or CPU tensors of that
-    dtype whose shapes broadcast to it (any layout: an expanded gradient accumulating into
+    of the dtype the kernel computes and writes, the first operand a tensor of its shape,
+    the others plain numbers or CPU tensors of that dtype whose shapes broadcast to it (any layout: an expanded gradient accumulating into
     ``.grad``; an ``out=`` of another shape is resized by the general path), and every
     tensor operand either is the target's exact memory or shares none of it (so none of
     torch's overlap, shape or cast errors can arise); else False, touching nothing."""
