@@ -646,10 +646,11 @@ def _fast_into(op, operands, target, inplace):
     """`_fast_path` for an in-place op (`inplace`: `target` is ``operands[0]``) or an
     ``out=`` (`target`): writes and returns True when the target is a contiguous CPU tensor
     of the dtype the kernel computes and writes, the first operand a tensor of its shape,
-    the others plain numbers or CPU tensors of that dtype whose shapes broadcast to it (any layout: an expanded gradient accumulating into
-    ``.grad``; an ``out=`` of another shape is resized by the general path), and every
-    tensor operand either is the target's exact memory or shares none of it (so none of
-    torch's overlap, shape or cast errors can arise); else False, touching nothing."""
+    the others plain numbers or CPU tensors of that dtype whose shapes broadcast to it (any
+    layout: an expanded gradient accumulating into ``.grad``; an ``out=`` of another shape
+    is resized by the general path), and every tensor operand either is the target's exact
+    memory or shares none of it (so none of torch's overlap, shape or cast errors can
+    arise); else False, touching nothing."""
     d = target.dtype if type(target) is Tensor else None
     entry = op.fast.get(d)
     if (entry is None or entry[1] is not d or target.device is not CPU
