@@ -6,6 +6,7 @@ each form of each op passes through the function `wrap` makes of it, which retur
 unless grad mode is on and an argument requires grad; otherwise it runs the op without
 recording inside and makes the node the derivative rule of the form describes.
 """
+import functools
 import inspect
 
 from nbtensor.autograd import grad_mode
@@ -117,15 +118,19 @@ def _recordable_arguments(plan, args, kwargs):
         raise RuntimeError(f"{plan[0]}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
     if not args:
-        first = plan[6] if plan[6] in kwargs else "input" if "input" in kwargs else None
+        first = _first_parameter(plan[1])
+        first = first if first in kwargs else "input" if "input" in kwargs else None
         if first is not None:
             kwargs = dict(kwargs)
             args = (kwargs.pop(first),)
     return args, kwargs
 
 
+@functools.lru_cache(maxsize=None)
 def _first_parameter(fn):
-    """The name of `fn`'s first parameter when a call may give it by keyword, else None."""
+    """The name of `fn`'s first parameter when a call may give it by keyword, else None
+    (worked out on first need, once per form: reading every form's signature at the start
+    of recording cost ~20 ms)."""
     try:
         parameters = iter(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):  # (no signature to read)
@@ -206,11 +211,9 @@ def _untracked(fn, args, kwargs):
 def _plan(name, fn):
     """What recording form `name` (whose function is `fn`) takes, worked out once: (name, fn,
     whether it writes into its first argument, the out-of-place form it records as, whether
-    its results are differentiable, whether its node keeps tensors, the name of its first
-    parameter)."""
+    its results are differentiable, whether its node keeps tensors)."""
     base = name if name in _OWN_RULE_INPLACE else _inplace_base(name)
-    return (name, fn, name in _WRITES, base, name not in NONDIFFERENTIABLE, name not in NO_SAVED,
-            _first_parameter(fn))
+    return name, fn, name in _WRITES, base, name not in NONDIFFERENTIABLE, name not in NO_SAVED
 
 
 def _connect_several(plan, args, kwargs, result):
