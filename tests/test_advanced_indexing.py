@@ -501,3 +501,36 @@ def test_one_index_among_full_slices_and_one_element_per_row(dtype):
     # the same kernel and shapes as a gather of (4, 1) indices: each keeps its own result shape
     _check_exact(m.gather(1, y.unsqueeze(1)), a[0][np.arange(4), [4, 0, 3, 3]].reshape(4, 1))
     _check_exact(m[range(4), y], a[0][np.arange(4), [4, 0, 3, 3]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.float16, np.bool_])
+def test_storing_through_one_index_among_full_slices(dtype):
+    # the put kernel's forms: x[list] = v, x[:, list] = v, x[:, :, tensor] = v with v a number
+    # or a row-major tensor of the indexed shape; anything else (negative values, broadcast
+    # or overlapping values, other layouts) takes the general path, with the same results
+    a = base((4, 5, 6), dtype)
+    x = nt.tensor(a)
+    one = np.array(1, dtype).item()
+    for index, value in [(([3, 0, 3],), one), ((slice(None), [4, 1]), 0),
+                         ((slice(None), slice(None), nt.tensor([5, 0, 2, 2])), base((4, 5, 4), dtype)),
+                         (([2],), base((1, 5, 6), dtype)), ((slice(None), [-1, 0]), one),
+                         ((slice(None), [1, 2]), base((2, 6), dtype)),  # broadcast
+                         ((slice(None), slice(None), [0, 1]), base((4, 5, 2), dtype)[:, ::-1])]:
+        x[index] = nt.tensor(value) if isinstance(value, np.ndarray) else value
+        a[tuple(i.numpy() if isinstance(i, nt.Tensor) else i for i in index)] = value
+        _check_exact(x, a)
+    with pytest.raises(IndexError, match="index 6 is out of bounds for dimension 2 with size 6"):
+        x[:, :, [0, 6]] = one
+    _check_exact(x, a)  # nothing written
+
+
+def test_storing_through_one_index_reads_an_overlapping_value_first():
+    a = np.arange(12.0).reshape(3, 4)
+    x = nt.tensor(a)
+    x[:, [0, 1]] = x[:, 1:3]  # value and target share memory: read before written
+    a[:, [0, 1]] = a[:, 1:3].copy()
+    _check_exact(x, a)
+    ro = nt.from_numpy(np.zeros((2, 3)))
+    ro._storage.flags.writeable = False
+    with pytest.raises((RuntimeError, ValueError)):
+        ro[:, [1]] = 1.0

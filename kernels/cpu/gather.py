@@ -22,6 +22,8 @@ from ..strides import advance, position
 _subroutine = numba.njit(error_model="numpy", nogil=True)
 
 ADD, MUL = 1, 2
+# Rows of the mid level shorter than this are copied in place, not by a `_copy_mid` call.
+_SHORT_RUN = 16
 
 
 @helper
@@ -78,8 +80,14 @@ def _copy_mid(dst, dp, dtab, dm, src, sp, stab, sm, ja, jb):
         for i in range(n):
             dst[dp + _wrapped(t[i], w) * s] = v[i]
     else:
-        for j in range(ja, jb):
-            dst[dp + _level(dtab, j, dm[3], dm[2])] = src[sp + _level(stab, j, sm[3], sm[2])]
+        _copy_mid_any(dst, dp, dtab, dm, src, sp, stab, sm, ja, jb)
+
+
+@helper
+def _copy_mid_any(dst, dp, dtab, dm, src, sp, stab, sm, ja, jb):
+    """`_copy_mid` for any layout, one element at a time."""
+    for j in range(ja, jb):
+        dst[dp + _level(dtab, j, dm[3], dm[2])] = src[sp + _level(stab, j, sm[3], sm[2])]
 
 
 @kernel()
@@ -97,7 +105,10 @@ def indexed_copy(dst, dtabs, dm, src, stabs, sm, dims, r0, r1):
         jb = min(jn, ja + (r1 - r))
         dp = dm[0] + _level(dpre, p, 0, dm[1])
         sp = sm[0] + _level(spre, p, 0, sm[1])
-        if q1n == 1 and q2n == 1:
+        if q1n == 1 and q2n == 1 and jb - ja < _SHORT_RUN:
+            # a call per row of a few elements would cost more than the copy
+            _copy_mid_any(dst, dp, dmid, dm, src, sp, smid, sm, ja, jb)
+        elif q1n == 1 and q2n == 1:
             _copy_mid(dst, dp, dmid, dm, src, sp, smid, sm, ja, jb)
         else:
             for j in range(ja, jb):
@@ -337,6 +348,23 @@ def gather_rows_checked(out, src, soff, idx, ioff, n, pre, size, k, post):
     if not _all_in(idx, ioff, n, size):
         return False
     gather_rows(out, src, soff, idx, ioff, pre, size, k, post)
+    return True
+
+
+@kernel()
+def put_rows_checked(dst, doff, idx, ioff, n, pre, size, post, src, soff, step):
+    """``dst[p, idx[j], q] = src[soff + ((p * n + j) * post + q) * step]`` (``x[..., idx] = v``:
+    `step` 1 for a row-major v of the indexed shape, 0 for one value) after checking the `n`
+    index values: False, writing nothing, when one is out of [0, size). A repeated index
+    keeps the last value written there."""
+    if not _all_in(idx, ioff, n, size):
+        return False
+    for p in range(pre):
+        for j in range(n):
+            d = doff + (p * size + idx[ioff + j]) * post
+            s = soff + (p * n + j) * post * step
+            for q in range(post):
+                dst[d + q] = src[s + q * step]
     return True
 
 

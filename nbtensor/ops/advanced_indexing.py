@@ -29,7 +29,7 @@ from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_s
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlap_error, _overlaps, allocate, check_writable, checked_scalar,
                       common_device, copy_into, has_internal_overlap, make, refuse_overlap,
                       scalar_storage)
-from nbtensor.ops.pick import fast_pick, row_major_cpu
+from nbtensor.ops.pick import fast_pick, fast_put, row_major_cpu
 from nbtensor.ops.views import view_strides
 from nbtensor.dispatch import dispatcher as forms
 
@@ -309,6 +309,16 @@ def _row_pick(t, items):
                                     and row_major_cpu(y)):
             return None
         return fast_pick("gather_rows", t, 1, y._storage, y._offset, (n, 1), (n,))
+    found = _one_index(items)
+    if found is None:
+        return None
+    dim, table, offset, n = found
+    return fast_pick("select_rows", t, dim, table, offset, (n,), t._shape[:dim] + (n,) + t._shape[dim + 1:])
+
+
+def _one_index(items):
+    """(dim, int64 table, offset, n) when `items` are full slices around one 1-D int64 CPU
+    tensor or non-empty list of ints (at `dim`); else None."""
     dim = None
     for d, it in enumerate(items):
         if type(it) is not slice or it != _ALL:
@@ -319,12 +329,33 @@ def _row_pick(t, items):
     if type(index) is Tensor:
         if index.dtype is not dt.int64 or len(index._shape) != 1 or not row_major_cpu(index):
             return None
-        table, offset, n = index._storage, index._offset, index._shape[0]
-    elif type(index) is list and index and all(type(v) is int for v in index):
-        table, offset, n = np.array(index, np.int64), 0, len(index)
-    else:
-        return None
-    return fast_pick("select_rows", t, dim, table, offset, (n,), t._shape[:dim] + (n,) + t._shape[dim + 1:])
+        return dim, index._storage, index._offset, index._shape[0]
+    if type(index) is list and index and all(type(v) is int for v in index):
+        return dim, np.array(index, np.int64), 0, len(index)
+    return None
+
+
+def _row_put(t, items, value):
+    """``t[..., index, ...] = value`` by `fast_put` for a writable row-major CPU `t`, an index
+    `_one_index` takes, and a Python number or a row-major tensor of t's dtype and the indexed
+    shape in memory of its own: True when done; False for anything else (the general path)."""
+    if not row_major_cpu(t) or len(items) > len(t._shape) or not t._storage.flags.writeable:
+        return False
+    found = _one_index(items)
+    if found is None:
+        return False
+    dim, table, offset, n = found
+    if table is t._storage:  # (the index is read while t is written: the general path copies it)
+        return False
+    if type(value) is Tensor:
+        shape = t._shape
+        if (value.dtype is not t.dtype or value._shape != shape[:dim] + (n,) + shape[dim + 1:]
+                or not row_major_cpu(value) or _overlaps(value, t)):
+            return False
+        return fast_put(t, dim, table, offset, n, value, 1)
+    if type(value) not in (float, int):
+        return False
+    return fast_put(t, dim, table, offset, n, scalar_storage(value, t.dtype), 0)
 
 
 _ALL = slice(None)
@@ -440,6 +471,8 @@ def _put(t, plan, value, mode, strip=True):
 
 def advanced_setitem(t, items, value):
     """``t[items] = value`` for an advanced index: writes into t's memory."""
+    if _row_put(t, items, value):
+        return
     if type(value) is not Tensor and not isinstance(value, numbers.Number):
         value = check_value(t, value)  # a list or array: converted to a tensor
     mask = _full_mask(t, items)

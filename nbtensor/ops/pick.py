@@ -1,6 +1,7 @@
 """Picking slices or elements of a row-major CPU tensor along one dimension by int64 index
-values (index_select, gather, and the ``x[index]`` forms that are one of them) with one
-kernel that checks the values are in range, then copies. Planned once per shapes; anything else
+values (index_select, gather, and the ``x[index]`` forms that are one of them), and storing
+into such slices (``x[..., index] = v``), with one kernel that checks the values are in
+range, then copies. Planned once per shapes; anything else
 (another layout, device or dtype of index, a value out of range) is left to the general
 paths, which check, wrap negative values and raise torch's errors.
 """
@@ -13,7 +14,7 @@ from nbtensor.core.device import CPU
 from nbtensor.core.plan import contiguous_strides, remember
 from nbtensor.dispatch.tensor import Tensor, _numel, make
 
-__all__ = ["fast_pick", "row_major_cpu"]
+__all__ = ["fast_pick", "fast_put", "row_major_cpu"]
 
 _CPU = backend_for(CPU)
 
@@ -31,10 +32,7 @@ def fast_pick(kernel, input, dim, table, offset, index_shape, out_shape):
     [0, size); None for anything else, or for any value out of range (the general path decides)."""
     if not row_major_cpu(input):
         return None
-    key = (kernel, input._shape, index_shape, dim, out_shape)
-    plan = _PICK_PLANS.get(key, False)
-    if plan is False:
-        plan = remember(_PICK_PLANS, key, _pick_plan(kernel, input._shape, index_shape, dim, out_shape))
+    plan = _plan(kernel, input._shape, index_shape, dim, out_shape)
     if plan is None:
         return None
     copy, n, pre, size, k, post, numel, out_shape, out_strides = plan
@@ -47,14 +45,43 @@ def fast_pick(kernel, input, dim, table, offset, index_shape, out_shape):
     return make(out, 0, out_shape, out_strides, d) if copied else None  # (not copied: a value out of range)
 
 
-# (kernel, input shape, index shape, dim, result shape) -> what `fast_pick` needs, or None
+def fast_put(t, dim, table, offset, n, value, step):
+    """``t[..., index, ...] = value`` along `dim` of a row-major CPU `t` (in range) by the `n`
+    int64 values ``table[offset:]``: `value` is a one-element storage of t's dtype (`step` 0)
+    or a row-major tensor of the indexed shape (`step` 1). True when one kernel wrote it;
+    False, writing nothing, for a value out of [0, size) or a size the general path splits
+    across threads."""
+    shape = t._shape
+    plan = _plan("put_rows", shape, (n,), dim, shape[:dim] + (n,) + shape[dim + 1:])
+    if plan is None:
+        return False
+    put, n, pre, size, _, post = plan[:6]
+    if step:
+        src, soff = bits(value._storage), value._offset
+    else:
+        src, soff = bits(value), 0
+    return put(bits(t._storage), t._offset, table, offset, n, pre, size, post, src, soff, step)
+
+
+def _plan(kernel, shape, index_shape, dim, out_shape):
+    """`_pick_plan`'s result, remembered per arguments."""
+    key = (kernel, shape, index_shape, dim, out_shape)
+    plan = _PICK_PLANS.get(key, False)
+    if plan is False:
+        plan = remember(_PICK_PLANS, key, _pick_plan(kernel, shape, index_shape, dim, out_shape))
+    return plan
+
+
+# (kernel, input shape, index shape, dim, result shape) -> what `fast_pick` and `fast_put`
+# need, or None
 _PICK_PLANS = {}
 
 
 def _pick_plan(kernel, shape, index_shape, dim, out_shape):
     """(the copy kernel, index elements, the input as pre x size x post, the index's extent k
-    along dim, the result's elements, shape and strides) for `fast_pick`; None for an empty
-    side or a result large enough for threads (the general path splits those)."""
+    along dim, the result's elements, shape and strides) for `fast_pick` (and `fast_put`,
+    where the result is the indexed part); None for an empty side or a result large enough
+    for threads (the general path splits those)."""
     d = dim % len(shape)
     n = _numel(index_shape)
     pre, post = _numel(shape[:d]), _numel(shape[d + 1:])
