@@ -71,6 +71,11 @@ CASES = [
     ("T_flatten", lambda m, a: a.T.flatten(), [(_any, (2, 3))]),
     ("getitem_basic", lambda m, a: a[1:, ::2] + a[0, 1], [(_any, (3, 4))]),
     ("getitem_advanced", lambda m, a: a[[0, 0, 2], [1, 1, 3]], [(_any, (3, 4))]),
+    ("getitem_slices_and_index", lambda m, a: a[:, [1, 3, 1, -1]] + a[:, m.tensor([0, 0, 2, 3])], [(_any, (3, 4))]),
+    ("getitem_masks", lambda m, a: a[a > 0.2].sum() * a[:, m.tensor([True, False, True, True])]
+     + a[m.tensor([False, True, True])].sum(0)[:3].sum(), [(_any, (3, 4))]),
+    ("masked_select_broadcast", lambda m, a, b: a.masked_select(a > 0).sum() + m.masked_select(b, a > 0)
+     * m.masked_select(a, m.tensor([True, False, True, True])).sum(), [(_any, (3, 4)), (_any, (4,))]),
     ("cross_entropy_pick", lambda m, a: -a.softmax(1)[range(3), m.tensor([0, 2, 1])].log(), [(_any, (3, 4))]),
     ("narrow_select", lambda m, a: a.narrow(1, 1, 2).sum(1) + a.select(1, 2), [(_any, (3, 3))]),
     ("gather_index_select", lambda m, a: a.gather(1, m.tensor([[0, 0], [1, 0]])).sum(1) + a.index_select(
@@ -338,6 +343,21 @@ def test_a_saved_tensor_written_in_place_before_backward_raises():
     with pytest.raises(RuntimeError, match=r"modified by an inplace operation: \[torch.FloatTensor \[2\]\] "
                                            r"is at version 1; expected version 0 instead"):
         y.backward()
+
+
+
+@pytest.mark.parametrize("select", [lambda x, idx, mask: x[:, idx], lambda x, idx, mask: x[mask],
+                                    lambda x, idx, mask: x.masked_select(mask)],
+                         ids=["index tensor", "mask index", "masked_select"])
+def test_an_index_or_mask_written_in_place_before_backward_raises(select):
+    # torch saves the index tensors and the mask (IndexBackward0, MaskedSelectBackward0)
+    x = nb.ones(2, 3, requires_grad=True)
+    idx, mask = nb.tensor([0, 2]), nb.tensor([[True, False, True], [False, True, True]])
+    y = select(x, idx, mask)
+    idx[0], mask[0, 0] = 1, False
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: \[(torch.LongTensor \[2\]|"
+                                           r"CPUBoolType \[2, 3\])\] is at version 1; expected version 0"):
+        y.sum().backward()
 
 
 def test_writing_a_tensor_the_graph_did_not_save_is_allowed():

@@ -7,6 +7,7 @@ nbtensor ops (so it runs on every device, and is itself recorded under ``create_
 import collections
 
 from nbtensor.autograd import grad_mode
+from nbtensor.core import dtype as dt
 from nbtensor.core.plan import broadcasts_to
 from nbtensor.dispatch import tensor as _tensor
 from nbtensor.dispatch.tensor import _LEGACY_NAMES, _VERSIONS, AutogradMeta, Tensor, version_of
@@ -75,9 +76,19 @@ class Node:
             if now != expected:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an inplace "
-                    f"operation: [{_LEGACY_NAMES[t.dtype]} [{', '.join(map(str, t._shape))}]] is at version {now}; "
+                    f"operation: [{_type_name(t)} [{', '.join(map(str, t._shape))}]] is at version {now}; "
                     f"expected version {expected} instead (in {self._name}). Hint: the value was overwritten "
                     "in place after the op that needed it ran; clone() it before writing.")
+
+
+def _type_name(t):
+    """The name torch's messages give a tensor's type: torch.FloatTensor, torch.cuda.LongTensor;
+    bool has no legacy class there (CPUBoolType, CUDABoolType)."""
+    cuda = t.device.type == "cuda"
+    if t.dtype is dt.bool:
+        return "CUDABoolType" if cuda else "CPUBoolType"
+    name = _LEGACY_NAMES[t.dtype]
+    return name.replace("torch.", "torch.cuda.") if cuda else name
 
 
 def _saved_tensors(backward):

@@ -20,7 +20,7 @@ import nbtensor.ops.creation as creation
 import nbtensor.ops.reduce as reduce
 from nbtensor.autograd import grad_mode
 from nbtensor.core import dtype as dt
-from nbtensor.core.plan import remember
+from nbtensor.core.plan import broadcast_shapes, remember
 from nbtensor.dispatch.tensor import Tensor, wrap_dim
 
 RULES = {}
@@ -926,12 +926,30 @@ def _getitem_backward(x, index):
             z[index] = g
             return (z,)
         return basic
-    if len(items) <= len(meta._shape) and all(_is_index_array(item) for item in items):
+    if len(items) <= len(meta._shape) and all(_is_put_index(item) for item in items):
         def gathered(g):
-            arrays = tuple(_index_tensor(item, meta.device) for item in items)
+            arrays = tuple(None if type(item) is slice else _index_tensor(item, meta.device) for item in items)
             return (_zeros_of(meta).index_put_(arrays, g, accumulate=True),)
         return gathered
     return None
+
+
+def _is_put_index(item):
+    """True for an item index_put_ takes as it is: an index array, a bool mask or a full
+    slice (index_put_'s None)."""
+    if type(item) is slice:
+        return item == _ALL
+    return _is_index_array(item) or type(item) is Tensor and item.dtype is dt.bool
+
+
+_ALL = slice(None)
+
+
+def _tensors_in(index):
+    """The tensors of an index (what backward reads: torch saves them)."""
+    if type(index) is Tensor:
+        return (index,)
+    return tuple(item for item in index if type(item) is Tensor) if type(index) is tuple else ()
 
 
 @rule("__getitem__")
@@ -939,7 +957,7 @@ def _getitem(args, kwargs, out):
     """x[index]: torch names the node after the last item it applies (an advanced index, an
     int, a slice or None)."""
     direct = _getitem_backward(args[0], args[1])
-    made = _plain_getitem(args, kwargs, out) if direct is None else (None, (args[0],), direct)
+    made = _plain_getitem(args, kwargs, out) if direct is None else (None, (args[0],), direct, _tensors_in(args[1]))
     items = args[1] if type(args[1]) is tuple else (args[1],)
     name = "SliceBackward0"
     for item in items:
@@ -973,7 +991,22 @@ def _index_select(args, kwargs, out):
     return "IndexSelectBackward0", (x,), lambda g: (_zeros_of(meta).index_add(dim, index, g),)
 
 
-_moving("MaskedSelectBackward0", ("masked_select",), lambda p, *a, **k: p.masked_select(*a, **k))
+
+
+@rule("masked_select")
+def _masked_select(args, kwargs, out):
+    """The gradient goes back to the selected positions (of x broadcast with the mask) in
+    row-major order, then is summed to x's shape."""
+    x, mask = args[0], _arg(args, kwargs, 1, "mask")
+    meta = like(x)
+
+    def backward(g):
+        full = broadcast_shapes(meta._shape, mask._shape)
+        z = creation.zeros(full, dtype=meta.dtype, device=meta.device)
+        return (sum_to(z.index_put_((mask.expand(full),), g), meta._shape),)
+    return "MaskedSelectBackward0", (x,), backward, (mask,)
+
+
 _moving("TakeBackward0", ("take",), lambda p, *a, **k: p.take(*a, **k))
 _moving("FlipBackward0", ("flip",), lambda p, *a, **k: p.flip(*a, **k))
 _moving("RollBackward0", ("roll",), lambda p, *a, **k: p.roll(*a, **k))
