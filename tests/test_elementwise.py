@@ -449,6 +449,35 @@ def test_inplace_and_out_with_broadcast_or_strided_operands(name, other_shape, l
     check(target, ref(a, b), nb.float32)
 
 
+@pytest.mark.parametrize("dtype", [nb.float32, nb.float64, nb.int32])
+def test_inplace_runs_long_enough_to_vectorise(dtype):
+    # the kernels' in-place loops (the target read through its own slice) over more elements
+    # than a vector holds, for each stride pattern: a tensor, a number, a broadcast row, two
+    # numbers (clamp); the target at an offset in its storage, and as its own operand
+    rng = np.random.default_rng(11)
+    a = (rng.random((37, 29)) * 8 - 4).astype(dtype.np)
+    b = (rng.random((37, 29)) * 8 - 4).astype(dtype.np)
+    row = (rng.random(29) * 8 - 4).astype(dtype.np)
+    cases = [("add_", (b,), lambda: a + b), ("sub_", (b,), lambda: a - b), ("mul_", (3,), lambda: a * dtype.np.type(3)),
+             ("add_", (row,), lambda: a + row), ("clamp_", (-1, 2), lambda: np.clip(a, -1, 2)),
+             ("mul_", ("self",), lambda: a * a), ("abs_", (), lambda: np.abs(a))]
+    if dtype.is_floating_point:
+        cases += [("add_", (b, 0.5), None), ("relu_", (), lambda: np.maximum(a, 0)), ("exp_", (), lambda: np.exp(a))]
+    for name, args, expected in cases:
+        storage = np.zeros(7 + a.size, dtype.np)
+        storage[7:] = a.reshape(-1)
+        x = nb.as_tensor(storage)[7:].view(a.shape)
+        operands = [nb.as_tensor(v) if isinstance(v, np.ndarray) else x if v == "self" else v for v in args]
+        if name == "add_" and len(args) == 2:  # alpha: one rounding of a + alpha * b, as torch
+            getattr(x, name)(operands[0], alpha=operands[1])
+            want = (a.astype(np.float64) + 0.5 * b.astype(np.float64)).astype(dtype.np)
+        else:
+            getattr(x, name)(*operands)
+            want = expected()
+        np.testing.assert_allclose(x.numpy(), want, rtol=2e-6 if dtype is nb.float32 else 1e-12, err_msg=name)
+        assert not storage[:7].any()
+
+
 def test_out_of_another_shape_takes_the_results_shape():
     # an out= whose shape differs from the broadcast of the operands is resized (torch warns),
     # never written as a broadcast of a smaller result (found by the fuzzer)

@@ -33,7 +33,7 @@ from numba import prange
 from nbtensor.kernels._jit import helper, kernel
 from nbtensor.kernels.cpu.scalar import (  # noqa: F401
     clamp, erf, floor_div_int, fmax, fmin, fmod_int, ipow, logaddexp, lshift, maximum,
-    minimum, remainder_float, round_half_even, rshift, sign, trunc_div_int)
+    minimum, remainder_float, round_half_even, rshift, same_dtype, sign, trunc_div_int)
 from nbtensor.kernels.cpu.vmath import fma_wide, sigmoid, vexp  # noqa: F401
 from nbtensor.kernels.strides import advance, position
 
@@ -93,9 +93,31 @@ def _runner(name, template, arity):
     names = [f"a{i}[p{i} + i * s{i}]" for i in range(arity)]
     out.append("    for i in range(n):")
     out.append(f"        o[po + i * so] = {_expr(template, names)}")
+    in_place = [k for k, scalar in enumerate(patterns) if 0 not in scalar]
+    for k in in_place:
+        # (the first input read through the output's own slice: LLVM's run-time overlap
+        # check would send x.add_(y) to the scalar loop, as o and a0 are one memory)
+        out += ["", "", "@helper", f"def _{name}_run{k}_in_place(o, po, {params}, n):"]
+        out += _constants(template, "    ")
+        out.append("    z = o[po:po + n]")
+        names = ["z[i]"]
+        for i in range(1, arity):
+            if i in patterns[k]:
+                out.append(f"    x{i} = a{i}[p{i}]")
+                names.append(f"x{i}")
+            else:
+                out.append(f"    x{i} = a{i}[p{i}:p{i} + n]")
+                names.append(f"x{i}[i]")
+        out.append("    for i in range(n):")
+        out.append(f"        z[i] = {_expr(template, names)}")
     args = ", ".join(f"a{i}, p{i}, s{i}" for i in range(arity))
     out += ["", "", "@helper", f"def _{name}_run(o, po, so, {params}, n):"]
     out.append(f"    k = _{name}_pattern(so, {', '.join(f's{i}' for i in range(arity))})")
+    out.append("    if same_dtype(o, a0) and po == p0 and so == 1 and s0 == 1 and o.ctypes.data == a0.ctypes.data:")
+    for j, k in enumerate(in_place):
+        out.append(f"        {'if' if j == 0 else 'elif'} k == {k}:")
+        out.append(f"            _{name}_run{k}_in_place(o, po, {args}, n)")
+        out.append("            return")
     for k in range(len(patterns) + 1):
         out.append(f"    {'if' if k == 0 else 'elif'} k == {k}:" if k < len(patterns) else "    else:")
         out.append(f"        _{name}_run{k}(o, po, so, {args}, n)")

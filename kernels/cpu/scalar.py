@@ -18,6 +18,16 @@ def _like_impl(value, example):
     return lambda value, example: target(value)
 
 
+def same_dtype(a, b):
+    """True when arrays `a` and `b` hold one element type (a constant when compiled)."""
+
+
+@overload(same_dtype, inline="always")
+def _same_dtype_impl(a, b):
+    same = a.dtype == b.dtype
+    return lambda a, b: same
+
+
 @helper
 def sign(x, zero, one):
     # 1, -1 or 0 in the dtype of `zero`/`one`; NaN and both zeros give +0 (torch's sign),

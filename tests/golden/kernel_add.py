@@ -7,7 +7,7 @@ from numba import prange
 from nbtensor.kernels._jit import helper, kernel
 from nbtensor.kernels.cpu.scalar import (  # noqa: F401
     clamp, erf, floor_div_int, fmax, fmin, fmod_int, ipow, logaddexp, lshift, maximum,
-    minimum, remainder_float, round_half_even, rshift, sign, trunc_div_int)
+    minimum, remainder_float, round_half_even, rshift, same_dtype, sign, trunc_div_int)
 from nbtensor.kernels.cpu.vmath import fma_wide, sigmoid, vexp  # noqa: F401
 from nbtensor.kernels.strides import advance, position
 
@@ -58,8 +58,31 @@ def _add_run3(o, po, so, a0, p0, s0, a1, p1, s1, n):
 
 
 @helper
+def _add_run0_in_place(o, po, a0, p0, s0, a1, p1, s1, n):
+    z = o[po:po + n]
+    x1 = a1[p1:p1 + n]
+    for i in range(n):
+        z[i] = z[i] + x1[i]
+
+
+@helper
+def _add_run2_in_place(o, po, a0, p0, s0, a1, p1, s1, n):
+    z = o[po:po + n]
+    x1 = a1[p1]
+    for i in range(n):
+        z[i] = z[i] + x1
+
+
+@helper
 def _add_run(o, po, so, a0, p0, s0, a1, p1, s1, n):
     k = _add_pattern(so, s0, s1)
+    if same_dtype(o, a0) and po == p0 and so == 1 and s0 == 1 and o.ctypes.data == a0.ctypes.data:
+        if k == 0:
+            _add_run0_in_place(o, po, a0, p0, s0, a1, p1, s1, n)
+            return
+        elif k == 2:
+            _add_run2_in_place(o, po, a0, p0, s0, a1, p1, s1, n)
+            return
     if k == 0:
         _add_run0(o, po, so, a0, p0, s0, a1, p1, s1, n)
     elif k == 1:
