@@ -34,6 +34,10 @@ def from_numpy(array):
     strides = tuple(s // item for s in array.strides)
     if array.size == 0:
         storage = np.empty(0, dtype=array.dtype)
+    elif array.flags.c_contiguous:
+        # (a plain view: its base is the array owning the memory, which tells `_overlaps`
+        # at once that two arrays' tensors share none)
+        storage = array.reshape(-1)
     else:
         span = 1 + sum((n - 1) * s for n, s in zip(array.shape, strides))
         # A 1-D window over the array's own memory: writes through either side show in both.

@@ -392,8 +392,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Arithmetic mean over `dim`; floating dtypes only, as in torch."""
     if dtype is None and out is None and type(input) is Tensor and input.dtype.is_floating_point:
         total = _fast_reduce("sum", input, dim, keepdim)  # (the sum below, planned once per shape)
-        if total is not None:
-            return apply(OPS_BY_NAME["div"], (total, float(_numel(input._shape) // _numel(total._shape))))
+        if total is not None:  # (a fresh non-empty CPU storage of the input's dtype: divided in place)
+            store = total._storage
+            np.divide(store, _numel(input._shape) // _numel(total._shape), out=store)
+            return total
     _check_input(input, "mean")
     d = dt.to_dtype(dtype) if dtype is not None else input.dtype
     if not d.is_floating_point:
