@@ -880,3 +880,19 @@ def test_a_first_argument_given_by_keyword_is_recorded():
     nb.where(condition=b > 0, input=a * 10, other=b).sum().backward()
     np.testing.assert_array_equal(_np(a.grad), [10.0, 0.0])
     np.testing.assert_array_equal(_np(b.grad), [0.0, 1.0])
+
+
+@pytest.mark.skipif(torch is None, reason="needs torch")
+def test_second_derivatives_through_selections_match_torch():
+    # gather, index_select and amax write their first backward into fresh zeros in place,
+    # except under create_graph, where the out-of-place form records the second
+    a = RNG.standard_normal((3, 4))
+    grads = []
+    for lib in (nb, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = ((x.gather(1, lib.tensor([[0, 0], [3, 1], [2, 2]])) ** 3).sum()
+             + (x.index_select(1, lib.tensor([1, 1, 3])) ** 3).sum() + (x.amax(1) ** 3).sum())
+        g, = lib.autograd.grad(y, x, create_graph=True)
+        (g * g).sum().backward()
+        grads.append(_np(x.grad))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10)

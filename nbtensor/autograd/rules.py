@@ -544,7 +544,7 @@ def _extreme(node_all):
             if not x.dim():
                 return (g,)
             g = g if keepdim else g.unsqueeze(d)
-            return (creation.zeros_like(x).scatter(d, index, g),)
+            return (into_zeros(creation.zeros_like(x), "scatter", d, index, g),)
         return node_all.replace("1", "0"), (x,), backward
     return make
 
@@ -894,6 +894,15 @@ def _zeros_of(meta):
     return creation.zeros(meta._shape, dtype=meta.dtype, device=meta.device)
 
 
+def into_zeros(zeros, name, *args):
+    """``zeros.<name>(*args)`` for fresh `zeros` and an out-of-place op `name` (scatter_add,
+    index_add): written into `zeros` itself, except under create_graph (grad mode on in
+    backward), where the out-of-place form is recorded."""
+    if grad_mode._state.enabled:
+        return getattr(zeros, name)(*args)
+    return getattr(zeros, name + "_")(*args)
+
+
 _BASIC_ITEMS = (int, slice, type(None), type(Ellipsis))
 
 
@@ -981,14 +990,14 @@ _moving("DiagonalBackward0", ("diagonal",), lambda p, *a, **k: p.diagonal(*a, **
 def _gather(args, kwargs, out):
     x, dim, index = args[0], _arg(args, kwargs, 1, "dim"), _arg(args, kwargs, 2, "index")
     meta = like(x)
-    return "GatherBackward0", (x,), lambda g: (_zeros_of(meta).scatter_add(dim, index, g),)
+    return "GatherBackward0", (x,), lambda g: (into_zeros(_zeros_of(meta), "scatter_add", dim, index, g),)
 
 
 @rule("index_select")
 def _index_select(args, kwargs, out):
     x, dim, index = args[0], _arg(args, kwargs, 1, "dim"), _arg(args, kwargs, 2, "index")
     meta = like(x)
-    return "IndexSelectBackward0", (x,), lambda g: (_zeros_of(meta).index_add(dim, index, g),)
+    return "IndexSelectBackward0", (x,), lambda g: (into_zeros(_zeros_of(meta), "index_add", dim, index, g),)
 
 
 

@@ -14,6 +14,7 @@ Positions are worked out with nbtensor ops, so this runs on every device.
 """
 import nbtensor.ops.creation as creation
 from nbtensor.autograd.graph import Node
+from nbtensor.autograd.rules import into_zeros
 from nbtensor.core import dtype as dt
 from nbtensor.dispatch import tensor as _tensor
 from nbtensor.dispatch.tensor import AutogradMeta, Tensor, _numel, make, version_of
@@ -49,7 +50,7 @@ def _view_node(base, view, positions=None):
 
     def backward(g):
         flat = creation.zeros(_numel(shape), dtype=dtype, device=g.device)
-        return (flat.index_add(0, positions, g.reshape(-1)).reshape(shape),)
+        return (into_zeros(flat, "index_add", 0, positions, g.reshape(-1)).reshape(shape),)
     return Node("AsStridedBackward0", backward, (base,), saves=False)
 
 
