@@ -193,6 +193,10 @@ def _alpha_for(op, input, other, alpha):
     """`alpha` as add/sub's fused row takes it (sub is add with -alpha), after torch's checks:
     sub's bool check on `other` itself, a bool alpha only for a bool result, a float alpha
     only for a floating result, and alpha converted to the result dtype without overflow."""
+    d = input.dtype if type(input) is Tensor else None
+    if (type(alpha) is float and type(other) is Tensor and other.dtype is d
+            and (d is dt.float64 or d is dt.float32 and -_FLT_MAX <= alpha <= _FLT_MAX)):
+        return -alpha if op.name == "sub" else alpha  # (the optimizers' case: nothing to check)
     if isinstance(alpha, Tensor):
         alpha = alpha.item()
     if op.check is not None:
