@@ -100,9 +100,10 @@ def requiring_grad(t):
     return t.requires_grad_()
 
 
-def make(storage, offset, shape, strides, dtype):
+def make(storage, offset, shape, strides, dtype, contiguous=None):
     """Build a Tensor over `storage` without copying or validating (internal fast path); its
-    device is the one whose backend made `storage`."""
+    device is the one whose backend made `storage`. `contiguous`: True when the caller
+    knows the layout is (saves the check on first use), else None (worked out when asked)."""
     t = object.__new__(Tensor)
     t._ag = None
     t._storage = storage
@@ -111,14 +112,7 @@ def make(storage, offset, shape, strides, dtype):
     t._strides = strides
     t.dtype = dtype
     t.device = CPU if type(storage) is np.ndarray else device_of(storage)
-    t._contig = None  # is_contiguous(), computed on first ask
-    return t
-
-
-def make_contiguous(storage, offset, shape, strides, dtype):
-    """`make` for a layout the caller knows is contiguous (saves the check on first use)."""
-    t = make(storage, offset, shape, strides, dtype)
-    t._contig = True
+    t._contig = contiguous
     return t
 
 
@@ -659,8 +653,8 @@ class Tensor:
             n = _numel(self._shape)
             if n < _cpu_tuning.PARALLEL_THRESHOLD:
                 # Small and contiguous: one NumPy memcpy is the cheapest copy per call.
-                return make_contiguous(self._storage[self._offset:self._offset + n].copy(), 0,
-                                       self._shape, self._strides, self.dtype)
+                return make(self._storage[self._offset:self._offset + n].copy(), 0,
+                                       self._shape, self._strides, self.dtype, True)
         out = empty_like_layout(self) if preserve else empty_tensor(self._shape, self.dtype, self.device)
         return _copy_fresh(out, self)
 

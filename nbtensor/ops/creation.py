@@ -12,7 +12,7 @@ from nbtensor.core import device as device_module
 from nbtensor.core.device import CPU, to_device
 from nbtensor.core.plan import contiguous_strides, remember
 from nbtensor.core.size import Size
-from nbtensor.dispatch.tensor import requiring_grad, Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make, make_contiguous
+from nbtensor.dispatch.tensor import requiring_grad, Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
 from nbtensor.ops.views import parse_sizes
 from nbtensor.dispatch import dispatcher as forms
 from nbtensor.ops.bridge import tensor
@@ -287,7 +287,7 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
             and start <= end):
         # plain ints on the CPU (arange(n), the common case): one NumPy call
         values = np.arange(start, end, step, dtype=np.int64)
-        return make_contiguous(values, 0, values.shape, (1,), dt.int64)
+        return make(values, 0, values.shape, (1,), dt.int64, True)
     start, end, step = _number(start, "start"), _number(end, "end"), _number(step, "step")
     all_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
     dtype = _no_bool("arange", _resolve(dtype, device, dt.int64 if all_int else None))
@@ -503,7 +503,7 @@ def _plain_like(t, value):
     n = math.prod(shape)
     if n >= _SMALL_STORAGE:
         return None
-    return make_contiguous(_small_storage(n, t.dtype, value), 0, shape, t._strides, t.dtype)
+    return make(_small_storage(n, t.dtype, value), 0, shape, t._strides, t.dtype, True)
 
 
 empty_like = _like(lambda out: out, "empty_like", None)

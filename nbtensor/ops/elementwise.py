@@ -17,7 +17,7 @@ from nbtensor.dispatch.out import check_out_cast, check_out_tensor, resize_out
 from nbtensor.core.plan import broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, remember
 from nbtensor.dispatch.tensor import common_device
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, allocate, check_writable, checked_scalar, copy_into,
-                      empty_tensor, is_non_overlapping_and_dense, make, make_contiguous, refuse_partial_overlap)
+                      empty_tensor, is_non_overlapping_and_dense, make, refuse_partial_overlap)
 
 # ---------------------------------------------------------------- promotion rules
 SAME, FLOAT, COMPARE, LOGICAL, BITWISE = "same", "float", "compare", "logical", "bitwise"
@@ -587,7 +587,7 @@ def _fast_path(op, operands):
     if op.arity == 1:
         store = _cpu_allocate(n, result_dtype.np)
         flat(store, 0, a._storage, a._offset, 1, n, 1)
-        return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
+        return make(store, 0, a._shape, a._strides, result_dtype, True)
     b = operands[1]
     if type(b) is Tensor:
         if b.dtype is not a.dtype or b.device is not CPU:
@@ -605,7 +605,7 @@ def _fast_path(op, operands):
         if op.scalar_kernels is not None and b in op.scalar_kernels:
             store = _cpu_allocate(n, result_dtype.np)  # x ** 0.5: the unary special kernel
             _CPU.flat_kernel(op.scalar_kernels[b])(store, 0, a._storage, a._offset, 1, n, 1)
-            return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
+            return make(store, 0, a._shape, a._strides, result_dtype, True)
         bo = sb = 0
     if op.arity == 2:
         store = _cpu_allocate(n, result_dtype.np)
@@ -617,7 +617,7 @@ def _fast_path(op, operands):
             return None
         store = _cpu_allocate(n, result_dtype.np)
         flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, cs, 0, 0, n, 1)
-    return make_contiguous(store, 0, a._shape, a._strides, result_dtype)
+    return make(store, 0, a._shape, a._strides, result_dtype, True)
 
 
 def _one_element_broadcast(entry, a, b):
@@ -639,7 +639,7 @@ def _one_element_broadcast(entry, a, b):
     result_dtype = entry[1]
     store = _cpu_allocate(n, result_dtype.np)
     flat(store, 0, a._storage, a._offset, sa, b._storage, b._offset, sb, n, 1)
-    return make_contiguous(store, 0, big._shape, big._strides, result_dtype)
+    return make(store, 0, big._shape, big._strides, result_dtype, True)
 
 
 def _fast_into(op, operands, target, inplace):
@@ -766,7 +766,7 @@ def fast_where(condition, x, y):
         kernel = _WHERE_KERNELS[d] = _CPU.flat_kernel(OPS_BY_NAME["where_kernel"].kernel_name(d))
     store = _cpu_allocate(n, d.np)
     kernel(store, 0, condition._storage, condition._offset, 1, x._storage, x._offset, 1, ys, yo, sy, n, 1)
-    return make_contiguous(store, 0, shape, x._strides, d)
+    return make(store, 0, shape, x._strides, d, True)
 
 
 _WHERE_DTYPES = (dt.float32, dt.float64, dt.int64)

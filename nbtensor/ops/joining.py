@@ -18,7 +18,7 @@ from nbtensor.ops.creation import _wrap
 from nbtensor.dispatch.out import check_out_tensor, resize_out
 from nbtensor.core.plan import contiguous_strides, row_major_strides
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, check_writable, common_device, copy_into,
-                                     empty_tensor, make, make_contiguous, wrap_dim)
+                                     empty_tensor, make, wrap_dim)
 from nbtensor.ops.views import narrow, parse_sizes
 from nbtensor.dispatch import dispatcher as forms
 
@@ -75,7 +75,7 @@ def _fast_join(tensors, dim, new_dim):
     out_shape = shape[:d] + ((len(tensors),) + shape[d:] if new_dim else (extent,) + shape[d + 1:])
     store = _CPU.allocate(total, dtype.np)  # (its size is the inputs' together: no overflow to check)
     _CPU.join(store, out_shape, parts, d, new_dim)
-    return make_contiguous(store, 0, out_shape, row_major_strides(out_shape), dtype)
+    return make(store, 0, out_shape, row_major_strides(out_shape), dtype, True)
 
 
 def cat(tensors, dim=0, *, out=None):

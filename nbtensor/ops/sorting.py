@@ -26,7 +26,7 @@ from nbtensor.core.device import CPU
 from nbtensor.backends.host import bits, run_split, split_ranges
 from nbtensor.dispatch.out import result_or_out, write_out
 from nbtensor.core.plan import contiguous_strides
-from nbtensor.dispatch.tensor import Tensor, _numel, common_device, make_contiguous, wrap_dim
+from nbtensor.dispatch.tensor import Tensor, _numel, common_device, make, wrap_dim
 from nbtensor.dispatch import dispatcher as forms
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "searchsorted"]
@@ -169,8 +169,8 @@ def _device_sorted_pair(input, dim, ndim, descending, first):
         raise RuntimeError(f"sort: rows of {n} elements are longer than nbtensor can sort (2**32 - 1)")
     values, indices = backend_for(input.device).sort_rows(moved._storage, rows, n, descending)
     strides = contiguous_strides(shape)
-    pair = (make_contiguous(values, 0, shape, strides, input.dtype),
-            make_contiguous(indices, 0, shape, strides, dt.int64))
+    pair = (make(values, 0, shape, strides, input.dtype, True),
+            make(indices, 0, shape, strides, dt.int64, True))
     if not ndim:
         return tuple(t.reshape(()) for t in pair)
     if first < n:

@@ -26,7 +26,7 @@ from nbtensor.ops.elementwise import OPS_BY_NAME, apply
 from nbtensor.ops.linalg.util import (array_of, arrays, check_args, check_out, finish, not_implemented, upcast,
                                       write_inplace)
 from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides
-from nbtensor.dispatch.tensor import Tensor, _numel, _overlaps, check_writable, copy_into, empty_tensor, make, make_contiguous
+from nbtensor.dispatch.tensor import Tensor, _numel, _overlaps, check_writable, copy_into, empty_tensor, make
 from nbtensor.ops.views import expand
 
 __all__ = ["mm", "bmm", "matmul", "mv", "dot", "vdot", "addmm", "addbmm", "addmv", "baddbmm"]
@@ -362,7 +362,7 @@ def _fast_matrix_product(a, b):
         store = _CPU.allocate(n * p, a.dtype.np)
         _CPU.launch("products", "small_matmul", store, a._storage, a._offset, *a._strides,
                     b._storage, b._offset, *b._strides, n, k, p)
-        return make_contiguous(store, 0, (n, p), (p, 1), a.dtype)
+        return make(store, 0, (n, p), (p, 1), a.dtype, True)
     if k < 2:
         return None
     x, y = _matrix_view(a), _matrix_view(b)
