@@ -323,16 +323,21 @@ def _is_nan(b):
 def clamp(input, min=None, max=None, *, out=None):
     """Limit values to [min, max] (either bound may be None); NaN stays NaN, and a NaN bound
     gives NaN everywhere (torch)."""
+    return _clamp(input, min, max, out, False)
+
+
+def _clamp(input, min, max, out, inplace):
+    """clamp, into `out` or (`inplace`) into `input` itself."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     d = input.dtype if type(input) is Tensor else None
     if out is not None or not ((d is dt.float32 or d is dt.float64) and _fits(min, d) and _fits(max, d)):
         _check_clamp(input, min, max, out)
     if max is None:
-        return apply(OPS_BY_NAME["maximum"], (input, min), out=out)
+        return apply(OPS_BY_NAME["maximum"], (input, min), out=out, inplace=inplace)
     if min is None:
-        return apply(OPS_BY_NAME["minimum"], (input, max), out=out)
-    return apply(OPS_BY_NAME["clamp_both"], (input, min, max), out=out)
+        return apply(OPS_BY_NAME["minimum"], (input, max), out=out, inplace=inplace)
+    return apply(OPS_BY_NAME["clamp_both"], (input, min, max), out=out, inplace=inplace)
 
 
 def _fits(b, d):
@@ -373,7 +378,12 @@ def _clamp_(self, min=None, max=None):
     for b in (min, max):
         if isinstance(b, Tensor):
             check_no_partial_overlap(self, b)  # torch refuses a bound that partly overlaps self
-    return self.copy_(clamp(self, min, max)) if _promoted_fits(self, min, max) else _cast_error(self, min, max)
+    if not _promoted_fits(self, min, max):
+        return _cast_error(self, min, max)
+    if type(min) is not Tensor and type(max) is not Tensor and _result_type(
+            self, *[b for b in (min, max) if b is not None]) is self.dtype:
+        return _clamp(self, min, max, None, True)  # (number bounds: one pass, in place)
+    return self.copy_(clamp(self, min, max))
 
 
 def _promoted_fits(self, *others):
