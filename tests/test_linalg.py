@@ -302,6 +302,22 @@ def test_matmul_transposed_strided_and_expanded_operands(rng, dtype):
     check_ref(s.t() @ a.transpose(-1, -2), Ref.einsum("ji,bkj->bik", s, a), dtype)
 
 
+def test_matmul_of_batches_that_do_not_fold_into_rows():
+    # torch folds (b, n, k) @ (k, p) into one matrix product only when the batch dims view
+    # as rows; an expanded batch takes bmm instead, whose checks refuse bool before they
+    # compare dtypes (found by the fuzzer)
+    a = np.arange(12.0).reshape(1, 4, 3)
+    b = np.arange(6.0).reshape(3, 2)
+    expanded = T(a).expand(2, 4, 3)
+    check_ref(expanded @ T(b), Ref.matmul(np.broadcast_to(a, (2, 4, 3)), b), np.float64)
+    check_ref(T(a).expand(2, 4, 3).transpose(0, 1) @ T(b), Ref.matmul(np.broadcast_to(a, (2, 4, 3)).transpose(1, 0, 2), b),
+              np.float64)
+    with pytest.raises(NotImplementedError, match="\"bmm\" not implemented for 'Bool'"):
+        nt.zeros((1, 4, 3), dtype=nt.bool).expand(2, 4, 3) @ T(b)
+    with pytest.raises(RuntimeError, match="expected m1 and m2 to have the same dtype"):
+        nt.zeros((2, 4, 3), dtype=nt.bool) @ T(b)  # folds: mm's dtype check comes first
+
+
 def test_matmul_int_batched_is_exact():
     a = np.arange(24, dtype=np.int64).reshape(2, 3, 4) * (2 ** 30)
     b = np.arange(8, dtype=np.int64).reshape(4, 2) + 2 ** 25

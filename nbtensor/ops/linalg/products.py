@@ -457,13 +457,23 @@ def matmul(input, other, *, out=None):
         return dot(input, other, out=out)
     if db == 1 and da == 2:
         return mv(input, other, out=out)
-    if db <= 2:
+    if db == 1 or db == 2 and _folds(input, other, out):
         return _matmul_folded(input, other, out, device)
     if da == 1 and _folds_transposed(other):
         # torch folds other.mT into a matrix (no copy needed) and runs mv: mv's checks
         *batch, k, p = other._shape
         _check_mv((_numel(batch) * p, k), input._shape, (input.dtype, other.dtype, input.dtype))
     return _matmul_batched(input, other, out, device)
+
+
+def _folds(a, b, out):
+    """torch's should_fold for (..., n, k) @ (k, p): with out=, a `b` requiring grad, an
+    empty or 2-D `a`, or one whose batch dimensions view as rows without a copy; otherwise
+    torch broadcasts `b` over the batch (bmm, whose checks differ: bool before dtypes)."""
+    if out is not None or len(a._shape) < 3 or _numel(a._shape) == 0 or b.requires_grad:
+        return True
+    shape, strides = a._shape, a._strides
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
 
 
 def _folds_transposed(b):
