@@ -267,6 +267,14 @@ def test_out_of_range_names_the_value():
         t[:, [4]] = 1
     with pytest.raises(IndexError, match="index 3 is out of bounds"):
         t.index_put_((nt.tensor([3]),), nt.tensor(1.0))
+    # a list value int64 cannot hold is torch's ValueError, not a wrapped or float index
+    for index in ([2 ** 70], (slice(None), [2 ** 63]), ([0], [-2 ** 63 - 1]), [[1, 2 ** 64]]):
+        with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+            t[index]
+        with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+            t[index] = 1.0
+    with pytest.raises(IndexError, match="index 9223372036854775807 is out of bounds"):
+        t[[2 ** 63 - 1]]
 
 
 def test_bad_index_dtypes():

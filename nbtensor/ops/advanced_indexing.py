@@ -331,7 +331,10 @@ def _one_index(items):
             return None
         return dim, index._storage, index._offset, index._shape[0]
     if type(index) is list and index and all(type(v) is int for v in index):
-        return dim, np.array(index, np.int64), 0, len(index)
+        try:
+            return dim, np.array(index, np.int64), 0, len(index)
+        except OverflowError:  # (a value past int64: the general path raises torch's error)
+            return None
     return None
 
 

@@ -21,6 +21,16 @@ INDEX_DTYPE_ERROR = "tensors used as indices must be long, int, byte or bool ten
 _INDEX_KINDS = {dt.int64: "int", dt.int32: "int", dt.uint8: "mask", dt.bool: "mask"}
 
 
+def _refuse_past_int64(seq):
+    """torch's ValueError for a Python int in an index list that int64 cannot hold (an index
+    tensor made of it would wrap or turn float)."""
+    for v in seq:
+        if type(v) is int and not -2 ** 63 <= v < 2 ** 63:
+            raise ValueError("Overflow when unpacking long long")
+        if type(v) is list or type(v) is tuple:
+            _refuse_past_int64(v)
+
+
 def index_array(obj, device=CPU):
     """An index object (Tensor, ndarray or list) of a tensor on `device` as (host ndarray,
     kind), kind 'int' or 'mask'.
@@ -37,6 +47,7 @@ def index_array(obj, device=CPU):
     elif isinstance(obj, range):
         dtype, arr = dt.int64, np.arange(obj.start, obj.stop, obj.step, dtype=np.int64)
     else:
+        _refuse_past_int64(obj)
         try:
             t = tensor(obj, device=CPU) if len(obj) else tensor(obj, dtype=dt.int64, device=CPU)
         except (TypeError, ValueError) as e:
