@@ -76,6 +76,8 @@ CASES = [
      + a[m.tensor([False, True, True])].sum(0)[:3].sum(), [(_any, (3, 4))]),
     ("masked_select_broadcast", lambda m, a, b: a.masked_select(a > 0).sum() + m.masked_select(b, a > 0)
      * m.masked_select(a, m.tensor([True, False, True, True])).sum(), [(_any, (3, 4)), (_any, (4,))]),
+    ("index_put", lambda m, a, v: a.index_put((m.tensor([0, 2]), m.tensor([1, 3])), v[:2] * 2)
+     + a.index_put((m.tensor([0, 0, 2]),), v.reshape(3, 1).expand(3, 4), accumulate=True), [(_any, (3, 4)), (_any, (3,))]),
     ("cross_entropy_pick", lambda m, a: -a.softmax(1)[range(3), m.tensor([0, 2, 1])].log(), [(_any, (3, 4))]),
     ("narrow_select", lambda m, a: a.narrow(1, 1, 2).sum(1) + a.select(1, 2), [(_any, (3, 3))]),
     ("gather_index_select", lambda m, a: a.gather(1, m.tensor([[0, 0], [1, 0]])).sum(1) + a.index_select(
@@ -884,14 +886,16 @@ def test_a_first_argument_given_by_keyword_is_recorded():
 
 @pytest.mark.skipif(torch is None, reason="needs torch")
 def test_second_derivatives_through_selections_match_torch():
-    # gather, index_select and amax write their first backward into fresh zeros in place,
-    # except under create_graph, where the out-of-place form records the second
+    # gather, index_select, amax and indexing write their first backward into fresh zeros in
+    # place, except under create_graph, where the form records the second
     a = RNG.standard_normal((3, 4))
     grads = []
     for lib in (nb, torch):
         x = lib.tensor(a, requires_grad=True)
         y = ((x.gather(1, lib.tensor([[0, 0], [3, 1], [2, 2]])) ** 3).sum()
-             + (x.index_select(1, lib.tensor([1, 1, 3])) ** 3).sum() + (x.amax(1) ** 3).sum())
+             + (x.index_select(1, lib.tensor([1, 1, 3])) ** 3).sum() + (x.amax(1) ** 3).sum()
+             + (x.masked_select(lib.tensor([True, False, True, True])) ** 3).sum() + (x[:, [0, 0, 3]] ** 3).sum()
+             + (x[x > 0] ** 3).sum() + (x[[0, 0, 2]] ** 3).sum())  # (index_put_'s rule, under create_graph)
         g, = lib.autograd.grad(y, x, create_graph=True)
         (g * g).sum().backward()
         grads.append(_np(x.grad))

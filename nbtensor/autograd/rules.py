@@ -1000,8 +1000,6 @@ def _index_select(args, kwargs, out):
     return "IndexSelectBackward0", (x,), lambda g: (into_zeros(_zeros_of(meta), "index_add", dim, index, g),)
 
 
-
-
 @rule("masked_select")
 def _masked_select(args, kwargs, out):
     """The gradient goes back to the selected positions (of x broadcast with the mask) in

@@ -1,10 +1,11 @@
 """Derivative rules of the ops that select elements by index: the sorting family (sort,
 topk, kthvalue, median, cummax, ...), whose gradient goes back to the positions their
 indices name, and the scatter/index writers (scatter, scatter_add, index_add, index_copy,
-index_fill), whose gradients are gathers. Registered into `rules.RULES` on import.
+index_fill, index_put), whose gradients are gathers. Registered into `rules.RULES` on import.
 """
+import nbtensor.ops.creation as creation
 from nbtensor.autograd.rules import (_arg, _evenly_distributed, _is_tensor, _positions, _scatter_back, _wants,
-                                     like, rule)
+                                     like, rule, sum_to)
 from nbtensor.dispatch.tensor import wrap_dim
 
 
@@ -119,6 +120,23 @@ def _index_copy(args, kwargs, out):
     return "IndexCopyBackward0", (x, source), lambda g: (
         g.index_fill(d, index, 0.0) if _wants(x) else None,
         _selected_source(g, d, index, meta) if _wants(source) else None)
+
+
+@rule("index_put")
+def _index_put(args, kwargs, out):
+    """index_put(indices, values, accumulate): the values' gradient is the output gradient at
+    the positions they went to (summed over their broadcast); x keeps its gradient, except
+    at the positions overwritten (without accumulate)."""
+    x, indices = args[0], _arg(args, kwargs, 1, "indices")
+    values, accumulate = _arg(args, kwargs, 2, "values"), _arg(args, kwargs, 3, "accumulate", False)
+    items = tuple(slice(None) if i is None else i for i in indices)
+    meta = like(values)
+
+    def backward(g):
+        kept = g if accumulate or not _wants(x) else g.index_put(indices, creation.zeros((), dtype=g.dtype,
+                                                                                          device=g.device))
+        return kept if _wants(x) else None, sum_to(g[items], meta._shape) if _wants(values) else None
+    return "IndexPutBackward0", (x, values), backward, tuple(i for i in indices if _is_tensor(i))
 
 
 @rule("index_fill")
