@@ -622,3 +622,16 @@ def test_empty_slice_keeps_torch_storage_offset():
 def test_variance_mean_is_corrected_to_the_last_bit():
     # 10 x -1e300: a two-pass mean off by one ulp would square past float64's range
     check(nb.full((10, 3), -1e300, dtype=nb.float64).std(0, correction=0), np.zeros(3))
+
+
+def test_mean_checks_dim_before_out_and_names_a_given_dtype():
+    # torch wraps dim before it checks out='s dtype (fuzzer seeds 26205154, 26207954), and
+    # says "Optional dtype" when the refused dtype was passed as dtype=
+    _raises(IndexError, r"Dimension out of range \(expected to be in range of \[-2, 1\], but got -3\)",
+            lambda: nb.mean(nb.zeros(1, 4), -3, out=nb.zeros(4, dtype=nb.bool)))
+    _raises(RuntimeError, "result type Float can't be cast to the desired output type Bool",
+            lambda: nb.mean(nb.zeros(1, 4), 0, out=nb.zeros(4, dtype=nb.bool)))
+    _raises(RuntimeError, "Optional dtype must be either a floating point or complex dtype. Got: Int",
+            lambda: nb.mean(nb.zeros(1, 4), 0, dtype=nb.int32))
+    _raises(RuntimeError, "Input dtype must be either a floating point or complex dtype. Got: Int",
+            lambda: nb.mean(nb.zeros(2, dtype=nb.int32)))

@@ -400,10 +400,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     d = dt.to_dtype(dtype) if dtype is not None else input.dtype
     if not d.is_floating_point:
         raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
-            f"complex dtype. Got: {d.c_name}")
+            f"mean(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype must be "
+            f"either a floating point or complex dtype. Got: {d.c_name}")
+    dims = reduction_dims(dim, input.dim())  # (torch wraps dim before it checks out=)
     _check_out(out, "mean", d, "exact" if dtype is not None else "cast")
-    dims = reduction_dims(dim, input.dim())
     if out is not None:
         d = out.dtype  # torch sums in out's dtype (float64 out: a float32 input's exact mean)
     # a float16 mean is summed from the input cast to float32 (an int32 input never passes
