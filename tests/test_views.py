@@ -664,3 +664,18 @@ def test_broadcast_tensors_expands_to_the_common_shape_and_carries_gradients():
         nb.broadcast_tensors(nb.ones(2), nb.ones(3))
     with pytest.raises(TypeError, match="expected Tensor as element 1 in argument 0, but got int"):
         nb.broadcast_tensors(nb.ones(2), 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.bool_, np.int64])
+def test_transposing_copies_of_every_size_match_numpy(dtype):
+    # below 4096 elements the kernels copy; from there to the threads' size NumPy's blocked
+    # copy does; above, the tiled parallel kernels
+    rng = np.random.default_rng(3)
+    for shape, perm in [((8, 8), (1, 0)), ((64, 64), (1, 0)), ((16, 16, 32), (2, 0, 1)), ((100, 50), (1, 0)),
+                        ((600, 500), (1, 0))]:
+        a = (rng.random(shape) * 10).astype(dtype)
+        got = nbtensor.from_numpy(a).permute(*perm).contiguous()
+        np.testing.assert_array_equal(got.numpy(), np.ascontiguousarray(a.transpose(perm)))
+        target = nbtensor.from_numpy(np.zeros(a.transpose(perm).shape, dtype))
+        target.copy_(nbtensor.from_numpy(a).permute(*perm))
+        np.testing.assert_array_equal(target.numpy(), a.transpose(perm))
