@@ -525,7 +525,7 @@ def test_storing_through_one_index_among_full_slices(dtype):
                          ((slice(None), [1, 2]), base((2, 6), dtype)),  # broadcast
                          ((slice(None), slice(None), [0, 1]), base((4, 5, 2), dtype)[:, ::-1])]:
         x[index] = nt.tensor(value) if isinstance(value, np.ndarray) else value
-        a[tuple(i.numpy() if isinstance(i, nt.Tensor) else i for i in index)] = value
+        a[tuple(i.cpu().numpy() if isinstance(i, nt.Tensor) else i for i in index)] = value
         _check_exact(x, a)
     with pytest.raises(IndexError, match="index 6 is out of bounds for dimension 2 with size 6"):
         x[:, :, [0, 6]] = one

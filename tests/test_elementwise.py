@@ -464,9 +464,9 @@ def test_inplace_runs_long_enough_to_vectorise(dtype):
     if dtype.is_floating_point:
         cases += [("add_", (b, 0.5), None), ("relu_", (), lambda: np.maximum(a, 0)), ("exp_", (), lambda: np.exp(a))]
     for name, args, expected in cases:
-        storage = np.zeros(7 + a.size, dtype.np)
-        storage[7:] = a.reshape(-1)
-        x = nb.as_tensor(storage)[7:].view(a.shape)
+        storage = nb.zeros(7 + a.size, dtype=dtype)
+        storage[7:] = nb.as_tensor(a.reshape(-1))
+        x = storage[7:].view(a.shape)
         operands = [nb.as_tensor(v) if isinstance(v, np.ndarray) else x if v == "self" else v for v in args]
         if name == "add_" and len(args) == 2:  # alpha: one rounding of a + alpha * b, as torch
             getattr(x, name)(operands[0], alpha=operands[1])
@@ -474,8 +474,8 @@ def test_inplace_runs_long_enough_to_vectorise(dtype):
         else:
             getattr(x, name)(*operands)
             want = expected()
-        np.testing.assert_allclose(x.numpy(), want, rtol=2e-6 if dtype is nb.float32 else 1e-12, err_msg=name)
-        assert not storage[:7].any()
+        np.testing.assert_allclose(x.cpu().numpy(), want, rtol=2e-6 if dtype is nb.float32 else 1e-12, err_msg=name)
+        assert not storage[:7].cpu().numpy().any()
 
 
 def test_out_of_another_shape_takes_the_results_shape():
