@@ -654,7 +654,7 @@ class Tensor:
             if n < _cpu_tuning.PARALLEL_THRESHOLD:
                 # Small and contiguous: one NumPy memcpy is the cheapest copy per call.
                 return make(self._storage[self._offset:self._offset + n].copy(), 0,
-                                       self._shape, self._strides, self.dtype, True)
+                            self._shape, self._strides, self.dtype, True)
         out = empty_like_layout(self) if preserve else empty_tensor(self._shape, self.dtype, self.device)
         return _copy_fresh(out, self)
 

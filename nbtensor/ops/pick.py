@@ -1,9 +1,9 @@
 """Picking slices or elements of a row-major CPU tensor along one dimension by int64 index
 values (index_select, gather, and the ``x[index]`` forms that are one of them), and storing
 into such slices (``x[..., index] = v``), with one kernel that checks the values are in
-range, then copies. Planned once per shapes; anything else
-(another layout, device or dtype of index, a value out of range) is left to the general
-paths, which check, wrap negative values and raise torch's errors.
+range, then copies. Planned once per shapes; anything else (another layout, device or dtype
+of index, a value out of range) is left to the general paths, which check, wrap negative
+values and raise torch's errors.
 """
 import numpy as np
 
