@@ -244,6 +244,9 @@ def test_failed_out_call_leaves_out_untouched():
     lambda: nb.zeros(2, dtype=nb.uint8).__setitem__(nb.tensor([True, False]), -1.5),
     lambda: nb.zeros(2, dtype=nb.uint8).fill_(300),
     lambda: nb.full((2,), 1e39),
+    # the value is checked before the index is read (torch's order; fuzzer seed 27001129)
+    lambda: nb.zeros(2, dtype=nb.int8).__setitem__(slice(None, None, -1), 2 ** 31),
+    lambda: nb.zeros(2, dtype=nb.int8).__setitem__(5, 300),
 ])
 def test_values_that_do_not_fit_are_refused(call):
     with pytest.raises(RuntimeError, match="without overflow"):

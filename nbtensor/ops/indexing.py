@@ -162,7 +162,7 @@ def setitem(t, index, value):
             return
     try:
         target = basic_view(t, items)
-    except IndexError:
+    except (IndexError, ValueError):  # (an index out of range, a slice step below 1)
         check_value(t, value)  # torch checks the value before it reads the index
         raise
     if isinstance(value, Tensor) and same_data(target, value):
