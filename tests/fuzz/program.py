@@ -1176,7 +1176,7 @@ class Generator:
         yn, y = self.pick(ns, ok if r.random() < 0.9 else None)
         if y is None:
             yn = r.choice(["%s.mT" % xn, "%s.t()" % xn, xn])
-        if r.random() < 0.3 and r.random() < 0.5:
+        if r.random() < 0.3 and r.random() < 0.5 and (y is None or _safe_cast(y, _dtname(x.dtype))):
             yn = "%s.to(%s.dtype)" % (yn, xn)
         fn = r.choice(["@", "matmul", "mm"])
         if fn == "@":
