@@ -295,6 +295,24 @@ def test_mask_shape_mismatch():
         t[:, [True, False]]
 
 
+def test_mask_shape_versus_overlap_order():
+    # torch's index_put_ checks a value sharing the destination's memory before the mask's
+    # shape; for a one-element value (its masked_fill path) the mask's shape comes first
+    x = nt.zeros((0, 2, 3), dtype=nt.bool)
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        x[nt.zeros((1, 1, 1), dtype=nt.bool)] = x
+    t = nt.zeros((4, 4))
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        t[nt.zeros(3, dtype=nt.bool)] = t[0]
+    m = nt.zeros((4, 4), dtype=nt.bool)
+    with pytest.raises(IndexError, match=r"mask \[4, 4\] at index 0 .* tensor \[2, 2, 4\] at index 0"):
+        m.view(2, 2, 4)[m] = nt.tensor(1.0, dtype=nt.float64)
+    with pytest.raises(IndexError, match=r"mask \[4\] at index 0 .* tensor \[4, 2, 2\] at index 1"):
+        m.view(4, 2, 2)[:, m[0]] = nt.ones(1)
+    with pytest.raises(IndexError, match=r"mask \[2\] at index 0 .* tensor \[1, 2\] at index 0"):
+        m[:1, :2][m[0, :2]] = True  # a number is a one-element value too
+
+
 def test_broadcast_and_value_mismatches():
     t = nt.tensor(base((3, 4)))
     with pytest.raises(IndexError, match=r"shape mismatch: indexing tensors could not be broadcast together "

@@ -82,7 +82,8 @@ class Plan:
     """A parsed advanced index: the view left after basic items, the positions of the indexed
     dimensions in it, their index arrays (validated), and the result layout."""
 
-    __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front", "raw", "empty", "items")
+    __slots__ = ("view", "dims", "arrays", "mins", "bshape", "front", "raw", "empty", "items", "mask_error",
+                 "lead_mask_error")
 
     def identity(self):
         """Whether torch's basic indexing returns the tensor itself (only `...`, full slices)."""
@@ -91,7 +92,10 @@ class Plan:
                    for k, p in self.items)
 
     def check_dims(self):
-        """torch's AdvancedIndex check: an indexed dimension of size 0 takes only an empty index."""
+        """torch's AdvancedIndex checks: each bool mask has the shape of the dims it indexes,
+        and an indexed dimension of size 0 takes only an empty index."""
+        if self.mask_error is not None:
+            raise self.mask_error
         if 0 not in self.bshape and 0 in self.view._shape and any(self.view._shape[d] == 0 for d in self.dims):
             raise IndexError("index is out of bounds for dimension with size 0")
         return self
@@ -153,6 +157,8 @@ def parse(t, items, check=True):
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     shape, strides, offset = [], [], t._offset
     dims, arrays = [], []
+    mask_error = None  # raised by check_dims: torch checks overlap before a mask's shape
+    lead_mask_error = None  # a mismatched mask before any other index tensor (see _leading_mask)
     d = 0
     for kind, payload in items:
         if kind == "none":  # torch's unsqueeze stride (it orders the result's layout)
@@ -184,12 +190,10 @@ def parse(t, items, check=True):
             strides.append(0)
         elif kind == "mask":
             k = payload.ndim
-            here = tuple(shape) + tuple(t._shape[d:])
-            for i in range(k):
-                if payload.shape[i] != t._shape[d + i]:
-                    raise IndexError(
-                        f"The shape of the mask {list(payload.shape)} at index {i} does not match the "
-                        f"shape of the indexed tensor {list(here)} at index {len(shape) + i}")
+            if mask_error is None:
+                mask_error = _mask_mismatch(payload.shape, tuple(shape) + tuple(t._shape[d:]), len(shape))
+                if not arrays:
+                    lead_mask_error = mask_error
             # torch's index tensors for a mask: the columns of nonzero()'s (n, k) result
             nz = np.stack(np.nonzero(payload), axis=1) if k else np.zeros((0, 0), np.int64)
             for arr in (nz[:, j] for j in range(k)):
@@ -219,7 +223,18 @@ def parse(t, items, check=True):
         plan.arrays = [np.broadcast_to(a, plan.bshape) for a in arrays]
     plan.front = bool(dims) and dims != list(range(dims[0], dims[0] + len(dims)))
     plan.items = items
+    plan.mask_error, plan.lead_mask_error = mask_error, lead_mask_error
     return plan.check_dims().check() if check else plan
+
+
+def _mask_mismatch(mask_shape, shape, at):
+    """torch's IndexError for a bool mask whose shape differs from `shape` from dim `at` on
+    (None when it matches)."""
+    for i, n in enumerate(mask_shape):
+        if n != shape[at + i]:
+            return IndexError(f"The shape of the mask {list(mask_shape)} at index {i} does not match the "
+                              f"shape of the indexed tensor {list(shape)} at index {at + i}")
+    return None
 
 
 def as_torch_reads(items):
@@ -377,15 +392,18 @@ def _full_mask(t, items):
 
 def _leading_mask(t, items):
     """For `items` of full slices then one bool (or uint8) mask, the mask expanded to t's
-    shape (torch's canDispatchToMaskedFill); else None. RuntimeError-free: a mask whose
-    shape does not match is left to the general path, which raises torch's IndexError."""
+    shape (torch's canDispatchToMaskedFill, which checks the mask's shape before anything
+    else: IndexError); else None."""
     *lead, m = items
     if not (isinstance(m, Tensor) and m.dtype in (dt.bool, dt.uint8) and m._shape and m.device is t.device
             and all(isinstance(i, slice) and i == slice(None) for i in lead)):
         return None
     k, n = len(lead), m.dim()
-    if k + n > t.dim() or t._shape[k:k + n] != m._shape:
-        return None
+    if k + n > t.dim():
+        return None  # the general path raises "too many indices"
+    mismatch = _mask_mismatch(m._shape, t._shape, k)
+    if mismatch is not None:
+        raise mismatch
     full = m.reshape((1,) * k + m._shape + (1,) * (t.dim() - k - n)).expand(t._shape)
     return full if m.dtype is dt.bool else full.to(dt.bool)
 
@@ -483,23 +501,27 @@ def advanced_setitem(t, items, value):
         _check_writable_aliased(t, "masked_fill_", "tensor[mask] = scalar")
         _fill(t, mask, value)
         return
-    if isinstance(value, Tensor) and value.numel() == 1:
+    # a number is a one-element tensor to torch's index_put_: both may be a masked_fill_
+    single = not isinstance(value, Tensor) or value.numel() == 1
+    if isinstance(value, Tensor) and single:
         mask = _leading_mask(t, items)
         if mask is not None:
             _check_writable_aliased(t, "masked_fill_", "tensor[mask] = scalar")
             _fill(t, mask, value)
             return
-    # torch's order: a tensor value is checked for overlap with the indices before they are
-    # parsed; a number after (a full-shape mask with a number is masked_fill: see _fill)
-    if isinstance(value, Tensor) and not (value.numel() == 1 and _mask_of_shape(t, items)):
+    # torch's order: a value of several elements is checked for overlap with the indices
+    # before they are parsed; a single one after a leading mask's shape (see _leading_mask)
+    if not single:
         items = _own_indices(t, items)
     try:
         plan = parse(t, items, check=False)
+        if single and plan.lead_mask_error is not None:
+            raise plan.lead_mask_error
     except IndexError:
         if isinstance(value, numbers.Number):
             scalar_storage(value, t.dtype)  # torch converts the value before it reads the index
         raise
-    if not isinstance(value, Tensor) and not _mask_of_shape(t, items):
+    if single and not _mask_of_shape(t, items):
         owned = _own_indices(t, items)
         if owned is not items:
             plan = parse(t, owned, check=False)
