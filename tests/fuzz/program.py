@@ -589,6 +589,22 @@ def _safe_cast(t, dst):
     return bool(((a > float(lo) - 1) & (a < float(hi) + 1)).all())
 
 
+def _reduction_cast_ok(call, ns, dst):
+    """Is writing reduction `call`'s result into an out= tensor of dtype dst defined? A sum
+    or product of in-range floats can still leave an integer dtype's range (seed 27102486:
+    sums of -inf and nan into int8), so the result itself is computed and checked."""
+    if dst in FLOATS or dst == "bool":
+        return True
+    out = call.replace(", out=%s", "")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = eval(out, {"torch": _torch}, dict(ns))
+    except Exception:  # noqa: BLE001 - torch refuses the call: defined
+        return True
+    return _safe_cast(result, dst)
+
+
 UNARY = ["neg", "abs", "reciprocal", "exp", "log", "log2", "log1p", "expm1", "sqrt",
          "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sign", "floor", "ceil",
          "round", "trunc", "isnan", "isinf", "isfinite", "logical_not", "bitwise_not",
@@ -980,9 +996,12 @@ class Generator:
         if r.random() < 0.5:
             on, o = self.pick(ns)
             if o is not None and _overlap_ok(o, srcs, elementwise) and (
-                    all(_safe_cast(s, _dtname(o.dtype)) for s in srcs)):
+                    all(_safe_cast(s, _dtname(o.dtype)) for s in srcs)) and (
+                    elementwise or _reduction_cast_ok(call, ns, _dtname(o.dtype))):
                 return call % on
         dt = r.choice([_dtname(x.dtype)] * 3 + [self.dtype()])
+        if not (elementwise or _reduction_cast_ok(call, ns, dt)):
+            dt = _dtname(x.dtype)
         if r.random() < 0.2:
             shape = self.shape()
         name = self.fresh()
