@@ -456,6 +456,15 @@ def test_copy_between_the_same_elements_is_skipped_even_when_expanded():
     v[:] = v
     v.copy_(v.expand(3, 2, 2))
     check(v, np.broadcast_to(np.array([[True], [False]]), (3, 2, 2)))
+    # setitem compares the value as torch's copy_to passes it on: leading size-1 dims
+    # dropped, expanded to the target (fuzzer seed 27205184)
+    e = nb.arange(6, dtype=nb.int16).reshape(2, 3).expand(3, 2, 3)
+    e[None, ...] = e
+    e[...] = e[0]
+    e[:] = e[0:1]
+    check(e, np.broadcast_to(np.arange(6, dtype=np.int16).reshape(2, 3), (3, 2, 3)))
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        e[...] = nb.ones(2, 3, dtype=nb.int16)  # other memory: written, so refused
 
 
 def test_reductions_resize_an_expanded_out_before_writing():

@@ -132,24 +132,23 @@ def getitem(t, index):
     return basic_view(t, items)
 
 
-def _check_overlap(target, value):
-    """torch's copy_to for ``t[basic] = tensor``: a 0-d value fills (nothing checked); a value
-    of the target's shape (after dropping leading size-1 dims, then expanded to it with torch's
-    strides) is copied with copy_'s partial-overlap check (``x[1:4] = x[0:3]`` is refused; a
-    value expanded along a dimension is not dense, so torch cannot tell and the value is read
-    from a copy)."""
-    if not value._shape or not _overlaps(target, value):
-        return
-    if value._shape != target._shape:
-        k = 0
-        while k < len(value._shape) and value._shape[k] == 1:
-            k += 1
-        value = make(value._storage, value._offset, value._shape[k:], value._strides[k:], value.dtype)
-        try:
-            value = expand(value, target._shape)
-        except RuntimeError:
-            return  # the copy raises torch's shape error
-    check_no_partial_overlap(target, value)
+def _copy_source(target, value):
+    """`value` as torch's copy_to hands it to copy_ for ``t[basic] = value``: as given when
+    it has the target's shape, else without its leading size-1 dims and expanded to the
+    target's shape with torch's strides. None for a 0-d value (it fills) and for one that
+    cannot expand (the copy raises torch's shape error)."""
+    if value._shape == target._shape:
+        return value
+    if not value._shape:
+        return None
+    k = 0
+    while k < len(value._shape) and value._shape[k] == 1:
+        k += 1
+    try:
+        return expand(make(value._storage, value._offset, value._shape[k:], value._strides[k:], value.dtype),
+                      target._shape)
+    except RuntimeError:
+        return None
 
 
 def setitem(t, index, value):
@@ -165,16 +164,22 @@ def setitem(t, index, value):
     except (IndexError, ValueError):  # (an index out of range, a slice step below 1)
         check_value(t, value)  # torch checks the value before it reads the index
         raise
-    if isinstance(value, Tensor) and same_data(target, value):
-        return  # (x[:] = x: torch's copy_ skips the same elements)
-    check_writable(target)
     if isinstance(value, Tensor):
-        _check_overlap(target, value)  # (on the value as given: torch's own view of it)
+        source = _copy_source(target, value) if _overlaps(target, value) else None
+        if source is not None and same_data(target, source):
+            return  # (x[:] = x, or x[...] = x[0] of an expanded x: torch's copy_ skips them)
+        check_writable(target)
+        if source is not None:
+            # copy_'s partial-overlap check: x[1:4] = x[0:3] is refused; an expanded value
+            # is not dense, so torch cannot tell and the value is read from a copy
+            check_no_partial_overlap(target, source)
         # torch lets a value with extra leading size-1 dimensions fill a smaller target.
         while value.dim() > target.dim() and value._shape[0] == 1:
             value = value.squeeze(0)
-    elif not isinstance(value, numbers.Number):
-        value = check_value(t, value)
+    else:
+        check_writable(target)
+        if not isinstance(value, numbers.Number):
+            value = check_value(t, value)
     copy_into(target, value)
 
 
