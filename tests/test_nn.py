@@ -42,6 +42,27 @@ def test_linear_matches_torch_forward_and_backward():
         layer(nb.ones(5, 3))
 
 
+def test_linear_takes_torchs_fused_paths():
+    # torch's linear: addmm for rows with a bias; the rows of any other contiguous input
+    # with a 1-D bias viewed as one batch; else a product and an in-place add
+    w, b = nb.ones(5, 3, requires_grad=True), nb.arange(5.0).requires_grad_()
+    cases = [((4, 3), b, "AddmmBackward0"), ((2, 4, 3), b, "ViewBackward0"), ((3,), b, "ViewBackward0"),
+             ((2, 4, 3), nb.ones(4, 5), "AddBackward0"), ((4, 3), None, "MmBackward0")]
+    for shape, bias, name in cases:
+        x = nb.tensor(np.random.default_rng(0).standard_normal(shape), dtype=nb.float32)
+        y = F.linear(x, w, bias)
+        assert y.grad_fn.name() == name
+        expected = _np(x) @ np.ones((3, 5)) + (0 if bias is None else _np(bias.detach()))
+        np.testing.assert_allclose(_np(y.detach()), expected, rtol=1e-5, atol=1e-6)
+    y.sum().backward()
+    np.testing.assert_allclose(_np(w.grad), np.tile(_np(x).sum(0), (5, 1)), rtol=1e-5)
+    with pytest.raises(RuntimeError, match=r"The expanded size of the tensor \(5\) must match the existing size \(3\) "
+                                           r"at non-singleton dimension 1.  Target sizes: \[8, 5\].  Tensor sizes: \[3\]"):
+        F.linear(nb.ones(2, 4, 3), w, nb.ones(3))
+    with pytest.raises(RuntimeError, match=r"output with shape \[5\] doesn't match the broadcast shape \[2, 5\]"):
+        F.linear(nb.ones(3), w, nb.ones(2, 5))
+
+
 def test_linear_default_initialisation_has_torch_bounds():
     layer = nn.Linear(400, 50)
     bound = 1 / np.sqrt(400)

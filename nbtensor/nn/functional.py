@@ -154,8 +154,16 @@ def linear(input, weight, bias=None):
             rows *= s
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
                            f"{weight.shape[1]}x{weight.shape[0]})")
+    if bias is not None:
+        # torch's fused paths: addmm for a batch of rows (AddmmBackward0), and for other
+        # contiguous inputs with a 1-D bias the rows viewed as a batch (ViewBackward0)
+        if input.dim() == 2:
+            return torch.addmm(bias, input, weight.t())
+        if bias.dim() == 1 and input.is_contiguous():
+            rows = torch.addmm(bias, input.view(-1, input.shape[-1]), weight.t())
+            return rows.view(*input.shape[:-1], weight.shape[0])
     out = torch.matmul(input, weight.t())
-    return out if bias is None else out + bias
+    return out if bias is None else out.add_(bias)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

@@ -25,7 +25,7 @@ from nbtensor.core.device import CPU
 from nbtensor.ops.elementwise import OPS_BY_NAME, apply
 from nbtensor.ops.linalg.util import (array_of, arrays, check_args, check_out, finish, not_implemented, upcast,
                                       write_inplace)
-from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides
+from nbtensor.core.plan import broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides
 from nbtensor.dispatch.tensor import Tensor, _numel, _overlaps, check_writable, copy_into, empty_tensor, make
 from nbtensor.ops.views import expand
 
@@ -555,6 +555,10 @@ def _fused(input, product, shape, beta, alpha, out, device):
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * (mat1 @ mat2)``; `input` broadcasts to the product's shape."""
+    if out is None and beta == 1 and alpha == 1 and type(input) is Tensor and input.device is CPU:
+        fast = _fast_bias_product(input, mat1, mat2)
+        if fast is not None:
+            return fast
     device = check_args("addmm", ("input", "mat1", "mat2"), (input, mat1, mat2), out)
     shape = _check_mm(mat1._shape, mat2._shape, first="mat1")
     if mat1.dtype is not mat2.dtype:
@@ -568,6 +572,31 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
         return _device_fused(input, _device_compute(mat1, mat2, input.dtype), shape, beta, alpha, out)
     x, y = arrays(mat1, mat2)
     return _fused(input, _compute(x, y, input.dtype), shape, beta, alpha, out, device)
+
+
+def _fast_bias_product(bias, a, b):
+    """``a @ b + bias`` (nn.Linear's addmm) by `_fast_matrix_product` and an in-place add,
+    when every operand has one dtype and `bias` broadcasts to the product; None otherwise
+    (the general path then checks and raises)."""
+    if bias.dtype is not a.dtype:
+        return None
+    product = _fast_matrix_product(a, b)
+    if product is None:
+        return None
+    n, p = shape = product._shape
+    bshape = bias._shape
+    if bshape == (p,) and bias._strides == (1,) or bshape == shape and bias._strides == (p, 1):
+        # a row-major bias row or matrix: one NumPy add (the element-wise path's broadcast
+        # plan costs more than the add of a linear layer's bias)
+        rows = product._storage.reshape(shape)
+        np.add(rows, bias._storage[bias._offset:bias._offset + _numel(bshape)].reshape(-1, p), out=rows)
+        return product
+    if not broadcasts_to(bshape, shape):
+        return None
+    return apply(_ADD, (product, bias), inplace=True)
+
+
+_ADD = OPS_BY_NAME["add"]
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
