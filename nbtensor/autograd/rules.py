@@ -1166,7 +1166,9 @@ def _addmm(args, kwargs, out):
 @rule("zero_", "fill_", saves=False)
 def _overwrite(args, kwargs, out):
     x, value = args[0], _arg(args, kwargs, 1, "value")
-    return "FillBackward0", (x, value), lambda g: (None, g.sum().reshape(value._shape) if _is_tensor(value) else None)
+    # (torch's zeros for the overwritten tensor: its history still gets a gradient)
+    return "FillBackward0", (x, value), lambda g: (creation.zeros_like(g) if _wants(x) else None,
+                                                   g.sum().reshape(value._shape) if _is_tensor(value) else None)
 
 
 @rule("copy_", saves=False)

@@ -1,0 +1,231 @@
+"""nn.functional's losses as torch 2.13 computes them: weighted means, class weights,
+ignored targets, label smoothing, class-probability targets, K-dimensional inputs, the
+deprecated size_average/reduce, one graph node per loss op, and their gradients (central
+differences, and torch's when it is installed)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import nbtensor as nb
+from nbtensor.autograd import gradcheck
+from nbtensor.nn import functional as F
+
+try:
+    import torch
+except ImportError:  # the comparisons with torch are skipped; the hand-computed ones run
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+RNG = np.random.default_rng(11)
+LOGITS = RNG.standard_normal((5, 4))
+LABELS = np.array([0, 3, 1, 3, 2])
+CLASS_WEIGHTS = RNG.uniform(0.5, 1.5, 4)
+
+
+def _np(t):
+    return t.detach().cpu().numpy()
+
+
+def _log_softmax(x, axis=1):
+    shifted = x - x.max(axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis, keepdims=True))
+
+
+# ------------------------------------------------------------------ by hand (NumPy)
+@pytest.mark.parametrize("name, errors", [("mse_loss", np.square), ("l1_loss", np.abs)])
+def test_weighted_mean_divides_by_the_weights_sum(name, errors):
+    x, y = RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4))
+    w = RNG.uniform(0, 3, (3, 4))
+    loss = getattr(F, name)(nb.tensor(x), nb.tensor(y), weight=nb.tensor(w))
+    assert float(loss) == pytest.approx((errors(x - y) * w).sum() / w.sum(), rel=1e-12)
+    with pytest.raises(ValueError, match="^Weights and input must have the same size.$"):
+        getattr(F, name)(nb.tensor(x), nb.tensor(y), weight=nb.tensor(w[0]))
+
+
+def test_nll_loss_of_k_dimensional_inputs_averages_every_position():
+    logp = _log_softmax(RNG.standard_normal((2, 4, 3, 2)))
+    labels = RNG.integers(0, 4, (2, 3, 2))
+    picked = -np.take_along_axis(logp, labels[:, None], 1)[:, 0]
+    for shape in ((2, 4, 3, 2), (2, 4, 6)):  # 4-d (nll_loss2d) and 3-d (viewed as 4-d)
+        x, t = nb.tensor(logp.reshape(shape)), nb.tensor(labels.reshape((2,) + shape[2:]))
+        assert float(F.nll_loss(x, t)) == pytest.approx(picked.mean(), rel=1e-12)
+        assert float(F.nll_loss(x, t, reduction="sum")) == pytest.approx(picked.sum(), rel=1e-12)
+        np.testing.assert_allclose(_np(F.nll_loss(x, t, reduction="none")), picked.reshape(t.shape), rtol=1e-12)
+
+
+def _smoothed_cross_entropy(logits, labels, weight, ignore, eps, reduction):
+    """torch's cross_entropy_loss_label_smoothing, written out."""
+    logp, classes = _log_softmax(logits), logits.shape[1]
+    w = np.ones(classes) if weight is None else weight
+    kept = labels != ignore
+    safe = np.where(kept, labels, 0)
+    nll = np.where(kept, -logp[np.arange(len(labels)), safe] * w[safe], 0.0)
+    smooth = np.where(kept, -(logp * w).sum(1), 0.0)
+    if reduction == "none":
+        return (1 - eps) * nll + eps / classes * smooth
+    if reduction == "sum":
+        return (1 - eps) * nll.sum() + eps / classes * smooth.sum()
+    total = w[safe][kept].sum()
+    return (1 - eps) * nll.sum() / total + eps / classes * smooth.sum() / total
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_label_smoothing_with_ignored_targets_and_class_weights(reduction, weighted):
+    weight = CLASS_WEIGHTS if weighted else None
+    loss = F.cross_entropy(nb.tensor(LOGITS), nb.tensor(LABELS), weight=None if weight is None else nb.tensor(weight),
+                           ignore_index=3, label_smoothing=0.2, reduction=reduction)
+    expected = _smoothed_cross_entropy(LOGITS, LABELS, weight, 3, 0.2, reduction)
+    np.testing.assert_allclose(_np(loss), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_probability_targets_take_weights_and_smoothing(reduction):
+    probs = RNG.uniform(0, 1, (5, 4))
+    probs /= probs.sum(1, keepdims=True)
+    loss = F.cross_entropy(nb.tensor(LOGITS), nb.tensor(probs), weight=nb.tensor(CLASS_WEIGHTS),
+                           label_smoothing=0.1, reduction=reduction)
+    each = -(_log_softmax(LOGITS) * (probs * 0.9 + 0.1 / 4) * CLASS_WEIGHTS).sum(1)
+    expected = {"none": each, "sum": each.sum(), "mean": each.sum() / 5}[reduction]
+    np.testing.assert_allclose(_np(loss), expected, rtol=1e-12)
+
+
+def test_deprecated_size_average_and_reduce_choose_the_reduction():
+    x, y = nb.tensor(LOGITS), nb.tensor(LABELS)
+    picked = -_log_softmax(LOGITS)[np.arange(5), LABELS]
+    for size_average, reduce, expected in ((False, None, picked.sum()), (None, False, picked),
+                                           (True, True, picked.mean()), (False, False, picked)):
+        with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+            loss = F.cross_entropy(x, y, size_average=size_average, reduce=reduce)
+        np.testing.assert_allclose(_np(loss), expected, rtol=1e-12)
+    with pytest.warns(UserWarning, match="please use reduction='sum' instead"):
+        assert float(F.mse_loss(nb.ones(3), nb.zeros(3), size_average=False)) == 3.0
+    with pytest.warns(UserWarning):
+        assert nb.nn.MSELoss(reduce=False).reduction == "none"
+
+
+def test_nll_loss_shapes_and_errors():
+    logp = nb.tensor(_log_softmax(LOGITS))
+    assert F.nll_loss(logp[0], nb.tensor(2), reduction="none").shape == ()
+    assert float(F.nll_loss(logp, nb.tensor([0, 7, 1, 3, 2]), ignore_index=7)) == pytest.approx(
+        -_log_softmax(LOGITS)[[0, 2, 3, 4], [0, 1, 3, 2]].mean(), rel=1e-12)  # an out-of-range ignore_index
+    assert np.isnan(float(F.nll_loss(logp, nb.zeros(5, dtype=nb.int64), ignore_index=0)))  # all ignored
+    assert float(F.nll_loss(logp, nb.tensor(LABELS, dtype=nb.uint8))) == pytest.approx(
+        float(F.nll_loss(logp, nb.tensor(LABELS))))
+    cases = [
+        ((logp, nb.tensor([0, 1])), ValueError, r"^Expected input batch_size \(5\) to match target batch_size \(2\).$"),
+        ((logp, nb.tensor(LABELS, dtype=nb.int32)), RuntimeError, "expected target dtype to be Long or Byte, but got Int"),
+        ((logp, nb.tensor(LABELS), nb.ones(3)), RuntimeError,
+         r"weight tensor should be defined either for all 4 classes or no classes but got weight tensor of shape: \[3\]"),
+        ((nb.tensor(1.0), nb.tensor(0)), ValueError, r"Expected 1 or more dimensions \(got 0\)"),
+        ((nb.zeros(2, 4, 3), nb.zeros(2, 4, dtype=nb.int64)), RuntimeError, r"Expected target size \[2, 3\], got \[2, 4\]"),
+        ((logp, nb.tensor([0, 4, 1, 3, 2])), IndexError, "Target 4 is out of bounds."),
+    ]
+    for args, error, message in cases:
+        with pytest.raises(error, match=message):
+            F.nll_loss(*args)
+    with pytest.raises(RuntimeError, match="Expected floating point type for target with class probabilities, got Long"):
+        F.cross_entropy(logp, nb.zeros(5, 4, dtype=nb.int64))
+    with pytest.raises(RuntimeError, match="ignore_index is not supported for floating point target"):
+        F.cross_entropy(logp, nb.zeros(5, 4), ignore_index=1)
+    with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0. Got: 1.5"):
+        F.cross_entropy(logp, nb.tensor(LABELS), label_smoothing=1.5)
+
+
+def test_each_loss_op_is_one_node():
+    x = nb.tensor(LOGITS, requires_grad=True)
+    t = nb.tensor(RNG.uniform(0.1, 0.9, (5, 4)))
+    nodes = {
+        "NllLossBackward0": F.cross_entropy(x, nb.tensor(LABELS)),
+        "NllLoss2DBackward0": F.nll_loss(x.reshape(5, 4, 1, 1), nb.tensor(LABELS).reshape(5, 1, 1)),
+        "MseLossBackward0": F.mse_loss(x, t),
+        "HuberLossBackward0": F.huber_loss(x, t, reduction="none"),
+        "SmoothL1LossBackward0": F.smooth_l1_loss(x, t, reduction="sum"),
+        "BinaryCrossEntropyBackward0": F.binary_cross_entropy(x.sigmoid(), t),
+        "BinaryCrossEntropyWithLogitsBackward0": F.binary_cross_entropy_with_logits(x, t),
+    }
+    for name, loss in nodes.items():
+        assert loss.grad_fn.name() == name
+    assert nodes["NllLossBackward0"].grad_fn.next_functions[0][0].name() == "LogSoftmaxBackward0"
+    with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'pos_weight'"):
+        F.binary_cross_entropy_with_logits(x, t, pos_weight=nb.ones(4, requires_grad=True))
+
+
+GRADCHECKED = [
+    lambda x, t: F.nll_loss(x, t["labels"]),
+    lambda x, t: F.nll_loss(x, t["labels"], weight=t["weight"], ignore_index=3),
+    lambda x, t: F.nll_loss(x, t["labels"], weight=t["weight"], reduction="none"),
+    lambda x, t: F.nll_loss(x, t["labels"], ignore_index=1, reduction="sum"),
+    lambda x, t: F.cross_entropy(x, t["labels"], label_smoothing=0.3, ignore_index=0),
+    lambda x, t: F.nll_loss(x.reshape(5, 2, 2), t["labels"].remainder(2).reshape(5, 1).expand(5, 2)),
+    lambda x, t: F.mse_loss(x, t["values"]),
+    lambda x, t: F.mse_loss(t["values"][0], x, reduction="sum"),
+    lambda x, t: F.huber_loss(x, t["values"], delta=0.6),
+    lambda x, t: F.smooth_l1_loss(x, t["values"], beta=0.6, reduction="none"),
+    lambda x, t: F.binary_cross_entropy(x.sigmoid(), t["probs"], weight=t["weight"]),
+    lambda x, t: F.binary_cross_entropy_with_logits(x, t["probs"], pos_weight=t["weight"], reduction="sum"),
+]
+
+
+@pytest.mark.filterwarnings("ignore:Using a target size")
+@pytest.mark.parametrize("case", range(len(GRADCHECKED)))
+def test_loss_gradients_match_central_differences(case):
+    x = nb.tensor(LOGITS, requires_grad=True)
+    # values kept off the kinks of huber/smooth_l1 (|x - t| == width)
+    values = nb.tensor(LOGITS + RNG.choice([-1.0, 1.0], LOGITS.shape) * RNG.uniform(0.1, 0.5, LOGITS.shape))
+    extras = {"labels": nb.tensor(LABELS), "weight": nb.tensor(CLASS_WEIGHTS), "values": values,
+              "probs": nb.tensor(RNG.uniform(0.1, 0.9, (5, 4)))}
+    assert gradcheck(lambda x: GRADCHECKED[case](x, extras), (x,))
+
+
+# ------------------------------------------------------------------ torch
+def _parity_cases():
+    cases = []
+    for reduction in ("mean", "sum", "none"):
+        for extra in ("", ", weight=w", ", ignore_index=3", ", weight=w, ignore_index=3", ", label_smoothing=0.2",
+                      ", label_smoothing=0.2, weight=w, ignore_index=3"):
+            cases += [f"F.cross_entropy(x, y, reduction='{reduction}'{extra})",
+                      f"F.cross_entropy(x3, y3, reduction='{reduction}'{extra})"]
+            if "ignore" not in extra:
+                cases.append(f"F.cross_entropy(x, p, reduction='{reduction}'{extra})")
+            if "label" not in extra:
+                cases += [f"F.nll_loss(x, y, reduction='{reduction}'{extra})",
+                          f"F.nll_loss(x3, y3, reduction='{reduction}'{extra})"]
+        for extra in ("", ", weight=ew"):
+            cases += [f"F.{name}(x, t, reduction='{reduction}'{extra})" for name in ("mse_loss", "l1_loss", "huber_loss")]
+        cases += [f"F.smooth_l1_loss(x, t, reduction='{reduction}', beta=0.5)",
+                  f"F.mse_loss(x, t[0], reduction='{reduction}')",
+                  f"F.binary_cross_entropy(x.sigmoid(), ew, weight=w, reduction='{reduction}')",
+                  f"F.binary_cross_entropy_with_logits(x, ew, weight=ew, reduction='{reduction}', pos_weight=w)"]
+    return cases + ["F.nll_loss(x[0], y[0])", "F.cross_entropy(x[0], p[0])", "F.cross_entropy(x[:0], y[:0])",
+                    "F.cross_entropy(x[:0], p[:0])", "F.nll_loss(x, y, weight=w, ignore_index=0, reduction='sum')"]
+
+
+def _evaluate(lib, expression):
+    x = lib.tensor(LOGITS, requires_grad=True)
+    x3 = lib.tensor(RNG_FIXED["x3"], requires_grad=True)
+    names = {"F": lib.nn.functional, "x": x, "x3": x3, "y": lib.tensor(LABELS), "y3": lib.tensor(RNG_FIXED["y3"]),
+             "p": lib.tensor(RNG_FIXED["p"]), "w": lib.tensor(CLASS_WEIGHTS), "t": lib.tensor(RNG_FIXED["t"]),
+             "ew": lib.tensor(RNG_FIXED["ew"])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loss = eval(expression, names)
+    (loss.sum() if loss.dim() else loss).backward()
+    grad = x.grad if x.grad is not None else x3.grad
+    return loss.detach().cpu().numpy(), grad.cpu().numpy(), loss.grad_fn.name()
+
+
+_R = np.random.default_rng(5)
+RNG_FIXED = {"x3": _R.standard_normal((2, 4, 3)), "y3": _R.integers(0, 4, (2, 3)), "t": _R.standard_normal((5, 4)),
+             "ew": _R.uniform(0.05, 0.95, (5, 4)), "p": _R.dirichlet(np.ones(4), 5)}
+
+
+@needs_torch
+@pytest.mark.parametrize("expression", _parity_cases())
+def test_losses_values_gradients_and_nodes_match_torch(expression):
+    ours, theirs = _evaluate(nb, expression), _evaluate(torch, expression)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-10, atol=1e-12)
+    if theirs[2] not in ("DivBackward1", "FillBackward0"):  # (torch's C++ divides by an int: a node of its own)
+        assert ours[2] == theirs[2]
