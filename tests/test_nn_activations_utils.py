@@ -521,3 +521,15 @@ def test_bernoulli_gradient_is_zero():
     y.sum().backward()
     np.testing.assert_array_equal(_np(x.grad), [0.0, 0.0])
     assert nb.multinomial(x, 1).requires_grad is False
+
+
+def test_each_activation_is_one_node_named_as_torchs():
+    x = nb.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    nodes = {"leaky_relu": "LeakyReluBackward0", "elu": "EluBackward0", "gelu": "GeluBackward0",
+             "silu": "SiluBackward0", "softplus": "SoftplusBackward0", "hardtanh": "HardtanhBackward0",
+             "relu6": "HardtanhBackward0"}
+    for name, node in nodes.items():
+        y = getattr(F, name)(x)
+        assert y.grad_fn.name() == node
+        assert y.grad_fn.next_functions[0][0].name() == "torch::autograd::AccumulateGrad"
+    assert F.prelu(x, nb.tensor([0.25], requires_grad=True)).grad_fn.name() == "PreluKernelBackward0"

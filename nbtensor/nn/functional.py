@@ -4,6 +4,7 @@ import numbers
 import operator
 
 import nbtensor as torch
+from nbtensor.nn import activations as _act
 from nbtensor.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,  # noqa: F401
                                 huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 
@@ -27,10 +28,7 @@ def tanh(input):
 
 
 # ------------------------------------------------------------------ more activations
-# Each is written with recorded nbtensor ops, so autograd differentiates it. Where torch's
-# derivative at a kink picks a side, the formula picks the same one (its `where` condition is
-# torch's). A branch `where` does not pick never sees a value that would overflow (clamped
-# first): its zero gradient times an infinite derivative would otherwise give NaN.
+# Each is one op of nn/activations.py, with torch's derivative.
 def _floating_only(input, kernel):
     """torch's NotImplementedError for an activation that has no integer or bool kernel."""
     if not input.dtype.is_floating_point:
@@ -51,17 +49,16 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     """`input` where it is positive, else ``negative_slope * input`` (slope `negative_slope`
     at 0, as torch's derivative)."""
     _floating_only(input, "leaky_relu_cpu")
-    return _applied(lambda x: torch.where(x > 0, x, x * negative_slope), input, inplace)
+    return _applied(lambda x: _act._leaky_relu(x, negative_slope), input, inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):
     """`input` where it is positive, else ``alpha * (exp(input) - 1)``."""
     _floating_only(input, "elu_cpu")
-    return _applied(lambda x: torch.where(x <= 0, x.clamp(max=0).expm1() * alpha, x), input, inplace)
-
-
-_SQRT1_2 = 0.7071067811865476  # 1 / sqrt(2)
-_SQRT_2_OVER_PI = 0.7978845608028654  # sqrt(2 / pi)
+    if inplace:
+        # torch's elu_ differentiates through its result (EluBackward1): so does expm1's rule
+        return _applied(lambda x: torch.where(x <= 0, x.clamp(max=0).expm1() * alpha, x), input, True)
+    return _act._elu(input, alpha)
 
 
 def gelu(input, approximate="none"):
@@ -70,27 +67,20 @@ def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     _floating_only(input, "GeluKernelImpl")
-    if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * _SQRT_2_OVER_PI
-        return input * 0.5 * (1 + inner.tanh())
-    return input * 0.5 * (1 + (input * _SQRT1_2).erf())
+    return _act._gelu(input, approximate)
 
 
 def silu(input, inplace=False):
     """``input * sigmoid(input)`` (also called swish)."""
     _floating_only(input, "silu_cpu")
-    return _applied(lambda x: x * x.sigmoid(), input, inplace)
+    return _applied(_act._silu, input, inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * input)) / beta``, and `input` itself where ``beta * input``
     exceeds `threshold` (where the two agree to working precision)."""
     _floating_only(input, "softplus_cpu")
-    scaled = input * beta
-    above = scaled > threshold
-    # (where, not clamp: a NaN keeps its NaN gradient, as torch's)
-    smooth = torch.where(above, threshold, scaled).exp().log1p() / beta
-    return torch.where(above, input, smooth)
+    return _act._softplus(input, beta, threshold)
 
 
 def prelu(input, weight):
@@ -109,7 +99,7 @@ def prelu(input, weight):
         weight = weight.reshape((count,) + (1,) * (input.dim() - 2))
     elif weight.dim() == 1 and input.dim() == 0:
         weight = weight.reshape(())
-    return torch.where(input > 0, input, weight * input)
+    return _act._prelu(input, weight)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -118,14 +108,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         raise ValueError("min_val cannot be greater than max_val")
     if input.dtype is torch.bool:
         raise RuntimeError("Bool inputs not supported for hardtanh")
-    return _applied(lambda x: torch.where((x <= min_val) | (x >= max_val), _clamped(x, min_val, max_val), x),
-                    input, inplace)
-
-
-def _clamped(x, low, high):
-    """`x` clamped to [low, high], outside the graph, of `x`'s dtype (float bounds would
-    promote an integer `x`)."""
-    return x.detach().clamp(low, high).to(x.dtype)
+    return _applied(lambda x: _act._hardtanh(x, min_val, max_val), input, inplace)
 
 
 def relu6(input, inplace=False):
