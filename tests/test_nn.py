@@ -132,6 +132,10 @@ def test_functional_pieces():
     big = F.dropout(nb.ones(10000), 0.3)
     kept = _np(big)
     assert np.allclose(kept[kept != 0], 1 / 0.7) and 0.25 < (kept == 0).mean() < 0.35
+    # torch's form: input times a noise of 0 and float32(1) / float32(1 - p) (one MulBackward0)
+    y = F.dropout(nb.ones(1000, requires_grad=True), 0.1)
+    assert y.grad_fn.name() == "MulBackward0"
+    assert set(_np(y).tolist()) == {0.0, float(np.float32(1) / np.float32(0.9))}
 
 
 def test_module_registration_state_and_modes():

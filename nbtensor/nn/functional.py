@@ -158,10 +158,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     if p == 1.0:
         return input.mul_(0.0) if inplace else input * 0.0
-    keep = (torch.rand(input.shape, device=input.device) > p).to(input.dtype)
-    if inplace:
-        return input.mul_(keep).div_(1.0 - p)
-    return input * keep / (1.0 - p)
+    # torch's: a noise tensor of 0 and 1 / (1 - p) (kept with probability 1 - p), one product
+    noise = (torch.rand(input.shape, device=input.device) > p).to(input.dtype).div_(1.0 - p)
+    return input.mul_(noise) if inplace else input * noise
 
 
 def one_hot(tensor, num_classes=-1):
