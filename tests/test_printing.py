@@ -3,6 +3,7 @@
 written down here, so these tests don't need torch; a parity test compares many more
 cases directly when torch is installed."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -496,3 +497,14 @@ def test_parity_with_torch_for_non_contiguous_and_empty():
         for name in ("float32", "int64", "float64", "bool", "int8"):
             want = str(torch.empty(shape, dtype=getattr(torch, name))).replace("torch.", "nbtensor.")
             assert str(nbtensor.empty(shape, dtype=getattr(nbtensor, name))) == want
+
+
+def test_extreme_magnitude_ratios_print_without_overflow_warnings():
+    # the notation test compares the largest and smallest magnitudes without dividing
+    # them (1.0 / 5e-324 overflows: NumPy warned)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert repr(nbtensor.tensor([5e-324, 1.0], dtype=nbtensor.float64)) == \
+            "tensor([4.9407e-324,  1.0000e+00], dtype=nbtensor.float64)"
+        assert repr(nbtensor.tensor([1e-300, 1e300], dtype=nbtensor.float64)) == \
+            "tensor([1.0000e-300, 1.0000e+300], dtype=nbtensor.float64)"

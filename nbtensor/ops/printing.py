@@ -69,7 +69,7 @@ class _Formatter:
         # torch decides the notation first (sci_mode=True/False overrides the automatic
         # choice) and then measures the widths in that notation.
         if OPTIONS.sci_mode is None:
-            self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
+            self.sci_mode = bool(hi > 1000.0 * lo or hi > 1.0e8 or lo < 1.0e-4)  # (hi / lo can overflow)
         else:
             self.sci_mode = bool(OPTIONS.sci_mode)
         if self.sci_mode:
