@@ -352,6 +352,12 @@ def copy_into(dst, src):
     """
     if not isinstance(src, Tensor):
         store = scalar_storage(src, dst.dtype, dst.device)
+        if type(dst._storage) is np.ndarray and (dst._contig or dst._contig is None and dst.is_contiguous()):
+            n = _numel(dst._shape)
+            if n < _cpu_tuning.PARALLEL_THRESHOLD:
+                # one number into a small contiguous range: NumPy's fill costs least per call
+                dst._storage[dst._offset:dst._offset + n] = store[0]
+                return dst
         _copy_raw(dst, (store, 0, (0,) * len(dst._shape)), dst.dtype)
         return dst
     if src.device != dst.device:

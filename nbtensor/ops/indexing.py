@@ -8,13 +8,18 @@ import numbers
 
 import numpy as np
 
+from nbtensor.backends.base import backend_for
 from nbtensor.core import dtype as dt
+from nbtensor.core.device import CPU
+from nbtensor.core.plan import numel as _numel
 from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_no_partial_overlap, check_writable, copy_into, make,
-                      same_data)
+                                      same_data, scalar_storage)
 from nbtensor.ops import advanced_indexing
 from nbtensor.ops.indexcheck import check_value, slice_bounds
 from nbtensor.ops.views import expand
 from nbtensor.dispatch import dispatcher as forms
+
+_cpu_tuning = backend_for(CPU).tuning  # (when threads would pay: `_fill_row` leaves those sizes)
 
 
 def _is_advanced(item):
@@ -132,6 +137,26 @@ def getitem(t, index):
     return basic_view(t, items)
 
 
+def _fill_row(t, i, value):
+    """``t[i] = number`` for a small contiguous CPU tensor `t` (a training loop's ``m[3] = 0``):
+    NumPy fills the row; False (nothing written) for any other tensor. torch's order of
+    checks: the value's conversion, then the index."""
+    store = t._storage
+    if (type(store) is not np.ndarray or not t._shape or not (t._contig or t._contig is None and t.is_contiguous())
+            or not store.flags.writeable):
+        return False
+    size = t._shape[0]
+    n = _numel(t._shape) // size if size else 0
+    if n >= _cpu_tuning.PARALLEL_THRESHOLD:
+        return False
+    number = scalar_storage(value, t.dtype)[0]
+    if i < -size or i >= size:
+        raise IndexError(f"index {i} is out of bounds for dimension 0 with size {size}")
+    start = t._offset + (i + size if i < 0 else i) * n
+    store[start:start + n] = number
+    return True
+
+
 def _copy_source(target, value):
     """`value` as torch's copy_to hands it to copy_ for ``t[basic] = value``: as given when
     it has the target's shape, else without its leading size-1 dims and expanded to the
@@ -153,6 +178,8 @@ def _copy_source(target, value):
 
 def setitem(t, index, value):
     """``t[index] = value``, written into `t`'s memory."""
+    if type(index) is int and (type(value) is float or type(value) is int) and _fill_row(t, index, value):
+        return
     items = index if type(index) is tuple else (index,)
     if _has_advanced(items):
         items, advanced = _as_read(items)
