@@ -679,3 +679,23 @@ def test_transposing_copies_of_every_size_match_numpy(dtype):
         target = nbtensor.from_numpy(np.zeros(a.transpose(perm).shape, dtype))
         target.copy_(nbtensor.from_numpy(a).permute(*perm))
         np.testing.assert_array_equal(target.numpy(), a.transpose(perm))
+
+
+def test_row_fill_by_int_index_matches_numpy():
+    nb = nbtensor
+    # t[i] = number: every row position, negative indices, the value checked before the index
+    for shape in ((5,), (4, 3), (2, 3, 2)):
+        expected = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+        t = nb.tensor(expected.copy())
+        for i, v in ((0, 7.5), (-1, -2), (shape[0] - 2, 0.25)):
+            t[i] = v
+            expected[i] = v
+        np.testing.assert_array_equal(t.cpu().numpy(), expected)
+    small = nb.zeros(3, dtype=nb.int8)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type int8_t without overflow"):
+        small[7] = 1000  # (the value first, as torch)
+    with pytest.raises(IndexError, match="index -4 is out of bounds for dimension 0 with size 3"):
+        small[-4] = 1
+    t = nb.ones(4, 2).t()  # not contiguous: each row is strided
+    t[1] = 3.0
+    np.testing.assert_array_equal(t.cpu().numpy(), [[1, 1, 1, 1], [3, 3, 3, 3]])
