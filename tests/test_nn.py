@@ -61,6 +61,9 @@ def test_linear_takes_torchs_fused_paths():
         F.linear(nb.ones(2, 4, 3), w, nb.ones(3))
     with pytest.raises(RuntimeError, match=r"output with shape \[5\] doesn't match the broadcast shape \[2, 5\]"):
         F.linear(nb.ones(3), w, nb.ones(2, 5))
+    for shape in ((2, 0, 3), (0,)):  # empty batches and features, as torch's
+        assert F.linear(nb.ones(shape), nb.ones(5, shape[-1]), nb.ones(5)).shape == shape[:-1] + (5,)
+    np.testing.assert_array_equal(_np(F.linear(nb.ones(2, 4, 0), nb.ones(5, 0), nb.ones(5))), np.ones((2, 4, 5)))
 
 
 def test_linear_default_initialisation_has_torch_bounds():

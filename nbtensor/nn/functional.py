@@ -1,5 +1,6 @@
 """``nn.functional``: the stateless layers, activations and losses, built from nbtensor ops
 (so autograd records them through those ops, on every device)."""
+import math
 import numbers
 import operator
 
@@ -144,8 +145,9 @@ def linear(input, weight, bias=None):
         if input.dim() == 2:
             return torch.addmm(bias, input, weight.t())
         if bias.dim() == 1 and input.is_contiguous():
-            rows = torch.addmm(bias, input.view(-1, input.shape[-1]), weight.t())
-            return rows.view(*input.shape[:-1], weight.shape[0])
+            batch = input.shape[:-1]
+            rows = torch.addmm(bias, input.reshape(math.prod(batch), input.shape[-1]), weight.t())
+            return rows.view(*batch, rows.shape[1])
     out = torch.matmul(input, weight.t())
     return out if bias is None else out.add_(bias)
 
