@@ -108,6 +108,7 @@ def test_deprecated_size_average_and_reduce_choose_the_reduction():
 def test_nll_loss_shapes_and_errors():
     logp = nb.tensor(_log_softmax(LOGITS))
     assert F.nll_loss(logp[0], nb.tensor(2), reduction="none").shape == ()
+    assert float(F.nll_loss(logp[0], nb.tensor([2]), reduction="none")) == pytest.approx(-_log_softmax(LOGITS)[0, 2])
     assert float(F.nll_loss(logp, nb.tensor([0, 7, 1, 3, 2]), ignore_index=7)) == pytest.approx(
         -_log_softmax(LOGITS)[[0, 2, 3, 4], [0, 1, 3, 2]].mean(), rel=1e-12)  # an out-of-range ignore_index
     assert np.isnan(float(F.nll_loss(logp, nb.zeros(5, dtype=nb.int64), ignore_index=0)))  # all ignored
@@ -115,6 +116,8 @@ def test_nll_loss_shapes_and_errors():
         float(F.nll_loss(logp, nb.tensor(LABELS))))
     cases = [
         ((logp, nb.tensor([0, 1])), ValueError, r"^Expected input batch_size \(5\) to match target batch_size \(2\).$"),
+        ((logp, nb.tensor(0)), ValueError, r"^Expected input batch_size \(5\) to match target batch_size \(0\).$"),
+        ((logp[0], nb.tensor([0, 1])), ValueError, "For 1D input, 1D target must have size 1, but got target size: 2"),
         ((logp, nb.tensor(LABELS, dtype=nb.int32)), RuntimeError, "expected target dtype to be Long or Byte, but got Int"),
         ((logp, nb.tensor(LABELS), nb.ones(3)), RuntimeError,
          r"weight tensor should be defined either for all 4 classes or no classes but got weight tensor of shape: \[3\]"),

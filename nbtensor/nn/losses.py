@@ -199,9 +199,13 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     dim = input.dim()
     if dim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {dim})")
-    if dim != 1 and input.shape[0] != target.shape[0]:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                         f"({target.shape[0]}).")
+    batch = target.shape[0] if target.dim() else 0  # (torch's size of a 0-d target)
+    if dim != 1 and input.shape[0] != batch:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({batch}).")
+    if dim == 1 and target.dim() == 1:
+        if batch != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {batch}")
+        target = target.reshape(())
     if dim <= 2 or dim == 4:
         return _nll(input, target, weight, reduction, ignore_index)
     # torch views other shapes as 4-d (N, C, 1, rest) and the unreduced loss back
