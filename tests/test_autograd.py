@@ -577,6 +577,16 @@ NAMED = ["a * 2", "a + a", "a - 1", "1 - a", "a / 2", "a ** 2", "2 ** a", "-a", 
          "a.double()", "a.cumsum(0)", "a.var()", "a.std()", "a.prod()", "a.logsumexp(1)", "a.movedim(0, 1)"]
 
 
+def test_cat_gives_a_skipped_empty_tensor_an_empty_gradient():
+    # torch's cat skips 1-D empty tensors, and its backward gives them an empty gradient
+    a, c = nb.ones(2, 3, requires_grad=True), nb.ones(1, 3, requires_grad=True)
+    empty = nb.ones(0, dtype=nb.float64, requires_grad=True)
+    (nb.cat([a, empty, c], dim=-2) * nb.arange(9.0).reshape(3, 3)).sum().backward()
+    np.testing.assert_array_equal(_np(a.grad), [[0, 1, 2], [3, 4, 5]])
+    np.testing.assert_array_equal(_np(c.grad), [[6, 7, 8]])
+    assert empty.grad is not None and empty.grad.shape == (0,) and empty.grad.dtype is nb.float64
+
+
 @pytest.mark.skipif(torch is None, reason="needs torch")
 def test_node_names_are_torchs():
     ours = {"a": nb.ones(3, 4, requires_grad=True), "i": nb.tensor([[0, 1, 2, 0]]), "nb": nb}

@@ -1041,16 +1041,22 @@ rule("triu")(_keep_where("TriuBackward0", lambda x, a, k: creation.ones_like(x).
 def _cat(args, kwargs, out):
     tensors = list(_arg(args, kwargs, 0, "tensors"))
     d = _arg(args, kwargs, 1, "dim", 0)
-    skipped = [t.dim() == 1 and t._shape[0] == 0 for t in tensors]  # torch skips empty 1-D tensors
+    skipped = [t._shape == (0,) for t in tensors]  # torch skips empty 1-D tensors
     first = next((t for t, s in zip(tensors, skipped) if not s), None)
-    d = wrap_dim(d, first.dim()) if first is not None else 0
-    sizes = [0 if s else t._shape[d] for t, s in zip(tensors, skipped)]
+    if first is None:
+        d = 0
+    elif not (type(d) is int and 0 <= d < len(first._shape)):  # (the common dim needs no wrapping)
+        d = wrap_dim(d, len(first._shape))
+    sizes = [like(t) if s else t._shape[d] for t, s in zip(tensors, skipped)]
 
     def backward(g):
         grads, start = [], 0
-        for s, n in zip(skipped, sizes):
-            grads.append(None if s else g.narrow(d, start, n))
-            start += n
+        for n in sizes:
+            if type(n) is int:
+                grads.append(g.narrow(d, start, n))
+                start += n
+            else:  # a skipped tensor's gradient: empty, as torch's
+                grads.append(_zeros_of(n))
         return grads
     return "CatBackward0", tensors, backward
 
