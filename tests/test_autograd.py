@@ -577,6 +577,28 @@ NAMED = ["a * 2", "a + a", "a - 1", "1 - a", "a / 2", "a ** 2", "2 ** a", "-a", 
          "a.double()", "a.cumsum(0)", "a.var()", "a.std()", "a.prod()", "a.logsumexp(1)", "a.movedim(0, 1)"]
 
 
+def test_floor_division_records_and_refuses_only_in_backward():
+    # torch: the result requires grad (grad_fn=<NotImplemented>); backward through it raises
+    x = nb.tensor([1.5, -2.0], requires_grad=True)
+    for q in (x // 2, 3 // x, nb.floor_divide(x, x.detach() + 1)):
+        assert q.requires_grad and q.grad_fn.name() == "torch::autograd::NotImplemented"
+        with pytest.raises(RuntimeError, match="derivative for aten::floor_divide is not implemented"):
+            q.sum().backward()
+    ((x // 2).detach() * x).sum().backward()  # (used as a constant: fine)
+    np.testing.assert_array_equal(_np(x.grad), [0.0, -1.0])
+
+
+def test_overwritten_history_gets_a_zero_gradient():
+    # torch's copy_/fill_ backward: zeros for what was overwritten, not None
+    x, y = nb.tensor([1.0, 2.0], requires_grad=True), nb.tensor([3.0, 4.0], requires_grad=True)
+    (x * 2).copy_(y).sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), [0.0, 0.0])
+    np.testing.assert_array_equal(_np(y.grad), [1.0, 1.0])
+    x.grad = None
+    (x * 2).fill_(5.0).sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), [0.0, 0.0])
+
+
 def test_cat_gives_a_skipped_empty_tensor_an_empty_gradient():
     # torch's cat skips 1-D empty tensors, and its backward gives them an empty gradient
     a, c = nb.ones(2, 3, requires_grad=True), nb.ones(1, 3, requires_grad=True)

@@ -323,6 +323,15 @@ _binary("CopysignBackward0", lambda g, x, y, out: g * (out / x).masked_fill(x ==
         lambda g, x, y, out: creation.zeros_like(g), ("copysign",))
 
 
+@rule("floor_divide", "__floordiv__", "__rfloordiv__", saves=False)
+def _floor_divide(args, kwargs, out):
+    """torch records floor division (its result requires grad) and refuses only when a
+    gradient has to pass through it."""
+    def backward(g):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+    return "NotImplemented", tuple(args[:2]), backward
+
+
 @rule("div", "divide")
 def _div(args, kwargs, out):
     x, y = args[0], _arg(args, kwargs, 1, "other")
@@ -1180,7 +1189,7 @@ def _overwrite(args, kwargs, out):
 @rule("copy_", saves=False)
 def _copy(args, kwargs, out):
     x, src = args[0], args[1]
-    return "CopyBackwards", (x, src), lambda g: (None, _for(g, src))
+    return "CopyBackwards", (x, src), lambda g: (creation.zeros_like(g) if _wants(x) else None, _for(g, src))
 
 
 @rule("__setitem__")
