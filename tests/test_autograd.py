@@ -586,6 +586,25 @@ def test_floor_division_records_and_refuses_only_in_backward():
             q.sum().backward()
     ((x // 2).detach() * x).sum().backward()  # (used as a constant: fine)
     np.testing.assert_array_equal(_np(x.grad), [0.0, -1.0])
+    for q in (2.0 % x, nb.remainder(2.0, x)):  # (a number's remainder by a tensor: the same)
+        assert q.grad_fn.name() == "torch::autograd::NotImplemented"
+        with pytest.raises(RuntimeError, match="derivative for aten::remainder is not implemented"):
+            q.sum().backward()
+
+
+def test_normal_passes_zero_gradients_to_its_tensor_arguments():
+    mean, std = nb.tensor([0.0, 1.0], requires_grad=True), nb.tensor([1.0, 2.0], requires_grad=True)
+    for sample, node in ((nb.normal(mean, 1.0), "NormalBackward1"), (nb.normal(0.0, std), "NormalBackward2"),
+                         (nb.normal(mean, std), "NormalBackward3")):
+        assert sample.grad_fn.name() == node
+        sample.sum().backward()
+    np.testing.assert_array_equal(_np(mean.grad), [0.0, 0.0])
+    np.testing.assert_array_equal(_np(std.grad), [0.0, 0.0])
+
+
+def test_python_round_of_a_tensor_is_torchs_type_error():
+    with pytest.raises(TypeError, match="type Tensor doesn't define __round__ method"):
+        round(nb.tensor(2.7))
 
 
 def test_overwritten_history_gets_a_zero_gradient():

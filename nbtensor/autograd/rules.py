@@ -323,13 +323,37 @@ _binary("CopysignBackward0", lambda g, x, y, out: g * (out / x).masked_fill(x ==
         lambda g, x, y, out: creation.zeros_like(g), ("copysign",))
 
 
-@rule("floor_divide", "__floordiv__", "__rfloordiv__", saves=False)
-def _floor_divide(args, kwargs, out):
-    """torch records floor division (its result requires grad) and refuses only when a
-    gradient has to pass through it."""
-    def backward(g):
-        raise RuntimeError("derivative for aten::floor_divide is not implemented")
-    return "NotImplemented", tuple(args[:2]), backward
+def _not_implemented(op):
+    """The rule of an op torch records without a derivative (its result requires grad): its
+    node refuses only when a gradient has to pass through it."""
+    def make(args, kwargs, out):
+        def backward(g):
+            raise RuntimeError(f"derivative for aten::{op} is not implemented")
+        return "NotImplemented", tuple(args[:2]), backward
+    return make
+
+
+rule("floor_divide", "__floordiv__", "__rfloordiv__", saves=False)(_not_implemented("floor_divide"))
+rule("__rmod__", saves=False)(_not_implemented("remainder"))
+_remainder_of_a_tensor = RULES["remainder"]
+
+
+@rule("remainder")
+def _remainder(args, kwargs, out):
+    """remainder(number, tensor) has no derivative in torch (remainder(tensor, ...) has)."""
+    if not _is_tensor(args[0]):
+        return _not_implemented("remainder")(args, kwargs, out)
+    return _remainder_of_a_tensor(args, kwargs, out)
+
+
+@rule("normal", saves=False)
+def _normal(args, kwargs, out):
+    """torch's normal(mean, std) passes zero gradients to its tensor arguments."""
+    mean, std = _arg(args, kwargs, 0, "mean"), _arg(args, kwargs, 1, "std", 1.0)
+    node = "NormalBackward3" if _is_tensor(mean) and _is_tensor(std) else \
+        "NormalBackward1" if _is_tensor(mean) else "NormalBackward2"
+    metas = like(mean), like(std)
+    return node, (mean, std), lambda g: tuple(None if m is None else _zeros_of(m) for m in metas)
 
 
 @rule("div", "divide")

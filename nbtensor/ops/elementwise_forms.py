@@ -306,8 +306,7 @@ def _round_method_(self, decimals=0):
 _export("round", round)
 forms.method("round", _round_method)
 forms.method("round_", _round_method_)
-forms.method("__round__", lambda self, ndigits=None: round(self, decimals=ndigits or 0) if self.dim() else (
-    self.item().__round__(ndigits)))
+# (no __round__: torch's Tensor has none, so Python's round(t) raises its TypeError)
 
 
 def _python_scalar_argument(value):
