@@ -699,3 +699,14 @@ def test_row_fill_by_int_index_matches_numpy():
     t = nb.ones(4, 2).t()  # not contiguous: each row is strided
     t[1] = 3.0
     np.testing.assert_array_equal(t.cpu().numpy(), [[1, 1, 1, 1], [3, 3, 3, 3]])
+
+
+def test_conversions_keep_the_strides_of_empty_tensors():
+    # torch: a tensor without elements is contiguous, so dense, so `to`/`double` keep its
+    # strides (fuzzer seed 27422646: an empty diagonal's int64 copy had stride 1, not 2)
+    nb = nbtensor
+    cases = [(nb.zeros((4, 1), dtype=nb.float16).diagonal(2, 0, 1), (2,)), (nb.zeros(6)[::3][:0], (3,)),
+             (nb.zeros(4, 4)[::2, :0], (8, 1)), (nb.zeros(0, 3).t(), (1, 3)),
+             (nb.zeros(4)[::2], (1,)), (nb.zeros(3, 1, 4)[:, :, ::2], (2, 2, 1))]  # (not empty: packed)
+    for t, strides in cases:
+        assert t.double().stride() == strides and t.to(nb.int64).stride() == strides

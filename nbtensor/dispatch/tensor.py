@@ -141,13 +141,19 @@ def empty_tensor(shape, dtype, device=CPU):
 
 
 def is_non_overlapping_and_dense(t):
-    """True when `t` covers exactly `numel` consecutive elements in some dimension order."""
-    dims = sorted((d for d in range(len(t._shape)) if t._shape[d] != 1), key=lambda d: t._strides[d])
+    """True when `t` covers exactly `numel` consecutive elements in some dimension order
+    (torch's check: dims of size 1 are skipped, and a tensor without elements is dense
+    whatever its strides, as it is contiguous)."""
+    shape, strides = t._shape, t._strides
+    if 0 in shape:
+        return True
+    if len(shape) == 1:
+        return shape[0] < 2 or strides[0] == 1
     expected = 1
-    for d in dims:
-        if t._strides[d] != expected:
+    for d in sorted((d for d in range(len(shape)) if shape[d] >= 2), key=lambda d: strides[d]):
+        if strides[d] != expected:
             return False
-        expected *= t._shape[d]
+        expected *= shape[d]
     return True
 
 
@@ -156,8 +162,8 @@ def empty_like_layout(t, dtype=None, device=None):
     dimension order when `t` is dense (torch's preserve_format), else row-major."""
     dtype = dtype or t.dtype
     device = device or t.device
-    if (t._contig or t._contig is None and t.is_contiguous()) and 1 not in t._shape:
-        return empty_tensor(t._shape, dtype, device)  # row-major (size-1 dims keep their strides)
+    if (t._contig or t._contig is None and t.is_contiguous()) and 1 not in t._shape and 0 not in t._shape:
+        return empty_tensor(t._shape, dtype, device)  # row-major (size-1 and empty dims keep their strides)
     if not is_non_overlapping_and_dense(t):
         if len(t._shape) < 2:
             return empty_tensor(t._shape, dtype, device)
