@@ -572,6 +572,9 @@ def test_vector_at_batched_matrices_folds_as_torch():
     _raises(RuntimeError, msg, lambda: nb.zeros(4, dtype=nb.bool) @ nb.zeros(2, 3, 4, dtype=nb.int32).mT)
     _raises(NotImplementedError, r'"bmm" not implemented for \'Bool\'',
             lambda: nb.zeros(4, dtype=nb.bool) @ nb.zeros(2, 4, 3, dtype=nb.int32))
+    # only b.mT's leading dims must collapse (fuzzer seed 27410896: (1,) @ (1, 1, 2) folds)
+    _raises(RuntimeError, r"addmv input tensors must have the same dtype, but got Bool, Long, and Bool",
+            lambda: nb.zeros(1, dtype=nb.bool) @ nb.zeros(1, 1, 2, dtype=nb.int64))
     a = np.arange(4.0, dtype=np.float32)
     b = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)
     check(nb.tensor(a) @ nb.tensor(b).mT, a @ b.transpose(0, 2, 1))

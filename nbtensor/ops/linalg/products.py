@@ -483,7 +483,7 @@ def _folds_transposed(b):
         return True
     shape = b._shape[:-2] + (b._shape[-1], b._shape[-2])
     strides = b._strides[:-2] + (b._strides[-1], b._strides[-2])
-    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 1))
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
 
 
 def _matmul_folded(a, b, out, device):
