@@ -67,7 +67,7 @@ def _warn_if_broadcast(input, target):
                       "Please ensure they have the same size.", stacklevel=3)
 
 
-def _weighted_errors(errors, weight, input, reduction):
+def _weighted_errors(errors, weight, reduction):
     """torch's weighted mse and l1 losses: each error times its weight; the mean is the
     weighted sum over the sum of the weights."""
     weighted = errors * weight
@@ -94,7 +94,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         return _mse(input, target, _checked(reduction))
     diff = input - target
     _check_weight_size(weight, input)
-    return _weighted_errors(diff ** 2, weight, input, reduction)
+    return _weighted_errors(diff ** 2, weight, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -105,7 +105,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
         return _reduce((input - target).abs(), _checked(reduction))
     diff = input - target
     _check_weight_size(weight, input)
-    return _weighted_errors(diff.abs(), weight, input, reduction)
+    return _weighted_errors(diff.abs(), weight, reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
