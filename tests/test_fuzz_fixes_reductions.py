@@ -572,12 +572,18 @@ def test_vector_at_batched_matrices_folds_as_torch():
     _raises(RuntimeError, msg, lambda: nb.zeros(4, dtype=nb.bool) @ nb.zeros(2, 3, 4, dtype=nb.int32).mT)
     _raises(NotImplementedError, r'"bmm" not implemented for \'Bool\'',
             lambda: nb.zeros(4, dtype=nb.bool) @ nb.zeros(2, 4, 3, dtype=nb.int32))
+    # batched matrices @ vector fold only as torch's should_fold too, else bmm (seed 27600417)
+    _raises(NotImplementedError, r'"bmm" not implemented for \'Bool\'',
+            lambda: nb.zeros((1, 1), dtype=nb.bool).expand(2, 1, 1) @ nb.zeros(1, dtype=nb.uint8))
+    _raises(RuntimeError, r"Expected size for first two dimensions of batch2 tensor to be: \[3, 4\] but got: \[3, 5\]",
+            lambda: nb.ones(2, 3, 4).transpose(0, 1) @ nb.ones(5))
     # only b.mT's leading dims must collapse (fuzzer seed 27410896: (1,) @ (1, 1, 2) folds)
     _raises(RuntimeError, r"addmv input tensors must have the same dtype, but got Bool, Long, and Bool",
             lambda: nb.zeros(1, dtype=nb.bool) @ nb.zeros(1, 1, 2, dtype=nb.int64))
     a = np.arange(4.0, dtype=np.float32)
     b = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)
     check(nb.tensor(a) @ nb.tensor(b).mT, a @ b.transpose(0, 2, 1))
+    check(nb.tensor(b).transpose(0, 1) @ nb.tensor(a), b.transpose(1, 0, 2) @ a)  # (not folded: bmm)
 
 
 def test_expand_new_size1_dims_take_torch_strides():

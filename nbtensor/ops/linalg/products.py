@@ -457,8 +457,10 @@ def matmul(input, other, *, out=None):
         return dot(input, other, out=out)
     if db == 1 and da == 2:
         return mv(input, other, out=out)
-    if db == 1 or db == 2 and _folds(input, other, out):
+    if db <= 2 and _folds(input, other, out):
         return _matmul_folded(input, other, out, device)
+    if db == 1:  # (torch's unfolded path: a batch of matrix-column products, bmm's checks)
+        return _matmul_batched(input, other.unsqueeze(-1), out, device).squeeze(-1)
     if da == 1 and _folds_transposed(other):
         # torch folds other.mT into a matrix (no copy needed) and runs mv: mv's checks
         *batch, k, p = other._shape
