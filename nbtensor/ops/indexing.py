@@ -8,9 +8,7 @@ import numbers
 
 import numpy as np
 
-from nbtensor.backends.base import backend_for
 from nbtensor.core import dtype as dt
-from nbtensor.core.device import CPU
 from nbtensor.core.plan import numel as _numel
 from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_no_partial_overlap, check_writable, copy_into, make,
                                       same_data, scalar_storage)
@@ -18,8 +16,6 @@ from nbtensor.ops import advanced_indexing
 from nbtensor.ops.indexcheck import check_value, slice_bounds
 from nbtensor.ops.views import expand
 from nbtensor.dispatch import dispatcher as forms
-
-_cpu_tuning = backend_for(CPU).tuning  # (when threads would pay: `_fill_row` leaves those sizes)
 
 
 def _is_advanced(item):
@@ -138,22 +134,21 @@ def getitem(t, index):
 
 
 def _fill_row(t, i, value):
-    """``t[i] = number`` for a small contiguous CPU tensor `t` (a training loop's ``m[3] = 0``):
-    NumPy fills the row; False (nothing written) for any other tensor. torch's order of
-    checks: the value's conversion, then the index."""
+    """``t[i] = number`` for a contiguous CPU tensor `t` (a training loop's ``m[3] = 0``): the
+    row is made directly (no parse of the index) and filled by `copy_into`; False (nothing
+    written) for any other tensor. torch's order of checks: the value's conversion, then
+    the index."""
     store = t._storage
     if (type(store) is not np.ndarray or not t._shape or not (t._contig or t._contig is None and t.is_contiguous())
             or not store.flags.writeable):
         return False
+    scalar_storage(value, t.dtype)  # (refuses a value the dtype cannot hold, before the index)
     size = t._shape[0]
-    n = _numel(t._shape) // size if size else 0
-    if n >= _cpu_tuning.PARALLEL_THRESHOLD:
-        return False
-    number = scalar_storage(value, t.dtype)[0]
     if i < -size or i >= size:
         raise IndexError(f"index {i} is out of bounds for dimension 0 with size {size}")
-    start = t._offset + (i + size if i < 0 else i) * n
-    store[start:start + n] = number
+    shape = t._shape[1:]
+    start = t._offset + (i + size if i < 0 else i) * _numel(shape)
+    copy_into(make(store, start, shape, t._strides[1:], t.dtype, True), value)
     return True
 
 
