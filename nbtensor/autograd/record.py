@@ -16,7 +16,7 @@ from nbtensor.autograd.rules import KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFEREN
 from nbtensor.autograd.views import is_view_of_leaf, note_view, record_on_view
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
-from nbtensor.dispatch.tensor import AutogradMeta, Tensor, bump_version, make
+from nbtensor.dispatch.tensor import _VERSIONS, AutogradMeta, Tensor, bump_version, make
 
 _started = False
 _WRITES = frozenset()  # the forms that write into their first argument
@@ -163,15 +163,32 @@ def _wrap_writing(plan):
 
     def recorded(*args, **kwargs):
         if args and type(args[0]) is Tensor:
-            bump_version(args[0])  # (also under no_grad: a graph may have saved the old values)
+            # (bump_version, inlined: the common case, also under no_grad: a graph may have
+            # saved the old values)
+            key = id(args[0]._storage)
+            count = _VERSIONS.get(key)
+            if count is None:
+                bump_version(args[0])
+            else:
+                _VERSIONS[key] = count + 1
         if kwargs:
             out = kwargs.get("out")
             if type(out) is Tensor:
                 bump_version(out)
-        if state.enabled and (_any_requires_grad(args) or kwargs and _any_requires_grad(kwargs.values())):
-            args, kwargs = _recordable_arguments(plan, args, kwargs)
-            return _record_inplace(name, base, fn, args, kwargs)
-        return fn(*args, **kwargs)
+            if state.enabled and (_any_requires_grad(args) or _any_requires_grad(kwargs.values())):
+                args, kwargs = _recordable_arguments(plan, args, kwargs)
+                return _record_inplace(name, base, fn, args, kwargs)
+            return fn(*args, **kwargs)
+        if state.enabled:
+            for a in args:  # (_any_requires_grad, inlined)
+                t = type(a)
+                if t is Tensor:
+                    ag = a._ag
+                    if ag is not None and ag.requires_grad:
+                        return _record_inplace(name, base, fn, args, kwargs)
+                elif (t is list or t is tuple) and _any_requires_grad(a):
+                    return _record_inplace(name, base, fn, args, kwargs)
+        return fn(*args)
     return recorded
 
 
