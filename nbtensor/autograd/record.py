@@ -12,7 +12,7 @@ import inspect
 from nbtensor.autograd import grad_mode
 from nbtensor.autograd.graph import Node, attach
 from nbtensor.autograd import linalg_rules, selection_rules, shape_rules  # noqa: F401  (register their rules)
-from nbtensor.autograd.rules import KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
+from nbtensor.autograd.rules import COMPOSITE, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
 from nbtensor.autograd.views import is_view_of_leaf, note_view, record_on_view
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
@@ -60,6 +60,8 @@ def wrap(name, fn):
     records the call only when grad mode is on and an argument requires grad (the common
     cases return after a few checks; recording a tensor result is inlined too, as every
     recorded op takes this path)."""
+    if name in COMPOSITE:
+        return fn
     plan = _plan(name, fn)
     if plan[2]:
         return _wrap_writing(plan)

@@ -14,6 +14,7 @@ recorded under ``create_graph=True``.
 """
 import dis
 import math
+import numbers
 import operator
 
 import nbtensor.ops.creation as creation
@@ -37,6 +38,9 @@ NODE_NAMES = {
 }
 # Nodes that keep no tensor of the forward pass: backward through them twice is allowed.
 NO_SAVED = set()
+# Forms written with other forms (which record themselves): the recorder leaves them as
+# they are, so their result's history is that of the forms inside.
+COMPOSITE = {"sum_to_size"}
 # Forms whose results never require grad (torch records nothing for them).
 NONDIFFERENTIABLE = {
     "detach", "detach_", "requires_grad_", "zeros_like", "ones_like", "empty_like", "full_like",
@@ -1053,6 +1057,20 @@ _moving("RollBackward0", ("roll",), lambda p, *a, **k: p.roll(*a, **k))
 _moving("RepeatBackward0", ("repeat",), lambda p, *a, **k: p.repeat(*a, **k))
 _moving("MovedimBackward0", ("movedim", "moveaxis"), lambda p, *a, **k: p.movedim(*a, **k))
 _moving("SplitBackward0", ("split",), lambda p, *a, **k: p.split(*a, **k), several=True)
+_split = RULES["split"]
+
+
+@rule("split", "split_with_sizes")
+def _split_rule(args, kwargs, out):
+    """torch names the node of a split into given sizes SplitWithSizesBackward0."""
+    if kwargs and "split_sizes" in kwargs:  # (split_with_sizes' name for split's argument)
+        kwargs = dict(kwargs)
+        kwargs["split_size_or_sections"] = kwargs.pop("split_sizes")
+    made = _split(args, kwargs, out)
+    sizes = _arg(args, kwargs, 1, "split_size_or_sections")
+    return ("SplitBackward0" if isinstance(sizes, numbers.Integral) else "SplitWithSizesBackward0",) + made[1:]
+
+
 _moving("SplitBackward0", ("tensor_split",), lambda p, *a, **k: p.tensor_split(*a, **k), several=True)
 _moving("ChunkBackward0", ("chunk",), lambda p, *a, **k: p.chunk(*a, **k), several=True)
 _moving("UnbindBackward0", ("unbind",), lambda p, *a, **k: p.unbind(*a, **k), several=True)

@@ -69,7 +69,8 @@ def entry(name, form):
     if not isinstance(form, types.FunctionType):
         return form
     recorded = recorder(name, form)
-    recorded.__name__, recorded.__doc__, recorded.__wrapped__ = form.__name__, form.__doc__, form
+    if recorded is not form:
+        recorded.__name__, recorded.__doc__, recorded.__wrapped__ = form.__name__, form.__doc__, form
     return recorded
 
 
