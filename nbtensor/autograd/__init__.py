@@ -8,7 +8,11 @@ from nbtensor.autograd import record as _record  # noqa: F401  (hooks recording 
 from nbtensor.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                          is_inference_mode_enabled, no_grad, set_grad_enabled)
 from nbtensor.autograd.api import backward, grad
+from nbtensor.autograd import function, functional  # noqa: F401  (torch.autograd.function.once_differentiable)
+from nbtensor.autograd.anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa: F401
+                                            is_anomaly_enabled, set_detect_anomaly)
 from nbtensor.autograd.function import Function, FunctionCtx  # noqa: F401
+from nbtensor.autograd.variable import Variable  # noqa: F401
 from nbtensor.autograd.gradcheck import GradcheckError, gradcheck  # noqa: F401
 from nbtensor.autograd.graph import Node
 from nbtensor.dispatch import dispatcher as forms

@@ -7,6 +7,7 @@ nbtensor ops (so it runs on every device, and is itself recorded under ``create_
 import collections
 
 from nbtensor.autograd import grad_mode
+from nbtensor.autograd.anomaly_mode import _anomaly, check_gradients
 from nbtensor.core import dtype as dt
 from nbtensor.core.plan import broadcasts_to
 from nbtensor.dispatch import tensor as _tensor
@@ -204,6 +205,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
     state = grad_mode._state
     previous = state.enabled
     state.enabled = create_graph
+    anomaly = _anomaly.enabled
     try:
         while ready:
             node = ready.popleft()
@@ -229,6 +231,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                 in_grads = node.apply(grads)
             else:
                 in_grads = [None] * len(node.next_functions)
+            if anomaly:
+                check_gradients(node, in_grads)
             if not retain_graph and node._saves:  # free what it saved
                 node._backward = None
                 node._versions = ()
