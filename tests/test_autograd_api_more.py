@@ -271,3 +271,30 @@ def test_functional_matches_torch():
         for o_row, t_row in zip(ours, theirs):
             for o, t in zip(o_row, t_row):
                 np.testing.assert_allclose(o.cpu().numpy(), t.numpy(), rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- post-accumulate hooks
+def test_post_accumulate_grad_hook_sees_the_accumulated_grad_and_can_step():
+    w = nb.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    handle = w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+    (w * 3).sum().backward()
+    (w * 2).sum().backward()
+    handle.remove()
+    (w * 2).sum().backward()
+    assert seen == [[3.0, 3.0], [5.0, 5.0]]
+    with pytest.raises(RuntimeError, match="post accumulate grad hooks cannot be registered on non-leaf tensors"):
+        (w * 2).register_post_accumulate_grad_hook(print)
+    with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't require gradient"):
+        nb.ones(2).register_post_accumulate_grad_hook(print)
+    # the optimizer-in-backward pattern: each parameter steps as soon as its gradient is ready
+    p = nb.tensor([1.0, 2.0], requires_grad=True)
+    opt = nb.optim.SGD([p], lr=0.1)
+
+    def step(param):
+        opt.step()
+        opt.zero_grad()
+    p.register_post_accumulate_grad_hook(step)
+    (p * p).sum().backward()
+    check(p.detach(), np.array([0.8, 1.6], F32))
+    assert p.grad is None

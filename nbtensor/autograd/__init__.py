@@ -75,6 +75,21 @@ def _register_hook(self, hook):
     return _RemovableHandle(hooks, hook)
 
 
+def _register_post_accumulate_grad_hook(self, hook):
+    """Call ``hook(self)`` each time backward has accumulated a gradient into this leaf's
+    ``.grad``. Returns a handle whose ``remove()`` unregisters it."""
+    ag = self._ag
+    if ag is None or not ag.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if ag.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if ag.post_accumulate_hooks is None:
+        ag.post_accumulate_hooks = []
+    ag.post_accumulate_hooks.append(hook)
+    return _RemovableHandle(ag.post_accumulate_hooks, hook)
+
+
+forms.method("register_post_accumulate_grad_hook", _register_post_accumulate_grad_hook)
 forms.method("backward", _backward)
 forms.method("retain_grad", _retain_grad)
 forms.method("retains_grad", property(_retains_grad))

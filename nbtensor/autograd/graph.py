@@ -217,6 +217,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                     variable = node.variable
                     hooks = variable._ag.hooks
                     store_grad(variable, _apply_hooks(hooks, grads[0]) if hooks else grads[0], create_graph)
+                    if variable._ag.post_accumulate_hooks:
+                        for hook in list(variable._ag.post_accumulate_hooks):
+                            hook(variable)
                 continue
             if node._n_outputs == 1:  # (Node.apply, inlined: every node runs it)
                 if grads[0] is None:

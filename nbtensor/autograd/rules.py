@@ -49,6 +49,7 @@ NONDIFFERENTIABLE = {
     "histc", "nonzero", "argwhere", "unique", "unique_consecutive", "searchsorted", "bucketize",
     "isclose", "allclose", "equal", "result_type", "count_nonzero", "sort_indices", "uniform_",
     "normal_", "random_", "bernoulli_", "data", "backward", "retain_grad", "register_hook",
+    "register_post_accumulate_grad_hook",
 }
 
 

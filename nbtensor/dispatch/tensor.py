@@ -42,6 +42,7 @@ class AutogradMeta:
     grad = None
     retains_grad = False
     hooks = None
+    post_accumulate_hooks = None
     accumulator = None
     # a view recorded by autograd: `base` is the tensor whose memory it views (torch's
     # ``_base``) and `view_version` the memory's version when `grad_fn` was last made (an
