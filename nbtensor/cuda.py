@@ -10,12 +10,14 @@ from nbtensor.backends.cuda import gpu_present as _gpu_present
 from nbtensor.backends.cuda import require_backend as _require_backend
 from nbtensor.backends.cuda import started as _started
 from nbtensor.core.device import device as _device
+from nbtensor.core.errors import OutOfMemoryError  # noqa: F401  (torch.cuda.OutOfMemoryError)
 
 __all__ = ["is_available", "device_count", "current_device", "set_device", "get_device_name",
            "get_device_capability", "synchronize", "is_initialized", "init", "manual_seed",
            "manual_seed_all", "seed", "seed_all", "initial_seed", "memory_allocated",
            "memory_reserved", "max_memory_allocated", "max_memory_reserved", "reset_peak_memory_stats",
-           "empty_cache"]
+           "empty_cache", "mem_get_info", "get_device_properties", "is_bf16_supported", "device", "device_of",
+           "OutOfMemoryError"]
 
 
 def is_available():
@@ -84,6 +86,63 @@ def get_device_capability(device=None):
     """(major, minor) compute capability of the GPU."""
     from nbtensor.backends.cuda import runtime
     return runtime.compute_capability(_index(device))
+
+
+class _DeviceProperties:
+    """What ``get_device_properties`` reports (torch's _CudaDeviceProperties fields)."""
+
+    def __init__(self, name, major, minor, total_memory, multi_processor_count):
+        self.name, self.major, self.minor = name, major, minor
+        self.total_memory, self.multi_processor_count = total_memory, multi_processor_count
+
+    def __repr__(self):
+        return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, minor={self.minor}, "
+                f"total_memory={self.total_memory // (1024 * 1024)}MB, "
+                f"multi_processor_count={self.multi_processor_count})")
+
+
+def get_device_properties(device=None):
+    """The GPU's name, compute capability, total memory (bytes) and multiprocessor count."""
+    from nbtensor.backends.cuda import runtime
+    index = _index(device)
+    major, minor = runtime.compute_capability(index)
+    return _DeviceProperties(runtime.device_name(index), major, minor, runtime.memory_info()[1],
+                             runtime.multiprocessor_count(index))
+
+
+def mem_get_info(device=None):
+    """(free, total) bytes of the GPU's memory, as the driver reports them."""
+    _index(device)
+    from nbtensor.backends.cuda import runtime
+    return runtime.memory_info()
+
+
+def is_bf16_supported(including_emulation=True):
+    """False: nbtensor has no bfloat16 dtype."""
+    return False
+
+
+class device:
+    """``with nbtensor.cuda.device(0):`` — the GPU that ``'cuda'`` means inside (nbtensor uses
+    one, cuda:0; None or a negative index leaves it as it is)."""
+
+    def __init__(self, device):
+        self.index = device.index if isinstance(device, _device) else device
+
+    def __enter__(self):
+        if self.index is not None and not (isinstance(self.index, int) and self.index < 0):
+            set_device(self.index)
+
+    def __exit__(self, *exc):
+        return False
+
+
+class device_of(device):
+    """``with nbtensor.cuda.device_of(tensor):`` — the GPU of `tensor` (a CPU tensor changes
+    nothing)."""
+
+    def __init__(self, obj):
+        super().__init__(obj.get_device() if obj.is_cuda else -1)
 
 
 def synchronize(device=None):

@@ -18,6 +18,18 @@ def test_availability_and_names():
     torch.cuda.set_device(0)
     torch.cuda.synchronize()
     assert torch.cuda.is_initialized()
+    props = torch.cuda.get_device_properties(0)
+    assert props.name == torch.cuda.get_device_name(0)
+    assert (props.major, props.minor) == torch.cuda.get_device_capability(0)
+    assert props.multi_processor_count >= 1 and repr(props).startswith("_CudaDeviceProperties(name=")
+    free, total = torch.cuda.mem_get_info()
+    assert 0 <= free <= total and props.total_memory == total
+    assert torch.cuda.is_bf16_supported() is False
+    with torch.cuda.device(0), torch.cuda.device_of(torch.ones(2, device="cuda")), torch.cuda.device(None):
+        assert torch.cuda.current_device() == 0
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        with torch.cuda.device(7):
+            pass
 
 
 def test_cuda_means_cuda_0_and_moves_both_ways():
@@ -147,8 +159,9 @@ def test_out_of_memory_frees_the_cache_then_raises(monkeypatch):
     allocated, reserved = backend.allocator.allocated, backend.allocator.reserved
     assert reserved - allocated >= 16384
     monkeypatch.setattr(cuda, "device_array", failing)
-    with pytest.raises(RuntimeError, match=r"CUDA out of memory. Tried to allocate 1.00 GiB"):
+    with pytest.raises(torch.cuda.OutOfMemoryError, match=r"CUDA out of memory. Tried to allocate 1.00 GiB"):
         torch.empty(1 << 28, device="cuda")
+    assert issubclass(torch.cuda.OutOfMemoryError, RuntimeError)
     assert calls == [1 << 30, 1 << 30]  # tried, emptied the cache, tried again
     # the failed request is not counted, and the pool went back to the driver
     assert backend.allocator.allocated == allocated

@@ -19,6 +19,7 @@ import numpy as np
 
 from nbtensor.backends.binning import block_size
 from nbtensor.backends.cuda import runtime
+from nbtensor.core.errors import OutOfMemoryError
 
 __all__ = ["CachingAllocator", "block_size", "default"]
 
@@ -73,7 +74,7 @@ class CachingAllocator:
                 if attempt == 0:
                     self.empty_cache()
                     continue
-                raise RuntimeError(
+                raise OutOfMemoryError(
                     f"CUDA out of memory. Tried to allocate {_format_bytes(size)}. "
                     f"{_format_bytes(self.allocated - size)} is allocated by tensors and "
                     f"{_format_bytes(self.reserved - self.allocated + size)} is reserved but unallocated; "

@@ -73,6 +73,22 @@ def compute_capability(index=0):
     return tuple(cuda().gpus[index].compute_capability)
 
 
+def memory_info():
+    """(free, total) bytes of the current GPU's memory, as the driver reports them (the
+    simulator reports none: 0, 0)."""
+    if simulated():
+        return 0, 0
+    info = cuda().current_context().get_memory_info()
+    return int(info.free), int(info.total)
+
+
+def multiprocessor_count(index=0):
+    """How many streaming multiprocessors GPU `index` has (1 for the simulator)."""
+    if simulated():
+        return 1
+    return int(cuda().gpus[index].MULTIPROCESSOR_COUNT)
+
+
 def synchronize():
     """Wait until every kernel and copy queued on the GPU has finished."""
     cuda().synchronize()
