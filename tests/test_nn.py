@@ -205,6 +205,7 @@ def test_optimizer_refuses_non_leaves_and_steplr_decays():
     sched = nb.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
     lrs = []
     for _ in range(4):
+        opt.step()  # (no gradient: nothing moves; stepping the scheduler first would warn, as torch does)
         sched.step()
         lrs.append(opt.param_groups[0]["lr"])
     assert lrs == [1.0, 0.5, 0.5, 0.25]

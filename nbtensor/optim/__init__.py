@@ -1,3 +1,14 @@
-"""``nbtensor.optim`` (torch.optim): SGD and Adam over parameter groups, and a step schedule."""
-from nbtensor.optim import lr_scheduler  # noqa: F401
-from nbtensor.optim.optimizer import SGD, Adam, AdamW, Optimizer  # noqa: F401
+"""``nbtensor.optim`` (torch.optim): the Optimizer base (``optimizer``), SGD and ASGD
+(``sgd``), Adam and AdamW (``adam``), Adamax, NAdam and RAdam (``adam_variants``), Adagrad,
+RMSprop and Adadelta (``adaptive``), Rprop (``rprop``), and the learning-rate schedules
+(``lr_scheduler``); ``_helpers`` holds what the optimizers share."""
+from nbtensor.optim import lr_scheduler
+from nbtensor.optim.adam import Adam, AdamW
+from nbtensor.optim.adam_variants import Adamax, NAdam, RAdam
+from nbtensor.optim.adaptive import Adadelta, Adagrad, RMSprop
+from nbtensor.optim.optimizer import Optimizer
+from nbtensor.optim.rprop import Rprop
+from nbtensor.optim.sgd import ASGD, SGD
+
+__all__ = ["Optimizer", "SGD", "ASGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adagrad", "RMSprop", "Adadelta",
+           "Rprop", "lr_scheduler"]

@@ -1,27 +1,13 @@
-"""``optim.lr_scheduler``: StepLR."""
+"""``optim.lr_scheduler`` (torch.optim.lr_scheduler): the base (``_lr_base``), the rules of
+the epoch (``_lr_rules``), the cyclical schedules (``_lr_cycles``), and the composite and
+metric-driven ones (``_lr_compose``)."""
+from nbtensor.optim._lr_base import LRScheduler, _LRScheduler
+from nbtensor.optim._lr_compose import ChainedScheduler, ReduceLROnPlateau, SequentialLR
+from nbtensor.optim._lr_cycles import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
+from nbtensor.optim._lr_rules import (
+    ConstantLR, CosineAnnealingLR, ExponentialLR, LambdaLR, LinearLR, MultiplicativeLR, MultiStepLR, PolynomialLR,
+    StepLR)
 
-__all__ = ["StepLR"]
-
-
-class StepLR:
-    """Multiply each group's learning rate by `gamma` every `step_size` epochs."""
-
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        self.optimizer, self.step_size, self.gamma = optimizer, step_size, gamma
-        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
-        self.last_epoch = 0
-
-    def step(self):
-        self.last_epoch += 1
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = base * self.gamma ** (self.last_epoch // self.step_size)
-
-    def get_last_lr(self):
-        return [group["lr"] for group in self.optimizer.param_groups]
-
-    def state_dict(self):
-        return {"step_size": self.step_size, "gamma": self.gamma, "base_lrs": self.base_lrs,
-                "last_epoch": self.last_epoch}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
+__all__ = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
+           "SequentialLR", "CosineAnnealingLR", "ChainedScheduler", "ReduceLROnPlateau", "CyclicLR",
+           "CosineAnnealingWarmRestarts", "OneCycleLR", "PolynomialLR", "LRScheduler", "_LRScheduler"]
