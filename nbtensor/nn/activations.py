@@ -1,6 +1,7 @@
-"""The activations torch runs as one op (leaky_relu, elu, gelu, silu, softplus, hardtanh,
-prelu), each registered at the dispatch point under torch's op name with torch's derivative:
-one node with torch's name (``grad_fn=<GeluBackward0>``), and torch's gradient at the kinks
+"""The activations torch runs as one op (leaky_relu, elu (and selu through it), celu, gelu,
+silu, softplus, hardtanh, prelu, log_sigmoid, hardsigmoid, hardswish, mish, softshrink,
+hardshrink, threshold, glu), each registered at the dispatch point under torch's op name
+with torch's derivative: one node with torch's name (``grad_fn=<GeluBackward0>``), and torch's gradient at the kinks
 and at NaN (that of its scalar loops: torch's vectorised loops differ at NaN for elu and
 hardtanh, so torch's own answer there depends on the tensor's size).
 """
@@ -28,17 +29,34 @@ def _leaky_relu_rule(args, kwargs, out):
     return "LeakyReluBackward0", (x,), lambda g: (torch.where(x > 0, g, g * slope),), (x,)
 
 
-def _elu(x, alpha):
-    return torch.where(x <= 0, x.expm1() * alpha if alpha != 1 else x.expm1(), x)
+def _elu(x, alpha, scale=1.0, input_scale=1.0):
+    """torch's elu op: ``scale * x`` where x > 0, else ``alpha * scale * (exp(input_scale * x) - 1)``
+    (selu and celu are elu with a `scale` or an `input_scale`)."""
+    negative = (x * input_scale if input_scale != 1 else x).expm1()
+    coef = alpha * scale
+    return torch.where(x <= 0, negative * coef if coef != 1 else negative, x * scale if scale != 1 else x)
 
 
-@rule("elu")
-def _elu_rule(args, kwargs, out):
-    x, alpha = args
+def _elu_rule_named(node):
+    def make(args, kwargs, out):
+        x, alpha, scale, input_scale = (tuple(args) + (1.0, 1.0))[:4]
+        if node == "CeluBackward0":
+            scale, input_scale = 1.0, 1.0 / alpha
 
-    def backward(g):  # torch's elu_backward: alpha * exp(x) * grad where x is not positive
-        return (torch.where(x <= 0, (g * alpha if alpha != 1 else g) * x.exp(), g),)
-    return "EluBackward0", (x,), backward, (x,)
+        def backward(g):  # torch's elu_backward: alpha * scale * input_scale * exp(input_scale * x) * grad
+            coef = alpha * scale * input_scale  # where x is not positive, else scale * grad
+            negative = (x * input_scale if input_scale != 1 else x).exp()
+            return (torch.where(x <= 0, (g * coef if coef != 1 else g) * negative, g * scale if scale != 1 else g),)
+        return node, (x,), backward, (x,)
+    return make
+
+
+rule("elu")(_elu_rule_named("EluBackward0"))
+rule("celu")(_elu_rule_named("CeluBackward0"))
+
+
+def _celu(x, alpha):
+    return _elu(x, alpha, 1.0, 1.0 / alpha)
 
 
 def _gelu(x, approximate):
@@ -126,8 +144,114 @@ def _prelu_rule(args, kwargs, out):
     return "PreluKernelBackward0", (x, weight), backward, (x, weight)
 
 
+def _log_sigmoid(x):
+    # torch's: min(x, 0) - log1p(exp(-|x|)), stable for any x
+    return x.clamp(max=0) - (-x.abs()).exp().log1p()
+
+
+@rule("log_sigmoid")
+def _log_sigmoid_rule(args, kwargs, out):
+    x = args[0]
+
+    def backward(g):  # torch's log_sigmoid_backward: (x < 0 ? 1 - z / (1 + z) : z / (1 + z)) * grad, z = exp(-|x|)
+        z = (-x.abs()).exp()
+        ratio = z / (z + 1)
+        return (g * torch.where(x < 0, 1 - ratio, ratio),)
+    return "LogSigmoidBackward0", (x,), backward, (x,)
+
+
+def _hardsigmoid(x):
+    return (x + 3).clamp(0, 6) / 6
+
+
+@rule("hardsigmoid")
+def _hardsigmoid_rule(args, kwargs, out):
+    x = args[0]
+    # torch's hardsigmoid_backward: grad / 6 strictly between -3 and 3, else 0
+    return "HardsigmoidBackward0", (x,), lambda g: (torch.where((x > -3) & (x < 3), g / 6, 0.0),), (x,)
+
+
+def _hardswish(x):
+    return x * (x + 3).clamp(0, 6) / 6
+
+
+@rule("hardswish")
+def _hardswish_rule(args, kwargs, out):
+    x = args[0]
+
+    def backward(g):  # torch's hardswish_backward: 0 up to -3, (x / 3 + 1/2) * grad below 3, grad from 3 on
+        return (torch.where(x <= -3, 0.0, torch.where(x < 3, g * (x / 3 + 0.5), g)),)
+    return "HardswishBackward0", (x,), backward, (x,)
+
+
+def _mish(x):
+    return x * x.exp().log1p().tanh()
+
+
+@rule("mish")
+def _mish_rule(args, kwargs, out):
+    x = args[0]
+
+    def backward(g):  # torch's mish_backward: grad * (t + x * sigmoid(x) * (1 - t^2)), t = tanh(softplus(x))
+        t = x.exp().log1p().tanh()
+        return (g * (t + x * x.sigmoid() * (1 - t * t)),)
+    return "MishBackward0", (x,), backward, (x,)
+
+
+def _softshrink(x, lambd):
+    # (x * 0 in the middle: NaN stays NaN, as torch's)
+    return torch.where(x > lambd, x - lambd, torch.where(x < -lambd, x + lambd, x * 0))
+
+
+def _hardshrink(x, lambd):
+    return torch.where((x >= -lambd) & (x <= lambd), 0.0, x)
+
+
+def _shrink_rule(node):
+    def make(args, kwargs, out):
+        x, lambd = args
+        # torch's shrink backward: no gradient inside [-lambd, lambd]
+        return node, (x,), lambda g: (torch.where((x >= -lambd) & (x <= lambd), 0.0, g),), (x,)
+    return make
+
+
+rule("softshrink")(_shrink_rule("SoftshrinkBackward0"))
+rule("hardshrink")(_shrink_rule("HardshrinkBackward0"))
+
+
+def _threshold(x, threshold, value):
+    out = torch.where(x <= threshold, value, x)
+    return out if out.dtype is x.dtype else out.to(x.dtype)
+
+
+@rule("threshold")
+def _threshold_rule(args, kwargs, out):
+    x, threshold, _ = args
+    return "ThresholdBackward0", (x,), lambda g: (torch.where(x <= threshold, 0.0, g),), (x,)
+
+
+def _glu(x, dim):
+    a, b = x.chunk(2, dim)
+    return a * b.sigmoid()
+
+
+@rule("glu")
+def _glu_rule(args, kwargs, out):
+    x, dim = args
+
+    def backward(g):  # torch's glu_backward: (grad * sigmoid(b), grad * a * sigmoid(b) * (1 - sigmoid(b)))
+        a, b = x.chunk(2, dim)
+        s = b.sigmoid()
+        ga = g * s
+        return (torch.cat([ga, ga * a * (1 - s)], dim),)
+    return "GluBackward0", (x,), backward, (x,)
+
+
 # Each passes through the dispatch point under torch's op name (autograd records one node).
 _forms.install_functions(globals(), {
     "_leaky_relu": ("leaky_relu", _leaky_relu), "_elu": ("elu", _elu), "_gelu": ("gelu", _gelu),
     "_silu": ("silu", _silu), "_softplus": ("softplus", _softplus), "_hardtanh": ("hardtanh", _hardtanh),
-    "_prelu": ("prelu", _prelu)})
+    "_prelu": ("prelu", _prelu), "_celu": ("celu", _celu), "_log_sigmoid": ("log_sigmoid", _log_sigmoid),
+    "_hardsigmoid": ("hardsigmoid", _hardsigmoid), "_hardswish": ("hardswish", _hardswish), "_mish": ("mish", _mish),
+    "_softshrink": ("softshrink", _softshrink), "_hardshrink": ("hardshrink", _hardshrink),
+    "_threshold": ("threshold", _threshold), "_glu": ("glu", _glu)})

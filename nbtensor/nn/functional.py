@@ -3,16 +3,28 @@
 import math
 import numbers
 import operator
+import warnings
 
 import nbtensor as torch
 from nbtensor.nn import activations as _act
+from nbtensor.nn.distance import cosine_similarity, normalize, pairwise_distance  # noqa: F401
+from nbtensor.nn.embedding import embedding  # noqa: F401
+from nbtensor.nn.likelihood_losses import gaussian_nll_loss, kl_div, poisson_nll_loss  # noqa: F401
 from nbtensor.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,  # noqa: F401
                                 huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from nbtensor.nn.margin_losses import (cosine_embedding_loss, hinge_embedding_loss,  # noqa: F401
+                                       margin_ranking_loss, soft_margin_loss)
+from nbtensor.nn.normalization import layer_norm  # noqa: F401
 
 __all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "prelu", "hardtanh", "relu6",
-           "softmax", "log_softmax", "linear", "dropout", "one_hot",
+           "selu", "celu", "logsigmoid", "hardsigmoid", "hardswish", "mish", "softshrink", "hardshrink", "threshold",
+           "glu", "softsign", "tanhshrink", "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "selu_",
+           "celu_", "softmax", "softmin", "log_softmax", "linear", "dropout", "one_hot", "layer_norm", "embedding",
+           "normalize", "cosine_similarity", "pairwise_distance",
            "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "nll_loss", "cross_entropy",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "pad"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
+           "gaussian_nll_loss", "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss",
+           "cosine_embedding_loss", "pad"]
 
 
 def relu(input, inplace=False):
@@ -117,12 +129,166 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def softmax(input, dim=None, dtype=None):
-    return torch.softmax(input, -1 if dim is None else dim, dtype=dtype)
+def _softmax_dim(name, ndim, stacklevel=3):
+    """torch's implicit dimension of softmax, softmin and log_softmax called without `dim`
+    (0 for 0-, 1- and 3-dimensional input, else 1), with its deprecation warning."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
+                  "an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
 
 
-def log_softmax(input, dim=None, dtype=None):
-    return torch.log_softmax(input, -1 if dim is None else dim, dtype=dtype)
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(input) / sum(exp(input)) along `dim` (computed in `dtype` when given)."""
+    return torch.softmax(input, _softmax_dim("softmax", input.dim()) if dim is None else dim, dtype=dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-input) along `dim`."""
+    return torch.softmax(-input, _softmax_dim("softmin", input.dim()) if dim is None else dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log(softmax(input)) along `dim`, computed stably."""
+    return torch.log_softmax(input, _softmax_dim("log_softmax", input.dim()) if dim is None else dim, dtype=dtype)
+
+
+# ------------------------------------------------------------------ the other activations
+# One op each (nn/activations.py) where torch has one; softsign and tanhshrink are torch's
+# compositions.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _elu_inplace(input, alpha, scale=1.0, input_scale=1.0):
+    """elu with scales written into `input` (torch's elu_ family differentiates through the
+    result; so does expm1's rule here)."""
+    def compute(x):
+        negative = (x.clamp(max=0) * input_scale).expm1() * (alpha * scale)
+        return torch.where(x <= 0, negative, x * scale if scale != 1 else x)
+    return _applied(compute, input, True)
+
+
+def selu(input, inplace=False):
+    """``scale * elu(input, alpha)`` with torch's constants (alpha ≈ 1.6733, scale ≈ 1.0507)."""
+    _floating_only(input, "elu_cpu")
+    if inplace:
+        return _elu_inplace(input, _SELU_ALPHA, _SELU_SCALE)
+    return _act._elu(input, _SELU_ALPHA, _SELU_SCALE)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """`input` where it is positive, else ``alpha * (exp(input / alpha) - 1)``."""
+    _floating_only(input, "elu_cpu")
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    if inplace:
+        return _elu_inplace(input, alpha, 1.0, 1.0 / alpha)
+    return _act._celu(input, alpha)
+
+
+def logsigmoid(input):
+    """log(sigmoid(input)), computed stably."""
+    _floating_only(input, "log_sigmoid_cpu")
+    return _act._log_sigmoid(input)
+
+
+def hardsigmoid(input, inplace=False):
+    """min(max(input + 3, 0), 6) / 6: a piecewise-linear sigmoid."""
+    _floating_only(input, "hardsigmoid_cpu")
+    return _applied(_act._hardsigmoid, input, inplace)
+
+
+def hardswish(input, inplace=False):
+    """``input * hardsigmoid(input)``."""
+    _floating_only(input, "hardswish_cpu")
+    return _applied(_act._hardswish, input, inplace)
+
+
+def mish(input, inplace=False):
+    """``input * tanh(softplus(input))``."""
+    _floating_only(input, "mish_cpu")
+    return _applied(_act._mish, input, inplace)
+
+
+def softshrink(input, lambd=0.5):
+    """``input - lambd`` above `lambd`, ``input + lambd`` below ``-lambd``, else 0."""
+    _floating_only(input, "softshrink_check")
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be in range [0, 3.40282e+38] for input dtype Float, but found {lambd:g}")
+    return _act._softshrink(input, lambd)
+
+
+def hardshrink(input, lambd=0.5):
+    """`input` outside [-lambd, lambd], else 0."""
+    _floating_only(input, "hardshrink_cpu")
+    return _act._hardshrink(input, lambd)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """`value` where `input` is at most `threshold`, else `input`."""
+    if input.dtype is torch.bool:
+        raise RuntimeError("Bool inputs not supported for threshold")
+    return _applied(lambda x: _act._threshold(x, threshold, value), input, inplace)
+
+
+_threshold = threshold  # (for threshold_, whose argument has the function's name)
+
+
+def glu(input, dim=-1):
+    """The gated linear unit: ``a * sigmoid(b)`` for the halves a, b of `input` along `dim`."""
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    _floating_only(input, "glu_cpu")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.dim()} is size {size}")
+    return _act._glu(input, dim)
+
+
+def softsign(input):
+    """``input / (1 + |input|)``."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    """``input - tanh(input)``."""
+    return input - input.tanh()
+
+
+# torch's in-place function forms
+def relu_(input):
+    """relu written into `input` (returned)."""
+    return relu(input, inplace=True)
+
+
+def elu_(input, alpha=1.0):
+    """elu written into `input` (returned)."""
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """leaky_relu written into `input` (returned)."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """hardtanh written into `input` (returned)."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input, threshold, value):
+    """threshold written into `input` (returned)."""
+    return _threshold(input, threshold, value, inplace=True)
+
+
+def selu_(input):
+    """selu written into `input` (returned)."""
+    return selu(input, inplace=True)
+
+
+def celu_(input, alpha=1.0):
+    """celu written into `input` (returned)."""
+    return celu(input, alpha, inplace=True)
 
 
 def linear(input, weight, bias=None):

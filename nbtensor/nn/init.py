@@ -1,10 +1,11 @@
 """``nn.init``: in-place initialisers, with torch's fan and gain rules."""
 import math
+import warnings
 
 import nbtensor as torch
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "xavier_uniform_",
-           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
+           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_", "eye_", "dirac_"]
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -81,3 +82,93 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
+
+
+def _normal_cdf(x):
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill `tensor` from N(mean, std²) truncated to [a, b], by rejection as torch 2.13: redraw
+    from the normal the values outside [a, b] when it puts more than 0.3 of its mass there,
+    else draw uniformly in [a, b] and accept each with the normal's density over its peak."""
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
+                      "may be incorrect.", stacklevel=2)
+    with torch.no_grad():
+        if _normal_cdf((b - mean) / std) - _normal_cdf((a - mean) / std) > 0.3:
+            lo, hi = tensor.new_tensor(a).item(), tensor.new_tensor(b).item()  # (the bounds in its dtype)
+            result = tensor.normal_(mean, std)
+            while True:
+                outside = (result < lo) | (result > hi)
+                if not bool(outside.any()):
+                    break
+                result = torch.where(outside, torch.empty_like(result).normal_(mean, std), result)
+        else:
+            mode = max(a, min(mean, b))
+            log_peak = -0.5 * ((mode - mean) / std) ** 2
+            result = torch.empty_like(tensor).uniform_(a, b)
+            pending = None
+            while True:
+                candidates = result if pending is None else torch.empty_like(tensor).uniform_(a, b)
+                rejected = torch.empty_like(tensor).uniform_().log() > ((candidates - mean) / std) ** 2 * -0.5 - log_peak
+                if pending is not None:
+                    result = torch.where(pending, candidates, result)
+                    rejected = pending & rejected
+                pending = rejected
+                if not bool(pending.any()):
+                    break
+        if result is not tensor:
+            tensor.copy_(result)
+    return tensor
+
+
+def orthogonal_(tensor, gain=1, generator=None):
+    """Fill `tensor` (2 or more dimensions, viewed as rows by the rest) with a (semi-)orthogonal
+    matrix times `gain`: the Q of the QR decomposition of a standard normal matrix, its columns'
+    signs fixed by R's diagonal (so Q is uniformly distributed)."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    with torch.no_grad():
+        flattened = tensor.new_empty((rows, cols)).normal_(0, 1)
+        if rows < cols:
+            flattened = flattened.t()
+        q, r = torch.linalg.qr(flattened)
+        q = q * torch.diagonal(r, 0).sign()
+        if rows < cols:
+            q = q.t()
+        tensor.view_as(q).copy_(q)
+        tensor.mul_(gain)
+    return tensor
+
+
+def eye_(tensor):
+    """Fill the 2-D `tensor` with the identity matrix (ones on the diagonal)."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    with torch.no_grad():
+        tensor.copy_(torch.eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
+    return tensor
+
+
+def dirac_(tensor, groups=1):
+    """Fill the 3-, 4- or 5-D `tensor` (a convolution's weight) with the Dirac delta: each
+    output channel of each of `groups` passes its input channel through unchanged."""
+    dims = tensor.dim()
+    if dims not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    centre = tuple(n // 2 for n in sizes[2:])
+    with torch.no_grad():
+        tensor.zero_()
+        for g in range(groups):
+            for d in range(min(per_group, sizes[1])):
+                tensor[(g * per_group + d, d) + centre] = 1
+    return tensor

@@ -1,4 +1,4 @@
-"""``nn.Module`` and the layers D2L chapters 3–4 use."""
+"""The layers D2L chapters 3–4 use (``nn.Module`` itself is in nn/module.py)."""
 import collections
 import collections.abc
 import inspect
@@ -9,285 +9,13 @@ import nbtensor as torch
 from nbtensor.nn import functional as F
 from nbtensor.nn import init
 from nbtensor.nn.losses import legacy_reduction
+from nbtensor.nn.module import Module
 from nbtensor.nn.parameter import Parameter, UninitializedParameter
 
-__all__ = ["Module", "Sequential", "ModuleList", "Linear", "LazyLinear", "Flatten", "ReLU", "Sigmoid", "Tanh",
+__all__ = ["Module", "Sequential", "ModuleList", "Linear", "LazyLinear", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh",
            "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "PReLU", "Hardtanh", "ReLU6", "Softmax",
            "LogSoftmax", "Dropout", "Identity", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss",
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss"]
-
-
-def _typename(value):
-    """torch.typename: a tensor's legacy type name (``torch.FloatTensor``), else the class's."""
-    return value.type() if isinstance(value, torch.Tensor) else type(value).__name__
-
-
-class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys it missed and those it did not expect."""
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, unexpected_keys={self.unexpected_keys!r})"
-
-    __str__ = __repr__
-
-
-class Module:
-    """Base class of layers and models: parameters and submodules assigned as attributes are
-    registered (in order) and found by ``parameters()``, ``state_dict()``, ``to()``, ..."""
-
-    training = True
-
-    def __init__(self):
-        object.__setattr__(self, "_parameters", collections.OrderedDict())
-        object.__setattr__(self, "_buffers", collections.OrderedDict())
-        object.__setattr__(self, "_modules", collections.OrderedDict())
-        object.__setattr__(self, "_forward_hooks", collections.OrderedDict())
-        object.__setattr__(self, "training", True)
-
-    # ------------------------------------------------------------ attributes
-    def __setattr__(self, name, value):
-        """torch's rules: a Parameter or Module is registered (a name already in its table
-        keeps its place); a name registered as a parameter, child module or buffer takes only
-        its kind or None; anything else is a plain attribute."""
-        if "_parameters" not in self.__dict__:
-            if isinstance(value, (Module, torch.Tensor)):
-                raise AttributeError("cannot assign module or parameter before Module.__init__() call")
-            return object.__setattr__(self, name, value)
-        params, modules, buffers = self._parameters, self._modules, self._buffers
-        if isinstance(value, (Parameter, Module)):  # registered; any other use of the name is dropped
-            table = params if isinstance(value, Parameter) else modules
-            self.__dict__.pop(name, None)
-            for other in (params, modules, buffers):
-                if other is not table:
-                    other.pop(name, None)
-            table[name] = value
-            return
-        for table, kind, what, expected in ((params, Parameter, "parameter", "torch.nn.Parameter"),
-                                            (modules, Module, "child module", "torch.nn.Module"),
-                                            (buffers, torch.Tensor, "buffer", "torch.Tensor")):
-            if name in table:
-                if value is not None and not isinstance(value, kind):
-                    raise TypeError(f"cannot assign '{_typename(value)}' as {what} '{name}' "
-                                    f"({expected} or None expected)")
-                table[name] = value
-                return
-        object.__setattr__(self, name, value)
-
-    def __getattr__(self, name):
-        for table in ("_parameters", "_buffers", "_modules"):
-            found = self.__dict__.get(table)
-            if found is not None and name in found:
-                return found[name]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-    def __delattr__(self, name):
-        for table in ("_parameters", "_buffers", "_modules"):
-            if name in self.__dict__.get(table, {}):
-                del self.__dict__[table][name]
-                return
-        object.__delattr__(self, name)
-
-    def register_parameter(self, name, param):
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
-                            "(torch.nn.Parameter or None required)")
-        self._parameters[name] = param
-
-    def register_buffer(self, name, tensor, persistent=True):
-        self._buffers[name] = tensor
-
-    def add_module(self, name, module):
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._modules[name] = module
-
-    register_module = add_module
-
-    # ------------------------------------------------------------ calling
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
-
-    def __call__(self, *args, **kwargs):
-        result = self.forward(*args, **kwargs)
-        for hook in self._forward_hooks.values():
-            new = hook(self, args, result)
-            if new is not None:
-                result = new
-        return result
-
-    def register_forward_hook(self, hook):
-        key = len(self._forward_hooks)
-        while key in self._forward_hooks:
-            key += 1
-        self._forward_hooks[key] = hook
-        hooks = self._forward_hooks
-
-        class Handle:
-            def remove(self):
-                hooks.pop(key, None)
-        return Handle()
-
-    # ------------------------------------------------------------ traversal
-    def named_children(self):
-        for name, module in self._modules.items():
-            if module is not None:
-                yield name, module
-
-    def children(self):
-        for _, module in self.named_children():
-            yield module
-
-    def named_modules(self, memo=None, prefix=""):
-        memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
-        yield prefix, self
-        for name, module in self.named_children():
-            yield from module.named_modules(memo, prefix + ("." if prefix else "") + name)
-
-    def modules(self):
-        for _, module in self.named_modules():
-            yield module
-
-    def named_parameters(self, prefix="", recurse=True):
-        seen = set()
-        modules = self.named_modules() if recurse else [("", self)]
-        for mod_prefix, module in modules:
-            for name, param in module._parameters.items():
-                if param is None or id(param) in seen:
-                    continue
-                seen.add(id(param))
-                full = (mod_prefix + "." if mod_prefix else "") + name
-                yield (prefix + "." if prefix else "") + full, param
-
-    def parameters(self, recurse=True):
-        for _, param in self.named_parameters(recurse=recurse):
-            yield param
-
-    def named_buffers(self):
-        for mod_prefix, module in self.named_modules():
-            for name, buf in module._buffers.items():
-                if buf is not None:
-                    yield (mod_prefix + "." if mod_prefix else "") + name, buf
-
-    def buffers(self):
-        for _, buf in self.named_buffers():
-            yield buf
-
-    def apply(self, fn):
-        for module in self.children():
-            module.apply(fn)
-        fn(self)
-        return self
-
-    # ------------------------------------------------------------ state
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
-        out = collections.OrderedDict() if destination is None else destination
-        for name, param in self._parameters.items():
-            if param is not None:
-                keep = keep_vars or isinstance(param, UninitializedParameter)  # (torch's: itself)
-                out[prefix + name] = param if keep else param.detach()
-        for name, buf in self._buffers.items():
-            if buf is not None:
-                out[prefix + name] = buf if keep_vars else buf.detach()
-        for name, module in self.named_children():
-            module.state_dict(out, prefix + name + ".", keep_vars)
-        return out
-
-    def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy `state_dict`'s tensors into this module's parameters and buffers; with
-        `strict`, missing or unexpected keys raise before anything is copied."""
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        if strict and (missing or unexpected):
-            parts = []
-            if missing:
-                parts.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
-            if unexpected:
-                parts.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(parts))
-        for key, target in own.items():
-            if key in state_dict and tuple(state_dict[key].shape) != tuple(target.shape):
-                raise RuntimeError(
-                    f"Error(s) in loading state_dict for {type(self).__name__}:\n\tsize mismatch for {key}: "
-                    f"copying a param with shape {state_dict[key].shape} from checkpoint, the shape in current "
-                    f"model is {target.shape}.")
-        with torch.no_grad():
-            for key, target in own.items():
-                if key in state_dict:
-                    target.copy_(state_dict[key])
-        return _IncompatibleKeys(missing, unexpected)
-
-    def train(self, mode=True):
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
-        return self
-
-    def eval(self):
-        return self.train(False)
-
-    def requires_grad_(self, requires_grad=True):
-        for p in self.parameters():
-            p.requires_grad_(requires_grad)
-        return self
-
-    def zero_grad(self, set_to_none=True):
-        for p in self.parameters():
-            if p.grad is not None:
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.zero_()
-
-    def to(self, *args, **kwargs):
-        """Move every parameter and buffer (``to(device)``, ``to(dtype)``) in place, as torch
-        does: the parameter objects an optimizer holds stay the module's; returns self."""
-        with torch.no_grad():
-            for module in self.modules():
-                for table in (module._parameters, module._buffers):
-                    for t in table.values():
-                        if t is None:
-                            continue
-                        # (an uninitialised parameter keeps the device and dtype it is moved to)
-                        source = torch.empty(0, device=t.device, dtype=t.dtype) if isinstance(
-                            t, UninitializedParameter) else t
-                        moved = source.to(*args, **kwargs)
-                        if moved is not source:
-                            t.data = moved
-                            if t.grad is not None:
-                                t.grad = t.grad.to(*args, **kwargs)
-        return self
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def float(self):
-        return self.to(torch.float32)
-
-    def double(self):
-        return self.to(torch.float64)
-
-    # ------------------------------------------------------------ printing
-    def extra_repr(self):
-        return ""
-
-    def __repr__(self):
-        lines = []
-        for name, module in self._modules.items():
-            body = repr(module).replace("\n", "\n  ")
-            lines.append(f"({name}): {body}")
-        extra = self.extra_repr()
-        if not lines:
-            return f"{type(self).__name__}({extra})"
-        head = f"{type(self).__name__}(" + (extra + "\n" if extra else "\n")
-        return head + "".join("  " + line + "\n" for line in lines) + ")"
-
-    def __dir__(self):
-        return list(super().__dir__()) + list(self._parameters) + list(self._modules)
 
 
 class _Container(Module):
@@ -405,8 +133,9 @@ class Linear(Module):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(torch.empty((out_features, in_features), device=device, dtype=dtype))
-        self.bias = Parameter(torch.empty(out_features, device=device, dtype=dtype)) if bias else None
-        if not bias:
+        if bias:
+            self.bias = Parameter(torch.empty(out_features, device=device, dtype=dtype))
+        else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 
@@ -432,8 +161,9 @@ class LazyLinear(Linear):
         Module.__init__(self)
         self.in_features, self.out_features = 0, out_features
         self.weight = UninitializedParameter(device=device, dtype=dtype)
-        self.bias = UninitializedParameter(device=device, dtype=dtype) if bias else None
-        if not bias:
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+        else:
             self.register_parameter("bias", None)
 
     def forward(self, input):
@@ -456,6 +186,29 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension `dim` of the input into `unflattened_size` (the inverse of Flatten)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if not isinstance(dim, int):
+            raise TypeError("invalid argument type for dim parameter")
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"unflattened_size must be a tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
+        for pos, size in enumerate(unflattened_size):
+            if not isinstance(size, int):
+                raise TypeError(f"unflattened_size must be tuple of ints, but found element of type "
+                                f"{type(size).__name__} at pos {pos}")
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, input):
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Identity(Module):
