@@ -32,7 +32,7 @@ from numba import prange
 
 from nbtensor.kernels._jit import helper, kernel
 from nbtensor.kernels.cpu.scalar import (  # noqa: F401
-    clamp, erf, floor_div_int, fmax, fmin, fmod_int, ipow, logaddexp, lshift, maximum,
+    clamp, digamma, erf, floor_div_int, fmax, fmin, fmod_int, ipow, lgamma, logaddexp, lshift, maximum,
     minimum, remainder_float, round_half_even, rshift, same_dtype, sign, trunc_div_int)
 from nbtensor.kernels.cpu.vmath import fma_wide, sigmoid, vexp  # noqa: F401
 from nbtensor.kernels.strides import advance, position

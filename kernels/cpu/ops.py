@@ -33,6 +33,9 @@ UNARY = {
     "cosh": "np.cosh({0})",
     "tanh": "np.tanh({0})",
     "erf": "erf({0})",
+    "erfc": "math.erfc({0})",
+    "lgamma": "lgamma({0})",
+    "digamma": "digamma({0})",
     "sigmoid": "sigmoid({0})",
     "relu": "zero if {0} < zero else {0}",
     "sign": "sign({0}, zero, one)",  # torch: sign(nan) is 0, sign(+-inf) is +-1
@@ -66,6 +69,7 @@ BINARY = {
     "atan2": "np.arctan2({0}, {1})",
     "copysign": "np.copysign({0}, {1})",
     "logaddexp": "logaddexp({0}, {1})",
+    "hypot": "math.hypot({0}, {1})",
     "lshift": "lshift({0}, {1})",
     "rshift": "rshift({0}, {1})",
     "maximum": "maximum({0}, {1})",

@@ -188,3 +188,35 @@ def round_half_even(x):
 @helper
 def erf(x):
     return math.erf(x)
+
+
+@helper
+def lgamma(x):
+    # log|gamma(x)|: +inf at 0 and the negative integers (C's lgamma)
+    return math.lgamma(x)
+
+
+@helper
+def digamma(x):
+    # The derivative of lgamma, in float64 (stored back in the input's float type): 0 gives
+    # -inf (+0.) or +inf (-0.), a negative integer NaN; a negative x is reflected
+    # (psi(x) = psi(1 - x) - pi / tan(pi * frac(x))), a small one raised by the recurrence
+    # psi(x) = psi(x + 1) - 1 / x to 10 or more, where the asymptotic series converges.
+    v = np.float64(x)
+    if v == 0.0:
+        return -math.copysign(math.inf, v)
+    if v != v or v == math.inf:
+        return v
+    acc = 0.0
+    if v < 0.0:
+        if v == math.floor(v):
+            return math.nan
+        acc = -math.pi / math.tan(math.pi * (v - math.trunc(v)))
+        v = 1.0 - v
+    while v < 10.0:
+        acc -= 1.0 / v
+        v += 1.0
+    z = 1.0 / (v * v)
+    tail = z * (1.0 / 12 - z * (1.0 / 120 - z * (1.0 / 252 - z * (1.0 / 240 - z * (1.0 / 132 - z * (
+        691.0 / 32760 - z / 12.0))))))
+    return acc + math.log(v) - 0.5 / v - tail

@@ -9,6 +9,8 @@ runs (kernels execute as Python there), and has a CUDA overload that calls libde
 CUDA math library, per float type (``floorf`` for float32, ``floor`` for float64).
 Integers pass through the rounding functions unchanged.
 """
+import math
+
 import numpy as np
 from numba import types
 from numba.cuda import libdevice
@@ -37,7 +39,7 @@ _LIBDEVICE = {
 # np.<name>( in an expression of ops.py -> the function of this module that replaces it.
 CUDA_NAMES = {name: "c" + name for name in _LIBDEVICE}
 
-__all__ = [*CUDA_NAMES.values(), "round_half_even", "vexp", "sigmoid", "fma_wide", "logaddexp",
+__all__ = [*CUDA_NAMES.values(), "round_half_even", "vexp", "sigmoid", "fma_wide", "lgamma", "logaddexp",
            "remainder_float", "wrapped", "CUDA_NAMES"]
 
 
@@ -114,6 +116,20 @@ def _sigmoid(x):
         e = vexp(-abs(x))
         return (e if x < 0 else one) / (one + e)
     return impl
+
+
+def lgamma(x):
+    """log|gamma(x)|, +inf at the poles (where Python's math.lgamma, which the simulator
+    runs, raises instead)."""
+    try:
+        return math.lgamma(x)
+    except ValueError:
+        return math.inf
+
+
+@overload(lgamma, target="cuda")
+def _lgamma(x):
+    return lambda x: math.lgamma(x)
 
 
 def logaddexp(x, y):

@@ -10,11 +10,6 @@ from nbtensor.nn.losses import _checked, _reduce, legacy_reduction
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
 
 
-def _xlogy(x, y):
-    """x * log(y), 0 where x is 0 (unless y is NaN), as torch.xlogy."""
-    return torch.where((x == 0) & ~y.isnan(), 0.0, x * y.log())
-
-
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """The Kullback-Leibler divergence ``target * (log(target) - input)`` of `target` (a
     probability, or its log with `log_target`) from log-probabilities `input`; 'batchmean'
@@ -30,7 +25,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        loss = _xlogy(target, target) - target * input
+        loss = torch.xlogy(target, target) - target * input
     loss = _reduce(loss, applied)
     if reduction == "batchmean" and input.dim() != 0:
         loss = loss / input.shape[0]

@@ -22,7 +22,7 @@ __all__ = [
     "empty", "zeros", "ones", "full", "eye", "arange", "linspace", "logspace", "rand", "randn",
     "randint", "randperm", "normal", "zeros_like", "ones_like", "empty_like", "full_like",
     "rand_like", "randn_like", "randint_like", "manual_seed", "seed", "initial_seed",
-    "Generator", "default_generator", "empty_strided",
+    "Generator", "default_generator", "empty_strided", "get_rng_state", "set_rng_state",
 ]
 
 _DEFAULT_SEED = 67280421310721
@@ -47,8 +47,59 @@ class Generator:
     def initial_seed(self):
         return self._seed
 
+    def get_state(self):
+        """The generator's state as a uint8 CPU tensor (`set_state` restores the stream)."""
+        return _wrap(_pack_state(self._rng.bit_generator.state, self._seed), dt.uint8)
+
+    def set_state(self, new_state):
+        """Continue from a state `get_state` returned; returns the generator."""
+        state, self._seed = _unpack_state(new_state)
+        self._rng.bit_generator.state = state
+        return self
+
+
+# nbtensor's generator state (PCG64's, not torch's Mersenne twister): state, increment
+# (128 bits each), whether half a 64-bit draw is buffered, that half, the initial seed.
+_STATE_FIELDS = (("state", 16), ("inc", 16), ("has_uint32", 8), ("uinteger", 8), ("seed", 8))
+_STATE_BYTES = sum(n for _, n in _STATE_FIELDS)
+
+
+def _pack_state(state, seed):
+    values = dict(state["state"], has_uint32=state["has_uint32"], uinteger=state["uinteger"],
+                  seed=seed & 0xFFFFFFFFFFFFFFFF)
+    raw = b"".join(int(values[name]).to_bytes(n, "little") for name, n in _STATE_FIELDS)
+    return np.frombuffer(raw, dtype=np.uint8).copy()
+
+
+def _unpack_state(new_state):
+    """(PCG64's state dict, the initial seed) from a state tensor, with torch's errors."""
+    if not isinstance(new_state, Tensor):
+        raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+    if new_state.dtype is not dt.uint8:
+        raise TypeError("RNG state must be a torch.ByteTensor")
+    if new_state.numel() != _STATE_BYTES:
+        raise RuntimeError(f"Expected a generator state of size {_STATE_BYTES} (nbtensor's PCG64 state) but "
+                           f"found the input RNG state size to be {new_state.numel()}")
+    raw = bytes(host_array(new_state.contiguous().reshape(-1)))
+    values, at = {}, 0
+    for name, n in _STATE_FIELDS:
+        values[name], at = int.from_bytes(raw[at:at + n], "little"), at + n
+    state = {"bit_generator": "PCG64", "state": {"state": values["state"], "inc": values["inc"]},
+             "has_uint32": values["has_uint32"], "uinteger": values["uinteger"]}
+    return state, values["seed"]
+
 
 default_generator = Generator()
+
+
+def get_rng_state():
+    """The default generator's state, a uint8 tensor (`set_rng_state` restores it)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    """Make the default generator continue from `new_state` (from `get_rng_state`)."""
+    default_generator.set_state(new_state)
 
 
 def manual_seed(seed):

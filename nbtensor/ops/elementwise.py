@@ -306,6 +306,8 @@ OPS = [
     Op("atan2", 2, FLOAT, methods=("atan2", "arctan2"), scalars="none"),
     Op("copysign", 2, FLOAT, scalars="other"),
     Op("logaddexp", 2, inplace=False, categories=("float",), scalars="none"),
+    # sqrt(x² + y²) without overflow or underflow on the way (C's hypot)
+    Op("hypot", 2, categories=("float",), scalars="none"),
     Op("maximum", 2, inplace=False, scalars="none"),
     Op("minimum", 2, inplace=False, scalars="none"),
     Op("fmax", 2, inplace=False, scalars="none"),
@@ -357,6 +359,9 @@ OPS = [
     Op("cosh", 1, FLOAT),
     Op("tanh", 1, FLOAT),
     Op("erf", 1, FLOAT),
+    Op("erfc", 1, FLOAT),  # (1 - erf(x) would lose every digit where erf(x) is near 1)
+    Op("lgamma", 1, FLOAT),
+    Op("digamma", 1, FLOAT),
     Op("sigmoid", 1, FLOAT),
     Op("relu", 1, categories=("int", "float"), has_out=False, check=_no_bool_relu),
     Op("sign", 1, kernel={"bool": "copy", "int": "sign", "float": "sign"}),

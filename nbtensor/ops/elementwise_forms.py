@@ -188,6 +188,14 @@ def _register_table_forms():
 _register_table_forms()
 
 
+def table_function(name):
+    """The function form of op-table row `name` (for a namespace other than nbtensor's:
+    ``nbtensor.special.erfc``)."""
+    function = _make_function(OPS_BY_NAME[name])
+    function.__name__ = name
+    return function
+
+
 # ---------------------------------------------------------------- ops with extra arguments
 def _alpha_for(op, input, other, alpha):
     """`alpha` as add/sub's fused row takes it (sub is add with -alpha), after torch's checks:
