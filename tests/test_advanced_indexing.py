@@ -311,6 +311,11 @@ def test_mask_shape_versus_overlap_order():
         m.view(4, 2, 2)[:, m[0]] = nt.ones(1)
     with pytest.raises(IndexError, match=r"mask \[2\] at index 0 .* tensor \[1, 2\] at index 0"):
         m[:1, :2][m[0, :2]] = True  # a number is a one-element value too
+    # ... but a mask with more dimensions than the destination is refused before any of it,
+    # even when it shares the destination's memory (fuzzer seed 29102131)
+    d = nt.zeros((1, 4, 5), dtype=nt.bool)
+    with pytest.raises(IndexError, match="too many indices for tensor of dimension 3"):
+        d[d.reshape(1, 4, 1, 5)] = nt.zeros(0, dtype=nt.bool)
 
 
 def test_broadcast_and_value_mismatches():

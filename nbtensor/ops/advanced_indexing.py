@@ -512,6 +512,7 @@ def advanced_setitem(t, items, value):
     # torch's order: a value of several elements is checked for overlap with the indices
     # before they are parsed; a single one after a leading mask's shape (see _leading_mask)
     if not single:
+        _check_index_count(t, items)  # (torch counts the dimensions an index takes before index_put_)
         items = _own_indices(t, items)
     try:
         plan = parse(t, items, check=False)
@@ -527,6 +528,18 @@ def advanced_setitem(t, items, value):
             plan = parse(t, owned, check=False)
     _check_writable_aliased(t, "index_put_", "tensor[indices] = tensor")
     _put(t, plan, value, COPY)
+
+
+def _check_index_count(t, items):
+    """torch's IndexError when `items` index more dimensions than `t` has."""
+    consumed = 0
+    for item in (items if isinstance(items, tuple) else (items,)):
+        if isinstance(item, Tensor):
+            consumed += item.dim() if item.dtype is dt.bool else 1
+        else:
+            consumed += _consumed(*_classify(item, t.device))
+    if consumed > len(t._shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(t._shape)}")
 
 
 def _mask_of_shape(t, items):
