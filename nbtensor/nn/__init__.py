@@ -9,3 +9,5 @@ from nbtensor.nn.loss_layers import *  # noqa: F401,F403
 from nbtensor.nn.modules import *  # noqa: F401,F403
 from nbtensor.nn.normalization import LayerNorm  # noqa: F401
 from nbtensor.nn.parameter import Parameter, UninitializedParameter  # noqa: F401
+from nbtensor.nn.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
+from nbtensor.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: F401
