@@ -22,8 +22,9 @@ from nbtensor.dispatch.tensor import Tensor
 # Every op module registers its functions, methods and operators with the dispatcher;
 # `install` below puts them all in place at once (the order of these imports is free).
 from nbtensor.ops import (advanced_indexing, arrange, bridge, counting, creation, elementwise_forms,  # noqa: F401
-                          indexing, joining, legacy, linalg as _linalg_ops, printing, reduce, sampling,
-                          selecting, sorting, special_math, tensor_queries, views)
+                          extra_math, indexing, joining, legacy, linalg as _linalg_ops, printing, random_fills,
+                          reduce, sampling, selecting, sorting, special_math, statistics, tensor_queries,
+                          view_splits, views, writers)
 from nbtensor.ops.legacy import *  # noqa: F401,F403  (FloatTensor, ...: classes, not ops)
 from nbtensor.ops.tensor_queries import layout, strided  # noqa: F401  (objects, not ops)
 from nbtensor.autograd.grad_mode import *  # noqa: F401,F403
@@ -33,8 +34,9 @@ from nbtensor import linalg, return_types, special  # noqa: F401
 from nbtensor import cuda
 
 _dispatcher.install(globals(), Tensor)
-del (advanced_indexing, arrange, bridge, counting, creation, elementwise_forms, indexing, joining, legacy,
-     _linalg_ops, printing, reduce, sampling, selecting, sorting, special_math, tensor_queries, views)
+del (advanced_indexing, arrange, bridge, counting, creation, elementwise_forms, extra_math, indexing, joining, legacy,
+     _linalg_ops, printing, random_fills, reduce, sampling, selecting, sorting, special_math, statistics,
+     tensor_queries, view_splits, views, writers)
 
 __version__ = "0.1.0"
 

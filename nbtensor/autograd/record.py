@@ -11,7 +11,7 @@ import inspect
 
 from nbtensor.autograd import grad_mode
 from nbtensor.autograd.graph import Node, attach
-from nbtensor.autograd import linalg_rules, math_rules, selection_rules, shape_rules  # noqa: F401  (register their rules)
+from nbtensor.autograd import extra_rules, linalg_rules, math_rules, selection_rules, shape_rules, writer_rules  # noqa: F401,E501
 from nbtensor.autograd.rules import COMPOSITE, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
 from nbtensor.autograd.views import is_view_of_leaf, note_view, record_on_view
 from nbtensor.dispatch import dispatcher
