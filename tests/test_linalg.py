@@ -1056,3 +1056,12 @@ def test_parity_result_tuples_with_torch():
                          (nt.linalg.qr(nt.eye(2)), torch.linalg.qr(torch.eye(2)))):
         assert type(ours).__name__ == type(theirs).__name__
         assert repr(ours) == repr(theirs).replace("torch.", "nbtensor.")
+
+
+def test_linalg_matrix_power_and_exp_are_the_top_level_ops():
+    a = nt.tensor([[1.0, 2.0], [0.5, -1.0]], dtype=nt.float64)
+    np.testing.assert_allclose(nt.linalg.matrix_power(a, 3).cpu().numpy(), [[2.0, 4.0], [1.0, -2.0]])
+    np.testing.assert_allclose(nt.linalg.matrix_power(a, -1).cpu().numpy(), np.linalg.inv(a.cpu().numpy()))
+    d = nt.tensor([[1.0, 0.0], [0.0, -2.0]], dtype=nt.float64)
+    np.testing.assert_allclose(nt.linalg.matrix_exp(d).cpu().numpy(), np.diag(np.exp([1.0, -2.0])), rtol=1e-12,
+                               atol=1e-15)
