@@ -2,12 +2,18 @@
 chapters 3–6, ``nn.init`` and ``nn.functional``."""
 from nbtensor.nn import functional, init, utils  # noqa: F401
 from nbtensor.nn.activation_layers import *  # noqa: F401,F403
+from nbtensor.nn.batchnorm import BatchNorm1d, BatchNorm2d, LazyBatchNorm1d, LazyBatchNorm2d  # noqa: F401
 from nbtensor.nn.containers import *  # noqa: F401,F403
+from nbtensor.nn.conv_layers import (Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, LazyConv1d,  # noqa: F401
+                                     LazyConv2d)
 from nbtensor.nn.distance import CosineSimilarity, PairwiseDistance  # noqa: F401
+from nbtensor.nn.dropout import Dropout1d, Dropout2d  # noqa: F401
 from nbtensor.nn.embedding import Embedding  # noqa: F401
 from nbtensor.nn.loss_layers import *  # noqa: F401,F403
 from nbtensor.nn.modules import *  # noqa: F401,F403
 from nbtensor.nn.normalization import LayerNorm  # noqa: F401
 from nbtensor.nn.parameter import Parameter, UninitializedParameter  # noqa: F401
+from nbtensor.nn.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  # noqa: F401
+                                AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
 from nbtensor.nn.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
 from nbtensor.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: F401

@@ -15,6 +15,14 @@ from nbtensor.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_
 from nbtensor.nn.margin_losses import (cosine_embedding_loss, hinge_embedding_loss,  # noqa: F401
                                        margin_ranking_loss, soft_margin_loss)
 from nbtensor.nn.normalization import layer_norm  # noqa: F401
+from nbtensor.nn.batchnorm import batch_norm  # noqa: F401
+from nbtensor.nn.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
+from nbtensor.nn.dropout import dropout1d, dropout2d  # noqa: F401
+from nbtensor.nn.im2col import fold, unfold  # noqa: F401
+from nbtensor.nn.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
+                                 adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
+                                 adaptive_max_pool2d_with_indices, avg_pool1d, avg_pool2d, max_pool1d,
+                                 max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices)
 
 __all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "prelu", "hardtanh", "relu6",
            "selu", "celu", "logsigmoid", "hardsigmoid", "hardswish", "mish", "softshrink", "hardshrink", "threshold",
@@ -25,6 +33,11 @@ __all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "soft
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
            "gaussian_nll_loss", "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss",
            "cosine_embedding_loss", "pad"]
+# the convolutional layers (nn/conv.py, nn/pooling.py, nn/batchnorm.py, nn/dropout.py, nn/im2col.py)
+__all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+            "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+            "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
+            "adaptive_max_pool2d_with_indices", "batch_norm", "dropout1d", "dropout2d", "unfold", "fold"]
 
 
 def relu(input, inplace=False):

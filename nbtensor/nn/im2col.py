@@ -1,0 +1,195 @@
+"""Sliding windows over the last two dimensions, the common ground of convolution and
+pooling: ``windows`` (a view of every kernel-sized patch, after padding), ``unfold`` (the
+patches as columns, torch's im2col) and ``fold`` (its adjoint, col2im: each column's
+values added back at the positions they came from). Built from ``Tensor.unfold`` (a view),
+``reshape``, ``index_add`` and ``nn.functional.pad``, so they run on every device and, called
+under grad mode, are recorded like any other op. Sizes are pairs (height, width); paddings
+are pairs of (before, after) pairs, so that asymmetric padding needs no special case.
+
+Also ``F.unfold``/``F.fold`` themselves (torch's ``Im2ColBackward0``/``Col2ImBackward0``)."""
+import math
+import numbers
+
+import nbtensor as torch
+from nbtensor.autograd.rules import _wants, rule
+from nbtensor.dispatch import dispatcher as _forms
+
+__all__ = ["unfold", "fold"]
+
+
+def ntuple(value, n, message):
+    """`value` (an int, or a sequence of 1 or `n` ints) as an n-tuple; RuntimeError(`message`,
+    or what it returns when it is a function) for a sequence of another length."""
+    if isinstance(value, numbers.Integral):
+        return (int(value),) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise RuntimeError(message() if callable(message) else message)
+    return value
+
+
+def out_size(size, kernel, stride, pad, dilation):
+    """Windows along one dimension of `size` padded by ``pad`` (before, after)."""
+    return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def padded(x, padding, value=0.0):
+    """`x` with its last two dimensions padded by `padding` ((top, bottom), (left, right),
+    amounts >= 0) with `value`. When recorded (`x` requires grad and grad mode is on, as in a
+    backward under create_graph): blocks of `value` joined with cat, a plain differentiable
+    composition; else one fill and one copy."""
+    (top, bottom), (left, right) = padding
+    if not (top or bottom or left or right):
+        return x
+    lead, (h, w) = list(x.shape[:-2]), x.shape[-2:]
+    if not (x.requires_grad and torch.is_grad_enabled()):
+        out = torch.full(lead + [h + top + bottom, w + left + right], value, dtype=x.dtype, device=x.device)
+        out[..., top:top + h, left:left + w] = x
+        return out
+    for dim, before, after in ((x.dim() - 2, top, bottom), (x.dim() - 1, left, right)):
+        shape = list(x.shape)
+        parts = []
+        for amount in (before, None, after):
+            if amount is None:
+                parts.append(x)
+            elif amount:
+                parts.append(x.new_full(shape[:dim] + [amount] + shape[dim + 1:], value))
+        x = torch.cat(parts, dim) if len(parts) > 1 else x
+    return x
+
+
+def windows(x, kernel, stride, padding, dilation, value=0.0):
+    """A view (after padding with `value`) of shape (*x.shape[:-2], OH, OW, kh, kw): element
+    [..., oh, ow, i, j] is the padded input at (oh*sh + i*dh, ow*sw + j*dw)."""
+    xp = padded(x, padding, value)
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    d = xp.dim()
+    view = xp.unfold(d - 2, dh * (kh - 1) + 1, sh).unfold(d - 1, dw * (kw - 1) + 1, sw)
+    if dh > 1 or dw > 1:
+        view = view[..., ::dh, ::dw]
+    return view
+
+
+def columns(x, kernel, stride, padding, dilation):
+    """The patches of `x` (N, C, H, W) as a contiguous (N, C*kh*kw, OH*OW) tensor (torch's
+    im2col): row c*kh*kw + i*kw + j holds the kernel's element (c, i, j) of every window."""
+    view = windows(x, kernel, stride, padding, dilation)
+    n, c, oh, ow = view.shape[:4]
+    return view.permute(0, 1, 4, 5, 2, 3).reshape(n, c * kernel[0] * kernel[1], oh * ow)
+
+
+def _positions(size, kernel, stride, padding, dilation, device):
+    """The flat position, in the padded (Hp, Wp) plane, of every (i, j, oh, ow) window element
+    (the order of `columns`' rows and columns), as a 1-D int64 tensor."""
+    (h, w), (kh, kw), (sh, sw), (dh, dw) = size, kernel, stride, dilation
+    wp = w + padding[1][0] + padding[1][1]
+    oh = out_size(h, kh, sh, padding[0], dh)
+    ow = out_size(w, kw, sw, padding[1], dw)
+    rows = (torch.arange(kh, device=device) * dh).reshape(kh, 1, 1, 1) \
+        + (torch.arange(oh, device=device) * sh).reshape(1, 1, oh, 1)
+    cols = (torch.arange(kw, device=device) * dw).reshape(1, kw, 1, 1) \
+        + (torch.arange(ow, device=device) * sw).reshape(1, 1, 1, ow)
+    return (rows * wp + cols).reshape(-1)
+
+
+def uncolumns(cols, size, kernel, stride, padding, dilation):
+    """The adjoint of `columns` (torch's col2im): `cols` (N, C*kh*kw, L), or any shape that
+    reshapes to it, added into zeros of shape (N, C, H, W) = (N, C, *size) at the positions
+    its windows read (overlaps sum; padding is dropped). Unrecorded, each kernel offset's
+    block is added in place into a strided view of the padded plane (kh*kw adds); recorded
+    (under create_graph), one ``index_add`` at the windows' positions, which differentiates."""
+    n = cols.shape[0]
+    (h, w), (top, bottom), (left, right) = size, padding[0], padding[1]
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    hp, wp = h + top + bottom, w + left + right
+    oh, ow = out_size(h, kh, sh, padding[0], dh), out_size(w, kw, sw, padding[1], dw)
+    blocks = cols.reshape(n, -1, kh, kw, oh, ow)
+    c = blocks.shape[1]
+    if cols.requires_grad and torch.is_grad_enabled():
+        where = _positions(size, kernel, stride, padding, dilation, cols.device)
+        zeros = torch.zeros((n * c, hp * wp), dtype=cols.dtype, device=cols.device)
+        plane = zeros.index_add(1, where, blocks.reshape(n * c, -1)).reshape(n, c, hp, wp)
+    else:
+        plane = torch.zeros((n, c, hp, wp), dtype=cols.dtype, device=cols.device)
+        for i in range(kh):
+            for j in range(kw):
+                plane[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw].add_(
+                    blocks[:, :, i, j])
+    if top or bottom or left or right:
+        plane = plane[:, :, top:top + h, left:left + w]
+    return plane
+
+
+# ------------------------------------------------------------------ F.unfold / F.fold
+def _pairs(fn, *named):
+    """Each (name, value) of F.unfold/F.fold's settings as a pair."""
+    return [ntuple(value, 2, f"{fn}(): argument '{name}' must be a tuple of 2 ints") for name, value in named]
+
+
+def _im2col(x, kernel, dilation, padding, stride):
+    return columns(x, kernel, stride, ((padding[0],) * 2, (padding[1],) * 2), dilation)
+
+
+@rule("im2col")
+def _im2col_rule(args, kwargs, out):
+    x, kernel, dilation, padding, stride = args
+    size = tuple(x._shape[-2:])
+    pads = ((padding[0],) * 2, (padding[1],) * 2)
+    return "Im2ColBackward0", (x,), lambda g: (uncolumns(g, size, kernel, stride, pads, dilation),), ()
+
+
+def _col2im(cols, size, kernel, dilation, padding, stride):
+    return uncolumns(cols, size, kernel, stride, ((padding[0],) * 2, (padding[1],) * 2), dilation)
+
+
+@rule("col2im")
+def _col2im_rule(args, kwargs, out):
+    cols, size, kernel, dilation, padding, stride = args
+    pads = ((padding[0],) * 2, (padding[1],) * 2)
+    return ("Col2ImBackward0", (cols,),
+            lambda g: (columns(g, kernel, stride, pads, dilation).reshape(cols._shape) if _wants(cols) else None,), ())
+
+
+# (each passes through the dispatch point under torch's op name: autograd records one node)
+_forms.install_functions(globals(), {"_im2col": ("im2col", _im2col), "_col2im": ("col2im", _col2im)})
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Every (kh, kw) patch of `input` ((N, C, H, W) or (C, H, W)) as a column:
+    (N, C*kh*kw, L), L the number of windows (torch's im2col)."""
+    kernel, dilation, padding, stride = _pairs("unfold", ("kernel_size", kernel_size), ("dilation", dilation),
+                                               ("padding", padding), ("stride", stride))
+    if input.dim() not in (3, 4):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but "
+                           f"got:{list(input.shape)}")
+    batched = input.dim() == 4
+    x = input if batched else input.unsqueeze(0)
+    out = _im2col(x, kernel, dilation, padding, stride)
+    return out if batched else out.squeeze(0)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """The inverse arrangement of `unfold`: columns (N, C*kh*kw, L) summed back into an
+    (N, C, *output_size) image, overlapping values added (torch's col2im)."""
+    size, kernel, dilation, padding, stride = _pairs("fold", ("output_size", output_size), ("kernel_size", kernel_size),
+                                                     ("dilation", dilation), ("padding", padding), ("stride", stride))
+    if input.dim() not in (2, 3):
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but "
+                           f"got:{list(input.shape)}")
+    batched = input.dim() == 3
+    cols = input if batched else input.unsqueeze(0)
+    k = kernel[0] * kernel[1]
+    if cols.shape[1] % k:
+        raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
+                           f"got input.size(1)={cols.shape[1]} and kernel_size=({kernel[0]}, {kernel[1]})")
+    pads = ((padding[0],) * 2, (padding[1],) * 2)
+    blocks = math.prod(out_size(s, kk, st, p, d) for s, kk, st, p, d in zip(size, kernel, stride, pads, dilation))
+    if cols.shape[2] != blocks:
+        raise RuntimeError(f"Given output_size=({size[0]}, {size[1]}), kernel_size=({kernel[0]}, {kernel[1]}), "
+                           f"dilation=({dilation[0]}, {dilation[1]}), padding=({padding[0]}, {padding[1]}), "
+                           f"stride=({stride[0]}, {stride[1]}), expected size of input's dimension 2 to match the "
+                           f"calculated number of sliding blocks {blocks}, but got input.size(2)={cols.shape[2]}.")
+    out = _col2im(cols, size, kernel, dilation, padding, stride)
+    return out if batched else out.squeeze(0)
