@@ -860,6 +860,7 @@ def test_torch_linalg_functions_record_or_refuse_loudly():
         "vector_norm": lambda: nb.linalg.vector_norm(a), "matrix_norm": lambda: nb.linalg.matrix_norm(a),
         "cross": lambda: nb.linalg.cross(a, a), "matmul": lambda: nb.linalg.matmul(a, a),
         "diagonal": lambda: nb.linalg.diagonal(a), "matrix_rank": lambda: nb.linalg.matrix_rank(a),
+        "matrix_power": lambda: nb.linalg.matrix_power(a, 2), "matrix_exp": lambda: nb.linalg.matrix_exp(a),
     }
     functions = {name for name in nb.linalg.__all__ if callable(getattr(nb.linalg, name)) and name != "LinAlgError"}
     assert functions == set(calls)
@@ -872,7 +873,8 @@ def test_torch_linalg_functions_record_or_refuse_loudly():
         outs = [t for t in (result if isinstance(result, tuple) else (result,)) if t.dtype.is_floating_point]
         assert all(t.grad_fn is not None for t in outs), name
         recorded.append(name)
-    assert {"inv", "det", "slogdet", "norm", "vector_norm", "matrix_norm", "cross", "matmul", "diagonal"} <= set(recorded)
+    assert {"inv", "det", "slogdet", "norm", "vector_norm", "matrix_norm", "cross", "matmul", "diagonal",
+            "matrix_power", "matrix_exp"} <= set(recorded)
     (nb.linalg.norm(a) + nb.linalg.det(a)).backward()  # both paths reach a
     expected = _np(a) / np.linalg.norm(_np(a)) + np.linalg.det(_np(a)) * np.linalg.inv(_np(a)).T
     np.testing.assert_allclose(_np(a.grad), expected, rtol=1e-10)

@@ -33,7 +33,7 @@ NODE_NAMES = {
     "outer": "MulBackward0", "ger": "MulBackward0", "vdot": "VdotBackward0", "fmax": "FmaxBackward0",
     "fmin": "FminBackward0",
     "T": "PermuteBackward0", "mT": "TransposeBackward0", "mH": "TransposeBackward0", "norm": "LinalgVectorNormBackward0",
-    "__rpow__": "PowBackward2", "squeeze": "SqueezeBackward0", "unsqueeze": "UnsqueezeBackward0",
+    "__rpow__": "PowBackward2", "unsqueeze": "UnsqueezeBackward0",
     "__setitem__": "CopySlices",
 }
 # Nodes that keep no tensor of the forward pass: backward through them twice is allowed.
@@ -848,6 +848,15 @@ def _prod(args, kwargs, out):
 def _reshape(args, kwargs, out):
     x = args[0]
     return "ViewBackward0", (x,), lambda g: (g.reshape(x._shape),)
+
+
+@rule("squeeze", saves=False)
+def _squeeze(args, kwargs, out):
+    """torch names the node after the form: every size-1 dim, one dim, or a tuple of them."""
+    x, dim = args[0], _arg(args, kwargs, 1, "dim")
+    node = "SqueezeBackward0" if dim is None else "SqueezeBackward1" if isinstance(dim, numbers.Integral) \
+        else "SqueezeBackward2"
+    return node, (x,), lambda g: (g.reshape(x._shape),)
 
 
 @rule("T", saves=False)
