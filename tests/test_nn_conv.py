@@ -315,3 +315,13 @@ def test_lenet_forward_backward_shapes():
     assert tuple(out.shape) == (2, 4)
     out.sum().backward()
     assert all(p.grad is not None and p.grad.shape == p.shape for p in net.parameters())
+
+
+def test_too_few_filters_for_the_groups_and_windows_larger_than_the_input():
+    with pytest.raises(RuntimeError, match=r"Given groups=3, expected weight to be at least 3 at dimension 0, but "
+                                           r"got weight of size \[2, 1, 2, 2\] instead"):
+        F.conv2d(nb.ones(1, 3, 4, 4), nb.ones(2, 1, 2, 2), groups=3)
+    with pytest.raises(RuntimeError, match=r"Given input with spatial size \(2, 2\), kernel_size=\(3, 1\), "
+                                           r"dilation=\(1, 1\), padding=\(0, 1\), calculated shape of the array of "
+                                           r"sliding blocks as \(0, 4\), but its components must be at least one."):
+        F.unfold(nb.ones(1, 1, 2, 2), (3, 1), padding=(0, 1))

@@ -305,3 +305,9 @@ def test_gradients_match_torch():
             (case(module, t) * module.arange(1.0, 1.0 + t.numel()).reshape(-1)[:1]).sum().backward()
             grads.append(np.array(t.grad.tolist()))
         np.testing.assert_allclose(grads[0], grads[1])
+
+
+def test_index_reduce_warns_that_it_is_in_beta_as_torch_does():
+    with pytest.warns(UserWarning, match=r"index_reduce\(\) is in beta and the API may change at any time."):
+        out = nbtensor.zeros(3).index_reduce(0, nbtensor.tensor([1]), nbtensor.tensor([5.0]), "amax")
+    assert out.tolist() == [0.0, 5.0, 0.0]

@@ -186,6 +186,9 @@ def _padding_pairs(padding, weight, dims, stride, dilation):
 
 def _check_weight(x, weight, bias, groups, transposed):
     channels, expected = x.shape[1], weight.shape[0] if transposed else weight.shape[1] * groups
+    if not transposed and weight.shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {list(weight.shape)} instead")
     if not transposed and weight.shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
                            f"got weight of size [{list(weight.shape)}] instead")

@@ -8,6 +8,8 @@ unchecked); the writes go through the tensor methods (views, ``fill_``, ``copy_`
 ``fill_diagonal_``, ``masked_scatter`` and ``put`` call the installed forms (autograd lists
 them as composite); the ``*_scatter`` ops have rules of their own (``autograd/writer_rules.py``).
 """
+import warnings
+
 from nbtensor.core import dtype as dt
 from nbtensor.core.plan import broadcast_shapes, contiguous_strides
 from nbtensor.dispatch import dispatcher as forms
@@ -114,6 +116,7 @@ def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
     """Reduce the slices of `source` along `dim` into the slices of `self` that `index`
     names: `reduce` is 'prod', 'mean', 'amax' or 'amin'; with ``include_self=False`` the
     values of self at the named slices take no part (integer means round down)."""
+    warnings.warn("index_reduce() is in beta and the API may change at any time.", UserWarning, stacklevel=2)
     if reduce not in _INDEX_REDUCTIONS:
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
                            f"{reduce}.")
