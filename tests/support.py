@@ -10,6 +10,11 @@ except ImportError:  # pragma: no cover - torch is optional
 needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 
 
+def numpy_of(t):
+    """The values of tensor `t` as a NumPy array (detached, copied to the host)."""
+    return t.detach().cpu().numpy()
+
+
 def check(result, expected, dtype=True):
     """`result` (a Tensor) has exactly the shape, the dtype (unless `dtype` is False or
     `expected` holds Python objects) and the values of `expected`."""

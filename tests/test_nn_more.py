@@ -10,17 +10,9 @@ import pytest
 
 import nbtensor as nb
 from nbtensor import nn
+from tests.support import needs_torch, torch
+from tests.support import numpy_of as _np
 
-try:
-    import torch
-except ImportError:  # the comparisons with torch are skipped; the hand-written ones run
-    torch = None
-
-needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
-
-
-def _np(t):
-    return t.detach().cpu().numpy()
 
 
 def _both(build):

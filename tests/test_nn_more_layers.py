@@ -15,18 +15,10 @@ from nbtensor import nn
 from nbtensor.autograd import gradcheck
 from nbtensor.nn import functional as F
 from nbtensor.nn import init
+from tests.support import needs_torch, torch
+from tests.support import numpy_of as _np
 
-try:
-    import torch
-except ImportError:  # the comparisons with torch are skipped; the hand-computed ones run
-    torch = None
-
-needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 RNG = np.random.default_rng(11)
-
-
-def _np(t):
-    return t.detach().cpu().numpy()
 
 
 def _leaf(a, dtype=None):

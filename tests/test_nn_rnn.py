@@ -12,18 +12,10 @@ import pytest
 import nbtensor as nb
 from nbtensor import nn
 from nbtensor.nn.utils import rnn as nbrnn
+from tests.support import needs_torch, torch
+from tests.support import numpy_of as _np
 
-try:
-    import torch
-except ImportError:  # the comparisons with torch are skipped; the hand-computed ones run
-    torch = None
-
-needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 RNG = np.random.default_rng(5)
-
-
-def _np(t):
-    return t.detach().cpu().numpy()
 
 
 def _rand(*shape):
