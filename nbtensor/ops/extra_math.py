@@ -15,7 +15,7 @@ from nbtensor.dispatch import dispatcher as forms
 from nbtensor.dispatch.out import check_out_tensor
 from nbtensor.dispatch.tensor import Tensor, common_device
 from nbtensor.ops.creation import arange, full
-from nbtensor.ops.special_math import _as, _deliver, _floating, _into_self, _op, _register, _require_tensors
+from nbtensor.ops.special_math import _as, _deliver, _floating, _into_self, _op, _register, _require_tensors, in_place
 from nbtensor.ops.elementwise import result_type
 from nbtensor.ops.elementwise_forms import float_power
 
@@ -250,14 +250,6 @@ forms.method("polygamma_", _polygamma_)
 forms.method("float_power_", float_power_)
 forms.method("ldexp_", _ldexp_)
 # (torch also has these in-place forms as functions of its namespace)
-def _in_place(fn):
-    def function_(input, *args, **kwargs):
-        return _into_self(input, fn(input, *args, **kwargs))
-    function_.__name__ = fn.__name__ + "_"
-    function_.__doc__ = f"In-place ``{fn.__name__}``; returns `input`."
-    return function_
-
-
 for _fn in (gcd, lcm, i0):
-    forms.function(_fn.__name__ + "_", _in_place(_fn))
+    forms.function(_fn.__name__ + "_", in_place(_fn))
 forms.function("ldexp_", _ldexp_)

@@ -71,17 +71,22 @@ def _into_self(self, result):
     return copy_into(self, result)
 
 
+def in_place(fn):
+    """The in-place form of `fn`: its result written into its first argument (returned)."""
+    def fn_(self, *args, **kwargs):
+        return _into_self(self, fn(self, *args, **kwargs))
+    fn_.__name__ = fn.__name__ + "_"
+    fn_.__doc__ = f"In-place ``{fn.__name__}``; returns `self`."
+    return fn_
+
+
 def _register(name, fn, inplace):
     """``nbtensor.<name>`` and ``Tensor.<name>`` are `fn`; with `inplace`, ``Tensor.<name>_``
     writes its result into the tensor."""
     forms.function(name, fn)
     forms.method(name, fn)
     if inplace:
-        def method_(self, *args, **kwargs):
-            return _into_self(self, fn(self, *args, **kwargs))
-        method_.__name__ = name + "_"
-        method_.__doc__ = f"In-place ``{name}``; returns `self`."
-        forms.method(name + "_", method_)
+        forms.method(name + "_", in_place(fn))
 
 
 # ---------------------------------------------------------------- fused multiply-add forms
