@@ -355,6 +355,35 @@ def test_a_saved_tensor_written_in_place_before_backward_raises(device):
 
 
 
+
+@pytest.mark.parametrize("before, after", [(0, 3), (2, 1), (1, 30)])
+def test_the_modified_in_place_message_counts_the_writes_before_and_after_the_op(before, after):
+    # torch's numbers: the version the op saw and the version now (here: since recording started)
+    nb.ones(1, requires_grad=True)  # (recording has started: versions count from here)
+    c = nb.zeros(3)
+    for _ in range(before):
+        c.add_(1)
+    w = nb.ones(3, requires_grad=True)
+    y = (w * c).sum()  # MulBackward0 saves c
+    other = nb.zeros(3)
+    for _ in range(after):
+        c.add_(1)
+        other.add_(1)  # (writes to other memory move the clock, not c's version)
+    with pytest.raises(RuntimeError, match=rf"is at version {before + after}; expected version {before} instead "
+                                           r"\(in MulBackward0\)"):
+        y.backward()
+
+
+def test_writes_to_other_memory_between_forward_and_backward_are_allowed():
+    w = nb.ones(3, requires_grad=True)
+    c = nb.full((3,), 2.0)
+    y = (w * c).sum()
+    other = nb.zeros(3)
+    other.add_(1)
+    y.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0, 2.0])
+
+
 @pytest.mark.parametrize("select", [lambda x, idx, mask: x[:, idx], lambda x, idx, mask: x[mask],
                                     lambda x, idx, mask: x.masked_select(mask)],
                          ids=["index tensor", "mask index", "masked_select"])

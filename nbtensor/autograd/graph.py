@@ -11,7 +11,7 @@ from nbtensor.autograd.anomaly_mode import _anomaly, check_gradients
 from nbtensor.core import dtype as dt
 from nbtensor.core.plan import broadcasts_to
 from nbtensor.dispatch import tensor as _tensor
-from nbtensor.dispatch.tensor import _LEGACY_NAMES, _VERSIONS, AutogradMeta, Tensor, version_of
+from nbtensor.dispatch.tensor import _LEGACY_NAMES, WRITE_CLOCK, AutogradMeta, Tensor, version_of, versions_at
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
           "have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -26,7 +26,7 @@ _QUALIFIED = {"CopySlices": "torch::autograd::CopySlices", "NotImplemented": "to
 class Node:
     """One recorded op (torch's ``grad_fn``): ``name()``, ``next_functions``."""
 
-    __slots__ = ("_name", "_backward", "next_functions", "_saves", "_versions", "_output", "__dict__",
+    __slots__ = ("_name", "_backward", "next_functions", "_saves", "_saved", "_clock", "_output", "__dict__",
                  "__weakref__")
     # (read from the class until a node sets its own, in its __dict__: most nodes have one
     # output, and no hooks or retained gradients)
@@ -37,25 +37,33 @@ class Node:
     def __init__(self, name, backward, inputs, n_outputs=1, saves=True, saved=None):
         self._name = name
         self._backward = backward
-        edges = []
-        for x in inputs:  # (`_edge`, its common case inlined: every recorded op makes a node)
+        # (`_edge`, its common case inlined, and no list for one or two inputs: every
+        # recorded op makes a node)
+        if len(inputs) == 2:
+            x, y = inputs
             ag = x._ag if type(x) is Tensor else None
-            edges.append((ag.edge or _edge(x)) if ag is not None and ag.requires_grad else _NO_EDGE)
-        self.next_functions = tuple(edges)
+            ex = (ag.edge or _edge(x)) if ag is not None and ag.requires_grad else _NO_EDGE
+            ag = y._ag if type(y) is Tensor else None
+            self.next_functions = ex, (ag.edge or _edge(y)) if ag is not None and ag.requires_grad else _NO_EDGE
+        elif len(inputs) == 1:
+            x = inputs[0]
+            ag = x._ag if type(x) is Tensor else None
+            self.next_functions = ((ag.edge or _edge(x)) if ag is not None and ag.requires_grad else _NO_EDGE),
+        else:
+            edges = []
+            for x in inputs:
+                ag = x._ag if type(x) is Tensor else None
+                edges.append((ag.edge or _edge(x)) if ag is not None and ag.requires_grad else _NO_EDGE)
+            self.next_functions = tuple(edges)
         if n_outputs != 1:
             self._n_outputs = n_outputs
         self._saves = saves
         self._output = None  # the alias of its result its backward reads (rules.KEEPS_OUT)
-        # the tensors backward reads and their versions now: `saved` when the rule listed
-        # them, else those its closure holds
-        versions = ()
-        if saves:  # (`saved` may hold None and numbers: those are skipped; a loop, not a
-            # comprehension, which would cost a call per node)
-            versions = []
-            for t in _saved_tensors(backward) if saved is None else saved:
-                if type(t) is Tensor:
-                    versions.append((t, _VERSIONS.get(id(t._storage), 0)))
-        self._versions = versions
+        # what backward reads (`saved` when the rule listed it, else whatever its closure
+        # holds: worked out when checked) and the write clock now: backward checks that no
+        # in-place write has changed those tensors since
+        self._saved = saved
+        self._clock = WRITE_CLOCK[0]
 
     def name(self):
         return _QUALIFIED.get(self._name, self._name)
@@ -72,8 +80,12 @@ class Node:
         """RuntimeError unless what backward reads is still there and unmodified."""
         if self._backward is None:  # (freed)
             raise RuntimeError(_FREED)
-        for t, expected in self._versions:
-            now = version_of(t)
+        if not self._saves or self._clock == WRITE_CLOCK[0]:
+            return  # (no in-place write anywhere since the node was made)
+        for t in _saved_tensors(self._backward) if self._saved is None else self._saved:
+            if type(t) is not Tensor:
+                continue  # (a rule's list may hold None and numbers)
+            now, expected = versions_at(t, self._clock)
             if now != expected:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an inplace "
@@ -225,7 +237,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                 if grads[0] is None:
                     in_grads = [None] * len(node.next_functions)
                 else:
-                    if node._backward is None or node._versions:
+                    if node._backward is None or node._saves and node._clock != WRITE_CLOCK[0]:
                         node.check_saved()
                     if create_graph and node._output is not None:
                         _link_output(node)
@@ -238,7 +250,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                 check_gradients(node, in_grads)
             if not retain_graph and node._saves:  # free what it saved
                 node._backward = None
-                node._versions = ()
+                node._saved = None
             for (nxt, nr), g in zip(node.next_functions, in_grads):
                 if nxt is None:
                     continue

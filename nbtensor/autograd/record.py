@@ -16,7 +16,7 @@ from nbtensor.autograd.rules import COMPOSITE, KEEPS_OUT, NO_SAVED, NODE_NAMES, 
 from nbtensor.autograd.views import is_view_of_leaf, note_view, record_on_view
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
-from nbtensor.dispatch.tensor import _VERSIONS, AutogradMeta, Tensor, bump_version, make
+from nbtensor.dispatch.tensor import AutogradMeta, Tensor, bump_version, make
 
 _started = False
 _WRITES = frozenset()  # the forms that write into their first argument
@@ -93,7 +93,7 @@ def wrap(name, fn):
         # an argument requires grad: the op runs untracked, then its result joins the graph
         state.enabled = False
         try:
-            result = fn(*args, **kwargs)
+            result = fn(*args, **kwargs) if kwargs else fn(*args)
         finally:
             state.enabled = True
         if type(result) is not Tensor:
@@ -103,7 +103,16 @@ def wrap(name, fn):
         for a in args:
             if a is result:
                 return result  # (x.contiguous(), x.to(x.dtype), ...: the input itself, already in the graph)
-        node = _node(name, node_name, args, kwargs, result, 1, saves)[0]
+        # (`_node`, inlined: every recorded op with one result takes this path)
+        make_rule = RULES.get(name)  # (looked up per call: a rule may be replaced)
+        keeps = KEEPS_OUT.get(name)
+        out = result if keeps is None or keeps is not True and not keeps(args, kwargs) else _outside_graph(result)
+        made = None if make_rule is None else make_rule(args, kwargs, out)
+        if made is None:
+            _no_rule(name)
+        node = Node(node_name or made[0], made[2], made[1], 1, saves, made[3] if len(made) > 3 else None)
+        if out is not result:
+            node._output = out
         result._ag = AutogradMeta(True, node, 0)
         first = args[0]
         if type(first) is Tensor and result._storage is first._storage:
@@ -149,13 +158,17 @@ def _node(name, node_name, args, kwargs, result, n_outputs, saves):
     out = result if keeps is None or type(result) is not Tensor or keeps is not True and not keeps(args, kwargs) \
         else _outside_graph(result)
     made = None if make_rule is None else make_rule(args, kwargs, out)
-    if made is None:  # a new floating result no rule covers: never drop its gradient silently
-        raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "
-                                  "arguments yet")
+    if made is None:
+        _no_rule(name)
     node = Node(node_name or made[0], made[2], made[1], n_outputs, saves, made[3] if len(made) > 3 else None)
     if out is not result:
         node._output = out
     return node, made[1]
+
+
+def _no_rule(name):
+    """A new floating result no rule covers: never drop its gradient silently."""
+    raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these arguments yet")
 
 
 def _wrap_writing(plan):
@@ -165,14 +178,7 @@ def _wrap_writing(plan):
 
     def recorded(*args, **kwargs):
         if args and type(args[0]) is Tensor:
-            # (bump_version, inlined: the common case, also under no_grad: a graph may have
-            # saved the old values)
-            key = id(args[0]._storage)
-            count = _VERSIONS.get(key)
-            if count is None:
-                bump_version(args[0])
-            else:
-                _VERSIONS[key] = count + 1
+            bump_version(args[0])  # (also under no_grad: a graph may have saved the old values)
         if kwargs:
             out = kwargs.get("out")
             if type(out) is Tensor:
@@ -253,7 +259,19 @@ def _connect_several(plan, args, kwargs, result):
 def _outside_graph(t):
     """An alias of `t` (its memory, layout and version) without its autograd history: what
     a rule keeps of its op's result (see rules.KEEPS_OUT)."""
-    return make(t._storage, t._offset, t._shape, t._strides, t.dtype)
+    alias = _new_tensor(Tensor)
+    alias._ag = None
+    alias._storage = t._storage
+    alias._offset = t._offset
+    alias._shape = t._shape
+    alias._strides = t._strides
+    alias.dtype = t.dtype
+    alias.device = t.device
+    alias._contig = t._contig
+    return alias
+
+
+_new_tensor = object.__new__
 
 
 def _record_inplace(name, base, fn, args, kwargs):

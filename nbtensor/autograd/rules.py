@@ -280,10 +280,18 @@ def _binary(node, dx, dy, names, saves=True, reflected=False, number_node=None):
 
 
 def _alpha_rule(sign):
+    # the backward of the common calls, made once: no alpha, and each operand either a
+    # constant or a tensor of the result's shape and dtype (its gradient is g or -g as it is)
+    y_grad = (lambda g: g) if sign > 0 else (lambda g: -g)
+    plain = {(True, True): lambda g: (g, y_grad(g)), (True, False): lambda g: (g, None),
+             (False, True): lambda g: (None, y_grad(g)), (False, False): lambda g: (None, None)}
+
     def make(args, kwargs, out):
         x, y = args[0], args[1] if len(args) > 1 else kwargs.get("other")
         scale = sign * kwargs["alpha"] if kwargs and "alpha" in kwargs else sign
         mx, my = _target(x, out), _target(y, out)
+        if scale == sign and (mx is None or mx is out.dtype) and (my is None or my is out.dtype):
+            return node, (x, y), plain[mx is not None, my is not None]
         return node, (x, y), lambda g: (
             _for(g, mx), None if my is None else _for(g if scale == 1 else -g if scale == -1 else g * scale, my))
     node = "AddBackward0" if sign > 0 else "SubBackward0"

@@ -75,6 +75,14 @@ on_deepcopy = []
 # (the entry goes when the storage does). Backward compares them with the versions its
 # nodes saved.
 _VERSIONS = {}
+# The write clock: how many in-place writes any storage has had (its one element). A node
+# notes the clock when it is made instead of each saved tensor's version (one read, not a
+# lookup per tensor: every recorded op makes a node); backward looks at the tensors only
+# when the clock has moved since (see `versions_at`).
+WRITE_CLOCK = [0]
+# id(storage) -> the clock readings of its latest in-place writes (at most _KEPT_TIMES)
+_WRITE_TIMES = {}
+_KEPT_TIMES = 64
 
 
 def bump_version(t):
@@ -82,10 +90,38 @@ def bump_version(t):
     storage = t._storage
     key = id(storage)
     count = _VERSIONS.get(key)
+    now = WRITE_CLOCK[0] = WRITE_CLOCK[0] + 1
     if count is None:
         count = 0
-        weakref.finalize(storage, _VERSIONS.pop, key, None)
+        _WRITE_TIMES[key] = [now]
+        weakref.finalize(storage, _forget_storage, key)
+    else:
+        times = _WRITE_TIMES[key]
+        times.append(now)
+        if len(times) > _KEPT_TIMES:
+            del times[:len(times) - _KEPT_TIMES // 2]
     _VERSIONS[key] = count + 1
+
+
+def _forget_storage(key):
+    _VERSIONS.pop(key, None)
+    _WRITE_TIMES.pop(key, None)
+
+
+def versions_at(t, clock):
+    """(version of `t`'s memory now, its version when the write clock read `clock`): equal
+    when nothing has written it since. The second is exact unless more than a few dozen
+    writes to it came after `clock` (then it is the oldest version still known)."""
+    now = _VERSIONS.get(id(t._storage), 0)
+    times = _WRITE_TIMES.get(id(t._storage))
+    if not times or times[-1] <= clock:
+        return now, now
+    later = 0
+    for time in reversed(times):
+        if time <= clock:
+            break
+        later += 1
+    return now, now - later
 
 
 def version_of(t):
