@@ -4,12 +4,15 @@ Nothing records until the first tensor requires grad (`_start`, called by
 ``requires_grad_``): until then every op runs exactly as without autograd. From then on
 each form of each op passes through the function `wrap` makes of it, which returns at once
 unless grad mode is on and an argument requires grad; otherwise it runs the op without
-recording inside and makes the node the derivative rule of the form describes.
+recording inside and makes the node the derivative rule of the form describes. It takes
+NumPy's keyword names (``axis=``, ``keepdims=``) as the form installed without recording
+does (see dispatch/dispatcher.py).
 """
 import functools
 import inspect
 
 from nbtensor.autograd import grad_mode
+from nbtensor.core import numpy_names
 from nbtensor.autograd.graph import Node, attach
 from nbtensor.autograd import extra_rules, linalg_rules, math_rules, selection_rules, shape_rules, writer_rules  # noqa: F401,E501
 from nbtensor.autograd.rules import COMPOSITE, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
@@ -68,9 +71,12 @@ def wrap(name, fn):
     state = grad_mode._state
     differentiable, saves = plan[4], plan[5]
     node_name = NODE_NAMES.get(name)
+    renamed = numpy_names.renames(fn)
 
     def recorded(*args, **kwargs):
         if kwargs:
+            if renamed:
+                numpy_names.rename_keywords(fn, renamed, kwargs)
             out = kwargs.get("out")
             if type(out) is Tensor:
                 bump_version(out)  # (also under no_grad: a graph may have saved the old values)
@@ -119,6 +125,9 @@ def wrap(name, fn):
             note_view(result, first)
         return result
     return recorded
+
+
+wrap.takes_numpy_names = True  # (see dispatch/dispatcher.py: no adapter frame per call)
 
 
 def _recordable_arguments(plan, args, kwargs):
@@ -175,11 +184,14 @@ def _wrap_writing(plan):
     """`wrap` for a form that writes into its first argument (``add_``, ``__setitem__``)."""
     name, fn, _, base = plan[:4]
     state = grad_mode._state
+    renamed = numpy_names.renames(fn)
 
     def recorded(*args, **kwargs):
         if args and type(args[0]) is Tensor:
             bump_version(args[0])  # (also under no_grad: a graph may have saved the old values)
         if kwargs:
+            if renamed:
+                numpy_names.rename_keywords(fn, renamed, kwargs)
             out = kwargs.get("out")
             if type(out) is Tensor:
                 bump_version(out)

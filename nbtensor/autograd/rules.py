@@ -496,18 +496,26 @@ rule("clamp_max")(_clamp_rule(None, "max", "ClampMaxBackward0", "ClampMaxBackwar
 # ---------------------------------------------------------------- reductions
 def _dims(x, dim):
     """The reduced dimensions of `x` for a ``dim`` argument (None or () meaning all)."""
+    ndim = len(x._shape)
+    if type(dim) is int:  # (the common call, checked by the op that ran: wrapped without a call)
+        return (dim + ndim if dim < 0 else dim,) if ndim else ()
     if dim is None or dim == () or dim == []:
-        return tuple(range(x.dim()))
+        return tuple(range(ndim))
     if isinstance(dim, int):
         dim = (dim,)
-    return tuple(sorted(wrap_dim(d, x.dim()) for d in dim)) if x.dim() else ()
+    return tuple(sorted(wrap_dim(d, ndim) for d in dim)) if ndim else ()
 
 
 def _reduction(args, kwargs):
     """(input, dim, keepdim, the reduced dims) of a reduction's call ``f(x, dim, keepdim)``."""
     x = args[0]
-    dim = _arg(args, kwargs, 1, "dim")
-    return x, dim, _arg(args, kwargs, 2, "keepdim", False), _dims(x, dim)
+    n = len(args)
+    if not kwargs:  # (`_arg`, inlined for the common positional call)
+        dim = args[1] if n > 1 else None
+        keepdim = args[2] if n > 2 else False
+    else:
+        dim, keepdim = _arg(args, kwargs, 1, "dim"), _arg(args, kwargs, 2, "keepdim", False)
+    return x, dim, keepdim, _dims(x, dim)
 
 
 def _unreduce(g, x, dims, keepdim):
@@ -958,9 +966,6 @@ def into_zeros(zeros, name, *args):
     return getattr(zeros, name + "_")(*args)
 
 
-_BASIC_ITEMS = (int, slice, type(None), type(Ellipsis))
-
-
 def _is_index_array(item):
     """True for an integer index tensor, a range or a list of ints (not a bool mask)."""
     if type(item) is Tensor:
@@ -978,18 +983,12 @@ def _index_tensor(item, device):
 
 
 def _getitem_backward(x, index):
-    """The backward of ``x[index]`` without running the index on x's positions: basic
-    indexing writes the gradient into zeros (it selects no element twice), an index made only
-    of integer index arrays adds it (``index_put_`` accumulating repeats); None for other
-    forms (mixed, masks: the positions rule)."""
+    """The backward of ``x[index]`` for an advanced index without running it on x's
+    positions: an index made only of integer index arrays, masks and full slices adds the
+    gradient (``index_put_`` accumulating repeats); None for other forms (mixed: the
+    positions rule)."""
     items = index if type(index) is tuple else (index,)
     meta = like(x)
-    if all(type(item) in _BASIC_ITEMS for item in items):
-        def basic(g):
-            z = _zeros_of(meta)
-            z[index] = g
-            return (z,)
-        return basic
     if len(items) <= len(meta._shape) and all(_is_put_index(item) for item in items):
         def gathered(g):
             arrays = tuple(None if type(item) is slice else _index_tensor(item, meta.device) for item in items)
@@ -1020,22 +1019,33 @@ def _tensors_in(index):
 def _getitem(args, kwargs, out):
     """x[index]: torch names the node after the last item it applies (an advanced index, an
     int, a slice or None)."""
-    direct = _getitem_backward(args[0], args[1])
-    made = _plain_getitem(args, kwargs, out) if direct is None else (None, (args[0],), direct, _tensors_in(args[1]))
-    items = args[1] if type(args[1]) is tuple else (args[1],)
+    x, index = args[0], args[1]
+    items = index if type(index) is tuple else (index,)
     name = "SliceBackward0"
-    for item in items:
-        if item is None:
-            name = "UnsqueezeBackward0"
-        elif type(item) is int:
+    for item in items:  # (one pass: basic indexing, the common case, needs nothing else)
+        kind = type(item)
+        if kind is int:
             name = "SelectBackward0"
-        elif type(item) is slice:
-            if item != slice(None):
+        elif kind is slice:
+            if item != _ALL:
                 name = "SliceBackward0"
+        elif item is None:
+            name = "UnsqueezeBackward0"
         elif item is not Ellipsis:
-            name = "IndexBackward0"
             break
-    return (name,) + made[1:]
+    else:
+        meta = like(x)
+
+        def basic(g):  # (it selects no element twice: the gradient is written into zeros)
+            z = _zeros_of(meta)
+            z[index] = g
+            return (z,)
+        return name, (x,), basic, ()
+    direct = _getitem_backward(x, index)
+    made = _plain_getitem(args, kwargs, out) if direct is None else (None, (x,), direct, _tensors_in(index))
+    return ("IndexBackward0",) + made[1:]
+
+
 _moving("NarrowBackward0", ("narrow",), lambda p, *a, **k: p.narrow(*a, **k))
 _moving("SelectBackward0", ("select",), lambda p, *a, **k: p.select(*a, **k))
 _moving("DiagonalBackward0", ("diagonal",), lambda p, *a, **k: p.diagonal(*a, **k))
@@ -1110,13 +1120,14 @@ rule("triu")(_keep_where("TriuBackward0", lambda x, a, k: creation.ones_like(x).
 def _cat(args, kwargs, out):
     tensors = list(_arg(args, kwargs, 0, "tensors"))
     d = _arg(args, kwargs, 1, "dim", 0)
-    skipped = [t._shape == (0,) for t in tensors]  # torch skips empty 1-D tensors
-    first = next((t for t, s in zip(tensors, skipped) if not s), None)
-    if first is None:
+    for first in tensors:
+        if first._shape != (0,):  # torch skips empty 1-D tensors
+            if not (type(d) is int and 0 <= d < len(first._shape)):  # (the common dim needs no wrapping)
+                d = wrap_dim(d, len(first._shape))
+            break
+    else:
         d = 0
-    elif not (type(d) is int and 0 <= d < len(first._shape)):  # (the common dim needs no wrapping)
-        d = wrap_dim(d, len(first._shape))
-    sizes = [like(t) if s else t._shape[d] for t, s in zip(tensors, skipped)]
+    sizes = [like(t) if t._shape == (0,) else t._shape[d] for t in tensors]
 
     def backward(g):
         grads, start = [], 0

@@ -7,9 +7,11 @@ after every op module is imported, so no form depends on the order of imports; a
 modules register is an error, not a silent override.
 
 Each form is installed as its `entry`: while nothing records, the op's own function (no
-extra frame: per-op cost unchanged); once a recorder is set (`set_recorder`, autograd's
-hook), the function the recorder makes for it. Inside an op, the storage work starts with
-`tensor.common_device` (the one device check: torch's "Expected all tensors to be on the
+extra frame: per-op cost unchanged; a form with a ``dim``/``keepdim`` parameter is wrapped
+to take NumPy's ``axis``/``keepdims`` too); once a recorder is set (`set_recorder`,
+autograd's hook), the function the recorder makes for it (of the adapted form, or of the
+form itself when the recorder says ``takes_numpy_names``: its functions rename them).
+Inside an op, the storage work starts with `tensor.common_device` (the one device check: torch's "Expected all tensors to be on the
 same device") and `backends.backend_for` of that device.
 """
 import types
@@ -103,6 +105,11 @@ def _put(namespace, cls):
             adapted = _ADAPTED.get(form)
             if adapted is None:
                 adapted = _ADAPTED[form] = accept_numpy_names(form)
+            if getattr(_recorder, "takes_numpy_names", False):
+                # its functions rename the keywords themselves (one frame fewer per call);
+                # a form it leaves as it is is installed adapted
+                installed = entry(name, form)
+                return adapted if installed is form else installed
             form = adapted
         return entry(name, form)
     for name, fn in {**_DEFAULT_FUNCTIONS, **_FUNCTIONS}.items():

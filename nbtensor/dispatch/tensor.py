@@ -71,54 +71,45 @@ on_requires_grad = []
 # Called as hook(original, copy) by Tensor.__deepcopy__ (nn.Parameter keeps its kind).
 on_deepcopy = []
 
-# How many in-place writes each storage has had since autograd started recording, by id
-# (the entry goes when the storage does). Backward compares them with the versions its
-# nodes saved.
-_VERSIONS = {}
-# The write clock: how many in-place writes any storage has had (its one element). A node
-# notes the clock when it is made instead of each saved tensor's version (one read, not a
-# lookup per tensor: every recorded op makes a node); backward looks at the tensors only
-# when the clock has moved since (see `versions_at`).
+# The write clock: how many in-place writes any storage has had since autograd started
+# recording (its one element). A node notes the clock when it is made instead of each saved
+# tensor's version (one read, not a lookup per tensor: every recorded op makes a node);
+# backward looks at the tensors only when the clock has moved since (see `versions_at`).
 WRITE_CLOCK = [0]
-# id(storage) -> the clock readings of its latest in-place writes (at most _KEPT_TIMES)
-_WRITE_TIMES = {}
-_KEPT_TIMES = 64
+# id(storage) -> its write log: [number of writes no longer logged, then the clock reading
+# of each later write] (the entry goes when the storage does). Its version (torch's
+# ``_version``) is its number of writes.
+_WRITES = {}
+_LOGGED = 64  # a log longer than this keeps its newest half
 
 
 def bump_version(t):
     """Count one in-place write to `t`'s memory."""
     storage = t._storage
-    key = id(storage)
-    count = _VERSIONS.get(key)
+    log = _WRITES.get(id(storage))
     now = WRITE_CLOCK[0] = WRITE_CLOCK[0] + 1
-    if count is None:
-        count = 0
-        _WRITE_TIMES[key] = [now]
-        weakref.finalize(storage, _forget_storage, key)
+    if log is None:
+        key = id(storage)
+        _WRITES[key] = [0, now]
+        weakref.finalize(storage, _WRITES.pop, key, None)
     else:
-        times = _WRITE_TIMES[key]
-        times.append(now)
-        if len(times) > _KEPT_TIMES:
-            del times[:len(times) - _KEPT_TIMES // 2]
-    _VERSIONS[key] = count + 1
-
-
-def _forget_storage(key):
-    _VERSIONS.pop(key, None)
-    _WRITE_TIMES.pop(key, None)
+        log.append(now)
+        if len(log) > _LOGGED:
+            kept = log[-(_LOGGED // 2):]
+            log[:] = [log[0] + len(log) - 1 - len(kept)] + kept
 
 
 def versions_at(t, clock):
     """(version of `t`'s memory now, its version when the write clock read `clock`): equal
     when nothing has written it since. The second is exact unless more than a few dozen
-    writes to it came after `clock` (then it is the oldest version still known)."""
-    now = _VERSIONS.get(id(t._storage), 0)
-    times = _WRITE_TIMES.get(id(t._storage))
-    if not times or times[-1] <= clock:
-        return now, now
+    writes to it came after `clock` (then it is the oldest version still logged)."""
+    log = _WRITES.get(id(t._storage))
+    if log is None:
+        return 0, 0
+    now = log[0] + len(log) - 1
     later = 0
-    for time in reversed(times):
-        if time <= clock:
+    for i in range(len(log) - 1, 0, -1):
+        if log[i] <= clock:
             break
         later += 1
     return now, now - later
@@ -126,7 +117,8 @@ def versions_at(t, clock):
 
 def version_of(t):
     """How many in-place writes `t`'s memory has had (torch's ``_version``)."""
-    return _VERSIONS.get(id(t._storage), 0)
+    log = _WRITES.get(id(t._storage))
+    return 0 if log is None else log[0] + len(log) - 1
 
 
 def requiring_grad(t):

@@ -667,6 +667,15 @@ def _fast_into(op, operands, target, inplace):
     if n >= _cpu_tuning.PARALLEL_THRESHOLD or n == 0 or not store.flags.writeable:
         return False
     offset = target._offset
+    if len(operands) == 2:  # (``x += y``, ``add(x, y, out=z)``: the common calls, no argument lists)
+        a = (store, offset) if inplace else _whole(operands[0], target, d)
+        b = _whole(operands[1], target, d)
+        if a is not None and b is not None:
+            flat = entry[2]
+            if flat is None:
+                flat = entry[2] = _CPU.flat_kernel(entry[0])
+            flat(store, offset, a[0], a[1], 1, b[0], b[1], 1, n, 1)
+            return True
     if inplace:  # the target is its own first operand: nothing to check
         args = [store, offset, store, offset, 1]
         numbered = enumerate(operands[1:], 1)
@@ -712,6 +721,18 @@ def _fast_into(op, operands, target, inplace):
         flat = entry[2] = _CPU.flat_kernel(entry[0])
     flat(*args, n, 1)
     return True
+
+
+def _whole(x, target, d):
+    """(storage, offset) of `x` when it is a row-major CPU tensor of dtype `d` and of the
+    row-major CPU `target`'s shape that is the target's exact memory or shares none of it
+    (an operand `_fast_into` reads by the flat kernel as it is); else None."""
+    if (type(x) is not Tensor or x._shape != target._shape or x.dtype is not d or x.device is not CPU
+            or not (x._contig or x._contig is None and x.is_contiguous())):
+        return None
+    if x._storage is target._storage:
+        return (x._storage, x._offset) if x._offset == target._offset else None
+    return None if _overlaps(target, x) else (x._storage, x._offset)
 
 
 _FLT_MAX = float(np.finfo(np.float32).max)
