@@ -19,7 +19,7 @@ from nbtensor.autograd.rules import COMPOSITE, KEEPS_OUT, NO_SAVED, NODE_NAMES, 
 from nbtensor.autograd.views import is_view_of_leaf, note_view, record_on_view
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
-from nbtensor.dispatch.tensor import AutogradMeta, Tensor, bump_version, make
+from nbtensor.dispatch.tensor import _LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, make
 
 _started = False
 _WRITES = frozenset()  # the forms that write into their first argument
@@ -80,12 +80,11 @@ def wrap(name, fn):
             out = kwargs.get("out")
             if type(out) is Tensor:
                 bump_version(out)  # (also under no_grad: a graph may have saved the old values)
-            if not state.enabled or not (_any_requires_grad(args) or _any_requires_grad(kwargs.values())):
+            if not (_any_requires_grad(args) or _any_requires_grad(kwargs.values())) or not state.enabled:
                 return fn(*args, **kwargs)
             args, kwargs = _recordable_arguments(plan, args, kwargs)
-        elif not state.enabled:
-            return fn(*args)
         else:
+            # (the arguments first: grad mode is thread-local, slower to read than they are)
             for a in args:
                 t = type(a)
                 if t is Tensor:
@@ -95,6 +94,8 @@ def wrap(name, fn):
                 elif (t is list or t is tuple) and _any_requires_grad(a):
                     break
             else:
+                return fn(*args)
+            if not state.enabled:
                 return fn(*args)
         # an argument requires grad: the op runs untracked, then its result joins the graph
         state.enabled = False
@@ -185,29 +186,36 @@ def _wrap_writing(plan):
     name, fn, _, base = plan[:4]
     state = grad_mode._state
     renamed = numpy_names.renames(fn)
+    logs = _tensor._WRITES
 
     def recorded(*args, **kwargs):
         if args and type(args[0]) is Tensor:
-            bump_version(args[0])  # (also under no_grad: a graph may have saved the old values)
+            # (bump_version, its common case inlined; also under no_grad: a graph may have
+            # saved the old values)
+            log = logs.get(id(args[0]._storage))
+            if log is None or len(log) >= _LOGGED:
+                bump_version(args[0])
+            else:
+                WRITE_CLOCK[0] += 1
+                log.append(WRITE_CLOCK[0])
         if kwargs:
             if renamed:
                 numpy_names.rename_keywords(fn, renamed, kwargs)
             out = kwargs.get("out")
             if type(out) is Tensor:
                 bump_version(out)
-            if state.enabled and (_any_requires_grad(args) or _any_requires_grad(kwargs.values())):
+            if (_any_requires_grad(args) or _any_requires_grad(kwargs.values())) and state.enabled:
                 args, kwargs = _recordable_arguments(plan, args, kwargs)
                 return _record_inplace(name, base, fn, args, kwargs)
             return fn(*args, **kwargs)
-        if state.enabled:
-            for a in args:  # (_any_requires_grad, inlined)
-                t = type(a)
-                if t is Tensor:
-                    ag = a._ag
-                    if ag is not None and ag.requires_grad:
-                        return _record_inplace(name, base, fn, args, kwargs)
-                elif (t is list or t is tuple) and _any_requires_grad(a):
-                    return _record_inplace(name, base, fn, args, kwargs)
+        for a in args:  # (_any_requires_grad, inlined; grad mode read only when needed)
+            t = type(a)
+            if t is Tensor:
+                ag = a._ag
+                if ag is not None and ag.requires_grad:
+                    return _record_inplace(name, base, fn, args, kwargs) if state.enabled else fn(*args)
+            elif (t is list or t is tuple) and _any_requires_grad(a):
+                return _record_inplace(name, base, fn, args, kwargs) if state.enabled else fn(*args)
         return fn(*args)
     return recorded
 
