@@ -295,3 +295,31 @@ def test_tensor_reads_ranges_as_sequences():
     assert t.dtype is nbtensor.int64
     np.testing.assert_array_equal(t.cpu().numpy(), [[0, 1, 2], [3, 4, 5]])
     assert nbtensor.tensor(range(0)).dtype is nbtensor.float32
+
+
+@pytest.mark.parametrize("data, dtype, expected", [
+    ([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], nbtensor.float32, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
+    ([[1, 2], [3, 4.5]], nbtensor.float32, [[1.0, 2.0], [3.0, 4.5]]),  # an int and a float: the default dtype
+    ([True, 2], nbtensor.int64, [1, 2]),
+    ([[True], [False]], nbtensor.bool, [[True], [False]]),
+    ([(1, 2), [3, 4]], nbtensor.int64, [[1, 2], [3, 4]]),
+    ([[[2 ** 63 - 1]], [[-2 ** 63]]], nbtensor.int64, [[[2 ** 63 - 1]], [[-2 ** 63]]]),
+    ([[], []], nbtensor.float32, [[], []]),
+    ([0.1, np.float64(2)], nbtensor.float64, [0.1, 2.0]),  # a NumPy scalar keeps its dtype
+])
+def test_nested_python_numbers_take_torchs_dtype_and_values(data, dtype, expected):
+    t = nbtensor.tensor(data)
+    assert t.dtype is dtype
+    np.testing.assert_array_equal(t.numpy(), np.array(expected, dtype=dtype.np))
+
+
+@pytest.mark.parametrize("data, dtype", [([2 ** 63], None), ([1, 2 ** 63], None), ([[-2 ** 63 - 1]], None),
+                                         ([2 ** 64], None), ([2 ** 63], "int32"), ([2 ** 63], "int64")])
+def test_python_ints_past_int64_raise_torchs_overflow_instead_of_wrapping(data, dtype):
+    with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+        nbtensor.tensor(data, dtype=getattr(nbtensor, dtype) if dtype else None)
+
+
+def test_python_ints_past_int64_read_as_floats_when_a_float_dtype_is_asked_for():
+    assert nbtensor.tensor([2 ** 63], dtype=nbtensor.float32).item() == float(2 ** 63)
+    assert nbtensor.tensor([1.5, 2 ** 63]).tolist() == [1.5, float(np.float32(2 ** 63))]

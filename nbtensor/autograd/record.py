@@ -68,6 +68,8 @@ def wrap(name, fn):
     plan = _plan(name, fn)
     if plan[2]:
         return _wrap_writing(plan)
+    if not plan[4]:
+        return _wrap_nondifferentiable(fn)
     state = grad_mode._state
     differentiable, saves = plan[4], plan[5]
     node_name = NODE_NAMES.get(name)
@@ -129,6 +131,36 @@ def wrap(name, fn):
 
 
 wrap.takes_numpy_names = True  # (see dispatch/dispatcher.py: no adapter frame per call)
+
+
+def _wrap_nondifferentiable(fn):
+    """`wrap` for a form whose results never join the graph (``tensor``, ``argmax``): it
+    counts an ``out=`` write and runs the op with grad mode off when an argument may require
+    grad (a tensor that does, or a list or tuple, which is not searched: ``tensor(data)``
+    of a long nested list costs no walk over it)."""
+    state = grad_mode._state
+    renamed = numpy_names.renames(fn)
+
+    def untracked(*args, **kwargs):
+        if kwargs:
+            if renamed:
+                numpy_names.rename_keywords(fn, renamed, kwargs)
+            out = kwargs.get("out")
+            if type(out) is Tensor:
+                bump_version(out)
+            return _untracked(fn, args, kwargs) if state.enabled else fn(*args, **kwargs)
+        for a in args:
+            t = type(a)
+            if t is Tensor:
+                ag = a._ag
+                if ag is not None and ag.requires_grad:
+                    break
+            elif t is list or t is tuple:
+                break
+        else:
+            return fn(*args)
+        return _untracked(fn, args, kwargs) if state.enabled else fn(*args)
+    return untracked
 
 
 def _recordable_arguments(plan, args, kwargs):

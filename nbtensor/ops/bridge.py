@@ -71,17 +71,26 @@ def _infer_list_dtype(data):
     """torch's dtype for nested Python data: the promotion (promote_types) of every
     element's own dtype, where a Python float counts as the default dtype, an int as
     int64, a bool as bool, and NumPy scalars, arrays and tensors as their dtype."""
+    return _infer_nested(data)[0]
+
+
+def _infer_nested(data):
+    """(`_infer_list_dtype` of `data`, True when it is sequences of plain Python numbers
+    down to the last level, which NumPy converts in one call)."""
     kind = None
+    plain = True
     stack = [data]
     while stack:
         x = stack.pop()
         if isinstance(x, _SEQUENCES):
             d = _plain_dtype(x)
             if d is None:
-                stack.extend(x)
+                if x:
+                    stack.extend(x)
                 continue
             kind = d if kind is None else dt.promote_types(kind, d)
             continue
+        plain = False
         if isinstance(x, Tensor):
             d = x.dtype
         elif isinstance(x, (np.ndarray, np.generic)):
@@ -93,7 +102,7 @@ def _infer_list_dtype(data):
         else:
             raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
         kind = d if kind is None else dt.promote_types(kind, d)
-    return dt.get_default_dtype() if kind is None else kind
+    return (dt.get_default_dtype() if kind is None else kind), plain
 
 
 def _check_rectangular(data):
@@ -143,7 +152,20 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     elif isinstance(data, np.generic):
         inferred = dt.from_numpy_dtype(data.dtype)
     else:
-        inferred = _infer_list_dtype(data)
+        inferred, plain = _infer_nested(data)
+        if plain and dtype is None and inferred is not dt.float16 and type(data) is not range:
+            # nested lists of Python numbers: NumPy reads them into the result's dtype at once
+            # (an error, a ragged list or an int out of range, takes the path below)
+            try:
+                array = np.array(data, dtype=inferred.np)
+            except OverflowError:
+                if inferred is dt.int64:
+                    raise _overflow() from None
+            except (ValueError, TypeError):
+                pass
+            else:
+                result = make(from_host(array, device), 0, array.shape, contiguous_strides(array.shape), inferred)
+                return requiring_grad(result) if requires_grad else result
     dtype = inferred if dtype is None else dt.dtype_argument(dtype, "tensor")
     try:
         array = _to_array(data)
@@ -151,11 +173,18 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         if isinstance(data, _SEQUENCES):
             _check_rectangular(data)  # (torch's message for the first ragged sequence)
         raise
+    if array.dtype == np.uint64 and isinstance(data, _SEQUENCES) and not dtype.is_floating_point:
+        raise _overflow()  # (Python ints past int64's range: NumPy made them uint64, which would wrap)
     if array.dtype == object:
         raise TypeError(f"can't convert {type(data).__name__} with object elements to a tensor")
     array = dt.as_half(array) if dtype is dt.float16 else np.array(array, dtype=dtype.np, order="C", copy=True)
     result = make(from_host(array, device), 0, array.shape, contiguous_strides(array.shape), dtype)
     return requiring_grad(result) if requires_grad else result
+
+
+def _overflow():
+    """torch's error for a Python int that does not fit the int64 it is read as."""
+    return ValueError("Overflow when unpacking long long")
 
 
 def as_tensor(data, dtype=None, device=None):

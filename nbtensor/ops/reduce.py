@@ -329,21 +329,41 @@ def _fast_kernel(name):
 
 def _fast_reduce(kind, input, dim, keepdim):
     """`sum`, `amax` or `amin` (`kind`: "sum", "max", "min") of a contiguous float32, float64
-    or int64 CPU tensor over dimensions whose layout collapses (the planning memoised per
-    shape); None for anything else (the general path checks and raises)."""
-    plan = _fast_plan(input, dim, keepdim)
+    or int64 CPU tensor over dimensions whose layout collapses (the planning, the kernel and
+    its accumulator's dtype memoised per call shape); None for anything else (the general
+    path checks and raises)."""
+    d = input.dtype
+    if d not in _FAST_SUM_DTYPES or input.device is not CPU or not (
+            input._contig or input._contig is None and input.is_contiguous()):
+        return None
+    if type(keepdim) is not bool or not (dim is None or type(dim) is int or _int_tuple(dim)):
+        return None  # (1.0 == 1 and True == 1 as keys: only ints may share a plan)
+    key = (kind, input._shape, dim if type(dim) is not list else tuple(dim), keepdim, d)
+    plan = _REDUCE_PLANS.get(key, False)
+    if plan is False:
+        plan = remember(_REDUCE_PLANS, key, _reduce_plan(kind, input._shape, key[2], keepdim, d))
     if plan is None:
         return None
-    shape, strides, K, R, sk, sr = plan
-    d = input.dtype
-    if kind == "sum":
-        values = _CPU.allocate(K, np.int64 if d is dt.int64 else np.float64)
-    else:
-        values = _CPU.allocate(K, d.np)
-    _fast_kernel(_FAST_KERNELS[kind])(input._storage, input._offset, K, R, sk, sr, values)
-    if kind == "sum" and d is dt.float32:
+    kernel, acc, shape, strides, K, R, sk, sr = plan
+    values = _CPU.allocate(K, acc)
+    kernel(input._storage, input._offset, K, R, sk, sr, values)
+    if acc is not d.np:
         values = _narrowed(values, d)
-    return make(values, 0, shape, strides, d)
+    return make(values, 0, shape, strides, d, True)
+
+
+def _reduce_plan(kind, shape, dim, keepdim, d):
+    """What `_fast_reduce` needs for one call shape: (kernel, its accumulator's NumPy dtype,
+    then `_sum_plan`'s six), or None."""
+    plan = _sum_plan(shape, dim, keepdim, d)
+    if plan is None:
+        return None
+    acc = (np.int64 if d is dt.int64 else np.float64) if kind == "sum" else d.np
+    return (_fast_kernel(_FAST_KERNELS[kind]), np.dtype(acc)) + plan  # (NumPy's dtypes are singletons)
+
+
+# (kind, shape, dim, keepdim, dtype) -> `_reduce_plan`
+_REDUCE_PLANS = {}
 
 
 def _fast_arg_reduce(name, input, dim, keepdim):
