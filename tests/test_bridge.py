@@ -323,3 +323,25 @@ def test_python_ints_past_int64_raise_torchs_overflow_instead_of_wrapping(data, 
 def test_python_ints_past_int64_read_as_floats_when_a_float_dtype_is_asked_for():
     assert nbtensor.tensor([2 ** 63], dtype=nbtensor.float32).item() == float(2 ** 63)
     assert nbtensor.tensor([1.5, 2 ** 63]).tolist() == [1.5, float(np.float32(2 ** 63))]
+
+
+@pytest.mark.parametrize("data, dtype, value", [
+    ([300], "uint8", "300"), ([-256], "uint8", "-256"), ([128], "int8", "128"), ([[1, 2], [3, 400]], "int8", "400"),
+    ([1.5e10], "int32", "15000000000.0"), ([float("nan")], "int32", "nan"), ([-1.5], "uint8", "-1.5"),
+    ([255.9], "uint8", "255.9"), ([2 ** 31], "int32", "2147483648"), (300, "uint8", "300")])
+def test_python_numbers_that_do_not_fit_an_integer_dtype_raise_torchs_overflow_error(data, dtype, value):
+    # torch checks each Python number it stores (c10's checked conversion) instead of wrapping
+    with pytest.raises(RuntimeError, match=rf"value cannot be converted to type {dtype} without overflow "
+                                           rf"\(got {value}\)"):
+        nbtensor.tensor(data, dtype=getattr(nbtensor, dtype))
+
+
+@pytest.mark.parametrize("data, dtype, expected", [
+    ([-1, -255, 255], "uint8", [255, 1, 255]),  # a negative int wraps into an unsigned type, as in torch
+    ([-3.7, 127.0], "int8", [-3, 127]),  # floats in range truncate toward zero
+    ([2.5, 0.0], "bool", [True, False]),
+    ([1e40], "float32", [np.inf]),  # a float dtype takes any float: too large is inf
+])
+def test_python_numbers_that_fit_convert_as_torch_converts_them(data, dtype, expected):
+    t = nbtensor.tensor(data, dtype=getattr(nbtensor, dtype))
+    np.testing.assert_array_equal(t.numpy(), np.array(expected, dtype=getattr(nbtensor, dtype).np))

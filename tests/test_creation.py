@@ -609,3 +609,37 @@ def test_tensor_of_python_numbers_infers_torchs_dtype(data, dtype):
         assert nbtensor.tensor(data).dtype is (F64 if floats_follow_default else dtype)  # (a NumPy scalar keeps its own)
     finally:
         nbtensor.set_default_dtype(F32)
+
+
+@pytest.mark.parametrize("args, value", [((0, 2 ** 63, 2 ** 62), 2 ** 63), ((-2 ** 63 - 1, 0), -2 ** 63 - 1)])
+def test_arange_refuses_integer_bounds_past_int64(args, value):
+    # torch reads integer bounds as int64: no silent wrap of the values
+    with pytest.raises(RuntimeError, match=rf"value cannot be converted to type int64_t without overflow \(got {value}\)"):
+        nbtensor.arange(*args)
+
+
+def test_arange_reaches_the_ends_of_int64():
+    assert nbtensor.arange(2 ** 63 - 2, 2 ** 63 - 1).tolist() == [2 ** 63 - 2]
+    assert nbtensor.arange(-2 ** 63, -2 ** 63 + 2).tolist() == [-2 ** 63, -2 ** 63 + 1]
+
+
+@pytest.mark.parametrize("value, dtype, expected, expected_dtype", [
+    (3, None, 3.0, "float32"), (True, None, 1.0, "float32"), (2.5, None, 2.5, "float32"),
+    (2 ** 63, None, float(2 ** 63), "float32"), (3, "int32", 3, "int32"), (2.5, "float64", 2.5, "float64")])
+def test_scalar_tensor_is_0d_in_the_default_dtype(value, dtype, expected, expected_dtype):
+    t = nbtensor.scalar_tensor(value, dtype=getattr(nbtensor, dtype) if dtype else None)
+    assert t.shape == () and t.dtype is getattr(nbtensor, expected_dtype) and t.item() == expected
+
+
+def test_scalar_tensor_errors():
+    with pytest.raises(RuntimeError, match="value cannot be converted to type uint8_t without overflow"):
+        nbtensor.scalar_tensor(300, dtype=nbtensor.uint8)
+    with pytest.raises(TypeError, match=r"argument 's' \(position 1\) must be Number, not list"):
+        nbtensor.scalar_tensor([1])
+    assert nbtensor.scalar_tensor(2.5, requires_grad=True).requires_grad
+
+
+def test_where_of_two_ints_refuses_one_past_int64():
+    with pytest.raises(RuntimeError, match="without overflow"):
+        nbtensor.where(nbtensor.tensor([True]), 2 ** 63, 0)
+    assert nbtensor.where(nbtensor.tensor([True, False]), 2 ** 63, 1.5).tolist() == [float(np.float32(2 ** 63)), 1.5]

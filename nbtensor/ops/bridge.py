@@ -173,8 +173,12 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         if isinstance(data, _SEQUENCES):
             _check_rectangular(data)  # (torch's message for the first ragged sequence)
         raise
-    if array.dtype == np.uint64 and isinstance(data, _SEQUENCES) and not dtype.is_floating_point:
-        raise _overflow()  # (Python ints past int64's range: NumPy made them uint64, which would wrap)
+    python_data = isinstance(data, _SEQUENCES) or type(data) in (int, float)
+    if python_data and not dtype.is_floating_point:
+        if array.dtype == np.uint64 or type(data) is int and not -2 ** 63 <= data < 2 ** 63:
+            raise _overflow()  # (Python ints past int64's range: NumPy made them uint64, which would wrap)
+        if dtype is not dt.bool:
+            _check_fits(array, dtype)
     if array.dtype == object:
         raise TypeError(f"can't convert {type(data).__name__} with object elements to a tensor")
     array = dt.as_half(array) if dtype is dt.float16 else np.array(array, dtype=dtype.np, order="C", copy=True)
@@ -185,6 +189,24 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 def _overflow():
     """torch's error for a Python int that does not fit the int64 it is read as."""
     return ValueError("Overflow when unpacking long long")
+
+
+def _check_fits(array, dtype):
+    """torch's RuntimeError when a Python number in `array` (read as int64, float64 or bool)
+    does not fit the integer `dtype` it is to be stored as: a float must lie in its range (a
+    NaN never does), an int too, except that a negative int wraps into an unsigned type
+    (uint8 takes -255..255)."""
+    if array.dtype.kind not in "fiu" or not array.size:
+        return
+    info = np.iinfo(dtype.np)
+    if array.dtype.kind == "f":
+        bad = np.isnan(array) | (array < float(info.min)) | (array > float(info.max))
+    else:
+        bad = (array < (info.min if dtype.is_signed else -int(info.max))) | (array > info.max)
+    if bad.any():
+        value = array[bad].flat[0]
+        raise RuntimeError(f"value cannot be converted to type {str(dtype).split('.')[-1]} without overflow "
+                           f"(got {value.item()})")
 
 
 def as_tensor(data, dtype=None, device=None):

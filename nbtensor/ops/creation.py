@@ -19,7 +19,7 @@ from nbtensor.ops.bridge import tensor
 from nbtensor.ops.elementwise import _FLT_MAX, _INT64
 
 __all__ = [
-    "empty", "zeros", "ones", "full", "eye", "arange", "linspace", "logspace", "rand", "randn",
+    "empty", "zeros", "ones", "full", "scalar_tensor", "eye", "arange", "linspace", "logspace", "rand", "randn",
     "randint", "randperm", "normal", "zeros_like", "ones_like", "empty_like", "full_like",
     "rand_like", "randn_like", "randint_like", "manual_seed", "seed", "initial_seed",
     "Generator", "default_generator", "empty_strided", "get_rng_state", "set_rng_state",
@@ -291,6 +291,15 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
     return requiring_grad(result) if requires_grad else result
 
 
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=False, requires_grad=False):
+    """A 0-d tensor holding the number `s`, in the default dtype unless `dtype` is given
+    (an int or a bool too, unlike ``tensor``)."""
+    if not isinstance(s, (numbers.Number, np.generic, Tensor)):
+        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not {type(s).__name__}")
+    return full((), s, dtype=dt.get_default_dtype() if dtype is None else dtype, device=device,
+                requires_grad=requires_grad)
+
+
 def _plain_full(size, value):
     """``full(size, value)`` of a tuple of ints and a float that the default dtype holds
     (or an int within int64) by `_plain_filled`; None for anything else."""
@@ -344,6 +353,9 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
     dtype = _no_bool("arange", _resolve(dtype, device, dt.int64 if all_int else None))
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    for v in (start, end, step) if all_int else ():
+        if not -2 ** 63 <= v < 2 ** 63:  # (torch reads integer bounds as int64)
+            raise RuntimeError(f"value cannot be converted to type int64_t without overflow (got {v})")
     if any(isinstance(v, float) and not math.isfinite(v) for v in (start, end)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (end - start) * step < 0 and end != start:

@@ -444,6 +444,10 @@ def _where(condition, input, other, out):
         if fast is not None:
             return fast
     scalars = [x for x in (input, other) if not isinstance(x, Tensor) and isinstance(x, numbers.Number)]
+    if len(scalars) == 2 and not any(type(x) is float for x in scalars):
+        for x in scalars:  # (two numbers, no float: the result is int64, which would wrap these)
+            if type(x) is int and not -2 ** 63 <= x < 2 ** 63:
+                raise RuntimeError(f"value cannot be converted to type int64_t without overflow (got {x})")
     if scalars and len(scalars) < 2:
         # torch converts a number operand to the result dtype with an overflow check
         # (int8 and 300 raise), except into float16 (1e5 becomes inf)
