@@ -565,3 +565,16 @@ def test_storing_through_one_index_reads_an_overlapping_value_first():
     ro._storage.flags.writeable = False
     with pytest.raises((RuntimeError, ValueError)):
         ro[:, [1]] = 1.0
+
+
+def test_an_empty_tensor_indexing_itself_is_refused_as_torch_refuses_the_same_tensor():
+    # torch's assert_no_overlap: the index is the destination itself, a full overlap even
+    # with no elements (fuzz seed 30136086); a scalar value takes masked_fill_, which allows it
+    x = nt.zeros(0, dtype=nt.bool)
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        x[x] = nt.zeros((1, 0), dtype=nt.bool)
+    x[x] = True
+    assert x.shape == (0,)
+    y = nt.zeros(0, dtype=nt.int64)
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        y[y] = 1

@@ -549,12 +549,13 @@ def _mask_of_shape(t, items):
 
 def _own_indices(t, items):
     """torch's assert_no_overlap(self, index) in index_put_: an index tensor sharing memory
-    with the destination is refused when both are dense (``z[z] = 1``), otherwise it is read
-    from a copy, so that the writes cannot change indices still to be read."""
+    with the destination is refused when both are dense (``z[z] = 1``) or it is the
+    destination itself (even empty), otherwise it is read from a copy, so that the writes
+    cannot change indices still to be read."""
     single = not isinstance(items, tuple)
     own, copied = [], False
     for i in ((items,) if single else items):
-        if isinstance(i, Tensor) and _overlaps(i, t) and _refuse_overlap(t, i):
+        if isinstance(i, Tensor) and _overlaps(i, t) and _refuse_overlap(t, i, same=i is t):
             i, copied = i.clone(), True
         own.append(i)
     if not copied:

@@ -458,7 +458,8 @@ def apply(op, operands, out=None, inplace=False):
     shapes = [x._shape for x in operands if isinstance(x, Tensor)]
     shape = broadcast_shapes(*shapes) if len(shapes) > 1 else shapes[0]
     target = operands[0] if inplace else out
-    shared = _check_target(op, operands, target, shape, result_dtype, inplace) if target is not None else ()
+    shared = _check_target(op, operands, target, shape, result_dtype, inplace,
+                           compute is not None and op.kernel_name(compute) == "copy") if target is not None else ()
     if compute is None:
         raise op.not_implemented(operands, result_dtype)
     if op.late_check is not None:
@@ -498,14 +499,22 @@ def apply(op, operands, out=None, inplace=False):
     return dest
 
 
-def _check_target(op, operands, target, shape, result_dtype, inplace):
+def _check_target(op, operands, target, shape, result_dtype, inplace, copies=False):
     """Validate the in-place or ``out=`` destination in torch's order (memory overlaps, shape,
     dtype); returns the positions of the operands that share its memory. An ``out=`` of
-    another shape is resized by the caller, once nothing can fail any more."""
+    another shape is resized by the caller, once nothing can fail any more. `copies`: the
+    op is a copy for these dtypes (floor of integers), which torch runs as ``copy_`` into the
+    out= once resized: the overlap is judged on the layout it has now and again on the one
+    it will have."""
     check_writable(target)
     shared = [i for i, x in enumerate(operands) if isinstance(x, Tensor) and _overlaps(target, x)]
     for i in shared:
         refuse_partial_overlap(target, operands[i])
+    if (copies and shared and not inplace and shape != target._shape
+            and target._offset + _numel(shape) <= target._storage.shape[0]):
+        resized = make(target._storage, target._offset, shape, contiguous_strides(shape), target.dtype)
+        for i in shared:
+            refuse_partial_overlap(resized, operands[i])
     if shape != target._shape and (inplace or any(x is target for x in operands)):
         # torch resizes an out= only when it is not also an input
         raise RuntimeError(
