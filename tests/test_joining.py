@@ -273,3 +273,33 @@ def test_torch_parity():
     ]
     for case in cases:
         np.testing.assert_array_equal(case(nt, nt.tensor(a)).cpu().numpy(), case(torch, torch.tensor(a)).cpu().numpy())
+
+
+def _channels_last(shape):
+    """A 4-D tensor of `shape` laid out channels-last (strides by hand: C innermost)."""
+    n, c, h, w = shape
+    return nt.arange(n * h * w * c, dtype=nt.float32).reshape(n, h, w, c).permute(0, 3, 1, 2)
+
+
+def test_cat_of_channels_last_inputs_is_channels_last():
+    # torch's cat keeps the memory format all its inputs suggest (fuzz seed 30118294)
+    x = _channels_last((2, 3, 2, 2))
+    assert x.stride() == (12, 1, 6, 3)
+    r = nt.cat([x, x], 1)
+    assert r.shape == (2, 6, 2, 2) and r.stride() == (24, 1, 12, 6)
+    np.testing.assert_array_equal(r.numpy(), np.concatenate([x.numpy(), x.numpy()], 1))
+    # a size-1 channel dim with a channels-last stride counts too, though the tensor is contiguous
+    y = nt.zeros(2, 2, 2, 1).permute(0, 3, 1, 2)
+    assert y.is_contiguous() and nt.cat([y, y], 0).stride() == (4, 1, 2, 1)
+    # inputs that disagree give a row-major result
+    assert nt.cat([x, x.contiguous()], 0).stride() == (12, 4, 2, 1)
+
+
+def test_stack_is_cat_viewed_so_it_follows_cats_layout():
+    # torch's stack below the last dim is cat(tensors, dim).view(...) (fuzz seed 30102571)
+    x = _channels_last((2, 2, 5, 3))
+    r = nt.stack([x, x], 1)
+    assert r.shape == (2, 2, 2, 5, 3) and r.stride() == (60, 2, 1, 12, 4)
+    np.testing.assert_array_equal(r.numpy(), np.stack([x.numpy(), x.numpy()], 1))
+    # at the last dim it is the cat of the inputs unsqueezed there: row-major here, as torch's
+    assert nt.stack([x, x], 4).stride() == (60, 30, 6, 2, 1)

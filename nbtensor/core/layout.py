@@ -1,7 +1,9 @@
-"""torch's rule for the memory layout of a fresh result (TensorIterator's
-``reorder_dimensions``), shared by element-wise ops, advanced indexing and ``empty_like``."""
+"""torch's rules for the memory layout of a fresh result: TensorIterator's
+``reorder_dimensions``, shared by element-wise ops, advanced indexing and ``empty_like``;
+and the channels-last formats torch reads off strides (``suggest_memory_format``), which
+``cat`` follows."""
 
-__all__ = ["strides_by_inputs", "strides_of_inputs"]
+__all__ = ["strides_by_inputs", "strides_of_inputs", "suggested_format", "format_strides"]
 
 
 def strides_by_inputs(shape, operand_strides):
@@ -52,3 +54,35 @@ def strides_of_inputs(tensors, shape):
             st[offset + i] = 0 if size == 1 and shape[offset + i] != 1 else stride
         operand_strides.append(st)
     return strides_by_inputs(shape, operand_strides)
+
+
+# the dimension order each channels-last format checks, innermost first (C, then W, H, D, N)
+_CHANNELS_LAST_ORDER = {4: (1, 3, 2, 0), 5: (1, 4, 3, 2, 0)}
+
+
+def suggested_format(shape, strides):
+    """torch's ``suggest_memory_format``: "channels_last" for a 4-D and "channels_last_3d"
+    for a 5-D tensor whose strides are laid out channels-last (c10's
+    is_channels_last_strides_2d/3d, ambiguous cases counting as row-major), else None."""
+    order = _CHANNELS_LAST_ORDER.get(len(shape))
+    if order is None or strides[1] == 0:
+        return None
+    least = 0
+    for d in order:
+        if shape[d] == 0 or strides[d] < least:
+            return None
+        if d == 0 and least == strides[1]:
+            return None  # (N111 and N11W-slices: row-major is the default)
+        least = strides[d] * shape[d] if shape[d] > 1 else strides[d]
+    return "channels_last" if len(shape) == 4 else "channels_last_3d"
+
+
+def format_strides(shape, memory_format):
+    """The strides of a dense tensor of `shape` in `memory_format` (a `suggested_format`):
+    channels innermost, then the spatial dimensions from the last, then the batch."""
+    strides = [0] * len(shape)
+    step = 1
+    for d in _CHANNELS_LAST_ORDER[len(shape)]:
+        strides[d] = step
+        step *= max(shape[d], 1)
+    return tuple(strides)

@@ -16,8 +16,9 @@ from nbtensor.backends.host import host_array
 from nbtensor.core.device import CPU
 from nbtensor.ops.creation import _wrap
 from nbtensor.dispatch.out import check_out_tensor, resize_out
+from nbtensor.core.layout import format_strides, suggested_format
 from nbtensor.core.plan import contiguous_strides, row_major_strides
-from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, check_writable, common_device, copy_into,
+from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, allocate, check_writable, common_device, copy_into,
                                      empty_tensor, make, wrap_dim)
 from nbtensor.ops.views import narrow, parse_sizes
 from nbtensor.dispatch import dispatcher as forms
@@ -56,6 +57,9 @@ def _fast_join(tensors, dim, new_dim):
     if not shape or not -ndim <= dim < ndim:
         return None
     d = dim % ndim
+    if ndim in (4, 5) and suggested_format(*((shape + (1,), first._strides + (1,)) if new_dim and d == ndim - 1
+                                             else (shape, first._strides))):
+        return None  # (row-major, but laid out channels-last to torch too: cat may follow that)
     parts, total, extent = [], 0, 0
     for t in tensors:
         if (type(t) is not Tensor or t.dtype is not dtype or type(t._storage) is not np.ndarray
@@ -121,7 +125,12 @@ def cat(tensors, dim=0, *, out=None):
         total += t._shape[dim]
     shape = ref._shape[:dim] + (total,) + ref._shape[dim + 1:]
     if out is None:
-        result = empty_tensor(shape, dtype, ref.device)
+        memory_format = _common_format(tensors)
+        if memory_format is None:
+            result = empty_tensor(shape, dtype, ref.device)
+        else:
+            result = make(allocate(_numel(shape), dtype, shape, ref.device), 0, shape,
+                          format_strides(shape, memory_format), dtype)
     else:
         check_writable(out)
         resize_out(out, shape)
@@ -132,6 +141,18 @@ def cat(tensors, dim=0, *, out=None):
         copy_into(narrow(result, dim, start, n), t)
         start += n
     return result
+
+
+def _common_format(tensors):
+    """torch's memory format for cat's result: the channels-last format all the inputs
+    suggest (see core/layout.py), else None (row-major)."""
+    found = None
+    for t in tensors:
+        memory_format = suggested_format(t._shape, t._strides)
+        if memory_format is None or found is not None and memory_format != found:
+            return None
+        found = memory_format
+    return found
 
 
 concat = cat
@@ -152,6 +173,11 @@ def stack(tensors, dim=0, *, out=None):
         if t._shape != tensors[0]._shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(tensors[0]._shape)} "
                                f"at entry 0 and {list(t._shape)} at entry {i}")
+    if out is None and dim < tensors[0].dim():
+        # as torch: the cat along `dim`, whose size splits into (len(tensors), size) by a view
+        # (the result takes cat's layout: channels-last inputs give a channels-last-like one)
+        shape = tensors[0]._shape
+        return cat(tensors, dim).view(shape[:dim] + (len(tensors),) + shape[dim:])
     return cat([t.unsqueeze(dim) for t in tensors], dim, out=out)
 
 
