@@ -990,3 +990,33 @@ def test_second_derivatives_through_selections_match_torch():
         (g * g).sum().backward()
         grads.append(_np(x.grad))
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10)
+
+
+def test_a_first_gradient_becomes_grad_without_aliasing_anything_else():
+    # the engine takes a gradient nothing else holds as .grad (torch's AccumulateGrad steals
+    # it); one that something else holds is copied: writing either never changes the other
+    x, y = nb.ones(2, requires_grad=True), nb.ones(2, requires_grad=True)
+    (x + y).sum().backward()  # one gradient tensor reaches both leaves
+    x.grad.add_(1)
+    assert y.grad.tolist() == [1.0, 1.0] and x.grad.tolist() == [2.0, 2.0]
+    x, g = nb.ones(2, requires_grad=True), nb.ones(2)
+    x.backward(g)  # the caller's gradient
+    g.add_(5)
+    assert x.grad.tolist() == [1.0, 1.0]
+    x = nb.ones(2, requires_grad=True)
+    y = x.clone()
+    y.retain_grad()  # a retained gradient, passed on as it is
+    y.sum().backward()
+    y.grad.add_(1)
+    assert x.grad.tolist() == [1.0, 1.0]
+    kept = []
+    x = nb.ones(2, requires_grad=True)
+    x.register_hook(kept.append)  # a hook that keeps the gradient it sees
+    (x * 2).sum().backward()
+    kept[0].add_(1)
+    assert x.grad.tolist() == [2.0, 2.0]
+    w = nb.ones(3, 2, requires_grad=True)
+    (nb.ones(4, 3) @ w).sum().backward()
+    first = w.grad
+    (nb.ones(4, 3) @ w).sum().backward()  # later gradients accumulate into the same .grad
+    assert w.grad is first and w.grad.tolist() == [[8.0, 8.0]] * 3

@@ -5,6 +5,7 @@ a leaf), and its backward maps the gradients of its outputs to its inputs' gradi
 nbtensor ops (so it runs on every device, and is itself recorded under ``create_graph``).
 """
 import collections
+import sys
 
 from nbtensor.autograd import grad_mode
 from nbtensor.autograd.anomaly_mode import _anomaly, check_gradients
@@ -228,7 +229,16 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                 if wanted is None and grads[0] is not None:
                     variable = node.variable
                     hooks = variable._ag.hooks
-                    store_grad(variable, _apply_hooks(hooks, grads[0]) if hooks else grads[0], create_graph)
+                    grad = grads[0]
+                    grads[0] = None
+                    grad = _apply_hooks(hooks, grad) if hooks else grad
+                    # torch's AccumulateGrad steals a gradient nothing else holds instead of
+                    # copying it: here, when the engine's `grad` is the only reference to the
+                    # tensor and that tensor the only one over its memory (the engine drops
+                    # its other references after each node: see the end of the loop)
+                    owned = sys.getrefcount(grad) == 2 and sys.getrefcount(grad._storage) == 2
+                    store_grad(variable, grad, create_graph, owned)
+                    grad = None
                     if variable._ag.post_accumulate_hooks:
                         for hook in list(variable._ag.post_accumulate_hooks):
                             hook(variable)
@@ -265,6 +275,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                 deps[nxt] = left
                 if left == 0:
                     ready.append(nxt)
+            in_grads = g = slot = grads = None  # (no gradient stays referenced from here: `owned` above)
     finally:
         state.enabled = previous
     if inputs is not None:
@@ -348,21 +359,27 @@ def _accumulate(buffers, node, nr, grad):
     slot[nr] = grad if slot[nr] is None else slot[nr] + grad
 
 
-def store_grad(t, grad, create_graph):
-    """Add `grad` to ``t.grad`` (torch accumulates across backward calls)."""
+def store_grad(t, grad, create_graph, owned=False):
+    """Add `grad` to ``t.grad`` (torch accumulates across backward calls); `owned`: nothing
+    else references `grad` or its memory, so a first gradient may become ``.grad`` as it is."""
     ag = t._ag
     if not create_graph and grad._ag is not None:
         grad = grad.detach()
+        owned = False
     if grad.dtype is not t.dtype:
         grad = grad.to(t.dtype)
+        owned = True
     if ag.grad is None:
-        # a copy: one gradient may reach several leaves, and .grad is the leaf's own; laid out
-        # as the leaf when that is row-major (torch's gradient layout: a transposed product's
-        # gradient becomes a row-major .grad, which the optimizer then updates on fast paths)
+        # a copy unless `owned`: one gradient may reach several leaves, and .grad is the
+        # leaf's own; laid out as the leaf when that is row-major (torch's gradient layout: a
+        # transposed product's gradient becomes a row-major .grad, which the optimizer then
+        # updates on fast paths)
         if create_graph:
             ag.grad = grad
         elif t.is_contiguous() and not grad.is_contiguous():
             ag.grad = grad.contiguous()
+        elif owned and grad.is_contiguous() and t.is_contiguous():
+            ag.grad = grad
         else:
             ag.grad = grad.clone()
     elif create_graph:
