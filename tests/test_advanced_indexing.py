@@ -578,3 +578,22 @@ def test_an_empty_tensor_indexing_itself_is_refused_as_torch_refuses_the_same_te
     y = nt.zeros(0, dtype=nt.int64)
     with pytest.raises(RuntimeError, match="refer to a single memory location"):
         y[y] = 1
+
+
+def test_an_empty_advanced_index_result_is_row_major_as_torchs_fast_setup_makes_it():
+    # every operand of an empty result is empty, so contiguous to torch (fuzz seed 30216342)
+    r = nt.zeros((1, 1, 1))[[]]
+    assert r.shape == (0, 1, 1) and r.stride() == (1, 1, 1)
+    assert nt.zeros((1, 1, 2))[..., []].stride() == (1, 1, 1)
+
+
+def test_a_number_under_a_leading_bool_mask_that_shares_memory_is_a_masked_fill():
+    # torch's index_put_ of one value under one bool mask is masked_fill_ with the mask
+    # unsqueezed to the tensor's dims: the same elements, no overlap error (fuzz seed 30234649)
+    v = nt.tensor([True, False])
+    w = v.unsqueeze(1)
+    w[v] = False
+    assert w.tolist() == [[False], [False]]
+    x = nt.zeros(2, 3, dtype=nt.int8)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type int8_t without overflow"):
+        x[nt.tensor([True, False])] = 300  # the number is converted first

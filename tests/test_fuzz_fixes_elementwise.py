@@ -580,3 +580,14 @@ def test_an_op_with_a_kernel_accepts_an_out_of_the_same_memory_before_resizing()
     with pytest.warns(UserWarning, match="was resized"):
         nt.neg(v.T, out=v)
     assert v.shape == (1, 4) and v.tolist() == [[-1, -1, -1, -1]]
+
+
+def test_in_place_with_an_operand_over_the_same_elements_in_other_strides_raises():
+    # (2, 1) with strides (1, 1) and (1, 2): the same memory, but torch compares strides as
+    # they are, a partial overlap (fuzz seed 30231960)
+    v = nt.zeros((1, 2), dtype=nt.int16)
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        v.reshape((2, 1)).bitwise_and_(v.t())
+    f = nt.zeros((1, 2))
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        nt.add(f.reshape((2, 1)), f.t(), out=f.reshape((2, 1)))

@@ -273,6 +273,8 @@ def _result_strides(plan, shape):
     order of the operands, the input restrided to the result's shape (0 along the index
     dims) and the index tensors (0 outside them), so a permuted input gives a permuted
     result. Row-major when the view is (so the common case costs one comparison)."""
+    if not _numel(shape):
+        return contiguous_strides(shape)  # (every operand is empty, so contiguous to torch's fast setup)
     v = plan.view
     dims = plan.dims
     last = None
@@ -503,7 +505,9 @@ def advanced_setitem(t, items, value):
         return
     # a number is a one-element tensor to torch's index_put_: both may be a masked_fill_
     single = not isinstance(value, Tensor) or value.numel() == 1
-    if isinstance(value, Tensor) and single:
+    if single:
+        if not isinstance(value, Tensor):
+            scalar_storage(value, t.dtype)  # torch converts the number to t's dtype first
         mask = _leading_mask(t, items)
         if mask is not None:
             _check_writable_aliased(t, "masked_fill_", "tensor[mask] = scalar")

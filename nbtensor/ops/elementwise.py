@@ -739,8 +739,8 @@ def _whole(x, target, d):
     if (type(x) is not Tensor or x._shape != target._shape or x.dtype is not d or x.device is not CPU
             or not (x._contig or x._contig is None and x.is_contiguous())):
         return None
-    if x._storage is target._storage:
-        return (x._storage, x._offset) if x._offset == target._offset else None
+    if x._storage is target._storage:  # (torch's partial-overlap check compares strides too)
+        return (x._storage, x._offset) if x._offset == target._offset and x._strides == target._strides else None
     return None if _overlaps(target, x) else (x._storage, x._offset)
 
 
