@@ -71,7 +71,7 @@ def wrap(name, fn):
     if not plan[4]:
         return _wrap_nondifferentiable(fn)
     state = grad_mode._state
-    differentiable, saves = plan[4], plan[5]
+    saves = plan[5]
     node_name = NODE_NAMES.get(name)
     renamed = numpy_names.renames(fn)
 
@@ -107,7 +107,7 @@ def wrap(name, fn):
             state.enabled = True
         if type(result) is not Tensor:
             return _connect_several(plan, args, kwargs, result)
-        if not differentiable or not result.dtype.is_floating_point:
+        if not result.dtype.is_floating_point:
             return result
         for a in args:
             if a is result:
