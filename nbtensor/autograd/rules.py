@@ -982,6 +982,16 @@ def _index_tensor(item, device):
     return creation.tensor(item, dtype=dt.int64, device=device)
 
 
+def _basic_getitem_backward(meta, index):
+    """The backward of ``x[index]`` for a basic index (ints, slices, None, Ellipsis) of a
+    tensor like `meta`: it selects no element twice, so the gradient is written into zeros."""
+    def backward(g):
+        z = _zeros_of(meta)
+        z[index] = g
+        return (z,)
+    return backward
+
+
 def _getitem_backward(x, index):
     """The backward of ``x[index]`` for an advanced index without running it on x's
     positions: an index made only of integer index arrays, masks and full slices adds the
@@ -1034,13 +1044,7 @@ def _getitem(args, kwargs, out):
         elif item is not Ellipsis:
             break
     else:
-        meta = like(x)
-
-        def basic(g):  # (it selects no element twice: the gradient is written into zeros)
-            z = _zeros_of(meta)
-            z[index] = g
-            return (z,)
-        return name, (x,), basic, ()
+        return name, (x,), _basic_getitem_backward(like(x), index), ()
     direct = _getitem_backward(x, index)
     made = _plain_getitem(args, kwargs, out) if direct is None else (None, (x,), direct, _tensors_in(index))
     return ("IndexBackward0",) + made[1:]
