@@ -166,6 +166,19 @@ def scalar_dtype(value):
     raise TypeError(f"unsupported scalar type {type(value).__name__}")
 
 
+def check_scalar_argument(value):
+    """torch's argument parser's errors for a number passed where it takes a Scalar (a fill
+    value, an operand, alpha, a bound, a weight): a Python int must lie in [-2**63, 2**64)
+    (it is read as an int64, or as a uint64 from 2**63 on), and a NumPy uint64 must hold an
+    int64 (OverflowError / TypeError, as torch; nothing is checked for any other value)."""
+    t = type(value)
+    if t is builtins.int:
+        if not -2**63 <= value < 2**64:
+            raise OverflowError("can't convert negative int to unsigned" if value < 0 else "int too big to convert")
+    elif t is np.uint64 and value >= 2**63:
+        raise TypeError("an integer is required")
+
+
 def combine_categories(higher, lower):
     """torch's rule for letting a lower-priority operand class raise the result category."""
     if higher is None:

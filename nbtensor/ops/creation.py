@@ -12,7 +12,7 @@ from nbtensor.core import device as device_module
 from nbtensor.core.device import CPU, to_device
 from nbtensor.core.plan import contiguous_strides, remember
 from nbtensor.core.size import Size
-from nbtensor.dispatch.tensor import requiring_grad, Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
+from nbtensor.dispatch.tensor import _fill, requiring_grad, Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
 from nbtensor.ops.views import parse_sizes
 from nbtensor.dispatch import dispatcher as forms
 from nbtensor.ops.bridge import tensor
@@ -207,6 +207,15 @@ def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
     """An uninitialised tensor with explicit strides."""
     dtype = _resolve(dtype, device)
     size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of strides "
+                           f"({len(stride)})")
+    for n in size:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
+    if 0 not in size and any(n > 1 and s < 0 for n, s in zip(size, stride)):
+        # (a negative stride would reach before the storage)
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and strides={list(stride)}")
     span = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
     result = make(allocate(span, dtype, size, to_device(device)), 0, size, stride, dtype)
     return requiring_grad(result) if requires_grad else result
@@ -286,6 +295,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
             return plain
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    dt.check_scalar_argument(fill_value)  # (torch's OverflowError for an int beyond 64 bits)
     default = dt.scalar_dtype(fill_value)
     result = _filled(_sizes((size,)), fill_value, _resolve(dtype, device, default), to_device(device))
     return requiring_grad(result) if requires_grad else result
@@ -377,6 +387,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
     if steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps}")
     dtype = _no_bool("linspace", _resolve(dtype, device))
+    start, end = _endpoint(start, dtype), _endpoint(end, dtype)
     device = to_device(device)
     if steps == 1:
         result = _wrap(np.array([start], dtype=np.float64), dtype, device)
@@ -414,10 +425,21 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, **_):
     """`base` raised to `steps` evenly spaced exponents."""
+    dtype = _no_bool("logspace", _resolve(dtype, device))
+    start, end = _endpoint(_number(start, "start"), dtype), _endpoint(_number(end, "end"), dtype)
     exps = linspace(start, end, steps, dtype=dt.float64, device="cpu").numpy()
-    result = _wrap(np.power(base, exps), _no_bool("logspace", _resolve(dtype, device)),
-                 to_device(device))
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = _wrap(np.power(base, exps), dtype, to_device(device))
     return requiring_grad(result) if requires_grad else result
+
+
+def _endpoint(x, dtype):
+    """linspace/logspace's `start` or `end` converted to the result dtype first, as torch
+    does: an int beyond 64 bits, a value the dtype cannot hold (a NaN or 1.5 for an integer
+    type, 1e40 for float32, 1e5 for float16) raise; an integer type truncates a float and
+    wraps a negative int into an unsigned type (uint8 -5 is 251)."""
+    dt.check_scalar_argument(x)
+    return checked_scalar(x, dtype, strict_half=True)
 
 
 def _generator(generator):
@@ -493,9 +515,11 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
         low, high = args
     else:
         raise TypeError(f"randint() expects (high, size) or (low, high, size), got {len(args) + 1} arguments")
+    low, high = _random_bound(low, "randint", (low, high)), _random_bound(high, "randint", (low, high))
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dtype = _resolve(dtype, device, dt.int64)
+    _check_random_range(low, high, dtype)
     values = _generator(generator).integers(low, high, size=_sizes((size,)), dtype=np.int64)
     result = _wrap(values, dtype, to_device(device))
     return requiring_grad(result) if requires_grad else result
@@ -581,9 +605,19 @@ rand_like.__doc__ = "Uniform [0, 1) samples shaped like `input`."
 randn_like.__doc__ = "Standard normal samples shaped like `input`."
 
 
+def _fill_with(out, value, name):
+    """`out` (new) filled with the number (or 0-d tensor) `value` as torch's fill_ fills it:
+    an int beyond 64 bits or a value the dtype cannot hold raise, also 1e5 into float16
+    (but into one element); anything else is torch's TypeError naming `name`."""
+    if isinstance(value, Tensor) and value._shape or not isinstance(value, (numbers.Number, np.generic, Tensor)):
+        raise TypeError(f"{name}(): argument 'fill_value' (position 2) must be Number, not {type(value).__name__}")
+    dt.check_scalar_argument(value)
+    return _fill(out, value)
+
+
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
     """`fill_value` everywhere, shaped like `input`."""
-    result = _like(lambda out: copy_into(out, fill_value), "full_like")(input, dtype, device, requires_grad)
+    result = _like(lambda out: _fill_with(out, fill_value, "full_like"), "full_like")(input, dtype, device, requires_grad)
     return requiring_grad(result) if requires_grad else result
 
 
@@ -625,6 +659,8 @@ def normal_(self, mean=0.0, std=1.0, generator=None):
 def random_(self, from_=None, to=None, generator=None):
     """Fill with random integers: ``random_(to)`` draws from [0, to), ``random_(from, to)``
     from [from, to), ``random_()`` from [0, 2**mantissa] (floats) or the dtype's range."""
+    given = (from_, to)
+    from_, to = (None if b is None else _random_bound(b, "random_", given) for b in given)
     if from_ is not None and to is None:
         from_, to = 0, from_
     elif from_ is None and to is not None:
@@ -637,8 +673,45 @@ def random_(self, from_=None, to=None, generator=None):
             from_, to = 0, 2 if self.dtype is dt.bool else int(np.iinfo(self.dtype.np).max) + 1
     if from_ >= to:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
+    _check_random_range(from_, to, self.dtype)
     values = _generator(generator).integers(from_, to, self._shape)
     return self.copy_(_wrap(values, dt.int64))
+
+
+# the C type names torch's random bound checks print
+_RANDOM_C_NAMES = {dt.bool: "bool", dt.uint8: "unsigned char", dt.int8: "signed char", dt.int16: "short int",
+                   dt.int32: "int", dt.int64: "long int"}
+
+
+def _random_bound(x, name, bounds):
+    """A bound of randint/random_ as the int torch reads it: a 0-d tensor's value; a float or
+    a bool is torch's TypeError, an int beyond int64 its ValueError."""
+    if isinstance(x, Tensor):
+        x = x.item()
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
+        got = ", ".join(type(b).__name__ for b in bounds)
+        raise TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
+                        "but expected int bounds")
+    x = int(x)
+    if not -_INT64 <= x < _INT64:
+        raise ValueError("Overflow when unpacking long long")
+    return x
+
+
+def _check_random_range(low, high, dtype):
+    """torch's RuntimeError when [low, high) of random integers is not within an integer
+    `dtype` (randint(0, 300, dtype=uint8) would wrap); float dtypes take any int64 bounds."""
+    if dtype.is_floating_point:
+        return
+    if dtype is dt.bool:
+        lo, hi = 0, 1
+    else:
+        info = np.iinfo(dtype.np)
+        lo, hi = int(info.min), int(info.max)
+    if not lo <= low <= hi:
+        raise RuntimeError(f"from is out of bounds for {_RANDOM_C_NAMES[dtype]}")
+    if not lo <= high - 1 <= hi:
+        raise RuntimeError(f"to - 1 is out of bounds for {_RANDOM_C_NAMES[dtype]}")
 
 
 def _new(fill):
@@ -652,7 +725,7 @@ def _new(fill):
 
 def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
     """A tensor of `size` filled with `fill_value`, with `self`'s dtype and device by default."""
-    result = _new(lambda out: copy_into(out, fill_value))(self, size, dtype=dtype, device=device,
+    result = _new(lambda out: _fill_with(out, fill_value, "new_full"))(self, size, dtype=dtype, device=device,
                                                         requires_grad=requires_grad)
     return requiring_grad(result) if requires_grad else result
 

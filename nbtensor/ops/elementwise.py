@@ -25,8 +25,10 @@ SAME, FLOAT, COMPARE, LOGICAL, BITWISE = "same", "float", "compare", "logical", 
 
 def result_type(*operands):
     """torch's result dtype: dimensioned tensors outrank 0-d tensors, which outrank Python
-    numbers, unless a lower class brings a higher category (bool < integer < floating)."""
+    numbers, unless a lower class brings a higher category (bool < integer < floating).
+    A Python int from 2**63 on is torch's uint64 number, which no bool tensor promotes with."""
     dim = zero = wrapped = None
+    unsigned = False
     promote = dt._PROMOTE
     for x in operands:
         if isinstance(x, Tensor):
@@ -37,6 +39,11 @@ def result_type(*operands):
         elif x is not None:
             d = dt.scalar_dtype(x)
             wrapped = d if wrapped is None else promote[(wrapped, d)]
+            unsigned = unsigned or type(x) is int and x >= _INT64
+    tensors = dt.combine_categories(dim, zero)
+    if unsigned and wrapped is dt.int64 and tensors is dt.bool:
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
+                           "attempted to promote Bool and UInt64")
     return dt.combine_categories(dim, dt.combine_categories(zero, wrapped))
 
 
@@ -423,6 +430,7 @@ def _as_operand(x, op, i):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (numbers.Number, np.generic)):
+        dt.check_scalar_argument(x)  # (torch's OverflowError for an int beyond 64 bits)
         return x.item() if isinstance(x, np.generic) else x
     if isinstance(x, np.ndarray):
         from nbtensor.ops.bridge import as_tensor

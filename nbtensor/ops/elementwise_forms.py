@@ -207,6 +207,9 @@ def _alpha_for(op, input, other, alpha):
         return -alpha if op.name == "sub" else alpha  # (the optimizers' case: nothing to check)
     if isinstance(alpha, Tensor):
         alpha = alpha.item()
+    dt.check_scalar_argument(alpha)
+    if isinstance(alpha, np.generic):
+        alpha = alpha.item()  # (a NumPy float is a float, and -np.uint64(5) would wrap)
     if op.check is not None:
         op.check(op, (input, other), None)
     same = type(other) is Tensor and type(input) is Tensor and other.dtype is input.dtype
@@ -318,9 +321,8 @@ forms.method("round_", _round_method_)
 
 
 def _python_scalar_argument(value):
-    """torch's parsing of a Python int for a Scalar argument: OverflowError beyond 64 bits."""
-    if isinstance(value, int) and not -2**63 <= value < 2**64:
-        raise OverflowError("int too big to convert")
+    """torch's parsing of a number for a Scalar argument: OverflowError beyond 64 bits."""
+    dt.check_scalar_argument(value)
 
 
 def _is_nan(b):

@@ -171,8 +171,21 @@ def _copy_source(target, value):
         return None
 
 
+def _check_setitem_number(t, value):
+    """torch's parsing of the number of ``t[index] = value`` (before anything else): an int
+    (a NumPy one too) must fit int64, and a NumPy float other than float64 (which is a
+    Python float) or a NumPy bool is refused."""
+    if type(value) is int or isinstance(value, np.integer):
+        if not -2**63 <= int(value) < 2**63:
+            raise ValueError("Overflow when unpacking long long")
+    elif isinstance(value, (np.floating, np.bool_)) and not isinstance(value, float):
+        raise TypeError(f"can't assign a numpy.{type(value).__name__} to a torch.{t.dtype.c_name}Tensor")
+
+
 def setitem(t, index, value):
     """``t[index] = value``, written into `t`'s memory."""
+    if type(value) is not float and type(value) is not Tensor:
+        _check_setitem_number(t, value)
     if type(index) is int and (type(value) is float or type(value) is int) and _fill_row(t, index, value):
         return
     items = index if type(index) is tuple else (index,)

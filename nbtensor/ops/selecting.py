@@ -68,6 +68,7 @@ def _scalar_value(name, value):
         return value.item()
     if not isinstance(value, (numbers.Number, np.generic)):
         raise TypeError(f"{name}(): value must be a number or a 0-d tensor, got {type(value).__name__}")
+    dt.check_scalar_argument(value)  # (torch's OverflowError for an int beyond 64 bits)
     return value
 
 
@@ -495,6 +496,7 @@ def index_fill_(self, dim, index, value):
                           (IndexError, "{name}(): Expected dtype int64 for index, but got {dtype}."),
                           True, IndexError)
     value = _scalar_value("index_fill_", value)
+    checked_scalar(value, self.dtype, strict_half=True)  # torch's index_fill_ refuses 1e5 in half
     _check_writable_aliased(self, "index_fill_", "tensor[mask] = scalar")  # torch writes an expanded self
     if not self.numel():
         return self  # nothing to write (the index values were not checked: see _prepare)
