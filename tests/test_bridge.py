@@ -2,6 +2,7 @@
 copies, as_tensor shares when it can, __array__, DLPack with NumPy (and PyTorch when
 it is installed), item/tolist/int/float/bool, and the errors for bad input."""
 import gc
+import re
 
 import numpy as np
 import pytest
@@ -345,3 +346,31 @@ def test_python_numbers_that_do_not_fit_an_integer_dtype_raise_torchs_overflow_e
 def test_python_numbers_that_fit_convert_as_torch_converts_them(data, dtype, expected):
     t = nbtensor.tensor(data, dtype=getattr(nbtensor, dtype))
     np.testing.assert_array_equal(t.numpy(), np.array(expected, dtype=getattr(nbtensor, dtype).np))
+
+
+@pytest.mark.parametrize("data, dtype, error, message", [
+    (np.float64(1e40), "int32", RuntimeError, "value cannot be converted to type int32 without overflow"),
+    (np.int64(300), "uint8", RuntimeError, "value cannot be converted to type uint8 without overflow"),
+    (np.float32(1.5), "int64", TypeError, "'numpy.float32' object cannot be interpreted as an integer"),
+    ([True, np.float32(2)], "int64", TypeError, "'numpy.float32' object cannot be interpreted as an integer"),
+    (np.bool_(True), "int64", TypeError, "'numpy.bool' object cannot be interpreted as an integer"),
+    (np.uint64(2 ** 63), "int64", ValueError, "Overflow when unpacking long long"),
+    ([[2 ** 63], [1]], "int64", ValueError, "Overflow when unpacking long long"),
+    ([1.5, 2 ** 63], "int64", ValueError, "Overflow when unpacking long long"),
+])
+def test_numbers_of_python_data_into_an_integer_dtype_are_checked_as_torch_checks_them(data, dtype, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        nbtensor.tensor(data, dtype=getattr(nbtensor, dtype))
+
+
+def test_tensors_inside_a_list_are_single_numbers():
+    # torch reads each tensor of a list as one number (its item), never as a block
+    t = nbtensor.tensor([nbtensor.tensor([1]), nbtensor.tensor([2])])
+    assert t.shape == (2,) and t.tolist() == [1, 2]
+    assert nbtensor.tensor([[nbtensor.tensor(1.5)], [nbtensor.tensor([2.5])]]).tolist() == [[1.5], [2.5]]
+    with pytest.raises(TypeError, match="only integer tensors of a single element can be converted to an index"):
+        nbtensor.tensor([nbtensor.tensor([1, 2]), nbtensor.tensor([3, 4])])
+    with pytest.raises(ValueError, match="only one element tensors can be converted to Python scalars"):
+        nbtensor.tensor([nbtensor.tensor([1.5, 2.0])])
+    assert nbtensor.tensor(np.bool_(True), dtype=nbtensor.bool).item() is True
+    assert nbtensor.tensor(np.int64(-1), dtype=nbtensor.uint8).item() == 255

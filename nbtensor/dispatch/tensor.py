@@ -438,6 +438,7 @@ def _fill(self, value):
         # zero_() of a contiguous CPU tensor (every optimizer step's grad.zero_()): NumPy's memset
         store[self._offset:self._offset + _numel(self._shape)] = value  # (-0.0 stays -0.0)
         return self
+    dt.check_scalar_argument(value)  # (torch's OverflowError for an int beyond 64 bits)
     check_writable(self, internal_overlap=False)  # torch fills an expanded tensor with a number
     if self.dtype is dt.float16 and _numel(self._shape) != 1:
         # torch's fill refuses a number beyond half's range, except into a single element

@@ -132,7 +132,8 @@ def _to_array(data):
     if isinstance(data, _SEQUENCES):
         if _plain_dtype(data) is not None:
             return np.array(data)  # (flat plain numbers: NumPy reads them directly)
-        items = [_to_array(x) if isinstance(x, _SEQUENCES + (Tensor,)) else x for x in data]
+        items = [_element_value(x) if isinstance(x, Tensor) else _to_array(x) if isinstance(x, _SEQUENCES) else x
+                 for x in data]
         try:
             return np.array(items)
         except ValueError as e:
@@ -140,6 +141,35 @@ def _to_array(data):
     if isinstance(data, (numbers.Number, np.generic)):
         return np.array(data)
     raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def _element_value(t):
+    """A tensor inside a list given to ``tensor()``: one number to torch (its only element,
+    as an array of t's dtype), never a block of elements (torch's errors)."""
+    if t.numel() != 1:
+        if t.dtype.is_floating_point:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        raise TypeError("only integer tensors of a single element can be converted to an index")
+    return host_array(t).reshape(())
+
+
+def _check_python_numbers(data, dtype):
+    """torch's errors for the numbers of Python data (nested lists, or one number) stored as
+    the integer or bool `dtype`: an int past int64 (or a NumPy unsigned one) overflows, and a
+    NumPy float other than float64 (a Python float) or a NumPy bool is no integer to torch.
+    Walks the data: called only when NumPy's reading of it was not all integers."""
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+            continue
+        kind = type(x)
+        if kind is int or isinstance(x, np.unsignedinteger):
+            if not -2 ** 63 <= int(x) < 2 ** 63:
+                raise _overflow()
+        elif isinstance(x, np.floating) and kind is not np.float64 or isinstance(x, np.bool_) and dtype is not dt.bool:
+            raise TypeError(f"'numpy.{kind.__name__}' object cannot be interpreted as an integer")
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -150,6 +180,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     elif isinstance(data, np.ndarray):
         inferred = dt.from_numpy_dtype(data.dtype)
     elif isinstance(data, np.generic):
+        if isinstance(data, np.unsignedinteger) and data >= 2 ** 63:
+            raise _overflow()
         inferred = dt.from_numpy_dtype(data.dtype)
     else:
         inferred, plain = _infer_nested(data)
@@ -173,10 +205,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         if isinstance(data, _SEQUENCES):
             _check_rectangular(data)  # (torch's message for the first ragged sequence)
         raise
-    python_data = isinstance(data, _SEQUENCES) or type(data) in (int, float)
+    python_data = isinstance(data, _SEQUENCES + (numbers.Number, np.generic))
     if python_data and not dtype.is_floating_point:
-        if array.dtype == np.uint64 or type(data) is int and not -2 ** 63 <= data < 2 ** 63:
-            raise _overflow()  # (Python ints past int64's range: NumPy made them uint64, which would wrap)
+        if array.dtype.kind != "i" and (array.dtype.kind != "b" or dtype is not dt.bool):
+            _check_python_numbers(data, dtype)  # (floats, bools, or ints NumPy could not hold in int64)
         if dtype is not dt.bool:
             _check_fits(array, dtype)
     if array.dtype == object:
