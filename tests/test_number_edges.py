@@ -1,5 +1,7 @@
 """Python-number conversion and integer/float range edges: torch's results and errors
 (hand-computed expectations; no torch import)."""
+import math
+
 import numpy as np
 import pytest
 
@@ -200,3 +202,34 @@ def test_setitem_numpy_float32_and_bool_are_refused():
     f[1] = np.int8(-3)
     f[2] = np.float64(2.5)
     assert f.tolist() == [0.0, -3.0, 2.5]
+
+
+def test_lerp_checks_a_number_weight_against_the_dtype_except_float16():
+    with pytest.raises(RuntimeError, match="value cannot be converted to type float without overflow"):
+        torch.lerp(torch.zeros(2), torch.ones(2), 1e40)
+    half = torch.lerp(torch.zeros(2, dtype=torch.float16), torch.ones(2, dtype=torch.float16), 1e10)
+    assert half.tolist() == [math.inf, math.inf]  # torch converts a half's weight unchecked
+    assert torch.zeros(2).lerp(torch.ones(2), 0.25).tolist() == [0.25, 0.25]
+
+
+@pytest.mark.parametrize("bounds, kernel", [({"min": True}, "clamp_min_scalar_cpu"),
+                                            ({"max": False}, "clamp_max_scalar_cpu"),
+                                            ({"min": True, "max": True}, "clamp_scalar_cpu")])
+def test_clamp_of_a_bool_tensor_by_numbers_has_no_kernel_as_in_torch(bounds, kernel):
+    with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for \'Bool\''):
+        torch.zeros(2, dtype=torch.bool).clamp(**bounds)
+    with pytest.raises(NotImplementedError, match=kernel):
+        torch.zeros(2, dtype=torch.bool).clamp_(**bounds)
+    # a tensor bound has one; an int bound promotes to int64
+    assert torch.zeros(2, dtype=torch.bool).clamp(min=torch.tensor(True)).tolist() == [True, True]
+    assert torch.zeros(2, dtype=torch.bool).clamp(min=1).tolist() == [1, 1]
+
+
+def test_a_huge_exponent_into_float32_is_computed_not_refused():
+    # torch computes float32/float64 powers in double: no overflow check of the exponent
+    assert torch.tensor([0, 1, 2]).pow(1e40).tolist() == [0.0, 1.0, math.inf]
+    assert torch.tensor([2.0]).pow(-1e40).tolist() == [0.0]
+    with pytest.raises(RuntimeError, match="value cannot be converted to type c10::Half without overflow"):
+        torch.tensor([2.0], dtype=torch.float16).pow(1e10)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type int8_t without overflow"):
+        torch.tensor([2], dtype=torch.int8).pow(300)

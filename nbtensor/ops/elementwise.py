@@ -252,8 +252,11 @@ def _pow_late(op, operands, compute):
         if compute is dt.bool:
             raise NotImplementedError('"pow" not implemented for \'Bool\'')
     elif isinstance(operands[0], Tensor) and not isinstance(e, bool):
-        # torch converts a number exponent to the result dtype with an overflow check
-        checked_scalar(e, result_type(*operands), strict_half=True)
+        # torch converts a number exponent to the result dtype with an overflow check, except
+        # into float32 and float64, which compute in double (x ** 1e40 is inf, 0 or 1)
+        res = result_type(*operands)
+        if res is not dt.float32 and res is not dt.float64:
+            checked_scalar(e, res, strict_half=True)
 
 
 def _float_only(op, operands, compute):

@@ -361,6 +361,9 @@ def _check_clamp(input, min, max, out):
     for b in bounds:
         _python_scalar_argument(b)
     res = _result_type(input, *bounds)
+    if res is dt.bool and not any(isinstance(b, Tensor) for b in bounds):  # (torch has no bool scalar kernels)
+        kernel = "clamp_scalar_cpu" if len(bounds) == 2 else "clamp_min_scalar_cpu" if max is None else "clamp_max_scalar_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if isinstance(out, Tensor):  # out= must have the result dtype itself, not one it casts to
         if out.dtype is not res:
             raise RuntimeError(f"Found dtype {out.dtype.c_name} but expected {res.c_name}")
@@ -465,9 +468,14 @@ forms.method("where", lambda self, condition, other: where(condition, self, othe
 
 
 def _lerp_signature(name, input, end, weight, method):
-    """torch's lerp takes (Tensor input, Tensor end, Tensor or Number weight)."""
+    """torch's lerp takes (Tensor input, Tensor end, Tensor or Number weight); a number weight
+    is converted to the input's dtype with torch's overflow check (float16 excepted: 1e10
+    gives inf there, as in torch)."""
     if isinstance(input, Tensor) and isinstance(end, Tensor) and (
             isinstance(weight, Tensor) or isinstance(weight, numbers.Number) and not isinstance(weight, complex)):
+        if not isinstance(weight, Tensor) and input.dtype.is_floating_point and not (
+                type(weight) is float and -_FLT_MAX <= weight <= _FLT_MAX):  # (the common weight: fits any float)
+            checked_scalar(weight, input.dtype)
         return
     got = ", ".join(type(x).__name__ for x in ((end, weight) if method else (input, end, weight)))
     sig = "(Tensor end, Tensor weight)" if method else "(Tensor input, Tensor end, Tensor weight, *, Tensor out = None)"
