@@ -591,3 +591,18 @@ def test_in_place_with_an_operand_over_the_same_elements_in_other_strides_raises
     f = nt.zeros((1, 2))
     with pytest.raises(RuntimeError, match="refer to a single memory location"):
         nt.add(f.reshape((2, 1)), f.t(), out=f.reshape((2, 1)))
+
+
+def test_a_fresh_result_takes_torchs_strides_where_a_size_1_dim_leaves_them_open():
+    # a row-major input whose size-1 dim has any stride: torch's fast setup makes the result
+    # of same-shape operands row-major, and with a number the dims are ordered by the
+    # strides, equal ones putting the smaller size inside (fuzz seed 30401357)
+    x = nt.zeros(2, 6)[:1, :3]
+    assert x.stride() == (6, 1)
+    for r in (x + x, x.exp(), x * 2, nt.where(x > 0, x, 0.0), nt.logical_or(x, x)):
+        assert r.stride() == (3, 1)
+    b = nt.zeros(4, 1).t()
+    assert b.stride() == (1, 1)
+    assert (b + b).stride() == (4, 1)
+    assert (b + 1).stride() == (1, 1)
+    assert (b + nt.ones(1)).stride() == (1, 1)

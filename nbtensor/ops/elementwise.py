@@ -14,7 +14,8 @@ from nbtensor.backends.host import host_array
 from nbtensor.core.device import CPU
 from nbtensor.core.layout import strides_of_inputs
 from nbtensor.dispatch.out import check_out_cast, check_out_tensor, resize_out
-from nbtensor.core.plan import broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, remember
+from nbtensor.core.plan import (broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, remember,
+                                row_major_strides)
 from nbtensor.dispatch.tensor import common_device
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, allocate, check_writable, checked_scalar, copy_into,
                       empty_tensor, is_non_overlapping_and_dense, make, refuse_partial_overlap)
@@ -549,8 +550,9 @@ def _output_strides(op, operands, shape):
     a = operands[0]
     if op.number_first_row_major and not isinstance(a, Tensor):
         return None
-    if type(a) is Tensor and a._shape == shape and (a._contig or a._contig is None and a.is_contiguous()):
-        return None  # the first input decides every order: row-major (up to size-1 dimensions)
+    if (type(a) is Tensor and a._shape == shape and (a._contig or a._contig is None and a.is_contiguous())
+            and 1 not in shape):
+        return None  # the first input decides every order: row-major (a size-1 dim leaves it to the rest)
     tensors = [x for x in operands if isinstance(x, Tensor)]
     key = (shape, len(operands), tuple([(x._shape, x._strides) for x in tensors]))
     strides = _LAYOUTS.get(key, False)
@@ -612,7 +614,8 @@ def _fast_path(op, operands):
     if op.arity == 1:
         store = _cpu_allocate(n, result_dtype.np)
         flat(store, 0, a._storage, a._offset, 1, n, 1)
-        return make(store, 0, a._shape, a._strides, result_dtype, True)
+        return make(store, 0, a._shape, a._strides if 1 not in a._shape else _fresh_strides(op, operands),
+                    result_dtype, True)
     b = operands[1]
     if type(b) is Tensor:
         if b.dtype is not a.dtype or b.device is not CPU:
@@ -620,7 +623,7 @@ def _fast_path(op, operands):
         if b._shape != a._shape or not (b._contig or b._contig is None and b.is_contiguous()):
             if op.arity != 2:
                 return None
-            result = _one_element_broadcast(entry, a, b)
+            result = _one_element_broadcast(op, entry, a, b)
             return _layout_fast_path(op, entry, operands) if result is None else result
         bs, bo, sb = b._storage, b._offset, 1
     else:
@@ -630,7 +633,8 @@ def _fast_path(op, operands):
         if op.scalar_kernels is not None and b in op.scalar_kernels:
             store = _cpu_allocate(n, result_dtype.np)  # x ** 0.5: the unary special kernel
             _CPU.flat_kernel(op.scalar_kernels[b])(store, 0, a._storage, a._offset, 1, n, 1)
-            return make(store, 0, a._shape, a._strides, result_dtype, True)
+            return make(store, 0, a._shape, a._strides if 1 not in a._shape else _fresh_strides(op, operands),
+                        result_dtype, True)
         bo = sb = 0
     if op.arity == 2:
         store = _cpu_allocate(n, result_dtype.np)
@@ -642,10 +646,22 @@ def _fast_path(op, operands):
             return None
         store = _cpu_allocate(n, result_dtype.np)
         flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, cs, 0, 0, n, 1)
-    return make(store, 0, a._shape, a._strides, result_dtype, True)
+    return make(store, 0, a._shape, a._strides if 1 not in a._shape else _fresh_strides(op, operands),
+                result_dtype, True)
 
 
-def _one_element_broadcast(entry, a, b):
+def _fresh_strides(op, operands):
+    """The strides of the fast paths' fresh result for a row-major first operand with a
+    size-1 dim (whose stride there may be anything): torch's choice (`_output_strides`),
+    which is row-major whenever that operand's strides are (the common case, checked first)."""
+    a = operands[0]
+    row = row_major_strides(a._shape)
+    if a._strides == row:
+        return row
+    return _output_strides(op, operands, a._shape) or row
+
+
+def _one_element_broadcast(op, entry, a, b):
     """``a op b`` by the flat kernel when one operand has one element and at most the other's
     dimensions, and the other is row-major (``X @ w + b`` with a bias of one element): the
     single element is read with stride 0. None for any other pair (both tensors of one
@@ -664,7 +680,9 @@ def _one_element_broadcast(entry, a, b):
     result_dtype = entry[1]
     store = _cpu_allocate(n, result_dtype.np)
     flat(store, 0, a._storage, a._offset, sa, b._storage, b._offset, sb, n, 1)
-    return make(store, 0, big._shape, big._strides, result_dtype, True)
+    strides = big._strides if 1 not in big._shape or big._strides == row_major_strides(big._shape) else (
+        _output_strides(op, (a, b), big._shape) or row_major_strides(big._shape))
+    return make(store, 0, big._shape, strides, result_dtype, True)
 
 
 def _fast_into(op, operands, target, inplace):
@@ -812,7 +830,8 @@ def fast_where(condition, x, y):
         kernel = _WHERE_KERNELS[d] = _CPU.flat_kernel(OPS_BY_NAME["where_kernel"].kernel_name(d))
     store = _cpu_allocate(n, d.np)
     kernel(store, 0, condition._storage, condition._offset, 1, x._storage, x._offset, 1, ys, yo, sy, n, 1)
-    return make(store, 0, shape, x._strides, d, True)
+    strides = x._strides if 1 not in shape else _fresh_strides(OPS_BY_NAME["where_kernel"], (condition, x, y))
+    return make(store, 0, shape, strides, d, True)
 
 
 _WHERE_DTYPES = (dt.float32, dt.float64, dt.int64)
