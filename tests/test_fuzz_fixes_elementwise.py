@@ -606,3 +606,12 @@ def test_a_fresh_result_takes_torchs_strides_where_a_size_1_dim_leaves_them_open
     assert (b + b).stride() == (4, 1)
     assert (b + 1).stride() == (1, 1)
     assert (b + nt.ones(1)).stride() == (1, 1)
+
+
+def test_equal_compares_in_the_promoted_dtype():
+    # torch's equal is eq in the promoted dtype: int32 -2**31 as float16 is -inf (fuzz seed 30403970)
+    v = nt.tensor([-2 ** 31, -3, 64], dtype=nt.int32)
+    assert nt.equal(v.to(nt.float16), v)
+    assert nt.equal(nt.tensor([16777217], dtype=nt.int32), nt.tensor([16777216.0]))  # both float32 16777216
+    assert not nt.equal(nt.tensor([float("nan")]), nt.tensor([float("nan")]))
+    assert nt.equal(nt.tensor([True, False]), nt.tensor([1, 0]))

@@ -536,6 +536,9 @@ def equal(input, other):
     common_device((input, other))
     if input._shape != other._shape:
         return False
+    if input.dtype is not other.dtype:  # compared in the promoted dtype, as torch's eq
+        common = _result_type(input, other)
+        input, other = input.to(common), other.to(common)
     return bool(np.array_equal(host_array(input), host_array(other)))
 
 
