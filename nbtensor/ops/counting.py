@@ -40,7 +40,11 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         vals, inv, cnt = np.unique(arr.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False)
         inv = inv.reshape(arr.shape)
     else:
+        if input.dim() == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         dim = wrap_dim(dim, input.dim())
+        if any(n == 0 for d, n in enumerate(arr.shape) if d != dim):
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
         if arr.shape[dim] == 0:
             vals, inv, cnt = arr.copy(), np.empty(0, np.int64), np.empty(0, np.int64)
         else:

@@ -61,12 +61,12 @@ def reduction_dims(dim, ndim, name="reduction"):
         if not isinstance(d, numbers.Integral):
             raise TypeError(f"{name}(): argument 'dim' (position 1) must be tuple of ints, but found element "
                             f"of type {type(d).__name__} at pos {i}")
-    dims = [wrap_dim(d, ndim) for d in dim]
-    if not ndim:
-        return ()
-    for d in dims:
+    dims = [wrap_dim(d, ndim) % (ndim or 1) for d in dim]  # (a 0-d tensor's -1 is its dim 0)
+    for d in dims:  # (a 0-d tensor's dims too: torch refuses (0, -1) there)
         if dims.count(d) > 1:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    if not ndim:
+        return ()
     return tuple(sorted(dims)) if dims else tuple(range(ndim))
 
 
@@ -239,6 +239,30 @@ def _check_out(out, name, dtype=None, rule="exact"):
     elif rule == "bool" and out.dtype not in (dt.bool, dt.uint8):
         raise RuntimeError(f"{name} only supports bool tensor for result, got: {out.dtype.c_name}")
     check_writable(out, internal_overlap=False)  # an expanded out= is resized first, as in torch
+
+
+def _check_scalar_type(out, dtype):
+    """torch's check of a scan's ``out=`` tensor (cummax, cummin, logcumsumexp): exactly `dtype`."""
+    if out is not None and isinstance(out, Tensor) and out.dtype is not dtype:
+        raise RuntimeError(f"expected scalar_type {dtype.c_name} but found {out.dtype.c_name}")
+
+
+def _check_median_out(out, name, dtype):
+    """torch's check of median/nanmedian's ``out=`` pair: values of the input's dtype, int64 indices."""
+    if out is None or not isinstance(out, (tuple, list)) or len(out) != 2:
+        return
+    values, indices = out
+    if isinstance(values, Tensor) and values.dtype is not dtype:
+        raise RuntimeError("Expected tensor for 'values' to have the same type as tensor for argument #2 'self'; "
+                           f"but type {values.type()} does not equal {_legacy_name(dtype)} "
+                           f"(while checking arguments for {name})")
+    if isinstance(indices, Tensor) and indices.dtype is not dt.int64:
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have scalar type Long; but got "
+                           f"{indices.type()} instead (while checking arguments for {name})")
+
+
+def _legacy_name(dtype):
+    return f"torch.{dtype.c_name}Tensor"
 
 
 def _check_input(input, name):
@@ -540,6 +564,8 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):
 
 def aminmax(input, *, dim=None, keepdim=False):
     """The named pair (min, max)."""
+    if dim is not None and not isinstance(dim, numbers.Integral):
+        raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
     if input.numel() == 0:
         if dim is None:
             raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation "
@@ -795,6 +821,10 @@ def _all_any(name, kernel, empty_value, input, dim, keepdim, out):
     _check_out(out, name, rule="bool")
     dims = reduction_dims(dim, input.dim())
     b = input if input.dtype is dt.bool else apply(OPS_BY_NAME["ne"], (input, 0))
+    if isinstance(dim, (tuple, list)) and not dim:  # torch's dim=(): no dim reduced, each element tested
+        result = b.contiguous()  # (row-major, as torch's)
+        result = result.clone() if result is input else result
+        return _finish(result.to(dt.uint8) if input.dtype is dt.uint8 else result, out)
     result = _reduce(kernel, b, dims, keepdim, dt.bool, dt.bool, empty_value)
     return _finish(result.to(dt.uint8) if input.dtype is dt.uint8 else result, out)
 
@@ -1047,6 +1077,7 @@ def logcumsumexp(input, dim, *, out=None):
     """``log(cumsum(exp(input)))`` along `dim`, computed stably and accumulated in float64."""
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{input.dtype.c_name}\'')
+    _check_scalar_type(out, input.dtype)
     _check_out(out, "logcumsumexp", input.dtype, "cast")
     if _scans_on_device(input):
         return _finish(_device_scan("logcumsumexp", input, dim), out)
@@ -1059,6 +1090,9 @@ def logcumsumexp(input, dim, *, out=None):
 def _cum_extreme(name, input, dim, out):
     """(values, indices) of the running max/min: NaN wins and sticks; ties take the later
     index, as torch's ``cummax``/``cummin``."""
+    if isinstance(out, (tuple, list)) and len(out) == 2:
+        _check_scalar_type(out[0], input.dtype)
+        _check_scalar_type(out[1], dt.int64)
     if _scans_on_device(input):
         cls = CummaxResult if name == "cummax" else CumminResult
         return _finish_pair(cls, cls(*_device_scan(name, input, dim)), out)
@@ -1113,6 +1147,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if not input.dtype.is_floating_point:
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype but got "
                            f"{input.dtype.c_name}")
+    if dtype is not None and not dt.to_dtype(dtype).is_floating_point:
+        raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be either a floating "
+                           f"point or complex dtype. Got: {dt.to_dtype(dtype).c_name}")
     count = sum(apply(OPS_BY_NAME["logical_not"], (_isnan(input),)), dim, keepdim)
     return _finish(apply(OPS_BY_NAME["div"], (nansum(input, dim, keepdim, dtype=dtype), count)), out)
 
@@ -1122,6 +1159,8 @@ def _median(name, input, dim, keepdim, out, skip_nan):
     if input.dtype is dt.bool:
         raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not implemented for \'Bool\'')
     floating = input.dtype.is_floating_point
+    if dim is not None:
+        _check_median_out(out, "median", input.dtype)  # (torch names median for nanmedian too)
     if dim is None:
         a = host_array(input).ravel()
         if floating:

@@ -270,6 +270,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                            "dimensions of boundaries tensor and input value tensor must match, but we got "
                            f"boundaries tensor {list(seq.shape)} and input value tensor {list(vals.shape)}")
     common = np.promote_types(seq.dtype, vals.dtype)
+    if common == np.bool_:
+        raise NotImplementedError('"searchsorted_out_cpu" not implemented for \'Bool\'')
     if common == np.float16:
         common = np.dtype(np.float32)
     seq, vals = seq.astype(common, copy=False), vals.astype(common, copy=False)

@@ -121,6 +121,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     """``(values, indices)``: the most frequent value of each slice along `dim` (the smallest
     of equally frequent ones) and the position of its last occurrence."""
     if input.dim() == 0:
+        wrap_dim(dim, 0)  # (torch's TypeError for a tuple, IndexError past -1 / 0)
         result = mode_type(input.clone(), full((), 0, dtype=dt.int64, device=input.device))
     else:
         d = wrap_dim(dim, input.dim())
@@ -138,10 +139,9 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
         count = positions.sub(run_start)
         best = count.argmax(-1, keepdim=True)
         value, index = values.gather(-1, best), order.gather(-1, best)
-        if keepdim:
-            value, index = value.movedim(-1, d), index.movedim(-1, d)
-        else:
-            value, index = value.squeeze(-1), index.squeeze(-1)
+        value, index = value.squeeze(-1), index.squeeze(-1)
+        if keepdim:  # (unsqueezed: the kept dim's stride as torch's, not 1)
+            value, index = value.unsqueeze(d), index.unsqueeze(d)
         result = mode_type(value, index)
     if out is None:
         return result

@@ -37,14 +37,14 @@ def _reduce_dims(dim, ndim):
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
-    if not dims or ndim == 0:
-        return None
     wrapped = []
-    for d in dims:
-        w = wrap_dim(d, ndim)
+    for d in dims:  # (checked on a 0-d tensor too: only dim 0 / -1, once)
+        w = wrap_dim(d, ndim) % (ndim or 1)  # (a 0-d tensor's -1 is its dim 0)
         if w in wrapped:
             raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
         wrapped.append(w)
+    if not wrapped or ndim == 0:
+        return None
     return tuple(wrapped)
 
 
