@@ -898,7 +898,7 @@ def wrap_dim(dim, ndim):
     if dim < lo or dim > hi:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
-    return dim + ndim if dim < 0 else dim
+    return dim + (ndim or 1) if dim < 0 else dim  # (a 0-d tensor's -1 is its dim 0, as torch wraps it)
 
 
 def _add_dtype_shortcuts():
