@@ -287,7 +287,7 @@ def test_cat_of_channels_last_inputs_is_channels_last():
     assert x.stride() == (12, 1, 6, 3)
     r = nt.cat([x, x], 1)
     assert r.shape == (2, 6, 2, 2) and r.stride() == (24, 1, 12, 6)
-    np.testing.assert_array_equal(r.numpy(), np.concatenate([x.numpy(), x.numpy()], 1))
+    np.testing.assert_array_equal(r.cpu().numpy(), np.concatenate([x.cpu().numpy(), x.cpu().numpy()], 1))
     # a size-1 channel dim with a channels-last stride counts too, though the tensor is contiguous
     y = nt.zeros(2, 2, 2, 1).permute(0, 3, 1, 2)
     assert y.is_contiguous() and nt.cat([y, y], 0).stride() == (4, 1, 2, 1)
@@ -300,6 +300,6 @@ def test_stack_is_cat_viewed_so_it_follows_cats_layout():
     x = _channels_last((2, 2, 5, 3))
     r = nt.stack([x, x], 1)
     assert r.shape == (2, 2, 2, 5, 3) and r.stride() == (60, 2, 1, 12, 4)
-    np.testing.assert_array_equal(r.numpy(), np.stack([x.numpy(), x.numpy()], 1))
+    np.testing.assert_array_equal(r.cpu().numpy(), np.stack([x.cpu().numpy(), x.cpu().numpy()], 1))
     # at the last dim it is the cat of the inputs unsqueezed there: row-major here, as torch's
     assert nt.stack([x, x], 4).stride() == (60, 30, 6, 2, 1)
