@@ -580,11 +580,16 @@ def test_an_empty_tensor_indexing_itself_is_refused_as_torch_refuses_the_same_te
         y[y] = 1
 
 
-def test_an_empty_advanced_index_result_is_row_major_as_torchs_fast_setup_makes_it():
-    # every operand of an empty result is empty, so contiguous to torch (fuzz seed 30216342)
+def test_an_empty_advanced_index_result_takes_torchs_strides():
+    # operands of the result's shape with no elements are contiguous: torch's fast setup
+    # makes the result row-major (fuzz seed 30216342)
     r = nt.zeros((1, 1, 1))[[]]
     assert r.shape == (0, 1, 1) and r.stride() == (1, 1, 1)
     assert nt.zeros((1, 1, 2))[..., []].stride() == (1, 1, 1)
+    # otherwise torch orders the dims by the operands' strides, the size-0 one taking part:
+    # (3, 3, 1)[[]] is (0, 3, 1) with strides (1, 0, 0) (fuzz seed 30507886)
+    assert nt.zeros((3, 3, 1))[[]].stride() == (1, 0, 0)
+    assert nt.zeros((3, 1, 2))[[]].stride() == (2, 0, 1)
 
 
 def test_a_number_under_a_leading_bool_mask_that_shares_memory_is_a_masked_fill():

@@ -274,21 +274,27 @@ def _result_strides(plan, shape):
     dims) and the index tensors (0 outside them), so a permuted input gives a permuted
     result. Row-major when the view is (so the common case costs one comparison)."""
     if not _numel(shape):
-        return contiguous_strides(shape)  # (every operand is empty, so contiguous to torch's fast setup)
+        pre, _ = plan.result_dims()
+        npre, nb = len(pre), len(plan.bshape)
+        if all(n == 1 for n in shape[:npre] + shape[npre + nb:]):
+            # every operand has the result's shape and no elements, so is contiguous: torch's
+            # fast setup makes the result row-major (otherwise its dims are ordered as below)
+            return contiguous_strides(shape)
     v = plan.view
     dims = plan.dims
     last = None
-    for d, x in enumerate(v._strides):  # the input's strides outside the index, in order
+    for d, x in enumerate(v._strides if _numel(shape) else ()):  # the input's strides outside the index, in order
         if x and d not in dims:
             if last is not None and x >= last:
                 break
             last = x
     else:
-        for a in plan.raw:
+        for a in plan.raw if _numel(shape) else ():
             if a.ndim > 1 and sum(n != 1 for n in a.shape) > 1:
                 break
         else:
-            return contiguous_strides(shape)  # nothing to reorder: row-major
+            if _numel(shape):  # (an empty result: its size-0 dim takes part in torch's ordering)
+                return contiguous_strides(shape)  # nothing to reorder: row-major
     pre, post = plan.result_dims()
     npre, nb = len(pre), len(plan.bshape)
     src = [v._strides[d] for d in pre] + [0] * nb + [v._strides[d] for d in post]
