@@ -77,11 +77,7 @@ def wrap(name, fn):
 
     def recorded(*args, **kwargs):
         if kwargs:
-            if renamed:
-                numpy_names.rename_keywords(fn, renamed, kwargs)
-            out = kwargs.get("out")
-            if type(out) is Tensor:
-                bump_version(out)  # (also under no_grad: a graph may have saved the old values)
+            _take_keywords(fn, renamed, kwargs)
             if not (_any_requires_grad(args) or _any_requires_grad(kwargs.values())) or not state.enabled:
                 return fn(*args, **kwargs)
             args, kwargs = _recordable_arguments(plan, args, kwargs)
@@ -130,6 +126,17 @@ def wrap(name, fn):
     return recorded
 
 
+def _take_keywords(fn, renamed, kwargs):
+    """What every wrapper does first with a call's keywords: NumPy's names (`renamed`, of
+    `fn`) become torch's, in place, and an ``out=`` tensor counts a write (also under
+    no_grad: a graph may have saved its old values)."""
+    if renamed:
+        numpy_names.rename_keywords(fn, renamed, kwargs)
+    out = kwargs.get("out")
+    if type(out) is Tensor:
+        bump_version(out)
+
+
 wrap.takes_numpy_names = True  # (see dispatch/dispatcher.py: no adapter frame per call)
 
 
@@ -143,11 +150,7 @@ def _wrap_nondifferentiable(fn):
 
     def untracked(*args, **kwargs):
         if kwargs:
-            if renamed:
-                numpy_names.rename_keywords(fn, renamed, kwargs)
-            out = kwargs.get("out")
-            if type(out) is Tensor:
-                bump_version(out)
+            _take_keywords(fn, renamed, kwargs)
             return _untracked(fn, args, kwargs) if state.enabled else fn(*args, **kwargs)
         for a in args:
             t = type(a)
@@ -231,11 +234,7 @@ def _wrap_writing(plan):
                 WRITE_CLOCK[0] += 1
                 log.append(WRITE_CLOCK[0])
         if kwargs:
-            if renamed:
-                numpy_names.rename_keywords(fn, renamed, kwargs)
-            out = kwargs.get("out")
-            if type(out) is Tensor:
-                bump_version(out)
+            _take_keywords(fn, renamed, kwargs)
             if (_any_requires_grad(args) or _any_requires_grad(kwargs.values())) and state.enabled:
                 args, kwargs = _recordable_arguments(plan, args, kwargs)
                 return _record_inplace(name, base, fn, args, kwargs)

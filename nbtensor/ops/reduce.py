@@ -325,15 +325,21 @@ def _int_tuple(dim):
     return True
 
 
+def _plannable(input, dim, keepdim):
+    """True when the fast reductions may plan this call: a contiguous float32, float64 or
+    int64 CPU tensor, a bool `keepdim`, and `dim` None or plain ints (1.0 == 1 and True == 1
+    as keys: only ints may share a plan)."""
+    return (input.dtype in _FAST_SUM_DTYPES and input.device is CPU
+            and (input._contig or input._contig is None and input.is_contiguous())
+            and type(keepdim) is bool and (dim is None or type(dim) is int or _int_tuple(dim)))
+
+
 def _fast_plan(input, dim, keepdim):
     """The remembered `_sum_plan` of reducing `input` over `dim` when it is a contiguous
     float32, float64 or int64 CPU tensor and `dim` plain ints; None for anything else."""
-    d = input.dtype
-    if d not in _FAST_SUM_DTYPES or input.device is not CPU or not (
-            input._contig or input._contig is None and input.is_contiguous()):
+    if not _plannable(input, dim, keepdim):
         return None
-    if type(keepdim) is not bool or not (dim is None or type(dim) is int or _int_tuple(dim)):
-        return None  # (1.0 == 1 and True == 1 as keys: only ints may share a plan)
+    d = input.dtype
     if type(dim) is list:
         dim = tuple(dim)
     key = (input._shape, dim, keepdim, d)
@@ -356,12 +362,9 @@ def _fast_reduce(kind, input, dim, keepdim):
     or int64 CPU tensor over dimensions whose layout collapses (the planning, the kernel and
     its accumulator's dtype memoised per call shape); None for anything else (the general
     path checks and raises)."""
-    d = input.dtype
-    if d not in _FAST_SUM_DTYPES or input.device is not CPU or not (
-            input._contig or input._contig is None and input.is_contiguous()):
+    if not _plannable(input, dim, keepdim):
         return None
-    if type(keepdim) is not bool or not (dim is None or type(dim) is int or _int_tuple(dim)):
-        return None  # (1.0 == 1 and True == 1 as keys: only ints may share a plan)
+    d = input.dtype
     key = (kind, input._shape, dim if type(dim) is not list else tuple(dim), keepdim, d)
     plan = _REDUCE_PLANS.get(key, False)
     if plan is False:
