@@ -650,15 +650,16 @@ def _fast_path(op, operands):
                 result_dtype, True)
 
 
-def _fresh_strides(op, operands):
-    """The strides of the fast paths' fresh result for a row-major first operand with a
-    size-1 dim (whose stride there may be anything): torch's choice (`_output_strides`),
-    which is row-major whenever that operand's strides are (the common case, checked first)."""
-    a = operands[0]
-    row = row_major_strides(a._shape)
-    if a._strides == row:
+def _fresh_strides(op, operands, like=None):
+    """The strides of the fast paths' fresh result shaped as `like` (default: the first
+    operand), a row-major operand with a size-1 dim (whose stride there may be anything):
+    torch's choice (`_output_strides`), which is row-major whenever `like`'s strides are (the
+    common case, checked first)."""
+    like = operands[0] if like is None else like
+    row = row_major_strides(like._shape)
+    if like._strides == row:
         return row
-    return _output_strides(op, operands, a._shape) or row
+    return _output_strides(op, operands, like._shape) or row
 
 
 def _one_element_broadcast(op, entry, a, b):
@@ -680,8 +681,7 @@ def _one_element_broadcast(op, entry, a, b):
     result_dtype = entry[1]
     store = _cpu_allocate(n, result_dtype.np)
     flat(store, 0, a._storage, a._offset, sa, b._storage, b._offset, sb, n, 1)
-    strides = big._strides if 1 not in big._shape or big._strides == row_major_strides(big._shape) else (
-        _output_strides(op, (a, b), big._shape) or row_major_strides(big._shape))
+    strides = big._strides if 1 not in big._shape else _fresh_strides(op, (a, b), big)
     return make(store, 0, big._shape, strides, result_dtype, True)
 
 
