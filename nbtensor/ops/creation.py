@@ -611,8 +611,7 @@ def _fill_with(out, value, name):
     (but into one element); anything else is torch's TypeError naming `name`."""
     if isinstance(value, Tensor) and value._shape or not isinstance(value, (numbers.Number, np.generic, Tensor)):
         raise TypeError(f"{name}(): argument 'fill_value' (position 2) must be Number, not {type(value).__name__}")
-    dt.check_scalar_argument(value)
-    return _fill(out, value)
+    return _fill(out, value)  # (fill_'s checks: an int beyond 64 bits, a value the dtype cannot hold)
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
