@@ -97,6 +97,8 @@ CASES = [
     ("tril", lambda m, a: a.tril() + a.triu(1), [(_any, (3, 3))]),
     ("inplace_nonleaf", lambda m, a: _inplace_chain(a), [(_any, (3,))]),
     # element-wise ops beyond the book's
+    ("gamma_functions", lambda m, a: a.digamma() + a.lgamma() * m.polygamma(1, a) + m.special.psi(a + 1),
+     [(_positive, (3,))]),
     ("inverse_hyperbolic", lambda m, a, b: a.asinh() + (b + 1).acosh() + m.atanh(a * 0.3), [(_unit, (3,)), (_positive, (3,))]),
     ("atan2_logaddexp", lambda m, a, b: m.atan2(a, b) + m.logaddexp(a, b), [(_any, (2, 3)), (_positive, (3,))]),
     ("remainder_fmod", lambda m, a, b: m.remainder(a * 3, b) + m.fmod(a * 3, b) + a % 0.7, [(_any, (4,)), (_positive, (4,))]),

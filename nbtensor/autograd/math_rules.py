@@ -1,5 +1,5 @@
 """Derivative rules of the element-wise math of ``ops/special_math.py`` and of the table rows
-``hypot``, ``erfc`` and ``lgamma`` (torch's node names), and of the structural ops of
+``hypot``, ``erfc``, ``lgamma`` and ``digamma`` (torch's node names), and of the structural ops of
 ``ops/arrange.py``. Registered into `rules.RULES` on import.
 """
 import math
@@ -9,6 +9,7 @@ from nbtensor.dispatch.tensor import Tensor
 
 _unary("ErfcBackward0", lambda g, x, out: g * (-2 / math.sqrt(math.pi)) * (-x * x).exp(), names=("erfc",))
 _unary("LgammaBackward0", lambda g, x, out: g * x.digamma(), names=("lgamma",))
+_unary("DigammaBackward0", lambda g, x, out: g * x.polygamma(1), names=("digamma",))
 _unary("Deg2RadBackward0", lambda g, x, out: g * (math.pi / 180), saves=False, names=("deg2rad",))
 _unary("Rad2DegBackward0", lambda g, x, out: g * (180 / math.pi), saves=False, names=("rad2deg",))
 # torch's: the gradient passes where the input was finite
