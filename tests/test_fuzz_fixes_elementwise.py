@@ -608,6 +608,32 @@ def test_a_fresh_result_takes_torchs_strides_where_a_size_1_dim_leaves_them_open
     assert (b + nt.ones(1)).stride() == (1, 1)
 
 
+def test_numbers_torch_passes_as_kernel_parameters_leave_the_layout_to_the_tensors():
+    # pow's number exponent, clamp's number bounds and lerp's number weight are parameters of
+    # torch's kernel, not operands: a contiguous input (size-1 dims strided anyhow) gives a
+    # row-major result; a number that torch wraps as a 0-d tensor (x * 2) is an operand
+    x = nt.as_strided(nt.zeros(6), (1, 3, 1, 2), (1, 2, 1, 1))
+    assert x.is_contiguous()
+    for r in (x ** 0.5, x ** 3, x.clamp(0, 1), x.clamp(min=0), x.clamp(max=0), nt.lerp(x, x, 0.3)):
+        assert r.stride() == (6, 2, 2, 1)
+    for r in (x * 2, x + x.sum(), nt.lerp(x, x, nt.tensor(0.3)), nt.where(x > 0, x, 0.0)):
+        assert r.stride() == (1, 2, 1, 1)
+
+
+def test_channels_last_inputs_give_a_channels_last_result():
+    # torch's fast setup: same-shape inputs all dense in channels-last order (size-1 dims
+    # strided anyhow) give a channels-last result; a 5-D one the 3-D channels-last order
+    x = nt.zeros(3, 2).t().reshape(1, 2, 1, 3)
+    assert x.stride() == (2, 1, 6, 2) and not x.is_contiguous()
+    for r in (x.exp(), x + x, x ** 0.5, nt.relu(x)):
+        assert r.stride() == (6, 1, 6, 2)
+    y = nt.zeros(2, 4, 5, 3).permute(0, 3, 1, 2)  # (2, 3, 4, 5), channels innermost
+    assert (y * y).stride() == (60, 1, 15, 3)
+    z = nt.zeros(2, 4, 5, 6, 3).permute(0, 4, 1, 2, 3)
+    assert z.sigmoid().stride() == (360, 1, 90, 18, 3)
+    assert (x * 2).stride() == (2, 1, 6, 2)  # (a number operand: no fast setup)
+
+
 def test_equal_compares_in_the_promoted_dtype():
     # torch's equal is eq in the promoted dtype: int32 -2**31 as float16 is -inf (fuzz seed 30403970)
     v = nt.tensor([-2 ** 31, -3, 64], dtype=nt.int32)

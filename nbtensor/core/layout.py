@@ -77,6 +77,21 @@ def suggested_format(shape, strides):
     return "channels_last" if len(shape) == 4 else "channels_last_3d"
 
 
+def channels_last_contiguous(shape, strides):
+    """True for a 4-D (5-D) tensor dense in channels-last order, its size-1 dimensions'
+    strides ignored (torch's ``is_contiguous(memory_format=channels_last)``)."""
+    order = _CHANNELS_LAST_ORDER.get(len(shape))
+    if order is None:
+        return False
+    expected = 1
+    for d in order:
+        if shape[d] != 1:
+            if strides[d] != expected:
+                return False
+            expected *= shape[d]
+    return True
+
+
 def format_strides(shape, memory_format):
     """The strides of a dense tensor of `shape` in `memory_format` (a `suggested_format`):
     channels innermost, then the spatial dimensions from the last, then the batch."""

@@ -12,7 +12,7 @@ from nbtensor.core import dtype as dt
 from nbtensor.backends.base import backend_for
 from nbtensor.backends.host import host_array
 from nbtensor.core.device import CPU
-from nbtensor.core.layout import strides_of_inputs
+from nbtensor.core.layout import channels_last_contiguous, format_strides, strides_of_inputs
 from nbtensor.dispatch.out import check_out_cast, check_out_tensor, resize_out
 from nbtensor.core.plan import (broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, remember,
                                 row_major_strides)
@@ -111,7 +111,7 @@ class Op:
                  condition_first=False, scalars="both", scalar_kernels=None, exact_out=None,
                  bool_to_long=False, error_name=None, names=("input", "other"), late_check=None,
                  promote=None, float_scalar=None, has_out=True, half=None,
-                 number_first_row_major=False, commutative=False):
+                 number_first_row_major=False, commutative=False, number_params=()):
         self.name = name
         self.names = names  # torch's keyword names of the function's operands
         # torch's kernel name in "not implemented" errors (or a function of the operands)
@@ -155,6 +155,11 @@ class Op:
         # torch's overload for a number first operand (pow(2, x)) allocates a row-major
         # result instead of following the tensor's layout
         self.number_first_row_major = number_first_row_major
+        # Operand positions torch passes to its kernel as parameters when they all hold Python
+        # numbers (pow's exponent, clamp's bounds, lerp's weight): its iterator then has only
+        # the tensors, which alone decide the result's layout (inputs of one shape, all
+        # contiguous: row-major); any other number operand is a 0-d tensor there and counts
+        self.number_params = number_params
         # the reflected operator (__rmul__) is the op with the tensor first, as torch's: a
         # float16 tensor times a number then keeps the number unrounded, as x * 0.1 does
         self.commutative = commutative
@@ -313,14 +318,16 @@ OPS = [
     # bool ** Python bool is x >= e (x ** True is x, x ** False is True), as torch's shortcuts
     Op("pow", 2, kernel={"bool": "ge", "int": "pow_int", "float": "pow"}, check=_integer_power,
        late_check=_pow_late, dunders=("__pow__", "__rpow__", "__ipow__"),
-       scalar_kernels={0.5: "sqrt", -0.5: "rsqrt", 2: "square"}, names=("input", "exponent"), number_first_row_major=True),
+       scalar_kernels={0.5: "sqrt", -0.5: "rsqrt", 2: "square"}, names=("input", "exponent"), number_first_row_major=True,
+       number_params=(1,)),
     Op("atan2", 2, FLOAT, methods=("atan2", "arctan2"), scalars="none"),
     Op("copysign", 2, FLOAT, scalars="other"),
     Op("logaddexp", 2, inplace=False, categories=("float",), scalars="none"),
     # sqrt(x² + y²) without overflow or underflow on the way (C's hypot)
     Op("hypot", 2, categories=("float",), scalars="none"),
-    Op("maximum", 2, inplace=False, scalars="none"),
-    Op("minimum", 2, inplace=False, scalars="none"),
+    # (a number operand comes only from clamp(x, min=number), torch's clamp_min: a parameter)
+    Op("maximum", 2, inplace=False, scalars="none", number_params=(1,)),
+    Op("minimum", 2, inplace=False, scalars="none", number_params=(1,)),
     Op("fmax", 2, inplace=False, scalars="none"),
     Op("fmin", 2, inplace=False, scalars="none"),
     # comparison and logic
@@ -390,9 +397,10 @@ OPS = [
     Op("bitwise_not", 1, BITWISE, kernel={"bool": "logical_not", "int": "bitwise_not"},
        categories=("bool", "int"), dunders=("__invert__",)),
     # ternary
-    Op("clamp_both", 3, kernel="clamp", function=False, methods=(), inplace=False, exact_out=_FOUND_DTYPE),
+    Op("clamp_both", 3, kernel="clamp", function=False, methods=(), inplace=False, exact_out=_FOUND_DTYPE,
+       number_params=(1, 2)),
     Op("lerp", 3, check=_lerp_dtypes, categories=("float",), promote=_lerp_promoted, error_name=_lerp_kernel_name,
-       float_scalar=2),
+       float_scalar=2, number_params=(2,)),
     Op("where_kernel", 3, kernel="where", function=False, methods=(), inplace=False, condition_first=True,
        exact_out="Expected out type to be {result} but got {out}"),
 ]
@@ -554,21 +562,28 @@ def _output_strides(op, operands, shape):
             and 1 not in shape):
         return None  # the first input decides every order: row-major (a size-1 dim leaves it to the rest)
     tensors = [x for x in operands if isinstance(x, Tensor)]
-    key = (shape, len(operands), tuple([(x._shape, x._strides) for x in tensors]))
+    only_tensors = len(tensors) == len(operands) or (
+        op.number_params and not any(isinstance(operands[i], Tensor) for i in op.number_params))
+    key = (shape, only_tensors, tuple([(x._shape, x._strides) for x in tensors]))
     strides = _LAYOUTS.get(key, False)
     if strides is False:
-        strides = remember(_LAYOUTS, key, _layout(tensors, shape, len(tensors) == len(operands)))
+        strides = remember(_LAYOUTS, key, _layout(tensors, shape, only_tensors))
     return strides
 
 
-_LAYOUTS = {}  # (shape, number of operands, the tensors' shapes and strides) -> strides
+_LAYOUTS = {}  # (shape, whether only tensors are operands, their shapes and strides) -> strides
 
 
-def _layout(tensors, shape, no_numbers):
-    if no_numbers and all(x._shape == shape for x in tensors):
+def _layout(tensors, shape, only_tensors):
+    """torch's fast setup, for inputs all of the result's shape: all contiguous (None), all
+    channels-last contiguous (channels-last strides), all dense in one layout (theirs); else
+    the dimensions ordered by the inputs' strides."""
+    if only_tensors and all(x._shape == shape for x in tensors):
         first = tensors[0]
         if all(x.is_contiguous() for x in tensors):
             return None
+        if len(shape) in (4, 5) and all(channels_last_contiguous(shape, x._strides) for x in tensors):
+            return format_strides(shape, "channels_last" if len(shape) == 4 else "channels_last_3d")
         if is_non_overlapping_and_dense(first) and all(x._strides == first._strides for x in tensors):
             return first._strides
     return strides_of_inputs(tensors, shape)
