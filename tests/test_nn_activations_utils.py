@@ -38,6 +38,7 @@ ACTIVATIONS = [
     ("softplus", {}), ("softplus", {"beta": 2.0, "threshold": 10.0}),
     ("hardtanh", {}), ("hardtanh", {"min_val": -0.5, "max_val": 6.0}),
     ("relu6", {}),
+    ("rrelu", {}), ("rrelu", {"lower": 0.1, "upper": 0.5}),  # (eval mode: the mean slope)
 ]
 
 
@@ -128,12 +129,12 @@ def test_prelu_module_trains_as_torch():
                                     "GELU()", "GELU('tanh')", "GELU(approximate='tanh')", "SiLU()", "SiLU(True)",
                                     "Softplus()", "Softplus(2, 10)", "Softplus(beta=0.5)", "PReLU()", "PReLU(3, 0.1)",
                                     "Hardtanh()", "Hardtanh(-2, 2, True)", "ReLU6()", "ReLU6(inplace=True)",
-                                    "ReLU()", "ReLU(True)", "Sigmoid()", "Tanh()"])
+                                    "ReLU()", "ReLU(True)", "Sigmoid()", "Tanh()", "RReLU()", "RReLU(0.1, 0.3, True)"])
 def test_module_reprs_and_attributes_match_torch(module):
     ours, theirs = eval("nn." + module), eval("torch.nn." + module)
     assert repr(ours) == repr(theirs)
     for attribute in ("negative_slope", "alpha", "approximate", "inplace", "beta", "threshold", "num_parameters",
-                      "init", "min_val", "max_val"):
+                      "init", "min_val", "max_val", "lower", "upper"):
         if hasattr(theirs, attribute) and attribute in vars(theirs):
             assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
 
@@ -147,6 +148,8 @@ def test_module_reprs_and_attributes_match_torch(module):
     ("nn.Hardtanh(1, -1)", AssertionError), ("F.prelu(X, W3)", RuntimeError),
     ("F.prelu(X2x4, W3)", RuntimeError), ("F.prelu(X0, W3)", RuntimeError), ("F.prelu(X2x3, W3.reshape(3, 1))", RuntimeError),
     ("F.leaky_relu(X_LEAF, inplace=True)", RuntimeError),
+    ("F.rrelu(X, 0.5, 0.1)", RuntimeError), ("F.rrelu(X_INT, training=True)", NotImplementedError),
+    ("F.rrelu(X_INT)", NotImplementedError),
 ])
 def test_bad_activation_calls_raise_as_torch(call, error):
     names = {"X": [-1.0, 0.0, 2.0], "X_INT": [-1, 0, 2], "X_BOOL": [True, False], "W3": [0.1, 0.2, 0.3],
@@ -165,6 +168,28 @@ def test_bad_activation_calls_raise_as_torch(call, error):
 
 
 # ------------------------------------------------------------------ 2. activations without torch
+def test_rrelu_draws_a_slope_per_element_in_training_and_uses_their_mean_otherwise():
+    nb.manual_seed(0)
+    x = nb.full((20000,), -2.0, requires_grad=True)
+    y = F.rrelu(x, 0.1, 0.3, training=True)
+    slopes = _np(y) / -2.0
+    assert slopes.min() >= 0.1 and slopes.max() <= 0.3 and len(np.unique(slopes)) > 1000
+    assert abs(slopes.mean() - 0.2) < 0.005
+    y.sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), slopes.astype(np.float32))  # d/dx (slope * x) = slope
+    z = nb.tensor([-2.0, 0.0, 3.0], requires_grad=True)
+    out = F.rrelu(z, 0.1, 0.3)  # eval mode: slope (0.1 + 0.3) / 2, also at 0
+    out.sum().backward()
+    np.testing.assert_allclose(_np(out), [-0.4, 0.0, 3.0], rtol=1e-6)
+    np.testing.assert_allclose(_np(z.grad), [0.2, 0.2, 1.0], rtol=1e-6)
+    module = nn.RReLU(0.1, 0.3, inplace=True)
+    w = nb.full((1000,), -1.0)
+    assert module(w) is w and (_np(w) <= -0.1).all() and (_np(w) >= -0.3).all()
+    module.eval()
+    np.testing.assert_allclose(_np(module(nb.tensor([-1.0]))), [-0.2], rtol=1e-6)
+    np.testing.assert_allclose(_np(F.rrelu_(nb.tensor([-1.0, 2.0]))), [-(1 / 8 + 1 / 3) / 2, 2.0], rtol=1e-6)
+
+
 def test_activations_by_hand():
     x = nb.tensor([-2.0, 0.0, 0.5, 30.0])
     np.testing.assert_allclose(_np(F.leaky_relu(x, 0.1)), [-0.2, 0.0, 0.5, 30.0], rtol=1e-6)

@@ -1,5 +1,5 @@
 """More activation modules: Softmin, LogSigmoid, Softsign, Tanhshrink, Threshold,
-Hardsigmoid, Hardswish, Mish, SELU, CELU, Softshrink, Hardshrink and GLU (each applies its
+Hardsigmoid, Hardswish, Mish, SELU, CELU, RReLU, Softshrink, Hardshrink and GLU (each applies its
 ``nn.functional`` function; reprs as torch's)."""
 import inspect
 
@@ -7,7 +7,7 @@ from nbtensor.nn import functional as F
 from nbtensor.nn.modules import _INPLACE, Softmax, _activation
 
 __all__ = ["Softmin", "LogSigmoid", "Softsign", "Tanhshrink", "Threshold", "Hardsigmoid", "Hardswish", "Mish",
-           "SELU", "CELU", "Softshrink", "Hardshrink", "GLU"]
+           "SELU", "CELU", "RReLU", "Softshrink", "Hardshrink", "GLU"]
 
 _REQUIRED = inspect.Parameter.empty
 
@@ -27,6 +27,17 @@ Threshold = _activation("Threshold", F.threshold, "value where x <= threshold, e
 Mish = _activation("Mish", F.mish, "x * tanh(softplus(x)), element-wise.", (_INPLACE,))
 SELU = _activation("SELU", F.selu, "scale * elu(x, alpha) with torch's fixed alpha and scale.", (_INPLACE,))
 CELU = _activation("CELU", F.celu, "x where x > 0, else alpha * (exp(x / alpha) - 1).", (("alpha", 1.0), _INPLACE))
+_RReLU = _activation("RReLU", F.rrelu, "", (("lower", 1.0 / 8), ("upper", 1.0 / 3), _INPLACE))
+
+
+class RReLU(_RReLU):
+    """Randomized leaky ReLU (``F.rrelu``): random negative slopes in [lower, upper] while
+    training, their mean in eval mode."""
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+
 GLU = _activation("GLU", F.glu, "a * sigmoid(b) for the halves a, b of the input along dim.", (("dim", -1),))
 
 

@@ -24,7 +24,7 @@ from nbtensor.nn.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adapt
                                  adaptive_max_pool2d_with_indices, avg_pool1d, avg_pool2d, max_pool1d,
                                  max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices)
 
-__all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "prelu", "hardtanh", "relu6",
+__all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "rrelu", "rrelu_", "elu", "gelu", "silu", "softplus", "prelu", "hardtanh", "relu6",
            "selu", "celu", "logsigmoid", "hardsigmoid", "hardswish", "mish", "softshrink", "hardshrink", "threshold",
            "glu", "softsign", "tanhshrink", "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "selu_",
            "celu_", "softmax", "softmin", "log_softmax", "linear", "dropout", "one_hot", "layer_norm", "embedding",
@@ -76,6 +76,20 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     at 0, as torch's derivative)."""
     _floating_only(input, "leaky_relu_cpu")
     return _applied(lambda x: _act._leaky_relu(x, negative_slope), input, inplace)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: `input` where it is positive, else `input` times a slope drawn
+    for each element uniformly from [lower, upper] in training, and (lower + upper) / 2
+    otherwise; the gradient at 0 is that slope (torch's)."""
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    _floating_only(input, "rrelu_with_noise_out_cpu" if training else "leaky_relu_cpu")
+
+    def compute(x):
+        slope = torch.empty_like(x).uniform_(lower, upper) if training else (lower + upper) / 2
+        return torch.where(x > 0, x, x * slope)
+    return _applied(compute, input, inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -277,6 +291,11 @@ def relu_(input):
 def elu_(input, alpha=1.0):
     """elu written into `input` (returned)."""
     return elu(input, alpha, inplace=True)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """rrelu written into `input` (returned)."""
+    return rrelu(input, lower, upper, training, inplace=True)
 
 
 def leaky_relu_(input, negative_slope=0.01):
