@@ -17,3 +17,4 @@ from nbtensor.nn.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveM
                                 AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
 from nbtensor.nn.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
 from nbtensor.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: F401
+from nbtensor.nn.shape_layers import *  # noqa: F401,F403

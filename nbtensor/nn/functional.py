@@ -19,6 +19,7 @@ from nbtensor.nn.batchnorm import batch_norm  # noqa: F401
 from nbtensor.nn.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from nbtensor.nn.dropout import dropout1d, dropout2d  # noqa: F401
 from nbtensor.nn.im2col import fold, unfold  # noqa: F401
+from nbtensor.nn.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from nbtensor.nn.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
                                  adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
                                  adaptive_max_pool2d_with_indices, avg_pool1d, avg_pool2d, max_pool1d,
@@ -37,7 +38,8 @@ __all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "rrelu", "rrelu_", "elu", "g
 __all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
             "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
             "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
-            "adaptive_max_pool2d_with_indices", "batch_norm", "dropout1d", "dropout2d", "unfold", "fold"]
+            "adaptive_max_pool2d_with_indices", "batch_norm", "dropout1d", "dropout2d", "unfold", "fold",
+            "pixel_shuffle", "pixel_unshuffle"]
 
 
 def relu(input, inplace=False):

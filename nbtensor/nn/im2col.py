@@ -161,9 +161,13 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     (N, C*kh*kw, L), L the number of windows (torch's im2col)."""
     kernel, dilation, padding, stride = _pairs("unfold", ("kernel_size", kernel_size), ("dilation", dilation),
                                                ("padding", padding), ("stride", stride))
-    if input.dim() not in (3, 4):
-        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but "
-                           f"got:{list(input.shape)}")
+    if input.dim() < 3:  # (torch reads the size of dimension input.dim() first)
+        n = input.dim()
+        raise IndexError("Dimension specified as 1 but tensor has no dimensions" if n == 0 else
+                         f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {2 if n == 2 else -2})")
+    if input.dim() > 4:
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
     spatial = tuple(input.shape[-2:])
     blocks = tuple((spatial[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in (0, 1))
     if min(blocks) < 1:
@@ -182,20 +186,22 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     size, kernel, dilation, padding, stride = _pairs("fold", ("output_size", output_size), ("kernel_size", kernel_size),
                                                      ("dilation", dilation), ("padding", padding), ("stride", stride))
     if input.dim() not in (2, 3):
-        raise RuntimeError("Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but "
-                           f"got:{list(input.shape)}")
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
     batched = input.dim() == 3
     cols = input if batched else input.unsqueeze(0)
     k = kernel[0] * kernel[1]
     if cols.shape[1] % k:
         raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
-                           f"got input.size(1)={cols.shape[1]} and kernel_size=({kernel[0]}, {kernel[1]})")
+                           f"got input.size(1)={cols.shape[1]} and kernel_size=({kernel[0]}, {kernel[1]}).")
     pads = ((padding[0],) * 2, (padding[1],) * 2)
-    blocks = math.prod(out_size(s, kk, st, p, d) for s, kk, st, p, d in zip(size, kernel, stride, pads, dilation))
+    per_dim = [out_size(s, kk, st, p, d) for s, kk, st, p, d in zip(size, kernel, stride, pads, dilation)]
+    blocks = math.prod(per_dim)
     if cols.shape[2] != blocks:
         raise RuntimeError(f"Given output_size=({size[0]}, {size[1]}), kernel_size=({kernel[0]}, {kernel[1]}), "
                            f"dilation=({dilation[0]}, {dilation[1]}), padding=({padding[0]}, {padding[1]}), "
                            f"stride=({stride[0]}, {stride[1]}), expected size of input's dimension 2 to match the "
-                           f"calculated number of sliding blocks {blocks}, but got input.size(2)={cols.shape[2]}.")
+                           f"calculated number of sliding blocks {per_dim[0]} * {per_dim[1]} = {blocks}, but got "
+                           f"input.size(2)={cols.shape[2]}.")
     out = _col2im(cols, size, kernel, dilation, padding, stride)
     return out if batched else out.squeeze(0)
