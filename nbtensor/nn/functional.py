@@ -16,6 +16,7 @@ from nbtensor.nn.margin_losses import (cosine_embedding_loss, hinge_embedding_lo
                                        margin_ranking_loss, soft_margin_loss)
 from nbtensor.nn.normalization import layer_norm  # noqa: F401
 from nbtensor.nn.batchnorm import batch_norm  # noqa: F401
+from nbtensor.nn.group_norm import group_norm, instance_norm  # noqa: F401
 from nbtensor.nn.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from nbtensor.nn.dropout import dropout1d, dropout2d  # noqa: F401
 from nbtensor.nn.im2col import fold, unfold  # noqa: F401
@@ -39,7 +40,7 @@ __all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_poo
             "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
             "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
             "adaptive_max_pool2d_with_indices", "batch_norm", "dropout1d", "dropout2d", "unfold", "fold",
-            "pixel_shuffle", "pixel_unshuffle"]
+            "pixel_shuffle", "pixel_unshuffle", "group_norm", "instance_norm"]
 
 
 def relu(input, inplace=False):
