@@ -85,9 +85,8 @@ def test_modules_match_torch(module, shape, train):
         xs = lib.tensor(x, requires_grad=True)
         y = m(xs)
         (y * lib.tensor(weights)).sum().backward()
-        results.append((repr(m), y.detach().numpy(), xs.grad.numpy(),
-                        {k: v.detach().numpy() for k, v in m.state_dict().items()},
-                        [p.grad.numpy() for p in m.parameters()]))
+        results.append((repr(m), _np(y), _np(xs.grad), {k: _np(v) for k, v in m.state_dict().items()},
+                        [_np(p.grad) for p in m.parameters()]))
     ours, theirs = results
     assert ours[0] == theirs[0]
     for got, expected in zip(ours[1:3], theirs[1:3]):
