@@ -15,6 +15,7 @@ from nbtensor.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_
 from nbtensor.nn.margin_losses import (cosine_embedding_loss, hinge_embedding_loss,  # noqa: F401
                                        margin_ranking_loss, soft_margin_loss)
 from nbtensor.nn.normalization import layer_norm  # noqa: F401
+from nbtensor.nn.attention import scaled_dot_product_attention  # noqa: F401
 from nbtensor.nn.batchnorm import batch_norm  # noqa: F401
 from nbtensor.nn.group_norm import group_norm, instance_norm  # noqa: F401
 from nbtensor.nn.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
@@ -40,7 +41,8 @@ __all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_poo
             "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
             "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
             "adaptive_max_pool2d_with_indices", "batch_norm", "dropout1d", "dropout2d", "unfold", "fold",
-            "pixel_shuffle", "pixel_unshuffle", "group_norm", "instance_norm"]
+            "pixel_shuffle", "pixel_unshuffle", "group_norm", "instance_norm",
+            "scaled_dot_product_attention"]
 
 
 def relu(input, inplace=False):
