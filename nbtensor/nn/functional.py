@@ -21,6 +21,7 @@ from nbtensor.nn.group_norm import group_norm, instance_norm  # noqa: F401
 from nbtensor.nn.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from nbtensor.nn.dropout import dropout1d, dropout2d  # noqa: F401
 from nbtensor.nn.im2col import fold, unfold  # noqa: F401
+from nbtensor.nn.interpolate import interpolate, upsample  # noqa: F401
 from nbtensor.nn.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from nbtensor.nn.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
                                  adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
@@ -42,7 +43,7 @@ __all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_poo
             "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
             "adaptive_max_pool2d_with_indices", "batch_norm", "dropout1d", "dropout2d", "unfold", "fold",
             "pixel_shuffle", "pixel_unshuffle", "group_norm", "instance_norm",
-            "scaled_dot_product_attention"]
+            "scaled_dot_product_attention", "interpolate", "upsample"]
 
 
 def relu(input, inplace=False):
