@@ -9,6 +9,7 @@ from nbtensor.nn.conv_layers import (Conv1d, Conv2d, ConvTranspose1d, ConvTransp
 from nbtensor.nn.distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from nbtensor.nn.dropout import Dropout1d, Dropout2d  # noqa: F401
 from nbtensor.nn.embedding import Embedding  # noqa: F401
+from nbtensor.nn.multihead import MultiheadAttention  # noqa: F401
 from nbtensor.nn.interpolate import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
 from nbtensor.nn.group_norm import BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa: F401
 from nbtensor.nn.loss_layers import *  # noqa: F401,F403
