@@ -771,12 +771,30 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+def check_norm_dtype(name, input_dtype, dtype):
+    """torch's checks of a norm's input dtype and ``dtype=`` argument: both floating, and
+    `dtype` at least as wide as the input's (no narrowing). Returns `dtype` as a dtype."""
+    if not input_dtype.is_floating_point:
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {input_dtype.c_name}")
+    if dtype is None:
+        return None
+    dtype = dt.to_dtype(dtype)
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"{name}: dtype should be floating point or complex, but got {dtype.c_name}")
+    if dt.promote_types(input_dtype, dtype) is not dtype:
+        raise RuntimeError(f"{name}: the dtype of the input ({input_dtype.c_name}) should be convertible without "
+                           f"narrowing to the specified dtype ({dtype.c_name})")
+    return dtype
+
+
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
     """Vector p-norm over `dim` ('fro' and 2: Euclidean; inf, -inf, 0, 1, other p)."""
     _check_input(input, "norm")
+    if isinstance(p, str) and p != "fro":
+        from nbtensor.ops.linalg.norms import matrix_norm  # ('nuc', or torch's error for other strings)
+        return matrix_norm(input, p, tuple(range(input.dim())) if dim is None else dim, keepdim, dtype=dtype, out=out)
+    dtype = check_norm_dtype("linalg.vector_norm", input.dtype, dtype)
     x = input if dtype is None else input.to(dtype)
-    if not x.dtype.is_floating_point:
-        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype.c_name}")
     _check_out(out, "norm", x.dtype)
     dims = reduction_dims(dim, x.dim())
     if x.dtype is dt.float16:  # torch accumulates a float16 norm in float32: [300, 4, 5] is 300
@@ -1141,6 +1159,9 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum over `dim` treating NaN as zero (``sum`` otherwise)."""
     x = input
     if input.dtype.is_floating_point:
+        if (dtype is None and isinstance(out, Tensor) and not out.dtype.is_floating_point
+                and input.numel()):  # torch sums in out's dtype, and has no integer NaN sum
+            raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{out.dtype.c_name}'")
         x = apply(OPS_BY_NAME["where_kernel"], (_isnan(input), 0.0, input))
     return sum(x, dim, keepdim, dtype=dtype, out=out)
 

@@ -26,7 +26,7 @@ from nbtensor.core.device import CPU
 from nbtensor.backends.host import bits, run_split, split_ranges
 from nbtensor.dispatch.out import result_or_out, write_out
 from nbtensor.core.plan import contiguous_strides
-from nbtensor.dispatch.tensor import Tensor, _numel, common_device, make, wrap_dim
+from nbtensor.dispatch.tensor import Tensor, _numel, common_device, copy_into, empty_like_layout, make, wrap_dim
 from nbtensor.dispatch import dispatcher as forms
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "searchsorted"]
@@ -191,8 +191,15 @@ def _write_pair(out, pair, name):
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """Sorted values along `dim` and the indices they came from (a stable sort)."""
     n = input._shape[wrap_dim(dim, input.dim())] if input.dim() else 1
-    pair = _sorted_pair(input, dim, descending, n, "sort")
+    pair = tuple(_input_layout(t, input) for t in _sorted_pair(input, dim, descending, n, "sort"))
     return return_types.sort(*_write_pair(out, pair, "sort"))
+
+
+def _input_layout(t, input):
+    """`t` (row-major, shaped like `input`) with torch's layout of sort's results: input's
+    strides when input is dense, else dense strides in input's dimension order."""
+    target = empty_like_layout(input, t.dtype)
+    return t if target._strides == t._strides else copy_into(target, t)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -214,7 +221,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     n = input._shape[dim] if ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"selected index k out of range (k = {k}, dimension {dim} has size {n})")
-    pair = _sorted_pair(input, dim, largest, k, "topk")
+    # (a 0-d input gives itself and index 0 for k = 0 too, as torch's copy does)
+    pair = _sorted_pair(input, dim, largest, k if ndim else 1, "topk")
     return return_types.topk(*_write_pair(out, pair, "topk"))
 
 
@@ -230,6 +238,12 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim} "
                            f"(k = {k}, size {n})")
+    if isinstance(out, (tuple, list)) and len(out) == 2 and all(isinstance(o, Tensor) for o in out):
+        if out[0].dtype is not input.dtype:
+            raise RuntimeError(f"output values must be of same type as input (got {out[0].dtype.c_name} for "
+                               f"{input.dtype.c_name})")
+        if out[1].dtype is not dt.int64:
+            raise RuntimeError(f"output indices must be of scalar type Long (got {out[1].dtype.c_name})")
     values, indices = _sorted_pair(input, dim, False, k, "kthvalue")
     if ndim:
         values, indices = values.narrow(dim, k - 1, 1), indices.narrow(dim, k - 1, 1)
@@ -266,9 +280,16 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise RuntimeError(f"torch.searchsorted(): sorter index out of range: {bad} for a sequence of size {n}")
         seq = np.take_along_axis(seq, order, axis=-1)
     if seq.ndim == 0:
-        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
-                           "dimensions of boundaries tensor and input value tensor must match, but we got "
-                           f"boundaries tensor {list(seq.shape)} and input value tensor {list(vals.shape)}")
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
+                           "dimension")
+    if seq.ndim > 1 and vals.ndim == 0:
+        raise RuntimeError("torch.searchsorted(): input value can be a scalar only when boundaries tensor dimension "
+                           f"is 1, but we got boundaries tensor dim({seq.ndim}) and input value's dim(0) numel(1)")
+    dtype = dt.int32 if out_int32 else dt.int64
+    if out is not None and isinstance(out, Tensor) and out.dtype is not dtype:
+        raise RuntimeError("torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) or "
+                           "Long(int64) depending on whether out_int32 flag is True, but we got output tensor's "
+                           f"dtype {out.dtype.c_name} and out_int32 flag is {bool(out_int32)}")
     common = np.promote_types(seq.dtype, vals.dtype)
     if common == np.bool_:
         raise NotImplementedError('"searchsorted_out_cpu" not implemented for \'Bool\'')
@@ -276,7 +297,10 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         common = np.dtype(np.float32)
     seq, vals = seq.astype(common, copy=False), vals.astype(common, copy=False)
     if seq.ndim == 1:
-        result = np.searchsorted(seq, vals, side="right" if right else "left")
+        if _has_nan(seq) or _has_nan(vals):
+            result = _nan_search(seq.reshape(1, -1), vals.reshape(1, -1), right).reshape(vals.shape)
+        else:
+            result = np.searchsorted(seq, vals, side="right" if right else "left")
     else:
         if scalar or seq.shape[:-1] != vals.shape[:-1]:
             raise RuntimeError(
@@ -285,12 +309,39 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                 f"{list(seq.shape)} and input value tensor {list(vals.shape)}")
         s2 = np.ascontiguousarray(seq).reshape(-1, seq.shape[-1])
         v2 = np.ascontiguousarray(vals).reshape(-1, vals.shape[-1])
-        result = np.empty(v2.shape, np.int64)
-        if result.size:
-            _kernel("searchsorted_rows", s2, v2, bool(right), result)
+        if _has_nan(s2) or _has_nan(v2):
+            result = _nan_search(s2, v2, right)
+        else:
+            result = np.empty(v2.shape, np.int64)
+            if result.size:
+                _kernel("searchsorted_rows", s2, v2, bool(right), result)
         result = result.reshape(vals.shape)
-    dtype = dt.int32 if out_int32 else dt.int64
     return result_or_out(_wrap(np.asarray(result), dtype, device), out, "searchsorted")
+
+
+def _has_nan(a):
+    return a.dtype.kind == "f" and bool(np.isnan(a).any())
+
+
+def _nan_search(seq, vals, right):
+    """torch's binary search of each row of `vals` (rows, m) in the row of `seq` (rows or 1,
+    n): it moves right unless ``seq[mid] >= v`` (``> v`` with `right`), so a NaN on either
+    side of a comparison moves it right (NaN values land at n; NaN in the sequence is not
+    simply "largest"). Done for all values at once, one halving step per loop."""
+    n = seq.shape[1]
+    start = np.zeros(vals.shape, np.int64)
+    end = np.full(vals.shape, n, np.int64)
+    row = np.arange(seq.shape[0])[:, None]
+    with np.errstate(invalid="ignore"):
+        while True:
+            active = start < end
+            if not active.any():
+                return start
+            mid = (start + end) >> 1
+            probe = seq[row, np.minimum(mid, n - 1)]
+            stop = probe > vals if right else probe >= vals
+            start = np.where(active & ~stop, mid + 1, start)
+            end = np.where(active & stop, mid, end)
 
 
 forms.functions(__all__, globals())

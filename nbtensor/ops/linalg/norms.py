@@ -8,7 +8,7 @@ import numpy as np
 
 from nbtensor.core import dtype as dt
 from nbtensor.ops.linalg.util import array_of, check_devices, check_tensor, compute_np_dtype, finish
-from nbtensor.ops.reduce import norm_is_magnitude
+from nbtensor.ops.reduce import check_norm_dtype, norm_is_magnitude
 from nbtensor.dispatch.tensor import wrap_dim
 
 __all__ = ["vector_norm", "matrix_norm", "norm"]
@@ -21,13 +21,7 @@ def _norm_input(name, x, dtype, out):
     compute dtype, result dtype, device)."""
     check_tensor(name.replace(".", "_"), "input", 1, x)
     device = check_devices(x, out)
-    if not x.dtype.is_floating_point:
-        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {x.dtype.c_name}")
-    if dtype is not None:
-        dtype = dt.to_dtype(dtype)
-        if not dtype.is_floating_point:
-            raise RuntimeError(f"{name}: dtype should be floating point or complex, but got {dtype.c_name}")
-    dtype = dtype or x.dtype
+    dtype = check_norm_dtype(name, x.dtype, dtype) or x.dtype
     return array_of(x).astype(compute_np_dtype(dtype), copy=False), dtype, device
 
 
@@ -87,6 +81,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     (largest/smallest singular value), 1/-1 (max/min column sum), inf/-inf (row sums)."""
     name = "linalg.matrix_norm"
     check_tensor("linalg_matrix_norm", "input", 1, A)
+    if ord not in _MATRIX_ORDS or isinstance(ord, bool):  # (torch checks the order first)
+        raise RuntimeError(f"{name}: Order {ord} not supported.")
     if A.dim() < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     a, dtype, device = _norm_input(name, A, dtype, out)
@@ -96,8 +92,6 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     d0, d1 = wrap_dim(dims[0], a.ndim), wrap_dim(dims[1], a.ndim)
     if d0 == d1:
         raise RuntimeError(f"{name}: dims must be different. Got ({dims[0]}, {dims[1]})")
-    if ord not in _MATRIX_ORDS or isinstance(ord, bool):
-        raise RuntimeError(f"{name}: Order {ord} not supported.")
     if ord in (2, -2, "nuc") and dtype is dt.float16:
         raise RuntimeError(f"{name}: Low precision dtypes not supported. Got Half")
     if a.shape[d0] == 0 or a.shape[d1] == 0:
