@@ -10,6 +10,8 @@ from nbtensor.nn.distance import CosineSimilarity, PairwiseDistance  # noqa: F40
 from nbtensor.nn.dropout import Dropout1d, Dropout2d  # noqa: F401
 from nbtensor.nn.embedding import Embedding  # noqa: F401
 from nbtensor.nn.multihead import MultiheadAttention  # noqa: F401
+from nbtensor.nn.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
+                                     TransformerEncoder, TransformerEncoderLayer)
 from nbtensor.nn.interpolate import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
 from nbtensor.nn.group_norm import BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa: F401
 from nbtensor.nn.loss_layers import *  # noqa: F401,F403

@@ -125,6 +125,22 @@ class ModuleList(_Container):
         """Put `module` at position `index` (returns None, as torch's)."""
         super().insert(index, module)
 
+    def __repr__(self):
+        """torch's: a run of consecutive modules with one repr prints once, as
+        ``(0-5): 6 x Linear(...)``."""
+        runs = []  # [first index, last index, repr]
+        for i, module in enumerate(self._modules.values()):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        if not runs:
+            return f"{type(self).__name__}()"
+        lines = [(f"({first}): " if first == last else f"({first}-{last}): {last - first + 1} x ")
+                 + text.replace("\n", "\n  ") for first, last, text in runs]
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class Linear(Module):
     """``y = x W^T + b`` with torch's default initialisation (uniform in ±1/sqrt(in_features))."""
