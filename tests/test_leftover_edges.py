@@ -164,3 +164,15 @@ def test_norm_nuc_is_the_nuclear_norm():
     assert r.dtype is torch.float32 and r.shape == () and r.item() == pytest.approx(5.0)
     r = torch.norm(torch.tensor([[[3.0, 0.0], [0.0, 4.0]]]), "nuc", (1, 2))
     assert r.shape == (1,) and r.tolist() == pytest.approx([7.0])
+
+
+# ---------------------------------------------------------------- cummax/cummin of empty and 0-d tensors
+@pytest.mark.parametrize("fn", [torch.cummax, torch.cummin])
+def test_running_extremes_of_empty_tensors_return_before_reading_dim(fn):
+    for shape, dim in (((0,), 1), ((0,), 5), ((2, 0), 3), ((2, 0), 0), ((0, 3), -1)):
+        values, indices = fn(torch.empty(shape), dim=dim)
+        assert values.shape == shape and indices.shape == shape and indices.dtype is torch.int64
+    with pytest.raises(IndexError, match=r"^cum(max|min)\(\): Expected reduction dim -1 or 0 for scalar but got 1$"):
+        fn(torch.tensor(1.0), dim=1)
+    values, indices = fn(torch.tensor(3.0), dim=-1)
+    assert values.item() == 3.0 and indices.item() == 0

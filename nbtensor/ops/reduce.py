@@ -25,7 +25,8 @@ from nbtensor.ops.creation import _wrap
 from nbtensor.ops.elementwise import _FLT_MAX, OPS_BY_NAME, apply, fast_where
 from nbtensor.dispatch.out import check_out_cast, check_out_dtype, check_out_tensor, resize_out
 from nbtensor.core.plan import contiguous_strides, remember
-from nbtensor.dispatch.tensor import Tensor, _numel, check_writable, common_device, copy_into, make, wrap_dim
+from nbtensor.dispatch.tensor import (Tensor, _numel, check_writable, common_device, copy_into, empty_tensor, make,
+                                      wrap_dim)
 from nbtensor.core.return_types import return_type
 from nbtensor.core.device import CPU
 from nbtensor.dispatch import dispatcher as forms
@@ -1114,20 +1115,24 @@ def _cum_extreme(name, input, dim, out):
     if isinstance(out, (tuple, list)) and len(out) == 2:
         _check_scalar_type(out[0], input.dtype)
         _check_scalar_type(out[1], dt.int64)
+    cls = CummaxResult if name == "cummax" else CumminResult
+    if not input._shape and dim not in (-1, 0):
+        raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
+    if input._shape and not _numel(input._shape):  # (torch returns before it reads `dim`)
+        return _finish_pair(cls, cls(empty_tensor(input._shape, input.dtype, input.device),
+                                     empty_tensor(input._shape, dt.int64, input.device)), out)
     if _scans_on_device(input):
-        cls = CummaxResult if name == "cummax" else CumminResult
         return _finish_pair(cls, cls(*_device_scan(name, input, dim)), out)
     a, dim = _scan_input(input, dim)
     acc = np.maximum if name == "cummax" else np.minimum
-    values = acc.accumulate(a, axis=dim) if a.shape[dim] else a.copy()
+    values = acc.accumulate(a, axis=dim)
     hit = a == values
     if input.dtype.is_floating_point:
         hit |= np.isnan(a)
     shape = [1] * a.ndim
     shape[dim] = a.shape[dim]
     positions = np.where(hit, np.arange(a.shape[dim]).reshape(shape), 0)
-    indices = np.maximum.accumulate(positions, axis=dim) if a.shape[dim] else positions
-    cls = CummaxResult if name == "cummax" else CumminResult
+    indices = np.maximum.accumulate(positions, axis=dim)
     result = cls(_from_values(values, input._shape, input.dtype, input.device),
                  _from_values(indices, input._shape, dt.int64, input.device))
     return _finish_pair(cls, result, out)
