@@ -176,3 +176,16 @@ def test_running_extremes_of_empty_tensors_return_before_reading_dim(fn):
         fn(torch.tensor(1.0), dim=1)
     values, indices = fn(torch.tensor(3.0), dim=-1)
     assert values.item() == 3.0 and indices.item() == 0
+
+
+# ---------------------------------------------------------------- unique(dim=) layout
+def test_unique_along_a_dim_is_laid_out_dim_first_as_torchs():
+    x = torch.arange(24.0).reshape(2, 3, 4)
+    assert x.unique(dim=1).stride() == (4, 8, 1)
+    p = x.permute(2, 0, 1)
+    values, inverse, counts = p.unique(dim=2, return_inverse=True, return_counts=True)
+    assert values.stride() == (2, 1, 8) and inverse.tolist() == [0, 1, 2] and counts.tolist() == [1, 1, 1]
+    np.testing.assert_array_equal(values.cpu().numpy(), p.cpu().numpy())
+    assert p.unique_consecutive(dim=2).stride() == (2, 1, 8)
+    t = torch.arange(6.0).reshape(2, 3).t()
+    assert t.unique(dim=-1).stride() == (1, 3) and t.unique(dim=-1).tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]

@@ -21,10 +21,14 @@ __all__ = ["unique", "unique_consecutive", "bincount", "histc"]
 _METHODS = __all__
 
 
-def _results(device, dtype, values, inverse, counts, return_inverse, return_counts):
+def _results(device, dtype, values, inverse, counts, return_inverse, return_counts, dim=None):
     """The host results as tensors on `device`: values (of `dtype`), then the inverse and the
-    counts if asked for."""
-    out = [_wrap(values, dtype, device)]
+    counts if asked for. With `dim`, the values are laid out as torch's: contiguous with
+    `dim` first, then moved back into place."""
+    if dim is None:
+        out = [_wrap(values, dtype, device)]
+    else:
+        out = [_wrap(np.ascontiguousarray(np.moveaxis(values, dim, 0)), dtype, device).movedim(0, dim)]
     if return_inverse:
         out.append(_wrap(inverse, dt.int64, device))
     if return_counts:
@@ -50,7 +54,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         else:
             vals, inv, cnt = np.unique(arr, return_inverse=True, return_counts=True, axis=dim, equal_nan=False)
             inv = inv.reshape(-1)
-    return _results(input.device, input.dtype, vals, inv, cnt, return_inverse, return_counts)
+    return _results(input.device, input.dtype, vals, inv, cnt, return_inverse, return_counts, dim)
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
@@ -74,7 +78,8 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     if dim is None:
         inv = inv.reshape(arr.shape)
     cnt = np.diff(np.append(starts, n))
-    return _results(input.device, input.dtype, vals, inv, cnt, return_inverse, return_counts)
+    return _results(input.device, input.dtype, vals, inv, cnt, return_inverse, return_counts,
+                    None if dim is None else axis)
 
 
 def bincount(input, weights=None, minlength=0):
