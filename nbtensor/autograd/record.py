@@ -223,31 +223,38 @@ def _wrap_writing(plan):
     renamed = numpy_names.renames(fn)
     logs = _tensor._WRITES
 
-    def recorded(*args, **kwargs):
+    def counted(args, result):
+        """`result`, after counting the write to the first argument (only once the op has
+        succeeded, as torch's; also under no_grad: a graph may have saved the old values)."""
         if args and type(args[0]) is Tensor:
-            # (bump_version, its common case inlined; also under no_grad: a graph may have
-            # saved the old values)
-            log = logs.get(id(args[0]._storage))
+            log = logs.get(id(args[0]._storage))  # (bump_version, its common case inlined)
             if log is None or len(log) >= _LOGGED:
                 bump_version(args[0])
             else:
                 WRITE_CLOCK[0] += 1
                 log.append(WRITE_CLOCK[0])
+        return result
+
+    def recorded(*args, **kwargs):
         if kwargs:
             _take_keywords(fn, renamed, kwargs)
             if (_any_requires_grad(args) or _any_requires_grad(kwargs.values())) and state.enabled:
                 args, kwargs = _recordable_arguments(plan, args, kwargs)
                 return _record_inplace(name, base, fn, args, kwargs)
-            return fn(*args, **kwargs)
+            return counted(args, fn(*args, **kwargs))
         for a in args:  # (_any_requires_grad, inlined; grad mode read only when needed)
             t = type(a)
             if t is Tensor:
                 ag = a._ag
                 if ag is not None and ag.requires_grad:
-                    return _record_inplace(name, base, fn, args, kwargs) if state.enabled else fn(*args)
+                    break
             elif (t is list or t is tuple) and _any_requires_grad(a):
-                return _record_inplace(name, base, fn, args, kwargs) if state.enabled else fn(*args)
-        return fn(*args)
+                break
+        else:
+            return counted(args, fn(*args))
+        if state.enabled:
+            return _record_inplace(name, base, fn, args, kwargs)
+        return counted(args, fn(*args))
     return recorded
 
 
@@ -298,13 +305,22 @@ def _connect_several(plan, args, kwargs, result):
     if not plan[4] or not _floating(result):
         return result
     name = plan[0]
-    attach(result, *_node(name, NODE_NAMES.get(name), args, kwargs, result, len(result), plan[5]))
+    node, inputs = _node(name, NODE_NAMES.get(name), args, kwargs, result, len(result), plan[5])
+    if len(result) == 1:
+        node._backward = _one_of_several(node._backward)
+    attach(result, node, inputs)
     first = args[0]
     if type(first) is Tensor:
         for t in result:
             if t is not first:
                 note_view(t, first)
     return result
+
+
+def _one_of_several(backward):
+    """The backward of a node with one output whose rule takes a list of gradients (split,
+    unbind, chunk into one piece): the engine hands a one-output node its gradient alone."""
+    return lambda g: backward((g,))
 
 
 def _outside_graph(t):
@@ -336,7 +352,9 @@ def _record_inplace(name, base, fn, args, kwargs):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     if base is None:
         if name in NONDIFFERENTIABLE and ag is None:
-            return _untracked(fn, args, kwargs)  # (x.normal_(...) on a tensor outside the graph)
+            result = _untracked(fn, args, kwargs)  # (x.normal_(...) on a tensor outside the graph)
+            bump_version(self)
+            return result
         raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented yet")
     # the tensor as it was, with its history, for the rule (its values may be overwritten)
     before = make(self._storage, self._offset, self._shape, self._strides, self.dtype)
@@ -344,6 +362,7 @@ def _record_inplace(name, base, fn, args, kwargs):
         before = _untracked(before.clone, (), {})
     before._ag = ag
     result = _untracked(fn, args, kwargs)
+    bump_version(self)  # (once the write succeeded, before the new node notes the clock)
     if not self.dtype.is_floating_point:
         return result  # (an integer tensor holds no gradient)
     keeps = keeps_result(base, (before,) + tuple(args[1:]), kwargs) and (ag is None or ag.base is None)  # (a view's node is made elsewhere)

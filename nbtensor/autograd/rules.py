@@ -22,6 +22,7 @@ import nbtensor.ops.reduce as reduce
 from nbtensor.autograd import grad_mode
 from nbtensor.core import dtype as dt
 from nbtensor.core.plan import broadcast_shapes, remember
+from nbtensor.core.typeinfo import finfo
 from nbtensor.dispatch.tensor import Tensor, wrap_dim
 
 RULES = {}
@@ -562,8 +563,10 @@ def _mean(args, kwargs, out):
 
 def _evenly(g, x, out, dims, keepdim):
     """The gradient of max/min/amax/amin over `dims`: shared equally by the tied elements."""
-    hit = x == _unreduce(out, x, dims, keepdim)
-    share = hit / hit.sum(dims, keepdim=True) if dims else hit.to(g.dtype)
+    # in g's dtype: a bool mask divided by its count is float32, and a 0-d float64 g times
+    # a float32 tensor stays float32 (torch's promotion), which rounded the gradient
+    hit = (x == _unreduce(out, x, dims, keepdim)).to(g.dtype)
+    share = hit / hit.sum(dims, keepdim=True) if dims else hit
     return _unreduce(g, x, dims, keepdim) * share
 
 
@@ -776,11 +779,16 @@ def _logcumsumexp(args, kwargs, out):
 
     def backward(g):
         # grad_i = sum over j >= i of g_j exp(x_i - out_j), split by the sign of g so that each
-        # part is a reversed logcumsumexp (finite where the plain sum would overflow)
-        def part(weights):
-            shifted = weights.log() - out
+        # part is a reversed logcumsumexp (finite where the plain sum would overflow). As
+        # torch's: log|g| masked by `where` to the lowest finite float (not log(0) = -inf,
+        # whose derivative made the second derivative nan)
+        lowest = finfo(g.dtype).min
+        log_abs = g.abs().log()
+
+        def part(positive):
+            shifted = log_abs.where(g > 0 if positive else g < 0, lowest) - out
             return (shifted.flip(d).logcumsumexp(d).flip(d) + x).exp()
-        return (part(g.clamp(min=0)) - part((-g).clamp(min=0)),)
+        return (part(True) - part(False),)
     return "LogcumsumexpBackward0", (x,), backward
 
 
