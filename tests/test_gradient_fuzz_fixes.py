@@ -91,3 +91,26 @@ def test_an_in_place_op_that_raises_counts_no_write():
     assert x._version == 0
     x.add_(1.0)
     assert x._version == 1
+
+
+@pytest.mark.parametrize("piece, message", [
+    (lambda t: t.split(1)[1], "Output 1 of Split"), (lambda t: t.chunk(3)[2], "Output 2 of Split"),
+    (lambda t: t.unbind()[0], "Output 0 of Unbind"), (lambda t: t.split([1, 2])[1], "Output 1 of SplitWithSizes")])
+def test_outputs_of_a_multi_view_op_refuse_in_place_writes(piece, message):
+    # torch's rule for the views split, chunk and unbind return (fuzz seeds 41008, 45096)
+    a = _leaf([1.0, 2.0, 3.0])
+    with pytest.raises(RuntimeError, match=f"^{message} is a view and is being modified inplace"):
+        piece(a * 1).add_(1.0)
+    with pytest.raises(RuntimeError, match=f"^{message} is a view and is being modified inplace"):
+        piece(a).mul_(2.0)  # (a view of a leaf: this message first, as torch)
+    b = a * 1
+    view = piece(b)
+    b.add_(1.0)  # a write through the base: the view can no longer be used
+    with pytest.raises(RuntimeError, match=f"^{message} is a view and its base or another view of its base"):
+        view * 2
+    piece(a * 1).detach().add_(1.0)  # (a detached piece, or one made under no_grad, may be written)
+    with nb.no_grad():
+        piece(a * 1).add_(1.0)
+    pieces = (a * 1).unbind()
+    (pieces[0] * 2 + pieces[1]).sum().backward()
+    assert a.grad.tolist() == [2.0, 1.0, 0.0]

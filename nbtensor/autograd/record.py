@@ -16,7 +16,8 @@ from nbtensor.core import numpy_names
 from nbtensor.autograd.graph import Node, attach
 from nbtensor.autograd import extra_rules, linalg_rules, math_rules, selection_rules, shape_rules, writer_rules  # noqa: F401,E501
 from nbtensor.autograd.rules import COMPOSITE, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
-from nbtensor.autograd.views import is_view_of_leaf, note_view, record_on_view
+from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, note_multi_output_views, note_view,
+                                     record_on_view)
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
 from nbtensor.dispatch.tensor import _LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, make
@@ -314,6 +315,7 @@ def _connect_several(plan, args, kwargs, result):
         for t in result:
             if t is not first:
                 note_view(t, first)
+        note_multi_output_views(result, first, node._name)
     return result
 
 
@@ -346,6 +348,9 @@ def _record_inplace(name, base, fn, args, kwargs):
     the tensor's history moves to the new node."""
     self = args[0]
     ag = self._ag
+    if ag is not None and ag.multi_output is not None:
+        raise RuntimeError(f"Output {ag.multi_output[0]} of {ag.multi_output[1]} is a view and is being modified "
+                           f"inplace. {MULTI_OUTPUT_HINT}")
     if ag is not None and ag.requires_grad and ag.grad_fn is None and ag.base is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     if is_view_of_leaf(self):

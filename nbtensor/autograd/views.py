@@ -54,11 +54,35 @@ def _view_node(base, view, positions=None):
     return Node("AsStridedBackward0", backward, (base,), saves=False)
 
 
+MULTI_OUTPUT_HINT = ("This view is the output of a function that returns multiple views. Such functions do not allow "
+                     "the output views to be modified inplace. You should replace the inplace operation by an "
+                     "out-of-place one.")
+# torch's node names of the ops whose outputs are several views of their input
+_MULTI_OUTPUT_VIEWS = {"SplitBackward0": "Split", "SplitWithSizesBackward0": "SplitWithSizes",
+                       "UnbindBackward0": "Unbind"}
+
+
+def note_multi_output_views(outputs, source, node_name):
+    """Mark `outputs`, views of `source` made by one op (its node `node_name`), as torch's
+    multi-output views when that op is one of split, chunk and unbind."""
+    op = _MULTI_OUTPUT_VIEWS.get(node_name)
+    if op is None:
+        return
+    for i, t in enumerate(outputs):
+        ag = t._ag
+        if ag is not None and ag.base is not None and t._storage is source._storage:
+            ag.multi_output = (i, op)
+
+
 def refresh_view(view):
     """Regenerate the node of `view` when its memory was written in place since it was made."""
     ag = view._ag
     now = version_of(view)
     if ag.view_version != now:
+        if ag.multi_output is not None:
+            raise RuntimeError(
+                f"Output {ag.multi_output[0]} of {ag.multi_output[1]} is a view and its base or another view of its "
+                f"base has been modified inplace. {MULTI_OUTPUT_HINT}")
         ag.grad_fn = _view_node(ag.base, view)
         ag.output_nr = 0
         ag.view_version = now

@@ -49,6 +49,10 @@ class AutogradMeta:
     # in-place write through the base or another view makes autograd regenerate it:
     # `refresh_view`)
     view_version = 0
+    # (output number, torch's op name) of a view that is one of several outputs of one op
+    # (split, chunk, unbind): torch refuses in-place writes to it and its use after one
+    # through its base
+    multi_output = None
 
     def __init__(self, requires_grad=True, grad_fn=None, output_nr=0):
         self.requires_grad = requires_grad
