@@ -113,7 +113,7 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "cpu_kernels: tests the CPU's kernels themselves (variants, accuracy): skipped on cuda")
     config.addinivalue_line(
-        "markers", "large: tensors too large for the CUDA simulator (skipped there, run everywhere else)")
+        "markers", "large: too large or too slow for the CUDA simulator (skipped there, run everywhere else)")
     config.addinivalue_line(
         "markers", "kernel_variants: run the test with the default and with lowered kernel thresholds "
                    "(parallel and tiled kernels on small tensors); see tests/conftest.py")

@@ -53,6 +53,7 @@ def test_a_query_that_may_attend_to_nothing_gets_zeros():
     assert np.isfinite(_np(q.grad)).all() and _np(q.grad)[1].tolist() == [0.0] * 4
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 def test_gradients_match_central_differences():
     q, k, v = (nb.tensor(RNG.standard_normal(s), requires_grad=True) for s in ((2, 3, 4), (2, 5, 4), (2, 5, 3)))
     mask = nb.tensor(RNG.standard_normal((3, 5)), requires_grad=True)

@@ -53,6 +53,7 @@ def test_instance_norm_matches_numpy_and_moves_the_running_estimates():
     np.testing.assert_allclose(_np(one), _normalised(x[0, :, 0], 1), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 @pytest.mark.parametrize("make, shape", [
     (lambda: nn.GroupNorm(2, 4).double(), (2, 4, 3)), (lambda: nn.InstanceNorm1d(3, affine=True).double(), (2, 3, 4)),
     (lambda: nn.InstanceNorm3d(2).double(), (1, 2, 2, 2, 3)), (lambda: nn.BatchNorm3d(2).double(), (2, 2, 2, 1, 3))])

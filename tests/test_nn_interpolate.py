@@ -56,6 +56,7 @@ def test_area_is_adaptive_average_pooling():
                                _np(x).reshape(1, 2, 3, 2, 2, 2).mean(axis=(3, 5)), rtol=1e-12)
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 @pytest.mark.parametrize("mode, shape, options", [
     ("nearest", (1, 2, 3), {"scale_factor": 2}), ("linear", (1, 2, 4), {"size": 7}),
     ("bilinear", (1, 1, 3, 4), {"scale_factor": 1.5}), ("bilinear", (1, 1, 3, 3), {"size": 5, "align_corners": True}),

@@ -46,6 +46,7 @@ def test_output_and_weights_match_numpy():
     assert (_np(weights)[0][:, 3:] == 0).all()
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 def test_gradients_match_central_differences():
     m = nn.MultiheadAttention(4, 2, add_bias_kv=True).double()
     q = nb.tensor(RNG.standard_normal((3, 2, 4)), requires_grad=True)
@@ -67,6 +68,7 @@ CASES = {
 }
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 @needs_torch
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_module_matches_torch(case):

@@ -38,6 +38,7 @@ def test_padding_modules_match_numpy(kind, dims):
     assert getattr(nn, f"{kind}Pad{dims}d")(*((2, 0.0) if kind == "Constant" else (2,))).padding == (2,) * (2 * dims)
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 @pytest.mark.parametrize("module", ["ReflectionPad2d((1, 0, 2, 1))", "ReplicationPad3d(1)", "CircularPad2d(1)",
                                     "ConstantPad2d(1, -2.0)", "PixelShuffle(2)", "PixelUnshuffle(2)", "Softmax2d()",
                                     "Fold((3, 4), 2)", "Unfold((2, 1), padding=1, stride=2)"])

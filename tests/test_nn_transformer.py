@@ -48,6 +48,7 @@ def test_the_inference_fast_path_zeroes_padded_positions():
     np.testing.assert_allclose(fast[1], slow[1], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 def test_gradients_match_central_differences():
     layer = nn.TransformerDecoderLayer(4, 2, 6, dropout=0.0).double()
     tgt = nb.tensor(RNG.standard_normal((3, 1, 4)), requires_grad=True)
@@ -80,6 +81,7 @@ CASES = {
 }
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 @needs_torch
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_modules_match_torch(case):
