@@ -16,6 +16,10 @@ from nbtensor.nn.interpolate import Upsample, UpsamplingBilinear2d, UpsamplingNe
 from nbtensor.nn.group_norm import BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa: F401
 from nbtensor.nn.loss_layers import *  # noqa: F401,F403
 from nbtensor.nn.modules import *  # noqa: F401,F403
+from nbtensor.nn.more_dropout import AlphaDropout, Dropout3d, FeatureAlphaDropout  # noqa: F401
+from nbtensor.nn.more_layers import (Bilinear, ChannelShuffle, LocalResponseNorm, LPPool1d, LPPool2d,  # noqa: F401
+                                     RMSNorm)
+from nbtensor.nn.more_loss_layers import *  # noqa: F401,F403
 from nbtensor.nn.normalization import LayerNorm  # noqa: F401
 from nbtensor.nn.parameter import Parameter, UninitializedParameter  # noqa: F401
 from nbtensor.nn.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  # noqa: F401

@@ -14,6 +14,12 @@ from nbtensor.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_
                                 huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from nbtensor.nn.margin_losses import (cosine_embedding_loss, hinge_embedding_loss,  # noqa: F401
                                        margin_ranking_loss, soft_margin_loss)
+from nbtensor.nn.more_dropout import alpha_dropout, dropout3d, feature_alpha_dropout  # noqa: F401
+from nbtensor.nn.more_layers import (bilinear, channel_shuffle, gumbel_softmax, local_response_norm,  # noqa: F401
+                                     lp_pool1d, lp_pool2d, pdist, rms_norm)
+from nbtensor.nn.more_losses import (multi_margin_loss, multilabel_margin_loss,  # noqa: F401
+                                     multilabel_soft_margin_loss, triplet_margin_loss,
+                                     triplet_margin_with_distance_loss)
 from nbtensor.nn.normalization import layer_norm  # noqa: F401
 from nbtensor.nn.attention import scaled_dot_product_attention  # noqa: F401
 from nbtensor.nn.batchnorm import batch_norm  # noqa: F401
@@ -44,6 +50,11 @@ __all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_poo
             "adaptive_max_pool2d_with_indices", "batch_norm", "dropout1d", "dropout2d", "unfold", "fold",
             "pixel_shuffle", "pixel_unshuffle", "group_norm", "instance_norm",
             "scaled_dot_product_attention", "interpolate", "upsample"]
+# nn/more_layers.py, nn/more_dropout.py, nn/more_losses.py
+__all__ += ["rms_norm", "bilinear", "local_response_norm", "channel_shuffle", "lp_pool1d", "lp_pool2d", "pdist",
+            "gumbel_softmax", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "triplet_margin_loss",
+            "triplet_margin_with_distance_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
+            "multilabel_margin_loss"]
 
 
 def relu(input, inplace=False):
