@@ -3,6 +3,7 @@ ops (so every device, and autograd through it)."""
 import math
 
 import nbtensor as torch
+from nbtensor.nn.dropout import dropout
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
@@ -41,6 +42,5 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if allowed is not None:
         weights = torch.where(allowed.any(-1, keepdim=True), weights, 0.0)
     if dropout_p > 0.0:
-        from nbtensor.nn.functional import dropout  # (functional imports this module)
         weights = dropout(weights, dropout_p)
     return weights @ value

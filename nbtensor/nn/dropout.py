@@ -1,12 +1,26 @@
-"""Channel-wise dropout: ``F.dropout1d``, ``F.dropout2d`` and ``Dropout1d``, ``Dropout2d``:
-while training, each channel of each sample is zeroed as a whole with probability `p`
-and the others scaled by 1 / (1 - p) (one random draw per channel, one product)."""
+"""Dropout: ``F.dropout`` (each element), and the channel-wise ``F.dropout1d``,
+``F.dropout2d`` with ``Dropout1d``, ``Dropout2d``: while training, each channel of each
+sample is zeroed as a whole with probability `p` and the others scaled by 1 / (1 - p) (one
+random draw per channel, one product)."""
 import warnings
 
 import nbtensor as torch
 from nbtensor.nn.module import Module
 
-__all__ = ["dropout1d", "dropout2d", "Dropout1d", "Dropout2d"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "Dropout1d", "Dropout2d"]
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability `p` and scale the rest by 1/(1-p) while training."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input.mul_(0.0) if inplace else input * 0.0
+    # torch's: a noise tensor of 0 and 1 / (1 - p) (kept with probability 1 - p), one product
+    noise = (torch.rand(input.shape, device=input.device) > p).to(input.dtype).div_(1.0 - p)
+    return input.mul_(noise) if inplace else input * noise
 
 
 def _check_p(p):

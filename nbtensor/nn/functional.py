@@ -25,7 +25,7 @@ from nbtensor.nn.attention import scaled_dot_product_attention  # noqa: F401
 from nbtensor.nn.batchnorm import batch_norm  # noqa: F401
 from nbtensor.nn.group_norm import group_norm, instance_norm  # noqa: F401
 from nbtensor.nn.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
-from nbtensor.nn.dropout import dropout1d, dropout2d  # noqa: F401
+from nbtensor.nn.dropout import dropout, dropout1d, dropout2d  # noqa: F401
 from nbtensor.nn.im2col import fold, unfold  # noqa: F401
 from nbtensor.nn.interpolate import interpolate, upsample  # noqa: F401
 from nbtensor.nn.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
@@ -365,19 +365,6 @@ def linear(input, weight, bias=None):
             return rows.view(*batch, rows.shape[1])
     out = torch.matmul(input, weight.t())
     return out if bias is None else out.add_(bias)
-
-
-def dropout(input, p=0.5, training=True, inplace=False):
-    """Zero each element with probability `p` and scale the rest by 1/(1-p) while training."""
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return input.mul_(0.0) if inplace else input * 0.0
-    # torch's: a noise tensor of 0 and 1 / (1 - p) (kept with probability 1 - p), one product
-    noise = (torch.rand(input.shape, device=input.device) > p).to(input.dtype).div_(1.0 - p)
-    return input.mul_(noise) if inplace else input * noise
 
 
 def one_hot(tensor, num_classes=-1):

@@ -180,6 +180,9 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
               for x in (elements, test_elements)]
     x, pool = values
     pool = pool.reshape(-1).sort().values
+    if pool.dtype.is_floating_point:
+        # NaN sorts last and matches nothing (and searchsorted's binary search steps right at it)
+        pool = pool.narrow(0, 0, int(pool.isnan().logical_not().sum().item()))
     if pool.numel() == 0:
         found = zeros(x._shape, dtype=dt.bool, device=x.device)
     else:

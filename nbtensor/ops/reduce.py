@@ -788,11 +788,15 @@ def check_norm_dtype(name, input_dtype, dtype):
     return dtype
 
 
+# torch.linalg.matrix_norm, set by ops/linalg/norms.py when it is imported (it imports this
+# module: an import here would make a cycle)
+matrix_norm = None
+
+
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
     """Vector p-norm over `dim` ('fro' and 2: Euclidean; inf, -inf, 0, 1, other p)."""
     _check_input(input, "norm")
-    if isinstance(p, str) and p != "fro":
-        from nbtensor.ops.linalg.norms import matrix_norm  # ('nuc', or torch's error for other strings)
+    if isinstance(p, str) and p != "fro":  # ('nuc', or torch's error for other strings)
         return matrix_norm(input, p, tuple(range(input.dim())) if dim is None else dim, keepdim, dtype=dtype, out=out)
     dtype = check_norm_dtype("linalg.vector_norm", input.dtype, dtype)
     x = input if dtype is None else input.to(dtype)

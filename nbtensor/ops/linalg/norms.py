@@ -8,6 +8,7 @@ import numpy as np
 
 from nbtensor.core import dtype as dt
 from nbtensor.ops.linalg.util import array_of, check_devices, check_tensor, compute_np_dtype, finish
+from nbtensor.ops import reduce as _reduce
 from nbtensor.ops.reduce import check_norm_dtype, norm_is_magnitude
 from nbtensor.dispatch.tensor import wrap_dim
 
@@ -119,3 +120,6 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     if ord is None or A.dim() < 2:
         return vector_norm(A, 2 if ord is None else ord, None, keepdim, dtype=dtype, out=out)
     return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype, out=out)
+
+
+_reduce.matrix_norm = matrix_norm  # (torch.norm's string orders: 'nuc', and torch's error for others)
