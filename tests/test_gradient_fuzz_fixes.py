@@ -114,3 +114,18 @@ def test_outputs_of_a_multi_view_op_refuse_in_place_writes(piece, message):
     pieces = (a * 1).unbind()
     (pieces[0] * 2 + pieces[1]).sum().backward()
     assert a.grad.tolist() == [2.0, 1.0, 0.0]
+
+
+def test_an_in_place_op_reads_its_argument_views_as_they_were():
+    # v2[:, :2].copy_(v2's own chunk): the op read the chunk before writing, so its node takes
+    # the chunk's history as of then; it raised the multi-output rule's error (fuzz seed 72145)
+    a = _leaf([[1.0, 2.0, 3.0, 4.0], [0.5, -1.0, 2.0, 1.5]])
+    v2 = a * a
+    v3 = v2.chunk(2, dim=1)[1]
+    v2[:, :2].copy_(v3)
+    (v2 * nb.arange(8.0, dtype=nb.float64).reshape(2, 4)).sum().backward()
+    # d/da of sum(w * [a3², a4², a3², a4²]) per row: 2 a (w at the copied and original places)
+    assert a.grad.tolist() == [[0.0, 0.0, 2 * 3.0 * (0 + 2), 2 * 4.0 * (1 + 3)],
+                               [0.0, 0.0, 2 * 2.0 * (4 + 6), 2 * 1.5 * (5 + 7)]]
+    with pytest.raises(RuntimeError, match="^Output 1 of Split is a view and its base"):
+        v3 * 2  # (a later use sees the write, as torch)

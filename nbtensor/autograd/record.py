@@ -17,10 +17,10 @@ from nbtensor.autograd.graph import Node, attach
 from nbtensor.autograd import extra_rules, linalg_rules, math_rules, selection_rules, shape_rules, writer_rules  # noqa: F401,E501
 from nbtensor.autograd.rules import COMPOSITE, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
 from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, note_multi_output_views, note_view,
-                                     record_on_view)
+                                     record_on_view, refresh_view)
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
-from nbtensor.dispatch.tensor import _LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, make
+from nbtensor.dispatch.tensor import _LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, make, version_of
 
 _started = False
 _WRITES = frozenset()  # the forms that write into their first argument
@@ -366,10 +366,31 @@ def _record_inplace(name, base, fn, args, kwargs):
     if base != name or name == "__setitem__":
         before = _untracked(before.clone, (), {})
     before._ag = ag
+    read = _views_read(args, kwargs)
+    for v in read:
+        refresh_view(v)  # (the op reads their values before the write: their history as of then)
     result = _untracked(fn, args, kwargs)
     bump_version(self)  # (once the write succeeded, before the new node notes the clock)
     if not self.dtype.is_floating_point:
         return result  # (an integer tensor holds no gradient)
+    held = [(v._ag, v._ag.view_version) for v in read]
+    for v in read:
+        v._ag.view_version = version_of(v)  # (this write does not make their edges stale; later uses see it)
+    try:
+        return _connect_inplace(name, base, args, kwargs, self, ag, before, result)
+    finally:
+        for meta, version in held:
+            meta.view_version = version
+
+
+def _views_read(args, kwargs):
+    """The views among an in-place op's other tensor arguments."""
+    return [t for t in (*args[1:], *kwargs.values())
+            if type(t) is Tensor and t._ag is not None and t._ag.base is not None]
+
+
+def _connect_inplace(name, base, args, kwargs, self, ag, before, result):
+    """The node of in-place form `name` (recorded as `base` on `before`, the old values)."""
     keeps = keeps_result(base, (before,) + tuple(args[1:]), kwargs) and (ag is None or ag.base is None)  # (a view's node is made elsewhere)
     out = _outside_graph(self) if keeps else self
     made = RULES[base]((before,) + tuple(args[1:]), kwargs, out)
