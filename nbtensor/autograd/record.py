@@ -365,7 +365,13 @@ def _record_inplace(name, base, fn, args, kwargs):
     before = make(self._storage, self._offset, self._shape, self._strides, self.dtype)
     if base != name or name == "__setitem__":
         before = _untracked(before.clone, (), {})
-    before._ag = ag
+    if ag is not None and ag.base is not None:
+        # a view: its meta gets the regenerated history after the write, and what the rule
+        # saved of the old values must keep the history they had (second derivatives go by it)
+        refresh_view(self)
+        before._ag = AutogradMeta(ag.requires_grad, ag.grad_fn, ag.output_nr)
+    else:
+        before._ag = ag
     read = _views_read(args, kwargs)
     for v in read:
         refresh_view(v)  # (the op reads their values before the write: their history as of then)

@@ -22,7 +22,7 @@ def _normalized(x, dims, eps):
 def _layer_norm(input, normalized_shape, weight, bias, eps):
     """torch's native_layer_norm (its first output)."""
     dims = tuple(range(input.dim() - len(normalized_shape), input.dim()))
-    out, _ = _normalized(input, dims, eps)
+    out, _ = _normalized(input.contiguous(), dims, eps)  # (torch's result is contiguous whatever the input's layout)
     if weight is not None:
         out = out * weight
     if bias is not None:
