@@ -6,11 +6,9 @@ they run on every device and autograd differentiates them."""
 import warnings
 
 import nbtensor as torch
-from nbtensor.nn import init
 from nbtensor.nn.batchnorm import _BatchNorm, batch_norm
 from nbtensor.nn.module import Module
-from nbtensor.nn.normalization import _normalized
-from nbtensor.nn.parameter import Parameter
+from nbtensor.nn.normalization import _normalized, affine_parameters, reset_affine
 
 __all__ = ["group_norm", "instance_norm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
            "BatchNorm3d"]
@@ -84,23 +82,11 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(torch.empty(num_channels, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(torch.empty(num_channels, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        affine_parameters(self, (num_channels,), affine, bias, device, dtype)
 
     def reset_parameters(self):
         """weight to ones, bias to zeros."""
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input):
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

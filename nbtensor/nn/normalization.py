@@ -81,6 +81,29 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return _layer_norm(input, shape, weight, bias, eps)
 
 
+def affine_parameters(module, shape, affine, bias, device, dtype):
+    """A normalisation layer's learnt `weight` (ones) and `bias` (zeros) of `shape`, or None
+    for each it lacks (no `affine`, or no `bias`), registered in torch's order."""
+    if affine:
+        module.weight = Parameter(torch.empty(shape, device=device, dtype=dtype))
+        if bias:
+            module.bias = Parameter(torch.empty(shape, device=device, dtype=dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+    reset_affine(module)
+
+
+def reset_affine(module):
+    """weight to ones, bias to zeros (those `module` has)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """Layer normalisation over the last dimensions (`normalized_shape`), with a learnt
     element-wise `weight` (ones) and `bias` (zeros) unless `elementwise_affine` (or `bias`)
@@ -92,23 +115,11 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(torch.empty(self.normalized_shape, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(torch.empty(self.normalized_shape, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        affine_parameters(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
 
     def reset_parameters(self):
         """weight to ones, bias to zeros."""
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input):
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
