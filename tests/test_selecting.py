@@ -285,7 +285,9 @@ def test_scatter_in_place_and_dtypes():
     i = nt.ones(3, dtype=nt.int64).scatter_(0, nt.tensor([1]), 2.7, reduce="multiply")
     check(i, np.array([1, 2, 1]))
     self_overlap = nt.arange(4.0)
-    self_overlap.scatter_(0, nt.tensor([1, 2, 3]), self_overlap[:3])
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):  # torch's assert_no_overlap
+        self_overlap.scatter_(0, nt.tensor([1, 2, 3]), self_overlap[:3])
+    self_overlap.scatter_(0, nt.tensor([1, 2, 3]), self_overlap[:3].clone())
     check(self_overlap, np.array([0, 0, 1, 2], np.float32))
 
 
@@ -365,8 +367,13 @@ def test_index_functions_in_place_and_dtypes():
     s = nt.tensor(7.0).index_fill_(0, nt.tensor(0), 1)
     check(s, np.array(1.0, np.float32))
     z = nt.arange(4.0)
-    z.index_add_(0, nt.tensor([1, 2, 3]), z[:3])
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):  # torch's assert_no_overlap
+        z.index_add_(0, nt.tensor([1, 2, 3]), z[:3])
+    z.index_add_(0, nt.tensor([1, 2, 3]), z[:3].clone())
     check(z, np.array([0, 1, 3, 5], np.float32))
+    strided = nt.arange(8.0).reshape(2, 4)  # an overlap torch cannot classify: allowed
+    strided.index_add_(1, nt.tensor([1, 2]), strided[:, ::2])
+    check(strided, np.array([[0, 1, 4, 3], [4, 9, 12, 7]], np.float32))
 
 
 def test_index_function_errors():

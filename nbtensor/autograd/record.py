@@ -375,6 +375,7 @@ def _record_inplace(name, base, fn, args, kwargs):
     read = _views_read(args, kwargs)
     for v in read:
         refresh_view(v)  # (the op reads their values before the write: their history as of then)
+    clock = WRITE_CLOCK[0]
     result = _untracked(fn, args, kwargs)
     bump_version(self)  # (once the write succeeded, before the new node notes the clock)
     if not self.dtype.is_floating_point:
@@ -383,7 +384,7 @@ def _record_inplace(name, base, fn, args, kwargs):
     for v in read:
         v._ag.view_version = version_of(v)  # (this write does not make their edges stale; later uses see it)
     try:
-        return _connect_inplace(name, base, args, kwargs, self, ag, before, result)
+        return _connect_inplace(name, base, args, kwargs, self, ag, before, result, clock)
     finally:
         for meta, version in held:
             meta.view_version = version
@@ -395,9 +396,11 @@ def _views_read(args, kwargs):
             if type(t) is Tensor and t._ag is not None and t._ag.base is not None]
 
 
-def _connect_inplace(name, base, args, kwargs, self, ag, before, result):
-    """The node of in-place form `name` (recorded as `base` on `before`, the old values)."""
-    keeps = keeps_result(base, (before,) + tuple(args[1:]), kwargs) and (ag is None or ag.base is None)  # (a view's node is made elsewhere)
+def _connect_inplace(name, base, args, kwargs, self, ag, before, result, clock):
+    """The node of in-place form `name` (recorded as `base` on `before`, the old values;
+    `clock`: the write clock before the write)."""
+    reads_out = keeps_result(base, (before,) + tuple(args[1:]), kwargs)
+    keeps = reads_out and (ag is None or ag.base is None)  # (a view's node is made elsewhere)
     out = _outside_graph(self) if keeps else self
     made = RULES[base]((before,) + tuple(args[1:]), kwargs, out)
     if made is None:
@@ -405,11 +408,30 @@ def _connect_inplace(name, base, args, kwargs, self, ag, before, result):
                                   "arguments yet")
     node_name, inputs, backward = made[:3]
     node_name = NODE_NAMES.get(name, node_name)
+    saved = made[3] if len(made) > 3 else None
     if ag is not None and ag.base is not None:  # a view: its base's history changes too
-        record_on_view(self, node_name, backward, inputs, base not in NO_SAVED)
-        return result
-    node = Node(node_name, backward, inputs, saves=base not in NO_SAVED, saved=made[3] if len(made) > 3 else None)
-    if out is not self:
-        node._output = out
-    self._ag = AutogradMeta(grad_fn=node)
+        node = record_on_view(self, node_name, backward, inputs, base not in NO_SAVED)
+    else:
+        node = Node(node_name, backward, inputs, saves=base not in NO_SAVED, saved=saved)
+        if out is not self:
+            node._output = out
+        self._ag = AutogradMeta(grad_fn=node)
+    if saved is not None:
+        _refuse_overwritten_reads(node, saved, self, out if reads_out else None, clock)
     return result
+
+
+def _refuse_overwritten_reads(node, saved, written, out, clock):
+    """torch's rule for an in-place op whose backward reads the memory it writes (``y *= y``,
+    ``v.mul_(v[0])``): the values saved are the new ones, so backward raises as for a saved
+    tensor written in place after the op. `saved`: the tensors the rule listed as torch's
+    saved variables (a rule that lists none is not checked: its closure may hold a tensor
+    only for its shape). `node` checks them against `clock`,
+    the write clock before the write; `out`, the alias of its own result it keeps, if any, is
+    not stale)."""
+    if not node._saves:
+        return
+    stale = [t for t in saved if type(t) is Tensor and t is not out and t._storage is written._storage]
+    if stale:
+        node._clock = clock
+        node._saved = stale

@@ -234,10 +234,9 @@ for _name in ("sign", "floor", "ceil", "trunc", "fix", "sgn"):
 _unary("BernoulliBackward0", lambda g, x, out: creation.zeros_like(g), saves=False, names=("bernoulli",))
 
 
-@rule("round")
+@rule("round", saves=False)
 def _round(args, kwargs, out):
-    x = args[0]
-    return "RoundBackward0", (x,), lambda g: (_zero(g, x),)
+    return "RoundBackward0", (args[0],), lambda g: (creation.zeros_like(g),)
 
 
 @rule("__pos__", "clone", "contiguous", saves=False)
@@ -1279,11 +1278,12 @@ def _copy(args, kwargs, out):
 def _setitem(args, kwargs, out):
     x, index, value = args
     pos = _positions(x)[index]
+    shape, value_meta = x._shape, like(value)  # (no values of either are read: nothing saved)
 
     def backward(g):
         flat = g.reshape(-1).clone()
         written = pos.reshape(-1)
-        kept = flat.index_fill(0, written, 0).reshape(x._shape)
-        gv = g.reshape(-1).index_select(0, written).reshape(pos._shape) if _is_tensor(value) else None
-        return kept, _for(gv, value) if gv is not None else None
-    return "IndexPutBackward0", (x, value), backward
+        kept = flat.index_fill(0, written, 0).reshape(shape)
+        gv = g.reshape(-1).index_select(0, written).reshape(pos._shape) if value_meta is not None else None
+        return kept, _for(gv, value_meta) if gv is not None else None
+    return "IndexPutBackward0", (x, value), backward, ()

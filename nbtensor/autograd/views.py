@@ -98,8 +98,8 @@ def refresh_view(view):
 
 def record_on_view(view, node_name, backward, inputs, saves):
     """After an in-place op on `view` (whose rule gave `node_name`, `backward` and `inputs`,
-    the first being the view's old values): the base's history becomes CopySlices and the
-    view's is regenerated from it."""
+    the first being the view's old values): the base's history becomes CopySlices (the
+    node returned) and the view's is regenerated from it."""
     base = view._ag.base
     positions = view_positions(base, view).reshape(-1)
     shape = view._shape
@@ -120,6 +120,7 @@ def record_on_view(view, node_name, backward, inputs, saves):
     meta.grad_fn, meta.output_nr, meta.edge = node, 0, (node, 0)
     view._ag.grad_fn = _view_node(base, view, positions)
     view._ag.view_version = version_of(view)
+    return node
 
 
 def is_view_of_leaf(t):

@@ -23,7 +23,7 @@ from nbtensor.backends.base import ADD, COPY, MUL
 from nbtensor.ops.indexcheck import check_range, int64_table
 from nbtensor.dispatch.out import result_or_out
 from nbtensor.core.plan import broadcast_shapes, broadcast_strides
-from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_writable, checked_scalar, common_device, copy_into, empty_tensor,
+from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_writable, refuse_overlap, checked_scalar, common_device, copy_into, empty_tensor,
                       make, scalar_storage, wrap_dim)
 from nbtensor.dispatch import dispatcher as forms
 
@@ -296,10 +296,9 @@ def _scatter(self, dim, index, src, mode, name):
         raise TypeError(f"{name}(): src must be a Tensor or a number, got {type(src).__name__}")
     dim, index = _along_dim_checks(name, self, dim, index, src)
     check_writable(self)
-    if isinstance(src, Tensor) and _overlaps(src, self):
-        src = src.clone()
-    if _overlaps(index, self):
-        index = index.clone()
+    if isinstance(src, Tensor):
+        src = _read_apart(self, src)
+    index = _read_apart(self, index)
 
     def run(dst, val):
         ishape = _shape1(index)[0]
@@ -312,6 +311,15 @@ def _scatter(self, dim, index, src, mode, name):
     else:
         arith(self, src, run)
     return self
+
+
+def _read_apart(self, other):
+    """`other`, a tensor an index writer into self reads, as the writer may read it: torch's
+    assert_no_overlap raises when their memory overlaps (``y.index_add_(0, i, y)``); an
+    overlap it cannot classify (strided views) is read from a copy."""
+    if _overlaps(other, self) and refuse_overlap(self, other, full=True):
+        return other.clone()
+    return other
 
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
@@ -365,10 +373,7 @@ def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
     check_writable(self)
     if index.numel() == 0:
         return self
-    if _overlaps(src, self):
-        src = src.clone()
-    if _overlaps(index, self):
-        index = index.clone()
+    src, index = _read_apart(self, src), _read_apart(self, index)
     if not include_self:
         _scatter(self, dim, index, _reduce_identity(reduce, self.dtype), COPY, "scatter_reduce")
     if reduce in ("sum", "mean", "prod"):
@@ -456,13 +461,14 @@ def index_add_(self, dim, index, source, *, alpha=1):
     check_writable(self)
     if not self.numel():
         return self  # nothing to write (the index values were not checked: see _prepare)
+    if _overlaps(index, self):
+        refuse_overlap(self, index, full=True)  # (its values are read already: torch's check only)
+    source = _read_apart(self, source)
     if alpha != 1:
         if not self.dtype.is_floating_point and isinstance(alpha, float):
             raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
         scaled = np.multiply(host_array(source), alpha, dtype=source.dtype.np, casting="unsafe")
         source = _wrap(scaled, source.dtype, source.device)
-    elif _overlaps(source, self):
-        source = source.clone()
     shape = _shape1(self)[0]
     arith(self, source, lambda dst, src: backend_for(dst.device).gather(
         "indexed", _dim_side(dst, dim, (table, 0)), _dim_side(src, dim), shape[:dim], table.shape,
@@ -482,8 +488,9 @@ def index_copy_(self, dim, index, source):
     check_writable(self)
     if not self.numel():
         return self  # nothing to write (the index values were not checked: see _prepare)
-    if _overlaps(source, self):
-        source = source.clone()
+    if _overlaps(index, self):
+        refuse_overlap(self, index, full=True)  # (its values are read already: torch's check only)
+    source = _read_apart(self, source)
     shape = _shape1(self)[0]
     backend_for(self.device).gather("indexed", _dim_side(self, dim, (table, 0)), _dim_side(source, dim),
                                     shape[:dim], table.shape, shape[dim + 1:])
