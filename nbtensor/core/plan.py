@@ -65,7 +65,8 @@ def broadcast_shapes(*shapes):
     result = [1] * ndim
     for shape in shapes:
         offset = ndim - len(shape)
-        for i, size in enumerate(shape):
+        for i in range(len(shape) - 1, -1, -1):  # (torch names the last dimension that differs)
+            size = shape[i]
             if size < 0:
                 raise RuntimeError(f"Trying to create tensor with negative dimension {size}: {list(shape)}")
             current = result[offset + i]

@@ -112,10 +112,23 @@ def _put(namespace, cls):
                 return adapted if installed is form else installed
             form = adapted
         return entry(name, form)
-    for name, fn in {**_DEFAULT_FUNCTIONS, **_FUNCTIONS}.items():
+    functions = {**_DEFAULT_FUNCTIONS, **_FUNCTIONS}
+    methods = {**_DEFAULT_METHODS, **_METHODS}
+    for name, fn in functions.items():
         namespace[name] = ready(name, fn)
-    for name, form in {**_DEFAULT_METHODS, **_METHODS}.items():
+    for name, form in methods.items():
         setattr(cls, name, ready(name, form))
+    for name in _INPLACE_FUNCTIONS.difference(functions).intersection(methods):
+        namespace[name] = ready(name, methods[name])  # (``torch.exp_(x)`` is ``x.exp_()``)
+
+
+# The in-place methods torch's namespace also has as functions of the tensor first.
+_INPLACE_FUNCTIONS = frozenset(
+    "abs_ acos_ acosh_ addmv_ arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ as_strided_ asin_ asinh_ "
+    "atan_ atanh_ ceil_ clamp_ clamp_max_ clamp_min_ clip_ cos_ cosh_ deg2rad_ detach_ erf_ erfc_ exp2_ "
+    "exp_ expm1_ fill_ fix_ floor_ frac_ gcd_ i0_ index_put_ lcm_ ldexp_ log10_ log1p_ log2_ log_ logit_ "
+    "nan_to_num_ neg_ negative_ rad2deg_ reciprocal_ relu_ resize_as_ round_ rsqrt_ sigmoid_ sin_ sinc_ "
+    "sinh_ sqrt_ square_ tan_ tanh_ trunc_ xlogy_ zero_".split())
 
 
 def installed_function(name):
