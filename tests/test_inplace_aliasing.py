@@ -173,3 +173,33 @@ def test_round_saves_nothing_so_a_later_write_is_allowed():
     v.mul_(r)  # (torch's RoundBackward0 keeps no tensor: its gradient is zero)
     v.sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), [2 * 1.0, 2 * 3.0])
+
+
+OUT_OVERLAPS = [
+    ("index_select", "torch.index_select(x, 0, torch.tensor([2, 1, 0]), out=x)"),
+    ("index_select part", "torch.index_select(x, 0, torch.tensor([1]), out=x[2:])"),
+    ("gather", "torch.gather(x, 1, torch.tensor([[2, 1, 0]] * 3), out=x)"),
+    ("masked_select", "torch.masked_select(x, x > 2, out=x[0, :2])"),
+    ("addcmul_", "x.addcmul_(x, x.t())"),
+    ("xlogy_", "x.xlogy_(x.t())"),
+]
+
+
+@pytest.mark.parametrize("code", [c[1] for c in OUT_OVERLAPS], ids=[c[0] for c in OUT_OVERLAPS])
+def test_a_result_written_over_what_the_op_reads_is_refused(code):
+    x = nb.arange(9.0).reshape(3, 3)
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        eval(code, {"torch": nb, "x": x})
+    np.testing.assert_array_equal(x.numpy(), np.arange(9.0).reshape(3, 3))
+    if torch is not None:
+        with pytest.raises(RuntimeError, match="refer to a single memory location"):
+            eval(code, {"torch": torch, "x": torch.arange(9.0).reshape(3, 3)})
+
+
+def test_a_result_apart_from_what_the_op_reads_is_written():
+    x = nb.arange(9.0).reshape(3, 3)
+    out = nb.empty(3)
+    nb.index_select(x[0], 0, nb.tensor([2, 0, 1]), out=out)
+    np.testing.assert_array_equal(out.numpy(), [2.0, 0.0, 1.0])
+    x.addcmul_(x, x, value=0.5)  # (the same elements in the same layout: allowed)
+    np.testing.assert_allclose(x.numpy(), np.arange(9.0).reshape(3, 3) * (1 + 0.5 * np.arange(9.0).reshape(3, 3)))

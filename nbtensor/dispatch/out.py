@@ -8,7 +8,8 @@ from nbtensor.backends.base import backend_for, device_of
 from nbtensor.core import dtype as dt
 from nbtensor.core.plan import contiguous_strides
 from nbtensor.core.plan import numel as _numel
-from nbtensor.dispatch.tensor import Tensor, check_writable, common_device, copy_into, empty_tensor, make
+from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_writable, common_device, copy_into, empty_tensor, make,
+                                     refuse_overlap)
 
 __all__ = ["check_out_tensor", "check_out_dtype", "check_out_cast", "resize_out", "write_out",
            "result_or_out"]
@@ -134,6 +135,13 @@ def write_out(out, result, name, cast=False):
     return copy_into(out, result)
 
 
-def result_or_out(result, out, name):
-    """`result`, or `out` holding a copy of it when an ``out=`` tensor was given."""
-    return result if out is None else write_out(out, result, name)
+def result_or_out(result, out, name, reads=()):
+    """`result`, or `out` holding a copy of it when an ``out=`` tensor was given: torch's
+    RuntimeError when out shares memory with one of `reads`, the tensors the op read
+    (assert_no_overlap: ``index_select(x, 0, i, out=x)``)."""
+    if out is None:
+        return result
+    for t in reads:
+        if type(t) is Tensor and type(out) is Tensor and _overlaps(out, t):
+            refuse_overlap(out, t, full=True)
+    return write_out(out, result, name)

@@ -124,7 +124,7 @@ def index_select(input, dim, index, *, out=None):
                                      shape[:dim], (table.shape[0],), shape[dim + 1:])
     if not input._shape:
         result = result.reshape(())
-    return result_or_out(result, out, "index_select")
+    return result_or_out(result, out, "index_select", (input, index))
 
 
 # --------------------------------------------------------------------------- masks
@@ -143,7 +143,7 @@ def masked_select(input, mask, *, out=None):
         "compress", (input._storage, input._offset, broadcast_strides(input._shape, input._strides, shape)),
         (mask._storage, mask._offset, broadcast_strides(mask._shape, mask._strides, shape)), shape, input.dtype.np)
     result = make(data, 0, (data.shape[0],), (1,), input.dtype)
-    return result_or_out(result, out, "masked_select")
+    return result_or_out(result, out, "masked_select", (input, mask))
 
 
 def masked_fill_(self, mask, value):
@@ -274,7 +274,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     result = empty_tensor(index._shape, input.dtype, input.device)
     backend_for(input.device).gather("along_dim", _operand(result), _operand(index), _operand(input),
                                      _shape1(index)[0], dim, True)
-    return result_or_out(result, out, "gather")
+    return result_or_out(result, out, "gather", (input, index))
 
 
 def scatter_(self, dim, index, src=None, value=None, *, reduce=None):

@@ -14,7 +14,7 @@ from nbtensor.core.device import CPU
 from nbtensor.core.typeinfo import finfo
 from nbtensor.dispatch import dispatcher as forms
 from nbtensor.dispatch.out import check_out_cast, check_out_tensor, resize_out
-from nbtensor.dispatch.tensor import Tensor, check_writable, common_device, copy_into
+from nbtensor.dispatch.tensor import Tensor, check_no_partial_overlap, check_writable, common_device, copy_into
 from nbtensor.ops.creation import full, full_like, ones_like, zeros_like
 from nbtensor.ops.elementwise import OPS_BY_NAME, apply, result_type
 
@@ -72,8 +72,13 @@ def _into_self(self, result):
 
 
 def in_place(fn):
-    """The in-place form of `fn`: its result written into its first argument (returned)."""
+    """The in-place form of `fn`: its result written into its first argument (returned);
+    torch's RuntimeError when another tensor argument partly overlaps it (``x.addcmul_(x,
+    x.t())``: torch's kernel would read values it has already written)."""
     def fn_(self, *args, **kwargs):
+        for other in (*args, *kwargs.values()):
+            if type(other) is Tensor and type(self) is Tensor:
+                check_no_partial_overlap(self, other)
         return _into_self(self, fn(self, *args, **kwargs))
     fn_.__name__ = fn.__name__ + "_"
     fn_.__doc__ = f"In-place ``{fn.__name__}``; returns `self`."
