@@ -203,3 +203,10 @@ def test_a_result_apart_from_what_the_op_reads_is_written():
     np.testing.assert_array_equal(out.numpy(), [2.0, 0.0, 1.0])
     x.addcmul_(x, x, value=0.5)  # (the same elements in the same layout: allowed)
     np.testing.assert_allclose(x.numpy(), np.arange(9.0).reshape(3, 3) * (1 + 0.5 * np.arange(9.0).reshape(3, 3)))
+
+
+def test_masked_scatter_into_an_expanded_tensor_is_refused():
+    x = nb.arange(3.0)
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        x.expand(2, 3).masked_scatter_(nb.ones(2, 3, dtype=nb.bool), nb.ones(6))
+    np.testing.assert_array_equal(x.numpy(), [0.0, 1.0, 2.0])

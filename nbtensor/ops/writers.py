@@ -58,6 +58,7 @@ def masked_scatter_(self, mask, source):
     """Write the first elements of `source` (row-major) into `self` where `mask` (bool,
     broadcast to self's shape) is True, in row-major order; returns `self`."""
     _masked_scatter_checks(self, mask, source)
+    check_writable(self)  # (an expanded self: torch refuses, where setitem below only warns)
     mask = mask.expand(self._shape)
     count = int(mask.sum())
     if source.numel() < count:
