@@ -98,3 +98,16 @@ def test_split_with_sizes_and_its_node_name():
     assert [t.shape for t in nb.split_with_sizes(nb.ones(3), [1, 2])] == [(1,), (2,)]
     with pytest.raises(RuntimeError, match="split_with_sizes expects split_sizes to sum exactly to 3"):
         nb.ones(3).split_with_sizes([1, 1])
+
+
+def test_in_and_reversed_as_torch():
+    m = nb.arange(6).reshape(2, 3)
+    assert nb.tensor(5) in m and 4 in m and 4.0 in m
+    assert nb.tensor(7) not in m and nb.tensor([9, 4, 9]) in m  # (compared with broadcasting)
+    assert True in nb.tensor([0, 1]) and np.int64(2) in m
+    with pytest.raises(RuntimeError, match="Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                                           "<class 'str'>"):
+        "a" in m
+    np.testing.assert_array_equal(reversed(m).numpy(), [[3, 4, 5], [0, 1, 2]])
+    s = nb.tensor(3.0)
+    assert reversed(s) is s

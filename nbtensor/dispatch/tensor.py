@@ -650,6 +650,17 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self.select(0, i) for i in range(self._shape[0]))
 
+    def __reversed__(self):
+        """The tensor flipped along its first dimension (a 0-d tensor is itself)."""
+        return self.flip(0) if self._shape else self
+
+    def __contains__(self, element):
+        """``element in t``: True when some element of `t` equals `element` (a number, or a
+        tensor compared with broadcasting), as torch's."""
+        if isinstance(element, (Tensor, numbers.Number, np.generic)):
+            return bool((self == element).any())
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
+
     def __hash__(self):
         return id(self)
 
