@@ -374,3 +374,36 @@ def test_tensors_inside_a_list_are_single_numbers():
         nbtensor.tensor([nbtensor.tensor([1.5, 2.0])])
     assert nbtensor.tensor(np.bool_(True), dtype=nbtensor.bool).item() is True
     assert nbtensor.tensor(np.int64(-1), dtype=nbtensor.uint8).item() == 255
+
+
+def test_frombuffer_shares_the_buffers_memory():
+    import array
+    raw = bytearray(b"\x01\x02\x03\x04\x05\x06\x07\x08")
+    t = nbtensor.frombuffer(raw, dtype=nbtensor.int16)
+    np.testing.assert_array_equal(t.numpy(), np.frombuffer(bytes(raw), dtype=np.int16))
+    t[0] = 0
+    assert raw[:2] == b"\x00\x00"  # one memory
+    np.testing.assert_array_equal(nbtensor.frombuffer(raw, dtype=nbtensor.uint8, count=3, offset=2).numpy(), [3, 4, 5])
+    np.testing.assert_array_equal(nbtensor.frombuffer(array.array("f", [1.5, 2.5]), dtype=nbtensor.float32).numpy(),
+                                  [1.5, 2.5])
+    assert nbtensor.frombuffer(raw, dtype=nbtensor.float32, requires_grad=True).requires_grad
+    frozen = nbtensor.frombuffer(b"ab", dtype=nbtensor.uint8)
+    with pytest.raises(RuntimeError, match="read-only"):
+        frozen.add_(1)  # (torch warns and lets it write into the bytes object)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(dtype="int32", offset=2), r"buffer length \(6 bytes\) after offset \(2 bytes\) must be a multiple of element "
+                                    r"size \(4\)"),
+    (dict(dtype="uint8", count=9), r"requested buffer length \(9 \* 1 bytes\) after offset \(0 bytes\) must not be "
+                                   r"greater than actual buffer length \(8 bytes\)"),
+    (dict(dtype="uint8", offset=8), r"offset \(8 bytes\) must be non-negative and no greater than buffer length "
+                                    r"\(8 bytes\) minus 1"),
+    (dict(dtype="uint8", count=0), r"both buffer length \(8\) and count \(0\) must not be 0"),
+])
+def test_frombuffer_bad_input(kwargs, message):
+    kwargs = dict(kwargs, dtype=getattr(nbtensor, kwargs["dtype"]))
+    with pytest.raises(ValueError, match=message):
+        nbtensor.frombuffer(bytearray(8), **kwargs)
+    with pytest.raises(ValueError, match="object does not implement Python buffer protocol"):
+        nbtensor.frombuffer([1, 2], dtype=nbtensor.uint8)

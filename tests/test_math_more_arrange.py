@@ -238,3 +238,26 @@ def test_against_torch():
         np.testing.assert_allclose(a.grad.cpu().numpy(), ta.grad.numpy(), rtol=1e-6)
     assert nbtensor.meshgrid(a[0], a[1], indexing="xy")[0].grad_fn.name() == \
         torch.meshgrid(ta[0], ta[1], indexing="xy")[0].grad_fn.name()
+
+
+def test_block_diag():
+    blocks = [np.array(2.0), np.array([1.5, 2.0]), np.ones((0, 2)), np.arange(4.0).reshape(2, 2)]
+    got = nbtensor.block_diag(*[nbtensor.tensor(b, dtype=nbtensor.float32) for b in blocks])
+    want = np.zeros((4, 7))  # (hand-placed: rows 1 + 1 + 0 + 2, columns 1 + 2 + 2 + 2)
+    want[0, 0] = 2.0
+    want[1, 1:3] = [1.5, 2.0]
+    want[2:4, 5:7] = [[0.0, 1.0], [2.0, 3.0]]
+    check(got, want.astype(np.float32))
+    mixed = nbtensor.block_diag(nbtensor.tensor([[1, 2]]), nbtensor.tensor([[0.5]], dtype=nbtensor.float64))
+    assert mixed.dtype is nbtensor.float64 and mixed.shape == (2, 3)
+    assert nbtensor.block_diag().shape == (1, 0)
+    with pytest.raises(RuntimeError, match="Input tensors must have 2 or fewer dimensions. Input 1 has 3 dimensions"):
+        nbtensor.block_diag(nbtensor.ones(1), nbtensor.ones(1, 1, 1))
+    with pytest.raises(TypeError, match="expected Tensor as element 0 in argument 0, but got list"):
+        nbtensor.block_diag([1])
+
+
+def test_block_diag_gradient():
+    a = nbtensor.tensor([[1.0, 2.0]], dtype=nbtensor.float64, requires_grad=True)
+    b = nbtensor.tensor(3.0, dtype=nbtensor.float64, requires_grad=True)
+    assert gradcheck(lambda x, y: nbtensor.block_diag(x, y), (a, b))

@@ -85,5 +85,5 @@ rule("addcdiv")(_fused_rule("AddcdivBackward0", True))
 _moving("Rot90Backward0", ("rot90",), lambda p, *a, **k: p.rot90(*a, **k))
 # Written with other public forms, which record themselves (so the result's node is torch's:
 # diff's SubBackward0, meshgrid's ExpandBackward0, cov's SqueezeBackward0, ...).
-COMPOSITE.update({"diff", "meshgrid", "take_along_dim", "cartesian_prod", "combinations", "vander", "diagflat",
-                  "cov", "renorm"})
+COMPOSITE.update({"diff", "meshgrid", "take_along_dim", "cartesian_prod", "block_diag", "combinations", "vander",
+                  "diagflat", "cov", "renorm"})

@@ -375,8 +375,8 @@ def check_writable(t, internal_overlap=True):
     if not (store.flags.writeable if type(store) is np.ndarray else backend_for(t.device).is_writable(store)):
         raise RuntimeError(
             f"cannot write into a tensor whose memory is read-only (shape {list(t._shape)}): it "
-            "shares the memory of a read-only NumPy array (from_numpy/as_tensor/from_dlpack). "
-            "clone() it, or make the array writeable, before writing.")
+            "shares the memory of a read-only NumPy array or buffer (from_numpy/as_tensor/frombuffer/"
+            "from_dlpack). clone() it, or make the array writeable, before writing.")
     if internal_overlap and has_internal_overlap(t):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "

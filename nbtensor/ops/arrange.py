@@ -1,6 +1,6 @@
 """Functions that rearrange or combine the elements of tensors: ``diff``, ``meshgrid``,
 ``tril_indices``/``triu_indices``, ``take_along_dim``, ``isin``, ``cartesian_prod``,
-``combinations``, ``rot90``, ``vander``, ``diagflat``, ``cov`` and ``renorm``.
+``combinations``, ``rot90``, ``vander``, ``diagflat``, ``block_diag``, ``cov`` and ``renorm``.
 
 Most are written with other public forms (Tensor methods and the installed functions), so
 that autograd records the forms inside them and a result's ``grad_fn`` is torch's
@@ -22,7 +22,7 @@ from nbtensor.ops.creation import _resolve, _wrap, full, full_like, ones, zeros
 from nbtensor.ops.elementwise import result_type
 
 __all__ = ["diff", "meshgrid", "tril_indices", "triu_indices", "take_along_dim", "isin", "cartesian_prod",
-           "combinations", "rot90", "vander", "diagflat", "cov", "renorm"]
+           "combinations", "rot90", "vander", "diagflat", "block_diag", "cov", "renorm"]
 # (the Tensor methods torch has of these)
 _METHODS = ("diff", "take_along_dim", "rot90", "diagflat", "cov", "renorm")
 
@@ -260,6 +260,29 @@ def vander(x, N=None, increasing=False):
 def diagflat(input, offset=0):
     """A 2-d tensor with the flattened `input` on diagonal `offset`."""
     return input.flatten().diag_embed(offset)
+
+
+def block_diag(*tensors):
+    """The tensors (each 0-, 1- or 2-d: a 1 x 1, 1 x n or m x n block) along the diagonal
+    of one matrix of their promoted dtype, zeros elsewhere."""
+    blocks = []
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+        if t.dim() > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+                               f"{t.dim()} dimensions")
+        blocks.append(t if t.dim() == 2 else t.reshape(1, -1))
+    if not blocks:
+        return zeros((1, 0))
+    rows, columns = (sum(b._shape[d] for b in blocks) for d in (0, 1))
+    result = zeros((rows, columns), dtype=result_type(*blocks), device=blocks[0].device)
+    row = column = 0
+    for b in blocks:
+        height, width = b._shape
+        result[row:row + height, column:column + width] = b
+        row, column = row + height, column + width
+    return result
 
 
 def _weights(name, w, observations, integral):

@@ -1,4 +1,5 @@
-"""The NumPy bridge: `from_numpy` and `as_tensor` share memory, `tensor` copies, DLPack."""
+"""The NumPy bridge: `from_numpy`, `as_tensor` and `frombuffer` share memory, `tensor` copies,
+DLPack."""
 import numbers
 
 import numpy as np
@@ -11,7 +12,7 @@ from nbtensor.core.plan import contiguous_strides
 from nbtensor.dispatch.tensor import requiring_grad, Tensor, make
 from nbtensor.dispatch import dispatcher as forms
 
-__all__ = ["from_numpy", "as_tensor", "tensor", "from_dlpack", "asarray"]
+__all__ = ["from_numpy", "frombuffer", "as_tensor", "tensor", "from_dlpack", "asarray"]
 
 
 def from_numpy(array):
@@ -44,6 +45,32 @@ def from_numpy(array):
         storage = np.lib.stride_tricks.as_strided(array, shape=(span,), strides=(item,),
                                                   writeable=array.flags.writeable)
     return make(storage, 0, tuple(array.shape), strides, dtype)
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-d tensor sharing the memory of an object with the buffer protocol (bytearray,
+    bytes, array.array, mmap), read as `dtype` from byte `offset`: `count` elements, or
+    (-1) all that follow. A read-only buffer's memory stays read-only (writes raise)."""
+    try:
+        length = memoryview(buffer).nbytes
+    except TypeError:
+        raise ValueError("object does not implement Python buffer protocol.") from None
+    item = dtype.itemsize
+    if length == 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if not 0 <= offset < length:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than buffer length "
+                         f"({length} bytes) minus 1")
+    if count < 0:
+        if (length - offset) % item:
+            raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} bytes) must be a "
+                             f"multiple of element size ({item})")
+        count = (length - offset) // item
+    elif offset + count * item > length:
+        raise ValueError(f"requested buffer length ({count} * {item} bytes) after offset ({offset} bytes) must not "
+                         f"be greater than actual buffer length ({length} bytes)")
+    t = from_numpy(np.frombuffer(buffer, dtype=dtype.np, count=count, offset=offset))
+    return requiring_grad(t) if requires_grad else t
 
 
 # Python sequences torch.tensor reads element by element.

@@ -370,7 +370,7 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (end - start) * step < 0 and end != start:
         raise RuntimeError(
-            f"upper bound and larger bound inconsistent with step sign (start={start}, end={end}, step={step})")
+            f"upper bound and lower bound inconsistent with step sign (start={start}, end={end}, step={step})")
     if all_int:
         n = max(0, -(-(end - start) // step))
         values = start + step * np.arange(n, dtype=np.int64)
