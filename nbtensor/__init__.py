@@ -31,6 +31,7 @@ from nbtensor.autograd.grad_mode import *  # noqa: F401,F403
 from nbtensor.autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: F401
 from nbtensor.core.errors import OutOfMemoryError  # noqa: F401
 from nbtensor import linalg, return_types, special  # noqa: F401
+from nbtensor.runtime import *  # noqa: F401,F403  (get/set_num_threads, deterministic algorithms, ...)
 from nbtensor import cuda
 
 _dispatcher.install(globals(), Tensor)
@@ -52,6 +53,18 @@ def numel(input):
 
 def clone(input, memory_format=None):
     return input.clone()
+
+
+def detach(input):
+    """`input` without its autograd history (a new tensor sharing its memory)."""
+    return input.detach()
+
+
+def is_complex(input):
+    """False: nbtensor has no complex dtypes."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_complex(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return False
 
 
 def is_floating_point(input):
@@ -93,6 +106,13 @@ def broadcast_tensors(*tensors):
 
 _SUBPACKAGES = ("nn", "optim", "utils", "distributions")
 _LAZY = {"save": "serialization", "load": "serialization"}
+# torch.<name> that is a function of torch.nn.functional (see nn/namespace_functions.py)
+_NN_FUNCTIONS = frozenset(
+    "conv1d conv2d conv_transpose1d conv_transpose2d max_pool1d max_pool2d max_pool1d_with_indices avg_pool1d "
+    "adaptive_avg_pool1d adaptive_max_pool1d selu celu rrelu threshold prelu hardshrink pixel_shuffle "
+    "pixel_unshuffle channel_shuffle cosine_similarity pairwise_distance pdist bilinear layer_norm group_norm "
+    "rms_norm selu_ celu_ rrelu_ threshold_ dropout dropout_ alpha_dropout alpha_dropout_ feature_alpha_dropout "
+    "feature_alpha_dropout_".split())
 
 
 def __getattr__(name):
@@ -103,4 +123,6 @@ def __getattr__(name):
         return importlib.import_module(f"{__name__}.{name}")
     if name in _LAZY:
         return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    if name in _NN_FUNCTIONS:
+        return importlib.import_module(f"{__name__}.nn.namespace_functions").lookup(name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,11 +28,37 @@ TILE = 64
 ROW_BLOCK = 16
 
 _threads = None
+_serial = False  # after set_threads(1): the threshold it replaced (every kernel runs serially)
 
 
 def is_parallel(work):
     """True when `work` elements are enough to start threads for."""
     return work >= PARALLEL_THRESHOLD
+
+
+def available_threads():
+    """The machine's threads numba may use (its NUMBA_NUM_THREADS: the cores, unless set)."""
+    import numba
+    return numba.config.NUMBA_NUM_THREADS
+
+
+def set_threads(n):
+    """Let parallel kernels use `n` threads (at most `available_threads`; 1: none start),
+    and NumPy's BLAS too when threadpoolctl is installed (an optional extra: without it
+    BLAS keeps its own setting, OPENBLAS_NUM_THREADS)."""
+    global PARALLEL_THRESHOLD, _threads, _serial
+    import numba
+    _threads = min(n, available_threads())
+    numba.set_num_threads(_threads)
+    if n == 1 and _serial is False:
+        _serial, PARALLEL_THRESHOLD = PARALLEL_THRESHOLD, SERIAL
+    elif n > 1 and _serial is not False:
+        _serial, PARALLEL_THRESHOLD = False, _serial
+    try:
+        import threadpoolctl
+    except ImportError:
+        return
+    threadpoolctl.threadpool_limits(limits=n, user_api="blas")
 
 
 def nchunks():
