@@ -111,3 +111,11 @@ def test_in_and_reversed_as_torch():
     np.testing.assert_array_equal(reversed(m).numpy(), [[3, 4, 5], [0, 1, 2]])
     s = nb.tensor(3.0)
     assert reversed(s) is s
+
+
+def test_output_nr_and_new_empty_strided():
+    a = nb.ones(2, requires_grad=True)
+    assert a.output_nr == 0 and (a * 2).output_nr == 0 and nb.ones(1).output_nr == 0
+    assert [p.output_nr for p in a.split(1)] == [0, 1]
+    e = nb.ones(2, 2, dtype=nb.float64).new_empty_strided((2, 3), (1, 2))
+    assert e.shape == (2, 3) and e.stride() == (1, 2) and e.dtype is nb.float64

@@ -228,7 +228,7 @@ _unary("FracBackward0", lambda g, x, out: g, saves=False, names=("frac",))
 _unary("AsinhBackward0", lambda g, x, out: g / (x * x + 1).sqrt(), names=("asinh", "arcsinh"))
 _unary("AcoshBackward0", lambda g, x, out: g * (x * x - 1).rsqrt(), names=("acosh", "arccosh"))
 _unary("AtanhBackward0", lambda g, x, out: g / (1 - x * x), names=("atanh", "arctanh"))
-for _name in ("sign", "floor", "ceil", "trunc", "fix", "sgn"):
+for _name in ("sign", "floor", "ceil", "trunc", "fix", "sgn", "angle"):
     _unary(_name.capitalize() + "Backward0", lambda g, x, out: creation.zeros_like(g), saves=False, names=(_name,))
 # (a draw: its gradient is zero everywhere, as torch's BernoulliBackward0)
 _unary("BernoulliBackward0", lambda g, x, out: creation.zeros_like(g), saves=False, names=("bernoulli",))

@@ -596,6 +596,12 @@ class Tensor:
         return ag.grad_fn
 
     @property
+    def output_nr(self):
+        """Which output of its node this tensor is (0 for a leaf or a one-output op)."""
+        ag = self._ag
+        return 0 if ag is None else ag.output_nr
+
+    @property
     def is_leaf(self):
         """True unless autograd recorded the op that made this tensor."""
         ag = self._ag

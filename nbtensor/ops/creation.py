@@ -736,6 +736,12 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     return requiring_grad(result) if requires_grad else result
 
 
+def new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False):
+    """`empty_strided` with `self`'s dtype and device by default."""
+    return empty_strided(size, stride, dtype=self.dtype if dtype is None else dtype,
+                         device=self.device if device is None else device, requires_grad=requires_grad)
+
+
 def legacy_constructor(args, device, dtype=None):
     """``Tensor(*sizes)`` (uninitialised) or ``Tensor(data)`` (a copy), of the default float
     dtype or `dtype` (the typed classes: ``FloatTensor``, ``LongTensor``, ...)."""
@@ -752,7 +758,7 @@ def legacy_constructor(args, device, dtype=None):
     return empty(*args, dtype=dtype, device=device)
 
 
-forms.methods(("uniform_", "normal_", "random_", "new_full", "new_tensor"), globals())
+forms.methods(("uniform_", "normal_", "random_", "new_full", "new_tensor", "new_empty_strided"), globals())
 forms.method("new_empty", _new(lambda out: out))
 forms.method("new_zeros", _new(lambda out: copy_into(out, 0)))
 forms.method("new_ones", _new(lambda out: copy_into(out, 1)))

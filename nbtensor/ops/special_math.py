@@ -212,6 +212,17 @@ def sgn(input, *, out=None):
     return apply(OPS_BY_NAME["sign"], (input,), out=out)
 
 
+def angle(input, *, out=None):
+    """The argument of each element as a complex number: pi where it is negative, else 0
+    (NaN stays NaN); integers and bools give the default float dtype."""
+    _require_tensors("angle", input=input)
+    x = _as(input, _floating(input))
+    result = _op("mul", _as(_op("lt", x, 0), x.dtype), math.pi)
+    if x.dtype.is_floating_point:
+        result = _op("where_kernel", _op("ne", x, x), x, result)  # (NaN where the input is NaN)
+    return _deliver(result, out, "angle")
+
+
 def signbit(input, *, out=None):
     """True where the sign bit is set: negative numbers, -0. and NaNs with the sign bit."""
     _require_tensors("signbit", input=input)
@@ -274,5 +285,5 @@ def isreal(input):
 for _name, _inplace in (("addcmul", True), ("addcdiv", True), ("xlogy", True), ("logaddexp2", False),
                         ("logit", True), ("deg2rad", True), ("rad2deg", True), ("sinc", True), ("sgn", True),
                         ("signbit", False), ("heaviside", True), ("nan_to_num", True), ("isposinf", False),
-                        ("isneginf", False), ("isreal", False)):
+                        ("isneginf", False), ("isreal", False), ("angle", False)):
     _register(_name, globals()[_name], _inplace)
