@@ -5,7 +5,8 @@ import warnings
 import nbtensor as torch
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "xavier_uniform_",
-           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_", "eye_", "dirac_"]
+           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_", "eye_", "dirac_",
+           "sparse_"]
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -172,3 +173,34 @@ def dirac_(tensor, groups=1):
             for d in range(min(per_group, sizes[1])):
                 tensor[(g * per_group + d, d) + centre] = 1
     return tensor
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Fill the 2-D `tensor` from N(0, std) and zero ``ceil(sparsity * rows)`` randomly
+    chosen rows of each column."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, columns = tensor.shape
+    zeros = int(math.ceil(sparsity * rows))
+    with torch.no_grad():
+        tensor.normal_(0, std)
+        for column in range(columns):
+            tensor[torch.randperm(rows, generator=generator)[:zeros], column] = 0
+    return tensor
+
+
+def _deprecated(name):
+    """torch's older name of initialiser `name` + "_": warns, then runs it."""
+    new = globals()[name + "_"]
+
+    def old(*args, **kwargs):
+        warnings.warn(f"`nn.init.{name}` is now deprecated in favor of `nn.init.{name}_`.", FutureWarning,
+                      stacklevel=2)
+        return new(*args, **kwargs)
+    old.__name__, old.__doc__ = name, f"Deprecated: `{name}_`."
+    return old
+
+
+for _name in ("uniform", "normal", "constant", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
+              "orthogonal", "sparse", "dirac", "eye"):
+    globals()[_name] = _deprecated(_name)

@@ -1,0 +1,33 @@
+"""nn.init.sparse_ and torch's deprecated initialiser names."""
+import math
+
+import numpy as np
+import pytest
+
+import nbtensor as nb
+
+
+@pytest.mark.parametrize("rows, sparsity", [(100, 0.3), (7, 0.5), (5, 0.0)])
+def test_sparse_zeroes_that_many_rows_of_each_column(rows, sparsity):
+    w = nb.empty(rows, 4)
+    assert nb.nn.init.sparse_(w, sparsity, std=0.5) is w
+    zeros = (w.numpy() == 0).sum(0)
+    np.testing.assert_array_equal(zeros, [math.ceil(sparsity * rows)] * 4)
+    kept = w.numpy()[w.numpy() != 0]
+    if kept.size > 50:
+        assert 0.3 < kept.std() < 0.7  # (drawn from N(0, 0.5))
+
+
+def test_sparse_needs_a_matrix():
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions are supported"):
+        nb.nn.init.sparse_(nb.empty(3), 0.5)
+
+
+def test_deprecated_names_warn_and_initialise():
+    w = nb.empty(2, 3)
+    with pytest.warns(FutureWarning, match=r"`nn.init.constant` is now deprecated in favor of `nn.init.constant_`"):
+        assert nb.nn.init.constant(w, 2.0) is w
+    np.testing.assert_array_equal(w.numpy(), np.full((2, 3), 2.0))
+    with pytest.warns(FutureWarning, match="nn.init.eye"):
+        nb.nn.init.eye(w)
+    np.testing.assert_array_equal(w.numpy(), np.eye(2, 3))
