@@ -31,3 +31,15 @@ def test_deprecated_names_warn_and_initialise():
     with pytest.warns(FutureWarning, match="nn.init.eye"):
         nb.nn.init.eye(w)
     np.testing.assert_array_equal(w.numpy(), np.eye(2, 3))
+
+
+@pytest.mark.parametrize("name", ["normal_", "uniform_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+                                  "kaiming_normal_", "trunc_normal_", "orthogonal_"])
+def test_initialisers_draw_from_the_generator_given(name):
+    init = getattr(nb.nn.init, name)
+    a, b, c = nb.empty(3, 4), nb.empty(3, 4), nb.empty(3, 4)
+    init(a, generator=nb.Generator().manual_seed(3))
+    init(b, generator=nb.Generator().manual_seed(3))
+    init(c, generator=nb.Generator().manual_seed(4))
+    np.testing.assert_array_equal(a.numpy(), b.numpy())  # (the generator's seed decides the values)
+    assert not np.array_equal(a.numpy(), c.numpy())

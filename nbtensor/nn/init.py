@@ -37,12 +37,12 @@ def _fans(tensor):
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     with torch.no_grad():
-        return tensor.uniform_(a, b)
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     with torch.no_grad():
-        return tensor.normal_(mean, std)
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor, val):
@@ -61,12 +61,12 @@ def zeros_(tensor):
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _fans(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _fans(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
 def _fan(tensor, mode):
@@ -78,11 +78,11 @@ def _fan(tensor, mode):
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
+    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)), generator)
 
 
 def _normal_cdf(x):
@@ -99,20 +99,21 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     with torch.no_grad():
         if _normal_cdf((b - mean) / std) - _normal_cdf((a - mean) / std) > 0.3:
             lo, hi = tensor.new_tensor(a).item(), tensor.new_tensor(b).item()  # (the bounds in its dtype)
-            result = tensor.normal_(mean, std)
+            result = tensor.normal_(mean, std, generator=generator)
             while True:
                 outside = (result < lo) | (result > hi)
                 if not bool(outside.any()):
                     break
-                result = torch.where(outside, torch.empty_like(result).normal_(mean, std), result)
+                result = torch.where(outside, torch.empty_like(result).normal_(mean, std, generator=generator), result)
         else:
             mode = max(a, min(mean, b))
             log_peak = -0.5 * ((mode - mean) / std) ** 2
-            result = torch.empty_like(tensor).uniform_(a, b)
+            result = torch.empty_like(tensor).uniform_(a, b, generator=generator)
             pending = None
             while True:
-                candidates = result if pending is None else torch.empty_like(tensor).uniform_(a, b)
-                rejected = torch.empty_like(tensor).uniform_().log() > ((candidates - mean) / std) ** 2 * -0.5 - log_peak
+                candidates = result if pending is None else torch.empty_like(tensor).uniform_(a, b, generator=generator)
+                draw = torch.empty_like(tensor).uniform_(generator=generator)
+                rejected = draw.log() > ((candidates - mean) / std) ** 2 * -0.5 - log_peak
                 if pending is not None:
                     result = torch.where(pending, candidates, result)
                     rejected = pending & rejected
@@ -135,7 +136,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     with torch.no_grad():
-        flattened = tensor.new_empty((rows, cols)).normal_(0, 1)
+        flattened = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)
         if rows < cols:
             flattened = flattened.t()
         q, r = torch.linalg.qr(flattened)
@@ -183,7 +184,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     rows, columns = tensor.shape
     zeros = int(math.ceil(sparsity * rows))
     with torch.no_grad():
-        tensor.normal_(0, std)
+        tensor.normal_(0, std, generator=generator)
         for column in range(columns):
             tensor[torch.randperm(rows, generator=generator)[:zeros], column] = 0
     return tensor
