@@ -72,6 +72,19 @@ def _rebuild_parameter(data, requires_grad, backward_hooks, *extra):
     return Parameter(data, requires_grad)
 
 
+def _uninitialized_parameter(requires_grad=True):
+    """A lazy module's parameter saved before its first forward (torch pickles the class
+    with `requires_grad`)."""
+    from nbtensor.nn.parameter import UninitializedParameter
+    return UninitializedParameter(requires_grad)
+
+
+def _uninitialized_buffer(*args):
+    """A lazy batch norm's running statistic saved by torch before its first forward: here
+    an empty tensor, what nbtensor's lazy batch norm holds until then."""
+    return torch.empty(0)
+
+
 _ALLOWED = {
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
@@ -81,6 +94,10 @@ _ALLOWED = {
     ("builtins", "frozenset"): frozenset,
     ("torch", "Size"): tuple,
 }
+# what loads only with weights_only=False, as in torch (a lazy batch norm's statistics are
+# empty tensors here until its first forward)
+_TRUSTED = {("torch.nn.parameter", "UninitializedParameter"): _uninitialized_parameter,
+            ("torch.nn.parameter", "UninitializedBuffer"): _uninitialized_buffer}
 
 
 class _Unpickler(pickle.Unpickler):
@@ -96,7 +113,8 @@ class _Unpickler(pickle.Unpickler):
         if found is not None:
             return found
         if self._weights_only is False:
-            return super().find_class(module, name)
+            # (torch's names resolve to nbtensor's classes: nothing of torch's is imported)
+            return _TRUSTED.get((module, name)) or super().find_class(module, name)
         raise pickle.UnpicklingError(f"refusing to load {module}.{name} (only tensors, state dicts and "
                                      "plain containers load by default; pass weights_only=False to allow it)")
 
@@ -168,6 +186,7 @@ class _TorchName:
 
 _REBUILD_TENSOR = _TorchName("torch._utils", "_rebuild_tensor_v2")
 _REBUILD_PARAMETER = _TorchName("torch._utils", "_rebuild_parameter")
+_UNINITIALIZED_PARAMETER = _TorchName("torch.nn.parameter", "UninitializedParameter")
 _STORAGE_NAMES = {np.dtype(d): _TorchName("torch", name) for name, d in _STORAGES.items()}
 
 
@@ -193,6 +212,8 @@ class _Pickler(pickle._Pickler):
         if not isinstance(obj, torch.Tensor):
             return NotImplemented
         hooks = collections.OrderedDict()
+        if _is_uninitialized(obj):  # (no values yet: only whether it requires grad)
+            return (_UNINITIALIZED_PARAMETER, (obj.requires_grad,))
         if _is_parameter(obj):
             return (_REBUILD_PARAMETER, (obj.detach(), obj.requires_grad, hooks))
         values = obj.detach().cpu().numpy().copy()  # C-contiguous, 0-d kept 0-d
@@ -206,6 +227,11 @@ class _Pickler(pickle._Pickler):
         if isinstance(obj, _PersistentStorage):
             return ("storage", obj.storage_class, obj.key, "cpu", obj.numel)
         return None
+
+
+def _is_uninitialized(t):
+    from nbtensor.nn.parameter import UninitializedParameter  # (nn imports the facade, which imports this module)
+    return isinstance(t, UninitializedParameter)
 
 
 def _is_parameter(t):

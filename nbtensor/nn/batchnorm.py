@@ -7,12 +7,15 @@ the batch's mean and *unbiased* variance by `momentum` (None: a cumulative avera
 ``num_batches_tracked``). In eval mode the running estimates are used. The running
 estimates are updated in place, outside autograd, as torch's buffers are.
 """
+import functools
+
 import nbtensor as torch
 from nbtensor.autograd.rules import _for, _wants, rule
 from nbtensor.dispatch import dispatcher as _forms
 from nbtensor.nn import init
 from nbtensor.nn.module import Module
-from nbtensor.nn.parameter import Parameter, UninitializedParameter
+from nbtensor.nn.normalization import check_mixed_dtypes, opmath
+from nbtensor.nn.parameter import Parameter, UninitializedParameter, has_lazy_parameters
 
 __all__ = ["batch_norm", "BatchNorm1d", "BatchNorm2d", "LazyBatchNorm1d", "LazyBatchNorm2d"]
 
@@ -54,11 +57,12 @@ def _affine(out, weight, bias):
 def _batch_norm(input, running_mean, running_var, weight, bias, training, eps):
     """torch's native_batch_norm (its first output; the running estimates are updated by
     `batch_norm`)."""
+    x = opmath(input)
     if training:
-        out, _ = _batch_stats(input, eps)
+        out, _ = _batch_stats(x, eps)
     else:
-        out, _ = _running_stats(input, running_mean, running_var, eps)
-    return _affine(out, weight, bias)
+        out, _ = _running_stats(x, running_mean, running_var, eps)
+    return _affine(out, weight, bias).to(input.dtype)  # (float16 with float32 parameters: float16)
 
 
 @rule("batch_norm")
@@ -80,13 +84,13 @@ def _batch_norm_rule(args, kwargs, out):
 
     if training:
         def backward(g):  # torch's batch_norm_backward, from x_hat and 1 / sigma recomputed
-            x_hat, rstd = _batch_stats(x, eps)
+            x_hat, rstd = _batch_stats(opmath(x), eps)
             return gradients(g, x_hat, rstd, lambda gy, xh: gy - gy.mean(dims, keepdim=True)
                              - xh * (gy * xh).mean(dims, keepdim=True))
         return "NativeBatchNormBackward0", (x, weight, bias), backward, (x, weight)
 
     def backward_eval(g):  # the running estimates are constants
-        x_hat, rstd = _running_stats(x, running_mean, running_var, eps)
+        x_hat, rstd = _running_stats(opmath(x), running_mean, running_var, eps)
         return gradients(g, x_hat, rstd, lambda gy, xh: gy)
     return "NativeBatchNormBackward0", (x, weight, bias), backward_eval, (x, weight, running_mean, running_var)
 
@@ -119,6 +123,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         _check_size(name, t, channels)
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"batch_norm\" not implemented for '{input.dtype.c_name}'")
+    check_mixed_dtypes(input, weight, bias, running_mean, running_var)
     out = _batch_norm(input, running_mean, running_var, weight, bias, training, eps)
     if training and running_mean is not None:
         with torch.no_grad():
@@ -233,15 +240,37 @@ class _LazyBatchNorm:
         self.register_parameter("bias", UninitializedParameter(device=device, dtype=dtype) if bias else None)
         self._make_buffers(device, dtype)
 
+    def has_uninitialized_params(self):
+        """Whether the parameters or running statistics still wait for the first input (or a
+        state dict): until then the statistics are empty."""
+        return has_lazy_parameters(self) or (self.track_running_stats and self.running_mean.numel() == 0)
+
+    def _lazy_loads(self, state_dict, prefix):
+        """The parameters', and the empty running statistics', shapes from `state_dict`."""
+        out = super()._lazy_loads(state_dict, prefix)
+        if self.track_running_stats and self.running_mean.numel() == 0:
+            for name, fill in (("running_mean", 0.0), ("running_var", 1.0)):
+                source = state_dict.get(prefix + name)
+                if source is not None:
+                    out[prefix + name] = functools.partial(self._make_statistic, name, tuple(source.shape), fill)
+        return out
+
+    def _make_statistic(self, name, shape, fill):
+        """A running statistic of `shape` filled with `fill` (registered and returned)."""
+        self.register_buffer(name, torch.full(shape, fill, device=self._device, dtype=self._dtype))
+        return self._buffers[name]
+
     def forward(self, input):
         self._check_input_dim(input)
-        self.num_features = input.shape[1]
-        if self.affine:
-            self.weight.materialize((self.num_features,))
-            if self.bias is not None:
-                self.bias.materialize((self.num_features,))
-        self._make_buffers(self._device, self._dtype)
-        self.reset_parameters()
+        # (loaded from a state dict, the state is kept and, as in torch, num_features stays 0)
+        if self.has_uninitialized_params():
+            self.num_features = input.shape[1]
+            if self.affine:
+                self.weight.materialize((self.num_features,))
+                if self.bias is not None:
+                    self.bias.materialize((self.num_features,))
+            self._make_buffers(self._device, self._dtype)
+            self.reset_parameters()
         del self._device, self._dtype
         self.__class__ = self._cls_to_become
         return self.forward(input)

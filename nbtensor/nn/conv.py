@@ -147,11 +147,16 @@ def _check_input(input, weight, dims, fn):
 
 
 def _check_dtypes(input, weight, bias):
+    """torch's dtype checks of a convolution: the bias's first, then the weight's."""
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(f"Input type ({input.dtype.cpp_name}) and bias type ({bias.dtype.cpp_name}) should be the "
+                           "same")
+    _check_weight_dtype(input, weight)
+
+
+def _check_weight_dtype(input, weight):
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"expected scalar type {input.dtype.c_name} but found {weight.dtype.c_name}")
-    if bias is not None and bias.dtype is not input.dtype:
-        raise RuntimeError(f"Input type ({input.dtype.c_name.lower()}) and bias type ({bias.dtype.c_name.lower()}) "
-                           "should be the same")
 
 
 def _same_padding(weight, stride, dilation):
@@ -249,7 +254,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, dims):
     x, batched = _check_input(input, weight, dims, f"conv_transpose{dims}d")
     stride, dilation = _settings(weight, dims, stride, dilation)
-    _check_dtypes(x, weight, bias)
+    _check_weight_dtype(x, weight)
     if isinstance(padding, str):
         raise TypeError(f"conv_transpose{dims}d(): argument 'padding' must be tuple of ints, not str")
     pads = _expand(padding, dims, "padding")

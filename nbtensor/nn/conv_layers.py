@@ -7,7 +7,7 @@ from nbtensor.nn import functional as F
 from nbtensor.nn import init
 from nbtensor.nn.conv import _expand
 from nbtensor.nn.module import Module
-from nbtensor.nn.parameter import Parameter, UninitializedParameter
+from nbtensor.nn.parameter import Parameter, UninitializedParameter, has_lazy_parameters
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "LazyConv1d", "LazyConv2d"]
 
@@ -180,14 +180,20 @@ class _LazyConv:
         self.weight = UninitializedParameter(device=device, dtype=dtype)
         self.register_parameter("bias", UninitializedParameter(device=device, dtype=dtype) if bias else None)
 
+    def has_uninitialized_params(self):
+        """Whether the parameters still wait for the first input (or a state dict)."""
+        return has_lazy_parameters(self)
+
     def forward(self, input):
-        self.in_channels = input.shape[0] if input.dim() == self._dims + 1 else input.shape[1]
-        if self.in_channels % self.groups:
-            raise ValueError("in_channels must be divisible by groups")
-        self.weight.materialize(self._weight_shape())
-        if self.bias is not None:
-            self.bias.materialize((self.out_channels,))
-        self.reset_parameters()
+        # (loaded from a state dict, the parameters are kept and, as in torch, in_channels stays 0)
+        if self.has_uninitialized_params():
+            self.in_channels = input.shape[0] if input.dim() == self._dims + 1 else input.shape[1]
+            if self.in_channels % self.groups:
+                raise ValueError("in_channels must be divisible by groups")
+            self.weight.materialize(self._weight_shape())
+            if self.bias is not None:
+                self.bias.materialize((self.out_channels,))
+            self.reset_parameters()
         self.__class__ = self._cls_to_become
         return self.forward(input)
 

@@ -8,7 +8,7 @@ import warnings
 import nbtensor as torch
 from nbtensor.nn.batchnorm import _BatchNorm, batch_norm
 from nbtensor.nn.module import Module
-from nbtensor.nn.normalization import _normalized, affine_parameters, reset_affine
+from nbtensor.nn.normalization import _normalized, affine_parameters, check_mixed_dtypes, opmath, reset_affine
 
 __all__ = ["group_norm", "instance_norm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
            "BatchNorm3d"]
@@ -33,15 +33,16 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if t is not None and (t.dim() != 1 or t.numel() != c):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
+    check_mixed_dtypes(input, weight, bias)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"GroupNormKernelImpl\" not implemented for '{input.dtype.c_name}'")
-    out, _ = _normalized(input.reshape(n, num_groups, -1), (2,), eps)
+    out, _ = _normalized(opmath(input).reshape(n, num_groups, -1), (2,), eps)
     out = out.reshape(input.shape)
     if weight is not None:
         out = out * _per_channel(weight, input.dim())
     if bias is not None:
         out = out + _per_channel(bias, input.dim())
-    return out
+    return out.to(input.dtype)
 
 
 def _check_spatial(input):

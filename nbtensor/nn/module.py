@@ -1,11 +1,12 @@
 """``nn.Module``: the base class of layers and models (registration of parameters, buffers
 and submodules; traversal; state dicts; moving and casting; hooks; printing)."""
 import collections
+import functools
 import warnings
 
 import nbtensor as torch
 from nbtensor.nn import hooks as _hooks
-from nbtensor.nn.parameter import Parameter, UninitializedParameter
+from nbtensor.nn.parameter import Parameter, UninitializedParameter, is_lazy
 
 __all__ = ["Module"]
 
@@ -33,16 +34,31 @@ _HOOK_TABLES = ("_backward_pre_hooks", "_backward_hooks", "_forward_hooks", "_fo
 
 
 def _check_name(name, kind, owner):
-    """torch's checks of a name given to register_buffer / register_parameter."""
+    """torch's checks of a name given to register_buffer / register_parameter / add_module."""
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
     if "." in name:
-        raise KeyError(f'{kind} name can\'t contain "."')
+        # (torch names the offending module name, not a parameter's or buffer's)
+        raise KeyError(f'{kind} name can\'t contain "."' + (f", got: {name}" if kind == "module" else ""))
     if name == "":
         raise KeyError(f'{kind} name can\'t be empty string ""')
-    table = owner._parameters if kind == "parameter" else owner._buffers
+    table = {"parameter": owner._parameters, "buffer": owner._buffers, "module": owner._modules}[kind]
     if hasattr(owner, name) and name not in table:
         raise KeyError(f"attribute '{name}' already exists")
+
+
+def _assigned(source, requires_grad):
+    """What ``load_state_dict(assign=True)`` makes a parameter: `source` itself when it is
+    a Parameter, else a Parameter over its memory."""
+    if isinstance(source, Parameter):
+        return source.requires_grad_(requires_grad)
+    return Parameter(source, requires_grad)
+
+
+def _materialized(param, shape):
+    """`param` (uninitialised) given memory of `shape`."""
+    param.materialize(shape)
+    return param
 
 
 def _parse_to(*args, **kwargs):
@@ -80,9 +96,10 @@ class Module:
         """torch's rules: a Parameter or Module is registered (a name already in its table
         keeps its place); a name registered as a parameter, child module or buffer takes only
         its kind or None; anything else is a plain attribute."""
-        if "_parameters" not in self.__dict__:
-            if isinstance(value, (Module, torch.Tensor)):
-                raise AttributeError("cannot assign module or parameter before Module.__init__() call")
+        if "_parameters" not in self.__dict__:  # (a plain tensor is a plain attribute until then)
+            if isinstance(value, (Parameter, Module)):
+                what = "parameters" if isinstance(value, Parameter) else "module"
+                raise AttributeError(f"cannot assign {what} before Module.__init__() call")
             return object.__setattr__(self, name, value)
         params, modules, buffers = self._parameters, self._modules, self._buffers
         if isinstance(value, (Parameter, Module)):  # registered; any other use of the name is dropped
@@ -156,6 +173,7 @@ class Module:
         """Register `module` (or None) as the child `name`."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        _check_name(name, "module", self)
         self._modules[name] = module
 
     register_module = add_module
@@ -299,8 +317,11 @@ class Module:
 
     # ------------------------------------------------------------ traversal
     def named_children(self):
+        """(name, child) for each child module, a child registered under two names once."""
+        seen = set()
         for name, module in self._modules.items():
-            if module is not None:
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
                 yield name, module
 
     def children(self):
@@ -314,7 +335,9 @@ class Module:
         if remove_duplicate:
             memo.add(id(self))
         yield prefix, self
-        for name, module in self.named_children():
+        for name, module in self._modules.items():  # (every name: `memo` drops the repeats)
+            if module is None:
+                continue
             yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
 
     def modules(self):
@@ -377,13 +400,15 @@ class Module:
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
                 out[prefix + name] = buf if keep_vars else buf.detach()
-        for name, module in self.named_children():
-            module.state_dict(destination=out, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for name, module in self._modules.items():  # (a shared child under each of its names)
+            if module is not None:
+                module.state_dict(destination=out, prefix=prefix + name + ".", keep_vars=keep_vars)
         return out
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy `state_dict`'s tensors into this module's parameters and buffers; with
-        `strict`, missing or unexpected keys raise before anything is copied."""
+        """Copy `state_dict`'s tensors into this module's parameters and buffers (with
+        `assign`, make them the parameters and buffers instead); with `strict`, missing or
+        unexpected keys raise before anything is copied."""
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -398,17 +423,51 @@ class Module:
             if unexpected:
                 parts.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(parts))
+        lazy = {}  # key -> what gives a lazy parameter (or buffer) the checkpoint's shape
+        for name, module in self.named_modules():
+            lazy.update(module._lazy_loads(state_dict, name + "." if name else ""))
         for key, target in own.items():
-            if key in state_dict and tuple(state_dict[key].shape) != tuple(target.shape):
+            if key in state_dict and key not in lazy and not is_lazy(target) and (
+                    tuple(state_dict[key].shape) != tuple(target.shape)):
                 raise RuntimeError(
                     f"Error(s) in loading state_dict for {type(self).__name__}:\n\tsize mismatch for {key}: "
                     f"copying a param with shape {state_dict[key].shape} from checkpoint, the shape in current "
                     f"model is {target.shape}.")
+        for key, materialize in lazy.items():
+            own[key] = materialize()
+        own = {k: t for k, t in own.items() if not is_lazy(t)}  # (lazy in the checkpoint too: nothing to copy)
+        if assign:
+            self._assign_entries({k: state_dict[k] for k in own if k in state_dict})
+            return result
         with torch.no_grad():
             for key, target in own.items():
                 if key in state_dict:
                     target.copy_(state_dict[key])
         return result
+
+    def _assign_entries(self, entries):
+        """``load_state_dict(assign=True)``: each entry (by dotted key) becomes the parameter
+        (a new Parameter over its memory, requiring grad as the old one did) or the buffer."""
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            start = prefix + "." if prefix else ""
+            for name, param in list(module._parameters.items()):
+                if param is not None and start + name in entries:
+                    setattr(module, name, _assigned(entries[start + name], param.requires_grad))
+            for name in list(module._buffers):
+                if start + name in entries:
+                    setattr(module, name, entries[start + name])
+
+    def _lazy_loads(self, state_dict, prefix):
+        """{key: action} for this module's uninitialised (lazy) parameters that `state_dict`
+        has a shaped entry for: the action gives the parameter that shape, as torch does when
+        a trained lazy model is loaded before its first forward, and returns it (the values
+        are copied afterwards like any other entry's)."""
+        out = {}
+        for name, param in self._parameters.items():
+            source = state_dict.get(prefix + name)
+            if is_lazy(param) and source is not None and not is_lazy(source):
+                out[prefix + name] = functools.partial(_materialized, param, tuple(source.shape))
+        return out
 
     def train(self, mode=True):
         if not isinstance(mode, bool):

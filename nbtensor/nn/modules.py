@@ -10,7 +10,7 @@ from nbtensor.nn import functional as F
 from nbtensor.nn import init
 from nbtensor.nn.losses import legacy_reduction
 from nbtensor.nn.module import Module
-from nbtensor.nn.parameter import Parameter, UninitializedParameter
+from nbtensor.nn.parameter import Parameter, UninitializedParameter, has_lazy_parameters
 
 __all__ = ["Module", "Sequential", "ModuleList", "Linear", "LazyLinear", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh",
            "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "PReLU", "Hardtanh", "ReLU6", "Softmax",
@@ -182,12 +182,22 @@ class LazyLinear(Linear):
         else:
             self.register_parameter("bias", None)
 
+    def has_uninitialized_params(self):
+        """Whether the parameters still wait for the first input (or a state dict)."""
+        return has_lazy_parameters(self)
+
     def forward(self, input):
-        self.in_features = input.shape[-1]
-        self.weight.materialize((self.out_features, self.in_features))
-        if self.bias is not None:
-            self.bias.materialize((self.out_features,))
-        self.reset_parameters()
+        if self.has_uninitialized_params():
+            self.in_features = input.shape[-1]
+            self.weight.materialize((self.out_features, self.in_features))
+            if self.bias is not None:
+                self.bias.materialize((self.out_features,))
+            self.reset_parameters()
+        elif self.in_features == 0:  # loaded from a state dict: the input must fit the weight
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(f"The in_features inferred from input: {input.shape[-1]} is not equal to "
+                                     f"in_features from self.weight: {self.weight.shape[-1]}")
+            self.in_features = input.shape[-1]
         self.__class__ = Linear
         return self.forward(input)
 

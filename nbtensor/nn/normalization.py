@@ -22,12 +22,13 @@ def _normalized(x, dims, eps):
 def _layer_norm(input, normalized_shape, weight, bias, eps):
     """torch's native_layer_norm (its first output)."""
     dims = tuple(range(input.dim() - len(normalized_shape), input.dim()))
-    out, _ = _normalized(input.contiguous(), dims, eps)  # (torch's result is contiguous whatever the input's layout)
+    # (torch's result is contiguous whatever the input's layout)
+    out, _ = _normalized(opmath(input).contiguous(), dims, eps)
     if weight is not None:
         out = out * weight
     if bias is not None:
         out = out + bias
-    return out
+    return out.to(input.dtype)  # (float16 with float32 parameters: float16)
 
 
 @rule("layer_norm")
@@ -37,7 +38,7 @@ def _layer_norm_rule(args, kwargs, out):
     def backward(g):  # torch's layer_norm_backward, from x_hat and 1 / sigma recomputed
         dims = tuple(range(len(x._shape) - len(normalized_shape), len(x._shape)))
         lead = tuple(range(len(x._shape) - len(normalized_shape)))
-        x_hat, rstd = _normalized(x, dims, eps)
+        x_hat, rstd = _normalized(opmath(x), dims, eps)
         grad_x = grad_w = grad_b = None
         if _wants(x):
             gy = g * weight if weight is not None else g
@@ -53,6 +54,31 @@ def _layer_norm_rule(args, kwargs, out):
 
 # (passes through the dispatch point under torch's op name: autograd records one node)
 _forms.install_functions(globals(), {"_layer_norm": ("layer_norm", _layer_norm)})
+
+
+def opmath(x):
+    """`x` in the dtype torch computes a normalisation of it in: float32 for float16."""
+    return x.float() if x.dtype == torch.float16 else x
+
+
+def check_mixed_dtypes(input, *parameters):
+    """torch's CPU check of a normalisation's dtypes; `parameters` in torch's order (weight,
+    bias, then any running estimates; None skipped). When the first differs from the input's
+    dtype ("mixed"), all must be float32 and the input float16 (the result keeps the input's
+    dtype); otherwise each must have the input's dtype. True when mixed."""
+    given = [p for p in parameters if p is not None]
+    if not given or input.device.type != "cpu":
+        return False
+    if given[0].dtype != input.dtype:
+        if any(p.dtype != torch.float32 for p in given):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if input.dtype != torch.float16:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        return True
+    for p in given[1:]:
+        if p.dtype != input.dtype:
+            raise RuntimeError(f"expected scalar type {input.dtype.c_name} but found {p.dtype.c_name}")
+    return False
 
 
 def _check_shape(name, t, shape):
@@ -76,6 +102,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if input.dim() < len(shape) or tuple(input.shape[input.dim() - len(shape):]) != shape:
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    check_mixed_dtypes(input, weight, bias)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"LayerNormKernelImpl\" not implemented for '{input.dtype.c_name}'")
     return _layer_norm(input, shape, weight, bias, eps)

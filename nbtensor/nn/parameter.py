@@ -93,6 +93,17 @@ class UninitializedParameter(torch.Tensor):
     __str__ = __repr__
 
 
+def is_lazy(t):
+    """Whether `t` is a lazy module's parameter that has no shape yet."""
+    return isinstance(t, UninitializedParameter)
+
+
+def has_lazy_parameters(module):
+    """Whether any of `module`'s own parameters is still uninitialised (a lazy module not
+    yet run nor loaded from a state dict)."""
+    return any(is_lazy(p) for p in module._parameters.values())
+
+
 def _refuse(name):
     """A method that raises torch's ValueError for using an uninitialised parameter."""
     def refuse(self, *args, **kwargs):

@@ -147,7 +147,7 @@ def _averaging(size, out, like):
     for i, (start, end) in enumerate(_adaptive_starts(size, out)):
         for j in range(start, end):
             rows[i][j] = 1.0 / (end - start)
-    return torch.tensor(rows, dtype=like.dtype, device=like.device)
+    return torch.tensor(rows, dtype=like.dtype, device=like.device).reshape(out, size)  # (out may be 0)
 
 
 def _adaptive_avg_pool2d(x, output_size):
@@ -178,6 +178,9 @@ def _gather_table(size, out, device):
 def _adaptive_max_pool2d(x, output_size):
     """torch's adaptive_max_pool2d: (the max of each adaptive window, its flat position)."""
     (h, w), (oh, ow) = x.shape[-2:], output_size
+    if oh == 0 or ow == 0:  # no windows: nothing to take the maximum of
+        shape = tuple(x.shape[:-2]) + (oh, ow)
+        return x.new_empty(shape), torch.empty(shape, dtype=torch.int64, device=x.device)
     rows, kh = _gather_table(h, oh, x.device)
     cols, kw = _gather_table(w, ow, x.device)
     d = x.dim()
@@ -310,61 +313,105 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """The mean of each window along the last dimension of `input` ((N, C, L) or (C, L))."""
-    if input.dim() not in (2, 3):
-        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for argument #1 "
-                           "'self' (while checking arguments for avg_pool1d)")
+    _check_1d_rank(input, "avg_pool1d")
     kernel, stride, padding, _ = _settings_1d(input, kernel_size, stride, padding, 1, "avg_pool1d")
     x = input.unsqueeze(-2)
     _check_2d(x, kernel, stride, padding, (1, 1), ceil_mode, "avg_pool1d")
     return _avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, None).squeeze(-2)
 
 
-def _output_size(input, output_size, n, fn, message):
-    """`output_size` (an int, or n ints or None: None keeps the input's size) as an n-tuple."""
-    if output_size is None or isinstance(output_size, numbers.Integral):
-        output_size = (output_size,) * n
-    output_size = tuple(output_size)
-    if len(output_size) != n:
-        raise RuntimeError(message)
-    sizes = tuple(input.shape[input.dim() - n + i] if s is None else int(s) for i, s in enumerate(output_size))
-    if any(s < 0 for s in sizes):
-        raise RuntimeError(f"{fn}: elements of output_size must be greater than or equal to 0 but received "
-                           f"{{{', '.join(map(str, sizes))}}}")
-    return sizes
+def _int_sizes(output_size, n, fn):
+    """`output_size` read as torch reads an int-list argument: an int (repeated `n` times) or
+    a sequence of ints (its length is checked later, after the input's rank)."""
+    if isinstance(output_size, numbers.Integral) and not isinstance(output_size, bool):
+        return (int(output_size),) * n
+    if not isinstance(output_size, (tuple, list)):
+        raise TypeError(f"{fn}(): argument 'output_size' (position 2) must be tuple of ints, not "
+                        f"{type(output_size).__name__}")
+    for i, s in enumerate(output_size):
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise TypeError(f"{fn}(): argument 'output_size' (position 2) must be tuple of ints, but found element "
+                            f"of type {type(s).__name__} at pos {i}")
+    return tuple(int(s) for s in output_size)
+
+
+def _check_length(size, n, message):
+    if len(size) != n:
+        raise RuntimeError(message.format(got=len(size)))
+
+
+def _output_size_2d(input, output_size, fn):
+    """A 2-D adaptive pooling's output size as ints: an int, or entries where None keeps the
+    input's size; the input needs more dimensions than a sequence has entries (torch's
+    ValueError)."""
+    if not isinstance(output_size, numbers.Integral):
+        if not hasattr(output_size, "__len__"):
+            raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
+        if input.dim() <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+        tail = input.shape[input.dim() - len(output_size):]
+        output_size = [size if s is None else s for s, size in zip(output_size, tail)]
+    return _int_sizes(output_size, 2, fn)
+
+
+def _output_size_1d(input, output_size, fn):
+    """A 1-D adaptive pooling's (OL,), checked in torch's order: the argument's type, the
+    input's rank, the argument's length."""
+    size = _int_sizes(output_size, 1, fn)
+    _check_1d_rank(input, fn)
+    _check_length(size, 1, fn + "() argument 'output_size' should contain one int (got {got})")
+    return size
+
+
+def _check_1d_rank(input, fn):
+    """torch's check that a 1-D pooling's input is (C, L) or (N, C, L)."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for argument #1 "
+                           f"'self' (while checking arguments for {fn})")
 
 
 def _check_adaptive(input, fn, colon):
+    """torch's checks of a 2-D adaptive pooling's input: 3-D or 4-D, no empty non-batch dimension."""
     if input.dim() not in (3, 4):
         raise RuntimeError(f"{fn}(): Expected 3D or 4D tensor, but got{colon} {list(input.shape)}")
+    for d in range(1, input.dim()):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input has "
+                               f"sizes {list(input.shape)} with dimension {d} being empty")
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to an output of `output_size` (an int, or (OH, OW) with None for
     keeping a size) whatever the input's size: window i along a dimension of size n spans
     [floor(i*n/o), ceil((i+1)*n/o))."""
+    size = _output_size_2d(input, output_size, "adaptive_avg_pool2d")
+    _check_length(size, 2, "adaptive_avg_pool2d: output_size must be 2")
+    if any(s < 0 for s in size):
+        raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but "
+                           f"received {{{', '.join(map(str, size))}}}")
+    if size == (1, 1):  # global average pooling: torch's mean (MeanBackward1), before its other checks
+        return input.mean((-1, -2), keepdim=True)
     _check_adaptive(input, "adaptive_avg_pool2d", "")
-    size = _output_size(input, output_size, 2, "adaptive_avg_pool2d", "adaptive_avg_pool2d: output_size must be 2")
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"adaptive_avg_pool2d\" not implemented for '{input.dtype.c_name}'")
-    if size == (1, 1):  # global average pooling: torch's mean (MeanBackward1)
-        return input.mean((-1, -2), keepdim=True)
     return _adaptive_avg_pool2d(input, size)
 
 
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling of the last dimension of `input` ((N, C, L) or (C, L)) to `output_size`."""
-    if input.dim() not in (2, 3):
-        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for argument #1 "
-                           "'self' (while checking arguments for adaptive_avg_pool1d)")
-    size = _output_size(input, output_size, 1, "adaptive_avg_pool1d", "adaptive_avg_pool1d: output_size must be 1")
+    size = _output_size_1d(input, output_size, "adaptive_avg_pool1d")
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1,) + size).squeeze(-2)
 
 
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
     """(adaptive_max_pool2d's result, the flat position of every maximum)."""
+    size = _output_size_2d(input, output_size, "adaptive_max_pool2d")
     _check_adaptive(input, "adaptive_max_pool2d", ":")
-    size = _output_size(input, output_size, 2, "adaptive_max_pool2d",
-                        "adaptive_max_pool2d(): internal error: output_size.size() must be 2")
+    _check_length(size, 2, "adaptive_max_pool2d(): internal error: output_size.size() must be 2")
+    negative = [s for s in size if s < 0]
+    if negative:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: "
+                           f"{list(input.shape[:-2]) + list(size)}")
     return _adaptive_max_pool2d(input, size)
 
 
@@ -377,9 +424,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
     """(adaptive_max_pool1d's result, the position of every maximum)."""
-    if input.dim() not in (2, 3):
-        raise RuntimeError(f"adaptive_max_pool1d(): Expected 2D or 3D tensor, but got: {list(input.shape)}")
-    size = _output_size(input, output_size, 1, "adaptive_max_pool1d", "adaptive_max_pool1d: output_size must be 1")
+    size = _output_size_1d(input, output_size, "adaptive_max_pool1d")
     out, indices = adaptive_max_pool2d_with_indices(input.unsqueeze(-2), (1,) + size)
     return out.squeeze(-2), indices.squeeze(-2)
 

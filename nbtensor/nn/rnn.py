@@ -55,6 +55,14 @@ def _no_projection(kwargs):
         raise TypeError(f"RNNBase.__init__() got an unexpected keyword argument '{name}'")
 
 
+def _lstm_states(hx):
+    """(h_0, c_0) from an LSTM's `hx`: a pair, or (as torch reads it) anything indexable
+    whose items 0 and 1 are the two states (too few items raise IndexError)."""
+    if isinstance(hx, (tuple, list)) and len(hx) > 2:
+        raise RuntimeError("lstm expects two hidden states")
+    return hx[0], hx[1]
+
+
 class RNNBase(Module):
     """What RNN, LSTM and GRU share: per layer and direction the parameters ``weight_ih_l{k}``
     (gates * hidden, input), ``weight_hh_l{k}`` (gates * hidden, hidden or proj_size),
@@ -197,7 +205,7 @@ class RNNBase(Module):
         (N, L, input_size) with `batch_first`, (L, input_size) unbatched, or a
         PackedSequence; `hx` defaults to zeros."""
         lstm = self.mode == "LSTM"
-        states = None if hx is None else (tuple(hx) if lstm else (hx,))
+        states = None if hx is None else (_lstm_states(hx) if lstm else (hx,))
         if isinstance(input, PackedSequence):
             data, sizes, sorted_indices, unsorted_indices = input
             batch_sizes = [int(b) for b in sizes.tolist()]
