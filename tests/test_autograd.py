@@ -2,6 +2,7 @@
 when torch is importable, against torch's gradients; D2L 2.3's walk-through; torch's
 safety rules and messages."""
 import gc
+import warnings
 import weakref
 
 import numpy as np
@@ -291,8 +292,16 @@ def test_torch_errors_for_bad_use():
         nb.add(x, x, out=nb.empty(3))
     with pytest.warns(UserWarning, match="is not a leaf Tensor is being accessed"):
         assert (x * 2).grad is None
+    from nbtensor.dispatch import tensor as tensor_module
+    tensor_module._float_warned = False  # (torch warns once per process)
+    with nb.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        float(x.sum())  # (not under no_grad)
     with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar"):
         float(x.sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        float(x.sum())  # (once)
 
 
 def test_retain_grad_and_hooks():

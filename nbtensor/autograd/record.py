@@ -46,6 +46,7 @@ def _augmented(name, names):
 
 
 _tensor.on_requires_grad.append(_start)
+_tensor.grad_enabled = grad_mode.is_grad_enabled
 
 
 def _any_requires_grad(seq):

@@ -70,6 +70,10 @@ class AutogradMeta:
 refresh_view = None
 
 
+# Set by nbtensor.autograd: whether grad mode is on in this thread.
+grad_enabled = None
+_float_warned = False  # (float() of a tensor that requires grad has warned once)
+
 # Set by nbtensor.autograd: called the first time a tensor requires grad (it starts recording).
 on_requires_grad = []
 # Called as hook(original, copy) by Tensor.__deepcopy__ (nn.Parameter keeps its kind).
@@ -849,7 +853,9 @@ class Tensor:
         return int(self._python_scalar())
 
     def __float__(self):
-        if self._ag is not None and self._ag.requires_grad:
+        global _float_warned
+        if not _float_warned and self._ag is not None and self._ag.requires_grad and grad_enabled():
+            _float_warned = True  # (torch warns once per process, and not under no_grad)
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
                           "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=2)
         return float(self._python_scalar())
