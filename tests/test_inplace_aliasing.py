@@ -210,3 +210,36 @@ def test_masked_scatter_into_an_expanded_tensor_is_refused():
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         x.expand(2, 3).masked_scatter_(nb.ones(2, 3, dtype=nb.bool), nb.ones(6))
     np.testing.assert_array_equal(x.numpy(), [0.0, 1.0, 2.0])
+
+
+SETITEM_NODES = [  # (index, torch's node for a number written, for a tensor written)
+    (lambda: nb.tensor([True, False, True]), "IndexPutBackward0", "IndexPutBackward0"),
+    (lambda: [0, 2], "IndexPutBackward0", "IndexPutBackward0"),
+    (lambda: (slice(None), [0, 1]), "IndexPutBackward0", "IndexPutBackward0"),
+    (lambda: (Ellipsis, nb.tensor([True, False, True, True])), "IndexPutBackward0", "IndexPutBackward0"),
+    (lambda: 1, "torch::autograd::CopySlices", "torch::autograd::CopySlices"),
+    (lambda: nb.tensor(1), "torch::autograd::CopySlices", "torch::autograd::CopySlices"),
+    (lambda: (1, [0, 1]), "torch::autograd::CopySlices", "torch::autograd::CopySlices"),
+    (lambda: (slice(None), slice(1, None)), "torch::autograd::CopySlices", "torch::autograd::CopySlices"),
+    (lambda: None, "torch::autograd::CopySlices", "torch::autograd::CopySlices"),
+    (lambda: slice(None), "FillBackward3", "torch::autograd::CopyBackwards"),
+    (lambda: slice(0, 10), "FillBackward3", "torch::autograd::CopyBackwards"),
+    (lambda: Ellipsis, "FillBackward3", "torch::autograd::CopyBackwards"),
+]
+
+
+@pytest.mark.parametrize("index, for_number, for_tensor", SETITEM_NODES)
+def test_setitem_names_its_node_as_torch(index, for_number, for_tensor):
+    for value, expected in ((5.0, for_number), (nb.ones(1), for_tensor)):
+        x = nb.ones(3, 4, requires_grad=True) * 1
+        x[index()] = value
+        assert x.grad_fn.name() == expected
+
+
+def test_fill_and_zero_name_their_nodes_as_torch():
+    names = []
+    for write in (lambda y: y.fill_(2.0), lambda y: y.fill_(nb.tensor(2.0)), lambda y: y.zero_()):
+        y = nb.ones(2, requires_grad=True) * 1
+        write(y)
+        names.append(y.grad_fn.name())
+    assert names == ["FillBackward2", "FillBackward3", "ZeroBackward0"]

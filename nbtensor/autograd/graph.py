@@ -21,7 +21,8 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
 
 
 # Nodes whose name() torch qualifies with their C++ namespace (their repr does not show it).
-_QUALIFIED = {"CopySlices": "torch::autograd::CopySlices", "NotImplemented": "torch::autograd::NotImplemented"}
+_QUALIFIED = {"CopySlices": "torch::autograd::CopySlices", "CopyBackwards": "torch::autograd::CopyBackwards",
+              "NotImplemented": "torch::autograd::NotImplemented"}
 
 
 class Node:

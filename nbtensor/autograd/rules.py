@@ -17,6 +17,8 @@ import math
 import numbers
 import operator
 
+import numpy as np
+
 import nbtensor.ops.creation as creation
 import nbtensor.ops.reduce as reduce
 from nbtensor.autograd import grad_mode
@@ -35,7 +37,6 @@ NODE_NAMES = {
     "fmin": "FminBackward0",
     "T": "PermuteBackward0", "mT": "TransposeBackward0", "mH": "TransposeBackward0", "norm": "LinalgVectorNormBackward0",
     "__rpow__": "PowBackward2", "unsqueeze": "UnsqueezeBackward0",
-    "__setitem__": "CopySlices",
 }
 # Nodes that keep no tensor of the forward pass: backward through them twice is allowed.
 NO_SAVED = set()
@@ -1263,9 +1264,11 @@ def _addmm(args, kwargs, out):
 @rule("zero_", "fill_", saves=False)
 def _overwrite(args, kwargs, out):
     x, value = args[0], _arg(args, kwargs, 1, "value")
+    name = "ZeroBackward0" if len(args) < 2 and "value" not in kwargs else \
+        "FillBackward3" if _is_tensor(value) else "FillBackward2"
     # (torch's zeros for the overwritten tensor: its history still gets a gradient)
-    return "FillBackward0", (x, value), lambda g: (creation.zeros_like(g) if _wants(x) else None,
-                                                   g.sum().reshape(value._shape) if _is_tensor(value) else None)
+    return name, (x, value), lambda g: (creation.zeros_like(g) if _wants(x) else None,
+                                        g.sum().reshape(value._shape) if _is_tensor(value) else None)
 
 
 @rule("copy_", saves=False)
@@ -1286,4 +1289,48 @@ def _setitem(args, kwargs, out):
         kept = flat.index_fill(0, written, 0).reshape(shape)
         gv = g.reshape(-1).index_select(0, written).reshape(pos._shape) if value_meta is not None else None
         return kept, _for(gv, value_meta) if gv is not None else None
-    return "IndexPutBackward0", (x, value), backward, ()
+    return _setitem_node_name(shape, index, value), (x, value), backward, ()
+
+
+def _setitem_node_name(shape, index, value):
+    """torch's node for ``x[index] = value``: CopySlices when basic indexing first takes a
+    view of part of x (an int, None, or a slice not covering its dimension), else
+    IndexPutBackward0 when the index has index tensors or masks, else (``x[:] = value``,
+    all of x) the fill or copy's own node."""
+    items = index if type(index) is tuple else (index,)
+    dims = [_dims_taken(item) for item in items]
+    if None in dims:  # (an Ellipsis: the dimensions the other items leave)
+        dims[dims.index(None)] = len(shape) - sum(d for d in dims if d is not None)
+    dim, advanced = 0, False
+    for item, taken in zip(items, dims):
+        if item is not Ellipsis:
+            if type(item) is slice:
+                if item.indices(shape[dim]) != (0, shape[dim], 1):
+                    return "CopySlices"
+            elif _is_basic_item(item):
+                return "CopySlices"
+            else:
+                advanced = True
+        dim += taken
+    if advanced:
+        return "IndexPutBackward0"
+    return "CopyBackwards" if _is_tensor(value) else "FillBackward3"
+
+
+def _is_basic_item(item):
+    """An index item that takes a view (an int, a bool or None, or a 0-d tensor)."""
+    if item is None or isinstance(item, (numbers.Integral, np.bool_)):
+        return True
+    return _is_tensor(item) and not item._shape
+
+
+def _dims_taken(item):
+    """How many dimensions of x an index item stands for (None for an Ellipsis)."""
+    if item is Ellipsis:
+        return None
+    if item is None or isinstance(item, (bool, np.bool_)):
+        return 0
+    if _is_tensor(item) or isinstance(item, np.ndarray):
+        is_mask = item.dtype is dt.bool if _is_tensor(item) else item.dtype == np.bool_
+        return len(item.shape) if is_mask else 1
+    return 1
