@@ -43,3 +43,13 @@ def test_initialisers_draw_from_the_generator_given(name):
     init(c, generator=nb.Generator().manual_seed(4))
     np.testing.assert_array_equal(a.numpy(), b.numpy())  # (the generator's seed decides the values)
     assert not np.array_equal(a.numpy(), c.numpy())
+
+
+def test_alpha_dropout_of_integers_and_fro_norm_over_three_dims_raise_as_torch():
+    F = nb.nn.functional
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        F.alpha_dropout(nb.ones(4, dtype=nb.int64), 0.5, True)
+    assert F.alpha_dropout(nb.ones(4, dtype=nb.int64), 1.0, True).dtype is nb.int64  # (all dropped: x * 0)
+    with pytest.raises(RuntimeError, match="linalg.matrix_norm: dim must be a 2-tuple. Got 0 1 2"):
+        nb.norm(nb.ones(2, 3, 4), "fro", dim=(0, 1, 2))
+    np.testing.assert_allclose(nb.norm(nb.ones(2, 3, 4), "fro", dim=[0, 2]).numpy(), [8 ** 0.5] * 3, rtol=1e-6)

@@ -39,7 +39,9 @@ def _alpha_dropout(input, p, training, inplace, feature):
     if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
-        return input.mul_(0.0) if inplace else input * 0.0
+        return input.mul_(0) if inplace else input * 0
+    if not input.dtype.is_floating_point:  # (torch's float noise cannot be written back)
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {input.dtype.c_name}")
     if feature:
         if input.dim() < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")

@@ -796,7 +796,9 @@ matrix_norm = None
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
     """Vector p-norm over `dim` ('fro' and 2: Euclidean; inf, -inf, 0, 1, other p)."""
     _check_input(input, "norm")
-    if isinstance(p, str) and p != "fro":  # ('nuc', or torch's error for other strings)
+    if isinstance(p, str) and (p != "fro" or (dim is not None and not isinstance(dim, numbers.Integral)
+                                              and len(dim) > 2)):
+        # ('nuc', 'fro' over more than two dims, or torch's error for other strings)
         return matrix_norm(input, p, tuple(range(input.dim())) if dim is None else dim, keepdim, dtype=dtype, out=out)
     dtype = check_norm_dtype("linalg.vector_norm", input.dtype, dtype)
     x = input if dtype is None else input.to(dtype)
