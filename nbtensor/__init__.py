@@ -104,7 +104,7 @@ def broadcast_tensors(*tensors):
     return tuple(t.expand(shape) for t in tensors)
 
 
-_SUBPACKAGES = ("nn", "optim", "utils", "distributions")
+_SUBPACKAGES = ("nn", "optim", "utils", "distributions", "func")
 _LAZY = {"save": "serialization", "load": "serialization"}
 # torch.<name> that is a function of torch.nn.functional (see nn/namespace_functions.py)
 _NN_FUNCTIONS = frozenset(
