@@ -3,7 +3,8 @@ tensordot, einsum, kron, cross) and of the matrix functions (inverse, det, logde
 Each gradient is itself written with recorded ops, so second derivatives run through it.
 Registered into `rules.RULES` on import.
 """
-from nbtensor.autograd.rules import RULES, _arg, _for, _moving, _wants, rule
+from nbtensor.autograd.rules import RULES, _arg, _for, _moving, _wants, like, rule
+import nbtensor.ops.creation as creation
 from nbtensor.core.plan import broadcast_shapes
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch.tensor import wrap_dim
@@ -240,3 +241,255 @@ def _linalg_cross(args, kwargs, out):
 
 _moving("DiagonalBackward0", ("linalg_diagonal",),
         lambda p, offset=0, dim1=-2, dim2=-1: p.diagonal(offset, dim1, dim2))
+
+
+# ---------------------------------------------------------------- solvers and decompositions
+def _linalg(name):
+    """The recorded ``nbtensor.linalg`` function `name` (imported late: that module is built
+    on the ops this one is imported beside)."""
+    import nbtensor.linalg as linalg
+    return getattr(linalg, name)
+
+
+def _solve(a, b):
+    """``A⁻¹ B`` for a matrix (or batch of matrices) B, recorded."""
+    return _linalg("solve")(a, b)
+
+
+def _diag(v):
+    """The diagonal matrices (last two dims) whose diagonals are the last dim of `v`."""
+    return v.diag_embed()
+
+
+def _sym(m):
+    """The symmetric part of a matrix (or batch): the gradient of an op that reads a
+    symmetric input only through its values as a symmetric matrix."""
+    return (m + m.mT) * 0.5
+
+
+@rule("linalg_solve")
+def _linalg_solve(args, kwargs, out):
+    """``linalg.solve(A, B, left=...)``: B a matrix, or a (batch of) vector(s)."""
+    a, b = args[0], _arg(args, kwargs, 1, "B")
+    left = kwargs.get("left", True)
+    vector = b.dim() == 1 or (b.dim() == a.dim() - 1 and b._shape == a._shape[:-1])
+    ma, mb = like(a) if _wants(a) else None, like(b) if _wants(b) else None
+
+    def backward(g):
+        # left: X = A⁻¹B, so dX = A⁻¹(dB - dA X): grad_B = A⁻ᵀ g, grad_A = -grad_B Xᵀ.
+        # right (X A = B) is the left case transposed: Xᵀ = A⁻ᵀ Bᵀ.
+        x = out
+        if vector:
+            g, x = (g.unsqueeze(-1), x.unsqueeze(-1)) if left else (g.unsqueeze(-2), x.unsqueeze(-2))
+        if not left:
+            g, x = g.mT, x.mT
+        gb = _solve(a if not left else a.mT, g)
+        ga = None if ma is None else _for(-(gb @ x.mT) if left else -(gb @ x.mT).mT, ma)
+        if mb is None:
+            return ga, None
+        gb = gb if left else gb.mT
+        if vector:
+            gb = gb.squeeze(-1) if left else gb.squeeze(-2)
+        return ga, _for(gb, mb)
+    return "LinalgSolveExBackward0", (a, b), backward
+
+
+def _lower_half_diagonal(m):
+    """The lower triangle of `m` with its diagonal halved (the inverse of ``X + Xᵀ`` on
+    lower-triangular X, restricted to symmetric inputs)."""
+    return m.tril(-1) + _diag(m.diagonal(0, -2, -1) * 0.5)
+
+
+@rule("linalg_cholesky")
+def _linalg_cholesky(args, kwargs, out):
+    """``linalg.cholesky(A, upper=...)`` of a symmetric positive-definite A."""
+    upper = kwargs.get("upper", False)
+
+    def backward(g):
+        # A = L Lᵀ gives Lᵀ dL ... = Φ(L⁻¹ dA L⁻ᵀ) with Φ the lower triangle, diagonal
+        # halved; its adjoint is grad_A = L⁻ᵀ Φ(Lᵀ g) L⁻¹, symmetrised (A is symmetric).
+        low, g = (out.mT, g.mT) if upper else (out, g)
+        inner = _lower_half_diagonal(low.mT @ g)
+        left = _solve(low.mT, inner)                 # L⁻ᵀ Φ
+        return (_sym(_solve(low.mT, left.mT).mT),)   # (L⁻ᵀ Φ) L⁻¹
+    return "LinalgCholeskyExBackward0", (args[0],), backward
+
+
+@rule("cholesky", keeps_out=True)  # (its backward, made by linalg_cholesky's rule, reads out)
+def _cholesky(args, kwargs, out):
+    """The legacy ``torch.cholesky(A, upper)``: linalg.cholesky's gradient, its own node name."""
+    upper = _arg(args, kwargs, 1, "upper", False)
+    node, inputs, backward = _linalg_cholesky((args[0],), {"upper": upper}, out)
+    return "CholeskyBackward0", inputs, backward
+
+
+def _gap_quotient(k, values):
+    """``K_ij / (λ_j - λ_i)`` off the diagonal, 0 on it: how the eigenvectors' gradient
+    K = Vᵀ grad_V reaches A (the eigenvalues must be distinct)."""
+    gap = values.unsqueeze(-2) - values.unsqueeze(-1)
+    eye = creation.eye(values._shape[-1], dtype=values.dtype, device=values.device)
+    return k / (gap + eye) * (1 - eye)
+
+
+def _eigh_grad(values, vectors, g_values, g_vectors):
+    """grad_A of ``A = V diag(λ) Vᵀ`` from the gradients of λ and V (either may be None):
+    ``V (diag(grad_λ) + K / gap) Vᵀ``, symmetrised."""
+    inner = None
+    if g_vectors is not None:
+        inner = _gap_quotient(vectors.mT @ g_vectors, values)
+    if g_values is not None:
+        inner = _diag(g_values) if inner is None else inner + _diag(g_values)
+    return _sym(vectors @ inner @ vectors.mT)
+
+
+@rule("linalg_eigh")
+def _linalg_eigh(args, kwargs, out):
+    """``linalg.eigh``: (eigenvalues, eigenvectors), either gradient possibly None."""
+    values, vectors = out
+
+    def backward(grads):
+        if grads[0] is None and grads[1] is None:
+            return (None,)
+        return (_eigh_grad(values, vectors, grads[0], grads[1]),)
+    return "LinalgEighBackward0", (args[0],), backward
+
+
+@rule("linalg_eigvalsh")
+def _linalg_eigvalsh(args, kwargs, out):
+    """``linalg.eigvalsh``: grad_A = V diag(g) Vᵀ."""
+    a, uplo = args[0], _arg(args, kwargs, 1, "UPLO", "L")
+
+    def backward(g):
+        # the eigenvectors, which eigvalsh does not return, made again (recorded, so that
+        # second derivatives see how they move with A)
+        values, vectors = _linalg("eigh")(a, uplo)
+        return (_eigh_grad(values, vectors, g, None),)
+    return "LinalgEighBackward0", (a,), backward
+
+
+def _lower_mirrored(m):
+    """The symmetric matrix whose lower triangle (diagonal included) is that of `m`."""
+    low = m.tril(-1)
+    return low + low.mT + _diag(m.diagonal(0, -2, -1))
+
+
+@rule("linalg_qr")
+def _linalg_qr(args, kwargs, out):
+    """``linalg.qr`` with Q of A's shape (mode 'reduced', or 'complete' of a square A), m >= n."""
+    a, mode = args[0], _arg(args, kwargs, 1, "mode", "reduced")
+    m, n = a._shape[-2], a._shape[-1]
+    if mode == "r" or m < n or (mode == "complete" and m > n):
+        return None  # (torch: no derivative with mode='r'; wide inputs are not covered here)
+    q, r = out
+
+    def backward(grads):
+        gq, gr = grads
+        if gq is None and gr is None:
+            return (None,)
+        # With M = R grad_Rᵀ - grad_Qᵀ Q, the constraints QᵀQ = I and R upper triangular
+        # give grad_A = (grad_Q + Q sym_lower(M)) R⁻ᵀ.
+        mixed = -(gq.mT @ q) if gq is not None else None
+        if gr is not None:
+            mixed = r @ gr.mT if mixed is None else mixed + r @ gr.mT
+        b = q @ _lower_mirrored(mixed)
+        if gq is not None:
+            b = b + gq
+        return (_solve(r, b.mT).mT,)
+    return "LinalgQrBackward0", (a,), backward
+
+
+@rule("qr")
+def _qr(args, kwargs, out):
+    """The legacy ``torch.qr(A, some)``."""
+    some = _arg(args, kwargs, 1, "some", True)
+    return _linalg_qr((args[0], "reduced" if some else "complete"), {}, out)
+
+
+def _svd_grad(u, s, vh, gu, gs, gvh):
+    """grad_A of the reduced ``A = U diag(S) Vh`` from the gradients of U, S and Vh (any
+    may be None; the singular values must be distinct and nonzero)."""
+    v = vh.mT
+    inner = None if gs is None else _diag(gs)
+    if gu is not None:
+        ut_gu = u.mT @ gu
+        part = _gap_quotient(ut_gu - ut_gu.mT, s * s) * s.unsqueeze(-2)  # (…) diag(S)
+        inner = part if inner is None else inner + part
+    if gvh is not None:
+        gv = gvh.mT
+        vt_gv = v.mT @ gv
+        part = s.unsqueeze(-1) * _gap_quotient(vt_gv - vt_gv.mT, s * s)  # diag(S) (…)
+        inner = part if inner is None else inner + part
+    grad = None if inner is None else u @ inner @ vh
+    # the parts of grad_U and grad_V outside the spans of U and V (nonzero for non-square A)
+    if gu is not None and u._shape[-2] > u._shape[-1]:
+        part = ((gu - u @ (u.mT @ gu)) / s.unsqueeze(-2)) @ vh
+        grad = part if grad is None else grad + part
+    if gvh is not None and v._shape[-2] > v._shape[-1]:
+        part = u @ ((gvh - (gvh @ v) @ vh) / s.unsqueeze(-1))
+        grad = part if grad is None else grad + part
+    return grad
+
+
+@rule("linalg_svd")
+def _linalg_svd(args, kwargs, out):
+    """``linalg.svd``: reduced (full_matrices=False, or a square A)."""
+    a, full = args[0], _arg(args, kwargs, 1, "full_matrices", True)
+    if full and a._shape[-2] != a._shape[-1]:
+        return None  # (full U or Vh of a non-square matrix: not determined by A; torch has none either)
+    u, s, vh = out
+
+    def backward(grads):
+        return (_svd_grad(u, s, vh, *grads),)
+    return "LinalgSvdBackward0", (a,), backward
+
+
+@rule("svd")
+def _svd(args, kwargs, out):
+    """The legacy ``torch.svd(A, some, compute_uv)``, which returns V rather than Vh."""
+    a = args[0]
+    some, uv = _arg(args, kwargs, 1, "some", True), _arg(args, kwargs, 2, "compute_uv", True)
+    if (not some and a._shape[-2] != a._shape[-1]) or not uv:
+        return None
+    u, s, v = out
+
+    def backward(grads):  # torch.svd returns V, not Vh
+        gu, gs, gv = grads
+        return (_svd_grad(u, s, v.mT, gu, gs, None if gv is None else gv.mT),)
+    return "LinalgSvdBackward0", (a,), backward
+
+
+@rule("linalg_svdvals")
+def _linalg_svdvals(args, kwargs, out):
+    """``linalg.svdvals``: grad_A = U diag(g) Vh."""
+    a = args[0]
+
+    def backward(g):
+        # U and Vh, which svdvals does not return, made again (recorded, for second derivatives)
+        u, _, vh = _linalg("svd")(a, full_matrices=False)
+        return ((u * g.unsqueeze(-2)) @ vh,)
+    return "LinalgSvdBackward0", (a,), backward
+
+
+def _pinv_grad(a, p, g):
+    """grad_A of ``P = pinv(A)`` (A of constant rank): the adjoint of
+    ``dP = -P dA P + P Pᵀ dAᵀ (I - A P) + (I - P A) dAᵀ Pᵀ P``."""
+    pt, gt = p.mT, g.mT
+    grad = -(pt @ g @ pt)
+    left = gt @ (p @ pt)  # (I - A P) gᵀ P Pᵀ
+    grad = grad + left - a @ (p @ left)
+    right = (pt @ p) @ gt  # Pᵀ P gᵀ (I - P A)
+    return grad + right - (right @ p) @ a
+
+
+@rule("linalg_pinv")
+def _linalg_pinv(args, kwargs, out):
+    """``linalg.pinv`` (the cutoffs are constants)."""
+    a = args[0]
+    return "LinalgPinvBackward0", (a,), lambda g: (_pinv_grad(a, out, g),)
+
+
+@rule("pinverse")
+def _pinverse(args, kwargs, out):
+    """``torch.pinverse(A, rcond)``: pinv's gradient."""
+    a = args[0]
+    return "LinalgPinvBackward0", (a,), lambda g: (_pinv_grad(a, out, g),)
