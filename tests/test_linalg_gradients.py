@@ -229,3 +229,13 @@ def test_solve_gradient_for_b_only_and_eigh_upper_triangle():
     w = _rand(2, 4, 4, seed=6)
     _assert_parity(lambda lib, a: (lib.linalg.eigh(a, UPLO="U")[1] ** 2 * lib.tensor(w.numpy())).sum(),
                    _spd(2, 4, 4), second=False)
+
+
+def test_solve_refuses_a_vector_right_hand_side_for_x_a_equals_b():
+    a = torch.tensor([[2.0, 1.0, 0.0], [1.0, 3.0, 0.0], [0.0, 0.0, 1.0]])
+    with pytest.raises(RuntimeError, match=r"Incompatible shapes of A and B for the equation XA = B \(3x3 and 3x1\)"):
+        torch.linalg.solve(a, torch.tensor([1.0, 2.0, 3.0]), left=False)
+    with pytest.raises(RuntimeError, match="Vector broadcasting of the left hand side is not supported for left=False"):
+        torch.linalg.solve(torch.tensor([[2.0]]), torch.tensor([4.0, 6.0]), left=False)
+    np.testing.assert_allclose(torch.linalg.solve(a, torch.tensor([[1.0, 2.0, 3.0]]), left=False).numpy(),
+                               [[0.2, 0.6, 3.0]], rtol=1e-6)

@@ -205,11 +205,14 @@ def solve(A, B, *, left=True, out=None):
     vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and B._shape == A._shape[:-1])
     b = array_of(B)
     if vector:
-        b = b[..., None] if left else b[..., None, :]
+        b = b[..., None]  # (a column, also for X A = B: torch's shape check then refuses it unless n is 1)
     if b.ndim < 2 or b.shape[-2 if left else -1] != n:
         shown = b.shape[-2:] if b.ndim >= 2 else (b.shape[0], 1)
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {shown[0]}x{shown[1]})")
+    if vector and not left:
+        raise RuntimeError("linalg.solve: Vector broadcasting of the left hand side is not supported for left=False. "
+                           "In this case linalg.solve is equivalent to B / A.squeeze(-1)")
     batch = broadcast_shapes(x.shape[:-2], b.shape[:-2])
     if not left:
         x, b = np.swapaxes(x, -1, -2), np.swapaxes(b, -1, -2)
@@ -221,7 +224,7 @@ def solve(A, B, *, left=True, out=None):
     if not left:
         result = np.swapaxes(result, -1, -2)
     if vector:
-        result = result[..., 0] if left else result[..., 0, :]
+        result = result[..., 0]
     return finish(result, A.dtype, out, device)
 
 
