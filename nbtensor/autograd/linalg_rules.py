@@ -245,10 +245,9 @@ _moving("DiagonalBackward0", ("linalg_diagonal",),
 
 # ---------------------------------------------------------------- solvers and decompositions
 def _linalg(name):
-    """The recorded ``nbtensor.linalg`` function `name` (imported late: that module is built
-    on the ops this one is imported beside)."""
-    import nbtensor.linalg as linalg
-    return getattr(linalg, name)
+    """The ``nbtensor.linalg`` function `name` as installed now (recorded while autograd
+    records), found through the dispatch point: that module is above this one."""
+    return dispatcher.installed_submodule_function("linalg_" + name)
 
 
 def _solve(a, b):

@@ -137,6 +137,16 @@ def installed_function(name):
     return _installed[0][0][name]
 
 
+def installed_submodule_function(op_name):
+    """The function of a submodule (``nbtensor.linalg``) installed now for op `op_name`
+    (``linalg_solve``): for code below the facade that must call it the way users do."""
+    for namespace, forms in _submodules:
+        for attribute, (name, _) in forms.items():
+            if name == op_name:
+                return namespace[attribute]
+    raise KeyError(op_name)
+
+
 def method_names():
     """The names of every registered Tensor method and operator."""
     return set(_DEFAULT_METHODS) | set(_METHODS)
