@@ -1,6 +1,6 @@
 """``nbtensor.special``: the functions of ``torch.special`` that nbtensor has (the error
-function and its complement, the gamma function's logarithm and derivative, ``xlogy``,
-``logit``/``expit``, ``sinc``, ...). Each is the top-level op under torch.special's name and
+function, its complement and its inverse, the gamma function's logarithm and derivative,
+``xlogy``, ``logit``/``expit``, ``sinc``, ...). Each is the top-level op under torch.special's name and
 records as that op."""
 from nbtensor.core.numpy_names import accept_numpy_names as _accept_numpy_names
 from nbtensor.dispatch import dispatcher as _forms
@@ -9,12 +9,12 @@ from nbtensor.ops.reduce import log_softmax as _log_softmax, logsumexp as _logsu
 from nbtensor.ops.special_math import logit as _logit, sinc as _sinc, xlogy as _xlogy
 
 # (installed below, by name)
-__all__ = ["erf", "erfc", "expit", "exp2", "expm1", "log1p", "gammaln", "digamma", "psi", "logit",  # noqa: F822
-           "xlogy", "sinc", "round", "logsumexp", "softmax", "log_softmax"]  # noqa: F822
+__all__ = ["erf", "erfc", "erfinv", "expit", "exp2", "expm1", "log1p", "gammaln", "digamma", "psi",  # noqa: F822
+           "logit", "xlogy", "sinc", "round", "logsumexp", "softmax", "log_softmax"]  # noqa: F822
 
 # torch.special's name -> (the op it is, its function)
-_TABLE = {"erf": "erf", "erfc": "erfc", "expit": "sigmoid", "exp2": "exp2", "expm1": "expm1",
-          "log1p": "log1p", "gammaln": "lgamma", "digamma": "digamma", "psi": "digamma"}
+_TABLE = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "expit": "sigmoid", "exp2": "exp2",
+          "expm1": "expm1", "log1p": "log1p", "gammaln": "lgamma", "digamma": "digamma", "psi": "digamma"}
 _FUNCTIONS = {name: (op, _table_function(op)) for name, op in _TABLE.items()}
 _FUNCTIONS.update({"logit": ("logit", _logit), "xlogy": ("xlogy", _xlogy), "sinc": ("sinc", _sinc),
                    "round": ("round", _round), "logsumexp": ("logsumexp", _logsumexp),

@@ -34,6 +34,7 @@ UNARY = {
     "tanh": "np.tanh({0})",
     "erf": "erf({0})",
     "erfc": "math.erfc({0})",
+    "erfinv": "erfinv({0})",
     "lgamma": "lgamma({0})",
     "digamma": "digamma({0})",
     "sigmoid": "sigmoid({0})",

@@ -34,8 +34,8 @@ import numpy as np  # noqa: F401
 from numba import cuda
 
 from nbtensor.kernels.cpu.scalar import (  # noqa: F401
-    clamp, digamma, erf, floor_div_int, fmax, fmin, fmod_int, ipow, lshift, maximum, minimum, rshift, sign,
-    trunc_div_int)
+    clamp, digamma, erf, erfinv, floor_div_int, fmax, fmin, fmod_int, ipow, lshift, maximum, minimum, rshift,
+    sign, trunc_div_int)
 from nbtensor.kernels.cuda.scalar import (  # noqa: F401
     {cuda_names},
     fma_wide, lgamma, logaddexp, remainder_float, round_half_even, sigmoid, vexp, wrapped)

@@ -83,6 +83,6 @@ def _mvlgamma(args, kwargs, out):
     return "MvlgammaBackward0", (x,), backward, (x,)
 
 
-COMPOSITE.update({"quantile", "nanquantile", "dist", "corrcoef", "matrix_power", "matrix_exp"})
+COMPOSITE.update({"quantile", "nanquantile", "dist", "cdist", "corrcoef", "matrix_power", "matrix_exp"})
 NODE_NAMES["polygamma_"] = "PolygammaBackward1"
 rule("histogram", saves=False)(_not_implemented("histogram"))

@@ -1,6 +1,6 @@
 """Derivative rules of the element-wise math of ``ops/special_math.py`` and of the table rows
-``hypot``, ``erfc``, ``lgamma`` and ``digamma`` (torch's node names), and of the structural ops of
-``ops/arrange.py``. Registered into `rules.RULES` on import.
+``hypot``, ``erfc``, ``erfinv``, ``lgamma`` and ``digamma`` (torch's node names), and of the
+structural ops of ``ops/arrange.py``. Registered into `rules.RULES` on import.
 """
 import math
 
@@ -8,6 +8,8 @@ from nbtensor.autograd.rules import COMPOSITE, _arg, _binary, _for, _moving, _no
 from nbtensor.dispatch.tensor import Tensor
 
 _unary("ErfcBackward0", lambda g, x, out: g * (-2 / math.sqrt(math.pi)) * (-x * x).exp(), names=("erfc",))
+# torch's: sqrt(pi) / 2 * exp(erfinv(x)^2), from the result
+_unary("ErfinvBackward0", lambda g, x, out: (out * out).exp() * (math.sqrt(math.pi) / 2) * g, names=("erfinv",))
 _unary("LgammaBackward0", lambda g, x, out: g * x.digamma(), names=("lgamma",))
 _unary("DigammaBackward0", lambda g, x, out: g * x.polygamma(1), names=("digamma",))
 _unary("Deg2RadBackward0", lambda g, x, out: g * (math.pi / 180), saves=False, names=("deg2rad",))
@@ -86,4 +88,4 @@ _moving("Rot90Backward0", ("rot90",), lambda p, *a, **k: p.rot90(*a, **k))
 # Written with other public forms, which record themselves (so the result's node is torch's:
 # diff's SubBackward0, meshgrid's ExpandBackward0, cov's SqueezeBackward0, ...).
 COMPOSITE.update({"diff", "meshgrid", "take_along_dim", "cartesian_prod", "block_diag", "combinations", "vander",
-                  "diagflat", "cov", "renorm"})
+                  "diagflat", "cov", "renorm", "trapezoid", "trapz", "cumulative_trapezoid", "unravel_index"})

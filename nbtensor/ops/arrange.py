@@ -1,12 +1,15 @@
 """Functions that rearrange or combine the elements of tensors: ``diff``, ``meshgrid``,
 ``tril_indices``/``triu_indices``, ``take_along_dim``, ``isin``, ``cartesian_prod``,
-``combinations``, ``rot90``, ``vander``, ``diagflat``, ``block_diag``, ``cov`` and ``renorm``.
+``combinations``, ``rot90``, ``vander``, ``diagflat``, ``block_diag``, ``cov``, ``renorm``, the
+trapezoidal rule (``trapezoid``, ``trapz``, ``cumulative_trapezoid``) and ``unravel_index``.
 
 Most are written with other public forms (Tensor methods and the installed functions), so
 that autograd records the forms inside them and a result's ``grad_fn`` is torch's
 (``diff`` ends in ``SubBackward0``, ``meshgrid`` gives ``expand`` views, ``cov`` a
-``squeeze``): `autograd/math_rules.py` lists them as composite.
+``squeeze``, ``trapezoid`` a ``mul`` or ``div`` by a number): `autograd/math_rules.py` lists them
+as composite.
 """
+import collections.abc
 import itertools
 import numbers
 import warnings
@@ -22,7 +25,8 @@ from nbtensor.ops.creation import _resolve, _wrap, full, full_like, ones, zeros
 from nbtensor.ops.elementwise import result_type
 
 __all__ = ["diff", "meshgrid", "tril_indices", "triu_indices", "take_along_dim", "isin", "cartesian_prod",
-           "combinations", "rot90", "vander", "diagflat", "block_diag", "cov", "renorm"]
+           "combinations", "rot90", "vander", "diagflat", "block_diag", "cov", "renorm", "trapezoid", "trapz",
+           "cumulative_trapezoid", "unravel_index"]
 # (the Tensor methods torch has of these)
 _METHODS = ("diff", "take_along_dim", "rot90", "diagflat", "cov", "renorm")
 
@@ -360,6 +364,151 @@ def renorm(input, p, dim, maxnorm, *, out=None):
     norm = input.norm(p, reduced, keepdim=True) if reduced else input.abs()
     factor = full_like(norm, maxnorm).div(norm.add(1e-7)).where(norm.gt(maxnorm), 1.0)
     return _result(input.mul(factor), out, "renorm")
+
+
+# ---------------------------------------------------------------- the trapezoidal rule
+_TRAPEZOID_SIGNATURES = " * (Tensor y, Tensor x, *, int dim = -1)\n * (Tensor y, *, Number dx = 1, int dim = -1)\n"
+_TRAPZ_SIGNATURES = " * (Tensor y, *, float dx = 1, int dim = -1)\n * (Tensor y, Tensor x, *, int dim = -1)\n"
+
+
+def _is_number(x):
+    """True for what torch's ``Number`` argument takes: a real number or a 0-d tensor."""
+    return isinstance(x, numbers.Real) or isinstance(x, Tensor) and x.dim() == 0
+
+
+def _integration_arguments(name, signatures, y, x, dx):
+    """torch's TypeError unless `y` is a tensor and one of a tensor `x` or a number `dx` (or
+    neither) is given."""
+    if not isinstance(y, Tensor):
+        raise TypeError(f"{name}(): argument 'y' (position 1) must be Tensor, not {type(y).__name__}")
+    if (x is None and (dx is None or _is_number(dx))) or (isinstance(x, Tensor) and dx is None):
+        return
+    got = [type(y).__name__] + ([type(x).__name__] if x is not None else [])
+    got += [f"dx={type(dx).__name__}"] if dx is not None else []
+    raise TypeError(f"{name}() received an invalid combination of arguments - got ({', '.join(got)}), but "
+                    f"expected one of:\n{signatures}")
+
+
+def _spacing_value(name, dx):
+    """The number `dx` (a 0-d tensor's value); torch refuses a bool."""
+    if isinstance(dx, Tensor):
+        dx = dx.item()
+    if isinstance(dx, bool):
+        raise RuntimeError(f"{name}: Currently, we only support dx as a real number.")
+    return dx
+
+
+def _no_bools(name, y, x=None):
+    """torch's RuntimeError for a bool `y` (or `x`)."""
+    if x is None and y.dtype is dt.bool:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    if x is not None and dt.bool in (x.dtype, y.dtype):
+        raise RuntimeError(f"{name}: received a bool input for `x` or `y`, but bool is not supported")
+
+
+def _ends(t, d):
+    """(`t` without its first slice along `d`, `t` without its last): the right and left
+    ends of each interval."""
+    n = t._shape[d]
+    return t.narrow(d, min(n, 1), max(n - 1, 0)), t.narrow(d, 0, max(n - 1, 0))
+
+
+def _sample_dim(y, dim, with_x):
+    """`dim` wrapped for `y`; a 0-d `y` has no samples (torch's IndexErrors)."""
+    if y.dim() == 0:
+        shown = wrap_dim(dim, 0) if with_x else dim
+        raise IndexError(f"Dimension specified as {shown} but tensor has no dimensions")
+    return wrap_dim(dim, y.dim())
+
+
+def _widths(name, y, x, d):
+    """The interval widths ``x[i + 1] - x[i]`` along `d`: a 1-D `x` holds one value per
+    sample and lies along `d`; a shorter `x` gains leading dimensions of size 1."""
+    if x.dim() == 1:
+        if x._shape[0] != y._shape[d]:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        shape = [1] * y.dim()
+        shape[d] = x._shape[0]
+        x = x.view(shape)
+    elif x.dim() < y.dim():
+        x = x.view([1] * (y.dim() - x.dim()) + list(x._shape))
+    right, left = _ends(x, d)
+    return right.sub(left)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoidal rule along `dim`: the integral of the samples `y` taken at the points
+    `x` (a 1-D tensor of one point per sample, or one that broadcasts against `y`), or at
+    spacing `dx` (default 1). Integers give the default float dtype."""
+    _integration_arguments("trapezoid", _TRAPEZOID_SIGNATURES, y, x, dx)
+    d = _sample_dim(y, dim, x is not None)
+    if y._shape[d] == 0:
+        return y.new_zeros(y._shape[:d] + y._shape[d + 1:])
+    _no_bools("trapezoid", y, x)
+    if x is None:
+        # the sum of all samples, less half of each end one, times the spacing
+        step = 1 if dx is None else _spacing_value("trapezoid", dx)
+        ends = y.select(d, 0).add(y.select(d, -1))
+        return y.sum(d).sub(ends.mul(0.5)).mul(step)
+    right, left = _ends(y, d)
+    return right.add(left).mul(_widths("trapezoid", y, x, d)).sum(d).div(2)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """torch's older name of `trapezoid`: ``trapz(y, x, *, dim=-1)`` or
+    ``trapz(y, *, dx=1, dim=-1)``."""
+    _integration_arguments("trapz", _TRAPZ_SIGNATURES, y, x, dx)
+    return trapezoid(y, x, dim=dim) if x is not None else trapezoid(y, dx=1 if dx is None else dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoidal rule along `dim`: element i is the integral over the first
+    i + 2 samples of `y` (so `dim` is one shorter), at the points `x` or spacing `dx`."""
+    _integration_arguments("cumulative_trapezoid", _TRAPEZOID_SIGNATURES, y, x, dx)
+    if x is None and y.dim() == 0:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    d = _sample_dim(y, dim, x is not None)
+    _no_bools("cumulative_trapezoid", y, x)
+    right, left = _ends(y, d)
+    if x is None:
+        step = 1 if dx is None else _spacing_value("cumulative_trapezoid", dx)
+        return right.add(left).mul(step / 2).cumsum(d)
+    return right.add(left).mul(_widths("cumulative_trapezoid", y, x, d)).div(2).cumsum(d)
+
+
+# ---------------------------------------------------------------- flat indices to coordinates
+def _unravel_shape(shape):
+    """`shape` as a tuple of ints, with torch's TypeErrors and ValueError."""
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, np.integer):
+        shape = (shape,)
+    elif not isinstance(shape, collections.abc.Sequence):
+        raise TypeError(f"expected 'shape' to be int or sequence of ints, but got {type(shape)}")
+    for n in shape:
+        if not isinstance(n, int):
+            raise TypeError(f"expected 'shape' sequence to only contain ints, but got {type(n)}")
+    shape = tuple(int(n) for n in shape)
+    if any(n < 0 for n in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    return shape
+
+
+def unravel_index(indices, shape):
+    """The coordinates in a tensor of `shape` of the flat (row-major) `indices`: a tuple of
+    int64 tensors shaped as `indices`, one per dimension. As in torch, indices outside the
+    tensor are not refused: they wrap (floored division, then remainder by each size)."""
+    if not isinstance(indices, Tensor):
+        raise AttributeError(f"'{type(indices).__name__}' object has no attribute 'is_complex'")
+    if indices.dtype.is_floating_point or indices.dtype is dt.bool:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    shape = _unravel_shape(shape)
+    strides = [1] * len(shape)
+    for i in range(len(shape) - 2, -1, -1):
+        strides[i] = strides[i + 1] * shape[i + 1]
+    device = indices.device
+    steps = _call("tensor", strides, dtype=dt.int64, device=device)
+    sizes = _call("tensor", shape, dtype=dt.int64, device=device)
+    # (all coordinates in one (..., ndim) tensor: each result is a view of it, as torch's)
+    return indices.unsqueeze(-1).floor_divide(steps).remainder(sizes).unbind(-1)
 
 
 forms.functions(__all__, globals())

@@ -1,4 +1,6 @@
-"""Creation functions (SPEC §2): constant fills, ranges, random tensors, `*_like`, `new_*`."""
+"""Creation functions (SPEC §2): constant fills, ranges, random tensors, `*_like`, `new_*`,
+and the window functions of signal processing (``hann_window``, ``hamming_window``,
+``blackman_window``, ``bartlett_window``, ``kaiser_window``)."""
 import math
 import numbers
 import sys
@@ -23,7 +25,7 @@ __all__ = [
     "randint", "randperm", "normal", "zeros_like", "ones_like", "empty_like", "full_like",
     "rand_like", "randn_like", "randint_like", "manual_seed", "seed", "initial_seed",
     "Generator", "default_generator", "empty_strided", "get_rng_state", "set_rng_state",
-]
+    "hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]
 
 _DEFAULT_SEED = 67280421310721
 
@@ -762,6 +764,166 @@ forms.methods(("uniform_", "normal_", "random_", "new_full", "new_tensor", "new_
 forms.method("new_empty", _new(lambda out: out))
 forms.method("new_zeros", _new(lambda out: copy_into(out, 0)))
 forms.method("new_ones", _new(lambda out: copy_into(out, 1)))
+
+
+# ---------------------------------------------------------------- window functions
+# the C type names torch prints in its TensorOptions
+_C_TYPE_NAMES = {**_RANDOM_C_NAMES, dt.float16: "c10::Half", dt.float32: "float", dt.float64: "double"}
+_WINDOW_OPTIONS = ("*, torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
+                   "bool pin_memory = False, bool requires_grad = False")
+# each window's parameters after (window_length, periodic), which torch's overloads take in order
+_WINDOW_PARAMETERS = {"hann_window": (), "blackman_window": (), "bartlett_window": (),
+                      "hamming_window": ("alpha", "beta"), "kaiser_window": ("beta",)}
+
+
+def _window_signature(name, values):
+    """torch's TypeError for window arguments no overload takes: `periodic` must be a bool,
+    and each later parameter needs the ones before it (``values``: name -> value or None)."""
+    names = ("window_length", "periodic") + _WINDOW_PARAMETERS[name]
+    given = [values[n] is not None for n in names]
+    if (values["periodic"] is None or isinstance(values["periodic"], bool)) and given == sorted(given, reverse=True):
+        return
+    got, keywords = [], False
+    for n, present in zip(names, given):
+        keywords = keywords or not present
+        if present:
+            kind = type(values[n]).__name__
+            got.append(f"{n}={kind}" if keywords else kind)
+    lines = [f" * (int window_length, {_WINDOW_OPTIONS})\n"]
+    for k in range(1, len(names)):
+        params = ", ".join(("bool " if n == "periodic" else "float ") + n for n in names[1:k + 1])
+        lines.append(f" * (int window_length, {params}, {_WINDOW_OPTIONS})\n")
+    raise TypeError(f"{name}() received an invalid combination of arguments - got ({', '.join(got)}), but "
+                    f"expected one of:\n{''.join(lines)}")
+
+
+def _strided(layout):
+    """True for the layout nbtensor has (``nbtensor.strided``; None means it)."""
+    return layout is None or repr(layout) == "nbtensor.strided"
+
+
+def _window_options(dtype, dtype_given, device, layout, pin_memory):
+    """torch's rendering of a creator's TensorOptions in its errors."""
+    shown_layout = ("Strided" if _strided(layout) else "Sparse") + (" (default)" if layout is None else "")
+    return (f"TensorOptions(dtype={_C_TYPE_NAMES[dtype]}{'' if dtype_given else ' (default)'}, "
+            f"device={to_device(device)}, layout={shown_layout}, requires_grad=false (default), "
+            f"pinned_memory={'true' if pin_memory else 'false'}, memory_format=(nullopt))")
+
+
+def _window_dtype(name, dtype, device, layout, pin_memory):
+    """The window's dtype: a floating one, on a strided layout (torch's RuntimeErrors)."""
+    d = _resolve(dtype, device)
+    if not _strided(layout):
+        raise RuntimeError(f"{name} is not implemented for sparse types, got: "
+                           f"{_window_options(d, dtype is not None, device, layout, pin_memory)}")
+    if not d.is_floating_point:
+        raise RuntimeError(f"{name} expects floating point dtypes, got: "
+                           f"{_window_options(d, dtype is not None, device, layout, pin_memory)}")
+    return d
+
+
+def _window_length(name, window_length):
+    """`window_length` as an int (a 0-d integer tensor's value): torch's TypeError for
+    anything else, its RuntimeError for a negative length."""
+    if isinstance(window_length, Tensor) and window_length.dim() == 0 and not (
+            window_length.dtype.is_floating_point or window_length.dtype is dt.bool):
+        window_length = window_length.item()
+    if isinstance(window_length, bool) or not isinstance(window_length, numbers.Integral):
+        raise TypeError(f"{name}(): argument 'window_length' (position 1) must be int, not "
+                        f"{type(window_length).__name__}")
+    if window_length < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got window_length={window_length}")
+    return int(window_length)
+
+
+def _window(name, shape, window_length, periodic, dtype, layout, device, pin_memory, requires_grad, **parameters):
+    """A window of `window_length` points made by ``shape(positions, m)`` from the positions
+    0 .. m - 1 (of the dtype) of a symmetric window of m points; a periodic window is the
+    first `window_length` points of the symmetric one of ``window_length + 1``."""
+    _window_signature(name, {"window_length": window_length, "periodic": periodic, **parameters})
+    d = _window_dtype(name, dtype, device, layout, pin_memory)
+    n = _window_length(name, window_length)
+    if n <= 1:
+        result = ones(n, dtype=d, device=device)
+    else:
+        m = n + 1 if periodic is not False else n
+        result = shape(arange(m, dtype=d, device=device), m)
+        if m != n:
+            result = result.narrow(0, 0, n)
+    return requiring_grad(result) if requires_grad else result
+
+
+def _cosine_sum(a0, a1):
+    """The window ``a0 - a1 cos(2 pi k / (m - 1))`` (Hann's and Hamming's)."""
+    return lambda k, m: k.mul(2 * math.pi / (m - 1)).cos().mul(-a1).add(a0)
+
+
+def _blackman(k, m):
+    """``0.42 - 0.5 cos(2 pi k / (m - 1)) + 0.08 cos(4 pi k / (m - 1))``."""
+    angle = k.mul(math.pi / (m - 1))
+    return angle.mul(4).cos().mul(0.08).sub(angle.mul(2).cos().mul(0.5)).add(0.42)
+
+
+def _bartlett(k, m):
+    """The triangle ``1 - |2k / (m - 1) - 1|``: ``2k / (m - 1)`` rising to the middle, then
+    ``2 - 2k / (m - 1)``."""
+    ramp = k.mul(2 / (m - 1))
+    rising = (m - 1) // 2 + 1
+    ramp.narrow(0, rising, m - rising).mul_(-1).add_(2)
+    return ramp
+
+
+def _kaiser(beta):
+    """``I0(beta sqrt(1 - ((k - c) / c)^2)) / I0(beta)`` with c = (m - 1) / 2 (the absolute
+    value under the root keeps rounding from making it negative); float16 is computed in
+    float32 and rounded once, as torch's kernel does."""
+    def shape(k, m):
+        work = k.to(dt.float32) if k.dtype is dt.float16 else k
+        centre = (m - 1) / 2
+        radius = work.sub(centre).div(centre).square().neg().add(1).abs().sqrt()
+        scale = full((), beta, dtype=work.dtype, device=work.device).i0()
+        return radius.mul(beta).i0().div(scale).to(k.dtype)
+    return shape
+
+
+def hann_window(window_length, periodic=None, *, dtype=None, layout=None, device=None, pin_memory=False,
+                requires_grad=False):
+    """The Hann window ``0.5 - 0.5 cos(2 pi k / (N - 1))``; periodic (the default): the first
+    `window_length` points of the window of ``window_length + 1``."""
+    return _window("hann_window", _cosine_sum(0.5, 0.5), window_length, periodic, dtype, layout, device,
+                   pin_memory, requires_grad)
+
+
+def hamming_window(window_length, periodic=None, alpha=None, beta=None, *, dtype=None, layout=None, device=None,
+                   pin_memory=False, requires_grad=False):
+    """The Hamming window ``alpha - beta cos(2 pi k / (N - 1))`` (alpha 0.54, beta 0.46);
+    periodic by default. As in torch, `alpha` needs `periodic`, and `beta` needs `alpha`."""
+    shape = _cosine_sum(0.54 if alpha is None else alpha, 0.46 if beta is None else beta)
+    return _window("hamming_window", shape, window_length, periodic, dtype, layout, device, pin_memory,
+                   requires_grad, alpha=alpha, beta=beta)
+
+
+def blackman_window(window_length, periodic=None, *, dtype=None, layout=None, device=None, pin_memory=False,
+                    requires_grad=False):
+    """The Blackman window ``0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1))``;
+    periodic by default."""
+    return _window("blackman_window", _blackman, window_length, periodic, dtype, layout, device, pin_memory,
+                   requires_grad)
+
+
+def bartlett_window(window_length, periodic=None, *, dtype=None, layout=None, device=None, pin_memory=False,
+                    requires_grad=False):
+    """The Bartlett (triangular) window ``1 - |2k / (N - 1) - 1|``; periodic by default."""
+    return _window("bartlett_window", _bartlett, window_length, periodic, dtype, layout, device, pin_memory,
+                   requires_grad)
+
+
+def kaiser_window(window_length, periodic=None, beta=None, *, dtype=None, layout=None, device=None,
+                  pin_memory=False, requires_grad=False):
+    """The Kaiser window ``I0(beta sqrt(1 - ((k - c) / c)^2)) / I0(beta)``, c = (N - 1) / 2,
+    beta 12 by default; periodic by default. As in torch, `beta` needs `periodic`."""
+    return _window("kaiser_window", _kaiser(12.0 if beta is None else beta), window_length, periodic, dtype,
+                   layout, device, pin_memory, requires_grad, beta=beta)
 
 
 def _construct(cls, *args, device=None):

@@ -378,6 +378,7 @@ OPS = [
     Op("tanh", 1, FLOAT),
     Op("erf", 1, FLOAT),
     Op("erfc", 1, FLOAT),  # (1 - erf(x) would lose every digit where erf(x) is near 1)
+    Op("erfinv", 1, FLOAT),
     Op("lgamma", 1, FLOAT),
     Op("digamma", 1, FLOAT),
     Op("sigmoid", 1, FLOAT),

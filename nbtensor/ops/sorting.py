@@ -1,4 +1,4 @@
-"""Sorting (SPEC §7): sort, argsort, msort, topk, kthvalue, searchsorted.
+"""Sorting (SPEC §7): sort, argsort, msort, topk, kthvalue, searchsorted, bucketize.
 
 Sorts are always stable (torch's ``stable=True`` order, which is also a valid answer for
 ``stable=False``): equal elements keep their order, NaN sorts above every number (first
@@ -15,6 +15,8 @@ with `dim` moved last, a full stable sort; topk and kthvalue keep the first k of
 elsewhere, and for searchsorted on every device, the values are fetched to the host
 (``host_array``), sorted by the CPU's code, and the results put back.
 """
+import numbers
+
 import numpy as np
 
 from nbtensor.core import dtype as dt
@@ -29,7 +31,7 @@ from nbtensor.core.plan import contiguous_strides
 from nbtensor.dispatch.tensor import Tensor, _numel, common_device, copy_into, empty_like_layout, make, wrap_dim
 from nbtensor.dispatch import dispatcher as forms
 
-__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "searchsorted"]
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "searchsorted", "bucketize"]
 
 _METHODS = ["sort", "argsort", "msort", "topk", "kthvalue"]
 
@@ -317,6 +319,33 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                 _kernel("searchsorted_rows", s2, v2, bool(right), result)
         result = result.reshape(vals.shape)
     return result_or_out(_wrap(np.asarray(result), dtype, device), out, "searchsorted")
+
+
+_BUCKETIZE_SIGNATURES = (
+    " * (Tensor input, Tensor boundaries, *, bool out_int32 = False, bool right = False, Tensor out = None)\n"
+    " * (Number self, Tensor boundaries, *, bool out_int32 = False, bool right = False)\n")
+
+
+def _bucketize_arguments(input, boundaries, out):
+    """torch's TypeError unless `input` is a tensor or a number (which takes no `out`) and
+    `boundaries` a tensor; its RuntimeError unless `boundaries` is one-dimensional."""
+    number = isinstance(input, numbers.Number) and not isinstance(input, complex)
+    if not isinstance(boundaries, Tensor) or not (isinstance(input, Tensor) or number and out is None):
+        got = ", ".join([type(input).__name__, type(boundaries).__name__] +
+                        ([f"out={type(out).__name__}"] if out is not None else []))
+        raise TypeError(f"bucketize() received an invalid combination of arguments - got ({got}), but expected "
+                        f"one of:\n{_BUCKETIZE_SIGNATURES}")
+    if boundaries.dim() != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.dim()})")
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    """The index of the bucket each value of `input` (a tensor or a number) falls in, the
+    buckets bounded by the sorted 1-D `boundaries`: ``boundaries[i - 1] < v <= boundaries[i]``
+    (``boundaries[i - 1] <= v < boundaries[i]`` with ``right=True``); int64 indices, or int32
+    with `out_int32`. `searchsorted` with the arguments swapped."""
+    _bucketize_arguments(input, boundaries, out)
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
 
 
 def _has_nan(a):

@@ -4,8 +4,9 @@
 
 Each is computed in torch's result dtype by the table's kernels, in the order of torch's own
 kernel (so the roundings are its roundings); the ones that need a kernel of their own
-(``hypot``, ``erfc``, ``lgamma``, ``digamma``) are rows of the table. `_register` derives the
-method, the in-place method and ``out=`` of every function here from the function itself.
+(``hypot``, ``erfc``, ``erfinv``, ``lgamma``, ``digamma``) are rows of the table. `_register`
+derives the method, the in-place method and ``out=`` of every function here from the function
+itself.
 """
 import math
 

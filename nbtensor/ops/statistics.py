@@ -1,6 +1,6 @@
-"""Order statistics, histograms and matrix functions written with other public forms:
-``quantile``/``nanquantile``, ``mode``, ``histogram``, ``dist``, ``corrcoef``,
-``matrix_power`` and ``matrix_exp``.
+"""Order statistics, histograms, distances and matrix functions written with other public
+forms: ``quantile``/``nanquantile``, ``mode``, ``histogram``, ``dist``, ``cdist``,
+``corrcoef``, ``matrix_power`` and ``matrix_exp``.
 
 Each calls Tensor methods and the installed functions, so autograd records what happens
 inside (``autograd/extra_rules.py`` lists them as composite; ``mode`` has torch's rule), and
@@ -11,13 +11,15 @@ import math
 import numbers
 
 from nbtensor.core import dtype as dt
+from nbtensor.core.plan import broadcast_shapes
 from nbtensor.core.return_types import return_type
 from nbtensor.dispatch import dispatcher as forms
 from nbtensor.dispatch.out import write_out
 from nbtensor.dispatch.tensor import Tensor, wrap_dim
 from nbtensor.ops.creation import arange, eye, full, linspace
 
-__all__ = ["quantile", "nanquantile", "mode", "histogram", "dist", "corrcoef", "matrix_power", "matrix_exp"]
+__all__ = ["quantile", "nanquantile", "mode", "histogram", "dist", "cdist", "corrcoef", "matrix_power",
+           "matrix_exp"]
 
 mode_type = return_type("mode")
 histogram_type = return_type("histogram", ("hist", "bin_edges"))
@@ -211,6 +213,112 @@ def dist(input, other, p=2):
             raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
                                f"{t.dtype.c_name} instead.")
     return input.sub(other).norm(p)
+
+
+# ---------------------------------------------------------------- cdist
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+# Past this many points in either set torch's default mode computes p = 2 by a matrix product.
+_CDIST_MM_POINTS = 25
+# Elements of the (..., P, R, M) differences made at once: larger inputs go in row blocks.
+_CDIST_BLOCK = 1 << 22
+
+
+def _cdist_checks(x1, x2, p, compute_mode):
+    """torch's errors for cdist's arguments, in its order; returns p as a float."""
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for position, (argument, t) in enumerate((("x1", x1), ("x2", x2)), 1):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cdist(): argument '{argument}' (position {position}) must be Tensor, not "
+                            f"{type(t).__name__}")
+    for label, t in (("X1", x1), ("X2", x2)):
+        if t.dim() < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {label} got: {t.dim()}D")
+    if x1._shape[-1] != x2._shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1._shape[-1]} X2: "
+                           f"{x2._shape[-1]}")
+    p = float(p.item() if isinstance(p, Tensor) else p)
+    if not p >= 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    for label, t in (("X1", x1), ("X2", x2)):
+        if not t.dtype.is_floating_point:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {label} got: {t.dtype.c_name}")
+    if x1.dtype is not x2.dtype:
+        raise RuntimeError(f"expected scalar type {x1.dtype.c_name} but found {x2.dtype.c_name}")
+    if x1.dtype is dt.float16:
+        raise NotImplementedError("\"cdist\" not implemented for 'Half'")
+    return p
+
+
+def _safe_pow(t, exponent):
+    """``t ** exponent`` with 0 (and gradient 0) where `t` is 0: the power's derivative is
+    infinite there for exponents below 1, and torch's cdist gives such points no gradient."""
+    zero = t.eq(0)
+    return t.masked_fill(zero, 1).pow(exponent).masked_fill(zero, 0)
+
+
+def _largest_difference(a):
+    """The largest of `a` (the absolute differences) along the last dimension, NaN skipped as
+    torch's max-norm kernel skips it. Every tied maximum gets the whole gradient, as torch's
+    cdist gives it (``amax`` would share it out): the value is the detached maximum plus
+    the tied entries less their own detached values, which add 0 and carry the gradient."""
+    a = a.masked_fill(a.isnan(), 0)
+    top = a.detach().amax(-1)
+    carried = a.masked_fill(a.detach().ne(top.unsqueeze(-1)).logical_or(a.isinf()), 0)
+    return top.add(carried.sub(carried.detach()).sum(-1))
+
+
+def _pair_distances(x1, x2, p):
+    """The p-norms of every difference of a row of `x1` and a row of `x2`, from the
+    (..., P, R, M) differences."""
+    a = x1.unsqueeze(-2).sub(x2.unsqueeze(-3)).abs()
+    if p == 0:
+        return a.ceil().clamp(max=1).sum(-1)  # (NaN stays NaN, as in torch)
+    if p == math.inf:
+        return _largest_difference(a)
+    if p == 1:
+        return a.sum(-1)
+    if p == 2:
+        return _safe_pow(a.square().sum(-1), 0.5)
+    return _safe_pow(_safe_pow(a, p).sum(-1), 1 / p)
+
+
+def _blocked_distances(x1, x2, p):
+    """`_pair_distances` over blocks of x1's rows, so the differences never hold more than
+    about `_CDIST_BLOCK` elements at once."""
+    per_row = math.prod(broadcast_shapes(x1._shape[:-2], x2._shape[:-2])) * x2._shape[-2] * x1._shape[-1]
+    rows = max(1, _CDIST_BLOCK // max(per_row, 1))
+    if x1._shape[-2] <= rows:
+        return _pair_distances(x1, x2, p)
+    return _call("cat", [_pair_distances(part, x2, p) for part in x1.split(rows, -2)], -2)
+
+
+def _euclidean_by_product(x1, x2):
+    """Euclidean distances from one matrix product (torch's mode for many points):
+    ``|a - b|^2 = -2 a.b + |a|^2 + |b|^2`` is the product of the rows ``[-2a, |a|^2, 1]``
+    and ``[b, 1, |b|^2]``, clamped at 1e-30 (cancellation can leave it negative)."""
+    n1 = x1.square().sum(-1, keepdim=True)
+    n2 = x2.square().sum(-1, keepdim=True)
+    left = _call("cat", [x1.mul(-2), n1, n1.new_ones(n1._shape)], -1)
+    right = _call("cat", [x2, n2.new_ones(n2._shape), n2], -1)
+    return left.matmul(right.mT).clamp_min(1e-30).sqrt()
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """The `p`-norm distance of every row of `x1` (..., P, M) to every row of `x2` (..., R, M),
+    batch dimensions broadcast: (..., P, R). `p` may be 0 (the count of differing
+    coordinates) to inf (the largest difference). For p = 2 torch's default mode uses a
+    matrix product when P or R exceeds 25 (``use_mm_for_euclid_dist`` always,
+    ``donot_use_mm_for_euclid_dist`` never), whose roundings differ slightly."""
+    p = _cdist_checks(x1, x2, p, compute_mode)
+    batch = broadcast_shapes(x1._shape[:-2], x2._shape[:-2])
+    P, R = x1._shape[-2], x2._shape[-2]
+    if x1._shape[-1] == 0:
+        return x1.new_zeros(batch + (P, R))
+    if p == 2 and (compute_mode == _CDIST_MODES[1] or
+                   compute_mode == _CDIST_MODES[0] and max(P, R) > _CDIST_MM_POINTS):
+        return _euclidean_by_product(x1, x2)
+    return _blocked_distances(x1, x2, p)
 
 
 def corrcoef(input):
