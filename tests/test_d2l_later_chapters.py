@@ -339,6 +339,7 @@ def _norm_call(kind, x, params):
     return F.group_norm(x, 1, *params[:2])
 
 
+@pytest.mark.cpu_only  # (torch's CPU dtype rules: 'mixed dtype (CPU)')
 @pytest.mark.parametrize("kind", ["batch", "layer", "group"])
 @pytest.mark.parametrize("input_dtype, param_dtypes, message", [
     ("float64", "float32", "mixed dtype (CPU): all inputs must share same datatype."),
@@ -356,6 +357,7 @@ def test_normalisations_refuse_mixed_dtypes(kind, input_dtype, param_dtypes, mes
     assert str(info.value) == message
 
 
+@pytest.mark.cpu_only  # (torch's CPU dtype rules: 'mixed dtype (CPU)')
 @pytest.mark.parametrize("kind", ["batch", "layer", "group"])
 def test_float16_input_with_float32_parameters_keeps_float16(kind):
     x = RNG.standard_normal((4, 2)).astype(np.float16)
@@ -368,6 +370,7 @@ def test_float16_input_with_float32_parameters_keeps_float16(kind):
     np.testing.assert_allclose(_np(out).astype(np.float64), expected, atol=4e-3)
 
 
+@pytest.mark.cpu_only  # (torch's CPU dtype rules: 'mixed dtype (CPU)')
 def test_module_dtype_mismatch_and_integer_batch_norm():
     with pytest.raises(RuntimeError, match=r"^mixed dtype \(CPU\): all inputs must share same datatype\.$"):
         nn.BatchNorm1d(2)(nb.ones(2, 2, dtype=nb.float64))
@@ -407,6 +410,7 @@ def test_transposed_convolution_adds_a_bias_of_another_dtype():
         F.conv_transpose2d(nb.ones(1, 1, 2, 2, dtype=nb.int64), nb.ones(1, 1, 1, 1, dtype=nb.int64), nb.ones(1))
 
 
+@pytest.mark.cpu_only  # (torch's CPU dtype rules: 'mixed dtype (CPU)')
 def test_dtype_checks_match_torch():
     torch = _torch()
     names = ("float16", "float32", "float64")

@@ -50,20 +50,20 @@ def test_backward_through_an_op_reading_what_it_wrote(code, expected):
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             _gradient(nb, code)
     else:
-        np.testing.assert_allclose(_gradient(nb, code).numpy().reshape(-1), expected, rtol=1e-6)
+        np.testing.assert_allclose(_gradient(nb, code).cpu().numpy().reshape(-1), expected, rtol=1e-6)
 
 
 @pytest.mark.skipif(torch is None, reason="needs torch")
 @pytest.mark.parametrize("code, expected", CASES, ids=[c[0] for c in CASES])
 def test_backward_through_an_op_reading_what_it_wrote_matches_torch(code, expected):
     try:
-        want = _gradient(torch, code).numpy()
+        want = _gradient(torch, code).cpu().numpy()
     except RuntimeError as error:
         assert "modified by an inplace operation" in str(error)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             _gradient(nb, code)
         return
-    np.testing.assert_allclose(_gradient(nb, code).numpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(_gradient(nb, code).cpu().numpy(), want, rtol=1e-6)
 
 
 def test_a_refused_backward_names_the_versions():
@@ -79,7 +79,7 @@ def test_an_op_keeping_its_result_still_checks_later_writes():
     y = x * 1
     y.exp_()
     y.sum().backward(retain_graph=True)  # (its own write is not a stale read)
-    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), np.exp([1.0, 2.0]), rtol=1e-6)
     y.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
@@ -102,13 +102,13 @@ def test_index_writers_refuse_a_source_in_their_own_memory(write):
     with pytest.raises(RuntimeError, match="unsupported operation: some elements of the input tensor and the "
                                            "written-to tensor refer to a single memory location"):
         write(y)
-    np.testing.assert_array_equal(y.numpy(), [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])  # nothing written
+    np.testing.assert_array_equal(y.cpu().numpy(), [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])  # nothing written
 
 
 def test_index_writers_take_a_copy_of_their_own_values():
     y = nb.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     y.index_add_(0, nb.tensor([1, 0]), y.clone())
-    np.testing.assert_array_equal(y.numpy(), [[5.0, 7.0, 9.0], [5.0, 7.0, 9.0]])
+    np.testing.assert_array_equal(y.cpu().numpy(), [[5.0, 7.0, 9.0], [5.0, 7.0, 9.0]])
 
 
 @pytest.mark.skipif(torch is None, reason="needs torch")
@@ -143,19 +143,19 @@ def test_a_broadcast_error_names_the_last_dimension_that_differs(a, b, message):
 def test_in_place_functions_of_the_namespace():
     x = nb.tensor([1.0, -2.0, 3.0])
     assert nb.relu_(x) is x
-    np.testing.assert_array_equal(x.numpy(), [1.0, 0.0, 3.0])
+    np.testing.assert_array_equal(x.cpu().numpy(), [1.0, 0.0, 3.0])
     nb.clamp_(x, max=2.0)
     nb.sqrt_(x)
-    np.testing.assert_allclose(x.numpy(), np.sqrt([1.0, 0.0, 2.0]))
+    np.testing.assert_allclose(x.cpu().numpy(), np.sqrt([1.0, 0.0, 2.0]))
     nb.zero_(x[:1])
     nb.fill_(x[2:], 7.0)
-    np.testing.assert_allclose(x.numpy(), [0.0, 0.0, 7.0])
+    np.testing.assert_allclose(x.cpu().numpy(), [0.0, 0.0, 7.0])
     g = nb.tensor([0.5, 1.0], requires_grad=True)
     y = g * 2
     nb.sigmoid_(y)
     y.sum().backward()
     s = 1 / (1 + np.exp(-np.array([1.0, 2.0])))
-    np.testing.assert_allclose(g.grad.numpy(), 2 * s * (1 - s), rtol=1e-6)
+    np.testing.assert_allclose(g.grad.cpu().numpy(), 2 * s * (1 - s), rtol=1e-6)
     assert y.grad_fn.name() == "SigmoidBackward0"
 
 
@@ -172,7 +172,7 @@ def test_round_saves_nothing_so_a_later_write_is_allowed():
     r = nb.round(v)
     v.mul_(r)  # (torch's RoundBackward0 keeps no tensor: its gradient is zero)
     v.sum().backward()
-    np.testing.assert_allclose(a.grad.numpy(), [2 * 1.0, 2 * 3.0])
+    np.testing.assert_allclose(a.grad.cpu().numpy(), [2 * 1.0, 2 * 3.0])
 
 
 OUT_OVERLAPS = [
@@ -190,7 +190,7 @@ def test_a_result_written_over_what_the_op_reads_is_refused(code):
     x = nb.arange(9.0).reshape(3, 3)
     with pytest.raises(RuntimeError, match="refer to a single memory location"):
         eval(code, {"torch": nb, "x": x})
-    np.testing.assert_array_equal(x.numpy(), np.arange(9.0).reshape(3, 3))
+    np.testing.assert_array_equal(x.cpu().numpy(), np.arange(9.0).reshape(3, 3))
     if torch is not None:
         with pytest.raises(RuntimeError, match="refer to a single memory location"):
             eval(code, {"torch": torch, "x": torch.arange(9.0).reshape(3, 3)})
@@ -200,16 +200,16 @@ def test_a_result_apart_from_what_the_op_reads_is_written():
     x = nb.arange(9.0).reshape(3, 3)
     out = nb.empty(3)
     nb.index_select(x[0], 0, nb.tensor([2, 0, 1]), out=out)
-    np.testing.assert_array_equal(out.numpy(), [2.0, 0.0, 1.0])
+    np.testing.assert_array_equal(out.cpu().numpy(), [2.0, 0.0, 1.0])
     x.addcmul_(x, x, value=0.5)  # (the same elements in the same layout: allowed)
-    np.testing.assert_allclose(x.numpy(), np.arange(9.0).reshape(3, 3) * (1 + 0.5 * np.arange(9.0).reshape(3, 3)))
+    np.testing.assert_allclose(x.cpu().numpy(), np.arange(9.0).reshape(3, 3) * (1 + 0.5 * np.arange(9.0).reshape(3, 3)))
 
 
 def test_masked_scatter_into_an_expanded_tensor_is_refused():
     x = nb.arange(3.0)
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         x.expand(2, 3).masked_scatter_(nb.ones(2, 3, dtype=nb.bool), nb.ones(6))
-    np.testing.assert_array_equal(x.numpy(), [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(x.cpu().numpy(), [0.0, 1.0, 2.0])
 
 
 SETITEM_NODES = [  # (index, torch's node for a number written, for a tensor written)

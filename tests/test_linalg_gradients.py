@@ -41,7 +41,7 @@ def _first_and_second(lib, fn, a, weights):
     loss = fn(lib, a)
     (g,) = lib.autograd.grad(loss, a, create_graph=True)
     (gg,) = lib.autograd.grad((g * weights).sum(), a)
-    return g.detach().numpy(), gg.detach().numpy()
+    return g.detach().cpu().numpy(), gg.detach().cpu().numpy()
 
 
 def _assert_parity(fn, a, second=True):
@@ -49,13 +49,13 @@ def _assert_parity(fn, a, second=True):
     t = _torch()
     weights = _rand(*a.shape, seed=7)
     a = a.detach().requires_grad_()
-    at = t.tensor(a.detach().numpy(), requires_grad=True)
+    at = t.tensor(a.detach().cpu().numpy(), requires_grad=True)
     if second:
         ours = _first_and_second(torch, fn, a, weights)
-        theirs = _first_and_second(t, fn, at, t.tensor(weights.numpy()))
+        theirs = _first_and_second(t, fn, at, t.tensor(weights.cpu().numpy()))
     else:
-        ours = (torch.autograd.grad(fn(torch, a), a)[0].numpy(),)
-        theirs = (t.autograd.grad(fn(t, at), at)[0].numpy(),)
+        ours = (torch.autograd.grad(fn(torch, a), a)[0].cpu().numpy(),)
+        theirs = (t.autograd.grad(fn(t, at), at)[0].cpu().numpy(),)
     for got, want in zip(ours, theirs):
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
 
@@ -68,7 +68,7 @@ def _node_name(fn, a):
 
 def _assert_node_name(fn, tfn, a):
     t = _torch()
-    assert _node_name(fn, a) == _node_name(tfn, t.tensor(a.numpy()))
+    assert _node_name(fn, a) == _node_name(tfn, t.tensor(a.cpu().numpy()))
 
 
 # ---------------------------------------------------------------- solve
@@ -90,12 +90,12 @@ def test_solve_parity(a_shape, b_shape, left):
     a, b = _well_conditioned(*a_shape), _rand(*b_shape, seed=1)
     w = _rand(*torch.linalg.solve(a, b, left=left).shape, seed=2)
     grads = []
-    for lib, x, y, ww in ((torch, a, b, w), (t, t.tensor(a.numpy()), t.tensor(b.numpy()), t.tensor(w.numpy()))):
+    for lib, x, y, ww in ((torch, a, b, w), (t, t.tensor(a.cpu().numpy()), t.tensor(b.cpu().numpy()), t.tensor(w.cpu().numpy()))):
         x, y = x.clone().requires_grad_(), y.clone().requires_grad_()
         out = lib.linalg.solve(x, y, left=left)
         ga, gb = lib.autograd.grad((out * ww).sum(), (x, y), create_graph=True)
         (gg,) = lib.autograd.grad((ga * ga).sum() + (gb * gb).sum(), x)
-        grads.append([g.detach().numpy() for g in (ga, gb, gg)] + [out.grad_fn.name()])
+        grads.append([g.detach().cpu().numpy() for g in (ga, gb, gg)] + [out.grad_fn.name()])
     for got, want in zip(grads[0][:3], grads[1][:3]):
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
     assert grads[0][3] == grads[1][3] == "LinalgSolveExBackward0"
@@ -113,7 +113,7 @@ def test_cholesky_gradcheck(shape, upper):
 @pytest.mark.parametrize("upper", [False, True])
 def test_cholesky_parity(upper):
     w = _rand(2, 4, 4, seed=3)
-    _assert_parity(lambda lib, a: (lib.linalg.cholesky(a, upper=upper) * lib.tensor(w.numpy())).sum(), _spd(2, 4, 4))
+    _assert_parity(lambda lib, a: (lib.linalg.cholesky(a, upper=upper) * lib.tensor(w.cpu().numpy())).sum(), _spd(2, 4, 4))
     _assert_node_name(lambda a: torch.linalg.cholesky(a, upper=upper),
                       lambda a: _torch().linalg.cholesky(a, upper=upper), _spd(3, 3))
     assert _node_name(torch.cholesky, _spd(3, 3)) == "CholeskyBackward0"
@@ -139,9 +139,9 @@ def test_eigh_parity():
 
     def loss(lib, a):
         values, vectors = lib.linalg.eigh(a)
-        return (values * lib.tensor(w1.numpy())).sum() + (vectors ** 2 * lib.tensor(w2.numpy())).sum()
+        return (values * lib.tensor(w1.cpu().numpy())).sum() + (vectors ** 2 * lib.tensor(w2.cpu().numpy())).sum()
     _assert_parity(loss, _spd(2, 4, 4))
-    _assert_parity(lambda lib, a: (lib.linalg.eigvalsh(a) * lib.tensor(w1.numpy())).sum(), _spd(2, 4, 4))
+    _assert_parity(lambda lib, a: (lib.linalg.eigvalsh(a) * lib.tensor(w1.cpu().numpy())).sum(), _spd(2, 4, 4))
     t = _torch()
     _assert_node_name(lambda a: torch.linalg.eigh(a), lambda a: t.linalg.eigh(a), _spd(3, 3))
     _assert_node_name(torch.linalg.eigvalsh, t.linalg.eigvalsh, _spd(3, 3))
@@ -161,7 +161,7 @@ def test_qr_parity_and_uncovered_modes():
 
     def loss(lib, a):
         q, r = lib.linalg.qr(a)
-        return (q * lib.tensor(w1.numpy())).sum() + (r * lib.tensor(w2.numpy())).sum()
+        return (q * lib.tensor(w1.cpu().numpy())).sum() + (r * lib.tensor(w2.cpu().numpy())).sum()
     _assert_parity(loss, _rand(2, 5, 3))
     t = _torch()
     _assert_node_name(lambda a: torch.linalg.qr(a), lambda a: t.linalg.qr(a), _rand(3, 3))
@@ -192,10 +192,10 @@ def test_svd_parity(shape):
 
     def loss(lib, a):
         u, s, vh = lib.linalg.svd(a, full_matrices=False)
-        ww = lib.tensor(w.numpy())
+        ww = lib.tensor(w.cpu().numpy())
         return (s * ww).sum() + (u ** 2).sum(-2).mul(ww).sum() + (u @ (vh * ww.unsqueeze(-1))).square().sum()
     _assert_parity(loss, _rand(*shape))
-    _assert_parity(lambda lib, a: (lib.linalg.svdvals(a) * lib.tensor(w.numpy())).sum(), _rand(*shape))
+    _assert_parity(lambda lib, a: (lib.linalg.svdvals(a) * lib.tensor(w.cpu().numpy())).sum(), _rand(*shape))
     t = _torch()
     _assert_node_name(lambda a: torch.linalg.svd(a, full_matrices=False),
                       lambda a: t.linalg.svd(a, full_matrices=False)[0], _rand(*shape))
@@ -212,7 +212,7 @@ def test_pinv_gradcheck(shape):
 
 def test_pinv_parity():
     w = _rand(2, 3, 5, seed=4)
-    _assert_parity(lambda lib, a: (lib.linalg.pinv(a) * lib.tensor(w.numpy())).sum(), _rand(2, 5, 3))
+    _assert_parity(lambda lib, a: (lib.linalg.pinv(a) * lib.tensor(w.cpu().numpy())).sum(), _rand(2, 5, 3))
     t = _torch()
     _assert_node_name(torch.linalg.pinv, t.linalg.pinv, _rand(3, 5))
     _assert_node_name(torch.pinverse, t.pinverse, _rand(3, 5))
@@ -223,11 +223,11 @@ def test_solve_gradient_for_b_only_and_eigh_upper_triangle():
     t = _torch()
     a, b = _well_conditioned(2, 3, 3), _rand(2, 3, 2, seed=1).requires_grad_()
     (gb,) = torch.autograd.grad(torch.linalg.solve(a, b).sum(), b)
-    bt = t.tensor(b.detach().numpy(), requires_grad=True)
-    (want,) = t.autograd.grad(t.linalg.solve(t.tensor(a.numpy()), bt).sum(), bt)
-    np.testing.assert_allclose(gb.numpy(), want.numpy(), rtol=1e-7, atol=1e-9)
+    bt = t.tensor(b.detach().cpu().numpy(), requires_grad=True)
+    (want,) = t.autograd.grad(t.linalg.solve(t.tensor(a.cpu().numpy()), bt).sum(), bt)
+    np.testing.assert_allclose(gb.cpu().numpy(), want.cpu().numpy(), rtol=1e-7, atol=1e-9)
     w = _rand(2, 4, 4, seed=6)
-    _assert_parity(lambda lib, a: (lib.linalg.eigh(a, UPLO="U")[1] ** 2 * lib.tensor(w.numpy())).sum(),
+    _assert_parity(lambda lib, a: (lib.linalg.eigh(a, UPLO="U")[1] ** 2 * lib.tensor(w.cpu().numpy())).sum(),
                    _spd(2, 4, 4), second=False)
 
 
@@ -237,5 +237,5 @@ def test_solve_refuses_a_vector_right_hand_side_for_x_a_equals_b():
         torch.linalg.solve(a, torch.tensor([1.0, 2.0, 3.0]), left=False)
     with pytest.raises(RuntimeError, match="Vector broadcasting of the left hand side is not supported for left=False"):
         torch.linalg.solve(torch.tensor([[2.0]]), torch.tensor([4.0, 6.0]), left=False)
-    np.testing.assert_allclose(torch.linalg.solve(a, torch.tensor([[1.0, 2.0, 3.0]]), left=False).numpy(),
+    np.testing.assert_allclose(torch.linalg.solve(a, torch.tensor([[1.0, 2.0, 3.0]]), left=False).cpu().numpy(),
                                [[0.2, 0.6, 3.0]], rtol=1e-6)

@@ -24,12 +24,12 @@ def test_one_thread_runs_every_kernel_serially(restore_threads):
     x = nb.rand(300_000)
     nb.set_num_threads(1)
     assert nb.get_num_threads() == 1 and tuning.PARALLEL_THRESHOLD == tuning.SERIAL
-    np.testing.assert_allclose(x.exp().numpy(), np.exp(x.numpy()), rtol=1e-6)
+    np.testing.assert_allclose(x.exp().cpu().numpy(), np.exp(x.cpu().numpy()), rtol=1e-6)
     nb.set_num_threads(2)
     assert nb.get_num_threads() == 2 and tuning.PARALLEL_THRESHOLD != tuning.SERIAL
     nb.set_num_threads(512)
     assert nb.get_num_threads() == 512  # (torch reports what was asked)
-    np.testing.assert_allclose(x.sum().item(), x.numpy().astype(np.float64).sum(), rtol=1e-5)
+    np.testing.assert_allclose(x.sum().item(), x.cpu().numpy().astype(np.float64).sum(), rtol=1e-5)
 
 
 @pytest.mark.parametrize("value, message", [(0, "set_num_threads expects a positive integer"),
@@ -73,10 +73,10 @@ def test_float32_matmul_precision():
 
 def test_namespace_forms_of_functional():
     x = nb.tensor([[[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]]])
-    np.testing.assert_array_equal(nb.max_pool1d(x, 2).numpy(), [[[1.0, 3.0], [5.0, 7.0]]])
-    np.testing.assert_array_equal(nb.threshold(x, 3.0, -1.0).numpy(), np.where(x.numpy() > 3, x.numpy(), -1.0))
-    np.testing.assert_allclose(nb.pdist(nb.tensor([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])).numpy(), [5.0, 10.0, 5.0])
-    assert nb.dropout(x, 0.5, False) is not None and np.array_equal(nb.dropout(x, 0.5, False).numpy(), x.numpy())
+    np.testing.assert_array_equal(nb.max_pool1d(x, 2).cpu().numpy(), [[[1.0, 3.0], [5.0, 7.0]]])
+    np.testing.assert_array_equal(nb.threshold(x, 3.0, -1.0).cpu().numpy(), np.where(x.cpu().numpy() > 3, x.cpu().numpy(), -1.0))
+    np.testing.assert_allclose(nb.pdist(nb.tensor([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])).cpu().numpy(), [5.0, 10.0, 5.0])
+    assert nb.dropout(x, 0.5, False) is not None and np.array_equal(nb.dropout(x, 0.5, False).cpu().numpy(), x.cpu().numpy())
     y = nb.ones(4)
     assert nb.dropout_(y, 0.0, True) is y
     with pytest.raises(TypeError):
@@ -96,7 +96,7 @@ def test_namespace_forms_of_functional_match_torch():
                lib.celu(lib_x, 0.5), lib.hardshrink(lib_x, 0.3), lib.cosine_similarity(lib_x, lib_x + 1, 2),
                lib.avg_pool1d(lib_x, 2), lib.adaptive_avg_pool1d(lib_x, 3), lib.group_norm(lib_x, 3)]
         if lib is nb:
-            mine = [g.numpy() for g in got]
+            mine = [g.cpu().numpy() for g in got]
         else:
             for a, b in zip(mine, got):
-                np.testing.assert_allclose(a, b.numpy(), rtol=1e-5, atol=1e-5)
+                np.testing.assert_allclose(a, b.cpu().numpy(), rtol=1e-5, atol=1e-5)

@@ -108,7 +108,7 @@ def test_in_and_reversed_as_torch():
     with pytest.raises(RuntimeError, match="Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
                                            "<class 'str'>"):
         m.__contains__("a")
-    np.testing.assert_array_equal(reversed(m).numpy(), [[3, 4, 5], [0, 1, 2]])
+    np.testing.assert_array_equal(reversed(m).cpu().numpy(), [[3, 4, 5], [0, 1, 2]])
     s = nb.tensor(3.0)
     assert reversed(s) is s
 
