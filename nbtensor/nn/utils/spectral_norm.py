@@ -7,6 +7,7 @@ import nbtensor as torch
 from nbtensor.nn import functional as F
 from nbtensor.nn.conv_layers import _ConvTransposeNd
 from nbtensor.nn.parameter import Parameter, UninitializedParameter
+from nbtensor.nn.utils.weight_norm import remove_norm_hook
 
 __all__ = ["SpectralNorm", "remove_spectral_norm", "spectral_norm", "weight_as_matrix"]
 
@@ -110,9 +111,4 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Undo ``spectral_norm`` on ``module.<name>``; returns `module`."""
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return remove_norm_hook(module, name, SpectralNorm, "spectral_norm")

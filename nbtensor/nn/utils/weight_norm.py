@@ -85,9 +85,16 @@ def weight_norm(module, name="weight", dim=0):
 def remove_weight_norm(module, name="weight"):
     """Undo ``weight_norm`` on ``module.<name>`` (it becomes a parameter holding the current
     weight); returns `module`."""
+    return remove_norm_hook(module, name, WeightNorm, "weight_norm")
+
+
+def remove_norm_hook(module, name, kind, label):
+    """Remove the forward pre-hook of class `kind` that recomputes ``module.<name>`` (what
+    weight_norm and spectral_norm install), restoring the plain parameter; torch's
+    ValueError naming `label` when there is none. Returns `module`."""
     for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[key]
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    raise ValueError(f"{label} of '{name}' not found in {module}")
