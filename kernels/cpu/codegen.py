@@ -12,6 +12,7 @@ For each op with k inputs its module holds:
 - ``_<op>_run``: a 1-D strided loop (inlined), with unit-stride/broadcast fast paths that
   LLVM vectorises and a generic strided loop;
 - ``<op>_flat`` / ``<op>_flat_par``: the whole iteration is one contiguous output range;
+- ``<op>_whole``: that range as whole storages (the cheapest call: the small fast paths');
 - ``<op>_nd`` / ``<op>_nd_par``: an odometer over the outer dimensions, optionally tiled
   over the last two dimensions (for transposed operands), calling the runner per row;
 - ``<op>_2d``: two dimensions given by scalar offsets and strides (a column broadcast
@@ -145,6 +146,20 @@ def {name}_flat{suffix}(o, po, {ins}, n, nchunks):
         m = min(per, n - lo)
         if m > 0:
             _{name}_run(o, po + lo, 1, {call}, m)
+'''
+
+
+def _whole(name, arity):
+    """``<op>_whole``: `_flat` over whole storages, serially: the output's storage is the
+    result, each input's is an operand of its size or one element (a broadcast number). Four
+    to seven arguments fewer than `_flat` take ~0.3 us less for numba to unbox per call,
+    which is a tenth of a small op's cost."""
+    ins = ", ".join(f"a{i}" for i in range(arity))
+    call = ", ".join(f"a{i}, 0, 1 if a{i}.size == n else 0" for i in range(arity))
+    return f'''@kernel()
+def {name}_whole(o, {ins}):
+    n = o.size
+    _{name}_run(o, 0, 1, {call}, n)
 '''
 
 
@@ -422,6 +437,7 @@ def render_op(name, template, arity):
     for parallel in (False, True):
         parts.append("\n\n" + _flat(name, arity, parallel))
         parts.append("\n\n" + _nd(name, arity, parallel))
+    parts.append("\n\n" + _whole(name, arity))
     parts.append("\n\n" + _grid(name, arity))
     return "".join(parts).rstrip() + "\n"
 

@@ -127,6 +127,12 @@ class Backend:
         backend has none (callers then take `elementwise`)."""
         return None
 
+    def whole_kernel(self, name):
+        """`flat_kernel` over whole storages, called as ``(out, storage...)``: the output's
+        storage is the result and each input's holds as many elements or one (read for
+        every element); None where the backend has none."""
+        return None
+
     def nchunks(self):
         """How many pieces a parallel kernel splits its work into."""
         return 1

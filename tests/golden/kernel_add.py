@@ -195,6 +195,12 @@ def add_nd_par(o, a0, a1, shape, st, base, row_block, col_block, nchunks):
 
 
 @kernel()
+def add_whole(o, a0, a1):
+    n = o.size
+    _add_run(o, 0, 1, a0, 0, 1 if a0.size == n else 0, a1, 0, 1 if a1.size == n else 0, n)
+
+
+@kernel()
 def add_2d(o, po, to, so, a0, p0, t0, s0, a1, p1, t1, s1, rows, m):
     k = _add_pattern(so, s0, s1)
     if k == 0:

@@ -92,6 +92,10 @@ class CPUBackend(_backend.Backend):
         return cpu_elementwise.kernel(name, "_flat")
 
     @staticmethod
+    def whole_kernel(name):
+        return cpu_elementwise.kernel(name, "_whole")
+
+    @staticmethod
     def grid_kernel(name):
         return cpu_elementwise.kernel(name, "_2d")
 
