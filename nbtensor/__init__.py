@@ -23,10 +23,11 @@ from nbtensor.dispatch.tensor import Tensor
 # `install` below puts them all in place at once (the order of these imports is free).
 from nbtensor.ops import (advanced_indexing, arrange, bridge, counting, creation, elementwise_forms,  # noqa: F401
                           extra_math, indexing, joining, legacy, linalg as _linalg_ops, printing, random_fills,
-                          reduce, sampling, selecting, sorting, special_math, statistics, tensor_queries,
-                          view_splits, views, writers)
+                          reduce, sampling, selecting, sorting, special_math, statistics, storages,
+                          tensor_queries, view_splits, views, writers)
 from nbtensor.ops.legacy import *  # noqa: F401,F403  (FloatTensor, ...: classes, not ops)
 from nbtensor.ops.tensor_queries import layout, strided  # noqa: F401  (objects, not ops)
+from nbtensor.ops.storages import TypedStorage, UntypedStorage  # noqa: F401  (classes, not ops)
 from nbtensor.autograd.grad_mode import *  # noqa: F401,F403
 from nbtensor.autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: F401
 from nbtensor.core.errors import OutOfMemoryError  # noqa: F401
@@ -37,7 +38,7 @@ from nbtensor import cuda
 _dispatcher.install(globals(), Tensor)
 del (advanced_indexing, arrange, bridge, counting, creation, elementwise_forms, extra_math, indexing, joining, legacy,
      _linalg_ops, printing, random_fills, reduce, sampling, selecting, sorting, special_math, statistics,
-     tensor_queries, view_splits, views, writers)
+     storages, tensor_queries, view_splits, views, writers)
 
 __version__ = "0.1.0"
 
