@@ -131,7 +131,7 @@ def _narrowed(values, dtype):
         if values.shape[0] == 1 and not _FLT_MAX < abs(float(values[0])) < math.inf:
             return values.astype(np.float32)  # one value that fits (the common a.sum()): cheaper
         out = np.empty(values.shape[0], np.float32)
-        _CPU.flat_kernel("copy")(out, 0, values, 0, 1, values.shape[0], 1)
+        _CPU.whole_kernel("copy")(out, values)
         return out
     if dtype is dt.float16:  # rare: numba has no float16
         with np.errstate(over="ignore"):
