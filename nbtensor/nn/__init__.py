@@ -5,10 +5,10 @@ from nbtensor.nn.activation_layers import *  # noqa: F401,F403
 from nbtensor.nn.batchnorm import BatchNorm1d, BatchNorm2d, LazyBatchNorm1d, LazyBatchNorm2d  # noqa: F401
 from nbtensor.nn.containers import *  # noqa: F401,F403
 from nbtensor.nn.conv_layers import (Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, LazyConv1d,  # noqa: F401
-                                     LazyConv2d)
+                                     LazyConv2d, LazyConvTranspose1d, LazyConvTranspose2d)
 from nbtensor.nn.distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from nbtensor.nn.dropout import Dropout1d, Dropout2d  # noqa: F401
-from nbtensor.nn.embedding import Embedding  # noqa: F401
+from nbtensor.nn.embedding import Embedding, EmbeddingBag  # noqa: F401
 from nbtensor.nn.multihead import MultiheadAttention  # noqa: F401
 from nbtensor.nn.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
                                      TransformerEncoder, TransformerEncoderLayer)
@@ -21,9 +21,12 @@ from nbtensor.nn.more_layers import (Bilinear, ChannelShuffle, LocalResponseNorm
                                      RMSNorm)
 from nbtensor.nn.more_loss_layers import *  # noqa: F401,F403
 from nbtensor.nn.normalization import LayerNorm  # noqa: F401
-from nbtensor.nn.parameter import Parameter, UninitializedParameter  # noqa: F401
+from nbtensor.nn.parameter import Buffer, Parameter, UninitializedParameter  # noqa: F401
 from nbtensor.nn.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  # noqa: F401
                                 AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
 from nbtensor.nn.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
 from nbtensor.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: F401
 from nbtensor.nn.shape_layers import *  # noqa: F401,F403
+from nbtensor.nn.unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d  # noqa: F401
+from nbtensor.nn import parallel  # noqa: F401,E402
+from nbtensor.nn.parallel import DataParallel  # noqa: F401,E402

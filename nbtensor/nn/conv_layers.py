@@ -1,5 +1,5 @@
 """The convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``,
-``LazyConv1d``, ``LazyConv2d`` (their functions and ops are in nn/conv.py)."""
+``LazyConv1d``, ``LazyConv2d``, ``LazyConvTranspose1d``, ``LazyConvTranspose2d`` (their functions and ops are in nn/conv.py)."""
 import math
 
 import nbtensor as torch
@@ -9,7 +9,8 @@ from nbtensor.nn.conv import _expand
 from nbtensor.nn.module import Module
 from nbtensor.nn.parameter import Parameter, UninitializedParameter, has_lazy_parameters
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "LazyConv1d", "LazyConv2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "LazyConv1d", "LazyConv2d",
+           "LazyConvTranspose1d", "LazyConvTranspose2d"]
 
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -184,7 +185,7 @@ class _LazyConv:
         """Whether the parameters still wait for the first input (or a state dict)."""
         return has_lazy_parameters(self)
 
-    def forward(self, input):
+    def forward(self, input, *args, **kwargs):
         # (loaded from a state dict, the parameters are kept and, as in torch, in_channels stays 0)
         if self.has_uninitialized_params():
             self.in_channels = input.shape[0] if input.dim() == self._dims + 1 else input.shape[1]
@@ -195,7 +196,7 @@ class _LazyConv:
                 self.bias.materialize((self.out_channels,))
             self.reset_parameters()
         self.__class__ = self._cls_to_become
-        return self.forward(input)
+        return self.forward(input, *args, **kwargs)
 
 
 class LazyConv1d(_LazyConv, Conv1d):
@@ -208,3 +209,24 @@ class LazyConv2d(_LazyConv, Conv2d):
     """Conv2d with `in_channels` taken from the first input (D2L's LeNet/AlexNet/VGG)."""
 
     _cls_to_become = Conv2d
+
+
+class _LazyConvTranspose(_LazyConv):
+    """A transposed convolution whose `in_channels` is read from its first input."""
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+                 dilation=1, padding_mode="zeros", device=None, dtype=None):
+        _ConvTransposeNd.__init__(self, 0, out_channels, kernel_size, stride, padding, output_padding, groups, bias,
+                                  dilation, padding_mode, device, dtype)
+
+
+class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
+    """ConvTranspose1d with `in_channels` taken from the first input."""
+
+    _cls_to_become = ConvTranspose1d
+
+
+class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
+    """ConvTranspose2d with `in_channels` taken from the first input."""
+
+    _cls_to_become = ConvTranspose2d

@@ -8,7 +8,7 @@ import warnings
 import nbtensor as torch
 from nbtensor.nn import activations as _act
 from nbtensor.nn.distance import cosine_similarity, normalize, pairwise_distance  # noqa: F401
-from nbtensor.nn.embedding import embedding  # noqa: F401
+from nbtensor.nn.embedding import embedding, embedding_bag  # noqa: F401
 from nbtensor.nn.likelihood_losses import gaussian_nll_loss, kl_div, poisson_nll_loss  # noqa: F401
 from nbtensor.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,  # noqa: F401
                                 huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
@@ -33,6 +33,7 @@ from nbtensor.nn.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adapt
                                  adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
                                  adaptive_max_pool2d_with_indices, avg_pool1d, avg_pool2d, max_pool1d,
                                  max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices)
+from nbtensor.nn.unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: F401
 
 __all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "rrelu", "rrelu_", "elu", "gelu", "silu", "softplus", "prelu", "hardtanh", "relu6",
            "selu", "celu", "logsigmoid", "hardsigmoid", "hardswish", "mish", "softshrink", "hardshrink", "threshold",
@@ -55,6 +56,8 @@ __all__ += ["rms_norm", "bilinear", "local_response_norm", "channel_shuffle", "l
             "gumbel_softmax", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "triplet_margin_loss",
             "triplet_margin_with_distance_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
             "multilabel_margin_loss"]
+# nn/embedding.py, nn/unpool.py
+__all__ += ["embedding_bag", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
 
 
 def relu(input, inplace=False):

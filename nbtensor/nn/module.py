@@ -6,7 +6,7 @@ import warnings
 
 import nbtensor as torch
 from nbtensor.nn import hooks as _hooks
-from nbtensor.nn.parameter import Parameter, UninitializedParameter, is_lazy
+from nbtensor.nn.parameter import Parameter, UninitializedParameter, buffer_persistence, is_lazy
 
 __all__ = ["Module"]
 
@@ -112,14 +112,22 @@ class Module:
             table[name] = value
             return
         for table, kind, what, expected in ((params, Parameter, "parameter", "torch.nn.Parameter"),
-                                            (modules, Module, "child module", "torch.nn.Module"),
-                                            (buffers, torch.Tensor, "buffer", "torch.Tensor")):
+                                            (modules, Module, "child module", "torch.nn.Module")):
             if name in table:
                 if value is not None and not isinstance(value, kind):
                     raise TypeError(f"cannot assign '{_typename(value)}' as {what} '{name}' "
                                     f"({expected} or None expected)")
                 table[name] = value
                 return
+        persistent = buffer_persistence(value)
+        if persistent is not None or name in buffers:  # an nn.Buffer registers itself, with its persistence
+            if value is not None and not isinstance(value, torch.Tensor):
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                "(torch.nn.Buffer, torch.Tensor or None expected)")
+            if persistent is None:
+                persistent = name not in self._non_persistent_buffers_set
+            self.register_buffer(name, value, persistent)
+            return
         object.__setattr__(self, name, value)
 
     def __getattr__(self, name):

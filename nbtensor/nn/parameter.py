@@ -5,6 +5,8 @@ data it was made from and requiring grad; ``isinstance(x, nn.Parameter)`` is ans
 a weak registry of the tensors made this way (in ``nbtensor.core.parameters``, which the
 tensor printing code reads to print torch's ``Parameter containing:`` prefix).
 """
+import weakref
+
 import nbtensor as torch
 from nbtensor.core.parameters import is_parameter, mark_parameter
 from nbtensor.dispatch.tensor import on_deepcopy
@@ -35,9 +37,45 @@ def _keep_kind(original, copy):
     """A deep copy of a parameter is a parameter (``copy.deepcopy(net)``)."""
     if is_parameter(original):
         mark_parameter(copy)
+    persistent = buffer_persistence(original)
+    if persistent is not None:
+        _mark_buffer(copy, persistent)
 
 
 on_deepcopy.append(_keep_kind)
+
+_BUFFERS = {}  # id -> (weak reference, persistent): the tensors made by ``Buffer``
+
+
+class _BufferType(type):
+    def __instancecheck__(cls, obj):
+        return buffer_persistence(obj) is not None
+
+
+class Buffer(metaclass=_BufferType):
+    """``Buffer(data, *, persistent=True)`` (torch >= 2.5): `data`'s memory (detached, keeping
+    its requires_grad) as a tensor that a Module registers as a buffer when it is assigned
+    as an attribute (``self.x = nn.Buffer(t)``); with ``persistent=False`` it is left out of
+    the state dict. Like a Parameter it is an exact ``Tensor``, recognised by a weak registry."""
+
+    def __new__(cls, data=None, *, persistent=True):
+        if data is None:
+            data = torch.empty(0)
+        return _mark_buffer(data.detach().requires_grad_(data.requires_grad), bool(persistent))
+
+
+def _mark_buffer(t, persistent):
+    key = id(t)
+    _BUFFERS[key] = (weakref.ref(t, lambda _, key=key: _BUFFERS.pop(key, None)), persistent)
+    return t
+
+
+def buffer_persistence(obj):
+    """Whether the tensor `obj` made by ``Buffer`` is persistent; None for any other object."""
+    found = _BUFFERS.get(id(obj))
+    if found is None or found[0]() is not obj:
+        return None
+    return found[1]
 
 _UNINITIALISED_USE = (
     "Attempted to use an uninitialized parameter in {}. This error happens when you are using a `LazyModule` or "
