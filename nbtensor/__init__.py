@@ -105,8 +105,8 @@ def broadcast_tensors(*tensors):
     return tuple(t.expand(shape) for t in tensors)
 
 
-_SUBPACKAGES = ("nn", "optim", "utils", "distributions", "func")
-_LAZY = {"save": "serialization", "load": "serialization"}
+_SUBPACKAGES = ("nn", "optim", "utils", "distributions", "func", "jit", "compiler")
+_LAZY = {"save": "serialization", "load": "serialization", "compile": "compiler"}
 # torch.<name> that is a function of torch.nn.functional (see nn/namespace_functions.py)
 _NN_FUNCTIONS = frozenset(
     "conv1d conv2d conv_transpose1d conv_transpose2d max_pool1d max_pool2d max_pool1d_with_indices avg_pool1d "
@@ -117,8 +117,9 @@ _NN_FUNCTIONS = frozenset(
 
 
 def __getattr__(name):
-    # torch.nn, torch.optim, torch.utils, torch.save/load: imported on first use (import
-    # nbtensor stays quick, and they may import the facade)
+    # torch.nn, torch.optim, torch.utils, torch.jit, torch.compiler, torch.save/load,
+    # torch.compile: imported on first use (import nbtensor stays quick, and they may
+    # import the facade)
     import importlib
     if name in _SUBPACKAGES:
         return importlib.import_module(f"{__name__}.{name}")
