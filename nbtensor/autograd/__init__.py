@@ -13,11 +13,11 @@ from nbtensor.autograd.anomaly_mode import (detect_anomaly, is_anomaly_check_nan
                                             is_anomaly_enabled, set_detect_anomaly)
 from nbtensor.autograd.function import Function, FunctionCtx  # noqa: F401
 from nbtensor.autograd.variable import Variable  # noqa: F401
-from nbtensor.autograd.gradcheck import GradcheckError, gradcheck  # noqa: F401
+from nbtensor.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from nbtensor.autograd.graph import Node
 from nbtensor.dispatch import dispatcher as forms
 
-__all__ = ["backward", "grad", "gradcheck", "Function", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+__all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "Function", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled"]
 
 
