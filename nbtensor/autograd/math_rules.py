@@ -4,6 +4,7 @@ structural ops of ``ops/arrange.py``. Registered into `rules.RULES` on import.
 """
 import math
 
+from nbtensor.autograd import grad_mode
 from nbtensor.autograd.rules import COMPOSITE, _arg, _binary, _for, _moving, _not_implemented, _target, _unary, rule
 from nbtensor.dispatch.tensor import Tensor
 
@@ -34,14 +35,19 @@ rule("heaviside", saves=False)(_not_implemented("heaviside"))
 
 @rule("logit")
 def _logit(args, kwargs, out):
-    """torch's logit_backward: g / (x (1 - x)), 0 outside [eps, 1 - eps] when eps is given."""
+    """torch's logit_backward: g / (x (1 - x)); nan outside [0, 1] (where logit is nan) without
+    eps, 0 outside [eps, 1 - eps] with it. As torch's, a nan x keeps a nan gradient unless a
+    graph is being built (create_graph: torch's infinitely_differentiable_logit_backward, a
+    where over the interval, gives 0)."""
     x, eps = args[0], _arg(args, kwargs, 1, "eps")
 
     def backward(g):
         grad = g / (x * (1 - x))
-        if eps is not None and eps >= 0:
-            grad = grad.masked_fill((x < eps) | (x > 1 - eps), 0)
-        return (_for(grad, x.dtype),)
+        if eps is None or eps < 0:
+            return (_for(grad.masked_fill((x < 0) | (x > 1), math.nan), x.dtype),)
+        if grad_mode.is_grad_enabled():
+            return (_for(grad.masked_fill(((x >= eps) & (x <= 1 - eps)).logical_not(), 0), x.dtype),)
+        return (_for(grad.masked_fill((x < eps) | (x > 1 - eps), 0), x.dtype),)
     return "LogitBackward0", (x,), backward, (x,)
 
 

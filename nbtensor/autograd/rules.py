@@ -25,6 +25,7 @@ from nbtensor.autograd import grad_mode
 from nbtensor.core import dtype as dt
 from nbtensor.core.plan import broadcast_shapes, remember
 from nbtensor.core.typeinfo import finfo
+from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch.tensor import Tensor, wrap_dim
 
 RULES = {}
@@ -187,6 +188,45 @@ def _zero(g, x):
     return None if not _is_tensor(x) else creation.zeros_like(x)
 
 
+# ---------------------------------------------------------------- backward ops
+BACKWARD_FORMS = {}  # name -> the installed form of a backward op (see `backward_op`)
+
+
+def backward_op(name, node, compute, derivatives, n_tensors=2):
+    """Install `compute(grad, x, *rest)` (an op's input gradient as torch's backward kernel
+    computes it: ``threshold_backward``, ``elu_backward``...) as the form `name`, and return
+    a caller of it. Under ``create_graph`` the form records the node `node`, whose inputs are
+    its first `n_tensors` arguments and whose backward is ``derivatives(gg, grad, x, *rest)``
+    -> one gradient per input: torch's double-backward formulas, so that second derivatives,
+    and which gradients require grad, are torch's rather than those of the ops `compute`
+    happens to be written with."""
+    def make(args, kwargs, out):
+        inputs = tuple(args[:n_tensors])
+        return node, inputs, lambda gg: derivatives(gg, *args), inputs
+    rule(name)(make)
+    dispatcher.install_functions(BACKWARD_FORMS, {name: (name, compute)})
+    return lambda *args: BACKWARD_FORMS[name](*args)
+
+
+def zero_for(x, like_grad):
+    """The gradient of `x` where a backward op is piecewise constant in it: zeros (torch's
+    ``zeros_like``), or None when `x` requires no grad."""
+    return creation.zeros_like(like_grad) if _wants(x) else None
+
+
+def _threshold_backward(grad, x, threshold):
+    return grad.masked_fill(x <= threshold, 0)
+
+
+# torch's threshold_backward (relu's and threshold's): the incoming gradient where x is
+# above the threshold; its own gradient in x is zero, but under create_graph the result
+# depends on x (relu's gradient requires grad, and a second backward reaches x with zeros)
+threshold_backward = backward_op(
+    "threshold_backward", "ThresholdBackwardBackward0", _threshold_backward,
+    lambda gg, grad, x, threshold: (threshold_backward(gg, x, threshold) if _wants(grad) else None,
+                                    zero_for(x, gg)))
+
+
 # ---------------------------------------------------------------- element-wise, one operand
 def _unary(node, derivative, saves=True, names=()):
     """A rule ``grad_x = derivative(g, x, out)`` (keeping only the values it reads)."""
@@ -215,7 +255,7 @@ _unary("CosBackward0", lambda g, x, out: -g * x.sin(), names=("cos",))
 _unary("TanBackward0", lambda g, x, out: g * (1 + out * out), names=("tan",))
 _unary("TanhBackward0", lambda g, x, out: g * (1 - out * out), names=("tanh",))
 _unary("SigmoidBackward0", lambda g, x, out: g * out * (1 - out), names=("sigmoid",))
-_unary("ReluBackward0", lambda g, x, out: g.masked_fill(out <= 0, 0), names=("relu",))  # (relu(nan): g)
+_unary("ReluBackward0", lambda g, x, out: threshold_backward(g, out, 0), names=("relu",))  # (relu(nan): g)
 _unary("AbsBackward0", lambda g, x, out: g * x.sign(), names=("abs", "absolute", "__abs__"))
 _unary("ReciprocalBackward0", lambda g, x, out: -g * out * out, names=("reciprocal",))
 _unary("PowBackward0", lambda g, x, out: 2 * g * x, names=("square",))
@@ -229,10 +269,18 @@ _unary("FracBackward0", lambda g, x, out: g, saves=False, names=("frac",))
 _unary("AsinhBackward0", lambda g, x, out: g / (x * x + 1).sqrt(), names=("asinh", "arcsinh"))
 _unary("AcoshBackward0", lambda g, x, out: g * (x * x - 1).rsqrt(), names=("acosh", "arccosh"))
 _unary("AtanhBackward0", lambda g, x, out: g / (1 - x * x), names=("atanh", "arctanh"))
-for _name in ("sign", "floor", "ceil", "trunc", "fix", "sgn", "angle"):
+for _name in ("sign", "floor", "ceil", "trunc", "fix", "angle"):
     _unary(_name.capitalize() + "Backward0", lambda g, x, out: creation.zeros_like(g), saves=False, names=(_name,))
 # (a draw: its gradient is zero everywhere, as torch's BernoulliBackward0)
 _unary("BernoulliBackward0", lambda g, x, out: creation.zeros_like(g), saves=False, names=("bernoulli",))
+
+
+@rule("sgn", keeps_out=True)
+def _sgn(args, kwargs, out):
+    """A zero gradient for real tensors; torch's SgnBackward0 saves the input and the result
+    (its complex formula reads both), so writing into either before backward raises."""
+    x = args[0]
+    return "SgnBackward0", (x,), lambda g: (creation.zeros_like(g),), (x, out)
 
 
 @rule("round", saves=False)
@@ -442,17 +490,21 @@ def _where(args, kwargs, out):
         cond, x, y = args[0], _arg(args, kwargs, 1, "input"), _arg(args, kwargs, 2, "other")
     if x is None:
         return None  # where(condition): the indices
-    return "WhereBackward0", (x, y), lambda g: (_for(g.masked_fill(~cond, 0), x) if _wants(x) else None,
-                                                _for(g.masked_fill(cond, 0), y) if _wants(y) else None)
+    mx, my = (like(x) if _wants(x) else None), (like(y) if _wants(y) else None)
+    # as torch's, only the condition is saved (writing into x or y later is allowed)
+    return "WhereBackward0", (x, y), lambda g: (_for(g.masked_fill(~cond, 0), mx) if mx is not None else None,
+                                                _for(g.masked_fill(cond, 0), my) if my is not None else None), (cond,)
 
 
 @rule("masked_fill")
 def _masked_fill(args, kwargs, out):
     x, mask, value = args[0], _arg(args, kwargs, 1, "mask"), _arg(args, kwargs, 2, "value")
     name = "MaskedFillBackward1" if _is_tensor(value) else "MaskedFillBackward0"
+    mx, mv = like(x), like(value)
+    # as torch's, only the mask is saved (writing into x later is allowed)
     return name, (x, value), lambda g: (
-        _for(g.masked_fill(mask, 0), x),
-        g.masked_fill(~mask, 0).sum().reshape(value._shape).to(value.dtype) if _is_tensor(value) else None)
+        _for(g.masked_fill(mask, 0), mx),
+        g.masked_fill(~mask, 0).sum().reshape(mv._shape).to(mv.dtype) if mv is not None else None), (mask,)
 
 
 def _clamp_rule(low_name, high_name, node_numbers, node_tensors):
@@ -593,16 +645,18 @@ def _extreme(node_all):
         d = wrap_dim(dim, max(x.dim(), 1))
         values, indices = out
         index = indices if keepdim or not x.dim() else indices.unsqueeze(d)
+        meta = like(x)
 
         def backward(grads):
             g = grads[0]
             if g is None:
                 return (None,)
-            if not x.dim():
+            if not meta._shape:
                 return (g,)
             g = g if keepdim else g.unsqueeze(d)
-            return (into_zeros(creation.zeros_like(x), "scatter", d, index, g),)
-        return node_all.replace("1", "0"), (x,), backward
+            return (into_zeros(_zeros_of(meta), "scatter", d, index, g),)
+        # as torch's value_selecting_reduction_backward, only the indices are saved
+        return node_all.replace("1", "0"), (x,), backward, (indices,)
     return make
 
 
@@ -726,7 +780,8 @@ def _norm_grad(g, x, p, n, dims):
 @rule("cumsum")
 def _cumsum(args, kwargs, out):
     x, d = args[0], _arg(args, kwargs, 1, "dim")
-    return "CumsumBackward0", (x,), lambda g: (_for(g.flip(d).cumsum(d).flip(d), x),)
+    meta = like(x)  # (torch saves no tensor: writing into x later is allowed)
+    return "CumsumBackward0", (x,), lambda g: (_for(g.flip(d).cumsum(d).flip(d), meta),), ()
 
 
 @rule("nanmean")
@@ -844,6 +899,8 @@ def _prod(args, kwargs, out):
     x, dim, keepdim, dims = _reduction(args, kwargs)
 
     def backward(g):
+        if not x._shape:  # torch's prod_backward of a 0-d x: g itself (no result / x: not
+            return (g,)   # nan at x = 0, inf or nan, and no dependence on x under create_graph)
         zeros = int((x == 0).sum())
         if not zeros:  # torch's prod_backward without zeros: g * (result / x)
             return (_unreduce(g, x, dims, keepdim) * (_unreduce(out, x, dims, keepdim) / x),)
@@ -861,7 +918,7 @@ def _prod(args, kwargs, out):
         others = left * right
         others = others.reshape(x._shape) if dim is None else others.movedim(-1, dims[0])
         return (_unreduce(g, x, dims, keepdim) * others,)
-    if dim is not None and len(dims) != 1:
+    if dim is not None and len(dims) != 1 and x._shape:
         return None
     return ("ProdBackward0" if dim is None else "ProdBackward1"), (x,), backward
 
@@ -1067,7 +1124,9 @@ _moving("DiagonalBackward0", ("diagonal",), lambda p, *a, **k: p.diagonal(*a, **
 def _gather(args, kwargs, out):
     x, dim, index = args[0], _arg(args, kwargs, 1, "dim"), _arg(args, kwargs, 2, "index")
     meta = like(x)
-    return "GatherBackward0", (x,), lambda g: (into_zeros(_zeros_of(meta), "scatter_add", dim, index, g),)
+    # torch saves x (for its sizes) and the index: writing into either later raises at backward
+    return "GatherBackward0", (x,), lambda g: (into_zeros(_zeros_of(meta), "scatter_add", dim, index, g),), \
+        (x, index)
 
 
 @rule("index_select")
@@ -1088,7 +1147,7 @@ def _masked_select(args, kwargs, out):
         full = broadcast_shapes(meta._shape, mask._shape)
         z = creation.zeros(full, dtype=meta.dtype, device=meta.device)
         return (sum_to(z.index_put_((mask.expand(full),), g), meta._shape),)
-    return "MaskedSelectBackward0", (x,), backward, (mask,)
+    return "MaskedSelectBackward0", (x,), backward, (x, mask)  # (torch's saved tensors)
 
 
 _moving("TakeBackward0", ("take",), lambda p, *a, **k: p.take(*a, **k))
@@ -1218,10 +1277,10 @@ def _matmul_grads(g, x, y):
         return _mat1_grad(g, x, y) if want_x else None, _mat2_grad(g, x, y) if want_y else None
     x2 = x.unsqueeze(0) if x.dim() == 1 else x
     y2 = y.unsqueeze(-1) if y.dim() == 1 else y
+    if y.dim() == 1:  # (first: a vector times a vector has a 0-d g, which takes -1 only)
+        g = g.unsqueeze(-1)
     if x.dim() == 1:
         g = g.unsqueeze(-2)
-    if y.dim() == 1:
-        g = g.unsqueeze(-1)
     gx = sum_to(g.matmul(y2.mT), x2._shape).reshape(x._shape) if want_x else None
     gy = sum_to(x2.mT.matmul(g), y2._shape).reshape(y._shape) if want_y else None
     return gx, gy

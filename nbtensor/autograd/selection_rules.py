@@ -80,10 +80,11 @@ def _scatter(args, kwargs, out):
     if src is None:
         src = kwargs.get("value")
     # the source's gradient is what its elements became; x keeps its gradient where nothing
-    # was written over it
+    # was written over it (only the index is saved, as torch's)
+    want_x, want_src = _wants(x), _wants(src)
     return ("ScatterBackward0" if _is_tensor(src) else "ScatterBackward1"), (x, src), lambda g: (
-        g.scatter(d, index, 0.0) if _wants(x) else None,
-        g.gather(d, index) if _wants(src) else None)
+        g.scatter(d, index, 0.0) if want_x else None,
+        g.gather(d, index) if want_src else None), (index,)
 
 
 @rule("scatter_add")
@@ -117,9 +118,10 @@ def _index_add(args, kwargs, out):
 def _index_copy(args, kwargs, out):
     x, d, index, source = _written(args, kwargs, "source")
     meta = like(source)
+    want_x, want_source = _wants(x), _wants(source)
     return "IndexCopyBackward0", (x, source), lambda g: (
-        g.index_fill(d, index, 0.0) if _wants(x) else None,
-        _selected_source(g, d, index, meta) if _wants(source) else None)
+        g.index_fill(d, index, 0.0) if want_x else None,
+        _selected_source(g, d, index, meta) if want_source else None), (index,)  # (torch's saved tensors)
 
 
 @rule("index_put")
@@ -142,6 +144,7 @@ def _index_put(args, kwargs, out):
 @rule("index_fill")
 def _index_fill(args, kwargs, out):
     x, d, index, value = _written(args, kwargs, "value")
+    want_x, want_value = _wants(x), _wants(value)
     return ("IndexFillBackward1" if _is_tensor(value) else "IndexFillBackward0"), (x, value), lambda g: (
-        g.index_fill(d, index, 0.0) if _wants(x) else None,
-        g.index_select(d, index.reshape(-1)).sum() if _wants(value) else None)
+        g.index_fill(d, index, 0.0) if want_x else None,
+        g.index_select(d, index.reshape(-1)).sum() if want_value else None), (index,)  # (torch's saved tensors)

@@ -9,8 +9,10 @@ composed in the same order, so the values and the graph are torch's.
 """
 import warnings
 
+import numpy as np
+
 import nbtensor as torch
-from nbtensor.autograd.rules import _for, _wants, _zeros_of, into_zeros, like, rule
+from nbtensor.autograd.rules import _for, _wants, _zeros_of, backward_op, into_zeros, like, rule
 from nbtensor.dispatch import dispatcher as _forms
 
 __all__ = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "nll_loss", "cross_entropy",
@@ -428,18 +430,56 @@ def _weighted_grad(grad, weight, reduction, n):
     return _scaled(grad, _mean_scale(reduction, n))
 
 
+_BCE_EPSILON = float(np.float32(1e-12))  # (torch's kernel clamps at EPSILON in float: 9.99999996e-13)
+
+
+def _bce_finish(grad, weight, reduction, n):
+    """torch's last steps of the binary cross-entropy gradients: times `weight`, then divided
+    by the element count for a mean."""
+    if weight is not None:
+        grad = grad * weight
+    return grad / n if reduction == "mean" and n else grad
+
+
+def _bce_input_grad(g, x, t, weight, reduction):
+    """torch's binary_cross_entropy_backward: g (x - t) / max((1 - x) x, EPSILON)."""
+    return _bce_finish(g * (x - t) / ((1 - x) * x).clamp(min=_BCE_EPSILON), weight, reduction, x.numel())
+
+
+def _bce_double_backward(g, gg, x, t, weight, reduction):
+    """torch's binary_cross_entropy_double_backward (x's gradient of the input gradient):
+    (x^2 - 2xt + t) / ((x + eps)^2 (1 - x + eps)^2) * gg * g, eps = 1e-12 (0 at a saturated
+    x that equals its target, where the quotient's derivative is 0 / 0)."""
+    eps = 1e-12
+    grad = (x * x - 2 * x * t + t) / ((x + eps).pow(2) * (1 - x + eps).pow(2)) * (gg * g)
+    return _bce_finish(grad, weight, reduction, x.numel())
+
+
+def _bce_double_backward_target(gg, g, x, t, weight, reduction):
+    """torch's binary_cross_entropy_double_backward_target: -gg g / max((1 - x) x, 1e-12)."""
+    res = -gg * g
+    if weight is not None:
+        res = res * weight
+    res = res / ((1 - x) * x).clamp(min=1e-12)
+    return res / x.numel() if reduction == "mean" and x.numel() else res
+
+
+_bce_backward = backward_op(
+    "binary_cross_entropy_backward", "BinaryCrossEntropyBackwardBackward0", _bce_input_grad,
+    lambda gg, g, x, t, weight, reduction: (
+        _for(_bce_backward(gg, x, t, weight, reduction), g) if _wants(g) else None,
+        _bce_double_backward(g, gg, x, t, weight, reduction) if _wants(x) else None,
+        _bce_double_backward_target(gg, g, x, t, weight, reduction) if _wants(t) else None),
+    n_tensors=3)
+
+
 @rule("binary_cross_entropy")
 def _bce_rule(args, kwargs, out):
     x, t, weight, reduction = args
 
-    def backward(g):  # torch's binary_cross_entropy_backward and _target_backward
-        grad_input = grad_target = None
-        if _wants(x):
-            grad_input = (x - t) / ((1 - x) * x).clamp(min=1e-12)
-            grad_input = _weighted_grad(grad_input * g, weight, reduction, x.numel())
-        if _wants(t):
-            log_p, log_q = _clamped_logs(x)
-            grad_target = _weighted_grad((log_q - log_p) * g, weight, reduction, x.numel())
+    def backward(g):  # torch's binary_cross_entropy_backward and _target_backward (-logit(x) g)
+        grad_input = _bce_backward(g, x, t, weight, reduction) if _wants(x) else None
+        grad_target = _bce_finish(-x.logit() * g, weight, reduction, x.numel()) if _wants(t) else None
         return grad_input, grad_target
     return "BinaryCrossEntropyBackward0", (x, t), backward, (x, t, weight)
 

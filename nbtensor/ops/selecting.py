@@ -224,14 +224,17 @@ def _where_single(condition):
 
 # --------------------------------------------------------------------------- gather / scatter
 def _along_dim_checks(name, self, dim, index, src=None):
-    """Validate a gather/scatter call; returns (dim, int64 index tensor)."""
-    _index_dtype(name, index, (dt.int64, dt.int32), RuntimeError,
-                 "{name}(): Expected dtype int32/int64 for index, but got {dtype}")
+    """Validate a gather/scatter call; returns (dim, int64 index tensor). As torch's
+    scatter_gather_dtype_check, an empty index may have any dtype (it selects nothing)."""
+    _require_tensor(name, "index", index)
+    if index.numel():
+        _index_dtype(name, index, (dt.int64, dt.int32), RuntimeError,
+                     "{name}(): Expected dtype int32/int64 for index, but got {dtype}")
     common_device((self, index, src), cpu_scalars=False)
     sshape = _shape1(self)[0]
     ishape = _shape1(index)[0]
     dim = wrap_dim(dim, len(sshape))
-    if len(ishape) != len(sshape):
+    if len(ishape) != len(sshape) and index.numel():  # (torch checks no shape of an empty index)
         raise RuntimeError(
             f"Index tensor must have the same number of dimensions as {'input' if src is None else 'self'} "
             f"tensor (index has {index.dim()}, {'input' if src is None else 'self'} has {self.dim()})")
@@ -272,6 +275,8 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
                 return fast
     dim, index = _along_dim_checks("gather", input, dim, index)
     result = empty_tensor(index._shape, input.dtype, input.device)
+    if not index.numel():  # (nothing to pick; the index may have fewer dimensions than input)
+        return result_or_out(result, out, "gather", (input, index))
     backend_for(input.device).gather("along_dim", _operand(result), _operand(index), _operand(input),
                                      _shape1(index)[0], dim, True)
     return result_or_out(result, out, "gather", (input, index))
@@ -300,6 +305,9 @@ def _scatter(self, dim, index, src, mode, name):
         src = _read_apart(self, src)
     index = _read_apart(self, index)
 
+    if not index.numel():
+        return self  # (nothing to write; the index may have fewer dimensions than self)
+
     def run(dst, val):
         ishape = _shape1(index)[0]
         plain = _operand(val) if isinstance(val, Tensor) else (
@@ -324,7 +332,7 @@ def _read_apart(self, other):
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """Out-of-place ``scatter_``: a copy of `input` with `src` written along `dim`."""
-    return scatter_(input.clone(), dim, index, src, value, reduce=reduce)
+    return scatter_(_row_major_copy(input), dim, index, src, value, reduce=reduce)
 
 
 def scatter_add_(self, dim, index, src):
@@ -336,7 +344,7 @@ def scatter_add_(self, dim, index, src):
 
 def scatter_add(input, dim, index, src):
     """Out-of-place ``scatter_add_``."""
-    return scatter_add_(input.clone(), dim, index, src)
+    return scatter_add_(_row_major_copy(input), dim, index, src)
 
 
 _SCATTER_REDUCE = ("sum", "prod", "mean", "amax", "amin")
@@ -397,7 +405,7 @@ def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """Out-of-place ``scatter_reduce_``."""
-    return scatter_reduce_(input.clone(), dim, index, src, reduce, include_self=include_self)
+    return scatter_reduce_(_row_major_copy(input), dim, index, src, reduce, include_self=include_self)
 
 
 # --------------------------------------------------------------------------- take
@@ -516,12 +524,12 @@ def index_fill_(self, dim, index, value):
 
 def index_add(input, dim, index, source, *, alpha=1):
     """Out-of-place ``index_add_``."""
-    return index_add_(input.clone(), dim, index, source, alpha=alpha)
+    return index_add_(_row_major_copy(input), dim, index, source, alpha=alpha)
 
 
 def index_copy(input, dim, index, source):
     """Out-of-place ``index_copy_``."""
-    return index_copy_(input.clone(), dim, index, source)
+    return index_copy_(_row_major_copy(input), dim, index, source)
 
 
 def index_fill(input, dim, index, value):
@@ -531,3 +539,11 @@ def index_fill(input, dim, index, value):
 
 forms.functions(__all__, globals())
 forms.methods(_METHODS, globals())
+
+
+def _row_major_copy(input):
+    """The copy an out-of-place writer starts from: row-major, as torch's (scatter, scatter_add,
+    scatter_reduce, index_add, index_copy, index_reduce and masked_scatter return a
+    contiguous result even for a transposed input; index_fill, index_put and put keep its
+    layout)."""
+    return input.clone(memory_format="contiguous_format")

@@ -15,7 +15,7 @@ from nbtensor.core.plan import broadcast_shapes, contiguous_strides
 from nbtensor.dispatch import dispatcher as forms
 from nbtensor.dispatch.out import _grow_storage
 from nbtensor.dispatch.tensor import Tensor, _numel, check_writable, wrap_dim
-from nbtensor.ops.selecting import scatter_reduce_
+from nbtensor.ops.selecting import _row_major_copy, scatter_reduce_
 from nbtensor.ops.views import parse_sizes
 
 __all__ = ["masked_scatter", "put", "index_reduce", "diagonal_scatter", "select_scatter", "slice_scatter",
@@ -72,7 +72,7 @@ def masked_scatter(input, mask, source):
     """Out-of-place ``masked_scatter_``; `input` and `mask` broadcast together."""
     _masked_scatter_checks(input, mask, source)
     shape = broadcast_shapes(input._shape, mask._shape)
-    result = input.clone() if shape == input._shape else input.expand(shape).contiguous()
+    result = _row_major_copy(input) if shape == input._shape else input.expand(shape).contiguous()
     return masked_scatter_(result, mask, source)
 
 
@@ -153,7 +153,7 @@ def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
 
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     """Out-of-place ``index_reduce_``."""
-    return index_reduce_(input.clone(), dim, index, source, reduce, include_self=include_self)
+    return index_reduce_(_row_major_copy(input), dim, index, source, reduce, include_self=include_self)
 
 
 # ---------------------------------------------------------------- the *_scatter ops
