@@ -25,8 +25,9 @@ SCENARIO = textwrap.dedent("""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         import nbtensor as torch
-        x32 = torch.arange(5.)
-        x64 = torch.arange(5., dtype=torch.float64)
+        # (views one element in: their sums run add's flat kernel, not its whole-storage one)
+        x32 = torch.arange(6.)[1:]
+        x64 = torch.arange(6., dtype=torch.float64)[1:]
         big = torch.ones(300000)  # above the parallel threshold (262 144 elements)
         values = [(x32 + x32).tolist(), (x64 + x64).tolist(), x32.sum().item(), (big + big).tolist()[-1]]
     from numba.core.dispatcher import Dispatcher
@@ -40,8 +41,8 @@ SCENARIO = textwrap.dedent("""
     }))
 """)
 
-EXPECTED = [(np.arange(5, dtype=np.float32) * 2).tolist(), (np.arange(5.0) * 2).tolist(),
-            float(np.arange(5, dtype=np.float32).sum()), 2.0]
+EXPECTED = [(np.arange(1, 6, dtype=np.float32) * 2).tolist(), (np.arange(1.0, 6.0) * 2).tolist(),
+            float(np.arange(1, 6, dtype=np.float32).sum()), 2.0]
 
 
 def run_scenario(cache, cwd=None):
