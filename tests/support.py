@@ -1,4 +1,6 @@
 """Shared by the test modules: the optional torch oracle and an exact-result check."""
+import os
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,10 @@ except ImportError:  # pragma: no cover - torch is optional
     torch = None
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+
+# The suite runs in Numba's CUDA simulator (as tests/conftest.py's SIMULATED): every GPU thread is a
+# Python thread there, so a few tests take smaller sizes (their CPU runs keep the full ones).
+SIMULATED = os.environ.get("NBTENSOR_TEST_DEVICE") == "cuda" and os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 
 
 def numpy_of(t):

@@ -51,6 +51,7 @@ def _trained(lib, x, steps=2):
 
 
 # ------------------------------------------------------------------ lazy models and state dicts
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 def test_state_dict_loads_into_a_lazy_model_before_its_first_forward():
     x = nb.tensor(_batch())
     net = _trained(nb, x)
@@ -69,6 +70,7 @@ def test_state_dict_loads_into_a_lazy_model_before_its_first_forward():
     assert type(clone[0]) is nn.Conv2d and type(clone[1]) is nn.BatchNorm2d and type(clone[5]) is nn.Linear
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 def test_a_loaded_lazy_model_trains_like_the_original():
     x = nb.tensor(_batch())
     net = _trained(nb, x, steps=1)

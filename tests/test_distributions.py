@@ -37,6 +37,7 @@ def test_log_prob_and_moments_match_torch(make, value):
         np.testing.assert_allclose(_np(getattr(ours, moment)), expected, rtol=1e-6, equal_nan=True)
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 def test_samples_have_the_right_statistics_and_follow_the_seed():
     nb.manual_seed(1)
     x = D.Normal(2.0, 3.0).sample((20000,))

@@ -102,7 +102,9 @@ def test_solve_parity(a_shape, b_shape, left):
 
 
 # ---------------------------------------------------------------- cholesky
-@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4)])
+# (the batched shapes are 'large': slow in the CUDA simulator, where every GPU thread is a Python
+# thread; the parity tests below still take batches there)
+@pytest.mark.parametrize("shape", [(3, 3), pytest.param((2, 4, 4), marks=pytest.mark.large)])
 @pytest.mark.parametrize("upper", [False, True])
 def test_cholesky_gradcheck(shape, upper):
     a = _spd(*shape).requires_grad_()
@@ -125,7 +127,7 @@ def _eigh_invariants(a):
     return values, vectors * vectors
 
 
-@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4)])
+@pytest.mark.parametrize("shape", [(3, 3), pytest.param((2, 4, 4), marks=pytest.mark.large)])
 def test_eigh_gradcheck(shape):
     a = _rand(*shape).requires_grad_()
     assert gradcheck(_eigh_invariants, (a,))
@@ -148,7 +150,7 @@ def test_eigh_parity():
 
 
 # ---------------------------------------------------------------- qr
-@pytest.mark.parametrize("shape", [(3, 3), (2, 5, 3)])
+@pytest.mark.parametrize("shape", [(3, 3), pytest.param((2, 5, 3), marks=pytest.mark.large)])
 def test_qr_gradcheck(shape):
     a = _rand(*shape).requires_grad_()
     assert gradcheck(torch.linalg.qr, (a,))
@@ -176,7 +178,8 @@ def _svd_invariants(a):
     return s, u * u, vh * vh, (u * s.sqrt().unsqueeze(-2)) @ vh
 
 
-@pytest.mark.parametrize("shape", [(3, 3), (2, 5, 3), (3, 5)])
+@pytest.mark.parametrize("shape", [(3, 3), pytest.param((2, 5, 3), marks=pytest.mark.large),
+                                   pytest.param((3, 5), marks=pytest.mark.large)])
 def test_svd_gradcheck(shape):
     a = _rand(*shape).requires_grad_()
     assert gradcheck(_svd_invariants, (a,))
@@ -203,7 +206,8 @@ def test_svd_parity(shape):
 
 
 # ---------------------------------------------------------------- pinv
-@pytest.mark.parametrize("shape", [(3, 3), (2, 5, 3), (3, 5)])
+@pytest.mark.parametrize("shape", [(3, 3), pytest.param((2, 5, 3), marks=pytest.mark.large),
+                                   pytest.param((3, 5), marks=pytest.mark.large)])
 def test_pinv_gradcheck(shape):
     a = _rand(*shape).requires_grad_()
     assert gradcheck(torch.linalg.pinv, (a,))

@@ -20,6 +20,7 @@ def restore_threads():
     assert tuning.PARALLEL_THRESHOLD == threshold
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 def test_one_thread_runs_every_kernel_serially(restore_threads):
     x = nb.rand(300_000)
     nb.set_num_threads(1)

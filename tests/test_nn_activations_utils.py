@@ -524,6 +524,7 @@ def test_bad_sampling_calls(call, error, message):
         assert str(theirs.value).startswith(message)
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 def test_bernoulli_frequencies_dtype_and_forms():
     nb.manual_seed(3)
     p = nb.tensor([0.0, 0.1, 0.5, 0.9, 1.0], dtype=nb.float64)

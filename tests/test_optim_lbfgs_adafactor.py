@@ -76,6 +76,7 @@ def _model_run(lib, kind, dtype, steps, **kwargs):
 
 
 # ================================================================== LBFGS without torch
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 @pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
 def test_lbfgs_reaches_the_rosenbrock_minimum(line_search_fn):
     x, opt, losses = _rosenbrock_run(nb, 2, "float64", 6, line_search_fn=line_search_fn)
@@ -86,6 +87,7 @@ def test_lbfgs_reaches_the_rosenbrock_minimum(line_search_fn):
     assert state["n_iter"] <= state["func_evals"]
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 def test_lbfgs_solves_least_squares():
     (w, b), _ = _model_run(nb, "lstsq", "float64", 3, line_search_fn="strong_wolfe", tolerance_grad=1e-12,
                            tolerance_change=1e-15)
@@ -94,6 +96,7 @@ def test_lbfgs_solves_least_squares():
     np.testing.assert_allclose(np.append(w, b), solution.ravel(), atol=1e-7)
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 def test_lbfgs_history_wraps_and_state_has_torch_keys():
     _, opt, _ = _rosenbrock_run(nb, 10, "float64", 2, max_iter=6, history_size=3)
     state = opt.state_dict()["state"][0]
@@ -121,6 +124,7 @@ def test_lbfgs_max_eval_and_tolerance_grad():
     assert opt.state_dict()["state"] == {0: {"func_evals": 1, "n_iter": 0}}
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 @pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
 def test_lbfgs_state_dict_round_trip(line_search_fn):
     kwargs = dict(max_iter=4, history_size=2, line_search_fn=line_search_fn)
@@ -302,6 +306,7 @@ def test_lbfgs_rosenbrock_matches_torch(dim, dtype, steps, kwargs):
     _compare_lbfgs_state(opt.state_dict()["state"][0], ref.state_dict()["state"][0], dtype)
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 @pytest.mark.parametrize("kind", ["lstsq", "logistic"])
 # (float32 against torch's CPU on the CPU only: another device's kernels round differently,
 # which the line search amplifies to ~1e-4)

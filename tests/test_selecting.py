@@ -426,6 +426,7 @@ def test_hypothesis_scatter_add_matches_add_at(n, m, draw):
     check(nt.zeros(n, m, dtype=nt.float64).index_add_(0, nt.tensor(rows), nt.tensor(src)), exp_ia)
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 @pytest.mark.kernel_variants
 @given(hnp.arrays(np.int32, hnp.array_shapes(min_dims=0, max_dims=3, max_side=5), elements=st.integers(-3, 3)),
        st.data())

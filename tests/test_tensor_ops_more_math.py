@@ -129,6 +129,7 @@ def test_mode():
     check(p.grad, np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]))
 
 
+@pytest.mark.large  # (slow in the CUDA simulator: every GPU thread is a Python thread)
 def test_matrix_power_and_exp():
     fib = nbtensor.matrix_power(nbtensor.tensor([[1, 1], [1, 0]]), 10)
     check(fib, np.linalg.matrix_power(np.array([[1, 1], [1, 0]]), 10))
