@@ -41,13 +41,14 @@ def _embedding_rule(args, kwargs, out):
 _forms.install_functions(globals(), {"_embedding": ("embedding", _embedding)})
 
 
-def _padding_index(padding_idx, num_embeddings):
+def _padding_index(padding_idx, num_embeddings, refusal=lambda: AssertionError("Padding_idx must be within "
+                                                                               "num_embeddings")):
     """`padding_idx` as a row number (a negative one counts from the end), -1 for none;
-    torch's AssertionError when it is not a row."""
+    ``refusal()`` (the exception torch raises there, which differs by API) when it is not a row."""
     if padding_idx is None:
         return -1
     if not -num_embeddings <= padding_idx < num_embeddings:
-        raise AssertionError("Padding_idx must be within num_embeddings")
+        raise refusal()
     return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
 
 
@@ -84,6 +85,19 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     return _embedding(weight, indices, padding, scale_grad_by_freq)
 
 
+def _set_table(module, weight, device, dtype, requires_grad=True):
+    """The embedding layer `module`'s weight: `weight` (checked against its shape), or a new
+    one drawn by its `reset_parameters`."""
+    shape = (module.num_embeddings, module.embedding_dim)
+    if weight is None:
+        module.weight = Parameter(torch.empty(shape, device=device, dtype=dtype), requires_grad=requires_grad)
+        module.reset_parameters()
+        return
+    if tuple(weight.shape) != shape:
+        raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+    module.weight = Parameter(weight, requires_grad=requires_grad)
+
+
 class Embedding(Module):
     """A lookup table of `num_embeddings` learnt vectors of size `embedding_dim` (initialised
     from N(0, 1), the `padding_idx` row zero): ``emb(indices)`` gives their rows."""
@@ -92,24 +106,11 @@ class Embedding(Module):
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        if padding_idx is not None:
-            if padding_idx > 0:
-                if padding_idx >= num_embeddings:
-                    raise AssertionError("Padding_idx must be within num_embeddings")
-            elif padding_idx < 0:
-                if padding_idx < -num_embeddings:
-                    raise AssertionError("Padding_idx must be within num_embeddings")
-                padding_idx = num_embeddings + padding_idx
-        self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
+        padding = _padding_index(padding_idx, num_embeddings)
+        self.padding_idx = None if padding < 0 else padding
+        self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if _weight is None:
-            self.weight = Parameter(torch.empty((num_embeddings, embedding_dim), device=device, dtype=dtype),
-                                    requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        _set_table(self, _weight, device, dtype, requires_grad=not _freeze)
 
     def reset_parameters(self):
         """Draw the weight from N(0, 1) and zero the padding row."""
@@ -282,12 +283,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         raise RuntimeError("Expected tensor for argument #1 'weight' to have the same type as tensor for argument #1 "
                            f"'per_sample_weights'; but type {weight.type()} does not equal "
                            f"{per_sample_weights.type()} (while checking arguments for embedding_bag)")
-    padding = -1
-    if padding_idx is not None:
-        if not -num <= padding_idx < num:
-            raise RuntimeError(f"padding_idx must be within the number of embeddings, {-num} through {num - 1}, but "
-                               f"got {padding_idx}")
-        padding = padding_idx + num if padding_idx < 0 else padding_idx
+    padding = _padding_index(padding_idx, num, lambda: RuntimeError(
+        f"padding_idx must be within the number of embeddings, {-num} through {num - 1}, but got {padding_idx}"))
     starts, lengths = _bag_bounds(offsets, input.numel(), include_last_offset)
     return _bag_reduce(weight, indices, starts, lengths, mode, per_sample_weights, padding, scale_grad_by_freq)
 
@@ -302,30 +299,13 @@ class EmbeddingBag(Module):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
-        if padding_idx is not None:
-            if padding_idx > 0:
-                if padding_idx >= num_embeddings:
-                    raise AssertionError("padding_idx must be within num_embeddings")
-            elif padding_idx < 0:
-                if padding_idx < -num_embeddings:
-                    raise AssertionError("padding_idx must be within num_embeddings")
-                padding_idx = num_embeddings + padding_idx
-        self.padding_idx = padding_idx
-        if _weight is None:
-            self.weight = Parameter(torch.empty((num_embeddings, embedding_dim), device=device, dtype=dtype))
-            self.reset_parameters()
-        else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
-            self.weight = Parameter(_weight)
+        padding = _padding_index(padding_idx, num_embeddings,
+                                 lambda: AssertionError("padding_idx must be within num_embeddings"))
+        self.padding_idx = None if padding < 0 else padding
+        _set_table(self, _weight, device, dtype)
         self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset
 
-    def reset_parameters(self):
-        """Draw the weight from N(0, 1) and zero the padding row."""
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with torch.no_grad():
-                self.weight[self.padding_idx].fill_(0)
+    reset_parameters = Embedding.reset_parameters
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
