@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import nbtensor as nt
+from nbtensor.ops import storages
 
 
 def _bytes_of(values, dtype):
@@ -41,10 +42,10 @@ def test_untyped_storage_holds_the_whole_memory_as_bytes(device, dtype, np_dtype
     assert s.element_size() == 1 and s.dtype is nt.uint8 and s.device == x.device
 
 
-def test_typed_storage_holds_the_elements_and_warns_once(device):
+def test_typed_storage_holds_the_elements_and_warns_once(device, monkeypatch):
+    monkeypatch.setattr(storages, "_warned", False)  # (as in a fresh process)
     x = nt.tensor([[1.5, -2.0], [3.25, 4.0]], device=device).t()
-    with warnings.catch_warnings(record=True):
-        warnings.simplefilter("always")
+    with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
         s = x.storage()
     assert s.size() == len(s) == 4 and s.dtype is nt.float32 and s.element_size() == 4
     assert s.tolist() == [1.5, -2.0, 3.25, 4.0] and s[2] == 3.25 and s[-1] == 4.0
