@@ -805,7 +805,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
     _check_out(out, "norm", x.dtype)
     dims = reduction_dims(dim, x.dim())
     if x.dtype is dt.float16:  # torch accumulates a float16 norm in float32: [300, 4, 5] is 300
-        return _finish(norm(x.to(dt.float32), p, dims, keepdim).to(dt.float16), out)
+        return _finish(norm(x.to(dt.float32), p, dim, keepdim).to(dt.float16), out)  # (dim as given: 'fro' over
+        # every dim of a 3-d tensor is its vector norm, not the matrix norm's error)
     a = apply(OPS_BY_NAME["abs"], (x,))
     if p in (math.inf, -math.inf) and a.numel() == 0:
         name = "inf" if p > 0 else "-inf"
