@@ -232,3 +232,14 @@ def test_losses_values_gradients_and_nodes_match_torch(expression):
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-10, atol=1e-12)
     if theirs[2] not in ("DivBackward1", "FillBackward0"):  # (torch's C++ divides by an int: a node of its own)
         assert ours[2] == theirs[2]
+
+
+def test_binary_cross_entropy_without_reduction_is_laid_out_as_its_input():
+    # (torch's kernel iterates over the input first: a transposed input gives a transposed
+    # loss, so .view of it raises and .reshape copies, as the fuzzer against torch found)
+    p = nb.tensor([[0.2, 0.7, 0.5], [0.9, 0.1, 0.4]], dtype=nb.float64).t()
+    t = nb.tensor([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]], dtype=nb.float64)
+    loss = nb.nn.functional.binary_cross_entropy(p, t, reduction="none")
+    assert loss.stride() == p.stride()
+    pv, tv = np.array([[0.2, 0.7, 0.5], [0.9, 0.1, 0.4]]).T, np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
+    np.testing.assert_allclose(loss.cpu().numpy(), -(tv * np.log(pv) + (1 - tv) * np.log1p(-pv)), rtol=1e-12)

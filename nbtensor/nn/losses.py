@@ -420,7 +420,8 @@ def _bce(input, target, weight, reduction):
     if input.numel() and bool(((input < 0) | (input > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
     log_p, log_q = _clamped_logs(input)
-    loss = -(target * log_p + (1 - target) * log_q)
+    # (input's terms first: the result is laid out as the input, as torch's one kernel lays it)
+    loss = -(log_p * target + log_q * (1 - target))
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
