@@ -12,7 +12,8 @@ from nbtensor.autograd.anomaly_mode import _anomaly, check_gradients
 from nbtensor.core import dtype as dt
 from nbtensor.core.plan import broadcasts_to
 from nbtensor.dispatch import tensor as _tensor
-from nbtensor.dispatch.tensor import _LEGACY_NAMES, WRITE_CLOCK, AutogradMeta, Tensor, version_of, versions_at
+from nbtensor.dispatch.tensor import (_LEGACY_NAMES, WRITE_CLOCK, AutogradMeta, AutogradRecord, Tensor, version_of,
+                                      versions_at)
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
           "have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -25,16 +26,27 @@ _QUALIFIED = {"CopySlices": "torch::autograd::CopySlices", "CopyBackwards": "tor
               "NotImplemented": "torch::autograd::NotImplemented"}
 
 
-class Node:
-    """One recorded op (torch's ``grad_fn``): ``name()``, ``next_functions``."""
+class Node(AutogradRecord):
+    """One recorded op (torch's ``grad_fn``): ``name()``, ``next_functions``.
 
-    __slots__ = ("_name", "_backward", "next_functions", "_saves", "_saved", "_clock", "_output", "__dict__",
-                 "__weakref__")
+    A node with one output may also serve as the autograd record (``_ag``) of the tensor it
+    made, instead of an `AutogradMeta` (one object per recorded op instead of two): it then
+    reads as that tensor's record, one that requires grad, is output 0 of this node and views
+    nothing. `own_record` gives the tensor an `AutogradMeta` of its own where its history is
+    replaced (the base of a view written in place)."""
+
+    __slots__ = ("_name", "_backward", "next_functions", "_saves", "_saved", "_clock", "_output")
     # (read from the class until a node sets its own, in its __dict__: most nodes have one
     # output, and no hooks or retained gradients)
     _n_outputs = 1
     _pre_hooks = None   # output_nr -> hooks registered on that output tensor
     _retained = None    # output_nr -> tensor whose .grad is kept (retain_grad)
+    # (the fields of the record of the tensor it made, when it serves as that)
+    requires_grad = True
+    output_nr = 0
+    base = None
+    grad_fn = property(lambda self: self)
+    edge = property(lambda self: (self, 0))
 
     def __init__(self, name, backward, inputs, n_outputs=1, saves=True, saved=None):
         self._name = name
@@ -178,6 +190,20 @@ def attach(result, node, inputs=()):
     for i, t in enumerate(result):
         if type(t) is Tensor and t.dtype.is_floating_point and not any(t is x for x in inputs):
             t._ag = AutogradMeta(grad_fn=node, output_nr=i)
+
+
+def own_record(t):
+    """`t`'s autograd record as an `AutogradMeta` of its own, made now when the node that made
+    `t` serves as its record (see `Node`): for a tensor whose history is about to be replaced.
+    The tensor's own fields (a retained ``.grad``) move with it."""
+    ag = t._ag
+    if type(ag) is AutogradMeta or ag is None:
+        return ag
+    meta = t._ag = AutogradMeta(True, ag, 0)
+    for field in ("grad", "retains_grad"):
+        if field in ag.__dict__:
+            setattr(meta, field, ag.__dict__[field])
+    return meta
 
 
 def _apply_hooks(hooks, grad):

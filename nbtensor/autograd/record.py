@@ -120,10 +120,12 @@ def wrap(name, fn):
         node = Node(node_name or made[0], made[2], made[1], 1, saves, made[3] if len(made) > 3 else None)
         if out is not result:
             node._output = out
-        result._ag = AutogradMeta(True, node, 0)
         first = args[0]
         if type(first) is Tensor and result._storage is first._storage:
+            result._ag = AutogradMeta(True, node, 0)  # (a view's record changes: see views.py)
             note_view(result, first)
+        else:
+            result._ag = node  # (the node serves as its result's record: see graph.Node)
         return result
     return recorded
 

@@ -13,7 +13,7 @@ Then:
 Positions are worked out with nbtensor ops, so this runs on every device.
 """
 import nbtensor.ops.creation as creation
-from nbtensor.autograd.graph import Node
+from nbtensor.autograd.graph import Node, own_record
 from nbtensor.autograd.rules import into_zeros
 from nbtensor.core import dtype as dt
 from nbtensor.dispatch import tensor as _tensor
@@ -114,7 +114,7 @@ def record_on_view(view, node_name, backward, inputs, saves):
                         creation.zeros(positions.numel(), dtype=res.dtype, device=res.device))
         return (res.reshape(g._shape),) + grads[1:]
     node = Node("CopySlices", copy_slices, (base,) + tuple(inputs[1:]), saves=saves)
-    meta = base._ag
+    meta = own_record(base)
     if meta is None:
         base._ag = meta = AutogradMeta()
     meta.grad_fn, meta.output_nr, meta.edge = node, 0, (node, 0)

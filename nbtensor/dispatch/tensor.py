@@ -32,13 +32,12 @@ __all__ = ["Tensor"]
 
 
 
-class AutogradMeta:
-    """What autograd knows about a tensor that requires grad (a tensor that does not has
-    none: ``_ag is None``). `grad_fn` is the node that made it (None: a leaf)."""
+class AutogradRecord:
+    """The fields of a tensor's autograd record that most tensors leave at their default:
+    read from the class until a tensor sets its own (in the record's ``__dict__``). Shared by
+    `AutogradMeta` and by autograd's nodes, one of which may serve as the record of the
+    tensor it made (see nbtensor/autograd/graph.py)."""
 
-    # (every recorded op makes one: it sets five fields; the others are read from the class
-    # until a tensor sets its own, in its __dict__)
-    __slots__ = ("requires_grad", "grad_fn", "output_nr", "base", "edge", "__dict__")
     grad = None
     retains_grad = False
     hooks = None
@@ -53,6 +52,14 @@ class AutogradMeta:
     # (split, chunk, unbind): torch refuses in-place writes to it and its use after one
     # through its base
     multi_output = None
+
+
+class AutogradMeta(AutogradRecord):
+    """What autograd knows about a tensor that requires grad (a tensor that does not has
+    none: ``_ag is None``). `grad_fn` is the node that made it (None: a leaf)."""
+
+    # (every recorded op that does not make its result's record its node makes one)
+    __slots__ = ("requires_grad", "grad_fn", "output_nr", "base", "edge")
 
     def __init__(self, requires_grad=True, grad_fn=None, output_nr=0):
         self.requires_grad = requires_grad
