@@ -51,23 +51,23 @@ class Node(AutogradRecord):
     def __init__(self, name, backward, inputs, n_outputs=1, saves=True, saved=None):
         self._name = name
         self._backward = backward
-        # (`_edge`, its common case inlined, and no list for one or two inputs: every
+        # (`edge_of`, its common case inlined, and no list for one or two inputs: every
         # recorded op makes a node)
         if len(inputs) == 2:
             x, y = inputs
             ag = x._ag if type(x) is Tensor else None
-            ex = (ag.edge or _edge(x)) if ag is not None and ag.requires_grad else _NO_EDGE
+            ex = (ag.edge or edge_of(x)) if ag is not None and ag.requires_grad else NO_EDGE
             ag = y._ag if type(y) is Tensor else None
-            self.next_functions = ex, (ag.edge or _edge(y)) if ag is not None and ag.requires_grad else _NO_EDGE
+            self.next_functions = ex, (ag.edge or edge_of(y)) if ag is not None and ag.requires_grad else NO_EDGE
         elif len(inputs) == 1:
             x = inputs[0]
             ag = x._ag if type(x) is Tensor else None
-            self.next_functions = ((ag.edge or _edge(x)) if ag is not None and ag.requires_grad else _NO_EDGE),
+            self.next_functions = ((ag.edge or edge_of(x)) if ag is not None and ag.requires_grad else NO_EDGE),
         else:
             edges = []
             for x in inputs:
                 ag = x._ag if type(x) is Tensor else None
-                edges.append((ag.edge or _edge(x)) if ag is not None and ag.requires_grad else _NO_EDGE)
+                edges.append((ag.edge or edge_of(x)) if ag is not None and ag.requires_grad else NO_EDGE)
             self.next_functions = tuple(edges)
         if n_outputs != 1:
             self._n_outputs = n_outputs
@@ -135,6 +135,38 @@ def _saved_tensors(backward):
     return found
 
 
+def node_of(name, backward, next_functions, saves, saved=None):
+    """A one-output `Node` whose edges its caller worked out (the element-wise rules make
+    their nodes so: see rules.plain_operands)."""
+    node = _new(Node)
+    node._name = name
+    node._backward = backward
+    node.next_functions = next_functions
+    node._saves = saves
+    node._output = None
+    node._saved = saved
+    node._clock = WRITE_CLOCK[0]
+    return node
+
+
+def outside_graph(t):
+    """An alias of `t` (its memory, layout and version) without its autograd history: what
+    a rule keeps of its op's result (see rules.KEEPS_OUT)."""
+    alias = _new(Tensor)
+    alias._ag = None
+    alias._storage = t._storage
+    alias._offset = t._offset
+    alias._shape = t._shape
+    alias._strides = t._strides
+    alias.dtype = t.dtype
+    alias.device = t.device
+    alias._contig = t._contig
+    return alias
+
+
+_new = object.__new__
+
+
 class AccumulateGrad:
     """The node of a leaf that requires grad: adds what reaches it to the leaf's ``.grad``."""
 
@@ -153,16 +185,16 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
-_NO_EDGE = (None, 0)
+NO_EDGE = (None, 0)
 
 
-def _edge(x):
+def edge_of(x):
     """(node, output number) that a gradient for input `x` flows to; (None, 0) for a constant."""
     if type(x) is not Tensor:
-        return _NO_EDGE
+        return NO_EDGE
     ag = x._ag
     if ag is None or not ag.requires_grad:
-        return _NO_EDGE
+        return NO_EDGE
     edge = ag.edge
     if edge is not None:
         return edge
@@ -222,7 +254,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
     (autograd.grad), return their gradients instead of accumulating into ``.grad``."""
     edges = []
     for i, t in enumerate(roots):
-        edge = _edge(t)
+        edge = edge_of(t)
         if edge[0] is None:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         edges.append(edge)
@@ -230,7 +262,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
     if inputs is not None:
         wanted = {}
         for i, x in enumerate(inputs):
-            edge = _edge(x)
+            edge = edge_of(x)
             if edge[0] is None:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             wanted.setdefault(edge, []).append(i)

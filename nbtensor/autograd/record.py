@@ -13,7 +13,7 @@ import inspect
 
 from nbtensor.autograd import grad_mode
 from nbtensor.core import numpy_names
-from nbtensor.autograd.graph import Node, attach
+from nbtensor.autograd.graph import Node, attach, outside_graph
 from nbtensor.autograd import extra_rules, linalg_rules, math_rules, selection_rules, shape_rules, writer_rules  # noqa: F401,E501
 from nbtensor.autograd.rules import COMPOSITE, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
 from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, note_multi_output_views, note_view,
@@ -103,31 +103,69 @@ def wrap(name, fn):
             result = fn(*args, **kwargs) if kwargs else fn(*args)
         finally:
             state.enabled = True
+        return connect(args, kwargs, result)
+
+    def connect(args, kwargs, result):
+        """`result` of the call (args, kwargs), made the output of the node its rule makes."""
         if type(result) is not Tensor:
             return _connect_several(plan, args, kwargs, result)
-        if not result.dtype.is_floating_point:
-            return result
-        for a in args:
-            if a is result:
-                return result  # (x.contiguous(), x.to(x.dtype), ...: the input itself, already in the graph)
+        if not result.dtype.is_floating_point or result._ag is not None:
+            return result  # (an integer result, or an input returned as it is: already in the graph)
         # (`_node`, inlined: every recorded op with one result takes this path)
+        first = args[0]
+        view = type(first) is Tensor and result._storage is first._storage
+        if view and result is first:
+            return result  # (x.type_as(y): an input that requires no grad, returned as it is)
         make_rule = RULES.get(name)  # (looked up per call: a rule may be replaced)
         keeps = KEEPS_OUT.get(name)
-        out = result if keeps is None or keeps is not True and not keeps(args, kwargs) else _outside_graph(result)
+        out = result if keeps is None or keeps is not True and not keeps(args, kwargs) else outside_graph(result)
         made = None if make_rule is None else make_rule(args, kwargs, out)
         if made is None:
             _no_rule(name)
         node = Node(node_name or made[0], made[2], made[1], 1, saves, made[3] if len(made) > 3 else None)
         if out is not result:
             node._output = out
-        first = args[0]
-        if type(first) is Tensor and result._storage is first._storage:
+        if view:
             result._ag = AutogradMeta(True, node, 0)  # (a view's record changes: see views.py)
             note_view(result, first)
         else:
             result._ag = node  # (the node serves as its result's record: see graph.Node)
         return result
-    return recorded
+
+    rule = RULES.get(name)
+    make_node = getattr(rule, "node", None)
+    if make_node is None:
+        return recorded
+
+    def recorded_elementwise(*args, **kwargs):
+        """`recorded` for an element-wise form whose rule makes the node of a plain call itself
+        (``rule.node(args, result)``: see rules.plain_operands), without a tuple to unpack or
+        edges to work out again; other calls take the general path."""
+        if kwargs:
+            return recorded(*args, **kwargs)
+        for a in args:
+            if type(a) is Tensor:
+                ag = a._ag
+                if ag is not None and ag.requires_grad:
+                    break
+        else:
+            return fn(*args)
+        if not state.enabled:
+            return fn(*args)
+        state.enabled = False
+        try:
+            result = fn(*args)
+        finally:
+            state.enabled = True
+        if type(result) is Tensor and result.dtype.is_floating_point and RULES.get(name) is rule:
+            node = make_node(args, result)
+            if node is not None:
+                if node_name is not None:
+                    node._name = node_name
+                result._ag = node
+                return result
+        return connect(args, {}, result)
+    return recorded_elementwise
 
 
 def _take_keywords(fn, renamed, kwargs):
@@ -205,7 +243,7 @@ def _node(name, node_name, args, kwargs, result, n_outputs, saves):
     make_rule = RULES.get(name)  # (looked up per call: a rule may be replaced)
     keeps = KEEPS_OUT.get(name)  # (rules.keeps_result, inlined: every recorded op asks)
     out = result if keeps is None or type(result) is not Tensor or keeps is not True and not keeps(args, kwargs) \
-        else _outside_graph(result)
+        else outside_graph(result)
     made = None if make_rule is None else make_rule(args, kwargs, out)
     if made is None:
         _no_rule(name)
@@ -328,24 +366,6 @@ def _one_of_several(backward):
     return lambda g: backward((g,))
 
 
-def _outside_graph(t):
-    """An alias of `t` (its memory, layout and version) without its autograd history: what
-    a rule keeps of its op's result (see rules.KEEPS_OUT)."""
-    alias = _new_tensor(Tensor)
-    alias._ag = None
-    alias._storage = t._storage
-    alias._offset = t._offset
-    alias._shape = t._shape
-    alias._strides = t._strides
-    alias.dtype = t.dtype
-    alias.device = t.device
-    alias._contig = t._contig
-    return alias
-
-
-_new_tensor = object.__new__
-
-
 def _record_inplace(name, base, fn, args, kwargs):
     """An in-place form: it records as its out-of-place rule (`base`) on the old values, and
     the tensor's history moves to the new node."""
@@ -404,7 +424,7 @@ def _connect_inplace(name, base, args, kwargs, self, ag, before, result, clock):
     `clock`: the write clock before the write)."""
     reads_out = keeps_result(base, (before,) + tuple(args[1:]), kwargs)
     keeps = reads_out and (ag is None or ag.base is None)  # (a view's node is made elsewhere)
-    out = _outside_graph(self) if keeps else self
+    out = outside_graph(self) if keeps else self
     made = RULES[base]((before,) + tuple(args[1:]), kwargs, out)
     if made is None:
         raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented for these "

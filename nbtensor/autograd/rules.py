@@ -26,6 +26,7 @@ from nbtensor.core import dtype as dt
 from nbtensor.core.plan import broadcast_shapes, remember
 from nbtensor.core.typeinfo import finfo
 from nbtensor.dispatch import dispatcher
+from nbtensor.autograd.graph import NO_EDGE, edge_of, node_of, outside_graph
 from nbtensor.dispatch.tensor import Tensor, wrap_dim
 
 RULES = {}
@@ -231,13 +232,30 @@ threshold_backward = backward_op(
 def _unary(node, derivative, saves=True, names=()):
     """A rule ``grad_x = derivative(g, x, out)`` (keeping only the values it reads)."""
     keep_x, keep_out = _reads(derivative, "x"), _reads(derivative, "out")
+    keeps = saves and (keep_x or keep_out)
 
     def make(args, kwargs, out):
         x = args[0]
         meta = x.dtype  # (the recorder passes a tensor first; it has the result's shape)
         xv, ov = x if keep_x else None, out if keep_out else None
-        return node, (x,), lambda g: (_for(derivative(g, xv, ov), meta),), (xv, ov)
-    rule(*names, saves=saves and (keep_x or keep_out), keeps_out=keep_out)(make)
+        return node, (x,), _unary_backward(derivative, xv, ov, meta), (xv, ov)
+
+    def make_node(args, out):
+        if len(args) != 1:
+            return None
+        x = args[0]  # (a tensor that requires grad: the recorder calls this when one argument does)
+        ag = x._ag
+        xv, ov = x if keep_x else None, outside_graph(out) if keep_out else None
+        made = node_of(node, _unary_backward(derivative, xv, ov, x.dtype), ((ag.edge or edge_of(x)),), keeps,
+                       (xv, ov))
+        made._output = ov
+        return made
+    make.node = make_node
+    rule(*names, saves=keeps, keeps_out=keep_out)(make)
+
+
+def _unary_backward(derivative, xv, ov, meta):
+    return lambda g: (_for(derivative(g, xv, ov), meta),)
 
 
 _unary("NegBackward0", lambda g, x, out: -g, saves=False, names=("neg", "negative", "__neg__"))
@@ -310,22 +328,74 @@ def _binary(node, dx, dy, names, saves=True, reflected=False, number_node=None):
     x_for_x, y_for_x, out_for_x = (_reads(dx, name) for name in ("x", "y", "out"))
     x_for_y, y_for_y, out_for_y = (_reads(dy, name) for name in ("x", "y", "out"))
 
+    def kept(x, y, out, gx, gy):
+        """(x, y, out) as backward reads them: None for a tensor it does not read."""
+        return (x if type(x) is not Tensor or gx and x_for_x or gy and x_for_y else None,
+                y if type(y) is not Tensor or gx and y_for_x or gy and y_for_y else None,
+                out if gx and out_for_x or gy and out_for_y else None)
+
     def make(args, kwargs, out):
         x, y = args[0], args[1] if len(args) > 1 else kwargs.get("other")
         if reflected:
             x, y = y, x
         mx, my = _target(x, out), _target(y, out)
-        gx, gy = mx is not None, my is not None
-        xv = x if type(x) is not Tensor or gx and x_for_x or gy and x_for_y else None
-        yv = y if type(y) is not Tensor or gx and y_for_x or gy and y_for_y else None
-        ov = out if gx and out_for_x or gy and out_for_y else None
-        kept = (xv, yv, ov)
-        grads = lambda g: (_for(dx(g, xv, yv, ov), mx) if mx is not None and dx else None,  # noqa: E731
-                           _for(dy(g, xv, yv, ov), my) if my is not None and dy else None)
+        saved = kept(x, y, out, mx is not None, my is not None)
+        grads = _binary_backward(dx, dy, saved, mx, my)
         if reflected:
-            return node, (y, x), lambda g: grads(g)[::-1], kept
-        return node if number_node is None or type(y) is Tensor else number_node, (x, y), grads, kept
+            return node, (y, x), lambda g: grads(g)[::-1], saved
+        return node if number_node is None or type(y) is Tensor else number_node, (x, y), grads, saved
+
+    def make_node(args, out):
+        edges = None if reflected else plain_operands(args, out)
+        if edges is None:
+            return None
+        ex, ey = edges
+        x, y = args
+        saved = kept(x, y, out, ex is not None, ey is not None)
+        ov = saved[2]
+        if ov is not None:
+            ov = outside_graph(out)
+            saved = saved[0], saved[1], ov
+        dtype = out.dtype
+        made = node_of(node if number_node is None or type(y) is Tensor else number_node,
+                       _binary_backward(dx, dy, saved, ex and dtype, ey and dtype),
+                       (ex or NO_EDGE, ey or NO_EDGE), saves, saved)
+        made._output = ov
+        return made
+    make.node = make_node
     rule(*names, saves=saves, keeps_out=out_for_x or out_for_y)(make)
+
+
+def _binary_backward(dx, dy, saved, mx, my):
+    """The backward of a `_binary` rule: `saved` is (x, y, out) as it reads them; `mx`, `my`
+    what `_for` needs of each operand, None for one that needs no gradient."""
+    xv, yv, ov = saved
+    return lambda g: (_for(dx(g, xv, yv, ov), mx) if mx is not None and dx else None,
+                      _for(dy(g, xv, yv, ov), my) if my is not None and dy else None)
+
+
+def plain_operands(args, out):
+    """The edges of the operands of a plain call ``op(x, y)`` of an element-wise form whose
+    result is `out`, when each operand that requires grad has `out`'s shape and dtype (its
+    gradient is the rule's as it is: nothing to sum or convert); None otherwise. The edge of
+    an operand that needs no gradient is None."""
+    if len(args) != 2:
+        return None
+    x, y = args
+    ex = ey = None
+    if type(x) is Tensor:
+        ag = x._ag
+        if ag is not None and ag.requires_grad:
+            if x._shape != out._shape or x.dtype is not out.dtype:
+                return None
+            ex = ag.edge or edge_of(x)
+    if type(y) is Tensor:
+        ag = y._ag
+        if ag is not None and ag.requires_grad:
+            if y._shape != out._shape or y.dtype is not out.dtype:
+                return None
+            ey = ag.edge or edge_of(y)
+    return ex, ey
 
 
 def _alpha_rule(sign):
@@ -343,6 +413,14 @@ def _alpha_rule(sign):
             return node, (x, y), plain[mx is not None, my is not None]
         return node, (x, y), lambda g: (
             _for(g, mx), None if my is None else _for(g if scale == 1 else -g if scale == -1 else g * scale, my))
+
+    def make_node(args, out):
+        edges = plain_operands(args, out)
+        if edges is None:
+            return None
+        ex, ey = edges
+        return node_of(node, plain[ex is not None, ey is not None], (ex or NO_EDGE, ey or NO_EDGE), False)
+    make.node = make_node
     node = "AddBackward0" if sign > 0 else "SubBackward0"
     return make
 

@@ -27,7 +27,7 @@ def note_view(result, source):
         meta = result._ag
         meta.base = ag.base if ag is not None and ag.base is not None else source
         meta.view_version = version_of(result)
-        meta.edge = None  # (a view's node is regenerated after in-place writes: see graph._edge)
+        meta.edge = None  # (a view's node is regenerated after in-place writes: see graph.edge_of)
         if ag is not None and ag.multi_output is not None and meta.grad_fn is not None:
             # a view of one of several views keeps their rule, named after its own op
             meta.multi_output = (0, _op_name(meta.grad_fn._name))
