@@ -53,16 +53,17 @@ class Node(AutogradRecord):
         self._backward = backward
         # (`edge_of`, its common case inlined, and no list for one or two inputs: every
         # recorded op makes a node)
-        if len(inputs) == 2:
+        n = len(inputs)
+        if n == 1:
+            x = inputs[0]
+            ag = x._ag if type(x) is Tensor else None
+            self.next_functions = ((ag.edge or edge_of(x)) if ag is not None and ag.requires_grad else NO_EDGE),
+        elif n == 2:
             x, y = inputs
             ag = x._ag if type(x) is Tensor else None
             ex = (ag.edge or edge_of(x)) if ag is not None and ag.requires_grad else NO_EDGE
             ag = y._ag if type(y) is Tensor else None
             self.next_functions = ex, (ag.edge or edge_of(y)) if ag is not None and ag.requires_grad else NO_EDGE
-        elif len(inputs) == 1:
-            x = inputs[0]
-            ag = x._ag if type(x) is Tensor else None
-            self.next_functions = ((ag.edge or edge_of(x)) if ag is not None and ag.requires_grad else NO_EDGE),
         else:
             edges = []
             for x in inputs:

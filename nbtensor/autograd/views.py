@@ -23,14 +23,18 @@ from nbtensor.dispatch.tensor import AutogradMeta, Tensor, _numel, make, version
 def note_view(result, source):
     """Record that `result` (a new tensor with autograd metadata) views `source`'s memory."""
     if type(result) is Tensor and result._ag is not None and result._storage is source._storage:
-        ag = source._ag
-        meta = result._ag
-        meta.base = ag.base if ag is not None and ag.base is not None else source
-        meta.view_version = version_of(result)
-        meta.edge = None  # (a view's node is regenerated after in-place writes: see graph.edge_of)
-        if ag is not None and ag.multi_output is not None and meta.grad_fn is not None:
-            # a view of one of several views keeps their rule, named after its own op
-            meta.multi_output = (0, _op_name(meta.grad_fn._name))
+        mark_view(result, result._ag, source)
+
+
+def mark_view(result, meta, source):
+    """Record in `meta`, `result`'s own `AutogradMeta`, that `result` views `source`'s memory."""
+    ag = source._ag
+    meta.base = ag.base if ag is not None and ag.base is not None else source
+    meta.view_version = version_of(result)
+    meta.edge = None  # (a view's node is regenerated after in-place writes: see graph.edge_of)
+    if ag is not None and ag.multi_output is not None and meta.grad_fn is not None:
+        # a view of one of several views keeps their rule, named after its own op
+        meta.multi_output = (0, _op_name(meta.grad_fn._name))
 
 
 def _op_name(node_name):
