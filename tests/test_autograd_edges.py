@@ -422,3 +422,15 @@ def test_gradcheck_of_a_view_of_the_input():
     a = nb.randn(2, 3, dtype=F64).t().requires_grad_()
     assert gradcheck(lambda p: p.t()[1], (a,))
     assert gradcheck(lambda p: p.as_strided((2, 2), (1, 1), 1), (nb.randn(6, dtype=F64, requires_grad=True),))
+
+
+def test_number_divided_by_a_tensor_records_reciprocal_then_mul_as_torch():
+    # torch computes c / v as v.reciprocal() * c: two nodes, and the product saves the
+    # reciprocal (so writing into v after the op does not make backward raise)
+    v = _leaf([3.0, 7.0, 0.5])
+    y = 1.5 / v
+    assert y.grad_fn.name() == "MulBackward0"
+    assert y.grad_fn.next_functions[0][0].name() == "ReciprocalBackward0"
+    y.sum().backward()
+    assert _same(v.grad.tolist(), [-1.5 / 9.0, -1.5 / 49.0, -6.0])
+    assert gradgradcheck(lambda t: 2.0 / t, (_leaf([0.7, -1.3]),))

@@ -44,7 +44,7 @@ NODE_NAMES = {
 NO_SAVED = set()
 # Forms written with other forms (which record themselves): the recorder leaves them as
 # they are, so their result's history is that of the forms inside.
-COMPOSITE = {"sum_to_size"}
+COMPOSITE = {"sum_to_size", "__rtruediv__"}
 # Forms whose results never require grad (torch records nothing for them).
 NONDIFFERENTIABLE = {
     "detach", "detach_", "requires_grad_", "zeros_like", "ones_like", "empty_like", "full_like",
@@ -435,7 +435,6 @@ _binary("MulBackward0", lambda g, x, y, out: g * y, lambda g, x, y, out: g * x,
 # underflows where y * y would
 _binary("DivBackward0", lambda g, x, y, out: g / y, lambda g, x, y, out: -g * ((x / y) / y),
         ("true_divide", "__truediv__"))
-_binary("DivBackward0", None, lambda g, x, y, out: -g * ((x / y) / y), ("__rtruediv__",), reflected=True)
 # torch's: a tie splits the gradient; where either is NaN (the result too) both get all of it
 _binary("MaximumBackward0", lambda g, x, y, out: (g / 2).where(x == y, g).masked_fill(x < y, 0),
         lambda g, x, y, out: (g / 2).where(x == y, g).masked_fill(x > y, 0), ("maximum",))

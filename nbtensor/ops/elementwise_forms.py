@@ -124,10 +124,11 @@ def _invert(self):
 
 
 def _rtruediv(self, other):
-    # torch: other / self is self.reciprocal() * other (two roundings, not one division)
+    # torch: other / self is self.reciprocal() * other (two roundings, not one division), and
+    # autograd records those two ops (written with the forms, which record themselves)
     if not _is_operand(other):
         return NotImplemented
-    return apply(OPS_BY_NAME["mul"], (apply(OPS_BY_NAME["reciprocal"], (self,)), other))
+    return self.reciprocal() * other
 
 
 def _make_dunder(op, kind):
