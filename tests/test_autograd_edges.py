@@ -434,3 +434,15 @@ def test_number_divided_by_a_tensor_records_reciprocal_then_mul_as_torch():
     y.sum().backward()
     assert _same(v.grad.tolist(), [-1.5 / 9.0, -1.5 / 49.0, -6.0])
     assert gradgradcheck(lambda t: 2.0 / t, (_leaf([0.7, -1.3]),))
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin", "prod"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_gradients_pass_gradcheck(reduce, include_self):
+    # distinct values away from zero: no ties, so every reduction is differentiable there
+    x = nb.tensor([[0.3, -1.1, 2.2], [1.7, -0.4, 0.9]], dtype=F64, requires_grad=True)
+    src = nb.tensor([[1.3, 0.6, -2.4], [-0.8, 1.9, 0.5], [2.6, -1.5, 1.2]], dtype=F64, requires_grad=True)
+    index = nb.tensor([[0, 1, 1], [1, 1, 0], [0, 0, 1]])
+    y = x.scatter_reduce(0, index, src, reduce, include_self=include_self)
+    assert y.grad_fn.name() == "ScatterReduceBackward0"
+    assert gradcheck(lambda a, b: a.scatter_reduce(0, index, b, reduce, include_self=include_self), (x, src))

@@ -60,6 +60,12 @@ OPS = {
     "index_add": lambda L, F, x: (x.index_add(0, L.tensor([2, 2]), x[:2]) * L.arange(4.0)).sum(),
     "linalg.vector_norm": lambda L, F, x: L.linalg.vector_norm(x, 1.5, dim=1).sum(),
 }
+# scatter_reduce: each reduction, with and without the input's own values
+for _reduce in ("sum", "mean", "amax", "amin", "prod"):
+    for _include in (True, False):
+        OPS[f"scatter_reduce {_reduce}{'' if _include else ' excluding self'}"] = (
+            lambda L, F, x, r=_reduce, i=_include: (x[:2].scatter_reduce(
+                1, L.tensor([[0, 0, 3, 1], [2, 2, 0, 0]]), x[1:], r, include_self=i) * L.arange(4.0)).sum())
 
 
 def _inputs():

@@ -63,8 +63,8 @@ def _any_requires_grad(seq):
 def wrap(name, fn):
     """The form `name` as installed while autograd records: it counts in-place writes, and
     records the call only when grad mode is on and an argument requires grad (the common
-    cases return after a few checks; recording a tensor result is inlined too, as every
-    recorded op takes this path)."""
+    cases return after a few checks). An element-wise form whose rule can make the node of
+    a plain call itself gets a shorter recorder for those calls."""
     if name in COMPOSITE:
         return fn
     plan = _plan(name, fn)
@@ -111,7 +111,8 @@ def wrap(name, fn):
             return _connect_several(plan, args, kwargs, result)
         if not result.dtype.is_floating_point or result._ag is not None:
             return result  # (an integer result, or an input returned as it is: already in the graph)
-        # (`_node`, inlined: every recorded op with one result takes this path)
+        # (`_node`, inlined: every recorded op with one result but the element-wise fast
+        # ones takes this path)
         first = args[0]
         view = type(first) is Tensor and result._storage is first._storage
         if view and result is first:

@@ -93,6 +93,63 @@ def _scatter_add(args, kwargs, out):
     return "ScatterAddBackward0", (x, src), lambda g: (g, g.gather(d, index) if _wants(src) else None)
 
 
+@rule("scatter_reduce")
+def _scatter_reduce(args, kwargs, out):
+    """torch's scatter_reduce_backward: each reduction's gradient for the input (x) and the
+    source, the input's gradient zero where it was left out (``include_self=False``)."""
+    x, d, index, src = _written(args, kwargs, "src")
+    reduce, include_self = _arg(args, kwargs, 4, "reduce"), _arg(args, kwargs, 5, "include_self", True)
+    if reduce not in _SCATTER_REDUCTIONS:
+        return None
+    result = out  # (amax/amin and prod read it)
+    gradients = _SCATTER_REDUCTIONS[reduce]
+
+    def backward(g):
+        grad_x, grad_src = gradients(g, x, d, index, src, include_self, result)
+        if not include_self:
+            grad_x = grad_x.scatter(d, index, 0.0)
+        return grad_x if _wants(x) else None, grad_src if _wants(src) else None
+    return "ScatterReduceBackward0", (x, src), backward, (x, index, src, out)
+
+
+def _scatter_sum(g, x, d, index, src, include_self, result):
+    return g, g.gather(d, index)
+
+
+def _scatter_mean(g, x, d, index, src, include_self, result):
+    count = (creation.ones_like(g) if include_self else creation.zeros_like(g)).scatter_add(
+        d, index, creation.ones_like(src))
+    count = count.masked_fill(count == 0, 1)
+    return g / count, g.gather(d, index) / count.gather(d, index)
+
+
+def _scatter_extreme(g, x, d, index, src, include_self, result):
+    """amax/amin: the gradient of each output is shared evenly by the inputs equal to it (by
+    a product with the mask, as torch's: an output no input equals, NaN, gives NaN)."""
+    x_is, src_is = (x == result).to(g.dtype), (src == result.gather(d, index)).to(g.dtype)
+    shared = g / x_is.scatter_add(d, index, src_is)
+    return x_is * shared, src_is * shared.gather(d, index)
+
+
+def _scatter_prod(g, x, d, index, src, include_self, result):
+    """prod: the product of the others at each position, computed without dividing by a
+    zero (a zero among them makes it zero; a single zero source is divided out by leaving
+    it out of the product instead)."""
+    x_nonzero = x.masked_fill(x == 0, 1)
+    grad_x = g * x_nonzero.scatter_reduce(d, index, src, "prod", include_self=include_self) / x_nonzero
+    src_zero = src == 0
+    zeros_there = creation.zeros_like(x).scatter_add(d, index, src_zero.to(x.dtype)).gather(d, index)
+    single_zero = src_zero & (zeros_there == 1)
+    without_it = x.scatter_reduce(d, index, src.masked_fill(single_zero, 1), "prod", include_self=include_self)
+    grad_src = (g * without_it).gather(d, index).where(
+        single_zero, (g * result).gather(d, index) / src.masked_fill(src_zero, 1))
+    return grad_x, grad_src
+
+
+_SCATTER_REDUCTIONS = {"sum": _scatter_sum, "mean": _scatter_mean, "amax": _scatter_extreme,
+                       "amin": _scatter_extreme, "prod": _scatter_prod}
+
+
 def _selected_source(g, d, index, source):
     """`g` at the positions `index` along `d`, in the shape of `source` (0-d sources take
     a 1-D index)."""
