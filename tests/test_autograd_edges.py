@@ -446,3 +446,23 @@ def test_scatter_reduce_gradients_pass_gradcheck(reduce, include_self):
     y = x.scatter_reduce(0, index, src, reduce, include_self=include_self)
     assert y.grad_fn.name() == "ScatterReduceBackward0"
     assert gradcheck(lambda a, b: a.scatter_reduce(0, index, b, reduce, include_self=include_self), (x, src))
+
+
+def test_in_place_scatter_and_index_reduce_record_their_out_of_place_rules():
+    # the old values of the written tensor are what the rule reads (torch: the same gradients,
+    # and the same refusal when a later write changes the result a reduction saved)
+    for lib in (nb,) + ((torch,) if torch is not None else ()):
+        src = lib.tensor([2.0, 3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        z = lib.tensor([1.0, 5.0], dtype=lib.float64, requires_grad=True) * 1
+        z.scatter_reduce_(0, lib.tensor([0, 1, 1]), src, "sum")
+        z = z * 1
+        z.index_reduce_(0, lib.tensor([1]), src[:1] * 7, "amax")
+        assert z.grad_fn.name() == "IndexReduceBackward0"
+        z.sum().backward()
+        # z = [1 + 2, max(5 + 3 + 4, 2 * 7)]: the max is the source's, so z's old 12 gets none
+        assert _same(src.grad.tolist(), [8.0, 0.0, 0.0])
+        z = lib.tensor([1.0, 5.0], dtype=lib.float64, requires_grad=True) * 1
+        z.scatter_reduce_(0, lib.tensor([0, 1, 1]), src, "prod")
+        z.index_reduce_(0, lib.tensor([1]), src[:1] * 1, "amax")
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.sum().backward()

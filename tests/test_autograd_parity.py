@@ -66,6 +66,10 @@ for _reduce in ("sum", "mean", "amax", "amin", "prod"):
         OPS[f"scatter_reduce {_reduce}{'' if _include else ' excluding self'}"] = (
             lambda L, F, x, r=_reduce, i=_include: (x[:2].scatter_reduce(
                 1, L.tensor([[0, 0, 3, 1], [2, 2, 0, 0]]), x[1:], r, include_self=i) * L.arange(4.0)).sum())
+        if _reduce != "sum":  # (index_reduce has no sum)
+            OPS[f"index_reduce {_reduce}{'' if _include else ' excluding self'}"] = (
+                lambda L, F, x, r=_reduce, i=_include: (x[:2].index_reduce(
+                    1, L.tensor([3, 0, 3]), x[1:, :3], r, include_self=i) * L.arange(4.0)).sum())
 
 
 def _inputs():

@@ -138,7 +138,7 @@ def _saved_tensors(backward):
 
 def node_of(name, backward, next_functions, saves, saved=None):
     """A one-output `Node` whose edges its caller worked out (the element-wise rules make
-    their nodes so: see rules.plain_operands)."""
+    their nodes so: see rules.binary_operands)."""
     node = _new(Node)
     node._name = name
     node._backward = backward

@@ -140,7 +140,7 @@ def wrap(name, fn):
 
     def recorded_elementwise(*args, **kwargs):
         """`recorded` for an element-wise form whose rule makes the node of a plain call itself
-        (``rule.node(args, result)``: see rules.plain_operands), without a tuple to unpack or
+        (``rule.node(args, result)``: see rules.binary_operands), without a tuple to unpack or
         edges to work out again; other calls take the general path."""
         if kwargs:
             return recorded(*args, **kwargs)

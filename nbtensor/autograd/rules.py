@@ -346,20 +346,18 @@ def _binary(node, dx, dy, names, saves=True, reflected=False, number_node=None):
         return node if number_node is None or type(y) is Tensor else number_node, (x, y), grads, saved
 
     def make_node(args, out):
-        edges = None if reflected else plain_operands(args, out)
-        if edges is None:
+        operands = None if reflected else binary_operands(args, out)
+        if operands is None:
             return None
-        ex, ey = edges
+        ex, mx, ey, my = operands
         x, y = args
         saved = kept(x, y, out, ex is not None, ey is not None)
         ov = saved[2]
         if ov is not None:
             ov = outside_graph(out)
             saved = saved[0], saved[1], ov
-        dtype = out.dtype
         made = node_of(node if number_node is None or type(y) is Tensor else number_node,
-                       _binary_backward(dx, dy, saved, ex and dtype, ey and dtype),
-                       (ex or NO_EDGE, ey or NO_EDGE), saves, saved)
+                       _binary_backward(dx, dy, saved, mx, my), (ex or NO_EDGE, ey or NO_EDGE), saves, saved)
         made._output = ov
         return made
     make.node = make_node
@@ -374,28 +372,25 @@ def _binary_backward(dx, dy, saved, mx, my):
                       _for(dy(g, xv, yv, ov), my) if my is not None and dy else None)
 
 
-def plain_operands(args, out):
-    """The edges of the operands of a plain call ``op(x, y)`` of an element-wise form whose
-    result is `out`, when each operand that requires grad has `out`'s shape and dtype (its
-    gradient is the rule's as it is: nothing to sum or convert); None otherwise. The edge of
-    an operand that needs no gradient is None."""
+def binary_operands(args, out):
+    """(edge, target) of each operand of a call ``op(x, y)`` of an element-wise form whose
+    result is `out`, as (ex, mx, ey, my): an operand that needs no gradient has None for
+    both, else its edge and what `_for` needs (see `_target`); None for another call."""
     if len(args) != 2:
         return None
     x, y = args
-    ex = ey = None
+    ex = mx = ey = my = None
     if type(x) is Tensor:
         ag = x._ag
         if ag is not None and ag.requires_grad:
-            if x._shape != out._shape or x.dtype is not out.dtype:
-                return None
             ex = ag.edge or edge_of(x)
+            mx = x.dtype if x._shape == out._shape else Like((x._shape, x.dtype, x.device))
     if type(y) is Tensor:
         ag = y._ag
         if ag is not None and ag.requires_grad:
-            if y._shape != out._shape or y.dtype is not out.dtype:
-                return None
             ey = ag.edge or edge_of(y)
-    return ex, ey
+            my = y.dtype if y._shape == out._shape else Like((y._shape, y.dtype, y.device))
+    return ex, mx, ey, my
 
 
 def _alpha_rule(sign):
@@ -411,18 +406,28 @@ def _alpha_rule(sign):
         mx, my = _target(x, out), _target(y, out)
         if scale == sign and (mx is None or mx is out.dtype) and (my is None or my is out.dtype):
             return node, (x, y), plain[mx is not None, my is not None]
-        return node, (x, y), lambda g: (
-            _for(g, mx), None if my is None else _for(g if scale == 1 else -g if scale == -1 else g * scale, my))
+        return node, (x, y), _scaled_backward(mx, my, scale)
 
     def make_node(args, out):
-        edges = plain_operands(args, out)
-        if edges is None:
+        operands = binary_operands(args, out)
+        if operands is None:
             return None
-        ex, ey = edges
-        return node_of(node, plain[ex is not None, ey is not None], (ex or NO_EDGE, ey or NO_EDGE), False)
+        ex, mx, ey, my = operands
+        dtype = out.dtype
+        if (mx is None or mx is dtype) and (my is None or my is dtype):
+            backward = plain[ex is not None, ey is not None]
+        else:
+            backward = _scaled_backward(mx, my, sign)
+        return node_of(node, backward, (ex or NO_EDGE, ey or NO_EDGE), False)
     make.node = make_node
     node = "AddBackward0" if sign > 0 else "SubBackward0"
     return make
+
+
+def _scaled_backward(mx, my, scale):
+    """The backward of ``x + scale * y`` (`mx`, `my`: see `_target`)."""
+    return lambda g: (_for(g, mx),
+                      None if my is None else _for(g if scale == 1 else -g if scale == -1 else g * scale, my))
 
 
 rule("add", "__add__", "__radd__", saves=False)(_alpha_rule(1))

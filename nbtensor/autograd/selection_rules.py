@@ -93,23 +93,41 @@ def _scatter_add(args, kwargs, out):
     return "ScatterAddBackward0", (x, src), lambda g: (g, g.gather(d, index) if _wants(src) else None)
 
 
-@rule("scatter_reduce")
-def _scatter_reduce(args, kwargs, out):
-    """torch's scatter_reduce_backward: each reduction's gradient for the input (x) and the
-    source, the input's gradient zero where it was left out (``include_self=False``)."""
-    x, d, index, src = _written(args, kwargs, "src")
-    reduce, include_self = _arg(args, kwargs, 4, "reduce"), _arg(args, kwargs, 5, "include_self", True)
-    if reduce not in _SCATTER_REDUCTIONS:
-        return None
-    result = out  # (amax/amin and prod read it)
-    gradients = _SCATTER_REDUCTIONS[reduce]
+def _scatter_reduction(node, source_name, scatter_index):
+    """The rule of scatter_reduce (`node`: its node name) or index_reduce, whose source
+    argument is `source_name`: torch's scatter_reduce_backward, each reduction's gradient
+    for the input (x) and the source, the input's gradient zero where it was left out
+    (``include_self=False``). ``scatter_index(x, d, index, source)`` is the index tensor that
+    scatters the source as the op does."""
+    def make(args, kwargs, out):
+        x, d, index, src = _written(args, kwargs, source_name)
+        reduce, include_self = _arg(args, kwargs, 4, "reduce"), _arg(args, kwargs, 5, "include_self", True)
+        if reduce not in _SCATTER_REDUCTIONS:
+            return None
+        gradients = _SCATTER_REDUCTIONS[reduce]
+        result = out  # (amax/amin and prod read it; torch keeps it for every reduction)
 
-    def backward(g):
-        grad_x, grad_src = gradients(g, x, d, index, src, include_self, result)
-        if not include_self:
-            grad_x = grad_x.scatter(d, index, 0.0)
-        return grad_x if _wants(x) else None, grad_src if _wants(src) else None
-    return "ScatterReduceBackward0", (x, src), backward, (x, index, src, out)
+        def backward(g):
+            at = scatter_index(x, d, index, src)
+            grad_x, grad_src = gradients(g, x, d, at, src, include_self, result)
+            if not include_self:
+                grad_x = grad_x.scatter(d, at, 0.0)
+            return grad_x if _wants(x) else None, grad_src if _wants(src) else None
+        return node, (x, src), backward, (x, index, src, result)
+    return make
+
+
+def _along(x, d, index, source):
+    """index_reduce's 1-D `index` (a position along `d` for each slice of `source`) as the
+    index of the scatter that writes each element of `source` where index_reduce does."""
+    shape = [1] * source.dim()
+    shape[d] = -1
+    return index.reshape(shape).expand(source.shape) if source.dim() else index.reshape(())
+
+
+rule("scatter_reduce", keeps_out=True)(
+    _scatter_reduction("ScatterReduceBackward0", "src", lambda x, d, index, source: index))
+rule("index_reduce", keeps_out=True)(_scatter_reduction("IndexReduceBackward0", "source", _along))
 
 
 def _scatter_sum(g, x, d, index, src, include_self, result):
