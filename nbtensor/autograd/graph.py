@@ -352,8 +352,7 @@ def _leaf_shaped(node, edge, g, leaf):
     dimensions it was broadcast along, as torch's engine does; torch's error when the shapes
     are not compatible (a rule's bug must not land in ``.grad`` as a tensor of another shape)."""
     if broadcasts_to(leaf._shape, g._shape):
-        from nbtensor.autograd.rules import sum_to  # (the rules import the ops; the graph does not need them otherwise)
-        return sum_to(g, leaf._shape)
+        return g.sum_to_size(leaf._shape)
     raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index "
                        f"{node.next_functions.index(edge)} - got {list(g._shape)} but expected shape compatible "
                        f"with {list(leaf._shape)}")
