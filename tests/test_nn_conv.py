@@ -17,7 +17,7 @@ from nbtensor.autograd import gradcheck
 from nbtensor.nn import functional as F
 
 from tests.nn_conv_support import leaf as _leaf
-from tests.nn_conv_support import needs_torch, not_in_simulator, torch
+from tests.nn_conv_support import check_against_torch, needs_torch, not_in_simulator, torch
 from tests.nn_conv_support import values as _np
 
 RNG = np.random.default_rng(5)
@@ -252,21 +252,9 @@ def test_conv_against_torch(fn, x_shape, w_shape, kwargs):
     x, w = RNG.standard_normal(x_shape), RNG.standard_normal(w_shape)
     transposed = fn.startswith("conv_transpose")
     b = RNG.standard_normal(w_shape[1] * kwargs.get("groups", 1) if transposed else w_shape[0])
-    results = []
-    for lib, functional in ((nb, F), (torch, torch.nn.functional)):
-        args = [lib.tensor(a, requires_grad=True) for a in (x, w, b)]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = getattr(functional, fn)(*args, **kwargs)
-        up = np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape))
-        (out * lib.tensor(up)).sum().backward()
-        results.append((out.detach().cpu().numpy(), [a.grad.cpu().numpy() for a in args], out.grad_fn.name()))
-    (ours, ours_grads, ours_node), (theirs, their_grads, their_node) = results
-    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
-    for g, tg in zip(ours_grads, their_grads):
-        np.testing.assert_allclose(g, tg, rtol=1e-10, atol=1e-12)
+    ours, theirs = check_against_torch(fn, (x, w, b), rtol=1e-10, **kwargs)
     if len(x_shape) == len(w_shape):  # (unbatched: torch's squeeze node, see test_unbatched_nodes)
-        assert ours_node == their_node == "ConvolutionBackward0"
+        assert ours[0] == theirs[0] == "ConvolutionBackward0"
 
 
 def test_unbatched_nodes():

@@ -15,7 +15,7 @@ from nbtensor.autograd import gradcheck
 from nbtensor.nn import functional as F
 
 from tests.nn_conv_support import leaf as _leaf
-from tests.nn_conv_support import needs_torch, not_in_simulator, torch
+from tests.nn_conv_support import check_against_torch, needs_torch, not_in_simulator, torch
 from tests.nn_conv_support import values as _np
 
 RNG = np.random.default_rng(9)
@@ -149,27 +149,9 @@ def test_pooling_errors(call, message):
     ("adaptive_max_pool1d", (1, 2, 5), (3,), {"return_indices": True}),
 ])
 def test_pooling_against_torch(fn, shape, args, kwargs):
-    x = RNG.standard_normal(shape)
-    results = []
-    for lib in (nb, torch):
-        leaf = lib.tensor(x, requires_grad=True)
-        out = getattr(lib.nn.functional, fn)(leaf, *args, **kwargs)
-        indices = None
-        if isinstance(out, tuple):
-            out, indices = out
-        up = np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape))
-        (out * lib.tensor(up)).sum().backward()
-        node = out.grad_fn
-        names = [node.name()] + [n.name() for n, _ in node.next_functions if n is not None]
-        results.append((out.detach().cpu().numpy(), None if indices is None else indices.cpu().numpy(),
-                        leaf.grad.cpu().numpy(), names))
-    (ours, our_idx, our_grad, our_names), (theirs, their_idx, their_grad, their_names) = results
-    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-12, atol=1e-12)
-    if their_idx is not None:
-        np.testing.assert_array_equal(our_idx, their_idx)
-    assert our_names[0] == their_names[0]  # (1-D pools: SqueezeBackward1 over the 2-D op)
-    assert [n for n in our_names[1:] if "Pool" in n] == [n for n in their_names[1:] if "Pool" in n]
+    ours, theirs = check_against_torch(fn, (RNG.standard_normal(shape),), *args, **kwargs)
+    assert ours[0] == theirs[0]  # (1-D pools: SqueezeBackward1 over the 2-D op)
+    assert [n for n in ours[1:] if "Pool" in n] == [n for n in theirs[1:] if "Pool" in n]
 
 
 # ------------------------------------------------------------------ batch norm

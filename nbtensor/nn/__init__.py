@@ -4,8 +4,9 @@ from nbtensor.nn import functional, init, utils  # noqa: F401
 from nbtensor.nn.activation_layers import *  # noqa: F401,F403
 from nbtensor.nn.batchnorm import BatchNorm1d, BatchNorm2d, LazyBatchNorm1d, LazyBatchNorm2d  # noqa: F401
 from nbtensor.nn.containers import *  # noqa: F401,F403
-from nbtensor.nn.conv_layers import (Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, LazyConv1d,  # noqa: F401
-                                     LazyConv2d, LazyConvTranspose1d, LazyConvTranspose2d)
+from nbtensor.nn.conv_layers import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,  # noqa: F401
+                                     ConvTranspose3d, LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d,
+                                     LazyConvTranspose2d, LazyConvTranspose3d)
 from nbtensor.nn.distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from nbtensor.nn.dropout import Dropout1d, Dropout2d  # noqa: F401
 from nbtensor.nn.embedding import Embedding, EmbeddingBag  # noqa: F401
@@ -18,12 +19,13 @@ from nbtensor.nn.loss_layers import *  # noqa: F401,F403
 from nbtensor.nn.modules import *  # noqa: F401,F403
 from nbtensor.nn.more_dropout import AlphaDropout, Dropout3d, FeatureAlphaDropout  # noqa: F401
 from nbtensor.nn.more_layers import (Bilinear, ChannelShuffle, LocalResponseNorm, LPPool1d, LPPool2d,  # noqa: F401
-                                     RMSNorm)
+                                     LPPool3d, RMSNorm)
 from nbtensor.nn.more_loss_layers import *  # noqa: F401,F403
 from nbtensor.nn.normalization import LayerNorm  # noqa: F401
 from nbtensor.nn.parameter import Buffer, Parameter, UninitializedParameter  # noqa: F401
-from nbtensor.nn.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d,  # noqa: F401
-                                AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d)
+from nbtensor.nn.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d,  # noqa: F401
+                                AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool1d, AvgPool2d,
+                                AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d)
 from nbtensor.nn.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
 from nbtensor.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: F401
 from nbtensor.nn.shape_layers import *  # noqa: F401,F403

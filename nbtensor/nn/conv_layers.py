@@ -1,5 +1,5 @@
-"""The convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``,
-``LazyConv1d``, ``LazyConv2d``, ``LazyConvTranspose1d``, ``LazyConvTranspose2d`` (their functions and ops are in nn/conv.py)."""
+"""The convolution layers: ``Conv1d/2d/3d``, ``ConvTranspose1d/2d/3d``, ``LazyConv1d/2d/3d``,
+``LazyConvTranspose1d/2d/3d`` (their functions and ops are in nn/conv.py)."""
 import math
 
 import nbtensor as torch
@@ -9,8 +9,8 @@ from nbtensor.nn.conv import _expand
 from nbtensor.nn.module import Module
 from nbtensor.nn.parameter import Parameter, UninitializedParameter, has_lazy_parameters
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "LazyConv1d", "LazyConv2d",
-           "LazyConvTranspose1d", "LazyConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d",
+           "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
 
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -102,7 +102,7 @@ class _ConvNd(Module):
         return s
 
     def forward(self, input):
-        conv = F.conv1d if self._dims == 1 else F.conv2d
+        conv = (F.conv1d, F.conv2d, F.conv3d)[self._dims - 1]
         if self.padding_mode != "zeros":
             return conv(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), self.weight,
                         self.bias, self.stride, 0, self.dilation, self.groups)
@@ -119,6 +119,12 @@ class Conv2d(_ConvNd):
     """2-D convolution layer (see F.conv2d): weight (out, in/groups, kh, kw), bias (out)."""
 
     _dims = 2
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution layer (see F.conv3d): weight (out, in/groups, kd, kh, kw), bias (out)."""
+
+    _dims = 3
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -150,7 +156,7 @@ class _ConvTransposeNd(_ConvNd):
         return tuple(o - lo for o, lo in zip(output_size, least))
 
     def forward(self, input, output_size=None):
-        conv = F.conv_transpose1d if self._dims == 1 else F.conv_transpose2d
+        conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._dims - 1]
         return conv(input, self.weight, self.bias, self.stride, self.padding, self._output_padding(input, output_size),
                     self.groups, self.dilation)
 
@@ -166,6 +172,12 @@ class ConvTranspose2d(_ConvTransposeNd):
     doubles the height and width (the upsampling of D2L's FCN)."""
 
     _dims = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution layer: weight (in, out/groups, kd, kh, kw)."""
+
+    _dims = 3
 
 
 class _LazyConv:
@@ -211,6 +223,12 @@ class LazyConv2d(_LazyConv, Conv2d):
     _cls_to_become = Conv2d
 
 
+class LazyConv3d(_LazyConv, Conv3d):
+    """Conv3d with `in_channels` taken from the first input."""
+
+    _cls_to_become = Conv3d
+
+
 class _LazyConvTranspose(_LazyConv):
     """A transposed convolution whose `in_channels` is read from its first input."""
 
@@ -230,3 +248,9 @@ class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
     """ConvTranspose2d with `in_channels` taken from the first input."""
 
     _cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
+    """ConvTranspose3d with `in_channels` taken from the first input."""
+
+    _cls_to_become = ConvTranspose3d

@@ -16,7 +16,7 @@ from nbtensor.nn.margin_losses import (cosine_embedding_loss, hinge_embedding_lo
                                        margin_ranking_loss, soft_margin_loss)
 from nbtensor.nn.more_dropout import alpha_dropout, dropout3d, feature_alpha_dropout  # noqa: F401
 from nbtensor.nn.more_layers import (bilinear, channel_shuffle, gumbel_softmax, local_response_norm,  # noqa: F401
-                                     lp_pool1d, lp_pool2d, pdist, rms_norm)
+                                     lp_pool1d, lp_pool2d, lp_pool3d, pdist, rms_norm)
 from nbtensor.nn.more_losses import (multi_margin_loss, multilabel_margin_loss,  # noqa: F401
                                      multilabel_soft_margin_loss, triplet_margin_loss,
                                      triplet_margin_with_distance_loss)
@@ -24,15 +24,17 @@ from nbtensor.nn.normalization import layer_norm  # noqa: F401
 from nbtensor.nn.attention import scaled_dot_product_attention  # noqa: F401
 from nbtensor.nn.batchnorm import batch_norm  # noqa: F401
 from nbtensor.nn.group_norm import group_norm, instance_norm  # noqa: F401
-from nbtensor.nn.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
+from nbtensor.nn.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d  # noqa: F401
 from nbtensor.nn.dropout import dropout, dropout1d, dropout2d  # noqa: F401
 from nbtensor.nn.im2col import fold, unfold  # noqa: F401
 from nbtensor.nn.interpolate import interpolate, upsample  # noqa: F401
 from nbtensor.nn.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
-from nbtensor.nn.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa: F401
-                                 adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
-                                 adaptive_max_pool2d_with_indices, avg_pool1d, avg_pool2d, max_pool1d,
-                                 max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices)
+from nbtensor.nn.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa: F401
+                                 adaptive_max_pool1d, adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
+                                 adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
+                                 adaptive_max_pool3d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d,
+                                 max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices, max_pool3d,
+                                 max_pool3d_with_indices)
 from nbtensor.nn.unpool import max_unpool1d, max_unpool2d, max_unpool3d  # noqa: F401
 
 __all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "rrelu", "rrelu_", "elu", "gelu", "silu", "softplus", "prelu", "hardtanh", "relu6",
@@ -51,6 +53,9 @@ __all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_poo
             "adaptive_max_pool2d_with_indices", "batch_norm", "dropout1d", "dropout2d", "unfold", "fold",
             "pixel_shuffle", "pixel_unshuffle", "group_norm", "instance_norm",
             "scaled_dot_product_attention", "interpolate", "upsample"]
+# the 3-D convolutions and poolings (nn/conv.py, nn/pooling.py, nn/more_layers.py)
+__all__ += ["conv3d", "conv_transpose3d", "max_pool3d", "max_pool3d_with_indices", "avg_pool3d", "adaptive_avg_pool3d",
+            "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "lp_pool3d"]
 # nn/more_layers.py, nn/more_dropout.py, nn/more_losses.py
 __all__ += ["rms_norm", "bilinear", "local_response_norm", "channel_shuffle", "lp_pool1d", "lp_pool2d", "pdist",
             "gumbel_softmax", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "triplet_margin_loss",

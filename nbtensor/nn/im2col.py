@@ -1,12 +1,15 @@
-"""Sliding windows over the last two dimensions, the common ground of convolution and
-pooling: ``windows`` (a view of every kernel-sized patch, after padding), ``unfold`` (the
-patches as columns, torch's im2col) and ``fold`` (its adjoint, col2im: each column's
-values added back at the positions they came from). Built from ``Tensor.unfold`` (a view),
-``reshape``, ``index_add`` and ``nn.functional.pad``, so they run on every device and, called
-under grad mode, are recorded like any other op. Sizes are pairs (height, width); paddings
-are pairs of (before, after) pairs, so that asymmetric padding needs no special case.
+"""Sliding windows over the last N dimensions (N = 1, 2 or 3: the spatial dimensions of a
+1-D, 2-D or 3-D convolution or pooling), the common ground of convolution and pooling:
+``windows`` (a view of every kernel-sized patch, after padding), ``columns`` (the patches as
+columns, torch's im2col) and ``uncolumns`` (its adjoint, col2im: each column's values added
+back at the positions they came from). Built from ``Tensor.unfold`` (a view), ``reshape``,
+``index_add`` and slicing, so they run on every device and, called under grad mode, are
+recorded like any other op. Sizes, kernels, strides and dilations are N-tuples; paddings are
+N-tuples of (before, after) pairs, so that asymmetric padding needs no special case.
 
-Also ``F.unfold``/``F.fold`` themselves (torch's ``Im2ColBackward0``/``Col2ImBackward0``)."""
+Also ``F.unfold``/``F.fold`` themselves (torch's ``Im2ColBackward0``/``Col2ImBackward0``, 2-D
+only as in torch)."""
+import itertools
 import math
 import numbers
 
@@ -35,20 +38,35 @@ def out_size(size, kernel, stride, pad, dilation):
     return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
 
 
+def _out_sizes(size, kernel, stride, padding, dilation):
+    return tuple(out_size(*a) for a in zip(size, kernel, stride, padding, dilation))
+
+
+def _plane(size, padding):
+    """The padded sizes: `size` with (before, after) added, a negative `after` adding nothing
+    (it stands for the output extending past what the windows reach: a transposed
+    convolution's output_padding beyond its padding)."""
+    return tuple(s + a + max(b, 0) for s, (a, b) in zip(size, padding))
+
+
 def padded(x, padding, value=0.0):
-    """`x` with its last two dimensions padded by `padding` ((top, bottom), (left, right),
-    amounts >= 0) with `value`. When recorded (`x` requires grad and grad mode is on, as in a
-    backward under create_graph): blocks of `value` joined with cat, a plain differentiable
-    composition; else one fill and one copy."""
-    (top, bottom), (left, right) = padding
-    if not (top or bottom or left or right):
+    """`x` with its last len(`padding`) dimensions padded by `padding` ((before, after) for
+    each, `before` >= 0; a negative `after` crops that many from the end, as F.pad's) with
+    `value`. When recorded (`x` requires grad and grad mode is on, as in a backward under
+    create_graph): blocks of `value` joined with cat, a plain differentiable composition;
+    else one fill and one copy."""
+    first = x.dim() - len(padding)
+    if any(after < 0 for _, after in padding):
+        x = x[(Ellipsis,) + tuple(slice(0, n + min(after, 0)) for n, (_, after) in zip(x.shape[first:], padding))]
+        padding = tuple((before, max(after, 0)) for before, after in padding)
+    if not any(before or after for before, after in padding):
         return x
-    lead, (h, w) = list(x.shape[:-2]), x.shape[-2:]
     if not (x.requires_grad and torch.is_grad_enabled()):
-        out = torch.full(lead + [h + top + bottom, w + left + right], value, dtype=x.dtype, device=x.device)
-        out[..., top:top + h, left:left + w] = x
+        shape = list(x.shape[:first]) + list(_plane(x.shape[first:], padding))
+        out = torch.full(shape, value, dtype=x.dtype, device=x.device)
+        out[(Ellipsis,) + tuple(slice(a, a + n) for n, (a, _) in zip(x.shape[first:], padding))] = x
         return out
-    for dim, before, after in ((x.dim() - 2, top, bottom), (x.dim() - 1, left, right)):
+    for dim, (before, after) in enumerate(padding, first):
         shape = list(x.shape)
         parts = []
         for amount in (before, None, after):
@@ -61,64 +79,70 @@ def padded(x, padding, value=0.0):
 
 
 def windows(x, kernel, stride, padding, dilation, value=0.0):
-    """A view (after padding with `value`) of shape (*x.shape[:-2], OH, OW, kh, kw): element
-    [..., oh, ow, i, j] is the padded input at (oh*sh + i*dh, ow*sw + j*dw)."""
+    """A view (after padding with `value`) of shape (*x.shape[:-N], O1..ON, k1..kN), N =
+    len(kernel): element [..., o1..oN, i1..iN] is the padded input at (o1*s1 + i1*d1, ...)."""
     xp = padded(x, padding, value)
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    d = xp.dim()
-    view = xp.unfold(d - 2, dh * (kh - 1) + 1, sh).unfold(d - 1, dw * (kw - 1) + 1, sw)
-    if dh > 1 or dw > 1:
-        view = view[..., ::dh, ::dw]
+    first = xp.dim() - len(kernel)
+    view = xp
+    for dim, (k, s, d) in enumerate(zip(kernel, stride, dilation), first):
+        view = view.unfold(dim, d * (k - 1) + 1, s)
+    if any(d > 1 for d in dilation):
+        view = view[(Ellipsis,) + tuple(slice(None, None, d) for d in dilation)]
     return view
 
 
 def columns(x, kernel, stride, padding, dilation):
-    """The patches of `x` (N, C, H, W) as a contiguous (N, C*kh*kw, OH*OW) tensor (torch's
-    im2col): row c*kh*kw + i*kw + j holds the kernel's element (c, i, j) of every window."""
+    """The patches of `x` (N, C, *spatial) as a contiguous (N, C*prod(kernel), prod(out))
+    tensor (torch's im2col): row c*prod(kernel) + (the flat kernel offset) holds that kernel
+    element of every window."""
     view = windows(x, kernel, stride, padding, dilation)
-    n, c, oh, ow = view.shape[:4]
-    return view.permute(0, 1, 4, 5, 2, 3).reshape(n, c * kernel[0] * kernel[1], oh * ow)
+    n, c, dims = view.shape[0], view.shape[1], len(kernel)
+    order = (0, 1) + tuple(range(2 + dims, 2 + 2 * dims)) + tuple(range(2, 2 + dims))
+    return view.permute(order).reshape(n, c * math.prod(kernel), math.prod(view.shape[2:2 + dims]))
 
 
 def _positions(size, kernel, stride, padding, dilation, device):
-    """The flat position, in the padded (Hp, Wp) plane, of every (i, j, oh, ow) window element
-    (the order of `columns`' rows and columns), as a 1-D int64 tensor."""
-    (h, w), (kh, kw), (sh, sw), (dh, dw) = size, kernel, stride, dilation
-    wp = w + padding[1][0] + padding[1][1]
-    oh = out_size(h, kh, sh, padding[0], dh)
-    ow = out_size(w, kw, sw, padding[1], dw)
-    rows = (torch.arange(kh, device=device) * dh).reshape(kh, 1, 1, 1) \
-        + (torch.arange(oh, device=device) * sh).reshape(1, 1, oh, 1)
-    cols = (torch.arange(kw, device=device) * dw).reshape(1, kw, 1, 1) \
-        + (torch.arange(ow, device=device) * sw).reshape(1, 1, 1, ow)
-    return (rows * wp + cols).reshape(-1)
+    """The flat position, in the padded input's spatial block, of every (kernel offset,
+    window) pair in the order of `columns`' rows and columns, as a 1-D int64 tensor."""
+    dims = len(size)
+    outs = _out_sizes(size, kernel, stride, padding, dilation)
+    flat = None
+    for i, (full, k, st, d, o) in enumerate(zip(_plane(size, padding), kernel, stride, dilation, outs)):
+        offsets = [1] * (2 * dims)
+        offsets[i] = k
+        starts = [1] * (2 * dims)
+        starts[dims + i] = o
+        along = (torch.arange(k, device=device) * d).reshape(offsets) \
+            + (torch.arange(o, device=device) * st).reshape(starts)
+        flat = along if flat is None else flat * full + along
+    return flat.reshape(-1)
 
 
 def uncolumns(cols, size, kernel, stride, padding, dilation):
-    """The adjoint of `columns` (torch's col2im): `cols` (N, C*kh*kw, L), or any shape that
-    reshapes to it, added into zeros of shape (N, C, H, W) = (N, C, *size) at the positions
-    its windows read (overlaps sum; padding is dropped). Unrecorded, each kernel offset's
-    block is added in place into a strided view of the padded plane (kh*kw adds); recorded
-    (under create_graph), one ``index_add`` at the windows' positions, which differentiates."""
+    """The adjoint of `columns` (torch's col2im): `cols` (N, C*prod(kernel), L), or any shape
+    that reshapes to it, added into zeros of shape (N, C, *size) at the positions its windows
+    read (overlaps sum; padding is dropped; a negative `after` padding leaves zeros past
+    what the windows reach, see `_plane`). Unrecorded, each kernel offset's block is added in
+    place into a strided view of the padded input (prod(kernel) adds); recorded (under
+    create_graph), one ``index_add`` at the windows' positions, which differentiates."""
     n = cols.shape[0]
-    (h, w), (top, bottom), (left, right) = size, padding[0], padding[1]
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    hp, wp = h + top + bottom, w + left + right
-    oh, ow = out_size(h, kh, sh, padding[0], dh), out_size(w, kw, sw, padding[1], dw)
-    blocks = cols.reshape(n, -1, kh, kw, oh, ow)
+    full = _plane(size, padding)
+    outs = _out_sizes(size, kernel, stride, padding, dilation)
+    blocks = cols.reshape((n, -1) + tuple(kernel) + outs)
     c = blocks.shape[1]
     if cols.requires_grad and torch.is_grad_enabled():
         where = _positions(size, kernel, stride, padding, dilation, cols.device)
-        zeros = torch.zeros((n * c, hp * wp), dtype=cols.dtype, device=cols.device)
-        plane = zeros.index_add(1, where, blocks.reshape(n * c, -1)).reshape(n, c, hp, wp)
+        zeros = torch.zeros((n * c, math.prod(full)), dtype=cols.dtype, device=cols.device)
+        plane = zeros.index_add(1, where, blocks.reshape(n * c, -1)).reshape((n, c) + full)
     else:
-        plane = torch.zeros((n, c, hp, wp), dtype=cols.dtype, device=cols.device)
-        for i in range(kh):
-            for j in range(kw):
-                plane[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw].add_(
-                    blocks[:, :, i, j])
-    if top or bottom or left or right:
-        plane = plane[:, :, top:top + h, left:left + w]
+        plane = torch.zeros((n, c) + full, dtype=cols.dtype, device=cols.device)
+        both = (slice(None), slice(None))
+        for offset in itertools.product(*map(range, kernel)):
+            target = tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                           for i, d, s, o in zip(offset, dilation, stride, outs))
+            plane[both + target].add_(blocks[both + offset])
+    if full != tuple(size):
+        plane = plane[(Ellipsis,) + tuple(slice(a, a + length) for length, (a, _) in zip(size, padding))]
     return plane
 
 

@@ -1,8 +1,9 @@
 """More layers of ``nn`` and ``nn.functional``, each composed of existing nbtensor ops (so
 they run on every device and autograd differentiates them): ``rms_norm``/``RMSNorm``,
 ``bilinear``/``Bilinear``, ``local_response_norm``/``LocalResponseNorm``,
-``channel_shuffle``/``ChannelShuffle``, ``lp_pool1d``/``lp_pool2d`` with
-``LPPool1d``/``LPPool2d``, ``pdist`` and ``gumbel_softmax``."""
+``channel_shuffle``/``ChannelShuffle``, ``lp_pool1d``/``lp_pool2d``/``lp_pool3d`` with
+``LPPool1d``/``LPPool2d``/``LPPool3d``, ``pdist`` and ``gumbel_softmax``."""
+import collections.abc
 import math
 import numbers
 import operator
@@ -12,10 +13,11 @@ import nbtensor as torch
 from nbtensor.nn import init
 from nbtensor.nn.module import Module
 from nbtensor.nn.parameter import Parameter
-from nbtensor.nn.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from nbtensor.nn.pooling import avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d
 
-__all__ = ["rms_norm", "bilinear", "local_response_norm", "channel_shuffle", "lp_pool1d", "lp_pool2d", "pdist",
-           "gumbel_softmax", "RMSNorm", "Bilinear", "LocalResponseNorm", "ChannelShuffle", "LPPool1d", "LPPool2d"]
+__all__ = ["rms_norm", "bilinear", "local_response_norm", "channel_shuffle", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+           "pdist", "gumbel_softmax", "RMSNorm", "Bilinear", "LocalResponseNorm", "ChannelShuffle", "LPPool1d",
+           "LPPool2d", "LPPool3d"]
 
 
 # ------------------------------------------------------------------ RMS normalisation
@@ -232,30 +234,50 @@ def _lp_finish(pooled, norm_type, window):
     return (torch.sign(pooled) * torch.relu(pooled.abs())).mul(window).pow(1.0 / norm_type)
 
 
+def _window(kernel_size, dims):
+    """The number of elements in a window of `kernel_size` (torch unpacks _pair/_triple of it:
+    its ValueError for another length; a 1-D pool multiplies by `kernel_size` itself)."""
+    if dims == 1:
+        return kernel_size
+    sizes = tuple(kernel_size) if isinstance(kernel_size, collections.abc.Iterable) else (kernel_size,) * dims
+    if dims == 2:
+        kw, kh = sizes
+        return kw * kh
+    kd, kw, kh = sizes
+    return kd * kw * kh
+
+
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, dims):
+    """The `norm_type`-norm of each `kernel_size` window of the last `dims` dimensions
+    (``(sum x ** p) ** (1 / p)``; p = inf: the largest magnitude)."""
+    window = _window(kernel_size, dims)
+    if norm_type in (math.inf, -math.inf):
+        most = (max_pool1d, max_pool2d, max_pool3d)[dims - 1]
+        if norm_type == math.inf:
+            return most(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+        return -most(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    pooled = (avg_pool1d, avg_pool2d, avg_pool3d)[dims - 1](input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return _lp_finish(pooled, norm_type, window)
+
+
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """The `norm_type`-norm of each window of `kernel_size` along the last dimension
     (``(sum x ** p) ** (1 / p)``; p = inf: the largest magnitude)."""
-    if norm_type == math.inf:
-        return max_pool1d(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
-    if norm_type == -math.inf:
-        return -max_pool1d(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
-    pooled = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
-    return _lp_finish(pooled, norm_type, kernel_size)
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """The `norm_type`-norm of each `kernel_size` window of the last two dimensions."""
-    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, numbers.Integral) else kernel_size
-    if norm_type == math.inf:
-        return max_pool2d(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
-    if norm_type == -math.inf:
-        return -max_pool2d(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
-    pooled = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
-    return _lp_finish(pooled, norm_type, kh * kw)
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The `norm_type`-norm of each `kernel_size` window of the last three dimensions."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
 
 
 class _LPPoolNd(Module):
-    """What LPPool1d and LPPool2d share: their settings, kept as given, and torch's repr."""
+    """What the LPPool layers share: their settings, kept as given, and torch's repr."""
 
     _fn = None
 
@@ -281,6 +303,12 @@ class LPPool2d(_LPPoolNd):
     """Power-average pooling over the last two dimensions (see F.lp_pool2d)."""
 
     _fn = staticmethod(lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling over the last three dimensions (see F.lp_pool3d)."""
+
+    _fn = staticmethod(lp_pool3d)
 
 
 # ------------------------------------------------------------------ pdist, gumbel_softmax
