@@ -22,8 +22,8 @@ from nbtensor.dispatch.tensor import Tensor
 # Every op module registers its functions, methods and operators with the dispatcher;
 # `install` below puts them all in place at once (the order of these imports is free).
 from nbtensor.ops import (advanced_indexing, arrange, bridge, counting, creation, elementwise_forms,  # noqa: F401
-                          extra_math, indexing, joining, legacy, linalg as _linalg_ops, printing, random_fills,
-                          reduce, sampling, selecting, sorting, special_math, statistics, storages,
+                          extra_math, host_memory, indexing, joining, legacy, linalg as _linalg_ops, printing,
+                          random_fills, reduce, sampling, selecting, sorting, special_math, statistics, storages,
                           tensor_queries, view_splits, views, writers)
 from nbtensor.ops.legacy import *  # noqa: F401,F403  (FloatTensor, ...: classes, not ops)
 from nbtensor.ops.tensor_queries import layout, strided  # noqa: F401  (objects, not ops)
@@ -36,9 +36,9 @@ from nbtensor.runtime import *  # noqa: F401,F403  (get/set_num_threads, determi
 from nbtensor import cuda
 
 _dispatcher.install(globals(), Tensor)
-del (advanced_indexing, arrange, bridge, counting, creation, elementwise_forms, extra_math, indexing, joining, legacy,
-     _linalg_ops, printing, random_fills, reduce, sampling, selecting, sorting, special_math, statistics,
-     storages, tensor_queries, view_splits, views, writers)
+del (advanced_indexing, arrange, bridge, counting, creation, elementwise_forms, extra_math, host_memory, indexing,
+     joining, legacy, _linalg_ops, printing, random_fills, reduce, sampling, selecting, sorting, special_math,
+     statistics, storages, tensor_queries, view_splits, views, writers)
 
 __version__ = "0.1.0"
 
@@ -105,20 +105,21 @@ def broadcast_tensors(*tensors):
     return tuple(t.expand(shape) for t in tensors)
 
 
-_SUBPACKAGES = ("nn", "optim", "utils", "distributions", "func", "jit", "compiler")
+_SUBPACKAGES = ("nn", "optim", "utils", "distributions", "func", "jit", "compiler", "_dynamo")
 _LAZY = {"save": "serialization", "load": "serialization", "compile": "compiler"}
 # torch.<name> that is a function of torch.nn.functional (see nn/namespace_functions.py)
 _NN_FUNCTIONS = frozenset(
-    "conv1d conv2d conv_transpose1d conv_transpose2d max_pool1d max_pool2d max_pool1d_with_indices avg_pool1d "
+    "conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d max_pool1d max_pool2d max_pool3d "
+    "max_pool1d_with_indices avg_pool1d "
     "adaptive_avg_pool1d adaptive_max_pool1d selu celu rrelu threshold prelu hardshrink pixel_shuffle "
     "pixel_unshuffle channel_shuffle cosine_similarity pairwise_distance pdist bilinear layer_norm group_norm "
     "rms_norm selu_ celu_ rrelu_ threshold_ dropout dropout_ alpha_dropout alpha_dropout_ feature_alpha_dropout "
-    "feature_alpha_dropout_".split())
+    "feature_alpha_dropout_ embedding embedding_bag".split())
 
 
 def __getattr__(name):
-    # torch.nn, torch.optim, torch.utils, torch.jit, torch.compiler, torch.save/load,
-    # torch.compile: imported on first use (import nbtensor stays quick, and they may
+    # torch.nn, torch.optim, torch.utils, torch.jit, torch.compiler, torch._dynamo,
+    # torch.save/load, torch.compile: imported on first use (import nbtensor stays quick, and they may
     # import the facade)
     import importlib
     if name in _SUBPACKAGES:

@@ -3,6 +3,10 @@
 nbtensor has no graph compiler: compiled, scripted and traced code runs the same Python, so
 its values equal the eager ones exactly; the surface (what is returned, state_dict keys,
 argument checks and their errors) is torch's. Parity tests run when torch is installed."""
+import copy
+import importlib
+import pickle
+import re
 import time
 import warnings
 
@@ -212,6 +216,123 @@ def test_compile_parity_with_torch():
                                rtol=1e-5, atol=1e-6)
     assert torch.compiler.list_backends() == torch_ref.compiler.list_backends()
     assert set(torch.compiler.list_backends(None)) <= set(torch_ref.compiler.list_backends(None))
+
+
+# ------------------------------------------------------------------------- nn.Module.compile
+class _Probe(nn.Module):
+    """Reports whether its forward runs compiled."""
+
+    def forward(self, x):
+        return x * 2, torch.compiler.is_compiling()
+
+
+def test_module_compile_compiles_the_call_in_place():
+    m = _Probe()
+    x = torch.ones(2)
+    assert m(x)[1] is False
+    assert m.compile() is None  # (in place: the module keeps its type, keys and printing)
+    out, compiling = m(x)
+    assert compiling is True and out.tolist() == [2.0, 2.0]
+    assert type(m) is _Probe and repr(m) == "_Probe()" and m._compiled_call_impl is not None
+    # hooks run inside the compiled call
+    seen = []
+    m.register_forward_hook(lambda mod, args, result: seen.append(torch.compiler.is_compiling()))
+    m(x)
+    assert seen == [True]
+    # a copy, like a pickle, runs uncompiled (torch's __getstate__ drops the compiled call)
+    assert copy.deepcopy(m)(x)[1] is False and copy.deepcopy(m)._compiled_call_impl is None
+    lin = nn.Linear(2, 3)
+    lin.compile()
+    restored = pickle.loads(pickle.dumps(lin))
+    assert restored._compiled_call_impl is None
+    np.testing.assert_array_equal(values(restored(torch.ones(2))), values(lin(torch.ones(2))))
+    m.compile(disable=True)  # (torch.compile gives back the call itself)
+    assert m(x)[1] is False
+
+
+@pytest.mark.parametrize("args, kwargs, exc, message", [
+    ((1,), {}, TypeError, "compile() takes from 0 to 1 positional arguments but 2 were given"),
+    ((), {"backend": "nope"}, RuntimeError, "Invalid backend: 'nope'"),
+    ((), {"mode": "fast"}, RuntimeError, "Unrecognized mode=fast"),
+    ((), {"mode": "default", "options": {}}, RuntimeError, "Either mode or options"),
+])
+def test_module_compile_checks_its_arguments_as_torch_compile(args, kwargs, exc, message):
+    m = nn.Linear(2, 2)
+    with pytest.raises(exc, match=re.escape(message)):
+        m.compile(*args, **kwargs)
+    assert m._compiled_call_impl is None
+    torch_ref = pytest.importorskip("torch")
+    with pytest.raises(exc, match=re.escape(message)):
+        torch_ref.nn.Linear(2, 2).compile(*args, **kwargs)
+
+
+def test_module_compile_parity_with_torch():
+    torch_ref = pytest.importorskip("torch")
+    net = small_net().eval()
+    ref = torch_copy(torch_ref, net).eval()
+    x = np.random.default_rng(1).standard_normal((5, 4)).astype(np.float32)
+    assert net.compile() is None and ref.compile(backend="eager") is None
+    assert type(net).__name__ == type(ref).__name__ == "Sequential"
+    assert list(net.state_dict()) == list(ref.state_dict()) and repr(net) == repr(ref)
+    np.testing.assert_allclose(values(net(torch.tensor(x))), ref(torch_ref.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------------- torch._dynamo
+def test_dynamo_names():
+    dynamo = torch._dynamo
+    assert dynamo.reset() is None
+    assert dynamo.list_backends() == torch.compiler.list_backends()
+    assert isinstance(torch.compile(nn.Linear(2, 2)), dynamo.eval_frame.OptimizedModule)
+    assert not isinstance(nn.Linear(2, 2), dynamo.OptimizedModule)
+    assert dynamo.is_compiling() is False and torch.compile(lambda: dynamo.is_compiling())() is True
+    x = torch.ones(3, 2)
+    assert dynamo.mark_dynamic(x, 0) is None and dynamo.maybe_mark_dynamic(x, 1) is None
+    assert dynamo.mark_static(x) is None and dynamo.graph_break() is None
+    with pytest.raises(dynamo.exc.InvalidBackend):
+        torch.compile(len, backend="nope")
+
+
+def test_dynamo_config_settings_and_patch():
+    config = torch._dynamo.config
+    assert config.suppress_errors is False and config.cache_size_limit == 8
+    saved = config.get_config_copy()
+    try:
+        config.suppress_errors = True
+        config.cache_size_limit = 64  # (torch's old name of recompile_limit)
+        assert config.suppress_errors is True and config.recompile_limit == 64
+        with config.patch(verbose=True, capture_scalar_outputs=True):
+            assert config.verbose is True and config.capture_scalar_outputs is True
+        assert config.verbose is False and config.capture_scalar_outputs is False
+        with config.patch("recompile_limit", 3):
+            assert config.cache_size_limit == 3
+        assert config.cache_size_limit == 64
+
+        @config.patch({"verbose": True})
+        def inside():
+            return config.verbose
+        assert inside() is True and config.verbose is False
+        with pytest.raises(AttributeError, match="torch._dynamo.config.bogus does not exist"):
+            config.bogus = 1
+        with pytest.raises(AttributeError, match="bogus"):
+            config.patch(bogus=1)
+        with pytest.raises(AssertionError, match="must be a dict"):
+            config.patch("verbose")
+    finally:
+        for name, value in saved.items():
+            setattr(config, name, value)
+
+
+def test_dynamo_config_defaults_match_torch():
+    torch_ref = pytest.importorskip("torch")
+    theirs = importlib.import_module("torch._dynamo").config  # (torch's own)
+    ours = torch._dynamo.config
+    assert ours is not theirs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, value in ours.get_config_copy().items():
+            assert value == getattr(theirs, name), name
+    assert torch_ref._dynamo.config is theirs
 
 
 # ------------------------------------------------------------------------- torch.jit.script

@@ -11,6 +11,8 @@ import nbtensor as nb
 from nbtensor.autograd import gradcheck
 from nbtensor.nn import functional as F
 
+from support import SIMULATED
+
 try:
     import torch
 except ImportError:  # the comparisons with torch are skipped; the hand-computed ones run
@@ -243,3 +245,87 @@ def test_binary_cross_entropy_without_reduction_is_laid_out_as_its_input():
     assert loss.stride() == p.stride()
     pv, tv = np.array([[0.2, 0.7, 0.5], [0.9, 0.1, 0.4]]).T, np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
     np.testing.assert_allclose(loss.cpu().numpy(), -(tv * np.log(pv) + (1 - tv) * np.log1p(-pv)), rtol=1e-12)
+
+
+# ------------------------------------------------------------------ signs of zero
+def _signs(a):
+    """(value, sign bit) of each element: -0.0 and 0.0 differ (atan2, 1/x and copysign see it)."""
+    a = np.atleast_1d(np.asarray(a, dtype=np.float64)).ravel()
+    return [(v, bool(s)) for v, s in zip(a.tolist(), np.signbit(a).tolist())]
+
+
+def test_nll_loss_zeros_have_torch_signs():
+    # torch's kernel writes -input[target] * weight[target] (an input of 0 gives -0.0) and
+    # +0.0 for an ignored target; a 1-d input goes through its reducing kernel (a sum from +0.0)
+    x = nb.zeros(4, 1)
+    loss = F.nll_loss(x, nb.tensor([0, -100, 0, -100]), reduction="none")
+    assert _signs(_np(loss)) == [(0.0, True), (0.0, False), (0.0, True), (0.0, False)]
+    angles = nb.atan2(loss, nb.tensor(-1.0))
+    np.testing.assert_array_equal(_np(angles), np.float32([-np.pi, np.pi, -np.pi, np.pi]))
+    assert _signs(_np(F.nll_loss(nb.zeros(1), nb.tensor(0), reduction="none"))) == [(0.0, False)]
+    assert _signs(_np(F.nll_loss(nb.ones(1), nb.tensor(-100), reduction="none"))) == [(0.0, False)]
+    # a class weight of 0 keeps the sign of -input * 0; an ignored target is +0.0 even where its
+    # class weight is infinite (not inf * 0)
+    x = nb.tensor([[1.5, -2.0], [-1.5, 2.0], [3.0, 1.0]])
+    loss = F.nll_loss(x, nb.tensor([0, 0, 1]), weight=nb.tensor([0.0, 1.0]), reduction="none")
+    assert _signs(_np(loss)) == [(0.0, True), (0.0, False), (-1.0, True)]
+    loss = F.nll_loss(x, nb.tensor([0, 1, 1]), weight=nb.tensor([float("inf"), 2.0]), ignore_index=0,
+                      reduction="none")
+    assert _signs(_np(loss)) == [(0.0, False), (-4.0, True), (-2.0, True)]
+    assert _np(F.nll_loss(x, nb.tensor([0, 1, 1]), weight=nb.tensor([float("inf"), 2.0]), ignore_index=0)) == -1.5
+
+
+def test_nll_loss_gradient_at_ignored_targets_is_positive_zero():
+    x = nb.tensor([[0.5, -1.0], [2.0, 0.0], [1.0, 1.0]], requires_grad=True)
+    F.nll_loss(x, nb.tensor([1, -100, 0]), reduction="sum").backward()
+    assert _signs(_np(x.grad)) == [(0.0, False), (-1.0, True), (0.0, False), (0.0, False), (-1.0, True),
+                                   (0.0, False)]
+    x = nb.tensor([0.5, 2.0], requires_grad=True)  # every target ignored: 0 / 0 is not spread as NaN
+    F.nll_loss(x, nb.tensor(-100)).backward()
+    assert _signs(_np(x.grad)) == [(0.0, False), (0.0, False)]
+
+
+def _signed_zero_cases():
+    values = [1.5, -1.5, 0.0, -0.0]
+    grid = np.array([[a, b] for a in values for b in values], dtype=np.float32)
+    n = len(grid)
+    targets = {"kept": np.arange(n) % 2, "some ignored": np.where(np.arange(n) % 3, (np.arange(n) // 2) % 2, -100),
+               "all ignored": np.full(n, -100)}
+    cases = []
+    for target in targets:
+        for weight in (None, [0.0, 0.0], [-0.0, 2.0], [1.0, -1.0], [float("inf"), 1.0]):
+            for reduction in ("none", "sum", "mean"):
+                for ignore_index in (-100, 1):
+                    labels = targets[target] if ignore_index == -100 else np.where(targets[target] < 0, 1, targets[target])
+                    cases.append(("2d", grid, labels, weight, reduction, ignore_index))
+    for value in values:
+        for target in (0, -100):
+            for weight in (None, [0.0], [-1.0]):
+                for reduction in ("none", "sum", "mean"):
+                    cases.append(("1d", np.float32([value]), np.array(target), weight, reduction, -100))
+    spatial = np.ascontiguousarray(grid.T.reshape(1, 2, 4, 4))
+    for target in (np.zeros((1, 4, 4), np.int64), np.where(np.arange(16).reshape(1, 4, 4) % 3, 1, -100)):
+        for reduction in ("none", "sum", "mean"):
+            cases.append(("4d", spatial, target, None, reduction, -100))
+            cases.append(("3d", spatial.reshape(1, 2, 16), target.reshape(1, 16), None, reduction, -100))
+    return cases[::4] if SIMULATED else cases  # (every 4th in the CUDA simulator)
+
+
+def _nll_with_signs(lib, case):
+    _, x, target, weight, reduction, ignore_index = case
+    x = lib.tensor(x, requires_grad=True)
+    kwargs = {} if weight is None else {"weight": lib.tensor(np.float32(weight))}
+    loss = lib.nn.functional.nll_loss(x, lib.tensor(target), reduction=reduction, ignore_index=ignore_index, **kwargs)
+    grad_out = lib.tensor(np.linspace(-1, 1, loss.numel(), dtype=np.float32).reshape(tuple(loss.shape)))
+    loss.backward(grad_out if loss.dim() else None)
+    angle = lib.atan2(loss, lib.tensor(np.float32(-1.0)))
+    return [_signs(t.detach().cpu().numpy()) for t in (loss, angle, x.grad)]
+
+
+@needs_torch
+@pytest.mark.parametrize("case", _signed_zero_cases(), ids=lambda c: f"{c[0]}-{c[3]}-{c[4]}-{c[5]}")
+def test_nll_loss_signs_of_zero_values_and_gradients_match_torch(case):
+    ours, theirs = _nll_with_signs(nb, case), _nll_with_signs(torch, case)
+    for got, want in zip(ours, theirs):
+        np.testing.assert_allclose([v for v, _ in got], [v for v, _ in want], rtol=1e-6)
+        assert [s for v, s in got if v == 0] == [s for v, s in want if v == 0]  # (a NaN's sign bit means nothing)

@@ -4,6 +4,7 @@ Ops are recorded at the dispatch point (`record`), each by the derivative rule o
 (`rules`); `graph` holds the nodes and runs them backwards. Recording starts the first time
 a tensor requires grad, so programs that never ask for gradients pay nothing.
 """
+from nbtensor.autograd import memory_rules as _memory_rules  # noqa: F401  (before recording starts)
 from nbtensor.autograd import record as _record  # noqa: F401  (hooks recording into the dispatcher)
 from nbtensor.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                          is_inference_mode_enabled, no_grad, set_grad_enabled)

@@ -3,7 +3,7 @@ import functools
 
 from nbtensor.autograd import grad_mode
 from nbtensor.autograd.graph import Node, attach
-from nbtensor.dispatch.tensor import AutogradMeta, Tensor, bump_version, make
+from nbtensor.dispatch.tensor import AutogradMeta, Tensor, bump_version, make_view
 from nbtensor.ops.creation import zeros
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
@@ -88,7 +88,7 @@ def _connect(cls, ctx, args, result):
         _check_dirty(t, outputs)
     for i, t in enumerate(outputs):  # an input returned as it is comes back as a new alias
         if type(t) is Tensor and any(t is a for a in args) and not any(t is d for d in dirty):
-            outputs[i] = make(t._storage, t._offset, t._shape, t._strides, t.dtype)
+            outputs[i] = make_view(t._storage, t._offset, t._shape, t._strides, t.dtype)
     shapes = [(t._shape, t.dtype, t.device) if type(t) is Tensor else None for t in outputs]
     n_inputs = len(args)
     materialize = ctx._materialize
@@ -157,7 +157,8 @@ def once_differentiable(backward):
             raise RuntimeError("trying to differentiate twice a function that was marked with "
                                "@once_differentiable")
         node = Node("Error", refuse, [g for g in grad_outputs if type(g) is Tensor], saves=False)
-        grads = tuple(make(g._storage, g._offset, g._shape, g._strides, g.dtype) if any(g is t for t in tensors)
+        grads = tuple(make_view(g._storage, g._offset, g._shape, g._strides, g.dtype)
+                      if any(g is t for t in tensors)
                       else g for g in grads)
         for g in grads:
             if type(g) is Tensor and g.dtype.is_floating_point:

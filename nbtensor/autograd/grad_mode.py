@@ -3,6 +3,8 @@ import contextlib
 import functools
 import threading
 
+from nbtensor.dispatch import tensor as _tensor
+
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
            "is_inference_mode_enabled"]
 
@@ -15,6 +17,8 @@ class _ThreadState(threading.local):
 
 
 _state = _ThreadState()
+_tensor.inference_state = _state  # (tensors made in inference mode are inference tensors)
+_inference_lock = threading.Lock()
 
 
 def is_grad_enabled():
@@ -95,8 +99,9 @@ class set_grad_enabled(_Mode):
 
 
 class inference_mode(_Mode):
-    """``with inference_mode():`` — no recording inside (as ``no_grad``); ``inference_mode(False)``
-    records."""
+    """``with inference_mode():`` — no recording inside (as ``no_grad``), and the tensors made
+    inside are inference tensors (``is_inference()``; so are their views, and they cannot be
+    made to require grad outside inference mode); ``inference_mode(False)`` records."""
 
     def __init__(self, mode=True):
         self.mode = not mode
@@ -105,14 +110,25 @@ class inference_mode(_Mode):
     def __enter__(self):
         self._previous_inference = _state.inference
         _state.inference = self.enabled
+        if self.enabled:
+            _count_inference_thread(1)
         return super().__enter__()
 
     def __exit__(self, *exc):
         _state.inference = self._previous_inference
+        if self.enabled:
+            _count_inference_thread(-1)
         return super().__exit__(*exc)
 
     def _args(self):
         return (self.enabled,)
+
+
+def _count_inference_thread(step):
+    """One more (or fewer) ``inference_mode()`` block open, in any thread: while none is,
+    making a tensor does not read this thread's mode (see dispatch/tensor.py)."""
+    with _inference_lock:
+        _tensor.inference_threads += step
 
 
 def is_inference_mode_enabled():

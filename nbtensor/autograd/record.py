@@ -20,7 +20,7 @@ from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, mark_vi
                                      record_on_view, refresh_view)
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
-from nbtensor.dispatch.tensor import _LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, make, version_of
+from nbtensor.dispatch.tensor import _LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, make_view, version_of
 
 _started = False
 _WRITES = frozenset()  # the forms that write into their first argument
@@ -386,7 +386,7 @@ def _record_inplace(name, base, fn, args, kwargs):
             return result
         raise NotImplementedError(f"nbtensor: the derivative of '{name}' is not implemented yet")
     # the tensor as it was, with its history, for the rule (its values may be overwritten)
-    before = make(self._storage, self._offset, self._shape, self._strides, self.dtype)
+    before = make_view(self._storage, self._offset, self._shape, self._strides, self.dtype)
     if base != name or name == "__setitem__":
         before = _untracked(before.clone, (), {})
     if ag is not None and ag.base is not None:

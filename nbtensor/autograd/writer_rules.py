@@ -8,7 +8,7 @@ import inspect
 import nbtensor.ops.creation as creation
 from nbtensor.autograd.rules import COMPOSITE, NONDIFFERENTIABLE, _for, _moving, _wants, like, rule
 from nbtensor.core import dtype as dt
-from nbtensor.dispatch.tensor import make
+from nbtensor.dispatch.tensor import make_view
 from nbtensor.ops import view_splits, writers
 
 
@@ -49,7 +49,7 @@ def _as_strided(args, kwargs, out):
     x = args[0]
     named = _bound(view_splits.as_strided, args, kwargs)
     marks = creation.full((x._storage.shape[0],), -1, dtype=dt.int64, device=x.device)
-    make(marks._storage, x._offset, x._shape, x._strides, dt.int64).copy_(
+    make_view(marks._storage, x._offset, x._shape, x._strides, dt.int64).copy_(
         creation.arange(x.numel(), device=x.device).reshape(x._shape))
     source = view_splits.as_strided(marks, named["size"], named["stride"], named["storage_offset"]).reshape(-1)
     kept = source.ge(0).nonzero().reshape(-1)

@@ -152,6 +152,24 @@ class Backend:
         """The storage whose memory `storage` reinterprets (``reinterpret``), or None."""
         return getattr(storage, "base", None)
 
+    def share(self, storage):
+        """A new storage holding `storage`'s elements in memory that processes forked from this
+        one afterwards share with it (``share_memory_``)."""
+        raise NotImplementedError(f"share_memory_: {type(self).__name__} has no memory shared between processes")
+
+    def is_shared(self, storage):
+        """True when `storage` lives in memory shared between processes (made by `share`)."""
+        return False
+
+    def pinned(self, n, np_dtype):
+        """New storage of `n` elements in page-locked host memory (``pin_memory``): the CPU's;
+        torch's RuntimeError where no GPU is available."""
+        raise RuntimeError(f"cannot pin memory of {type(self).__name__}: only dense CPU tensors can be pinned")
+
+    def is_pinned(self, storage):
+        """True when `storage` lies in page-locked host memory (made by `pinned`)."""
+        return False
+
     def allocator_references(self, buffer):
         """How many references the backend's allocator itself holds on `buffer` (a block it
         keeps for reuse while arrays view it); they do not count as sharing its memory."""

@@ -8,8 +8,8 @@ from nbtensor.backends.base import backend_for, device_of
 from nbtensor.core import dtype as dt
 from nbtensor.core.plan import contiguous_strides
 from nbtensor.core.plan import numel as _numel
-from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_writable, common_device, copy_into, empty_tensor, make,
-                                     refuse_overlap)
+from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_writable, common_device, copy_into, empty_tensor, make_view,
+                                     move_storage, refuse_overlap)
 
 __all__ = ["check_out_tensor", "check_out_dtype", "check_out_cast", "resize_out", "write_out",
            "result_or_out"]
@@ -96,9 +96,8 @@ def _grow_storage(out, shape, size):
                 "(a view cannot grow). Pass an out= tensor of the result's shape.")
     old = out._storage
     grown = empty_tensor((size,), out.dtype, out.device)
-    copy_into(grown[:old.shape[0]], make(old, 0, (old.shape[0],), (1,), out.dtype))
-    for t in (out, *others):
-        t._storage = grown._storage
+    copy_into(grown[:old.shape[0]], make_view(old, 0, (old.shape[0],), (1,), out.dtype))
+    move_storage((out, *others), grown._storage)
 
 
 def resize_out(out, shape, strides=None):

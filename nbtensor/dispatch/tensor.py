@@ -130,6 +130,22 @@ def versions_at(t, clock):
     return now, now - later
 
 
+def move_storage(tensors, new):
+    """Put every tensor of `tensors` (all those on one storage) on the storage `new`, which
+    holds the old one's elements at the same places (a grown copy, a copy in shared memory),
+    as torch swaps the memory under a storage that all its tensors keep: their offsets and
+    strides stay, and so do their kind (inference or not) and version."""
+    old = tensors[0]._storage
+    carry_inference(old, new)
+    log = _WRITES.pop(id(old), None)
+    if log is not None:
+        key = id(new)
+        _WRITES[key] = log
+        weakref.finalize(new, _WRITES.pop, key, None)
+    for t in tensors:
+        t._storage = new
+
+
 def version_of(t):
     """How many in-place writes `t`'s memory has had (torch's ``_version``)."""
     log = _WRITES.get(id(t._storage))
@@ -145,9 +161,30 @@ def requiring_grad(t):
 
 
 def make(storage, offset, shape, strides, dtype, contiguous=None):
-    """Build a Tensor over `storage` without copying or validating (internal fast path); its
-    device is the one whose backend made `storage`. `contiguous`: True when the caller
-    knows the layout is (saves the check on first use), else None (worked out when asked)."""
+    """Build a Tensor over the new storage `storage` without copying or validating (internal
+    fast path); its device is the one whose backend made `storage`. `contiguous`: True when
+    the caller knows the layout is (saves the check on first use), else None (worked out
+    when asked). Made in inference mode, it is an inference tensor (see `is_inference`). A
+    tensor over a storage that tensors already have (a view, an alias) is `make_view`'s."""
+    t = object.__new__(Tensor)
+    t._ag = None
+    t._storage = storage
+    t._offset = offset
+    t._shape = shape
+    t._strides = strides
+    t.dtype = dtype
+    t.device = CPU if type(storage) is np.ndarray else device_of(storage)
+    t._contig = contiguous
+    if inference_threads and inference_state.inference:
+        _mark_inference(storage)
+    return t
+
+
+def make_view(storage, offset, shape, strides, dtype, contiguous=None):
+    """`make` for a storage that tensors already have (a view, an alias): the tensor is of
+    their kind, inference or not, wherever it is made. (`make`'s body without the mark rather
+    than a flag of it: given by keyword a flag cost a view ~40 ns, and a keyword-only one
+    keeps CPython 3.11 from specialising any call of `make`.)"""
     t = object.__new__(Tensor)
     t._ag = None
     t._storage = storage
@@ -158,6 +195,40 @@ def make(storage, offset, shape, strides, dtype, contiguous=None):
     t.device = CPU if type(storage) is np.ndarray else device_of(storage)
     t._contig = contiguous
     return t
+
+
+# Inference tensors (torch.inference_mode): a tensor made while its thread is in inference
+# mode is one, and so is every view of one; a view of a normal tensor stays normal, wherever
+# it is made. The kind belongs to the memory: `make` marks a new storage made in inference
+# mode (a view's storage is not new: `make_view` marks nothing). Set by nbtensor.autograd:
+# `inference_threads`, how many threads are inside ``inference_mode()`` now (while none is,
+# `make` pays one global read), and `inference_state`, whose ``inference`` attribute says
+# whether this thread is.
+inference_threads = 0
+inference_state = None
+_INFERENCE = {}  # id(storage) -> a weak reference to it: the storages of inference tensors
+
+
+def _mark_inference(storage):
+    key = id(storage)
+    if key not in _INFERENCE:
+        _INFERENCE[key] = weakref.ref(storage, lambda _, key=key: _INFERENCE.pop(key, None))
+
+
+def is_inference(t):
+    """True when `t` was made in inference mode or is a view of such a tensor."""
+    ref = _INFERENCE.get(id(t._storage))
+    return ref is not None and ref() is t._storage
+
+
+def carry_inference(old, new):
+    """Give the storage `new`, which replaces `old` under the same tensors (a resize, a move to
+    shared memory), `old`'s kind."""
+    ref = _INFERENCE.get(id(old))
+    if ref is not None and ref() is old:
+        _mark_inference(new)
+    else:
+        _INFERENCE.pop(id(new), None)
 
 
 _MAX_BYTES = (1 << 63) - 1
@@ -702,6 +773,8 @@ class Tensor:
             return self
         if not self.dtype.is_floating_point:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if inference_state is not None and not inference_state.inference and is_inference(self):
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if ag is None:
             self._ag = AutogradMeta()
         else:
@@ -712,7 +785,7 @@ class Tensor:
 
     def detach(self):
         """A new tensor over the same memory, outside the graph (requires no grad)."""
-        return make(self._storage, self._offset, self._shape, self._strides, self.dtype)
+        return make_view(self._storage, self._offset, self._shape, self._strides, self.dtype)
 
     def detach_(self):
         """Take `self` out of the graph (a leaf that requires no grad); returns `self`."""

@@ -155,6 +155,25 @@ def _check_index_type(t):
                            f"Long, Int; but got {t.type()} instead (while checking arguments for embedding_bag)")
 
 
+def _check_bag_weight(weight):
+    if not weight.dtype.is_floating_point:
+        raise RuntimeError("Expected tensor for argument #1 'weight' to have one of the following scalar types: "
+                           f"Half, BFloat16, Float, Double; but got {weight.type()} instead (while checking "
+                           "arguments for embedding_bag)")
+
+
+def _checked_bag_indices(input, num):
+    """`input` as int64 indices; torch's RuntimeError naming the first one outside [0, num)."""
+    indices = input.long()
+    if input.numel():
+        bad = (indices < 0) | (indices >= num)
+        if bool(bad.any()):
+            at = int(bad.nonzero()[0, 0])
+            raise RuntimeError(f"Index {at} of input takes value {int(indices[at])} which is not in the valid range "
+                               f"[0, {num})")
+    return indices
+
+
 def _bag_bounds(offsets, n, include_last_offset):
     """(starts, lengths) of the bags, as lists, with torch's checks of `offsets`."""
     offs = [int(o) for o in offsets.tolist()]
@@ -173,14 +192,16 @@ def _bag_bounds(offsets, n, include_last_offset):
     return starts, [e - s for s, e in zip(starts, ends)]
 
 
-def _bag_reduce(weight, indices, starts, lengths, mode, per_sample_weights, padding, scale_grad_by_freq):
+def _bag_reduce(weight, indices, starts, lengths, mode, per_sample_weights, padding, scale_grad_by_freq,
+                argmax=False):
     """Each bag's rows of `weight` reduced, composed of nbtensor ops (autograd and every
     device work through them): the rows read with ``index_select``; for sum and mean, scaled
     by the per-sample weights, the padding rows zeroed, and added into their bag's row with
     ``index_add`` (mean: divided by the bag's count of non-padding indices); for max, laid
     out as a (bags, longest bag, dim) table, -inf where a bag has no element or a padding
     index, and reduced with ``max`` (whose gradient goes to the first maximum, as torch's).
-    An empty bag gives zeros."""
+    An empty bag gives zeros. With `argmax` (mode max), also the (bags, dim) row numbers
+    each maximum came from (0 for an empty bag), as torch's ``max_indices``."""
     bags, dim = len(lengths), weight.shape[1]
     total = starts[-1] + lengths[-1] if bags else 0
     used = indices[:total]
@@ -196,8 +217,16 @@ def _bag_reduce(weight, indices, starts, lengths, mode, per_sample_weights, padd
         if keep is not None:
             valid = valid & keep.index_select(0, at).reshape(bags, longest)
         rows = weight.index_select(0, picked).reshape(bags, longest, dim)
-        top = torch.where(valid.unsqueeze(2), rows, -math.inf).max(1)[0]
-        return torch.where(valid.any(1, keepdim=True), top, 0.0)
+        top, where = torch.where(valid.unsqueeze(2), rows, -math.inf).max(1)
+        some = valid.any(1, keepdim=True)
+        out = torch.where(some, top, 0.0)
+        if not argmax:
+            return out
+        words = picked.reshape(bags, longest).gather(1, where)
+        return out, torch.where(some, words, 0)
+    if mode == "max" and argmax:
+        return torch.zeros((bags, dim), dtype=weight.dtype, device=weight.device), \
+            torch.zeros((bags, dim), dtype=torch.int64, device=weight.device)
     bag = torch.repeat_interleave(torch.arange(bags, device=weight.device),
                                   torch.tensor(lengths, dtype=torch.int64, device=weight.device))
     rows = weight.index_select(0, used)
@@ -261,18 +290,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         raise NotImplementedError("nbtensor: sparse embedding gradients (sparse=True) are not supported")
     _check_index_type(input)
     _check_index_type(offsets)
-    if not weight.dtype.is_floating_point:
-        raise RuntimeError("Expected tensor for argument #1 'weight' to have one of the following scalar types: "
-                           f"Half, BFloat16, Float, Double; but got {weight.type()} instead (while checking "
-                           "arguments for embedding_bag)")
+    _check_bag_weight(weight)
     num = weight.shape[0]
-    indices = input.long()
-    if input.numel():
-        bad = (indices < 0) | (indices >= num)
-        if bool(bad.any()):
-            at = int(bad.nonzero()[0, 0])
-            raise RuntimeError(f"Index {at} of input takes value {int(indices[at])} which is not in the valid range "
-                               f"[0, {num})")
+    indices = _checked_bag_indices(input, num)
     if max_norm is not None:
         _renorm(weight, indices.contiguous(), max_norm, norm_type)
     if per_sample_weights is not None and mode != "sum":

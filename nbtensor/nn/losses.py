@@ -249,14 +249,23 @@ def _class_dim(dims):
 
 def _ignoring(labels, ignore_index, classes, dtype):
     """(`labels` with those equal to `ignore_index` set to class 0, a `dtype` tensor of 1 for
-    each label kept and 0 for each ignored); torch's IndexError for any other label outside
-    [0, classes)."""
+    each label kept and 0 for each ignored, the bool mask of the ignored); torch's IndexError
+    for any other label outside [0, classes)."""
     ignored = labels == ignore_index
     labels = labels.masked_fill(ignored, 0)
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= classes):
         bad = labels[(labels < 0) | (labels >= classes)][0]
         raise IndexError(f"Target {int(bad)} is out of bounds.")
-    return labels, (~ignored).to(dtype)
+    return labels, (~ignored).to(dtype), ignored
+
+
+def _target_weights(weight, labels, kept, ignored):
+    """Each target's weight (``weight[target]``, 1 without `weight`; 0 where `ignored`, an
+    infinite class weight included), or None when every target weighs 1."""
+    if weight is None:
+        return kept
+    weights = weight[labels]
+    return weights if ignored is None else weights.masked_fill(ignored, 0.0)
 
 
 def _nll(input, target, weight, reduction, ignore_index):
@@ -264,7 +273,7 @@ def _nll(input, target, weight, reduction, ignore_index):
     classes = _check_nll(input, target, weight)
     class_dim = _class_dim(input.dim())
     labels = target if target.dtype is torch.int64 else target.long()
-    picked, kept = None, None
+    picked, kept, ignored = None, None, None
     if not 0 <= ignore_index < classes:
         # no target can be ignored unless it is out of range: gather's own check finds
         # those (then the general path below sorts ignored targets from wrong ones)
@@ -273,12 +282,20 @@ def _nll(input, target, weight, reduction, ignore_index):
         except (IndexError, RuntimeError):
             picked = None
     if picked is None:
-        labels, kept = _ignoring(labels, ignore_index, classes, input.dtype)
+        labels, kept, ignored = _ignoring(labels, ignore_index, classes, input.dtype)
         picked = input.gather(class_dim, labels.unsqueeze(class_dim))
+    # torch's kernel: -input[target] * weight[target] (IEEE signs: -0.0 for an input of 0),
+    # and +0.0 where the target is ignored (not -input * 0, whose sign is the input's)
     picked = -picked.squeeze(class_dim)
-    weights = kept if weight is None else weight[labels] if kept is None else weight[labels] * kept
-    if weights is not None:
-        picked = picked * weights
+    if weight is not None:
+        picked = picked * weight[labels]
+    if ignored is not None:
+        picked = picked.masked_fill(ignored, 0.0)
+    weights = _target_weights(weight, labels, kept, ignored)
+    if input.dim() == 1:
+        # a 1-d input takes torch's reducing kernel even unreduced: a sum from +0.0, so
+        # the one term's -0.0 comes out +0.0
+        picked = picked + 0.0
     if reduction == "none":
         return picked
     total = picked.sum()
@@ -294,14 +311,17 @@ def _nll_rule(args, kwargs, out):
     class_dim = _class_dim(len(meta._shape))
     classes = meta._shape[class_dim]
 
-    def gradient(labels, weights, g):
+    def gradient(labels, weights, g, ignored=None):
         # torch's nll_loss_backward: -weight[target] * grad (over the total weight for a
-        # mean) at each target's class, 0 elsewhere and at ignored targets
+        # mean) at each target's class, +0.0 elsewhere and at ignored targets (no NaN there
+        # when the total weight is 0)
         if reduction == "mean":
             g = g / (weights.sum() if weights is not None else labels.numel())
         coef = -g if weights is None else -(weights * g)
         if coef.shape != labels.shape:
             coef = coef.expand(labels.shape)
+        if ignored is not None:
+            coef = coef.masked_fill(ignored, 0.0)
         return into_zeros(_zeros_of(meta), "scatter", class_dim, labels.unsqueeze(class_dim), coef.unsqueeze(class_dim))
 
     def backward(g):
@@ -311,8 +331,8 @@ def _nll_rule(args, kwargs, out):
                 return (gradient(labels, None if weight is None else weight[labels], g),)
             except (IndexError, RuntimeError):
                 pass
-        labels, kept = _ignoring(labels, ignore_index, classes, meta.dtype)
-        return (gradient(labels, kept if weight is None else weight[labels] * kept, g),)
+        labels, kept, ignored = _ignoring(labels, ignore_index, classes, meta.dtype)
+        return (gradient(labels, _target_weights(weight, labels, kept, ignored), g, ignored),)
     node = "NllLossBackward0" if len(meta._shape) <= 2 else "NllLoss2DBackward0"
     return node, (args[0],), backward, ()
 

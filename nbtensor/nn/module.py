@@ -80,6 +80,7 @@ class Module:
     registered (in order) and found by ``parameters()``, ``state_dict()``, ``to()``, ..."""
 
     training = True
+    _compiled_call_impl = None  # (set by ``compile()``: what calling the module runs instead)
 
     def __init__(self):
         set_ = object.__setattr__
@@ -144,6 +145,13 @@ class Module:
                 self._non_persistent_buffers_set.discard(name)
                 return
         object.__delattr__(self, name)
+
+    def __getstate__(self):
+        """The module's attributes less its ``compile()``-d call, as torch pickles (and
+        deep-copies) a module: the copy runs uncompiled."""
+        state = self.__dict__.copy()
+        state.pop("_compiled_call_impl", None)
+        return state
 
     def __setstate__(self, state):
         """(unpickling a module saved before some of the hook tables existed)"""
@@ -242,9 +250,24 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
+        if self._compiled_call_impl is not None:
+            return self._compiled_call_impl(*args, **kwargs)
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
+
+    def _call_impl(self, *args, **kwargs):
+        """A call of the module as it is without ``compile()``: forward, with its hooks."""
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def compile(self, *args, **kwargs):
+        """Compile this module's call in place with ``torch.compile`` (every argument goes
+        to it as it is, and is checked there): calling the module then runs the compiled
+        call (forward and its hooks; ``compiler.is_compiling()`` is true inside). Returns
+        None. nbtensor's compile runs the same Python, so the values are the eager ones."""
+        self._compiled_call_impl = torch.compile(self._call_impl, *args, **kwargs)
 
     def _call_with_hooks(self, args, kwargs):
         """A call with hooks, in torch's order: forward pre-hooks, the input side of the
@@ -571,9 +594,9 @@ class Module:
         return self._apply(lambda t: torch.empty_like(t, device=device), recurse=recurse)
 
     def share_memory(self):
-        """Returns self: nbtensor's tensors are not moved to shared memory (a forked worker
-        gets the parent's memory copy-on-write)."""
-        return self
+        """Move every parameter and buffer (and gradient) into memory shared with processes
+        forked from now on (``Tensor.share_memory_``); returns self."""
+        return self._apply(lambda t: t.share_memory_())
 
     # ------------------------------------------------------------ printing
     def extra_repr(self):

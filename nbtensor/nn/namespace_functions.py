@@ -4,8 +4,11 @@
 listed there).
 
 Most are ``nn.functional``'s own functions: torch's namespace form takes the same leading
-arguments. The dropouts differ: torch's namespace names the switch ``train`` and requires it.
+arguments. The dropouts differ: torch's namespace names the switch ``train`` and requires it;
+so do ``embedding`` and ``embedding_bag`` (the weight first, torch's op arguments, and the
+bag's 4-tuple: see nn/embedding_namespace.py).
 """
+from nbtensor.nn import embedding_namespace
 from nbtensor.nn import functional as F
 
 
@@ -22,6 +25,11 @@ DROPOUTS = {form.__name__: form for fn in (F.dropout, F.alpha_dropout, F.feature
             for form in (_dropout_form(fn, False), _dropout_form(fn, True))}
 
 
+NAMESPACE_FORMS = {**DROPOUTS, "embedding": embedding_namespace.embedding,
+                   "embedding_bag": embedding_namespace.embedding_bag}
+
+
 def lookup(name):
-    """``torch.<name>``: a dropout's namespace form, else ``nn.functional.<name>``."""
-    return DROPOUTS[name] if name in DROPOUTS else getattr(F, name)
+    """``torch.<name>``: its own namespace form (a dropout's, the embeddings'), else
+    ``nn.functional.<name>``."""
+    return NAMESPACE_FORMS[name] if name in NAMESPACE_FORMS else getattr(F, name)

@@ -27,7 +27,7 @@ from nbtensor.ops.indexcheck import check_range, check_value, index_array, int64
 from nbtensor.core.layout import strides_by_inputs
 from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlap_error, _overlaps, allocate, check_writable, checked_scalar,
-                      common_device, copy_into, has_internal_overlap, make, refuse_overlap,
+                      common_device, copy_into, has_internal_overlap, make, make_view, refuse_overlap,
                       scalar_storage)
 from nbtensor.ops.pick import fast_pick, fast_put, row_major_cpu
 from nbtensor.ops.views import view_strides
@@ -211,7 +211,7 @@ def parse(t, items, check=True):
     shape.extend(t._shape[d:])
     strides.extend(t._strides[d:])
     plan = Plan()
-    plan.view = make(t._storage, offset, tuple(shape), tuple(strides), t.dtype)
+    plan.view = make_view(t._storage, offset, tuple(shape), tuple(strides), t.dtype)
     plan.dims = dims
     plan.arrays = plan.raw = arrays
     try:

@@ -18,7 +18,7 @@ from nbtensor.core.plan import (broadcast_shapes, broadcast_strides, broadcasts_
                                 row_major_strides)
 from nbtensor.dispatch.tensor import common_device
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, allocate, check_writable, checked_scalar, copy_into,
-                      empty_tensor, is_non_overlapping_and_dense, make, refuse_partial_overlap)
+                      empty_tensor, is_non_overlapping_and_dense, make, make_view, refuse_partial_overlap)
 
 # ---------------------------------------------------------------- promotion rules
 SAME, FLOAT, COMPARE, LOGICAL, BITWISE = "same", "float", "compare", "logical", "bitwise"
@@ -533,7 +533,7 @@ def _check_target(op, operands, target, shape, result_dtype, inplace, copies=Fal
         refuse_partial_overlap(target, operands[i])
     if (copies and shared and not inplace and shape != target._shape
             and target._offset + _numel(shape) <= target._storage.shape[0]):
-        resized = make(target._storage, target._offset, shape, contiguous_strides(shape), target.dtype)
+        resized = make_view(target._storage, target._offset, shape, contiguous_strides(shape), target.dtype)
         for i in shared:
             refuse_partial_overlap(resized, operands[i])
     if shape != target._shape and (inplace or any(x is target for x in operands)):

@@ -10,7 +10,7 @@ import numpy as np
 
 from nbtensor.core import dtype as dt
 from nbtensor.core.plan import numel as _numel
-from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_no_partial_overlap, check_writable, copy_into, make,
+from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_no_partial_overlap, check_writable, copy_into, make_view,
                                       same_data, scalar_storage)
 from nbtensor.ops import advanced_indexing
 from nbtensor.ops.indexcheck import check_value, slice_bounds
@@ -80,7 +80,7 @@ def basic_view(t, items):
             d += 1
     shape.extend(t._shape[d:])
     strides.extend(t._strides[d:])
-    return make(t._storage, offset, tuple(shape), tuple(strides), t.dtype)
+    return make_view(t._storage, offset, tuple(shape), tuple(strides), t.dtype)
 
 
 _BASIC_TYPES = frozenset((int, slice, type(None), type(Ellipsis)))
@@ -148,7 +148,7 @@ def _fill_row(t, i, value):
         raise IndexError(f"index {i} is out of bounds for dimension 0 with size {size}")
     shape = t._shape[1:]
     start = t._offset + (i + size if i < 0 else i) * _numel(shape)
-    copy_into(make(store, start, shape, t._strides[1:], t.dtype, True), value)
+    copy_into(make_view(store, start, shape, t._strides[1:], t.dtype, True), value)
     return True
 
 
@@ -165,7 +165,7 @@ def _copy_source(target, value):
     while k < len(value._shape) and value._shape[k] == 1:
         k += 1
     try:
-        return expand(make(value._storage, value._offset, value._shape[k:], value._strides[k:], value.dtype),
+        return expand(make_view(value._storage, value._offset, value._shape[k:], value._strides[k:], value.dtype),
                       target._shape)
     except RuntimeError:
         return None

@@ -19,7 +19,7 @@ from nbtensor.dispatch.out import check_out_tensor, resize_out
 from nbtensor.core.layout import format_strides, suggested_format
 from nbtensor.core.plan import contiguous_strides, row_major_strides
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, allocate, check_writable, common_device, copy_into,
-                                     empty_tensor, make, wrap_dim)
+                                     empty_tensor, make, make_view, wrap_dim)
 from nbtensor.ops.views import narrow, parse_sizes
 from nbtensor.dispatch import dispatcher as forms
 
@@ -191,7 +191,7 @@ def _atleast(t, nd):
         shape, strides = ((1,) + shape + (1,))[:nd], ((shape[0] * strides[0],) + strides + (1,))[:nd]
     else:  # 2-D to 3-D
         shape, strides = shape + (1,), strides + (1,)
-    return make(t._storage, t._offset, shape, strides, t.dtype)
+    return make_view(t._storage, t._offset, shape, strides, t.dtype)
 
 
 def _atleast_fn(nd):
@@ -260,7 +260,7 @@ def flip(input, *args, dims=None):
         if n > 1:
             offset += (n - 1) * strides[d]
             strides[d] = -strides[d]
-    reversed_view = make(input._storage, offset, input._shape, tuple(strides), input.dtype)
+    reversed_view = make_view(input._storage, offset, input._shape, tuple(strides), input.dtype)
     return copy_into(empty_tensor(input._shape, input.dtype, input.device), reversed_view)
 
 
@@ -327,8 +327,8 @@ def repeat(self, *sizes):
     if out.numel() == 0:
         return out
     pairs = tuple(x for r, s in zip(sizes, shape) for x in (r, s))
-    out_view = make(out._storage, 0, pairs, contiguous_strides(pairs), out.dtype)
-    src = make(self._storage, self._offset, pairs,
+    out_view = make_view(out._storage, 0, pairs, contiguous_strides(pairs), out.dtype)
+    src = make_view(self._storage, self._offset, pairs,
                tuple(x for st in strides for x in (0, st)), self.dtype)
     copy_into(out_view, src)
     return out
@@ -368,7 +368,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if r < 0:
         raise RuntimeError(f"repeats can not be negative, got {r}")
     shape = input._shape
-    expanded = make(input._storage, input._offset, shape[:dim + 1] + (r,) + shape[dim + 1:],
+    expanded = make_view(input._storage, input._offset, shape[:dim + 1] + (r,) + shape[dim + 1:],
                     input._strides[:dim + 1] + (0,) + input._strides[dim + 1:], input.dtype)
     return expanded.reshape(shape[:dim] + (size * r,) + shape[dim + 1:])
 

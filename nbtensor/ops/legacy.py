@@ -98,8 +98,8 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
 
 def _get_data(self):
     """A tensor sharing this tensor's memory (``x.data``; without autograd, a plain alias)."""
-    from nbtensor.dispatch.tensor import make
-    return make(self._storage, self._offset, self._shape, self._strides, self.dtype)
+    from nbtensor.dispatch.tensor import make_view
+    return make_view(self._storage, self._offset, self._shape, self._strides, self.dtype)
 
 
 def _set_data(self, value):

@@ -24,7 +24,7 @@ from nbtensor.ops.indexcheck import check_range, int64_table
 from nbtensor.dispatch.out import result_or_out
 from nbtensor.core.plan import broadcast_shapes, broadcast_strides
 from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_writable, refuse_overlap, checked_scalar, common_device, copy_into, empty_tensor,
-                      make, scalar_storage, wrap_dim)
+                      make, make_view, scalar_storage, wrap_dim)
 from nbtensor.dispatch import dispatcher as forms
 
 __all__ = ["index_select", "masked_select", "masked_fill", "nonzero", "argwhere", "gather",
@@ -208,7 +208,7 @@ def _nonzero_on_device(input, out, as_tuple):
     cols = empty_tensor((input.dim(), n), dt.int64, input.device)
     for d, c in enumerate(coords[:input.dim()]):
         copy_into(cols[d], c)
-    result = make(cols._storage, 0, (n, input.dim()), (1, n), dt.int64)  # torch's column-major layout
+    result = make_view(cols._storage, 0, (n, input.dim()), (1, n), dt.int64)  # torch's column-major layout
     return result_or_out(result, out, "nonzero")
 
 

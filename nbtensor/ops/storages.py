@@ -14,7 +14,7 @@ from nbtensor.backends.base import backend_for
 from nbtensor.backends.host import host_array
 from nbtensor.core import dtype as dt
 from nbtensor.dispatch import dispatcher as forms
-from nbtensor.dispatch.tensor import make
+from nbtensor.dispatch.tensor import make_view
 
 __all__ = ["UntypedStorage", "TypedStorage"]
 
@@ -36,10 +36,13 @@ class _Storage:
         return self._data.nbytes
 
     def is_shared(self):
-        return False
+        """True when the memory is shared between processes (``Tensor.share_memory_``), and
+        for a GPU's."""
+        return backend_for(self.device).is_shared(self._data)
 
     def is_pinned(self, device=None):
-        return False
+        """True when the memory is page-locked (``Tensor.pin_memory``)."""
+        return backend_for(self.device).is_pinned(self._data)
 
     @property
     def is_cuda(self):
@@ -66,7 +69,7 @@ class _Storage:
     def _values(self):
         """The storage's elements as a host ndarray (the storage's own memory on the CPU)."""
         element = dt.from_numpy_dtype(self._data.dtype)
-        return host_array(make(self._data, 0, (self._data.size,), (1,), element)).reshape(-1)
+        return host_array(make_view(self._data, 0, (self._data.size,), (1,), element)).reshape(-1)
 
     def __repr__(self):
         lines = [f" {v}" for v in self.tolist()]

@@ -1,6 +1,6 @@
 """Small questions a tensor answers and torch's identity ops for real tensors.
 
-Queries: ``is_signed``, ``is_nonzero``, ``is_same_size``, ``get_device``, ``is_pinned``, the
+Queries: ``is_signed``, ``is_nonzero``, ``is_same_size``, ``is_inference``, ``get_device``, the
 ``layout`` and the ``is_<backend>`` flags that are always false here (``is_meta``,
 ``is_sparse``, ...). Identities: ``positive``, ``conj``, ``resolve_conj``, ``resolve_neg``
 and ``real`` return the tensor itself, as torch does for a real dtype (``imag`` raises).
@@ -11,6 +11,8 @@ import numbers
 
 from nbtensor.core import dtype as dt
 from nbtensor.dispatch import dispatcher as forms
+from nbtensor.dispatch.tensor import Tensor
+from nbtensor.dispatch.tensor import is_inference as _is_inference
 from nbtensor.ops.views import split
 
 
@@ -53,9 +55,12 @@ def get_device(input):
     return -1 if input.device.type == "cpu" else (0 if index is None else index)
 
 
-def is_pinned(input, device=None):
-    """False: nbtensor does not page-lock host memory."""
-    return False
+def is_inference(input):
+    """True for a tensor made in inference mode (``with nbtensor.inference_mode():``) or a
+    view of one; False for any other, a view of a normal tensor made in inference mode too."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_inference(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return _is_inference(input)
 
 
 def positive(input):
@@ -110,9 +115,10 @@ def split_with_sizes(input, split_sizes, dim=0):
 _FLAGS = ("is_meta", "is_sparse", "is_sparse_csr", "is_quantized", "is_mkldnn", "is_nested", "is_xla",
           "is_mps", "is_vulkan", "is_ipu", "is_xpu", "is_maia", "is_mtia")
 
-forms.functions(["is_signed", "is_nonzero", "is_same_size", "positive", "split_with_sizes"], globals())
-forms.methods(["is_signed", "is_nonzero", "is_same_size", "get_device", "is_pinned", "positive",
-               "sum_to_size", "split_with_sizes"], globals())
+forms.functions(["is_signed", "is_nonzero", "is_same_size", "is_inference", "positive", "split_with_sizes"],
+                globals())
+forms.methods(["is_signed", "is_nonzero", "is_same_size", "is_inference", "get_device", "positive", "sum_to_size",
+               "split_with_sizes"], globals())
 for _name in ("conj", "resolve_conj", "resolve_neg", "conj_physical"):
     forms.function(_name, _itself)
     forms.method(_name, _itself)

@@ -5,7 +5,7 @@ import warnings
 
 from nbtensor.backends.base import backend_for
 from nbtensor.core.plan import contiguous_strides, remember
-from nbtensor.dispatch.tensor import Tensor, _numel, make, wrap_dim
+from nbtensor.dispatch.tensor import Tensor, _numel, carry_inference, make_view, wrap_dim
 from nbtensor.dispatch import dispatcher as forms
 
 __all__ = [
@@ -16,7 +16,7 @@ __all__ = [
 
 
 def _as_view(t, shape, strides, offset=None):
-    return make(t._storage, t._offset if offset is None else offset, tuple(shape), tuple(strides),
+    return make_view(t._storage, t._offset if offset is None else offset, tuple(shape), tuple(strides),
                 t.dtype)
 
 
@@ -104,7 +104,7 @@ def view(self, *shape):
             f"view size is not compatible with input tensor's size and stride (size {list(self._shape)}, "
             f"stride {list(self._strides)}, asked for {list(shape)}: at least one dimension spans across "
             "two contiguous subspaces). Use .reshape(...) instead.")
-    return make(self._storage, self._offset, shape, strides, self.dtype)
+    return make_view(self._storage, self._offset, shape, strides, self.dtype)
 
 
 def _view_dtype(self, dtype):
@@ -115,7 +115,8 @@ def _view_dtype(self, dtype):
     storage = self._storage
     if dtype is not self.dtype:
         storage = backend_for(self.device).reinterpret(storage, dtype.np)
-    return make(storage, self._offset, self._shape, self._strides, dtype)
+        carry_inference(self._storage, storage)  # (the same memory, so the same kind)
+    return make_view(storage, self._offset, self._shape, self._strides, dtype)
 
 
 def view_as(self, other):
@@ -136,7 +137,7 @@ def reshape(input, *shape, **kwargs):
         shape = _keyword_sizes(shape, kwargs, "reshape", "shape")
     shape, strides = _view_plan(input, parse_sizes(shape))
     if strides is not None:
-        return make(input._storage, input._offset, shape, strides, input.dtype)
+        return make_view(input._storage, input._offset, shape, strides, input.dtype)
     return _as_view(input.contiguous() if not input.is_contiguous() else input.clone(), shape,
                     contiguous_strides(shape), 0)
 
@@ -163,7 +164,7 @@ def _view_by(layout, t, arg):
         shape, strides = _planned(layout, t, arg)
     else:
         shape, strides = layout(t._shape, t._strides, arg)
-    return make(t._storage, t._offset, shape, strides, t.dtype)
+    return make_view(t._storage, t._offset, shape, strides, t.dtype)
 
 
 def _plain_ints(arg):
@@ -229,7 +230,7 @@ def t(input):
     shape = input._shape
     if len(shape) == 2:
         (n, m), (s0, s1) = shape, input._strides
-        return make(input._storage, input._offset, (m, n), (s1, s0), input.dtype)
+        return make_view(input._storage, input._offset, (m, n), (s1, s0), input.dtype)
     if len(shape) > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
     return _as_view(input, shape, input._strides)
@@ -245,7 +246,7 @@ def permute(input, *dims, **kwargs):
     if order is None:
         order = remember(_PERMUTATIONS, (ndim, dims), _permutation(ndim, dims))
     shape, strides = input._shape, input._strides
-    return make(input._storage, input._offset, tuple([shape[d] for d in order]), tuple([strides[d] for d in order]),
+    return make_view(input._storage, input._offset, tuple([shape[d] for d in order]), tuple([strides[d] for d in order]),
                 input.dtype)
 
 
@@ -561,7 +562,7 @@ def _T(self):
                           "deprecated and it will throw an error in a future release. Consider `x.mT` to "
                           "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
                           "reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
-    return make(self._storage, self._offset, shape[::-1], self._strides[::-1], self.dtype)
+    return make_view(self._storage, self._offset, shape[::-1], self._strides[::-1], self.dtype)
 
 
 def _matrix_view(name, conj_hint):

@@ -7,7 +7,7 @@ import importlib
 import numpy as np
 
 from nbtensor.backends import base as _backend
-from nbtensor.backends.cpu import allocator, gather, tuning
+from nbtensor.backends.cpu import allocator, gather, host_memory, tuning
 from nbtensor.backends.cpu import elementwise as cpu_elementwise
 
 class CPUBackend(_backend.Backend):
@@ -117,6 +117,11 @@ class CPUBackend(_backend.Backend):
     @staticmethod
     def is_writable(storage):
         return storage.flags.writeable
+
+    share = staticmethod(host_memory.share)
+    is_shared = staticmethod(host_memory.is_shared)
+    pinned = staticmethod(host_memory.pinned)
+    is_pinned = staticmethod(host_memory.is_pinned)
 
 
 _FAMILIES = {}

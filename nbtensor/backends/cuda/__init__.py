@@ -5,15 +5,46 @@ The backend itself is `backend.CUDABackend` (storage, kernels), over `runtime` (
 launch shapes), `allocator` (the caching allocator) and `launch` (finding and launching the
 kernels of `nbtensor.kernels.cuda`).
 """
+import weakref
+
+import numpy as np
+
 from nbtensor.core.device import register_device_type
 
-__all__ = ["gpu_present", "require_backend", "started"]
+__all__ = ["gpu_present", "require_backend", "started", "pinned_host", "is_pinned_host"]
 
 
 def gpu_present():
     """True when numba-cuda finds a GPU, or runs its simulator (imports numba.cuda: ~0.8 s)."""
     from nbtensor.backends.cuda import runtime
     return runtime.gpu_present()
+
+
+_PINNED = {}  # id -> weak reference: the host arrays `pinned_host` made
+
+
+def pinned_host(n, np_dtype):
+    """A new 1-D host ndarray of `n` elements in page-locked memory (the CPU storage of a
+    ``pin_memory()`` copy); the caller checks `gpu_present` first."""
+    from nbtensor.backends.cuda import runtime
+    array = runtime.cuda().pinned_array((max(n, 1),), dtype=np_dtype)  # (the driver pins no 0 bytes)
+    key = id(array)
+    _PINNED[key] = weakref.ref(array, lambda _, key=key: _PINNED.pop(key, None))
+    return array if n else array[:0]
+
+
+def is_pinned_host(storage):
+    """True when the host ndarray `storage` is, or views, one that `pinned_host` made (no GPU
+    needed to ask: nothing is pinned until one was found)."""
+    if not _PINNED:
+        return False
+    array = storage
+    while isinstance(array, np.ndarray):
+        ref = _PINNED.get(id(array))
+        if ref is not None and ref() is array:
+            return True
+        array = array.base
+    return False
 
 
 def started():

@@ -110,6 +110,14 @@ class CUDABackend(_backend.Backend):
         lo_a, lo_b = runtime.address(a), runtime.address(b)
         return lo_a < lo_b + b.nbytes and lo_b < lo_a + a.nbytes and a.nbytes and b.nbytes
 
+    @staticmethod
+    def share(storage):
+        return storage  # (GPU memory: torch's share_memory_ leaves it as it is)
+
+    @staticmethod
+    def is_shared(storage):
+        return True  # (torch: always True for a CUDA tensor)
+
 
     @staticmethod
     def array_interface(storage, offset, shape, strides, np_dtype):

@@ -26,7 +26,7 @@ from nbtensor.ops.elementwise import OPS_BY_NAME, apply
 from nbtensor.ops.linalg.util import (array_of, arrays, check_args, check_out, finish, not_implemented, upcast,
                                       write_inplace)
 from nbtensor.core.plan import broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides
-from nbtensor.dispatch.tensor import Tensor, _numel, _overlaps, check_writable, copy_into, empty_tensor, make
+from nbtensor.dispatch.tensor import Tensor, _numel, _overlaps, check_writable, copy_into, empty_tensor, make, make_view
 from nbtensor.ops.views import expand
 
 __all__ = ["mm", "bmm", "matmul", "mv", "dot", "vdot", "addmm", "addbmm", "addmv", "baddbmm"]
@@ -139,7 +139,7 @@ def _stacked(t, shape, strides, batch):
     bstrides = broadcast_strides(shape[:-2], strides[:-2], batch)
     step = _merged_stride(batch, bstrides)
     if step is None:
-        t = make(t._storage, t._offset, batch + shape[-2:], bstrides + strides[-2:], t.dtype).contiguous()
+        t = make_view(t._storage, t._offset, batch + shape[-2:], bstrides + strides[-2:], t.dtype).contiguous()
         strides = t._strides[-2:]
         step = shape[-2] * shape[-1]
     return (t._storage, t._offset, (_numel(batch),) + shape[-2:], (step,) + strides[-2:])
@@ -225,11 +225,11 @@ def _device_fused(input, product, shape, beta, alpha, out):
 def _stack_of_rows(t):
     """(nb, n, k) as the n x (nb*k) matrix [t[0] t[1] ...] (a view, or a copy on the device)."""
     nb, n, k = t._shape
-    view = make(t._storage, t._offset, (n, nb, k), (t._strides[1], t._strides[0], t._strides[2]), t.dtype)
+    view = make_view(t._storage, t._offset, (n, nb, k), (t._strides[1], t._strides[0], t._strides[2]), t.dtype)
     if _merged_stride((nb, k), (t._strides[0], t._strides[2])) is None:
         view = view.contiguous()
     step = _merged_stride((nb, k), (view._strides[1], view._strides[2]))
-    return make(view._storage, view._offset, (n, nb * k), (view._strides[0], step), t.dtype)
+    return make_view(view._storage, view._offset, (n, nb * k), (view._strides[0], step), t.dtype)
 
 
 def _stack_of_columns(t):
@@ -238,7 +238,7 @@ def _stack_of_columns(t):
     if _merged_stride((nb, k), t._strides[:2]) is None:
         t = t.contiguous()
     step = _merged_stride((nb, k), t._strides[:2])
-    return make(t._storage, t._offset, (nb * k, p), (step, t._strides[2]), t.dtype)
+    return make_view(t._storage, t._offset, (nb * k, p), (step, t._strides[2]), t.dtype)
 
 
 # ---------------------------------------------------------------- validation by op
