@@ -95,6 +95,7 @@ WRITE_CLOCK = [0]
 # of each later write] (the entry goes when the storage does). Its version (torch's
 # ``_version``) is its number of writes.
 _WRITES = {}
+_WRITE_REFS = {}  # id(storage) -> the weak reference to it that removes its log when it goes
 _LOGGED = 64  # a log longer than this keeps its newest half
 
 
@@ -104,14 +105,20 @@ def bump_version(t):
     log = _WRITES.get(id(storage))
     now = WRITE_CLOCK[0] = WRITE_CLOCK[0] + 1
     if log is None:
-        key = id(storage)
-        _WRITES[key] = [0, now]
-        weakref.finalize(storage, _WRITES.pop, key, None)
+        _keep_log(storage, [0, now])
     else:
         log.append(now)
         if len(log) > _LOGGED:
             kept = log[-(_LOGGED // 2):]
             log[:] = [log[0] + len(log) - 1 - len(kept)] + kept
+
+
+def _keep_log(storage, log):
+    """Make `log` the write log of `storage`, removed when the storage goes (by a weak
+    reference's callback: half the cost of weakref.finalize, paid at a storage's first write)."""
+    key = id(storage)
+    _WRITES[key] = log
+    _WRITE_REFS[key] = weakref.ref(storage, lambda _, key=key: (_WRITES.pop(key, None), _WRITE_REFS.pop(key, None)))
 
 
 def versions_at(t, clock):
@@ -139,9 +146,7 @@ def move_storage(tensors, new):
     carry_inference(old, new)
     log = _WRITES.pop(id(old), None)
     if log is not None:
-        key = id(new)
-        _WRITES[key] = log
-        weakref.finalize(new, _WRITES.pop, key, None)
+        _keep_log(new, log)
     for t in tensors:
         t._storage = new
 
