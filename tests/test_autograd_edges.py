@@ -466,3 +466,13 @@ def test_in_place_scatter_and_index_reduce_record_their_out_of_place_rules():
         z.index_reduce_(0, lib.tensor([1]), src[:1] * 1, "amax")
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             z.sum().backward()
+
+
+def test_xlog1py_values_and_node_are_torch_special_s():
+    x = nb.tensor([0.0, 0.0, 2.0, 3.0], dtype=F64, requires_grad=True)
+    y = nb.tensor([-1.0, float("nan"), 0.5, -0.5], dtype=F64)
+    z = nb.special.xlog1py(x, y)
+    # 0 where x is 0 (but NaN for a NaN y), else x * log1p(y)
+    assert _same(z.tolist(), [0.0, float("nan"), 2.0 * math.log1p(0.5), 3.0 * math.log1p(-0.5)])
+    assert z.grad_fn.name() == "SpecialXlog1PyBackward0"
+    assert not hasattr(nb, "xlog1py") and not hasattr(nb.Tensor, "xlog1py")  # (torch.special's only)

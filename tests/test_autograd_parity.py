@@ -59,6 +59,10 @@ OPS = {
     "scatter_add": lambda L, F, x: (x.scatter_add(1, L.tensor([[0, 0], [3, 1], [2, 2]]), x[:, 1:3]) * L.arange(4.0)).sum(),
     "index_add": lambda L, F, x: (x.index_add(0, L.tensor([2, 2]), x[:2]) * L.arange(4.0)).sum(),
     "linalg.vector_norm": lambda L, F, x: L.linalg.vector_norm(x, 1.5, dim=1).sum(),
+    # (x's gradient where x is 0 is log(y), except where y <= 0 / y <= -1)
+    "xlogy": lambda L, F, x: (L.xlogy(x.relu(), x.flip(0)) * L.arange(4.0)).sum(),
+    "xlog1py": lambda L, F, x: (L.special.xlog1py(x.relu(), x.flip(1)) * L.arange(4.0)).sum(),
+    "xlogy number": lambda L, F, x: L.xlogy(x.relu(), 2.5).sum() + L.xlogy(1.5, x.abs()).sum(),
 }
 # scatter_reduce: each reduction, with and without the input's own values
 for _reduce in ("sum", "mean", "amax", "amin", "prod"):

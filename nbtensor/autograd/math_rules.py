@@ -6,7 +6,9 @@ import math
 
 from nbtensor.autograd import grad_mode
 from nbtensor.autograd.rules import COMPOSITE, _arg, _binary, _for, _moving, _not_implemented, _target, _unary, rule
+from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch.tensor import Tensor
+from nbtensor.ops import special_math
 
 _unary("ErfcBackward0", lambda g, x, out: g * (-2 / math.sqrt(math.pi)) * (-x * x).exp(), names=("erfc",))
 # torch's: sqrt(pi) / 2 * exp(erfinv(x)^2), from the result
@@ -51,19 +53,34 @@ def _logit(args, kwargs, out):
     return "LogitBackward0", (x,), backward, (x,)
 
 
-@rule("xlogy")
-def _xlogy(args, kwargs, out):
-    """torch's: x's gradient g * xlogy(x != 0, y), y's g * x / y; the node's name says which
-    operand was a number."""
-    x, y = args[0], _arg(args, kwargs, 1, "other")
-    mx, my = _target(x, out), _target(y, out)
-    node = "XlogyBackward1" if type(x) is not Tensor else "XlogyBackward2" if type(y) is not Tensor else \
-        "XlogyBackward0"
+def _times_log_rule(name, node, log_of, pole):
+    """The rule of form `name`, xlogy (``x * log(y)``) or xlog1py (``x * log1p(y)``; `node`:
+    its node's name without the number torch appends for which operand was a number): torch's formulas,
+    x's gradient is the form of (g, y) (so a zero x still gets g * log(y)) but 0 where x is 0
+    and y at or below the log's `pole` (0, or -1 for log1p); y's is ``g * x / log_of(y)``
+    (the log's derivative's denominator: y, or 1 + y)."""
+    def make(args, kwargs, out):
+        x, y = args[0], _arg(args, kwargs, 1, "other")
+        mx, my = _target(x, out), _target(y, out)
+        number = 1 if type(x) is not Tensor else 2 if type(y) is not Tensor else 0
 
-    def backward(g):
-        gx = _for(g * (x != 0).xlogy(y), mx) if mx is not None else None
-        return gx, _for(g * x / y, my) if my is not None else None
-    return node, (x, y), backward, (x if type(x) is Tensor else None, y if type(y) is Tensor else None)
+        def backward(g):
+            gx = None
+            if mx is not None:
+                gx = _TIMES_LOG[name](g, y).masked_fill((x == 0) & (y <= pole), 0)
+                gx = _for(gx, mx)
+            return gx, _for(g * x / log_of(y), my) if my is not None else None
+        return f"{node}Backward{number}", (x, y), backward, (x if type(x) is Tensor else None,
+                                                             y if type(y) is Tensor else None)
+    return make
+
+
+# (the forms, recorded: gradients of gradients go through them)
+_TIMES_LOG = {}
+dispatcher.install_functions(_TIMES_LOG, {"xlogy": ("xlogy", special_math.xlogy),
+                                          "xlog1py": ("xlog1py", special_math.xlog1py)})
+rule("xlogy")(_times_log_rule("xlogy", "Xlogy", lambda y: y, 0))
+rule("xlog1py")(_times_log_rule("xlog1py", "SpecialXlog1Py", lambda y: 1 + y, -1))
 
 
 def _fused_rule(node, dividing):

@@ -147,17 +147,28 @@ def _scalar_operand(x, res):
 def xlogy(input, other, *, out=None):
     """``input * log(other)``, 0 where `input` is 0 (unless `other` is NaN); computed in
     floating point (integer operands give the default dtype)."""
+    return _times_log(input, other, "log", "xlogy", out)
+
+
+def xlog1py(input, other, *, out=None):
+    """``input * log1p(other)``, 0 where `input` is 0 (unless `other` is NaN): torch.special's."""
+    return _times_log(input, other, "log1p", "xlog1py", out)
+
+
+def _times_log(input, other, log, name, out):
+    """``input * <log>(other)`` (`log`: the op, "log" or "log1p"), 0 where `input` is 0 unless
+    `other` is NaN: the body of `xlogy` and `xlog1py` (`name`)."""
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(
-            f"xlogy() received an invalid combination of arguments - got ({type(input).__name__}, "
+            f"{name}() received an invalid combination of arguments - got ({type(input).__name__}, "
             f"{type(other).__name__}), but expected one of:\n * (Tensor input, Tensor other, *, Tensor out = "
             "None)\n * (Number self, Tensor other, *, Tensor out = None)\n * (Tensor input, Number other, *, "
             "Tensor out = None)\n")
     res = _floating(input, other)
     x, y = _as(_scalar_operand(input, res), res), _as(_scalar_operand(other, res), res)
-    product = _op("mul", x, _op("log", y))
+    product = _op("mul", x, _op(log, y))
     zero = _op("logical_and", _op("eq", x, 0), _op("eq", y, y))
-    return _deliver(_op("where_kernel", zero, 0, product), out, "xlogy")
+    return _deliver(_op("where_kernel", zero, 0, product), out, name)
 
 
 _INV_LOG2 = 1 / math.log(2.0)
