@@ -476,3 +476,23 @@ def test_xlog1py_values_and_node_are_torch_special_s():
     assert _same(z.tolist(), [0.0, float("nan"), 2.0 * math.log1p(0.5), 3.0 * math.log1p(-0.5)])
     assert z.grad_fn.name() == "SpecialXlog1PyBackward0"
     assert not hasattr(nb, "xlog1py") and not hasattr(nb.Tensor, "xlog1py")  # (torch.special's only)
+
+
+def test_var_keeps_its_input_only_so_its_result_may_be_written_in_place():
+    # torch's VarBackward0 saves self; StdBackward0 saves self and its result
+    for lib in (nb,) + ((torch,) if torch is not None else ()):
+        x = lib.tensor([[1.0, 2.0, 4.0], [0.5, 0.1, 3.0]], dtype=lib.float64, requires_grad=True)
+        v = x.var(1)
+        v.sigmoid_()
+        v.sum().backward()
+        s = x.std(1)
+        s.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            s.sum().backward()
+    values = [[1.0, 2.0, 4.0], [0.5, 0.1, 3.0]]
+    x = nb.tensor(values, dtype=F64, requires_grad=True)
+    x.var(1).sigmoid_().sum().backward()  # (the gradient through the in-place sigmoid, by hand)
+    for row, got in zip(values, x.grad.tolist()):
+        mean, var = sum(row) / 3, sum((r - sum(row) / 3) ** 2 for r in row) / 2
+        slope = math.exp(-var) / (1 + math.exp(-var)) ** 2
+        assert _same(got, [slope * (r - mean) for r in row])

@@ -811,19 +811,21 @@ def _variance_rule(node, root):
         for d in dims:
             count *= x._shape[d]
 
+        kept = out if root else None  # (torch's saved tensors: var keeps x, std x and its result)
+
         def backward(g):  # torch's std_backward and var_backward, in their order
             g = _unreduce(g, x, dims, keepdim)
             if root:  # (a zero standard deviation passes no gradient, not nan)
-                result = _unreduce(out, x, dims, keepdim)
+                result = _unreduce(kept, x, dims, keepdim)
                 g = (g / (result * 2)).masked_fill(result == 0, 0)
             scale = 2 / (count - correction) if count - correction > 0 else math.inf
             return (scale * g * (x - x.mean(dims, keepdim=True)),)
-        return node, (x,), backward
+        return node, (x,), backward, (x, kept)
     return make
 
 
-rule("var")(_variance_rule("VarBackward0", False))
-rule("std")(_variance_rule("StdBackward0", True))
+rule("var", keeps_out=False)(_variance_rule("VarBackward0", False))
+rule("std", keeps_out=True)(_variance_rule("StdBackward0", True))
 
 
 @rule("norm")
