@@ -496,3 +496,15 @@ def test_var_keeps_its_input_only_so_its_result_may_be_written_in_place():
         mean, var = sum(row) / 3, sum((r - sum(row) / 3) ** 2 for r in row) / 2
         slope = math.exp(-var) / (1 + math.exp(-var)) ** 2
         assert _same(got, [slope * (r - mean) for r in row])
+
+
+def test_logsigmoid_of_a_transposed_input_is_row_major_as_torch_s_kernel_writes_it():
+    values = [[-2.0, 0.5, 3.0], [1.0, -0.25, 0.0]]
+    x = nb.tensor(values, dtype=F64, requires_grad=True).t()
+    y = nb.nn.functional.logsigmoid(x)
+    assert y.stride() == (2, 1)
+    flat = y.view(-1)  # (raised: a transposed result cannot be viewed flat)
+    want = [min(v, 0.0) - math.log1p(math.exp(-abs(v))) for v in (-2.0, 1.0, 0.5, -0.25, 3.0, 0.0)]
+    assert _same(flat.tolist(), want)
+    if torch is not None:
+        assert torch.nn.functional.logsigmoid(torch.tensor(values).t()).stride() == (2, 1)

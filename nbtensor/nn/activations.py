@@ -196,7 +196,9 @@ def _prelu_rule(args, kwargs, out):
 
 
 def _log_sigmoid(x):
-    # torch's: min(x, 0) - log1p(exp(-|x|)), stable for any x
+    # torch's: min(x, 0) - log1p(exp(-|x|)), stable for any x; its kernel writes a row-major
+    # result whatever the input's layout (so .view(-1) of a transposed input's works)
+    x = x.contiguous()
     return x.clamp(max=0) - (-x.abs()).exp().log1p()
 
 
