@@ -508,3 +508,17 @@ def test_logsigmoid_of_a_transposed_input_is_row_major_as_torch_s_kernel_writes_
     assert _same(flat.tolist(), want)
     if torch is not None:
         assert torch.nn.functional.logsigmoid(torch.tensor(values).t()).stride() == (2, 1)
+
+
+@needs_torch
+def test_bce_second_derivative_through_its_incoming_gradient_matches_torch_near_saturation():
+    # torch differentiates the input gradient in its incoming gradient with (x + eps)(1 - x + eps),
+    # eps = 1e-12, not the input gradient's own clamp: at p = 1 - 4.4e-6 the two differ by 1e-7
+    got = []
+    for lib in (nb, torch):
+        p = lib.tensor([0.9999955668290202, 0.3], dtype=lib.float64, requires_grad=True)
+        loss = lib.cos(lib.nn.functional.binary_cross_entropy(p, lib.tensor([0.32, 0.8], dtype=lib.float64)))
+        (g,) = lib.autograd.grad(loss, p, create_graph=True)
+        (g2,) = lib.autograd.grad(g.sum(), p)
+        got.append(g2.tolist())
+    assert got[0] == pytest.approx(got[1], rel=1e-12)

@@ -476,6 +476,14 @@ def _bce_double_backward(g, gg, x, t, weight, reduction):
     return _bce_finish(grad, weight, reduction, x.numel())
 
 
+def _bce_double_backward_grad_output(gg, x, t, weight, reduction):
+    """torch's binary_cross_entropy_double_backward_grad_output (the input gradient's
+    gradient in the incoming gradient): gg (x - t) / ((x + eps)(1 - x + eps)), eps = 1e-12;
+    not the input gradient's own max((1 - x) x, EPSILON), which differs near saturation."""
+    eps = 1e-12
+    return _bce_finish(gg * (x - t) / ((x + eps) * (1 - x + eps)), weight, reduction, x.numel())
+
+
 def _bce_double_backward_target(gg, g, x, t, weight, reduction):
     """torch's binary_cross_entropy_double_backward_target: -gg g / max((1 - x) x, 1e-12)."""
     res = -gg * g
@@ -488,7 +496,7 @@ def _bce_double_backward_target(gg, g, x, t, weight, reduction):
 _bce_backward = backward_op(
     "binary_cross_entropy_backward", "BinaryCrossEntropyBackwardBackward0", _bce_input_grad,
     lambda gg, g, x, t, weight, reduction: (
-        _for(_bce_backward(gg, x, t, weight, reduction), g) if _wants(g) else None,
+        _for(_bce_double_backward_grad_output(gg, x, t, weight, reduction), g) if _wants(g) else None,
         _bce_double_backward(g, gg, x, t, weight, reduction) if _wants(x) else None,
         _bce_double_backward_target(gg, g, x, t, weight, reduction) if _wants(t) else None),
     n_tensors=3)
