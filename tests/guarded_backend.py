@@ -110,6 +110,15 @@ class GuardedBackend(_backend.Backend):
     def is_writable(storage):
         return True
 
+    # shared memory as the CPU's (share_memory_, Module.share_memory)
+    @staticmethod
+    def share(storage):
+        return GuardedStorage(CPUBackend.share(storage._array))
+
+    @staticmethod
+    def is_shared(storage):
+        return CPUBackend.is_shared(storage._array)
+
 
 def register():
     """Make the "guarded" device available (idempotent)."""
