@@ -643,3 +643,31 @@ def test_where_of_two_ints_refuses_one_past_int64():
     with pytest.raises(RuntimeError, match="without overflow"):
         nbtensor.where(nbtensor.tensor([True]), 2 ** 63, 0)
     assert nbtensor.where(nbtensor.tensor([True, False]), 2 ** 63, 1.5).tolist() == [float(np.float32(2 ** 63)), 1.5]
+
+
+# ---------------------------------------------------------------------------- torch's other keywords
+CREATORS_WITH_OPTIONS = {
+    "empty": lambda **kw: nbtensor.empty(2, **kw), "zeros": lambda **kw: nbtensor.zeros(2, **kw),
+    "ones": lambda **kw: nbtensor.ones(2, **kw), "rand": lambda **kw: nbtensor.rand(2, **kw),
+    "randn": lambda **kw: nbtensor.randn(2, **kw), "randint": lambda **kw: nbtensor.randint(0, 3, (2,), **kw),
+    "full": lambda **kw: nbtensor.full((2,), 1.0, **kw), "eye": lambda **kw: nbtensor.eye(2, **kw),
+    "arange": lambda **kw: nbtensor.arange(3, **kw), "linspace": lambda **kw: nbtensor.linspace(0, 1, 3, **kw),
+    "logspace": lambda **kw: nbtensor.logspace(0, 1, 3, **kw), "randperm": lambda **kw: nbtensor.randperm(3, **kw),
+    "randint_like": lambda **kw: nbtensor.randint_like(nbtensor.zeros(2), 3, **kw),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CREATORS_WITH_OPTIONS))
+def test_a_misspelt_keyword_raises_instead_of_being_ignored(name):
+    # torch: TypeError; ignoring it would give float32 for a misspelt dtype=
+    with pytest.raises(TypeError, match=f"^{name}\\(\\) got an unexpected keyword argument 'dtpye'$"):
+        CREATORS_WITH_OPTIONS[name](dtpye=F64)
+    made = CREATORS_WITH_OPTIONS[name](layout=nbtensor.strided, pin_memory=False)  # (torch's, accepted)
+    assert made.layout is nbtensor.strided
+
+
+def test_pin_memory_true_in_a_creator_needs_an_accelerator():
+    if nbtensor.cuda.is_available():
+        pytest.skip("a GPU (or the simulator) can pin")
+    with pytest.raises(RuntimeError, match="^pin_memory=True requires a CUDA or other accelerator backend"):
+        nbtensor.zeros(2, pin_memory=True)

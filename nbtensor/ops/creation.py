@@ -150,12 +150,31 @@ def _sizes(size, kwargs_size=None):
 
 
 def _size_args(size, kwargs, name):
-    """Sizes given positionally (``f(2, 3)``, ``f((2, 3))``) or as ``size=``; other
-    keywords torch accepts here (layout, pin_memory, ...) are ignored."""
+    """Sizes given positionally (``f(2, 3)``, ``f((2, 3))``) or as ``size=``; the other
+    keywords are checked by `_options`."""
     kw = kwargs.pop("size", None)
     if kw is not None and size:
         raise TypeError(f"{name}() got multiple values for argument 'size'")
+    _options(name, kwargs)
     return _sizes(size, kw)
+
+
+def _options(name, options):
+    """The keywords of creator `name` that torch takes and nbtensor has nothing to do with:
+    ``layout`` (strided), ``pin_memory`` (False; True needs an accelerator: torch's
+    RuntimeError without one; with a GPU the tensor is not pinned yet) and ``memory_format``
+    for ``empty``. Any other keyword is
+    torch's TypeError: a misspelt ``dtype=`` must not pass unseen."""
+    for key, value in options.items():
+        if key == "pin_memory":
+            if value:
+                try:
+                    backend_for(CPU).pinned(0, np.float32)  # (page-locked memory needs a GPU)
+                except RuntimeError:
+                    raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned "
+                                       "memory allocator is available on this system.") from None
+        elif key != "layout" and not (key == "memory_format" and name == "empty"):
+            raise TypeError(f"{name}() got an unexpected keyword argument '{key}'")
 
 
 def _into(out, result):
@@ -289,9 +308,10 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs
     return requiring_grad(result) if requires_grad else result
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False, **options):
     """A tensor filled with `fill_value` (its dtype inferred from the value when not given)."""
-    if dtype is None and device is None and not requires_grad and not _:
+    _options("full", options)
+    if dtype is None and device is None and not requires_grad and not options:
         plain = _plain_full(size, fill_value)
         if plain is not None:
             return plain
@@ -328,8 +348,9 @@ def _plain_full(size, value):
     return _plain_filled((size,), value, dtype)
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False, **_):
+def eye(n, m=None, dtype=None, device=None, requires_grad=False, **options):
     """The identity matrix (n x m)."""
+    _options("eye", options)
     m = n if m is None else m
     if n < 0 or m < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}" if n < 0 else
@@ -349,12 +370,13 @@ def _number(x, name):
 _SMALL_INT = 1 << 62  # (no overflow in NumPy's count of a range of such ints)
 
 
-def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False, **_):
+def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False, **options):
     """Values start, start+step, ... below `end` (int64 for integer arguments)."""
+    _options("arange", options)
     if end is None:
         start, end = 0, start
     if (type(start) is int and type(end) is int and type(step) is int and dtype is None and device is None
-            and not requires_grad and not _ and device_module.get_default_device() is CPU
+            and not requires_grad and not options and device_module.get_default_device() is CPU
             and -_SMALL_INT < start < _SMALL_INT and -_SMALL_INT < end < _SMALL_INT and 0 < step < _SMALL_INT
             and start <= end):
         # plain ints on the CPU (arange(n), the common case): one NumPy call
@@ -383,8 +405,9 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
     return requiring_grad(result) if requires_grad else result
 
 
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **_):
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **options):
     """`steps` evenly spaced values from `start` to `end` inclusive."""
+    _options("linspace", options)
     start, end = _number(start, "start"), _number(end, "end")
     if steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps}")
@@ -425,8 +448,9 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
     return requiring_grad(result) if requires_grad else result
 
 
-def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, **_):
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, **options):
     """`base` raised to `steps` evenly spaced exponents."""
+    _options("logspace", options)
     dtype = _no_bool("logspace", _resolve(dtype, device))
     start, end = _endpoint(_number(start, "start"), dtype), _endpoint(_number(end, "end"), dtype)
     exps = linspace(start, end, steps, dtype=dt.float64, device="cpu").numpy()
@@ -507,6 +531,7 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
         if args:
             raise TypeError("randint(): give low and high either positionally or as keywords")
         args = [kwargs.pop("low", 0), kwargs.pop("high")]
+    _options("randint", kwargs)
     if size is None:
         if not args:
             raise TypeError("randint() missing required argument 'size'")
@@ -527,8 +552,9 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     return requiring_grad(result) if requires_grad else result
 
 
-def randperm(n, generator=None, dtype=None, device=None, requires_grad=False, **_):
+def randperm(n, generator=None, dtype=None, device=None, requires_grad=False, **options):
     """A random permutation of 0..n-1."""
+    _options("randperm", options)
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got {n}")
     result = _wrap(_generator(generator).permutation(n), _resolve(dtype, device, dt.int64),
@@ -622,8 +648,9 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, m
     return requiring_grad(result) if requires_grad else result
 
 
-def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False, **_):
+def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False, **options):
     """Random integers in [low, high) shaped like `input`."""
+    _options("randint_like", options)
     if high is None:
         low, high = 0, low
     dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, "randint_like")
