@@ -13,11 +13,11 @@ import inspect
 
 from nbtensor.autograd import grad_mode
 from nbtensor.core import numpy_names
-from nbtensor.autograd.graph import Node, attach, outside_graph
+from nbtensor.autograd.graph import Node, attach, edge_of, node_of, outside_graph
 from nbtensor.autograd import extra_rules, linalg_rules, math_rules, selection_rules, shape_rules, writer_rules  # noqa: F401,E501
 from nbtensor.autograd.rules import COMPOSITE, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
 from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, mark_view, note_multi_output_views, note_view,
-                                     record_on_view, refresh_view)
+                                     record_on_view, refresh_view, view_record)
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
 from nbtensor.dispatch.tensor import _LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, make_view, version_of
@@ -123,14 +123,19 @@ def wrap(name, fn):
         made = None if make_rule is None else make_rule(args, kwargs, out)
         if made is None:
             _no_rule(name)
-        node = Node(node_name or made[0], made[2], made[1], 1, saves, made[3] if len(made) > 3 else None)
+        inputs = made[1]
+        ag = first._ag if view else None
+        if ag is not None and len(inputs) == 1 and inputs[0] is first and ag.requires_grad:
+            # (a view of the one input that requires grad, the common view: its edge is known)
+            node = node_of(node_name or made[0], made[2], ((ag.edge or edge_of(first)),), saves,
+                           made[3] if len(made) > 3 else None)
+        else:
+            node = Node(node_name or made[0], made[2], inputs, 1, saves, made[3] if len(made) > 3 else None)
         if out is not result:
             node._output = out
-        if view:
-            result._ag = meta = AutogradMeta(True, node, 0)  # (a view's record changes: see views.py)
-            mark_view(result, meta, first)
-        else:
-            result._ag = node  # (the node serves as its result's record: see graph.Node)
+        # (a view's record changes after in-place writes: it gets one of its own, see views.py;
+        # any other result's record is its node, see graph.Node)
+        result._ag = view_record(node, result, first) if view else node
         return result
 
     rule = RULES.get(name)

@@ -37,6 +37,31 @@ def mark_view(result, meta, source):
         meta.multi_output = (0, _op_name(meta.grad_fn._name))
 
 
+def view_record(node, view, source):
+    """The record of `view`, the result of `node` and a view of `source`'s memory: the
+    `AutogradMeta` that ``AutogradMeta(True, node)`` and `mark_view` make, in one step (every
+    recorded view makes one)."""
+    meta = _new(AutogradMeta)
+    meta.requires_grad = True
+    meta.grad_fn = node
+    meta.output_nr = 0
+    meta.edge = None  # (a view's node is regenerated after in-place writes: see graph.edge_of)
+    ag = source._ag
+    if ag is None or ag.base is None:
+        meta.base = source
+    else:
+        meta.base = ag.base
+    version = version_of(view)
+    if version:  # (0, the class's default, for memory never written in place)
+        meta.view_version = version
+    if ag is not None and ag.multi_output is not None:
+        meta.multi_output = (0, _op_name(node._name))  # (see mark_view)
+    return meta
+
+
+_new = object.__new__
+
+
 def _op_name(node_name):
     """torch's op name in its view messages: ``SelectBackward0`` -> ``Select``."""
     return node_name[:node_name.rfind("Backward")] if "Backward" in node_name else node_name
