@@ -125,6 +125,11 @@ def _as_read(items):
 
 def getitem(t, index):
     """``t[index]``: a view for basic indices, a copy for advanced ones."""
+    if type(index) is int:  # (``x[i]``, a loop's common index: no parse)
+        shape = t._shape
+        if shape and -shape[0] <= index < shape[0]:
+            return make_view(t._storage, t._offset + index % shape[0] * t._strides[0], shape[1:], t._strides[1:],
+                             t.dtype)
     items = index if type(index) is tuple else (index,)
     if _has_advanced(items):
         items, advanced = _as_read(items)
