@@ -678,9 +678,11 @@ def _fast_path(op, operands):
 def _bind_flat(entry):
     """The flat kernel of fast-path `entry`, bound on its first use together with its
     `whole` variant (entry[4]: operands that are whole storages, offset 0, as fresh tensors
-    are; four to seven fewer arguments for numba to unbox, ~0.3 us a call)."""
-    entry[4] = _CPU.whole_kernel(entry[0])
-    flat = entry[2] = _CPU.flat_kernel(entry[0])
+    are; four to seven fewer arguments for numba to unbox, ~0.3 us a call). Both are called
+    by their compiled entry points for the types of their first call (see
+    backends/cpu/direct.py): an entry's calls always pass storages of its dtypes and ints."""
+    entry[4] = _CPU.bind_on_first_call(entry, 4, _CPU.whole_kernel(entry[0]))
+    flat = entry[2] = _CPU.bind_on_first_call(entry, 2, _CPU.flat_kernel(entry[0]))
     return flat
 
 
@@ -939,7 +941,7 @@ def _launch_direct(entry, direct, n, store, a, bs, bo):
         return
     grid = entry[3]
     if grid is None:
-        grid = entry[3] = _CPU.grid_kernel(entry[0])
+        grid = entry[3] = _CPU.bind_on_first_call(entry, 3, _CPU.grid_kernel(entry[0]))  # (see `_bind_flat`)
     rows, m, (to, so), (ta, sa) = layout[:4]
     if bs is None:
         grid(store, 0, to, so, a._storage, a._offset, ta, sa, rows, m)

@@ -387,7 +387,10 @@ def _reduce_plan(kind, shape, dim, keepdim, d):
     if plan is None:
         return None
     acc = (np.int64 if d is dt.int64 else np.float64) if kind == "sum" else d.np
-    return (_fast_kernel(_FAST_KERNELS[kind]), np.dtype(acc)) + plan  # (NumPy's dtypes are singletons)
+    made = [None, np.dtype(acc), *plan]  # (NumPy's dtypes are singletons)
+    # (the kernel by its entry point for this dtype's storages: see backends/cpu/direct.py)
+    made[0] = _CPU.bind_on_first_call(made, 0, _fast_kernel(_FAST_KERNELS[kind]))
+    return made
 
 
 # (kind, shape, dim, keepdim, dtype) -> `_reduce_plan`
@@ -406,12 +409,16 @@ def _fast_arg_reduce(name, input, dim, keepdim):
         return None
     shape, strides, K, R, sk, sr = plan
     values, indices = _CPU.allocate(K, input.dtype.np), _CPU.allocate(K, np.int64)
-    _fast_kernel(name + "_reduce")(input._storage, input._offset, K, R, sk, sr, values, indices)
+    key = (name, input.dtype)
+    kernel = _FAST_BOUND.get(key)
+    if kernel is None:  # (by its entry point for this dtype's storages: see backends/cpu/direct.py)
+        kernel = _FAST_BOUND[key] = _CPU.bind_on_first_call(_FAST_BOUND, key, _fast_kernel(name + "_reduce"))
+    kernel(input._storage, input._offset, K, R, sk, sr, values, indices)
     return values, indices, shape, strides
 
 
 _FAST_KERNELS = {"sum": "sum_reduce", "max": "max_reduce", "min": "min_reduce"}
-_FAST_BOUND = {}  # kernel name -> the kernel (_fast_kernel)
+_FAST_BOUND = {}  # kernel name -> the kernel (_fast_kernel); (arg-reduce name, dtype) -> its entry point
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):

@@ -7,7 +7,7 @@ import importlib
 import numpy as np
 
 from nbtensor.backends import base as _backend
-from nbtensor.backends.cpu import allocator, gather, host_memory, tuning
+from nbtensor.backends.cpu import allocator, direct, gather, host_memory, tuning
 from nbtensor.backends.cpu import elementwise as cpu_elementwise
 
 class CPUBackend(_backend.Backend):
@@ -90,6 +90,8 @@ class CPUBackend(_backend.Backend):
     @staticmethod
     def flat_kernel(name):
         return cpu_elementwise.kernel(name, "_flat")
+
+    bind_on_first_call = staticmethod(direct.bind_on_first_call)
 
     @staticmethod
     def whole_kernel(name):
