@@ -32,7 +32,7 @@ def fast_pick(kernel, input, dim, table, offset, index_shape, out_shape):
     [0, size); None for anything else, or for any value out of range (the general path decides)."""
     if not row_major_cpu(input):
         return None
-    plan = _plan(kernel, input._shape, index_shape, dim, out_shape)
+    plan = _plan(kernel, input.dtype, input._shape, index_shape, dim, out_shape)
     if plan is None:
         return None
     copy, n, pre, size, k, post, numel, out_shape, out_strides = plan
@@ -52,7 +52,7 @@ def fast_put(t, dim, table, offset, n, value, step):
     False, writing nothing, for a value out of [0, size) or a size the general path splits
     across threads."""
     shape = t._shape
-    plan = _plan("put_rows", shape, (n,), dim, shape[:dim] + (n,) + shape[dim + 1:])
+    plan = _plan("put_rows", t.dtype, shape, (n,), dim, shape[:dim] + (n,) + shape[dim + 1:])
     if plan is None:
         return False
     put, n, pre, size, _, post = plan[:6]
@@ -63,16 +63,17 @@ def fast_put(t, dim, table, offset, n, value, step):
     return put(bits(t._storage), t._offset, table, offset, n, pre, size, post, src, soff, step)
 
 
-def _plan(kernel, shape, index_shape, dim, out_shape):
-    """`_pick_plan`'s result, remembered per arguments."""
-    key = (kernel, shape, index_shape, dim, out_shape)
+def _plan(kernel, dtype, shape, index_shape, dim, out_shape):
+    """`_pick_plan`'s result, remembered per arguments (per `dtype` too: each plan calls its
+    kernel by the entry point for that dtype's storages, see backends/cpu/direct.py)."""
+    key = (kernel, dtype, shape, index_shape, dim, out_shape)
     plan = _PICK_PLANS.get(key, False)
     if plan is False:
         plan = remember(_PICK_PLANS, key, _pick_plan(kernel, shape, index_shape, dim, out_shape))
     return plan
 
 
-# (kernel, input shape, index shape, dim, result shape) -> what `fast_pick` and `fast_put`
+# (kernel, dtype, input shape, index shape, dim, result shape) -> what `fast_pick` and `fast_put`
 # need, or None
 _PICK_PLANS = {}
 
@@ -88,5 +89,6 @@ def _pick_plan(kernel, shape, index_shape, dim, out_shape):
     if n == 0 or pre * post == 0 or _CPU.parallel(_numel(out_shape)):
         return None
     k = index_shape[d] if kernel == "gather_rows" else n
-    return (_CPU.kernel("gather", kernel + "_checked"), n, pre, shape[d], k, post, _numel(out_shape), out_shape,
-            contiguous_strides(out_shape))
+    plan = [None, n, pre, shape[d], k, post, _numel(out_shape), out_shape, contiguous_strides(out_shape)]
+    plan[0] = _CPU.bind_on_first_call(plan, 0, _CPU.kernel("gather", kernel + "_checked"))
+    return plan
