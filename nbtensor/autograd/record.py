@@ -124,9 +124,10 @@ def wrap(name, fn):
         if made is None:
             _no_rule(name)
         inputs = made[1]
-        ag = first._ag if view else None
+        ag = first._ag if type(first) is Tensor else None
         if ag is not None and len(inputs) == 1 and inputs[0] is first and ag.requires_grad:
-            # (a view of the one input that requires grad, the common view: its edge is known)
+            # (one input, the first argument, which requires grad: its edge is known; the
+            # common case of views and reductions)
             node = node_of(node_name or made[0], made[2], ((ag.edge or edge_of(first)),), saves,
                            made[3] if len(made) > 3 else None)
         else:
