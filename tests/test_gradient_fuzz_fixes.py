@@ -162,3 +162,23 @@ def test_layer_norm_result_is_contiguous():
     x = nb.tensor(np.arange(8.0).reshape(4, 2), dtype=nb.float64, requires_grad=True).t()
     out = nb.nn.functional.layer_norm(x, (4,), nb.ones(4, dtype=nb.float64), nb.zeros(4, dtype=nb.float64))
     assert out.stride() == (4, 1) and out.view(-1).shape == (8,)
+
+
+@pytest.mark.parametrize("dtype", [nb.float32, nb.float64])
+@pytest.mark.parametrize("size", [(4, 3), (3, 100_000)])  # (the second: the element-wise path)
+def test_variance_of_rows_of_equal_values_is_exactly_zero(dtype, size):
+    # torch reduces along a dim by Welford's method: rows of equal values have variance 0
+    # exactly, so std's gradient there is 0; a two-pass mean an ulp off gave 2.2e-16 and a
+    # gradient of 1.43 (seed 167391: std over cat((a, a, a), dim=2))
+    x = nb.full(size, 1.73, dtype=dtype)
+    assert x.var(1).tolist() == [0.0] * size[0]
+    assert nb.var_mean(x, 1)[0].tolist() == [0.0] * size[0]
+    a = nb.tensor([[0.51], [0.07], [-1.84], [2.1], [1.73]], dtype=dtype, requires_grad=True)
+    nb.cat((a, a, a), dim=1).std(1, correction=0).sum().backward()
+    assert a.grad.tolist() == [[0.0]] * 5
+
+
+def test_variance_along_a_dim_still_matches_numpy():
+    r = np.random.default_rng(3).standard_normal((6, 50)) * 1e3 + 1e6
+    np.testing.assert_allclose(nb.from_numpy(r).var(1).numpy(), r.var(1, ddof=1), rtol=1e-9)
+    np.testing.assert_allclose(nb.from_numpy(r).std(0, correction=0).numpy(), r.std(0), rtol=1e-9)

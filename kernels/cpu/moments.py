@@ -31,3 +31,21 @@ def sum_sq_dev(src, off, K, R, sk, sr, mu, moff, out):
             d = np.float64(src[base + r * sr]) - m
             acc += d * d
         out[k] = acc
+
+
+@kernel()
+def corrected_sum_sq_dev(src, off, K, R, sk, sr, mu, moff, out):
+    # sum_sq_dev from the mean corrected once by the mean deviation from it: that of a row of
+    # equal values is exactly their value (a variance of exactly 0, as torch's Welford gives)
+    for k in range(K):
+        m = mu[moff + k]
+        base = off + k * sk
+        shift = 0.0
+        for r in range(R):
+            shift += np.float64(src[base + r * sr]) - m
+        m += shift / R
+        acc = 0.0
+        for r in range(R):
+            d = np.float64(src[base + r * sr]) - m
+            acc += d * d
+        out[k] = acc

@@ -702,12 +702,15 @@ def _var64(input, dim, unbiased, keepdim, correction, out, name):
         mu = make(from_host(np.array([m]), total.device), 0, total._shape, total._strides, dt.float64)
     else:
         mu = apply(OPS_BY_NAME["div"], (total, float(n) if n else math.nan))
-    ss = _sum_of_squares(x64, mu, dims, keepdim, fused)
+    several = mu.numel() > 1
+    if several and not fused:
+        mu = _corrected_mean(x64, mu, dims)
+    ss = _sum_of_squares(x64, mu, dims, keepdim, fused, several)
     if n > 1 and not _all_finite(ss) and _all_finite(mu):
         # A mean off by one ulp can square past float64's range (10 x -1e300): correct it
         # by the mean deviation once, as accurate as torch's Welford there. (Only on this
         # path: the common case makes one pass for the mean and one for the squares.)
-        mu = apply(OPS_BY_NAME["add"], (mu, mean(apply(OPS_BY_NAME["sub"], (x64, mu)), dims, keepdim=True)))
+        mu = _corrected_mean(x64, mu, dims)
         ss = _sum_of_squares(x64, mu, dims, keepdim, fused)
     # torch divides by max(0, n - correction): a sum of squares over no degrees of freedom is
     # inf (nan when it is 0, as for an empty input), never negative; and it warns.
@@ -718,12 +721,23 @@ def _var64(input, dim, unbiased, keepdim, correction, out, name):
     return apply(OPS_BY_NAME["div"], (ss, float(_builtin_max(0, dof))))
 
 
-def _sum_of_squares(x, mu, dims, keepdim, fused):
+def _corrected_mean(x, mu, dims):
+    """The float64 mean `mu` of `x` over `dims` (kept) corrected once by the mean deviation
+    from it."""
+    return apply(OPS_BY_NAME["add"], (mu, mean(apply(OPS_BY_NAME["sub"], (x, mu)), dims, keepdim=True)))
+
+
+def _sum_of_squares(x, mu, dims, keepdim, fused, corrected=False):
     """The sum over `dims` of ``(x - mu) ** 2`` in float64 (`mu` the float64 mean with the
     dims kept): the moments kernel when `fused` (`_one_cpu_thread`), else float64 element-wise
-    ops and a sum (`x` is float64 then)."""
+    ops and a sum (`x` is float64 then). `corrected`: the kernel first corrects each mean by
+    `_corrected_mean`'s step (the caller does that for the element-wise ops). torch reduces
+    along a dim by Welford's method, whose mean of a row of equal values is exactly that value
+    (a variance of exactly 0, and so std's gradient 0 there); a float mean may be an ulp off,
+    unless corrected. (torch's single result comes from a two-pass mean, as here uncorrected.)"""
     if fused:
-        return _moment("sum_sq_dev", x, dims, keepdim, mu._storage, mu._offset)
+        return _moment("corrected_sum_sq_dev" if corrected else "sum_sq_dev", x, dims, keepdim, mu._storage,
+                       mu._offset)
     dev = apply(OPS_BY_NAME["sub"], (x, mu))
     return _reduce("sum", apply(OPS_BY_NAME["mul"], (dev, dev), inplace=True), dims, keepdim, dt.float64,
                    dt.float64, 0)
