@@ -182,3 +182,15 @@ def test_variance_along_a_dim_still_matches_numpy():
     r = np.random.default_rng(3).standard_normal((6, 50)) * 1e3 + 1e6
     np.testing.assert_allclose(nb.from_numpy(r).var(1).numpy(), r.var(1, ddof=1), rtol=1e-9)
     np.testing.assert_allclose(nb.from_numpy(r).std(0, correction=0).numpy(), r.std(0), rtol=1e-9)
+
+
+def test_scatter_add_saves_only_its_index():
+    # torch's ScatterAddBackward0 keeps the index alone: writing into the source afterwards
+    # is allowed (seed 166299 raised "modified by an inplace operation")
+    x, s = _leaf([1.0, 2.0, 3.0, 4.0]), _leaf([0.5, 1.5, 2.5, 3.5])
+    src = s * 1
+    y = x.scatter_add(0, nb.tensor([3, 0, 0, 2]), src)
+    src.mul_(2)
+    (y * nb.tensor([1.0, 2.0, 3.0, 4.0], dtype=nb.float64)).sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert s.grad.tolist() == [4.0, 1.0, 1.0, 3.0]  # (the upstream gradient gathered at the index)

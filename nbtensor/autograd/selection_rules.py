@@ -90,7 +90,8 @@ def _scatter(args, kwargs, out):
 @rule("scatter_add")
 def _scatter_add(args, kwargs, out):
     x, d, index, src = _written(args, kwargs, "src")
-    return "ScatterAddBackward0", (x, src), lambda g: (g, g.gather(d, index) if _wants(src) else None)
+    want_src = _wants(src)  # (only the index is saved, as torch's: writing into src later is allowed)
+    return "ScatterAddBackward0", (x, src), lambda g: (g, g.gather(d, index) if want_src else None), (index,)
 
 
 def _scatter_reduction(node, source_name, scatter_index):
