@@ -194,3 +194,22 @@ def test_scatter_add_saves_only_its_index():
     (y * nb.tensor([1.0, 2.0, 3.0, 4.0], dtype=nb.float64)).sum().backward()
     assert x.grad.tolist() == [1.0, 2.0, 3.0, 4.0]
     assert s.grad.tolist() == [4.0, 1.0, 1.0, 3.0]  # (the upstream gradient gathered at the index)
+
+
+def test_logcumsumexp_of_a_0d_tensor_passes_its_gradient_on():
+    # torch's backward returns the gradient as it is for a 0-d input: a second derivative
+    # sees a constant (the general formula gave nan there: seed 198426)
+    a = _leaf(-2.46)
+    (g,) = nb.autograd.grad(a.logcumsumexp(0), [a], create_graph=True)
+    assert g.item() == 1.0 and not g.requires_grad
+    b = _leaf(-2.46)
+    loss = 1.5 / nb.nn.functional.binary_cross_entropy_with_logits(b.logcumsumexp(0), b.sigmoid())
+    (gb,) = nb.autograd.grad(loss, [b], create_graph=True)
+    gb.backward()
+    assert np.isfinite(b.grad.item())
+    h = 1e-5  # central difference of the first derivative
+    def first(v):
+        c = _leaf(v)
+        return nb.autograd.grad(1.5 / nb.nn.functional.binary_cross_entropy_with_logits(
+            c.logcumsumexp(0), c.sigmoid()), [c])[0].item()
+    assert abs(b.grad.item() - (first(-2.46 + h) - first(-2.46 - h)) / (2 * h)) < 1e-5

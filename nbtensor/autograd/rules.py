@@ -917,6 +917,8 @@ def _logcumsumexp(args, kwargs, out):
     x, d = args[0], _arg(args, kwargs, 1, "dim")
 
     def backward(g):
+        if not x._shape or not x.numel():
+            return (g,)  # (as torch's: the gradient as it is, which a second derivative sees as constant)
         # grad_i = sum over j >= i of g_j exp(x_i - out_j), split by the sign of g so that each
         # part is a reversed logcumsumexp (finite where the plain sum would overflow). As
         # torch's: log|g| masked by `where` to the lowest finite float (not log(0) = -inf,
