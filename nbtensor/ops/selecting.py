@@ -432,18 +432,56 @@ def take(input, index):
 # --------------------------------------------------------------------------- index_add/copy/fill
 def _source_checks(name, self, dim, table, source):
     _require_tensor(name, "source", source)
-    shape = _shape1(self)[0]
+    if dim and dim >= len(source._shape):
+        raise RuntimeError(f"{name}(): Indexing dim {dim} is out of bounds of the source tensor with dim "
+                           f"{len(source._shape)}")
+    if not source._shape and table.shape[0] != 1:  # (torch reads source.size(dim) then)
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     sshape = _shape1(source)[0]
-    if len(shape) != len(sshape) or any(a != b for d, (a, b) in enumerate(zip(shape, sshape)) if d != dim):
-        raise RuntimeError(
-            "source tensor shape must match self tensor shape, excluding the specified dimension. "
-            f"Got self.shape = {list(self._shape)} source.shape = {list(source._shape)}")
     if table.shape[0] != sshape[dim]:
         raise RuntimeError(f"{name}(): Number of indices ({table.shape[0]}) should be equal to "
                            f"source.size(dim): ({sshape[dim]}), for dim: {dim}")
+    if (len(self._shape) != len(source._shape)
+            or any(a != b for d, (a, b) in enumerate(zip(self._shape, source._shape)) if d != dim)):
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. "
+            f"Got self.shape = {list(self._shape)} source.shape = {list(source._shape)}")
 
 
-def _prepare(name, self, dim, index, dtypes, dtype_error, negative, range_error, source=None):
+def _copy_ranks(self, index, source):
+    """index_copy_'s first checks, as torch orders them (before the index's dtype): the ranks
+    of the index, and of a source that is a scalar or of another rank than self."""
+    _require_tensor("index_copy_", "source", source)
+    if type(index) is Tensor and len(index._shape) >= 2:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {len(index._shape)})")
+    n = index.numel() if type(index) is Tensor else None
+    if not source._shape and n is not None and n != 1:
+        raise IndexError(f"index_copy_(): When source is scalar, index should have one element (got {n})")
+    if source._shape and self._shape and len(source._shape) != len(self._shape):
+        raise IndexError("index_copy_(): When source and destination are not scalars, their dimensionality must "
+                         f"match. Source dimensionality ({len(source._shape)}), destination dimensionality "
+                         f"({len(self._shape)})")
+
+
+def _copy_slices(self, dim, table, source):
+    """index_copy_'s shape checks (torch's messages): self and source alike but along `dim`
+    (a scalar's slice is empty), and one index per source slice."""
+    def sliced(shape):
+        return [size for d, size in enumerate(shape) if d != dim]
+    if sliced(self._shape) != sliced(source._shape):
+        raise RuntimeError(
+            "index_copy_(): Source/destination tensor must have same slice shapes. Destination slice shape: "
+            f"{' '.join(map(str, sliced(self._shape)))} at dimension {dim} and source slice shape: "
+            f"{' '.join(map(str, sliced(source._shape)))} at dimension 0.")
+    if source._shape and table.shape[0] != source._shape[dim]:
+        raise IndexError(f"index_copy_(): Number of indices ({table.shape[0]}) should be equal to source.size(dim) "
+                         f"({source._shape[dim]})")
+
+
+def _prepare(name, self, dim, index, dtypes, dtype_error, negative, range_error, source=None, shape_checks=None):
+    """(dim wrapped, the index's values as an int64 array) of an index writer, checked in
+    torch's order: the index's dtype, the devices, the index's rank, `shape_checks(dim,
+    table)` when given, then the index's values."""
     _index_dtype(name, index, dtypes, dtype_error[0], dtype_error[1])
     common_device((self, index, source), cpu_scalars=False)
     table = _vector(name, index, RuntimeError, "Index has to be a vector/scalar" if name == "index_fill_"
@@ -451,6 +489,8 @@ def _prepare(name, self, dim, index, dtypes, dtype_error, negative, range_error,
     shape = _shape1(self)[0]
     dim = wrap_dim(dim, len(shape))
     size = shape[dim]
+    if shape_checks is not None:
+        shape_checks(dim, table)
     if self.numel():  # an empty self: torch reads no index (the callers return before any kernel)
         check_range(table, size, lambda v: f"{name}(): index {v} is out of bounds for dimension {dim} with size {size}",
                     negative=negative, error=range_error)
@@ -461,8 +501,8 @@ def index_add_(self, dim, index, source, *, alpha=1):
     """``self[..., index[i], ...] += alpha * source[..., i, ...]`` along `dim` (duplicates add up)."""
     dim, table = _prepare("index_add_", self, dim, index, (dt.int64, dt.int32),
                           (RuntimeError, "{name}(): Expected dtype int32/int64 for index but got: {dtype}"),
-                          False, RuntimeError, source)
-    _source_checks("index_add_", self, dim, table, source)
+                          False, RuntimeError, source,
+                          lambda d, table: _source_checks("index_add_", self, d, table, source))
     if source.dtype is not self.dtype:
         raise RuntimeError(f"index_add_(): self ({self.dtype.c_name}) and source ({source.dtype.c_name}) "
                            "must have the same scalar type")
@@ -486,10 +526,10 @@ def index_add_(self, dim, index, source, *, alpha=1):
 
 def index_copy_(self, dim, index, source):
     """``self[..., index[i], ...] = source[..., i, ...]`` along `dim`."""
+    _copy_ranks(self, index, source)
     dim, table = _prepare("index_copy_", self, dim, index, (dt.int64,),
                           (RuntimeError, "{name}(): Expected a long tensor for index, but got {dtype}"),
-                          False, IndexError, source)
-    _source_checks("index_copy_", self, dim, table, source)
+                          False, IndexError, source, lambda d, table: _copy_slices(self, d, table, source))
     if source.dtype is not self.dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got "
                            f"(self) {self.dtype.c_name} and (source) {source.dtype.c_name}")
