@@ -16,7 +16,7 @@ from nbtensor.core import numpy_names
 from nbtensor.autograd.graph import Node, attach, edge_of, node_of, outside_graph
 from nbtensor.autograd import extra_rules, linalg_rules, math_rules, selection_rules, shape_rules, writer_rules  # noqa: F401,E501
 from nbtensor.autograd.rules import COMPOSITE, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
-from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, mark_view, note_multi_output_views, note_view,
+from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, note_multi_output_views, note_view,
                                      record_on_view, refresh_view, view_record)
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
