@@ -3,6 +3,7 @@ import functools
 
 from nbtensor.autograd import grad_mode
 from nbtensor.autograd.graph import Node, attach
+from nbtensor.autograd.inference_checks import holds_inference, refuse_saved
 from nbtensor.dispatch.tensor import AutogradMeta, Tensor, bump_version, make_view
 from nbtensor.ops.creation import zeros
 
@@ -86,6 +87,8 @@ def _connect(cls, ctx, args, result):
     dirty = ctx._dirty
     for t in dirty:
         _check_dirty(t, outputs)
+    if holds_inference(ctx._saved):
+        refuse_saved(ctx._saved)
     for i, t in enumerate(outputs):  # an input returned as it is comes back as a new alias
         if type(t) is Tensor and any(t is a for a in args) and not any(t is d for d in dirty):
             outputs[i] = make_view(t._storage, t._offset, t._shape, t._strides, t.dtype)

@@ -124,10 +124,17 @@ class inference_mode(_Mode):
         return (self.enabled,)
 
 
+# Called (without arguments) once, when a thread first enters ``inference_mode()``: from then
+# on inference tensors may exist (autograd/record.py installs its checks of writes to them).
+on_first_inference_mode = []
+
+
 def _count_inference_thread(step):
     """One more (or fewer) ``inference_mode()`` block open, in any thread: while none is,
     making a tensor does not read this thread's mode (see dispatch/tensor.py)."""
     with _inference_lock:
+        while on_first_inference_mode:  # (under the lock: no thread makes one before they ran)
+            on_first_inference_mode.pop(0)()
         _tensor.inference_threads += step
 
 

@@ -3,7 +3,7 @@ tensordot, einsum, kron, cross) and of the matrix functions (inverse, det, logde
 Each gradient is itself written with recorded ops, so second derivatives run through it.
 Registered into `rules.RULES` on import.
 """
-from nbtensor.autograd.rules import RULES, _arg, _for, _moving, _wants, like, rule
+from nbtensor.autograd.rules import RULES, _arg, _for, _moving, _product_saves, _wants, like, rule
 import nbtensor.ops.creation as creation
 from nbtensor.core.plan import broadcast_shapes
 from nbtensor.dispatch import dispatcher
@@ -27,7 +27,7 @@ def _add_product(name, node, first, second, first_grad, second_grad, summed_batc
             return (_for(_scaled(g, beta), c) if _wants(c) else None,
                     _scaled(first_grad(gp, q), alpha) if _wants(p) else None,
                     _scaled(second_grad(gp, p), alpha) if _wants(q) else None)
-        return node, (c, p, q), backward
+        return node, (c, p, q), backward, _product_saves(p, q)
     rule(name)(make)
 
 

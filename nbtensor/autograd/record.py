@@ -7,6 +7,11 @@ unless grad mode is on and an argument requires grad; otherwise it runs the op w
 recording inside and makes the node the derivative rule of the form describes. It takes
 NumPy's keyword names (``axis=``, ``keepdims=``) as the form installed without recording
 does (see dispatch/dispatcher.py).
+
+The first time a thread enters ``inference_mode()`` (`_watch_inference`), the forms are
+installed again with torch's refusals for inference tensors: before recording starts only
+the forms that write get a wrapper (`_wrap_refusing`); once it records, the recorded forms
+also refuse a node that keeps an inference tensor (`_refuse_saving_inference`).
 """
 import functools
 import inspect
@@ -14,27 +19,50 @@ import inspect
 from nbtensor.autograd import grad_mode
 from nbtensor.core import numpy_names
 from nbtensor.autograd.graph import Node, attach, edge_of, node_of, outside_graph
+from nbtensor.autograd.inference_checks import holds_inference, refuse_node_saving, refuse_saved_by
 from nbtensor.autograd import extra_rules, linalg_rules, math_rules, selection_rules, shape_rules, writer_rules  # noqa: F401,E501
 from nbtensor.autograd.rules import COMPOSITE, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
 from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, note_multi_output_views, note_view,
                                      record_on_view, refresh_view, view_record)
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
-from nbtensor.dispatch.tensor import _LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, make_view, version_of
+from nbtensor.dispatch.tensor import (_LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, is_inference, make_view,
+                                     refuse_inference_write, version_of)
 
 _started = False
+# True once a thread has entered inference_mode(): inference tensors may exist, and the forms
+# are installed with torch's refusals for them (writes outside inference mode, saving one for
+# backward); until then those checks cost nothing
+_watching = False
 _WRITES = frozenset()  # the forms that write into their first argument
 
 
 def _start():
-    global _started, _WRITES
+    global _started
     if not _started:
         _started = True
+        _find_writes()
+        dispatcher.set_recorder(wrap)
+
+
+def _watch_inference():
+    """Install every form again with the checks inference tensors need (called when a thread
+    first enters ``inference_mode()``). Before autograd records, only the forms that write
+    (into their first argument or an ``out=``) change: they refuse to write an inference
+    tensor outside inference mode."""
+    global _watching
+    _watching = True
+    _find_writes()
+    dispatcher.set_recorder(wrap)
+
+
+def _find_writes():
+    global _WRITES
+    if not _WRITES:
         names = dispatcher.method_names()
         _WRITES = frozenset(name for name in names
                             if (name.endswith("_") and not name.endswith("__") and name not in _NOT_WRITES)
                             or _augmented(name, names) or name == "__setitem__")
-        dispatcher.set_recorder(wrap)
 
 
 _NOT_WRITES = {"requires_grad_", "detach_"}
@@ -46,6 +74,7 @@ def _augmented(name, names):
 
 
 _tensor.on_requires_grad.append(_start)
+grad_mode.on_first_inference_mode.append(_watch_inference)
 _tensor.grad_enabled = grad_mode.is_grad_enabled
 
 
@@ -65,15 +94,19 @@ def wrap(name, fn):
     records the call only when grad mode is on and an argument requires grad (the common
     cases return after a few checks). An element-wise form whose rule can make the node of
     a plain call itself gets a shorter recorder for those calls."""
+    if name in _RESIZES:
+        return _wrap_resizing(fn)
     if name in COMPOSITE:
         return fn
+    if not _started:  # (installed for inference tensors alone: see `_watch_inference`)
+        return _wrap_refusing(name, fn)
     plan = _plan(name, fn)
     if plan[2]:
         return _wrap_writing(plan)
     if not plan[4]:
         return _wrap_nondifferentiable(fn)
     state = grad_mode._state
-    saves = plan[5]
+    saves, checking = plan[5], plan[6]
     node_name = NODE_NAMES.get(name)
     renamed = numpy_names.renames(fn)
 
@@ -132,6 +165,8 @@ def wrap(name, fn):
                            made[3] if len(made) > 3 else None)
         else:
             node = Node(node_name or made[0], made[2], inputs, 1, saves, made[3] if len(made) > 3 else None)
+        if checking:
+            _refuse_saving_inference(args, kwargs, node)
         if out is not result:
             node._output = out
         # (a view's record changes after in-place writes: it gets one of its own, see views.py;
@@ -167,6 +202,8 @@ def wrap(name, fn):
         if type(result) is Tensor and result.dtype.is_floating_point and RULES.get(name) is rule:
             node = make_node(args, result)
             if node is not None:
+                if checking:
+                    _refuse_saving_inference(args, {}, node)
                 if node_name is not None:
                     node._name = node_name
                 result._ag = node
@@ -184,9 +221,97 @@ def _take_keywords(fn, renamed, kwargs):
     out = kwargs.get("out")
     if type(out) is Tensor:
         bump_version(out)
+    elif type(out) is tuple or type(out) is list:
+        for t in out:
+            if type(t) is Tensor:
+                bump_version(t)
 
 
 wrap.takes_numpy_names = True  # (see dispatch/dispatcher.py: no adapter frame per call)
+
+
+def _refuse_saving_inference(args, kwargs, node):
+    """torch's RuntimeError when `node`, made for a call (args, kwargs) with an inference
+    tensor among its arguments, keeps one for backward (torch refuses at the forward op)."""
+    if holds_inference(args) or kwargs and holds_inference(kwargs.values()):
+        refuse_node_saving(node)
+
+
+def _wrap_refusing(name, fn):
+    """`wrap` before autograd records, once inference tensors may exist: a form that writes
+    into its first argument or takes ``out=`` refuses to write an inference tensor outside
+    inference mode (as torch, once the op is done; an ``out=`` before); the others stay as
+    they are. (Versions are counted from the start of recording, as without inference.)"""
+    writes = name in _WRITES
+    if not writes and not _takes_out(fn):
+        return fn
+    renamed = numpy_names.renames(fn)
+    if not writes:
+        def refusing_out(*args, **kwargs):
+            if kwargs:
+                if renamed:
+                    numpy_names.rename_keywords(fn, renamed, kwargs)
+                _refuse_out(kwargs.get("out"))
+                return fn(*args, **kwargs)
+            return fn(*args)
+        return refusing_out
+    inference = _tensor._INFERENCE  # (the storages of inference tensors: one lookup per write)
+
+    def refusing(*args, **kwargs):
+        if kwargs:
+            if renamed:
+                numpy_names.rename_keywords(fn, renamed, kwargs)
+            _refuse_out(kwargs.get("out"))
+            result = fn(*args, **kwargs)
+        else:
+            result = fn(*args)
+        if args:
+            t = args[0]
+            if type(t) is Tensor and id(t._storage) in inference:
+                refuse_inference_write(t)
+        return result
+    return refusing
+
+
+def _takes_out(fn):
+    """True when the function `fn` may take ``out=`` (a parameter of that name, or ``**kwargs``)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return True
+    return "out" in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount] or bool(
+        code.co_flags & inspect.CO_VARKEYWORDS)
+
+
+def _refuse_out(out):
+    """`refuse_inference_write` for an ``out=`` argument: a tensor, or a tuple or list of them."""
+    if type(out) is Tensor:
+        refuse_inference_write(out)
+    elif type(out) is tuple or type(out) is list:
+        for t in out:
+            if type(t) is Tensor:
+                refuse_inference_write(t)
+
+
+_RESIZES = {"resize_", "resize_as_"}
+
+
+def _wrap_resizing(fn):
+    """`wrap` for ``resize_`` and ``resize_as_``: as torch's, a write (counted once autograd
+    records; refused for an inference tensor outside inference mode) only when the shape
+    changes."""
+    write = bump_version if _started else refuse_inference_write
+    renamed = numpy_names.renames(fn)
+
+    def resizing(*args, **kwargs):
+        if renamed and kwargs:
+            numpy_names.rename_keywords(fn, renamed, kwargs)
+        self = args[0] if args else kwargs.get("input", kwargs.get("self"))
+        shape = self._shape if type(self) is Tensor else None
+        result = fn(*args, **kwargs)
+        if shape is not None and self._shape != shape:
+            write(self)
+        return result
+    return resizing
 
 
 def _wrap_nondifferentiable(fn):
@@ -268,6 +393,7 @@ def _no_rule(name):
 def _wrap_writing(plan):
     """`wrap` for a form that writes into its first argument (``add_``, ``__setitem__``)."""
     name, fn, _, base = plan[:4]
+    checking = plan[6]
     state = grad_mode._state
     renamed = numpy_names.renames(fn)
     logs = _tensor._WRITES
@@ -289,7 +415,7 @@ def _wrap_writing(plan):
             _take_keywords(fn, renamed, kwargs)
             if (_any_requires_grad(args) or _any_requires_grad(kwargs.values())) and state.enabled:
                 args, kwargs = _recordable_arguments(plan, args, kwargs)
-                return _record_inplace(name, base, fn, args, kwargs)
+                return _record_inplace(name, base, fn, args, kwargs, checking)
             return counted(args, fn(*args, **kwargs))
         for a in args:  # (_any_requires_grad, inlined; grad mode read only when needed)
             t = type(a)
@@ -302,7 +428,7 @@ def _wrap_writing(plan):
         else:
             return counted(args, fn(*args))
         if state.enabled:
-            return _record_inplace(name, base, fn, args, kwargs)
+            return _record_inplace(name, base, fn, args, kwargs, checking)
         return counted(args, fn(*args))
     return recorded
 
@@ -343,9 +469,11 @@ def _untracked(fn, args, kwargs):
 def _plan(name, fn):
     """What recording form `name` (whose function is `fn`) takes, worked out once: (name, fn,
     whether it writes into its first argument, the out-of-place form it records as, whether
-    its results are differentiable, whether its node keeps tensors)."""
+    its results are differentiable, whether its node keeps tensors, whether it checks that
+    the node keeps no inference tensor)."""
     base = name if name in _OWN_RULE_INPLACE else _inplace_base(name)
-    return name, fn, name in _WRITES, base, name not in NONDIFFERENTIABLE, name not in NO_SAVED
+    saves = name not in NO_SAVED
+    return name, fn, name in _WRITES, base, name not in NONDIFFERENTIABLE, saves, saves and _watching
 
 
 def _connect_several(plan, args, kwargs, result):
@@ -355,6 +483,8 @@ def _connect_several(plan, args, kwargs, result):
         return result
     name = plan[0]
     node, inputs = _node(name, NODE_NAMES.get(name), args, kwargs, result, len(result), plan[5])
+    if plan[6]:
+        _refuse_saving_inference(args, kwargs, node)
     if len(result) == 1:
         node._backward = _one_of_several(node._backward)
     attach(result, node, inputs)
@@ -373,9 +503,10 @@ def _one_of_several(backward):
     return lambda g: backward((g,))
 
 
-def _record_inplace(name, base, fn, args, kwargs):
+def _record_inplace(name, base, fn, args, kwargs, checking):
     """An in-place form: it records as its out-of-place rule (`base`) on the old values, and
-    the tensor's history moves to the new node."""
+    the tensor's history moves to the new node. `checking`: whether inference tensors may
+    exist (`_watching` when the form was installed)."""
     self = args[0]
     ag = self._ag
     if ag is not None and ag.multi_output is not None:
@@ -405,6 +536,9 @@ def _record_inplace(name, base, fn, args, kwargs):
     read = _views_read(args, kwargs)
     for v in read:
         refresh_view(v)  # (the op reads their values before the write: their history as of then)
+    if checking and base not in NO_SAVED and not is_inference(self) and (
+            holds_inference(args[1:]) or kwargs and holds_inference(kwargs.values())):
+        _refuse_saving_before_write(base, before, args, kwargs, self)
     clock = WRITE_CLOCK[0]
     result = _untracked(fn, args, kwargs)
     bump_version(self)  # (once the write succeeded, before the new node notes the clock)
@@ -418,6 +552,16 @@ def _record_inplace(name, base, fn, args, kwargs):
     finally:
         for meta, version in held:
             meta.view_version = version
+
+
+def _refuse_saving_before_write(base, before, args, kwargs, self):
+    """torch's refusal, before an in-place op on `self` writes, when its rule (`base`, on the
+    old values `before`) would keep an inference tensor for backward: torch saves what it
+    reads before the write, so the tensor is left as it was. (An inference `self` is refused
+    for the write itself, once done.)"""
+    made = RULES[base]((before,) + tuple(args[1:]), kwargs, outside_graph(self))
+    if made is not None:
+        refuse_saved_by(made[3] if len(made) > 3 else None, made[2])
 
 
 def _views_read(args, kwargs):

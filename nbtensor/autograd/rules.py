@@ -606,8 +606,9 @@ def _clamp_rule(low_name, high_name, node_numbers, node_tensors):
         # torch's where(kept, g, 0): an infinite g outside the bounds gives 0, not nan
         drop = None if keep is None else keep.logical_not()
         if not (_wants(low) or _wants(high)):
-            return node_numbers if not (_is_tensor(low) or _is_tensor(high)) else node_tensors, (x,), \
-                lambda g: (_for(g if drop is None else g.masked_fill(drop, 0), x),)
+            if not (_is_tensor(low) or _is_tensor(high)):
+                return node_numbers, (x,), lambda g: (_for(g if drop is None else g.masked_fill(drop, 0), x),)
+            return node_tensors, (x,), lambda g: (_for(g.masked_fill(drop, 0), x),), _bounds_saved(x, low, high)
         # tensor bounds that require grad (torch's clamp_backward_min_max): a bound takes the
         # gradient where it is the result; where min > max, max is the result
         if low is not None and high is not None:
@@ -619,8 +620,15 @@ def _clamp_rule(low_name, high_name, node_numbers, node_tensors):
         return node_tensors, (x, low, high), lambda g: (
             _for(g.masked_fill(drop, 0), x) if _wants(x) else None,
             None if low_wins is None else _for(g.masked_fill(low_wins.logical_not(), 0), low),
-            None if high_wins is None else _for(g.masked_fill(high_wins.logical_not(), 0), high))
+            None if high_wins is None else _for(g.masked_fill(high_wins.logical_not(), 0), high)), \
+            _bounds_saved(x, low, high)
     return make
+
+
+def _bounds_saved(x, low, high):
+    """What torch's clamp with tensor bounds saves (x and the bounds; the masks here are
+    made of them): writing into one before backward raises, as there."""
+    return tuple(t for t in (x, low, high) if _is_tensor(t))
 
 
 rule("clamp", "clip")(_clamp_rule("min", "max", "ClampBackward1", "ClampBackward0"))
@@ -1236,7 +1244,13 @@ def _masked_select(args, kwargs, out):
     return "MaskedSelectBackward0", (x,), backward, (x, mask)  # (torch's saved tensors)
 
 
-_moving("TakeBackward0", ("take",), lambda p, *a, **k: p.take(*a, **k))
+_take_positions = _moving("TakeBackward0", (), lambda p, *a, **k: p.take(*a, **k))
+
+
+@rule("take")
+def _take(args, kwargs, out):
+    made = _take_positions(args, kwargs, out)
+    return made + ((_arg(args, kwargs, 1, "index"),),)  # (torch saves the index; backward reads positions made of it)
 _moving("FlipBackward0", ("flip",), lambda p, *a, **k: p.flip(*a, **k))
 _moving("RollBackward0", ("roll",), lambda p, *a, **k: p.roll(*a, **k))
 _moving("RepeatBackward0", ("repeat",), lambda p, *a, **k: p.repeat(*a, **k))
@@ -1402,7 +1416,8 @@ def _addmm(args, kwargs, out):
     return "AddmmBackward0", (c, x, y), lambda g: (
         _for(g * beta if beta != 1 else g, c) if _wants(c) else None,
         (_mat1_grad(g, x, y) * alpha if alpha != 1 else _mat1_grad(g, x, y)) if _wants(x) else None,
-        (_mat2_grad(g, x, y) * alpha if alpha != 1 else _mat2_grad(g, x, y)) if _wants(y) else None)
+        (_mat2_grad(g, x, y) * alpha if alpha != 1 else _mat2_grad(g, x, y)) if _wants(y) else None), \
+        _product_saves(x, y)
 
 
 # ---------------------------------------------------------------- in-place forms
@@ -1434,7 +1449,9 @@ def _setitem(args, kwargs, out):
         kept = flat.index_fill(0, written, 0).reshape(shape)
         gv = g.reshape(-1).index_select(0, written).reshape(pos._shape) if value_meta is not None else None
         return kept, _for(gv, value_meta) if gv is not None else None
-    return _setitem_node_name(shape, index, value), (x, value), backward, ()
+    name = _setitem_node_name(shape, index, value)
+    # (torch's IndexPutBackward0 saves the index tensors; backward reads positions made of them)
+    return name, (x, value), backward, _tensors_in(index) if name == "IndexPutBackward0" else ()
 
 
 def _setitem_node_name(shape, index, value):

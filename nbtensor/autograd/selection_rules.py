@@ -91,7 +91,8 @@ def _scatter(args, kwargs, out):
 def _scatter_add(args, kwargs, out):
     x, d, index, src = _written(args, kwargs, "src")
     want_src = _wants(src)  # (only the index is saved, as torch's: writing into src later is allowed)
-    return "ScatterAddBackward0", (x, src), lambda g: (g, g.gather(d, index) if want_src else None), (index,)
+    return "ScatterAddBackward0", (x, src), lambda g: (g, g.gather(d, index) if want_src else None), \
+        (index,) if want_src else ()
 
 
 def _scatter_reduction(node, source_name, scatter_index):
@@ -187,7 +188,7 @@ def _index_add(args, kwargs, out):
             return g, None
         picked = _selected_source(g, d, index, meta)
         return g, picked if alpha == 1 else picked * alpha
-    return "IndexAddBackward0", (x, source), backward
+    return "IndexAddBackward0", (x, source), backward, (index,) if _wants(source) else ()
 
 
 @rule("index_copy")

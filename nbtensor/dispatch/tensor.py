@@ -100,9 +100,15 @@ _LOGGED = 64  # a log longer than this keeps its newest half
 
 
 def bump_version(t):
-    """Count one in-place write to `t`'s memory."""
+    """Count one in-place write to `t`'s memory (torch's RuntimeError when `t` is an inference
+    tensor and this thread is outside inference mode)."""
     storage = t._storage
     log = _WRITES.get(id(storage))
+    # (an inference tensor keeps no count, as torch's: its memory never gets a log, so every
+    # write to it comes here, also from the writers' inlined common case)
+    if log is None and _INFERENCE and is_inference(t):
+        refuse_inference_write(t)
+        return
     now = WRITE_CLOCK[0] = WRITE_CLOCK[0] + 1
     if log is None:
         _keep_log(storage, [0, now])
@@ -224,6 +230,18 @@ def is_inference(t):
     """True when `t` was made in inference mode or is a view of such a tensor."""
     ref = _INFERENCE.get(id(t._storage))
     return ref is not None and ref() is t._storage
+
+
+_INPLACE_INFERENCE = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+                      "clone to get a normal tensor before doing inplace update.See "
+                      "https://github.com/pytorch/rfcs/pull/17 for more details.")
+
+
+def refuse_inference_write(t):
+    """torch's RuntimeError for an in-place write to `t` when it is an inference tensor and
+    this thread is outside inference mode (torch checks once the write is done)."""
+    if _INFERENCE and not inference_state.inference and is_inference(t):
+        raise RuntimeError(_INPLACE_INFERENCE)
 
 
 def carry_inference(old, new):
@@ -670,6 +688,8 @@ class Tensor:
 
     @property
     def _version(self):
+        if _INFERENCE and is_inference(self):
+            raise RuntimeError("Inference tensors do not track version counter.")
         return version_of(self)
 
     @property

@@ -334,7 +334,7 @@ def _nll_rule(args, kwargs, out):
         labels, kept, ignored = _ignoring(labels, ignore_index, classes, meta.dtype)
         return (gradient(labels, _target_weights(weight, labels, kept, ignored), g, ignored),)
     node = "NllLossBackward0" if len(meta._shape) <= 2 else "NllLoss2DBackward0"
-    return node, (args[0],), backward, ()
+    return node, (args[0],), backward, tuple(t for t in (target, weight) if t is not None)  # (torch's saved)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
