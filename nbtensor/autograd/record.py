@@ -219,12 +219,8 @@ def _take_keywords(fn, renamed, kwargs):
     if renamed:
         numpy_names.rename_keywords(fn, renamed, kwargs)
     out = kwargs.get("out")
-    if type(out) is Tensor:
-        bump_version(out)
-    elif type(out) is tuple or type(out) is list:
-        for t in out:
-            if type(t) is Tensor:
-                bump_version(t)
+    if out is not None:
+        _each_out(out, bump_version)
 
 
 wrap.takes_numpy_names = True  # (see dispatch/dispatcher.py: no adapter frame per call)
@@ -283,13 +279,18 @@ def _takes_out(fn):
 
 
 def _refuse_out(out):
-    """`refuse_inference_write` for an ``out=`` argument: a tensor, or a tuple or list of them."""
+    """`refuse_inference_write` for an ``out=`` argument."""
+    _each_out(out, refuse_inference_write)
+
+
+def _each_out(out, write):
+    """`write(t)` for each tensor of an ``out=`` argument: a tensor, or a tuple or list of them."""
     if type(out) is Tensor:
-        refuse_inference_write(out)
+        write(out)
     elif type(out) is tuple or type(out) is list:
         for t in out:
             if type(t) is Tensor:
-                refuse_inference_write(t)
+                write(t)
 
 
 _RESIZES = {"resize_", "resize_as_"}

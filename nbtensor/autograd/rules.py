@@ -1251,6 +1251,8 @@ _take_positions = _moving("TakeBackward0", (), lambda p, *a, **k: p.take(*a, **k
 def _take(args, kwargs, out):
     made = _take_positions(args, kwargs, out)
     return made + ((_arg(args, kwargs, 1, "index"),),)  # (torch saves the index; backward reads positions made of it)
+
+
 _moving("FlipBackward0", ("flip",), lambda p, *a, **k: p.flip(*a, **k))
 _moving("RollBackward0", ("roll",), lambda p, *a, **k: p.roll(*a, **k))
 _moving("RepeatBackward0", ("repeat",), lambda p, *a, **k: p.repeat(*a, **k))
