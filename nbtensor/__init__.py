@@ -13,6 +13,8 @@ from nbtensor.core.dtype import int32 as int, int64 as long, float16 as half, fl
 from nbtensor.core.dtype import int16 as short
 from nbtensor.core.device import device, get_default_device, set_default_device
 from nbtensor.core.device import CPU as _CPU
+from nbtensor.core.layout import memory_format as memory_format  # (the class; clone's keyword has its name)
+from nbtensor.core.layout import contiguous_format, preserve_format, channels_last, channels_last_3d  # noqa: F401
 from nbtensor.core.plan import broadcast_shapes as _broadcast_shapes
 from nbtensor.core.size import Size
 from nbtensor.core.typeinfo import finfo, iinfo
@@ -53,7 +55,9 @@ def numel(input):
 
 
 def clone(input, memory_format=None):
-    return input.clone()
+    """A copy of `input` with its own memory, laid out in `memory_format` (by default
+    preserve_format: a dense input keeps its dimension order)."""
+    return input.clone(memory_format=memory_format)
 
 
 def detach(input):

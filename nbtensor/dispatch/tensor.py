@@ -17,7 +17,10 @@ from nbtensor.backends.base import backend_for, device_of
 from nbtensor.backends.host import from_host, host_array, on_host, strided_view
 from nbtensor.core.device import CPU, to_device
 from nbtensor.core.device import device as _device_cls
-from nbtensor.core.layout import strides_of_inputs
+from nbtensor.core.arguments import invalid_combination
+from nbtensor.core.layout import (format_strides, is_contiguous_in, memory_format_argument, preserve_format,
+                                  strides_of_inputs, suggest_memory_format)
+from nbtensor.core.layout import memory_format as memory_format_type
 from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides, row_major
 from nbtensor.core.plan import numel as _numel
 from nbtensor.core.numpy_names import accept_numpy_names
@@ -308,6 +311,39 @@ def empty_like_layout(t, dtype=None, device=None):
         strides = strides_of_inputs([t], t._shape) or contiguous_strides(t._shape)  # dims by stride, as torch
         return make(allocate(_numel(t._shape), dtype, t._shape, device), 0, t._shape, strides, dtype)
     return make(allocate(_numel(t._shape), dtype, t._shape, device), 0, t._shape, t._strides, dtype)
+
+
+def empty_in_format(shape, fmt, dtype, device=CPU):
+    """A new tensor of `shape` laid out in memory format `fmt` (contiguous_format or a
+    channels-last one: torch's RuntimeError for a shape of another rank, or preserve_format)."""
+    shape = tuple(shape)
+    strides = format_strides(shape, fmt)
+    return make(allocate(_numel(shape), dtype, shape, device), 0, shape, strides, dtype)
+
+
+def empty_like_format(t, fmt, dtype=None, device=None):
+    """A new tensor shaped like `t` in memory format `fmt`; preserve_format keeps `t`'s
+    dimension order (`empty_like_layout`)."""
+    if fmt is preserve_format:
+        return empty_like_layout(t, dtype, device)
+    return empty_in_format(t._shape, fmt, dtype or t.dtype, device or t.device)
+
+
+# torch's overloads of Tensor.to, as its TypeError lists them
+_TO_SIGNATURES = tuple(
+    f"({head}bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)"
+    for head in ("torch.device device = None, torch.dtype dtype = None, ", "torch.dtype dtype, ", "Tensor tensor, "))
+_TO_KEYWORDS = frozenset(("device", "dtype", "non_blocking", "copy", "memory_format"))
+
+
+def to_keywords(args, kwargs):
+    """(device, dtype, copy, memory_format) given as keywords to ``to(*args, **kwargs)``
+    (None, None, False, None when absent): torch's TypeError for a keyword it does not take
+    or a memory_format that is not one."""
+    fmt = kwargs.get("memory_format")
+    if not _TO_KEYWORDS.issuperset(kwargs) or fmt is not None and type(fmt) is not memory_format_type:
+        raise TypeError(invalid_combination("to", args, kwargs, _TO_SIGNATURES))
+    return kwargs.get("device"), kwargs.get("dtype"), kwargs.get("copy", False), fmt
 
 
 _C_TYPES = {dt.bool: "bool", dt.uint8: "uint8_t", dt.int8: "int8_t", dt.int16: "int16_t", dt.int32: "int",
@@ -744,7 +780,10 @@ class Tensor:
         self._ag.grad = value
 
     def is_contiguous(self, memory_format=None):
-        """True when the elements lie in row-major order without gaps."""
+        """True when the elements lie in row-major order without gaps (with `memory_format`
+        ``channels_last`` or ``channels_last_3d``: in that format's order)."""
+        if memory_format is not None:  # (None, not contiguous_format: the common call is faster so)
+            return is_contiguous_in(self._shape, self._strides, memory_format_argument(memory_format, "is_contiguous"))
         c = self._contig
         if c is None:
             c = self._contig = row_major(self._shape, self._strides)
@@ -779,10 +818,18 @@ class Tensor:
 
     # ----------------------------------------------------------------- copies
     def contiguous(self, memory_format=None):
-        """`self` when already row-major contiguous, else a contiguous copy."""
-        if self.is_contiguous():
+        """`self` when already contiguous in `memory_format` (row-major by default), else a
+        copy laid out in it."""
+        if memory_format is None:
+            c = self._contig
+            if c or c is None and self.is_contiguous():
+                return self
+            return _copy_fresh(empty_tensor(self._shape, self.dtype, self.device), self)
+        if self.is_contiguous(memory_format=memory_format_argument(memory_format, "contiguous")):
             return self
-        return _copy_fresh(empty_tensor(self._shape, self.dtype, self.device), self)
+        if memory_format is preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        return _copy_fresh(empty_in_format(self._shape, memory_format, self.dtype, self.device), self)
 
     def requires_grad_(self, requires_grad=True):
         """Make autograd record (or stop recording) the ops on this leaf; returns `self`."""
@@ -819,15 +866,19 @@ class Tensor:
         return self
 
     def clone(self, memory_format=None):
-        """A copy with its own memory (dense tensors keep their dimension order)."""
-        preserve = memory_format is None or memory_format == "preserve_format"
+        """A copy with its own memory, laid out in `memory_format` (by default
+        preserve_format: dense tensors keep their dimension order)."""
+        preserve = memory_format is None or memory_format is preserve_format
         if preserve and self.device is CPU and (self._contig or self._contig is None and self.is_contiguous()):
             n = _numel(self._shape)
             if n < _cpu_tuning.PARALLEL_THRESHOLD:
                 # Small and contiguous: one NumPy memcpy is the cheapest copy per call.
                 return make(self._storage[self._offset:self._offset + n].copy(), 0,
                             self._shape, self._strides, self.dtype, True)
-        out = empty_like_layout(self) if preserve else empty_tensor(self._shape, self.dtype, self.device)
+        if preserve:
+            out = empty_like_layout(self)
+        else:
+            out = empty_in_format(self._shape, memory_format_argument(memory_format, "clone"), self.dtype, self.device)
         return _copy_fresh(out, self)
 
     def copy_(self, src, non_blocking=False):
@@ -849,13 +900,13 @@ class Tensor:
 
     # ----------------------------------------------------------------- conversion
     def to(self, *args, **kwargs):
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``; `self` when
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``, with keywords
+        ``copy``, ``non_blocking`` and ``memory_format`` (default preserve_format); `self` when
         nothing changes (unless ``copy=True``)."""
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        device = dtype = memory_format = None
+        copy = False
         if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+            device, dtype, copy, memory_format = to_keywords(args, kwargs)
         for a in args:
             if isinstance(a, Tensor):
                 device, dtype = a.device, a.dtype
@@ -865,21 +916,30 @@ class Tensor:
                 dtype = dt.to_dtype(a)
         device = self.device if device is None else to_device(device)
         dtype = self.dtype if dtype is None else dt.to_dtype(dtype)
-        if device == self.device and dtype is self.dtype and not copy:
+        if device == self.device and dtype is self.dtype and not copy and (
+                memory_format is None or memory_format is preserve_format
+                or memory_format is suggest_memory_format(self._shape, self._strides)):
             return self
-        out = empty_like_layout(self, dtype, device)
-        return copy_into(out, self)
+        if memory_format is None:
+            return copy_into(empty_like_layout(self, dtype, device), self)
+        return copy_into(empty_like_format(self, memory_format, dtype, device), self)
 
     # type(): nbtensor/_legacy.py (it knows the legacy classes FloatTensor, ...)
 
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def cpu(self):
-        return self.to(CPU)
+    def cpu(self, memory_format=None):
+        """A copy on the CPU (`self` when already there and in `memory_format`)."""
+        if memory_format is None:
+            return self.to(CPU)
+        return self.to(CPU, memory_format=memory_format_argument(memory_format, "cpu"))
 
-    def cuda(self, device=None, non_blocking=False):
-        return self.to(to_device("cuda" if device is None else device))
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """A copy on the GPU `device` (`self` when already there and in `memory_format`)."""
+        fmt = None if memory_format is None else memory_format_argument(memory_format, "cuda")
+        device = to_device("cuda" if device is None else device)
+        return self.to(device) if fmt is None else self.to(device, memory_format=fmt)
 
     def numpy(self, force=False):
         """An ndarray over the same memory with the same strides (no copy)."""
@@ -1037,9 +1097,11 @@ def _add_dtype_shortcuts():
     for name, d in (("float", dt.float32), ("double", dt.float64), ("half", dt.float16),
                     ("long", dt.int64), ("int", dt.int32), ("short", dt.int16),
                     ("char", dt.int8), ("byte", dt.uint8), ("bool", dt.bool)):
-        def cast(self, memory_format=None, _d=d):
-            return self.to(_d)
-        cast.__name__ = name
+        def cast(self, memory_format=None, _d=d, _name=name):
+            if memory_format is None:
+                return self.to(_d)
+            return self.to(_d, memory_format=memory_format_argument(memory_format, _name))
+        cast.__name__ = cast.__qualname__ = name  # (named in Python's TypeErrors, as torch's)
         cast.__doc__ = f"``self.to({d})``"
         forms.method(name, cast)
 

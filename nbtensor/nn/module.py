@@ -5,6 +5,7 @@ import functools
 import warnings
 
 import nbtensor as torch
+from nbtensor.dispatch.tensor import to_keywords
 from nbtensor.nn import hooks as _hooks
 from nbtensor.nn.parameter import Parameter, UninitializedParameter, buffer_persistence, is_lazy
 
@@ -62,9 +63,10 @@ def _materialized(param, shape):
 
 
 def _parse_to(*args, **kwargs):
-    """(device, dtype) of a ``Module.to(...)`` call: ``to(device)``, ``to(dtype)``,
-    ``to(device, dtype)``, ``to(tensor)`` or keywords (non_blocking and copy are accepted)."""
-    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    """(device, dtype, memory_format) of a ``Module.to(...)`` call: ``to(device)``,
+    ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` or keywords (non_blocking and copy
+    are accepted; any other keyword, or a memory_format that is not one, is torch's TypeError)."""
+    device, dtype, _, memory_format = to_keywords(args, kwargs)
     for arg in args:
         if isinstance(arg, torch.dtype):
             dtype = arg
@@ -72,7 +74,7 @@ def _parse_to(*args, **kwargs):
             device, dtype = arg.device, arg.dtype
         elif isinstance(arg, (str, int, torch.device)) and not isinstance(arg, bool):
             device = arg
-    return device, dtype
+    return device, dtype, memory_format
 
 
 class Module:
@@ -553,13 +555,18 @@ class Module:
 
     def to(self, *args, **kwargs):
         """Move every parameter and buffer to a device (``to(device)``) and its floating ones
-        to a dtype (``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``), in place as torch
-        does; returns self."""
-        device, dtype = _parse_to(*args, **kwargs)
+        to a dtype (``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``), and its 4-D and 5-D
+        ones to ``memory_format=``, in place as torch does; returns self."""
+        device, dtype, memory_format = _parse_to(*args, **kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={dtype}")
-        return self._apply(lambda t: t.to(device=device, dtype=dtype if t.is_floating_point() else None))
+
+        def convert(t):
+            # (as torch's: only 4-D and 5-D tensors take the memory format)
+            fmt = memory_format if t.dim() in (4, 5) else None
+            return t.to(device=device, dtype=dtype if t.is_floating_point() else None, memory_format=fmt)
+        return self._apply(convert)
 
     def _cast_floating(self, dtype):
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)

@@ -12,9 +12,13 @@ from nbtensor.backends.base import backend_for, seed_devices
 from nbtensor.backends.host import from_host, host_array
 from nbtensor.core import device as device_module
 from nbtensor.core.device import CPU, to_device
+from nbtensor.core.arguments import invalid_combination
+from nbtensor.core.layout import memory_format_argument, preserve_format
+from nbtensor.core.layout import memory_format as memory_format_type
 from nbtensor.core.plan import contiguous_strides, remember
 from nbtensor.core.size import Size
-from nbtensor.dispatch.tensor import _fill, requiring_grad, Tensor, allocate, checked_scalar, copy_into, empty_like_layout, empty_tensor, make
+from nbtensor.dispatch.tensor import (_fill, requiring_grad, Tensor, allocate, checked_scalar, copy_into, empty_in_format,
+                                     empty_like_format, empty_tensor, make)
 from nbtensor.ops.views import parse_sizes
 from nbtensor.dispatch import dispatcher as forms
 from nbtensor.ops.bridge import tensor
@@ -161,9 +165,8 @@ def _size_args(size, kwargs, name):
 
 def _options(name, options):
     """The keywords of creator `name` that torch takes and nbtensor has nothing to do with:
-    ``layout`` (strided), ``pin_memory`` (False; True needs an accelerator: torch's
-    RuntimeError without one; with a GPU the tensor is not pinned yet) and ``memory_format``
-    for ``empty``. Any other keyword is
+    ``layout`` (strided) and ``pin_memory`` (False; True needs an accelerator: torch's
+    RuntimeError without one; with a GPU the tensor is not pinned yet). Any other keyword is
     torch's TypeError: a misspelt ``dtype=`` must not pass unseen."""
     for key, value in options.items():
         if key == "pin_memory":
@@ -173,7 +176,7 @@ def _options(name, options):
                 except RuntimeError:
                     raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned "
                                        "memory allocator is available on this system.") from None
-        elif key != "layout" and not (key == "memory_format" and name == "empty"):
+        elif key != "layout":
             raise TypeError(f"{name}() got an unexpected keyword argument '{key}'")
 
 
@@ -213,15 +216,29 @@ def _filled(sizes, value, dtype, device):
     return out
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
-    """An uninitialised tensor of the given size."""
-    if dtype is None and device is None and out is None and not requires_grad and not kwargs:
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_format=None, **kwargs):
+    """An uninitialised tensor of the given size (laid out in `memory_format`: row-major by
+    default, or channels-last)."""
+    if dtype is None and device is None and out is None and not requires_grad and not kwargs and memory_format is None:
         plain = _plain_filled(size, None)
         if plain is not None:
             return plain
     sizes = _size_args(size, kwargs, "empty")
-    result = _into(out, empty_tensor(sizes, _resolve(_out_dtype(dtype, out), device), to_device(device)))
+    dtype = _resolve(_out_dtype(dtype, out), device)
+    if memory_format is None:
+        result = _into(out, empty_tensor(sizes, dtype, to_device(device)))
+    else:
+        result = _empty_in(sizes, memory_format, out, dtype, to_device(device))
     return requiring_grad(result) if requires_grad else result
+
+
+def _empty_in(sizes, memory_format, out, dtype, device):
+    """``empty(sizes, memory_format=)``: torch refuses the keyword with ``out=``, and
+    preserve_format (there is no input to preserve)."""
+    fmt = memory_format_argument(memory_format, "empty")
+    if out is not None:
+        raise RuntimeError("'memory_format' argument is incompatible with 'out' tensor argument")
+    return empty_in_format(sizes, fmt, dtype, device)
 
 
 def empty_strided(size, stride, dtype=None, device=None, requires_grad=False):
@@ -590,20 +607,60 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 
 
 def _like(fill, name="empty_like", value=False):
-    """The ``*_like`` creator that `fill`s a new tensor laid out as its input; `value` (0, 1,
-    or None for empty_like) lets a plain call on a small row-major CPU tensor skip the general
-    path (the gradient of every ``backward()`` of a scalar is such a ``ones_like``)."""
-    def like(input, dtype=None, device=None, requires_grad=False, memory_format=None, **kwargs):
+    """The ``*_like`` creator that `fill`s a new tensor laid out as its input (torch's default
+    preserve_format) or in its ``memory_format=``; `value` (0, 1, or None for empty_like)
+    lets a plain call on a small row-major CPU tensor skip the general path (the gradient of
+    every ``backward()`` of a scalar is such a ``ones_like``). `fill` takes the new tensor
+    and the ``generator=`` (which only the random creators take)."""
+    def like(input, dtype=None, device=None, requires_grad=False, memory_format=None, **options):
         if (value is not False and dtype is None and device is None and not requires_grad
-                and memory_format is None and not kwargs and type(input) is Tensor):
+                and memory_format is None and not options and type(input) is Tensor):
             fast = _plain_like(input, value)
             if fast is not None:
                 return fast
+        generator = options.pop("generator", None) if name in _RANDOM_LIKE else None
+        fmt = _like_format(name, memory_format, options, (input,),
+                           dict(dtype=dtype, device=device, requires_grad=requires_grad, generator=generator))
         dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, name)
-        out = empty_like_layout(input, dtype, input.device if device is None else to_device(device))
-        result = fill(out, **kwargs)
+        out = empty_like_format(input, fmt, dtype, input.device if device is None else to_device(device))
+        result = fill(out, generator)
         return requiring_grad(result) if requires_grad else result
     return like
+
+
+# the options every like-creator's overloads end with, as torch's TypeError lists them
+_LIKE_OPTIONS = ("torch.memory_format memory_format = None, torch.dtype dtype = None, torch.layout layout = None, "
+                 "torch.device device = None, bool pin_memory = False, bool requires_grad = False")
+
+
+def _like_overloads(*heads):
+    """torch's overloads of a random like-creator: each of `heads` (its leading parameters)
+    with a ``generator`` and without."""
+    return tuple(f"({head}, *, {options})" for head in heads
+                 for options in (f"torch.Generator generator, {_LIKE_OPTIONS}", _LIKE_OPTIONS))
+
+
+# the like-creators whose bad keywords are torch's TypeError listing their overloads
+_RANDOM_LIKE = {"rand_like": _like_overloads("Tensor input"), "randn_like": _like_overloads("Tensor input"),
+                "randint_like": _like_overloads("Tensor input, int low, int high", "Tensor input, Tensor high",
+                                                "Tensor input, int high")}
+_LIKE_KEYWORDS = frozenset(("layout", "pin_memory"))
+
+
+def _like_format(name, memory_format, options, args, named):
+    """The memory format of like-creator `name`'s result (preserve_format unless given), its
+    other `options` checked by `_options`. A keyword torch does not take or a memory_format
+    that is not one is torch's TypeError, for the random creators in their parser's words
+    (`args`: the positional arguments, `named`: the keywords of the call to show)."""
+    overloads = _RANDOM_LIKE.get(name)
+    if overloads is not None and not (_LIKE_KEYWORDS.issuperset(options) and (
+            memory_format is None or type(memory_format) is memory_format_type)):
+        shown = {k: v for k, v in named.items() if v is not None and v is not False}
+        if memory_format is not None:
+            shown["memory_format"] = memory_format
+        raise TypeError(invalid_combination(name, args, {**shown, **options}, overloads))
+    _options(name, options)
+    return preserve_format if memory_format is None else memory_format_argument(memory_format, name)
 
 
 def _plain_like(t, value):
@@ -621,11 +678,13 @@ def _plain_like(t, value):
     return make(_small_storage(n, t.dtype, value), 0, shape, t._strides, t.dtype, True)
 
 
-empty_like = _like(lambda out: out, "empty_like", None)
-zeros_like = _like(lambda out: copy_into(out, 0), "zeros_like", 0)
-ones_like = _like(lambda out: copy_into(out, 1), "ones_like", 1)
-rand_like = _like(lambda out: out.copy_(rand(out._shape, dtype=out.dtype, device="cpu")), "rand_like")
-randn_like = _like(lambda out: out.copy_(randn(out._shape, dtype=out.dtype, device="cpu")), "randn_like")
+empty_like = _like(lambda out, _: out, "empty_like", None)
+zeros_like = _like(lambda out, _: copy_into(out, 0), "zeros_like", 0)
+ones_like = _like(lambda out, _: copy_into(out, 1), "ones_like", 1)
+rand_like = _like(lambda out, generator: out.copy_(rand(out._shape, generator=generator, dtype=out.dtype,
+                                                        device="cpu")), "rand_like")
+randn_like = _like(lambda out, generator: out.copy_(randn(out._shape, generator=generator, dtype=out.dtype,
+                                                          device="cpu")), "randn_like")
 empty_like.__doc__ = "An uninitialised tensor shaped like `input`."
 zeros_like.__doc__ = "Zeros shaped like `input`."
 ones_like.__doc__ = "Ones shaped like `input`."
@@ -642,20 +701,25 @@ def _fill_with(out, value, name):
     return _fill(out, value)  # (fill_'s checks: an int beyond 64 bits, a value the dtype cannot hold)
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None, **options):
     """`fill_value` everywhere, shaped like `input`."""
-    result = _like(lambda out: _fill_with(out, fill_value, "full_like"), "full_like")(input, dtype, device, requires_grad)
-    return requiring_grad(result) if requires_grad else result
+    fill = _like(lambda out, _: _fill_with(out, fill_value, "full_like"), "full_like")
+    return fill(input, dtype, device, requires_grad, memory_format, **options)
 
 
-def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False, **options):
+def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False, memory_format=None,
+                 generator=None, **options):
     """Random integers in [low, high) shaped like `input`."""
-    _options("randint_like", options)
+    bounds = (low,) if high is None else (low, high)
+    fmt = _like_format("randint_like", memory_format, options, (input,) + bounds,
+                       dict(dtype=dtype, device=device, requires_grad=requires_grad, generator=generator))
     if high is None:
         low, high = 0, low
     dtype = input.dtype if dtype is None else dt.dtype_argument(dtype, "randint_like")
-    result = randint(low, high, input._shape, dtype=dtype, device=input.device if device is None else device,
-                   requires_grad=requires_grad)
+    values = randint(low, high, input._shape, generator=generator, dtype=dtype,
+                     device=input.device if device is None else device)
+    result = values if fmt is preserve_format and values._strides == input._strides else (
+        copy_into(empty_like_format(input, fmt, dtype, values.device), values))
     return requiring_grad(result) if requires_grad else result
 
 
@@ -742,20 +806,25 @@ def _check_random_range(low, high, dtype):
         raise RuntimeError(f"to - 1 is out of bounds for {_RANDOM_C_NAMES[dtype]}")
 
 
-def _new(fill):
-    def new(self, *size, dtype=None, device=None, requires_grad=False, **_):
-        dtype = self.dtype if dtype is None else dt.dtype_argument(dtype, "new_empty")
+def _new(fill, name, doc):
+    """The ``new_*`` creator `name` that `fill`s a new tensor of the sizes given (also as
+    ``size=``), with `self`'s dtype and device by default; its other keywords are checked by
+    `_options`."""
+    def new(self, *size, dtype=None, device=None, requires_grad=False, **options):
+        sizes = _size_args(size, options, name)
+        dtype = self.dtype if dtype is None else dt.dtype_argument(dtype, name)
         device = self.device if device is None else to_device(device)
-        result = fill(empty_tensor(_sizes(size), dtype, device))
+        result = fill(empty_tensor(sizes, dtype, device))
         return requiring_grad(result) if requires_grad else result
+    new.__name__ = new.__qualname__ = name
+    new.__doc__ = doc
     return new
 
 
-def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False, **options):
     """A tensor of `size` filled with `fill_value`, with `self`'s dtype and device by default."""
-    result = _new(lambda out: _fill_with(out, fill_value, "new_full"))(self, size, dtype=dtype, device=device,
-                                                        requires_grad=requires_grad)
-    return requiring_grad(result) if requires_grad else result
+    fill = _new(lambda out: _fill_with(out, fill_value, "new_full"), "new_full", None)
+    return fill(self, size, dtype=dtype, device=device, requires_grad=requires_grad, **options)
 
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
@@ -765,8 +834,9 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     return requiring_grad(result) if requires_grad else result
 
 
-def new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False):
+def new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False, **options):
     """`empty_strided` with `self`'s dtype and device by default."""
+    _options("new_empty_strided", options)
     return empty_strided(size, stride, dtype=self.dtype if dtype is None else dtype,
                          device=self.device if device is None else device, requires_grad=requires_grad)
 
@@ -788,9 +858,10 @@ def legacy_constructor(args, device, dtype=None):
 
 
 forms.methods(("uniform_", "normal_", "random_", "new_full", "new_tensor", "new_empty_strided"), globals())
-forms.method("new_empty", _new(lambda out: out))
-forms.method("new_zeros", _new(lambda out: copy_into(out, 0)))
-forms.method("new_ones", _new(lambda out: copy_into(out, 1)))
+_BY_DEFAULT = "with `self`'s dtype and device by default."
+forms.method("new_empty", _new(lambda out: out, "new_empty", f"An uninitialised tensor {_BY_DEFAULT}"))
+forms.method("new_zeros", _new(lambda out: copy_into(out, 0), "new_zeros", f"Zeros {_BY_DEFAULT}"))
+forms.method("new_ones", _new(lambda out: copy_into(out, 1), "new_ones", f"Ones {_BY_DEFAULT}"))
 
 
 # ---------------------------------------------------------------- window functions

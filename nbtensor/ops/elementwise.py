@@ -12,7 +12,7 @@ from nbtensor.core import dtype as dt
 from nbtensor.backends.base import backend_for
 from nbtensor.backends.host import host_array
 from nbtensor.core.device import CPU
-from nbtensor.core.layout import channels_last_contiguous, format_strides, strides_of_inputs
+from nbtensor.core.layout import CHANNELS_LAST_OF_RANK, format_strides, is_contiguous_in, strides_of_inputs
 from nbtensor.dispatch.out import check_out_cast, check_out_tensor, resize_out
 from nbtensor.core.plan import (broadcast_shapes, broadcast_strides, broadcasts_to, contiguous_strides, remember,
                                 row_major_strides)
@@ -583,8 +583,9 @@ def _layout(tensors, shape, only_tensors):
         first = tensors[0]
         if all(x.is_contiguous() for x in tensors):
             return None
-        if len(shape) in (4, 5) and all(channels_last_contiguous(shape, x._strides) for x in tensors):
-            return format_strides(shape, "channels_last" if len(shape) == 4 else "channels_last_3d")
+        fmt = CHANNELS_LAST_OF_RANK.get(len(shape))
+        if fmt is not None and all(is_contiguous_in(shape, x._strides, fmt) for x in tensors):
+            return format_strides(shape, fmt)
         if is_non_overlapping_and_dense(first) and all(x._strides == first._strides for x in tensors):
             return first._strides
     return strides_of_inputs(tensors, shape)

@@ -16,6 +16,7 @@ from nbtensor.core import dtype as dt
 from nbtensor.ops.advanced_indexing import _check_writable_aliased, arith
 from nbtensor.backends.base import backend_for
 from nbtensor.core.device import CPU
+from nbtensor.core.layout import contiguous_format
 from nbtensor.backends.host import from_host, host_array, on_host
 from nbtensor.ops.creation import _wrap, arange
 from nbtensor.ops.pick import fast_pick, row_major_cpu
@@ -586,4 +587,4 @@ def _row_major_copy(input):
     scatter_reduce, index_add, index_copy, index_reduce and masked_scatter return a
     contiguous result even for a transposed input; index_fill, index_put and put keep its
     layout)."""
-    return input.clone(memory_format="contiguous_format")
+    return input.clone(memory_format=contiguous_format)

@@ -11,6 +11,7 @@ them as composite); the ``*_scatter`` ops have rules of their own (``autograd/wr
 import warnings
 
 from nbtensor.core import dtype as dt
+from nbtensor.core.layout import format_strides, memory_format_argument, preserve_format, suggest_memory_format
 from nbtensor.core.plan import broadcast_shapes, contiguous_strides
 from nbtensor.dispatch import dispatcher as forms
 from nbtensor.dispatch.out import _grow_storage
@@ -203,29 +204,43 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
 
 # ---------------------------------------------------------------- resize_
 def resize_(self, *sizes, memory_format=None):
-    """Give `self` the shape `sizes` (row-major strides; unchanged when the shape is), keeping
-    its memory and offset: the elements it already had keep their values; memory that is too
-    small grows (where nothing else refers to it; otherwise RuntimeError). Tensors that
+    """Give `self` the shape `sizes`, keeping its memory and offset: the elements it already
+    had keep their values; memory that is too small grows (where nothing else refers to it;
+    otherwise RuntimeError). A new shape is laid out row-major, or in `memory_format` (given,
+    it also lays out an unchanged shape); an unchanged shape keeps its strides. Tensors that
     require grad cannot be resized, as in torch."""
     shape = parse_sizes(sizes)
+    fmt = None if memory_format is None else memory_format_argument(memory_format, "resize_")
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
     for n in shape:
         if n < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(shape)}")
-    if shape == self._shape:
-        return self
+    if fmt is None:
+        if shape == self._shape:
+            return self
+        strides = contiguous_strides(shape)
+    elif fmt is preserve_format:
+        raise RuntimeError("Unsupported memory formatPreserve")
+    else:
+        strides = format_strides(shape, fmt)  # (torch's error for the rank, before anything changes)
     n = _numel(shape)
     if n and self._offset + n > self._storage.shape[0]:
         check_writable(self, internal_overlap=False)
         _grow_storage(self, shape, self._offset + n)
-    self._shape, self._strides, self._contig = shape, contiguous_strides(shape), None
+    self._shape, self._strides, self._contig = shape, strides, None
     return self
 
 
 def resize_as_(input, the_template, *, memory_format=None):
-    """``input.resize_(the_template.shape)``."""
-    return resize_(input, the_template._shape)
+    """``input.resize_(the_template.shape)``; with `memory_format`, laid out in it
+    (preserve_format: in the one `the_template` suggests)."""
+    if memory_format is None:
+        return resize_(input, the_template._shape)
+    fmt = memory_format_argument(memory_format, "resize_as_")
+    if fmt is preserve_format:
+        fmt = suggest_memory_format(the_template._shape, the_template._strides)
+    return resize_(input, the_template._shape, memory_format=fmt)
 
 
 forms.functions(__all__, globals())
