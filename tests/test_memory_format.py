@@ -261,6 +261,29 @@ def test_a_name_is_not_a_format(name, call, bad):
     assert x.shape == (2, 3, 4, 5)
 
 
+def test_to_takes_non_blocking_and_copy_positionally():
+    x = nt.arange(6.0).reshape(2, 3)
+    for call in (lambda: x.to(nt.float64, True), lambda: x.to("cpu", nt.float64, True)):
+        d = call()
+        assert d.dtype == nt.float64 and _values(d) == _values(x)
+    assert x.to(nt.float32, True) is x and x.to(x, True) is x      # non_blocking alone copies nothing
+    for call in (lambda: x.to(nt.float32, False, True), lambda: x.to(x, False, True)):
+        c = call()
+        assert c is not x and c.data_ptr() != x.data_ptr() and _values(c) == _values(x)
+
+
+def test_format_arguments_are_keyword_only_and_never_none():
+    x = nt.zeros(2, 3, 4, 5)
+    with pytest.raises(TypeError, match="positional"):
+        x.contiguous(CL)
+    with pytest.raises(TypeError, match="^contiguous\\(\\): argument 'memory_format' must be torch.memory_format, "
+                                        "not NoneType$"):
+        x.contiguous(memory_format=None)
+    for like in (nt.empty_like, nt.zeros_like, nt.ones_like, nt.rand_like):
+        with pytest.raises(TypeError, match=f"^{like.__name__}\\(\\) takes 1 positional argument but 2 were given$"):
+            like(x, nt.float64)
+
+
 TO_OVERLOADS = (
     " * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, bool copy = False, *, "
     "torch.memory_format memory_format = None)\n"

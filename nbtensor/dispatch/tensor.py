@@ -18,7 +18,7 @@ from nbtensor.backends.host import from_host, host_array, on_host, strided_view
 from nbtensor.core.device import CPU, to_device
 from nbtensor.core.device import device as _device_cls
 from nbtensor.core.arguments import invalid_combination
-from nbtensor.core.layout import (format_strides, is_contiguous_in, memory_format_argument, preserve_format,
+from nbtensor.core.layout import (contiguous_format, format_strides, is_contiguous_in, memory_format_argument, preserve_format,
                                   strides_of_inputs, suggest_memory_format)
 from nbtensor.core.layout import memory_format as memory_format_type
 from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_strides, row_major
@@ -817,10 +817,10 @@ class Tensor:
         return id(self)
 
     # ----------------------------------------------------------------- copies
-    def contiguous(self, memory_format=None):
+    def contiguous(self, *, memory_format=contiguous_format):
         """`self` when already contiguous in `memory_format` (row-major by default), else a
         copy laid out in it."""
-        if memory_format is None:
+        if memory_format is contiguous_format:
             c = self._contig
             if c or c is None and self.is_contiguous():
                 return self
@@ -901,16 +901,22 @@ class Tensor:
     # ----------------------------------------------------------------- conversion
     def to(self, *args, **kwargs):
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``, with keywords
-        ``copy``, ``non_blocking`` and ``memory_format`` (default preserve_format); `self` when
+        ``copy``, ``non_blocking`` (also positional, after the target) and ``memory_format``
+        (default preserve_format); `self` when
         nothing changes (unless ``copy=True``)."""
         device = dtype = memory_format = None
         copy = False
         if kwargs:
             device, dtype, copy, memory_format = to_keywords(args, kwargs)
+        flags = 0  # (positional bools after the target: non_blocking, then copy)
         for a in args:
             if isinstance(a, Tensor):
                 device, dtype = a.device, a.dtype
-            elif isinstance(a, (str, _device_cls)) or (isinstance(a, int) and not isinstance(a, bool)):
+            elif type(a) is bool:
+                flags += 1
+                if flags == 2:
+                    copy = a
+            elif isinstance(a, (str, _device_cls)) or isinstance(a, int):
                 device = a
             elif a is not None:
                 dtype = dt.to_dtype(a)

@@ -612,7 +612,7 @@ def _like(fill, name="empty_like", value=False):
     lets a plain call on a small row-major CPU tensor skip the general path (the gradient of
     every ``backward()`` of a scalar is such a ``ones_like``). `fill` takes the new tensor
     and the ``generator=`` (which only the random creators take)."""
-    def like(input, dtype=None, device=None, requires_grad=False, memory_format=None, **options):
+    def like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None, **options):
         if (value is not False and dtype is None and device is None and not requires_grad
                 and memory_format is None and not options and type(input) is Tensor):
             fast = _plain_like(input, value)
@@ -625,6 +625,7 @@ def _like(fill, name="empty_like", value=False):
         out = empty_like_format(input, fmt, dtype, input.device if device is None else to_device(device))
         result = fill(out, generator)
         return requiring_grad(result) if requires_grad else result
+    like.__name__ = like.__qualname__ = name  # (named in Python's TypeErrors, as torch's)
     return like
 
 
@@ -701,13 +702,14 @@ def _fill_with(out, value, name):
     return _fill(out, value)  # (fill_'s checks: an int beyond 64 bits, a value the dtype cannot hold)
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None, **options):
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None, **options):
     """`fill_value` everywhere, shaped like `input`."""
     fill = _like(lambda out, _: _fill_with(out, fill_value, "full_like"), "full_like")
-    return fill(input, dtype, device, requires_grad, memory_format, **options)
+    return fill(input, dtype=dtype, device=device, requires_grad=requires_grad, memory_format=memory_format,
+                **options)
 
 
-def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False, memory_format=None,
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, memory_format=None,
                  generator=None, **options):
     """Random integers in [low, high) shaped like `input`."""
     bounds = (low,) if high is None else (low, high)
