@@ -70,19 +70,63 @@ def logsumexp_rows(src, off, K, R, sk, sr, out):
         out[k] = _row_logsumexp(src, off + k * sk, R, sr)
 
 
+@helper
+def _dense_rows(src, off, k0, k1, R, out, log):
+    # rows k0..k1-1 laid out as the output's (row k at off + k * R): `_row`'s arithmetic in
+    # passes over the whole block, so that the exponentials are one loop the compiler
+    # vectorises (row by row, a short row's were not: 256 x 10 took 19.8 us, now 13.8)
+    maxima = np.empty(k1 - k0, src.dtype)
+    for k in range(k0, k1):
+        base = off + k * R
+        m = src[base]
+        for r in range(1, R):
+            v = src[base + r]
+            if v > m or v != v:
+                m = v
+                if v != v:
+                    break
+        maxima[k - k0] = m
+        for r in range(R):
+            out[k * R + r] = src[base + r] - m
+    for i in range(k0 * R, k1 * R):
+        out[i] = vexp(out[i])
+    for k in range(k0, k1):
+        o = k * R
+        m = maxima[k - k0]
+        total = 0.0
+        for r in range(R):
+            total += out[o + r]
+        if log:
+            lse = np.log(like(total, m))
+            base = off + k * R
+            for r in range(R):
+                out[o + r] = (src[base + r] - m) - lse
+        else:
+            s = like(total, m)
+            for r in range(R):
+                out[o + r] = out[o + r] / s
+
+
+@helper
+def _rows(src, off, k0, k1, R, sk, sr, out, log):
+    if sr == 1 and sk == R:
+        _dense_rows(src, off, k0, k1, R, out, log)
+    else:
+        for k in range(k0, k1):
+            _row(src, off + k * sk, R, sr, out, k * R, log)
+
+
 @kernel()
 def softmax_rows(src, off, K, R, sk, sr, out, log):
     """Rows 0..K-1 (see the module's docstring); `log` picks log-softmax."""
-    for k in range(K):
-        _row(src, off + k * sk, R, sr, out, k * R, log)
+    _rows(src, off, 0, K, R, sk, sr, out, log)
 
 
 @kernel(parallel=True)
 def softmax_rows_par(src, off, K, R, sk, sr, out, log, nchunks):
     """`softmax_rows` with the rows split into `nchunks` parallel pieces."""
     for c in prange(nchunks):
-        for k in range(c * K // nchunks, (c + 1) * K // nchunks):
-            _row(src, off + k * sk, R, sr, out, k * R, log)
+        _rows(src, off, c * K // nchunks, (c + 1) * K // nchunks, R, sk, sr, out, log)
 
 
 @helper
@@ -102,19 +146,44 @@ def _row_backward(g, base, R, gr, out, ob, gx, o, log):
             gx[o + r] = out[ob + r] * (g[base + r * gr] - s)
 
 
+@helper
+def _dense_log_rows_backward(g, off, k0, k1, R, out, ooff, gx):
+    # `_row_backward`'s log-softmax arithmetic for rows k0..k1-1 of a `g` laid out as the
+    # output's, in passes over the block (as `_dense_rows`: one vectorised loop of exps)
+    sums = np.empty(k1 - k0, out.dtype)
+    for k in range(k0, k1):
+        total = 0.0
+        for r in range(R):
+            total += g[off + k * R + r]
+        sums[k - k0] = like(total, out[ooff + k * R])
+    for i in range(k0 * R, k1 * R):
+        gx[i] = vexp(out[ooff + i])
+    for k in range(k0, k1):
+        s = sums[k - k0]
+        for r in range(R):
+            gx[k * R + r] = g[off + k * R + r] - gx[k * R + r] * s
+
+
+@helper
+def _rows_backward(g, off, k0, k1, R, gk, gr, out, ooff, gx, log):
+    if log and gr == 1 and gk == R:
+        _dense_log_rows_backward(g, off, k0, k1, R, out, ooff, gx)
+    else:
+        for k in range(k0, k1):
+            _row_backward(g, off + k * gk, R, gr, out, ooff + k * R, gx, k * R, log)
+
+
 @kernel()
 def softmax_backward_rows(g, off, K, R, gk, gr, out, ooff, gx, log):
     """The input gradient `gx` (row-major, as `out`, the forward's row-major result starting
     at `ooff`) of softmax or, with `log`, log-softmax along rows, from the output gradient
     `g` (rows at `off + k * gk`, elements `gr` apart): the rules' composed ops, with each
     row's sum in float64."""
-    for k in range(K):
-        _row_backward(g, off + k * gk, R, gr, out, ooff + k * R, gx, k * R, log)
+    _rows_backward(g, off, 0, K, R, gk, gr, out, ooff, gx, log)
 
 
 @kernel(parallel=True)
 def softmax_backward_rows_par(g, off, K, R, gk, gr, out, ooff, gx, log, nchunks):
     """`softmax_backward_rows` with the rows split into `nchunks` parallel pieces."""
     for c in prange(nchunks):
-        for k in range(c * K // nchunks, (c + 1) * K // nchunks):
-            _row_backward(g, off + k * gk, R, gr, out, ooff + k * R, gx, k * R, log)
+        _rows_backward(g, off, c * K // nchunks, (c + 1) * K // nchunks, R, gk, gr, out, ooff, gx, log)

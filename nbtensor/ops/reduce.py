@@ -972,12 +972,23 @@ def _softmax_parts(input, dim, dtype, name="softmax"):
 def _fused_softmax(input, dim, dtype, log):
     """Softmax (or log-softmax) of a non-empty float32/float64 CPU tensor along its last
     dimension that holds more than one element, by one kernel over each row
-    (kernels/cpu/softmax.py); None for anything else (the composed path)."""
+    (kernels/cpu/softmax.py; `log`: 1 for log-softmax, else 0); None for anything else (the
+    composed path)."""
     if (type(input) is not Tensor or input.device is not CPU or input.dtype not in _FUSED_SOFTMAX_DTYPES
             or dtype is not None and dt.to_dtype(dtype) is not input.dtype or type(dim) is not int):
         return None
     shape = input._shape
     ndim = len(shape)
+    if (dim == ndim - 1 or dim == -1) and ndim and (input._contig or input._contig is None and input.is_contiguous()):
+        # (the common call: rows of a row-major tensor, planned once per shape)
+        plan = _ROW_MAJOR_SOFTMAX.get((shape, input.dtype))
+        if plan is None:
+            plan = _row_major_softmax_plan(shape, input.dtype)
+        if plan is not None:
+            n, K, R, strides, rows = plan
+            out = _CPU.allocate(n, input.dtype.np)
+            rows(n, K, input._storage, input._offset, K, R, R, 1, out, log)
+            return make(out, 0, shape, strides, input.dtype, True)
     if not ndim or not -ndim <= dim < ndim:
         return None  # the composed path raises torch's error
     d = dim % ndim
@@ -986,20 +997,48 @@ def _fused_softmax(input, dim, dtype, log):
         return None
     x, K, R, sk, sr = _plan(input, (d,), order_free=False)
     out = _CPU.allocate(n, input.dtype.np)
-    _softmax_rows("softmax_rows", n, K, x._storage, x._offset, K, R, sk, sr, out, log)
+    _softmax_launcher("softmax_rows", input.dtype)(n, K, x._storage, x._offset, K, R, sk, sr, out, log)
     return make(out, 0, shape, contiguous_strides(shape), input.dtype)
 
 
 _FUSED_SOFTMAX_DTYPES = (dt.float32, dt.float64)
 
 
-def _softmax_rows(kernel, n, K, *args):
-    """Launch `kernel` of the softmax family over K rows (n elements in all): its parallel
-    build when the work is large enough and there is more than one row."""
-    if _CPU.parallel(n) and K > 1:
-        _CPU.launch("softmax", kernel + "_par", *args, _CPU.nchunks())
-    else:
-        _CPU.launch("softmax", kernel, *args)
+def _row_major_softmax_plan(shape, dtype):
+    """(elements, rows, row length, the result's strides, the forward launcher) for softmax
+    along the last dim of a row-major `shape` of `dtype`, remembered; None when it is empty."""
+    n = _numel(shape)
+    plan = None if n == 0 else (n, n // shape[-1], shape[-1], contiguous_strides(shape),
+                                _softmax_launcher("softmax_rows", dtype))
+    return remember(_ROW_MAJOR_SOFTMAX, (shape, dtype), plan)
+
+
+_ROW_MAJOR_SOFTMAX = {}  # (shape, dtype) -> `_row_major_softmax_plan`
+
+
+def _softmax_launcher(kernel, dtype):
+    """``launch(n, K, *args)``: `kernel` of the softmax family over K rows (n elements in all)
+    of `dtype` storages, its parallel build when the work is large enough and there is more
+    than one row; both called by their entry points (backends/cpu/direct.py: the kernels'
+    `log` flag must be passed as an int, 0 or 1, so that every call has the types of the
+    first)."""
+    launcher = _SOFTMAX_LAUNCHERS.get((kernel, dtype))
+    if launcher is None:
+        serial = [None]
+        serial[0] = _CPU.bind_on_first_call(serial, 0, _CPU.kernel("softmax", kernel))
+        parallel = [None]
+        parallel[0] = _CPU.bind_on_first_call(parallel, 0, _CPU.kernel("softmax", kernel + "_par"))
+
+        def launcher(n, K, *args):
+            if _CPU.parallel(n) and K > 1:
+                parallel[0](*args, _CPU.nchunks())
+            else:
+                serial[0](*args)
+        launcher = _SOFTMAX_LAUNCHERS[(kernel, dtype)] = launcher
+    return launcher
+
+
+_SOFTMAX_LAUNCHERS = {}  # (kernel, dtype) -> `_softmax_launcher`
 
 
 def fused_softmax_backward(grad, out, dim, log):
@@ -1018,14 +1057,14 @@ def fused_softmax_backward(grad, out, dim, log):
         return None
     g, K, R, gk, gr = _plan(grad, (ndim - 1,), order_free=False)
     gx = _CPU.allocate(n, out.dtype.np)
-    _softmax_rows("softmax_backward_rows", n, K, g._storage, g._offset, K, R, gk, gr, out._storage, out._offset,
-                  gx, log)
+    _softmax_launcher("softmax_backward_rows", out.dtype)(n, K, g._storage, g._offset, K, R, gk, gr, out._storage,
+                                                          out._offset, gx, int(log))
     return make(gx, 0, shape, contiguous_strides(shape), out.dtype)
 
 
 def softmax(input, dim, dtype=None):
     """``exp(x) / sum(exp(x))`` along `dim`, shifted by the maximum for stability."""
-    fused = _fused_softmax(input, dim, dtype, False)
+    fused = _fused_softmax(input, dim, dtype, 0)
     if fused is not None:
         return fused
     shifted, exps, total = _softmax_parts(input, dim, dtype)
@@ -1037,7 +1076,7 @@ def softmax(input, dim, dtype=None):
 
 def log_softmax(input, dim, dtype=None):
     """``log(softmax(x))`` along `dim`, computed without overflow."""
-    fused = _fused_softmax(input, dim, dtype, True)
+    fused = _fused_softmax(input, dim, dtype, 1)
     if fused is not None:
         return fused
     shifted, _, total = _softmax_parts(input, dim, dtype, "log_softmax")
