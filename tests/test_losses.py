@@ -2,6 +2,7 @@
 ignored targets, label smoothing, class-probability targets, K-dimensional inputs, the
 deprecated size_average/reduce, one graph node per loss op, and their gradients (central
 differences, and torch's when it is installed)."""
+import math
 import warnings
 
 import numpy as np
@@ -329,3 +330,47 @@ def test_nll_loss_signs_of_zero_values_and_gradients_match_torch(case):
     for got, want in zip(ours, theirs):
         np.testing.assert_allclose([v for v, _ in got], [v for v, _ in want], rtol=1e-6)
         assert [s for v, s in got if v == 0] == [s for v, s in want if v == 0]  # (a NaN's sign bit means nothing)
+
+
+@pytest.mark.parametrize("dtype", [nb.float32, nb.float64])
+def test_nll_loss_of_class_indices_in_any_layout(dtype, device):
+    """The common call (a 2-D batch and class indices, no weight): one pick per row, from an
+    input and a target in any layout, reduced as the general path reduces."""
+    rng = np.random.default_rng(3)
+    logp = rng.standard_normal((7, 5))
+    labels = rng.integers(0, 5, 14)
+    expected = -logp[np.arange(7), labels[::2]]
+    x = nb.tensor(logp.T.copy(), dtype=dtype, device=device).t()       # a transposed input
+    y = nb.tensor(labels, device=device)[::2]                          # a target of stride 2
+    tol = dict(rtol=1e-6) if dtype is nb.float32 else dict(rtol=1e-12)
+    np.testing.assert_allclose(F.nll_loss(x, y, reduction="none").cpu().numpy(), expected, **tol)
+    np.testing.assert_allclose(F.nll_loss(x, y, reduction="sum").item(), expected.sum(), **tol)
+    np.testing.assert_allclose(F.nll_loss(x, y).item(), expected.mean(), **tol)
+    zeros = nb.zeros(2, 3, dtype=dtype, device=device)
+    assert [math.copysign(1, v) for v in F.nll_loss(zeros, nb.tensor([0, 2], device=device),
+                                                     reduction="none").tolist()] == [-1, -1]
+
+
+@pytest.mark.parametrize("bad", [-1, 5, 2 ** 40])
+def test_nll_loss_of_a_class_out_of_range_raises_torchs_error(bad, device):
+    x = nb.zeros(3, 5, device=device)
+    with pytest.raises(IndexError, match=f"^Target {bad} is out of bounds.$"):
+        F.nll_loss(x, nb.tensor([1, bad, 2], device=device), reduction="none")
+    # an ignore_index among the classes is the general path's: its targets weigh nothing
+    loss = F.nll_loss(nb.tensor([[0.5, -1.0], [2.0, 3.0]], device=device), nb.tensor([1, 0], device=device),
+                      ignore_index=0, reduction="none")
+    assert loss.tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("values, target, name", [
+    ([0.5], [1.5], "target"), ([float("nan")], [0.5], "input"), ([0.5], [float("nan")], "target"),
+    ([1.5], [2.0], "input"), ([0.5, 1.5], [2.0, 0.5], "target"), ([-0.5, 0.5], [0.5, 7.0], "input"),
+])
+def test_binary_cross_entropy_checks_input_and_target_element_by_element(values, target, name):
+    # torch's kernel checks input, then target, at each element in turn: NaN fails, and the
+    # first element where either fails names the message
+    with pytest.raises(RuntimeError, match=f"^all elements of {name} should be between 0 and 1$"):
+        F.binary_cross_entropy(nb.tensor(values), nb.tensor(target))
+    expected = -(0.25 * math.log(0.2) + 0.75 * math.log(0.8))
+    assert F.binary_cross_entropy(nb.tensor([0.2], dtype=nb.float64), nb.tensor([0.25], dtype=nb.float64)).item() \
+        == pytest.approx(expected, rel=1e-12)

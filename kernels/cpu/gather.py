@@ -352,6 +352,21 @@ def gather_rows_checked(out, src, soff, idx, ioff, n, pre, size, k, post):
 
 
 @kernel()
+def negated_picks(out, src, soff, s0, s1, idx, ioff, istep, n, size):
+    """``out[j] = -src[soff + j * s0 + idx[ioff + j * istep] * s1]`` for j < n (nll_loss's
+    losses: minus each row's log-probability of its target class) after checking the n
+    index values: -1 when done; else, writing nothing, the first j whose value is out of
+    [0, size)."""
+    for j in range(n):
+        c = idx[ioff + j * istep]
+        if c < 0 or c >= size:
+            return j
+    for j in range(n):
+        out[j] = -src[soff + j * s0 + idx[ioff + j * istep] * s1]
+    return -1
+
+
+@kernel()
 def put_rows_checked(dst, doff, idx, ioff, n, pre, size, post, src, soff, step):
     """``dst[p, idx[j], q] = src[soff + ((p * n + j) * post + q) * step]`` (``x[..., idx] = v``:
     `step` 1 for a row-major v of the indexed shape, 0 for one value) after checking the `n`

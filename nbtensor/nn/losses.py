@@ -14,6 +14,7 @@ import numpy as np
 import nbtensor as torch
 from nbtensor.autograd.rules import _for, _wants, _zeros_of, backward_op, into_zeros, like, rule
 from nbtensor.dispatch import dispatcher as _forms
+from nbtensor.ops.pick import fast_negated_picks
 
 __all__ = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "legacy_reduction"]
@@ -271,6 +272,10 @@ def _target_weights(weight, labels, kept, ignored):
 def _nll(input, target, weight, reduction, ignore_index):
     """torch's nll_loss / nll_loss2d op (NllLossBackward0, NllLoss2DBackward0)."""
     classes = _check_nll(input, target, weight)
+    if weight is None and len(input._shape) == 2 and len(target._shape) == 1 and not 0 <= ignore_index < classes:
+        picked = fast_negated_picks(input, target)  # (the common call: a batch of class indices)
+        if picked is not None:
+            return _reduced(picked, reduction, None, input._shape[0])
     class_dim = _class_dim(input.dim())
     labels = target if target.dtype is torch.int64 else target.long()
     picked, kept, ignored = None, None, None
@@ -296,12 +301,18 @@ def _nll(input, target, weight, reduction, ignore_index):
         # a 1-d input takes torch's reducing kernel even unreduced: a sum from +0.0, so
         # the one term's -0.0 comes out +0.0
         picked = picked + 0.0
+    return _reduced(picked, reduction, weights, labels.numel())
+
+
+def _reduced(losses, reduction, weights, count):
+    """nll_loss's `losses` reduced: their sum, or their sum over the total of `weights` (over
+    `count` without them)."""
     if reduction == "none":
-        return picked
-    total = picked.sum()
+        return losses
+    total = losses.sum()
     if reduction == "sum":
         return total
-    return total / (weights.sum() if weights is not None else labels.numel())
+    return total / (weights.sum() if weights is not None else count)
 
 
 @rule("nll_loss")
@@ -435,10 +446,23 @@ def _clamped_logs(input):
     return input.log().clamp(min=-100), (-input).log1p().clamp(min=-100)
 
 
+def _check_probabilities(input, target):
+    """torch's RuntimeError unless every element of `input` and of `target` lies in [0, 1]
+    (NaN does not), naming the one of the first element, in order, where either fails (its
+    kernel checks input, then target, element by element)."""
+    if not input.numel():
+        return
+    bad_input, bad_target = ~((input >= 0) & (input <= 1)), ~((target >= 0) & (target <= 1))
+    bad = (bad_input | bad_target).flatten()
+    if bool(bad.any()):
+        first = int(bad.byte().argmax())
+        name = "input" if bool(bad_input.flatten()[first]) else "target"
+        raise RuntimeError(f"all elements of {name} should be between 0 and 1")
+
+
 def _bce(input, target, weight, reduction):
     """torch's binary_cross_entropy op (BinaryCrossEntropyBackward0)."""
-    if input.numel() and bool(((input < 0) | (input > 1)).any()):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    _check_probabilities(input, target)
     log_p, log_q = _clamped_logs(input)
     # (input's terms first: the result is laid out as the input, as torch's one kernel lays it)
     loss = -(log_p * target + log_q * (1 - target))

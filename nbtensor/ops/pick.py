@@ -14,7 +14,7 @@ from nbtensor.core.device import CPU
 from nbtensor.core.plan import contiguous_strides, remember
 from nbtensor.dispatch.tensor import Tensor, _numel, make
 
-__all__ = ["fast_pick", "fast_put", "row_major_cpu"]
+__all__ = ["fast_pick", "fast_put", "fast_negated_picks", "row_major_cpu"]
 
 _CPU = backend_for(CPU)
 
@@ -61,6 +61,33 @@ def fast_put(t, dim, table, offset, n, value, step):
     else:
         src, soff = bits(value), 0
     return put(bits(t._storage), t._offset, table, offset, n, pre, size, post, src, soff, step)
+
+
+def fast_negated_picks(input, target):
+    """``-input[j, target[j]]`` for each row j of a non-empty 2-D float32 or float64 CPU
+    `input` (any strides) and a 1-D int64 CPU `target` of its rows: nll_loss's unreduced
+    losses, by one kernel, when every target lies in [0, classes); None for anything else
+    (the general path checks and raises)."""
+    d = input.dtype
+    if ((d is not dt.float32 and d is not dt.float64) or target.dtype is not dt.int64
+            or type(input._storage) is not np.ndarray or type(target._storage) is not np.ndarray):
+        return None
+    n, classes = input._shape
+    if n == 0 or classes == 0:
+        return None
+    slot = _NEGATED_PICKS.get(d)
+    if slot is None:  # (one slot per dtype: its entry point is bound for that dtype's storages)
+        slot = _NEGATED_PICKS[d] = [None]
+        slot[0] = _CPU.bind_on_first_call(slot, 0, _CPU.kernel("gather", "negated_picks"))
+    out = _CPU.allocate(n, d.np)
+    s0, s1 = input._strides
+    if slot[0](out, input._storage, input._offset, s0, s1, target._storage, target._offset, target._strides[0],
+               n, classes) != -1:
+        return None
+    return make(out, 0, (n,), (1,), d, True)
+
+
+_NEGATED_PICKS = {}
 
 
 def _plan(kernel, dtype, shape, index_shape, dim, out_shape):
