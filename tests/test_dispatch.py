@@ -1,6 +1,11 @@
 """The dispatch point (nbtensor/dispatch/dispatcher.py): every op's function, method and
 operator is installed from one registry, and a recorder set there (autograd's hook) sees
-every call of every form, while without one the installed forms are the ops themselves."""
+every call of every form, while without one the installed forms are the ops themselves (a
+namespace function through a forwarder, so a reference taken early records later)."""
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -78,3 +83,30 @@ def test_a_table_default_yields_to_an_explicit_form_whatever_the_order():
     # add's generated table form is a default; the alpha-taking wrapper replaces it.
     assert nb.add(nb.ones(2), nb.ones(2), alpha=3).tolist() == [4.0, 4.0]
     assert nb.Tensor.add(nb.ones(2), nb.ones(2), alpha=3).tolist() == [4.0, 4.0]
+
+
+def test_functions_imported_before_autograd_starts_record_once_it_does():
+    # ``from nbtensor import cat`` keeps the object installed then; autograd starts later (at
+    # the first tensor that requires grad), and the functions taken before must record too.
+    # A fresh interpreter: in this one autograd may have started already.
+    script = textwrap.dedent("""
+        from nbtensor import cat, exp, matmul, softmax
+        from nbtensor.linalg import solve
+        import nbtensor as nb
+        w = nb.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+        x = nb.ones(1, 2)
+        total = (cat([x @ w, x]).sum() + exp(matmul(x, w)).sum() + softmax(w, 1)[0, 0]
+                 + solve(w, nb.ones(2)).sum())
+        total.backward()
+        print(w.grad.tolist())
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    got = np.array(eval(done.stdout.strip()))
+    w = np.array([[2.0, 1.0], [1.0, 3.0]])
+    e = np.exp(w.sum(0))
+    s = np.exp(w[0]) / np.exp(w[0]).sum()
+    sol = np.linalg.solve(w, np.ones(2))
+    expected = np.ones((2, 2)) + np.tile(e, (2, 1))
+    expected[0] += s[0] * (np.eye(2)[0] - s)
+    expected -= np.outer(np.linalg.solve(w.T, np.ones(2)), sol)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)

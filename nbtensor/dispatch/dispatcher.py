@@ -7,13 +7,16 @@ after every op module is imported, so no form depends on the order of imports; a
 modules register is an error, not a silent override.
 
 Each form is installed as its `entry`: while nothing records, the op's own function (no
-extra frame: per-op cost unchanged; a form with a ``dim``/``keepdim`` parameter is wrapped
+extra frame for methods and operators; a namespace function is reached through a forwarder,
+see `_put_function`; a form with a ``dim``/``keepdim`` parameter is wrapped
 to take NumPy's ``axis``/``keepdims`` too); once a recorder is set (`set_recorder`,
 autograd's hook), the function the recorder makes for it (of the adapted form, or of the
 form itself when the recorder says ``takes_numpy_names``: its functions rename them).
 Inside an op, the storage work starts with `tensor.common_device` (the one device check: torch's "Expected all tensors to be on the
 same device") and `backends.backend_for` of that device.
 """
+import functools
+import inspect
 import types
 
 from nbtensor.core.numpy_names import accept_numpy_names
@@ -86,7 +89,38 @@ def install_functions(namespace, forms):
 
 def _put_functions(namespace, forms):
     for attribute, (name, fn) in forms.items():
-        namespace[attribute] = entry(name, fn)
+        _put_function(namespace, attribute, entry(name, fn))
+
+
+# Functions are looked up where a user put them: ``from nbtensor import cat`` keeps the object
+# installed at that moment. While nothing records, a namespace holds a forwarder that calls
+# the function installed there now, so such a reference records once autograd starts
+# (methods and operators are looked up on the class at each call: they need none). Once a
+# recorder is set, the namespace holds the recorded function itself: no extra frame.
+_CURRENT = {}     # (id(namespace), attribute) -> the function installed there now
+_FORWARDERS = {}  # (id(namespace), attribute) -> its forwarder (one object, however often installed)
+
+
+def _put_function(namespace, attribute, fn):
+    key = (id(namespace), attribute)
+    _CURRENT[key] = fn
+    if _recorder is not None:
+        namespace[attribute] = fn
+        return
+    forwarder = _FORWARDERS.get(key)
+    if forwarder is None:
+        forwarder = _FORWARDERS[key] = _forwarder(key, fn)
+    namespace[attribute] = forwarder
+
+
+def _forwarder(key, fn):
+    """A function calling ``_CURRENT[key]`` (see `_put_function`), named and documented as `fn`."""
+    current = _CURRENT
+
+    def forward(*args, **kwargs):
+        return current[key](*args, **kwargs)
+    functools.update_wrapper(forward, inspect.unwrap(fn))
+    return forward
 
 
 def install(namespace, cls):
@@ -115,11 +149,11 @@ def _put(namespace, cls):
     functions = {**_DEFAULT_FUNCTIONS, **_FUNCTIONS}
     methods = {**_DEFAULT_METHODS, **_METHODS}
     for name, fn in functions.items():
-        namespace[name] = ready(name, fn)
+        _put_function(namespace, name, ready(name, fn))
     for name, form in methods.items():
         setattr(cls, name, ready(name, form))
     for name in _INPLACE_FUNCTIONS.difference(functions).intersection(methods):
-        namespace[name] = ready(name, methods[name])  # (``torch.exp_(x)`` is ``x.exp_()``)
+        _put_function(namespace, name, ready(name, methods[name]))  # (``torch.exp_(x)`` is ``x.exp_()``)
 
 
 # The in-place methods torch's namespace also has as functions of the tensor first.
@@ -134,7 +168,7 @@ _INPLACE_FUNCTIONS = frozenset(
 def installed_function(name):
     """The namespace function `name` as installed now (its recorded form while autograd
     records): for code below the facade that must call an op the way users do."""
-    return _installed[0][0][name]
+    return _CURRENT[(id(_installed[0][0]), name)]
 
 
 def installed_submodule_function(op_name):
@@ -143,7 +177,7 @@ def installed_submodule_function(op_name):
     for namespace, forms in _submodules:
         for attribute, (name, _) in forms.items():
             if name == op_name:
-                return namespace[attribute]
+                return _CURRENT[(id(namespace), attribute)]
     raise KeyError(op_name)
 
 
