@@ -1034,3 +1034,35 @@ def test_a_first_gradient_becomes_grad_without_aliasing_anything_else():
     first = w.grad
     (nb.ones(4, 3) @ w).sum().backward()  # later gradients accumulate into the same .grad
     assert w.grad is first and w.grad.tolist() == [[8.0, 8.0]] * 3
+
+
+@pytest.mark.parametrize("name, op, raises", [
+    ("sort", lambda v: nb.sort(v)[0], False), ("msort", nb.msort, False), ("topk", lambda v: v.topk(2)[0], False),
+    ("kthvalue", lambda v: v.kthvalue(2)[0], False), ("median along a dim", lambda v: v.median(0)[0], False),
+    ("cummax", lambda v: v.cummax(0)[0], True), ("cummin", lambda v: v.cummin(0)[0], True),
+    ("median", lambda v: v.median(), True),
+])
+def test_selecting_nodes_keep_what_torchs_keep(name, op, raises):
+    # torch's sort, topk, kthvalue and median along a dim keep only their indices: a write
+    # into the input afterwards leaves backward as it was; cummax, cummin and median keep the
+    # input too, and backward raises
+    a = nb.tensor([1.16, 0.75, 1.57], dtype=nb.float64, requires_grad=True)
+    v = a * 2.5
+    result = op(v)
+    v.tanh_()
+    if raises:
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            result.sum().backward()
+        return
+    result.sum().backward()
+    picked = {"sort": [1, 1, 1], "msort": [1, 1, 1], "topk": [1, 0, 1], "kthvalue": [1, 0, 0],
+              "median along a dim": [1, 0, 0]}[name]
+    assert a.grad.tolist() == [2.5 * p for p in picked]
+
+
+def test_writing_the_indices_of_a_sort_makes_its_backward_raise():
+    a = nb.tensor([1.16, 0.75, 1.57], dtype=nb.float64, requires_grad=True)
+    values, indices = nb.sort(a * 1)
+    indices.add_(0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        values.sum().backward()

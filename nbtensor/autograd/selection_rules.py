@@ -9,10 +9,12 @@ from nbtensor.autograd.rules import (_arg, _evenly_distributed, _is_tensor, _pos
 from nbtensor.dispatch.tensor import wrap_dim
 
 
-def _selected(node, dim_of, keepdim=True):
+def _selected(node, dim_of, keepdim=True, keeps_input=False):
     """A rule for an op returning ``(values, indices)`` with `indices` the positions along
     dim ``dim_of(args, kwargs)`` that `values` were taken from (`keepdim`: the reduced dim
-    is kept; else False, or a function of (args, kwargs))."""
+    is kept; else False, or a function of (args, kwargs)). Its node keeps what torch's does:
+    the indices, and with `keeps_input` the input too (an in-place write to either
+    afterwards makes backward raise)."""
     def make(args, kwargs, out):
         x = args[0]
         indices = out[1]
@@ -22,7 +24,7 @@ def _selected(node, dim_of, keepdim=True):
             d = wrap_dim(dim_of(args, kwargs), x.dim())
             kept = keepdim if isinstance(keepdim, bool) else keepdim(args, kwargs)
             gathered = _positions(x).gather(d, indices if kept else indices.unsqueeze(d))
-        return node, (x,), _scatter_back(x, (gathered, None))
+        return node, (x,), _scatter_back(x, (gathered, None)), (x, indices) if keeps_input else (indices,)
     return make
 
 
@@ -37,8 +39,8 @@ def _keepdim(position):
 rule("sort")(_selected("SortBackward0", _dim(1)))
 rule("topk")(_selected("TopkBackward0", _dim(2)))
 rule("kthvalue")(_selected("KthvalueBackward0", _dim(2), _keepdim(3)))
-rule("cummax")(_selected("CummaxBackward0", _dim(1, None)))
-rule("cummin")(_selected("CumminBackward0", _dim(1, None)))
+rule("cummax")(_selected("CummaxBackward0", _dim(1, None), keeps_input=True))
+rule("cummin")(_selected("CumminBackward0", _dim(1, None), keeps_input=True))
 
 
 @rule("msort")
@@ -46,7 +48,8 @@ def _msort(args, kwargs, out):
     x = args[0]
     order = x.argsort(0) if x.dim() else None  # (msort returns no indices: sort's, found again)
     gathered = _positions(x) if order is None else _positions(x).gather(0, order)
-    return "SortBackward0", (x,), lambda g: _scatter_back(x, (gathered,))((g,))
+    back = _scatter_back(x, (gathered,))
+    return "SortBackward0", (x,), lambda g: back((g,)), ()  # (torch's keeps sort's indices: no user has them)
 
 
 def _median_rule(name):
