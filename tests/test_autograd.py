@@ -1066,3 +1066,16 @@ def test_writing_the_indices_of_a_sort_makes_its_backward_raise():
     indices.add_(0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         values.sum().backward()
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1)])
+def test_cumprod_of_one_element_passes_its_gradient_as_it_is(shape):
+    # torch's cumprod_backward returns the gradient itself for at most one element: a second
+    # derivative sees no path back to what the input was made of
+    a0 = nb.full(shape, -0.84, dtype=nb.float64, requires_grad=True)
+    a1 = nb.tensor(-2.16, dtype=nb.float64, requires_grad=True)
+    out = nb.cumprod(a0 / -1.7 - a1, 0)
+    g0, _ = nb.autograd.grad((out * -0.85).sum(), [a0, a1], create_graph=True)
+    assert np.allclose(g0.tolist(), np.full(shape, 0.5).tolist())
+    ((g0 * -0.87).sum() + (a0 ** 2).sum() * 0.5).backward()
+    assert a1.grad is None and np.allclose(a0.grad.tolist(), np.full(shape, -0.84).tolist())
