@@ -110,3 +110,10 @@ def test_functions_imported_before_autograd_starts_record_once_it_does():
     expected[0] += s[0] * (np.eye(2)[0] - s)
     expected -= np.outer(np.linalg.solve(w.T, np.ones(2)), sol)
     np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_namespace_functions_pickle_as_themselves():
+    # as torch's functions do (by name: a process pool sends them so)
+    import pickle
+    for fn in (nb.exp, nb.cat, nb.add, nb.linalg.solve, nb.exp_, nb.nn.functional.relu):
+        assert pickle.loads(pickle.dumps(fn)) is fn

@@ -105,12 +105,21 @@ def _put_function(namespace, attribute, fn):
     key = (id(namespace), attribute)
     _CURRENT[key] = fn
     if _recorder is not None:
-        namespace[attribute] = fn
+        namespace[attribute] = _named_as_installed(fn, namespace, attribute)
         return
     forwarder = _FORWARDERS.get(key)
     if forwarder is None:
-        forwarder = _FORWARDERS[key] = _forwarder(key, fn)
+        forwarder = _FORWARDERS[key] = _named_as_installed(_forwarder(key, fn), namespace, attribute, True)
     namespace[attribute] = forwarder
+
+
+def _named_as_installed(fn, namespace, attribute, own=False):
+    """`fn` named as ``<module>.<attribute>``, where pickle finds it (as it finds torch's
+    functions) when it is a function of the namespace's `own` (a forwarder) or one made
+    inside another (a recorder's wrapper); an op's own function keeps its name."""
+    if type(fn) is types.FunctionType and (own or "<locals>" in fn.__qualname__) and "__name__" in namespace:
+        fn.__module__, fn.__qualname__ = namespace["__name__"], attribute
+    return fn
 
 
 def _forwarder(key, fn):
