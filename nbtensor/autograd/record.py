@@ -112,9 +112,17 @@ def wrap(name, fn):
 
     def recorded(*args, **kwargs):
         if kwargs:
-            _take_keywords(fn, renamed, kwargs)
-            if not (_any_requires_grad(args) or _any_requires_grad(kwargs.values())) or not state.enabled:
-                return fn(*args, **kwargs)
+            out = kwargs.get("out")
+            if type(out) is Tensor and len(kwargs) == 1:
+                # (``add(x, y, out=z)``: `_take_keywords` and the checks below, inlined)
+                bump_version(out)
+                ag = out._ag
+                if (ag is None or not ag.requires_grad) and not _any_requires_grad(args) or not state.enabled:
+                    return fn(*args, out=out)
+            else:
+                _take_keywords(fn, renamed, kwargs)
+                if not (_any_requires_grad(args) or _any_requires_grad(kwargs.values())) or not state.enabled:
+                    return fn(*args, **kwargs)
             args, kwargs = _recordable_arguments(plan, args, kwargs)
         else:
             # (the arguments first: grad mode is thread-local, slower to read than they are)

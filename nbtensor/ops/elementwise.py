@@ -808,9 +808,12 @@ def _whole(x, target, d):
     if (type(x) is not Tensor or x._shape != target._shape or x.dtype is not d or x.device is not CPU
             or not (x._contig or x._contig is None and x.is_contiguous())):
         return None
-    if x._storage is target._storage:  # (torch's partial-overlap check compares strides too)
-        return (x._storage, x._offset) if x._offset == target._offset and x._strides == target._strides else None
-    return None if _overlaps(target, x) else (x._storage, x._offset)
+    xs, ts = x._storage, target._storage
+    if xs is ts:  # (torch's partial-overlap check compares strides too)
+        return (xs, x._offset) if x._offset == target._offset and x._strides == target._strides else None
+    if xs.base is None and ts.base is None:
+        return (xs, x._offset)  # (two storages that own their memory: `_overlaps`' first answer, inlined)
+    return None if _overlaps(target, x) else (xs, x._offset)
 
 
 _FLT_MAX = float(np.finfo(np.float32).max)
