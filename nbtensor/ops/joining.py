@@ -17,7 +17,7 @@ from nbtensor.core.device import CPU
 from nbtensor.ops.creation import _wrap
 from nbtensor.dispatch.out import check_out_tensor, resize_out
 from nbtensor.core.layout import format_strides, suggested_format
-from nbtensor.core.plan import contiguous_strides, row_major_strides
+from nbtensor.core.plan import contiguous_strides, remember, row_major_strides
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, allocate, check_writable, common_device, copy_into,
                                      empty_tensor, make, make_view, wrap_dim)
 from nbtensor.ops.views import narrow, parse_sizes
@@ -52,34 +52,55 @@ def _fast_join(tensors, dim, new_dim):
     first = tensors[0]
     if type(first) is not Tensor:
         return None
-    dtype, shape = first.dtype, first._shape
-    ndim = len(shape) + new_dim
-    if not shape or not -ndim <= dim < ndim:
-        return None
-    d = dim % ndim
-    if ndim in (4, 5) and suggested_format(*((shape + (1,), first._strides + (1,)) if new_dim and d == ndim - 1
-                                             else (shape, first._strides))):
-        return None  # (row-major, but laid out channels-last to torch too: cat may follow that)
-    parts, total, extent = [], 0, 0
+    dtype = first.dtype
+    shapes = []
     for t in tensors:
         if (type(t) is not Tensor or t.dtype is not dtype or type(t._storage) is not np.ndarray
                 or not (t._contig or t._contig is None and t.is_contiguous())):
             return None
-        tshape = t._shape
+        shapes.append(t._shape)
+    key = (tuple(shapes), dim, new_dim)
+    plan = _JOIN_PLANS.get(key, False)
+    if plan is False:
+        plan = remember(_JOIN_PLANS, key, _join_plan(shapes, dim, new_dim))
+    if plan is None:
+        return None
+    d, sizes, total, out_shape, out_strides = plan
+    if len(out_shape) in (4, 5) and suggested_format(*((first._shape + (1,), first._strides + (1,))
+                                                       if new_dim and d == len(out_shape) - 1
+                                                       else (first._shape, first._strides))):
+        return None  # (row-major, but laid out channels-last to torch too: cat may follow that)
+    store = _CPU.allocate(total, dtype.np)  # (its size is the inputs' together: no overflow to check)
+    _CPU.join(store, out_shape, [(t._storage, t._offset, n, t._shape) for t, n in zip(tensors, sizes)], d, new_dim)
+    return make(store, 0, out_shape, out_strides, dtype, True)
+
+
+def _join_plan(shapes, dim, new_dim):
+    """(the joined dim, each input's element count, their total, the result's shape and
+    strides) for `_fast_join` of inputs of `shapes`; None where the general path decides
+    (a dim out of range, shapes that do not join, an empty input)."""
+    shape = shapes[0]
+    ndim = len(shape) + new_dim
+    if not shape or not -ndim <= dim < ndim:
+        return None
+    d = dim % ndim
+    sizes, extent = [], 0
+    for tshape in shapes:
         if tshape != shape and (new_dim or len(tshape) != len(shape) or tshape[:d] != shape[:d]
                                 or tshape[d + 1:] != shape[d + 1:]):
             return None
         n = _numel(tshape)
         if n == 0:
             return None
-        parts.append((t._storage, t._offset, n, tshape))
-        total += n
+        sizes.append(n)
         if not new_dim:
             extent += tshape[d]
-    out_shape = shape[:d] + ((len(tensors),) + shape[d:] if new_dim else (extent,) + shape[d + 1:])
-    store = _CPU.allocate(total, dtype.np)  # (its size is the inputs' together: no overflow to check)
-    _CPU.join(store, out_shape, parts, d, new_dim)
-    return make(store, 0, out_shape, row_major_strides(out_shape), dtype, True)
+    out_shape = shape[:d] + ((len(shapes),) + shape[d:] if new_dim else (extent,) + shape[d + 1:])
+    return d, sizes, sum(sizes), out_shape, row_major_strides(out_shape)
+
+
+# (input shapes, dim, new_dim) -> `_join_plan`
+_JOIN_PLANS = {}
 
 
 def cat(tensors, dim=0, *, out=None):
