@@ -1068,10 +1068,10 @@ def test_writing_the_indices_of_a_sort_makes_its_backward_raise():
         values.sum().backward()
 
 
-@pytest.mark.parametrize("shape", [(), (1,), (1, 1)])
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1), (1, 3)])
 def test_cumprod_of_one_element_passes_its_gradient_as_it_is(shape):
-    # torch's cumprod_backward returns the gradient itself for at most one element: a second
-    # derivative sees no path back to what the input was made of
+    # torch's cumprod_backward returns the gradient itself for at most one element, or one
+    # along the dim: a second derivative sees no path back to what the input was made of
     a0 = nb.full(shape, -0.84, dtype=nb.float64, requires_grad=True)
     a1 = nb.tensor(-2.16, dtype=nb.float64, requires_grad=True)
     out = nb.cumprod(a0 / -1.7 - a1, 0)

@@ -951,7 +951,7 @@ def _cumprod(args, kwargs, out):
     x, d = args[0], _arg(args, kwargs, 1, "dim")
 
     def backward(g):
-        if x.numel() <= 1:
+        if x.numel() <= 1 or x._shape[d % x.dim()] == 1:
             return (g,)  # (as torch's: the gradient as it is, which a second derivative sees as constant)
         if not bool((x == 0).any()):  # torch's: the reversed cumulative sum of g·out, over x
             return (_for(_reverse_cumsum(g * out, d) / x, x),)
