@@ -97,19 +97,22 @@ def _put_functions(namespace, forms):
 # the function installed there now, so such a reference records once autograd starts
 # (methods and operators are looked up on the class at each call: they need none). Once a
 # recorder is set, the namespace holds the recorded function itself: no extra frame.
-_CURRENT = {}     # (id(namespace), attribute) -> the function installed there now
+_CURRENT = {}     # (id(namespace), attribute) -> [the function installed there now]
 _FORWARDERS = {}  # (id(namespace), attribute) -> its forwarder (one object, however often installed)
 
 
 def _put_function(namespace, attribute, fn):
     key = (id(namespace), attribute)
-    _CURRENT[key] = fn
+    cell = _CURRENT.get(key)
+    if cell is None:
+        cell = _CURRENT[key] = [fn]
+    cell[0] = fn
     if _recorder is not None:
         namespace[attribute] = _named_as_installed(fn, namespace, attribute)
         return
     forwarder = _FORWARDERS.get(key)
     if forwarder is None:
-        forwarder = _FORWARDERS[key] = _named_as_installed(_forwarder(key, fn), namespace, attribute, True)
+        forwarder = _FORWARDERS[key] = _named_as_installed(_forwarder(cell, fn), namespace, attribute, True)
     namespace[attribute] = forwarder
 
 
@@ -122,12 +125,10 @@ def _named_as_installed(fn, namespace, attribute, own=False):
     return fn
 
 
-def _forwarder(key, fn):
-    """A function calling ``_CURRENT[key]`` (see `_put_function`), named and documented as `fn`."""
-    current = _CURRENT
-
+def _forwarder(cell, fn):
+    """A function calling ``cell[0]`` (see `_put_function`), named and documented as `fn`."""
     def forward(*args, **kwargs):
-        return current[key](*args, **kwargs)
+        return cell[0](*args, **kwargs)
     functools.update_wrapper(forward, inspect.unwrap(fn))
     return forward
 
@@ -177,7 +178,7 @@ _INPLACE_FUNCTIONS = frozenset(
 def installed_function(name):
     """The namespace function `name` as installed now (its recorded form while autograd
     records): for code below the facade that must call an op the way users do."""
-    return _CURRENT[(id(_installed[0][0]), name)]
+    return _CURRENT[(id(_installed[0][0]), name)][0]
 
 
 def installed_submodule_function(op_name):
@@ -186,7 +187,7 @@ def installed_submodule_function(op_name):
     for namespace, forms in _submodules:
         for attribute, (name, _) in forms.items():
             if name == op_name:
-                return _CURRENT[(id(namespace), attribute)]
+                return _CURRENT[(id(namespace), attribute)][0]
     raise KeyError(op_name)
 
 
