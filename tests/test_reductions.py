@@ -198,22 +198,23 @@ def test_softmax_along_rows_of_every_layout(shape, dim, layout, dtype, log):
                                atol=1e-6 if dtype == np.float32 else 1e-14)
 
 
+@pytest.mark.cpu_only
 @pytest.mark.parametrize("log", [False, True])
 @pytest.mark.parametrize("shape", [(37, 11), (300, 3), pytest.param((600, 500), marks=pytest.mark.large)])
 def test_softmax_of_row_major_rows_is_bitwise_that_of_strided_rows(shape, log):
-    # row-major rows are computed in passes over the whole block, strided ones row by row:
-    # the same arithmetic, so the same bits (and the same gradients), NaN rows included
+    # the CPU kernel computes row-major rows in passes over the whole block, strided ones row
+    # by row: the same arithmetic, so the same bits (and the same gradients), NaN rows included
     a = (np.random.default_rng(5).standard_normal(shape) * 6).astype(np.float32)
     a[3, 1] = np.nan
     fn = nb.log_softmax if log else nb.softmax
     x, xt = nb.tensor(a, requires_grad=True), nb.tensor(a.T.copy()).t().requires_grad_()
     results = [fn(t, 1) for t in (x, xt)]
     assert not xt.is_contiguous()
-    np.testing.assert_array_equal(results[0].detach().numpy(), results[1].detach().numpy())
-    np.testing.assert_allclose(results[0].detach().numpy(), _softmax_reference(a, 1, log), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(results[0].detach().cpu().numpy(), results[1].detach().cpu().numpy())
+    np.testing.assert_allclose(results[0].detach().cpu().numpy(), _softmax_reference(a, 1, log), rtol=1e-5, atol=1e-6)
     weight = nb.tensor(np.random.default_rng(6).standard_normal(shape).astype(np.float32))
     grads = [nb.autograd.grad((r * weight).sum(), t)[0] for r, t in zip(results, (x, xt))]
-    np.testing.assert_array_equal(grads[0].numpy(), grads[1].numpy())
+    np.testing.assert_array_equal(grads[0].cpu().numpy(), grads[1].cpu().numpy())
 
 
 def _logsumexp_reference(a, dim, keepdim):
