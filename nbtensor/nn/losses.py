@@ -452,12 +452,12 @@ def _check_probabilities(input, target):
     kernel checks input, then target, element by element)."""
     if not input.numel():
         return
-    bad_input, bad_target = ~((input >= 0) & (input <= 1)), ~((target >= 0) & (target <= 1))
-    bad = (bad_input | bad_target).flatten()
-    if bool(bad.any()):
-        first = int(bad.byte().argmax())
-        name = "input" if bool(bad_input.flatten()[first]) else "target"
-        raise RuntimeError(f"all elements of {name} should be between 0 and 1")
+    input_ok, target_ok = (input >= 0) & (input <= 1), (target >= 0) & (target <= 1)
+    if bool((input_ok & target_ok).all()):
+        return  # (the common call: no more work)
+    first = int((input_ok & target_ok).flatten().logical_not().byte().argmax())
+    name = "target" if bool(input_ok.flatten()[first]) else "input"
+    raise RuntimeError(f"all elements of {name} should be between 0 and 1")
 
 
 def _bce(input, target, weight, reduction):
