@@ -8,8 +8,11 @@ import sys
 # starve the BLAS threads of the next matrix product on a 2-core machine. Measured: a D2L
 # MLP epoch (784-256-10, batch 256, 24 steps) took 1040 ms by default and ~180 ms with 2000,
 # while a 65 536-element parallel add stayed at ~15 us (OMP_WAIT_POLICY=passive: 140 ms, but
-# 81 us for that add). Read when numba first loads OpenMP; a value the user set is kept.
-os.environ.setdefault("GOMP_SPINCOUNT", "2000")
+# 81 us for that add). libgomp reads the variable once, when it is loaded, so it is set only
+# while numba loads its OpenMP runtime: another library's OpenMP (torch bundles its own
+# libgomp) loaded before or after keeps its default, and child processes do not inherit it.
+# A value the user set is kept.
+SPIN_COUNT = "2000"
 
 # Below this many elements kernels run serially. Alone, threads pay from ~3e4 elements
 # (DESIGN §2), but between matrix products NumPy's OpenBLAS threads are still spinning and
@@ -88,3 +91,29 @@ def _after_fork_in_child():
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _spin_briefly_in_numbas_openmp():
+    """Make numba's threading layer, when it first launches, load OpenMP with GOMP_SPINCOUNT
+    set to SPIN_COUNT, and take the variable out of the environment again straight after."""
+    if "GOMP_SPINCOUNT" in os.environ:
+        return
+    from numba.np.ufunc import parallel
+    if parallel._is_initialized:
+        return
+    launch = parallel._launch_threads
+
+    def launch_with_short_spin():
+        # numba looks `_launch_threads` up at each call: put the original back once it ran
+        parallel._launch_threads = launch
+        os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
+        try:
+            launch()
+        finally:
+            if os.environ.get("GOMP_SPINCOUNT") == SPIN_COUNT:
+                del os.environ["GOMP_SPINCOUNT"]
+
+    parallel._launch_threads = launch_with_short_spin
+
+
+_spin_briefly_in_numbas_openmp()
