@@ -92,7 +92,7 @@ BINARY = {
 }
 
 TERNARY = {
-    "where": "{1} if {0} else {2}",
+    "where": "select({0}, {1}, {2})",
     "clamp": "clamp({0}, {1}, {2})",
     # torch: for |weight| >= 0.5 from the end, so that weight 1 gives `end` exactly
     "lerp": "{0} + {2} * ({1} - {0}) if abs({2}) < 0.5 else {1} - ({1} - {0}) * (one - {2})",

@@ -40,6 +40,14 @@ def sign(x, zero, one):
 
 
 @helper
+def select(c, x, y):
+    # `where`'s element. Written as a call on loaded values with `c` compared explicitly, the
+    # loop compiles to vector selects; `x if c else y` on array reads, in the rendered loop,
+    # stayed a branch per element (65 536 float32 with a random mask: 205 us, now 16 us)
+    return x if c != 0 else y
+
+
+@helper
 def clamp(x, lo, hi):
     # torch: a NaN bound gives NaN (whatever x is); a NaN x stays NaN; lo > hi gives hi
     if lo != lo or hi != hi:

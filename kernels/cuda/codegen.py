@@ -35,7 +35,7 @@ from numba import cuda
 
 from nbtensor.kernels.cpu.scalar import (  # noqa: F401
     clamp, digamma, erf, erfinv, floor_div_int, fmax, fmin, fmod_int, ipow, lshift, maximum, minimum, rshift,
-    sign, trunc_div_int)
+    select, sign, trunc_div_int)
 from nbtensor.kernels.cuda.scalar import (  # noqa: F401
     {cuda_names},
     fma_wide, lgamma, logaddexp, remainder_float, round_half_even, sigmoid, vexp, wrapped)
