@@ -5,8 +5,12 @@ loop that uses it cannot be vectorised (~1.5-3.5 GB/s here). ``vexp`` computes t
 function with arithmetic LLVM can vectorise: reduce x = n*ln2 + r with |r| <= ln2/2, a
 polynomial for e^r, and the power of two 2^n built directly from its exponent bits.
 
-- float32: evaluated in float64, whose rounding error is far below a float32 ulp, so the
-  result is the correctly rounded float32 for all but rare ties (within 1 ulp always).
+- float32: evaluated in float32 (8 lanes a vector on AVX2 against 4 for float64: 2560
+  elements took 2.4 us, 4.7 us when evaluated in float64), the same steps with ln2 split in
+  float32, the reduced argument and 1 + r each carried as two float32s, and a degree-7 Taylor
+  polynomial. Checked over every float32 input in [-104, 89]: at most
+  0.78 ulp from the true value, and the correctly rounded float32 but for 0.12% of inputs
+  (1.5% of normally distributed ones; torch 2.13's expf, within 1 ulp: 1.0%).
 - float64: Cody-Waite reduction (ln2 split so n*ln2_hi is exact) and a degree-13 Taylor
   polynomial (truncation error < 5e-18 on |r| <= ln2/2); within 1 ulp of the true value,
   like glibc's exp. Results in the subnormal range are scaled in two steps so that 2^n
@@ -57,12 +61,28 @@ def _fma(typingctx, a, b, c):
     return sig, codegen
 
 
+@intrinsic
+def _single_from_bits(typingctx, bits):
+    """Reinterpret an int32 as the float32 with the same bit pattern."""
+    sig = types.float32(types.int32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return sig, codegen
+
+
 def _pow2(n):
     """2.0 ** n for an integer-valued float64 n in [-1022, 1023]."""
 
 
 @overload(_pow2, inline="always")
 def _pow2_impl(n):
+    if n == types.float32:  # n in [-126, 127]
+        def impl(n):
+            return _single_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
+        return impl
+
     def impl(n):
         return _double_from_bits((np.int64(n) + 1023) << 52)
     return impl
@@ -70,7 +90,8 @@ def _pow2_impl(n):
 
 # 1/k! for k from the degree down to 2, highest first (see _exp_poly).
 _TAYLOR_13 = tuple(1.0 / math.factorial(k) for k in range(13, 1, -1))
-_TAYLOR_8 = tuple(1.0 / math.factorial(k) for k in range(8, 1, -1))
+# float32: truncation error below 6e-9 on |r| <= ln2/2, a tenth of a float32 ulp
+_TAYLOR_7_SINGLE = tuple(np.float32(1.0 / math.factorial(k)) for k in range(7, 1, -1))
 
 
 def _exp_poly(r, coeffs):
@@ -84,6 +105,20 @@ def _exp_poly_impl(r, coeffs):
         for i in range(1, len(coeffs)):
             p = _fma(p, r, coeffs[i])
         return _fma(p * r, r, r) + 1.0
+    return impl
+
+
+def _exp_poly_tail(r, coeffs):
+    """r^2 * (coeffs[0] r^d-2 + ... + coeffs[-1]): the Taylor polynomial of e**r - 1 - r."""
+
+
+@overload(_exp_poly_tail, inline="always")
+def _exp_poly_tail_impl(r, coeffs):
+    def impl(r, coeffs):
+        p = coeffs[0]
+        for i in range(1, len(coeffs)):
+            p = _fma(p, r, coeffs[i])
+        return p * r * r
     return impl
 
 
@@ -107,20 +142,42 @@ def _exp_float64_impl(x):
 
 
 def _exp_float32(x):
-    """e**x for float32 x, computed in float64."""
+    """e**x for float32 x, computed in float32."""
+
+
+# ln2 split for float32: _LN2_HI_SINGLE has 8 significant bits, so n * _LN2_HI_SINGLE is
+# exact for every n used; 1.5 * 2^23 rounds a float32 of magnitude < 2^22 to an integer.
+_LOG2E_SINGLE = np.float32(_LOG2E)
+_LN2_HI_SINGLE = np.float32(0.693359375)
+_LN2_LO_SINGLE = np.float32(_LN2 - 0.693359375)
+_ROUNDER_SINGLE = np.float32(12582912.0)
 
 
 @overload(_exp_float32, inline="always")
 def _exp_float32_impl(x):
+    lo, hi, half, one = np.float32(-104.0), np.float32(89.0), np.float32(0.5), np.float32(1.0)
+
     def impl(x):
         # float32 results are 0 below -104 and inf above 89; n stays within [-151, 129].
-        c = np.float64(x)
-        c = -104.0 if c < -104.0 else c
-        c = 89.0 if c > 89.0 else c
-        n = (c * _LOG2E + _ROUNDER) - _ROUNDER
-        r = _fma(-n, _LN2, c)
-        p = _exp_poly(r, _TAYLOR_8)
-        return np.float32(p * _pow2(n))
+        c = lo if x < lo else x
+        c = hi if c > hi else c
+        n = (c * _LOG2E_SINGLE + _ROUNDER_SINGLE) - _ROUNDER_SINGLE
+        # r = c - n ln2 as r + r_err: rounding r alone to float32 cost up to 1/8 ulp, and
+        # the result was the correctly rounded float32 for ~90% of inputs instead of ~99%
+        r_hi = _fma(-n, _LN2_HI_SINGLE, c)  # exact
+        t = -n * _LN2_LO_SINGLE
+        t_err = _fma(-n, _LN2_LO_SINGLE, -t)  # the product's rounding error, exactly
+        r = r_hi + t
+        b = r - r_hi
+        r_err = ((r_hi - (r - b)) + (t - b)) + t_err  # the sum's rounding error (2Sum)
+        q = _exp_poly_tail(r, _TAYLOR_7_SINGLE)  # e**r - 1 - r
+        # 1 + r exactly as head + low part, then everything small added to the low part
+        head = one + r
+        low = (one - head) + r
+        m = head + (q + _fma(r_err, one + r, low))
+        # 2^n as 2^h * 2^(n-h), both within the normal range (results down to subnormals)
+        h = (n * half + _ROUNDER_SINGLE) - _ROUNDER_SINGLE
+        return m * _pow2(h) * _pow2(n - h)
     return impl
 
 
