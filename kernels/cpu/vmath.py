@@ -38,12 +38,16 @@ _ROUNDER = 6755399441055744.0
 
 
 @intrinsic
-def _double_from_bits(typingctx, bits):
-    """Reinterpret an int64 as the float64 with the same bit pattern."""
-    sig = types.float64(types.int64)
+def _float_from_bits(typingctx, bits):
+    """Reinterpret an int64 (int32) as the float64 (float32) with the same bit pattern."""
+    if bits not in (types.int64, types.int32):
+        return None
+    result, llvm_type = ((types.float64, ir.DoubleType()) if bits == types.int64
+                         else (types.float32, ir.FloatType()))
+    sig = result(bits)
 
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
+        return builder.bitcast(args[0], llvm_type)
 
     return sig, codegen
 
@@ -61,17 +65,6 @@ def _fma(typingctx, a, b, c):
     return sig, codegen
 
 
-@intrinsic
-def _single_from_bits(typingctx, bits):
-    """Reinterpret an int32 as the float32 with the same bit pattern."""
-    sig = types.float32(types.int32)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
-
-    return sig, codegen
-
-
 def _pow2(n):
     """2.0 ** n for an integer-valued float64 n in [-1022, 1023]."""
 
@@ -80,11 +73,11 @@ def _pow2(n):
 def _pow2_impl(n):
     if n == types.float32:  # n in [-126, 127]
         def impl(n):
-            return _single_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
+            return _float_from_bits(np.int32((np.int32(n) + 127) << 23))
         return impl
 
     def impl(n):
-        return _double_from_bits((np.int64(n) + 1023) << 52)
+        return _float_from_bits((np.int64(n) + 1023) << 52)
     return impl
 
 
@@ -94,6 +87,20 @@ _TAYLOR_13 = tuple(1.0 / math.factorial(k) for k in range(13, 1, -1))
 _TAYLOR_7_SINGLE = tuple(np.float32(1.0 / math.factorial(k)) for k in range(7, 1, -1))
 
 
+def _horner(r, coeffs):
+    """coeffs[0] r^d + ... + coeffs[-1], one fma a step."""
+
+
+@overload(_horner, inline="always")
+def _horner_impl(r, coeffs):
+    def impl(r, coeffs):
+        p = coeffs[0]
+        for i in range(1, len(coeffs)):
+            p = _fma(p, r, coeffs[i])
+        return p
+    return impl
+
+
 def _exp_poly(r, coeffs):
     """e**r from the Taylor polynomial 1 + r + r^2 * (coeffs[0] r^d-2 + ... + coeffs[-1])."""
 
@@ -101,10 +108,7 @@ def _exp_poly(r, coeffs):
 @overload(_exp_poly, inline="always")
 def _exp_poly_impl(r, coeffs):
     def impl(r, coeffs):
-        p = coeffs[0]
-        for i in range(1, len(coeffs)):
-            p = _fma(p, r, coeffs[i])
-        return _fma(p * r, r, r) + 1.0
+        return _fma(_horner(r, coeffs) * r, r, r) + 1.0
     return impl
 
 
@@ -115,10 +119,7 @@ def _exp_poly_tail(r, coeffs):
 @overload(_exp_poly_tail, inline="always")
 def _exp_poly_tail_impl(r, coeffs):
     def impl(r, coeffs):
-        p = coeffs[0]
-        for i in range(1, len(coeffs)):
-            p = _fma(p, r, coeffs[i])
-        return p * r * r
+        return _horner(r, coeffs) * r * r
     return impl
 
 
