@@ -14,7 +14,7 @@ UNARY = {
     "exp": "vexp({0})",
     "exp2": "np.exp2({0})",
     "expm1": "np.expm1({0})",
-    "log": "np.log({0})",
+    "log": "vlog({0})",
     "log2": "np.log2({0})",
     "log10": "np.log10({0})",
     "log1p": "np.log1p({0})",

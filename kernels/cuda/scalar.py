@@ -1,6 +1,6 @@
 """Scalar functions of the element-wise expressions (kernels/cpu/ops.py) that the CUDA target
 compiles differently from the CPU: NumPy ufuncs numba-cuda does not type (np.floor,
-np.fmod, ...) and the CPU's vectorisable helpers (vexp, sigmoid, fma_wide), which are
+np.fmod, ...) and the CPU's vectorisable helpers (vexp, vlog, sigmoid, fma_wide), which are
 LLVM intrinsics of the CPU target. Every other helper of kernels/cpu/scalar.py is plain
 Python that numba-cuda compiles as it is.
 
@@ -39,7 +39,7 @@ _LIBDEVICE = {
 # np.<name>( in an expression of ops.py -> the function of this module that replaces it.
 CUDA_NAMES = {name: "c" + name for name in _LIBDEVICE}
 
-__all__ = [*CUDA_NAMES.values(), "round_half_even", "vexp", "sigmoid", "fma_wide", "lgamma", "logaddexp",
+__all__ = [*CUDA_NAMES.values(), "round_half_even", "vexp", "vlog", "sigmoid", "fma_wide", "lgamma", "logaddexp",
            "remainder_float", "wrapped", "CUDA_NAMES"]
 
 
@@ -86,6 +86,7 @@ for _name, _spec in _LIBDEVICE.items():
     globals()["c" + _name] = _make(_name, *_spec)
 round_half_even = crint  # noqa: F821  (rint rounds half to even)
 vexp = cexp  # noqa: F821
+vlog = clog  # noqa: F821
 
 
 def fma_wide(a, b, c):

@@ -9,7 +9,7 @@ from nbtensor.kernels.cpu.scalar import (  # noqa: F401
     clamp, digamma, erf, erfinv, floor_div_int, fmax, fmin, fmod_int, ipow, lgamma, logaddexp, lshift,
     maximum, minimum, remainder_float, round_half_even, rshift, same_dtype, select, sign,
     trunc_div_int)
-from nbtensor.kernels.cpu.vmath import fma_wide, sigmoid, vexp  # noqa: F401
+from nbtensor.kernels.cpu.vmath import fma_wide, sigmoid, vexp, vlog  # noqa: F401
 from nbtensor.kernels.strides import advance, position
 
 
