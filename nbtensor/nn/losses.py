@@ -14,6 +14,7 @@ import numpy as np
 import nbtensor as torch
 from nbtensor.autograd.rules import _for, _wants, _zeros_of, backward_op, into_zeros, like, rule
 from nbtensor.dispatch import dispatcher as _forms
+from nbtensor.dispatch.tensor import Tensor
 from nbtensor.ops.pick import fast_negated_picks
 
 __all__ = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "nll_loss", "cross_entropy",
@@ -199,6 +200,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     target weighs ``weight[class]`` (1 without `weight`), targets equal to `ignore_index`
     weigh nothing, and the mean divides by the total weight."""
     reduction = _checked(legacy_reduction(size_average, reduce, reduction))
+    if (isinstance(input, Tensor) and isinstance(target, Tensor) and len(input._shape) == 2
+            and len(target._shape) == 1 and input._shape[0] == target._shape[0]):
+        return _nll(input, target, weight, reduction, ignore_index)  # (the common call: a batch)
     dim = input.dim()
     if dim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {dim})")
@@ -224,18 +228,19 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 def _check_nll(input, target, weight):
     """torch's checks of nll_loss (1-d, 2-d) and nll_loss2d (4-d); returns the class count."""
-    if input.dim() == 4:
-        if target.dim() != 3:
+    shape, target_shape = input._shape, target._shape
+    if len(shape) == 4:
+        if len(target_shape) != 3:
             raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of "
-                               f"dimension: {target.dim()}")
-        if input.shape[0] != target.shape[0] or input.shape[2:] != target.shape[1:]:
-            raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: {list(target.shape)}")
+                               f"dimension: {len(target_shape)}")
+        if shape[0] != target_shape[0] or shape[2:] != target_shape[1:]:
+            raise RuntimeError(f"size mismatch (got input: {list(shape)} , target: {list(target_shape)}")
     else:
-        if target.dim() > 1:
+        if len(target_shape) > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        if not (input.dim() == 1 and target.dim() == 0) and input.shape[0] != target.shape[0]:
-            raise RuntimeError(f"size mismatch (got input: {list(input.shape)}, target: {list(target.shape)})")
-    classes = input.shape[1 if input.dim() > 1 else 0]
+        if not (len(shape) == 1 and not target_shape) and shape[0] != target_shape[0]:
+            raise RuntimeError(f"size mismatch (got input: {list(shape)}, target: {list(target_shape)})")
+    classes = shape[1 if len(shape) > 1 else 0]
     if weight is not None and (weight.dim() != 1 or weight.numel() != classes):
         raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes "
                            f"but got weight tensor of shape: {list(weight.shape)}")
@@ -353,8 +358,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """``nll_loss(log_softmax(input, class dim), target)``; a target of input's shape holds
     class probabilities; `label_smoothing` mixes the target with the uniform distribution."""
     reduction = _checked(legacy_reduction(size_average, reduce, reduction))
-    class_dim = 1 if input.dim() > 1 else 0
-    if target.shape == input.shape:
+    class_dim = 1 if len(input._shape) > 1 else 0
+    if target._shape == input._shape:
         if not target.dtype.is_floating_point:
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                                f"{target.dtype.c_name}")
