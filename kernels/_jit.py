@@ -90,3 +90,22 @@ def kernel(parallel=False, **options):
 def helper(fn):
     """Decorate a device-independent helper inlined into kernels (not cached on its own)."""
     return numba.njit(inline="always", error_model="numpy")(fn)
+
+
+def outlined(fn=None, *, reassociate=False):
+    """Decorate a helper that numba compiles as a function of its own instead of inlining its
+    code into each caller (LLVM may still inline the machine code). Two uses:
+
+    - with `reassociate`, its float additions may be reordered so that its reductions
+      vectorise: fastmath flags belong to the function compiled with them (a copy inlined by
+      numba would take its caller's), so a kernel that must keep its own order (an
+      exponential's error-free sums) can still call it;
+    - a loop nest that numba compiles worse when inlined into a ``prange`` body (the dense
+      softmax rows: 14 ms there against 9 ms outlined, for 10^4 x 1000 float32).
+    """
+    options = {"fastmath": {"reassoc"}} if reassociate else {}
+
+    def decorate(fn):
+        return numba.njit(error_model="numpy", nogil=True, **options)(fn)
+
+    return decorate if fn is None else decorate(fn)
