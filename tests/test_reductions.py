@@ -182,7 +182,8 @@ def _softmax_reference(a, dim, log):
 @pytest.mark.parametrize("shape, dim, layout", [((256, 10), 1, "contiguous"), ((4, 7), -1, "transposed"),
                                                 ((3, 4, 5), 2, "strided"), ((7,), 0, "contiguous"),
                                                 ((2, 5, 1), 1, "contiguous"), ((3, 1), 1, "contiguous"),
-                                                pytest.param((600, 500), 1, "contiguous", marks=pytest.mark.large)])
+                                                pytest.param((600, 500), 1, "contiguous", marks=pytest.mark.large),
+                                                pytest.param((30, 5000), 1, "contiguous", marks=pytest.mark.large)])
 def test_softmax_along_rows_of_every_layout(shape, dim, layout, dtype, log):
     # the one-kernel softmax: any input layout, a row-major result, NaN and inf rows as torch
     a, x = _laid_out(np.random.default_rng(4), shape, layout, dtype)
@@ -190,6 +191,9 @@ def test_softmax_along_rows_of_every_layout(shape, dim, layout, dtype, log):
         a[0, 0] = np.nan  # a NaN row: all NaN
         a[1, :] = -np.inf  # a row of -inf: all NaN (inf - inf)
         a[2, 0] = np.inf  # nan where inf, 0 elsewhere
+        if a.shape[0] > 4:
+            a[3, a.shape[1] // 2] = np.nan  # NaN rows whose NaN is not first (the row maxima
+            a[4, -1] = np.nan  # skip it there; the rows' sums bring it back)
         x = nb.as_tensor(a)
     result = (x.log_softmax if log else x.softmax)(dim)
     assert result.is_contiguous() and result.dtype is (nb.float32 if dtype == np.float32 else nb.float64)
@@ -202,7 +206,7 @@ def test_softmax_along_rows_of_every_layout(shape, dim, layout, dtype, log):
 @pytest.mark.parametrize("log", [False, True])
 @pytest.mark.parametrize("shape", [(37, 11), (300, 3), pytest.param((600, 500), marks=pytest.mark.large)])
 def test_softmax_of_row_major_rows_is_bitwise_that_of_strided_rows(shape, log):
-    # the CPU kernel computes row-major rows in passes over the whole block, strided ones row
+    # the CPU kernel computes row-major rows in passes over blocks of rows, strided ones row
     # by row: the same arithmetic, so the same bits (and the same gradients), NaN rows included
     a = (np.random.default_rng(5).standard_normal(shape) * 6).astype(np.float32)
     a[3, 1] = np.nan
@@ -232,7 +236,8 @@ def _logsumexp_reference(a, dim, keepdim):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape, dim, layout", [((256, 10), 1, "contiguous"), ((4, 7), -1, "transposed"),
                                                 ((3, 4, 5), [2], "strided"), ((7,), (0,), "contiguous"),
-                                                ((2, 5, 1), 1, "contiguous"), ((5, 6), 0, "contiguous")])
+                                                ((2, 5, 1), 1, "contiguous"), ((5, 6), 0, "contiguous"),
+                                                pytest.param((40, 3000), 1, "contiguous", marks=pytest.mark.large)])
 def test_logsumexp_of_every_layout_and_special_rows(shape, dim, layout, dtype, keepdim):
     # one kernel per row along the last dimension; other dims are composed from ops
     a, x = _laid_out(np.random.default_rng(6), shape, layout, dtype)
@@ -241,6 +246,7 @@ def test_logsumexp_of_every_layout_and_special_rows(shape, dim, layout, dtype, k
         a[1, :] = -np.inf    # -inf
         a[2, 0] = np.inf     # inf
         a[3, :] = 3e38 if dtype == np.float32 else 1e308  # near the top of the range: the shift keeps it finite
+        a[4, -1] = np.nan    # nan, not first
         x = nb.as_tensor(a)
     np_dim = dim if type(dim) is int else dim[0]
     result = x.logsumexp(dim, keepdim=keepdim)
