@@ -275,6 +275,32 @@ def test_scatter_family(dim):
           _scatter_ref(a, d, unique, bigsrc[:unique.shape[0], :unique.shape[1]]))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64])
+@pytest.mark.parametrize("shape, dim", [((256, 10), 1), ((5, 6, 7), 0), ((5, 6, 7), 1), ((5, 6, 7), -1)])
+def test_scatter_with_an_index_spanning_the_other_dims(shape, dim, dtype):
+    # the shapes gradients scatter with (one kernel for row-major operands): repeated index
+    # values add up (scatter_add_, reduce="add") or multiply; a one-value src is expanded
+    rng = np.random.default_rng(7)
+    d = dim % len(shape)
+    ishape = shape[:d] + (3,) + shape[d + 1:]
+    a = rng.integers(-5, 6, shape).astype(dtype)
+    idx = rng.integers(0, shape[d], ishape)
+    src = rng.integers(-5, 6, ishape).astype(dtype)
+    unique = np.argsort(rng.random(shape), axis=d).take(range(3), axis=d)  # (no repeats along d)
+    check(nt.tensor(a).scatter_add_(dim, nt.tensor(idx), nt.tensor(src)), _scatter_ref(a, d, idx, src, "add"))
+    check(nt.tensor(a).scatter_(dim, nt.tensor(idx), nt.tensor(src), reduce="multiply"),
+          _scatter_ref(a, d, idx, src, "multiply"))
+    check(nt.tensor(a).scatter_(dim, nt.tensor(unique), nt.tensor(src)), _scatter_ref(a, d, unique, src))
+    one = nt.tensor(src.flat[0]).expand(*ishape)
+    check(nt.scatter_add(nt.tensor(a), dim, nt.tensor(idx), one), _scatter_ref(a, d, idx, np.full(ishape, src.flat[0]), "add"))
+    bad = idx.copy()
+    bad.flat[-1] = shape[d]
+    t = nt.tensor(a)
+    with pytest.raises(RuntimeError, match=f"index {shape[d]} is out of bounds for dimension {d} with size {shape[d]}"):
+        t.scatter_add_(dim, nt.tensor(bad), nt.tensor(src))
+    check(t, a)  # (nothing written)
+
+
 def test_scatter_in_place_and_dtypes():
     t = nt.zeros(3, 4)
     r = t.scatter_(1, nt.tensor([[0], [1], [3]]), nt.ones(3, 1))

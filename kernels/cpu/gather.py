@@ -352,6 +352,27 @@ def gather_rows_checked(out, src, soff, idx, ioff, n, pre, size, k, post):
 
 
 @kernel()
+def scatter_rows_checked(dst, doff, idx, ioff, n, pre, size, k, post, src, soff, step, mode):
+    """``dst[p, idx[p, j, q], q] (=, += or *=, by `mode`: 0, ADD or MUL) src[p, j, q]``
+    (scatter_, scatter_add_: `step` 1 for a row-major src of the index's shape, 0 for one
+    value) after checking the `n` index values: False, writing nothing, when one is out of
+    [0, size). A repeated index keeps the last value written there."""
+    if not _all_in(idx, ioff, n, size):
+        return False
+    for p in range(pre):
+        for j in range(k):
+            o = (p * k + j) * post
+            for q in range(post):
+                d = doff + (p * size + idx[ioff + o + q]) * post + q
+                v = src[soff + (o + q) * step]
+                if mode == 0:
+                    dst[d] = v
+                else:
+                    _put(dst, d, v, mode)
+    return True
+
+
+@kernel()
 def negated_picks(out, src, soff, s0, s1, idx, ioff, istep, n, size):
     """``out[j] = -src[soff + j * s0 + idx[ioff + j * istep] * s1]`` for j < n (nll_loss's
     losses: minus each row's log-probability of its target class) after checking the n

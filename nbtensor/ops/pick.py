@@ -14,7 +14,7 @@ from nbtensor.core.device import CPU
 from nbtensor.core.plan import contiguous_strides, remember
 from nbtensor.dispatch.tensor import Tensor, _numel, make
 
-__all__ = ["fast_pick", "fast_put", "fast_negated_picks", "row_major_cpu"]
+__all__ = ["fast_pick", "fast_put", "fast_scatter", "fast_negated_picks", "row_major_cpu"]
 
 _CPU = backend_for(CPU)
 
@@ -61,6 +61,39 @@ def fast_put(t, dim, table, offset, n, value, step):
     else:
         src, soff = bits(value), 0
     return put(bits(t._storage), t._offset, table, offset, n, pre, size, post, src, soff, step)
+
+
+def fast_scatter(t, dim, index, src, mode):
+    """``t.scatter_(dim, index, src)`` (`mode` COPY; ADD: scatter_add_, MUL) of a writable
+    row-major CPU `t` by a row-major int64 CPU `index` of t's shape but along `dim` (in range),
+    from a tensor `src` of t's dtype and the index's shape, row-major or one value expanded,
+    none of them sharing t's memory: True when one kernel wrote it; False, writing nothing, for
+    anything else or an index value out of [0, size) (the general path checks and raises)."""
+    shape, ishape = t._shape, index._shape
+    if (not row_major_cpu(t) or type(index) is not Tensor or index.dtype is not dt.int64 or not row_major_cpu(index)
+            or type(src) is not Tensor or src.dtype is not t.dtype or type(src._storage) is not np.ndarray
+            or src._shape != ishape or t.dtype in _NOT_SCATTERED or not t._storage.flags.writeable
+            or index._storage is t._storage or src._storage is t._storage):
+        return False
+    d = dim % len(shape)
+    if ishape[:d] != shape[:d] or ishape[d + 1:] != shape[d + 1:]:
+        return False
+    if src._contig or src._contig is None and src.is_contiguous():
+        step = 1
+    elif all(stride == 0 or n == 1 for n, stride in zip(ishape, src._strides)):
+        step = 0
+    else:
+        return False
+    plan = _plan("scatter_rows", t.dtype, shape, ishape, d, ishape)
+    if plan is None:
+        return False
+    scatter, n, pre, size, k, post = plan[:6]
+    return scatter(t._storage, t._offset, index._storage, index._offset, n, pre, size, k, post,
+                   src._storage, src._offset, step, mode)
+
+
+# (numba has no float16 arithmetic, and a bool's add is an or: the general path's)
+_NOT_SCATTERED = (dt.float16, dt.bool)
 
 
 def fast_negated_picks(input, target):
@@ -115,7 +148,7 @@ def _pick_plan(kernel, shape, index_shape, dim, out_shape):
     pre, post = _numel(shape[:d]), _numel(shape[d + 1:])
     if n == 0 or pre * post == 0 or _CPU.parallel(_numel(out_shape)):
         return None
-    k = index_shape[d] if kernel == "gather_rows" else n
+    k = index_shape[d] if kernel in ("gather_rows", "scatter_rows") else n
     plan = [None, n, pre, shape[d], k, post, _numel(out_shape), out_shape, contiguous_strides(out_shape)]
     plan[0] = _CPU.bind_on_first_call(plan, 0, _CPU.kernel("gather", kernel + "_checked"))
     return plan

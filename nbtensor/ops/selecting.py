@@ -19,7 +19,7 @@ from nbtensor.core.device import CPU
 from nbtensor.core.layout import contiguous_format
 from nbtensor.backends.host import from_host, host_array, on_host
 from nbtensor.ops.creation import _wrap, arange
-from nbtensor.ops.pick import fast_pick, row_major_cpu
+from nbtensor.ops.pick import fast_pick, fast_scatter, row_major_cpu
 from nbtensor.backends.base import ADD, COPY, MUL
 from nbtensor.ops.indexcheck import check_range, int64_table
 from nbtensor.dispatch.out import result_or_out
@@ -294,6 +294,10 @@ def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
 
 
 def _scatter(self, dim, index, src, mode, name):
+    if (type(self) is Tensor and type(dim) is int and type(index) is Tensor
+            and len(index._shape) == len(self._shape) and -len(self._shape) <= dim < len(self._shape)
+            and fast_scatter(self, dim, index, src, mode)):
+        return self
     if isinstance(src, Tensor):
         if src.dtype is not self.dtype:
             raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype "
