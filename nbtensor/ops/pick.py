@@ -12,7 +12,7 @@ from nbtensor.backends.host import bits
 from nbtensor.core import dtype as dt
 from nbtensor.core.device import CPU
 from nbtensor.core.plan import contiguous_strides, remember
-from nbtensor.dispatch.tensor import Tensor, _numel, make
+from nbtensor.dispatch.tensor import Tensor, _numel, _overlaps, make
 
 __all__ = ["fast_pick", "fast_put", "fast_scatter", "fast_negated_picks", "row_major_cpu"]
 
@@ -73,7 +73,7 @@ def fast_scatter(t, dim, index, src, mode):
     if (not row_major_cpu(t) or type(index) is not Tensor or index.dtype is not dt.int64 or not row_major_cpu(index)
             or type(src) is not Tensor or src.dtype is not t.dtype or type(src._storage) is not np.ndarray
             or src._shape != ishape or t.dtype in _NOT_SCATTERED or not t._storage.flags.writeable
-            or index._storage is t._storage or src._storage is t._storage):
+            or _overlaps(index, t) or _overlaps(src, t)):
         return False
     d = dim % len(shape)
     if ishape[:d] != shape[:d] or ishape[d + 1:] != shape[d + 1:]:
