@@ -1,13 +1,13 @@
-"""Softmax and log-softmax along rows, in one pass per row over the input, their
-gradients (``softmax_backward_rows``), and logsumexp of each row (``logsumexp_rows``).
+"""Softmax and log-softmax along rows, their gradients (``softmax_backward_rows``), and
+logsumexp of each row (``logsumexp_rows``).
 
 A row is R elements from ``src[base]`` at stride ``sr``; row k starts at ``off + k * sk``
 and its results go to ``out[k * R:(k + 1) * R]`` (a row-major output). Each row: its
-maximum (nan if the row holds one, as torch's), the exponentials of the shifted values by
-`vexp` (the ``exp`` kernel's function) summed in float64, then each shifted exponential
-divided by the sum rounded to the element type (softmax), or each shifted value minus the
-log of that sum (log-softmax): what composing amax, sub, exp, sum and div/log computes, in
-one kernel.
+maximum (a NaN in the row makes all of the row's results NaN, as in torch), the
+exponentials of the shifted values by `vexp` (the ``exp`` kernel's function) summed in
+float64, then each shifted exponential divided by the sum rounded to the element type
+(softmax), or each shifted value minus the log of that sum (log-softmax): what composing
+amax, sub, exp, sum and div/log computes, in one kernel.
 """
 import numpy as np
 from numba import prange
@@ -67,7 +67,7 @@ def _row_logsumexp(src, base, R, sr):
 # time, each step a loop over the whole block: the exponentials and logs are then loops the
 # compiler vectorises even for short rows (row by row, 256 x 10 took 19.8 us, 13.8 with the
 # exponentials vectorised), and the block stays in cache between the steps (steps over all
-# of a thread's rows made softmax of 10^4 x 1000 float32 take 51 ms, 8.5 now).
+# of a thread's rows made softmax of 10^4 x 1000 float32 take 51 ms, 9-10 now).
 BLOCK = 4096
 
 
