@@ -301,6 +301,7 @@ def test_scatter_with_an_index_spanning_the_other_dims(shape, dim, dtype):
     check(t, a)  # (nothing written)
 
 
+@pytest.mark.cpu_only
 def test_scatter_from_memory_that_self_shares_through_another_array():
     # two arrays over one buffer: the one-kernel path would read src while writing self, so
     # it leaves them to the general path, which refuses the overlap as for one storage
