@@ -798,6 +798,22 @@ def test_gradients_of_binary_extremes_at_ties_and_nans(op, expected):
     np.testing.assert_array_equal(y.grad.cpu().numpy(), expected[1])
 
 
+@pytest.mark.parametrize("dtype", [nb.float16, nb.float32, nb.float64])
+def test_relu_and_threshold_gradients_pass_where_the_input_is_above_the_threshold(dtype):
+    """torch's threshold_backward: the incoming gradient where x > threshold (a NaN x too),
+    +0 at or below it (at x == threshold, -0. and +0.), in the gradient's dtype."""
+    values = np.array([-3.0, -0.0, 0.0, 0.5, 1.0, 2.5, np.inf, -np.inf, np.nan] * 8)
+    g = np.linspace(-4, 4, values.size)
+    for threshold, fn in ((0.0, lambda x: x.relu()), (0.5, lambda x: nb.nn.functional.threshold(x, 0.5, -7.0))):
+        x = nb.tensor(values, dtype=dtype, requires_grad=True)
+        fn(x).backward(nb.tensor(g, dtype=dtype))
+        expected = np.where(np.nan_to_num(values, nan=np.inf) > threshold, g, 0.0).astype(x.grad.cpu().numpy().dtype)
+        got = x.grad.cpu().numpy()
+        assert x.grad.dtype is dtype
+        np.testing.assert_array_equal(got, expected)
+        assert not np.signbit(got[expected == 0]).any()
+
+
 def test_gradients_of_relu_sign_and_max_at_nans():
     x = nb.tensor([[1.0, NAN, 0.0], [-2.0, NAN, 3.0]], requires_grad=True)
     x.relu().sum().backward()  # relu(nan) is nan: its gradient passes (torch's threshold_backward)

@@ -101,6 +101,9 @@ TERNARY = {
     "add_alpha": "{0} + {2} * {1}",
     "add_alpha_float": "fma_wide({2}, {1}, {0})",
     "add_alpha_bool": "({0} != zero) | (({2} != zero) & ({1} != zero))",
+    # relu's and threshold's gradient: the incoming gradient where x is above the threshold
+    # (a NaN x is not at or below it: relu(nan)'s gradient passes, as torch's)
+    "threshold_backward": "zero if {1} <= {2} else {0}",
 }
 
 # Reductions: (how the accumulator starts from the first element, how it takes the next).

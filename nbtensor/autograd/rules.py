@@ -20,6 +20,7 @@ import operator
 import numpy as np
 
 import nbtensor.ops.creation as creation
+import nbtensor.ops.elementwise as elementwise
 import nbtensor.ops.reduce as reduce
 from nbtensor.autograd import grad_mode
 from nbtensor.core import dtype as dt
@@ -216,7 +217,7 @@ def zero_for(x, like_grad):
 
 
 def _threshold_backward(grad, x, threshold):
-    return grad.masked_fill(x <= threshold, 0)
+    return elementwise.apply(elementwise.OPS_BY_NAME["threshold_backward"], (grad, x, threshold))
 
 
 # torch's threshold_backward (relu's and threshold's): the incoming gradient where x is

@@ -402,6 +402,8 @@ OPS = [
        number_params=(1, 2)),
     Op("lerp", 3, check=_lerp_dtypes, categories=("float",), promote=_lerp_promoted, error_name=_lerp_kernel_name,
        float_scalar=2, number_params=(2,)),
+    Op("threshold_backward", 3, function=False, methods=(), inplace=False, has_out=False,
+       categories=("int", "float"), names=("grad_output", "self", "threshold"), number_params=(2,)),
     Op("where_kernel", 3, kernel="where", function=False, methods=(), inplace=False, condition_first=True,
        exact_out="Expected out type to be {result} but got {out}"),
 ]
