@@ -219,8 +219,8 @@ def _filled(sizes, value, dtype, device):
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_format=None, **kwargs):
     """An uninitialised tensor of the given size (laid out in `memory_format`: row-major by
     default, or channels-last)."""
-    if dtype is None and device is None and out is None and not requires_grad and not kwargs and memory_format is None:
-        plain = _plain_filled(size, None)
+    if _plain_kind(dtype, device) and out is None and not requires_grad and not kwargs and memory_format is None:
+        plain = _plain_filled(size, None, dtype, device)
         if plain is not None:
             return plain
     sizes = _size_args(size, kwargs, "empty")
@@ -264,13 +264,19 @@ _PLAIN_SHAPES = {}
 _SMALL_STORAGE = 1 << 17  # elements: under the CPU allocator's pooling threshold at any itemsize
 
 
-def _plain_filled(size, value, dtype=None):
+def _plain_kind(dtype, device):
+    """True when `dtype` and `device` are what `_plain_filled` takes: each None or given as
+    the object itself (the autograd rules' ``zeros(shape, dtype=g.dtype, device=g.device)``)."""
+    return (dtype is None or type(dtype) is dt.dtype) and (device is None or device is CPU)
+
+
+def _plain_filled(size, value, dtype=None, device=None):
     """``zeros(*size)``/``ones(*size)``/``empty(*size)`` (`value` None), or ``full(size,
-    value)`` with `dtype` the value's, with nothing but positional sizes, of a small tensor
-    in the default dtype on the default device when that is the CPU: the sizes are parsed
-    once per `size` and the storage is one NumPy call; None for anything else (the general
-    path)."""
-    if device_module.get_default_device() is not CPU:
+    value)`` with `dtype` the value's, with positional sizes, of a small tensor of `dtype`
+    (None: the default dtype) on the CPU, given as `device` or the default device (None):
+    the sizes are parsed once per `size` and the storage is one NumPy call; None for
+    anything else (the general path)."""
+    if (device_module.get_default_device() if device is None else device) is not CPU:
         return None
     sizes = size[0] if len(size) == 1 and (type(size[0]) is tuple or type(size[0]) is Size) else size
     for s in sizes:
@@ -305,8 +311,8 @@ def _small_storage(n, dtype, value):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of zeros."""
-    if dtype is None and device is None and out is None and not requires_grad and not kwargs:
-        plain = _plain_filled(size, 0)
+    if _plain_kind(dtype, device) and out is None and not requires_grad and not kwargs:
+        plain = _plain_filled(size, 0, dtype, device)
         if plain is not None:
             return plain
     sizes = _size_args(size, kwargs, "zeros")
@@ -316,8 +322,8 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwarg
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of ones."""
-    if dtype is None and device is None and out is None and not requires_grad and not kwargs:
-        plain = _plain_filled(size, 1)
+    if _plain_kind(dtype, device) and out is None and not requires_grad and not kwargs:
+        plain = _plain_filled(size, 1, dtype, device)
         if plain is not None:
             return plain
     sizes = _size_args(size, kwargs, "ones")
@@ -392,8 +398,9 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
     _options("arange", options)
     if end is None:
         start, end = 0, start
-    if (type(start) is int and type(end) is int and type(step) is int and dtype is None and device is None
-            and not requires_grad and not options and device_module.get_default_device() is CPU
+    if (type(start) is int and type(end) is int and type(step) is int and dtype is None
+            and (device is CPU or device is None and device_module.get_default_device() is CPU)
+            and not requires_grad and not options
             and -_SMALL_INT < start < _SMALL_INT and -_SMALL_INT < end < _SMALL_INT and 0 < step < _SMALL_INT
             and start <= end):
         # plain ints on the CPU (arange(n), the common case): one NumPy call
