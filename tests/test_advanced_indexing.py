@@ -396,6 +396,45 @@ def test_hypothesis_index_put_accumulate(n, idx, neg):
     check(t, expected)
 
 
+@given(st.data())
+def test_hypothesis_index_put_by_one_or_two_index_tensors(data):
+    """index_put_ by one or two int64 index tensors of one shape (the kind the gradient of
+    ``y_hat[range(n), y]`` is added with): the values at each position, repeats adding up
+    with accumulate, negative indices counting from the end; a value from a tensor of the
+    indexed shape or one element."""
+    shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3), "shape"))
+    k = data.draw(st.integers(1, min(2, len(shape))), "k")
+    ishape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=2), "index shape"))
+    idx = [np.array(data.draw(st.lists(st.integers(-shape[d], shape[d] - 1), min_size=int(np.prod(ishape)),
+                                       max_size=int(np.prod(ishape))), f"index {d}")).reshape(ishape)
+           for d in range(k)]
+    accumulate = data.draw(st.booleans(), "accumulate")
+    wrapped = tuple(i % shape[d] for d, i in enumerate(idx))
+    if not accumulate and len(set(np.ravel_multi_index(wrapped, shape[:k]).ravel())) < idx[0].size:
+        accumulate = True  # (without accumulate, which of repeated writes lands is not defined)
+    dtype = data.draw(st.sampled_from([np.float32, np.float64, np.int64]), "dtype")
+    one = data.draw(st.booleans(), "one value")
+    rng = np.random.default_rng(0)
+    values = (rng.integers(-9, 9, () if one else ishape + shape[k:])).astype(dtype)
+    base = rng.integers(-9, 9, shape).astype(dtype)
+    t = nt.tensor(base)
+    t.index_put_(tuple(nt.tensor(i) for i in idx), nt.tensor(values), accumulate=accumulate)
+    expected = base.copy()
+    if accumulate:
+        np.add.at(expected, wrapped, values)
+    else:
+        expected[wrapped] = values
+    check(t, expected)
+
+
+@pytest.mark.parametrize("bad", [3, -4])
+def test_index_put_out_of_range_raises_and_writes_nothing(bad):
+    t = nt.zeros(3, 2)
+    with pytest.raises(IndexError, match=f"index {bad} is out of bounds for dimension 0 with size 3"):
+        t.index_put_((nt.tensor([0, bad]), nt.tensor([1, 1])), nt.tensor([1.0, 2.0]), accumulate=True)
+    check(t, np.zeros((3, 2)))
+
+
 # ----------------------------------------------------------------------------- torch parity
 @needs_torch
 def test_torch_parity_on_mixed_indices():

@@ -351,6 +351,34 @@ def test_nll_loss_of_class_indices_in_any_layout(dtype, device):
                                                      reduction="none").tolist()] == [-1, -1]
 
 
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("dtype", [nb.float32, nb.float64])
+def test_nll_loss_gradient_of_class_indices(reduction, dtype, device):
+    """nll_loss's input gradient for the common call: zeros, and minus each loss's gradient
+    (over the count for a mean) at its target class; under create_graph too."""
+    rng = np.random.default_rng(5)
+    n, classes = 9, 4
+    labels = rng.integers(0, classes, n)
+    weights = rng.standard_normal(n)
+    npd = np.dtype(np.float32 if dtype is nb.float32 else np.float64)
+    w = weights.astype(npd)
+    expected = np.zeros((n, classes), npd)
+    coef = -w if reduction == "none" else np.full(n, -npd.type(2.5) / (n if reduction == "mean" else 1), npd)
+    expected[np.arange(n), labels] = coef
+    for create_graph in (False, True):
+        x = nb.tensor(rng.standard_normal((n, classes)), dtype=dtype, device=device, requires_grad=True)
+        loss = F.nll_loss(x, nb.tensor(labels, device=device), reduction=reduction)
+        seed = nb.tensor(w, device=device) if reduction == "none" else nb.tensor(2.5, dtype=dtype, device=device)
+        (grad,) = nb.autograd.grad(loss, x, seed, create_graph=create_graph)
+        np.testing.assert_array_equal(grad.detach().cpu().numpy(), expected)
+    # a mean's expanded gradient, as backward passes it on
+    x = nb.tensor(rng.standard_normal((n, classes)), dtype=dtype, device=device, requires_grad=True)
+    F.nll_loss(x, nb.tensor(labels, device=device), reduction="none").mean().backward()
+    mean_grad = np.zeros((n, classes), npd)
+    mean_grad[np.arange(n), labels] = -npd.type(1) / npd.type(n)
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), mean_grad)
+
+
 @pytest.mark.parametrize("bad", [-1, 5, 2 ** 40])
 def test_nll_loss_of_a_class_out_of_range_raises_torchs_error(bad, device):
     x = nb.zeros(3, 5, device=device)

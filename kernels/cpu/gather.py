@@ -373,6 +373,36 @@ def scatter_rows_checked(dst, doff, idx, ioff, n, pre, size, k, post, src, soff,
 
 
 @kernel()
+def put_points_checked(dst, doff, k, size0, size1, i0, o0, i1, o1, m, post, src, soff, step, mode):
+    """``dst[i0[j], i1[j], q] (=, or += by `mode`: 0 or ADD) src[j, q]`` for j < m, q < post
+    (index_put_ by `k` (1 or 2) row-major index tensors of m values into a row-major dst of
+    size0 (x size1) x post; with k 1, i1 is not read; `step` 1 for a row-major src, 0 for
+    one value). Negative values count from the end; False, writing nothing, when one is
+    out of range. A repeated index keeps the last value written there."""
+    for j in range(m):
+        a = _wrapped(i0[o0 + j], size0)
+        if a < 0 or a >= size0:
+            return False
+        if k == 2:
+            b = _wrapped(i1[o1 + j], size1)
+            if b < 0 or b >= size1:
+                return False
+    for j in range(m):
+        p = _wrapped(i0[o0 + j], size0)
+        if k == 2:
+            p = p * size1 + _wrapped(i1[o1 + j], size1)
+        d = doff + p * post
+        o = j * post
+        for q in range(post):
+            v = src[soff + (o + q) * step]
+            if mode == 0:
+                dst[d + q] = v
+            else:
+                _put(dst, d + q, v, mode)
+    return True
+
+
+@kernel()
 def negated_picks(out, src, soff, s0, s1, idx, ioff, istep, n, size):
     """``out[j] = -src[soff + j * s0 + idx[ioff + j * istep] * s1]`` for j < n (nll_loss's
     losses: minus each row's log-probability of its target class) after checking the n
@@ -384,6 +414,23 @@ def negated_picks(out, src, soff, s0, s1, idx, ioff, istep, n, size):
             return j
     for j in range(n):
         out[j] = -src[soff + j * s0 + idx[ioff + j * istep] * s1]
+    return -1
+
+
+@kernel()
+def negated_puts(out, g, goff, gstep, divisor, idx, ioff, istep, n, size):
+    """The fresh row-major n x size `out` zeroed, then ``out[j, idx[ioff + j * istep]] =
+    -(g[goff + j * gstep] / divisor)`` for j < n (nll_loss's gradient: minus each loss's
+    gradient, over the count for a mean, at its target class) after checking the n index
+    values: -1 when done; else, writing nothing, the first j whose value is out of [0, size)."""
+    for j in range(n):
+        c = idx[ioff + j * istep]
+        if c < 0 or c >= size:
+            return j
+    for i in range(n * size):
+        out[i] = 0
+    for j in range(n):
+        out[j * size + idx[ioff + j * istep]] = -(g[goff + j * gstep] / divisor)
     return -1
 
 

@@ -15,7 +15,8 @@ import nbtensor as torch
 from nbtensor.autograd.rules import _for, _wants, _zeros_of, backward_op, into_zeros, like, rule
 from nbtensor.dispatch import dispatcher as _forms
 from nbtensor.dispatch.tensor import Tensor
-from nbtensor.ops.pick import fast_negated_picks
+from nbtensor.autograd import grad_mode
+from nbtensor.ops.pick import fast_negated_picks, fast_negated_puts
 
 __all__ = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "legacy_reduction"]
@@ -341,6 +342,11 @@ def _nll_rule(args, kwargs, out):
         return into_zeros(_zeros_of(meta), "scatter", class_dim, labels.unsqueeze(class_dim), coef.unsqueeze(class_dim))
 
     def backward(g):
+        if (weight is None and len(meta._shape) == 2 and not 0 <= ignore_index < classes
+                and not grad_mode._state.enabled):  # (the common call, outside create_graph)
+            fast = fast_negated_puts(meta, target, g, len(target) if reduction == "mean" else 1)
+            if fast is not None:
+                return (fast,)
         labels = target if target.dtype is torch.int64 else target.long()
         if not 0 <= ignore_index < classes:
             try:  # (as in forward: the scatter's check finds targets out of range, ignored ones)

@@ -29,7 +29,7 @@ from nbtensor.core.plan import broadcast_shapes, broadcast_strides, contiguous_s
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlap_error, _overlaps, allocate, check_writable, checked_scalar,
                       common_device, copy_into, has_internal_overlap, make, make_view, refuse_overlap,
                       scalar_storage)
-from nbtensor.ops.pick import fast_pick, fast_put, row_major_cpu
+from nbtensor.ops.pick import fast_index_put, fast_pick, fast_put, row_major_cpu
 from nbtensor.ops.views import view_strides
 from nbtensor.dispatch import dispatcher as forms
 
@@ -599,6 +599,8 @@ def index_put_(self, indices, values, accumulate=False):
             raise TypeError(f"index_put_(): indices must be Tensors or None, got {type(i).__name__}")
     if not isinstance(values, Tensor):
         raise TypeError(f"index_put_(): argument 'values' must be Tensor, not {type(values).__name__}")
+    if fast_index_put(self, indices, values, ADD if accumulate else COPY):
+        return self
     items = _own_indices(self, tuple(slice(None) if i is None else i for i in indices))
     plan = parse(self, items, check=False)
     _check_writable_aliased(self, "index_put_", "tensor[indices] = tensor")

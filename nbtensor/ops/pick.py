@@ -14,7 +14,7 @@ from nbtensor.core.device import CPU
 from nbtensor.core.plan import contiguous_strides, remember
 from nbtensor.dispatch.tensor import Tensor, _numel, _overlaps, make
 
-__all__ = ["fast_pick", "fast_put", "fast_scatter", "fast_negated_picks", "row_major_cpu"]
+__all__ = ["fast_pick", "fast_put", "fast_scatter", "fast_index_put", "fast_negated_picks", "fast_negated_puts", "row_major_cpu"]
 
 _CPU = backend_for(CPU)
 
@@ -96,6 +96,47 @@ def fast_scatter(t, dim, index, src, mode):
 _NOT_SCATTERED = (dt.float16, dt.bool)
 
 
+def fast_index_put(t, indices, values, mode):
+    """``t.index_put_(indices, values)`` (`mode` COPY; ADD: accumulate) of a writable
+    row-major CPU `t` by one or two row-major int64 CPU index tensors of one shape (for its
+    first dims), from `values` of t's dtype, row-major of the indexed shape or one value,
+    none of them sharing t's memory: True when one kernel wrote it; False, writing nothing,
+    for anything else or an index value out of range (the general path checks and raises).
+    The autograd rule of ``y_hat[range(n), y]`` adds its gradient this way."""
+    k = len(indices)
+    shape = t._shape
+    if (not 0 < k <= 2 or k > len(shape) or not row_major_cpu(t) or t.dtype in _NOT_SCATTERED
+            or not t._storage.flags.writeable or type(values) is not Tensor or values.dtype is not t.dtype
+            or type(values._storage) is not np.ndarray or _overlaps(values, t)):
+        return False
+    first = indices[0]
+    ishape = first._shape if type(first) is Tensor else None
+    for i in indices:
+        if (type(i) is not Tensor or i.dtype is not dt.int64 or i._shape != ishape or not row_major_cpu(i)
+                or _overlaps(i, t)):
+            return False
+    m, post = _numel(ishape), _numel(shape[k:])
+    vshape = values._shape
+    if vshape == ishape + shape[k:] and (values._contig or values._contig is None and values.is_contiguous()):
+        step = 1
+    elif _numel(vshape) == 1 and len(vshape) <= len(ishape) + len(shape) - k:
+        step = 0
+    else:
+        return False
+    if m == 0 or post == 0 or _CPU.parallel(m * post):
+        return False
+    slot = _POINT_PUTS.get(t.dtype)
+    if slot is None:  # (one slot per dtype: its entry point is bound for that dtype's storages)
+        slot = _POINT_PUTS[t.dtype] = [None]
+        slot[0] = _CPU.bind_on_first_call(slot, 0, _CPU.kernel("gather", "put_points_checked"))
+    last = indices[-1]
+    return slot[0](t._storage, t._offset, k, shape[0], shape[1] if k == 2 else 1, first._storage, first._offset,
+                   last._storage, last._offset, m, post, values._storage, values._offset, step, mode)
+
+
+_POINT_PUTS = {}  # dtype -> [put_points_checked bound for its storages]
+
+
 def fast_negated_picks(input, target):
     """``-input[j, target[j]]`` for each row j of a non-empty 2-D float32 or float64 CPU
     `input` (any strides) and a 1-D int64 CPU `target` of its rows: nll_loss's unreduced
@@ -121,6 +162,38 @@ def fast_negated_picks(input, target):
 
 
 _NEGATED_PICKS = {}
+
+
+def fast_negated_puts(like, target, grad, count):
+    """nll_loss's input gradient for a 2-D float32 or float64 input like `like` (its
+    ``Like``), a 1-D int64 CPU `target` of its rows and the losses' gradient `grad` (one per
+    row, or one value for a sum or mean over `count` rows; `count` 1 otherwise): zeros but
+    ``-grad[j] / count`` at each row's target class, by one kernel, when every target lies in
+    [0, classes); None for anything else (the general path checks and raises)."""
+    d = like.dtype
+    n, classes = like._shape
+    if ((d is not dt.float32 and d is not dt.float64) or target.dtype is not dt.int64 or type(grad) is not Tensor
+            or grad.dtype is not d or type(target._storage) is not np.ndarray or type(grad._storage) is not np.ndarray
+            or n == 0 or classes == 0 or _CPU.parallel(n * classes)):
+        return None
+    if grad._shape == (n,):
+        step = grad._strides[0]
+    elif not grad._shape:
+        step = 0
+    else:
+        return None
+    slot = _NEGATED_PUTS.get(d)
+    if slot is None:
+        slot = _NEGATED_PUTS[d] = [None]
+        slot[0] = _CPU.bind_on_first_call(slot, 0, _CPU.kernel("gather", "negated_puts"))
+    out = _CPU.allocate(n * classes, d.np)
+    if slot[0](out, grad._storage, grad._offset, step, d.np.type(count), target._storage, target._offset,
+               target._strides[0], n, classes) != -1:
+        return None
+    return make(out, 0, (n, classes), (classes, 1), d, True)
+
+
+_NEGATED_PUTS = {}
 
 
 def _plan(kernel, dtype, shape, index_shape, dim, out_shape):
