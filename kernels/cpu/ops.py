@@ -104,6 +104,10 @@ TERNARY = {
     # relu's and threshold's gradient: the incoming gradient where x is above the threshold
     # (a NaN x is not at or below it: relu(nan)'s gradient passes, as torch's)
     "threshold_backward": "zero if {1} <= {2} else {0}",
+    # maximum's and minimum's gradient for x (operands g, x, y): none where y wins, half at a
+    # tie, all of it otherwise (also where either is NaN: the result is NaN too)
+    "maximum_backward": "zero if {1} < {2} else ({0} / (one + one) if {1} == {2} else {0})",
+    "minimum_backward": "zero if {1} > {2} else ({0} / (one + one) if {1} == {2} else {0})",
 }
 
 # Reductions: (how the accumulator starts from the first element, how it takes the next).

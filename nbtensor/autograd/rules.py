@@ -441,11 +441,20 @@ _binary("MulBackward0", lambda g, x, y, out: g * y, lambda g, x, y, out: g * x,
 # underflows where y * y would
 _binary("DivBackward0", lambda g, x, y, out: g / y, lambda g, x, y, out: -g * ((x / y) / y),
         ("true_divide", "__truediv__"))
-# torch's: a tie splits the gradient; where either is NaN (the result too) both get all of it
-_binary("MaximumBackward0", lambda g, x, y, out: (g / 2).where(x == y, g).masked_fill(x < y, 0),
-        lambda g, x, y, out: (g / 2).where(x == y, g).masked_fill(x > y, 0), ("maximum",))
-_binary("MinimumBackward0", lambda g, x, y, out: (g / 2).where(x == y, g).masked_fill(x > y, 0),
-        lambda g, x, y, out: (g / 2).where(x == y, g).masked_fill(x < y, 0), ("minimum",))
+def _extreme_grad(kernel, g, x, y, loses):
+    """maximum's (`kernel` "maximum_backward", `loses` <) or minimum's gradient for `x` against
+    `y`, as torch's: a tie splits the gradient; where either is NaN (the result too) both get
+    all of it. One kernel, except under create_graph: there torch's composed ops, whose graph
+    the second derivative runs through."""
+    if grad_mode._state.enabled:
+        return (g / 2).where(x == y, g).masked_fill(loses(x, y), 0)
+    return elementwise.apply(elementwise.OPS_BY_NAME[kernel], (g, x, y))
+
+
+_binary("MaximumBackward0", lambda g, x, y, out: _extreme_grad("maximum_backward", g, x, y, operator.lt),
+        lambda g, x, y, out: _extreme_grad("maximum_backward", g, y, x, operator.lt), ("maximum",))
+_binary("MinimumBackward0", lambda g, x, y, out: _extreme_grad("minimum_backward", g, x, y, operator.gt),
+        lambda g, x, y, out: _extreme_grad("minimum_backward", g, y, x, operator.gt), ("minimum",))
 # torch's: the first operand takes a tie, the other a NaN (fmax(nan, 1) is 1)
 _binary("FmaxBackward0", lambda g, x, y, out: g.masked_fill(((x >= y) | y.isnan()).logical_not(), 0),
         lambda g, x, y, out: g.masked_fill((x >= y) | y.isnan(), 0), ("fmax",))

@@ -404,6 +404,8 @@ OPS = [
        float_scalar=2, number_params=(2,)),
     Op("threshold_backward", 3, function=False, methods=(), inplace=False, has_out=False,
        categories=("int", "float"), names=("grad_output", "self", "threshold"), number_params=(2,)),
+    Op("maximum_backward", 3, function=False, methods=(), inplace=False, has_out=False, categories=("float",)),
+    Op("minimum_backward", 3, function=False, methods=(), inplace=False, has_out=False, categories=("float",)),
     Op("where_kernel", 3, kernel="where", function=False, methods=(), inplace=False, condition_first=True,
        exact_out="Expected out type to be {result} but got {out}"),
 ]
@@ -613,8 +615,9 @@ _cpu_tuning = _CPU.tuning
 
 def _fast_path(op, operands):
     """The per-op floor for the common case: contiguous inputs of one dtype and shape, or a
-    contiguous tensor and Python numbers (a ternary op's third operand: a number); other
-    layouts of one dtype go to `_layout_fast_path`; everything else returns None."""
+    contiguous tensor and Python numbers (a ternary op's second and third operands: numbers
+    or such tensors); other layouts of one dtype go to `_layout_fast_path`; everything else
+    returns None."""
     a = operands[0]
     if type(a) is not Tensor:
         return None
@@ -669,11 +672,17 @@ def _fast_path(op, operands):
             flat(store, 0, sa, a._offset, 1, bs, bo, sb, n, 1)
     else:
         c = operands[2]
-        cs = None if type(c) is Tensor else _fast_number(c, a.dtype)
-        if cs is None:
-            return None
+        if type(c) is Tensor:
+            if (c.dtype is not a.dtype or c.device is not CPU or c._shape != a._shape
+                    or not (c._contig or c._contig is None and c.is_contiguous())):
+                return None
+            cs, co, sc = c._storage, c._offset, 1
+        else:
+            cs, co, sc = _fast_number(c, a.dtype), 0, 0
+            if cs is None:
+                return None
         store = _cpu_allocate(n, result_dtype.np)
-        flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, cs, 0, 0, n, 1)
+        flat(store, 0, a._storage, a._offset, 1, bs, bo, sb, cs, co, sc, n, 1)
     return make(store, 0, a._shape, a._strides if 1 not in a._shape else _fresh_strides(op, operands),
                 result_dtype, True)
 
