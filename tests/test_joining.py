@@ -49,6 +49,11 @@ def test_cat_and_stack_of_row_major_blocks_inside_larger_storages(dim):
     out = nt.cat([a, a], dim)
     out.fill_(-1)
     check(a, big[1:3])
+    # every dim before the joined one of size 1: each input is one block of the result
+    one = data((1, 6, 4), start=200)
+    p, q = nt.tensor(one)[:, 1:3], nt.tensor(one)[:, 4:5]
+    check(nt.cat([p, q, p], 1), np.concatenate([one[:, 1:3], one[:, 4:5], one[:, 1:3]], 1))
+    check(nt.stack([p, p], 1), np.stack([one[:, 1:3], one[:, 1:3]], 1))
 
 
 def test_cat_promotes_and_skips_legacy_empty():

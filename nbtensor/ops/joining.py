@@ -45,8 +45,9 @@ def _tensor_list(name, tensors):
 def _fast_join(tensors, dim, new_dim):
     """cat (or, with `new_dim`, stack) of non-empty row-major CPU tensors of one dtype and of
     shapes that join without any of torch's errors, by NumPy copies into a fresh storage
-    (along the first dimension: each input's memory is one block of the output's); None for
-    anything else (the general path checks, promotes and raises)."""
+    (joined along their first non-trivial dimension, each input's memory is one block of
+    the output's: one ``np.concatenate`` of them when small); None for anything else (the
+    general path checks, promotes and raises)."""
     if (type(tensors) is not list and type(tensors) is not tuple) or not tensors or type(dim) is not int:
         return None
     first = tensors[0]
@@ -55,7 +56,7 @@ def _fast_join(tensors, dim, new_dim):
     dtype = first.dtype
     shapes = []
     for t in tensors:
-        if (type(t) is not Tensor or t.dtype is not dtype or type(t._storage) is not np.ndarray
+        if (type(t) is not Tensor or t.dtype is not dtype or t.device is not CPU
                 or not (t._contig or t._contig is None and t.is_contiguous())):
             return None
         shapes.append(t._shape)
@@ -65,20 +66,31 @@ def _fast_join(tensors, dim, new_dim):
         plan = remember(_JOIN_PLANS, key, _join_plan(shapes, dim, new_dim))
     if plan is None:
         return None
-    d, sizes, total, out_shape, out_strides = plan
-    if len(out_shape) in (4, 5) and suggested_format(*((first._shape + (1,), first._strides + (1,))
-                                                       if new_dim and d == len(out_shape) - 1
-                                                       else (first._shape, first._strides))):
+    d, sizes, total, out_shape, out_strides, blocks, ambiguous = plan
+    if ambiguous and suggested_format(*((first._shape + (1,), first._strides + (1,)) if new_dim and d == len(out_shape) - 1
+                                        else (first._shape, first._strides))):
         return None  # (row-major, but laid out channels-last to torch too: cat may follow that)
-    store = _CPU.allocate(total, dtype.np)  # (its size is the inputs' together: no overflow to check)
-    _CPU.join(store, out_shape, [(t._storage, t._offset, n, t._shape) for t, n in zip(tensors, sizes)], d, new_dim)
+    if blocks and total < _SMALL_JOIN:  # (one NumPy call allocates and copies)
+        store = np.concatenate([t._storage if t._offset == 0 and t._storage.size == n
+                                else t._storage[t._offset:t._offset + n] for t, n in zip(tensors, sizes)])
+    else:
+        store = _CPU.allocate(total, dtype.np)  # (its size is the inputs' together: no overflow to check)
+        _CPU.join(store, out_shape, [(t._storage, t._offset, n, t._shape) for t, n in zip(tensors, sizes)],
+                  0 if blocks else d, new_dim)
     return make(store, 0, out_shape, out_strides, dtype, True)
+
+
+# Joined outputs below this many elements are made by np.concatenate (larger ones go through
+# the backend's allocator, which keeps big buffers for reuse)
+_SMALL_JOIN = 1 << 16
 
 
 def _join_plan(shapes, dim, new_dim):
     """(the joined dim, each input's element count, their total, the result's shape and
-    strides) for `_fast_join` of inputs of `shapes`; None where the general path decides
-    (a dim out of range, shapes that do not join, an empty input)."""
+    strides, whether each input is one block of the result (every dim before the joined
+    one has size 1), whether the layout may read as channels-last) for `_fast_join` of
+    inputs of `shapes`; None where the general path decides (a dim out of range, shapes
+    that do not join, an empty input)."""
     shape = shapes[0]
     ndim = len(shape) + new_dim
     if not shape or not -ndim <= dim < ndim:
@@ -96,7 +108,8 @@ def _join_plan(shapes, dim, new_dim):
         if not new_dim:
             extent += tshape[d]
     out_shape = shape[:d] + ((len(shapes),) + shape[d:] if new_dim else (extent,) + shape[d + 1:])
-    return d, sizes, sum(sizes), out_shape, row_major_strides(out_shape)
+    return (d, sizes, sum(sizes), out_shape, row_major_strides(out_shape), _numel(shape[:d]) == 1,
+            len(out_shape) in (4, 5))
 
 
 # (input shapes, dim, new_dim) -> `_join_plan`
