@@ -85,6 +85,19 @@ def test_index_select_errors():
 
 
 # ----------------------------------------------------------------------------- masks
+@given(st.integers(0, 40), st.integers(0, 3), st.integers(0, 3), st.sampled_from(
+    [np.float32, np.float64, np.float16, np.int64, np.int8, np.bool_]), st.integers(0, 2 ** 32 - 1))
+def test_hypothesis_masked_select_of_row_major_data_and_mask(n, data_at, mask_at, dtype, seed):
+    """Data and mask laid out as one run each, starting anywhere in their storage (the path
+    of two flat kernels), of every element width: NumPy's boolean indexing."""
+    rng = np.random.default_rng(seed)
+    a = (rng.standard_normal(n + data_at) * 5).astype(dtype)
+    m = rng.random(n + mask_at) < 0.4
+    got = nt.masked_select(nt.tensor(a)[data_at:], nt.tensor(m)[mask_at:])
+    check(got, a[data_at:][m[mask_at:]])
+    check(nt.tensor(a)[data_at:][nt.tensor(m)[mask_at:]], a[data_at:][m[mask_at:]])
+
+
 def test_masked_select():
     a = data((3, 4))
     m = (a % 3) == 1

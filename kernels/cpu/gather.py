@@ -288,6 +288,29 @@ def compress(src, mask, out, k, kend, shape, st, base, e0, e1):
 
 
 @kernel()
+def mask_count_flat(mask, moff, n):
+    """Number of set elements of mask[moff:moff + n]."""
+    k = 0
+    for i in range(moff, moff + n):
+        k += mask[i] != 0
+    return k
+
+
+@kernel()
+def compress_flat(src, soff, mask, moff, n, out, count):
+    """out[:count] = the elements of src[soff:soff + n] whose mask[moff + i] is set (`count`
+    of them), branch-free as `compress`: it stops once the last selected one is stored."""
+    k = 0
+    if count == 0:
+        return
+    for i in range(n):
+        out[k] = src[soff + i]
+        k += mask[moff + i] != 0
+        if k == count:
+            return
+
+
+@kernel()
 def masked_fill(dst, mask, value, shape, st, base, e0, e1):
     """dst[pos] = value[0] where mask[pos] is set, for the flat positions [e0, e1)."""
     nd = shape.shape[0]

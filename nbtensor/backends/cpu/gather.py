@@ -16,6 +16,7 @@ import itertools
 import numpy as np
 
 from nbtensor.backends.base import ADD, COPY, MUL  # noqa: F401  (the modes callers pass)
+from nbtensor.backends.cpu.direct import bind_on_first_call
 from nbtensor.backends.host import bits, run_split, split_ranges
 from nbtensor.backends.gather_plan import along_dim_plan, level, mask_plan, post_level
 from nbtensor.core.plan import numel as _numel
@@ -117,11 +118,17 @@ def compress(src, mask, shape, out_dtype):
     if numel == 0:
         return np.empty(0, out_dtype)
     shape_arr, st = mask_plan(shape, src[2], mask[2])
-    base = np.array([src[1], mask[1]], np.int64)
     mbytes = _mask_bytes(mask[0])
-    k = _k()
     data = bits(src[0])
     ranges = split_ranges(numel)
+    if len(ranges) == 1 and len(shape_arr) == 1 and st[0, 0] == 1 and st[1, 0] == 1:
+        # (both laid out as one run: two kernels of few arguments, by their entry points)
+        count = _entry(_FLAT_COUNT, None, "mask_count_flat")(mbytes, mask[1], numel)
+        out = np.empty(count, out_dtype)
+        _entry(_FLAT_COMPRESS, data.dtype, "compress_flat")(data, src[1], mbytes, mask[1], numel, bits(out), count)
+        return out
+    base = np.array([src[1], mask[1]], np.int64)
+    k = _k()
     if len(ranges) == 1:  # (small inputs: no per-range bookkeeping)
         count = k.mask_count(mbytes, shape_arr, st, base, 0, numel)
         out = np.empty(count, out_dtype)
@@ -136,6 +143,20 @@ def compress(src, mask, shape, out_dtype):
         bounds = {lo: (starts[i], starts[i + 1]) for i, (lo, _) in enumerate(ranges)}
         run_split(ranges, lambda e0, e1: k.compress(data, mbytes, dest, *bounds[e0], shape_arr, st, base, e0, e1))
     return out
+
+
+def _entry(slots, key, name):
+    """Kernel `name` as called for the calls under `key` in `slots`: by its entry point for
+    their argument types (see direct.py), bound on the first of them."""
+    holder = slots.get(key)
+    if holder is None:
+        holder = slots[key] = [None]
+        holder[0] = bind_on_first_call(holder, 0, getattr(_k(), name))
+    return holder[0]
+
+
+_FLAT_COUNT = {}     # None -> mask_count_flat (its arguments' types never change)
+_FLAT_COMPRESS = {}  # storage dtype (unsigned, of the element width) -> compress_flat
 
 
 def masked_fill(dst, mask, shape, value_storage):
