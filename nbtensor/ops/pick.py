@@ -187,7 +187,8 @@ def fast_negated_puts(like, target, grad, count):
         slot = _NEGATED_PUTS[d] = [None]
         slot[0] = _CPU.bind_on_first_call(slot, 0, _CPU.kernel("gather", "negated_puts"))
     out = _CPU.allocate(n * classes, d.np)
-    if slot[0](out, grad._storage, grad._offset, step, d.np.type(count), target._storage, target._offset,
+    # (a float64 divisor: the quotient rounded once to float32 is float32's own, as n < 2**24)
+    if slot[0](out, grad._storage, grad._offset, step, float(count), target._storage, target._offset,
                target._strides[0], n, classes) != -1:
         return None
     return make(out, 0, (n, classes), (classes, 1), d, True)
