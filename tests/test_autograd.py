@@ -825,6 +825,27 @@ def test_second_derivative_of_binary_extremes_runs_through_torchs_composed_ops(n
     np.testing.assert_array_equal(x.grad.cpu().numpy(), [0.0, 0.5, 2.0])
 
 
+@pytest.mark.parametrize("dtype", [nb.float32, nb.float64])
+def test_divisor_gradient_is_torchs_quotient_over_the_divisor(dtype):
+    """torch's div_tensor_other_backward, -g * ((x / y) / y), rounded step by step in the
+    dtype (no y * y to overflow: y = 1e-200 in float64, 1e-30 in float32, gives finite
+    values where x is tinier still), and under create_graph the ops that compute it (their graph)."""
+    npd = np.float32 if dtype is nb.float32 else np.float64
+    tiny = npd(1e-30) if dtype is nb.float32 else npd(1e-200)
+    xs = np.array([1.0, -2.5, 3.0, 1e-250 if dtype is nb.float64 else 1e-30, 0.0], npd)
+    ys = np.array([3.0, 0.7, -1.5, tiny, 2.0], npd)
+    g = np.array([0.5, 1.0, -2.0, 1.0, 3.0], npd)
+    expected = -g * ((xs / ys) / ys)
+    x = nb.tensor(xs, requires_grad=True)
+    y = nb.tensor(ys, requires_grad=True)
+    (x / y).backward(nb.tensor(g))
+    np.testing.assert_array_equal(y.grad.cpu().numpy(), expected)
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), g / ys)
+    (gy,) = nb.autograd.grad(nb.div(x, y).sum(), y, create_graph=True)
+    assert gy.grad_fn.name() == "MulBackward0"
+    np.testing.assert_array_equal(gy.detach().cpu().numpy(), -((xs / ys) / ys))
+
+
 def test_gradients_of_relu_sign_and_max_at_nans():
     x = nb.tensor([[1.0, NAN, 0.0], [-2.0, NAN, 3.0]], requires_grad=True)
     x.relu().sum().backward()  # relu(nan) is nan: its gradient passes (torch's threshold_backward)

@@ -108,6 +108,9 @@ TERNARY = {
     # tie, all of it otherwise (also where either is NaN: the result is NaN too)
     "maximum_backward": "zero if {1} < {2} else ({0} / (one + one) if {1} == {2} else {0})",
     "minimum_backward": "zero if {1} > {2} else ({0} / (one + one) if {1} == {2} else {0})",
+    # the divisor's gradient of x / y (operands g, x, y): torch's -g * ((x / y) / y), which
+    # neither overflows nor underflows where y * y would
+    "div_other_backward": "-{0} * (({1} / {2}) / {2})",
 }
 
 # Reductions: (how the accumulator starts from the first element, how it takes the next).

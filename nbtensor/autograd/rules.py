@@ -437,9 +437,17 @@ _binary("RsubBackward1", lambda g, x, y, out: g, lambda g, x, y, out: -g, ("__rs
         reflected=True)
 _binary("MulBackward0", lambda g, x, y, out: g * y, lambda g, x, y, out: g * x,
         ("mul", "multiply", "__mul__", "__rmul__"))
-# torch's div_tensor_other_backward: -g * ((x / y) / y), which neither overflows nor
-# underflows where y * y would
-_binary("DivBackward0", lambda g, x, y, out: g / y, lambda g, x, y, out: -g * ((x / y) / y),
+def _divisor_grad(g, x, y):
+    """torch's div_tensor_other_backward: -g * ((x / y) / y), which neither overflows nor
+    underflows where y * y would. One kernel for float32 and float64 (each step rounded as
+    the ops round it), except under create_graph (torch's composed ops, whose graph the
+    second derivative runs through) and in float16 (rounded to float16 after each op)."""
+    if grad_mode._state.enabled or g.dtype is dt.float16:
+        return -g * ((x / y) / y)
+    return elementwise.apply(elementwise.OPS_BY_NAME["div_other_backward"], (g, x, y))
+
+
+_binary("DivBackward0", lambda g, x, y, out: g / y, lambda g, x, y, out: _divisor_grad(g, x, y),
         ("true_divide", "__truediv__"))
 def _extreme_grad(kernel, g, x, y, loses):
     """maximum's (`kernel` "maximum_backward", `loses` <) or minimum's gradient for `x` against
@@ -517,7 +525,7 @@ def _div(args, kwargs, out):
         return "DivBackward1", (x, y), lambda g: (_zero(g, x), _zero(g, y))
     # as torch: the result is not saved (writing into it later is allowed)
     return "DivBackward0", (x, y), lambda g: (_for(g / y, x) if _wants(x) else None,
-                                              _for(-g * ((x / y) / y), y) if _wants(y) else None), \
+                                              _for(_divisor_grad(g, x, y), y) if _wants(y) else None), \
         (y, x if _wants(y) else None)
 
 

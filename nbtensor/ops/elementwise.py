@@ -406,6 +406,7 @@ OPS = [
        categories=("int", "float"), names=("grad_output", "self", "threshold"), number_params=(2,)),
     Op("maximum_backward", 3, function=False, methods=(), inplace=False, has_out=False, categories=("float",)),
     Op("minimum_backward", 3, function=False, methods=(), inplace=False, has_out=False, categories=("float",)),
+    Op("div_other_backward", 3, function=False, methods=(), inplace=False, has_out=False, categories=("float",)),
     Op("where_kernel", 3, kernel="where", function=False, methods=(), inplace=False, condition_first=True,
        exact_out="Expected out type to be {result} but got {out}"),
 ]
