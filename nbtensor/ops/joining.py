@@ -44,10 +44,10 @@ def _tensor_list(name, tensors):
 
 def _fast_join(tensors, dim, new_dim):
     """cat (or, with `new_dim`, stack) of non-empty row-major CPU tensors of one dtype and of
-    shapes that join without any of torch's errors, by NumPy copies into a fresh storage
-    (joined along their first non-trivial dimension, each input's memory is one block of
-    the output's: one ``np.concatenate`` of them when small); None for anything else (the
-    general path checks, promotes and raises)."""
+    shapes that join without any of torch's errors, by the backend's copies into a fresh
+    storage (`joined`: when every dim before the joined one has size 1, each input's memory
+    is one block of the result's); None for anything else (the general path checks,
+    promotes and raises)."""
     if (type(tensors) is not list and type(tensors) is not tuple) or not tensors or type(dim) is not int:
         return None
     first = tensors[0]
@@ -70,19 +70,10 @@ def _fast_join(tensors, dim, new_dim):
     if ambiguous and suggested_format(*((first._shape + (1,), first._strides + (1,)) if new_dim and d == len(out_shape) - 1
                                         else (first._shape, first._strides))):
         return None  # (row-major, but laid out channels-last to torch too: cat may follow that)
-    if blocks and total < _SMALL_JOIN:  # (one NumPy call allocates and copies)
-        store = np.concatenate([t._storage if t._offset == 0 and t._storage.size == n
-                                else t._storage[t._offset:t._offset + n] for t, n in zip(tensors, sizes)])
-    else:
-        store = _CPU.allocate(total, dtype.np)  # (its size is the inputs' together: no overflow to check)
-        _CPU.join(store, out_shape, [(t._storage, t._offset, n, t._shape) for t, n in zip(tensors, sizes)],
-                  0 if blocks else d, new_dim)
+    # (its size is the inputs' together: no overflow to check)
+    store = _CPU.joined(total, dtype.np, out_shape, [(t._storage, t._offset, n, t._shape) for t, n in zip(tensors, sizes)],
+                        0 if blocks else d, new_dim)
     return make(store, 0, out_shape, out_strides, dtype, True)
-
-
-# Joined outputs below this many elements are made by np.concatenate (larger ones go through
-# the backend's allocator, which keeps big buffers for reuse)
-_SMALL_JOIN = 1 << 16
 
 
 def _join_plan(shapes, dim, new_dim):

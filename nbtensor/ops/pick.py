@@ -125,16 +125,11 @@ def fast_index_put(t, indices, values, mode):
         return False
     if m == 0 or post == 0 or _CPU.parallel(m * post):
         return False
-    slot = _POINT_PUTS.get(t.dtype)
-    if slot is None:  # (one slot per dtype: its entry point is bound for that dtype's storages)
-        slot = _POINT_PUTS[t.dtype] = [None]
-        slot[0] = _CPU.bind_on_first_call(slot, 0, _CPU.kernel("gather", "put_points_checked"))
     last = indices[-1]
-    return slot[0](t._storage, t._offset, k, shape[0], shape[1] if k == 2 else 1, first._storage, first._offset,
-                   last._storage, last._offset, m, post, values._storage, values._offset, step, mode)
+    put = _gather_kernel("put_points_checked", t.dtype)
+    return put(t._storage, t._offset, k, shape[0], shape[1] if k == 2 else 1, first._storage, first._offset,
+               last._storage, last._offset, m, post, values._storage, values._offset, step, mode)
 
-
-_POINT_PUTS = {}  # dtype -> [put_points_checked bound for its storages]
 
 
 def fast_negated_picks(input, target):
@@ -149,19 +144,13 @@ def fast_negated_picks(input, target):
     n, classes = input._shape
     if n == 0 or classes == 0:
         return None
-    slot = _NEGATED_PICKS.get(d)
-    if slot is None:  # (one slot per dtype: its entry point is bound for that dtype's storages)
-        slot = _NEGATED_PICKS[d] = [None]
-        slot[0] = _CPU.bind_on_first_call(slot, 0, _CPU.kernel("gather", "negated_picks"))
     out = _CPU.allocate(n, d.np)
     s0, s1 = input._strides
-    if slot[0](out, input._storage, input._offset, s0, s1, target._storage, target._offset, target._strides[0],
-               n, classes) != -1:
+    picks = _gather_kernel("negated_picks", d)
+    if picks(out, input._storage, input._offset, s0, s1, target._storage, target._offset, target._strides[0],
+             n, classes) != -1:
         return None
     return make(out, 0, (n,), (1,), d, True)
-
-
-_NEGATED_PICKS = {}
 
 
 def fast_negated_puts(like, target, grad, count):
@@ -182,19 +171,26 @@ def fast_negated_puts(like, target, grad, count):
         step = 0
     else:
         return None
-    slot = _NEGATED_PUTS.get(d)
-    if slot is None:
-        slot = _NEGATED_PUTS[d] = [None]
-        slot[0] = _CPU.bind_on_first_call(slot, 0, _CPU.kernel("gather", "negated_puts"))
     out = _CPU.allocate(n * classes, d.np)
     # (a float64 divisor: the quotient rounded once to float32 is float32's own, as n < 2**24)
-    if slot[0](out, grad._storage, grad._offset, step, float(count), target._storage, target._offset,
-               target._strides[0], n, classes) != -1:
+    puts = _gather_kernel("negated_puts", d)
+    if puts(out, grad._storage, grad._offset, step, float(count), target._storage, target._offset,
+            target._strides[0], n, classes) != -1:
         return None
     return make(out, 0, (n, classes), (classes, 1), d, True)
 
 
-_NEGATED_PUTS = {}
+def _gather_kernel(name, dtype):
+    """Kernel `name` of kernels/cpu/gather.py called by its entry point for storages of
+    `dtype` (bound on its first call: see backends/cpu/direct.py)."""
+    key = (name, dtype)
+    kernel = _BOUND.get(key)
+    if kernel is None:
+        kernel = _BOUND[key] = _CPU.bind_on_first_call(_BOUND, key, _CPU.kernel("gather", name))
+    return kernel
+
+
+_BOUND = {}  # (kernel name, dtype) -> the kernel's entry point (its stand-in before the first call)
 
 
 def _plan(kernel, dtype, shape, index_shape, dim, out_shape):

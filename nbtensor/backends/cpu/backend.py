@@ -49,19 +49,25 @@ class CPUBackend(_backend.Backend):
         return getattr(_family(family), kernel)(*args)
 
     @staticmethod
-    def join(out, out_shape, parts, axis, stack):
-        """Write into the fresh row-major storage `out` (of `out_shape`) the concatenation along
-        `axis` (with `stack`: the stack along a new `axis`) of `parts`, each (storage, offset,
-        number of elements, shape) of a row-major tensor: along the first axis each part is
-        one block of `out`."""
+    def joined(total, np_dtype, out_shape, parts, axis, stack):
+        """A fresh row-major storage of `total` elements of `np_dtype` (`out_shape`) holding the
+        concatenation along `axis` (with `stack`: the stack along a new `axis`) of `parts`,
+        each (storage, offset, number of elements, shape) of a row-major tensor. Along the
+        first axis each part is one block of the result: a small one is made by one
+        ``np.concatenate`` (allocating and copying in one call), a large one through the
+        allocator, which keeps big buffers for reuse."""
+        if axis == 0 and total < _SMALL_JOIN:
+            return np.concatenate([storage[offset:offset + n] for storage, offset, n, _ in parts])
+        out = allocator.allocate(total, np_dtype)
         if axis == 0:
             at = 0
             for storage, offset, n, _ in parts:
                 out[at:at + n] = storage[offset:offset + n]
                 at += n
-            return
+            return out
         views = [storage[offset:offset + n].reshape(shape) for storage, offset, n, shape in parts]
         (np.stack if stack else np.concatenate)(views, axis=axis, out=out.reshape(out_shape))
+        return out
 
     @staticmethod
     def kernel(family, name):
@@ -125,6 +131,9 @@ class CPUBackend(_backend.Backend):
     pinned = staticmethod(host_memory.pinned)
     is_pinned = staticmethod(host_memory.is_pinned)
 
+
+# Joined results below this many elements are made by one np.concatenate (see `joined`)
+_SMALL_JOIN = 1 << 16
 
 _FAMILIES = {}
 

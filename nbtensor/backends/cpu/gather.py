@@ -123,9 +123,9 @@ def compress(src, mask, shape, out_dtype):
     ranges = split_ranges(numel)
     if len(ranges) == 1 and len(shape_arr) == 1 and st[0, 0] == 1 and st[1, 0] == 1:
         # (both laid out as one run: two kernels of few arguments, by their entry points)
-        count = _entry(_FLAT_COUNT, None, "mask_count_flat")(mbytes, mask[1], numel)
+        count = _entry("mask_count_flat", None)(mbytes, mask[1], numel)
         out = np.empty(count, out_dtype)
-        _entry(_FLAT_COMPRESS, data.dtype, "compress_flat")(data, src[1], mbytes, mask[1], numel, bits(out), count)
+        _entry("compress_flat", data.dtype)(data, src[1], mbytes, mask[1], numel, bits(out), count)
         return out
     base = np.array([src[1], mask[1]], np.int64)
     k = _k()
@@ -145,18 +145,16 @@ def compress(src, mask, shape, out_dtype):
     return out
 
 
-def _entry(slots, key, name):
-    """Kernel `name` as called for the calls under `key` in `slots`: by its entry point for
-    their argument types (see direct.py), bound on the first of them."""
-    holder = slots.get(key)
-    if holder is None:
-        holder = slots[key] = [None]
-        holder[0] = bind_on_first_call(holder, 0, getattr(_k(), name))
-    return holder[0]
+def _entry(name, key):
+    """Kernel `name` called by its entry point for the argument types of its calls under
+    `key` (bound on the first of them: see direct.py)."""
+    kernel = _ENTRIES.get((name, key))
+    if kernel is None:
+        kernel = _ENTRIES[name, key] = bind_on_first_call(_ENTRIES, (name, key), getattr(_k(), name))
+    return kernel
 
 
-_FLAT_COUNT = {}     # None -> mask_count_flat (its arguments' types never change)
-_FLAT_COMPRESS = {}  # storage dtype (unsigned, of the element width) -> compress_flat
+_ENTRIES = {}  # (kernel name, storage dtype or None) -> its entry point
 
 
 def masked_fill(dst, mask, shape, value_storage):
