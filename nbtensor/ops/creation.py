@@ -219,7 +219,7 @@ def _filled(sizes, value, dtype, device):
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_format=None, **kwargs):
     """An uninitialised tensor of the given size (laid out in `memory_format`: row-major by
     default, or channels-last)."""
-    if _plain_kind(dtype, device) and out is None and not requires_grad and not kwargs and memory_format is None:
+    if (dtype is None and device is None or _plain_kind(dtype, device)) and out is None and not requires_grad and not kwargs and memory_format is None:
         plain = _plain_filled(size, None, dtype, device)
         if plain is not None:
             return plain
@@ -266,7 +266,8 @@ _SMALL_STORAGE = 1 << 17  # elements: under the CPU allocator's pooling threshol
 
 def _plain_kind(dtype, device):
     """True when `dtype` and `device` are what `_plain_filled` takes: each None or given as
-    the object itself (the autograd rules' ``zeros(shape, dtype=g.dtype, device=g.device)``)."""
+    the object itself (the autograd rules' ``zeros(shape, dtype=g.dtype, device=g.device)``).
+    Callers test the common call, both None, first: no call for it."""
     return (dtype is None or type(dtype) is dt.dtype) and (device is None or device is CPU)
 
 
@@ -311,7 +312,7 @@ def _small_storage(n, dtype, value):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of zeros."""
-    if _plain_kind(dtype, device) and out is None and not requires_grad and not kwargs:
+    if (dtype is None and device is None or _plain_kind(dtype, device)) and out is None and not requires_grad and not kwargs:
         plain = _plain_filled(size, 0, dtype, device)
         if plain is not None:
             return plain
@@ -322,7 +323,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwarg
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """A tensor of ones."""
-    if _plain_kind(dtype, device) and out is None and not requires_grad and not kwargs:
+    if (dtype is None and device is None or _plain_kind(dtype, device)) and out is None and not requires_grad and not kwargs:
         plain = _plain_filled(size, 1, dtype, device)
         if plain is not None:
             return plain
