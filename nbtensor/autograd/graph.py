@@ -221,8 +221,12 @@ def attach(result, node, inputs=()):
             result._ag = AutogradMeta(grad_fn=node, output_nr=0)
         return
     for i, t in enumerate(result):
-        if type(t) is Tensor and t.dtype.is_floating_point and not any(t is x for x in inputs):
-            t._ag = AutogradMeta(grad_fn=node, output_nr=i)
+        if type(t) is Tensor and t.dtype.is_floating_point:
+            for x in inputs:  # (by identity: ``in`` would compare values)
+                if t is x:
+                    break
+            else:
+                t._ag = AutogradMeta(True, node, i)
 
 
 def own_record(t):

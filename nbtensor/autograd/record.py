@@ -25,6 +25,7 @@ from nbtensor.autograd.rules import COMPOSITE, KEEPS_OUT, NO_SAVED, NODE_NAMES, 
 from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, note_multi_output_views, note_view,
                                      record_on_view, refresh_view, view_record)
 from nbtensor.dispatch import dispatcher
+from nbtensor.ops.elementwise import fast_result
 from nbtensor.dispatch import tensor as _tensor
 from nbtensor.dispatch.tensor import (_LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, is_inference, make_view,
                                      refuse_inference_write, version_of)
@@ -186,6 +187,10 @@ def wrap(name, fn):
     make_node = getattr(rule, "node", None)
     if make_node is None:
         return recorded
+    # (a form whose plain call is the op itself: that call first tries the op's fast path,
+    # which runs kernels only, so grad mode need not be turned off around it)
+    op = getattr(fn, "plain_elementwise", None)
+    arity = -1 if op is None else op.arity
 
     def recorded_elementwise(*args, **kwargs):
         """`recorded` for an element-wise form whose rule makes the node of a plain call itself
@@ -202,11 +207,13 @@ def wrap(name, fn):
             return fn(*args)
         if not state.enabled:
             return fn(*args)
-        state.enabled = False
-        try:
-            result = fn(*args)
-        finally:
-            state.enabled = True
+        result = fast_result(op, args) if len(args) == arity else None
+        if result is None:
+            state.enabled = False
+            try:
+                result = fn(*args)
+            finally:
+                state.enabled = True
         if type(result) is Tensor and result.dtype.is_floating_point and RULES.get(name) is rule:
             node = make_node(args, result)
             if node is not None:
@@ -443,10 +450,13 @@ def _wrap_writing(plan):
 
 
 def _floating(result):
+    """True when `result` (a tensor, or a tuple or list of them) has a floating tensor."""
     if type(result) is Tensor:
         return result.dtype.is_floating_point
     if isinstance(result, (tuple, list)):
-        return any(type(t) is Tensor and t.dtype.is_floating_point for t in result)
+        for t in result:  # (a loop, not any() of a generator: every multi-output op asks)
+            if type(t) is Tensor and t.dtype.is_floating_point:
+                return True
     return False
 
 

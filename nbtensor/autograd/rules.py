@@ -27,7 +27,7 @@ from nbtensor.core import dtype as dt
 from nbtensor.core.plan import broadcast_shapes, remember
 from nbtensor.core.typeinfo import finfo
 from nbtensor.dispatch import dispatcher
-from nbtensor.autograd.graph import NO_EDGE, edge_of, node_of, outside_graph
+from nbtensor.autograd.graph import NO_EDGE, Node, edge_of, node_of, outside_graph
 from nbtensor.dispatch.tensor import Tensor, wrap_dim
 
 RULES = {}
@@ -381,15 +381,23 @@ def binary_operands(args, out):
         return None
     x, y = args
     ex = mx = ey = my = None
+    # (a tensor made by a recorded op has its node as its record, and (node, 0) as its edge:
+    # made here, not by the property, which costs a call)
     if type(x) is Tensor:
         ag = x._ag
-        if ag is not None and ag.requires_grad:
+        if type(ag) is Node:
+            ex = ag, 0
+        elif ag is not None and ag.requires_grad:
             ex = ag.edge or edge_of(x)
+        if ex is not None:
             mx = x.dtype if x._shape == out._shape else Like((x._shape, x.dtype, x.device))
     if type(y) is Tensor:
         ag = y._ag
-        if ag is not None and ag.requires_grad:
+        if type(ag) is Node:
+            ey = ag, 0
+        elif ag is not None and ag.requires_grad:
             ey = ag.edge or edge_of(y)
+        if ey is not None:
             my = y.dtype if y._shape == out._shape else Like((y._shape, y.dtype, y.device))
     return ex, mx, ey, my
 
@@ -398,8 +406,8 @@ def _alpha_rule(sign):
     # the backward of the common calls, made once: no alpha, and each operand either a
     # constant or a tensor of the result's shape and dtype (its gradient is g or -g as it is)
     y_grad = (lambda g: g) if sign > 0 else (lambda g: -g)
-    plain = {(True, True): lambda g: (g, y_grad(g)), (True, False): lambda g: (g, None),
-             (False, True): lambda g: (None, y_grad(g)), (False, False): lambda g: (None, None)}
+    both, first, second = lambda g: (g, y_grad(g)), lambda g: (g, None), lambda g: (None, y_grad(g))
+    plain = {(True, True): both, (True, False): first, (False, True): second, (False, False): lambda g: (None, None)}
 
     def make(args, kwargs, out):
         x, y = args[0], args[1] if len(args) > 1 else kwargs.get("other")
@@ -416,7 +424,7 @@ def _alpha_rule(sign):
         ex, mx, ey, my = operands
         dtype = out.dtype
         if (mx is None or mx is dtype) and (my is None or my is dtype):
-            backward = plain[ex is not None, ey is not None]
+            backward = (both if ey is not None else first) if ex is not None else second
         else:
             backward = _scaled_backward(mx, my, sign)
         return node_of(node, backward, (ex or NO_EDGE, ey or NO_EDGE), False)
@@ -740,32 +748,38 @@ def _evenly_distributed(g, x, out):
 def _extreme(node_all):
     def make(args, kwargs, out):
         x = args[0]
+        if type(out) is not Tensor:  # (values, indices) over one dim: the common call, kept short
+            return node_all.replace("1", "0"), (x,), _selected_backward(x, args, kwargs, out[1]), (out[1],)
         dim = _arg(args, kwargs, 1, "dim")
         other = kwargs.get("other")
         if _is_tensor(dim):
-            other, dim = dim, None
+            other = dim
         if other is not None:
             fn = RULES["maximum" if node_all.startswith("Max") else "minimum"]
             return fn((x, other), {}, out)
-        if dim is None:
-            return node_all, (x,), lambda g: (_evenly_distributed(g, x, out),)
-        keepdim = _arg(args, kwargs, 2, "keepdim", False)
-        d = wrap_dim(dim, max(x.dim(), 1))
-        values, indices = out
-        index = indices if keepdim or not x.dim() else indices.unsqueeze(d)
-        meta = like(x)
-
-        def backward(grads):
-            g = grads[0]
-            if g is None:
-                return (None,)
-            if not meta._shape:
-                return (g,)
-            g = g if keepdim else g.unsqueeze(d)
-            return (into_zeros(_zeros_of(meta), "scatter", d, index, g),)
-        # as torch's value_selecting_reduction_backward, only the indices are saved
-        return node_all.replace("1", "0"), (x,), backward, (indices,)
+        return node_all, (x,), lambda g: (_evenly_distributed(g, x, out),)
     return make
+
+
+def _selected_backward(x, args, kwargs, indices):
+    """The backward of ``max(x, dim, keepdim)``/``min``, whose result took `x`'s elements at
+    `indices` (as torch's value_selecting_reduction_backward, only the indices are saved):
+    the gradient scattered into zeros there. The dim is wrapped when backward runs (the op
+    has checked it)."""
+    dim = _arg(args, kwargs, 1, "dim")
+    keepdim = _arg(args, kwargs, 2, "keepdim", False)
+    meta = Like((x._shape, x.dtype, x.device))
+
+    def backward(grads):
+        g = grads[0]
+        if g is None:
+            return (None,)
+        if not meta._shape:
+            return (g,)
+        d = wrap_dim(dim, len(meta._shape))
+        index = indices if keepdim else indices.unsqueeze(d)
+        return (into_zeros(_zeros_of(meta), "scatter", d, index, g if keepdim else g.unsqueeze(d)),)
+    return backward
 
 
 rule("max")(_extreme("MaxBackward1"))

@@ -471,7 +471,7 @@ def apply(op, operands, out=None, inplace=False):
         if _fast_into(op, operands, operands[0] if inplace else out, inplace):
             return operands[0] if inplace else out
     else:
-        fast = _fast_path(op, operands)
+        fast = fast_result(op, operands)
         if fast is not None:
             return fast
     operands = [x if type(x) is Tensor else _as_operand(x, op, i) for i, x in enumerate(operands)]
@@ -614,11 +614,12 @@ _cpu_allocate = _CPU.allocate
 _cpu_tuning = _CPU.tuning
 
 
-def _fast_path(op, operands):
+def fast_result(op, operands):
     """The per-op floor for the common case: contiguous inputs of one dtype and shape, or a
     contiguous tensor and Python numbers (a ternary op's second and third operands: numbers
     or such tensors); other layouts of one dtype go to `_layout_fast_path`; everything else
-    returns None."""
+    returns None. It runs kernels only, never another form (autograd's recorder calls it
+    with grad mode on: see `plain_elementwise` in elementwise_forms.py)."""
     a = operands[0]
     if type(a) is not Tensor:
         return None
@@ -735,7 +736,7 @@ def _one_element_broadcast(op, entry, a, b):
 
 
 def _fast_into(op, operands, target, inplace):
-    """`_fast_path` for an in-place op (`inplace`: `target` is ``operands[0]``) or an
+    """`fast_result` for an in-place op (`inplace`: `target` is ``operands[0]``) or an
     ``out=`` (`target`): writes and returns True when the target is a contiguous CPU tensor
     of the dtype the kernel computes and writes, the first operand a tensor of its shape,
     the others plain numbers or CPU tensors of that dtype whose shapes broadcast to it (any

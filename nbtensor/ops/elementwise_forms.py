@@ -57,6 +57,15 @@ def _bind(op, args, kwargs):
     return operands
 
 
+def _mark_plain(form, op):
+    """Mark `form` as one whose call with `op.arity` positional arguments and no keywords
+    is exactly ``apply(op, args)``: autograd's recorder first tries `fast_result` for such a
+    call, without turning grad mode off (it runs kernels only), and calls the form when
+    that returns None."""
+    form.plain_elementwise = op
+    return form
+
+
 def _make_function(op):
     if op.arity == 1 and not op.has_out:  # isnan, isinf, isfinite, relu: torch has no out=
         def function(input, **kwargs):
@@ -79,6 +88,8 @@ def _make_function(op):
                 _require_tensor(op, other, 2)
             return apply(op, (input, other), out=out)
     function.__doc__ = f"Element-wise ``{op.name}``; broadcasts, promotes dtypes as torch, writes into `out` if given."
+    if op.arity == 1 or op.names == ("input", "other") and op.scalars != "none":
+        _mark_plain(function, op)
     return function
 
 
@@ -104,7 +115,7 @@ def _make_method(op):
                 return apply(op, _method_operands(op, self, args, kwargs))
             return apply(op, (self,) + args)
     method.__doc__ = f"Element-wise ``{op.name}`` (see ``nbtensor.{op.name}``)."
-    return method
+    return method if op.scalars == "none" else _mark_plain(method, op)
 
 
 def _make_inplace(op):
@@ -141,6 +152,7 @@ def _make_dunder(op, kind):
             if type(other) is not Tensor and not _is_operand(other):  # exact-type test first: cheap
                 return NotImplemented
             return apply(op, (self, other))
+        _mark_plain(dunder, op)
     elif kind == "reflected":
         def dunder(self, other):
             if not _is_operand(other):
