@@ -139,6 +139,8 @@ def wrap(name, fn):
                 return fn(*args)
             if not state.enabled:
                 return fn(*args)
+            if single is not None and t is Tensor and a is args[0]:
+                return record_single(a, args)
         # an argument requires grad: the op runs untracked, then its result joins the graph
         state.enabled = False
         try:
@@ -146,6 +148,31 @@ def wrap(name, fn):
         finally:
             state.enabled = True
         return connect(args, kwargs, result)
+
+    rule = RULES.get(name)
+    single = getattr(rule, "plain", None)
+
+    def record_single(x, args):
+        """`recorded` for a call without keywords whose first argument `x` requires grad, when
+        the form's rule has a short form for it (``x.view(-1)``, ``x.t()``: see rules.plain)."""
+        state.enabled = False
+        try:
+            result = fn(*args)
+        finally:
+            state.enabled = True
+        made = None
+        if (type(result) is Tensor and result._ag is None and result is not x and result.dtype.is_floating_point
+                and RULES.get(name) is rule):
+            made = single(x, args)
+        if made is None:
+            return connect(args, {}, result)
+        ag = x._ag
+        node = node_of(node_name or made[0], made[1], ((ag, 0) if type(ag) is Node else ag.edge or edge_of(x),),
+                       saves)
+        if checking:
+            _refuse_saving_inference(args, {}, node)
+        result._ag = view_record(node, result, x) if result._storage is x._storage else node
+        return result
 
     def connect(args, kwargs, result):
         """`result` of the call (args, kwargs), made the output of the node its rule makes."""
@@ -183,7 +210,6 @@ def wrap(name, fn):
         result._ag = view_record(node, result, first) if view else node
         return result
 
-    rule = RULES.get(name)
     make_node = getattr(rule, "node", None)
     if make_node is None:
         return recorded

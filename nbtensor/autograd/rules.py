@@ -1052,20 +1052,39 @@ def _prod(args, kwargs, out):
 
 
 # ---------------------------------------------------------------- views and data movement
+def _reshaped_to(shape):
+    """The backward of a view that reshapes a tensor of `shape` (only the shape is kept)."""
+    return lambda g: (g.reshape(shape),)
+
+
+def plain(make):
+    """Give a rule of one tensor input, its first argument, that keeps nothing of the result
+    the short form `make(x, args)` -> (node name, backward) for a call without keywords
+    (None: the rule's own form decides): the recorder calls that, and makes the node and the
+    edge itself (see record.py)."""
+    def attach(fn):
+        fn.plain = make
+        return fn
+    return attach
+
+
+@plain(lambda x, args: ("ViewBackward0", _reshaped_to(x._shape)))
 @rule("view", "reshape", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze",
       "ravel", saves=False)
 def _reshape(args, kwargs, out):
-    x = args[0]
-    return "ViewBackward0", (x,), lambda g: (g.reshape(x._shape),)
+    return "ViewBackward0", (args[0],), _reshaped_to(args[0]._shape)
 
 
+def _squeeze_node(dim):
+    """torch names squeeze's node after the form: every size-1 dim, one dim, or a tuple of them."""
+    return "SqueezeBackward0" if dim is None else "SqueezeBackward1" if isinstance(dim, numbers.Integral) \
+        else "SqueezeBackward2"
+
+
+@plain(lambda x, args: (_squeeze_node(args[1] if len(args) > 1 else None), _reshaped_to(x._shape)))
 @rule("squeeze", saves=False)
 def _squeeze(args, kwargs, out):
-    """torch names the node after the form: every size-1 dim, one dim, or a tuple of them."""
-    x, dim = args[0], _arg(args, kwargs, 1, "dim")
-    node = "SqueezeBackward0" if dim is None else "SqueezeBackward1" if isinstance(dim, numbers.Integral) \
-        else "SqueezeBackward2"
-    return node, (x,), lambda g: (g.reshape(x._shape),)
+    return _squeeze_node(_arg(args, kwargs, 1, "dim")), (args[0],), _reshaped_to(args[0]._shape)
 
 
 @rule("T", saves=False)
@@ -1074,18 +1093,27 @@ def _reversed_dims(args, kwargs, out):
     return "PermuteBackward0", (x,), lambda g: (g.permute(*range(g.dim() - 1, -1, -1)),)
 
 
+def _t_backward(ndim):
+    """The backward of ``t()`` (and mT, adjoint, H, mH) of a tensor with `ndim` dims."""
+    if ndim < 2:
+        return lambda g: (g,)
+    return lambda g: (g.mT if ndim > 2 else g.t(),)
+
+
+@plain(lambda x, args: ("TBackward0", _t_backward(len(x._shape))))
 @rule("t", "mT", "adjoint", "H", "mH", saves=False)
 def _t(args, kwargs, out):
-    x = args[0]
-    if x.dim() < 2:
-        return "TBackward0", (x,), lambda g: (g,)
-    return "TBackward0", (x,), lambda g: (g.mT if x.dim() > 2 else g.t(),)
+    return "TBackward0", (args[0],), _t_backward(len(args[0]._shape))
 
 
+def _swapped(d0, d1):
+    return lambda g: (g.transpose(d0, d1),)
+
+
+@plain(lambda x, args: ("TransposeBackward0", _swapped(args[1], args[2])) if len(args) == 3 else None)
 @rule("transpose", "swapaxes", "swapdims", saves=False)
 def _transpose(args, kwargs, out):
-    x, d0, d1 = args[0], _arg(args, kwargs, 1, "dim0"), _arg(args, kwargs, 2, "dim1")
-    return "TransposeBackward0", (x,), lambda g: (g.transpose(d0, d1),)
+    return "TransposeBackward0", (args[0],), _swapped(_arg(args, kwargs, 1, "dim0"), _arg(args, kwargs, 2, "dim1"))
 
 
 @rule("permute", saves=False)
@@ -1099,10 +1127,14 @@ def _permute(args, kwargs, out):
     return "PermuteBackward0", (x,), lambda g: (g.permute(inverse),)
 
 
+def _summed_to(shape):
+    return lambda g: (sum_to(g, shape),)
+
+
+@plain(lambda x, args: ("ExpandBackward0", _summed_to(x._shape)))
 @rule("expand", "expand_as", "broadcast_to", saves=False)
 def _expand(args, kwargs, out):
-    x = args[0]
-    return "ExpandBackward0", (x,), lambda g: (sum_to(g, x._shape),)
+    return "ExpandBackward0", (args[0],), _summed_to(args[0]._shape)
 
 
 def _positions(x):

@@ -1,0 +1,136 @@
+"""The recorder's short paths (autograd/record.py): a plain element-wise call that tries the
+op's fast path with grad mode on, a view or transpose whose rule has a short form
+(rules.plain), and max/min over a dim, whose rule defers its index work to backward. Each
+must make the node, the edge and the gradient the general path makes, whatever record its
+input has (a leaf, a node serving as the record, a view's own record). Gradients are checked
+against hand-derived NumPy values."""
+import numpy as np
+import pytest
+
+import nbtensor as nb
+
+RNG = np.random.default_rng(39)
+
+
+def _np(t):
+    """The values of a tensor on any device (the suite may run on another), as an ndarray."""
+    return t.detach().cpu().numpy()
+
+
+def _inputs(kind, shape=(3, 4)):
+    """(tensor that requires grad, the leaf its gradient reaches, how leaf maps to it)."""
+    values = RNG.standard_normal(shape)
+    if kind == "leaf":
+        leaf = nb.tensor(values, requires_grad=True)
+        return leaf, leaf, 1.0
+    if kind == "node":  # made by a recorded op: the node is its record
+        leaf = nb.tensor(values / 2.0, requires_grad=True)
+        return leaf * 2.0, leaf, 2.0
+    # a view of a non-leaf: an AutogradMeta with a base
+    leaf = nb.tensor(values.reshape(-1), requires_grad=True)
+    return (leaf * 1.0).view(shape), leaf, 1.0
+
+
+@pytest.mark.parametrize("kind", ["leaf", "node", "view"])
+@pytest.mark.parametrize("form", ["dunder", "method", "function"])
+def test_plain_elementwise_calls_record_the_general_node(kind, form):
+    x, leaf, scale = _inputs(kind)
+    y = nb.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
+    calls = {"dunder": lambda: (x * y, x - 1.5, -x),
+             "method": lambda: (x.mul(y), x.sub(1.5), x.neg()),
+             "function": lambda: (nb.mul(x, y), nb.sub(x, 1.5), nb.neg(x))}
+    product, shifted, negated = calls[form]()
+    assert [r.grad_fn.name() for r in (product, shifted, negated)] == ["MulBackward0", "SubBackward0",
+                                                                        "NegBackward0"]
+    (product.sum() + 2 * shifted.sum() + 3 * negated.sum()).backward()
+    xv, yv = _np(x), _np(y)
+    np.testing.assert_allclose(_np(leaf.grad).reshape(xv.shape), (yv + 2 - 3) * scale)
+    np.testing.assert_allclose(_np(y.grad), xv)
+
+
+def test_plain_elementwise_calls_off_the_fast_path_still_record():
+    # a transposed operand, a broadcast one, a dtype that promotes, a Python int: each leaves
+    # the fast path (or takes its layout branch) and must record as before
+    x = nb.tensor(RNG.standard_normal((4, 3)), requires_grad=True)
+    row = nb.tensor(RNG.standard_normal(3), dtype=nb.float32, requires_grad=True)
+    out = (x.t() + 1) * 2 + (x * row).sum()
+    out.sum().backward()  # (the scalar sum reaches each of out's 12 elements)
+    np.testing.assert_allclose(_np(x.grad), 2 + 12 * np.broadcast_to(_np(row), (4, 3)), rtol=1e-6)
+    np.testing.assert_allclose(_np(row.grad), 12 * _np(x).sum(0), rtol=1e-5)
+    assert out.dtype == nb.float64
+
+
+def test_plain_elementwise_calls_under_no_grad_and_with_operands_that_need_none():
+    x = nb.tensor(RNG.standard_normal(5), requires_grad=True)
+    with nb.no_grad():
+        assert (x + x).grad_fn is None and not (x.exp()).requires_grad
+    c = nb.ones(5)
+    assert (c + c).grad_fn is None
+    with pytest.raises(TypeError):
+        x + None
+    assert x.__add__("a") is NotImplemented
+
+
+@pytest.mark.parametrize("kind", ["leaf", "node", "view"])
+def test_short_view_forms_record_torchs_nodes_and_gradients(kind):
+    x, leaf, scale = _inputs(kind)
+    w = RNG.standard_normal((12,))
+    cases = [
+        (lambda: x.view(-1), "ViewBackward0", lambda g: g.reshape(3, 4)),
+        (lambda: x.reshape(12), "ViewBackward0", lambda g: g.reshape(3, 4)),
+        (lambda: x.unsqueeze(0), "UnsqueezeBackward0", lambda g: g.reshape(3, 4)),
+        (lambda: x.t(), "TBackward0", lambda g: g.T),
+        (lambda: x.transpose(0, 1), "TransposeBackward0", lambda g: g.T),
+        (lambda: x.expand(2, 3, 4), "ExpandBackward0", lambda g: g.sum(0)),
+        (lambda: x.unsqueeze(1).squeeze(1), "SqueezeBackward1", lambda g: g),
+        (lambda: x.unsqueeze(1).squeeze(), "SqueezeBackward0", lambda g: g),
+    ]
+    for make, name, back in cases:
+        leaf.grad = None
+        out = make()
+        assert out.grad_fn.name() == name
+        weights = w[:1].repeat(out.numel()).reshape(out.shape) * np.arange(out.numel()).reshape(out.shape)
+        (out * nb.tensor(weights)).sum().backward(retain_graph=True)
+        np.testing.assert_allclose(_np(leaf.grad).reshape(3, 4), back(weights) * scale, err_msg=name)
+
+
+def test_a_short_view_sees_in_place_writes_to_its_base():
+    # the view's record must let autograd regenerate its node after the base is written
+    leaf = nb.tensor(RNG.standard_normal((2, 3)), requires_grad=True)
+    base = leaf * 1.0
+    view = base.t()
+    base.mul_(3.0)
+    assert view.grad_fn.name() == "AsStridedBackward0"
+    view.sum().backward()
+    np.testing.assert_allclose(_np(leaf.grad), np.full((2, 3), 3.0))
+
+
+def test_a_short_view_of_a_leaf_refuses_in_place_writes():
+    leaf = nb.tensor(RNG.standard_normal((2, 3)), requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        leaf.t().add_(1.0)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("dim, keepdim", [(1, False), (-1, True), (0, False), (-2, True)])
+def test_max_min_over_a_dim_scatter_the_gradient_to_the_chosen_element(name, dim, keepdim):
+    values = RNG.permutation(12).reshape(3, 4).astype(np.float64)  # distinct: one element chosen
+    x = nb.tensor(values, requires_grad=True)
+    result, indices = getattr(x, name)(dim, keepdim)
+    assert result.grad_fn.name() == ("MaxBackward0" if name == "max" else "MinBackward0")
+    g = RNG.standard_normal(result.shape)
+    (result * nb.tensor(g)).sum().backward()
+    expected = np.zeros((3, 4))
+    axis = dim % 2
+    chosen = (values.argmax if name == "max" else values.argmin)(axis=axis)
+    gk = g if keepdim else np.expand_dims(g, axis)
+    np.put_along_axis(expected, np.expand_dims(chosen, axis), gk, axis=axis)
+    np.testing.assert_allclose(_np(x.grad), expected)
+    np.testing.assert_array_equal(_np(indices), chosen if not keepdim else np.expand_dims(chosen, axis))
+
+
+def test_max_over_the_dim_of_a_zero_dim_tensor_passes_the_gradient():
+    x = nb.tensor(2.5, requires_grad=True)
+    value, index = x.max(0)
+    (value * 3.0).backward()
+    assert x.grad.item() == 3.0 and index.item() == 0
