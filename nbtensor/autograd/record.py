@@ -139,7 +139,7 @@ def wrap(name, fn):
                 return fn(*args)
             if not state.enabled:
                 return fn(*args)
-            if single is not None and t is Tensor and a is args[0]:
+            if single and t is Tensor and a is args[0]:
                 return record_single(a, args)
         # an argument requires grad: the op runs untracked, then its result joins the graph
         state.enabled = False
@@ -150,11 +150,12 @@ def wrap(name, fn):
         return connect(args, kwargs, result)
 
     rule = RULES.get(name)
-    single = getattr(rule, "plain", None)
+    single = getattr(rule, "one_input", False)
 
     def record_single(x, args):
         """`recorded` for a call without keywords whose first argument `x` requires grad, when
-        the form's rule has a short form for it (``x.view(-1)``, ``x.t()``: see rules.plain)."""
+        that is the only input of the form's rule, which keeps nothing of the result
+        (``x.view(-1)``, ``x.sum(1)``: see rules.one_input): the node's one edge is x's."""
         state.enabled = False
         try:
             result = fn(*args)
@@ -163,12 +164,12 @@ def wrap(name, fn):
         made = None
         if (type(result) is Tensor and result._ag is None and result is not x and result.dtype.is_floating_point
                 and RULES.get(name) is rule):
-            made = single(x, args)
+            made = rule(args, {}, result)
         if made is None:
             return connect(args, {}, result)
         ag = x._ag
-        node = node_of(node_name or made[0], made[1], ((ag, 0) if type(ag) is Node else ag.edge or edge_of(x),),
-                       saves)
+        node = node_of(node_name or made[0], made[2], ((ag, 0) if type(ag) is Node else ag.edge or edge_of(x),),
+                       saves, made[3] if len(made) > 3 else None)
         if checking:
             _refuse_saving_inference(args, {}, node)
         result._ag = view_record(node, result, x) if result._storage is x._storage else node

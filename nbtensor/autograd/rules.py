@@ -28,7 +28,7 @@ from nbtensor.core.plan import broadcast_shapes, remember
 from nbtensor.core.typeinfo import finfo
 from nbtensor.dispatch import dispatcher
 from nbtensor.autograd.graph import NO_EDGE, Node, edge_of, node_of, outside_graph
-from nbtensor.dispatch.tensor import Tensor, wrap_dim
+from nbtensor.dispatch.tensor import Tensor, _numel, wrap_dim
 
 RULES = {}
 # torch's node names where one rule serves forms torch records differently (printed as
@@ -83,6 +83,15 @@ def rule(*names, saves=True, keeps_out=None):
                 KEEPS_OUT.pop(name, None)
         return fn
     return register
+
+
+def one_input(fn):
+    """Mark rule `fn` as one whose only input is always its call's first argument and which
+    keeps nothing of the result: the recorder then calls it directly for a call without
+    keywords on a tensor that requires grad, and makes the node and its edge itself (see
+    record.py)."""
+    fn.one_input = True
+    return fn
 
 
 def keeps_result(name, args, kwargs):
@@ -697,6 +706,7 @@ def _unreduce(g, x, dims, keepdim):
     return g
 
 
+@one_input
 @rule("sum", saves=False)
 def _sum(args, kwargs, out):
     x = args[0]
@@ -718,8 +728,13 @@ def _nansum(args, kwargs, out):
         _for(_unreduce(g, meta, dims, keepdim).expand(meta._shape) * x.isnan().logical_not(), meta),), (x,)
 
 
+@one_input
 @rule("mean", saves=False)
 def _mean(args, kwargs, out):
+    x = args[0]
+    if len(args) == 1 and not kwargs:  # x.mean(): the 0-d gradient, divided, broadcasts back as it is
+        shape, dtype, count = x._shape, x.dtype, _numel(x._shape)
+        return "MeanBackward0", (x,), lambda g: (_for((g / count).expand(shape), dtype),)
     x, dim, keepdim, dims = _reduction(args, kwargs)
     count = 1
     for d in dims:
@@ -1057,18 +1072,7 @@ def _reshaped_to(shape):
     return lambda g: (g.reshape(shape),)
 
 
-def plain(make):
-    """Give a rule of one tensor input, its first argument, that keeps nothing of the result
-    the short form `make(x, args)` -> (node name, backward) for a call without keywords
-    (None: the rule's own form decides): the recorder calls that, and makes the node and the
-    edge itself (see record.py)."""
-    def attach(fn):
-        fn.plain = make
-        return fn
-    return attach
-
-
-@plain(lambda x, args: ("ViewBackward0", _reshaped_to(x._shape)))
+@one_input
 @rule("view", "reshape", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze",
       "ravel", saves=False)
 def _reshape(args, kwargs, out):
@@ -1081,7 +1085,7 @@ def _squeeze_node(dim):
         else "SqueezeBackward2"
 
 
-@plain(lambda x, args: (_squeeze_node(args[1] if len(args) > 1 else None), _reshaped_to(x._shape)))
+@one_input
 @rule("squeeze", saves=False)
 def _squeeze(args, kwargs, out):
     return _squeeze_node(_arg(args, kwargs, 1, "dim")), (args[0],), _reshaped_to(args[0]._shape)
@@ -1100,7 +1104,7 @@ def _t_backward(ndim):
     return lambda g: (g.mT if ndim > 2 else g.t(),)
 
 
-@plain(lambda x, args: ("TBackward0", _t_backward(len(x._shape))))
+@one_input
 @rule("t", "mT", "adjoint", "H", "mH", saves=False)
 def _t(args, kwargs, out):
     return "TBackward0", (args[0],), _t_backward(len(args[0]._shape))
@@ -1110,7 +1114,7 @@ def _swapped(d0, d1):
     return lambda g: (g.transpose(d0, d1),)
 
 
-@plain(lambda x, args: ("TransposeBackward0", _swapped(args[1], args[2])) if len(args) == 3 else None)
+@one_input
 @rule("transpose", "swapaxes", "swapdims", saves=False)
 def _transpose(args, kwargs, out):
     return "TransposeBackward0", (args[0],), _swapped(_arg(args, kwargs, 1, "dim0"), _arg(args, kwargs, 2, "dim1"))
@@ -1131,7 +1135,7 @@ def _summed_to(shape):
     return lambda g: (sum_to(g, shape),)
 
 
-@plain(lambda x, args: ("ExpandBackward0", _summed_to(x._shape)))
+@one_input
 @rule("expand", "expand_as", "broadcast_to", saves=False)
 def _expand(args, kwargs, out):
     return "ExpandBackward0", (args[0],), _summed_to(args[0]._shape)

@@ -174,20 +174,25 @@ def requiring_grad(t):
     return t.requires_grad_()
 
 
+# (bound once: `make` runs for every tensor an op makes)
+_new = object.__new__
+_ndarray = np.ndarray
+
+
 def make(storage, offset, shape, strides, dtype, contiguous=None):
     """Build a Tensor over the new storage `storage` without copying or validating (internal
     fast path); its device is the one whose backend made `storage`. `contiguous`: True when
     the caller knows the layout is (saves the check on first use), else None (worked out
     when asked). Made in inference mode, it is an inference tensor (see `is_inference`). A
     tensor over a storage that tensors already have (a view, an alias) is `make_view`'s."""
-    t = object.__new__(Tensor)
+    t = _new(Tensor)
     t._ag = None
     t._storage = storage
     t._offset = offset
     t._shape = shape
     t._strides = strides
     t.dtype = dtype
-    t.device = CPU if type(storage) is np.ndarray else device_of(storage)
+    t.device = CPU if type(storage) is _ndarray else device_of(storage)
     t._contig = contiguous
     if inference_threads and inference_state.inference:
         _mark_inference(storage)
@@ -199,14 +204,14 @@ def make_view(storage, offset, shape, strides, dtype, contiguous=None):
     their kind, inference or not, wherever it is made. (`make`'s body without the mark rather
     than a flag of it: given by keyword a flag cost a view ~40 ns, and a keyword-only one
     keeps CPython 3.11 from specialising any call of `make`.)"""
-    t = object.__new__(Tensor)
+    t = _new(Tensor)
     t._ag = None
     t._storage = storage
     t._offset = offset
     t._shape = shape
     t._strides = strides
     t.dtype = dtype
-    t.device = CPU if type(storage) is np.ndarray else device_of(storage)
+    t.device = CPU if type(storage) is _ndarray else device_of(storage)
     t._contig = contiguous
     return t
 
