@@ -111,7 +111,13 @@ def wrap(name, fn):
     node_name = NODE_NAMES.get(name)
     renamed = numpy_names.renames(fn)
 
+    rule = RULES.get(name)
+    # (a rule whose one input is always the first argument, and which keeps nothing of the
+    # result: a call on a tensor that requires grad makes its node here, see rules.one_input)
+    single = getattr(rule, "one_input", False)
+
     def recorded(*args, **kwargs):
+        x = None  # (the first argument, when the short path for `single` rules applies)
         if kwargs:
             out = kwargs.get("out")
             if type(out) is Tensor and len(kwargs) == 1:
@@ -140,40 +146,25 @@ def wrap(name, fn):
             if not state.enabled:
                 return fn(*args)
             if single and t is Tensor and a is args[0]:
-                return record_single(a, args)
+                x = a
         # an argument requires grad: the op runs untracked, then its result joins the graph
         state.enabled = False
         try:
             result = fn(*args, **kwargs) if kwargs else fn(*args)
         finally:
             state.enabled = True
-        return connect(args, kwargs, result)
-
-    rule = RULES.get(name)
-    single = getattr(rule, "one_input", False)
-
-    def record_single(x, args):
-        """`recorded` for a call without keywords whose first argument `x` requires grad, when
-        that is the only input of the form's rule, which keeps nothing of the result
-        (``x.view(-1)``, ``x.sum(1)``: see rules.one_input): the node's one edge is x's."""
-        state.enabled = False
-        try:
-            result = fn(*args)
-        finally:
-            state.enabled = True
-        made = None
-        if (type(result) is Tensor and result._ag is None and result is not x and result.dtype.is_floating_point
-                and RULES.get(name) is rule):
+        if (x is not None and type(result) is Tensor and result._ag is None and result is not x
+                and result.dtype.is_floating_point and RULES.get(name) is rule):
             made = rule(args, {}, result)
-        if made is None:
-            return connect(args, {}, result)
-        ag = x._ag
-        node = node_of(node_name or made[0], made[2], ((ag, 0) if type(ag) is Node else ag.edge or edge_of(x),),
-                       saves, made[3] if len(made) > 3 else None)
-        if checking:
-            _refuse_saving_inference(args, {}, node)
-        result._ag = view_record(node, result, x) if result._storage is x._storage else node
-        return result
+            if made is not None:
+                # (`connect`, for one input that requires grad, `x`: the node's one edge is x's)
+                node = node_of(node_name or made[0], made[2], ((ag, 0) if type(ag) is Node else ag.edge or edge_of(x),),
+                               saves, made[3] if len(made) > 3 else None)
+                if checking:
+                    _refuse_saving_inference(args, {}, node)
+                result._ag = view_record(node, result, x) if result._storage is x._storage else node
+                return result
+        return connect(args, kwargs, result)
 
     def connect(args, kwargs, result):
         """`result` of the call (args, kwargs), made the output of the node its rule makes."""

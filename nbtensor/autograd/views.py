@@ -17,7 +17,7 @@ from nbtensor.autograd.graph import Node, own_record
 from nbtensor.autograd.rules import into_zeros
 from nbtensor.core import dtype as dt
 from nbtensor.dispatch import tensor as _tensor
-from nbtensor.dispatch.tensor import AutogradMeta, Tensor, _numel, make, version_of
+from nbtensor.dispatch.tensor import _WRITES, AutogradMeta, Tensor, _numel, make, version_of
 
 
 def note_view(result, source):
@@ -51,9 +51,9 @@ def view_record(node, view, source):
         meta.base = source
     else:
         meta.base = ag.base
-    version = version_of(view)
-    if version:  # (0, the class's default, for memory never written in place)
-        meta.view_version = version
+    log = _WRITES.get(id(view._storage))  # (`version_of`, inlined: every recorded view asks)
+    if log is not None:  # (none: version 0, the class's default, for memory never written in place)
+        meta.view_version = log[0] + len(log) - 1
     if ag is not None and ag.multi_output is not None:
         meta.multi_output = (0, _op_name(node._name))  # (see mark_view)
     return meta
