@@ -1,5 +1,6 @@
 """Per-call cost of small-tensor ops, side by side: nbtensor and PyTorch (when installed),
-with autograd recording off and on, as a table of times and ratios.
+with autograd recording off and on, as a table of times and ratios; the last two columns
+are what recording adds to each call (the time with grad less the time without).
 
 Usage: python benchmarks/compare_small.py [--repeat N] [--pause SECONDS] [--only TEXT]
 Runs the rows of asv_benchmarks/bench_small_ops.py in one process; the backends take turns
@@ -33,19 +34,24 @@ def main():
     args = parser.parse_args()
     width = 26
     print(f"{'op':{width}s} {'nbtensor':>9s} {'torch':>9s} {'nb/torch':>8s}"
-          f" {'nb grad':>9s} {'torch grad':>10s} {'nb/torch':>8s}")
+          f" {'nb grad':>9s} {'torch grad':>10s} {'nb/torch':>8s} {'nb rec':>8s} {'torch rec':>9s}")
     ratios = []
     for op in (name for name in bs.OPS if args.only in name):
         cells = []
+        both = []
         for grad in (False, True):
             times = _times(op, grad, args.repeat, args.pause)
             nb, th = times.get("nbtensor"), times.get("torch")
+            both.append((nb, th))
             if nb is not None and th is not None:
                 ratios.append(nb / th)
             cells += [f"{nb * 1e6:7.2f}us" if nb else f"{'-':>9s}",
                       f"{th * 1e6:7.2f}us" if th else f"{'-':>9s}",
                       f"{nb / th:8.2f}" if nb and th else f"{'-':>8s}"]
         cells[4] = f"{cells[4]:>10s}"
+        for i, width_ in ((0, 8), (1, 9)):  # what recording adds (nbtensor, torch)
+            off, on = both[0][i], both[1][i]
+            cells.append(f"{(on - off) * 1e6:{width_ - 2}.2f}us" if off and on else f"{'-':>{width_}s}")
         print(f"{op:{width}s} " + " ".join(cells))
     if ratios:
         worse = sum(r > 1.0 for r in ratios)

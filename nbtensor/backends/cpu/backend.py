@@ -56,8 +56,9 @@ class CPUBackend(_backend.Backend):
         first axis each part is one block of the result: a small one is made by one
         ``np.concatenate`` (allocating and copying in one call), a large one through the
         allocator, which keeps big buffers for reuse."""
-        if axis == 0 and total < _SMALL_JOIN:
-            return np.concatenate([storage[offset:offset + n] for storage, offset, n, _ in parts])
+        if axis == 0 and total < _SMALL_JOIN:  # (a whole storage as it is: slicing one costs more than checking)
+            return np.concatenate([storage if offset == 0 and storage.size == n else storage[offset:offset + n]
+                                   for storage, offset, n, _ in parts])
         out = allocator.allocate(total, np_dtype)
         if axis == 0:
             at = 0
