@@ -134,3 +134,19 @@ def test_max_over_the_dim_of_a_zero_dim_tensor_passes_the_gradient():
     value, index = x.max(0)
     (value * 3.0).backward()
     assert x.grad.item() == 3.0 and index.item() == 0
+
+
+def test_factories_given_a_tensor_that_requires_grad_make_a_leaf_that_requires_none():
+    # torch: linspace/logspace/full/arange build from the numbers a 0-d tensor holds; the result
+    # is a new leaf outside the graph (before, nbtensor looked for a derivative and raised)
+    end = nb.tensor(2.0, dtype=nb.float64, requires_grad=True)
+    spaced = nb.linspace(0, end, 5)
+    np.testing.assert_allclose(_np(spaced), np.linspace(0.0, 2.0, 5))
+    assert not spaced.requires_grad and spaced.is_leaf and spaced.grad_fn is None
+    logs = nb.logspace(0, end, 3)
+    np.testing.assert_allclose(_np(logs), np.logspace(0.0, 2.0, 3), rtol=1e-6)
+    assert not logs.requires_grad
+    filled = nb.zeros((2, 3))  # sizes as a tuple: a plain factory call
+    assert filled.shape == (2, 3) and not filled.requires_grad
+    made = nb.ones(2, 2, requires_grad=True)
+    assert made.requires_grad and made.is_leaf and made.grad_fn is None

@@ -21,7 +21,8 @@ from nbtensor.core import numpy_names
 from nbtensor.autograd.graph import Node, attach, edge_of, node_of, outside_graph
 from nbtensor.autograd.inference_checks import holds_inference, refuse_node_saving, refuse_saved_by
 from nbtensor.autograd import extra_rules, linalg_rules, math_rules, selection_rules, shape_rules, writer_rules  # noqa: F401,E501
-from nbtensor.autograd.rules import COMPOSITE, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES, keeps_result
+from nbtensor.autograd.rules import (COMPOSITE, FACTORIES, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES,
+                                     keeps_result)
 from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, note_multi_output_views, note_view,
                                      record_on_view, refresh_view, view_record)
 from nbtensor.dispatch import dispatcher
@@ -105,7 +106,7 @@ def wrap(name, fn):
     if plan[2]:
         return _wrap_writing(plan)
     if not plan[4]:
-        return _wrap_nondifferentiable(fn)
+        return _wrap_nondifferentiable(fn, name in FACTORIES)
     state = grad_mode._state
     saves, checking = plan[5], plan[6]
     node_name = NODE_NAMES.get(name)
@@ -348,11 +349,12 @@ def _wrap_resizing(fn):
     return resizing
 
 
-def _wrap_nondifferentiable(fn):
+def _wrap_nondifferentiable(fn, factory=False):
     """`wrap` for a form whose results never join the graph (``tensor``, ``argmax``): it
     counts an ``out=`` write and runs the op with grad mode off when an argument may require
     grad (a tensor that does, or a list or tuple, which is not searched: ``tensor(data)``
-    of a long nested list costs no walk over it)."""
+    of a long nested list costs no walk over it). A `factory`'s lists and tuples are sizes:
+    ``zeros((2, 3))`` runs as it is."""
     state = grad_mode._state
     renamed = numpy_names.renames(fn)
 
@@ -366,7 +368,7 @@ def _wrap_nondifferentiable(fn):
                 ag = a._ag
                 if ag is not None and ag.requires_grad:
                     break
-            elif t is list or t is tuple:
+            elif (t is list or t is tuple) and not factory:
                 break
         else:
             return fn(*args)

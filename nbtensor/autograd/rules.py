@@ -56,6 +56,14 @@ NONDIFFERENTIABLE = {
     "normal_", "random_", "bernoulli_", "data", "backward", "retain_grad", "register_hook",
     "register_post_accumulate_grad_hook",
 }
+# The factories: each makes a new leaf from numbers (and sizes), so none records, whatever it
+# is given (``linspace(0, a, 3)`` of a tensor that requires grad: torch's result requires none).
+FACTORIES = {
+    "empty", "zeros", "ones", "full", "arange", "linspace", "logspace", "eye", "rand", "randn", "randint",
+    "randperm", "empty_strided", "tril_indices", "triu_indices", "from_numpy", "frombuffer", "scalar_tensor",
+    "hann_window", "hamming_window", "bartlett_window", "blackman_window", "kaiser_window",
+}
+NONDIFFERENTIABLE |= FACTORIES
 
 
 # Forms whose rule keeps the op's result for backward (exp: g * out). The recorder hands
