@@ -32,6 +32,9 @@ def main():
     parser.add_argument("--pause", type=float, default=0.02)
     parser.add_argument("--only", default="", help="rows whose name contains this text")
     args = parser.parse_args()
+    # recording on from the start, as in a training program (and as it is for every row but
+    # the first anyway once a row has run with grad): every column times the same forms
+    bs.load("nbtensor").ones(1, requires_grad=True)
     width = 26
     print(f"{'op':{width}s} {'nbtensor':>9s} {'torch':>9s} {'nb/torch':>8s}"
           f" {'nb grad':>9s} {'torch grad':>10s} {'nb/torch':>8s} {'nb rec':>8s} {'torch rec':>9s}")
