@@ -150,3 +150,43 @@ def test_factories_given_a_tensor_that_requires_grad_make_a_leaf_that_requires_n
     assert filled.shape == (2, 3) and not filled.requires_grad
     made = nb.ones(2, 2, requires_grad=True)
     assert made.requires_grad and made.is_leaf and made.grad_fn is None
+
+
+@pytest.mark.parametrize("kind", ["leaf", "node", "view"])
+def test_one_input_rules_that_keep_the_result_or_read_indices(kind):
+    # softmax keeps its result (an alias outside the graph); indexing, gather and index_select
+    # read index tensors: each through the recorder's one-input path
+    x, leaf, scale = _inputs(kind)
+    xv = _np(x)
+    w = RNG.standard_normal((3, 4))
+    soft = nb.softmax(x, 1)
+    assert soft.grad_fn.name() == "SoftmaxBackward0"
+    (soft * nb.tensor(w)).sum().backward(retain_graph=True)
+    p = np.exp(xv - xv.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    np.testing.assert_allclose(_np(leaf.grad).reshape(3, 4), p * (w - (w * p).sum(1, keepdims=True)) * scale,
+                               rtol=1e-10)
+    index = nb.tensor([[2], [0], [3]])
+    picks = [(lambda: x[1], "SelectBackward0", lambda: np.eye(3)[1][:, None] * np.ones((3, 4))),
+             (lambda: x[:, 1:3], "SliceBackward0", lambda: np.pad(np.ones((3, 2)), ((0, 0), (1, 1)))),
+             (lambda: x[[0, 0, 2]], "IndexBackward0", lambda: np.array([2.0, 0.0, 1.0])[:, None] * np.ones((3, 4))),
+             (lambda: nb.gather(x, 1, index), "GatherBackward0", lambda: np.eye(4)[[2, 0, 3]]),
+             (lambda: x.index_select(1, nb.tensor([3, 3])), "IndexSelectBackward0",
+              lambda: np.array([0.0, 0.0, 0.0, 2.0]) * np.ones((3, 1)))]
+    for pick, name, expected in picks:
+        leaf.grad = None
+        out = pick()
+        assert out.grad_fn.name() == name
+        out.sum().backward(retain_graph=True)
+        np.testing.assert_allclose(_np(leaf.grad).reshape(3, 4), expected() * scale, err_msg=name)
+
+
+def test_softmax_through_the_one_input_path_has_a_second_derivative():
+    # the kept result is linked to the node under create_graph: g0 = p0 (1 - p0), whose
+    # gradient is (1 - 2 p0) p0 (e0 - p)
+    x = nb.tensor([0.3, -1.2, 2.0], dtype=nb.float64, requires_grad=True)
+    (g,) = nb.autograd.grad(nb.softmax(x, 0)[0], x, create_graph=True)
+    g[0].backward()
+    p = np.exp(_np(x)) / np.exp(_np(x)).sum()
+    np.testing.assert_allclose(_np(g), p[0] * (np.eye(3)[0] - p), rtol=1e-12)
+    np.testing.assert_allclose(_np(x.grad), (1 - 2 * p[0]) * p[0] * (np.eye(3)[0] - p), rtol=1e-12)

@@ -113,8 +113,8 @@ def wrap(name, fn):
     renamed = numpy_names.renames(fn)
 
     rule = RULES.get(name)
-    # (a rule whose one input is always the first argument, and which keeps nothing of the
-    # result: a call on a tensor that requires grad makes its node here, see rules.one_input)
+    # (a rule whose one input is always the first argument: a call without keywords on a
+    # tensor that requires grad makes its node below, see rules.one_input)
     single = getattr(rule, "one_input", False)
 
     def recorded(*args, **kwargs):
@@ -156,13 +156,17 @@ def wrap(name, fn):
             state.enabled = True
         if (x is not None and type(result) is Tensor and result._ag is None and result is not x
                 and result.dtype.is_floating_point and RULES.get(name) is rule):
-            made = rule(args, {}, result)
+            keeps = KEEPS_OUT.get(name)
+            out = result if keeps is None or keeps is not True and not keeps(args, kwargs) else outside_graph(result)
+            made = rule(args, {}, out)
             if made is not None:
                 # (`connect`, for one input that requires grad, `x`: the node's one edge is x's)
                 node = node_of(node_name or made[0], made[2], ((ag, 0) if type(ag) is Node else ag.edge or edge_of(x),),
                                saves, made[3] if len(made) > 3 else None)
                 if checking:
                     _refuse_saving_inference(args, {}, node)
+                if out is not result:
+                    node._output = out
                 result._ag = view_record(node, result, x) if result._storage is x._storage else node
                 return result
         return connect(args, kwargs, result)

@@ -94,10 +94,9 @@ def rule(*names, saves=True, keeps_out=None):
 
 
 def one_input(fn):
-    """Mark rule `fn` as one whose only input is always its call's first argument and which
-    keeps nothing of the result: the recorder then calls it directly for a call without
-    keywords on a tensor that requires grad, and makes the node and its edge itself (see
-    record.py)."""
+    """Mark rule `fn` as one whose only input is always its call's first argument: the
+    recorder then calls it directly for a call without keywords on a tensor that requires
+    grad, and makes the node and its edge itself (see record.py)."""
     fn.one_input = True
     return fn
 
@@ -822,6 +821,7 @@ rule("amax")(_amax_rule("AmaxBackward0"))
 rule("amin")(_amax_rule("AminBackward0"))
 
 
+@one_input
 @rule("logsumexp")
 def _logsumexp(args, kwargs, out):
     x = args[0]
@@ -831,6 +831,7 @@ def _logsumexp(args, kwargs, out):
         _unreduce(g, x, dims, keepdim) * (x - _unreduce(out, x, dims, keepdim)).exp(),)
 
 
+@one_input
 @rule("softmax")
 def _softmax(args, kwargs, out):
     x, d = args[0], _arg(args, kwargs, 1, "dim")
@@ -839,6 +840,7 @@ def _softmax(args, kwargs, out):
         g, out, d, False, lambda: out * (g - (g * out).sum(d, keepdim=True))), meta),)
 
 
+@one_input
 @rule("log_softmax")
 def _log_softmax(args, kwargs, out):
     x, d = args[0], _arg(args, kwargs, 1, "dim")
@@ -891,6 +893,7 @@ rule("var", keeps_out=False)(_variance_rule("VarBackward0", False))
 rule("std", keeps_out=True)(_variance_rule("StdBackward0", True))
 
 
+@one_input
 @rule("norm")
 def _norm(args, kwargs, out):
     x = args[0]
@@ -924,6 +927,7 @@ def _norm_grad(g, x, p, n, dims):
     return scaled * (g / n ** (p - 1)).masked_fill(n == 0, 0)
 
 
+@one_input
 @rule("cumsum")
 def _cumsum(args, kwargs, out):
     x, d = args[0], _arg(args, kwargs, 1, "dim")
@@ -1262,6 +1266,7 @@ def _tensors_in(index):
     return tuple(item for item in index if type(item) is Tensor) if type(index) is tuple else ()
 
 
+@one_input
 @rule("__getitem__")
 def _getitem(args, kwargs, out):
     """x[index]: torch names the node after the last item it applies (an advanced index, an
@@ -1292,6 +1297,7 @@ _moving("SelectBackward0", ("select",), lambda p, *a, **k: p.select(*a, **k))
 _moving("DiagonalBackward0", ("diagonal",), lambda p, *a, **k: p.diagonal(*a, **k))
 
 
+@one_input
 @rule("gather")
 def _gather(args, kwargs, out):
     x, dim, index = args[0], _arg(args, kwargs, 1, "dim"), _arg(args, kwargs, 2, "index")
@@ -1301,6 +1307,7 @@ def _gather(args, kwargs, out):
         (x, index)
 
 
+@one_input
 @rule("index_select")
 def _index_select(args, kwargs, out):
     x, dim, index = args[0], _arg(args, kwargs, 1, "dim"), _arg(args, kwargs, 2, "index")
@@ -1308,6 +1315,7 @@ def _index_select(args, kwargs, out):
     return "IndexSelectBackward0", (x,), lambda g: (into_zeros(_zeros_of(meta), "index_add", dim, index, g),)
 
 
+@one_input
 @rule("masked_select")
 def _masked_select(args, kwargs, out):
     """The gradient goes back to the selected positions (of x broadcast with the mask) in
