@@ -26,10 +26,10 @@ from nbtensor.autograd.rules import (COMPOSITE, FACTORIES, KEEPS_OUT, NO_SAVED, 
 from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, note_multi_output_views, note_view,
                                      record_on_view, refresh_view, view_record)
 from nbtensor.dispatch import dispatcher
-from nbtensor.ops.elementwise import fast_result
 from nbtensor.dispatch import tensor as _tensor
 from nbtensor.dispatch.tensor import (_LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, is_inference, make_view,
                                      refuse_inference_write, version_of)
+from nbtensor.ops.elementwise import fast_result
 
 _started = False
 # True once a thread has entered inference_mode(): inference tensors may exist, and the forms
@@ -94,8 +94,10 @@ def _any_requires_grad(seq):
 def wrap(name, fn):
     """The form `name` as installed while autograd records: it counts in-place writes, and
     records the call only when grad mode is on and an argument requires grad (the common
-    cases return after a few checks). An element-wise form whose rule can make the node of
-    a plain call itself gets a shorter recorder for those calls."""
+    cases return after a few checks). Two kinds of form record a plain call (no keywords)
+    by a shorter path: an element-wise form whose rule makes the node itself (and whose
+    call first tries the op's kernel-only fast path), and a form whose rule has one input,
+    the first argument (views, reductions, indexing: see rules.one_input)."""
     if name in _RESIZES:
         return _wrap_resizing(fn)
     if name in COMPOSITE:
