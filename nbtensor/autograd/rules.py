@@ -362,20 +362,23 @@ def _binary(node, dx, dy, names, saves=True, reflected=False, number_node=None):
             return node, (y, x), lambda g: grads(g)[::-1], saved
         return node if number_node is None or type(y) is Tensor else number_node, (x, y), grads, saved
 
+    # which of (x, y, out) backward reads (`kept`), by which operands need a gradient
+    reads = {(gx, gy): (gx and x_for_x or gy and x_for_y, gx and y_for_x or gy and y_for_y,
+                        gx and out_for_x or gy and out_for_y) for gx in (False, True) for gy in (False, True)}
+
     def make_node(args, out):
         operands = None if reflected else binary_operands(args, out)
         if operands is None:
             return None
         ex, mx, ey, my = operands
         x, y = args
-        saved = kept(x, y, out, ex is not None, ey is not None)
-        ov = saved[2]
-        if ov is not None:
-            ov = outside_graph(out)
-            saved = saved[0], saved[1], ov
+        read_x, read_y, read_out = reads[ex is not None, ey is not None]
+        ov = outside_graph(out) if read_out else None
+        saved = (x if read_x or type(x) is not Tensor else None, y if read_y or type(y) is not Tensor else None, ov)
         made = node_of(node if number_node is None or type(y) is Tensor else number_node,
                        _binary_backward(dx, dy, saved, mx, my), (ex or NO_EDGE, ey or NO_EDGE), saves, saved)
-        made._output = ov
+        if ov is not None:
+            made._output = ov
         return made
     make.node = make_node
     rule(*names, saves=saves, keeps_out=out_for_x or out_for_y)(make)
