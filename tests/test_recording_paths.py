@@ -190,3 +190,21 @@ def test_softmax_through_the_one_input_path_has_a_second_derivative():
     p = np.exp(_np(x)) / np.exp(_np(x)).sum()
     np.testing.assert_allclose(_np(g), p[0] * (np.eye(3)[0] - p), rtol=1e-12)
     np.testing.assert_allclose(_np(x.grad), (1 - 2 * p[0]) * p[0] * (np.eye(3)[0] - p), rtol=1e-12)
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_array_and_list_operands_reach_the_general_path(grad):
+    # the fast path looks numbers up by value: an array or a list (unhashable) must fall
+    # through to the general path, which converts an array and refuses a list as torch does
+    # (both raised "unhashable type" before)
+    a = nb.tensor([1.0, 2.0], requires_grad=grad)
+    np.testing.assert_allclose(_np(a + np.array([0.5, 4.0])), [1.5, 6.0])
+    np.testing.assert_allclose(_np(a.add(np.array([0.5, 4.0]))), [1.5, 6.0])
+    np.testing.assert_allclose(_np(a * np.array(3.0)), [3.0, 6.0])
+    with pytest.raises(TypeError, match="must be Tensor, not list"):
+        nb.add(a, [1, 2])
+    with pytest.raises(TypeError, match="unsupported operand"):
+        a + [1, 2]
+    if grad:
+        (a * np.array(3.0)).sum().backward()
+        np.testing.assert_allclose(_np(a.grad), [3.0, 3.0])

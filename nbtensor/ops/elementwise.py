@@ -835,8 +835,12 @@ _FLT_MAX = float(np.finfo(np.float32).max)
 def _fast_number(x, d):
     """A one-element storage of the Python number `x` in the tensor dtype `d` when it
     converts exactly and without overflow (floats: finite in range, or an int up to 2**53;
-    int64: an int in range); else None (the general path converts it)."""
-    key = (type(x), x, d)
+    int64: an int in range); else None (the general path converts it, or refuses it: a list
+    or an array, which could not be a key here either)."""
+    kind = type(x)
+    if kind is not float and kind is not int:
+        return None
+    key = (kind, x, d)
     found = _NUMBERS.get(key)
     if found is not None:
         return found  # (only numbers that passed the checks below are remembered)
