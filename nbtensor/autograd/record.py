@@ -223,16 +223,18 @@ def wrap(name, fn):
         edges to work out again; other calls take the general path."""
         if kwargs:
             return recorded(*args, **kwargs)
+        plain = len(args) == arity
         for a in args:
             if type(a) is Tensor:
                 ag = a._ag
                 if ag is not None and ag.requires_grad:
                     break
-        else:
-            return fn(*args)
+        else:  # (nothing to record: the op's fast path first, without the form's frames)
+            result = fast_result(op, args) if plain else None
+            return fn(*args) if result is None else result
         if not state.enabled:
             return fn(*args)
-        result = fast_result(op, args) if len(args) == arity else None
+        result = fast_result(op, args) if plain else None
         if result is None:
             state.enabled = False
             try:
