@@ -138,15 +138,17 @@ def _saved_tensors(backward):
 
 def node_of(name, backward, next_functions, saves, saved=None):
     """A one-output `Node` whose edges its caller worked out (the element-wise rules make
-    their nodes so: see rules.binary_operands)."""
+    their nodes so: see rules.binary_node). A node that saves nothing leaves `_saved`
+    and `_clock` unset: only a node that saves reads them (`check_saved`, the engine)."""
     node = _new(Node)
     node._name = name
     node._backward = backward
     node.next_functions = next_functions
     node._saves = saves
     node._output = None
-    node._saved = saved
-    node._clock = WRITE_CLOCK[0]
+    if saves:  # (what it keeps and the write clock are read only for a node that saves)
+        node._saved = saved
+        node._clock = WRITE_CLOCK[0]
     return node
 
 

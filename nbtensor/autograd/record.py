@@ -22,7 +22,7 @@ from nbtensor.autograd.graph import Node, attach, edge_of, node_of, outside_grap
 from nbtensor.autograd.inference_checks import holds_inference, refuse_node_saving, refuse_saved_by
 from nbtensor.autograd import extra_rules, linalg_rules, math_rules, selection_rules, shape_rules, writer_rules  # noqa: F401,E501
 from nbtensor.autograd.rules import (COMPOSITE, FACTORIES, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES,
-                                     keeps_result)
+                                     binary_node, keeps_result)
 from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, note_multi_output_views, note_view,
                                      record_on_view, refresh_view, view_record)
 from nbtensor.dispatch import dispatcher
@@ -209,8 +209,12 @@ def wrap(name, fn):
         result._ag = view_record(node, result, first) if view else node
         return result
 
+    # an element-wise rule that makes the node of a plain call itself: from the result
+    # (``rule.node(args, result)``, one operand) or by rules.binary_node (two operands,
+    # called here with what the rule gives: one frame less)
     make_node = getattr(rule, "node", None)
-    if make_node is None:
+    binary_name, binary_plain, binary_for = getattr(rule, "binary", None) or (None, None, None)
+    if make_node is None and binary_for is None:
         return recorded
     # (a form whose plain call is the op itself: that call first tries the op's fast path,
     # which runs kernels only, so grad mode need not be turned off around it)
@@ -219,8 +223,8 @@ def wrap(name, fn):
 
     def recorded_elementwise(*args, **kwargs):
         """`recorded` for an element-wise form whose rule makes the node of a plain call itself
-        (``rule.node(args, result)``: see rules.binary_operands), without a tuple to unpack or
-        edges to work out again; other calls take the general path."""
+        (see above), without a tuple to unpack or edges to work out again; other calls take
+        the general path."""
         if kwargs:
             return recorded(*args, **kwargs)
         plain = len(args) == arity
@@ -242,7 +246,8 @@ def wrap(name, fn):
             finally:
                 state.enabled = True
         if type(result) is Tensor and result.dtype.is_floating_point and RULES.get(name) is rule:
-            node = make_node(args, result)
+            node = (binary_node(binary_name, binary_plain, binary_for, args, result) if binary_for is not None
+                    else make_node(args, result))
             if node is not None:
                 if checking:
                     _refuse_saving_inference(args, {}, node)

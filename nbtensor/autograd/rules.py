@@ -31,6 +31,7 @@ from nbtensor.autograd.graph import NO_EDGE, Node, edge_of, node_of, outside_gra
 from nbtensor.dispatch.tensor import Tensor, _numel, wrap_dim
 
 RULES = {}
+_new = object.__new__
 # torch's node names where one rule serves forms torch records differently (printed as
 # ``grad_fn=<...>``); the recorder applies them.
 NODE_NAMES = {
@@ -366,11 +367,7 @@ def _binary(node, dx, dy, names, saves=True, reflected=False, number_node=None):
     reads = {(gx, gy): (gx and x_for_x or gy and x_for_y, gx and y_for_x or gy and y_for_y,
                         gx and out_for_x or gy and out_for_y) for gx in (False, True) for gy in (False, True)}
 
-    def make_node(args, out):
-        operands = None if reflected else binary_operands(args, out)
-        if operands is None:
-            return None
-        ex, mx, ey, my = operands
+    def node_for(args, out, ex, mx, ey, my):
         x, y = args
         read_x, read_y, read_out = reads[ex is not None, ey is not None]
         ov = outside_graph(out) if read_out else None
@@ -380,7 +377,8 @@ def _binary(node, dx, dy, names, saves=True, reflected=False, number_node=None):
         if ov is not None:
             made._output = ov
         return made
-    make.node = make_node
+    if not reflected:
+        make.binary = None, None, node_for  # (the recorder calls binary_node with these: see record.py)
     rule(*names, saves=saves, keeps_out=out_for_x or out_for_y)(make)
 
 
@@ -392,10 +390,14 @@ def _binary_backward(dx, dy, saved, mx, my):
                       _for(dy(g, xv, yv, ov), my) if my is not None and dy else None)
 
 
-def binary_operands(args, out):
-    """(edge, target) of each operand of a call ``op(x, y)`` of an element-wise form whose
-    result is `out`, as (ex, mx, ey, my): an operand that needs no gradient has None for
-    both, else its edge and what `_for` needs (see `_target`); None for another call."""
+def binary_node(name, plain, node_for, args, out):
+    """The node of a call ``op(x, y)`` of an element-wise form whose result is `out` (None
+    for a call of another arity), from each operand's edge and what `_for` needs of it
+    (`_target`; both None for an operand that needs no gradient). A rule whose backward
+    is fixed when each operand that needs a gradient has the result's shape and dtype gives
+    those backwards as `plain` (indexed by whether x, then y, needs one: add, sub), and the
+    node is made here, named `name`, saving nothing; otherwise
+    ``node_for(args, out, ex, mx, ey, my)`` makes it."""
     if len(args) != 2:
         return None
     x, y = args
@@ -408,8 +410,8 @@ def binary_operands(args, out):
             ex = ag, 0
         elif ag is not None and ag.requires_grad:
             ex = ag.edge or edge_of(x)
-        if ex is not None:
-            mx = x.dtype if x._shape == out._shape else Like((x._shape, x.dtype, x.device))
+        if ex is not None:  # (a fresh result often has its first operand's shape object)
+            mx = x.dtype if x._shape is out._shape or x._shape == out._shape else Like((x._shape, x.dtype, x.device))
     if type(y) is Tensor:
         ag = y._ag
         if type(ag) is Node:
@@ -418,7 +420,16 @@ def binary_operands(args, out):
             ey = ag.edge or edge_of(y)
         if ey is not None:
             my = y.dtype if y._shape == out._shape else Like((y._shape, y.dtype, y.device))
-    return ex, mx, ey, my
+    if plain is not None and (mx is None or mx is out.dtype) and (my is None or my is out.dtype):
+        # (`node_of`, inlined for add and sub, the most frequent recorded ops)
+        node = _new(Node)
+        node._name = name
+        node._backward = plain[ex is not None][ey is not None]
+        node.next_functions = ex or NO_EDGE, ey or NO_EDGE
+        node._saves = False
+        node._output = None
+        return node
+    return node_for(args, out, ex, mx, ey, my)
 
 
 def _alpha_rule(sign):
@@ -436,19 +447,12 @@ def _alpha_rule(sign):
             return node, (x, y), plain[mx is not None, my is not None]
         return node, (x, y), _scaled_backward(mx, my, scale)
 
-    def make_node(args, out):
-        operands = binary_operands(args, out)
-        if operands is None:
-            return None
-        ex, mx, ey, my = operands
-        dtype = out.dtype
-        if (mx is None or mx is dtype) and (my is None or my is dtype):
-            backward = (both if ey is not None else first) if ex is not None else second
-        else:
-            backward = _scaled_backward(mx, my, sign)
-        return node_of(node, backward, (ex or NO_EDGE, ey or NO_EDGE), False)
-    make.node = make_node
+    plain_nodes = ((None, second), (first, both))  # (by whether x, then y, needs a gradient)
+
+    def scaled_node(args, out, ex, mx, ey, my):
+        return node_of(node, _scaled_backward(mx, my, sign), (ex or NO_EDGE, ey or NO_EDGE), False)
     node = "AddBackward0" if sign > 0 else "SubBackward0"
+    make.binary = node, plain_nodes, scaled_node
     return make
 
 
