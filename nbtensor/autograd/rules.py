@@ -434,25 +434,23 @@ def binary_node(name, plain, node_for, args, out):
 
 def _alpha_rule(sign):
     # the backward of the common calls, made once: no alpha, and each operand either a
-    # constant or a tensor of the result's shape and dtype (its gradient is g or -g as it is)
+    # constant or a tensor of the result's shape and dtype (its gradient is g or -g as it is),
+    # indexed by whether x, then y, needs a gradient
     y_grad = (lambda g: g) if sign > 0 else (lambda g: -g)
-    both, first, second = lambda g: (g, y_grad(g)), lambda g: (g, None), lambda g: (None, y_grad(g))
-    plain = {(True, True): both, (True, False): first, (False, True): second, (False, False): lambda g: (None, None)}
+    plain = ((lambda g: (None, None), lambda g: (None, y_grad(g))), (lambda g: (g, None), lambda g: (g, y_grad(g))))
 
     def make(args, kwargs, out):
         x, y = args[0], args[1] if len(args) > 1 else kwargs.get("other")
         scale = sign * kwargs["alpha"] if kwargs and "alpha" in kwargs else sign
         mx, my = _target(x, out), _target(y, out)
         if scale == sign and (mx is None or mx is out.dtype) and (my is None or my is out.dtype):
-            return node, (x, y), plain[mx is not None, my is not None]
+            return node, (x, y), plain[mx is not None][my is not None]
         return node, (x, y), _scaled_backward(mx, my, scale)
-
-    plain_nodes = ((None, second), (first, both))  # (by whether x, then y, needs a gradient)
 
     def scaled_node(args, out, ex, mx, ey, my):
         return node_of(node, _scaled_backward(mx, my, sign), (ex or NO_EDGE, ey or NO_EDGE), False)
     node = "AddBackward0" if sign > 0 else "SubBackward0"
-    make.binary = node, plain_nodes, scaled_node
+    make.binary = node, plain, scaled_node
     return make
 
 
