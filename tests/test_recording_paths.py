@@ -208,3 +208,87 @@ def test_array_and_list_operands_reach_the_general_path(grad):
     if grad:
         (a * np.array(3.0)).sum().backward()
         np.testing.assert_allclose(_np(a.grad), [3.0, 3.0])
+
+
+@pytest.mark.parametrize("form", ["function", "method", "div"])
+def test_add_sub_div_forms_record_through_the_short_path(form):
+    # add/sub (which take alpha=) and div (rounding_mode=) have forms of their own, marked as
+    # plain calls of their row: their node and gradient must be the general path's
+    x = nb.tensor(RNG.standard_normal((2, 3)), requires_grad=True)
+    y = nb.tensor(RNG.standard_normal((2, 3)) + 3.0, requires_grad=True)
+    calls = {"function": lambda: (nb.add(x, y), nb.sub(x, y)),
+             "method": lambda: (x.add(y), x.sub(y)),
+             "div": lambda: (nb.div(x, y), x.div(y))}
+    first, second = calls[form]()
+    xv, yv = _np(x), _np(y)
+    if form == "div":
+        assert [r.grad_fn.name() for r in (first, second)] == ["DivBackward0"] * 2
+        np.testing.assert_allclose(_np(first), xv / yv)
+        (first.sum() + second.sum()).backward()
+        np.testing.assert_allclose(_np(x.grad), 2 / yv)
+        np.testing.assert_allclose(_np(y.grad), -2 * xv / yv ** 2)
+    else:
+        assert [r.grad_fn.name() for r in (first, second)] == ["AddBackward0", "SubBackward0"]
+        (first.sum() + 3 * second.sum()).backward()
+        np.testing.assert_allclose(_np(x.grad), np.full((2, 3), 4.0))
+        np.testing.assert_allclose(_np(y.grad), np.full((2, 3), -2.0))
+
+
+def _counts_one_write(t, write):
+    before = t._version
+    result = write()
+    assert t._version == before + 1
+    return result
+
+
+@pytest.mark.parametrize("call", ["add", "sub", "div", "mul", "exp"])
+def test_out_calls_with_nothing_to_record_write_and_count(call):
+    nb.ones(1, requires_grad=True)  # (recording has started: the recorder's out= path)
+    a, b = RNG.standard_normal((3, 3)), RNG.standard_normal((3, 3)) + 3.0
+    x, y, out = nb.tensor(a), nb.tensor(b), nb.zeros(3, 3, dtype=nb.float64)
+    expected = {"add": a + b, "sub": a - b, "div": a / b, "mul": a * b, "exp": np.exp(a)}[call]
+    args = (x,) if call == "exp" else (x, y)
+    assert _counts_one_write(out, lambda: getattr(nb, call)(*args, out=out)) is out
+    np.testing.assert_allclose(_np(out), expected)
+    x.requires_grad_()  # an operand that requires grad: torch refuses the out= call
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        getattr(nb, call)(*args, out=out)
+
+
+@pytest.mark.cpu_only
+def test_out_and_in_place_calls_on_numpy_memory_check_the_overlap():
+    nb.ones(1, requires_grad=True)
+    memory = np.arange(20.0)
+    x = nb.from_numpy(memory[:9].reshape(3, 3))
+    shifted = nb.from_numpy(memory[1:10].reshape(3, 3))  # the same array, one element on
+    elsewhere = nb.from_numpy(memory[10:19].reshape(3, 3))  # the same array, no element shared
+    other = nb.from_numpy(np.ones((3, 3)))  # another array
+    for write in (lambda: nb.add(x, 1.0, out=shifted), lambda: shifted.add_(x), lambda: nb.add(x, other, out=shifted)):
+        with pytest.raises(RuntimeError, match="refer to a single memory location"):
+            write()
+    np.testing.assert_array_equal(memory, np.arange(20.0))  # nothing was written
+    nb.add(x, other, out=elsewhere)
+    np.testing.assert_array_equal(memory[10:19], np.arange(9.0) + 1)
+    x.add_(other)
+    x += x  # (its own memory, the same elements: allowed)
+    np.testing.assert_array_equal(memory[:9], 2 * (np.arange(9.0) + 1))
+    np.testing.assert_array_equal(memory[9:], np.r_[9.0, np.arange(9.0) + 1, 19.0])
+
+
+def test_in_place_calls_count_writes_and_step_parameters_under_no_grad():
+    w = nb.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
+    (w * w).sum().backward()
+    start, grad = _np(w).copy(), _np(w.grad).copy()
+    with nb.no_grad():  # an optimizer's step: in place on a leaf that requires grad
+        assert _counts_one_write(w, lambda: w.sub_(0.1 * w.grad)) is w
+        _counts_one_write(w, lambda: w.__imul__(0.5))
+    np.testing.assert_allclose(_np(w), (start - 0.1 * grad) * 0.5)
+    assert w.requires_grad and w.is_leaf and w.grad_fn is None
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.add_(1.0)
+    c = nb.tensor([1.0, 2.0])
+    _counts_one_write(c, lambda: c.add_(nb.tensor([0.5, 0.5])))
+    np.testing.assert_allclose(_np(c), [1.5, 2.5])
+    with pytest.raises(TypeError, match=r"atan2_\(\): argument 'other' \(position 1\) must be Tensor, not float"):
+        c.atan2_(2.0)
+    np.testing.assert_allclose(_np(c), [1.5, 2.5])

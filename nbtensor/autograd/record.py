@@ -29,7 +29,7 @@ from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
 from nbtensor.dispatch.tensor import (_LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, is_inference, make_view,
                                      refuse_inference_write, version_of)
-from nbtensor.ops.elementwise import fast_result
+from nbtensor.ops.elementwise import fast_into, fast_result
 
 _started = False
 # True once a thread has entered inference_mode(): inference tensors may exist, and the forms
@@ -118,6 +118,8 @@ def wrap(name, fn):
     # (a rule whose one input is always the first argument: a call without keywords on a
     # tensor that requires grad makes its node below, see rules.one_input)
     single = getattr(rule, "one_input", False)
+    into = getattr(fn, "plain_into", None)  # (see `plain_into` in ops/elementwise_forms.py)
+    into_arity = -1 if into is None else into.arity
 
     def recorded(*args, **kwargs):
         x = None  # (the first argument, when the short path for `single` rules applies)
@@ -128,6 +130,8 @@ def wrap(name, fn):
                 bump_version(out)
                 ag = out._ag
                 if (ag is None or not ag.requires_grad) and not _any_requires_grad(args) or not state.enabled:
+                    if len(args) == into_arity and fast_into(into, args, out, False):
+                        return out
                     return fn(*args, out=out)
             else:
                 _take_keywords(fn, renamed, kwargs)
@@ -226,6 +230,18 @@ def wrap(name, fn):
         (see above), without a tuple to unpack or edges to work out again; other calls take
         the general path."""
         if kwargs:
+            out = kwargs.get("out")
+            if len(args) == into_arity and type(out) is Tensor and len(kwargs) == 1:
+                # (``add(x, y, out=z)`` with nothing to record: `recorded`'s case, inlined)
+                for a in args:
+                    if type(a) is Tensor:
+                        ag = a._ag
+                        if ag is not None and ag.requires_grad:
+                            return recorded(*args, **kwargs)
+                ag = out._ag
+                if ag is None or not ag.requires_grad:
+                    bump_version(out)
+                    return out if fast_into(into, args, out, False) else fn(*args, out=out)
             return recorded(*args, **kwargs)
         plain = len(args) == arity
         for a in args:
@@ -446,6 +462,8 @@ def _wrap_writing(plan):
     state = grad_mode._state
     renamed = numpy_names.renames(fn)
     logs = _tensor._WRITES
+    op = getattr(fn, "plain_inplace", None)  # (see `plain_inplace` in ops/elementwise_forms.py)
+    arity = -1 if op is None else op.arity
 
     def counted(args, result):
         """`result`, after counting the write to the first argument (only once the op has
@@ -475,9 +493,13 @@ def _wrap_writing(plan):
             elif (t is list or t is tuple) and _any_requires_grad(a):
                 break
         else:
+            if len(args) == arity and fast_into(op, args, args[0], True):
+                return counted(args, args[0])
             return counted(args, fn(*args))
         if state.enabled:
             return _record_inplace(name, base, fn, args, kwargs, checking)
+        if len(args) == arity and fast_into(op, args, args[0], True):  # (an optimizer's step, under no_grad)
+            return counted(args, args[0])
         return counted(args, fn(*args))
     return recorded
 

@@ -468,7 +468,7 @@ def apply(op, operands, out=None, inplace=False):
     Everything is validated before `out` is touched: a call that raises leaves it as it was.
     """
     if inplace or out is not None:
-        if _fast_into(op, operands, operands[0] if inplace else out, inplace):
+        if fast_into(op, operands, operands[0] if inplace else out, inplace):
             return operands[0] if inplace else out
     else:
         fast = fast_result(op, operands)
@@ -735,7 +735,7 @@ def _one_element_broadcast(op, entry, a, b):
     return make(store, 0, big._shape, strides, result_dtype, True)
 
 
-def _fast_into(op, operands, target, inplace):
+def fast_into(op, operands, target, inplace):
     """`fast_result` for an in-place op (`inplace`: `target` is ``operands[0]``) or an
     ``out=`` (`target`): writes and returns True when the target is a contiguous CPU tensor
     of the dtype the kernel computes and writes, the first operand a tensor of its shape,
@@ -817,16 +817,26 @@ def _fast_into(op, operands, target, inplace):
 def _whole(x, target, d):
     """(storage, offset) of `x` when it is a row-major CPU tensor of dtype `d` and of the
     row-major CPU `target`'s shape that is the target's exact memory or shares none of it
-    (an operand `_fast_into` reads by the flat kernel as it is); else None."""
+    (an operand `fast_into` reads by the flat kernel as it is); else None."""
     if (type(x) is not Tensor or x._shape != target._shape or x.dtype is not d or x.device is not CPU
             or not (x._contig or x._contig is None and x.is_contiguous())):
         return None
     xs, ts = x._storage, target._storage
     if xs is ts:  # (torch's partial-overlap check compares strides too)
         return (xs, x._offset) if x._offset == target._offset and x._strides == target._strides else None
-    if xs.base is None and ts.base is None:
-        return (xs, x._offset)  # (two storages that own their memory: `_overlaps`' first answer, inlined)
+    # (`_overlaps`' first answers, inlined: two storages whose memory two different NumPy
+    # arrays own, as those of `from_numpy`, `rand` and `tensor` are, never share it)
+    xo, to = xs.base, ts.base
+    if xo is None and to is None:
+        return (xs, x._offset)
+    xo = xs if xo is None else xo
+    to = ts if to is None else to
+    if xo is not to and type(xo) is _ndarray and type(to) is _ndarray and xo.base is None and to.base is None:
+        return (xs, x._offset)
     return None if _overlaps(target, x) else (xs, x._offset)
+
+
+_ndarray = np.ndarray
 
 
 _FLT_MAX = float(np.finfo(np.float32).max)

@@ -57,12 +57,16 @@ def _bind(op, args, kwargs):
     return operands
 
 
-def _mark_plain(form, op):
-    """Mark `form` as one whose call with `op.arity` positional arguments and no keywords
-    is exactly ``apply(op, args)``: autograd's recorder first tries `fast_result` for such a
-    call, without turning grad mode off (it runs kernels only), and calls the form when
-    that returns None."""
-    form.plain_elementwise = op
+def _mark_plain(form, op, how="plain_elementwise"):
+    """Mark `form` as one whose call with `op.arity` positional arguments (and, for the
+    marks below, only the keyword named) is exactly `apply` of `op` on them. Autograd's
+    recorder first tries the op's fast path for such a call, which runs kernels only, so
+    without turning grad mode off and without the form's frames; it calls the form when
+    that path declines. `how` names the call:
+    - ``plain_elementwise``: ``form(*args)`` is ``apply(op, args)`` (`fast_result`);
+    - ``plain_into``: ``form(*args, out=t)`` is ``apply(op, args, out=t)`` (`fast_into`);
+    - ``plain_inplace``: ``form(*args)`` is ``apply(op, args, inplace=True)`` (`fast_into`)."""
+    setattr(form, how, op)
     return form
 
 
@@ -90,6 +94,8 @@ def _make_function(op):
     function.__doc__ = f"Element-wise ``{op.name}``; broadcasts, promotes dtypes as torch, writes into `out` if given."
     if op.arity == 1 or op.names == ("input", "other") and op.scalars != "none":
         _mark_plain(function, op)
+        if op.has_out:
+            _mark_plain(function, op, "plain_into")
     return function
 
 
@@ -125,7 +131,7 @@ def _make_inplace(op):
             _require_tensor(op, operands[1], 2, op.name + "_", 1)
         return apply(op, operands, inplace=True)
     method_.__doc__ = f"In-place element-wise ``{op.name}``; returns `self`."
-    return method_
+    return method_ if op.scalars == "none" else _mark_plain(method_, op, "plain_inplace")
 
 
 def _invert(self):
@@ -163,6 +169,7 @@ def _make_dunder(op, kind):
             if not _is_operand(other):
                 return NotImplemented
             return apply(op, (self, other), inplace=True)
+        _mark_plain(dunder, op, "plain_inplace")
     return dunder
 
 
@@ -265,7 +272,8 @@ def _with_alpha(name):
         return apply(fused, (self, other, _alpha_for(op, self, other, alpha)), inplace=True)
 
     function.__doc__ = f"``input {'+' if name == 'add' else '-'} alpha * other``, element-wise."
-    return function, method, method_
+    _mark_plain(_mark_plain(function, op), op, "plain_into")
+    return function, _mark_plain(method, op), _mark_plain(method_, op, "plain_inplace")
 
 
 for _name, _aliases in (("add", ("add",)), ("sub", ("sub", "subtract"))):
@@ -300,6 +308,9 @@ def _div_method_(self, other, *, rounding_mode=None):
     return apply(_div_op(rounding_mode), (self, other), inplace=True)
 
 
+_mark_plain(_mark_plain(div, OPS_BY_NAME["div"]), OPS_BY_NAME["div"], "plain_into")
+_mark_plain(_div_method, OPS_BY_NAME["div"])
+_mark_plain(_div_method_, OPS_BY_NAME["div"], "plain_inplace")
 for _alias in ("div", "divide"):
     _export(_alias, div)
     forms.method(_alias, _div_method)
