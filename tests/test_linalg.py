@@ -206,6 +206,20 @@ def test_products_of_partial_views(rng):
     check_ref(base.t()[:, 2:4].mm(base[2:4]), Ref.einsum("ji,jk->ik", b[2:4], b[2:4]), np.float64)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_blas_sized_products_of_whole_partial_and_transposed_storages(rng, dtype):
+    # above the loop kernel's size, one BLAS call reads each operand as an ndarray over its
+    # storage: a whole storage as it is, a part of one (at offset 0 or inside), transposed
+    base = rand(rng, (70, 64), dtype)
+    b = base.cpu().numpy()
+    whole = rand(rng, (64, 64), dtype)
+    w = whole.cpu().numpy()
+    check_ref(nt.mm(whole, whole), Ref.einsum("ij,jk->ik", w, w), dtype)
+    check_ref(nt.mm(base[:64], whole), Ref.einsum("ij,jk->ik", b[:64], w), dtype)
+    check_ref(base[3:67] @ base[5:69].t(), Ref.einsum("ij,kj->ik", b[3:67], b[5:69]), dtype)
+    check_ref(whole.t().mm(base[6:70]), Ref.einsum("ji,jk->ik", w, b[6:70]), dtype)
+
+
 @pytest.mark.cpu_only  # read-only memory shared with a NumPy array (as_tensor copies elsewhere)
 def test_inplace_forms_refuse_read_only_and_overlapping_targets():
     frozen = np.ones((3, 3), np.float32)

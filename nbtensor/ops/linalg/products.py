@@ -338,10 +338,13 @@ def _matrix_view(t):
     transposed row-major matrix (what x and x.t() give); else None."""
     n, k = t._shape
     s0, s1 = t._strides
+    storage, offset = t._storage, t._offset
+    if offset or storage.size != n * k:  # (a whole storage as it is: slicing one costs ~0.2 us)
+        storage = storage[offset:offset + n * k]
     if s1 == 1 and s0 == k:
-        return t._storage[t._offset:t._offset + n * k].reshape(n, k)
+        return storage.reshape(n, k)
     if s0 == 1 and s1 == n:
-        return t._storage[t._offset:t._offset + n * k].reshape(k, n).T
+        return storage.reshape(k, n).T
     return None
 
 
@@ -368,9 +371,9 @@ def _fast_matrix_product(a, b):
     x, y = _matrix_view(a), _matrix_view(b)
     if x is None or y is None:
         return None
-    store = backend_for(CPU).allocate(n * p, a.dtype.np)
-    np.matmul(x, y, out=store.reshape(n, p))
-    return make(store, 0, (n, p), (p, 1), a.dtype)
+    store = _CPU.allocate(n * p, a.dtype.np)
+    np.dot(x, y, out=store.reshape(n, p))  # (the same BLAS call as np.matmul's, ~0.4 us less around it)
+    return make(store, 0, (n, p), (p, 1), a.dtype, True)
 
 
 def mm(input, mat2, *, out=None):
