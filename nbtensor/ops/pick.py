@@ -203,6 +203,15 @@ def _plan(kernel, dtype, shape, index_shape, dim, out_shape):
     return plan
 
 
+def _gathers_along(shape, index_shape, dim):
+    """True when an input of `shape` and an index of `index_shape` have the same sizes but along
+    `dim`, a dim of them both."""
+    if len(index_shape) != len(shape) or not -len(shape) <= dim < len(shape):
+        return False
+    d = dim % len(shape)
+    return index_shape[:d] == shape[:d] and index_shape[d + 1:] == shape[d + 1:]
+
+
 # (kernel, dtype, input shape, index shape, dim, result shape) -> what `fast_pick` and `fast_put`
 # need, or None
 _PICK_PLANS = {}
@@ -212,7 +221,10 @@ def _pick_plan(kernel, shape, index_shape, dim, out_shape):
     """(the copy kernel, index elements, the input as pre x size x post, the index's extent k
     along dim, the result's elements, shape and strides) for `fast_pick` (and `fast_put`,
     where the result is the indexed part); None for an empty side or a result large enough
-    for threads (the general path splits those)."""
+    for threads (the general path splits those). A gather's is None also where the index
+    does not have the input's size on every dim but `dim` (in range), as its kernel reads."""
+    if kernel == "gather_rows" and not _gathers_along(shape, index_shape, dim):
+        return None
     d = dim % len(shape)
     n = _numel(index_shape)
     pre, post = _numel(shape[:d]), _numel(shape[d + 1:])

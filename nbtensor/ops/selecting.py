@@ -267,13 +267,10 @@ def _operand(t):
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` (for dim=1): values picked along `dim`."""
-    if (out is None and type(input) is Tensor and type(index) is Tensor and type(dim) is int
-            and len(index._shape) == len(input._shape) and -len(input._shape) <= dim < len(input._shape)):
-        d = dim % len(input._shape)
-        if index._shape[:d] == input._shape[:d] and index._shape[d + 1:] == input._shape[d + 1:]:
-            fast = _fast_pick("gather_rows", input, dim, index, index._shape)
-            if fast is not None:
-                return fast
+    if out is None and type(input) is Tensor and type(index) is Tensor and type(dim) is int:
+        fast = _fast_pick("gather_rows", input, dim, index, index._shape)  # (its plan checks the shapes)
+        if fast is not None:
+            return fast
     dim, index = _along_dim_checks("gather", input, dim, index)
     result = empty_tensor(index._shape, input.dtype, input.device)
     if not index.numel():  # (nothing to pick; the index may have fewer dimensions than input)
