@@ -56,6 +56,22 @@ def test_cat_and_stack_of_row_major_blocks_inside_larger_storages(dim):
     check(nt.stack([p, p], 1), np.stack([one[:, 1:3], one[:, 1:3]], 1))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int64, np.int8, np.uint8, np.bool_])
+@pytest.mark.parametrize("n", [1, 7, 40_000])
+def test_cat_and_stack_of_two_blocks_in_each_dtype(dtype, n):
+    # two inputs that are each one block of the result: one copy kernel (float16: slices),
+    # from any offset in their storage; small and larger than the allocator's threshold
+    rng = np.random.default_rng(n)
+    memory = (rng.random(3 * n) * 100).astype(dtype)
+    x, y = nt.tensor(memory[:n]), nt.tensor(memory)[2 * n:].reshape(1, n)
+    xs, ys = memory[:n], memory[2 * n:]
+    check(nt.cat([x, y.view(-1)]), np.concatenate([xs, ys]))
+    check(nt.cat([y, x.view(1, n)]), np.concatenate([ys[None], xs[None]]))
+    check(nt.stack([y, y], 0), np.stack([ys[None], ys[None]]))
+    check(nt.stack([x, x]), np.stack([xs, xs]))
+    check(nt.cat([x.view(1, n), y], 1), np.concatenate([xs[None], ys[None]], 1))  # blocks along dim 1
+
+
 def test_cat_promotes_and_skips_legacy_empty():
     ints = nt.tensor(data((2, 2), np.int64))
     check(nt.cat([ints, nt.tensor([[0.5, 1.5]])]), np.array([[0, 1], [2, 3], [0.5, 1.5]], np.float32))

@@ -493,3 +493,14 @@ def gather_rows(out, src, soff, idx, ioff, pre, size, k, post):
             o = (p * k + j) * post
             for q in range(post):
                 out[o + q] = src[soff + (p * size + idx[ioff + o + q]) * post + q]
+
+
+@kernel()
+def join_pair(out, a, ao, na, b, bo, nb):
+    """``out = a[ao:ao + na] ++ b[bo:bo + nb]``: cat or stack of two tensors whose memory is
+    one block each of the result's (the facade checked the ranges; called with the storages'
+    own dtype, not as integers: a small join is one call, without views to make)."""
+    for i in range(na):
+        out[i] = a[ao + i]
+    for i in range(nb):
+        out[na + i] = b[bo + i]

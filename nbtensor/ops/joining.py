@@ -71,8 +71,14 @@ def _fast_join(tensors, dim, new_dim):
                                         else (first._shape, first._strides))):
         return None  # (row-major, but laid out channels-last to torch too: cat may follow that)
     # (its size is the inputs' together: no overflow to check)
-    store = _CPU.joined(total, dtype.np, out_shape, [(t._storage, t._offset, n, t._shape) for t, n in zip(tensors, sizes)],
-                        0 if blocks else d, new_dim)
+    if blocks and len(tensors) == 2:  # (``cat([x, y])``, ``stack([x, y])``: the common join)
+        second = tensors[1]
+        store = _CPU.joined_pair(dtype.np, first._storage, first._offset, sizes[0],
+                                 second._storage, second._offset, sizes[1])
+    else:
+        store = _CPU.joined(total, dtype.np, out_shape,
+                            [(t._storage, t._offset, n, t._shape) for t, n in zip(tensors, sizes)],
+                            0 if blocks else d, new_dim)
     return make(store, 0, out_shape, out_strides, dtype, True)
 
 

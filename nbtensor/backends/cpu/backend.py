@@ -71,6 +71,21 @@ class CPUBackend(_backend.Backend):
         return out
 
     @staticmethod
+    def joined_pair(np_dtype, a, ao, na, b, bo, nb):
+        """`joined` of two parts along the first axis: a fresh storage of ``na + nb``
+        elements of `np_dtype` holding `a`'s `na` from `ao`, then `b`'s `nb` from `bo` (one
+        kernel call: half the time of ``np.concatenate`` for small ones)."""
+        out = allocator.allocate(na + nb, np_dtype)
+        copy = _JOIN_PAIR.get(np_dtype)
+        if copy is None:
+            if np_dtype == np.float16:  # (numba has no float16)
+                out[:na], out[na:] = a[ao:ao + na], b[bo:bo + nb]
+                return out
+            copy = _JOIN_PAIR[np_dtype] = direct.bind_on_first_call(_JOIN_PAIR, np_dtype, _family("gather").join_pair)
+        copy(out, a, ao, na, b, bo, nb)
+        return out
+
+    @staticmethod
     def kernel(family, name):
         """The kernel `launch` would call, for a fast path that binds it once."""
         return getattr(_family(family), name)
@@ -132,6 +147,8 @@ class CPUBackend(_backend.Backend):
     pinned = staticmethod(host_memory.pinned)
     is_pinned = staticmethod(host_memory.is_pinned)
 
+
+_JOIN_PAIR = {}  # NumPy dtype -> the `join_pair` kernel's entry point for its storages
 
 # Joined results below this many elements are made by one np.concatenate (see `joined`)
 _SMALL_JOIN = 1 << 16
