@@ -484,6 +484,30 @@ def test_random_value_ranges_and_dtypes():
     assert nbtensor.rand(()).shape == () and nbtensor.randn(()).shape == ()
 
 
+def test_randperm_takes_what_torch_reads_as_an_int():
+    # a one-element integer tensor or a NumPy integer is an int; a float, a bool or a floating
+    # tensor is refused by name (before: NumPy's AxisError, or a numpy() refusal)
+    for n in (nbtensor.tensor(4), nbtensor.tensor([4]), np.int64(4)):
+        assert sorted(nbtensor.randperm(n).tolist()) == [0, 1, 2, 3]
+    for n, kind in ((2.5, "float"), (True, "bool"), (nbtensor.tensor(4.0, requires_grad=True), "Tensor")):
+        with pytest.raises(TypeError, match=rf"randperm\(\): argument 'n' \(position 1\) must be int, not {kind}"):
+            nbtensor.randperm(n)
+
+
+def test_eye_randint_randperm_write_into_out():
+    nbtensor.ones(1, requires_grad=True)  # (recording: each out= counts one write, as torch's)
+    out = nbtensor.full((2, 3), 7.0, dtype=F64)
+    assert nbtensor.eye(2, 3, out=out) is out and out._version == 1
+    np.testing.assert_array_equal(out.cpu().numpy(), np.eye(2, 3))
+    assert out.dtype is F64
+    ints = nbtensor.zeros(5, dtype=I64)
+    assert nbtensor.randperm(5, out=ints) is ints and sorted(ints.tolist()) == [0, 1, 2, 3, 4]
+    assert nbtensor.randint(3, 6, (5,), out=ints) is ints
+    assert ints.dtype is I64 and set(ints.tolist()) <= {3, 4, 5} and ints._version == 2
+    with pytest.raises(RuntimeError, match=r"out= has shape \[3\]"):
+        nbtensor.eye(2, out=nbtensor.zeros(3))
+
+
 def test_random_errors():
     with pytest.raises(RuntimeError, match="from=5 >= to=3"):
         nbtensor.randint(5, 3, (2,))

@@ -2,6 +2,7 @@
 and the window functions of signal processing (``hann_window``, ``hamming_window``,
 ``blackman_window``, ``bartlett_window``, ``kaiser_window``)."""
 import math
+import operator
 import numbers
 import sys
 
@@ -372,9 +373,11 @@ def _plain_full(size, value):
     return _plain_filled((size,), value, dtype)
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False, **options):
+def eye(n, m=None, dtype=None, device=None, requires_grad=False, out=None, **options):
     """The identity matrix (n x m)."""
     _options("eye", options)
+    if out is not None:
+        return _into(out, eye(n, m, _out_dtype(dtype, out), out.device if device is None else device))
     m = n if m is None else m
     if n < 0 or m < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}" if n < 0 else
@@ -548,9 +551,12 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     return requiring_grad(result) if requires_grad else result
 
 
-def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, **kwargs):
+def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, **kwargs):
     """Integers uniformly drawn from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``
     (also with torch's keywords ``low=``, ``high=``)."""
+    if out is not None:
+        return _into(out, randint(*args, size=size, generator=generator, dtype=_out_dtype(dtype, out),
+                                  device=out.device if device is None else device, **kwargs))
     args = list(args)
     if "low" in kwargs or "high" in kwargs:
         if args:
@@ -577,9 +583,23 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     return requiring_grad(result) if requires_grad else result
 
 
-def randperm(n, generator=None, dtype=None, device=None, requires_grad=False, **options):
+def _int_argument(name, parameter, position, value):
+    """`value` as an int, as torch's signatures take an int argument: an int, a NumPy integer
+    or an integer tensor of one element (not a bool); else torch's TypeError."""
+    if type(value) is not bool:
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{name}(): argument '{parameter}' (position {position}) must be int, not {type(value).__name__}")
+
+
+def randperm(n, generator=None, dtype=None, device=None, requires_grad=False, out=None, **options):
     """A random permutation of 0..n-1."""
     _options("randperm", options)
+    if out is not None:
+        return _into(out, randperm(n, generator, _out_dtype(dtype, out), out.device if device is None else device))
+    n = _int_argument("randperm", "n", 1, n)
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got {n}")
     result = _wrap(_generator(generator).permutation(n), _resolve(dtype, device, dt.int64),
