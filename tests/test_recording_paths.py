@@ -150,6 +150,15 @@ def test_factories_given_a_tensor_that_requires_grad_make_a_leaf_that_requires_n
     assert filled.shape == (2, 3) and not filled.requires_grad
     made = nb.ones(2, 2, requires_grad=True)
     assert made.requires_grad and made.is_leaf and made.grad_fn is None
+    # the factories of sizes alone run as they are: an out= still counts its write
+    target = nb.ones(2, 3, dtype=nb.float64)
+    before = target._version
+    assert nb.zeros((2, 3), dtype=nb.float64, out=target) is target and target._version == before + 1
+    np.testing.assert_array_equal(_np(target), np.zeros((2, 3)))
+    noise = nb.randn(4, 2, dtype=nb.float64, requires_grad=True)
+    assert noise.requires_grad and noise.is_leaf and noise.shape == (4, 2)
+    (noise * 3).sum().backward()
+    np.testing.assert_array_equal(_np(noise.grad), np.full((4, 2), 3.0))
 
 
 @pytest.mark.parametrize("kind", ["leaf", "node", "view"])

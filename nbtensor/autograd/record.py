@@ -22,7 +22,7 @@ from nbtensor.autograd.graph import Node, attach, edge_of, node_of, outside_grap
 from nbtensor.autograd.inference_checks import holds_inference, refuse_node_saving, refuse_saved_by
 from nbtensor.autograd import extra_rules, linalg_rules, math_rules, selection_rules, shape_rules, writer_rules  # noqa: F401,E501
 from nbtensor.autograd.rules import (COMPOSITE, FACTORIES, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES,
-                                     binary_node, keeps_result)
+                                     SIZED_FACTORIES, binary_node, keeps_result)
 from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, note_multi_output_views, note_view,
                                      record_on_view, refresh_view, view_record)
 from nbtensor.dispatch import dispatcher
@@ -108,7 +108,7 @@ def wrap(name, fn):
     if plan[2]:
         return _wrap_writing(plan)
     if not plan[4]:
-        return _wrap_nondifferentiable(fn, name in FACTORIES)
+        return _wrap_sized(fn) if name in SIZED_FACTORIES else _wrap_nondifferentiable(fn, name in FACTORIES)
     state = grad_mode._state
     saves, checking = plan[5], plan[6]
     node_name = NODE_NAMES.get(name)
@@ -403,6 +403,20 @@ def _wrap_nondifferentiable(fn, factory=False):
             return fn(*args)
         return _untracked(fn, args, kwargs) if state.enabled else fn(*args)
     return untracked
+
+
+def _wrap_sized(fn):
+    """`wrap` for a factory of rules.SIZED_FACTORIES: it takes NumPy's keyword names, nothing
+    else (an ``out=`` is written by ``out.copy_``, which counts the write)."""
+    renamed = numpy_names.renames(fn)
+    if not renamed:
+        return fn
+
+    def sized(*args, **kwargs):
+        if kwargs:
+            numpy_names.rename_keywords(fn, renamed, kwargs)
+        return fn(*args, **kwargs)
+    return sized
 
 
 def _recordable_arguments(plan, args, kwargs):
