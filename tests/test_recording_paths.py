@@ -301,3 +301,18 @@ def test_in_place_calls_count_writes_and_step_parameters_under_no_grad():
     with pytest.raises(TypeError, match=r"atan2_\(\): argument 'other' \(position 1\) must be Tensor, not float"):
         c.atan2_(2.0)
     np.testing.assert_allclose(_np(c), [1.5, 2.5])
+
+
+def test_one_input_forms_record_only_for_their_first_argument():
+    # the rule's one input is the first argument: another that requires grad (expand_as's
+    # other, view_as's) gets no gradient and makes no node, as torch's
+    x = nb.ones(3, dtype=nb.float64)
+    y = nb.ones(2, 3, dtype=nb.float64, requires_grad=True)
+    assert not x.expand_as(y).requires_grad and x.expand_as(y).grad_fn is None
+    assert not x.view_as(nb.ones(3, requires_grad=True)).requires_grad
+    z = nb.tensor(RNG.standard_normal((2, 3)), requires_grad=True)
+    picked = z.expand_as(y)[:, 1:3]
+    assert picked.grad_fn.name() == "SliceBackward0"
+    (picked * nb.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=nb.float64)).sum().backward()
+    np.testing.assert_array_equal(_np(z.grad), [[0.0, 1.0, 2.0], [0.0, 3.0, 4.0]])
+    assert y.grad is None

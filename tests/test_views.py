@@ -710,3 +710,26 @@ def test_conversions_keep_the_strides_of_empty_tensors():
              (nb.zeros(4)[::2], (1,)), (nb.zeros(3, 1, 4)[:, :, ::2], (2, 2, 1))]  # (not empty: packed)
     for t, strides in cases:
         assert t.double().stride() == strides and t.to(nb.int64).stride() == strides
+
+
+def test_a_remembered_basic_index_serves_every_tensor_of_its_shape_and_strides():
+    # ``x[index]`` remembers the view's plan per (shape, strides, index): the same index on
+    # tensors at other offsets, of other layouts or shapes, must select their own elements
+    memory = np.arange(60.0)
+    whole = nbtensor.as_tensor(memory)
+    for start in (0, 7, 20):
+        block = whole[start:start + 24].view(4, 6)
+        a = memory[start:start + 24].reshape(4, 6)
+        for index in [(slice(None), slice(1, 3)), (1,), (slice(1, None, 2), -1), (Ellipsis, 2), (None, 0, slice(None, 4))]:
+            np.testing.assert_array_equal(block[index].numpy(), a[index])
+            np.testing.assert_array_equal(block.t()[index].numpy(), a.T[index])
+    wide = nbtensor.as_tensor(np.arange(40.0).reshape(5, 8))
+    np.testing.assert_array_equal(wide[:, 1:3].numpy(), np.arange(40.0).reshape(5, 8)[:, 1:3])
+    # an index that raises raises at every call; one of NumPy ints or tensor bounds is read as ints
+    for _ in range(2):
+        with pytest.raises(IndexError, match="index 4 is out of bounds for dimension 0 with size 4"):
+            block[4]
+        with pytest.raises(ValueError, match="step must be greater than zero"):
+            block[::-1]
+    np.testing.assert_array_equal(block[np.int64(1), nbtensor.tensor(2):].numpy(), a[1, 2:])
+    np.testing.assert_array_equal(block[True, 1].numpy(), a[None, 1])  # (a bool: an advanced index)

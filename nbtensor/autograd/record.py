@@ -138,6 +138,13 @@ def wrap(name, fn):
                 if not (_any_requires_grad(args) or _any_requires_grad(kwargs.values())) or not state.enabled:
                     return fn(*args, **kwargs)
             args, kwargs = _recordable_arguments(plan, args, kwargs)
+        elif single and args and type(args[0]) is Tensor:
+            # (a rule whose one input is the first argument: the others are sizes, dims and
+            # indices, which no gradient reaches; ``m[:, 1:3]``'s index is not searched)
+            x = args[0]
+            ag = x._ag
+            if ag is None or not ag.requires_grad or not state.enabled:
+                return fn(*args)
         else:
             # (the arguments first: grad mode is thread-local, slower to read than they are)
             for a in args:
@@ -152,8 +159,6 @@ def wrap(name, fn):
                 return fn(*args)
             if not state.enabled:
                 return fn(*args)
-            if single and t is Tensor and a is args[0]:
-                x = a
         # an argument requires grad: the op runs untracked, then its result joins the graph
         state.enabled = False
         try:

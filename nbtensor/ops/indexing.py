@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from nbtensor.core import dtype as dt
-from nbtensor.core.plan import numel as _numel
+from nbtensor.core.plan import numel as _numel, remember
 from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_no_partial_overlap, check_writable, copy_into, make_view,
                                       same_data, scalar_storage)
 from nbtensor.ops import advanced_indexing
@@ -39,32 +39,73 @@ def _ellipsis_dims(items, ndim):
     return ndim - consumed
 
 
-def basic_view(t, items):
-    """The view selected by basic index items (no tensors, lists or bools among them)."""
-    ndim = len(t._shape)
+def basic_view(t, items, key=None):
+    """The view selected by basic index items (no tensors, lists or bools among them);
+    `key`: `_basic_key(items)`, when the caller has it."""
+    if key is None:
+        key = _basic_key(items)
+        if key is None:  # (an item given by __index__, a slice of such bounds: not remembered)
+            offset, shape, strides = _basic_plan(t._shape, t._strides, items)
+            return make_view(t._storage, t._offset + offset, shape, strides, t.dtype)
+    memo_key = (t._shape, t._strides, key)
+    plan = _BASIC_PLANS.get(memo_key)
+    if plan is None:  # (an index that raises is not remembered: it raises at each call)
+        plan = remember(_BASIC_PLANS, memo_key, _basic_plan(t._shape, t._strides, items))
+    offset, shape, strides = plan
+    return make_view(t._storage, t._offset + offset, shape, strides, t.dtype)
+
+
+# (shape, strides, `_basic_key` of the index) -> `_basic_plan`'s (offset, shape, strides)
+_BASIC_PLANS = {}
+
+
+def _basic_key(items):
+    """A hashable stand-in for basic index `items` made of ints, None, Ellipsis and slices
+    whose bounds are ints or None (a slice is not hashable); None for any other item."""
+    key = []
+    for it in items:
+        kind = type(it)
+        if kind is slice:
+            a, b, c = it.start, it.stop, it.step
+            if ((a is None or type(a) is int) and (b is None or type(b) is int)
+                    and (c is None or type(c) is int)):
+                key.append((a, b, c))
+                continue
+            return None
+        if kind is int or it is None or it is Ellipsis:
+            key.append(it)
+            continue
+        return None
+    return tuple(key)
+
+
+def _basic_plan(shape_in, strides_in, items):
+    """(offset from the tensor's, shape, strides) of the view that basic index `items` select
+    from a tensor of `shape_in` and `strides_in`; torch's IndexError for a bad item."""
+    ndim = len(shape_in)
     fill = _ellipsis_dims(items, ndim)
     shape, strides = [], []
-    offset = t._offset
+    offset = 0
     d = 0
     for item in items:
         if item is None:
             # torch unsqueezes here: the new dimension's stride spans the next remaining
             # dimension (size * stride), or 1 at the end, so strides match torch's.
             shape.append(1)
-            strides.append(t._shape[d] * t._strides[d] if d < ndim else 1)
+            strides.append(shape_in[d] * strides_in[d] if d < ndim else 1)
         elif item is Ellipsis:
-            shape.extend(t._shape[d:d + fill])
-            strides.extend(t._strides[d:d + fill])
+            shape.extend(shape_in[d:d + fill])
+            strides.extend(strides_in[d:d + fill])
             d += fill
         elif type(item) is slice:
             if item.start is None and item.stop is None and item.step is None:
-                shape.append(t._shape[d])  # `:` keeps the dimension as it is
-                strides.append(t._strides[d])
+                shape.append(shape_in[d])  # `:` keeps the dimension as it is
+                strides.append(strides_in[d])
             else:
-                start, length, step = slice_bounds(item, t._shape[d])
-                offset += start * t._strides[d]  # (an empty slice too: torch's storage_offset)
+                start, length, step = slice_bounds(item, shape_in[d])
+                offset += start * strides_in[d]  # (an empty slice too: torch's storage_offset)
                 shape.append(length)
-                strides.append(t._strides[d] * step)
+                strides.append(strides_in[d] * step)
             d += 1
         else:
             try:
@@ -73,14 +114,14 @@ def basic_view(t, items):
                 raise IndexError(
                     "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
                     f"are valid indices (got {type(item).__name__})") from None
-            size = t._shape[d]
+            size = shape_in[d]
             if i < -size or i >= size:
                 raise IndexError(f"index {i} is out of bounds for dimension {d} with size {size}")
-            offset += (i + size if i < 0 else i) * t._strides[d]
+            offset += (i + size if i < 0 else i) * strides_in[d]
             d += 1
-    shape.extend(t._shape[d:])
-    strides.extend(t._strides[d:])
-    return make_view(t._storage, offset, tuple(shape), tuple(strides), t.dtype)
+    shape.extend(shape_in[d:])
+    strides.extend(strides_in[d:])
+    return offset, tuple(shape), tuple(strides)
 
 
 _BASIC_TYPES = frozenset((int, slice, type(None), type(Ellipsis)))
@@ -131,6 +172,9 @@ def getitem(t, index):
             return make_view(t._storage, t._offset + index % shape[0] * t._strides[0], shape[1:], t._strides[1:],
                              t.dtype)
     items = index if type(index) is tuple else (index,)
+    key = _basic_key(items)
+    if key is not None:  # (ints, slices, None, ...: a view by a plan remembered per index)
+        return basic_view(t, items, key)
     if _has_advanced(items):
         items, advanced = _as_read(items)
         if advanced:
