@@ -641,3 +641,19 @@ def test_a_number_under_a_leading_bool_mask_that_shares_memory_is_a_masked_fill(
     x = nt.zeros(2, 3, dtype=nt.int8)
     with pytest.raises(RuntimeError, match="value cannot be converted to type int8_t without overflow"):
         x[nt.tensor([True, False])] = 300  # the number is converted first
+
+
+@pytest.mark.parametrize("name", ["contiguous", "transposed", "stepped"])
+def test_one_int64_index_tensor_picks_rows_in_every_layout(name):
+    # ``x[rows]`` with a 1-D int64 tensor takes a short path for a row-major x (the others,
+    # negative values, a bad value, other index dtypes and shapes take the general one)
+    _, t, a = next(item for item in layouts(base((5, 3, 2))) if item[0] == name)
+    values = np.array([4, 0, 0, 2, -1, -5])
+    memory = nt.tensor(np.r_[7, values])  # the index starts inside its storage
+    for index in (nt.tensor(values[:4]), memory[1:5], nt.tensor(values), nt.tensor(values, dtype=nt.int32),
+                  nt.tensor(values[:4].reshape(2, 2)), nt.tensor(np.zeros(0, np.int64))):
+        _check_exact(t[index], a[np.asarray(index.tolist(), dtype=np.int64)])
+    _check_exact(t[nt.tensor(3)], a[3])  # (a 0-d int tensor selects, as an int)
+    for bad in (5, -6):
+        with pytest.raises(IndexError, match=f"index {bad} is out of bounds for dimension 0 with size 5"):
+            t[nt.tensor([0, bad])]

@@ -339,6 +339,17 @@ def _row_pick(t, items):
     return fast_pick("select_rows", t, dim, table, offset, (n,), t._shape[:dim] + (n,) + t._shape[dim + 1:])
 
 
+def pick_rows(t, index):
+    """``t[index]`` for a 1-D int64 `index` tensor (the common advanced index: a batch's
+    rows), as `_row_pick` makes it, without parsing an index tuple; None where `_row_pick`
+    gives None (the general path)."""
+    if index.dtype is not dt.int64 or len(index._shape) != 1 or not t._shape or not row_major_cpu(t) \
+            or not row_major_cpu(index):
+        return None
+    n = index._shape[0]
+    return fast_pick("select_rows", t, 0, index._storage, index._offset, (n,), (n,) + t._shape[1:])
+
+
 def _one_index(items):
     """(dim, int64 table, offset, n) when `items` are full slices around one 1-D int64 CPU
     tensor or non-empty list of ints (at `dim`); else None."""

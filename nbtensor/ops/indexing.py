@@ -171,6 +171,10 @@ def getitem(t, index):
         if shape and -shape[0] <= index < shape[0]:
             return make_view(t._storage, t._offset + index % shape[0] * t._strides[0], shape[1:], t._strides[1:],
                              t.dtype)
+    if type(index) is Tensor:
+        picked = advanced_indexing.pick_rows(t, index)
+        if picked is not None:
+            return picked
     items = index if type(index) is tuple else (index,)
     key = _basic_key(items)
     if key is not None:  # (ints, slices, None, ...: a view by a plan remembered per index)
