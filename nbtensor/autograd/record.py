@@ -118,6 +118,7 @@ def wrap(name, fn):
     # (a rule whose one input is always the first argument: a call without keywords on a
     # tensor that requires grad makes its node below, see rules.one_input)
     single = getattr(rule, "one_input", False)
+    calls_forms = name not in _STRIDE_VIEWS  # (when False, grad mode stays on around the op)
     into = getattr(fn, "plain_into", None)  # (see `plain_into` in ops/elementwise_forms.py)
     into_arity = -1 if into is None else into.arity
 
@@ -160,11 +161,14 @@ def wrap(name, fn):
             if not state.enabled:
                 return fn(*args)
         # an argument requires grad: the op runs untracked, then its result joins the graph
-        state.enabled = False
-        try:
+        if calls_forms:
+            state.enabled = False
+            try:
+                result = fn(*args, **kwargs) if kwargs else fn(*args)
+            finally:
+                state.enabled = True
+        else:
             result = fn(*args, **kwargs) if kwargs else fn(*args)
-        finally:
-            state.enabled = True
         if (x is not None and type(result) is Tensor and result._ag is None and result is not x
                 and result.dtype.is_floating_point and RULES.get(name) is rule):
             keeps = KEEPS_OUT.get(name)
@@ -408,6 +412,12 @@ def _wrap_nondifferentiable(fn, factory=False):
             return fn(*args)
         return _untracked(fn, args, kwargs) if state.enabled else fn(*args)
     return untracked
+
+
+# Views made by stride arithmetic alone (ops/views.py): they call no form that records, so
+# the recorder need not turn grad mode off around them (two thread-local writes, ~0.13 us).
+# Not reshape or flatten, which may copy.
+_STRIDE_VIEWS = frozenset(("view", "t", "transpose", "unsqueeze", "squeeze", "expand"))
 
 
 def _wrap_sized(fn):

@@ -1281,6 +1281,8 @@ def _getitem(args, kwargs, out):
     """x[index]: torch names the node after the last item it applies (an advanced index, an
     int, a slice or None)."""
     x, index = args[0], args[1]
+    if type(index) is int:  # (``x[i]``, a loop's common index)
+        return "SelectBackward0", (x,), _basic_getitem_backward(Like((x._shape, x.dtype, x.device)), index), ()
     items = index if type(index) is tuple else (index,)
     name = "SliceBackward0"
     for item in items:  # (one pass: basic indexing, the common case, needs nothing else)
