@@ -295,6 +295,20 @@ def {name}_reduce_ordered(x, xo, K, R, sk, sr, out):
 '''
 
 
+def _narrowing_kernel(name):
+    if name not in ops.NARROWING_REDUCTIONS:
+        return ""
+    return f'''
+@kernel(fastmath={{"reassoc"}})
+def {name}_reduce_narrow(x, xo, K, R, sk, sr, out):
+    acc = np.empty(K, np.float64)
+    _{name}_rows(x, xo, sk, sr, acc, 0, K, 0, R)
+    for k in range(K):
+        out[k] = acc[k]
+
+'''
+
+
 def _reduction(name, update):
     up = update.replace("acc", "{a}").replace("v", "{v}")
     step = lambda a, v: up.format(a=a, v=v)  # noqa: E731
@@ -356,7 +370,7 @@ def {name}_reduce(x, xo, K, R, sk, sr, out):
     _{name}_rows(x, xo, sk, sr, out, 0, K, 0, R)
 
 
-{_ordered_kernel(name)}
+{_ordered_kernel(name)}{_narrowing_kernel(name)}
 @kernel(parallel=True, fastmath={{"reassoc"}})
 def {name}_reduce_par(x, xo, K, R, sk, sr, out, nchunks):
     if K >= nchunks:

@@ -138,3 +138,7 @@ LANES = 8
 # (fewer than 4 vectors), and where a float product overflows and meets a zero the order
 # decides between nan and 0.
 ORDERED_REDUCTIONS = ("prod",)
+# Reductions that also get a `<name>_reduce_narrow` kernel: accumulated in float64 as
+# `<name>_reduce`, stored into an output of a narrower float dtype (a float32 sum past
+# float32's range is inf, as torch's), so a small float32 sum needs no narrowing copy.
+NARROWING_REDUCTIONS = ("sum",)

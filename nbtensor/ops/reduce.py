@@ -386,10 +386,13 @@ def _reduce_plan(kind, shape, dim, keepdim, d):
     plan = _sum_plan(shape, dim, keepdim, d)
     if plan is None:
         return None
+    name = _FAST_KERNELS[kind]
     acc = (np.int64 if d is dt.int64 else np.float64) if kind == "sum" else d.np
+    if kind == "sum" and d is dt.float32:
+        name, acc = "sum_reduce_narrow", np.float32  # (accumulates in float64, writes float32)
     made = [None, np.dtype(acc), *plan]  # (NumPy's dtypes are singletons)
     # (the kernel by its entry point for this dtype's storages: see backends/cpu/direct.py)
-    made[0] = _CPU.bind_on_first_call(made, 0, _fast_kernel(_FAST_KERNELS[kind]))
+    made[0] = _CPU.bind_on_first_call(made, 0, _fast_kernel(name))
     return made
 
 
