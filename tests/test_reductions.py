@@ -361,3 +361,27 @@ def test_max_of_a_long_run_keeps_the_first_zero_and_propagates_nan():
     assert np.signbit(nb.tensor(b).min().item())
     a[90] = np.nan
     assert np.isnan(nb.tensor(a).max().item()) and np.isnan(nb.tensor(-a).min().item())
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, (0, 1)])
+def test_float32_sums_accumulate_wide_and_store_float32(dim):
+    # a float32 sum is accumulated in float64 and stored as float32: past float32's range
+    # it is inf (no NumPy overflow warning), a sum of -0.0 is +0.0, NaN propagates
+    import warnings
+    big = np.full((2, 3), 1e38, np.float32)
+    big[:, 0] = -3e38
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = nb.tensor(big).sum(dim)
+    assert got.dtype is nb.float32
+    # by hand: the first column sums to -6e38 (-inf), the others to 2e38, a row to -1e38
+    expected = {None: -2e38, 0: [-np.inf, 2e38, 2e38], 1: [-1e38, -1e38], (0, 1): -2e38}[dim]
+    np.testing.assert_allclose(got.cpu().numpy(), np.asarray(expected, np.float32), rtol=1e-6)
+    zeros = nb.tensor(np.full((2, 3), -0.0, np.float32)).sum(dim)
+    assert not np.signbit(zeros.cpu().numpy()).any()
+    holes = np.ones((2, 3), np.float32)
+    holes[0, 1] = np.nan
+    np.testing.assert_array_equal(np.isnan(nb.tensor(holes).sum(dim).cpu().numpy()), np.isnan(holes.sum(axis=dim)))
+    small = np.random.default_rng(1).standard_normal((2, 3)).astype(np.float32)
+    np.testing.assert_allclose(nb.tensor(small).sum(dim).cpu().numpy(), small.astype(np.float64).sum(axis=dim),
+                               rtol=1e-6, atol=1e-6)
