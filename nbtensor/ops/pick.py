@@ -28,8 +28,9 @@ def row_major_cpu(t):
 def fast_pick(kernel, input, dim, table, offset, index_shape, out_shape):
     """index_select (`kernel` "select_rows") or gather ("gather_rows") of a row-major CPU
     `input` along `dim` (in range) by the int64 values ``table[offset:]`` laid out row-major
-    as `index_shape`: the result, of shape `out_shape`, by one kernel when they all lie in
-    [0, size); None for anything else, or for any value out of range (the general path decides)."""
+    as `index_shape`: the result, of shape `out_shape` (None: index_select's, worked out from
+    the others), by one kernel when they all lie in [0, size); None for anything else, or
+    for any value out of range (the general path decides)."""
     if not row_major_cpu(input):
         return None
     plan = _plan(kernel, input.dtype, input._shape, index_shape, dim, out_shape)
@@ -222,9 +223,14 @@ def _pick_plan(kernel, shape, index_shape, dim, out_shape):
     along dim, the result's elements, shape and strides) for `fast_pick` (and `fast_put`,
     where the result is the indexed part); None for an empty side or a result large enough
     for threads (the general path splits those). A gather's is None also where the index
-    does not have the input's size on every dim but `dim` (in range), as its kernel reads."""
+    does not have the input's size on every dim but `dim` (in range), as its kernel reads;
+    `out_shape` None (index_select's) is worked out here, for a 1-D index and `dim` in range."""
     if kernel == "gather_rows" and not _gathers_along(shape, index_shape, dim):
         return None
+    if out_shape is None:  # (index_select's: by a 1-D index along `dim`, in range)
+        if len(index_shape) != 1 or not -len(shape) <= dim < len(shape):
+            return None
+        out_shape = shape[:dim % len(shape)] + index_shape + shape[dim % len(shape) + 1:]
     d = dim % len(shape)
     n = _numel(index_shape)
     pre, post = _numel(shape[:d]), _numel(shape[d + 1:])

@@ -97,13 +97,10 @@ def _fast_pick(kernel, input, dim, index, out_shape):
 # --------------------------------------------------------------------------- index_select
 def index_select(input, dim, index, *, out=None):
     """The slices of `input` at positions `index` (a 1-D int tensor) along `dim`, copied."""
-    if out is None and type(input) is Tensor and type(index) is Tensor and len(index._shape) == 1:
-        shape = input._shape
-        if type(dim) is int and -len(shape) <= dim < len(shape):
-            d = dim % len(shape)
-            fast = _fast_pick("select_rows", input, dim, index, shape[:d] + index._shape + shape[d + 1:])
-            if fast is not None:
-                return fast
+    if out is None and type(input) is Tensor and type(index) is Tensor and type(dim) is int:
+        fast = _fast_pick("select_rows", input, dim, index, None)  # (its plan checks the shapes)
+        if fast is not None:
+            return fast
     _index_dtype("index_select", index, (dt.int64, dt.int32), RuntimeError,
                  "{name}(): Expected dtype int32 or int64 for index, but got {dtype}")
     common_device((input, index), cpu_scalars=False)
