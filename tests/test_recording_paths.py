@@ -316,3 +316,24 @@ def test_one_input_forms_record_only_for_their_first_argument():
     (picked * nb.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=nb.float64)).sum().backward()
     np.testing.assert_array_equal(_np(z.grad), [[0.0, 1.0, 2.0], [0.0, 3.0, 4.0]])
     assert y.grad is None
+
+
+def test_index_tensors_record_torchs_nodes_and_gradients():
+    # a 1-D or 2-D int64 index tensor is torch's IndexBackward0 (repeats accumulate); a 0-d
+    # integer tensor selects as its int (SelectBackward0), read when the op runs
+    x = nb.tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
+    i = nb.tensor(2)
+    outs = [x[i], x[nb.tensor([3, 0, 3])], x[nb.tensor([[1, 1], [2, 0]])], x[1, nb.tensor(2)],
+            x[nb.tensor(1), 1:], x[:, nb.tensor(0)]]
+    i.fill_(0)  # (after the op: the gradient still goes to row 2)
+    assert [o.grad_fn.name() for o in outs] == ["SelectBackward0", "IndexBackward0", "IndexBackward0",
+                                                "SelectBackward0", "SliceBackward0", "SelectBackward0"]
+    sum((o * (k + 1)).sum() for k, o in enumerate(outs)).backward()
+    expected = np.zeros((4, 3))
+    expected[2] += 1
+    np.add.at(expected, [3, 0, 3], 2)
+    np.add.at(expected, np.array([[1, 1], [2, 0]]), 3)
+    expected[1, 2] += 4
+    expected[1, 1:] += 5
+    expected[:, 0] += 6
+    np.testing.assert_array_equal(_np(x.grad), expected)

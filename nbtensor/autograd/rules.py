@@ -1250,11 +1250,16 @@ def _getitem_backward(x, index):
     items = index if type(index) is tuple else (index,)
     meta = like(x)
     if len(items) <= len(meta._shape) and all(_is_put_index(item) for item in items):
-        def gathered(g):
-            arrays = tuple(None if type(item) is slice else _index_tensor(item, meta.device) for item in items)
-            return (_zeros_of(meta).index_put_(arrays, g, accumulate=True),)
-        return gathered
+        return _put_backward(meta, items)
     return None
+
+
+def _put_backward(meta, items):
+    """`_getitem_backward`'s backward for index `items` of a tensor like `meta`."""
+    def gathered(g):
+        arrays = tuple(None if type(item) is slice else _index_tensor(item, meta.device) for item in items)
+        return (_zeros_of(meta).index_put_(arrays, g, accumulate=True),)
+    return gathered
 
 
 def _is_put_index(item):
@@ -1283,6 +1288,9 @@ def _getitem(args, kwargs, out):
     x, index = args[0], args[1]
     if type(index) is int:  # (``x[i]``, a loop's common index)
         return "SelectBackward0", (x,), _basic_getitem_backward(Like((x._shape, x.dtype, x.device)), index), ()
+    if type(index) is Tensor and index.dtype is dt.int64 and index._shape and x._shape:
+        # (``x[rows]``: `_getitem_backward`'s case; a 0-d index selects, as an int)
+        return "IndexBackward0", (x,), _put_backward(Like((x._shape, x.dtype, x.device)), (index,)), (index,)
     items = index if type(index) is tuple else (index,)
     name = "SliceBackward0"
     for item in items:  # (one pass: basic indexing, the common case, needs nothing else)
@@ -1294,13 +1302,20 @@ def _getitem(args, kwargs, out):
                 name = "SliceBackward0"
         elif item is None:
             name = "UnsqueezeBackward0"
+        elif kind is Tensor and not item._shape and item.dtype in _SELECTING:
+            name = "SelectBackward0"  # (a 0-d integer tensor selects, as its int: torch's node)
         elif item is not Ellipsis:
             break
     else:
+        if name == "SelectBackward0" and kind is not int:  # (backward reads the ints of now)
+            index = tuple(int(item.item()) if type(item) is Tensor else item for item in items)
         return name, (x,), _basic_getitem_backward(like(x), index), ()
     direct = _getitem_backward(x, index)
     made = _plain_getitem(args, kwargs, out) if direct is None else (None, (x,), direct, _tensors_in(index))
     return ("IndexBackward0",) + made[1:]
+
+
+_SELECTING = (dt.int64, dt.int32, dt.int16, dt.int8)  # (a 0-d index of these selects; uint8 and bool mask)
 
 
 _moving("NarrowBackward0", ("narrow",), lambda p, *a, **k: p.narrow(*a, **k))
