@@ -19,7 +19,7 @@ from nbtensor.kernels import _jit
 pytestmark = pytest.mark.cpu_only  # processes and the kernel cache: the CPU backend's own
 
 # Runs a few ops whose kernels are cached: add (float32 and float64: two signatures of one
-# kernel), its parallel build (same bytecode as the serial one), and sum.
+# kernel), its parallel build (same bytecode as the serial one), and a float32 sum (sum_reduce_narrow).
 SCENARIO = textwrap.dedent("""
     import json, warnings
     with warnings.catch_warnings(record=True) as caught:
@@ -88,10 +88,10 @@ DAMAGE = {
     "empty data": lambda c: entry(c, "add.add_flat", ".nbc")[0].write_bytes(b""),
     "garbage data": lambda c: garbage(entry(c, "add.add_flat", ".nbc")[0]),
     "truncated index": lambda c: truncate(entry(c, "add.add_flat", ".nbi")[0]),
-    "empty index": lambda c: entry(c, "reduce.sum_reduce", ".nbi")[0].write_bytes(b""),
-    "garbage index": lambda c: garbage(entry(c, "reduce.sum_reduce", ".nbi")[0]),
+    "empty index": lambda c: entry(c, "reduce.sum_reduce_narrow", ".nbi")[0].write_bytes(b""),
+    "garbage index": lambda c: garbage(entry(c, "reduce.sum_reduce_narrow", ".nbi")[0]),
     # another kernel's code under this kernel's name
-    "data of another kernel": lambda c: shutil.copy(entry(c, "reduce.sum_reduce", ".nbc")[0],
+    "data of another kernel": lambda c: shutil.copy(entry(c, "reduce.sum_reduce_narrow", ".nbc")[0],
                                                     entry(c, "add.add_flat", ".nbc")[0]),
     # float32 and float64 builds of one kernel exchanged
     "data of another signature": lambda c: swap(*entry(c, "add.add_flat", ".nbc")),
@@ -118,7 +118,7 @@ def test_index_of_another_source_file_is_a_plain_miss(populated, tmp_path):
     """An index whose source stamp is another file's reads as stale: recompiled silently."""
     cache = tmp_path / "cache"
     shutil.copytree(populated, cache)
-    shutil.copy(entry(cache, "reduce.sum_reduce", ".nbi")[0], entry(cache, "add.add_flat", ".nbi")[0])
+    shutil.copy(entry(cache, "reduce.sum_reduce_narrow", ".nbi")[0], entry(cache, "add.add_flat", ".nbi")[0])
     second = run_scenario(cache)
     assert second["values"] == EXPECTED and second["warnings"] == []  # silently: no warning
     assert second["misses"] > 0  # recompiled
