@@ -721,15 +721,15 @@ def test_a_remembered_basic_index_serves_every_tensor_of_its_shape_and_strides()
         block = whole[start:start + 24].view(4, 6)
         a = memory[start:start + 24].reshape(4, 6)
         for index in [(slice(None), slice(1, 3)), (1,), (slice(1, None, 2), -1), (Ellipsis, 2), (None, 0, slice(None, 4))]:
-            np.testing.assert_array_equal(block[index].numpy(), a[index])
-            np.testing.assert_array_equal(block.t()[index].numpy(), a.T[index])
+            np.testing.assert_array_equal(block[index].cpu().numpy(), a[index])
+            np.testing.assert_array_equal(block.t()[index].cpu().numpy(), a.T[index])
     wide = nbtensor.as_tensor(np.arange(40.0).reshape(5, 8))
-    np.testing.assert_array_equal(wide[:, 1:3].numpy(), np.arange(40.0).reshape(5, 8)[:, 1:3])
+    np.testing.assert_array_equal(wide[:, 1:3].cpu().numpy(), np.arange(40.0).reshape(5, 8)[:, 1:3])
     # an index that raises raises at every call; one of NumPy ints or tensor bounds is read as ints
     for _ in range(2):
         with pytest.raises(IndexError, match="index 4 is out of bounds for dimension 0 with size 4"):
             block[4]
         with pytest.raises(ValueError, match="step must be greater than zero"):
             block[::-1]
-    np.testing.assert_array_equal(block[np.int64(1), nbtensor.tensor(2):].numpy(), a[1, 2:])
-    np.testing.assert_array_equal(block[True, 1].numpy(), a[None, 1])  # (a bool: an advanced index)
+    np.testing.assert_array_equal(block[np.int64(1), nbtensor.tensor(2):].cpu().numpy(), a[1, 2:])
+    np.testing.assert_array_equal(block[True, 1].cpu().numpy(), a[None, 1])  # (a bool: an advanced index)
