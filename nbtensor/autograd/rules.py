@@ -1288,28 +1288,29 @@ def _getitem(args, kwargs, out):
     x, index = args[0], args[1]
     if type(index) is int:  # (``x[i]``, a loop's common index)
         return "SelectBackward0", (x,), _basic_getitem_backward(Like((x._shape, x.dtype, x.device)), index), ()
-    if type(index) is Tensor and index.dtype is dt.int64 and index._shape and x._shape:
-        # (``x[rows]``: `_getitem_backward`'s case; a 0-d index selects, as an int)
-        return "IndexBackward0", (x,), _put_backward(Like((x._shape, x.dtype, x.device)), (index,)), (index,)
-    items = index if type(index) is tuple else (index,)
-    name = "SliceBackward0"
-    for item in items:  # (one pass: basic indexing, the common case, needs nothing else)
-        kind = type(item)
-        if kind is int:
-            name = "SelectBackward0"
-        elif kind is slice:
-            if item != _ALL:
-                name = "SliceBackward0"
-        elif item is None:
-            name = "UnsqueezeBackward0"
-        elif kind is Tensor and not item._shape and item.dtype in _SELECTING:
-            name = "SelectBackward0"  # (a 0-d integer tensor selects, as its int: torch's node)
-        elif item is not Ellipsis:
-            break
+    if type(index) is Tensor and index._shape:  # (``x[rows]``, ``x[mask]``; a 0-d index selects, as an int)
+        if index.dtype is dt.int64 and x._shape:  # (`_getitem_backward`'s case, without walking the index)
+            return "IndexBackward0", (x,), _put_backward(Like((x._shape, x.dtype, x.device)), (index,)), (index,)
     else:
-        if name == "SelectBackward0" and kind is not int:  # (backward reads the ints of now)
-            index = tuple(int(item.item()) if type(item) is Tensor else item for item in items)
-        return name, (x,), _basic_getitem_backward(like(x), index), ()
+        items = index if type(index) is tuple else (index,)
+        name = "SliceBackward0"
+        for item in items:  # (one pass: basic indexing, the common case, needs nothing else)
+            kind = type(item)
+            if kind is int:
+                name = "SelectBackward0"
+            elif kind is slice:
+                if item != _ALL:
+                    name = "SliceBackward0"
+            elif item is None:
+                name = "UnsqueezeBackward0"
+            elif kind is Tensor and not item._shape and item.dtype in _SELECTING:
+                name = "SelectBackward0"  # (a 0-d integer tensor selects, as its int: torch's node)
+            elif item is not Ellipsis:
+                break
+        else:
+            if name == "SelectBackward0" and kind is not int:  # (backward reads the ints of now)
+                index = tuple(int(item.item()) if type(item) is Tensor else item for item in items)
+            return name, (x,), _basic_getitem_backward(like(x), index), ()
     direct = _getitem_backward(x, index)
     made = _plain_getitem(args, kwargs, out) if direct is None else (None, (x,), direct, _tensors_in(index))
     return ("IndexBackward0",) + made[1:]

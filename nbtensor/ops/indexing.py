@@ -175,10 +175,12 @@ def getitem(t, index):
         picked = advanced_indexing.pick_rows(t, index)
         if picked is not None:
             return picked
-    items = index if type(index) is tuple else (index,)
-    key = _basic_key(items)
-    if key is not None:  # (ints, slices, None, ...: a view by a plan remembered per index)
-        return basic_view(t, items, key)
+        items = (index,)
+    else:
+        items = index if type(index) is tuple else (index,)
+        key = _basic_key(items)
+        if key is not None:  # (ints, slices, None, ...: a view by a plan remembered per index)
+            return basic_view(t, items, key)
     if _has_advanced(items):
         items, advanced = _as_read(items)
         if advanced:
