@@ -337,3 +337,18 @@ def test_index_tensors_record_torchs_nodes_and_gradients():
     expected[1, 1:] += 5
     expected[:, 0] += 6
     np.testing.assert_array_equal(_np(x.grad), expected)
+
+
+def test_div_given_a_rounding_mode_records_torchs_node():
+    # torch names div's node DivBackward2 whenever rounding_mode is given (None included);
+    # floor and trunc pass zero gradients
+    x = nb.tensor([3.0, -7.0], requires_grad=True)
+    y = nb.tensor([2.0, 2.0], requires_grad=True)
+    assert nb.div(x, y).grad_fn.name() == "DivBackward0"
+    plain = nb.div(x, y, rounding_mode=None)
+    floored = x.div(y, rounding_mode="floor")
+    assert plain.grad_fn.name() == floored.grad_fn.name() == "DivBackward2"
+    np.testing.assert_array_equal(_np(floored), [1.0, -4.0])
+    (plain.sum() + floored.sum()).backward()
+    np.testing.assert_array_equal(_np(x.grad), [0.5, 0.5])
+    np.testing.assert_array_equal(_np(y.grad), [-0.75, 1.75])

@@ -554,11 +554,13 @@ def _normal(args, kwargs, out):
 @rule("div", "divide")
 def _div(args, kwargs, out):
     x, y = args[0], _arg(args, kwargs, 1, "other")
+    # (torch's node for a call given rounding_mode, None included, is DivBackward2)
+    name = "DivBackward2" if "rounding_mode" in kwargs else "DivBackward0"
     if kwargs.get("rounding_mode") is not None:
-        return "DivBackward1", (x, y), lambda g: (_zero(g, x), _zero(g, y))
+        return name, (x, y), lambda g: (_zero(g, x), _zero(g, y))
     # as torch: the result is not saved (writing into it later is allowed)
-    return "DivBackward0", (x, y), lambda g: (_for(g / y, x) if _wants(x) else None,
-                                              _for(_divisor_grad(g, x, y), y) if _wants(y) else None), \
+    return name, (x, y), lambda g: (_for(g / y, x) if _wants(x) else None,
+                                    _for(_divisor_grad(g, x, y), y) if _wants(y) else None), \
         (y, x if _wants(y) else None)
 
 
