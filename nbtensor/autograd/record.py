@@ -239,18 +239,6 @@ def wrap(name, fn):
         (see above), without a tuple to unpack or edges to work out again; other calls take
         the general path."""
         if kwargs:
-            out = kwargs.get("out")
-            if len(args) == into_arity and type(out) is Tensor and len(kwargs) == 1:
-                # (``add(x, y, out=z)`` with nothing to record: `recorded`'s case, inlined)
-                for a in args:
-                    if type(a) is Tensor:
-                        ag = a._ag
-                        if ag is not None and ag.requires_grad:
-                            return recorded(*args, **kwargs)
-                ag = out._ag
-                if ag is None or not ag.requires_grad:
-                    bump_version(out)
-                    return out if fast_into(into, args, out, False) else fn(*args, out=out)
             return recorded(*args, **kwargs)
         plain = len(args) == arity
         for a in args:
