@@ -35,6 +35,14 @@ def _put(dst, d, v, mode):
 
 
 @helper
+def _copy_run(dst, src):
+    """dst[:] = src[:] for two 1-D slices of one length, by a loop LLVM vectorises (their
+    indices count from 0; ``dst[o + q] = src[s + q]`` ran 2.5x slower)."""
+    for q in range(dst.shape[0]):
+        dst[q] = src[q]
+
+
+@helper
 def _wrapped(v, wrap):
     """v, or v + wrap when v is negative (branch-free)."""
     return v + ((v >> 63) & wrap)
@@ -290,24 +298,32 @@ def compress(src, mask, out, k, kend, shape, st, base, e0, e1):
 @kernel()
 def mask_count_flat(mask, moff, n):
     """Number of set elements of mask[moff:moff + n]."""
+    # (a slice: an index counted from 0 is known not to wrap, so LLVM vectorises the loop;
+    # ``mask[moff + i]`` costs 4x as much. The kernels below slice for the same reason.)
+    row = mask[moff:moff + n]
     k = 0
-    for i in range(moff, moff + n):
-        k += mask[i] != 0
+    for i in range(n):
+        k += row[i] != 0
     return k
 
 
 @kernel()
 def compress_flat(src, soff, mask, moff, n, out, count):
     """out[:count] = the elements of src[soff:soff + n] whose mask[moff + i] is set (`count`
-    of them), branch-free as `compress`: it stops once the last selected one is stored."""
-    k = 0
+    of them), branch-free as `compress`: it stops at the last set element, and never
+    stores past out[count - 1] (were `count` wrong, the memory outside stays untouched)."""
     if count == 0:
         return
-    for i in range(n):
-        out[k] = src[soff + i]
-        k += mask[moff + i] != 0
-        if k == count:
-            return
+    row = mask[moff:moff + n]
+    s = src[soff:soff + n]
+    last = n - 1
+    while last > 0 and row[last] == 0:
+        last -= 1
+    top = count - 1
+    k = 0
+    for i in range(last + 1):
+        out[min(k, top)] = s[i]
+        k += row[i] != 0
 
 
 @kernel()
@@ -348,11 +364,12 @@ def masked_fill(dst, mask, value, shape, st, base, e0, e1):
 @helper
 def _all_in(idx, ioff, n, size):
     """True when every value of idx[ioff:ioff + n] lies in [0, size)."""
-    for i in range(ioff, ioff + n):
-        v = idx[i]
-        if v < 0 or v >= size:
-            return False
-    return True
+    row = idx[ioff:ioff + n]
+    bad = False
+    for i in range(n):  # (branch-free: it vectorises, and valid indices are the common case)
+        v = row[i]
+        bad |= (v < 0) | (v >= size)
+    return not bad
 
 
 @kernel()
@@ -382,16 +399,19 @@ def scatter_rows_checked(dst, doff, idx, ioff, n, pre, size, k, post, src, soff,
     [0, size). A repeated index keeps the last value written there."""
     if not _all_in(idx, ioff, n, size):
         return False
+    ix = idx[ioff:ioff + n]
+    s = src[soff:]
+    t = dst[doff:]
     for p in range(pre):
         for j in range(k):
             o = (p * k + j) * post
             for q in range(post):
-                d = doff + (p * size + idx[ioff + o + q]) * post + q
-                v = src[soff + (o + q) * step]
+                d = (p * size + ix[o + q]) * post + q
+                v = s[(o + q) * step]
                 if mode == 0:
-                    dst[d] = v
+                    t[d] = v
                 else:
-                    _put(dst, d, v, mode)
+                    _put(t, d, v, mode)
     return True
 
 
@@ -402,27 +422,51 @@ def put_points_checked(dst, doff, k, size0, size1, i0, o0, i1, o1, m, post, src,
     size0 (x size1) x post; with k 1, i1 is not read; `step` 1 for a row-major src, 0 for
     one value). Negative values count from the end; False, writing nothing, when one is
     out of range. A repeated index keeps the last value written there."""
+    a0 = i0[o0:o0 + m]
+    a1 = i1[o1:o1 + m]  # (not read when k is 1)
     for j in range(m):
-        a = _wrapped(i0[o0 + j], size0)
+        a = _wrapped(a0[j], size0)
         if a < 0 or a >= size0:
             return False
         if k == 2:
-            b = _wrapped(i1[o1 + j], size1)
+            b = _wrapped(a1[j], size1)
             if b < 0 or b >= size1:
                 return False
+    s = src[soff:]
+    t = dst[doff:]
     for j in range(m):
-        p = _wrapped(i0[o0 + j], size0)
+        p = _wrapped(a0[j], size0)
         if k == 2:
-            p = p * size1 + _wrapped(i1[o1 + j], size1)
-        d = doff + p * post
+            p = p * size1 + _wrapped(a1[j], size1)
+        d = p * post
         o = j * post
         for q in range(post):
-            v = src[soff + (o + q) * step]
+            v = s[(o + q) * step]
             if mode == 0:
-                dst[d + q] = v
+                t[d + q] = v
             else:
-                _put(dst, d + q, v, mode)
+                _put(t, d + q, v, mode)
     return True
+
+
+@helper
+def _strided_all_in(idx, ioff, istep, n, size):
+    """True when every value idx[ioff + j * istep], j < n, lies in [0, size) (branch-free)."""
+    bad = False
+    for j in range(n):
+        c = idx[ioff + j * istep]
+        bad |= (c < 0) | (c >= size)
+    return not bad
+
+
+@helper
+def _first_out_of_range(idx, ioff, istep, n, size):
+    """The first j < n whose idx[ioff + j * istep] lies outside [0, size) (there is one)."""
+    for j in range(n):
+        c = idx[ioff + j * istep]
+        if c < 0 or c >= size:
+            return j
+    return n
 
 
 @kernel()
@@ -431,12 +475,11 @@ def negated_picks(out, src, soff, s0, s1, idx, ioff, istep, n, size):
     losses: minus each row's log-probability of its target class) after checking the n
     index values: -1 when done; else, writing nothing, the first j whose value is out of
     [0, size)."""
+    if not _strided_all_in(idx, ioff, istep, n, size):
+        return _first_out_of_range(idx, ioff, istep, n, size)
+    s = src[soff:]
     for j in range(n):
-        c = idx[ioff + j * istep]
-        if c < 0 or c >= size:
-            return j
-    for j in range(n):
-        out[j] = -src[soff + j * s0 + idx[ioff + j * istep] * s1]
+        out[j] = -s[j * s0 + idx[ioff + j * istep] * s1]
     return -1
 
 
@@ -446,12 +489,11 @@ def negated_puts(out, g, goff, gstep, divisor, idx, ioff, istep, n, size):
     -(g[goff + j * gstep] / divisor)`` for j < n (nll_loss's gradient: minus each loss's
     gradient, over the count for a mean, at its target class) after checking the n index
     values: -1 when done; else, writing nothing, the first j whose value is out of [0, size)."""
-    for j in range(n):
-        c = idx[ioff + j * istep]
-        if c < 0 or c >= size:
-            return j
+    if not _strided_all_in(idx, ioff, istep, n, size):
+        return _first_out_of_range(idx, ioff, istep, n, size)
+    z = out[:n * size]
     for i in range(n * size):
-        out[i] = 0
+        z[i] = 0
     for j in range(n):
         out[j * size + idx[ioff + j * istep]] = -(g[goff + j * gstep] / divisor)
     return -1
@@ -465,34 +507,48 @@ def put_rows_checked(dst, doff, idx, ioff, n, pre, size, post, src, soff, step):
     keeps the last value written there."""
     if not _all_in(idx, ioff, n, size):
         return False
+    ix = idx[ioff:ioff + n]
     for p in range(pre):
         for j in range(n):
-            d = doff + (p * size + idx[ioff + j]) * post
+            d = doff + (p * size + ix[j]) * post
             s = soff + (p * n + j) * post * step
-            for q in range(post):
-                dst[d + q] = src[s + q * step]
+            if post == 1:
+                dst[d] = src[s]
+            elif step == 1:
+                _copy_run(dst[d:d + post], src[s:s + post])
+            else:
+                dst[d:d + post] = src[s]
     return True
 
 
 @kernel()
 def select_rows(out, src, soff, idx, ioff, pre, size, k, post):
     """``out[p, j, q] = src[p, idx[j], q]`` (index_select) for validated 0 <= idx < size."""
+    ix = idx[ioff:ioff + k]
     for p in range(pre):
         for j in range(k):
             o = (p * k + j) * post
-            s = soff + (p * size + idx[ioff + j]) * post
-            for q in range(post):
-                out[o + q] = src[s + q]
+            s = soff + (p * size + ix[j]) * post
+            _copy_run(out[o:o + post], src[s:s + post])
 
 
 @kernel()
 def gather_rows(out, src, soff, idx, ioff, pre, size, k, post):
     """``out[p, j, q] = src[p, idx[p, j, q], q]`` (gather) for validated 0 <= idx < size."""
+    ix = idx[ioff:ioff + pre * k * post]
+    s = src[soff:]
+    if post == 1:  # (gather along the last dim: ``logits.gather(1, labels)``)
+        for p in range(pre):
+            row = p * size
+            for j in range(k):
+                o = p * k + j
+                out[o] = s[row + ix[o]]
+        return
     for p in range(pre):
         for j in range(k):
             o = (p * k + j) * post
             for q in range(post):
-                out[o + q] = src[soff + (p * size + idx[ioff + o + q]) * post + q]
+                out[o + q] = s[(p * size + ix[o + q]) * post + q]
 
 
 @kernel()
