@@ -233,3 +233,32 @@ def test_a_huge_exponent_into_float32_is_computed_not_refused():
         torch.tensor([2.0], dtype=torch.float16).pow(1e10)
     with pytest.raises(RuntimeError, match="value cannot be converted to type int8_t without overflow"):
         torch.tensor([2], dtype=torch.int8).pow(300)
+
+
+# ------------------------------------------------------------ Signed zeros of remembered numbers
+@pytest.mark.parametrize("write", [
+    lambda t, v: t.mul(v),
+    lambda t, v: t * v,
+    lambda t, v: t.masked_fill(torch.ones(t.shape, dtype=torch.bool), v),
+    lambda t, v: t.index_fill(1, torch.tensor([0, 1, 2]), v),
+    lambda t, v: _set_columns(t.clone(), v),
+    lambda t, v: _mul_into(t, v),
+])
+def test_zero_and_negative_zero_numbers_keep_their_sign(write):
+    # the one-element storages of numbers are remembered between calls, and 0.0 == -0.0 as
+    # dict keys: each call must still get its own zero's sign (1 / result: +inf or -inf)
+    x = torch.ones(2, 3)
+    for v, sign in ((0.0, 1.0), (-0.0, -1.0), (0.0, 1.0), (-0.0, -1.0)):
+        got = (1 / write(x, v)).numpy()
+        np.testing.assert_array_equal(got, np.full((2, 3), sign * math.inf, np.float32))
+
+
+def _set_columns(t, v):
+    t[:, [0, 1, 2]] = v
+    return t
+
+
+def _mul_into(t, v):
+    out = torch.empty(2, 3)
+    torch.mul(t, v, out=out)
+    return out

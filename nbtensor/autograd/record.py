@@ -481,6 +481,7 @@ def _wrap_writing(plan):
     logs = _tensor._WRITES
     op = getattr(fn, "plain_inplace", None)  # (see `plain_inplace` in ops/elementwise_forms.py)
     arity = -1 if op is None else op.arity
+    indexes = name == "__setitem__"
 
     def counted(args, result):
         """`result`, after counting the write to the first argument (only once the op has
@@ -501,7 +502,9 @@ def _wrap_writing(plan):
                 args, kwargs = _recordable_arguments(plan, args, kwargs)
                 return _record_inplace(name, base, fn, args, kwargs, checking)
             return counted(args, fn(*args, **kwargs))
-        for a in args:  # (_any_requires_grad, inlined; grad mode read only when needed)
+        for a in (args if not indexes or len(args) != 3 else (args[0], args[2])):
+            # (_any_requires_grad, inlined; grad mode read only when needed. ``x[index] = v``'s
+            # index is not searched: its tensors are integer or bool, they never require grad)
             t = type(a)
             if t is Tensor:
                 ag = a._ag

@@ -95,6 +95,8 @@ def broadcasts_to(shape, target):
 
 def broadcast_strides(shape, strides, target):
     """Strides of a tensor of `shape`/`strides` viewed with the broadcast shape `target`."""
+    if shape == target and 1 not in shape:
+        return tuple(strides)  # (nothing broadcast: the common case, without a loop)
     offset = len(target) - len(shape)
     out = [0] * len(target)
     for i, size in enumerate(shape):

@@ -401,8 +401,8 @@ def scalar_storage(value, dtype, device=CPU):
     key = (type(value), value, dtype)
     if device is CPU:
         found = _SCALARS.get(key)
-        if found is not None:
-            return found
+        if found is not None and (value or positive_zero(value)):
+            return found  # (-0.0 is a key equal to 0.0's: it is made each time)
     value = checked_scalar(value, dtype)
     if dtype is dt.float16:
         array = dt.as_half((value,))
@@ -410,7 +410,7 @@ def scalar_storage(value, dtype, device=CPU):
         array = np.array((value,), dtype=dtype.np)
     if device is not CPU:
         return backend_for(device).constant(array)
-    if key[1] and (key[0] is float or key[0] is int):  # (0.0 == -0.0 as keys: zeros are made each time)
+    if key[0] is int or key[0] is float and (value or positive_zero(value)):
         if len(_SCALARS) >= 1024:
             _SCALARS.clear()
         _SCALARS[key] = array
@@ -420,10 +420,21 @@ def scalar_storage(value, dtype, device=CPU):
 _SCALARS = {}  # (type, number, dtype) -> its one-element CPU storage (see scalar_storage)
 
 
+def positive_zero(value):
+    """True unless `value` is a float -0.0 (called on numbers that are 0: 0.0 and -0.0 are
+    equal keys, so only +0.0's storage is kept)."""
+    return type(value) is not float or math.copysign(1.0, value) > 0
+
+
 def common_device(operands, cpu_scalars=True):
     """The device an op on `operands` (tensors, numbers, None) runs on: its tensors' one
     device, where (unless not `cpu_scalars`) a 0-d CPU tensor may join tensors of any device,
     as torch's CPU scalars; torch's RuntimeError when they are on two."""
+    for x in operands:
+        if type(x) is not Tensor or x.device is not CPU:
+            break
+    else:
+        return CPU  # (CPU tensors alone: the common case, without a set)
     devs = {x.device for x in operands
             if isinstance(x, Tensor) and (x._shape or x.device is not CPU or not cpu_scalars)}
     if len(devs) > 1:

@@ -18,7 +18,8 @@ from nbtensor.core.plan import (broadcast_shapes, broadcast_strides, broadcasts_
                                 row_major_strides)
 from nbtensor.dispatch.tensor import common_device
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, allocate, check_writable, checked_scalar, copy_into,
-                      empty_tensor, is_non_overlapping_and_dense, make, make_view, refuse_partial_overlap)
+                                      empty_tensor, is_non_overlapping_and_dense, make, make_view, positive_zero,
+                                      refuse_partial_overlap)
 
 # ---------------------------------------------------------------- promotion rules
 SAME, FLOAT, COMPARE, LOGICAL, BITWISE = "same", "float", "compare", "logical", "bitwise"
@@ -852,8 +853,8 @@ def _fast_number(x, d):
         return None
     key = (kind, x, d)
     found = _NUMBERS.get(key)
-    if found is not None:
-        return found  # (only numbers that passed the checks below are remembered)
+    if found is not None and (x or positive_zero(x)):
+        return found  # (only numbers that passed the checks below are remembered; -0.0 is made each time)
     if d.is_floating_point:
         if type(x) is float:
             if d is dt.float32 and (x > _FLT_MAX or x < -_FLT_MAX):
@@ -863,7 +864,7 @@ def _fast_number(x, d):
     elif not (type(x) is int and d is dt.int64 and -_INT64 <= x < _INT64):
         return None
     found = np.array((x,), d.np)
-    if x:  # (0.0 == -0.0 as keys: zeros are made each time)
+    if x or positive_zero(x):  # (0.0 == -0.0 as keys: only +0.0's is kept)
         if len(_NUMBERS) >= 1024:
             _NUMBERS.clear()
         _NUMBERS[key] = found
