@@ -4,6 +4,8 @@ device arguments (SPEC §10, §12)."""
 import math
 import re
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -504,8 +506,70 @@ def test_eye_randint_randperm_write_into_out():
     assert nbtensor.randperm(5, out=ints) is ints and sorted(ints.tolist()) == [0, 1, 2, 3, 4]
     assert nbtensor.randint(3, 6, (5,), out=ints) is ints
     assert ints.dtype is I64 and set(ints.tolist()) <= {3, 4, 5} and ints._version == 2
-    with pytest.raises(RuntimeError, match=r"out= has shape \[3\]"):
-        nbtensor.eye(2, out=nbtensor.zeros(3))
+    small = nbtensor.zeros(3)  # (resized to the result's shape, as torch's factories do)
+    assert nbtensor.eye(2, out=small) is small and small.shape == (2, 2)
+    np.testing.assert_array_equal(small.numpy(), np.eye(2, dtype=np.float32))
+
+
+# factory, call with an out= tensor of 6 float32 elements shaped (2, 3), expected values
+_FACTORIES_INTO_OTHER_SHAPES = {
+    "zeros": (lambda out: nbtensor.zeros(4, out=out), np.zeros(4)),
+    "ones": (lambda out: nbtensor.ones(2, 2, out=out), np.ones((2, 2))),
+    "full": (lambda out: nbtensor.full((1, 3), 7, out=out), np.full((1, 3), 7.0)),
+    "eye": (lambda out: nbtensor.eye(2, 3, out=out).t(), np.eye(3, 2)),
+    "arange": (lambda out: nbtensor.arange(1.0, 4.0, out=out), np.array([1.0, 2.0, 3.0])),
+    "linspace": (lambda out: nbtensor.linspace(0, 1, 5, out=out), np.linspace(0, 1, 5)),
+    "logspace": (lambda out: nbtensor.logspace(0, 2, 3, out=out), np.array([1.0, 10.0, 100.0])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FACTORIES_INTO_OTHER_SHAPES))
+def test_factory_out_of_another_shape_is_resized(name):
+    call, expected = _FACTORIES_INTO_OTHER_SHAPES[name]
+    out = nbtensor.ones(2, 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = call(out)
+    # (only arange warns, as torch's: its out's element count differs from the range's)
+    assert [str(w.message)[:43] for w in caught] == (
+        ["The number of elements in the out tensor of"] if name == "arange" else [])
+    assert out.dtype is nbtensor.float32 and tuple(result.shape) == expected.shape
+    np.testing.assert_allclose(result.numpy(), expected.astype(np.float32), rtol=1e-6)
+
+
+def test_factory_out_takes_its_dtype_and_refuses_another():
+    ints = nbtensor.zeros(3, dtype=I64)
+    assert nbtensor.full((2,), 7, out=ints) is ints and ints.tolist() == [7, 7]
+    assert nbtensor.arange(3, out=nbtensor.zeros(3, dtype=F64)).tolist() == [0.0, 1.0, 2.0]
+    for call, asked in ((lambda out: nbtensor.zeros(2, dtype=F64, out=out), "Double"),
+                        (lambda out: nbtensor.ones(2, dtype=I64, out=out), "Long"),
+                        (lambda out: nbtensor.empty(2, dtype=F64, out=out), "Double"),
+                        (lambda out: nbtensor.rand(2, dtype=F64, out=out), "Double"),
+                        (lambda out: nbtensor.linspace(0, 1, 2, dtype=F64, out=out), "Double")):
+        out = nbtensor.ones(2)
+        with pytest.raises(RuntimeError, match=rf"^dtype {asked} does not match dtype of out parameter \(Float\)$"):
+            call(out)
+        assert out.tolist() == [1.0, 1.0]  # (refused before anything is written)
+    with pytest.raises(TypeError, match=r"^zeros\(\): argument 'out' must be Tensor, not int$"):
+        nbtensor.zeros(3, out=3)
+
+
+def test_ranges_keep_the_shape_of_an_out_of_their_size():
+    out = nbtensor.empty(3, 1)  # (torch resizes a range's out= only when its size differs)
+    assert nbtensor.linspace(0, 1, 3, out=out).shape == (3, 1)
+    np.testing.assert_allclose(out.numpy().ravel(), [0.0, 0.5, 1.0])
+    assert nbtensor.arange(3.0, out=out).shape == (3, 1) and out.numpy().ravel().tolist() == [0.0, 1.0, 2.0]
+    empty = nbtensor.empty(0)  # (an empty out grows without a warning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert nbtensor.arange(2.0, out=empty).tolist() == [0.0, 1.0]
+
+
+def test_empty_out_keeps_its_values_and_grows():
+    out = nbtensor.arange(6.0).reshape(2, 3)
+    assert nbtensor.empty(2, 3, out=out) is out and out.numpy().ravel().tolist() == [0, 1, 2, 3, 4, 5]
+    nbtensor.empty(8, out=out)
+    assert out.shape == (8,) and out.numpy()[:6].tolist() == [0, 1, 2, 3, 4, 5]
 
 
 def test_random_errors():

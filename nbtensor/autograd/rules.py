@@ -65,10 +65,12 @@ FACTORIES = {
     "hann_window", "hamming_window", "bartlett_window", "blackman_window", "kaiser_window",
 }
 NONDIFFERENTIABLE |= FACTORIES
-# The factories whose arguments are sizes, dtypes, devices and generators only: nothing they
-# read can require grad (a size that is a floating tensor is refused), so they run as they
-# are, grad mode left on (the recorder only counts an ``out=`` write).
-SIZED_FACTORIES = {"empty", "zeros", "ones", "eye", "rand", "randn", "randint", "randperm", "empty_strided"}
+# The factories whose arguments are sizes, dtypes, devices, generators and numbers only (a
+# tensor given as a number is read by ``item()``): nothing they read can require grad (a size
+# that is a floating tensor is refused), so they run as they are, grad mode left on (an
+# ``out=`` write is counted once, by its ``copy_``).
+SIZED_FACTORIES = {"empty", "zeros", "ones", "eye", "rand", "randn", "randint", "randperm", "empty_strided", "full",
+                   "arange", "linspace", "logspace"}
 
 
 # Forms whose rule keeps the op's result for backward (exp: g * out). The recorder hands

@@ -100,11 +100,12 @@ def _grow_storage(out, shape, size):
     move_storage((out, *others), grown._storage)
 
 
-def resize_out(out, shape, strides=None):
+def resize_out(out, shape, strides=None, warn=True):
     """Give `out` the shape `shape` as torch's ``resize_`` does, with `strides` (default:
     row-major), keeping its memory where it has room: a view ``out=base[0]`` keeps writing
     into `base`. Memory that is too small grows as torch's storage does (see `_grow_storage`).
-    torch warns when a tensor with elements is resized."""
+    torch warns (unless not `warn`: its factories do not) when a tensor with elements is
+    resized."""
     shape = tuple(shape)
     if out._shape == shape:
         return
@@ -112,7 +113,7 @@ def resize_out(out, shape, strides=None):
     n = _numel(shape)
     if out._offset + n > out._storage.shape[0] and n:
         _grow_storage(out, shape, out._offset + n)
-    if out.numel() != 0:
+    if warn and out.numel() != 0:
         warnings.warn(
             f"An output with one or more elements was resized since it had shape {list(out._shape)}, "
             f"which does not match the required output shape {list(shape)}.", UserWarning, stacklevel=4)

@@ -3,6 +3,7 @@ and the window functions of signal processing (``hann_window``, ``hamming_window
 ``blackman_window``, ``bartlett_window``, ``kaiser_window``)."""
 import math
 import operator
+import warnings
 import numbers
 import sys
 
@@ -18,10 +19,11 @@ from nbtensor.core.layout import memory_format_argument, preserve_format
 from nbtensor.core.layout import memory_format as memory_format_type
 from nbtensor.core.plan import contiguous_strides, remember
 from nbtensor.core.size import Size
-from nbtensor.dispatch.tensor import (_fill, requiring_grad, Tensor, allocate, checked_scalar, copy_into, empty_in_format,
-                                     empty_like_format, empty_tensor, make)
+from nbtensor.dispatch.tensor import (_fill, requiring_grad, Tensor, allocate, checked_scalar, common_device, copy_into,
+                                     empty_in_format, empty_like_format, empty_tensor, make)
 from nbtensor.ops.views import parse_sizes
 from nbtensor.dispatch import dispatcher as forms
+from nbtensor.dispatch.out import check_out_tensor, resize_out
 from nbtensor.ops.bridge import tensor
 from nbtensor.ops.elementwise import _FLT_MAX, _INT64
 
@@ -181,20 +183,52 @@ def _options(name, options):
             raise TypeError(f"{name}() got an unexpected keyword argument '{key}'")
 
 
-def _into(out, result):
-    """Write a creator's `result` into ``out=`` (same shape required) and return it."""
+def _into(out, result, name, write=True):
+    """`result` of factory `name`, or, given an ``out=`` tensor, `out` resized to its shape
+    (without torch's warning for resized outputs: its factories give none) and holding it;
+    ``empty`` (not `write`) leaves out's values as they are."""
     if out is None:
         return result
-    if not isinstance(out, Tensor):
-        raise TypeError(f"out= must be a Tensor, got {type(out).__name__}")
-    if tuple(out._shape) != tuple(result._shape):
-        raise RuntimeError(f"out= has shape {list(out._shape)} but the result has shape "
-                           f"{list(result._shape)}; nbtensor does not resize out= tensors")
+    _check_out(out, result, name)
+    resize_out(out, result._shape, warn=False)
+    return out.copy_(result) if write else out
+
+
+def _into_range(out, result, name):
+    """`_into` for arange, linspace and logspace: torch resizes their ``out=`` only when its
+    number of elements differs (to 1-D; arange warns then, unless out was empty), so an out
+    of the right size keeps its shape."""
+    if out is None:
+        return result
+    _check_out(out, result, name)
+    n = result.numel()
+    if out.numel() == n:
+        return out.copy_(result.reshape(out._shape))
+    if name == "arange" and out.numel():
+        warnings.warn(f"The number of elements in the out tensor of shape {list(out._shape)} is {out.numel()} which "
+                      f"does not match the computed number of elements {n}. Note that this may occur as a result "
+                      f"of rounding error. The out tensor will be resized to a tensor of shape ({n},).",
+                      UserWarning, stacklevel=4)
+    resize_out(out, result._shape, warn=False)
     return out.copy_(result)
 
 
+def _check_out(out, result, name):
+    """torch's errors for a factory's ``out=``: not a tensor, of another dtype or device."""
+    check_out_tensor(out, name)
+    if out.dtype is not result.dtype:
+        raise RuntimeError(f"dtype {result.dtype.c_name} does not match dtype of out parameter ({out.dtype.c_name})")
+    common_device((out, result), cpu_scalars=False)
+
+
 def _out_dtype(dtype, out):
+    """A factory's dtype: the ``out=`` tensor's when none is given."""
     return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
+
+
+def _out_device(device, out):
+    """A factory's device: the ``out=`` tensor's when none is given."""
+    return out.device if device is None and isinstance(out, Tensor) else device
 
 
 def _wrap(array, dtype, device=CPU):
@@ -227,7 +261,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_
     sizes = _size_args(size, kwargs, "empty")
     dtype = _resolve(_out_dtype(dtype, out), device)
     if memory_format is None:
-        result = _into(out, empty_tensor(sizes, dtype, to_device(device)))
+        result = _into(out, empty_tensor(sizes, dtype, to_device(_out_device(device, out))), "empty", write=False)
     else:
         result = _empty_in(sizes, memory_format, out, dtype, to_device(device))
     return requiring_grad(result) if requires_grad else result
@@ -318,7 +352,8 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, **kwarg
         if plain is not None:
             return plain
     sizes = _size_args(size, kwargs, "zeros")
-    result = _into(out, _filled(sizes, 0, _resolve(_out_dtype(dtype, out), device), to_device(device)))
+    result = _into(out, _filled(sizes, 0, _resolve(_out_dtype(dtype, out), device), to_device(_out_device(device, out))),
+                   "zeros")
     return requiring_grad(result) if requires_grad else result
 
 
@@ -329,13 +364,17 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, **kwargs
         if plain is not None:
             return plain
     sizes = _size_args(size, kwargs, "ones")
-    result = _into(out, _filled(sizes, 1, _resolve(_out_dtype(dtype, out), device), to_device(device)))
+    result = _into(out, _filled(sizes, 1, _resolve(_out_dtype(dtype, out), device), to_device(_out_device(device, out))),
+                   "ones")
     return requiring_grad(result) if requires_grad else result
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False, **options):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None, **options):
     """A tensor filled with `fill_value` (its dtype inferred from the value when not given)."""
     _options("full", options)
+    if out is not None:
+        result = _into(out, full(size, fill_value, _out_dtype(dtype, out), _out_device(device, out)), "full")
+        return requiring_grad(result) if requires_grad else result
     if dtype is None and device is None and not requires_grad and not options:
         plain = _plain_full(size, fill_value)
         if plain is not None:
@@ -377,7 +416,7 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False, out=None, **opt
     """The identity matrix (n x m)."""
     _options("eye", options)
     if out is not None:
-        return _into(out, eye(n, m, _out_dtype(dtype, out), out.device if device is None else device))
+        return _into(out, eye(n, m, _out_dtype(dtype, out), _out_device(device, out)), "eye")
     m = n if m is None else m
     if n < 0 or m < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}" if n < 0 else
@@ -397,9 +436,12 @@ def _number(x, name):
 _SMALL_INT = 1 << 62  # (no overflow in NumPy's count of a range of such ints)
 
 
-def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False, **options):
+def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False, out=None, **options):
     """Values start, start+step, ... below `end` (int64 for integer arguments)."""
     _options("arange", options)
+    if out is not None:
+        result = _into_range(out, arange(start, end, step, _out_dtype(dtype, out), _out_device(device, out)), "arange")
+        return requiring_grad(result) if requires_grad else result
     if end is None:
         start, end = 0, start
     if (type(start) is int and type(end) is int and type(step) is int and dtype is None
@@ -433,9 +475,13 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
     return requiring_grad(result) if requires_grad else result
 
 
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **options):
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, out=None, **options):
     """`steps` evenly spaced values from `start` to `end` inclusive."""
     _options("linspace", options)
+    if out is not None:
+        result = _into_range(out, linspace(start, end, steps, _out_dtype(dtype, out), _out_device(device, out)),
+                             "linspace")
+        return requiring_grad(result) if requires_grad else result
     start, end = _number(start, "start"), _number(end, "end")
     if steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps}")
@@ -476,9 +522,13 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, **
     return requiring_grad(result) if requires_grad else result
 
 
-def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, **options):
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, out=None, **options):
     """`base` raised to `steps` evenly spaced exponents."""
     _options("logspace", options)
+    if out is not None:
+        result = _into_range(out, logspace(start, end, steps, base, _out_dtype(dtype, out), _out_device(device, out)),
+                             "logspace")
+        return requiring_grad(result) if requires_grad else result
     dtype = _no_bool("logspace", _resolve(dtype, device))
     start, end = _endpoint(_number(start, "start"), dtype), _endpoint(_number(end, "end"), dtype)
     exps = linspace(start, end, steps, dtype=dt.float64, device="cpu").numpy()
@@ -535,9 +585,9 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     """Uniform samples in [0, 1)."""
     rng = _generator(generator)
     sizes = _size_args(size, kwargs, "rand")
-    result = _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device), to_device(device),
-                              lambda s, d: rng.random(s, dtype=d), sample=("uniform", 0.0, 1.0),
-                              generator=generator))
+    result = _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device), to_device(_out_device(device, out)),
+                                lambda s, d: rng.random(s, dtype=d), sample=("uniform", 0.0, 1.0),
+                                generator=generator), "rand")
     return requiring_grad(result) if requires_grad else result
 
 
@@ -545,9 +595,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     """Standard normal samples."""
     rng = _generator(generator)
     sizes = _size_args(size, kwargs, "randn")
-    result = _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device), to_device(device),
-                              lambda s, d: rng.standard_normal(s, dtype=d), "normal_kernel_cpu",
-                              sample=("normal", 0.0, 1.0), generator=generator))
+    result = _into(out, _random(sizes, _resolve(_out_dtype(dtype, out), device), to_device(_out_device(device, out)),
+                                lambda s, d: rng.standard_normal(s, dtype=d), "normal_kernel_cpu",
+                                sample=("normal", 0.0, 1.0), generator=generator), "randn")
     return requiring_grad(result) if requires_grad else result
 
 
@@ -556,7 +606,7 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     (also with torch's keywords ``low=``, ``high=``)."""
     if out is not None:
         return _into(out, randint(*args, size=size, generator=generator, dtype=_out_dtype(dtype, out),
-                                  device=out.device if device is None else device, **kwargs))
+                                  device=_out_device(device, out), **kwargs), "randint")
     args = list(args)
     if "low" in kwargs or "high" in kwargs:
         if args:
@@ -598,7 +648,7 @@ def randperm(n, generator=None, dtype=None, device=None, requires_grad=False, ou
     """A random permutation of 0..n-1."""
     _options("randperm", options)
     if out is not None:
-        return _into(out, randperm(n, generator, _out_dtype(dtype, out), out.device if device is None else device))
+        return _into(out, randperm(n, generator, _out_dtype(dtype, out), _out_device(device, out)), "randperm")
     n = _int_argument("randperm", "n", 1, n)
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got {n}")
