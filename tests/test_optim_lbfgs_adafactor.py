@@ -334,7 +334,9 @@ def test_lbfgs_tensor_lr_matches_torch(line_search_fn):
     kwargs = dict(max_iter=7, history_size=2, line_search_fn=line_search_fn)
     mine, opt, _ = _rosenbrock_run(nb, 2, "float64", 3, lr=nb.tensor(0.5), **kwargs)
     theirs, ref, _ = _rosenbrock_run(torch, 2, "float64", 3, lr=torch.tensor(0.5), **kwargs)
-    np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+    # (1e-10: seven iterations compound float64 rounding that depends on the host's vector
+    # width; one host read 1.2e-12 apart, with the same code that another read closer)
+    np.testing.assert_allclose(mine, theirs, rtol=1e-10)
     assert isinstance(opt.state_dict()["state"][0]["t"], nb.Tensor)
 
 
