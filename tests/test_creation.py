@@ -763,3 +763,17 @@ def test_pin_memory_true_in_a_creator_needs_an_accelerator():
         pytest.skip("a GPU (or the simulator) can pin")
     with pytest.raises(RuntimeError, match="^pin_memory=True requires a CUDA or other accelerator backend"):
         nbtensor.zeros(2, pin_memory=True)
+
+
+def test_bernoulli_and_multinomial_out_is_resized_as_torchs():
+    probabilities = nbtensor.tensor([[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+    out = nbtensor.empty(6, dtype=F64)  # (bernoulli casts into any dtype, without a warning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert nbtensor.bernoulli(probabilities, out=out) is out
+        np.testing.assert_array_equal(out.numpy(), probabilities.numpy())
+        drawn = nbtensor.empty(1, dtype=I64)
+        nbtensor.multinomial(nbtensor.tensor([[0.0, 1.0], [1.0, 0.0]]), 1, out=drawn)
+    assert drawn.tolist() == [[1], [0]]
+    with pytest.raises(RuntimeError, match="^multinomial expects Long tensor out, got: Float$"):
+        nbtensor.multinomial(probabilities, 1, out=nbtensor.empty(2))

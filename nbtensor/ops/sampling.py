@@ -8,8 +8,9 @@ import numpy as np
 from nbtensor.backends.host import host_array
 from nbtensor.core import dtype as dt
 from nbtensor.dispatch import dispatcher as forms
-from nbtensor.dispatch.tensor import Tensor
-from nbtensor.ops.creation import _generator, _into, _wrap
+from nbtensor.dispatch.tensor import Tensor, common_device
+from nbtensor.dispatch.out import check_out_tensor, resize_out
+from nbtensor.ops.creation import _generator, _wrap
 
 __all__ = ["bernoulli", "multinomial"]
 
@@ -47,7 +48,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
                         "but expected one of:\n * (Tensor input, *, torch.Generator generator = None, Tensor out "
                         "= None)\n * (Tensor input, float p, *, torch.Generator generator = None)\n")
     result = bernoulli_(input.new_empty(input._shape), input if p is None else p, generator)
-    return _into(out, result)
+    return _sampled_into(out, result, "bernoulli")
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
@@ -83,7 +84,20 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     draw = _with_replacement if replacement else _without_replacement
     samples = np.stack([draw(rng, row, n) for row in weights]) if len(weights) else np.empty((0, n), np.int64)
     samples = samples.reshape(tuple(input._shape[:-1]) + (n,))
-    return _into(out, _wrap(samples, dt.int64, input.device))
+    return _sampled_into(out, _wrap(samples, dt.int64, input.device), "multinomial")
+
+
+def _sampled_into(out, result, name):
+    """`result` of bernoulli or multinomial (`name`), or the ``out=`` tensor holding it as torch's:
+    resized without a warning and cast into (multinomial's must be int64)."""
+    if out is None:
+        return result
+    check_out_tensor(out, name)
+    if name == "multinomial" and out.dtype is not dt.int64:
+        raise RuntimeError(f"multinomial expects Long tensor out, got: {out.dtype.c_name}")
+    common_device((out, result), cpu_scalars=False)
+    resize_out(out, result._shape, warn=False)
+    return out.copy_(result)
 
 
 def _with_replacement(rng, weights, n):
