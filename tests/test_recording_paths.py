@@ -352,3 +352,48 @@ def test_div_given_a_rounding_mode_records_torchs_node():
     (plain.sum() + floored.sum()).backward()
     np.testing.assert_array_equal(_np(x.grad), [0.5, 0.5])
     np.testing.assert_array_equal(_np(y.grad), [-0.75, 1.75])
+
+
+def test_a_views_node_serves_as_its_record_until_its_memory_is_written():
+    # (graph.ViewNode: one object is the view's node and its record; an in-place write to
+    # the memory gives the view a record of its own holding the regenerated node)
+    leaf = nb.tensor(RNG.standard_normal((2, 3)), requires_grad=True)
+    x = leaf * 2.0
+    v = x.view(-1)
+    w = v[1:4]  # (a view of a view: the same base)
+    assert (v.grad_fn.name(), w.grad_fn.name()) == ("ViewBackward0", "SliceBackward0")
+    assert v.requires_grad and not v.is_leaf and w.grad_fn.next_functions[0][0] is v.grad_fn
+    x.mul_(3.0)  # (through the base: both views' nodes are regenerated)
+    assert (v.grad_fn.name(), w.grad_fn.name()) == ("AsStridedBackward0", "AsStridedBackward0")
+    (w * nb.tensor([1.0, 2.0, 3.0], dtype=nb.float64)).sum().backward()
+    expected = np.zeros(6)
+    expected[1:4] = [1.0, 2.0, 3.0]
+    np.testing.assert_allclose(_np(leaf.grad), (6.0 * expected).reshape(2, 3))
+
+
+def test_in_place_writes_through_a_view_chain_record_copy_slices():
+    leaf = nb.tensor(RNG.standard_normal((2, 3)), requires_grad=True)
+    base = leaf.clone()
+    row = base[0]
+    flat = row.view(-1)
+    flat.mul_(3.0)  # (its base's history becomes CopySlices; its own is regenerated)
+    assert base.grad_fn.name() == "torch::autograd::CopySlices" and flat.grad_fn.name() == "AsStridedBackward0"
+    assert row.grad_fn.name() == "AsStridedBackward0"
+    flat.retain_grad()
+    (base * base).sum().backward()
+    values = _np(leaf)
+    scale = np.array([[3.0], [1.0]])
+    np.testing.assert_allclose(_np(leaf.grad), 2.0 * values * scale * scale)
+    assert flat.grad is None  # (as torch's: the loss reads the base, not the view)
+
+
+def test_a_hook_on_a_view_and_a_second_derivative_through_it():
+    leaf = nb.tensor(RNG.standard_normal(4), requires_grad=True)
+    seen = []
+    v = (leaf * leaf).unsqueeze(0)
+    v.register_hook(lambda g: seen.append(_np(g)) or g * 2.0)
+    (g,) = nb.autograd.grad(v.sum(), leaf, create_graph=True)
+    np.testing.assert_allclose(_np(g), 4.0 * _np(leaf))  # (the hook doubled d/dv = 1)
+    np.testing.assert_allclose(seen[0], np.ones((1, 4)))
+    (gg,) = nb.autograd.grad(g.sum(), leaf)
+    np.testing.assert_allclose(_np(gg), np.full(4, 4.0))

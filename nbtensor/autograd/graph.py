@@ -136,6 +136,18 @@ def _saved_tensors(backward):
     return found
 
 
+class ViewNode(Node):
+    """A one-output `Node` that also serves as the record of the view it made (one object
+    instead of a node and an `AutogradMeta`: every recorded view makes one). It reads as a
+    view's record: it requires grad, is output 0 of this node, and has the view's `base`
+    and `view_version`; its edge is worked out at each use (`edge_of`), as any view's. A
+    view whose node must be regenerated (`views.refresh_view`) first gets an AutogradMeta
+    of its own (`own_record`)."""
+
+    __slots__ = ("base", "view_version")
+    edge = None
+
+
 def node_of(name, backward, next_functions, saves, saved=None):
     """A one-output `Node` whose edges its caller worked out (the element-wise rules make
     their nodes so: see rules.binary_node). A node that saves nothing leaves `_saved`
@@ -203,6 +215,7 @@ def edge_of(x):
         return edge
     if ag.base is not None and ag.view_version != version_of(x):
         _tensor.refresh_view(x)  # (a view: its memory was written in place since it was made)
+        ag = x._ag  # (its record may be new: see ViewNode)
     if ag.grad_fn is not None:
         edge = (ag.grad_fn, ag.output_nr)
     else:
@@ -239,6 +252,8 @@ def own_record(t):
     if type(ag) is AutogradMeta or ag is None:
         return ag
     meta = t._ag = AutogradMeta(True, ag, 0)
+    if type(ag) is ViewNode:
+        meta.base, meta.view_version, meta.edge = ag.base, ag.view_version, None
     for field in ("grad", "retains_grad"):
         if field in ag.__dict__:
             setattr(meta, field, ag.__dict__[field])

@@ -24,7 +24,7 @@ from nbtensor.autograd import extra_rules, linalg_rules, math_rules, selection_r
 from nbtensor.autograd.rules import (COMPOSITE, FACTORIES, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES,
                                      SIZED_FACTORIES, binary_node, keeps_result)
 from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, note_multi_output_views, note_view,
-                                     record_on_view, refresh_view, view_record)
+                                     record_on_view, refresh_view, view_node, view_record)
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
 from nbtensor.dispatch.tensor import (_LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, is_inference, make_view,
@@ -191,14 +191,22 @@ def wrap(name, fn):
             out = result if keeps is None or keeps is not True and not keeps(args, kwargs) else outside_graph(result)
             made = rule(args, {}, out)
             if made is not None:
-                # (`connect`, for one input that requires grad, `x`: the node's one edge is x's)
-                node = node_of(node_name or made[0], made[2], ((ag, 0) if type(ag) is Node else ag.edge or edge_of(x),),
-                               saves, made[3] if len(made) > 3 else None)
+                # (`connect`, for one input that requires grad, `x`: the node's one edge is x's;
+                # a view's node is also its record, see graph.ViewNode)
+                edge = (ag, 0) if type(ag) is Node else ag.edge or edge_of(x)
+                saved = made[3] if len(made) > 3 else None
+                if result._storage is not x._storage:
+                    node = record = node_of(node_name or made[0], made[2], (edge,), saves, saved)
+                else:
+                    node = record = view_node(node_name or made[0], made[2], edge, saves, saved, result, x)
+                    if node is None:  # (a view of one of several views: see view_node)
+                        node = node_of(node_name or made[0], made[2], (edge,), saves, saved)
+                        record = view_record(node, result, x)
                 if checking:
                     _refuse_saving_inference(args, {}, node)
                 if out is not result:
                     node._output = out
-                result._ag = view_record(node, result, x) if result._storage is x._storage else node
+                result._ag = record
                 return result
         return connect(args, kwargs, result)
 
@@ -640,6 +648,7 @@ def _record_inplace(name, base, fn, args, kwargs, checking):
         # a view: its meta gets the regenerated history after the write, and what the rule
         # saved of the old values must keep the history they had (second derivatives go by it)
         refresh_view(self)
+        ag = self._ag  # (its record may be new: see graph.ViewNode)
         before._ag = AutogradMeta(ag.requires_grad, ag.grad_fn, ag.output_nr)
     else:
         before._ag = ag

@@ -13,11 +13,11 @@ Then:
 Positions are worked out with nbtensor ops, so this runs on every device.
 """
 import nbtensor.ops.creation as creation
-from nbtensor.autograd.graph import Node, own_record
+from nbtensor.autograd.graph import Node, ViewNode, own_record
 from nbtensor.autograd.rules import into_zeros
 from nbtensor.core import dtype as dt
 from nbtensor.dispatch import tensor as _tensor
-from nbtensor.dispatch.tensor import _WRITES, AutogradMeta, Tensor, _numel, make, version_of
+from nbtensor.dispatch.tensor import _WRITES, WRITE_CLOCK, AutogradMeta, Tensor, _numel, make, version_of
 
 
 def note_view(result, source):
@@ -57,6 +57,29 @@ def view_record(node, view, source):
     if ag is not None and ag.multi_output is not None:
         meta.multi_output = (0, _op_name(node._name))  # (see mark_view)
     return meta
+
+
+def view_node(name, backward, edge, saves, saved, view, source):
+    """The `ViewNode` of `view`, a view of `source`'s memory made by a recorded op whose
+    input `source` has the gradient edge `edge` (`graph.node_of` and `view_record` in one
+    step); None when `source` is one of several views (split, unbind), whose views keep an
+    AutogradMeta (`view_record`)."""
+    ag = source._ag
+    if ag is not None and ag.multi_output is not None:
+        return None
+    node = _new(ViewNode)
+    node._name = name
+    node._backward = backward
+    node.next_functions = (edge,)
+    node._saves = saves
+    node._output = None
+    if saves:  # (as node_of: only a node that saves reads these)
+        node._saved = saved
+        node._clock = WRITE_CLOCK[0]
+    node.base = source if ag is None or ag.base is None else ag.base
+    log = _WRITES.get(id(view._storage))  # (`version_of`, inlined)
+    node.view_version = 0 if log is None else log[0] + len(log) - 1
+    return node
 
 
 _new = object.__new__
@@ -120,6 +143,8 @@ def refresh_view(view):
             raise RuntimeError(
                 f"Output {ag.multi_output[0]} of {ag.multi_output[1]} is a view and its base or another view of its "
                 f"base has been modified inplace. {MULTI_OUTPUT_HINT}")
+        if type(ag) is ViewNode:
+            ag = own_record(view)  # (a ViewNode is its own node: the view's record is kept apart)
         ag.grad_fn = _view_node(ag.base, view)
         ag.output_nr = 0
         ag.view_version = now
@@ -147,8 +172,9 @@ def record_on_view(view, node_name, backward, inputs, saves):
     if meta is None:
         base._ag = meta = AutogradMeta()
     meta.grad_fn, meta.output_nr, meta.edge = node, 0, (node, 0)
-    view._ag.grad_fn = _view_node(base, view, positions)
-    view._ag.view_version = version_of(view)
+    view_meta = own_record(view)  # (see ViewNode)
+    view_meta.grad_fn = _view_node(base, view, positions)
+    view_meta.view_version = version_of(view)
     return node
 
 

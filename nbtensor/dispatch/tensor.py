@@ -752,6 +752,7 @@ class Tensor:
             return None
         if ag.base is not None:
             refresh_view(self)
+            return self._ag.grad_fn  # (its record may be new: see autograd.graph.ViewNode)
         return ag.grad_fn
 
     @property
