@@ -508,7 +508,7 @@ def test_eye_randint_randperm_write_into_out():
     assert ints.dtype is I64 and set(ints.tolist()) <= {3, 4, 5} and ints._version == 2
     small = nbtensor.zeros(3)  # (resized to the result's shape, as torch's factories do)
     assert nbtensor.eye(2, out=small) is small and small.shape == (2, 2)
-    np.testing.assert_array_equal(small.numpy(), np.eye(2, dtype=np.float32))
+    np.testing.assert_array_equal(small.cpu().numpy(), np.eye(2, dtype=np.float32))
 
 
 # factory, call with an out= tensor of 6 float32 elements shaped (2, 3), expected values
@@ -534,7 +534,7 @@ def test_factory_out_of_another_shape_is_resized(name):
     assert [str(w.message)[:43] for w in caught] == (
         ["The number of elements in the out tensor of"] if name == "arange" else [])
     assert out.dtype is nbtensor.float32 and tuple(result.shape) == expected.shape
-    np.testing.assert_allclose(result.numpy(), expected.astype(np.float32), rtol=1e-6)
+    np.testing.assert_allclose(result.cpu().numpy(), expected.astype(np.float32), rtol=1e-6)
 
 
 def test_factory_out_takes_its_dtype_and_refuses_another():
@@ -557,8 +557,8 @@ def test_factory_out_takes_its_dtype_and_refuses_another():
 def test_ranges_keep_the_shape_of_an_out_of_their_size():
     out = nbtensor.empty(3, 1)  # (torch resizes a range's out= only when its size differs)
     assert nbtensor.linspace(0, 1, 3, out=out).shape == (3, 1)
-    np.testing.assert_allclose(out.numpy().ravel(), [0.0, 0.5, 1.0])
-    assert nbtensor.arange(3.0, out=out).shape == (3, 1) and out.numpy().ravel().tolist() == [0.0, 1.0, 2.0]
+    np.testing.assert_allclose(out.cpu().numpy().ravel(), [0.0, 0.5, 1.0])
+    assert nbtensor.arange(3.0, out=out).shape == (3, 1) and out.cpu().numpy().ravel().tolist() == [0.0, 1.0, 2.0]
     empty = nbtensor.empty(0)  # (an empty out grows without a warning)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -567,9 +567,9 @@ def test_ranges_keep_the_shape_of_an_out_of_their_size():
 
 def test_empty_out_keeps_its_values_and_grows():
     out = nbtensor.arange(6.0).reshape(2, 3)
-    assert nbtensor.empty(2, 3, out=out) is out and out.numpy().ravel().tolist() == [0, 1, 2, 3, 4, 5]
+    assert nbtensor.empty(2, 3, out=out) is out and out.cpu().numpy().ravel().tolist() == [0, 1, 2, 3, 4, 5]
     nbtensor.empty(8, out=out)
-    assert out.shape == (8,) and out.numpy()[:6].tolist() == [0, 1, 2, 3, 4, 5]
+    assert out.shape == (8,) and out.cpu().numpy()[:6].tolist() == [0, 1, 2, 3, 4, 5]
 
 
 def test_random_errors():
@@ -771,7 +771,7 @@ def test_bernoulli_and_multinomial_out_is_resized_as_torchs():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert nbtensor.bernoulli(probabilities, out=out) is out
-        np.testing.assert_array_equal(out.numpy(), probabilities.numpy())
+        np.testing.assert_array_equal(out.cpu().numpy(), probabilities.cpu().numpy())
         drawn = nbtensor.empty(1, dtype=I64)
         nbtensor.multinomial(nbtensor.tensor([[0.0, 1.0], [1.0, 0.0]]), 1, out=drawn)
     assert drawn.tolist() == [[1], [0]]

@@ -249,7 +249,7 @@ def test_zero_and_negative_zero_numbers_keep_their_sign(write):
     # dict keys: each call must still get its own zero's sign (1 / result: +inf or -inf)
     x = torch.ones(2, 3)
     for v, sign in ((0.0, 1.0), (-0.0, -1.0), (0.0, 1.0), (-0.0, -1.0)):
-        got = (1 / write(x, v)).numpy()
+        got = (1 / write(x, v)).cpu().numpy()
         np.testing.assert_array_equal(got, np.full((2, 3), sign * math.inf, np.float32))
 
 
