@@ -757,16 +757,17 @@ def fast_into(op, operands, target, inplace):
         return False
     offset = target._offset
     if len(operands) == 2:  # (``x += y``, ``add(x, y, out=z)``: the common calls, no argument lists)
-        a = (store, offset) if inplace else _whole(operands[0], target, d)
         b = _whole(operands[1], target, d)
+        a = (store, offset) if inplace else None if b is None else _whole(operands[0], target, d)
         if a is not None and b is not None:
+            (sa, oa), (sb, ob) = a, b
             flat = entry[2]
             if flat is None:
                 flat = _bind_flat(entry)
-            if offset == a[1] == b[1] == 0 and n == store.size == a[0].size == b[0].size:
-                entry[4](store, a[0], b[0])
+            if offset == 0 and oa == 0 and ob == 0 and n == store.size and sa.size == n and sb.size == n:
+                entry[4](store, sa, sb)
             else:
-                flat(store, offset, a[0], a[1], 1, b[0], b[1], 1, n, 1)
+                flat(store, offset, sa, oa, 1, sb, ob, 1, n, 1)
             return True
     if inplace:  # the target is its own first operand: nothing to check
         args = [store, offset, store, offset, 1]
