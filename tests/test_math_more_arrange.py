@@ -261,3 +261,20 @@ def test_block_diag_gradient():
     a = nbtensor.tensor([[1.0, 2.0]], dtype=nbtensor.float64, requires_grad=True)
     b = nbtensor.tensor(3.0, dtype=nbtensor.float64, requires_grad=True)
     assert gradcheck(lambda x, y: nbtensor.block_diag(x, y), (a, b))
+
+
+@pytest.mark.parametrize("name", ["tril_indices", "triu_indices"])
+def test_triangle_indices_take_ints_as_torchs_parser(name):
+    fn = getattr(nbtensor, name)
+    expected = (np.tril_indices if name == "tril_indices" else np.triu_indices)(3, 1, 4)
+    # (an int, a NumPy integer, a 0-d integer tensor; each argument in turn)
+    for row, col, offset in ((3, 4, 1), (np.int64(3), nbtensor.tensor(4), np.int32(1)), (nbtensor.tensor(3), 4, nbtensor.tensor(1))):
+        np.testing.assert_array_equal(fn(row, col, offset).cpu().numpy(), np.stack(expected))
+    for position, (parameter, bad) in enumerate((("row", 3.0), ("col", True), ("offset", nbtensor.tensor(1.0))), 1):
+        args = [3, 4, 1]
+        args[position - 1] = bad
+        with pytest.raises(TypeError, match=rf"^{name}\(\): argument '{parameter}' \(position {position}\) must be int, "
+                                            rf"not {type(bad).__name__}$"):
+            fn(*args)
+    with pytest.raises(TypeError, match="must be int, not Tensor"):
+        fn(nbtensor.tensor([3]), 4)  # (one element, but not 0-d: torch refuses it too)

@@ -108,6 +108,8 @@ def meshgrid(*tensors, indexing=None):
 
 
 def _triangle_indices(name, lower, row, col, offset, dtype, device):
+    row, col, offset = (_int_size(name, label, position, value)
+                        for position, (label, value) in enumerate((("row", row), ("col", col), ("offset", offset)), 1))
     for label, value in (("row", row), ("col", col)):
         if value < 0:
             raise RuntimeError(f"{label} must be non-negative, got{value}")
@@ -117,6 +119,18 @@ def _triangle_indices(name, lower, row, col, offset, dtype, device):
     # (worked out from the sizes alone, on the host, like a creator's values)
     rows, cols = np.tril_indices(row, offset, col) if lower else np.triu_indices(row, offset, col)
     return _wrap(np.stack([rows, cols]).reshape(2, -1), dtype, to_device(device))
+
+
+def _int_size(name, parameter, position, value):
+    """`value` as an int, as torch's parser reads tril_indices' arguments: an int, a NumPy
+    integer or a 0-d integer tensor (not a bool, a float or a tensor of one element), else
+    torch's TypeError naming its type."""
+    if type(value) is not bool and isinstance(value, (int, np.integer)):
+        return int(value)
+    if (isinstance(value, Tensor) and not value._shape and not value.dtype.is_floating_point
+            and value.dtype is not dt.bool):
+        return int(value.item())
+    raise TypeError(f"{name}(): argument '{parameter}' (position {position}) must be int, not {type(value).__name__}")
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None, pin_memory=False):
