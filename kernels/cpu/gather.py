@@ -525,6 +525,12 @@ def put_rows_checked(dst, doff, idx, ioff, n, pre, size, post, src, soff, step):
 def select_rows(out, src, soff, idx, ioff, pre, size, k, post):
     """``out[p, j, q] = src[p, idx[j], q]`` (index_select) for validated 0 <= idx < size."""
     ix = idx[ioff:ioff + k]
+    if post == 1:  # (columns: ``m[:, [1, 3]]``; two slices per element would cost 2.5x)
+        row = src[soff:]
+        for p in range(pre):
+            for j in range(k):
+                out[p * k + j] = row[p * size + ix[j]]
+        return
     for p in range(pre):
         for j in range(k):
             o = (p * k + j) * post
