@@ -777,3 +777,18 @@ def test_bernoulli_and_multinomial_out_is_resized_as_torchs():
     assert drawn.tolist() == [[1], [0]]
     with pytest.raises(RuntimeError, match="^multinomial expects Long tensor out, got: Float$"):
         nbtensor.multinomial(probabilities, 1, out=nbtensor.empty(2))
+
+
+def test_factory_out_that_requires_grad_is_refused_as_torchs():
+    for name, call in (("zeros", lambda out: nbtensor.zeros(3, out=out)),
+                       ("arange", lambda out: nbtensor.arange(3.0, out=out)),
+                       ("full", lambda out: nbtensor.full((3,), 2.0, out=out))):
+        with pytest.raises(RuntimeError, match=rf"^aten::{name}\(\): functions with out=\.\.\. arguments don't "
+                                               "support automatic differentiation"):
+            call(nbtensor.ones(3, requires_grad=True))
+        with nbtensor.no_grad():  # (allowed there, as torch's)
+            out = nbtensor.ones(3, requires_grad=True)
+            assert call(out) is out and out.requires_grad
+    for grad in (True, False):  # (empty resizes: refused in both modes, as torch's)
+        with nbtensor.set_grad_enabled(grad), pytest.raises(RuntimeError, match="^cannot resize variables that require grad$"):
+            nbtensor.empty(3, out=nbtensor.ones(3, requires_grad=True))

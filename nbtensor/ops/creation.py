@@ -23,6 +23,7 @@ from nbtensor.dispatch.tensor import (_fill, requiring_grad, Tensor, allocate, c
                                      empty_in_format, empty_like_format, empty_tensor, make)
 from nbtensor.ops.views import parse_sizes
 from nbtensor.dispatch import dispatcher as forms
+from nbtensor.dispatch import tensor as _tensor_module
 from nbtensor.dispatch.out import check_out_tensor, resize_out
 from nbtensor.ops.bridge import tensor
 from nbtensor.ops.elementwise import _FLT_MAX, _INT64
@@ -214,8 +215,15 @@ def _into_range(out, result, name):
 
 
 def _check_out(out, result, name):
-    """torch's errors for a factory's ``out=``: not a tensor, of another dtype or device."""
+    """torch's errors for a factory's ``out=``: not a tensor, of another dtype or device, one
+    that requires grad (``empty``: always; the others: while grad mode is on)."""
     check_out_tensor(out, name)
+    if out.requires_grad:
+        if name == "empty":
+            raise RuntimeError("cannot resize variables that require grad")
+        if _tensor_module.grad_enabled():
+            raise RuntimeError(f"aten::{name}(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
     if out.dtype is not result.dtype:
         raise RuntimeError(f"dtype {result.dtype.c_name} does not match dtype of out parameter ({out.dtype.c_name})")
     common_device((out, result), cpu_scalars=False)
