@@ -193,11 +193,13 @@ def wrap(name, fn):
             if made is not None:
                 # (`connect`, for one input that requires grad, `x`: the node's one edge is x's;
                 # a view's node is also its record, see graph.ViewNode)
-                edge = (ag, 0) if type(ag) is Node else ag.edge or edge_of(x)
-                saved = made[3] if len(made) > 3 else None
                 if result._storage is not x._storage:
-                    node = record = node_of(node_name or made[0], made[2], (edge,), saves, saved)
+                    node = record = node_of(node_name or made[0], made[2],
+                                            ((ag, 0) if type(ag) is Node else ag.edge or edge_of(x),), saves,
+                                            made[3] if len(made) > 3 else None)
                 else:
+                    edge = (ag, 0) if type(ag) is Node else ag.edge or edge_of(x)
+                    saved = made[3] if len(made) > 3 else None
                     node = record = view_node(node_name or made[0], made[2], edge, saves, saved, result, x)
                     if node is None:  # (a view of one of several views: see view_node)
                         node = node_of(node_name or made[0], made[2], (edge,), saves, saved)
