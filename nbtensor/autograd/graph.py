@@ -148,11 +148,12 @@ class ViewNode(Node):
     edge = None
 
 
-def node_of(name, backward, next_functions, saves, saved=None):
-    """A one-output `Node` whose edges its caller worked out (the element-wise rules make
-    their nodes so: see rules.binary_node). A node that saves nothing leaves `_saved`
-    and `_clock` unset: only a node that saves reads them (`check_saved`, the engine)."""
-    node = _new(Node)
+def node_of(name, backward, next_functions, saves, saved=None, kind=Node):
+    """A one-output `Node` (or `kind`, a ViewNode) whose edges its caller worked out (the
+    element-wise rules make their nodes so: see rules.binary_node). A node that saves
+    nothing leaves `_saved` and `_clock` unset: only a node that saves reads them
+    (`check_saved`, the engine)."""
+    node = _new(kind)
     node._name = name
     node._backward = backward
     node.next_functions = next_functions

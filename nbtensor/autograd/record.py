@@ -121,35 +121,19 @@ def wrap(name, fn):
     calls_forms = name not in _STRIDE_VIEWS  # (when False, grad mode stays on around the op)
     into = getattr(fn, "plain_into", None)  # (see `plain_into` in ops/elementwise_forms.py)
     into_arity = -1 if into is None else into.arity
-    logs = _tensor._WRITES
 
     def recorded(*args, **kwargs):
         x = None  # (the first argument, when the short path for `single` rules applies)
         if kwargs:
             out = kwargs.get("out")
             if type(out) is Tensor and len(kwargs) == 1:
-                # (``add(x, y, out=z)``: `_take_keywords` and the checks below, inlined, with
-                # bump_version's common case)
-                log = logs.get(id(out._storage))
-                if log is None or len(log) >= _LOGGED:
-                    bump_version(out)
-                else:
-                    WRITE_CLOCK[0] += 1
-                    log.append(WRITE_CLOCK[0])
+                # (``add(x, y, out=z)``: `_take_keywords` and the checks below, inlined)
+                bump_version(out)
                 ag = out._ag
-                if ag is None or not ag.requires_grad or not state.enabled:
-                    for a in args:
-                        t = type(a)
-                        if t is Tensor:
-                            ag = a._ag
-                            if ag is not None and ag.requires_grad and state.enabled:
-                                break
-                        elif (t is list or t is tuple) and _any_requires_grad(a) and state.enabled:
-                            break
-                    else:
-                        if len(args) == into_arity and fast_into(into, args, out, False):
-                            return out
-                        return fn(*args, out=out)
+                if (ag is None or not ag.requires_grad) and not _any_requires_grad(args) or not state.enabled:
+                    if len(args) == into_arity and fast_into(into, args, out, False):
+                        return out
+                    return fn(*args, out=out)
             else:
                 _take_keywords(fn, renamed, kwargs)
                 if not (_any_requires_grad(args) or _any_requires_grad(kwargs.values())) or not state.enabled:

@@ -13,11 +13,11 @@ Then:
 Positions are worked out with nbtensor ops, so this runs on every device.
 """
 import nbtensor.ops.creation as creation
-from nbtensor.autograd.graph import Node, ViewNode, own_record
+from nbtensor.autograd.graph import Node, ViewNode, node_of, own_record
 from nbtensor.autograd.rules import into_zeros
 from nbtensor.core import dtype as dt
 from nbtensor.dispatch import tensor as _tensor
-from nbtensor.dispatch.tensor import _WRITES, WRITE_CLOCK, AutogradMeta, Tensor, _numel, make, version_of
+from nbtensor.dispatch.tensor import _WRITES, AutogradMeta, Tensor, _numel, make, version_of
 
 
 def note_view(result, source):
@@ -67,15 +67,7 @@ def view_node(name, backward, edge, saves, saved, view, source):
     ag = source._ag
     if ag is not None and ag.multi_output is not None:
         return None
-    node = _new(ViewNode)
-    node._name = name
-    node._backward = backward
-    node.next_functions = (edge,)
-    node._saves = saves
-    node._output = None
-    if saves:  # (as node_of: only a node that saves reads these)
-        node._saved = saved
-        node._clock = WRITE_CLOCK[0]
+    node = node_of(name, backward, (edge,), saves, saved, ViewNode)
     node.base = source if ag is None or ag.base is None else ag.base
     log = _WRITES.get(id(view._storage))  # (`version_of`, inlined)
     node.view_version = 0 if log is None else log[0] + len(log) - 1

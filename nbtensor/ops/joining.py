@@ -54,22 +54,13 @@ def _fast_join(tensors, dim, new_dim):
     if type(first) is not Tensor:
         return None
     dtype = first.dtype
-    if len(tensors) == 2:  # (``cat([x, y])``, ``stack([x, y])``: the common join, without a list)
-        second = tensors[1]
-        if (type(second) is not Tensor or second.dtype is not dtype or first.device is not CPU
-                or second.device is not CPU or not (first._contig or first._contig is None and first.is_contiguous())
-                or not (second._contig or second._contig is None and second.is_contiguous())):
+    shapes = []
+    for t in tensors:
+        if (type(t) is not Tensor or t.dtype is not dtype or t.device is not CPU
+                or not (t._contig or t._contig is None and t.is_contiguous())):
             return None
-        key = ((first._shape, second._shape), dim, new_dim)
-        shapes = key[0]
-    else:
-        shapes = []
-        for t in tensors:
-            if (type(t) is not Tensor or t.dtype is not dtype or t.device is not CPU
-                    or not (t._contig or t._contig is None and t.is_contiguous())):
-                return None
-            shapes.append(t._shape)
-        key = (tuple(shapes), dim, new_dim)
+        shapes.append(t._shape)
+    key = (tuple(shapes), dim, new_dim)
     plan = _JOIN_PLANS.get(key, False)
     if plan is False:
         plan = remember(_JOIN_PLANS, key, _join_plan(shapes, dim, new_dim))
@@ -80,7 +71,8 @@ def _fast_join(tensors, dim, new_dim):
                                         else (first._shape, first._strides))):
         return None  # (row-major, but laid out channels-last to torch too: cat may follow that)
     # (its size is the inputs' together: no overflow to check)
-    if blocks and len(tensors) == 2:
+    if blocks and len(tensors) == 2:  # (``cat([x, y])``, ``stack([x, y])``: the common join)
+        second = tensors[1]
         store = _CPU.joined_pair(dtype.np, first._storage, first._offset, sizes[0],
                                  second._storage, second._offset, sizes[1])
     else:
