@@ -82,6 +82,16 @@ def test_index_select_errors():
         nt.index_select(t, 0, nt.tensor([0.0]))
     with pytest.raises(IndexError, match="Dimension out of range"):
         nt.index_select(t, 2, nt.tensor([0]))
+    # torch's CPU path for dim 1 of a tensor of two or more dims checks with other words and
+    # names the first bad index (RuntimeError); every other dim raises IndexError
+    with pytest.raises(RuntimeError, match=r"^INDICES element is out of DATA bounds, id=-3 axis_dim=4$"):
+        nt.index_select(t, 1, nt.tensor([2, -3, 9]))
+    with pytest.raises(RuntimeError, match=r"id=7 axis_dim=2"):
+        nt.index_select(nt.zeros(5, 2, 6), -2, nt.tensor([7], dtype=nt.int32))
+    with pytest.raises(IndexError, match="index 7 is out of range for dimension 2 with size 6"):
+        nt.index_select(nt.zeros(5, 2, 6), 2, nt.tensor([7]))
+    with pytest.raises(IndexError, match="index 7 is out of range for dimension 0 with size 5"):
+        nt.index_select(nt.zeros(5), 0, nt.tensor([7]))
 
 
 # ----------------------------------------------------------------------------- masks

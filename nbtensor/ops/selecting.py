@@ -108,8 +108,8 @@ def index_select(input, dim, index, *, out=None):
     shape, _ = _shape1(input)
     dim = wrap_dim(dim, len(shape))
     size = shape[dim]
-    if len(shape) > 1 and 0 in shape:
-        # torch's path for an empty input: its own checks and words (RuntimeError)
+    if len(shape) > 1 and (0 in shape or dim == 1):
+        # torch's paths for an empty input and for dim 1: their own checks and words (RuntimeError)
         if size == 0 and table.size:
             raise RuntimeError("index_select(): self indexing axis dim should be positive")
         bad = np.flatnonzero((table < 0) | (table >= size))
