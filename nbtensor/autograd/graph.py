@@ -74,11 +74,13 @@ class Node(AutogradRecord):
             self._n_outputs = n_outputs
         self._saves = saves
         self._output = None  # the alias of its result its backward reads (rules.KEEPS_OUT)
-        # what backward reads (`saved` when the rule listed it, else whatever its closure
-        # holds: worked out when checked) and the write clock now: backward checks that no
-        # in-place write has changed those tensors since
-        self._saved = saved
-        self._clock = WRITE_CLOCK[0]
+        if saves:
+            # what backward reads (`saved` when the rule listed it, else whatever its closure
+            # holds: worked out when checked) and the write clock now: backward checks that
+            # no in-place write has changed those tensors since (unset, as `node_of` leaves
+            # them, for a node that saves nothing: nothing reads them)
+            self._saved = saved
+            self._clock = WRITE_CLOCK[0]
 
     def name(self):
         return _QUALIFIED.get(self._name, self._name)
