@@ -118,6 +118,7 @@ def wrap(name, fn):
     # (a rule whose one input is always the first argument: a call without keywords on a
     # tensor that requires grad makes its node below, see rules.one_input)
     single = getattr(rule, "one_input", False)
+    single_keeps = KEEPS_OUT.get(name)  # (registered with `rule`: the same while RULES[name] is `rule`)
     calls_forms = name not in _STRIDE_VIEWS  # (when False, grad mode stays on around the op)
     into = getattr(fn, "plain_into", None)  # (see `plain_into` in ops/elementwise_forms.py)
     into_arity = -1 if into is None else into.arity
@@ -171,7 +172,7 @@ def wrap(name, fn):
             result = fn(*args, **kwargs) if kwargs else fn(*args)
         if (x is not None and type(result) is Tensor and result._ag is None and result is not x
                 and result.dtype.is_floating_point and RULES.get(name) is rule):
-            keeps = KEEPS_OUT.get(name)
+            keeps = single_keeps
             out = result if keeps is None or keeps is not True and not keeps(args, kwargs) else outside_graph(result)
             made = rule(args, {}, out)
             if made is not None:
