@@ -182,6 +182,27 @@ def test_flip(dims):
     check(nt.flipud(nt.tensor(a)), np.flipud(a))
 
 
+@pytest.mark.parametrize("layout,strides", [
+    ((0, 2, 1), (20, 1, 5)), ((2, 0, 1), (1, 20, 5)), ((1, 2, 0), (5, 1, 20)), ((2, 1, 0), (1, 5, 20))])
+def test_flip_result_is_laid_out_as_its_input(layout, strides):
+    """torch's flip writes into ``empty_like`` of its input: a permuted input's result is
+    permuted the same way (so ``.view`` works or raises on it as on torch's)."""
+    a = data((3, 4, 5))
+    x = nt.tensor(a).permute(*layout)
+    for dims in ((0,), (2,), (0, 1)):
+        f = x.flip(dims)
+        assert f.stride() == strides
+        check(f, np.flip(a.transpose(layout), dims))
+    # a strided (not dense) input: row-major
+    assert nt.tensor(a)[:, ::2].flip(0).stride() == (10, 5, 1)
+    # so a transposed flip views as its transpose does in torch
+    t = nt.arange(6.0).reshape(2, 3).t().flip(0)
+    assert t.t().view(6).tolist() == [2.0, 1.0, 0.0, 5.0, 4.0, 3.0]
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        t.view(6)
+    assert nt.rot90(nt.arange(6.0).reshape(2, 3).t()).stride() == (3, 1)
+
+
 def test_flip_result_is_a_copy_and_errors():
     t = nt.arange(4)
     f = t.flip(0)

@@ -175,6 +175,11 @@ def test_heaviside_nan_to_num_and_value_classes():
     check(nbtensor.isneginf(v), np.array([False, False, True, False]))
     check(nbtensor.isneginf(nbtensor.tensor([1])), np.array([False]))
     check(nbtensor.isreal(nbtensor.tensor([1, 2])), np.array([True, True]))
+    # laid out as its input, as torch's element-wise result
+    vt = nbtensor.tensor([[NAN, 1.0, INF], [2.0, -INF, 3.0]]).t()
+    r = nbtensor.nan_to_num(vt, 7.0, 8.0, 9.0)
+    assert r.stride() == (1, 3)
+    check(r, np.array([[7.0, 2.0], [1.0, 9.0], [8.0, 3.0]], np.float32))
     a = _f64([0.5, 2.0], True)
     assert nbtensor.nan_to_num(a).grad_fn.name() == "NanToNumBackward0"
     assert gradcheck(nbtensor.nan_to_num, (a,))

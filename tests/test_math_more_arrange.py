@@ -174,6 +174,10 @@ def test_renorm():
     scale = 5.0 / (50 ** 0.5 + 1e-7)
     np.testing.assert_allclose(nbtensor.renorm(m, 2, 0, 5.0).cpu().numpy(),
                                [[0.0, 1.0, 2.0], [3 * scale, 4 * scale, 5 * scale]], rtol=1e-15)
+    # torch's result is row-major whatever the input's layout
+    r = nbtensor.renorm(m.t(), 2, 1, 5.0)
+    assert r.stride() == (2, 1)
+    np.testing.assert_allclose(r.cpu().numpy(), [[0.0, 3 * scale], [1.0, 4 * scale], [2.0, 5 * scale]], rtol=1e-15)
     with pytest.raises(RuntimeError, match="renorm: non-positive-norm not supported"):
         nbtensor.renorm(m, -1, 0, 5.0)
     with pytest.raises(RuntimeError, match="renorm: expected maxnorm to be >= 0 but got -5"):

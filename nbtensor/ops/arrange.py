@@ -377,7 +377,7 @@ def renorm(input, p, dim, maxnorm, *, out=None):
     reduced = [i for i in range(input.dim()) if i != d]
     norm = input.norm(p, reduced, keepdim=True) if reduced else input.abs()
     factor = full_like(norm, maxnorm).div(norm.add(1e-7)).where(norm.gt(maxnorm), 1.0)
-    return _result(input.mul(factor), out, "renorm")
+    return _result(input.mul(factor).contiguous(), out, "renorm")  # (torch's result is row-major)
 
 
 # ---------------------------------------------------------------- the trapezoidal rule

@@ -19,7 +19,7 @@ from nbtensor.dispatch.out import check_out_tensor, resize_out
 from nbtensor.core.layout import format_strides, suggested_format
 from nbtensor.core.plan import contiguous_strides, remember, row_major_strides
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, allocate, check_writable, common_device, copy_into,
-                                     empty_tensor, make, make_view, wrap_dim)
+                                     empty_like_layout, empty_tensor, make, make_view, wrap_dim)
 from nbtensor.ops.views import narrow, parse_sizes
 from nbtensor.dispatch import dispatcher as forms
 
@@ -292,7 +292,8 @@ def flip(input, *args, dims=None):
             offset += (n - 1) * strides[d]
             strides[d] = -strides[d]
     reversed_view = make_view(input._storage, offset, input._shape, tuple(strides), input.dtype)
-    return copy_into(empty_tensor(input._shape, input.dtype, input.device), reversed_view)
+    # (laid out as `input`, as torch's: a transposed input's flip is transposed too)
+    return copy_into(empty_like_layout(input), reversed_view)
 
 
 def fliplr(input):

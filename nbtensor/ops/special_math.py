@@ -265,9 +265,10 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     big = finfo(input.dtype).max
     posinf = big if posinf is None else posinf
     neginf = -big if neginf is None else neginf
-    result = input.masked_fill(_op("isnan", input), nan)
-    result = result.masked_fill(_op("eq", input, math.inf), posinf)
-    result = result.masked_fill(_op("eq", input, -math.inf), neginf)
+    result = input.clone()  # (laid out as `input`, as torch's element-wise result)
+    result.masked_fill_(_op("isnan", input), nan)
+    result.masked_fill_(_op("eq", input, math.inf), posinf)
+    result.masked_fill_(_op("eq", input, -math.inf), neginf)
     return _deliver(result, out, "nan_to_num")
 
 
