@@ -140,7 +140,7 @@ def wrap(name, fn):
                 if not (_any_requires_grad(args) or _any_requires_grad(kwargs.values())) or not state.enabled:
                     return fn(*args, **kwargs)
             args, kwargs = _recordable_arguments(plan, args, kwargs)
-        elif single and args and type(args[0]) is Tensor and (single is True or single(args)):
+        elif single and args and type(args[0]) is Tensor:
             # (a rule whose one input is the first argument: the others are sizes, dims and
             # indices, which no gradient reaches; ``m[:, 1:3]``'s index is not searched)
             x = args[0]

@@ -100,12 +100,11 @@ def rule(*names, saves=True, keeps_out=None):
     return register
 
 
-def one_input(fn, when=True):
-    """Mark rule `fn` as one whose only input is its call's first argument (always, or for
-    the calls without keywords whose arguments `when(args)` accepts): the recorder then
-    calls it directly for such a call on a tensor that requires grad, and makes the node
-    and its edge itself (see record.py)."""
-    fn.one_input = when
+def one_input(fn):
+    """Mark rule `fn` as one whose only input is always its call's first argument: the
+    recorder then calls it directly for a call without keywords on a tensor that requires
+    grad, and makes the node and its edge itself (see record.py)."""
+    fn.one_input = True
     return fn
 
 
@@ -818,13 +817,8 @@ def _selected_backward(x, args, kwargs, indices):
     return backward
 
 
-def _no_other(args):
-    """True for a call of max/min without a tensor to compare with (``max(x)``, ``max(x, dim)``)."""
-    return len(args) < 2 or type(args[1]) is not Tensor
-
-
-rule("max")(one_input(_extreme("MaxBackward1"), _no_other))
-rule("min")(one_input(_extreme("MinBackward1"), _no_other))
+rule("max")(_extreme("MaxBackward1"))
+rule("min")(_extreme("MinBackward1"))
 
 
 def _amax_rule(node):
