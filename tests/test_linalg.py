@@ -505,6 +505,48 @@ def test_einsum_integer_result_dtypes_follow_torch(eq, shapes, dtype, expected):
     check_ref(r, Ref.einsum(eq, *ops), expected)
 
 
+# (equation, operand dtypes, torch 2.13's result dtype, or the words of its error): torch
+# multiplies left to right, promoting, and contracts a label of size > 1 on both sides of a
+# step by bmm, which takes one dtype; a label of one side alone is summed there (int -> int64)
+@pytest.mark.parametrize("eq,specs,expected", [
+    ("i,j->ij", [(np.int64, (3,)), (np.float32, (4,))], np.float32),
+    ("i,i->i", [(np.int64, (3,)), (np.float32, (3,))], np.float32),
+    ("i,i->", [(np.int64, (3,)), (np.float32, (3,))], "expected scalar type Long but found Float"),
+    ("ij,j->i", [(np.int64, (3, 1)), (np.float32, (1,))], np.float32),
+    ("ij,j->i", [(np.int64, (3, 2)), (np.float32, (2,))], "expected scalar type Long but found Float"),
+    ("ij,jk,kl->il", [(np.float32, (3, 2)), (np.float32, (2, 4)), (np.float64, (4, 2))],
+     "expected scalar type Float but found Double"),
+    ("i,i,i->i", [(np.float32, (3,)), (np.float32, (3,)), (np.float64, (3,))], np.float64),
+    ("bij,bjk->bik", [(np.float32, (2, 3, 1)), (np.float64, (2, 1, 4))], np.float64),
+    ("i,j->", [(np.int32, (3,)), (np.bool_, (2,))], np.int64),
+    ("ij,j->i", [(np.int32, (3, 1)), (np.int32, (1,))], np.int32),
+    ("ij->j", [(np.int32, (1, 3))], np.int64),
+    ("i,->i", [(np.float32, (3,)), (np.float64, ())], np.float64),
+    ("...i,...i->i", [(np.int64, (2, 3)), (np.float32, (2, 3))], "expected scalar type Long but found Float"),
+    ("...i,...i->i", [(np.int64, (1, 3)), (np.float32, (2, 3))], np.float32),
+    ("i,i->", [(np.bool_, (3,)), (np.int32, (3,))], "\"bmm\" not implemented for 'Bool'"),
+])
+def test_einsum_of_mixed_dtypes_follows_torch(eq, specs, expected):
+    arrays = [np.arange(1, 1 + int(np.prod(shape))).reshape(shape).astype(dtype) for dtype, shape in specs]
+    if isinstance(expected, str):
+        with pytest.raises((RuntimeError, NotImplementedError), match=f"^{expected}$"):
+            nt.einsum(eq, *[T(a) for a in arrays])
+        return
+    kind = np.int64 if np.dtype(expected).kind in "biu" else np.float64
+    spelled = eq.replace("...", "a")  # (the ellipses here cover one dim; NumPy keeps an ellipsis's dims)
+    check_ref(nt.einsum(eq, *[T(a) for a in arrays]), Ref.einsum(spelled, *[a.astype(kind) for a in arrays]),
+              expected)
+
+
+@pytest.mark.parametrize("eq,letters", [
+    ("...i->i", "abi->i"), ("...ij->j", "aij->j"), ("a...b->ab", "acb->ab"), ("...i,...i->", "abi,abi->"),
+    ("ij...->", "ijc->"), ("...->", "abc->")])
+def test_einsum_output_without_the_ellipsis_sums_its_dims(rng, eq, letters):
+    """(`letters`: the equation with the ellipsis spelled out, for the reference)"""
+    ops = [rand(rng, (2, 3, 4), np.float64) for _ in range(eq.count(",") + 1)]
+    check_ref(nt.einsum(eq, *ops), Ref.einsum(letters, *[o.cpu().numpy() for o in ops]), np.float64)
+
+
 def test_einsum_sublist_form_and_integers(rng):
     a, b = rand(rng, (2, 3), np.float64), rand(rng, (3, 4), np.float64)
     check_ref(nt.einsum(a, [0, 1], b, [1, 2], [0, 2]), Ref.matmul(a, b), np.float64)

@@ -176,7 +176,9 @@ def _parse_term(term, start):
 
 def _check_einsum(equation, operands):
     """Validate `equation` against the operands' shapes as torch does; returns the
-    equation without spaces and, for each summed-over label, how many operands have it."""
+    equation without spaces, each operand's labels with their sizes (the dims an ellipsis
+    covers labelled ``("...", k)``, k counted from the last), and the labels the result
+    keeps."""
     equation = equation.replace(" ", "")
     lhs, arrow, rhs = equation.partition("->")
     terms = lhs.split(",")
@@ -184,30 +186,34 @@ def _check_einsum(equation, operands):
         raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
     if len(terms) < len(operands):
         raise RuntimeError("einsum(): more operands were provided than specified in the equation")
-    sizes, owners, start = {}, {}, 0
+    sizes, terms_sizes, start = {}, [], 0
     for i, (term, op) in enumerate(zip(terms, operands)):
         labels = _parse_term(term, start)
         start += len(term) + 1
         named = [label for label in labels if label is not None]
+        seen = {}
         if None in labels:
             if len(named) > op.dim():
                 raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(named)}) is "
                                    f"more than the number of dimensions ({op.dim()}) for operand {i}")
-            shape = op._shape[:labels.index(None)] + op._shape[op.dim() - (len(named) - labels.index(None)):]
+            at, covered = labels.index(None), op.dim() - len(named)
+            shape = op._shape[:at] + op._shape[at + covered:]
+            seen.update((("...", covered - j), size) for j, size in enumerate(op._shape[at:at + covered]))
         elif len(named) != op.dim():
             raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(named)}) does not "
                                f"match the number of dimensions ({op.dim()}) for operand {i} and no "
                                "ellipsis was given")
         else:
             shape = op._shape
-        seen = {}
         for label, size in zip(named, shape):
             if label in seen and seen[label] != size:
                 raise RuntimeError(f"einsum(): subscript {label} is repeated for operand {i} but the sizes "
                                    f"don't match, {seen[label]} != {size}")
             seen[label] = size
+        terms_sizes.append(seen)
         for label, size in seen.items():
-            owners[label] = owners.get(label, 0) + 1
+            if type(label) is tuple:
+                continue  # (the ellipsis broadcasts: checked by the computation)
             prev = sizes.get(label, 1)
             if size != prev and 1 not in (size, prev):
                 raise RuntimeError(f"einsum(): subscript {label} has size {size} for operand {i} which does "
@@ -222,10 +228,53 @@ def _check_einsum(equation, operands):
                                    "any input operand")
             if named.count(label) > 1:
                 raise RuntimeError(f"einsum(): output subscript {label} appears more than once in the output")
-        summed = set(sizes) - set(named)
+        kept = set(named)
+        ellipsis_kept = None in out_labels
     else:
-        summed = {label for label in sizes if lhs.count(label) > 1}
-    return equation, {label: owners[label] for label in summed}
+        kept = {label for label in sizes if lhs.count(label) == 1}
+        ellipsis_kept = True
+    if ellipsis_kept:
+        kept.update(label for term in terms_sizes for label in term if type(label) is tuple)
+    return equation, terms_sizes, kept
+
+
+def _einsum_dtype(terms, kept, operands):
+    """torch's dtype for einsum's result, and its errors: torch multiplies the operands
+    left to right, summing a label out once no later operand has it. A label of size > 1
+    on both sides of a step is contracted by bmm, which takes one dtype and no bool
+    (RuntimeError, NotImplementedError); a label on one side only is summed there (an
+    integer or bool sum is int64); the sides then multiply, promoting. One operand: summed
+    over every label the result drops. (An empty operand: its empty result, promoted.)"""
+    def summed(dtype):
+        return dtype if dtype.is_floating_point else dt.int64
+
+    dtype, sizes = operands[0].dtype, terms[0]
+    if len(terms) == 1:
+        return summed(dtype) if set(sizes) - kept else dtype
+    last = {label: i for i, term in enumerate(terms) for label in term}
+    empty = any(0 in op._shape for op in operands)
+    for i in range(1, len(terms)):
+        right, other = terms[i], operands[i].dtype
+        contracted = False
+        for label in set(sizes) | set(right):
+            if label in kept or last[label] > i:
+                continue
+            on_left, on_right = sizes.get(label, 1) != 1, right.get(label, 1) != 1
+            if on_left and on_right:
+                contracted = True
+            elif on_left:
+                dtype = summed(dtype)
+            elif on_right:
+                other = summed(other)
+        if contracted and not empty:
+            if dtype is dt.bool:
+                raise not_implemented("bmm", dtype)
+            if other is not dtype:
+                raise RuntimeError(f"expected scalar type {dtype.c_name} but found {other.c_name}")
+        dtype = dt.promote_types(dtype, other)
+        sizes = {label: max(sizes.get(label, 1), right.get(label, 1)) for label in set(sizes) | set(right)
+                 if label in kept or last[label] > i}
+    return dtype
 
 
 def einsum(*args):
@@ -243,22 +292,16 @@ def einsum(*args):
     for i, op in enumerate(operands):
         check_tensor("einsum", f"operands[{i}]", i + 2, op)
     device = check_devices(*operands)
-    equation, summed = _check_einsum(equation, operands)
-    dtype = operands[0].dtype
-    for op in operands[1:]:
-        if op.dtype is not dtype:
-            raise RuntimeError(f"expected scalar type {dtype.c_name} but found {op.dtype.c_name}")
-    xs = arrays(*operands)
-    if not dtype.is_floating_point and summed:
-        # torch contracts a label shared by operands with bmm (no bool version), and sums
-        # out a label of one operand with sum (integers and bool accumulate in int64).
-        if dtype is dt.bool and max(summed.values()) > 1:
-            raise not_implemented("bmm", dtype)
-        if min(summed.values()) == 1:
-            dtype = dt.int64
-            xs = [x.astype(np.int64) for x in xs]
-    xs = [upcast(x, dtype) for x in xs]
+    equation, terms, kept = _check_einsum(equation, operands)
+    dtype = _einsum_dtype(terms, kept, operands)
+    xs = [upcast(x.astype(dtype.np, copy=False), dtype) for x in arrays(*operands)]
+    lhs, arrow, rhs = equation.partition("->")
+    drops_ellipsis = arrow and "..." in lhs and "..." not in rhs
+    if drops_ellipsis:  # (NumPy keeps an ellipsis's dims: summed here, in front of the rest)
+        equation = f"{lhs}->...{rhs}"
     result = np.einsum(equation, *xs, optimize=len(xs) > 1)
+    if drops_ellipsis:
+        result = result.sum(axis=tuple(range(result.ndim - len(rhs))))
     return finish(fresh(result, *xs), dtype, device=device)
 
 
