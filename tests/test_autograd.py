@@ -511,6 +511,60 @@ def test_in_place_writes_through_views_reach_the_base():
                     np.testing.assert_allclose(a, b, rtol=1e-6)  # (exp: within an ulp on a GPU)
 
 
+def _writes_into_views_of_tensors_outside_the_graph(lib):
+    """In-place writes of values that require grad through views of a tensor that requires
+    none (a buffer filled row by row): the buffer's history becomes CopySlices, as torch's.
+    Each case's (buffer's node, g's gradient of sum(buffer ** 2))."""
+    cases = {
+        "row copy_": lambda buf, g: buf[0].copy_(g),
+        "row add_": lambda buf, g: buf[1].add_(g),
+        "column of a transpose": lambda buf, g: buf.t()[2].copy_(g * 2),
+        "narrow": lambda buf, g: buf.narrow(0, 1, 1).copy_(g[None]),
+        "select": lambda buf, g: buf.select(1, 2).copy_(g),
+        "setitem on a view": lambda buf, g: buf.view(9).__setitem__(slice(3, 6), g),
+        "view of a view": lambda buf, g: buf.view(9)[3:6].view(3).copy_(g),
+        "diagonal": lambda buf, g: buf.diagonal().copy_(g),
+        "two rows": lambda buf, g: (buf[0].copy_(g), buf[2].copy_(g * g)),
+    }
+    results = {}
+    for name, write in cases.items():
+        g = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        buf = lib.zeros(3, 3)
+        write(buf, g)
+        (grad,) = lib.autograd.grad((buf ** 2).sum(), g)
+        results[name] = (buf.grad_fn.name(), grad.tolist())
+    return results
+
+
+def test_in_place_writes_through_views_of_a_tensor_outside_the_graph_reach_it():
+    got = _writes_into_views_of_tensors_outside_the_graph(nb)
+    # hand-computed: the buffer holds g (or 2g, or g and g^2) where written, 0 elsewhere
+    for name, grad in [("row copy_", [2.0, 4.0, 6.0]), ("row add_", [2.0, 4.0, 6.0]),
+                       ("column of a transpose", [8.0, 16.0, 24.0]), ("narrow", [2.0, 4.0, 6.0]),
+                       ("select", [2.0, 4.0, 6.0]), ("setitem on a view", [2.0, 4.0, 6.0]),
+                       ("view of a view", [2.0, 4.0, 6.0]), ("diagonal", [2.0, 4.0, 6.0]),
+                       ("two rows", [2.0 + 4.0, 4.0 + 32.0, 6.0 + 108.0])]:  # d/dg (g^2 + g^4)
+        assert got[name] == ("torch::autograd::CopySlices", grad), name
+    if torch is not None:
+        assert got == _writes_into_views_of_tensors_outside_the_graph(torch)
+
+
+def test_a_view_knows_its_base_as_torchs():
+    x = nb.zeros(3, 4)
+    for view in (x[0], x[:, 1:3], x.t(), x.view(12), x.reshape(4, 3), x.unsqueeze(0), x.narrow(1, 0, 2),
+                 x.select(1, 1), x.diagonal(), x.expand(2, 3, 4), x.permute(1, 0), x.split(2, 1)[1],
+                 x.unbind(0)[2], x.as_strided((2,), (5,)), x.unfold(1, 2, 1), x[1][2:], x.view(12)[3:].view(3, 3)):
+        assert view._base is x
+    for not_a_view in (x, x.detach(), x.data, x.clone(), x.t().reshape(12), x.flip(0), x[[0, 1]]):
+        assert not_a_view._base is None
+    w = nb.ones(3, requires_grad=True)
+    with nb.no_grad():
+        v = w[1:]
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used in an "
+                                           "in-place operation"):
+        v.mul_(nb.ones(2, requires_grad=True))  # (a view taken under no_grad is still w's, as torch's)
+
+
 def test_in_place_on_a_view_of_a_leaf_raises_and_a_view_prints_torchs_node():
     w = nb.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used in an "

@@ -172,6 +172,7 @@ def outside_graph(t):
     a rule keeps of its op's result (see rules.KEEPS_OUT)."""
     alias = _new(Tensor)
     alias._ag = None
+    alias._base = None
     alias._storage = t._storage
     alias._offset = t._offset
     alias._shape = t._shape
@@ -319,8 +320,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, all
                     # torch's AccumulateGrad steals a gradient nothing else holds instead of
                     # copying it: here, when the engine's `grad` is the only reference to the
                     # tensor and that tensor the only one over its memory (the engine drops
-                    # its other references after each node: see the end of the loop)
-                    owned = sys.getrefcount(grad) == 2 and sys.getrefcount(grad._storage) == 2
+                    # its other references after each node: see the end of the loop), or the
+                    # tensor it views (its `_base`) is held by it alone (``W.t()``'s gradient)
+                    base = grad._base
+                    owned = sys.getrefcount(grad) == 2 and (
+                        sys.getrefcount(grad._storage) == 2 if base is None
+                        else sys.getrefcount(base) == 3 and sys.getrefcount(grad._storage) == 3)
+                    base = None
                     store_grad(variable, grad, create_graph, owned)
                     grad = None
                     if variable._ag.post_accumulate_hooks:

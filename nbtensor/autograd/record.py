@@ -24,7 +24,7 @@ from nbtensor.autograd import extra_rules, linalg_rules, math_rules, selection_r
 from nbtensor.autograd.rules import (COMPOSITE, FACTORIES, KEEPS_OUT, NO_SAVED, NODE_NAMES, NONDIFFERENTIABLE, RULES,
                                      SIZED_FACTORIES, binary_node, keeps_result)
 from nbtensor.autograd.views import (MULTI_OUTPUT_HINT, is_view_of_leaf, note_multi_output_views, note_view,
-                                     record_on_view, refresh_view, view_node, view_record)
+                                     record_on_view, refresh_view, untracked_view_record, view_node, view_record)
 from nbtensor.dispatch import dispatcher
 from nbtensor.dispatch import tensor as _tensor
 from nbtensor.dispatch.tensor import (_LOGGED, WRITE_CLOCK, AutogradMeta, Tensor, bump_version, is_inference, make_view,
@@ -614,6 +614,8 @@ def _record_inplace(name, base, fn, args, kwargs, checking):
     exist (`_watching` when the form was installed)."""
     self = args[0]
     ag = self._ag
+    if ag is None and self._base is not None and self.dtype.is_floating_point:
+        ag = untracked_view_record(self)  # (a view of a tensor outside the graph: ``buf[0].copy_(y)``)
     if ag is not None and ag.multi_output is not None:
         raise RuntimeError(f"Output {ag.multi_output[0]} of {ag.multi_output[1]} is a view and is being modified "
                            f"inplace. {MULTI_OUTPUT_HINT}")

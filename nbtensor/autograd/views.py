@@ -37,6 +37,20 @@ def mark_view(result, meta, source):
         meta.multi_output = (0, _op_name(meta.grad_fn._name))
 
 
+def untracked_view_record(view):
+    """The record of `view`, a view made outside the graph (of a tensor that required no
+    grad then, or under no_grad), when an in-place op that records writes into it: a view of
+    its `_base` that requires no grad yet (`record_on_view` makes the base's history and the
+    view's). None when its base no longer shares its memory (``base.data = other``)."""
+    base = view._base
+    if base._storage is not view._storage:
+        return None
+    meta = view._ag = AutogradMeta(False)
+    meta.base = base
+    meta.view_version = version_of(view)
+    return meta
+
+
 def view_record(node, view, source):
     """The record of `view`, the result of `node` and a view of `source`'s memory: the
     `AutogradMeta` that ``AutogradMeta(True, node)`` and `mark_view` make, in one step (every
@@ -165,6 +179,7 @@ def record_on_view(view, node_name, backward, inputs, saves):
         base._ag = meta = AutogradMeta()
     meta.grad_fn, meta.output_nr, meta.edge = node, 0, (node, 0)
     view_meta = own_record(view)  # (see ViewNode)
+    view_meta.requires_grad = True  # (a view made outside the graph: see untracked_view_record)
     view_meta.grad_fn = _view_node(base, view, positions)
     view_meta.view_version = version_of(view)
     return node

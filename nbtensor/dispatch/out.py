@@ -1,4 +1,5 @@
 """The ``out=`` argument: check the target's dtype, resize it as torch does, write into it."""
+import collections
 import sys
 import warnings
 
@@ -77,6 +78,15 @@ def _other_tensors(out, storage):
     return tensors, accounted
 
 
+def _reached_only_as_base(out, others):
+    """The ids of the tensors among `others` (those on `out`'s memory) that nothing refers to
+    but the `_base` links of `out` and of the others: a view keeps the tensor it views alive,
+    as torch's does, so ``zeros(5)[5:]`` holds a tensor the program cannot reach. (References
+    counted: those links, the `others` list's, the loop's and getrefcount's.)"""
+    links = collections.Counter(id(t._base) for t in (out, *others) if t._base is not None)
+    return {id(t) for t in others if sys.getrefcount(t) == 3 + links.get(id(t), -3)}
+
+
 def _grow_storage(out, shape, size):
     """torch's storage resize for `out` to hold `shape`: `out` and every tensor sharing its
     memory move to new memory of `size` elements that starts with the old contents, each
@@ -87,9 +97,11 @@ def _grow_storage(out, shape, size):
     # (no local name for the storage before the reference counts are read)
     if not _sole_owner(out._storage):
         others, accounted = _other_tensors(out, out._storage)
-        # an array on memory without elements sees nothing, before or after
+        # an array on memory without elements sees nothing, before or after, and neither
+        # does a tensor that only its views reach
         has = out._storage.shape[0]
-        if has and not (accounted and all(_numel(t._shape) == 0 for t in others)):
+        hidden = _reached_only_as_base(out, others)
+        if has and not (accounted and all(_numel(t._shape) == 0 or id(t) in hidden for t in others)):
             raise RuntimeError(
                 f"cannot resize the out= tensor from {list(out._shape)} to {list(shape)}: it needs {size} "
                 f"elements of memory, has {has}, and that memory is shared with another tensor or array "

@@ -187,6 +187,7 @@ def make(storage, offset, shape, strides, dtype, contiguous=None):
     tensor over a storage that tensors already have (a view, an alias) is `make_view`'s."""
     t = _new(Tensor)
     t._ag = None
+    t._base = None
     t._storage = storage
     t._offset = offset
     t._shape = shape
@@ -200,12 +201,14 @@ def make(storage, offset, shape, strides, dtype, contiguous=None):
 
 
 def make_view(storage, offset, shape, strides, dtype, contiguous=None):
-    """`make` for a storage that tensors already have (a view, an alias): the tensor is of
-    their kind, inference or not, wherever it is made. (`make`'s body without the mark rather
-    than a flag of it: given by keyword a flag cost a view ~40 ns, and a keyword-only one
-    keeps CPython 3.11 from specialising any call of `make`.)"""
+    """`make` for a storage that tensors already have (an alias, a view that is not one of
+    torch's view ops' results: see `view_of`): the tensor is of their kind, inference or
+    not, wherever it is made. (`make`'s body without the mark rather than a flag of it:
+    given by keyword a flag cost a view ~40 ns, and a keyword-only one keeps CPython 3.11
+    from specialising any call of `make`.)"""
     t = _new(Tensor)
     t._ag = None
+    t._base = None
     t._storage = storage
     t._offset = offset
     t._shape = shape
@@ -214,6 +217,25 @@ def make_view(storage, offset, shape, strides, dtype, contiguous=None):
     t.device = CPU if type(storage) is _ndarray else device_of(storage)
     t._contig = contiguous
     return t
+
+
+def view_of(t, offset, shape, strides, contiguous=None):
+    """A view of `t`'s memory made by one of torch's view ops (slicing, ``view``, ``t``, ...):
+    `make_view`, remembering the tensor at the root of `t`'s chain of views as its `_base`
+    (torch's): an in-place op on the view that records makes the base's history change too,
+    also when the base was outside the graph (``buf[0].copy_(y)``, see autograd.views)."""
+    view = _new(Tensor)
+    view._ag = None
+    base = t._base
+    view._base = t if base is None else base
+    view._storage = t._storage
+    view._offset = offset
+    view._shape = shape
+    view._strides = strides
+    view.dtype = t.dtype
+    view.device = t.device
+    view._contig = contiguous
+    return view
 
 
 # Inference tensors (torch.inference_mode): a tensor made while its thread is in inference
@@ -652,7 +674,10 @@ class Tensor:
     (the legacy constructors); prefer ``nbtensor.tensor`` and the creation functions.
     """
 
-    __slots__ = ("_storage", "_offset", "_shape", "_strides", "dtype", "device", "_contig", "_ag", "__weakref__")
+    # (`_base`: for a view made by one of torch's view ops, the tensor at the root of its chain
+    # of views, else None: see `view_of`)
+    __slots__ = ("_storage", "_offset", "_shape", "_strides", "dtype", "device", "_contig", "_ag", "_base",
+                 "__weakref__")
     __array_priority__ = 1000
 
     # ----------------------------------------------------------------- metadata

@@ -11,7 +11,7 @@ import numpy as np
 from nbtensor.core import dtype as dt
 from nbtensor.core.plan import numel as _numel, remember
 from nbtensor.dispatch.tensor import (Tensor, _overlaps, check_no_partial_overlap, check_writable, copy_into, make_view,
-                                      same_data, scalar_storage)
+                                      same_data, scalar_storage, view_of)
 from nbtensor.ops import advanced_indexing
 from nbtensor.ops.indexcheck import check_value, slice_bounds
 from nbtensor.ops.views import expand
@@ -46,13 +46,13 @@ def basic_view(t, items, key=None):
         key = _basic_key(items)
         if key is None:  # (an item given by __index__, a slice of such bounds: not remembered)
             offset, shape, strides = _basic_plan(t._shape, t._strides, items)
-            return make_view(t._storage, t._offset + offset, shape, strides, t.dtype)
+            return view_of(t, t._offset + offset, shape, strides)
     memo_key = (t._shape, t._strides, key)
     plan = _BASIC_PLANS.get(memo_key)
     if plan is None:  # (an index that raises is not remembered: it raises at each call)
         plan = remember(_BASIC_PLANS, memo_key, _basic_plan(t._shape, t._strides, items))
     offset, shape, strides = plan
-    return make_view(t._storage, t._offset + offset, shape, strides, t.dtype)
+    return view_of(t, t._offset + offset, shape, strides)
 
 
 # (shape, strides, `_basic_key` of the index) -> `_basic_plan`'s (offset, shape, strides)
@@ -169,8 +169,7 @@ def getitem(t, index):
     if type(index) is int:  # (``x[i]``, a loop's common index: no parse)
         shape = t._shape
         if shape and -shape[0] <= index < shape[0]:
-            return make_view(t._storage, t._offset + index % shape[0] * t._strides[0], shape[1:], t._strides[1:],
-                             t.dtype)
+            return view_of(t, t._offset + index % shape[0] * t._strides[0], shape[1:], t._strides[1:])
     if type(index) is Tensor:
         picked = advanced_indexing.pick_rows(t, index)
         if picked is not None:

@@ -19,7 +19,7 @@ from nbtensor.dispatch.out import check_out_tensor, resize_out
 from nbtensor.core.layout import format_strides, suggested_format
 from nbtensor.core.plan import contiguous_strides, remember, row_major_strides
 from nbtensor.dispatch.tensor import (Tensor, _numel, _overlaps, allocate, check_writable, common_device, copy_into,
-                                     empty_like_layout, empty_tensor, make, make_view, wrap_dim)
+                                     empty_like_layout, empty_tensor, make, make_view, view_of, wrap_dim)
 from nbtensor.ops.views import narrow, parse_sizes
 from nbtensor.dispatch import dispatcher as forms
 
@@ -222,7 +222,7 @@ def _atleast(t, nd):
         shape, strides = ((1,) + shape + (1,))[:nd], ((shape[0] * strides[0],) + strides + (1,))[:nd]
     else:  # 2-D to 3-D
         shape, strides = shape + (1,), strides + (1,)
-    return make_view(t._storage, t._offset, shape, strides, t.dtype)
+    return view_of(t, t._offset, shape, strides)
 
 
 def _atleast_fn(nd):

@@ -8,7 +8,7 @@ import numbers
 
 from nbtensor.dispatch import dispatcher as forms
 from nbtensor.dispatch.out import write_out
-from nbtensor.dispatch.tensor import Tensor, _numel, make_view
+from nbtensor.dispatch.tensor import Tensor, _numel, view_of
 from nbtensor.ops.views import chunk, movedim, narrow, split
 
 __all__ = ["as_strided", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes", "hsplit", "vsplit", "dsplit",
@@ -50,7 +50,7 @@ def as_strided(input, size, stride, storage_offset=None):
     """A view of `input`'s memory with the given sizes and strides (in elements) from
     `storage_offset` (default: input's own offset); every element must lie in the memory."""
     shape, strides, offset = _strided_layout(input, size, stride, storage_offset)
-    return make_view(input._storage, offset, shape, strides, input.dtype)
+    return view_of(input, offset, shape, strides)
 
 
 def as_strided_(self, size, stride, storage_offset=None):

@@ -5,7 +5,7 @@ import warnings
 
 from nbtensor.backends.base import backend_for
 from nbtensor.core.plan import contiguous_strides, remember
-from nbtensor.dispatch.tensor import Tensor, _numel, carry_inference, make_view, wrap_dim
+from nbtensor.dispatch.tensor import Tensor, _numel, carry_inference, make_view, view_of, wrap_dim
 from nbtensor.dispatch import dispatcher as forms
 
 __all__ = [
@@ -16,8 +16,7 @@ __all__ = [
 
 
 def _as_view(t, shape, strides, offset=None):
-    return make_view(t._storage, t._offset if offset is None else offset, tuple(shape), tuple(strides),
-                t.dtype)
+    return view_of(t, t._offset if offset is None else offset, tuple(shape), tuple(strides))
 
 
 def parse_sizes(args, name="size"):
@@ -104,7 +103,7 @@ def view(self, *shape):
             f"view size is not compatible with input tensor's size and stride (size {list(self._shape)}, "
             f"stride {list(self._strides)}, asked for {list(shape)}: at least one dimension spans across "
             "two contiguous subspaces). Use .reshape(...) instead.")
-    return make_view(self._storage, self._offset, shape, strides, self.dtype)
+    return view_of(self, self._offset, shape, strides)
 
 
 def _view_dtype(self, dtype):
@@ -137,9 +136,9 @@ def reshape(input, *shape, **kwargs):
         shape = _keyword_sizes(shape, kwargs, "reshape", "shape")
     shape, strides = _view_plan(input, parse_sizes(shape))
     if strides is not None:
-        return make_view(input._storage, input._offset, shape, strides, input.dtype)
-    return _as_view(input.contiguous() if not input.is_contiguous() else input.clone(), shape,
-                    contiguous_strides(shape), 0)
+        return view_of(input, input._offset, shape, strides)
+    copied = input.contiguous() if not input.is_contiguous() else input.clone()
+    return make_view(copied._storage, 0, tuple(shape), tuple(contiguous_strides(shape)), copied.dtype)
 
 
 def _planned(layout, t, arg):
@@ -164,7 +163,7 @@ def _view_by(layout, t, arg):
         shape, strides = _planned(layout, t, arg)
     else:
         shape, strides = layout(t._shape, t._strides, arg)
-    return make_view(t._storage, t._offset, shape, strides, t.dtype)
+    return view_of(t, t._offset, shape, strides)
 
 
 def _plain_ints(arg):
@@ -230,7 +229,7 @@ def t(input):
     shape = input._shape
     if len(shape) == 2:
         (n, m), (s0, s1) = shape, input._strides
-        return make_view(input._storage, input._offset, (m, n), (s1, s0), input.dtype)
+        return view_of(input, input._offset, (m, n), (s1, s0))
     if len(shape) > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
     return _as_view(input, shape, input._strides)
@@ -246,8 +245,7 @@ def permute(input, *dims, **kwargs):
     if order is None:
         order = remember(_PERMUTATIONS, (ndim, dims), _permutation(ndim, dims))
     shape, strides = input._shape, input._strides
-    return make_view(input._storage, input._offset, tuple([shape[d] for d in order]), tuple([strides[d] for d in order]),
-                input.dtype)
+    return view_of(input, input._offset, tuple([shape[d] for d in order]), tuple([strides[d] for d in order]))
 
 
 # (ndim, dims as given) -> the dims wrapped and checked: a loop permutes the same way each time
@@ -562,7 +560,7 @@ def _T(self):
                           "deprecated and it will throw an error in a future release. Consider `x.mT` to "
                           "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
                           "reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
-    return make_view(self._storage, self._offset, shape[::-1], self._strides[::-1], self.dtype)
+    return view_of(self, self._offset, shape[::-1], self._strides[::-1])
 
 
 def _matrix_view(name, conj_hint):
