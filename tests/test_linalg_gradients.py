@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nbtensor as torch
-from nbtensor.autograd import gradcheck
+from nbtensor.autograd import gradcheck, gradgradcheck
 
 F64 = torch.float64
 
@@ -243,3 +243,45 @@ def test_solve_refuses_a_vector_right_hand_side_for_x_a_equals_b():
         torch.linalg.solve(torch.tensor([[2.0]]), torch.tensor([4.0, 6.0]), left=False)
     np.testing.assert_allclose(torch.linalg.solve(a, torch.tensor([[1.0, 2.0, 3.0]]), left=False).cpu().numpy(),
                                [[0.2, 0.6, 3.0]], rtol=1e-6)
+
+
+# ---------------------------------------------------------------- einsum
+EINSUM_GRADIENT_CASES = [
+    ("...ij,...jk->...ik", [(2, 3, 4), (2, 4, 2)]), ("...ij,...jk->...ik", [(1, 3, 4), (2, 4, 2)]),
+    ("...ij,jk->...ik", [(2, 2, 3, 4), (4, 2)]), ("...i->i", [(2, 3, 4)]), ("...i,...i", [(2, 3), (3,)]),
+    ("ii->i", [(3, 3)]), ("ii->", [(3, 3)]), ("ii", [(3, 3)]), ("iij->j", [(2, 2, 3)]), ("ij,jj->i", [(2, 3), (3, 3)]),
+    ("bii,bi->b", [(2, 3, 3), (2, 3)]), ("ij,kj->ik", [(3, 1), (2, 4)]), ("i...->...", [(2, 3, 4)]),
+    ("ij...,j...->i...", [(2, 3, 4), (3, 1)]), ("a...,...b->ab", [(2, 3), (3, 4)]), ("i,j->", [(3,), (2,)]),
+    ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]),
+]
+
+
+@pytest.mark.parametrize("eq,shapes", EINSUM_GRADIENT_CASES)
+def test_einsum_gradients_of_ellipses_diagonals_and_broadcasts(eq, shapes):
+    """First and second derivatives against finite differences: an ellipsis (its dims
+    broadcast or summed), a repeated letter (a diagonal: the gradient lies on it, zero
+    elsewhere), a letter of size 1 broadcast against a larger one (summed back)."""
+    operands = tuple(_rand(*s, seed=i).requires_grad_() for i, s in enumerate(shapes))
+    assert gradcheck(lambda *ops: torch.einsum(eq, *ops), operands)
+    if len(shapes) > 1:  # (a one-operand einsum is linear: its second derivative is zero)
+        assert gradgradcheck(lambda *ops: torch.einsum(eq, *ops), operands)
+
+
+def test_einsum_diagonal_gradient_is_zero_off_the_diagonal():
+    a = _rand(3, 3).requires_grad_()
+    torch.einsum("ii->i", a).backward(torch.tensor([1.0, 2.0, 3.0], dtype=F64))
+    np.testing.assert_array_equal(a.grad.cpu().numpy(), np.diag([1.0, 2.0, 3.0]))
+
+
+def test_einsum_gradients_of_mixed_dtypes_are_in_each_inputs_dtype():
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = torch.tensor([1.0, 2.0], dtype=F64, requires_grad=True)
+    r = torch.einsum("i,j->ij", x, y)
+    assert r.dtype is F64
+    r.sum().backward()
+    assert x.grad.dtype is torch.float32 and y.grad.dtype is F64
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [3.0, 3.0, 3.0])  # sum of y
+    np.testing.assert_array_equal(y.grad.cpu().numpy(), [6.0, 6.0])  # sum of x
+    x.grad = None
+    torch.einsum("i,j->ij", x, torch.tensor([1, 2])).sum().backward()  # an integer operand
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [3.0, 3.0, 3.0])

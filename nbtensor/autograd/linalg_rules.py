@@ -3,7 +3,9 @@ tensordot, einsum, kron, cross) and of the matrix functions (inverse, det, logde
 Each gradient is itself written with recorded ops, so second derivatives run through it.
 Registered into `rules.RULES` on import.
 """
-from nbtensor.autograd.rules import RULES, _arg, _for, _moving, _product_saves, _wants, like, rule
+import string
+
+from nbtensor.autograd.rules import RULES, _arg, _for, _moving, _product_saves, _wants, like, rule, sum_to
 import nbtensor.ops.creation as creation
 from nbtensor.core.plan import broadcast_shapes
 from nbtensor.dispatch import dispatcher
@@ -85,32 +87,50 @@ def _unpermuted(t, order):
     return t.permute(inverse)
 
 
-def _einsum_parts(equation, n):
-    """(input subscripts, output subscripts) of an explicit or implicit einsum equation over
-    `n` operands; None when it uses '...' (not covered here)."""
+def _einsum_letters(equation, operands):
+    """(input subscripts, output subscripts) of einsum `equation` over `operands` with one
+    letter per dimension: an ellipsis becomes letters the equation does not use, aligned
+    from the last dimension as its dims broadcast, and an implicit output is written out
+    (the ellipsis, then the letters seen once, in torch's order); None for an equation
+    the forward pass refuses."""
     equation = equation.replace(" ", "")
-    if "." in equation:
-        return None
     lhs, arrow, rhs = equation.partition("->")
     terms = lhs.split(",")
-    if len(terms) != n:
+    if len(terms) != len(operands):
         return None
-    if not arrow:  # implicit: the letters seen once, in order
-        letters = "".join(terms)
-        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    covered = [x.dim() - (len(t) - 3) if "..." in t else 0 for t, x in zip(terms, operands)]
+    fresh = [c for c in string.ascii_letters if c not in equation]
+    rank = max(covered)
+    if rank > len(fresh):
+        return None
+    ellipsis = "".join(fresh[:rank])
+    terms = [t.replace("...", ellipsis[rank - n:]) for t, n in zip(terms, covered)]
+    if arrow:
+        rhs = rhs.replace("...", ellipsis)
+    else:
+        named = lhs.replace("...", "").replace(",", "")
+        rhs = ellipsis + "".join(sorted(c for c in set(named) if named.count(c) == 1))
     return terms, rhs
+
+
+def _on_diagonal(grad, x, term):
+    """The gradient of `x`, whose subscripts `term` repeat a letter (a diagonal), from
+    `grad` over its distinct letters in order: zeros, with `grad` on that diagonal."""
+    result = creation.zeros(x._shape, dtype=grad.dtype, device=grad.device)
+    letters = list(dict.fromkeys(term))
+    strides = [sum(st for c, st in zip(term, result.stride()) if c == letter) for letter in letters]
+    result.as_strided(grad._shape, strides).copy_(grad)
+    return result
 
 
 @rule("einsum")
 def _einsum(args, kwargs, out):
     equation = args[0]
     operands = list(args[1] if len(args) == 2 and isinstance(args[1], (list, tuple)) else args[1:])
-    parts = _einsum_parts(equation, len(operands)) if isinstance(equation, str) else None
+    parts = _einsum_letters(equation, operands) if isinstance(equation, str) else None
     if parts is None:
         return None
     terms, rhs = parts
-    if any(len(set(t)) != len(t) for t in terms) or len(set(rhs)) != len(rhs):
-        return None  # (a repeated letter within a term: a diagonal, not covered here)
     einsum = dispatcher.installed_function("einsum")  # (recorded: second derivatives run through it)
 
     def backward(g):
@@ -119,18 +139,26 @@ def _einsum(args, kwargs, out):
             if not _wants(x):
                 grads.append(None)
                 continue
-            others = [(t, o) for j, (t, o) in enumerate(zip(terms, operands)) if j != i]
+            others = [(t, o if o.dtype is g.dtype else o.to(g.dtype))
+                      for j, (t, o) in enumerate(zip(terms, operands)) if j != i]
             known = set(rhs).union(*[set(t) for t, _ in others])
-            present = "".join(c for c in term if c in known)
+            letters = "".join(dict.fromkeys(term))  # (a repeated letter: a diagonal of x)
+            present = "".join(c for c in letters if c in known)
             # g contracted with the other operands onto x's letters; a letter only x has was
             # summed in the forward pass, so x's gradient is constant along it
             grad = einsum(",".join([rhs] + [t for t, _ in others]) + "->" + present, g, *[o for _, o in others])
-            if present != term:
-                for pos, c in enumerate(term):
+            sizes = dict(zip(term, x._shape))
+            if present != letters:
+                for pos, c in enumerate(letters):
                     if c not in known:
                         grad = grad.unsqueeze(pos)
-                grad = grad.expand(x._shape)
-            grads.append(grad)
+            if any(n == 1 and sizes[c] != 1 for c, n in zip(letters, grad._shape)):
+                # (x's letters that only x has, or that the others have at size 1: x broadcast
+                # them, and its gradient is constant along them)
+                grad = grad.expand([sizes[c] if n == 1 else n for c, n in zip(letters, grad._shape)])
+            if letters != term:
+                grad = _on_diagonal(sum_to(grad, tuple(sizes[c] for c in letters)), x, term)
+            grads.append(_for(grad, x))  # (summed over the dims x broadcast, in x's dtype)
         return grads
     return "EinsumBackward0", tuple(operands), backward
 
