@@ -5,7 +5,8 @@ Registered into `rules.RULES` on import.
 """
 import string
 
-from nbtensor.autograd.rules import RULES, _arg, _for, _moving, _product_saves, _wants, like, rule, sum_to
+from nbtensor.autograd.rules import (RULES, _arg, _for, _moving, _positions, _product_saves, _scatter_back, _wants,
+                                     like, rule, sum_to)
 import nbtensor.ops.creation as creation
 from nbtensor.core.plan import broadcast_shapes
 from nbtensor.dispatch import dispatcher
@@ -113,16 +114,6 @@ def _einsum_letters(equation, operands):
     return terms, rhs
 
 
-def _on_diagonal(grad, x, term):
-    """The gradient of `x`, whose subscripts `term` repeat a letter (a diagonal), from
-    `grad` over its distinct letters in order: zeros, with `grad` on that diagonal."""
-    result = creation.zeros(x._shape, dtype=grad.dtype, device=grad.device)
-    letters = list(dict.fromkeys(term))
-    strides = [sum(st for c, st in zip(term, result.stride()) if c == letter) for letter in letters]
-    result.as_strided(grad._shape, strides).copy_(grad)
-    return result
-
-
 @rule("einsum")
 def _einsum(args, kwargs, out):
     equation = args[0]
@@ -157,7 +148,10 @@ def _einsum(args, kwargs, out):
                 # them, and its gradient is constant along them)
                 grad = grad.expand([sizes[c] if n == 1 else n for c, n in zip(letters, grad._shape)])
             if letters != term:
-                grad = _on_diagonal(sum_to(grad, tuple(sizes[c] for c in letters)), x, term)
+                # x's subscripts repeat a letter: the gradient goes back onto that diagonal,
+                # whose positions einsum itself picks out of x's (as rules._moving finds them)
+                diagonal = einsum(f"{term}->{letters}", _positions(x))
+                grad = _scatter_back(x, (diagonal,))((sum_to(grad, diagonal._shape),))[0]
             grads.append(_for(grad, x))  # (summed over the dims x broadcast, in x's dtype)
         return grads
     return "EinsumBackward0", tuple(operands), backward
