@@ -538,6 +538,13 @@ def test_einsum_of_mixed_dtypes_follows_torch(eq, specs, expected):
               expected)
 
 
+def test_einsum_of_integers_and_floats_sums_the_integers_exactly():
+    # torch sums an integer operand's own labels in int64, then the product converts: 2**24 + 2
+    # (float32 would round 2**24 + 1 down to 2**24 before adding)
+    r = nt.einsum("i,j->", nt.tensor([2 ** 24 + 1, 1]), nt.tensor([1.0]))
+    assert r.dtype is nt.float32 and r.item() == 2 ** 24 + 2
+
+
 @pytest.mark.parametrize("eq,letters", [
     ("...i->i", "abi->i"), ("...ij->j", "aij->j"), ("a...b->ab", "acb->ab"), ("...i,...i->", "abi,abi->"),
     ("ij...->", "ijc->"), ("...->", "abc->")])

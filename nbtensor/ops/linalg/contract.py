@@ -294,7 +294,11 @@ def einsum(*args):
     device = check_devices(*operands)
     equation, terms, kept = _check_einsum(equation, operands)
     dtype = _einsum_dtype(terms, kept, operands)
-    xs = [upcast(x.astype(dtype.np, copy=False), dtype) for x in arrays(*operands)]
+    # integers meeting floats: worked in float64, where they are exact (torch sums an integer
+    # operand's own labels in int64 before the product converts it), then rounded once
+    exact = dtype.is_floating_point and not all(op.dtype.is_floating_point for op in operands)
+    work = dt.float64 if exact else dtype
+    xs = [upcast(x.astype(work.np, copy=False), work) for x in arrays(*operands)]
     lhs, arrow, rhs = equation.partition("->")
     drops_ellipsis = arrow and "..." in lhs and "..." not in rhs
     if drops_ellipsis:  # (NumPy keeps an ellipsis's dims: summed here, in front of the rest)

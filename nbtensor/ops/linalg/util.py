@@ -88,7 +88,8 @@ def wrap(array, dtype, device=CPU):
     copied only to make it row-major or to convert it to `dtype`."""
     array = np.asarray(array)
     if array.dtype != dtype.np or not array.flags.c_contiguous:
-        array = array.astype(dtype.np, order="C")  # (np.ascontiguousarray would make 0-d 1-d)
+        with np.errstate(over="ignore", invalid="ignore"):  # (out of range: inf, as torch's cast, silently)
+            array = array.astype(dtype.np, order="C")  # (np.ascontiguousarray would make 0-d 1-d)
     shape = array.shape
     storage = array.reshape(-1) if device is CPU else from_host(array, device)
     return make(storage, 0, shape, row_major_strides(shape), dtype)
